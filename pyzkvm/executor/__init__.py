@@ -1,0 +1,13 @@
+"""The RV32IM interpreter: a numba-compiled hot loop, memory, syscalls per ABI profile,
+reports and optional trace capture.
+
+Public entry point::
+
+    execute(program, inputs=(), *, max_cycles=DEFAULT_MAX_CYCLES, capture_trace=False) -> Execution
+
+``inputs`` is a list of byte strings (the hint stream); the ABI profile is ``program.abi``.
+"""
+
+from .result import Execution, Report, Trace
+
+__all__ = ["Execution", "Report", "Trace"]

@@ -1,0 +1,84 @@
+"""What an execution produces: the Execution record, its Report, and the optional Trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Report:
+    """Counts gathered while running: per-mnemonic instruction counts, syscall counts, and
+    SP1-style cycle-tracker spans (``cycle-tracker-start: NAME`` / ``cycle-tracker-end: NAME``
+    lines written to fd 1)."""
+
+    instructions: dict[str, int] = field(default_factory=dict)
+    syscalls: dict[str, int] = field(default_factory=dict)
+    cycle_tracker: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Trace:
+    """Columnar execution trace: one row per cycle (numpy arrays of equal length), plus the
+    memory accesses made by syscalls (which touch many words in one cycle).
+
+    Row columns (all ``uint32`` unless noted):
+      clk          cycle number, 0-based
+      pc, next_pc  program counter before and after the instruction
+      insn         the 32-bit instruction word fetched at pc
+      rs1, rs2, rd register indices (uint8); rd = 0 when nothing is written
+      rs1_val, rs2_val   values read from rs1, rs2
+      rd_val       value written to rd (0 when rd = 0)
+      mem_addr     word-aligned address of the load/store (0 when none)
+      mem_before   the word at mem_addr before the instruction
+      mem_after    the word at mem_addr after it (equal to mem_before for loads)
+    Syscall events (``sys_*`` arrays, one row per word a syscall reads or writes):
+      sys_clk, sys_addr, sys_before, sys_after
+    See docs/trace.md for how ecall rows use the register columns.
+    """
+
+    columns: dict[str, np.ndarray]
+    syscall_events: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns["clk"])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.columns.values()) + sum(
+            a.nbytes for a in self.syscall_events.values()
+        )
+
+
+@dataclass
+class Execution:
+    """The outcome of running a guest to HALT.
+
+    ``journal`` is the public output (the concatenation of writes to the public-values fds);
+    ``exit_code`` is the guest's exit code (non-zero is a guest failure, not a crash);
+    ``commit_words`` holds the 8 COMMIT words (sp1) and ``commit_matches`` says whether they
+    equal SHA-256(journal) (None when the guest issued no COMMIT); for the risc0 profile
+    ``output_digest`` and ``output_digest_matches`` play the same role.
+    """
+
+    journal: bytes
+    exit_code: int
+    cycles: int
+    stdout: bytes = b""
+    stderr: bytes = b""
+    report: Report = field(default_factory=Report)
+    trace: Trace | None = None
+    abi: str = "sp1"
+    commit_words: tuple[int, ...] | None = None
+    commit_matches: bool | None = None
+    deferred_proofs_digest: tuple[int, ...] | None = None
+    output_digest: bytes | None = None
+    output_digest_matches: bool | None = None
+    elapsed_s: float = 0.0
+    final_registers: tuple[int, ...] = ()
+    final_pc: int = 0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0

@@ -1,0 +1,235 @@
+"""ELF → Program: a validated memory image, an entry point, symbols and the image ID.
+
+A guest program is an ELF32 little-endian RISC-V executable (ET_EXEC) without the RVC
+(compressed instructions) flag. Every PT_LOAD segment is loaded (bytes beyond ``p_filesz`` up
+to ``p_memsz`` are zero). Segment permissions are *not* enforced: real SP1 guests keep
+writable statics in segments marked read-only.
+
+The image ID (version 1) is a BLAKE3 digest over the ABI profile, the entry point and the
+memory image as (address, word) pairs::
+
+    image_id = BLAKE3( "pyzkvm.image_id.v1" ‖ u8(len(abi)) ‖ abi
+                       ‖ u32le(entry) ‖ u32le(n_words)
+                       ‖ for each word in address order: u32le(address) ‖ u32le(word) )
+
+where the words are every aligned 32-bit word covered by a PT_LOAD segment (zero-filled
+``.bss`` words included). The STARK backend may redefine the ID as the digest of its
+verifying key; every backend always agrees on it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import blake3
+import numpy as np
+
+from .errors import ProgramError
+
+#: Guest addresses must lie in [MEM_LO, MEM_HI): above the zero page, below the BabyBear prime.
+MEM_LO = 0x20
+MEM_HI = 0x78000000
+
+ABI_PROFILES = ("sp1", "risc0")
+
+_EM_RISCV = 243
+_EF_RISCV_RVC = 0x1
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One loaded PT_LOAD segment: ``data`` holds ``memsz`` bytes (zero-filled past filesz)."""
+
+    vaddr: int
+    data: bytes
+    flags: int
+
+    @property
+    def end(self) -> int:
+        return self.vaddr + len(self.data)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    address: int
+    size: int
+    kind: str  # "func", "object", "notype"
+
+
+@dataclass(frozen=True)
+class Program:
+    """A guest program: entry point, memory image (segments) and symbols."""
+
+    entry: int
+    segments: tuple[Segment, ...]
+    symbols: tuple[Symbol, ...] = ()
+    abi: str = "sp1"
+    name: str = "program"
+    _image_id: list = field(default_factory=list, repr=False, compare=False)
+
+    # ---- construction -----------------------------------------------------------------
+
+    @classmethod
+    def from_elf(cls, source: str | os.PathLike | bytes, abi: str = "sp1") -> "Program":
+        """Load and validate an RV32IM guest ELF from a path or raw bytes."""
+        if abi not in ABI_PROFILES:
+            raise ProgramError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABI_PROFILES)}")
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data, name = bytes(source), "program"
+        else:
+            path = Path(source)
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise ProgramError(f"{path}: no such file") from None
+            except IsADirectoryError:
+                raise ProgramError(f"{path}: is a directory, expected an ELF file") from None
+            except OSError as exc:
+                raise ProgramError(f"{path}: cannot read: {exc.strerror}") from None
+            name = path.stem
+        return _parse_elf(data, abi, name)
+
+    # ---- views ------------------------------------------------------------------------
+
+    @property
+    def image_end(self) -> int:
+        """First address past the highest loaded segment (where the heap begins)."""
+        return max(s.end for s in self.segments)
+
+    def image_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every aligned word covered by a segment: (addresses, words), sorted by address."""
+        addrs, words = [], []
+        for seg in self.segments:
+            start = seg.vaddr & ~3
+            end = (seg.end + 3) & ~3
+            buf = bytearray(end - start)
+            buf[seg.vaddr - start : seg.vaddr - start + len(seg.data)] = seg.data
+            addrs.append(np.arange(start, end, 4, dtype=np.uint32))
+            words.append(np.frombuffer(bytes(buf), dtype="<u4").astype(np.uint32))
+        a = np.concatenate(addrs)
+        w = np.concatenate(words)
+        order = np.argsort(a, kind="stable")
+        a, w = a[order], w[order]
+        # Two segments may share a boundary word (non-aligned ends): merge by OR, they do not overlap in bytes.
+        if len(a) > 1 and np.any(a[1:] == a[:-1]):
+            uniq, inv = np.unique(a, return_inverse=True)
+            merged = np.zeros(len(uniq), dtype=np.uint32)
+            np.bitwise_or.at(merged, inv, w)
+            a, w = uniq.astype(np.uint32), merged
+        return a, w
+
+    @property
+    def image_id(self) -> bytes:
+        """The 32-byte image ID (see the module docstring for the formula)."""
+        if not self._image_id:
+            addrs, words = self.image_words()
+            h = blake3.blake3(b"pyzkvm.image_id.v1")
+            h.update(bytes([len(self.abi)]) + self.abi.encode())
+            h.update(int(self.entry).to_bytes(4, "little") + len(addrs).to_bytes(4, "little"))
+            h.update(np.stack([addrs, words], axis=1).astype("<u4").tobytes())
+            self._image_id.append(h.digest())
+        return self._image_id[0]
+
+    def symbol_at(self, address: int) -> Symbol | None:
+        """The function symbol containing ``address``, if any."""
+        for s in self.symbols:
+            if s.kind == "func" and s.address <= address < s.address + max(s.size, 1):
+                return s
+        return None
+
+    def find_symbol(self, name: str) -> Symbol | None:
+        for s in self.symbols:
+            if s.name == name:
+                return s
+        return None
+
+    def read_bytes(self, address: int, length: int) -> bytes:
+        """Bytes of the initial image (zero outside every segment)."""
+        out = bytearray(length)
+        for seg in self.segments:
+            lo, hi = max(address, seg.vaddr), min(address + length, seg.end)
+            if lo < hi:
+                out[lo - address : hi - address] = seg.data[lo - seg.vaddr : hi - seg.vaddr]
+        return bytes(out)
+
+
+def _parse_elf(data: bytes, abi: str, name: str) -> Program:
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    if len(data) < 4 or data[:4] != b"\x7fELF":
+        raise ProgramError(f"{name}: not an ELF file (bad magic): give a RISC-V ELF executable")
+    if len(data) < 52:
+        raise ProgramError(f"{name}: truncated ELF header ({len(data)} bytes)")
+    if data[4] != 1:
+        raise ProgramError(f"{name}: ELF class is not 32-bit: build for rv32im (-march=rv32im -mabi=ilp32)")
+    if data[5] != 1:
+        raise ProgramError(f"{name}: ELF is not little-endian: RISC-V guests are little-endian")
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        header = elf.header
+        machine = int.from_bytes(data[18:20], "little")
+        if machine != _EM_RISCV:
+            raise ProgramError(f"{name}: ELF machine is {header['e_machine']}, not RISC-V")
+        if header["e_type"] != "ET_EXEC":
+            raise ProgramError(f"{name}: ELF type is {header['e_type']}, expected an executable (ET_EXEC); link the guest")
+        if header["e_flags"] & _EF_RISCV_RVC:
+            raise ProgramError(f"{name}: ELF uses compressed (RVC) instructions; build with -march=rv32im (no 'c')")
+        phoff, phnum, phentsize = header["e_phoff"], header["e_phnum"], header["e_phentsize"]
+        if phnum == 0:
+            raise ProgramError(f"{name}: ELF has no program headers (nothing to load)")
+        if phoff + phnum * phentsize > len(data):
+            raise ProgramError(f"{name}: truncated ELF: program headers run past the end of the file")
+        segments = []
+        for i in range(phnum):
+            ph = elf.get_segment(i).header
+            if ph["p_type"] != "PT_LOAD" or ph["p_memsz"] == 0:
+                continue
+            off, filesz, memsz, vaddr = ph["p_offset"], ph["p_filesz"], ph["p_memsz"], ph["p_vaddr"]
+            if filesz > memsz:
+                raise ProgramError(f"{name}: segment {i} has filesz > memsz")
+            if off + filesz > len(data):
+                raise ProgramError(f"{name}: truncated ELF: segment {i} (offset 0x{off:x}, {filesz} bytes) runs past the end of the file")
+            if vaddr < MEM_LO or vaddr + memsz > MEM_HI:
+                raise ProgramError(
+                    f"{name}: segment {i} [0x{vaddr:x}, 0x{vaddr + memsz:x}) lies outside guest memory "
+                    f"[0x{MEM_LO:x}, 0x{MEM_HI:x}); fix the linker script"
+                )
+            body = data[off : off + filesz] + bytes(memsz - filesz)
+            segments.append(Segment(vaddr, body, ph["p_flags"]))
+        if not segments:
+            raise ProgramError(f"{name}: ELF has no loadable (PT_LOAD) segment")
+        segments.sort(key=lambda s: s.vaddr)
+        for a, b in zip(segments, segments[1:]):
+            if b.vaddr < a.end:
+                raise ProgramError(
+                    f"{name}: overlapping segments at 0x{a.vaddr:x} and 0x{b.vaddr:x}; fix the linker script"
+                )
+        entry = header["e_entry"]
+        if entry % 4 or not any(s.vaddr <= entry < s.end for s in segments):
+            raise ProgramError(f"{name}: entry point 0x{entry:x} is not an aligned address inside a loaded segment")
+        symbols = _read_symbols(elf)
+    except ProgramError:
+        raise
+    except (ELFError, ValueError, KeyError, IndexError, AttributeError, TypeError, Exception) as exc:  # noqa: B014
+        raise ProgramError(f"{name}: malformed ELF: {exc}") from None
+    return Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name)
+
+
+def _read_symbols(elf) -> tuple[Symbol, ...]:
+    symtab = elf.get_section_by_name(".symtab")
+    if symtab is None:
+        return ()
+    kinds = {"STT_FUNC": "func", "STT_OBJECT": "object", "STT_NOTYPE": "notype"}
+    out = []
+    for sym in symtab.iter_symbols():
+        kind = kinds.get(sym["st_info"]["type"])
+        if kind is None or not sym.name or sym["st_shndx"] == "SHN_UNDEF":
+            continue
+        out.append(Symbol(sym.name, sym["st_value"], sym["st_size"], kind))
+    out.sort(key=lambda s: (s.address, s.name))
+    return tuple(out)

@@ -1,0 +1,52 @@
+"""``pyzkvm build DIR [-o OUT] [--compiler zig|gcc|clang]``: compile a C guest into an RV32IM ELF.
+
+``pyzkvm build --all`` rebuilds every guest of the checkout into guests/bin (with BUILD_INFO).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UsageError
+
+ORDER = 80
+
+
+def register(subparsers) -> None:
+    from ..guests.toolchain import COMPILERS
+
+    p = subparsers.add_parser(
+        "build",
+        help="compile a C guest (DIR/*.c + the pyzkvm SDK) into an RV32IM ELF",
+        description=(
+            "Compile every .c file in DIR together with the pyzkvm guest SDK (pyzkvm.h, start-up "
+            "code, linker script) into a deterministic RV32IM ELF, using zig (pip install "
+            "'pyzkvm[guests]'), riscv64-unknown-elf-gcc or clang, whichever is found first."
+        ),
+    )
+    p.add_argument("dir", nargs="?", metavar="DIR", help="the guest's source folder")
+    p.add_argument("-o", "--output", metavar="OUT", help="output ELF (default: ./<DIR name>.elf)")
+    p.add_argument("--compiler", choices=COMPILERS, help="compiler to use (default: the first found of zig, gcc, clang)")
+    p.add_argument("--all", action="store_true", help="rebuild every guest of this checkout into guests/bin")
+    p.set_defaults(handler=run_build)
+
+
+def run_build(args) -> int:
+    from ..guests import build_guest
+    from ..guests.build_all import build_all
+
+    if args.all:
+        if args.dir or args.output:
+            raise UsageError("build --all takes no DIR or -o: it rebuilds guests/*/ into guests/bin")
+        for path in build_all(compiler=args.compiler):
+            print(f"built {path}")
+        return 0
+    if not args.dir:
+        raise UsageError("build needs a guest folder: pyzkvm build DIR [-o OUT] (or --all)")
+    result = build_guest(args.dir, args.output, args.compiler)
+    program = result.program
+    print(
+        f"built {result.output} with {result.compiler}: entry 0x{program.entry:08x}, "
+        f"{sum(len(s.data) for s in program.segments)} bytes loaded, image ID {program.image_id.hex()}"
+    )
+    return 0

@@ -1,0 +1,160 @@
+"""Build a C guest into an RV32IM ELF: ``build_guest(directory) -> BuildResult``.
+
+A guest is a directory of C files (``*.c``, optionally ``*.S`` and headers). The build
+
+1. stages the guest's files under ``<tmp>/guest/`` and the SDK (``pyzkvm.h``, ``start.S``,
+   the runtime, SHA-256, heap, libc subset, ``link.ld``) under ``<tmp>/sdk/``;
+2. runs one compiler command from ``<tmp>`` with relative paths, so the ELF holds no path of
+   the machine that built it (same sources + same compiler = same bytes);
+3. checks the result: an RV32IM executable without the RVC flag whose functions hold only
+   32-bit instructions, and which ``Program.from_elf`` loads;
+4. writes it atomically to the output path.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ProgramError, ToolchainError, UsageError
+from ..program import Program
+from .toolchain import COMMON_FLAGS, Compiler, compiler_env, find_compiler
+
+#: The SDK shipped inside the package (pyproject declares it as package data).
+SDK_DIR = Path(__file__).resolve().parent / "sdk"
+
+#: SDK sources compiled into every guest, in link order (start.S first: _start at 0x00201000).
+SDK_SOURCES = ("start.S", "runtime.c", "sha256.c", "alloc.c", "libc.c")
+
+_SOURCE_SUFFIXES = (".c", ".S")
+_HEADER_SUFFIXES = (".h",)
+_COMPILE_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What ``build_guest`` produced: where, with which compiler, and the ELF itself."""
+
+    output: Path
+    compiler: str
+    elf: bytes
+    program: Program
+
+
+def guest_sources(directory: Path) -> list[Path]:
+    """The guest's own source files (``*.c`` and ``*.S``), sorted by name for a stable order."""
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES)
+
+
+def build_guest(
+    directory: str | Path,
+    output: str | Path | None = None,
+    compiler: str | Compiler | None = None,
+) -> BuildResult:
+    """Compile the guest in ``directory`` with the SDK into an RV32IM ELF at ``output``
+    (default ``./<directory name>.elf``) and return it, verified and loaded as a Program."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: not a directory: give the folder holding the guest's .c files")
+    sources = guest_sources(directory)
+    if not any(p.suffix == ".c" for p in sources):
+        raise UsageError(f"{directory}: no .c files to build")
+    name = directory.resolve().name
+    output = Path(output) if output is not None else Path.cwd() / f"{name}.elf"
+    if output.is_dir():
+        raise UsageError(f"{output}: is a directory: give the output ELF's file name with -o")
+    if not output.parent.is_dir():
+        raise UsageError(f"{output.parent}: no such directory for the output ELF")
+    cc = compiler if isinstance(compiler, Compiler) else find_compiler(compiler)
+
+    with tempfile.TemporaryDirectory(prefix="pyzkvm-build-") as tmp:
+        stage = Path(tmp)
+        rel_sources = _stage(directory, stage)
+        elf = _compile(cc, stage, rel_sources, name)
+    program = check_guest_elf(elf, name)
+    from ..cli.common import write_atomically
+
+    try:
+        write_atomically(output, elf)
+        output.chmod(0o644)  # mkstemp made it private; an ELF is an ordinary readable file
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write the ELF: {exc.strerror}") from None
+    return BuildResult(output=output, compiler=cc.name, elf=elf, program=program)
+
+
+def _stage(directory: Path, stage: Path) -> list[str]:
+    """Copy the SDK to ``stage/sdk`` and the guest to ``stage/guest``; return the sources to
+    compile as paths relative to ``stage`` (SDK first, then the guest's, each sorted)."""
+    (stage / "sdk").mkdir()
+    (stage / "guest").mkdir()
+    for path in sorted(SDK_DIR.iterdir()):
+        if path.is_file():
+            shutil.copyfile(path, stage / "sdk" / path.name)
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and path.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES:
+            shutil.copyfile(path, stage / "guest" / path.name)
+    sdk = [f"sdk/{name}" for name in SDK_SOURCES]
+    guest = [f"guest/{p.name}" for p in guest_sources(directory)]
+    return sdk + guest
+
+
+def _compile(cc: Compiler, stage: Path, sources: list[str], name: str) -> bytes:
+    out = "out.elf"
+    args = [
+        *cc.command,
+        *cc.target_flags,
+        *COMMON_FLAGS,
+        f"-ffile-prefix-map={stage}=.",
+        "-Isdk",
+        "-Iguest",
+        "-Tsdk/link.ld",
+        "-o",
+        out,
+        *sources,
+        *cc.link_tail,
+    ]
+    try:
+        proc = subprocess.run(
+            args, cwd=stage, capture_output=True, text=True, timeout=_COMPILE_TIMEOUT_S, env=compiler_env()
+        )
+    except OSError as exc:
+        raise ToolchainError(f"{cc.name}: cannot run the compiler {args[0]}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"{cc.name}: compiling {name} took longer than {_COMPILE_TIMEOUT_S} s; aborted") from None
+    if proc.returncode != 0:
+        stderr = (proc.stderr or proc.stdout).replace(str(stage) + "/", "").strip()
+        raise ToolchainError(f"{cc.name} failed to build guest {name!r} (exit {proc.returncode}):\n{stderr}")
+    path = stage / out
+    if not path.is_file():
+        raise ToolchainError(f"{cc.name} reported success but wrote no ELF for guest {name!r}")
+    return path.read_bytes()
+
+
+def check_guest_elf(elf: bytes, name: str = "guest") -> Program:
+    """Check that ``elf`` is a pyzkvm guest: it loads with Program.from_elf (which refuses
+    the RVC flag and addresses outside guest memory), and every word of every function
+    symbol is a 32-bit instruction (low two bits 0b11; compressed ones are not)."""
+    try:
+        program = Program.from_elf(elf)
+    except ProgramError as exc:
+        raise ToolchainError(f"the compiler produced an ELF pyzkvm cannot load: {exc}") from None
+    program = Program(
+        entry=program.entry, segments=program.segments, symbols=program.symbols, abi=program.abi, name=name
+    )
+    for sym in program.symbols:
+        if sym.kind != "func" or sym.size == 0:
+            continue
+        code = np.frombuffer(program.read_bytes(sym.address, sym.size & ~3), dtype="<u4")
+        bad = np.nonzero((code & 3) != 3)[0]
+        if len(bad):
+            addr = sym.address + 4 * int(bad[0])
+            raise ToolchainError(
+                f"{name}: 0x{addr:08x} in {sym.name} holds 0x{int(code[bad[0]]):08x}, not a 32-bit "
+                "instruction: build the guest for rv32im without the C extension"
+            )
+    return program

@@ -1,0 +1,143 @@
+/*
+ * pyzkvm.h - the C guest SDK for pyzkvm (SP1 ABI profile, RV32IM, freestanding).
+ *
+ * A guest is a plain C program with `int main(void)`. The start-up code (start.S) sets sp and
+ * gp, clears .bss and calls main; when main returns, the runtime hashes the journal with
+ * SHA-256 (in the guest, in software), issues COMMIT x8 with the digest's little-endian words,
+ * COMMIT_DEFERRED_PROOFS x8 with zeros, then HALT with main's return value as the exit code.
+ *
+ * Syscalls (DESIGN.md section 3): `ecall` with t0 = code, arguments in a0, a1, a2; after the
+ * ecall t0 holds the return value.
+ *
+ *   HALT 0x00                    a0 = exit code
+ *   WRITE 0x02                   a0 = fd (1 stdout, 2 stderr, 3 journal), a1 = buf, a2 = len
+ *   HINT_LEN 0xF0                t0 <- length of the next input element (0xFFFFFFFF if none)
+ *   HINT_READ 0xF1               a0 = word-aligned dest, a1 = length (= the element's length)
+ *   COMMIT 0x10                  a0 = index 0..7, a1 = word of SHA-256(journal)
+ *   COMMIT_DEFERRED_PROOFS 0x1A  a0 = index 0..7, a1 = word (zero: no composed proofs)
+ *
+ * Memory map (SP1's): text from 0x00201000, stack top 0x00200400 growing down, heap from the
+ * end of the image upward to 0x78000000 (the BabyBear prime; every address is one field
+ * element).
+ *
+ * The SDK is self-contained: it brings its own memcpy/memmove/memset/memcmp/strlen, a bump
+ * allocator behind malloc/calloc/realloc/free, and a software SHA-256; no libc is linked.
+ */
+#ifndef PYZKVM_H
+#define PYZKVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- syscall codes and file descriptors ------------------------------------------------ */
+
+#define PYZKVM_SYS_HALT 0x00u
+#define PYZKVM_SYS_WRITE 0x02u
+#define PYZKVM_SYS_COMMIT 0x10u
+#define PYZKVM_SYS_COMMIT_DEFERRED_PROOFS 0x1Au
+#define PYZKVM_SYS_HINT_LEN 0xF0u
+#define PYZKVM_SYS_HINT_READ 0xF1u
+
+#define PYZKVM_FD_STDOUT 1u
+#define PYZKVM_FD_STDERR 2u
+#define PYZKVM_FD_JOURNAL 3u
+
+/* HINT_LEN's answer when the input stream is exhausted. */
+#define PYZKVM_NO_INPUT 0xFFFFFFFFu
+
+#define PYZKVM_NORETURN __attribute__((noreturn))
+
+/* ---- raw syscalls (t0 = code; a0, a1, a2 = arguments; t0 = result) --------------------- */
+
+static inline uint32_t pyzkvm_syscall(uint32_t code, uint32_t a0, uint32_t a1, uint32_t a2) {
+    register uint32_t t0 __asm__("t0") = code;
+    register uint32_t r0 __asm__("a0") = a0;
+    register uint32_t r1 __asm__("a1") = a1;
+    register uint32_t r2 __asm__("a2") = a2;
+    __asm__ volatile("ecall" : "+r"(t0) : "r"(r0), "r"(r1), "r"(r2) : "memory");
+    return t0;
+}
+
+/* ---- input (the hint stream: a list of byte strings) ----------------------------------- */
+
+/* Length in bytes of the next input element, or PYZKVM_NO_INPUT when none is left. */
+uint32_t pyzkvm_input_len(void);
+
+/* Read the next input element into buf (capacity cap bytes) and return its length.
+ * Panics when no element is left or when it does not fit in cap bytes. buf need not be
+ * aligned: the SDK reads through an aligned bounce buffer when it must. */
+uint32_t pyzkvm_read_into(void *buf, uint32_t cap);
+
+/* Read the next element into fresh heap memory (malloc) and return it; *len receives its
+ * length (len may be NULL). The buffer is padded to a multiple of 4 bytes. */
+void *pyzkvm_read_bytes(uint32_t *len);
+
+/* Read the next element as a little-endian u32 / u64 (it must be exactly 4 / 8 bytes long,
+ * which is what `--input u32:N` / `--input u64:N` and SP1's bincode produce). */
+uint32_t pyzkvm_read_u32(void);
+uint64_t pyzkvm_read_u64(void);
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+/* Append len bytes to the journal (the public values): WRITE to fd 3, and fold them into the
+ * running SHA-256 that is committed at exit. */
+void pyzkvm_commit(const void *buf, uint32_t len);
+void pyzkvm_commit_u32(uint32_t value); /* 4 bytes, little-endian */
+void pyzkvm_commit_u64(uint64_t value); /* 8 bytes, little-endian */
+
+/* WRITE len bytes to a file descriptor (1 stdout, 2 stderr). Use pyzkvm_commit for fd 3. */
+void pyzkvm_write(uint32_t fd, const void *buf, uint32_t len);
+void pyzkvm_print(const char *text);  /* NUL-terminated text to stdout */
+void pyzkvm_eprint(const char *text); /* NUL-terminated text to stderr */
+
+/* ---- ending the program ---------------------------------------------------------------- */
+
+/* Finish like SP1's runtime: COMMIT x8 the SHA-256 of the journal, COMMIT_DEFERRED_PROOFS x8
+ * zeros, then HALT with exit_code (0 = success, anything else is a guest failure). */
+PYZKVM_NORETURN void pyzkvm_halt(uint32_t exit_code);
+
+/* Write msg and a newline to stderr, then halt with exit code 1. */
+PYZKVM_NORETURN void pyzkvm_panic(const char *msg);
+
+/* ---- SP1-style cycle tracking (lines on stdout that the executor's report understands) -- */
+
+/* Writes "cycle-tracker-start: NAME\n" / "cycle-tracker-end: NAME\n" to fd 1. */
+void pyzkvm_cycle_start(const char *name);
+void pyzkvm_cycle_end(const char *name);
+
+/* ---- software SHA-256 (FIPS 180-4) ----------------------------------------------------- */
+
+typedef struct {
+    uint32_t h[8];        /* chaining value */
+    uint64_t length;      /* bytes absorbed so far */
+    uint8_t block[64];    /* pending partial block */
+    uint32_t used;        /* bytes pending in block */
+} pyzkvm_sha256_ctx;
+
+void pyzkvm_sha256_init(pyzkvm_sha256_ctx *ctx);
+void pyzkvm_sha256_update(pyzkvm_sha256_ctx *ctx, const void *data, uint32_t len);
+void pyzkvm_sha256_final(pyzkvm_sha256_ctx *ctx, uint8_t digest[32]);
+void pyzkvm_sha256(const void *data, uint32_t len, uint8_t digest[32]);
+
+/* ---- heap and memory (freestanding replacements for libc) ------------------------------ */
+
+void *malloc(size_t size);   /* 8-byte aligned bump allocation; panics when memory runs out */
+void *calloc(size_t count, size_t size);
+void *realloc(void *ptr, size_t size);
+void free(void *ptr);        /* a no-op except for the most recent allocation */
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYZKVM_H */

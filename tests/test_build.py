@@ -1,0 +1,200 @@
+"""``pyzkvm build`` and the guest build tool: deterministic ELFs, typed errors, and rebuilt
+guests that behave like the prebuilt ones in guests/bin (byte-identical with the compiler
+version recorded in guests/bin/BUILD_INFO)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from pyzkvm.cli import main as cli_main
+from pyzkvm.errors import ToolchainError, UsageError
+from pyzkvm.guests import available_compilers, build_guest, check_guest_elf, find_compiler
+from pyzkvm.guests import toolchain
+from pyzkvm.guests.build_all import build_all, guest_dirs
+from pyzkvm.program import Program
+
+try:  # tests/ is a package when it has __init__.py, a plain folder on sys.path otherwise
+    from .test_guests_unicorn import BIN, claims, fib_reference, run_on_unicorn, u32
+except ImportError:
+    from test_guests_unicorn import BIN, claims, fib_reference, run_on_unicorn, u32
+
+GUESTS_DIR = BIN.parent
+COMPILERS = [c.name for c in available_compilers()]
+needs_compiler = pytest.mark.skipif(
+    not COMPILERS,
+    reason="no RISC-V C compiler found: pip install 'pyzkvm[guests]' or apt-get install gcc-riscv64-unknown-elf",
+)
+
+#: Inputs that exercise each guest (success and failure paths).
+SCENARIOS = {
+    "fibonacci": [[u32(0)], [u32(93)], [u32(500)]],
+    "sha256": [[b""], [bytes(range(200))]],
+    "aggregator": [[u32(3), *claims(3)], [u32(1), b"short"]],
+    "rv32im-selftest": [[]],
+    "sort": [[struct.pack("<5I", 9, 0xFFFFFFFF, 0, 7, 7)], [b"\x01\x02\x03"]],
+    "panic": [[]],
+}
+
+
+def outcome(elf, inputs):
+    r = run_on_unicorn(elf, inputs)
+    return r.journal, r.exit_code, r.stdout, r.stderr, r.commit_digest
+
+
+def build_info() -> dict[str, str]:
+    info = {}
+    for line in (BIN / "BUILD_INFO").read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, sep, value = line.partition(": ")
+            if sep:
+                info[key] = value
+            else:
+                digest, _, name = line.partition("  ")
+                info[name] = digest
+    return info
+
+
+def test_prebuilt_elfs_are_recorded_in_build_info():
+    info = build_info()
+    assert info["compiler"] in ("zig", "gcc", "clang") and info["version"]
+    names = {d.name for d in guest_dirs(GUESTS_DIR)}
+    assert names == set(SCENARIOS)
+    for name in names:
+        elf = (BIN / f"{name}.elf").read_bytes()
+        assert hashlib.sha256(elf).hexdigest() == info[f"{name}.elf"], f"{name}.elf differs from BUILD_INFO"
+        check_guest_elf(elf, name)
+
+
+@needs_compiler
+def test_pyzkvm_build_cli(tmp_path, capsys):
+    out = tmp_path / "fib.elf"
+    assert cli_main(["build", str(GUESTS_DIR / "fibonacci"), "-o", str(out)]) == 0
+    assert f"built {out}" in capsys.readouterr().out
+    elf = out.read_bytes()
+    assert int.from_bytes(elf[36:40], "little") & 1 == 0  # e_flags: no RVC
+    program = Program.from_elf(out)
+    assert program.entry == 0x00201000
+    assert all(0x20 <= s.vaddr and s.end <= 0x78000000 for s in program.segments)
+    journal, code, *_ = outcome(elf, [u32(90)])
+    assert (journal, code) == (u32(90) + struct.pack("<Q", fib_reference(90)), 0)
+
+
+@needs_compiler
+@pytest.mark.parametrize("compiler", COMPILERS)
+def test_build_is_deterministic_and_path_independent(tmp_path, compiler):
+    first = build_guest(GUESTS_DIR / "sha256", tmp_path / "a.elf", compiler).elf
+    copy = tmp_path / "somewhere" / "else" / "sha256"
+    shutil.copytree(GUESTS_DIR / "sha256", copy)
+    second = build_guest(copy, tmp_path / "b.elf", compiler).elf
+    assert first == second
+    assert str(tmp_path).encode() not in first
+
+
+@needs_compiler
+@pytest.mark.parametrize("compiler", COMPILERS)
+def test_rebuilt_guests_behave_like_the_prebuilt_ones(tmp_path, compiler):
+    built = build_all(GUESTS_DIR, compiler, out_dir=tmp_path)
+    assert sorted(p.name for p in built) == sorted(f"{n}.elf" for n in SCENARIOS)
+    info = build_info()
+    same_compiler = info["compiler"] == compiler and find_compiler(compiler).version() == info["version"]
+    for name, cases in SCENARIOS.items():
+        fresh = (tmp_path / f"{name}.elf").read_bytes()
+        prebuilt = (BIN / f"{name}.elf").read_bytes()
+        if same_compiler:
+            assert fresh == prebuilt, f"{name}.elf: {compiler} {info['version']} rebuilt different bytes"
+        for inputs in cases:
+            assert outcome(fresh, inputs) == outcome(prebuilt, inputs), f"{name} on {inputs!r}"
+
+
+def test_no_compiler_is_a_typed_error(monkeypatch, capsys, tmp_path):
+    for name in toolchain.COMPILERS:  # as if neither ziglang nor any compiler on PATH existed
+        monkeypatch.setitem(toolchain._FINDERS, name, lambda: None)
+    with pytest.raises(ToolchainError) as err:
+        find_compiler()
+    assert str(err.value) == (
+        "no RISC-V C compiler found: pip install 'pyzkvm[guests]' (ziglang) "
+        "or apt-get install gcc-riscv64-unknown-elf"
+    )
+    assert cli_main(["build", str(GUESTS_DIR / "fibonacci"), "-o", str(tmp_path / "x.elf")]) == 1
+    err_text = capsys.readouterr().err
+    assert err_text.startswith("pyzkvm: error: no RISC-V C compiler found") and err_text.count("\n") == 1
+    assert not (tmp_path / "x.elf").exists()
+
+
+def test_unknown_or_missing_named_compiler(monkeypatch):
+    with pytest.raises(UsageError, match="unknown compiler 'tcc'"):
+        find_compiler("tcc")
+    monkeypatch.setattr(toolchain.shutil, "which", lambda name: None)
+    with pytest.raises(ToolchainError, match="compiler 'gcc' not found: apt-get install gcc-riscv64-unknown-elf"):
+        find_compiler("gcc")
+
+
+@needs_compiler
+def test_compiler_errors_carry_the_compilers_stderr(tmp_path, capsys):
+    src = tmp_path / "broken"
+    src.mkdir()
+    (src / "main.c").write_text('#include "pyzkvm.h"\nint main(void) { return undefined_name; }\n')
+    out = tmp_path / "broken.elf"
+    with pytest.raises(ToolchainError) as err:
+        build_guest(src, out)
+    message = str(err.value)
+    assert message.startswith(f"{COMPILERS[0]} failed to build guest 'broken'")
+    assert "undefined_name" in message and "guest/main.c" in message
+    assert str(tmp_path) not in message.split("\n", 1)[1]  # staging paths are shortened
+    assert not out.exists()
+    assert cli_main(["build", str(src), "-o", str(out)]) == 1
+    assert "undefined_name" in capsys.readouterr().err
+
+
+def test_bad_arguments_are_usage_errors(tmp_path, capsys):
+    with pytest.raises(UsageError, match="not a directory"):
+        build_guest(tmp_path / "missing")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UsageError, match="no .c files"):
+        build_guest(empty)
+    assert cli_main(["build"]) == 2
+    assert cli_main(["build", "--all", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert "pyzkvm: error: build needs a guest folder" in err
+
+
+def test_check_guest_elf_refuses_compressed_code():
+    elf = bytearray((BIN / "fibonacci.elf").read_bytes())
+    check_guest_elf(bytes(elf), "fibonacci")
+    flagged = bytearray(elf)
+    flagged[36] |= 1  # EF_RISCV_RVC
+    with pytest.raises(ToolchainError, match="compressed"):
+        check_guest_elf(bytes(flagged), "fibonacci")
+    # a 16-bit instruction (low bits != 0b11) inside main: c.nop = 0x0001
+    program = Program.from_elf(bytes(elf))
+    main = program.find_symbol("main")
+    seg = next(s for s in program.segments if s.vaddr <= main.address < s.end)
+    offset = _file_offset(bytes(elf), seg.vaddr) + (main.address - seg.vaddr)
+    elf[offset : offset + 4] = struct.pack("<HH", 0x0001, 0x0001)
+    with pytest.raises(ToolchainError, match="not a 32-bit instruction"):
+        check_guest_elf(bytes(elf), "fibonacci")
+
+
+def _file_offset(elf: bytes, vaddr: int) -> int:
+    phoff, = struct.unpack_from("<I", elf, 28)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 42)
+    for i in range(phnum):
+        p_type, p_offset, p_vaddr = struct.unpack_from("<III", elf, phoff + i * phentsize)
+        if p_type == 1 and p_vaddr == vaddr:
+            return p_offset
+    raise AssertionError(f"no PT_LOAD at 0x{vaddr:x}")
+
+
+def test_sdk_ships_inside_the_package():
+    from pyzkvm.guests import SDK_DIR
+    from pyzkvm.guests.build import SDK_SOURCES
+
+    for name in (*SDK_SOURCES, "pyzkvm.h", "link.ld"):
+        assert (SDK_DIR / name).is_file(), name
+    assert Path(SDK_DIR).parent.name == "guests" and Path(SDK_DIR).parents[1].name == "pyzkvm"

@@ -10,5 +10,25 @@ __version__ = "0.1.0"
 
 from .errors import PyzkvmError, VerificationError  # noqa: E402
 from .program import Program  # noqa: E402
+from .receipt import Claim, Receipt  # noqa: E402
+from .backends import get_backend, list_backends  # noqa: E402
+from .api import prove, verify  # noqa: E402
 
-__all__ = ["__version__", "Program", "PyzkvmError", "VerificationError"]
+__all__ = [
+    "__version__", "Program", "PyzkvmError", "VerificationError",
+    "Claim", "Receipt", "get_backend", "list_backends", "prove", "verify", "execute", "inputs",
+]  # fmt: skip
+
+
+def __getattr__(name):
+    # Imported on first use: the executor (numba) and the input encoders are not needed to
+    # read or verify a receipt.
+    if name == "inputs":
+        import importlib
+
+        return importlib.import_module(".inputs", __name__)
+    if name == "execute":
+        from .api import execute
+
+        return execute
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,12 +14,14 @@ prover is one class and one line in its own pyproject.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
-from ..errors import BackendError, UsageError
+from ..errors import BackendError, BackendUnavailable, DevModeReceiptError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
@@ -92,14 +94,57 @@ def list_backends() -> list[str]:
 
 def get_backend(name: str) -> Backend:
     """Instantiate the backend called ``name`` (built-in or registered by entry point)."""
-    targets = _builtin_and_plugins()
+    # Built-ins win over plug-ins of the same name, so only scan entry points (slow) for others.
+    targets = BUILTIN_BACKENDS if name in BUILTIN_BACKENDS else _builtin_and_plugins()
     if name not in targets:
         raise UsageError(f"unknown backend {name!r}: choose one of {', '.join(targets)}")
     module_name, _, attr = targets[name].partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), attr)
+    except ModuleNotFoundError as exc:
+        if name in BUILTIN_BACKENDS and exc.name == module_name:
+            # A built-in whose module is not in this checkout yet (stark, risc0, sp1 land later).
+            raise BackendUnavailable(f"backend {name!r} is not built yet ({module_name} does not exist)") from None
+        raise BackendError(f"backend {name!r} could not be loaded from {targets[name]}: {exc}") from None
     except (ImportError, AttributeError) as exc:
         raise BackendError(f"backend {name!r} could not be loaded from {targets[name]}: {exc}") from None
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise BackendError(f"backend {name!r} ({targets[name]}) is not a pyzkvm Backend subclass")
     return cls()
+
+
+# ---- dev mode ------------------------------------------------------------------------------
+
+#: Environment variable that lets dev-mode (non-proof) receipts pass verification.
+DEV_MODE_ENV = "PYZKVM_DEV_MODE"
+
+DEV_MODE_REFUSAL = "this is a dev-mode receipt, not a proof: set PYZKVM_DEV_MODE=1 to accept it"
+DEV_MODE_WARNING = "WARNING: accepting a dev-mode receipt: it proves nothing"
+
+
+def dev_mode_enabled(dev_mode: bool | None = None) -> bool:
+    """Whether dev-mode receipts may be accepted: ``dev_mode`` when given, else $PYZKVM_DEV_MODE == "1"."""
+    if dev_mode is not None:
+        return bool(dev_mode)
+    return os.environ.get(DEV_MODE_ENV, "") == "1"
+
+
+def require_dev_mode(dev_mode: bool | None = None) -> None:
+    """Gate for dev-mode receipts: raise DevModeReceiptError unless dev mode is on, else warn on stderr.
+
+    Every backend whose receipts are not proofs (``produces_proofs = False``) calls this first
+    in ``verify``; ``pyzkvm.verify`` also refuses such receipts itself when dev mode is off.
+    """
+    refuse_unless_dev_mode(dev_mode)
+    warn_dev_mode_accepted()
+
+
+def refuse_unless_dev_mode(dev_mode: bool | None = None) -> None:
+    """Raise DevModeReceiptError unless dev mode is on (the first half of require_dev_mode)."""
+    if not dev_mode_enabled(dev_mode):
+        raise DevModeReceiptError(DEV_MODE_REFUSAL)
+
+
+def warn_dev_mode_accepted() -> None:
+    """Say on stderr that a dev-mode receipt was accepted (the second half of require_dev_mode)."""
+    print(DEV_MODE_WARNING, file=sys.stderr)

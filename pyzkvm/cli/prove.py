@@ -1,0 +1,98 @@
+"""``pyzkvm prove ELF``: run a guest and write a receipt for the claim its run makes."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import PyzkvmError
+from .common import add_input_args, parse_inputs, printable_text, write_atomically
+
+ORDER = 20
+
+HELP = "run a guest and write a receipt (a proof, or a dev-mode receipt with --backend trace)"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "prove",
+        help=HELP,
+        description=(
+            "Run ELF on the inputs and write a receipt for its claim (image ID, exit code, journal, "
+            "cycles). The default backend is 'stark' when available, else 'trace' (dev mode: the "
+            "receipt is NOT a proof). A guest that exits non-zero still gets a receipt whose claim "
+            "carries the exit code (as RISC Zero and SP1 do); prove then exits with status 1."
+        ),
+    )
+    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    add_input_args(p)
+    p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
+    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
+    p.add_argument("-o", "--output", metavar="FILE", help="receipt path (default ./<elf stem>.<backend>.receipt)")
+    p.set_defaults(handler=run_prove)
+
+
+@contextmanager
+def progress_reporter(label: str):
+    """A progress(step, fraction) callback drawing a rich bar on stderr, or a no-op when stderr is not a TTY."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+    )  # fmt: skip
+    with bar:
+        task = bar.add_task(label, total=1.0)
+
+        def report(step: str, fraction: float) -> None:
+            bar.update(task, completed=max(0.0, min(1.0, fraction)), description=f"{label}: {step}")
+
+        yield report
+
+
+def run_prove(args) -> int:
+    from ..api import prove
+    from ..backends import default_backend_name
+    from ..program import Program
+
+    program = Program.from_elf(args.elf, abi=args.abi)
+    inputs = parse_inputs(args.input)
+    backend = args.backend or default_backend_name()
+    output = Path(args.output) if args.output else Path(f"{Path(args.elf).stem}.{backend}.receipt")
+
+    started = time.perf_counter()
+    with progress_reporter(f"proving with {backend}") as report:
+        options = {"progress": report} if report else {}
+        receipt = prove(program, inputs, backend=backend, **options)
+    elapsed = time.perf_counter() - started
+    data = receipt.to_bytes()
+    try:
+        write_atomically(output, data)
+    except OSError as exc:
+        raise PyzkvmError(f"cannot write the receipt to {output}: {exc.strerror or exc}") from None
+
+    claim = receipt.claim
+    dev = "  (dev mode: NOT a proof)" if receipt.dev_mode else ""
+    print(f"backend:    {receipt.backend} {receipt.backend_version}{dev}")
+    print(f"image ID:   {claim.image_id.hex()}")
+    print(f"exit code:  {claim.exit_code}")
+    print(f"journal:    {receipt.journal.hex() or '(empty)'}")
+    text = printable_text(receipt.journal)
+    if text is not None:
+        print(f"  as text:  {text!r}")
+    print(f"cycles:     {claim.cycles}")
+    print(f"time:       {elapsed:.3f} s")
+    print(f"receipt:    {output} ({len(data)} bytes, seal {len(receipt.seal)} bytes)")
+    if claim.exit_code != 0:
+        print(
+            f"pyzkvm: guest failed: exit code {claim.exit_code}; the receipt proves that failing run",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,87 @@
+"""``pyzkvm verify RECEIPT``: check a receipt against an image ID."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import UsageError, VerificationError
+from .common import add_input_args, parse_inputs, printable_text
+
+ORDER = 30
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        help="check a receipt against an image ID (or the ELF it should come from)",
+        description=(
+            "Verify RECEIPT for the program given by --image-id or --elf. Exit 0 and print one "
+            "'verified: ...' line when it holds; exit 1 with the reason when not. Dev-mode "
+            "(trace) receipts are refused unless --dev-mode or PYZKVM_DEV_MODE=1. --replay "
+            "re-executes the ELF on the --input values and compares the trace and claim: sound, "
+            "but neither succinct (it redoes the work) nor private (it needs the inputs)."
+        ),
+    )
+    p.add_argument("receipt", metavar="RECEIPT", help="receipt file written by 'pyzkvm prove'")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--image-id", metavar="HEX", help="the expected image ID (64 hex digits)")
+    who.add_argument("--elf", metavar="ELF", help="compute the expected image ID from this ELF")
+    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile of --elf (default sp1)")
+    p.add_argument("--dev-mode", action="store_true", help="accept dev-mode (trace) receipts, with a warning")
+    p.add_argument(
+        "--replay",
+        action="store_true",
+        help="trace receipts: re-execute --elf on the --input values and compare (not succinct, not private)",
+    )
+    add_input_args(p)
+    p.set_defaults(handler=run_verify)
+
+
+def read_receipt(path: str):
+    """Load and decode a receipt file; a missing or corrupt file is a one-line error."""
+    from ..errors import ReceiptFormatError
+    from ..receipt import Receipt
+
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ReceiptFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ReceiptFormatError(f"{path}: is a directory, expected a receipt file") from None
+    except OSError as exc:
+        raise ReceiptFormatError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return Receipt.from_bytes(data)
+    except ReceiptFormatError as exc:
+        raise ReceiptFormatError(f"{path}: {exc}") from None
+
+
+def run_verify(args) -> int:
+    from ..api import as_image_id, verify
+    from ..program import Program
+
+    if args.replay and not args.elf:
+        raise UsageError("--replay needs --elf (and the --input values the guest ran on)")
+    if args.input and not args.replay:
+        raise UsageError("--input is only used with --replay")
+    program = Program.from_elf(args.elf, abi=args.abi) if args.elf else None
+    image_id = program.image_id if program else as_image_id(args.image_id)
+    receipt = read_receipt(args.receipt)
+    if args.replay and receipt.backend != "trace":
+        raise UsageError(f"--replay checks trace receipts only; this receipt is from {receipt.backend!r}")
+    options = {"replay": (program, parse_inputs(args.input))} if args.replay else {}
+    try:
+        claim = verify(receipt, image_id, dev_mode=True if args.dev_mode else None, **options)
+    except VerificationError as exc:
+        print(f"pyzkvm: verification failed: {exc}", file=sys.stderr)
+        return 1
+    journal = printable_text(receipt.journal)
+    shown = repr(journal) if journal is not None else (receipt.journal.hex() or "(empty)")
+    kind = "dev-mode receipt (NOT a proof)" if receipt.dev_mode or receipt.backend == "trace" else "receipt"
+    replayed = ", replayed" if args.replay else ""
+    print(
+        f"verified: {receipt.backend} {kind} for image {claim.image_id.hex()}: "
+        f"exit code {claim.exit_code}, {claim.cycles} cycles, journal {shown}{replayed}"
+    )
+    return 0

@@ -59,6 +59,9 @@ class Backend(ABC):
     name: ClassVar[str] = ""
     #: False for dev-mode backends whose receipts are not proofs.
     produces_proofs: ClassVar[bool] = True
+    #: True when ``verify`` needs the guest program itself (``program=``), not only the image
+    #: ID: the external toolchains derive their own keys from the ELF.
+    verify_needs_program: ClassVar[bool] = False
 
     def availability(self) -> Availability:
         """Available or not here, with the reason and how to fix it."""

@@ -57,6 +57,16 @@ def read_receipt(path: str):
         raise ReceiptFormatError(f"{path}: {exc}") from None
 
 
+def _verifier_needs_program(backend_name: str) -> bool:
+    from ..backends import get_backend
+    from ..errors import PyzkvmError
+
+    try:
+        return get_backend(backend_name).verify_needs_program
+    except PyzkvmError:
+        return False  # pyzkvm.verify reports the missing backend itself
+
+
 def run_verify(args) -> int:
     from ..api import as_image_id, verify
     from ..program import Program
@@ -71,6 +81,8 @@ def run_verify(args) -> int:
     if args.replay and receipt.backend != "trace":
         raise UsageError(f"--replay checks trace receipts only; this receipt is from {receipt.backend!r}")
     options = {"replay": (program, parse_inputs(args.input))} if args.replay else {}
+    if program is not None and _verifier_needs_program(receipt.backend):
+        options["program"] = program
     try:
         claim = verify(receipt, image_id, dev_mode=True if args.dev_mode else None, **options)
     except VerificationError as exc:

@@ -1,0 +1,235 @@
+"""``pyzkvm crosscheck``: run one guest on several provers and compare what they claim.
+
+Every requested backend that is available here proves the run and verifies its own receipt;
+the journals (by SHA-256) and exit codes must then agree across backends. Disagreement is
+the point of the command: it means one of the zkVMs (or pyzkvm's interpreter) computes
+something different for the same program and input. Exit status: 0 when every backend that
+ran agrees, 1 when two disagree or one failed (the message names them), 2 for usage errors.
+
+RISC Zero runs guests built for pyzkvm's ``risc0`` ABI profile, SP1 the ``sp1`` profile, so
+a guest is usually built twice: ``ELF`` (with ``--abi``, default sp1) for pyzkvm and SP1, and
+``--risc0-elf`` for RISC Zero. See docs/crosscheck.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+from ..backends._subprocess import TIMEOUT_ENV
+from ..errors import PyzkvmError, UsageError
+from .common import add_input_args, parse_inputs
+
+ORDER = 70
+
+DEFAULT_BACKENDS = "trace,stark,risc0,sp1"
+#: Backends whose tools take the shared options (dev mode, timeout, the ELF file).
+_EXTERNAL = ("risc0", "sp1")
+
+
+@dataclass
+class Outcome:
+    """One backend's row: whether it ran, what its receipt claims, and whether it verified."""
+
+    backend: str
+    available: bool
+    reason: str = ""
+    elf: str = ""
+    abi: str = ""
+    journal_sha256: str = ""
+    journal_hex: str = ""
+    exit_code: int | None = None
+    cycles: int | None = None
+    prove_s: float | None = None
+    proof_bytes: int | None = None
+    verified: str = ""  # "yes", "no", "dev (not a proof)"
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_claim(self) -> bool:
+        return self.exit_code is not None
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "crosscheck",
+        help="prove one guest on several backends and check that they agree",
+        description=(
+            "Run ELF on every available backend in --backends (prove, then verify each receipt) and "
+            "compare journals (SHA-256) and exit codes. Exit status 1 when two backends disagree or one "
+            "fails. RISC Zero needs a build of the guest for the risc0 ABI profile (--risc0-elf, or "
+            "--abi risc0 for ELF itself); SP1 runs sp1-profile ELFs unchanged. Trace receipts are dev-mode "
+            "receipts: they are checked in dev mode and shown as 'dev (not a proof)'."
+        ),
+    )
+    p.add_argument("elf", metavar="ELF", help="guest ELF (built for --abi)")
+    add_input_args(p)
+    p.add_argument("--backends", default=DEFAULT_BACKENDS, metavar="LIST",
+                   help=f"comma-separated backends to run (default {DEFAULT_BACKENDS})")
+    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile ELF was built for (default sp1)")
+    p.add_argument("--risc0-elf", metavar="ELF", help="the same guest built for the risc0 ABI profile, for RISC Zero")
+    p.add_argument("--dev-mode", action="store_true",
+                   help="run risc0/sp1 in their dev modes (RISC0_DEV_MODE=1, SP1 mock prover): fast, not proofs")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="deadline for each external tool call (default $PYZKVM_TOOL_TIMEOUT or 3600)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.set_defaults(handler=run_crosscheck)
+
+
+def run_crosscheck(args) -> int:
+    from ..program import Program
+
+    names = [n.strip() for n in args.backends.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--backends is empty: name at least one backend, e.g. trace,risc0")
+    if len(set(names)) != len(names):
+        raise UsageError(f"--backends names a backend twice: {args.backends}")
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    if args.timeout is not None:
+        # The deadline also covers the availability probes (``r0vm --version``), which take no options.
+        os.environ[TIMEOUT_ENV] = str(args.timeout)
+    inputs = parse_inputs(args.input)
+    main = Program.from_elf(args.elf, abi=args.abi)
+    risc0_program = Program.from_elf(args.risc0_elf, abi="risc0") if args.risc0_elf else None
+
+    outcomes = [_run_one(name, args, main, risc0_program, inputs) for name in names]
+    mismatches = compare_claims(outcomes)
+    failures = [f"{o.backend}: {o.error}" for o in outcomes if o.error]
+    if args.json:
+        print(json.dumps({
+            "elf": args.elf,
+            "risc0_elf": args.risc0_elf,
+            "inputs": len(inputs),
+            "backends": [asdict(o) for o in outcomes],
+            "agree": not mismatches,
+            "mismatches": mismatches,
+            "failures": failures,
+        }, indent=2))  # fmt: skip
+    else:
+        _print_table(outcomes)
+        ran = sum(o.has_claim for o in outcomes)
+        for line in mismatches:
+            print(f"MISMATCH: {line}")
+        for line in failures:
+            print(f"FAILED: {line}")
+        if not mismatches and not failures:
+            if ran >= 2:
+                print(f"agree: {ran} backends proved the same journal and exit code")
+            else:
+                print(f"nothing to compare: only {ran} backend ran here (see the reasons above)")
+    return 1 if mismatches or failures else 0
+
+
+def _program_for(name: str, args, main, risc0_program):
+    """(program, ELF path) the backend runs, or (None, reason) when this build does not fit it."""
+    if name == "risc0":
+        if risc0_program is not None:
+            return risc0_program, args.risc0_elf
+        if main.abi == "risc0":
+            return main, args.elf
+        return None, "needs the guest built for the risc0 ABI profile: pass --risc0-elf ELF (or --abi risc0)"
+    if name == "sp1" and main.abi != "sp1":
+        return None, "SP1 runs sp1-profile guests: ELF is --abi risc0; cross-check it with trace/stark/risc0"
+    return main, args.elf
+
+
+def _run_one(name: str, args, main, risc0_program, inputs) -> Outcome:
+    """Prove and verify on backend ``name``; every failure is recorded, never raised."""
+    from ..backends import backend_status, get_backend
+
+    status = backend_status(name)
+    if not status.availability:
+        return Outcome(name, False, status.availability.reason)
+    program, elf = _program_for(name, args, main, risc0_program)
+    if program is None:
+        return Outcome(name, False, elf)
+    out = Outcome(name, True, elf=elf, abi=program.abi)
+    prove_opts, verify_opts = {}, {}
+    if name in _EXTERNAL:
+        prove_opts = {"dev_mode": args.dev_mode, "timeout": args.timeout, "elf": elf}
+        verify_opts = {"dev_mode": args.dev_mode, "timeout": args.timeout, "program": program, "elf": elf}
+    try:
+        backend = get_backend(name)
+        if not backend.produces_proofs:
+            verify_opts = {"dev_mode": True}
+        started = time.perf_counter()
+        receipt = backend.prove(program, inputs, **prove_opts)
+        out.prove_s = time.perf_counter() - started
+    except PyzkvmError as exc:
+        out.error = f"prove failed: {exc}"
+        return out
+    except Exception as exc:  # a broken (plug-in) backend must not take the whole cross-check down
+        out.error = f"prove failed: internal error in backend {name!r}: {type(exc).__name__}: {exc}"
+        return out
+    claim = receipt.claim
+    out.journal_sha256 = claim.journal_digest.hex()
+    out.journal_hex = receipt.journal.hex()
+    out.exit_code = claim.exit_code
+    out.cycles = claim.cycles
+    out.proof_bytes = len(receipt.seal)
+    dev = not backend.produces_proofs or bool(receipt.params.get("dev_mode"))
+    try:
+        # A dev-mode backend prints a warning when it accepts its receipt; the table says it instead.
+        with contextlib.redirect_stderr(io.StringIO()) if dev else contextlib.nullcontext():
+            backend.verify(receipt, program.image_id, **verify_opts)
+    except PyzkvmError as exc:
+        out.verified = "no"
+        out.error = f"verify failed: {exc}"
+        return out
+    except Exception as exc:
+        out.verified = "no"
+        out.error = f"verify failed: internal error in backend {name!r}: {type(exc).__name__}: {exc}"
+        return out
+    out.verified = "dev (not a proof)" if dev else "yes"
+    return out
+
+
+def compare_claims(outcomes: list[Outcome]) -> list[str]:
+    """One line per backend whose journal or exit code differs from the first backend's."""
+    ran = [o for o in outcomes if o.has_claim]
+    if len(ran) < 2:
+        return []
+    ref, lines = ran[0], []
+    for o in ran[1:]:
+        if o.journal_sha256 != ref.journal_sha256:
+            lines.append(
+                f"{ref.backend} and {o.backend} disagree on the journal: "
+                f"sha256 {ref.journal_sha256[:16]}… vs {o.journal_sha256[:16]}…"
+            )
+        if o.exit_code != ref.exit_code:
+            lines.append(f"{ref.backend} and {o.backend} disagree on the exit code: {ref.exit_code} vs {o.exit_code}")
+    return lines
+
+
+def _print_table(outcomes: list[Outcome]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="pyzkvm crosscheck")
+    for col in ("backend", "available", "journal sha256", "exit", "cycles", "prove", "proof", "verified"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=1)
+    for o in outcomes:
+        table.add_row(
+            o.backend,
+            "yes" if o.available else "no",
+            o.journal_sha256[:16] + "…" if o.journal_sha256 else "",
+            "" if o.exit_code is None else str(o.exit_code),
+            "" if o.cycles is None else f"{o.cycles:,}",
+            "" if o.prove_s is None else f"{o.prove_s:.2f} s",
+            "" if o.proof_bytes is None else _size(o.proof_bytes),
+            o.verified,
+            o.error or o.reason,
+        )
+    Console(file=sys.stdout, width=max(120, Console().width)).print(table)
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"

@@ -70,6 +70,12 @@ class SyscallError(GuestFault):
     kind = "bad syscall arguments"
 
 
+class Breakpoint(GuestFault):
+    """EBREAK: SP1's executor stops with a breakpoint error; pyzkvm makes it a guest fault."""
+
+    kind = "breakpoint"
+
+
 class CycleLimitExceeded(GuestFault):
     kind = "cycle limit exceeded"
 
@@ -126,3 +132,42 @@ class ToolchainError(PyzkvmError):
 
 class ProofFormatError(PyzkvmError):
     """STARK proof bytes are malformed."""
+
+
+class ConstraintNotSatisfied(PyzkvmError):
+    """The prover's debug check found a trace row that breaks an AIR constraint (or a bus that does not balance)."""
+
+
+class StarkConfigError(UsageError):
+    """STARK parameters or an AIR/trace shape cannot be used (bad blowup, trace height not a power of two, ...)."""
+
+
+# STARK verifier failures: each names the check that failed (Plonky3-style typed errors).
+
+
+class MerklePathError(VerificationError):
+    """An opened row or FRI leaf does not hash to the committed Merkle root."""
+
+
+class OodEvaluationMismatch(VerificationError):
+    """The AIR constraints evaluated at the out-of-domain point ζ do not equal Z_H(ζ)·Q(ζ)."""
+
+
+class FriQueryError(VerificationError):
+    """A FRI query is inconsistent: a fold does not match the next layer or the final polynomial."""
+
+
+class PowError(VerificationError):
+    """The proof-of-work (grinding) nonce does not have the required number of leading zero bits."""
+
+
+class PublicValueMismatch(VerificationError):
+    """The public values given to the verifier do not fit the statement (count or range)."""
+
+
+class BusImbalance(VerificationError):
+    """The LogUp buses do not balance: Σ of every table's final running sum ≠ the public term."""
+
+
+class ProofShapeError(VerificationError):
+    """The proof's shape (tables, heights, widths, query count) does not match the verifying key."""

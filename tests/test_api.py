@@ -22,7 +22,7 @@ from pyzkvm.receipt import Claim, Receipt
 
 ROOT = Path(__file__).resolve().parent.parent
 FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
-SNIPPET = ROOT / "docs" / "README-api-snippet.md"
+README = ROOT / "README.md"
 
 
 def test_public_names_are_exported():
@@ -134,17 +134,15 @@ def test_default_backend_switches_to_stark_when_it_is_available(monkeypatch):
 
 
 def test_readme_example_runs_as_written(tmp_path):
-    """Extract the ```python block from docs/README-api-snippet.md and run it unchanged."""
+    """Extract the ```python block from README.md and run it unchanged."""
     if not FIB_ELF.exists():
         pytest.skip("guests/bin/fibonacci.elf is not built yet")
-    blocks = re.findall(r"```python\n(.*?)```", SNIPPET.read_text(), re.S)
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(blocks) == 1
     code = blocks[0]
     assert len(code.strip().splitlines()) == 5
     env = dict(os.environ)
     env.pop("PYZKVM_DEV_MODE", None)
-    if default_backend_name() == "trace":
-        env["PYZKVM_DEV_MODE"] = "1"  # the snippet's text says so: trace receipts need dev mode
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0", struct.pack("<IQ", 10, 55).hex()]

@@ -9,5 +9,6 @@ Public entry point::
 """
 
 from .result import Execution, Report, Trace
+from .run import DEFAULT_MAX_CYCLES, execute
 
-__all__ = ["Execution", "Report", "Trace"]
+__all__ = ["DEFAULT_MAX_CYCLES", "Execution", "Report", "Trace", "execute"]

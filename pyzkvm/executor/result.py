@@ -78,6 +78,8 @@ class Execution:
     elapsed_s: float = 0.0
     final_registers: tuple[int, ...] = ()
     final_pc: int = 0
+    #: risc0 profile: the HALT type (0 terminate, 1 pause); None for sp1
+    halt_type: int | None = None
 
     @property
     def succeeded(self) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
+from ..fileio import write_atomically  # noqa: F401  (re-exported for the subcommands)
 
 INPUT_SPEC_HELP = (
     "one input element (repeatable, in order): u32:N, u64:N, hex:HEX, str:TEXT or file:PATH"
@@ -53,25 +52,6 @@ def parse_inputs(specs: list[str] | None) -> list[bytes]:
 
 def add_input_args(parser) -> None:
     parser.add_argument("--input", "-i", action="append", metavar="SPEC", help=INPUT_SPEC_HELP)
-
-
-def write_atomically(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def printable_text(data: bytes) -> str | None:

@@ -77,11 +77,10 @@ def build_guest(
         rel_sources = _stage(directory, stage)
         elf = _compile(cc, stage, rel_sources, name)
     program = check_guest_elf(elf, name)
-    from ..cli.common import write_atomically
+    from ..fileio import write_atomically
 
     try:
         write_atomically(output, elf)
-        output.chmod(0o644)  # mkstemp made it private; an ELF is an ordinary readable file
     except OSError as exc:
         raise UsageError(f"{output}: cannot write the ELF: {exc.strerror}") from None
     return BuildResult(output=output, compiler=cc.name, elf=elf, program=program)

@@ -54,7 +54,7 @@ def build_all(guests_dir: Path = DEFAULT_GUESTS_DIR, compiler: str | None = None
         result = build_guest(d, out_dir / f"{d.name}.elf", cc)
         outputs.append(result.output)
         lines.append(f"{hashlib.sha256(result.elf).hexdigest()}  {d.name}.elf")
-    from ..cli.common import write_atomically
+    from ..fileio import write_atomically
 
     write_atomically(out_dir / "BUILD_INFO", ("\n".join(lines) + "\n").encode())
     (out_dir / "BUILD_INFO").chmod(0o644)

@@ -1,0 +1,16 @@
+#!/usr/bin/env python
+"""Compare pyzkvm's backends on the fibonacci guest: the same code and options as `pyzkvm bench`.
+
+    python bench/compare.py            # full run, writes bench/results/compare.{json,md,png}
+    python bench/compare.py --quick    # the seconds-long CI version
+    python bench/compare.py --help
+
+Every time is also given as a ratio to the trace backend measured in the same run.
+"""
+
+import sys
+
+from pyzkvm.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -1,0 +1,85 @@
+"""What the benchmark measures: the full preset and the small ``--quick`` one that CI runs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import UsageError
+
+#: The guest every backend proves: input one u32 n; journal = n (u32 LE) ‖ F(n) (u64 LE).
+DEFAULT_GUEST = Path("guests/bin/fibonacci.elf")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Parameters of one benchmark run.
+
+    ``backends`` None means every registered backend; the trace backend is always measured
+    too, because every ratio is taken against it in the same run. ``budget_s`` is the
+    per-proof time budget: a size whose proof is estimated (linearly in cycles from the
+    previous size) to take longer is skipped and the table says so.
+    """
+
+    backends: tuple[str, ...] | None = None
+    guest: Path = DEFAULT_GUEST
+    small_ns: tuple[int, ...] = (10, 50, 100)
+    cycle_exponents: tuple[int, ...] = tuple(range(12, 19))
+    batch_sizes: tuple[int, ...] = (32, 64)
+    batch_base_n: int = 100
+    verify_reps: int = 100
+    prove_repeats: int = 3
+    budget_s: float = 120.0
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    quick: bool = False
+
+    @classmethod
+    def quick_preset(cls, **overrides) -> "BenchConfig":
+        """The CI-sized run (seconds): n = 10, 50, 100, two cycle sizes, batch N = 4, 10 verifications.
+
+        The two sizes are 2^13 and 2^14: the fibonacci guest needs about 6 000 cycles even at
+        n = 0 (start-up and the SHA-256 of its journal), so 2^12 is out of its reach.
+        """
+        base = cls(
+            cycle_exponents=(13, 14),
+            batch_sizes=(4,),
+            verify_reps=10,
+            prove_repeats=1,
+            budget_s=20.0,
+            quick=True,
+        )
+        return replace(base, **overrides)
+
+    def validated(self) -> "BenchConfig":
+        """Check every field; raise UsageError naming the bad one."""
+        if self.budget_s <= 0:
+            raise UsageError(f"--budget must be a positive number of seconds, got {self.budget_s}")
+        if self.verify_reps < 1:
+            raise UsageError(f"--verify-reps must be at least 1, got {self.verify_reps}")
+        if self.prove_repeats < 1:
+            raise UsageError(f"prove_repeats must be at least 1, got {self.prove_repeats}")
+        if self.workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {self.workers}")
+        if any(n < 1 for n in self.batch_sizes):
+            raise UsageError(f"--batch-sizes must be positive, got {list(self.batch_sizes)}")
+        if any(not 0 <= n < 1 << 32 for n in self.small_ns):
+            raise UsageError(f"fibonacci inputs must fit in u32, got {list(self.small_ns)}")
+        if any(not 4 <= e <= 30 for e in self.cycle_exponents):
+            raise UsageError(f"cycle sizes must be 2^4 … 2^30, got exponents {list(self.cycle_exponents)}")
+        return self
+
+    def to_json(self) -> dict:
+        return {
+            "backends": list(self.backends) if self.backends is not None else None,
+            "guest": str(self.guest),
+            "small_ns": list(self.small_ns),
+            "cycle_exponents": list(self.cycle_exponents),
+            "batch_sizes": list(self.batch_sizes),
+            "batch_base_n": self.batch_base_n,
+            "verify_reps": self.verify_reps,
+            "prove_repeats": self.prove_repeats,
+            "budget_s": self.budget_s,
+            "workers": self.workers,
+            "quick": self.quick,
+        }

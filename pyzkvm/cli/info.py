@@ -1,0 +1,50 @@
+"""``pyzkvm info ELF``: entry point, segments, size and image ID of a guest."""
+
+from __future__ import annotations
+
+import json
+
+ORDER = 45
+
+HELP = "show a guest's entry point, segments, size and image ID"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "info",
+        help=HELP,
+        description="Load ELF as a guest program and print its entry point, loadable segments, "
+        "image size, symbol count and image ID (the 32-byte digest receipts are verified against).",
+    )
+    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile (part of the image ID; default sp1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=run_info)
+
+
+def _flags(f: int) -> str:
+    return ("R" if f & 4 else "-") + ("W" if f & 2 else "-") + ("X" if f & 1 else "-")
+
+
+def run_info(args) -> int:
+    from ..program import Program
+
+    program = Program.from_elf(args.elf, abi=args.abi)
+    segments = [{"vaddr": s.vaddr, "size": len(s.data), "flags": _flags(s.flags)} for s in program.segments]
+    size = sum(s["size"] for s in segments)
+    if args.json:
+        print(json.dumps({
+            "name": program.name, "abi": program.abi, "entry": program.entry, "segments": segments,
+            "image_bytes": size, "image_end": program.image_end, "symbols": len(program.symbols),
+            "image_id": program.image_id.hex(),
+        }))  # fmt: skip
+        return 0
+    print(f"program:   {program.name} (abi {program.abi})")
+    print(f"entry:     0x{program.entry:08x}")
+    print("segments:")
+    for s in segments:
+        print(f"  0x{s['vaddr']:08x}..0x{s['vaddr'] + s['size']:08x}  {s['flags']}  {s['size']:,} bytes")
+    print(f"size:      {size:,} bytes (image ends at 0x{program.image_end:08x})")
+    print(f"symbols:   {len(program.symbols)}")
+    print(f"image ID:  {program.image_id.hex()}")
+    return 0

@@ -1,0 +1,57 @@
+"""What the host collects while a guest runs: input stream, journal, stdout/stderr, commits,
+syscall counts and SP1-style cycle-tracker spans. Shared by both ABI profiles."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+# SP1 cycle tracker lines on stdout (sp1-core-executor: cycle-tracker-{start,end} are printed
+# spans; cycle-tracker-report-{start,end} add to the execution report's totals). Both kinds
+# are consumed (not echoed to stdout) and summed per name into Report.cycle_tracker.
+_TRACKER = re.compile(rb"^cycle-tracker-(report-)?(start|end):\s*(.+?)\s*$")
+
+
+@dataclass
+class HostIO:
+    inputs: deque  # remaining input elements (byte strings)
+    journal: bytearray = field(default_factory=bytearray)
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    syscalls: Counter = field(default_factory=Counter)
+    cycle_tracker: dict = field(default_factory=dict)
+    _open_spans: dict = field(default_factory=dict)
+    _line: bytearray = field(default_factory=bytearray)
+
+    def write_stdout(self, data: bytes, cycle: int) -> None:
+        """Guest stdout, line-buffered so cycle-tracker commands can be picked out."""
+        self._line += data
+        while True:
+            nl = self._line.find(b"\n")
+            if nl < 0:
+                break
+            line = bytes(self._line[: nl + 1])
+            del self._line[: nl + 1]
+            if not self._track(line, cycle):
+                self.stdout += line
+
+    def _track(self, line: bytes, cycle: int) -> bool:
+        m = _TRACKER.match(line.rstrip(b"\r\n"))
+        if not m:
+            return False
+        name = m.group(3).decode("utf-8", "replace")
+        if m.group(2) == b"start":
+            self._open_spans.setdefault(name, []).append(cycle)
+        else:
+            starts = self._open_spans.get(name)
+            if starts:  # an end without a start is ignored, as SP1 does
+                self.cycle_tracker[name] = self.cycle_tracker.get(name, 0) + cycle - starts.pop()
+        return True
+
+    def flush(self, cycle: int) -> None:
+        """At halt: an unterminated last stdout line is kept as output."""
+        if self._line:
+            if not self._track(bytes(self._line), cycle):
+                self.stdout += self._line
+            self._line.clear()

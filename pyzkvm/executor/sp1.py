@@ -1,0 +1,163 @@
+"""The SP1 ABI profile (pyzkvm's native ABI; DESIGN.md §3, docs/abi.md).
+
+``ecall`` with t0 = syscall code, arguments in a0, a1 (a2 for WRITE). After the call t0 holds
+the return value, or the code itself when the call returns nothing (SP1's executor writes
+``t0 ← syscall_impl(...).unwrap_or(code)``).
+
+Trace row of an SP1 ecall: rs1 = t0 (x5, the code), rs2 = a0 (x10), rd = t0 with its new
+value. Other registers a syscall reads (a1, a2) and every memory word it reads or writes are
+syscall events (see docs/trace.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from ..errors import SyscallError, UnknownSyscall
+from .host import HostIO
+from .machine import Machine
+from .precompiles import keccak_f1600, sha256_compress, sha256_extend
+
+T0, A0, A1, A2 = 5, 10, 11, 12
+
+HALT = 0x00
+WRITE = 0x02
+ENTER_UNCONSTRAINED = 0x03
+EXIT_UNCONSTRAINED = 0x04
+COMMIT = 0x10
+COMMIT_DEFERRED_PROOFS = 0x1A
+HINT_LEN = 0xF0
+HINT_READ = 0xF1
+SHA_EXTEND = 0x00300105
+SHA_COMPRESS = 0x00010106
+KECCAK_PERMUTE = 0x00010109
+
+SYSCALL_NAMES = {
+    HALT: "HALT", WRITE: "WRITE", ENTER_UNCONSTRAINED: "ENTER_UNCONSTRAINED",
+    EXIT_UNCONSTRAINED: "EXIT_UNCONSTRAINED", COMMIT: "COMMIT",
+    COMMIT_DEFERRED_PROOFS: "COMMIT_DEFERRED_PROOFS", HINT_LEN: "HINT_LEN", HINT_READ: "HINT_READ",
+    SHA_EXTEND: "SHA_EXTEND", SHA_COMPRESS: "SHA_COMPRESS", KECCAK_PERMUTE: "KECCAK_PERMUTE",
+}  # fmt: skip
+
+FD_STDOUT, FD_STDERR = 1, 2
+FD_PUBLIC_VALUES = (3, 13)
+FD_HINT = (4, 14)
+
+
+class Sp1Abi:
+    """Handles one SP1 ecall at a time; holds the commits and the unconstrained snapshot."""
+
+    name = "sp1"
+
+    def __init__(self, machine: Machine, io: HostIO):
+        self.m = machine
+        self.io = io
+        self.commit_words = [None] * 8
+        self.deferred_words = [None] * 8
+        self.exit_code: int | None = None
+        self._unconstrained: dict | None = None
+
+    def handle_ecall(self) -> bool:
+        """Run the ecall at pc; return True when the guest halted."""
+        m = self.m
+        code, a0 = m.reg(T0), m.reg(A0)
+        name = SYSCALL_NAMES.get(code)
+        if name is None:
+            raise m.fault(UnknownSyscall, f"syscall code 0x{code:08x} is not an SP1 syscall (t0); see docs/abi.md")
+        self.io.syscalls[name] += 1
+        ret, next_pc = code, m.pc + 4  # no return value: t0 keeps the code
+        if code == HALT:
+            self.exit_code = a0
+            next_pc = 0  # SP1 sets next_pc = 0 at HALT
+        elif code == WRITE:
+            self._write(a0)
+        elif code == HINT_LEN:
+            ret = len(self.io.inputs[0]) if self.io.inputs else 0xFFFFFFFF
+        elif code == HINT_READ:
+            self._hint_read(a0)
+        elif code in (COMMIT, COMMIT_DEFERRED_PROOFS):
+            a1 = self._arg(A1)
+            if a0 >= 8:
+                raise m.fault(SyscallError, f"{name} index a0={a0} is not in 0..7")
+            (self.commit_words if code == COMMIT else self.deferred_words)[a0] = a1
+        elif code == ENTER_UNCONSTRAINED:
+            if self._unconstrained is None:
+                self._unconstrained = m.snapshot()
+            ret = 1  # the guest's `if syscall_enter_unconstrained()` branch runs
+        elif code == EXIT_UNCONSTRAINED:
+            if self._unconstrained is not None:
+                return self._exit_unconstrained(code, a0)
+        elif code == SHA_EXTEND:
+            w = m.read_words(a0, 16, "SHA_EXTEND w[0..16]")
+            full = sha256_extend([int(x) for x in w])
+            m.write_words(a0 + 64, full[16:], "SHA_EXTEND w[16..64]")
+        elif code == SHA_COMPRESS:
+            a1 = self._arg(A1)
+            w = m.read_words(a0, 64, "SHA_COMPRESS w")
+            h = m.read_words(a1, 8, "SHA_COMPRESS h")
+            m.write_words(a1, sha256_compress([int(x) for x in h], [int(x) for x in w]), "SHA_COMPRESS h")
+        elif code == KECCAK_PERMUTE:
+            words = m.read_words(a0, 50, "KECCAK_PERMUTE state")
+            lanes = [int(words[2 * i]) | int(words[2 * i + 1]) << 32 for i in range(25)]
+            out = keccak_f1600(lanes)
+            m.write_words(a0, [x for lane in out for x in (lane & 0xFFFFFFFF, lane >> 32)], "KECCAK_PERMUTE state")
+        m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=ret, next_pc=next_pc, rs1_val=code, rs2_val=a0)
+        return code == HALT
+
+    def _arg(self, index: int) -> int:
+        value = self.m.reg(index)
+        self.m.log_register(index, value)
+        return value
+
+    def _write(self, fd: int) -> None:
+        m = self.m
+        ptr, length = self._arg(A1), self._arg(A2)
+        data = m.read_bytes(ptr, length, "WRITE buffer")
+        if fd == FD_STDOUT:
+            self.io.write_stdout(data, m.cycle)
+        elif fd == FD_STDERR:
+            self.io.stderr += data
+        elif fd in FD_PUBLIC_VALUES:
+            self.io.journal += data
+        elif fd in FD_HINT:
+            self.io.inputs.append(data)
+        else:
+            raise m.fault(SyscallError, f"WRITE to fd {fd}: use 1 (stdout), 2 (stderr), 3/13 (journal) or 4/14 (hint)")
+
+    def _hint_read(self, ptr: int) -> None:
+        m = self.m
+        length = self._arg(A1)
+        if not self.io.inputs:
+            raise m.fault(SyscallError, "HINT_READ with no input left: pass the guest's inputs with --input")
+        element = self.io.inputs[0]
+        if length != len(element):
+            raise m.fault(SyscallError, f"HINT_READ length a1={length} but the next input element has {len(element)} bytes")
+        self.io.inputs.popleft()
+        # Whole words, the last one zero-padded (as SP1 does: the destination is fresh memory).
+        padded = element + bytes(-len(element) % 4)
+        m.write_words(ptr, np.frombuffer(padded, dtype="<u4"), "HINT_READ destination")
+
+    def _exit_unconstrained(self, code: int, a0: int) -> bool:
+        """EXIT_UNCONSTRAINED inside a block: put back registers and memory as they were at
+        ENTER (SP1 replays its memory diff), resume after the ENTER ecall with t0 = the
+        EXIT code (≠ 1, so the guest skips the block), and forget the block's cycles. The
+        ENTER ecall's trace row is kept, with its rd_val/next_pc patched to that outcome."""
+        m = self.m
+        snap, self._unconstrained = self._unconstrained, None
+        enter_pc = snap["pc"]
+        m.restore(snap)
+        m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=code, next_pc=enter_pc + 4,
+                       rs1_val=ENTER_UNCONSTRAINED, rs2_val=m.reg(A0))  # fmt: skip
+        return False
+
+    def finish(self, execution_fields: dict) -> None:
+        """Fill the SP1-specific fields of the Execution."""
+        if any(w is not None for w in self.commit_words):
+            words = tuple(w or 0 for w in self.commit_words)
+            digest = b"".join(w.to_bytes(4, "little") for w in words)
+            execution_fields["commit_words"] = words
+            execution_fields["commit_matches"] = digest == hashlib.sha256(bytes(self.io.journal)).digest()
+        if any(w is not None for w in self.deferred_words):
+            execution_fields["deferred_proofs_digest"] = tuple(w or 0 for w in self.deferred_words)

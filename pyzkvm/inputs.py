@@ -1,0 +1,140 @@
+"""Input encoders: turn Python values into input elements (byte strings) a guest reads.
+
+The input stream is a list of elements. Under the SP1 profile each element is read whole
+with HINT_LEN / HINT_READ; under the RISC Zero profile the elements are concatenated into
+the one byte stream the guest reads from fd 0.
+
+Raw elements (what pyzkvm's C guests read)::
+
+    u32(10)          -> 0a 00 00 00                 little-endian u32
+    u64(10)          -> 0a 00 00 00 00 00 00 00     little-endian u64
+    raw(b"..")       -> the bytes themselves
+    text("hi")       -> UTF-8 bytes
+
+SP1 host forms (``SP1Stdin::write`` = bincode 1.x with its default options: little-endian
+fixed-width integers; a length or usize is a u64)::
+
+    bincode_u32(n), bincode_u64(n), bincode_bool(b)
+    bincode_bytes(b)   -> u64 length ‖ bytes          (Vec<u8>)
+    bincode_str(s)     -> u64 length ‖ UTF-8 bytes    (String)
+    bincode_u32s(xs)   -> u64 count ‖ each u32        (Vec<u32>)
+
+RISC Zero serde (``risc0_zkvm::serde``): a stream of little-endian u32 words; u8/u16/u32/
+bool take one word each, u64 is the low word then the high word, bytes and strings are a
+length word then the bytes padded with zeros to a multiple of 4::
+
+    risc0_u32(n), risc0_u64(n), risc0_bytes(b), risc0_str(s), risc0_u32s(xs)
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Iterable
+
+from .errors import UsageError
+
+
+def _int(value, bits: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{what} needs an int, got {type(value).__name__}")
+    if not 0 <= value < 1 << bits:
+        raise UsageError(f"{what} value {value} does not fit in {bits} unsigned bits")
+    return value
+
+
+def _bytes(value, what: str) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise UsageError(f"{what} needs bytes, got {type(value).__name__}")
+
+
+def _str(value, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise UsageError(f"{what} needs a str, got {type(value).__name__}")
+    return value.encode("utf-8")
+
+
+# ---- raw elements -------------------------------------------------------------------------
+
+
+def u32(n: int) -> bytes:
+    """A u32, little-endian (4 bytes)."""
+    return struct.pack("<I", _int(n, 32, "u32"))
+
+
+def u64(n: int) -> bytes:
+    """A u64, little-endian (8 bytes)."""
+    return struct.pack("<Q", _int(n, 64, "u64"))
+
+
+def raw(data: bytes) -> bytes:
+    """Bytes as one element, unchanged."""
+    return _bytes(data, "raw")
+
+
+def text(s: str) -> bytes:
+    """A string as one element of UTF-8 bytes (no length prefix)."""
+    return _str(s, "text")
+
+
+# ---- SP1 (bincode 1) ----------------------------------------------------------------------
+
+bincode_u32 = u32
+bincode_u64 = u64
+
+
+def bincode_bool(b: bool) -> bytes:
+    """bool: one byte, 0 or 1."""
+    if not isinstance(b, bool):
+        raise UsageError(f"bincode_bool needs a bool, got {type(b).__name__}")
+    return bytes([b])
+
+
+def bincode_bytes(data: bytes) -> bytes:
+    """Vec<u8> / &[u8]: u64 length, then the bytes."""
+    data = _bytes(data, "bincode_bytes")
+    return struct.pack("<Q", len(data)) + data
+
+
+def bincode_str(s: str) -> bytes:
+    """String: u64 byte length, then UTF-8."""
+    data = _str(s, "bincode_str")
+    return struct.pack("<Q", len(data)) + data
+
+
+def bincode_u32s(values: Iterable[int]) -> bytes:
+    """Vec<u32>: u64 count, then each u32 little-endian."""
+    values = [_int(v, 32, "bincode_u32s") for v in values]
+    return struct.pack(f"<Q{len(values)}I", len(values), *values)
+
+
+# ---- RISC Zero serde (u32 words) ---------------------------------------------------------
+
+
+def risc0_u32(n: int) -> bytes:
+    """One word."""
+    return struct.pack("<I", _int(n, 32, "risc0_u32"))
+
+
+def risc0_u64(n: int) -> bytes:
+    """Two words: low, then high."""
+    n = _int(n, 64, "risc0_u64")
+    return struct.pack("<II", n & 0xFFFFFFFF, n >> 32)
+
+
+def risc0_bytes(data: bytes) -> bytes:
+    """Length word, then the bytes zero-padded to a multiple of 4."""
+    data = _bytes(data, "risc0_bytes")
+    return struct.pack("<I", len(data)) + data + bytes(-len(data) % 4)
+
+
+def risc0_str(s: str) -> bytes:
+    """Length word (UTF-8 bytes), then the bytes zero-padded to a multiple of 4."""
+    data = _str(s, "risc0_str")
+    return struct.pack("<I", len(data)) + data + bytes(-len(data) % 4)
+
+
+def risc0_u32s(values: Iterable[int]) -> bytes:
+    """Vec<u32>: length word, then one word per value."""
+    values = [_int(v, 32, "risc0_u32s") for v in values]
+    return struct.pack(f"<I{len(values)}I", len(values), *values)

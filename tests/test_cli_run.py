@@ -1,0 +1,134 @@
+"""The run / info / disasm / trace commands, through a subprocess like a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.rvasm import DATA_BASE, asm, elf, flatten, halt, syscall
+
+ROOT = Path(__file__).resolve().parents[1]
+FIB = ROOT / "guests" / "bin" / "fibonacci.elf"
+
+
+def pyzkvm(*args, check_status=None):
+    r = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    if check_status is not None:
+        assert r.returncode == check_status, (r.returncode, r.stdout, r.stderr)
+    return r
+
+
+@pytest.fixture(scope="module")
+def hello_elf(tmp_path_factory):
+    """Writes "hello\\n" to stdout, "oops" to stderr, "pub" to the journal, then exits with a0."""
+    code = flatten([syscall(2, 1, DATA_BASE, 6), syscall(2, 2, DATA_BASE + 6, 4), syscall(2, 3, DATA_BASE + 10, 3), halt(0)])
+    path = tmp_path_factory.mktemp("elf") / "hello.elf"
+    path.write_bytes(elf(code, data=b"hello\noopspub"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def failing_elf(tmp_path_factory):
+    path = tmp_path_factory.mktemp("elf") / "fail.elf"
+    path.write_bytes(elf(halt(3)))
+    return path
+
+
+def test_run_human(hello_elf):
+    r = pyzkvm("run", hello_elf, check_status=0)
+    assert "hello" in r.stdout and "oops" in r.stderr
+    assert "journal:   707562 (3 bytes)" in r.stdout and "'pub'" in r.stdout
+    assert "exit code: 0" in r.stdout and "cycles:" in r.stdout and "MHz" in r.stdout
+
+
+def test_run_json(hello_elf):
+    r = pyzkvm("run", hello_elf, "--json", check_status=0)
+    out = json.loads(r.stdout)
+    assert out["exit_code"] == 0 and out["journal"] == "707562" and out["stdout"] == "hello\n"
+    assert out["stderr"] == "oops" and out["cycles"] > 0
+    assert out["report"]["syscalls"]["WRITE"] == 3 and out["commit_matches"] is None
+
+
+def test_run_guest_failure_exits_1(failing_elf):
+    r = pyzkvm("run", failing_elf, check_status=1)
+    assert "exit code: 3" in r.stdout
+
+
+@pytest.mark.skipif(not FIB.exists(), reason="guests not built")
+def test_run_fibonacci_with_input():
+    out = json.loads(pyzkvm("run", FIB, "--input", "u32:10", "--json", check_status=0).stdout)
+    assert out["journal"] == "0a000000" + "3700000000000000" and out["commit_matches"] is True
+
+
+@pytest.mark.parametrize(
+    "args, status, message",
+    [
+        (["run", "/nonexistent.elf"], 1, "no such file"),
+        (["run", "{hello}", "--input", "u32:x"], 2, "is not an integer"),
+        (["run", "{hello}", "--max-cycles", "0"], 2, "must be positive"),
+        (["run", "{hello}", "--max-cycles", "5"], 1, "cycle limit exceeded"),
+        (["run", "{hello}", "--abi", "wasm"], 2, "invalid choice"),
+        (["info", "{notelf}"], 1, "not an ELF file"),
+        (["disasm", "{hello}", "--function", "main"], 2, "no function named 'main'"),
+        (["trace", "{hello}", "--steps", "0"], 2, "not in 1..10000000"),
+    ],
+)
+def test_user_errors_are_one_line(args, status, message, hello_elf, tmp_path):
+    notelf = tmp_path / "x.elf"
+    notelf.write_bytes(b"hello")
+    args = [a.format(hello=hello_elf, notelf=notelf) for a in args]
+    r = pyzkvm(*args, check_status=status)
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 or "usage:" in r.stderr
+
+
+def test_guest_fault_is_one_line(tmp_path):
+    path = tmp_path / "bad.elf"
+    path.write_bytes(elf([asm.lw(6, 0, 0x10)]))
+    r = pyzkvm("run", path, check_status=1)
+    assert r.stderr.strip() == (
+        "pyzkvm: error: memory access out of range at pc=0x00201000 (0x01002303: lw t1, 16(zero)) cycle 0: "
+        "load from 0x00000010, outside guest memory [0x20, 0x78000000)"
+    )
+
+
+def test_info(hello_elf):
+    r = pyzkvm("info", hello_elf, check_status=0)
+    assert "entry:     0x00201000" in r.stdout and "image ID:" in r.stdout
+    out = json.loads(pyzkvm("info", hello_elf, "--json", check_status=0).stdout)
+    from pyzkvm.program import Program
+
+    assert out["image_id"] == Program.from_elf(hello_elf).image_id.hex()
+    assert out["entry"] == 0x201000 and out["segments"][0]["flags"] == "R-X"
+
+
+def test_disasm(hello_elf):
+    r = pyzkvm("disasm", hello_elf, check_status=0)
+    assert "00201000:" in r.stdout and "ecall" in r.stdout and "lui a1, 0x300" in r.stdout
+
+
+@pytest.mark.skipif(not FIB.exists(), reason="guests not built")
+def test_disasm_function():
+    r = pyzkvm("disasm", FIB, "--function", "main", check_status=0)
+    assert "<main>:" in r.stdout and "<_start>" not in r.stdout
+
+
+def test_trace_teaching_view(hello_elf):
+    r = pyzkvm("trace", hello_elf, "--steps", "3", check_status=0)
+    lines = r.stdout.splitlines()
+    assert lines[1].split()[:4] == ["0", "00201000", "lui", "a0,"]
+    assert "a0 ← 0x00000001" in lines[2]
+    assert "stopped after 3 cycles" in r.stdout
+    full = pyzkvm("trace", hello_elf, "--steps", "1000", check_status=0).stdout
+    assert "syscall t0=0x2" in full and "halted after" in full and "mem[0x00300000] = 0x6c6c6568" in full
+
+
+@pytest.mark.parametrize("command", ["run", "info", "disasm", "trace"])
+def test_help(command):
+    r = pyzkvm(command, "--help", check_status=0)
+    assert "usage: pyzkvm " + command in r.stdout and len(r.stdout) > 200

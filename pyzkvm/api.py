@@ -12,7 +12,7 @@ import os
 from typing import Sequence
 
 from .backends import default_backend_name, get_backend
-from .backends.base import refuse_unless_dev_mode
+from .backends.base import check_image_and_journal, refuse_unless_dev_mode
 from .errors import (
     BackendError,
     BackendUnavailable,
@@ -64,11 +64,7 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     if not isinstance(receipt, Receipt):
         raise UsageError(f"verify needs a Receipt or receipt bytes, not {type(receipt).__name__}")
     image_id = as_image_id(image_id)
-    if receipt.claim.image_id != image_id:
-        raise VerificationError(
-            f"image ID mismatch: receipt is for {receipt.claim.image_id.hex()}, expected {image_id.hex()}"
-        )
-    receipt.check_journal()
+    check_image_and_journal(receipt, image_id)
     try:
         verifier = get_backend(receipt.backend)
     except UsageError:

@@ -35,10 +35,6 @@ def test_public_names_are_exported():
 
 @pytest.fixture(scope="module")
 def fib():
-    if not pyzkvm.get_backend("trace").availability():
-        pytest.skip("the executor is not built yet")
-    if not FIB_ELF.exists():
-        pytest.skip("guests/bin/fibonacci.elf is not built yet")
     return pyzkvm.Program.from_elf(FIB_ELF)
 
 
@@ -94,7 +90,7 @@ def test_verify_of_an_unknown_backend_is_a_verification_error():
 
 @pytest.mark.parametrize("inputs, match", [(b"abc", "list of byte strings"), ([10], "input element 0 is int")])
 def test_prove_rejects_unencoded_inputs(inputs, match):
-    program = pyzkvm.Program.from_elf(FIB_ELF) if FIB_ELF.exists() else pytest.skip("no fibonacci.elf")
+    program = pyzkvm.Program.from_elf(FIB_ELF)
     with pytest.raises(UsageError, match=match):
         pyzkvm.prove(program, inputs, backend="trace")
 
@@ -135,8 +131,6 @@ def test_default_backend_switches_to_stark_when_it_is_available(monkeypatch):
 
 def test_readme_example_runs_as_written(tmp_path):
     """Extract the ```python block from README.md and run it unchanged."""
-    if not FIB_ELF.exists():
-        pytest.skip("guests/bin/fibonacci.elf is not built yet")
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(blocks) == 1
     code = blocks[0]

@@ -36,10 +36,6 @@ def pyzkvm_cli(*args, cwd, dev_env=None):
 @pytest.fixture(scope="module")
 def proved(tmp_path_factory):
     """One trace receipt for fibonacci(10), written by `pyzkvm prove` with the default file name."""
-    if not pyzkvm.get_backend("trace").availability():
-        pytest.skip("the executor is not built yet")
-    if not FIB_ELF.exists():
-        pytest.skip("guests/bin/fibonacci.elf is not built yet")
     work = tmp_path_factory.mktemp("prove")
     out = pyzkvm_cli("prove", FIB_ELF, "--input", "u32:10", "--backend", "trace", cwd=work)
     return work, out, work / "fibonacci.trace.receipt"
@@ -207,8 +203,6 @@ def _failing_guest(tmp_path: Path) -> Path:
 
 
 def test_a_failing_guest_gets_a_receipt_and_exit_status_1(tmp_path):
-    if not pyzkvm.get_backend("trace").availability():
-        pytest.skip("the executor is not built yet")
     elf = _failing_guest(tmp_path)
     expected_code = pyzkvm.execute(pyzkvm.Program.from_elf(elf)).exit_code
     assert expected_code != 0

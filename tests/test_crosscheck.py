@@ -9,9 +9,8 @@ import sys
 
 import pytest
 
-from tests.fakes import echo_guest_risc0, echo_guest_sp1, executor_ready, fake_env, install_fake
+from tests.fakes import echo_guest_risc0, echo_guest_sp1, fake_env, install_fake
 
-pytestmark = pytest.mark.skipif(not executor_ready(), reason="pyzkvm.executor.execute is not built yet")
 INPUT = b"zkvm"
 
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.fakes import echo_guest_risc0, echo_guest_sp1, executor_ready, fake_env, install_fake
+from tests.fakes import echo_guest_risc0, echo_guest_sp1, fake_env, install_fake
 from pyzkvm.backends import risc0 as risc0_mod
 from pyzkvm.backends.risc0 import NOT_FOUND, Risc0Backend, parse_session_log, risc0_input_stream
 from pyzkvm.errors import (
@@ -24,7 +24,6 @@ from pyzkvm.errors import (
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 
-needs_executor = pytest.mark.skipif(not executor_ready(), reason="pyzkvm.executor.execute is not built yet")
 INPUT = [(0x2A).to_bytes(4, "little")]
 
 
@@ -88,7 +87,6 @@ def test_version_mismatch(fakes, monkeypatch, program):
         Risc0Backend().prove(program, INPUT)
 
 
-@needs_executor
 def test_prove_and_verify(fakes, program):
     from pyzkvm.executor import execute
 
@@ -116,7 +114,6 @@ def test_prove_and_verify(fakes, program):
     assert verify(again, program.image_id, program=program) == receipt.claim  # the library entry point
 
 
-@needs_executor
 def test_verify_rejections(fakes, program):
     backend = Risc0Backend()
     receipt = backend.prove(program, INPUT, timeout=60)
@@ -135,7 +132,6 @@ def test_verify_rejections(fakes, program):
         backend.verify(forged, program.image_id, program=program)
 
 
-@needs_executor
 def test_dev_mode_receipt_needs_dev_mode(fakes, program):
     backend = Risc0Backend()
     receipt = backend.prove(program, INPUT, dev_mode=True, timeout=60)
@@ -179,7 +175,6 @@ def test_garbage_image_id(fakes, monkeypatch, program):
         Risc0Backend().prove(program, INPUT, timeout=60)
 
 
-@needs_executor
 def test_garbage_from_helper(fakes, monkeypatch, program):
     monkeypatch.setenv("FAKE_RISC0_HELPER_MODE", "garbage")
     with pytest.raises(ToolchainError, match="printed no JSON result line"):

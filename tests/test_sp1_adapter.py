@@ -23,9 +23,8 @@ from pyzkvm.errors import (
 )
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
-from tests.fakes import echo_guest_risc0, echo_guest_sp1, executor_ready, fake_env, install_fake
+from tests.fakes import echo_guest_risc0, echo_guest_sp1, fake_env, install_fake
 
-needs_executor = pytest.mark.skipif(not executor_ready(), reason="pyzkvm.executor.execute is not built yet")
 INPUT = [b"zkvm"]
 FIBONACCI = Path(__file__).resolve().parents[1] / "guests" / "bin" / "fibonacci.elf"
 
@@ -96,7 +95,6 @@ def test_version_mismatch(fake_runner, monkeypatch, program):
         Sp1Backend().prove(program, INPUT)
 
 
-@needs_executor
 def test_prove_and_verify(fake_runner, program):
     from pyzkvm.executor import execute
 
@@ -116,8 +114,6 @@ def test_prove_and_verify(fake_runner, program):
     assert verify(again, program.image_id, program=program) == receipt.claim  # the library entry point
 
 
-@needs_executor
-@pytest.mark.skipif(not FIBONACCI.is_file(), reason="guests/bin/fibonacci.elf is not built yet")
 def test_same_elf_file_runs_unchanged(fake_runner):
     program = Program.from_elf(FIBONACCI)
     receipt = Sp1Backend().prove(program, [(10).to_bytes(4, "little")], elf=FIBONACCI, timeout=60)
@@ -126,7 +122,6 @@ def test_same_elf_file_runs_unchanged(fake_runner):
     Sp1Backend().verify(receipt, program.image_id, elf=FIBONACCI, timeout=60)
 
 
-@needs_executor
 def test_verify_rejections(fake_runner, program):
     backend = Sp1Backend()
     receipt = backend.prove(program, INPUT, timeout=60)
@@ -142,7 +137,6 @@ def test_verify_rejections(fake_runner, program):
         backend.verify(forged, program.image_id, program=program)
 
 
-@needs_executor
 def test_mock_proof_needs_dev_mode(fake_runner, program):
     backend = Sp1Backend()
     receipt = backend.prove(program, INPUT, dev_mode=True, timeout=60)
@@ -232,7 +226,6 @@ def test_hung_tool_is_killed_with_its_children(tmp_path):
     assert state in ("gone", "Z")
 
 
-@needs_executor
 def test_runner_is_built_once_with_cargo(tmp_path, monkeypatch, program):
     # No prebuilt runner: the adapter copies the crate into the cache and runs `cargo build
     # --release` there once. A fake cargo "builds" by installing the fake runner and counts calls.

@@ -101,10 +101,6 @@ def fib_journal(n: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def fib():
-    if not get_backend("trace").availability():
-        pytest.skip("the executor is not built yet")
-    if not FIB_ELF.exists():
-        pytest.skip("guests/bin/fibonacci.elf is not built yet")
     program = pyzkvm.Program.from_elf(FIB_ELF)
     inputs = [struct.pack("<I", 10)]
     receipt = pyzkvm.prove(program, inputs, backend="trace")

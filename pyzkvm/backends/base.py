@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Callable, ClassVar, Sequence
 
-from ..errors import BackendError, BackendUnavailable, DevModeReceiptError, UsageError
+from ..errors import BackendError, BackendUnavailable, DevModeReceiptError, UsageError, VerificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
@@ -81,6 +81,27 @@ class Backend(ABC):
     @abstractmethod
     def verify(self, receipt: "Receipt", image_id: bytes, **options) -> None:
         """Check ``receipt`` against ``image_id``; raise VerificationError saying what failed."""
+
+    def check_claim(self, receipt: "Receipt", image_id: bytes) -> None:
+        """The checks every backend makes before it looks at the seal: the receipt is this
+        backend's, its claim names ``image_id``, and its journal matches the claim's digest."""
+        if receipt.backend != self.name:
+            raise VerificationError(f"receipt was made by backend {receipt.backend!r}, not {self.name!r}")
+        check_image_and_journal(receipt, image_id)
+
+    def reject_options(self, options: dict, step: str = "prove") -> None:
+        """Raise UsageError naming any keyword option this backend's ``step`` does not take."""
+        if options:
+            raise UsageError(f"the {self.name} backend's {step} takes no option(s) {', '.join(sorted(options))}")
+
+
+def check_image_and_journal(receipt: "Receipt", image_id: bytes) -> None:
+    """The claim names ``image_id`` and SHA-256(journal) equals the claim's journal digest."""
+    if receipt.claim.image_id != bytes(image_id):
+        raise VerificationError(
+            f"image ID mismatch: receipt is for {receipt.claim.image_id.hex()}, expected {bytes(image_id).hex()}"
+        )
+    receipt.check_journal()
 
 
 def _builtin_and_plugins() -> dict[str, str]:

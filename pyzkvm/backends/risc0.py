@@ -160,8 +160,7 @@ class Risc0Backend(Backend):
         a fake receipt, fast, not a proof), ``timeout`` (seconds per tool call), ``elf`` (the
         guest ELF file; by default one is rebuilt from the program's segments).
         """
-        if options:
-            raise UsageError(f"the risc0 backend takes no option(s) {', '.join(sorted(options))}")
+        self.reject_options(options, "prove")
         if receipt_kind not in RECEIPT_KINDS:
             raise UsageError(f"unknown risc0 receipt kind {receipt_kind!r}: use {', '.join(RECEIPT_KINDS)}")
         if program.abi != "risc0":
@@ -263,15 +262,8 @@ class Risc0Backend(Backend):
         Program, or ``elf``, its file) is needed to recompute that ID and link it to ``image_id``.
         A dev-mode (fake) RISC Zero receipt passes only with dev mode on.
         """
-        if options:
-            raise UsageError(f"the risc0 backend's verify takes no option(s) {', '.join(sorted(options))}")
-        if receipt.backend != self.name:
-            raise VerificationError(f"receipt was made by backend {receipt.backend!r}, not {self.name!r}")
-        if receipt.claim.image_id != bytes(image_id):
-            raise VerificationError(
-                f"image ID mismatch: receipt is for {receipt.claim.image_id.hex()}, expected {bytes(image_id).hex()}"
-            )
-        receipt.check_journal()
+        self.reject_options(options, "verify")
+        self.check_claim(receipt, image_id)
         if program is None and elf is not None:
             from ..program import Program
 

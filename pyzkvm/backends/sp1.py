@@ -139,8 +139,7 @@ class Sp1Backend(Backend):
         Options: ``proof_kind`` (core or compressed), ``dev_mode`` (SP1_PROVER=mock: not a
         proof), ``timeout`` (seconds), ``elf`` (the guest file; by default rebuilt from segments).
         """
-        if options:
-            raise UsageError(f"the sp1 backend takes no option(s) {', '.join(sorted(options))}")
+        self.reject_options(options, "prove")
         if proof_kind not in PROOF_KINDS:
             raise UsageError(f"unknown sp1 proof kind {proof_kind!r}: use {', '.join(PROOF_KINDS)}")
         if program.abi != "sp1":
@@ -189,15 +188,8 @@ class Sp1Backend(Backend):
         SP1 derives the verifying key from the ELF, so ``program`` (or ``elf``) is required; its
         pyzkvm image ID must be ``image_id``. A mock (dev-mode) proof passes only in dev mode.
         """
-        if options:
-            raise UsageError(f"the sp1 backend's verify takes no option(s) {', '.join(sorted(options))}")
-        if receipt.backend != self.name:
-            raise VerificationError(f"receipt was made by backend {receipt.backend!r}, not {self.name!r}")
-        if receipt.claim.image_id != bytes(image_id):
-            raise VerificationError(
-                f"image ID mismatch: receipt is for {receipt.claim.image_id.hex()}, expected {bytes(image_id).hex()}"
-            )
-        receipt.check_journal()
+        self.reject_options(options, "verify")
+        self.check_claim(receipt, image_id)
         if program is None and elf is not None:
             from ..program import Program
 

@@ -107,10 +107,6 @@ class TraceBackend(Backend):
         return __version__
 
     def availability(self) -> Availability:
-        try:
-            from ..executor import execute  # noqa: F401
-        except ImportError:
-            return Availability(False, "the executor (pyzkvm.executor.execute) is not built yet")
         return Availability(True, version=self.version)
 
     def prove(
@@ -129,10 +125,7 @@ class TraceBackend(Backend):
         unknown = set(options) - {"max_cycles"}
         if unknown:
             raise UsageError(f"the trace backend takes no option(s) {', '.join(sorted(unknown))}: only max_cycles")
-        try:
-            from ..executor import execute
-        except ImportError:
-            raise BackendError("the trace backend needs the executor, which is not built yet") from None
+        from ..executor import execute
         report = progress or (lambda step, fraction: None)
 
         report("execute", 0.0)
@@ -166,19 +159,12 @@ class TraceBackend(Backend):
         ``replay=(program, inputs)`` re-executes the program and compares the trace digest and
         the claim: sound, but neither succinct nor private.
         """
-        if options:
-            raise UsageError(f"the trace backend's verify takes no option(s) {', '.join(sorted(options))}")
+        self.reject_options(options, "verify")
         from ..api import as_image_id
 
         refuse_unless_dev_mode(dev_mode)
         image_id = as_image_id(image_id)
-        if receipt.backend != self.name:
-            raise VerificationError(f"receipt was made by backend {receipt.backend!r}, not {self.name!r}")
-        if receipt.claim.image_id != image_id:
-            raise VerificationError(
-                f"image ID mismatch: receipt is for {receipt.claim.image_id.hex()}, expected {image_id.hex()}"
-            )
-        receipt.check_journal()
+        self.check_claim(receipt, image_id)
         if receipt.inner:
             raise VerificationError("trace receipts do not compose: this one carries inner receipts")
         if len(receipt.seal) != SEAL_SIZE:

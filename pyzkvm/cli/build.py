@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import UsageError
 
 ORDER = 80

@@ -96,14 +96,6 @@ def _elf(code: list[int]) -> bytes:
     return header + ph_text + ph_data + text + data
 
 
-def executor_ready() -> bool:
-    try:
-        from pyzkvm.executor import execute  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def fake_env(bin_dir: Path, **modes: str) -> dict:
     """Environment for a subprocess that should find only the fakes in ``bin_dir``."""
     env = dict(os.environ)

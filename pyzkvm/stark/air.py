@@ -1,0 +1,552 @@
+"""The AIR constraint API: write each constraint once, use it four ways.
+
+An AIR (algebraic intermediate representation) is a table of field elements plus polynomial
+identities that must hold on every row. You describe a table by subclassing ``Air`` and
+writing ``constraints(b)`` against an ``AirBuilder``::
+
+    class Fibonacci(Air):
+        name, width, num_public_values = "fibonacci", 2, 3
+        def constraints(self, b):
+            x, y = b.main(0), b.main(1)
+            b.when_first_row().assert_eq(x, b.public(0), "x starts at a")
+            b.when_first_row().assert_eq(y, b.public(1), "y starts at b")
+            b.when_transition().assert_eq(b.main_next(0), y, "x' = y")
+            b.when_transition().assert_eq(b.main_next(1), x + y, "y' = x + y")
+            b.when_last_row().assert_eq(y, b.public(2), "y ends at the result")
+
+``constraints`` runs once, on a *symbolic* builder: every ``+ − ·`` creates a node of an
+expression DAG (identical sub-expressions are shared: hash-consing gives common-subexpression
+reuse for free). The recorded DAG is then
+
+1. measured: ``degree`` of each constraint (main/preprocessed/aux columns and the first/last
+   row selectors count 1; the transition selector, constants, public values and challenges 0),
+   which sizes the quotient;
+2. evaluated on the LDE by the prover: each node is one whole-column numpy/numba operation;
+3. evaluated at the out-of-domain point ζ ∈ F_p^4 by the verifier (leaves = opened values);
+4. evaluated on the plain trace by the debug check, which names the first failing constraint
+   and row.
+
+Selectors: ``is_first_row``, ``is_last_row`` (the Lagrange polynomials of rows 0 and n−1: 1 on
+that row, 0 on the others — usable as values, e.g. a bus multiplicity) and ``is_transition``
+(= x − ω^(n−1): zero on the last row, nonzero elsewhere — a constraint multiplier only; "next
+row" wraps around from the last row to row 0). All four evaluation modes use these same
+polynomials, so the debug check sees exactly what the prover and verifier see.
+Buses: ``b.send(bus, values, multiplicity)`` and ``b.receive(...)`` declare LogUp interactions;
+logup.py turns them into auxiliary columns and constraints (see there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Callable, Sequence
+
+import blake3
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied, StarkConfigError
+from . import ext, field
+from .field import P
+from .lincomb import denominators
+
+# ---------------------------------------------------------------------------------------------
+# Expression DAG
+# ---------------------------------------------------------------------------------------------
+
+# Leaf kinds. Values at a row: main/prep are base field, aux/challenge/cumsum are F_p^4.
+LEAF_KINDS = ("const", "main", "prep", "aux", "public", "challenge", "cumsum", "sel")
+_DEGREE_ONE_SELECTORS = ("is_first_row", "is_last_row")
+
+
+class Expr:
+    """A node of the constraint DAG. Combine with + − * (and ints); never build directly."""
+
+    __slots__ = ("op", "args", "degree", "is_ext", "index", "builder")
+
+    def __init__(self, builder, op, args, degree, is_ext, index):
+        self.builder = builder
+        self.op = op
+        self.args = args
+        self.degree = degree
+        self.is_ext = is_ext
+        self.index = index  # position in the builder's topologically ordered node list
+
+    def _lift(self, other):
+        return other if isinstance(other, Expr) else self.builder.const(other)
+
+    def __add__(self, other):
+        return self.builder._op("add", self, self._lift(other))
+
+    def __radd__(self, other):
+        return self.builder._op("add", self._lift(other), self)
+
+    def __sub__(self, other):
+        return self.builder._op("sub", self, self._lift(other))
+
+    def __rsub__(self, other):
+        return self.builder._op("sub", self._lift(other), self)
+
+    def __mul__(self, other):
+        return self.builder._op("mul", self, self._lift(other))
+
+    def __rmul__(self, other):
+        return self.builder._op("mul", self._lift(other), self)
+
+    def __neg__(self):
+        return self.builder._op("neg", self)
+
+    def __repr__(self):
+        return f"Expr({self.op}, {self.args if self.op in LEAF_KINDS else [a.index for a in self.args]})"
+
+
+@dataclass
+class Constraint:
+    """One polynomial identity C(row) = 0 (already multiplied by its selector)."""
+
+    name: str
+    expr: Expr
+
+
+@dataclass
+class Interaction:
+    """One LogUp bus entry per row: sign·multiplicity / (α − fingerprint(bus, values))."""
+
+    bus: int
+    bus_name: str
+    values: list
+    multiplicity: Expr
+    sign: int  # +1 send, −1 receive
+
+
+def bus_id(bus) -> int:
+    """The field element naming a bus: an int is used as is, a name is hashed (BLAKE3, 4 bytes)."""
+    if isinstance(bus, (int, np.integer)):
+        return int(bus) % P
+    return int.from_bytes(blake3.blake3(str(bus).encode()).digest()[:4], "little") % P
+
+
+class _Conditioned:
+    """``b.when(cond)``: every constraint asserted through it is multiplied by cond."""
+
+    def __init__(self, builder, cond):
+        self._b = builder
+        self._cond = cond
+
+    def assert_zero(self, expr, name: str):
+        self._b.assert_zero(self._cond * expr, name)
+
+    def assert_eq(self, left, right, name: str):
+        self.assert_zero(self._b._lift(left) - right, name)
+
+    def assert_bool(self, expr, name: str):
+        e = self._b._lift(expr)
+        self.assert_zero(e * (e - 1), name)
+
+    def assert_zeros(self, exprs, name: str):
+        for i, e in enumerate(exprs):
+            self.assert_zero(e, f"{name}[{i}]")
+
+
+class AirBuilder:
+    """Records an AIR's constraints and bus interactions as an expression DAG."""
+
+    def __init__(self, air: "Air"):
+        self.air = air
+        self.nodes: list[Expr] = []
+        self._memo: dict = {}
+        self.constraints: list[Constraint] = []
+        self.interactions: list[Interaction] = []
+        self.is_first_row = self._leaf("sel", "is_first_row")
+        self.is_last_row = self._leaf("sel", "is_last_row")
+        self.is_transition = self._leaf("sel", "is_transition")
+
+    # -- node construction (hash-consed) --
+    def _new(self, op, args, degree, is_ext):
+        key = (op, args) if op in LEAF_KINDS else (op, tuple(a.index for a in args))
+        node = self._memo.get(key)
+        if node is None:
+            node = Expr(self, op, args, degree, is_ext, len(self.nodes))
+            self.nodes.append(node)
+            self._memo[key] = node
+        return node
+
+    def _leaf(self, kind, args):
+        if kind == "sel":
+            degree = 1 if args in _DEGREE_ONE_SELECTORS else 0
+        elif kind in ("main", "prep", "aux"):
+            degree = 1
+        else:
+            degree = 0
+        return self._new(kind, args, degree, kind in ("aux", "challenge", "cumsum"))
+
+    def _op(self, op, *args):
+        for a in args:
+            if a.builder is not self:
+                raise StarkConfigError("an expression from another AIR builder was used; build each AIR's constraints in its own constraints()")
+        if op == "mul":
+            degree = args[0].degree + args[1].degree
+        else:
+            degree = max(a.degree for a in args)
+        return self._new(op, args, degree, any(a.is_ext for a in args))
+
+    def _lift(self, x):
+        return x if isinstance(x, Expr) else self.const(x)
+
+    # -- leaves --
+    def const(self, value: int) -> Expr:
+        """A constant of F_p (an int, reduced mod p)."""
+        return self._leaf("const", int(value) % P)
+
+    def main(self, col: int) -> Expr:
+        """Main column `col` at the current row."""
+        self._check_col(col, self.air.width, "main")
+        return self._leaf("main", (col, 0))
+
+    def main_next(self, col: int) -> Expr:
+        """Main column `col` at the next row (row n−1's next is row 0)."""
+        self._check_col(col, self.air.width, "main")
+        return self._leaf("main", (col, 1))
+
+    def main_row(self) -> list:
+        return [self.main(c) for c in range(self.air.width)]
+
+    def main_next_row(self) -> list:
+        return [self.main_next(c) for c in range(self.air.width)]
+
+    def prep(self, col: int) -> Expr:
+        """Preprocessed (fixed) column `col` at the current row."""
+        self._check_col(col, self.air.preprocessed_width, "preprocessed")
+        return self._leaf("prep", (col, 0))
+
+    def prep_next(self, col: int) -> Expr:
+        self._check_col(col, self.air.preprocessed_width, "preprocessed")
+        return self._leaf("prep", (col, 1))
+
+    def public(self, i: int) -> Expr:
+        """Public value i of the statement (shared by every table)."""
+        if not 0 <= i < self.air.num_public_values:
+            raise StarkConfigError(f"AIR {self.air.name!r}: public({i}) but num_public_values = {self.air.num_public_values}")
+        return self._leaf("public", i)
+
+    def _check_col(self, col, width, what):
+        if not 0 <= col < width:
+            raise StarkConfigError(f"AIR {self.air.name!r}: {what} column {col} is outside 0..{width - 1}")
+
+    # -- internal leaves for logup.py --
+    def aux(self, col: int, offset: int = 0) -> Expr:
+        return self._leaf("aux", (col, offset))
+
+    def challenge(self, i: int) -> Expr:
+        return self._leaf("challenge", i)
+
+    def cumulative_sum(self) -> Expr:
+        return self._leaf("cumsum", 0)
+
+    def denominator(self, bus: int, values) -> Expr:
+        """α − fingerprint(bus, values) = α − (bus + Σ_j γ^(j+1)·v_j): one fused node (the
+        prover evaluates it with a single numba kernel over all value columns)."""
+        vals = tuple(self._lift(v) for v in values)
+        return self._new("denom", (self.const(bus),) + vals, max([v.degree for v in vals] + [0]), True)
+
+    # -- constraints --
+    def assert_zero(self, expr, name: str):
+        """Require expr = 0 on every row (multiply by a selector, or use when_*, to restrict)."""
+        expr = self._lift(expr)
+        self.constraints.append(Constraint(name, expr))
+
+    def assert_eq(self, left, right, name: str):
+        self.assert_zero(self._lift(left) - right, name)
+
+    def assert_bool(self, expr, name: str):
+        e = self._lift(expr)
+        self.assert_zero(e * (e - 1), name)
+
+    def assert_zeros(self, exprs, name: str):
+        for i, e in enumerate(exprs):
+            self.assert_zero(e, f"{name}[{i}]")
+
+    def when(self, cond) -> _Conditioned:
+        return _Conditioned(self, self._lift(cond))
+
+    def when_first_row(self) -> _Conditioned:
+        return _Conditioned(self, self.is_first_row)
+
+    def when_last_row(self) -> _Conditioned:
+        return _Conditioned(self, self.is_last_row)
+
+    def when_transition(self) -> _Conditioned:
+        return _Conditioned(self, self.is_transition)
+
+    # -- buses --
+    def send(self, bus, values: Sequence, multiplicity=1):
+        """Add multiplicity/(α − fingerprint(bus, values)) to the bus (per row)."""
+        self._interact(bus, values, multiplicity, +1)
+
+    def receive(self, bus, values: Sequence, multiplicity=1):
+        """Subtract multiplicity/(α − fingerprint(bus, values)) from the bus (per row)."""
+        self._interact(bus, values, multiplicity, -1)
+
+    def _interact(self, bus, values, multiplicity, sign):
+        vals = [self._lift(v) for v in values]
+        mult = self._lift(multiplicity)
+        if any(v.is_ext for v in vals) or mult.is_ext:
+            raise StarkConfigError(f"AIR {self.air.name!r}: bus values and multiplicities must be base-field expressions")
+        self.interactions.append(Interaction(bus_id(bus), str(bus), vals, mult, sign))
+
+
+# ---------------------------------------------------------------------------------------------
+# The Air interface
+# ---------------------------------------------------------------------------------------------
+
+
+class Air:
+    """One table: subclass, set the class attributes, write ``constraints``.
+
+    name                 used in messages and the transcript
+    width                number of main (witness) columns, over F_p
+    preprocessed_width   number of fixed columns; then ``preprocessed_trace()`` returns them
+    num_public_values    length of the statement's public-value vector this AIR may read
+    """
+
+    name: str = "air"
+    width: int = 0
+    preprocessed_width: int = 0
+    num_public_values: int = 0
+
+    def constraints(self, b: AirBuilder) -> None:
+        raise NotImplementedError
+
+    def preprocessed_trace(self) -> np.ndarray | None:
+        """The fixed columns (height × preprocessed_width uint32), committed once at setup."""
+        return None
+
+    def public_interactions(self, public_values: Sequence[int]) -> list:
+        """Bus entries the verifier adds itself from the public values: a list of
+        (bus, values, multiplicity, sign) with sign +1 (send) or −1 (receive)."""
+        return []
+
+
+@dataclass
+class CompiledAir:
+    """An AIR's recorded DAG: constraints (base, then the LogUp ones), interactions, degrees."""
+
+    air: Air
+    builder: AirBuilder
+    constraints: list
+    interactions: list
+    num_aux_columns: int = 0  # extension columns
+    logup_constraints: list = dc_field(default_factory=list)
+    interaction_groups: list = dc_field(default_factory=list)  # interaction indices per helper column
+
+    @property
+    def all_constraints(self) -> list:
+        return self.constraints + self.logup_constraints
+
+    @property
+    def max_degree(self) -> int:
+        return max([c.expr.degree for c in self.all_constraints] + [1])
+
+    @property
+    def log_quotient_chunks(self) -> int:
+        """log2 of the number of quotient chunks: deg Q < (d − 1)·n, rounded up to a power of 2."""
+        chunks = max(self.max_degree - 1, 1)
+        return (chunks - 1).bit_length()
+
+
+def compile_air(air: Air, max_degree: int = 3) -> CompiledAir:
+    """Run ``air.constraints`` once on a symbolic builder and add the LogUp constraints.
+
+    max_degree bounds how many bus interactions share one helper column (see logup.py); it
+    never lowers the AIR's own degree, it only stops batching from raising it past this."""
+    from .logup import add_logup_constraints  # logup builds on this module
+
+    if not isinstance(air.width, (int, np.integer)) or air.width < 1:
+        raise StarkConfigError(f"AIR {air.name!r}: width must be an int ≥ 1 (every table has a main trace)")
+    b = AirBuilder(air)
+    air.constraints(b)
+    compiled = CompiledAir(air, b, list(b.constraints), list(b.interactions))
+    add_logup_constraints(compiled, max(max_degree, 2))
+    if not compiled.all_constraints:
+        raise StarkConfigError(f"AIR {air.name!r} has no constraints and no bus interactions")
+    return compiled
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation: one interpreter, three kinds of leaves
+# ---------------------------------------------------------------------------------------------
+
+
+class ColumnSource:
+    """Columns of a trace on some domain, read one at a time: the current row, or (shift > 0)
+    the row `shift` positions later, cyclically — "next row" without copying the matrix.
+
+    Stored column-major ((w, N) or (w, N, 4) for F_p^4 columns) so each column is contiguous."""
+
+    def __init__(self, columns: np.ndarray, shift: int = 0):
+        self.columns = columns
+        self.shift = shift
+
+    @classmethod
+    def from_rows(cls, matrix, shift: int = 0):
+        """From a row-major trace (N, w) or (N, a, 4); None stays None."""
+        if matrix is None:
+            return None
+        return cls(np.ascontiguousarray(np.moveaxis(np.asarray(matrix), 1, 0)), shift)
+
+    def next_rows(self, shift: int) -> "ColumnSource":
+        return ColumnSource(self.columns, shift)
+
+    def column(self, c: int) -> np.ndarray:
+        col = self.columns[c]
+        return np.roll(col, -self.shift, axis=0) if self.shift else col
+
+
+def _column(source, c):
+    return source.column(c) if isinstance(source, ColumnSource) else source[:, c]
+
+
+@dataclass
+class Leaves:
+    """Values of the DAG's leaves at a set of points (columns, or single OOD values).
+
+    main/prep/aux: (current, next) pairs of ColumnSources (or plain matrices (N, w), for aux
+    (N, a, 4)); in OOD mode every leaf is an extension value (main (w, 4) etc., selectors (4,)).
+    """
+
+    main: tuple
+    prep: tuple
+    aux: tuple
+    public: np.ndarray
+    challenges: np.ndarray
+    cumsum: np.ndarray
+    selectors: dict
+    all_ext: bool = False  # OOD mode: main/prep/public/selectors are F_p^4 values
+
+
+def _leaf_value(node: Expr, L: Leaves):
+    op, a = node.op, node.args
+    if op == "const":
+        return (True, ext.from_base(np.uint32(a))) if L.all_ext else (False, np.uint32(a))
+    if op == "main":
+        return (L.all_ext, L.main[a[1]][a[0]] if L.all_ext else _column(L.main[a[1]], a[0]))
+    if op == "prep":
+        return (L.all_ext, L.prep[a[1]][a[0]] if L.all_ext else _column(L.prep[a[1]], a[0]))
+    if op == "aux":
+        return (True, L.aux[a[1]][a[0]] if L.all_ext else _column(L.aux[a[1]], a[0]))
+    if op == "public":
+        v = np.uint32(L.public[a])
+        return (True, ext.from_base(v)) if L.all_ext else (False, v)
+    if op == "challenge":
+        return (True, L.challenges[a])
+    if op == "cumsum":
+        return (True, L.cumsum)
+    if op == "sel":
+        return (L.all_ext, L.selectors[a])
+    raise AssertionError(op)
+
+
+def _apply(op, xs):
+    """One DAG node over whole columns: (is_ext, value) pairs in, one out."""
+    if op == "neg":
+        e, v = xs[0]
+        return (True, ext.ext_sub(ext.ZERO, v)) if e else (False, field.neg(v))
+    (ea, a), (eb, b) = xs
+    if op == "mul":
+        if ea and eb:
+            return True, ext.ext_mul(a, b)
+        if ea:
+            return True, ext.ext_mul_base(a, b)
+        if eb:
+            return True, ext.ext_mul_base(b, a)
+        return False, field.mul(a, b)
+    if not ea and not eb:
+        return False, (field.add(a, b) if op == "add" else field.sub(a, b))
+    a = a if ea else ext.from_base(a)
+    b = b if eb else ext.from_base(b)
+    return True, (ext.ext_add(a, b) if op == "add" else ext.ext_sub(a, b))
+
+
+def _denominator(xs, L: Leaves):
+    """α − (bus + Σ_j γ^(j+1)·v_j) for a "denom" node; xs = [bus, v_0, v_1, ...] values."""
+    alpha, gamma = L.challenges[0], L.challenges[1]
+    coeffs = ext.ext_powers(gamma, len(xs))[1:]  # γ^1 … γ^m
+    bus = xs[0][1]
+    cols = [v for _, v in xs[1:]]
+    sizes = [np.shape(v)[0] for e, v in xs[1:] if not e and np.ndim(v) == 1]
+    if L.all_ext or any(e for e, _ in xs) or not sizes:  # out-of-domain values, or constants only
+        fp = xs[0][1] if xs[0][0] else ext.from_base(bus)
+        for (e, v), g in zip(xs[1:], coeffs):
+            fp = ext.ext_add(fp, ext.ext_mul(g, v) if e else ext.ext_mul_base(g, v))
+        return True, ext.ext_sub(alpha, fp)
+    n = sizes[0]
+    matrix = np.empty((n, len(cols)), dtype=np.uint32)
+    for j, v in enumerate(cols):  # one column per bus value (a constant is broadcast)
+        matrix[:, j] = v
+    return True, denominators(matrix, coeffs, ext.ext_sub(alpha, ext.from_base(bus)))
+
+
+def evaluate_constraints(nodes: list, constraints: list, leaves: Leaves, on_constraint: Callable) -> None:
+    """Evaluate every constraint over the leaves, calling on_constraint(i, is_ext, value).
+
+    Nodes are visited once each in topological order (shared sub-expressions are computed once);
+    a node's value is dropped after its last use, so memory stays ~ the DAG's width."""
+    roots = {}
+    for i, c in enumerate(constraints):
+        roots.setdefault(c.expr.index, []).append(i)
+    needed = set()
+    stack = [c.expr for c in constraints]
+    while stack:
+        n = stack.pop()
+        if n.index in needed:
+            continue
+        needed.add(n.index)
+        if n.op not in LEAF_KINDS:
+            stack.extend(n.args)
+    order = sorted(needed)
+    last_use = {}
+    for pos, idx in enumerate(order):
+        node = nodes[idx]
+        if node.op not in LEAF_KINDS:
+            for a in node.args:
+                last_use[a.index] = pos
+    values = {}
+    for pos, idx in enumerate(order):
+        node = nodes[idx]
+        if node.op in LEAF_KINDS:
+            val = _leaf_value(node, leaves)
+        else:
+            xs = [values[a.index] for a in node.args]
+            val = _denominator(xs, leaves) if node.op == "denom" else _apply(node.op, xs)
+            for a in node.args:
+                if last_use.get(a.index) == pos and a.index not in roots:
+                    values.pop(a.index, None)
+        values[idx] = val
+        for ci in roots.get(idx, ()):
+            on_constraint(ci, val[0], val[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The debug check on the plain trace
+# ---------------------------------------------------------------------------------------------
+
+
+def check_constraints(compiled: CompiledAir, leaves: Leaves, which: str = "main") -> None:
+    """Evaluate the constraints row by row on the plain trace; raise ConstraintNotSatisfied
+    naming the failing constraint (by its assert-time name) and its first failing row.
+
+    which = "main" checks the AIR's own constraints; "logup" the bus-argument constraints."""
+    constraints = compiled.constraints if which == "main" else compiled.logup_constraints
+    failures = []
+
+    def record(i, is_ext, value):
+        v = np.asarray(value)
+        bad = np.nonzero(v.reshape(v.shape[0], -1).any(axis=1))[0] if v.ndim else ([0] if v else [])
+        if len(bad):
+            failures.append((int(bad[0]), i, len(bad)))
+
+    evaluate_constraints(compiled.builder.nodes, constraints, leaves, record)
+    if failures:
+        row, i, count = min(failures)
+        more = f" ({len(failures) - 1} other constraint(s) fail too)" if len(failures) > 1 else ""
+        raise ConstraintNotSatisfied(
+            f"table {compiled.air.name!r}: constraint '{constraints[i].name}' fails at row {row} "
+            f"({count} failing row(s)){more}")

@@ -1,0 +1,490 @@
+"""BLAKE3 in numba: the compression function and full hashing of word-aligned messages.
+
+This is the hash under every Merkle commitment (leaves = a trace row's bytes, nodes = two
+child digests) and under the Fiat–Shamir proof-of-work. It agrees byte for byte with the
+reference ``blake3`` package (tests/stark/test_blake3.py checks it).
+
+BLAKE3 in one paragraph (https://github.com/BLAKE3-team/BLAKE3-specs): the message is split
+into 1024-byte chunks, each chunk into 64-byte blocks. The compression function maps a
+chaining value cv (8 words), a block (16 words), a 64-bit counter, the block length and flags
+to 16 words; a chunk chains its blocks through cv (starting from the IV, counter = chunk
+index, CHUNK_START on its first block, CHUNK_END on its last). Chunk chaining values are then
+combined pairwise in a binary tree by PARENT compressions (block = left cv ‖ right cv,
+counter 0), the left subtree always holding the largest power of two of chunks. The last
+compression of the whole message also carries ROOT; the hash is its first 8 words.
+
+A Merkle node blake3(left ‖ right) of two 32-byte digests is therefore ONE compression: a
+single chunk with a single 64-byte block, flags CHUNK_START | CHUNK_END | ROOT = 11.
+
+Words are uint32 held in uint64 locals (numba promotes uint32 arithmetic to 64 bits), so every
+addition and rotation is masked back to 32 bits.
+
+Two implementations of the same function live here: a scalar one (one message at a time,
+every state word a local variable: hash_words, compress, the proof-of-work search) and a
+lane-parallel one for Merkle trees (LANES messages side by side, SIMD over the lanes:
+hash_rows_lanes, compress_pairs_lanes). The tests check both against the blake3 package.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+IV = np.array(
+    [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
+    dtype=np.uint32,
+)
+CHUNK_START = 1
+CHUNK_END = 2
+PARENT = 4
+ROOT = 8
+NODE_FLAGS = CHUNK_START | CHUNK_END | ROOT  #: flags of a one-block message such as a Merkle node
+BLOCK_WORDS = 16
+CHUNK_WORDS = 256  # 1024 bytes
+
+_M = np.uint64(0xFFFFFFFF)
+_IV0, _IV1, _IV2, _IV3 = (np.uint64(int(v)) for v in IV[:4])
+_IV4, _IV5, _IV6, _IV7 = (np.uint64(int(v)) for v in IV[4:])
+
+
+@njit(cache=True)
+def _rotr(x, n):
+    return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & _M
+
+
+@njit(cache=True)
+def _g(a, b, c, d, mx, my):
+    # The quarter-round G: mixes one column or diagonal of the 4×4 state with two message words.
+    a = (a + b + mx) & _M
+    d = _rotr(d ^ a, 16)
+    c = (c + d) & _M
+    b = _rotr(b ^ c, 12)
+    a = (a + b + my) & _M
+    d = _rotr(d ^ a, 8)
+    c = (c + d) & _M
+    b = _rotr(b ^ c, 7)
+    return a, b, c, d
+
+
+@njit(cache=True)
+def _round(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15,
+           m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15):
+    # One round: G on the four columns, then on the four diagonals.
+    v0, v4, v8, v12 = _g(v0, v4, v8, v12, m0, m1)
+    v1, v5, v9, v13 = _g(v1, v5, v9, v13, m2, m3)
+    v2, v6, v10, v14 = _g(v2, v6, v10, v14, m4, m5)
+    v3, v7, v11, v15 = _g(v3, v7, v11, v15, m6, m7)
+    v0, v5, v10, v15 = _g(v0, v5, v10, v15, m8, m9)
+    v1, v6, v11, v12 = _g(v1, v6, v11, v12, m10, m11)
+    v2, v7, v8, v13 = _g(v2, v7, v8, v13, m12, m13)
+    v3, v4, v9, v14 = _g(v3, v4, v9, v14, m14, m15)
+    return v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15
+
+
+@njit(cache=True)
+def _compress8(c0, c1, c2, c3, c4, c5, c6, c7,
+               m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15,
+               counter, block_len, flags):
+    """The compression function, truncated to the 8 output words a hash needs:
+    state = (cv, IV[0..4], counter_lo, counter_hi, block_len, flags); 7 rounds, the message
+    words permuted by σ = [2,6,3,10,7,0,4,13,1,11,12,5,9,14,15,8] between rounds; output
+    word i = state[i] ⊕ state[i+8]."""
+    v0, v1, v2, v3, v4, v5, v6, v7 = c0, c1, c2, c3, c4, c5, c6, c7
+    v8, v9, v10, v11 = _IV0, _IV1, _IV2, _IV3
+    v12 = np.uint64(counter) & _M
+    v13 = (np.uint64(counter) >> np.uint64(32)) & _M
+    v14 = np.uint64(block_len)
+    v15 = np.uint64(flags)
+    for r in range(7):
+        v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _round(
+            v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15,
+            m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15)
+        # message permutation σ: new m_i = old m_σ(i)
+        m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15 = (
+            m2, m6, m3, m10, m7, m0, m4, m13, m1, m11, m12, m5, m9, m14, m15, m8)
+    return v0 ^ v8, v1 ^ v9, v2 ^ v10, v3 ^ v11, v4 ^ v12, v5 ^ v13, v6 ^ v14, v7 ^ v15
+
+
+@njit(cache=True)
+def _load_block(msg, pos, end):
+    # 16 little-endian message words msg[pos:pos+16], zero-padded past `end`.
+    out = (np.uint64(msg[pos]) if pos < end else np.uint64(0),
+           np.uint64(msg[pos + 1]) if pos + 1 < end else np.uint64(0),
+           np.uint64(msg[pos + 2]) if pos + 2 < end else np.uint64(0),
+           np.uint64(msg[pos + 3]) if pos + 3 < end else np.uint64(0),
+           np.uint64(msg[pos + 4]) if pos + 4 < end else np.uint64(0),
+           np.uint64(msg[pos + 5]) if pos + 5 < end else np.uint64(0),
+           np.uint64(msg[pos + 6]) if pos + 6 < end else np.uint64(0),
+           np.uint64(msg[pos + 7]) if pos + 7 < end else np.uint64(0),
+           np.uint64(msg[pos + 8]) if pos + 8 < end else np.uint64(0),
+           np.uint64(msg[pos + 9]) if pos + 9 < end else np.uint64(0),
+           np.uint64(msg[pos + 10]) if pos + 10 < end else np.uint64(0),
+           np.uint64(msg[pos + 11]) if pos + 11 < end else np.uint64(0),
+           np.uint64(msg[pos + 12]) if pos + 12 < end else np.uint64(0),
+           np.uint64(msg[pos + 13]) if pos + 13 < end else np.uint64(0),
+           np.uint64(msg[pos + 14]) if pos + 14 < end else np.uint64(0),
+           np.uint64(msg[pos + 15]) if pos + 15 < end else np.uint64(0))
+    return out
+
+
+@njit(cache=True)
+def compress(cv, block, counter, block_len, flags):
+    """BLAKE3's compression function on arrays: cv (8,) and block (16,) uint32 words, a 64-bit
+    counter, block length in bytes and flags. Returns the first 8 output words (uint32)."""
+    m = _load_block(block, 0, 16)
+    o = _compress8(np.uint64(cv[0]), np.uint64(cv[1]), np.uint64(cv[2]), np.uint64(cv[3]),
+                   np.uint64(cv[4]), np.uint64(cv[5]), np.uint64(cv[6]), np.uint64(cv[7]),
+                   m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7],
+                   m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15],
+                   counter, block_len, flags)
+    out = np.empty(8, dtype=np.uint32)
+    for i in range(8):
+        out[i] = o[i]
+    return out
+
+
+@njit(cache=True)
+def _chunk_cv(msg, start, end, chunk_index, root):
+    # Chain the blocks of one chunk msg[start:end] (≤ 256 words) from the IV.
+    c = (_IV0, _IV1, _IV2, _IV3, _IV4, _IV5, _IV6, _IV7)
+    nwords = end - start
+    nblocks = max(1, (nwords + BLOCK_WORDS - 1) // BLOCK_WORDS)
+    for b in range(nblocks):
+        pos = start + b * BLOCK_WORDS
+        m = _load_block(msg, pos, end)
+        flags = 0
+        if b == 0:
+            flags |= CHUNK_START
+        if b == nblocks - 1:
+            flags |= CHUNK_END
+            if root:
+                flags |= ROOT
+        block_len = 4 * min(BLOCK_WORDS, end - pos)
+        c = _compress8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                       m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7],
+                       m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15],
+                       chunk_index, block_len, flags)
+    return c
+
+
+@njit(cache=True)
+def _parent(stack, k, c, flags):
+    # PARENT compression of (stack[k] ‖ c) with the IV as key.
+    return _compress8(_IV0, _IV1, _IV2, _IV3, _IV4, _IV5, _IV6, _IV7,
+                      np.uint64(stack[k, 0]), np.uint64(stack[k, 1]), np.uint64(stack[k, 2]), np.uint64(stack[k, 3]),
+                      np.uint64(stack[k, 4]), np.uint64(stack[k, 5]), np.uint64(stack[k, 6]), np.uint64(stack[k, 7]),
+                      c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                      0, 64, flags)
+
+
+@njit(cache=True)
+def _hash_words_multichunk(msg, start, end):
+    # More than one chunk: a stack of subtree chaining values, merged as in the reference
+    # implementation (after the t-th chunk, merge once per trailing zero bit of t).
+    nwords = end - start
+    nchunks = (nwords + CHUNK_WORDS - 1) // CHUNK_WORDS
+    stack = np.empty((64, 8), dtype=np.uint64)
+    depth = 0
+    for i in range(nchunks - 1):
+        s = start + i * CHUNK_WORDS
+        c = _chunk_cv(msg, s, s + CHUNK_WORDS, i, False)
+        total = i + 1
+        while total & 1 == 0:
+            depth -= 1
+            c = _parent(stack, depth, c, PARENT)
+            total >>= 1
+        for k in range(8):
+            stack[depth, k] = c[k]
+        depth += 1
+    s = start + (nchunks - 1) * CHUNK_WORDS
+    c = _chunk_cv(msg, s, end, nchunks - 1, False)
+    while depth > 0:
+        depth -= 1
+        c = _parent(stack, depth, c, (PARENT | ROOT) if depth == 0 else PARENT)
+    return c
+
+
+@njit(cache=True)
+def _hash_words(msg, start, end):
+    # The BLAKE3 hash of the little-endian bytes of msg[start:end] (a word-aligned message).
+    if end - start <= CHUNK_WORDS:
+        return _chunk_cv(msg, start, end, 0, True)
+    return _hash_words_multichunk(msg, start, end)
+
+
+@njit(cache=True)
+def hash_words(msg):
+    """BLAKE3 digest (8 uint32 words) of the bytes of a uint32 array, little-endian words."""
+    c = _hash_words(msg, 0, msg.shape[0])
+    out = np.empty(8, dtype=np.uint32)
+    for i in range(8):
+        out[i] = c[i]
+    return out
+
+
+# --- many messages at once: one SIMD lane per message ------------------------------------
+#
+# Merkle leaves and nodes are many independent messages of the same length, so they follow
+# the same sequence of compressions with the same flags. The lane kernels below run LANES
+# messages side by side: the state is a (16, LANES) array, and every step of G is a loop
+# over the lanes, which LLVM turns into SIMD instructions (8 or 16 words per instruction).
+
+LANES = 32
+# message word order for each of the 7 rounds: row r is σ^r applied to 0..15
+_SCHEDULE = np.zeros((7, 16), dtype=np.int64)
+_order = list(range(16))
+for _r in range(7):
+    _SCHEDULE[_r] = _order
+    _order = [_order[i] for i in (2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8)]
+
+
+# the state words each G of a round mixes: 4 columns, then 4 diagonals
+_QUARTERS = np.array([[0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15],
+                      [0, 5, 10, 15], [1, 6, 11, 12], [2, 7, 8, 13], [3, 4, 9, 14]], dtype=np.int64)
+
+
+@njit(cache=True)
+def _g_lanes(v, a, b, c, d, m, x, y):
+    # G on state words (a, b, c, d) of every lane, with message words m[x], m[y]
+    for l in range(v.shape[1]):
+        va = (np.uint64(v[a, l]) + np.uint64(v[b, l]) + np.uint64(m[x, l])) & _M
+        vd = _rotr(np.uint64(v[d, l]) ^ va, 16)
+        vc = (np.uint64(v[c, l]) + vd) & _M
+        vb = _rotr(np.uint64(v[b, l]) ^ vc, 12)
+        va = (va + vb + np.uint64(m[y, l])) & _M
+        vd = _rotr(vd ^ va, 8)
+        vc = (vc + vd) & _M
+        vb = _rotr(vb ^ vc, 7)
+        v[a, l] = va
+        v[b, l] = vb
+        v[c, l] = vc
+        v[d, l] = vd
+
+
+@njit(cache=True)
+def _compress_lanes(cv, m, counter, block_len, flags, v, schedule):
+    # cv (8, L) ← first 8 output words of compress(cv, m (16, L), counter, block_len, flags),
+    # one message per lane (same counter, length and flags in every lane).
+    nl = v.shape[1]
+    for l in range(nl):
+        for k in range(8):
+            v[k, l] = cv[k, l]
+        v[8, l] = _IV0
+        v[9, l] = _IV1
+        v[10, l] = _IV2
+        v[11, l] = _IV3
+        v[12, l] = np.uint64(counter) & _M
+        v[13, l] = (np.uint64(counter) >> np.uint64(32)) & _M
+        v[14, l] = block_len
+        v[15, l] = flags
+    for r in range(7):
+        for q in range(8):  # G on the 4 columns, then on the 4 diagonals
+            _g_lanes(v, _QUARTERS[q, 0], _QUARTERS[q, 1], _QUARTERS[q, 2], _QUARTERS[q, 3],
+                     m, schedule[r, 2 * q], schedule[r, 2 * q + 1])
+    for k in range(8):
+        for l in range(nl):
+            cv[k, l] = v[k, l] ^ v[k + 8, l]
+
+
+@njit(cache=True)
+def _set_iv(cv):
+    for l in range(cv.shape[1]):
+        cv[0, l] = _IV0
+        cv[1, l] = _IV1
+        cv[2, l] = _IV2
+        cv[3, l] = _IV3
+        cv[4, l] = _IV4
+        cv[5, l] = _IV5
+        cv[6, l] = _IV6
+        cv[7, l] = _IV7
+
+
+@njit(cache=True)
+def _chunk_lanes(mat, rows, start, end, chunk_index, root, cv, m, v, schedule):
+    # chain the blocks of words [start, end) of the given rows (one row per lane) into cv
+    _set_iv(cv)
+    nblocks = max(1, (end - start + BLOCK_WORDS - 1) // BLOCK_WORDS)
+    for b in range(nblocks):
+        pos = start + b * BLOCK_WORDS
+        for k in range(BLOCK_WORDS):  # transpose the block: word k of every row → m[k]
+            if pos + k < end:
+                for l in range(rows.shape[0]):
+                    m[k, l] = mat[rows[l], pos + k]
+            else:
+                for l in range(rows.shape[0]):
+                    m[k, l] = 0
+        flags = 0
+        if b == 0:
+            flags |= CHUNK_START
+        if b == nblocks - 1:
+            flags |= CHUNK_END
+            if root:
+                flags |= ROOT
+        _compress_lanes(cv, m, chunk_index, 4 * min(BLOCK_WORDS, end - pos), flags, v, schedule)
+
+
+@njit(cache=True)
+def _parent_lanes(left, cv, flags, m, v, schedule):
+    # cv ← PARENT compression of (left ‖ cv) in every lane, keyed with the IV
+    for k in range(8):
+        for l in range(cv.shape[1]):
+            m[k, l] = left[k, l]
+            m[k + 8, l] = cv[k, l]
+    _set_iv(cv)
+    _compress_lanes(cv, m, 0, 64, flags, v, schedule)
+
+
+@njit(cache=True)
+def _hash_row_group(matrix, g, out, schedule):
+    # rows g·LANES … g·LANES + LANES − 1 (the last group repeats its final row in the spare
+    # lanes and discards them)
+    n, w = matrix.shape
+    nchunks = max(1, (w + CHUNK_WORDS - 1) // CHUNK_WORDS)
+    rows = np.empty(LANES, dtype=np.int64)
+    for l in range(LANES):
+        rows[l] = min(g * LANES + l, n - 1)
+    cv = np.empty((8, LANES), dtype=np.uint32)
+    m = np.empty((16, LANES), dtype=np.uint32)
+    v = np.empty((16, LANES), dtype=np.uint32)
+    # The chunk tree, exactly as in _hash_words_multichunk, lane-parallel. (One call site
+    # each for the chunk and the parent compression keeps the compiled code small.)
+    stack = np.empty((64 if nchunks > 1 else 1, 8, LANES), dtype=np.uint32)
+    depth = 0
+    for i in range(nchunks):
+        last = i == nchunks - 1
+        _chunk_lanes(matrix, rows, i * CHUNK_WORDS, min(w, (i + 1) * CHUNK_WORDS), i, nchunks == 1, cv, m, v, schedule)
+        # merges: one per trailing zero bit of i + 1 after an inner chunk; all after the last
+        merges = depth if last else 0
+        if not last:
+            total = i + 1
+            while total & 1 == 0:
+                merges += 1
+                total >>= 1
+        for _ in range(merges):
+            depth -= 1
+            _parent_lanes(stack[depth], cv, (PARENT | ROOT) if (last and depth == 0) else PARENT, m, v, schedule)
+        if not last:
+            stack[depth] = cv
+            depth += 1
+    for l in range(LANES):
+        r = g * LANES + l
+        if r < n:
+            for k in range(8):
+                out[r, k] = cv[k, l]
+
+
+@njit(cache=True, nogil=True)
+def hash_rows_kernel(matrix, out, schedule, g0, g1):
+    """out[i] = BLAKE3(LE bytes of matrix[i]) for the rows of groups g0 … g1 − 1 (LANES rows
+    per group). Runs without the GIL: hash_rows_lanes splits the groups over threads."""
+    for g in range(g0, g1):
+        _hash_row_group(matrix, g, out, schedule)
+
+
+@njit(cache=True)
+def _node_group(digests, g, out, schedule):
+    # nodes g·LANES … : one compression (flags 11) of left ‖ right per lane
+    n = out.shape[0]
+    cv = np.empty((8, LANES), dtype=np.uint32)
+    m = np.empty((16, LANES), dtype=np.uint32)
+    v = np.empty((16, LANES), dtype=np.uint32)
+    for l in range(LANES):
+        node = min(g * LANES + l, n - 1)
+        for k in range(8):
+            m[k, l] = digests[2 * node, k]
+            m[k + 8, l] = digests[2 * node + 1, k]
+    _set_iv(cv)
+    _compress_lanes(cv, m, 0, 64, NODE_FLAGS, v, schedule)
+    for l in range(LANES):
+        node = g * LANES + l
+        if node < n:
+            for k in range(8):
+                out[node, k] = cv[k, l]
+
+
+@njit(cache=True, nogil=True)
+def compress_pairs_kernel(digests, out, schedule, g0, g1):
+    """out[i] = blake3(digests[2i] ‖ digests[2i+1]) for the nodes of groups g0 … g1 − 1."""
+    for g in range(g0, g1):
+        _node_group(digests, g, out, schedule)
+
+
+def _run_groups(kernel, ngroups, *args, words_per_group=16 * LANES):
+    # Split the groups into one contiguous range per numba thread and run the GIL-free
+    # kernel on each from a thread pool. (A numba prange around this kernel works too, but
+    # compiling the parallel version costs about ten seconds more, once per machine.)
+    # Small jobs stay on the calling thread: handing work to another thread can wait a whole
+    # scheduler time slice on a busy machine.
+    parts = min(numba.get_num_threads(), ngroups)
+    if parts <= 1 or ngroups * words_per_group < (1 << 16):
+        kernel(*args, 0, ngroups)
+        return
+    bounds = [ngroups * k // parts for k in range(parts + 1)]
+    pool = _pool(parts)
+    futures = [pool.submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, parts)]
+    kernel(*args, bounds[0], bounds[1])
+    for f in futures:
+        f.result()
+
+
+_POOLS = {}
+
+
+def _pool(n):
+    if n not in _POOLS:
+        _POOLS[n] = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="blake3")
+    return _POOLS[n]
+
+
+def hash_rows_lanes(matrix, out):
+    """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32)."""
+    if matrix.shape[0]:
+        _run_groups(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, _SCHEDULE,
+                    words_per_group=LANES * max(16, matrix.shape[1]))
+    return out
+
+
+def compress_pairs_lanes(digests, out):
+    """Python entry: see compress_pairs_kernel (digests (2m, 8), out (m, 8))."""
+    if out.shape[0]:
+        _run_groups(compress_pairs_kernel, (out.shape[0] + LANES - 1) // LANES, digests, out, _SCHEDULE)
+    return out
+
+
+@njit(cache=True)
+def _first_pow_nonce(s, bits, start, stop):
+    # Proof-of-work search over [start, stop): BLAKE3(state (32 bytes) ‖ nonce (8 bytes LE))
+    # is one compression (a 40-byte message: one block, block_len 40, flags 11). The nonce is
+    # accepted when the digest's first 8 bytes, read as a little-endian u64, are < 2^(64−bits).
+    z = np.uint64(0)
+    shift = np.uint64(64 - bits)
+    for nonce in range(start, stop):
+        n = np.uint64(nonce)
+        c = _compress8(_IV0, _IV1, _IV2, _IV3, _IV4, _IV5, _IV6, _IV7,
+                       np.uint64(s[0]), np.uint64(s[1]), np.uint64(s[2]), np.uint64(s[3]),
+                       np.uint64(s[4]), np.uint64(s[5]), np.uint64(s[6]), np.uint64(s[7]),
+                       n & _M, n >> np.uint64(32), z, z, z, z, z, z,
+                       0, 40, NODE_FLAGS)
+        value = c[0] | (c[1] << np.uint64(32))
+        if (value >> shift) == z:
+            return nonce
+    return -1
+
+
+@njit(cache=True, parallel=True)
+def grind_kernel(state_words, bits, start, count, parts):
+    """The smallest proof-of-work nonce in [start, start + count) (see _first_pow_nonce), or −1.
+    The range is split into `parts` slices searched in parallel; 1 ≤ bits ≤ 63."""
+    found = np.full(parts, -1, dtype=np.int64)
+    step = (count + parts - 1) // parts
+    for k in prange(parts):
+        lo = start + k * step
+        hi = min(start + count, lo + step)
+        found[k] = _first_pow_nonce(state_words, bits, lo, hi)
+    for k in range(parts):
+        if found[k] >= 0:
+            return found[k]
+    return -1

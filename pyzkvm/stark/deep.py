@@ -1,0 +1,84 @@
+"""Out-of-domain openings and the DEEP composition, shared by prover and verifier.
+
+After the quotient is committed the verifier draws ζ ∈ F_p^4 and the prover sends every
+committed column's value at ζ (and at ζ·ω for columns read at the next row). The verifier
+checks the AIR identity at ζ with those values. To bind the values to the commitments, all
+columns are merged into one DEEP codeword per table (γ ∈ F_p^4 random):
+
+    D(x) = Σ_i γ^i·(f_i(x) − f_i(ζ))/(x − ζ)  +  Σ_j γ^(m+j)·(f_j(x) − f_j(ζω))/(x − ζω)
+
+which is a polynomial of degree < n exactly when every claimed value is right; FRI then
+proves D is low degree. The γ exponents run over the tables in order, for each table the
+"at ζ" group (preprocessed, main, aux, quotient columns) then the "at ζω" group
+(preprocessed, main, aux); ``deep_layout`` fixes that order for both sides.
+
+Extension-valued columns (aux, quotient chunks) are committed as 4 base columns each; the
+value of the F_p^4 column at ζ is Σ_c X^c·(column c)(ζ) (``recombine_ext_columns``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ext, field
+from .field import P, root_of_unity
+from .lincomb import weighted_column_sums
+
+
+def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
+    """Weights w_i with f(z) = Σ_i w_i·f(ω^i) for deg f < n (z ∉ H):
+    w_i = (z^n − 1)/n · ω^i/(z − ω^i)."""
+    n = 1 << log_n
+    pts = field.powers(root_of_unity(log_n), n)
+    inv = ext.ext_batch_inverse(ext.ext_sub(z, ext.from_base(pts)))
+    scale = ext.ext_mul_base(ext.ext_sub(ext.ext_pow(z, n), ext.ONE), np.uint32(pow(n, P - 2, P)))
+    return ext.ext_mul(ext.ext_mul_base(inv, pts), scale)
+
+
+def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarray:
+    """Every column of a trace (values on H) evaluated at z ∈ F_p^4: shape (w, 4)."""
+    if trace is None or trace.shape[1] == 0:
+        return np.zeros((0, 4), dtype=np.uint32)
+    return weighted_column_sums(trace, barycentric_weights(log_n, z))
+
+
+_BASIS = np.eye(4, dtype=np.uint32)  # 1, X, X², X³
+
+
+def recombine_ext_columns(values: np.ndarray) -> np.ndarray:
+    """(4a, 4) values of base columns → (a, 4) values of the F_p^4 columns they encode:
+    column j = Σ_c X^c·values[4j + c]."""
+    v = np.asarray(values, dtype=np.uint32).reshape(-1, 4, 4)
+    out = np.zeros((v.shape[0], 4), dtype=np.uint32)
+    for c in range(4):  # four basis elements, vectorised over columns
+        out = ext.ext_add(out, ext.ext_mul(v[:, c, :], _BASIS[c]))
+    return out
+
+
+def ext_sum(values: np.ndarray) -> np.ndarray:
+    """Σ of an (k, 4) array of F_p^4 elements."""
+    return (np.asarray(values, dtype=np.uint64).sum(axis=0) % P).astype(np.uint32)
+
+
+def deep_layout(widths_per_table: list) -> tuple:
+    """γ-power offsets. For each table's base widths (wp, w, wa, wq) returns a pair of dicts
+    (at ζ: group → (first power, width); at ζω: the same), and the total number of powers."""
+    out, pos = [], 0
+    for wp, w, wa, wq in widths_per_table:
+        local = {}
+        for name, width in (("prep", wp), ("main", w), ("aux", wa), ("quotient", wq)):
+            local[name] = (pos, width)
+            pos += width
+        nxt = {}
+        for name, width in (("prep", wp), ("main", w), ("aux", wa)):
+            nxt[name] = (pos, width)
+            pos += width
+        out.append((local, nxt))
+    return out, pos
+
+
+def claimed_sum(coeffs: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Σ_i coeffs_i·values_i ∈ F_p^4 (γ-weighted claimed openings)."""
+    if len(values) == 0:
+        return ext.ZERO.copy()
+    return ext_sum(ext.ext_mul(coeffs, values))

@@ -1,0 +1,86 @@
+"""Evaluation domains: the trace subgroup H, the LDE cosets, and the selectors on them.
+
+Trace domain of a table with n = 2^k rows: H = ⟨ω_n⟩, row i ↦ ω_n^i.
+
+LDE cosets. Every committed codeword of size 2^l lives on the coset
+
+    D_l = s_l · K_l,   K_l = ⟨ω_{2^l}⟩,   s_l = g^(2^(27 − l)),  g = 31.
+
+Why this shift and not plain g: squaring maps D_l onto D_{l−1} exactly (s_l² = s_{l−1}), so
+after FRI folds the size-2^L codeword down to size 2^l, the folded domain *is* the LDE domain of
+every table whose LDE has size 2^l: tables of different heights roll into one FRI, and a
+preprocessed table's LDE does not depend on the other tables (it is committed once, into the
+verifying key). D_l avoids the trace domain: x ∈ D_l ⇒ x^(2^l) = g^(2^27) ≠ 1, an element of
+order 15.
+
+Rows of committed LDEs are stored in bit-reversed order: row r holds x = s_l·ω_{2^l}^rev(r),
+so rows 2i and 2i+1 hold x and −x (the pair FRI folds), and the first 2^m rows are the smaller
+coset s_l·K_m in bit-reversed order (used as the quotient domain).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import field
+from .field import GENERATOR, P, TWO_ADICITY, root_of_unity
+from .ntt import bit_reverse_indices
+
+
+def coset_shift(log_size: int) -> int:
+    """s_l = g^(2^(27 − l)): the shift of the size-2^l LDE coset D_l."""
+    return pow(GENERATOR, 1 << (TWO_ADICITY - log_size), P)
+
+
+def coset_points(log_size: int, shift: int, bit_reversed: bool) -> np.ndarray:
+    """The points shift·ω^j of a coset of size 2^log_size (natural or bit-reversed order)."""
+    pts = field.mul(field.powers(root_of_unity(log_size), 1 << log_size), np.uint32(shift))
+    return pts[bit_reverse_indices(1 << log_size)] if bit_reversed else pts
+
+
+def point_at(log_size: int, index: np.ndarray) -> np.ndarray:
+    """x = s_l·ω_{2^l}^rev(index) for committed (bit-reversed) rows `index` of D_l."""
+    index = np.asarray(index, dtype=np.int64)
+    rev = np.zeros_like(index)
+    for b in range(log_size):  # log l bit positions, vectorised over the queries
+        rev |= ((index >> b) & 1) << (log_size - 1 - b)
+    w = root_of_unity(log_size)
+    return np.array([pow(w, int(r), P) * coset_shift(log_size) % P for r in rev], dtype=np.uint32)
+
+
+def plain_selectors(n: int) -> dict:
+    """The selector polynomials evaluated on the trace domain H itself (debug check, aux trace):
+    is_first_row = [1, 0, …, 0], is_last_row = [0, …, 0, 1], is_transition_i = ω^i − ω^(n−1)
+    (zero only on the last row; it is a constraint multiplier, not a 0/1 column)."""
+    log_n = n.bit_length() - 1
+    first = np.zeros(n, dtype=np.uint32)
+    first[0] = 1
+    last = np.zeros(n, dtype=np.uint32)
+    last[-1] = 1
+    w = root_of_unity(log_n)
+    transition = field.sub(field.powers(w, n), np.uint32(pow(w, n - 1, P)))
+    return {"is_first_row": first, "is_last_row": last, "is_transition": transition}
+
+
+def coset_selectors(log_n: int, points: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Selectors at points x off H, and 1/Z_H(x), Z_H(x) = x^n − 1.
+
+    is_first_row(x) = L_0(x)     = Z_H(x) / (n·(x − 1))                 (1 at row 0, 0 elsewhere on H)
+    is_last_row(x)  = L_{n−1}(x) = ω^(n−1)·Z_H(x) / (n·(x − ω^(n−1)))   (1 at row n−1)
+    is_transition(x) = x − ω^(n−1)                                      (zero exactly on the last row)
+    Returns (selectors, inv_zerofier)."""
+    n = 1 << log_n
+    w_last = pow(root_of_unity(log_n), n - 1, P)
+    n_inv = pow(n, P - 2, P)
+    z_h = field.sub(field.pow_vec(points, n), np.uint32(1))
+    inv_z = field.batch_inverse(z_h)
+    x_minus_1 = field.sub(points, np.uint32(1))
+    x_minus_last = field.sub(points, np.uint32(w_last))
+    inv = field.batch_inverse(np.concatenate([x_minus_1, x_minus_last]))
+    m = points.shape[0]
+    sel = {
+        "is_first_row": field.mul(field.mul(z_h, inv[:m]), np.uint32(n_inv)),
+        "is_last_row": field.mul(field.mul(z_h, inv[m:]), np.uint32(w_last * n_inv % P)),
+        "is_transition": x_minus_last,
+    }
+    return sel, inv_z

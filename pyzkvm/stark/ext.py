@@ -1,0 +1,292 @@
+"""The quartic extension F_p^4 = F_p[X]/(X^4 − W), W = 11 (Plonky3/SP1's BabyBear extension).
+
+Challenges (FRI folding β, out-of-domain point ζ, LogUp α) are drawn from here because
+|F_p^4| ≈ 2^123.6 is large enough for soundness while F_p alone (2^31) is not.
+
+An element c0 + c1·X + c2·X² + c3·X³ is 4 uint32 coefficients, lowest degree first; an array
+of elements has shape (..., 4). Multiplication is polynomial multiplication reduced with
+X^4 = W:
+
+    (a·b)_k = Σ_{i+j=k} a_i·b_j + W · Σ_{i+j=k+4} a_i·b_j
+
+Two layers, as in field.py: numba scalar kernels ``e_add, e_sub, e_mul, e_inv`` on (4,)
+arrays (callable from @njit code; they return new arrays), and vector operations over (n, 4)
+arrays that broadcast a single (4,) element.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..errors import UsageError
+from .field import P, FieldError, f_add, f_inv, f_mul, f_sub
+
+W = 11  #: the non-residue: X^4 − 11 is irreducible over F_p
+_W = np.uint64(W)
+_P = np.uint64(P)
+_ZERO = np.uint64(0)
+_ONE = np.uint64(1)
+
+
+# --- coefficient-level kernels (tuples of 4 uint64: no allocation, for hot loops) ----------
+
+
+@njit(cache=True, inline="always")
+def mul4(a0, a1, a2, a3, b0, b1, b2, b3):
+    """(a·b) in F_p^4 on coefficient tuples: schoolbook product with X^4 = W folded in.
+
+    Each f_mul result is < p < 2^31, so a sum of up to five of them stays far below 2^64 and
+    one final reduction suffices."""
+    # high part h_k = Σ_{i+j=k+4} a_i b_j, multiplied by W
+    h0 = (f_mul(a1, b3) + f_mul(a2, b2) + f_mul(a3, b1)) % _P
+    h1 = (f_mul(a2, b3) + f_mul(a3, b2)) % _P
+    h2 = f_mul(a3, b3)
+    c0 = (f_mul(a0, b0) + f_mul(h0, _W)) % _P
+    c1 = (f_mul(a0, b1) + f_mul(a1, b0) + f_mul(h1, _W)) % _P
+    c2 = (f_mul(a0, b2) + f_mul(a1, b1) + f_mul(a2, b0) + f_mul(h2, _W)) % _P
+    c3 = (f_mul(a0, b3) + f_mul(a1, b2) + f_mul(a2, b1) + f_mul(a3, b0)) % _P
+    return c0, c1, c2, c3
+
+
+@njit(cache=True, inline="always")
+def norm_conj4(a0, a1, a2, a3):
+    """For a ≠ 0 return (n, d0, d1, d2, d3) with a · d = n ∈ F_p (so a^(−1) = d / n).
+
+    Write a(X) = e(X²) + X·o(X²). Then a(X)·a(−X) = e² − X²·o² = b0 + b1·X² with
+        b0 = a0² + W·a2² − 2W·a1·a3,   b1 = 2·a0·a2 − a1² − W·a3²,
+    and (b0 + b1·Y)(b0 − b1·Y) = b0² − W·b1² = n (Y = X², Y² = W). So
+    d = a(−X) · (b0 − b1·X²)."""
+    two = np.uint64(2)
+    b0 = f_sub(f_add(f_mul(a0, a0), f_mul(_W, f_mul(a2, a2))), f_mul(f_mul(two, _W), f_mul(a1, a3)))
+    b1 = f_sub(f_sub(f_mul(two, f_mul(a0, a2)), f_mul(a1, a1)), f_mul(_W, f_mul(a3, a3)))
+    n = f_sub(f_mul(b0, b0), f_mul(_W, f_mul(b1, b1)))
+    # a(−X) = a0 − a1 X + a2 X² − a3 X³ ; (b0 − b1 X²)
+    nb1 = f_sub(_ZERO, b1)
+    d0, d1, d2, d3 = mul4(a0, f_sub(_ZERO, a1), a2, f_sub(_ZERO, a3), b0, _ZERO, nb1, _ZERO)
+    return n, d0, d1, d2, d3
+
+
+# --- scalar kernels on (4,) arrays ---------------------------------------------------------
+
+
+@njit(cache=True)
+def e_add(a, b):
+    """a + b in F_p^4 (coefficientwise) for (4,) uint32 arrays."""
+    out = np.empty(4, dtype=np.uint32)
+    for k in range(4):
+        out[k] = f_add(a[k], b[k])
+    return out
+
+
+@njit(cache=True)
+def e_sub(a, b):
+    """a − b in F_p^4 (coefficientwise)."""
+    out = np.empty(4, dtype=np.uint32)
+    for k in range(4):
+        out[k] = f_sub(a[k], b[k])
+    return out
+
+
+@njit(cache=True)
+def e_mul(a, b):
+    """a · b in F_p^4, reduced with X^4 = 11."""
+    c0, c1, c2, c3 = mul4(np.uint64(a[0]), np.uint64(a[1]), np.uint64(a[2]), np.uint64(a[3]),
+                          np.uint64(b[0]), np.uint64(b[1]), np.uint64(b[2]), np.uint64(b[3]))
+    out = np.empty(4, dtype=np.uint32)
+    out[0] = c0
+    out[1] = c1
+    out[2] = c2
+    out[3] = c3
+    return out
+
+
+@njit(cache=True)
+def e_inv(a):
+    """a^(−1) in F_p^4 via the norm to F_p (see norm_conj4). The inverse of 0 is 0: callers check."""
+    n, d0, d1, d2, d3 = norm_conj4(np.uint64(a[0]), np.uint64(a[1]), np.uint64(a[2]), np.uint64(a[3]))
+    ni = f_inv(n)
+    out = np.empty(4, dtype=np.uint32)
+    out[0] = f_mul(d0, ni)
+    out[1] = f_mul(d1, ni)
+    out[2] = f_mul(d2, ni)
+    out[3] = f_mul(d3, ni)
+    return out
+
+
+# --- vector kernels over (n, 4) -----------------------------------------------------------
+
+
+@njit(cache=True)
+def _add_kernel(a, b, out):
+    for i in range(out.shape[0]):
+        for k in range(4):
+            out[i, k] = f_add(a[i, k], b[i, k])
+
+
+@njit(cache=True)
+def _sub_kernel(a, b, out):
+    for i in range(out.shape[0]):
+        for k in range(4):
+            out[i, k] = f_sub(a[i, k], b[i, k])
+
+
+@njit(cache=True)
+def _mul_kernel(a, b, out):
+    for i in range(out.shape[0]):
+        c0, c1, c2, c3 = mul4(np.uint64(a[i, 0]), np.uint64(a[i, 1]), np.uint64(a[i, 2]), np.uint64(a[i, 3]),
+                              np.uint64(b[i, 0]), np.uint64(b[i, 1]), np.uint64(b[i, 2]), np.uint64(b[i, 3]))
+        out[i, 0] = c0
+        out[i, 1] = c1
+        out[i, 2] = c2
+        out[i, 3] = c3
+
+
+@njit(cache=True)
+def _mul_base_kernel(a, b, out):
+    for i in range(out.shape[0]):
+        s = np.uint64(b[i])
+        for k in range(4):
+            out[i, k] = f_mul(a[i, k], s)
+
+
+@njit(cache=True)
+def _inv_kernel(a, out):
+    # Montgomery's batch trick over F_p^4 on top of the norm inversion; returns first zero or −1.
+    n = a.shape[0]
+    p0, p1, p2, p3 = _ONE, _ZERO, _ZERO, _ZERO
+    for i in range(n):
+        x0, x1, x2, x3 = np.uint64(a[i, 0]), np.uint64(a[i, 1]), np.uint64(a[i, 2]), np.uint64(a[i, 3])
+        if x0 == _ZERO and x1 == _ZERO and x2 == _ZERO and x3 == _ZERO:
+            return i
+        out[i, 0] = p0
+        out[i, 1] = p1
+        out[i, 2] = p2
+        out[i, 3] = p3
+        p0, p1, p2, p3 = mul4(p0, p1, p2, p3, x0, x1, x2, x3)
+    if n == 0:
+        return -1
+    nn, d0, d1, d2, d3 = norm_conj4(p0, p1, p2, p3)
+    ni = f_inv(nn)
+    q0, q1, q2, q3 = f_mul(d0, ni), f_mul(d1, ni), f_mul(d2, ni), f_mul(d3, ni)  # (a_0⋯a_{n−1})^(−1)
+    for i in range(n - 1, -1, -1):
+        x0, x1, x2, x3 = np.uint64(a[i, 0]), np.uint64(a[i, 1]), np.uint64(a[i, 2]), np.uint64(a[i, 3])
+        r0, r1, r2, r3 = mul4(np.uint64(out[i, 0]), np.uint64(out[i, 1]), np.uint64(out[i, 2]), np.uint64(out[i, 3]),
+                              q0, q1, q2, q3)
+        out[i, 0] = r0
+        out[i, 1] = r1
+        out[i, 2] = r2
+        out[i, 3] = r3
+        q0, q1, q2, q3 = mul4(q0, q1, q2, q3, x0, x1, x2, x3)
+    return -1
+
+
+@njit(cache=True)
+def _powers_kernel(x0, x1, x2, x3, out):
+    p0, p1, p2, p3 = _ONE, _ZERO, _ZERO, _ZERO
+    for i in range(out.shape[0]):
+        out[i, 0] = p0
+        out[i, 1] = p1
+        out[i, 2] = p2
+        out[i, 3] = p3
+        p0, p1, p2, p3 = mul4(p0, p1, p2, p3, x0, x1, x2, x3)
+
+
+def _as_ext(a, name):
+    arr = np.asarray(a, dtype=np.uint32)
+    if arr.ndim == 0 or arr.shape[-1] != 4:
+        raise UsageError(f"{name}: expected extension elements of shape (..., 4), got shape {arr.shape}")
+    return arr
+
+
+def _binary(a, b, kernel, name):
+    a = _as_ext(a, name)
+    b = _as_ext(b, name)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    a2 = np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, 4)
+    b2 = np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1, 4)
+    out = np.empty_like(a2)
+    kernel(a2, b2, out)
+    return out.reshape(shape)
+
+
+def ext_add(a, b):
+    """Elementwise a + b in F_p^4 over (..., 4) arrays (a (4,) element broadcasts)."""
+    return _binary(a, b, _add_kernel, "ext_add")
+
+
+def ext_sub(a, b):
+    """Elementwise a − b in F_p^4."""
+    return _binary(a, b, _sub_kernel, "ext_sub")
+
+
+def ext_mul(a, b):
+    """Elementwise a · b in F_p^4 (product reduced with X^4 = 11)."""
+    return _binary(a, b, _mul_kernel, "ext_mul")
+
+
+def ext_mul_base(a, b):
+    """a · b for extension elements a (..., 4) and base-field elements b (...,) or a scalar:
+    each coefficient of a is multiplied by b (F_p^4 is an F_p-vector space)."""
+    a = _as_ext(a, "ext_mul_base")
+    b = np.asarray(b, dtype=np.uint32)
+    shape = np.broadcast_shapes(a.shape[:-1], b.shape)
+    a2 = np.ascontiguousarray(np.broadcast_to(a, shape + (4,))).reshape(-1, 4)
+    b2 = np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1)
+    out = np.empty_like(a2)
+    _mul_base_kernel(a2, b2, out)
+    return out.reshape(shape + (4,))
+
+
+def ext_batch_inverse(a):
+    """Elementwise a^(−1) in F_p^4 with a single base-field inversion (Montgomery's trick).
+
+    Raises FieldError (a ZeroDivisionError) naming the first zero element."""
+    a = _as_ext(a, "ext_batch_inverse")
+    a2 = np.ascontiguousarray(a).reshape(-1, 4)
+    out = np.empty_like(a2)
+    bad = _inv_kernel(a2, out)
+    if bad >= 0:
+        raise FieldError(f"ext_batch_inverse: element {bad} is zero and has no inverse; exclude zeros before inverting")
+    return out.reshape(a.shape)
+
+
+def ext_inv(a):
+    """a^(−1) in F_p^4 for one element (4,) or an array (..., 4); raises FieldError on zero."""
+    return ext_batch_inverse(a)
+
+
+def ext_pow(x, e: int):
+    """x^e in F_p^4 for one element x (4,) and an integer e ≥ 0 (square-and-multiply)."""
+    x = _as_ext(x, "ext_pow").reshape(4)
+    e = int(e)
+    if e < 0:
+        raise UsageError(f"ext_pow: exponent {e} is negative; invert with ext_inv first")
+    result = np.array([1, 0, 0, 0], dtype=np.uint32)
+    base = x.copy()
+    while e:  # loop over exponent bits (≤ a few hundred), not over field arrays
+        if e & 1:
+            result = e_mul(result, base)
+        base = e_mul(base, base)
+        e >>= 1
+    return result
+
+
+def ext_powers(x, n: int):
+    """The n successive powers [1, x, x², ..., x^(n−1)] of x ∈ F_p^4 as an (n, 4) array."""
+    x = _as_ext(x, "ext_powers").reshape(4)
+    out = np.empty((int(n), 4), dtype=np.uint32)
+    _powers_kernel(np.uint64(x[0]), np.uint64(x[1]), np.uint64(x[2]), np.uint64(x[3]), out)
+    return out
+
+
+def from_base(a):
+    """Embed base-field elements a (...,) into F_p^4 as (a, 0, 0, 0): shape (..., 4)."""
+    a = np.asarray(a, dtype=np.uint32)
+    out = np.zeros(a.shape + (4,), dtype=np.uint32)
+    out[..., 0] = a
+    return out
+
+
+ZERO = np.zeros(4, dtype=np.uint32)  #: 0 ∈ F_p^4 (do not mutate)
+ONE = np.array([1, 0, 0, 0], dtype=np.uint32)  #: 1 ∈ F_p^4 (do not mutate)

@@ -1,0 +1,195 @@
+"""The BabyBear prime field F_p, p = 2013265921 = 15·2^27 + 1 = 0x78000001.
+
+Every STARK value lives here: trace cells, constraint evaluations, FRI codewords. An element
+is a canonical ``uint32`` in [0, p); arrays of elements are numpy ``uint32`` arrays.
+
+Two layers:
+
+* numba scalar kernels ``f_add, f_sub, f_mul, f_pow, f_inv`` (uint64 in, uint64 out, canonical)
+  that other ``@njit`` code (NTT, extension field, FRI folding) calls inside its own loops;
+* vector operations ``add, sub, mul, neg, pow_vec, batch_inverse, powers`` over numpy arrays,
+  with numpy broadcasting (a scalar broadcasts against an array).
+
+Why uint64 inside: two canonical elements are < 2^31, so their product is < 2^62 and fits a
+uint64 exactly; ``(a·b) mod p`` is then one multiply and one reduction by a constant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, vectorize
+
+from ..errors import UsageError
+
+P = 2013265921  #: the BabyBear prime 15·2^27 + 1
+GENERATOR = 31  #: a generator of the multiplicative group F_p^*
+TWO_ADICITY = 27  #: p − 1 = 15·2^27: the largest power-of-two subgroup has order 2^27
+TWO_ADIC_GENERATOR = 0x1A427A41  #: 31^15, a primitive 2^27-th root of unity (Plonky3's choice)
+
+_P = np.uint64(P)  # typed constant: numba must see uint64, never int64 (uint64 op int64 → float)
+_ONE = np.uint64(1)
+_ZERO = np.uint64(0)
+
+
+class FieldError(UsageError, ZeroDivisionError):
+    """A field operation has no answer: the inverse of zero."""
+
+
+def root_of_unity(log_n: int) -> int:
+    """The primitive 2^log_n-th root of unity ω_n = TWO_ADIC_GENERATOR^(2^(27 − log_n)).
+
+    ω_n generates the subgroup H = {1, ω_n, ..., ω_n^(n−1)} that the NTT evaluates on.
+    """
+    if not 0 <= log_n <= TWO_ADICITY:
+        raise UsageError(f"root_of_unity: log_n={log_n} is outside 0..{TWO_ADICITY}; BabyBear has 2-adicity 27")
+    return pow(TWO_ADIC_GENERATOR, 1 << (TWO_ADICITY - log_n), P)
+
+
+# --- scalar kernels (call these from other @njit code) -------------------------------------
+
+
+@njit(cache=True, inline="always")
+def f_add(a, b):
+    """a + b mod p for canonical a, b (uint64)."""
+    s = np.uint64(a) + np.uint64(b)
+    return s - _P if s >= _P else s
+
+
+@njit(cache=True, inline="always")
+def f_sub(a, b):
+    """a − b mod p for canonical a, b (uint64)."""
+    a = np.uint64(a)
+    b = np.uint64(b)
+    return a - b if a >= b else a + _P - b
+
+
+@njit(cache=True, inline="always")
+def f_mul(a, b):
+    """a · b mod p for canonical a, b: the product is < 2^62, exact in uint64."""
+    return (np.uint64(a) * np.uint64(b)) % _P
+
+
+@njit(cache=True)
+def f_pow(a, e):
+    """a^e mod p by square-and-multiply (e ≥ 0, uint64; 0^0 = 1)."""
+    result = _ONE
+    base = np.uint64(a) % _P
+    e = np.uint64(e)
+    while e > _ZERO:
+        if e & _ONE:
+            result = (result * base) % _P
+        base = (base * base) % _P
+        e >>= _ONE
+    return result
+
+
+@njit(cache=True)
+def f_inv(a):
+    """a^(−1) = a^(p−2) mod p (Fermat). The inverse of 0 is returned as 0: callers check."""
+    return f_pow(a, _P - np.uint64(2))
+
+
+# --- vector operations (numpy broadcasting, canonical uint32 in and out) -----------------
+
+
+@vectorize(["uint32(uint32, uint32)"], cache=True)
+def add(a, b):
+    """Elementwise a + b in F_p (numpy broadcasting: a scalar broadcasts)."""
+    return f_add(a, b)
+
+
+@vectorize(["uint32(uint32, uint32)"], cache=True)
+def sub(a, b):
+    """Elementwise a − b in F_p."""
+    return f_sub(a, b)
+
+
+@vectorize(["uint32(uint32, uint32)"], cache=True)
+def mul(a, b):
+    """Elementwise a · b in F_p."""
+    return f_mul(a, b)
+
+
+@vectorize(["uint32(uint32)"], cache=True)
+def neg(a):
+    """Elementwise −a in F_p (−0 = 0)."""
+    return f_sub(_ZERO, a)
+
+
+@vectorize(["uint32(uint32, uint64)"], cache=True)
+def _pow_reduced(a, e):
+    return f_pow(a, e)
+
+
+def pow_vec(a, e: int):
+    """Elementwise a^e in F_p for an integer exponent e ≥ 0 (0^0 = 1).
+
+    The exponent is reduced modulo p − 1 (Fermat: x^(p−1) = 1 for x ≠ 0), keeping e ≥ 1 when
+    e ≥ 1 so that 0^e stays 0.
+    """
+    e = int(e)
+    if e < 0:
+        raise UsageError(f"pow_vec: exponent {e} is negative; invert with batch_inverse first")
+    if e > 0:
+        e = (e - 1) % (P - 1) + 1
+    return _pow_reduced(np.asarray(a, dtype=np.uint32), np.uint64(e))
+
+
+@njit(cache=True)
+def _batch_inverse_kernel(a, out):
+    # Montgomery's trick: prefix products c_i = a_0·…·a_i, one inversion of c_{n−1}, then walk
+    # back: a_i^(−1) = c_{i−1} · (c_i)^(−1) and (c_{i−1})^(−1) = a_i · (c_i)^(−1).
+    # Returns the index of the first zero element, or −1.
+    n = a.shape[0]
+    if n == 0:
+        return -1
+    acc = _ONE
+    for i in range(n):
+        x = np.uint64(a[i])
+        if x == _ZERO:
+            return i
+        out[i] = acc  # prefix product of a_0..a_{i−1}
+        acc = (acc * x) % _P
+    inv = f_inv(acc)
+    for i in range(n - 1, -1, -1):
+        x = np.uint64(a[i])
+        out[i] = (np.uint64(out[i]) * inv) % _P
+        inv = (inv * x) % _P
+    return -1
+
+
+def batch_inverse(a):
+    """Elementwise a^(−1) for an array of nonzero elements, with one field inversion in total.
+
+    Raises FieldError (a ZeroDivisionError) naming the first zero element.
+    """
+    arr = np.ascontiguousarray(a, dtype=np.uint32)
+    flat = arr.reshape(-1)
+    out = np.empty_like(flat)
+    bad = _batch_inverse_kernel(flat, out)
+    if bad >= 0:
+        raise FieldError(f"batch_inverse: element {bad} is zero and has no inverse; exclude zeros before inverting")
+    return out.reshape(arr.shape)
+
+
+@njit(cache=True)
+def _powers_kernel(base, out):
+    acc = _ONE
+    for i in range(out.shape[0]):
+        out[i] = acc
+        acc = (acc * base) % _P
+
+
+def powers(base: int, n: int):
+    """The n successive powers [1, base, base², ..., base^(n−1)] as a uint32 array."""
+    out = np.empty(int(n), dtype=np.uint32)
+    _powers_kernel(np.uint64(int(base) % P), out)
+    return out
+
+
+def to_field(values):
+    """Reduce integers (Python ints, signed or unsigned numpy arrays) to canonical uint32 elements."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iuO":
+        raise UsageError(f"to_field: expected integers, got dtype {arr.dtype}; pass integer values")
+    return np.asarray(arr % P).astype(np.uint32)

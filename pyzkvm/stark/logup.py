@@ -1,0 +1,192 @@
+"""LogUp buses: lookups and permutations as a sum of fractions that must cancel.
+
+A bus entry on row i is (bus, values v_0..v_{m−1}, multiplicity μ, sign ±1). With challenges
+α, γ ∈ F_p^4 drawn after every main trace is committed, its *fingerprint* and *term* are
+
+    fp  = bus + Σ_j γ^(j+1)·v_j                       (a random compression of the tuple)
+    term = sign·μ / (α − fp)
+
+Sends (+) and receives (−) of the same tuples cancel exactly when the multisets agree
+(weighted by μ); a mismatch survives with probability ≈ (total entries)/|F_p^4| (Schwartz–Zippel
+in α). Multiplicities are field elements: the AIR must constrain the multiplicities of the
+entries it *needs* to be checked (e.g. boolean flags on the looking-up side, so fewer than p
+such entries exist); the looked-up side (a table's "how often" column) may be free. So the statement "every lookup hits the table / two tables are permutations" becomes
+
+    Σ over all tables and rows of term  +  Σ of the public entries' terms  =  0.
+
+Per table the framework adds extension-field auxiliary columns. Interactions are grouped
+(greedily, in declaration order) so that each group's helper constraint stays within the
+degree limit; one helper column per group G holds the group's sum of terms:
+
+    h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k):
+          h_G·Π_{k∈G} d_k − Σ_{k∈G} sign_k·μ_k·Π_{j∈G, j≠k} d_j = 0     (every row; d_k = α − fp_k)
+    S    (running sum):  S_0 = Σ_G h_G[0]                                 (first row)
+                         S_{i+1} = S_i + Σ_G h_G[i+1]                     (transition)
+                         S_{n−1} = cumsum                                 (last row)
+
+The helper constraint has degree max(1 + Σ deg d_k, deg μ_k + Σ_{j≠k} deg d_j): with degree-1
+bus values and limit 3, two interactions share a column.
+
+``cumsum`` (the table's total) is sent in the proof; the verifier checks that the tables'
+totals and the public term add up to zero (``BusImbalance`` otherwise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied, BusImbalance
+from . import ext, field
+from .air import CompiledAir, Constraint, Leaves, bus_id, evaluate_constraints
+from .field import P
+from .lincomb import denominators
+
+ALPHA, GAMMA = 0, 1  # challenge indices in Leaves.challenges
+
+
+def _group_degree(degrees) -> int:
+    """Degree of a group's helper constraint from its (deg d_k, deg μ_k) pairs."""
+    total = sum(d for d, _ in degrees)
+    return max([1 + total] + [m + total - d for d, m in degrees])
+
+
+def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
+    """Add the helper/running-sum constraints for the AIR's interactions (none if it has none).
+
+    Interactions share a helper column while the group's constraint degree stays within
+    min(max_degree, max(3, the AIR's own degree)); a lone interaction always gets a column."""
+    inter = compiled.interactions
+    if not inter:
+        return
+    b = compiled.builder
+    denoms = [b.denominator(it.bus, it.values) for it in inter]
+    signed = [it.multiplicity if it.sign > 0 else -it.multiplicity for it in inter]
+    own = max([c.expr.degree for c in compiled.constraints] + [0])
+    limit = min(max_degree, max(own, 3))
+    groups, degrees = [], []
+    for k in range(len(inter)):
+        pair = (denoms[k].degree, signed[k].degree)
+        if groups and _group_degree(degrees[-1] + [pair]) <= limit:
+            groups[-1].append(k)
+            degrees[-1].append(pair)
+        else:
+            groups.append([k])
+            degrees.append([pair])
+    compiled.interaction_groups = groups
+    compiled.num_aux_columns = len(groups) + 1
+    out = []
+    for g, members in enumerate(groups):
+        # h·Π d_k − Σ_k s_k μ_k Π_{j≠k} d_j
+        prod_all = denoms[members[0]]
+        for k in members[1:]:
+            prod_all = prod_all * denoms[k]
+        rhs = None
+        for k in members:
+            term = signed[k]
+            for j in members:
+                if j != k:
+                    term = term * denoms[j]
+            rhs = term if rhs is None else rhs + term
+        names = ", ".join(sorted({repr(inter[k].bus_name) for k in members}))
+        out.append(Constraint(f"logup helper {g} (bus {names})", b.aux(g) * prod_all - rhs))
+    s, s_next = b.aux(len(groups)), b.aux(len(groups), 1)
+    h_sum, h_sum_next = b.aux(0), b.aux(0, 1)
+    for g in range(1, len(groups)):
+        h_sum = h_sum + b.aux(g)
+        h_sum_next = h_sum_next + b.aux(g, 1)
+    out.append(Constraint("logup running sum starts at the first row's terms", b.is_first_row * (s - h_sum)))
+    out.append(Constraint("logup running sum accumulates", b.is_transition * (s_next - s - h_sum_next)))
+    out.append(Constraint("logup running sum ends at the table's total", b.is_last_row * (s - b.cumulative_sum())))
+    compiled.logup_constraints = out
+
+
+def interaction_columns(compiled: CompiledAir, leaves: Leaves, n: int):
+    """Evaluate each interaction's values and multiplicity on the plain trace: lists of columns."""
+    exprs = []
+    for it in compiled.interactions:
+        exprs.extend(it.values)
+        exprs.append(it.multiplicity)
+    cols = [None] * len(exprs)
+
+    def keep(i, is_ext, value):
+        cols[i] = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=np.uint32), (n,)))
+
+    evaluate_constraints(compiled.builder.nodes, [Constraint("", e) for e in exprs], leaves, keep)
+    out, pos = [], 0
+    for it in compiled.interactions:
+        m = len(it.values)
+        out.append((cols[pos:pos + m], cols[pos + m]))
+        pos += m + 1
+    return out
+
+
+def build_aux_trace(compiled: CompiledAir, leaves: Leaves, n: int, alpha, gamma):
+    """The auxiliary trace (n, G+1, 4): per interaction group the helper column
+    h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k), then the running sum S.
+
+    Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms."""
+    groups = compiled.interaction_groups
+    aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
+    group_of = {k: g for g, members in enumerate(groups) for k in members}
+    per_bus = {}
+    for k, (it, (vals, mult)) in enumerate(zip(compiled.interactions, interaction_columns(compiled, leaves, n))):
+        # α − fp = (α − bus) − Σ_j γ^(j+1)·v_j
+        matrix = np.stack(vals, axis=1) if vals else np.zeros((n, 0), dtype=np.uint32)
+        const = ext.ext_sub(alpha, np.array([it.bus, 0, 0, 0], dtype=np.uint32))
+        denom = denominators(matrix, ext.ext_powers(gamma, len(vals) + 1)[1:], const)
+        try:
+            inv = ext.ext_batch_inverse(denom)
+        except ZeroDivisionError:
+            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
+                                         "(probability ~2^-100); prove again with different data") from None
+        signed = mult if it.sign > 0 else field.neg(mult)
+        term = ext.ext_mul_base(inv, signed)
+        col = group_of[k]
+        aux[:, col, :] = ext.ext_add(aux[:, col, :], term)
+        per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), column_total(term))
+    k_count = len(groups)
+    # S_i = Σ_{r ≤ i} Σ_G h_G[r]: prefix sums of each coefficient (< 2^31·2^27 fits uint64)
+    row_terms = aux[:, :k_count, :].astype(np.uint64).sum(axis=1) % P
+    aux[:, k_count, :] = (np.cumsum(row_terms, axis=0) % P).astype(np.uint32)
+    cumsum = aux[n - 1, k_count, :].copy()
+    return aux, cumsum, per_bus
+
+
+def column_total(col: np.ndarray) -> np.ndarray:
+    """Σ_i col[i] ∈ F_p^4 for an (n, 4) column."""
+    return (col.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
+
+
+def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None) -> np.ndarray:
+    """Σ over every AIR's public_interactions(public_values) of sign·μ/(α − fp) ∈ F_p^4.
+
+    The verifier computes this itself; the buses balance when Σ_tables cumsum + this = 0.
+    If per_bus is given, each entry is also added to per_bus[bus id] (for debug messages)."""
+    total = ext.ZERO.copy()
+    for air in airs:
+        for bus, values, mult, sign in air.public_interactions(list(public_values)):
+            fp = np.array([bus_id(bus), 0, 0, 0], dtype=np.uint32)
+            g = np.asarray(gamma, dtype=np.uint32)
+            for v in values:
+                fp = ext.ext_add(fp, ext.ext_mul_base(g, np.uint32(int(v) % P)))
+                g = ext.ext_mul(g, gamma)
+            inv = ext.ext_inv(ext.ext_sub(alpha, fp))
+            m = int(mult) % P if sign > 0 else (-int(mult)) % P
+            term = ext.ext_mul_base(inv, np.uint32(m))
+            total = ext.ext_add(total, term)
+            if per_bus is not None:
+                per_bus[str(bus)] = ext.ext_add(per_bus.get(str(bus), ext.ZERO), term)
+    return total
+
+
+def check_bus_balance(cumsums, term, raise_as=BusImbalance, per_bus=None) -> None:
+    """Σ_tables cumsum + public term must be 0 ∈ F_p^4."""
+    total = term
+    for c in cumsums:
+        total = ext.ext_add(total, c)
+    if np.any(total):
+        detail = ""
+        if per_bus:
+            bad = [repr(b) for b, s in per_bus.items() if np.any(s)]
+            detail = f" (unbalanced bus(es): {', '.join(bad)})" if bad else ""
+        raise raise_as(f"LogUp buses do not balance: Σ of the tables' running sums + public term ≠ 0{detail}")

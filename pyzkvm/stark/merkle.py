@@ -1,0 +1,148 @@
+"""BLAKE3 Merkle trees over the rows of a matrix: the STARK's vector commitment.
+
+A prover commits to an LDE matrix (N rows, w columns) by hashing each row into a leaf and
+hashing pairs of nodes up to a single 32-byte root:
+
+    leaf_i  = BLAKE3(row_i as canonical little-endian u32 bytes)     (hash_rows)
+    node    = BLAKE3(left ‖ right)   (64 bytes: one compression)     (compress_pairs)
+
+Opening row i reveals the row and its authentication path: the sibling of the node on the
+way up at each level, leaf level first. The verifier rehashes the row and walks up: at level
+l the current node is the left child when bit l of i is 0. All hashing is numba
+(blake3_numba.py), parallel over rows and over the nodes of a level.
+
+Digests are (…, 8) uint32 arrays (the digest's bytes as little-endian words); a root is
+32 bytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UsageError
+from .blake3_numba import compress_pairs_lanes, hash_rows_lanes
+
+
+def hash_rows(matrix):
+    """Leaf digests: out[i] = BLAKE3 of row i's canonical LE u32 bytes, shape (n, 8) uint32.
+
+    Rows longer than 256 elements (1024 bytes) are hashed with BLAKE3's full chunk tree; a
+    1-D array is one column (one element per row)."""
+    m = np.asarray(matrix)
+    if m.ndim == 1:
+        m = m.reshape(-1, 1)
+    if m.ndim != 2:
+        raise UsageError(f"hash_rows: expected a 2-D (n, w) matrix, got shape {m.shape}")
+    m = np.ascontiguousarray(m, dtype=np.uint32)
+    out = np.empty((m.shape[0], 8), dtype=np.uint32)
+    hash_rows_lanes(m, out)
+    return out
+
+
+def compress_pairs(digests):
+    """One Merkle level: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests."""
+    d = np.ascontiguousarray(digests, dtype=np.uint32)
+    if d.ndim != 2 or d.shape[1] != 8 or d.shape[0] % 2:
+        raise UsageError(f"compress_pairs: expected an even number of 8-word digests (2m, 8), got shape {d.shape}")
+    out = np.empty((d.shape[0] // 2, 8), dtype=np.uint32)
+    compress_pairs_lanes(d, out)
+    return out
+
+
+def digest_bytes(words) -> bytes:
+    """A digest's 32 bytes from its 8 little-endian uint32 words."""
+    return np.ascontiguousarray(words, dtype="<u4").tobytes()
+
+
+class MerkleTree:
+    """A committed matrix with every level of its Merkle tree (levels[0] = leaves)."""
+
+    def __init__(self, matrix, levels):
+        self.matrix = matrix
+        self.levels = levels
+
+    @classmethod
+    def commit(cls, matrix) -> "MerkleTree":
+        """Commit to the rows of a (n, w) uint32 matrix, n a power of two (n ≥ 1)."""
+        m = np.asarray(matrix)
+        if m.ndim == 1:
+            m = m.reshape(-1, 1)
+        n = m.shape[0] if m.ndim == 2 else 0
+        if m.ndim != 2 or n < 1 or n & (n - 1):
+            raise UsageError(f"MerkleTree.commit: expected a (2^k, w) matrix, got shape {np.shape(matrix)}; pad rows to a power of two")
+        m = np.ascontiguousarray(m, dtype=np.uint32)
+        levels = [hash_rows(m)]
+        while levels[-1].shape[0] > 1:
+            levels.append(compress_pairs(levels[-1]))
+        return cls(m, levels)
+
+    @property
+    def root(self) -> bytes:
+        """The 32-byte commitment."""
+        return digest_bytes(self.levels[-1][0])
+
+    @property
+    def height(self) -> int:
+        """log2 of the number of leaves (= length of every authentication path)."""
+        return len(self.levels) - 1
+
+    def open(self, indices):
+        """Open rows: returns (rows (k, w), paths (k, height, 8)), paths[q, l] = the sibling at
+        level l of the node above row indices[q] (leaf level first)."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        n = self.matrix.shape[0]
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise UsageError(f"MerkleTree.open: an index is outside 0..{n - 1}")
+        rows = self.matrix[idx]
+        paths = np.empty((idx.size, self.height, 8), dtype=np.uint32)
+        for level in range(self.height):  # loop over tree levels, vectorised over queries
+            paths[:, level] = self.levels[level][(idx >> level) ^ 1]
+        return rows, paths
+
+
+def verify_openings(root: bytes, log_n: int, indices, rows, paths) -> bool:
+    """Check that rows[q] is row indices[q] of the matrix committed to by `root` (a tree of
+    2^log_n leaves), using the authentication paths. Returns False — never raises — on any
+    mismatch or malformed input (wrong shapes, indices out of range, bad root length, no
+    openings at all)."""
+    try:
+        if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
+            return False
+        log_n = int(log_n)
+        if not 0 <= log_n <= 32:
+            return False
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or idx.dtype.kind not in "iu":
+            return False
+        idx = idx.astype(np.int64)
+        k = idx.shape[0]
+        if k == 0:
+            return False  # nothing opened proves nothing
+        rows = np.asarray(rows)
+        paths = np.asarray(paths)
+        if rows.ndim == 1 and k:
+            rows = rows.reshape(k, -1)
+        if rows.ndim != 2 or rows.shape[0] != k or rows.dtype.kind not in "iu":
+            return False
+        if paths.shape != (k, log_n, 8) or paths.dtype.kind not in "iu":
+            return False
+        if k and (idx.min() < 0 or idx.max() >= (1 << log_n)):
+            return False
+        if rows.size and (rows.min() < 0 or rows.max() > 0xFFFFFFFF):
+            return False
+        if paths.size and (paths.min() < 0 or paths.max() > 0xFFFFFFFF):
+            return False
+        node = hash_rows(rows.astype(np.uint32))
+        pos = idx.copy()
+        pairs = np.empty((2 * k, 8), dtype=np.uint32)
+        for level in range(log_n):  # loop over levels, vectorised over queries
+            sib = paths[:, level].astype(np.uint32)
+            is_left = (pos & 1) == 0
+            pairs[0::2] = np.where(is_left[:, None], node, sib)
+            pairs[1::2] = np.where(is_left[:, None], sib, node)
+            node = compress_pairs(pairs)
+            pos >>= 1
+        expected = np.frombuffer(bytes(root), dtype="<u4")
+        return bool(np.all(node == expected))
+    except (ValueError, TypeError, OverflowError, UsageError):
+        return False

@@ -1,0 +1,112 @@
+"""One Merkle tree over several matrices of different heights (a mixed-matrix commitment).
+
+Each proof phase (preprocessed, main, aux, quotient) commits the LDEs of *all* its tables in
+one tree, so a query costs one authentication path per phase instead of one per table.
+
+Heights are powers of two; the tallest (2^L rows) forms the leaves. Walking up, the level with
+2^l nodes also absorbs the matrices that have 2^l rows ("injection"):
+
+    rows digest  R_i    = H(row_i of A) for one matrix A of that height, or
+                          C(…C(H(row_i of A) ‖ H(row_i of B))… ‖ H(row_i of Z)) for several
+    level L:     node_i = R_i over the 2^L-row matrices                           (hash_rows)
+    level l < L: c_i    = C(node_2i ‖ node_2i+1)                                  (compress_pairs)
+                 node_i = C(c_i ‖ R_i over the 2^l-row matrices)  if there are any, else c_i
+
+so opening position idx of the tallest matrix opens row idx >> (L − l) of each 2^l-row matrix
+with a single path of L siblings. H and C are merkle.py's BLAKE3 leaf hash and node
+compression; the depth and the injection levels are fixed by the matrices' shapes, which the
+verifier knows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .merkle import compress_pairs, digest_bytes, hash_rows
+
+
+def _rows_digest(group: list) -> np.ndarray:
+    """R_i for matrices of one height: one leaf hash, chained with C when there are several
+    (no copy of the matrices into one)."""
+    d = hash_rows(group[0])
+    for m in group[1:]:
+        d = _inject(d, hash_rows(m))
+    return d
+
+
+def _inject(nodes: np.ndarray, digests: np.ndarray) -> np.ndarray:
+    """node_i = C(node_i ‖ digest_i)."""
+    return compress_pairs(np.stack([nodes, digests], axis=1).reshape(-1, 8))
+
+
+class MixedMatrixTree:
+    """A commitment to matrices (N_k, w_k), N_k powers of two, in one tree."""
+
+    def __init__(self, matrices: list, levels: list):
+        self.matrices = matrices
+        self.levels = levels  # levels[k]: the 2^(L−k) node digests after injection
+
+    @staticmethod
+    def log_heights(matrices) -> list:
+        return [m.shape[0].bit_length() - 1 for m in matrices]
+
+    @classmethod
+    def commit(cls, matrices: list) -> "MixedMatrixTree":
+        """Commit to the rows of every matrix (see the module docstring for the layout)."""
+        matrices = [np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
+        logs = cls.log_heights(matrices)
+        top = max(logs)
+        levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top])]
+        for l in range(top - 1, -1, -1):
+            nodes = compress_pairs(levels[-1])
+            group = [m for m, lg in zip(matrices, logs) if lg == l]
+            if group:
+                nodes = _inject(nodes, _rows_digest(group))
+            levels.append(nodes)
+        return cls(matrices, levels)
+
+    @property
+    def root(self) -> bytes:
+        return digest_bytes(self.levels[-1][0])
+
+    def open(self, indices) -> tuple:
+        """Open position `indices` (rows of the tallest matrix): returns (rows per matrix
+        (q, w_k) at index >> (L − l_k), paths (q, L, 8) with the sibling at each level)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        top = len(self.levels) - 1
+        rows = [m[idx >> (top - (m.shape[0].bit_length() - 1))] for m in self.matrices]
+        paths = np.empty((idx.size, top, 8), dtype=np.uint32)
+        for k in range(top):  # one level at a time, vectorised over queries
+            paths[:, k] = self.levels[k][(idx >> k) ^ 1]
+        return rows, paths
+
+
+def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, paths) -> bool:
+    """Check opened rows of a MixedMatrixTree against its root. Never raises on bad data."""
+    try:
+        top = max(log_heights)
+        idx = np.asarray(indices, dtype=np.int64)
+        q = idx.shape[0]
+        paths = np.asarray(paths)
+        if q == 0 or len(rows) != len(log_heights) or paths.shape != (q, top, 8):
+            return False
+        if idx.min() < 0 or idx.max() >= (1 << top):
+            return False
+        rows = [np.asarray(r, dtype=np.uint32) for r in rows]
+        if any(r.ndim != 2 or r.shape[0] != q for r in rows):
+            return False
+        node = _rows_digest([r for r, l in zip(rows, log_heights) if l == top])
+        pos = idx.copy()
+        for k in range(top):
+            sib = paths[:, k].astype(np.uint32)
+            left = ((pos & 1) == 0)[:, None]
+            pair = np.stack([np.where(left, node, sib), np.where(left, sib, node)], axis=1).reshape(-1, 8)
+            node = compress_pairs(pair)
+            l = top - k - 1
+            group = [r for r, lg in zip(rows, log_heights) if lg == l]
+            if group:
+                node = _inject(node, _rows_digest(group))
+            pos >>= 1
+        return all(digest_bytes(d) == bytes(root) for d in node)
+    except (ValueError, TypeError, IndexError):
+        return False

@@ -1,0 +1,449 @@
+"""Number-theoretic transforms over BabyBear's two-adic subgroups, and the coset LDE.
+
+For n = 2^k let ω = ω_n = root_of_unity(k) and H = {ω^0, ..., ω^(n−1)}. A column of n
+coefficients c_0..c_{n−1} is the polynomial f(X) = Σ c_i X^i; its evaluations on H are
+
+    ntt:   f(ω^j) = Σ_i c_i ω^(ij)                  (j = 0..n−1, natural order)
+    intt:  c_i    = n^(−1) Σ_j f(ω^j) ω^(−ij)
+
+The low-degree extension (LDE) of a trace column is its interpolant evaluated on a coset
+shift·H' of a larger subgroup H' (|H'| = n·2^log_blowup): interpolate (intt), scale
+coefficient i by shift^i (so f(shift·X) is evaluated), zero-pad, transform (coset_lde does
+the same as 2^log_blowup transforms of size n, one per coset of H). STARK commitments
+store LDE rows in bit-reversed order, which puts the pairs x, −x that FRI folds side by side.
+
+All transforms act on axis 0 of a 1-D (n,) or 2-D (n, w) uint32 array: a 2-D array is w
+columns transformed together, row-major (a row is one trace row). Two in-place radix-2
+networks do the work, with per-layer twiddle tables cached per size:
+
+* decimation in time (Cooley–Tukey, (u, v) ↦ (u + ωv, u − ωv)): bit-reversed in, natural
+  out — ntt and intt are a bit-reversing copy followed by this network;
+* decimation in frequency (Gentleman–Sande, (u, v) ↦ (u + v, (u − v)ω)): natural in,
+  bit-reversed out — exactly the order an LDE commitment wants, so coset_lde needs no
+  permutation after its final transform.
+
+Twiddle products use Shoup's precomputed quotients (no division). One column runs a kernel
+whose inner loops are contiguous runs (SIMD-vectorised by LLVM): the wide layers in parallel
+over runs of butterflies, the narrow ones block by block in cache. A matrix runs every layer
+in parallel over row pairs, the loop over its columns vectorised.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ..errors import UsageError
+from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
+
+_P = np.uint64(P)
+
+
+def _log2_exact(n: int, what: str) -> int:
+    if n < 1 or n & (n - 1):
+        raise UsageError(f"{what}: length {n} is not a power of two; pad the column to 2^k rows")
+    k = n.bit_length() - 1
+    if k > TWO_ADICITY:
+        raise UsageError(f"{what}: length 2^{k} exceeds BabyBear's two-adic subgroup 2^{TWO_ADICITY}")
+    return k
+
+
+# Below this many elements a transform runs on one thread: a parallel region costs little on
+# an idle machine but can stall for a whole scheduler time slice when the cores are shared,
+# which dwarfs a small transform (measured: 2^12 elements, 0.04 ms alone vs ~20 ms stalled).
+_PARALLEL_MIN_ELEMENTS = 1 << 16
+
+
+@contextmanager
+def _threads_for(elements: int):
+    if elements >= _PARALLEL_MIN_ELEMENTS:
+        yield
+        return
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+# --- bit reversal -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _bit_reverse_indices_cached(log_n: int):
+    n = 1 << log_n
+    idx = np.arange(n, dtype=np.uint32)
+    rev = np.zeros(n, dtype=np.uint32)
+    for b in range(log_n):  # loop over the log n bit positions, vectorised over all indices
+        rev |= ((idx >> b) & 1) << (log_n - 1 - b)
+    rev.setflags(write=False)
+    return rev
+
+
+def bit_reverse_indices(n: int):
+    """The permutation i ↦ reverse of i's log2(n)-bit binary representation (uint32 array)."""
+    return _bit_reverse_indices_cached(_log2_exact(int(n), "bit_reverse_indices"))
+
+
+_TILE_LOG = 4  # 16 × 16 tiles: 16 rows of one 64-byte cache line each, on both sides
+
+
+@njit(cache=True, parallel=True)
+def _bit_reverse_kernel(a, out, log_n, rev_tile, rev_mid):
+    # out[i] = a[rev(i)], tiled so both sides touch whole cache lines. Split the row index
+    # i = (hi | mid | lo) with hi, lo of TILE bits; then rev(i) = (rev(lo) | rev(mid) | rev(hi)):
+    # for a fixed `mid` the 2^TILE × 2^TILE tile (hi, lo) is a transpose of a tile of `a`.
+    t = _TILE_LOG
+    mid_bits = log_n - 2 * t
+    w = a.shape[1]
+    for mid in prange(1 << mid_bits):
+        src_mid = np.int64(rev_mid[mid]) << t
+        dst_mid = np.int64(mid) << t
+        for hi in range(1 << t):
+            dst_hi = (np.int64(hi) << (log_n - t)) | dst_mid
+            src_lo = np.int64(rev_tile[hi])
+            for lo in range(1 << t):
+                src = (np.int64(rev_tile[lo]) << (log_n - t)) | src_mid | src_lo
+                dst = dst_hi | lo
+                for c in range(w):
+                    out[dst, c] = a[src, c]
+
+
+@njit(cache=True)
+def _permute_rows_small(a, rev, out):
+    for i in range(a.shape[0]):
+        for c in range(a.shape[1]):
+            out[i, c] = a[rev[i], c]
+
+
+def _bit_reverse_into(a2, out):
+    log_n = _log2_exact(a2.shape[0], "bit_reverse_rows")
+    if log_n < 2 * _TILE_LOG + 1:
+        _permute_rows_small(a2, _bit_reverse_indices_cached(log_n), out)
+    else:
+        _bit_reverse_kernel(a2, out, log_n, _bit_reverse_indices_cached(_TILE_LOG),
+                            _bit_reverse_indices_cached(log_n - 2 * _TILE_LOG))
+    return out
+
+
+def bit_reverse_rows(a):
+    """The rows of a (n,) or (n, w) array reordered by bit reversal of the row index.
+
+    Bit reversal is an involution: applying it twice gives back the input."""
+    a = np.asarray(a, dtype=np.uint32)
+    if a.ndim == 0:
+        raise UsageError("bit_reverse_rows: expected an array with rows, got a scalar")
+    a2 = np.ascontiguousarray(a.reshape(a.shape[0], -1))
+    with _threads_for(a2.size):
+        return _bit_reverse_into(a2, np.empty_like(a2)).reshape(a.shape)
+
+
+# --- twiddles -----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _fill_twiddles(log_n, roots, tw, tw_shoup):
+    # tw[h + j] = ω_{2h}^j for every layer half-size h = 2^l (l < log_n) and j < h:
+    # the twiddles of one layer are contiguous, so every layer streams through memory.
+    # tw_shoup[k] = floor(tw[k] · 2^32 / p), Shoup's precomputed quotient (see _mul_tw).
+    for l in range(log_n):
+        h = 1 << l
+        w = np.uint64(roots[l + 1])
+        acc = np.uint64(1)
+        for j in range(h):
+            tw[h + j] = acc
+            tw_shoup[h + j] = (acc << np.uint64(32)) // _P
+            acc = f_mul(acc, w)
+
+
+@lru_cache(maxsize=32)
+def _twiddles(log_n: int, inverse: bool):
+    roots = np.array([root_of_unity(l) for l in range(log_n + 1)], dtype=np.uint64)
+    if inverse:
+        roots = np.array([pow(int(r), P - 2, P) for r in roots], dtype=np.uint64)
+    size = max(1 << log_n, 2)
+    tw = np.zeros(size, dtype=np.uint32)
+    tw_shoup = np.zeros(size, dtype=np.uint32)
+    _fill_twiddles(log_n, roots, tw, tw_shoup)
+    tw.setflags(write=False)
+    tw_shoup.setflags(write=False)
+    return tw, tw_shoup
+
+
+# --- the transform kernel -----------------------------------------------------------------
+
+_BLOCK_ROWS_LOG = 12  # rows per cache block (2^12 rows · 4 B = 16 KiB per column)
+_CHUNK_LOG = 11  # butterflies per parallel work item in the big layers
+
+
+@njit(cache=True, inline="always")
+def _mul_tw(x, t, t_shoup):
+    # Shoup's modular multiplication by a fixed twiddle t with q' = floor(t·2^32/p):
+    #   q = floor(x·q' / 2^32) is floor(x·t/p) or one less, so r = x·t − q·p ∈ [0, 2p).
+    # Every product is < 2^63 (x, t < 2^31, q' < 2^32): plain uint64, no division, vectorisable.
+    q = (x * t_shoup) >> np.uint64(32)
+    r = x * t - q * _P
+    return r - _P if r >= _P else r
+
+
+@njit(cache=True, inline="always")
+def _dif_run(x, tw, tws, i0, h, j0, count):
+    # Gentleman–Sande butterflies on a 1-D array for j = j0..j0+count−1 of the block at i0:
+    #   (u, v) ↦ (u + v, (u − v)·ω_{2h}^j)  with u = x[i0 + j], v = x[i0 + j + h]
+    # Slices indexed from 0 let LLVM drop negative-index checks and vectorise the loop.
+    lo = x[i0 + j0 : i0 + j0 + count]
+    hi = x[i0 + h + j0 : i0 + h + j0 + count]
+    t = tw[h + j0 : h + j0 + count]
+    ts = tws[h + j0 : h + j0 + count]
+    for k in range(count):
+        u = np.uint64(lo[k])
+        v = np.uint64(hi[k])
+        s = u + v
+        lo[k] = s - _P if s >= _P else s
+        d = u + _P - v
+        d = d - _P if d >= _P else d
+        hi[k] = _mul_tw(d, np.uint64(t[k]), np.uint64(ts[k]))
+
+
+@njit(cache=True, inline="always")
+def _dit_run(x, tw, tws, i0, h, j0, count):
+    # Cooley–Tukey butterflies, the mirror image of _dif_run:
+    #   (u, v) ↦ (u + v·ω_{2h}^j, u − v·ω_{2h}^j)
+    lo = x[i0 + j0 : i0 + j0 + count]
+    hi = x[i0 + h + j0 : i0 + h + j0 + count]
+    t = tw[h + j0 : h + j0 + count]
+    ts = tws[h + j0 : h + j0 + count]
+    for k in range(count):
+        u = np.uint64(lo[k])
+        v = _mul_tw(np.uint64(hi[k]), np.uint64(t[k]), np.uint64(ts[k]))
+        s = u + v
+        lo[k] = s - _P if s >= _P else s
+        d = u + _P - v
+        hi[k] = d - _P if d >= _P else d
+
+
+@njit(cache=True, parallel=True)
+def _dif_1d(x, tw, tws, log_n, block_log, chunk_log):
+    """Decimation in frequency on one column: natural order in, bit-reversed out.
+    Layers run from the widest butterflies (h = n/2) down to h = 1."""
+    n = x.shape[0]
+    block_log = min(block_log, log_n)
+    chunk_log = min(chunk_log, block_log - 1) if block_log > 0 else 0
+    # 1. big layers (h ≥ 2^block_log): split each layer's n/2 butterflies into runs of
+    #    2^chunk_log consecutive j (a run never crosses a block since 2^chunk_log ≤ h)
+    for l in range(log_n - 1, block_log - 1, -1):
+        h = 1 << l
+        for k in prange((n >> 1) >> chunk_log):
+            first = k << chunk_log  # butterfly index
+            _dif_run(x, tw, tws, (first >> l) << (l + 1), h, first & (h - 1), 1 << chunk_log)
+    # 2. small layers: each block of 2^block_log elements is finished in cache
+    bs = 1 << block_log
+    for b in prange(n >> block_log):
+        for l in range(block_log - 1, -1, -1):
+            h = 1 << l
+            for i0 in range(b * bs, (b + 1) * bs, 2 * h):
+                _dif_run(x, tw, tws, i0, h, 0, h)
+
+
+@njit(cache=True, parallel=True)
+def _dit_1d(x, tw, tws, log_n, block_log, chunk_log):
+    """Decimation in time on one column: bit-reversed order in, natural out.
+    Layers run from h = 1 up to h = n/2: first the in-cache blocks, then the big layers."""
+    n = x.shape[0]
+    block_log = min(block_log, log_n)
+    chunk_log = min(chunk_log, block_log - 1) if block_log > 0 else 0
+    bs = 1 << block_log
+    for b in prange(n >> block_log):
+        for l in range(block_log):
+            h = 1 << l
+            for i0 in range(b * bs, (b + 1) * bs, 2 * h):
+                _dit_run(x, tw, tws, i0, h, 0, h)
+    for l in range(block_log, log_n):
+        h = 1 << l
+        for k in prange((n >> 1) >> chunk_log):
+            first = k << chunk_log
+            _dit_run(x, tw, tws, (first >> l) << (l + 1), h, first & (h - 1), 1 << chunk_log)
+
+
+@njit(cache=True, inline="always")
+def _dif_rows(x, i, h, t, ts):
+    # one Gentleman–Sande butterfly applied to every column of rows i and i + h
+    # (2-D indexing, not row views: a view per butterfly costs a reference-count update)
+    for c in range(x.shape[1]):
+        u = np.uint64(x[i, c])
+        v = np.uint64(x[i + h, c])
+        s = u + v
+        x[i, c] = s - _P if s >= _P else s
+        d = u + _P - v
+        d = d - _P if d >= _P else d
+        x[i + h, c] = _mul_tw(d, t, ts)
+
+
+@njit(cache=True, inline="always")
+def _dit_rows(x, i, h, t, ts):
+    # one Cooley–Tukey butterfly applied to every column of rows i and i + h
+    for c in range(x.shape[1]):
+        u = np.uint64(x[i, c])
+        v = _mul_tw(np.uint64(x[i + h, c]), t, ts)
+        s = u + v
+        x[i, c] = s - _P if s >= _P else s
+        d = u + _P - v
+        x[i + h, c] = d - _P if d >= _P else d
+
+
+@njit(cache=True, parallel=True)
+def _dif_2d(x, tw, tws, log_n):
+    """Decimation in frequency over axis 0 of x (n, w): natural order in, bit-reversed out.
+    Each layer runs in parallel over its n/2 butterflies (a butterfly is a pair of rows; the
+    loop over the w columns inside is the vectorised one)."""
+    n = x.shape[0]
+    for l in range(log_n - 1, -1, -1):
+        h = 1 << l
+        for k in prange(n >> 1):
+            j = k & (h - 1)
+            _dif_rows(x, ((k >> l) << (l + 1)) + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]))
+
+
+@njit(cache=True, parallel=True)
+def _dit_2d(x, tw, tws, log_n):
+    """Decimation in time over axis 0 of x (n, w): bit-reversed order in, natural out."""
+    n = x.shape[0]
+    for l in range(log_n):
+        h = 1 << l
+        for k in prange(n >> 1):
+            j = k & (h - 1)
+            _dit_rows(x, ((k >> l) << (l + 1)) + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]))
+
+
+@njit(cache=True, parallel=True)
+def _scale_const(x, f):
+    # x ← x · f for one constant f (e.g. n^(−1) after an inverse transform)
+    for i in prange(x.shape[0]):
+        for c in range(x.shape[1]):
+            x[i, c] = _mul_tw(np.uint64(x[i, c]), f[0], f[1])
+
+
+@njit(cache=True, parallel=True)
+def _scale_rows_into(src, f, fs, dst):
+    # dst[i] = src[i] · f[i] (row i of every column times one factor, Shoup quotient fs[i])
+    for i in prange(src.shape[0]):
+        t = np.uint64(f[i])
+        ts = np.uint64(fs[i])
+        for c in range(src.shape[1]):
+            dst[i, c] = _mul_tw(np.uint64(src[i, c]), t, ts)
+
+
+def _rows(a, what):
+    # a C-contiguous (n, w) uint32 view (a copy only when needed) and log2(n)
+    a = np.asarray(a)
+    if a.ndim not in (1, 2):
+        raise UsageError(f"{what}: expected a 1-D column or a 2-D (n, w) matrix, got shape {a.shape}")
+    if a.dtype != np.uint32 and a.dtype.kind not in "iu":
+        raise UsageError(f"{what}: expected uint32 field elements, got dtype {a.dtype}")
+    log_n = _log2_exact(a.shape[0], what)
+    return np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype=np.uint32), log_n
+
+
+def _dif(m, log_n, inverse):
+    """In-place DIF on a C-contiguous (n, w) matrix: natural in, bit-reversed out."""
+    tw, tws = _twiddles(log_n, inverse)
+    if m.shape[1] == 1:
+        _dif_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
+    else:
+        _dif_2d(m, tw, tws, log_n)
+    return m
+
+
+def _dit(m, log_n, inverse):
+    """In-place DIT on a C-contiguous (n, w) matrix: bit-reversed in, natural out."""
+    tw, tws = _twiddles(log_n, inverse)
+    if m.shape[1] == 1:
+        _dit_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
+    else:
+        _dit_2d(m, tw, tws, log_n)
+    return m
+
+
+def _shoup_const(c: int):
+    return np.array([c, (c << 32) // P], dtype=np.uint64)
+
+
+def ntt(coeffs):
+    """Evaluate each column's polynomial Σ c_i X^i on H = ⟨ω_n⟩: out[j] = Σ_i c_i ω_n^(ij).
+
+    Natural order in and out; axis 0 of a 1-D (n,) or 2-D (n, w) uint32 array. (Computed as
+    a bit-reversing copy followed by an in-place decimation-in-time network.)"""
+    m, log_n = _rows(coeffs, "ntt")
+    with _threads_for(m.size):
+        out = _bit_reverse_into(m, np.empty_like(m))
+        return _dit(out, log_n, False).reshape(np.shape(coeffs))
+
+
+def intt(evals):
+    """Interpolate: the coefficients c_i = n^(−1) Σ_j e_j ω_n^(−ij) of the polynomial taking
+    the values e_j on H = ⟨ω_n⟩ (inverse of ntt)."""
+    m, log_n = _rows(evals, "intt")
+    with _threads_for(m.size):
+        out = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)
+        _scale_const(out, _shoup_const(pow(1 << log_n, P - 2, P)))
+    return out.reshape(np.shape(evals))
+
+
+@lru_cache(maxsize=4)
+def _coset_factors(log_n: int, log_blowup: int, shift: int):
+    # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
+    # (and their Shoup quotients): see coset_lde
+    from .field import powers
+
+    n, blocks = 1 << log_n, 1 << log_blowup
+    w_big = root_of_unity(log_n + log_blowup)
+    n_inv = pow(n, P - 2, P)
+    rev_b = _bit_reverse_indices_cached(log_blowup)
+    f = np.empty((blocks, n), dtype=np.uint32)
+    for k in range(blocks):  # B ≤ a few dozen rows, each filled by a numba kernel
+        g = shift * pow(w_big, int(rev_b[k]), P) % P
+        f[k] = ((powers(g, n).astype(np.uint64) * n_inv) % P).astype(np.uint32)
+    fs = ((f.astype(np.uint64) << np.uint64(32)) // np.uint64(P)).astype(np.uint32)
+    f.setflags(write=False)
+    fs.setflags(write=False)
+    return f, fs
+
+
+def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
+    """Low-degree extension: evaluate each column's interpolant on the coset shift·H'.
+
+    evals (n, w) are a column's values on H = ⟨ω_n⟩ (natural order). The result (N, w),
+    N = n·2^log_blowup, holds f(shift·ω_N^rev(j)) in row j: BIT-REVERSED row order over the
+    coset shift·H', H' = ⟨ω_N⟩. A 1-D input gives a 1-D output.
+
+    How: interpolate, c = intt(e). With B = 2^log_blowup, H' is the union of the B cosets
+    ω_N^r·H, and in bit-reversed order block k (rows k·n … k·n + n − 1) holds exactly the
+    points shift·ω_N^r·H for r = rev_b(k), themselves bit-reversed. On that coset
+    f(shift·ω_N^r·ω_n^j) = Σ_i (c_i·(shift·ω_N^r)^i)·ω_n^(ij): a size-n NTT of the scaled
+    coefficients. So each block is one scaling pass plus one in-place decimation-in-frequency
+    transform (bit-reversed out) — no zero padding, no permutation at the end."""
+    evals_arr = np.asarray(evals)
+    m, log_n = _rows(evals_arr, "coset_lde")
+    log_blowup = int(log_blowup)
+    if log_blowup < 0 or log_n + log_blowup > TWO_ADICITY:
+        raise UsageError(f"coset_lde: log_blowup={log_blowup} gives an LDE of 2^{log_n + log_blowup} rows; keep it ≤ 2^{TWO_ADICITY}")
+    shift = int(shift) % P
+    if shift == 0:
+        raise UsageError("coset_lde: the coset shift must be nonzero")
+    n = m.shape[0]
+    factors, quotients = _coset_factors(log_n, log_blowup, shift)
+    out = np.empty((n << log_blowup, m.shape[1]), dtype=np.uint32)
+    with _threads_for(out.size):
+        coeffs = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)  # n·c_i, natural order
+        for k in range(1 << log_blowup):  # one coset of H per block of rows
+            block = out[k * n : (k + 1) * n]
+            _scale_rows_into(coeffs, factors[k], quotients[k], block)  # c_i·(shift·ω_N^r)^i
+            _dif(block, log_n, False)  # its NTT on H, bit-reversed
+    if evals_arr.ndim == 1:
+        return out.reshape(-1)
+    return out

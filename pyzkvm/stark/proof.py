@@ -1,0 +1,317 @@
+"""The STARK proof object and its versioned byte encoding.
+
+Layout, version 1 (little-endian; every array carries its shape)::
+
+    proof      = magic "PZKSTARK" ‖ u16 version ‖ u16 n_tables ‖ header ‖ commitments
+                 ‖ ood_openings ‖ trace_queries ‖ fri
+    header     = n_tables × (u8 log_height ‖ u8 flags)     flags bit0: has aux, bit1: has prep
+    commitments= main_root[32] ‖ aux_root[32] if any table has aux ‖ quotient_root[32]
+                 ‖ per table with aux: cumsum ext-array ‖ u16 n_fri_layers ‖ n × root[32]
+    ood        = per table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
+    queries    = per phase (prep if any, main, aux if any, quotient): per member table its rows
+                 array, then the phase's paths
+    fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array ‖ paths
+    array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) × u32
+    paths      = u32 q ‖ u8 depth ‖ depth × (u16 k ‖ k distinct sorted digests[32] ‖ q refs)
+                 refs are u8 when k ≤ 256, else u16: siblings shared by several queries
+                 (near the root) are stored once
+
+Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
+path per phase. Decoding is strict: bad magic or version, a length past the end or above a
+cap, a field element ≥ p, a non-canonical path level, or trailing bytes raise
+ProofFormatError. ``encode_proof`` also reports each section's byte range (the size
+breakdown; the soundness tests flip bytes in each).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field as dc_field
+
+import numpy as np
+
+from ..errors import ProofFormatError
+from .field import P
+from .fri import FriProof
+
+MAGIC = b"PZKSTARK"
+VERSION = 1
+MAX_TABLES = 256
+MAX_ELEMENTS = 1 << 26  # per array: far above any real proof, far below memory trouble
+SECTIONS = ("header", "commitments", "ood_openings", "trace_queries", "fri")
+PHASES = ("prep", "main", "aux", "quotient")
+LOCAL_GROUPS = ("prep", "main", "aux", "quotient")
+NEXT_GROUPS = ("prep", "main", "aux")
+
+
+@dataclass
+class TableProof:
+    """One table's part: its height, LogUp total, and its columns' values at ζ and ζω."""
+
+    log_height: int
+    has_aux: bool
+    has_prep: bool
+    cumsum: np.ndarray | None   # (4,) the LogUp running sum's final value
+    open_local: dict            # group → (w, 4)
+    open_next: dict
+
+
+@dataclass
+class Proof:
+    """A multi-table STARK proof: per-phase roots, per-table openings, queries, FRI."""
+
+    tables: list
+    main_root: bytes
+    aux_root: bytes | None
+    quotient_root: bytes
+    queries: dict               # phase → (rows per member table (q, w), paths (q, depth, 8))
+    fri: FriProof
+    sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
+
+    def to_bytes(self) -> bytes:
+        return encode_proof(self)[0]
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Proof":
+        return decode_proof(data)
+
+    def size_breakdown(self) -> dict:
+        """Bytes per section of the encoding: header, commitments, OOD openings, trace queries, FRI."""
+        encode_proof(self)
+        return dict(self.sizes)
+
+
+def phase_members(tables: list, phase: str) -> list:
+    """Indices of the tables committed in a phase's tree."""
+    if phase == "prep":
+        return [i for i, t in enumerate(tables) if t.has_prep]
+    if phase == "aux":
+        return [i for i, t in enumerate(tables) if t.has_aux]
+    return list(range(len(tables)))
+
+
+# --- writer ----------------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self):
+        self.parts = []
+        self.size = 0
+
+    def raw(self, b: bytes):
+        self.parts.append(b)
+        self.size += len(b)
+
+    def u8(self, v):
+        self.raw(struct.pack("<B", v))
+
+    def u16(self, v):
+        self.raw(struct.pack("<H", v))
+
+    def u64(self, v):
+        self.raw(struct.pack("<Q", v))
+
+    def array(self, a):
+        a = np.ascontiguousarray(a, dtype="<u4")
+        self.raw(struct.pack(f"<B{a.ndim}I", a.ndim, *a.shape))
+        self.raw(a.tobytes())
+
+    def paths(self, paths):
+        """Authentication paths (q, depth, 8), level by level with repeated siblings stored once:
+        near the root the queries' paths share nodes, so each level lists its distinct
+        digests (sorted) and every query refers to one of them by index."""
+        paths = np.asarray(paths, dtype=np.uint32)
+        q, depth = paths.shape[0], paths.shape[1]
+        self.raw(struct.pack("<IB", q, depth))
+        for level in range(depth):
+            uniq, refs = np.unique(paths[:, level], axis=0, return_inverse=True)
+            self.u16(uniq.shape[0])
+            self.raw(np.ascontiguousarray(uniq, dtype="<u4").tobytes())
+            self.raw(refs.reshape(-1).astype("<u1" if uniq.shape[0] <= 256 else "<u2").tobytes())
+
+
+def encode_proof(proof: Proof) -> tuple:
+    """Serialise a proof. Returns (bytes, {section: size_in_bytes}) and records the sizes."""
+    w = _Writer()
+    marks = {}
+    start = 0
+
+    def mark(section):
+        nonlocal start
+        marks[section] = (start, w.size)
+        start = w.size
+
+    w.raw(MAGIC)
+    w.u16(VERSION)
+    w.u16(len(proof.tables))
+    for t in proof.tables:
+        w.u8(t.log_height)
+        w.u8((1 if t.has_aux else 0) | (2 if t.has_prep else 0))
+    mark("header")
+    w.raw(proof.main_root)
+    if any(t.has_aux for t in proof.tables):
+        w.raw(proof.aux_root)
+    w.raw(proof.quotient_root)
+    for t in proof.tables:
+        if t.has_aux:
+            w.array(t.cumsum)
+    w.u16(len(proof.fri.layer_roots))
+    for r in proof.fri.layer_roots:
+        w.raw(r)
+    mark("commitments")
+    for t in proof.tables:
+        for g in LOCAL_GROUPS:
+            w.array(t.open_local[g])
+        for g in NEXT_GROUPS:
+            w.array(t.open_next[g])
+    mark("ood_openings")
+    for phase in PHASES:
+        members = phase_members(proof.tables, phase)
+        if not members:
+            continue
+        rows, paths = proof.queries[phase]
+        if len(rows) != len(members):
+            raise ProofFormatError(f"{phase} queries open {len(rows)} tables, the header says {len(members)}")
+        for r in rows:
+            w.array(r)
+        w.paths(paths)
+    mark("trace_queries")
+    w.array(proof.fri.final_poly)
+    w.u64(proof.fri.pow_nonce)
+    for rows, paths in proof.fri.layer_openings:
+        w.array(rows)
+        w.paths(paths)
+    mark("fri")
+    data = b"".join(w.parts)
+    proof.sizes = {k: b - a for k, (a, b) in marks.items()} | {"total": len(data)}
+    return data, marks
+
+
+# --- reader ----------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data = memoryview(data)
+        self.pos = 0
+
+    def take(self, n: int, what: str) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise ProofFormatError(f"proof is truncated: {what} needs {n} bytes at offset {self.pos}, "
+                                   f"{len(self.data) - self.pos} left")
+        b = bytes(self.data[self.pos:self.pos + n])
+        self.pos += n
+        return b
+
+    def u8(self, what):
+        return self.take(1, what)[0]
+
+    def u16(self, what):
+        return struct.unpack("<H", self.take(2, what))[0]
+
+    def u64(self, what):
+        return struct.unpack("<Q", self.take(8, what))[0]
+
+    def array(self, what: str, ndim: int, last: int | None = None, field_elements: bool = True) -> np.ndarray:
+        d = self.u8(what)
+        if d != ndim:
+            raise ProofFormatError(f"{what}: expected a {ndim}-D array, found {d}-D at offset {self.pos - 1}")
+        shape = struct.unpack(f"<{ndim}I", self.take(4 * ndim, what))
+        count = 1
+        for s in shape:
+            count *= s
+        if count > MAX_ELEMENTS:
+            raise ProofFormatError(f"{what}: {count} elements is over the cap of {MAX_ELEMENTS}")
+        if last is not None and shape[-1] != last:
+            raise ProofFormatError(f"{what}: last dimension is {shape[-1]}, expected {last}")
+        a = np.frombuffer(self.take(4 * count, what), dtype="<u4").reshape(shape).astype(np.uint32)
+        if field_elements and a.size and int(a.max()) >= P:
+            raise ProofFormatError(f"{what}: holds a value ≥ p (not a canonical field element)")
+        return a
+
+
+def _strictly_increasing(rows: np.ndarray) -> bool:
+    """Rows in strictly increasing word-lexicographic order (np.unique's order for axis=0)."""
+    if rows.shape[0] < 2:
+        return True
+    a, b = rows[:-1], rows[1:]
+    differ = a != b
+    if not differ.any(axis=1).all():
+        return False
+    first = differ.argmax(axis=1)
+    k = np.arange(a.shape[0])
+    return bool((b[k, first] > a[k, first]).all())
+
+
+def _read_paths(r: _Reader, what: str) -> np.ndarray:
+    q, depth = struct.unpack("<IB", r.take(5, what))
+    if q > MAX_ELEMENTS // 8 or depth > 32:
+        raise ProofFormatError(f"{what}: {q} paths of depth {depth} is over the cap")
+    out = np.empty((q, depth, 8), dtype=np.uint32)
+    for level in range(depth):
+        n_uniq = r.u16(what)
+        if n_uniq > q or (q and n_uniq == 0):
+            raise ProofFormatError(f"{what}: level {level} lists {n_uniq} digests for {q} paths")
+        uniq = np.frombuffer(r.take(32 * n_uniq, what), dtype="<u4").reshape(n_uniq, 8).astype(np.uint32)
+        width = 1 if n_uniq <= 256 else 2
+        refs = np.frombuffer(r.take(width * q, what), dtype="<u1" if width == 1 else "<u2").astype(np.int64)
+        if refs.size and (refs.max() >= n_uniq or not np.bincount(refs, minlength=n_uniq).all()
+                          or not _strictly_increasing(uniq)):
+            raise ProofFormatError(f"{what}: level {level} is not in canonical form (sorted, distinct, all used)")
+        out[:, level] = uniq[refs]
+    return out
+
+
+def decode_proof(data: bytes) -> Proof:
+    """Parse proof bytes (strict; ProofFormatError on anything malformed)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ProofFormatError("proof must be bytes")
+    r = _Reader(bytes(data))
+    if r.take(len(MAGIC), "magic") != MAGIC:
+        raise ProofFormatError("not a pyzkvm STARK proof (bad magic)")
+    version = r.u16("version")
+    if version != VERSION:
+        raise ProofFormatError(f"unsupported STARK proof version {version} (this reader knows {VERSION})")
+    n_tables = r.u16("table count")
+    if not 1 <= n_tables <= MAX_TABLES:
+        raise ProofFormatError(f"table count {n_tables} is outside 1..{MAX_TABLES}")
+    tables = []
+    for i in range(n_tables):
+        log_h = r.u8("table log height")
+        flags = r.u8("table flags")
+        if flags > 3 or not 2 <= log_h <= 27:
+            raise ProofFormatError(f"table {i}: bad header (log height {log_h}, flags {flags})")
+        tables.append(TableProof(log_h, bool(flags & 1), bool(flags & 2), None, {}, {}))
+    main_root = r.take(32, "main root")
+    aux_root = r.take(32, "aux root") if any(t.has_aux for t in tables) else None
+    quotient_root = r.take(32, "quotient root")
+    for t in tables:
+        if t.has_aux:
+            t.cumsum = r.array("cumulative sum", 1, 4)
+    n_layers = r.u16("FRI layer count")
+    if n_layers > 27:
+        raise ProofFormatError(f"FRI layer count {n_layers} is over 27")
+    layer_roots = [r.take(32, "FRI layer root") for _ in range(n_layers)]
+    for t in tables:
+        t.open_local = {g: r.array(f"{g} opening at zeta", 2, 4) for g in LOCAL_GROUPS}
+        t.open_next = {g: r.array(f"{g} opening at zeta*omega", 2, 4) for g in NEXT_GROUPS}
+    queries = {}
+    for phase in PHASES:
+        members = phase_members(tables, phase)
+        if not members:
+            continue
+        rows = [r.array(f"{phase} query rows", 2) for _ in members]
+        queries[phase] = (rows, _read_paths(r, f"{phase} query paths"))
+    final_poly = r.array("FRI final polynomial", 2, 4)
+    nonce = r.u64("proof-of-work nonce")
+    layer_openings = []
+    for _ in range(n_layers):
+        rows = r.array("FRI layer rows", 2, 8)
+        paths = _read_paths(r, "FRI layer paths")
+        layer_openings.append((rows, paths))
+    if r.pos != len(r.data):
+        raise ProofFormatError(f"{len(r.data) - r.pos} trailing bytes after the proof")
+    proof = Proof(tables, main_root, aux_root, quotient_root, queries,
+                  FriProof(layer_roots, final_poly, nonce, layer_openings))
+    proof.sizes = {"total": len(r.data)}
+    return proof

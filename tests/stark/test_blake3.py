@@ -1,0 +1,77 @@
+"""The numba BLAKE3 against the reference `blake3` package, byte for byte."""
+
+import blake3
+import numpy as np
+import pytest
+
+from pyzkvm.stark import blake3_numba as B
+from pyzkvm.stark.merkle import compress_pairs, hash_rows
+
+rng = np.random.default_rng(2024)
+
+
+def ref(words) -> bytes:
+    return blake3.blake3(np.ascontiguousarray(words, dtype="<u4").tobytes()).digest()
+
+
+def test_node_compression_many_inputs():
+    # a Merkle node: one 64-byte block, counter 0, flags CHUNK_START|CHUNK_END|ROOT = 11
+    assert B.NODE_FLAGS == 11
+    blocks = rng.integers(0, 2**32, (2000, 16), dtype=np.uint32)
+    blocks[0] = 0
+    blocks[1] = 0xFFFFFFFF
+    for blk in blocks[:300]:
+        assert B.compress(B.IV, blk, 0, 64, 11).tobytes() == ref(blk)
+    # the parallel pair kernel on all 2000 (node i = blocks i's two halves)
+    out = compress_pairs(blocks.reshape(4000, 8))
+    expected = np.frombuffer(b"".join(ref(b) for b in blocks), dtype="<u4").reshape(-1, 8)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_short_block_compression():
+    # a 40-byte message (the proof-of-work input) is one zero-padded block with block_len 40
+    blk = np.zeros(16, np.uint32)
+    blk[:10] = rng.integers(0, 2**32, 10, dtype=np.uint32)
+    assert B.compress(B.IV, blk, 0, 40, 11).tobytes() == ref(blk[:10])
+
+
+@pytest.mark.parametrize("width", list(range(0, 20)) + [63, 64, 65, 255, 256, 257, 300, 511, 512, 513, 599, 600, 768, 1024, 1025, 1280, 4100])
+def test_hash_words_any_length(width):
+    # up to and past one chunk (256 words = 1024 bytes): the chunk tree, incl. uneven trees
+    m = rng.integers(0, 2**32, width, dtype=np.uint32)
+    assert B.hash_words(m).tobytes() == ref(m)
+
+
+def test_hash_rows_widths_1_to_600():
+    for width in range(1, 601):
+        rows = rng.integers(0, 2**32, (3, width), dtype=np.uint32)
+        got = hash_rows(rows)
+        assert got.shape == (3, 8) and got.dtype == np.uint32
+        for i in range(3):
+            assert got[i].tobytes() == ref(rows[i]), (width, i)
+
+
+def test_hash_rows_non_contiguous_input():
+    m = rng.integers(0, 2**32, (64, 20), dtype=np.uint32)
+    view = m[:, ::2]  # a strided view must hash like its contiguous copy
+    got = hash_rows(view)
+    for i in range(64):
+        assert got[i].tobytes() == ref(view[i])
+
+
+@pytest.mark.parametrize("n_rows", [1, 31, 32, 33, 100])
+@pytest.mark.parametrize("width", [0, 8, 300])
+def test_hash_rows_partial_lane_groups(n_rows, width):
+    # rows are hashed B.LANES at a time: counts around a multiple of LANES, one and two chunks
+    rows = rng.integers(0, 2**32, (n_rows, width), dtype=np.uint32)
+    got = hash_rows(rows)
+    expected = np.frombuffer(b"".join(ref(r) for r in rows), dtype="<u4").reshape(-1, 8)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_compress_pairs_multithreaded_size():
+    # 2^13 nodes: large enough to be split over threads
+    digests = rng.integers(0, 2**32, (1 << 14, 8), dtype=np.uint32)
+    out = compress_pairs(digests)
+    expected = np.frombuffer(b"".join(ref(digests[2 * i : 2 * i + 2]) for i in range(1 << 13)), dtype="<u4").reshape(-1, 8)
+    np.testing.assert_array_equal(out, expected)

@@ -1,0 +1,109 @@
+"""Quartic extension F_p[X]/(X^4 − 11) cross-checked against galois.GF(p^4).
+
+galois represents an element of GF(p^4) by its coefficient vector with the HIGHEST degree
+first (`.vector()` / `GF4.Vector`), ours lists c0 (constant term) first: convert by reversing.
+"""
+
+import galois
+import numpy as np
+import pytest
+from numba import njit
+
+from pyzkvm.errors import UsageError
+from pyzkvm.stark import ext as E
+from pyzkvm.stark.field import P
+
+GF = galois.GF(P)
+
+
+@pytest.fixture(scope="module")
+def GF4():
+    poly = galois.Poly([1, 0, 0, 0, (-E.W) % P], field=GF)  # X^4 − 11
+    return galois.GF(P**4, irreducible_poly=poly, verify=False)
+
+
+def to_g(GF4, a):
+    return GF4.Vector(GF(np.asarray(a)[..., ::-1]))
+
+
+def from_g(g):
+    return np.asarray(g.vector())[..., ::-1].astype(np.uint32)
+
+
+def _random(n, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, P, (n, 4), dtype=np.uint32)
+    edges = np.array([[0, 0, 0, 0], [1, 0, 0, 0], [P - 1] * 4, [0, 0, 0, 1], [0, P - 1, 0, 1], [1, 1, 1, 1]], dtype=np.uint32)
+    a[: len(edges)] = edges
+    return a
+
+
+def test_irreducible_modulus_euler_criterion():
+    # X^4 − a is irreducible over F_p (p ≡ 1 mod 4) iff a is a quadratic non-residue
+    # (Lidl–Niederreiter, Thm 3.75): Euler's criterion a^((p−1)/2) = −1
+    assert P % 4 == 1
+    assert pow(E.W, (P - 1) // 2, P) == P - 1
+
+
+@pytest.mark.slow
+def test_irreducible_modulus_galois():
+    assert galois.Poly([1, 0, 0, 0, (-11) % P], field=GF).is_irreducible()
+
+
+def test_vector_ops_match_galois(GF4):
+    a, b = _random(1500, 1), _random(1500, 2)[::-1].copy()
+    ga, gb = to_g(GF4, a), to_g(GF4, b)
+    np.testing.assert_array_equal(E.ext_add(a, b), from_g(ga + gb))
+    np.testing.assert_array_equal(E.ext_sub(a, b), from_g(ga - gb))
+    np.testing.assert_array_equal(E.ext_mul(a, b), from_g(ga * gb))
+    # broadcasting one (4,) element
+    np.testing.assert_array_equal(E.ext_mul(a, b[7]), from_g(ga * to_g(GF4, b[7])))
+    np.testing.assert_array_equal(E.ext_sub(b[9], a), from_g(to_g(GF4, b[9]) - ga))
+
+
+def test_mul_base(GF4):
+    a = _random(500, 3)
+    s = np.random.default_rng(4).integers(0, P, 500, dtype=np.uint32)
+    expected = from_g(to_g(GF4, a) * to_g(GF4, E.from_base(s)))
+    np.testing.assert_array_equal(E.ext_mul_base(a, s), expected)
+    np.testing.assert_array_equal(E.ext_mul_base(a, 5), from_g(to_g(GF4, a) * to_g(GF4, [5, 0, 0, 0])))
+
+
+def test_inverse(GF4):
+    a = _random(300, 5)[1:]  # drop the zero
+    inv = E.ext_batch_inverse(a)
+    np.testing.assert_array_equal(inv, from_g(to_g(GF4, a) ** -1))
+    np.testing.assert_array_equal(E.ext_inv(a[3]), inv[3])
+    with pytest.raises(ZeroDivisionError, match="element 1 is zero"):
+        E.ext_batch_inverse(np.array([[1, 2, 3, 4], [0, 0, 0, 0]], dtype=np.uint32))
+
+
+def test_pow_and_powers(GF4):
+    x = _random(10, 6)[8]
+    for e in (0, 1, 2, 5, 1000003, P**4 - 2):
+        np.testing.assert_array_equal(E.ext_pow(x, e), from_g(to_g(GF4, x) ** e))
+    pw = E.ext_powers(x, 40)
+    np.testing.assert_array_equal(pw, from_g(to_g(GF4, x) ** np.arange(40)))
+    with pytest.raises(UsageError):
+        E.ext_pow(x, -1)
+
+
+def test_from_base_and_shape_errors():
+    np.testing.assert_array_equal(E.from_base(np.array([5, 6], np.uint32)), [[5, 0, 0, 0], [6, 0, 0, 0]])
+    with pytest.raises(UsageError):
+        E.ext_mul(np.zeros((3, 3), np.uint32), np.zeros((3, 3), np.uint32))
+
+
+@njit
+def _scalar_kernels(a, b):
+    return E.e_add(a, b), E.e_sub(a, b), E.e_mul(a, b), E.e_inv(a)
+
+
+def test_scalar_kernels_in_njit(GF4):
+    a, b = _random(20, 7)[10:12]
+    s, d, m, inv = _scalar_kernels(a, b)
+    ga, gb = to_g(GF4, a), to_g(GF4, b)
+    np.testing.assert_array_equal(s, from_g(ga + gb))
+    np.testing.assert_array_equal(d, from_g(ga - gb))
+    np.testing.assert_array_equal(m, from_g(ga * gb))
+    np.testing.assert_array_equal(inv, from_g(ga**-1))

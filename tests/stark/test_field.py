@@ -1,0 +1,115 @@
+"""BabyBear field kernels cross-checked against galois.GF(p) (the independent oracle)."""
+
+import galois
+import numpy as np
+import pytest
+from numba import njit
+
+from pyzkvm.errors import UsageError
+from pyzkvm.stark import field as F
+
+P = F.P
+GF = galois.GF(P)
+EDGE = np.array([0, 1, 2, P - 2, P - 1, 1 << 30, (1 << 31) - 1 - (1 << 27)], dtype=np.uint32)
+
+
+def _random(n, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, P, n, dtype=np.uint32)
+    k = min(n, len(EDGE))
+    a[:k] = EDGE[:k]
+    return a
+
+
+def test_constants():
+    assert P == 15 * 2**27 + 1 == 0x78000001
+    assert GF.primitive_element == F.GENERATOR == 31
+    assert F.TWO_ADIC_GENERATOR == pow(31, 15, P)
+    g = GF(F.TWO_ADIC_GENERATOR)
+    assert g ** (2**27) == 1 and g ** (2**26) != 1  # primitive 2^27-th root
+    for log_n in (0, 1, 5, 20, 27):
+        w = GF(F.root_of_unity(log_n))
+        assert w ** (2**log_n) == 1
+        if log_n:
+            assert w ** (2 ** (log_n - 1)) == P - 1  # order exactly 2^log_n
+    with pytest.raises(UsageError):
+        F.root_of_unity(28)
+
+
+def test_binary_ops_match_galois():
+    a, b = _random(5000, 1), _random(5000, 2)[::-1].copy()
+    # every pair of edge values too
+    ea, eb = np.meshgrid(EDGE, EDGE)
+    a = np.concatenate([a, ea.ravel()])
+    b = np.concatenate([b, eb.ravel()])
+    ga, gb = GF(a), GF(b)
+    np.testing.assert_array_equal(F.add(a, b), np.asarray(ga + gb))
+    np.testing.assert_array_equal(F.sub(a, b), np.asarray(ga - gb))
+    np.testing.assert_array_equal(F.mul(a, b), np.asarray(ga * gb))
+    np.testing.assert_array_equal(F.neg(a), np.asarray(-ga))
+    for op in (F.add, F.sub, F.mul):
+        assert op(a, b).dtype == np.uint32
+
+
+def test_scalar_broadcast_and_2d():
+    a = _random(600, 3).reshape(200, 3)
+    np.testing.assert_array_equal(F.mul(a, np.uint32(7)), np.asarray(GF(a) * GF(7)))
+    np.testing.assert_array_equal(F.add(a, P - 1), np.asarray(GF(a) + GF(P - 1)))
+    row = _random(3, 4)
+    np.testing.assert_array_equal(F.sub(a, row), np.asarray(GF(a) - GF(row)))
+
+
+@pytest.mark.parametrize("e", [0, 1, 2, 3, 17, P - 2, P - 1, P, 2 * (P - 1), 2**70 + 5])
+def test_pow_vec(e):
+    a = _random(300, 5)
+    if e < 2**63:
+        expected = np.asarray(GF(a) ** e)  # galois: 0^0 = 1, 0^e = 0 for e > 0
+    else:  # galois exponents are int64: use Python's pow as the oracle
+        expected = np.array([pow(int(x), e, P) for x in a], dtype=np.uint32)
+    np.testing.assert_array_equal(F.pow_vec(a, e), expected)
+
+
+def test_batch_inverse_and_zero():
+    a = _random(4000, 6)
+    a = a[a != 0]
+    inv = F.batch_inverse(a)
+    np.testing.assert_array_equal(inv, np.asarray(GF(a) ** -1))
+    np.testing.assert_array_equal(F.batch_inverse(a.reshape(-1)[:3000].reshape(1000, 3)).ravel(), inv[:3000])
+    assert F.batch_inverse(np.zeros(0, np.uint32)).shape == (0,)
+    with pytest.raises(ZeroDivisionError, match="element 2 is zero"):
+        F.batch_inverse(np.array([3, 5, 0, 7], dtype=np.uint32))
+    with pytest.raises(UsageError):
+        F.batch_inverse(np.array([0], dtype=np.uint32))
+
+
+def test_powers():
+    for base in (0, 1, 5, P - 1, F.TWO_ADIC_GENERATOR):
+        got = F.powers(base, 50)
+        expected = np.asarray(GF(base) ** np.arange(50))
+        np.testing.assert_array_equal(got, expected)
+    assert F.powers(3, 0).shape == (0,)
+
+
+@njit
+def _njit_caller(a, b):
+    # the scalar kernels must be callable from user @njit code
+    return F.f_add(a, b), F.f_sub(a, b), F.f_mul(a, b), F.f_pow(a, b), F.f_inv(a)
+
+
+def test_scalar_kernels_in_njit():
+    for a, b in [(0, 0), (1, P - 1), (P - 1, P - 1), (123456789, 987654321), (P - 2, 3)]:
+        s, d, m, pw, inv = _njit_caller(np.uint64(a), np.uint64(b))
+        assert int(s) == int(GF(a) + GF(b))
+        assert int(d) == int(GF(a) - GF(b))
+        assert int(m) == int(GF(a) * GF(b))
+        assert int(pw) == int(GF(a) ** b)
+        if a:
+            assert int(inv) == int(GF(a) ** -1)
+        else:
+            assert int(inv) == 0  # documented: inverse of 0 is returned as 0
+
+
+def test_to_field():
+    np.testing.assert_array_equal(F.to_field([-1, P, P + 3, 2**40]), [P - 1, 0, 3, 2**40 % P])
+    with pytest.raises(UsageError):
+        F.to_field([1.5])

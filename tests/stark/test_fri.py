@@ -1,0 +1,142 @@
+"""FRI: folding against a pure-Python oracle, acceptance of low-degree codewords (several
+heights rolled in), rejection of a codeword far from low degree and of tampered layers."""
+
+import numpy as np
+import pytest
+
+from pyzkvm.errors import FriQueryError, MerklePathError, PowError, VerificationError
+from pyzkvm.stark import fri, ntt
+from pyzkvm.stark.domain import coset_shift, point_at
+from pyzkvm.stark.field import P
+from pyzkvm.stark.transcript import Transcript
+
+W = 11
+
+
+# --- an independent reference for F_p^4 = F_p[X]/(X^4 − 11) on Python ints -----------------
+
+def rmul(a, b):
+    prod = [0] * 7
+    for i in range(4):
+        for j in range(4):
+            prod[i + j] += a[i] * b[j]
+    return [(prod[k] + W * (prod[k + 4] if k + 4 < 7 else 0)) % P for k in range(4)]
+
+
+def radd(a, b):
+    return [(x + y) % P for x, y in zip(a, b)]
+
+
+def rscale(a, s):
+    return [x * s % P for x in a]
+
+
+def reval(coeffs, x):
+    acc = [0, 0, 0, 0]
+    for c in reversed(coeffs):
+        acc = radd(rscale(acc, x), c)
+    return acc
+
+
+def random_ext(rng, n):
+    return rng.integers(0, P, size=(n, 4), dtype=np.uint32)
+
+
+def test_fold_matches_even_odd_decomposition():
+    # f(x) = f_e(x²) + x·f_o(x²); folding must give f_e(y) + β·f_o(y) at y = x² ∈ D_{l−1}
+    rng = np.random.default_rng(1)
+    log_size, deg = 5, 8
+    coeffs = [list(map(int, c)) for c in random_ext(rng, deg)]
+    beta = [int(v) for v in rng.integers(0, P, 4)]
+    xs = [int(x) for x in point_at(log_size, np.arange(1 << log_size))]
+    codeword = np.array([reval(coeffs, x) for x in xs], dtype=np.uint32)
+    folded = fri.fold_codeword(codeword, np.array(beta, dtype=np.uint32), log_size)
+    even, odd = coeffs[0::2], coeffs[1::2]
+    for i in range(1 << (log_size - 1)):
+        y = xs[2 * i] * xs[2 * i] % P
+        assert y == int(point_at(log_size - 1, np.array([i]))[0])  # the folded row's point
+        want = radd(reval(even, y), rmul(beta, reval(odd, y)))
+        assert folded[i].tolist() == want
+
+
+def test_final_polynomial_recovers_coefficients():
+    rng = np.random.default_rng(2)
+    log_size = 4
+    coeffs = [list(map(int, c)) for c in random_ext(rng, 4)]
+    xs = [int(x) for x in point_at(log_size, np.arange(16))]
+    codeword = np.array([reval(coeffs, x) for x in xs], dtype=np.uint32)
+    got = fri.final_polynomial(codeword, log_size, 3)
+    assert got[:4].tolist() == coeffs and not got[4:].any()
+    assert fri.evaluate_polynomial(got, np.array(xs[:3], dtype=np.uint32)).tolist() == codeword[:3].tolist()
+
+
+def low_degree_codeword(rng, log_deg, log_blowup):
+    l = log_deg + log_blowup
+    return ntt.coset_lde(random_ext(rng, 1 << log_deg), log_blowup, shift=coset_shift(l))
+
+
+def run_fri(inputs, log_final_len=2, log_blowup=2, queries=16, pow_bits=4, tamper=None):
+    """Prove and verify FRI on the given inputs with fresh transcripts; tamper(proof) may edit."""
+    t = Transcript(b"fri-test")
+    prover = fri.FriProver()
+    prover.commit_phase(inputs, log_final_len + log_blowup, log_final_len, t)
+    log_max = max(inputs)
+    nonce, idx = fri.grind_and_draw_queries(t, pow_bits, queries, log_max)
+    proof = fri.FriProof(prover.roots, prover.final_poly, nonce, prover.open_queries(np.asarray(idx, np.int64)))
+    if tamper:
+        tamper(proof)
+    v = Transcript(b"fri-test")
+    betas = []
+    for root in proof.layer_roots:
+        v.observe_digest("fri layer root", root)
+        betas.append(v.sample_ext("fri fold beta"))
+    v.observe_ext("fri final polynomial", proof.final_poly)
+    vidx = fri.check_pow_and_draw_queries(v, proof.pow_nonce, pow_bits, queries, log_max)
+    values = {h: cw[vidx >> (log_max - h)] for h, cw in inputs.items()}
+    fri.verify_queries(proof, betas, vidx, values, log_final_len + log_blowup)
+
+
+def test_low_degree_codewords_of_three_heights_verify():
+    rng = np.random.default_rng(3)
+    inputs = {l + 2: low_degree_codeword(rng, l, 2) for l in (9, 6, 3)}
+    run_fri(inputs)
+
+
+def test_codeword_far_from_low_degree_is_rejected():
+    rng = np.random.default_rng(4)
+    far = random_ext(rng, 1 << 11)  # random values: distance ≈ 1 − 1/p from any low-degree code word
+    with pytest.raises(FriQueryError):
+        run_fri({11: far})
+
+
+def test_slightly_corrupted_codeword_is_rejected():
+    rng = np.random.default_rng(5)
+    cw = low_degree_codeword(rng, 9, 2)
+    cw[::4] = random_ext(rng, cw.shape[0] // 4)  # a quarter of the positions wrong
+    with pytest.raises(VerificationError):
+        run_fri({11: cw}, queries=30)
+
+
+def test_tampered_final_polynomial_and_layers_are_rejected():
+    rng = np.random.default_rng(6)
+    inputs = {10: low_degree_codeword(rng, 8, 2)}
+
+    def bump_final(p):
+        p.final_poly = p.final_poly.copy()
+        p.final_poly[0, 0] = (int(p.final_poly[0, 0]) + 1) % P
+
+    def bump_leaf(p):
+        rows, paths = p.layer_openings[1]
+        rows = rows.copy()
+        rows[0, 0] = (int(rows[0, 0]) + 1) % P
+        p.layer_openings[1] = (rows, paths)
+
+    def bad_nonce(p):
+        p.pow_nonce += 1
+
+    with pytest.raises(VerificationError):  # changes the transcript → different queries/values
+        run_fri(inputs, tamper=bump_final)
+    with pytest.raises(MerklePathError):
+        run_fri(inputs, tamper=bump_leaf)
+    with pytest.raises(PowError):
+        run_fri(inputs, pow_bits=8, tamper=bad_nonce)

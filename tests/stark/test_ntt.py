@@ -1,0 +1,134 @@
+"""NTT, inverse NTT and coset LDE cross-checked against galois.
+
+galois.ntt uses ω = g^((p−1)/n) with g = galois's primitive root 31, which is exactly our
+root_of_unity(log n) = 31^(15·2^(27−log n)); test_galois_root_matches_ours pins that, and a
+naive O(n²) DFT in galois arithmetic checks small sizes independently of galois.ntt.
+"""
+
+import galois
+import numpy as np
+import pytest
+
+from pyzkvm.errors import UsageError
+from pyzkvm.stark import ntt as N
+from pyzkvm.stark.field import GENERATOR, P, root_of_unity
+
+GF = galois.GF(P)
+
+
+def _random(shape, seed):
+    return np.random.default_rng(seed).integers(0, P, shape, dtype=np.uint32)
+
+
+def test_galois_root_matches_ours():
+    for log_n in (1, 4, 16, 27):
+        n = 1 << log_n
+        assert GF.primitive_element ** ((P - 1) // n) == root_of_unity(log_n)
+
+
+@pytest.mark.parametrize("log_n", [0, 1, 2, 3, 4, 6])
+def test_ntt_against_naive_dft(log_n):
+    n = 1 << log_n
+    a = _random((n, 3), log_n)
+    w = GF(root_of_unity(log_n))
+    ij = np.outer(np.arange(n), np.arange(n))
+    vandermonde = w ** ij  # V[j, i] = ω^(ij)
+    expected = np.asarray(vandermonde @ GF(a))
+    np.testing.assert_array_equal(N.ntt(a), expected)
+    np.testing.assert_array_equal(N.intt(expected), a)
+
+
+@pytest.mark.parametrize("log_n", [5, 10, 13, 14, 15])
+def test_ntt_against_galois(log_n):
+    # sizes on both sides of the kernel's cache-block size (2^12 rows)
+    n = 1 << log_n
+    a = _random((n, 2), 100 + log_n)
+    out = N.ntt(a)
+    for c in range(2):
+        np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(a[:, c]))))
+    np.testing.assert_array_equal(N.intt(out), a)
+    # 1-D input gives a 1-D output equal to the column transform
+    col = N.ntt(a[:, 1])
+    assert col.shape == (n,)
+    np.testing.assert_array_equal(col, out[:, 1])
+    # and intt agrees with galois.intt
+    np.testing.assert_array_equal(N.intt(a[:, 0]), np.asarray(galois.intt(GF(a[:, 0]))))
+
+
+def test_wide_batch_and_input_untouched():
+    a = _random((1 << 13, 37), 7)
+    keep = a.copy()
+    out = N.ntt(a)
+    np.testing.assert_array_equal(a, keep)
+    for c in (0, 17, 36):
+        np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(a[:, c]))))
+
+
+def test_bit_reverse():
+    np.testing.assert_array_equal(N.bit_reverse_indices(8), [0, 4, 2, 6, 1, 5, 3, 7])
+    np.testing.assert_array_equal(N.bit_reverse_indices(1), [0])
+    a = _random((16, 3), 8)
+    r = N.bit_reverse_rows(a)
+    np.testing.assert_array_equal(r, a[N.bit_reverse_indices(16)])
+    np.testing.assert_array_equal(N.bit_reverse_rows(r), a)
+
+
+@pytest.mark.parametrize("log_n,log_blowup,shift", [(0, 1, GENERATOR), (3, 1, GENERATOR), (6, 2, GENERATOR), (5, 3, 7), (13, 1, GENERATOR), (4, 0, 1)])
+def test_coset_lde_evaluates_interpolant(log_n, log_blowup, shift):
+    n = 1 << log_n
+    big = n << log_blowup
+    evals = _random((n, 2), 200 + log_n)
+    lde = N.coset_lde(evals, log_blowup, shift)
+    assert lde.shape == (big, 2) and lde.dtype == np.uint32
+    # oracle: interpolate with galois.intt, evaluate the polynomial with galois at the coset
+    # points shift·ω_N^rev(j) (bit-reversed order)
+    xs = GF(shift) * GF(root_of_unity(log_n + log_blowup)) ** N.bit_reverse_indices(big).astype(np.int64)
+    for c in range(2):
+        coeffs = galois.intt(GF(evals[:, c]))
+        poly = galois.Poly(coeffs[::-1])  # galois.Poly wants highest degree first
+        np.testing.assert_array_equal(lde[:, c], np.asarray(poly(xs)))
+    # on the subgroup itself (shift 1, no blowup) the LDE is the input, bit-reversed
+    if shift == 1 and log_blowup == 0:
+        np.testing.assert_array_equal(lde, N.bit_reverse_rows(evals))
+
+
+def test_coset_lde_single_column_kernel():
+    # one column (1-D, and (n, 1)) runs the vectorised 1-D kernel: check it against galois
+    # at a size past its cache block (2^12)
+    log_n, log_blowup = 13, 1
+    evals = _random(1 << log_n, 9)
+    lde = N.coset_lde(evals, log_blowup)
+    assert lde.shape == (1 << (log_n + log_blowup),)
+    np.testing.assert_array_equal(N.coset_lde(evals.reshape(-1, 1), log_blowup)[:, 0], lde)
+    xs = GF(GENERATOR) * GF(root_of_unity(log_n + log_blowup)) ** N.bit_reverse_indices(lde.size).astype(np.int64)
+    poly = galois.Poly(galois.intt(GF(evals))[::-1])
+    np.testing.assert_array_equal(lde, np.asarray(poly(xs)))
+
+
+def test_bad_input():
+    with pytest.raises(UsageError, match="not a power of two"):
+        N.ntt(np.zeros(12, np.uint32))
+    with pytest.raises(UsageError):
+        N.intt(np.zeros((2, 2, 2), np.uint32))
+    with pytest.raises(UsageError):
+        N.coset_lde(np.zeros((4, 1), np.uint32), 2, shift=0)
+    with pytest.raises(UsageError):
+        N.coset_lde(np.zeros((1 << 20, 1), np.uint32), 8)
+
+
+def test_parallel_sizes_against_galois():
+    # from 2^16 elements on, the kernels run multi-threaded: check that path too (one column
+    # and a matrix), and the LDE against galois.ntt of the shifted, zero-padded coefficients
+    a = _random(1 << 16, 11)
+    np.testing.assert_array_equal(N.ntt(a), np.asarray(galois.ntt(GF(a))))
+    np.testing.assert_array_equal(N.intt(a), np.asarray(galois.intt(GF(a))))
+    m = _random((1 << 14, 8), 12)
+    np.testing.assert_array_equal(N.ntt(m)[:, 5], np.asarray(galois.ntt(GF(m[:, 5]))))
+    log_n, log_blowup = 15, 1
+    e = _random(1 << log_n, 13)
+    coeffs = galois.intt(GF(e)) * GF(GENERATOR) ** np.arange(1 << log_n)
+    padded = np.concatenate([coeffs, GF.Zeros((1 << log_n) * ((1 << log_blowup) - 1))])
+    expected = np.asarray(galois.ntt(padded))[N.bit_reverse_indices(1 << (log_n + log_blowup))]
+    np.testing.assert_array_equal(N.coset_lde(e, log_blowup), expected)
+    cols = np.stack([e, e[::-1]], axis=1)
+    np.testing.assert_array_equal(N.coset_lde(cols, log_blowup)[:, 0], expected)

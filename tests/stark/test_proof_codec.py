@@ -1,0 +1,95 @@
+"""The proof's byte encoding: round trip, size breakdown, and strict decoding."""
+
+import struct
+
+import numpy as np
+import pytest
+
+from pyzkvm.errors import ProofFormatError
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, decode_proof, encode_proof, prove, setup, verify
+from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
+from pyzkvm.stark.proof import MAGIC
+
+
+@pytest.fixture(scope="module")
+def encoded():
+    pk = setup(INSECURE_FAST_FOR_TESTS, [LeftAir(), RightAir()])
+    proof = prove(pk, permutation_traces(np.arange(16), 32), [])
+    data, marks = encode_proof(proof)
+    return pk, proof, data, marks
+
+
+def test_round_trip_and_size_breakdown(encoded):
+    pk, proof, data, marks = encoded
+    again = decode_proof(data)
+    assert again.to_bytes() == data
+    sizes = proof.size_breakdown()
+    assert sizes["total"] == len(data) == sum(v for k, v in sizes.items() if k != "total")
+    assert [marks[k][0] for k in ("header", "commitments", "ood_openings", "trace_queries", "fri")] == sorted(
+        m[0] for m in marks.values())
+    verify(pk.verifying_key, again, [])
+
+
+@pytest.mark.parametrize("cut", [0, 7, 8, 11, 100, -1000, -9, -1])
+def test_truncation_is_a_format_error(encoded, cut):
+    data = encoded[2]
+    with pytest.raises(ProofFormatError, match="truncated|magic"):
+        decode_proof(data[:cut])
+
+
+def test_trailing_bytes_bad_magic_and_version(encoded):
+    data = encoded[2]
+    with pytest.raises(ProofFormatError, match="trailing"):
+        decode_proof(data + b"\x00")
+    with pytest.raises(ProofFormatError, match="magic"):
+        decode_proof(b"X" + data[1:])
+    with pytest.raises(ProofFormatError, match="version"):
+        decode_proof(MAGIC + struct.pack("<H", 99) + data[10:])
+    with pytest.raises(ProofFormatError):
+        decode_proof("not bytes")
+
+
+def test_oversized_length_and_noncanonical_values(encoded):
+    data = encoded[2]
+    commitments_start = encoded[3]["ood_openings"][0]
+    # the first OOD array: u8 ndim (=2) then u32 dims; claim 2^30 rows
+    bad = bytearray(data)
+    assert bad[commitments_start] == 2
+    bad[commitments_start + 1:commitments_start + 5] = struct.pack("<I", 1 << 30)
+    with pytest.raises(ProofFormatError, match="cap|truncated"):
+        decode_proof(bytes(bad))
+    # a field element ≥ p inside the first main-column value at ζ (after the empty prep array)
+    prep_rows = struct.unpack("<I", data[commitments_start + 1:commitments_start + 5])[0]
+    main_start = commitments_start + 9 + 16 * prep_rows
+    assert data[main_start] == 2
+    bad = bytearray(data)
+    bad[main_start + 9:main_start + 13] = struct.pack("<I", 0xFFFFFFFF)
+    with pytest.raises(ProofFormatError, match="canonical"):
+        decode_proof(bytes(bad))
+    # too many tables
+    bad = bytearray(data)
+    bad[10:12] = struct.pack("<H", 0)
+    with pytest.raises(ProofFormatError, match="table count"):
+        decode_proof(bytes(bad))
+
+
+def test_shared_path_levels_must_be_canonical():
+    from pyzkvm.stark.proof import _Reader, _read_paths, _Writer
+
+    paths = np.array([[[1] * 8, [5] * 8], [[2] * 8, [5] * 8], [[1] * 8, [5] * 8]], dtype=np.uint32)
+    w = _Writer()
+    w.paths(paths)
+    good = b"".join(w.parts)
+    assert np.array_equal(_read_paths(_Reader(good), "paths"), paths)
+    assert len(good) < paths.nbytes  # the shared top-level sibling is stored once
+    # level 0 lists digests [1]*8, [2]*8: swap them (unsorted) → rejected
+    header = 5 + 2
+    swapped = bytearray(good)
+    swapped[header:header + 32], swapped[header + 32:header + 64] = good[header + 32:header + 64], good[header:header + 32]
+    with pytest.raises(ProofFormatError, match="canonical"):
+        _read_paths(_Reader(bytes(swapped)), "paths")
+    # a reference past the list
+    bad_ref = bytearray(good)
+    bad_ref[header + 64] = 7
+    with pytest.raises(ProofFormatError, match="canonical"):
+        _read_paths(_Reader(bytes(bad_ref)), "paths")

@@ -1,0 +1,141 @@
+"""Completeness: the three toy AIRs (and a bus balanced by public values) prove and verify;
+one proof at the default ≥100-bit preset; presets and the security estimate."""
+
+import math
+
+import numpy as np
+import pytest
+
+from pyzkvm.errors import StarkConfigError
+from pyzkvm.stark import (DEFAULT, INSECURE_FAST_FOR_TESTS, PRESETS, Air, Proof, StarkConfig, preset, prove,
+                          security_bits, setup, verify)
+from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
+from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
+from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
+
+FAST = INSECURE_FAST_FOR_TESTS
+
+
+def fib_reference(n, a=0, b=1):
+    x, y = a, b
+    for _ in range(n - 1):
+        x, y = y, (x + y) % 2013265921
+    return y
+
+
+def test_fibonacci_proves_and_verifies():
+    pk = setup(FAST, [FibonacciAir()])
+    trace, pv = fibonacci_trace(128, 3, 5)
+    assert pv[2] == fib_reference(128, 3, 5)  # the witness generator against a plain loop
+    steps = []
+    proof = prove(pk, [trace], pv, progress=lambda step, frac: steps.append(step))
+    for step in ("commit to trace data", "commit to quotient chunks", "open", "FRI commit", "FRI queries"):
+        assert step in steps
+    report = verify(pk.verifying_key, proof.to_bytes(), pv)
+    assert report.log_heights == [7]
+    assert report.security.bits == FAST.log_blowup * FAST.num_queries + FAST.pow_bits
+
+
+def test_range_check_via_byte_table_lookup():
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 1 << 16, 128)
+    values[:3] = [0, 0xFFFF, 0x0100]  # the edges
+    pk = setup(FAST, [U16ValuesAir(), ByteTableAir()])
+    proof = prove(pk, range_check_traces(values), [])
+    verify(pk.verifying_key, proof.to_bytes(), [])
+    # the preprocessed byte table lives in the verifying key; its root is fixed
+    assert pk.verifying_key.prep_root is not None and pk.verifying_key.prep_log_heights == [None, 8]
+
+
+def test_permutation_between_tables_of_different_heights():
+    rng = np.random.default_rng(2)
+    pk = setup(FAST, [LeftAir(), RightAir()])
+    traces = permutation_traces(rng.integers(0, 2013265921, 32), 256)
+    assert traces[0].shape[0] == 32 and traces[1].shape[0] == 256
+    proof = prove(pk, traces, [])
+    assert verify(pk.verifying_key, proof.to_bytes(), []).log_heights == [5, 8]
+
+
+class PublicListAir(Air):
+    """A column that must be a permutation of the 4 public values (bus balanced by the verifier's term)."""
+    name = "public list"
+    width = 1
+    num_public_values = 4
+
+    def constraints(self, b):
+        b.send("public list", [b.main(0)])
+
+    def public_interactions(self, public_values):
+        return [("public list", [v], 1, -1) for v in public_values]
+
+
+def test_bus_balanced_by_public_term():
+    pk = setup(FAST, [PublicListAir()])
+    pv = [7, 11, 7, 1000]
+    proof = prove(pk, [np.array([[11], [7], [1000], [7]], dtype=np.uint32)], pv)
+    verify(pk.verifying_key, proof.to_bytes(), pv)
+
+
+def test_default_preset_end_to_end():
+    pk = setup(DEFAULT, [FibonacciAir()])
+    trace, pv = fibonacci_trace(256)
+    data = prove(pk, [trace], pv).to_bytes()
+    report = verify(pk.verifying_key, data, pv)
+    assert report.security.bits >= 100
+    assert Proof.from_bytes(data).to_bytes() == data
+
+
+def test_security_estimate_terms():
+    est = security_bits(DEFAULT, 22)  # 2^20 rows × blowup 4
+    assert est.query_bits == 2 * 44 + 16
+    assert math.isclose(est.field_bits, 4 * math.log2(2013265921) - 22)
+    assert est.bits == min(est.query_bits, est.field_bits, 128) >= 100
+    for name, cfg in PRESETS.items():
+        if security_bits(cfg, 22).bits < 100:
+            assert "insecure" in name
+    assert preset("insecure_fast_for_tests") is FAST
+    with pytest.raises(StarkConfigError):
+        preset("nope")
+    with pytest.raises(StarkConfigError):
+        StarkConfig("bad", log_blowup=0, num_queries=10, pow_bits=0, log_final_poly_len=0)
+
+
+def test_trace_shape_errors_are_typed():
+    pk = setup(FAST, [FibonacciAir()])
+    trace, pv = fibonacci_trace(16)
+    with pytest.raises(StarkConfigError, match="power of two"):
+        prove(pk, [trace[:12]], pv)
+    with pytest.raises(StarkConfigError, match="shape"):
+        prove(pk, [trace[:, :1]], pv)
+    with pytest.raises(StarkConfigError, match="one per table"):
+        prove(pk, [trace, trace], pv)
+
+
+class SelectorValuesAir(Air):
+    """Uses the row selectors as values: a column equal to is_first_row, a bus entry with
+    multiplicity is_last_row (received from the public term)."""
+    name = "selector values"
+    width = 2
+    num_public_values = 1
+
+    def constraints(self, b):
+        flag, x = b.main(0), b.main(1)
+        b.assert_eq(flag, b.is_first_row, "flag = is_first_row")
+        b.send("last x", [x], b.is_last_row)
+
+    def public_interactions(self, public_values):
+        return [("last x", [public_values[0]], 1, -1)]
+
+
+def test_selectors_are_exact_lagrange_values():
+    pk = setup(FAST, [SelectorValuesAir()])
+    trace = np.zeros((16, 2), dtype=np.uint32)
+    trace[0, 0] = 1
+    trace[:, 1] = np.arange(100, 116)
+    proof = prove(pk, [trace], [115])
+    verify(pk.verifying_key, proof.to_bytes(), [115])
+    from pyzkvm.errors import ConstraintNotSatisfied, VerificationError
+    with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
+        prove(pk, [trace], [114])
+    with pytest.raises(VerificationError):
+        verify(pk.verifying_key, proof.to_bytes(), [114])

@@ -1,0 +1,137 @@
+"""Soundness by attack: invalid witnesses are named by the debug check and forced proofs fail;
+every section of a valid proof resists byte flips; wrong public values are rejected."""
+
+import re
+
+import numpy as np
+import pytest
+
+from pyzkvm.errors import (ConstraintNotSatisfied, OodEvaluationMismatch, ProofFormatError, PublicValueMismatch,
+                           VerificationError)
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, encode_proof, prove, setup, verify
+from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
+from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
+from pyzkvm.stark.field import P
+
+FAST = INSECURE_FAST_FOR_TESTS
+
+
+@pytest.fixture(scope="module")
+def fib():
+    pk = setup(FAST, [FibonacciAir()])
+    trace, pv = fibonacci_trace(64)
+    return pk, trace, pv
+
+
+@pytest.mark.parametrize("row,col,name", [
+    (0, 0, "x starts at a"),        # first-row constraint
+    (20, 1, "y' = x + y"),          # transition constraint (row 19 → 20 breaks first)
+    (63, 1, "y' = x + y"),          # last row: the transition into it breaks
+])
+def test_broken_witness_is_named_and_forced_proof_fails(fib, row, col, name):
+    pk, trace, pv = fib
+    bad = trace.copy()
+    bad[row, col] = (int(bad[row, col]) + 1) % P
+    with pytest.raises(ConstraintNotSatisfied, match=re.escape(f"'{name}' fails at row {max(row - 1, 0)}")):
+        prove(pk, [bad], pv)
+    forced = prove(pk, [bad], pv, check_constraints_first=False)
+    with pytest.raises(VerificationError):
+        verify(pk.verifying_key, forced.to_bytes(), pv)
+
+
+def test_wrong_public_value_is_rejected(fib):
+    pk, trace, pv = fib
+    data = prove(pk, [trace], pv).to_bytes()
+    verify(pk.verifying_key, data, pv)
+    for k in range(3):
+        wrong = list(pv)
+        wrong[k] = (wrong[k] + 1) % P
+        with pytest.raises(VerificationError):
+            verify(pk.verifying_key, data, wrong)
+    with pytest.raises(PublicValueMismatch):
+        verify(pk.verifying_key, data, pv[:2])
+    with pytest.raises(PublicValueMismatch):
+        verify(pk.verifying_key, data, [pv[0], pv[1], P])
+
+
+def test_forged_final_value_needs_a_false_statement(fib):
+    # a proof for a different result: the prover lies about the last row (forced)
+    pk, trace, pv = fib
+    lie = list(pv)
+    lie[2] = (lie[2] + 5) % P
+    with pytest.raises(ConstraintNotSatisfied, match="y ends at the result"):
+        prove(pk, [trace], lie)
+    forced = prove(pk, [trace], lie, check_constraints_first=False)
+    with pytest.raises(OodEvaluationMismatch):
+        verify(pk.verifying_key, forced.to_bytes(), lie)
+
+
+def test_byte_flips_in_every_section_are_rejected():
+    # a proof with every section populated: two tables, preprocessed columns, a LogUp bus
+    rng = np.random.default_rng(7)
+    pk = setup(FAST, [U16ValuesAir(), ByteTableAir()])
+    proof = prove(pk, range_check_traces(rng.integers(0, 1 << 16, 16)), [])
+    data, marks = encode_proof(proof)
+    verify(pk.verifying_key, data, [])
+    assert set(marks) == {"header", "commitments", "ood_openings", "trace_queries", "fri"}
+    flips = 0
+    for section, (start, end) in marks.items():
+        positions = set(rng.integers(start, end, 5).tolist()) | {start, end - 1}
+        for pos in sorted(positions):
+            for mask in (0x01, 0x80):
+                bad = bytearray(data)
+                bad[pos] ^= mask
+                with pytest.raises((ProofFormatError, VerificationError)):
+                    verify(pk.verifying_key, bytes(bad), [])
+                flips += 1
+    assert flips >= 5 * 2 * 2
+
+
+@pytest.mark.parametrize("also_fix_running_sum", [False, True])
+def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, also_fix_running_sum):
+    # The byte table claims one extra lookup; a cheating prover then shifts its LogUp total so
+    # that the buses balance (and optionally rewrites the running sum's last row to match).
+    import pyzkvm.stark.prover as prover_module
+    from pyzkvm.stark import ext
+    from pyzkvm.stark.logup import build_aux_trace
+
+    rng = np.random.default_rng(8)
+    pk = setup(FAST, [U16ValuesAir(), ByteTableAir()])
+    traces = range_check_traces(rng.integers(0, 1 << 16, 16))
+    traces[1] = traces[1].copy()
+    traces[1][5, 0] += 1
+    totals = []
+
+    def cheating_build(compiled, leaves, n, alpha, gamma):
+        aux, cumsum, per_bus = build_aux_trace(compiled, leaves, n, alpha, gamma)
+        totals.append(cumsum)
+        if compiled.air.name == "byte table":  # built last: make Σ totals = 0
+            cumsum = ext.ext_sub(cumsum, ext.ext_add(totals[0], totals[1]))
+            if also_fix_running_sum:
+                aux = aux.copy()
+                aux[n - 1, -1] = cumsum
+        return aux, cumsum, per_bus
+
+    monkeypatch.setattr(prover_module, "build_aux_trace", cheating_build)
+    forced = prove(pk, traces, [], check_constraints_first=False)
+    with pytest.raises(VerificationError) as err:
+        verify(pk.verifying_key, forced.to_bytes(), [])
+    assert "balance" not in str(err.value)  # the bus check passes; the AIR identity does not
+
+
+def test_debug_check_alone_names_constraints_and_buses(fib):
+    from pyzkvm.stark import debug_check
+
+    pk, trace, pv = fib
+    debug_check(pk, [trace], pv)
+    bad = trace.copy()
+    bad[30, 0] = (int(bad[30, 0]) + 1) % P
+    with pytest.raises(ConstraintNotSatisfied, match=re.escape("'x' = y' fails at row 29")):
+        debug_check(pk, [bad], pv)
+    pk2 = setup(FAST, [U16ValuesAir(), ByteTableAir()])
+    traces = range_check_traces(np.arange(16) * 1000)
+    debug_check(pk2, traces, [])
+    traces[1] = traces[1].copy()
+    traces[1][3, 0] += 1
+    with pytest.raises(ConstraintNotSatisfied, match="'byte'"):
+        debug_check(pk2, traces, [], seed=1)

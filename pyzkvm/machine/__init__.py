@@ -1,0 +1,19 @@
+"""pyzkvm.machine: the RV32IM AIR — chips, buses, and trace generation from an Execution.
+
+    chips = build_chips(program)                 # the AIRs; program/image are preprocessed
+    tables = generate_tables(chips, execution)   # main traces (vectorised) + public values
+    check_machine(chips, tables)                 # debug check: constraints and buses
+
+See docs/machine.md for every chip's columns, constraints, buses and the soundness argument.
+Status: every RV32IM instruction (EBREAK faults), registers and memory, the program image and
+the SP1 syscalls HALT, WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS are
+constrained; anything else is refused with UnsupportedProgram. Gaps: docs/machine.md §8–9.
+"""
+
+from .debug import check_machine
+from .image_id import machine_image_id, machine_verifying_key
+from .support import PROVABLE_SYSCALLS, check_constrained, check_provable
+from .tables import Chips, MachineTables, build_chips, generate_tables
+
+__all__ = ["Chips", "MachineTables", "build_chips", "generate_tables", "check_machine", "check_provable",
+           "check_constrained", "PROVABLE_SYSCALLS", "machine_image_id", "machine_verifying_key"]

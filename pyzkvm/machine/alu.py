@@ -1,0 +1,73 @@
+"""ALU chips: each receives "c = a OP b" tuples from the CPU on the ``alu`` bus and proves them.
+
+All operands are 4 byte limbs (little-endian). a and b are bytes already (register values and
+immediates are range-checked where they are produced); each chip range-checks the c it accepts,
+so every value written to a register is bytes (the induction the memory argument relies on).
+
+add_sub   ADD/ADDI and SUB, one row per instruction:
+    ADD:  a_i + b_i + carry_{i−1} = c_i + 256·carry_i      (carry_{−1} = 0, carry_i ∈ {0,1})
+    SUB:  b_i + c_i + carry_{i−1} = a_i + 256·carry_i      (c = a − b  ⇔  b + c = a mod 2^32)
+    range-check c0..c3.  Byte-wise with boolean carries, c is the unique byte vector with
+    a ± b ≡ c (mod 2^32).
+bitwise   AND/OR/XOR (and the I-forms), one row per instruction: for each byte i, the tuple
+    (op tag, a_i, b_i, c_i) must be a row of the fixed byte table, which holds x AND/OR/XOR y.
+"""
+
+from __future__ import annotations
+
+from ..isa import OPS
+from ..stark.air import Air
+from . import buses
+from .cpu import NUM_PUBLIC_VALUES
+from .layout import Layout
+
+ADD_SUB = Layout("is_add is_sub a:4 b:4 c:4 carry:4")
+BITWISE = Layout("is_and is_or is_xor a:4 b:4 c:4")
+
+
+class AddSubAir(Air):
+    """c = a + b or c = a − b (mod 2^32), byte limbs with boolean carries."""
+
+    name = "alu add/sub"
+    width = ADD_SUB.width
+    num_public_values = NUM_PUBLIC_VALUES
+
+    def constraints(self, b):
+        m = b.main
+        is_add, is_sub = m(ADD_SUB.is_add), m(ADD_SUB.is_sub)
+        a, bv, c, carry = ([m(i) for i in getattr(ADD_SUB, n)] for n in ("a", "b", "c", "carry"))
+        b.assert_bool(is_add, "is_add is boolean")
+        b.assert_bool(is_sub, "is_sub is boolean")
+        b.assert_bool(is_add + is_sub, "one operation per row")
+        for i in range(4):
+            b.assert_bool(carry[i], f"carry{i} is boolean")
+            cin = carry[i - 1] if i else 0
+            b.assert_zero(is_add * (a[i] + bv[i] + cin - c[i] - 256 * carry[i]), f"ADD byte {i}: a + b + carry_in = c + 256·carry")
+            b.assert_zero(is_sub * (bv[i] + c[i] + cin - a[i] - 256 * carry[i]), f"SUB byte {i}: b + c + carry_in = a + 256·carry")
+        active = is_add + is_sub
+        b.send(buses.BYTE, [buses.TAG_RANGE, c[0], c[1], 0, 0], active)
+        b.send(buses.BYTE, [buses.TAG_RANGE, c[2], c[3], 0, 0], active)
+        op = OPS["add"] * is_add + OPS["sub"] * is_sub
+        b.receive(buses.ALU, [op, *a, *bv, *c], active)
+
+
+class BitwiseAir(Air):
+    """c = a AND/OR/XOR b, byte by byte through the fixed byte table."""
+
+    name = "alu bitwise"
+    width = BITWISE.width
+    num_public_values = NUM_PUBLIC_VALUES
+
+    def constraints(self, b):
+        m = b.main
+        is_and, is_or, is_xor = m(BITWISE.is_and), m(BITWISE.is_or), m(BITWISE.is_xor)
+        a, bv, c = ([m(i) for i in getattr(BITWISE, n)] for n in ("a", "b", "c"))
+        for name, f in (("is_and", is_and), ("is_or", is_or), ("is_xor", is_xor)):
+            b.assert_bool(f, f"{name} is boolean")
+        active = is_and + is_or + is_xor
+        b.assert_bool(active, "one operation per row")
+        tag = buses.TAG_AND * is_and + buses.TAG_OR * is_or + buses.TAG_XOR * is_xor
+        for i in range(4):
+            b.send(buses.BYTE, [tag, a[i], bv[i], c[i], 0], active)
+        op = OPS["and"] * is_and + OPS["or"] * is_or + OPS["xor"] * is_xor
+        b.receive(buses.ALU, [op, *a, *bv, *c], active)

@@ -1,0 +1,51 @@
+"""The machine's LogUp buses: one name per bus and the layout of the tuple it carries.
+
+A bus entry's fingerprint is ``bus_id + Σ_j γ^(j+1)·v_j`` (pyzkvm/stark/logup.py); the tuple
+layouts below are the v_j, in order. Sends add +μ/(α − fp), receives −μ/(α − fp); every bus
+must balance to zero over all tables (docs/machine.md §3 lists who sends and who receives).
+"""
+
+#: (pc, alu_op, rd, rs1, rs2, imm0..imm3, imm_f, uses_imm, f_alu, f_lui, f_jal, f_ecall, writes_rd)
+#: CPU sends one per executed row; the program table receives with multiplicity = executions.
+PROGRAM = "program"
+#: (pc): the CPU's first row sends its pc; the program table receives it from the entry row.
+ENTRY = "entry"
+#: (key, v0..v3, ts): offline memory checking. Every access receives the previous
+#: (value, timestamp) of its key and sends the new one; the boundary table sends the initial
+#: (key, init, 0) and receives the final (key, final, final_ts).
+MEMORY = "memory"
+#: (key, w0..w3): the preprocessed image table sends each ELF word once; the boundary table
+#: receives it on the row that initialises that key.
+IMAGE = "image"
+#: (alu_op, a0..a3, b0..b3, c0..c3): CPU sends "c = a OP b"; the ALU chips receive it.
+ALU = "alu"
+#: (tag, x, y, z, w): the fixed byte table. tag 0: x, y are bytes (z = w = 0);
+#: tag 1/2/3: z = x AND/OR/XOR y (w = 0); with s = y & 7:
+#: tag 4 (SHL): z = (x << s) & 0xFF, w = x >> (8 − s)      (what stays, what spills up)
+#: tag 5 (SHR): z = x >> s,          w = (x << (8 − s)) & 0xFF   (what stays, what spills down)
+BYTE = "byte"
+
+TAG_RANGE, TAG_AND, TAG_OR, TAG_XOR, TAG_SHL, TAG_SHR = 0, 1, 2, 3, 4, 5
+
+ALL = (PROGRAM, ENTRY, MEMORY, IMAGE, ALU, BYTE)
+#: (op, off0, off1, m0..m3, n0..n3, v0..v3, c0..c3): a load or store of the word m → n at byte
+#: offset off0 + 2·off1, storing v (rs2) or loading c. CPU sends; the load/store chip receives.
+MEMOP = "memop"
+
+ALL = ALL + (MEMOP,)
+#: (clk, code, 0, 0, 0, a0_0..3, ret0..3): a non-HALT ecall. CPU sends; the syscall chip receives.
+SYSCALL = "syscall"
+#: (kind, index, w0..w3): COMMIT (kind 0) / COMMIT_DEFERRED_PROOFS (kind 1) of word w at index.
+#: The syscall chip sends; the verifier receives the 8 + 8 public words (public_interactions).
+COMMIT = "commit"
+#: (clk, key): HINT_READ's destination words as a chain: the syscall chip sends the first key and
+#: receives one past the last; each hint-word row receives (clk, key) and sends (clk, key + 1).
+HINT_CHAIN = "hint chain"
+#: (clk, key, is_first, jbase, fm0..3, lm0..3, last_key): the same chain for a journal WRITE's
+#: words, carrying what each word row needs to know which of its bytes are in the buffer.
+JOURNAL_CHAIN = "journal chain"
+#: (position, byte): every journal byte the guest wrote. The journal-word chip sends; the
+#: verifier receives (i, journal[i]) for each byte of the claimed journal.
+JOURNAL = "journal"
+
+ALL = ALL + (SYSCALL, COMMIT, HINT_CHAIN, JOURNAL_CHAIN, JOURNAL)

@@ -1,0 +1,68 @@
+"""The byte chip: a fixed table of every byte pair (x, y) with the byte operations on them.
+
+Preprocessed columns (2^16 rows, row = 256·x + y), with s = y & 7:
+    x, y, and_xy, or_xy, xor_xy,
+    shl_z = (x << s) & 0xFF,  shl_w = x >> (8 − s)        (x·2^s = shl_z + 256·shl_w)
+    shr_z = x >> s,           shr_w = (x << (8 − s)) & 0xFF (the bits shifted out, moved to the top)
+Main columns: m_range, m_and, m_or, m_xor, m_shl, m_shr — how often each tuple was looked up.
+
+It receives six kinds of tuple on the ``byte`` bus (tag, x, y, z, w):
+    (0, x, y, 0, 0)                 "x and y are bytes" (two range checks for one lookup)
+    (1, x, y, x AND y, 0)   (2, x, y, x OR y, 0)   (3, x, y, x XOR y, 0)
+    (4, x, y, shl_z, shl_w)         (5, x, y, shr_z, shr_w)
+Any sent tuple that is not a row here leaves an uncancellable term on the bus.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..stark.air import Air
+from . import buses
+from .cpu import NUM_PUBLIC_VALUES
+from .layout import Layout
+
+BYTES_PREP = Layout("x y and_xy or_xy xor_xy shl_z shl_w shr_z shr_w")
+BYTES = Layout("m_range m_and m_or m_xor m_shl m_shr")
+HEIGHT = 1 << 16
+
+
+def byte_table_columns() -> np.ndarray:
+    """The fixed (2^16, 9) table of BYTES_PREP."""
+    r = np.arange(HEIGHT, dtype=np.uint32)
+    x, y = r >> 8, r & 0xFF
+    s = y & 7
+    shl, shr = x << s, (x << (8 - s))  # x·2^s and x·2^(8−s) (≤ 2^16: exact in uint32)
+    return np.stack([x, y, x & y, x | y, x ^ y, shl & 0xFF, shl >> 8, shr >> 8, shr & 0xFF], axis=1).astype(np.uint32)
+
+
+class ByteTableAir(Air):
+    name = "bytes"
+    width = BYTES.width
+    preprocessed_width = BYTES_PREP.width
+    num_public_values = NUM_PUBLIC_VALUES
+
+    def preprocessed_trace(self):
+        return byte_table_columns()
+
+    def constraints(self, b):
+        p = lambda name: b.prep(getattr(BYTES_PREP, name))  # noqa: E731
+        m = lambda name: b.main(getattr(BYTES, name))  # noqa: E731
+        x, y = p("x"), p("y")
+        b.receive(buses.BYTE, [buses.TAG_RANGE, x, y, 0, 0], m("m_range"))
+        b.receive(buses.BYTE, [buses.TAG_AND, x, y, p("and_xy"), 0], m("m_and"))
+        b.receive(buses.BYTE, [buses.TAG_OR, x, y, p("or_xy"), 0], m("m_or"))
+        b.receive(buses.BYTE, [buses.TAG_XOR, x, y, p("xor_xy"), 0], m("m_xor"))
+        b.receive(buses.BYTE, [buses.TAG_SHL, x, y, p("shl_z"), p("shl_w")], m("m_shl"))
+        b.receive(buses.BYTE, [buses.TAG_SHR, x, y, p("shr_z"), p("shr_w")], m("m_shr"))
+
+
+def byte_multiplicities(lookups) -> np.ndarray:
+    """The main trace: count each (tag, x, y) lookup. ``lookups`` is a list of
+    (tag, x array, y array) — the z, w of a tuple are functions of (tag, x, y)."""
+    out = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
+    for tag, x, y in lookups:
+        x = np.asarray(x, dtype=np.int64)
+        idx = (x << 8) | np.broadcast_to(np.asarray(y, dtype=np.int64), x.shape)
+        out[:, tag] += np.bincount(idx, minlength=HEIGHT)[:HEIGHT]
+    return out.astype(np.uint32)

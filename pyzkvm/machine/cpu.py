@@ -1,0 +1,182 @@
+"""The CPU chip: one row per executed instruction (cycle), padded with inactive rows.
+
+The CPU is deliberately thin. It fetches (a lookup into the program chip), reads rs1 and rs2
+and writes rd through offline memory checking (memory.py), moves the pc, and delegates the
+arithmetic to ALU chips through the ``alu`` bus. The few instruction classes whose result is
+cheap to state here (LUI/AUIPC, JAL, JALR, branches' next pc, HALT) are constrained in this
+table; loads and stores do their memory access here and hand the byte selection to the
+load/store chip (``memop`` bus).
+
+Columns (see docs/machine.md §2.1 for the full list with their constraints):
+    is_real clk pc next_pc             row is an executed cycle; cycle number; pc before/after
+    alu_op rd rs1 rs2 imm0..3 imm_f    decoded fields, fetched from the program chip
+    uses_imm f_alu f_static f_jal f_jalr f_branch f_load f_store f_ecall writes_rd
+                                       class flags, fetched too
+    is_halt                            this ecall is HALT (t0 = 0)
+    a0..3 b0..3                        rs1's and rs2's values (bytes)
+    opb0..3                            the ALU's second operand: imm or rs2's value
+    c0..3                              the result written to rd (bytes); branch: (taken, 0, 0, 0)
+    sum0..3                            a + imm (JALR target, load/store byte address), from add_sub
+    off0 off1 q                        sum0 = off0 + 2·off1 + 4·q: the byte offset in the word
+    hz hinv                            hz = [sum ≥ 256] (inverse trick): with it, loads/stores prove sum ≥ 0x20
+    mem_prev0..3 mem_new0..3           the memory word before/after a load or store
+    rs1_prev_ts rs1_d0..2 (same for rs2, mem)  memory checking: the previous access's timestamp and
+                                           (ts − prev_ts − 1) in bytes (proves prev_ts < ts)
+    rd_prev_ts rd_prev0..3 rd_d0..2    the previous access of rd: its timestamp and value
+
+Timestamps: the k-th access of cycle clk happens at ts = 4·clk + 4 + k (k = 0 rs1, 1 rs2,
+2 memory, 3 rd), so every access has its own timestamp and ts > 0 (0 is the initial state).
+"""
+
+from __future__ import annotations
+
+from ..isa import OPS
+from ..stark.air import Air
+from . import buses
+from .layout import Layout
+from .program_table import CLASS_FLAGS, FETCH_FIELDS
+
+CPU = Layout(
+    "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
+    "f_alu f_static f_jal f_jalr f_branch f_load f_store f_ecall writes_rd is_halt "
+    "a:4 b:4 opb:4 c:4 sum:4 off0 off1 q hz hinv mem_prev:4 mem_new:4 "
+    "rs1_prev_ts rs1_d:3 rs2_prev_ts rs2_d:3 mem_prev_ts mem_d:3 rd_prev_ts rd_prev:4 rd_d:3"
+)
+
+#: public values (docs/machine.md §5): the exit code as 4 little-endian bytes; then a flag "the
+#: guest committed" and the 8 COMMIT words as 32 bytes; then the same for COMMIT_DEFERRED_PROOFS.
+PV_EXIT_CODE = (0, 1, 2, 3)
+PV_HAS_COMMIT = 4
+PV_COMMIT = tuple(range(5, 37))
+PV_HAS_DEFERRED = 37
+PV_DEFERRED = tuple(range(38, 70))
+NUM_PUBLIC_VALUES = 70
+
+TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
+OPS_ADD = OPS["add"]
+MEM_KEY_BASE = 32  #: bus key of the memory word at address A: 32 + A/4 (registers are keys 0..31)
+
+
+def word(limbs):
+    """Σ limb_i·256^i: the 32-bit value of 4 byte limbs (exact while the value is < p)."""
+    return limbs[0] + 256 * limbs[1] + 65536 * limbs[2] + 16777216 * limbs[3]
+
+
+def timestamp(b, clk, k):
+    """ts = 4·clk + 4 + k: the k-th memory access of the cycle."""
+    return 4 * clk + (4 + k)
+
+
+class CpuAir(Air):
+    """Fetch, register access, pc update and the CPU-local instruction classes."""
+
+    name = "cpu"
+    width = CPU.width
+    num_public_values = NUM_PUBLIC_VALUES
+
+    def constraints(self, b):
+        m = lambda c: b.main(c)  # noqa: E731
+        nxt = lambda c: b.main_next(c)  # noqa: E731
+        cols = lambda name: [m(i) for i in getattr(CPU, name)]  # noqa: E731
+        is_real, clk, pc, next_pc = m(CPU.is_real), m(CPU.clk), m(CPU.pc), m(CPU.next_pc)
+        a, bv, opb, c, imm, s = (cols(n) for n in ("a", "b", "opb", "c", "imm", "sum"))
+        flags = {f: m(getattr(CPU, f)) for f in CLASS_FLAGS}
+        f_alu, f_static, f_jal, f_jalr, f_branch, f_load, f_store, f_ecall = (flags[f] for f in CLASS_FLAGS)
+        uses_imm, writes_rd, is_halt = m(CPU.uses_imm), m(CPU.writes_rd), m(CPU.is_halt)
+        off0, off1, q = m(CPU.off0), m(CPU.off1), m(CPU.q)
+        R = buses.TAG_RANGE
+
+        # --- row shape: booleans, exactly one class per executed row ----------------------
+        for name in ("is_real", "uses_imm", "writes_rd", "is_halt", "off0", "off1", *CLASS_FLAGS):
+            b.assert_bool(m(getattr(CPU, name)), f"{name} is boolean")
+        b.assert_eq(sum(flags.values()), is_real, "exactly one instruction class per executed row")
+        b.assert_zero((1 - is_real) * writes_rd, "padding rows write no register")
+
+        # --- fetch: (pc, decoded fields) must be a row of the program chip --------------------
+        b.send(buses.PROGRAM, [m(getattr(CPU, f)) for f in FETCH_FIELDS], is_real)
+
+        # --- start: first row is cycle 0 at the entry point ----------------------------------
+        b.when_first_row().assert_eq(is_real, 1, "the first row is executed")
+        b.when_first_row().assert_zero(clk, "the clock starts at 0")
+        b.send(buses.ENTRY, [pc], b.is_first_row)
+
+        # --- sequencing: real rows are a prefix, each the successor of the one before ---------
+        nreal = nxt(CPU.is_real)
+        t = b.when_transition()
+        t.assert_zero((1 - is_real) * nreal, "executed rows form a prefix of the table")
+        t.assert_zero(nreal * (nxt(CPU.clk) - clk - 1), "clk' = clk + 1")
+        t.assert_zero(nreal * (nxt(CPU.pc) - next_pc), "pc' = next_pc (the next row runs the computed pc)")
+        t.assert_zero(is_halt * nreal, "nothing runs after HALT")
+        t.assert_zero(is_real * (1 - nreal) * (1 - is_halt), "the last executed row is HALT")
+        b.when_last_row().assert_zero(is_real * (1 - is_halt), "a full table ends with HALT")
+
+        # --- next pc per class -------------------------------------------------------------
+        b.assert_zero((f_alu + f_static + f_load + f_store + f_ecall - is_halt) * (next_pc - pc - 4),
+                      "next_pc = pc + 4 (ALU, LUI/AUIPC, loads, stores, syscalls)")
+        b.assert_zero(f_jal * (next_pc - pc - m(CPU.imm_f)), "JAL: next_pc = pc + imm")
+        b.assert_zero(f_jalr * (next_pc - word(s) + off0), "JALR: next_pc = (rs1 + imm) & ~1")
+        b.assert_zero(f_branch * (next_pc - pc - 4 - c[0] * (m(CPU.imm_f) - 4)),
+                      "branch: next_pc = taken ? pc + imm : pc + 4")
+
+        # --- results computed here --------------------------------------------------------
+        for i in range(4):
+            b.assert_zero(f_static * (c[i] - imm[i]), f"LUI/AUIPC: rd = the static value (byte {i})")
+        # JAL/JALR link: rd = pc + 4 as bytes; c3 < 0x78 makes Σ c_i·256^i < p, so the bytes are unique
+        link = f_jal + f_jalr
+        b.assert_zero(link * (word(c) - pc - 4), "JAL/JALR: rd = pc + 4")
+        b.send(buses.BYTE, [R, c[0], c[1], 0, 0], link)
+        b.send(buses.BYTE, [R, c[2], c[3], 0, 0], link)
+        b.send(buses.BYTE, [R, c[3] + 0x88, 0, 0, 0], link)
+
+        # --- ALU: the second operand is imm or rs2's value; the ALU chips check c = a OP opb --
+        for i in range(4):
+            b.assert_eq(opb[i], bv[i] + uses_imm * (imm[i] - bv[i]), f"opb = uses_imm ? imm : rs2 (byte {i})")
+        b.send(buses.ALU, [m(CPU.alu_op), *a, *opb, *c], f_alu + f_branch)
+
+        # --- address arithmetic (JALR, loads, stores): sum = rs1 + imm, checked by add_sub ------
+        addr_user = f_jalr + f_load + f_store
+        b.send(buses.ALU, [OPS_ADD, *a, *imm, *s], addr_user)
+        b.assert_zero(addr_user * (s[0] - off0 - 2 * off1 - 4 * q), "sum0 = off0 + 2·off1 + 4·q")
+        b.send(buses.BYTE, [R, q, 4 * q, 0, 0], addr_user)              # q < 64
+        b.send(buses.BYTE, [R, s[3] + 0x88, 0, 0, 0], addr_user)        # sum < 0x78000000 (< p, in range)
+        # loads/stores: address ≥ 0x20 (below is the zero page, a fault): hz = [sum1 + sum2 + sum3 ≠ 0],
+        # and when hz = 0, sum0 − 32 must be a byte
+        hz, high = m(CPU.hz), s[1] + s[2] + s[3]
+        b.assert_bool(hz, "hz is boolean")
+        b.assert_zero((1 - hz) * high, "hz = 0 ⇒ sum < 256")
+        b.assert_eq(high * m(CPU.hinv), hz, "sum ≥ 256 ⇒ hz")
+
+        # --- loads and stores: one memory access at ts 4·clk + 6; bytes checked by the memop chip
+        mem = f_load + f_store
+        key = MEM_KEY_BASE + q + 64 * s[1] + 16384 * s[2] + 4194304 * s[3]  # 32 + address/4
+        mem_prev, mem_new = cols("mem_prev"), cols("mem_new")
+        self._access(b, key, mem_prev, mem_new, CPU.mem_prev_ts, CPU.mem_d, timestamp(b, clk, TS_MEM), mem, "memory")
+        b.send(buses.MEMOP, [m(CPU.alu_op), off0, off1, *mem_prev, *mem_new, *bv, *c], mem)
+        b.send(buses.BYTE, [R, s[0] - 32 + 32 * hz, 0, 0, 0], mem)  # address ≥ 0x20
+
+        # --- ecall: HALT here; every other syscall goes to the syscall chip ---------------------
+        b.assert_zero(is_halt * (1 - f_ecall), "only an ecall halts")
+        b.send(buses.SYSCALL, [clk, *a, *bv, *c], f_ecall - is_halt)
+        b.assert_zero(is_halt * (a[0] + a[1] + a[2] + a[3]), "HALT: t0 = 0")
+        for i in range(4):
+            b.assert_zero(is_halt * c[i], f"HALT: t0 keeps the code 0 (byte {i})")
+            b.assert_zero(is_halt * (bv[i] - b.public(PV_EXIT_CODE[i])), f"HALT: exit code = a0 (byte {i})")
+        b.assert_zero(is_halt * next_pc, "HALT: next_pc = 0")
+
+        # --- registers through offline memory checking --------------------------------------
+        self._access(b, m(CPU.rs1), a, a, CPU.rs1_prev_ts, CPU.rs1_d, timestamp(b, clk, TS_RS1), is_real, "rs1")
+        self._access(b, m(CPU.rs2), bv, bv, CPU.rs2_prev_ts, CPU.rs2_d, timestamp(b, clk, TS_RS2), is_real, "rs2")
+        self._access(b, m(CPU.rd), cols("rd_prev"), c, CPU.rd_prev_ts, CPU.rd_d, timestamp(b, clk, TS_RD), writes_rd, "rd")
+
+    @staticmethod
+    def _access(b, key, before, after, prev_ts_col, d_cols, ts, mult, what):
+        """One memory access at ts: consume (key, before, prev_ts), produce (key, after, ts),
+        with ts − prev_ts − 1 = d0 + 256·d1 + 65536·d2 (the bytes are range-checked)."""
+        prev_ts = b.main(prev_ts_col)
+        d = [b.main(i) for i in d_cols]
+        b.assert_zero(mult * (ts - prev_ts - 1 - (d[0] + 256 * d[1] + 65536 * d[2])),
+                      f"{what}: previous access is earlier (ts − prev_ts − 1 = d)")
+        b.receive(buses.MEMORY, [key, *before, prev_ts], mult)
+        b.send(buses.MEMORY, [key, *after, ts], mult)
+        b.send(buses.BYTE, [buses.TAG_RANGE, d[0], d[1], 0, 0], mult)
+        b.send(buses.BYTE, [buses.TAG_RANGE, d[2], 0, 0, 0], mult)

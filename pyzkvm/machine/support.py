@@ -1,0 +1,50 @@
+"""What the machine AIR can prove, checked up front with a clear UnsupportedProgram.
+
+Two levels:
+  * PROVABLE_SYSCALLS: the syscalls the finished AIR covers (issue 5). Anything else —
+    precompiles, unconstrained blocks, WRITE to a hint fd — is refused by name.
+  * CONSTRAINED (program_table.py): the instructions with constraints — all of RV32IM but
+    EBREAK (which faults in the executor anyway). An execution using another instruction is
+    refused, naming it, rather than producing rows nothing constrains.
+"""
+
+from __future__ import annotations
+
+from ..errors import UnsupportedProgram
+from ..executor.result import Execution
+from .program_table import CONSTRAINED
+
+PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS")
+#: syscalls whose constraints exist (all the provable ones)
+CONSTRAINED_SYSCALLS = PROVABLE_SYSCALLS
+MAX_CYCLES = 1 << 22  #: timestamps 4·clk + 4 + k stay below 2^24 (3-byte differences)
+
+
+def check_provable(execution: Execution) -> None:
+    """Refuse an execution the finished machine AIR cannot prove (UnsupportedProgram).
+
+    Checks the ABI profile and that only PROVABLE_SYSCALLS were used."""
+    if execution.abi != "sp1":
+        raise UnsupportedProgram(f"the machine AIR proves the sp1 ABI profile only, not {execution.abi!r}")
+    bad = sorted(set(execution.report.syscalls) - set(PROVABLE_SYSCALLS))
+    if bad:
+        raise UnsupportedProgram(
+            f"syscall {', '.join(bad)} cannot be proved by the stark backend (it proves "
+            f"{', '.join(PROVABLE_SYSCALLS)}): remove it from the guest or use another backend")
+
+
+def check_constrained(execution: Execution) -> None:
+    """Refuse an execution the machine tables cannot represent: check_provable, plus an
+    instruction without constraints, a missing trace, or more cycles than timestamps allow."""
+    check_provable(execution)
+    ops = sorted(set(execution.report.instructions) - set(CONSTRAINED))
+    if ops:
+        raise UnsupportedProgram(f"instruction(s) {', '.join(ops)} are not constrained by the machine AIR yet "
+                                 f"(constrained: {', '.join(sorted(CONSTRAINED))})")
+    sys_ = sorted(set(execution.report.syscalls) - set(CONSTRAINED_SYSCALLS))
+    if sys_:
+        raise UnsupportedProgram(f"syscall(s) {', '.join(sys_)} are not constrained by the machine AIR yet")
+    if execution.trace is None:
+        raise UnsupportedProgram("the execution has no trace: run execute(..., capture_trace=True)")
+    if execution.cycles > MAX_CYCLES:
+        raise UnsupportedProgram(f"{execution.cycles} cycles is more than the machine AIR's limit of {MAX_CYCLES}")

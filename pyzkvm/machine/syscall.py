@@ -1,0 +1,228 @@
+"""The syscall chips: WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS (HALT is in the CPU).
+
+syscall (one row per non-HALT ecall, in clk order)
+    receives (clk, code, 0, 0, 0, a0, ret) from the CPU on the ``syscall`` bus; reads a1 (and a2
+    for WRITE) through memory checking at ts = 4·clk + 6; then per kind:
+      HINT_LEN     ret is free (the input is the prover's witness), range-checked bytes
+      buffers      HINT_READ's and a journal WRITE's buffer lies in [0x20, 0x78000000)
+      HINT_READ    a0 = word-aligned pointer, a1 = length; 4·nw = a1 + pad (pad < 4): the chain
+                   of destination words [a0/4, a0/4 + nw) in the hint-word chip (free values)
+      WRITE        a0 = fd ∈ {1, 2, 3, 13} (one-hot); for fd 3/13 with a2 > 0 the chain of words
+                   covering [a1, a1 + a2) in the journal-word chip, whose bytes go to the journal
+                   at positions jpos.. (jpos: running journal length, in clk order)
+      COMMIT(_DEFERRED_PROOFS)  a0 = index < 8: sends (kind, index, a1) on the ``commit`` bus
+    ret = code for every kind but HINT_LEN (t0 keeps the code).
+hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
+journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
+    address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)
+    iff it lies in [ptr, ptr + len): e_j = (is_first ? fm_j : 1)·(is_last ? lm_j : 1), where
+    fm_j = [j ≥ ptr mod 4] and lm_j = [j ≤ (ptr + len − 1) mod 4] come with the chain token.
+"""
+
+from __future__ import annotations
+
+from ..stark.air import Air
+from . import buses
+from .cpu import (MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED, TS_MEM,
+                  word)
+from .layout import Layout
+
+CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A}
+KINDS = tuple(CODES)
+FDS = (1, 2, 3, 13)
+A1, A2 = 11, 12
+
+SYS = Layout(
+    " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
+    " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:3 a2_prev_ts a2_d:3 ptr:4 pq oh:4 nw pad0 pad1 "
+    "lh:4 lw nz len_inv jpos phz phinv room:4"
+)
+#: one past the key of the last word of guest memory (address 0x78000000)
+KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
+HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:3")
+JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:3 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
+
+R = buses.TAG_RANGE
+
+
+def _read(b, key, value, prev_ts, d, ts, mult, what):
+    """A memory read at ts (value unchanged), prev_ts < ts proven by 3 range-checked bytes."""
+    b.assert_zero(mult * (ts - prev_ts - 1 - (d[0] + 256 * d[1] + 65536 * d[2])), f"{what}: previous access is earlier")
+    b.receive(buses.MEMORY, [key, *value, prev_ts], mult)
+    b.send(buses.MEMORY, [key, *value, ts], mult)
+    b.send(buses.BYTE, [R, d[0], d[1], 0, 0], mult)
+    b.send(buses.BYTE, [R, d[2], 0, 0, 0], mult)
+
+
+class SyscallAir(Air):
+    name = "syscall"
+    width = SYS.width
+    num_public_values = NUM_PUBLIC_VALUES
+
+    def constraints(self, b):
+        m = b.main
+        col = lambda n: m(getattr(SYS, n))  # noqa: E731
+        cols = lambda n: [m(i) for i in getattr(SYS, n)]  # noqa: E731
+        k = {x: col(f"is_{x}") for x in KINDS}
+        fd = {f: col(f"fd{f}") for f in FDS}
+        clk, bv, c, a1, a2, ptr, oh, lh = col("clk"), cols("b"), cols("c"), cols("a1"), cols("a2"), cols("ptr"), cols("oh"), cols("lh")
+        active = sum(k.values())
+        for name in [f"is_{x}" for x in KINDS] + [f"fd{f}" for f in FDS] + ["pad0", "pad1", "nz"]:
+            b.assert_bool(col(name), f"{name} is boolean")
+        for i in range(4):
+            b.assert_bool(oh[i], f"oh{i} is boolean")
+            b.assert_bool(lh[i], f"lh{i} is boolean")
+        b.assert_bool(active, "one syscall per row")
+        nreal = b.main_next(SYS.is_write) + b.main_next(SYS.is_hint_len) + b.main_next(SYS.is_hint_read) + \
+            b.main_next(SYS.is_commit) + b.main_next(SYS.is_commit_deferred)
+        b.when_transition().assert_zero((1 - active) * nreal, "real rows form a prefix")
+        # rows in clk order (the journal positions follow execution order)
+        cd = cols("clk_d")
+        b.when_transition().assert_zero(nreal * (b.main_next(SYS.clk) - clk - 1 - word(cd + [0])), "syscalls in clk order")
+        b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
+        b.send(buses.BYTE, [R, cd[2], 0, 0, 0], nreal)
+
+        # the CPU's ecall: code in t0, a0, and the value t0 gets back
+        code = sum(CODES[x] * k[x] for x in KINDS)
+        b.receive(buses.SYSCALL, [clk, code, 0, 0, 0, *bv, *c], active)
+        b.assert_zero((active - k["hint_len"]) * (c[0] - code), "t0 keeps the code (byte 0)")
+        for i in (1, 2, 3):
+            b.assert_zero((active - k["hint_len"]) * c[i], f"t0 keeps the code (byte {i})")
+        b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer is free but bytes
+        b.send(buses.BYTE, [R, c[2], c[3], 0, 0], k["hint_len"])
+
+        # a1, a2 register reads
+        ts = 4 * clk + (4 + TS_MEM)
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"]
+        _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
+        _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
+        for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
+            b.assert_zero((1 - reads_a1) * a1[i], f"a1 unused ⇒ 0 (byte {i})")
+            b.assert_zero((1 - k["write"]) * a2[i], f"a2 unused ⇒ 0 (byte {i})")
+
+        # COMMIT / COMMIT_DEFERRED_PROOFS: index < 8 → the public words
+        commits = k["commit"] + k["commit_deferred"]
+        b.assert_zero(commits * (bv[1] + bv[2] + bv[3]), "commit index < 256")
+        b.send(buses.BYTE, [R, bv[0], 32 * bv[0], 0, 0], commits)  # index < 8
+        b.send(buses.COMMIT, [k["commit_deferred"], bv[0], *a1], commits)
+
+        # WRITE: fd one-hot
+        b.assert_eq(fd[1] + fd[2] + fd[3] + fd[13], k["write"], "WRITE has one fd")
+        b.assert_zero(k["write"] * (bv[0] - fd[1] - 2 * fd[2] - 3 * fd[3] - 13 * fd[13]), "WRITE fd ∈ {1, 2, 3, 13}")
+        b.assert_zero(k["write"] * (bv[1] + bv[2] + bv[3]), "WRITE fd < 256")
+        journal = fd[3] + fd[13]
+
+        # the buffer pointer: a0 for HINT_READ, a1 for a journal WRITE (else 0); ptr0 = offset + 4·pq
+        for i in range(4):
+            b.assert_eq(ptr[i], k["hint_read"] * bv[i] + journal * a1[i], f"ptr byte {i}")
+        b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + journal, "one pointer offset")
+        b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
+        b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], active)  # ptr < 0x78000000
+        start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
+
+        # HINT_READ: aligned; nw = ceil(len / 4) words from start_key
+        hr = k["hint_read"]
+        b.assert_zero(hr * (1 - oh[0]), "HINT_READ pointer is word-aligned")
+        b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
+        b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr)  # len < p
+        b.send(buses.HINT_CHAIN, [clk, start_key], hr)
+        b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw")], hr)
+
+        # journal WRITE: bytes [ptr, ptr + len) to positions jpos.., when len > 0
+        len_sum = a2[0] + a2[1] + a2[2] + a2[3]
+        nz = col("nz")
+        b.assert_zero((1 - nz) * len_sum, "nz = 0 ⇒ len = 0")
+        b.assert_eq(len_sum * col("len_inv"), nz, "len ≠ 0 ⇒ nz")
+        jw = journal * nz
+        b.assert_zero(journal * a2[3], "journal WRITE length < 2^24")
+        b.assert_eq(lh[0] + lh[1] + lh[2] + lh[3], jw, "one end offset")
+        lo = lh[1] + 2 * lh[2] + 3 * lh[3]
+        b.assert_zero(jw * (word(ptr) + word(a2) - 1 - 4 * col("lw") - lo), "ptr + len − 1 = 4·lw + lo")
+        fm = [sum(oh[: j + 1]) for j in range(4)]   # fm_j = [j ≥ ptr mod 4]
+        lm = [sum(lh[j:]) for j in range(4)]        # lm_j = [j ≤ (ptr + len − 1) mod 4]
+        jbase = col("jpos") - word(ptr)
+        last_key = MEM_KEY_BASE + col("lw")
+        b.send(buses.JOURNAL_CHAIN, [clk, start_key, 1, jbase, *fm, *lm, last_key], jw)
+        b.receive(buses.JOURNAL_CHAIN, [clk, last_key + 1, 0, jbase, *fm, *lm, last_key], jw)
+        # the buffer lies in guest memory: ptr ≥ 0x20 (phz = [ptr ≥ 256]) and its end ≤ 0x78000000
+        uses = hr + jw
+        phz, high = col("phz"), ptr[1] + ptr[2] + ptr[3]
+        b.assert_bool(phz, "phz is boolean")
+        b.assert_zero((1 - phz) * high, "phz = 0 ⇒ ptr < 256")
+        b.assert_eq(high * col("phinv"), phz, "ptr ≥ 256 ⇒ phz")
+        b.send(buses.BYTE, [R, ptr[0] - 32 + 32 * phz, 0, 0, 0], uses)
+        room = cols("room")  # KEY_END − (one past the buffer's last key), < 2^29 so it cannot wrap
+        b.assert_zero(hr * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory")
+        b.assert_zero(jw * (KEY_END - last_key - 1 - word(room)), "journal buffer ends in memory")
+        b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
+        b.send(buses.BYTE, [R, room[2], room[3], 0, 0], uses)
+        b.send(buses.BYTE, [R, 8 * room[3], 0, 0, 0], uses)
+        b.when_first_row().assert_zero(col("jpos"), "the journal starts empty")
+        b.when_transition().assert_zero(nreal * (b.main_next(SYS.jpos) - col("jpos") - journal * word(a2)),
+                                        "jpos' = jpos + (journal WRITE ? len : 0)")
+
+    def public_interactions(self, public_values):
+        """The verifier receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""
+        out = []
+        for kind, flag, pv in ((0, PV_HAS_COMMIT, PV_COMMIT), (1, PV_HAS_DEFERRED, PV_DEFERRED)):
+            for index in range(8):
+                w = [int(public_values[pv[4 * index + i]]) for i in range(4)]
+                out.append((buses.COMMIT, [kind, index, *w], int(public_values[flag]), -1))
+        return out
+
+
+class HintWordsAir(Air):
+    """HINT_READ's destination words: a chain of consecutive keys, each written with a free word."""
+
+    name = "hint words"
+    width = HINT_WORDS.width
+    num_public_values = NUM_PUBLIC_VALUES
+
+    def constraints(self, b):
+        m = b.main
+        col = lambda n: m(getattr(HINT_WORDS, n))  # noqa: E731
+        cols = lambda n: [m(i) for i in getattr(HINT_WORDS, n)]  # noqa: E731
+        active, clk, key = col("active"), col("clk"), col("key")
+        before, after, d = cols("before"), cols("after"), cols("d")
+        b.assert_bool(active, "active is boolean")
+        b.receive(buses.HINT_CHAIN, [clk, key], active)
+        b.send(buses.HINT_CHAIN, [clk, key + 1], active)
+        ts = 4 * clk + (4 + TS_MEM)
+        prev_ts = col("prev_ts")
+        b.assert_zero(active * (ts - prev_ts - 1 - (d[0] + 256 * d[1] + 65536 * d[2])), "previous access is earlier")
+        b.receive(buses.MEMORY, [key, *before, prev_ts], active)
+        b.send(buses.MEMORY, [key, *after, ts], active)
+        b.send(buses.BYTE, [R, d[0], d[1], 0, 0], active)
+        b.send(buses.BYTE, [R, d[2], 0, 0, 0], active)
+        b.send(buses.BYTE, [R, after[0], after[1], 0, 0], active)  # the input word is free, but bytes
+        b.send(buses.BYTE, [R, after[2], after[3], 0, 0], active)
+
+
+class JournalWordsAir(Air):
+    """A journal WRITE's buffer words: read each, emit the bytes that lie in the buffer."""
+
+    name = "journal words"
+    width = JOURNAL_WORDS.width
+    num_public_values = NUM_PUBLIC_VALUES
+
+    def constraints(self, b):
+        m = b.main
+        col = lambda n: m(getattr(JOURNAL_WORDS, n))  # noqa: E731
+        cols = lambda n: [m(i) for i in getattr(JOURNAL_WORDS, n)]  # noqa: E731
+        active, clk, key, is_first, is_last = col("active"), col("clk"), col("key"), col("is_first"), col("is_last")
+        w, fm, lm, u, e = cols("w"), cols("fm"), cols("lm"), cols("u"), cols("e")
+        jbase, last_key = col("jbase"), col("last_key")
+        for name in ("active", "is_first", "is_last"):
+            b.assert_bool(col(name), f"{name} is boolean")
+        token = [jbase, *fm, *lm, last_key]
+        b.receive(buses.JOURNAL_CHAIN, [clk, key, is_first, *token], active)
+        b.send(buses.JOURNAL_CHAIN, [clk, key + 1, 0, *token], active)
+        b.assert_zero(is_last * (key - last_key), "is_last ⇒ key = last_key")
+        b.assert_eq((key - last_key) * col("inv"), active - is_last, "key = last_key ⇒ is_last")
+        _read(b, key, w, col("prev_ts"), cols("d"), 4 * clk + (4 + TS_MEM), active, "journal word")
+        for j in range(4):
+            b.assert_eq(u[j], active - is_first + is_first * fm[j], f"u{j} = is_first ? fm{j} : 1")
+            b.assert_eq(e[j], u[j] * (1 - is_last + is_last * lm[j]), f"e{j} = u{j}·(is_last ? lm{j} : 1)")
+            # byte j of this word is at address 4·(key − 32) + j, i.e. journal position jbase + address
+            b.send(buses.JOURNAL, [jbase + 4 * (key - MEM_KEY_BASE) + j, w[j]], e[j])

@@ -1,0 +1,150 @@
+"""Trace generation for the syscall chips (syscall.py), from the ecall rows and syscall events."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UnsupportedProgram
+from ..stark.field import P
+from . import buses
+from .accesses import Access
+from .cpu import TS_MEM
+from .memory import memory_key
+from .program_table import inverse_or_zero, pad_height, to_bytes
+from .syscall import A1, A2, CODES, FDS, HINT_WORDS, JOURNAL_WORDS, KEY_END, KINDS, SYS
+
+R = buses.TAG_RANGE
+
+
+def syscall_tables(clk, code, a0, ret, events):
+    """Rows of the syscall, hint-word and journal-word chips for the non-HALT ecalls.
+
+    clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events.
+    Returns (tables dict, memory Access groups, byte lookups)."""
+    n = len(clk)
+    kind_of = {v: k for k, v in CODES.items()}
+    unknown = sorted(set(int(x) for x in code) - set(kind_of))
+    if unknown:
+        raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(u) for u in unknown)} cannot be proved")
+    ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
+    ev_before, ev_after = events["sys_before"].astype(np.int64), events["sys_after"].astype(np.int64)
+    row_of_event = np.searchsorted(clk, ev_clk)  # every event belongs to the ecall at its clk
+
+    def register_value(index):
+        out = np.zeros(n, dtype=np.int64)
+        sel = ev_addr == index
+        out[row_of_event[sel]] = ev_before[sel]
+        return out
+
+    t = np.zeros((pad_height(n), SYS.width), dtype=np.int64)
+    is_ = {k: code == CODES[k] for k in KINDS}
+    for k in KINDS:
+        t[:n, getattr(SYS, f"is_{k}")] = is_[k]
+    t[:n, SYS.clk] = clk
+    t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
+    t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"]
+    a1 = np.where(reads_a1, register_value(A1), 0)
+    a2 = np.where(is_["write"], register_value(A2), 0)
+    t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
+    fd = np.where(is_["write"], a0, 0)
+    bad_fd = is_["write"] & ~np.isin(fd, FDS)
+    if bad_fd.any():
+        raise UnsupportedProgram(f"WRITE to fd {int(fd[bad_fd][0])} cannot be proved (provable fds: 1, 2, 3, 13)")
+    for f in FDS:
+        t[:n, getattr(SYS, f"fd{f}")] = is_["write"] & (fd == f)
+    journal = is_["write"] & np.isin(fd, (3, 13))
+    ptr = np.where(is_["hint_read"], a0, np.where(journal, a1, 0))
+    t[:n, SYS.ptr] = to_bytes(ptr)
+    uses_ptr = is_["hint_read"] | journal
+    t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
+    t[:n, SYS.pq] = (ptr & 0xFF) >> 2
+    nw = np.where(is_["hint_read"], (a1 + 3) >> 2, 0)
+    pad = 4 * nw - np.where(is_["hint_read"], a1, 0)
+    t[:n, SYS.nw], t[:n, SYS.pad0], t[:n, SYS.pad1] = nw, pad & 1, pad >> 1
+    length = np.where(journal, a2, 0)
+    jw = journal & (length > 0)
+    end = ptr + length - 1
+    t[np.flatnonzero(jw), np.asarray(SYS.lh)[(end & 3)[jw]]] = 1
+    t[:n, SYS.lw] = np.where(jw, end >> 2, 0)
+    len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
+    t[:n, SYS.nz] = len_sum > 0
+    t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
+    jpos = np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64)
+    t[:n, SYS.jpos] = jpos
+    high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
+    t[:n, SYS.phz] = high != 0
+    t[:n, SYS.phinv] = inverse_or_zero(high)
+    uses = is_["hint_read"] | jw
+    end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
+    t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
+    us = np.flatnonzero(uses)
+    room = lambda i: t[us, SYS.room[i]]  # noqa: E731
+    active = np.arange(n)
+    lookups = [(R, t[us, SYS.ptr[0]] - 32 + 32 * t[us, SYS.phz], 0 * us),
+               (R, room(0), room(1)), (R, room(2), room(3)), (R, 8 * room(3), 0 * us),
+               (R, t[:n, SYS.pq], 4 * t[:n, SYS.pq]), (R, t[:n, SYS.ptr[3]] + 0x88, 0 * active)]
+    real = np.zeros(len(t), dtype=bool)
+    real[:n] = True
+    nxt = np.flatnonzero(np.roll(real, -1))  # rows whose next row (cyclically) is real
+    lookups += [(R, t[nxt, SYS.clk_d[0]], t[nxt, SYS.clk_d[1]]), (R, t[nxt, SYS.clk_d[2]], 0 * nxt)]
+    hl = np.flatnonzero(is_["hint_len"])
+    lookups += [(R, t[hl, SYS.c[0]], t[hl, SYS.c[1]]), (R, t[hl, SYS.c[2]], t[hl, SYS.c[3]])]
+    cm = np.flatnonzero(is_["commit"] | is_["commit_deferred"])
+    if np.any(a0[cm] >= 8):
+        raise UnsupportedProgram("COMMIT index ≥ 8")
+    lookups += [(R, t[cm, SYS.b[0]], 32 * t[cm, SYS.b[0]])]
+    hr = np.flatnonzero(is_["hint_read"])
+    lookups += [(R, t[hr, SYS.a1[3]] + 0x88, 0 * hr)]
+    ts = 4 * clk + 4 + TS_MEM
+    groups = [
+        Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
+               SYS.a1_prev_ts, SYS.a1_d, None, "a1"),
+        Access(t, np.flatnonzero(is_["write"]), np.full(int(is_["write"].sum()), A2), ts[is_["write"]], a2[is_["write"]],
+               SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
+    ]
+    tables = {"syscall": t}
+
+    # ---- hint words: the words HINT_READ wrote -----------------------------------------------
+    mem_ev = ev_addr >= 0x20
+    sel = mem_ev & is_["hint_read"][row_of_event] if n else np.zeros_like(mem_ev)
+    k = int(sel.sum())
+    hw = np.zeros((pad_height(k), HINT_WORDS.width), dtype=np.int64)
+    hw[:k, HINT_WORDS.active] = 1
+    hw[:k, HINT_WORDS.clk] = ev_clk[sel]
+    hw[:k, HINT_WORDS.key] = memory_key(ev_addr[sel])
+    hw[:k, HINT_WORDS.after] = to_bytes(ev_after[sel])
+    lookups += [(R, hw[:k, HINT_WORDS.after[0]], hw[:k, HINT_WORDS.after[1]]),
+                (R, hw[:k, HINT_WORDS.after[2]], hw[:k, HINT_WORDS.after[3]])]
+    groups.append(Access(hw, np.arange(k), hw[:k, HINT_WORDS.key], 4 * ev_clk[sel] + 4 + TS_MEM, ev_after[sel],
+                         HINT_WORDS.prev_ts, HINT_WORDS.d, HINT_WORDS.before, "hint word"))
+    tables["hint words"] = hw
+
+    # ---- journal words: the words a journal WRITE read ----------------------------------------
+    sel = mem_ev & jw[row_of_event] if n else np.zeros_like(mem_ev)
+    k = int(sel.sum())
+    jt = np.zeros((pad_height(k), JOURNAL_WORDS.width), dtype=np.int64)
+    owner = row_of_event[sel]
+    key = memory_key(ev_addr[sel])
+    first_key = memory_key(ptr[owner] & ~3)
+    last_key = memory_key(end[owner] & ~3)
+    jt[:k, JOURNAL_WORDS.active] = 1
+    jt[:k, JOURNAL_WORDS.clk] = ev_clk[sel]
+    jt[:k, JOURNAL_WORDS.key] = key
+    jt[:k, JOURNAL_WORDS.w] = to_bytes(ev_before[sel])
+    is_first, is_last = key == first_key, key == last_key
+    jt[:k, JOURNAL_WORDS.is_first], jt[:k, JOURNAL_WORDS.is_last] = is_first, is_last
+    jt[:k, JOURNAL_WORDS.inv] = inverse_or_zero(key - last_key)
+    j = np.arange(4)
+    fm = (j[None, :] >= (ptr[owner] & 3)[:, None]).astype(np.int64)
+    lm = (j[None, :] <= (end[owner] & 3)[:, None]).astype(np.int64)
+    jt[:k, JOURNAL_WORDS.fm], jt[:k, JOURNAL_WORDS.lm] = fm, lm
+    jt[:k, JOURNAL_WORDS.jbase] = (jpos[owner] - ptr[owner]) % P
+    jt[:k, JOURNAL_WORDS.last_key] = last_key
+    u = np.where(is_first[:, None], fm, 1)
+    jt[:k, JOURNAL_WORDS.u] = u
+    jt[:k, JOURNAL_WORDS.e] = u * np.where(is_last[:, None], lm, 1)
+    groups.append(Access(jt, np.arange(k), key, 4 * ev_clk[sel] + 4 + TS_MEM, ev_before[sel],
+                         JOURNAL_WORDS.prev_ts, JOURNAL_WORDS.d, None, "journal word"))
+    tables["journal words"] = jt
+    return tables, groups, lookups

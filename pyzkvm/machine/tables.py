@@ -1,0 +1,326 @@
+"""Trace generation: every chip's main table from one Execution (with its Trace) — vectorised.
+
+    chips = build_chips(program)                       # the AIRs (fixed per program)
+    tables = generate_tables(chips, execution)         # their main traces + public values
+
+Every table is built with whole-column numpy operations (sorts, gathers, bincounts); nothing
+loops over rows in Python. Heights are padded to powers of two with inactive (all-zero) rows.
+Order of work: CPU rows → the ALU/memop events the CPU sends → memory accesses (previous
+value and timestamp of each) → boundary → byte-table multiplicities (counted last, from the
+list of every byte lookup any chip made).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied, UnsupportedProgram
+from ..executor.result import Execution
+from ..isa import OPS
+from ..program import Program
+from . import buses
+from .alu import ADD_SUB, BITWISE, AddSubAir, BitwiseAir
+from .alu_compare import COMPARE_OPS, CompareAir, compare_results, compare_rows
+from .alu_divrem import DIV_OPS, DivRemAir, divrem_results, divrem_rows
+from .alu_mul import MUL_OPS, MulAir, mul_results, mul_rows
+from .alu_shift import SHIFT_OPS, ShiftAir, shift_results, shift_rows
+from .bytes_table import ByteTableAir, byte_multiplicities
+from .accesses import Access, resolve_accesses
+from .cpu import (CPU, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED, TS_MEM, TS_RD,
+                  TS_RS1, TS_RS2, CpuAir)
+from .memop import LoadStoreAir, load_store_rows
+from .memory import BOUNDARY, N_REGISTERS, BoundaryAir, ImageAir, ImageTable, memory_key
+from .program_table import FETCH_FIELDS, PROG, ProgramAir, ProgramTable, inverse_or_zero, pad_height, to_bytes
+from .support import check_constrained
+from .syscall import HintWordsAir, JournalWordsAir, SyscallAir
+from .syscall_tables import syscall_tables
+
+M32 = 0xFFFFFFFF
+R = buses.TAG_RANGE
+
+
+@dataclass
+class Chips:
+    """The machine's tables, in proof order. ``airs`` is what stark.setup takes."""
+
+    program: ProgramTable
+    image: ImageTable
+    airs: list
+
+    def index(self, name: str) -> int:
+        return [a.name for a in self.airs].index(name)
+
+
+@dataclass
+class MachineTables:
+    """One execution's main traces (name → (height, width) uint32) and public values."""
+
+    traces: dict
+    public_values: list
+    journal: bytes = b""  #: the bytes the verifier balances the journal bus with
+
+    def in_order(self, chips: Chips) -> list:
+        return [self.traces[a.name] for a in chips.airs]
+
+
+def build_chips(program: Program) -> Chips:
+    """The AIRs of the machine for this program: the program and image chips carry the
+    program as preprocessed columns; the others are the same for every program."""
+    prog = ProgramTable(program)
+    image = ImageTable(program)
+    airs = [CpuAir(), ProgramAir(prog, NUM_PUBLIC_VALUES), AddSubAir(), BitwiseAir(), CompareAir(), ShiftAir(),
+            MulAir(), DivRemAir(), LoadStoreAir(), SyscallAir(), HintWordsAir(), JournalWordsAir(), ByteTableAir(), BoundaryAir(),
+            ImageAir(image)]
+    return Chips(prog, image, airs)
+
+
+def _padded(rows: np.ndarray, width: int) -> np.ndarray:
+    out = np.zeros((pad_height(len(rows)), width), dtype=np.int64)
+    out[: len(rows)] = rows
+    return out
+
+
+def _word(limbs: np.ndarray) -> np.ndarray:
+    limbs = limbs.astype(np.uint64)
+    return limbs[:, 0] | limbs[:, 1] << 8 | limbs[:, 2] << 16 | limbs[:, 3] << 24
+
+
+def alu_results(alu_op, a, b) -> np.ndarray:
+    """c = a OP b for every ALU operation the CPU sends (uint64 arrays of 32-bit values)."""
+    c = np.zeros_like(a)
+    for name, f in (("add", lambda x, y: (x + y) & M32), ("sub", lambda x, y: (x - y) & M32),
+                    ("xor", np.bitwise_xor), ("or", np.bitwise_or), ("and", np.bitwise_and)):
+        rows = alu_op == OPS[name]
+        c[rows] = f(a[rows], b[rows])
+    cmp = np.isin(alu_op, [OPS[o] for o in COMPARE_OPS])
+    c[cmp] = compare_results(alu_op[cmp], a[cmp], b[cmp])
+    for ops, results in ((SHIFT_OPS, shift_results), (MUL_OPS, mul_results), (DIV_OPS, divrem_results)):
+        sel = np.isin(alu_op, [OPS[o] for o in ops])
+        c[sel] = results(alu_op[sel], a[sel], b[sel])
+    return c
+
+
+def load_results(op, word, offset) -> np.ndarray:
+    """The value a load puts in rd (uint64), from the word and the byte offset."""
+    sh = (8 * offset).astype(np.uint64)
+    byte, half = (word >> sh) & 0xFF, (word >> sh) & 0xFFFF
+    out = np.where(op == OPS["lw"], word, 0)
+    out = np.where(op == OPS["lbu"], byte, out)
+    out = np.where(op == OPS["lhu"], half, out)
+    out = np.where(op == OPS["lb"], np.where(byte >= 0x80, byte | 0xFFFFFF00, byte), out)
+    out = np.where(op == OPS["lh"], np.where(half >= 0x8000, half | 0xFFFF0000, half), out)
+    return out.astype(np.uint64)
+
+
+def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
+    """Fill every chip's main trace from the execution (docs/machine.md §6)."""
+    check_constrained(execution)
+    tr = execution.trace.columns
+    n = len(tr["clk"])
+    pc = tr["pc"].astype(np.int64)
+    prog = chips.program
+    rows = prog.rows_of(pc)
+    if np.any(rows < 0):
+        bad = int(pc[np.argmax(rows < 0)])
+        raise UnsupportedProgram(f"pc 0x{bad:08x} executed outside the program's executable segments")
+    if np.any(prog.words[rows] != tr["insn"]):
+        bad = int(pc[np.argmax(prog.words[rows] != tr["insn"])])
+        raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
+    fetched = prog.columns[rows].astype(np.int64)
+    f = lambda name: fetched[:, getattr(PROG, name)]  # noqa: E731
+    flag = lambda name: f(name) == 1  # noqa: E731
+    lookups = []  # (tag, x, y) of every byte-bus send, multiplicity 1 each
+
+    # ---- CPU: fetched fields, operands, results -------------------------------------------
+    cpu = np.zeros((pad_height(n), CPU.width), dtype=np.int64)
+    cpu[:n, CPU.is_real] = 1
+    cpu[:n, CPU.clk] = tr["clk"]
+    cpu[:n, CPU.pc] = pc
+    cpu[:n, CPU.next_pc] = tr["next_pc"]
+    for name in FETCH_FIELDS[1:]:
+        cpu[:n, getattr(CPU, name)] = f(name)
+    alu_op = f("alu_op")
+    a_val = tr["rs1_val"].astype(np.uint64)
+    b_val = tr["rs2_val"].astype(np.uint64)
+    imm_val = _word(fetched[:, PROG.imm])
+    opb_val = np.where(flag("uses_imm"), imm_val, b_val)
+    is_halt = flag("f_ecall") & (a_val == 0)
+    cpu[:n, CPU.is_halt] = is_halt
+    # address arithmetic: sum = rs1 + imm (JALR target, load/store address)
+    addr_user = flag("f_jalr") | flag("f_load") | flag("f_store")
+    sum_val = np.where(addr_user, (a_val + imm_val) & M32, 0).astype(np.uint64)
+    offset = (sum_val & 3).astype(np.int64)
+    is_mem = flag("f_load") | flag("f_store")
+    mem_prev = np.where(is_mem, tr["mem_before"], 0).astype(np.uint64)
+    mem_new = np.where(is_mem, tr["mem_after"], 0).astype(np.uint64)
+    # the value each row hands to rd (computed even when rd = x0, where the trace records 0)
+    c_val = alu_results(alu_op, a_val, opb_val)  # f_alu and branches (taken bit)
+    c_val = np.where(flag("f_static"), imm_val, c_val)
+    c_val = np.where(flag("f_jal") | flag("f_jalr"), (pc + 4).astype(np.uint64), c_val)
+    c_val = np.where(flag("f_load"), load_results(alu_op, mem_prev, offset), c_val)
+    c_val = np.where(flag("f_store"), 0, c_val)
+    c_val = np.where(flag("f_ecall"), tr["rd_val"], c_val).astype(np.uint64)  # t0 ← the syscall's return
+    writes = flag("writes_rd")
+    if np.any(c_val[writes] != tr["rd_val"][writes]):
+        bad = int(pc[writes][np.argmax(c_val[writes] != tr["rd_val"][writes])])
+        raise ConstraintNotSatisfied(f"machine and executor disagree on the result at pc 0x{bad:08x} (a bug: report it)")
+    for col, val in (("a", a_val), ("b", b_val), ("opb", opb_val), ("c", c_val), ("sum", sum_val),
+                     ("mem_prev", mem_prev), ("mem_new", mem_new)):
+        cpu[:n, getattr(CPU, col)] = to_bytes(val)
+    cpu[:n, CPU.off0], cpu[:n, CPU.off1] = offset & 1, offset >> 1
+    cpu[:n, CPU.q] = (sum_val & 0xFF).astype(np.int64) >> 2
+    high = cpu[:n, CPU.sum[1]] + cpu[:n, CPU.sum[2]] + cpu[:n, CPU.sum[3]]
+    cpu[:n, CPU.hz] = high != 0
+    cpu[:n, CPU.hinv] = inverse_or_zero(high)
+    link = np.flatnonzero(flag("f_jal") | flag("f_jalr"))
+    lookups += [(R, cpu[link, CPU.c[0]], cpu[link, CPU.c[1]]), (R, cpu[link, CPU.c[2]], cpu[link, CPU.c[3]]),
+                (R, cpu[link, CPU.c[3]] + 0x88, 0 * link)]
+    au = np.flatnonzero(addr_user)
+    lookups += [(R, cpu[au, CPU.q], 4 * cpu[au, CPU.q]), (R, cpu[au, CPU.sum[3]] + 0x88, 0 * au)]
+    ma = np.flatnonzero(is_mem)
+    lookups += [(R, cpu[ma, CPU.sum[0]] - 32 + 32 * cpu[ma, CPU.hz], 0 * ma)]
+
+    # ---- syscalls (other than HALT): their own chips, and their register/memory accesses ----
+    clk = tr["clk"].astype(np.int64)
+    ecalls = np.flatnonzero(flag("f_ecall") & ~is_halt)
+    sys_tables, sys_groups, lk = syscall_tables(clk[ecalls], a_val[ecalls].astype(np.int64), b_val[ecalls].astype(np.int64),
+                                                c_val[ecalls].astype(np.int64), execution.trace.syscall_events)
+    lookups += lk
+
+    # ---- memory accesses: previous (value, ts) of every register and memory access ---------
+    image = chips.image
+    ts0 = 4 * clk + 4
+    mem_rows = np.flatnonzero(is_mem)
+    wr = np.flatnonzero(writes)
+    real = np.arange(n)
+    groups = [
+        Access(cpu, real, f("rs1"), ts0 + TS_RS1, a_val, CPU.rs1_prev_ts, CPU.rs1_d, None, "register"),
+        Access(cpu, real, f("rs2"), ts0 + TS_RS2, b_val, CPU.rs2_prev_ts, CPU.rs2_d, None, "register"),
+        Access(cpu, mem_rows, memory_key(sum_val[mem_rows]), ts0[mem_rows] + TS_MEM, mem_new[mem_rows],
+               CPU.mem_prev_ts, CPU.mem_d, CPU.mem_prev, "memory"),
+        Access(cpu, wr, f("rd")[wr], ts0[wr] + TS_RD, c_val[wr], CPU.rd_prev_ts, CPU.rd_d, CPU.rd_prev, "register"),
+    ] + sys_groups
+    (k_s, t_s, v_s), lk = resolve_accesses(groups, image)
+    lookups += lk
+    if np.any(cpu[mem_rows[:, None], CPU.mem_prev] != to_bytes(mem_prev[mem_rows])):
+        raise ConstraintNotSatisfied("a load/store's word does not match memory (inconsistent trace)")
+
+    # ---- ALU chips: every "c = a OP b" the CPU sends -------------------------------------
+    alu_rows = np.flatnonzero(flag("f_alu") | flag("f_branch"))
+    ev_op = np.concatenate([alu_op[alu_rows], np.full(len(au), OPS["add"])])
+    ev_a = np.concatenate([a_val[alu_rows], a_val[au]])
+    ev_b = np.concatenate([opb_val[alu_rows], imm_val[au]])
+    ev_c = np.concatenate([c_val[alu_rows], sum_val[au]])
+    traces = {"cpu": cpu, **sys_tables}
+    # the divide chip is itself a client of the multiply, subtract and compare chips
+    sel = np.isin(ev_op, [OPS[o] for o in DIV_OPS])
+    div_rows, lk, (d_op, d_a, d_b, d_c) = divrem_rows(ev_op[sel], ev_a[sel], ev_b[sel])
+    traces["alu divrem"] = _padded(div_rows, div_rows.shape[1])
+    lookups += lk
+    ev_op = np.concatenate([ev_op, d_op])
+    ev_a, ev_b, ev_c = (np.concatenate([x.astype(np.uint64), y.astype(np.uint64)]) for x, y in
+                        ((ev_a, d_a), (ev_b, d_b), (ev_c, d_c)))
+    traces["alu add/sub"], lk = _add_sub_table(ev_op, ev_a, ev_b, ev_c)
+    lookups += lk
+    traces["alu bitwise"], lk = _bitwise_table(ev_op, ev_a, ev_b, ev_c)
+    lookups += lk
+    cmp = np.isin(ev_op, [OPS[o] for o in COMPARE_OPS])
+    cmp_rows, lk = compare_rows(ev_op[cmp], ev_a[cmp], ev_b[cmp])
+    traces["alu compare"] = _padded(cmp_rows, cmp_rows.shape[1])
+    lookups += lk
+    for name, ops, make in (("alu shift", SHIFT_OPS, shift_rows), ("alu mul", MUL_OPS, mul_rows)):
+        sel = np.isin(ev_op, [OPS[o] for o in ops])
+        chip_rows, lk = make(ev_op[sel], ev_a[sel], ev_b[sel])
+        traces[name] = _padded(chip_rows, chip_rows.shape[1])
+        lookups += lk
+    ls_rows, lk = load_store_rows(alu_op[mem_rows], offset[mem_rows], mem_prev[mem_rows], mem_new[mem_rows],
+                                  b_val[mem_rows], c_val[mem_rows])
+    traces["load/store"] = _padded(ls_rows, ls_rows.shape[1])
+    lookups += lk
+
+    # ---- memory boundary: every register, every image word, every touched key, sorted ------
+    traces["memory boundary"], lk = _boundary_table(image, k_s, t_s, v_s)
+    lookups += lk
+
+    # ---- program multiplicities, byte table, image ---------------------------------------
+    prog_main = np.zeros((pad_height(len(prog.pcs)), 1), dtype=np.int64)
+    prog_main[: len(prog.pcs), 0] = np.bincount(rows, minlength=len(prog.pcs))
+    traces["program"] = prog_main
+    traces["memory image"] = np.zeros((pad_height(len(image.keys)), 1), dtype=np.int64)
+    traces["bytes"] = byte_multiplicities(lookups)
+
+    return MachineTables({a.name: np.ascontiguousarray(traces[a.name], dtype=np.uint32) for a in chips.airs},
+                         public_values(execution), execution.journal)
+
+
+def public_values(execution: Execution) -> list:
+    """The statement's public values (docs/machine.md §5): exit code, commit and deferred words."""
+    pv = [0] * NUM_PUBLIC_VALUES
+    pv[0:4] = list((execution.exit_code & M32).to_bytes(4, "little"))
+    for flag, slots, words in ((PV_HAS_COMMIT, PV_COMMIT, execution.commit_words),
+                               (PV_HAS_DEFERRED, PV_DEFERRED, execution.deferred_proofs_digest)):
+        if words is not None:
+            pv[flag] = 1
+            for i, b in enumerate(b"".join(int(w).to_bytes(4, "little") for w in words)):
+                pv[slots[i]] = b
+    return pv
+
+
+def _add_sub_table(op, a, b, c):
+    sel = np.isin(op, [OPS["add"], OPS["sub"]])
+    m = int(sel.sum())
+    t = np.zeros((pad_height(m), ADD_SUB.width), dtype=np.int64)
+    is_sub = op[sel] == OPS["sub"]
+    t[:m, ADD_SUB.is_add], t[:m, ADD_SUB.is_sub] = ~is_sub, is_sub
+    t[:m, ADD_SUB.a], t[:m, ADD_SUB.b], t[:m, ADD_SUB.c] = to_bytes(a[sel]), to_bytes(b[sel]), to_bytes(c[sel])
+    # carry_i = carry out of byte i of x + y, where (x, y) = (a, b) for ADD and (b, c) for SUB
+    x = np.where(is_sub, b[sel], a[sel]).astype(np.int64)
+    y = np.where(is_sub, c[sel], b[sel]).astype(np.int64)
+    for i in range(4):
+        mask = (1 << (8 * (i + 1))) - 1
+        t[:m, ADD_SUB.carry[i]] = ((x & mask) + (y & mask)) >> (8 * (i + 1))
+    return t, [(R, t[:m, ADD_SUB.c[0]], t[:m, ADD_SUB.c[1]]), (R, t[:m, ADD_SUB.c[2]], t[:m, ADD_SUB.c[3]])]
+
+
+def _bitwise_table(op, a, b, c):
+    sel = np.isin(op, [OPS["and"], OPS["or"], OPS["xor"]])
+    m = int(sel.sum())
+    t = np.zeros((pad_height(m), BITWISE.width), dtype=np.int64)
+    t[:m, BITWISE.a], t[:m, BITWISE.b], t[:m, BITWISE.c] = to_bytes(a[sel]), to_bytes(b[sel]), to_bytes(c[sel])
+    lookups = []
+    for name, o, tag in (("is_and", "and", buses.TAG_AND), ("is_or", "or", buses.TAG_OR), ("is_xor", "xor", buses.TAG_XOR)):
+        these = op[sel] == OPS[o]
+        t[:m, getattr(BITWISE, name)] = these
+        lookups += [(tag, t[:m][these, BITWISE.a[i]], t[:m][these, BITWISE.b[i]]) for i in range(4)]
+    return t, lookups
+
+
+def _boundary_table(image, k_s, t_s, v_s):
+    """Boundary rows from the accesses sorted by (key, ts)."""
+    keys = np.union1d(np.union1d(np.arange(N_REGISTERS), image.keys), k_s)
+    nb = len(keys)
+    t = np.zeros((pad_height(nb), BOUNDARY.width), dtype=np.int64)
+    t[:nb, BOUNDARY.is_real] = 1
+    t[:nb, BOUNDARY.key] = keys
+    t[:nb, BOUNDARY.kb] = to_bytes(keys)
+    t[: nb - 1, BOUNDARY.dk] = to_bytes(np.diff(keys) - 1)
+    pos = np.minimum(np.searchsorted(image.keys, keys), len(image.keys) - 1)
+    in_image = image.keys[pos] == keys
+    init = np.where(in_image, image.words[pos], 0)
+    t[:nb, BOUNDARY.in_image] = in_image
+    t[:nb, BOUNDARY.init] = to_bytes(init)
+    last = np.ones(len(k_s), dtype=bool)  # the last access of each key closes its chain
+    last[:-1] = k_s[1:] != k_s[:-1]
+    final_val, final_ts = init.copy(), np.zeros(nb, dtype=np.int64)
+    where = np.searchsorted(keys, k_s[last])
+    final_val[where], final_ts[where] = v_s[last], t_s[last]
+    t[:nb, BOUNDARY.final] = to_bytes(final_val)
+    t[:nb, BOUNDARY.final_ts] = final_ts
+    kb = lambda i: t[:nb, BOUNDARY.kb[i]]  # noqa: E731
+    nxt = np.flatnonzero(np.roll(t[:, BOUNDARY.is_real], -1) == 1)  # rows whose next row is real
+    dk = lambda i: t[nxt, BOUNDARY.dk[i]]  # noqa: E731
+    lookups = [(R, kb(0), kb(1)), (R, kb(2), kb(3)), (R, 8 * kb(3), 0 * kb(3)),
+               (R, dk(0), dk(1)), (R, dk(2), dk(3)), (R, 8 * dk(3), 0 * dk(3))]
+    return t, lookups

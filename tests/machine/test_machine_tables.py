@@ -1,0 +1,160 @@
+"""The machine AIR accepts honest executions: tables built from real runs pass the debug check.
+
+Oracles: the expected register results are computed here with Python integers (not by the
+executor or the machine), and the debug check evaluates the chips' constraints and buses."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import pytest
+
+from pyzkvm.errors import UnsupportedProgram
+from pyzkvm.executor import execute
+from pyzkvm.machine import build_chips, check_machine, generate_tables
+from pyzkvm.machine.cpu import CPU, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED
+from pyzkvm.program import Program
+from tests.machine.machine_helpers import run_machine
+from tests.rvasm import DATA_BASE, asm, halt, program, syscall
+
+M32 = 0xFFFFFFFF
+
+
+def _row_results(tables, n):
+    cpu = tables.traces["cpu"]
+    c = cpu[:n, CPU.c].astype(np.int64)
+    return c[:, 0] | c[:, 1] << 8 | c[:, 2] << 16 | c[:, 3] << 24
+
+
+def test_alu_group_passes_and_results_match_python():
+    x, y = 0x89ABCDEF, 0x7654321F
+    code = [asm.li(1, x), asm.li(2, y),
+            asm.add(13, 1, 2), asm.sub(14, 1, 2), asm.sub(15, 2, 1), asm.xor(16, 1, 2), asm.or_(17, 1, 2),
+            asm.and_(18, 1, 2), asm.addi(19, 1, -2048), asm.xori(20, 2, -1), asm.ori(21, 1, 0x7F0),
+            asm.andi(22, 2, -16), halt(0)]
+    chips, tables, execution = run_machine(code)
+    check_machine(chips, tables)
+    expect = {13: (x + y) & M32, 14: (x - y) & M32, 15: (y - x) & M32, 16: x ^ y, 17: x | y, 18: x & y,
+              19: (x - 2048) & M32, 20: y ^ M32, 21: x | 0x7F0, 22: y & (M32 - 15)}
+    for reg, value in expect.items():
+        assert execution.final_registers[reg] == value
+    rows = _row_results(tables, execution.cycles)
+    assert set(expect.values()) <= set(int(v) for v in rows)
+    assert tables.public_values[:4] == [0, 0, 0, 0]
+
+
+def test_lui_jal_x0_and_exit_code():
+    code = [asm.lui(1, 0xFFFFF),             # x1 = 0xFFFFF000
+            asm.jal(2, 8),                   # x2 = pc + 4, skip one word
+            asm.addi(1, 0, 1),               # skipped
+            asm.addi(0, 1, 5),               # writes x0: stays 0
+            asm.add(3, 0, 1),                # x3 = x0 + x1 = x1
+            asm.jal(0, 8), asm.addi(3, 0, 0),  # rd = x0 jump over one word
+            halt(0x12345678 & 0x7FF)]
+    chips, tables, execution = run_machine(code)
+    check_machine(chips, tables)
+    assert execution.final_registers[3] == 0xFFFFF000
+    assert execution.final_registers[0] == 0
+    assert tables.public_values[:4] == [0x78, 0x06, 0, 0]
+
+
+def test_backward_jump_loop():
+    # x1 counts down from 5 with a backward JAL-free loop is impossible without branches, so
+    # run a chain of forward and backward JALs instead
+    code = [asm.jal(0, 12),             # 0: → 12
+            asm.addi(6, 6, 1),          # 4: reached from 12
+            asm.jal(0, 12),             # 8: → 20
+            asm.jal(1, -8),             # 12: → 4, x1 = 16 + base
+            asm.addi(6, 6, 100),        # 16: skipped
+            halt(3)]
+    chips, tables, execution = run_machine(code)
+    check_machine(chips, tables)
+    assert execution.final_registers[6] == 1
+    assert tables.public_values[0] == 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_alu_programs(seed):
+    """Random register-register and register-immediate ALU instructions (all ALU chips)."""
+    rng = random.Random(seed)
+    specials = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
+    code = [asm.li(r, rng.choice(specials) if rng.random() < 0.4 else rng.getrandbits(32)) for r in range(1, 8)]
+    ops = [asm.add, asm.sub, asm.xor, asm.or_, asm.and_, asm.slt, asm.sltu, asm.sll, asm.srl, asm.sra,
+           asm.mul, asm.mulh, asm.mulhsu, asm.mulhu]
+    iops = [asm.addi, asm.xori, asm.ori, asm.andi, asm.slti, asm.sltiu]
+    shifts = [asm.slli, asm.srli, asm.srai]
+    for _ in range(40):
+        rd, rs1, rs2 = rng.randrange(0, 8), rng.randrange(0, 8), rng.randrange(0, 8)
+        roll = rng.random()
+        if roll < 0.5:
+            code.append(rng.choice(ops)(rd, rs1, rs2))
+        elif roll < 0.8:
+            code.append(rng.choice(iops)(rd, rs1, rng.randrange(-2048, 2048)))
+        else:
+            code.append(rng.choice(shifts)(rd, rs1, rng.randrange(32)))
+    code.append(halt(None))  # exit code = whatever a0 holds
+    chips, tables, execution = run_machine(code)
+    check_machine(chips, tables)
+    assert tables.public_values[:4] == list(execution.exit_code.to_bytes(4, "little"))
+
+
+def test_tables_are_powers_of_two_and_canonical():
+    chips, tables, _ = run_machine([asm.addi(1, 0, 1), halt(0)])
+    for air in chips.airs:
+        t = tables.traces[air.name]
+        assert t.shape[1] == air.width
+        assert t.shape[0] >= 4 and t.shape[0] & (t.shape[0] - 1) == 0
+        assert t.dtype == np.uint32
+    # every register and every image word has a boundary row
+    bnd = tables.traces["memory boundary"]
+    assert int(bnd[:, 0].sum()) == 32 + len(chips.image.keys)
+
+
+@pytest.mark.parametrize("n", [3, 25])
+def test_fibonacci_guest_passes_the_debug_check(n):
+    prog = Program.from_elf("guests/bin/fibonacci.elf")
+    execution = execute(prog, [n.to_bytes(4, "little")], capture_trace=True)
+    assert execution.cycles == 5577 + 12 * n
+    chips = build_chips(prog)
+    tables = generate_tables(chips, execution)
+    check_machine(chips, tables)
+    # public values: exit code 0; the COMMIT words are SHA-256 of the journal (oracle: hashlib)
+    pv = tables.public_values
+    assert pv[:4] == [0, 0, 0, 0]
+    assert pv[PV_HAS_COMMIT] == 1
+    assert bytes(pv[i] for i in PV_COMMIT) == hashlib.sha256(execution.journal).digest()
+    assert pv[PV_HAS_DEFERRED] == 1 and not any(pv[i] for i in PV_DEFERRED)
+    assert tables.journal == execution.journal and len(execution.journal) > 0
+
+
+@pytest.mark.slow
+def test_rv32im_selftest_guest_passes_the_debug_check():
+    """The self-test guest runs every RV32IM instruction with its edge cases (~780k cycles)."""
+    prog = Program.from_elf("guests/bin/rv32im-selftest.elf")
+    execution = execute(prog, capture_trace=True)
+    assert execution.exit_code == 0
+    chips = build_chips(prog)
+    check_machine(chips, generate_tables(chips, execution))
+
+
+def test_write_to_the_hint_fd_is_refused():
+    code = [syscall(0x02, 4, DATA_BASE, 4), halt(0)]  # WRITE(fd 4 = hint stream)
+    prog = program(code, data=b"abcd")
+    with pytest.raises(UnsupportedProgram, match="WRITE to fd 4"):
+        generate_tables(build_chips(prog), execute(prog, capture_trace=True))
+
+
+def test_unsupported_syscall_is_refused_by_name():
+    code = [syscall(0x03), syscall(0x04), halt(0)]  # ENTER/EXIT_UNCONSTRAINED
+    prog = program(code)
+    execution = execute(prog, capture_trace=True)
+    with pytest.raises(UnsupportedProgram, match="ENTER_UNCONSTRAINED"):
+        generate_tables(build_chips(prog), execution)
+
+
+def test_without_trace_is_refused():
+    prog = program([halt(0)])
+    with pytest.raises(UnsupportedProgram, match="capture_trace"):
+        generate_tables(build_chips(prog), execute(prog))

@@ -30,12 +30,19 @@ def execute(program, inputs: Sequence[bytes] = (), **options):
     return _execute(_as_program(program), _as_inputs(inputs), **options)
 
 
-def prove(program, inputs: Sequence[bytes] = (), backend: str | None = None, **options) -> Receipt:
+def prove(
+    program, inputs: Sequence[bytes] = (), backend: str | None = None, assumptions: Sequence | None = None, **options
+) -> Receipt:
     """Run ``program`` on ``inputs`` and return a receipt for the claim the run makes.
 
     ``backend`` names the prover (default: ``stark`` when available, else ``trace``, whose
     receipts are dev-mode, not proofs). ``options`` go to the backend (e.g. ``progress``).
     A guest that exits non-zero still gets a receipt whose claim carries its exit code.
+
+    ``assumptions`` are the receipts the guest asserts with VERIFY_SP1_PROOF (Receipts or
+    their bytes), one per assertion, in the guest's order: they become the composed receipt's
+    inner receipts (docs/composition.md). A guest whose assertions do not match them one to
+    one is a UsageError naming the missing or extra one.
     """
     program = _as_program(program)
     inputs = _as_inputs(inputs)
@@ -44,9 +51,26 @@ def prove(program, inputs: Sequence[bytes] = (), backend: str | None = None, **o
     availability = prover.availability()
     if not availability:
         raise BackendUnavailable(f"backend {name!r} is not available: {availability.reason}")
+    if assumptions is not None:
+        from .composition import as_receipts
+
+        assumptions = as_receipts(assumptions)
+    if assumptions:
+        if not getattr(prover, "supports_assumptions", False):
+            raise UsageError(
+                f"backend {name!r} cannot prove composed receipts (assumptions) yet: use --backend trace (dev mode)"
+            )
+        options["assumptions"] = assumptions
     receipt = prover.prove(program, inputs, **options)
     if not isinstance(receipt, Receipt):
         raise BackendError(f"backend {name!r} returned {type(receipt).__name__}, not a Receipt")
+    if receipt.claim.assumptions or receipt.inner:
+        from .composition import check_assumptions_match
+
+        try:
+            check_assumptions_match(receipt)
+        except VerificationError as exc:
+            raise BackendError(f"backend {name!r} returned a composed receipt that does not hold together: {exc}") from None
     return receipt
 
 
@@ -54,10 +78,14 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     """Check that ``receipt`` proves its claim about the program with ``image_id``; return the claim.
 
     Checks here, for every backend: the claim's image ID equals ``image_id`` and SHA-256 of the
-    journal equals the claim's journal digest. Then the receipt's backend checks its seal.
-    Dev-mode receipts (``trace``) are refused unless dev mode is on (``dev_mode=True`` or
+    journal equals the claim's journal digest. A composed receipt's inner receipts are each
+    verified the same way (recursively, with their own backends, against the image IDs their
+    claims name) and must match the claim's assumptions one to one (pyzkvm/composition.py).
+    Then the receipt's backend checks its seal. Dev-mode receipts (``trace``) — or a receipt
+    with one inside — are refused unless dev mode is on (``dev_mode=True`` or
     PYZKVM_DEV_MODE=1). Raises VerificationError (or DevModeReceiptError) saying what failed.
     ``receipt`` may be a Receipt or its bytes; ``image_id`` 32 bytes, a 64-digit hex string or a Program.
+    ``options`` (e.g. ``replay``, ``program``) go to the outer receipt's backend only.
     """
     if isinstance(receipt, (bytes, bytearray, memoryview)):
         receipt = Receipt.from_bytes(receipt)
@@ -65,17 +93,57 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
         raise UsageError(f"verify needs a Receipt or receipt bytes, not {type(receipt).__name__}")
     image_id = as_image_id(image_id)
     check_image_and_journal(receipt, image_id)
-    try:
-        verifier = get_backend(receipt.backend)
-    except UsageError:
-        raise VerificationError(f"receipt was made by backend {receipt.backend!r}, which is not installed here") from None
-    if not verifier.produces_proofs or receipt.dev_mode:
-        # Gate here too, so a dev-mode plug-in that forgets to gate cannot pass for a proof.
+    from .composition import is_dev_only
+
+    if is_dev_only(receipt, _produces_proofs):
+        # Gate here too, so a dev-mode plug-in that forgets to gate cannot pass for a proof,
+        # and a proof that carries a dev-mode receipt inside cannot either.
         refuse_unless_dev_mode(dev_mode)
+    if receipt.inner:
+        from .composition import stderr_lines_once
+
+        with stderr_lines_once():
+            _verify_one(receipt, image_id, options)
+    else:
+        _verify_one(receipt, image_id, options)
+    return receipt.claim
+
+
+def _produces_proofs(backend: str) -> bool:
+    return _verifier(backend).produces_proofs
+
+
+def _verifier(backend: str):
+    try:
+        return get_backend(backend)
+    except UsageError:
+        raise VerificationError(f"receipt was made by backend {backend!r}, which is not installed here") from None
+    except BackendError as exc:
+        raise VerificationError(f"receipt was made by backend {backend!r}, which cannot load here: {exc}") from None
+
+
+def _verify_one(receipt: Receipt, image_id: bytes, options: dict) -> None:
+    """Verify one receipt of the tree: its inner receipts first, then its assumptions, then its seal.
+    Dev mode has been gated for the whole tree already."""
+    from .composition import verify_composition
+
+    check_image_and_journal(receipt, image_id)
+    verifier = _verifier(receipt.backend)
+    if receipt.inner or receipt.claim.assumptions:
+        verify_composition(receipt, _verify_inner)
+    if not verifier.produces_proofs or receipt.dev_mode:
         verifier.verify(receipt, image_id, dev_mode=True, **options)
     else:
         verifier.verify(receipt, image_id, **options)
-    return receipt.claim
+
+
+def _verify_inner(inner: Receipt) -> None:
+    if _verifier(inner.backend).verify_needs_program:
+        raise VerificationError(
+            f"it was made by backend {inner.backend!r}, whose verifier needs the guest ELF, which a composed "
+            "receipt does not carry: compose receipts of backends that verify from the image ID alone"
+        )
+    _verify_one(inner, inner.claim.image_id, {})
 
 
 def as_image_id(value) -> bytes:

@@ -84,9 +84,12 @@ class Claim:
         object.__setattr__(self, "assumptions", pairs)
 
     @classmethod
-    def for_execution(cls, image_id: bytes, journal: bytes, exit_code: int, cycles: int) -> "Claim":
-        """The claim of one run: its journal enters as SHA-256(journal)."""
-        return cls(image_id, exit_code, hashlib.sha256(_bytes(journal, "journal")).digest(), cycles)
+    def for_execution(
+        cls, image_id: bytes, journal: bytes, exit_code: int, cycles: int, assumptions=()
+    ) -> "Claim":
+        """The claim of one run: its journal enters as SHA-256(journal); ``assumptions`` are the
+        (image_id, journal_digest) pairs the guest asserted (Execution.assumptions)."""
+        return cls(image_id, exit_code, hashlib.sha256(_bytes(journal, "journal")).digest(), cycles, assumptions)
 
     def to_bytes(self) -> bytes:
         """The claim's canonical encoding (the ``claim`` part of the receipt format)."""

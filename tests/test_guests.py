@@ -64,6 +64,7 @@ def test_aggregator_journal(n):
     assert ex.exit_code == 0
     assert ex.journal == u32(n) + hashlib.sha256(b"".join(cs)).digest()
     assert ex.commit_matches is True
+    assert ex.assumptions == tuple((c[:32], c[32:]) for c in cs)
 
 
 def test_aggregator_panics_on_missing_claims():

@@ -39,6 +39,8 @@ class UnicornRun:
     deferred_words: list = field(default_factory=lambda: [None] * 8)
     instructions: int = 0
     syscalls: list = field(default_factory=list)
+    #: (image_id, journal_digest) pairs asserted with VERIFY_SP1_PROOF, in order
+    assumptions: list = field(default_factory=list)
 
     @property
     def commit_digest(self) -> bytes:
@@ -48,7 +50,7 @@ class UnicornRun:
 
 def run_on_unicorn(elf: str | Path | bytes, inputs=(), max_instructions: int = 50_000_000) -> UnicornRun:
     """Run a guest ELF on unicorn with the SP1 syscalls HALT, WRITE, HINT_LEN, HINT_READ,
-    COMMIT and COMMIT_DEFERRED_PROOFS; anything else fails the test."""
+    COMMIT, COMMIT_DEFERRED_PROOFS and VERIFY_SP1_PROOF; anything else fails the test."""
     program = Program.from_elf(elf)
     uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
     uc.mem_map(0, _MAPPED)
@@ -93,6 +95,9 @@ def run_on_unicorn(elf: str | Path | bytes, inputs=(), max_instructions: int = 5
             run.commit_words[a0] = a1
         elif code == 0x1A:  # COMMIT_DEFERRED_PROOFS index, word
             run.deferred_words[a0] = a1
+        elif code == 0x1B:  # VERIFY_SP1_PROOF: a0 -> image ID (8 words), a1 -> journal digest (8 words)
+            assert a0 % 4 == 0 and a1 % 4 == 0, f"VERIFY_SP1_PROOF pointers 0x{a0:x}, 0x{a1:x} not word-aligned"
+            run.assumptions.append((bytes(uc_.mem_read(a0, 32)), bytes(uc_.mem_read(a1, 32))))
         else:
             raise AssertionError(f"unexpected syscall 0x{code:x}")
         uc_.reg_write(rv.UC_RISCV_REG_T0, ret)
@@ -155,6 +160,7 @@ def test_aggregator_on_unicorn(n):
     run = run_on_unicorn(BIN / "aggregator.elf", [u32(n), *cs])
     assert run.exit_code == 0
     assert run.journal == u32(n) + hashlib.sha256(b"".join(cs)).digest()
+    assert run.assumptions == [(c[:32], c[32:]) for c in cs]  # one VERIFY_SP1_PROOF per claim, in order
     assert_committed(run)
 
 

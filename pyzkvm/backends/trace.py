@@ -19,6 +19,12 @@ Trace digest (version 1), over the columns of ``pyzkvm.executor.Trace``::
                            ‖ for each syscall column, in SYSCALL_COLUMNS order then extras by name:
                                u8 len(name) ‖ name ‖ the column as n_syscall_events u32le values )
 
+Composition: a guest's VERIFY_SP1_PROOF assertions (``Execution.assumptions``) enter the claim
+as its assumptions, and the receipts given for them (``prove(..., assumptions=[...])``) become
+``Receipt.inner``; the binding digest covers them (they are part of the receipt's encoding).
+``pyzkvm.verify`` verifies the inner receipts and matches them to the assumptions
+(pyzkvm/composition.py); this backend's ``verify`` checks only its own seal.
+
 Seal (version 1, 82 bytes)::
 
     u16 seal_version ‖ trace_digest[32] ‖ u64 n_rows ‖ u64 n_syscall_events ‖ binding[32]
@@ -34,6 +40,7 @@ from typing import Sequence
 import blake3
 import numpy as np
 
+from ..composition import resolve_assumptions
 from ..errors import BackendError, GuestError, UsageError, VerificationError
 from ..receipt import Claim, Receipt
 from .base import Availability, Backend, ProgressCallback, refuse_unless_dev_mode, warn_dev_mode_accepted
@@ -99,6 +106,8 @@ class TraceBackend(Backend):
 
     name = "trace"
     produces_proofs = False
+    #: prove() takes ``assumptions=`` (receipts for the guest's VERIFY_SP1_PROOF calls)
+    supports_assumptions = True
 
     @property
     def version(self) -> str:
@@ -115,13 +124,19 @@ class TraceBackend(Backend):
         inputs: Sequence[bytes] = (),
         *,
         progress: ProgressCallback | None = None,
+        assumptions: Sequence[Receipt] = (),
         **options,
     ) -> Receipt:
         """Execute ``program`` with trace capture and return a dev-mode receipt for its claim.
 
         Options: ``max_cycles`` (passed to the executor). A guest that exits non-zero still
-        gets a receipt: its claim carries the exit code.
+        gets a receipt: its claim carries the exit code. ``assumptions``: one receipt per
+        VERIFY_SP1_PROOF the guest makes, in order; they are attached as inner receipts
+        (a mismatch is a UsageError naming the missing or extra one).
         """
+        if options.get("segment_cycles") is not None:  # continuations (trace_segments.py)
+            return self._prove_segments(program, inputs, progress, assumptions, **options)
+        options.pop("segment_cycles", None)
         unknown = set(options) - {"max_cycles"}
         if unknown:
             raise UsageError(f"the trace backend takes no option(s) {', '.join(sorted(unknown))}: only max_cycles")
@@ -133,17 +148,22 @@ class TraceBackend(Backend):
         if execution.trace is None:
             raise BackendError("the executor returned no trace although capture_trace=True")
 
+        # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
+        inner = resolve_assumptions(execution.assumptions, assumptions)
+
         report("digest trace", 0.8)
         trace_digest, n_rows, n_sys = digest_trace(execution.trace)
-        claim = Claim.for_execution(program.image_id, execution.journal, execution.exit_code, execution.cycles)
+        claim = Claim.for_execution(
+            program.image_id, execution.journal, execution.exit_code, execution.cycles, execution.assumptions
+        )
         head = _SEAL_HEAD.pack(SEAL_VERSION, trace_digest, n_rows, n_sys)
         unsealed = Receipt(
             claim, execution.journal, self.name, self.version,
-            {"dev_mode": True, "receipt_kind": "dev"}, head,
+            {"dev_mode": True, "receipt_kind": "dev"}, head, inner,
         )  # fmt: skip
         seal = head + _binding(unsealed, head)
         report("done", 1.0)
-        return Receipt(claim, unsealed.journal, self.name, self.version, unsealed.params, seal)
+        return Receipt(claim, unsealed.journal, self.name, self.version, unsealed.params, seal, inner)
 
     def verify(
         self,
@@ -157,7 +177,8 @@ class TraceBackend(Backend):
         """Accept a trace receipt only in dev mode; check its claim, journal and seal binding.
 
         ``replay=(program, inputs)`` re-executes the program and compares the trace digest and
-        the claim: sound, but neither succinct nor private.
+        the claim (assumptions included): sound, but neither succinct nor private. Inner
+        receipts are not verified here: ``pyzkvm.verify`` does that for every backend.
         """
         self.reject_options(options, "verify")
         from ..api import as_image_id
@@ -165,8 +186,8 @@ class TraceBackend(Backend):
         refuse_unless_dev_mode(dev_mode)
         image_id = as_image_id(image_id)
         self.check_claim(receipt, image_id)
-        if receipt.inner:
-            raise VerificationError("trace receipts do not compose: this one carries inner receipts")
+        if receipt.seal[:2] == struct.pack("<H", 2):  # a segmented run (trace_segments.py)
+            return self._verify_segments(receipt, image_id, replay)
         if len(receipt.seal) != SEAL_SIZE:
             raise VerificationError(f"trace seal is {len(receipt.seal)} bytes, expected {SEAL_SIZE}")
         head, binding = receipt.seal[: _SEAL_HEAD.size], receipt.seal[_SEAL_HEAD.size :]
@@ -200,7 +221,39 @@ class TraceBackend(Backend):
             raise VerificationError(f"replay: exit code is {again.exit_code}, receipt claims {claim.exit_code}")
         if again.journal_digest != claim.journal_digest:
             raise VerificationError("replay: the journal differs from the one the receipt claims")
+        if tuple(execution.assumptions) != claim.assumptions:
+            raise VerificationError(
+                f"replay: the guest's {len(execution.assumptions)} VERIFY_SP1_PROOF assertion(s) differ from "
+                f"the claim's {len(claim.assumptions)} assumption(s)"
+            )
         if again.cycles != claim.cycles:
             raise VerificationError(f"replay: ran {again.cycles} cycles, receipt claims {claim.cycles}")
         if digest_trace(execution.trace)[0] != trace_digest:
             raise VerificationError("replay: the execution trace digest differs from the receipt's")
+
+    # ---- continuations: segmented receipts (seal version 2, trace_segments.py) -----------------
+
+    def _prove_segments(self, program, inputs, progress, assumptions, *, segment_cycles, **options) -> Receipt:
+        """``prove(..., segment_cycles=N)``: one segment receipt per N cycles, chained in one receipt."""
+        from .trace_segments import prove_segmented
+
+        unknown = set(options) - {"max_cycles"}
+        if unknown:
+            raise UsageError(f"the trace backend takes no option(s) {', '.join(sorted(unknown))}: only max_cycles, segment_cycles")
+        if assumptions:
+            raise UsageError("segmented proving does not compose receipts yet: drop segment_cycles or the assumptions")
+        return prove_segmented(self, program, inputs, segment_cycles, progress=progress or (lambda s, f: None), **options)
+
+    def _verify_segments(self, receipt: Receipt, image_id: bytes, replay) -> None:
+        """Check a segmented receipt's binding and its chain of segments (trace_segments.py)."""
+        from .trace_segments import decode_segmented_seal, replay_segmented, verify_segment_chain
+
+        if receipt.inner or receipt.claim.assumptions:
+            raise VerificationError("segmented trace receipts do not compose: this one carries assumptions")
+        segments, head, binding = decode_segmented_seal(receipt.seal)
+        if _binding(receipt, head) != binding:
+            raise VerificationError("trace seal binding does not match the receipt: the receipt was altered")
+        verify_segment_chain(receipt, image_id, segments)
+        if replay is not None:
+            replay_segmented(receipt, image_id, segments, replay)
+        warn_dev_mode_accepted()

@@ -27,6 +27,7 @@ def run_inspect(args) -> int:
     if args.json:
         view = receipt.to_json()
         view["dev_mode"] = receipt.dev_mode
+        view.update(_segments_view(receipt))
         print(json.dumps(view, indent=2))
         return 0
     claim = receipt.claim
@@ -44,11 +45,60 @@ def run_inspect(args) -> int:
         ("security", f"{security} bits" if security is not None else "(not stated by the backend)"),
     ]
     rows += [(f"param {k}", str(v)) for k, v in receipt.params.items() if k not in ("security_bits", "dev_mode")]
-    if claim.assumptions:
-        rows.append(("assumptions", str(len(claim.assumptions))))
-    if receipt.inner:
-        rows.append(("inner receipts", str(len(receipt.inner))))
+    if claim.assumptions or receipt.inner:
+        rows.append(("assumptions", f"{len(claim.assumptions)} (receipts this claim relies on)"))
+        rows.append(("inner receipts", f"{len(receipt.inner)} (carried here; verify checks them all)"))
+    for seg in _segments_view(receipt).get("segments", []):  # continuations
+        end = f"HALT, exit code {seg['exit_code']}" if seg["halted"] else f"pc {seg['end_pc']}"
+        rows.append((
+            f"segment {seg['index']}",
+            f"cycles {seg['start_cycle']}..{seg['end_cycle']}, pc {seg['start_pc']} -> {end}, "
+            f"memory {seg['start_memory'][:12]}.. -> {seg['end_memory'][:12]}.., journal {seg['journal_bytes']} bytes",
+        ))  # fmt: skip
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key + ':':<{width + 1}} {value}")
+    _print_composition(receipt, indent="")
     return 0
+
+
+def _print_composition(receipt, indent: str) -> None:
+    """One line per assumption and its inner receipt (recursively), saying whether they match.
+    A view only: ``pyzkvm verify`` is what checks the inner receipts' seals."""
+    from ..composition import assumption_of
+
+    assumptions, inner = receipt.claim.assumptions, receipt.inner
+    for i in range(max(len(assumptions), len(inner))):
+        pair = assumptions[i] if i < len(assumptions) else None
+        head = (
+            f"{indent}assumption {i}: image {pair[0].hex()}, journal digest {pair[1].hex()}"
+            if pair
+            else f"{indent}assumption {i}: (none: extra inner receipt)"
+        )
+        print(head)
+        if i >= len(inner):
+            print(f"{indent}  inner receipt {i}: MISSING")
+            continue
+        r = inner[i]
+        match = "matches" if pair == assumption_of(r) else "DOES NOT match"
+        dev = ", dev mode" if r.dev_mode else ""
+        text = printable_text(r.journal)
+        journal = repr(text) if text is not None else (r.journal.hex() or "(empty)")
+        print(
+            f"{indent}  inner receipt {i}: {r.backend} {r.backend_version}{dev}, image {r.claim.image_id.hex()[:16]}..., "
+            f"exit code {r.claim.exit_code}, journal {journal}, seal {len(r.seal)} bytes: {match} the assumption"
+        )
+        _print_composition(r, indent + "    ")
+
+
+def _segments_view(receipt) -> dict:
+    """{"segments": [...]} for a segmented trace receipt (continuations), {} otherwise."""
+    if receipt.backend != "trace" or "segments" not in receipt.params:
+        return {}
+    from ..backends.trace_segments import describe_segments
+    from ..errors import VerificationError
+
+    try:
+        return {"segments": describe_segments(receipt)}
+    except VerificationError as exc:
+        return {"segments_error": str(exc)}

@@ -31,6 +31,13 @@ def register(subparsers) -> None:
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
     p.add_argument("-o", "--output", metavar="FILE", help="receipt path (default ./<elf stem>.<backend>.receipt)")
+    p.add_argument(
+        "--assume",
+        action="append",
+        metavar="RECEIPT",
+        help="a receipt the guest asserts with VERIFY_SP1_PROOF (repeatable, in the guest's order): "
+        "attached to the composed receipt and verified with it (docs/composition.md)",
+    )
     p.set_defaults(handler=run_prove)
 
 
@@ -61,16 +68,33 @@ def run_prove(args) -> int:
     from ..backends import default_backend_name
     from ..program import Program
 
+    from .verify import read_receipt
+
     program = Program.from_elf(args.elf, abi=args.abi)
     inputs = parse_inputs(args.input)
+    assumptions = [read_receipt(path) for path in args.assume] if args.assume else None
     backend = args.backend or default_backend_name()
     output = Path(args.output) if args.output else Path(f"{Path(args.elf).stem}.{backend}.receipt")
 
     started = time.perf_counter()
     with progress_reporter(f"proving with {backend}") as report:
         options = {"progress": report} if report else {}
+        if assumptions is not None:
+            options["assumptions"] = assumptions
         receipt = prove(program, inputs, backend=backend, **options)
     elapsed = time.perf_counter() - started
+    write_receipt(receipt, output, elapsed)
+    if receipt.claim.exit_code != 0:
+        print(
+            f"pyzkvm: guest failed: exit code {receipt.claim.exit_code}; the receipt proves that failing run",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def write_receipt(receipt, output: Path, elapsed: float) -> None:
+    """Write ``receipt`` atomically to ``output`` and print its summary (shared with aggregate)."""
     data = receipt.to_bytes()
     try:
         write_atomically(output, data)
@@ -88,11 +112,6 @@ def run_prove(args) -> int:
         print(f"  as text:  {text!r}")
     print(f"cycles:     {claim.cycles}")
     print(f"time:       {elapsed:.3f} s")
+    if receipt.inner:
+        print(f"assumes:    {len(receipt.inner)} inner receipt(s), carried in the receipt and verified with it")
     print(f"receipt:    {output} ({len(data)} bytes, seal {len(receipt.seal)} bytes)")
-    if claim.exit_code != 0:
-        print(
-            f"pyzkvm: guest failed: exit code {claim.exit_code}; the receipt proves that failing run",
-            file=sys.stderr,
-        )
-        return 1
-    return 0

@@ -14,6 +14,8 @@ Machine state, all owned by Python and mutated in place:
                          the rows of the 2-D buffer are padded apart so the 13 write streams
                          do not collide in the same cache sets)
     undo   int64[2, cap]    (word index, old value) of every store while ``undo_on``
+    dirty  uint8[2^29 / 2^10]  dirty[P] = 1 once a store hit 4 KiB page P (word index >> 10):
+                         segmented runs digest only the image's and the dirty pages
 
 Registers hold unsigned 32-bit values in int64 so numba never mixes signed and unsigned
 types; ``signed(v) = v - 2^32·bit31(v)``.
@@ -66,7 +68,7 @@ def signed(v):
 
 @njit(cache=True)
 def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, counts,
-                   capture, tr, tr_len, undo_on, undo, undo_len):  # fmt: skip
+                   capture, tr, tr_len, undo_on, undo, undo_len, dirty):  # fmt: skip
     """Execute from ``pc`` until an ECALL, a fault, the cycle limit or a full buffer.
 
     Returns (status, pc, cycle, tr_len, undo_len, aux): ``pc``/``cycle`` of the instruction
@@ -168,6 +170,7 @@ def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, count
                 undo[1, undo_len] = word
                 undo_len += 1
             mem[widx] = new
+            dirty[widx >> 10] = 1  # page of 1024 words
             kk = widx - code_lo_idx
             if kk >= 0 and kk < n_code:  # self-modifying code: re-decode the changed word
                 d_op, d_rd, d_rs1, d_rs2, d_im = decode_word(new)

@@ -29,6 +29,8 @@ from . import interpreter as it
 from .decode import decode_range
 
 N_MEM_WORDS = MEM_HI // 4
+#: A memory page is 4 KiB (1024 words); ``Machine.dirty`` marks the pages stores have hit.
+PAGE_WORDS_LOG2 = 10
 _U8_COLUMNS = ("rs1", "rs2", "rd")
 #: Largest span (in words) pre-decoded; code outside it is decoded on every fetch.
 MAX_DECODED_WORDS = 1 << 24
@@ -62,6 +64,8 @@ class Machine:
         self.undo_on = False
         self.undo = np.zeros((2, 1 << 12), dtype=np.int64)
         self.undo_len = 0
+        # pages written since start (stores and syscall writes), for segment boundary digests
+        self.dirty = np.zeros(N_MEM_WORDS >> PAGE_WORDS_LOG2, dtype=np.uint8)
 
     def _setup_code_range(self) -> None:
         """Pre-decode the span of executable segments (all segments if none is marked X)."""
@@ -84,7 +88,7 @@ class Machine:
         run measures execution only."""
         it.run_until_host(
             self.regs, self.mem, self.packed, self.imm, self.code_lo, self.pc, self.cycle, 0,
-            self.counts, self.capture, self.tr, self.tr_len, self.undo_on, self.undo, self.undo_len,
+            self.counts, self.capture, self.tr, self.tr_len, self.undo_on, self.undo, self.undo_len, self.dirty,
         )  # fmt: skip
 
     def run_until_ecall(self) -> None:
@@ -93,7 +97,7 @@ class Machine:
             status, pc, cycle, tr_len, undo_len, aux = it.run_until_host(
                 self.regs, self.mem, self.packed, self.imm, self.code_lo, self.pc, self.cycle,
                 self.max_cycles, self.counts, self.capture, self.tr, self.tr_len, self.undo_on,
-                self.undo, self.undo_len,
+                self.undo, self.undo_len, self.dirty,
             )  # fmt: skip
             self.pc, self.cycle, self.tr_len, self.undo_len = int(pc), int(cycle), int(tr_len), int(undo_len)
             if status == it.ST_ECALL:
@@ -160,6 +164,8 @@ class Machine:
             self.undo[1, self.undo_len : self.undo_len + n] = before
             self.undo_len += n
         self.mem[i : i + n] = words
+        if n:
+            self.dirty[i >> PAGE_WORDS_LOG2 : ((i + n - 1) >> PAGE_WORDS_LOG2) + 1] = 1
         self._redecode(i, n)
 
     def read_bytes(self, addr: int, length: int, what: str = "buffer") -> bytes:

@@ -60,6 +60,9 @@ class Execution:
     ``commit_words`` holds the 8 COMMIT words (sp1) and ``commit_matches`` says whether they
     equal SHA-256(journal) (None when the guest issued no COMMIT); for the risc0 profile
     ``output_digest`` and ``output_digest_matches`` play the same role.
+    ``assumptions`` lists the (image_id, journal_digest) pairs, 32 bytes each, that the guest
+    asserted with VERIFY_SP1_PROOF, in call order: the run's claim holds only if a receipt
+    exists for each (docs/composition.md).
     """
 
     journal: bytes
@@ -80,6 +83,14 @@ class Execution:
     final_pc: int = 0
     #: risc0 profile: the HALT type (0 terminate, 1 pause); None for sp1
     halt_type: int | None = None
+    assumptions: tuple[tuple[bytes, bytes], ...] = ()
+    #: segmented runs only (executor/segments.py; docs/continuations.md): the segment's index,
+    #: the BoundaryState it started from and the one it ended in, and whether it ended in HALT.
+    #: A segment's journal/stdout/stderr/cycles/report cover that segment alone.
+    segment_index: int | None = None
+    start_state: object | None = None
+    end_state: object | None = None
+    halted: bool = True
 
     @property
     def succeeded(self) -> bool:

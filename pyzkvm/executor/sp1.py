@@ -28,6 +28,7 @@ ENTER_UNCONSTRAINED = 0x03
 EXIT_UNCONSTRAINED = 0x04
 COMMIT = 0x10
 COMMIT_DEFERRED_PROOFS = 0x1A
+VERIFY_SP1_PROOF = 0x1B
 HINT_LEN = 0xF0
 HINT_READ = 0xF1
 SHA_EXTEND = 0x00300105
@@ -37,7 +38,7 @@ KECCAK_PERMUTE = 0x00010109
 SYSCALL_NAMES = {
     HALT: "HALT", WRITE: "WRITE", ENTER_UNCONSTRAINED: "ENTER_UNCONSTRAINED",
     EXIT_UNCONSTRAINED: "EXIT_UNCONSTRAINED", COMMIT: "COMMIT",
-    COMMIT_DEFERRED_PROOFS: "COMMIT_DEFERRED_PROOFS", HINT_LEN: "HINT_LEN", HINT_READ: "HINT_READ",
+    COMMIT_DEFERRED_PROOFS: "COMMIT_DEFERRED_PROOFS", VERIFY_SP1_PROOF: "VERIFY_SP1_PROOF", HINT_LEN: "HINT_LEN", HINT_READ: "HINT_READ",
     SHA_EXTEND: "SHA_EXTEND", SHA_COMPRESS: "SHA_COMPRESS", KECCAK_PERMUTE: "KECCAK_PERMUTE",
 }  # fmt: skip
 
@@ -58,6 +59,8 @@ class Sp1Abi:
         self.deferred_words = [None] * 8
         self.exit_code: int | None = None
         self._unconstrained: dict | None = None
+        #: (image_id, journal_digest) pairs the guest asserted with VERIFY_SP1_PROOF, in order
+        self.assumptions: list[tuple[bytes, bytes]] = []
 
     def handle_ecall(self) -> bool:
         """Run the ecall at pc; return True when the guest halted."""
@@ -82,9 +85,12 @@ class Sp1Abi:
             if a0 >= 8:
                 raise m.fault(SyscallError, f"{name} index a0={a0} is not in 0..7")
             (self.commit_words if code == COMMIT else self.deferred_words)[a0] = a1
+        elif code == VERIFY_SP1_PROOF:
+            self._verify_proof(a0)
         elif code == ENTER_UNCONSTRAINED:
             if self._unconstrained is None:
                 self._unconstrained = m.snapshot()
+                self._unconstrained["n_assumptions"] = len(self.assumptions)
             ret = 1  # the guest's `if syscall_enter_unconstrained()` branch runs
         elif code == EXIT_UNCONSTRAINED:
             if self._unconstrained is not None:
@@ -139,6 +145,18 @@ class Sp1Abi:
         padded = element + bytes(-len(element) % 4)
         m.write_words(ptr, np.frombuffer(padded, dtype="<u4"), "HINT_READ destination")
 
+    def _verify_proof(self, image_id_ptr: int) -> None:
+        """VERIFY_SP1_PROOF: the guest asserts "a receipt exists for image ID X whose journal
+        has SHA-256 D". a0 -> X as 8 words, a1 -> D as 8 words (both word-aligned, as SP1
+        asserts); the 32 bytes in memory are the digests' bytes in order. Nothing is checked
+        here: the pair becomes an assumption of the run's claim, and whoever proves the run
+        must attach a receipt for it (pyzkvm/composition.py). Returns nothing (t0 keeps 0x1B).
+        """
+        digest_ptr = self._arg(A1)
+        image_id = self.m.read_words(image_id_ptr, 8, "VERIFY_SP1_PROOF image ID").astype("<u4").tobytes()
+        journal_digest = self.m.read_words(digest_ptr, 8, "VERIFY_SP1_PROOF journal digest").astype("<u4").tobytes()
+        self.assumptions.append((image_id, journal_digest))
+
     def _exit_unconstrained(self, code: int, a0: int) -> bool:
         """EXIT_UNCONSTRAINED inside a block: put back registers and memory as they were at
         ENTER (SP1 replays its memory diff), resume after the ENTER ecall with t0 = the
@@ -148,12 +166,14 @@ class Sp1Abi:
         snap, self._unconstrained = self._unconstrained, None
         enter_pc = snap["pc"]
         m.restore(snap)
+        del self.assumptions[snap["n_assumptions"] :]  # an unconstrained block asserts nothing
         m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=code, next_pc=enter_pc + 4,
                        rs1_val=ENTER_UNCONSTRAINED, rs2_val=m.reg(A0))  # fmt: skip
         return False
 
     def finish(self, execution_fields: dict) -> None:
         """Fill the SP1-specific fields of the Execution."""
+        execution_fields["assumptions"] = tuple(self.assumptions)
         if any(w is not None for w in self.commit_words):
             words = tuple(w or 0 for w in self.commit_words)
             digest = b"".join(w.to_bytes(4, "little") for w in words)

@@ -15,6 +15,8 @@
  *   HINT_READ 0xF1               a0 = word-aligned dest, a1 = length (= the element's length)
  *   COMMIT 0x10                  a0 = index 0..7, a1 = word of SHA-256(journal)
  *   COMMIT_DEFERRED_PROOFS 0x1A  a0 = index 0..7, a1 = word (zero: no composed proofs)
+ *   VERIFY_SP1_PROOF 0x1B        a0 -> image ID (8 words), a1 -> SHA-256 of its journal (8 words):
+ *                                assert that a receipt for that claim exists (pyzkvm_verify)
  *
  * Memory map (SP1's): text from 0x00201000, stack top 0x00200400 growing down, heap from the
  * end of the image upward to 0x78000000 (the BabyBear prime; every address is one field
@@ -39,6 +41,7 @@ extern "C" {
 #define PYZKVM_SYS_WRITE 0x02u
 #define PYZKVM_SYS_COMMIT 0x10u
 #define PYZKVM_SYS_COMMIT_DEFERRED_PROOFS 0x1Au
+#define PYZKVM_SYS_VERIFY_SP1_PROOF 0x1Bu
 #define PYZKVM_SYS_HINT_LEN 0xF0u
 #define PYZKVM_SYS_HINT_READ 0xF1u
 
@@ -93,6 +96,18 @@ void pyzkvm_commit_u64(uint64_t value); /* 8 bytes, little-endian */
 void pyzkvm_write(uint32_t fd, const void *buf, uint32_t len);
 void pyzkvm_print(const char *text);  /* NUL-terminated text to stdout */
 void pyzkvm_eprint(const char *text); /* NUL-terminated text to stderr */
+
+/* ---- composition: assume other receipts (docs/composition.md) -------------------------- */
+
+/* Assert "a receipt exists for the program with this image ID whose journal has this SHA-256"
+ * (VERIFY_SP1_PROOF, SP1's register convention: a0 -> the 32-byte image ID, a1 -> the 32-byte
+ * journal digest, both word-aligned, bytes in digest order). Nothing is checked inside the
+ * guest: the pair becomes an assumption of this run's claim, in call order, and the receipt
+ * for this run is valid only together with a receipt for each assumption (the prover attaches
+ * them: `pyzkvm prove --assume RECEIPT`). The deferred-proofs digest stays zero. */
+static inline void pyzkvm_verify(const uint32_t image_id[8], const uint32_t journal_digest[8]) {
+    pyzkvm_syscall(PYZKVM_SYS_VERIFY_SP1_PROOF, (uint32_t)(uintptr_t)image_id, (uint32_t)(uintptr_t)journal_digest, 0);
+}
 
 /* ---- ending the program ---------------------------------------------------------------- */
 

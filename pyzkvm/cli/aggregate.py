@@ -1,0 +1,89 @@
+"""``pyzkvm aggregate RECEIPT...``: compose N receipts into one (docs/composition.md).
+
+Runs the aggregator guest (guests/aggregator) on the receipts' claims — input u32 N, then one
+64-byte element image ID ‖ journal digest per receipt — so that its run asserts each claim
+with VERIFY_SP1_PROOF and commits ``u32 N ‖ SHA-256(claim_1 ‖ … ‖ claim_N)``; the receipts
+are attached as the assumptions' inner receipts. ``pyzkvm verify OUT --elf
+guests/bin/aggregator.elf`` then checks the outer receipt, every inner one, and that they match.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import time
+from pathlib import Path
+
+from ..errors import UsageError
+
+ORDER = 25
+
+#: The prebuilt aggregator guest of a source checkout (guests/bin is not package data).
+DEFAULT_AGGREGATOR_ELF = Path(__file__).resolve().parents[2] / "guests" / "bin" / "aggregator.elf"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "aggregate",
+        help="compose N receipts (of any programs) into one receipt via the aggregator guest",
+        description=(
+            "Run the aggregator guest on the claims of RECEIPT... and write one composed receipt whose "
+            "journal is u32 N || SHA-256(image ID || journal digest of each receipt, in order) and which "
+            "carries the N receipts as its assumptions' inner receipts. The outer proof is succinct but "
+            "the file grows with N (it carries every inner receipt). Until the stark backend proves "
+            "composition, the outer receipt is a trace (dev-mode) receipt: NOT a proof."
+        ),
+    )
+    p.add_argument("receipts", metavar="RECEIPT", nargs="+", help="receipt files to aggregate, in order")
+    p.add_argument("-o", "--output", metavar="FILE", help="output path (default ./aggregate.<backend>.receipt)")
+    p.add_argument(
+        "--backend",
+        "-b",
+        metavar="NAME",
+        help="prover for the outer receipt (default: the default backend if it can prove composition, else trace)",
+    )
+    p.add_argument("--elf", metavar="ELF", help=f"the aggregator guest (default {DEFAULT_AGGREGATOR_ELF})")
+    p.set_defaults(handler=run_aggregate)
+
+
+def aggregator_inputs(receipts) -> list[bytes]:
+    """The aggregator guest's input: u32 N, then image ID ‖ journal digest of each receipt's claim."""
+    return [struct.pack("<I", len(receipts))] + [r.claim.image_id + r.claim.journal_digest for r in receipts]
+
+
+def composition_backend(name: str | None) -> str:
+    """``name``, or the default backend when it can prove composition, else ``trace``."""
+    from ..backends import default_backend_name, get_backend
+
+    if name:
+        return name
+    default = default_backend_name()
+    return default if getattr(get_backend(default), "supports_assumptions", False) else "trace"
+
+
+def run_aggregate(args) -> int:
+    from ..api import prove
+    from ..program import Program
+    from .prove import progress_reporter, write_receipt
+    from .verify import read_receipt
+
+    elf = Path(args.elf) if args.elf else DEFAULT_AGGREGATOR_ELF
+    if not elf.is_file():
+        raise UsageError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
+    program = Program.from_elf(elf)
+    receipts = [read_receipt(path) for path in args.receipts]
+    backend = composition_backend(args.backend)
+    output = Path(args.output) if args.output else Path(f"aggregate.{backend}.receipt")
+
+    started = time.perf_counter()
+    with progress_reporter(f"aggregating {len(receipts)} receipt(s) with {backend}") as report:
+        options = {"progress": report} if report else {}
+        receipt = prove(program, aggregator_inputs(receipts), backend=backend, assumptions=receipts, **options)
+    elapsed = time.perf_counter() - started
+    if receipt.claim.exit_code != 0:
+        # the guest panicked (it should not, on inputs built here): say so and write nothing
+        print(f"pyzkvm: the aggregator guest failed with exit code {receipt.claim.exit_code}", file=sys.stderr)
+        return 1
+    write_receipt(receipt, output, elapsed)
+    print(f"verify it:  pyzkvm verify {output} --elf {elf}{' --dev-mode' if receipt.dev_mode else ''}")
+    return 0

@@ -1,0 +1,238 @@
+"""Distributed proving: many input sets (a batch), or one long run's segments, as parallel tasks.
+
+Both run on Dask (``pip install 'pyzkvm[dist]'``): on a ``LocalCluster`` of this machine's
+cores by default, or on an existing cluster given its scheduler address. Without Dask they
+fall back to local processes (``concurrent.futures``) and say so on stderr.
+
+What a worker receives is only what its task needs: the Program (its loaded segments, sent
+once per worker with ``scatter(broadcast=True)``), and either one line's input set or one
+segment's SegmentStart (boundary state, non-zero memory pages, remaining inputs).
+
+Failures: a worker that dies mid-task is replaced and its task re-run (Dask reschedules tasks
+lost with a worker; ``retries=`` re-runs tasks that raised). That cannot lose or duplicate a
+receipt because proving is deterministic and each line's receipt is written atomically
+(temporary file, then rename) to a path keyed by its line number: a re-run writes the same
+bytes to the same name. See docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import PyzkvmError, UsageError
+from .fileio import write_atomically
+from .program import Program
+
+#: Times a task is re-run after it raised or its worker died (Dask ``retries=``; fallback pools).
+DEFAULT_RETRIES = 2
+
+
+def dask_available() -> bool:
+    """Whether dask.distributed can be imported here."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """The outcome of proving one line of a batch: where its receipt went, or why it failed."""
+
+    line: int
+    path: str | None
+    exit_code: int | None = None
+    cycles: int | None = None
+    error: str | None = None
+    receipt: bytes | None = field(default=None, repr=False)  # the encoded receipt, on its way to the client
+
+
+def receipt_path(out_dir: str | os.PathLike, stem: str, line: int) -> Path:
+    """Where line ``line``'s receipt goes: ``DIR/<stem>-<line>.receipt`` (idempotent key)."""
+    return Path(out_dir) / f"{stem}-{line}.receipt"
+
+
+# ---- the tasks (run on workers) ----------------------------------------------------------------
+
+
+def prove_line(program: Program, line: int, inputs: Sequence[bytes], backend: str, options: dict) -> LineResult:
+    """Prove one input set; return its encoded receipt (the client writes it).
+
+    A guest or proving error is returned as the line's ``error`` (not raised: it would fail
+    the same way on every retry, and pickled exception types may not survive the trip)."""
+    from .api import prove
+
+    try:
+        receipt = prove(program, list(inputs), backend=backend, **options)
+    except PyzkvmError as exc:
+        return LineResult(line, None, error=f"{type(exc).__name__}: {exc}")
+    return LineResult(line, None, receipt.claim.exit_code, receipt.claim.cycles, receipt=receipt.to_bytes())
+
+
+def prove_segment_task(program: Program, start, segment_cycles: int, max_cycles: int):
+    """Resume at one segment's start state, trace it, and return its segment receipt."""
+    from .backends.trace_segments import prove_segment
+    from .executor.segments import run_segment
+
+    execution = run_segment(program, start, segment_cycles, capture_trace=True, max_cycles=max_cycles)
+    return prove_segment(program.image_id, execution)
+
+
+# ---- schedulers ------------------------------------------------------------------------------
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None, *, memory_limit: str | int = "auto"):
+    """A dask.distributed Client: on ``scheduler`` when given, else on a new LocalCluster of
+    ``workers`` single-threaded worker processes (default: this machine's cores)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--scheduler needs Dask: pip install 'pyzkvm[dist]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise PyzkvmError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    n = workers or os.cpu_count() or 1
+    with LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+        dashboard_address=None, silence_logs=40,
+    ) as cluster, Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+def _note_fallback(workers: int) -> None:
+    print(
+        f"pyzkvm: note: Dask is not installed; proving on {workers} local process(es) "
+        "(pip install 'pyzkvm[dist]' for Dask clusters)",
+        file=sys.stderr,
+    )
+
+
+def _run_tasks(
+    fn: Callable, program: Program, argument_lists: list[tuple], *, scheduler, workers, retries,
+    memory_limit="auto", on_result: Callable = lambda index, result: result,
+):  # fmt: skip
+    """Run ``fn(program, *args)`` for every args tuple; ``on_result(index, result)`` sees each
+    result as it arrives (in completion order) and what it returns is kept; return those in order."""
+    results: dict[int, object] = {}
+    if dask_available():
+        from distributed import as_completed
+
+        with dask_client(scheduler, workers, memory_limit=memory_limit) as client:
+            shared = client.scatter(program, broadcast=True)
+            futures = {
+                client.submit(fn, shared, *args, retries=retries, pure=False): i for i, args in enumerate(argument_lists)
+            }  # fmt: skip
+            for future, result in as_completed(futures, with_results=True):
+                results[futures[future]] = on_result(futures[future], result)
+        return [results[i] for i in range(len(argument_lists))]
+    if scheduler:
+        raise UsageError("--scheduler needs Dask: pip install 'pyzkvm[dist]'")
+    n = workers or os.cpu_count() or 1
+    _note_fallback(n)
+    for _attempt in range(retries + 1):  # a dead process breaks the pool: re-run what is missing
+        pending = [i for i in range(len(argument_lists)) if i not in results]
+        if not pending:
+            break
+        try:
+            with ProcessPoolExecutor(max_workers=n) as pool:
+                futures = {i: pool.submit(fn, program, *argument_lists[i]) for i in pending}
+                for i, f in futures.items():
+                    results[i] = on_result(i, f.result())
+        except BrokenProcessPool:
+            continue
+    missing = [i for i in range(len(argument_lists)) if i not in results]
+    if missing:
+        raise PyzkvmError(f"{len(missing)} task(s) failed after {retries + 1} attempts: their worker processes died")
+    return [results[i] for i in range(len(argument_lists))]
+
+
+# ---- public entry points -----------------------------------------------------------------------
+
+
+def prove_batch(
+    program: Program,
+    input_sets: Sequence[tuple[int, Sequence[bytes]]],
+    out_dir: str | os.PathLike,
+    *,
+    stem: str | None = None,
+    backend: str = "trace",
+    options: dict | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    retries: int = DEFAULT_RETRIES,
+    memory_limit: str | int = "auto",
+    task: Callable = prove_line,
+) -> list[LineResult]:
+    """Prove each ``(line, inputs)`` of ``input_sets`` as one task; write ``DIR/<stem>-<line>.receipt``.
+
+    Each receipt is written here, atomically, as soon as its task finishes (so workers need no
+    shared filesystem, and a receipt that arrives twice is written twice with the same bytes).
+    Returns one LineResult per input set, in the given order (without the receipt bytes).
+    ``task`` is the function each task runs (``prove_line``'s signature); tests wrap it to
+    kill workers."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = stem or program.name
+    args = [(line, list(inputs), backend, dict(options or {})) for line, inputs in input_sets]
+
+    def write_receipt(index: int, result: LineResult) -> LineResult:
+        if result.receipt is None:
+            return result
+        path = receipt_path(out_dir, stem, result.line)
+        try:
+            write_atomically(path, result.receipt)
+        except OSError as exc:
+            return replace(result, receipt=None, error=f"cannot write {path}: {exc.strerror or exc}")
+        return replace(result, path=str(path), receipt=None)
+
+    if not args:
+        return []
+    return _run_tasks(
+        task, program, args, scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit,
+        on_result=write_receipt,
+    )  # fmt: skip
+
+
+def prove_segments(
+    program: Program,
+    inputs: Sequence[bytes],
+    segment_cycles: int,
+    *,
+    max_cycles: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    retries: int = DEFAULT_RETRIES,
+    memory_limit: str | int = "auto",
+):
+    """A segmented trace-backend receipt whose segments are traced and digested on workers.
+
+    A fast pass without traces finds every segment's start state here; each worker resumes
+    one segment from its state. The result is byte-identical to
+    ``prove(program, inputs, backend="trace", segment_cycles=segment_cycles)``."""
+    from .backends.trace import TraceBackend
+    from .backends.trace_segments import assemble_segmented_receipt
+    from .executor.run import DEFAULT_MAX_CYCLES
+    from .executor.segments import plan_segments
+
+    max_cycles = max_cycles or DEFAULT_MAX_CYCLES
+    starts = plan_segments(program, inputs, segment_cycles, max_cycles=max_cycles)
+    args = [(start, segment_cycles, max_cycles) for start in starts]
+    segments = _run_tasks(
+        prove_segment_task, program, args, scheduler=scheduler, workers=workers, retries=retries,
+        memory_limit=memory_limit,
+    )  # fmt: skip
+    return assemble_segmented_receipt(TraceBackend(), program, segments, segment_cycles)

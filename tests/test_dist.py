@@ -1,0 +1,110 @@
+"""Distributed proving (pyzkvm/dist.py): Dask batches and segments give the same bytes as
+sequential proving, a worker killed mid-task loses and duplicates nothing, and without Dask
+the local-process fallback does the same."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+import pyzkvm
+from pyzkvm import dist
+from pyzkvm import inputs as I
+from pyzkvm.errors import UsageError
+from pyzkvm.program import Program
+
+ROOT = Path(__file__).resolve().parent.parent
+FIB = Program.from_elf(ROOT / "guests" / "bin" / "fibonacci.elf")
+LINES = [(1, [I.u32(10)]), (2, [I.u32(300)]), (4, [I.u32(7)]), (5, [I.u32(1000)])]
+
+
+def _sequential(lines):
+    return {line: pyzkvm.prove(FIB, inputs, backend="trace").to_bytes() for line, inputs in lines}
+
+
+def _receipts(out_dir: Path) -> dict[int, bytes]:
+    return {int(p.stem.rsplit("-", 1)[1]): p.read_bytes() for p in out_dir.glob("*.receipt")}
+
+
+def killing_prove_line(work: Path, program, line, inputs, backend, options):
+    """prove_line, except that line 2's first attempt kills its own worker process
+    (bind ``work``, a directory for the attempt log and the marker, with functools.partial)."""
+    log = work / "attempts"
+    log.mkdir(exist_ok=True)
+    (log / f"{line}-{uuid.uuid4().hex}").touch()
+    marker = work / f"killed-{line}"
+    if line == 2 and not marker.exists():
+        marker.touch()
+        os._exit(1)  # the worker dies mid-task
+    return dist.prove_line(program, line, inputs, backend, options)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A LocalCluster: 2 single-threaded worker processes with a small memory limit."""
+    distributed = pytest.importorskip("distributed", reason="the Dask tests need pyzkvm[dist]")
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB", dashboard_address=None,
+        silence_logs=50,
+    ) as c:  # fmt: skip
+        yield c.scheduler_address
+
+
+def test_dask_batch_is_byte_identical_to_sequential_proving(cluster, tmp_path):
+    results = dist.prove_batch(FIB, LINES, tmp_path / "out", stem="fib", scheduler=cluster)
+    assert [r.line for r in results] == [1, 2, 4, 5] and not any(r.error for r in results)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fib-1.receipt", "fib-2.receipt", "fib-4.receipt", "fib-5.receipt"]
+    assert _receipts(tmp_path / "out") == _sequential(LINES)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(cluster, tmp_path):
+    out = tmp_path / "out"
+    results = dist.prove_batch(FIB, LINES, out, stem="fib", scheduler=cluster, task=partial(killing_prove_line, tmp_path))
+    assert (tmp_path / "killed-2").exists()  # the first attempt did die
+    attempts = sorted(p.name.split("-")[0] for p in (tmp_path / "attempts").iterdir())
+    assert attempts.count("2") == 2  # and line 2 ran again
+    assert [r.line for r in results] == [1, 2, 4, 5] and not any(r.error for r in results)
+    assert sorted(p.name for p in out.iterdir()) == ["fib-1.receipt", "fib-2.receipt", "fib-4.receipt", "fib-5.receipt"]
+    assert _receipts(out) == _sequential(LINES)
+
+
+def test_dask_segments_are_byte_identical_to_local_segmented_proving(cluster):
+    inputs = [I.u32(1000)]
+    receipt = dist.prove_segments(FIB, inputs, 3000, scheduler=cluster)
+    local = pyzkvm.prove(FIB, inputs, backend="trace", segment_cycles=3000)
+    assert receipt.params["segments"] == 6
+    assert receipt.to_bytes() == local.to_bytes()
+    pyzkvm.verify(receipt, FIB.image_id, dev_mode=True)
+
+
+def test_without_dask_batches_and_segments_fall_back_to_local_processes(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(dist, "dask_available", lambda: False)
+    results = dist.prove_batch(FIB, LINES[:2], tmp_path, stem="fib", workers=2, task=partial(killing_prove_line, tmp_path))
+    assert "Dask is not installed; proving on 2 local process(es)" in capsys.readouterr().err
+    assert [r.line for r in results] == [1, 2] and not any(r.error for r in results)
+    assert (tmp_path / "killed-2").exists()  # a process died; the pool was rebuilt and the line re-run
+    assert _receipts(tmp_path) == _sequential(LINES[:2]) and len(list(tmp_path.glob("*.receipt"))) == 2
+    receipt = dist.prove_segments(FIB, [I.u32(300)], 1000, workers=2)
+    assert receipt.to_bytes() == pyzkvm.prove(FIB, [I.u32(300)], backend="trace", segment_cycles=1000).to_bytes()
+    with pytest.raises(UsageError, match="--scheduler needs Dask"):
+        dist.prove_batch(FIB, LINES[:1], tmp_path, scheduler="tcp://127.0.0.1:1")
+
+
+def test_failing_runs_get_receipts_and_errors_are_reported_per_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(dist, "dask_available", lambda: False)
+    results = dist.prove_batch(FIB, [(1, [I.u32(10)]), (2, [b"\x01"])], tmp_path / "a", stem="fib", workers=1)
+    assert [(r.line, r.exit_code, r.error) for r in results] == [(1, 0, None), (2, 1, None)]  # a guest failure is a claim
+    results = dist.prove_batch(FIB, [(1, [I.u32(10)]), (3, [I.u32(20)])], tmp_path / "b", stem="fib", workers=1,
+                               options={"max_cycles": 50})  # fmt: skip
+    assert [r.line for r in results] == [1, 3]
+    assert all(r.path is None and "CycleLimitExceeded: " in r.error for r in results)
+    assert list((tmp_path / "b").iterdir()) == []

@@ -1,0 +1,84 @@
+"""``pyzkvm prove-batch`` through a subprocess: receipts per line, byte-identical to
+``pyzkvm prove``'s, on a LocalCluster or an existing scheduler; typed errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pyzkvm
+from pyzkvm import inputs as I
+from pyzkvm.cli.prove_batch import read_input_sets
+from pyzkvm.errors import UsageError
+from pyzkvm.program import Program
+from pyzkvm.receipt import Receipt
+
+ROOT = Path(__file__).resolve().parent.parent
+FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
+FIB = Program.from_elf(FIB_ELF)
+INPUTS = "u32:10\n\n# a comment line\nu32:300\n  u32:7  \n"
+
+
+def cli(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"}
+    out = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True)
+    assert "Traceback" not in out.stderr, out.stderr
+    return out
+
+
+def test_input_file_lines_keep_their_numbers(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(INPUTS + "u32:1 str:hi hex:0aff\n")
+    assert read_input_sets(str(path)) == [
+        (1, [I.u32(10)]), (4, [I.u32(300)]), (5, [I.u32(7)]), (6, [I.u32(1), b"hi", b"\x0a\xff"]),
+    ]  # fmt: skip
+
+
+def test_batch_on_a_local_cluster_matches_sequential_prove(tmp_path):
+    pytest.importorskip("distributed", reason="the Dask tests need pyzkvm[dist]")
+    (tmp_path / "in.txt").write_text(INPUTS)
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--backend", "trace", "--out-dir", "out", "--workers", "2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Dask is not installed" not in out.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["fibonacci-1.receipt", "fibonacci-4.receipt", "fibonacci-5.receipt"]
+    for line, n in ((1, 10), (4, 300), (5, 7)):
+        data = (tmp_path / "out" / f"fibonacci-{line}.receipt").read_bytes()
+        assert data == pyzkvm.prove(FIB, [I.u32(n)], backend="trace").to_bytes()
+        assert f"line {line}: out/fibonacci-{line}.receipt (exit code 0," in out.stdout
+    assert "3/3 receipts (trace)" in out.stdout
+
+
+def test_batch_on_an_existing_scheduler_with_segments(tmp_path):
+    distributed = pytest.importorskip("distributed", reason="the Dask tests need pyzkvm[dist]")
+    (tmp_path / "in.txt").write_text("u32:1000\nu32:300\n")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="1GiB", dashboard_address=None,
+                                  silence_logs=50) as cluster:  # fmt: skip
+        out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "-b", "trace", "--out-dir", "o",
+                  "--scheduler", cluster.scheduler_address, "--segment-cycles", "4000", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    for line, n in ((1, 1000), (2, 300)):
+        receipt = Receipt.from_bytes((tmp_path / "o" / f"fibonacci-{line}.receipt").read_bytes())
+        assert receipt.to_bytes() == pyzkvm.prove(FIB, [I.u32(n)], backend="trace", segment_cycles=4000).to_bytes()
+    assert Receipt.from_bytes((tmp_path / "o" / "fibonacci-1.receipt").read_bytes()).params["segments"] == 5
+
+
+def test_bad_input_files_are_typed_errors_and_write_nothing(tmp_path):
+    (tmp_path / "in.txt").write_text("u32:10\nu32:nope\n")
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "-b", "trace", "--out-dir", "o", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "pyzkvm: error: in.txt:2: bad --input 'u32:nope': 'nope' is not an integer"
+    assert not (tmp_path / "o").exists()
+    out = cli("prove-batch", FIB_ELF, "--inputs", "missing.txt", cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --inputs missing.txt: no such file")
+    (tmp_path / "empty.txt").write_text("# nothing\n\n")
+    out = cli("prove-batch", FIB_ELF, "--inputs", "empty.txt", cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --inputs empty.txt holds no input sets")
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--workers", "0", cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --workers must be positive, got 0")
+    with pytest.raises(UsageError, match="no such file"):
+        read_input_sets(str(tmp_path / "nope"))

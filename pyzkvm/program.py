@@ -5,16 +5,25 @@ A guest program is an ELF32 little-endian RISC-V executable (ET_EXEC) without th
 to ``p_memsz`` are zero). Segment permissions are *not* enforced: real SP1 guests keep
 writable statics in segments marked read-only.
 
-The image ID (version 1) is a BLAKE3 digest over the ABI profile, the entry point and the
-memory image as (address, word) pairs::
+The **image ID** (version 2) names the program to a verifier who holds nothing else. For an
+sp1-profile program it is the digest of the STARK machine's verifying key for the program
+(pyzkvm/machine/image_id.py, docs/machine.md §8.1): the digest of every table's constraints,
+the Merkle root of the preprocessed program table (decoded instructions, entry point), memory
+image and byte table, the table layouts and the number of public values. It does not depend
+on the security preset. Every backend (trace, stark, risc0, sp1, composition) reports this
+same ID. Computing it sets up the machine AIR once (≈ 0.3 s, cached per ELF and process).
 
-    image_id = BLAKE3( "pyzkvm.image_id.v1" ‖ u8(len(abi)) ‖ abi
-                       ‖ u32le(entry) ‖ u32le(n_words)
-                       ‖ for each word in address order: u32le(address) ‖ u32le(word) )
+Fallback: for programs the machine AIR cannot represent — the risc0 ABI profile, code placed
+above 0x77E00000 — the image ID is the *content digest* (the version-1 formula): a BLAKE3
+digest over the ABI profile, the entry point and the memory image as (address, word) pairs::
+
+    content_digest = BLAKE3( "pyzkvm.image_id.v1" ‖ u8(len(abi)) ‖ abi
+                             ‖ u32le(entry) ‖ u32le(n_words)
+                             ‖ for each word in address order: u32le(address) ‖ u32le(word) )
 
 where the words are every aligned 32-bit word covered by a PT_LOAD segment (zero-filled
-``.bss`` words included). The STARK backend may redefine the ID as the digest of its
-verifying key; every backend always agrees on it.
+``.bss`` words included). No backend can produce a STARK proof for such a program, so the
+two kinds of ID never name the same statement.
 """
 
 from __future__ import annotations
@@ -70,6 +79,7 @@ class Program:
     abi: str = "sp1"
     name: str = "program"
     _image_id: list = field(default_factory=list, repr=False, compare=False)
+    _content_digest: list = field(default_factory=list, repr=False, compare=False)
 
     # ---- construction -----------------------------------------------------------------
 
@@ -123,15 +133,31 @@ class Program:
         return a, w
 
     @property
-    def image_id(self) -> bytes:
-        """The 32-byte image ID (see the module docstring for the formula)."""
-        if not self._image_id:
+    def content_digest(self) -> bytes:
+        """BLAKE3 over the ABI profile, entry point and memory image (the version-1 formula, see
+        the module docstring): the image ID fallback, and the key of the image ID cache."""
+        if not self._content_digest:
             addrs, words = self.image_words()
             h = blake3.blake3(b"pyzkvm.image_id.v1")
             h.update(bytes([len(self.abi)]) + self.abi.encode())
             h.update(int(self.entry).to_bytes(4, "little") + len(addrs).to_bytes(4, "little"))
             h.update(np.stack([addrs, words], axis=1).astype("<u4").tobytes())
-            self._image_id.append(h.digest())
+            self._content_digest.append(h.digest())
+        return self._content_digest[0]
+
+    @property
+    def image_id(self) -> bytes:
+        """The 32-byte image ID (version 2, see the module docstring): the digest of the machine
+        AIR's verifying key for this program, or the content digest for programs the machine
+        cannot represent (the risc0 profile)."""
+        if not self._image_id:
+            from .errors import UnsupportedProgram
+            from .machine.image_id import machine_image_id  # lazy: numba kernels load on first use
+
+            try:
+                self._image_id.append(machine_image_id(self))
+            except UnsupportedProgram:
+                self._image_id.append(self.content_digest)
         return self._image_id[0]
 
     def symbol_at(self, address: int) -> Symbol | None:

@@ -2,8 +2,7 @@
 
 Prints the run's cycles, the tables' shapes and the time to generate them, then runs the
 debug check (``check_machine``) and, with ``--prove``, a real STARK proof and its
-verification. A guest that writes a journal is proved with a stop-gap: the journal's public
-bus entries are attached to the journal-word AIR for this one proof (docs/machine.md §9.1).
+verification (the journal is the proof's public data, docs/machine.md §5).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from ..cli.common import add_input_args, parse_inputs
 from ..errors import PyzkvmError
 from ..executor import execute
 from ..program import Program
-from . import buses, build_chips, check_machine, generate_tables
+from . import build_chips, check_machine, generate_tables
 
 
 def main(argv=None) -> int:
@@ -40,14 +39,11 @@ def main(argv=None) -> int:
         if args.prove:
             from ..stark import DEFAULT, INSECURE_FAST_FOR_TESTS, prove, setup, verify
 
-            journal_air = chips.airs[chips.index("journal words")]
-            journal_air.public_interactions = lambda pv: [(buses.JOURNAL, [i, b], 1, -1)
-                                                          for i, b in enumerate(execution.journal)]
             pk = setup(INSECURE_FAST_FOR_TESTS if args.prove == "fast" else DEFAULT, chips.airs)
             t3 = time.perf_counter()
-            proof = prove(pk, tables.in_order(chips), tables.public_values).to_bytes()
+            proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.journal).to_bytes()
             t4 = time.perf_counter()
-            report = verify(pk.verifying_key, proof, tables.public_values)
+            report = verify(pk.verifying_key, proof, tables.public_values, public_data=tables.journal)
             t5 = time.perf_counter()
             print(f"setup {t3 - t2:.2f} s; prove {t4 - t3:.2f} s ({execution.cycles / (t4 - t3):.0f} cycles/s); "
                   f"verify {1000 * (t5 - t4):.0f} ms; proof {len(proof)} bytes; {report.security.bits:.0f} bits")

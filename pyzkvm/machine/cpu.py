@@ -44,13 +44,16 @@ CPU = Layout(
 )
 
 #: public values (docs/machine.md §5): the exit code as 4 little-endian bytes; then a flag "the
-#: guest committed" and the 8 COMMIT words as 32 bytes; then the same for COMMIT_DEFERRED_PROOFS.
+#: guest committed" and the 8 COMMIT words as 32 bytes; then the same for COMMIT_DEFERRED_PROOFS;
+#: then the cycle count.
 PV_EXIT_CODE = (0, 1, 2, 3)
 PV_HAS_COMMIT = 4
 PV_COMMIT = tuple(range(5, 37))
 PV_HAS_DEFERRED = 37
 PV_DEFERRED = tuple(range(38, 70))
-NUM_PUBLIC_VALUES = 70
+#: the number of cycles the run took (HALT included): the HALT row has clk = cycles − 1
+PV_CYCLES = 70
+NUM_PUBLIC_VALUES = 71
 
 TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
 OPS_ADD = OPS["add"]
@@ -162,6 +165,7 @@ class CpuAir(Air):
             b.assert_zero(is_halt * c[i], f"HALT: t0 keeps the code 0 (byte {i})")
             b.assert_zero(is_halt * (bv[i] - b.public(PV_EXIT_CODE[i])), f"HALT: exit code = a0 (byte {i})")
         b.assert_zero(is_halt * next_pc, "HALT: next_pc = 0")
+        b.assert_zero(is_halt * (clk + 1 - b.public(PV_CYCLES)), "HALT: cycles = clk + 1")
 
         # --- registers through offline memory checking --------------------------------------
         self._access(b, m(CPU.rs1), a, a, CPU.rs1_prev_ts, CPU.rs1_d, timestamp(b, clk, TS_RS1), is_real, "rs1")

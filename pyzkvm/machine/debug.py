@@ -13,8 +13,7 @@ from ..stark import ext
 from ..stark.air import Leaves, bus_id, check_constraints, compile_air
 from ..stark.domain import plain_selectors
 from ..stark.field import P
-from ..stark.logup import build_aux_trace
-from . import buses
+from ..stark.logup import build_aux_trace, public_term
 from .tables import Chips, MachineTables
 
 
@@ -45,57 +44,13 @@ def check_machine(chips: Chips, tables: MachineTables, seed: int | None = None) 
             for b, s in sums.items():
                 per_bus[b] = ext.ext_add(per_bus.get(b, ext.ZERO), s)
             names.update({it.bus: it.bus_name for it in compiled.interactions})
-    # the journal bus's public side: the verifier receives (i, journal[i]) for every byte
-    # (variable-length, so not yet expressible as stark public values: docs/machine.md §9)
-    jterm = journal_term(tables.journal, alpha, gamma)
-    per_bus[bus_id(buses.JOURNAL)] = ext.ext_add(per_bus.get(bus_id(buses.JOURNAL), ext.ZERO), jterm)
-    names[bus_id(buses.JOURNAL)] = buses.JOURNAL
-    # per-table sums are keyed by bus id or by name depending on the stark version: merge by name
-    by_name: dict = {}
-    for b, s in per_bus.items():
-        nm = names.get(b, str(b))
-        by_name[nm] = ext.ext_add(by_name.get(nm, ext.ZERO), s)
-    by_name = _add_public_terms(by_name, chips.airs, public, alpha, gamma)
+    # the verifier's side: COMMIT words from the public values, the journal from the public data
+    by_name: dict = {names.get(b, str(b)): s for b, s in per_bus.items()}
+    public_term(chips.airs, public, alpha, gamma, by_name, public_data=tables.journal)
     bad = [nm for nm, s in by_name.items() if np.any(s)]
     if bad:
         raise ConstraintNotSatisfied(f"bus {', '.join(repr(x) for x in bad)} does not balance")
     return None
-
-
-def _add_public_terms(by_name, airs, public, alpha, gamma):
-    """Add each AIR's public interactions (the verifier's side) to the per-bus sums."""
-    for air in airs:
-        for bus, values, mult, sign in air.public_interactions(list(public)):
-            t = _term(bus_id(bus), values, alpha, gamma)
-            m = int(mult) % P if sign > 0 else (-int(mult)) % P
-            by_name[str(bus)] = ext.ext_add(by_name.get(str(bus), ext.ZERO), ext.ext_mul_base(t, np.uint32(m)))
-    return by_name
-
-
-def _term(bus: int, values, alpha, gamma):
-    """1/(α − fp) for fp = bus + Σ γ^(j+1)·v_j."""
-    fp = np.array([bus, 0, 0, 0], dtype=np.uint32)
-    g = np.asarray(gamma, dtype=np.uint32)
-    for v in values:
-        fp = ext.ext_add(fp, ext.ext_mul_base(g, np.uint32(int(v) % P)))
-        g = ext.ext_mul(g, gamma)
-    return ext.ext_inv(ext.ext_sub(alpha, fp))
-
-
-def journal_term(journal: bytes, alpha, gamma):
-    """−Σ_i 1/(α − fp(i, journal[i])): the verifier's side of the journal bus."""
-    n = len(journal)
-    if n == 0:
-        return ext.ZERO.copy()
-    fp = np.zeros((n, 4), dtype=np.uint32)
-    fp[:, 0] = bus_id(buses.JOURNAL)
-    g = np.asarray(gamma, dtype=np.uint32)
-    for col in (np.arange(n, dtype=np.uint32), np.frombuffer(journal, dtype=np.uint8).astype(np.uint32)):
-        fp = ext.ext_add(fp, ext.ext_mul_base(g, col))
-        g = ext.ext_mul(g, gamma)
-    inv = ext.ext_batch_inverse(ext.ext_sub(alpha, fp))
-    total = (inv.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
-    return ext.ext_sub(ext.ZERO, total)
 
 
 def bus_names() -> dict:

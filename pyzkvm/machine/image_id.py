@@ -1,19 +1,49 @@
-"""The machine's verifying key and the image ID derived from it.
+"""The machine's verifying key and the image ID (version 2) derived from it.
 
-The STARK backend's image ID is the digest of the verifying key of the machine AIR for the
-program: it covers the STARK parameters, every table's layout, and the Merkle root of the
-preprocessed columns — the program table (decoded instructions and the entry point), the
-memory image and the byte table. A verifier holding only the ID therefore checks a proof
-against exactly this program. Two consequences the backends must share (docs/machine.md §8):
-the ID depends on the STARK parameters (a proof under another preset has another ID), and it
-does not yet cover the constraints themselves (docs/machine.md §9.2).
+The image ID of an sp1-profile program is the **circuit digest** of the machine AIR's
+verifying key for that program (pyzkvm/stark/keys.py)::
+
+    image_id = vk.circuit_digest
+             = BLAKE3("pyzkvm-stark-circuit-v1" ‖ log_blowup (= IMAGE_ID_LOG_BLOWUP)
+                      ‖ every table: name, widths, aux columns, preprocessed height,
+                                     digest of its constraint DAG (constants, bus ids included)
+                      ‖ Merkle root of the preprocessed columns: program table (decoded
+                        instructions and the entry point), memory image, byte table
+                      ‖ number of public values)
+
+It does not depend on the security preset's query count, grinding bits or final polynomial:
+every preset the stark backend accepts uses the same blowup, IMAGE_ID_LOG_BLOWUP, so the
+preprocessed commitment is the same (docs/machine.md §8.1). A verifier holding only the ID
+and a seal (which carries the preprocessed root and heights) rebuilds the key with
+``machine_key_from_parts`` and compares digests: the constraints it checks come from this
+code, the fixed columns from the seal, and the ID ties both to the program.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from ..errors import StarkConfigError, UnsupportedProgram
 from ..program import Program
 from ..stark import DEFAULT, StarkConfig, VerifyingKey, setup
-from .tables import build_chips
+from ..stark.keys import compile_for, verifying_key_from_parts
+from .cpu import NUM_PUBLIC_VALUES
+from .tables import build_chips, machine_airs
+
+#: the blowup of the preprocessed commitment the image ID names (DEFAULT's and the test preset's)
+IMAGE_ID_LOG_BLOWUP = 2
+
+#: content digest (Program.content_digest) → image ID, so every Program object of one ELF
+#: pays for the setup once per process
+_IDS: dict = {}
+
+
+def check_image_id_config(config: StarkConfig) -> None:
+    """A preset can prove against image IDs only if its blowup is the image ID's."""
+    if config.log_blowup != IMAGE_ID_LOG_BLOWUP:
+        raise StarkConfigError(
+            f"preset {config.name!r} has blowup {config.blowup}, but image IDs fix the preprocessed commitment at "
+            f"blowup {1 << IMAGE_ID_LOG_BLOWUP}; use a preset with log_blowup = {IMAGE_ID_LOG_BLOWUP}")
 
 
 def machine_verifying_key(program: Program, config: StarkConfig = DEFAULT) -> VerifyingKey:
@@ -22,6 +52,40 @@ def machine_verifying_key(program: Program, config: StarkConfig = DEFAULT) -> Ve
     return setup(config, build_chips(program).airs).verifying_key
 
 
-def machine_image_id(program: Program, config: StarkConfig = DEFAULT) -> bytes:
-    """The 32-byte image ID: the digest of the machine's verifying key for ``program``."""
-    return machine_verifying_key(program, config).digest
+def machine_image_id(program: Program) -> bytes:
+    """The 32-byte image ID (v2) of an sp1-profile program: the circuit digest of the machine's
+    verifying key for it (same for every preset with blowup 2^IMAGE_ID_LOG_BLOWUP).
+
+    Raises UnsupportedProgram when the machine AIR cannot represent the program (the risc0
+    ABI profile, code above 0x77E00000); Program.image_id then falls back to its content
+    digest."""
+    if program.abi != "sp1":
+        raise UnsupportedProgram(f"the machine AIR proves the sp1 ABI profile only, not {program.abi!r}")
+    key = program.content_digest
+    if key not in _IDS:
+        _IDS[key] = machine_verifying_key(program, DEFAULT).circuit_digest
+    return _IDS[key]
+
+
+def remember_image_id(program: Program, vk: VerifyingKey) -> None:
+    """Record the ID of a key just set up for ``program`` (saves a second setup)."""
+    if vk.config.log_blowup == IMAGE_ID_LOG_BLOWUP and program.abi == "sp1":
+        _IDS.setdefault(program.content_digest, vk.circuit_digest)
+
+
+@lru_cache(maxsize=4)
+def _compiled(config: StarkConfig) -> tuple:
+    return tuple(compile_for(config, air) for air in machine_airs())
+
+
+def machine_key_from_parts(config: StarkConfig, prep_root: bytes, prep_log_heights) -> VerifyingKey:
+    """The verifier's copy of the machine's verifying key: the machine's AIRs (compiled once per
+    process) with the preprocessed root and heights a seal carries. Its ``circuit_digest`` is
+    the image ID of the program those preprocessed columns hold."""
+    compiled = _compiled(config)
+    if len(prep_log_heights) != len(compiled):
+        raise StarkConfigError(f"{len(prep_log_heights)} table heights for the machine's {len(compiled)} tables")
+    vk = verifying_key_from_parts(config, compiled, prep_root, prep_log_heights)
+    if vk.num_public_values != NUM_PUBLIC_VALUES:  # pragma: no cover - a code inconsistency
+        raise StarkConfigError("machine AIRs disagree on the number of public values")
+    return vk

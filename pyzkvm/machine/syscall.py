@@ -21,6 +21,8 @@ journal words (one row per word a journal WRITE reads): a memory read; byte j of
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..stark.air import Air
 from . import buses
 from .cpu import (MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED, TS_MEM,
@@ -162,7 +164,7 @@ class SyscallAir(Air):
         b.when_transition().assert_zero(nreal * (b.main_next(SYS.jpos) - col("jpos") - journal * word(a2)),
                                         "jpos' = jpos + (journal WRITE ? len : 0)")
 
-    def public_interactions(self, public_values):
+    def public_interactions(self, public_values, public_data=b""):
         """The verifier receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""
         out = []
         for kind, flag, pv in ((0, PV_HAS_COMMIT, PV_COMMIT), (1, PV_HAS_DEFERRED, PV_DEFERRED)):
@@ -226,3 +228,11 @@ class JournalWordsAir(Air):
             b.assert_eq(e[j], u[j] * (1 - is_last + is_last * lm[j]), f"e{j} = u{j}·(is_last ? lm{j} : 1)")
             # byte j of this word is at address 4·(key − 32) + j, i.e. journal position jbase + address
             b.send(buses.JOURNAL, [jbase + 4 * (key - MEM_KEY_BASE) + j, w[j]], e[j])
+
+    def public_interactions(self, public_values, public_data=b""):
+        """The verifier receives (i, journal[i]) for every byte of the claimed journal (the
+        public data): one entry with two columns, positions 0..n−1 and the bytes."""
+        journal = np.frombuffer(bytes(public_data), dtype=np.uint8)
+        if not len(journal):
+            return []
+        return [(buses.JOURNAL, [np.arange(len(journal), dtype=np.int64), journal.astype(np.int64)], 1, -1)]

@@ -28,7 +28,7 @@ from .alu_mul import MUL_OPS, MulAir, mul_results, mul_rows
 from .alu_shift import SHIFT_OPS, ShiftAir, shift_results, shift_rows
 from .bytes_table import ByteTableAir, byte_multiplicities
 from .accesses import Access, resolve_accesses
-from .cpu import (CPU, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED, TS_MEM, TS_RD,
+from .cpu import (CPU, NUM_PUBLIC_VALUES, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED, TS_MEM, TS_RD,
                   TS_RS1, TS_RS2, CpuAir)
 from .memop import LoadStoreAir, load_store_rows
 from .memory import BOUNDARY, N_REGISTERS, BoundaryAir, ImageAir, ImageTable, memory_key
@@ -70,10 +70,16 @@ def build_chips(program: Program) -> Chips:
     program as preprocessed columns; the others are the same for every program."""
     prog = ProgramTable(program)
     image = ImageTable(program)
-    airs = [CpuAir(), ProgramAir(prog, NUM_PUBLIC_VALUES), AddSubAir(), BitwiseAir(), CompareAir(), ShiftAir(),
-            MulAir(), DivRemAir(), LoadStoreAir(), SyscallAir(), HintWordsAir(), JournalWordsAir(), ByteTableAir(), BoundaryAir(),
-            ImageAir(image)]
-    return Chips(prog, image, airs)
+    return Chips(prog, image, machine_airs(prog, image))
+
+
+def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = None) -> list:
+    """The machine's AIRs in proof order. Without a program (prog, image None) the program and
+    image chips have their constraints but no preprocessed data: what a verifier compiles, as
+    it gets the preprocessed commitment from the seal (image_id.machine_key_from_parts)."""
+    return [CpuAir(), ProgramAir(prog, NUM_PUBLIC_VALUES), AddSubAir(), BitwiseAir(), CompareAir(), ShiftAir(),
+            MulAir(), DivRemAir(), LoadStoreAir(), SyscallAir(), HintWordsAir(), JournalWordsAir(), ByteTableAir(),
+            BoundaryAir(), ImageAir(image)]
 
 
 def _padded(rows: np.ndarray, width: int) -> np.ndarray:
@@ -256,9 +262,10 @@ def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
 
 
 def public_values(execution: Execution) -> list:
-    """The statement's public values (docs/machine.md §5): exit code, commit and deferred words."""
+    """The statement's public values (docs/machine.md §5): exit code, commit and deferred words, cycles."""
     pv = [0] * NUM_PUBLIC_VALUES
     pv[0:4] = list((execution.exit_code & M32).to_bytes(4, "little"))
+    pv[PV_CYCLES] = int(execution.cycles)
     for flag, slots, words in ((PV_HAS_COMMIT, PV_COMMIT, execution.commit_words),
                                (PV_HAS_DEFERRED, PV_DEFERRED, execution.deferred_proofs_digest)):
         if words is not None:

@@ -6,8 +6,9 @@
     report = verify(pk.verifying_key, proof.to_bytes(), public_values)
 
 Modules, in protocol order: field, ext, ntt, merkle, transcript (the core); air (write-once
-constraints), logup (buses), keys (setup), prover, deep (out-of-domain openings), fri,
-verifier, proof (encoding), config (presets and security). See docs/stark.md.
+constraints), logup (buses), keys (setup, verifying-key digests), prover, deep (out-of-domain
+openings), ood (the verifier's constraint check at ζ), fri, verifier, proof (encoding), config
+(presets and security). See docs/stark.md.
 """
 
 from .air import Air, AirBuilder, Expr

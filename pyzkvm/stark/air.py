@@ -319,9 +319,13 @@ class Air:
         """The fixed columns (height × preprocessed_width uint32), committed once at setup."""
         return None
 
-    def public_interactions(self, public_values: Sequence[int]) -> list:
-        """Bus entries the verifier adds itself from the public values: a list of
-        (bus, values, multiplicity, sign) with sign +1 (send) or −1 (receive)."""
+    def public_interactions(self, public_values: Sequence[int], public_data: bytes = b"") -> list:
+        """Bus entries the verifier adds itself from the public values and the public data (a
+        variable-length byte string, e.g. a journal, that both transcripts observe before the
+        bus challenges): a list of (bus, values, multiplicity, sign) with sign +1 (send) or −1
+        (receive). ``values`` are ints or equal-length 1-D integer arrays and ``multiplicity`` an
+        int or such an array: an entry with arrays stands for one bus entry per index (so a
+        journal of n bytes is one entry with two columns of length n, not n Python tuples)."""
         return []
 
 

@@ -1,9 +1,20 @@
 """Setup: compile the AIRs and commit their preprocessed columns into the keys.
 
-The verifying key fixes the statement's layout: parameters, each table's AIR (its constraints
-are code), the height of each table's preprocessed (fixed) columns and the root of one
-mixed-matrix Merkle tree over all of them (mmcs.py), and the number of public values. Its 32-byte digest is the first thing both transcripts observe, so a
-proof is bound to exactly this set of tables and fixed columns.
+The verifying key fixes the statement's layout: parameters, each table's AIR, the height of
+each table's preprocessed (fixed) columns and the root of one mixed-matrix Merkle tree over
+all of them (mmcs.py), and the number of public values. Two digests name it:
+
+    circuit_digest = BLAKE3("pyzkvm-stark-circuit-v1" ‖ log_blowup
+                            ‖ per table: name, widths, aux columns, preprocessed log-height,
+                                         air_digest (its constraint DAG, see air_digest)
+                            ‖ preprocessed root ‖ number of public values)
+    digest         = BLAKE3("pyzkvm-stark-vk-v2" ‖ circuit_digest ‖ num_queries ‖ pow_bits
+                            ‖ log_final_poly_len)
+
+The circuit digest names *what* is proved (tables, constraints with their constants, bus ids,
+fixed columns) and depends on the FRI parameters only through log_blowup (the preprocessed
+LDE lives on the blowup coset); the digest adds the query parameters and is the first thing
+both transcripts observe, so a proof is bound to exactly this statement and these parameters.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ import blake3
 import numpy as np
 
 from ..errors import StarkConfigError
-from .air import Air, compile_air
+from .air import LEAF_KINDS, Air, CompiledAir, compile_air
 from .config import StarkConfig
 from .domain import coset_shift
 from .field import P, TWO_ADICITY
@@ -36,6 +47,7 @@ class VerifyingKey:
     prep_log_heights: list    # int or None per table (a preprocessed table has a fixed height)
     num_public_values: int
     digest: bytes
+    circuit_digest: bytes = b""
 
     @property
     def airs(self) -> list:
@@ -79,14 +91,8 @@ def setup(config: StarkConfig, airs: Sequence[Air]) -> ProvingKey:
     if len(set(names)) != len(names):
         raise StarkConfigError(f"table names must be distinct, got {names}")
     compiled, heights, traces, ldes = [], [], [], []
-    h = blake3.blake3(b"pyzkvm-stark-vk-v1")
-    h.update(struct.pack("<4I", config.log_blowup, config.num_queries, config.pow_bits, config.log_final_poly_len))
     for air in airs:
-        c = compile_air(air, (1 << config.log_blowup) + 1)  # the highest degree the blowup allows
-        if c.log_quotient_chunks > config.log_blowup:
-            raise StarkConfigError(
-                f"table {air.name!r}: constraint degree {c.max_degree} needs {1 << c.log_quotient_chunks} quotient chunks "
-                f"but blowup is {config.blowup}; raise log_blowup or lower the degree")
+        c = compile_for(config, air)
         compiled.append(c)
         log_h, tr, lde = None, None, None
         if air.preprocessed_width:
@@ -95,23 +101,99 @@ def setup(config: StarkConfig, airs: Sequence[Air]) -> ProvingKey:
             if log_h + config.log_blowup > TWO_ADICITY:
                 raise StarkConfigError(f"table {air.name!r}: 2^{log_h} rows is too tall for blowup {config.blowup}")
             lde = coset_lde(tr, config.log_blowup, shift=lde_shift(log_h, config))
-        name = air.name.encode()
-        h.update(struct.pack("<I", len(name)) + name)
-        h.update(struct.pack("<5I", air.width, air.preprocessed_width, air.num_public_values,
-                             c.num_aux_columns, log_h if log_h is not None else 0xFFFFFFFF))
         heights.append(log_h)
         traces.append(tr)
         ldes.append(lde)
     prep_tree = None
     if any(lde is not None for lde in ldes):
         prep_tree = MixedMatrixTree.commit([lde for lde in ldes if lde is not None])
-        h.update(prep_tree.root)
+    vk = verifying_key_from_parts(config, compiled, None if prep_tree is None else prep_tree.root, heights)
+    return ProvingKey(vk, traces, ldes, prep_tree)
+
+
+def compile_for(config: StarkConfig, air: Air) -> CompiledAir:
+    """Compile one AIR for these parameters: LogUp batching up to the degree the blowup allows."""
+    c = compile_air(air, (1 << config.log_blowup) + 1)  # the highest degree the blowup allows
+    if c.log_quotient_chunks > config.log_blowup:
+        raise StarkConfigError(
+            f"table {air.name!r}: constraint degree {c.max_degree} needs {1 << c.log_quotient_chunks} quotient chunks "
+            f"but blowup is {config.blowup}; raise log_blowup or lower the degree")
+    return c
+
+
+def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir], prep_root: bytes | None,
+                             prep_log_heights: Sequence) -> VerifyingKey:
+    """Assemble a VerifyingKey (and its digests) from compiled AIRs and a preprocessed root.
+
+    ``setup`` uses this after committing the preprocessed columns; a verifier that received
+    the root and heights (e.g. in a seal) rebuilds the key with it and then compares
+    ``circuit_digest`` or ``digest`` with the one it trusts."""
+    compiled = list(compiled)
+    heights = list(prep_log_heights)
+    if len(heights) != len(compiled):
+        raise StarkConfigError(f"{len(heights)} preprocessed heights for {len(compiled)} tables")
+    for c, log_h in zip(compiled, heights):
+        if (log_h is None) != (not c.air.preprocessed_width):
+            raise StarkConfigError(f"table {c.air.name!r}: preprocessed height given/missing against its AIR")
+    if (prep_root is None) != all(h is None for h in heights):
+        raise StarkConfigError("a preprocessed root needs at least one preprocessed table, and vice versa")
+    names = [c.air.name for c in compiled]
+    if len(set(names)) != len(names):
+        raise StarkConfigError(f"table names must be distinct, got {names}")
     bus_names = {}
     for c in compiled:  # a named bus is hashed to a field element: two names must not collide
         for it in c.interactions:
             if bus_names.setdefault(it.bus, it.bus_name) != it.bus_name:
                 raise StarkConfigError(f"buses {bus_names[it.bus]!r} and {it.bus_name!r} map to the same id; rename one")
-    num_pv = max(a.num_public_values for a in airs)
+    num_pv = max(c.air.num_public_values for c in compiled)
+    h = blake3.blake3(b"pyzkvm-stark-circuit-v1")
+    h.update(struct.pack("<I", config.log_blowup))
+    for c, log_h in zip(compiled, heights):
+        air = c.air
+        name = air.name.encode()
+        h.update(struct.pack("<I", len(name)) + name)
+        h.update(struct.pack("<5I", air.width, air.preprocessed_width, air.num_public_values,
+                             c.num_aux_columns, log_h if log_h is not None else 0xFFFFFFFF))
+        h.update(air_digest(c))
+    if prep_root is not None:
+        h.update(prep_root)
     h.update(struct.pack("<I", num_pv))
-    vk = VerifyingKey(config, compiled, None if prep_tree is None else prep_tree.root, heights, num_pv, h.digest())
-    return ProvingKey(vk, traces, ldes, prep_tree)
+    circuit = h.digest()
+    h = blake3.blake3(b"pyzkvm-stark-vk-v2")
+    h.update(circuit)
+    h.update(struct.pack("<3I", config.num_queries, config.pow_bits, config.log_final_poly_len))
+    return VerifyingKey(config, compiled, prep_root, heights, num_pv, h.digest(), circuit)
+
+
+def _canonical(x):
+    """Leaf arguments as plain ints / strings / tuples (numpy ints print differently)."""
+    if isinstance(x, (bool, np.bool_)):
+        return int(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, tuple):
+        return tuple(_canonical(y) for y in x)
+    return str(x)
+
+
+def air_digest(c: CompiledAir) -> bytes:
+    """BLAKE3 of a canonical serialisation of a compiled AIR: every DAG node in topological order
+    as (op, leaf arguments or child indices) — constants, column indices and bus ids included —,
+    then the constraints (node index; names are cosmetic and left out), the interactions
+    (bus id, value nodes, multiplicity node, sign) and their grouping into helper columns.
+    Changing any constant inside a constraint changes this digest, hence the verifying key's.
+    Computed once per compiled AIR (kept on it)."""
+    cached = getattr(c, "_air_digest", None)
+    if cached is not None:
+        return cached
+    h = blake3.blake3(b"pyzkvm-stark-air-dag-v1")
+    for node in c.builder.nodes:
+        args = node.args if node.op in LEAF_KINDS else tuple(a.index for a in node.args)
+        text = repr((node.op, _canonical(args))).encode()
+        h.update(struct.pack("<I", len(text)) + text)
+    h.update(repr([x.expr.index for x in c.all_constraints]).encode())
+    h.update(repr([(int(it.bus), [v.index for v in it.values], it.multiplicity.index, int(it.sign))
+                   for it in c.interactions]).encode())
+    h.update(repr([list(map(int, g)) for g in c.interaction_groups]).encode())
+    c._air_digest = h.digest()
+    return c._air_digest

@@ -157,25 +157,40 @@ def column_total(col: np.ndarray) -> np.ndarray:
     return (col.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
 
 
-def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None) -> np.ndarray:
-    """Σ over every AIR's public_interactions(public_values) of sign·μ/(α − fp) ∈ F_p^4.
+def public_entries(airs, public_values, public_data: bytes = b"") -> list:
+    """Every AIR's public_interactions(public_values, public_data), as (bus, bus name, value
+    matrix (N, m) uint32, signed multiplicities (N,) uint32): one row per bus entry."""
+    pv = [int(v) for v in public_values]
+    out = []
+    for air in airs:
+        for bus, values, mult, sign in air.public_interactions(pv, bytes(public_data)):
+            cols = [np.atleast_1d(np.asarray(v, dtype=object if isinstance(v, int) else None)) for v in values]
+            m = np.atleast_1d(np.asarray(mult, dtype=object if isinstance(mult, int) else None))
+            n = max([len(c) for c in cols] + [len(m)])
+            if n == 0:
+                continue
+            cols = [np.broadcast_to(np.asarray(c % P, dtype=np.int64), (n,)) for c in cols]
+            matrix = np.stack(cols, axis=1).astype(np.uint32) if cols else np.zeros((n, 0), dtype=np.uint32)
+            m = np.broadcast_to(np.asarray(m % P, dtype=np.int64), (n,))
+            signed = (m if sign > 0 else (P - m) % P).astype(np.uint32)
+            out.append((bus_id(bus), str(bus), matrix, signed))
+    return out
+
+
+def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None, public_data: bytes = b"") -> np.ndarray:
+    """Σ over every AIR's public_interactions(public_values, public_data) of sign·μ/(α − fp) ∈ F_p^4.
 
     The verifier computes this itself; the buses balance when Σ_tables cumsum + this = 0.
-    If per_bus is given, each entry is also added to per_bus[bus id] (for debug messages)."""
+    Each entry group is evaluated as whole columns (one batch inversion per group).
+    If per_bus is given, each entry is also added to per_bus[bus name] (for debug messages)."""
     total = ext.ZERO.copy()
-    for air in airs:
-        for bus, values, mult, sign in air.public_interactions(list(public_values)):
-            fp = np.array([bus_id(bus), 0, 0, 0], dtype=np.uint32)
-            g = np.asarray(gamma, dtype=np.uint32)
-            for v in values:
-                fp = ext.ext_add(fp, ext.ext_mul_base(g, np.uint32(int(v) % P)))
-                g = ext.ext_mul(g, gamma)
-            inv = ext.ext_inv(ext.ext_sub(alpha, fp))
-            m = int(mult) % P if sign > 0 else (-int(mult)) % P
-            term = ext.ext_mul_base(inv, np.uint32(m))
-            total = ext.ext_add(total, term)
-            if per_bus is not None:
-                per_bus[str(bus)] = ext.ext_add(per_bus.get(str(bus), ext.ZERO), term)
+    for bus, name, matrix, signed in public_entries(airs, public_values, public_data):
+        const = ext.ext_sub(alpha, np.array([bus, 0, 0, 0], dtype=np.uint32))
+        denom = denominators(matrix, ext.ext_powers(gamma, matrix.shape[1] + 1)[1:], const)
+        term = column_total(ext.ext_mul_base(ext.ext_batch_inverse(denom), signed))
+        total = ext.ext_add(total, term)
+        if per_bus is not None:
+            per_bus[name] = ext.ext_add(per_bus.get(name, ext.ZERO), term)
     return total
 
 

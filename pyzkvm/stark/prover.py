@@ -57,10 +57,12 @@ def check_public_values(vk, public_values) -> np.ndarray:
     return np.array(vals, dtype=np.uint32)
 
 
-def observe_statement(transcript, vk, public_values, log_heights) -> None:
-    """Step 1: bind the transcript to the key, the public values and the table heights."""
+def observe_statement(transcript, vk, public_values, log_heights, public_data: bytes = b"") -> None:
+    """Step 1: bind the transcript to the key, the public values, the public data (e.g. the
+    journal: observed before any challenge, so the bus challenges depend on it) and the table heights."""
     transcript.observe_digest("verifying key", vk.digest)
     transcript.observe_field("public values", np.asarray(public_values, dtype=np.uint32))
+    transcript.observe("public data", bytes(public_data))
     transcript.observe_field("table log heights", np.asarray(log_heights, dtype=np.uint32))
 
 
@@ -118,7 +120,8 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> list:
     return tables
 
 
-def debug_check(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), seed: int | None = None) -> None:
+def debug_check(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), seed: int | None = None,
+                public_data: bytes = b"") -> None:
     """The prover's debug check on its own, without proving: every constraint on every row
     (ConstraintNotSatisfied names the table, the constraint and the first failing row), then
     the bus balance with random challenges (naming the unbalanced buses)."""
@@ -136,15 +139,16 @@ def debug_check(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] =
             cumsums.append(cumsum)
             for b, s in per_bus.items():
                 per_bus_total[b] = ext.ext_add(per_bus_total.get(b, ext.ZERO), s)
-    if cumsums or any(a.public_interactions(list(map(int, public))) for a in vk.airs):
-        check_bus_balance(cumsums, public_term(vk.airs, public, alpha, gamma, per_bus_total),
-                          raise_as=ConstraintNotSatisfied, per_bus=per_bus_total)
+    term = public_term(vk.airs, public, alpha, gamma, per_bus_total, public_data)
+    check_bus_balance(cumsums, term, raise_as=ConstraintNotSatisfied, per_bus=per_bus_total)
 
 
 def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *,
-          check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None) -> Proof:
+          check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None,
+          public_data: bytes = b"") -> Proof:
     """Prove that the main traces (one per table, in setup order) satisfy the AIRs with these
-    public values. With check_constraints_first (default) an unsatisfied constraint or an
+    public values and this public data (bytes the AIRs' public_interactions read, e.g. a
+    journal). With check_constraints_first (default) an unsatisfied constraint or an
     unbalanced bus raises ConstraintNotSatisfied before any proving; turn it off only to
     produce invalid proofs for soundness tests."""
     vk = pk.verifying_key
@@ -158,7 +162,7 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
             check_constraints(t.compiled, t.plain_leaves(public), "main")
 
     transcript = Transcript(DOMAIN)
-    observe_statement(transcript, vk, public, [t.log_n for t in tables])
+    observe_statement(transcript, vk, public, [t.log_n for t in tables], public_data)
 
     # 2. commit to trace data: every table's main LDE in one mixed-matrix tree
     for k, t in enumerate(tables):
@@ -190,7 +194,7 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
             transcript.observe_ext("logup cumulative sum", t.cumsum)
     if check_constraints_first and per_bus_total:
         check_bus_balance([t.cumsum for t in tables if t.cumsum is not None],
-                          public_term(vk.airs, public, bus_alpha, bus_gamma, per_bus_total),
+                          public_term(vk.airs, public, bus_alpha, bus_gamma, per_bus_total, public_data),
                           raise_as=ConstraintNotSatisfied, per_bus=per_bus_total)
 
     # 5-6. constraint combiner α, quotient chunks

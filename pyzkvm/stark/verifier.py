@@ -24,16 +24,17 @@ import numpy as np
 from ..errors import (MerklePathError, OodEvaluationMismatch, ProofFormatError, ProofShapeError,
                       VerificationError)
 from . import ext
-from .air import Leaves, evaluate_constraints
+
 from .config import SecurityEstimate, security_bits
 from .deep import claimed_sum, deep_layout, recombine_ext_columns
 from .domain import point_at
 from .field import P, root_of_unity
 from .fri import FriProof, check_pow_and_draw_queries, verify_queries
 from .keys import VerifyingKey
-from .lincomb import accumulate, combine_columns
+from .lincomb import combine_columns
 from .logup import check_bus_balance, public_term
 from .mmcs import verify_mixed_openings
+from .ood import combined_constraints_at_point, leaf_table, tape_for
 from .proof import LOCAL_GROUPS, NEXT_GROUPS, Proof, decode_proof, encode_proof, phase_members
 from .prover import DOMAIN, check_public_values, observe_statement
 from .transcript import Transcript
@@ -49,8 +50,9 @@ class VerificationReport:
     preset: str
 
 
-def verify(vk: VerifyingKey, proof, public_values=()) -> VerificationReport:
-    """Verify a proof (a Proof or its bytes) against the verifying key and public values.
+def verify(vk: VerifyingKey, proof, public_values=(), public_data: bytes = b"") -> VerificationReport:
+    """Verify a proof (a Proof or its bytes) against the verifying key, the public values and
+    the public data (the bytes the AIRs' public_interactions read, e.g. a journal).
 
     Returns a VerificationReport on success; raises a VerificationError subclass (or
     ProofFormatError for undecodable bytes) otherwise."""
@@ -64,12 +66,12 @@ def verify(vk: VerifyingKey, proof, public_values=()) -> VerificationReport:
     else:
         raise ProofFormatError("verify expects a Proof or its bytes")
     try:
-        return _verify(vk, decode_proof(data), public_values, len(data))
+        return _verify(vk, decode_proof(data), public_values, len(data), bytes(public_data))
     except ZeroDivisionError:  # an inverse of zero: only reachable with ~2^-90 probability
         raise VerificationError("a verifier inversion hit zero; the proof is rejected") from None
 
 
-def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int) -> VerificationReport:
+def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes = b"") -> VerificationReport:
     cfg = vk.config
     public = check_public_values(vk, public_values)
     _check_shape(vk, proof)
@@ -77,7 +79,7 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int) -> Verific
     log_heights = [t.log_height for t in tables]
 
     transcript = Transcript(DOMAIN)
-    observe_statement(transcript, vk, public, log_heights)
+    observe_statement(transcript, vk, public, log_heights, public_data)
     transcript.observe_digest("main trace root", proof.main_root)
     bus_alpha = transcript.sample_ext("logup alpha")
     bus_gamma = transcript.sample_ext("logup gamma")
@@ -87,8 +89,8 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int) -> Verific
             if t.has_aux:
                 transcript.observe_ext("logup cumulative sum", t.cumsum)
     cumsums = [t.cumsum for t in tables if t.cumsum is not None]
-    if cumsums or any(a.public_interactions(list(map(int, public))) for a in vk.airs):
-        check_bus_balance(cumsums, public_term(vk.airs, public, bus_alpha, bus_gamma))
+    term = public_term(vk.airs, public, bus_alpha, bus_gamma, public_data=public_data)
+    check_bus_balance(cumsums, term)
     alpha = transcript.sample_ext("constraint alpha")
     transcript.observe_digest("quotient chunks root", proof.quotient_root)
     zeta = transcript.sample_ext("ood point zeta")
@@ -225,12 +227,11 @@ def _check_ood(c, t, public, challenges, alpha, zeta) -> None:
                  "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
                  "is_transition": zeta_minus_last}
     aux = (recombine_ext_columns(t.open_local["aux"]), recombine_ext_columns(t.open_next["aux"]))
-    leaves = Leaves((t.open_local["main"], t.open_next["main"]), (t.open_local["prep"], t.open_next["prep"]),
-                    aux, public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors, all_ext=True)
-    constraints = c.all_constraints
-    alpha_pows = ext.ext_powers(alpha, len(constraints))
-    acc = np.zeros((1, 4), dtype=np.uint32)
-    evaluate_constraints(c.builder.nodes, constraints, leaves, lambda i, is_ext, v: accumulate(acc, v, alpha_pows[i], True))
+    # Σ α^i C_i(ζ): one numba pass over the AIR's flattened DAG (ood.py)
+    tape = tape_for(c, len(public))
+    leaves = leaf_table(tape, (t.open_local["main"], t.open_next["main"]), (t.open_local["prep"], t.open_next["prep"]),
+                        aux, public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
+    acc = combined_constraints_at_point(tape, leaves, ext.ext_powers(alpha, len(c.all_constraints)))[None, :]
     chunks = recombine_ext_columns(t.open_local["quotient"])
     zeta_n = ext.ext_pow(zeta, n)
     q = ext.ZERO.copy()

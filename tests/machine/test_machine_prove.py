@@ -1,6 +1,6 @@
 """The machine AIR through the real proof system: an honest run proves and verifies; a proof
-forced from a forged statement does not verify. (Small programs without journal writes: the
-journal's public bus entries need the proof system's support first, docs/machine.md §9.)"""
+forced from a forged statement does not verify. (A program without journal writes; journal
+binding and more forced proofs: test_machine_forced_proofs.py.)"""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class PublicListAir(Air):
     def constraints(self, b):
         b.send("public list", [b.main(0)])
 
-    def public_interactions(self, public_values):
+    def public_interactions(self, public_values, public_data=b""):
         return [("public list", [v], 1, -1) for v in public_values]
 
 
@@ -123,7 +123,7 @@ class SelectorValuesAir(Air):
         b.assert_eq(flag, b.is_first_row, "flag = is_first_row")
         b.send("last x", [x], b.is_last_row)
 
-    def public_interactions(self, public_values):
+    def public_interactions(self, public_values, public_data=b""):
         return [("last x", [public_values[0]], 1, -1)]
 
 
@@ -139,3 +139,35 @@ def test_selectors_are_exact_lagrange_values():
         prove(pk, [trace], [114])
     with pytest.raises(VerificationError):
         verify(pk.verifying_key, proof.to_bytes(), [114])
+
+
+class PublicBytesAir(Air):
+    """A column that must list the public data's bytes, in order, on its active rows: the
+    verifier's entries (i, data[i]) come from public_data as one array-valued entry."""
+    name = "public bytes"
+    width = 3  # active, position, byte
+
+    def constraints(self, b):
+        b.assert_bool(b.main(0), "active is boolean")
+        b.send("public bytes", [b.main(1), b.main(2)], b.main(0))
+
+    def public_interactions(self, public_values, public_data=b""):
+        data = np.frombuffer(public_data, dtype=np.uint8)
+        return [("public bytes", [np.arange(len(data)), data.astype(np.int64)], 1, -1)] if len(data) else []
+
+
+def test_variable_length_public_data_balances_a_bus():
+    pk = setup(FAST, [PublicBytesAir()])
+    data = b"hello, journal"
+    trace = np.zeros((16, 3), dtype=np.uint32)
+    trace[: len(data), 0] = 1
+    trace[: len(data), 1] = np.arange(len(data))
+    trace[: len(data), 2] = np.frombuffer(data, dtype=np.uint8)
+    proof = prove(pk, [trace], [], public_data=data).to_bytes()
+    verify(pk.verifying_key, proof, [], public_data=data)
+    from pyzkvm.errors import ConstraintNotSatisfied, VerificationError
+    for other in (b"hello, journaL", data[:-1], data + b"!", b""):
+        with pytest.raises(VerificationError):
+            verify(pk.verifying_key, proof, [], public_data=other)
+    with pytest.raises(ConstraintNotSatisfied, match="public bytes"):
+        prove(pk, [trace], [], public_data=b"hello, journaL")

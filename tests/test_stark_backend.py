@@ -1,0 +1,214 @@
+"""The stark backend end to end: prove guests, verify from the receipt and the image ID alone,
+reject every claim the proof does not support, and refuse what the AIR does not prove.
+
+Proofs use the insecure fast preset (tests only, accepted with allow_insecure=True), except
+one DEFAULT-preset proof. Oracles: hashlib for the journal digest, the executor's own run for
+the claim (exit code, cycles, journal), Program.image_id for the image ID."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import pytest
+
+import pyzkvm
+from pyzkvm import Program
+from pyzkvm.backends import default_backend_name, get_backend
+from pyzkvm.backends.stark import decode_seal, encode_seal
+from pyzkvm.errors import ProofFormatError, UnsupportedProgram, UsageError, VerificationError
+from pyzkvm.executor import execute
+from pyzkvm.receipt import Claim, Receipt
+
+BIN = Path(__file__).resolve().parent.parent / "guests" / "bin"
+FAST = "insecure_fast_for_tests"
+
+
+def u32(n: int) -> bytes:
+    return n.to_bytes(4, "little")
+
+
+@pytest.fixture(scope="module")
+def stark():
+    return get_backend("stark")
+
+
+@pytest.fixture(scope="module")
+def fib():
+    return Program.from_elf(BIN / "fibonacci.elf")
+
+
+@pytest.fixture(scope="module")
+def fib_receipt(stark, fib):
+    return stark.prove(fib, [u32(10)], preset=FAST)
+
+
+def check(stark, receipt, image_id):
+    stark.verify(receipt, image_id, allow_insecure=True)
+
+
+def with_claim(receipt: Receipt, **changes) -> Receipt:
+    return dataclasses.replace(receipt, claim=dataclasses.replace(receipt.claim, **changes))
+
+
+# ---- honest runs -------------------------------------------------------------------------
+
+
+def test_stark_is_the_default_backend():
+    assert default_backend_name() == "stark"
+    assert get_backend("stark").availability().available
+
+
+def test_fibonacci_receipt_matches_the_run_and_verifies(stark, fib, fib_receipt):
+    run = execute(fib, [u32(10)])
+    claim = fib_receipt.claim
+    assert claim.image_id == fib.image_id
+    assert (claim.exit_code, claim.cycles, fib_receipt.journal) == (run.exit_code, run.cycles, run.journal)
+    assert claim.journal_digest == hashlib.sha256(run.journal).digest()
+    assert fib_receipt.params["cycles"] == run.cycles
+    assert fib_receipt.params["preset"] == FAST and fib_receipt.params["security_bits"] < 100
+    assert fib_receipt.params["proof_bytes"] == len(decode_seal(fib_receipt.seal)["proof"])
+    check(stark, fib_receipt, fib.image_id)
+    # the library entry point passes options through to the backend
+    assert pyzkvm.verify(fib_receipt.to_bytes(), fib.image_id.hex(), allow_insecure=True) == claim
+
+
+def test_insecure_receipts_need_allow_insecure(stark, fib, fib_receipt):
+    with pytest.raises(VerificationError, match="below the minimum of 100"):
+        stark.verify(fib_receipt, fib.image_id)
+    with pytest.raises(VerificationError, match="below the minimum"):
+        pyzkvm.verify(fib_receipt, fib.image_id)
+
+
+def test_default_preset_proof(stark):
+    """The one DEFAULT-preset proof: ≥ 100 bits, under 500 KB, verified without options."""
+    prog = Program.from_elf(BIN / "sort.elf")
+    heard = []
+    receipt = stark.prove(prog, [bytes([5, 3, 9, 1, 7])], progress=lambda step, f: heard.append((step, f)))
+    steps = list(dict.fromkeys(step for step, _ in heard))  # progress by protocol step, in order
+    assert steps == ["execute", "build tables", "setup", "commit to trace data", "commit to quotient chunks", "open",
+                     "DEEP composition", "FRI commit", "FRI queries", "done"]
+    fractions = [f for _, f in heard]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert receipt.params["security_bits"] >= 100
+    assert receipt.params["proof_bytes"] <= 500_000
+    run = execute(prog, [bytes([5, 3, 9, 1, 7])])
+    assert receipt.journal == run.journal and receipt.claim.exit_code == run.exit_code
+    stark.verify(receipt, prog.image_id)
+    pyzkvm.verify(Receipt.from_bytes(receipt.to_bytes()), prog)
+
+
+@pytest.mark.parametrize("name, inputs", [
+    ("sha256.elf", [b"abc" * 20]),
+    ("panic.elf", []),
+])
+def test_guests_prove_and_verify(stark, name, inputs):
+    prog = Program.from_elf(BIN / name)
+    run = execute(prog, inputs)
+    receipt = stark.prove(prog, inputs, preset=FAST)
+    assert (receipt.claim.exit_code, receipt.claim.cycles, receipt.journal) == (run.exit_code, run.cycles, run.journal)
+    check(stark, receipt, prog.image_id)
+    if name == "sha256.elf":
+        assert receipt.journal == hashlib.sha256(b"abc" * 20).digest()  # the guest's documented output
+    else:
+        assert receipt.claim.exit_code == 1  # a receipt proving the failing run
+
+
+def test_aggregator_is_refused_naming_the_syscall(stark):
+    """The aggregator asserts a claim with VERIFY_SP1_PROOF (0x1B), which the AIR does not prove."""
+    prog = Program.from_elf(BIN / "aggregator.elf")
+    inputs = [u32(1), bytes(range(64))]
+    assert "VERIFY_SP1_PROOF" in execute(prog, inputs).report.syscalls
+    with pytest.raises(UnsupportedProgram, match="syscall VERIFY_SP1_PROOF cannot be proved by the stark backend"):
+        stark.prove(prog, inputs, preset=FAST)
+
+
+def test_assumptions_and_other_blowups_are_refused(stark, fib, fib_receipt):
+    with pytest.raises(UsageError, match="cannot compose yet"):
+        stark.prove(fib, [u32(10)], preset=FAST, assumptions=[fib_receipt])
+    with pytest.raises(UsageError, match="blowup"):
+        stark.prove(fib, [u32(10)], preset="blowup2_100_bits")
+    with pytest.raises(UsageError, match="no option"):
+        stark.prove(fib, [u32(10)], preset=FAST, fast=True)
+
+
+# ---- claims the proof does not support -------------------------------------------------------
+
+
+def test_changed_journal_is_rejected(stark, fib, fib_receipt):
+    journal = bytearray(fib_receipt.journal)
+    journal[0] ^= 1
+    forged = dataclasses.replace(with_claim(fib_receipt, journal_digest=hashlib.sha256(journal).digest()),
+                                 journal=bytes(journal))
+    with pytest.raises(VerificationError):
+        check(stark, forged, fib.image_id)
+    # and the journal without the digest: caught before the proof
+    with pytest.raises(VerificationError, match="journal does not match"):
+        check(stark, dataclasses.replace(fib_receipt, journal=bytes(journal)), fib.image_id)
+
+
+@pytest.mark.parametrize("change", [{"exit_code": 1}, {"cycles": 5698}, {"cycles": 5696}])
+def test_changed_exit_code_or_cycles_is_rejected(stark, fib, fib_receipt, change):
+    with pytest.raises(VerificationError):
+        check(stark, with_claim(fib_receipt, **change), fib.image_id)
+
+
+def test_other_image_id_is_rejected(stark, fib, fib_receipt):
+    other = Program.from_elf(BIN / "sort.elf").image_id
+    with pytest.raises(VerificationError, match="image ID mismatch"):
+        check(stark, fib_receipt, other)
+    # relabel the claim too: the seal's verifying key names fibonacci, not sort
+    with pytest.raises(VerificationError, match="another program"):
+        check(stark, with_claim(fib_receipt, image_id=other), other)
+
+
+def test_flipped_seal_bytes_are_rejected(stark, fib, fib_receipt):
+    seal = fib_receipt.seal
+    parts = decode_seal(seal)
+    proof_start = len(seal) - len(parts["proof"])
+    for pos in (0, 3, 10, proof_start - 3, proof_start + 100, proof_start + len(parts["proof"]) // 2, len(seal) - 1):
+        bad = bytearray(seal)
+        bad[pos] ^= 0x04
+        with pytest.raises((VerificationError, ProofFormatError)):
+            check(stark, dataclasses.replace(fib_receipt, seal=bytes(bad)), fib.image_id)
+    for cut in (seal[:5], seal[:-1], seal + b"\x00"):
+        with pytest.raises(ProofFormatError):
+            check(stark, dataclasses.replace(fib_receipt, seal=cut), fib.image_id)
+
+
+def test_seal_flags_are_bound(stark, fib, fib_receipt):
+    """Claiming the guest did not commit (has_commit = 0) changes the public values: rejected."""
+    p = decode_seal(fib_receipt.seal)
+    assert p["has_commit"]
+    flipped = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], False, p["has_deferred"], p["proof"])
+    with pytest.raises(VerificationError):
+        check(stark, dataclasses.replace(fib_receipt, seal=flipped), fib.image_id)
+    bad = bytearray(fib_receipt.seal)
+    bad[len(fib_receipt.seal) - len(p["proof"]) - 6] = 2  # has_commit byte = 2
+    with pytest.raises(ProofFormatError, match="0 or 1"):
+        check(stark, dataclasses.replace(fib_receipt, seal=bytes(bad)), fib.image_id)
+
+
+def test_composed_claims_are_rejected(stark, fib, fib_receipt):
+    claim = Claim(fib_receipt.claim.image_id, 0, fib_receipt.claim.journal_digest, fib_receipt.claim.cycles,
+                  ((b"\x01" * 32, b"\x02" * 32),))
+    with pytest.raises(VerificationError, match="assumptions"):
+        check(stark, dataclasses.replace(fib_receipt, claim=claim), fib.image_id)
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+
+def test_cli_prove_verify_inspect_default_backend(tmp_path, capsys):
+    from pyzkvm.cli import main
+
+    out = tmp_path / "fib.receipt"
+    assert main(["prove", str(BIN / "fibonacci.elf"), "--input", "u32:10", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "backend:    stark" in printed and "NOT a proof" not in printed
+    assert main(["verify", str(out), "--elf", str(BIN / "fibonacci.elf")]) == 0
+    assert main(["inspect", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "security:" in shown and "104.0 bits" in shown
+    assert "param proof_bytes" in shown and "cycles:" in shown and "5697" in shown

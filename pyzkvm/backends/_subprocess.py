@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from ..errors import ToolchainError, UsageError
+from ..errors import DevModeReceiptError, ToolchainError, UsageError, VerificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
@@ -319,3 +319,27 @@ def build_helper(crate: Path, binary: str, *, tool: str, env: Mapping[str, str] 
     if not target.is_file():
         raise ToolchainError(f"cargo built the {tool} but {target} is missing; see {work}")
     return target
+
+
+def program_to_verify_against(program, elf, abi: str, image_id: bytes, why: str):
+    """The guest a tool-backed receipt is verified against: ``program``, or loaded from ``elf``.
+
+    The external toolchains derive their own keys from the ELF, so one of the two is required
+    (``why`` says what for), and its pyzkvm image ID must be ``image_id``."""
+    if program is None and elf is not None:
+        from ..program import Program
+
+        program = Program.from_elf(elf, abi=abi)
+    if program is None:
+        raise VerificationError(f"{why}: pass program= or elf= (CLI: --elf)")
+    if program.image_id != bytes(image_id):
+        raise VerificationError("the given program's image ID is not the expected image ID")
+    return program
+
+
+def refuse_mock_receipt(receipt, dev: bool, made_how: str) -> None:
+    """A receipt the tool made in its own dev mode (a mock proof) passes only with dev mode on."""
+    if receipt.params.get("dev_mode") and not dev:
+        raise DevModeReceiptError(
+            f"this {receipt.backend} receipt was made {made_how} and is not a proof: set PYZKVM_DEV_MODE=1 to accept it"
+        )

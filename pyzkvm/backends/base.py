@@ -63,9 +63,16 @@ class Backend(ABC):
     #: ID: the external toolchains derive their own keys from the ELF.
     verify_needs_program: ClassVar[bool] = False
 
+    @property
+    def version(self) -> str:
+        """The prover's version, recorded in its receipts (pyzkvm's own for built-in provers)."""
+        from .. import __version__
+
+        return __version__
+
     def availability(self) -> Availability:
         """Available or not here, with the reason and how to fix it."""
-        return Availability(True)
+        return Availability(True, version=self.version)
 
     @abstractmethod
     def prove(

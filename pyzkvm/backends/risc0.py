@@ -264,25 +264,12 @@ class Risc0Backend(Backend):
         """
         self.reject_options(options, "verify")
         self.check_claim(receipt, image_id)
-        if program is None and elf is not None:
-            from ..program import Program
-
-            program = Program.from_elf(elf, abi="risc0")
-        if program is None:
-            raise VerificationError(
-                "a risc0 receipt is verified against the guest: pass program= or elf= (CLI: --elf) so that "
-                "RISC Zero's image ID can be recomputed"
-            )
-        if program.image_id != bytes(image_id):
-            raise VerificationError("the given program's image ID is not the expected image ID")
+        program = sp.program_to_verify_against(
+            program, elf, "risc0", image_id,
+            "a risc0 receipt is verified against the guest, so that RISC Zero's image ID can be recomputed",
+        )
         dev = dev_mode_enabled(dev_mode)
-        if receipt.params.get("dev_mode") and not dev:
-            from ..errors import DevModeReceiptError
-
-            raise DevModeReceiptError(
-                "this risc0 receipt was made with RISC0_DEV_MODE=1 and is not a proof: "
-                "set PYZKVM_DEV_MODE=1 to accept it"
-            )
+        sp.refuse_mock_receipt(receipt, dev, "with RISC0_DEV_MODE=1")
         timeout = sp.tool_timeout(timeout)
         version, _ = self.r0vm_version(timeout)
         with tempfile.TemporaryDirectory(prefix="pyzkvm-risc0-") as tmp:

@@ -36,7 +36,6 @@ from typing import Sequence
 
 from ..errors import (
     BackendUnavailable,
-    DevModeReceiptError,
     ToolchainError,
     UnsupportedProgram,
     UsageError,
@@ -190,22 +189,12 @@ class Sp1Backend(Backend):
         """
         self.reject_options(options, "verify")
         self.check_claim(receipt, image_id)
-        if program is None and elf is not None:
-            from ..program import Program
-
-            program = Program.from_elf(elf, abi="sp1")
-        if program is None:
-            raise VerificationError(
-                "an sp1 receipt is verified against the guest ELF (SP1 derives its verifying key from it): "
-                "pass program= or elf= (CLI: --elf)"
-            )
-        if program.image_id != bytes(image_id):
-            raise VerificationError("the given program's image ID is not the expected image ID")
+        program = sp.program_to_verify_against(
+            program, elf, "sp1", image_id,
+            "an sp1 receipt is verified against the guest ELF (SP1 derives its verifying key from it)",
+        )
         dev = dev_mode_enabled(dev_mode)
-        if receipt.params.get("dev_mode") and not dev:
-            raise DevModeReceiptError(
-                "this sp1 receipt was made with the mock prover and is not a proof: set PYZKVM_DEV_MODE=1 to accept it"
-            )
+        sp.refuse_mock_receipt(receipt, dev, "with the mock prover")
         timeout = sp.tool_timeout(timeout)
         self.runner_version(timeout)
         with tempfile.TemporaryDirectory(prefix="pyzkvm-sp1-") as tmp:

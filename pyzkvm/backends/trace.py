@@ -43,7 +43,7 @@ import numpy as np
 from ..composition import resolve_assumptions
 from ..errors import BackendError, GuestError, UsageError, VerificationError
 from ..receipt import Claim, Receipt
-from .base import Availability, Backend, ProgressCallback, refuse_unless_dev_mode, warn_dev_mode_accepted
+from .base import Backend, ProgressCallback, refuse_unless_dev_mode, warn_dev_mode_accepted
 
 ROW_COLUMNS = (
     "clk", "pc", "next_pc", "insn", "rs1", "rs2", "rd",
@@ -108,15 +108,6 @@ class TraceBackend(Backend):
     produces_proofs = False
     #: prove() takes ``assumptions=`` (receipts for the guest's VERIFY_SP1_PROOF calls)
     supports_assumptions = True
-
-    @property
-    def version(self) -> str:
-        from .. import __version__
-
-        return __version__
-
-    def availability(self) -> Availability:
-        return Availability(True, version=self.version)
 
     def prove(
         self,

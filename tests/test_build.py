@@ -198,3 +198,143 @@ def test_sdk_ships_inside_the_package():
     for name in (*SDK_SOURCES, "pyzkvm.h", "link.ld"):
         assert (SDK_DIR / name).is_file(), name
     assert Path(SDK_DIR).parent.name == "guests" and Path(SDK_DIR).parents[1].name == "pyzkvm"
+
+
+# ---- the RISC Zero ABI profile (--abi risc0 -> guests/bin/risc0) ---------------------------
+
+RISC0_BIN = BIN / "risc0"
+
+#: Inputs for the risc0-profile guests, as RISC Zero serde words (pyzkvm/inputs.py).
+RISC0_SCENARIOS = {
+    "fibonacci": [[u32(0)], [u32(500)]],
+    "sha256": [[struct.pack("<I", 0)], [struct.pack("<I", 200) + bytes(range(200))]],
+    "rv32im-selftest": [[]],
+    "sort": [[struct.pack("<6I", 20, 9, 0xFFFFFFFF, 0, 7, 7)], [struct.pack("<I", 3) + b"\x01\x02\x03\x00"]],
+    "panic": [[]],
+}
+
+
+def risc0_outcome(elf: bytes, inputs):
+    from pyzkvm.executor import execute
+
+    r = execute(Program.from_elf(elf, abi="risc0"), [bytes(x) for x in inputs])
+    return r.journal, r.exit_code, r.stdout, r.stderr, r.output_digest, r.output_digest_matches
+
+
+def risc0_build_info() -> dict[str, str]:
+    info = {}
+    for line in (RISC0_BIN / "BUILD_INFO").read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, sep, value = line.partition(": ")
+            if sep:
+                info[key] = value
+            else:
+                digest, _, name = line.partition("  ")
+                info[name] = digest
+    return info
+
+
+@needs_compiler
+@pytest.mark.parametrize("compiler", COMPILERS)
+def test_rebuilt_risc0_guests_behave_like_the_prebuilt_ones(tmp_path, compiler):
+    built = build_all(GUESTS_DIR, compiler, out_dir=tmp_path, abi="risc0")
+    assert sorted(p.name for p in built) == sorted(f"{n}.elf" for n in RISC0_SCENARIOS)  # no aggregator
+    info = risc0_build_info()
+    assert info["abi"] == "risc0"
+    same_compiler = info["compiler"] == compiler and find_compiler(compiler).version() == info["version"]
+    for name, cases in RISC0_SCENARIOS.items():
+        fresh = (tmp_path / f"{name}.elf").read_bytes()
+        prebuilt = (RISC0_BIN / f"{name}.elf").read_bytes()
+        assert hashlib.sha256(prebuilt).hexdigest() == info[f"{name}.elf"]
+        if same_compiler:
+            assert fresh == prebuilt, f"risc0/{name}.elf: {compiler} {info['version']} rebuilt different bytes"
+        for inputs in cases:
+            got = risc0_outcome(fresh, inputs)
+            assert got == risc0_outcome(prebuilt, inputs), f"{name} on {inputs!r}"
+            assert got[5] is True  # the guest's HALT digest is RISC Zero's Output digest
+
+
+def test_canonical_risc0_build_is_zig():
+    # the byte-for-byte check above runs for the compiler recorded here
+    from pyzkvm.guests.build_all import CANONICAL_COMPILER
+
+    info = risc0_build_info()
+    assert info["compiler"] == CANONICAL_COMPILER and info["version"] == build_info()["version"]
+
+
+@needs_compiler
+def test_pyzkvm_build_cli_abi_risc0(tmp_path, capsys):
+    out = tmp_path / "fib.elf"
+    assert cli_main(["build", str(GUESTS_DIR / "fibonacci"), "-o", str(out), "--abi", "risc0"]) == 0
+    assert f"built {out} (risc0 profile)" in capsys.readouterr().out
+    program = Program.from_elf(out, abi="risc0")
+    assert program.entry == 0x00200800  # RISC Zero's TEXT_START
+    journal, code, *_, matches = risc0_outcome(out.read_bytes(), [u32(90)])
+    assert (journal, code, matches) == (u32(90) + struct.pack("<Q", fib_reference(90)), 0, True)
+
+
+@needs_compiler
+def test_risc0_profile_has_no_sp1_verify(tmp_path):
+    # the aggregator calls pyzkvm_verify (VERIFY_SP1_PROOF): not part of the risc0 SDK
+    with pytest.raises(ToolchainError, match="pyzkvm_verify"):
+        build_guest(GUESTS_DIR / "aggregator", tmp_path / "agg.elf", abi="risc0")
+
+
+def test_unknown_abi_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(UsageError, match="unknown ABI profile 'jolt'"):
+        build_guest(GUESTS_DIR / "fibonacci", tmp_path / "x.elf", abi="jolt")
+    with pytest.raises(UsageError, match="unknown ABI profile 'jolt'"):
+        build_all(GUESTS_DIR, out_dir=tmp_path, abi="jolt")
+    with pytest.raises(SystemExit):
+        cli_main(["build", str(GUESTS_DIR / "fibonacci"), "--abi", "jolt"])
+    assert "invalid choice: 'jolt'" in capsys.readouterr().err
+
+
+def test_risc0_sdk_ships_inside_the_package():
+    from pyzkvm.guests import SDK_DIR
+    from pyzkvm.guests.build import ABI_FLAVOURS
+
+    for flavour in ABI_FLAVOURS.values():
+        for name in (*flavour.sources, flavour.linker_script):
+            assert (SDK_DIR / name).is_file(), name
+
+
+_SDK_INPUT_GUEST = r"""
+#include "pyzkvm.h"
+/* every input call of the SDK once: u64, u32, input_len, read_into (unaligned), read_bytes */
+int main(void) {
+    uint8_t buf[16];
+    uint64_t a = pyzkvm_read_u64();
+    uint32_t b = pyzkvm_read_u32();
+    uint32_t peek = pyzkvm_input_len();
+    uint32_t n = pyzkvm_read_into(buf + 1, sizeof buf - 1);
+    uint32_t m;
+    uint8_t *rest = pyzkvm_read_bytes(&m);
+    pyzkvm_commit_u64(a);
+    pyzkvm_commit_u32(b);
+    pyzkvm_commit_u32(peek);
+    pyzkvm_commit(buf + 1, n);
+    pyzkvm_commit(rest, m);
+    pyzkvm_commit_u32(pyzkvm_input_len()); /* PYZKVM_NO_INPUT: the stream is used up */
+    return 0;
+}
+"""
+
+
+@needs_compiler
+def test_every_sdk_input_call_reads_the_same_values_under_both_profiles(tmp_path):
+    from pyzkvm import inputs as enc
+    from pyzkvm.executor import execute
+
+    src = tmp_path / "inputs"
+    src.mkdir()
+    (src / "main.c").write_text(_SDK_INPUT_GUEST)
+    a, b, s1, s2 = 0x0123456789ABCDEF, 0xDEADBEEF, b"hello", b"0123456789"
+    sp1 = build_guest(src, tmp_path / "sp1.elf", abi="sp1").program
+    r0 = build_guest(src, tmp_path / "r0.elf", abi="risc0").program
+    run_sp1 = execute(sp1, [enc.u64(a), enc.u32(b), s1, s2])
+    run_r0 = execute(r0, [enc.risc0_u64(a), enc.risc0_u32(b), enc.risc0_bytes(s1), enc.risc0_bytes(s2)])
+    expected = struct.pack("<QII", a, b, len(s1)) + s1 + s2 + struct.pack("<I", 0xFFFFFFFF)
+    assert run_sp1.exit_code == 0 and run_sp1.journal == expected
+    assert run_r0.exit_code == 0 and run_r0.journal == expected, run_r0.stderr
+    assert run_r0.output_digest_matches is True

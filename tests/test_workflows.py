@@ -247,9 +247,55 @@ def test_crosscheck_workflow_checks_every_guest_and_uploads_results():
     guests = {p.stem for p in (REPO / "guests" / "bin").glob("*.elf")}
     guests |= {d.name for d in (REPO / "guests").iterdir() if d.is_dir() and any(d.glob("*.c"))}
     assert guests and guests <= checked, f"guests not cross-checked: {sorted(guests - checked)}"
+    _check_risc0_builds(workflow)
     uploads = [s for _, s in steps(workflow) if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     assert uploads and all("crosscheck-results" in s["with"]["path"] for s in uploads)
     assert all(s.get("if") for s in uploads), "results must be uploaded when a crosscheck fails too"
+
+
+def _check_risc0_builds(workflow: dict) -> None:
+    """Both ABI profiles are built, and every guest with a risc0 build is cross-checked with
+    it (--risc0-elf guests/bin/risc0/<name>.elf); the ones without are the skipped ones."""
+    from pyzkvm.guests.build_all import SKIPPED
+
+    commands = [args for script in run_scripts(workflow) for args in pyzkvm_commands(script)]
+    builds = [args for args in commands if args[0] == "build"]
+    assert ["build", "--all"] in builds and ["build", "--all", "--abi", "risc0"] in builds
+    build_at = {tuple(args): i for i, args in enumerate(commands)}
+    first_check = min(i for i, args in enumerate(commands) if args[0] == "crosscheck")
+    assert max(build_at[("build", "--all")], build_at[("build", "--all", "--abi", "risc0")]) < first_check
+    risc0_guests = {p.stem for p in (REPO / "guests" / "bin" / "risc0").glob("*.elf")}
+    assert risc0_guests, "no prebuilt risc0-profile guests in guests/bin/risc0"
+    for args in commands:
+        if args[0] != "crosscheck":
+            continue
+        name = Path(args[1]).stem
+        if name in SKIPPED["risc0"]:
+            assert "--risc0-elf" not in args, f"{name} has no risc0 build ({SKIPPED['risc0'][name]})"
+            continue
+        assert name in risc0_guests
+        assert "--risc0-elf" in args, f"crosscheck {name} runs no risc0 build"
+        assert args[args.index("--risc0-elf") + 1] == f"guests/bin/risc0/{name}.elf"
+
+
+def test_crosscheck_workflow_gives_the_risc0_builds_their_serde_inputs():
+    # each --risc0-input is the --input re-encoded as RISC Zero serde words (pyzkvm.inputs)
+    from pyzkvm import inputs as enc
+    from pyzkvm.cli.common import parse_inputs
+
+    workflow = load("crosscheck.yml")
+    for script in run_scripts(workflow):
+        for args in pyzkvm_commands(script):
+            if args[0] != "crosscheck" or "--risc0-elf" not in args:
+                continue
+            sp1 = parse_inputs([args[i + 1] for i, a in enumerate(args) if a == "--input"])
+            given = [args[i + 1] for i, a in enumerate(args) if a == "--risc0-input"]
+            risc0 = parse_inputs(given) if given else sp1
+            name = Path(args[1]).stem
+            if name in ("sha256", "sort"):  # one byte-string element each
+                assert b"".join(risc0) == enc.risc0_bytes(sp1[0]), name
+            else:  # u32 elements or none: the same bytes under both profiles
+                assert all(len(x) == 4 for x in sp1) and risc0 == sp1, name
 
 
 # ---- bench.yml --------------------------------------------------------------------------------

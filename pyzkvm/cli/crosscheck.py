@@ -9,6 +9,11 @@ ran agrees, 1 when two disagree or one failed (the message names them), 2 for us
 RISC Zero runs guests built for pyzkvm's ``risc0`` ABI profile, SP1 the ``sp1`` profile, so
 a guest is usually built twice: ``ELF`` (with ``--abi``, default sp1) for pyzkvm and SP1, and
 ``--risc0-elf`` for RISC Zero. See docs/crosscheck.md.
+
+RISC Zero and SP1 refuse to prove a guest that exits non-zero. When one of them fails to prove
+and pyzkvm's executor runs that same program on the same input to a non-zero exit code, the
+refusal is the expected answer: the row says "refused: guest exits N (agrees)" and it is not
+a failure.
 """
 
 from __future__ import annotations
@@ -47,8 +52,9 @@ class Outcome:
     cycles: int | None = None
     prove_s: float | None = None
     proof_bytes: int | None = None
-    verified: str = ""  # "yes", "no", "dev (not a proof)"
+    verified: str = ""  # "yes", "no", "dev (not a proof)", "refused"
     error: str = ""
+    refused_exit_code: int | None = None  # the tool refused a guest pyzkvm runs to this non-zero exit
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -74,6 +80,9 @@ def register(subparsers) -> None:
                    help=f"comma-separated backends to run (default {DEFAULT_BACKENDS})")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile ELF was built for (default sp1)")
     p.add_argument("--risc0-elf", metavar="ELF", help="the same guest built for the risc0 ABI profile, for RISC Zero")
+    p.add_argument("--risc0-input", action="append", metavar="SPEC",
+                   help="input for the --risc0-elf build, in RISC Zero's serde words (repeatable; same SPEC forms "
+                        "as --input; default: the --input values, which is right for u32:/u64: inputs)")
     p.add_argument("--dev-mode", action="store_true",
                    help="run risc0/sp1 in their dev modes (RISC0_DEV_MODE=1, SP1 mock prover): fast, not proofs")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -95,18 +104,28 @@ def run_crosscheck(args) -> int:
     if args.timeout is not None:
         # The deadline also covers the availability probes (``r0vm --version``), which take no options.
         os.environ[TIMEOUT_ENV] = str(args.timeout)
+    if args.risc0_input is not None and not args.risc0_elf:
+        raise UsageError("--risc0-input is the input of the --risc0-elf build: pass --risc0-elf ELF too")
     inputs = parse_inputs(args.input)
+    # A risc0-profile guest reads one stream of serde words, so a byte string needs its length
+    # word there (u32:/u64: inputs are the same bytes under both profiles; docs/guests.md).
+    risc0_inputs = parse_inputs(args.risc0_input) if args.risc0_input is not None else inputs
     main = Program.from_elf(args.elf, abi=args.abi)
     risc0_program = Program.from_elf(args.risc0_elf, abi="risc0") if args.risc0_elf else None
 
-    outcomes = [_run_one(name, args, main, risc0_program, inputs) for name in names]
+    outcomes = [
+        _run_one(name, args, main, risc0_program, risc0_inputs if name == "risc0" and risc0_program else inputs)
+        for name in names
+    ]
     mismatches = compare_claims(outcomes)
     failures = [f"{o.backend}: {o.error}" for o in outcomes if o.error]
+    refused = [o for o in outcomes if o.refused_exit_code is not None]
     if args.json:
         print(json.dumps({
             "elf": args.elf,
             "risc0_elf": args.risc0_elf,
             "inputs": len(inputs),
+            "risc0_inputs": len(risc0_inputs),
             "backends": [asdict(o) for o in outcomes],
             "agree": not mismatches,
             "mismatches": mismatches,
@@ -120,8 +139,12 @@ def run_crosscheck(args) -> int:
         for line in failures:
             print(f"FAILED: {line}")
         if not mismatches and not failures:
-            if ran >= 2:
-                print(f"agree: {ran} backends proved the same journal and exit code")
+            also = f"; {len(refused)} refused the failing guest, as pyzkvm's run says they should" if refused else ""
+            if ran >= 2 or (ran and refused):
+                print(f"agree: {ran} backend{'s' if ran > 1 else ''} proved the same journal and exit code{also}")
+            elif refused:
+                who = ", ".join(o.backend for o in refused)
+                print(f"agree: {who} refused a guest that exits {refused[0].refused_exit_code}, as pyzkvm's run says")
             else:
                 print(f"nothing to compare: only {ran} backend ran here (see the reasons above)")
     return 1 if mismatches or failures else 0
@@ -164,6 +187,10 @@ def _run_one(name: str, args, main, risc0_program, inputs) -> Outcome:
         out.prove_s = time.perf_counter() - started
     except PyzkvmError as exc:
         out.error = f"prove failed: {exc}"
+        # The tools refuse by exiting with an error status ("r0vm crashed (exit code 1): ...");
+        # a hang, a signal or a bad version is never taken for a refusal.
+        if name in _EXTERNAL and " crashed (exit code " in str(exc):
+            _accept_refusal(out, program, inputs)
         return out
     except Exception as exc:  # a broken (plug-in) backend must not take the whole cross-check down
         out.error = f"prove failed: internal error in backend {name!r}: {type(exc).__name__}: {exc}"
@@ -191,12 +218,41 @@ def _run_one(name: str, args, main, risc0_program, inputs) -> Outcome:
     return out
 
 
+def _accept_refusal(out: Outcome, program, inputs) -> None:
+    """RISC Zero and SP1 prove only runs that exit 0. If pyzkvm's executor runs ``program`` on
+    ``inputs`` to a non-zero exit code, the tool's refusal agrees with it: record the exit code
+    and clear the failure. Otherwise (exit 0, or pyzkvm faults too) the failure stands."""
+    from ..executor import execute
+
+    try:
+        run = execute(program, list(inputs))
+    except PyzkvmError:
+        return
+    if run.exit_code != 0:
+        out.refused_exit_code = run.exit_code
+        out.reason = f"refused: guest exits {run.exit_code} (agrees)"
+        out.notes.append(out.error)  # what the tool said, kept for --json
+        out.verified = "refused"
+        out.error = ""
+
+
 def compare_claims(outcomes: list[Outcome]) -> list[str]:
-    """One line per backend whose journal or exit code differs from the first backend's."""
+    """One line per backend whose journal or exit code differs from the first backend's (a
+    refusal counts with the exit code pyzkvm ran that backend's build to)."""
     ran = [o for o in outcomes if o.has_claim]
-    if len(ran) < 2:
+    refused = [o for o in outcomes if o.refused_exit_code is not None]
+    if not ran and not refused:
         return []
-    ref, lines = ran[0], []
+    lines = []
+    first = ran[0] if ran else refused[0]
+    ref_name, ref_code = first.backend, first.exit_code if ran else first.refused_exit_code
+    for o in refused:
+        if o.refused_exit_code != ref_code:
+            lines.append(f"{ref_name} and {o.backend} disagree on the exit code: {ref_code} vs "
+                         f"{o.refused_exit_code} (pyzkvm's run of the build {o.backend} refused)")
+    if not ran:
+        return lines
+    ref = ran[0]
     for o in ran[1:]:
         if o.journal_sha256 != ref.journal_sha256:
             lines.append(
@@ -225,8 +281,9 @@ def _print_table(outcomes: list[Outcome]) -> None:
             "" if o.cycles is None else f"{o.cycles:,}",
             "" if o.prove_s is None else f"{o.prove_s:.2f} s",
             "" if o.proof_bytes is None else _size(o.proof_bytes),
-            o.verified,
-            o.error or o.reason,
+            # a refusal that agrees is a verdict, shown whole (the note column wraps)
+            o.reason if o.refused_exit_code is not None else o.verified,
+            "" if o.refused_exit_code is not None else o.error or o.reason,
         )
     Console(file=sys.stdout, width=max(120, Console().width)).print(table)
 

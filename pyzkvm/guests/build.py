@@ -3,12 +3,18 @@
 A guest is a directory of C files (``*.c``, optionally ``*.S`` and headers). The build
 
 1. stages the guest's files under ``<tmp>/guest/`` and the SDK (``pyzkvm.h``, ``start.S``,
-   the runtime, SHA-256, heap, libc subset, ``link.ld``) under ``<tmp>/sdk/``;
+   the runtime, SHA-256, heap, libc subset, linker scripts) under ``<tmp>/sdk/``;
 2. runs one compiler command from ``<tmp>`` with relative paths, so the ELF holds no path of
    the machine that built it (same sources + same compiler = same bytes);
 3. checks the result: an RV32IM executable without the RVC flag whose functions hold only
    32-bit instructions, and which ``Program.from_elf`` loads;
 4. writes it atomically to the output path.
+
+The ABI profile picks the runtime and the memory map (same pyzkvm.h API for both):
+
+``sp1``    runtime.c + link.ld (text at 0x00201000; HINT_LEN/HINT_READ, WRITE, COMMIT, HALT)
+``risc0``  runtime_risc0.c + link_risc0.ld, compiled with ``-DPYZKVM_ABI_RISC0`` (text at
+           0x00200800; SOFTWARE SYS_READ/SYS_WRITE, HALT with RISC Zero's Output digest)
 """
 
 from __future__ import annotations
@@ -28,8 +34,28 @@ from .toolchain import COMMON_FLAGS, Compiler, compiler_env, find_compiler
 #: The SDK shipped inside the package (pyproject declares it as package data).
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 
-#: SDK sources compiled into every guest, in link order (start.S first: _start at 0x00201000).
+#: SDK sources compiled into every sp1-profile guest, in link order (start.S first: _start
+#: is the first instruction of .text).
 SDK_SOURCES = ("start.S", "runtime.c", "sha256.c", "alloc.c", "libc.c")
+
+
+@dataclass(frozen=True)
+class AbiFlavour:
+    """What the SDK compiles for one ABI profile: its sources, linker script and defines."""
+
+    sources: tuple[str, ...]
+    linker_script: str
+    defines: tuple[str, ...] = ()
+
+
+#: The SDK per ABI profile (the executor's ``abi=`` names).
+ABI_FLAVOURS = {
+    "sp1": AbiFlavour(SDK_SOURCES, "link.ld"),
+    "risc0": AbiFlavour(
+        ("start.S", "runtime_risc0.c", "sha256.c", "alloc.c", "libc.c"), "link_risc0.ld", ("-DPYZKVM_ABI_RISC0=1",)
+    ),
+}
+ABIS = tuple(ABI_FLAVOURS)
 
 _SOURCE_SUFFIXES = (".c", ".S")
 _HEADER_SUFFIXES = (".h",)
@@ -44,6 +70,7 @@ class BuildResult:
     compiler: str
     elf: bytes
     program: Program
+    abi: str = "sp1"
 
 
 def guest_sources(directory: Path) -> list[Path]:
@@ -55,9 +82,14 @@ def build_guest(
     directory: str | Path,
     output: str | Path | None = None,
     compiler: str | Compiler | None = None,
+    abi: str = "sp1",
 ) -> BuildResult:
-    """Compile the guest in ``directory`` with the SDK into an RV32IM ELF at ``output``
-    (default ``./<directory name>.elf``) and return it, verified and loaded as a Program."""
+    """Compile the guest in ``directory`` with the SDK for ABI profile ``abi`` (sp1 or risc0)
+    into an RV32IM ELF at ``output`` (default ``./<directory name>.elf``) and return it,
+    verified and loaded as a Program of that profile."""
+    if abi not in ABI_FLAVOURS:
+        raise UsageError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABIS)}")
+    flavour = ABI_FLAVOURS[abi]
     directory = Path(directory)
     if not directory.is_dir():
         raise UsageError(f"{directory}: not a directory: give the folder holding the guest's .c files")
@@ -74,19 +106,19 @@ def build_guest(
 
     with tempfile.TemporaryDirectory(prefix="pyzkvm-build-") as tmp:
         stage = Path(tmp)
-        rel_sources = _stage(directory, stage)
-        elf = _compile(cc, stage, rel_sources, name)
-    program = check_guest_elf(elf, name)
+        rel_sources = _stage(directory, stage, flavour)
+        elf = _compile(cc, stage, rel_sources, name, flavour)
+    program = check_guest_elf(elf, name, abi)
     from ..fileio import write_atomically
 
     try:
         write_atomically(output, elf)
     except OSError as exc:
         raise UsageError(f"{output}: cannot write the ELF: {exc.strerror}") from None
-    return BuildResult(output=output, compiler=cc.name, elf=elf, program=program)
+    return BuildResult(output=output, compiler=cc.name, elf=elf, program=program, abi=abi)
 
 
-def _stage(directory: Path, stage: Path) -> list[str]:
+def _stage(directory: Path, stage: Path, flavour: AbiFlavour) -> list[str]:
     """Copy the SDK to ``stage/sdk`` and the guest to ``stage/guest``; return the sources to
     compile as paths relative to ``stage`` (SDK first, then the guest's, each sorted)."""
     (stage / "sdk").mkdir()
@@ -97,21 +129,22 @@ def _stage(directory: Path, stage: Path) -> list[str]:
     for path in sorted(directory.iterdir()):
         if path.is_file() and path.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES:
             shutil.copyfile(path, stage / "guest" / path.name)
-    sdk = [f"sdk/{name}" for name in SDK_SOURCES]
+    sdk = [f"sdk/{name}" for name in flavour.sources]
     guest = [f"guest/{p.name}" for p in guest_sources(directory)]
     return sdk + guest
 
 
-def _compile(cc: Compiler, stage: Path, sources: list[str], name: str) -> bytes:
+def _compile(cc: Compiler, stage: Path, sources: list[str], name: str, flavour: AbiFlavour) -> bytes:
     out = "out.elf"
     args = [
         *cc.command,
         *cc.target_flags,
         *COMMON_FLAGS,
         f"-ffile-prefix-map={stage}=.",
+        *flavour.defines,
         "-Isdk",
         "-Iguest",
-        "-Tsdk/link.ld",
+        f"-Tsdk/{flavour.linker_script}",
         "-o",
         out,
         *sources,
@@ -134,12 +167,12 @@ def _compile(cc: Compiler, stage: Path, sources: list[str], name: str) -> bytes:
     return path.read_bytes()
 
 
-def check_guest_elf(elf: bytes, name: str = "guest") -> Program:
+def check_guest_elf(elf: bytes, name: str = "guest", abi: str = "sp1") -> Program:
     """Check that ``elf`` is a pyzkvm guest: it loads with Program.from_elf (which refuses
     the RVC flag and addresses outside guest memory), and every word of every function
     symbol is a 32-bit instruction (low two bits 0b11; compressed ones are not)."""
     try:
-        program = Program.from_elf(elf)
+        program = Program.from_elf(elf, abi=abi)
     except ProgramError as exc:
         raise ToolchainError(f"the compiler produced an ELF pyzkvm cannot load: {exc}") from None
     program = Program(

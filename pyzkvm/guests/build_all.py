@@ -1,11 +1,14 @@
 """Rebuild every guest in ``guests/`` into ``guests/bin/<name>.elf`` and record how.
 
-    python -m pyzkvm.guests.build_all [--compiler zig|gcc|clang] [--guests-dir DIR]
-    pyzkvm build --all [--compiler ...]
+    python -m pyzkvm.guests.build_all [--abi sp1|risc0] [--compiler zig|gcc|clang] [--guests-dir DIR]
+    pyzkvm build --all [--abi ...] [--compiler ...]
 
 A guest is any sub-folder of ``guests/`` holding ``.c`` files (``bin`` is the output). The
-compiler and its version go to ``guests/bin/BUILD_INFO`` with each ELF's SHA-256, so a
+compiler and its version go to ``BUILD_INFO`` beside the ELFs with each ELF's SHA-256, so a
 rebuild with the same compiler version can be checked byte for byte.
+
+``--abi risc0`` builds the RISC Zero profile into ``guests/bin/risc0/`` (with its own
+BUILD_INFO), skipping the guests listed in ``RISC0_SKIPPED`` with the reason.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import sys
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .build import build_guest, guest_sources
+from .build import ABIS, build_guest, guest_sources
 from .toolchain import COMPILERS, find_compiler
 
 #: guests/ of a source checkout (pyzkvm/guests/build_all.py -> <repo>/guests).
@@ -24,6 +27,19 @@ DEFAULT_GUESTS_DIR = Path(__file__).resolve().parents[2] / "guests"
 
 #: The compiler that built the committed ELFs in guests/bin (pinned: pip install ziglang==0.17.1).
 CANONICAL_COMPILER = "zig"
+
+#: Guests that make no sense under an ABI profile, with the reason (printed when skipped).
+SKIPPED = {
+    "sp1": {},
+    "risc0": {
+        "aggregator": "uses pyzkvm_verify (VERIFY_SP1_PROOF), an SP1 syscall RISC Zero's ABI does not have",
+    },
+}
+
+
+def default_out_dir(guests_dir: Path, abi: str = "sp1") -> Path:
+    """Where build_all writes a profile's ELFs: guests/bin (sp1) or guests/bin/risc0."""
+    return guests_dir / "bin" if abi == "sp1" else guests_dir / "bin" / abi
 
 
 def guest_dirs(guests_dir: Path) -> list[Path]:
@@ -35,23 +51,36 @@ def guest_dirs(guests_dir: Path) -> list[Path]:
     )
 
 
-def build_all(guests_dir: Path = DEFAULT_GUESTS_DIR, compiler: str | None = None, out_dir: Path | None = None) -> list[Path]:
-    """Build every guest into ``out_dir`` (default ``guests_dir/bin``) and write BUILD_INFO;
-    returns the ELF paths."""
+def build_all(
+    guests_dir: Path = DEFAULT_GUESTS_DIR,
+    compiler: str | None = None,
+    out_dir: Path | None = None,
+    abi: str = "sp1",
+) -> list[Path]:
+    """Build every guest for ABI profile ``abi`` into ``out_dir`` (default guests_dir/bin, or
+    guests_dir/bin/risc0) and write BUILD_INFO; returns the ELF paths."""
+    if abi not in ABIS:
+        raise UsageError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABIS)}")
     cc = find_compiler(compiler)
-    out_dir = out_dir or guests_dir / "bin"
+    out_dir = out_dir or default_out_dir(guests_dir, abi)
     out_dir.mkdir(parents=True, exist_ok=True)
     version = cc.version()
+    how = "python -m pyzkvm.guests.build_all" + ("" if abi == "sp1" else f" --abi {abi}")
     lines = [
-        "# Prebuilt pyzkvm guests: rebuild with `python -m pyzkvm.guests.build_all`.",
+        f"# Prebuilt pyzkvm guests: rebuild with `{how}`.",
         f"compiler: {cc.name}",
         f"version: {version}",
-        "",
-        "# sha256 of each ELF",
     ]
+    if abi != "sp1":
+        lines.append(f"abi: {abi}")
+    skipped = SKIPPED[abi]
+    lines += [f"# skipped {name}: {why}" for name, why in sorted(skipped.items())]
+    lines += ["", "# sha256 of each ELF"]
     outputs = []
     for d in guest_dirs(guests_dir):
-        result = build_guest(d, out_dir / f"{d.name}.elf", cc)
+        if d.name in skipped:
+            continue
+        result = build_guest(d, out_dir / f"{d.name}.elf", cc, abi)
         outputs.append(result.output)
         lines.append(f"{hashlib.sha256(result.elf).hexdigest()}  {d.name}.elf")
     from ..fileio import write_atomically
@@ -65,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pyzkvm.guests.build_all", description=__doc__.splitlines()[0])
     parser.add_argument("--compiler", choices=COMPILERS, help="default: the first found of zig, gcc, clang")
     parser.add_argument("--guests-dir", type=Path, default=DEFAULT_GUESTS_DIR, help="default: %(default)s")
-    parser.add_argument("--out-dir", type=Path, help="where the ELFs and BUILD_INFO go (default: GUESTS_DIR/bin)")
+    parser.add_argument("--abi", choices=ABIS, default="sp1", help="ABI profile to build for (default sp1)")
+    parser.add_argument("--out-dir", type=Path,
+                        help="where the ELFs and BUILD_INFO go (default: GUESTS_DIR/bin, or GUESTS_DIR/bin/risc0)")
     args = parser.parse_args(argv)
     try:
-        for path in build_all(args.guests_dir, args.compiler, args.out_dir):
+        for path in build_all(args.guests_dir, args.compiler, args.out_dir, args.abi):
             print(path)
     except PyzkvmError as exc:
         print(f"pyzkvm: error: {exc}", file=sys.stderr)

@@ -10,7 +10,13 @@
 #include "pyzkvm.h"
 
 extern char _end[];                 /* first byte past the image (linker script) */
-extern char __pyzkvm_heap_limit[];  /* 0x78000000: first address the guest may not use */
+#ifdef PYZKVM_ABI_RISC0
+#define HEAP_LIMIT_TEXT "0x0C000000" /* link_risc0.ld */
+#else
+#define HEAP_LIMIT_TEXT "0x78000000" /* link.ld */
+#endif
+
+extern char __pyzkvm_heap_limit[];  /* HEAP_LIMIT_TEXT: first address the guest may not use */
 
 static uintptr_t heap_next;         /* next free byte; 0 until the first malloc */
 static uintptr_t last_block;        /* the most recent allocation (for free/realloc) */
@@ -23,7 +29,7 @@ void *malloc(size_t size) {
     uintptr_t block = heap_next + HEADER;
     uintptr_t limit = (uintptr_t)__pyzkvm_heap_limit;
     if (size > limit - block)
-        pyzkvm_panic("malloc: out of guest memory (heap would pass 0x78000000)");
+        pyzkvm_panic("malloc: out of guest memory (heap would pass " HEAP_LIMIT_TEXT ")");
     uintptr_t next = (block + size + 7u) & ~(uintptr_t)7u;
     *(uint32_t *)(block - HEADER) = (uint32_t)size;
     heap_next = next;

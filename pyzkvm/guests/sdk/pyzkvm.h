@@ -1,5 +1,11 @@
 /*
- * pyzkvm.h - the C guest SDK for pyzkvm (SP1 ABI profile, RV32IM, freestanding).
+ * pyzkvm.h - the C guest SDK for pyzkvm (RV32IM, freestanding).
+ *
+ * One API, two ABI profiles chosen at build time: the SP1 profile (default; runtime.c,
+ * link.ld, described below) and the RISC Zero profile (`pyzkvm build --abi risc0`, which
+ * defines PYZKVM_ABI_RISC0 and compiles runtime_risc0.c with link_risc0.ld: SOFTWARE
+ * SYS_READ/SYS_WRITE, HALT with RISC Zero's Output digest, text at 0x00200800; see those
+ * files and docs/guests.md). pyzkvm_verify (VERIFY_SP1_PROOF) exists only in the SP1 profile.
  *
  * A guest is a plain C program with `int main(void)`. The start-up code (start.S) sets sp and
  * gp, clears .bss and calls main; when main returns, the runtime hashes the journal with
@@ -45,6 +51,12 @@ extern "C" {
 #define PYZKVM_SYS_HINT_LEN 0xF0u
 #define PYZKVM_SYS_HINT_READ 0xF1u
 
+/* RISC Zero profile (t0 codes of its v1 ecalls; HALT's a0 = type | exit code << 8) */
+#define PYZKVM_R0_HALT 0u
+#define PYZKVM_R0_SOFTWARE 2u
+#define PYZKVM_R0_HALT_TERMINATE 0u
+
+#define PYZKVM_FD_STDIN 0u /* RISC Zero profile: the input stream */
 #define PYZKVM_FD_STDOUT 1u
 #define PYZKVM_FD_STDERR 2u
 #define PYZKVM_FD_JOURNAL 3u
@@ -97,6 +109,7 @@ void pyzkvm_write(uint32_t fd, const void *buf, uint32_t len);
 void pyzkvm_print(const char *text);  /* NUL-terminated text to stdout */
 void pyzkvm_eprint(const char *text); /* NUL-terminated text to stderr */
 
+#ifndef PYZKVM_ABI_RISC0
 /* ---- composition: assume other receipts (docs/composition.md) -------------------------- */
 
 /* Assert "a receipt exists for the program with this image ID whose journal has this SHA-256"
@@ -108,6 +121,7 @@ void pyzkvm_eprint(const char *text); /* NUL-terminated text to stderr */
 static inline void pyzkvm_verify(const uint32_t image_id[8], const uint32_t journal_digest[8]) {
     pyzkvm_syscall(PYZKVM_SYS_VERIFY_SP1_PROOF, (uint32_t)(uintptr_t)image_id, (uint32_t)(uintptr_t)journal_digest, 0);
 }
+#endif /* PYZKVM_ABI_RISC0 */
 
 /* ---- ending the program ---------------------------------------------------------------- */
 

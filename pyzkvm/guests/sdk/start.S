@@ -1,11 +1,13 @@
 /*
- * start.S - the guest's entry point (_start) for pyzkvm's SP1 ABI profile.
+ * start.S - the guest's entry point (_start), for both ABI profiles (the linker script,
+ * link.ld or link_risc0.ld, places it and defines the stack top).
  *
  *   1. gp <- __global_pointer$ (linker relaxation may address .sdata/.sbss through gp),
  *      sp <- 0x00200400 (the stack grows down, below the image);
  *   2. clear .bss (the ELF zero-fills it already; clearing keeps the C contract explicit);
  *   3. a0 <- main();
- *   4. pyzkvm_halt(a0): COMMIT x8 SHA-256(journal), COMMIT_DEFERRED_PROOFS x8, HALT a0.
+ *   4. pyzkvm_halt(a0): sp1: COMMIT x8 SHA-256(journal), COMMIT_DEFERRED_PROOFS x8, HALT a0;
+ *      risc0: HALT with a0 = exit code << 8 and a1 -> the Output digest.
  */
     .file "start.S"   /* names the STT_FILE symbol (else gcc would use a random temp name) */
     .section .text.start, "ax", @progbits

@@ -160,6 +160,20 @@ class ReportingBackend(TraceBackend):
         return SimpleNamespace(security=SimpleNamespace(bits=101.5))
 
 
+class ParamsBitsBackend(ReportingBackend):
+    """A proving backend whose verify returns nothing (as stark's does): its bits come from
+    the receipt's params, and the table says so."""
+
+    name = "params-bits"
+
+    def prove(self, program, inputs=(), **options):
+        r = super().prove(program, inputs, **options)
+        return Receipt(r.claim, r.journal, self.name, r.backend_version, {"security_bits": 104.0}, r.seal)
+
+    def verify(self, receipt, image_id, **options):
+        super().verify(receipt, image_id, **options)
+
+
 class OtherProfileBackend(TraceBackend):
     """Like risc0 on an sp1-profile guest: cannot prove this program at all."""
 
@@ -192,7 +206,8 @@ def _quick(**overrides) -> BenchConfig:
 
 
 def test_quick_bench_cli_writes_complete_results(tmp_path, capsys):
-    status = main(["bench", "--quick", "--out", str(tmp_path), "--batch-sizes", "2", "--workers", "2"])
+    # trace only: every code path of the run at millisecond proofs; stark is checked below.
+    status = main(["bench", "--quick", "--backends", "trace", "--out", str(tmp_path), "--workers", "2"])
     assert status == 0, capsys.readouterr().err
     results = json.loads((tmp_path / "compare.json").read_text())
     meta = results["meta"]
@@ -204,12 +219,11 @@ def test_quick_bench_cli_writes_complete_results(tmp_path, capsys):
     assert meta["numpy"] == numpy.__version__ and meta["numba"] == numba.__version__
     assert meta["pyzkvm"] == pyzkvm.__version__
     assert dt.datetime.fromisoformat(meta["date"]).tzinfo is not None
-    assert meta["command"].startswith("pyzkvm bench --quick")
-
-    # Every registered backend appears: measured, or not available with the reason.
-    assert set(results["backends"]) == set(list_backends())
-    for name, info in results["backends"].items():
-        assert info["available"] or info["reason"], name
+    assert meta["command"].startswith("pyzkvm bench --quick --backends trace")
+    assert set(results["backends"]) == {"trace"}
+    # How busy the (shared) machine was: os.getloadavg() at the start and the end.
+    for key in ("load_average_start", "load_average_end"):
+        assert len(meta[key]) == 3 and all(x >= 0 for x in meta[key]), meta[key]
 
     rows = [r for r in results["proofs"] if r["backend"] == "trace"]
     labels = [r["label"] for r in rows]
@@ -234,9 +248,8 @@ def test_quick_bench_cli_writes_complete_results(tmp_path, capsys):
 
     md = (tmp_path / "compare.md").read_text()
     assert "| trace | n=10 | 10 |" in md
-    for name, info in results["backends"].items():
-        if not info["available"]:
-            assert f"| {name} | not available |" in md
+    assert "| trace | measured | none (dev mode only) |" in md
+    assert f"Load average (1/5/15 min) at the start {meta['load_average_start'][0]:g} / " in md
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -245,6 +258,40 @@ def test_quick_bench_cli_writes_complete_results(tmp_path, capsys):
         for png in ("compare_prove_time.png", "compare_proof_size.png"):
             assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert f"]({png})" in md
+
+
+def test_quick_bench_proves_stark_at_its_smallest_size_with_security_bits(tmp_path):
+    """The registry as shipped: stark is measured (a real proof, verified), the others listed."""
+    results = run_benchmark(_quick(small_ns=(10, 50), cycle_exponents=(), batch_sizes=(), verify_reps=2))
+    assert results["ok"], results
+    # Every registered backend appears: measured, or not available with the reason.
+    assert set(results["backends"]) == set(list_backends())
+    for name, info in results["backends"].items():
+        assert info["available"] or info["reason"], name
+    assert results["backends"]["stark"]["available"] and results["backends"]["stark"]["warmup_s"] > 0
+
+    rows = {(r["backend"], r["n"]): r for r in results["proofs"]}
+    stark, trace = rows[("stark", 10)], rows[("trace", 10)]
+    assert stark["status"] == "ok", stark
+    assert stark["claimed_cycles"] == stark["cycles"] == trace["cycles"]
+    # The bits the stark verifier enforces (>= 100 for the default preset), not trace's none.
+    assert stark["security_bits"] >= 100 and stark["security_source"] in ("verifier", "receipt")
+    assert trace["security_bits"] is None
+    assert stark["size_bytes"] > 100 * trace["size_bytes"]  # a FRI proof, not a digest
+    assert stark["prove_vs_trace"] == pytest.approx(stark["prove_s"] / trace["prove_s"])
+    assert stark["verify_vs_trace"] == pytest.approx(stark["verify_us"] / trace["verify_us"])
+    # --quick proves a real prover at its smallest workload only, and says so.
+    assert rows[("trace", 50)]["status"] == "ok"
+    assert rows[("stark", 50)]["status"] == "skipped"
+    assert "--quick proves a real prover at its smallest workload only" in rows[("stark", 50)]["reason"]
+    assert any(note.startswith("--quick: stark") for note in results["notes"])
+
+    write_results(results, tmp_path)
+    md = (tmp_path / "compare.md").read_text()
+    bits = f"{stark['security_bits']:.1f}"
+    assert f"| stark | measured | {bits} bits (" in md
+    assert md.count(f"| {bits} |") == 1  # the stark n=10 row's bits column
+    assert "| stark | n=50 | 50 |" in md and "skipped: --quick proves a real prover" in md
 
 
 def test_sizes_over_the_budget_are_skipped_and_say_so(tmp_path):
@@ -269,6 +316,7 @@ def test_wrong_journals_and_unavailable_backends_are_reported(tmp_path):
         "needs-program": NeedsProgramBackend(),
         "other-profile": OtherProfileBackend(),
         "reporting": ReportingBackend(),
+        "params-bits": ParamsBitsBackend(),
     }
     results = run_benchmark(_quick(batch_sizes=()), backends=backends)
     assert not results["ok"]
@@ -290,6 +338,14 @@ def test_wrong_journals_and_unavailable_backends_are_reported(tmp_path):
     assert "needs a prover on the moon" in md
     assert "| other-profile | cannot prove this guest |" in md
     assert "| reporting | measured | 101.5 bits (verifier-reported, conjectured) |" in md
+    assert "| params-bits | measured | 104.0 bits (conjectured, from the receipts' params" in md
+    # Both make real proofs: --quick measures them at the smallest workload only.
+    for name, source in (("reporting", "verifier"), ("params-bits", "receipt")):
+        mine = [r for r in results["proofs"] if r["backend"] == name]
+        assert mine[0]["status"] == "ok" and mine[0]["security_source"] == source
+        assert len(mine) >= 4 and all(r["status"] == "skipped" for r in mine[1:])
+    # trace (dev mode) is measured everywhere
+    assert sum(r["backend"] == "trace" and r["status"] == "ok" for r in results["proofs"]) >= 5
     assert all(r["security_bits"] is None for r in results["proofs"] if r["backend"] == "trace")
     assert "exit status is 1" in md
 

@@ -115,6 +115,22 @@ def test_guests_prove_and_verify(stark, name, inputs):
         assert receipt.claim.exit_code == 1  # a receipt proving the failing run
 
 
+@pytest.mark.slow
+def test_rv32im_selftest_proves_and_verifies(stark):
+    """The self-test guest (every RV32IM instruction with its edge cases, 782 874 cycles: a
+    2^20-row CPU table) proves and verifies at the fast preset: ≈ 1–1.5 min and ≈ 6.1 GB peak
+    (docs/machine.md §10). Oracle: the executor's own run for the claim; exit code 0 is the
+    guest's verdict that every instruction matched its expected results."""
+    prog = Program.from_elf(BIN / "rv32im-selftest.elf")
+    run = execute(prog)
+    assert run.exit_code == 0
+    receipt = stark.prove(prog, [], preset=FAST)
+    assert (receipt.claim.exit_code, receipt.claim.cycles, receipt.journal) == (0, run.cycles, run.journal)
+    check(stark, receipt, prog.image_id)
+    with pytest.raises(VerificationError):
+        check(stark, with_claim(receipt, exit_code=1), prog.image_id)
+
+
 def test_aggregator_is_refused_naming_the_syscall(stark):
     """The aggregator asserts a claim with VERIFY_SP1_PROOF (0x1B), which the AIR does not prove."""
     prog = Program.from_elf(BIN / "aggregator.elf")

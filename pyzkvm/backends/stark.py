@@ -207,6 +207,11 @@ class StarkBackend(Backend):
         step("build tables", 0.0)
         chips = build_chips(program)
         tables = generate_tables(chips, execution)
+        # the prover works on uint32 field elements: hand it uint32 tables (values ≥ p or < 0 are
+        # still refused by its trace check) and drop the int64 ones — half the traces' memory
+        import numpy as np
+
+        tables.traces = {k: np.ascontiguousarray(v, dtype=np.uint32) for k, v in tables.traces.items()}
         if any(tables.public_values[i] for i in PV_DEFERRED):
             raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend cannot compose yet")
         step("setup", 0.0)

@@ -54,6 +54,17 @@ def reported_security_bits(report) -> float | None:
     return float(bits) if isinstance(bits, (int, float)) and not isinstance(bits, bool) else None
 
 
+def receipt_security_bits(receipt: "Receipt") -> float | None:
+    """Bits the receipt's own params claim (``security_bits``, as the stark backend writes
+    them), for a verifier that accepts a proof without reporting its bits; None when absent."""
+    params = getattr(receipt, "params", None) or {}
+    for key in ("security_bits", "conjectured_security_bits"):
+        bits = params.get(key)
+        if isinstance(bits, (int, float)) and not isinstance(bits, bool):
+            return float(bits)
+    return None
+
+
 def verify_options(backend: "Backend", program: "Program | None" = None) -> dict:
     """Options for ``backend.verify``: dev mode on for dev-mode backends (their receipts are
     not proofs), and the program for backends whose verifier needs it (SP1 derives its

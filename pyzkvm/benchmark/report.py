@@ -26,6 +26,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def load_average() -> list[float] | None:
+    """The 1-, 5- and 15-minute load averages (None where the OS has none): a shared machine
+    slows every row, so each run records how busy it was at its start and end."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
 def environment() -> dict:
     """What a number depends on: machine, interpreter and library versions."""
     import numba
@@ -97,8 +106,21 @@ def fmt_seconds(s: float | None) -> str:
     return f"{s:.2f} s"
 
 
+def fmt_bytes(n: int) -> str:
+    """A size in bytes, or in KB (10^3 bytes) from 10 000 bytes up."""
+    return f"{n:,} B" if n < 10_000 else f"{n / 1e3:,.1f} KB"
+
+
 def fmt_ratio(r: float | None) -> str:
-    return "—" if r is None else f"{r:.3g}×"
+    if r is None:
+        return "—"
+    return f"{r:,.0f}×" if r >= 1000 else f"{r:.3g}×"
+
+
+def status_text(row: dict) -> str:
+    """"skipped: why" once, whether or not the reason already starts with the status."""
+    reason = str(row.get("reason") or "")
+    return reason if reason.startswith(row["status"]) else f"{row['status']}: {reason}".rstrip(": ")
 
 
 def backend_status(info: dict) -> tuple[str, str]:
@@ -121,10 +143,13 @@ def security_of(name: str, info: dict, rows: list[dict]) -> str:
         return "none (dev mode only)"
     if params.get("dev_mode") is True:
         return "none (this run used the backend's dev mode)"
-    bits = sorted(r["security_bits"] for r in rows if r["backend"] == name and r.get("security_bits") is not None)
+    mine = [r for r in rows if r["backend"] == name and r.get("security_bits") is not None]
+    bits = sorted(r["security_bits"] for r in mine)
     if bits:
         span = f"{bits[0]:.1f}" if bits[0] == bits[-1] else f"{bits[0]:.1f}–{bits[-1]:.1f}"
-        return f"{span} bits (verifier-reported, conjectured)"
+        if all(r.get("security_source", "verifier") == "verifier" for r in mine):
+            return f"{span} bits (verifier-reported, conjectured)"
+        return f"{span} bits (conjectured, from the receipts' params; the verifier accepted each)"
     for key in ("security_bits", "conjectured_security_bits"):
         if key in params:
             return f"{params[key]} bits (receipt params)"
@@ -147,6 +172,7 @@ def to_markdown(results: dict) -> str:
         f"Machine: {m['cpu_model']}, {m['cpu_count']} CPUs ({m['platform']}); Python {meta['python']}, "
         f"numpy {meta['numpy']}, numba {meta['numba']}, pyzkvm {meta['pyzkvm']}.",
         "",
+        *_load_lines(meta),
         f"Guest `{results['guest']['path']}` (image ID `{results['guest']['image_id'][:16]}…`): "
         f"cycles(n) ≈ {sizing['fixed_cycles']:.0f} + {sizing['cycles_per_iteration']:.3f}·n, "
         "fitted from two executions; every cycle count below is measured, not the target. "
@@ -168,21 +194,24 @@ def to_markdown(results: dict) -> str:
         "",
         "Prove: median wall time of the runs shown (a warm process). Verify: mean of the runs shown. "
         "× trace: this backend's time divided by the trace backend's on the same row, same run. "
-        "Size: the whole encoded receipt (claim, journal, params, seal), and the seal (the proof) alone.",
+        "Size: the whole encoded receipt (claim, journal, params, seal), and the seal (the proof) alone. "
+        "Bits: the conjectured security of that proof (— for dev-mode receipts, which are not proofs).",
         "",
-        "| backend | workload | n | cycles | prove | × trace | cycles/s | verify (runs) | × trace | receipt size |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| backend | workload | n | cycles | prove | × trace | cycles/s | verify (runs) | × trace | receipt size | bits |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results["proofs"]:
         head = f"| {r['backend']} | {r['label']} | {r['n']:,} | {r['cycles']:,} |"
         if r["status"] != "ok":
-            lines.append(f"{head} {r['status']}: {_cell(r['reason'])} | | | | | |")
+            lines.append(f"{head} {_cell(status_text(r))} | | | | | | |")
             continue
         runs = f" ×{r['prove_runs']}" if r["prove_runs"] > 1 else ""
+        bits = "—" if r.get("security_bits") is None else f"{r['security_bits']:.1f}"
         lines.append(
             f"{head} {fmt_seconds(r['prove_s'])}{runs} | {fmt_ratio(r['prove_vs_trace'])} | "
-            f"{r['cycles_per_s']:,.0f} | {r['verify_us']:,.1f} µs ({r['verify_runs']}) | "
-            f"{fmt_ratio(r['verify_vs_trace'])} | {r['size_bytes']:,} B (seal {r['seal_bytes']:,} B) |"
+            f"{r['cycles_per_s']:,.0f} | {fmt_seconds(r['verify_us'] / 1e6)} ({r['verify_runs']}) | "
+            f"{fmt_ratio(r['verify_vs_trace'])} | {fmt_bytes(r['size_bytes'])} (seal {fmt_bytes(r['seal_bytes'])}) | "
+            f"{bits} |"
         )
 
     lines += [
@@ -199,7 +228,7 @@ def to_markdown(results: dict) -> str:
     for r in results["batches"]:
         head = f"| {r['backend']} | {r['proofs']} | {r['mode']} | {r['workers']} |"
         if r["status"] != "ok":
-            lines.append(f"{head} {r['status']}: {_cell(r['reason'])} | | | | |")
+            lines.append(f"{head} {_cell(status_text(r))} | | | | |")
             continue
         startup = fmt_seconds(r["startup_s"]) if r["mode"] == "parallel" else "—"
         lines.append(
@@ -218,6 +247,16 @@ def to_markdown(results: dict) -> str:
     if not results.get("ok", True):
         lines += ["", "**Some measurements failed** (see the rows marked failed): this run's exit status is 1."]
     return "\n".join(lines) + "\n"
+
+
+def _load_lines(meta: dict) -> list[str]:
+    start, end = meta.get("load_average_start"), meta.get("load_average_end")
+    if not start:
+        return []
+    text = f"Load average (1/5/15 min) at the start {' / '.join(f'{x:g}' for x in start)}"
+    if end:
+        text += f", at the end {' / '.join(f'{x:g}' for x in end)}"
+    return [text + " (the benchmark itself adds up to its own process count).", ""]
 
 
 def _cell(text: str) -> str:

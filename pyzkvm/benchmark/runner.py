@@ -9,7 +9,8 @@ Order of work (each step reported through ``progress(step, fraction)``):
 3. per backend: one warm-up proof (numba compilation and cache loading), then every workload
    in increasing cycles — prove, check against the Python oracle, verify, measure the size —
    skipping a workload whose proof would exceed the per-proof budget (estimated linearly in
-   cycles from the last measured one);
+   cycles from the last measured one) and, in --quick, every workload past the smallest for a
+   backend that makes real proofs;
 4. per batch size N: N proofs sequentially, then across ``workers`` processes;
 5. ratios to the trace backend, row by row.
 """
@@ -27,8 +28,8 @@ from ..backends.base import ProgressCallback
 from ..errors import BackendError, PyzkvmError, UnsupportedProgram, UsageError
 from .batch import batch_inputs, prove_batch_parallel, prove_batch_sequential
 from .config import BenchConfig
-from .measure import check_receipt, prove_fibonacci, time_prove, time_verify
-from .report import SCHEMA, environment
+from .measure import check_receipt, prove_fibonacci, receipt_security_bits, time_prove, time_verify
+from .report import SCHEMA, environment, load_average
 from .sizing import execute_cycles, fit_cycle_model, plan_workloads
 from .workload import load_guest
 
@@ -56,6 +57,7 @@ def run_benchmark(
     config = config.validated()
     progress = progress or (lambda step, fraction: None)
     started = _dt.datetime.now(_dt.timezone.utc)
+    load_at_start = load_average()
     entries = resolve_backends(config.backends, backends)
     measured = {name: e["backend"] for name, e in entries.items() if e["backend"] is not None}
     if BASELINE not in measured:
@@ -80,6 +82,12 @@ def run_benchmark(
         batches += batch_rows
 
     add_ratios(proofs, batches)
+    limited = [name for name, b in measured.items() if b.produces_proofs and entries[name].get("warmup_s") is not None]
+    if config.real_prover_workloads is not None and limited:
+        notes.append(
+            f"--quick: {', '.join(limited)} (real proofs, seconds each) proved only at the "
+            f"{_smallest(config.real_prover_workloads)} and in the batches; `pyzkvm bench` without --quick "
+            "measures every size")
     failures = [r for r in proofs + batches if r["status"] == "failed"]
     failures += [name for name, e in entries.items() if e.get("warmup_error")]
     return {
@@ -88,6 +96,8 @@ def run_benchmark(
             **environment(),
             "date": started.isoformat(timespec="seconds"),
             "duration_s": round((_dt.datetime.now(_dt.timezone.utc) - started).total_seconds(), 3),
+            "load_average_start": load_at_start,
+            "load_average_end": load_average(),
             "command": " ".join(argv) if argv else None,
             "config": config.to_json(),
         },
@@ -212,12 +222,15 @@ def measure_workloads(name, backend, program, workloads, config, steps) -> list[
     rows: list[dict] = []
     last: tuple[int, float] | None = None  # (cycles, seconds) of the last measured proof
     failed = False
-    for w in workloads:
+    limit = config.real_prover_workloads if backend.produces_proofs else None
+    for i, w in enumerate(workloads):
         row = {"backend": name, "label": w.label, "n": w.n, "cycles": w.cycles, "status": "ok", "reason": ""}
         steps.start(f"{name}: prove {w.label} (n={w.n}, {w.cycles:,} cycles)")
         estimate = last[1] * w.cycles / last[0] if last else 0.0
         if failed:
             row.update(status="skipped", reason="not run: an earlier proof failed")
+        elif limit is not None and i >= limit:
+            row.update(status="skipped", reason=f"skipped: --quick proves a real prover at its {_smallest(limit)} only")
         elif estimate > config.budget_s:
             row.update(status="skipped",
                        reason=f"skipped: estimated {estimate:.3g} s per proof > budget {config.budget_s:g} s")
@@ -227,12 +240,17 @@ def measure_workloads(name, backend, program, workloads, config, steps) -> list[
                 check_receipt(timing.receipt, w.n, program.image_id)
                 verify = time_verify(backend, timing.receipt, program.image_id, config.verify_reps,
                                      config.budget_s, program=program)
+                bits, source = verify.security_bits, "verifier"
+                if bits is None and backend.produces_proofs:
+                    # The verifier accepted the proof but reports no bits: quote the receipt's own.
+                    bits, source = receipt_security_bits(timing.receipt), "receipt"
                 row.update(
                     prove_s=timing.seconds,
                     prove_runs=timing.runs,
                     verify_us=verify.mean_us,
                     verify_runs=verify.runs,
-                    security_bits=verify.security_bits,
+                    security_bits=bits,
+                    security_source=source if bits is not None else None,
                     size_bytes=len(timing.receipt.to_bytes()),
                     seal_bytes=len(timing.receipt.seal),
                     claimed_cycles=timing.receipt.claim.cycles,
@@ -245,6 +263,10 @@ def measure_workloads(name, backend, program, workloads, config, steps) -> list[
         rows.append(row)
         steps.finish()
     return rows
+
+
+def _smallest(count: int) -> str:
+    return "smallest workload" if count == 1 else f"{count} smallest workloads"
 
 
 def measure_batches(name, backend, program, rows, config, steps, broken: bool) -> list[dict]:

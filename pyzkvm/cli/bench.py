@@ -24,7 +24,8 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n")[1].replace("``", ""),
     )
     p.add_argument("--quick", action="store_true",
-                   help="the small CI run: n=10,50,100, 2^13 and 2^14 cycles, batch N=4, 10 verifications")
+                   help="the small CI run: n=10,50,100, 2^13 and 2^14 cycles, batch N=2, 10 verifications; "
+                        "a real prover (stark) only at n=10 and in the batches")
     p.add_argument("--backends", nargs="+", metavar="NAME",
                    help="backends to measure (default: every available one); trace is always added as the baseline")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
@@ -35,7 +36,7 @@ def register(subparsers) -> None:
                         "(default 120, quick 20)")
     p.add_argument("--verify-reps", type=int, metavar="N",
                    help="verifications averaged per row (default 100, quick 10)")
-    p.add_argument("--batch-sizes", type=int, nargs="+", metavar="N", help="batch sizes (default 32 64, quick 4)")
+    p.add_argument("--batch-sizes", type=int, nargs="+", metavar="N", help="batch sizes (default 32 64, quick 2)")
     p.add_argument("--workers", type=int, metavar="N",
                    help=f"processes for the parallel batches (default: all {os.cpu_count()} CPUs)")
     p.set_defaults(handler=run_bench)

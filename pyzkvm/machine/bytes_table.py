@@ -59,10 +59,13 @@ class ByteTableAir(Air):
 
 def byte_multiplicities(lookups) -> np.ndarray:
     """The main trace: count each (tag, x, y) lookup. ``lookups`` is a list of
-    (tag, x array, y array) — the z, w of a tuple are functions of (tag, x, y)."""
+    (tag, x array, y array) — the z, w of a tuple are functions of (tag, x, y). A lookup of
+    a pair that is not two bytes (only a faulty or forged witness makes one) has no row to count
+    in: it is left out, so the byte bus does not balance and the debug check names it."""
     out = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
     for tag, x, y in lookups:
         x = np.asarray(x, dtype=np.int64)
-        idx = (x << 8) | np.broadcast_to(np.asarray(y, dtype=np.int64), x.shape)
-        out[:, tag] += np.bincount(idx, minlength=HEIGHT)[:HEIGHT]
+        y = np.broadcast_to(np.asarray(y, dtype=np.int64), x.shape)
+        ok = (x >= 0) & (x < 256) & (y >= 0) & (y < 256)
+        out[:, tag] += np.bincount((x[ok] << 8) | y[ok], minlength=HEIGHT)[:HEIGHT]
     return out.astype(np.uint32)

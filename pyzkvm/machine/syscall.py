@@ -4,12 +4,14 @@ syscall (one row per non-HALT ecall, in clk order)
     receives (clk, code, 0, 0, 0, a0, ret) from the CPU on the ``syscall`` bus; reads a1 (and a2
     for WRITE) through memory checking at ts = 4·clk + 6; then per kind:
       HINT_LEN     ret is free (the input is the prover's witness), range-checked bytes
-      buffers      HINT_READ's and a journal WRITE's buffer lies in [0x20, 0x78000000)
+      buffers      HINT_READ's buffer and every WRITE's non-empty buffer (fd 1/2 as well, like
+                   the executor) lie in [0x20, 0x78000000)
       HINT_READ    a0 = word-aligned pointer, a1 = length; 4·nw = a1 + pad (pad < 4): the chain
                    of destination words [a0/4, a0/4 + nw) in the hint-word chip (free values)
       WRITE        a0 = fd ∈ {1, 2, 3, 13} (one-hot); for fd 3/13 with a2 > 0 the chain of words
                    covering [a1, a1 + a2) in the journal-word chip, whose bytes go to the journal
-                   at positions jpos.. (jpos: running journal length, in clk order)
+                   at positions jpos.. (jpos: running journal length, in clk order); for fd 1/2
+                   only the bounds (their bytes are not public, so their words are not read)
       COMMIT(_DEFERRED_PROOFS)  a0 = index < 8: sends (kind, index, a1) on the ``commit`` bus
     ret = code for every kind but HINT_LEN (t0 keeps the code).
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
@@ -114,33 +116,36 @@ class SyscallAir(Air):
         b.assert_zero(k["write"] * (bv[1] + bv[2] + bv[3]), "WRITE fd < 256")
         journal = fd[3] + fd[13]
 
-        # the buffer pointer: a0 for HINT_READ, a1 for a journal WRITE (else 0); ptr0 = offset + 4·pq
+        # the buffer pointer: a0 for HINT_READ, a1 for any WRITE (else 0); ptr0 = offset + 4·pq
         for i in range(4):
-            b.assert_eq(ptr[i], k["hint_read"] * bv[i] + journal * a1[i], f"ptr byte {i}")
+            b.assert_eq(ptr[i], k["hint_read"] * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
         b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
-        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + journal, "one pointer offset")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"], "one pointer offset")
         b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
-        b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], active)  # ptr < 0x78000000
+        len_sum = a2[0] + a2[1] + a2[2] + a2[3]
+        nz = col("nz")
+        b.assert_zero((1 - nz) * len_sum, "nz = 0 ⇒ len = 0")
+        b.assert_eq(len_sum * col("len_inv"), nz, "len ≠ 0 ⇒ nz")
+        hr = k["hint_read"]
+        wnz = k["write"] * nz  # a WRITE with a non-empty buffer (the executor checks only those)
+        uses = hr + wnz        # rows whose buffer must lie in guest memory
+        b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
         # HINT_READ: aligned; nw = ceil(len / 4) words from start_key
-        hr = k["hint_read"]
         b.assert_zero(hr * (1 - oh[0]), "HINT_READ pointer is word-aligned")
         b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
         b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr)  # len < p
         b.send(buses.HINT_CHAIN, [clk, start_key], hr)
         b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw")], hr)
 
-        # journal WRITE: bytes [ptr, ptr + len) to positions jpos.., when len > 0
-        len_sum = a2[0] + a2[1] + a2[2] + a2[3]
-        nz = col("nz")
-        b.assert_zero((1 - nz) * len_sum, "nz = 0 ⇒ len = 0")
-        b.assert_eq(len_sum * col("len_inv"), nz, "len ≠ 0 ⇒ nz")
-        jw = journal * nz
-        b.assert_zero(journal * a2[3], "journal WRITE length < 2^24")
-        b.assert_eq(lh[0] + lh[1] + lh[2] + lh[3], jw, "one end offset")
+        # any non-empty WRITE: its last byte ptr + len − 1 = 4·lw + lo (exact: ptr < 2^31, len < 2^24)
+        b.assert_zero(k["write"] * a2[3], "WRITE length < 2^24")
+        b.assert_eq(lh[0] + lh[1] + lh[2] + lh[3], wnz, "one end offset")
         lo = lh[1] + 2 * lh[2] + 3 * lh[3]
-        b.assert_zero(jw * (word(ptr) + word(a2) - 1 - 4 * col("lw") - lo), "ptr + len − 1 = 4·lw + lo")
+        b.assert_zero(wnz * (word(ptr) + word(a2) - 1 - 4 * col("lw") - lo), "ptr + len − 1 = 4·lw + lo")
+        # journal WRITE: bytes [ptr, ptr + len) to positions jpos.., when len > 0
+        jw = journal * nz
         fm = [sum(oh[: j + 1]) for j in range(4)]   # fm_j = [j ≥ ptr mod 4]
         lm = [sum(lh[j:]) for j in range(4)]        # lm_j = [j ≤ (ptr + len − 1) mod 4]
         jbase = col("jpos") - word(ptr)
@@ -148,7 +153,6 @@ class SyscallAir(Air):
         b.send(buses.JOURNAL_CHAIN, [clk, start_key, 1, jbase, *fm, *lm, last_key], jw)
         b.receive(buses.JOURNAL_CHAIN, [clk, last_key + 1, 0, jbase, *fm, *lm, last_key], jw)
         # the buffer lies in guest memory: ptr ≥ 0x20 (phz = [ptr ≥ 256]) and its end ≤ 0x78000000
-        uses = hr + jw
         phz, high = col("phz"), ptr[1] + ptr[2] + ptr[3]
         b.assert_bool(phz, "phz is boolean")
         b.assert_zero((1 - phz) * high, "phz = 0 ⇒ ptr < 256")
@@ -156,7 +160,7 @@ class SyscallAir(Air):
         b.send(buses.BYTE, [R, ptr[0] - 32 + 32 * phz, 0, 0, 0], uses)
         room = cols("room")  # KEY_END − (one past the buffer's last key), < 2^29 so it cannot wrap
         b.assert_zero(hr * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory")
-        b.assert_zero(jw * (KEY_END - last_key - 1 - word(room)), "journal buffer ends in memory")
+        b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
         b.send(buses.BYTE, [R, room[2], room[3], 0, 0], uses)
         b.send(buses.BYTE, [R, 8 * room[3], 0, 0, 0], uses)

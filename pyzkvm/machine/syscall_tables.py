@@ -54,19 +54,22 @@ def syscall_tables(clk, code, a0, ret, events):
     for f in FDS:
         t[:n, getattr(SYS, f"fd{f}")] = is_["write"] & (fd == f)
     journal = is_["write"] & np.isin(fd, (3, 13))
-    ptr = np.where(is_["hint_read"], a0, np.where(journal, a1, 0))
+    if np.any(is_["write"] & (a2 >= 1 << 24)):
+        raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
+    ptr = np.where(is_["hint_read"], a0, np.where(is_["write"], a1, 0))
     t[:n, SYS.ptr] = to_bytes(ptr)
-    uses_ptr = is_["hint_read"] | journal
+    uses_ptr = is_["hint_read"] | is_["write"]
     t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
     t[:n, SYS.pq] = (ptr & 0xFF) >> 2
     nw = np.where(is_["hint_read"], (a1 + 3) >> 2, 0)
     pad = 4 * nw - np.where(is_["hint_read"], a1, 0)
     t[:n, SYS.nw], t[:n, SYS.pad0], t[:n, SYS.pad1] = nw, pad & 1, pad >> 1
-    length = np.where(journal, a2, 0)
+    length = np.where(journal, a2, 0)  # bytes each row appends to the journal
     jw = journal & (length > 0)
-    end = ptr + length - 1
-    t[np.flatnonzero(jw), np.asarray(SYS.lh)[(end & 3)[jw]]] = 1
-    t[:n, SYS.lw] = np.where(jw, end >> 2, 0)
+    wnz = is_["write"] & (a2 > 0)      # non-empty WRITE (any fd): its buffer is bounds-checked
+    end = ptr + np.where(is_["write"], a2, 0) - 1
+    t[np.flatnonzero(wnz), np.asarray(SYS.lh)[(end & 3)[wnz]]] = 1
+    t[:n, SYS.lw] = np.where(wnz, end >> 2, 0)
     len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
     t[:n, SYS.nz] = len_sum > 0
     t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
@@ -75,15 +78,14 @@ def syscall_tables(clk, code, a0, ret, events):
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
-    uses = is_["hint_read"] | jw
+    uses = is_["hint_read"] | wnz
     end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
     us = np.flatnonzero(uses)
     room = lambda i: t[us, SYS.room[i]]  # noqa: E731
-    active = np.arange(n)
     lookups = [(R, t[us, SYS.ptr[0]] - 32 + 32 * t[us, SYS.phz], 0 * us),
                (R, room(0), room(1)), (R, room(2), room(3)), (R, 8 * room(3), 0 * us),
-               (R, t[:n, SYS.pq], 4 * t[:n, SYS.pq]), (R, t[:n, SYS.ptr[3]] + 0x88, 0 * active)]
+               (R, t[:n, SYS.pq], 4 * t[:n, SYS.pq]), (R, t[us, SYS.ptr[3]] + 0x88, 0 * us)]
     real = np.zeros(len(t), dtype=bool)
     real[:n] = True
     nxt = np.flatnonzero(np.roll(real, -1))  # rows whose next row (cyclically) is real

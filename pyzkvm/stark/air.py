@@ -385,9 +385,10 @@ class ColumnSource:
 
     Stored column-major ((w, N) or (w, N, 4) for F_p^4 columns) so each column is contiguous."""
 
-    def __init__(self, columns: np.ndarray, shift: int = 0):
+    def __init__(self, columns: np.ndarray, shift: int = 0, rows: int | None = None):
         self.columns = columns
         self.shift = shift
+        self.rows = rows  # if set: a window of `rows` rows from `shift` on (no wrap-around)
 
     @classmethod
     def from_rows(cls, matrix, shift: int = 0):
@@ -399,8 +400,14 @@ class ColumnSource:
     def next_rows(self, shift: int) -> "ColumnSource":
         return ColumnSource(self.columns, shift)
 
+    def window(self, shift: int, rows: int) -> "ColumnSource":
+        """Rows [shift, shift + rows) of the same columns, as views (no copy, no wrap-around)."""
+        return ColumnSource(self.columns, shift, rows)
+
     def column(self, c: int) -> np.ndarray:
         col = self.columns[c]
+        if self.rows is not None:
+            return col[self.shift:self.shift + self.rows]
         return np.roll(col, -self.shift, axis=0) if self.shift else col
 
 

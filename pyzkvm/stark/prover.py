@@ -37,7 +37,7 @@ from .keys import ProvingKey, check_trace, lde_shift
 from .lincomb import accumulate, combine_columns, weighted_column_sums
 from .logup import build_aux_trace, check_bus_balance, public_term
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_rows, coset_lde, intt, ntt
+from .ntt import bit_reverse_indices, bit_reverse_rows, coset_lde, intt, ntt
 from .proof import Proof, TableProof
 from .transcript import Transcript
 
@@ -94,6 +94,10 @@ class _Table:
         aux = None if self.aux_trace is None else self.aux_trace.reshape(self.n, -1, 4)
         return Leaves(_cur_next(self.trace, 1), _cur_next(self.prep_trace, 1), _cur_next(aux, 1),
                       public, challenges, cumsum, plain_selectors(self.n))
+
+
+#: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
+QUOTIENT_BLOCK_ROWS = 1 << 18
 
 
 def _cur_next(matrix, step):
@@ -289,27 +293,38 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
     log_q = t.log_n + log_c
     nq = 1 << log_q
     step = 1 << log_c
+    # natural point j of s·K (size nq) is row rev(j) of the bit-reversed LDE; its "next row"
+    # x·ω_n is natural point j + 2^c (cyclically). For a block j = a + i, i < B = 2^b (a a
+    # multiple of B): rev(a + i) = rev(a) + rev_b(i)·(nq/B), i.e. the block is the rows
+    # rev(a), rev(a) + nq/B, … of the LDE, bit-reversed among themselves.
+    rev = bit_reverse_indices(nq).astype(np.int64)
 
-    def on_domain(lde, ext_columns=False):
+    def on_block(lde, start, size, ext_columns=False):
+        """(current, next) columns of the LDE at the natural points [start, start + size)."""
         if lde is None:
             return None, None
-        cur = bit_reverse_rows(lde[:nq])  # natural order on s·K of size nq
-        return _cur_next(cur.reshape(nq, -1, 4) if ext_columns else cur, step)
+        rows = np.concatenate([bit_reverse_rows(lde[rev[start]:nq:nq // size]),     # the block
+                               lde[rev[(start + size + np.arange(step)) % nq]]])  # + the next rows after it
+        src = ColumnSource.from_rows(rows.reshape(size + step, -1, 4) if ext_columns else rows)
+        return src.window(0, size), src.window(step, size)
 
     shift = coset_shift(t.lde_log)
     points = coset_points(log_q, shift, bit_reversed=False)
-    selectors, inv_z = coset_selectors(t.log_n, points)
-    main = on_domain(t.main_lde)
-    prep = on_domain(t.prep_lde)
-    aux = on_domain(t.aux_lde, ext_columns=True)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
-    leaves = Leaves(main, prep, aux, public, challenges, cumsum, selectors)
     constraints = t.compiled.all_constraints
     alpha_pows = ext.ext_powers(alpha, len(constraints))
-    acc = np.zeros((nq, 4), dtype=np.uint32)
-    evaluate_constraints(t.compiled.builder.nodes, constraints, leaves,
-                         lambda i, is_ext, v: accumulate(acc, v, alpha_pows[i], is_ext))
-    q_vals = ext.ext_mul_base(acc, inv_z)
+    q_vals = np.empty((nq, 4), dtype=np.uint32)
+    # the constraints are evaluated block by block of rows: memory stays ~ one block's columns
+    # and the DAG's intermediate values on it, not the whole quotient domain's
+    size = min(QUOTIENT_BLOCK_ROWS, nq)  # both powers of two
+    for start in range(0, nq, size):
+        selectors, inv_z = coset_selectors(t.log_n, points[start:start + size])
+        leaves = Leaves(on_block(t.main_lde, start, size), on_block(t.prep_lde, start, size),
+                        on_block(t.aux_lde, start, size, ext_columns=True), public, challenges, cumsum, selectors)
+        acc = np.zeros((size, 4), dtype=np.uint32)
+        evaluate_constraints(t.compiled.builder.nodes, constraints, leaves,
+                             lambda i, is_ext, v: accumulate(acc, v, alpha_pows[i], is_ext))
+        q_vals[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)
     coeffs = ext.ext_mul_base(coeffs, field.powers(pow(shift, P - 2, P), nq))

@@ -3,14 +3,20 @@ proof *forced* past the prover's own check (check_constraints_first=False) does 
 
 One program exercises every binding attacked: MULH, DIV/REM, a store and the load of it,
 HINT_LEN, a journal WRITE and HALT. The journal is public data: a proof of the honest tables
-does not verify against a journal with one byte changed."""
+does not verify against a journal with one byte changed.
+
+A second program attacks the bounds of a stdout/stderr WRITE buffer (docs/machine.md §8.2):
+its tables come from an executor whose WRITE buffer check is switched off, i.e. the trace of a
+run the real executor faults on."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pyzkvm.errors import ConstraintNotSatisfied, VerificationError
+from pyzkvm.errors import (BusImbalance, ConstraintNotSatisfied, MemoryOutOfRange, OodEvaluationMismatch,
+                           VerificationError)
+from pyzkvm.executor.machine import Machine
 from pyzkvm.isa import OPS
 from pyzkvm.machine import check_machine
 from pyzkvm.machine.alu_divrem import DIVREM
@@ -51,12 +57,12 @@ def chip_row(table, flag_col):
     return int(np.flatnonzero(table[:, flag_col] == 1)[0])
 
 
-def forced(honest, bad):
+def forced(honest, bad, expected=VerificationError):
     """Prove the forged tables without the prover's check; return the verifier's error."""
     chips, _, _, pk = honest
     proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
                   public_data=bad.journal).to_bytes()
-    with pytest.raises(VerificationError) as err:
+    with pytest.raises(expected) as err:
         verify(pk.verifying_key, proof, bad.public_values, public_data=bad.journal)
     return err.value
 
@@ -157,8 +163,16 @@ ATTACKS = {
 
 #: the subset also attacked through a forced proof (each costs one proof)
 FORCED = ["wrong ALU result", "wrong MULH high word", "wrong DIV remainder", "stale load", "store never happened",
-          "repeated instruction", "changed instruction word", "changed journal byte", "changed cycles",
-          "changed HINT_LEN reply"]
+          "skipped instruction", "repeated instruction", "pc jump not computed", "changed instruction word",
+          "changed journal byte", "changed cycles", "changed HINT_LEN reply"]
+
+#: the verifier's specific error where it is deterministic. Dropping a CPU row removes its
+#: program-bus fetch and its memory-bus accesses: the verifier checks bus balance (the tables'
+#: cumulative sums + the public term) before the quotient, so it is always BusImbalance. A pc
+#: jump the instruction did not compute leaves every bus balanced (next_pc is only compared with
+#: the next row's pc) and breaks only the constraint pc' = next_pc: the quotient then cannot
+#: match the constraints at ζ.
+FORCED_ERROR = {"skipped instruction": BusImbalance, "pc jump not computed": OodEvaluationMismatch}
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
@@ -183,4 +197,50 @@ def test_honest_proof_with_journal_verifies(honest):
 def test_forced_proof_is_rejected(honest, attack):
     _, tables, _, _ = honest
     edit, _ = ATTACKS[attack]
-    forced(honest, forged(tables, edit))
+    forced(honest, forged(tables, edit), FORCED_ERROR.get(attack, VerificationError))
+
+
+# --- WRITE to fd 1/2: the buffer must lie in guest memory, as the executor requires ----------------
+
+OUT = b"hello"
+
+
+def _io_code(fd, ptr, length):
+    return [syscall(0x02, 1, DATA_BASE, len(OUT)),     # honest stdout WRITE
+            syscall(0x02, 2, 0xFFFFFFF0, 0),           # empty stderr WRITE: the executor checks no pointer
+            syscall(0x02, fd, ptr, length),            # the WRITE under attack
+            halt(0)]
+
+
+def _run_unchecked(code, monkeypatch):
+    """Execute with the executor's WRITE buffer check off: the trace of a run it would fault on."""
+    check = Machine.check_range
+
+    def lenient(self, addr, length, *, align=1, what="buffer"):
+        if what != "WRITE buffer":
+            check(self, addr, length, align=align, what=what)
+    monkeypatch.setattr(Machine, "check_range", lenient)
+    return run_machine(code, data=OUT + bytes(64))
+
+
+def test_stdout_and_stderr_writes_prove():
+    """Completeness: in-bounds stdout WRITEs and an empty stderr WRITE with a pointer outside
+    memory (the executor accepts it) prove and verify."""
+    chips, tables, execution = run_machine(_io_code(1, DATA_BASE + 1, 3), data=OUT + bytes(64))
+    assert execution.stdout == OUT + OUT[1:4]
+    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.journal).to_bytes()
+    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.journal)
+
+
+@pytest.mark.parametrize("fd, ptr, length, match", [
+    (1, 0x10, 4, r"bus .*'byte'"),                            # starts below 0x20
+    (2, 0x77FFFFF8, 16, r"WRITE buffer ends in memory"),      # ends past 0x78000000
+])
+def test_write_buffer_outside_memory_is_rejected(monkeypatch, fd, ptr, length, match):
+    with pytest.raises(MemoryOutOfRange, match="outside guest memory"):  # the real executor faults
+        run_machine(_io_code(fd, ptr, length), data=OUT + bytes(64))
+    chips, bad, _ = _run_unchecked(_io_code(fd, ptr, length), monkeypatch)
+    with pytest.raises(ConstraintNotSatisfied, match=match):
+        check_machine(chips, bad)
+    forced((chips, None, None, setup(INSECURE_FAST_FOR_TESTS, chips.airs)), bad)

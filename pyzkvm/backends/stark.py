@@ -41,7 +41,7 @@ from typing import Sequence
 
 from ..errors import ProofFormatError, StarkConfigError, UnsupportedProgram, UsageError, VerificationError
 from ..receipt import Claim, Receipt
-from .base import Availability, Backend, ProgressCallback
+from .base import Backend, ProgressCallback
 
 SEAL_VERSION = 1
 #: below this conjectured security a receipt is refused unless allow_insecure=True and its
@@ -158,15 +158,6 @@ class StarkBackend(Backend):
     name = "stark"
     produces_proofs = True
     supports_assumptions = False
-
-    @property
-    def version(self) -> str:
-        from .. import __version__
-
-        return __version__
-
-    def availability(self) -> Availability:
-        return Availability(True, version=self.version)
 
     def prove(
         self,

@@ -236,3 +236,81 @@ def prove_segments(
         memory_limit=memory_limit,
     )  # fmt: skip
     return assemble_segmented_receipt(TraceBackend(), program, segments, segment_cycles)
+
+
+# ---- STARK continuations on workers ------------------------------------------------------------
+
+_PROVING_KEYS: dict = {}
+
+
+def _proving_key(program: Program, preset: str):
+    """The machine's proving key for this program and preset, set up once per worker process."""
+    key = (program.content_digest, preset)
+    if key not in _PROVING_KEYS:
+        from .backends.stark import _config
+        from .machine import build_chips
+        from .stark import setup
+
+        _PROVING_KEYS.clear()  # one program at a time: a key holds the program's LDEs
+        _PROVING_KEYS[key] = setup(_config(preset), build_chips(program).airs)
+    return _PROVING_KEYS[key]
+
+
+def commit_segment_task(program: Program, preset: str, traces: list) -> bytes:
+    """Phase 1 on a worker: one segment's main-trace root (stark/joint.py step 1)."""
+    from .stark.prover import commit_main
+
+    return commit_main(_proving_key(program, preset), traces)
+
+
+def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, journal: bytes,
+                             challenges) -> bytes:
+    """Phase 2 on a worker: one segment's proof under the joint bus challenges (step 3)."""
+    from .stark import prove
+
+    return prove(_proving_key(program, preset), traces, public_values, public_data=journal,
+                 bus_challenges=challenges).to_bytes()
+
+
+def prove_stark_segments(
+    program: Program,
+    inputs: Sequence[bytes],
+    segment_cycles: int,
+    *,
+    preset: str = "default",
+    max_cycles: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    retries: int = DEFAULT_RETRIES,
+    memory_limit: str | int = "auto",
+):
+    """A segmented stark receipt whose segments are committed and proved on workers.
+
+    The client executes the run and builds every segment's tables (they need each other's
+    memory state, so this part is sequential); then, as tasks, every segment's main traces are
+    committed (phase 1), the joint bus challenges are drawn here from all roots, and every
+    segment is proved under them (phase 2). A worker receives one segment's traces and public
+    values (and the journal in phase 2). The receipt is byte-identical to
+    ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset)``."""
+    from .backends.stark import StarkBackend, _config, build_statements
+    from .errors import ConstraintNotSatisfied
+    from .stark import setup
+    from .stark.joint import check_joint_balance, joint_bus_challenges
+    from .stark.proof import decode_proof
+
+    config = _config(preset)
+    run = build_statements(program, inputs, segment_cycles, max_cycles)
+    vk = setup(config, run.chips.airs).verifying_key
+    options = dict(scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit)
+    roots = _run_tasks(commit_segment_task, program, [(config.name, traces) for traces, _pv in run.statements],
+                       **options)
+    heights = [[int(t.shape[0]).bit_length() - 1 for t in traces] for traces, _pv in run.statements]
+    pvs = [pv for _traces, pv in run.statements]
+    challenges = joint_bus_challenges(vk, pvs, heights, roots, run.journal)
+    proofs = _run_tasks(prove_stark_segment_task, program,
+                        [(config.name, traces, pv, run.journal, challenges) for traces, pv in run.statements], **options)
+    decoded = [decode_proof(p) for p in proofs]
+    if any(d.main_root != r for d, r in zip(decoded, roots)):  # pragma: no cover - workers run the same code
+        raise ConstraintNotSatisfied("a segment proof's main root differs from its phase-1 commitment")
+    check_joint_balance(vk, [d.tables for d in decoded], challenges, pvs[-1], run.journal, raise_as=ConstraintNotSatisfied)
+    return StarkBackend().receipt_from_proofs(run, config, vk, proofs)

@@ -68,7 +68,9 @@ def test_fibonacci_receipt_matches_the_run_and_verifies(stark, fib, fib_receipt)
     assert claim.journal_digest == hashlib.sha256(run.journal).digest()
     assert fib_receipt.params["cycles"] == run.cycles
     assert fib_receipt.params["preset"] == FAST and fib_receipt.params["security_bits"] < 100
-    assert fib_receipt.params["proof_bytes"] == len(decode_seal(fib_receipt.seal)["proof"])
+    (segment,) = decode_seal(fib_receipt.seal)["segments"]  # a whole run: one segment
+    assert fib_receipt.params["proof_bytes"] == len(segment[3])
+    assert segment[:3] == (run.cycles, 0, len(run.journal))  # it ends after HALT with the whole journal
     check(stark, fib_receipt, fib.image_id)
     # the library entry point passes options through to the backend
     assert pyzkvm.verify(fib_receipt.to_bytes(), fib.image_id.hex(), allow_insecure=True) == claim
@@ -181,9 +183,10 @@ def test_other_image_id_is_rejected(stark, fib, fib_receipt):
 
 def test_flipped_seal_bytes_are_rejected(stark, fib, fib_receipt):
     seal = fib_receipt.seal
-    parts = decode_seal(seal)
-    proof_start = len(seal) - len(parts["proof"])
-    for pos in (0, 3, 10, proof_start - 3, proof_start + 100, proof_start + len(parts["proof"]) // 2, len(seal) - 1):
+    proof = decode_seal(seal)["segments"][0][3]
+    proof_start = len(seal) - len(proof)
+    for pos in (0, 3, 10, proof_start - 3, proof_start - 20, proof_start - 30, proof_start + 100,
+                proof_start + len(proof) // 2, len(seal) - 1):
         bad = bytearray(seal)
         bad[pos] ^= 0x04
         with pytest.raises((VerificationError, ProofFormatError)):
@@ -197,11 +200,14 @@ def test_seal_flags_are_bound(stark, fib, fib_receipt):
     """Claiming the guest did not commit (has_commit = 0) changes the public values: rejected."""
     p = decode_seal(fib_receipt.seal)
     assert p["has_commit"]
-    flipped = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], False, p["has_deferred"], p["proof"])
+    flipped = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], False, p["has_deferred"], p["start_pc"],
+                          p["segments"])
     with pytest.raises(VerificationError):
         check(stark, dataclasses.replace(fib_receipt, seal=flipped), fib.image_id)
+    assert encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], True, p["has_deferred"], p["start_pc"],
+                       p["segments"]) == fib_receipt.seal
     bad = bytearray(fib_receipt.seal)
-    bad[len(fib_receipt.seal) - len(p["proof"]) - 6] = 2  # has_commit byte = 2
+    bad[len(fib_receipt.seal) - len(p["segments"][0][3]) - 24 - 8 - 2] = 2  # has_commit byte = 2
     with pytest.raises(ProofFormatError, match="0 or 1"):
         check(stark, dataclasses.replace(fib_receipt, seal=bytes(bad)), fib.image_id)
 

@@ -26,24 +26,37 @@ Verification needs only the receipt and the 32-byte image ID:
  * enforce a minimum security: proofs whose preset gives < 100 bits are rejected unless the
    preset's name contains "insecure" AND the caller passes ``allow_insecure=True`` (tests).
 
-Seal, version 1 (little-endian)::
+Continuations: ``prove(..., segment_cycles=N)`` proves the run as segments of N cycles, one
+STARK proof each, whose buses balance only together (pyzkvm/stark/joint.py: every segment's
+main traces are committed before the shared bus challenges are drawn). Memory accesses run on
+the global clock across segments; the last segment holds the memory boundary; each segment's
+public values say where it starts and ends (clock, pc, journal length), and the verifier builds
+them as a chain — segment k starts where k − 1 ended — so a dropped, repeated, reordered or
+foreign segment cannot verify (docs/continuations.md, docs/machine.md §5). A whole run is the
+case of one segment.
 
-    u16 version (= 1) ‖ u8 len ‖ preset name ‖ prep_root[32] ‖ u8 n_tables
+Seal, version 2 (little-endian)::
+
+    u16 version (= 2) ‖ u8 len ‖ preset name ‖ prep_root[32] ‖ u8 n_tables
     ‖ n_tables × u8 preprocessed log-height (0xFF: the table has no preprocessed columns)
-    ‖ u8 has_commit ‖ u8 has_deferred ‖ u32 proof_len ‖ proof (pyzkvm/stark/proof.py)
+    ‖ u8 has_commit ‖ u8 has_deferred ‖ u32 start_pc ‖ u32 n_segments
+    ‖ n_segments × (u64 end_clock ‖ u32 end_pc ‖ u64 journal_end ‖ u32 proof_len ‖ proof)
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
+from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import ProofFormatError, StarkConfigError, UnsupportedProgram, UsageError, VerificationError
+import numpy as np
+
 from ..receipt import Claim, Receipt
 from .base import Backend, ProgressCallback
 
-SEAL_VERSION = 1
+SEAL_VERSION = 2
 #: below this conjectured security a receipt is refused unless allow_insecure=True and its
 #: preset says "insecure" (tests only)
 MIN_SECURITY_BITS = 100
@@ -69,8 +82,30 @@ def _overall(report: ProgressCallback):
     return step
 
 
+def segment_public_values(exit_code: int, journal: bytes, has_commit: bool, has_deferred: bool, start_pc: int,
+                          ends: list) -> list:
+    """Every segment's public values as the verifier rebuilds them: the run's outcome (from the
+    claim) in each, and the chain — segment k starts at segment k − 1's end clock, end pc and
+    journal length; the first at clock 0, the seal's start pc (the entry bus checks it) and an
+    empty journal; only the first has IS_FIRST, only the last HALTS. ``ends``: (end_clock,
+    end_pc, journal_end) per segment, from the seal."""
+    from ..machine.cpu import (PV_END_PC, PV_HALTS, PV_IS_FIRST, PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK,
+                               PV_START_PC)
+
+    out, clock, pc, jpos = [], 0, start_pc, 0
+    for k, (end_clock, end_pc, journal_end) in enumerate(ends):
+        pv = public_values_for(exit_code, journal, end_clock, has_commit, has_deferred)
+        pv[PV_START_CLK], pv[PV_START_PC], pv[PV_END_PC] = clock, pc, end_pc
+        pv[PV_IS_FIRST], pv[PV_HALTS] = int(k == 0), int(k == len(ends) - 1)
+        pv[PV_JOURNAL_START], pv[PV_JOURNAL_END] = jpos, journal_end
+        out.append(pv)
+        clock, pc, jpos = end_clock, end_pc, journal_end
+    return out
+
+
 def public_values_for(exit_code: int, journal: bytes, cycles: int, has_commit: bool, has_deferred: bool) -> list:
-    """The machine's public values as the verifier rebuilds them from a claim (docs/machine.md §5)."""
+    """The run-outcome public values rebuilt from a claim (docs/machine.md §5); the segment
+    fields (start/end) are segment_public_values' to fill."""
     from ..machine.cpu import NUM_PUBLIC_VALUES, PV_COMMIT, PV_CYCLES, PV_EXIT_CODE, PV_HAS_COMMIT, PV_HAS_DEFERRED
 
     pv = [0] * NUM_PUBLIC_VALUES
@@ -89,13 +124,20 @@ def public_values_for(exit_code: int, journal: bytes, cycles: int, has_commit: b
 
 
 def encode_seal(preset: str, prep_root: bytes, prep_log_heights, has_commit: bool, has_deferred: bool,
-                proof: bytes) -> bytes:
+                start_pc: int, segments: list) -> bytes:
+    """``segments``: (end_clock, end_pc, journal_end, proof bytes) per segment, in order."""
     name = preset.encode()
     out = bytearray(struct.pack("<HB", SEAL_VERSION, len(name)))
     out += name + bytes(prep_root)
     out += bytes([len(prep_log_heights)]) + bytes(NO_PREP if h is None else h for h in prep_log_heights)
-    out += bytes([int(has_commit), int(has_deferred)]) + struct.pack("<I", len(proof)) + proof
+    out += bytes([int(has_commit), int(has_deferred)]) + struct.pack("<II", start_pc, len(segments))
+    for end_clock, end_pc, journal_end, proof in segments:
+        out += struct.pack("<QIQI", end_clock, end_pc, journal_end, len(proof)) + proof
     return bytes(out)
+
+
+#: more segments than this is refused by the decoder (2^26 cycles in segments of 2^16 or more)
+MAX_SEGMENTS = 1 << 10
 
 
 def decode_seal(seal: bytes) -> dict:
@@ -111,7 +153,8 @@ def decode_seal(seal: bytes) -> dict:
 
     version, name_len = struct.unpack("<HB", take(3, "header"))
     if version != SEAL_VERSION:
-        raise ProofFormatError(f"stark seal version {version} is not supported (this pyzkvm reads {SEAL_VERSION})")
+        raise ProofFormatError(f"stark seal version {version} is not supported (this pyzkvm reads {SEAL_VERSION}): "
+                               "prove again with this pyzkvm")
     try:
         preset = take(name_len, "preset name").decode("ascii")
     except UnicodeDecodeError:
@@ -124,12 +167,84 @@ def decode_seal(seal: bytes) -> dict:
     has_commit, has_deferred = take(2, "flags")
     if has_commit > 1 or has_deferred > 1:
         raise ProofFormatError(f"stark seal: commit flags must be 0 or 1, got {has_commit}, {has_deferred}")
-    (proof_len,) = struct.unpack("<I", take(4, "proof length"))
-    proof = take(proof_len, "proof")
+    start_pc, n_segments = struct.unpack("<II", take(8, "start pc and segment count"))
+    if not 1 <= n_segments <= MAX_SEGMENTS:
+        raise ProofFormatError(f"stark seal: {n_segments} segments (1..{MAX_SEGMENTS} allowed)")
+    segments = []
+    for k in range(n_segments):
+        end_clock, end_pc, journal_end, proof_len = struct.unpack("<QIQI", take(24, f"segment {k} header"))
+        segments.append((end_clock, end_pc, journal_end, take(proof_len, f"segment {k} proof")))
     if pos != len(seal):
-        raise ProofFormatError(f"stark seal has {len(seal) - pos} trailing bytes after the proof")
+        raise ProofFormatError(f"stark seal has {len(seal) - pos} trailing bytes after the proofs")
     return {"preset": preset, "prep_root": prep_root, "prep_log_heights": heights, "has_commit": bool(has_commit),
-            "has_deferred": bool(has_deferred), "proof": proof}
+            "has_deferred": bool(has_deferred), "start_pc": start_pc, "segments": segments}
+
+
+def describe_segments(receipt: Receipt) -> list[dict]:
+    """A JSON-ready view of a stark receipt's segments (for ``pyzkvm inspect``; verifies nothing)."""
+    seal = decode_seal(receipt.seal)
+    out, clock, pc, jpos = [], 0, seal["start_pc"], 0
+    for k, (end_clock, end_pc, journal_end, proof) in enumerate(seal["segments"]):
+        halted = k == len(seal["segments"]) - 1
+        out.append({"index": k, "start_cycle": clock, "end_cycle": end_clock, "start_pc": f"0x{pc:08x}",
+                    "end_pc": f"0x{end_pc:08x}", "halted": halted, "exit_code": receipt.claim.exit_code if halted else None,
+                    "journal_bytes": journal_end - jpos, "proof_bytes": len(proof)})
+        clock, pc, jpos = end_clock, end_pc, journal_end
+    return out
+
+
+@dataclass
+class SegmentedRun:
+    """A run cut into segments, ready to prove: each segment's (main traces, public values)."""
+
+    chips: object
+    statements: list          #: [(traces in proof order (uint32), public values)] per segment
+    journal: bytes
+    exit_code: int
+    start_pc: int
+    segment_cycles: int
+    explicit: bool            #: segment_cycles was asked for (so the receipt says so even for 1 segment)
+
+
+def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step=lambda s, f: None) -> SegmentedRun:
+    """Execute in segments with trace capture and build every segment's tables (the prover's
+    first half, shared by StarkBackend.prove and pyzkvm.dist): the segments follow each other
+    through SegmentContext (memory's last accesses, journal length); every segment's public
+    values carry the run's outcome (exit code, COMMIT words) from the one that halts."""
+    from ..executor.segments import DEFAULT_SEGMENT_CYCLES, execute_segments
+    from ..machine import build_chips, check_provable, generate_tables
+    from ..machine.cpu import PV_DEFERRED
+    from ..machine.tables import SegmentContext, with_run_outcome
+
+    if segment_cycles is not None and (isinstance(segment_cycles, bool) or not isinstance(segment_cycles, int)
+                                       or segment_cycles <= 0):
+        raise UsageError(f"segment_cycles must be a positive integer, got {segment_cycles!r}")
+    step("execute", 0.0)
+    run_options = {} if max_cycles is None else {"max_cycles": max_cycles}
+    explicit = segment_cycles is not None
+    segment_cycles = segment_cycles or DEFAULT_SEGMENT_CYCLES  # a shorter run is one segment: a whole-run proof
+    chips = build_chips(program)
+    context, tables_of, journal, start_pc, exit_code = SegmentContext.first(), [], b"", None, 0
+    for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True, **run_options):
+        check_provable(execution)
+        if execution.assumptions:
+            raise UsageError("the stark backend cannot compose yet: this guest verifies other proofs")
+        step("build tables", min(1.0, len(tables_of) / 8))
+        tables = generate_tables(chips, execution, context)
+        context = context.next(tables)
+        # the prover works on uint32 field elements: drop the int64 copies (half the memory)
+        tables.traces = {k: np.ascontiguousarray(v, dtype=np.uint32) for k, v in tables.traces.items()}
+        tables.memory_after = None
+        journal += execution.journal
+        exit_code = execution.exit_code
+        start_pc = int(execution.trace.columns["pc"][0]) if start_pc is None else start_pc
+        tables_of.append(tables)
+        del execution
+    final_pv = tables_of[-1].public_values
+    if any(final_pv[i] for i in PV_DEFERRED):
+        raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend cannot compose yet")
+    statements = [(t.in_order(chips), with_run_outcome(t.public_values, final_pv)) for t in tables_of]
+    return SegmentedRun(chips, statements, journal, exit_code, start_pc, segment_cycles, explicit)
 
 
 # ---- the backend --------------------------------------------------------------------------------
@@ -167,6 +282,7 @@ class StarkBackend(Backend):
         progress: ProgressCallback | None = None,
         preset="default",
         max_cycles: int | None = None,
+        segment_cycles: int | None = None,
         assumptions: Sequence = (),
         **options,
     ) -> Receipt:
@@ -174,61 +290,67 @@ class StarkBackend(Backend):
 
         ``preset``: "default" (DEFAULT, ≥ 100 bits) or another preset name / StarkConfig whose
         blowup is the image ID's (e.g. "insecure_fast_for_tests"). ``max_cycles`` goes to the
-        executor. A guest exiting non-zero gets a receipt proving that failing run. Refused: a
-        program using a syscall the AIR does not prove (UnsupportedProgram), assumptions
-        (UsageError: the stark backend cannot compose yet)."""
+        executor. ``segment_cycles``: prove in segments of that many cycles (a continuation). The
+        default, 2^20 (executor.segments.DEFAULT_SEGMENT_CYCLES), keeps one segment's proving
+        near 7 GB (bench/results/stark_prove.md); a shorter run is one whole-run proof; one
+        proof covers at most 2^22 cycles. A guest
+        exiting non-zero gets a receipt proving that failing run. Refused: a program using a
+        syscall the AIR does not prove (UnsupportedProgram), assumptions (UsageError: the stark
+        backend cannot compose yet)."""
         self.reject_options(options)
         if assumptions:
             raise UsageError("the stark backend cannot compose yet: prove guests with assumptions with --backend trace")
-        from ..executor import execute
-        from ..machine import build_chips, check_provable, generate_tables
-        from ..machine.cpu import PV_DEFERRED
         from ..machine.image_id import remember_image_id
-        from ..stark import prove as stark_prove
-        from ..stark import security_bits, setup
+        from ..stark import setup
+        from ..stark.joint import prove_joint
 
         config = _config(preset)
-        step = _overall(progress or (lambda s, f: None))
-        step("execute", 0.0)
-        run_options = {} if max_cycles is None else {"max_cycles": max_cycles}
-        execution = execute(program, inputs, capture_trace=True, **run_options)
-        check_provable(execution)
-        if execution.assumptions:
-            raise UsageError("the stark backend cannot compose yet: this guest verifies other proofs")
-        step("build tables", 0.0)
-        chips = build_chips(program)
-        tables = generate_tables(chips, execution)
-        # the prover works on uint32 field elements: hand it uint32 tables (values ≥ p or < 0 are
-        # still refused by its trace check) and drop the int64 ones — half the traces' memory
-        import numpy as np
-
-        tables.traces = {k: np.ascontiguousarray(v, dtype=np.uint32) for k, v in tables.traces.items()}
-        if any(tables.public_values[i] for i in PV_DEFERRED):
-            raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend cannot compose yet")
+        report = progress or (lambda s, f: None)
+        step = _overall(report)
+        run = build_statements(program, inputs, segment_cycles, max_cycles, step)
         step("setup", 0.0)
-        pk = setup(config, chips.airs)
-        vk = pk.verifying_key
-        remember_image_id(program, vk)
-        proof = stark_prove(pk, tables.in_order(chips), tables.public_values, progress=step,
-                            public_data=execution.journal).to_bytes()
-        from ..machine.cpu import PV_HAS_COMMIT, PV_HAS_DEFERRED
+        pk = setup(config, run.chips.airs)
+        remember_image_id(program, pk.verifying_key)
+        n = len(run.statements)
 
-        has_commit = bool(tables.public_values[PV_HAS_COMMIT])
-        has_deferred = bool(tables.public_values[PV_HAS_DEFERRED])
-        seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, has_commit, has_deferred, proof)
-        lde_log = max(t.shape[0] for t in tables.in_order(chips)).bit_length() - 1 + config.log_blowup
-        claim = Claim.for_execution(vk.circuit_digest, execution.journal, execution.exit_code, execution.cycles)
+        def segment_progress(k, name, fraction):  # segment k's steps, spread over the bar after setup
+            if name in _STEPS and n > 1:
+                within = _STEPS[name] + fraction * 0.05
+                report(f"segment {k + 1}/{n}: {name}", _STEPS["commit to trace data"] + (1 - _STEPS["commit to trace data"])
+                       * min(1.0, (k + within) / n))
+            else:
+                step(name, fraction)
+
+        proofs = prove_joint(pk, run.statements, public_data=run.journal, progress=segment_progress)
+        step("done", 1.0)
+        return self.receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs])
+
+    def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list) -> Receipt:
+        """The receipt for a run's statements and their (joint) proofs, in segment order."""
+        from ..machine.cpu import PV_CYCLES, PV_END_PC, PV_HAS_COMMIT, PV_HAS_DEFERRED, PV_JOURNAL_END
+        from ..stark import security_bits
+
+        final_pv = run.statements[-1][1]
+        seal_segments = [(pv[PV_CYCLES], pv[PV_END_PC], pv[PV_JOURNAL_END], proof)
+                         for (_t, pv), proof in zip(run.statements, proofs, strict=True)]
+        seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, bool(final_pv[PV_HAS_COMMIT]),
+                           bool(final_pv[PV_HAS_DEFERRED]), run.start_pc, seal_segments)
+        tallest = max(t.shape[0] for traces, _pv in run.statements for t in traces)
+        lde_log = tallest.bit_length() - 1 + config.log_blowup
+        cycles = int(final_pv[PV_CYCLES])
+        claim = Claim.for_execution(vk.circuit_digest, run.journal, run.exit_code, cycles)
         params = {
             "preset": config.name,
             "security_bits": round(security_bits(config, lde_log).bits, 1),
-            "proof_bytes": len(proof),
-            "cycles": int(execution.cycles),
+            "proof_bytes": sum(len(p) for p in proofs),
+            "cycles": cycles,
         }
-        step("done", 1.0)
-        return Receipt(claim, execution.journal, self.name, self.version, params, seal)
+        if run.explicit or len(proofs) > 1:
+            params.update(segments=len(proofs), segment_cycles=int(run.segment_cycles))
+        return Receipt(claim, run.journal, self.name, self.version, params, seal)
 
     def verify(self, receipt: Receipt, image_id: bytes, *, allow_insecure: bool = False, **options) -> None:
-        """Check the seal's STARK proof against ``image_id`` and the receipt's claim (module docstring).
+        """Check the seal's STARK proofs against ``image_id`` and the receipt's claim (module docstring).
 
         ``allow_insecure=True`` accepts proofs below 100 bits whose preset name says "insecure"
         (tests only); otherwise such receipts are rejected."""
@@ -238,7 +360,7 @@ class StarkBackend(Backend):
         from ..machine.image_id import machine_key_from_parts
         from ..machine.support import MAX_CYCLES
         from ..stark import PRESETS, security_bits
-        from ..stark import verify as stark_verify
+        from ..stark.joint import verify_joint
 
         image_id = as_image_id(image_id)
         self.check_claim(receipt, image_id)
@@ -258,6 +380,18 @@ class StarkBackend(Backend):
         self._check_security(config.name, claimed, allow_insecure)
         if not 1 <= claim.cycles <= MAX_CYCLES:
             raise VerificationError(f"claim says {claim.cycles} cycles; a stark proof covers 1..{MAX_CYCLES}")
+        segments = seal["segments"]
+        ends = [(end_clock, end_pc, journal_end) for end_clock, end_pc, journal_end, _proof in segments]
+        if ends[-1] != (claim.cycles, 0, len(receipt.journal)):
+            raise VerificationError(
+                f"the last segment ends at clock {ends[-1][0]}, pc 0x{ends[-1][1]:08x} with {ends[-1][2]} journal bytes, "
+                f"not at the claim's {claim.cycles} cycles after HALT with its {len(receipt.journal)} bytes")
+        clocks = [0] + [e[0] for e in ends]
+        journal_ends = [0] + [e[2] for e in ends]
+        if any(b <= a for a, b in zip(clocks, clocks[1:])) or any(b < a for a, b in zip(journal_ends, journal_ends[1:])):
+            raise VerificationError("stark seal: segment end clocks must increase and journal lengths must not shrink")
+        if receipt.params.get("segments", 1) != len(segments):
+            raise VerificationError(f"receipt params say {receipt.params.get('segments')} segments, the seal has {len(segments)}")
         try:
             vk = machine_key_from_parts(config, seal["prep_root"], seal["prep_log_heights"])
         except StarkConfigError as exc:
@@ -266,9 +400,10 @@ class StarkBackend(Backend):
             raise VerificationError(
                 f"the seal's verifying key has digest {vk.circuit_digest.hex()}, not the image ID {image_id.hex()}: "
                 "the proof is for another program")
-        public = public_values_for(claim.exit_code, receipt.journal, claim.cycles, seal["has_commit"], seal["has_deferred"])
-        report = stark_verify(vk, seal["proof"], public, public_data=receipt.journal)
-        self._check_security(config.name, report.security.bits, allow_insecure)
+        publics = segment_public_values(claim.exit_code, receipt.journal, seal["has_commit"], seal["has_deferred"],
+                                        seal["start_pc"], ends)
+        reports = verify_joint(vk, [proof for *_e, proof in segments], publics, public_data=receipt.journal)
+        self._check_security(config.name, min(r.security.bits for r in reports), allow_insecure)
 
     @staticmethod
     def _check_security(name: str, bits: float, allow_insecure: bool) -> None:
@@ -281,4 +416,5 @@ class StarkBackend(Backend):
             + ("; pass allow_insecure=True to accept test proofs" if "insecure" in name else ""))
 
 
-__all__ = ["StarkBackend", "encode_seal", "decode_seal", "public_values_for", "MIN_SECURITY_BITS", "SEAL_VERSION"]
+__all__ = ["StarkBackend", "encode_seal", "decode_seal", "describe_segments", "public_values_for", "segment_public_values", "MIN_SECURITY_BITS",
+           "SEAL_VERSION"]

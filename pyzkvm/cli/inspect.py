@@ -50,10 +50,13 @@ def run_inspect(args) -> int:
         rows.append(("inner receipts", f"{len(receipt.inner)} (carried here; verify checks them all)"))
     for seg in _segments_view(receipt).get("segments", []):  # continuations
         end = f"HALT, exit code {seg['exit_code']}" if seg["halted"] else f"pc {seg['end_pc']}"
+        memory = (f", memory {seg['start_memory'][:12]}.. -> {seg['end_memory'][:12]}.." if "start_memory" in seg
+                  else "")
+        proof = f", proof {seg['proof_bytes']} bytes" if "proof_bytes" in seg else ""
         rows.append((
             f"segment {seg['index']}",
-            f"cycles {seg['start_cycle']}..{seg['end_cycle']}, pc {seg['start_pc']} -> {end}, "
-            f"memory {seg['start_memory'][:12]}.. -> {seg['end_memory'][:12]}.., journal {seg['journal_bytes']} bytes",
+            f"cycles {seg['start_cycle']}..{seg['end_cycle']}, pc {seg['start_pc']} -> {end}{memory}, "
+            f"journal {seg['journal_bytes']} bytes{proof}",
         ))  # fmt: skip
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
@@ -92,13 +95,16 @@ def _print_composition(receipt, indent: str) -> None:
 
 
 def _segments_view(receipt) -> dict:
-    """{"segments": [...]} for a segmented trace receipt (continuations), {} otherwise."""
-    if receipt.backend != "trace" or "segments" not in receipt.params:
+    """{"segments": [...]} for a segmented trace or stark receipt (continuations), {} otherwise."""
+    if receipt.backend not in ("trace", "stark") or "segments" not in receipt.params:
         return {}
-    from ..backends.trace_segments import describe_segments
-    from ..errors import VerificationError
+    from ..errors import ProofFormatError, VerificationError
 
+    if receipt.backend == "trace":
+        from ..backends.trace_segments import describe_segments
+    else:
+        from ..backends.stark import describe_segments
     try:
         return {"segments": describe_segments(receipt)}
-    except VerificationError as exc:
+    except (VerificationError, ProofFormatError) as exc:
         return {"segments_error": str(exc)}

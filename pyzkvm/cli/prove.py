@@ -7,7 +7,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import PyzkvmError
+from ..errors import PyzkvmError, UsageError
 from .common import add_input_args, parse_inputs, printable_text, write_atomically
 
 ORDER = 20
@@ -31,6 +31,13 @@ def register(subparsers) -> None:
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
     p.add_argument("-o", "--output", metavar="FILE", help="receipt path (default ./<elf stem>.<backend>.receipt)")
+    p.add_argument(
+        "--segment-cycles",
+        type=int,
+        metavar="N",
+        help="prove the run in segments of N cycles (continuations, docs/continuations.md): needed above "
+        "2^22 cycles with stark, and it bounds memory (~7 GB per 2^20-cycle stark segment); stark and trace",
+    )
     p.add_argument(
         "--assume",
         action="append",
@@ -81,6 +88,10 @@ def run_prove(args) -> int:
         options = {"progress": report} if report else {}
         if assumptions is not None:
             options["assumptions"] = assumptions
+        if args.segment_cycles is not None:
+            if args.segment_cycles <= 0:
+                raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
+            options["segment_cycles"] = args.segment_cycles
         receipt = prove(program, inputs, backend=backend, **options)
     elapsed = time.perf_counter() - started
     write_receipt(receipt, output, elapsed)
@@ -112,6 +123,8 @@ def write_receipt(receipt, output: Path, elapsed: float) -> None:
         print(f"  as text:  {text!r}")
     print(f"cycles:     {claim.cycles}")
     print(f"time:       {elapsed:.3f} s")
+    if "segments" in receipt.params:
+        print(f"segments:   {receipt.params['segments']} of up to {receipt.params['segment_cycles']} cycles")
     if receipt.inner:
         print(f"assumes:    {len(receipt.inner)} inner receipt(s), carried in the receipt and verified with it")
     print(f"receipt:    {output} ({len(data)} bytes, seal {len(receipt.seal)} bytes)")

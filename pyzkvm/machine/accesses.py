@@ -4,8 +4,11 @@ Every chip that touches a register or memory word files an ``Access`` group: whi
 which table, the key, the timestamp and the value left behind. ``resolve_accesses`` sorts all
 of them by (key, ts) — one numpy lexsort — and writes back into each row the value and
 timestamp of the access before it (or the initial value and ts 0), plus the range-checked
-difference ts − prev_ts − 1 as 3 bytes. The sorted list also gives the boundary chip each
-key's final value and timestamp.
+difference ts − prev_ts − 1 as 4 bytes (cpu.D_WEIGHTS). The sorted list also gives the boundary
+chip each key's final value and timestamp.
+
+In a continuation the access before may lie in an earlier segment: ``MemoryState`` carries the
+last (value, ts) of every key touched so far from one segment's tables to the next.
 """
 
 from __future__ import annotations
@@ -34,29 +37,72 @@ class Access:
     what: str
 
 
-def resolve_accesses(groups: list, image):
+#: ts − prev_ts − 1 must stay below this (4 bytes weighted 1, 2^8, 2^16, 2^20: d3 < 256)
+MAX_TS_GAP = 1 << 28
+
+
+@dataclass
+class MemoryState:
+    """The last access of every key touched so far: keys ascending, with value and timestamp."""
+
+    keys: np.ndarray
+    values: np.ndarray
+    ts: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "MemoryState":
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z.copy(), z.copy())
+
+    def lookup(self, keys: np.ndarray):
+        """(found, value, ts) of each key (value/ts meaningless where not found)."""
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return self.keys[pos] == keys, self.values[pos], self.ts[pos]
+
+    def after(self, k_s: np.ndarray, t_s: np.ndarray, v_s: np.ndarray) -> "MemoryState":
+        """This state updated with accesses sorted by (key, ts): each key's last one wins."""
+        last = np.ones(len(k_s), dtype=bool)
+        last[:-1] = k_s[1:] != k_s[:-1]
+        keys = np.concatenate([self.keys, k_s[last]])
+        values = np.concatenate([self.values, v_s[last]])
+        ts = np.concatenate([self.ts, t_s[last]])
+        order = np.lexsort((ts, keys))
+        keys, values, ts = keys[order], values[order], ts[order]
+        keep = np.ones(len(keys), dtype=bool)
+        keep[:-1] = keys[1:] != keys[:-1]
+        return MemoryState(keys[keep], values[keep], ts[keep])
+
+
+def resolve_accesses(groups: list, image, carry: MemoryState | None = None):
     """Fill prev_ts / d / prev value columns; return (keys, ts, values) sorted by (key, ts) and
-    the byte lookups of the d columns."""
+    the byte lookups of the d columns. A key's first access here takes its previous (value,
+    ts) from ``carry`` (earlier segments) if it is there, else the image word (or 0) at ts 0."""
     acc_key = np.concatenate([g.key for g in groups]).astype(np.int64)
     acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64)
     acc_val = np.concatenate([np.asarray(g.value, dtype=np.int64) for g in groups])
     pos = np.minimum(np.searchsorted(image.keys, acc_key), len(image.keys) - 1)
     init = np.where(image.keys[pos] == acc_key, image.words[pos], 0)  # the image word, else 0
+    init_ts = np.zeros(len(acc_key), dtype=np.int64)
+    if carry is not None:
+        found, value, ts = carry.lookup(acc_key)
+        init, init_ts = np.where(found, value, init), np.where(found, ts, 0)
     order = np.lexsort((acc_ts, acc_key))
     k_s, t_s, v_s = acc_key[order], acc_ts[order], acc_val[order]
     if np.any((k_s[1:] == k_s[:-1]) & (t_s[1:] == t_s[:-1])):
         raise ConstraintNotSatisfied("two accesses to one key share a timestamp (a bug: report it)")
     same = np.zeros(len(order), dtype=bool)
     same[1:] = k_s[1:] == k_s[:-1]
-    prev_ts_s = np.zeros(len(order), dtype=np.int64)
-    prev_ts_s[1:] = np.where(same[1:], t_s[:-1], 0)
+    prev_ts_s = init_ts[order].copy()
+    prev_ts_s[1:] = np.where(same[1:], t_s[:-1], prev_ts_s[1:])
     prev_val_s = init[order].copy()
     prev_val_s[1:] = np.where(same[1:], v_s[:-1], prev_val_s[1:])
     prev_ts, prev_val = np.empty_like(prev_ts_s), np.empty_like(prev_val_s)
     prev_ts[order], prev_val[order] = prev_ts_s, prev_val_s
     diff = acc_ts - prev_ts - 1
-    if len(diff) and diff.max() >= 1 << 24:
-        raise UnsupportedProgram("a timestamp difference reaches 2^24: the run is too long for the machine AIR")
+    if len(diff) and diff.max() >= MAX_TS_GAP:
+        raise UnsupportedProgram("a timestamp difference reaches 2^28: the run is too long for the machine AIR")
     lookups, start = [], 0
     for g in groups:
         sl = slice(start, start + len(g.rows))
@@ -64,9 +110,10 @@ def resolve_accesses(groups: list, image):
         if g.prev_val_cols is None and np.any(prev_val[sl] != np.asarray(g.value, dtype=np.int64)):
             raise ConstraintNotSatisfied(f"a {g.what} read does not return the last value written (inconsistent trace)")
         g.table[g.rows, g.prev_ts_col] = prev_ts[sl]
-        d = to_bytes(diff[sl])[:, :3].astype(np.int64)
+        dd = diff[sl].astype(np.int64)  # d0, d1 bytes; d2 the low nibble of byte 2; d3 = diff >> 20
+        d = np.stack([dd & 0xFF, (dd >> 8) & 0xFF, (dd >> 16) & 0xF, dd >> 20], axis=1)
         g.table[g.rows[:, None], g.d_cols] = d
         if g.prev_val_cols is not None:
             g.table[g.rows[:, None], g.prev_val_cols] = to_bytes(prev_val[sl])
-        lookups += [(buses.TAG_RANGE, d[:, 0], d[:, 1]), (buses.TAG_RANGE, d[:, 2], 0 * d[:, 2])]
+        lookups += [(buses.TAG_RANGE, d[:, 0], d[:, 1]), (buses.TAG_RANGE, d[:, 2], d[:, 3])]
     return (k_s, t_s, v_s), lookups

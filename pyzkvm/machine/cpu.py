@@ -20,12 +20,14 @@ Columns (see docs/machine.md §2.1 for the full list with their constraints):
     off0 off1 q                        sum0 = off0 + 2·off1 + 4·q: the byte offset in the word
     hz hinv                            hz = [sum ≥ 256] (inverse trick): with it, loads/stores prove sum ≥ 0x20
     mem_prev0..3 mem_new0..3           the memory word before/after a load or store
-    rs1_prev_ts rs1_d0..2 (same for rs2, mem)  memory checking: the previous access's timestamp and
+    rs1_prev_ts rs1_d0..3 (same for rs2, mem)  memory checking: the previous access's timestamp and
                                            (ts − prev_ts − 1) in bytes (proves prev_ts < ts)
-    rd_prev_ts rd_prev0..3 rd_d0..2    the previous access of rd: its timestamp and value
+    rd_prev_ts rd_prev0..3 rd_d0..3    the previous access of rd: its timestamp and value
 
 Timestamps: the k-th access of cycle clk happens at ts = 4·clk + 4 + k (k = 0 rs1, 1 rs2,
 2 memory, 3 rd), so every access has its own timestamp and ts > 0 (0 is the initial state).
+clk is the run's global cycle number, also in a segment of a continuation (docs/continuations.md):
+a segment's first row has clk = its public start clock.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ CPU = Layout(
     "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
     "f_alu f_static f_jal f_jalr f_branch f_load f_store f_ecall writes_rd is_halt "
     "a:4 b:4 opb:4 c:4 sum:4 off0 off1 q hz hinv mem_prev:4 mem_new:4 "
-    "rs1_prev_ts rs1_d:3 rs2_prev_ts rs2_d:3 mem_prev_ts mem_d:3 rd_prev_ts rd_prev:4 rd_d:3"
+    "rs1_prev_ts rs1_d:4 rs2_prev_ts rs2_d:4 mem_prev_ts mem_d:4 rd_prev_ts rd_prev:4 rd_d:4"
 )
 
 #: public values (docs/machine.md §5): the exit code as 4 little-endian bytes; then a flag "the
@@ -51,9 +53,19 @@ PV_HAS_COMMIT = 4
 PV_COMMIT = tuple(range(5, 37))
 PV_HAS_DEFERRED = 37
 PV_DEFERRED = tuple(range(38, 70))
-#: the number of cycles the run took (HALT included): the HALT row has clk = cycles − 1
+#: the clock after this proof's last row: the run's cycle count (HALT included) when the proof
+#: ends in HALT; a segment's end clock otherwise (its last row has clk = PV_CYCLES − 1)
 PV_CYCLES = 70
-NUM_PUBLIC_VALUES = 71
+#: continuations (docs/continuations.md): where this proof's rows start and end. A whole run is
+#: one segment with START_CLK = 0, IS_FIRST = HALTS = 1, END_PC = 0, JOURNAL_START = 0.
+PV_START_CLK = 71       #: clk of the first row
+PV_START_PC = 72        #: pc of the first row
+PV_END_PC = 73          #: next_pc of the last row (0 after HALT)
+PV_IS_FIRST = 74        #: 1: the first row is the run's first cycle, at the entry point (entry bus)
+PV_HALTS = 75           #: 1: the last row is HALT; this segment holds the memory boundary and image
+PV_JOURNAL_START = 76   #: journal bytes written before this segment
+PV_JOURNAL_END = 77     #: journal bytes written by the end of this segment
+NUM_PUBLIC_VALUES = 78
 
 TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
 OPS_ADD = OPS["add"]
@@ -68,6 +80,24 @@ def word(limbs):
 def timestamp(b, clk, k):
     """ts = 4·clk + 4 + k: the k-th memory access of the cycle."""
     return 4 * clk + (4 + k)
+
+
+#: weights of the 4 bytes d0..d3 of ts − prev_ts − 1. d3 weighs 2^20, not 2^24, so the sum
+#: is < 2^28 + 2^24: with every timestamp < 2^28 + 8 (clk < 2^26, MAX_CYCLES) a "negative"
+#: difference would be ≥ p − 2^28 − 8 > 2^28 + 2^24 in the field, so it cannot be written.
+D_WEIGHTS = (1, 1 << 8, 1 << 16, 1 << 20)
+
+
+def memory_access(b, key, before, after, prev_ts, d, ts, mult, what):
+    """One offline-memory-checking access at ts (docs/machine.md §4): consume (key, before,
+    prev_ts), produce (key, after, ts), and prove prev_ts < ts with ts − prev_ts − 1 = Σ d_i·w_i
+    over range-checked bytes d_i (D_WEIGHTS). A read passes after = before."""
+    diff = sum(w * x for w, x in zip(D_WEIGHTS, d))
+    b.assert_zero(mult * (ts - prev_ts - 1 - diff), f"{what}: previous access is earlier (ts − prev_ts − 1 = d)")
+    b.receive(buses.MEMORY, [key, *before, prev_ts], mult)
+    b.send(buses.MEMORY, [key, *after, ts], mult)
+    b.send(buses.BYTE, [buses.TAG_RANGE, d[0], d[1], 0, 0], mult)
+    b.send(buses.BYTE, [buses.TAG_RANGE, d[2], d[3], 0, 0], mult)
 
 
 class CpuAir(Air):
@@ -98,10 +128,12 @@ class CpuAir(Air):
         # --- fetch: (pc, decoded fields) must be a row of the program chip --------------------
         b.send(buses.PROGRAM, [m(getattr(CPU, f)) for f in FETCH_FIELDS], is_real)
 
-        # --- start: first row is cycle 0 at the entry point ----------------------------------
+        # --- start: the first row runs at the public start clock and pc; the run's first row
+        #     (IS_FIRST) fetches the entry point — the program chip receives it on the entry bus
         b.when_first_row().assert_eq(is_real, 1, "the first row is executed")
-        b.when_first_row().assert_zero(clk, "the clock starts at 0")
-        b.send(buses.ENTRY, [pc], b.is_first_row)
+        b.when_first_row().assert_eq(clk, b.public(PV_START_CLK), "the clock starts at START_CLK")
+        b.when_first_row().assert_eq(pc, b.public(PV_START_PC), "the first pc is START_PC")
+        b.send(buses.ENTRY, [pc], b.is_first_row * b.public(PV_IS_FIRST))
 
         # --- sequencing: real rows are a prefix, each the successor of the one before ---------
         nreal = nxt(CPU.is_real)
@@ -110,8 +142,14 @@ class CpuAir(Air):
         t.assert_zero(nreal * (nxt(CPU.clk) - clk - 1), "clk' = clk + 1")
         t.assert_zero(nreal * (nxt(CPU.pc) - next_pc), "pc' = next_pc (the next row runs the computed pc)")
         t.assert_zero(is_halt * nreal, "nothing runs after HALT")
-        t.assert_zero(is_real * (1 - nreal) * (1 - is_halt), "the last executed row is HALT")
-        b.when_last_row().assert_zero(is_real * (1 - is_halt), "a full table ends with HALT")
+        # --- end: the last executed row (next row padding, or the table's last row) is HALT iff
+        #     HALTS, and it leaves clk + 1 = PV_CYCLES and next_pc = END_PC
+        halts = b.public(PV_HALTS)
+        for cond, name in ((t, ""), (b.when_last_row(), " (full table)")):
+            last = is_real * (1 - nreal) if cond is t else is_real
+            cond.assert_zero(last * (halts - is_halt), f"the last executed row is HALT iff HALTS{name}")
+            cond.assert_zero(last * (clk + 1 - b.public(PV_CYCLES)), f"the last row ends at PV_CYCLES{name}")
+            cond.assert_zero(last * (next_pc - b.public(PV_END_PC)), f"the last row's next_pc is END_PC{name}")
 
         # --- next pc per class -------------------------------------------------------------
         b.assert_zero((f_alu + f_static + f_load + f_store + f_ecall - is_halt) * (next_pc - pc - 4),
@@ -165,7 +203,6 @@ class CpuAir(Air):
             b.assert_zero(is_halt * c[i], f"HALT: t0 keeps the code 0 (byte {i})")
             b.assert_zero(is_halt * (bv[i] - b.public(PV_EXIT_CODE[i])), f"HALT: exit code = a0 (byte {i})")
         b.assert_zero(is_halt * next_pc, "HALT: next_pc = 0")
-        b.assert_zero(is_halt * (clk + 1 - b.public(PV_CYCLES)), "HALT: cycles = clk + 1")
 
         # --- registers through offline memory checking --------------------------------------
         self._access(b, m(CPU.rs1), a, a, CPU.rs1_prev_ts, CPU.rs1_d, timestamp(b, clk, TS_RS1), is_real, "rs1")
@@ -174,13 +211,4 @@ class CpuAir(Air):
 
     @staticmethod
     def _access(b, key, before, after, prev_ts_col, d_cols, ts, mult, what):
-        """One memory access at ts: consume (key, before, prev_ts), produce (key, after, ts),
-        with ts − prev_ts − 1 = d0 + 256·d1 + 65536·d2 (the bytes are range-checked)."""
-        prev_ts = b.main(prev_ts_col)
-        d = [b.main(i) for i in d_cols]
-        b.assert_zero(mult * (ts - prev_ts - 1 - (d[0] + 256 * d[1] + 65536 * d[2])),
-                      f"{what}: previous access is earlier (ts − prev_ts − 1 = d)")
-        b.receive(buses.MEMORY, [key, *before, prev_ts], mult)
-        b.send(buses.MEMORY, [key, *after, ts], mult)
-        b.send(buses.BYTE, [buses.TAG_RANGE, d[0], d[1], 0, 0], mult)
-        b.send(buses.BYTE, [buses.TAG_RANGE, d[2], 0, 0, 0], mult)
+        memory_access(b, key, before, after, b.main(prev_ts_col), [b.main(i) for i in d_cols], ts, mult, what)

@@ -7,7 +7,9 @@ Keys. Registers and memory share one key space so one bus checks both:
 Offline memory checking (the argument, docs/machine.md §4). Every access at timestamp ts to
 key k receives (k, value_before, prev_ts) and sends (k, value_after, ts), after proving
 prev_ts < ts. The boundary chip sends (k, init_k, 0) once per key and receives
-(k, final_k, final_ts) once per key. The ``memory`` bus balances iff, for every key, the
+(k, final_k, final_ts) once per key. In a continuation (docs/continuations.md) the accesses of
+all segments form one argument on the global clock, and the boundary and image live in the
+last segment only (the one whose HALTS public value is 1). The ``memory`` bus balances iff, for every key, the
 accesses form one chain from the initial to the final state in which each access consumes
 exactly the (value, ts) the previous one produced — i.e. every read returns the last write.
 
@@ -27,7 +29,7 @@ import numpy as np
 
 from ..stark.air import Air
 from . import buses
-from .cpu import MEM_KEY_BASE, NUM_PUBLIC_VALUES, word
+from .cpu import MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_HALTS, word
 from .layout import Layout
 from .program_table import pad_height, to_bytes
 
@@ -72,7 +74,8 @@ class ImageAir(Air):
 
     def constraints(self, b):
         b.assert_zero(b.main(0), "the image table has no witness")
-        b.send(buses.IMAGE, [b.prep(IMAGE.key), *[b.prep(i) for i in IMAGE.w]], b.prep(IMAGE.is_word))
+        # sent once per run: by the segment that holds the boundary (the one that HALTS)
+        b.send(buses.IMAGE, [b.prep(IMAGE.key), *[b.prep(i) for i in IMAGE.w]], b.prep(IMAGE.is_word) * b.public(PV_HALTS))
 
 
 class BoundaryAir(Air):
@@ -89,6 +92,8 @@ class BoundaryAir(Air):
         b.assert_bool(is_real, "is_real is boolean")
         b.assert_bool(in_image, "in_image is boolean")
         b.assert_zero(in_image * (1 - is_real), "image rows are real")
+        # one boundary per run, so each key opens exactly once: only the segment that HALTS has rows
+        b.assert_zero(is_real * (1 - b.public(PV_HALTS)), "boundary rows only in the segment that halts")
         b.when_transition().assert_zero((1 - is_real) * b.main_next(BOUNDARY.is_real), "real rows form a prefix")
 
         # key < 2^29: bytes with kb3 < 32 (8·kb3 is a byte)

@@ -163,5 +163,7 @@ class ProgramAir(Air):
     def constraints(self, b):
         # fetch: Σ_rows mult/(α − fp(pc, fields)) cancels the CPU's sends
         b.receive(buses.PROGRAM, [b.prep(getattr(PROG, f)) for f in FETCH_FIELDS], b.main(PROG_MAIN.mult))
-        # the CPU's first row must fetch the entry point
-        b.receive(buses.ENTRY, [b.prep(PROG.pc)], b.prep(PROG.is_entry))
+        # the run's first row (IS_FIRST: the first segment) must fetch the entry point
+        from .cpu import PV_IS_FIRST
+
+        b.receive(buses.ENTRY, [b.prep(PROG.pc)], b.prep(PROG.is_entry) * b.public(PV_IS_FIRST))

@@ -17,7 +17,11 @@ from .program_table import CONSTRAINED
 PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS")
 #: syscalls whose constraints exist (all the provable ones)
 CONSTRAINED_SYSCALLS = PROVABLE_SYSCALLS
-MAX_CYCLES = 1 << 22  #: timestamps 4·clk + 4 + k stay below 2^24 (3-byte differences)
+#: the longest run the machine AIR proves (in segments): timestamps 4·clk + 4 + k stay below
+#: 2^28 + 8, which the 4-byte timestamp differences rely on (cpu.D_WEIGHTS)
+MAX_CYCLES = 1 << 26
+#: the most cycles one proof (a whole run or one segment) covers: 2^22 CPU rows
+MAX_SEGMENT_CYCLES = 1 << 22
 
 
 def check_provable(execution: Execution) -> None:
@@ -46,5 +50,8 @@ def check_constrained(execution: Execution) -> None:
         raise UnsupportedProgram(f"syscall(s) {', '.join(sys_)} are not constrained by the machine AIR yet")
     if execution.trace is None:
         raise UnsupportedProgram("the execution has no trace: run execute(..., capture_trace=True)")
-    if execution.cycles > MAX_CYCLES:
-        raise UnsupportedProgram(f"{execution.cycles} cycles is more than the machine AIR's limit of {MAX_CYCLES}")
+    if execution.cycles > MAX_SEGMENT_CYCLES:
+        raise UnsupportedProgram(f"{execution.cycles} cycles is more than one proof covers ({MAX_SEGMENT_CYCLES}): "
+                                 "prove in segments (--segment-cycles)")
+    if int(execution.trace.columns["clk"][-1]) >= MAX_CYCLES:
+        raise UnsupportedProgram(f"the run is longer than the machine AIR's limit of {MAX_CYCLES} cycles")

@@ -27,8 +27,8 @@ import numpy as np
 
 from ..stark.air import Air
 from . import buses
-from .cpu import (MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED, TS_MEM,
-                  word)
+from .cpu import (MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED,
+                  PV_JOURNAL_END, PV_JOURNAL_START, TS_MEM, memory_access, word)
 from .layout import Layout
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A}
@@ -38,24 +38,20 @@ A1, A2 = 11, 12
 
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
-    " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:3 a2_prev_ts a2_d:3 ptr:4 pq oh:4 nw pad0 pad1 "
+    " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
     "lh:4 lw nz len_inv jpos phz phinv room:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
-HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:3")
-JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:3 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
+HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4")
+JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
 
 R = buses.TAG_RANGE
 
 
 def _read(b, key, value, prev_ts, d, ts, mult, what):
-    """A memory read at ts (value unchanged), prev_ts < ts proven by 3 range-checked bytes."""
-    b.assert_zero(mult * (ts - prev_ts - 1 - (d[0] + 256 * d[1] + 65536 * d[2])), f"{what}: previous access is earlier")
-    b.receive(buses.MEMORY, [key, *value, prev_ts], mult)
-    b.send(buses.MEMORY, [key, *value, ts], mult)
-    b.send(buses.BYTE, [R, d[0], d[1], 0, 0], mult)
-    b.send(buses.BYTE, [R, d[2], 0, 0, 0], mult)
+    """A memory read at ts (value unchanged), prev_ts < ts proven by 4 range-checked bytes."""
+    memory_access(b, key, value, value, prev_ts, d, ts, mult, what)
 
 
 class SyscallAir(Air):
@@ -164,9 +160,15 @@ class SyscallAir(Air):
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
         b.send(buses.BYTE, [R, room[2], room[3], 0, 0], uses)
         b.send(buses.BYTE, [R, 8 * room[3], 0, 0, 0], uses)
-        b.when_first_row().assert_zero(col("jpos"), "the journal starts empty")
-        b.when_transition().assert_zero(nreal * (b.main_next(SYS.jpos) - col("jpos") - journal * word(a2)),
-                                        "jpos' = jpos + (journal WRITE ? len : 0)")
+        # the running journal length: JOURNAL_START before this segment's first syscall,
+        # JOURNAL_END after its last (segments chain them, docs/continuations.md)
+        jpos, jstart, jend = col("jpos"), b.public(PV_JOURNAL_START), b.public(PV_JOURNAL_END)
+        jnext = jpos + journal * word(a2)
+        b.when_first_row().assert_eq(jpos, jstart, "jpos starts at JOURNAL_START")
+        b.when_transition().assert_zero(nreal * (b.main_next(SYS.jpos) - jnext), "jpos' = jpos + (journal WRITE ? len : 0)")
+        b.when_transition().assert_zero(active * (1 - nreal) * (jnext - jend), "the last syscall leaves JOURNAL_END")
+        b.when_last_row().assert_zero(active * (jnext - jend), "the last syscall leaves JOURNAL_END (full table)")
+        b.when_first_row().assert_zero((1 - active) * (jend - jstart), "no syscall: JOURNAL_END = JOURNAL_START")
 
     def public_interactions(self, public_values, public_data=b""):
         """The verifier receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""
@@ -194,13 +196,7 @@ class HintWordsAir(Air):
         b.assert_bool(active, "active is boolean")
         b.receive(buses.HINT_CHAIN, [clk, key], active)
         b.send(buses.HINT_CHAIN, [clk, key + 1], active)
-        ts = 4 * clk + (4 + TS_MEM)
-        prev_ts = col("prev_ts")
-        b.assert_zero(active * (ts - prev_ts - 1 - (d[0] + 256 * d[1] + 65536 * d[2])), "previous access is earlier")
-        b.receive(buses.MEMORY, [key, *before, prev_ts], active)
-        b.send(buses.MEMORY, [key, *after, ts], active)
-        b.send(buses.BYTE, [R, d[0], d[1], 0, 0], active)
-        b.send(buses.BYTE, [R, d[2], 0, 0, 0], active)
+        memory_access(b, key, before, after, col("prev_ts"), d, 4 * clk + (4 + TS_MEM), active, "hint word")
         b.send(buses.BYTE, [R, after[0], after[1], 0, 0], active)  # the input word is free, but bytes
         b.send(buses.BYTE, [R, after[2], after[3], 0, 0], active)
 

@@ -16,10 +16,11 @@ from .syscall import A1, A2, CODES, FDS, HINT_WORDS, JOURNAL_WORDS, KEY_END, KIN
 R = buses.TAG_RANGE
 
 
-def syscall_tables(clk, code, a0, ret, events):
+def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0):
     """Rows of the syscall, hint-word and journal-word chips for the non-HALT ecalls.
 
-    clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events.
+    clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events;
+    journal_start: journal bytes written before (earlier segments of a continuation).
     Returns (tables dict, memory Access groups, byte lookups)."""
     n = len(clk)
     kind_of = {v: k for k, v in CODES.items()}
@@ -73,8 +74,10 @@ def syscall_tables(clk, code, a0, ret, events):
     len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
     t[:n, SYS.nz] = len_sum > 0
     t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
-    jpos = np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64)
+    jpos = journal_start + (np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64))
     t[:n, SYS.jpos] = jpos
+    if n == 0:
+        t[0, SYS.jpos] = journal_start  # no syscall: the first row still states where the journal stands
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)

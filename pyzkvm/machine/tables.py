@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConstraintNotSatisfied, UnsupportedProgram
+from ..errors import ConstraintNotSatisfied, UnsupportedProgram, UsageError
 from ..executor.result import Execution
 from ..isa import OPS
 from ..program import Program
@@ -27,9 +27,10 @@ from .alu_divrem import DIV_OPS, DivRemAir, divrem_results, divrem_rows
 from .alu_mul import MUL_OPS, MulAir, mul_results, mul_rows
 from .alu_shift import SHIFT_OPS, ShiftAir, shift_results, shift_rows
 from .bytes_table import ByteTableAir, byte_multiplicities
-from .accesses import Access, resolve_accesses
-from .cpu import (CPU, NUM_PUBLIC_VALUES, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED, TS_MEM, TS_RD,
-                  TS_RS1, TS_RS2, CpuAir)
+from .accesses import Access, MemoryState, resolve_accesses
+from .cpu import (CPU, NUM_PUBLIC_VALUES, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_END_PC, PV_HALTS, PV_HAS_COMMIT,
+                  PV_HAS_DEFERRED, PV_IS_FIRST, PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK, PV_START_PC, TS_MEM,
+                  TS_RD, TS_RS1, TS_RS2, CpuAir)
 from .memop import LoadStoreAir, load_store_rows
 from .memory import BOUNDARY, N_REGISTERS, BoundaryAir, ImageAir, ImageTable, memory_key
 from .program_table import FETCH_FIELDS, PROG, ProgramAir, ProgramTable, inverse_or_zero, pad_height, to_bytes
@@ -60,9 +61,26 @@ class MachineTables:
     traces: dict
     public_values: list
     journal: bytes = b""  #: the bytes the verifier balances the journal bus with
+    #: the last access of every key after these rows (what the next segment's accesses follow)
+    memory_after: MemoryState | None = None
 
     def in_order(self, chips: Chips) -> list:
         return [self.traces[a.name] for a in chips.airs]
+
+
+@dataclass
+class SegmentContext:
+    """What a segment's tables need from the segments before it (docs/continuations.md)."""
+
+    memory: MemoryState       #: last (value, ts) of every key the earlier segments touched
+    journal_start: int = 0    #: journal bytes the earlier segments wrote
+
+    @classmethod
+    def first(cls) -> "SegmentContext":
+        return cls(MemoryState.empty(), 0)
+
+    def next(self, tables: "MachineTables") -> "SegmentContext":
+        return SegmentContext(tables.memory_after, self.journal_start + len(tables.journal))
 
 
 def build_chips(program: Program) -> Chips:
@@ -120,9 +138,18 @@ def load_results(op, word, offset) -> np.ndarray:
     return out.astype(np.uint64)
 
 
-def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
-    """Fill every chip's main trace from the execution (docs/machine.md §6)."""
+def generate_tables(chips: Chips, execution: Execution, context: SegmentContext | None = None) -> MachineTables:
+    """Fill every chip's main trace from the execution (docs/machine.md §6).
+
+    A whole run needs no ``context``. A segment of a continuation (an Execution from
+    executor.segments, its clk global) takes the state the earlier segments left: memory
+    accesses follow their last ones, the journal continues at journal_start; the segment that
+    halts builds the memory boundary for the whole run."""
     check_constrained(execution)
+    if context is None:
+        if not execution.halted:
+            raise UsageError("a segment that does not halt needs a SegmentContext (see executor.segments)")
+        context = SegmentContext.first()
     tr = execution.trace.columns
     n = len(tr["clk"])
     pc = tr["pc"].astype(np.int64)
@@ -192,7 +219,8 @@ def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
     clk = tr["clk"].astype(np.int64)
     ecalls = np.flatnonzero(flag("f_ecall") & ~is_halt)
     sys_tables, sys_groups, lk = syscall_tables(clk[ecalls], a_val[ecalls].astype(np.int64), b_val[ecalls].astype(np.int64),
-                                                c_val[ecalls].astype(np.int64), execution.trace.syscall_events)
+                                                c_val[ecalls].astype(np.int64), execution.trace.syscall_events,
+                                                context.journal_start)
     lookups += lk
 
     # ---- memory accesses: previous (value, ts) of every register and memory access ---------
@@ -208,8 +236,9 @@ def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
                CPU.mem_prev_ts, CPU.mem_d, CPU.mem_prev, "memory"),
         Access(cpu, wr, f("rd")[wr], ts0[wr] + TS_RD, c_val[wr], CPU.rd_prev_ts, CPU.rd_d, CPU.rd_prev, "register"),
     ] + sys_groups
-    (k_s, t_s, v_s), lk = resolve_accesses(groups, image)
+    (k_s, t_s, v_s), lk = resolve_accesses(groups, image, context.memory)
     lookups += lk
+    memory_after = context.memory.after(k_s, t_s, v_s)
     if np.any(cpu[mem_rows[:, None], CPU.mem_prev] != to_bytes(mem_prev[mem_rows])):
         raise ConstraintNotSatisfied("a load/store's word does not match memory (inconsistent trace)")
 
@@ -247,8 +276,12 @@ def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
     lookups += lk
 
     # ---- memory boundary: every register, every image word, every touched key, sorted ------
-    traces["memory boundary"], lk = _boundary_table(image, k_s, t_s, v_s)
-    lookups += lk
+    #      (once per run: in the segment that halts, from the whole run's last accesses)
+    if execution.halted:
+        traces["memory boundary"], lk = _boundary_table(image, memory_after.keys, memory_after.ts, memory_after.values)
+        lookups += lk
+    else:
+        traces["memory boundary"] = np.zeros((pad_height(0), BOUNDARY.width), dtype=np.int64)
 
     # ---- program multiplicities, byte table, image ---------------------------------------
     prog_main = np.zeros((pad_height(len(prog.pcs)), 1), dtype=np.int64)
@@ -258,14 +291,26 @@ def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
     traces["bytes"] = byte_multiplicities(lookups)
 
     return MachineTables({a.name: np.ascontiguousarray(traces[a.name], dtype=np.uint32) for a in chips.airs},
-                         public_values(execution), execution.journal)
+                         public_values(execution, context), execution.journal, memory_after)
 
 
-def public_values(execution: Execution) -> list:
-    """The statement's public values (docs/machine.md §5): exit code, commit and deferred words, cycles."""
+def public_values(execution: Execution, context: SegmentContext | None = None) -> list:
+    """The statement's public values (docs/machine.md §5): exit code, commit and deferred words,
+    the end clock, and where the rows start and end (pc, clock, journal length). For a segment
+    that does not halt, the exit code and commit words are its run's final ones only once the
+    caller copies them in (with_run_outcome)."""
+    context = context or SegmentContext.first()
+    tr = execution.trace.columns
     pv = [0] * NUM_PUBLIC_VALUES
     pv[0:4] = list((execution.exit_code & M32).to_bytes(4, "little"))
-    pv[PV_CYCLES] = int(execution.cycles)
+    pv[PV_START_CLK] = int(tr["clk"][0])
+    pv[PV_CYCLES] = int(tr["clk"][-1]) + 1
+    pv[PV_START_PC] = int(tr["pc"][0])
+    pv[PV_END_PC] = 0 if execution.halted else int(tr["next_pc"][-1])
+    pv[PV_IS_FIRST] = int(pv[PV_START_CLK] == 0)
+    pv[PV_HALTS] = int(bool(execution.halted))
+    pv[PV_JOURNAL_START] = context.journal_start
+    pv[PV_JOURNAL_END] = context.journal_start + len(execution.journal)
     for flag, slots, words in ((PV_HAS_COMMIT, PV_COMMIT, execution.commit_words),
                                (PV_HAS_DEFERRED, PV_DEFERRED, execution.deferred_proofs_digest)):
         if words is not None:
@@ -273,6 +318,19 @@ def public_values(execution: Execution) -> list:
             for i, b in enumerate(b"".join(int(w).to_bytes(4, "little") for w in words)):
                 pv[slots[i]] = b
     return pv
+
+
+#: the public values that describe the whole run (the same in every segment's proof)
+RUN_OUTCOME = (0, 1, 2, 3, PV_HAS_COMMIT, *PV_COMMIT, PV_HAS_DEFERRED, *PV_DEFERRED)
+
+
+def with_run_outcome(pv: list, final_pv: list) -> list:
+    """A segment's public values with the run's exit code and commit words (from the segment
+    that halts) copied in, so every segment's statement names the same run outcome."""
+    out = list(pv)
+    for i in RUN_OUTCOME:
+        out[i] = final_pv[i]
+    return out
 
 
 def _add_sub_table(op, a, b, c):

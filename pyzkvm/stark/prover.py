@@ -66,6 +66,17 @@ def observe_statement(transcript, vk, public_values, log_heights, public_data: b
     transcript.observe_field("table log heights", np.asarray(log_heights, dtype=np.uint32))
 
 
+def draw_bus_challenges(transcript, bus_challenges=None):
+    """Step 3: α_bus, γ_bus ∈ F_p^4 sampled after the main root — or, for one proof of a joint
+    statement, given (drawn after every proof's main root) and observed."""
+    if bus_challenges is None:
+        return transcript.sample_ext("logup alpha"), transcript.sample_ext("logup gamma")
+    alpha, gamma = (np.asarray(c, dtype=np.uint32).reshape(4) for c in bus_challenges)
+    transcript.observe_ext("joint logup alpha", alpha)
+    transcript.observe_ext("joint logup gamma", gamma)
+    return alpha, gamma
+
+
 def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shift: int) -> np.ndarray:
     """Evaluations of Σ c_i x^i on shift·K (size n·2^log_blowup), bit-reversed rows."""
     n = coeffs.shape[0]
@@ -147,14 +158,30 @@ def debug_check(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] =
     check_bus_balance(cumsums, term, raise_as=ConstraintNotSatisfied, per_bus=per_bus_total)
 
 
+def commit_main(pk: ProvingKey, traces: Sequence) -> bytes:
+    """Step 2 on its own: the root of the main traces' LDE tree, exactly as prove() commits it.
+
+    Continuations (joint.py) commit every segment's main traces this way first, draw the bus
+    challenges from all the roots, and only then prove each segment."""
+    cfg = pk.verifying_key.config
+    tables = _load_tables(pk, traces)
+    ldes = [coset_lde(t.trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg)) for t in tables]
+    return MixedMatrixTree.commit(ldes).root
+
+
 def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *,
           check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None,
-          public_data: bytes = b"") -> Proof:
+          public_data: bytes = b"", bus_challenges=None) -> Proof:
     """Prove that the main traces (one per table, in setup order) satisfy the AIRs with these
     public values and this public data (bytes the AIRs' public_interactions read, e.g. a
     journal). With check_constraints_first (default) an unsatisfied constraint or an
     unbalanced bus raises ConstraintNotSatisfied before any proving; turn it off only to
-    produce invalid proofs for soundness tests."""
+    produce invalid proofs for soundness tests.
+
+    ``bus_challenges`` = (α_bus, γ_bus): one proof of several whose buses balance only
+    together (joint.py). The challenges come from a transcript that already holds this
+    proof's main root, so step 3 observes them instead of sampling; the bus balance is then
+    the caller's to check, over all the proofs' cumulative sums."""
     vk = pk.verifying_key
     cfg = vk.config
     report = progress or (lambda step, fraction: None)
@@ -178,8 +205,7 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
     report("commit to trace data", 1.0)
 
     # 3-4. bus challenges, LogUp auxiliary traces
-    bus_alpha = transcript.sample_ext("logup alpha")
-    bus_gamma = transcript.sample_ext("logup gamma")
+    bus_alpha, bus_gamma = draw_bus_challenges(transcript, bus_challenges)
     challenges = np.stack([bus_alpha, bus_gamma])
     per_bus_total = {}
     for t in tables:
@@ -196,7 +222,7 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
         transcript.observe_digest("aux trace root", trees["aux"].root)
         for t in with_aux:
             transcript.observe_ext("logup cumulative sum", t.cumsum)
-    if check_constraints_first and per_bus_total:
+    if check_constraints_first and per_bus_total and bus_challenges is None:
         check_bus_balance([t.cumsum for t in tables if t.cumsum is not None],
                           public_term(vk.airs, public, bus_alpha, bus_gamma, per_bus_total, public_data),
                           raise_as=ConstraintNotSatisfied, per_bus=per_bus_total)

@@ -36,7 +36,7 @@ from .logup import check_bus_balance, public_term
 from .mmcs import verify_mixed_openings
 from .ood import combined_constraints_at_point, leaf_table, tape_for
 from .proof import LOCAL_GROUPS, NEXT_GROUPS, Proof, decode_proof, encode_proof, phase_members
-from .prover import DOMAIN, check_public_values, observe_statement
+from .prover import DOMAIN, check_public_values, draw_bus_challenges, observe_statement
 from .transcript import Transcript
 
 
@@ -48,11 +48,17 @@ class VerificationReport:
     log_heights: list
     proof_bytes: int
     preset: str
+    #: Σ of the tables' LogUp sums (for a joint statement: the caller adds them up, joint.py)
+    bus_total: np.ndarray | None = None
 
 
-def verify(vk: VerifyingKey, proof, public_values=(), public_data: bytes = b"") -> VerificationReport:
+def verify(vk: VerifyingKey, proof, public_values=(), public_data: bytes = b"", bus_challenges=None) -> VerificationReport:
     """Verify a proof (a Proof or its bytes) against the verifying key, the public values and
     the public data (the bytes the AIRs' public_interactions read, e.g. a journal).
+
+    With ``bus_challenges`` (one proof of a joint statement, joint.py) the bus challenges are
+    the given ones and the bus balance is not checked here: the report's ``bus_total`` is this
+    proof's share, which the caller sums over all the proofs.
 
     Returns a VerificationReport on success; raises a VerificationError subclass (or
     ProofFormatError for undecodable bytes) otherwise."""
@@ -66,12 +72,13 @@ def verify(vk: VerifyingKey, proof, public_values=(), public_data: bytes = b"") 
     else:
         raise ProofFormatError("verify expects a Proof or its bytes")
     try:
-        return _verify(vk, decode_proof(data), public_values, len(data), bytes(public_data))
+        return _verify(vk, decode_proof(data), public_values, len(data), bytes(public_data), bus_challenges)
     except ZeroDivisionError:  # an inverse of zero: only reachable with ~2^-90 probability
         raise VerificationError("a verifier inversion hit zero; the proof is rejected") from None
 
 
-def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes = b"") -> VerificationReport:
+def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes = b"",
+            bus_challenges=None) -> VerificationReport:
     cfg = vk.config
     public = check_public_values(vk, public_values)
     _check_shape(vk, proof)
@@ -81,16 +88,18 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_dat
     transcript = Transcript(DOMAIN)
     observe_statement(transcript, vk, public, log_heights, public_data)
     transcript.observe_digest("main trace root", proof.main_root)
-    bus_alpha = transcript.sample_ext("logup alpha")
-    bus_gamma = transcript.sample_ext("logup gamma")
+    bus_alpha, bus_gamma = draw_bus_challenges(transcript, bus_challenges)
     if proof.aux_root is not None:
         transcript.observe_digest("aux trace root", proof.aux_root)
         for t in tables:
             if t.has_aux:
                 transcript.observe_ext("logup cumulative sum", t.cumsum)
     cumsums = [t.cumsum for t in tables if t.cumsum is not None]
-    term = public_term(vk.airs, public, bus_alpha, bus_gamma, public_data=public_data)
-    check_bus_balance(cumsums, term)
+    bus_total = ext.ZERO.copy()
+    for c in cumsums:
+        bus_total = ext.ext_add(bus_total, c)
+    if bus_challenges is None:
+        check_bus_balance(cumsums, public_term(vk.airs, public, bus_alpha, bus_gamma, public_data=public_data))
     alpha = transcript.sample_ext("constraint alpha")
     transcript.observe_digest("quotient chunks root", proof.quotient_root)
     zeta = transcript.sample_ext("ood point zeta")
@@ -155,7 +164,7 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_dat
 
     log_final_len = min(cfg.log_final_poly_len, min(log_heights))
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup)
-    return VerificationReport(security_bits(cfg, log_max), log_heights, size, cfg.name)
+    return VerificationReport(security_bits(cfg, log_max), log_heights, size, cfg.name, bus_total)
 
 
 def _widths(c, t) -> tuple:

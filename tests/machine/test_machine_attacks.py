@@ -88,7 +88,7 @@ def test_read_from_the_future(honest):
         ts = 4 * int(cpu[4, CPU.clk]) + 4
         d = (ts - (ts + 100) - 1) % P  # the field value the d bytes would have to encode
         cpu[4, CPU.rs1_prev_ts] = ts + 100
-        cpu[4, CPU.rs1_d] = [d & 0xFF, (d >> 8) & 0xFF, d >> 16]  # d2 is no byte
+        cpu[4, CPU.rs1_d] = [d & 0xFF, (d >> 8) & 0xFF, (d >> 16) & 0xF, d >> 20]  # d3 is no byte
     expect(chips, forged(tables, edit), r"bus .*'byte'")
 
 

@@ -157,7 +157,7 @@ ATTACKS = {
     "changed instruction word": (changed_instruction_word, r"bus .*'program'"),
     "changed journal byte": (changed_journal_byte, r"bus .*'journal'"),
     "changed exit code": (changed_exit_code, r"HALT: exit code = a0"),
-    "changed cycles": (changed_cycles, r"HALT: cycles = clk \+ 1"),
+    "changed cycles": (changed_cycles, r"the last row ends at PV_CYCLES"),
     "changed HINT_LEN reply": (changed_hint_len_reply, r"bus .*'syscall'"),
 }
 

@@ -1,0 +1,120 @@
+"""Joint statements: several proofs whose LogUp buses balance only *together*.
+
+A continuation proves one run as n segments (docs/continuations.md). Each segment is an
+ordinary proof of the same AIRs, but a bus entry sent in one segment may be received in
+another (a memory word written in segment 1 and read in segment 3). LogUp handles that if
+every segment uses the *same* bus challenges, drawn only after *every* segment's main traces
+are committed — the cross-proof form of "challenges after the main commitment":
+
+ 1. **commit**: each proof's main root (prover.commit_main), independently, in any order
+ 2. **joint challenges**: a joint transcript observes the verifying key, the number of proofs,
+    each proof's public values, table heights and main root, and the public data; it samples
+    (α_bus, γ_bus)
+ 3. **prove** each proof with those challenges (prove(..., bus_challenges=)): its own
+    transcript observes them right after its main root and goes on as usual (aux traces,
+    quotient, FRI), so each proof stays independent and can be made on another machine
+ 4. **balance**: Σ over all proofs of their tables' LogUp sums + the public term = 0
+
+Soundness: the challenges are a hash of every main root, so no proof's main trace can be
+chosen after them; each proof's aux columns are constrained to be the running sums of *its*
+main trace under those challenges; so Σ of all the sums is Σ_all entries ±μ/(α − fp), which
+is 0 with probability ≥ 1 − (entries)/|F_p^4| unless the union of all proofs' bus entries
+balances as a multiset — exactly the single-proof LogUp argument over the union of the tables.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied, ProofFormatError
+from . import ext
+from .logup import check_bus_balance, public_term
+from .proof import Proof, decode_proof
+from .prover import check_public_values, commit_main, prove
+from .transcript import Transcript
+from .verifier import VerificationReport, verify
+
+JOINT_DOMAIN = b"pyzkvm-stark-joint-v1"
+
+
+def joint_bus_challenges(vk, public_values: Sequence, log_heights: Sequence, main_roots: Sequence[bytes],
+                         public_data: bytes = b"") -> tuple:
+    """Step 2: (α_bus, γ_bus) from a transcript over every proof's statement and main root."""
+    t = Transcript(JOINT_DOMAIN)
+    t.observe_digest("verifying key", vk.digest)
+    t.observe_field("proof count", np.array([len(main_roots)], dtype=np.uint32))
+    t.observe("public data", bytes(public_data))
+    for pv, heights, root in zip(public_values, log_heights, main_roots, strict=True):
+        t.observe_field("public values", check_public_values(vk, pv))
+        t.observe_field("table log heights", np.asarray(heights, dtype=np.uint32))
+        t.observe_digest("main trace root", root)
+    return t.sample_ext("logup alpha"), t.sample_ext("logup gamma")
+
+
+def prove_joint(pk, statements: Sequence, public_data: bytes = b"", *, term_public_values=None,
+                check_constraints_first: bool = True,
+                progress: Callable[[int, str, float], None] | None = None) -> list:
+    """Prove n (traces, public_values) statements jointly; returns the n Proofs.
+
+    ``term_public_values``: the public values the AIRs' public_interactions read for the
+    whole statement (default: the last statement's). ``progress(k, step, fraction)`` hears
+    each proof's steps. With check_constraints_first, a joint bus imbalance raises
+    ConstraintNotSatisfied (after proving: each proof alone cannot know)."""
+    vk = pk.verifying_key
+    report = progress or (lambda k, step, fraction: None)
+    roots, heights = [], []
+    for k, (traces, _pv) in enumerate(statements):
+        report(k, "commit to trace data", 0.0)
+        roots.append(commit_main(pk, traces))
+        heights.append([int(t.shape[0]).bit_length() - 1 for t in traces])
+    pvs = [pv for _t, pv in statements]
+    challenges = joint_bus_challenges(vk, pvs, heights, roots, public_data)
+    proofs = []
+    for k, (traces, pv) in enumerate(statements):
+        proof = prove(pk, traces, pv, public_data=public_data, bus_challenges=challenges,
+                      check_constraints_first=check_constraints_first,
+                      progress=lambda step, fraction, k=k: report(k, step, fraction))
+        if proof.main_root != roots[k]:  # pragma: no cover - commit_main and prove commit alike
+            raise ConstraintNotSatisfied(f"proof {k}: main root differs from its joint commitment (a bug: report it)")
+        proofs.append(proof)
+    if check_constraints_first:
+        check_joint_balance(vk, [p.tables for p in proofs], challenges, term_public_values or pvs[-1], public_data,
+                            raise_as=ConstraintNotSatisfied)
+    return proofs
+
+
+def check_joint_balance(vk, tables_of_each: Sequence, challenges, term_public_values, public_data=b"", **kw) -> None:
+    """Step 4: Σ over every proof's tables' LogUp sums + the public term = 0."""
+    total = ext.ZERO.copy()
+    for tables in tables_of_each:
+        for t in tables:
+            if t.cumsum is not None:
+                total = ext.ext_add(total, t.cumsum)
+    alpha, gamma = challenges
+    check_bus_balance([total], public_term(vk.airs, check_public_values(vk, term_public_values), alpha, gamma,
+                                           public_data=public_data), **kw)
+
+
+def verify_joint(vk, proofs: Sequence, public_values: Sequence, public_data: bytes = b"", *,
+                 term_public_values=None) -> list:
+    """Verify n proofs of a joint statement; returns their VerificationReports.
+
+    Rebuilds the joint challenges from the proofs' own main roots and heights, verifies each
+    proof with them, and checks the joint bus balance (BusImbalance if it fails)."""
+    if len(proofs) != len(public_values) or not proofs:
+        raise ProofFormatError(f"{len(proofs)} proofs for {len(public_values)} public value sets")
+    decoded = [p if isinstance(p, Proof) else decode_proof(bytes(p)) for p in proofs]
+    challenges = joint_bus_challenges(vk, public_values, [[t.log_height for t in p.tables] for p in decoded],
+                                      [p.main_root for p in decoded], public_data)
+    reports: list[VerificationReport] = []
+    for proof, pv in zip(proofs, public_values):
+        reports.append(verify(vk, proof, pv, public_data, bus_challenges=challenges))
+    total = ext.ZERO.copy()
+    for r in reports:
+        total = ext.ext_add(total, r.bus_total)
+    alpha, gamma = challenges
+    check_bus_balance([total], public_term(vk.airs, check_public_values(vk, term_public_values or public_values[-1]),
+                                           alpha, gamma, public_data=public_data))
+    return reports

@@ -17,7 +17,7 @@ import pyzkvm
 from pyzkvm import Program
 from pyzkvm.backends import default_backend_name, get_backend
 from pyzkvm.backends.stark import decode_seal, encode_seal
-from pyzkvm.errors import ProofFormatError, UnsupportedProgram, UsageError, VerificationError
+from pyzkvm.errors import ProofFormatError, UsageError, VerificationError
 from pyzkvm.executor import execute
 from pyzkvm.receipt import Claim, Receipt
 
@@ -131,17 +131,18 @@ def test_rv32im_selftest_proves_and_verifies(stark):
         check(stark, with_claim(receipt, exit_code=1), prog.image_id)
 
 
-def test_aggregator_is_refused_naming_the_syscall(stark):
-    """The aggregator asserts a claim with VERIFY_SP1_PROOF (0x1B), which the AIR does not prove."""
+def test_aggregator_without_its_receipts_is_refused_before_proving(stark):
+    """The aggregator asserts a claim with VERIFY_SP1_PROOF (0x1B): the stark backend proves it
+    (tests/test_composition.py) but only with a receipt for each assertion."""
     prog = Program.from_elf(BIN / "aggregator.elf")
     inputs = [u32(1), bytes(range(64))]
     assert "VERIFY_SP1_PROOF" in execute(prog, inputs).report.syscalls
-    with pytest.raises(UnsupportedProgram, match="syscall VERIFY_SP1_PROOF cannot be proved by the stark backend"):
+    with pytest.raises(UsageError, match="missing receipt for assumption 0 .*pass it with --assume"):
         stark.prove(prog, inputs, preset=FAST)
 
 
 def test_assumptions_and_other_blowups_are_refused(stark, fib, fib_receipt):
-    with pytest.raises(UsageError, match="cannot compose yet"):
+    with pytest.raises(UsageError, match="extra receipt 0 .*asserted only 0"):  # fibonacci asserts nothing
         stark.prove(fib, [u32(10)], preset=FAST, assumptions=[fib_receipt])
     with pytest.raises(UsageError, match="blowup"):
         stark.prove(fib, [u32(10)], preset="blowup2_100_bits")
@@ -206,10 +207,12 @@ def test_seal_flags_are_bound(stark, fib, fib_receipt):
         check(stark, dataclasses.replace(fib_receipt, seal=bytes(bad)), fib.image_id)
 
 
-def test_composed_claims_are_rejected(stark, fib, fib_receipt):
+def test_an_assumption_the_guest_never_made_is_rejected(stark, fib, fib_receipt):
+    """fibonacci makes no VERIFY_SP1_PROOF: a claim listing one does not match the proof's
+    assumption bus (the verifier receives 16 words nobody sent)."""
     claim = Claim(fib_receipt.claim.image_id, 0, fib_receipt.claim.journal_digest, fib_receipt.claim.cycles,
                   ((b"\x01" * 32, b"\x02" * 32),))
-    with pytest.raises(VerificationError, match="assumptions"):
+    with pytest.raises(VerificationError, match="LogUp buses do not balance"):
         check(stark, dataclasses.replace(fib_receipt, claim=claim), fib.image_id)
 
 

@@ -3,14 +3,17 @@
 Proving, step by step (the names the progress callback hears):
 
  1. **execute** the guest with trace capture; ``check_provable`` refuses what the machine AIR
-    does not cover (UnsupportedProgram naming the syscall: precompiles, VERIFY_SP1_PROOF, ...)
+    does not cover (UnsupportedProgram naming the syscall: precompiles, unconstrained blocks,
+    ...); the guest's VERIFY_SP1_PROOF assertions are paired with the receipts given as
+    ``assumptions`` (pyzkvm/composition.py), which become the receipt's inner receipts
  2. **build tables**: ``build_chips`` (program and image as preprocessed columns) and
     ``generate_tables`` (every chip's main trace, vectorised)
  3. **setup**: compile the AIRs and commit the preprocessed columns; the key's circuit digest
     is the program's image ID (machine/image_id.py)
  4. the STARK protocol (stark/prover.py): commit to trace data, LogUp, commit to quotient
-    chunks, open, DEEP composition, FRI commit and queries — with the **journal as public data**
-    (observed before the bus challenges) and the public values rebuilt from the claim
+    chunks, open, DEEP composition, FRI commit and queries — with the **journal and the
+    assumptions as public data** (machine/public_data.py, observed before the bus challenges)
+    and the public values rebuilt from the claim
 
 Verification needs only the receipt and the 32-byte image ID:
 
@@ -19,10 +22,13 @@ Verification needs only the receipt and the 32-byte image ID:
    equal the image ID — so the constraints and the program's fixed columns are the ones named;
  * rebuild the public values from the claim: exit code bytes; has_commit (seal flag, 0 or 1)
    and then the COMMIT words = SHA-256(journal), which the SP1 SDK commits at exit, else zeros;
-   has_deferred (seal flag) with an all-zero deferred-proofs digest (stark receipts have no
-   assumptions); the cycle count (the HALT row's clk + 1);
- * STARK-verify with the journal as public data: the journal bus balances only if the claimed
-   journal is exactly the bytes the guest wrote to fd 3/13;
+   has_deferred (seal flag) with an all-zero deferred-proofs digest (the SDK commits zeros:
+   assumptions are carried by the claim instead); the cycle count (the HALT row's clk + 1);
+ * STARK-verify with the claim's journal and assumptions as public data: the journal bus
+   balances only if the claimed journal is exactly the bytes the guest wrote to fd 3/13, the
+   assumption bus only if the claim's assumptions are exactly the guest's VERIFY_SP1_PROOF
+   assertions, in order (none added, dropped, changed or swapped). The inner receipts that
+   discharge the assumptions are verified by pyzkvm.verify (pyzkvm/composition.py), not here;
  * enforce a minimum security: proofs whose preset gives < 100 bits are rejected unless the
    preset's name contains "insecure" AND the caller passes ``allow_insecure=True`` (tests).
 
@@ -157,7 +163,8 @@ class StarkBackend(Backend):
 
     name = "stark"
     produces_proofs = True
-    supports_assumptions = False
+    #: prove() takes ``assumptions=`` (receipts for the guest's VERIFY_SP1_PROOF calls)
+    supports_assumptions = True
 
     def prove(
         self,
@@ -174,12 +181,13 @@ class StarkBackend(Backend):
 
         ``preset``: "default" (DEFAULT, ≥ 100 bits) or another preset name / StarkConfig whose
         blowup is the image ID's (e.g. "insecure_fast_for_tests"). ``max_cycles`` goes to the
-        executor. A guest exiting non-zero gets a receipt proving that failing run. Refused: a
-        program using a syscall the AIR does not prove (UnsupportedProgram), assumptions
-        (UsageError: the stark backend cannot compose yet)."""
+        executor. A guest exiting non-zero gets a receipt proving that failing run.
+        ``assumptions``: one receipt per VERIFY_SP1_PROOF the guest makes, in order; the claim
+        lists the assertions and the proof binds them (the ``assumption`` bus), the receipts are
+        attached as inner receipts (a mismatch is a UsageError naming the missing or extra one).
+        Refused: a program using a syscall the AIR does not prove (UnsupportedProgram)."""
         self.reject_options(options)
-        if assumptions:
-            raise UsageError("the stark backend cannot compose yet: prove guests with assumptions with --backend trace")
+        from ..composition import resolve_assumptions
         from ..executor import execute
         from ..machine import build_chips, check_provable, generate_tables
         from ..machine.cpu import PV_DEFERRED
@@ -193,8 +201,8 @@ class StarkBackend(Backend):
         run_options = {} if max_cycles is None else {"max_cycles": max_cycles}
         execution = execute(program, inputs, capture_trace=True, **run_options)
         check_provable(execution)
-        if execution.assumptions:
-            raise UsageError("the stark backend cannot compose yet: this guest verifies other proofs")
+        # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
+        inner = resolve_assumptions(execution.assumptions, assumptions)
         step("build tables", 0.0)
         chips = build_chips(program)
         tables = generate_tables(chips, execution)
@@ -204,20 +212,22 @@ class StarkBackend(Backend):
 
         tables.traces = {k: np.ascontiguousarray(v, dtype=np.uint32) for k, v in tables.traces.items()}
         if any(tables.public_values[i] for i in PV_DEFERRED):
-            raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend cannot compose yet")
+            raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend binds "
+                                     "assumptions through VERIFY_SP1_PROOF, and proves only a zero digest")
         step("setup", 0.0)
         pk = setup(config, chips.airs)
         vk = pk.verifying_key
         remember_image_id(program, vk)
         proof = stark_prove(pk, tables.in_order(chips), tables.public_values, progress=step,
-                            public_data=execution.journal).to_bytes()
+                            public_data=tables.public_data).to_bytes()
         from ..machine.cpu import PV_HAS_COMMIT, PV_HAS_DEFERRED
 
         has_commit = bool(tables.public_values[PV_HAS_COMMIT])
         has_deferred = bool(tables.public_values[PV_HAS_DEFERRED])
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, has_commit, has_deferred, proof)
         lde_log = max(t.shape[0] for t in tables.in_order(chips)).bit_length() - 1 + config.log_blowup
-        claim = Claim.for_execution(vk.circuit_digest, execution.journal, execution.exit_code, execution.cycles)
+        claim = Claim.for_execution(vk.circuit_digest, execution.journal, execution.exit_code, execution.cycles,
+                                    execution.assumptions)
         params = {
             "preset": config.name,
             "security_bits": round(security_bits(config, lde_log).bits, 1),
@@ -225,10 +235,11 @@ class StarkBackend(Backend):
             "cycles": int(execution.cycles),
         }
         step("done", 1.0)
-        return Receipt(claim, execution.journal, self.name, self.version, params, seal)
+        return Receipt(claim, execution.journal, self.name, self.version, params, seal, inner)
 
     def verify(self, receipt: Receipt, image_id: bytes, *, allow_insecure: bool = False, **options) -> None:
-        """Check the seal's STARK proof against ``image_id`` and the receipt's claim (module docstring).
+        """Check the seal's STARK proof against ``image_id`` and the receipt's claim (module docstring),
+        assumptions included. The inner receipts are not verified here: ``pyzkvm.verify`` does that.
 
         ``allow_insecure=True`` accepts proofs below 100 bits whose preset name says "insecure"
         (tests only); otherwise such receipts are rejected."""
@@ -236,6 +247,7 @@ class StarkBackend(Backend):
         self.reject_options(options, "verify")
         from ..api import as_image_id
         from ..machine.image_id import machine_key_from_parts
+        from ..machine.public_data import MachinePublicData
         from ..machine.support import MAX_CYCLES
         from ..stark import PRESETS, security_bits
         from ..stark import verify as stark_verify
@@ -243,8 +255,6 @@ class StarkBackend(Backend):
         image_id = as_image_id(image_id)
         self.check_claim(receipt, image_id)
         claim = receipt.claim
-        if claim.assumptions or receipt.inner:
-            raise VerificationError("stark receipts cannot carry assumptions (the stark backend cannot compose yet)")
         if not isinstance(receipt.seal, bytes):  # pragma: no cover - Receipt normalises it
             raise ProofFormatError("stark seal must be bytes")
         seal = decode_seal(receipt.seal)
@@ -267,7 +277,9 @@ class StarkBackend(Backend):
                 f"the seal's verifying key has digest {vk.circuit_digest.hex()}, not the image ID {image_id.hex()}: "
                 "the proof is for another program")
         public = public_values_for(claim.exit_code, receipt.journal, claim.cycles, seal["has_commit"], seal["has_deferred"])
-        report = stark_verify(vk, seal["proof"], public, public_data=receipt.journal)
+        # the statement's variable part, rebuilt from the claim: the journal and the assumptions
+        public_data = MachinePublicData(receipt.journal, claim.assumptions)
+        report = stark_verify(vk, seal["proof"], public, public_data=public_data)
         self._check_security(config.name, report.security.bits, allow_insecure)
 
     @staticmethod

@@ -34,7 +34,9 @@ from .memop import LoadStoreAir, load_store_rows
 from .memory import BOUNDARY, N_REGISTERS, BoundaryAir, ImageAir, ImageTable, memory_key
 from .program_table import FETCH_FIELDS, PROG, ProgramAir, ProgramTable, inverse_or_zero, pad_height, to_bytes
 from .support import check_constrained
+from .public_data import MachinePublicData
 from .syscall import HintWordsAir, JournalWordsAir, SyscallAir
+from .syscall_verify import AssumptionWordsAir
 from .syscall_tables import syscall_tables
 
 M32 = 0xFFFFFFFF
@@ -55,14 +57,21 @@ class Chips:
 
 @dataclass
 class MachineTables:
-    """One execution's main traces (name → (height, width) uint32) and public values."""
+    """One execution's main traces (name → (height, width) uint32), public values, and the
+    statement's variable-length part: the journal and the VERIFY_SP1_PROOF assumptions."""
 
     traces: dict
     public_values: list
     journal: bytes = b""  #: the bytes the verifier balances the journal bus with
+    assumptions: tuple = ()  #: the (image_id, journal_digest) pairs it balances the assumption bus with
 
     def in_order(self, chips: Chips) -> list:
         return [self.traces[a.name] for a in chips.airs]
+
+    @property
+    def public_data(self) -> MachinePublicData:
+        """The STARK's public data for this statement (public_data.py): journal and assumptions."""
+        return MachinePublicData(self.journal, self.assumptions)
 
 
 def build_chips(program: Program) -> Chips:
@@ -78,7 +87,8 @@ def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = No
     image chips have their constraints but no preprocessed data: what a verifier compiles, as
     it gets the preprocessed commitment from the seal (image_id.machine_key_from_parts)."""
     return [CpuAir(), ProgramAir(prog, NUM_PUBLIC_VALUES), AddSubAir(), BitwiseAir(), CompareAir(), ShiftAir(),
-            MulAir(), DivRemAir(), LoadStoreAir(), SyscallAir(), HintWordsAir(), JournalWordsAir(), ByteTableAir(),
+            MulAir(), DivRemAir(), LoadStoreAir(), SyscallAir(), HintWordsAir(), JournalWordsAir(), AssumptionWordsAir(),
+            ByteTableAir(),
             BoundaryAir(), ImageAir(image)]
 
 
@@ -258,7 +268,7 @@ def generate_tables(chips: Chips, execution: Execution) -> MachineTables:
     traces["bytes"] = byte_multiplicities(lookups)
 
     return MachineTables({a.name: np.ascontiguousarray(traces[a.name], dtype=np.uint32) for a in chips.airs},
-                         public_values(execution), execution.journal)
+                         public_values(execution), execution.journal, tuple(execution.assumptions))
 
 
 def public_values(execution: Execution) -> list:

@@ -58,7 +58,7 @@ def prove(
     if assumptions:
         if not getattr(prover, "supports_assumptions", False):
             raise UsageError(
-                f"backend {name!r} cannot prove composed receipts (assumptions) yet: use --backend trace (dev mode)"
+                f"backend {name!r} cannot prove composed receipts (assumptions) yet: use --backend stark (or trace, dev mode)"
             )
         options["assumptions"] = assumptions
     receipt = prover.prove(program, inputs, **options)

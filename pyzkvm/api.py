@@ -58,7 +58,7 @@ def prove(
     if assumptions:
         if not getattr(prover, "supports_assumptions", False):
             raise UsageError(
-                f"backend {name!r} cannot prove composed receipts (assumptions) yet: use --backend trace (dev mode)"
+                f"backend {name!r} cannot prove composed receipts (assumptions) yet: use --backend stark (or trace, dev mode)"
             )
         options["assumptions"] = assumptions
     receipt = prover.prove(program, inputs, **options)
@@ -85,7 +85,9 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     with one inside — are refused unless dev mode is on (``dev_mode=True`` or
     PYZKVM_DEV_MODE=1). Raises VerificationError (or DevModeReceiptError) saying what failed.
     ``receipt`` may be a Receipt or its bytes; ``image_id`` 32 bytes, a 64-digit hex string or a Program.
-    ``options`` (e.g. ``replay``, ``program``) go to the outer receipt's backend only.
+    ``options`` (e.g. ``replay``, ``program``) go to the outer receipt's backend only, except
+    ``allow_insecure`` (accept test-preset proofs), a policy for the whole tree: it also goes to
+    every inner receipt's backend whose verify takes it.
     """
     if isinstance(receipt, (bytes, bytearray, memoryview)):
         receipt = Receipt.from_bytes(receipt)
@@ -102,11 +104,16 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     if receipt.inner:
         from .composition import stderr_lines_once
 
+        policy = {k: options[k] for k in TREE_OPTIONS if k in options}
         with stderr_lines_once():
-            _verify_one(receipt, image_id, options)
+            _verify_one(receipt, image_id, options, policy)
     else:
         _verify_one(receipt, image_id, options)
     return receipt.claim
+
+
+#: verify options that apply to every receipt of a composed tree, not just the outer one
+TREE_OPTIONS = ("allow_insecure",)
 
 
 def _produces_proofs(backend: str) -> bool:
@@ -122,28 +129,32 @@ def _verifier(backend: str):
         raise VerificationError(f"receipt was made by backend {backend!r}, which cannot load here: {exc}") from None
 
 
-def _verify_one(receipt: Receipt, image_id: bytes, options: dict) -> None:
+def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict | None = None) -> None:
     """Verify one receipt of the tree: its inner receipts first, then its assumptions, then its seal.
-    Dev mode has been gated for the whole tree already."""
+    Dev mode has been gated for the whole tree already; ``policy`` (TREE_OPTIONS) goes to the inner ones."""
     from .composition import verify_composition
 
     check_image_and_journal(receipt, image_id)
     verifier = _verifier(receipt.backend)
     if receipt.inner or receipt.claim.assumptions:
-        verify_composition(receipt, _verify_inner)
+        verify_composition(receipt, lambda inner: _verify_inner(inner, policy or {}))
     if not verifier.produces_proofs or receipt.dev_mode:
         verifier.verify(receipt, image_id, dev_mode=True, **options)
     else:
         verifier.verify(receipt, image_id, **options)
 
 
-def _verify_inner(inner: Receipt) -> None:
-    if _verifier(inner.backend).verify_needs_program:
+def _verify_inner(inner: Receipt, policy: dict) -> None:
+    verifier = _verifier(inner.backend)
+    if verifier.verify_needs_program:
         raise VerificationError(
             f"it was made by backend {inner.backend!r}, whose verifier needs the guest ELF, which a composed "
             "receipt does not carry: compose receipts of backends that verify from the image ID alone"
         )
-    _verify_one(inner, inner.claim.image_id, {})
+    import inspect
+
+    takes = inspect.signature(verifier.verify).parameters
+    _verify_one(inner, inner.claim.image_id, {k: v for k, v in policy.items() if k in takes}, policy)
 
 
 def as_image_id(value) -> bytes:

@@ -20,8 +20,10 @@ through ``verify_composition``; recursion handles inner receipts that are compos
 
    where journal_digest is SHA-256 of the inner journal (the claim's journal digest);
 4. R's own seal verifies against I (its backend). That seal must bind the assumptions to the
-   run that made them, so a prover cannot drop or alter one. [later: the stark backend's AIR
-   exposes them as public values through a bus; the trace seal is only an integrity check: dev mode.]
+   run that made them, so a prover cannot drop or alter one: the stark backend's AIR sends each
+   VERIFY_SP1_PROOF's 16 words on the public ``assumption`` bus, which the verifier balances
+   with the claim's assumptions (pyzkvm/machine/syscall_verify.py); the trace seal is only an
+   integrity check (dev mode).
 
 Steps 2 and 3 are why an aggregate of N receipts is not succinct: it carries the N inner
 receipts and verifying it verifies each of them.

@@ -263,12 +263,12 @@ def commit_segment_task(program: Program, preset: str, traces: list) -> bytes:
     return commit_main(_proving_key(program, preset), traces)
 
 
-def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, journal: bytes,
+def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, public_data,
                              challenges) -> bytes:
     """Phase 2 on a worker: one segment's proof under the joint bus challenges (step 3)."""
     from .stark import prove
 
-    return prove(_proving_key(program, preset), traces, public_values, public_data=journal,
+    return prove(_proving_key(program, preset), traces, public_values, public_data=public_data,
                  bus_challenges=challenges).to_bytes()
 
 
@@ -290,7 +290,8 @@ def prove_stark_segments(
     memory state, so this part is sequential); then, as tasks, every segment's main traces are
     committed (phase 1), the joint bus challenges are drawn here from all roots, and every
     segment is proved under them (phase 2). A worker receives one segment's traces and public
-    values (and the journal in phase 2). The receipt is byte-identical to
+    values (and the journal and assumptions in phase 2). Composed runs (assumptions) are
+    refused here: prove them with StarkBackend.prove, which attaches the inner receipts. The receipt is byte-identical to
     ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset)``."""
     from .backends.stark import StarkBackend, _config, build_statements
     from .errors import ConstraintNotSatisfied
@@ -300,17 +301,22 @@ def prove_stark_segments(
 
     config = _config(preset)
     run = build_statements(program, inputs, segment_cycles, max_cycles)
+    if run.assumptions:
+        raise UsageError("this guest verifies other receipts (VERIFY_SP1_PROOF): prove it with "
+                         "pyzkvm.prove(..., assumptions=[...]) rather than on a cluster")
     vk = setup(config, run.chips.airs).verifying_key
     options = dict(scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit)
     roots = _run_tasks(commit_segment_task, program, [(config.name, traces) for traces, _pv in run.statements],
                        **options)
     heights = [[int(t.shape[0]).bit_length() - 1 for t in traces] for traces, _pv in run.statements]
     pvs = [pv for _traces, pv in run.statements]
-    challenges = joint_bus_challenges(vk, pvs, heights, roots, run.journal)
+    challenges = joint_bus_challenges(vk, pvs, heights, roots, run.public_data)
     proofs = _run_tasks(prove_stark_segment_task, program,
-                        [(config.name, traces, pv, run.journal, challenges) for traces, pv in run.statements], **options)
+                        [(config.name, traces, pv, run.public_data, challenges) for traces, pv in run.statements],
+                        **options)
     decoded = [decode_proof(p) for p in proofs]
     if any(d.main_root != r for d, r in zip(decoded, roots)):  # pragma: no cover - workers run the same code
         raise ConstraintNotSatisfied("a segment proof's main root differs from its phase-1 commitment")
-    check_joint_balance(vk, [d.tables for d in decoded], challenges, pvs[-1], run.journal, raise_as=ConstraintNotSatisfied)
+    check_joint_balance(vk, [d.tables for d in decoded], challenges, pvs[-1], run.public_data,
+                        raise_as=ConstraintNotSatisfied)
     return StarkBackend().receipt_from_proofs(run, config, vk, proofs)

@@ -23,12 +23,14 @@ FIB_ELF, SHA_ELF, AGG_ELF = BIN / "fibonacci.elf", BIN / "sha256.elf", BIN / "ag
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
-    """Three trace receipts (fibonacci 10 and 20, sha256 of 'abc') and their aggregate."""
+    """Three trace receipts (fibonacci 10 and 20, sha256 of 'abc') and their trace aggregate."""
     work = tmp_path_factory.mktemp("aggregate")
     for args, name in [(("-i", "u32:10"), "f10"), (("-i", "u32:20"), "f20")]:
         assert pyzkvm_cli("prove", FIB_ELF, *args, "-b", "trace", "-o", f"{name}.r", cwd=work).returncode == 0
     assert pyzkvm_cli("prove", SHA_ELF, "-i", "str:abc", "-b", "trace", "-o", "sha.r", cwd=work).returncode == 0
-    out = pyzkvm_cli("aggregate", "f10.r", "sha.r", "f20.r", "-o", "agg.r", cwd=work)
+    # the outer receipt is a trace one here (fast; these tests are about the CLI's composition
+    # plumbing): the stark outer receipt is tested in tests/test_composition.py
+    out = pyzkvm_cli("aggregate", "f10.r", "sha.r", "f20.r", "-b", "trace", "-o", "agg.r", cwd=work)
     assert out.returncode == 0, out.stderr
     return work, out
 
@@ -128,3 +130,13 @@ def test_aggregate_bad_input_is_a_one_line_error(work):
         assert out.stderr.startswith("pyzkvm: error: ") and message in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
     assert not (work / "bad.r").exists()
+
+
+def test_aggregate_defaults_to_the_stark_backend():
+    """stark (the default backend) proves composition, so aggregate's outer receipt is a proof by default."""
+    from pyzkvm.backends import get_backend
+    from pyzkvm.cli.aggregate import composition_backend
+
+    assert get_backend("stark").supports_assumptions
+    assert composition_backend(None) == "stark"
+    assert composition_backend("trace") == "trace"

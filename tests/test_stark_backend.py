@@ -17,7 +17,7 @@ import pyzkvm
 from pyzkvm import Program
 from pyzkvm.backends import default_backend_name, get_backend
 from pyzkvm.backends.stark import decode_seal, encode_seal
-from pyzkvm.errors import ProofFormatError, UnsupportedProgram, UsageError, VerificationError
+from pyzkvm.errors import ProofFormatError, UsageError, VerificationError
 from pyzkvm.executor import execute
 from pyzkvm.receipt import Claim, Receipt
 
@@ -69,8 +69,8 @@ def test_fibonacci_receipt_matches_the_run_and_verifies(stark, fib, fib_receipt)
     assert fib_receipt.params["cycles"] == run.cycles
     assert fib_receipt.params["preset"] == FAST and fib_receipt.params["security_bits"] < 100
     (segment,) = decode_seal(fib_receipt.seal)["segments"]  # a whole run: one segment
-    assert fib_receipt.params["proof_bytes"] == len(segment[3])
-    assert segment[:3] == (run.cycles, 0, len(run.journal))  # it ends after HALT with the whole journal
+    assert fib_receipt.params["proof_bytes"] == len(segment[4])
+    assert segment[:4] == (run.cycles, 0, len(run.journal), 0)  # after HALT, the whole journal, no assumptions
     check(stark, fib_receipt, fib.image_id)
     # the library entry point passes options through to the backend
     assert pyzkvm.verify(fib_receipt.to_bytes(), fib.image_id.hex(), allow_insecure=True) == claim
@@ -133,17 +133,18 @@ def test_rv32im_selftest_proves_and_verifies(stark):
         check(stark, with_claim(receipt, exit_code=1), prog.image_id)
 
 
-def test_aggregator_is_refused_naming_the_syscall(stark):
-    """The aggregator asserts a claim with VERIFY_SP1_PROOF (0x1B), which the AIR does not prove."""
+def test_aggregator_without_its_receipts_is_refused_before_proving(stark):
+    """The aggregator asserts a claim with VERIFY_SP1_PROOF (0x1B): the stark backend proves it
+    (tests/test_composition.py) but only with a receipt for each assertion."""
     prog = Program.from_elf(BIN / "aggregator.elf")
     inputs = [u32(1), bytes(range(64))]
     assert "VERIFY_SP1_PROOF" in execute(prog, inputs).report.syscalls
-    with pytest.raises(UnsupportedProgram, match="syscall VERIFY_SP1_PROOF cannot be proved by the stark backend"):
+    with pytest.raises(UsageError, match="missing receipt for assumption 0 .*pass it with --assume"):
         stark.prove(prog, inputs, preset=FAST)
 
 
 def test_assumptions_and_other_blowups_are_refused(stark, fib, fib_receipt):
-    with pytest.raises(UsageError, match="cannot compose yet"):
+    with pytest.raises(UsageError, match="extra receipt 0 .*asserted only 0"):  # fibonacci asserts nothing
         stark.prove(fib, [u32(10)], preset=FAST, assumptions=[fib_receipt])
     with pytest.raises(UsageError, match="blowup"):
         stark.prove(fib, [u32(10)], preset="blowup2_100_bits")
@@ -183,7 +184,7 @@ def test_other_image_id_is_rejected(stark, fib, fib_receipt):
 
 def test_flipped_seal_bytes_are_rejected(stark, fib, fib_receipt):
     seal = fib_receipt.seal
-    proof = decode_seal(seal)["segments"][0][3]
+    proof = decode_seal(seal)["segments"][0][4]
     proof_start = len(seal) - len(proof)
     for pos in (0, 3, 10, proof_start - 3, proof_start - 20, proof_start - 30, proof_start + 100,
                 proof_start + len(proof) // 2, len(seal) - 1):
@@ -207,15 +208,17 @@ def test_seal_flags_are_bound(stark, fib, fib_receipt):
     assert encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], True, p["has_deferred"], p["start_pc"],
                        p["segments"]) == fib_receipt.seal
     bad = bytearray(fib_receipt.seal)
-    bad[len(fib_receipt.seal) - len(p["segments"][0][3]) - 24 - 8 - 2] = 2  # has_commit byte = 2
+    bad[len(fib_receipt.seal) - len(p["segments"][0][4]) - 28 - 8 - 2] = 2  # has_commit byte = 2
     with pytest.raises(ProofFormatError, match="0 or 1"):
         check(stark, dataclasses.replace(fib_receipt, seal=bytes(bad)), fib.image_id)
 
 
-def test_composed_claims_are_rejected(stark, fib, fib_receipt):
+def test_an_assumption_the_guest_never_made_is_rejected(stark, fib, fib_receipt):
+    """fibonacci makes no VERIFY_SP1_PROOF: a claim listing one does not match the proof (its
+    last segment ends after 0 calls; the assumption bus would see 16 words nobody sent)."""
     claim = Claim(fib_receipt.claim.image_id, 0, fib_receipt.claim.journal_digest, fib_receipt.claim.cycles,
                   ((b"\x01" * 32, b"\x02" * 32),))
-    with pytest.raises(VerificationError, match="assumptions"):
+    with pytest.raises(VerificationError, match="0 assumptions, not at the claim's .* 1 assumptions"):
         check(stark, dataclasses.replace(fib_receipt, claim=claim), fib.image_id)
 
 

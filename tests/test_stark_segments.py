@@ -22,6 +22,7 @@ from pyzkvm.backends.stark import decode_seal, encode_seal
 from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, UsageError, VerificationError
 from pyzkvm.executor.segments import execute_segments, plan_segments, run_segment
 from pyzkvm.machine import build_chips, generate_tables
+from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.cpu import PV_CYCLES, PV_HALTS, PV_IS_FIRST, PV_START_CLK
 from pyzkvm.machine.tables import SegmentContext, with_run_outcome
 from pyzkvm.program import Program
@@ -68,7 +69,7 @@ def test_segmented_receipt_verifies_like_a_whole_one(stark, receipts):
     assert (r.claim.image_id, r.claim.cycles, r.claim.exit_code, r.journal) == (FIB.image_id, run.cycles, 0, run.journal)
     segments = decode_seal(r.seal)["segments"]
     assert [s[0] for s in segments] == [2048, 4096, run.cycles]  # end clocks: the segment boundaries
-    assert segments[-1][1] == 0 and segments[-1][2] == len(run.journal)
+    assert segments[-1][1:4] == (0, len(run.journal), 0)  # after HALT, the whole journal, no assumptions
     assert r.params["segments"] == 3 and r.params["segment_cycles"] == SEG
     check(stark, r)
     assert pyzkvm.verify(r.to_bytes(), FIB.image_id, allow_insecure=True) == r.claim
@@ -89,7 +90,7 @@ def test_segment_chain_attacks_are_rejected(stark, receipts, attack):
         "duplicate": [segs[0], segs[1], segs[1], segs[2]],
         "reorder": [segs[1], segs[0], segs[2]],
         "foreign segment": [segs[0], other[1], segs[2]],   # same boundaries, another run's middle
-        "foreign last segment": [segs[0], segs[1], (segs[2][0], 0, segs[2][2], other[2][3])],
+        "foreign last segment": [segs[0], segs[1], (*segs[2][:4], other[2][4])],
     }[attack]
     with pytest.raises(VerificationError):
         check(stark, with_segments(receipts[10], forged))
@@ -125,7 +126,8 @@ def _segment_tables(starts, altered_registers=None, seg=SEG):
         context = context.next(tables)
         out.append(tables)
     final = out[-1].public_values
-    return chips, [(t.in_order(chips), with_run_outcome(t.public_values, final)) for t in out], b"".join(t.journal for t in out)
+    journal = MachinePublicData(b"".join(t.journal for t in out))
+    return chips, [(t.in_order(chips), with_run_outcome(t.public_values, final)) for t in out], journal
 
 
 def test_segment_starting_from_other_registers_is_rejected():
@@ -157,7 +159,7 @@ def test_halting_segment_elsewhere_is_refused_by_the_verifier(stark, receipts):
     segs = decode_seal(receipts[10].seal)["segments"]
     short = dataclasses.replace(receipts[10], claim=dataclasses.replace(receipts[10].claim, cycles=segs[0][0]))
     with pytest.raises(VerificationError):
-        check(stark, with_segments(short, [(segs[0][0], 0, segs[0][2], segs[0][3])]))
+        check(stark, with_segments(short, [(segs[0][0], 0, segs[0][2], 0, segs[0][4])]))
 
 
 def test_bad_segment_cycles_are_refused(stark):
@@ -204,7 +206,7 @@ def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
     mixed = [runs[b"A"][0], runs[b"B"][1], runs[b"A"][2], runs[b"A"][3]]
     final = runs[b"A"][-1].public_values
     statements = [(t.in_order(chips), with_run_outcome(t.public_values, final)) for t in mixed]
-    journal = b"".join(t.journal for t in runs[b"A"])
+    journal = MachinePublicData(b"".join(t.journal for t in runs[b"A"]))
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
     with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
         prove_joint(pk, statements, public_data=journal)

@@ -3,14 +3,17 @@
 Proving, step by step (the names the progress callback hears):
 
  1. **execute** the guest with trace capture; ``check_provable`` refuses what the machine AIR
-    does not cover (UnsupportedProgram naming the syscall: precompiles, VERIFY_SP1_PROOF, ...)
+    does not cover (UnsupportedProgram naming the syscall: precompiles, unconstrained blocks,
+    ...); the guest's VERIFY_SP1_PROOF assertions are paired with the receipts given as
+    ``assumptions`` (pyzkvm/composition.py), which become the receipt's inner receipts
  2. **build tables**: ``build_chips`` (program and image as preprocessed columns) and
     ``generate_tables`` (every chip's main trace, vectorised)
  3. **setup**: compile the AIRs and commit the preprocessed columns; the key's circuit digest
     is the program's image ID (machine/image_id.py)
  4. the STARK protocol (stark/prover.py): commit to trace data, LogUp, commit to quotient
-    chunks, open, DEEP composition, FRI commit and queries — with the **journal as public data**
-    (observed before the bus challenges) and the public values rebuilt from the claim
+    chunks, open, DEEP composition, FRI commit and queries — with the **journal and the
+    assumptions as public data** (machine/public_data.py, observed before the bus challenges)
+    and the public values rebuilt from the claim
 
 Verification needs only the receipt and the 32-byte image ID:
 
@@ -19,10 +22,13 @@ Verification needs only the receipt and the 32-byte image ID:
    equal the image ID — so the constraints and the program's fixed columns are the ones named;
  * rebuild the public values from the claim: exit code bytes; has_commit (seal flag, 0 or 1)
    and then the COMMIT words = SHA-256(journal), which the SP1 SDK commits at exit, else zeros;
-   has_deferred (seal flag) with an all-zero deferred-proofs digest (stark receipts have no
-   assumptions); the cycle count (the HALT row's clk + 1);
- * STARK-verify with the journal as public data: the journal bus balances only if the claimed
-   journal is exactly the bytes the guest wrote to fd 3/13;
+   has_deferred (seal flag) with an all-zero deferred-proofs digest (the SDK commits zeros:
+   assumptions are carried by the claim instead); the cycle count (the HALT row's clk + 1);
+ * STARK-verify with the claim's journal and assumptions as public data: the journal bus
+   balances only if the claimed journal is exactly the bytes the guest wrote to fd 3/13, the
+   assumption bus only if the claim's assumptions are exactly the guest's VERIFY_SP1_PROOF
+   assertions, in order (none added, dropped, changed or swapped). The inner receipts that
+   discharge the assumptions are verified by pyzkvm.verify (pyzkvm/composition.py), not here;
  * enforce a minimum security: proofs whose preset gives < 100 bits are rejected unless the
    preset's name contains "insecure" AND the caller passes ``allow_insecure=True`` (tests).
 
@@ -31,16 +37,17 @@ STARK proof each, whose buses balance only together (pyzkvm/stark/joint.py: ever
 main traces are committed before the shared bus challenges are drawn). Memory accesses run on
 the global clock across segments; the last segment holds the memory boundary; each segment's
 public values say where it starts and ends (clock, pc, journal length), and the verifier builds
-them as a chain — segment k starts where k − 1 ended — so a dropped, repeated, reordered or
-foreign segment cannot verify (docs/continuations.md, docs/machine.md §5). A whole run is the
-case of one segment.
+them as a chain — segment k starts where k − 1 ended (clock, pc, journal length, number of
+assumptions) — so a dropped, repeated, reordered or foreign segment cannot verify
+(docs/continuations.md, docs/machine.md §5). A whole run is the case of one segment.
 
 Seal, version 2 (little-endian)::
 
     u16 version (= 2) ‖ u8 len ‖ preset name ‖ prep_root[32] ‖ u8 n_tables
     ‖ n_tables × u8 preprocessed log-height (0xFF: the table has no preprocessed columns)
     ‖ u8 has_commit ‖ u8 has_deferred ‖ u32 start_pc ‖ u32 n_segments
-    ‖ n_segments × (u64 end_clock ‖ u32 end_pc ‖ u64 journal_end ‖ u32 proof_len ‖ proof)
+    ‖ n_segments × (u64 end_clock ‖ u32 end_pc ‖ u64 journal_end ‖ u32 assumptions_end
+                    ‖ u32 proof_len ‖ proof)
 """
 
 from __future__ import annotations
@@ -87,19 +94,20 @@ def segment_public_values(exit_code: int, journal: bytes, has_commit: bool, has_
     """Every segment's public values as the verifier rebuilds them: the run's outcome (from the
     claim) in each, and the chain — segment k starts at segment k − 1's end clock, end pc and
     journal length; the first at clock 0, the seal's start pc (the entry bus checks it) and an
-    empty journal; only the first has IS_FIRST, only the last HALTS. ``ends``: (end_clock,
-    end_pc, journal_end) per segment, from the seal."""
-    from ..machine.cpu import (PV_END_PC, PV_HALTS, PV_IS_FIRST, PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK,
-                               PV_START_PC)
+    empty journal and no assumptions; only the first has IS_FIRST, only the last HALTS.
+    ``ends``: (end_clock, end_pc, journal_end, assumptions_end) per segment, from the seal."""
+    from ..machine.cpu import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_END_PC, PV_HALTS, PV_IS_FIRST,
+                               PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK, PV_START_PC)
 
-    out, clock, pc, jpos = [], 0, start_pc, 0
-    for k, (end_clock, end_pc, journal_end) in enumerate(ends):
+    out, clock, pc, jpos, apos = [], 0, start_pc, 0, 0
+    for k, (end_clock, end_pc, journal_end, assumptions_end) in enumerate(ends):
         pv = public_values_for(exit_code, journal, end_clock, has_commit, has_deferred)
         pv[PV_START_CLK], pv[PV_START_PC], pv[PV_END_PC] = clock, pc, end_pc
         pv[PV_IS_FIRST], pv[PV_HALTS] = int(k == 0), int(k == len(ends) - 1)
         pv[PV_JOURNAL_START], pv[PV_JOURNAL_END] = jpos, journal_end
+        pv[PV_ASSUMPTIONS_START], pv[PV_ASSUMPTIONS_END] = apos, assumptions_end
         out.append(pv)
-        clock, pc, jpos = end_clock, end_pc, journal_end
+        clock, pc, jpos, apos = end_clock, end_pc, journal_end, assumptions_end
     return out
 
 
@@ -115,7 +123,7 @@ def public_values_for(exit_code: int, journal: bytes, cycles: int, has_commit: b
         pv[PV_HAS_COMMIT] = 1
         for i, byte in zip(PV_COMMIT, hashlib.sha256(journal).digest()):
             pv[i] = byte
-    pv[PV_HAS_DEFERRED] = int(bool(has_deferred))  # the deferred-proofs digest stays 0: no assumptions
+    pv[PV_HAS_DEFERRED] = int(bool(has_deferred))  # the deferred-proofs digest stays 0 (assumptions are in the claim)
     pv[PV_CYCLES] = int(cycles)
     return pv
 
@@ -125,14 +133,14 @@ def public_values_for(exit_code: int, journal: bytes, cycles: int, has_commit: b
 
 def encode_seal(preset: str, prep_root: bytes, prep_log_heights, has_commit: bool, has_deferred: bool,
                 start_pc: int, segments: list) -> bytes:
-    """``segments``: (end_clock, end_pc, journal_end, proof bytes) per segment, in order."""
+    """``segments``: (end_clock, end_pc, journal_end, assumptions_end, proof bytes) per segment, in order."""
     name = preset.encode()
     out = bytearray(struct.pack("<HB", SEAL_VERSION, len(name)))
     out += name + bytes(prep_root)
     out += bytes([len(prep_log_heights)]) + bytes(NO_PREP if h is None else h for h in prep_log_heights)
     out += bytes([int(has_commit), int(has_deferred)]) + struct.pack("<II", start_pc, len(segments))
-    for end_clock, end_pc, journal_end, proof in segments:
-        out += struct.pack("<QIQI", end_clock, end_pc, journal_end, len(proof)) + proof
+    for end_clock, end_pc, journal_end, assumptions_end, proof in segments:
+        out += struct.pack("<QIQII", end_clock, end_pc, journal_end, assumptions_end, len(proof)) + proof
     return bytes(out)
 
 
@@ -172,8 +180,8 @@ def decode_seal(seal: bytes) -> dict:
         raise ProofFormatError(f"stark seal: {n_segments} segments (1..{MAX_SEGMENTS} allowed)")
     segments = []
     for k in range(n_segments):
-        end_clock, end_pc, journal_end, proof_len = struct.unpack("<QIQI", take(24, f"segment {k} header"))
-        segments.append((end_clock, end_pc, journal_end, take(proof_len, f"segment {k} proof")))
+        end_clock, end_pc, journal_end, assumptions_end, proof_len = struct.unpack("<QIQII", take(28, f"segment {k} header"))
+        segments.append((end_clock, end_pc, journal_end, assumptions_end, take(proof_len, f"segment {k} proof")))
     if pos != len(seal):
         raise ProofFormatError(f"stark seal has {len(seal) - pos} trailing bytes after the proofs")
     return {"preset": preset, "prep_root": prep_root, "prep_log_heights": heights, "has_commit": bool(has_commit),
@@ -184,7 +192,7 @@ def describe_segments(receipt: Receipt) -> list[dict]:
     """A JSON-ready view of a stark receipt's segments (for ``pyzkvm inspect``; verifies nothing)."""
     seal = decode_seal(receipt.seal)
     out, clock, pc, jpos = [], 0, seal["start_pc"], 0
-    for k, (end_clock, end_pc, journal_end, proof) in enumerate(seal["segments"]):
+    for k, (end_clock, end_pc, journal_end, _assumptions_end, proof) in enumerate(seal["segments"]):
         halted = k == len(seal["segments"]) - 1
         out.append({"index": k, "start_cycle": clock, "end_cycle": end_clock, "start_pc": f"0x{pc:08x}",
                     "end_pc": f"0x{end_pc:08x}", "halted": halted, "exit_code": receipt.claim.exit_code if halted else None,
@@ -200,10 +208,18 @@ class SegmentedRun:
     chips: object
     statements: list          #: [(traces in proof order (uint32), public values)] per segment
     journal: bytes
+    assumptions: tuple        #: the run's VERIFY_SP1_PROOF assertions, in order
     exit_code: int
     start_pc: int
     segment_cycles: int
     explicit: bool            #: segment_cycles was asked for (so the receipt says so even for 1 segment)
+
+    @property
+    def public_data(self):
+        """The STARK's public data (machine/public_data.py): the whole run's journal and assumptions."""
+        from ..machine.public_data import MachinePublicData
+
+        return MachinePublicData(self.journal, self.assumptions)
 
 
 def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step=lambda s, f: None) -> SegmentedRun:
@@ -224,11 +240,9 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     explicit = segment_cycles is not None
     segment_cycles = segment_cycles or DEFAULT_SEGMENT_CYCLES  # a shorter run is one segment: a whole-run proof
     chips = build_chips(program)
-    context, tables_of, journal, start_pc, exit_code = SegmentContext.first(), [], b"", None, 0
+    context, tables_of, journal, assumptions, start_pc, exit_code = SegmentContext.first(), [], b"", (), None, 0
     for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True, **run_options):
         check_provable(execution)
-        if execution.assumptions:
-            raise UsageError("the stark backend cannot compose yet: this guest verifies other proofs")
         step("build tables", min(1.0, len(tables_of) / 8))
         tables = generate_tables(chips, execution, context)
         context = context.next(tables)
@@ -236,15 +250,17 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
         tables.traces = {k: np.ascontiguousarray(v, dtype=np.uint32) for k, v in tables.traces.items()}
         tables.memory_after = None
         journal += execution.journal
+        assumptions += tuple(execution.assumptions)
         exit_code = execution.exit_code
         start_pc = int(execution.trace.columns["pc"][0]) if start_pc is None else start_pc
         tables_of.append(tables)
         del execution
     final_pv = tables_of[-1].public_values
     if any(final_pv[i] for i in PV_DEFERRED):
-        raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend cannot compose yet")
+        raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend binds "
+                                 "assumptions through VERIFY_SP1_PROOF, and proves only a zero digest")
     statements = [(t.in_order(chips), with_run_outcome(t.public_values, final_pv)) for t in tables_of]
-    return SegmentedRun(chips, statements, journal, exit_code, start_pc, segment_cycles, explicit)
+    return SegmentedRun(chips, statements, journal, assumptions, exit_code, start_pc, segment_cycles, explicit)
 
 
 # ---- the backend --------------------------------------------------------------------------------
@@ -272,7 +288,8 @@ class StarkBackend(Backend):
 
     name = "stark"
     produces_proofs = True
-    supports_assumptions = False
+    #: prove() takes ``assumptions=`` (receipts for the guest's VERIFY_SP1_PROOF calls)
+    supports_assumptions = True
 
     def prove(
         self,
@@ -294,12 +311,13 @@ class StarkBackend(Backend):
         default, 2^20 (executor.segments.DEFAULT_SEGMENT_CYCLES), keeps one segment's proving
         near 7 GB (bench/results/stark_prove.md); a shorter run is one whole-run proof; one
         proof covers at most 2^22 cycles. A guest
-        exiting non-zero gets a receipt proving that failing run. Refused: a program using a
-        syscall the AIR does not prove (UnsupportedProgram), assumptions (UsageError: the stark
-        backend cannot compose yet)."""
+        exiting non-zero gets a receipt proving that failing run.
+        ``assumptions``: one receipt per VERIFY_SP1_PROOF the guest makes, in order; the claim
+        lists the assertions and the proof binds them (the ``assumption`` bus), the receipts are
+        attached as inner receipts (a mismatch is a UsageError naming the missing or extra one).
+        Refused: a program using a syscall the AIR does not prove (UnsupportedProgram)."""
         self.reject_options(options)
-        if assumptions:
-            raise UsageError("the stark backend cannot compose yet: prove guests with assumptions with --backend trace")
+        from ..composition import resolve_assumptions
         from ..machine.image_id import remember_image_id
         from ..stark import setup
         from ..stark.joint import prove_joint
@@ -308,6 +326,8 @@ class StarkBackend(Backend):
         report = progress or (lambda s, f: None)
         step = _overall(report)
         run = build_statements(program, inputs, segment_cycles, max_cycles, step)
+        # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
+        inner = resolve_assumptions(run.assumptions, assumptions)
         step("setup", 0.0)
         pk = setup(config, run.chips.airs)
         remember_image_id(program, pk.verifying_key)
@@ -321,24 +341,25 @@ class StarkBackend(Backend):
             else:
                 step(name, fraction)
 
-        proofs = prove_joint(pk, run.statements, public_data=run.journal, progress=segment_progress)
+        proofs = prove_joint(pk, run.statements, public_data=run.public_data, progress=segment_progress)
         step("done", 1.0)
-        return self.receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs])
+        return self.receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs], inner)
 
-    def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list) -> Receipt:
-        """The receipt for a run's statements and their (joint) proofs, in segment order."""
-        from ..machine.cpu import PV_CYCLES, PV_END_PC, PV_HAS_COMMIT, PV_HAS_DEFERRED, PV_JOURNAL_END
+    def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list, inner=()) -> Receipt:
+        """The receipt for a run's statements and their (joint) proofs, in segment order;
+        ``inner``: the receipts that discharge the run's assumptions."""
+        from ..machine.cpu import PV_ASSUMPTIONS_END, PV_CYCLES, PV_END_PC, PV_HAS_COMMIT, PV_HAS_DEFERRED, PV_JOURNAL_END
         from ..stark import security_bits
 
         final_pv = run.statements[-1][1]
-        seal_segments = [(pv[PV_CYCLES], pv[PV_END_PC], pv[PV_JOURNAL_END], proof)
+        seal_segments = [(pv[PV_CYCLES], pv[PV_END_PC], pv[PV_JOURNAL_END], pv[PV_ASSUMPTIONS_END], proof)
                          for (_t, pv), proof in zip(run.statements, proofs, strict=True)]
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, bool(final_pv[PV_HAS_COMMIT]),
                            bool(final_pv[PV_HAS_DEFERRED]), run.start_pc, seal_segments)
         tallest = max(t.shape[0] for traces, _pv in run.statements for t in traces)
         lde_log = tallest.bit_length() - 1 + config.log_blowup
         cycles = int(final_pv[PV_CYCLES])
-        claim = Claim.for_execution(vk.circuit_digest, run.journal, run.exit_code, cycles)
+        claim = Claim.for_execution(vk.circuit_digest, run.journal, run.exit_code, cycles, run.assumptions)
         params = {
             "preset": config.name,
             "security_bits": round(security_bits(config, lde_log).bits, 1),
@@ -347,10 +368,11 @@ class StarkBackend(Backend):
         }
         if run.explicit or len(proofs) > 1:
             params.update(segments=len(proofs), segment_cycles=int(run.segment_cycles))
-        return Receipt(claim, run.journal, self.name, self.version, params, seal)
+        return Receipt(claim, run.journal, self.name, self.version, params, seal, tuple(inner))
 
     def verify(self, receipt: Receipt, image_id: bytes, *, allow_insecure: bool = False, **options) -> None:
-        """Check the seal's STARK proofs against ``image_id`` and the receipt's claim (module docstring).
+        """Check the seal's STARK proofs against ``image_id`` and the receipt's claim (module docstring),
+        assumptions included. The inner receipts are not verified here: ``pyzkvm.verify`` does that.
 
         ``allow_insecure=True`` accepts proofs below 100 bits whose preset name says "insecure"
         (tests only); otherwise such receipts are rejected."""
@@ -358,6 +380,7 @@ class StarkBackend(Backend):
         self.reject_options(options, "verify")
         from ..api import as_image_id
         from ..machine.image_id import machine_key_from_parts
+        from ..machine.public_data import MachinePublicData
         from ..machine.support import MAX_CYCLES
         from ..stark import PRESETS, security_bits
         from ..stark.joint import verify_joint
@@ -365,8 +388,6 @@ class StarkBackend(Backend):
         image_id = as_image_id(image_id)
         self.check_claim(receipt, image_id)
         claim = receipt.claim
-        if claim.assumptions or receipt.inner:
-            raise VerificationError("stark receipts cannot carry assumptions (the stark backend cannot compose yet)")
         if not isinstance(receipt.seal, bytes):  # pragma: no cover - Receipt normalises it
             raise ProofFormatError("stark seal must be bytes")
         seal = decode_seal(receipt.seal)
@@ -381,15 +402,18 @@ class StarkBackend(Backend):
         if not 1 <= claim.cycles <= MAX_CYCLES:
             raise VerificationError(f"claim says {claim.cycles} cycles; a stark proof covers 1..{MAX_CYCLES}")
         segments = seal["segments"]
-        ends = [(end_clock, end_pc, journal_end) for end_clock, end_pc, journal_end, _proof in segments]
-        if ends[-1] != (claim.cycles, 0, len(receipt.journal)):
+        ends = [tuple(seg[:4]) for seg in segments]
+        if ends[-1] != (claim.cycles, 0, len(receipt.journal), len(claim.assumptions)):
             raise VerificationError(
-                f"the last segment ends at clock {ends[-1][0]}, pc 0x{ends[-1][1]:08x} with {ends[-1][2]} journal bytes, "
-                f"not at the claim's {claim.cycles} cycles after HALT with its {len(receipt.journal)} bytes")
+                f"the last segment ends at clock {ends[-1][0]}, pc 0x{ends[-1][1]:08x} with {ends[-1][2]} journal bytes "
+                f"and {ends[-1][3]} assumptions, not at the claim's {claim.cycles} cycles after HALT with its "
+                f"{len(receipt.journal)} bytes and {len(claim.assumptions)} assumptions")
         clocks = [0] + [e[0] for e in ends]
-        journal_ends = [0] + [e[2] for e in ends]
-        if any(b <= a for a, b in zip(clocks, clocks[1:])) or any(b < a for a, b in zip(journal_ends, journal_ends[1:])):
-            raise VerificationError("stark seal: segment end clocks must increase and journal lengths must not shrink")
+        counts = [(0, 0)] + [(e[2], e[3]) for e in ends]
+        if any(b <= a for a, b in zip(clocks, clocks[1:])) or \
+                any(b[0] < a[0] or b[1] < a[1] for a, b in zip(counts, counts[1:])):
+            raise VerificationError("stark seal: segment end clocks must increase, journal and assumption counts "
+                                    "must not shrink")
         if receipt.params.get("segments", 1) != len(segments):
             raise VerificationError(f"receipt params say {receipt.params.get('segments')} segments, the seal has {len(segments)}")
         try:
@@ -402,7 +426,9 @@ class StarkBackend(Backend):
                 "the proof is for another program")
         publics = segment_public_values(claim.exit_code, receipt.journal, seal["has_commit"], seal["has_deferred"],
                                         seal["start_pc"], ends)
-        reports = verify_joint(vk, [proof for *_e, proof in segments], publics, public_data=receipt.journal)
+        # the statement's variable part, rebuilt from the claim: the journal and the assumptions
+        public_data = MachinePublicData(receipt.journal, claim.assumptions)
+        reports = verify_joint(vk, [proof for *_e, proof in segments], publics, public_data=public_data)
         self._check_security(config.name, min(r.security.bits for r in reports), allow_insecure)
 
     @staticmethod

@@ -29,9 +29,10 @@ def register(subparsers) -> None:
         description=(
             "Run the aggregator guest on the claims of RECEIPT... and write one composed receipt whose "
             "journal is u32 N || SHA-256(image ID || journal digest of each receipt, in order) and which "
-            "carries the N receipts as its assumptions' inner receipts. The outer proof is succinct but "
-            "the file grows with N (it carries every inner receipt). Until the stark backend proves "
-            "composition, the outer receipt is a trace (dev-mode) receipt: NOT a proof."
+            "carries the N receipts as its assumptions' inner receipts. The outer proof (stark, the default) "
+            "is succinct and binds the N assumptions, but the file grows with N (it carries every inner "
+            "receipt, and verifying it verifies each). With --backend trace, or a trace receipt among the "
+            "inputs, the result is dev-mode only: NOT a proof."
         ),
     )
     p.add_argument("receipts", metavar="RECEIPT", nargs="+", help="receipt files to aggregate, in order")

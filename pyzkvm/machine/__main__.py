@@ -41,9 +41,9 @@ def main(argv=None) -> int:
 
             pk = setup(INSECURE_FAST_FOR_TESTS if args.prove == "fast" else DEFAULT, chips.airs)
             t3 = time.perf_counter()
-            proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.journal).to_bytes()
+            proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data).to_bytes()
             t4 = time.perf_counter()
-            report = verify(pk.verifying_key, proof, tables.public_values, public_data=tables.journal)
+            report = verify(pk.verifying_key, proof, tables.public_values, public_data=tables.public_data)
             t5 = time.perf_counter()
             print(f"setup {t3 - t2:.2f} s; prove {t4 - t3:.2f} s ({execution.cycles / (t4 - t3):.0f} cycles/s); "
                   f"verify {1000 * (t5 - t4):.0f} ms; proof {len(proof)} bytes; {report.security.bits:.0f} bits")

@@ -49,3 +49,15 @@ JOURNAL_CHAIN = "journal chain"
 JOURNAL = "journal"
 
 ALL = ALL + (SYSCALL, COMMIT, HINT_CHAIN, JOURNAL_CHAIN, JOURNAL)
+#: (clk, j, key, apos, h): VERIFY_SP1_PROOF's 16 words as two chains, like HINT_CHAIN: the syscall
+#: chip sends (clk, 0, key(a0), apos, 0) and receives (clk, 8, key(a0) + 8, apos, 0) for the image
+#: ID, and sends (clk, 8, key(a1), apos, 1) / receives (clk, 16, key(a1) + 8, apos, 1) for the
+#: journal digest; each assumption-word row receives (clk, j, key, apos, h) and sends
+#: (clk, j + 1, key + 1, apos, h). h says which buffer (and the read's timestamp 4·clk + 5 + h).
+ASSUMPTION_CHAIN = "assumption chain"
+#: (index, j, w0..w3): word j (0..15) of assumption ``index`` (image ID ‖ journal digest, as bytes
+#: of little-endian words). The assumption-word chip sends; the verifier receives the 16 words of
+#: every assumption of the claim (public_interactions), so none can be added, dropped or changed.
+ASSUMPTION = "assumption"
+
+ALL = ALL + (ASSUMPTION_CHAIN, ASSUMPTION)

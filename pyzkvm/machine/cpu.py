@@ -57,7 +57,8 @@ PV_DEFERRED = tuple(range(38, 70))
 #: ends in HALT; a segment's end clock otherwise (its last row has clk = PV_CYCLES − 1)
 PV_CYCLES = 70
 #: continuations (docs/continuations.md): where this proof's rows start and end. A whole run is
-#: one segment with START_CLK = 0, IS_FIRST = HALTS = 1, END_PC = 0, JOURNAL_START = 0.
+#: one segment with START_CLK = 0, IS_FIRST = HALTS = 1, END_PC = 0, JOURNAL_START = 0,
+#: ASSUMPTIONS_START = 0.
 PV_START_CLK = 71       #: clk of the first row
 PV_START_PC = 72        #: pc of the first row
 PV_END_PC = 73          #: next_pc of the last row (0 after HALT)
@@ -65,7 +66,9 @@ PV_IS_FIRST = 74        #: 1: the first row is the run's first cycle, at the ent
 PV_HALTS = 75           #: 1: the last row is HALT; this segment holds the memory boundary and image
 PV_JOURNAL_START = 76   #: journal bytes written before this segment
 PV_JOURNAL_END = 77     #: journal bytes written by the end of this segment
-NUM_PUBLIC_VALUES = 78
+PV_ASSUMPTIONS_START = 78  #: VERIFY_SP1_PROOF calls before this segment (its first assumption's index)
+PV_ASSUMPTIONS_END = 79    #: VERIFY_SP1_PROOF calls by the end of this segment
+NUM_PUBLIC_VALUES = 80
 
 TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
 OPS_ADD = OPS["add"]

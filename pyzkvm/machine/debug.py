@@ -44,9 +44,10 @@ def check_machine(chips: Chips, tables: MachineTables, seed: int | None = None) 
             for b, s in sums.items():
                 per_bus[b] = ext.ext_add(per_bus.get(b, ext.ZERO), s)
             names.update({it.bus: it.bus_name for it in compiled.interactions})
-    # the verifier's side: COMMIT words from the public values, the journal from the public data
+    # the verifier's side: COMMIT words from the public values, the journal and the assumptions
+    # from the public data
     by_name: dict = {names.get(b, str(b)): s for b, s in per_bus.items()}
-    public_term(chips.airs, public, alpha, gamma, by_name, public_data=tables.journal)
+    public_term(chips.airs, public, alpha, gamma, by_name, public_data=tables.public_data)
     bad = [nm for nm, s in by_name.items() if np.any(s)]
     if bad:
         raise ConstraintNotSatisfied(f"bus {', '.join(repr(x) for x in bad)} does not balance")

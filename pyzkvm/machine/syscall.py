@@ -1,4 +1,5 @@
-"""The syscall chips: WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS (HALT is in the CPU).
+"""The syscall chips: WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS, VERIFY_SP1_PROOF
+(HALT is in the CPU; VERIFY_SP1_PROOF's word chip is in syscall_verify.py).
 
 syscall (one row per non-HALT ecall, in clk order)
     receives (clk, code, 0, 0, 0, a0, ret) from the CPU on the ``syscall`` bus; reads a1 (and a2
@@ -13,6 +14,9 @@ syscall (one row per non-HALT ecall, in clk order)
                    at positions jpos.. (jpos: running journal length, in clk order); for fd 1/2
                    only the bounds (their bytes are not public, so their words are not read)
       COMMIT(_DEFERRED_PROOFS)  a0 = index < 8: sends (kind, index, a1) on the ``commit`` bus
+      VERIFY_SP1_PROOF  a0, a1 = word-aligned pointers to 8-word buffers in [0x20, 0x78000000)
+                   (image ID, journal digest): two chains of 8 words each in the assumption-word
+                   chip, tagged with apos (the assumption's index: running count of 0x1B rows)
     ret = code for every kind but HINT_LEN (t0 keeps the code).
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
@@ -28,10 +32,12 @@ import numpy as np
 from ..stark.air import Air
 from . import buses
 from .cpu import (MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED,
-                  PV_JOURNAL_END, PV_JOURNAL_START, TS_MEM, memory_access, word)
+                  PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_JOURNAL_END, PV_JOURNAL_START, TS_MEM,
+                  memory_access, word)
 from .layout import Layout
+from .public_data import MachinePublicData
 
-CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A}
+CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B}
 KINDS = tuple(CODES)
 FDS = (1, 2, 3, 13)
 A1, A2 = 11, 12
@@ -39,7 +45,7 @@ A1, A2 = 11, 12
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
     " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
-    "lh:4 lw nz len_inv jpos phz phinv room:4"
+    "lh:4 lw nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
@@ -47,6 +53,17 @@ HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4")
 JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
 
 R = buses.TAG_RANGE
+
+
+def _running_count(b, value, value_next, step, start, end, active, nreal, name):
+    """A counter over the syscall rows: ``start`` on the first row, value' = value + step from
+    row to row, ``end`` after the last active row (= start when there is none)."""
+    after = value + step
+    b.when_first_row().assert_eq(value, start, f"{name} starts at its START value")
+    b.when_transition().assert_zero(nreal * (value_next - after), f"{name}' = {name} + step")
+    b.when_transition().assert_zero(active * (1 - nreal) * (after - end), f"the last syscall leaves {name} at its END value")
+    b.when_last_row().assert_zero(active * (after - end), f"the last syscall leaves {name} at its END value (full table)")
+    b.when_first_row().assert_zero((1 - active) * (end - start), f"no syscall: {name} END = START")
 
 
 def _read(b, key, value, prev_ts, d, ts, mult, what):
@@ -73,8 +90,7 @@ class SyscallAir(Air):
             b.assert_bool(oh[i], f"oh{i} is boolean")
             b.assert_bool(lh[i], f"lh{i} is boolean")
         b.assert_bool(active, "one syscall per row")
-        nreal = b.main_next(SYS.is_write) + b.main_next(SYS.is_hint_len) + b.main_next(SYS.is_hint_read) + \
-            b.main_next(SYS.is_commit) + b.main_next(SYS.is_commit_deferred)
+        nreal = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
         b.when_transition().assert_zero((1 - active) * nreal, "real rows form a prefix")
         # rows in clk order (the journal positions follow execution order)
         cd = cols("clk_d")
@@ -93,7 +109,8 @@ class SyscallAir(Air):
 
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"]
+        vp = k["verify"]
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
         _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
@@ -112,11 +129,12 @@ class SyscallAir(Air):
         b.assert_zero(k["write"] * (bv[1] + bv[2] + bv[3]), "WRITE fd < 256")
         journal = fd[3] + fd[13]
 
-        # the buffer pointer: a0 for HINT_READ, a1 for any WRITE (else 0); ptr0 = offset + 4·pq
+        # the buffer pointer: a0 for HINT_READ and VERIFY_SP1_PROOF, a1 for any WRITE (else 0);
+        # ptr0 = offset + 4·pq
         for i in range(4):
-            b.assert_eq(ptr[i], k["hint_read"] * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
+            b.assert_eq(ptr[i], (k["hint_read"] + vp) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
         b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
-        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"], "one pointer offset")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp, "one pointer offset")
         b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
         len_sum = a2[0] + a2[1] + a2[2] + a2[3]
         nz = col("nz")
@@ -124,14 +142,14 @@ class SyscallAir(Air):
         b.assert_eq(len_sum * col("len_inv"), nz, "len ≠ 0 ⇒ nz")
         hr = k["hint_read"]
         wnz = k["write"] * nz  # a WRITE with a non-empty buffer (the executor checks only those)
-        uses = hr + wnz        # rows whose buffer must lie in guest memory
+        uses = hr + wnz + vp   # rows whose buffer (at ptr) must lie in guest memory
         b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
         # HINT_READ: aligned; nw = ceil(len / 4) words from start_key
         b.assert_zero(hr * (1 - oh[0]), "HINT_READ pointer is word-aligned")
         b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
-        b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr)  # len < p
+        b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr + vp)  # HINT_READ: len < p; VERIFY: a1 < 0x78000000
         b.send(buses.HINT_CHAIN, [clk, start_key], hr)
         b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw")], hr)
 
@@ -157,18 +175,43 @@ class SyscallAir(Air):
         room = cols("room")  # KEY_END − (one past the buffer's last key), < 2^29 so it cannot wrap
         b.assert_zero(hr * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory")
         b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
+        b.assert_zero(vp * (KEY_END - start_key - 8 - word(room)), "VERIFY image ID buffer ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
         b.send(buses.BYTE, [R, room[2], room[3], 0, 0], uses)
         b.send(buses.BYTE, [R, 8 * room[3], 0, 0, 0], uses)
-        # the running journal length: JOURNAL_START before this segment's first syscall,
-        # JOURNAL_END after its last (segments chain them, docs/continuations.md)
-        jpos, jstart, jend = col("jpos"), b.public(PV_JOURNAL_START), b.public(PV_JOURNAL_END)
-        jnext = jpos + journal * word(a2)
-        b.when_first_row().assert_eq(jpos, jstart, "jpos starts at JOURNAL_START")
-        b.when_transition().assert_zero(nreal * (b.main_next(SYS.jpos) - jnext), "jpos' = jpos + (journal WRITE ? len : 0)")
-        b.when_transition().assert_zero(active * (1 - nreal) * (jnext - jend), "the last syscall leaves JOURNAL_END")
-        b.when_last_row().assert_zero(active * (jnext - jend), "the last syscall leaves JOURNAL_END (full table)")
-        b.when_first_row().assert_zero((1 - active) * (jend - jstart), "no syscall: JOURNAL_END = JOURNAL_START")
+
+        # VERIFY_SP1_PROOF: a1 (the journal digest's pointer) is word-aligned, its 8 words lie in
+        # guest memory — the same bounds as ptr's above, on a1's own columns
+        a1q, a1hz, a1room = col("a1q"), col("a1hz"), cols("a1room")
+        b.assert_zero(vp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned")
+        b.send(buses.BYTE, [R, a1q, 4 * a1q, 0, 0], vp)  # a1q < 64
+        a1_high = a1[1] + a1[2] + a1[3]
+        b.assert_bool(a1hz, "a1hz is boolean")
+        b.assert_zero((1 - a1hz) * a1_high, "a1hz = 0 ⇒ a1 < 256")
+        b.assert_eq(a1_high * col("a1hinv"), a1hz, "a1 ≥ 256 ⇒ a1hz")
+        b.send(buses.BYTE, [R, a1[0] - 32 + 32 * a1hz, 0, 0, 0], vp)  # a1 ≥ 0x20
+        digest_key = MEM_KEY_BASE + a1q + 64 * a1[1] + 16384 * a1[2] + 4194304 * a1[3]
+        b.assert_zero(vp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory")
+        b.send(buses.BYTE, [R, a1room[0], a1room[1], 0, 0], vp)
+        b.send(buses.BYTE, [R, a1room[2], a1room[3], 0, 0], vp)
+        b.send(buses.BYTE, [R, 8 * a1room[3], 0, 0, 0], vp)
+        b.assert_zero(vp * (1 - oh[0]), "VERIFY image ID pointer is word-aligned")
+        # the 16 words: j = 0..7 the image ID at a0, j = 8..15 the digest at a1 (h = 0 / 1), each a
+        # chain through the assumption-word chip that carries the assumption's index apos
+        apos = col("apos")
+        b.send(buses.ASSUMPTION_CHAIN, [clk, 0, start_key, apos, 0], vp)
+        b.receive(buses.ASSUMPTION_CHAIN, [clk, 8, start_key + 8, apos, 0], vp)
+        b.send(buses.ASSUMPTION_CHAIN, [clk, 8, digest_key, apos, 1], vp)
+        b.receive(buses.ASSUMPTION_CHAIN, [clk, 16, digest_key + 8, apos, 1], vp)
+
+        # ---- running counters over the rows, in clk order, chained across segments ------------
+        # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
+        # (= the index of this row's assumption). Each starts at its public START value on the
+        # first row and leaves its END value after the last syscall (docs/continuations.md).
+        for name, step, start, end in (("jpos", journal * word(a2), PV_JOURNAL_START, PV_JOURNAL_END),
+                                       ("apos", vp, PV_ASSUMPTIONS_START, PV_ASSUMPTIONS_END)):
+            _running_count(b, col(name), b.main_next(getattr(SYS, name)), step, b.public(start), b.public(end),
+                           active, nreal, name)
 
     def public_interactions(self, public_values, public_data=b""):
         """The verifier receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""
@@ -231,8 +274,8 @@ class JournalWordsAir(Air):
 
     def public_interactions(self, public_values, public_data=b""):
         """The verifier receives (i, journal[i]) for every byte of the claimed journal (the
-        public data): one entry with two columns, positions 0..n−1 and the bytes."""
-        journal = np.frombuffer(bytes(public_data), dtype=np.uint8)
+        public data's journal part): one entry with two columns, positions 0..n−1 and the bytes."""
+        journal = np.frombuffer(MachinePublicData.decode(public_data).journal, dtype=np.uint8)
         if not len(journal):
             return []
         return [(buses.JOURNAL, [np.arange(len(journal), dtype=np.int64), journal.astype(np.int64)], 1, -1)]

@@ -12,15 +12,17 @@ from .cpu import TS_MEM
 from .memory import memory_key
 from .program_table import inverse_or_zero, pad_height, to_bytes
 from .syscall import A1, A2, CODES, FDS, HINT_WORDS, JOURNAL_WORDS, KEY_END, KINDS, SYS
+from .syscall_verify import assumption_word_rows
 
 R = buses.TAG_RANGE
 
 
-def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0):
-    """Rows of the syscall, hint-word and journal-word chips for the non-HALT ecalls.
+def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0):
+    """Rows of the syscall, hint-word, journal-word and assumption-word chips for the non-HALT ecalls.
 
     clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events;
-    journal_start: journal bytes written before (earlier segments of a continuation).
+    journal_start, assumptions_start: journal bytes written and VERIFY_SP1_PROOF calls made
+    before (earlier segments of a continuation).
     Returns (tables dict, memory Access groups, byte lookups)."""
     n = len(clk)
     kind_of = {v: k for k, v in CODES.items()}
@@ -44,7 +46,8 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0):
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"]
+    vp = is_["verify"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp
     a1 = np.where(reads_a1, register_value(A1), 0)
     a2 = np.where(is_["write"], register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
@@ -57,9 +60,9 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0):
     journal = is_["write"] & np.isin(fd, (3, 13))
     if np.any(is_["write"] & (a2 >= 1 << 24)):
         raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
-    ptr = np.where(is_["hint_read"], a0, np.where(is_["write"], a1, 0))
+    ptr = np.where(is_["hint_read"] | vp, a0, np.where(is_["write"], a1, 0))
     t[:n, SYS.ptr] = to_bytes(ptr)
-    uses_ptr = is_["hint_read"] | is_["write"]
+    uses_ptr = is_["hint_read"] | is_["write"] | vp
     t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
     t[:n, SYS.pq] = (ptr & 0xFF) >> 2
     nw = np.where(is_["hint_read"], (a1 + 3) >> 2, 0)
@@ -81,8 +84,9 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0):
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
-    uses = is_["hint_read"] | wnz
+    uses = is_["hint_read"] | wnz | vp
     end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
+    end_key = np.where(vp, memory_key(ptr) + 8, end_key)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
     us = np.flatnonzero(uses)
     room = lambda i: t[us, SYS.room[i]]  # noqa: E731
@@ -99,8 +103,23 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0):
     if np.any(a0[cm] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")
     lookups += [(R, t[cm, SYS.b[0]], 32 * t[cm, SYS.b[0]])]
-    hr = np.flatnonzero(is_["hint_read"])
+    hr = np.flatnonzero(is_["hint_read"] | vp)  # HINT_READ: length < p; VERIFY: a1 < 0x78000000
     lookups += [(R, t[hr, SYS.a1[3]] + 0x88, 0 * hr)]
+
+    # VERIFY_SP1_PROOF: a1's bounds (its own columns), and apos = the calls before each row
+    t[:n, SYS.a1q] = np.where(vp, (a1 & 0xFF) >> 2, 0)
+    a1_high = to_bytes(a1)[:, 1:].astype(np.int64).sum(axis=1)
+    t[:n, SYS.a1hz] = a1_high != 0
+    t[:n, SYS.a1hinv] = inverse_or_zero(a1_high)
+    t[:n, SYS.a1room] = to_bytes(np.where(vp, KEY_END - memory_key(a1) - 8, 0))
+    apos = assumptions_start + (np.concatenate([[0], np.cumsum(vp)[:-1]]) if n else np.zeros(0, np.int64))
+    t[:n, SYS.apos] = apos
+    if n == 0:
+        t[0, SYS.apos] = assumptions_start
+    v = np.flatnonzero(vp)
+    rm = lambda i: t[v, SYS.a1room[i]]  # noqa: E731
+    lookups += [(R, t[v, SYS.a1q], 4 * t[v, SYS.a1q]), (R, t[v, SYS.a1[0]] - 32 + 32 * t[v, SYS.a1hz], 0 * v),
+                (R, rm(0), rm(1)), (R, rm(2), rm(3)), (R, 8 * rm(3), 0 * v)]
     ts = 4 * clk + 4 + TS_MEM
     groups = [
         Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
@@ -152,4 +171,10 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0):
     groups.append(Access(jt, np.arange(k), key, 4 * ev_clk[sel] + 4 + TS_MEM, ev_before[sel],
                          JOURNAL_WORDS.prev_ts, JOURNAL_WORDS.d, None, "journal word"))
     tables["journal words"] = jt
+
+    # ---- assumption words: the 16 words each VERIFY_SP1_PROOF read ----------------------------
+    sel = mem_ev & vp[row_of_event] if n else np.zeros_like(mem_ev)
+    at, group = assumption_word_rows(row_of_event[sel], ev_clk[sel], ev_addr[sel], ev_before[sel], apos)
+    groups.append(group)  # its d bytes' lookups come from resolve_accesses
+    tables["assumption words"] = at
     return tables, groups, lookups

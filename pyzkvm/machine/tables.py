@@ -28,14 +28,16 @@ from .alu_mul import MUL_OPS, MulAir, mul_results, mul_rows
 from .alu_shift import SHIFT_OPS, ShiftAir, shift_results, shift_rows
 from .bytes_table import ByteTableAir, byte_multiplicities
 from .accesses import Access, MemoryState, resolve_accesses
-from .cpu import (CPU, NUM_PUBLIC_VALUES, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_END_PC, PV_HALTS, PV_HAS_COMMIT,
+from .cpu import (CPU, NUM_PUBLIC_VALUES, PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_END_PC, PV_HALTS, PV_HAS_COMMIT,
                   PV_HAS_DEFERRED, PV_IS_FIRST, PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK, PV_START_PC, TS_MEM,
                   TS_RD, TS_RS1, TS_RS2, CpuAir)
 from .memop import LoadStoreAir, load_store_rows
 from .memory import BOUNDARY, N_REGISTERS, BoundaryAir, ImageAir, ImageTable, memory_key
 from .program_table import FETCH_FIELDS, PROG, ProgramAir, ProgramTable, inverse_or_zero, pad_height, to_bytes
 from .support import check_constrained
+from .public_data import MachinePublicData
 from .syscall import HintWordsAir, JournalWordsAir, SyscallAir
+from .syscall_verify import AssumptionWordsAir
 from .syscall_tables import syscall_tables
 
 M32 = 0xFFFFFFFF
@@ -56,16 +58,23 @@ class Chips:
 
 @dataclass
 class MachineTables:
-    """One execution's main traces (name → (height, width) uint32) and public values."""
+    """One execution's main traces (name → (height, width) uint32), public values, and the
+    statement's variable-length part: the journal and the VERIFY_SP1_PROOF assumptions."""
 
     traces: dict
     public_values: list
     journal: bytes = b""  #: the bytes the verifier balances the journal bus with
+    assumptions: tuple = ()  #: the (image_id, journal_digest) pairs it balances the assumption bus with
     #: the last access of every key after these rows (what the next segment's accesses follow)
     memory_after: MemoryState | None = None
 
     def in_order(self, chips: Chips) -> list:
         return [self.traces[a.name] for a in chips.airs]
+
+    @property
+    def public_data(self) -> MachinePublicData:
+        """The STARK's public data for this statement (public_data.py): journal and assumptions."""
+        return MachinePublicData(self.journal, self.assumptions)
 
 
 @dataclass
@@ -74,13 +83,15 @@ class SegmentContext:
 
     memory: MemoryState       #: last (value, ts) of every key the earlier segments touched
     journal_start: int = 0    #: journal bytes the earlier segments wrote
+    assumptions_start: int = 0  #: VERIFY_SP1_PROOF calls the earlier segments made
 
     @classmethod
     def first(cls) -> "SegmentContext":
-        return cls(MemoryState.empty(), 0)
+        return cls(MemoryState.empty(), 0, 0)
 
     def next(self, tables: "MachineTables") -> "SegmentContext":
-        return SegmentContext(tables.memory_after, self.journal_start + len(tables.journal))
+        return SegmentContext(tables.memory_after, self.journal_start + len(tables.journal),
+                              self.assumptions_start + len(tables.assumptions))
 
 
 def build_chips(program: Program) -> Chips:
@@ -96,7 +107,8 @@ def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = No
     image chips have their constraints but no preprocessed data: what a verifier compiles, as
     it gets the preprocessed commitment from the seal (image_id.machine_key_from_parts)."""
     return [CpuAir(), ProgramAir(prog, NUM_PUBLIC_VALUES), AddSubAir(), BitwiseAir(), CompareAir(), ShiftAir(),
-            MulAir(), DivRemAir(), LoadStoreAir(), SyscallAir(), HintWordsAir(), JournalWordsAir(), ByteTableAir(),
+            MulAir(), DivRemAir(), LoadStoreAir(), SyscallAir(), HintWordsAir(), JournalWordsAir(), AssumptionWordsAir(),
+            ByteTableAir(),
             BoundaryAir(), ImageAir(image)]
 
 
@@ -220,7 +232,7 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     ecalls = np.flatnonzero(flag("f_ecall") & ~is_halt)
     sys_tables, sys_groups, lk = syscall_tables(clk[ecalls], a_val[ecalls].astype(np.int64), b_val[ecalls].astype(np.int64),
                                                 c_val[ecalls].astype(np.int64), execution.trace.syscall_events,
-                                                context.journal_start)
+                                                context.journal_start, context.assumptions_start)
     lookups += lk
 
     # ---- memory accesses: previous (value, ts) of every register and memory access ---------
@@ -291,7 +303,8 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     traces["bytes"] = byte_multiplicities(lookups)
 
     return MachineTables({a.name: np.ascontiguousarray(traces[a.name], dtype=np.uint32) for a in chips.airs},
-                         public_values(execution, context), execution.journal, memory_after)
+                         public_values(execution, context), execution.journal, tuple(execution.assumptions),
+                         memory_after)
 
 
 def public_values(execution: Execution, context: SegmentContext | None = None) -> list:
@@ -311,6 +324,8 @@ def public_values(execution: Execution, context: SegmentContext | None = None) -
     pv[PV_HALTS] = int(bool(execution.halted))
     pv[PV_JOURNAL_START] = context.journal_start
     pv[PV_JOURNAL_END] = context.journal_start + len(execution.journal)
+    pv[PV_ASSUMPTIONS_START] = context.assumptions_start
+    pv[PV_ASSUMPTIONS_END] = context.assumptions_start + len(execution.assumptions)
     for flag, slots, words in ((PV_HAS_COMMIT, PV_COMMIT, execution.commit_words),
                                (PV_HAS_DEFERRED, PV_DEFERRED, execution.deferred_proofs_digest)):
         if words is not None:

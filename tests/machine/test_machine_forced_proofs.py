@@ -23,6 +23,7 @@ from pyzkvm.machine.alu_divrem import DIVREM
 from pyzkvm.machine.alu_mul import MUL
 from pyzkvm.machine.cpu import CPU, PV_CYCLES
 from pyzkvm.machine.memop import MEMOP
+from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.syscall import SYS
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
 from tests.machine.machine_helpers import forged, run_machine
@@ -61,9 +62,9 @@ def forced(honest, bad, expected=VerificationError):
     """Prove the forged tables without the prover's check; return the verifier's error."""
     chips, _, _, pk = honest
     proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.journal).to_bytes()
+                  public_data=bad.public_data).to_bytes()
     with pytest.raises(expected) as err:
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.journal)
+        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
     return err.value
 
 
@@ -185,12 +186,12 @@ def test_debug_check_names_the_attack(honest, attack):
 
 def test_honest_proof_with_journal_verifies(honest):
     chips, tables, _, pk = honest
-    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.journal).to_bytes()
-    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.journal)
+    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data).to_bytes()
+    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.public_data)
     with pytest.raises(VerificationError):  # the same proof, another journal
-        verify(pk.verifying_key, proof, tables.public_values, public_data=MSG[:3] + b"X" + MSG[4:])
+        verify(pk.verifying_key, proof, tables.public_values, public_data=MachinePublicData(MSG[:3] + b"X" + MSG[4:]))
     with pytest.raises(VerificationError):  # or a journal one byte short
-        verify(pk.verifying_key, proof, tables.public_values, public_data=MSG[:-1])
+        verify(pk.verifying_key, proof, tables.public_values, public_data=MachinePublicData(MSG[:-1]))
 
 
 @pytest.mark.parametrize("attack", FORCED)
@@ -229,8 +230,8 @@ def test_stdout_and_stderr_writes_prove():
     chips, tables, execution = run_machine(_io_code(1, DATA_BASE + 1, 3), data=OUT + bytes(64))
     assert execution.stdout == OUT + OUT[1:4]
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
-    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.journal).to_bytes()
-    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.journal)
+    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data).to_bytes()
+    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.public_data)
 
 
 @pytest.mark.parametrize("fd, ptr, length, match", [

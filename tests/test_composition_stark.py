@@ -1,0 +1,205 @@
+"""Composition with a STARK outer receipt: the stark backend proves the aggregator (VERIFY_SP1_PROOF,
+0x1B) and its proof binds the claim's assumptions through the ``assumption`` bus.
+
+Proofs use the insecure fast preset (accepted with allow_insecure=True, which pyzkvm.verify
+applies to inner receipts too), except one DEFAULT-preset aggregate (marked slow). Oracles: hashlib
+(the aggregator's journal is u32 N ‖ SHA-256 of the claims), struct (the public-data encoding),
+and the claims' own bytes. The AIR-level attacks (an assumption added, dropped, changed or
+reordered in the outer *trace*) are in tests/machine/test_machine_assumptions.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import struct
+from pathlib import Path
+
+import pytest
+
+import pyzkvm
+from pyzkvm.errors import DevModeReceiptError, UsageError, VerificationError
+from pyzkvm.program import Program
+from pyzkvm.receipt import Receipt
+
+BIN = Path(__file__).resolve().parents[1] / "guests" / "bin"
+FIB = Program.from_elf(BIN / "fibonacci.elf")
+AGG = Program.from_elf(BIN / "aggregator.elf")
+FAST = "insecure_fast_for_tests"
+UNBALANCED = "LogUp buses do not balance"
+#: a claim with more or fewer assumptions than the proof's: the seal's last segment ends after
+#: another number of VERIFY_SP1_PROOF calls (checked before the STARK; the assumption bus would
+#: not balance either)
+OTHER_COUNT = "assumptions, not at the claim's"
+
+
+def u32(n: int) -> bytes:
+    return struct.pack("<I", n)
+
+
+def claim_bytes(r: Receipt) -> bytes:
+    return r.claim.image_id + hashlib.sha256(r.journal).digest()
+
+
+def aggregate(receipts, preset=FAST) -> Receipt:
+    """The aggregator's stark receipt over ``receipts`` (input: u32 N, then each claim)."""
+    inputs = [u32(len(receipts))] + [claim_bytes(r) for r in receipts]
+    return pyzkvm.prove(AGG, inputs, backend="stark", preset=preset, assumptions=receipts)
+
+
+def check(receipt, **kw):
+    return pyzkvm.verify(receipt, AGG.image_id, allow_insecure=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def fibs():
+    """Three stark receipts of fibonacci (n = 1, 2, 3)."""
+    return [pyzkvm.prove(FIB, [u32(n)], backend="stark", preset=FAST) for n in (1, 2, 3)]
+
+
+@pytest.fixture(scope="module")
+def agg2(fibs):
+    return aggregate(fibs[:2])
+
+
+def expected_journal(receipts) -> bytes:
+    return u32(len(receipts)) + hashlib.sha256(b"".join(claim_bytes(r) for r in receipts)).digest()
+
+
+# ---- honest aggregates --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def agg1(fibs):
+    return aggregate(fibs[:1])
+
+
+def test_aggregating_one_stark_receipt_with_a_stark_outer_verifies(fibs, agg1):
+    outer = agg1
+    assert outer.backend == "stark" and not outer.dev_mode
+    assert outer.claim.assumptions == ((FIB.image_id, fibs[0].claim.journal_digest),)
+    assert outer.inner == (fibs[0],)
+    assert outer.journal == expected_journal(fibs[:1])
+    assert check(outer) == outer.claim  # no dev mode needed: every receipt in the tree is a proof
+
+
+def test_aggregating_two_stark_receipts_with_a_stark_outer_verifies(agg2, fibs, monkeypatch):
+    monkeypatch.delenv("PYZKVM_DEV_MODE", raising=False)
+    assert agg2.claim.assumptions == tuple((FIB.image_id, hashlib.sha256(r.journal).digest()) for r in fibs[:2])
+    assert agg2.inner == tuple(fibs[:2])
+    assert agg2.journal == expected_journal(fibs[:2])
+    again = Receipt.from_bytes(agg2.to_bytes())
+    assert again == agg2
+    assert check(again.to_bytes()) == agg2.claim
+    # without allow_insecure the test-preset proofs are refused (the inner ones too)
+    with pytest.raises(VerificationError, match="below the minimum"):
+        pyzkvm.verify(agg2, AGG.image_id)
+
+
+@pytest.mark.slow  # ~30 s: the outer STARK covers 168k cycles
+def test_aggregating_32_receipts_with_a_stark_outer_verifies(monkeypatch):
+    """32 inner receipts: *trace* inners (32 stark inner proofs would add ~40 s of proving and
+    ~15 s of verifying to this file); the outer receipt is a STARK of 168k cycles. A trace
+    receipt inside makes the tree dev-only, as documented."""
+    monkeypatch.delenv("PYZKVM_DEV_MODE", raising=False)
+    inner = [pyzkvm.prove(FIB, [u32(n)], backend="trace") for n in range(32)]
+    outer = aggregate(inner)
+    assert outer.backend == "stark"
+    assert len(outer.claim.assumptions) == 32 and outer.inner == tuple(inner)
+    assert outer.journal == expected_journal(inner)
+    with pytest.raises(DevModeReceiptError):
+        check(outer)
+    assert check(outer, dev_mode=True) == outer.claim
+    # the outer proof binds all 32: the last one swapped for another fibonacci claim is rejected
+    other = pyzkvm.prove(FIB, [u32(40)], backend="trace")
+    changed = dataclasses.replace(outer, inner=outer.inner[:31] + (other,), claim=dataclasses.replace(
+        outer.claim, assumptions=outer.claim.assumptions[:31] + ((FIB.image_id, other.claim.journal_digest),)))
+    with pytest.raises(VerificationError, match=UNBALANCED):
+        check(changed, dev_mode=True)
+
+
+@pytest.mark.slow
+def test_aggregate_at_the_default_preset_verifies(monkeypatch):
+    monkeypatch.delenv("PYZKVM_DEV_MODE", raising=False)
+    inner = pyzkvm.prove(FIB, [u32(5)], backend="stark")
+    outer = aggregate([inner], preset="default")
+    assert outer.params["security_bits"] >= 100
+    assert pyzkvm.verify(outer, AGG.image_id) == outer.claim  # no allow_insecure, no dev mode
+
+
+def test_proving_needs_the_receipts_the_guest_asserts(fibs):
+    inputs = [u32(2)] + [claim_bytes(r) for r in fibs[:2]]
+    with pytest.raises(UsageError, match="missing receipt for assumption 1"):
+        pyzkvm.prove(AGG, inputs, backend="stark", preset=FAST, assumptions=fibs[:1])
+    with pytest.raises(UsageError, match="assumption 0 is .* but receipt 0 is for .*it is receipt 1"):
+        pyzkvm.prove(AGG, inputs, backend="stark", preset=FAST, assumptions=[fibs[1], fibs[0]])
+
+
+# ---- composed receipts that do not hold together --------------------------------------------
+
+
+def rejects(receipt, message):
+    with pytest.raises(VerificationError, match=message):
+        check(receipt)
+
+
+def test_missing_inner_receipt_is_rejected(agg2):
+    rejects(dataclasses.replace(agg2, inner=agg2.inner[:1]), "assumption 1 .* has no inner receipt")
+    rejects(dataclasses.replace(agg2, inner=()), "assumption 0 .* has no inner receipt")
+
+
+def test_inner_receipt_for_another_image_is_rejected(agg2, agg1):
+    # agg1 is a valid stark receipt of the aggregator, not of fibonacci (verified in the test above)
+    rejects(dataclasses.replace(agg2, inner=(agg2.inner[0], agg1)), "assumption 1 is .* but inner receipt 1 proves")
+
+
+def test_inner_receipt_for_another_journal_is_rejected(agg2, fibs):
+    assert fibs[2].claim.image_id == FIB.image_id  # same image, another journal
+    rejects(dataclasses.replace(agg2, inner=(agg2.inner[0], fibs[2])), "assumption 1 is .* but inner receipt 1 proves")
+
+
+@pytest.mark.parametrize("where", [0.3, 0.6, 0.9])  # positions inside the inner STARK proof
+def test_tampered_inner_seal_is_rejected(agg2, where):
+    seal = agg2.inner[0].seal
+    at = int(len(seal) * where)
+    bad = dataclasses.replace(agg2.inner[0], seal=seal[:at] + bytes([seal[at] ^ 0x10]) + seal[at + 1:])
+    rejects(dataclasses.replace(agg2, inner=(bad, agg2.inner[1])), "inner receipt 0: ")
+
+
+def test_reordered_inner_receipts_are_rejected(agg2):
+    rejects(dataclasses.replace(agg2, inner=agg2.inner[::-1]), "assumption 0 is .* but inner receipt 0 proves")
+
+
+# ---- the claim lists other assumptions than the proof binds (inner receipts matching) ------------
+
+
+def with_assumptions(receipt, inner) -> Receipt:
+    """The receipt with its claim's assumptions AND its inner receipts replaced consistently, so
+    that composition's checks pass and only the outer STARK can tell."""
+    claim = dataclasses.replace(receipt.claim, assumptions=tuple((r.claim.image_id, r.claim.journal_digest) for r in inner))
+    return dataclasses.replace(receipt, claim=claim, inner=tuple(inner))
+
+
+def test_honest_rebuild_of_the_claim_still_verifies(agg2):
+    check(with_assumptions(agg2, agg2.inner))  # the helper alone changes nothing
+
+
+@pytest.mark.parametrize("edit", ["one more", "one fewer", "one changed", "two swapped"])
+def test_claim_assumptions_other_than_the_proof_binds_are_rejected(agg2, fibs, edit):
+    a, b = agg2.inner
+    inner = {"one more": (a, b, fibs[2]), "one fewer": (a,), "one changed": (a, fibs[2]), "two swapped": (b, a)}[edit]
+    rejects(with_assumptions(agg2, inner), OTHER_COUNT if edit in ("one more", "one fewer") else UNBALANCED)
+
+
+def test_stark_backend_verify_rebuilds_the_public_data_from_the_claim(agg2, fibs):
+    """The backend's own verify (no composition checks): the same proof against the claim with
+    one assumption altered in a single byte fails."""
+    from pyzkvm.backends import get_backend
+
+    stark = get_backend("stark")
+    stark.verify(agg2, AGG.image_id, allow_insecure=True)
+    image, digest = agg2.claim.assumptions[1]
+    altered = (image, digest[:31] + bytes([digest[31] ^ 1]))
+    bad = dataclasses.replace(agg2, claim=dataclasses.replace(agg2.claim, assumptions=(agg2.claim.assumptions[0], altered)))
+    with pytest.raises(VerificationError, match=UNBALANCED):
+        stark.verify(bad, AGG.image_id, allow_insecure=True)

@@ -17,7 +17,8 @@ import struct
 import numpy as np
 import pytest
 
-from pyzkvm.errors import ConstraintNotSatisfied, UsageError, VerificationError
+from pyzkvm.errors import ConstraintNotSatisfied, MemoryOutOfRange, UsageError, VerificationError
+from pyzkvm.executor.machine import Machine
 from pyzkvm.machine import check_machine
 from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.syscall import SYS
@@ -191,3 +192,42 @@ def test_anything_but_the_encoding_is_refused(data):
 def test_an_assumption_is_two_32_byte_digests():
     with pytest.raises(UsageError, match="32 bytes each"):
         MachinePublicData(b"", ((IMG[0], DIG[0][:31]),))
+
+
+# ---- pointer bounds: a run the executor faults on -------------------------------------------
+
+
+def test_digest_buffer_past_the_end_of_memory_is_rejected(monkeypatch):
+    """a1 = 0x77FFFFF0: the digest's last 4 words would lie past 0x78000000. The real executor
+    faults; with its check off (the 4 missing words read as 0) the trace's a1room cannot be
+    bytes, and the constraint names it; a proof forced from it does not verify."""
+    code = [syscall(VERIFY, DATA_BASE, 0x77FFFFF0), halt(0)]
+    with pytest.raises(MemoryOutOfRange, match="VERIFY_SP1_PROOF journal digest"):
+        run_machine(code, data=DATA)
+    check, read = Machine.check_range, Machine.read_words
+    digest = "VERIFY_SP1_PROOF journal digest"
+
+    def lenient(self, addr, length, *, align=1, what="buffer"):
+        if what != digest:
+            check(self, addr, length, align=align, what=what)
+
+    def read_past_the_end(self, addr, n, what="buffer"):
+        if what != digest:
+            return read(self, addr, n, what)
+        words = np.zeros(n, dtype=np.uint32)
+        inside = self.mem[addr >> 2: (addr >> 2) + n]
+        words[: len(inside)] = inside
+        self.log_events(addr, words, words)
+        return words
+
+    monkeypatch.setattr(Machine, "check_range", lenient)
+    monkeypatch.setattr(Machine, "read_words", read_past_the_end)
+    chips, bad, execution = run_machine(code, data=DATA)
+    assert execution.assumptions == ((IMG[0], bytes(32)),)
+    with pytest.raises(ConstraintNotSatisfied, match="VERIFY digest buffer ends in memory"):
+        check_machine(chips, bad)
+    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
+                  public_data=bad.public_data).to_bytes()
+    with pytest.raises(VerificationError):
+        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)

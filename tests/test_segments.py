@@ -285,3 +285,16 @@ def test_inspect_shows_the_segments(receipts, tmp_path):
     assert f"param segments:       {n}" in out.stdout
     assert "segment 0:" in out.stdout and "cycles 0..1000, pc 0x" in out.stdout
     assert f"segment {n - 1}:" in out.stdout and "HALT, exit code 0" in out.stdout
+
+
+def test_segment_assumptions_are_the_segments_own_and_concatenate_to_the_run():
+    """Like the journal: each segment's Execution lists the VERIFY_SP1_PROOF calls made in it."""
+    agg = Program.from_elf(ROOT / "guests" / "bin" / "aggregator.elf")
+    claims = [bytes([i]) * 32 + bytes([i + 1]) * 32 for i in range(3)]
+    inputs = [struct.pack("<I", 3)] + claims
+    whole = execute(agg, inputs)
+    segments = list(execute_segments(agg, inputs, 2048))
+    assert len(segments) > 3
+    assert tuple(a for s in segments for a in s.assumptions) == whole.assumptions == \
+        tuple((c[:32], c[32:]) for c in claims)
+    assert sum(1 for s in segments if s.assumptions) >= 2  # the calls are spread over segments

@@ -220,6 +220,7 @@ class _Runner:
         began = time.perf_counter()
         counts0, syscalls0 = m.counts.copy(), Counter(io.syscalls)
         journal0, stdout0, stderr0 = len(io.journal), len(io.stdout), len(io.stderr)
+        assumptions0 = len(getattr(abi, "assumptions", ()))
         if self.capture and m.tr_len:
             m.tr, m.tr_len, m.sys_len = machine_mod._alloc_trace(self.rows), 0, 0  # a fresh buffer per segment
         end_cycle = min(start.cycle + segment_cycles, self.max_cycles)
@@ -261,6 +262,8 @@ class _Runner:
             trace = Trace(columns=columns, syscall_events=events)
         fields: dict = {}
         abi.finish(fields)
+        if "assumptions" in fields:  # like the journal: the VERIFY_SP1_PROOF calls of this segment only
+            fields["assumptions"] = tuple(fields["assumptions"][assumptions0:])
         return Execution(
             journal=bytes(io.journal[journal0:]),
             exit_code=int(abi.exit_code) if halted else 0,

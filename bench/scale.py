@@ -7,7 +7,7 @@
 **These are trace-backend numbers**: the trace backend executes with trace capture and
 digests the trace (BLAKE3); it proves nothing. They measure the machinery (segmented
 execution, resuming segments on workers, Dask batches), not STARK proving, whose cost per
-cycle is orders of magnitude higher [later: the stark backend, when the RV32IM AIR lands].
+cycle is orders of magnitude higher: bench/stark_scale.py measures that (real proofs).
 
 Measured, each configuration in a fresh subprocess (so peak RSS is its own):
 
@@ -161,7 +161,7 @@ def main() -> None:
         f"{now} · {cpu} ({os.cpu_count()} cores, shared) · Python {platform.python_version()} · numpy {numpy.__version__} · numba {numba.__version__}", "",
         "**Trace backend (dev mode) numbers: nothing here is a proof.** They measure segmented execution, "
         "resuming segments on workers and Dask batches; STARK proving costs far more per cycle "
-        "[later: stark backend].", "",
+        "(real STARK proofs: bench/stark_scale.py, bench/results/stark_scale.md).", "",
         f"## One long run: fibonacci({long_n}), {long_runs[0]['cycles']:,} cycles", "",
         "| configuration | segments | prove time | cycles/s | peak RSS (process) |", "| --- | ---: | ---: | ---: | ---: |",
     ]  # fmt: skip

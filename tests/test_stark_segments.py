@@ -107,6 +107,16 @@ def test_changed_segment_ends_are_rejected(stark, receipts):
         check(stark, with_segments(receipts[10], segs, start_pc=decode_seal(receipts[10].seal)["start_pc"] + 4))
 
 
+def assert_only_the_joint_bus_rejects(pk, statements, public_data):
+    """The prover's check names the joint imbalance; a joint proof forced past it fails
+    verification with BusImbalance (every segment's own constraints hold)."""
+    with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
+        prove_joint(pk, statements, public_data=public_data)
+    proofs = prove_joint(pk, statements, public_data=public_data, check_constraints_first=False)
+    with pytest.raises(BusImbalance):
+        verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [pv for _t, pv in statements], public_data)
+
+
 def _segment_tables(starts, altered_registers=None, seg=SEG):
     """The segments' (chips, statements) the way the prover builds them; segment 1 optionally
     re-executed from altered start registers, its memory context claiming those values."""
@@ -140,11 +150,7 @@ def test_segment_starting_from_other_registers_is_rejected():
     chips, statements, journal = _segment_tables(starts, regs, seg)
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
     # each segment alone satisfies its constraints; only the joint memory bus sees the lie
-    with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
-        prove_joint(pk, statements, public_data=journal)
-    proofs = prove_joint(pk, statements, public_data=journal, check_constraints_first=False)
-    with pytest.raises(BusImbalance):
-        verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [pv for _t, pv in statements], journal)
+    assert_only_the_joint_bus_rejects(pk, statements, journal)
     # the honest segments, through the same path, verify
     chips, statements, journal = _segment_tables(starts, seg=seg)
     proofs = prove_joint(pk, statements, public_data=journal)
@@ -207,12 +213,7 @@ def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
     final = runs[b"A"][-1].public_values
     statements = [(t.in_order(chips), with_run_outcome(t.public_values, final)) for t in mixed]
     journal = MachinePublicData(b"".join(t.journal for t in runs[b"A"]))
-    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
-    with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
-        prove_joint(pk, statements, public_data=journal)
-    proofs = prove_joint(pk, statements, public_data=journal, check_constraints_first=False)
-    with pytest.raises(BusImbalance):
-        verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [pv for _t, pv in statements], journal)
+    assert_only_the_joint_bus_rejects(setup(INSECURE_FAST_FOR_TESTS, chips.airs), statements, journal)
 
 
 def test_segments_proved_on_a_dask_cluster_give_the_same_receipt(receipts):

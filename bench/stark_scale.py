@@ -7,8 +7,11 @@
 Measured, each configuration in a fresh subprocess (so its peak RSS, ru_maxrss, is its own):
 
 * one long run, fibonacci(350000) = 4 205 577 cycles (≥ 2^22), proved in segments of 2^20
-  cycles (5 segments, one joint statement), against the longest whole-run proofs that fit on
-  this machine: ~2^20 and ~2^21 cycles in one proof. Prove time, verify time, proof size, peak RSS.
+  cycles (5 segments, one joint statement), against whole-run proofs of ~2^20 cycles and of
+  1.8 M cycles — the longest fibonacci run one proof covers at ≥ 100 bits (its tallest table
+  has 2^21 rows; at 2^21 cycles the add/sub table needs 2^22 rows, 99.6 bits, and the backend
+  refuses it up front: that row records the refusal). Prove time, verify time, proof size,
+  peak RSS.
 * batch throughput: 8 input sets of fibonacci(1000) (17 577 cycles each) proved with
   ``dist.prove_batch`` on a Dask LocalCluster of 1 and of 2 workers (cluster start included
   and reported), beside proving them one after another in one process.
@@ -110,6 +113,8 @@ def run_child(mode: str, n: int, segment_cycles: int, batch: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, write nothing")
+    ap.add_argument("--modes", nargs="+", choices=("trace", "segmented", "whole", "batch"),
+                    help="rerun only these rows, replacing them in the existing results (default: all)")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -120,15 +125,27 @@ def main() -> None:
         long_n, seg, whole_ns, batch_n, batch = 2000, 1 << 13, [300], 10, 4
     else:
         # 5577 + 12·n cycles: n = 350000 → 4 205 577 (≥ 2^22); whole runs of ~2^20 and ~2^21
-        long_n, seg, whole_ns, batch_n, batch = 350_000, 1 << 20, [86_900, 174_300], 1000, 8
+        # 150000: 1.8 M cycles, the longest fibonacci whose tallest table (2^21 rows) keeps ≥ 100 bits;
+        # 174300 (2^21 cycles) needs a 2^22-row add/sub table: 99.6 bits, refused before proving
+        long_n, seg, whole_ns, batch_n, batch = 350_000, 1 << 20, [86_900, 150_000, 174_300], 1000, 8
     started = _dt.datetime.now(_dt.timezone.utc)
     load_before = os.getloadavg()
-    runs = [run_child("trace", long_n, seg, 0), run_child("segmented", long_n, seg, 0)]
-    runs += [run_child("whole", n, 0, 0) for n in whole_ns]
-    runs += [run_child(m, batch_n, 0, batch) for m in ("batch-sequential", "batch-dask-1", "batch-dask-2")]
+    modes = set(args.modes or ("trace", "segmented", "whole", "batch"))
+    runs = [run_child(m, long_n, seg, 0) for m in ("trace", "segmented") if m in modes]
+    runs += [run_child("whole", n, 0, 0) for n in whole_ns] if "whole" in modes else []
+    if "batch" in modes:
+        runs += [run_child(m, batch_n, 0, batch) for m in ("batch-sequential", "batch-dask-1", "batch-dask-2")]
     meta = {"date": started.isoformat(timespec="seconds"), "machine": platform.platform(), "cpus": os.cpu_count(),
             "python": platform.python_version(), "load_before": load_before, "load_after": os.getloadavg(),
             "long_run_n": long_n, "segment_cycles": seg, "batch": batch, "batch_n": batch_n}
+    if args.modes and not args.quick and (RESULTS / "stark_scale.json").exists():  # replace only the rerun rows
+        old = json.loads((RESULTS / "stark_scale.json").read_text())
+        kept = [r for r in old["runs"] if r["mode"].split("-")[0] not in modes]
+        meta["reran"] = {"modes": sorted(modes), "date": meta["date"], "load_before": load_before,
+                         "load_after": meta["load_after"]}
+        meta.update({k: old["meta"][k] for k in ("date", "load_before", "load_after")})
+        order = ("trace", "segmented", "whole", "batch")
+        runs = sorted(kept + runs, key=lambda r: order.index(r["mode"].split("-")[0]))
     report = {"meta": meta, "runs": runs}
     print(json.dumps(report, indent=1))
     if args.quick:
@@ -143,14 +160,17 @@ def markdown(report: dict) -> str:
     lines = [f"# STARK continuations and batches ({m['date']})", "",
              f"{m['machine']}, {m['cpus']} CPUs, Python {m['python']}; load average before "
              f"{m['load_before'][0]:.1f}, after {m['load_after'][0]:.1f}. DEFAULT preset. "
-             "Command: `python bench/stark_scale.py`.", "",
+             "Command: `python bench/stark_scale.py`."
+             + (f" Rows {', '.join(m['reran']['modes'])} rerun {m['reran']['date']} (`--modes`; load before "
+                f"{m['reran']['load_before'][0]:.1f}, after {m['reran']['load_after'][0]:.1f})." if "reran" in m else ""),
+             "",
              "| run | cycles | segments | prove s | verify s | receipt KB | peak RSS MB | cycles/s |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in report["runs"]:
         if r["mode"] not in ("trace", "segmented", "whole"):
             continue
         if "error" in r:
-            lines.append(f"| {r['mode']} n={r['n']} | error: {r['error']} | | | | | | |")
+            lines.append(f"| {r['mode']} fibonacci({r['n']}) | refused / failed: {r['error']} | | | | | | |")
             continue
         label = {"trace": "trace backend (dev mode, oracle)", "segmented": f"stark, segments of {m['segment_cycles']}",
                  "whole": "stark, one proof"}[r["mode"]]

@@ -293,7 +293,7 @@ def prove_stark_segments(
     values (and the journal and assumptions in phase 2). Composed runs (assumptions) are
     refused here: prove them with StarkBackend.prove, which attaches the inner receipts. The receipt is byte-identical to
     ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset)``."""
-    from .backends.stark import StarkBackend, _config, build_statements
+    from .backends.stark import StarkBackend, _config, build_statements, check_security_of_heights
     from .errors import ConstraintNotSatisfied
     from .stark import setup
     from .stark.joint import check_joint_balance, joint_bus_challenges
@@ -301,6 +301,7 @@ def prove_stark_segments(
 
     config = _config(preset)
     run = build_statements(program, inputs, segment_cycles, max_cycles)
+    check_security_of_heights(run, config)
     if run.assumptions:
         raise UsageError("this guest verifies other receipts (VERIFY_SP1_PROOF): prove it with "
                          "pyzkvm.prove(..., assumptions=[...]) rather than on a cluster")

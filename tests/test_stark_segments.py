@@ -225,3 +225,20 @@ def test_segments_proved_on_a_dask_cluster_give_the_same_receipt(receipts):
         pytest.skip("Dask is not installed (the dist extra)")
     receipt = dist.prove_stark_segments(FIB, [u32(10)], SEG, preset=FAST, workers=2, memory_limit=0)
     assert receipt.to_bytes() == receipts[10].to_bytes()
+
+
+def test_a_segment_too_tall_for_the_presets_security_is_refused_before_proving(stark, monkeypatch):
+    """The field term loses a bit per doubling of the LDE. With a preset whose query term is
+    high (60 queries: 136 bits), the field term binds: the 2^16-row byte table gives 105.6
+    bits; against a minimum of 106 the backend refuses up front (UsageError naming the table and
+    what to do), instead of proving a receipt every verifier would refuse."""
+    import dataclasses as dc
+
+    import pyzkvm.backends.stark as stark_module
+    from pyzkvm.stark import DEFAULT, security_bits
+
+    strict = dc.replace(DEFAULT, name="strict_for_this_test", num_queries=60)
+    assert security_bits(strict, 16 + 2).bits == pytest.approx(105.6, abs=0.05)
+    monkeypatch.setattr(stark_module, "MIN_SECURITY_BITS", 106)
+    with pytest.raises(UsageError, match=r"table 'bytes' has 2\^16 rows.*105\.6 bits.*--segment-cycles"):
+        stark.prove(FIB, [u32(10)], preset=strict, segment_cycles=8192)

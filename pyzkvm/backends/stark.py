@@ -263,6 +263,26 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     return SegmentedRun(chips, statements, journal, assumptions, exit_code, start_pc, segment_cycles, explicit)
 
 
+def check_security_of_heights(run: SegmentedRun, config) -> None:
+    """Refuse, before any proving, a run whose tallest table would leave the proof below
+    MIN_SECURITY_BITS (the field term shrinks by one bit per doubling of the LDE): such a
+    receipt would be refused by every verifier. Insecure test presets are exempt."""
+    from ..stark import security_bits
+
+    if "insecure" in config.name:
+        return
+    for k, (traces, _pv) in enumerate(run.statements):
+        tallest = max(range(len(traces)), key=lambda i: traces[i].shape[0])
+        log_rows = int(traces[tallest].shape[0]).bit_length() - 1
+        bits = security_bits(config, log_rows + config.log_blowup).bits
+        if bits < MIN_SECURITY_BITS:
+            where = f"segment {k}'s" if len(run.statements) > 1 else "the run's"
+            raise UsageError(
+                f"{where} table {run.chips.airs[tallest].name!r} has 2^{log_rows} rows, where preset {config.name!r} "
+                f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): prove in shorter segments (--segment-cycles "
+                f"{max(1, run.segment_cycles // 2)} or less)")
+
+
 # ---- the backend --------------------------------------------------------------------------------
 
 
@@ -326,6 +346,7 @@ class StarkBackend(Backend):
         report = progress or (lambda s, f: None)
         step = _overall(report)
         run = build_statements(program, inputs, segment_cycles, max_cycles, step)
+        check_security_of_heights(run, config)
         # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
         inner = resolve_assumptions(run.assumptions, assumptions)
         step("setup", 0.0)

@@ -267,6 +267,7 @@ def check_security_of_heights(run: SegmentedRun, config) -> None:
     """Refuse, before any proving, a run whose tallest table would leave the proof below
     MIN_SECURITY_BITS (the field term shrinks by one bit per doubling of the LDE): such a
     receipt would be refused by every verifier. Insecure test presets are exempt."""
+    from ..executor.segments import DEFAULT_SEGMENT_CYCLES
     from ..stark import security_bits
 
     if "insecure" in config.name:
@@ -280,7 +281,7 @@ def check_security_of_heights(run: SegmentedRun, config) -> None:
             raise UsageError(
                 f"{where} table {run.chips.airs[tallest].name!r} has 2^{log_rows} rows, where preset {config.name!r} "
                 f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): prove in shorter segments (--segment-cycles "
-                f"{max(1, run.segment_cycles // 2)} or less)")
+                f"{max(1, min(run.segment_cycles // 2, DEFAULT_SEGMENT_CYCLES))} or less)")
 
 
 # ---- the backend --------------------------------------------------------------------------------
@@ -330,7 +331,8 @@ class StarkBackend(Backend):
         executor. ``segment_cycles``: prove in segments of that many cycles (a continuation). The
         default, 2^20 (executor.segments.DEFAULT_SEGMENT_CYCLES), keeps one segment's proving
         near 7 GB (bench/results/stark_prove.md); a shorter run is one whole-run proof; one
-        proof covers at most 2^22 cycles. A guest
+        proof covers at most 2^22 cycles, and at DEFAULT a table may have at most 2^21 rows
+        (≥ 100 bits; a taller one is refused before proving). A guest
         exiting non-zero gets a receipt proving that failing run.
         ``assumptions``: one receipt per VERIFY_SP1_PROOF the guest makes, in order; the claim
         lists the assertions and the proof binds them (the ``assumption`` bus), the receipts are

@@ -35,8 +35,8 @@ def register(subparsers) -> None:
         "--segment-cycles",
         type=int,
         metavar="N",
-        help="prove the run in segments of N cycles (continuations, docs/continuations.md): needed above "
-        "2^22 cycles with stark, and it bounds memory (~7 GB per 2^20-cycle stark segment); stark and trace",
+        help="prove the run in segments of N cycles, one receipt (continuations, docs/continuations.md); "
+        "stark splits runs longer than 2^20 cycles by default (~7 GB per 2^20-cycle segment proof); stark and trace",
     )
     p.add_argument(
         "--assume",

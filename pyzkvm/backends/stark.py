@@ -53,7 +53,9 @@ Seal, version 2 (little-endian)::
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
+import tempfile
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -213,6 +215,7 @@ class SegmentedRun:
     start_pc: int
     segment_cycles: int
     explicit: bool            #: segment_cycles was asked for (so the receipt says so even for 1 segment)
+    spill: object = None      #: the temporary directory holding the earlier segments' tables (removed with the run)
 
     @property
     def public_data(self):
@@ -241,6 +244,7 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     segment_cycles = segment_cycles or DEFAULT_SEGMENT_CYCLES  # a shorter run is one segment: a whole-run proof
     chips = build_chips(program)
     context, tables_of, journal, assumptions, start_pc, exit_code = SegmentContext.first(), [], b"", (), None, 0
+    spill = None  # a continuation keeps the earlier segments' tables on disk, memory-mapped
     for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True, **run_options):
         check_provable(execution)
         step("build tables", min(1.0, len(tables_of) / 8))
@@ -255,12 +259,26 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
         start_pc = int(execution.trace.columns["pc"][0]) if start_pc is None else start_pc
         tables_of.append(tables)
         del execution
+        if len(tables_of) > 1:
+            spill = spill or tempfile.TemporaryDirectory(prefix="pyzkvm-segments-")
+            tables_of[-2].traces = _spill_to_disk(tables_of[-2].traces, spill.name, len(tables_of) - 2)
     final_pv = tables_of[-1].public_values
     if any(final_pv[i] for i in PV_DEFERRED):
         raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend binds "
                                  "assumptions through VERIFY_SP1_PROOF, and proves only a zero digest")
     statements = [(t.in_order(chips), with_run_outcome(t.public_values, final_pv)) for t in tables_of]
-    return SegmentedRun(chips, statements, journal, assumptions, exit_code, start_pc, segment_cycles, explicit)
+    return SegmentedRun(chips, statements, journal, assumptions, exit_code, start_pc, segment_cycles, explicit, spill)
+
+
+def _spill_to_disk(traces: dict, directory: str, k: int) -> dict:
+    """Write one segment's tables to ``directory`` and return them memory-mapped (read-only):
+    between the commit and the prove phases a run holds one segment's tables in memory, not n."""
+    out = {}
+    for i, (name, table) in enumerate(traces.items()):
+        path = os.path.join(directory, f"segment{k}-table{i}.npy")
+        np.save(path, table)
+        out[name] = np.load(path, mmap_mode="r")
+    return out
 
 
 def check_security_of_heights(run: SegmentedRun, config) -> None:

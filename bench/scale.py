@@ -43,7 +43,7 @@ RESULTS = ROOT / "bench" / "results"
 FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -56,7 +56,7 @@ def child(mode: str, n: int, arg: int) -> dict:
     fib = Program.from_elf(FIB_ELF)
     inputs = [struct.pack("<I", n)]
     pyzkvm.prove(fib, [struct.pack("<I", 10)], backend="trace", segment_cycles=1000)  # load numba's cache
-    base_rss = _peak_rss_mb()
+    base_rss = peak_rss_mb()
     out: dict = {"mode": mode}
     started = time.perf_counter()
     if mode == "unsegmented":
@@ -98,7 +98,7 @@ def child(mode: str, n: int, arg: int) -> dict:
     out["wall_s"] = time.perf_counter() - started
     out["cycles"] = receipt.claim.cycles
     out["segments"] = receipt.params.get("segments", 1)
-    out["peak_rss_mb"] = _peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     out["rss_before_mb"] = base_rss
     return out
 

@@ -27,23 +27,13 @@ import datetime as _dt
 import json
 import os
 import platform
-import resource
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-RESULTS = ROOT / "bench" / "results"
-FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+from scale import FIB_ELF, RESULTS, peak_rss_mb  # bench/scale.py: the paths and RSS reading, shared
 
 
 def child(mode: str, n: int, segment_cycles: int, batch: int) -> dict:
@@ -64,7 +54,7 @@ def child(mode: str, n: int, segment_cycles: int, batch: int) -> dict:
         t = time.perf_counter()
         receipt = pyzkvm.prove(fib, inputs, backend=backend, **options)
         out["prove_s"] = time.perf_counter() - t
-        out["peak_rss_mb"] = _peak_rss_mb()
+        out["peak_rss_mb"] = peak_rss_mb()
         t = time.perf_counter()
         pyzkvm.verify(receipt, fib.image_id, dev_mode=backend == "trace")
         out["verify_s"] = time.perf_counter() - t
@@ -91,7 +81,7 @@ def child(mode: str, n: int, segment_cycles: int, batch: int) -> dict:
                     out["prove_s"] = time.perf_counter() - t2
                 assert len(results) == batch and all(r.error is None for r in results), results
         out["proofs_per_min"] = 60 * batch / out["prove_s"]
-        out["peak_rss_mb"] = _peak_rss_mb()
+        out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 

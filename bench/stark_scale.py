@@ -131,8 +131,8 @@ def main() -> None:
     if args.modes and not args.quick and (RESULTS / "stark_scale.json").exists():  # replace only the rerun rows
         old = json.loads((RESULTS / "stark_scale.json").read_text())
         kept = [r for r in old["runs"] if r["mode"].split("-")[0] not in modes]
-        meta["reran"] = {"modes": sorted(modes), "date": meta["date"], "load_before": load_before,
-                         "load_after": meta["load_after"]}
+        meta["reran"] = old["meta"].get("reran", []) + [{"modes": sorted(modes), "date": meta["date"],
+                                                         "load_before": load_before, "load_after": meta["load_after"]}]
         meta.update({k: old["meta"][k] for k in ("date", "load_before", "load_after")})
         order = ("trace", "segmented", "whole", "batch")
         runs = sorted(kept + runs, key=lambda r: order.index(r["mode"].split("-")[0]))
@@ -151,8 +151,8 @@ def markdown(report: dict) -> str:
              f"{m['machine']}, {m['cpus']} CPUs, Python {m['python']}; load average before "
              f"{m['load_before'][0]:.1f}, after {m['load_after'][0]:.1f}. DEFAULT preset. "
              "Command: `python bench/stark_scale.py`."
-             + (f" Rows {', '.join(m['reran']['modes'])} rerun {m['reran']['date']} (`--modes`; load before "
-                f"{m['reran']['load_before'][0]:.1f}, after {m['reran']['load_after'][0]:.1f})." if "reran" in m else ""),
+             + "".join(f" Rows {', '.join(r['modes'])} rerun {r['date']} (`--modes`; load before "
+                       f"{r['load_before'][0]:.1f}, after {r['load_after'][0]:.1f})." for r in m.get("reran", [])),
              "",
              "| run | cycles | segments | prove s | verify s | receipt KB | peak RSS MB | cycles/s |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

@@ -26,6 +26,7 @@ from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.cpu import PV_CYCLES, PV_HALTS, PV_IS_FIRST, PV_START_CLK
 from pyzkvm.machine.tables import SegmentContext, with_run_outcome
 from pyzkvm.program import Program
+from pyzkvm.receipt import Receipt
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
 from pyzkvm.stark.joint import prove_joint, verify_joint
 
@@ -242,3 +243,26 @@ def test_a_segment_too_tall_for_the_presets_security_is_refused_before_proving(s
     monkeypatch.setattr(stark_module, "MIN_SECURITY_BITS", 106)
     with pytest.raises(UsageError, match=r"table 'bytes' has 2\^16 rows.*105\.6 bits.*--segment-cycles"):
         stark.prove(FIB, [u32(10)], preset=strict, segment_cycles=8192)
+
+
+def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, receipts):
+    """`pyzkvm prove --segment-cycles N --workers 2`: the segments as Dask tasks; the receipt
+    (DEFAULT preset) verifies and makes the same claim in as many segments as the local one
+    (byte identity with local proving is the library test above); bad options are usage errors."""
+    from pyzkvm import dist
+    from pyzkvm.cli import main
+
+    if not dist.dask_available():
+        pytest.skip("Dask is not installed (the dist extra)")
+    out = tmp_path / "fib.receipt"
+    elf = str(ROOT / "guests" / "bin" / "fibonacci.elf")
+    assert main(["prove", elf, "--input", "u32:10", "--segment-cycles", str(SEG), "--workers", "2", "-o", str(out)]) == 0
+    assert "segments:   3 of up to 2048 cycles" in capsys.readouterr().out
+    receipt = Receipt.from_bytes(out.read_bytes())
+    assert receipt.claim == receipts[10].claim and receipt.params["segments"] == 3
+    assert main(["verify", str(out), "--elf", elf]) == 0
+    for bad, message in ((["--segment-cycles", "0", "--workers", "2"], "must be positive"),
+                         (["--workers", "0"], "--workers must be positive"),
+                         (["--workers", "2", "-b", "risc0"], "stark or trace")):
+        assert main(["prove", elf, "--input", "u32:10", *bad, "-o", str(tmp_path / "x")]) == 2
+        assert message in capsys.readouterr().err

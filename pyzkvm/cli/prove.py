@@ -39,6 +39,14 @@ def register(subparsers) -> None:
         "stark splits runs longer than 2^20 cycles by default (~7 GB per 2^20-cycle segment proof); stark and trace",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="prove the segments as tasks on a local Dask cluster of N worker processes (stark or trace; "
+        "docs/distributed.md); the receipt is the same as proving here",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="prove the segments on an existing Dask cluster (tcp://host:8786)")
+    p.add_argument(
         "--assume",
         action="append",
         metavar="RECEIPT",
@@ -83,25 +91,47 @@ def run_prove(args) -> int:
     backend = args.backend or default_backend_name()
     output = Path(args.output) if args.output else Path(f"{Path(args.elf).stem}.{backend}.receipt")
 
+    if args.segment_cycles is not None and args.segment_cycles <= 0:
+        raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     started = time.perf_counter()
+    if args.workers is not None or args.scheduler:
+        receipt = _prove_on_cluster(args, program, inputs, backend, assumptions)
+        write_receipt(receipt, output, time.perf_counter() - started)
+        return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
     with progress_reporter(f"proving with {backend}") as report:
         options = {"progress": report} if report else {}
         if assumptions is not None:
             options["assumptions"] = assumptions
         if args.segment_cycles is not None:
-            if args.segment_cycles <= 0:
-                raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
             options["segment_cycles"] = args.segment_cycles
         receipt = prove(program, inputs, backend=backend, **options)
     elapsed = time.perf_counter() - started
     write_receipt(receipt, output, elapsed)
-    if receipt.claim.exit_code != 0:
-        print(
-            f"pyzkvm: guest failed: exit code {receipt.claim.exit_code}; the receipt proves that failing run",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
+
+
+def _guest_failed(receipt) -> int:
+    print(f"pyzkvm: guest failed: exit code {receipt.claim.exit_code}; the receipt proves that failing run",
+          file=sys.stderr)
+    return 1
+
+
+def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
+    """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist)."""
+    from .. import dist
+    from ..executor.segments import DEFAULT_SEGMENT_CYCLES
+
+    if args.workers is not None and args.workers <= 0:
+        raise UsageError(f"--workers must be positive, got {args.workers}")
+    if assumptions:
+        raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
+    segment_cycles = args.segment_cycles or DEFAULT_SEGMENT_CYCLES
+    options = dict(workers=args.workers, scheduler=args.scheduler)
+    if backend == "stark":
+        return dist.prove_stark_segments(program, inputs, segment_cycles, **options)
+    if backend == "trace":
+        return dist.prove_segments(program, inputs, segment_cycles, **options)
+    raise UsageError(f"--workers/--scheduler distribute stark or trace segments, not {backend!r}")
 
 
 def write_receipt(receipt, output: Path, elapsed: float) -> None:

@@ -34,7 +34,7 @@ from .logup import check_bus_balance, public_term
 from .proof import Proof, decode_proof
 from .prover import check_public_values, commit_main, prove
 from .transcript import Transcript
-from .verifier import verify
+from .verifier import verify_decoded
 
 JOINT_DOMAIN = b"pyzkvm-stark-joint-v1"
 
@@ -105,10 +105,12 @@ def verify_joint(vk, proofs: Sequence, public_values: Sequence, public_data: byt
     proof with them, and checks the joint bus balance (BusImbalance if it fails)."""
     if len(proofs) != len(public_values) or not proofs:
         raise ProofFormatError(f"{len(proofs)} proofs for {len(public_values)} public value sets")
-    decoded = [p if isinstance(p, Proof) else decode_proof(bytes(p)) for p in proofs]
+    data = [p.to_bytes() if isinstance(p, Proof) else bytes(p) for p in proofs]  # the decoder checks apply to all
+    decoded = [decode_proof(d) for d in data]
     challenges = joint_bus_challenges(vk, public_values, [[t.log_height for t in p.tables] for p in decoded],
                                       [p.main_root for p in decoded], public_data)
     # the balance first (cheap: each proof states its tables' sums, which its own verification
     # below then binds to its committed LogUp columns), then every proof under the joint challenges
     check_joint_balance(vk, [p.tables for p in decoded], challenges, term_public_values or public_values[-1], public_data)
-    return [verify(vk, proof, pv, public_data, bus_challenges=challenges) for proof, pv in zip(decoded, public_values)]
+    return [verify_decoded(vk, proof, pv, len(d), public_data, bus_challenges=challenges)
+            for proof, d, pv in zip(decoded, data, public_values)]

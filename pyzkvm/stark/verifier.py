@@ -77,6 +77,15 @@ def verify(vk: VerifyingKey, proof, public_values=(), public_data: bytes = b"", 
         raise VerificationError("a verifier inversion hit zero; the proof is rejected") from None
 
 
+def verify_decoded(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes = b"",
+                   bus_challenges=None) -> VerificationReport:
+    """verify() for a proof fresh from decode_proof (its checks applied; ``size`` its encoded length)."""
+    try:
+        return _verify(vk, proof, public_values, size, bytes(public_data), bus_challenges)
+    except ZeroDivisionError:  # an inverse of zero: only reachable with ~2^-90 probability
+        raise VerificationError("a verifier inversion hit zero; the proof is rejected") from None
+
+
 def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes = b"",
             bus_challenges=None) -> VerificationReport:
     cfg = vk.config

@@ -260,7 +260,7 @@ def commit_segment_task(program: Program, preset: str, traces: list) -> bytes:
     """Phase 1 on a worker: one segment's main-trace root (stark/joint.py step 1)."""
     from .stark.prover import commit_main
 
-    return commit_main(_proving_key(program, preset), traces)
+    return commit_main(_proving_key(program, preset), traces).root
 
 
 def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, public_data,
@@ -296,7 +296,7 @@ def prove_stark_segments(
     from .backends.stark import StarkBackend, _config, build_statements, check_security_of_heights
     from .errors import ConstraintNotSatisfied
     from .stark import setup
-    from .stark.joint import check_joint_balance, joint_bus_challenges
+    from .stark.joint import check_joint_balance, joint_bus_challenges, log_heights
     from .stark.proof import decode_proof
 
     config = _config(preset)
@@ -309,9 +309,8 @@ def prove_stark_segments(
     options = dict(scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit)
     roots = _run_tasks(commit_segment_task, program, [(config.name, traces) for traces, _pv in run.statements],
                        **options)
-    heights = [[int(t.shape[0]).bit_length() - 1 for t in traces] for traces, _pv in run.statements]
     pvs = [pv for _traces, pv in run.statements]
-    challenges = joint_bus_challenges(vk, pvs, heights, roots, run.public_data)
+    challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in run.statements], roots, run.public_data)
     proofs = _run_tasks(prove_stark_segment_task, program,
                         [(config.name, traces, pv, run.public_data, challenges) for traces, pv in run.statements],
                         **options)

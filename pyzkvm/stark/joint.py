@@ -39,6 +39,11 @@ from .verifier import verify_decoded
 JOINT_DOMAIN = b"pyzkvm-stark-joint-v1"
 
 
+def log_heights(traces: Sequence) -> list:
+    """log2 of every table's height (what the transcripts observe)."""
+    return [int(t.shape[0]).bit_length() - 1 for t in traces]
+
+
 def joint_bus_challenges(vk, public_values: Sequence, log_heights: Sequence, main_roots: Sequence[bytes],
                          public_data: bytes = b"") -> tuple:
     """Step 2: (α_bus, γ_bus) from a transcript over every proof's statement and main root."""
@@ -64,17 +69,21 @@ def prove_joint(pk, statements: Sequence, public_data: bytes = b"", *, term_publ
     ConstraintNotSatisfied (after proving: each proof alone cannot know)."""
     vk = pk.verifying_key
     report = progress or (lambda k, step, fraction: None)
-    roots, heights = [], []
+    roots, kept = [], None
     for k, (traces, _pv) in enumerate(statements):
         report(k, "commit to trace data", 0.0)
-        roots.append(commit_main(pk, traces))
-        heights.append([int(t.shape[0]).bit_length() - 1 for t in traces])
+        commitment = commit_main(pk, traces)
+        roots.append(commitment.root)
+        # one statement: keep its LDEs for prove (no second step 2); several: recompute each
+        # in turn, so memory holds one proof's LDEs, not all of them
+        kept = commitment if len(statements) == 1 else None
+        del commitment
     pvs = [pv for _t, pv in statements]
-    challenges = joint_bus_challenges(vk, pvs, heights, roots, public_data)
+    challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in statements], roots, public_data)
     proofs = []
     for k, (traces, pv) in enumerate(statements):
         proof = prove(pk, traces, pv, public_data=public_data, bus_challenges=challenges,
-                      check_constraints_first=check_constraints_first,
+                      check_constraints_first=check_constraints_first, main_commitment=kept,
                       progress=lambda step, fraction, k=k: report(k, step, fraction))
         if proof.main_root != roots[k]:  # pragma: no cover - commit_main and prove commit alike
             raise ConstraintNotSatisfied(f"proof {k}: main root differs from its joint commitment (a bug: report it)")

@@ -22,6 +22,7 @@ The optional ``progress(step, fraction)`` callback hears the step names above in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -158,20 +159,39 @@ def debug_check(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] =
     check_bus_balance(cumsums, term, raise_as=ConstraintNotSatisfied, per_bus=per_bus_total)
 
 
-def commit_main(pk: ProvingKey, traces: Sequence) -> bytes:
-    """Step 2 on its own: the root of the main traces' LDE tree, exactly as prove() commits it.
+@dataclass
+class MainCommitment:
+    """Step 2's result: every table's main LDE (on its coset, bit-reversed rows) and their tree."""
+
+    ldes: list
+    tree: MixedMatrixTree
+
+    @property
+    def root(self) -> bytes:
+        return self.tree.root
+
+
+def _commit_main_traces(tables: list, cfg, report=lambda step, fraction: None) -> MainCommitment:
+    """Step 2: LDE each main trace on its coset, commit all of them in one mixed-matrix tree."""
+    ldes = []
+    for k, t in enumerate(tables):
+        ldes.append(coset_lde(t.trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg)))
+        report("commit to trace data", (k + 1) / (len(tables) + 1))
+    return MainCommitment(ldes, MixedMatrixTree.commit(ldes))
+
+
+def commit_main(pk: ProvingKey, traces: Sequence) -> MainCommitment:
+    """Step 2 on its own, exactly as prove() commits it.
 
     Continuations (joint.py) commit every segment's main traces this way first, draw the bus
-    challenges from all the roots, and only then prove each segment."""
-    cfg = pk.verifying_key.config
-    tables = _load_tables(pk, traces)
-    ldes = [coset_lde(t.trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg)) for t in tables]
-    return MixedMatrixTree.commit(ldes).root
+    challenges from all the roots, and only then prove each segment — passing the commitment
+    back to prove() (``main_commitment=``) when it is worth keeping, else recomputing it."""
+    return _commit_main_traces(_load_tables(pk, traces), pk.verifying_key.config)
 
 
 def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *,
           check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None,
-          public_data: bytes = b"", bus_challenges=None) -> Proof:
+          public_data: bytes = b"", bus_challenges=None, main_commitment: MainCommitment | None = None) -> Proof:
     """Prove that the main traces (one per table, in setup order) satisfy the AIRs with these
     public values and this public data (bytes the AIRs' public_interactions read, e.g. a
     journal). With check_constraints_first (default) an unsatisfied constraint or an
@@ -181,7 +201,8 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
     ``bus_challenges`` = (α_bus, γ_bus): one proof of several whose buses balance only
     together (joint.py). The challenges come from a transcript that already holds this
     proof's main root, so step 3 observes them instead of sampling; the bus balance is then
-    the caller's to check, over all the proofs' cumulative sums."""
+    the caller's to check, over all the proofs' cumulative sums. ``main_commitment``: these
+    traces' commit_main result, so step 2 is not done twice."""
     vk = pk.verifying_key
     cfg = vk.config
     report = progress or (lambda step, fraction: None)
@@ -196,11 +217,11 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
     observe_statement(transcript, vk, public, [t.log_n for t in tables], public_data)
 
     # 2. commit to trace data: every table's main LDE in one mixed-matrix tree
-    for k, t in enumerate(tables):
+    main = main_commitment or _commit_main_traces(tables, cfg, report)
+    for t, lde in zip(tables, main.ldes, strict=True):
         t.lde_log = t.log_n + cfg.log_blowup
-        t.main_lde = coset_lde(t.trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg))
-        report("commit to trace data", (k + 1) / (len(tables) + 1))
-    trees = {"prep": pk.prep_tree, "main": MixedMatrixTree.commit([t.main_lde for t in tables])}
+        t.main_lde = lde
+    trees = {"prep": pk.prep_tree, "main": main.tree}
     transcript.observe_digest("main trace root", trees["main"].root)
     report("commit to trace data", 1.0)
 

@@ -1,0 +1,149 @@
+"""Forged statements through rows the honest prover never writes (issue 14 §1).
+
+Each attack builds tables that an attacker could commit to — padding rows that are not all
+zero, hint bytes the executor never wrote, a bounds check solved modulo p — and shows that
+
+* the debug check names the constraint (or bus) that stops it, and
+* a proof forced past the prover's own check does not verify against the forged statement.
+
+Before the fixes each of these verified: a guest that always journals ``2a000000`` got a receipt
+for ``39050000``; a guest that reads a one-byte hint got ``07aabbcc``; a stdout WRITE that runs
+past the end of guest memory got a receipt "exit 0".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyzkvm.errors import ConstraintNotSatisfied, MemoryOutOfRange, VerificationError
+from pyzkvm.executor.machine import Machine
+from pyzkvm.executor.sp1 import Sp1Abi
+from pyzkvm.machine import check_machine
+from pyzkvm.machine.bytes_table import BYTES
+from pyzkvm.machine.cpu import MEM_KEY_BASE
+from pyzkvm.machine.program_table import to_bytes
+from pyzkvm.machine.syscall import JOURNAL_WORDS, KEY_END, SYS
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
+from pyzkvm.stark.field import P
+from tests.machine.machine_helpers import forged, run_machine
+from tests.rvasm import DATA_BASE, asm, halt, syscall
+
+
+def forced_proof_fails(chips, bad):
+    """Prove ``bad`` without the prover's own check; the verifier must refuse it."""
+    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
+                  public_data=bad.public_data).to_bytes()
+    with pytest.raises(VerificationError):
+        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+
+
+def grow(table: np.ndarray, height: int) -> np.ndarray:
+    """The table with all-zero rows appended up to ``height`` (a prover may commit any height)."""
+    out = np.zeros((height, table.shape[1]), dtype=table.dtype)
+    out[:len(table)] = table
+    return out
+
+
+def move_range_lookups(t, old_pairs, new_pairs):
+    """Keep the byte table's range multiplicities equal to the (forged) lookups."""
+    col = t.traces["bytes"][:, BYTES.m_range]
+    for pairs, step in ((old_pairs, -1), (new_pairs, +1)):
+        for x, y in pairs:
+            if 0 <= x < 256 and 0 <= y < 256:  # a pair that is not two bytes was never counted
+                col[256 * x + y] = (int(col[256 * x + y]) + step) % P
+
+
+# --- 1. journal forged through padding rows of the journal-word chip --------------------------
+
+
+def test_padding_rows_of_the_journal_word_chip_cannot_rewrite_the_journal():
+    """A padding row (active = 0) with is_first = 1 used to send (position, byte) on the journal
+    bus with multiplicity fm_j − 1: fm_j = 0 cancels a real byte, fm_j = 2 adds a forged one."""
+    code = [syscall(0x02, 3, DATA_BASE, 4), halt(0)]  # journals the 4 bytes 2a 00 00 00, no COMMIT
+    chips, tables, _ = run_machine(code, data=bytes.fromhex("2a000000") + bytes(12))
+    assert tables.journal == bytes.fromhex("2a000000")
+
+    def edit(t):
+        jw = grow(t.traces["journal words"], 8)
+        J = JOURNAL_WORDS
+        rows = [(0, 0, 0x2A), (2, 0, 0x39), (0, 1, 0x00), (2, 1, 0x05)]  # (fm_j, j, byte): −1, +1, −1, +1
+        for r, (fm_j, j, byte) in zip(range(4, 8), rows):
+            jw[r, J.is_first] = 1                      # a chain start on an inactive row
+            jw[r, J.key] = jw[r, J.last_key] = MEM_KEY_BASE  # position jbase + 4·(key − 32) + j = j
+            jw[r, J.fm] = 1
+            jw[r, J.fm[j]] = fm_j
+            jw[r, J.w[j]] = byte
+            u = [(int(fm) - 1) % P for fm in jw[r, J.fm]]   # u_j = active − is_first + is_first·fm_j
+            jw[r, J.u] = u
+            jw[r, J.e] = u                             # e_j = u_j (is_last = 0)
+        t.traces["journal words"] = jw
+        t.journal = bytes.fromhex("39050000")
+
+    bad = forged(tables, edit)
+    with pytest.raises(ConstraintNotSatisfied, match="journal words"):
+        check_machine(chips, bad)
+    forced_proof_fails(chips, bad)
+
+
+# --- 2. HINT_READ's padding bytes ------------------------------------------------------------
+
+
+def test_hint_read_padding_bytes_are_zero(monkeypatch):
+    """The executor zero-pads a hint's last word; a prover that writes 07 aa bb cc for the
+    one-byte hint 07 (and journals the word) must not get a receipt."""
+    code = [asm.li(10, DATA_BASE), asm.li(11, 1), asm.li(5, 0xF1), asm.ecall(),   # HINT_READ 1 byte
+            syscall(0x02, 3, DATA_BASE, 4), halt(0)]                                 # journal the word
+    _, honest, _ = run_machine(code, inputs=[b"\x07"], data=bytes(16))
+    assert honest.journal == bytes.fromhex("07000000")
+
+    def hint_read_with_garbage(self, ptr):  # a lying executor: the pad bytes are aa bb cc
+        self._arg(11)  # a1, read as the real handler does
+        element = self.io.inputs.popleft()
+        self.m.write_words(ptr, np.frombuffer(element + b"\xaa\xbb\xcc", dtype="<u4"), "HINT_READ destination")
+    monkeypatch.setattr(Sp1Abi, "_hint_read", hint_read_with_garbage)
+    chips, bad, _ = run_machine(code, inputs=[b"\x07"], data=bytes(16))
+    assert bad.journal == bytes.fromhex("07aabbcc")
+    with pytest.raises(ConstraintNotSatisfied, match="hint"):
+        check_machine(chips, bad)
+    forced_proof_fails(chips, bad)
+
+
+# --- 3. a WRITE bounds check solved modulo p ---------------------------------------------------
+
+
+def test_write_bounds_check_cannot_wrap_modulo_p(monkeypatch):
+    """WRITE(fd 1, 0x77FFFFF8, 16) faults (its buffer ends past 0x78000000). Its last byte
+    ptr + len − 1 = 0x78000007 ≡ 6 (mod p): a prover that solves 4·lw + lo = 6 (lw = 1, lo = 2)
+    instead of the integer equation used to pass every bounds check."""
+    ptr, length = 0x77FFFFF8, 16
+    code = [syscall(0x02, 1, ptr, length), halt(0)]
+    with pytest.raises(MemoryOutOfRange):
+        run_machine(code, data=bytes(16))
+    check = Machine.check_range
+
+    def lenient(self, addr, n, *, align=1, what="buffer"):
+        if what != "WRITE buffer":
+            check(self, addr, n, align=align, what=what)
+    monkeypatch.setattr(Machine, "check_range", lenient)
+    chips, tables, _ = run_machine(code, data=bytes(16))
+
+    def edit(t):
+        sys = t.traces["syscall"]
+        row = int(np.flatnonzero(sys[:, SYS.is_write] == 1)[0])
+        wrapped = (ptr + length - 1) % P                 # 6
+        lw, lo = wrapped >> 2, wrapped & 3
+        old_room = [int(x) for x in sys[row, SYS.room]]
+        room = [int(x) for x in to_bytes(np.array([KEY_END - (MEM_KEY_BASE + lw) - 1]))[0]]
+        sys[row, SYS.lw] = lw
+        sys[row, SYS.lh] = 0
+        sys[row, SYS.lh[lo]] = 1
+        sys[row, SYS.room] = room
+        move_range_lookups(t, [(old_room[0], old_room[1]), (old_room[2], old_room[3]), (8 * old_room[3], 0)],
+                           [(room[0], room[1]), (room[2], room[3]), (8 * room[3], 0)])
+
+    bad = forged(tables, edit)
+    with pytest.raises(ConstraintNotSatisfied):
+        check_machine(chips, bad)
+    forced_proof_fails(chips, bad)

@@ -44,7 +44,7 @@ class AddSubAir(Air):
             cin = carry[i - 1] if i else 0
             b.assert_zero(is_add * (a[i] + bv[i] + cin - c[i] - 256 * carry[i]), f"ADD byte {i}: a + b + carry_in = c + 256·carry")
             b.assert_zero(is_sub * (bv[i] + c[i] + cin - a[i] - 256 * carry[i]), f"SUB byte {i}: b + c + carry_in = a + 256·carry")
-        active = is_add + is_sub
+        active = b.declare_active(is_add + is_sub)
         b.send(buses.BYTE, [buses.TAG_RANGE, c[0], c[1], 0, 0], active)
         b.send(buses.BYTE, [buses.TAG_RANGE, c[2], c[3], 0, 0], active)
         op = OPS["add"] * is_add + OPS["sub"] * is_sub
@@ -64,7 +64,7 @@ class BitwiseAir(Air):
         a, bv, c = ([m(i) for i in getattr(BITWISE, n)] for n in ("a", "b", "c"))
         for name, f in (("is_and", is_and), ("is_or", is_or), ("is_xor", is_xor)):
             b.assert_bool(f, f"{name} is boolean")
-        active = is_and + is_or + is_xor
+        active = b.declare_active(is_and + is_or + is_xor)
         b.assert_bool(active, "one operation per row")
         tag = buses.TAG_AND * is_and + buses.TAG_OR * is_or + buses.TAG_XOR * is_xor
         for i in range(4):

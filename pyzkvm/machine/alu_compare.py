@@ -42,7 +42,7 @@ class CompareAir(Air):
         sel = {o: m(getattr(COMPARE, f"is_{o}")) for o in COMPARE_OPS}
         a, bv, diff, carry = ([m(i) for i in getattr(COMPARE, n)] for n in ("a", "b", "diff", "carry"))
         sa, sb, eq, inv, lt, r = (m(getattr(COMPARE, n)) for n in ("sa", "sb", "eq", "inv", "lt", "r"))
-        active = sum(sel.values())
+        active = b.declare_active(sum(sel.values()))
         for o, s in sel.items():
             b.assert_bool(s, f"is_{o} is boolean")
         b.assert_bool(active, "one operation per row")

@@ -44,7 +44,7 @@ class DivRemAir(Air):
         f = {o: col(f"is_{o}") for o in DIV_OPS}
         a, bv, c, q, r, plo, phi, carry, abs_r, abs_b = (cols(n) for n in ("a", "b", "c", "q", "r", "plo", "phi", "carry", "abs_r", "abs_b"))
         sa, sb, sr, bz, ov = col("sa"), col("sb"), col("sr"), col("bz"), col("ov")
-        active = sum(f.values())
+        active = b.declare_active(sum(f.values()))
         signed = f["div"] + f["rem"]
         R = buses.TAG_RANGE
         for name in [f"is_{o}" for o in DIV_OPS] + ["sa", "sb", "sr", "bz", "ov"]:
@@ -89,9 +89,9 @@ class DivRemAir(Air):
         for i in range(4):
             b.assert_zero((1 - sr) * (abs_r[i] - r[i]), f"|r| = r when r ≥ 0 (byte {i})")
             b.assert_zero((1 - sb) * (abs_b[i] - bv[i]), f"|b| = b when b ≥ 0 (byte {i})")
-        b.send(buses.ALU, [OPS["sub"], 0, 0, 0, 0, *r, *abs_r], sr)
-        b.send(buses.ALU, [OPS["sub"], 0, 0, 0, 0, *bv, *abs_b], sb)
-        b.send(buses.ALU, [OPS["sltu"], *abs_r, *abs_b, 1, 0, 0, 0], active - bz)
+        b.send(buses.ALU, [OPS["sub"], 0, 0, 0, 0, *r, *abs_r], active * sr)
+        b.send(buses.ALU, [OPS["sub"], 0, 0, 0, 0, *bv, *abs_b], active * sb)
+        b.send(buses.ALU, [OPS["sltu"], *abs_r, *abs_b, 1, 0, 0, 0], active * (1 - bz))
         # the result
         quot = f["div"] + f["divu"]
         rem = f["rem"] + f["remu"]

@@ -38,7 +38,7 @@ class MulAir(Air):
         f = {o: mm(getattr(MUL, f"is_{o}")) for o in MUL_OPS}
         a, bv, c, r, cl, ch = (cols(n) for n in ("a", "b", "c", "r", "cl", "ch"))
         sa, sb = mm(MUL.sa), mm(MUL.sb)
-        active = sum(f.values())
+        active = b.declare_active(sum(f.values()))
         R = buses.TAG_RANGE
         for o, x in f.items():
             b.assert_bool(x, f"is_{o} is boolean")

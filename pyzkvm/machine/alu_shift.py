@@ -43,7 +43,7 @@ class ShiftAir(Air):
         a, bv, c, sh, k, p, q = (cols(n) for n in ("a", "b", "c", "sh", "k", "p", "q"))
         r, fill_p, fill_q, sign = mm(SHIFT.r), mm(SHIFT.fill_p), mm(SHIFT.fill_q), mm(SHIFT.sign)
         right = is_srl + is_sra
-        active = is_sll + right
+        active = b.declare_active(is_sll + right)
         R = buses.TAG_RANGE
         for name, x in (("is_sll", is_sll), ("is_srl", is_srl), ("is_sra", is_sra), ("sign", sign)):
             b.assert_bool(x, f"{name} is boolean")

@@ -48,6 +48,7 @@ class ByteTableAir(Air):
     def constraints(self, b):
         p = lambda name: b.prep(getattr(BYTES_PREP, name))  # noqa: E731
         m = lambda name: b.main(getattr(BYTES, name))  # noqa: E731
+        b.declare_active(1)  # a fixed table: every row is a real entry, its multiplicities are free counts
         x, y = p("x"), p("y")
         b.receive(buses.BYTE, [buses.TAG_RANGE, x, y, 0, 0], m("m_range"))
         b.receive(buses.BYTE, [buses.TAG_AND, x, y, p("and_xy"), 0], m("m_and"))

@@ -125,18 +125,21 @@ class CpuAir(Air):
         # --- row shape: booleans, exactly one class per executed row ----------------------
         for name in ("is_real", "uses_imm", "writes_rd", "is_halt", "off0", "off1", *CLASS_FLAGS):
             b.assert_bool(m(getattr(CPU, name)), f"{name} is boolean")
-        b.assert_eq(sum(flags.values()), is_real, "exactly one instruction class per executed row")
+        # the activity selector is the sum of the class flags (= is_real): a bus multiplicity
+        # built from flags then vanishes on a padding row by construction (stark/air.py)
+        active = b.declare_active(sum(flags.values()))
+        b.assert_eq(active, is_real, "exactly one instruction class per executed row")
         b.assert_zero((1 - is_real) * writes_rd, "padding rows write no register")
 
         # --- fetch: (pc, decoded fields) must be a row of the program chip --------------------
-        b.send(buses.PROGRAM, [m(getattr(CPU, f)) for f in FETCH_FIELDS], is_real)
+        b.send(buses.PROGRAM, [m(getattr(CPU, f)) for f in FETCH_FIELDS], active)
 
         # --- start: the first row runs at the public start clock and pc; the run's first row
         #     (IS_FIRST) fetches the entry point — the program chip receives it on the entry bus
         b.when_first_row().assert_eq(is_real, 1, "the first row is executed")
         b.when_first_row().assert_eq(clk, b.public(PV_START_CLK), "the clock starts at START_CLK")
         b.when_first_row().assert_eq(pc, b.public(PV_START_PC), "the first pc is START_PC")
-        b.send(buses.ENTRY, [pc], b.is_first_row * b.public(PV_IS_FIRST))
+        b.send(buses.ENTRY, [pc], active * b.is_first_row * b.public(PV_IS_FIRST))
 
         # --- sequencing: real rows are a prefix, each the successor of the one before ---------
         nreal = nxt(CPU.is_real)
@@ -200,7 +203,7 @@ class CpuAir(Air):
 
         # --- ecall: HALT here; every other syscall goes to the syscall chip ---------------------
         b.assert_zero(is_halt * (1 - f_ecall), "only an ecall halts")
-        b.send(buses.SYSCALL, [clk, *a, *bv, *c], f_ecall - is_halt)
+        b.send(buses.SYSCALL, [clk, *a, *bv, *c], f_ecall * (1 - is_halt))  # = f_ecall − is_halt (HALT ⇒ ecall)
         b.assert_zero(is_halt * (a[0] + a[1] + a[2] + a[3]), "HALT: t0 = 0")
         for i in range(4):
             b.assert_zero(is_halt * c[i], f"HALT: t0 keeps the code 0 (byte {i})")
@@ -208,9 +211,9 @@ class CpuAir(Air):
         b.assert_zero(is_halt * next_pc, "HALT: next_pc = 0")
 
         # --- registers through offline memory checking --------------------------------------
-        self._access(b, m(CPU.rs1), a, a, CPU.rs1_prev_ts, CPU.rs1_d, timestamp(b, clk, TS_RS1), is_real, "rs1")
-        self._access(b, m(CPU.rs2), bv, bv, CPU.rs2_prev_ts, CPU.rs2_d, timestamp(b, clk, TS_RS2), is_real, "rs2")
-        self._access(b, m(CPU.rd), cols("rd_prev"), c, CPU.rd_prev_ts, CPU.rd_d, timestamp(b, clk, TS_RD), writes_rd, "rd")
+        self._access(b, m(CPU.rs1), a, a, CPU.rs1_prev_ts, CPU.rs1_d, timestamp(b, clk, TS_RS1), active, "rs1")
+        self._access(b, m(CPU.rs2), bv, bv, CPU.rs2_prev_ts, CPU.rs2_d, timestamp(b, clk, TS_RS2), active, "rs2")
+        self._access(b, m(CPU.rd), cols("rd_prev"), c, CPU.rd_prev_ts, CPU.rd_d, timestamp(b, clk, TS_RD), active * writes_rd, "rd")
 
     @staticmethod
     def _access(b, key, before, after, prev_ts_col, d_cols, ts, mult, what):

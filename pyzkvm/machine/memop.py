@@ -44,7 +44,7 @@ class LoadStoreAir(Air):
         f = {k: mm(getattr(MEMOP, f"is_{k}")) for k in LOADS + STORES}
         o, m, n, v, c = ([mm(i) for i in getattr(MEMOP, x)] for x in ("o", "m", "n", "v", "c"))
         top, sign = mm(MEMOP.top), mm(MEMOP.sign)
-        active = sum(f.values())
+        active = b.declare_active(sum(f.values()))
         is_load = f["lb"] + f["lh"] + f["lw"] + f["lbu"] + f["lhu"]
         for k, x in f.items():
             b.assert_bool(x, f"is_{k} is boolean")

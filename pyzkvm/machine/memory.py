@@ -74,8 +74,11 @@ class ImageAir(Air):
 
     def constraints(self, b):
         b.assert_zero(b.main(0), "the image table has no witness")
+        is_word = b.prep(IMAGE.is_word)
+        b.assert_bool(is_word, "is_word is boolean")
+        b.declare_active(is_word)
         # sent once per run: by the segment that holds the boundary (the one that HALTS)
-        b.send(buses.IMAGE, [b.prep(IMAGE.key), *[b.prep(i) for i in IMAGE.w]], b.prep(IMAGE.is_word) * b.public(PV_HALTS))
+        b.send(buses.IMAGE, [b.prep(IMAGE.key), *[b.prep(i) for i in IMAGE.w]], is_word * b.public(PV_HALTS))
 
 
 class BoundaryAir(Air):
@@ -90,6 +93,7 @@ class BoundaryAir(Air):
         is_real, key, in_image = m(BOUNDARY.is_real), m(BOUNDARY.key), m(BOUNDARY.in_image)
         kb, dk, init, final = ([m(i) for i in getattr(BOUNDARY, n)] for n in ("kb", "dk", "init", "final"))
         b.assert_bool(is_real, "is_real is boolean")
+        b.declare_active(is_real)
         b.assert_bool(in_image, "in_image is boolean")
         b.assert_zero(in_image * (1 - is_real), "image rows are real")
         # one boundary per run, so each key opens exactly once: only the segment that HALTS has rows
@@ -102,7 +106,7 @@ class BoundaryAir(Air):
         b.send(buses.BYTE, [buses.TAG_RANGE, kb[2], kb[3], 0, 0], is_real)
         b.send(buses.BYTE, [buses.TAG_RANGE, 8 * kb[3], 0, 0, 0], is_real)
         # sorted, distinct: key' = key + 1 + dk with dk < 2^29 (so key + 1 + dk < 2^30 < p: no wrap)
-        nreal = b.main_next(BOUNDARY.is_real)
+        nreal = is_real * b.main_next(BOUNDARY.is_real)  # this row and the next are real
         b.when_transition().assert_zero(nreal * (b.main_next(BOUNDARY.key) - key - 1 - word(dk)),
                                         "keys strictly increase (key' − key − 1 = dk)")
         b.send(buses.BYTE, [buses.TAG_RANGE, dk[0], dk[1], 0, 0], nreal)
@@ -112,7 +116,7 @@ class BoundaryAir(Air):
         # initial value: the image word, or 0 off the image
         for i in range(4):
             b.assert_zero((1 - in_image) * init[i], f"init = 0 off the image (byte {i})")
-        b.receive(buses.IMAGE, [key, *init], in_image)
+        b.receive(buses.IMAGE, [key, *init], is_real * in_image)
         # open each key's chain at ts 0 and close it at its last access
         b.send(buses.MEMORY, [key, *init, 0], is_real)
         b.receive(buses.MEMORY, [key, *final, m(BOUNDARY.final_ts)], is_real)

@@ -161,9 +161,15 @@ class ProgramAir(Air):
         return self.table.preprocessed_trace()
 
     def constraints(self, b):
+        # a row is an instruction the machine can execute iff it has one class flag (a padding
+        # row, or a word the AIR does not constrain, has none): the activity selector
+        flags = [b.prep(getattr(PROG, f)) for f in CLASS_FLAGS]
+        for f, flag in zip(CLASS_FLAGS, flags):
+            b.assert_bool(flag, f"{f} is boolean")
+        active = b.declare_active(sum(flags))  # at most one flag per row (the verifier builds the table)
         # fetch: Σ_rows mult/(α − fp(pc, fields)) cancels the CPU's sends
-        b.receive(buses.PROGRAM, [b.prep(getattr(PROG, f)) for f in FETCH_FIELDS], b.main(PROG_MAIN.mult))
+        b.receive(buses.PROGRAM, [b.prep(getattr(PROG, f)) for f in FETCH_FIELDS], active * b.main(PROG_MAIN.mult))
         # the run's first row (IS_FIRST: the first segment) must fetch the entry point
         from .cpu import PV_IS_FIRST
 
-        b.receive(buses.ENTRY, [b.prep(PROG.pc)], b.prep(PROG.is_entry) * b.public(PV_IS_FIRST))
+        b.receive(buses.ENTRY, [b.prep(PROG.pc)], active * b.prep(PROG.is_entry) * b.public(PV_IS_FIRST))

@@ -45,11 +45,11 @@ A1, A2 = 11, 12
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
     " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
-    "lh:4 lw nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
+    "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
-HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4")
+HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4 last_key pad0 pad1 is_last inv z1 z3")
 JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
 
 R = buses.TAG_RANGE
@@ -83,15 +83,17 @@ class SyscallAir(Air):
         k = {x: col(f"is_{x}") for x in KINDS}
         fd = {f: col(f"fd{f}") for f in FDS}
         clk, bv, c, a1, a2, ptr, oh, lh = col("clk"), cols("b"), cols("c"), cols("a1"), cols("a2"), cols("ptr"), cols("oh"), cols("lh")
-        active = sum(k.values())
+        active = b.declare_active(sum(k.values()))
         for name in [f"is_{x}" for x in KINDS] + [f"fd{f}" for f in FDS] + ["pad0", "pad1", "nz"]:
             b.assert_bool(col(name), f"{name} is boolean")
         for i in range(4):
             b.assert_bool(oh[i], f"oh{i} is boolean")
             b.assert_bool(lh[i], f"lh{i} is boolean")
         b.assert_bool(active, "one syscall per row")
-        nreal = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
-        b.when_transition().assert_zero((1 - active) * nreal, "real rows form a prefix")
+        # the next row is real (and so is this one: real rows form a prefix)
+        nreal = active * sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
+        b.when_transition().assert_zero((1 - active) * sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS),
+                                        "real rows form a prefix")
         # rows in clk order (the journal positions follow execution order)
         cd = cols("clk_d")
         b.when_transition().assert_zero(nreal * (b.main_next(SYS.clk) - clk - 1 - word(cd + [0])), "syscalls in clk order")
@@ -150,16 +152,29 @@ class SyscallAir(Air):
         b.assert_zero(hr * (1 - oh[0]), "HINT_READ pointer is word-aligned")
         b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
         b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr + vp)  # HINT_READ: len < p; VERIFY: a1 < 0x78000000
-        b.send(buses.HINT_CHAIN, [clk, start_key], hr)
-        b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw")], hr)
+        # the chain token also names the last word and the pad, so that the hint-word chip can
+        # require the pad bytes of the last word to be zero (the executor zero-pads them)
+        hint_token = [col("pad0"), col("pad1"), start_key + col("nw") - 1]
+        b.send(buses.HINT_CHAIN, [clk, start_key, *hint_token], hr)
+        b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw"), *hint_token], hr)
 
-        # any non-empty WRITE: its last byte ptr + len − 1 = 4·lw + lo (exact: ptr < 2^31, len < 2^24)
+        # any non-empty WRITE: its last byte ptr + len − 1 = 4·lw + lo. This is a field equation:
+        # ptr < 0x78000000 and len < 2^24 give ptr + len − 1 < 0x79000000 < 2p, so it holds over
+        # the integers or with one p subtracted (or added to 4·lw + lo). Both wrapped solutions
+        # put lw about 2^29 words away from the first word ptr/4 (p/4 ≈ 2^29), so requiring
+        # span = lw − ⌊ptr/4⌋ < 2^24 (3 range-checked bytes; an honest span is < 2^22 + 1)
+        # leaves only the integer solution.
         b.assert_zero(k["write"] * a2[3], "WRITE length < 2^24")
         b.assert_eq(lh[0] + lh[1] + lh[2] + lh[3], wnz, "one end offset")
         lo = lh[1] + 2 * lh[2] + 3 * lh[3]
         b.assert_zero(wnz * (word(ptr) + word(a2) - 1 - 4 * col("lw") - lo), "ptr + len − 1 = 4·lw + lo")
+        span = cols("span")
+        b.assert_zero(wnz * (col("lw") - (start_key - MEM_KEY_BASE) - word(span + [0])),
+                      "WRITE: last word − first word = span < 2^24 (no wrap modulo p)")
+        b.send(buses.BYTE, [R, span[0], span[1], 0, 0], wnz)
+        b.send(buses.BYTE, [R, span[2], 0, 0, 0], wnz)
         # journal WRITE: bytes [ptr, ptr + len) to positions jpos.., when len > 0
-        jw = journal * nz
+        jw = journal * wnz  # (k_write keeps the multiplicity a multiple of the activity selector)
         fm = [sum(oh[: j + 1]) for j in range(4)]   # fm_j = [j ≥ ptr mod 4]
         lm = [sum(lh[j:]) for j in range(4)]        # lm_j = [j ≤ (ptr + len − 1) mod 4]
         jbase = col("jpos") - word(ptr)
@@ -236,12 +251,26 @@ class HintWordsAir(Air):
         cols = lambda n: [m(i) for i in getattr(HINT_WORDS, n)]  # noqa: E731
         active, clk, key = col("active"), col("clk"), col("key")
         before, after, d = cols("before"), cols("after"), cols("d")
+        last_key, pad0, pad1, is_last, z1, z3 = (col(n) for n in ("last_key", "pad0", "pad1", "is_last", "z1", "z3"))
         b.assert_bool(active, "active is boolean")
-        b.receive(buses.HINT_CHAIN, [clk, key], active)
-        b.send(buses.HINT_CHAIN, [clk, key + 1], active)
+        b.declare_active(active)
+        token = [pad0, pad1, last_key]
+        b.receive(buses.HINT_CHAIN, [clk, key, *token], active)
+        b.send(buses.HINT_CHAIN, [clk, key + 1, *token], active)
         memory_access(b, key, before, after, col("prev_ts"), d, 4 * clk + (4 + TS_MEM), active, "hint word")
         b.send(buses.BYTE, [R, after[0], after[1], 0, 0], active)  # the input word is free, but bytes
         b.send(buses.BYTE, [R, after[2], after[3], 0, 0], active)
+        # the last word's pad bytes are zero: pad = 4·nw − len = pad0 + 2·pad1 bytes at the top,
+        # byte j is padding iff j ≥ 4 − pad: byte 3 iff pad ≥ 1 (z3), byte 2 iff pad ≥ 2 (pad1),
+        # byte 1 iff pad = 3 (z1)
+        b.assert_bool(is_last, "is_last is boolean")
+        b.assert_implies_active(is_last, "is_last ⇒ active")
+        b.assert_zero(is_last * (key - last_key), "is_last ⇒ key = last_key")
+        b.assert_eq((key - last_key) * col("inv"), active - is_last, "key = last_key ⇒ is_last")
+        b.assert_eq(z1, pad0 * pad1, "z1 = [pad = 3]")
+        b.assert_eq(z3, pad0 + pad1 - z1, "z3 = [pad ≥ 1]")
+        for j, z in ((1, z1), (2, pad1), (3, z3)):
+            b.assert_zero(is_last * z * after[j], f"HINT_READ pad byte {j} of the last word is 0")
 
 
 class JournalWordsAir(Air):
@@ -260,6 +289,9 @@ class JournalWordsAir(Air):
         jbase, last_key = col("jbase"), col("last_key")
         for name in ("active", "is_first", "is_last"):
             b.assert_bool(col(name), f"{name} is boolean")
+        b.declare_active(active)
+        b.assert_implies_active(is_first, "is_first ⇒ active")  # a padding row starts no chain
+        b.assert_implies_active(is_last, "is_last ⇒ active")
         token = [jbase, *fm, *lm, last_key]
         b.receive(buses.JOURNAL_CHAIN, [clk, key, is_first, *token], active)
         b.send(buses.JOURNAL_CHAIN, [clk, key + 1, 0, *token], active)
@@ -270,7 +302,7 @@ class JournalWordsAir(Air):
             b.assert_eq(u[j], active - is_first + is_first * fm[j], f"u{j} = is_first ? fm{j} : 1")
             b.assert_eq(e[j], u[j] * (1 - is_last + is_last * lm[j]), f"e{j} = u{j}·(is_last ? lm{j} : 1)")
             # byte j of this word is at address 4·(key − 32) + j, i.e. journal position jbase + address
-            b.send(buses.JOURNAL, [jbase + 4 * (key - MEM_KEY_BASE) + j, w[j]], e[j])
+            b.send(buses.JOURNAL, [jbase + 4 * (key - MEM_KEY_BASE) + j, w[j]], active * e[j])
 
     def public_interactions(self, public_values, public_data=b""):
         """The verifier receives (i, journal[i]) for every byte of the claimed journal (the

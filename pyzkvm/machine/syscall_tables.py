@@ -74,6 +74,7 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     end = ptr + np.where(is_["write"], a2, 0) - 1
     t[np.flatnonzero(wnz), np.asarray(SYS.lh)[(end & 3)[wnz]]] = 1
     t[:n, SYS.lw] = np.where(wnz, end >> 2, 0)
+    t[:n, SYS.span] = to_bytes(np.where(wnz, (end >> 2) - (ptr >> 2), 0))[:, :3]
     len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
     t[:n, SYS.nz] = len_sum > 0
     t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
@@ -95,7 +96,7 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
                (R, t[:n, SYS.pq], 4 * t[:n, SYS.pq]), (R, t[us, SYS.ptr[3]] + 0x88, 0 * us)]
     real = np.zeros(len(t), dtype=bool)
     real[:n] = True
-    nxt = np.flatnonzero(np.roll(real, -1))  # rows whose next row (cyclically) is real
+    nxt = np.flatnonzero(real & np.roll(real, -1))  # real rows whose next row (cyclically) is real
     lookups += [(R, t[nxt, SYS.clk_d[0]], t[nxt, SYS.clk_d[1]]), (R, t[nxt, SYS.clk_d[2]], 0 * nxt)]
     hl = np.flatnonzero(is_["hint_len"])
     lookups += [(R, t[hl, SYS.c[0]], t[hl, SYS.c[1]]), (R, t[hl, SYS.c[2]], t[hl, SYS.c[3]])]
@@ -103,6 +104,8 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     if np.any(a0[cm] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")
     lookups += [(R, t[cm, SYS.b[0]], 32 * t[cm, SYS.b[0]])]
+    wz = np.flatnonzero(wnz)
+    lookups += [(R, t[wz, SYS.span[0]], t[wz, SYS.span[1]]), (R, t[wz, SYS.span[2]], 0 * wz)]
     hr = np.flatnonzero(is_["hint_read"] | vp)  # HINT_READ: length < p; VERIFY: a1 < 0x78000000
     lookups += [(R, t[hr, SYS.a1[3]] + 0x88, 0 * hr)]
 
@@ -138,6 +141,13 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     hw[:k, HINT_WORDS.clk] = ev_clk[sel]
     hw[:k, HINT_WORDS.key] = memory_key(ev_addr[sel])
     hw[:k, HINT_WORDS.after] = to_bytes(ev_after[sel])
+    owner = row_of_event[sel]  # the HINT_READ row each word belongs to
+    last_key = memory_key(ptr[owner]) + nw[owner] - 1
+    pad0, pad1 = pad[owner] & 1, pad[owner] >> 1
+    hw[:k, HINT_WORDS.last_key], hw[:k, HINT_WORDS.pad0], hw[:k, HINT_WORDS.pad1] = last_key, pad0, pad1
+    hw[:k, HINT_WORDS.is_last] = hw[:k, HINT_WORDS.key] == last_key
+    hw[:k, HINT_WORDS.inv] = inverse_or_zero(hw[:k, HINT_WORDS.key] - last_key)
+    hw[:k, HINT_WORDS.z1], hw[:k, HINT_WORDS.z3] = pad0 & pad1, pad0 | pad1
     lookups += [(R, hw[:k, HINT_WORDS.after[0]], hw[:k, HINT_WORDS.after[1]]),
                 (R, hw[:k, HINT_WORDS.after[2]], hw[:k, HINT_WORDS.after[3]])]
     groups.append(Access(hw, np.arange(k), hw[:k, HINT_WORDS.key], 4 * ev_clk[sel] + 4 + TS_MEM, ev_after[sel],

@@ -59,6 +59,7 @@ class AssumptionWordsAir(Air):
         active, clk, j, key, apos, h = (col(n) for n in ("active", "clk", "j", "key", "apos", "h"))
         w, d, prev_ts = cols("w"), cols("d"), col("prev_ts")
         b.assert_bool(active, "active is boolean")
+        b.declare_active(active)
         b.assert_bool(h, "h is boolean")
         b.receive(buses.ASSUMPTION_CHAIN, [clk, j, key, apos, h], active)
         b.send(buses.ASSUMPTION_CHAIN, [clk, j + 1, key + 1, apos, h], active)

@@ -399,7 +399,8 @@ def _boundary_table(image, k_s, t_s, v_s):
     t[:nb, BOUNDARY.final] = to_bytes(final_val)
     t[:nb, BOUNDARY.final_ts] = final_ts
     kb = lambda i: t[:nb, BOUNDARY.kb[i]]  # noqa: E731
-    nxt = np.flatnonzero(np.roll(t[:, BOUNDARY.is_real], -1) == 1)  # rows whose next row is real
+    real = t[:, BOUNDARY.is_real] == 1
+    nxt = np.flatnonzero(real & np.roll(real, -1))  # real rows whose next row (cyclically) is real
     dk = lambda i: t[nxt, BOUNDARY.dk[i]]  # noqa: E731
     lookups = [(R, kb(0), kb(1)), (R, kb(2), kb(3)), (R, 8 * kb(3), 0 * kb(3)),
                (R, dk(0), dk(1)), (R, dk(2), dk(3)), (R, 8 * dk(3), 0 * dk(3))]

@@ -33,6 +33,21 @@ row" wraps around from the last row to row 0). All four evaluation modes use the
 polynomials, so the debug check sees exactly what the prover and verifier see.
 Buses: ``b.send(bus, values, multiplicity)`` and ``b.receive(...)`` declare LogUp interactions;
 logup.py turns them into auxiliary columns and constraints (see there).
+
+The activity rule (checked here, not remembered by AIR authors). A table is padded to a power
+of two, and nothing stops a prover from filling the padding rows with anything that satisfies
+the constraints. So every AIR with bus interactions declares its **activity selector** with
+``b.declare_active(expr)`` — a boolean column, a sum of boolean flag columns (at most one set
+per row; a sum of booleans is 0 only if each is), or the constant 1 for a table whose every row is real (a fixed lookup table) — and
+``compile_air`` proves, symbolically, that **every interaction's multiplicity vanishes on an
+inactive row**: it substitutes 0 for the selector's columns, gives every other leaf (columns on
+this and the next row, public values, selectors) an independent random value of F_p, and
+requires the multiplicity to evaluate to 0 — twice. A polynomial that is not identically zero
+after the substitution survives a random point with probability ≤ deg/p (Schwartz–Zippel), so
+a wrong AIR is refused at setup. The rule holds *by construction*: a multiplicity passes only if
+it is a multiple of the selector's columns as a polynomial, never because some other constraint
+happens to force it to zero on honest traces. ``b.assert_implies_active(flag)`` is the helper for
+flags that start or end a chain (``flag ⇒ active``).
 """
 
 from __future__ import annotations
@@ -155,6 +170,8 @@ class AirBuilder:
         self._memo: dict = {}
         self.constraints: list[Constraint] = []
         self.interactions: list[Interaction] = []
+        self.active: Expr | None = None  # the activity selector (declare_active)
+        self.booleans: set = set()        # indices of expressions asserted boolean
         self.is_first_row = self._leaf("sel", "is_first_row")
         self.is_last_row = self._leaf("sel", "is_last_row")
         self.is_transition = self._leaf("sel", "is_transition")
@@ -258,11 +275,29 @@ class AirBuilder:
 
     def assert_bool(self, expr, name: str):
         e = self._lift(expr)
+        self.booleans.add(e.index)
         self.assert_zero(e * (e - 1), name)
 
     def assert_zeros(self, exprs, name: str):
         for i, e in enumerate(exprs):
             self.assert_zero(e, f"{name}[{i}]")
+
+    def declare_active(self, selector) -> Expr:
+        """Declare the table's activity selector: 1 on a real row, 0 on a padding row. It must
+        be a main or preprocessed column, or a sum of such columns (at most one set per row), each
+        asserted boolean, or the constant 1 (every row is real). compile_air
+        then checks that every bus multiplicity vanishes where it is 0 (module docstring)."""
+        if self.active is not None:
+            raise StarkConfigError(f"AIR {self.air.name!r} declares its activity selector twice")
+        self.active = self._lift(selector)
+        return self.active
+
+    def assert_implies_active(self, flag, name: str):
+        """``flag ⇒ active`` (flag·(1 − active) = 0): for a flag that starts or ends a chain, so
+        that a padding row cannot raise it."""
+        if self.active is None:
+            raise StarkConfigError(f"AIR {self.air.name!r}: declare_active before assert_implies_active")
+        self.assert_zero(self._lift(flag) * (1 - self.active), name)
 
     def when(self, cond) -> _Conditioned:
         return _Conditioned(self, self._lift(cond))
@@ -367,11 +402,102 @@ def compile_air(air: Air, max_degree: int = 3) -> CompiledAir:
         raise StarkConfigError(f"AIR {air.name!r}: width must be an int ≥ 1 (every table has a main trace)")
     b = AirBuilder(air)
     air.constraints(b)
+    check_activity_rule(b)
     compiled = CompiledAir(air, b, list(b.constraints), list(b.interactions))
     add_logup_constraints(compiled, max(max_degree, 2))
     if not compiled.all_constraints:
         raise StarkConfigError(f"AIR {air.name!r} has no constraints and no bus interactions")
     return compiled
+
+
+def _selector_columns(b: AirBuilder) -> list:
+    """The leaves the activity selector is the sum of (empty for the constant 1); raises
+    StarkConfigError if the selector has another shape or a part is not asserted boolean."""
+    a = b.active
+    if a.op == "const":
+        if a.args != 1:
+            raise StarkConfigError(f"AIR {b.air.name!r}: a constant activity selector must be 1")
+        return []
+    terms, stack = [], [a]
+    while stack:  # flatten a sum of leaves
+        e = stack.pop()
+        if e.op == "add":
+            stack.extend(e.args)
+        elif e.op == "const" and e.args == 0:  # sum() starts from 0
+            continue
+        elif e.op in ("main", "prep") and e.args[1] == 0:
+            terms.append(e)
+        else:
+            raise StarkConfigError(f"AIR {b.air.name!r}: the activity selector must be a column or a sum of "
+                                   f"columns of the current row, found a {e.op!r} node")
+    for e in terms:  # booleans: their sum (< p terms) is 0 only if each one is 0
+        if e.index not in b.booleans:
+            raise StarkConfigError(f"AIR {b.air.name!r}: activity selector part {e!r} is not asserted boolean")
+    if len({e.index for e in terms}) != len(terms):
+        raise StarkConfigError(f"AIR {b.air.name!r}: the activity selector repeats a column")
+    return terms
+
+
+def _evaluate_at(expr: Expr, value_of) -> int:
+    """The value of a base-field expression at one point: ``value_of(leaf)`` gives each leaf."""
+    memo: dict = {}
+    for node in sorted(_subtree(expr), key=lambda n: n.index):  # topological order
+        if node.op in LEAF_KINDS:
+            v = value_of(node)
+        elif node.op == "neg":
+            v = -memo[node.args[0].index]
+        else:
+            x, y = memo[node.args[0].index], memo[node.args[1].index]
+            v = x + y if node.op == "add" else x - y if node.op == "sub" else x * y
+        memo[node.index] = v % P
+    return memo[expr.index]
+
+
+def _subtree(expr: Expr) -> list:
+    seen, stack, out = set(), [expr], []
+    while stack:
+        n = stack.pop()
+        if n.index in seen:
+            continue
+        seen.add(n.index)
+        out.append(n)
+        if n.op not in LEAF_KINDS:
+            stack.extend(n.args)
+    return out
+
+
+def check_activity_rule(b: AirBuilder, trials: int = 2, seed: int = 0x5EED) -> None:
+    """Every bus multiplicity vanishes on an inactive row, as a polynomial (module docstring).
+
+    Substitute 0 for the activity selector's columns (a sum of booleans is 0 only if each is 0)
+    and a random F_p value for every other leaf; a multiplicity that is not identically zero
+    after the substitution is nonzero at a random point with probability ≥ 1 − deg/p."""
+    if not b.interactions:
+        return
+    if b.active is None:
+        raise StarkConfigError(f"AIR {b.air.name!r} has bus interactions but no activity selector: call "
+                               "b.declare_active(...) in constraints() (docs/stark.md, 'Padding rows')")
+    parts = _selector_columns(b)
+    if not parts:  # the constant 1: there is no inactive row
+        return
+    zero = {e.index for e in parts}
+    rng = np.random.default_rng(seed)
+    for _ in range(trials):
+        point: dict = {}
+
+        def value_of(leaf):
+            if leaf.op == "const":
+                return leaf.args
+            if leaf.index in zero:
+                return 0
+            return point.setdefault(leaf.index, int(rng.integers(1, P)))
+
+        bad = [f"{'send' if it.sign > 0 else 'receive'} #{k} on bus {it.bus_name!r}"
+               for k, it in enumerate(b.interactions) if _evaluate_at(it.multiplicity, value_of)]
+        if bad:
+            raise StarkConfigError(
+                f"AIR {b.air.name!r}: the multiplicity of {', '.join(bad)} does not vanish where the activity "
+                "selector is 0; multiply it by the selector (a padding row could otherwise put any entry on the bus)")
 
 
 # ---------------------------------------------------------------------------------------------

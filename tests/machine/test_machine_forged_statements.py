@@ -116,7 +116,8 @@ def test_hint_read_padding_bytes_are_zero(monkeypatch):
 def test_write_bounds_check_cannot_wrap_modulo_p(monkeypatch):
     """WRITE(fd 1, 0x77FFFFF8, 16) faults (its buffer ends past 0x78000000). Its last byte
     ptr + len − 1 = 0x78000007 ≡ 6 (mod p): a prover that solves 4·lw + lo = 6 (lw = 1, lo = 2)
-    instead of the integer equation used to pass every bounds check."""
+    instead of the integer equation used to pass every bounds check. Now the span from the first
+    to the last word must be three bytes, which a wrapped lw (≈ 2^29 words away) cannot give."""
     ptr, length = 0x77FFFFF8, 16
     code = [syscall(0x02, 1, ptr, length), halt(0)]
     with pytest.raises(MemoryOutOfRange):
@@ -140,10 +141,20 @@ def test_write_bounds_check_cannot_wrap_modulo_p(monkeypatch):
         sys[row, SYS.lh] = 0
         sys[row, SYS.lh[lo]] = 1
         sys[row, SYS.room] = room
+        sys[row, SYS.span] = [(lw - (ptr >> 2)) % P, 0, 0]  # lw − ⌊ptr/4⌋ ≡ −(p − 9)/4: not three bytes
         move_range_lookups(t, [(old_room[0], old_room[1]), (old_room[2], old_room[3]), (8 * old_room[3], 0)],
                            [(room[0], room[1]), (room[2], room[3]), (8 * room[3], 0)])
 
     bad = forged(tables, edit)
-    with pytest.raises(ConstraintNotSatisfied):
+    with pytest.raises(ConstraintNotSatisfied, match="bus 'byte'"):  # the span's range check
         check_machine(chips, bad)
     forced_proof_fails(chips, bad)
+
+
+@pytest.mark.parametrize("ptr, length", [(0x77FFFFF0, 16), (0x77FFFFFF, 1), (0x77FFFFFC, 4), (0x20, 1)])
+def test_writes_that_end_at_the_edge_of_memory_still_prove(ptr, length):
+    """Completeness at the boundary: a buffer whose last byte is 0x77FFFFFF (or whose first is
+    0x20) passes every constraint, the span and room checks included."""
+    chips, tables, execution = run_machine([syscall(0x02, 1, ptr, length), halt(0)], data=bytes(16))
+    assert len(execution.stdout) == length
+    check_machine(chips, tables)

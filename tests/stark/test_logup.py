@@ -69,6 +69,7 @@ def test_interaction_grouping_respects_the_degree_limit():
 
         def constraints(self, b):
             x, y, z = b.main_row()
+            b.declare_active(1)
             b.send("t", [x])
             b.send("t", [y])
             b.receive("t", [z], x * y)  # multiplicity of degree 2

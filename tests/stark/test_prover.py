@@ -63,6 +63,7 @@ class PublicListAir(Air):
     num_public_values = 4
 
     def constraints(self, b):
+        b.declare_active(1)
         b.send("public list", [b.main(0)])
 
     def public_interactions(self, public_values, public_data=b""):
@@ -121,6 +122,7 @@ class SelectorValuesAir(Air):
     def constraints(self, b):
         flag, x = b.main(0), b.main(1)
         b.assert_eq(flag, b.is_first_row, "flag = is_first_row")
+        b.declare_active(1)
         b.send("last x", [x], b.is_last_row)
 
     def public_interactions(self, public_values, public_data=b""):
@@ -149,6 +151,7 @@ class PublicBytesAir(Air):
 
     def constraints(self, b):
         b.assert_bool(b.main(0), "active is boolean")
+        b.declare_active(b.main(0))
         b.send("public bytes", [b.main(1), b.main(2)], b.main(0))
 
     def public_interactions(self, public_values, public_data=b""):

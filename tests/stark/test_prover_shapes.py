@@ -25,6 +25,7 @@ class CubeChain(Air):
     def constraints(self, b):
         x, s = b.main(0), b.main(1)
         b.assert_bool(s, "s is boolean")
+        b.declare_active(1)
         b.when_transition().assert_eq(b.main_next(0), x * x * x + 7 * s, "x' = x^3 + 7s")
         b.send("chain", [x, s])
 
@@ -35,6 +36,7 @@ class ChainSink(Air):
 
     def constraints(self, b):
         x, s, m = b.main_row()
+        b.declare_active(1)  # m counts
         b.receive("chain", [x, s], m)
 
 

@@ -20,6 +20,7 @@ class LeftAir(Air):
     width = 1
 
     def constraints(self, b):
+        b.declare_active(1)  # every row is one of the values
         b.send(PERM_BUS, [b.main(0)])
 
 
@@ -30,6 +31,7 @@ class RightAir(Air):
     def constraints(self, b):
         value, active = b.main(0), b.main(1)
         b.assert_bool(active, "active is boolean")
+        b.declare_active(active)  # padding rows (active = 0) put nothing on the bus
         b.receive(PERM_BUS, [value], active)
 
 

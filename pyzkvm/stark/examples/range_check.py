@@ -24,6 +24,7 @@ class U16ValuesAir(Air):
 
     def constraints(self, b):
         v, lo, hi = b.main_row()
+        b.declare_active(1)  # every row is a value to range-check
         b.assert_eq(v, lo + 256 * hi, "v = lo + 256·hi")
         b.send(BYTE_BUS, [lo])
         b.send(BYTE_BUS, [hi])
@@ -35,6 +36,7 @@ class ByteTableAir(Air):
     preprocessed_width = 1
 
     def constraints(self, b):
+        b.declare_active(1)  # a fixed table: every row is a byte; main(0) counts its lookups
         b.receive(BYTE_BUS, [b.prep(0)], b.main(0))
 
     def preprocessed_trace(self):

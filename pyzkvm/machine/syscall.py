@@ -90,10 +90,9 @@ class SyscallAir(Air):
             b.assert_bool(oh[i], f"oh{i} is boolean")
             b.assert_bool(lh[i], f"lh{i} is boolean")
         b.assert_bool(active, "one syscall per row")
-        # the next row is real (and so is this one: real rows form a prefix)
-        nreal = active * sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
-        b.when_transition().assert_zero((1 - active) * sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS),
-                                        "real rows form a prefix")
+        next_active = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
+        b.when_transition().assert_zero((1 - active) * next_active, "real rows form a prefix")
+        nreal = active * next_active  # this row and the next are real (a bus multiplicity: a multiple of active)
         # rows in clk order (the journal positions follow execution order)
         cd = cols("clk_d")
         b.when_transition().assert_zero(nreal * (b.main_next(SYS.clk) - clk - 1 - word(cd + [0])), "syscalls in clk order")
@@ -226,7 +225,7 @@ class SyscallAir(Air):
         for name, step, start, end in (("jpos", journal * word(a2), PV_JOURNAL_START, PV_JOURNAL_END),
                                        ("apos", vp, PV_ASSUMPTIONS_START, PV_ASSUMPTIONS_END)):
             _running_count(b, col(name), b.main_next(getattr(SYS, name)), step, b.public(start), b.public(end),
-                           active, nreal, name)
+                           active, next_active, name)
 
     def public_interactions(self, public_values, public_data=b""):
         """The verifier receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""

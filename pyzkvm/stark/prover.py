@@ -402,8 +402,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
 
 
 def _deep_numerators(t: _Table, gpow, local, nxt) -> tuple:
-    """This table's Σ γ^i f_i(x) over the LDE rows for the ζ group and the ζω group, and the
-    claimed Σ γ^i f_i(ζ), Σ γ^j f_j(ζω). One pass over each matrix computes both sums."""
+    """This table's Σ c_i f_i(x) over the LDE rows for the ζ group and the ζω group, and the
+    claimed Σ c_i f_i(ζ), Σ c_j f_j(ζω) (c: the DEEP coefficients). One pass over each matrix computes both sums."""
     mats = {"prep": t.prep_lde, "main": t.main_lde, "aux": t.aux_lde, "quotient": t.quotient_lde}
     n_lde = t.main_lde.shape[0]
     num = np.zeros((n_lde, 8), dtype=np.uint32)  # [:, :4] the ζ group, [:, 4:] the ζω group
@@ -426,7 +426,7 @@ def _deep_numerators(t: _Table, gpow, local, nxt) -> tuple:
 
 
 def _deep_codeword(lde_log: int, num: np.ndarray, claimed_local, claimed_next, zeta, z_next) -> np.ndarray:
-    """D(x) = [Σ γ^i f_i(x) − Σ γ^i f_i(ζ)]/(x − ζ) + [Σ γ^j f_j(x) − Σ γ^j f_j(ζω)]/(x − ζω)
+    """D(x) = [Σ c_i f_i(x) − Σ c_i f_i(ζ)]/(x − ζ) + [Σ c_j f_j(x) − Σ c_j f_j(ζω)]/(x − ζω)
     on the LDE coset of size 2^lde_log (bit-reversed rows), for all tables of that height."""
     xe = ext.from_base(coset_points(lde_log, coset_shift(lde_log), bit_reversed=True))
     n_lde = xe.shape[0]

@@ -334,7 +334,14 @@ def test_inspect_shows_the_seals_security_and_flags_forged_params(stark, fib, fi
     assert main(["inspect", str(path), "--json"]) == 0
     view = json.loads(capsys.readouterr().out)
     assert view["verified"] is False and view["from_seal"]["security_bits"] == 24.0
-    assert main(["verify", str(path), "--elf", str(BIN / "fibonacci.elf")]) == 1
+    assert main(["verify", str(path), "--elf", str(BIN / "fibonacci.elf"), "--min-security-bits", "0"]) == 1
+    capsys.readouterr()
+    # the honest receipt: `pyzkvm verify` prints the bits it recomputed; the minimum is a number
+    path.write_bytes(fib_receipt.to_bytes())
+    assert main(["verify", str(path), "--elf", str(BIN / "fibonacci.elf")]) == 1  # 24 < 100
+    assert "below the minimum of 100" in capsys.readouterr().err
+    assert main(["verify", str(path), "--elf", str(BIN / "fibonacci.elf"), "--min-security-bits", "24"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(", 24.0 bits")
 
 
 # ---- command line ------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     who.add_argument("--elf", metavar="ELF", help="compute the expected image ID from this ELF")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile of --elf (default sp1)")
     p.add_argument("--dev-mode", action="store_true", help="accept dev-mode (trace) receipts, with a warning")
+    p.add_argument("--min-security-bits", type=float, metavar="BITS",
+                   help="refuse stark proofs whose recomputed conjectured security is below BITS (default 100)")
     p.add_argument(
         "--replay",
         action="store_true",
@@ -81,6 +83,8 @@ def run_verify(args) -> int:
     if args.replay and receipt.backend != "trace":
         raise UsageError(f"--replay checks trace receipts only; this receipt is from {receipt.backend!r}")
     options = {"replay": (program, parse_inputs(args.input))} if args.replay else {}
+    if args.min_security_bits is not None:
+        options["min_security_bits"] = args.min_security_bits
     if program is not None and _verifier_needs_program(receipt.backend):
         options["program"] = program
     try:

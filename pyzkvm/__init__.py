@@ -12,11 +12,11 @@ from .errors import PyzkvmError, VerificationError  # noqa: E402
 from .program import Program  # noqa: E402
 from .receipt import Claim, Receipt  # noqa: E402
 from .backends import get_backend, list_backends  # noqa: E402
-from .api import prove, verify  # noqa: E402
+from .api import Verified, prove, verify, verify_report  # noqa: E402
 
 __all__ = [
     "__version__", "Program", "PyzkvmError", "VerificationError",
-    "Claim", "Receipt", "get_backend", "list_backends", "prove", "verify", "execute", "inputs",
+    "Claim", "Receipt", "get_backend", "list_backends", "prove", "verify", "verify_report", "Verified", "execute", "inputs",
 ]  # fmt: skip
 
 

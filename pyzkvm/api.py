@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from .backends import default_backend_name, get_backend
 from .backends.base import check_image_and_journal, refuse_unless_dev_mode
@@ -74,8 +75,25 @@ def prove(
     return receipt
 
 
+@dataclass(frozen=True)
+class Verified:
+    """What ``verify_report`` established: the claim, and what the receipt's backend says it
+    verified (``report``: for ``stark`` a StarkVerification — security estimate, proof bytes,
+    segments, recomputed from the seal; None for a backend that reports nothing). Show these,
+    not the receipt's ``params`` or ``backend_version``: those are the prover's metadata."""
+
+    claim: Claim
+    report: Any = None
+
+    @property
+    def security(self):
+        """The security estimate the verifier recomputed (None when the backend gives none)."""
+        return getattr(self.report, "security", None)
+
+
 def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
-    """Check that ``receipt`` proves its claim about the program with ``image_id``; return the claim.
+    """Check that ``receipt`` proves its claim about the program with ``image_id``; return the claim
+    (``verify_report`` also returns what the backend verified, e.g. the security estimate).
 
     Checks here, for every backend: the claim's image ID equals ``image_id`` and SHA-256 of the
     journal equals the claim's journal digest. A composed receipt's inner receipts are each
@@ -86,9 +104,16 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     PYZKVM_DEV_MODE=1). Raises VerificationError (or DevModeReceiptError) saying what failed.
     ``receipt`` may be a Receipt or its bytes; ``image_id`` 32 bytes, a 64-digit hex string or a Program.
     ``options`` (e.g. ``replay``, ``program``) go to the outer receipt's backend only, except
-    ``allow_insecure`` (accept test-preset proofs), a policy for the whole tree: it also goes to
-    every inner receipt's backend whose verify takes it.
+    the acceptance policy — ``min_security_bits`` (stark: default 100) and ``allow_insecure``
+    (shorthand for no minimum: test-preset proofs) — which applies to the whole tree: it also
+    goes to every inner receipt's backend whose verify takes it.
     """
+    return verify_report(receipt, image_id, dev_mode, **options).claim
+
+
+def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) -> Verified:
+    """``verify``, returning a Verified: the claim and the backend's report of what it checked
+    (for stark: the security estimate recomputed from the verified seal, proof bytes, segments)."""
     if isinstance(receipt, (bytes, bytearray, memoryview)):
         receipt = Receipt.from_bytes(receipt)
     if not isinstance(receipt, Receipt):
@@ -106,14 +131,14 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
 
         policy = {k: options[k] for k in TREE_OPTIONS if k in options}
         with stderr_lines_once():
-            _verify_one(receipt, image_id, options, policy)
+            report = _verify_one(receipt, image_id, options, policy)
     else:
-        _verify_one(receipt, image_id, options)
-    return receipt.claim
+        report = _verify_one(receipt, image_id, options)
+    return Verified(receipt.claim, report)
 
 
 #: verify options that apply to every receipt of a composed tree, not just the outer one
-TREE_OPTIONS = ("allow_insecure",)
+TREE_OPTIONS = ("allow_insecure", "min_security_bits")
 
 
 def _produces_proofs(backend: str) -> bool:
@@ -129,8 +154,9 @@ def _verifier(backend: str):
         raise VerificationError(f"receipt was made by backend {backend!r}, which cannot load here: {exc}") from None
 
 
-def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict | None = None) -> None:
-    """Verify one receipt of the tree: its inner receipts first, then its assumptions, then its seal.
+def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict | None = None):
+    """Verify one receipt of the tree: its inner receipts first, then its assumptions, then its seal;
+    returns what its backend's verify returned (its report, or None).
     Dev mode has been gated for the whole tree already; ``policy`` (TREE_OPTIONS) goes to the inner ones."""
     from .composition import verify_composition
 
@@ -139,9 +165,8 @@ def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict |
     if receipt.inner or receipt.claim.assumptions:
         verify_composition(receipt, lambda inner: _verify_inner(inner, policy or {}))
     if not verifier.produces_proofs or receipt.dev_mode:
-        verifier.verify(receipt, image_id, dev_mode=True, **options)
-    else:
-        verifier.verify(receipt, image_id, **options)
+        return verifier.verify(receipt, image_id, dev_mode=True, **options)
+    return verifier.verify(receipt, image_id, **options)
 
 
 def _verify_inner(inner: Receipt, policy: dict) -> None:

@@ -306,6 +306,7 @@ def prove_stark_segments(
         raise UsageError("this guest verifies other receipts (VERIFY_SP1_PROOF): prove it with "
                          "pyzkvm.prove(..., assumptions=[...]) rather than on a cluster")
     vk = setup(config, run.chips.airs).verifying_key
+    check_security_of_heights(run, config, vk)  # now with the key: the statement's bus entries < p
     options = dict(scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit)
     roots = _run_tasks(commit_segment_task, program, [(config.name, traces) for traces, _pv in run.statements],
                        **options)

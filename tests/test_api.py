@@ -141,4 +141,4 @@ def test_readme_example_runs_as_written(tmp_path):
     assert out.returncode == 0, out.stderr
     exit_code, journal, bits = out.stdout.split()
     assert (exit_code, journal) == ("0", struct.pack("<IQ", 10, 55).hex())
-    assert float(bits) >= 100  # a real proof at the default preset, not a dev-mode receipt
+    assert float(bits) >= 100  # the verifier's estimate for a real proof at the default preset

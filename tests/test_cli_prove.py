@@ -134,7 +134,8 @@ def test_inspect_shows_the_receipt(proved):
     out = pyzkvm_cli("inspect", path, cwd=work)
     assert out.returncode == 0, out.stderr
     fields = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.stdout.splitlines())}
-    assert fields["backend"] == f"trace {receipt.backend_version}"
+    assert fields["backend"] == "trace"
+    assert fields["backend version"] == f"{receipt.backend_version} (the prover's label, not verified)"
     assert fields["dev mode"] == "yes: NOT a proof"
     assert fields["image ID"] == receipt.claim.image_id.hex()
     assert fields["exit code"] == "0"
@@ -168,7 +169,11 @@ def test_prove_errors_are_one_line(tmp_path):
     assert list(tmp_path.glob("*.receipt")) == []
 
 
-def test_inspect_shows_text_journals_and_security_bits(tmp_path):
+def test_inspect_shows_text_journals_and_labels_unverified_metadata(tmp_path):
+    """inspect verifies nothing: a stark receipt's security comes from its seal (here
+    unreadable, and said so), never from its params; params and the backend version are
+    labelled as the prover's metadata. A backend without a seal reader shows its stated bits
+    as stated, not verified."""
     from pyzkvm.receipt import Claim
 
     claim = Claim.for_execution(bytes(32), b"hello, world", 0, 0)
@@ -178,10 +183,18 @@ def test_inspect_shows_text_journals_and_security_bits(tmp_path):
     out = pyzkvm_cli("inspect", path, cwd=tmp_path)
     fields = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.stdout.splitlines())}
     assert fields["journal text"] == "'hello, world'"
-    assert fields["security"] == "100 bits"
+    assert fields["security"].startswith("(the seal cannot be read")
+    assert fields["param security_bits"] == "100 (receipt metadata)"
+    assert fields["backend version"] == "9.9 (the prover's label, not verified)"
+    assert fields["verified"].startswith("no")
     assert fields["dev mode"] == "no"
     assert fields["cycles"] == "0 (unknown)"
-    assert fields["param receipt_kind"] == "composite"
+    assert fields["param receipt_kind"] == "composite (receipt metadata)"
+    other = Receipt(claim, b"hello, world", "sp1", "9.9", {"security_bits": 100}, b"S" * 10)
+    path.write_bytes(other.to_bytes())
+    out = pyzkvm_cli("inspect", path, cwd=tmp_path)
+    fields = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.stdout.splitlines())}
+    assert fields["security"] == "100 bits (stated by the prover, not verified)"
 
 
 def _failing_guest(tmp_path: Path) -> Path:

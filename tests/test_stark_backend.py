@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import math
 from pathlib import Path
 
 import pytest
@@ -220,6 +222,126 @@ def test_an_assumption_the_guest_never_made_is_rejected(stark, fib, fib_receipt)
                   ((b"\x01" * 32, b"\x02" * 32),))
     with pytest.raises(VerificationError, match="0 assumptions, not at the claim's .* 1 assumptions"):
         check(stark, dataclasses.replace(fib_receipt, claim=claim), fib.image_id)
+
+
+# ---- receipt metadata: bound or not reported as verified (issue 14 §4) --------------------------
+
+
+def with_params(receipt: Receipt, **changes) -> Receipt:
+    return dataclasses.replace(receipt, params={**receipt.params, **changes})
+
+
+def test_verify_reports_what_it_recomputed_from_the_seal(stark, fib, fib_receipt):
+    """The report's values come from the seal and the claim: the security estimate the
+    verifier computed from the heights it checked, the proof bytes it read, the segments."""
+    from pyzkvm.machine.image_id import machine_key_from_parts
+    from pyzkvm.stark import preset
+    from pyzkvm.stark.proof import decode_proof
+
+    report = stark.verify(fib_receipt, fib.image_id, allow_insecure=True)
+    p = decode_seal(fib_receipt.seal)
+    (segment,) = p["segments"]
+    heights = [t.log_height for t in decode_proof(segment[4]).tables]
+    assert report.log_heights == [heights]
+    assert report.proof_bytes == len(segment[4]) and report.segments == 1 and report.cycles == fib_receipt.claim.cycles
+    assert report.preset == FAST and report.security.query_bits == 24 and report.security.bits == 24
+    assert report.security.logup_bits is not None  # the machine's buses are counted
+    vk = machine_key_from_parts(preset(FAST), p["prep_root"], p["prep_log_heights"])
+    entries = sum(len(c.interactions) << h for c, h in zip(vk.compiled, heights))
+    assert report.security.logup_bits > 123.6 - math.log2(entries * 22) - 1e-9  # + journal entries: a hair lower
+    verified = pyzkvm.verify_report(fib_receipt, fib.image_id, allow_insecure=True)
+    assert verified.claim == fib_receipt.claim and verified.security == report.security
+    assert report.params() == {k: v for k, v in fib_receipt.params.items() if k != "segment_cycles"}
+
+
+@pytest.mark.parametrize("key, forged", [
+    ("security_bits", 256.0), ("security_bits", 24.1), ("security_bits", 24),   # value, rounding, type
+    ("proof_bytes", 1), ("cycles", 5698), ("preset", "default_100_bits"), ("segments", 2),
+    ("segment_cycles", 100),
+])
+def test_every_param_is_bound_to_the_seal(stark, fib, fib_receipt, key, forged):
+    with pytest.raises(VerificationError, match=key):
+        check(stark, with_params(fib_receipt, **{key: forged}), fib.image_id)
+    with pytest.raises(VerificationError):
+        pyzkvm.verify(with_params(fib_receipt, **{key: forged}).to_bytes(), fib.image_id, allow_insecure=True)
+
+
+@pytest.mark.parametrize("key", ["security_bits", "proof_bytes", "cycles", "preset", "segments", "segment_cycles"])
+def test_a_missing_param_is_an_error_not_a_default(stark, fib, fib_receipt, key):
+    params = {k: v for k, v in fib_receipt.params.items() if k != key}
+    with pytest.raises(VerificationError, match=f"lack {key}"):
+        check(stark, dataclasses.replace(fib_receipt, params=params), fib.image_id)
+
+
+def test_an_unbound_extra_param_is_refused(stark, fib, fib_receipt):
+    with pytest.raises(VerificationError, match="unbound key"):
+        check(stark, with_params(fib_receipt, audited_by="nobody"), fib.image_id)
+    with pytest.raises(VerificationError, match="unbound key"):
+        check(stark, with_params(fib_receipt, conjectured_security_bits=256.0), fib.image_id)
+
+
+def test_a_rewritten_backend_version_changes_nothing_reported_as_verified(stark, fib, fib_receipt):
+    """backend_version is the prover's label: verification neither reads nor reports it, so a
+    rewritten one verifies with the identical report."""
+    relabelled = dataclasses.replace(fib_receipt, backend_version="99.0-audited-256-bits")
+    assert stark.verify(relabelled, fib.image_id, allow_insecure=True) == \
+        stark.verify(fib_receipt, fib.image_id, allow_insecure=True)
+    assert pyzkvm.verify_report(relabelled.to_bytes(), fib.image_id, allow_insecure=True) == \
+        pyzkvm.verify_report(fib_receipt, fib.image_id, allow_insecure=True)
+
+
+def test_the_seal_preset_is_bound(stark, fib, fib_receipt):
+    """Renaming the seal's preset changes the verifying key (its digest holds the parameters):
+    the proof does not verify under another preset."""
+    p = decode_seal(fib_receipt.seal)
+    for name in ("default_100_bits", "no_such_preset"):
+        seal = encode_seal(name, p["prep_root"], p["prep_log_heights"], p["has_commit"], p["has_deferred"],
+                           p["start_pc"], p["segments"])
+        forged = dataclasses.replace(fib_receipt, seal=seal, params={**fib_receipt.params, "preset": name})
+        with pytest.raises((VerificationError, ProofFormatError)):
+            stark.verify(forged, fib.image_id, min_security_bits=0)
+
+
+def test_the_minimum_security_is_the_callers_value(stark, fib, fib_receipt):
+    """The acceptance policy is a number, not a preset name: the same 24-bit receipt passes a
+    minimum of 24 and fails 25; allow_insecure=True is shorthand for no minimum."""
+    assert stark.verify(fib_receipt, fib.image_id, min_security_bits=24).security.bits == 24
+    with pytest.raises(VerificationError, match="below the minimum of 25"):
+        stark.verify(fib_receipt, fib.image_id, min_security_bits=25)
+    with pytest.raises(VerificationError, match="below the minimum of 100"):
+        stark.verify(fib_receipt, fib.image_id)
+    assert pyzkvm.verify(fib_receipt, fib.image_id, min_security_bits=20) == fib_receipt.claim
+    with pytest.raises(UsageError):
+        stark.verify(fib_receipt, fib.image_id, min_security_bits="high")
+
+
+def test_inspect_shows_the_seals_security_and_flags_forged_params(stark, fib, fib_receipt, tmp_path, capsys):
+    """`pyzkvm inspect` of a receipt whose security_bits was rewritten to 256: the security
+    line is recomputed from the seal (24 bits), the forged param is flagged, and the backend
+    version is labelled as unverified; verify refuses the receipt."""
+    from pyzkvm.cli import main
+
+    forged = with_params(dataclasses.replace(fib_receipt, backend_version="9.9"), security_bits=256.0)
+    path = tmp_path / "forged.receipt"
+    path.write_bytes(forged.to_bytes())
+    assert main(["inspect", str(path)]) == 0
+    shown = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines() if ":" in line)
+    shown = {k.strip(): v.strip() for k, v in shown.items()}
+    assert shown["verified"].startswith("no")
+    assert shown["security"].startswith("24.0 bits conjectured") and "256" not in shown["security"]
+    assert "DISAGREES with the seal, which gives 24.0" in shown["param security_bits"]
+    assert "not verified" in shown["backend version"]
+    assert main(["inspect", str(path), "--json"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert view["verified"] is False and view["from_seal"]["security_bits"] == 24.0
+    assert main(["verify", str(path), "--elf", str(BIN / "fibonacci.elf"), "--min-security-bits", "0"]) == 1
+    capsys.readouterr()
+    # the honest receipt: `pyzkvm verify` prints the bits it recomputed; the minimum is a number
+    path.write_bytes(fib_receipt.to_bytes())
+    assert main(["verify", str(path), "--elf", str(BIN / "fibonacci.elf")]) == 1  # 24 < 100
+    assert "below the minimum of 100" in capsys.readouterr().err
+    assert main(["verify", str(path), "--elf", str(BIN / "fibonacci.elf"), "--min-security-bits", "24"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(", 24.0 bits")
 
 
 # ---- command line ------------------------------------------------------------------------------

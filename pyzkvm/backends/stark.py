@@ -29,8 +29,15 @@ Verification needs only the receipt and the 32-byte image ID:
    assumption bus only if the claim's assumptions are exactly the guest's VERIFY_SP1_PROOF
    assertions, in order (none added, dropped, changed or swapped). The inner receipts that
    discharge the assumptions are verified by pyzkvm.verify (pyzkvm/composition.py), not here;
- * enforce a minimum security: proofs whose preset gives < 100 bits are rejected unless the
-   preset's name contains "insecure" AND the caller passes ``allow_insecure=True`` (tests).
+ * recompute the security estimate from the parameters and heights actually verified (the
+   seal's preset, every segment's table heights, the statement's bus entries:
+   stark/verifier.statement_security) and refuse it below the caller's ``min_security_bits``
+   (default 100; ``allow_insecure=True`` is shorthand for no minimum, for test presets);
+ * bind the receipt's ``params``: each key the backend writes must be present and equal the
+   value recomputed from the verified seal (preset, security_bits, proof_bytes, cycles,
+   segments, segment_cycles consistent with the segments' lengths); any other key is refused.
+   verify returns those recomputed values (StarkVerification), which is what callers should
+   show. ``backend_version`` is the prover's label: verification neither reads nor reports it.
 
 Continuations: ``prove(..., segment_cycles=N)`` proves the run as segments of N cycles, one
 STARK proof each, whose buses balance only together (pyzkvm/stark/joint.py: every segment's
@@ -41,9 +48,9 @@ them as a chain — segment k starts where k − 1 ended (clock, pc, journal len
 assumptions) — so a dropped, repeated, reordered or foreign segment cannot verify
 (docs/continuations.md, docs/machine.md §5). A whole run is the case of one segment.
 
-Seal, version 2 (little-endian)::
+Seal, version 3 (little-endian; version 3 = proofs of format 2)::
 
-    u16 version (= 2) ‖ u8 len ‖ preset name ‖ prep_root[32] ‖ u8 n_tables
+    u16 version (= 3) ‖ u8 len ‖ preset name ‖ prep_root[32] ‖ u8 n_tables
     ‖ n_tables × u8 preprocessed log-height (0xFF: the table has no preprocessed columns)
     ‖ u8 has_commit ‖ u8 has_deferred ‖ u32 start_pc ‖ u32 n_segments
     ‖ n_segments × (u64 end_clock ‖ u32 end_pc ‖ u64 journal_end ‖ u32 assumptions_end
@@ -65,10 +72,12 @@ import numpy as np
 from ..receipt import Claim, Receipt
 from .base import Backend, ProgressCallback
 
-SEAL_VERSION = 2
-#: below this conjectured security a receipt is refused unless allow_insecure=True and its
-#: preset says "insecure" (tests only)
+SEAL_VERSION = 3
+#: the default acceptance policy: below this conjectured security a receipt is refused
+#: (``verify(..., min_security_bits=)`` changes it; ``allow_insecure=True`` means no minimum)
 MIN_SECURITY_BITS = 100
+#: the receipt params the stark backend writes; verify requires exactly these
+PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycles", "segments")
 NO_PREP = 0xFF
 
 #: overall progress at the start of each step (the CLI shows one bar)
@@ -203,6 +212,35 @@ def describe_segments(receipt: Receipt) -> list[dict]:
     return out
 
 
+def describe_seal(receipt: Receipt) -> dict:
+    """What the seal itself says, for ``pyzkvm inspect`` (verifies nothing): the preset, proof
+    bytes, segments and their cycles, and the security estimate recomputed — as verify would —
+    from the seal's preset and its proofs' table heights (not the receipt's params). Raises
+    ProofFormatError / StarkConfigError / VerificationError for a seal it cannot read."""
+    from ..machine.image_id import machine_key_from_parts
+    from ..machine.public_data import MachinePublicData
+    from ..stark import PRESETS
+    from ..stark.proof import decode_proof
+    from ..stark.verifier import statement_security
+
+    seal = decode_seal(receipt.seal)
+    config = PRESETS.get(seal["preset"])
+    if config is None:
+        raise VerificationError(f"stark seal names an unknown preset {seal['preset']!r}")
+    segments = seal["segments"]
+    ends = [tuple(seg[:4]) for seg in segments]
+    vk = machine_key_from_parts(config, seal["prep_root"], seal["prep_log_heights"])
+    heights = [[t.log_height for t in decode_proof(seg[4]).tables] for seg in segments]
+    claim = receipt.claim
+    publics = segment_public_values(claim.exit_code, receipt.journal, seal["has_commit"], seal["has_deferred"],
+                                    seal["start_pc"], ends)
+    security = statement_security(vk, heights, publics[-1], MachinePublicData(receipt.journal, claim.assumptions))
+    clocks = [0] + [e[0] for e in ends]
+    return {"preset": config.name, "security": security, "security_bits": round(security.bits, 1),
+            "proof_bytes": sum(len(seg[4]) for seg in segments), "segments": len(segments),
+            "segment_lengths": [b - a for a, b in zip(clocks, clocks[1:])]}
+
+
 @dataclass
 class SegmentedRun:
     """A run cut into segments, ready to prove: each segment's (main traces, public values)."""
@@ -281,25 +319,38 @@ def _spill_to_disk(traces: dict, directory: str, k: int) -> dict:
     return out
 
 
-def check_security_of_heights(run: SegmentedRun, config) -> None:
-    """Refuse, before any proving, a run whose tallest table would leave the proof below
-    MIN_SECURITY_BITS (the field term shrinks by one bit per doubling of the LDE): such a
-    receipt would be refused by every verifier. Insecure test presets are exempt."""
+def check_security_of_heights(run: SegmentedRun, config, vk=None) -> None:
+    """Refuse, before any proving, a run every verifier with the default policy would refuse:
+    a table taller than the preset allows (``config.max_log_height``), or — for a preset whose
+    height-independent terms meet MIN_SECURITY_BITS — a table tall enough to bring the DEEP/FRI
+    field term below it (one bit per doubling of the LDE). With the verifying key, also a
+    statement of p or more bus entries (stark/verifier.statement_security)."""
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
     from ..stark import security_bits
 
-    if "insecure" in config.name:
-        return
+    shorter = f"prove in shorter segments (--segment-cycles {max(1, min(run.segment_cycles // 2, DEFAULT_SEGMENT_CYCLES))} or less)"
+    meant_secure = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits) >= MIN_SECURITY_BITS
     for k, (traces, _pv) in enumerate(run.statements):
         tallest = max(range(len(traces)), key=lambda i: traces[i].shape[0])
         log_rows = int(traces[tallest].shape[0]).bit_length() - 1
+        where = f"segment {k}'s" if len(run.statements) > 1 else "the run's"
+        name = run.chips.airs[tallest].name
+        if log_rows > config.log_height_limit:
+            raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, more than preset {config.name!r} allows "
+                             f"(2^{config.log_height_limit}): {shorter}")
         bits = security_bits(config, log_rows + config.log_blowup).bits
-        if bits < MIN_SECURITY_BITS:
-            where = f"segment {k}'s" if len(run.statements) > 1 else "the run's"
-            raise UsageError(
-                f"{where} table {run.chips.airs[tallest].name!r} has 2^{log_rows} rows, where preset {config.name!r} "
-                f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): prove in shorter segments (--segment-cycles "
-                f"{max(1, min(run.segment_cycles // 2, DEFAULT_SEGMENT_CYCLES))} or less)")
+        if meant_secure and bits < MIN_SECURITY_BITS:
+            raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, where preset {config.name!r} "
+                             f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): {shorter}")
+    if vk is not None:
+        from ..errors import ProofShapeError
+        from ..stark.joint import log_heights
+        from ..stark.verifier import statement_security
+
+        try:
+            statement_security(vk, [log_heights(t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
+        except ProofShapeError as exc:
+            raise UsageError(f"this run is too long for one receipt: {exc}") from None
 
 
 # ---- the backend --------------------------------------------------------------------------------
@@ -371,6 +422,7 @@ class StarkBackend(Backend):
         inner = resolve_assumptions(run.assumptions, assumptions)
         step("setup", 0.0)
         pk = setup(config, run.chips.airs)
+        check_security_of_heights(run, config, pk.verifying_key)
         remember_image_id(program, pk.verifying_key)
         n = len(run.statements)
 
@@ -388,35 +440,39 @@ class StarkBackend(Backend):
 
     def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list, inner=()) -> Receipt:
         """The receipt for a run's statements and their (joint) proofs, in segment order;
-        ``inner``: the receipts that discharge the run's assumptions."""
+        ``inner``: the receipts that discharge the run's assumptions. Its params are exactly
+        what verify recomputes from the seal (PARAM_KEYS)."""
         from ..machine.cpu import PV_ASSUMPTIONS_END, PV_CYCLES, PV_END_PC, PV_HAS_COMMIT, PV_HAS_DEFERRED, PV_JOURNAL_END
-        from ..stark import security_bits
+        from ..stark.joint import log_heights
+        from ..stark.verifier import statement_security
 
         final_pv = run.statements[-1][1]
         seal_segments = [(pv[PV_CYCLES], pv[PV_END_PC], pv[PV_JOURNAL_END], pv[PV_ASSUMPTIONS_END], proof)
                          for (_t, pv), proof in zip(run.statements, proofs, strict=True)]
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, bool(final_pv[PV_HAS_COMMIT]),
                            bool(final_pv[PV_HAS_DEFERRED]), run.start_pc, seal_segments)
-        tallest = max(t.shape[0] for traces, _pv in run.statements for t in traces)
-        lde_log = tallest.bit_length() - 1 + config.log_blowup
+        security = statement_security(vk, [log_heights(t) for t, _pv in run.statements], final_pv, run.public_data)
         cycles = int(final_pv[PV_CYCLES])
         claim = Claim.for_execution(vk.circuit_digest, run.journal, run.exit_code, cycles, run.assumptions)
         params = {
             "preset": config.name,
-            "security_bits": round(security_bits(config, lde_log).bits, 1),
+            "security_bits": round(security.bits, 1),
             "proof_bytes": sum(len(p) for p in proofs),
             "cycles": cycles,
+            "segments": len(proofs),
+            "segment_cycles": int(run.segment_cycles),
         }
-        if run.explicit or len(proofs) > 1:
-            params.update(segments=len(proofs), segment_cycles=int(run.segment_cycles))
         return Receipt(claim, run.journal, self.name, self.version, params, seal, tuple(inner))
 
-    def verify(self, receipt: Receipt, image_id: bytes, *, allow_insecure: bool = False, **options) -> None:
+    def verify(self, receipt: Receipt, image_id: bytes, *, min_security_bits: float | None = None,
+               allow_insecure: bool = False, **options) -> "StarkVerification":
         """Check the seal's STARK proofs against ``image_id`` and the receipt's claim (module docstring),
-        assumptions included. The inner receipts are not verified here: ``pyzkvm.verify`` does that.
+        assumptions included, and return what was verified (StarkVerification: every value
+        recomputed from the seal and the claim, never read from ``params``). The inner receipts
+        are not verified here: ``pyzkvm.verify`` does that.
 
-        ``allow_insecure=True`` accepts proofs below 100 bits whose preset name says "insecure"
-        (tests only); otherwise such receipts are rejected."""
+        ``min_security_bits`` (default MIN_SECURITY_BITS = 100): refuse a proof whose recomputed
+        estimate is lower. ``allow_insecure=True`` without it means no minimum (test presets)."""
         options.pop("dev_mode", None)  # pyzkvm.verify passes it to every backend; it changes nothing here
         self.reject_options(options, "verify")
         from ..api import as_image_id
@@ -426,20 +482,20 @@ class StarkBackend(Backend):
         from ..stark import PRESETS, security_bits
         from ..stark.joint import verify_joint
 
+        minimum = _minimum_bits(min_security_bits, allow_insecure)
         image_id = as_image_id(image_id)
         self.check_claim(receipt, image_id)
         claim = receipt.claim
         if not isinstance(receipt.seal, bytes):  # pragma: no cover - Receipt normalises it
             raise ProofFormatError("stark seal must be bytes")
+        _check_param_keys(receipt.params)
         seal = decode_seal(receipt.seal)
         config = PRESETS.get(seal["preset"])
         if config is None:
             raise VerificationError(f"stark seal names an unknown preset {seal['preset']!r}")
-        if receipt.params.get("preset", config.name) != config.name:
-            raise VerificationError("receipt params name another preset than its seal")
-        # the query term alone (the field term only lowers it): refuse weak presets before any work
-        claimed = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits)
-        self._check_security(config.name, claimed, allow_insecure)
+        # the height-independent terms bound the estimate from above: refuse weak presets before any work
+        ceiling = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits)
+        _check_security(config.name, ceiling, minimum)
         if not 1 <= claim.cycles <= MAX_CYCLES:
             raise VerificationError(f"claim says {claim.cycles} cycles; a stark proof covers 1..{MAX_CYCLES}")
         segments = seal["segments"]
@@ -455,8 +511,6 @@ class StarkBackend(Backend):
                 any(b[0] < a[0] or b[1] < a[1] for a, b in zip(counts, counts[1:])):
             raise VerificationError("stark seal: segment end clocks must increase, journal and assumption counts "
                                     "must not shrink")
-        if receipt.params.get("segments", 1) != len(segments):
-            raise VerificationError(f"receipt params say {receipt.params.get('segments')} segments, the seal has {len(segments)}")
         try:
             vk = machine_key_from_parts(config, seal["prep_root"], seal["prep_log_heights"])
         except StarkConfigError as exc:
@@ -470,18 +524,90 @@ class StarkBackend(Backend):
         # the statement's variable part, rebuilt from the claim: the journal and the assumptions
         public_data = MachinePublicData(receipt.journal, claim.assumptions)
         reports = verify_joint(vk, [proof for *_e, proof in segments], publics, public_data=public_data)
-        self._check_security(config.name, min(r.security.bits for r in reports), allow_insecure)
+        security = reports[0].security  # the joint statement's estimate, recomputed by the verifier
+        _check_security(config.name, security.bits, minimum)
+        verified = StarkVerification(
+            preset=config.name, security=security, proof_bytes=sum(len(seg[4]) for seg in segments),
+            cycles=claim.cycles, segments=len(segments),
+            segment_lengths=[b - a for a, b in zip(clocks, clocks[1:])],
+            log_heights=[r.log_heights for r in reports])
+        verified.check_params(receipt.params)
+        return verified
 
-    @staticmethod
-    def _check_security(name: str, bits: float, allow_insecure: bool) -> None:
-        if bits >= MIN_SECURITY_BITS:
-            return
-        if "insecure" in name and allow_insecure:
-            return
+
+def _minimum_bits(min_security_bits, allow_insecure: bool) -> float:
+    """The acceptance policy: the caller's minimum; allow_insecure alone means none."""
+    if min_security_bits is not None:
+        if isinstance(min_security_bits, bool) or not isinstance(min_security_bits, (int, float)):
+            raise UsageError(f"min_security_bits must be a number, not {min_security_bits!r}")
+        return float(min_security_bits)
+    return 0.0 if allow_insecure else float(MIN_SECURITY_BITS)
+
+
+def _check_security(name: str, bits: float, minimum: float) -> None:
+    if bits < minimum:
         raise VerificationError(
-            f"the proof's preset {name!r} gives {bits:.0f} bits, below the minimum of {MIN_SECURITY_BITS}"
-            + ("; pass allow_insecure=True to accept test proofs" if "insecure" in name else ""))
+            f"the proof's preset {name!r} gives {bits:.1f} bits, below the minimum of {minimum:g}"
+            + ("; pass allow_insecure=True (or a lower min_security_bits) to accept test proofs"
+               if minimum >= MIN_SECURITY_BITS else ""))
 
 
-__all__ = ["StarkBackend", "encode_seal", "decode_seal", "describe_segments", "public_values_for", "segment_public_values", "MIN_SECURITY_BITS",
+def _check_param_keys(params: dict) -> None:
+    """The receipt's params must be exactly the keys the stark backend writes (each is then
+    compared with its recomputed value): a missing key is not defaulted, an extra one would be
+    unbound metadata."""
+    missing = [k for k in PARAM_KEYS if k not in params]
+    extra = sorted(k for k in params if k not in PARAM_KEYS)
+    if missing or extra:
+        raise VerificationError(
+            "stark receipt params " + (f"lack {', '.join(missing)}" if missing else "")
+            + ("; " if missing and extra else "") + (f"have unbound key(s) {', '.join(extra)}" if extra else ""))
+
+
+@dataclass(frozen=True)
+class StarkVerification:
+    """What a stark verification established, every value recomputed from the verified seal,
+    the claim and the verifying key (never read from the receipt's params):
+
+    preset           the seal's preset (its parameters are in the verifying-key digest the
+                     transcripts observe, so another preset's proof does not verify)
+    security         the SecurityEstimate recomputed from the preset and the verified heights
+    proof_bytes      Σ of the segments' proof lengths
+    cycles           the claim's cycle count (bound: the last segment's public values)
+    segments         number of segment proofs; segment_lengths their cycles (from the
+                     public-value chain); log_heights every segment's table heights"""
+
+    preset: str
+    security: object
+    proof_bytes: int
+    cycles: int
+    segments: int
+    segment_lengths: list
+    log_heights: list
+
+    def params(self) -> dict:
+        """The params an honest receipt of this proof carries (except segment_cycles, the
+        prover's cut, which check_params checks against segment_lengths)."""
+        return {"preset": self.preset, "security_bits": round(self.security.bits, 1), "proof_bytes": self.proof_bytes,
+                "cycles": self.cycles, "segments": self.segments}
+
+    def check_params(self, params: dict) -> None:
+        """VerificationError unless every param equals its recomputed value; segment_cycles must
+        be the length of every segment but the last, and at least the last's."""
+        for key, want in self.params().items():
+            got = params.get(key)
+            if type(got) is not type(want) or got != want:
+                raise VerificationError(f"receipt params say {key} = {got!r}, the verified seal gives {want!r}")
+        cut = params.get("segment_cycles")
+        if isinstance(cut, bool) or not isinstance(cut, int) or \
+                any(n != cut for n in self.segment_lengths[:-1]) or self.segment_lengths[-1] > cut:
+            raise VerificationError(f"receipt params say segment_cycles = {cut!r}, but the verified segments have "
+                                    f"{self.segment_lengths} cycles")
+
+    def to_json(self) -> dict:
+        return {"preset": self.preset, "security": self.security.to_json(), "proof_bytes": self.proof_bytes,
+                "cycles": self.cycles, "segments": self.segments, "segment_lengths": list(self.segment_lengths)}
+
+
+__all__ = ["StarkBackend", "StarkVerification", "PARAM_KEYS", "encode_seal", "decode_seal", "describe_segments", "public_values_for", "segment_public_values", "MIN_SECURITY_BITS",
            "SEAL_VERSION"]

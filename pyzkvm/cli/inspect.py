@@ -1,4 +1,10 @@
-"""``pyzkvm inspect RECEIPT``: show what a receipt claims and what it carries (verifies nothing)."""
+"""``pyzkvm inspect RECEIPT``: show what a receipt claims and what it carries (verifies nothing).
+
+Nothing shown here is verified. Values that verification would establish are shown as the
+seal implies them (for stark: the security estimate recomputed from the seal's preset and its
+proofs' heights, not the receipt's ``security_bits``); the receipt's ``params`` and
+``backend_version`` are labelled as the prover's metadata, and a param that disagrees with
+the seal is flagged (``pyzkvm verify`` refuses such a receipt)."""
 
 from __future__ import annotations
 
@@ -24,17 +30,32 @@ def run_inspect(args) -> int:
     from .verify import read_receipt
 
     receipt = read_receipt(args.receipt)
+    from_seal, seal_error = _seal_view(receipt)
     if args.json:
         view = receipt.to_json()
         view["dev_mode"] = receipt.dev_mode
+        view["verified"] = False
+        if from_seal:
+            view["from_seal"] = {k: (v.to_json() if k == "security" else v) for k, v in from_seal.items()}
+        if seal_error:
+            view["seal_error"] = seal_error
         view.update(_segments_view(receipt))
         print(json.dumps(view, indent=2))
         return 0
     claim = receipt.claim
     text = printable_text(receipt.journal)
-    security = receipt.params.get("security_bits")
+    if from_seal:
+        security = f"{from_seal['security']} (recomputed from the seal; run pyzkvm verify to check the proof)"
+    elif seal_error:
+        security = f"(the seal cannot be read: {seal_error})"
+    elif receipt.params.get("security_bits") is not None:
+        security = f"{receipt.params['security_bits']} bits (stated by the prover, not verified)"
+    else:
+        security = "(not stated by the backend)"
     rows = [
-        ("backend", f"{receipt.backend} {receipt.backend_version}"),
+        ("verified", "no: inspect reads the format only (pyzkvm verify checks the proof)"),
+        ("backend", receipt.backend),
+        ("backend version", f"{receipt.backend_version} (the prover's label, not verified)"),
         ("dev mode", "yes: NOT a proof" if receipt.dev_mode else "no"),
         ("image ID", claim.image_id.hex()),
         ("exit code", str(claim.exit_code)),
@@ -42,9 +63,15 @@ def run_inspect(args) -> int:
         ("journal text", repr(text) if text is not None else "(not printable text)"),
         ("cycles", str(claim.cycles) if claim.cycles else "0 (unknown)"),
         ("seal size", f"{len(receipt.seal)} bytes"),
-        ("security", f"{security} bits" if security is not None else "(not stated by the backend)"),
+        ("security", security),
     ]
-    rows += [(f"param {k}", str(v)) for k, v in receipt.params.items() if k not in ("security_bits", "dev_mode")]
+    for k, v in receipt.params.items():
+        if k == "dev_mode":
+            continue
+        note = "receipt metadata"
+        if from_seal and k in from_seal and from_seal[k] != v:
+            note += f"; DISAGREES with the seal, which gives {from_seal[k]!r}: verify refuses this receipt"
+        rows.append((f"param {k}", f"{v} ({note})"))
     if claim.assumptions or receipt.inner:
         rows.append(("assumptions", f"{len(claim.assumptions)} (receipts this claim relies on)"))
         rows.append(("inner receipts", f"{len(receipt.inner)} (carried here; verify checks them all)"))
@@ -92,6 +119,20 @@ def _print_composition(receipt, indent: str) -> None:
             f"exit code {r.claim.exit_code}, journal {journal}, seal {len(r.seal)} bytes: {match} the assumption"
         )
         _print_composition(r, indent + "    ")
+
+
+def _seal_view(receipt) -> tuple:
+    """(what a stark seal implies, None) or (None, why it cannot be read); (None, None) for other backends."""
+    if receipt.backend != "stark":
+        return None, None
+    from ..errors import PyzkvmError
+
+    try:
+        from ..backends.stark import describe_seal
+
+        return describe_seal(receipt), None
+    except PyzkvmError as exc:
+        return None, str(exc)
 
 
 def _segments_view(receipt) -> dict:

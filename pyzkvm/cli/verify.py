@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     who.add_argument("--elf", metavar="ELF", help="compute the expected image ID from this ELF")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile of --elf (default sp1)")
     p.add_argument("--dev-mode", action="store_true", help="accept dev-mode (trace) receipts, with a warning")
+    p.add_argument("--min-security-bits", type=float, metavar="BITS",
+                   help="refuse stark proofs whose recomputed conjectured security is below BITS (default 100)")
     p.add_argument(
         "--replay",
         action="store_true",
@@ -68,7 +70,7 @@ def _verifier_needs_program(backend_name: str) -> bool:
 
 
 def run_verify(args) -> int:
-    from ..api import as_image_id, verify
+    from ..api import as_image_id, verify_report
     from ..program import Program
 
     if args.replay and not args.elf:
@@ -81,10 +83,12 @@ def run_verify(args) -> int:
     if args.replay and receipt.backend != "trace":
         raise UsageError(f"--replay checks trace receipts only; this receipt is from {receipt.backend!r}")
     options = {"replay": (program, parse_inputs(args.input))} if args.replay else {}
+    if args.min_security_bits is not None:
+        options["min_security_bits"] = args.min_security_bits
     if program is not None and _verifier_needs_program(receipt.backend):
         options["program"] = program
     try:
-        claim = verify(receipt, image_id, dev_mode=True if args.dev_mode else None, **options)
+        verified = verify_report(receipt, image_id, dev_mode=True if args.dev_mode else None, **options)
     except VerificationError as exc:
         print(f"pyzkvm: verification failed: {exc}", file=sys.stderr)
         return 1
@@ -92,8 +96,11 @@ def run_verify(args) -> int:
     shown = repr(journal) if journal is not None else (receipt.journal.hex() or "(empty)")
     kind = "dev-mode receipt (NOT a proof)" if receipt.dev_mode or receipt.backend == "trace" else "receipt"
     replayed = ", replayed" if args.replay else ""
+    claim = verified.claim
+    # the security the verifier recomputed from the seal, never the receipt's own params
+    security = f", {verified.security.bits:.1f} bits" if verified.security is not None else ""
     print(
         f"verified: {receipt.backend} {kind} for image {claim.image_id.hex()}: "
-        f"exit code {claim.exit_code}, {claim.cycles} cycles, journal {shown}{replayed}"
+        f"exit code {claim.exit_code}, {claim.cycles} cycles, journal {shown}{replayed}{security}"
     )
     return 0

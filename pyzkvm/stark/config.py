@@ -1,16 +1,50 @@
 """STARK parameters (FRI blowup, queries, grinding, final polynomial) and their security estimate.
 
-The conjectured security of a FRI-based STARK (ethSTARK, DESIGN.md §4) is the minimum of
+The conjectured security of one statement (DESIGN.md §4) is the minimum of these terms, each
+an upper bound on a cheating prover's success probability (as −log2), or on its work in
+hashes where a proof of work is ground before the challenge:
 
-* the **query term**  ``log2(blowup)·num_queries + pow_bits``: a cheating prover passes one
-  query with probability ≈ 1/blowup (the list-decoding conjecture at rate ρ = 1/blowup), and
-  grinding multiplies its work by 2^pow_bits;
-* the **field term**  ``log2|F_p^4| − log2(LDE size)``: the out-of-domain point, the DEEP and
-  FRI challenges are drawn from F_p^4 (|F_p^4| ≈ 2^123.6), and the union bound over the
-  evaluation domain costs log2(LDE size) bits;
-* the **hash term**, 128 bits: BLAKE3 collision resistance with 256-bit digests.
+* **FRI queries + PoW**  ``log2(blowup)·num_queries + pow_bits``: a cheating prover passes
+  one query with probability ≈ ρ = 1/blowup (the ethSTARK documentation's conjectured
+  soundness of FRI in the list-decoding regime), and the proof of work ground before the queries multiplies
+  each retry's cost by 2^pow_bits (ethSTARK documentation, "grinding").
+* **DEEP/FRI field**  ``log2|F_p^4| − log2(LDE size)``: the out-of-domain point ζ, the DEEP
+  coefficients and the FRI folding challenges are drawn from F_p^4 (|F_p^4| ≈ 2^123.6); a bad
+  draw has probability ≲ |D|/|F_p^4| for the evaluation domain D (the second term of
+  ethSTARK's conjecture; DEEP-ALI, Ben-Sasson et al. 2019). The DEEP combination and FRI's roll-in of
+  shorter codewords use **independent** coefficients, one per committed column (prover.py
+  step 8, fri.py): a random point of an affine space, for which correlated agreement holds
+  with error |D|/|F| (BCIKS20, "Proximity gaps for Reed–Solomon codes", Thm 1.6), so batching
+  ~1,000 columns costs nothing here. With powers of one challenge it would be a curve of
+  degree m − 1 and cost a factor m − 1 (BCIKS20 Thm 1.5), ~10 bits for the machine.
+* **constraint batching**  ``log2|F_p^4| − log2(constraints)``: the quotient combines each
+  table's constraints with powers of one α; if some constraint polynomial is not zero, Σ α^i C_i
+  is a nonzero polynomial in α of degree < #constraints, so it vanishes with probability
+  < #constraints/|F_p^4| (Schwartz–Zippel); union over the tables of one proof.
+* **LogUp**  ``log2|F_p^4| − log2(N·(w + 1)) + bus_pow_bits``, N = the statement's bus entries
+  (over every segment of a joint statement, every table: height × interactions, plus the
+  public entries), w = the widest tuple including its bus id. All entries share one (α, γ)
+  (logup.py: fp = bus + Σ_j γ^(j+1)·v_j). An unbalanced multiset survives only if (a) γ makes
+  some other tuple's fingerprint collide with an unbalanced one — a nonzero polynomial of
+  degree < w in γ, union over < N partners: ≤ (N − 1)·w/|F| — or (b) the nonzero rational
+  function Σ_i m_i/(α − fp_i) (distinct fingerprints, its numerator of degree < N) vanishes at
+  α: ≤ N/|F|. So ε ≤ N·(w + 1)/|F_p^4| (Haböck 2022, "Multivariate lookups based on
+  logarithmic derivatives" (LogUp); Schwartz–Zippel). A proof of work of bus_pow_bits
+  ground after every main root is observed and before (α, γ) are drawn (joint.py) makes each
+  attempt at a bad pair cost 2^bus_pow_bits hashes (the same grinding argument as for the
+  queries; Plonky3 grinds likewise before its commit-phase challenges). The verifier refuses
+  N ≥ p (``MAX_BUS_ENTRIES``): multiplicities are field elements, so a tuple missing from a
+  table is cancelled by k copies of a ±1 entry only when k ≡ 0 mod p — impossible with fewer
+  than p entries, which is what the AIRs' boolean multiplicities rely on.
+* **hash**, 128 bits: BLAKE3 collision resistance with 256-bit digests.
 
-Any preset below 100 bits carries "insecure" in its name.
+Per-proof terms (queries, DEEP/FRI, constraint batching) are not divided among the segments
+of a continuation: each segment has its own transcript, and a grinding attacker pays its work
+per attempt on the one segment it attacks. The LogUp term is the statement's: one (α, γ) for
+all segments, N counted over all of them.
+
+Any preset below 100 bits carries "insecure" in its name; the verifier's caller decides the
+minimum it accepts (``pyzkvm.verify(..., min_security_bits=100)``).
 """
 
 from __future__ import annotations
@@ -25,6 +59,9 @@ from .field import P
 EXTENSION_FIELD_BITS = 4 * math.log2(P)
 #: collision resistance of 256-bit BLAKE3 digests
 HASH_BITS = 128.0
+#: the verifier refuses a statement with this many bus entries or more (module docstring:
+#: multiplicities are field elements, so entry counts must not wrap modulo p)
+MAX_BUS_ENTRIES = P - 1
 
 
 @dataclass(frozen=True)
@@ -37,6 +74,11 @@ class StarkConfig:
     pow_bits           proof-of-work bits ground before the queries are drawn.
     log_final_poly_len FRI stops folding when the codeword has 2^log_final_poly_len·blowup
                        entries and sends that polynomial's coefficients in the clear.
+    bus_pow_bits       proof-of-work bits ground before the LogUp challenges (α_bus, γ_bus)
+                       are drawn (the LogUp term, module docstring).
+    max_log_height     the tallest table (log2 rows) the prover makes and the verifier accepts;
+                       None: as tall as the field's two-adicity allows (27 − log_blowup). A
+                       secure preset stops where the DEEP/FRI field term would drop below 100.
     """
 
     name: str
@@ -44,6 +86,8 @@ class StarkConfig:
     num_queries: int
     pow_bits: int
     log_final_poly_len: int
+    bus_pow_bits: int = 0
+    max_log_height: int | None = None
 
     def __post_init__(self):
         if not 1 <= self.log_blowup <= 6:
@@ -52,8 +96,17 @@ class StarkConfig:
             raise StarkConfigError(f"num_queries={self.num_queries} is outside 1..512")
         if not 0 <= self.pow_bits <= 30:
             raise StarkConfigError(f"pow_bits={self.pow_bits} is outside 0..30")
+        if not 0 <= self.bus_pow_bits <= 30:
+            raise StarkConfigError(f"bus_pow_bits={self.bus_pow_bits} is outside 0..30")
         if not 0 <= self.log_final_poly_len <= 10:
             raise StarkConfigError(f"log_final_poly_len={self.log_final_poly_len} is outside 0..10")
+        if self.max_log_height is not None and not 2 <= self.max_log_height <= 27 - self.log_blowup:
+            raise StarkConfigError(f"max_log_height={self.max_log_height} is outside 2..{27 - self.log_blowup}")
+
+    @property
+    def log_height_limit(self) -> int:
+        """The tallest table allowed, log2 rows (max_log_height, else 27 − log_blowup)."""
+        return 27 - self.log_blowup if self.max_log_height is None else self.max_log_height
 
     @property
     def blowup(self) -> int:
@@ -62,37 +115,95 @@ class StarkConfig:
 
 @dataclass(frozen=True)
 class SecurityEstimate:
-    """Conjectured security in bits, with the terms it is the minimum of (DESIGN.md §4)."""
+    """Conjectured security in bits: the minimum of named terms (module docstring, DESIGN.md §4).
+
+    ``terms``: (name, bits) pairs, in the order the module docstring gives them; a term that
+    does not apply (no buses, one constraint) is absent."""
 
     bits: float
-    query_bits: float
-    field_bits: float
-    hash_bits: float = HASH_BITS
+    terms: tuple
+
+    def term(self, name: str) -> float | None:
+        """The bits of the term called ``name``, None if absent."""
+        return dict(self.terms).get(name)
+
+    @property
+    def query_bits(self) -> float:
+        return self.term(QUERIES)
+
+    @property
+    def field_bits(self) -> float:
+        return self.term(FIELD)
+
+    @property
+    def logup_bits(self) -> float | None:
+        return self.term(LOGUP)
+
+    @property
+    def hash_bits(self) -> float:
+        return self.term(HASH)
+
+    @property
+    def limiting(self) -> str:
+        """The name of the smallest term."""
+        return min(self.terms, key=lambda t: t[1])[0]
+
+    def to_json(self) -> dict:
+        return {"bits": round(self.bits, 1), "terms": {k: round(v, 1) for k, v in self.terms}}
 
     def __str__(self) -> str:
-        return (f"{self.bits:.1f} bits conjectured (queries+PoW {self.query_bits:.1f}, "
-                f"field {self.field_bits:.1f}, hash {self.hash_bits:.0f})")
+        terms = ", ".join(f"{name} {bits:.1f}" for name, bits in self.terms)
+        return f"{self.bits:.1f} bits conjectured (min of: {terms})"
 
 
-def security_bits(params: StarkConfig, lde_log_size: int) -> SecurityEstimate:
-    """bits = min(log2(blowup)·queries + pow_bits, log2|F_p^4| − log2(LDE size), 128)."""
-    query = float(params.log_blowup * params.num_queries + params.pow_bits)
-    field = EXTENSION_FIELD_BITS - lde_log_size
-    return SecurityEstimate(bits=min(query, field, HASH_BITS), query_bits=query, field_bits=field)
+QUERIES, FIELD, CONSTRAINTS, LOGUP, HASH = ("FRI queries+PoW", "DEEP/FRI field", "constraint batching", "LogUp",
+                                            "hash")
+
+
+def security_bits(params: StarkConfig, lde_log_size: int, *, bus_entries: int = 0, bus_width: int = 0,
+                  constraints: int = 0) -> SecurityEstimate:
+    """The estimate for a statement whose largest LDE has 2^lde_log_size points, with
+    ``bus_entries`` LogUp entries of tuples up to ``bus_width`` elements (bus id included)
+    under one challenge pair, and at most ``constraints`` constraints combined in one proof:
+
+        min( log2(blowup)·queries + pow_bits,               FRI queries + PoW
+             log2|F_p^4| − lde_log_size,                      DEEP/FRI field
+             log2|F_p^4| − log2(constraints),                 constraint batching (if > 1)
+             log2|F_p^4| − log2(N·(w + 1)) + bus_pow_bits,    LogUp (if N > 0)
+             128 )                                            hash
+
+    A statement with N ≥ p bus entries has no estimate (StarkConfigError): the verifier refuses it."""
+    terms = [(QUERIES, float(params.log_blowup * params.num_queries + params.pow_bits)),
+             (FIELD, EXTENSION_FIELD_BITS - lde_log_size)]
+    if constraints > 1:
+        terms.append((CONSTRAINTS, EXTENSION_FIELD_BITS - math.log2(constraints)))
+    if bus_entries > 0:
+        if bus_entries > MAX_BUS_ENTRIES:
+            raise StarkConfigError(f"{bus_entries} bus entries: a statement must have fewer than p = {P}")
+        terms.append((LOGUP, EXTENSION_FIELD_BITS - math.log2(bus_entries * (bus_width + 1)) + params.bus_pow_bits))
+    terms.append((HASH, HASH_BITS))
+    return SecurityEstimate(bits=min(b for _n, b in terms), terms=tuple(terms))
 
 
 # --- presets ---------------------------------------------------------------------------------
 
 #: The default: blowup 4, 44 queries, 16 PoW bits → 104 query bits; the field term is
-#: 123.6 − 22 = 101.6 bits at 2^20 trace rows, so ≥ 100 bits for every trace up to 2^20 rows.
-#: Blowup 4 allows constraints up to degree 5 (4 quotient chunks).
-DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=44, pow_bits=16, log_final_poly_len=3)
+#: 123.6 − 23 = 100.6 bits at 2^21 trace rows (the stark backend's tallest table at DEFAULT);
+#: 16 PoW bits before the bus challenges keep the LogUp term ≥ 100 up to the verifier's cap
+#: of p − 1 entries for tuples up to 2^8 wide (123.6 − 31 − 8 + 16). Blowup 4 allows
+#: constraints up to degree 5 (4 quotient chunks). ``python -m pyzkvm.stark.security`` prints
+#: every term at the largest heights.
+DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=44, pow_bits=16, log_final_poly_len=3,
+                      bus_pow_bits=16, max_log_height=21)
 
-#: SP1-like: blowup 2 (constraint degree ≤ 3), 84 queries + 16 PoW bits = 100 query bits.
-#: Cheaper LDE and quotient, bigger proofs.
-BLOWUP2_100_BITS = StarkConfig("blowup2_100_bits", log_blowup=1, num_queries=84, pow_bits=16, log_final_poly_len=3)
+#: SP1-like: blowup 2 (constraint degree ≤ 3), 84 queries + 16 PoW bits = 100 query bits;
+#: field term 123.6 − 23 = 100.6 at its tallest tables, 2^22 rows. Cheaper LDE and quotient,
+#: bigger proofs.
+BLOWUP2_100_BITS = StarkConfig("blowup2_100_bits", log_blowup=1, num_queries=84, pow_bits=16, log_final_poly_len=3,
+                               bus_pow_bits=16, max_log_height=22)
 
-#: For tests only: ~2·12 = 24 bits. Fast and small; says so in its name.
+#: For tests only: ~2·12 = 24 bits, no grinding, tables as tall as the field allows. Fast and
+#: small; says so in its name.
 INSECURE_FAST_FOR_TESTS = StarkConfig("insecure_fast_for_tests", log_blowup=2, num_queries=12, pow_bits=0,
                                       log_final_poly_len=2)
 

@@ -3,14 +3,17 @@
 After the quotient is committed the verifier draws ζ ∈ F_p^4 and the prover sends every
 committed column's value at ζ (and at ζ·ω for columns read at the next row). The verifier
 checks the AIR identity at ζ with those values. To bind the values to the commitments, all
-columns are merged into one DEEP codeword per table (γ ∈ F_p^4 random):
+columns are merged into one DEEP codeword per table, with one independent random
+coefficient c_i ∈ F_p^4 per opened column (drawn from the transcript as a vector):
 
-    D(x) = Σ_i γ^i·(f_i(x) − f_i(ζ))/(x − ζ)  +  Σ_j γ^(m+j)·(f_j(x) − f_j(ζω))/(x − ζω)
+    D(x) = Σ_i c_i·(f_i(x) − f_i(ζ))/(x − ζ)  +  Σ_j c_(m+j)·(f_j(x) − f_j(ζω))/(x − ζω)
 
 which is a polynomial of degree < n exactly when every claimed value is right; FRI then
-proves D is low degree. The γ exponents run over the tables in order, for each table the
-"at ζ" group (preprocessed, main, aux, quotient columns) then the "at ζω" group
-(preprocessed, main, aux); ``deep_layout`` fixes that order for both sides.
+proves D is low degree. Independent coefficients, not powers of one γ: the batching error is
+then the affine-space bound |D|/|F| rather than (m − 1)·|D|/|F| (config.py, BCIKS20). The
+coefficient indices run over the tables in order, for each table the "at ζ" group
+(preprocessed, main, aux, quotient columns) then the "at ζω" group (preprocessed, main,
+aux); ``deep_layout`` fixes that order for both sides.
 
 Extension-valued columns (aux, quotient chunks) are committed as 4 base columns each; the
 value of the F_p^4 column at ζ is Σ_c X^c·(column c)(ζ) (``recombine_ext_columns``).
@@ -61,7 +64,7 @@ def ext_sum(values: np.ndarray) -> np.ndarray:
 
 
 def deep_layout(widths_per_table: list) -> tuple:
-    """γ-power offsets. For each table's base widths (wp, w, wa, wq) returns a pair of dicts
+    """Coefficient offsets. For each table's base widths (wp, w, wa, wq) returns a pair of dicts
     (at ζ: group → (first power, width); at ζω: the same), and the total number of powers."""
     out, pos = [], 0
     for wp, w, wa, wq in widths_per_table:
@@ -78,7 +81,7 @@ def deep_layout(widths_per_table: list) -> tuple:
 
 
 def claimed_sum(coeffs: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Σ_i coeffs_i·values_i ∈ F_p^4 (γ-weighted claimed openings)."""
+    """Σ_i coeffs_i·values_i ∈ F_p^4 (the weighted claimed openings)."""
     if len(values) == 0:
         return ext.ZERO.copy()
     return ext_sum(ext.ext_mul(coeffs, values))

@@ -10,8 +10,10 @@ Commit phase (arity 2). Write f(x) = f_e(x²) + x·f_o(x²). With lo = f(x), hi 
 
 In bit-reversed order rows 2i and 2i+1 hold x and −x, and the folded row i holds x² ∈ D_{l−1}.
 Each round: commit the codeword (a Merkle leaf = the pair (f(x), f(−x)), 8 words), draw β,
-fold; when the folded codeword reaches the height of another input, that input is rolled in:
-f' ← f' + β²·input. Stop at 2^log_final_len·blowup entries and send the final polynomial's
+fold; when the folded codeword reaches the height of another input, a fresh challenge τ is
+drawn and that input is rolled in: f' ← f' + τ·input. (τ independent of β keeps every
+combination affine in independent challenges — correlated agreement over affine spaces,
+BCIKS20 — where β² would make a degree-2 curve and cost a factor 2: config.py.) Stop at 2^log_final_len·blowup entries and send the final polynomial's
 2^log_final_len coefficients in the clear.
 
 Query phase: after grinding, draw query positions in the largest domain. For each round the
@@ -129,8 +131,9 @@ class FriProver:
             beta = transcript.sample_ext("fri fold beta")
             cur = fold_codeword(cur, beta, log_size)
             log_size -= 1
-            if log_size in inputs:  # roll in the next table height: f' += β²·input
-                cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], ext.ext_mul(beta, beta)))
+            if log_size in inputs:  # roll in the next table height: f' += τ·input
+                tau = transcript.sample_ext("fri roll-in tau")
+                cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], tau))
             if progress:
                 progress("FRI commit", (r + 1) / max(rounds, 1))
         self.final_poly = final_polynomial(cur, log_size, log_final_len)
@@ -159,11 +162,28 @@ def check_pow_and_draw_queries(transcript, nonce: int, pow_bits: int, num_querie
     return np.asarray(transcript.sample_indices("fri query indices", num_queries, log_size), dtype=np.int64)
 
 
-def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: dict, log_final_size: int) -> None:
+def draw_fold_challenges(transcript, layer_roots: list, input_logs) -> tuple:
+    """Verifier: replay the commit phase's transcript — per layer observe its root, draw β, and
+    draw τ when the folded codeword reaches the height of another input (``input_logs``, the
+    log-sizes of the inputs). Returns (betas, {log-size: τ})."""
+    betas, taus = [], {}
+    log_size = max(input_logs)
+    for root in layer_roots:
+        transcript.observe_digest("fri layer root", root)
+        betas.append(transcript.sample_ext("fri fold beta"))
+        log_size -= 1
+        if log_size in input_logs:
+            taus[log_size] = transcript.sample_ext("fri roll-in tau")
+    return betas, taus
+
+
+def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: dict, log_final_size: int,
+                   taus: dict) -> None:
     """Check every query's folding chain, vectorised over queries.
 
     inputs: height l → (q, 4) values of the input codewords at positions idx >> (L − l),
-    computed by the verifier from the opened trace rows (the DEEP combination)."""
+    computed by the verifier from the opened trace rows (the DEEP combination); taus: height
+    → the roll-in challenge (draw_fold_challenges)."""
     log_size = max(inputs)
     idx = np.asarray(indices, dtype=np.int64)
     cur = inputs[log_size]
@@ -181,7 +201,7 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
         log_size -= 1
         idx = leaf
         if log_size in inputs:
-            cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], ext.ext_mul(betas[r], betas[r])))
+            cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], taus[log_size]))
     if log_size != log_final_size:
         raise FriQueryError(f"FRI has {len(proof.layer_roots)} layers but the domain needs {max(inputs) - log_final_size}")
     expected = evaluate_polynomial(proof.final_poly, point_at(log_size, idx))

@@ -8,8 +8,8 @@ all of them (mmcs.py), and the number of public values. Two digests name it:
                             ‖ per table: name, widths, aux columns, preprocessed log-height,
                                          air_digest (its constraint DAG, see air_digest)
                             ‖ preprocessed root ‖ number of public values)
-    digest         = BLAKE3("pyzkvm-stark-vk-v2" ‖ circuit_digest ‖ num_queries ‖ pow_bits
-                            ‖ log_final_poly_len)
+    digest         = BLAKE3("pyzkvm-stark-vk-v3" ‖ circuit_digest ‖ num_queries ‖ pow_bits
+                            ‖ log_final_poly_len ‖ bus_pow_bits)
 
 The circuit digest names *what* is proved (tables, constraints with their constants, bus ids,
 fixed columns) and depends on the FRI parameters only through log_blowup (the preprocessed
@@ -159,9 +159,9 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
         h.update(prep_root)
     h.update(struct.pack("<I", num_pv))
     circuit = h.digest()
-    h = blake3.blake3(b"pyzkvm-stark-vk-v2")
+    h = blake3.blake3(b"pyzkvm-stark-vk-v3")
     h.update(circuit)
-    h.update(struct.pack("<3I", config.num_queries, config.pow_bits, config.log_final_poly_len))
+    h.update(struct.pack("<4I", config.num_queries, config.pow_bits, config.log_final_poly_len, config.bus_pow_bits))
     return VerifyingKey(config, compiled, prep_root, heights, num_pv, h.digest(), circuit)
 
 

@@ -1,11 +1,11 @@
-"""Random linear combinations: the kernels behind "Σ α^i C_i" and "Σ γ^i f_i".
+"""Random linear combinations: the kernels behind "Σ α^i C_i" and "Σ c_i f_i".
 
 Three numba kernels the prover and verifier share:
 
 * ``accumulate(acc, c, coeff)``: acc ← acc + coeff·c over a column (c base (N,) or ext (N,4),
   coeff ∈ F_p^4): folding one constraint into the quotient numerator Σ α^i C_i(x).
 * ``combine_columns(matrix, coeffs)``: Σ_j coeffs_j · matrix[:, j] for a base matrix (N, w) and
-  w extension coefficients: the DEEP combination Σ γ^i f_i(x) of committed columns.
+  w extension coefficients: the DEEP combination Σ c_i f_i(x) of committed columns.
 * ``denominators(matrix, coeffs, const)``: const − Σ_j coeffs_j · matrix[:, j] per row: the
   LogUp denominators α − (bus + Σ_j γ^(j+1)·v_j) of one bus interaction over whole columns.
 * ``weighted_column_sums(matrix, weights)``: Σ_i weights_i · matrix[i, :] for each column:

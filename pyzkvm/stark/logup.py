@@ -7,8 +7,9 @@ A bus entry on row i is (bus, values v_0..v_{m−1}, multiplicity μ, sign ±1).
     term = sign·μ / (α − fp)
 
 Sends (+) and receives (−) of the same tuples cancel exactly when the multisets agree
-(weighted by μ); a mismatch survives with probability ≈ (total entries)/|F_p^4| (Schwartz–Zippel
-in α). Multiplicities are field elements: the AIR must constrain the multiplicities of the
+(weighted by μ); a mismatch survives with probability ≤ N·(w + 1)/|F_p^4| for N entries of
+tuples up to w wide (Schwartz–Zippel in γ, then in α; Haböck 2022 — config.py's LogUp term,
+with the proof of work ground before the challenges and the verifier's N < p limit). Multiplicities are field elements: the AIR must constrain the multiplicities of the
 entries it *needs* to be checked (e.g. boolean flags on the looking-up side, so fewer than p
 such entries exist); the looked-up side (a table's "how often" column) may be free. So the statement "every lookup hits the table / two tables are permutations" becomes
 

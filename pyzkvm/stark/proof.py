@@ -1,11 +1,11 @@
 """The STARK proof object and its versioned byte encoding.
 
-Layout, version 1 (little-endian; every array carries its shape)::
+Layout, version 2 (little-endian; every array carries its shape)::
 
     proof      = magic "PZKSTARK" ‖ u16 version ‖ u16 n_tables ‖ header ‖ commitments
                  ‖ ood_openings ‖ trace_queries ‖ fri
     header     = n_tables × (u8 log_height ‖ u8 flags)     flags bit0: has aux, bit1: has prep
-    commitments= main_root[32] ‖ aux_root[32] if any table has aux ‖ quotient_root[32]
+    commitments= main_root[32] ‖ u64 bus_pow_nonce ‖ aux_root[32] if any table has aux ‖ quotient_root[32]
                  ‖ per table with aux: cumsum ext-array ‖ u16 n_fri_layers ‖ n × root[32]
     ood        = per table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
     queries    = per phase (prep if any, main, aux if any, quotient): per member table its rows
@@ -35,7 +35,7 @@ from .field import P
 from .fri import FriProof
 
 MAGIC = b"PZKSTARK"
-VERSION = 1
+VERSION = 2
 MAX_TABLES = 256
 MAX_ELEMENTS = 1 << 26  # per array: far above any real proof, far below memory trouble
 SECTIONS = ("header", "commitments", "ood_openings", "trace_queries", "fri")
@@ -66,6 +66,9 @@ class Proof:
     quotient_root: bytes
     queries: dict               # phase → (rows per member table (q, w), paths (q, depth, 8))
     fri: FriProof
+    #: the proof of work ground before the bus challenges (for one proof of a joint
+    #: statement: the joint transcript's nonce, the same in every proof)
+    bus_pow_nonce: int = 0
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
 
     def to_bytes(self) -> bytes:
@@ -149,6 +152,7 @@ def encode_proof(proof: Proof) -> tuple:
         w.u8((1 if t.has_aux else 0) | (2 if t.has_prep else 0))
     mark("header")
     w.raw(proof.main_root)
+    w.u64(proof.bus_pow_nonce)
     if any(t.has_aux for t in proof.tables):
         w.raw(proof.aux_root)
     w.raw(proof.quotient_root)
@@ -283,6 +287,7 @@ def decode_proof(data: bytes) -> Proof:
             raise ProofFormatError(f"table {i}: bad header (log height {log_h}, flags {flags})")
         tables.append(TableProof(log_h, bool(flags & 1), bool(flags & 2), None, {}, {}))
     main_root = r.take(32, "main root")
+    bus_nonce = r.u64("bus proof-of-work nonce")
     aux_root = r.take(32, "aux root") if any(t.has_aux for t in tables) else None
     quotient_root = r.take(32, "quotient root")
     for t in tables:
@@ -312,6 +317,6 @@ def decode_proof(data: bytes) -> Proof:
     if r.pos != len(r.data):
         raise ProofFormatError(f"{len(r.data) - r.pos} trailing bytes after the proof")
     proof = Proof(tables, main_root, aux_root, quotient_root, queries,
-                  FriProof(layer_roots, final_poly, nonce, layer_openings))
+                  FriProof(layer_roots, final_poly, nonce, layer_openings), bus_nonce)
     proof.sizes = {"total": len(r.data)}
     return proof

@@ -5,14 +5,16 @@ The protocol as a sequence of transcript pushes (observe) and pulls (sample):
  1. observe the verifying-key digest, the public values and every table's log-height
  2. **commit to trace data**: LDE each main trace on its coset, commit all of them in one
     mixed-matrix Merkle tree (mmcs.py), observe the root
- 3. sample the bus challenges α_bus, γ_bus (after *every* main trace is committed)
+ 3. grind bus_pow_bits, sample the bus challenges α_bus, γ_bus (after *every* main trace is
+    committed; the proof of work makes each try at a bad pair cost 2^bus_pow_bits hashes)
  4. build each table's LogUp auxiliary trace, commit them (one tree), observe the root and
     each table's total
  5. sample α (the constraint combiner)
  6. **commit to quotient chunks**: on the quotient domain evaluate Σ α^i C_i(x), divide by
     Z_H(x) = x^n − 1, split Q(x) = Σ_k x^(k·n)·Q_k(x) into chunks of degree < n, commit them
  7. sample ζ ∈ F_p^4; **open**: send every column at ζ (and ζ·ω), observe them
- 8. sample γ; form each table's DEEP codeword and sum those of equal height
+ 8. sample one independent DEEP coefficient per opened column (not powers of one γ: see
+    config.py, batching); form each table's DEEP codeword and sum those of equal height
  9. **FRI commit** over all heights (fri.py), grind, sample the query positions
 10. **FRI queries**: open every phase's tree (all tables at once) and every FRI layer there
 
@@ -23,11 +25,11 @@ The optional ``progress(step, fraction)`` callback hears the step names above in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..errors import ConstraintNotSatisfied, PublicValueMismatch, StarkConfigError
+from ..errors import ConstraintNotSatisfied, PowError, PublicValueMismatch, StarkConfigError
 from . import ext, field
 from .air import ColumnSource, Leaves, check_constraints, evaluate_constraints
 from .deep import claimed_sum, deep_layout, evaluate_trace_at
@@ -67,15 +69,33 @@ def observe_statement(transcript, vk, public_values, log_heights, public_data: b
     transcript.observe_field("table log heights", np.asarray(log_heights, dtype=np.uint32))
 
 
-def draw_bus_challenges(transcript, bus_challenges=None):
-    """Step 3: α_bus, γ_bus ∈ F_p^4 sampled after the main root — or, for one proof of a joint
-    statement, given (drawn after every proof's main root) and observed."""
+class BusChallenges(NamedTuple):
+    """The LogUp challenges (α_bus, γ_bus) ∈ F_p^4 and the proof-of-work nonce ground on the
+    transcript right before they were drawn."""
+
+    alpha: np.ndarray
+    gamma: np.ndarray
+    pow_nonce: int
+
+
+def draw_bus_challenges(transcript, bus_pow_bits: int, bus_challenges: BusChallenges | None = None,
+                        pow_nonce: int | None = None) -> BusChallenges:
+    """Step 3, after the main root(s): grind ``bus_pow_bits`` (prover; the verifier passes the
+    proof's ``pow_nonce`` and gets PowError if it misses the target), then sample α_bus, γ_bus.
+    For one proof of a joint statement the challenges are given (joint.py drew them, with their
+    nonce, after every proof's main root) and only observed."""
     if bus_challenges is None:
-        return transcript.sample_ext("logup alpha"), transcript.sample_ext("logup gamma")
-    alpha, gamma = (np.asarray(c, dtype=np.uint32).reshape(4) for c in bus_challenges)
+        if pow_nonce is None:
+            pow_nonce = transcript.grind(bus_pow_bits)
+        elif not transcript.check_grinding(pow_nonce, bus_pow_bits):
+            raise PowError(f"bus proof-of-work nonce {pow_nonce} does not have {bus_pow_bits} leading zero bits")
+        return BusChallenges(transcript.sample_ext("logup alpha"), transcript.sample_ext("logup gamma"), int(pow_nonce))
+    if not isinstance(bus_challenges, BusChallenges):
+        raise StarkConfigError("bus_challenges must be the BusChallenges that joint.joint_bus_challenges returns")
+    alpha, gamma = (np.asarray(c, dtype=np.uint32).reshape(4) for c in bus_challenges[:2])
     transcript.observe_ext("joint logup alpha", alpha)
     transcript.observe_ext("joint logup gamma", gamma)
-    return alpha, gamma
+    return BusChallenges(alpha, gamma, int(bus_challenges.pow_nonce))
 
 
 def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shift: int) -> np.ndarray:
@@ -130,8 +150,9 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> list:
         if vk.prep_log_heights[i] is not None and tr.shape[0] != 1 << vk.prep_log_heights[i]:
             raise StarkConfigError(f"table {c.air.name!r}: main trace has {tr.shape[0]} rows but its preprocessed "
                                    f"columns have {1 << vk.prep_log_heights[i]}")
-        if tr.shape[0].bit_length() - 1 + cfg.log_blowup > 27:
-            raise StarkConfigError(f"table {c.air.name!r}: {tr.shape[0]} rows is too tall for blowup {cfg.blowup}")
+        if tr.shape[0].bit_length() - 1 > cfg.log_height_limit:
+            raise StarkConfigError(f"table {c.air.name!r}: {tr.shape[0]} rows is taller than preset {cfg.name!r} "
+                                   f"allows (2^{cfg.log_height_limit}; config.py)")
         tables.append(_Table(c, tr, pk.prep_traces[i], pk.prep_ldes[i]))
     return tables
 
@@ -198,9 +219,10 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
     unbalanced bus raises ConstraintNotSatisfied before any proving; turn it off only to
     produce invalid proofs for soundness tests.
 
-    ``bus_challenges`` = (α_bus, γ_bus): one proof of several whose buses balance only
+    ``bus_challenges`` (a BusChallenges): one proof of several whose buses balance only
     together (joint.py). The challenges come from a transcript that already holds this
-    proof's main root, so step 3 observes them instead of sampling; the bus balance is then
+    proof's main root, so step 3 observes them instead of grinding and sampling (the proof
+    carries their nonce); the bus balance is then
     the caller's to check, over all the proofs' cumulative sums. ``main_commitment``: these
     traces' commit_main result, so step 2 is not done twice."""
     vk = pk.verifying_key
@@ -226,7 +248,8 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
     report("commit to trace data", 1.0)
 
     # 3-4. bus challenges, LogUp auxiliary traces
-    bus_alpha, bus_gamma = draw_bus_challenges(transcript, bus_challenges)
+    bus = draw_bus_challenges(transcript, cfg.bus_pow_bits, bus_challenges)
+    bus_alpha, bus_gamma = bus.alpha, bus.gamma
     challenges = np.stack([bus_alpha, bus_gamma])
     per_bus_total = {}
     for t in tables:
@@ -282,10 +305,9 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
         t.z_next = z_next
         report("open", (k + 1) / len(tables))
 
-    # 8. DEEP composition, one codeword per height
-    gamma = transcript.sample_ext("deep gamma")
+    # 8. DEEP composition, one codeword per height; one independent coefficient per column
     layout, total = deep_layout([_widths(t) for t in tables])
-    gpow = ext.ext_powers(gamma, total)
+    gpow = transcript.sample_ext_vector("deep coefficients", total)
     sums = {}  # LDE height → (numerators, claimed at ζ, claimed at ζω, ζω): same-height tables share ζω
     for k, (t, (local, nxt)) in enumerate(zip(tables, layout)):
         num, c_local, c_next = _deep_numerators(t, gpow, local, nxt)
@@ -320,7 +342,7 @@ def prove(pk: ProvingKey, traces: Sequence, public_values: Sequence[int] = (), *
     report("FRI queries", 1.0)
     return Proof(table_proofs, trees["main"].root, trees["aux"].root if "aux" in trees else None,
                  trees["quotient"].root, queries,
-                 FriProof(fri_prover.roots, fri_prover.final_poly, int(nonce), fri_openings))
+                 FriProof(fri_prover.roots, fri_prover.final_poly, int(nonce), fri_openings), bus.pow_nonce)
 
 
 def _widths(t: _Table) -> tuple:
@@ -380,8 +402,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
 
 
 def _deep_numerators(t: _Table, gpow, local, nxt) -> tuple:
-    """This table's Σ γ^i f_i(x) over the LDE rows for the ζ group and the ζω group, and the
-    claimed Σ γ^i f_i(ζ), Σ γ^j f_j(ζω). One pass over each matrix computes both sums."""
+    """This table's Σ c_i f_i(x) over the LDE rows for the ζ group and the ζω group, and the
+    claimed Σ c_i f_i(ζ), Σ c_j f_j(ζω) (c: the DEEP coefficients). One pass over each matrix computes both sums."""
     mats = {"prep": t.prep_lde, "main": t.main_lde, "aux": t.aux_lde, "quotient": t.quotient_lde}
     n_lde = t.main_lde.shape[0]
     num = np.zeros((n_lde, 8), dtype=np.uint32)  # [:, :4] the ζ group, [:, 4:] the ζω group
@@ -404,7 +426,7 @@ def _deep_numerators(t: _Table, gpow, local, nxt) -> tuple:
 
 
 def _deep_codeword(lde_log: int, num: np.ndarray, claimed_local, claimed_next, zeta, z_next) -> np.ndarray:
-    """D(x) = [Σ γ^i f_i(x) − Σ γ^i f_i(ζ)]/(x − ζ) + [Σ γ^j f_j(x) − Σ γ^j f_j(ζω)]/(x − ζω)
+    """D(x) = [Σ c_i f_i(x) − Σ c_i f_i(ζ)]/(x − ζ) + [Σ c_j f_j(x) − Σ c_j f_j(ζω)]/(x − ζω)
     on the LDE coset of size 2^lde_log (bit-reversed rows), for all tables of that height."""
     xe = ext.from_base(coset_points(lde_log, coset_shift(lde_log), bit_reversed=True))
     n_lde = xe.shape[0]

@@ -103,6 +103,15 @@ class Transcript:
         raw = self._squeeze(label, 64)
         return np.array([int.from_bytes(raw[16 * k : 16 * k + 16], "little") % P for k in range(4)], dtype=np.uint32)
 
+    def sample_ext_vector(self, label: str, count: int):
+        """``count`` independent uniform elements of F_p^4 as a (count, 4) uint32 array, from
+        one squeeze (each coefficient 128 output bits mod p, like sample_ext)."""
+        count = int(count)
+        raw = np.frombuffer(self._squeeze(label, 64 * count), dtype="<u8").reshape(count, 4, 2)
+        lo, hi = raw[..., 0] % np.uint64(P), raw[..., 1] % np.uint64(P)
+        # (hi·2^64 + lo) mod p, with (hi mod p)·(2^64 mod p) < 2^62: no uint64 overflow
+        return ((hi * np.uint64((1 << 64) % P) + lo) % np.uint64(P)).astype(np.uint32)
+
     def sample_indices(self, label: str, count: int, log_n: int):
         """`count` independent uniform indices in [0, 2^log_n) (uint32; repeats possible)."""
         count, log_n = int(count), int(log_n)

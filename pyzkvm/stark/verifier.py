@@ -6,7 +6,7 @@ Every check raises a typed VerificationError subclass naming what failed:
     PublicValueMismatch     wrong number / range of public values
     BusImbalance            Σ of the tables' LogUp totals + the public term ≠ 0
     OodEvaluationMismatch   Σ α^i C_i(ζ) ≠ Z_H(ζ)·Q(ζ) for some table
-    PowError                the grinding nonce is wrong
+    PowError                a grinding nonce (before the bus challenges, before the queries) is wrong
     MerklePathError         an opened row is not in its commitment
     FriQueryError           a FRI folding chain is inconsistent
 
@@ -21,28 +21,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import (MerklePathError, OodEvaluationMismatch, ProofFormatError, ProofShapeError,
-                      VerificationError)
+from ..errors import (MerklePathError, OodEvaluationMismatch, PowError, ProofFormatError, ProofShapeError,
+                      StarkConfigError, VerificationError)
 from . import ext
 
-from .config import SecurityEstimate, security_bits
+from .config import MAX_BUS_ENTRIES, SecurityEstimate, security_bits
 from .deep import claimed_sum, deep_layout, recombine_ext_columns
 from .domain import point_at
 from .field import P, root_of_unity
-from .fri import FriProof, check_pow_and_draw_queries, verify_queries
+from .fri import FriProof, check_pow_and_draw_queries, draw_fold_challenges, verify_queries
 from .keys import VerifyingKey
 from .lincomb import combine_columns
-from .logup import check_bus_balance, public_term
+from .logup import check_bus_balance, public_entries, public_term
 from .mmcs import verify_mixed_openings
 from .ood import combined_constraints_at_point, leaf_table, tape_for
 from .proof import LOCAL_GROUPS, NEXT_GROUPS, Proof, decode_proof, encode_proof, phase_members
-from .prover import DOMAIN, check_public_values, draw_bus_challenges, observe_statement
+from .prover import BusChallenges, DOMAIN, check_public_values, draw_bus_challenges, observe_statement
 from .transcript import Transcript
 
 
 @dataclass
 class VerificationReport:
-    """What was verified: the tables' heights and the security of this proof's parameters."""
+    """What was verified: the tables' heights and the security estimate the verifier
+    recomputed from the key's parameters and these heights (statement_security; for one proof
+    of a joint statement, joint.verify_joint puts the whole statement's estimate here)."""
 
     security: SecurityEstimate
     log_heights: list
@@ -59,6 +61,8 @@ def verify(vk: VerifyingKey, proof, public_values=(), public_data: bytes = b"", 
     With ``bus_challenges`` (one proof of a joint statement, joint.py) the bus challenges are
     the given ones and the bus balance is not checked here: the report's ``bus_total`` is this
     proof's share, which the caller sums over all the proofs.
+
+    A statement with p or more bus entries is refused (ProofShapeError; config.py says why).
 
     Returns a VerificationReport on success; raises a VerificationError subclass (or
     ProofFormatError for undecodable bytes) otherwise."""
@@ -93,11 +97,16 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_dat
     _check_shape(vk, proof)
     tables = proof.tables
     log_heights = [t.log_height for t in tables]
+    # the estimate (and the p-entries limit) for what is verified; a joint statement's is the caller's
+    security = statement_security(vk, [log_heights], public, public_data) if bus_challenges is None else None
 
     transcript = Transcript(DOMAIN)
     observe_statement(transcript, vk, public, log_heights, public_data)
     transcript.observe_digest("main trace root", proof.main_root)
-    bus_alpha, bus_gamma = draw_bus_challenges(transcript, bus_challenges)
+    if bus_challenges is not None and proof.bus_pow_nonce != bus_challenges.pow_nonce:
+        raise PowError("the proof's bus proof-of-work nonce is not the joint statement's")
+    bus = draw_bus_challenges(transcript, cfg.bus_pow_bits, bus_challenges, pow_nonce=proof.bus_pow_nonce)
+    bus_alpha, bus_gamma = bus.alpha, bus.gamma
     if proof.aux_root is not None:
         transcript.observe_digest("aux trace root", proof.aux_root)
         for t in tables:
@@ -124,13 +133,11 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_dat
     for c, t in zip(vk.compiled, tables):
         _check_ood(c, t, public, challenges, alpha, zeta)
 
-    gamma = transcript.sample_ext("deep gamma")
-    betas = []
-    for root in proof.fri.layer_roots:
-        transcript.observe_digest("fri layer root", root)
-        betas.append(transcript.sample_ext("fri fold beta"))
-    transcript.observe_ext("fri final polynomial", proof.fri.final_poly)
+    layout, total = deep_layout([_widths(c, t) for c, t in zip(vk.compiled, tables)])
+    gpow = transcript.sample_ext_vector("deep coefficients", total)  # independent, one per column
     lde_logs = [h + cfg.log_blowup for h in log_heights]
+    betas, taus = draw_fold_challenges(transcript, proof.fri.layer_roots, set(lde_logs))
+    transcript.observe_ext("fri final polynomial", proof.fri.final_poly)
     log_max = max(lde_logs)
     indices = check_pow_and_draw_queries(transcript, proof.fri.pow_nonce, cfg.pow_bits, cfg.num_queries, log_max)
 
@@ -149,8 +156,6 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_dat
             opened[i][phase] = r
 
     # DEEP values at the queried points, from the opened rows
-    layout, total = deep_layout([_widths(c, t) for c, t in zip(vk.compiled, tables)])
-    gpow = ext.ext_powers(gamma, total)
     inputs = {}
     for k, (c, t, (local, nxt)) in enumerate(zip(vk.compiled, tables, layout)):
         l = lde_logs[k]
@@ -172,8 +177,42 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_dat
         inputs[l] = value if l not in inputs else ext.ext_add(inputs[l], value)
 
     log_final_len = min(cfg.log_final_poly_len, min(log_heights))
-    verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup)
-    return VerificationReport(security_bits(cfg, log_max), log_heights, size, cfg.name, bus_total)
+    verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus)
+    return VerificationReport(security, log_heights, size, cfg.name, bus_total)
+
+
+def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: bytes = b"") -> SecurityEstimate:
+    """The security estimate (config.security_bits) of the statement being verified, from the
+    key's parameters and AIRs, every proof's table heights (one list per proof of a joint
+    statement) and the public entries the verifier builds itself:
+
+    * LDE size: the tallest table's height × blowup;
+    * constraints: all tables' constraints (one α per proof);
+    * bus entries N: Σ over proofs and tables of height × interactions, + the public entries;
+      tuple width w: the widest interaction's values + its bus id.
+
+    N ≥ p is refused (ProofShapeError): multiplicities are field elements, and the AIRs' count
+    arguments hold only while no count can wrap modulo p (config.py)."""
+    cfg = vk.config
+    entries, width = 0, 0
+    for heights in log_heights_of_each:
+        for c, h in zip(vk.compiled, heights, strict=True):
+            entries += len(c.interactions) << int(h)
+    for c in vk.compiled:
+        for it in c.interactions:
+            width = max(width, 1 + len(it.values))
+    for _bus, _name, matrix, _signed in public_entries(vk.airs, public_values, public_data):
+        entries += matrix.shape[0]
+        width = max(width, 1 + matrix.shape[1])
+    if entries > MAX_BUS_ENTRIES:
+        raise ProofShapeError(f"the statement has {entries} bus entries; a verifier accepts fewer than p = {P} "
+                              "(LogUp multiplicities are field elements: counts must not wrap)")
+    lde_log = max(int(h) for heights in log_heights_of_each for h in heights) + cfg.log_blowup
+    constraints = sum(len(c.all_constraints) for c in vk.compiled)
+    try:
+        return security_bits(cfg, lde_log, bus_entries=entries, bus_width=width, constraints=constraints)
+    except StarkConfigError as exc:  # pragma: no cover - the entries limit is checked above
+        raise ProofShapeError(str(exc)) from None
 
 
 def _widths(c, t) -> tuple:
@@ -189,7 +228,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     lde_logs = []
     for k, (c, t) in enumerate(zip(vk.compiled, proof.tables)):
         name = c.air.name
-        if not 2 <= t.log_height <= 27 - cfg.log_blowup:
+        if not 2 <= t.log_height <= cfg.log_height_limit:
             raise ProofShapeError(f"table {name!r}: log height {t.log_height} is out of range")
         if vk.prep_log_heights[k] is not None and t.log_height != vk.prep_log_heights[k]:
             raise ProofShapeError(f"table {name!r}: height 2^{t.log_height} differs from its preprocessed columns' 2^{vk.prep_log_heights[k]}")

@@ -86,14 +86,11 @@ def run_fri(inputs, log_final_len=2, log_blowup=2, queries=16, pow_bits=4, tampe
     if tamper:
         tamper(proof)
     v = Transcript(b"fri-test")
-    betas = []
-    for root in proof.layer_roots:
-        v.observe_digest("fri layer root", root)
-        betas.append(v.sample_ext("fri fold beta"))
+    betas, taus = fri.draw_fold_challenges(v, proof.layer_roots, set(inputs))
     v.observe_ext("fri final polynomial", proof.final_poly)
     vidx = fri.check_pow_and_draw_queries(v, proof.pow_nonce, pow_bits, queries, log_max)
     values = {h: cw[vidx >> (log_max - h)] for h, cw in inputs.items()}
-    fri.verify_queries(proof, betas, vidx, values, log_final_len + log_blowup)
+    fri.verify_queries(proof, betas, vidx, values, log_final_len + log_blowup, taus)
 
 
 def test_low_degree_codewords_of_three_heights_verify():

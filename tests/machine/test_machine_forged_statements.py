@@ -158,3 +158,17 @@ def test_writes_that_end_at_the_edge_of_memory_still_prove(ptr, length):
     chips, tables, execution = run_machine([syscall(0x02, 1, ptr, length), halt(0)], data=bytes(16))
     assert len(execution.stdout) == length
     check_machine(chips, tables)
+
+
+def test_memory_accesses_at_the_top_of_memory_prove():
+    """Completeness at 0x77FFFFFC, the last word below p − 1: a store, a load and a HINT_READ
+    there pass the address checks (sum < 0x78000000, room ≥ 0) that reject one word higher."""
+    top = 0x77FFFFFC
+    code = [asm.li(1, top), asm.li(2, 0x01020304), asm.sw(2, 1, 0), asm.lw(3, 1, 0), asm.lbu(4, 1, 3),
+            asm.li(10, top), asm.li(11, 4), asm.li(5, 0xF1), asm.ecall(),     # HINT_READ 4 bytes at the top
+            asm.lw(6, 1, 0), halt(0)]
+    chips, tables, execution = run_machine(code, inputs=[b"\xfe\xff\xff\x7f"])
+    check_machine(chips, tables)
+    for addr in (top + 4, 0x7FFFFFFC, 0xFFFFFFFC):  # one word past the top, near 2^31, near 2^32
+        with pytest.raises(MemoryOutOfRange):
+            run_machine([asm.li(1, addr), asm.lw(3, 1, 0), halt(0)])

@@ -93,7 +93,9 @@ class SyscallAir(Air):
         next_active = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
         b.when_transition().assert_zero((1 - active) * next_active, "real rows form a prefix")
         nreal = active * next_active  # this row and the next are real (a bus multiplicity: a multiple of active)
-        # rows in clk order (the journal positions follow execution order)
+        # rows in clk order (the journal positions follow execution order): clk' − clk − 1 is 3
+        # bytes. No wrap: every clk < 2^26 (MAX_CYCLES), so a pair out of order gives
+        # clk' − clk − 1 ≥ p − 2^26 > 2^24 as a field element, which 3 bytes cannot make.
         cd = cols("clk_d")
         b.when_transition().assert_zero(nreal * (b.main_next(SYS.clk) - clk - 1 - word(cd + [0])), "syscalls in clk order")
         b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
@@ -147,7 +149,9 @@ class SyscallAir(Air):
         b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
-        # HINT_READ: aligned; nw = ceil(len / 4) words from start_key
+        # HINT_READ: aligned; nw = ceil(len / 4) words from start_key. No wrap: len < 0x78000000
+        # (a1_3 + 0x88 is a byte, below) and pad < 4, so len + pad < p and 4·nw = len + pad holds
+        # over the integers: nw = ⌈len/4⌉ (any other pad makes nw ≈ p/4, a chain of that many rows)
         b.assert_zero(hr * (1 - oh[0]), "HINT_READ pointer is word-aligned")
         b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
         b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr + vp)  # HINT_READ: len < p; VERIFY: a1 < 0x78000000

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied, UnsupportedProgram
-from . import buses
 from .program_table import to_bytes
 
 
@@ -76,8 +75,7 @@ class MemoryState:
 
 
 def resolve_accesses(groups: list, image, carry: MemoryState | None = None):
-    """Fill prev_ts / d / prev value columns; return (keys, ts, values) sorted by (key, ts) and
-    the byte lookups of the d columns. A key's first access here takes its previous (value,
+    """Fill prev_ts / d / prev value columns; return (keys, ts, values) sorted by (key, ts). A key's first access here takes its previous (value,
     ts) from ``carry`` (earlier segments) if it is there, else the image word (or 0) at ts 0."""
     acc_key = np.concatenate([g.key for g in groups]).astype(np.int64)
     acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64)
@@ -103,7 +101,7 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None):
     diff = acc_ts - prev_ts - 1
     if len(diff) and diff.max() >= MAX_TS_GAP:
         raise UnsupportedProgram("a timestamp difference reaches 2^28: the run is too long for the machine AIR")
-    lookups, start = [], 0
+    start = 0
     for g in groups:
         sl = slice(start, start + len(g.rows))
         start += len(g.rows)
@@ -115,5 +113,4 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None):
         g.table[g.rows[:, None], g.d_cols] = d
         if g.prev_val_cols is not None:
             g.table[g.rows[:, None], g.prev_val_cols] = to_bytes(prev_val[sl])
-        lookups += [(buses.TAG_RANGE, d[:, 0], d[:, 1]), (buses.TAG_RANGE, d[:, 2], d[:, 3])]
-    return (k_s, t_s, v_s), lookups
+    return k_s, t_s, v_s

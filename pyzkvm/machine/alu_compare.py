@@ -74,7 +74,7 @@ class CompareAir(Air):
 
 
 def compare_rows(alu_op, a_val, b_val):
-    """The compare chip's rows (unpadded, int64) and its byte lookups, for these operations."""
+    """The compare chip's rows (unpadded, int64) for these operations."""
     m = len(alu_op)
     rows = np.zeros((m, COMPARE.width), dtype=np.int64)
     signed = np.isin(alu_op, [OPS[o] for o in SIGNED_OPS])
@@ -99,14 +99,9 @@ def compare_rows(alu_op, a_val, b_val):
     is_ = lambda *ops: np.isin(alu_op, [OPS[o] for o in ops])  # noqa: E731
     rows[:, COMPARE.r] = np.where(is_("beq"), eq, 0) + np.where(is_("bne"), 1 - eq, 0) + \
         np.where(is_("blt", "bltu", "slt", "sltu"), lt, 0) + np.where(is_("bge", "bgeu"), 1 - lt, 0)
-    low_a = rows[:, COMPARE.a[3]] - 128 * rows[:, COMPARE.sa]
-    low_b = rows[:, COMPARE.b[3]] - 128 * rows[:, COMPARE.sb]
-    R = buses.TAG_RANGE
-    lookups = [(R, low_a, 2 * low_a), (R, low_b, 2 * low_b),
-               (R, rows[:, COMPARE.diff[0]], rows[:, COMPARE.diff[1]]), (R, rows[:, COMPARE.diff[2]], rows[:, COMPARE.diff[3]])]
-    return rows, lookups
+    return rows
 
 
 def compare_results(alu_op, a_val, b_val):
     """r for each compare operation (uint64): what the CPU's c holds."""
-    return compare_rows(alu_op, a_val, b_val)[0][:, COMPARE.r].astype(np.uint64)
+    return compare_rows(alu_op, a_val, b_val)[:, COMPARE.r].astype(np.uint64)

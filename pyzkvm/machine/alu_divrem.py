@@ -123,7 +123,7 @@ def divrem_results(op, a, b) -> np.ndarray:
 
 
 def divrem_rows(op, a, b):
-    """The chip's rows (unpadded int64), its byte lookups, and the ALU events it sends
+    """The chip's rows (unpadded int64) and the ALU events it sends
     (op, x, y, z arrays) for the multiply, subtract and compare chips."""
     from .alu_mul import mul_results
 
@@ -162,14 +162,6 @@ def divrem_rows(op, a, b):
     abs_r = np.where(sr == 1, (-r) & M32, r)
     abs_b = np.where(sb == 1, (-b) & M32, b)
     rows[:, DIVREM.abs_r], rows[:, DIVREM.abs_b] = to_bytes(abs_r), to_bytes(abs_b)
-    R = buses.TAG_RANGE
-    lookups = []
-    for name, s in (("a", sa), ("b", sb), ("r", sr)):
-        top = rows[signed, getattr(DIVREM, name)[3]] - 128 * s[signed]
-        lookups.append((R, top, 2 * top))
-    for name in ("q", "r"):
-        cols = getattr(DIVREM, name)
-        lookups += [(R, rows[:, cols[0]], rows[:, cols[1]]), (R, rows[:, cols[2]], rows[:, cols[3]])]
     # ALU events this chip sends: products, negations, the remainder bound
     neg_r, neg_b, nz = sr == 1, sb == 1, bsum != 0
     zeros = np.zeros
@@ -180,4 +172,4 @@ def divrem_rows(op, a, b):
         np.concatenate([b, b, r[neg_r], b[neg_b], abs_b[nz]]),
         np.concatenate([plo, phi, abs_r[neg_r], abs_b[neg_b], np.ones(int(nz.sum()), np.int64)]),
     )
-    return rows, lookups, events
+    return rows, events

@@ -81,7 +81,7 @@ def mul_results(op, a, b) -> np.ndarray:
 
 
 def mul_rows(op, a, b):
-    """The chip's rows (unpadded int64) and byte lookups for these multiplications."""
+    """The chip's rows (unpadded int64) for these multiplications."""
     m = len(op)
     rows = np.zeros((m, MUL.width), dtype=np.int64)
     for o in MUL_OPS:
@@ -101,15 +101,4 @@ def mul_rows(op, a, b):
         rows[:, MUL.cl[k]], rows[:, MUL.ch[k]] = carry & 0xFF, carry >> 8
     rows[:, MUL.a], rows[:, MUL.b], rows[:, MUL.sa], rows[:, MUL.sb] = ab, bb, sa, sb
     rows[:, MUL.c] = np.where((op == OPS["mul"])[:, None], rows[:, MUL.r[:4]], rows[:, MUL.r[4:]])
-    R = buses.TAG_RANGE
-    lookups = []
-    for k in range(0, 8, 2):
-        lookups += [(R, rows[:, MUL.r[k]], rows[:, MUL.r[k + 1]]), (R, rows[:, MUL.cl[k]], rows[:, MUL.cl[k + 1]])]
-    lookups += [(R, rows[:, MUL.ch[k]], 32 * rows[:, MUL.ch[k]]) for k in range(8)]
-    sel = np.isin(op, [OPS["mulh"], OPS["mulhsu"]])
-    low = ab[sel, 3] - 128 * sa[sel]
-    lookups.append((R, low, 2 * low))
-    sel = op == OPS["mulh"]
-    low = bb[sel, 3] - 128 * sb[sel]
-    lookups.append((R, low, 2 * low))
-    return rows, lookups
+    return rows

@@ -89,7 +89,7 @@ def shift_results(op, a, b) -> np.ndarray:
 
 
 def shift_rows(op, a, b):
-    """The chip's rows (unpadded int64) and byte lookups for these shifts."""
+    """The chip's rows (unpadded int64) for these shifts."""
     m = len(op)
     rows = np.zeros((m, SHIFT.width), dtype=np.int64)
     for name in SHIFT_OPS:
@@ -115,12 +115,4 @@ def shift_rows(op, a, b):
     fill = 255 * sign.astype(np.int64)
     rows[:, SHIFT.fill_p] = np.where(right, fill >> s, 0)
     rows[:, SHIFT.fill_q] = np.where(right, (fill << (8 - s)) & 0xFF, 0)
-    R = buses.TAG_RANGE
-    lookups = [(R, rows[:, SHIFT.r], 32 * rows[:, SHIFT.r])]
-    for tag, sel in ((buses.TAG_SHL, left), (buses.TAG_SHR, right)):
-        lookups += [(tag, ab[sel, i], s[sel]) for i in range(4)]
-    lookups.append((buses.TAG_SHR, fill[right], s[right]))
-    sra = op == OPS["sra"]
-    low = ab[sra, 3] - 128 * sign[sra]
-    lookups.append((R, low, 2 * low))
-    return rows, lookups
+    return rows

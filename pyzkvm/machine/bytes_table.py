@@ -21,6 +21,7 @@ from ..stark.air import Air
 from . import buses
 from .cpu import NUM_PUBLIC_VALUES
 from .layout import Layout
+from ..stark.field import P
 
 BYTES_PREP = Layout("x y and_xy or_xy xor_xy shl_z shl_w shr_z shr_w")
 BYTES = Layout("m_range m_and m_or m_xor m_shl m_shr")
@@ -58,15 +59,40 @@ class ByteTableAir(Air):
         b.receive(buses.BYTE, [buses.TAG_SHR, x, y, p("shr_z"), p("shr_w")], m("m_shr"))
 
 
-def byte_multiplicities(lookups) -> np.ndarray:
-    """The main trace: count each (tag, x, y) lookup. ``lookups`` is a list of
-    (tag, x array, y array) — the z, w of a tuple are functions of (tag, x, y). A lookup of
-    a pair that is not two bytes (only a faulty or forged witness makes one) has no row to count
-    in: it is left out, so the byte bus does not balance and the debug check names it."""
-    out = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
-    for tag, x, y in lookups:
-        x = np.asarray(x, dtype=np.int64)
-        y = np.broadcast_to(np.asarray(y, dtype=np.int64), x.shape)
-        ok = (x >= 0) & (x < 256) & (y >= 0) & (y < 256)
-        out[:, tag] += np.bincount((x[ok] << 8) | y[ok], minlength=HEIGHT)[:HEIGHT]
-    return out.astype(np.uint32)
+def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
+    """The byte table's main trace, *derived* from the other chips' constraints: evaluate every
+    send on the ``byte`` bus — its (tag, x, y) and its multiplicity μ — on each chip's trace, and
+    add μ at row 256·x + y of column tag. No chip keeps a list of its lookups: whatever the AIR
+    sends is what is counted. A tuple whose x or y is not a byte (only a faulty or forged witness
+    makes one) has no row to count in: it is left out, so the byte bus does not balance and the
+    debug check names it. Padding rows contribute nothing (their multiplicities vanish: the
+    activity rule, stark/air.py)."""
+    from ..stark.air import bus_id
+    from .evaluate import evaluate_on_trace
+
+    counts = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
+    byte_bus = bus_id(buses.BYTE)
+    for air in airs:
+        if isinstance(air, ByteTableAir):
+            continue
+        sends = [it for it in compiled(air).interactions if it.bus == byte_bus and it.sign > 0]
+        if not sends:
+            continue
+        exprs = [e for it in sends for e in (it.values[0], it.values[1], it.values[2], it.multiplicity)]
+        values = evaluate_on_trace(compiled(air), exprs, traces[air.name], public_values)
+        for k in range(len(sends)):
+            tag, x, y, mult = (values[4 * k + i].astype(np.int64) for i in range(4))
+            used = (mult != 0) & (x < 256) & (y < 256) & (tag < BYTES.width)
+            np.add.at(counts, ((x[used] << 8) | y[used], tag[used]), mult[used])
+    return (counts % P).astype(np.uint32)
+
+
+def compiled(air):
+    """The AIR's compiled constraint DAG, compiled once per AIR object (again if its class's
+    constraints were replaced since, as tests that break a chip on purpose do)."""
+    from ..stark.air import compile_air
+
+    cached = getattr(air, "_compiled", None)
+    if cached is None or cached[0] is not type(air).constraints:
+        air._compiled = (type(air).constraints, compile_air(air))
+    return air._compiled[1]

@@ -10,21 +10,11 @@ import numpy as np
 
 from ..errors import ConstraintNotSatisfied
 from ..stark import ext
-from ..stark.air import Leaves, bus_id, check_constraints, compile_air
-from ..stark.domain import plain_selectors
+from ..stark.air import bus_id, check_constraints, compile_air
 from ..stark.field import P
 from ..stark.logup import build_aux_trace, public_term
+from .evaluate import trace_leaves
 from .tables import Chips, MachineTables
-
-
-def _leaves(air, trace, public) -> Leaves:
-    n = trace.shape[0]
-    prep = air.preprocessed_trace() if air.preprocessed_width else None
-    if prep is not None and prep.shape[0] != n:
-        raise ConstraintNotSatisfied(f"table {air.name!r}: main trace has {n} rows, preprocessed {prep.shape[0]}")
-    roll = lambda x: None if x is None else np.roll(x, -1, axis=0)  # noqa: E731 (next row wraps)
-    return Leaves((trace, roll(trace)), (prep, roll(prep)), (None, None), np.asarray(public, dtype=np.uint32),
-                  None, None, plain_selectors(n))
 
 
 def check_machine(chips: Chips, tables: MachineTables, seed: int | None = None) -> None:
@@ -37,7 +27,7 @@ def check_machine(chips: Chips, tables: MachineTables, seed: int | None = None) 
     names: dict[int, str] = {}
     for air in chips.airs:
         compiled = compile_air(air)
-        leaves = _leaves(air, tables.traces[air.name], public)
+        leaves = trace_leaves(air, tables.traces[air.name], public)
         check_constraints(compiled, leaves, "main")
         if compiled.interactions:
             _, _, sums = build_aux_trace(compiled, leaves, tables.traces[air.name].shape[0], alpha, gamma)

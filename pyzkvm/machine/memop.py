@@ -82,7 +82,7 @@ class LoadStoreAir(Air):
 
 
 def load_store_rows(op, offset, m_val, n_val, v_val, c_val):
-    """The chip's rows (unpadded int64) and byte lookups for these memory operations."""
+    """The chip's rows (unpadded int64) for these memory operations."""
     k = len(op)
     rows = np.zeros((k, MEMOP.width), dtype=np.int64)
     for name in LOADS + STORES:
@@ -95,6 +95,4 @@ def load_store_rows(op, offset, m_val, n_val, v_val, c_val):
     top = np.where(is_lb, mb[np.arange(k), offset], 0) + np.where(is_lh, mb[np.arange(k), np.minimum(offset + 1, 3)], 0)
     rows[:, MEMOP.top] = top
     rows[:, MEMOP.sign] = (is_lb | is_lh) & (top >= 128)
-    sel = np.flatnonzero(is_lb | is_lh)
-    low = top[sel] - 128 * rows[sel, MEMOP.sign]
-    return rows, [(buses.TAG_RANGE, low, 2 * low)]
+    return rows

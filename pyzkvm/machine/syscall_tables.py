@@ -6,7 +6,6 @@ import numpy as np
 
 from ..errors import UnsupportedProgram
 from ..stark.field import P
-from . import buses
 from .accesses import Access
 from .cpu import TS_MEM
 from .memory import memory_key
@@ -14,7 +13,6 @@ from .program_table import inverse_or_zero, pad_height, to_bytes
 from .syscall import A1, A2, CODES, FDS, HINT_WORDS, JOURNAL_WORDS, KEY_END, KINDS, SYS
 from .syscall_verify import assumption_word_rows
 
-R = buses.TAG_RANGE
 
 
 def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0):
@@ -23,7 +21,7 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events;
     journal_start, assumptions_start: journal bytes written and VERIFY_SP1_PROOF calls made
     before (earlier segments of a continuation).
-    Returns (tables dict, memory Access groups, byte lookups)."""
+    Returns (tables dict, memory Access groups)."""
     n = len(clk)
     kind_of = {v: k for k, v in CODES.items()}
     unknown = sorted(set(int(x) for x in code) - set(kind_of))
@@ -89,25 +87,8 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
     end_key = np.where(vp, memory_key(ptr) + 8, end_key)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
-    us = np.flatnonzero(uses)
-    room = lambda i: t[us, SYS.room[i]]  # noqa: E731
-    lookups = [(R, t[us, SYS.ptr[0]] - 32 + 32 * t[us, SYS.phz], 0 * us),
-               (R, room(0), room(1)), (R, room(2), room(3)), (R, 8 * room(3), 0 * us),
-               (R, t[:n, SYS.pq], 4 * t[:n, SYS.pq]), (R, t[us, SYS.ptr[3]] + 0x88, 0 * us)]
-    real = np.zeros(len(t), dtype=bool)
-    real[:n] = True
-    nxt = np.flatnonzero(real & np.roll(real, -1))  # real rows whose next row (cyclically) is real
-    lookups += [(R, t[nxt, SYS.clk_d[0]], t[nxt, SYS.clk_d[1]]), (R, t[nxt, SYS.clk_d[2]], 0 * nxt)]
-    hl = np.flatnonzero(is_["hint_len"])
-    lookups += [(R, t[hl, SYS.c[0]], t[hl, SYS.c[1]]), (R, t[hl, SYS.c[2]], t[hl, SYS.c[3]])]
-    cm = np.flatnonzero(is_["commit"] | is_["commit_deferred"])
-    if np.any(a0[cm] >= 8):
+    if np.any(a0[is_["commit"] | is_["commit_deferred"]] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")
-    lookups += [(R, t[cm, SYS.b[0]], 32 * t[cm, SYS.b[0]])]
-    wz = np.flatnonzero(wnz)
-    lookups += [(R, t[wz, SYS.span[0]], t[wz, SYS.span[1]]), (R, t[wz, SYS.span[2]], 0 * wz)]
-    hr = np.flatnonzero(is_["hint_read"] | vp)  # HINT_READ: length < p; VERIFY: a1 < 0x78000000
-    lookups += [(R, t[hr, SYS.a1[3]] + 0x88, 0 * hr)]
 
     # VERIFY_SP1_PROOF: a1's bounds (its own columns), and apos = the calls before each row
     t[:n, SYS.a1q] = np.where(vp, (a1 & 0xFF) >> 2, 0)
@@ -119,10 +100,6 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     t[:n, SYS.apos] = apos
     if n == 0:
         t[0, SYS.apos] = assumptions_start
-    v = np.flatnonzero(vp)
-    rm = lambda i: t[v, SYS.a1room[i]]  # noqa: E731
-    lookups += [(R, t[v, SYS.a1q], 4 * t[v, SYS.a1q]), (R, t[v, SYS.a1[0]] - 32 + 32 * t[v, SYS.a1hz], 0 * v),
-                (R, rm(0), rm(1)), (R, rm(2), rm(3)), (R, 8 * rm(3), 0 * v)]
     ts = 4 * clk + 4 + TS_MEM
     groups = [
         Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
@@ -148,8 +125,6 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     hw[:k, HINT_WORDS.is_last] = hw[:k, HINT_WORDS.key] == last_key
     hw[:k, HINT_WORDS.inv] = inverse_or_zero(hw[:k, HINT_WORDS.key] - last_key)
     hw[:k, HINT_WORDS.z1], hw[:k, HINT_WORDS.z3] = pad0 & pad1, pad0 | pad1
-    lookups += [(R, hw[:k, HINT_WORDS.after[0]], hw[:k, HINT_WORDS.after[1]]),
-                (R, hw[:k, HINT_WORDS.after[2]], hw[:k, HINT_WORDS.after[3]])]
     groups.append(Access(hw, np.arange(k), hw[:k, HINT_WORDS.key], 4 * ev_clk[sel] + 4 + TS_MEM, ev_after[sel],
                          HINT_WORDS.prev_ts, HINT_WORDS.d, HINT_WORDS.before, "hint word"))
     tables["hint words"] = hw
@@ -185,6 +160,6 @@ def syscall_tables(clk, code, a0, ret, events, journal_start: int = 0, assumptio
     # ---- assumption words: the 16 words each VERIFY_SP1_PROOF read ----------------------------
     sel = mem_ev & vp[row_of_event] if n else np.zeros_like(mem_ev)
     at, group = assumption_word_rows(row_of_event[sel], ev_clk[sel], ev_addr[sel], ev_before[sel], apos)
-    groups.append(group)  # its d bytes' lookups come from resolve_accesses
+    groups.append(group)
     tables["assumption words"] = at
-    return tables, groups, lookups
+    return tables, groups

@@ -20,7 +20,6 @@ from ..errors import ConstraintNotSatisfied, UnsupportedProgram, UsageError
 from ..executor.result import Execution
 from ..isa import OPS
 from ..program import Program
-from . import buses
 from .alu import ADD_SUB, BITWISE, AddSubAir, BitwiseAir
 from .alu_compare import COMPARE_OPS, CompareAir, compare_results, compare_rows
 from .alu_divrem import DIV_OPS, DivRemAir, divrem_results, divrem_rows
@@ -41,7 +40,6 @@ from .syscall_verify import AssumptionWordsAir
 from .syscall_tables import syscall_tables
 
 M32 = 0xFFFFFFFF
-R = buses.TAG_RANGE
 
 
 @dataclass
@@ -176,7 +174,6 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     fetched = prog.columns[rows].astype(np.int64)
     f = lambda name: fetched[:, getattr(PROG, name)]  # noqa: E731
     flag = lambda name: f(name) == 1  # noqa: E731
-    lookups = []  # (tag, x, y) of every byte-bus send, multiplicity 1 each
 
     # ---- CPU: fetched fields, operands, results -------------------------------------------
     cpu = np.zeros((pad_height(n), CPU.width), dtype=np.int64)
@@ -219,21 +216,14 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     high = cpu[:n, CPU.sum[1]] + cpu[:n, CPU.sum[2]] + cpu[:n, CPU.sum[3]]
     cpu[:n, CPU.hz] = high != 0
     cpu[:n, CPU.hinv] = inverse_or_zero(high)
-    link = np.flatnonzero(flag("f_jal") | flag("f_jalr"))
-    lookups += [(R, cpu[link, CPU.c[0]], cpu[link, CPU.c[1]]), (R, cpu[link, CPU.c[2]], cpu[link, CPU.c[3]]),
-                (R, cpu[link, CPU.c[3]] + 0x88, 0 * link)]
     au = np.flatnonzero(addr_user)
-    lookups += [(R, cpu[au, CPU.q], 4 * cpu[au, CPU.q]), (R, cpu[au, CPU.sum[3]] + 0x88, 0 * au)]
-    ma = np.flatnonzero(is_mem)
-    lookups += [(R, cpu[ma, CPU.sum[0]] - 32 + 32 * cpu[ma, CPU.hz], 0 * ma)]
 
     # ---- syscalls (other than HALT): their own chips, and their register/memory accesses ----
     clk = tr["clk"].astype(np.int64)
     ecalls = np.flatnonzero(flag("f_ecall") & ~is_halt)
-    sys_tables, sys_groups, lk = syscall_tables(clk[ecalls], a_val[ecalls].astype(np.int64), b_val[ecalls].astype(np.int64),
+    sys_tables, sys_groups = syscall_tables(clk[ecalls], a_val[ecalls].astype(np.int64), b_val[ecalls].astype(np.int64),
                                                 c_val[ecalls].astype(np.int64), execution.trace.syscall_events,
                                                 context.journal_start, context.assumptions_start)
-    lookups += lk
 
     # ---- memory accesses: previous (value, ts) of every register and memory access ---------
     image = chips.image
@@ -248,8 +238,7 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
                CPU.mem_prev_ts, CPU.mem_d, CPU.mem_prev, "memory"),
         Access(cpu, wr, f("rd")[wr], ts0[wr] + TS_RD, c_val[wr], CPU.rd_prev_ts, CPU.rd_d, CPU.rd_prev, "register"),
     ] + sys_groups
-    (k_s, t_s, v_s), lk = resolve_accesses(groups, image, context.memory)
-    lookups += lk
+    k_s, t_s, v_s = resolve_accesses(groups, image, context.memory)
     memory_after = context.memory.after(k_s, t_s, v_s)
     if np.any(cpu[mem_rows[:, None], CPU.mem_prev] != to_bytes(mem_prev[mem_rows])):
         raise ConstraintNotSatisfied("a load/store's word does not match memory (inconsistent trace)")
@@ -263,35 +252,28 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     traces = {"cpu": cpu, **sys_tables}
     # the divide chip is itself a client of the multiply, subtract and compare chips
     sel = np.isin(ev_op, [OPS[o] for o in DIV_OPS])
-    div_rows, lk, (d_op, d_a, d_b, d_c) = divrem_rows(ev_op[sel], ev_a[sel], ev_b[sel])
+    div_rows, (d_op, d_a, d_b, d_c) = divrem_rows(ev_op[sel], ev_a[sel], ev_b[sel])
     traces["alu divrem"] = _padded(div_rows, div_rows.shape[1])
-    lookups += lk
     ev_op = np.concatenate([ev_op, d_op])
     ev_a, ev_b, ev_c = (np.concatenate([x.astype(np.uint64), y.astype(np.uint64)]) for x, y in
                         ((ev_a, d_a), (ev_b, d_b), (ev_c, d_c)))
-    traces["alu add/sub"], lk = _add_sub_table(ev_op, ev_a, ev_b, ev_c)
-    lookups += lk
-    traces["alu bitwise"], lk = _bitwise_table(ev_op, ev_a, ev_b, ev_c)
-    lookups += lk
+    traces["alu add/sub"] = _add_sub_table(ev_op, ev_a, ev_b, ev_c)
+    traces["alu bitwise"] = _bitwise_table(ev_op, ev_a, ev_b, ev_c)
     cmp = np.isin(ev_op, [OPS[o] for o in COMPARE_OPS])
-    cmp_rows, lk = compare_rows(ev_op[cmp], ev_a[cmp], ev_b[cmp])
+    cmp_rows = compare_rows(ev_op[cmp], ev_a[cmp], ev_b[cmp])
     traces["alu compare"] = _padded(cmp_rows, cmp_rows.shape[1])
-    lookups += lk
     for name, ops, make in (("alu shift", SHIFT_OPS, shift_rows), ("alu mul", MUL_OPS, mul_rows)):
         sel = np.isin(ev_op, [OPS[o] for o in ops])
-        chip_rows, lk = make(ev_op[sel], ev_a[sel], ev_b[sel])
+        chip_rows = make(ev_op[sel], ev_a[sel], ev_b[sel])
         traces[name] = _padded(chip_rows, chip_rows.shape[1])
-        lookups += lk
-    ls_rows, lk = load_store_rows(alu_op[mem_rows], offset[mem_rows], mem_prev[mem_rows], mem_new[mem_rows],
+    ls_rows = load_store_rows(alu_op[mem_rows], offset[mem_rows], mem_prev[mem_rows], mem_new[mem_rows],
                                   b_val[mem_rows], c_val[mem_rows])
     traces["load/store"] = _padded(ls_rows, ls_rows.shape[1])
-    lookups += lk
 
     # ---- memory boundary: every register, every image word, every touched key, sorted ------
     #      (once per run: in the segment that halts, from the whole run's last accesses)
     if execution.halted:
-        traces["memory boundary"], lk = _boundary_table(image, memory_after.keys, memory_after.ts, memory_after.values)
-        lookups += lk
+        traces["memory boundary"] = _boundary_table(image, memory_after.keys, memory_after.ts, memory_after.values)
     else:
         traces["memory boundary"] = np.zeros((pad_height(0), BOUNDARY.width), dtype=np.int64)
 
@@ -300,11 +282,11 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     prog_main[: len(prog.pcs), 0] = np.bincount(rows, minlength=len(prog.pcs))
     traces["program"] = prog_main
     traces["memory image"] = np.zeros((pad_height(len(image.keys)), 1), dtype=np.int64)
-    traces["bytes"] = byte_multiplicities(lookups)
-
-    return MachineTables({a.name: np.ascontiguousarray(traces[a.name], dtype=np.uint32) for a in chips.airs},
-                         public_values(execution, context), execution.journal, tuple(execution.assumptions),
-                         memory_after)
+    pv = public_values(execution, context)
+    traces = {name: np.ascontiguousarray(t, dtype=np.uint32) for name, t in traces.items()}
+    # the byte table counts what every other chip's constraints send on the byte bus
+    traces["bytes"] = byte_multiplicities(chips.airs, traces, pv)
+    return MachineTables(traces, pv, execution.journal, tuple(execution.assumptions), memory_after)
 
 
 def public_values(execution: Execution, context: SegmentContext | None = None) -> list:
@@ -361,7 +343,7 @@ def _add_sub_table(op, a, b, c):
     for i in range(4):
         mask = (1 << (8 * (i + 1))) - 1
         t[:m, ADD_SUB.carry[i]] = ((x & mask) + (y & mask)) >> (8 * (i + 1))
-    return t, [(R, t[:m, ADD_SUB.c[0]], t[:m, ADD_SUB.c[1]]), (R, t[:m, ADD_SUB.c[2]], t[:m, ADD_SUB.c[3]])]
+    return t
 
 
 def _bitwise_table(op, a, b, c):
@@ -369,12 +351,9 @@ def _bitwise_table(op, a, b, c):
     m = int(sel.sum())
     t = np.zeros((pad_height(m), BITWISE.width), dtype=np.int64)
     t[:m, BITWISE.a], t[:m, BITWISE.b], t[:m, BITWISE.c] = to_bytes(a[sel]), to_bytes(b[sel]), to_bytes(c[sel])
-    lookups = []
-    for name, o, tag in (("is_and", "and", buses.TAG_AND), ("is_or", "or", buses.TAG_OR), ("is_xor", "xor", buses.TAG_XOR)):
-        these = op[sel] == OPS[o]
-        t[:m, getattr(BITWISE, name)] = these
-        lookups += [(tag, t[:m][these, BITWISE.a[i]], t[:m][these, BITWISE.b[i]]) for i in range(4)]
-    return t, lookups
+    for name, o in (("is_and", "and"), ("is_or", "or"), ("is_xor", "xor")):
+        t[:m, getattr(BITWISE, name)] = op[sel] == OPS[o]
+    return t
 
 
 def _boundary_table(image, k_s, t_s, v_s):
@@ -398,10 +377,4 @@ def _boundary_table(image, k_s, t_s, v_s):
     final_val[where], final_ts[where] = v_s[last], t_s[last]
     t[:nb, BOUNDARY.final] = to_bytes(final_val)
     t[:nb, BOUNDARY.final_ts] = final_ts
-    kb = lambda i: t[:nb, BOUNDARY.kb[i]]  # noqa: E731
-    real = t[:, BOUNDARY.is_real] == 1
-    nxt = np.flatnonzero(real & np.roll(real, -1))  # real rows whose next row (cyclically) is real
-    dk = lambda i: t[nxt, BOUNDARY.dk[i]]  # noqa: E731
-    lookups = [(R, kb(0), kb(1)), (R, kb(2), kb(3)), (R, 8 * kb(3), 0 * kb(3)),
-               (R, dk(0), dk(1)), (R, dk(2), dk(3)), (R, 8 * dk(3), 0 * dk(3))]
-    return t, lookups
+    return t

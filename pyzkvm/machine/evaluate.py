@@ -1,0 +1,40 @@
+"""Evaluate expressions of a chip's constraint DAG on its plain trace (one value per row).
+
+The debug check (debug.py) evaluates the constraints this way; trace generation uses it to
+*derive* what a chip sends on a bus (bytes_table.byte_multiplicities), so a chip's interactions
+are written once, in its constraints, and never mirrored by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied
+from ..stark.air import CompiledAir, Constraint, Leaves, evaluate_constraints
+from ..stark.domain import plain_selectors
+
+
+def trace_leaves(air, trace, public) -> Leaves:
+    """The leaves of ``air``'s DAG on its plain trace: this row and the next (cyclically)."""
+    n = trace.shape[0]
+    prep = air.preprocessed_trace() if air.preprocessed_width else None
+    if prep is not None and prep.shape[0] != n:
+        raise ConstraintNotSatisfied(f"table {air.name!r}: main trace has {n} rows, preprocessed {prep.shape[0]}")
+    roll = lambda x: None if x is None else np.roll(x, -1, axis=0)  # noqa: E731 (next row wraps)
+    return Leaves((trace, roll(trace)), (prep, roll(prep)), (None, None), np.asarray(public, dtype=np.uint32),
+                  None, None, plain_selectors(n))
+
+
+def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list:
+    """Each base-field expression of ``compiled``'s DAG evaluated on every row of ``trace``:
+    a list of uint32 arrays (length = the trace's height; a constant is broadcast)."""
+    trace = np.asarray(trace)
+    n = trace.shape[0]
+    leaves = trace_leaves(compiled.air, trace.astype(np.uint32, copy=False), public)
+    out: list = [None] * len(exprs)
+
+    def keep(i, is_ext, value):
+        out[i] = np.broadcast_to(np.asarray(value, dtype=np.uint32), (n,))
+
+    evaluate_constraints(compiled.builder.nodes, [Constraint(f"expr {i}", e) for i, e in enumerate(exprs)], leaves, keep)
+    return out

@@ -20,7 +20,7 @@ from .errors import (
     UsageError,
     VerificationError,
 )
-from .program import Program
+from .program import Program, as_image_id
 from .receipt import Claim, Receipt
 
 
@@ -182,22 +182,6 @@ def _verify_inner(inner: Receipt, policy: dict) -> None:
     _verify_one(inner, inner.claim.image_id, {k: v for k, v in policy.items() if k in takes}, policy)
 
 
-def as_image_id(value) -> bytes:
-    """An image ID from 32 bytes, 64 hex digits (optionally 0x-prefixed) or a Program."""
-    if isinstance(value, Program):
-        return value.image_id
-    if isinstance(value, str):
-        text = value[2:] if value.lower().startswith("0x") else value
-        try:
-            raw = bytes.fromhex(text)
-        except ValueError:
-            raise UsageError(f"bad image ID {value!r}: not hex; give 64 hex digits") from None
-        value = raw
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise UsageError(f"image ID must be 32 bytes or 64 hex digits, not {type(value).__name__}")
-    if len(value) != 32:
-        raise UsageError(f"bad image ID: {len(value)} bytes, expected 32 (64 hex digits)")
-    return bytes(value)
 
 
 def _as_program(program) -> Program:

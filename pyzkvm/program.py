@@ -36,7 +36,7 @@ from pathlib import Path
 import blake3
 import numpy as np
 
-from .errors import ProgramError
+from .errors import ProgramError, UsageError
 
 #: Guest addresses must lie in [MEM_LO, MEM_HI): above the zero page, below the BabyBear prime.
 MEM_LO = 0x20
@@ -259,3 +259,21 @@ def _read_symbols(elf) -> tuple[Symbol, ...]:
         out.append(Symbol(sym.name, sym["st_value"], sym["st_size"], kind))
     out.sort(key=lambda s: (s.address, s.name))
     return tuple(out)
+
+
+def as_image_id(value) -> bytes:
+    """An image ID from 32 bytes, 64 hex digits (optionally 0x-prefixed) or a Program."""
+    if isinstance(value, Program):
+        return value.image_id
+    if isinstance(value, str):
+        text = value[2:] if value.lower().startswith("0x") else value
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raise UsageError(f"bad image ID {value!r}: not hex; give 64 hex digits") from None
+        value = raw
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise UsageError(f"image ID must be 32 bytes or 64 hex digits, not {type(value).__name__}")
+    if len(value) != 32:
+        raise UsageError(f"bad image ID: {len(value)} bytes, expected 32 (64 hex digits)")
+    return bytes(value)

@@ -475,7 +475,7 @@ class StarkBackend(Backend):
         estimate is lower. ``allow_insecure=True`` without it means no minimum (test presets)."""
         options.pop("dev_mode", None)  # pyzkvm.verify passes it to every backend; it changes nothing here
         self.reject_options(options, "verify")
-        from ..api import as_image_id
+        from ..program import as_image_id
         from ..machine.image_id import machine_key_from_parts
         from ..machine.public_data import MachinePublicData
         from ..machine.support import MAX_CYCLES

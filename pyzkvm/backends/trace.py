@@ -172,7 +172,7 @@ class TraceBackend(Backend):
         receipts are not verified here: ``pyzkvm.verify`` does that for every backend.
         """
         self.reject_options(options, "verify")
-        from ..api import as_image_id
+        from ..program import as_image_id
 
         refuse_unless_dev_mode(dev_mode)
         image_id = as_image_id(image_id)

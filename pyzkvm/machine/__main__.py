@@ -11,9 +11,9 @@ import argparse
 import sys
 import time
 
-from ..cli.common import add_input_args, parse_inputs
 from ..errors import PyzkvmError
 from ..executor import execute
+from ..inputs import INPUT_SPEC_HELP, parse_input_specs
 from ..program import Program
 from . import build_chips, check_machine, generate_tables
 
@@ -21,12 +21,12 @@ from . import build_chips, check_machine, generate_tables
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pyzkvm.machine", description=__doc__.splitlines()[0])
     parser.add_argument("elf")
-    add_input_args(parser)
+    parser.add_argument("--input", "-i", action="append", metavar="SPEC", help=INPUT_SPEC_HELP)
     parser.add_argument("--prove", choices=("fast", "default"), help="also prove and verify (fast: insecure test preset)")
     args = parser.parse_args(argv)
     try:
         program = Program.from_elf(args.elf)
-        execution = execute(program, parse_inputs(args.input), capture_trace=True)
+        execution = execute(program, parse_input_specs(args.input), capture_trace=True)
         t0 = time.perf_counter()
         chips = build_chips(program)
         tables = generate_tables(chips, execution)

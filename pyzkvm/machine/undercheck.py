@@ -44,7 +44,8 @@ from typing import Callable
 import numpy as np
 
 from ..stark import field
-from ..stark.air import LEAF_KINDS, Leaves, compile_air
+from ..stark.air import LEAF_KINDS, Leaves, bus_id, compile_air
+from . import buses
 from ..stark.domain import plain_selectors
 from ..stark.field import P
 from ..stark.logup import interaction_columns
@@ -259,6 +260,14 @@ class ChipTable:
         return self.__dict__["_helpers"]
 
     @property
+    def byte_cols(self) -> set:
+        """Columns sent as they are in a byte-bus tuple (range-checked: a non-byte cannot balance)."""
+        if "_byte_cols" not in self.__dict__:
+            self.__dict__["_byte_cols"] = {v.args[0] for it in self.compiled.interactions if it.bus == bus_id(buses.BYTE)
+                                          for v in it.values if v.op == "main"}
+        return self.__dict__["_byte_cols"]
+
+    @property
     def selectors(self) -> dict:
         if "_sel" not in self.__dict__:
             self.__dict__["_sel"] = plain_selectors(self.n)
@@ -409,7 +418,9 @@ def _solve(t: ChipTable, expr, at_row: int, row: int, cells, target: int = 0):
 def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = False, rounds: int = 8) -> bool:
     """Make every constraint on row's window hold by solving other cells of `row` (module doc, 2.).
 
-    Each round keeps the fix that leaves the fewest failing constraints; with helpers_first,
+    Each round keeps the fix that leaves the fewest failing constraints (never more than before;
+    equal counts move along a chain of definitions: lw, then room), then the fewest changed bus
+    entries, then the smallest value; each cell is solved at most once. With helpers_first,
     a fix of a helper cell (one no bus tuple reads: an inverse, a product) wins over any other —
     the completion an attacker would pick, where the other policy finds the honest one."""
     win = t.window(row)
@@ -436,15 +447,38 @@ def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = 
                 if (r + 1) % t.n == row:
                     nxt[k, c] = x
         counts = t.failing(rows, cur, nxt).reshape(-1, len(fixes), len(win)).sum(axis=(0, 2))
-        rank = counts.astype(np.int64)
+        # ties: no non-byte in a range-checked column, then fewer changed bus entries, then small
+        # values (honest witnesses are mostly bytes and flags)
+        moved = _bus_moves(t, win, rows, cur, nxt).reshape(len(fixes), len(win)).sum(axis=1)
+        size = np.array([16 * (c in t.byte_cols and x >= 256) + (x >= 256) + (x >= 1 << 16) for c, x in fixes])
+        rank = 64 * counts.astype(np.int64) + 4 * np.minimum(moved, 3) + size
         if helpers_first:
-            rank = rank - 10_000 * np.array([c in t.helpers for c, _ in fixes])
+            rank = rank - 100_000 * np.array([c in t.helpers for c, _ in fixes])
         best_i = int(np.argmin(rank))
-        if not helpers_first and counts[best_i] >= int(bad.sum()):
+        if not helpers_first and counts[best_i] > int(bad.sum()):
             return False
         best = fixes[best_i]
         _set(t, row, best[0], best[1], log)
+        fixed = fixed | {best[0]}  # each cell is solved once: a definition chain moves forward
     return not t.failing(win).any()
+
+
+def _bus_moves(t: ChipTable, win, rows, cur, nxt) -> np.ndarray:
+    """Per batched row: how many bus entries (values or multiplicity) differ from the window's now."""
+    exprs = tuple(e for it in t.compiled.interactions for e in (*it.values, it.multiplicity))
+    if not exprs:
+        return np.zeros(len(rows), dtype=np.int64)
+    now = t.eval(exprs, win)                         # (exprs, len(win))
+    new = t.eval(exprs, rows, cur, nxt)              # (exprs, len(rows)), rows = win tiled
+    now = np.tile(now, len(rows) // len(win))
+    diff = new != now
+    out, pos = np.zeros(len(rows), dtype=np.int64), 0
+    for it in t.compiled.interactions:               # one count per interaction (a few per chip)
+        m = len(it.values)
+        live = (new[pos + m] != 0) | (now[pos + m] != 0)  # an entry with multiplicity 0 is no entry
+        out += diff[pos:pos + m + 1].any(axis=0) & live
+        pos += m + 1
+    return out
 
 
 def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: bool = False) -> dict | None:
@@ -714,11 +748,28 @@ def pick_rows(t: ChipTable, rng, deep: bool) -> list:
     return sorted({int(r) for r in rows})
 
 
+def one_hot_moves(t: ChipTable, row: int):
+    """Coordinated pairs: in a group of flag columns x0, x1, … (same name, digit suffix) holding
+    one 1, move the 1 to another position (e.g. WRITE's end offset lh, a pointer offset oh)."""
+    groups: dict = {}
+    for c, name in enumerate(t.names):
+        if name[-1].isdigit():
+            groups.setdefault(name.rstrip("0123456789"), []).append(c)
+    for cols in groups.values():
+        vals = t.trace[row, cols]
+        if len(cols) > 1 and set(vals.tolist()) <= {0, 1} and vals.sum() == 1:
+            one = cols[int(np.argmax(vals))]
+            for c in cols:
+                if c != one:  # the whole group is set (and so held fixed by the repair)
+                    yield {x: int(x == c) for x in cols}
+
+
 def row_mutations(t: ChipTable, row: int, rng, deep: bool):
     """Single cells × candidate values, then the row's whole tuple replaced by another honest row's."""
     for c in range(t.trace.shape[1]):
         for v in candidate_values(int(t.trace[row, c]), rng, deep):
             yield {c: v}
+    yield from one_hot_moves(t, row)
     others = np.flatnonzero(np.any(t.trace != t.trace[row], axis=1))
     if not deep or not len(others):
         return

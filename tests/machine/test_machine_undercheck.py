@@ -15,6 +15,7 @@ from tests.machine.undercheck_programs import samples
 KNOWN_HOLES = {
     "journal words": "padding row with is_first = 1 emits journal bytes with multiplicity fm_j − 1",
     "hint words": "bytes past len in the last hint word are free",
+    "syscall": "WRITE's bound ptr + len − 1 = 4·lw + lo wraps mod p (lw = −1, lo = 2 for ptr 0x77FFFFF8, len 8)",
 }
 
 

@@ -30,9 +30,9 @@ def _io_code():
     return [syscall(0xF0), asm.addi(13, 5, 0),                                       # HINT_LEN
             asm.li(10, DATA_BASE + 64), asm.li(11, 5), asm.li(5, 0xF1), asm.ecall(),  # HINT_READ 5 bytes
             syscall(0x02, 3, DATA_BASE + 2, 9),                                      # journal WRITE
-            syscall(0x02, 1, DATA_BASE + 1, 3),                                      # stdout WRITE
-            syscall(0x02, 1, 0x77FFFFF8, 8),                                         # stdout at the end of memory
             [syscall(0x10, i, 0x01020304 * (i + 1)) for i in range(8)],               # COMMIT
+            syscall(0x02, 1, DATA_BASE + 1, 3),                                      # stdout WRITE
+            syscall(0x02, 1, 0x77FFFFF8, 8),                                         # stdout at the end of memory (last)
             halt(0)]
 
 

@@ -122,7 +122,7 @@ def _hint_byte_within_len(c: Cell) -> bool:
 
 FREE_WITNESSES = [
     FreeWitness("*", ("*",), lambda c: c.inactive,
-                "a cell of an inactive row that emits no bus entry: no bus sees the row"),
+                "a cell of an inactive row whose bus entries stay as they were: no bus sees the change"),
     FreeWitness("bytes", ("*",), lambda c: True,
                 "lookup-table counts are the looked-up side: they follow the lookups (the sender decides)"),
     FreeWitness("program", ("mult",), lambda c: True, "fetch counts follow the CPU rows (the sender decides)"),
@@ -679,13 +679,37 @@ def _changes(log: list) -> list:
     return [(t, r, c, old, int(t.trace[r, c])) for (t, r, c), old in first.items() if int(t.trace[r, c]) != old]
 
 
-def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False) -> str | None:
+def _permuted(changes: list) -> bool:
+    """The edited rows of each table hold the same multiset of rows as before: two operations of
+    an unordered table (an ALU or memop chip) exchanged their witnesses, which no bus can see."""
+    rows: dict = {}
+    for t, r, c, old, new in changes:
+        rows.setdefault(t, {})[r] = None
+    for t, rs in rows.items():
+        if not t.active or len(rs) < 2:
+            return False
+        now = t.trace[list(rs)].copy()
+        before = now.copy()
+        for t2, r, c, old, new in changes:
+            if t2 is t:
+                before[list(rs).index(r), c] = old
+        if sorted(map(tuple, now.tolist())) != sorted(map(tuple, before.tolist())):
+            return False
+    return True
+
+
+def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, primary=None) -> str | None:
     """The reason every changed cell may change (FREE_WITNESSES), or None."""
+    if _permuted(changes):
+        return "rows of an unordered table exchanged (same multiset of rows: every bus sees the same entries)"
     reasons = []
     for t, r, c, old, new in changes:
         act = t.activity(r)
-        inactive = act == 0 and not was_active.get((t.name, r)) and not _emits(t, r)
-        cell = Cell(t.name, r, t.names[c], old, new, inactive and not rule, dict(zip(t.names, (int(v) for v in t.trace[r]))), s)
+        # inactive: activity 0 before and after, and the row sends what it sent before (the
+        # mutated row: no rule violation; a partner row: nothing at all)
+        quiet = not rule if (t.name, r) == primary else not _emits(t, r)
+        inactive = act == 0 and not was_active.get((t.name, r)) and quiet
+        cell = Cell(t.name, r, t.names[c], old, new, inactive, dict(zip(t.names, (int(v) for v in t.trace[r]))), s)
         why = documented(cell)
         if why is None:
             return None
@@ -720,7 +744,7 @@ def try_mutation(s: Sample, t: ChipTable, row: int, cells: dict) -> Outcome:
                 if out.status == "accepted" and not delta and len(changes) <= len(cells):
                     out.reason = DEAD  # nothing repaired, no bus entry changed
                 elif out.status in ("accepted", "rule"):
-                    out.reason = _judge(s, changes, {(t.name, row): kind == "active"}, rule)
+                    out.reason = _judge(s, changes, {(t.name, row): kind == "active"}, rule, (t.name, row))
         finally:
             _undo(log)
         outs.append(out)
@@ -789,7 +813,7 @@ class Report:
             r = rows.setdefault(o.chip, [0, 0, 0, 0])
             r[0] += 1
             r[1] += o.status in ("accepted", "rule")
-            r[2] += o.status == "accepted" and o.reason is not None
+            r[2] += o.status in ("accepted", "rule") and o.reason is not None
             r[3] += o.status == "rule"
         return [(c, *v) for c, v in rows.items()]
 

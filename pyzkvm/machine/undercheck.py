@@ -1,0 +1,894 @@
+"""Under-constraint detector: mutate honest tables, list what the full debug check still accepts.
+
+``check_machine`` (debug.py) accepts a set of tables iff every constraint of every chip holds
+on every row and every bus balances (with the verifier's public entries). An honest run passes.
+This module changes a few cells of an honest run and asks the same question, without running
+``check_machine`` per mutation:
+
+1. **Local constraints.** A constraint reads one row and the next (the last row's next is row
+   0). Changing row r can only break the constraints evaluated at rows r − 1 and r, so each
+   AIR is compiled once and its DAG is evaluated on that two-row window only (with the rows'
+   true first/last/transition selector values).
+2. **Witness repair.** A one-cell change usually breaks a definition (an inverse column, a
+   helper product). After the change, for each failing constraint C and each other cell x of
+   the mutated row that C reads, evaluate C at x = 0, 1, 2: if C(x) = a·x + b (affine, a ≠ 0)
+   the repair x = −b/a makes C hold. The repair that leaves the fewest failing constraints is
+   kept; a few rounds of this find the "honest-looking" completion of a forged row.
+3. **Buses, exactly.** The LogUp sum of the honest tables is zero. A change alters only the
+   entries of the window rows, so the bus argument still balances iff the multiset
+   Σ (bus, tuple) ↦ sign·multiplicity of the window rows is unchanged (the random-α LogUp sum
+   of the difference is zero iff the difference is empty, up to ~2^-100). The delta is this
+   dict of (bus, tuple) → signed multiplicity mod p.
+4. **Coordinated groups.** A change that passes every constraint but leaves a bus delta is a
+   *candidate*. The detector tries to cancel its delta elsewhere: (a) *retarget* — the entry
+   that consumed the old tuple T (signed multiplicity −m) is made to consume the new tuple
+   instead (its value cells solved as in 2.); (b) *recount* — a row that has tuple T (e.g. the
+   byte table) changes its multiplicity cell by −Δ. Each partner row is repaired too; a few
+   rounds. If everything cancels, the group is an accepted mutation.
+5. **The framework rule.** A row whose activity selector is 0 (``ACTIVITY``) must not emit a bus
+   entry with nonzero multiplicity, whatever its other cells; a constraint-passing mutation
+   where it does is reported as a rule violation even when its delta cannot be cancelled here.
+
+Every accepted mutation is either listed in ``FREE_WITNESSES`` (a cell that may change without
+changing the statement, with the reason) or reported as *undocumented*: a suspected hole.
+Run: ``python -m pyzkvm.machine.undercheck ELF [--input SPEC]`` or ``scan(samples)``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field as dc_field
+from typing import Callable
+
+import numpy as np
+
+from ..stark import field
+from ..stark.air import LEAF_KINDS, Leaves, bus_id, compile_air
+from . import buses
+from ..stark.domain import plain_selectors
+from ..stark.field import P
+from ..stark.logup import interaction_columns
+from .alu import ADD_SUB, BITWISE
+from .alu_compare import COMPARE
+from .alu_divrem import DIVREM
+from .alu_mul import MUL
+from .alu_shift import SHIFT
+from .bytes_table import BYTES
+from .cpu import CPU
+from .memop import MEMOP
+from .memory import BOUNDARY
+from .program_table import PROG_MAIN
+from .syscall import HINT_WORDS, JOURNAL_WORDS, SYS
+from .syscall_verify import ASSUMPTION_WORDS
+
+LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwise": BITWISE, "alu compare": COMPARE,
+           "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS,
+           "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
+           "bytes": BYTES, "memory boundary": BOUNDARY}
+
+
+def column_names(chip: str, width: int) -> list:
+    layout = LAYOUTS.get(chip)
+    return list(layout.names) if layout is not None else [f"c{i}" for i in range(width)]
+
+
+def activity_columns(names: list) -> list:
+    """The columns whose sum is the row's activity selector: is_real / active, else the one-hot
+    kind flags is_*; [] for fixed tables (program, bytes, image) whose every row is real."""
+    for single in ("is_real", "active"):
+        if single in names:
+            return [names.index(single)]
+    return [i for i, n in enumerate(names) if n.startswith("is_") and n not in ("is_halt",)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Documented free witnesses: (chip, columns, condition on the changed cell, reason)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One changed cell, with what a condition may need to judge it."""
+
+    chip: str
+    row: int
+    column: str
+    old: int
+    new: int
+    inactive: bool       # the row's activity is 0 before and after, and it emits nothing
+    values: dict         # the row after the change, column name → value
+    sample: "Sample"
+
+
+@dataclass(frozen=True)
+class FreeWitness:
+    chip: str            # "*" = every chip
+    columns: tuple       # column names ("*" = every column)
+    when: Callable       # Cell → bool
+    reason: str
+
+
+def _hint_byte_within_len(c: Cell) -> bool:
+    """Byte j of a hint word lies within the HINT_READ's length (the buffer's key range)."""
+    sys_ = c.sample.tables.traces["syscall"]
+    row = sys_[(sys_[:, SYS.clk] == c.values["clk"]) & (sys_[:, SYS.is_hint_read] == 1)]
+    if not len(row):
+        return False
+    length = int(sum(int(row[0, SYS.a1[i]]) << (8 * i) for i in range(4)))
+    start = 32 + (int(sum(int(row[0, SYS.ptr[i]]) << (8 * i) for i in range(4))) >> 2)
+    return 4 * (c.values["key"] - start) + int(c.column[-1]) < length
+
+
+FREE_WITNESSES = [
+    FreeWitness("*", ("*",), lambda c: c.inactive,
+                "a cell of an inactive row whose bus entries stay as they were: no bus sees the change"),
+    FreeWitness("bytes", ("*",), lambda c: True,
+                "lookup-table counts are the looked-up side: they follow the lookups (the sender decides)"),
+    FreeWitness("program", ("mult",), lambda c: True, "fetch counts follow the CPU rows (the sender decides)"),
+    FreeWitness("memory boundary", ("final0", "final1", "final2", "final3", "final_ts"), lambda c: True,
+                "the final memory state is not part of the statement; it only closes the last access"),
+    FreeWitness("hint words", ("after0", "after1", "after2", "after3"), _hint_byte_within_len,
+                "bytes of the hint within len: the hint is the prover's private input"),
+    FreeWitness("syscall", ("c0", "c1", "c2", "c3"), lambda c: c.values.get("is_hint_len") == 1,
+                "HINT_LEN's answer is the prover's private input"),
+]
+
+FREE_WITNESSES.append(FreeWitness(
+    "cpu", ("sum0", "sum1", "sum2", "sum3", "off0", "off1", "q", "hz", "hinv"),
+    lambda c: c.values["f_jalr"] + c.values["f_load"] + c.values["f_store"] == 0,
+    "the address columns are read (ALU bus, range checks, memory key) only by JALR, loads and stores"))
+
+# the last row's "next row" is row 0: range checks of a transition's difference are sent with the next
+# row's activity, so the (inactive) last row sends them; they only ask for bytes and feed nothing else
+FREE_WITNESSES += [FreeWitness(chip, cols, lambda c: c.row == c.sample.chips[c.chip].n - 1,
+                               "last row, wrap-around: a transition difference's range check (sent with row 0's "
+                               "activity: a framework-rule exception, not a statement); the value only has to be bytes")
+                   for chip, cols in (("syscall", ("clk_d0", "clk_d1", "clk_d2")),
+                                      ("memory boundary", ("dk0", "dk1", "dk2", "dk3")))]
+
+# inverse columns: x·inv = flag proves "x ≠ 0 ⇒ flag"; where x = 0 (flag at its x = 0 value) inv is free
+for _chip, _col, _flag, _at_zero in (("cpu", "hinv", "hz", 0), ("alu compare", "inv", "eq", 1), ("alu divrem", "binv", "bz", 1),
+                                     ("syscall", "len_inv", "nz", 0), ("syscall", "phinv", "phz", 0),
+                                     ("syscall", "a1hinv", "a1hz", 0)):
+    FREE_WITNESSES.append(FreeWitness(_chip, (_col,), lambda c, f=_flag, z=_at_zero: c.values.get(f) == z,
+                                      f"an inverse column is free where the value it inverts is 0 ({_flag} = {_at_zero})"))
+FREE_WITNESSES.append(FreeWitness("journal words", ("inv",), lambda c: c.values["key"] == c.values["last_key"],
+                                  "an inverse column is free where key − last_key = 0"))
+
+
+DEAD = ("dead cell: in this row no constraint and no bus entry depends on it (nothing repaired, bus multiset "
+        "unchanged), so the debug check, the prover and the verifier all see the same statement")
+
+
+def documented(cell: Cell) -> str | None:
+    for fw in FREE_WITNESSES:
+        if fw.chip in ("*", cell.chip) and ("*" in fw.columns or cell.column in fw.columns) and fw.when(cell):
+            return fw.reason
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# One chip's table, evaluated on a few rows at a time
+# ---------------------------------------------------------------------------------------------
+
+_COMPILED: dict = {}  # chip name → CompiledAir (the DAG does not depend on the program)
+
+
+def _main_deps(compiled, exprs) -> list:
+    """For each expression, the (column, offset) main cells it reads (walk of the DAG)."""
+    memo: dict = {}
+
+    def deps(node):
+        if node.index not in memo:
+            if node.op == "main":
+                memo[node.index] = frozenset([node.args])
+            elif node.op in ("const", "prep", "aux", "public", "challenge", "cumsum", "sel"):
+                memo[node.index] = frozenset()
+            else:
+                memo[node.index] = frozenset().union(*(deps(a) for a in node.args))
+        return memo[node.index]
+
+    return [deps(e) for e in exprs]
+
+
+def row_program(compiled, exprs: tuple) -> Callable:
+    """Python source for the DAG nodes the expressions need, one line per node, on int64 row
+    vectors (products of two values < p fit in 63 bits): fast on a few rows, where the
+    whole-column evaluator (air.evaluate_constraints) is dominated by per-node overhead."""
+    cache = compiled.__dict__.setdefault("_undercheck_programs", {})
+    key = tuple(e.index for e in exprs)
+    if key in cache:
+        return cache[key]
+    needed, stack = set(), list(exprs)
+    while stack:
+        node = stack.pop()
+        if node.index not in needed:
+            needed.add(node.index)
+            if node.op not in LEAF_KINDS:
+                stack.extend(node.args)
+    nodes, lines = compiled.builder.nodes, []
+    for i in sorted(needed):
+        node, a = nodes[i], nodes[i].args
+        if node.op == "const":
+            rhs = str(a)
+        elif node.op in ("main", "prep"):
+            rhs = f"{'MN'[a[1]] if node.op == 'main' else ('PC', 'PN')[a[1]]}[{a[0]}]"
+        elif node.op == "public":
+            rhs = f"int(PUB[{a}])"
+        elif node.op == "sel":
+            rhs = f"S[{a!r}]"
+        elif node.op == "neg":
+            rhs = f"(-v{a[0].index}) % {P}"
+        elif node.op in ("add", "sub", "mul"):
+            rhs = f"(v{a[0].index} {dict(add='+', sub='-', mul='*')[node.op]} v{a[1].index}) % {P}"
+        else:
+            raise ValueError(f"node {node.op} in a main-trace expression")
+        lines.append(f"    v{i} = {rhs}")
+    src = "def f(M, N, PC, PN, PUB, S):\n" + "\n".join(lines) + f"\n    return [{', '.join(f'v{k}' for k in key)}]\n"
+    scope: dict = {}
+    exec(compile(src, f"<{compiled.air.name} rows>", "exec"), scope)
+    cache[key] = scope["f"]
+    return scope["f"]
+
+
+@dataclass(eq=False)
+class ChipTable:
+    name: str
+    air: object
+    compiled: object
+    trace: np.ndarray      # (n, w) uint32, mutated in place and restored
+    prep: np.ndarray | None
+    public: np.ndarray
+    names: list
+    active: list           # activity columns ([] = every row is real)
+    deps: list             # per constraint: frozenset of (col, offset)
+    honest: list = dc_field(default_factory=list)  # per interaction: (value matrix (n, m), multiplicity (n,))
+
+    @property
+    def n(self) -> int:
+        return self.trace.shape[0]
+
+    @property
+    def helpers(self) -> set:
+        """Columns no bus tuple reads (inverse columns, products, flags used only in constraints)."""
+        if "_helpers" not in self.__dict__:
+            read = set()
+            for d in _main_deps(self.compiled, [v for it in self.compiled.interactions for v in it.values]):
+                read |= {c for c, _ in d}
+            self.__dict__["_helpers"] = set(range(self.trace.shape[1])) - read
+        return self.__dict__["_helpers"]
+
+    @property
+    def byte_cols(self) -> set:
+        """Columns sent as they are in a byte-bus tuple (range-checked: a non-byte cannot balance)."""
+        if "_byte_cols" not in self.__dict__:
+            self.__dict__["_byte_cols"] = {v.args[0] for it in self.compiled.interactions if it.bus == bus_id(buses.BYTE)
+                                          for v in it.values if v.op == "main"}
+        return self.__dict__["_byte_cols"]
+
+    @property
+    def selectors(self) -> dict:
+        if "_sel" not in self.__dict__:
+            self.__dict__["_sel"] = plain_selectors(self.n)
+        return self.__dict__["_sel"]
+
+    def leaves(self, cur, nxt, rows) -> Leaves:
+        """Leaves for explicit row matrices cur/nxt standing at table rows `rows` (selectors)."""
+        rows = np.asarray(rows) % self.n
+        prep = (None, None) if self.prep is None else (self.prep[rows], self.prep[(rows + 1) % self.n])
+        sel = {k: v[rows] for k, v in plain_selectors(self.n).items()} if self.n > 1 else plain_selectors(1)
+        return Leaves((cur, nxt), prep, (None, None), self.public, None, None, sel)
+
+    def window(self, row: int) -> np.ndarray:
+        """The rows whose constraints and bus entries read row `row`: row − 1 (via next) and row."""
+        return np.unique(np.array([row - 1, row]) % self.n)
+
+    def eval(self, exprs: tuple, rows, cur=None, nxt=None) -> np.ndarray:
+        """(len(exprs), len(rows)) int64: the expressions on explicit row matrices cur/nxt
+        standing at table rows `rows` (default: the table's own rows)."""
+        rows = np.asarray(rows) % self.n
+        cur = self.trace[rows] if cur is None else cur
+        nxt = self.trace[(rows + 1) % self.n] if nxt is None else nxt
+        prep = (None, None) if self.prep is None else (self.prep[rows].T.astype(np.int64), self.prep[(rows + 1) % self.n].T.astype(np.int64))
+        sel = {k: v[rows].astype(np.int64) for k, v in self.selectors.items()}
+        out = row_program(self.compiled, exprs)(cur.T.astype(np.int64), nxt.T.astype(np.int64), *prep, self.public, sel)
+        result = np.empty((len(exprs), len(rows)), dtype=np.int64)
+        for i, v in enumerate(out):
+            result[i] = v
+        return result
+
+    def failing(self, rows, cur=None, nxt=None) -> np.ndarray:
+        """(constraints, len(rows)) bool: constraint i fails at row j."""
+        return self.eval(tuple(c.expr for c in self.compiled.constraints), rows, cur, nxt) != 0
+
+    def entries(self, rows) -> list:
+        """Bus entries of the rows: per row, a list of (interaction k, bus, tuple, signed multiplicity)."""
+        inter = self.compiled.interactions
+        exprs = tuple(e for it in inter for e in (*it.values, it.multiplicity))
+        vals = self.eval(exprs, rows) if exprs else None
+        out, pos = [[] for _ in rows], 0
+        for k, it in enumerate(inter):
+            m = len(it.values)
+            for j in np.flatnonzero(vals[pos + m]):
+                signed = int(vals[pos + m, j]) if it.sign > 0 else (P - int(vals[pos + m, j])) % P
+                out[j].append((k, it.bus, _key(vals[pos:pos + m, j]), signed))
+            pos += m + 1
+        return out
+
+    def activity(self, row: int) -> int | None:
+        return None if not self.active else int(self.trace[row, self.active].astype(np.int64).sum() % P)
+
+
+def _key(values) -> tuple:
+    """A bus tuple as the fingerprint sees it: trailing zeros do not change bus + Σ γ^(j+1)·v_j."""
+    t = [int(v) for v in values]
+    while t and t[-1] == 0:
+        t.pop()
+    return tuple(t)
+
+
+def _multiset(entries, delta=None, sign=1) -> dict:
+    """Add sign·(bus, tuple) ↦ multiplicity for every entry of every row into delta."""
+    delta = {} if delta is None else delta
+    for row in entries:
+        for _, bus, tup, m in row:
+            key = (bus, tup)
+            delta[key] = (delta.get(key, 0) + sign * m) % P
+            if not delta[key]:
+                del delta[key]
+    return delta
+
+
+def _add(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = (out.get(k, 0) + v) % P
+        if not out[k]:
+            del out[k]
+    return out
+
+
+def chip_table(air, trace, public) -> ChipTable:
+    compiled = _COMPILED.get(air.name)
+    if compiled is None:
+        compiled = _COMPILED[air.name] = compile_air(air)
+    names = column_names(air.name, air.width)
+    t = ChipTable(air.name, air, compiled, np.array(trace, dtype=np.uint32), air.preprocessed_trace() if air.preprocessed_width else None,
+                  np.asarray(public, dtype=np.uint32), names, activity_columns(names),
+                  getattr(compiled, "_undercheck_deps", None) or _main_deps(compiled, [c.expr for c in compiled.constraints]))
+    compiled._undercheck_deps = t.deps
+    n = t.n
+    full = t.leaves(t.trace, np.roll(t.trace, -1, axis=0), np.arange(n))
+    t.honest = [(np.stack(v, axis=1) if v else np.zeros((n, 0), np.uint32), m)
+                for v, m in interaction_columns(compiled, full, n)]
+    return t
+
+
+@dataclass
+class Sample:
+    """One honest run: its name and, per chip, the table the detector mutates."""
+
+    name: str
+    tables: object
+    chips: dict
+
+
+def sample(name, chips, tables) -> Sample:
+    return Sample(name, tables, {a.name: chip_table(a, tables.traces[a.name], tables.public_values) for a in chips.airs})
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing cells (with an undo log) and repairing a row
+# ---------------------------------------------------------------------------------------------
+
+
+def _set(t: ChipTable, row: int, col: int, value: int, log: list) -> None:
+    log.append((t, row, col, int(t.trace[row, col])))
+    t.trace[row, col] = value % P
+
+
+def _undo(log: list, checkpoint: int = 0) -> None:
+    while len(log) > checkpoint:
+        t, row, col, old = log.pop()
+        t.trace[row, col] = old
+
+
+def _solve(t: ChipTable, expr, at_row: int, row: int, cells, target: int = 0):
+    """Cells x of row `row` (at offset row − at_row) such that expr(at_row) = target, for each
+    cell on which expr is affine: expr(x) = a·x + b ⇒ x = (target − b)/a. Returns [(col, x)]."""
+    cells = list(cells)
+    if not cells:
+        return []
+    k = len(cells)
+    cur = np.repeat(t.trace[[at_row % t.n]], 3 * k, axis=0)
+    nxt = np.repeat(t.trace[[(at_row + 1) % t.n]], 3 * k, axis=0)
+    for i, c in enumerate(cells):
+        for x in range(3):  # the same cell is in cur (row = at_row) and/or in nxt (row = at_row + 1)
+            if at_row % t.n == row:
+                cur[3 * i + x, c] = x
+            if (at_row + 1) % t.n == row:
+                nxt[3 * i + x, c] = x
+    v = t.eval((expr,), np.full(3 * k, at_row % t.n), cur, nxt)[0].reshape(k, 3)
+    a, b = (v[:, 1] - v[:, 0]) % P, v[:, 0]
+    affine = (a != 0) & ((v[:, 2] - v[:, 1]) % P == a)       # c(2) − c(1) = c(1) − c(0)
+    return [(c, (target - int(b[i])) * pow(int(a[i]), P - 2, P) % P) for i, c in enumerate(cells) if affine[i]]
+
+
+def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = False, rounds: int = 8) -> bool:
+    """Make every constraint on row's window hold by solving other cells of `row` (module doc, 2.).
+
+    Each round keeps the fix that leaves the fewest failing constraints (never more than before;
+    equal counts move along a chain of definitions: lw, then room), then the fewest changed bus
+    entries, then the smallest value; each cell is solved at most once. With helpers_first,
+    a fix of a helper cell (one no bus tuple reads: an inverse, a product) wins over any other —
+    the completion an attacker would pick, where the other policy finds the honest one."""
+    win = t.window(row)
+    for _ in range(rounds):
+        bad = t.failing(win)
+        if not bad.any():
+            return True
+        fixes = {}
+        for ci, j in zip(*np.nonzero(bad)):
+            cells = {c for c, off in t.deps[ci] if (win[j] + off) % t.n == row and c not in fixed}
+            for c, x in _solve(t, t.compiled.constraints[ci].expr, int(win[j]), row, sorted(cells)):
+                fixes.setdefault((c, x), None)
+        if not fixes:
+            return False
+        # keep the fix that leaves the fewest failing constraints (all fixes in one evaluation)
+        fixes = list(fixes)
+        rows = np.tile(win, len(fixes))
+        cur, nxt = t.trace[rows].copy(), t.trace[(rows + 1) % t.n].copy()
+        for i, (c, x) in enumerate(fixes):
+            for j, r in enumerate(win):
+                k = i * len(win) + j
+                if r == row:
+                    cur[k, c] = x
+                if (r + 1) % t.n == row:
+                    nxt[k, c] = x
+        counts = t.failing(rows, cur, nxt).reshape(-1, len(fixes), len(win)).sum(axis=(0, 2))
+        # ties: no non-byte in a range-checked column, then fewer changed bus entries, then small
+        # values (honest witnesses are mostly bytes and flags)
+        moved = _bus_moves(t, win, rows, cur, nxt).reshape(len(fixes), len(win)).sum(axis=1)
+        size = np.array([16 * (c in t.byte_cols and x >= 256) + (x >= 256) + (x >= 1 << 16) for c, x in fixes])
+        rank = 64 * counts.astype(np.int64) + 4 * np.minimum(moved, 3) + size
+        if helpers_first:
+            rank = rank - 100_000 * np.array([c in t.helpers for c, _ in fixes])
+        best_i = int(np.argmin(rank))
+        if not helpers_first and counts[best_i] > int(bad.sum()):
+            return False
+        best = fixes[best_i]
+        _set(t, row, best[0], best[1], log)
+        fixed = fixed | {best[0]}  # each cell is solved once: a definition chain moves forward
+    return not t.failing(win).any()
+
+
+def _bus_moves(t: ChipTable, win, rows, cur, nxt) -> np.ndarray:
+    """Per batched row: how many bus entries (values or multiplicity) differ from the window's now."""
+    exprs = tuple(e for it in t.compiled.interactions for e in (*it.values, it.multiplicity))
+    if not exprs:
+        return np.zeros(len(rows), dtype=np.int64)
+    now = t.eval(exprs, win)                         # (exprs, len(win))
+    new = t.eval(exprs, rows, cur, nxt)              # (exprs, len(rows)), rows = win tiled
+    now = np.tile(now, len(rows) // len(win))
+    diff = new != now
+    out, pos = np.zeros(len(rows), dtype=np.int64), 0
+    for it in t.compiled.interactions:               # one count per interaction (a few per chip)
+        m = len(it.values)
+        live = (new[pos + m] != 0) | (now[pos + m] != 0)  # an entry with multiplicity 0 is no entry
+        out += diff[pos:pos + m + 1].any(axis=0) & live
+        pos += m + 1
+    return out
+
+
+def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: bool = False) -> dict | None:
+    """Set cells of a row, repair it; the change of the bus multiset, or None if it fails."""
+    win = t.window(row)
+    before = t.entries(win)
+    for c, v in cells.items():
+        _set(t, row, c, v, log)
+    if not repair(t, row, set(cells) | set(t.active), log, helpers_first):  # repair never changes the row's kind
+        return None
+    return _multiset(before, _multiset(t.entries(win)), sign=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancelling a bus delta on the other side (module doc, 4.)
+# ---------------------------------------------------------------------------------------------
+
+
+_HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 4,
+                 dtype=np.uint64)
+
+
+def _tuple_hash(matrix: np.ndarray) -> np.ndarray:
+    """One uint64 per row of a (n, m) tuple matrix (equal tuples, equal hashes; a hit is re-checked)."""
+    if not matrix.shape[1]:
+        return np.zeros(len(matrix), np.uint64)
+    return (matrix.astype(np.uint64) * _HASH[:matrix.shape[1]]).sum(axis=1)
+
+
+def _by_bus(s: Sample) -> dict:
+    """bus → (sorted hashes, chip indices, interaction indices, rows) of every honest entry, so
+    a tuple's entries in all tables are found by one binary search (trailing zeros hash to 0,
+    so tuples of different widths compare as the fingerprint does)."""
+    if not hasattr(s, "_bus_index"):
+        tables = sorted(s.chips.values(), key=lambda t: bool(t.active))  # lookup tables first
+        parts: dict = {}
+        for ti, t in enumerate(tables):
+            for k, it in enumerate(t.compiled.interactions):
+                h = _tuple_hash(t.honest[k][0])
+                n = len(h)
+                parts.setdefault(it.bus, []).append((h, np.full(n, ti), np.full(n, k), np.arange(n)))
+        index = {}
+        for bus, ps in parts.items():
+            h, ti, k, r = (np.concatenate(x) for x in zip(*ps))
+            order = np.lexsort((r, ti, h))
+            index[bus] = (h[order], ti[order], k[order], r[order])
+        s._bus_index, s._bus_tables = index, tables
+    return s._bus_index
+
+
+def _rows_with(s: Sample, bus: int, tup: tuple, signed=None, busy=()):
+    """(chip table, row, interaction index) of honest entries with this tuple (and multiplicity)."""
+    if bus not in _by_bus(s):
+        return
+    h_sorted, ti, ks, rs = s._bus_index[bus]
+    h = _tuple_hash(np.array([tup], dtype=np.int64))[0]
+    lo, hi = np.searchsorted(h_sorted, h, "left"), np.searchsorted(h_sorted, h, "right")
+    found = 0
+    for i in range(lo, min(hi, lo + 64)):  # a few candidates suffice (e.g. the zero tuple of padding rows)
+        t, k, r = s._bus_tables[ti[i]], int(ks[i]), int(rs[i])
+        matrix, mult = t.honest[k]
+        if len(tup) > matrix.shape[1] or _key(matrix[r]) != tup or (t.name, r) in busy:
+            continue  # a hash collision, or a row edited already (its honest entries are stale)
+        if signed is not None and (int(mult[r]) * t.compiled.interactions[k].sign) % P != signed:
+            continue
+        yield t, r, k
+        found += 1
+        if found == 3:
+            return
+
+
+def _retarget(s, delta, log, busy):
+    """A pair {T_a: d, T_b: −d} on one bus: make the entry with d at T_a use T_b instead."""
+    items = list(delta.items())
+    for (bus, ta), d in items:
+        for (bus2, tb), d2 in items:
+            if bus2 != bus or ta == tb or (d + d2) % P:
+                continue
+            for t, r, k in _rows_with(s, bus, ta, d, busy):
+                cp, cells = len(log), _solve_tuple(t, r, k, ta, tb)
+                step = None if cells is None else _edit_row(t, r, cells, log)
+                if step is not None:
+                    busy.append((t.name, r))
+                    return step
+                _undo(log, cp)
+    return None
+
+
+def _solve_tuple(t: ChipTable, r: int, k: int, ta: tuple, tb: tuple) -> dict | None:
+    """Cells of row r that turn interaction k's tuple from ta into tb (one cell per changed value)."""
+    it = t.compiled.interactions[k]
+    width = len(it.values)
+    have, want = list(ta) + [0] * (width - len(ta)), list(tb) + [0] * (width - len(tb))
+    cells, orig = {}, {}
+    try:
+        for j, e in enumerate(it.values):
+            if want[j] == have[j]:
+                continue
+            deps = {c for c, off in _main_deps(t.compiled, [e])[0] if off == 0} - set(cells)
+            sol = _solve(t, e, r, r, sorted(deps), want[j])
+            if not sol:
+                return None
+            c, x = sol[0]
+            orig.setdefault(c, int(t.trace[r, c]))
+            cells[c] = x
+            t.trace[r, c] = x  # the next value is solved on top of this one
+        return cells
+    finally:
+        for c, v in orig.items():
+            t.trace[r, c] = v
+
+
+def _recount(s, delta, log, busy):
+    """A single {T: d}: change the multiplicity of another entry with tuple T by −d."""
+    for (bus, tup), d in delta.items():
+        for t, r, k in _rows_with(s, bus, tup, None, busy):
+            it = t.compiled.interactions[k]
+            old = int(t.honest[k][1][r])
+            target = (old - d * it.sign) % P                # sign·m' = sign·m − d
+            deps = {c for c, off in _main_deps(t.compiled, [it.multiplicity])[0] if off == 0}
+            for c, x in _solve(t, it.multiplicity, r, r, sorted(deps), target)[:1]:
+                cp = len(log)
+                step = _edit_row(t, r, {c: x}, log)
+                if step is not None:
+                    busy.append((t.name, r))
+                    return step
+                _undo(log, cp)
+    return None
+
+
+def cancel(s: Sample, delta: dict, log: list, busy: list, rounds: int = 6) -> bool:
+    """Try to cancel a bus delta with edits of other rows (retarget first, then recount); on
+    failure the partner edits are undone (the log keeps only the row's own change)."""
+    checkpoint = len(log)
+    for _ in range(rounds):
+        if not delta:
+            return True
+        step = _retarget(s, delta, log, busy)
+        if step is None:
+            step = _recount(s, delta, log, busy)
+        if step is None:
+            break
+        delta = _add(delta, step)
+    if delta:
+        _undo(log, checkpoint)
+    return not delta
+
+
+# ---------------------------------------------------------------------------------------------
+# Mutations and their outcomes
+# ---------------------------------------------------------------------------------------------
+
+SPECIAL = (0, 1, P - 1, P - 2, 256, 1 << 16, (1 << 31) % P, 0x77FFFFFF)  # 0x78000000 ≡ −1 = p − 1
+
+
+def candidate_values(x: int, rng, deep: bool) -> list:
+    """Values to put in a cell holding x: x ± 1, 0/1/2, near p (p − 1 = −1, p − 2), byte and
+    word boundaries (2^8, 2^16, 2^31 mod p, 0x78000000 ≡ −1), x ± 2^8 (a carry), a random one."""
+    vals = [x + 1, x - 1, *SPECIAL, x + 256, int(rng.integers(0, P))]
+    if not deep:
+        vals = [x + 1]
+    return list(dict.fromkeys(v % P for v in vals if v % P != x))
+
+
+@dataclass
+class Outcome:
+    sample: str
+    chip: str
+    row: int
+    kind: str            # "active" / "padding" / "fixed" (a table without an activity selector)
+    mutated: dict        # column name → (old, new)
+    status: str          # "rejected" / "accepted" / "rule" (inactive row emits) / "bus" (unbalanced)
+    changes: list = dc_field(default_factory=list)  # every changed cell: (chip, row, column, old, new)
+    reason: str | None = None  # None = undocumented (for accepted / rule)
+
+    def describe(self) -> str:
+        mut = ", ".join(f"{c} {o:#x} → {n:#x}" for c, (o, n) in self.mutated.items())
+        extra = [f"{ch}[{r}].{c} {o:#x}→{n:#x}" for ch, r, c, o, n in self.changes
+                 if not (ch == self.chip and r == self.row and c in self.mutated)]
+        what = "inactive row emits a bus entry" if self.status == "rule" else "accepted"
+        return (f"[{self.sample}] {self.chip} row {self.row} ({self.kind}): {mut} — {what}"
+                + (f"; repair/partners: {'; '.join(extra)}" if extra else ""))
+
+
+def _row_kind(t: ChipTable, row: int) -> str:
+    a = t.activity(row)
+    return "fixed" if a is None else ("active" if a else "padding")
+
+
+def _emits(t: ChipTable, row: int) -> bool:
+    return bool(t.entries([row])[0])
+
+
+def _changes(log: list) -> list:
+    first = {}
+    for t, r, c, old in log:
+        first.setdefault((t, r, c), old)
+    return [(t, r, c, old, int(t.trace[r, c])) for (t, r, c), old in first.items() if int(t.trace[r, c]) != old]
+
+
+def _permuted(changes: list) -> bool:
+    """The edited rows of each table hold the same multiset of rows as before: two operations of
+    an unordered table (an ALU or memop chip) exchanged their witnesses, which no bus can see."""
+    rows: dict = {}
+    for t, r, c, old, new in changes:
+        rows.setdefault(t, {})[r] = None
+    for t, rs in rows.items():
+        if not t.active or len(rs) < 2:
+            return False
+        now = t.trace[list(rs)].copy()
+        before = now.copy()
+        for t2, r, c, old, new in changes:
+            if t2 is t:
+                before[list(rs).index(r), c] = old
+        if sorted(map(tuple, now.tolist())) != sorted(map(tuple, before.tolist())):
+            return False
+    return True
+
+
+def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, primary=None) -> str | None:
+    """The reason every changed cell may change (FREE_WITNESSES), or None."""
+    if _permuted(changes):
+        return "rows of an unordered table exchanged (same multiset of rows: every bus sees the same entries)"
+    reasons = []
+    for t, r, c, old, new in changes:
+        act = t.activity(r)
+        # inactive: activity 0 before and after, and the row sends what it sent before (the
+        # mutated row: no rule violation; a partner row: nothing at all)
+        quiet = not rule if (t.name, r) == primary else not _emits(t, r)
+        inactive = act == 0 and not was_active.get((t.name, r)) and quiet
+        cell = Cell(t.name, r, t.names[c], old, new, inactive, dict(zip(t.names, (int(v) for v in t.trace[r]))), s)
+        why = documented(cell)
+        if why is None:
+            return None
+        reasons.append(why)
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def _severity(o: Outcome) -> int:
+    return {"rejected": 0, "bus": 1, "accepted": 2, "rule": 4}[o.status] + (o.status == "accepted" and o.reason is None)
+
+
+def try_mutation(s: Sample, t: ChipTable, row: int, cells: dict) -> Outcome:
+    """Set cells (column index → value) of one row, repair it (both policies), cancel the bus
+    delta on other rows; the most severe of the two outcomes."""
+    kind = _row_kind(t, row)
+    mutated = {t.names[c]: (int(t.trace[row, c]), v % P) for c, v in cells.items()}
+    outs = []
+    for helpers_first in (False, True):
+        out = Outcome(s.name, t.name, row, kind, mutated, "rejected")
+        log, busy = [], [(t.name, row)]
+        try:
+            own = t.entries([row])[0]
+            delta = _edit_row(t, row, cells, log, helpers_first)
+            if delta is not None:
+                # the framework rule: an inactive row emits nothing new (its entries stay as they were)
+                now = t.entries([row])[0]
+                rule = kind == "padding" and t.activity(row) == 0 and bool(now) and _multiset([now], _multiset([own]), -1) != {}
+                cancelled = not delta or cancel(s, delta, log, busy)
+                out.status = "rule" if rule else ("accepted" if cancelled else "bus")
+                changes = _changes(log)
+                out.changes = [(ch.name, r, ch.names[c], o, n) for ch, r, c, o, n in changes]
+                if out.status == "accepted" and not delta and len(changes) <= len(cells):
+                    out.reason = DEAD  # nothing repaired, no bus entry changed
+                elif out.status in ("accepted", "rule"):
+                    out.reason = _judge(s, changes, {(t.name, row): kind == "active"}, rule, (t.name, row))
+        finally:
+            _undo(log)
+        outs.append(out)
+    return max(outs, key=_severity)
+
+
+def pick_rows(t: ChipTable, rng, deep: bool) -> list:
+    """Rows to mutate: one active row per kind flag (every operation the table has), the first
+    and last active row, the first padding row and the last row; fixed tables: looked-up rows."""
+    n = t.n
+    if not t.active:
+        used = np.flatnonzero(np.any(np.stack([m for _, m in t.honest], axis=1) != 0, axis=1)) if t.honest else np.arange(n)
+        rows = list(used[:1]) + (list(used[1:2]) + list(used[-1:]) + [int(rng.integers(0, n))] if deep else [])
+        return sorted({int(r) for r in rows})
+    act = t.trace[:, t.active].astype(np.int64).sum(axis=1)
+    real, pad = np.flatnonzero(act), np.flatnonzero(act == 0)
+    rows = []
+    if len(t.active) > 1 and deep:
+        for c in t.active:
+            hit = np.flatnonzero(t.trace[:, c] == 1)
+            rows += list(hit[:1]) + (list(hit[-1:]) if deep else [])
+    rows += list(real[:1]) + list(real[-1:]) + list(pad[:1]) + ([n - 1] if deep else [])
+    if deep and len(real) > 2:
+        rows += list(rng.choice(real, 2))
+    return sorted({int(r) for r in rows})
+
+
+def one_hot_moves(t: ChipTable, row: int):
+    """Coordinated pairs: in a group of flag columns x0, x1, … (same name, digit suffix) holding
+    one 1, move the 1 to another position (e.g. WRITE's end offset lh, a pointer offset oh)."""
+    groups: dict = {}
+    for c, name in enumerate(t.names):
+        if name[-1].isdigit():
+            groups.setdefault(name.rstrip("0123456789"), []).append(c)
+    for cols in groups.values():
+        vals = t.trace[row, cols]
+        if len(cols) > 1 and set(vals.tolist()) <= {0, 1} and vals.sum() == 1:
+            one = cols[int(np.argmax(vals))]
+            for c in cols:
+                if c != one:  # the whole group is set (and so held fixed by the repair)
+                    yield {x: int(x == c) for x in cols}
+
+
+def row_mutations(t: ChipTable, row: int, rng, deep: bool):
+    """Single cells × candidate values, then the row's whole tuple replaced by another honest row's."""
+    for c in range(t.trace.shape[1]):
+        for v in candidate_values(int(t.trace[row, c]), rng, deep):
+            yield {c: v}
+    yield from one_hot_moves(t, row)
+    others = np.flatnonzero(np.any(t.trace != t.trace[row], axis=1))
+    if not deep or not len(others):
+        return
+    for r in rng.choice(others, min(3, len(others)), replace=False):
+        yield {c: int(t.trace[r, c]) for c in range(t.trace.shape[1]) if t.trace[r, c] != t.trace[row, c]}
+
+
+@dataclass
+class Report:
+    outcomes: list
+    seconds: float
+
+    def table(self) -> list:
+        """Per chip: (chip, tried, accepted, documented, rule violations)."""
+        rows = {}
+        for o in self.outcomes:
+            r = rows.setdefault(o.chip, [0, 0, 0, 0])
+            r[0] += 1
+            r[1] += o.status in ("accepted", "rule")
+            r[2] += o.status in ("accepted", "rule") and o.reason is not None
+            r[3] += o.status == "rule"
+        return [(c, *v) for c, v in rows.items()]
+
+    def undocumented(self) -> list:
+        return [o for o in self.outcomes if o.status in ("accepted", "rule") and o.reason is None]
+
+    def render(self) -> str:
+        lines = [f"{'chip':<18} {'tried':>7} {'accepted':>9} {'documented':>11} {'inactive emits':>15} {'undocumented':>13}"]
+        for chip, tried, acc, doc, rule in self.table():
+            lines.append(f"{chip:<18} {tried:>7} {acc:>9} {doc:>11} {rule:>15} {acc - doc:>13}")
+        bad = self.undocumented()
+        lines.append(f"{len(self.outcomes)} mutations in {self.seconds:.1f} s; {len(bad)} undocumented accepted"
+                     + (" (one example per chip, row kind and mutated columns):" if bad else ""))
+        groups: dict = {}
+        for o in bad:
+            groups.setdefault((o.chip, o.kind, o.status, tuple(o.mutated)), []).append(o)
+        for (chip, kind, status, cols), os_ in groups.items():
+            lines.append(f"  ×{len(os_)} " + os_[0].describe())
+        return "\n".join(lines)
+
+
+def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: int = 0, log=None) -> Report:
+    """Mutate every chosen chip of every sample (module doc); return every outcome. Not deep
+    (the CI variant): each chip once, in the sample where it has the most active rows; rows:
+    first/last active and first padding; values x ± 1, 0/1, −1, 2^8, 2^31 mod p, random."""
+    rng = np.random.default_rng(seed)
+    t0, outcomes = time.perf_counter(), []
+    best = {}
+    for s in samples:
+        for name, t in s.chips.items():
+            size = len(np.flatnonzero(t.trace[:, t.active].astype(np.int64).sum(axis=1))) if t.active else 0
+            if name not in best or size > best[name][0]:
+                best[name] = (size, s.name)
+    for s in samples:
+        for name, t in s.chips.items():
+            if (chips is not None and name not in chips) or (not deep and best[name][1] != s.name):
+                continue
+            for row in pick_rows(t, rng, deep):
+                for cells in row_mutations(t, row, rng, deep):
+                    outcomes.append(try_mutation(s, t, row, cells))
+            if log:
+                log(f"{s.name}: {name} done ({time.perf_counter() - t0:.1f} s, {len(outcomes)} mutations)")
+    return Report(outcomes, time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line: python -m pyzkvm.machine.undercheck ELF [--input SPEC] [--deep]
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    from ..executor import execute
+    from .. import inputs
+    from ..program import Program
+    from .tables import build_chips, generate_tables
+
+    parser = argparse.ArgumentParser(prog="python -m pyzkvm.machine.undercheck",
+                                     description="Mutate the honest tables of a guest run; list what the debug check still accepts.")
+    parser.add_argument("elf")
+    parser.add_argument("--input", action="append", default=[], help="u32:N, u64:N, hex:HEX or text:STR (repeatable)")
+    parser.add_argument("--chip", action="append", help="only this chip (repeatable)")
+    parser.add_argument("--deep", action="store_true", help="more rows and values per cell (minutes)")
+    args = parser.parse_args(argv)
+    program = Program.from_elf(args.elf)
+    kinds = {"u32": lambda v: inputs.u32(int(v, 0)), "u64": lambda v: inputs.u64(int(v, 0)), "hex": bytes.fromhex,
+             "text": lambda v: v.encode()}
+    execution = execute(program, [kinds[k](v) for k, _, v in (x.partition(":") for x in args.input)], capture_trace=True)
+    chips = build_chips(program)
+    report = scan([sample(args.elf, chips, generate_tables(chips, execution))], tuple(args.chip) if args.chip else None,
+                  deep=args.deep, log=lambda m: print(m, file=sys.stderr))
+    print(report.render())
+    return 1 if report.undocumented() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Honest runs for the under-constraint detector (pyzkvm/machine/undercheck.py): small programs
+that together exercise every chip — every ALU operation, loads/stores, MUL/DIV, HINT_LEN,
+HINT_READ (a length that is not a multiple of 4), journal WRITE, stdout WRITE, COMMIT and
+VERIFY_SP1_PROOF — plus (deep run) prebuilt guests with small inputs."""
+
+from __future__ import annotations
+
+import hashlib
+
+from pyzkvm.executor import execute
+from pyzkvm.machine import build_chips, check_machine, generate_tables
+from pyzkvm.machine.undercheck import sample
+from tests.rvasm import DATA_BASE, asm, flatten, halt, program, syscall
+
+
+def _alu_code():
+    ops = [asm.add, asm.sub, asm.xor, asm.or_, asm.and_, asm.slt, asm.sltu, asm.sll,
+           asm.srl, asm.sra, asm.mul, asm.mulh, asm.mulhsu, asm.mulhu, asm.div, asm.divu, asm.rem, asm.remu]
+    code = [asm.li(1, 0x80000123), asm.li(2, 0x00001F05), asm.li(3, DATA_BASE)]
+    code += [op(4 + i % 20, 1, 2) for i, op in enumerate(ops)]
+    code += [asm.div(5, 1, 0), asm.rem(6, 1, 0), asm.andi(7, 1, 0xF0), asm.ori(8, 2, 3), asm.slti(9, 1, -1),
+             asm.srai(10, 1, 3), asm.lui(11, 0x12345)]
+    code += [asm.sw(1, 3, 0), asm.sh(2, 3, 6), asm.sb(2, 3, 9), asm.lw(12, 3, 0), asm.lh(13, 3, 2), asm.lhu(14, 3, 6),
+             asm.lb(15, 3, 3), asm.lbu(16, 3, 9), asm.beq(1, 1, 8), asm.addi(17, 0, 1), asm.bne(1, 2, 8),
+             asm.addi(18, 0, 1), asm.blt(1, 2, 8), asm.addi(19, 0, 1)]
+    return code + [halt(3)]
+
+
+def _io_code():
+    return [syscall(0xF0), asm.addi(13, 5, 0),                                       # HINT_LEN
+            asm.li(10, DATA_BASE + 64), asm.li(11, 5), asm.li(5, 0xF1), asm.ecall(),  # HINT_READ 5 bytes
+            syscall(0x02, 3, DATA_BASE + 2, 9),                                      # journal WRITE
+            [syscall(0x10, i, 0x01020304 * (i + 1)) for i in range(8)],               # COMMIT
+            syscall(0x02, 1, DATA_BASE + 1, 3),                                      # stdout WRITE
+            syscall(0x02, 1, 0x77FFFFF8, 8),                                         # stdout at the end of memory (last)
+            halt(0)]
+
+
+IMG, DIG = hashlib.sha256(b"image").digest(), hashlib.sha256(b"journal").digest()
+
+
+def _verify_code():
+    return [syscall(0x1B, DATA_BASE, DATA_BASE + 32), syscall(0x02, 13, DATA_BASE + 64, 4), halt(0)]
+
+
+def _run(name, prog, inputs=()):
+    execution = execute(prog, inputs, capture_trace=True)
+    chips = build_chips(prog)
+    tables = generate_tables(chips, execution)
+    return name, chips, tables
+
+
+def honest_runs(deep: bool = False, check: bool = False) -> list:
+    """(name, chips, tables) of every honest run (check: run the full debug check on each)."""
+    runs = [_run("alu+mem", program(flatten(_alu_code()), data=bytes(64))),
+            _run("io", program(flatten(_io_code()), data=b"journal bytes!!!" + bytes(128)), [b"12345"]),
+            _run("verify", program(flatten(_verify_code()), data=IMG + DIG + b"agg!"))]
+    if deep:
+        from pyzkvm.inputs import u32
+        from pyzkvm.program import Program
+
+        runs.append(_run("fibonacci(5)", Program.from_elf("guests/bin/fibonacci.elf"), [u32(5)]))
+    if check:
+        for _, chips, tables in runs:
+            check_machine(chips, tables)
+    return runs
+
+
+def samples(deep: bool = False, check: bool = False) -> list:
+    return [sample(name, chips, tables) for name, chips, tables in honest_runs(deep, check)]

@@ -43,7 +43,6 @@ from typing import Callable
 
 import numpy as np
 
-from ..stark import field
 from ..stark.air import LEAF_KINDS, Leaves, bus_id, compile_air
 from . import buses
 from ..stark.domain import plain_selectors
@@ -139,22 +138,15 @@ FREE_WITNESSES.append(FreeWitness(
     lambda c: c.values["f_jalr"] + c.values["f_load"] + c.values["f_store"] == 0,
     "the address columns are read (ALU bus, range checks, memory key) only by JALR, loads and stores"))
 
-# the last row's "next row" is row 0: range checks of a transition's difference are sent with the next
-# row's activity, so the (inactive) last row sends them; they only ask for bytes and feed nothing else
-FREE_WITNESSES += [FreeWitness(chip, cols, lambda c: c.row == c.sample.chips[c.chip].n - 1,
-                               "last row, wrap-around: a transition difference's range check (sent with row 0's "
-                               "activity: a framework-rule exception, not a statement); the value only has to be bytes")
-                   for chip, cols in (("syscall", ("clk_d0", "clk_d1", "clk_d2")),
-                                      ("memory boundary", ("dk0", "dk1", "dk2", "dk3")))]
-
 # inverse columns: x·inv = flag proves "x ≠ 0 ⇒ flag"; where x = 0 (flag at its x = 0 value) inv is free
 for _chip, _col, _flag, _at_zero in (("cpu", "hinv", "hz", 0), ("alu compare", "inv", "eq", 1), ("alu divrem", "binv", "bz", 1),
                                      ("syscall", "len_inv", "nz", 0), ("syscall", "phinv", "phz", 0),
                                      ("syscall", "a1hinv", "a1hz", 0)):
     FREE_WITNESSES.append(FreeWitness(_chip, (_col,), lambda c, f=_flag, z=_at_zero: c.values.get(f) == z,
                                       f"an inverse column is free where the value it inverts is 0 ({_flag} = {_at_zero})"))
-FREE_WITNESSES.append(FreeWitness("journal words", ("inv",), lambda c: c.values["key"] == c.values["last_key"],
-                                  "an inverse column is free where key − last_key = 0"))
+for _chip in ("journal words", "hint words"):
+    FREE_WITNESSES.append(FreeWitness(_chip, ("inv",), lambda c: c.values["key"] == c.values["last_key"],
+                                      "an inverse column is free where key − last_key = 0"))
 
 
 DEAD = ("dead cell: in this row no constraint and no bus entry depends on it (nothing repaired, bus multiset "

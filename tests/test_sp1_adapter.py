@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -218,11 +219,17 @@ def test_hung_tool_is_killed_with_its_children(tmp_path):
     with pytest.raises(ToolchainError, match="forks hung"):
         sp1_mod.sp.run_tool([str(script)], tool="forks", timeout=1.5)
     child = int(pidfile.read_text())
-    # the child was killed (and reaped by init, or is a zombie at most): not running any more
-    try:
-        state = Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        state = "gone"
+    # the child was killed (and reaped by init, or is a zombie at most): not running any more.
+    # SIGKILL is delivered asynchronously: give the kernel up to 5 s to finish the kill.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            state = "gone"
+        if state in ("gone", "Z") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert state in ("gone", "Z")
 
 

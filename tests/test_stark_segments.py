@@ -188,6 +188,7 @@ def test_segments_concatenate_to_the_whole_run_tables():
     assert np.array_equal(np.concatenate(cpu_rows), whole.traces["cpu"][: whole.public_values[PV_CYCLES], :4])
 
 
+@pytest.mark.slow  # ~25–85 s: run by CI's second step
 def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
     """sha256 has no data-dependent branches: two messages of one length give runs with the same
     pc at every clock, the same cycles and journal length. Their middle segments are
@@ -217,6 +218,7 @@ def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
     assert_only_the_joint_bus_rejects(setup(INSECURE_FAST_FOR_TESTS, chips.airs), statements, journal)
 
 
+@pytest.mark.slow  # ~25–85 s: run by CI's second step
 def test_segments_proved_on_a_dask_cluster_give_the_same_receipt(receipts):
     """Phase 1 (commit) and phase 2 (prove) of every segment run as tasks on a 2-worker
     LocalCluster; proving is deterministic, so the receipt is byte-identical to the local one."""
@@ -245,6 +247,7 @@ def test_a_segment_too_tall_for_the_presets_security_is_refused_before_proving(s
         stark.prove(FIB, [u32(10)], preset=strict, segment_cycles=8192)
 
 
+@pytest.mark.slow  # ~25–85 s: run by CI's second step
 def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, receipts):
     """`pyzkvm prove --segment-cycles N --workers 2`: the segments as Dask tasks; the receipt
     (DEFAULT preset) verifies and makes the same claim in as many segments as the local one

@@ -10,6 +10,9 @@ import pytest
 from pyzkvm.machine import undercheck
 from tests.machine.undercheck_programs import samples
 
+#: the scan takes ~50 s: run by CI's second step (pytest -m slow)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def runs():

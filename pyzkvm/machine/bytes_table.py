@@ -68,31 +68,21 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     debug check names it. Padding rows contribute nothing (their multiplicities vanish: the
     activity rule, stark/air.py)."""
     from ..stark.air import bus_id
-    from .evaluate import evaluate_on_trace
+    from .evaluate import compiled_air, evaluate_on_trace
 
     counts = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
     byte_bus = bus_id(buses.BYTE)
     for air in airs:
         if isinstance(air, ByteTableAir):
             continue
-        sends = [it for it in compiled(air).interactions if it.bus == byte_bus and it.sign > 0]
+        sends = [it for it in compiled_air(air).interactions if it.bus == byte_bus and it.sign > 0]
         if not sends:
             continue
         exprs = [e for it in sends for e in (it.values[0], it.values[1], it.values[2], it.multiplicity)]
-        values = evaluate_on_trace(compiled(air), exprs, traces[air.name], public_values)
+        values = evaluate_on_trace(compiled_air(air), exprs, traces[air.name], public_values)
         for k in range(len(sends)):
             tag, x, y, mult = (values[4 * k + i].astype(np.int64) for i in range(4))
             used = (mult != 0) & (x < 256) & (y < 256) & (tag < BYTES.width)
             np.add.at(counts, ((x[used] << 8) | y[used], tag[used]), mult[used])
     return (counts % P).astype(np.uint32)
 
-
-def compiled(air):
-    """The AIR's compiled constraint DAG, compiled once per AIR object (again if its class's
-    constraints were replaced since, as tests that break a chip on purpose do)."""
-    from ..stark.air import compile_air
-
-    cached = getattr(air, "_compiled", None)
-    if cached is None or cached[0] is not type(air).constraints:
-        air._compiled = (type(air).constraints, compile_air(air))
-    return air._compiled[1]

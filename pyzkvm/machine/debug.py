@@ -10,10 +10,10 @@ import numpy as np
 
 from ..errors import ConstraintNotSatisfied
 from ..stark import ext
-from ..stark.air import bus_id, check_constraints, compile_air
+from ..stark.air import bus_id, check_constraints
 from ..stark.field import P
 from ..stark.logup import build_aux_trace, public_term
-from .evaluate import trace_leaves
+from .evaluate import compiled_air, trace_leaves
 from .tables import Chips, MachineTables
 
 
@@ -26,7 +26,7 @@ def check_machine(chips: Chips, tables: MachineTables, seed: int | None = None) 
     per_bus: dict[int, np.ndarray] = {}
     names: dict[int, str] = {}
     for air in chips.airs:
-        compiled = compile_air(air)
+        compiled = compiled_air(air)
         leaves = trace_leaves(air, tables.traces[air.name], public)
         check_constraints(compiled, leaves, "main")
         if compiled.interactions:

@@ -2,7 +2,8 @@
 
 The debug check (debug.py) evaluates the constraints this way; trace generation uses it to
 *derive* what a chip sends on a bus (bytes_table.byte_multiplicities), so a chip's interactions
-are written once, in its constraints, and never mirrored by hand.
+are written once, in its constraints, and never mirrored by hand. Both take each AIR's DAG from
+``compiled_air``, which compiles it once per AIR object.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied
-from ..stark.air import CompiledAir, Constraint, Leaves, evaluate_constraints
+from ..stark.air import CompiledAir, Constraint, Leaves, compile_air, evaluate_constraints
 from ..stark.domain import plain_selectors
 
 
@@ -38,3 +39,12 @@ def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list
 
     evaluate_constraints(compiled.builder.nodes, [Constraint(f"expr {i}", e) for i, e in enumerate(exprs)], leaves, keep)
     return out
+
+
+def compiled_air(air) -> CompiledAir:
+    """The AIR's compiled constraint DAG, compiled once per AIR object (again if its class's
+    constraints were replaced since, as tests that break a chip on purpose do)."""
+    cached = getattr(air, "_compiled", None)
+    if cached is None or cached[0] is not type(air).constraints:
+        air._compiled = (type(air).constraints, compile_air(air))
+    return air._compiled[1]

@@ -257,7 +257,7 @@ def _proving_key(program: Program, preset: str):
 
 
 def commit_segment_task(program: Program, preset: str, traces: list) -> bytes:
-    """Phase 1 on a worker: one segment's main-trace root (stark/joint.py step 1)."""
+    """Step 1 on a worker: one segment's main-trace root (stark/joint.py)."""
     from .stark.prover import commit_main
 
     return commit_main(_proving_key(program, preset), traces).root
@@ -265,11 +265,31 @@ def commit_segment_task(program: Program, preset: str, traces: list) -> bytes:
 
 def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, public_data,
                              challenges) -> bytes:
-    """Phase 2 on a worker: one segment's proof under the joint bus challenges (step 3)."""
-    from .stark import prove
+    """Step 3 on a worker: one segment's proof under the statement's bus challenges."""
+    from .stark.prover import commit_main, prove_segment
 
-    return prove(_proving_key(program, preset), traces, public_values, public_data=public_data,
-                 bus_challenges=challenges).to_bytes()
+    pk = _proving_key(program, preset)
+    return prove_segment(pk, commit_main(pk, traces), public_values, public_data, challenges).to_bytes()
+
+
+class ClusterSegments:
+    """stark.joint's steps 1 and 3 as tasks on a cluster: each worker gets one segment's traces
+    (and public values, public data and the bus challenges for step 3)."""
+
+    def __init__(self, program: Program, preset: str, **options):
+        self.program, self.preset, self.options = program, preset, options
+
+    def commit(self, statements) -> list:
+        return _run_tasks(commit_segment_task, self.program, [(self.preset, traces) for traces, _pv in statements],
+                          **self.options)
+
+    def prove(self, statements, public_data: bytes, challenges) -> list:
+        from .stark.proof import decode_proof
+
+        proofs = _run_tasks(prove_stark_segment_task, self.program,
+                            [(self.preset, traces, pv, public_data, challenges) for traces, pv in statements],
+                            **self.options)
+        return [decode_proof(p) for p in proofs]
 
 
 def prove_stark_segments(
@@ -294,10 +314,7 @@ def prove_stark_segments(
     refused here: prove them with StarkBackend.prove, which attaches the inner receipts. The receipt is byte-identical to
     ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset)``."""
     from .backends.stark import StarkBackend, _config, build_statements, check_security_of_heights
-    from .errors import ConstraintNotSatisfied
-    from .stark import setup
-    from .stark.joint import check_joint_balance, joint_bus_challenges, log_heights
-    from .stark.proof import decode_proof
+    from .stark import joint, setup
 
     config = _config(preset)
     run = build_statements(program, inputs, segment_cycles, max_cycles)
@@ -305,19 +322,9 @@ def prove_stark_segments(
     if run.assumptions:
         raise UsageError("this guest verifies other receipts (VERIFY_SP1_PROOF): prove it with "
                          "pyzkvm.prove(..., assumptions=[...]) rather than on a cluster")
-    vk = setup(config, run.chips.airs).verifying_key
-    check_security_of_heights(run, config, vk)  # now with the key: the statement's bus entries < p
-    options = dict(scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit)
-    roots = _run_tasks(commit_segment_task, program, [(config.name, traces) for traces, _pv in run.statements],
-                       **options)
-    pvs = [pv for _traces, pv in run.statements]
-    challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in run.statements], roots, run.public_data)
-    proofs = _run_tasks(prove_stark_segment_task, program,
-                        [(config.name, traces, pv, run.public_data, challenges) for traces, pv in run.statements],
-                        **options)
-    decoded = [decode_proof(p) for p in proofs]
-    if any(d.main_root != r for d, r in zip(decoded, roots)):  # pragma: no cover - workers run the same code
-        raise ConstraintNotSatisfied("a segment proof's main root differs from its phase-1 commitment")
-    check_joint_balance(vk, [d.tables for d in decoded], challenges, pvs[-1], run.public_data,
-                        raise_as=ConstraintNotSatisfied)
-    return StarkBackend().receipt_from_proofs(run, config, vk, proofs)
+    pk = setup(config, run.chips.airs)
+    check_security_of_heights(run, config, pk.verifying_key)  # now with the key: the statement's bus entries < p
+    segments = ClusterSegments(program, config.name, scheduler=scheduler, workers=workers, retries=retries,
+                               memory_limit=memory_limit)
+    proofs = joint.prove(pk, run.statements, run.public_data, segments=segments)
+    return StarkBackend().receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs])

@@ -29,9 +29,9 @@ IMAGE_IDS = {
     "sort.elf": "9caff252dd818cbaa4454bbaac98d2cf21f8da5137f532fddb749f8a6b0000fe",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "4697f6c29dd2cf906eb350ab95807419d431a2e33bb5a5d5987a3f737e9aeb9e"
+FIBONACCI_TOY_PROOF = "7fec0e6d3b8b1929f214150b46928d11e23809ba505e61ed9803f334779cab0f"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "5bc70e85faaa1538b6846cf1f62d7587c5ed0fbbf84f4550b8f3c57dd26b2377"
+MACHINE_PROOF = "8564430fee539e19da433d08389577f3076f831cc381043d5fb42fdfc5a953ce"
 
 
 def machine_air_digest() -> str:

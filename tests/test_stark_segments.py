@@ -28,7 +28,7 @@ from pyzkvm.machine.tables import SegmentContext, with_run_outcome
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
-from pyzkvm.stark.joint import prove_joint, verify_joint
+from pyzkvm.stark.joint import prove as prove_joint, verify as verify_joint
 
 ROOT = Path(__file__).resolve().parent.parent
 FIB = Program.from_elf(ROOT / "guests" / "bin" / "fibonacci.elf")
@@ -111,7 +111,7 @@ def test_changed_segment_ends_are_rejected(stark, receipts):
 def assert_only_the_joint_bus_rejects(pk, statements, public_data):
     """The prover's check names the joint imbalance; a joint proof forced past it fails
     verification with BusImbalance (every segment's own constraints hold)."""
-    with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
+    with pytest.raises(ConstraintNotSatisfied, match="does not balance"):
         prove_joint(pk, statements, public_data=public_data)
     proofs = prove_joint(pk, statements, public_data=public_data, check_constraints_first=False)
     with pytest.raises(BusImbalance):

@@ -411,7 +411,7 @@ class StarkBackend(Backend):
         from ..composition import resolve_assumptions
         from ..machine.image_id import remember_image_id
         from ..stark import setup
-        from ..stark.joint import prove_joint
+        from ..stark import joint
 
         config = _config(preset)
         report = progress or (lambda s, f: None)
@@ -434,7 +434,7 @@ class StarkBackend(Backend):
             else:
                 step(name, fraction)
 
-        proofs = prove_joint(pk, run.statements, public_data=run.public_data, progress=segment_progress)
+        proofs = joint.prove(pk, run.statements, run.public_data, progress=segment_progress)
         step("done", 1.0)
         return self.receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs], inner)
 
@@ -480,7 +480,7 @@ class StarkBackend(Backend):
         from ..machine.public_data import MachinePublicData
         from ..machine.support import MAX_CYCLES
         from ..stark import PRESETS, security_bits
-        from ..stark.joint import verify_joint
+        from ..stark import joint
 
         minimum = _minimum_bits(min_security_bits, allow_insecure)
         image_id = as_image_id(image_id)
@@ -523,7 +523,7 @@ class StarkBackend(Backend):
                                         seal["start_pc"], ends)
         # the statement's variable part, rebuilt from the claim: the journal and the assumptions
         public_data = MachinePublicData(receipt.journal, claim.assumptions)
-        reports = verify_joint(vk, [proof for *_e, proof in segments], publics, public_data=public_data)
+        reports = joint.verify(vk, [proof for *_e, proof in segments], publics, public_data)
         security = reports[0].security  # the joint statement's estimate, recomputed by the verifier
         _check_security(config.name, security.bits, minimum)
         verified = StarkVerification(

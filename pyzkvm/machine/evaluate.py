@@ -12,18 +12,15 @@ import numpy as np
 
 from ..errors import ConstraintNotSatisfied
 from ..stark.air import CompiledAir, Constraint, Leaves, compile_air, evaluate_constraints
-from ..stark.domain import plain_selectors
+from ..stark.debug import plain_leaves
 
 
 def trace_leaves(air, trace, public) -> Leaves:
     """The leaves of ``air``'s DAG on its plain trace: this row and the next (cyclically)."""
-    n = trace.shape[0]
     prep = air.preprocessed_trace() if air.preprocessed_width else None
-    if prep is not None and prep.shape[0] != n:
-        raise ConstraintNotSatisfied(f"table {air.name!r}: main trace has {n} rows, preprocessed {prep.shape[0]}")
-    roll = lambda x: None if x is None else np.roll(x, -1, axis=0)  # noqa: E731 (next row wraps)
-    return Leaves((trace, roll(trace)), (prep, roll(prep)), (None, None), np.asarray(public, dtype=np.uint32),
-                  None, None, plain_selectors(n))
+    if prep is not None and prep.shape[0] != trace.shape[0]:
+        raise ConstraintNotSatisfied(f"table {air.name!r}: main trace has {trace.shape[0]} rows, preprocessed {prep.shape[0]}")
+    return plain_leaves(trace, prep, public)
 
 
 def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list:

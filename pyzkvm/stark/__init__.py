@@ -6,9 +6,12 @@
     report = verify(pk.verifying_key, proof.to_bytes(), public_values)
 
 Modules, in protocol order: field, ext, ntt, merkle, transcript (the core); air (write-once
-constraints), logup (buses), keys (setup, verifying-key digests), prover, deep (out-of-domain
-openings), ood (the verifier's constraint check at ζ), fri, verifier, proof (encoding), config
-(presets and security). See docs/stark.md.
+constraints), logup (buses), keys (setup, verifying-key digests), rounds (the transcript's
+round schedule, shared by prover and verifier), debug (the witness check before proving),
+prover (one segment), deep (out-of-domain openings, the DEEP codeword), ood (the verifier's
+constraint check at ζ), fri, verifier (one segment), joint (a statement of n ≥ 1 segments:
+the proving pipeline and its verifier; ``prove``/``verify`` here are its n = 1 case), proof
+(encoding), config (presets and security). See docs/stark.md.
 """
 
 from .air import Air, AirBuilder, Expr
@@ -16,8 +19,10 @@ from .config import (BLOWUP2_100_BITS, DEFAULT, INSECURE_FAST_FOR_TESTS, PRESETS
                      preset, security_bits)
 from .keys import ProvingKey, VerifyingKey, setup
 from .proof import Proof, decode_proof, encode_proof
-from .prover import debug_check, prove
-from .verifier import VerificationReport, verify
+from .joint import debug_check
+from .joint import prove_one as prove
+from .joint import verify_one as verify
+from .verifier import VerificationReport
 
 __all__ = [
     "Air", "AirBuilder", "Expr", "StarkConfig", "SecurityEstimate", "security_bits", "preset", "PRESETS",

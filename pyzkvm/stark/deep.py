@@ -25,7 +25,7 @@ import numpy as np
 
 from . import ext, field
 from .field import P, root_of_unity
-from .lincomb import weighted_column_sums
+from .lincomb import combine_columns, weighted_column_sums
 
 
 def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
@@ -85,3 +85,36 @@ def claimed_sum(coeffs: np.ndarray, values: np.ndarray) -> np.ndarray:
     if len(values) == 0:
         return ext.ZERO.copy()
     return ext_sum(ext.ext_mul(coeffs, values))
+
+
+def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
+    """D(x) of every member table — all of one LDE height, so one ζω — summed, at the points x.
+
+    The prover calls this with every row of the LDEs (x = the whole coset), the verifier with
+    the queried rows (x = the query points): the same formula on different rows. ``members``:
+    one (layout, rows, open_local, open_next) per table, where layout is its deep_layout pair,
+    rows maps a group name to the (N, w) base values of its committed columns at x, and
+    open_local / open_next the claimed values at ζ / ζω. Returns (N, 4).
+
+        D(x) = [Σ c_i f_i(x) − Σ c_i f_i(ζ)]/(x − ζ) + [Σ c_j f_j(x) − Σ c_j f_j(ζω)]/(x − ζω)
+    """
+    n = len(x)
+    num = np.zeros((n, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i(x), [:, 4:] the ζω group's
+    claimed_local, claimed_next = ext.ZERO.copy(), ext.ZERO.copy()
+    for (local, nxt), rows, open_local, open_next in members:
+        for name, (start, width) in local.items():
+            if width == 0:
+                continue
+            c = coeffs[start:start + width]
+            claimed_local = ext.ext_add(claimed_local, claimed_sum(c, open_local[name]))
+            if name in nxt:  # read at ζ and at ζω: one pass over the matrix computes both sums
+                c_next = coeffs[nxt[name][0]:nxt[name][0] + width]
+                claimed_next = ext.ext_add(claimed_next, claimed_sum(c_next, open_next[name]))
+                both = combine_columns(rows[name], np.concatenate([c, c_next], axis=1))
+                num = ext.ext_add(num.reshape(-1, 2, 4), both.reshape(-1, 2, 4)).reshape(-1, 8)
+            else:
+                num[:, :4] = ext.ext_add(num[:, :4], combine_columns(rows[name], c))
+    xe = ext.from_base(np.asarray(x, dtype=np.uint32))
+    inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(xe, zeta), ext.ext_sub(xe, z_next)]))
+    return ext.ext_add(ext.ext_mul(ext.ext_sub(np.ascontiguousarray(num[:, :4]), claimed_local), inv[:n]),
+                       ext.ext_mul(ext.ext_sub(np.ascontiguousarray(num[:, 4:]), claimed_next), inv[n:]))

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ..errors import FriQueryError, MerklePathError, PowError
-from . import ext, field
+from ..errors import FriQueryError, MerklePathError
+from . import ext, field, rounds
 from .domain import coset_shift, point_at
 from .ext import mul4
 from .field import P, root_of_unity
@@ -122,22 +122,20 @@ class FriProver:
         committing each layer and drawing its β from the transcript."""
         log_size = max(inputs)
         cur = np.ascontiguousarray(inputs[log_size], dtype=np.uint32)
-        rounds = log_size - log_final_size
-        for r in range(rounds):
+        n_layers = log_size - log_final_size
+        for r in range(n_layers):
             tree = MerkleTree.commit(cur.reshape(-1, 8))  # leaf = (f(x), f(−x))
             self.trees.append(tree)
             self.roots.append(tree.root)
-            transcript.observe_digest("fri layer root", tree.root)
-            beta = transcript.sample_ext("fri fold beta")
+            beta, tau = rounds.fri_layer(transcript, tree.root, rolls_in=log_size - 1 in inputs)
             cur = fold_codeword(cur, beta, log_size)
             log_size -= 1
-            if log_size in inputs:  # roll in the next table height: f' += τ·input
-                tau = transcript.sample_ext("fri roll-in tau")
+            if tau is not None:  # roll in the next table height: f' += τ·input
                 cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], tau))
             if progress:
-                progress("FRI commit", (r + 1) / max(rounds, 1))
+                progress("FRI commit", (r + 1) / max(n_layers, 1))
         self.final_poly = final_polynomial(cur, log_size, log_final_len)
-        transcript.observe_ext("fri final polynomial", self.final_poly)
+        rounds.fri_final(transcript, self.final_poly)
 
     def open_queries(self, indices: np.ndarray) -> list:
         """Per round: the leaves holding positions idx >> r (with siblings) and their paths."""
@@ -149,31 +147,19 @@ class FriProver:
         return out
 
 
-def grind_and_draw_queries(transcript, pow_bits: int, num_queries: int, log_size: int):
-    """Prover: proof of work, then the query positions in [0, 2^log_size). Returns (nonce, idx)."""
-    nonce = transcript.grind(pow_bits)
-    return nonce, transcript.sample_indices("fri query indices", num_queries, log_size)
-
-
-def check_pow_and_draw_queries(transcript, nonce: int, pow_bits: int, num_queries: int, log_size: int):
-    """Verifier: check the proof of work (PowError), then draw the same query positions."""
-    if not transcript.check_grinding(int(nonce), pow_bits):
-        raise PowError(f"proof-of-work nonce {nonce} does not have {pow_bits} leading zero bits")
-    return np.asarray(transcript.sample_indices("fri query indices", num_queries, log_size), dtype=np.int64)
-
-
-def draw_fold_challenges(transcript, layer_roots: list, input_logs) -> tuple:
+def draw_fold_challenges(transcript, proof: "FriProof", input_logs) -> tuple:
     """Verifier: replay the commit phase's transcript — per layer observe its root, draw β, and
     draw τ when the folded codeword reaches the height of another input (``input_logs``, the
-    log-sizes of the inputs). Returns (betas, {log-size: τ})."""
+    log-sizes of the inputs); then observe the final polynomial. Returns (betas, {log-size: τ})."""
     betas, taus = [], {}
     log_size = max(input_logs)
-    for root in layer_roots:
-        transcript.observe_digest("fri layer root", root)
-        betas.append(transcript.sample_ext("fri fold beta"))
+    for root in proof.layer_roots:
         log_size -= 1
-        if log_size in input_logs:
-            taus[log_size] = transcript.sample_ext("fri roll-in tau")
+        beta, tau = rounds.fri_layer(transcript, root, rolls_in=log_size in input_logs)
+        betas.append(beta)
+        if tau is not None:
+            taus[log_size] = tau
+    rounds.fri_final(transcript, proof.final_poly)
     return betas, taus
 
 

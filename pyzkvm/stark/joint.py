@@ -1,4 +1,5 @@
-"""Joint statements: several proofs whose LogUp buses balance only *together*.
+"""A statement is n ≥ 1 segment proofs whose LogUp buses balance only *together*: the one
+proving pipeline (``prove``) and its verifier (``verify``).
 
 A continuation proves one run as n segments (docs/continuations.md). Each segment is an
 ordinary proof of the same AIRs, but a bus entry sent in one segment may be received in
@@ -6,15 +7,20 @@ another (a memory word written in segment 1 and read in segment 3). LogUp handle
 every segment uses the *same* bus challenges, drawn only after *every* segment's main traces
 are committed — the cross-proof form of "challenges after the main commitment":
 
- 1. **commit**: each proof's main root (prover.commit_main), independently, in any order
- 2. **joint challenges**: a joint transcript observes the verifying key, the number of proofs,
-    each proof's public values, table heights and main root, and the public data; the prover
-    grinds ``bus_pow_bits`` of proof of work on it, then it samples (α_bus, γ_bus). Every
-    proof carries that nonce; the verifier checks it on its own joint transcript
- 3. **prove** each proof with those challenges (prove(..., bus_challenges=)): its own
-    transcript observes them right after its main root and goes on as usual (aux traces,
-    quotient, FRI), so each proof stays independent and can be made on another machine
- 4. **balance**: Σ over all proofs of their tables' LogUp sums + the public term = 0
+ 0. **debug check** (debug.py): every constraint and every bus on the witness, before any work
+ 1. **commit**: each segment's main root (prover.commit_main), independently, in any order
+ 2. **joint challenges** (rounds.joint_bus_challenges): a joint transcript observes the
+    verifying key, the number of proofs, each proof's public values, table heights and main
+    root, and the public data; the prover grinds ``bus_pow_bits`` of proof of work on it,
+    then draws (α_bus, γ_bus). Every proof carries that nonce; the verifier checks it
+ 3. **prove** each segment under those challenges (prover.prove_segment): its own transcript
+    observes them right after its main root and goes on as usual (aux traces, quotient, FRI),
+    so each proof stays independent and can be made on another machine (dist.py)
+ 4. **balance** (verifier): Σ over all proofs of their tables' LogUp sums + the public term = 0
+
+A single proof is the case n = 1: there is no other mode. Steps 1 and 3 are done by a
+``Segments`` object — ``LocalSegments`` here, a cluster's in dist.py — so every caller
+(StarkBackend, dist.py, the benchmarks) runs this same pipeline.
 
 Soundness: the challenges are a hash of every main root, so no proof's main trace can be
 chosen after them; each proof's aux columns are constrained to be the running sums of *its*
@@ -28,19 +34,18 @@ verifier refuses a statement with N ≥ p (verifier.statement_security).
 
 from __future__ import annotations
 
+import struct
 from typing import Callable, Sequence
-
-import numpy as np
 
 from ..errors import ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
 from . import ext
+from .debug import check_statement
 from .logup import check_bus_balance, public_term
-from .proof import Proof, decode_proof
-from .prover import BusChallenges, check_public_values, commit_main, draw_bus_challenges, prove
-from .transcript import Transcript
-from .verifier import statement_security, verify_decoded
-
-JOINT_DOMAIN = b"pyzkvm-stark-joint-v1"
+from .proof import Proof, decode_proof, encode_proof
+from .keys import check_public_values
+from .prover import commit_main, prove_segment
+from .rounds import BusChallenges, joint_bus_challenges
+from .verifier import VerificationReport, statement_security, verify_segment
 
 
 def log_heights(traces: Sequence) -> list:
@@ -48,97 +53,133 @@ def log_heights(traces: Sequence) -> list:
     return [int(t.shape[0]).bit_length() - 1 for t in traces]
 
 
-def joint_bus_challenges(vk, public_values: Sequence, log_heights: Sequence, main_roots: Sequence[bytes],
-                         public_data: bytes = b"", pow_nonce: int | None = None) -> BusChallenges:
-    """Step 2: (α_bus, γ_bus) from a transcript over every proof's statement and main root,
-    after ``vk.config.bus_pow_bits`` of proof of work: the prover grinds (``pow_nonce`` None),
-    the verifier passes the proofs' nonce (PowError if it misses the target)."""
-    t = Transcript(JOINT_DOMAIN)
-    t.observe_digest("verifying key", vk.digest)
-    t.observe_field("proof count", np.array([len(main_roots)], dtype=np.uint32))
-    t.observe("public data", bytes(public_data))
-    for pv, heights, root in zip(public_values, log_heights, main_roots, strict=True):
-        t.observe_field("public values", check_public_values(vk, pv))
-        t.observe_field("table log heights", np.asarray(heights, dtype=np.uint32))
-        t.observe_digest("main trace root", root)
-    return draw_bus_challenges(t, vk.config.bus_pow_bits, pow_nonce=pow_nonce)
+class LocalSegments:
+    """Steps 1 and 3 in this process, one segment after another. With one segment its main
+    commitment is kept for step 3; with several each is recomputed in step 3, so memory
+    holds one segment's LDEs at a time, not all of them."""
+
+    def __init__(self, pk, progress: Callable[[int, str, float], None] | None = None):
+        self.pk = pk
+        self.report = progress or (lambda k, step, fraction: None)
+        self._kept = None
+
+    def commit(self, statements: Sequence) -> list:
+        roots = []
+        for k, (traces, _pv) in enumerate(statements):
+            commitment = commit_main(self.pk, traces, lambda step, f, k=k: self.report(k, step, f))
+            roots.append(commitment.root)
+            self._kept = commitment if len(statements) == 1 else None
+            del commitment
+        return roots
+
+    def prove(self, statements: Sequence, public_data: bytes, challenges: BusChallenges) -> list:
+        proofs = []
+        for k, (traces, pv) in enumerate(statements):
+            main = self._kept or commit_main(self.pk, traces)
+            self._kept = None
+            proofs.append(prove_segment(self.pk, main, pv, public_data, challenges,
+                                        lambda step, f, k=k: self.report(k, step, f)))
+        return proofs
 
 
-def prove_joint(pk, statements: Sequence, public_data: bytes = b"", *, term_public_values=None,
-                check_constraints_first: bool = True,
-                progress: Callable[[int, str, float], None] | None = None) -> list:
-    """Prove n (traces, public_values) statements jointly; returns the n Proofs.
+def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_values=None,
+          check_constraints_first: bool = True, progress: Callable[[int, str, float], None] | None = None,
+          segments=None) -> list:
+    """Prove n ≥ 1 (traces, public_values) statements jointly; returns the n Proofs.
 
     ``term_public_values``: the public values the AIRs' public_interactions read for the
-    whole statement (default: the last statement's). ``progress(k, step, fraction)`` hears
-    each proof's steps. With check_constraints_first, a joint bus imbalance raises
-    ConstraintNotSatisfied (after proving: each proof alone cannot know)."""
+    whole statement (default: the last segment's). ``progress(k, step, fraction)`` hears each
+    segment's steps. With check_constraints_first (default) a witness that breaks a
+    constraint or a bus raises ConstraintNotSatisfied before any proving (debug.py); turn it
+    off only to produce invalid proofs for soundness tests. ``segments``: who commits and
+    proves the segments (default LocalSegments(pk, progress); dist.py passes a cluster's)."""
     vk = pk.verifying_key
-    report = progress or (lambda k, step, fraction: None)
-    roots, kept = [], None
-    for k, (traces, _pv) in enumerate(statements):
-        report(k, "commit to trace data", 0.0)
-        commitment = commit_main(pk, traces)
-        roots.append(commitment.root)
-        # one statement: keep its LDEs for prove (no second step 2); several: recompute each
-        # in turn, so memory holds one proof's LDEs, not all of them
-        kept = commitment if len(statements) == 1 else None
-        del commitment
-    pvs = [pv for _t, pv in statements]
-    challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in statements], roots, public_data)
-    proofs = []
-    for k, (traces, pv) in enumerate(statements):
-        proof = prove(pk, traces, pv, public_data=public_data, bus_challenges=challenges,
-                      check_constraints_first=check_constraints_first, main_commitment=kept,
-                      progress=lambda step, fraction, k=k: report(k, step, fraction))
-        if proof.main_root != roots[k]:  # pragma: no cover - commit_main and prove commit alike
-            raise ConstraintNotSatisfied(f"proof {k}: main root differs from its joint commitment (a bug: report it)")
-        proofs.append(proof)
+    if not statements:
+        raise ProofFormatError("a statement needs at least one segment")
+    pvs = [check_public_values(vk, pv) for _traces, pv in statements]
     if check_constraints_first:
-        check_joint_balance(vk, [p.tables for p in proofs], challenges, term_public_values or pvs[-1], public_data,
-                            raise_as=ConstraintNotSatisfied)
+        check_statement(vk.compiled, pk.prep_traces, statements, public_data, term_public_values)
+    segments = segments or LocalSegments(pk, progress)
+    roots = segments.commit(statements)
+    challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in statements], roots, public_data)
+    proofs = segments.prove(statements, public_data, challenges)
+    for k, (proof, root) in enumerate(zip(proofs, roots, strict=True)):
+        if proof.main_root != root:  # pragma: no cover - commit and prove commit alike
+            raise ConstraintNotSatisfied(f"proof {k}: main root differs from its step-1 commitment (a bug: report it)")
     return proofs
 
 
-def check_joint_balance(vk, tables_of_each: Sequence, challenges, term_public_values, public_data=b"", **kw) -> None:
-    """Step 4: Σ over every proof's tables' LogUp sums + the public term = 0."""
-    total = ext.ZERO.copy()
-    for tables in tables_of_each:
-        for t in tables:
-            if t.cumsum is not None:
-                total = ext.ext_add(total, t.cumsum)
-    alpha, gamma = challenges[:2]
-    check_bus_balance([total], public_term(vk.airs, check_public_values(vk, term_public_values), alpha, gamma,
-                                           public_data=public_data), **kw)
-
-
-def verify_joint(vk, proofs: Sequence, public_values: Sequence, public_data: bytes = b"", *,
-                 term_public_values=None) -> list:
-    """Verify n proofs of a joint statement; returns their VerificationReports.
+def verify(vk, proofs: Sequence, public_values: Sequence, public_data: bytes = b"", *,
+           term_public_values=None) -> list:
+    """Verify the n ≥ 1 proofs (Proof objects or their bytes) of a statement; returns their
+    VerificationReports, each carrying the whole statement's security estimate
+    (statement_security: its N counts every proof's bus entries).
 
     Rebuilds the joint challenges from the proofs' own main roots and heights (checking the
-    proof of work before them), verifies each proof with them, and checks the joint bus
-    balance (BusImbalance if it fails). Every report's ``security`` is the whole statement's
-    estimate (statement_security: its N counts every proof's bus entries)."""
+    proof of work before them), checks the bus balance over all proofs (BusImbalance), then
+    verifies each proof under those challenges. Raises a VerificationError subclass, or
+    ProofFormatError for undecodable bytes."""
     if len(proofs) != len(public_values) or not proofs:
         raise ProofFormatError(f"{len(proofs)} proofs for {len(public_values)} public value sets")
-    data = [p.to_bytes() if isinstance(p, Proof) else bytes(p) for p in proofs]  # the decoder checks apply to all
+    data = [_proof_bytes(p) for p in proofs]  # the decoder's checks (canonical values, shapes) apply to all
     decoded = [decode_proof(d) for d in data]
     heights = [[t.log_height for t in p.tables] for p in decoded]
     if any(len(h) != len(vk.compiled) for h in heights):
         raise ProofShapeError(f"a proof's table count differs from the verifying key's {len(vk.compiled)}")
-    security = statement_security(vk, heights, check_public_values(vk, term_public_values or public_values[-1]),
-                                  public_data)
+    pvs = [check_public_values(vk, pv) for pv in public_values]
+    term_pv = pvs[-1] if term_public_values is None else check_public_values(vk, term_public_values)
+    security = statement_security(vk, heights, term_pv, public_data)
     nonces = {p.bus_pow_nonce for p in decoded}
     if len(nonces) != 1:
         raise PowError("the proofs of a joint statement carry different bus proof-of-work nonces")
-    challenges = joint_bus_challenges(vk, public_values, heights, [p.main_root for p in decoded], public_data,
+    challenges = joint_bus_challenges(vk, pvs, heights, [p.main_root for p in decoded], public_data,
                                       pow_nonce=nonces.pop())
     # the balance first (cheap: each proof states its tables' sums, which its own verification
     # below then binds to its committed LogUp columns), then every proof under the joint challenges
-    check_joint_balance(vk, [p.tables for p in decoded], challenges, term_public_values or public_values[-1], public_data)
-    reports = [verify_decoded(vk, proof, pv, len(d), public_data, bus_challenges=challenges)
-               for proof, d, pv in zip(decoded, data, public_values)]
+    total = ext.ZERO.copy()
+    for p in decoded:
+        for t in p.tables:
+            if t.cumsum is not None:
+                total = ext.ext_add(total, t.cumsum)
+    check_bus_balance([total], public_term(vk.airs, term_pv, challenges.alpha, challenges.gamma,
+                                           public_data=public_data))
+    reports = [verify_segment(vk, proof, pv, len(d), public_data, challenges)
+               for proof, d, pv in zip(decoded, data, pvs)]
     for r in reports:
         r.security = security
     return reports
+
+
+def _proof_bytes(proof) -> bytes:
+    if isinstance(proof, (bytes, bytearray, memoryview)):
+        return bytes(proof)
+    if isinstance(proof, Proof):
+        try:  # re-encoded, so the decoder's checks apply to objects too
+            return encode_proof(proof)[0]
+        except (TypeError, ValueError, AttributeError, KeyError, struct.error) as exc:
+            raise ProofFormatError(f"the Proof object cannot be encoded: {exc}") from None
+    raise ProofFormatError("verify expects a Proof or its bytes")
+
+
+# ---- a statement of one segment ------------------------------------------------------------
+
+def prove_one(pk, traces: Sequence, public_values: Sequence[int] = (), *, public_data: bytes = b"",
+              check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None) -> Proof:
+    """``prove`` for a statement of one segment: the Proof of ``traces`` (one per table, in
+    setup order) with these public values and public data (bytes the AIRs'
+    public_interactions read, e.g. a journal)."""
+    report = None if progress is None else (lambda k, step, fraction: progress(step, fraction))
+    return prove(pk, [(traces, public_values)], public_data, check_constraints_first=check_constraints_first,
+                 progress=report)[0]
+
+
+def verify_one(vk, proof, public_values=(), public_data: bytes = b"") -> VerificationReport:
+    """``verify`` for a statement of one segment (a Proof or its bytes)."""
+    return verify(vk, [proof], [public_values], public_data)[0]
+
+
+def debug_check(pk, traces: Sequence, public_values: Sequence[int] = (), seed: int | None = None,
+                public_data: bytes = b"") -> None:
+    """The debug check (debug.py) of a statement of one segment, without proving."""
+    check_statement(pk.verifying_key.compiled, pk.prep_traces, [(traces, check_public_values(pk.verifying_key, public_values))],
+                    public_data, seed=seed)

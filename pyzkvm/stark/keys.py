@@ -26,7 +26,7 @@ from typing import Sequence
 import blake3
 import numpy as np
 
-from ..errors import StarkConfigError
+from ..errors import PublicValueMismatch, StarkConfigError
 from .air import LEAF_KINDS, Air, CompiledAir, compile_air
 from .config import StarkConfig
 from .domain import coset_shift
@@ -76,6 +76,19 @@ def check_trace(air: Air, trace, what: str = "main", width: int | None = None) -
     if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() >= P)):
         raise StarkConfigError(f"table {air.name!r}: {what} trace must hold canonical field elements (integers in [0, p))")
     return np.ascontiguousarray(arr, dtype=np.uint32)
+
+
+def check_public_values(vk, public_values) -> np.ndarray:
+    """Public values as canonical uint32 (count must match the verifying key)."""
+    try:
+        vals = [int(v) for v in public_values]
+    except (TypeError, ValueError):
+        raise PublicValueMismatch("public values must be a sequence of integers") from None
+    if len(vals) != vk.num_public_values:
+        raise PublicValueMismatch(f"expected {vk.num_public_values} public values, got {len(vals)}")
+    if any(not 0 <= v < P for v in vals):
+        raise PublicValueMismatch("public values must be field elements in [0, p)")
+    return np.array(vals, dtype=np.uint32)
 
 
 def lde_shift(log_n: int, config: StarkConfig) -> int:

@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import ProofFormatError
 from .field import P
 from .fri import FriProof
+from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
 VERSION = 2
@@ -40,8 +41,6 @@ MAX_TABLES = 256
 MAX_ELEMENTS = 1 << 26  # per array: far above any real proof, far below memory trouble
 SECTIONS = ("header", "commitments", "ood_openings", "trace_queries", "fri")
 PHASES = ("prep", "main", "aux", "quotient")
-LOCAL_GROUPS = ("prep", "main", "aux", "quotient")
-NEXT_GROUPS = ("prep", "main", "aux")
 
 
 @dataclass

@@ -16,28 +16,27 @@ imbalance (the public term uses it): the transcript also absorbed it, so every c
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import (MerklePathError, OodEvaluationMismatch, PowError, ProofFormatError, ProofShapeError,
+from ..errors import (MerklePathError, OodEvaluationMismatch, PowError, ProofShapeError,
                       StarkConfigError, VerificationError)
 from . import ext
 
+from . import rounds
 from .config import MAX_BUS_ENTRIES, SecurityEstimate, security_bits
-from .deep import claimed_sum, deep_layout, recombine_ext_columns
+from .deep import deep_layout, deep_values, recombine_ext_columns
 from .domain import point_at
 from .field import P, root_of_unity
-from .fri import FriProof, check_pow_and_draw_queries, draw_fold_challenges, verify_queries
+from .fri import FriProof, draw_fold_challenges, verify_queries
 from .keys import VerifyingKey
-from .lincomb import combine_columns
-from .logup import check_bus_balance, public_entries, public_term
+from .logup import public_entries
 from .mmcs import verify_mixed_openings
 from .ood import combined_constraints_at_point, leaf_table, tape_for
-from .proof import LOCAL_GROUPS, NEXT_GROUPS, Proof, decode_proof, encode_proof, phase_members
-from .prover import BusChallenges, DOMAIN, check_public_values, draw_bus_challenges, observe_statement
-from .transcript import Transcript
+from .proof import Proof, phase_members
+from .keys import check_public_values
+from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges
 
 
 @dataclass
@@ -54,92 +53,46 @@ class VerificationReport:
     bus_total: np.ndarray | None = None
 
 
-def verify(vk: VerifyingKey, proof, public_values=(), public_data: bytes = b"", bus_challenges=None) -> VerificationReport:
-    """Verify a proof (a Proof or its bytes) against the verifying key, the public values and
-    the public data (the bytes the AIRs' public_interactions read, e.g. a journal).
-
-    With ``bus_challenges`` (one proof of a joint statement, joint.py) the bus challenges are
-    the given ones and the bus balance is not checked here: the report's ``bus_total`` is this
-    proof's share, which the caller sums over all the proofs.
-
-    A statement with p or more bus entries is refused (ProofShapeError; config.py says why).
-
-    Returns a VerificationReport on success; raises a VerificationError subclass (or
-    ProofFormatError for undecodable bytes) otherwise."""
-    if isinstance(proof, (bytes, bytearray, memoryview)):
-        data = bytes(proof)
-    elif isinstance(proof, Proof):
-        try:  # re-encode, so the decoder's checks (canonical values, shapes) apply to objects too
-            data = encode_proof(proof)[0]
-        except (TypeError, ValueError, AttributeError, KeyError, struct.error) as exc:
-            raise ProofFormatError(f"the Proof object cannot be encoded: {exc}") from None
-    else:
-        raise ProofFormatError("verify expects a Proof or its bytes")
+def verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes,
+                   bus: BusChallenges) -> VerificationReport:
+    """Verify one segment's proof, fresh from decode_proof (its checks applied; ``size`` its
+    encoded length), under the statement's bus challenges ``bus`` (joint.verify rebuilt them
+    from every segment's main root). The bus balance is the statement's: the report's
+    ``bus_total`` is this proof's share, which joint.verify sums over the segments."""
     try:
-        return _verify(vk, decode_proof(data), public_values, len(data), bytes(public_data), bus_challenges)
+        return _verify_segment(vk, proof, public_values, size, bytes(public_data), bus)
     except ZeroDivisionError:  # an inverse of zero: only reachable with ~2^-90 probability
         raise VerificationError("a verifier inversion hit zero; the proof is rejected") from None
 
 
-def verify_decoded(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes = b"",
-                   bus_challenges=None) -> VerificationReport:
-    """verify() for a proof fresh from decode_proof (its checks applied; ``size`` its encoded length)."""
-    try:
-        return _verify(vk, proof, public_values, size, bytes(public_data), bus_challenges)
-    except ZeroDivisionError:  # an inverse of zero: only reachable with ~2^-90 probability
-        raise VerificationError("a verifier inversion hit zero; the proof is rejected") from None
-
-
-def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes = b"",
-            bus_challenges=None) -> VerificationReport:
+def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes,
+                    bus: BusChallenges) -> VerificationReport:
     cfg = vk.config
     public = check_public_values(vk, public_values)
     _check_shape(vk, proof)
     tables = proof.tables
     log_heights = [t.log_height for t in tables]
-    # the estimate (and the p-entries limit) for what is verified; a joint statement's is the caller's
-    security = statement_security(vk, [log_heights], public, public_data) if bus_challenges is None else None
+    if proof.bus_pow_nonce != bus.pow_nonce:
+        raise PowError("the proof's bus proof-of-work nonce is not the statement's")
 
-    transcript = Transcript(DOMAIN)
-    observe_statement(transcript, vk, public, log_heights, public_data)
-    transcript.observe_digest("main trace root", proof.main_root)
-    if bus_challenges is not None and proof.bus_pow_nonce != bus_challenges.pow_nonce:
-        raise PowError("the proof's bus proof-of-work nonce is not the joint statement's")
-    bus = draw_bus_challenges(transcript, cfg.bus_pow_bits, bus_challenges, pow_nonce=proof.bus_pow_nonce)
-    bus_alpha, bus_gamma = bus.alpha, bus.gamma
-    if proof.aux_root is not None:
-        transcript.observe_digest("aux trace root", proof.aux_root)
-        for t in tables:
-            if t.has_aux:
-                transcript.observe_ext("logup cumulative sum", t.cumsum)
-    cumsums = [t.cumsum for t in tables if t.cumsum is not None]
-    bus_total = ext.ZERO.copy()
-    for c in cumsums:
-        bus_total = ext.ext_add(bus_total, c)
-    if bus_challenges is None:
-        check_bus_balance(cumsums, public_term(vk.airs, public, bus_alpha, bus_gamma, public_data=public_data))
-    alpha = transcript.sample_ext("constraint alpha")
-    transcript.observe_digest("quotient chunks root", proof.quotient_root)
-    zeta = transcript.sample_ext("ood point zeta")
+    # the transcript, round by round (rounds.py), from the proof's messages
+    transcript = rounds.segment_transcript(vk, public, log_heights, public_data)
+    rounds.observe_main(transcript, proof.main_root, bus)
+    alpha = rounds.observe_aux_and_draw_alpha(transcript, proof.aux_root, [t.cumsum for t in tables if t.has_aux])
+    zeta = rounds.observe_quotient_and_draw_zeta(transcript, proof.quotient_root)
     if not np.any(zeta[1:]):
         raise OodEvaluationMismatch("the out-of-domain point fell in F_p; this proof cannot be checked")
-    for t in tables:
-        for g in LOCAL_GROUPS:
-            transcript.observe_ext(f"{g} at zeta", t.open_local[g])
-        for g in NEXT_GROUPS:
-            transcript.observe_ext(f"{g} at zeta*omega", t.open_next[g])
+    layout, total = deep_layout([_widths(c, t) for c, t in zip(vk.compiled, tables)])
+    coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
+    lde_logs = [h + cfg.log_blowup for h in log_heights]
+    betas, taus = draw_fold_challenges(transcript, proof.fri, set(lde_logs))
+    log_max = max(lde_logs)
+    _, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max, nonce=proof.fri.pow_nonce)
 
-    challenges = np.stack([bus_alpha, bus_gamma])
+    # the AIR at ζ: Σ α^i C_i(ζ) = Z_H(ζ)·Q(ζ), table by table
+    challenges = np.stack([bus.alpha, bus.gamma])
     for c, t in zip(vk.compiled, tables):
         _check_ood(c, t, public, challenges, alpha, zeta)
-
-    layout, total = deep_layout([_widths(c, t) for c, t in zip(vk.compiled, tables)])
-    gpow = transcript.sample_ext_vector("deep coefficients", total)  # independent, one per column
-    lde_logs = [h + cfg.log_blowup for h in log_heights]
-    betas, taus = draw_fold_challenges(transcript, proof.fri.layer_roots, set(lde_logs))
-    transcript.observe_ext("fri final polynomial", proof.fri.final_poly)
-    log_max = max(lde_logs)
-    indices = check_pow_and_draw_queries(transcript, proof.fri.pow_nonce, cfg.pow_bits, cfg.num_queries, log_max)
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
@@ -155,30 +108,21 @@ def _verify(vk: VerifyingKey, proof: Proof, public_values, size: int, public_dat
         for i, r in zip(members, rows):
             opened[i][phase] = r
 
-    # DEEP values at the queried points, from the opened rows
+    # DEEP values at the queried points (deep.deep_values, as the prover computed them on every row)
     inputs = {}
-    for k, (c, t, (local, nxt)) in enumerate(zip(vk.compiled, tables, layout)):
-        l = lde_logs[k]
-        idx = indices >> (log_max - l)
-        rows = opened[k]
-        x = ext.from_base(point_at(l, idx))
-        z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
-        value = np.zeros((len(idx), 4), dtype=np.uint32)
-        for group, values_at, z in ((local, t.open_local, zeta), (nxt, t.open_next, z_next)):
-            num = np.zeros((len(idx), 4), dtype=np.uint32)
-            claimed = ext.ZERO.copy()
-            for name, (start, width) in group.items():
-                if width == 0:
-                    continue
-                coeffs = gpow[start:start + width]
-                num = ext.ext_add(num, combine_columns(rows[name], coeffs))
-                claimed = ext.ext_add(claimed, claimed_sum(coeffs, values_at[name]))
-            value = ext.ext_add(value, ext.ext_mul(ext.ext_sub(num, claimed), ext.ext_inv(ext.ext_sub(x, z))))
-        inputs[l] = value if l not in inputs else ext.ext_add(inputs[l], value)
+    for l in sorted(set(lde_logs), reverse=True):
+        ks = [k for k in range(len(tables)) if lde_logs[k] == l]
+        members = [(layout[k], opened[k], tables[k].open_local, tables[k].open_next) for k in ks]
+        z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(tables[ks[0]].log_height)))
+        inputs[l] = deep_values(members, point_at(l, indices >> (log_max - l)), zeta, z_next, coeffs)
 
     log_final_len = min(cfg.log_final_poly_len, min(log_heights))
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus)
-    return VerificationReport(security, log_heights, size, cfg.name, bus_total)
+    bus_total = ext.ZERO.copy()
+    for t in tables:
+        if t.cumsum is not None:
+            bus_total = ext.ext_add(bus_total, t.cumsum)
+    return VerificationReport(None, log_heights, size, cfg.name, bus_total)
 
 
 def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: bytes = b"") -> SecurityEstimate:

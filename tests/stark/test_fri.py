@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import FriQueryError, MerklePathError, PowError, VerificationError
-from pyzkvm.stark import fri, ntt
+from pyzkvm.stark import fri, ntt, rounds
 from pyzkvm.stark.domain import coset_shift, point_at
 from pyzkvm.stark.field import P
 from pyzkvm.stark.transcript import Transcript
@@ -81,14 +81,13 @@ def run_fri(inputs, log_final_len=2, log_blowup=2, queries=16, pow_bits=4, tampe
     prover = fri.FriProver()
     prover.commit_phase(inputs, log_final_len + log_blowup, log_final_len, t)
     log_max = max(inputs)
-    nonce, idx = fri.grind_and_draw_queries(t, pow_bits, queries, log_max)
+    nonce, idx = rounds.query_positions(t, pow_bits, queries, log_max)
     proof = fri.FriProof(prover.roots, prover.final_poly, nonce, prover.open_queries(np.asarray(idx, np.int64)))
     if tamper:
         tamper(proof)
     v = Transcript(b"fri-test")
-    betas, taus = fri.draw_fold_challenges(v, proof.layer_roots, set(inputs))
-    v.observe_ext("fri final polynomial", proof.final_poly)
-    vidx = fri.check_pow_and_draw_queries(v, proof.pow_nonce, pow_bits, queries, log_max)
+    betas, taus = fri.draw_fold_challenges(v, proof, set(inputs))
+    _, vidx = rounds.query_positions(v, pow_bits, queries, log_max, nonce=proof.pow_nonce)
     values = {h: cw[vidx >> (log_max - h)] for h, cw in inputs.items()}
     fri.verify_queries(proof, betas, vidx, values, log_final_len + log_blowup, taus)
 

@@ -137,7 +137,7 @@ def test_selectors_are_exact_lagrange_values():
     proof = prove(pk, [trace], [115])
     verify(pk.verifying_key, proof.to_bytes(), [115])
     from pyzkvm.errors import ConstraintNotSatisfied, VerificationError
-    with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
+    with pytest.raises(ConstraintNotSatisfied, match="does not balance"):
         prove(pk, [trace], [114])
     with pytest.raises(VerificationError):
         verify(pk.verifying_key, proof.to_bytes(), [114])

@@ -17,7 +17,7 @@ from pyzkvm.errors import PowError, ProofShapeError, StarkConfigError
 from pyzkvm.stark import DEFAULT, INSECURE_FAST_FOR_TESTS as FAST, PRESETS, prove, security_bits, setup, verify
 from pyzkvm.stark.config import EXTENSION_FIELD_BITS, MAX_BUS_ENTRIES
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
-from pyzkvm.stark.joint import prove_joint, verify_joint
+from pyzkvm.stark.joint import prove as prove_joint, verify as verify_joint
 from pyzkvm.stark.proof import Proof
 from pyzkvm.stark.security import machine_shape, worst_case
 from pyzkvm.stark.verifier import statement_security

@@ -1,0 +1,328 @@
+"""The constraint evaluator: an AIR's expression DAG, flattened to a tape and run by numba.
+
+Every evaluation of constraints or bus values goes through ``run``:
+
+* the prover's quotient: Σ_i α^i·C_i(x) on every point of the quotient domain (base columns);
+* the debug check: each constraint's value on every row of the plain trace;
+* the LogUp columns and the machine's derived multiplicities: each bus value per row;
+* the verifier's check at ζ: Σ_i α^i·C_i(ζ) at one point, where every leaf is in F_p^4.
+
+A tape is built once per (AIR, roots, where): ``where`` is "rows" (main and preprocessed
+columns are base-field columns, selectors are per-row base columns) or "point" (one point
+ζ ∉ H: every column value and selector is an F_p^4 value). Node k of the tape is
+
+    op[k]  a leaf: LOAD_*(a[k] = column or slot, b[k] = 0 this row / 1 next row)
+           or an operation on earlier nodes a[k], b[k], typed by its operands:
+           B = base value (lane 0 only), E = F_p^4 value (4 lanes)
+           DENOM: α − (bus + Σ_j γ^(j+1)·v_j), arguments dargs[dstart[k]:dstart[k+1]]
+
+and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time, in
+parallel over blocks), so a block's node values stay in cache. Field arithmetic: base
+values < p in uint64, products < 2^62 exact; F_p^4 products by ext.mul4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from . import ext
+from .air import LEAF_KINDS, CompiledAir
+from .ext import mul4
+from .field import P, f_add, f_sub
+
+_P = np.uint64(P)
+BLOCK = 128
+SELECTORS = ("is_first_row", "is_last_row", "is_transition")
+
+# leaves (a: column or slot, b: row offset 0/1)
+L_MAIN_B, L_MAIN_E, L_PREP_B, L_PREP_E, L_AUX, L_SEL_B, L_CONST_B, L_CONST_E = range(8)
+# operations, by operand types (an E·B operation is stored with its operands swapped)
+ADD_BB, ADD_BE, ADD_EE, SUB_BB, SUB_BE, SUB_EB, SUB_EE, MUL_BB, MUL_BE, MUL_EE, NEG_B, NEG_E, DENOM = range(8, 21)
+
+
+@dataclass
+class Tape:
+    """A flattened DAG for one set of roots, evaluated "rows" or at a "point"."""
+
+    op: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    is_ext: np.ndarray        # per node: an F_p^4 value
+    dstart: np.ndarray        # denominator arguments: dargs[dstart[k]:dstart[k+1]] (node indices)
+    dargs: np.ndarray
+    roots: np.ndarray         # tape node of each root
+    constants: list           # the constant slots: ("const", v) | ("public", i) | ("challenge", i) | ("cumsum",) | ("sel", name)
+    where: str
+
+
+def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
+    """Flatten the nodes ``roots`` (Exprs of compiled's DAG) need, in topological order."""
+    at_point = where == "point"
+    needed, stack = set(), list(roots)
+    while stack:
+        node = stack.pop()
+        if node.index not in needed:
+            needed.add(node.index)
+            if node.op not in LEAF_KINDS:
+                stack.extend(node.args)
+    order = sorted(needed)
+    pos = {idx: k for k, idx in enumerate(order)}
+    nodes = compiled.builder.nodes
+    n = len(order)
+    op, a, b = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    is_ext = np.zeros(n, np.bool_)
+    dstart, dargs, constants, slot_of = np.zeros(n + 1, np.int64), [], [], {}
+
+    def const_slot(key) -> int:
+        if key not in slot_of:
+            slot_of[key] = len(constants)
+            constants.append(key)
+        return slot_of[key]
+
+    for k, idx in enumerate(order):
+        node, args = nodes[idx], nodes[idx].args
+        dstart[k] = len(dargs)
+        if node.op in ("main", "prep"):
+            base_op = L_MAIN_B if node.op == "main" else L_PREP_B
+            op[k], a[k], b[k], is_ext[k] = base_op + at_point, args[0], args[1], at_point
+        elif node.op == "aux":
+            op[k], a[k], b[k], is_ext[k] = L_AUX, args[0], args[1], True
+        elif node.op == "sel" and not at_point:
+            op[k], a[k] = L_SEL_B, SELECTORS.index(args)
+        elif node.op in ("const", "public"):
+            op[k], a[k] = L_CONST_B, const_slot((node.op, args))
+        elif node.op in ("challenge", "cumsum", "sel"):
+            op[k], a[k], is_ext[k] = L_CONST_E, const_slot((node.op, args)), True
+        elif node.op == "denom":
+            op[k], is_ext[k] = DENOM, True
+            dargs.extend(pos[x.index] for x in args)
+        elif node.op == "neg":
+            x = pos[args[0].index]
+            op[k], a[k], is_ext[k] = (NEG_E if is_ext[x] else NEG_B), x, is_ext[x]
+        else:
+            x, y = pos[args[0].index], pos[args[1].index]
+            ex, ey = is_ext[x], is_ext[y]
+            is_ext[k] = ex or ey
+            if node.op == "sub":
+                op[k] = (SUB_EE if ey else SUB_EB) if ex else (SUB_BE if ey else SUB_BB)
+            else:  # add and mul commute: keep a base operand first
+                if ex and not ey:
+                    x, y, ex, ey = y, x, False, True
+                kinds = {"add": (ADD_BB, ADD_BE, ADD_EE), "mul": (MUL_BB, MUL_BE, MUL_EE)}[node.op]
+                op[k] = kinds[int(ex) + int(ey)]
+            a[k], b[k] = x, y
+    dstart[n] = len(dargs)
+    return Tape(op, a, b, is_ext, dstart, np.array(dargs, dtype=np.int64),
+                np.array([pos[r.index] for r in roots], dtype=np.int64), constants, where)
+
+
+def tape_for(compiled: CompiledAir, roots_name: str, roots: list, where: str = "rows") -> Tape:
+    """The tape of ``roots`` (named, e.g. "all constraints"), built once per compiled AIR."""
+    cache = compiled.__dict__.setdefault("_tapes", {})
+    key = (roots_name, where, len(roots))
+    if key not in cache:
+        cache[key] = build_tape(compiled, roots, where)
+    return cache[key]
+
+
+@dataclass
+class Inputs:
+    """The leaf values. "rows": main/prep are base (rows, w) matrices, aux an (rows, a, 4)
+    matrix, ``selectors`` a (count, 3) base matrix; row r's "next row" is r + step (wrapping
+    at the matrix's height). "point": main/prep/aux are (2, w, 4) — the values at ζ and at
+    ζω — and the selectors a dict of F_p^4 values."""
+
+    main: np.ndarray
+    prep: np.ndarray | None
+    aux: np.ndarray | None
+    public: np.ndarray
+    challenges: np.ndarray | None = None   # (2, 4): α_bus, γ_bus
+    cumsum: np.ndarray | None = None
+    selectors: object = None
+    step: int = 1
+
+
+def _constant_table(tape: Tape, inputs: Inputs) -> np.ndarray:
+    k = np.zeros((max(len(tape.constants), 1), 4), dtype=np.uint32)
+    for slot, key in enumerate(tape.constants):
+        kind, arg = key[0], key[1] if len(key) > 1 else None
+        if kind == "const":
+            k[slot, 0] = arg
+        elif kind == "public":
+            k[slot, 0] = int(inputs.public[arg]) % P
+        elif kind == "challenge":
+            k[slot] = inputs.challenges[arg]
+        elif kind == "cumsum":
+            k[slot] = ext.ZERO if inputs.cumsum is None else inputs.cumsum
+        else:  # a selector's value at the point
+            k[slot] = inputs.selectors[arg]
+    return k
+
+
+_EMPTY2 = np.zeros((1, 0), dtype=np.uint32)
+_EMPTY3 = np.zeros((1, 0, 4), dtype=np.uint32)
+
+
+def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None = None) -> np.ndarray:
+    """Evaluate the tape on rows 0..count−1 (1 at a point).
+
+    With ``alpha_powers`` (one F_p^4 per root): returns Σ_i alpha_powers[i]·root_i, (count, 4).
+    Without: every root's value, (roots, 4, count) uint32 (a base root has lanes 1–3 zero)."""
+    point = tape.where == "point"
+    as_u32 = lambda m, empty: empty if m is None else np.ascontiguousarray(m, dtype=np.uint32)  # noqa: E731
+    main_b = _EMPTY2 if point else as_u32(inputs.main, _EMPTY2)
+    prep_b = _EMPTY2 if point else as_u32(inputs.prep, _EMPTY2)
+    main_e = as_u32(inputs.main, _EMPTY3) if point else _EMPTY3
+    prep_e = as_u32(inputs.prep, _EMPTY3) if point else _EMPTY3
+    aux = as_u32(inputs.aux, _EMPTY3)
+    sel = np.zeros((1, 3), dtype=np.uint32) if point else as_u32(inputs.selectors, None)
+    consts = _constant_table(tape, inputs)
+    ch = np.zeros((2, 4), np.uint32) if inputs.challenges is None else np.asarray(inputs.challenges, np.uint32)
+    width = int(np.diff(tape.dstart).max(initial=0))
+    gpows = ext.ext_powers(ch[1], width + 1)  # γ^0 … γ^width
+    combine = alpha_powers is not None
+    apows = np.ascontiguousarray(alpha_powers if combine else np.zeros((len(tape.roots), 4)), dtype=np.uint32)
+    out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
+    acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
+    _run(tape.op, tape.a, tape.b, tape.is_ext, tape.dstart, tape.dargs, main_b, prep_b, main_e, prep_e, aux, sel,
+         consts, ch[0], gpows, int(inputs.step), int(count), tape.roots, apows, combine, acc, out)
+    return acc if combine else out
+
+
+@njit(cache=True)
+def _load_row(nrows, r, off, step):
+    i = r + off * step
+    return i - nrows if i >= nrows else i
+
+
+@njit(cache=True)
+def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
+                step, lo, m, v):
+    """Every node of the tape on rows lo..lo+m−1 into v (nodes, 4, BLOCK)."""
+    for k in range(op.shape[0]):
+        o = op[k]
+        x = a[k]
+        y = b[k]
+        if o == L_MAIN_B:
+            for i in range(m):
+                v[k, 0, i] = main_b[_load_row(main_b.shape[0], lo + i, y, step), x]
+        elif o == L_PREP_B:
+            for i in range(m):
+                v[k, 0, i] = prep_b[_load_row(prep_b.shape[0], lo + i, y, step), x]
+        elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
+            src = main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux)
+            for i in range(m):
+                r = _load_row(src.shape[0], lo + i, y, step)
+                for j in range(4):
+                    v[k, j, i] = src[r, x, j]
+        elif o == L_SEL_B:
+            for i in range(m):
+                v[k, 0, i] = sel[lo + i, x]
+        elif o == L_CONST_B:
+            for i in range(m):
+                v[k, 0, i] = consts[x, 0]
+        elif o == L_CONST_E:
+            for i in range(m):
+                for j in range(4):
+                    v[k, j, i] = consts[x, j]
+        elif o == ADD_BB:
+            for i in range(m):
+                v[k, 0, i] = f_add(v[x, 0, i], v[y, 0, i])
+        elif o == ADD_BE:
+            for i in range(m):
+                v[k, 0, i] = f_add(v[x, 0, i], v[y, 0, i])
+                v[k, 1, i], v[k, 2, i], v[k, 3, i] = v[y, 1, i], v[y, 2, i], v[y, 3, i]
+        elif o == ADD_EE:
+            for i in range(m):
+                for j in range(4):
+                    v[k, j, i] = f_add(v[x, j, i], v[y, j, i])
+        elif o == SUB_BB:
+            for i in range(m):
+                v[k, 0, i] = f_sub(v[x, 0, i], v[y, 0, i])
+        elif o == SUB_BE:
+            for i in range(m):
+                v[k, 0, i] = f_sub(v[x, 0, i], v[y, 0, i])
+                for j in range(1, 4):
+                    v[k, j, i] = f_sub(np.uint64(0), v[y, j, i])
+        elif o == SUB_EB:
+            for i in range(m):
+                v[k, 0, i] = f_sub(v[x, 0, i], v[y, 0, i])
+                v[k, 1, i], v[k, 2, i], v[k, 3, i] = v[x, 1, i], v[x, 2, i], v[x, 3, i]
+        elif o == SUB_EE:
+            for i in range(m):
+                for j in range(4):
+                    v[k, j, i] = f_sub(v[x, j, i], v[y, j, i])
+        elif o == MUL_BB:
+            for i in range(m):
+                v[k, 0, i] = (v[x, 0, i] * v[y, 0, i]) % _P
+        elif o == MUL_BE:
+            for i in range(m):
+                s = v[x, 0, i]
+                for j in range(4):
+                    v[k, j, i] = (s * v[y, j, i]) % _P
+        elif o == MUL_EE:
+            for i in range(m):
+                c0, c1, c2, c3 = mul4(v[x, 0, i], v[x, 1, i], v[x, 2, i], v[x, 3, i],
+                                      v[y, 0, i], v[y, 1, i], v[y, 2, i], v[y, 3, i])
+                v[k, 0, i], v[k, 1, i], v[k, 2, i], v[k, 3, i] = c0, c1, c2, c3
+        elif o == NEG_B:
+            for i in range(m):
+                v[k, 0, i] = f_sub(np.uint64(0), v[x, 0, i])
+        elif o == NEG_E:
+            for i in range(m):
+                for j in range(4):
+                    v[k, j, i] = f_sub(np.uint64(0), v[x, j, i])
+        else:  # DENOM: α − (bus + Σ_j γ^(j+1)·v_j), bus = the first argument
+            s0, s1 = dstart[k], dstart[k + 1]
+            for i in range(m):
+                f = np.zeros(4, dtype=np.uint64)
+                for t in range(s0, s1):
+                    z = dargs[t]
+                    g = t - s0  # γ^0 for the bus id, γ^(j+1) for value j
+                    if is_ext[z]:
+                        p0, p1, p2, p3 = mul4(gpows[g, 0], gpows[g, 1], gpows[g, 2], gpows[g, 3],
+                                              v[z, 0, i], v[z, 1, i], v[z, 2, i], v[z, 3, i])
+                        f[0], f[1], f[2], f[3] = f_add(f[0], p0), f_add(f[1], p1), f_add(f[2], p2), f_add(f[3], p3)
+                    else:
+                        for j in range(4):
+                            f[j] = f_add(f[j], (np.uint64(gpows[g, j]) * v[z, 0, i]) % _P)
+                for j in range(4):
+                    v[k, j, i] = f_sub(np.uint64(alpha[j]), f[j])
+
+
+@njit(cache=True, parallel=True)
+def _run(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step, count,
+         roots, apows, combine, acc, out):
+    nblocks = (count + BLOCK - 1) // BLOCK
+    nthreads = min(numba.get_num_threads(), nblocks)
+    for t in prange(nthreads):  # each thread: one value buffer, a contiguous run of blocks
+        v = np.zeros((op.shape[0], 4, BLOCK), dtype=np.uint64)
+        for blk in range(t * nblocks // nthreads, (t + 1) * nblocks // nthreads):
+            lo = blk * BLOCK
+            m = min(BLOCK, count - lo)
+            _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
+                        gpows, step, lo, m, v)
+            for q in range(roots.shape[0]):
+                r = roots[q]
+                if combine:  # acc += α^q · root_q
+                    for i in range(m):
+                        if is_ext[r]:
+                            p0, p1, p2, p3 = mul4(np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]),
+                                                  np.uint64(apows[q, 3]), v[r, 0, i], v[r, 1, i], v[r, 2, i], v[r, 3, i])
+                        else:
+                            s = v[r, 0, i]
+                            p0, p1 = (np.uint64(apows[q, 0]) * s) % _P, (np.uint64(apows[q, 1]) * s) % _P
+                            p2, p3 = (np.uint64(apows[q, 2]) * s) % _P, (np.uint64(apows[q, 3]) * s) % _P
+                        acc[lo + i, 0] = f_add(np.uint64(acc[lo + i, 0]), p0)
+                        acc[lo + i, 1] = f_add(np.uint64(acc[lo + i, 1]), p1)
+                        acc[lo + i, 2] = f_add(np.uint64(acc[lo + i, 2]), p2)
+                        acc[lo + i, 3] = f_add(np.uint64(acc[lo + i, 3]), p3)
+                else:
+                    lanes = 4 if is_ext[r] else 1
+                    for i in range(m):
+                        for j in range(lanes):
+                            out[q, j, lo + i] = v[r, j, i]

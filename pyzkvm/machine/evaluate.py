@@ -11,31 +11,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied
-from ..stark.air import CompiledAir, Constraint, Leaves, compile_air, evaluate_constraints
-from ..stark.debug import plain_leaves
+from ..stark.air import CompiledAir, compile_air
+from ..stark.tape import Inputs, base_columns, plain_inputs, tape_for
 
 
-def trace_leaves(air, trace, public) -> Leaves:
+def trace_leaves(air, trace, public) -> Inputs:
     """The leaves of ``air``'s DAG on its plain trace: this row and the next (cyclically)."""
     prep = air.preprocessed_trace() if air.preprocessed_width else None
     if prep is not None and prep.shape[0] != trace.shape[0]:
         raise ConstraintNotSatisfied(f"table {air.name!r}: main trace has {trace.shape[0]} rows, preprocessed {prep.shape[0]}")
-    return plain_leaves(trace, prep, public)
+    return plain_inputs(trace, prep, public)
 
 
 def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list:
     """Each base-field expression of ``compiled``'s DAG evaluated on every row of ``trace``:
-    a list of uint32 arrays (length = the trace's height; a constant is broadcast)."""
-    trace = np.asarray(trace)
-    n = trace.shape[0]
-    leaves = trace_leaves(compiled.air, trace.astype(np.uint32, copy=False), public)
-    out: list = [None] * len(exprs)
-
-    def keep(i, is_ext, value):
-        out[i] = np.broadcast_to(np.asarray(value, dtype=np.uint32), (n,))
-
-    evaluate_constraints(compiled.builder.nodes, [Constraint(f"expr {i}", e) for i, e in enumerate(exprs)], leaves, keep)
-    return out
+    a list of uint32 arrays (length = the trace's height)."""
+    trace = np.asarray(trace, dtype=np.uint32)
+    name = "expressions " + ",".join(str(e.index) for e in exprs)
+    return list(base_columns(tape_for(compiled, name, list(exprs)), trace_leaves(compiled.air, trace, public),
+                             trace.shape[0]))
 
 
 def compiled_air(air) -> CompiledAir:

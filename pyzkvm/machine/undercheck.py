@@ -43,8 +43,10 @@ from typing import Callable
 
 import numpy as np
 
-from ..stark.air import LEAF_KINDS, Leaves, bus_id, compile_air
+from ..stark.air import bus_id
+from ..stark.tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 from . import buses
+from .evaluate import compiled_air
 from ..stark.domain import plain_selectors
 from ..stark.field import P
 from ..stark.logup import interaction_columns
@@ -164,8 +166,6 @@ def documented(cell: Cell) -> str | None:
 # One chip's table, evaluated on a few rows at a time
 # ---------------------------------------------------------------------------------------------
 
-_COMPILED: dict = {}  # chip name → CompiledAir (the DAG does not depend on the program)
-
 
 def _main_deps(compiled, exprs) -> list:
     """For each expression, the (column, offset) main cells it reads (walk of the DAG)."""
@@ -182,46 +182,6 @@ def _main_deps(compiled, exprs) -> list:
         return memo[node.index]
 
     return [deps(e) for e in exprs]
-
-
-def row_program(compiled, exprs: tuple) -> Callable:
-    """Python source for the DAG nodes the expressions need, one line per node, on int64 row
-    vectors (products of two values < p fit in 63 bits): fast on a few rows, where the
-    whole-column evaluator (air.evaluate_constraints) is dominated by per-node overhead."""
-    cache = compiled.__dict__.setdefault("_undercheck_programs", {})
-    key = tuple(e.index for e in exprs)
-    if key in cache:
-        return cache[key]
-    needed, stack = set(), list(exprs)
-    while stack:
-        node = stack.pop()
-        if node.index not in needed:
-            needed.add(node.index)
-            if node.op not in LEAF_KINDS:
-                stack.extend(node.args)
-    nodes, lines = compiled.builder.nodes, []
-    for i in sorted(needed):
-        node, a = nodes[i], nodes[i].args
-        if node.op == "const":
-            rhs = str(a)
-        elif node.op in ("main", "prep"):
-            rhs = f"{'MN'[a[1]] if node.op == 'main' else ('PC', 'PN')[a[1]]}[{a[0]}]"
-        elif node.op == "public":
-            rhs = f"int(PUB[{a}])"
-        elif node.op == "sel":
-            rhs = f"S[{a!r}]"
-        elif node.op == "neg":
-            rhs = f"(-v{a[0].index}) % {P}"
-        elif node.op in ("add", "sub", "mul"):
-            rhs = f"(v{a[0].index} {dict(add='+', sub='-', mul='*')[node.op]} v{a[1].index}) % {P}"
-        else:
-            raise ValueError(f"node {node.op} in a main-trace expression")
-        lines.append(f"    v{i} = {rhs}")
-    src = "def f(M, N, PC, PN, PUB, S):\n" + "\n".join(lines) + f"\n    return [{', '.join(f'v{k}' for k in key)}]\n"
-    scope: dict = {}
-    exec(compile(src, f"<{compiled.air.name} rows>", "exec"), scope)
-    cache[key] = scope["f"]
-    return scope["f"]
 
 
 @dataclass(eq=False)
@@ -265,30 +225,22 @@ class ChipTable:
             self.__dict__["_sel"] = plain_selectors(self.n)
         return self.__dict__["_sel"]
 
-    def leaves(self, cur, nxt, rows) -> Leaves:
-        """Leaves for explicit row matrices cur/nxt standing at table rows `rows` (selectors)."""
-        rows = np.asarray(rows) % self.n
-        prep = (None, None) if self.prep is None else (self.prep[rows], self.prep[(rows + 1) % self.n])
-        sel = {k: v[rows] for k, v in plain_selectors(self.n).items()} if self.n > 1 else plain_selectors(1)
-        return Leaves((cur, nxt), prep, (None, None), self.public, None, None, sel)
-
     def window(self, row: int) -> np.ndarray:
         """The rows whose constraints and bus entries read row `row`: row − 1 (via next) and row."""
         return np.unique(np.array([row - 1, row]) % self.n)
 
     def eval(self, exprs: tuple, rows, cur=None, nxt=None) -> np.ndarray:
         """(len(exprs), len(rows)) int64: the expressions on explicit row matrices cur/nxt
-        standing at table rows `rows` (default: the table's own rows)."""
+        standing at table rows `rows` (default: the table's own rows). The rows are stacked
+        [cur; nxt] for the evaluator (tape.py), so row i's "next row" is row i + len(rows)."""
         rows = np.asarray(rows) % self.n
         cur = self.trace[rows] if cur is None else cur
         nxt = self.trace[(rows + 1) % self.n] if nxt is None else nxt
-        prep = (None, None) if self.prep is None else (self.prep[rows].T.astype(np.int64), self.prep[(rows + 1) % self.n].T.astype(np.int64))
-        sel = {k: v[rows].astype(np.int64) for k, v in self.selectors.items()}
-        out = row_program(self.compiled, exprs)(cur.T.astype(np.int64), nxt.T.astype(np.int64), *prep, self.public, sel)
-        result = np.empty((len(exprs), len(rows)), dtype=np.int64)
-        for i, v in enumerate(out):
-            result[i] = v
-        return result
+        prep = None if self.prep is None else np.concatenate([self.prep[rows], self.prep[(rows + 1) % self.n]])
+        sel = np.stack([self.selectors[k][rows] for k in SELECTORS], axis=1)
+        inputs = Inputs(np.concatenate([cur, nxt]), prep, None, self.public, selectors=sel, step=len(rows))
+        tape = tape_for(self.compiled, "undercheck " + ",".join(str(e.index) for e in exprs), list(exprs))
+        return run(tape, inputs, len(rows))[:, 0, :].astype(np.int64)
 
     def failing(self, rows, cur=None, nxt=None) -> np.ndarray:
         """(constraints, len(rows)) bool: constraint i fails at row j."""
@@ -342,16 +294,14 @@ def _add(a: dict, b: dict) -> dict:
 
 
 def chip_table(air, trace, public) -> ChipTable:
-    compiled = _COMPILED.get(air.name)
-    if compiled is None:
-        compiled = _COMPILED[air.name] = compile_air(air)
+    compiled = compiled_air(air)
     names = column_names(air.name, air.width)
     t = ChipTable(air.name, air, compiled, np.array(trace, dtype=np.uint32), air.preprocessed_trace() if air.preprocessed_width else None,
                   np.asarray(public, dtype=np.uint32), names, activity_columns(names),
                   getattr(compiled, "_undercheck_deps", None) or _main_deps(compiled, [c.expr for c in compiled.constraints]))
     compiled._undercheck_deps = t.deps
     n = t.n
-    full = t.leaves(t.trace, np.roll(t.trace, -1, axis=0), np.arange(n))
+    full = plain_inputs(t.trace, t.prep, t.public)
     t.honest = [(np.stack(v, axis=1) if v else np.zeros((n, 0), np.uint32), m)
                 for v, m in interaction_columns(compiled, full, n)]
     return t

@@ -6,10 +6,10 @@
     report = verify(pk.verifying_key, proof.to_bytes(), public_values)
 
 Modules, in protocol order: field, ext, ntt, merkle, transcript (the core); air (write-once
-constraints), logup (buses), keys (setup, verifying-key digests), rounds (the transcript's
-round schedule, shared by prover and verifier), debug (the witness check before proving),
-prover (one segment), deep (out-of-domain openings, the DEEP codeword), ood (the verifier's
-constraint check at ζ), fri, verifier (one segment), joint (a statement of n ≥ 1 segments:
+constraints), tape (the one constraint evaluator, numba), logup (buses), keys (setup,
+verifying-key digests), rounds (the transcript's round schedule, shared by prover and
+verifier), debug (the witness check before proving), prover (one segment), deep
+(out-of-domain openings, the DEEP codeword), fri, verifier (one segment), joint (a statement of n ≥ 1 segments:
 the proving pipeline and its verifier; ``prove``/``verify`` here are its n = 1 case), proof
 (encoding), config (presets and security). See docs/stark.md.
 """

@@ -21,15 +21,15 @@ reuse for free). The recorded DAG is then
 1. measured: ``degree`` of each constraint (main/preprocessed/aux columns and the first/last
    row selectors count 1; the transition selector, constants, public values and challenges 0),
    which sizes the quotient;
-2. evaluated on the LDE by the prover: each node is one whole-column numpy/numba operation;
-3. evaluated at the out-of-domain point ζ ∈ F_p^4 by the verifier (leaves = opened values);
-4. evaluated on the plain trace by the debug check, which names the first failing constraint
-   and row.
+2. flattened to a tape and evaluated by the one constraint evaluator (tape.py): on the
+   quotient domain by the prover, at the out-of-domain point ζ ∈ F_p^4 by the verifier
+   (leaves = opened values), and on the plain trace by the debug check, which names the
+   first failing constraint and row (debug.py).
 
 Selectors: ``is_first_row``, ``is_last_row`` (the Lagrange polynomials of rows 0 and n−1: 1 on
 that row, 0 on the others — usable as values, e.g. a bus multiplicity) and ``is_transition``
 (= x − ω^(n−1): zero on the last row, nonzero elsewhere — a constraint multiplier only; "next
-row" wraps around from the last row to row 0). All four evaluation modes use these same
+row" wraps around from the last row to row 0). Every evaluation uses these same
 polynomials, so the debug check sees exactly what the prover and verifier see.
 Buses: ``b.send(bus, values, multiplicity)`` and ``b.receive(...)`` declare LogUp interactions;
 logup.py turns them into auxiliary columns and constraints (see there).
@@ -53,15 +53,13 @@ flags that start or end a chain (``flag ⇒ active``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import blake3
 import numpy as np
 
-from ..errors import ConstraintNotSatisfied, StarkConfigError
-from . import ext, field
+from ..errors import StarkConfigError
 from .field import P
-from .lincomb import denominators
 
 # ---------------------------------------------------------------------------------------------
 # Expression DAG
@@ -498,192 +496,3 @@ def check_activity_rule(b: AirBuilder, trials: int = 2, seed: int = 0x5EED) -> N
             raise StarkConfigError(
                 f"AIR {b.air.name!r}: the multiplicity of {', '.join(bad)} does not vanish where the activity "
                 "selector is 0; multiply it by the selector (a padding row could otherwise put any entry on the bus)")
-
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation: one interpreter, three kinds of leaves
-# ---------------------------------------------------------------------------------------------
-
-
-class ColumnSource:
-    """Columns of a trace on some domain, read one at a time: the current row, or (shift > 0)
-    the row `shift` positions later, cyclically — "next row" without copying the matrix.
-
-    Stored column-major ((w, N) or (w, N, 4) for F_p^4 columns) so each column is contiguous."""
-
-    def __init__(self, columns: np.ndarray, shift: int = 0, rows: int | None = None):
-        self.columns = columns
-        self.shift = shift
-        self.rows = rows  # if set: a window of `rows` rows from `shift` on (no wrap-around)
-
-    @classmethod
-    def from_rows(cls, matrix, shift: int = 0):
-        """From a row-major trace (N, w) or (N, a, 4); None stays None."""
-        if matrix is None:
-            return None
-        return cls(np.ascontiguousarray(np.moveaxis(np.asarray(matrix), 1, 0)), shift)
-
-    def next_rows(self, shift: int) -> "ColumnSource":
-        return ColumnSource(self.columns, shift)
-
-    def window(self, shift: int, rows: int) -> "ColumnSource":
-        """Rows [shift, shift + rows) of the same columns, as views (no copy, no wrap-around)."""
-        return ColumnSource(self.columns, shift, rows)
-
-    def column(self, c: int) -> np.ndarray:
-        col = self.columns[c]
-        if self.rows is not None:
-            return col[self.shift:self.shift + self.rows]
-        return np.roll(col, -self.shift, axis=0) if self.shift else col
-
-
-def _column(source, c):
-    return source.column(c) if isinstance(source, ColumnSource) else source[:, c]
-
-
-@dataclass
-class Leaves:
-    """Values of the DAG's leaves at a set of points (columns, or single OOD values).
-
-    main/prep/aux: (current, next) pairs of ColumnSources (or plain matrices (N, w), for aux
-    (N, a, 4)); in OOD mode every leaf is an extension value (main (w, 4) etc., selectors (4,)).
-    """
-
-    main: tuple
-    prep: tuple
-    aux: tuple
-    public: np.ndarray
-    challenges: np.ndarray
-    cumsum: np.ndarray
-    selectors: dict
-    all_ext: bool = False  # OOD mode: main/prep/public/selectors are F_p^4 values
-
-
-def _leaf_value(node: Expr, L: Leaves):
-    op, a = node.op, node.args
-    if op == "const":
-        return (True, ext.from_base(np.uint32(a))) if L.all_ext else (False, np.uint32(a))
-    if op == "main":
-        return (L.all_ext, L.main[a[1]][a[0]] if L.all_ext else _column(L.main[a[1]], a[0]))
-    if op == "prep":
-        return (L.all_ext, L.prep[a[1]][a[0]] if L.all_ext else _column(L.prep[a[1]], a[0]))
-    if op == "aux":
-        return (True, L.aux[a[1]][a[0]] if L.all_ext else _column(L.aux[a[1]], a[0]))
-    if op == "public":
-        v = np.uint32(L.public[a])
-        return (True, ext.from_base(v)) if L.all_ext else (False, v)
-    if op == "challenge":
-        return (True, L.challenges[a])
-    if op == "cumsum":
-        return (True, L.cumsum)
-    if op == "sel":
-        return (L.all_ext, L.selectors[a])
-    raise AssertionError(op)
-
-
-def _apply(op, xs):
-    """One DAG node over whole columns: (is_ext, value) pairs in, one out."""
-    if op == "neg":
-        e, v = xs[0]
-        return (True, ext.ext_sub(ext.ZERO, v)) if e else (False, field.neg(v))
-    (ea, a), (eb, b) = xs
-    if op == "mul":
-        if ea and eb:
-            return True, ext.ext_mul(a, b)
-        if ea:
-            return True, ext.ext_mul_base(a, b)
-        if eb:
-            return True, ext.ext_mul_base(b, a)
-        return False, field.mul(a, b)
-    if not ea and not eb:
-        return False, (field.add(a, b) if op == "add" else field.sub(a, b))
-    a = a if ea else ext.from_base(a)
-    b = b if eb else ext.from_base(b)
-    return True, (ext.ext_add(a, b) if op == "add" else ext.ext_sub(a, b))
-
-
-def _denominator(xs, L: Leaves):
-    """α − (bus + Σ_j γ^(j+1)·v_j) for a "denom" node; xs = [bus, v_0, v_1, ...] values."""
-    alpha, gamma = L.challenges[0], L.challenges[1]
-    coeffs = ext.ext_powers(gamma, len(xs))[1:]  # γ^1 … γ^m
-    bus = xs[0][1]
-    cols = [v for _, v in xs[1:]]
-    sizes = [np.shape(v)[0] for e, v in xs[1:] if not e and np.ndim(v) == 1]
-    if L.all_ext or any(e for e, _ in xs) or not sizes:  # out-of-domain values, or constants only
-        fp = xs[0][1] if xs[0][0] else ext.from_base(bus)
-        for (e, v), g in zip(xs[1:], coeffs):
-            fp = ext.ext_add(fp, ext.ext_mul(g, v) if e else ext.ext_mul_base(g, v))
-        return True, ext.ext_sub(alpha, fp)
-    n = sizes[0]
-    matrix = np.empty((n, len(cols)), dtype=np.uint32)
-    for j, v in enumerate(cols):  # one column per bus value (a constant is broadcast)
-        matrix[:, j] = v
-    return True, denominators(matrix, coeffs, ext.ext_sub(alpha, ext.from_base(bus)))
-
-
-def evaluate_constraints(nodes: list, constraints: list, leaves: Leaves, on_constraint: Callable) -> None:
-    """Evaluate every constraint over the leaves, calling on_constraint(i, is_ext, value).
-
-    Nodes are visited once each in topological order (shared sub-expressions are computed once);
-    a node's value is dropped after its last use, so memory stays ~ the DAG's width."""
-    roots = {}
-    for i, c in enumerate(constraints):
-        roots.setdefault(c.expr.index, []).append(i)
-    needed = set()
-    stack = [c.expr for c in constraints]
-    while stack:
-        n = stack.pop()
-        if n.index in needed:
-            continue
-        needed.add(n.index)
-        if n.op not in LEAF_KINDS:
-            stack.extend(n.args)
-    order = sorted(needed)
-    last_use = {}
-    for pos, idx in enumerate(order):
-        node = nodes[idx]
-        if node.op not in LEAF_KINDS:
-            for a in node.args:
-                last_use[a.index] = pos
-    values = {}
-    for pos, idx in enumerate(order):
-        node = nodes[idx]
-        if node.op in LEAF_KINDS:
-            val = _leaf_value(node, leaves)
-        else:
-            xs = [values[a.index] for a in node.args]
-            val = _denominator(xs, leaves) if node.op == "denom" else _apply(node.op, xs)
-            for a in node.args:
-                if last_use.get(a.index) == pos and a.index not in roots:
-                    values.pop(a.index, None)
-        values[idx] = val
-        for ci in roots.get(idx, ()):
-            on_constraint(ci, val[0], val[1])
-
-
-# ---------------------------------------------------------------------------------------------
-# The debug check on the plain trace
-# ---------------------------------------------------------------------------------------------
-
-
-def check_constraints(compiled: CompiledAir, leaves: Leaves, which: str = "main") -> None:
-    """Evaluate the constraints row by row on the plain trace; raise ConstraintNotSatisfied
-    naming the failing constraint (by its assert-time name) and its first failing row.
-
-    which = "main" checks the AIR's own constraints; "logup" the bus-argument constraints."""
-    constraints = compiled.constraints if which == "main" else compiled.logup_constraints
-    failures = []
-
-    def record(i, is_ext, value):
-        v = np.asarray(value)
-        bad = np.nonzero(v.reshape(v.shape[0], -1).any(axis=1))[0] if v.ndim else ([0] if v else [])
-        if len(bad):
-            failures.append((int(bad[0]), i, len(bad)))
-
-    evaluate_constraints(compiled.builder.nodes, constraints, leaves, record)
-    if failures:
-        row, i, count = min(failures)
-        more = f" ({len(failures) - 1} other constraint(s) fail too)" if len(failures) > 1 else ""
-        raise ConstraintNotSatisfied(
-            f"table {compiled.air.name!r}: constraint '{constraints[i].name}' fails at row {row} "
-            f"({count} failing row(s)){more}")

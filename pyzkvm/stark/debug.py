@@ -19,23 +19,36 @@ import numpy as np
 
 from ..errors import ConstraintNotSatisfied, StarkConfigError
 from . import ext
-from .air import ColumnSource, CompiledAir, Leaves, check_constraints
-from .domain import plain_selectors
+from .air import CompiledAir
 from .field import P
 from .keys import check_trace
 from .logup import build_aux_trace, public_term
+from .tape import Inputs, plain_inputs, root_values, tape_for
 
 
-def plain_leaves(trace, prep, public, aux=None, challenges=None, cumsum=None) -> Leaves:
-    """The leaves of a table's constraint DAG on its plain trace (the trace domain H itself):
-    "next row" is row + 1, cyclically. ``aux``: (n, a, 4) LogUp columns, if built."""
-    return Leaves(_cur_next(trace), _cur_next(prep), _cur_next(aux), np.asarray(public, dtype=np.uint32),
-                  challenges, cumsum, plain_selectors(np.shape(trace)[0]))
+def check_constraints(compiled: CompiledAir, inputs: Inputs, n: int, which: str = "main") -> None:
+    """Evaluate the constraints on every row of the plain trace; raise ConstraintNotSatisfied
+    naming the failing constraint (by its assert-time name) and its first failing row.
 
+    which = "main" checks the AIR's own constraints; "logup" the bus-argument constraints."""
+    constraints = compiled.constraints if which == "main" else compiled.logup_constraints
+    tape = tape_for(compiled, f"{which} constraints", [c.expr for c in constraints])
+    failures: dict = {}  # constraint index → (first failing row, failing rows)
 
-def _cur_next(matrix):
-    src = ColumnSource.from_rows(matrix)
-    return (None, None) if src is None else (src, src.next_rows(1))
+    def scan(lo, values):
+        bad = values.any(axis=1)  # (constraints, rows): a nonzero lane
+        for i in np.flatnonzero(bad.any(axis=1)):
+            rows = np.flatnonzero(bad[i])
+            first, count = failures.get(int(i), (lo + int(rows[0]), 0))
+            failures[int(i)] = (first, count + len(rows))
+
+    root_values(tape, inputs, n, scan)
+    if failures:
+        row, i = min((first, i) for i, (first, _count) in failures.items())
+        more = f" ({len(failures) - 1} other constraint(s) fail too)" if len(failures) > 1 else ""
+        raise ConstraintNotSatisfied(
+            f"table {compiled.air.name!r}: constraint '{constraints[i].name}' fails at row {row} "
+            f"({failures[i][1]} failing row(s)){more}")
 
 
 def check_statement(compiled: Sequence[CompiledAir], prep_traces: Sequence, statements: Sequence,
@@ -56,10 +69,10 @@ def check_statement(compiled: Sequence[CompiledAir], prep_traces: Sequence, stat
             if prep is not None and prep.shape[0] != trace.shape[0]:
                 raise StarkConfigError(f"table {c.air.name!r}: main trace has {trace.shape[0]} rows but its "
                                        f"preprocessed columns have {prep.shape[0]}")
-            leaves = plain_leaves(trace, prep, public)
-            check_constraints(c, leaves, "main")
+            inputs = plain_inputs(trace, prep, public)
+            check_constraints(c, inputs, trace.shape[0], "main")
             if c.interactions:
-                _, _, sums = build_aux_trace(c, leaves, trace.shape[0], alpha, gamma)
+                _, _, sums = build_aux_trace(c, inputs, trace.shape[0], alpha, gamma)
                 for bus, s in sums.items():
                     per_bus[bus] = ext.ext_add(per_bus.get(bus, ext.ZERO), s)
     term_pv = statements[-1][1] if term_public_values is None else term_public_values

@@ -38,12 +38,9 @@ import numpy as np
 
 from ..errors import ConstraintNotSatisfied, BusImbalance
 from . import ext, field
-from .air import CompiledAir, Constraint, Leaves, bus_id, evaluate_constraints
+from .air import CompiledAir, Constraint, bus_id
 from .field import P
 from .lincomb import denominators
-
-ALPHA, GAMMA = 0, 1  # challenge indices in Leaves.challenges
-
 
 def _group_degree(degrees) -> int:
     """Degree of a group's helper constraint from its (deg d_k, deg μ_k) pairs."""
@@ -101,27 +98,22 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     compiled.logup_constraints = out
 
 
-def interaction_columns(compiled: CompiledAir, leaves: Leaves, n: int):
-    """Evaluate each interaction's values and multiplicity on the plain trace: lists of columns."""
-    exprs = []
-    for it in compiled.interactions:
-        exprs.extend(it.values)
-        exprs.append(it.multiplicity)
-    cols = [None] * len(exprs)
+def interaction_columns(compiled: CompiledAir, inputs, n: int):
+    """Each interaction's values and multiplicity on the plain trace (tape.Inputs): per
+    interaction (list of value columns, multiplicity column), uint32 arrays of length n."""
+    from .tape import base_columns, tape_for  # the evaluator builds on air.py, as this module does
 
-    def keep(i, is_ext, value):
-        cols[i] = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=np.uint32), (n,)))
-
-    evaluate_constraints(compiled.builder.nodes, [Constraint("", e) for e in exprs], leaves, keep)
+    exprs = [e for it in compiled.interactions for e in (*it.values, it.multiplicity)]
+    cols = base_columns(tape_for(compiled, "interactions", exprs), inputs, n)
     out, pos = [], 0
     for it in compiled.interactions:
         m = len(it.values)
-        out.append((cols[pos:pos + m], cols[pos + m]))
+        out.append((list(cols[pos:pos + m]), cols[pos + m]))
         pos += m + 1
     return out
 
 
-def build_aux_trace(compiled: CompiledAir, leaves: Leaves, n: int, alpha, gamma):
+def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     """The auxiliary trace (n, G+1, 4): per interaction group the helper column
     h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k), then the running sum S.
 
@@ -130,7 +122,7 @@ def build_aux_trace(compiled: CompiledAir, leaves: Leaves, n: int, alpha, gamma)
     aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
     group_of = {k: g for g, members in enumerate(groups) for k in members}
     per_bus = {}
-    for k, (it, (vals, mult)) in enumerate(zip(compiled.interactions, interaction_columns(compiled, leaves, n))):
+    for k, (it, (vals, mult)) in enumerate(zip(compiled.interactions, interaction_columns(compiled, inputs, n))):
         # α − fp = (α − bus) − Σ_j γ^(j+1)·v_j
         matrix = np.stack(vals, axis=1) if vals else np.zeros((n, 0), dtype=np.uint32)
         const = ext.ext_sub(alpha, np.array([it.bus, 0, 0, 0], dtype=np.uint32))

@@ -31,19 +31,18 @@ import numpy as np
 
 from ..errors import StarkConfigError
 from . import ext, field, rounds
-from .air import ColumnSource, Leaves, evaluate_constraints
-from .debug import plain_leaves
 from .deep import deep_layout, deep_values, evaluate_trace_at
 from .domain import coset_points, coset_selectors, coset_shift
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
 from .keys import ProvingKey, check_public_values, check_trace, lde_shift
-from .lincomb import accumulate, weighted_column_sums
+from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, bit_reverse_rows, coset_lde, intt, ntt
 from .proof import Proof, TableProof
 from .rounds import BusChallenges
+from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 
 
 def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shift: int) -> np.ndarray:
@@ -146,7 +145,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for t in tables:
         if not t.compiled.interactions:
             continue
-        aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_leaves(t.trace, t.prep_trace, public), t.n,
+        aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
                                            bus.alpha, bus.gamma)
         t.aux_trace = aux.reshape(t.n, -1)
         t.aux_lde = coset_lde(t.aux_trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg))
@@ -238,30 +237,29 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
     rev = bit_reverse_indices(nq).astype(np.int64)
 
     def on_block(lde, start, size, ext_columns=False):
-        """(current, next) columns of the LDE at the natural points [start, start + size)."""
+        """The LDE's rows at the natural points [start, start + size), then the `step` rows
+        after them (so row i's "next row" is row i + step)."""
         if lde is None:
-            return None, None
+            return None
         rows = np.concatenate([bit_reverse_rows(lde[rev[start]:nq:nq // size]),     # the block
                                lde[rev[(start + size + np.arange(step)) % nq]]])  # + the next rows after it
-        src = ColumnSource.from_rows(rows.reshape(size + step, -1, 4) if ext_columns else rows)
-        return src.window(0, size), src.window(step, size)
+        return rows.reshape(size + step, -1, 4) if ext_columns else rows
 
     shift = coset_shift(t.lde_log)
     points = coset_points(log_q, shift, bit_reversed=False)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
+    tape = tape_for(t.compiled, "all constraints", [c.expr for c in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
     q_vals = np.empty((nq, 4), dtype=np.uint32)
     # the constraints are evaluated block by block of rows: memory stays ~ one block's columns
-    # and the DAG's intermediate values on it, not the whole quotient domain's
     size = min(QUOTIENT_BLOCK_ROWS, nq)  # both powers of two
     for start in range(0, nq, size):
         selectors, inv_z = coset_selectors(t.log_n, points[start:start + size])
-        leaves = Leaves(on_block(t.main_lde, start, size), on_block(t.prep_lde, start, size),
-                        on_block(t.aux_lde, start, size, ext_columns=True), public, challenges, cumsum, selectors)
-        acc = np.zeros((size, 4), dtype=np.uint32)
-        evaluate_constraints(t.compiled.builder.nodes, constraints, leaves,
-                             lambda i, is_ext, v: accumulate(acc, v, alpha_pows[i], is_ext))
+        inputs = Inputs(on_block(t.main_lde, start, size), on_block(t.prep_lde, start, size),
+                        on_block(t.aux_lde, start, size, ext_columns=True), public, challenges, cumsum,
+                        np.stack([selectors[s] for s in SELECTORS], axis=1), step)
+        acc = run(tape, inputs, size, alpha_pows)  # Σ α^i C_i on the block
         q_vals[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)

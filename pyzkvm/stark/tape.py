@@ -167,8 +167,9 @@ _EMPTY2 = np.zeros((1, 0), dtype=np.uint32)
 _EMPTY3 = np.zeros((1, 0, 4), dtype=np.uint32)
 
 
-def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None = None) -> np.ndarray:
-    """Evaluate the tape on rows 0..count−1 (1 at a point).
+def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None = None, row0: int = 0) -> np.ndarray:
+    """Evaluate the tape on rows row0..row0+count−1 of the matrices (1 at a point); the
+    selectors given are those of exactly these rows.
 
     With ``alpha_powers`` (one F_p^4 per root): returns Σ_i alpha_powers[i]·root_i, (count, 4).
     Without: every root's value, (roots, 4, count) uint32 (a base root has lanes 1–3 zero)."""
@@ -189,7 +190,8 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
     acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
     _run(tape.op, tape.a, tape.b, tape.is_ext, tape.dstart, tape.dargs, main_b, prep_b, main_e, prep_e, aux, sel,
-         consts, ch[0], gpows, int(inputs.step), int(count), tape.roots, apows, combine, acc, out)
+         consts, ch[0], gpows, int(inputs.step), int(row0), int(count), tape.roots, apows, combine, acc, out,
+         numba.get_num_threads())
     return acc if combine else out
 
 
@@ -201,22 +203,23 @@ def _load_row(nrows, r, off, step):
 
 @njit(cache=True)
 def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
-                step, lo, m, v):
-    """Every node of the tape on rows lo..lo+m−1 into v (nodes, 4, BLOCK)."""
+                step, row, lo, m, v):
+    """Every node of the tape on the m rows from matrix row ``row`` (selector row ``lo``)
+    into v (nodes, 4, BLOCK)."""
     for k in range(op.shape[0]):
         o = op[k]
         x = a[k]
         y = b[k]
         if o == L_MAIN_B:
             for i in range(m):
-                v[k, 0, i] = main_b[_load_row(main_b.shape[0], lo + i, y, step), x]
+                v[k, 0, i] = main_b[_load_row(main_b.shape[0], row + i, y, step), x]
         elif o == L_PREP_B:
             for i in range(m):
-                v[k, 0, i] = prep_b[_load_row(prep_b.shape[0], lo + i, y, step), x]
+                v[k, 0, i] = prep_b[_load_row(prep_b.shape[0], row + i, y, step), x]
         elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
             src = main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux)
             for i in range(m):
-                r = _load_row(src.shape[0], lo + i, y, step)
+                r = _load_row(src.shape[0], row + i, y, step)
                 for j in range(4):
                     v[k, j, i] = src[r, x, j]
         elif o == L_SEL_B:
@@ -279,33 +282,34 @@ def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e,
         else:  # DENOM: α − (bus + Σ_j γ^(j+1)·v_j), bus = the first argument
             s0, s1 = dstart[k], dstart[k + 1]
             for i in range(m):
-                f = np.zeros(4, dtype=np.uint64)
+                f0, f1, f2, f3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
                 for t in range(s0, s1):
                     z = dargs[t]
                     g = t - s0  # γ^0 for the bus id, γ^(j+1) for value j
                     if is_ext[z]:
-                        p0, p1, p2, p3 = mul4(gpows[g, 0], gpows[g, 1], gpows[g, 2], gpows[g, 3],
-                                              v[z, 0, i], v[z, 1, i], v[z, 2, i], v[z, 3, i])
-                        f[0], f[1], f[2], f[3] = f_add(f[0], p0), f_add(f[1], p1), f_add(f[2], p2), f_add(f[3], p3)
+                        p0, p1, p2, p3 = mul4(np.uint64(gpows[g, 0]), np.uint64(gpows[g, 1]), np.uint64(gpows[g, 2]),
+                                              np.uint64(gpows[g, 3]), v[z, 0, i], v[z, 1, i], v[z, 2, i], v[z, 3, i])
                     else:
-                        for j in range(4):
-                            f[j] = f_add(f[j], (np.uint64(gpows[g, j]) * v[z, 0, i]) % _P)
-                for j in range(4):
-                    v[k, j, i] = f_sub(np.uint64(alpha[j]), f[j])
+                        e = v[z, 0, i]
+                        p0, p1 = (np.uint64(gpows[g, 0]) * e) % _P, (np.uint64(gpows[g, 1]) * e) % _P
+                        p2, p3 = (np.uint64(gpows[g, 2]) * e) % _P, (np.uint64(gpows[g, 3]) * e) % _P
+                    f0, f1, f2, f3 = f_add(f0, p0), f_add(f1, p1), f_add(f2, p2), f_add(f3, p3)
+                v[k, 0, i], v[k, 1, i] = f_sub(np.uint64(alpha[0]), f0), f_sub(np.uint64(alpha[1]), f1)
+                v[k, 2, i], v[k, 3, i] = f_sub(np.uint64(alpha[2]), f2), f_sub(np.uint64(alpha[3]), f3)
 
 
 @njit(cache=True, parallel=True)
-def _run(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step, count,
-         roots, apows, combine, acc, out):
+def _run(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step, row0,
+         count, roots, apows, combine, acc, out, threads):
     nblocks = (count + BLOCK - 1) // BLOCK
-    nthreads = min(numba.get_num_threads(), nblocks)
+    nthreads = max(1, min(threads, nblocks))
     for t in prange(nthreads):  # each thread: one value buffer, a contiguous run of blocks
         v = np.zeros((op.shape[0], 4, BLOCK), dtype=np.uint64)
         for blk in range(t * nblocks // nthreads, (t + 1) * nblocks // nthreads):
             lo = blk * BLOCK
             m = min(BLOCK, count - lo)
             _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                        gpows, step, lo, m, v)
+                        gpows, step, row0 + lo, lo, m, v)
             for q in range(roots.shape[0]):
                 r = roots[q]
                 if combine:  # acc += α^q · root_q
@@ -326,3 +330,38 @@ def _run(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, s
                     for i in range(m):
                         for j in range(lanes):
                             out[q, j, lo + i] = v[r, j, i]
+
+
+def plain_inputs(trace, prep, public, aux=None, challenges=None, cumsum=None) -> Inputs:
+    """The leaves on a table's plain trace (the trace domain H itself): "next row" is row + 1,
+    cyclically. ``aux``: (n, a, 4) LogUp columns, if built."""
+    from .domain import plain_selectors
+
+    sel = plain_selectors(np.shape(trace)[0])
+    return Inputs(trace, prep, aux, np.asarray(public, dtype=np.uint32), challenges, cumsum,
+                  np.stack([sel[s] for s in SELECTORS], axis=1).astype(np.uint32), 1)
+
+
+#: rows per call when every root's value is kept (bounds the (roots, 4, rows) output)
+CHUNK_ROWS = 1 << 13
+
+
+def root_values(tape: Tape, inputs: Inputs, count: int, on_chunk) -> None:
+    """Every root's value on rows 0..count−1, handed out chunk by chunk:
+    on_chunk(lo, values (roots, 4, rows)); keeps memory at one chunk's values."""
+    for lo in range(0, count, CHUNK_ROWS):
+        m = min(CHUNK_ROWS, count - lo)
+        part = Inputs(inputs.main, inputs.prep, inputs.aux, inputs.public, inputs.challenges, inputs.cumsum,
+                      inputs.selectors[lo:lo + m], inputs.step)
+        on_chunk(lo, run(tape, part, m, row0=lo))
+
+
+def base_columns(tape: Tape, inputs: Inputs, count: int) -> np.ndarray:
+    """(roots, count) uint32: the value of every root — base-field expressions — on every row."""
+    out = np.empty((len(tape.roots), count), dtype=np.uint32)
+
+    def keep(lo, values):
+        out[:, lo:lo + values.shape[2]] = values[:, 0, :]
+
+    root_values(tape, inputs, count, keep)
+    return out

@@ -33,10 +33,10 @@ from .fri import FriProof, draw_fold_challenges, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import verify_mixed_openings
-from .ood import combined_constraints_at_point, leaf_table, tape_for
 from .proof import Proof, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges
+from .tape import Inputs, run, tape_for
 
 
 @dataclass
@@ -215,6 +215,15 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             raise ProofShapeError(f"FRI layer {r}: openings have shapes {rows.shape}, {paths.shape}")
 
 
+def _opened(t, group: str, ext_columns: bool = False):
+    """A column group's values at ζ and at ζω, stacked (2, w, 4); None for an empty group.
+    Extension columns were committed as 4 base columns each: recombine them first."""
+    if t.open_local[group].shape[0] == 0:
+        return None
+    values = (t.open_local[group], t.open_next[group])
+    return np.stack([recombine_ext_columns(v) for v in values] if ext_columns else values)
+
+
 def _check_ood(c, t, public, challenges, alpha, zeta) -> None:
     """Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·n)·Q_k(ζ)."""
     n = 1 << t.log_height
@@ -227,12 +236,11 @@ def _check_ood(c, t, public, challenges, alpha, zeta) -> None:
     selectors = {"is_first_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), np.uint32(n_inv)),
                  "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
                  "is_transition": zeta_minus_last}
-    aux = (recombine_ext_columns(t.open_local["aux"]), recombine_ext_columns(t.open_next["aux"]))
-    # Σ α^i C_i(ζ): one numba pass over the AIR's flattened DAG (ood.py)
-    tape = tape_for(c, len(public))
-    leaves = leaf_table(tape, (t.open_local["main"], t.open_next["main"]), (t.open_local["prep"], t.open_next["prep"]),
-                        aux, public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
-    acc = combined_constraints_at_point(tape, leaves, ext.ext_powers(alpha, len(c.all_constraints)))[None, :]
+    # Σ α^i C_i(ζ): the constraint evaluator (tape.py) at one point, every leaf in F_p^4
+    inputs = Inputs(_opened(t, "main"), _opened(t, "prep"), _opened(t, "aux", ext_columns=True), public, challenges,
+                    t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
+    tape = tape_for(c, "all constraints", [x.expr for x in c.all_constraints], "point")
+    acc = run(tape, inputs, 1, ext.ext_powers(alpha, len(c.all_constraints)))
     chunks = recombine_ext_columns(t.open_local["quotient"])
     zeta_n = ext.ext_pow(zeta, n)
     q = ext.ZERO.copy()

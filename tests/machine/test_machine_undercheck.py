@@ -53,7 +53,6 @@ def test_a_dropped_constraint_is_found(monkeypatch, air, dropped, chip):
         b.constraints[:] = [c for c in b.constraints if not c.name.startswith(dropped)]
 
     monkeypatch.setattr(cls, "constraints", weakened)
-    monkeypatch.setattr(undercheck, "_COMPILED", {})
     _, chips, tables = honest_runs()[1]
     report = undercheck.scan([undercheck.sample("io, weakened", chips, tables)], chips=(chip,))
     assert report.undocumented(), report.render()

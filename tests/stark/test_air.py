@@ -1,13 +1,15 @@
-"""The write-once AIR API: degrees, shared sub-expressions, the three evaluation modes against
-a Python-int reference, and the debug check naming the failing constraint and row."""
+"""The write-once AIR API: degrees, shared sub-expressions, the constraint evaluator (tape.py)
+on rows and at a point against a Python-int reference, and the debug check naming the
+failing constraint and row."""
 
 import numpy as np
 import pytest
 
 from pyzkvm.errors import ConstraintNotSatisfied, StarkConfigError
 from pyzkvm.stark import DEFAULT, INSECURE_FAST_FOR_TESTS, setup
-from pyzkvm.stark.air import Air, Leaves, check_constraints, compile_air, evaluate_constraints
-from pyzkvm.stark.domain import plain_selectors
+from pyzkvm.stark import tape
+from pyzkvm.stark.air import Air, compile_air
+from pyzkvm.stark.debug import check_constraints
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
 
@@ -65,9 +67,8 @@ def test_plain_and_ood_evaluation_match_reference():
     n = 8
     tr = rng.integers(0, P, size=(n, 3), dtype=np.uint32)
     pub = np.array([int(rng.integers(0, P))], dtype=np.uint32)
-    got = {}
-    leaves = Leaves((tr, np.roll(tr, -1, axis=0)), (None, None), (None, None), pub, None, None, plain_selectors(n))
-    evaluate_constraints(c.builder.nodes, c.constraints, leaves, lambda i, e, v: got.__setitem__(i, np.asarray(v)))
+    roots = [k.expr for k in c.constraints]
+    got = tape.run(tape.build_tape(c, roots), tape.plain_inputs(tr, None, pub), n)[:, 0, :]
     a, b, cc = (tr[:, k].astype(object) for k in range(3))
     assert got[0].tolist() == [int(x) for x in (a * b * cc - int(pub[0])) % P]
     first = np.zeros(n, dtype=object)
@@ -79,9 +80,8 @@ def test_plain_and_ood_evaluation_match_reference():
     main_local = np.array(ext_vals[:3], dtype=np.uint32)
     main_next = np.array(ext_vals[3:6], dtype=np.uint32)
     sel = {k: np.array(ext_vals[6], dtype=np.uint32) for k in ("is_first_row", "is_last_row", "is_transition")}
-    leaves = Leaves((main_local, main_next), (None, None), (None, None), pub, None, None, sel, all_ext=True)
-    got = {}
-    evaluate_constraints(c.builder.nodes, c.constraints, leaves, lambda i, e, v: got.__setitem__(i, np.asarray(v)))
+    at_point = tape.Inputs(np.stack([main_local, main_next]), None, None, pub, selectors=sel)
+    got = tape.run(tape.build_tape(c, roots, "point"), at_point, 1)[:, :, 0]
     x, y, z = ext_vals[:3]
     want0 = rmul(rmul(x, y), z)
     want0[0] = (want0[0] - int(pub[0])) % P
@@ -97,10 +97,8 @@ def test_debug_check_names_constraint_and_first_failing_row():
     tr[9, 1] = (int(tr[9, 1]) + 1) % P  # breaks y' = x + y at row 8 and x' = y at row 9
     pk = setup(INSECURE_FAST_FOR_TESTS, [air])
     c = pk.verifying_key.compiled[0]
-    leaves = Leaves((tr, np.roll(tr, -1, axis=0)), (None, None), (None, None), np.array(pv, np.uint32), None, None,
-                    plain_selectors(32))
     with pytest.raises(ConstraintNotSatisfied, match=r"'y' = x \+ y' fails at row 8"):
-        check_constraints(c, leaves)
+        check_constraints(c, tape.plain_inputs(tr, None, pv), 32)
 
 
 def test_degree_too_high_for_blowup_is_a_config_error():

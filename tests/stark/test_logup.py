@@ -6,8 +6,8 @@ import pytest
 
 from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, VerificationError
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from pyzkvm.stark.air import Leaves, bus_id, compile_air
-from pyzkvm.stark.domain import plain_selectors
+from pyzkvm.stark.air import bus_id, compile_air
+from pyzkvm.stark.tape import plain_inputs
 from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
 from pyzkvm.stark.field import P
@@ -42,9 +42,7 @@ def test_aux_columns_match_reference():
     trace = range_check_traces(rng.integers(0, 1 << 16, 8))[0]
     alpha = rng.integers(0, P, 4).astype(np.uint32)
     gamma = rng.integers(0, P, 4).astype(np.uint32)
-    leaves = Leaves((trace, np.roll(trace, -1, 0)), (None, None), (None, None), np.zeros(0, np.uint32), None, None,
-                    plain_selectors(8))
-    aux, cumsum, _ = build_aux_trace(c, leaves, 8, alpha, gamma)
+    aux, cumsum, _ = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 8, alpha, gamma)
     assert c.interaction_groups == [[0, 1]]  # two degree-1 lookups share one helper (degree 3)
     assert aux.shape == (8, 2, 4)  # the helper column and the running sum
     running = [0, 0, 0, 0]

@@ -7,7 +7,8 @@ another (a memory word written in segment 1 and read in segment 3). LogUp handle
 every segment uses the *same* bus challenges, drawn only after *every* segment's main traces
 are committed — the cross-proof form of "challenges after the main commitment":
 
- 0. **debug check** (debug.py): every constraint and every bus on the witness, before any work
+ 0. **debug check** (debug.py): every constraint on the witness, before any work (the buses
+    are checked after step 3 from the proofs' own LogUp totals, and named if they fail)
  1. **commit**: each segment's main root (prover.commit_main), independently, in any order
  2. **joint challenges** (rounds.joint_bus_challenges): a joint transcript observes the
     verifying key, the number of proofs, each proof's public values, table heights and main
@@ -37,9 +38,9 @@ from __future__ import annotations
 import struct
 from typing import Callable, Sequence
 
-from ..errors import ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
+from ..errors import BusImbalance, ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
 from . import ext
-from .debug import check_statement
+from .debug import check_all_constraints, check_buses, check_statement
 from .logup import check_bus_balance, public_term
 from .proof import Proof, decode_proof, encode_proof
 from .keys import check_public_values
@@ -98,7 +99,7 @@ def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_val
         raise ProofFormatError("a statement needs at least one segment")
     pvs = [check_public_values(vk, pv) for _traces, pv in statements]
     if check_constraints_first:
-        check_statement(vk.compiled, pk.prep_traces, statements, public_data, term_public_values)
+        check_all_constraints(vk.compiled, pk.prep_traces, statements)
     segments = segments or LocalSegments(pk, progress)
     roots = segments.commit(statements)
     challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in statements], roots, public_data)
@@ -106,7 +107,25 @@ def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_val
     for k, (proof, root) in enumerate(zip(proofs, roots, strict=True)):
         if proof.main_root != root:  # pragma: no cover - commit and prove commit alike
             raise ConstraintNotSatisfied(f"proof {k}: main root differs from its step-1 commitment (a bug: report it)")
+    if check_constraints_first:
+        try:
+            _check_balance(vk, proofs, challenges, pvs[-1] if term_public_values is None else term_public_values,
+                           public_data)
+        except BusImbalance:  # name the buses (debug.py, part 2), then refuse
+            check_buses(vk.compiled, pk.prep_traces, statements, public_data, term_public_values)
+            raise ConstraintNotSatisfied("LogUp buses do not balance (a bus with no name: a bug, report it)") from None
     return proofs
+
+
+def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, public_data: bytes) -> None:
+    """Step 4: Σ over every proof's tables' LogUp totals + the public term = 0 (BusImbalance)."""
+    total = ext.ZERO.copy()
+    for p in proofs:
+        for t in p.tables:
+            if t.cumsum is not None:
+                total = ext.ext_add(total, t.cumsum)
+    check_bus_balance([total], public_term(vk.airs, term_public_values, challenges.alpha, challenges.gamma,
+                                           public_data=public_data))
 
 
 def verify(vk, proofs: Sequence, public_values: Sequence, public_data: bytes = b"", *,
@@ -136,13 +155,7 @@ def verify(vk, proofs: Sequence, public_values: Sequence, public_data: bytes = b
                                       pow_nonce=nonces.pop())
     # the balance first (cheap: each proof states its tables' sums, which its own verification
     # below then binds to its committed LogUp columns), then every proof under the joint challenges
-    total = ext.ZERO.copy()
-    for p in decoded:
-        for t in p.tables:
-            if t.cumsum is not None:
-                total = ext.ext_add(total, t.cumsum)
-    check_bus_balance([total], public_term(vk.airs, term_pv, challenges.alpha, challenges.gamma,
-                                           public_data=public_data))
+    _check_balance(vk, decoded, challenges, term_pv, public_data)
     reports = [verify_segment(vk, proof, pv, len(d), public_data, challenges)
                for proof, d, pv in zip(decoded, data, pvs)]
     for r in reports:

@@ -74,7 +74,7 @@ def test_bad_input_files_are_typed_errors_and_write_nothing(tmp_path):
     assert out.stderr.strip() == "pyzkvm: error: in.txt:2: bad --input 'u32:nope': 'nope' is not an integer"
     assert not (tmp_path / "o").exists()
     out = cli("prove-batch", FIB_ELF, "--inputs", "missing.txt", cwd=tmp_path)
-    assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --inputs missing.txt: no such file")
+    assert (out.returncode, out.stderr.strip()) == (1, "pyzkvm: error: --inputs missing.txt: no such file")
     (tmp_path / "empty.txt").write_text("# nothing\n\n")
     out = cli("prove-batch", FIB_ELF, "--inputs", "empty.txt", cwd=tmp_path)
     assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --inputs empty.txt holds no input sets")

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import UsageError
+from ..fileio import FileReadError
 
 ORDER = 25
 
@@ -69,8 +69,8 @@ def run_aggregate(args) -> int:
     from .verify import read_receipt
 
     elf = Path(args.elf) if args.elf else DEFAULT_AGGREGATOR_ELF
-    if not elf.is_file():
-        raise UsageError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
+    if not elf.exists():  # a missing file is exit 1 in every command (fileio.FileReadError)
+        raise FileReadError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
     program = Program.from_elf(elf)
     receipts = [read_receipt(path) for path in args.receipts]
     backend = composition_backend(args.backend)

@@ -93,3 +93,31 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def remove_stale_temp_dirs(prefix: str) -> list[Path]:
+    """Remove temporary folders ``<tmp>/<prefix><pid>-*`` whose process is gone (killed before
+    it could clean up: SIGKILL, a power cut). Folders of live processes, or of another user's,
+    are left alone. Returns the folders removed."""
+    import shutil
+
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid_text = path.name[len(prefix):].split("-", 1)[0]
+        if not pid_text.isdigit() or not path.is_dir() or path.is_symlink() or _process_alive(int(pid_text)):
+            continue
+        if path.stat().st_uid != os.getuid():
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, another user's
+    return True

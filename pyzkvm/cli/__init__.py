@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in _command_modules():
         mod.register(sub)
+    parser.commands = sub.choices  # name -> the subcommand's parser
     return parser
 
 
@@ -125,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported by the subcommand's parser, so that the message names its --help
+        parser.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -36,7 +36,9 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("receipts", metavar="RECEIPT", nargs="+", help="receipt files to aggregate, in order")
-    p.add_argument("-o", "--output", metavar="FILE", help="output path (default ./aggregate.<backend>.receipt)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="output path (default ./aggregate.<backend>.receipt, or a new name -N when it exists)")
+    p.add_argument("--force", action="store_true", help="overwrite the default output path when it exists")
     p.add_argument(
         "--backend",
         "-b",
@@ -65,7 +67,7 @@ def composition_backend(name: str | None) -> str:
 def run_aggregate(args) -> int:
     from ..api import prove
     from ..program import Program
-    from .prove import progress_reporter, write_receipt
+    from .prove import progress_reporter, receipt_path, write_receipt
     from .verify import read_receipt
 
     elf = Path(args.elf) if args.elf else DEFAULT_AGGREGATOR_ELF
@@ -74,7 +76,7 @@ def run_aggregate(args) -> int:
     program = Program.from_elf(elf)
     receipts = [read_receipt(path) for path in args.receipts]
     backend = composition_backend(args.backend)
-    output = Path(args.output) if args.output else Path(f"aggregate.{backend}.receipt")
+    output = receipt_path(args.output, "aggregate", backend, args.force)
 
     started = time.perf_counter()
     with progress_reporter(f"aggregating {len(receipts)} receipt(s) with {backend}") as report:

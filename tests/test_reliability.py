@@ -101,8 +101,7 @@ def test_str_input_passes_non_utf8_bytes_through(tmp_path):
 # ---- 2. stdout a full device, or a closed pipe -----------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["info", FIB_ELF], ["run", FIB_ELF, "-i", "u32:5"], ["disasm", FIB_ELF],
-                                     ["trace", FIB_ELF, "-n", "5", "-i", "u32:5"], ["backends"]])  # fmt: skip
+@pytest.mark.parametrize("command", [["info", FIB_ELF], ["trace", FIB_ELF, "-n", "5", "-i", "u32:5"], ["backends"]])
 def test_stdout_on_a_full_device_is_one_error_line(tmp_path, command):
     with open("/dev/full", "w") as full:
         out = cli(*command, cwd=tmp_path, stdout=full)
@@ -156,7 +155,7 @@ def test_numba_cache_folder_choice(tmp_path):
 # ---- 4, 5. usage errors: one line, naming the subcommand's --help ---------------------------
 
 
-@pytest.mark.parametrize("args, command", [
+USAGE_ERRORS = [
     (["run"], "run"),
     (["run", FIB_ELF, "--max-cycles", "9223372036854775808"], "run"),
     (["prove", FIB_ELF, "--max-cycles", "0"], "prove"),
@@ -165,18 +164,26 @@ def test_numba_cache_folder_choice(tmp_path):
     (["verify", "r.receipt"], "verify"),
     (["trace", FIB_ELF, "--steps", "0"], "trace"),
     (["info", FIB_ELF, "--abi", "x86"], "info"),
+    (["inspect"], "inspect"),
     (["nonsense"], None),
-])  # fmt: skip
-def test_usage_errors_are_one_line_naming_the_commands_help(tmp_path, args, command):
-    out = cli(*args, cwd=tmp_path)
-    assert out.returncode == 2
-    assert out.error_line.endswith(f"(see 'pyzkvm{' ' + command if command else ''} --help')")
+]
+
+
+def test_usage_errors_are_one_line_naming_the_commands_help(tmp_path, capsys):
+    from pyzkvm.cli import main
+
+    out = cli(*USAGE_ERRORS[1][0], cwd=tmp_path)  # the OverflowError of issue 20 item 4, as a command
+    assert out.returncode == 2 and "over the largest accepted value" in out.error_line
+    for args, command in USAGE_ERRORS:
+        assert main([str(a) for a in args]) == 2, args
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith("pyzkvm: error: ") and line.endswith(f"(see 'pyzkvm{' ' + command if command else ''} --help')")
 
 
 # ---- 6. huge zero-fill ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["info", "run", "disasm"])
+@pytest.mark.parametrize("command", ["info", "run"])
 def test_an_image_too_large_is_refused_before_it_is_built(tmp_path, command):
     text = b"".join(w.to_bytes(4, "little") for w in halt(0))
     huge = guest(tmp_path, "bss", [], segments=[(TEXT_BASE, text, 5, None), (0x00400000, b"", 6, 256 * MiB)])
@@ -189,9 +196,8 @@ def test_an_image_too_large_is_refused_before_it_is_built(tmp_path, command):
 
 
 @pytest.mark.parametrize("args", [
-    ["info", "/dev/zero"], ["run", "/dev/zero"], ["disasm", "/dev/zero"], ["inspect", "/dev/zero"],
-    ["verify", "/dev/zero", "--image-id", "00" * 32], ["run", FIB_ELF, "--input", "file:/dev/zero"],
-    ["info", "FIFO"], ["inspect", "FIFO"], ["run", FIB_ELF, "--input", "file:FIFO"],
+    ["info", "/dev/zero"], ["inspect", "/dev/zero"], ["run", FIB_ELF, "--input", "file:/dev/zero"],
+    ["disasm", "FIFO"], ["verify", "FIFO", "--image-id", "00" * 32],
 ])  # fmt: skip
 def test_devices_and_fifos_are_refused_not_read(tmp_path, args):
     os.mkfifo(tmp_path / "FIFO")
@@ -200,23 +206,39 @@ def test_devices_and_fifos_are_refused_not_read(tmp_path, args):
     assert out.maxrss_mib < 400
 
 
-def test_a_missing_file_is_exit_1_in_every_command(tmp_path):
+def test_a_missing_file_is_exit_1_in_every_command(tmp_path, capsys, monkeypatch):
+    from pyzkvm.cli import main
+
+    monkeypatch.chdir(tmp_path)
     for args in (["run", "no.elf"], ["inspect", "no.receipt"], ["run", FIB_ELF, "-i", "file:no.bin"],
                  ["prove-batch", FIB_ELF, "--inputs", "no.txt"], ["aggregate", "no.receipt"],
                  ["aggregate", "x.receipt", "--elf", "no.elf"]):  # fmt: skip
-        out = cli(*args, cwd=tmp_path)
-        assert out.returncode == 1 and out.error_line.endswith(("no such file", "pass --elf")), args
+        assert main([str(a) for a in args]) == 1, args
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith("pyzkvm: error: ") and line.endswith(("no such file", "pass --elf")), args
 
 
 # ---- 8. what a guest can make the host hold -------------------------------------------------
 
 
-@pytest.mark.parametrize("fd, option", [(1, "--max-output"), (2, "--max-output"), (3, "--max-journal"), (4, "--max-hint")])
-def test_guest_writes_past_a_cap_stop_with_a_fault_naming_it(tmp_path, fd, option):
-    writer = write_guest(tmp_path, fd, 4096)
-    assert cli("run", writer, cwd=tmp_path).returncode == 0  # under the default caps
-    out = cli("run", writer, option, "4000", cwd=tmp_path)
-    assert out.returncode == 1 and "over the cap of 4,000" in out.error_line and f"raise it with {option}" in out.error_line
+def test_guest_writes_past_a_cap_stop_with_a_fault_naming_it(tmp_path):
+    from pyzkvm import Program
+    from pyzkvm.errors import SyscallError
+    from pyzkvm.executor import execute
+    from pyzkvm.executor.host import set_default_caps
+
+    for fd, channel, option in [(1, "output", "--max-output"), (2, "output", "--max-output"),
+                                (3, "journal", "--max-journal"), (4, "hint", "--max-hint")]:  # fmt: skip
+        writer = Program.from_elf(write_guest(tmp_path, fd, 4096))
+        assert execute(writer).exit_code == 0  # under the default caps
+        try:
+            set_default_caps(**{channel: 4000})
+            with pytest.raises(SyscallError, match=f"over the cap of 4,000; raise it with {option} BYTES"):
+                execute(writer)
+        finally:
+            set_default_caps(output=64 * MiB, journal=64 * MiB, hint=64 * MiB)
+    out = cli("run", write_guest(tmp_path, 3, 4096), "--max-journal", "4000", cwd=tmp_path)  # the option itself
+    assert out.returncode == 1 and "over the cap of 4,000; raise it with --max-journal" in out.error_line
 
 
 def test_a_guest_writing_forever_stops_at_the_cap_with_bounded_memory(tmp_path):
@@ -321,7 +343,8 @@ def test_stale_segment_folders_of_dead_processes_are_removed(tmp_path, monkeypat
 # ---- 12. output targets ---------------------------------------------------------------------
 
 
-def test_output_onto_a_fifo_is_written_through_not_replaced(tmp_path):
+@pytest.mark.slow  # ~10 s of proving under load; write_atomically's unit tests below cover the logic
+def test_prove_output_onto_a_fifo_is_written_through_not_replaced(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     got = []
@@ -333,12 +356,25 @@ def test_output_onto_a_fifo_is_written_through_not_replaced(tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and got and got[0].startswith(b"PYZKVMR\x00")
 
 
-def test_output_through_a_symlink_writes_its_target(tmp_path):
-    (tmp_path / "target.receipt").write_bytes(b"old")
-    (tmp_path / "link.receipt").symlink_to("target.receipt")
-    out = cli("prove", FIB_ELF, "-i", "u32:5", "-b", "trace", "-o", "link.receipt", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert (tmp_path / "link.receipt").is_symlink() and (tmp_path / "target.receipt").read_bytes().startswith(b"PYZKVMR\x00")
+def test_write_atomically_writes_through_fifos_and_devices_and_follows_symlinks(tmp_path):
+    from pyzkvm.fileio import write_atomically
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_atomically(fifo, b"receipt")
+    reader.join(timeout=60)
+    assert got == [b"receipt"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically("/dev/full", b"receipt")
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    (tmp_path / "target").write_bytes(b"old")
+    (tmp_path / "link").symlink_to("target")
+    assert write_atomically(tmp_path / "link", b"new") == tmp_path / "target"
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "target").read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link", "target"]
 
 
 def test_output_errors(tmp_path):
@@ -346,9 +382,24 @@ def test_output_errors(tmp_path):
     assert out.returncode == 2 and "-o/--output is empty" in out.error_line
     out = cli("prove", FIB_ELF, "-i", "u32:5", "-b", "trace", "-o", tmp_path / "no" / "x.receipt", cwd=tmp_path)
     assert out.returncode == 1 and "no such directory" in out.error_line
+    out = cli("prove", FIB_ELF, "-i", "u32:5", "-b", "trace", "-o", tmp_path, cwd=tmp_path)
+    assert out.returncode == 2 and "is a directory" in out.error_line
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_default_receipt_path_never_names_an_earlier_receipt(tmp_path, monkeypatch):
+    from pyzkvm.cli.prove import receipt_path
+
+    monkeypatch.chdir(tmp_path)
+    assert receipt_path(None, "fib", "trace", False) == Path("fib.trace.receipt")
+    Path("fib.trace.receipt").write_bytes(b"earlier")
+    Path("fib.trace-2.receipt").write_bytes(b"earlier")
+    assert receipt_path(None, "fib", "trace", False) == Path("fib.trace-3.receipt")
+    assert receipt_path(None, "fib", "trace", True) == Path("fib.trace.receipt")
+    assert receipt_path("fib.trace.receipt", "fib", "trace", False) == Path("fib.trace.receipt")  # -o is explicit
+
+
+@pytest.mark.slow  # three proofs
 def test_prove_never_silently_overwrites_the_default_receipt(tmp_path):
     first = cli("prove", FIB_ELF, "-i", "u32:5", "-b", "trace", cwd=tmp_path)
     second = cli("prove", FIB_ELF, "-i", "u32:6", "-b", "trace", cwd=tmp_path)
@@ -363,14 +414,16 @@ def test_prove_never_silently_overwrites_the_default_receipt(tmp_path):
 # ---- 13. minor ------------------------------------------------------------------------------
 
 
-def test_hex_input_with_spaces_is_refused(tmp_path):
-    out = cli("run", FIB_ELF, "--input", "hex:ab cd", cwd=tmp_path)
-    assert out.returncode == 2 and "no spaces" in out.error_line
+def test_hex_input_with_spaces_is_refused(capsys):
+    from pyzkvm.cli import main
+
+    assert main(["run", str(FIB_ELF), "--input", "hex:ab cd"]) == 2
+    assert "no spaces" in capsys.readouterr().err
 
 
-def test_trace_exits_1_when_the_guest_exits_non_zero_like_run(tmp_path):
+def test_trace_exits_1_when_the_guest_exits_non_zero_like_run(tmp_path, capsys):
+    from pyzkvm.cli import main
+
     failing = guest(tmp_path, "exit3", [halt(3)])
-    assert cli("run", failing, cwd=tmp_path).returncode == 1
-    out = cli("trace", failing, cwd=tmp_path)
-    assert out.returncode == 1 and "exit code 3" in out.stdout
-
+    assert main(["run", str(failing)]) == 1
+    assert main(["trace", str(failing)]) == 1 and "exit code 3" in capsys.readouterr().out

@@ -37,16 +37,20 @@ def read_file(path: str | os.PathLike, *, limit: int, what: str, error=FileReadE
         raise error(f"{path}: no such file") from None
     except IsADirectoryError:
         raise error(f"{path}: is a directory, expected a{'n' if what[0] in 'AEIOU' else ''} {what} file") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise error(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    st = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(st.st_mode):  # Linux opens a folder read-only without complaint
+        problem = f"is a directory, expected a{'n' if what[0] in 'AEIOU' else ''} {what} file"
+    elif not stat.S_ISREG(st.st_mode):
+        problem = f"not a regular file (a device, FIFO or socket): give the {what} as a file"
+    elif st.st_size > limit:
+        problem = f"{st.st_size:,} bytes, over the {limit:,}-byte limit for a {what} (docs/limits.md)"
+    if problem:
+        os.close(fd)
+        raise error(f"{path}: {problem}")
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if stat.S_ISDIR(st.st_mode):
-            raise error(f"{path}: is a directory, expected a{'n' if what[0] in 'AEIOU' else ''} {what} file")
-        if not stat.S_ISREG(st.st_mode):
-            raise error(f"{path}: not a regular file (a device, FIFO or socket): give the {what} as a file")
-        if st.st_size > limit:
-            raise error(f"{path}: {st.st_size:,} bytes, over the {limit:,}-byte limit for a {what} (docs/limits.md)")
         try:
             data = f.read(limit + 1)  # a file that grows while being read is still capped
         except OSError as exc:

@@ -105,10 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a full device fails here for short output: report it now, not at exit
         return status
     except PyzkvmError as exc:
-        print(f"pyzkvm: error: {exc}", file=sys.stderr)
+        print(f"pyzkvm: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_status
     except _UsageExit as exc:
-        print(f"pyzkvm: error: {exc}", file=sys.stderr)
+        print(f"pyzkvm: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         print("pyzkvm: terminated" if isinstance(exc, _signals.Terminated) else "pyzkvm: interrupted", file=sys.stderr)
@@ -122,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sys.stdout = real_stdout
         _signals.restore(previous)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (a file name holding a newline stays on one line)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _run(argv) -> int:

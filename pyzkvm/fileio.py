@@ -15,13 +15,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .errors import PyzkvmError
-
-
-class FileReadError(PyzkvmError):
-    """A file named on the command line or to the API cannot be read: missing, a folder, not a
-    regular file, unreadable, or over its size limit. Exit status 1 (the same rule for every
-    command: a file that is not there is not a malformed command line)."""
+from .errors import FileReadError
 
 
 def read_file(path: str | os.PathLike, *, limit: int, what: str, error=FileReadError) -> bytes:

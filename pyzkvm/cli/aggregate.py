@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..fileio import FileReadError
+from ..errors import FileReadError
 
 ORDER = 25
 

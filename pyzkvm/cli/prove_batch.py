@@ -39,7 +39,8 @@ def register(subparsers) -> None:
 
 def read_input_sets(path: str) -> list[tuple[int, list[bytes]]]:
     """(line number, input elements) for every non-blank, non-comment line of ``path``."""
-    from ..fileio import FileReadError, read_file
+    from ..errors import FileReadError
+    from ..fileio import read_file
     from ..limits import MAX_INPUT_FILE_BYTES
 
     try:

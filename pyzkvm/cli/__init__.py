@@ -35,8 +35,13 @@ def _command_modules():
     return mods
 
 
-class _UsageExit(Exception):
-    """A malformed command line, already worded as one line."""
+class _UsageExit(SystemExit):
+    """A malformed command line, already worded as one line. A SystemExit with status 2, as
+    argparse's own, for callers of ``build_parser().parse_args`` that catch that."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pyzkvm: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_status
     except _UsageExit as exc:
-        print(f"pyzkvm: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"pyzkvm: error: {one_line(exc.message)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         print("pyzkvm: terminated" if isinstance(exc, _signals.Terminated) else "pyzkvm: interrupted", file=sys.stderr)

@@ -311,7 +311,7 @@ def test_an_interrupt_swallowed_on_its_way_up_still_writes_nothing(tmp_path):
     # Ctrl-C inside a ctypes callback (numba loading its cache) is printed and dropped by
     # Python; the flag the handler sets stops the write anyway.
     from pyzkvm.cli import _signals
-    from pyzkvm.cli.prove import write_receipt
+    from pyzkvm.cli.prove import checking_interrupts, write_receipt
 
     previous = _signals.install()
     try:
@@ -319,7 +319,9 @@ def test_an_interrupt_swallowed_on_its_way_up_still_writes_nothing(tmp_path):
             signal.raise_signal(signal.SIGINT)
         except KeyboardInterrupt:
             pass  # swallowed
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):  # the prove stops at its next progress step ...
+            checking_interrupts(None)("commit to trace data", 0.5)
+        with pytest.raises(KeyboardInterrupt):  # ... and writes nothing
             write_receipt(None, tmp_path / "r.receipt", 0.0)
     finally:
         _signals.restore(previous)

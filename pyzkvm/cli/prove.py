@@ -82,6 +82,19 @@ def progress_reporter(label: str):
         yield report
 
 
+def checking_interrupts(report):
+    """A progress callback that first re-raises an interrupt Python swallowed (cli/_signals.py),
+    so that the prove stops at its next step rather than after the whole proof."""
+    from ._signals import check_interrupted
+
+    def progress(step: str, fraction: float) -> None:
+        check_interrupted()
+        if report is not None:
+            report(step, fraction)
+
+    return progress
+
+
 def run_prove(args) -> int:
     from ..api import prove
     from ..backends import default_backend_name
@@ -110,7 +123,7 @@ def run_prove(args) -> int:
         write_receipt(receipt, output, time.perf_counter() - started)
         return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
     with progress_reporter(f"proving with {backend}") as report:
-        options = {"progress": report} if report else {}
+        options = {"progress": checking_interrupts(report)}
         if assumptions is not None:
             options["assumptions"] = assumptions
         if args.segment_cycles is not None:

@@ -8,6 +8,10 @@
 
 __version__ = "0.1.0"
 
+from . import _numba_cache  # noqa: E402  (before any numba kernel module: chooses the cache folder)
+
+_numba_cache.configure()
+
 from .errors import PyzkvmError, VerificationError  # noqa: E402
 from .program import Program  # noqa: E402
 from .receipt import Claim, Receipt  # noqa: E402

@@ -20,6 +20,12 @@ class UsageError(PyzkvmError):
     exit_status = 2
 
 
+class FileReadError(PyzkvmError):
+    """A file named on the command line or to the API cannot be read: missing, a folder, not a
+    regular file, unreadable, or over its size limit (pyzkvm/limits.py). Exit status 1, the
+    same rule for every command: a file that is not there is not a malformed command line."""
+
+
 # --- programs (ELF loading) --------------------------------------------------------------
 
 

@@ -28,11 +28,14 @@ length word then the bytes padded with zeros to a multiple of 4::
 
 from __future__ import annotations
 
+import os
+import string
 import struct
-from pathlib import Path
 from typing import Iterable
 
 from .errors import UsageError
+from .fileio import read_file
+from .limits import MAX_INPUT_FILE_BYTES
 
 
 def _int(value, bits: int, what: str) -> int:
@@ -142,7 +145,9 @@ def risc0_u32s(values: Iterable[int]) -> bytes:
 
 
 INPUT_SPEC_HELP = (
-    "one input element (repeatable, in order): u32:N, u64:N, hex:HEX, str:TEXT or file:PATH"
+    "one input element (repeatable, in order): u32:N, u64:N, hex:HEX (digits only, no spaces; "
+    "0x optional), str:TEXT (its bytes as given: UTF-8, or raw bytes passed through unchanged) "
+    "or file:PATH (a regular file of at most 256 MiB)"
 )
 
 
@@ -166,17 +171,22 @@ def parse_input_spec(spec: str) -> bytes:
         return n.to_bytes(bits // 8, "little")
     if kind == "hex":
         text = value[2:] if value.lower().startswith("0x") else value
+        # bytes.fromhex would skip spaces; refuse them so that "hex:ab cd" is not half a typo
+        if not all(c in string.hexdigits for c in text):
+            raise UsageError(f"bad --input {spec!r}: not valid hex (digits 0-9a-f only, no spaces)")
         try:
             return bytes.fromhex(text)
         except ValueError:
-            raise UsageError(f"bad --input {spec!r}: not valid hex") from None
+            raise UsageError(f"bad --input {spec!r}: not valid hex (an odd number of digits)") from None
     if kind == "str":
-        return value.encode()
-    if kind == "file":
+        # os.fsencode undoes the surrogateescape Python applied to a non-UTF-8 argv: the
+        # guest gets exactly the bytes on the command line
         try:
-            return Path(value).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"bad --input {spec!r}: cannot read {value}: {exc.strerror}") from None
+            return os.fsencode(value)
+        except UnicodeEncodeError:
+            raise UsageError(f"bad --input {spec!r}: the text holds a lone surrogate; give bytes with hex:") from None
+    if kind == "file":
+        return read_file(value, limit=MAX_INPUT_FILE_BYTES, what="--input file")
     raise UsageError(f"bad --input {spec!r}: unknown kind {kind!r}; use u32, u64, hex, str or file")
 
 

@@ -37,6 +37,8 @@ import blake3
 import numpy as np
 
 from .errors import ProgramError, UsageError
+from .fileio import read_file
+from .limits import MAX_ELF_FILE_BYTES, MAX_IMAGE_BYTES
 
 #: Guest addresses must lie in [MEM_LO, MEM_HI): above the zero page, below the BabyBear prime.
 MEM_LO = 0x20
@@ -92,14 +94,7 @@ class Program:
             data, name = bytes(source), "program"
         else:
             path = Path(source)
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                raise ProgramError(f"{path}: no such file") from None
-            except IsADirectoryError:
-                raise ProgramError(f"{path}: is a directory, expected an ELF file") from None
-            except OSError as exc:
-                raise ProgramError(f"{path}: cannot read: {exc.strerror}") from None
+            data = read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF", error=ProgramError)
             name = path.stem
         return _parse_elf(data, abi, name)
 
@@ -210,9 +205,15 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
             raise ProgramError(f"{name}: ELF has no program headers (nothing to load)")
         if phoff + phnum * phentsize > len(data):
             raise ProgramError(f"{name}: truncated ELF: program headers run past the end of the file")
+        loads = [elf.get_segment(i).header for i in range(phnum)]
+        image_bytes = sum(ph["p_memsz"] for ph in loads if ph["p_type"] == "PT_LOAD")
+        if image_bytes > MAX_IMAGE_BYTES:  # checked before any zero-fill is built
+            raise ProgramError(
+                f"{name}: the loadable segments span {image_bytes:,} bytes of memory (p_memsz), over the "
+                f"{MAX_IMAGE_BYTES:,}-byte image limit (docs/limits.md); allocate large buffers on the heap"
+            )
         segments = []
-        for i in range(phnum):
-            ph = elf.get_segment(i).header
+        for i, ph in enumerate(loads):
             if ph["p_type"] != "PT_LOAD" or ph["p_memsz"] == 0:
                 continue
             off, filesz, memsz, vaddr = ph["p_offset"], ph["p_filesz"], ph["p_memsz"], ph["p_vaddr"]

@@ -13,7 +13,7 @@ import pytest
 import pyzkvm
 from pyzkvm import inputs as I
 from pyzkvm.cli.prove_batch import read_input_sets
-from pyzkvm.errors import UsageError
+from pyzkvm.errors import FileReadError
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 
@@ -74,11 +74,11 @@ def test_bad_input_files_are_typed_errors_and_write_nothing(tmp_path):
     assert out.stderr.strip() == "pyzkvm: error: in.txt:2: bad --input 'u32:nope': 'nope' is not an integer"
     assert not (tmp_path / "o").exists()
     out = cli("prove-batch", FIB_ELF, "--inputs", "missing.txt", cwd=tmp_path)
-    assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --inputs missing.txt: no such file")
+    assert (out.returncode, out.stderr.strip()) == (1, "pyzkvm: error: --inputs missing.txt: no such file")
     (tmp_path / "empty.txt").write_text("# nothing\n\n")
     out = cli("prove-batch", FIB_ELF, "--inputs", "empty.txt", cwd=tmp_path)
     assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --inputs empty.txt holds no input sets")
     out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--workers", "0", cwd=tmp_path)
     assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --workers must be positive, got 0")
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(FileReadError, match="no such file"):  # exit 1, like a missing file in every command
         read_input_sets(str(tmp_path / "nope"))

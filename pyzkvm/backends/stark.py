@@ -298,7 +298,7 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
         tables_of.append(tables)
         del execution
         if len(tables_of) > 1:
-            spill = spill or tempfile.TemporaryDirectory(prefix="pyzkvm-segments-")
+            spill = spill or tempfile.TemporaryDirectory(prefix=f"{SPILL_PREFIX}{os.getpid()}-")  # pid: see fileio.remove_stale_temp_dirs
             tables_of[-2].traces = _spill_to_disk(tables_of[-2].traces, spill.name, len(tables_of) - 2)
     final_pv = tables_of[-1].public_values
     if any(final_pv[i] for i in PV_DEFERRED):
@@ -306,6 +306,10 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
                                  "assumptions through VERIFY_SP1_PROOF, and proves only a zero digest")
     statements = [(t.in_order(chips), with_run_outcome(t.public_values, final_pv)) for t in tables_of]
     return SegmentedRun(chips, statements, journal, assumptions, exit_code, start_pc, segment_cycles, explicit, spill)
+
+
+#: temporary folders of spilled segment tables are named SPILL_PREFIX + pid + "-" + random
+SPILL_PREFIX = "pyzkvm-segments-"
 
 
 def _spill_to_disk(traces: dict, directory: str, k: int) -> dict:

@@ -7,13 +7,16 @@ Each subcommand lives in its own module in this package and exposes::
 
 ``fn(args) -> int`` returns the exit status. Errors derived from PyzkvmError print one line
 (``pyzkvm: error: ...``) and exit with their ``exit_status`` (2 usage, 1 otherwise); the CLI
-never shows a traceback for them.
+never shows a traceback for them. Exit status, for every command: 0 success; 1 a failure
+(a guest that faults or exits non-zero, a file that cannot be read or written, a receipt that
+does not verify, a limit reached); 2 a malformed command line; 130 Ctrl-C, 143 SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -32,10 +35,56 @@ def _command_modules():
     return mods
 
 
+class _UsageExit(SystemExit):
+    """A malformed command line, already worded as one line. A SystemExit with status 2, as
+    argparse's own, for callers of ``build_parser().parse_args`` that catch that."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors that name the (sub)command's --help, instead of
+    the top-level usage block."""
+
+    def error(self, message: str):
+        raise _UsageExit(f"{' '.join(message.split())} (see '{self.prog} --help')")
+
+
+class _StdoutError(Exception):
+    """Writing to stdout failed (a full device, a closed pipe)."""
+
+    def __init__(self, exc: OSError):
+        self.exc = exc
+
+
+class _GuardedStdout:
+    """sys.stdout, with write errors told apart from every other OSError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pyzkvm",
         description="pyzkvm: a reference zkVM for RISC-V RV32IM guests with pluggable provers.",
         epilog="Run 'pyzkvm COMMAND --help' for the options of one command.",
@@ -44,26 +93,68 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in _command_modules():
         mod.register(sub)
+    parser.commands = sub.choices  # name -> the subcommand's parser
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command: its exit status (0 ok, 1 failure, 2 usage, 130/143 interrupted)."""
+    from . import _signals
+
+    previous = _signals.install()
+    real_stdout = sys.stdout
+    sys.stdout = _GuardedStdout(real_stdout)
+    try:
+        status = _run(argv)
+        _signals.check_interrupted()
+        sys.stdout.flush()  # a full device fails here for short output: report it now, not at exit
+        return status
+    except PyzkvmError as exc:
+        print(f"pyzkvm: error: {one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_status
+    except _UsageExit as exc:
+        print(f"pyzkvm: error: {one_line(exc.message)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        print("pyzkvm: terminated" if isinstance(exc, _signals.Terminated) else "pyzkvm: interrupted", file=sys.stderr)
+        return _signals.exit_status()
+    except _StdoutError as exc:
+        _silence_stdout(real_stdout)
+        if isinstance(exc.exc, BrokenPipeError):  # the reader went away (| head): end quietly
+            return 0
+        print(f"pyzkvm: error: cannot write to stdout: {exc.exc.strerror or exc.exc}", file=sys.stderr)
+        return 1
+    finally:
+        sys.stdout = real_stdout
+        _signals.restore(previous)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (a file name holding a newline stays on one line)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _run(argv) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported by the subcommand's parser, so that the message names its --help
+        parser.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 2
+    return int(handler(args) or 0)
+
+
+def _silence_stdout(stream) -> None:
+    """Point stdout's file descriptor at /dev/null, so that the interpreter's flush of what is
+    still buffered at exit does not fail a second time with a traceback."""
     try:
-        return int(handler(args) or 0)
-    except PyzkvmError as exc:
-        print(f"pyzkvm: error: {exc}", file=sys.stderr)
-        return exc.exit_status
-    except KeyboardInterrupt:
-        print("pyzkvm: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

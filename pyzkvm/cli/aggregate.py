@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import FileReadError
 
 ORDER = 25
 
@@ -36,7 +36,9 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("receipts", metavar="RECEIPT", nargs="+", help="receipt files to aggregate, in order")
-    p.add_argument("-o", "--output", metavar="FILE", help="output path (default ./aggregate.<backend>.receipt)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="output path (default ./aggregate.<backend>.receipt, or a new name -N when it exists)")
+    p.add_argument("--force", action="store_true", help="overwrite the default output path when it exists")
     p.add_argument(
         "--backend",
         "-b",
@@ -65,16 +67,16 @@ def composition_backend(name: str | None) -> str:
 def run_aggregate(args) -> int:
     from ..api import prove
     from ..program import Program
-    from .prove import progress_reporter, write_receipt
+    from .prove import progress_reporter, receipt_path, write_receipt
     from .verify import read_receipt
 
     elf = Path(args.elf) if args.elf else DEFAULT_AGGREGATOR_ELF
-    if not elf.is_file():
-        raise UsageError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
+    if not elf.exists():  # a missing file is exit 1 in every command (fileio.FileReadError)
+        raise FileReadError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
     program = Program.from_elf(elf)
     receipts = [read_receipt(path) for path in args.receipts]
     backend = composition_backend(args.backend)
-    output = Path(args.output) if args.output else Path(f"aggregate.{backend}.receipt")
+    output = receipt_path(args.output, "aggregate", backend, args.force)
 
     started = time.perf_counter()
     with progress_reporter(f"aggregating {len(receipts)} receipt(s) with {backend}") as report:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .common import add_input_args, parse_inputs, printable_text, write_atomically
+from .common import add_input_args, add_limit_args, apply_output_caps, parse_inputs, printable_text, write_atomically
 
 ORDER = 20
 
@@ -30,7 +30,11 @@ def register(subparsers) -> None:
     add_input_args(p)
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
-    p.add_argument("-o", "--output", metavar="FILE", help="receipt path (default ./<elf stem>.<backend>.receipt)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="receipt path (default ./<elf stem>.<backend>.receipt; when that exists, a new "
+                   "name <elf stem>.<backend>-N.receipt unless --force); a symlink is followed, a device written through")
+    p.add_argument("--force", action="store_true", help="overwrite the default receipt path when it exists")
+    add_limit_args(p)
     p.add_argument(
         "--segment-cycles",
         type=int,
@@ -78,6 +82,19 @@ def progress_reporter(label: str):
         yield report
 
 
+def checking_interrupts(report):
+    """A progress callback that first re-raises an interrupt Python swallowed (cli/_signals.py),
+    so that the prove stops at its next step rather than after the whole proof."""
+    from ._signals import check_interrupted
+
+    def progress(step: str, fraction: float) -> None:
+        check_interrupted()
+        if report is not None:
+            report(step, fraction)
+
+    return progress
+
+
 def run_prove(args) -> int:
     from ..api import prove
     from ..backends import default_backend_name
@@ -89,25 +106,64 @@ def run_prove(args) -> int:
     inputs = parse_inputs(args.input)
     assumptions = [read_receipt(path) for path in args.assume] if args.assume else None
     backend = args.backend or default_backend_name()
-    output = Path(args.output) if args.output else Path(f"{Path(args.elf).stem}.{backend}.receipt")
+    output = receipt_path(args.output, Path(args.elf).stem, backend, args.force)
 
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
+    apply_output_caps(args)
+    if backend == "stark":
+        from ..backends.stark import SPILL_PREFIX
+        from ..fileio import remove_stale_temp_dirs
+
+        remove_stale_temp_dirs(SPILL_PREFIX)  # left by a prove killed before it could clean up
+        _execute_first(program, inputs, args.max_cycles)
     started = time.perf_counter()
     if args.workers is not None or args.scheduler:
         receipt = _prove_on_cluster(args, program, inputs, backend, assumptions)
         write_receipt(receipt, output, time.perf_counter() - started)
         return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
     with progress_reporter(f"proving with {backend}") as report:
-        options = {"progress": report} if report else {}
+        options = {"progress": checking_interrupts(report)}
         if assumptions is not None:
             options["assumptions"] = assumptions
         if args.segment_cycles is not None:
             options["segment_cycles"] = args.segment_cycles
+        if args.max_cycles is not None:
+            options["max_cycles"] = args.max_cycles
         receipt = prove(program, inputs, backend=backend, **options)
     elapsed = time.perf_counter() - started
     write_receipt(receipt, output, elapsed)
     return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
+
+
+def receipt_path(given: str | None, stem: str, backend: str, force: bool) -> Path:
+    """Where the receipt goes: -o ``given``, else ./<stem>.<backend>.receipt, never silently over
+    an earlier one (a new name -N unless ``force``). Checked before proving, so a bad -o fails
+    fast (shared with aggregate)."""
+    if given is not None:
+        if not given.strip():
+            raise UsageError("-o/--output is empty: give a file name, or leave -o out for the default")
+        output = Path(given)
+        if output.is_dir():
+            raise UsageError(f"-o {output} is a directory: give a file name inside it")
+        if not output.resolve().parent.is_dir():
+            raise PyzkvmError(f"cannot write the receipt to {output}: no such directory {output.parent}")
+        return output
+    output = Path(f"{stem}.{backend}.receipt")
+    n = 1
+    while output.exists() and not force:
+        n += 1
+        output = Path(f"{stem}.{backend}-{n}.receipt")
+    return output
+
+
+def _execute_first(program, inputs, max_cycles: int | None) -> None:
+    """Run the guest once without a trace before proving (≈ 1 s for 2^26 cycles): a guest that
+    faults or never halts fails here, in seconds, not after minutes of proving and gigabytes of
+    segment tables."""
+    from ..executor import DEFAULT_MAX_CYCLES, execute
+
+    execute(program, inputs, max_cycles=max_cycles or DEFAULT_MAX_CYCLES)
 
 
 def _guest_failed(receipt) -> int:
@@ -126,7 +182,7 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
     if assumptions:
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
     segment_cycles = args.segment_cycles or DEFAULT_SEGMENT_CYCLES
-    options = dict(workers=args.workers, scheduler=args.scheduler)
+    options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles)
     if backend == "stark":
         return dist.prove_stark_segments(program, inputs, segment_cycles, **options)
     if backend == "trace":
@@ -136,6 +192,9 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
 
 def write_receipt(receipt, output: Path, elapsed: float) -> None:
     """Write ``receipt`` atomically to ``output`` and print its summary (shared with aggregate)."""
+    from ._signals import check_interrupted
+
+    check_interrupted()  # an interrupt swallowed on the way (see _signals) still writes nothing
     data = receipt.to_bytes()
     try:
         write_atomically(output, data)

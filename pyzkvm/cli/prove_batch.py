@@ -39,12 +39,18 @@ def register(subparsers) -> None:
 
 def read_input_sets(path: str) -> list[tuple[int, list[bytes]]]:
     """(line number, input elements) for every non-blank, non-comment line of ``path``."""
+    from ..errors import FileReadError
+    from ..fileio import read_file
+    from ..limits import MAX_INPUT_FILE_BYTES
+
     try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        raise UsageError(f"--inputs {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--inputs {path}: cannot read it as text: {getattr(exc, 'strerror', None) or exc}") from None
+        data = read_file(path, limit=MAX_INPUT_FILE_BYTES, what="--inputs")
+    except FileReadError as exc:
+        raise FileReadError(f"--inputs {exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileReadError(f"--inputs {path}: cannot read it as text: {exc}") from None
     sets = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):

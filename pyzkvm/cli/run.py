@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import add_input_args, parse_inputs, printable_text
+from .common import add_input_args, add_limit_args, apply_output_caps, parse_inputs, printable_text
 
 ORDER = 10
 
@@ -27,21 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
     add_input_args(p)
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
-    p.add_argument("--max-cycles", type=_positive_int, metavar="N", help="stop with an error after N cycles (default 2^26)")
+    add_limit_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the human summary")
     p.set_defaults(handler=run_command)
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return n
 
 
 def execution_summary(execution) -> dict:
@@ -71,6 +59,7 @@ def run_command(args) -> int:
 
     inputs = parse_inputs(args.input)
     program = Program.from_elf(args.elf, abi=args.abi)
+    apply_output_caps(args)
     execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES)
     if args.json:
         print(json.dumps(execution_summary(execution)))

@@ -8,6 +8,9 @@ from .common import add_input_args, parse_inputs
 
 ORDER = 55
 
+#: syscall memory words listed per line; the rest are counted
+MAX_EVENTS_SHOWN = 16
+
 HELP = "show the first N cycles step by step: pc, instruction, register writes, memory accesses"
 
 
@@ -18,7 +21,8 @@ def register(subparsers) -> None:
         description=(
             "Execute ELF with trace capture for at most N cycles and print one line per cycle: the "
             "cycle, pc, the instruction, the register it writes and the memory word it reads or "
-            "writes (before → after). Syscalls also list the registers and memory words they touched. "
+            "writes (before → after). Syscalls also list the registers and memory words they touched "
+            f"(the first {MAX_EVENTS_SHOWN}). Exit status 1 when the guest halts with a non-zero code, as for run. "
             "This is the row-by-row trace a prover turns into a proof (see docs/trace.md)."
         ),
         epilog="example: pyzkvm trace guests/bin/fibonacci.elf --steps 40 --input u32:5",
@@ -68,15 +72,18 @@ def run_trace(args) -> int:
                 effects.append(f"read mem[0x{addr:08x}] = 0x{before:08x}")
         if insn == 0x73:
             effects.append(f"syscall t0=0x{int(c['rs1_val'][i]):x}")
-            for k in range(ev_start[i], ev_end[i]):
+            shown = min(ev_end[i], ev_start[i] + MAX_EVENTS_SHOWN)  # a 64 MiB WRITE reads 16 M words
+            for k in range(ev_start[i], shown):
                 a, b, f = int(ev["sys_addr"][k]), int(ev["sys_before"][k]), int(ev["sys_after"][k])
                 where = ABI_NAMES[a] if a < 32 else f"mem[0x{a:08x}]"
                 effects.append(f"{where} = 0x{b:08x}" if b == f else f"{where} 0x{b:08x} → 0x{f:08x}")
+            if ev_end[i] > shown:
+                effects.append(f"... {ev_end[i] - shown:,} more words")
         nxt = int(c["next_pc"][i])
         jump = f"  → pc 0x{nxt:08x}" if nxt != pc + 4 else ""
         print(f"{int(c['clk'][i]):>8}  {pc:08x}  {disassemble(insn, pc):<32} {'; '.join(effects)}{jump}")
     if halted:
         print(f"-- halted after {len(trace)} cycles with exit code {abi_impl.exit_code}")
-    else:
-        print(f"-- stopped after {len(trace)} cycles (--steps); the guest has not halted")
+        return 0 if abi_impl.exit_code == 0 else 1  # the same rule as run: a non-zero exit is a failure
+    print(f"-- stopped after {len(trace)} cycles (--steps); the guest has not halted")
     return 0

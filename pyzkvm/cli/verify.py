@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from ..errors import UsageError, VerificationError
 from .common import add_input_args, parse_inputs, printable_text
@@ -43,16 +42,11 @@ def register(subparsers) -> None:
 def read_receipt(path: str):
     """Load and decode a receipt file; a missing or corrupt file is a one-line error."""
     from ..errors import ReceiptFormatError
+    from ..fileio import read_file
+    from ..limits import MAX_RECEIPT_FILE_BYTES
     from ..receipt import Receipt
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ReceiptFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ReceiptFormatError(f"{path}: is a directory, expected a receipt file") from None
-    except OSError as exc:
-        raise ReceiptFormatError(f"{path}: cannot read: {exc.strerror}") from None
+    data = read_file(path, limit=MAX_RECEIPT_FILE_BYTES, what="receipt", error=ReceiptFormatError)
     try:
         return Receipt.from_bytes(data)
     except ReceiptFormatError as exc:

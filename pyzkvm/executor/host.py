@@ -5,12 +5,37 @@ from __future__ import annotations
 
 import re
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from ..limits import DEFAULT_MAX_HINT_BYTES, DEFAULT_MAX_JOURNAL_BYTES, DEFAULT_MAX_OUTPUT_BYTES
 
 # SP1 cycle tracker lines on stdout (sp1-core-executor: cycle-tracker-{start,end} are printed
 # spans; cycle-tracker-report-{start,end} add to the execution report's totals). Both kinds
 # are consumed (not echoed to stdout) and summed per name into Report.cycle_tracker.
 _TRACKER = re.compile(rb"^cycle-tracker-(report-)?(start|end):\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class OutputCaps:
+    """How many bytes one run may write to each channel (docs/limits.md). A guest's WRITE is
+    copied into host memory, so without a cap one instruction could make the host hold
+    gigabytes; past a cap the guest stops with a fault that names the cap."""
+
+    output: int = DEFAULT_MAX_OUTPUT_BYTES  # stdout + stderr
+    journal: int = DEFAULT_MAX_JOURNAL_BYTES  # public values
+    hint: int = DEFAULT_MAX_HINT_BYTES  # bytes appended to the guest's own input stream
+
+    #: the command-line option that raises each cap
+    OPTIONS = {"output": "--max-output", "journal": "--max-journal", "hint": "--max-hint"}
+
+
+_default_caps = [OutputCaps()]
+
+
+def set_default_caps(**caps: int) -> None:
+    """Raise or lower the caps every later run in this process starts with (the CLI's
+    --max-output/--max-journal/--max-hint; proving backends run the executor themselves)."""
+    _default_caps[0] = replace(_default_caps[0], **caps)
 
 
 @dataclass
@@ -23,6 +48,19 @@ class HostIO:
     cycle_tracker: dict = field(default_factory=dict)
     _open_spans: dict = field(default_factory=dict)
     _line: bytearray = field(default_factory=bytearray)
+    caps: OutputCaps = field(default_factory=lambda: _default_caps[0])
+    hint_bytes: int = 0  # bytes the guest has appended to its input stream so far
+
+    def over_cap(self, channel: str, length: int) -> str | None:
+        """Why writing ``length`` more bytes to ``channel`` ("output", "journal" or "hint") would
+        pass its cap, or None. Checked before the guest's buffer is copied."""
+        held = {"output": len(self.stdout) + len(self._line) + len(self.stderr),
+                "journal": len(self.journal), "hint": self.hint_bytes}[channel]  # fmt: skip
+        cap = getattr(self.caps, channel)
+        if held + length <= cap:
+            return None
+        return (f"the guest's {channel} would reach {held + length:,} bytes, over the cap of {cap:,}; "
+                f"raise it with {OutputCaps.OPTIONS[channel]} BYTES")
 
     def write_stdout(self, data: bytes, cycle: int) -> None:
         """Guest stdout, line-buffered so cycle-tracker commands can be picked out."""

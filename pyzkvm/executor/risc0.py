@@ -128,6 +128,9 @@ class Risc0Abi:
     def _sys_write(self) -> None:
         m = self.m
         fd, ptr, length = self._arg(A3), self._arg(A4), self._arg(A5)
+        channel = {FD_STDOUT: "output", FD_STDERR: "output", FD_JOURNAL: "journal"}.get(fd)
+        if channel and (over := self.io.over_cap(channel, length)):
+            raise m.fault(SyscallError, f"SYS_WRITE of {length} bytes to fd {fd}: {over}")
         data = m.read_bytes(ptr, length, "SYS_WRITE buffer")
         if fd == FD_STDOUT:
             self.io.write_stdout(data, m.cycle)

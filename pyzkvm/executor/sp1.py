@@ -45,6 +45,9 @@ SYSCALL_NAMES = {
 FD_STDOUT, FD_STDERR = 1, 2
 FD_PUBLIC_VALUES = (3, 13)
 FD_HINT = (4, 14)
+#: which host cap (executor/host.OutputCaps) each writable fd counts against
+_CHANNEL_OF_FD = {FD_STDOUT: "output", FD_STDERR: "output", **dict.fromkeys(FD_PUBLIC_VALUES, "journal"),
+                  **dict.fromkeys(FD_HINT, "hint")}  # fmt: skip
 
 
 class Sp1Abi:
@@ -120,6 +123,9 @@ class Sp1Abi:
     def _write(self, fd: int) -> None:
         m = self.m
         ptr, length = self._arg(A1), self._arg(A2)
+        channel = _CHANNEL_OF_FD.get(fd)
+        if channel and (over := self.io.over_cap(channel, length)):
+            raise m.fault(SyscallError, f"WRITE of {length} bytes to fd {fd}: {over}")
         data = m.read_bytes(ptr, length, "WRITE buffer")
         if fd == FD_STDOUT:
             self.io.write_stdout(data, m.cycle)
@@ -129,6 +135,7 @@ class Sp1Abi:
             self.io.journal += data
         elif fd in FD_HINT:
             self.io.inputs.append(data)
+            self.io.hint_bytes += len(data)
         else:
             raise m.fault(SyscallError, f"WRITE to fd {fd}: use 1 (stdout), 2 (stderr), 3/13 (journal) or 4/14 (hint)")
 

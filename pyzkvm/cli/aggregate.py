@@ -18,8 +18,8 @@ from ..errors import UsageError
 
 ORDER = 25
 
-#: The prebuilt aggregator guest of a source checkout (guests/bin is not package data).
-DEFAULT_AGGREGATOR_ELF = Path(__file__).resolve().parents[2] / "guests" / "bin" / "aggregator.elf"
+#: The prebuilt guest that aggregates (guests/bin of a checkout, or the package data of a wheel).
+AGGREGATOR_GUEST = "aggregator"
 
 
 def register(subparsers) -> None:
@@ -43,7 +43,7 @@ def register(subparsers) -> None:
         metavar="NAME",
         help="prover for the outer receipt (default: the default backend if it can prove composition, else trace)",
     )
-    p.add_argument("--elf", metavar="ELF", help=f"the aggregator guest (default {DEFAULT_AGGREGATOR_ELF})")
+    p.add_argument("--elf", metavar="ELF", help=f"the aggregator guest: a path or a prebuilt guest's name (default {AGGREGATOR_GUEST})")
     p.set_defaults(handler=run_aggregate)
 
 
@@ -65,10 +65,11 @@ def composition_backend(name: str | None) -> str:
 def run_aggregate(args) -> int:
     from ..api import prove
     from ..program import Program
+    from .common import guest_elf
     from .prove import progress_reporter, write_receipt
     from .verify import read_receipt
 
-    elf = Path(args.elf) if args.elf else DEFAULT_AGGREGATOR_ELF
+    elf = Path(guest_elf(args.elf or AGGREGATOR_GUEST))
     if not elf.is_file():
         raise UsageError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
     program = Program.from_elf(elf)

@@ -21,3 +21,15 @@ def printable_text(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return text if text and all(c.isprintable() or c in "\n\t\r" for c in text) else None
+
+
+#: Help of every command's ELF argument (a path, or a prebuilt guest's name).
+ELF_HELP = "the RV32IM guest executable: a path, or a prebuilt guest's name such as fibonacci ('pyzkvm guests')"
+
+
+def guest_elf(spec: str, abi: str = "sp1") -> str:
+    """The ELF path a command's ELF argument names: the path itself when it exists, else the
+    prebuilt guest of that name (pyzkvm/guests/prebuilt.py)."""
+    from ..guests.prebuilt import require_guest
+
+    return str(require_guest(spec, abi))

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..backends._subprocess import TIMEOUT_ENV
 from ..errors import PyzkvmError, UsageError
-from .common import add_input_args, parse_inputs
+from .common import add_input_args, guest_elf, parse_inputs
 
 ORDER = 70
 
@@ -74,7 +74,7 @@ def register(subparsers) -> None:
             "receipts: they are checked in dev mode and shown as 'dev (not a proof)'."
         ),
     )
-    p.add_argument("elf", metavar="ELF", help="guest ELF (built for --abi)")
+    p.add_argument("elf", metavar="ELF", help="guest ELF (built for --abi): a path or a prebuilt guest's name")
     add_input_args(p)
     p.add_argument("--backends", default=DEFAULT_BACKENDS, metavar="LIST",
                    help=f"comma-separated backends to run (default {DEFAULT_BACKENDS})")
@@ -110,6 +110,9 @@ def run_crosscheck(args) -> int:
     # A risc0-profile guest reads one stream of serde words, so a byte string needs its length
     # word there (u32:/u64: inputs are the same bytes under both profiles; docs/guests.md).
     risc0_inputs = parse_inputs(args.risc0_input) if args.risc0_input is not None else inputs
+    args.elf = guest_elf(args.elf, args.abi)
+    if args.risc0_elf:
+        args.risc0_elf = guest_elf(args.risc0_elf, "risc0")
     main = Program.from_elf(args.elf, abi=args.abi)
     risc0_program = Program.from_elf(args.risc0_elf, abi="risc0") if args.risc0_elf else None
 

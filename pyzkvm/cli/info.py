@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from .common import ELF_HELP, guest_elf
+
 ORDER = 45
 
 HELP = "show a guest's entry point, segments, size and image ID"
@@ -16,7 +18,7 @@ def register(subparsers) -> None:
         description="Load ELF as a guest program and print its entry point, loadable segments, "
         "image size, symbol count and image ID (the 32-byte digest receipts are verified against).",
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile (part of the image ID; default sp1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run_info)
@@ -29,6 +31,7 @@ def _flags(f: int) -> str:
 def run_info(args) -> int:
     from ..program import Program
 
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
     segments = [{"vaddr": s.vaddr, "size": len(s.data), "flags": _flags(s.flags)} for s in program.segments]
     size = sum(s["size"] for s in segments)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .common import add_input_args, parse_inputs, printable_text, write_atomically
+from .common import ELF_HELP, add_input_args, guest_elf, parse_inputs, printable_text, write_atomically
 
 ORDER = 20
 
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
             "carries the exit code (as RISC Zero and SP1 do); prove then exits with status 1."
         ),
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     add_input_args(p)
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
@@ -85,6 +85,7 @@ def run_prove(args) -> int:
 
     from .verify import read_receipt
 
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
     inputs = parse_inputs(args.input)
     assumptions = [read_receipt(path) for path in args.assume] if args.assume else None

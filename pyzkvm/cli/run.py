@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import add_input_args, parse_inputs, printable_text
+from .common import ELF_HELP, add_input_args, guest_elf, parse_inputs, printable_text
 
 ORDER = 10
 
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
         ),
         epilog="example: pyzkvm run guests/bin/fibonacci.elf --input u32:10",
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     add_input_args(p)
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
     p.add_argument("--max-cycles", type=_positive_int, metavar="N", help="stop with an error after N cycles (default 2^26)")
@@ -70,6 +70,7 @@ def run_command(args) -> int:
     from ..program import Program
 
     inputs = parse_inputs(args.input)
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
     execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES)
     if args.json:

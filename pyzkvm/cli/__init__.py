@@ -19,7 +19,9 @@ import sys
 
 from ..errors import PyzkvmError
 
-_NOT_COMMANDS = {"common"}
+_NOT_COMMANDS = {"common", "progress"}
+#: Commands that never run numba kernels (no compile notice, no numba import).
+_NO_KERNELS = {"guests", "backends", "build"}
 
 
 def _command_modules():
@@ -55,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command not in _NO_KERNELS:
+            from .progress import watch_kernel_compiles
+
+            watch_kernel_compiles()
         return int(handler(args) or 0)
     except PyzkvmError as exc:
         print(f"pyzkvm: error: {exc}", file=sys.stderr)

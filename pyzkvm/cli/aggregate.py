@@ -66,7 +66,8 @@ def run_aggregate(args) -> int:
     from ..api import prove
     from ..program import Program
     from .common import guest_elf
-    from .prove import progress_reporter, write_receipt
+    from .progress import progress_reporter
+    from .prove import write_receipt
     from .verify import read_receipt
 
     elf = Path(guest_elf(args.elf or AGGREGATOR_GUEST))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UsageError
+from ..units import format_size
 
 ORDER = 80
 
@@ -56,6 +57,6 @@ def run_build(args) -> int:
     program = result.program
     print(
         f"built {Path(result.output).resolve()} ({result.abi} profile) with {result.compiler}: entry 0x{program.entry:08x}, "
-        f"{sum(len(s.data) for s in program.segments)} bytes loaded, image ID {program.image_id.hex()}"
+        f"{format_size(sum(len(s.data) for s in program.segments))} loaded, image ID {program.image_id.hex()}"
     )
     return 0

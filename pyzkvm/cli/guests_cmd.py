@@ -23,6 +23,7 @@ def run_guests(args) -> int:
     from ..errors import ProgramError
     from ..guests.build import ABIS
     from ..guests.prebuilt import prebuilt_guests
+    from ..units import format_size
 
     found = {abi: prebuilt_guests(abi) for abi in ABIS}
     if not found["sp1"]:
@@ -36,7 +37,7 @@ def run_guests(args) -> int:
             continue
         print(f"{abi} profile ({next(iter(guests.values())).parent}):")
         for name, path in guests.items():
-            print(f"  {name:<{width}}  {path.stat().st_size:>7,} bytes")
+            print(f"  {name:<{width}}  {format_size(path.stat().st_size):>9}")
     print("use a name where a command takes an ELF, e.g. pyzkvm prove fibonacci --input u32:10"
           " (add --abi risc0 for the risc0 builds)")
     return 0

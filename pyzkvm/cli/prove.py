@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
+from ..units import format_size
 from .common import ELF_HELP, add_input_args, guest_elf, parse_inputs, printable_text, write_atomically
+from .progress import progress_reporter
 
 ORDER = 20
 
@@ -54,28 +55,6 @@ def register(subparsers) -> None:
         "attached to the composed receipt and verified with it (docs/composition.md)",
     )
     p.set_defaults(handler=run_prove)
-
-
-@contextmanager
-def progress_reporter(label: str):
-    """A progress(step, fraction) callback drawing a rich bar on stderr, or a no-op when stderr is not a TTY."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-    )  # fmt: skip
-    with bar:
-        task = bar.add_task(label, total=1.0)
-
-        def report(step: str, fraction: float) -> None:
-            bar.update(task, completed=max(0.0, min(1.0, fraction)), description=f"{label}: {step}")
-
-        yield report
 
 
 def run_prove(args) -> int:
@@ -158,4 +137,4 @@ def write_receipt(receipt, output: Path, elapsed: float) -> None:
         print(f"segments:   {receipt.params['segments']} of up to {receipt.params['segment_cycles']} cycles")
     if receipt.inner:
         print(f"assumes:    {len(receipt.inner)} inner receipt(s), carried in the receipt and verified with it")
-    print(f"receipt:    {output} ({len(data)} bytes, seal {len(receipt.seal)} bytes)")
+    print(f"receipt:    {output} ({format_size(len(data))}, seal {format_size(len(receipt.seal))})")

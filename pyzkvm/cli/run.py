@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..units import format_size
 from .common import ELF_HELP, add_input_args, guest_elf, parse_inputs, printable_text
 
 ORDER = 10
@@ -91,7 +92,7 @@ def _print_human(e) -> None:
         if not e.stderr.endswith(b"\n"):
             sys.stderr.write("\n")
     text = printable_text(e.journal)
-    print(f"journal:   {e.journal.hex() or '(empty)'} ({len(e.journal)} bytes)")
+    print(f"journal:   {e.journal.hex() or '(empty)'} ({format_size(len(e.journal))})")
     if text is not None:
         print(f"           text: {text!r}")
     if e.commit_matches is not None:

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
         type=int,
         metavar="N",
         help="prove the run in segments of N cycles, one receipt (continuations, docs/continuations.md); "
-        "stark splits runs longer than 2^20 cycles by default (~7 GB per 2^20-cycle segment proof); stark and trace",
+        "stark splits runs longer than 2^20 cycles by default (5.8-7.2 GB peak, bench/results/stark_scale.md); stark and trace",
     )
     p.add_argument(
         "--workers",

@@ -125,3 +125,11 @@ def test_bench_writes_a_new_folder_by_default_never_bench_results(tmp_path, monk
     for out in written:
         assert out.parent == bench.DEFAULT_OUT_PARENT and out.is_dir()
     assert not (tmp_path / "bench").exists()
+
+
+def test_every_command_named_as_compiling_kernels_exists():
+    from pyzkvm import cli
+
+    parser = cli.build_parser()
+    commands = set(next(a for a in parser._actions if a.dest == "command").choices)
+    assert cli._KERNEL_COMMANDS <= commands

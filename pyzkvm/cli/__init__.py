@@ -20,8 +20,9 @@ import sys
 from ..errors import PyzkvmError
 
 _NOT_COMMANDS = {"common", "progress"}
-#: Commands that never run numba kernels (no compile notice, no numba import).
-_NO_KERNELS = {"guests", "backends", "build"}
+#: Commands that run numba kernels: they say so when a cold cache makes them compile (the
+#: others, such as inspect or guests, never import numba, and stay quick).
+_KERNEL_COMMANDS = {"prove", "verify", "run", "trace", "info", "crosscheck", "aggregate", "prove-batch", "bench"}
 
 
 def _command_modules():
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if args.command not in _NO_KERNELS:
+        if args.command in _KERNEL_COMMANDS:
             from .progress import watch_kernel_compiles
 
             watch_kernel_compiles()

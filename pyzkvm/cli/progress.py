@@ -124,9 +124,10 @@ def watch_kernel_compiles(stream=None) -> None:
         def on_start(self, ev):
             if not Notice.said:
                 Notice.said = True
+                # measured: ~80 s of CPU for a cold stark prove on a 2-core machine (bench/results/cold_start.md)
                 print(
-                    "pyzkvm: compiling numba kernels for first use (once per install; about 15-40 s of CPU for a "
-                    f"first prove, a few s for verify); they are cached in {kernel_cache_dir()}",
+                    "pyzkvm: compiling numba kernels for first use: once per install, a minute or more for the "
+                    f"first stark prove; later runs load them from {kernel_cache_dir()}",
                     file=stream, flush=True,
                 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,11 +62,8 @@ def main() -> int:
         for label, template in COMMANDS:
             argv = [a.replace("{tmp}", tmp) for a in template]
             for kind in ("cold", "warm"):
-                if kind == "cold" and label.startswith("verify"):
-                    # verify's own cold cost: drop what prove compiled into the cache first
-                    for f in Path(env["NUMBA_CACHE_DIR"]).rglob("*"):
-                        if f.is_file():
-                            f.unlink()
+                if kind == "cold":  # each command's own cold cost: drop what earlier rows compiled
+                    shutil.rmtree(env["NUMBA_CACHE_DIR"], ignore_errors=True)
                 wall, cpu, status = run_once(repo, argv, env)
                 rows.append((label, kind, wall, cpu, status))
                 print(f"{label:<24} {kind}: {wall:6.2f} s wall, {cpu:6.2f} s CPU, exit {status}", flush=True)
@@ -88,7 +86,7 @@ def main() -> int:
             "# Cold and warm start of whole commands",
             "",
             "Written by `python bench/cold_start.py`: each command is a fresh process; cold = empty numba",
-            "cache (NUMBA_CACHE_DIR = a new folder; verify's cold row empties it again after prove), warm = the",
+            "cache (NUMBA_CACHE_DIR emptied before each cold row), warm = the",
             "same command again. CPU = the child's user + system time. fibonacci(10), the README's command.",
         ] + lines
     with args.out.open("a") as f:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Cold and warm start of whole `pyzkvm` commands, the way a new user meets them.
 
-    python bench/cold_start.py [--repo DIR] [--label TEXT] [--out bench/results/cold_start.md]
+    python bench/cold_start.py [--repo DIR] [--label TEXT] [--only trace,info] [--out bench/results/cold_start.md]
 
 Cold = an empty numba cache (NUMBA_CACHE_DIR points at a new temporary folder), so every
 kernel a command needs is compiled; warm = the same command again with that cache filled.
@@ -53,13 +53,17 @@ def main() -> int:
     parser.add_argument("--repo", type=Path, default=ROOT, help="checkout whose pyzkvm runs (default: this one)")
     parser.add_argument("--label", default="", help="what this run measures (e.g. 'before', 'after')")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cold_start.md")
+    parser.add_argument("--only", metavar="WORDS", help="comma-separated words: run only the commands whose label has one")
     args = parser.parse_args()
     repo = args.repo.resolve()
     rows = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pyzkvm-cold-") as tmp:
         env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba"), PYTHONPATH=str(repo))
+        wanted = [w.strip() for w in args.only.split(",")] if args.only else None
         for label, template in COMMANDS:
+            if wanted and not any(w in label for w in wanted):
+                continue
             argv = [a.replace("{tmp}", tmp) for a in template]
             for kind in ("cold", "warm"):
                 if kind == "cold":  # each command's own cold cost: drop what earlier rows compiled
@@ -73,7 +77,8 @@ def main() -> int:
         "",
         f"## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} {args.label}".rstrip(),
         "",
-        f"`python bench/cold_start.py --repo {repo}{' --label ' + repr(args.label) if args.label else ''}` "
+        f"`python bench/cold_start.py --repo {repo}{' --label ' + repr(args.label) if args.label else ''}"
+        f"{' --only ' + args.only if args.only else ''}` "
         f"(code at {commit or 'unknown commit'}); load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
         f"after {load_after[0]:.2f} {load_after[1]:.2f}; {os.cpu_count()} CPUs.",
         "",

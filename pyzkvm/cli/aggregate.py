@@ -64,13 +64,13 @@ def composition_backend(name: str | None) -> str:
 
 def run_aggregate(args) -> int:
     from ..api import prove
+    from ..guests.prebuilt import resolve_guest
     from ..program import Program
-    from .common import guest_elf
     from .progress import progress_reporter
     from .prove import write_receipt
     from .verify import read_receipt
 
-    elf = Path(guest_elf(args.elf or AGGREGATOR_GUEST))
+    elf = resolve_guest(args.elf or AGGREGATOR_GUEST)
     if not elf.is_file():
         raise UsageError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
     program = Program.from_elf(elf)

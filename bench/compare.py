@@ -12,5 +12,10 @@ import sys
 
 from pyzkvm.cli import main
 
+#: This script records: without --out it writes the committed results (pyzkvm bench does not).
+RESULTS = ["--out", "bench/results"]
+
 if __name__ == "__main__":
-    sys.exit(main(["bench", *sys.argv[1:]]))
+    args = sys.argv[1:]
+    given = any(a == "--out" or a.startswith("--out=") for a in args)
+    sys.exit(main(["bench", *args, *([] if given or "-h" in args or "--help" in args else RESULTS)]))

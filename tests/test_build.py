@@ -338,3 +338,14 @@ def test_every_sdk_input_call_reads_the_same_values_under_both_profiles(tmp_path
     assert run_sp1.exit_code == 0 and run_sp1.journal == expected
     assert run_r0.exit_code == 0 and run_r0.journal == expected, run_r0.stderr
     assert run_r0.output_digest_matches is True
+
+
+def test_build_all_outside_a_checkout_fails_clearly_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    """build --all resolves guests/ against the working directory (never the installed package)."""
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["build", "--all"]) == 2
+    assert "no guests directory here" in capsys.readouterr().err
+    (tmp_path / "guests").mkdir()
+    assert cli_main(["build", "--all"]) == 2
+    assert "no guest folders" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.rglob("*")] == ["guests"]

@@ -14,6 +14,7 @@ import pytest
 
 import pyzkvm
 from pyzkvm.receipt import Receipt
+from pyzkvm.units import format_size
 
 ROOT = Path(__file__).resolve().parent.parent
 FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
@@ -53,7 +54,7 @@ def test_prove_prints_the_claim_and_writes_the_default_file(proved):
     assert "exit code:  0" in out.stdout
     assert f"journal:    {receipt.journal.hex()}" in out.stdout
     assert f"cycles:     {receipt.claim.cycles}" in out.stdout
-    assert f"({path.stat().st_size} bytes, seal {len(receipt.seal)} bytes)" in out.stdout
+    assert f"({format_size(path.stat().st_size)}, seal {format_size(len(receipt.seal))})" in out.stdout
     assert "time:" in out.stdout
     assert list(work.glob(".*.tmp")) == []  # written atomically, no temporary left over
 
@@ -139,10 +140,10 @@ def test_inspect_shows_the_receipt(proved):
     assert fields["dev mode"] == "yes: NOT a proof"
     assert fields["image ID"] == receipt.claim.image_id.hex()
     assert fields["exit code"] == "0"
-    assert fields["journal"] == f"{receipt.journal.hex()} (12 bytes)"
+    assert fields["journal"] == f"{receipt.journal.hex()} (12 B)"
     assert fields["journal text"] == "(not printable text)"
     assert fields["cycles"] == str(receipt.claim.cycles)
-    assert fields["seal size"] == f"{len(receipt.seal)} bytes"
+    assert fields["seal size"] == format_size(len(receipt.seal))
     assert fields["security"] == "(not stated by the backend)"
     js = pyzkvm_cli("inspect", path, "--json", cwd=work)
     view = json.loads(js.stdout)
@@ -242,22 +243,4 @@ def test_backends_lists_every_builtin_without_crashing(tmp_path):
     assert js["default"] in {b["name"] for b in js["backends"]}
 
 
-def test_progress_bar_only_on_a_terminal(monkeypatch):
-    import io
-
-    from pyzkvm.cli.prove import progress_reporter
-
-    class FakeTerminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    monkeypatch.setattr(sys, "stderr", io.StringIO())
-    with progress_reporter("proving") as report:
-        assert report is None
-    assert sys.stderr.getvalue() == ""
-    terminal = FakeTerminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    with progress_reporter("proving") as report:
-        report("commit to trace data", 0.5)
-        report("done", 1.0)
-    assert "proving" in terminal.getvalue()
+# The progress display (terminal bar, plain phase lines) is tested in tests/test_cli_progress.py.

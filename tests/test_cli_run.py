@@ -41,7 +41,7 @@ def failing_elf(tmp_path_factory):
 def test_run_human(hello_elf):
     r = pyzkvm("run", hello_elf, check_status=0)
     assert "hello" in r.stdout and "oops" in r.stderr
-    assert "journal:   707562 (3 bytes)" in r.stdout and "'pub'" in r.stdout
+    assert "journal:   707562 (3 B)" in r.stdout and "'pub'" in r.stdout
     assert "exit code: 0" in r.stdout and "cycles:" in r.stdout and "MHz" in r.stdout
 
 

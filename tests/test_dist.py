@@ -44,6 +44,11 @@ def killing_prove_line(work: Path, program, line, inputs, backend, options):
     return dist.prove_line(program, line, inputs, backend, options)
 
 
+#: LocalCluster options for tests: without them the scheduler's HTTP server takes port 8787
+#: even with dashboard_address=None, and warns when another cluster holds it.
+NO_DASHBOARD = {"dashboard_address": None, "scheduler_kwargs": {"dashboard": False, "dashboard_address": ":0"}}
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """A LocalCluster: 2 single-threaded worker processes with a small memory limit."""
@@ -52,9 +57,11 @@ def cluster():
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB", dashboard_address=None,
-        silence_logs=50,
+        n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB", silence_logs=50,
+        **NO_DASHBOARD,
     ) as c:  # fmt: skip
+        # no dashboard, and its HTTP server (health, metrics) on a free port, never the fixed 8787
+        assert c.scheduler.http_server.port not in (0, 8787)
         yield c.scheduler_address
 
 

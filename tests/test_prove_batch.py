@@ -56,8 +56,10 @@ def test_batch_on_a_local_cluster_matches_sequential_prove(tmp_path):
 def test_batch_on_an_existing_scheduler_with_segments(tmp_path):
     distributed = pytest.importorskip("distributed", reason="the Dask tests need pyzkvm[dist]")
     (tmp_path / "in.txt").write_text("u32:1000\nu32:300\n")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="1GiB", dashboard_address=None,
-                                  silence_logs=50) as cluster:  # fmt: skip
+    from tests.test_dist import NO_DASHBOARD
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="1GiB", silence_logs=50,
+                                  **NO_DASHBOARD) as cluster:  # fmt: skip
         out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "-b", "trace", "--out-dir", "o",
                   "--scheduler", cluster.scheduler_address, "--segment-cycles", "4000", cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr

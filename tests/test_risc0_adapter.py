@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,8 +53,8 @@ def test_not_installed_gives_install_text(tmp_path, monkeypatch):
     a = Risc0Backend().availability()
     assert not a.available
     assert a.reason == (
-        "r0vm not found on PATH (or RISC0_R0VM): install RISC Zero with "
-        "`curl -L https://risczero.com/install | bash && rzup install`"
+        "r0vm not found on PATH (or RISC0_R0VM): install r0vm 2.3.1 (supported: >= 1.2, < 4) with "
+        "`curl -L https://risczero.com/install | bash && rzup install r0vm 2.3.1`"
     )
     assert a.reason == NOT_FOUND
     with pytest.raises(BackendUnavailable, match="r0vm not found"):
@@ -67,7 +68,18 @@ def test_pyzkvm_backends_lists_risc0_as_unavailable(tmp_path):
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("risc0"))
     assert "not available: r0vm not found on PATH" in line
-    assert "rzup install" in line
+    assert "rzup install r0vm 2.3.1" in line
+
+
+def test_install_hint_names_the_version_the_crosscheck_workflow_pins():
+    import yaml
+
+    from pyzkvm.backends import risc0
+
+    pinned = yaml.safe_load((Path(__file__).parents[1] / ".github" / "workflows" / "crosscheck.yml").read_text())
+    assert risc0.TESTED_VERSION == pinned["env"]["RISC0_VERSION"]
+    version = tuple(int(x) for x in risc0.TESTED_VERSION.split("."))
+    assert risc0.SUPPORTED[0] <= version < risc0.SUPPORTED[1]
 
 
 def test_found_on_path_with_version(fakes, monkeypatch):

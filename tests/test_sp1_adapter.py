@@ -59,7 +59,7 @@ def test_not_installed_gives_install_text(tmp_path, monkeypatch):
     a = Sp1Backend().availability()
     assert not a.available
     assert a.reason == NOT_FOUND
-    assert "`curl -L https://sp1up.succinct.xyz | bash && sp1up` (needs cargo)" in a.reason
+    assert "`curl -L https://sp1up.succinct.xyz | bash && sp1up --version v5.2.4` (needs cargo)" in a.reason
     # no cargo at all: say that Rust is needed first
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
     a = Sp1Backend().availability()
@@ -266,3 +266,14 @@ def test_runner_is_built_once_with_cargo(tmp_path, monkeypatch, program):
     assert len(lines) == 1 and lines[0].startswith("build --release --manifest-path ")
     assert str(tmp_path / "cache" / "tools") in lines[0]
     assert backend.availability().version == "sp1-runner 0.1.0 (sp1-sdk circuit v5.0.0)"
+
+
+def test_install_hint_names_the_version_the_crosscheck_workflow_pins():
+    import yaml
+
+    from pyzkvm.backends import sp1
+
+    pinned = yaml.safe_load((Path(__file__).parents[1] / ".github" / "workflows" / "crosscheck.yml").read_text())
+    assert sp1.TESTED_VERSION == pinned["env"]["SP1_VERSION"]
+    version = tuple(int(x) for x in sp1.TESTED_VERSION.lstrip("v").split("."))
+    assert sp1.SUPPORTED[0] <= version < sp1.SUPPORTED[1]

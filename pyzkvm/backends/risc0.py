@@ -44,11 +44,17 @@ HELPER_ENV = "PYZKVM_RISC0_HELPER"
 HELPER_CRATE = Path(__file__).with_name("risc0_helper")
 HELPER_BINARY = "risc0-helper"
 
-INSTALL_HINT = "install RISC Zero with `curl -L https://risczero.com/install | bash && rzup install`"
-NOT_FOUND = f"r0vm not found on PATH (or {R0VM_ENV}): {INSTALL_HINT}"
-
 #: Supported r0vm versions: >= 1.2, < 4 (docs/crosscheck.md).
 SUPPORTED = ((1, 2, 0), (4, 0, 0))
+#: The r0vm the crosscheck workflow installs (its RISC0_VERSION; tests/test_risc0_adapter.py
+#: keeps the two equal): the version the install hint names, as a bare `rzup install` would
+#: fetch the newest r0vm, which may be outside SUPPORTED.
+TESTED_VERSION = "2.3.1"
+INSTALL_HINT = (
+    f"install r0vm {TESTED_VERSION} (supported: >= 1.2, < 4) with "
+    f"`curl -L https://risczero.com/install | bash && rzup install r0vm {TESTED_VERSION}`"
+)
+NOT_FOUND = f"r0vm not found on PATH (or {R0VM_ENV}): {INSTALL_HINT}"
 #: From 2.0 on, r0vm loads a ProgramBinary (magic "R0BF": user ELF + kernel), not a bare ELF.
 PROGRAM_BINARY_SINCE = (2, 0, 0)
 PROGRAM_BINARY_MAGIC = b"R0BF"

@@ -49,11 +49,17 @@ RUNNER_ENV = "PYZKVM_SP1_RUNNER"
 RUNNER_CRATE = Path(__file__).with_name("sp1_runner")
 RUNNER_BINARY = "sp1-runner"
 
-INSTALL_HINT = "install SP1 with `curl -L https://sp1up.succinct.xyz | bash && sp1up` (needs cargo)"
-NOT_FOUND = f"SP1 toolchain not found (no ~/.sp1 and no `cargo prove`; or set {RUNNER_ENV}): {INSTALL_HINT}"
-
 #: Supported SP1 (sp1-sdk) versions: 5.x, the last line whose guests are RV32IM.
 SUPPORTED = ((5, 0, 0), (6, 0, 0))
+#: The SP1 the crosscheck workflow installs (its SP1_VERSION; tests/test_sp1_adapter.py keeps
+#: the two equal): the install hint names it, as a bare `sp1up` installs the newest SP1
+#: (6.x and later are RV64IM, outside SUPPORTED).
+TESTED_VERSION = "v5.2.4"
+INSTALL_HINT = (
+    f"install SP1 {TESTED_VERSION} (supported: 5.x) with "
+    f"`curl -L https://sp1up.succinct.xyz | bash && sp1up --version {TESTED_VERSION}` (needs cargo)"
+)
+NOT_FOUND = f"SP1 toolchain not found (no ~/.sp1 and no `cargo prove`; or set {RUNNER_ENV}): {INSTALL_HINT}"
 
 PROOF_KINDS = ("core", "compressed")
 

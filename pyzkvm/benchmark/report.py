@@ -107,8 +107,10 @@ def fmt_seconds(s: float | None) -> str:
 
 
 def fmt_bytes(n: int) -> str:
-    """A size in bytes, or in KB (10^3 bytes) from 10 000 bytes up."""
-    return f"{n:,} B" if n < 10_000 else f"{n / 1e3:,.1f} KB"
+    """A size as every command prints one (pyzkvm/units.py)."""
+    from ..units import format_size
+
+    return format_size(n)
 
 
 def fmt_ratio(r: float | None) -> str:

@@ -22,7 +22,10 @@ import sys
 
 from ..errors import PyzkvmError
 
-_NOT_COMMANDS = {"common"}
+_NOT_COMMANDS = {"common", "progress"}
+#: Commands that run numba kernels: they say so when a cold cache makes them compile (the
+#: others, such as inspect or guests, never import numba, and stay quick).
+_KERNEL_COMMANDS = {"prove", "verify", "run", "trace", "info", "crosscheck", "aggregate", "prove-batch", "bench"}
 
 
 def _command_modules():
@@ -143,6 +146,10 @@ def _run(argv) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    if args.command in _KERNEL_COMMANDS:  # say so once when a cold numba cache compiles kernels
+        from .progress import watch_kernel_compiles
+
+        watch_kernel_compiles()
     return int(handler(args) or 0)
 
 

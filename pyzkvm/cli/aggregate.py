@@ -12,14 +12,13 @@ from __future__ import annotations
 import struct
 import sys
 import time
-from pathlib import Path
 
 from ..errors import FileReadError
 
 ORDER = 25
 
-#: The prebuilt aggregator guest of a source checkout (guests/bin is not package data).
-DEFAULT_AGGREGATOR_ELF = Path(__file__).resolve().parents[2] / "guests" / "bin" / "aggregator.elf"
+#: The prebuilt guest that aggregates (guests/bin of a checkout, or the package data of a wheel).
+AGGREGATOR_GUEST = "aggregator"
 
 
 def register(subparsers) -> None:
@@ -45,7 +44,7 @@ def register(subparsers) -> None:
         metavar="NAME",
         help="prover for the outer receipt (default: the default backend if it can prove composition, else trace)",
     )
-    p.add_argument("--elf", metavar="ELF", help=f"the aggregator guest (default {DEFAULT_AGGREGATOR_ELF})")
+    p.add_argument("--elf", metavar="ELF", help=f"the aggregator guest: a path or a prebuilt guest's name (default {AGGREGATOR_GUEST})")
     p.set_defaults(handler=run_aggregate)
 
 
@@ -66,12 +65,14 @@ def composition_backend(name: str | None) -> str:
 
 def run_aggregate(args) -> int:
     from ..api import prove
+    from ..guests.prebuilt import resolve_guest
     from ..program import Program
-    from .prove import progress_reporter, receipt_path, write_receipt
+    from .progress import progress_reporter
+    from .prove import receipt_path, write_receipt
     from .verify import read_receipt
 
-    elf = Path(args.elf) if args.elf else DEFAULT_AGGREGATOR_ELF
-    if not elf.exists():  # a missing file is exit 1 in every command (fileio.FileReadError)
+    elf = resolve_guest(args.elf or AGGREGATOR_GUEST)
+    if not elf.is_file():  # a missing file is exit 1 in every command (fileio.FileReadError)
         raise FileReadError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
     program = Program.from_elf(elf)
     receipts = [read_receipt(path) for path in args.receipts]

@@ -2,25 +2,41 @@
 
 Proves at n = 10, 50, 100 and at inputs sized for 2^12 … 2^18 cycles, times verification,
 records receipt sizes, proves batches sequentially and in parallel, divides every time by the
-trace backend's from the same run, and writes compare.json, compare.md and PNG plots to --out.
-``python bench/compare.py`` runs the same code with the same options.
+trace backend's from the same run, and writes compare.json, compare.md and PNG plots to --out
+(default: a new folder pyzkvm-bench/<UTC time>/, so no run overwrites another's or the committed
+bench/results/; give --out bench/results to record a run there). ``python bench/compare.py``
+runs the same code with the same options and records into bench/results/.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
+from .common import guest_elf
+
 ORDER = 80
 
-DEFAULT_OUT = Path("bench/results")
+#: Where a run goes without --out: a new folder per run (git-ignored), never bench/results/.
+DEFAULT_OUT_PARENT = Path("pyzkvm-bench")
+
+
+def default_out_dir() -> Path:
+    """A new results folder for this run: pyzkvm-bench/<UTC date and time>[-N]."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out, n = DEFAULT_OUT_PARENT / stamp, 1
+    while out.exists():
+        n += 1
+        out = DEFAULT_OUT_PARENT / f"{stamp}-{n}"
+    return out
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench",
-        help="compare the backends: prove/verify time, receipt size, batches (writes bench/results/)",
+        help="compare the backends: prove/verify time, receipt size, batches (writes a new pyzkvm-bench/ folder)",
         description=__doc__.split("\n\n")[1].replace("``", ""),
     )
     p.add_argument("--quick", action="store_true",
@@ -28,9 +44,11 @@ def register(subparsers) -> None:
                         "a real prover (stark) only at n=10 and in the batches")
     p.add_argument("--backends", nargs="+", metavar="NAME",
                    help="backends to measure (default: every available one); trace is always added as the baseline")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help=f"where compare.json, compare.md and the plots go (default: {DEFAULT_OUT})")
-    p.add_argument("--guest", type=Path, metavar="ELF", help="the fibonacci guest (default: guests/bin/fibonacci.elf)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help=f"where compare.json, compare.md and the plots go (default: a new folder "
+                        f"{DEFAULT_OUT_PARENT}/<UTC time>; --out bench/results records over the committed results)")
+    p.add_argument("--guest", type=Path, metavar="ELF", help="the fibonacci guest (default: guests/bin/fibonacci.elf, "
+                   "else the prebuilt fibonacci)")
     p.add_argument("--budget", type=float, metavar="SECONDS",
                    help="per-proof time budget: larger sizes whose proof would exceed it are skipped "
                         "(default 120, quick 20)")
@@ -51,7 +69,9 @@ def config_from_args(args):
     if args.backends:
         overrides["backends"] = tuple(n for item in args.backends for n in item.split(",") if n)
     if args.guest is not None:
-        overrides["guest"] = args.guest
+        overrides["guest"] = Path(guest_elf(str(args.guest)))
+    elif not config.guest.exists():  # outside a checkout: the prebuilt guest shipped with pyzkvm
+        overrides["guest"] = Path(guest_elf(config.guest.stem))
     if args.budget is not None:
         overrides["budget_s"] = args.budget
     if args.verify_reps is not None:
@@ -70,7 +90,7 @@ def command_line(args) -> list[str]:
         argv.append("--quick")
     if args.backends:
         argv += ["--backends", *args.backends]
-    if args.out != DEFAULT_OUT:
+    if args.out is not None:
         argv += ["--out", str(args.out)]
     for flag, value in (("--guest", args.guest), ("--budget", args.budget), ("--verify-reps", args.verify_reps),
                         ("--workers", args.workers)):
@@ -87,19 +107,21 @@ def run_bench(args) -> int:
 
     from ..benchmark import run_benchmark, write_results
     from ..benchmark.report import prepare_out_dir
+    from .progress import escape
 
     config = config_from_args(args)
-    prepare_out_dir(args.out)  # fail now, not after minutes of proving
+    out = args.out if args.out is not None else default_out_dir()
+    prepare_out_dir(out)  # fail now, not after minutes of proving
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("bench: starting", total=1.0)
 
         def progress(step: str, fraction: float) -> None:
-            bar.update(task, completed=fraction, **({"description": step} if step else {}))
+            bar.update(task, completed=fraction, **({"description": escape(step)} if step else {}))
 
         results = run_benchmark(config, progress, argv=command_line(args))
-    paths = write_results(results, args.out)
+    paths = write_results(results, out)
     _print_summary(console, results, paths)
     return 0 if results["ok"] else 1
 
@@ -108,6 +130,7 @@ def _print_summary(console, results: dict, paths) -> None:
     from rich.table import Table
 
     from ..benchmark.report import backend_status
+    from .progress import escape
 
     table = Table(title="pyzkvm bench", show_lines=False)
     for col in ("backend", "status", "measured", "skipped", "failed"):
@@ -117,9 +140,9 @@ def _print_summary(console, results: dict, paths) -> None:
         count = {s: sum(r["status"] == s for r in rows) for s in ("ok", "skipped", "failed")}
         status, note = backend_status(info)
         status = f"{status}: {note}" if status != "measured" and note else status
-        table.add_row(name, status, str(count["ok"]), str(count["skipped"]), str(count["failed"]))
+        table.add_row(*map(escape, (name, status, count["ok"], count["skipped"], count["failed"])))
     console.print(table)
     for p in paths:
-        console.print(f"wrote {p}")
-    if results.get("plots_note"):
-        console.print(results["plots_note"])
+        console.print(escape(f"wrote {p}"))
+    if results.get("plots_note"):  # holds pip install 'pyzkvm[bench]': markup would eat "[bench]"
+        console.print(escape(results["plots_note"]))

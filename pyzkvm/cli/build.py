@@ -1,13 +1,16 @@
 """``pyzkvm build DIR [-o OUT] [--compiler zig|gcc|clang] [--abi sp1|risc0]``: compile a C guest
 into an RV32IM ELF for one ABI profile.
 
-``pyzkvm build --all`` rebuilds every guest of the checkout into guests/bin (with BUILD_INFO);
-with ``--abi risc0`` into guests/bin/risc0.
+``pyzkvm build --all`` rebuilds every guest of the checkout in the working directory
+(./guests/*/) into ./guests/bin (with BUILD_INFO); with ``--abi risc0`` into guests/bin/risc0.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import UsageError
+from ..units import format_size
 
 ORDER = 80
 
@@ -31,7 +34,8 @@ def register(subparsers) -> None:
     p.add_argument("--abi", choices=ABIS, default="sp1",
                    help="ABI profile: sp1 (default) or risc0 (RISC Zero's ecalls and memory map)")
     p.add_argument("--all", action="store_true",
-                   help="rebuild every guest of this checkout into guests/bin (guests/bin/risc0 with --abi risc0)")
+                   help="rebuild every guest of the checkout in the working directory (./guests/*/) into ./guests/bin "
+                        "(guests/bin/risc0 with --abi risc0)")
     p.set_defaults(handler=run_build)
 
 
@@ -42,15 +46,17 @@ def run_build(args) -> int:
     if args.all:
         if args.dir or args.output:
             raise UsageError("build --all takes no DIR or -o: it rebuilds guests/*/ into guests/bin")
-        for path in build_all(compiler=args.compiler, abi=args.abi):
-            print(f"built {path}")
+        built = build_all(compiler=args.compiler, abi=args.abi)
+        for path in built:
+            print(f"built {path.resolve()}")
+        print(f"wrote {len(built)} ELFs and {(built[0].parent / 'BUILD_INFO').resolve()}")
         return 0
     if not args.dir:
         raise UsageError("build needs a guest folder: pyzkvm build DIR [-o OUT] (or --all)")
     result = build_guest(args.dir, args.output, args.compiler, args.abi)
     program = result.program
     print(
-        f"built {result.output} ({result.abi} profile) with {result.compiler}: entry 0x{program.entry:08x}, "
-        f"{sum(len(s.data) for s in program.segments)} bytes loaded, image ID {program.image_id.hex()}"
+        f"built {Path(result.output).resolve()} ({result.abi} profile) with {result.compiler}: entry 0x{program.entry:08x}, "
+        f"{format_size(sum(len(s.data) for s in program.segments))} loaded, image ID {program.image_id.hex()}"
     )
     return 0

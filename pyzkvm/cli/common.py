@@ -66,3 +66,13 @@ def apply_output_caps(args) -> None:
 
     caps = {"output": args.max_output, "journal": args.max_journal, "hint": args.max_hint}
     set_default_caps(**{k: v for k, v in caps.items() if v is not None})
+#: Help of every command's ELF argument (a path, or a prebuilt guest's name).
+ELF_HELP = "the RV32IM guest executable: a path, or a prebuilt guest's name such as fibonacci ('pyzkvm guests')"
+
+
+def guest_elf(spec: str, abi: str = "sp1") -> str:
+    """The ELF path a command's ELF argument names: the path itself when it exists, else the
+    prebuilt guest of that name (pyzkvm/guests/prebuilt.py)."""
+    from ..guests.prebuilt import require_guest
+
+    return str(require_guest(spec, abi))

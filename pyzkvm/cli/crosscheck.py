@@ -28,7 +28,9 @@ from dataclasses import asdict, dataclass, field
 
 from ..backends._subprocess import TIMEOUT_ENV
 from ..errors import PyzkvmError, UsageError
-from .common import add_input_args, parse_inputs
+from ..units import format_size
+from .common import add_input_args, guest_elf, parse_inputs
+from .progress import escape, progress_reporter
 
 ORDER = 70
 
@@ -74,7 +76,7 @@ def register(subparsers) -> None:
             "receipts: they are checked in dev mode and shown as 'dev (not a proof)'."
         ),
     )
-    p.add_argument("elf", metavar="ELF", help="guest ELF (built for --abi)")
+    p.add_argument("elf", metavar="ELF", help="guest ELF (built for --abi): a path or a prebuilt guest's name")
     add_input_args(p)
     p.add_argument("--backends", default=DEFAULT_BACKENDS, metavar="LIST",
                    help=f"comma-separated backends to run (default {DEFAULT_BACKENDS})")
@@ -110,13 +112,18 @@ def run_crosscheck(args) -> int:
     # A risc0-profile guest reads one stream of serde words, so a byte string needs its length
     # word there (u32:/u64: inputs are the same bytes under both profiles; docs/guests.md).
     risc0_inputs = parse_inputs(args.risc0_input) if args.risc0_input is not None else inputs
+    args.elf = guest_elf(args.elf, args.abi)
+    if args.risc0_elf:
+        args.risc0_elf = guest_elf(args.risc0_elf, "risc0")
     main = Program.from_elf(args.elf, abi=args.abi)
     risc0_program = Program.from_elf(args.risc0_elf, abi="risc0") if args.risc0_elf else None
 
-    outcomes = [
-        _run_one(name, args, main, risc0_program, risc0_inputs if name == "risc0" and risc0_program else inputs)
-        for name in names
-    ]
+    with progress_reporter(f"crosscheck on {len(names)} backend(s)") as report:
+        outcomes = [
+            _run_one(name, args, main, risc0_program, risc0_inputs if name == "risc0" and risc0_program else inputs,
+                     _share(report, name, k, len(names)))
+            for k, name in enumerate(names)
+        ]
     mismatches = compare_claims(outcomes)
     failures = [f"{o.backend}: {o.error}" for o in outcomes if o.error]
     refused = [o for o in outcomes if o.refused_exit_code is not None]
@@ -163,7 +170,12 @@ def _program_for(name: str, args, main, risc0_program):
     return main, args.elf
 
 
-def _run_one(name: str, args, main, risc0_program, inputs) -> Outcome:
+def _share(report, name: str, k: int, n: int):
+    """Backend k's progress(step, fraction) as its share (k/n .. (k+1)/n) of the whole bar."""
+    return lambda step, fraction: report(f"{name}: {step}", (k + max(0.0, min(1.0, fraction))) / n)
+
+
+def _run_one(name: str, args, main, risc0_program, inputs, report=lambda step, fraction: None) -> Outcome:
     """Prove and verify on backend ``name``; every failure is recorded, never raised."""
     from ..backends import backend_status, get_backend
 
@@ -183,7 +195,10 @@ def _run_one(name: str, args, main, risc0_program, inputs) -> Outcome:
         if not backend.produces_proofs:
             verify_opts = {"dev_mode": True}
         started = time.perf_counter()
-        receipt = backend.prove(program, inputs, **prove_opts)
+        report("prove", 0.0)
+        # the prover's own steps fill 90 % of this backend's share; verification the rest
+        receipt = backend.prove(program, inputs, progress=lambda step, f: report(f"prove: {step}", 0.9 * f),
+                                **prove_opts)
         out.prove_s = time.perf_counter() - started
     except PyzkvmError as exc:
         out.error = f"prove failed: {exc}"
@@ -204,6 +219,7 @@ def _run_one(name: str, args, main, risc0_program, inputs) -> Outcome:
     dev = not backend.produces_proofs or bool(receipt.params.get("dev_mode"))
     try:
         # A dev-mode backend prints a warning when it accepts its receipt; the table says it instead.
+        report("verify", 0.9)
         with contextlib.redirect_stderr(io.StringIO()) if dev else contextlib.nullcontext():
             backend.verify(receipt, program.image_id, **verify_opts)
     except PyzkvmError as exc:
@@ -273,20 +289,17 @@ def _print_table(outcomes: list[Outcome]) -> None:
         table.add_column(col, no_wrap=True)
     table.add_column("note", overflow="fold", ratio=1)
     for o in outcomes:
-        table.add_row(
+        table.add_row(*map(escape, (  # cells hold tool messages: print their brackets as they are
             o.backend,
             "yes" if o.available else "no",
             o.journal_sha256[:16] + "…" if o.journal_sha256 else "",
             "" if o.exit_code is None else str(o.exit_code),
             "" if o.cycles is None else f"{o.cycles:,}",
             "" if o.prove_s is None else f"{o.prove_s:.2f} s",
-            "" if o.proof_bytes is None else _size(o.proof_bytes),
+            "" if o.proof_bytes is None else format_size(o.proof_bytes),
             # a refusal that agrees is a verdict, shown whole (the note column wraps)
             o.reason if o.refused_exit_code is not None else o.verified,
             "" if o.refused_exit_code is not None else o.error or o.reason,
-        )
+        )))
     Console(file=sys.stdout, width=max(120, Console().width)).print(table)
 
-
-def _size(n: int) -> str:
-    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError
+from .common import ELF_HELP, guest_elf
 
 ORDER = 50
 
@@ -18,7 +19,7 @@ def register(subparsers) -> None:
         description="Print address, word and RV32IM assembly (ABI register names) for every word of "
         "the executable segments, with function labels from the symbol table.",
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     p.add_argument("--function", "-f", metavar="NAME", help="only this function (needs a symbol table)")
     p.set_defaults(handler=run_disasm)
 
@@ -27,6 +28,7 @@ def run_disasm(args) -> int:
     from ..isa import disassemble
     from ..program import Program
 
+    args.elf = guest_elf(args.elf)
     program = Program.from_elf(args.elf)
     if args.function:
         sym = program.find_symbol(args.function)

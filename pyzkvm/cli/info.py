@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+from ..units import format_size
+from .common import ELF_HELP, guest_elf
+from .progress import progress_reporter
+
 ORDER = 45
 
 HELP = "show a guest's entry point, segments, size and image ID"
@@ -16,7 +20,7 @@ def register(subparsers) -> None:
         description="Load ELF as a guest program and print its entry point, loadable segments, "
         "image size, symbol count and image ID (the 32-byte digest receipts are verified against).",
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile (part of the image ID; default sp1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run_info)
@@ -29,22 +33,27 @@ def _flags(f: int) -> str:
 def run_info(args) -> int:
     from ..program import Program
 
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
+    with progress_reporter(f"info {program.name}") as report:
+        # the image ID is the machine's verifying-key digest: setup commits the program's columns
+        report("image ID: commit the program to the machine's preprocessed columns", 0.0)
+        image_id = program.image_id.hex()
     segments = [{"vaddr": s.vaddr, "size": len(s.data), "flags": _flags(s.flags)} for s in program.segments]
     size = sum(s["size"] for s in segments)
     if args.json:
         print(json.dumps({
             "name": program.name, "abi": program.abi, "entry": program.entry, "segments": segments,
             "image_bytes": size, "image_end": program.image_end, "symbols": len(program.symbols),
-            "image_id": program.image_id.hex(),
+            "image_id": image_id,
         }))  # fmt: skip
         return 0
     print(f"program:   {program.name} (abi {program.abi})")
     print(f"entry:     0x{program.entry:08x}")
     print("segments:")
     for s in segments:
-        print(f"  0x{s['vaddr']:08x}..0x{s['vaddr'] + s['size']:08x}  {s['flags']}  {s['size']:,} bytes")
-    print(f"size:      {size:,} bytes (image ends at 0x{program.image_end:08x})")
+        print(f"  0x{s['vaddr']:08x}..0x{s['vaddr'] + s['size']:08x}  {s['flags']}  {format_size(s['size'])}")
+    print(f"size:      {format_size(size)} (image ends at 0x{program.image_end:08x})")
     print(f"symbols:   {len(program.symbols)}")
-    print(f"image ID:  {program.image_id.hex()}")
+    print(f"image ID:  {image_id}")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from ..units import format_size
 from .common import printable_text
 
 ORDER = 40
@@ -59,10 +60,10 @@ def run_inspect(args) -> int:
         ("dev mode", "yes: NOT a proof" if receipt.dev_mode else "no"),
         ("image ID", claim.image_id.hex()),
         ("exit code", str(claim.exit_code)),
-        ("journal", f"{receipt.journal.hex() or '(empty)'} ({len(receipt.journal)} bytes)"),
+        ("journal", f"{receipt.journal.hex() or '(empty)'} ({format_size(len(receipt.journal))})"),
         ("journal text", repr(text) if text is not None else "(not printable text)"),
         ("cycles", str(claim.cycles) if claim.cycles else "0 (unknown)"),
-        ("seal size", f"{len(receipt.seal)} bytes"),
+        ("seal size", format_size(len(receipt.seal))),
         ("security", security),
     ]
     for k, v in receipt.params.items():
@@ -79,11 +80,11 @@ def run_inspect(args) -> int:
         end = f"HALT, exit code {seg['exit_code']}" if seg["halted"] else f"pc {seg['end_pc']}"
         memory = (f", memory {seg['start_memory'][:12]}.. -> {seg['end_memory'][:12]}.." if "start_memory" in seg
                   else "")
-        proof = f", proof {seg['proof_bytes']} bytes" if "proof_bytes" in seg else ""
+        proof = f", proof {format_size(seg['proof_bytes'])}" if "proof_bytes" in seg else ""
         rows.append((
             f"segment {seg['index']}",
             f"cycles {seg['start_cycle']}..{seg['end_cycle']}, pc {seg['start_pc']} -> {end}{memory}, "
-            f"journal {seg['journal_bytes']} bytes{proof}",
+            f"journal {format_size(seg['journal_bytes'])}{proof}",
         ))  # fmt: skip
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .common import add_input_args, add_limit_args, apply_output_caps, parse_inputs, printable_text, write_atomically
+from ..units import format_size
+from .common import ELF_HELP, add_input_args, add_limit_args, apply_output_caps, guest_elf, parse_inputs, printable_text, write_atomically
+from .progress import progress_reporter
 
 ORDER = 20
 
@@ -26,7 +27,7 @@ def register(subparsers) -> None:
             "carries the exit code (as RISC Zero and SP1 do); prove then exits with status 1."
         ),
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     add_input_args(p)
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
@@ -40,7 +41,7 @@ def register(subparsers) -> None:
         type=int,
         metavar="N",
         help="prove the run in segments of N cycles, one receipt (continuations, docs/continuations.md); "
-        "stark splits runs longer than 2^20 cycles by default (~7 GB per 2^20-cycle segment proof); stark and trace",
+        "stark splits runs longer than 2^20 cycles by default (5.8-7.2 GB peak, bench/results/stark_scale.md); stark and trace",
     )
     p.add_argument(
         "--workers",
@@ -58,28 +59,6 @@ def register(subparsers) -> None:
         "attached to the composed receipt and verified with it (docs/composition.md)",
     )
     p.set_defaults(handler=run_prove)
-
-
-@contextmanager
-def progress_reporter(label: str):
-    """A progress(step, fraction) callback drawing a rich bar on stderr, or a no-op when stderr is not a TTY."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-    )  # fmt: skip
-    with bar:
-        task = bar.add_task(label, total=1.0)
-
-        def report(step: str, fraction: float) -> None:
-            bar.update(task, completed=max(0.0, min(1.0, fraction)), description=f"{label}: {step}")
-
-        yield report
 
 
 def checking_interrupts(report):
@@ -102,6 +81,7 @@ def run_prove(args) -> int:
 
     from .verify import read_receipt
 
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
     inputs = parse_inputs(args.input)
     assumptions = [read_receipt(path) for path in args.assume] if args.assume else None
@@ -216,4 +196,4 @@ def write_receipt(receipt, output: Path, elapsed: float) -> None:
         print(f"segments:   {receipt.params['segments']} of up to {receipt.params['segment_cycles']} cycles")
     if receipt.inner:
         print(f"assumes:    {len(receipt.inner)} inner receipt(s), carried in the receipt and verified with it")
-    print(f"receipt:    {output} ({len(data)} bytes, seal {len(receipt.seal)} bytes)")
+    print(f"receipt:    {output} ({format_size(len(data))}, seal {format_size(len(receipt.seal))})")

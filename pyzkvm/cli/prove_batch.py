@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .common import parse_input_spec
+from .common import ELF_HELP, guest_elf, parse_input_spec
 
 ORDER = 25
 
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
             "or a guest exited non-zero."
         ),
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     p.add_argument("--inputs", required=True, metavar="FILE", help="input sets, one per line")
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
@@ -71,6 +71,7 @@ def run_prove_batch(args) -> int:
         raise UsageError(f"--workers must be positive, got {args.workers}")
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
     input_sets = read_input_sets(args.inputs)
     if not input_sets:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import add_input_args, add_limit_args, apply_output_caps, parse_inputs, printable_text
+from ..units import format_size
+from .common import ELF_HELP, add_input_args, add_limit_args, apply_output_caps, guest_elf, parse_inputs, printable_text
 
 ORDER = 10
 
@@ -24,7 +25,7 @@ def register(subparsers) -> None:
         ),
         epilog="example: pyzkvm run guests/bin/fibonacci.elf --input u32:10",
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     add_input_args(p)
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
     add_limit_args(p)
@@ -58,6 +59,7 @@ def run_command(args) -> int:
     from ..program import Program
 
     inputs = parse_inputs(args.input)
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
     apply_output_caps(args)
     execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES)
@@ -79,7 +81,7 @@ def _print_human(e) -> None:
         if not e.stderr.endswith(b"\n"):
             sys.stderr.write("\n")
     text = printable_text(e.journal)
-    print(f"journal:   {e.journal.hex() or '(empty)'} ({len(e.journal)} bytes)")
+    print(f"journal:   {e.journal.hex() or '(empty)'} ({format_size(len(e.journal))})")
     if text is not None:
         print(f"           text: {text!r}")
     if e.commit_matches is not None:

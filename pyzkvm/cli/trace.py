@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_input_args, parse_inputs
+from .common import ELF_HELP, add_input_args, guest_elf, parse_inputs
 
 ORDER = 55
 
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
         ),
         epilog="example: pyzkvm trace guests/bin/fibonacci.elf --steps 40 --input u32:5",
     )
-    p.add_argument("elf", metavar="ELF", help="the RV32IM guest executable")
+    p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     p.add_argument("--steps", "-n", type=_steps, default=50, metavar="N", help="cycles to show (default 50)")
     add_input_args(p)
     p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
@@ -51,6 +51,7 @@ def run_trace(args) -> int:
     from ..isa import ABI_NAMES, disassemble
     from ..program import Program
 
+    args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi)
     trace, halted, io, abi_impl = trace_steps(program, parse_inputs(args.input), args.steps)
     c, ev = trace.columns, trace.syscall_events

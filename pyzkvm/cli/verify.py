@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import UsageError, VerificationError
-from .common import add_input_args, parse_inputs, printable_text
+from .common import add_input_args, guest_elf, parse_inputs, printable_text
 
 ORDER = 30
 
@@ -71,6 +71,8 @@ def run_verify(args) -> int:
         raise UsageError("--replay needs --elf (and the --input values the guest ran on)")
     if args.input and not args.replay:
         raise UsageError("--input is only used with --replay")
+    if args.elf:
+        args.elf = guest_elf(args.elf, args.abi)
     program = Program.from_elf(args.elf, abi=args.abi) if args.elf else None
     image_id = program.image_id if program else as_image_id(args.image_id)
     receipt = read_receipt(args.receipt)

@@ -22,8 +22,9 @@ from ..errors import PyzkvmError, UsageError
 from .build import ABIS, build_guest, guest_sources
 from .toolchain import COMPILERS, find_compiler
 
-#: guests/ of a source checkout (pyzkvm/guests/build_all.py -> <repo>/guests).
-DEFAULT_GUESTS_DIR = Path(__file__).resolve().parents[2] / "guests"
+#: guests/ of the checkout in the working directory. Resolved against the working directory, not
+#: this file: an installed pyzkvm lives in site-packages, where a rebuild has no business writing.
+DEFAULT_GUESTS_DIR = Path("guests")
 
 #: The compiler that built the committed ELFs in guests/bin (pinned: pip install ziglang==0.17.1).
 CANONICAL_COMPILER = "zig"
@@ -45,10 +46,16 @@ def default_out_dir(guests_dir: Path, abi: str = "sp1") -> Path:
 def guest_dirs(guests_dir: Path) -> list[Path]:
     """Every guest folder under ``guests_dir`` (a sub-folder with .c files), sorted by name."""
     if not guests_dir.is_dir():
-        raise UsageError(f"{guests_dir}: no guests directory here; give --guests-dir (a pyzkvm checkout's guests/)")
-    return sorted(
+        raise UsageError(
+            f"{guests_dir.resolve()}: no guests directory here; run this in a pyzkvm checkout "
+            "or give --guests-dir (python -m pyzkvm.guests.build_all)"
+        )
+    found = sorted(
         d for d in guests_dir.iterdir() if d.is_dir() and d.name != "bin" and any(p.suffix == ".c" for p in guest_sources(d))
     )
+    if not found:
+        raise UsageError(f"{guests_dir.resolve()}: no guest folders (sub-folders with .c files) to build")
+    return found
 
 
 def build_all(
@@ -61,6 +68,7 @@ def build_all(
     guests_dir/bin/risc0) and write BUILD_INFO; returns the ELF paths."""
     if abi not in ABIS:
         raise UsageError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABIS)}")
+    guests = guest_dirs(guests_dir)  # before anything is written: no guests, no guests/bin
     cc = find_compiler(compiler)
     out_dir = out_dir or default_out_dir(guests_dir, abi)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +85,7 @@ def build_all(
     lines += [f"# skipped {name}: {why}" for name, why in sorted(skipped.items())]
     lines += ["", "# sha256 of each ELF"]
     outputs = []
-    for d in guest_dirs(guests_dir):
+    for d in guests:
         if d.name in skipped:
             continue
         result = build_guest(d, out_dir / f"{d.name}.elf", cc, abi)

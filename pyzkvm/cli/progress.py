@@ -1,0 +1,137 @@
+"""What a long command shows while it works, on stderr.
+
+On a terminal: one rich progress line (bar, step, elapsed time), removed when done. Otherwise
+(a pipe, a CI log): one plain line per phase, ``pyzkvm: LABEL: STEP``, but only once the
+command has run for ``QUIET_S`` seconds, so quick commands print nothing extra.
+
+The first time a command compiles numba kernels (an empty or stale cache: the first run after
+installing, or after an upgrade), ``watch_kernel_compiles`` says so once, with where the
+compiled kernels are cached, so a cold start is not mistaken for a hang.
+
+Every text that reaches rich is escaped: rich reads ``[...]`` as markup, and messages such as
+``pip install 'pyzkvm[bench]'`` hold brackets.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+#: Seconds a command runs before its plain (non-terminal) phase lines start.
+QUIET_S = 2.0
+#: Set (to anything non-empty) to silence the compile notice; the test suite does, so that a
+#: cold numba cache does not change the stderr that tests compare.
+QUIET_COMPILE_ENV = "PYZKVM_NO_COMPILE_NOTICE"
+
+
+def escape(text) -> str:
+    """``text`` with rich markup escaped, so brackets print as they are."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(str(text))
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+class PhaseLines:
+    """progress(step, fraction) for a non-terminal: one line per new step, after ``quiet_s``."""
+
+    def __init__(self, label: str, quiet_s: float = QUIET_S, stream=None):
+        self.label, self.quiet_s = label, quiet_s
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.step = self.printed = None
+        self.lock = threading.Lock()
+        # a step that starts before quiet_s and is still running then gets its line at quiet_s
+        self.timer = threading.Timer(quiet_s, self._flush) if quiet_s > 0 else None
+        if self.timer:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def __call__(self, step: str, fraction: float = 0.0) -> None:
+        with self.lock:
+            self.step = step
+            if time.monotonic() - self.started >= self.quiet_s:
+                self._print_locked()
+
+    def _flush(self) -> None:
+        with self.lock:
+            self._print_locked()
+
+    def _print_locked(self) -> None:
+        if self.step is not None and self.step != self.printed:
+            print(f"pyzkvm: {self.label}: {self.step}", file=self.stream, flush=True)
+            self.printed = self.step
+
+    def close(self) -> None:
+        if self.timer:
+            self.timer.cancel()
+
+
+@contextmanager
+def progress_reporter(label: str, quiet_s: float = QUIET_S):
+    """A progress(step, fraction) callback: a rich bar on a terminal, else plain phase lines."""
+    if not sys.stderr.isatty():
+        lines = PhaseLines(label, quiet_s)
+        try:
+            yield lines
+        finally:
+            lines.close()
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=stderr_console(), transient=True,
+    )  # fmt: skip
+    with bar:
+        task = bar.add_task(escape(label), total=1.0)
+
+        def report(step: str, fraction: float) -> None:
+            bar.update(task, completed=max(0.0, min(1.0, fraction)), description=escape(f"{label}: {step}"))
+
+        yield report
+
+
+def kernel_cache_dir() -> str:
+    """Where numba keeps compiled kernels: NUMBA_CACHE_DIR, else __pycache__ beside each module."""
+    from numba.core import config
+
+    if config.CACHE_DIR:
+        return str(config.CACHE_DIR)
+    return str(Path(__file__).resolve().parents[1] / "**" / "__pycache__")
+
+
+def watch_kernel_compiles(stream=None) -> None:
+    """Say once on stderr when this process starts compiling numba kernels (a cache miss)."""
+    if os.environ.get(QUIET_COMPILE_ENV):
+        return
+    from numba.core import event
+
+    stream = stream or sys.stderr
+
+    class Notice(event.Listener):
+        said = False
+
+        def on_start(self, ev):
+            if not Notice.said:
+                Notice.said = True
+                # measured: ~80 s of CPU for a cold stark prove on a 2-core machine (bench/results/cold_start.md)
+                print(
+                    "pyzkvm: compiling numba kernels for first use: once per install, a minute or more for the "
+                    f"first stark prove; later runs load them from {kernel_cache_dir()}",
+                    file=stream, flush=True,
+                )
+
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", Notice())

@@ -18,7 +18,9 @@ import numpy as np
 from ..errors import SyscallError, UnknownSyscall
 from .host import HostIO
 from .machine import Machine
+from .curves import Sp1Panic
 from .precompiles import keccak_f1600, sha256_compress, sha256_extend
+from .sp1_precompiles import PRECOMPILES
 
 T0, A0, A1, A2 = 5, 10, 11, 12
 
@@ -40,6 +42,7 @@ SYSCALL_NAMES = {
     EXIT_UNCONSTRAINED: "EXIT_UNCONSTRAINED", COMMIT: "COMMIT",
     COMMIT_DEFERRED_PROOFS: "COMMIT_DEFERRED_PROOFS", VERIFY_SP1_PROOF: "VERIFY_SP1_PROOF", HINT_LEN: "HINT_LEN", HINT_READ: "HINT_READ",
     SHA_EXTEND: "SHA_EXTEND", SHA_COMPRESS: "SHA_COMPRESS", KECCAK_PERMUTE: "KECCAK_PERMUTE",
+    **{code: name for code, (name, _) in PRECOMPILES.items()},
 }  # fmt: skip
 
 FD_STDOUT, FD_STDERR = 1, 2
@@ -109,8 +112,17 @@ class Sp1Abi:
             lanes = [int(words[2 * i]) | int(words[2 * i + 1]) << 32 for i in range(25)]
             out = keccak_f1600(lanes)
             m.write_words(a0, [x for lane in out for x in (lane & 0xFFFFFFFF, lane >> 32)], "KECCAK_PERMUTE state")
+        elif code in PRECOMPILES:
+            self._precompile(name, PRECOMPILES[code][1], a0)
         m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=ret, next_pc=next_pc, rs1_val=code, rs2_val=a0)
         return code == HALT
+
+    def _precompile(self, name: str, handler, a0: int) -> None:
+        """A curve/field/big-integer precompile (sp1_precompiles.py); SP1's panics are faults."""
+        try:
+            handler(self.m, name, a0, self._arg(A1), self._arg)
+        except Sp1Panic as e:
+            raise self.m.fault(SyscallError, f"{name}: {e}") from None
 
     def _arg(self, index: int) -> int:
         value = self.m.reg(index)

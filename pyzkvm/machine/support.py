@@ -34,7 +34,8 @@ def check_provable(execution: Execution) -> None:
     if bad:
         raise UnsupportedProgram(
             f"syscall {', '.join(bad)} cannot be proved by the stark backend (it proves "
-            f"{', '.join(PROVABLE_SYSCALLS)}): remove it from the guest or use another backend")
+            f"{', '.join(PROVABLE_SYSCALLS)}): the trace backend runs every SP1 syscall (--backend trace, "
+            "dev mode), or remove it from the guest")
 
 
 def check_constrained(execution: Execution) -> None:

@@ -29,24 +29,30 @@ def inv(x: int, p: int) -> int:
     return pow(x, p - 2, p)
 
 
-def sqrt_mod(a: int, p: int) -> int | None:
-    """A square root of a mod p (p ≡ 3 mod 4: a^((p+1)/4); else Tonelli–Shanks), or None."""
+def sqrt_mod(a: int, p: int, nqr: int | None = None) -> int | None:
+    """A square root of a mod p, or None: a^((p+1)/4) when p ≡ 3 mod 4, else Tonelli–Shanks
+    with the non-residue ``nqr`` (found when not given). Which of the two roots comes out is
+    fixed by the algorithm; SP1's hooks use the same one (hook.rs ``sqrt_fp``)."""
     a %= p
     if a == 0:
         return 0
-    if pow(a, (p - 1) // 2, p) != 1:
-        return None
     if p % 4 == 3:
-        return pow(a, (p + 1) // 4, p)
+        r = pow(a, (p + 1) // 4, p)
+        return r if r * r % p == a else None
+    if pow(a, (p - 1) // 2, p) != 1:  # Legendre symbol
+        return None
+    if nqr is None:
+        nqr = next(z for z in range(2, p) if pow(z, (p - 1) // 2, p) == p - 1)
     q, s = p - 1, 0  # p - 1 = q·2^s, q odd
     while q % 2 == 0:
         q, s = q // 2, s + 1
-    z = next(z for z in range(2, p) if pow(z, (p - 1) // 2, p) == p - 1)  # a non-residue
-    m, c, t, r = s, pow(z, q, p), pow(a, q, p), pow(a, (q + 1) // 2, p)
+    m, c, t, r = s, pow(nqr, q, p), pow(a, q, p), pow(a, (q + 1) // 2, p)
     while t != 1:
         i, tt = 0, t
-        while tt != 1:
+        while tt != 1:  # the least i with t^(2^i) = 1
             tt, i = tt * tt % p, i + 1
+            if i == m:
+                return None
         b = pow(c, 1 << (m - i - 1), p)
         m, c, t, r = i, b * b % p, t * b * b % p, r * b % p
     return r
@@ -145,6 +151,12 @@ def ed_add(p1: tuple[int, int], p2: tuple[int, int]) -> tuple[int, int]:
     return x3, y3
 
 
+def ed25519_even_sqrt(a: int) -> int | None:
+    """SP1's ``ed25519_sqrt``: the square root of a mod p whose bit 0 is clear (None if none)."""
+    x = sqrt_mod(a, ED_P)
+    return None if x is None else (ED_P - x) % ED_P if x & 1 else x
+
+
 def ed_decompress(y: int, sign: int) -> int:
     """SP1's ed25519 ``decompress``: x from y (bit 255 already cleared) and the sign bit.
     x² = (y² − 1) / (d y² + 1); the root with bit 0 clear is taken, and negated (p − x) when
@@ -155,11 +167,9 @@ def ed_decompress(y: int, sign: int) -> int:
     yy = y * y % p
     u = _sub(yy, 1, "y² - 1") % p
     v = (yy * ED_D + 1) % p
-    x = sqrt_mod(u * inv(v, p), p)
+    x = ed25519_even_sqrt(u * inv(v, p))
     if x is None:
         raise Sp1Panic("y is not the y-coordinate of an ed25519 point (no square root)")
-    if x & 1:
-        x = p - x
     return p - x if sign else x
 
 

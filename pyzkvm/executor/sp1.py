@@ -20,6 +20,7 @@ from .host import HostIO
 from .machine import Machine
 from .curves import Sp1Panic
 from .precompiles import keccak_f1600, sha256_compress, sha256_extend
+from .sp1_hooks import HOOK_NAMES, HOOKS
 from .sp1_precompiles import PRECOMPILES
 from .sp1_versions import VERSIONS, Sp1Version
 
@@ -165,11 +166,25 @@ class Sp1Abi:
                 self.io.inputs.appendleft(data)  # v4+: the next HINT_READ gets it
             else:
                 self.io.inputs.append(data)  # v3: after the inputs not read yet
-        elif fd in FD_RESERVED and self.version.reserved_low_fds:
+        elif fd in HOOKS and self.version.reserved_low_fds:  # the v4+ hooks
+            self._hook(fd, data)
+        elif fd in FD_RESERVED and not self.version.reserved_low_fds:
+            raise m.fault(SyscallError, f"WRITE to fd {fd}: SP1 v3's hooks (fds 5..) are not implemented in pyzkvm; "
+                                        "the v4+ hooks (fds 15..21) are")
+        elif fd in FD_RESERVED:
             raise m.fault(SyscallError, f"WRITE to reserved fd {fd}: SP1 v4+ panics on fds 5..10 "
                                         f"(profile {self.version.profile}; use sp1@3 for v3 guests)")
         else:  # SP1 logs "tried to write to unknown file descriptor" and goes on
             self.io.warnings.append(f"WRITE to unknown fd {fd} ({length} bytes) ignored, as SP1 does")
+
+    def _hook(self, fd: int, data: bytes) -> None:
+        """A hook (sp1_hooks.py): its answers go to the front of the input queue, in order."""
+        try:
+            answers = HOOKS[fd](data)
+        except Sp1Panic as e:
+            raise self.m.fault(SyscallError, f"hook {HOOK_NAMES[fd]} (WRITE to fd {fd}): {e}") from None
+        for answer in reversed(answers):
+            self.io.inputs.appendleft(answer)
 
     def _hint_read(self, ptr: int) -> None:
         m = self.m

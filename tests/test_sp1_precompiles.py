@@ -251,3 +251,55 @@ def test_stark_backend_refuses_a_precompile_by_name_and_points_at_the_trace_back
     e = execute(program(code, data=point_bytes(g, 32) * 2))
     with pytest.raises(UnsupportedProgram, match="syscall ED_ADD cannot be proved by the stark backend.*trace backend"):
         check_provable(e)
+
+
+# ---- the precompiles guest (guests/precompiles): every family in one C program -------------
+
+def test_precompiles_guest_journal_is_what_the_oracles_give():
+    import hashlib
+    import struct
+    from pathlib import Path
+
+    from pyzkvm.program import Program
+
+    k = 12345
+    elf = Path(__file__).resolve().parents[1] / "guests" / "bin" / "precompiles.elf"
+    e = execute(Program.from_elf(elf), [struct.pack("<I", k)])
+    assert e.exit_code == 0 and e.commit_matches
+    j = memoryview(e.journal)
+
+    def take(n):
+        nonlocal j
+        out, j = bytes(j[:n]), j[n:]
+        return int.from_bytes(out, "little")
+
+    # ed25519: the point's encoding is libsodium's k·B, and it lies on -x² + y² = 1 + d x² y²
+    x, y = take(32), take(32)
+    p = cv.ED_P
+    assert ed_compress((x, y)) == nacl.crypto_scalarmult_ed25519_base_noclamp(le(k, 32))
+    assert (-x * x + y * y - 1 - cv.ED_D * x * x * y * y) % p == 0
+    assert take(32) == x  # ED_DECOMPRESS gave the same x back
+    points = {}
+    for fam, has_decompress in (("SECP256K1", True), ("SECP256R1", True), ("BN254", False), ("BLS12381", True)):
+        curve, mul = SW_ORACLES[fam]
+        n = curve.nbytes
+        points[fam] = (take(n), take(n))
+        assert points[fam] == mul(k), fam
+        if has_decompress:
+            assert take(n) == points[fam][1], f"{fam}_DECOMPRESS"
+    for fam in ("BN254", "BLS12381"):
+        fq, fq2, nw = FIELDS[fam]
+        a, b = points[fam]
+        for op in OPS.values():
+            assert take(4 * nw) == op(fq(a), fq(b)).n
+        for op in OPS.values():
+            c = op(fq2([a, b]), fq2([b, a])).coeffs
+            assert (take(4 * nw), take(4 * nw)) == (c[0].n, c[1].n)
+    (x1, y1), (xr, yr) = points["SECP256K1"], points["SECP256R1"]
+    assert take(32) == x1 * y1 % xr  # UINT256_MUL
+    ed_x_y = x | y << 256
+    big = ed_x_y | (x1 | y1 << 256) << 512 | (xr | yr << 256) << 1024 | (points["BN254"][0] | points["BN254"][1] << 256) << 1536
+    assert take(256) | take(32) << 2048 == x1 * big  # U256XU2048_MUL lo, hi
+    assert bytes(j[:32]) == hashlib.sha3_256(le(k, 4)).digest()
+    assert bytes(j[32:64]) == hashlib.sha256(le(k, 4)).digest() and len(j) == 64
+    assert e.report.syscalls["ED_ADD"] > 13 and e.report.syscalls["U256XU2048_MUL"] == 1

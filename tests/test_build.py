@@ -41,6 +41,7 @@ SCENARIOS = {
     # SP1 precompiles, which unicorn does not have: its journal is checked against ecdsa,
     # py-ecc, PyNaCl and hashlib in tests/test_sp1_precompiles.py (here: the bytes only)
     "precompiles": [],
+    "ed25519-verify": [],  # the same: checked against PyNaCl in tests/test_sp1_precompiles.py
 }
 
 

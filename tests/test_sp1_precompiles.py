@@ -174,6 +174,14 @@ def test_ed_add_identity_is_neutral():
     assert cv.ed_add(g, (0, 1)) == g and cv.ed_add((0, 1), (0, 1)) == (0, 1)
 
 
+def test_ed_add_off_the_curve_with_a_zero_denominator_follows_sp1s_two_inverses():
+    """SP1 v3–v5 inverts 1 + dxy and 1 − dxy separately (0 inverts to 0): with 1 + dxy = 0
+    x3 = 0 and y3 = (y1 y2 + x1 x2) / 2."""
+    p = cv.ED_P
+    y2 = -cv.inv(cv.ED_D, p) % p  # x1 = y1 = x2 = 1: d·x1·y1·x2·y2 = −1
+    assert cv.ed_add((1, 1), (1, y2)) == (0, (y2 + 1) * cv.inv(2, p) % p)
+
+
 def test_ed_decompress_edge_cases_follow_sp1():
     p = cv.ED_P
     assert cv.ed_decompress(1, 0) == 0 and cv.ed_decompress(1, 1) == p  # x = 0, sign 1: p, unreduced
@@ -303,3 +311,41 @@ def test_precompiles_guest_journal_is_what_the_oracles_give():
     assert bytes(j[:32]) == hashlib.sha3_256(le(k, 4)).digest()
     assert bytes(j[32:64]) == hashlib.sha256(le(k, 4)).digest() and len(j) == 64
     assert e.report.syscalls["ED_ADD"] > 13 and e.report.syscalls["U256XU2048_MUL"] == 1
+
+
+def ed25519_batch(n: int, tamper_every: int = 3) -> tuple[bytes, list[bool]]:
+    """The ed25519-verify guest's input: n PyNaCl signatures over 128-byte messages, every
+    ``tamper_every``-th message altered after signing; and which ones PyNaCl accepts."""
+    import struct
+
+    import nacl.exceptions
+    import nacl.signing
+
+    recs, valid = [], []
+    for i in range(n):
+        sk = nacl.signing.SigningKey(bytes([i + 1]) * 32)
+        msg = bytes((i * 31 + j) & 0xFF for j in range(128))
+        sig = sk.sign(msg).signature
+        if i % tamper_every == tamper_every - 1:
+            msg = msg[:-1] + bytes([msg[-1] ^ 1])
+        try:
+            sk.verify_key.verify(msg, sig)
+            valid.append(True)
+        except nacl.exceptions.BadSignatureError:
+            valid.append(False)
+        recs.append(bytes(sk.verify_key) + sig + msg)
+    return struct.pack("<I", n) + b"".join(recs), valid
+
+
+def test_ed25519_verify_guest_agrees_with_pynacl():
+    import struct
+    from pathlib import Path
+
+    from pyzkvm.program import Program
+
+    guests = Path(__file__).resolve().parents[1] / "guests"
+    batch, valid = ed25519_batch(3)
+    assert (guests / "ed25519-verify" / "batch3.bin").read_bytes() == batch  # crosscheck.yml's input
+    e = execute(Program.from_elf(guests / "bin" / "ed25519-verify.elf"), [batch])
+    assert valid == [True, True, False]
+    assert e.journal == struct.pack("<II", 3, sum(valid)) + bytes(valid)

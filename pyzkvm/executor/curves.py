@@ -25,8 +25,10 @@ def _sub(a: int, b: int, what: str) -> int:
 
 
 def inv(x: int, p: int) -> int:
-    """x^(p-2) mod p: the inverse for x ≠ 0 (Fermat), and 0 for x = 0, as SP1 computes it."""
-    return pow(x, p - 2, p)
+    """SP1's x^(p-2) mod p for a prime p: the inverse of x (computed here with the faster
+    extended Euclid of ``pow(x, -1, p)``), and 0 when x ≡ 0."""
+    x %= p
+    return pow(x, -1, p) if x else 0
 
 
 def sqrt_mod(a: int, p: int, nqr: int | None = None) -> int | None:
@@ -146,9 +148,10 @@ def ed_add(p1: tuple[int, int], p2: tuple[int, int]) -> tuple[int, int]:
     Off-curve inputs get the same formula; a zero denominator inverts to 0."""
     (x1, y1), (x2, y2), p = p1, p2, ED_P
     dxy = ED_D * (x1 * y1 * x2 * y2 % p) % p
-    x3 = (x1 * y2 + y1 * x2) % p * inv((1 + dxy) % p, p) % p
-    y3 = (y1 * y2 + x1 * x2) % p * inv((1 + p - dxy) % p, p) % p
-    return x3, y3
+    den_x, den_y = (1 + dxy) % p, (1 + p - dxy) % p
+    both = inv(den_x * den_y, p)  # one inversion for two: 1/den_x = den_y/(den_x den_y)
+    inv_x, inv_y = (den_y * both, den_x * both) if both else (inv(den_x, p), inv(den_y, p))
+    return (x1 * y2 + y1 * x2) * inv_x % p, (y1 * y2 + x1 * x2) * inv_y % p
 
 
 def ed25519_even_sqrt(a: int) -> int | None:

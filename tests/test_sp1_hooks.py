@@ -116,5 +116,5 @@ def test_hook_answers_go_to_the_front_of_the_input_queue_in_order():
 def test_hook_panics_are_faults_and_v3_hook_fds_are_refused():
     with pytest.raises(SyscallError, match="hook FP_INV \\(WRITE to fd 21\\): FpOp: Inverse called with zero"):
         _guest_with_hook(21, (4).to_bytes(4, "big") + bytes(4) + (7).to_bytes(4, "big"), [])
-    with pytest.raises(SyscallError, match="SP1 v3's hooks"):
+    with pytest.raises(SyscallError, match="SP1 v3's hooks \\(fds 5..8\\)"):
         _guest_with_hook(5, bytes(65), [], abi="sp1@3")

@@ -32,11 +32,12 @@ def test_write_to_an_unknown_fd_is_a_warning_and_the_run_goes_on():
     assert e.warnings == ("WRITE to unknown fd 99 (3 bytes) ignored, as SP1 does",)
 
 
-def test_reserved_low_fds_panic_from_v4_but_not_in_v3():
-    code = syscall(WRITE, 7, DATA_BASE, 1)
+def test_reserved_low_fds_panic_from_v4_and_v3_hook_fds_are_refused():
     with pytest.raises(SyscallError, match="reserved fd 7"):
-        run(code)
-    assert run(code, abi="sp1@3").warnings  # v3: no hook registered at fd 7 here: a warning
+        run(syscall(WRITE, 7, DATA_BASE, 1))
+    with pytest.raises(SyscallError, match="SP1 v3's hooks \\(fds 5..8\\) are not implemented"):
+        run(syscall(WRITE, 7, DATA_BASE, 1), abi="sp1@3")
+    assert run(syscall(WRITE, 9, DATA_BASE, 1), abi="sp1@3").warnings  # v3: no hook at fd 9: a warning
 
 
 def test_hint_read_inside_an_unconstrained_block_is_an_error():
@@ -50,9 +51,12 @@ def test_enter_inside_an_unconstrained_block_is_an_error():
         run([syscall(ENTER), syscall(ENTER)])
 
 
-def test_sha_extend_with_a1_not_zero_panics():
+def test_sha_extend_and_keccak_permute_with_a1_not_zero_panic():
+    """sha256/extend.rs and keccak256/permute.rs: assert!(arg2 == 0, "arg2 must be 0")."""
     with pytest.raises(SyscallError, match="SHA_EXTEND with a1=1"):
         run(syscall(SHA_EXTEND, DATA_BASE, 1), data=bytes(256))
+    with pytest.raises(SyscallError, match="KECCAK_PERMUTE with a1=5"):
+        run(syscall(0x00010109, DATA_BASE, 5), data=bytes(256))
 
 
 @pytest.mark.parametrize("abi, panics", [("sp1@3", True), ("sp1@4.0", True), ("sp1@4", False), ("sp1@5", False), ("sp1", False)])
@@ -77,3 +81,21 @@ def test_the_sp1_version_is_read_from_the_elfs_panic_paths(crate, profile):
     blob = b"\0/root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/sp1-zkvm-" + crate.encode() + b"/src/lib.rs\0"
     assert detect_sp1_version(b"\x7fELF" + bytes(100) + blob) == (crate, profile)
     assert detect_sp1_version(b"\x7fELF" + bytes(100)) is None
+
+
+def test_pyzkvm_run_says_which_profile_it_took_from_the_elf(tmp_path, capsys):
+    """An ELF naming sp1-zkvm 3.0.0 runs under sp1@3 (v3 appends hints: the input is read
+    first) unless --abi says otherwise."""
+    from pyzkvm.cli import main
+    from tests.rvasm import elf
+
+    code = flatten([syscall(WRITE, 4, DATA_BASE, 1), syscall(HINT_READ, DATA_BASE + 8, 1),
+                    syscall(WRITE, 3, DATA_BASE + 8, 1), halt(0)])  # fmt: skip
+    path = tmp_path / "v3.elf"
+    path.write_bytes(elf(code, data=b"H\0\0\0/cargo/registry/src/x/sp1-zkvm-3.0.0/src/lib.rs\0"))
+    assert main(["run", str(path), "--input", "str:I", "--json"]) == 0
+    out = capsys.readouterr()
+    assert "sp1-zkvm 3.0.0: running under ABI profile sp1@3" in out.err
+    assert '"journal": "49"' in out.out  # "I": the input before the hint
+    assert main(["run", str(path), "--input", "str:I", "--json", "--abi", "sp1"]) == 0
+    assert '"journal": "48"' in capsys.readouterr().out  # v5: the hint goes first

@@ -51,6 +51,7 @@ FD_STDOUT, FD_STDERR = 1, 2
 FD_PUBLIC_VALUES = (3, 13)
 FD_HINT = (4, 14)
 FD_RESERVED = range(5, 11)  # v4+: fds 5..10 are reserved (LOWEST_ALLOWED_FD = 10) and panic
+FD_V3_HOOKS = range(5, 9)  # v3's hooks (ecrecover, r1 ecrecover, ecrecover v2, ed decompress): not implemented
 
 
 class Sp1Abi:
@@ -121,6 +122,8 @@ class Sp1Abi:
             h = m.read_words(a1, 8, "SHA_COMPRESS h")
             m.write_words(a1, sha256_compress([int(x) for x in h], [int(x) for x in w]), "SHA_COMPRESS h")
         elif code == KECCAK_PERMUTE:
+            if self._arg(A1) != 0:
+                raise m.fault(SyscallError, f"KECCAK_PERMUTE with a1={m.reg(A1)}: SP1 asserts a1 == 0")
             words = m.read_words(a0, 50, "KECCAK_PERMUTE state")
             lanes = [int(words[2 * i]) | int(words[2 * i + 1]) << 32 for i in range(25)]
             out = keccak_f1600(lanes)
@@ -168,10 +171,10 @@ class Sp1Abi:
                 self.io.inputs.append(data)  # v3: after the inputs not read yet
         elif fd in HOOKS and self.version.reserved_low_fds:  # the v4+ hooks
             self._hook(fd, data)
-        elif fd in FD_RESERVED and not self.version.reserved_low_fds:
-            raise m.fault(SyscallError, f"WRITE to fd {fd}: SP1 v3's hooks (fds 5..) are not implemented in pyzkvm; "
+        elif fd in FD_V3_HOOKS and not self.version.reserved_low_fds:
+            raise m.fault(SyscallError, f"WRITE to fd {fd}: SP1 v3's hooks (fds 5..8) are not implemented in pyzkvm; "
                                         "the v4+ hooks (fds 15..21) are")
-        elif fd in FD_RESERVED:
+        elif fd in FD_RESERVED and self.version.reserved_low_fds:
             raise m.fault(SyscallError, f"WRITE to reserved fd {fd}: SP1 v4+ panics on fds 5..10 "
                                         f"(profile {self.version.profile}; use sp1@3 for v3 guests)")
         else:  # SP1 logs "tried to write to unknown file descriptor" and goes on

@@ -99,3 +99,13 @@ def test_pyzkvm_run_says_which_profile_it_took_from_the_elf(tmp_path, capsys):
     assert '"journal": "49"' in out.out  # "I": the input before the hint
     assert main(["run", str(path), "--input", "str:I", "--json", "--abi", "sp1"]) == 0
     assert '"journal": "48"' in capsys.readouterr().out  # v5: the hint goes first
+
+
+def test_stark_backend_refuses_a_run_that_ended_by_leaving_the_program():
+    from pyzkvm.errors import UnsupportedProgram
+    from pyzkvm.machine.support import check_provable
+
+    e = run([asm.li(11, 0x78000000), asm.jalr(0, 11, 0)])
+    with pytest.raises(UnsupportedProgram, match="outside the program .SP1's end of run., not at HALT"):
+        check_provable(e)
+    check_provable(run([]))  # a run that HALTs passes this check

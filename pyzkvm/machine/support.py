@@ -30,6 +30,9 @@ def check_provable(execution: Execution) -> None:
     Checks the ABI profile and that only PROVABLE_SYSCALLS were used."""
     if execution.abi != "sp1":
         raise UnsupportedProgram(f"the machine AIR proves the sp1 ABI profile only, not {execution.abi!r}")
+    if execution.halted and "HALT" not in execution.report.syscalls:
+        raise UnsupportedProgram(f"the run ended at pc 0x{execution.final_pc:08x}, outside the program (SP1's end of run), "
+                                 "not at HALT: the stark backend proves runs that end with HALT")
     bad = sorted(set(execution.report.syscalls) - set(PROVABLE_SYSCALLS))
     if bad:
         raise UnsupportedProgram(

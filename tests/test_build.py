@@ -38,6 +38,10 @@ SCENARIOS = {
     "rv32im-selftest": [[]],
     "sort": [[struct.pack("<5I", 9, 0xFFFFFFFF, 0, 7, 7)], [b"\x01\x02\x03"]],
     "panic": [[]],
+    # SP1 precompiles, which unicorn does not have: its journal is checked against ecdsa,
+    # py-ecc, PyNaCl and hashlib in tests/test_sp1_precompiles.py (here: the bytes only)
+    "precompiles": [],
+    "ed25519-verify": [],  # the same: checked against PyNaCl in tests/test_sp1_precompiles.py
 }
 
 

@@ -16,6 +16,7 @@ from pyzkvm.errors import (
     IllegalInstruction,
     MemoryOutOfRange,
     MisalignedAccess,
+    SyscallError,
     UsageError,
 )
 from pyzkvm.executor import DEFAULT_MAX_CYCLES, execute
@@ -158,13 +159,40 @@ def test_one_instruction_is_one_cycle_and_counts_per_mnemonic():
     assert sum(e.report.instructions.values()) == e.cycles
 
 
-def test_self_modifying_code_is_re_decoded():
-    # overwrite the instruction at `patch` with "addi s2, zero, 42", then run it
-    new = asm.addi(S2, 0, 42)
-    code = flatten([asm.li(6, new), asm.auipc(7, 0), asm.sw(6, 7, 12), asm.addi(S2, 0, 1)])
-    assert len(code) == 5  # the sw at +12 from the auipc patches the last instruction
-    e = run(code)
-    assert e.final_registers[S2] == 42
+def _run_risc0(code):
+    """Under the risc0 profile (instructions fetched from memory): HALT with a1 → 8 zero words."""
+    halt_risc0 = flatten([asm.li(10, 0), asm.li(11, DATA_BASE), asm.li(5, 0), asm.ecall()])
+    return execute(program(flatten([code, halt_risc0]), data=bytes(32), abi="risc0"))
+
+
+# store "addi s2, zero, 42" over the instruction at +12 from the auipc: the first one after _PATCH
+_PATCH = flatten([asm.li(6, asm.addi(S2, 0, 42)), asm.auipc(7, 0), asm.sw(6, 7, 12), asm.addi(S2, 0, 1)])
+
+
+def test_self_modifying_code_is_re_decoded_under_risc0():
+    assert _run_risc0(_PATCH).final_registers[S2] == 42
+
+
+def test_sp1_runs_the_program_as_loaded_whatever_is_stored_into_code():
+    """SP1 fetches from program.instructions, decoded at load time: the store changes memory
+    (a load sees it) but the original instruction runs."""
+    e = run([_PATCH, asm.auipc(8, 0), asm.lw(9, 8, 0)], capture_trace=True)
+    assert e.final_registers[S2] == 1  # the auipc ran, not the addi stored over it
+    assert e.final_registers[9] == asm.addi(S2, 0, 42)  # memory holds the stored word
+    # the trace's insn column shows the instruction that ran
+    assert list(e.trace.columns["insn"][:6]) == _PATCH + [asm.auipc(8, 0)]
+
+
+def test_sp1_ends_the_run_when_pc_leaves_the_program():
+    """SP1's executor is done once pc is outside the program: a jump out ends the run with
+    exit code 0, as if it had halted (no fault); inside an unconstrained block it is an error."""
+    e = run([asm.li(18, 7), asm.li(11, 0x78000000), asm.jalr(0, 11, 0), asm.li(18, 9)])
+    assert e.exit_code == 0 and e.final_registers[18] == 7 and e.final_pc == 0x78000000
+    assert "HALT" not in e.report.syscalls
+    with pytest.raises(SyscallError, match="left the program inside an unconstrained block"):
+        run([asm.li(5, 3), asm.ecall(), asm.jalr(0, 0, 0)])
+    f = _fault([asm.li(11, 0x78000000), asm.jalr(0, 11, 0)], MemoryOutOfRange, abi="risc0")
+    assert "instruction fetch from 0x78000000" in str(f)
 
 
 # ---- faults ---------------------------------------------------------------------------
@@ -220,7 +248,6 @@ def test_untaken_branch_to_misaligned_target_is_fine():
         ([asm.lw(6, 0, 0x10)], "load from 0x00000010"),
         ([asm.li(11, 0x78000000), asm.sb(6, 11, 0)], "store to 0x78000000"),
         ([asm.li(11, 0xFFFFFFFC), asm.lw(6, 11, 0)], "load from 0xfffffffc"),
-        ([asm.li(11, 0x78000000), asm.jalr(0, 11, 0)], "instruction fetch from 0x78000000"),
     ],
 )
 def test_out_of_range_faults(code, what):

@@ -104,7 +104,7 @@ def test_trace_of_an_unconstrained_block_keeps_only_the_enter_row():
     assert e.final_registers[8] == int.from_bytes(b"orig", "little")
     assert not (e.trace.columns["mem_after"] == 0x11111111).any()  # the block's store is not in the trace
     ecall_rows = np.flatnonzero(e.trace.columns["insn"] == 0x73)
-    assert e.trace.columns["rd_val"][ecall_rows[0]] == 4  # ENTER row: t0 ← EXIT's code
+    assert e.trace.columns["rd_val"][ecall_rows[0]] == 0  # ENTER row: t0 ← 0, EXIT's return value
 
 
 def test_long_trace_and_an_undersized_buffer_that_must_grow():

@@ -27,7 +27,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     add_input_args(p)
-    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
+    p.add_argument("--abi", choices=("sp1", "sp1@5", "sp1@4", "sp1@4.0", "sp1@3", "risc0"), default=None,
+                   help="guest ABI profile: sp1 (SP1 v5, the default), sp1@N for an older SP1's behaviour (docs/abi.md), "
+                        "or risc0; without it, an ELF that names its sp1-zkvm version runs under that version's profile")
     add_limit_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the human summary")
     p.set_defaults(handler=run_command)
@@ -42,6 +44,8 @@ def execution_summary(execution) -> dict:
         "stdout": execution.stdout.decode("utf-8", "replace"),
         "stderr": execution.stderr.decode("utf-8", "replace"),
         "abi": execution.abi,
+        "abi_profile": execution.abi_profile,
+        "warnings": list(execution.warnings),
         "commit_matches": execution.commit_matches,
         "output_digest": execution.output_digest.hex() if execution.output_digest else None,
         "output_digest_matches": execution.output_digest_matches,
@@ -50,6 +54,7 @@ def execution_summary(execution) -> dict:
             "instructions": execution.report.instructions,
             "syscalls": execution.report.syscalls,
             "cycle_tracker": execution.report.cycle_tracker,
+            "cycle_spans": execution.report.cycle_spans,
         },
     }
 
@@ -59,15 +64,32 @@ def run_command(args) -> int:
     from ..program import Program
 
     inputs = parse_inputs(args.input)
-    args.elf = guest_elf(args.elf, args.abi)
-    program = Program.from_elf(args.elf, abi=args.abi)
+    args.elf = guest_elf(args.elf, (args.abi or "sp1").split("@")[0])
+    profile = args.abi or _profile_from_elf(args.elf)
+    program = Program.from_elf(args.elf, abi=profile.split("@")[0])
     apply_output_caps(args)
-    execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES)
+    execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES, abi=profile)
     if args.json:
         print(json.dumps(execution_summary(execution)))
     else:
         _print_human(execution)
     return 0 if execution.exit_code == 0 else 1
+
+
+def _profile_from_elf(path) -> str:
+    """The SP1 profile for the sp1-zkvm version the ELF names (said on stderr), else sp1."""
+    from ..executor.sp1_versions import detect_sp1_version
+
+    try:
+        with open(path, "rb") as f:
+            found = detect_sp1_version(f.read())
+    except OSError:
+        return "sp1"  # Program.from_elf reports the unreadable file
+    if found is None:
+        return "sp1"
+    print(f"note: the ELF was built with sp1-zkvm {found[0]}: running under ABI profile {found[1]} (--abi to choose)",
+          file=sys.stderr)
+    return found[1]
 
 
 def _print_human(e) -> None:
@@ -88,8 +110,12 @@ def _print_human(e) -> None:
         print(f"commit:    {'matches' if e.commit_matches else 'DOES NOT match'} SHA-256(journal)")
     if e.output_digest_matches is not None:
         print(f"output:    digest {'matches' if e.output_digest_matches else 'DOES NOT match'} RISC Zero's formula")
+    for w in e.warnings:
+        print(f"warning:   {w}", file=sys.stderr)
     print(f"exit code: {e.exit_code}{'' if e.exit_code == 0 else '  (guest failure)'}")
     mhz = e.cycles / e.elapsed_s / 1e6 if e.elapsed_s > 0 else float("inf")
     print(f"cycles:    {e.cycles:,} in {e.elapsed_s * 1e3:.1f} ms ({mhz:.1f} MHz)")
     for name, cycles in sorted(e.report.cycle_tracker.items()):
         print(f"  tracker {name}: {cycles:,} cycles")
+    for name, cycles in sorted(e.report.cycle_spans.items()):
+        print(f"  span {name}: {cycles:,} cycles")

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field, replace
 
 from ..limits import DEFAULT_MAX_HINT_BYTES, DEFAULT_MAX_JOURNAL_BYTES, DEFAULT_MAX_OUTPUT_BYTES
 
-# SP1 cycle tracker lines on stdout (sp1-core-executor: cycle-tracker-{start,end} are printed
-# spans; cycle-tracker-report-{start,end} add to the execution report's totals). Both kinds
-# are consumed (not echoed to stdout) and summed per name into Report.cycle_tracker.
+# SP1 cycle tracker lines on stdout (sp1-core-executor syscalls/write.rs): both kinds are
+# consumed (not echoed to stdout). SP1 keeps one open start per name (a HashMap: a second
+# start of the same name overwrites the first, an end removes it), for both kinds alike;
+# a span closed by cycle-tracker-report-end adds to the execution report's cycle_tracker,
+# one closed by cycle-tracker-end is only logged by SP1 (pyzkvm sums it into cycle_spans).
 _TRACKER = re.compile(rb"^cycle-tracker-(report-)?(start|end):\s*(.+?)\s*$")
 
 
@@ -38,6 +40,10 @@ def set_default_caps(**caps: int) -> None:
     _default_caps[0] = replace(_default_caps[0], **caps)
 
 
+#: warnings kept per run (host.HostIO.warn)
+MAX_WARNINGS = 100
+
+
 @dataclass
 class HostIO:
     inputs: deque  # remaining input elements (byte strings)
@@ -46,10 +52,20 @@ class HostIO:
     stderr: bytearray = field(default_factory=bytearray)
     syscalls: Counter = field(default_factory=Counter)
     cycle_tracker: dict = field(default_factory=dict)
+    cycle_spans: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
     _open_spans: dict = field(default_factory=dict)
     _line: bytearray = field(default_factory=bytearray)
     caps: OutputCaps = field(default_factory=lambda: _default_caps[0])
     hint_bytes: int = 0  # bytes the guest has appended to its input stream so far
+
+    def warn(self, message: str) -> None:
+        """Record what the host ignored; past MAX_WARNINGS only count them (a guest warning in a
+        loop must not grow the host's memory without bound)."""
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+        elif len(self.warnings) == MAX_WARNINGS:
+            self.warnings.append("... more warnings not recorded")
 
     def over_cap(self, channel: str, length: int) -> str | None:
         """Why writing ``length`` more bytes to ``channel`` ("output", "journal" or "hint") would
@@ -80,11 +96,12 @@ class HostIO:
             return False
         name = m.group(3).decode("utf-8", "replace")
         if m.group(2) == b"start":
-            self._open_spans.setdefault(name, []).append(cycle)
+            self._open_spans[name] = cycle  # overwrites an open start of the same name
         else:
-            starts = self._open_spans.get(name)
-            if starts:  # an end without a start is ignored, as SP1 does
-                self.cycle_tracker[name] = self.cycle_tracker.get(name, 0) + cycle - starts.pop()
+            start = self._open_spans.pop(name, None)
+            if start is not None:  # an end without an open start is ignored, as SP1 does
+                totals = self.cycle_tracker if m.group(1) else self.cycle_spans
+                totals[name] = totals.get(name, 0) + cycle - start
         return True
 
     def flush(self, cycle: int) -> None:

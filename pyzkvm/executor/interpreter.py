@@ -4,11 +4,18 @@
 at an ECALL (the syscall layer handles it), at a fault, at the cycle limit, or when a buffer
 (trace rows, the unconstrained-mode undo log) is full and must grow. It never allocates.
 
+Two fetch models: by default instructions come from memory (pre-decoded in the code range,
+re-decoded when a store hits it; RISC Zero does this). With ``fixed_code`` (the SP1 profiles)
+instructions come from the program as decoded at load time, as SP1's executor fetches them:
+a store into code changes memory but not what runs, and a pc outside the code range ends the
+run (ST_PROGRAM_END) — SP1 stops when pc leaves ``program.instructions``.
+
 Machine state, all owned by Python and mutated in place:
 
     regs   int64[32]     x0..x31 as unsigned values in [0, 2^32); x0 is forced back to 0
     mem    uint32[2^29 - 2^25]  word-addressed memory: the word at address A is mem[A >> 2]
     packed, imm          the pre-decoded code range (see decode.py)
+    code_words uint32[n] the code range's words at load time (the trace's insn with fixed_code)
     counts int64[N_OPS]  instructions executed per op id (the report's instruction counts)
     tr     uint32[13, cap]  trace columns, filled when ``capture`` (column c of row i is tr[c, i];
                          the rows of the 2-D buffer are padded apart so the 13 write streams
@@ -37,6 +44,7 @@ ST_ECALL = 1
 ST_CYCLE_LIMIT = 2
 ST_TRACE_FULL = 3
 ST_UNDO_FULL = 4
+ST_PROGRAM_END = 5
 F_ILLEGAL = 10
 F_EBREAK = 11
 F_FETCH_RANGE = 12
@@ -68,7 +76,7 @@ def signed(v):
 
 @njit(cache=True)
 def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, counts,
-                   capture, tr, tr_len, undo_on, undo, undo_len, dirty):  # fmt: skip
+                   capture, tr, tr_len, undo_on, undo, undo_len, dirty, fixed_code, code_words):  # fmt: skip
     """Execute from ``pc`` until an ECALL, a fault, the cycle limit or a full buffer.
 
     Returns (status, pc, cycle, tr_len, undo_len, aux): ``pc``/``cycle`` of the instruction
@@ -90,6 +98,9 @@ def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, count
             p = packed[k]
             im = imm[k]
         else:
+            if fixed_code:  # SP1: a pc outside the program ends the run
+                status = ST_PROGRAM_END
+                break
             if pc < MEM_LO or pc >= MEM_HI:
                 status = F_FETCH_RANGE
                 aux = pc
@@ -172,7 +183,7 @@ def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, count
             mem[widx] = new
             dirty[widx >> 10] = 1  # page of 1024 words
             kk = widx - code_lo_idx
-            if kk >= 0 and kk < n_code:  # self-modifying code: re-decode the changed word
+            if kk >= 0 and kk < n_code and not fixed_code:  # self-modifying code: re-decode the word
                 d_op, d_rd, d_rs1, d_rs2, d_im = decode_word(new)
                 packed[kk] = pack(d_op, d_rd, d_rs1, d_rs2)
                 imm[kk] = d_im
@@ -295,7 +306,7 @@ def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, count
             tr[C_CLK, tr_len] = cycle
             tr[C_PC, tr_len] = pc
             tr[C_NEXT_PC, tr_len] = next_pc
-            tr[C_INSN, tr_len] = mem[pc >> 2]
+            tr[C_INSN, tr_len] = code_words[k] if fixed_code else mem[pc >> 2]
             tr[C_RS1, tr_len] = rs1
             tr[C_RS2, tr_len] = rs2
             tr[C_RD, tr_len] = rd

@@ -80,6 +80,9 @@ class Machine:
         self.packed = np.zeros(n, dtype=np.int64)
         self.imm = np.zeros(n, dtype=np.int64)
         decode_range(self.mem, lo >> 2, n, self.packed, self.imm)
+        self.code_words = self.mem[lo >> 2 : (lo >> 2) + n].copy()
+        #: SP1's fetch model (interpreter.py): set by the SP1 profiles
+        self.fixed_code = False
 
     # ---- running ---------------------------------------------------------------------
 
@@ -89,19 +92,23 @@ class Machine:
         it.run_until_host(
             self.regs, self.mem, self.packed, self.imm, self.code_lo, self.pc, self.cycle, 0,
             self.counts, self.capture, self.tr, self.tr_len, self.undo_on, self.undo, self.undo_len, self.dirty,
+            self.fixed_code, self.code_words,
         )  # fmt: skip
 
-    def run_until_ecall(self) -> None:
-        """Run the hot loop until the next ECALL (pc then points at it); raise on faults."""
+    def run_until_ecall(self) -> bool:
+        """Run the hot loop until the next ECALL (pc then points at it; returns True) or, with
+        ``fixed_code``, until pc leaves the program (returns False); raise on faults."""
         while True:
             status, pc, cycle, tr_len, undo_len, aux = it.run_until_host(
                 self.regs, self.mem, self.packed, self.imm, self.code_lo, self.pc, self.cycle,
                 self.max_cycles, self.counts, self.capture, self.tr, self.tr_len, self.undo_on,
-                self.undo, self.undo_len, self.dirty,
+                self.undo, self.undo_len, self.dirty, self.fixed_code, self.code_words,
             )  # fmt: skip
             self.pc, self.cycle, self.tr_len, self.undo_len = int(pc), int(cycle), int(tr_len), int(undo_len)
             if status == it.ST_ECALL:
-                return
+                return True
+            if status == it.ST_PROGRAM_END:
+                return False
             if status == it.ST_TRACE_FULL:
                 self.tr = _grow_trace(self.tr, self.tr_len)
             elif status == it.ST_UNDO_FULL:
@@ -125,9 +132,16 @@ class Machine:
         cls, reason = reasons[status]
         return self.fault(cls, reason)
 
+    def insn_word(self) -> int:
+        """The instruction word at pc, as the fetch model sees it (0 outside guest memory)."""
+        k = (self.pc - self.code_lo) >> 2
+        if self.fixed_code and 0 <= k < len(self.code_words):
+            return int(self.code_words[k])
+        return int(self.mem[self.pc >> 2]) if MEM_LO <= self.pc < MEM_HI else 0
+
     def fault(self, cls: type[GuestFault], reason: str) -> GuestFault:
         """A typed fault located at the current pc and cycle."""
-        word = int(self.mem[self.pc >> 2]) if MEM_LO <= self.pc < MEM_HI else 0
+        word = self.insn_word()
         return cls(reason, pc=self.pc, word=word, disassembly=disassemble(word, self.pc), cycle=self.cycle)
 
     # ---- accessors for syscalls ------------------------------------------------------
@@ -218,6 +232,8 @@ class Machine:
         self.regs[index] = value & 0xFFFFFFFF
 
     def _redecode(self, first_word: int, n: int) -> None:
+        if self.fixed_code:  # SP1 runs the program as loaded, whatever memory holds
+            return
         lo = max(first_word, self.code_lo >> 2)
         hi = min(first_word + n, (self.code_lo >> 2) + len(self.packed))
         if lo < hi:
@@ -232,7 +248,7 @@ class Machine:
             if self.tr_len >= self.tr.shape[1]:
                 self.tr = _grow_trace(self.tr, self.tr_len)
             self.tr[:, self.tr_len] = (
-                self.cycle, self.pc, next_pc, int(self.mem[self.pc >> 2]), rs1, rs2, rd,
+                self.cycle, self.pc, next_pc, self.insn_word(), rs1, rs2, rd,
                 rs1_val, rs2_val, rd_val & 0xFFFFFFFF if rd else 0, 0, 0, 0,
             )  # fmt: skip
             self.tr_len += 1

@@ -16,6 +16,9 @@ class Report:
     instructions: dict[str, int] = field(default_factory=dict)
     syscalls: dict[str, int] = field(default_factory=dict)
     cycle_tracker: dict[str, int] = field(default_factory=dict)
+    #: spans closed by plain ``cycle-tracker-end`` (SP1 logs them; its report has only the
+    #: ``cycle-tracker-report-*`` ones, which are ``cycle_tracker``)
+    cycle_spans: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +87,10 @@ class Execution:
     #: risc0 profile: the HALT type (0 terminate, 1 pause); None for sp1
     halt_type: int | None = None
     assumptions: tuple[tuple[bytes, bytes], ...] = ()
+    #: the exact profile the run used (``abi`` is its family): e.g. "sp1@3" (docs/abi.md)
+    abi_profile: str = "sp1"
+    #: what the host ignored and said so (SP1 logs these as warnings), e.g. WRITE to an unknown fd
+    warnings: tuple[str, ...] = ()
     #: segmented runs only (executor/segments.py; docs/continuations.md): the segment's index,
     #: the BoundaryState it started from and the one it ended in, and whether it ended in HALT.
     #: A segment's journal/stdout/stderr/cycles/report cover that segment alone.

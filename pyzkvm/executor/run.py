@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from functools import partial
 from typing import Iterable
 
 from ..errors import CycleLimitExceeded, UsageError
@@ -14,11 +15,18 @@ from .machine import Machine
 from .result import Execution, Report, Trace
 from .risc0 import Risc0Abi
 from .sp1 import Sp1Abi
+from .sp1_versions import VERSIONS
 
 #: Default cycle limit: 2^26 ≈ 67 M instructions (about a second of guest time at full speed).
 DEFAULT_MAX_CYCLES = 1 << 26
 
-_PROFILES = {"sp1": Sp1Abi, "risc0": Risc0Abi}
+#: profile name → ABI handler factory: "sp1" (latest, v5) and the versioned "sp1@N" (sp1_versions.py)
+_PROFILES = {**{name: partial(Sp1Abi, version=v) for name, v in VERSIONS.items()}, "risc0": Risc0Abi}
+
+
+def abi_family(profile: str) -> str:
+    """"sp1" for every SP1 profile, "risc0" for risc0: what Execution.abi and Program.abi hold."""
+    return profile.split("@")[0]
 
 
 def _run(program, profile, elements, max_cycles, capture, *, stop_at_limit):
@@ -40,8 +48,7 @@ def _run(program, profile, elements, max_cycles, capture, *, stop_at_limit):
     halted = False
     try:
         while not halted:
-            machine.run_until_ecall()
-            halted = abi_impl.handle_ecall()
+            halted = abi_impl.handle_ecall() if machine.run_until_ecall() else abi_impl.end_of_program()
     except CycleLimitExceeded:
         if not stop_at_limit:
             raise
@@ -54,7 +61,7 @@ def trace_steps(program: Program, inputs: Iterable[bytes] = (), steps: int = 100
     (trace, halted, io, abi_impl). A fault inside the window still raises."""
     profile = abi or program.abi
     if profile not in _PROFILES:
-        raise UsageError(f"unknown ABI profile {profile!r}: use sp1 or risc0")
+        raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     machine, io, abi_impl, halted = _run(program, profile, deque(bytes(x) for x in inputs), steps, True, stop_at_limit=True)
     columns, events = machine.trace_columns()
     return Trace(columns=columns, syscall_events=events), halted, io, abi_impl
@@ -77,7 +84,7 @@ def execute(
     """
     profile = abi or program.abi
     if profile not in _PROFILES:
-        raise UsageError(f"unknown ABI profile {profile!r}: use sp1 or risc0")
+        raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     if max_cycles <= 0:
         raise UsageError(f"max_cycles must be positive, got {max_cycles}")
     elements = deque()
@@ -93,6 +100,7 @@ def execute(
         instructions={INSTRUCTIONS[i].mnemonic: int(n) for i, n in enumerate(counts[: len(INSTRUCTIONS)]) if n},
         syscalls=dict(io.syscalls),
         cycle_tracker=dict(io.cycle_tracker),
+        cycle_spans=dict(io.cycle_spans),
     )
     trace = None
     if capture_trace:
@@ -108,7 +116,9 @@ def execute(
         stderr=bytes(io.stderr),
         report=report,
         trace=trace,
-        abi=profile,
+        abi=abi_family(profile),
+        abi_profile=profile,
+        warnings=tuple(io.warnings),
         elapsed_s=elapsed,
         final_registers=tuple(int(r) for r in machine.regs),
         final_pc=machine.pc,

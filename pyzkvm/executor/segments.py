@@ -54,7 +54,7 @@ from . import machine as machine_mod
 from .host import HostIO
 from .machine import PAGE_WORDS_LOG2, Machine
 from .result import Execution, Report, Trace
-from .run import _PROFILES, DEFAULT_MAX_CYCLES
+from .run import _PROFILES, DEFAULT_MAX_CYCLES, abi_family
 
 PAGE_WORDS = 1 << PAGE_WORDS_LOG2
 PAGE_BYTES = 4 * PAGE_WORDS
@@ -171,7 +171,7 @@ class _Runner:
 
     def __init__(self, program: Program, profile: str, inputs: deque, *, capture: bool, rows: int, max_cycles: int):
         if profile not in _PROFILES:
-            raise UsageError(f"unknown ABI profile {profile!r}: use sp1 or risc0")
+            raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
         self.program, self.profile, self.capture, self.rows = program, profile, capture, rows
         self.max_cycles = max_cycles
         self.m = Machine(program, capture_trace=capture, max_cycles=max_cycles, trace_rows=rows)
@@ -228,7 +228,7 @@ class _Runner:
         halted = False
         while not halted:
             try:
-                m.run_until_ecall()
+                at_ecall = m.run_until_ecall()
             except CycleLimitExceeded:
                 if m.undo_on and m.max_cycles < self.max_cycles:
                     m.max_cycles = self.max_cycles  # finish the unconstrained block first
@@ -238,7 +238,7 @@ class _Runner:
                         CycleLimitExceeded, f"the guest ran {self.max_cycles} cycles without halting; raise --max-cycles"
                     ) from None
                 break  # the segment boundary
-            halted = abi.handle_ecall()
+            halted = abi.handle_ecall() if at_ecall else abi.end_of_program()
             if not m.undo_on and m.max_cycles != end_cycle:
                 m.max_cycles = end_cycle
                 if m.cycle >= end_cycle and not halted:
@@ -255,6 +255,7 @@ class _Runner:
             instructions={INSTRUCTIONS[i].mnemonic: int(n) for i, n in enumerate(counts[: len(INSTRUCTIONS)]) if n},
             syscalls={k: v for k, v in syscalls.items() if v},
             cycle_tracker=dict(io.cycle_tracker) if halted else {},
+            cycle_spans=dict(io.cycle_spans) if halted else {},
         )
         trace = None
         if self.capture:
@@ -272,7 +273,8 @@ class _Runner:
             stderr=bytes(io.stderr[stderr0:]),
             report=report,
             trace=trace,
-            abi=self.profile,
+            abi=abi_family(self.profile),
+            abi_profile=self.profile,
             elapsed_s=time.perf_counter() - began,
             final_registers=end.registers,
             final_pc=end.pc,
@@ -291,7 +293,7 @@ def _check_args(program: Program, segment_cycles: int, max_cycles: int, abi: str
         raise UsageError(f"max_cycles must be positive, got {max_cycles}")
     profile = abi or program.abi
     if profile not in _PROFILES:
-        raise UsageError(f"unknown ABI profile {profile!r}: use sp1 or risc0")
+        raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     return profile
 
 

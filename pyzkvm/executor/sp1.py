@@ -18,7 +18,11 @@ import numpy as np
 from ..errors import SyscallError, UnknownSyscall
 from .host import HostIO
 from .machine import Machine
+from .curves import Sp1Panic
 from .precompiles import keccak_f1600, sha256_compress, sha256_extend
+from .sp1_hooks import HOOK_NAMES, HOOKS
+from .sp1_precompiles import PRECOMPILES
+from .sp1_versions import VERSIONS, Sp1Version
 
 T0, A0, A1, A2 = 5, 10, 11, 12
 
@@ -40,6 +44,7 @@ SYSCALL_NAMES = {
     EXIT_UNCONSTRAINED: "EXIT_UNCONSTRAINED", COMMIT: "COMMIT",
     COMMIT_DEFERRED_PROOFS: "COMMIT_DEFERRED_PROOFS", VERIFY_SP1_PROOF: "VERIFY_SP1_PROOF", HINT_LEN: "HINT_LEN", HINT_READ: "HINT_READ",
     SHA_EXTEND: "SHA_EXTEND", SHA_COMPRESS: "SHA_COMPRESS", KECCAK_PERMUTE: "KECCAK_PERMUTE",
+    **{code: name for code, (name, _) in PRECOMPILES.items()},
 }  # fmt: skip
 
 FD_STDOUT, FD_STDERR = 1, 2
@@ -48,6 +53,8 @@ FD_HINT = (4, 14)
 #: which host cap (executor/host.OutputCaps) each writable fd counts against
 _CHANNEL_OF_FD = {FD_STDOUT: "output", FD_STDERR: "output", **dict.fromkeys(FD_PUBLIC_VALUES, "journal"),
                   **dict.fromkeys(FD_HINT, "hint")}  # fmt: skip
+FD_RESERVED = range(5, 11)  # v4+: fds 5..10 are reserved (LOWEST_ALLOWED_FD = 10) and panic
+FD_V3_HOOKS = range(5, 9)  # v3's hooks (ecrecover, r1 ecrecover, ecrecover v2, ed decompress): not implemented
 
 
 class Sp1Abi:
@@ -55,9 +62,11 @@ class Sp1Abi:
 
     name = "sp1"
 
-    def __init__(self, machine: Machine, io: HostIO):
+    def __init__(self, machine: Machine, io: HostIO, version: Sp1Version = VERSIONS["sp1"]):
         self.m = machine
         self.io = io
+        self.version = version
+        machine.fixed_code = True  # SP1 fetches from the program as loaded (interpreter.py)
         self.commit_words = [None] * 8
         self.deferred_words = [None] * 8
         self.exit_code: int | None = None
@@ -80,6 +89,9 @@ class Sp1Abi:
         elif code == WRITE:
             self._write(a0)
         elif code == HINT_LEN:
+            if not self.io.inputs and self.version.hint_len_empty_panics:
+                raise m.fault(SyscallError, f"HINT_LEN with no input left: SP1 before v4.2 panics here "
+                                            f"(profile {self.version.profile}); pass the guest's inputs with --input")
             ret = len(self.io.inputs[0]) if self.io.inputs else 0xFFFFFFFF
         elif code == HINT_READ:
             self._hint_read(a0)
@@ -91,14 +103,19 @@ class Sp1Abi:
         elif code == VERIFY_SP1_PROOF:
             self._verify_proof(a0)
         elif code == ENTER_UNCONSTRAINED:
-            if self._unconstrained is None:
-                self._unconstrained = m.snapshot()
-                self._unconstrained["n_assumptions"] = len(self.assumptions)
+            if self._unconstrained is not None:
+                raise m.fault(SyscallError, "ENTER_UNCONSTRAINED inside an unconstrained block (SP1 panics: "
+                                            "\"Unconstrained block is already active\")")
+            self._unconstrained = m.snapshot()
+            self._unconstrained["n_assumptions"] = len(self.assumptions)
             ret = 1  # the guest's `if syscall_enter_unconstrained()` branch runs
         elif code == EXIT_UNCONSTRAINED:
             if self._unconstrained is not None:
-                return self._exit_unconstrained(code, a0)
+                return self._exit_unconstrained()
+            ret = 0  # SP1 returns Some(0) from EXIT, inside a block or not
         elif code == SHA_EXTEND:
+            if self._arg(A1) != 0:
+                raise m.fault(SyscallError, f"SHA_EXTEND with a1={m.reg(A1)}: SP1 asserts a1 == 0")
             w = m.read_words(a0, 16, "SHA_EXTEND w[0..16]")
             full = sha256_extend([int(x) for x in w])
             m.write_words(a0 + 64, full[16:], "SHA_EXTEND w[16..64]")
@@ -108,12 +125,32 @@ class Sp1Abi:
             h = m.read_words(a1, 8, "SHA_COMPRESS h")
             m.write_words(a1, sha256_compress([int(x) for x in h], [int(x) for x in w]), "SHA_COMPRESS h")
         elif code == KECCAK_PERMUTE:
+            if self._arg(A1) != 0:
+                raise m.fault(SyscallError, f"KECCAK_PERMUTE with a1={m.reg(A1)}: SP1 asserts a1 == 0")
             words = m.read_words(a0, 50, "KECCAK_PERMUTE state")
             lanes = [int(words[2 * i]) | int(words[2 * i + 1]) << 32 for i in range(25)]
             out = keccak_f1600(lanes)
             m.write_words(a0, [x for lane in out for x in (lane & 0xFFFFFFFF, lane >> 32)], "KECCAK_PERMUTE state")
+        elif code in PRECOMPILES:
+            self._precompile(name, PRECOMPILES[code][1], a0)
         m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=ret, next_pc=next_pc, rs1_val=code, rs2_val=a0)
         return code == HALT
+
+    def end_of_program(self) -> bool:
+        """pc left the program: SP1 ends the run there as if it had halted with exit code 0
+        (its executor's ``done`` test), except inside an unconstrained block (an error)."""
+        if self._unconstrained is not None:
+            raise self.m.fault(SyscallError, f"pc 0x{self.m.pc:08x} left the program inside an unconstrained block "
+                                             "(SP1: EndInUnconstrained)")
+        self.exit_code = 0
+        return True
+
+    def _precompile(self, name: str, handler, a0: int) -> None:
+        """A curve/field/big-integer precompile (sp1_precompiles.py); SP1's panics are faults."""
+        try:
+            handler(self.m, name, a0, self._arg(A1), self._arg)
+        except Sp1Panic as e:
+            raise self.m.fault(SyscallError, f"{name}: {e}") from None
 
     def _arg(self, index: int) -> int:
         value = self.m.reg(index)
@@ -134,14 +171,37 @@ class Sp1Abi:
         elif fd in FD_PUBLIC_VALUES:
             self.io.journal += data
         elif fd in FD_HINT:
-            self.io.inputs.append(data)
+            if self.version.hints_to_front:
+                self.io.inputs.appendleft(data)  # v4+: the next HINT_READ gets it
+            else:
+                self.io.inputs.append(data)  # v3: after the inputs not read yet
             self.io.hint_bytes += len(data)
-        else:
-            raise m.fault(SyscallError, f"WRITE to fd {fd}: use 1 (stdout), 2 (stderr), 3/13 (journal) or 4/14 (hint)")
+        elif fd in HOOKS and self.version.reserved_low_fds:  # the v4+ hooks
+            self._hook(fd, data)
+        elif fd in FD_V3_HOOKS and not self.version.reserved_low_fds:
+            raise m.fault(SyscallError, f"WRITE to fd {fd}: SP1 v3's hooks (fds 5..8) are not implemented in pyzkvm; "
+                                        "the v4+ hooks (fds 15..21) are")
+        elif fd in FD_RESERVED and self.version.reserved_low_fds:
+            raise m.fault(SyscallError, f"WRITE to reserved fd {fd}: SP1 v4+ panics on fds 5..10 "
+                                        f"(profile {self.version.profile}; use sp1@3 for v3 guests)")
+        else:  # SP1 logs "tried to write to unknown file descriptor" and goes on
+            self.io.warn(f"WRITE to unknown fd {fd} ({length} bytes) ignored, as SP1 does")
+
+    def _hook(self, fd: int, data: bytes) -> None:
+        """A hook (sp1_hooks.py): its answers go to the front of the input queue, in order."""
+        try:
+            answers = HOOKS[fd](data)
+        except Sp1Panic as e:
+            raise self.m.fault(SyscallError, f"hook {HOOK_NAMES[fd]} (WRITE to fd {fd}): {e}") from None
+        for answer in reversed(answers):
+            self.io.inputs.appendleft(answer)
 
     def _hint_read(self, ptr: int) -> None:
         m = self.m
         length = self._arg(A1)
+        if self._unconstrained is not None:
+            raise m.fault(SyscallError, "HINT_READ inside an unconstrained block: SP1 panics "
+                                        "(\"hint read should not be used in a unconstrained block\")")
         if not self.io.inputs:
             raise m.fault(SyscallError, "HINT_READ with no input left: pass the guest's inputs with --input")
         element = self.io.inputs[0]
@@ -164,17 +224,17 @@ class Sp1Abi:
         journal_digest = self.m.read_words(digest_ptr, 8, "VERIFY_SP1_PROOF journal digest").astype("<u4").tobytes()
         self.assumptions.append((image_id, journal_digest))
 
-    def _exit_unconstrained(self, code: int, a0: int) -> bool:
+    def _exit_unconstrained(self) -> bool:
         """EXIT_UNCONSTRAINED inside a block: put back registers and memory as they were at
-        ENTER (SP1 replays its memory diff), resume after the ENTER ecall with t0 = the
-        EXIT code (≠ 1, so the guest skips the block), and forget the block's cycles. The
+        ENTER (SP1 replays its memory diff), resume after the ENTER ecall with t0 = 0 (EXIT's
+        return value, ≠ 1, so the guest skips the block), and forget the block's cycles. The
         ENTER ecall's trace row is kept, with its rd_val/next_pc patched to that outcome."""
         m = self.m
         snap, self._unconstrained = self._unconstrained, None
         enter_pc = snap["pc"]
         m.restore(snap)
         del self.assumptions[snap["n_assumptions"] :]  # an unconstrained block asserts nothing
-        m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=code, next_pc=enter_pc + 4,
+        m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=0, next_pc=enter_pc + 4,
                        rs1_val=ENTER_UNCONSTRAINED, rs2_val=m.reg(A0))  # fmt: skip
         return False
 

@@ -30,11 +30,15 @@ def check_provable(execution: Execution) -> None:
     Checks the ABI profile and that only PROVABLE_SYSCALLS were used."""
     if execution.abi != "sp1":
         raise UnsupportedProgram(f"the machine AIR proves the sp1 ABI profile only, not {execution.abi!r}")
+    if execution.halted and "HALT" not in execution.report.syscalls:
+        raise UnsupportedProgram(f"the run ended at pc 0x{execution.final_pc:08x}, outside the program (SP1's end of run), "
+                                 "not at HALT: the stark backend proves runs that end with HALT")
     bad = sorted(set(execution.report.syscalls) - set(PROVABLE_SYSCALLS))
     if bad:
         raise UnsupportedProgram(
             f"syscall {', '.join(bad)} cannot be proved by the stark backend (it proves "
-            f"{', '.join(PROVABLE_SYSCALLS)}): remove it from the guest or use another backend")
+            f"{', '.join(PROVABLE_SYSCALLS)}): the trace backend runs every SP1 syscall (--backend trace, "
+            "dev mode), or remove it from the guest")
 
 
 def check_constrained(execution: Execution) -> None:

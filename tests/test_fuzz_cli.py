@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.peak_memory import LAUNCHER, peak_mib, with_peak_file
+
 ROOT = Path(__file__).resolve().parent.parent
 FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
 MEMORY_CEILING_MIB = 1500
@@ -122,14 +124,16 @@ def drive() -> None:
 def test_fuzz_cli_one_line_exit_1_or_2_under_a_memory_ceiling():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("PYZKVM_DEV_MODE", None)
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([sys.executable, "-c", "from tests.test_fuzz_cli import drive; drive()"],
-                                cwd=ROOT, env=env, stdout=log, stderr=log)  # fmt: skip
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, "-c", "from tests.test_fuzz_cli import drive; drive()"],
+                                cwd=ROOT, env=with_peak_file(env, peak_file), stdout=log, stderr=log)  # fmt: skip
         _, status, usage = os.wait4(proc.pid, 0)
         log.seek(0)
         output = log.read().decode("utf-8", "replace")
+        peak = peak_mib(peak_file, usage)
     assert os.waitstatus_to_exitcode(status) == 0, output[-6000:]
-    assert usage.ru_maxrss / 1024 < MEMORY_CEILING_MIB, usage.ru_maxrss
+    assert peak < MEMORY_CEILING_MIB, peak
 
 
 if __name__ == "__main__":  # pragma: no cover

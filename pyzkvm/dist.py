@@ -108,7 +108,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *, mem
     n = workers or os.cpu_count() or 1
     with LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
-        dashboard_address=None, silence_logs=40,
+        # dashboard on a free port, never the fixed 8787 (dashboard_address=None alone still binds it)
+        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"}, silence_logs=40,
     ) as cluster, Client(cluster) as client:  # fmt: skip
         yield client
 

@@ -17,20 +17,29 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa import OPS
-from ..stark.air import Air
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .chip import Chip
 from .layout import Layout
-from .program_table import to_bytes
+from .program_table import padded, to_bytes
 
 MUL_OPS = ("mul", "mulh", "mulhsu", "mulhu")
 MUL = Layout("is_mul is_mulh is_mulhsu is_mulhu a:4 b:4 c:4 sa sb r:8 cl:8 ch:8")
 
 
-class MulAir(Air):
+class MulAir(Chip):
     name = "alu mul"
     width = MUL.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = MUL_OPS
+
+    @staticmethod
+    def answer(op, a, b):
+        return mul_results(op, a, b)
+
+    def generate(self, w):
+        from .alu import alu_events
+
+        op, a, b, _c = alu_events(w, self)
+        return padded(mul_rows(op, a, b))
 
     def constraints(self, b):
         mm = b.main

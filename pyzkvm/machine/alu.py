@@ -21,12 +21,29 @@ from ..isa import OPS
 from . import buses
 from .chip import Chip
 from .layout import Layout
-from .program_table import pad_height, to_bytes
+from .program_table import padded, to_bytes
 from .witness import words
 
 ADD_SUB = Layout("is_add is_sub a:4 b:4 c:4 carry:4")
 BITWISE = Layout("is_and is_or is_xor a:4 b:4 c:4")
 M32 = 0xFFFFFFFF
+
+
+class AluChip(Chip):
+    """A chip that proves "c = a OP b" for the operations ``OPS`` it receives on the ``alu`` bus:
+    its rows are those tuples (``rows``: unpadded, with its own witness), and ``answer`` gives
+    the result where the execution recorded none (witness.Witness.answer)."""
+
+    OPS: tuple = ()
+
+    def answer(self, op, a, b):
+        raise NotImplementedError
+
+    def rows(self, op, a, b, c) -> np.ndarray:
+        raise NotImplementedError
+
+    def generate(self, w):
+        return padded(self.rows(*alu_events(w, self)))
 
 
 def alu_events(w, chip):
@@ -40,21 +57,19 @@ def alu_events(w, chip):
     return op[sel], words(fields[1:5])[sel], words(fields[5:9])[sel], words(fields[9:13])[sel]
 
 
-class AddSubAir(Chip):
+class AddSubAir(AluChip):
     """c = a + b or c = a − b (mod 2^32), byte limbs with boolean carries."""
 
     name = "alu add/sub"
     width = ADD_SUB.width
     OPS = ("add", "sub")
 
-    @staticmethod
-    def answer(op, a, b):
+    def answer(self, op, a, b):
         return np.where(op == OPS["sub"], a - b, a + b) & M32
 
-    def generate(self, w):
-        op, a, b, c = alu_events(w, self)
+    def rows(self, op, a, b, c):
         m = len(op)
-        t = np.zeros((pad_height(m), ADD_SUB.width), dtype=np.int64)
+        t = np.zeros((m, ADD_SUB.width), dtype=np.int64)
         is_sub = op == OPS["sub"]
         t[:m, ADD_SUB.is_add], t[:m, ADD_SUB.is_sub] = ~is_sub, is_sub
         t[:m, ADD_SUB.a], t[:m, ADD_SUB.b], t[:m, ADD_SUB.c] = to_bytes(a), to_bytes(b), to_bytes(c)
@@ -84,21 +99,19 @@ class AddSubAir(Chip):
         b.receive(buses.ALU, [op, *a, *bv, *c], active)
 
 
-class BitwiseAir(Chip):
+class BitwiseAir(AluChip):
     """c = a AND/OR/XOR b, byte by byte through the fixed byte table."""
 
     name = "alu bitwise"
     width = BITWISE.width
     OPS = ("and", "or", "xor")
 
-    @staticmethod
-    def answer(op, a, b):
+    def answer(self, op, a, b):
         return np.where(op == OPS["and"], a & b, np.where(op == OPS["or"], a | b, a ^ b))
 
-    def generate(self, w):
-        op, a, b, c = alu_events(w, self)
+    def rows(self, op, a, b, c):
         m = len(op)
-        t = np.zeros((pad_height(m), BITWISE.width), dtype=np.int64)
+        t = np.zeros((m, BITWISE.width), dtype=np.int64)
         t[:m, BITWISE.a], t[:m, BITWISE.b], t[:m, BITWISE.c] = to_bytes(a), to_bytes(b), to_bytes(c)
         for o in self.OPS:
             t[:m, getattr(BITWISE, f"is_{o}")] = op == OPS[o]

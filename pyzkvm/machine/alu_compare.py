@@ -22,29 +22,25 @@ import numpy as np
 from ..isa import OPS
 from ..stark.field import P, pow_vec
 from . import buses
-from .chip import Chip
+from .alu import AluChip
 from .layout import Layout
-from .program_table import padded, to_bytes
+from .program_table import to_bytes
 
 COMPARE_OPS = ("beq", "bne", "blt", "bge", "bltu", "bgeu", "slt", "sltu")
 SIGNED_OPS = ("blt", "bge", "slt")
 COMPARE = Layout(" ".join(f"is_{o}" for o in COMPARE_OPS) + " a:4 b:4 diff:4 carry:4 sa sb eq inv lt r")
 
 
-class CompareAir(Chip):
+class CompareAir(AluChip):
     name = "alu compare"
     width = COMPARE.width
     OPS = COMPARE_OPS
 
-    @staticmethod
-    def answer(op, a, b):
+    def answer(self, op, a, b):
         return compare_results(op, a, b)
 
-    def generate(self, w):
-        from .alu import alu_events
-
-        op, a, b, _c = alu_events(w, self)
-        return padded(compare_rows(op, a, b))
+    def rows(self, op, a, b, c):
+        return compare_rows(op, a, b)
 
     def constraints(self, b):
         m = b.main

@@ -22,31 +22,28 @@ import numpy as np
 from ..isa import OPS
 from ..stark.field import P, pow_vec
 from . import buses
-from .chip import Chip
+from .alu import AluChip
 from .layout import Layout
-from .program_table import padded, to_bytes
+from .program_table import to_bytes
 
 DIV_OPS = ("div", "divu", "rem", "remu")
 DIVREM = Layout("is_div is_divu is_rem is_remu a:4 b:4 c:4 q:4 r:4 plo:4 phi:4 carry:8 sa sb sr bz binv ov abs_r:4 abs_b:4")
 M32 = 0xFFFFFFFF
 
 
-class DivRemAir(Chip):
+class DivRemAir(AluChip):
     name = "alu divrem"
     width = DIVREM.width
     OPS = DIV_OPS
 
-    @staticmethod
-    def answer(op, a, b):
+    def answer(self, op, a, b):
         return divrem_results(op, a, b)
 
-    def generate(self, w):
+    def rows(self, op, a, b, c):
         """Rows for the divisions the CPU sends; q and r (and the products q·b) are this chip's
         witness. What it sends on to the multiply, subtract and compare chips is derived from
         these rows by its constraints (witness.py), not listed here."""
-        from .alu import alu_events
-
-        return padded(divrem_rows(*alu_events(w, self)))
+        return divrem_rows(op, a, b, c)
 
     def constraints(self, b):
         mm = b.main

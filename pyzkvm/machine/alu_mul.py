@@ -18,28 +18,24 @@ import numpy as np
 
 from ..isa import OPS
 from . import buses
-from .chip import Chip
+from .alu import AluChip
 from .layout import Layout
-from .program_table import padded, to_bytes
+from .program_table import to_bytes
 
 MUL_OPS = ("mul", "mulh", "mulhsu", "mulhu")
 MUL = Layout("is_mul is_mulh is_mulhsu is_mulhu a:4 b:4 c:4 sa sb r:8 cl:8 ch:8")
 
 
-class MulAir(Chip):
+class MulAir(AluChip):
     name = "alu mul"
     width = MUL.width
     OPS = MUL_OPS
 
-    @staticmethod
-    def answer(op, a, b):
+    def answer(self, op, a, b):
         return mul_results(op, a, b)
 
-    def generate(self, w):
-        from .alu import alu_events
-
-        op, a, b, _c = alu_events(w, self)
-        return padded(mul_rows(op, a, b))
+    def rows(self, op, a, b, c):
+        return mul_rows(op, a, b)
 
     def constraints(self, b):
         mm = b.main

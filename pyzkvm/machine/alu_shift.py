@@ -22,27 +22,24 @@ import numpy as np
 
 from ..isa import OPS
 from . import buses
-from .chip import Chip
+from .alu import AluChip
 from .layout import Layout
-from .program_table import padded, to_bytes
+from .program_table import to_bytes
 
 SHIFT_OPS = ("sll", "srl", "sra")
 SHIFT = Layout("is_sll is_srl is_sra a:4 b:4 c:4 sh:5 r k:4 p:4 q:4 fill_p fill_q sign")
 
 
-class ShiftAir(Chip):
+class ShiftAir(AluChip):
     name = "alu shift"
     width = SHIFT.width
     OPS = SHIFT_OPS
 
-    @staticmethod
-    def answer(op, a, b):
+    def answer(self, op, a, b):
         return shift_results(op, a, b)
 
-    def generate(self, w):
-        from .alu import alu_events
-
-        return padded(shift_rows(*alu_events(w, self)))
+    def rows(self, op, a, b, c):
+        return shift_rows(op, a, b, c)
 
     def constraints(self, b):
         mm = b.main

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied
-from ..stark.air import CompiledAir, Constraint, Leaves, compile_air, evaluate_constraints
+from ..stark.air import ColumnSource, CompiledAir, Constraint, Leaves, compile_air, evaluate_constraints
 from ..stark.domain import plain_selectors
 
 
@@ -26,12 +26,32 @@ def trace_leaves(air, trace, public) -> Leaves:
                   None, None, plain_selectors(n))
 
 
+class RowMajorColumns(ColumnSource):
+    """The columns of a row-major trace (N, w), read one at a time as uint32 (the row ``shift``
+    positions later, cyclically, for shift > 0): an expression that reads a few columns of a
+    wide trace costs those columns, not a copy of the whole matrix."""
+
+    def __init__(self, trace, shift: int = 0):
+        super().__init__(None, shift)
+        self.trace = trace
+
+    def column(self, c: int) -> np.ndarray:
+        col = np.asarray(self.trace[:, c], dtype=np.uint32)
+        return np.roll(col, -self.shift) if self.shift else col
+
+
 def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list:
     """Each base-field expression of ``compiled``'s DAG evaluated on every row of ``trace``:
     a list of uint32 arrays (length = the trace's height; a constant is broadcast)."""
     trace = np.asarray(trace)
     n = trace.shape[0]
-    leaves = trace_leaves(compiled.air, trace.astype(np.uint32, copy=False), public)
+    air = compiled.air
+    prep = air.preprocessed_trace() if air.preprocessed_width else None
+    if prep is not None and prep.shape[0] != n:
+        raise ConstraintNotSatisfied(f"table {air.name!r}: main trace has {n} rows, preprocessed {prep.shape[0]}")
+    lazy = lambda x: (None, None) if x is None else (RowMajorColumns(x), RowMajorColumns(x, 1))  # noqa: E731
+    leaves = Leaves(lazy(trace), lazy(prep), (None, None), np.asarray(public, dtype=np.uint32), None, None,
+                    plain_selectors(n))
     out: list = [None] * len(exprs)
 
     def keep(i, is_ext, value):

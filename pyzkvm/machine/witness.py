@@ -46,6 +46,7 @@ class Witness:
         self._busy: set = set()
         self._accesses: list = []
         self._memory_after = None
+        self._sent_cache: dict = {}
 
     # ---- traces -------------------------------------------------------------------------------
     def trace(self, air) -> np.ndarray:
@@ -73,13 +74,24 @@ class Witness:
         """Every tuple sent on ``bus`` by the chips other than ``receiver``: a list of int64
         columns (one per tuple field), rows in proof order of the senders, then in the order of
         their sends, then by row; only rows whose multiplicity is not zero (each sent once)."""
-        from .evaluate import compiled_air, evaluate_on_trace
-
-        b = bus_id(bus)
         parts = []
         for air in self.senders(bus, exclude=receiver):
+            parts += self._sent(air, bus)
+        if not parts:
+            return []
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+
+    def _sent(self, air, bus: str) -> list:
+        """``air``'s sends on ``bus``: per send, its columns at the rows whose multiplicity is
+        not zero. On the first call for ``air``, its sends on every bus but ``byte`` and
+        ``memory`` are evaluated in one pass (each column read once) and kept: those two are
+        left out as their columns are final only once memory checking has run."""
+        from .evaluate import compiled_air, evaluate_on_trace
+
+        if (air.name, bus) not in self._sent_cache:
             compiled = compiled_air(air)
-            sends = [it for it in compiled.interactions if it.bus == b and it.sign > 0]
+            late = {bus_id(buses.BYTE), bus_id(buses.MEMORY)} - {bus_id(bus)}
+            sends = [it for it in compiled.interactions if it.sign > 0 and it.bus not in late]
             exprs = [e for it in sends for e in (*it.values, it.multiplicity)]
             values = evaluate_on_trace(compiled, exprs, self.trace(air), self.public_values)
             k = 0
@@ -88,11 +100,11 @@ class Witness:
                 k += len(it.values) + 1
                 rows = np.flatnonzero(mult)
                 if np.any(mult[rows] != 1):
-                    raise ConstraintNotSatisfied(f"{air.name!r} sends on bus {bus!r} with a multiplicity other than 0 or 1")
-                parts.append([c[rows].astype(np.int64) for c in cols])
-        if not parts:
-            return []
-        return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+                    raise ConstraintNotSatisfied(f"{air.name!r} sends on bus {it.bus_name!r} with a multiplicity other than 0 or 1")
+                self._sent_cache.setdefault((air.name, it.bus_name), []).append([c[rows].astype(np.int64) for c in cols])
+            for name in {bus, *(it.bus_name for it in compiled.interactions if it.bus not in late)}:
+                self._sent_cache.setdefault((air.name, name), [])
+        return self._sent_cache[(air.name, bus)]
 
     def answer(self, bus: str, op, *operands) -> np.ndarray:
         """The result of each operation ``op`` (with ``operands``) as the chip that receives it

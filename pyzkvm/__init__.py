@@ -13,10 +13,13 @@ from . import _numba_cache  # noqa: E402  (before any numba kernel module: choos
 _numba_cache.configure()
 
 from .errors import PyzkvmError, VerificationError  # noqa: E402
-from .program import Program  # noqa: E402
+from .program import Program, use_image_id  # noqa: E402
 from .receipt import Claim, Receipt  # noqa: E402
 from .backends import get_backend, list_backends  # noqa: E402
 from .api import Verified, prove, verify, verify_report  # noqa: E402
+from .backends.image_id import program_image_id  # noqa: E402
+
+use_image_id(program_image_id)  # Program.image_id, computed in the backend layer (arrows point down)
 
 __all__ = [
     "__version__", "Program", "PyzkvmError", "VerificationError",

@@ -248,12 +248,12 @@ def _proving_key(program: Program, preset: str):
     """The machine's proving key for this program and preset, set up once per worker process."""
     key = (program.content_digest, preset)
     if key not in _PROVING_KEYS:
-        from .backends.stark import _config
+        from .backends.stark import config_for_preset
         from .machine import build_chips
         from .stark import setup
 
         _PROVING_KEYS.clear()  # one program at a time: a key holds the program's LDEs
-        _PROVING_KEYS[key] = setup(_config(preset), build_chips(program).airs)
+        _PROVING_KEYS[key] = setup(config_for_preset(preset), build_chips(program).airs)
     return _PROVING_KEYS[key]
 
 
@@ -314,10 +314,10 @@ def prove_stark_segments(
     values (and the journal and assumptions in phase 2). Composed runs (assumptions) are
     refused here: prove them with StarkBackend.prove, which attaches the inner receipts. The receipt is byte-identical to
     ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset)``."""
-    from .backends.stark import StarkBackend, _config, build_statements, check_security_of_heights
+    from .backends.stark import StarkBackend, build_statements, check_security_of_heights, config_for_preset
     from .stark import joint, setup
 
-    config = _config(preset)
+    config = config_for_preset(preset)
     run = build_statements(program, inputs, segment_cycles, max_cycles)
     check_security_of_heights(run, config)
     if run.assumptions:

@@ -50,6 +50,18 @@ _EM_RISCV = 243
 _EF_RISCV_RVC = 0x1
 
 
+#: computes a program's image ID (the ``image_id`` property): set once by the package
+#: (pyzkvm/__init__.py) to backends.image_id.program_image_id, so that Program does not import
+#: the machine AIR, which sits above it
+_image_id_of = None
+
+
+def use_image_id(function) -> None:
+    """Set the function ``Program.image_id`` calls (program → 32 bytes)."""
+    global _image_id_of
+    _image_id_of = function
+
+
 @dataclass(frozen=True)
 class Segment:
     """One loaded PT_LOAD segment: ``data`` holds ``memsz`` bytes (zero-filled past filesz)."""
@@ -146,13 +158,9 @@ class Program:
         AIR's verifying key for this program, or the content digest for programs the machine
         cannot represent (the risc0 profile)."""
         if not self._image_id:
-            from .errors import UnsupportedProgram
-            from .machine.image_id import machine_image_id  # lazy: numba kernels load on first use
-
-            try:
-                self._image_id.append(machine_image_id(self))
-            except UnsupportedProgram:
-                self._image_id.append(self.content_digest)
+            if _image_id_of is None:  # pragma: no cover - pyzkvm/__init__.py sets it on import
+                raise RuntimeError("no image ID function: import pyzkvm (it calls program.use_image_id)")
+            self._image_id.append(_image_id_of(self))
         return self._image_id[0]
 
     def symbol_at(self, address: int) -> Symbol | None:

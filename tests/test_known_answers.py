@@ -22,8 +22,10 @@ MACHINE_AIR_DIGEST = "bc8067608b89f8091fd2a7bab574386a626b034875b935eb7c4e89e8b2
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
     "aggregator.elf": "cef1e4ddf7658cc19230c80ca8fd46354b36938623f56974c0b088c84c3ce9b8",
+    "ed25519-verify.elf": "7c097de6dce29125ed63f683318c7c09d20cd1ff7a99e47803a5712621e2d5be",
     "fibonacci.elf": "e54680e6aa09a2974291fc577c9e05fbee332d6f65c9337d08ee0f7af465cfef",
     "panic.elf": "78c0f20056522976e4814dc60f4fce0f74eea0f434151cb2c2ef87dc319c1dfe",
+    "precompiles.elf": "02d80242efaeceb044457dcd1542b4fd42621f6525ea8b5437d8745fb17e74d8",
     "rv32im-selftest.elf": "e5e6b661a5d51c18d2f6764789ade70afd93bcafd823c1ccc31b1c2cd43b6fc6",
     "sha256.elf": "7bda0677c646470fd4b631e39ec2fd34afa340e827e2cc3f7f34cd8638987000",
     "sort.elf": "9caff252dd818cbaa4454bbaac98d2cf21f8da5137f532fddb749f8a6b0000fe",

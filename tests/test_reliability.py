@@ -336,7 +336,7 @@ def test_an_interrupt_swallowed_on_its_way_up_still_writes_nothing(tmp_path):
 
 
 def test_stale_segment_folders_of_dead_processes_are_removed(tmp_path, monkeypatch):
-    from pyzkvm.backends.stark import SPILL_PREFIX
+    from pyzkvm.backends.spill import SPILL_PREFIX
     from pyzkvm.fileio import remove_stale_temp_dirs
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

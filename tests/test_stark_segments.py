@@ -23,8 +23,8 @@ from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, UsageError, Veri
 from pyzkvm.executor.segments import execute_segments, plan_segments, run_segment
 from pyzkvm.machine import build_chips, generate_tables
 from pyzkvm.machine.public_data import MachinePublicData
-from pyzkvm.machine.cpu import PV_CYCLES, PV_HALTS, PV_IS_FIRST, PV_START_CLK
-from pyzkvm.machine.tables import SegmentContext, with_run_outcome
+from pyzkvm.machine.statement import PV_CYCLES, PV_HALTS, PV_IS_FIRST, PV_START_CLK
+from pyzkvm.machine.tables import SegmentContext
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
@@ -136,9 +136,9 @@ def _segment_tables(starts, altered_registers=None, seg=SEG):
         tables = generate_tables(chips, execution, context)
         context = context.next(tables)
         out.append(tables)
-    final = out[-1].public_values
+    final = out[-1].statement
     journal = MachinePublicData(b"".join(t.journal for t in out))
-    return chips, [(t.in_order(chips), with_run_outcome(t.public_values, final)) for t in out], journal
+    return chips, [(t.in_order(chips), t.statement.with_outcome(final).public_values()) for t in out], journal
 
 
 def test_segment_starting_from_other_registers_is_rejected():
@@ -212,8 +212,8 @@ def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
             context = context.next(tables[-1])
         runs[m] = tables
     mixed = [runs[b"A"][0], runs[b"B"][1], runs[b"A"][2], runs[b"A"][3]]
-    final = runs[b"A"][-1].public_values
-    statements = [(t.in_order(chips), with_run_outcome(t.public_values, final)) for t in mixed]
+    final = runs[b"A"][-1].statement
+    statements = [(t.in_order(chips), t.statement.with_outcome(final).public_values()) for t in mixed]
     journal = MachinePublicData(b"".join(t.journal for t in runs[b"A"]))
     assert_only_the_joint_bus_rejects(setup(INSECURE_FAST_FOR_TESTS, chips.airs), statements, journal)
 
@@ -237,7 +237,7 @@ def test_a_segment_too_tall_for_the_presets_security_is_refused_before_proving(s
     what to do), instead of proving a receipt every verifier would refuse."""
     import dataclasses as dc
 
-    import pyzkvm.backends.stark as stark_module
+    import pyzkvm.backends.stark_policy as stark_module
     from pyzkvm.stark import DEFAULT, security_bits
 
     strict = dc.replace(DEFAULT, name="strict_for_this_test", num_queries=60)

@@ -129,7 +129,7 @@ def _seal_view(receipt) -> tuple:
     from ..errors import PyzkvmError
 
     try:
-        from ..backends.stark import describe_seal
+        from ..backends.stark_seal import describe_seal
 
         return describe_seal(receipt), None
     except PyzkvmError as exc:
@@ -145,7 +145,7 @@ def _segments_view(receipt) -> dict:
     if receipt.backend == "trace":
         from ..backends.trace_segments import describe_segments
     else:
-        from ..backends.stark import describe_segments
+        from ..backends.stark_seal import describe_segments
     try:
         return {"segments": describe_segments(receipt)}
     except (VerificationError, ProofFormatError) as exc:

@@ -92,7 +92,7 @@ def run_prove(args) -> int:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     apply_output_caps(args)
     if backend == "stark":
-        from ..backends.stark import SPILL_PREFIX
+        from ..backends.spill import SPILL_PREFIX
         from ..fileio import remove_stale_temp_dirs
 
         remove_stale_temp_dirs(SPILL_PREFIX)  # left by a prove killed before it could clean up

@@ -1,7 +1,7 @@
 """pyzkvm.machine: the RV32IM AIR — chips, buses, and trace generation from an Execution.
 
-    chips = build_chips(program)                 # the AIRs; program/image are preprocessed
-    tables = generate_tables(chips, execution)   # main traces (vectorised) + public values
+    chips = build_chips(program)                 # the AIRs (tables.CHIPS); program/image are preprocessed
+    tables = generate_tables(chips, execution)   # each chip's main trace (its own generate) + the Statement
     check_machine(chips, tables)                 # debug check: constraints and buses
 
 See docs/machine.md for every chip's columns, constraints, buses and the soundness argument.
@@ -16,9 +16,10 @@ The image ID of an sp1 program is the circuit digest of this AIR's verifying key
 from .debug import check_machine
 from .image_id import IMAGE_ID_LOG_BLOWUP, machine_image_id, machine_key_from_parts, machine_verifying_key
 from .public_data import MachinePublicData
+from .statement import Statement
 from .support import PROVABLE_SYSCALLS, check_constrained, check_provable
 from .tables import Chips, MachineTables, build_chips, generate_tables, machine_airs
 
 __all__ = ["Chips", "MachineTables", "build_chips", "generate_tables", "check_machine", "check_provable",
            "check_constrained", "PROVABLE_SYSCALLS", "machine_image_id", "machine_verifying_key", "machine_key_from_parts",
-           "machine_airs", "IMAGE_ID_LOG_BLOWUP", "MachinePublicData"]
+           "machine_airs", "IMAGE_ID_LOG_BLOWUP", "MachinePublicData", "Statement"]

@@ -34,6 +34,8 @@ class Access:
     d_cols: list
     prev_val_cols: list | None  # None: a read (the value before must equal ``value``)
     what: str
+    #: a write whose value before is known (a store: the executor's word): it must be memory's
+    expected_before: np.ndarray | None = None
 
 
 #: ts − prev_ts − 1 must stay below this (4 bytes weighted 1, 2^8, 2^16, 2^20: d3 < 256)
@@ -107,6 +109,8 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None):
         start += len(g.rows)
         if g.prev_val_cols is None and np.any(prev_val[sl] != np.asarray(g.value, dtype=np.int64)):
             raise ConstraintNotSatisfied(f"a {g.what} read does not return the last value written (inconsistent trace)")
+        if g.expected_before is not None and np.any(prev_val[sl] != np.asarray(g.expected_before, dtype=np.int64)):
+            raise ConstraintNotSatisfied(f"a {g.what}'s word does not match memory (inconsistent trace)")
         g.table[g.rows, g.prev_ts_col] = prev_ts[sl]
         dd = diff[sl].astype(np.int64)  # d0, d1 bytes; d2 the low nibble of byte 2; d3 = diff >> 20
         d = np.stack([dd & 0xFF, (dd >> 8) & 0xFF, (dd >> 16) & 0xF, dd >> 20], axis=1)

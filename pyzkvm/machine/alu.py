@@ -15,22 +15,70 @@ bitwise   AND/OR/XOR (and the I-forms), one row per instruction: for each byte i
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..isa import OPS
-from ..stark.air import Air
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .chip import Chip
 from .layout import Layout
+from .program_table import padded, to_bytes
+from .witness import words
 
 ADD_SUB = Layout("is_add is_sub a:4 b:4 c:4 carry:4")
 BITWISE = Layout("is_and is_or is_xor a:4 b:4 c:4")
+M32 = 0xFFFFFFFF
 
 
-class AddSubAir(Air):
+class AluChip(Chip):
+    """A chip that proves "c = a OP b" for the operations ``OPS`` it receives on the ``alu`` bus:
+    its rows are those tuples (``rows``: unpadded, with its own witness), and ``answer`` gives
+    the result where the execution recorded none (witness.Witness.answer)."""
+
+    OPS: tuple = ()
+
+    def answer(self, op, a, b):
+        raise NotImplementedError
+
+    def rows(self, op, a, b, c) -> np.ndarray:
+        raise NotImplementedError
+
+    def generate(self, w):
+        return padded(self.rows(*alu_events(w, self)))
+
+
+def alu_events(w, chip):
+    """The "c = a OP b" tuples sent on the ``alu`` bus (by the CPU, and by the divide chip)
+    whose OP ``chip`` proves: (op, a, b, c) arrays, a, b, c as 32-bit values."""
+    fields = w.received(buses.ALU, chip)
+    if not fields:
+        return (np.zeros(0, np.int64),) * 4
+    op = fields[0]
+    sel = np.isin(op, [OPS[o] for o in chip.OPS])
+    return op[sel], words(fields[1:5])[sel], words(fields[5:9])[sel], words(fields[9:13])[sel]
+
+
+class AddSubAir(AluChip):
     """c = a + b or c = a − b (mod 2^32), byte limbs with boolean carries."""
 
     name = "alu add/sub"
     width = ADD_SUB.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = ("add", "sub")
+
+    def answer(self, op, a, b):
+        return np.where(op == OPS["sub"], a - b, a + b) & M32
+
+    def rows(self, op, a, b, c):
+        m = len(op)
+        t = np.zeros((m, ADD_SUB.width), dtype=np.int64)
+        is_sub = op == OPS["sub"]
+        t[:m, ADD_SUB.is_add], t[:m, ADD_SUB.is_sub] = ~is_sub, is_sub
+        t[:m, ADD_SUB.a], t[:m, ADD_SUB.b], t[:m, ADD_SUB.c] = to_bytes(a), to_bytes(b), to_bytes(c)
+        # carry_i = carry out of byte i of x + y, where (x, y) = (a, b) for ADD and (b, c) for SUB
+        x, y = np.where(is_sub, b, a), np.where(is_sub, c, b)
+        for i in range(4):
+            mask = (1 << (8 * (i + 1))) - 1
+            t[:m, ADD_SUB.carry[i]] = ((x & mask) + (y & mask)) >> (8 * (i + 1))
+        return t
 
     def constraints(self, b):
         m = b.main
@@ -51,12 +99,23 @@ class AddSubAir(Air):
         b.receive(buses.ALU, [op, *a, *bv, *c], active)
 
 
-class BitwiseAir(Air):
+class BitwiseAir(AluChip):
     """c = a AND/OR/XOR b, byte by byte through the fixed byte table."""
 
     name = "alu bitwise"
     width = BITWISE.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = ("and", "or", "xor")
+
+    def answer(self, op, a, b):
+        return np.where(op == OPS["and"], a & b, np.where(op == OPS["or"], a | b, a ^ b))
+
+    def rows(self, op, a, b, c):
+        m = len(op)
+        t = np.zeros((m, BITWISE.width), dtype=np.int64)
+        t[:m, BITWISE.a], t[:m, BITWISE.b], t[:m, BITWISE.c] = to_bytes(a), to_bytes(b), to_bytes(c)
+        for o in self.OPS:
+            t[:m, getattr(BITWISE, f"is_{o}")] = op == OPS[o]
+        return t
 
     def constraints(self, b):
         m = b.main

@@ -20,10 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa import OPS
-from ..stark.air import Air
 from ..stark.field import P, pow_vec
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .alu import AluChip
 from .layout import Layout
 from .program_table import to_bytes
 
@@ -32,10 +31,16 @@ SIGNED_OPS = ("blt", "bge", "slt")
 COMPARE = Layout(" ".join(f"is_{o}" for o in COMPARE_OPS) + " a:4 b:4 diff:4 carry:4 sa sb eq inv lt r")
 
 
-class CompareAir(Air):
+class CompareAir(AluChip):
     name = "alu compare"
     width = COMPARE.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = COMPARE_OPS
+
+    def answer(self, op, a, b):
+        return compare_results(op, a, b)
+
+    def rows(self, op, a, b, c):
+        return compare_rows(op, a, b)
 
     def constraints(self, b):
         m = b.main

@@ -20,10 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa import OPS
-from ..stark.air import Air
 from ..stark.field import P, pow_vec
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .alu import AluChip
 from .layout import Layout
 from .program_table import to_bytes
 
@@ -32,10 +31,19 @@ DIVREM = Layout("is_div is_divu is_rem is_remu a:4 b:4 c:4 q:4 r:4 plo:4 phi:4 c
 M32 = 0xFFFFFFFF
 
 
-class DivRemAir(Air):
+class DivRemAir(AluChip):
     name = "alu divrem"
     width = DIVREM.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = DIV_OPS
+
+    def answer(self, op, a, b):
+        return divrem_results(op, a, b)
+
+    def rows(self, op, a, b, c):
+        """Rows for the divisions the CPU sends; q and r (and the products q·b) are this chip's
+        witness. What it sends on to the multiply, subtract and compare chips is derived from
+        these rows by its constraints (witness.py), not listed here."""
+        return divrem_rows(op, a, b, c)
 
     def constraints(self, b):
         mm = b.main
@@ -122,9 +130,8 @@ def divrem_results(op, a, b) -> np.ndarray:
     return np.where(np.isin(op, [OPS["div"], OPS["divu"]]), q, r)
 
 
-def divrem_rows(op, a, b):
-    """The chip's rows (unpadded int64) and the ALU events it sends
-    (op, x, y, z arrays) for the multiply, subtract and compare chips."""
+def divrem_rows(op, a, b, c):
+    """The chip's rows (unpadded int64) for these operations c = a OP b."""
     from .alu_mul import mul_results
 
     m = len(op)
@@ -143,7 +150,7 @@ def divrem_rows(op, a, b):
     phi = mul_results(mulh, q, b).astype(np.int64)
     for name, v in (("a", a), ("b", b), ("q", q), ("r", r), ("plo", plo), ("phi", phi)):
         rows[:, getattr(DIVREM, name)] = to_bytes(v)
-    rows[:, DIVREM.c] = to_bytes(divrem_results(op, a, b))
+    rows[:, DIVREM.c] = to_bytes(c)
     rows[:, DIVREM.sa], rows[:, DIVREM.sb], rows[:, DIVREM.sr] = sa, sb, sr
     bsum = to_bytes(b).astype(np.int64).sum(axis=1)
     rows[:, DIVREM.bz] = bsum == 0
@@ -162,14 +169,4 @@ def divrem_rows(op, a, b):
     abs_r = np.where(sr == 1, (-r) & M32, r)
     abs_b = np.where(sb == 1, (-b) & M32, b)
     rows[:, DIVREM.abs_r], rows[:, DIVREM.abs_b] = to_bytes(abs_r), to_bytes(abs_b)
-    # ALU events this chip sends: products, negations, the remainder bound
-    neg_r, neg_b, nz = sr == 1, sb == 1, bsum != 0
-    zeros = np.zeros
-    events = (
-        np.concatenate([np.full(m, OPS["mul"]), mulh, np.full(int(neg_r.sum()), OPS["sub"]),
-                        np.full(int(neg_b.sum()), OPS["sub"]), np.full(int(nz.sum()), OPS["sltu"])]),
-        np.concatenate([q, q, zeros(int(neg_r.sum()), np.int64), zeros(int(neg_b.sum()), np.int64), abs_r[nz]]),
-        np.concatenate([b, b, r[neg_r], b[neg_b], abs_b[nz]]),
-        np.concatenate([plo, phi, abs_r[neg_r], abs_b[neg_b], np.ones(int(nz.sum()), np.int64)]),
-    )
-    return rows, events
+    return rows

@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa import OPS
-from ..stark.air import Air
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .alu import AluChip
 from .layout import Layout
 from .program_table import to_bytes
 
@@ -27,10 +26,16 @@ MUL_OPS = ("mul", "mulh", "mulhsu", "mulhu")
 MUL = Layout("is_mul is_mulh is_mulhsu is_mulhu a:4 b:4 c:4 sa sb r:8 cl:8 ch:8")
 
 
-class MulAir(Air):
+class MulAir(AluChip):
     name = "alu mul"
     width = MUL.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = MUL_OPS
+
+    def answer(self, op, a, b):
+        return mul_results(op, a, b)
+
+    def rows(self, op, a, b, c):
+        return mul_rows(op, a, b)
 
     def constraints(self, b):
         mm = b.main

@@ -21,9 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa import OPS
-from ..stark.air import Air
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .alu import AluChip
 from .layout import Layout
 from .program_table import to_bytes
 
@@ -31,10 +30,16 @@ SHIFT_OPS = ("sll", "srl", "sra")
 SHIFT = Layout("is_sll is_srl is_sra a:4 b:4 c:4 sh:5 r k:4 p:4 q:4 fill_p fill_q sign")
 
 
-class ShiftAir(Air):
+class ShiftAir(AluChip):
     name = "alu shift"
     width = SHIFT.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = SHIFT_OPS
+
+    def answer(self, op, a, b):
+        return shift_results(op, a, b)
+
+    def rows(self, op, a, b, c):
+        return shift_rows(op, a, b, c)
 
     def constraints(self, b):
         mm = b.main
@@ -88,15 +93,14 @@ def shift_results(op, a, b) -> np.ndarray:
     return out.astype(np.uint64)
 
 
-def shift_rows(op, a, b):
-    """The chip's rows (unpadded int64) for these shifts."""
+def shift_rows(op, a, b, c):
+    """The chip's rows (unpadded int64) for these shifts c = a OP b."""
     m = len(op)
     rows = np.zeros((m, SHIFT.width), dtype=np.int64)
     for name in SHIFT_OPS:
         rows[:, getattr(SHIFT, f"is_{name}")] = op == OPS[name]
     a = a.astype(np.int64)
     b = b.astype(np.int64)
-    c = shift_results(op, a, b).astype(np.int64)
     rows[:, SHIFT.a], rows[:, SHIFT.b], rows[:, SHIFT.c] = to_bytes(a), to_bytes(b), to_bytes(c)
     for i in range(5):
         rows[:, SHIFT.sh[i]] = (b >> i) & 1

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stark.air import Air
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .chip import Chip
 from .layout import Layout
 from ..stark.field import P
 
@@ -37,14 +36,20 @@ def byte_table_columns() -> np.ndarray:
     return np.stack([x, y, x & y, x | y, x ^ y, shl & 0xFF, shl >> 8, shr >> 8, shr & 0xFF], axis=1).astype(np.uint32)
 
 
-class ByteTableAir(Air):
+class ByteTableAir(Chip):
     name = "bytes"
     width = BYTES.width
     preprocessed_width = BYTES_PREP.width
-    num_public_values = NUM_PUBLIC_VALUES
 
     def preprocessed_trace(self):
         return byte_table_columns()
+
+    def generate(self, w):
+        """The multiplicities, derived from every other chip's sends (byte_multiplicities),
+        once memory checking has filled their timestamp differences (which they range-check)."""
+        w.memory_after()
+        others = [a for a in w.airs if a is not self]
+        return byte_multiplicities(others, {a.name: w.trace(a) for a in others}, w.public_values)
 
     def constraints(self, b):
         p = lambda name: b.prep(getattr(BYTES_PREP, name))  # noqa: E731

@@ -32,11 +32,16 @@ a segment's first row has clk = its public start clock.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..errors import UnsupportedProgram
 from ..isa import OPS
-from ..stark.air import Air
 from . import buses
+from .chip import Chip
+from .accesses import Access
 from .layout import Layout
-from .program_table import CLASS_FLAGS, FETCH_FIELDS
+from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height, to_bytes
+from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_START_CLK, PV_START_PC
 
 CPU = Layout(
     "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
@@ -44,31 +49,6 @@ CPU = Layout(
     "a:4 b:4 opb:4 c:4 sum:4 off0 off1 q hz hinv mem_prev:4 mem_new:4 "
     "rs1_prev_ts rs1_d:4 rs2_prev_ts rs2_d:4 mem_prev_ts mem_d:4 rd_prev_ts rd_prev:4 rd_d:4"
 )
-
-#: public values (docs/machine.md §5): the exit code as 4 little-endian bytes; then a flag "the
-#: guest committed" and the 8 COMMIT words as 32 bytes; then the same for COMMIT_DEFERRED_PROOFS;
-#: then the cycle count.
-PV_EXIT_CODE = (0, 1, 2, 3)
-PV_HAS_COMMIT = 4
-PV_COMMIT = tuple(range(5, 37))
-PV_HAS_DEFERRED = 37
-PV_DEFERRED = tuple(range(38, 70))
-#: the clock after this proof's last row: the run's cycle count (HALT included) when the proof
-#: ends in HALT; a segment's end clock otherwise (its last row has clk = PV_CYCLES − 1)
-PV_CYCLES = 70
-#: continuations (docs/continuations.md): where this proof's rows start and end. A whole run is
-#: one segment with START_CLK = 0, IS_FIRST = HALTS = 1, END_PC = 0, JOURNAL_START = 0,
-#: ASSUMPTIONS_START = 0.
-PV_START_CLK = 71       #: clk of the first row
-PV_START_PC = 72        #: pc of the first row
-PV_END_PC = 73          #: next_pc of the last row (0 after HALT)
-PV_IS_FIRST = 74        #: 1: the first row is the run's first cycle, at the entry point (entry bus)
-PV_HALTS = 75           #: 1: the last row is HALT; this segment holds the memory boundary and image
-PV_JOURNAL_START = 76   #: journal bytes written before this segment
-PV_JOURNAL_END = 77     #: journal bytes written by the end of this segment
-PV_ASSUMPTIONS_START = 78  #: VERIFY_SP1_PROOF calls before this segment (its first assumption's index)
-PV_ASSUMPTIONS_END = 79    #: VERIFY_SP1_PROOF calls by the end of this segment
-NUM_PUBLIC_VALUES = 80
 
 TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
 OPS_ADD = OPS["add"]
@@ -103,12 +83,11 @@ def memory_access(b, key, before, after, prev_ts, d, ts, mult, what):
     b.send(buses.BYTE, [buses.TAG_RANGE, d[2], d[3], 0, 0], mult)
 
 
-class CpuAir(Air):
+class CpuAir(Chip):
     """Fetch, register access, pc update and the CPU-local instruction classes."""
 
     name = "cpu"
     width = CPU.width
-    num_public_values = NUM_PUBLIC_VALUES
 
     def constraints(self, b):
         m = lambda c: b.main(c)  # noqa: E731
@@ -218,3 +197,80 @@ class CpuAir(Air):
     @staticmethod
     def _access(b, key, before, after, prev_ts_col, d_cols, ts, mult, what):
         memory_access(b, key, before, after, b.main(prev_ts_col), [b.main(i) for i in d_cols], ts, mult, what)
+
+    def generate(self, w) -> np.ndarray:
+        """One row per executed instruction, from the execution's trace: the fields fetched
+        from the program, the operands and the value written to rd as the executor recorded
+        them (rd_val); only a result the trace does not hold — rd = x0, a branch's taken bit —
+        is asked of the chip that proves it (w.answer). Files the four register/memory
+        accesses of every row for memory checking."""
+        tr = w.execution.trace.columns
+        n = len(tr["clk"])
+        pc = tr["pc"].astype(np.int64)
+        prog = w.program
+        rows = prog.rows_of(pc)
+        if np.any(rows < 0):
+            bad = int(pc[np.argmax(rows < 0)])
+            raise UnsupportedProgram(f"pc 0x{bad:08x} executed outside the program's executable segments")
+        if np.any(prog.words[rows] != tr["insn"]):
+            bad = int(pc[np.argmax(prog.words[rows] != tr["insn"])])
+            raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
+        fetched = prog.columns[rows].astype(np.int64)
+        f = lambda name: fetched[:, getattr(PROG, name)]  # noqa: E731
+        flag = lambda name: f(name) == 1  # noqa: E731
+
+        cpu = np.zeros((pad_height(n), CPU.width), dtype=np.int64)
+        cpu[:n, CPU.is_real] = 1
+        cpu[:n, CPU.clk] = tr["clk"]
+        cpu[:n, CPU.pc] = pc
+        cpu[:n, CPU.next_pc] = tr["next_pc"]
+        for name in FETCH_FIELDS[1:]:
+            cpu[:n, getattr(CPU, name)] = f(name)
+        alu_op = f("alu_op")
+        a_val = tr["rs1_val"].astype(np.uint64)
+        b_val = tr["rs2_val"].astype(np.uint64)
+        imm = fetched[:, PROG.imm].astype(np.uint64)
+        imm_val = imm[:, 0] | imm[:, 1] << 8 | imm[:, 2] << 16 | imm[:, 3] << 24
+        opb_val = np.where(flag("uses_imm"), imm_val, b_val)
+        is_halt = flag("f_ecall") & (a_val == 0)
+        cpu[:n, CPU.is_halt] = is_halt
+        # address arithmetic: sum = rs1 + imm (JALR target, load/store address)
+        addr_user = flag("f_jalr") | flag("f_load") | flag("f_store")
+        sum_val = np.where(addr_user, (a_val + imm_val) & 0xFFFFFFFF, 0).astype(np.uint64)
+        offset = (sum_val & 3).astype(np.int64)
+        is_mem = flag("f_load") | flag("f_store")
+        mem_prev = np.where(is_mem, tr["mem_before"], 0).astype(np.uint64)
+        mem_new = np.where(is_mem, tr["mem_after"], 0).astype(np.uint64)
+        # c: what the row hands to rd — the executor's rd_val where it wrote one; the CPU's own
+        # results (LUI/AUIPC, links, stores) by their constraints; otherwise the proving chip's
+        writes = flag("writes_rd")
+        c_val = np.where(writes, tr["rd_val"], 0).astype(np.uint64)
+        c_val = np.where(flag("f_static"), imm_val, c_val)
+        c_val = np.where(flag("f_jal") | flag("f_jalr"), (pc + 4).astype(np.uint64), c_val)
+        c_val = np.where(flag("f_ecall"), tr["rd_val"], c_val).astype(np.uint64)  # t0 ← the syscall's return
+        alu = np.flatnonzero((flag("f_alu") | flag("f_branch")) & ~writes)
+        c_val[alu] = w.answer(buses.ALU, alu_op[alu], a_val[alu], opb_val[alu])
+        loads = np.flatnonzero(flag("f_load") & ~writes)
+        c_val[loads] = w.answer(buses.MEMOP, alu_op[loads], mem_prev[loads], offset[loads])
+        for col, val in (("a", a_val), ("b", b_val), ("opb", opb_val), ("c", c_val), ("sum", sum_val),
+                         ("mem_prev", mem_prev), ("mem_new", mem_new)):
+            cpu[:n, getattr(CPU, col)] = to_bytes(val)
+        cpu[:n, CPU.off0], cpu[:n, CPU.off1] = offset & 1, offset >> 1
+        cpu[:n, CPU.q] = (sum_val & 0xFF).astype(np.int64) >> 2
+        high = cpu[:n, CPU.sum[1]] + cpu[:n, CPU.sum[2]] + cpu[:n, CPU.sum[3]]
+        cpu[:n, CPU.hz] = high != 0
+        cpu[:n, CPU.hinv] = inverse_or_zero(high)
+
+        # memory checking: rs1, rs2, the load/store word, rd (the load/store's word before must be
+        # the one memory holds: checked when the accesses are resolved)
+        ts0 = 4 * tr["clk"].astype(np.int64) + 4
+        mem_rows, wr, real = np.flatnonzero(is_mem), np.flatnonzero(writes), np.arange(n)
+        w.add_accesses(
+            Access(cpu, real, f("rs1"), ts0 + TS_RS1, a_val, CPU.rs1_prev_ts, CPU.rs1_d, None, "register"),
+            Access(cpu, real, f("rs2"), ts0 + TS_RS2, b_val, CPU.rs2_prev_ts, CPU.rs2_d, None, "register"),
+            Access(cpu, mem_rows, MEM_KEY_BASE + (sum_val[mem_rows].astype(np.int64) >> 2), ts0[mem_rows] + TS_MEM,
+                   mem_new[mem_rows], CPU.mem_prev_ts, CPU.mem_d, CPU.mem_prev, "load/store",
+                   expected_before=mem_prev[mem_rows]),
+            Access(cpu, wr, f("rd")[wr], ts0[wr] + TS_RD, c_val[wr], CPU.rd_prev_ts, CPU.rd_d, CPU.rd_prev, "register"),
+        )
+        return cpu

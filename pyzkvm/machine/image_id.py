@@ -27,7 +27,7 @@ from ..errors import StarkConfigError, UnsupportedProgram
 from ..program import Program
 from ..stark import DEFAULT, StarkConfig, VerifyingKey, setup
 from ..stark.keys import compile_for, verifying_key_from_parts
-from .cpu import NUM_PUBLIC_VALUES
+from .statement import NUM_PUBLIC_VALUES
 from .tables import build_chips, machine_airs
 
 #: the blowup of the preprocessed commitment the image ID names (DEFAULT's and the test preset's)

@@ -23,21 +23,41 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa import OPS
-from ..stark.air import Air
 from . import buses
-from .cpu import NUM_PUBLIC_VALUES
+from .chip import Chip
 from .layout import Layout
-from .program_table import to_bytes
+from .program_table import padded, to_bytes
+from .witness import words
 
 LOADS = ("lb", "lh", "lw", "lbu", "lhu")
 STORES = ("sb", "sh", "sw")
 MEMOP = Layout(" ".join(f"is_{o}" for o in LOADS + STORES) + " o:4 m:4 n:4 v:4 c:4 top sign")
 
 
-class LoadStoreAir(Air):
+class LoadStoreAir(Chip):
     name = "load/store"
     width = MEMOP.width
-    num_public_values = NUM_PUBLIC_VALUES
+    OPS = LOADS + STORES
+
+    @staticmethod
+    def answer(op, word, offset):
+        """The value a load puts in rd (uint64), from the word and the byte offset."""
+        sh = (8 * np.asarray(offset)).astype(np.uint64)
+        word = np.asarray(word, dtype=np.uint64)
+        byte, half = (word >> sh) & 0xFF, (word >> sh) & 0xFFFF
+        out = np.where(op == OPS["lw"], word, 0)
+        out = np.where(op == OPS["lbu"], byte, out)
+        out = np.where(op == OPS["lhu"], half, out)
+        out = np.where(op == OPS["lb"], np.where(byte >= 0x80, byte | 0xFFFFFF00, byte), out)
+        out = np.where(op == OPS["lh"], np.where(half >= 0x8000, half | 0xFFFF0000, half), out)
+        return out.astype(np.uint64)
+
+    def generate(self, w):
+        """One row per load/store the CPU sends on the ``memop`` bus."""
+        fields = w.received(buses.MEMOP, self)
+        op, off0, off1 = fields[0], fields[1], fields[2]
+        m, n, v, c = (words(fields[3 + 4 * i:7 + 4 * i]) for i in range(4))
+        return padded(load_store_rows(op, off0 + 2 * off1, m, n, v, c))
 
     def constraints(self, b):
         mm = b.main

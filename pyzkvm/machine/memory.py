@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stark.air import Air
 from . import buses
-from .cpu import MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_HALTS, word
+from .chip import Chip
+from .cpu import MEM_KEY_BASE, word
 from .layout import Layout
 from .program_table import pad_height, to_bytes
+from .statement import PV_HALTS
 
 N_REGISTERS = 32
 
@@ -60,17 +61,23 @@ class ImageTable:
         return out
 
 
-class ImageAir(Air):
+class ImageAir(Chip):
     name = "memory image"
     width = 1  # unused main column (every table has a main trace); constrained to 0
     preprocessed_width = IMAGE.width
-    num_public_values = NUM_PUBLIC_VALUES
 
-    def __init__(self, table: ImageTable):
+    def __init__(self, table: ImageTable | None):
         self.table = table
+
+    @classmethod
+    def for_program(cls, program, image):
+        return cls(image)
 
     def preprocessed_trace(self):
         return self.table.preprocessed_trace()
+
+    def generate(self, w):
+        return np.zeros((pad_height(len(self.table.keys)), 1), dtype=np.int64)
 
     def constraints(self, b):
         b.assert_zero(b.main(0), "the image table has no witness")
@@ -81,12 +88,20 @@ class ImageAir(Air):
         b.send(buses.IMAGE, [b.prep(IMAGE.key), *[b.prep(i) for i in IMAGE.w]], is_word * b.public(PV_HALTS))
 
 
-class BoundaryAir(Air):
+class BoundaryAir(Chip):
     """Initial and final value of every touched key, keys sorted and distinct."""
 
     name = "memory boundary"
     width = BOUNDARY.width
-    num_public_values = NUM_PUBLIC_VALUES
+
+    def generate(self, w):
+        """Every register, every image word and every key the run touched, sorted, with its
+        initial and final value: once per run, in the segment that halts, from the whole run's
+        last accesses (w.memory_after); the other segments have no rows."""
+        if not w.execution.halted:
+            return np.zeros((pad_height(0), BOUNDARY.width), dtype=np.int64)
+        after = w.memory_after()
+        return boundary_rows(w.image, after.keys, after.ts, after.values)
 
     def constraints(self, b):
         m = b.main
@@ -120,3 +135,27 @@ class BoundaryAir(Air):
         # open each key's chain at ts 0 and close it at its last access
         b.send(buses.MEMORY, [key, *init, 0], is_real)
         b.receive(buses.MEMORY, [key, *final, m(BOUNDARY.final_ts)], is_real)
+
+
+def boundary_rows(image, k_s, t_s, v_s):
+    """Boundary rows from the last access of every key (sorted by key)."""
+    keys = np.union1d(np.union1d(np.arange(N_REGISTERS), image.keys), k_s)
+    nb = len(keys)
+    t = np.zeros((pad_height(nb), BOUNDARY.width), dtype=np.int64)
+    t[:nb, BOUNDARY.is_real] = 1
+    t[:nb, BOUNDARY.key] = keys
+    t[:nb, BOUNDARY.kb] = to_bytes(keys)
+    t[: nb - 1, BOUNDARY.dk] = to_bytes(np.diff(keys) - 1)
+    pos = np.minimum(np.searchsorted(image.keys, keys), len(image.keys) - 1)
+    in_image = image.keys[pos] == keys
+    init = np.where(in_image, image.words[pos], 0)
+    t[:nb, BOUNDARY.in_image] = in_image
+    t[:nb, BOUNDARY.init] = to_bytes(init)
+    last = np.ones(len(k_s), dtype=bool)  # the last access of each key closes its chain
+    last[:-1] = k_s[1:] != k_s[:-1]
+    final_val, final_ts = init.copy(), np.zeros(nb, dtype=np.int64)
+    where = np.searchsorted(keys, k_s[last])
+    final_val[where], final_ts[where] = v_s[last], t_s[last]
+    t[:nb, BOUNDARY.final] = to_bytes(final_val)
+    t[:nb, BOUNDARY.final_ts] = final_ts
+    return t

@@ -31,9 +31,9 @@ from ..errors import UnsupportedProgram
 from ..executor.decode import decode_words
 from ..isa import OPS
 from ..program import Program
-from ..stark.air import Air
 from ..stark.field import P
 from . import buses
+from .chip import Chip
 from .layout import Layout
 
 PROG = Layout("pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm f_alu f_static f_jal f_jalr f_branch f_load f_store f_ecall writes_rd is_entry")
@@ -73,6 +73,13 @@ T0, A0 = 5, 10
 def pad_height(n: int, minimum: int = 4) -> int:
     """The table height: the next power of two ≥ max(n, minimum)."""
     return max(minimum, 1 << max(0, (int(n) - 1).bit_length()))
+
+
+def padded(rows):
+    """A chip's rows (unpadded) with inactive all-zero rows up to a power-of-two height."""
+    out = np.zeros((pad_height(len(rows)), rows.shape[1]), dtype=np.int64)
+    out[: len(rows)] = rows
+    return out
 
 
 def inverse_or_zero(x) -> np.ndarray:
@@ -146,19 +153,32 @@ class ProgramTable:
 WRITING_IDX = [getattr(PROG, f) for f in WRITING_CLASSES]
 
 
-class ProgramAir(Air):
+class ProgramAir(Chip):
     """Receives every instruction fetch; its rows are fixed by the program (preprocessed)."""
 
     name = "program"
     width = PROG_MAIN.width
     preprocessed_width = PROG.width
 
-    def __init__(self, table: ProgramTable, num_public_values: int):
+    def __init__(self, table: ProgramTable | None):
         self.table = table
-        self.num_public_values = num_public_values
+
+    @classmethod
+    def for_program(cls, program, image):
+        return cls(program)
 
     def preprocessed_trace(self):
         return self.table.preprocessed_trace()
+
+    def generate(self, w):
+        """How often each instruction ran: counted from the fetches the CPU sends on the
+        ``program`` bus (their first field is the pc)."""
+        fields = w.received(buses.PROGRAM, self)
+        n = len(self.table.pcs)
+        out = np.zeros((pad_height(n), PROG_MAIN.width), dtype=np.int64)
+        if fields:
+            out[:n, PROG_MAIN.mult] = np.bincount(self.table.rows_of(fields[0]), minlength=n)
+        return out
 
     def constraints(self, b):
         # a row is an instruction the machine can execute iff it has one class flag (a padding
@@ -170,6 +190,6 @@ class ProgramAir(Air):
         # fetch: Σ_rows mult/(α − fp(pc, fields)) cancels the CPU's sends
         b.receive(buses.PROGRAM, [b.prep(getattr(PROG, f)) for f in FETCH_FIELDS], active * b.main(PROG_MAIN.mult))
         # the run's first row (IS_FIRST: the first segment) must fetch the entry point
-        from .cpu import PV_IS_FIRST
+        from .statement import PV_IS_FIRST
 
         b.receive(buses.ENTRY, [b.prep(PROG.pc)], active * b.prep(PROG.is_entry) * b.public(PV_IS_FIRST))

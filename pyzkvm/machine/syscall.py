@@ -29,13 +29,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stark.air import Air
+from ..errors import UnsupportedProgram
+from ..stark.field import P
 from . import buses
-from .cpu import (MEM_KEY_BASE, NUM_PUBLIC_VALUES, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED,
-                  PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_JOURNAL_END, PV_JOURNAL_START, TS_MEM,
-                  memory_access, word)
+from .chip import Chip
+from .accesses import Access
+from .cpu import MEM_KEY_BASE, TS_MEM, memory_access, word
 from .layout import Layout
+from .memory import memory_key
+from .program_table import inverse_or_zero, pad_height, to_bytes
 from .public_data import MachinePublicData
+from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT,
+                        PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
+from .witness import words
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B}
 KINDS = tuple(CODES)
@@ -71,10 +77,19 @@ def _read(b, key, value, prev_ts, d, ts, mult, what):
     memory_access(b, key, value, value, prev_ts, d, ts, mult, what)
 
 
-class SyscallAir(Air):
+class SyscallAir(Chip):
     name = "syscall"
     width = SYS.width
-    num_public_values = NUM_PUBLIC_VALUES
+
+    def generate(self, w):
+        """One row per non-HALT ecall the CPU sends on the ``syscall`` bus (clk, code, a0,
+        ret), reading a1/a2 from the executor's syscall events; files the a1/a2 reads."""
+        fields = w.received(buses.SYSCALL, self)
+        clk, code, a0, ret = fields[0], words(fields[1:5]), words(fields[5:9]), words(fields[9:13])
+        t, groups = syscall_rows(clk, code, a0, ret, w.execution.trace.syscall_events,
+                                 w.context.journal_start, w.context.assumptions_start)
+        w.add_accesses(*groups)
+        return t
 
     def constraints(self, b):
         m = b.main
@@ -241,12 +256,32 @@ class SyscallAir(Air):
         return out
 
 
-class HintWordsAir(Air):
+class HintWordsAir(Chip):
     """HINT_READ's destination words: a chain of consecutive keys, each written with a free word."""
 
     name = "hint words"
     width = HINT_WORDS.width
-    num_public_values = NUM_PUBLIC_VALUES
+
+    def generate(self, w):
+        """One row per word a HINT_READ wrote (the executor's syscall events), with what its
+        syscall row says about the buffer (pointer, word count, padding)."""
+        sys, ev_clk, ev_addr, _before, ev_after, owner = owned_events(w, SYS.is_hint_read)
+        k = len(owner)
+        hw = np.zeros((pad_height(k), HINT_WORDS.width), dtype=np.int64)
+        hw[:k, HINT_WORDS.active] = 1
+        hw[:k, HINT_WORDS.clk] = ev_clk
+        hw[:k, HINT_WORDS.key] = memory_key(ev_addr)
+        hw[:k, HINT_WORDS.after] = to_bytes(ev_after)
+        ptr = words([sys[owner, i] for i in SYS.ptr])
+        last_key = memory_key(ptr) + sys[owner, SYS.nw] - 1
+        pad0, pad1 = sys[owner, SYS.pad0], sys[owner, SYS.pad1]
+        hw[:k, HINT_WORDS.last_key], hw[:k, HINT_WORDS.pad0], hw[:k, HINT_WORDS.pad1] = last_key, pad0, pad1
+        hw[:k, HINT_WORDS.is_last] = hw[:k, HINT_WORDS.key] == last_key
+        hw[:k, HINT_WORDS.inv] = inverse_or_zero(hw[:k, HINT_WORDS.key] - last_key)
+        hw[:k, HINT_WORDS.z1], hw[:k, HINT_WORDS.z3] = pad0 & pad1, pad0 | pad1
+        w.add_accesses(Access(hw, np.arange(k), hw[:k, HINT_WORDS.key], 4 * ev_clk + 4 + TS_MEM, ev_after,
+                              HINT_WORDS.prev_ts, HINT_WORDS.d, HINT_WORDS.before, "hint word"))
+        return hw
 
     def constraints(self, b):
         m = b.main
@@ -276,12 +311,43 @@ class HintWordsAir(Air):
             b.assert_zero(is_last * z * after[j], f"HINT_READ pad byte {j} of the last word is 0")
 
 
-class JournalWordsAir(Air):
+class JournalWordsAir(Chip):
     """A journal WRITE's buffer words: read each, emit the bytes that lie in the buffer."""
 
     name = "journal words"
     width = JOURNAL_WORDS.width
-    num_public_values = NUM_PUBLIC_VALUES
+
+    def generate(self, w):
+        """One row per word a non-empty journal WRITE (fd 3/13) read, with the byte masks of
+        the buffer's first and last word and the journal position (jpos) of its syscall row."""
+        sys = w.trace_of("syscall")
+        journal = (sys[:, SYS.fd3] + sys[:, SYS.fd13]) * sys[:, SYS.nz]
+        sys, ev_clk, ev_addr, ev_before, _after, owner = owned_events(w, journal)
+        k = len(owner)
+        ptr = words([sys[owner, i] for i in SYS.ptr])
+        end = ptr + words([sys[owner, i] for i in SYS.a2]) - 1
+        jt = np.zeros((pad_height(k), JOURNAL_WORDS.width), dtype=np.int64)
+        key = memory_key(ev_addr)
+        last_key = memory_key(end & ~3)
+        jt[:k, JOURNAL_WORDS.active] = 1
+        jt[:k, JOURNAL_WORDS.clk] = ev_clk
+        jt[:k, JOURNAL_WORDS.key] = key
+        jt[:k, JOURNAL_WORDS.w] = to_bytes(ev_before)
+        is_first, is_last = key == memory_key(ptr & ~3), key == last_key
+        jt[:k, JOURNAL_WORDS.is_first], jt[:k, JOURNAL_WORDS.is_last] = is_first, is_last
+        jt[:k, JOURNAL_WORDS.inv] = inverse_or_zero(key - last_key)
+        j = np.arange(4)
+        fm = (j[None, :] >= (ptr & 3)[:, None]).astype(np.int64)
+        lm = (j[None, :] <= (end & 3)[:, None]).astype(np.int64)
+        jt[:k, JOURNAL_WORDS.fm], jt[:k, JOURNAL_WORDS.lm] = fm, lm
+        jt[:k, JOURNAL_WORDS.jbase] = (sys[owner, SYS.jpos] - ptr) % P
+        jt[:k, JOURNAL_WORDS.last_key] = last_key
+        u = np.where(is_first[:, None], fm, 1)
+        jt[:k, JOURNAL_WORDS.u] = u
+        jt[:k, JOURNAL_WORDS.e] = u * np.where(is_last[:, None], lm, 1)
+        w.add_accesses(Access(jt, np.arange(k), key, 4 * ev_clk + 4 + TS_MEM, ev_before,
+                              JOURNAL_WORDS.prev_ts, JOURNAL_WORDS.d, None, "journal word"))
+        return jt
 
     def constraints(self, b):
         m = b.main
@@ -314,3 +380,112 @@ class JournalWordsAir(Air):
         if not len(journal):
             return []
         return [(buses.JOURNAL, [np.arange(len(journal), dtype=np.int64), journal.astype(np.int64)], 1, -1)]
+
+
+def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0):
+    """The syscall chip's rows for the non-HALT ecalls.
+
+    clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events;
+    journal_start, assumptions_start: journal bytes written and VERIFY_SP1_PROOF calls made
+    before (earlier segments of a continuation).
+    Returns (table, the a1/a2 register reads as Access groups)."""
+    n = len(clk)
+    kind_of = {v: k for k, v in CODES.items()}
+    unknown = sorted(set(int(x) for x in code) - set(kind_of))
+    if unknown:
+        raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(u) for u in unknown)} cannot be proved")
+    ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
+    ev_before = events["sys_before"].astype(np.int64)
+    row_of_event = np.searchsorted(clk, ev_clk)  # every event belongs to the ecall at its clk
+
+    def register_value(index):
+        out = np.zeros(n, dtype=np.int64)
+        sel = ev_addr == index
+        out[row_of_event[sel]] = ev_before[sel]
+        return out
+
+    t = np.zeros((pad_height(n), SYS.width), dtype=np.int64)
+    is_ = {k: code == CODES[k] for k in KINDS}
+    for k in KINDS:
+        t[:n, getattr(SYS, f"is_{k}")] = is_[k]
+    t[:n, SYS.clk] = clk
+    t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
+    t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
+    vp = is_["verify"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp
+    a1 = np.where(reads_a1, register_value(A1), 0)
+    a2 = np.where(is_["write"], register_value(A2), 0)
+    t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
+    fd = np.where(is_["write"], a0, 0)
+    bad_fd = is_["write"] & ~np.isin(fd, FDS)
+    if bad_fd.any():
+        raise UnsupportedProgram(f"WRITE to fd {int(fd[bad_fd][0])} cannot be proved (provable fds: 1, 2, 3, 13)")
+    for f in FDS:
+        t[:n, getattr(SYS, f"fd{f}")] = is_["write"] & (fd == f)
+    journal = is_["write"] & np.isin(fd, (3, 13))
+    if np.any(is_["write"] & (a2 >= 1 << 24)):
+        raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
+    ptr = np.where(is_["hint_read"] | vp, a0, np.where(is_["write"], a1, 0))
+    t[:n, SYS.ptr] = to_bytes(ptr)
+    uses_ptr = is_["hint_read"] | is_["write"] | vp
+    t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
+    t[:n, SYS.pq] = (ptr & 0xFF) >> 2
+    nw = np.where(is_["hint_read"], (a1 + 3) >> 2, 0)
+    pad = 4 * nw - np.where(is_["hint_read"], a1, 0)
+    t[:n, SYS.nw], t[:n, SYS.pad0], t[:n, SYS.pad1] = nw, pad & 1, pad >> 1
+    length = np.where(journal, a2, 0)  # bytes each row appends to the journal
+    wnz = is_["write"] & (a2 > 0)      # non-empty WRITE (any fd): its buffer is bounds-checked
+    end = ptr + np.where(is_["write"], a2, 0) - 1
+    t[np.flatnonzero(wnz), np.asarray(SYS.lh)[(end & 3)[wnz]]] = 1
+    t[:n, SYS.lw] = np.where(wnz, end >> 2, 0)
+    t[:n, SYS.span] = to_bytes(np.where(wnz, (end >> 2) - (ptr >> 2), 0))[:, :3]
+    len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
+    t[:n, SYS.nz] = len_sum > 0
+    t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
+    jpos = journal_start + (np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64))
+    t[:n, SYS.jpos] = jpos
+    if n == 0:
+        t[0, SYS.jpos] = journal_start  # no syscall: the first row still states where the journal stands
+    high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
+    t[:n, SYS.phz] = high != 0
+    t[:n, SYS.phinv] = inverse_or_zero(high)
+    uses = is_["hint_read"] | wnz | vp
+    end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
+    end_key = np.where(vp, memory_key(ptr) + 8, end_key)
+    t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
+    if np.any(a0[is_["commit"] | is_["commit_deferred"]] >= 8):
+        raise UnsupportedProgram("COMMIT index ≥ 8")
+
+    # VERIFY_SP1_PROOF: a1's bounds (its own columns), and apos = the calls before each row
+    t[:n, SYS.a1q] = np.where(vp, (a1 & 0xFF) >> 2, 0)
+    a1_high = to_bytes(a1)[:, 1:].astype(np.int64).sum(axis=1)
+    t[:n, SYS.a1hz] = a1_high != 0
+    t[:n, SYS.a1hinv] = inverse_or_zero(a1_high)
+    t[:n, SYS.a1room] = to_bytes(np.where(vp, KEY_END - memory_key(a1) - 8, 0))
+    apos = assumptions_start + (np.concatenate([[0], np.cumsum(vp)[:-1]]) if n else np.zeros(0, np.int64))
+    t[:n, SYS.apos] = apos
+    if n == 0:
+        t[0, SYS.apos] = assumptions_start
+    ts = 4 * clk + 4 + TS_MEM
+    groups = [
+        Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
+               SYS.a1_prev_ts, SYS.a1_d, None, "a1"),
+        Access(t, np.flatnonzero(is_["write"]), np.full(int(is_["write"].sum()), A2), ts[is_["write"]], a2[is_["write"]],
+               SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
+    ]
+    return t, groups
+
+
+def owned_events(w, selector):
+    """The memory-word events (the executor's syscall events at addresses ≥ 0x20) of the syscall
+    rows ``selector`` picks (a SYS column, or a 0/1 value per row): (the syscall chip's trace,
+    clk, addr, before, after, the owning syscall row) per event, in the order they were logged."""
+    sys = w.trace_of("syscall")
+    pick = sys[:, selector] if isinstance(selector, int) else np.asarray(selector)
+    events = w.execution.trace.syscall_events
+    ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
+    n = int(sum(sys[:, getattr(SYS, f"is_{k}")] for k in KINDS).sum())
+    row = np.minimum(np.searchsorted(sys[:n, SYS.clk], ev_clk), len(sys) - 1)  # each event's ecall
+    sel = (ev_addr >= 0x20) & (pick[row] == 1) if n else np.zeros(len(ev_clk), dtype=bool)
+    return (sys, ev_clk[sel], ev_addr[sel], events["sys_before"].astype(np.int64)[sel],
+            events["sys_after"].astype(np.int64)[sel], row[sel])

@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied
-from ..stark.air import Air
 from . import buses
+from .chip import Chip
 from .accesses import Access
-from .cpu import NUM_PUBLIC_VALUES, memory_access
+from .cpu import memory_access
 from .layout import Layout
 from .memory import memory_key
 from .program_table import pad_height, to_bytes
@@ -45,12 +45,21 @@ def assumption_ts(clk, h):
     return 4 * clk + 5 + h
 
 
-class AssumptionWordsAir(Air):
+class AssumptionWordsAir(Chip):
     """VERIFY_SP1_PROOF's words: two 8-word chains per call, each word read and sent to the verifier."""
 
     name = "assumption words"
     width = ASSUMPTION_WORDS.width
-    num_public_values = NUM_PUBLIC_VALUES
+
+    def generate(self, w):
+        """Sixteen rows per VERIFY_SP1_PROOF: the words it read (the executor's syscall events),
+        tagged with its syscall row's assumption index (apos)."""
+        from .syscall import SYS, owned_events
+
+        sys, ev_clk, ev_addr, ev_before, _after, owner = owned_events(w, SYS.is_verify)
+        t, group = assumption_word_rows(owner, ev_clk, ev_addr, ev_before, sys[:, SYS.apos])
+        w.add_accesses(group)
+        return t
 
     def constraints(self, b):
         m = b.main

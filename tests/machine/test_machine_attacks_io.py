@@ -11,7 +11,8 @@ from pyzkvm.errors import ConstraintNotSatisfied
 from pyzkvm.isa import OPS
 from pyzkvm.machine import check_machine
 from pyzkvm.machine.alu_shift import SHIFT
-from pyzkvm.machine.cpu import CPU, PV_COMMIT, PV_HAS_COMMIT
+from pyzkvm.machine.cpu import CPU
+from pyzkvm.machine.statement import PV_COMMIT, PV_HAS_COMMIT
 from pyzkvm.machine.memop import MEMOP
 from pyzkvm.machine.syscall import HINT_WORDS, JOURNAL_WORDS
 from tests.machine.machine_helpers import forged, run_machine

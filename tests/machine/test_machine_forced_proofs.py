@@ -21,7 +21,8 @@ from pyzkvm.isa import OPS
 from pyzkvm.machine import check_machine
 from pyzkvm.machine.alu_divrem import DIVREM
 from pyzkvm.machine.alu_mul import MUL
-from pyzkvm.machine.cpu import CPU, PV_CYCLES
+from pyzkvm.machine.cpu import CPU
+from pyzkvm.machine.statement import PV_CYCLES
 from pyzkvm.machine.memop import MEMOP
 from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.syscall import SYS

@@ -14,7 +14,8 @@ import pytest
 from pyzkvm.errors import UnsupportedProgram
 from pyzkvm.executor import execute
 from pyzkvm.machine import build_chips, check_machine, generate_tables
-from pyzkvm.machine.cpu import CPU, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED
+from pyzkvm.machine.cpu import CPU
+from pyzkvm.machine.statement import PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT, PV_HAS_DEFERRED
 from pyzkvm.program import Program
 from tests.machine.machine_helpers import run_machine
 from tests.rvasm import DATA_BASE, asm, halt, program, syscall

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.machine import machine_airs
-from pyzkvm.machine.cpu import NUM_PUBLIC_VALUES
+from pyzkvm.machine.statement import NUM_PUBLIC_VALUES
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, ext, tape
 from pyzkvm.stark.field import P
 from pyzkvm.stark.keys import compile_for

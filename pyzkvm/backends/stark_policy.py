@@ -1,0 +1,129 @@
+"""The stark backend's acceptance policy: the minimum security a receipt must reach, the
+receipt params it must carry, and what a verification established (StarkVerification).
+
+    minimum_bits(min_security_bits, allow_insecure)   the caller's minimum (default 100 bits)
+    check_security(preset, bits, minimum)             VerificationError below it
+    check_param_keys(params)                          exactly PARAM_KEYS, no more, no less
+    check_security_of_heights(run, config, vk)        the prover refuses, before proving, what
+                                                      every verifier with the default would refuse
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UsageError, VerificationError
+
+#: the default acceptance policy: below this conjectured security a receipt is refused
+#: (``verify(..., min_security_bits=)`` changes it; ``allow_insecure=True`` means no minimum)
+MIN_SECURITY_BITS = 100
+#: the receipt params the stark backend writes; verify requires exactly these
+PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycles", "segments")
+
+
+def check_security_of_heights(run, config, vk=None) -> None:
+    """Refuse, before any proving, a run every verifier with the default policy would refuse:
+    a table taller than the preset allows (``config.max_log_height``), or — for a preset whose
+    height-independent terms meet MIN_SECURITY_BITS — a table tall enough to bring the DEEP/FRI
+    field term below it (one bit per doubling of the LDE). With the verifying key, also a
+    statement of p or more bus entries (stark/verifier.statement_security)."""
+    from ..executor.segments import DEFAULT_SEGMENT_CYCLES
+    from ..stark import security_bits
+
+    shorter = f"prove in shorter segments (--segment-cycles {max(1, min(run.segment_cycles // 2, DEFAULT_SEGMENT_CYCLES))} or less)"
+    meant_secure = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits) >= MIN_SECURITY_BITS
+    for k, (traces, _pv) in enumerate(run.statements):
+        tallest = max(range(len(traces)), key=lambda i: traces[i].shape[0])
+        log_rows = int(traces[tallest].shape[0]).bit_length() - 1
+        where = f"segment {k}'s" if len(run.statements) > 1 else "the run's"
+        name = run.chips.airs[tallest].name
+        if log_rows > config.log_height_limit:
+            raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, more than preset {config.name!r} allows "
+                             f"(2^{config.log_height_limit}): {shorter}")
+        bits = security_bits(config, log_rows + config.log_blowup).bits
+        if meant_secure and bits < MIN_SECURITY_BITS:
+            raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, where preset {config.name!r} "
+                             f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): {shorter}")
+    if vk is not None:
+        from ..errors import ProofShapeError
+        from ..stark.joint import log_heights
+        from ..stark.verifier import statement_security
+
+        try:
+            statement_security(vk, [log_heights(t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
+        except ProofShapeError as exc:
+            raise UsageError(f"this run is too long for one receipt: {exc}") from None
+
+
+def minimum_bits(min_security_bits, allow_insecure: bool) -> float:
+    """The acceptance policy: the caller's minimum; allow_insecure alone means none."""
+    if min_security_bits is not None:
+        if isinstance(min_security_bits, bool) or not isinstance(min_security_bits, (int, float)):
+            raise UsageError(f"min_security_bits must be a number, not {min_security_bits!r}")
+        return float(min_security_bits)
+    return 0.0 if allow_insecure else float(MIN_SECURITY_BITS)
+
+
+def check_security(name: str, bits: float, minimum: float) -> None:
+    if bits < minimum:
+        raise VerificationError(
+            f"the proof's preset {name!r} gives {bits:.1f} bits, below the minimum of {minimum:g}"
+            + ("; pass allow_insecure=True (or a lower min_security_bits) to accept test proofs"
+               if minimum >= MIN_SECURITY_BITS else ""))
+
+
+def check_param_keys(params: dict) -> None:
+    """The receipt's params must be exactly the keys the stark backend writes (each is then
+    compared with its recomputed value): a missing key is not defaulted, an extra one would be
+    unbound metadata."""
+    missing = [k for k in PARAM_KEYS if k not in params]
+    extra = sorted(k for k in params if k not in PARAM_KEYS)
+    if missing or extra:
+        raise VerificationError(
+            "stark receipt params " + (f"lack {', '.join(missing)}" if missing else "")
+            + ("; " if missing and extra else "") + (f"have unbound key(s) {', '.join(extra)}" if extra else ""))
+
+
+@dataclass(frozen=True)
+class StarkVerification:
+    """What a stark verification established, every value recomputed from the verified seal,
+    the claim and the verifying key (never read from the receipt's params):
+
+    preset           the seal's preset (its parameters are in the verifying-key digest the
+                     transcripts observe, so another preset's proof does not verify)
+    security         the SecurityEstimate recomputed from the preset and the verified heights
+    proof_bytes      Σ of the segments' proof lengths
+    cycles           the claim's cycle count (bound: the last segment's public values)
+    segments         number of segment proofs; segment_lengths their cycles (from the
+                     public-value chain); log_heights every segment's table heights"""
+
+    preset: str
+    security: object
+    proof_bytes: int
+    cycles: int
+    segments: int
+    segment_lengths: list
+    log_heights: list
+
+    def params(self) -> dict:
+        """The params an honest receipt of this proof carries (except segment_cycles, the
+        prover's cut, which check_params checks against segment_lengths)."""
+        return {"preset": self.preset, "security_bits": round(self.security.bits, 1), "proof_bytes": self.proof_bytes,
+                "cycles": self.cycles, "segments": self.segments}
+
+    def check_params(self, params: dict) -> None:
+        """VerificationError unless every param equals its recomputed value; segment_cycles must
+        be the length of every segment but the last, and at least the last's."""
+        for key, want in self.params().items():
+            got = params.get(key)
+            if type(got) is not type(want) or got != want:
+                raise VerificationError(f"receipt params say {key} = {got!r}, the verified seal gives {want!r}")
+        cut = params.get("segment_cycles")
+        if isinstance(cut, bool) or not isinstance(cut, int) or \
+                any(n != cut for n in self.segment_lengths[:-1]) or self.segment_lengths[-1] > cut:
+            raise VerificationError(f"receipt params say segment_cycles = {cut!r}, but the verified segments have "
+                                    f"{self.segment_lengths} cycles")
+
+    def to_json(self) -> dict:
+        return {"preset": self.preset, "security": self.security.to_json(), "proof_bytes": self.proof_bytes,
+                "cycles": self.cycles, "segments": self.segments, "segment_lengths": list(self.segment_lengths)}

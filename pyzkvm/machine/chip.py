@@ -1,0 +1,30 @@
+"""A machine chip: an AIR (its columns and constraints) that also builds its own main trace.
+
+    class MyAir(Chip):
+        name, width = "my chip", MY.width
+        def constraints(self, b): ...        # what the rows must satisfy, what they send/receive
+        def generate(self, w): ...           # the rows, from w (witness.Witness): the execution's
+                                             # events and what the other chips send this one
+
+A chip is one module and one line in the registration list (tables.CHIPS); docs/machine.md
+"Adding a chip". Nothing else keeps a copy of what a chip sends: the byte-table multiplicities
+and the rows of the chips that receive from it are derived from its constraints (witness.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..stark.air import Air
+
+
+class Chip(Air):
+    def generate(self, w) -> np.ndarray:
+        """This chip's main trace for one segment: (height, width) integers, height a power of two."""
+        raise NotImplementedError(f"chip {self.name!r} has no generate(w)")
+
+    @classmethod
+    def for_program(cls, program, image) -> "Chip":
+        """The chip for one program (ProgramTable, ImageTable; both None for the verifier's
+        program-independent AIRs): most chips do not depend on the program."""
+        return cls()

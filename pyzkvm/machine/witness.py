@@ -1,0 +1,143 @@
+"""Trace generation's shared state for one segment: what each chip's ``generate`` reads.
+
+Every chip builds its own main trace in its own module (``generate(self, w)``, next to its
+constraints). What it needs from the others it asks this object for, and the answer is
+*derived* from the other chips' constraints rather than kept in a list beside them:
+
+    w.received(bus, self)   every tuple the other chips send on ``bus`` (their recorded
+                            interactions, evaluated on their traces: evaluate.py), in proof
+                            order — what an ALU chip proves, what the program chip counts
+    w.trace(air)            that chip's trace, generated first if it is not yet (memoised;
+                            a chip that asks for itself, directly or not, is a cycle: an error)
+    w.answer(bus, op, *xs)  the result a receiving chip gives for operation ``op`` — for the
+                            rows whose result the executor did not record (rd = x0, branches)
+    w.add_accesses(...)     memory checking: every chip files its register/memory accesses;
+    w.memory_after()        resolved (accesses.py) once every chip that sends on the memory
+                            bus has its trace: fills their previous-value/timestamp columns
+
+The execution's events (its Trace) are the one reference for instruction semantics: a chip's
+rows come from them and from what other chips send it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied
+from ..stark.air import bus_id
+from . import buses
+from .accesses import resolve_accesses
+
+
+def words(byte_columns) -> np.ndarray:
+    """Four byte columns (little-endian) → their 32-bit values (int64)."""
+    b = [np.asarray(x, dtype=np.int64) for x in byte_columns]
+    return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
+
+
+class Witness:
+    """One segment's trace generation: ``airs`` in proof order, the ``program`` and ``image``
+    tables, the ``execution`` (its Trace) and the SegmentContext of the segments before."""
+
+    def __init__(self, airs, program, image, execution, context, public_values):
+        self.airs, self.program, self.image = airs, program, image
+        self.execution, self.context, self.public_values = execution, context, public_values
+        self.traces: dict = {}
+        self._busy: set = set()
+        self._accesses: list = []
+        self._memory_after = None
+        self._sent_cache: dict = {}
+
+    # ---- traces -------------------------------------------------------------------------------
+    def trace(self, air) -> np.ndarray:
+        """``air``'s main trace (int64 or uint32), generating it now if needed."""
+        if air.name not in self.traces:
+            if air.name in self._busy:
+                raise ConstraintNotSatisfied(f"trace generation of {air.name!r} depends on itself (a bug in a chip's generate)")
+            self._busy.add(air.name)
+            self.traces[air.name] = air.generate(self)
+            self._busy.discard(air.name)
+        return self.traces[air.name]
+
+    def trace_of(self, name: str) -> np.ndarray:
+        return self.trace(next(a for a in self.airs if a.name == name))
+
+    def senders(self, bus: str, exclude=None) -> list:
+        """The chips (other than ``exclude``) whose constraints send on ``bus``, in proof order."""
+        from .evaluate import compiled_air
+
+        b = bus_id(bus)
+        return [a for a in self.airs if a is not exclude
+                and any(it.bus == b and it.sign > 0 for it in compiled_air(a).interactions)]
+
+    def received(self, bus: str, receiver) -> list:
+        """Every tuple sent on ``bus`` by the chips other than ``receiver``: a list of int64
+        columns (one per tuple field), rows in proof order of the senders, then in the order of
+        their sends, then by row; only rows whose multiplicity is not zero (each sent once)."""
+        parts = []
+        for air in self.senders(bus, exclude=receiver):
+            parts += self._sent(air, bus)
+        if not parts:
+            return []
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+
+    def _sent(self, air, bus: str) -> list:
+        """``air``'s sends on ``bus``: per send, its columns at the rows whose multiplicity is
+        not zero. On the first call for ``air``, its sends on every bus but ``byte`` and
+        ``memory`` are evaluated in one pass (each column read once) and kept: those two are
+        left out as their columns are final only once memory checking has run."""
+        from .evaluate import compiled_air, evaluate_on_trace
+
+        if (air.name, bus) not in self._sent_cache:
+            compiled = compiled_air(air)
+            late = {bus_id(buses.BYTE), bus_id(buses.MEMORY)} - {bus_id(bus)}
+            sends = [it for it in compiled.interactions if it.sign > 0 and it.bus not in late]
+            exprs = [e for it in sends for e in (*it.values, it.multiplicity)]
+            values = evaluate_on_trace(compiled, exprs, self.trace(air), self.public_values)
+            k = 0
+            for it in sends:
+                cols, mult = values[k:k + len(it.values)], values[k + len(it.values)]
+                k += len(it.values) + 1
+                rows = np.flatnonzero(mult)
+                if np.any(mult[rows] != 1):
+                    raise ConstraintNotSatisfied(f"{air.name!r} sends on bus {it.bus_name!r} with a multiplicity other than 0 or 1")
+                self._sent_cache.setdefault((air.name, it.bus_name), []).append([c[rows].astype(np.int64) for c in cols])
+            for name in {bus, *(it.bus_name for it in compiled.interactions if it.bus not in late)}:
+                self._sent_cache.setdefault((air.name, name), [])
+        return self._sent_cache[(air.name, bus)]
+
+    def answer(self, bus: str, op, *operands) -> np.ndarray:
+        """The result of each operation ``op`` (with ``operands``) as the chip that receives it
+        on ``bus`` computes it (its ``OPS`` and ``answer``): a uint64 array."""
+        from ..isa import OPS
+        from .evaluate import compiled_air
+
+        out = np.zeros(len(op), dtype=np.uint64)
+        b = bus_id(bus)
+        for air in self.airs:
+            ops = getattr(air, "OPS", None)
+            if ops is None or not any(it.bus == b and it.sign < 0 for it in compiled_air(air).interactions):
+                continue
+            sel = np.isin(op, [OPS[o] for o in ops])
+            if sel.any():
+                out[sel] = air.answer(op[sel], *(x[sel] for x in operands))
+        return out
+
+    # ---- memory checking ----------------------------------------------------------------------
+    def add_accesses(self, *groups) -> None:
+        """File Access groups (accesses.py) for the memory argument."""
+        self._accesses.extend(groups)
+
+    def memory_after(self):
+        """Resolve every register/memory access of this segment (each chip that sends on the
+        memory bus filed its accesses while generating) and return the MemoryState after it."""
+        if self._memory_after is None:
+            asker = [a for a in self.airs if a.name in self._busy]
+            for air in self.senders(buses.MEMORY):
+                if air not in asker:
+                    self.trace(air)
+            if self._memory_after is not None:  # one of those chips resolved it already
+                return self._memory_after
+            k_s, t_s, v_s = resolve_accesses(self._accesses, self.image, self.context.memory)
+            self._memory_after = self.context.memory.after(k_s, t_s, v_s)
+        return self._memory_after

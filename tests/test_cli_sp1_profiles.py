@@ -58,7 +58,8 @@ def test_crosscheck_takes_the_profile(guests, capsys):
     elf = str(guests / "order.elf")
     for abi, journal in (("sp1@3", "49"), ("sp1", "48")):
         main(["crosscheck", elf, "--input", "str:I", "--backends", "trace", "--abi", abi, "--json"])
-        assert f'"journal_hex": "{journal}"' in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f'"journal_hex": "{journal}"' in out and f'"abi": "{abi}"' in out
 
 
 @pytest.mark.slow  # a local Dask cluster starts: ~8 s

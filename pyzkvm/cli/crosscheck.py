@@ -185,7 +185,8 @@ def _run_one(name: str, args, main, risc0_program, inputs, report=lambda step, f
     program, elf = _program_for(name, args, main, risc0_program)
     if program is None:
         return Outcome(name, False, elf)
-    out = Outcome(name, True, elf=elf, abi=program.abi)
+    # pyzkvm's backends run the SP1 version profile (e.g. sp1@3); SP1 and RISC Zero run their own executors
+    out = Outcome(name, True, elf=elf, abi=program.abi if name in _EXTERNAL else program.profile)
     prove_opts, verify_opts = {}, {}
     if name in _EXTERNAL:
         prove_opts = {"dev_mode": args.dev_mode, "timeout": args.timeout, "elf": elf}

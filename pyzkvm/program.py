@@ -92,8 +92,16 @@ class Program:
     symbols: tuple[Symbol, ...] = ()
     abi: str = "sp1"
     name: str = "program"
+    #: the executor profile within the ABI family, e.g. "sp1@3" for an SP1 v3 guest (docs/abi.md,
+    #: "SP1 versions"); None runs ``abi`` itself. Behaviour only: not part of the image ID.
+    sp1_profile: str | None = field(default=None, compare=False)
     _image_id: list = field(default_factory=list, repr=False, compare=False)
     _content_digest: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def profile(self) -> str:
+        """The ABI profile the executor runs this program under (``sp1_profile`` or ``abi``)."""
+        return self.sp1_profile or self.abi
 
     # ---- construction -----------------------------------------------------------------
 

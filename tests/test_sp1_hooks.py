@@ -1,4 +1,4 @@
-"""SP1's v4+ hooks (WRITE to fds 15..21): answers checked against ecdsa, PyNaCl, py-ecc and
+"""SP1's v4+ hooks (WRITE to fds 15..21; v3's are in test_sp1_hooks_v3.py): answers checked against ecdsa, PyNaCl, py-ecc and
 Python integers; the answers reach the guest at the front of the input queue, in order."""
 
 from __future__ import annotations
@@ -113,8 +113,6 @@ def test_hook_answers_go_to_the_front_of_the_input_queue_in_order():
     assert z == b"Z" and int.from_bytes(root, "big") ** 2 % p == (a if status == b"\x01" else 3 * a % p)
 
 
-def test_hook_panics_are_faults_and_v3_hook_fds_are_refused():
+def test_hook_panics_are_faults():
     with pytest.raises(SyscallError, match="hook FP_INV \\(WRITE to fd 21\\): FpOp: Inverse called with zero"):
         _guest_with_hook(21, (4).to_bytes(4, "big") + bytes(4) + (7).to_bytes(4, "big"), [])
-    with pytest.raises(SyscallError, match="SP1 v3's hooks \\(fds 5..8\\)"):
-        _guest_with_hook(5, bytes(65), [], abi="sp1@3")

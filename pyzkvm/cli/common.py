@@ -76,3 +76,48 @@ def guest_elf(spec: str, abi: str = "sp1") -> str:
     from ..guests.prebuilt import require_guest
 
     return str(require_guest(spec, abi))
+
+
+#: ``--abi`` choices of every command that runs or proves a guest: the SP1 version profiles
+#: (pyzkvm/executor/sp1_versions.py) and risc0.
+ABI_CHOICES = ("sp1", "sp1@5", "sp1@4", "sp1@4.0", "sp1@3", "risc0")
+ABI_HELP = ("guest ABI profile: sp1 (SP1 v5, the default), sp1@N for an older SP1's behaviour (docs/abi.md), "
+            "or risc0; without it, an ELF that names its sp1-zkvm version runs under that version's profile")
+
+
+def add_abi_arg(parser, help: str = ABI_HELP) -> None:
+    """--abi with the versioned SP1 profiles; None when not given (the ELF may name its version)."""
+    parser.add_argument("--abi", choices=ABI_CHOICES, default=None, help=help)
+
+
+def load_guest(spec: str, abi: str | None):
+    """The Program a command's ELF argument and --abi name. The image ID depends only on the
+    ABI family (sp1/risc0); the SP1 version profile (given, or read from the ELF) rides along
+    as ``Program.sp1_profile`` for the executor."""
+    import dataclasses
+
+    from ..program import Program
+
+    path = guest_elf(spec, (abi or "sp1").split("@")[0])
+    profile = abi or profile_from_elf(path)
+    family = profile.split("@")[0]
+    program = Program.from_elf(path, abi=family)
+    return dataclasses.replace(program, sp1_profile=profile if profile != family else None), path
+
+
+def profile_from_elf(path) -> str:
+    """The SP1 profile for the sp1-zkvm version the ELF names (said on stderr), else sp1."""
+    import sys
+
+    from ..executor.sp1_versions import detect_sp1_version
+
+    try:
+        with open(path, "rb") as f:
+            found = detect_sp1_version(f.read())
+    except OSError:
+        return "sp1"  # Program.from_elf reports the unreadable file
+    if found is None:
+        return "sp1"
+    print(f"note: the ELF was built with sp1-zkvm {found[0]}: running under ABI profile {found[1]} (--abi to choose)",
+          file=sys.stderr)
+    return found[1]

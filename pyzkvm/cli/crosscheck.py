@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from ..backends._subprocess import TIMEOUT_ENV
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
-from .common import add_input_args, guest_elf, parse_inputs
+from .common import add_abi_arg, add_input_args, guest_elf, load_guest, parse_inputs
 from .progress import escape, progress_reporter
 
 ORDER = 70
@@ -80,7 +80,8 @@ def register(subparsers) -> None:
     add_input_args(p)
     p.add_argument("--backends", default=DEFAULT_BACKENDS, metavar="LIST",
                    help=f"comma-separated backends to run (default {DEFAULT_BACKENDS})")
-    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile ELF was built for (default sp1)")
+    add_abi_arg(p, help="ABI profile ELF was built for (default sp1; sp1@N for an older SP1's executor behaviour, "
+                        "or the version the ELF names: docs/abi.md)")
     p.add_argument("--risc0-elf", metavar="ELF", help="the same guest built for the risc0 ABI profile, for RISC Zero")
     p.add_argument("--risc0-input", action="append", metavar="SPEC",
                    help="input for the --risc0-elf build, in RISC Zero's serde words (repeatable; same SPEC forms "
@@ -112,10 +113,9 @@ def run_crosscheck(args) -> int:
     # A risc0-profile guest reads one stream of serde words, so a byte string needs its length
     # word there (u32:/u64: inputs are the same bytes under both profiles; docs/guests.md).
     risc0_inputs = parse_inputs(args.risc0_input) if args.risc0_input is not None else inputs
-    args.elf = guest_elf(args.elf, args.abi)
+    main, args.elf = load_guest(args.elf, args.abi)
     if args.risc0_elf:
         args.risc0_elf = guest_elf(args.risc0_elf, "risc0")
-    main = Program.from_elf(args.elf, abi=args.abi)
     risc0_program = Program.from_elf(args.risc0_elf, abi="risc0") if args.risc0_elf else None
 
     with progress_reporter(f"crosscheck on {len(names)} backend(s)") as report:
@@ -185,7 +185,8 @@ def _run_one(name: str, args, main, risc0_program, inputs, report=lambda step, f
     program, elf = _program_for(name, args, main, risc0_program)
     if program is None:
         return Outcome(name, False, elf)
-    out = Outcome(name, True, elf=elf, abi=program.abi)
+    # pyzkvm's backends run the SP1 version profile (e.g. sp1@3); SP1 and RISC Zero run their own executors
+    out = Outcome(name, True, elf=elf, abi=program.abi if name in _EXTERNAL else program.profile)
     prove_opts, verify_opts = {}, {}
     if name in _EXTERNAL:
         prove_opts = {"dev_mode": args.dev_mode, "timeout": args.timeout, "elf": elf}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..units import format_size
-from .common import ELF_HELP, guest_elf
+from .common import ELF_HELP, add_abi_arg, load_guest
 from .progress import progress_reporter
 
 ORDER = 45
@@ -21,7 +21,8 @@ def register(subparsers) -> None:
         "image size, symbol count and image ID (the 32-byte digest receipts are verified against).",
     )
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
-    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile (part of the image ID; default sp1)")
+    add_abi_arg(p, help="ABI profile: the family (sp1 or risc0) is part of the image ID; an SP1 version (sp1@N, or the "
+                        "one the ELF names) changes only how the executor runs it (docs/abi.md); default sp1")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run_info)
 
@@ -31,10 +32,7 @@ def _flags(f: int) -> str:
 
 
 def run_info(args) -> int:
-    from ..program import Program
-
-    args.elf = guest_elf(args.elf, args.abi)
-    program = Program.from_elf(args.elf, abi=args.abi)
+    program, args.elf = load_guest(args.elf, args.abi)
     with progress_reporter(f"info {program.name}") as report:
         # the image ID is the machine's verifying-key digest: setup commits the program's columns
         report("image ID: commit the program to the machine's preprocessed columns", 0.0)
@@ -43,12 +41,12 @@ def run_info(args) -> int:
     size = sum(s["size"] for s in segments)
     if args.json:
         print(json.dumps({
-            "name": program.name, "abi": program.abi, "entry": program.entry, "segments": segments,
+            "name": program.name, "abi": program.abi, "abi_profile": program.profile, "entry": program.entry, "segments": segments,
             "image_bytes": size, "image_end": program.image_end, "symbols": len(program.symbols),
             "image_id": image_id,
         }))  # fmt: skip
         return 0
-    print(f"program:   {program.name} (abi {program.abi})")
+    print(f"program:   {program.name} (abi {program.abi}, profile {program.profile})")
     print(f"entry:     0x{program.entry:08x}")
     print("segments:")
     for s in segments:

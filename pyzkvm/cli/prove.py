@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
-from .common import ELF_HELP, add_input_args, add_limit_args, apply_output_caps, guest_elf, parse_inputs, printable_text, write_atomically
+from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, apply_output_caps, load_guest, parse_inputs,
+                     printable_text, write_atomically)
 from .progress import progress_reporter
 
 ORDER = 20
@@ -30,7 +31,7 @@ def register(subparsers) -> None:
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     add_input_args(p)
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
-    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
+    add_abi_arg(p)
     p.add_argument("-o", "--output", metavar="FILE",
                    help="receipt path (default ./<elf stem>.<backend>.receipt; when that exists, a new "
                    "name <elf stem>.<backend>-N.receipt unless --force); a symlink is followed, a device written through")
@@ -77,12 +78,9 @@ def checking_interrupts(report):
 def run_prove(args) -> int:
     from ..api import prove
     from ..backends import default_backend_name
-    from ..program import Program
-
     from .verify import read_receipt
 
-    args.elf = guest_elf(args.elf, args.abi)
-    program = Program.from_elf(args.elf, abi=args.abi)
+    program, args.elf = load_guest(args.elf, args.abi)
     inputs = parse_inputs(args.input)
     assumptions = [read_receipt(path) for path in args.assume] if args.assume else None
     backend = args.backend or default_backend_name()

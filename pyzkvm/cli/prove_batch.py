@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .common import ELF_HELP, guest_elf, parse_input_spec
+from .common import ELF_HELP, add_abi_arg, load_guest, parse_input_spec
 
 ORDER = 25
 
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     p.add_argument("--inputs", required=True, metavar="FILE", help="input sets, one per line")
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
-    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
+    add_abi_arg(p)
     p.add_argument("--out-dir", default=".", metavar="DIR", help="where the receipts go (default .)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (e.g. tcp://host:8786)")
     p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: the number of cores)")
@@ -65,14 +65,12 @@ def read_input_sets(path: str) -> list[tuple[int, list[bytes]]]:
 def run_prove_batch(args) -> int:
     from ..backends import default_backend_name
     from ..dist import prove_batch
-    from ..program import Program
 
     if args.workers is not None and args.workers <= 0:
         raise UsageError(f"--workers must be positive, got {args.workers}")
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
-    args.elf = guest_elf(args.elf, args.abi)
-    program = Program.from_elf(args.elf, abi=args.abi)
+    program, args.elf = load_guest(args.elf, args.abi)
     input_sets = read_input_sets(args.inputs)
     if not input_sets:
         raise UsageError(f"--inputs {args.inputs} holds no input sets")

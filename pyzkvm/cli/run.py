@@ -6,7 +6,7 @@ import json
 import sys
 
 from ..units import format_size
-from .common import ELF_HELP, add_input_args, add_limit_args, apply_output_caps, guest_elf, parse_inputs, printable_text
+from .common import ELF_HELP, add_abi_arg, add_input_args, add_limit_args, apply_output_caps, load_guest, parse_inputs, printable_text
 
 ORDER = 10
 
@@ -27,9 +27,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     add_input_args(p)
-    p.add_argument("--abi", choices=("sp1", "sp1@5", "sp1@4", "sp1@4.0", "sp1@3", "risc0"), default=None,
-                   help="guest ABI profile: sp1 (SP1 v5, the default), sp1@N for an older SP1's behaviour (docs/abi.md), "
-                        "or risc0; without it, an ELF that names its sp1-zkvm version runs under that version's profile")
+    add_abi_arg(p)
     add_limit_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the human summary")
     p.set_defaults(handler=run_command)
@@ -61,35 +59,16 @@ def execution_summary(execution) -> dict:
 
 def run_command(args) -> int:
     from ..executor import DEFAULT_MAX_CYCLES, execute
-    from ..program import Program
 
     inputs = parse_inputs(args.input)
-    args.elf = guest_elf(args.elf, (args.abi or "sp1").split("@")[0])
-    profile = args.abi or _profile_from_elf(args.elf)
-    program = Program.from_elf(args.elf, abi=profile.split("@")[0])
+    program, args.elf = load_guest(args.elf, args.abi)
     apply_output_caps(args)
-    execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES, abi=profile)
+    execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES)
     if args.json:
         print(json.dumps(execution_summary(execution)))
     else:
         _print_human(execution)
     return 0 if execution.exit_code == 0 else 1
-
-
-def _profile_from_elf(path) -> str:
-    """The SP1 profile for the sp1-zkvm version the ELF names (said on stderr), else sp1."""
-    from ..executor.sp1_versions import detect_sp1_version
-
-    try:
-        with open(path, "rb") as f:
-            found = detect_sp1_version(f.read())
-    except OSError:
-        return "sp1"  # Program.from_elf reports the unreadable file
-    if found is None:
-        return "sp1"
-    print(f"note: the ELF was built with sp1-zkvm {found[0]}: running under ABI profile {found[1]} (--abi to choose)",
-          file=sys.stderr)
-    return found[1]
 
 
 def _print_human(e) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import ELF_HELP, add_input_args, guest_elf, parse_inputs
+from .common import ELF_HELP, add_abi_arg, add_input_args, load_guest, parse_inputs
 
 ORDER = 55
 
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
     p.add_argument("--steps", "-n", type=_steps, default=50, metavar="N", help="cycles to show (default 50)")
     add_input_args(p)
-    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="guest ABI profile (default sp1)")
+    add_abi_arg(p)
     p.set_defaults(handler=run_trace)
 
 
@@ -49,10 +49,8 @@ def _steps(text: str) -> int:
 def run_trace(args) -> int:
     from ..executor.run import trace_steps
     from ..isa import ABI_NAMES, disassemble
-    from ..program import Program
 
-    args.elf = guest_elf(args.elf, args.abi)
-    program = Program.from_elf(args.elf, abi=args.abi)
+    program, args.elf = load_guest(args.elf, args.abi)
     trace, halted, io, abi_impl = trace_steps(program, parse_inputs(args.input), args.steps)
     c, ev = trace.columns, trace.syscall_events
     ev_start = np.searchsorted(ev["sys_clk"], c["clk"], side="left")

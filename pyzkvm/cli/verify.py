@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import UsageError, VerificationError
-from .common import add_input_args, guest_elf, parse_inputs, printable_text
+from .common import add_abi_arg, add_input_args, load_guest, parse_inputs, printable_text
 
 ORDER = 30
 
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--image-id", metavar="HEX", help="the expected image ID (64 hex digits)")
     who.add_argument("--elf", metavar="ELF", help="compute the expected image ID from this ELF")
-    p.add_argument("--abi", choices=("sp1", "risc0"), default="sp1", help="ABI profile of --elf (default sp1)")
+    add_abi_arg(p, help="ABI profile of --elf (default sp1; sp1@N as for run: docs/abi.md)")
     p.add_argument("--dev-mode", action="store_true", help="accept dev-mode (trace) receipts, with a warning")
     p.add_argument("--min-security-bits", type=float, metavar="BITS",
                    help="refuse stark proofs whose recomputed conjectured security is below BITS (default 100)")
@@ -65,15 +65,14 @@ def _verifier_needs_program(backend_name: str) -> bool:
 
 def run_verify(args) -> int:
     from ..api import as_image_id, verify_report
-    from ..program import Program
 
     if args.replay and not args.elf:
         raise UsageError("--replay needs --elf (and the --input values the guest ran on)")
     if args.input and not args.replay:
         raise UsageError("--input is only used with --replay")
+    program = None
     if args.elf:
-        args.elf = guest_elf(args.elf, args.abi)
-    program = Program.from_elf(args.elf, abi=args.abi) if args.elf else None
+        program, args.elf = load_guest(args.elf, args.abi)
     image_id = program.image_id if program else as_image_id(args.image_id)
     receipt = read_receipt(args.receipt)
     if args.replay and receipt.backend != "trace":

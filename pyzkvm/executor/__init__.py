@@ -5,7 +5,8 @@ Public entry point::
 
     execute(program, inputs=(), *, max_cycles=DEFAULT_MAX_CYCLES, capture_trace=False) -> Execution
 
-``inputs`` is a list of byte strings (the hint stream); the ABI profile is ``program.abi``.
+``inputs`` is a list of byte strings (the hint stream); the ABI profile is ``program.profile``
+(``program.abi``, or the SP1 version profile the program carries).
 """
 
 from .result import Execution, Report, Trace

@@ -108,6 +108,30 @@ class Weierstrass:
             return max(y, p - y) if odd else min(y, p - y)
         return y if (y & 1) == odd else (p - y) % p
 
+    def mul(self, k: int, point: tuple[int, int] | None) -> tuple[int, int] | None:
+        """k·point with the textbook group law (None is the identity), by double-and-add.
+        Not an SP1 syscall formula: the v3 ecrecover hooks' public-key recovery uses it."""
+        acc = None
+        while k:
+            if k & 1:
+                acc = self.group_add(acc, point)
+            point, k = self.group_add(point, point), k >> 1
+        return acc
+
+    def group_add(self, p1, p2):
+        """P + Q on the curve, doubling and the identity (None) included."""
+        if p1 is None or p2 is None:
+            return p2 if p1 is None else p1
+        (x1, y1), (x2, y2), p = p1, p2, self.p
+        if x1 == x2 and (y1 + y2) % p == 0:
+            return None  # P + (−P)
+        if p1 == p2:
+            s = (3 * x1 * x1 + self.a) * pow(2 * y1, -1, p) % p  # tangent
+        else:
+            s = (y2 - y1) * pow(x2 - x1, -1, p) % p  # chord
+        x3 = (s * s - x1 - x2) % p
+        return x3, (s * (x1 - x3) - y1) % p
+
 
 SECP256K1 = Weierstrass(
     "secp256k1", p=2**256 - 2**32 - 977, a=0, b=7, nbytes=32,

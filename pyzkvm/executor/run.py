@@ -59,7 +59,7 @@ def _run(program, profile, elements, max_cycles, capture, *, stop_at_limit):
 def trace_steps(program: Program, inputs: Iterable[bytes] = (), steps: int = 100, abi: str | None = None):
     """Run at most ``steps`` cycles with trace capture (for teaching views): returns
     (trace, halted, io, abi_impl). A fault inside the window still raises."""
-    profile = abi or program.abi
+    profile = abi or program.profile
     if profile not in _PROFILES:
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     machine, io, abi_impl, halted = _run(program, profile, deque(bytes(x) for x in inputs), steps, True, stop_at_limit=True)
@@ -78,11 +78,11 @@ def execute(
     """Run ``program`` from its entry point until HALT, one instruction per cycle.
 
     ``inputs`` is the hint stream (a list of byte strings, one per element); the ABI profile
-    is ``abi`` or else ``program.abi``. Faults raise a GuestFault subclass; a non-zero exit
+    is ``abi`` or else ``program.profile``. Faults raise a GuestFault subclass; a non-zero exit
     code is reported in ``Execution.exit_code``, not raised. With ``capture_trace`` the
     Execution carries the columnar Trace (docs/trace.md).
     """
-    profile = abi or program.abi
+    profile = abi or program.profile
     if profile not in _PROFILES:
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     if max_cycles <= 0:

@@ -291,7 +291,7 @@ def _check_args(program: Program, segment_cycles: int, max_cycles: int, abi: str
         raise UsageError(f"segment_cycles must be a positive integer, got {segment_cycles!r}")
     if max_cycles <= 0:
         raise UsageError(f"max_cycles must be positive, got {max_cycles}")
-    profile = abi or program.abi
+    profile = abi or program.profile
     if profile not in _PROFILES:
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     return profile

@@ -21,6 +21,7 @@ from .machine import Machine
 from .curves import Sp1Panic
 from .precompiles import keccak_f1600, sha256_compress, sha256_extend
 from .sp1_hooks import HOOK_NAMES, HOOKS
+from .sp1_hooks_v3 import HOOK_NAMES_V3, HOOKS_V3
 from .sp1_precompiles import PRECOMPILES
 from .sp1_versions import VERSIONS, Sp1Version
 
@@ -54,7 +55,6 @@ FD_HINT = (4, 14)
 _CHANNEL_OF_FD = {FD_STDOUT: "output", FD_STDERR: "output", **dict.fromkeys(FD_PUBLIC_VALUES, "journal"),
                   **dict.fromkeys(FD_HINT, "hint")}  # fmt: skip
 FD_RESERVED = range(5, 11)  # v4+: fds 5..10 are reserved (LOWEST_ALLOWED_FD = 10) and panic
-FD_V3_HOOKS = range(5, 9)  # v3's hooks (ecrecover, r1 ecrecover, ecrecover v2, ed decompress): not implemented
 
 
 class Sp1Abi:
@@ -177,22 +177,22 @@ class Sp1Abi:
                 self.io.inputs.append(data)  # v3: after the inputs not read yet
             self.io.hint_bytes += len(data)
         elif fd in HOOKS and self.version.reserved_low_fds:  # the v4+ hooks
-            self._hook(fd, data)
-        elif fd in FD_V3_HOOKS and not self.version.reserved_low_fds:
-            raise m.fault(SyscallError, f"WRITE to fd {fd}: SP1 v3's hooks (fds 5..8) are not implemented in pyzkvm; "
-                                        "the v4+ hooks (fds 15..21) are")
+            self._hook(fd, data, HOOKS, HOOK_NAMES)
+        elif fd in HOOKS_V3 and not self.version.reserved_low_fds:  # v3's hooks (sp1@3)
+            self._hook(fd, data, HOOKS_V3, HOOK_NAMES_V3)
         elif fd in FD_RESERVED and self.version.reserved_low_fds:
             raise m.fault(SyscallError, f"WRITE to reserved fd {fd}: SP1 v4+ panics on fds 5..10 "
                                         f"(profile {self.version.profile}; use sp1@3 for v3 guests)")
         else:  # SP1 logs "tried to write to unknown file descriptor" and goes on
             self.io.warn(f"WRITE to unknown fd {fd} ({length} bytes) ignored, as SP1 does")
 
-    def _hook(self, fd: int, data: bytes) -> None:
-        """A hook (sp1_hooks.py): its answers go to the front of the input queue, in order."""
+    def _hook(self, fd: int, data: bytes, hooks: dict, names: dict) -> None:
+        """A hook (sp1_hooks.py, v3's in sp1_hooks_v3.py): its answers go to the front of the
+        input queue, in order — in v3 too (write.rs splices them in at ``input_stream_ptr``)."""
         try:
-            answers = HOOKS[fd](data)
+            answers = hooks[fd](data)
         except Sp1Panic as e:
-            raise self.m.fault(SyscallError, f"hook {HOOK_NAMES[fd]} (WRITE to fd {fd}): {e}") from None
+            raise self.m.fault(SyscallError, f"hook {names[fd]} (WRITE to fd {fd}): {e}") from None
         for answer in reversed(answers):
             self.io.inputs.appendleft(answer)
 

@@ -32,6 +32,15 @@ def test_write_to_an_unknown_fd_is_a_warning_and_the_run_goes_on():
     assert e.warnings == ("WRITE to unknown fd 99 (3 bytes) ignored, as SP1 does",)
 
 
+def test_fds_13_and_14_are_unknown_to_sp1_v3():
+    """v3's write.rs: fd 3 public values, fd 4 hints, then its hooks, else a warning; 13/14 came with v4."""
+    write13 = [syscall(WRITE, 13, DATA_BASE, 3), syscall(WRITE, 14, DATA_BASE, 3)]
+    v5, v3 = run(write13, data=b"abc"), run(write13, data=b"abc", abi="sp1@3")
+    assert v5.journal == b"abc" and not v5.warnings
+    assert v3.journal == b"" and v3.warnings == ("WRITE to unknown fd 13 (3 bytes) ignored, as SP1 does",
+                                                 "WRITE to unknown fd 14 (3 bytes) ignored, as SP1 does")
+
+
 def test_reserved_low_fds_panic_from_v4_and_are_hooks_in_v3():
     with pytest.raises(SyscallError, match="reserved fd 7"):
         run(syscall(WRITE, 7, DATA_BASE, 1))

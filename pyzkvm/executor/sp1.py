@@ -168,9 +168,9 @@ class Sp1Abi:
             self.io.write_stdout(data, m.cycle)
         elif fd == FD_STDERR:
             self.io.stderr += data
-        elif fd in FD_PUBLIC_VALUES:
-            self.io.journal += data
-        elif fd in FD_HINT:
+        elif fd in FD_PUBLIC_VALUES and (fd == 3 or self.version.reserved_low_fds):
+            self.io.journal += data  # v3 knows only fd 3 (13 came with v4): under sp1@3 fd 13 is unknown
+        elif fd in FD_HINT and (fd == 4 or self.version.reserved_low_fds):  # likewise fd 4 / 14
             if self.version.hints_to_front:
                 self.io.inputs.appendleft(data)  # v4+: the next HINT_READ gets it
             else:

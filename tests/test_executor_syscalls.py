@@ -50,10 +50,10 @@ def test_hint_len_and_hint_read_copy_and_zero_pad():
     assert e.final_registers[19] == 0xFFFFFFFF  # nothing left
 
 
-def _hints_then_reads(lengths, abi):
-    """WRITE "abc" to fd 4 and "de" to fd 14 with input ["Z"] left, then HINT_READ 3 elements."""
+def _hints_then_reads(lengths, abi, second_fd=14):
+    """WRITE "abc" to fd 4 and "de" to ``second_fd`` with input ["Z"] left, then HINT_READ 3 elements."""
     reads = [syscall(HINT_READ, DATA_BASE + 16 + 4 * i, n) for i, n in enumerate(lengths)]
-    return run([write(4, DATA_BASE, 3), write(14, DATA_BASE + 3, 2), reads, write(3, DATA_BASE + 16, 12)],
+    return run([write(4, DATA_BASE, 3), write(second_fd, DATA_BASE + 3, 2), reads, write(3, DATA_BASE + 16, 12)],
                data=b"abcde", inputs=[b"Z"], abi=abi).journal  # fmt: skip
 
 
@@ -64,8 +64,9 @@ def test_hints_go_to_the_front_of_the_input_queue_in_v4_and_v5():
 
 
 def test_hints_are_appended_to_the_input_queue_in_v3():
-    """SP1 v3 write.rs: input_stream.push — hints come after the inputs not read yet."""
-    assert _hints_then_reads([1, 3, 2], "sp1@3") == b"Z\0\0\0abc\0de\0\0"
+    """SP1 v3 write.rs: input_stream.push — hints come after the inputs not read yet (v3's hint
+    fd is 4 only; 14 came with v4)."""
+    assert _hints_then_reads([1, 3, 2], "sp1@3", second_fd=4) == b"Z\0\0\0abc\0de\0\0"
 
 
 @pytest.mark.parametrize(

@@ -98,10 +98,10 @@ def load_guest(spec: str, abi: str | None):
 
     from ..program import Program
 
-    path = guest_elf(spec, (abi or "sp1").split("@")[0])
+    family = (abi or "sp1").split("@")[0]  # an ELF's own version string names an sp1 profile
+    path = guest_elf(spec, family)
+    program = Program.from_elf(path, abi=family)  # first: it refuses a device, a FIFO or an oversized file
     profile = abi or profile_from_elf(path)
-    family = profile.split("@")[0]
-    program = Program.from_elf(path, abi=family)
     return dataclasses.replace(program, sp1_profile=profile if profile != family else None), path
 
 
@@ -110,11 +110,13 @@ def profile_from_elf(path) -> str:
     import sys
 
     from ..executor.sp1_versions import detect_sp1_version
+    from ..fileio import read_file
+    from ..errors import PyzkvmError
+    from ..limits import MAX_ELF_FILE_BYTES
 
     try:
-        with open(path, "rb") as f:
-            found = detect_sp1_version(f.read())
-    except OSError:
+        found = detect_sp1_version(read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF"))
+    except PyzkvmError:
         return "sp1"  # Program.from_elf reports the unreadable file
     if found is None:
         return "sp1"

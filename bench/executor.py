@@ -73,8 +73,9 @@ def best_of(repeat: int, fn):
     return best, result
 
 
-def run_unicorn(program: Program, inputs):
-    """The ELF on unicorn with HALT/WRITE/HINT_LEN/HINT_READ/COMMIT*; returns the journal."""
+def run_unicorn(program: Program, inputs, extra=None):
+    """The ELF on unicorn with HALT/WRITE/HINT_LEN/HINT_READ/COMMIT*; returns the journal.
+    ``extra(uc, code, a0, a1)`` handles any other syscall code (e.g. precompiles)."""
     from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, Uc
     from unicorn import riscv_const as rv
 
@@ -98,6 +99,8 @@ def run_unicorn(program: Program, inputs):
         elif code == 0xF1:
             element = pending.pop(0)
             uc_.mem_write(a0, element + bytes(-len(element) % 4))
+        elif extra is not None:
+            extra(uc_, code, a0, a1)
         uc_.reg_write(rv.UC_RISCV_REG_T0, ret)
 
     uc.hook_add(UC_HOOK_INTR, on_intr)
@@ -158,47 +161,27 @@ def measure_precompiles(n_sigs: int, repeat: int) -> dict:
 def run_unicorn_ed25519(program: Program, inputs):
     """The ELF on unicorn with the SP1 calls ed25519-verify makes: ED_ADD and ED_DECOMPRESS
     computed with pyzkvm.executor.curves (timed apart). Returns (cpu_s, precompile_cpu_s, journal)."""
-    from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, Uc
-    from unicorn import riscv_const as rv
-
     from pyzkvm.executor.curves import ed_add, ed_decompress
 
-    uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
-    uc.mem_map(0, 0x1000_0000)
-    for seg in program.segments:
-        uc.mem_write(seg.vaddr, seg.data)
-    pending, journal, pre = list(inputs), bytearray(), [0.0]
+    pre = [0.0]
 
-    def num(addr, n):
-        return int.from_bytes(uc.mem_read(addr, n), "little")
+    def precompile(uc_, code, a0, a1):
+        def num(addr, n):
+            return int.from_bytes(uc_.mem_read(addr, n), "little")
 
-    def on_intr(uc_, intno, _):
-        code = uc_.reg_read(rv.UC_RISCV_REG_T0)
-        a0, a1, a2 = (uc_.reg_read(r) for r in (rv.UC_RISCV_REG_A0, rv.UC_RISCV_REG_A1, rv.UC_RISCV_REG_A2))
-        ret = code
-        if code == 0x00:
-            uc_.emu_stop()
-        elif code == 0x02 and a0 in (3, 13):
-            journal.extend(uc_.mem_read(a1, a2))
-        elif code == 0xF0:
-            ret = len(pending[0]) if pending else 0xFFFFFFFF
-        elif code == 0xF1:
-            element = pending.pop(0)
-            uc_.mem_write(a0, element + bytes(-len(element) % 4))
-        elif code in (0x00010107, 0x00000108):
-            t = time.process_time()
-            if code == 0x00010107:  # ED_ADD
-                x, y = ed_add((num(a0, 32), num(a0 + 32, 32)), (num(a1, 32), num(a1 + 32, 32)))
-                uc_.mem_write(a0, x.to_bytes(32, "little") + y.to_bytes(32, "little"))
-            else:  # ED_DECOMPRESS
-                uc_.mem_write(a0, ed_decompress(num(a0 + 32, 32) & ((1 << 255) - 1), a1).to_bytes(32, "little"))
-            pre[0] += time.process_time() - t
-        uc_.reg_write(rv.UC_RISCV_REG_T0, ret)
+        if code not in (0x00010107, 0x00000108):
+            return
+        t = time.process_time()
+        if code == 0x00010107:  # ED_ADD
+            x, y = ed_add((num(a0, 32), num(a0 + 32, 32)), (num(a1, 32), num(a1 + 32, 32)))
+            uc_.mem_write(a0, x.to_bytes(32, "little") + y.to_bytes(32, "little"))
+        else:  # ED_DECOMPRESS
+            uc_.mem_write(a0, ed_decompress(num(a0 + 32, 32) & ((1 << 255) - 1), a1).to_bytes(32, "little"))
+        pre[0] += time.process_time() - t
 
-    uc.hook_add(UC_HOOK_INTR, on_intr)
     t = time.process_time()
-    uc.emu_start(program.entry, 0xFFFFFFFF)
-    return time.process_time() - t, pre[0], bytes(journal)
+    journal = run_unicorn(program, inputs, precompile)
+    return time.process_time() - t, pre[0], journal
 
 
 def environment() -> dict:

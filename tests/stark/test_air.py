@@ -12,16 +12,7 @@ from pyzkvm.stark.air import Air, compile_air
 from pyzkvm.stark.debug import check_constraints
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
-
-W = 11
-
-
-def rmul(a, b):
-    prod = [0] * 7
-    for i in range(4):
-        for j in range(4):
-            prod[i + j] += a[i] * b[j]
-    return [(prod[k] + W * (prod[k + 4] if k + 4 < 7 else 0)) % P for k in range(4)]
+from tests.ext_reference import rmul
 
 
 class MixedAir(Air):

@@ -9,18 +9,10 @@ from pyzkvm.stark import fri, ntt, rounds
 from pyzkvm.stark.domain import coset_shift, point_at
 from pyzkvm.stark.field import P
 from pyzkvm.stark.transcript import Transcript
-
-W = 11
+from tests.ext_reference import rmul
 
 
 # --- an independent reference for F_p^4 = F_p[X]/(X^4 − 11) on Python ints -----------------
-
-def rmul(a, b):
-    prod = [0] * 7
-    for i in range(4):
-        for j in range(4):
-            prod[i + j] += a[i] * b[j]
-    return [(prod[k] + W * (prod[k + 4] if k + 4 < 7 else 0)) % P for k in range(4)]
 
 
 def radd(a, b):

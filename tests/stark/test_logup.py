@@ -12,17 +12,9 @@ from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_tra
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
 from pyzkvm.stark.field import P
 from pyzkvm.stark.logup import build_aux_trace
+from tests.ext_reference import rmul
 
 FAST = INSECURE_FAST_FOR_TESTS
-W = 11
-
-
-def rmul(a, b):
-    prod = [0] * 7
-    for i in range(4):
-        for j in range(4):
-            prod[i + j] += a[i] * b[j]
-    return [(prod[k] + W * (prod[k + 4] if k + 4 < 7 else 0)) % P for k in range(4)]
 
 
 def rinv(a):

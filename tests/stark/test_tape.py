@@ -1,6 +1,6 @@
 """The one constraint evaluator (tape.py) computes what the DAG means, checked against a
-plain Python-int interpreter written here (an independent reference: ints mod p and a
-schoolbook F_p^4 product), for every machine AIR (all node kinds: selectors, public values,
+plain Python-int interpreter written here (an independent reference: ints mod p and the
+schoolbook F_p^4 product of tests/ext_reference.py), for every machine AIR (all node kinds: selectors, public values,
 aux columns, challenges, LogUp denominators), on rows (base columns) and at a point (F_p^4)."""
 
 from __future__ import annotations
@@ -13,17 +13,9 @@ from pyzkvm.machine.statement import NUM_PUBLIC_VALUES
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, ext, tape
 from pyzkvm.stark.field import P
 from pyzkvm.stark.keys import compile_for
+from tests.ext_reference import rmul
 
 AIRS = {a.name: a for a in machine_airs()}
-W = 11  # F_p^4 = F_p[X]/(X^4 − 11)
-
-
-def emul(a, b):
-    prod = [0] * 7
-    for i in range(4):
-        for j in range(4):
-            prod[i + j] += a[i] * b[j]
-    return [(prod[k] + W * (prod[k + 4] if k + 4 < 7 else 0)) % P for k in range(4)]
 
 
 def reference(c, roots, leaf) -> list:
@@ -38,15 +30,15 @@ def reference(c, roots, leaf) -> list:
         elif op == "sub":
             v = [(x - y) % P for x, y in zip(val[a[0].index], val[a[1].index])]
         elif op == "mul":
-            v = emul(val[a[0].index], val[a[1].index])
+            v = rmul(val[a[0].index], val[a[1].index])
         elif op == "neg":
             v = [(-x) % P for x in val[a[0].index]]
         else:  # denom: α − (bus + Σ_j γ^(j+1) v_j)
             alpha, gamma = leaf("challenge", 0), leaf("challenge", 1)
             fp, g = list(val[a[0].index]), [1, 0, 0, 0]
             for x in a[1:]:
-                g = emul(g, gamma)
-                fp = [(p + q) % P for p, q in zip(fp, emul(g, val[x.index]))]
+                g = rmul(g, gamma)
+                fp = [(p + q) % P for p, q in zip(fp, rmul(g, val[x.index]))]
             v = [(p - q) % P for p, q in zip(alpha, fp)]
         val[node.index] = v
     return [val[r.index] for r in roots]
@@ -83,7 +75,7 @@ def test_tape_matches_the_reference_at_a_point_and_on_rows(name):
     assert got.tolist() == want
     combined = [0, 0, 0, 0]
     for pw, v in zip(alpha_pows, want):
-        combined = [(x + y) % P for x, y in zip(combined, emul(as_ext(pw), v))]
+        combined = [(x + y) % P for x, y in zip(combined, rmul(as_ext(pw), v))]
     assert tape.run(tape.build_tape(c, roots, "point"), inputs, 1, alpha_pows)[0].tolist() == combined
     assert any(any(v) for v in want)  # random leaves do not satisfy the constraints
 

@@ -1,7 +1,8 @@
 """The one constraint evaluator (tape.py) computes what the DAG means, checked against a
 plain Python-int interpreter written here (an independent reference: ints mod p and the
-schoolbook F_p^4 product of tests/ext_reference.py), for every machine AIR (all node kinds: selectors, public values,
-aux columns, challenges, LogUp denominators), on rows (base columns) and at a point (F_p^4)."""
+schoolbook F_p^4 product of tests/ext_reference.py), on six machine AIRs that between them
+have every node kind (selectors, public values, aux columns, challenges, LogUp
+denominators), on rows (base columns) and at a point (F_p^4)."""
 
 from __future__ import annotations
 

@@ -27,8 +27,7 @@ def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list
     """Each base-field expression of ``compiled``'s DAG evaluated on every row of ``trace``:
     a list of uint32 arrays (length = the trace's height)."""
     trace = np.asarray(trace, dtype=np.uint32)
-    name = "expressions " + ",".join(str(e.index) for e in exprs)
-    return list(base_columns(tape_for(compiled, name, list(exprs)), trace_leaves(compiled.air, trace, public),
+    return list(base_columns(tape_for(compiled, list(exprs)), trace_leaves(compiled.air, trace, public),
                              trace.shape[0]))
 
 

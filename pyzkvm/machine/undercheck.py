@@ -239,7 +239,7 @@ class ChipTable:
         prep = None if self.prep is None else np.concatenate([self.prep[rows], self.prep[(rows + 1) % self.n]])
         sel = np.stack([self.selectors[k][rows] for k in SELECTORS], axis=1)
         inputs = Inputs(np.concatenate([cur, nxt]), prep, None, self.public, selectors=sel, step=len(rows))
-        tape = tape_for(self.compiled, "undercheck " + ",".join(str(e.index) for e in exprs), list(exprs))
+        tape = tape_for(self.compiled, list(exprs))
         return run(tape, inputs, len(rows))[:, 0, :].astype(np.int64)
 
     def failing(self, rows, cur=None, nxt=None) -> np.ndarray:

@@ -36,7 +36,7 @@ def check_constraints(compiled: CompiledAir, inputs: Inputs, n: int, which: str 
 
     which = "main" checks the AIR's own constraints; "logup" the bus-argument constraints."""
     constraints = compiled.constraints if which == "main" else compiled.logup_constraints
-    tape = tape_for(compiled, f"{which} constraints", [c.expr for c in constraints])
+    tape = tape_for(compiled, [c.expr for c in constraints])
     failures: dict = {}  # constraint index → (first failing row, failing rows)
 
     def scan(lo, values):

@@ -104,7 +104,7 @@ def interaction_columns(compiled: CompiledAir, inputs, n: int):
     from .tape import base_columns, tape_for  # the evaluator builds on air.py, as this module does
 
     exprs = [e for it in compiled.interactions for e in (*it.values, it.multiplicity)]
-    cols = base_columns(tape_for(compiled, "interactions", exprs), inputs, n)
+    cols = base_columns(tape_for(compiled, exprs), inputs, n)
     out, pos = [], 0
     for it in compiled.interactions:
         m = len(it.values)

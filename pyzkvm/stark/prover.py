@@ -249,7 +249,7 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
     points = coset_points(log_q, shift, bit_reversed=False)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
-    tape = tape_for(t.compiled, "all constraints", [c.expr for c in constraints])
+    tape = tape_for(t.compiled, [c.expr for c in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
     q_vals = np.empty((nq, 4), dtype=np.uint32)
     # the constraints are evaluated block by block of rows: memory stays ~ one block's columns

@@ -120,10 +120,10 @@ def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
                 np.array([pos[r.index] for r in roots], dtype=np.int64), constants, where)
 
 
-def tape_for(compiled: CompiledAir, roots_name: str, roots: list, where: str = "rows") -> Tape:
-    """The tape of ``roots`` (named, e.g. "all constraints"), built once per compiled AIR."""
+def tape_for(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
+    """The tape of ``roots`` (Exprs of compiled's DAG), built once per compiled AIR."""
     cache = compiled.__dict__.setdefault("_tapes", {})
-    key = (roots_name, where, len(roots))
+    key = (tuple(r.index for r in roots), where)
     if key not in cache:
         cache[key] = build_tape(compiled, roots, where)
     return cache[key]

@@ -239,7 +239,7 @@ def _check_ood(c, t, public, challenges, alpha, zeta) -> None:
     # Σ α^i C_i(ζ): the constraint evaluator (tape.py) at one point, every leaf in F_p^4
     inputs = Inputs(_opened(t, "main"), _opened(t, "prep"), _opened(t, "aux", ext_columns=True), public, challenges,
                     t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
-    tape = tape_for(c, "all constraints", [x.expr for x in c.all_constraints], "point")
+    tape = tape_for(c, [x.expr for x in c.all_constraints], "point")
     acc = run(tape, inputs, 1, ext.ext_powers(alpha, len(c.all_constraints)))
     chunks = recombine_ext_columns(t.open_local["quotient"])
     zeta_n = ext.ext_pow(zeta, n)

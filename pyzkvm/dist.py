@@ -257,20 +257,24 @@ def _proving_key(program: Program, preset: str):
     return _PROVING_KEYS[key]
 
 
-def commit_segment_task(program: Program, preset: str, traces: list) -> bytes:
-    """Step 1 on a worker: one segment's main-trace root (stark/joint.py)."""
+def commit_segment_task(program: Program, preset: str, traces: list, zk_secret: bytes, k: int) -> bytes:
+    """Step 1 on a worker: one segment's main-trace root (stark/joint.py). ``zk_secret``, k:
+    the statement's hiding-mode secret and the segment's index (step 3 recommits alike)."""
     from .stark.prover import commit_main
+    from .stark.zk import ZkRandomness
 
-    return commit_main(_proving_key(program, preset), traces).root
+    return commit_main(_proving_key(program, preset), traces, rng=ZkRandomness(zk_secret, k)).root
 
 
 def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, public_data,
-                             challenges) -> bytes:
+                             challenges, zk_secret: bytes, k: int) -> bytes:
     """Step 3 on a worker: one segment's proof under the statement's bus challenges."""
     from .stark.prover import commit_main, prove_segment
+    from .stark.zk import ZkRandomness
 
     pk = _proving_key(program, preset)
-    return prove_segment(pk, commit_main(pk, traces), public_values, public_data, challenges).to_bytes()
+    main = commit_main(pk, traces, rng=ZkRandomness(zk_secret, k))
+    return prove_segment(pk, main, public_values, public_data, challenges).to_bytes()
 
 
 class ClusterSegments:
@@ -278,17 +282,22 @@ class ClusterSegments:
     (and public values, public data and the bus challenges for step 3)."""
 
     def __init__(self, program: Program, preset: str, **options):
+        from .stark.zk import ZkRandomness
+
         self.program, self.preset, self.options = program, preset, options
+        self.zk_secret = ZkRandomness.secret_from_seed(None)  # hiding mode: the statement's secret
 
     def commit(self, statements) -> list:
-        return _run_tasks(commit_segment_task, self.program, [(self.preset, traces) for traces, _pv in statements],
+        return _run_tasks(commit_segment_task, self.program,
+                          [(self.preset, traces, self.zk_secret, k) for k, (traces, _pv) in enumerate(statements)],
                           **self.options)
 
     def prove(self, statements, public_data: bytes, challenges) -> list:
         from .stark.proof import decode_proof
 
         proofs = _run_tasks(prove_stark_segment_task, self.program,
-                            [(self.preset, traces, pv, public_data, challenges) for traces, pv in statements],
+                            [(self.preset, traces, pv, public_data, challenges, self.zk_secret, k)
+                             for k, (traces, pv) in enumerate(statements)],
                             **self.options)
         return [decode_proof(p) for p in proofs]
 

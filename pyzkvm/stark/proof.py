@@ -16,6 +16,10 @@ Layout, version 2 (little-endian; every array carries its shape)::
                  refs are u8 when k ≤ 256, else u16: siblings shared by several queries
                  (near the root) are stored once
 
+Version 3 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
+rows. A transparent proof is version 2, byte for byte as before.
+
 Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
 path per phase. Decoding is strict: bad magic or version, a length past the end or above a
 cap, a field element ≥ p, a non-canonical path level, or trailing bytes raise
@@ -37,6 +41,9 @@ from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
 VERSION = 2
+ZK_VERSION = 3
+#: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
+SALTED_PHASES = ("main", "aux", "quotient")
 MAX_TABLES = 256
 MAX_ELEMENTS = 1 << 26  # per array: far above any real proof, far below memory trouble
 SECTIONS = ("header", "commitments", "ood_openings", "trace_queries", "fri")
@@ -63,11 +70,13 @@ class Proof:
     main_root: bytes
     aux_root: bytes | None
     quotient_root: bytes
-    queries: dict               # phase → (rows per member table (q, w), paths (q, depth, 8))
+    queries: dict               # phase → (rows per member table (q, w) [+ salt rows], paths (q, depth, 8))
     fri: FriProof
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
+    #: a hiding-mode proof (format version 3: salted trees)
+    zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
 
     def to_bytes(self) -> bytes:
@@ -81,6 +90,12 @@ class Proof:
         """Bytes per section of the encoding: header, commitments, OOD openings, trace queries, FRI."""
         encode_proof(self)
         return dict(self.sizes)
+
+
+def opened_arrays(tables: list, phase: str, zk: bool) -> int:
+    """How many row arrays a phase's query opening holds: one per member table, + the salt."""
+    members = len(phase_members(tables, phase))
+    return members + (1 if zk and members and phase in SALTED_PHASES else 0)
 
 
 def phase_members(tables: list, phase: str) -> list:
@@ -144,7 +159,7 @@ def encode_proof(proof: Proof) -> tuple:
         start = w.size
 
     w.raw(MAGIC)
-    w.u16(VERSION)
+    w.u16(ZK_VERSION if proof.zk else VERSION)
     w.u16(len(proof.tables))
     for t in proof.tables:
         w.u8(t.log_height)
@@ -173,8 +188,9 @@ def encode_proof(proof: Proof) -> tuple:
         if not members:
             continue
         rows, paths = proof.queries[phase]
-        if len(rows) != len(members):
-            raise ProofFormatError(f"{phase} queries open {len(rows)} tables, the header says {len(members)}")
+        if len(rows) != opened_arrays(proof.tables, phase, proof.zk):
+            raise ProofFormatError(f"{phase} queries open {len(rows)} matrices, the header says "
+                                   f"{opened_arrays(proof.tables, phase, proof.zk)}")
         for r in rows:
             w.array(r)
         w.paths(paths)
@@ -273,8 +289,10 @@ def decode_proof(data: bytes) -> Proof:
     if r.take(len(MAGIC), "magic") != MAGIC:
         raise ProofFormatError("not a pyzkvm STARK proof (bad magic)")
     version = r.u16("version")
-    if version != VERSION:
-        raise ProofFormatError(f"unsupported STARK proof version {version} (this reader knows {VERSION})")
+    if version not in (VERSION, ZK_VERSION):
+        raise ProofFormatError(f"unsupported STARK proof version {version} (this reader knows {VERSION} "
+                               f"and {ZK_VERSION})")
+    zk = version == ZK_VERSION
     n_tables = r.u16("table count")
     if not 1 <= n_tables <= MAX_TABLES:
         raise ProofFormatError(f"table count {n_tables} is outside 1..{MAX_TABLES}")
@@ -304,7 +322,7 @@ def decode_proof(data: bytes) -> Proof:
         members = phase_members(tables, phase)
         if not members:
             continue
-        rows = [r.array(f"{phase} query rows", 2) for _ in members]
+        rows = [r.array(f"{phase} query rows", 2) for _ in range(opened_arrays(tables, phase, zk))]
         queries[phase] = (rows, _read_paths(r, f"{phase} query paths"))
     final_poly = r.array("FRI final polynomial", 2, 4)
     nonce = r.u64("proof-of-work nonce")
@@ -316,6 +334,6 @@ def decode_proof(data: bytes) -> Proof:
     if r.pos != len(r.data):
         raise ProofFormatError(f"{len(r.data) - r.pos} trailing bytes after the proof")
     proof = Proof(tables, main_root, aux_root, quotient_root, queries,
-                  FriProof(layer_roots, final_poly, nonce, layer_openings), bus_nonce)
+                  FriProof(layer_roots, final_poly, nonce, layer_openings), bus_nonce, zk)
     proof.sizes = {"total": len(r.data)}
     return proof

@@ -308,6 +308,7 @@ def prove_stark_segments(
     segment_cycles: int,
     *,
     preset: str = "default",
+    zk: bool | None = None,
     max_cycles: int | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -322,11 +323,12 @@ def prove_stark_segments(
     segment is proved under them (phase 2). A worker receives one segment's traces and public
     values (and the journal and assumptions in phase 2). Composed runs (assumptions) are
     refused here: prove them with StarkBackend.prove, which attaches the inner receipts. The receipt is byte-identical to
-    ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset)``."""
+    ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset, zk=zk)``
+    except for the hiding mode's randomness (a hiding receipt is never byte-identical to another)."""
     from .backends.stark import StarkBackend, build_statements, check_security_of_heights, config_for_preset
     from .stark import joint, setup
 
-    config = config_for_preset(preset)
+    config = config_for_preset(preset, zk)
     run = build_statements(program, inputs, segment_cycles, max_cycles)
     check_security_of_heights(run, config)
     if run.assumptions:

@@ -18,7 +18,7 @@ from ..errors import UsageError, VerificationError
 #: (``verify(..., min_security_bits=)`` changes it; ``allow_insecure=True`` means no minimum)
 MIN_SECURITY_BITS = 100
 #: the receipt params the stark backend writes; verify requires exactly these
-PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycles", "segments")
+PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycles", "segments", "zero_knowledge")
 
 
 def check_security_of_heights(run, config, vk=None) -> None:
@@ -95,7 +95,9 @@ class StarkVerification:
     proof_bytes      Σ of the segments' proof lengths
     cycles           the claim's cycle count (bound: the last segment's public values)
     segments         number of segment proofs; segment_lengths their cycles (from the
-                     public-value chain); log_heights every segment's table heights"""
+                     public-value chain); log_heights every segment's table heights
+    zero_knowledge   the preset's hiding mode (stark/zk.py): the proofs reveal nothing about
+                     the private input beyond the claim (bound: it is in the verifying key)"""
 
     preset: str
     security: object
@@ -104,12 +106,13 @@ class StarkVerification:
     segments: int
     segment_lengths: list
     log_heights: list
+    zero_knowledge: bool = False
 
     def params(self) -> dict:
         """The params an honest receipt of this proof carries (except segment_cycles, the
         prover's cut, which check_params checks against segment_lengths)."""
         return {"preset": self.preset, "security_bits": round(self.security.bits, 1), "proof_bytes": self.proof_bytes,
-                "cycles": self.cycles, "segments": self.segments}
+                "cycles": self.cycles, "segments": self.segments, "zero_knowledge": self.zero_knowledge}
 
     def check_params(self, params: dict) -> None:
         """VerificationError unless every param equals its recomputed value; segment_cycles must
@@ -126,4 +129,5 @@ class StarkVerification:
 
     def to_json(self) -> dict:
         return {"preset": self.preset, "security": self.security.to_json(), "proof_bytes": self.proof_bytes,
-                "cycles": self.cycles, "segments": self.segments, "segment_lengths": list(self.segment_lengths)}
+                "cycles": self.cycles, "segments": self.segments, "segment_lengths": list(self.segment_lengths),
+                "zero_knowledge": self.zero_knowledge}

@@ -29,6 +29,7 @@ def check_security_of_heights(run, config, vk=None) -> None:
     statement of p or more bus entries (stark/verifier.statement_security)."""
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
     from ..stark import security_bits
+    from ..stark.zk import lde_log
 
     shorter = f"prove in shorter segments (--segment-cycles {max(1, min(run.segment_cycles // 2, DEFAULT_SEGMENT_CYCLES))} or less)"
     meant_secure = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits) >= MIN_SECURITY_BITS
@@ -40,7 +41,7 @@ def check_security_of_heights(run, config, vk=None) -> None:
         if log_rows > config.log_height_limit:
             raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, more than preset {config.name!r} allows "
                              f"(2^{config.log_height_limit}): {shorter}")
-        bits = security_bits(config, log_rows + config.log_blowup).bits
+        bits = security_bits(config, lde_log(config, log_rows)).bits  # hiding mode: D·blowup
         if meant_secure and bits < MIN_SECURITY_BITS:
             raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, where preset {config.name!r} "
                              f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): {shorter}")

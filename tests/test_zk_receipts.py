@@ -20,8 +20,8 @@ from pyzkvm.stark.proof import decode_proof
 
 BIN = Path(__file__).resolve().parent.parent / "guests" / "bin"
 FAST_ZK = "insecure_fast_for_tests_zk"
-#: one hiding proof of a 2^14-cycle run: ~50 s on two shared cores
-pytestmark = pytest.mark.slow
+#: the tests that use ``receipt``: one hiding proof of a 2^14-cycle run, ~50 s on two shared cores
+slow = pytest.mark.slow
 
 #: 64 private bytes: sha256.elf journals only their digest
 SECRET = np.random.default_rng(21).integers(0, 256, 64, dtype=np.uint8).tobytes()
@@ -65,19 +65,29 @@ def test_the_default_stark_preset_is_zero_knowledge_and_zk_false_is_its_twin():
     assert config_for_preset("insecure_fast_for_tests", zk=True).name == FAST_ZK
 
 
+def test_no_zk_is_a_stark_option(tmp_path, capsys):
+    assert main(["prove", str(BIN / "fibonacci.elf"), "--input", "u32:3", "--backend", "trace", "--no-zk",
+                 "-o", str(tmp_path / "r")]) == 2
+    assert "--no-zk is a stark option" in capsys.readouterr().err
+
+
+@slow
 def test_the_receipt_says_it_is_zero_knowledge(program, receipt):
     assert receipt.params["zero_knowledge"] is True and receipt.params["preset"] == FAST_ZK
     report = pyzkvm.verify_report(receipt.to_bytes(), program.image_id, allow_insecure=True)
     assert report.claim.image_id == program.image_id  # the image ID does not depend on the mode
 
 
+@slow
 def test_inspect_shows_zero_knowledge(receipt, tmp_path, capsys):
     path = tmp_path / "sha.receipt"
     path.write_bytes(receipt.to_bytes())
     assert main(["inspect", str(path)]) == 0
-    assert "zero knowledge" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "zero knowledge" in out and "yes: the proof reveals nothing about private inputs" in out
 
 
+@slow
 def test_no_opened_value_is_a_piece_of_the_private_input(program, receipt):
     pieces = secret_pieces()
     # the control: the witness holds the input's limbs, so the scan can find them

@@ -283,8 +283,11 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     log_d = t.lde_log - cfg.log_blowup
     shift = coset_shift(t.lde_log)
     up = lay.log_q - log_d  # f̂ (degree < D) and the preprocessed columns (degree < n) on s·K_(2^log_q)
-    main_q = coset_lde(t.main_hidden, up, shift=shift)
-    aux_q = None if t.aux_hidden is None else coset_lde(t.aux_hidden, up, shift=shift)
+    if lay.log_q <= t.lde_log:  # the committed LDEs' first 2^log_q rows are that coset already
+        main_q, aux_q = t.main_lde, t.aux_lde
+    else:
+        main_q = coset_lde(t.main_hidden, up, shift=shift)
+        aux_q = None if t.aux_hidden is None else coset_lde(t.aux_hidden, up, shift=shift)
     prep_q = None if t.prep_trace is None else coset_lde(t.prep_trace, lay.log_q - t.log_n, shift=shift)
     coeffs = _quotient_coefficients(t, main_q, prep_q, aux_q, shift, lay.log_q, public, challenges, alpha)
     del main_q, aux_q, prep_q

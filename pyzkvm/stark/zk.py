@@ -81,8 +81,10 @@ class QuotientLayout:
             return
         log_d = committed_log_degree(cfg, log_n)
         d_big = 1 << log_d
-        # each factor of a constraint of degree d has degree ≤ D − 1 (selectors ≤ n − 1)
-        bound = max(compiled.max_degree, 2) * (d_big - 1) - n + 1  # coefficients of Q
+        # a constraint of measured degree d is a product of ≤ d factors of degree ≤ D − 1 (f̂,
+        # and first/last-row selectors of degree n − 1), times transition selectors x − ω^(n−1)
+        # that air.py counts as degree 0 (≤ d of them, 1 each): deg C ≤ d·D, deg Q < d·D − n
+        bound = max(compiled.max_degree, 2) * d_big - n  # coefficients of Q
         self.log_q = max((bound - 1).bit_length(), log_d)
         self.size = d_big - openings_per_column(cfg)
         self.chunks = -(-bound // self.size)

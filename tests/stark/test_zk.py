@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from pyzkvm.errors import ProofShapeError, StarkConfigError
+from pyzkvm.errors import ProofShapeError, StarkConfigError, VerificationError
 from pyzkvm.stark import (INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, PRESETS, Air,
                           DEFAULT, DEFAULT_ZK, prove, security_bits, setup, verify, with_zk)
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
@@ -60,8 +60,9 @@ def test_committed_degree_leaves_room_for_every_opening():
         n, d_big = 1 << log_n, 1 << committed_log_degree(FAST_ZK, log_n)
         assert d_big >= 2 * n and d_big - n >= m
         lay = QuotientLayout(FAST_ZK, air, log_n)
-        assert d_big - lay.size == m and lay.chunks * lay.size >= air.max_degree * (d_big - 1) - n + 1
-        assert (1 << lay.log_q) >= air.max_degree * (d_big - 1) - n + 1
+        # deg C ≤ d·(D − 1) + 1 (the transition selector counts 0 in air.py), deg Q ≤ that − n
+        assert d_big - lay.size == m and lay.chunks * lay.size >= air.max_degree * (d_big - 1) + 2 - n
+        assert (1 << lay.log_q) >= air.max_degree * (d_big - 1) + 2 - n
 
 
 def test_randomness_is_a_function_of_secret_segment_and_label():
@@ -103,6 +104,33 @@ def test_transparent_proofs_are_deterministic_and_modes_do_not_mix():
         verify(pk_zk.verifying_key, plain, pv)
     with pytest.raises(ProofShapeError, match="hiding proof for a transparent"):
         verify(pk.verifying_key, prove(pk_zk, [trace], pv).to_bytes(), pv)
+
+
+class QuarticAir(PrivateConstantAir):
+    """acc' = acc + c⁵ on transitions: degree 5, the most blowup 4 allows. Its hiding quotient
+    has degree ≈ 4.5·D, more than the LDE's 4·D points: it is evaluated on its own coset."""
+
+    name = "quartic"
+
+    def constraints(self, b):
+        c, acc = b.main(0), b.main(1)
+        b.when_first_row().assert_zero(acc, "acc starts at 0")
+        b.when_transition().assert_eq(b.main_next(0), c, "c is constant")
+        b.when_transition().assert_eq(b.main_next(1), acc + c * c * c * c * c, "acc' = acc + c⁵")
+
+
+def test_a_degree_5_table_whose_hiding_quotient_outgrows_the_lde():
+    pk = setup(FAST_ZK, [QuarticAir()])
+    c = pk.verifying_key.compiled[0]
+    lay = QuotientLayout(FAST_ZK, c, 5)
+    assert c.max_degree == 5 and lay.log_q > committed_log_degree(FAST_ZK, 5) + FAST_ZK.log_blowup
+    n, c4 = 32, pow(7, 5, P)
+    trace = np.stack([np.full(n, 7), np.arange(n) * c4 % P], axis=1).astype(np.uint32)
+    verify(pk.verifying_key, prove(pk, [trace], []).to_bytes(), [])
+    bad = trace.copy()
+    bad[9, 1] = (int(bad[9, 1]) + 1) % P
+    with pytest.raises(VerificationError):
+        verify(pk.verifying_key, prove(pk, [bad], [], check_constraints_first=False).to_bytes(), [])
 
 
 def test_hiding_proofs_of_tables_of_different_heights_with_buses_and_preprocessed_columns():

@@ -13,7 +13,9 @@ Proving, step by step (the names the progress callback hears):
  4. the STARK protocol (stark/prover.py): commit to trace data, LogUp, commit to quotient
     chunks, open, DEEP composition, FRI commit and queries — with the **journal and the
     assumptions as public data** (machine/public_data.py, observed before the bus challenges)
-    and the public values rebuilt from the claim
+    and the public values rebuilt from the claim; by default in the **hiding mode**
+    (DEFAULT_ZK, stark/zk.py): the receipt reveals nothing about the private input, and
+    ``zk=False`` gives the transparent twin (docs/backend-guide.md)
 
 Verification needs only the receipt and the 32-byte image ID:
 
@@ -35,7 +37,8 @@ Verification needs only the receipt and the 32-byte image ID:
    (default 100; ``allow_insecure=True`` is shorthand for no minimum, for test presets);
  * bind the receipt's ``params``: each key the backend writes must be present and equal the
    value recomputed from the verified seal (preset, security_bits, proof_bytes, cycles,
-   segments, segment_cycles consistent with the segments' lengths); any other key is refused.
+   segments, segment_cycles consistent with the segments' lengths, zero_knowledge = the
+   preset's hiding mode); any other key is refused.
    verify returns those recomputed values (StarkVerification), which is what callers should
    show. ``backend_version`` is the prover's label: verification neither reads nor reports it.
 

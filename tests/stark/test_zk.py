@@ -8,32 +8,14 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import ProofShapeError, StarkConfigError, VerificationError
-from pyzkvm.stark import (INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, PRESETS, Air,
+from pyzkvm.stark import (INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, PRESETS,
                           DEFAULT, DEFAULT_ZK, prove, security_bits, setup, verify, with_zk)
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
+from pyzkvm.stark.examples.private_value import PrivateValueAir, private_value_trace
 from pyzkvm.stark.field import P
 from pyzkvm.stark.proof import decode_proof
 from pyzkvm.stark.zk import SALT, QuotientLayout, ZkRandomness, committed_log_degree
-
-
-class PrivateConstantAir(Air):
-    """A statement with no public values: "some c exists". Columns (c, acc): c is constant,
-    acc starts at 0 and adds c² each row (degree 2, so the quotient has chunks)."""
-
-    name = "private constant"
-    width = 2
-
-    def constraints(self, b):
-        c, acc = b.main(0), b.main(1)
-        b.when_first_row().assert_zero(acc, "acc starts at 0")
-        b.when_transition().assert_eq(b.main_next(0), c, "c is constant")
-        b.when_transition().assert_eq(b.main_next(1), acc + c * c, "acc' = acc + c²")
-
-
-def private_trace(c: int, n: int = 8) -> np.ndarray:
-    acc = (np.arange(n, dtype=np.int64) * (c * c % P)) % P
-    return np.stack([np.full(n, c, dtype=np.int64), acc], axis=1).astype(np.uint32)
 
 
 # ---- the mode and its parameters ---------------------------------------------------------------
@@ -55,7 +37,7 @@ def test_committed_degree_leaves_room_for_every_opening():
     """D − n (the trace randomiser's coefficients) and D − S (the telescoping t_k's) are at
     least the number of points a column is opened at, for tall and tiny tables alike."""
     m = FAST_ZK.num_queries + 2
-    air = setup(FAST_ZK, [PrivateConstantAir()]).verifying_key.compiled[0]
+    air = setup(FAST_ZK, [PrivateValueAir()]).verifying_key.compiled[0]
     for log_n in (2, 3, 6, 12):
         n, d_big = 1 << log_n, 1 << committed_log_degree(FAST_ZK, log_n)
         assert d_big >= 2 * n and d_big - n >= m
@@ -106,7 +88,7 @@ def test_transparent_proofs_are_deterministic_and_modes_do_not_mix():
         verify(pk.verifying_key, prove(pk_zk, [trace], pv).to_bytes(), pv)
 
 
-class QuarticAir(PrivateConstantAir):
+class QuarticAir(PrivateValueAir):
     """acc' = acc + c⁵ on transitions: degree 5, the most blowup 4 allows. Its hiding quotient
     has degree ≈ 4.5·D, more than the LDE's 4·D points: it is evaluated on its own coset."""
 
@@ -163,8 +145,12 @@ def opened_features(proof) -> dict:
     return out
 
 
-def chi2_sf_3(x: float) -> float:
-    """P(X ≥ x) for a chi-square variable with 3 degrees of freedom (closed form)."""
+def chi2_sf(x: float, df: int) -> float:
+    """P(X ≥ x) for a chi-square variable with df ∈ {1, 2, 3} degrees of freedom (closed forms)."""
+    if df == 1:
+        return math.erfc(math.sqrt(x / 2))
+    if df == 2:
+        return math.exp(-x / 2)
     return math.erfc(math.sqrt(x / 2)) + math.sqrt(2 * x / math.pi) * math.exp(-x / 2)
 
 
@@ -179,17 +165,16 @@ def homogeneity_p_value(a: list, b: list, bins: int = 4) -> float:
         return 1.0
     expected = np.outer(table.sum(axis=1), cols) / cols.sum()
     stat = float(((table - expected) ** 2 / expected).sum())
-    df = table.shape[1] - 1
-    return chi2_sf_3(stat) if df == 3 else math.exp(-stat / 2) if df == 2 else math.erfc(math.sqrt(stat / 2))
+    return chi2_sf(stat, table.shape[1] - 1)
 
 
 def smallest_p_value(config, proofs_per_witness: int) -> tuple:
-    """Prove the private-constant statement with c = 3 and c = 5 (same public statement), and
+    """Prove the private-value statement with c = 3 and c = 5 (same public statement), and
     return the smallest homogeneity p-value over every opened value, with its name."""
-    pk = setup(config, [PrivateConstantAir()])
+    pk = setup(config, [PrivateValueAir()])
     samples = []
     for c in (3, 5):
-        trace = private_trace(c)
+        trace = private_value_trace(c)
         features = [opened_features(prove(pk, [trace], [], zk_seed=(c, i))) for i in range(proofs_per_witness)]
         samples.append({k: [f[k] for f in features] for k in features[0]})
     return min((homogeneity_p_value(samples[0][k], samples[1][k]), k) for k in samples[0])
@@ -215,7 +200,7 @@ def test_hiding_openings_do_not_depend_on_the_private_value(one_thread):
     """200 hiding proofs per witness (fixed seeds, so the test is deterministic): no opened
     value's distribution differs between c = 3 and c = 5 at significance 0.1% overall."""
     p, name = smallest_p_value(FAST_ZK, 200)
-    features = len(opened_features(prove(setup(FAST_ZK, [PrivateConstantAir()]), [private_trace(3)], [], zk_seed=0)))
+    features = len(opened_features(prove(setup(FAST_ZK, [PrivateValueAir()]), [private_value_trace(3)], [], zk_seed=0)))
     assert p >= ALPHA / features, f"{name} differs between the witnesses (p = {p:.2e})"
 
 
@@ -223,4 +208,4 @@ def test_the_same_test_detects_the_witness_in_transparent_proofs(one_thread):
     """The control: transparent openings at ζ are the trace polynomials' values there, so
     the constant column opens to c itself: the test must reject."""
     p, name = smallest_p_value(FAST, 30)
-    assert p < ALPHA / len(opened_features(prove(setup(FAST, [PrivateConstantAir()]), [private_trace(3)], []))), f"no opened value told the witnesses apart (smallest p = {p:.2e} at {name})"
+    assert p < ALPHA / len(opened_features(prove(setup(FAST, [PrivateValueAir()]), [private_value_trace(3)], []))), f"no opened value told the witnesses apart (smallest p = {p:.2e} at {name})"

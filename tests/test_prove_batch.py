@@ -41,7 +41,10 @@ def test_input_file_lines_keep_their_numbers(tmp_path):
 def test_batch_on_a_local_cluster_matches_sequential_prove(tmp_path):
     pytest.importorskip("distributed", reason="the Dask tests need pyzkvm[dist]")
     (tmp_path / "in.txt").write_text(INPUTS)
-    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--backend", "trace", "--out-dir", "out", "--workers", "2", cwd=tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "fibonacci-4.receipt").write_bytes(b"an earlier batch's receipt")  # --force replaces it
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--backend", "trace", "--out-dir", "out", "--workers", "2",
+              "--force", cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "Dask is not installed" not in out.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -84,3 +87,18 @@ def test_bad_input_files_are_typed_errors_and_write_nothing(tmp_path):
     assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --workers must be positive, got 0")
     with pytest.raises(FileReadError, match="no such file"):  # exit 1, like a missing file in every command
         read_input_sets(str(tmp_path / "nope"))
+
+
+def test_batch_does_not_overwrite_an_earlier_receipt_without_force(tmp_path):
+    # prove's rule (-o aside): an earlier receipt is never replaced silently; a batch stops before proving
+    (tmp_path / "in.txt").write_text(INPUTS)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "fibonacci-4.receipt").write_bytes(b"earlier")
+    (tmp_path / "out" / "fibonacci-5.receipt").write_bytes(b"earlier")
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "-b", "trace", "--out-dir", "out", cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip()) == (
+        1, "pyzkvm: error: --out-dir out already holds fibonacci-4.receipt and 1 more from an earlier batch: "
+        "pass --force to overwrite them, or choose another --out-dir")  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fibonacci-4.receipt", "fibonacci-5.receipt"]
+    assert (tmp_path / "out" / "fibonacci-4.receipt").read_bytes() == b"earlier"
+    assert "--force" in cli("prove-batch", "--help", cwd=tmp_path).stdout

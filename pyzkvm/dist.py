@@ -150,8 +150,8 @@ def _run_tasks(
             break
         try:
             with ProcessPoolExecutor(max_workers=n) as pool:
-                futures = {i: pool.submit(fn, program, *argument_lists[i]) for i in pending}
-                for i, f in futures.items():
+                submitted = {i: pool.submit(fn, program, *argument_lists[i]) for i in pending}
+                for i, f in submitted.items():
                     results[i] = on_result(i, f.result())
         except BrokenProcessPool:
             continue

@@ -48,7 +48,8 @@ class PhaseLines:
         self.label, self.quiet_s = label, quiet_s
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
-        self.step = self.printed = None
+        self.step: str | None = None  # the phase now running
+        self.printed: str | None = None  # the last phase printed
         self.lock = threading.Lock()
         # a step that starts before quiet_s and is still running then gets its line at quiet_s
         self.timer = threading.Timer(quiet_s, self._flush) if quiet_s > 0 else None
@@ -105,8 +106,9 @@ def kernel_cache_dir() -> str:
     """Where numba keeps compiled kernels: NUMBA_CACHE_DIR, else __pycache__ beside each module."""
     from numba.core import config
 
-    if config.CACHE_DIR:
-        return str(config.CACHE_DIR)
+    cache_dir = getattr(config, "CACHE_DIR", "")  # set from the environment when numba loads
+    if cache_dir:
+        return str(cache_dir)
     return str(Path(__file__).resolve().parents[1] / "**" / "__pycache__")
 
 

@@ -23,8 +23,8 @@ FIB = Program.from_elf(FIB_ELF)
 INPUTS = "u32:10\n\n# a comment line\nu32:300\n  u32:7  \n"
 
 
-def cli(*args, cwd):
-    env = {k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"}
+def cli(*args, cwd, **env_vars):
+    env = {k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"} | env_vars
     out = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True)
     assert "Traceback" not in out.stderr, out.stderr
     return out
@@ -44,8 +44,10 @@ def test_batch_on_a_local_cluster_matches_sequential_prove(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "fibonacci-4.receipt").write_bytes(b"an earlier batch's receipt")  # --force replaces it
     out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--backend", "trace", "--out-dir", "out", "--workers", "2",
-              "--force", cwd=tmp_path)  # fmt: skip
+              "--force", cwd=tmp_path, PYZKVM_PROGRESS_AFTER_S="0")  # fmt: skip
     assert out.returncode == 0, out.stderr
+    progress = [line for line in out.stderr.splitlines() if line.startswith("pyzkvm: proving 3 input set(s) with trace: ")]
+    assert [line.rsplit(": ", 1)[1] for line in progress] == ["starting workers", "receipt 1/3", "receipt 2/3", "receipt 3/3"]
     assert "Dask is not installed" not in out.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["fibonacci-1.receipt", "fibonacci-4.receipt", "fibonacci-5.receipt"]

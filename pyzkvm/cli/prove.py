@@ -97,7 +97,8 @@ def run_prove(args) -> int:
         _execute_first(program, inputs, args.max_cycles)
     started = time.perf_counter()
     if args.workers is not None or args.scheduler:
-        receipt = _prove_on_cluster(args, program, inputs, backend, assumptions)
+        with progress_reporter(f"proving with {backend} on workers") as report:
+            receipt = _prove_on_cluster(args, program, inputs, backend, assumptions, checking_interrupts(report))
         write_receipt(receipt, output, time.perf_counter() - started)
         return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
     with progress_reporter(f"proving with {backend}") as report:
@@ -150,7 +151,7 @@ def _guest_failed(receipt) -> int:
     return 1
 
 
-def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
+def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress):
     """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist)."""
     from .. import dist
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
@@ -160,7 +161,7 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
     if assumptions:
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
     segment_cycles = args.segment_cycles or DEFAULT_SEGMENT_CYCLES
-    options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles)
+    options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles, progress=progress)
     if backend == "stark":
         return dist.prove_stark_segments(program, inputs, segment_cycles, **options)
     if backend == "trace":

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
 from .common import ELF_HELP, add_abi_arg, load_guest, parse_input_spec
+from .progress import progress_reporter
+from .prove import checking_interrupts
 
 ORDER = 25
 
@@ -100,10 +102,11 @@ def run_prove_batch(args) -> int:
         raise PyzkvmError(f"cannot create --out-dir {out_dir}: {exc.strerror or exc}") from None
 
     started = time.perf_counter()
-    results = prove_batch(
-        program, input_sets, out_dir, stem=stem, backend=backend, options=options,
-        scheduler=args.scheduler, workers=args.workers,
-    )  # fmt: skip
+    with progress_reporter(f"proving {len(input_sets)} input set(s) with {backend}") as report:
+        results = prove_batch(
+            program, input_sets, out_dir, stem=stem, backend=backend, options=options,
+            scheduler=args.scheduler, workers=args.workers, progress=checking_interrupts(report),
+        )  # fmt: skip
     elapsed = time.perf_counter() - started
     status = 0
     for r in results:

@@ -87,7 +87,7 @@ def execute(
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     if max_cycles <= 0:
         raise UsageError(f"max_cycles must be positive, got {max_cycles}")
-    elements = deque()
+    elements: deque[bytes] = deque()
     for x in inputs:
         if not isinstance(x, (bytes, bytearray, memoryview)):
             raise UsageError(f"input elements must be bytes, got {type(x).__name__}: encode them with pyzkvm.inputs")

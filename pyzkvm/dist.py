@@ -29,16 +29,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .backends.base import ProgressCallback as Progress  # progress(step, fraction in [0, 1])
 from .errors import PyzkvmError, UsageError
 from .fileio import write_atomically
 from .program import Program
 
 #: Times a task is re-run after it raised or its worker died (Dask ``retries=``; fallback pools).
 DEFAULT_RETRIES = 2
-
-#: progress(step, fraction in [0, 1]), as backends.base.ProgressCallback
-Progress = Callable[[str, float], None]
-
 
 def _quiet(step: str, fraction: float) -> None:
     """The progress callback when nobody listens."""

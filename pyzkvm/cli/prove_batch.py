@@ -22,10 +22,10 @@ def register(subparsers) -> None:
             "Prove ELF once per line of FILE. Each line holds one input set as space-separated "
             "--input SPECs (e.g. 'u32:10 str:hello'); blank lines and lines starting with '#' are "
             "skipped, and lines keep their numbers. Line N's receipt is written atomically to "
-            "DIR/<elf stem>-N.receipt; when one of them exists already, nothing is proved unless --force. Tasks run on a local Dask cluster (one single-threaded "
-            "worker process per core, or --workers N), on an existing cluster with --scheduler, "
-            "or on local processes when Dask is not installed. Exit status 1 when a line failed "
-            "or a guest exited non-zero."
+            "DIR/<elf stem>-N.receipt; when one of them exists already, nothing is proved unless "
+            "--force. Tasks run on a local Dask cluster (one single-threaded worker process per "
+            "core, or --workers N), on an existing cluster with --scheduler, or on local processes "
+            "when Dask is not installed. Exit status 1 when a line failed or a guest exited non-zero."
         ),
     )
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
@@ -74,8 +74,9 @@ def refuse_to_overwrite(out_dir: Path, stem: str, lines: list[int]) -> None:
     existing = [path for path in (receipt_path(out_dir, stem, line) for line in lines) if path.exists()]
     if existing:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        them = "them" if len(existing) > 1 else "it"
         raise PyzkvmError(f"--out-dir {out_dir} already holds {existing[0].name}{more} from an earlier batch: "
-                          "pass --force to overwrite them, or choose another --out-dir")
+                          f"pass --force to overwrite {them}, or choose another --out-dir")
 
 
 def run_prove_batch(args) -> int:

@@ -103,7 +103,8 @@ def run_prove(args) -> int:
         _execute_first(program, inputs, args.max_cycles)
     started = time.perf_counter()
     if args.workers is not None or args.scheduler:
-        receipt = _prove_on_cluster(args, program, inputs, backend, assumptions)
+        with progress_reporter(f"proving with {backend} on workers") as report:
+            receipt = _prove_on_cluster(args, program, inputs, backend, assumptions, checking_interrupts(report))
         write_receipt(receipt, output, time.perf_counter() - started)
         return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
     with progress_reporter(f"proving with {backend}") as report:
@@ -158,7 +159,7 @@ def _guest_failed(receipt) -> int:
     return 1
 
 
-def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
+def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress):
     """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist)."""
     from .. import dist
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
@@ -169,7 +170,7 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
     segment_cycles = args.segment_cycles or (DEFAULT_SEGMENT_CYCLES if args.no_zk or backend != "stark"
                                              else DEFAULT_SEGMENT_CYCLES >> 1)  # hiding: tables half as tall
-    options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles)
+    options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles, progress=progress)
     if backend == "stark":
         return dist.prove_stark_segments(program, inputs, segment_cycles, zk=False if args.no_zk else None, **options)
     if backend == "trace":

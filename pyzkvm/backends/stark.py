@@ -279,7 +279,7 @@ class StarkBackend(Backend):
                          for s, proof in zip(run.segment_statements, proofs, strict=True)]
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, final.commit is not None,
                            final.deferred is not None, run.start_pc, seal_segments)
-        security = statement_security(vk, [log_heights(t) for t, _pv in run.statements], run.statements[-1][1],
+        security = statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1],
                                       run.public_data)
         cycles = final.cycles
         claim = Claim.for_execution(vk.circuit_digest, run.journal, run.exit_code, cycles, run.assumptions)

@@ -51,7 +51,7 @@ def check_security_of_heights(run, config, vk=None) -> None:
         from ..stark.verifier import statement_security
 
         try:
-            statement_security(vk, [log_heights(t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
+            statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
         except ProofShapeError as exc:
             raise UsageError(f"this run is too long for one receipt: {exc}") from None
 

@@ -38,10 +38,13 @@ from __future__ import annotations
 import struct
 from typing import Callable, Sequence
 
+import numpy as np
+
 from ..errors import BusImbalance, ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
 from . import ext
 from .debug import check_all_constraints, check_buses, check_statement
 from .logup import check_bus_balance, public_term
+from .optional import left_out
 from .proof import Proof, decode_proof, encode_proof
 from .keys import check_public_values
 from .prover import commit_main, prove_segment
@@ -50,9 +53,11 @@ from .zk import ZkRandomness
 from .verifier import VerificationReport, statement_security, verify_segment
 
 
-def log_heights(traces: Sequence) -> list:
-    """log2 of every table's height (what the transcripts observe)."""
-    return [int(t.shape[0]).bit_length() - 1 for t in traces]
+def log_heights(vk, traces: Sequence) -> list:
+    """log2 of every table's height, None for a table the proof leaves out (optional.py):
+    what the transcripts observe."""
+    return [None if left_out(c, t) else int(np.shape(t)[0]).bit_length() - 1
+            for c, t in zip(vk.compiled, traces, strict=True)]
 
 
 class LocalSegments:
@@ -110,7 +115,7 @@ def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_val
         check_all_constraints(vk.compiled, pk.prep_traces, statements)
     segments = segments or LocalSegments(pk, progress, zk_seed)
     roots = segments.commit(statements)
-    challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in statements], roots, public_data)
+    challenges = joint_bus_challenges(vk, pvs, [log_heights(vk, t) for t, _pv in statements], roots, public_data)
     proofs = segments.prove(statements, public_data, challenges)
     for k, (proof, root) in enumerate(zip(proofs, roots, strict=True)):
         if proof.main_root != root:  # pragma: no cover - commit and prove commit alike

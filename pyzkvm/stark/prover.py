@@ -41,6 +41,7 @@ from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, bit_reverse_rows, coset_lde, intt, ntt
+from .optional import presence
 from .proof import Proof, TableProof
 from .rounds import BusChallenges
 from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
@@ -58,7 +59,8 @@ def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shif
 class _Table:
     """Prover-side data of one table during one proof."""
 
-    def __init__(self, compiled, trace, prep_trace, prep_lde):
+    def __init__(self, index, compiled, trace, prep_trace, prep_lde):
+        self.index = index  # its position among the key's tables
         self.compiled = compiled
         self.air = compiled.air
         self.trace = trace
@@ -78,8 +80,9 @@ class _Table:
 QUOTIENT_BLOCK_ROWS = 1 << 18
 
 
-def _load_tables(pk: ProvingKey, traces: Sequence) -> list:
-    """Validate the traces against the key and wrap each in a _Table."""
+def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
+    """Validate the traces against the key; returns (a _Table per table the proof includes,
+    the presence mask: False for an optional table left out because it is empty, optional.py)."""
     vk = pk.verifying_key
     cfg = vk.config
     if len(traces) != len(vk.compiled):
@@ -93,8 +96,11 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> list:
         if tr.shape[0].bit_length() - 1 > cfg.log_height_limit:
             raise StarkConfigError(f"table {c.air.name!r}: {tr.shape[0]} rows is taller than preset {cfg.name!r} "
                                    f"allows (2^{cfg.log_height_limit}; config.py)")
-        tables.append(_Table(c, tr, pk.prep_traces[i], pk.prep_ldes[i]))
-    return tables
+        tables.append(_Table(i, c, tr, pk.prep_traces[i], pk.prep_ldes[i]))
+    present = presence(vk.compiled, [t.trace for t in tables])
+    if not any(present):
+        raise StarkConfigError("every table is optional and empty: there is nothing to prove")
+    return [t for t, keep in zip(tables, present) if keep], present
 
 
 def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness, label: str) -> np.ndarray:
@@ -128,7 +134,8 @@ class MainCommitment:
     """Step 2's result for one segment: its validated tables, every main LDE (on its coset,
     bit-reversed rows) and their one mixed-matrix tree."""
 
-    tables: list
+    tables: list              # the tables the proof includes
+    present: list             # per key table: included (True) or left out (False)
     ldes: list
     tree: MixedMatrixTree
     rng: ZkRandomness | None = None  # hiding mode: the segment's randomness, continued by prove_segment
@@ -139,7 +146,9 @@ class MainCommitment:
 
     @property
     def log_heights(self) -> list:
-        return [t.log_n for t in self.tables]
+        """Per key table: log2 of its height, None if left out (what the transcripts observe)."""
+        heights = iter(t.log_n for t in self.tables)
+        return [next(heights) if keep else None for keep in self.present]
 
 
 def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float], None] | None = None,
@@ -147,9 +156,10 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     """Step 2: LDE each main trace on its coset, commit all of them in one mixed-matrix tree.
     Every segment's root must exist before the statement's bus challenges are drawn (joint.py).
     Hiding mode commits f̂ = f + Z_H·r instead, drawn from ``rng`` (a pure function of its
-    secret: committing again gives the same root)."""
+    secret: committing again gives the same root). An optional table with an all-zero trace is
+    left out: not committed, and nothing of it is proved or opened (optional.py)."""
     report = progress or (lambda step, fraction: None)
-    tables = _load_tables(pk, traces)
+    tables, present = _load_tables(pk, traces)
     cfg = pk.verifying_key.config
     if cfg.zk and rng is None:
         rng = ZkRandomness.fresh()
@@ -157,10 +167,10 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
         if cfg.zk:
-            t.main_hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {k}")
+            t.main_hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}")
         ldes.append(_commit_lde(t, t.trace, t.main_hidden, cfg))
         report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: bytes,
@@ -243,8 +253,13 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     nonce, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max)
 
     # 8. open the queries: one path per phase tree, rows of every member table
-    table_proofs = [TableProof(t.log_n, t.aux_lde is not None, t.prep_lde is not None, t.cumsum,
-                               t.open_local, t.open_next) for t in tables]
+    included = iter(tables)
+    table_proofs = []
+    for keep in main.present:  # every key table, in order; one left out says only that
+        t = next(included) if keep else None
+        table_proofs.append(TableProof.left_out() if t is None else
+                            TableProof(t.log_n, t.aux_lde is not None, t.prep_lde is not None, t.cumsum,
+                                       t.open_local, t.open_next))
     queries = {}
     for phase, tree in trees.items():
         if tree is None:

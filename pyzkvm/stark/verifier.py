@@ -71,8 +71,12 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     cfg = vk.config
     public = check_public_values(vk, public_values)
     _check_shape(vk, proof)
-    tables = proof.tables
-    log_heights = [t.log_height for t in tables]
+    log_heights = [t.log_height for t in proof.tables]  # None: left out (optional.py)
+    # from here on only the tables the proof includes: one left out is an all-zero table of an
+    # optional AIR (checked at setup: it satisfies every constraint and adds 0 to every bus)
+    present = [k for k, t in enumerate(proof.tables) if t.present]
+    compiled = [vk.compiled[k] for k in present]
+    tables = [proof.tables[k] for k in present]
     if proof.bus_pow_nonce != bus.pow_nonce:
         raise PowError("the proof's bus proof-of-work nonce is not the statement's")
 
@@ -83,9 +87,9 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, proof.quotient_root)
     if not np.any(zeta[1:]):
         raise OodEvaluationMismatch("the out-of-domain point fell in F_p; this proof cannot be checked")
-    layout, total = deep_layout([_widths(c, t, cfg) for c, t in zip(vk.compiled, tables)])
+    layout, total = deep_layout([_widths(c, t, cfg) for c, t in zip(compiled, tables)])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
-    heights = [_group_heights(cfg, h) for h in log_heights]  # group → log LDE size, per table
+    heights = [_group_heights(cfg, t.log_height) for t in tables]  # group → log LDE size, per table
     input_logs = {l for hs in heights for l in hs.values()}
     betas, taus = draw_fold_challenges(transcript, proof.fri, input_logs)
     log_max = max(input_logs)
@@ -93,14 +97,14 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
 
     # the AIR at ζ: Σ α^i C_i(ζ) = Z_H(ζ)·Q(ζ), table by table
     challenges = np.stack([bus.alpha, bus.gamma])
-    for c, t in zip(vk.compiled, tables):
+    for c, t in zip(compiled, tables):
         _check_ood(c, t, public, challenges, alpha, zeta, zk.QuotientLayout(cfg, c, t.log_height))
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
     opened = [dict() for _ in tables]
     for phase, root in roots.items():
-        members = phase_members(tables, phase)
+        members = phase_members(tables, phase)  # indices into the included tables
         if not members:
             continue
         rows, paths = proof.queries[phase]
@@ -134,7 +138,8 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
 
     * LDE size: the tallest table's height × blowup;
     * constraints: all tables' constraints (one α per proof);
-    * bus entries N: Σ over proofs and tables of height × interactions, + the public entries;
+    * bus entries N: Σ over proofs and present tables (a height of None: left out) of
+      height × interactions, + the public entries;
       tuple width w: the widest interaction's values + its bus id.
 
     N ≥ p is refused (ProofShapeError): multiplicities are field elements, and the AIRs' count
@@ -143,7 +148,8 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     entries, width = 0, 0
     for heights in log_heights_of_each:
         for c, h in zip(vk.compiled, heights, strict=True):
-            entries += len(c.interactions) << int(h)
+            if h is not None:  # a table left out has no bus entries
+                entries += len(c.interactions) << int(h)
     for c in vk.compiled:
         for it in c.interactions:
             width = max(width, 1 + len(it.values))
@@ -153,7 +159,7 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     if entries > MAX_BUS_ENTRIES:
         raise ProofShapeError(f"the statement has {entries} bus entries; a verifier accepts fewer than p = {P} "
                               "(LogUp multiplicities are field elements: counts must not wrap)")
-    lde_log = max(zk.lde_log(cfg, int(h)) for heights in log_heights_of_each for h in heights)
+    lde_log = max(zk.lde_log(cfg, int(h)) for heights in log_heights_of_each for h in heights if h is not None)
     constraints = sum(len(c.all_constraints) for c in vk.compiled)
     try:
         return security_bits(cfg, lde_log, bus_entries=entries, bus_width=width, constraints=constraints)
@@ -174,15 +180,28 @@ def _group_heights(cfg, log_height: int) -> dict:
 
 
 def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
-    """Everything the verifier indexes must have the size the key implies."""
+    """Everything the verifier indexes must have the size the key implies; a table may be left
+    out only if the key's AIR is optional, and then the proof holds nothing of it."""
     cfg = vk.config
     if len(proof.tables) != len(vk.compiled):
         raise ProofShapeError(f"proof has {len(proof.tables)} tables, the verifying key {len(vk.compiled)}")
+    for c, t in zip(vk.compiled, proof.tables):
+        if t.present:
+            continue
+        if not c.air.optional:
+            raise ProofShapeError(f"table {c.air.name!r} is left out of the proof, but it is not optional: "
+                                  "a proof must include it")
+        if t.has_aux or t.has_prep or t.cumsum is not None or t.open_local or t.open_next:
+            raise ProofShapeError(f"table {c.air.name!r} is marked left out but the proof holds data of it")
+    if not any(t.present for t in proof.tables):
+        raise ProofShapeError("the proof leaves out every table")
     if proof.zk != cfg.zk:
         raise ProofShapeError(f"a {'hiding' if proof.zk else 'transparent'} proof for a "
                               f"{'hiding' if cfg.zk else 'transparent'} verifying key (preset {cfg.name!r})")
-    heights = []
+    heights = {}
     for k, (c, t) in enumerate(zip(vk.compiled, proof.tables)):
+        if not t.present:
+            continue
         name = c.air.name
         if not 2 <= t.log_height <= cfg.log_height_limit:
             raise ProofShapeError(f"table {name!r}: log height {t.log_height} is out of range")
@@ -199,7 +218,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         for g in NEXT_GROUPS:
             if t.open_next[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, expected {want[g]}")
-        heights.append(_group_heights(cfg, t.log_height))
+        heights[k] = _group_heights(cfg, t.log_height)
     for phase in ("prep", "main", "aux", "quotient"):
         members = phase_members(proof.tables, phase)
         if not members:
@@ -217,7 +236,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         for r in rows[len(members):]:  # hiding mode: the salt
             if r.shape != (cfg.num_queries, zk.SALT):
                 raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected ({cfg.num_queries}, {zk.SALT})")
-    input_logs = {l for hs in heights for l in hs.values()}
+    input_logs = {l for hs in heights.values() for l in hs.values()}
     log_final = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
     log_max = max(input_logs)
     n_layers = log_max - (log_final + cfg.log_blowup)

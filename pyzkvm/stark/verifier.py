@@ -159,7 +159,10 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     if entries > MAX_BUS_ENTRIES:
         raise ProofShapeError(f"the statement has {entries} bus entries; a verifier accepts fewer than p = {P} "
                               "(LogUp multiplicities are field elements: counts must not wrap)")
-    lde_log = max(zk.lde_log(cfg, int(h)) for heights in log_heights_of_each for h in heights if h is not None)
+    present = [int(h) for heights in log_heights_of_each for h in heights if h is not None]
+    if not present:
+        raise ProofShapeError("the statement's proofs leave out every table")
+    lde_log = max(zk.lde_log(cfg, h) for h in present)
     constraints = sum(len(c.all_constraints) for c in vk.compiled)
     try:
         return security_bits(cfg, lde_log, bus_entries=entries, bus_width=width, constraints=constraints)

@@ -15,6 +15,8 @@ The circuit digest names *what* is proved (tables, constraints with their consta
 fixed columns) and depends on the FRI parameters only through log_blowup (the preprocessed
 LDE lives on the blowup coset); the digest adds the query parameters and is the first thing
 both transcripts observe, so a proof is bound to exactly this statement and these parameters.
+An AIR's ``optional`` flag is in neither digest: a table left out and an all-zero table are
+the same statement (optional.py, which checks the flag while the key is built).
 """
 
 from __future__ import annotations

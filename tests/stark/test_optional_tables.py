@@ -88,6 +88,21 @@ def test_used_optional_tables_are_present_and_verify(statement):
     verify(pk.verifying_key, proof.to_bytes(), pv)
 
 
+def test_segments_leave_out_different_tables_and_balance_jointly(statement):
+    """A joint statement (joint.py): segment 1 sends (its receiver left out), segment 2
+    receives (its sender left out); the bus balances over both proofs."""
+    pk, empty, pv = statement
+    sender_only, receiver_only = balanced(empty), balanced(empty)
+    sender_only[RECEIVER] = np.zeros_like(sender_only[RECEIVER])
+    receiver_only[SENDER] = np.zeros_like(receiver_only[SENDER])
+    proofs = joint.prove(pk, [(sender_only, pv), (receiver_only, pv)])
+    assert [[t.log_height for t in p.tables] for p in proofs] == [[4, 2, None], [4, None, 3]]
+    reports = joint.verify(pk.verifying_key, [p.to_bytes() for p in proofs], [pv, pv])
+    assert [r.log_heights for r in reports] == [[4, 2, None], [4, None, 3]]
+    with pytest.raises(BusImbalance):  # either proof alone leaves the bus unbalanced
+        joint.verify(pk.verifying_key, [proofs[0].to_bytes()], [pv])
+
+
 def test_a_table_left_out_must_be_optional_in_the_verifiers_key(statement):
     pk, empty, pv = statement
     data = prove(pk, empty, pv).to_bytes()

@@ -87,7 +87,7 @@ class Proof:
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
-    #: a hiding-mode proof (format version 3: salted trees)
+    #: a hiding-mode proof (format version 5: salted trees)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
 

@@ -285,23 +285,24 @@ def _proving_key(program: Program, preset: str):
     return _PROVING_KEYS[key]
 
 
-def commit_segment_task(program: Program, preset: str, traces: list, zk_secret: bytes, k: int) -> bytes:
-    """Step 1 on a worker: one segment's main-trace root (stark/joint.py). ``zk_secret``, k:
-    the statement's hiding-mode secret and the segment's index (step 3 recommits alike)."""
+def commit_segment_task(program: Program, preset: str, traces: list, zk_secret: bytes, k: int, count: int) -> bytes:
+    """Step 1 on a worker: one segment's main-trace root (stark/joint.py). ``zk_secret``, k,
+    count: the statement's hiding-mode secret, the segment's index and the number of segments
+    (the blinding ring closes over them, stark/blind.py; step 3 recommits alike)."""
     from .stark.prover import commit_main
     from .stark.zk import ZkRandomness
 
-    return commit_main(_proving_key(program, preset), traces, rng=ZkRandomness(zk_secret, k)).root
+    return commit_main(_proving_key(program, preset), traces, rng=ZkRandomness(zk_secret, k, count)).root
 
 
 def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, public_data,
-                             challenges, zk_secret: bytes, k: int) -> bytes:
+                             challenges, zk_secret: bytes, k: int, count: int) -> bytes:
     """Step 3 on a worker: one segment's proof under the statement's bus challenges."""
     from .stark.prover import commit_main, prove_segment
     from .stark.zk import ZkRandomness
 
     pk = _proving_key(program, preset)
-    main = commit_main(pk, traces, rng=ZkRandomness(zk_secret, k))
+    main = commit_main(pk, traces, rng=ZkRandomness(zk_secret, k, count))
     return prove_segment(pk, main, public_values, public_data, challenges).to_bytes()
 
 
@@ -318,7 +319,8 @@ class ClusterSegments:
     def commit(self, statements) -> list:
         counted = counting_results(self.progress, "committed segment", len(statements), 0.3, 0.4)
         return _run_tasks(commit_segment_task, self.program,
-                          [(self.preset, traces, self.zk_secret, k) for k, (traces, _pv) in enumerate(statements)],
+                          [(self.preset, traces, self.zk_secret, k, len(statements))
+                           for k, (traces, _pv) in enumerate(statements)],
                           on_result=counted, **self.options)
 
     def prove(self, statements, public_data: bytes, challenges) -> list:
@@ -326,7 +328,7 @@ class ClusterSegments:
 
         counted = counting_results(self.progress, "proved segment", len(statements), 0.4, 1.0)
         proofs = _run_tasks(prove_stark_segment_task, self.program,
-                            [(self.preset, traces, pv, public_data, challenges, self.zk_secret, k)
+                            [(self.preset, traces, pv, public_data, challenges, self.zk_secret, k, len(statements))
                              for k, (traces, pv) in enumerate(statements)],
                             on_result=counted, **self.options)
         return [decode_proof(p) for p in proofs]

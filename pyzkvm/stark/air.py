@@ -393,11 +393,14 @@ class CompiledAir:
         return (chunks - 1).bit_length()
 
 
-def compile_air(air: Air, max_degree: int = 3) -> CompiledAir:
+def compile_air(air: Air, max_degree: int = 3, framework_interactions=None) -> CompiledAir:
     """Run ``air.constraints`` once on a symbolic builder and add the LogUp constraints.
 
     max_degree bounds how many bus interactions share one helper column (see logup.py); it
-    never lowers the AIR's own degree, it only stops batching from raising it past this."""
+    never lowers the AIR's own degree, it only stops batching from raising it past this.
+    ``framework_interactions(b)``, if given, declares interactions the proof system adds
+    itself after the activity rule is checked (hiding mode's blinding ring, blind.py: its
+    entries sit on the first row by construction, not on rows the table's author fills)."""
     from .logup import add_logup_constraints  # logup builds on this module
 
     if not isinstance(air.width, (int, np.integer)) or air.width < 1:
@@ -405,6 +408,8 @@ def compile_air(air: Air, max_degree: int = 3) -> CompiledAir:
     b = AirBuilder(air)
     air.constraints(b)
     check_activity_rule(b)
+    if framework_interactions is not None:
+        framework_interactions(b)
     compiled = CompiledAir(air, b, list(b.constraints), list(b.interactions))
     add_logup_constraints(compiled, max(max_degree, 2))
     if not compiled.all_constraints:

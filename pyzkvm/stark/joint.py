@@ -69,16 +69,18 @@ class LocalSegments:
         self.pk = pk
         self.report = progress or (lambda k, step, fraction: None)
         self._kept = None
-        # hiding mode: one secret per statement, one randomness stream per segment (zk.py)
+        # hiding mode: one secret per statement, one randomness stream per segment (zk.py); the
+        # blinding ring (blind.py) links each segment to the previous one through that secret
         self._secret = ZkRandomness.secret_from_seed(zk_seed)
 
-    def _rng(self, k: int) -> ZkRandomness:
-        return ZkRandomness(self._secret, k)
+    def _rng(self, k: int, count: int) -> ZkRandomness:
+        return ZkRandomness(self._secret, k, count)
 
     def commit(self, statements: Sequence) -> list:
         roots = []
         for k, (traces, _pv) in enumerate(statements):
-            commitment = commit_main(self.pk, traces, lambda step, f, k=k: self.report(k, step, f), self._rng(k))
+            commitment = commit_main(self.pk, traces, lambda step, f, k=k: self.report(k, step, f),
+                                     self._rng(k, len(statements)))
             roots.append(commitment.root)
             self._kept = commitment if len(statements) == 1 else None
             del commitment
@@ -87,7 +89,7 @@ class LocalSegments:
     def prove(self, statements: Sequence, public_data: bytes, challenges: BusChallenges) -> list:
         proofs = []
         for k, (traces, pv) in enumerate(statements):
-            main = self._kept or commit_main(self.pk, traces, rng=self._rng(k))
+            main = self._kept or commit_main(self.pk, traces, rng=self._rng(k, len(statements)))
             self._kept = None
             proofs.append(prove_segment(self.pk, main, pv, public_data, challenges,
                                         lambda step, f, k=k: self.report(k, step, f)))

@@ -21,6 +21,7 @@ the same statement (optional.py, which checks the flag while the key is built).
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass
 from typing import Sequence
@@ -30,6 +31,7 @@ import numpy as np
 
 from ..errors import PublicValueMismatch, StarkConfigError
 from .air import LEAF_KINDS, Air, CompiledAir, compile_air
+from .blind import blinded
 from .config import StarkConfig
 from .domain import coset_shift
 from .field import P, TWO_ADICITY
@@ -51,6 +53,10 @@ class VerifyingKey:
     num_public_values: int
     digest: bytes
     circuit_digest: bytes = b""
+    #: CompiledAir per table as the proof system proves it: ``compiled`` itself in transparent
+    #: mode; in hiding mode each with the blinding ring's columns and interactions (blind.py).
+    #: The digests name ``compiled`` (the ring is part of the hiding proof format, like the salts)
+    proved: list = dataclasses.field(default_factory=list)
 
     @property
     def airs(self) -> list:
@@ -129,12 +135,17 @@ def setup(config: StarkConfig, airs: Sequence[Air]) -> ProvingKey:
 
 def compile_for(config: StarkConfig, air: Air) -> CompiledAir:
     """Compile one AIR for these parameters: LogUp batching up to the degree the blowup allows."""
-    c = compile_air(air, (1 << config.log_blowup) + 1)  # the highest degree the blowup allows
+    c = compile_air(air, _max_degree(config))
     if c.log_quotient_chunks > config.log_blowup:
         raise StarkConfigError(
             f"table {air.name!r}: constraint degree {c.max_degree} needs {1 << c.log_quotient_chunks} quotient chunks "
             f"but blowup is {config.blowup}; raise log_blowup or lower the degree")
     return c
+
+
+def _max_degree(config: StarkConfig) -> int:
+    """The highest constraint degree the blowup allows (LogUp batches helper columns up to it)."""
+    return (1 << config.log_blowup) + 1
 
 
 def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir], prep_root: bytes | None,
@@ -181,7 +192,8 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
     h.update(struct.pack("<4I", config.num_queries, config.pow_bits, config.log_final_poly_len, config.bus_pow_bits))
     if config.zk:  # hiding mode changes the proof's shape: its proofs are not another mode's
         h.update(b"zk")
-    return VerifyingKey(config, compiled, prep_root, heights, num_pv, h.digest(), circuit)
+    proved = [blinded(c, _max_degree(config)) for c in compiled] if config.zk else compiled
+    return VerifyingKey(config, compiled, prep_root, heights, num_pv, h.digest(), circuit, proved)
 
 
 def _canonical(x):

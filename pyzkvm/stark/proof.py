@@ -17,9 +17,11 @@ Layout, version 4 (little-endian; every array carries its shape)::
                  refs are u8 when k ≤ 256, else u16: siblings shared by several queries
                  (near the root) are stored once
 
-Version 5 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+Version 6 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
 phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
-rows. (Versions 2 and 3, before tables could be left out, are no longer read.)
+rows, and every table's main columns end with the blinding ring's 8 (blind.py; every table
+has aux columns then). (Versions 2 and 3, before tables could be left out, and the hiding
+version 5, before the ring, are no longer read.)
 
 Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
 path per phase. Decoding is strict: bad magic or version, a length past the end or above a
@@ -42,7 +44,7 @@ from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
 VERSION = 4
-ZK_VERSION = 5
+ZK_VERSION = 6
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
@@ -87,7 +89,7 @@ class Proof:
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
-    #: a hiding-mode proof (format version 5: salted trees)
+    #: a hiding-mode proof (format version 6: salted trees, the blinding ring)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
 

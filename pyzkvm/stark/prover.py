@@ -46,6 +46,7 @@ from .proof import Proof, TableProof
 from .rounds import BusChallenges
 from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 from .zk import QuotientLayout, ZkRandomness
+from .blind import ring_values, with_ring_columns
 
 
 def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shift: int) -> np.ndarray:
@@ -89,14 +90,14 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
         raise StarkConfigError(f"expected {len(vk.compiled)} traces (one per table), got {len(traces)}")
     tables = []
     for i, (c, tr) in enumerate(zip(vk.compiled, traces)):
-        tr = check_trace(c.air, tr)
+        tr = check_trace(c.air, tr)  # the chip's columns; hiding mode appends the ring's (commit_main)
         if vk.prep_log_heights[i] is not None and tr.shape[0] != 1 << vk.prep_log_heights[i]:
             raise StarkConfigError(f"table {c.air.name!r}: main trace has {tr.shape[0]} rows but its preprocessed "
                                    f"columns have {1 << vk.prep_log_heights[i]}")
         if tr.shape[0].bit_length() - 1 > cfg.log_height_limit:
             raise StarkConfigError(f"table {c.air.name!r}: {tr.shape[0]} rows is taller than preset {cfg.name!r} "
                                    f"allows (2^{cfg.log_height_limit}; config.py)")
-        tables.append(_Table(i, c, tr, pk.prep_traces[i], pk.prep_ldes[i]))
+        tables.append(_Table(i, vk.proved[i], tr, pk.prep_traces[i], pk.prep_ldes[i]))
     present = presence(vk.compiled, [t.trace for t in tables])
     if not any(present):
         raise StarkConfigError("every table is optional and empty: there is nothing to prove")
@@ -156,13 +157,18 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     """Step 2: LDE each main trace on its coset, commit all of them in one mixed-matrix tree.
     Every segment's root must exist before the statement's bus challenges are drawn (joint.py).
     Hiding mode commits f̂ = f + Z_H·r instead, drawn from ``rng`` (a pure function of its
-    secret: committing again gives the same root). An optional table with an all-zero trace is
+    secret: committing again gives the same root), of each trace with the blinding ring's
+    columns appended (blind.py). An optional table with an all-zero trace is
     left out: not committed, and nothing of it is proved or opened (optional.py)."""
     report = progress or (lambda step, fraction: None)
     tables, present = _load_tables(pk, traces)
     cfg = pk.verifying_key.config
     if cfg.zk and rng is None:
         rng = ZkRandomness.fresh()
+    if cfg.zk:  # the blinding ring's columns ρ, σ after each table's own (blind.py)
+        rho, sigma = ring_values(rng, [t.index for t in tables])
+        for t, r, s in zip(tables, rho, sigma):
+            t.trace = with_ring_columns(t.trace, r, s)
     ldes = []
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)

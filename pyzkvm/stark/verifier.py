@@ -75,7 +75,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     # from here on only the tables the proof includes: one left out is an all-zero table of an
     # optional AIR (checked at setup: it satisfies every constraint and adds 0 to every bus)
     present = [k for k, t in enumerate(proof.tables) if t.present]
-    compiled = [vk.compiled[k] for k in present]
+    compiled = [vk.proved[k] for k in present]  # hiding mode: with the blinding ring (blind.py)
     tables = [proof.tables[k] for k in present]
     if proof.bus_pow_nonce != bus.pow_nonce:
         raise PowError("the proof's bus proof-of-work nonce is not the statement's")
@@ -139,7 +139,8 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     * LDE size: the tallest table's height × blowup;
     * constraints: all tables' constraints (one α per proof);
     * bus entries N: Σ over proofs and present tables (a height of None: left out) of
-      height × interactions, + the public entries;
+      height × interactions (the proved AIRs': in hiding mode the blinding ring's two
+      interactions count too), + the public entries;
       tuple width w: the widest interaction's values + its bus id.
 
     N ≥ p is refused (ProofShapeError): multiplicities are field elements, and the AIRs' count
@@ -147,10 +148,10 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     cfg = vk.config
     entries, width = 0, 0
     for heights in log_heights_of_each:
-        for c, h in zip(vk.compiled, heights, strict=True):
+        for c, h in zip(vk.proved, heights, strict=True):
             if h is not None:  # a table left out has no bus entries
                 entries += len(c.interactions) << int(h)
-    for c in vk.compiled:
+    for c in vk.proved:
         for it in c.interactions:
             width = max(width, 1 + len(it.values))
     for _bus, _name, matrix, _signed in public_entries(vk.airs, public_values, public_data):
@@ -163,7 +164,7 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     if not present:
         raise ProofShapeError("the statement's proofs leave out every table")
     lde_log = max(zk.lde_log(cfg, h) for h in present)
-    constraints = sum(len(c.all_constraints) for c in vk.compiled)
+    constraints = sum(len(c.all_constraints) for c in vk.proved)
     try:
         return security_bits(cfg, lde_log, bus_entries=entries, bus_width=width, constraints=constraints)
     except StarkConfigError as exc:  # pragma: no cover - the entries limit is checked above
@@ -186,9 +187,9 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     """Everything the verifier indexes must have the size the key implies; a table may be left
     out only if the key's AIR is optional, and then the proof holds nothing of it."""
     cfg = vk.config
-    if len(proof.tables) != len(vk.compiled):
-        raise ProofShapeError(f"proof has {len(proof.tables)} tables, the verifying key {len(vk.compiled)}")
-    for c, t in zip(vk.compiled, proof.tables):
+    if len(proof.tables) != len(vk.proved):
+        raise ProofShapeError(f"proof has {len(proof.tables)} tables, the verifying key {len(vk.proved)}")
+    for c, t in zip(vk.proved, proof.tables):
         if t.present:
             continue
         if not c.air.optional:
@@ -202,7 +203,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         raise ProofShapeError(f"a {'hiding' if proof.zk else 'transparent'} proof for a "
                               f"{'hiding' if cfg.zk else 'transparent'} verifying key (preset {cfg.name!r})")
     heights = {}
-    for k, (c, t) in enumerate(zip(vk.compiled, proof.tables)):
+    for k, (c, t) in enumerate(zip(vk.proved, proof.tables)):
         if not t.present:
             continue
         name = c.air.name
@@ -233,9 +234,9 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         if len(rows) != opened_arrays(proof.tables, phase, cfg.zk) or paths.shape != (cfg.num_queries, top, 8):
             raise ProofShapeError(f"{phase} query openings have the wrong shape")
         for i, r in zip(members, rows):
-            width = _widths(vk.compiled[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
+            width = _widths(vk.proved[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
             if r.shape != (cfg.num_queries, width):
-                raise ProofShapeError(f"table {vk.compiled[i].air.name!r}: {phase} query rows have shape {r.shape}")
+                raise ProofShapeError(f"table {vk.proved[i].air.name!r}: {phase} query rows have shape {r.shape}")
         for r in rows[len(members):]:  # hiding mode: the salt
             if r.shape != (cfg.num_queries, zk.SALT):
                 raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected ({cfg.num_queries}, {zk.SALT})")

@@ -105,17 +105,28 @@ def salt_width(cfg) -> int:
 
 class ZkRandomness:
     """The prover's private randomness for one segment: uniform field elements from BLAKE3's
-    keyed XOF. ``field(label, shape)`` is a pure function of (secret, segment, label)."""
+    keyed XOF. ``field(label, shape)`` is a pure function of (secret, segment, label).
+    ``segments``: how many segments the statement has (the blinding ring closes over them;
+    default: segment + 1, i.e. this is the last one)."""
 
-    def __init__(self, secret: bytes, segment: int = 0):
+    def __init__(self, secret: bytes, segment: int = 0, segments: int | None = None):
         if len(secret) != 32:
             raise StarkConfigError("the zero-knowledge secret must be 32 bytes")
+        segments = int(segment) + 1 if segments is None else segments
+        if not 0 <= int(segment) < int(segments):
+            raise StarkConfigError(f"segment {segment} of a statement of {segments} segments")
         self._key = bytes(secret)
         self._segment = int(segment)
+        self._segments = int(segments)
 
     @classmethod
     def fresh(cls, segment: int = 0) -> "ZkRandomness":
         return cls(os.urandom(32), segment)
+
+    def predecessor(self) -> "ZkRandomness":
+        """The stream of the previous segment of the statement (the last one for segment 0):
+        its ring exit value is this segment's first σ (blind.py)."""
+        return ZkRandomness(self._key, (self._segment - 1) % self._segments, self._segments)
 
     @staticmethod
     def secret_from_seed(seed) -> bytes:

@@ -1,0 +1,114 @@
+"""Hiding mode's blinding ring: each table's LogUp total, made uniform-looking.
+
+A table's LogUp total (``cumsum``, sent in the proof for the bus balance) is Σ ±μ/(α − fp)
+over its bus entries: a function of the witness and (α, γ). A verifier who can enumerate
+candidate private inputs could rebuild each candidate's tables and compare totals. So in
+hiding mode the proof system (not the chips) adds to every present table
+
+* 8 main columns, ρ_0..3 and σ_0..3, random in row 0 and zero on the other rows, and
+* two interactions on the dedicated bus ``zk blind``, both with multiplicity is_first_row:
+  send (ρ_0..3) and receive (σ_0..3).
+
+The prover sets σ of each table to ρ of the previous table in one ring over all present
+tables of all segments of the statement. Table t's total becomes
+
+    total_t = (its own entries) + 1/(α − fp(ρ_t)) − 1/(α − fp(ρ_(t−1)))
+
+fp(ρ) = bus + Σ_j γ^(j+1)·ρ_j is uniform over F_p^4 for uniform ρ ∈ F_p^4 (γ..γ^4 are linearly
+independent unless γ lies in a subfield), so with two or more tables in the ring the totals
+are uniform subject to summing to −(public term), and they still cancel in the joint sum.
+
+Soundness: the ρ, σ columns are main columns, committed before (α, γ) are drawn, and the ring
+is an ordinary LogUp bus whose id no chip uses: it balances only if the sends and receives are
+the same multiset, and its entries cannot cancel another bus's (distinct bus ids give distinct
+fingerprints, up to the LogUp term's collision bound, which counts these entries too). Its
+multiplicity is the first-row selector, not the table's activity selector, so the activity
+rule (air.py) does not apply to it: a padding row puts nothing on it, only row 0 does.
+
+The circuit digest (the image ID) is the chips' AIRs, without the ring: ``VerifyingKey.compiled``
+stays the chips' compiled AIRs and ``VerifyingKey.proved`` holds what the proof system proves
+(these blinded AIRs in hiding mode), as the salts are a property of the hiding proof format.
+
+ρ comes from the statement's secret (zk.ZkRandomness), so each segment computes its own ring
+values and its predecessor's exit value without seeing the other segments:
+
+    segment k with present tables t_0 … t_(m−1):  ρ(t_j)   = stream k, "blind ring <index of t_j>"  (j < m − 1)
+                                                  ρ(t_(m−1)) = stream k, "blind ring exit"
+                                                  σ(t_0)   = stream k − 1 (mod segments), "blind ring exit"
+                                                  σ(t_j)   = ρ(t_(j−1))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .air import Air, AirBuilder, CompiledAir, compile_air
+
+#: the bus the ring runs on (hashed to its id like every named bus; no chip uses it)
+BLIND_BUS = "zk blind"
+#: base-field elements of one ring value (an F_p^4 worth of randomness)
+RING_VALUE = 4
+#: main columns the ring adds to a table: ρ then σ
+BLIND_COLUMNS = 2 * RING_VALUE
+
+
+class BlindedAir(Air):
+    """A chip's AIR with the ring's columns after its own and the ring's two interactions.
+    Everything else (name, preprocessed columns, public values, optional) is the chip's."""
+
+    def __init__(self, base: Air):
+        self.base = base
+        self.name = base.name
+        self.width = base.width + BLIND_COLUMNS
+        self.preprocessed_width = base.preprocessed_width
+        self.num_public_values = base.num_public_values
+        self.optional = getattr(base, "optional", False)
+
+    def constraints(self, b: AirBuilder) -> None:
+        self.base.constraints(b)
+
+    def preprocessed_trace(self):
+        return self.base.preprocessed_trace()
+
+    def public_interactions(self, public_values, public_data: bytes = b"") -> list:
+        return self.base.public_interactions(public_values, public_data)
+
+    def ring_interactions(self, b: AirBuilder) -> None:
+        """send ρ, receive σ, each once, on row 0 (multiplicity = the first-row selector)."""
+        w = self.base.width
+        b.send(BLIND_BUS, [b.main(w + j) for j in range(RING_VALUE)], b.is_first_row)
+        b.receive(BLIND_BUS, [b.main(w + RING_VALUE + j) for j in range(RING_VALUE)], b.is_first_row)
+
+
+def blinded(compiled: CompiledAir, max_degree: int) -> CompiledAir:
+    """The compiled BlindedAir of a chip's compiled AIR (compiled once, kept on it)."""
+    cached = getattr(compiled, "_blinded", None)
+    if cached is None or cached[0] != max_degree:
+        air = BlindedAir(compiled.air)
+        cached = (max_degree, compile_air(air, max_degree, framework_interactions=air.ring_interactions))
+        compiled._blinded = cached
+    return cached[1]
+
+
+def ring_values(rng, table_indices) -> tuple:
+    """(ρ, σ), each (m, 4), for a segment's present tables (their key indices, in order):
+    the module docstring's rule, from the segment's ZkRandomness ``rng``."""
+    m = len(table_indices)
+    rho = np.empty((m, RING_VALUE), dtype=np.uint32)
+    for j, index in enumerate(table_indices[:-1]):
+        rho[j] = rng.field(f"blind ring {index}", (RING_VALUE,))
+    rho[m - 1] = rng.field("blind ring exit", (RING_VALUE,))
+    sigma = np.empty_like(rho)
+    sigma[0] = rng.predecessor().field("blind ring exit", (RING_VALUE,))
+    sigma[1:] = rho[:-1]
+    return rho, sigma
+
+
+def with_ring_columns(trace: np.ndarray, rho: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """The table's main trace with the ring's 8 columns appended: ρ, σ in row 0, zero below."""
+    n, w = trace.shape
+    out = np.zeros((n, w + BLIND_COLUMNS), dtype=np.uint32)
+    out[:, :w] = trace
+    out[0, w:w + RING_VALUE] = rho
+    out[0, w + RING_VALUE:] = sigma
+    return out

@@ -1,0 +1,128 @@
+"""Hiding mode's blinding ring (stark/blind.py): each table's LogUp total no longer confirms a
+guessed witness, the ring still balances (also across segments), and breaking it or the
+totals is rejected."""
+
+import numpy as np
+import pytest
+
+import pyzkvm.stark.prover as prover_module
+from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, VerificationError
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, setup
+from pyzkvm.stark import blind
+from pyzkvm.stark.field import P
+from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
+from pyzkvm.stark.joint import log_heights, prove as prove_joint, verify as verify_joint
+from pyzkvm.stark.logup import build_aux_trace
+from pyzkvm.stark.proof import decode_proof, encode_proof
+from pyzkvm.stark.rounds import joint_bus_challenges
+from pyzkvm.stark.tape import plain_inputs
+
+#: two runs of one public statement ("left and right hold the same multiset") that differ
+#: only in one private value
+RUN_A = [11, 22, 33, 44]
+RUN_B = [11, 22, 33, 45]
+
+
+def run_traces(values):
+    return permutation_traces(values, 8)
+
+
+def proof_totals(proof) -> list:
+    return [np.asarray(t.cumsum) for t in proof.tables]
+
+
+def guessed_totals(pk, proof, guess) -> list:
+    """What an attacker computes: the transparent per-table totals of a guessed witness under
+    the proof's own bus challenges (replayed from its main root, as the verifier does)."""
+    vk = pk.verifying_key
+    traces = run_traces(guess)
+    bus = joint_bus_challenges(vk, [np.zeros(0, np.uint32)], [log_heights(vk, traces)], [proof.main_root], b"",
+                               pow_nonce=proof.bus_pow_nonce)
+    return [build_aux_trace(c, plain_inputs(t, None, np.zeros(0, np.uint32)), t.shape[0], bus.alpha, bus.gamma)[1]
+            for c, t in zip(vk.compiled, traces)]
+
+
+def matches(a: list, b: list) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_transparent_totals_confirm_the_guessed_witness():
+    """The leak, shown where it is not closed: a transparent proof's totals equal the
+    recomputed totals of the right guess and not of the wrong one."""
+    pk = setup(FAST, [LeftAir(), RightAir()])
+    proof = prove_joint(pk, [(run_traces(RUN_A), [])])[0]
+    assert matches(proof_totals(proof), guessed_totals(pk, proof, RUN_A))
+    assert not matches(proof_totals(proof), guessed_totals(pk, proof, RUN_B))
+
+
+def test_hiding_totals_match_no_guess_and_differ_between_proofs_of_one_run():
+    pk = setup(FAST_ZK, [LeftAir(), RightAir()])
+    vk = pk.verifying_key
+    first, second = (prove_joint(pk, [(run_traces(RUN_A), [])])[0] for _ in range(2))
+    for proof in (first, second):
+        verify_joint(vk, [proof], [[]])
+        for guess in (RUN_A, RUN_B):
+            totals, guessed = proof_totals(proof), guessed_totals(pk, proof, guess)
+            assert not any(np.array_equal(x, y) for x, y in zip(totals, guessed))
+    assert not any(np.array_equal(x, y) for x, y in zip(proof_totals(first), proof_totals(second)))
+    # the totals still sum to −(public term) = 0 here: the ring's terms cancel
+    assert not np.any(np.sum([t.astype(np.int64) for t in proof_totals(first)], axis=0) % P)
+
+
+def test_the_ring_columns_are_in_the_proved_air_only():
+    """The circuit digest (image ID) names the chips' AIRs in both modes; the hiding key proves
+    them with the ring's 8 columns and 2 interactions on the 'zk blind' bus."""
+    airs = [LeftAir(), RightAir()]
+    plain, hiding = setup(FAST, airs).verifying_key, setup(FAST_ZK, airs).verifying_key
+    assert plain.circuit_digest == hiding.circuit_digest and plain.digest != hiding.digest
+    assert plain.proved is plain.compiled
+    for base, proved in zip(hiding.compiled, hiding.proved):
+        assert proved.air.width == base.air.width + blind.BLIND_COLUMNS
+        extra = proved.interactions[len(base.interactions):]
+        assert [(it.bus_name, it.sign) for it in extra] == [(blind.BLIND_BUS, 1), (blind.BLIND_BUS, -1)]
+
+
+def test_the_ring_closes_over_the_segments_of_a_statement():
+    """Two hiding segments: each verifies only jointly, and one segment's totals alone do not
+    balance (the ring runs through both), unlike transparent segments whose own buses do."""
+    statements = [(run_traces(RUN_A), []), (run_traces(RUN_B), [])]
+    for cfg, alone_balances in ((FAST, True), (FAST_ZK, False)):
+        pk = setup(cfg, [LeftAir(), RightAir()])
+        proofs = prove_joint(pk, statements)
+        verify_joint(pk.verifying_key, proofs, [[], []])
+        segment_sum = np.sum([t.astype(np.int64) for t in proof_totals(proofs[0])], axis=0) % P
+        assert (not np.any(segment_sum)) == alone_balances
+
+
+def test_a_broken_ring_does_not_balance(monkeypatch):
+    """σ of one table is not its predecessor's ρ: the 'zk blind' bus is unbalanced and the
+    verifier refuses the proof (the prover's own check refuses to make it first)."""
+    honest = blind.ring_values
+
+    def broken(rng, indices):
+        rho, sigma = honest(rng, indices)
+        sigma = sigma.copy()
+        sigma[1, 0] = (int(sigma[1, 0]) + 1) % P
+        return rho, sigma
+
+    monkeypatch.setattr(prover_module, "ring_values", broken)
+    pk = setup(FAST_ZK, [LeftAir(), RightAir()])
+    with pytest.raises(ConstraintNotSatisfied, match="do not balance"):
+        prove_joint(pk, [(run_traces(RUN_A), [])])
+    proof = prove_joint(pk, [(run_traces(RUN_A), [])], check_constraints_first=False)[0]
+    with pytest.raises(BusImbalance):
+        verify_joint(pk.verifying_key, [proof], [[]])
+
+
+@pytest.mark.parametrize("keep_sum", [False, True], ids=["one total", "two totals, same sum"])
+def test_a_tampered_total_is_rejected(keep_sum):
+    """Changing a table's total breaks the balance; changing two so that their sum stays
+    breaks the table's running-sum constraint at ζ (the total is bound to its aux columns)."""
+    pk = setup(FAST_ZK, [LeftAir(), RightAir()])
+    proof = decode_proof(encode_proof(prove_joint(pk, [(run_traces(RUN_A), [])])[0])[0])
+    delta = np.array([1, 0, 0, 0], dtype=np.uint32)
+    proof.tables[0].cumsum = (proof.tables[0].cumsum + delta) % P
+    if keep_sum:
+        proof.tables[1].cumsum = (proof.tables[1].cumsum + P - delta) % P
+    with pytest.raises(BusImbalance if not keep_sum else VerificationError):
+        verify_joint(pk.verifying_key, [proof], [[]])

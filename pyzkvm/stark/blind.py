@@ -65,7 +65,11 @@ class BlindedAir(Air):
         self.optional = getattr(base, "optional", False)
 
     def constraints(self, b: AirBuilder) -> None:
-        self.base.constraints(b)
+        b.air = self.base  # the chip's constraints see the chip's columns (b.main_row() is its width)
+        try:
+            self.base.constraints(b)
+        finally:
+            b.air = self
 
     def preprocessed_trace(self):
         return self.base.preprocessed_trace()

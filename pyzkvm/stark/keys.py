@@ -16,7 +16,10 @@ fixed columns) and depends on the FRI parameters only through log_blowup (the pr
 LDE lives on the blowup coset); the digest adds the query parameters and is the first thing
 both transcripts observe, so a proof is bound to exactly this statement and these parameters.
 An AIR's ``optional`` flag is in neither digest: a table left out and an all-zero table are
-the same statement (optional.py, which checks the flag while the key is built).
+the same statement (optional.py, which checks the flag while the key is built). Nor is hiding
+mode's blinding ring (blind.py): both digests name the chips' AIRs (``compiled``), the key's
+``proved`` list holds what the proof system proves (the ring added in hiding mode, which the
+digest's "zk" marks), so the image ID is the same in both modes.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
   the quotient chunks and batched into the DEEP codeword, so the codeword FRI folds is
   uniform given the values the verifier checks it against;
 * every witness-bearing Merkle tree (main, aux, quotient) gets one extra matrix of SALT
-  random field elements per leaf at its top height, opened with the row (a salted leaf).
+  random field elements per leaf at its top height, opened with the row (a salted leaf);
+* every table's LogUp total is blinded by a ring of random values on a dedicated bus over all
+  tables of the statement (blind.py), so the totals are uniform subject to their sum.
 
 Soundness is unchanged in kind: FRI proves each committed polynomial has degree < D (rate
 1/blowup as before, on an LDE of D·blowup points), the out-of-domain identity uses

@@ -126,3 +126,19 @@ def test_a_tampered_total_is_rejected(keep_sum):
         proof.tables[1].cumsum = (proof.tables[1].cumsum + P - delta) % P
     with pytest.raises(BusImbalance if not keep_sum else VerificationError):
         verify_joint(pk.verifying_key, [proof], [[]])
+
+
+def test_the_security_estimate_counts_the_ring_entries():
+    """Two more interactions per row of every table (height × 2, like every interaction)."""
+    from pyzkvm.stark import security_bits
+    from pyzkvm.stark.verifier import statement_security
+
+    airs = [LeftAir(), RightAir()]
+    plain, hiding = setup(FAST, airs).verifying_key, setup(FAST_ZK, airs).verifying_key
+    heights = [5, 8]
+    entries = (1 << 5) + (1 << 8)  # left sends every row, right receives every row
+    ring = 2 * ((1 << 5) + (1 << 8))
+    assert statement_security(plain, [heights], []).logup_bits == \
+        security_bits(FAST, 8 + FAST.log_blowup, bus_entries=entries, bus_width=2).logup_bits
+    assert statement_security(hiding, [heights], []).logup_bits == \
+        security_bits(FAST_ZK, 8 + FAST_ZK.log_blowup, bus_entries=entries + ring, bus_width=5).logup_bits

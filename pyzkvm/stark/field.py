@@ -69,6 +69,24 @@ def f_mul(a, b):
     return (np.uint64(a) * np.uint64(b)) % _P
 
 
+_LOW32 = np.uint64(0xFFFFFFFF)
+_32 = np.uint64(32)
+_R32 = np.uint64((1 << 32) % P)  # 2^32 mod p
+
+
+@njit(cache=True, inline="always")
+def f_split(prod):
+    """(low 32 bits, high bits) of a product: summing each half in its own uint64 delays the
+    reduction of a sum of products (< 2^62 each) — up to 2^32 of them — to one f_join."""
+    return prod & _LOW32, prod >> _32
+
+
+@njit(cache=True, inline="always")
+def f_join(lo, hi):
+    """(hi·2^32 + lo) mod p, computed as (hi mod p)·(2^32 mod p) + (lo mod p) < 2^60: no overflow."""
+    return ((hi % _P) * _R32 + lo % _P) % _P
+
+
 @njit(cache=True)
 def f_pow(a, e):
     """a^e mod p by square-and-multiply (e ≥ 0, uint64; 0^0 = 1)."""

@@ -14,7 +14,7 @@ Delayed reduction: a base product x·c (x, c < p < 2^31) is < 2^62. Instead of r
 product (a 64-bit ``%`` per multiply-add), each sum keeps two uint64 accumulators, the low and
 the high 32 bits of every product (``lo += prod & (2^32 − 1)``, ``hi += prod >> 32``): up to
 2^32 terms add without overflow, the loop is multiplies, shifts and adds (vectorisable), and
-the total hi·2^32 + lo is reduced once (``_reduce``).
+the total hi·2^32 + lo is reduced once (``field.f_join``).
 
 Threads: the prover's whole-LDE calls run in parallel over chunks of rows; below
 ``PARALLEL_MIN_ELEMENTS`` (the verifier's few query rows, small tables) a serial kernel runs
@@ -27,22 +27,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .field import P
+from .field import P, f_join
 
 _P = np.uint64(P)
 _LOW = np.uint64(0xFFFFFFFF)
-_R32 = np.uint64((1 << 32) % P)  # 2^32 mod p
 _32 = np.uint64(32)
 
 #: below this many matrix elements the serial kernels run (no parallel region)
 PARALLEL_MIN_ELEMENTS = 1 << 16
 _CHUNK_ROWS = 1 << 10  # rows per parallel work item
-
-
-@njit(cache=True, inline="always")
-def _reduce(lo, hi):
-    # (hi·2^32 + lo) mod p as (hi mod p)·(2^32 mod p) + (lo mod p): < 2^31·2^28 + 2^31, no overflow
-    return ((hi % _P) * _R32 + lo % _P) % _P
 
 
 _TILE = 64  # rows whose sums are kept at once (their accumulators stay in cache)
@@ -71,7 +64,7 @@ def _combine_rows(matrix, coeffs, out, r0, r1):
                     hi[i, k] += prod >> _32
         for i in range(m):
             for k in range(k_out):
-                out[t0 + i, k] = _reduce(lo[i, k], hi[i, k])
+                out[t0 + i, k] = f_join(lo[i, k], hi[i, k])
 
 
 @njit(cache=True, parallel=True)
@@ -118,10 +111,10 @@ def _denominator_rows(matrix, coeffs, const, out, r0, r1):
             hi1 += p1 >> _32
             hi2 += p2 >> _32
             hi3 += p3 >> _32
-        out[i, 0] = (np.uint64(const[0]) + _P - _reduce(lo0, hi0)) % _P
-        out[i, 1] = (np.uint64(const[1]) + _P - _reduce(lo1, hi1)) % _P
-        out[i, 2] = (np.uint64(const[2]) + _P - _reduce(lo2, hi2)) % _P
-        out[i, 3] = (np.uint64(const[3]) + _P - _reduce(lo3, hi3)) % _P
+        out[i, 0] = (np.uint64(const[0]) + _P - f_join(lo0, hi0)) % _P
+        out[i, 1] = (np.uint64(const[1]) + _P - f_join(lo1, hi1)) % _P
+        out[i, 2] = (np.uint64(const[2]) + _P - f_join(lo2, hi2)) % _P
+        out[i, 3] = (np.uint64(const[3]) + _P - f_join(lo3, hi3)) % _P
 
 
 @njit(cache=True, parallel=True)
@@ -167,7 +160,7 @@ def _weighted_column_sums(matrix, weights, out):
             hi[j, 3] += p3 >> _32
     for j in range(w):
         for k in range(4):
-            out[j, k] = _reduce(lo[j, k], hi[j, k])
+            out[j, k] = f_join(lo[j, k], hi[j, k])
 
 
 def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:

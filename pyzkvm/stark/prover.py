@@ -231,20 +231,10 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
     nq = 1 << log_q
     step = 1 << log_c
     # natural point j of s·K (size nq) is row rev(j) of the bit-reversed LDE; its "next row"
-    # x·ω_n is natural point j + 2^c (cyclically). For a block j = a + i, i < B = 2^b (a a
-    # multiple of B): rev(a + i) = rev(a) + rev_b(i)·(nq/B), i.e. the block is the rows
-    # rev(a), rev(a) + nq/B, … of the LDE, bit-reversed among themselves.
+    # x·ω_n is natural point j + 2^c (cyclically). The evaluator reads those rows of the LDEs
+    # in place through this map (tape.Inputs.rowmap): no gathered or transposed copy.
     rev = bit_reverse_indices(nq).astype(np.int64)
-
-    def on_block(lde, start, size, ext_columns=False):
-        """The LDE's rows at the natural points [start, start + size), then the `step` rows
-        after them (so row i's "next row" is row i + step)."""
-        if lde is None:
-            return None
-        rows = np.concatenate([bit_reverse_rows(lde[rev[start]:nq:nq // size]),     # the block
-                               lde[rev[(start + size + np.arange(step)) % nq]]])  # + the next rows after it
-        return rows.reshape(size + step, -1, 4) if ext_columns else rows
-
+    aux_lde = None if t.aux_lde is None else t.aux_lde.reshape(t.aux_lde.shape[0], -1, 4)
     shift = coset_shift(t.lde_log)
     points = coset_points(log_q, shift, bit_reversed=False)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
@@ -252,14 +242,13 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
     tape = tape_for(t.compiled, [c.expr for c in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
     q_vals = np.empty((nq, 4), dtype=np.uint32)
-    # the constraints are evaluated block by block of rows: memory stays ~ one block's columns
+    # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
     size = min(QUOTIENT_BLOCK_ROWS, nq)  # both powers of two
     for start in range(0, nq, size):
         selectors, inv_z = coset_selectors(t.log_n, points[start:start + size])
-        inputs = Inputs(on_block(t.main_lde, start, size), on_block(t.prep_lde, start, size),
-                        on_block(t.aux_lde, start, size, ext_columns=True), public, challenges, cumsum,
-                        np.stack([selectors[s] for s in SELECTORS], axis=1), step)
-        acc = run(tape, inputs, size, alpha_pows)  # Σ α^i C_i on the block
+        inputs = Inputs(t.main_lde, t.prep_lde, aux_lde, public, challenges, cumsum,
+                        np.stack([selectors[s] for s in SELECTORS], axis=1), step, rev)
+        acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
         q_vals[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)

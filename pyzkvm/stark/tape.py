@@ -17,7 +17,8 @@ columns are base-field columns, selectors are per-row base columns) or "point" (
            DENOM: α − (bus + Σ_j γ^(j+1)·v_j), arguments dargs[dstart[k]:dstart[k+1]]
 
 and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time, in
-parallel over blocks), so a block's node values stay in cache. Field arithmetic: base
+parallel over runs of blocks when there are enough of them; one point or a few rows run on
+the calling thread), so a block's node values stay in cache. Field arithmetic: base
 values < p in uint64, products < 2^62 exact; F_p^4 products by ext.mul4.
 """
 
@@ -36,6 +37,7 @@ from .field import P, f_add, f_join, f_split, f_sub
 
 _P = np.uint64(P)
 BLOCK = 128
+PARALLEL_MIN_BLOCKS = 8  # blocks per thread at least, else one thread runs them all
 SELECTORS = ("is_first_row", "is_last_row", "is_transition")
 
 # leaves (a: column or slot, b: row offset 0/1)
@@ -195,9 +197,14 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     apows = np.ascontiguousarray(alpha_powers if combine else np.zeros((len(tape.roots), 4)), dtype=np.uint32)
     out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
     acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
-    _run(tape.op, tape.a, tape.b, tape.is_ext, tape.dstart, tape.dargs, main_b, prep_b, main_e, prep_e, aux, sel,
-         consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots, apows, combine, acc, out,
-         numba.get_num_threads())
+    args = (tape.op, tape.a, tape.b, tape.is_ext, tape.dstart, tape.dargs, main_b, prep_b, main_e, prep_e, aux, sel,
+            consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots, apows, combine, acc, out)
+    nblocks = (count + BLOCK - 1) // BLOCK
+    nthreads = max(1, min(numba.get_num_threads(), nblocks // PARALLEL_MIN_BLOCKS))
+    if nthreads > 1:
+        _run_parallel(*args, nthreads)
+    else:  # one point (the verifier), a few rows: no parallel region (under load it can stall)
+        _run_blocks(*args, 0, nblocks)
     return acc if combine else out
 
 
@@ -309,32 +316,42 @@ def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e,
                 v[k, 2, i], v[k, 3, i] = f_sub(np.uint64(alpha[2]), f2), f_sub(np.uint64(alpha[3]), f3)
 
 
+@njit(cache=True)
+def _run_blocks(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step,
+                rowmap, row0, count, roots, apows, combine, acc, out, blk0, blk1):
+    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer (nodes, 4, BLOCK)."""
+    v = np.zeros((op.shape[0], 4, BLOCK), dtype=np.uint64)
+    lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
+    hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
+    for blk in range(blk0, blk1):
+        lo = blk * BLOCK
+        m = min(BLOCK, count - lo)
+        _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
+                    gpows, step, rowmap, row0 + lo, lo, m, v)
+        if combine:
+            _combine_roots(roots, is_ext, apows, v, m, lo_sum, hi_sum)
+            for i in range(m):
+                for j in range(4):
+                    acc[lo + i, j] = f_join(lo_sum[j, i], hi_sum[j, i])
+            continue
+        for q in range(roots.shape[0]):
+            r = roots[q]
+            lanes = 4 if is_ext[r] else 1
+            for i in range(m):
+                for j in range(lanes):
+                    out[q, j, lo + i] = v[r, j, i]
+
+
 @njit(cache=True, parallel=True)
-def _run(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step, rowmap,
-         row0, count, roots, apows, combine, acc, out, threads):
+def _run_parallel(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
+                  step, rowmap, row0, count, roots, apows, combine, acc, out, nthreads):
+    # each thread: a contiguous run of blocks (the block loop is a separate function: a loop
+    # body compiled inside the parallel region is optimised worse, see ntt._dif_2d)
     nblocks = (count + BLOCK - 1) // BLOCK
-    nthreads = max(1, min(threads, nblocks))
-    for t in prange(nthreads):  # each thread: one value buffer, a contiguous run of blocks
-        v = np.zeros((op.shape[0], 4, BLOCK), dtype=np.uint64)
-        lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
-        hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
-        for blk in range(t * nblocks // nthreads, (t + 1) * nblocks // nthreads):
-            lo = blk * BLOCK
-            m = min(BLOCK, count - lo)
-            _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                        gpows, step, rowmap, row0 + lo, lo, m, v)
-            if combine:
-                _combine_roots(roots, is_ext, apows, v, m, lo_sum, hi_sum)
-                for i in range(m):
-                    for j in range(4):
-                        acc[lo + i, j] = f_join(lo_sum[j, i], hi_sum[j, i])
-                continue
-            for q in range(roots.shape[0]):
-                r = roots[q]
-                lanes = 4 if is_ext[r] else 1
-                for i in range(m):
-                    for j in range(lanes):
-                        out[q, j, lo + i] = v[r, j, i]
+    for t in prange(nthreads):
+        _run_blocks(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
+                    step, rowmap, row0, count, roots, apows, combine, acc, out,
+                    t * nblocks // nthreads, (t + 1) * nblocks // nthreads)
 
 
 @njit(cache=True, inline="always")

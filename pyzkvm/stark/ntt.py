@@ -466,14 +466,14 @@ def intt(evals):
 
 
 @lru_cache(maxsize=4)
-def _coset_factors(log_n: int, log_blowup: int, shift: int):
+def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
     # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
-    # (and their Shoup quotients): see coset_lde
+    # (and their Shoup quotients): see coset_lde. From coefficients: without the 1/n.
     from .field import powers
 
     n, blocks = 1 << log_n, 1 << log_blowup
     w_big = root_of_unity(log_n + log_blowup)
-    n_inv = pow(n, P - 2, P)
+    n_inv = 1 if from_coefficients else pow(n, P - 2, P)
     rev_b = _bit_reverse_indices_cached(log_blowup)
     f = np.empty((blocks, n), dtype=np.uint32)
     for k in range(blocks):  # B ≤ a few dozen rows, each filled by a numba kernel
@@ -500,21 +500,45 @@ def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
     transform (bit-reversed out) — no zero padding, no permutation at the end."""
     evals_arr = np.asarray(evals)
     m, log_n = _rows(evals_arr, "coset_lde")
-    log_blowup = int(log_blowup)
-    if log_blowup < 0 or log_n + log_blowup > TWO_ADICITY:
-        raise UsageError(f"coset_lde: log_blowup={log_blowup} gives an LDE of 2^{log_n + log_blowup} rows; keep it ≤ 2^{TWO_ADICITY}")
-    shift = int(shift) % P
-    if shift == 0:
-        raise UsageError("coset_lde: the coset shift must be nonzero")
-    n = m.shape[0]
-    factors, quotients = _coset_factors(log_n, log_blowup, shift)
-    out = np.empty((n << log_blowup, m.shape[1]), dtype=np.uint32)
+    log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde")
+    out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
     with _threads_for(out.size, out.shape[1]):
         coeffs = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)  # n·c_i, natural order
-        for k in range(1 << log_blowup):  # one coset of H per block of rows
-            block = out[k * n : (k + 1) * n]
-            _scale_rows_into(coeffs, factors[k], quotients[k], block)  # c_i·(shift·ω_N^r)^i
-            _dif(block, log_n, False)  # its NTT on H, bit-reversed
+        _evaluate_cosets(coeffs, log_n, log_blowup, shift, False, out)
     if evals_arr.ndim == 1:
         return out.reshape(-1)
     return out
+
+
+def _check_lde(log_n: int, log_blowup: int, shift: int, what: str) -> tuple:
+    log_blowup = int(log_blowup)
+    if log_blowup < 0 or log_n + log_blowup > TWO_ADICITY:
+        raise UsageError(f"{what}: log_blowup={log_blowup} gives an LDE of 2^{log_n + log_blowup} rows; keep it ≤ 2^{TWO_ADICITY}")
+    shift = int(shift) % P
+    if shift == 0:
+        raise UsageError(f"{what}: the coset shift must be nonzero")
+    return log_blowup, shift
+
+
+def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
+    # block k of out ← the size-n NTT (bit-reversed) of coeffs_i·(shift·ω_N^rev_b(k))^i (/n
+    # unless from_coefficients): one scaling pass that writes the block, then its transform
+    n = coeffs.shape[0]
+    factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
+    for k in range(1 << log_blowup):  # one coset of H per block of rows
+        block = out[k * n : (k + 1) * n]
+        _scale_rows_into(coeffs, factors[k], quotients[k], block)
+        _dif(block, log_n, False)
+
+
+def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR):
+    """The LDE of polynomials given by their coefficients: row j of the (n·2^b, w) result is
+    Σ_i c_i·x_j^i at x_j = shift·ω_N^rev(j) (bit-reversed, as coset_lde). The same blocks as
+    coset_lde without the interpolation: no zero-padded transform of the whole size, no
+    permutation, no temporary of the LDE's size."""
+    m, log_n = _rows(coeffs, "coset_lde_from_coefficients")
+    log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde_from_coefficients")
+    out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
+    with _threads_for(out.size, out.shape[1]):
+        _evaluate_cosets(m, log_n, log_blowup, shift, True, out)
+    return out.reshape(-1) if np.ndim(coeffs) == 1 else out

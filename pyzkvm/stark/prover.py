@@ -39,18 +39,10 @@ from .keys import ProvingKey, check_public_values, check_trace, lde_shift
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, bit_reverse_rows, coset_lde, intt, ntt
+from .ntt import bit_reverse_indices, coset_lde, coset_lde_from_coefficients, intt
 from .proof import Proof, TableProof
 from .rounds import BusChallenges
 from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
-
-
-def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shift: int) -> np.ndarray:
-    """Evaluations of Σ c_i x^i on shift·K (size n·2^log_blowup), bit-reversed rows."""
-    n = coeffs.shape[0]
-    big = np.zeros((n << log_blowup, coeffs.shape[1]), dtype=np.uint32)
-    big[:n] = field.mul(coeffs, field.powers(shift, n)[:, None])  # f(shift·y) = Σ c_i shift^i y^i
-    return bit_reverse_rows(ntt(big))
 
 
 class _Table:
@@ -158,7 +150,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 4. quotient chunks, then ζ
     for k, t in enumerate(tables):
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg.log_blowup)
-        t.quotient_lde = _lde_from_coefficients(t.quotient_coeffs, t.log_n, cfg.log_blowup, lde_shift(t.log_n, cfg))
+        t.quotient_lde = coset_lde_from_coefficients(t.quotient_coeffs, cfg.log_blowup, lde_shift(t.log_n, cfg))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     trees["quotient"] = MixedMatrixTree.commit([t.quotient_lde for t in tables])
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)

@@ -149,3 +149,15 @@ def test_matrix_kernels_any_split_and_blocking(parts, block_log):
     dif = a.copy()
     N._dif_2d(dif, *N._twiddles(log_n, False), log_n, parts, block_log)
     np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
+
+
+@pytest.mark.parametrize("log_n,log_blowup,width", [(3, 1, 1), (6, 2, 5), (9, 1, 20)])
+def test_coset_lde_from_coefficients(log_n, log_blowup, width):
+    # the LDE of a polynomial given by its coefficients c equals coset_lde of its values
+    # ntt(c) on H (coset_lde is checked against galois above), bit for bit
+    c = _random((1 << log_n, width), 31 + log_n)
+    c = c[:, 0] if width == 1 else c
+    np.testing.assert_array_equal(N.coset_lde_from_coefficients(c, log_blowup, shift=7),
+                                  N.coset_lde(N.ntt(c), log_blowup, shift=7))
+    with pytest.raises(UsageError):
+        N.coset_lde_from_coefficients(c, log_blowup, shift=0)

@@ -23,8 +23,10 @@ Sizes: fibonacci's input n is chosen so the run has just under 2^k cycles (the C
 then exactly 2^k rows). 2^12 is unreachable: every guest spends ≥ 5.6k cycles on the journal's
 SHA-256 at exit (the SDK's COMMIT), so the smallest run is ≈ 2^12.5 and lands in a 2^13 table.
 
-Targets (issue 5): ≥ 2 000 cycles/s at 2^16 (10 000 goal), verification ≤ 50 ms, proof ≤ 500 KB
-at ≥ 100 bits. The machine is shared (2 cores): absolute times are noisy.
+``--code DIR`` measures another checkout's pyzkvm with this script (an A/B of two trees under
+the same load). Targets (issue 18): ≥ 35 000 cycles/s per core at 2^16 and 2^20, 2 threads
+≥ 1.7× one, kernels ≥ 50 % of prove time, peak ≤ 2.5 KB per cycle, verify ≤ 15 ms. The
+machine is shared (2 cores): absolute times are noisy, CPU times less so.
 """
 
 from __future__ import annotations

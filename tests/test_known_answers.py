@@ -31,9 +31,9 @@ IMAGE_IDS = {
     "sort.elf": "9caff252dd818cbaa4454bbaac98d2cf21f8da5137f532fddb749f8a6b0000fe",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "7fec0e6d3b8b1929f214150b46928d11e23809ba505e61ed9803f334779cab0f"
+FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "8564430fee539e19da433d08389577f3076f831cc381043d5fb42fdfc5a953ce"
+MACHINE_PROOF = "4923074401f88ffc6385c493e3f55828c6aa063b2c36adf2f4b9f06e836bf969"
 
 
 def machine_air_digest() -> str:

@@ -14,10 +14,14 @@ syscall (one row per non-HALT ecall, in clk order)
                    at positions jpos.. (jpos: running journal length, in clk order); for fd 1/2
                    only the bounds (their bytes are not public, so their words are not read)
       COMMIT(_DEFERRED_PROOFS)  a0 = index < 8: sends (kind, index, a1) on the ``commit`` bus
+      ENTER/EXIT_UNCONSTRAINED  t0 ← 0 and nothing else: the block between them is not in the
+                   trace (the executor rolled it back), so the rows after ENTER continue from
+                   the state before it through the memory argument; a block's hints reach the
+                   proved run only through HINT_READ's free words
       VERIFY_SP1_PROOF  a0, a1 = word-aligned pointers to 8-word buffers in [0x20, 0x78000000)
                    (image ID, journal digest): two chains of 8 words each in the assumption-word
                    chip, tagged with apos (the assumption's index: running count of 0x1B rows)
-    ret = code for every kind but HINT_LEN (t0 keeps the code).
+    ret = code for every kind but HINT_LEN and ENTER/EXIT_UNCONSTRAINED (t0 keeps the code).
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
     address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)
@@ -43,7 +47,8 @@ from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
 from .witness import words
 
-CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B}
+CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
+         "enter": 0x03, "exit": 0x04}
 KINDS = tuple(CODES)
 FDS = (1, 2, 3, 13)
 A1, A2 = 11, 12
@@ -119,9 +124,15 @@ class SyscallAir(Chip):
         # the CPU's ecall: code in t0, a0, and the value t0 gets back
         code = sum(CODES[x] * k[x] for x in KINDS)
         b.receive(buses.SYSCALL, [clk, code, 0, 0, 0, *bv, *c], active)
-        b.assert_zero((active - k["hint_len"]) * (c[0] - code), "t0 keeps the code (byte 0)")
+        # ENTER/EXIT_UNCONSTRAINED leave t0 = 0: the proved run is the one where the block was
+        # skipped (SP1's EXIT restores the state at ENTER and returns 0, so the guest's
+        # `if enter() == 1` is false); nothing of the block is in the trace
+        keeps_code = active - k["hint_len"] - k["enter"] - k["exit"]
+        b.assert_zero(keeps_code * (c[0] - code), "t0 keeps the code (byte 0)")
         for i in (1, 2, 3):
-            b.assert_zero((active - k["hint_len"]) * c[i], f"t0 keeps the code (byte {i})")
+            b.assert_zero(keeps_code * c[i], f"t0 keeps the code (byte {i})")
+        for i in range(4):
+            b.assert_zero((k["enter"] + k["exit"]) * c[i], f"ENTER/EXIT_UNCONSTRAINED: t0 = 0 (byte {i})")
         b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer is free but bytes
         b.send(buses.BYTE, [R, c[2], c[3], 0, 0], k["hint_len"])
 

@@ -92,7 +92,7 @@ def _cli(*args, cwd):
 @pytest.mark.parametrize("elf, abi, spec, journal", [
     ("isqrt-hint.elf", "sp1", "u32:4000000", isqrt_journal(4_000_000)),
     ("risc0/fibonacci.elf", "risc0", "u32:10", None),
-])
+], ids=["isqrt-hint", "risc0-fibonacci"])
 def test_cli_proves_and_verifies_with_the_default_backend(tmp_path, elf, abi, spec, journal):
     """`pyzkvm prove` / `pyzkvm verify` with the default backend and preset."""
     path = BIN / elf

@@ -196,7 +196,7 @@ class SyscallAir(Chip):
         # HINT_READ: aligned; nw = ceil(len / 4) words from start_key. No wrap: len < 0x78000000
         # (a1_3 + 0x88 is a byte, below) and pad < 4, so len + pad < p and 4·nw = len + pad holds
         # over the integers: nw = ⌈len/4⌉ (any other pad makes nw ≈ p/4, a chain of that many rows)
-        b.assert_zero((hr + swnz) * (1 - oh[0]), "HINT_READ/SOFTWARE pointer is word-aligned")
+        b.assert_zero((hr + swnz) * (1 - oh[0]), "HINT_READ pointer is word-aligned (and RISC Zero SOFTWARE's)")
         b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
         # SOFTWARE: a1 words, no padding (a1 < 0x78000000 below, so word(a1) is the integer)
         b.assert_zero(r0sw * (col("nw") - word(a1)), "SOFTWARE: nw = a1 (words)")
@@ -239,7 +239,7 @@ class SyscallAir(Chip):
         b.assert_eq(high * col("phinv"), phz, "ptr ≥ 256 ⇒ phz")
         b.send(buses.BYTE, [R, ptr[0] - 32 + 32 * phz, 0, 0, 0], uses)
         room = cols("room")  # KEY_END − (one past the buffer's last key), < 2^29 so it cannot wrap
-        b.assert_zero((hr + swnz) * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ/SOFTWARE buffer ends in memory")
+        b.assert_zero((hr + swnz) * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory (and RISC Zero SOFTWARE's)")
         b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
         b.assert_zero(vp * (KEY_END - start_key - 8 - word(room)), "VERIFY image ID buffer ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
@@ -251,7 +251,7 @@ class SyscallAir(Chip):
         # (and RISC Zero HALT's output digest pointer, the same checks)
         dp = vp + r0h
         a1q, a1hz, a1room = col("a1q"), col("a1hz"), cols("a1room")
-        b.assert_zero(dp * (a1[0] - 4 * a1q), "VERIFY / HALT digest pointer is word-aligned")
+        b.assert_zero(dp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned (and RISC Zero HALT's)")
         b.send(buses.BYTE, [R, a1q, 4 * a1q, 0, 0], dp)  # a1q < 64
         a1_high = a1[1] + a1[2] + a1[3]
         b.assert_bool(a1hz, "a1hz is boolean")
@@ -259,7 +259,7 @@ class SyscallAir(Chip):
         b.assert_eq(a1_high * col("a1hinv"), a1hz, "a1 ≥ 256 ⇒ a1hz")
         b.send(buses.BYTE, [R, a1[0] - 32 + 32 * a1hz, 0, 0, 0], dp)  # a1 ≥ 0x20
         digest_key = MEM_KEY_BASE + a1q + 64 * a1[1] + 16384 * a1[2] + 4194304 * a1[3]
-        b.assert_zero(dp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY / HALT digest buffer ends in memory")
+        b.assert_zero(dp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory (and RISC Zero HALT's)")
         b.send(buses.BYTE, [R, a1room[0], a1room[1], 0, 0], dp)
         b.send(buses.BYTE, [R, a1room[2], a1room[3], 0, 0], dp)
         b.send(buses.BYTE, [R, 8 * a1room[3], 0, 0, 0], dp)

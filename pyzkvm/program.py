@@ -6,15 +6,14 @@ to ``p_memsz`` are zero). Segment permissions are *not* enforced: real SP1 guest
 writable statics in segments marked read-only.
 
 The **image ID** (version 2) names the program to a verifier who holds nothing else. For an
-sp1-profile program it is the digest of the STARK machine's verifying key for the program
+sp1- or risc0-profile program it is the digest of the STARK machine's verifying key for the program
 (pyzkvm/machine/image_id.py, docs/machine.md §8.1): the digest of every table's constraints,
 the Merkle root of the preprocessed program table (decoded instructions, entry point), memory
 image and byte table, the table layouts and the number of public values. It does not depend
 on the security preset. Every backend (trace, stark, risc0, sp1, composition) reports this
 same ID. Computing it sets up the machine AIR once (≈ 0.3 s, cached per ELF and process).
 
-Fallback: for programs the machine AIR cannot represent — the risc0 ABI profile, code placed
-above 0x77E00000 — the image ID is the *content digest* (the version-1 formula): a BLAKE3
+Fallback: for programs the machine AIR cannot represent — code placed above 0x77E00000 — the image ID is the *content digest* (the version-1 formula): a BLAKE3
 digest over the ABI profile, the entry point and the memory image as (address, word) pairs::
 
     content_digest = BLAKE3( "pyzkvm.image_id.v1" ‖ u8(len(abi)) ‖ abi
@@ -164,7 +163,7 @@ class Program:
     def image_id(self) -> bytes:
         """The 32-byte image ID (version 2, see the module docstring): the digest of the machine
         AIR's verifying key for this program, or the content digest for programs the machine
-        cannot represent (the risc0 profile)."""
+        cannot represent (code above 0x77E00000)."""
         if not self._image_id:
             if _image_id_of is None:  # pragma: no cover - pyzkvm/__init__.py sets it on import
                 raise RuntimeError("no image ID function: import pyzkvm (it calls program.use_image_id)")

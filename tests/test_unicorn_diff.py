@@ -172,13 +172,16 @@ UC_SPAN = 0x0400_0000  # 64 MiB from 0: stack, image and heap of every guest
 
 
 def run_guest_on_unicorn(program: Program, inputs):
-    """Unicorn with a minimal SP1 syscall layer (HALT, WRITE, HINT_LEN, HINT_READ, COMMIT*)."""
+    """Unicorn with a minimal SP1 syscall layer (HALT, WRITE, HINT_LEN, HINT_READ, COMMIT*, and
+    unconstrained blocks: ENTER saves registers, memory and the count and returns 1; EXIT puts
+    them back and resumes after ENTER with t0 = 0; hints written to fd 4/14 stay, in front)."""
     uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
     uc.mem_map(0, UC_SPAN)
     for seg in program.segments:
         uc.mem_write(seg.vaddr, seg.data)
     pending = list(inputs)
-    out = {"count": 0, "exit": None, "journal": b""}
+    out = {"count": 0, "exit": None, "journal": b"", "resume": None}
+    fork = []
 
     def on_block(uc_, address, size, _):
         out["count"] += size // 4
@@ -193,6 +196,23 @@ def run_guest_on_unicorn(program: Program, inputs):
         elif code == 0x02:
             if a0 in (3, 13):
                 out["journal"] += bytes(uc_.mem_read(a1, a2))
+            elif a0 in (4, 14):  # a hint: the next HINT_READ reads it (SP1 v4+)
+                pending.insert(0, bytes(uc_.mem_read(a1, a2)))
+        elif code == 0x03:  # ENTER_UNCONSTRAINED
+            pc = uc_.reg_read(rv.UC_RISCV_REG_PC)  # unicorn reports the ecall's pc + 4 here
+            fork.append((pc, [uc_.reg_read(r) for r in UC_REGS], bytes(uc_.mem_read(0, UC_SPAN)), out["count"]))
+            ret = 1
+        elif code == 0x04:  # EXIT_UNCONSTRAINED: restart after ENTER's ecall with its state, t0 = 0
+            ret = 0
+            if fork:
+                pc, regs, mem, count = fork.pop()
+                for r, v in zip(UC_REGS, regs):
+                    uc_.reg_write(r, v)
+                uc_.mem_write(0, mem)
+                out["count"], out["resume"] = count, pc
+                uc_.reg_write(rv.UC_RISCV_REG_T0, 0)
+                uc_.emu_stop()
+                return
         elif code == 0xF0:
             ret = len(pending[0]) if pending else 0xFFFFFFFF
         elif code == 0xF1:
@@ -204,7 +224,10 @@ def run_guest_on_unicorn(program: Program, inputs):
 
     uc.hook_add(UC_HOOK_BLOCK, on_block)
     uc.hook_add(UC_HOOK_INTR, on_intr)
-    uc.emu_start(program.entry, 0xFFFFFFFF, count=50_000_000)
+    start = program.entry
+    while start is not None:
+        uc.emu_start(start, 0xFFFFFFFF, count=50_000_000)
+        start, out["resume"] = out["resume"], None
     regs = [uc.reg_read(r) & 0xFFFFFFFF for r in UC_REGS]
     return out, regs, bytes(uc.mem_read(0, UC_SPAN))
 
@@ -216,6 +239,7 @@ GUEST_INPUTS = {
     "rv32im-selftest": [],
     "panic": [],
     "aggregator": [struct.pack("<I", 2), bytes(range(64)), bytes(range(64, 128))],
+    "isqrt-hint": [struct.pack("<I", 1_000_003)],
 }
 
 

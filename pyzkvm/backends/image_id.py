@@ -1,7 +1,7 @@
 """A program's image ID, computed in the backend layer (Program, below it, does not import the
 machine): the circuit digest of the machine AIR's verifying key for the program
 (machine/image_id.py), or the program's content digest for a program the machine cannot
-represent (the risc0 profile). The package wires it into ``Program.image_id`` once
+represent (code above 0x77E00000). The package wires it into ``Program.image_id`` once
 (pyzkvm/__init__.py: program.use_image_id)."""
 
 from __future__ import annotations

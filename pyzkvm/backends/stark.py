@@ -69,7 +69,7 @@ from ..receipt import Claim, Receipt
 from .base import Backend, ProgressCallback
 from .spill import SPILL_PREFIX, spill_to_disk
 from .stark_policy import (MIN_SECURITY_BITS, PARAM_KEYS, StarkVerification, check_param_keys, check_security,
-                           check_security_of_heights, minimum_bits)
+                           check_security_of_heights, minimum_bits, profile_of_params, profile_params)
 from .stark_seal import SEAL_VERSION, decode_seal, describe_seal, describe_segments, encode_seal
 
 #: overall progress at the start of each step (the CLI shows one bar)
@@ -108,11 +108,17 @@ class SegmentedRun:
     spill: object = None      #: the temporary directory holding the earlier segments' tables (removed with the run)
 
     @property
+    def profile(self) -> str:
+        """The ABI family proved: "sp1" or "risc0" (the statements say it)."""
+        return self.segment_statements[-1].profile
+
+    @property
     def public_data(self):
-        """The STARK's public data (machine/public_data.py): the whole run's journal and assumptions."""
+        """The STARK's public data (machine/public_data.py): the whole run's journal and assumptions
+        (risc0: no journal — it is bound through the output digest, machine/statement.py)."""
         from ..machine.public_data import MachinePublicData
 
-        return MachinePublicData(self.journal, self.assumptions)
+        return MachinePublicData(b"" if self.profile == "risc0" else self.journal, self.assumptions)
 
 
 def default_segment_cycles(config) -> int:
@@ -291,6 +297,7 @@ class StarkBackend(Backend):
             "segments": len(proofs),
             "segment_cycles": int(run.segment_cycles),
             "zero_knowledge": bool(config.zk),
+            **profile_params(final),
         }
         return Receipt(claim, run.journal, self.name, self.version, params, seal, tuple(inner))
 
@@ -320,6 +327,7 @@ class StarkBackend(Backend):
         if not isinstance(receipt.seal, bytes):  # pragma: no cover - Receipt normalises it
             raise ProofFormatError("stark seal must be bytes")
         check_param_keys(receipt.params)
+        profile, halt_type = profile_of_params(receipt.params)
         seal = decode_seal(receipt.seal)
         config = PRESETS.get(seal["preset"])
         if config is None:
@@ -331,11 +339,12 @@ class StarkBackend(Backend):
             raise VerificationError(f"claim says {claim.cycles} cycles; a stark proof covers 1..{MAX_CYCLES}")
         segments = seal["segments"]
         ends = [tuple(seg[:4]) for seg in segments]
-        if ends[-1] != (claim.cycles, 0, len(receipt.journal), len(claim.assumptions)):
+        bus_journal = b"" if profile == "risc0" else receipt.journal  # risc0: bound by the output digest instead
+        if ends[-1] != (claim.cycles, 0, len(bus_journal), len(claim.assumptions)):
             raise VerificationError(
                 f"the last segment ends at clock {ends[-1][0]}, pc 0x{ends[-1][1]:08x} with {ends[-1][2]} journal bytes "
                 f"and {ends[-1][3]} assumptions, not at the claim's {claim.cycles} cycles after HALT with its "
-                f"{len(receipt.journal)} bytes and {len(claim.assumptions)} assumptions")
+                f"{len(bus_journal)} bytes and {len(claim.assumptions)} assumptions")
         clocks = [0] + [e[0] for e in ends]
         counts = [(0, 0)] + [(e[2], e[3]) for e in ends]
         if any(b <= a for a, b in zip(clocks, clocks[1:])) or \
@@ -350,10 +359,13 @@ class StarkBackend(Backend):
             raise VerificationError(
                 f"the seal's verifying key has digest {vk.circuit_digest.hex()}, not the image ID {image_id.hex()}: "
                 "the proof is for another program")
+        if profile == "risc0" and (not seal["has_commit"] or claim.exit_code >= 1 << 24):
+            raise VerificationError("a risc0 receipt binds an output digest (has_commit) and an exit code below 2^24")
         publics = [s.public_values() for s in Statement.from_claim(
-            claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"], seal["has_deferred"], seal["start_pc"], ends)]
+            claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"], seal["has_deferred"], seal["start_pc"], ends,
+            profile, halt_type)]
         # the statement's variable part, rebuilt from the claim: the journal and the assumptions
-        public_data = MachinePublicData(receipt.journal, claim.assumptions)
+        public_data = MachinePublicData(bus_journal, claim.assumptions)
         reports = joint.verify(vk, [proof for *_e, proof in segments], publics, public_data)
         security = reports[0].security  # the joint statement's estimate, recomputed by the verifier
         check_security(config.name, security.bits, minimum)
@@ -361,7 +373,8 @@ class StarkBackend(Backend):
             preset=config.name, security=security, proof_bytes=sum(len(seg[4]) for seg in segments),
             cycles=claim.cycles, segments=len(segments),
             segment_lengths=[b - a for a, b in zip(clocks, clocks[1:])],
-            log_heights=[r.log_heights for r in reports], zero_knowledge=config.zk)
+            log_heights=[r.log_heights for r in reports], zero_knowledge=config.zk,
+            profile=profile, halt_type=halt_type)
         verified.check_params(receipt.params)
         return verified
 

@@ -19,6 +19,26 @@ from ..errors import UsageError, VerificationError
 MIN_SECURITY_BITS = 100
 #: the receipt params the stark backend writes; verify requires exactly these
 PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycles", "segments", "zero_knowledge")
+#: the extra params of a RISC Zero-profile receipt: {"abi": "risc0", "halt_type": 0 or 1}. The
+#: verifier builds the statement under the profile they name, and the proof binds both: every
+#: ecall row's profile must equal the public PV_PROFILE, HALT's a0 byte 0 the halt type
+#: (machine/statement.py). An sp1 receipt has neither key.
+RISC0_PARAM_KEYS = ("abi", "halt_type")
+
+
+def profile_params(statement) -> dict:
+    """The profile params a receipt of ``statement`` (the run's last) carries: none for sp1."""
+    return {"abi": "risc0", "halt_type": int(statement.halt_type)} if statement.profile == "risc0" else {}
+
+
+def profile_of_params(params: dict) -> tuple:
+    """(profile, halt_type) a receipt's params name (check_param_keys has checked the keys)."""
+    if "abi" not in params:
+        return "sp1", 0
+    if params["abi"] != "risc0" or params.get("halt_type") not in (0, 1) or isinstance(params["halt_type"], bool):
+        raise VerificationError(f"stark receipt params: abi {params['abi']!r} / halt_type {params.get('halt_type')!r} "
+                                "(a risc0 receipt says abi 'risc0' and halt_type 0 or 1)")
+    return "risc0", params["halt_type"]
 
 
 def check_security_of_heights(run, config, vk=None) -> None:
@@ -77,8 +97,9 @@ def check_param_keys(params: dict) -> None:
     """The receipt's params must be exactly the keys the stark backend writes (each is then
     compared with its recomputed value): a missing key is not defaulted, an extra one would be
     unbound metadata."""
-    missing = [k for k in PARAM_KEYS if k not in params]
-    extra = sorted(k for k in params if k not in PARAM_KEYS)
+    keys = PARAM_KEYS + (RISC0_PARAM_KEYS if "abi" in params else ())
+    missing = [k for k in keys if k not in params]
+    extra = sorted(k for k in params if k not in keys)
     if missing or extra:
         raise VerificationError(
             "stark receipt params " + (f"lack {', '.join(missing)}" if missing else "")
@@ -108,12 +129,15 @@ class StarkVerification:
     segment_lengths: list
     log_heights: list
     zero_knowledge: bool = False
+    profile: str = "sp1"     #: the ABI profile the statement was built under (params "abi")
+    halt_type: int = 0       #: risc0: HALT's type, bound by the proof
 
     def params(self) -> dict:
         """The params an honest receipt of this proof carries (except segment_cycles, the
         prover's cut, which check_params checks against segment_lengths)."""
+        extra = {"abi": "risc0", "halt_type": self.halt_type} if self.profile == "risc0" else {}
         return {"preset": self.preset, "security_bits": round(self.security.bits, 1), "proof_bytes": self.proof_bytes,
-                "cycles": self.cycles, "segments": self.segments, "zero_knowledge": self.zero_knowledge}
+                "cycles": self.cycles, "segments": self.segments, "zero_knowledge": self.zero_knowledge, **extra}
 
     def check_params(self, params: dict) -> None:
         """VerificationError unless every param equals its recomputed value; segment_cycles must

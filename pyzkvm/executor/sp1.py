@@ -108,6 +108,8 @@ class Sp1Abi:
                                             "\"Unconstrained block is already active\")")
             self._unconstrained = m.snapshot()
             self._unconstrained["n_assumptions"] = len(self.assumptions)
+            # COMMIT words live in SP1's execution record, which EXIT puts back as it was
+            self._unconstrained["commits"] = (list(self.commit_words), list(self.deferred_words))
             ret = 1  # the guest's `if syscall_enter_unconstrained()` branch runs
         elif code == EXIT_UNCONSTRAINED:
             if self._unconstrained is not None:
@@ -234,6 +236,7 @@ class Sp1Abi:
         enter_pc = snap["pc"]
         m.restore(snap)
         del self.assumptions[snap["n_assumptions"] :]  # an unconstrained block asserts nothing
+        self.commit_words, self.deferred_words = snap["commits"]  # nor commits anything
         m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=0, next_pc=enter_pc + 4,
                        rs1_val=ENTER_UNCONSTRAINED, rs2_val=m.reg(A0))  # fmt: skip
         return False

@@ -35,6 +35,7 @@ SKIPPED = {
     "risc0": {
         "aggregator": "uses pyzkvm_verify (VERIFY_SP1_PROOF), an SP1 syscall RISC Zero's ABI does not have",
         "ed25519-verify": "calls SP1's ED_ADD and ED_DECOMPRESS precompiles, which RISC Zero's ABI does not have",
+        "isqrt-hint": "uses SP1's unconstrained blocks (ENTER/EXIT_UNCONSTRAINED), which RISC Zero's ABI does not have",
         "precompiles": "calls SP1's curve, field and big-integer precompiles, which RISC Zero's ABI does not have",
     },
 }

@@ -41,7 +41,7 @@ from .chip import Chip
 from .accesses import Access
 from .layout import Layout
 from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height, to_bytes
-from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_START_CLK, PV_START_PC
+from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK, PV_START_PC
 
 CPU = Layout(
     "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
@@ -182,10 +182,16 @@ class CpuAir(Chip):
 
         # --- ecall: HALT here; every other syscall goes to the syscall chip ---------------------
         b.assert_zero(is_halt * (1 - f_ecall), "only an ecall halts")
-        b.send(buses.SYSCALL, [clk, *a, *bv, *c], f_ecall * (1 - is_halt))  # = f_ecall − is_halt (HALT ⇒ ecall)
+        # the tuple names the profile (the ecall's alu_op, from the program table: statement.PROFILE_IDS)
+        # and whether the row halts. SP1's HALT is done here; RISC Zero's also reads the output
+        # digest, so it goes to the syscall chip too (with is_halt = 1, which only that kind accepts)
+        profile = m(CPU.alu_op)
+        b.assert_zero(f_ecall * (profile - b.public(PV_PROFILE)), "ecall: the program's ABI profile is PV_PROFILE")
+        b.send(buses.SYSCALL, [clk, profile, is_halt, *a, *bv, *c], f_ecall * (1 - is_halt + is_halt * profile))
         b.assert_zero(is_halt * (a[0] + a[1] + a[2] + a[3]), "HALT: t0 = 0")
         for i in range(4):
             b.assert_zero(is_halt * c[i], f"HALT: t0 keeps the code 0 (byte {i})")
+            # (risc0: a0 = halt type | exit code << 8, and so is the public slot: statement.py)
             b.assert_zero(is_halt * (bv[i] - b.public(PV_EXIT_CODE[i])), f"HALT: exit code = a0 (byte {i})")
         b.assert_zero(is_halt * next_pc, "HALT: next_pc = 0")
 

@@ -1,6 +1,6 @@
 """The machine's verifying key and the image ID (version 2) derived from it.
 
-The image ID of an sp1-profile program is the **circuit digest** of the machine AIR's
+The image ID of an sp1- or risc0-profile program is the **circuit digest** of the machine AIR's
 verifying key for that program (pyzkvm/stark/keys.py)::
 
     image_id = vk.circuit_digest
@@ -27,7 +27,7 @@ from ..errors import StarkConfigError, UnsupportedProgram
 from ..program import Program
 from ..stark import DEFAULT, StarkConfig, VerifyingKey, setup
 from ..stark.keys import compile_for, verifying_key_from_parts
-from .statement import NUM_PUBLIC_VALUES
+from .statement import NUM_PUBLIC_VALUES, PROFILE_IDS
 from .tables import build_chips, machine_airs
 
 #: the blowup of the preprocessed commitment the image ID names (DEFAULT's and the test preset's)
@@ -56,11 +56,11 @@ def machine_image_id(program: Program) -> bytes:
     """The 32-byte image ID (v2) of an sp1-profile program: the circuit digest of the machine's
     verifying key for it (same for every preset with blowup 2^IMAGE_ID_LOG_BLOWUP).
 
-    Raises UnsupportedProgram when the machine AIR cannot represent the program (the risc0
-    ABI profile, code above 0x77E00000); Program.image_id then falls back to its content
-    digest."""
-    if program.abi != "sp1":
-        raise UnsupportedProgram(f"the machine AIR proves the sp1 ABI profile only, not {program.abi!r}")
+    The profile is part of it: every ecall row of the program table names it (program_table.py).
+    Raises UnsupportedProgram when the machine AIR cannot represent the program (code above
+    0x77E00000); Program.image_id then falls back to its content digest."""
+    if program.abi not in PROFILE_IDS:
+        raise UnsupportedProgram(f"the machine AIR proves the sp1 and risc0 ABI profiles, not {program.abi!r}")
     key = program.content_digest
     if key not in _IDS:
         _IDS[key] = machine_verifying_key(program, DEFAULT).circuit_digest
@@ -69,7 +69,7 @@ def machine_image_id(program: Program) -> bytes:
 
 def remember_image_id(program: Program, vk: VerifyingKey) -> None:
     """Record the ID of a key just set up for ``program`` (saves a second setup)."""
-    if vk.config.log_blowup == IMAGE_ID_LOG_BLOWUP and program.abi == "sp1":
+    if vk.config.log_blowup == IMAGE_ID_LOG_BLOWUP and program.abi in PROFILE_IDS:
         _IDS.setdefault(program.content_digest, vk.circuit_digest)
 
 

@@ -8,8 +8,10 @@ field (register index, immediate, operation, class flag) of one that it does.
 
 Preprocessed columns (one row per instruction word of an executable segment):
     pc                  the word's address
-    alu_op              the operation the ALU chip must perform (I-forms use their R-form id)
-    rd, rs1, rs2        register indices as the executor reads/writes them (ecall: t0, a0 → t0)
+    alu_op              the operation the ALU chip must perform (I-forms use their R-form id);
+                        ecall: the ABI profile (statement.PROFILE_IDS: 0 sp1, 1 risc0)
+    rd, rs1, rs2        register indices as the executor reads/writes them (ecall: t0, a0 → t0;
+                        risc0: t0, a0 → none)
     imm0..imm3          the sign-extended immediate as 4 little-endian bytes — except for LUI and
                         AUIPC, where it is the value written to rd (imm, resp. pc + imm mod 2^32:
                         both are known at setup, so the CPU just copies them). FENCE is a
@@ -35,6 +37,7 @@ from ..stark.field import P
 from . import buses
 from .chip import Chip
 from .layout import Layout
+from .statement import PROFILE_IDS
 
 PROG = Layout("pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm f_alu f_static f_jal f_jalr f_branch f_load f_store f_ecall writes_rd is_entry")
 PROG_MAIN = Layout("mult")
@@ -129,6 +132,12 @@ class ProgramTable:
         cols[auipc, PROG.imm[0]:PROG.imm[3] + 1] = to_bytes((self.pcs[auipc] + imm[auipc]) & 0xFFFFFFFF)
         ecall = op == OPS["ecall"]  # the SP1 ecall row reads t0 (code) and a0, writes t0
         cols[ecall, PROG.rs1], cols[ecall, PROG.rs2], cols[ecall, PROG.rd] = T0, A0, T0
+        if program.abi == "risc0":  # a RISC Zero ecall writes no rd (t0 is left as it is)
+            cols[ecall, PROG.rd] = 0
+        # an ecall's alu_op (unused by the ALU) names the ABI profile: the syscall it makes
+        # depends on it (code 3 is SP1's ENTER_UNCONSTRAINED but RISC Zero's SHA), the CPU
+        # checks it equals the public PV_PROFILE, and it puts the profile in the image ID
+        cols[ecall, PROG.alu_op] = PROFILE_IDS[program.abi]
         cols[:, PROG.writes_rd] = (cols[:, PROG.rd] != 0) & (cols[:, WRITING_IDX].sum(axis=1) == 1)
         entry = self.pcs == program.entry
         if not entry.any():

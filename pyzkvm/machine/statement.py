@@ -16,6 +16,12 @@ committed" and the 8 COMMIT words as 32 bytes; the same for COMMIT_DEFERRED_PROO
 this segment's rows start and end (clock, pc, journal length, assumption count). A whole run is
 one segment with START_CLK = 0, IS_FIRST = HALTS = 1, END_PC = 0, JOURNAL_START = 0,
 ASSUMPTIONS_START = 0 (docs/continuations.md).
+
+The risc0 profile (docs/machine.md §5) reuses the slots: the exit-code slot holds HALT's whole
+a0 = halt type | exit code << 8; the COMMIT slots hold the 8 words of RISC Zero's output digest
+that HALT reads at a1 (has_commit = 1), which the verifier computes from the claimed journal
+(executor/risc0.output_digest); the journal itself is not on the journal bus (its length
+slots stay 0): the guest binds it by hashing it into that digest, as RISC Zero does.
 """
 
 from __future__ import annotations
@@ -40,7 +46,13 @@ PV_JOURNAL_START = 76   #: journal bytes written before this segment
 PV_JOURNAL_END = 77     #: journal bytes written by the end of this segment
 PV_ASSUMPTIONS_START = 78  #: VERIFY_SP1_PROOF calls before this segment (its first assumption's index)
 PV_ASSUMPTIONS_END = 79    #: VERIFY_SP1_PROOF calls by the end of this segment
-NUM_PUBLIC_VALUES = 80
+#: the ABI profile (0 sp1, 1 risc0): every ecall row's profile, fixed by the program table,
+#: must equal it (cpu.py), so a receipt cannot be read under the other profile's statement
+PV_PROFILE = 80
+NUM_PUBLIC_VALUES = 81
+
+#: the profile ids (PV_PROFILE, and the program table's ecall rows)
+PROFILE_IDS = {"sp1": 0, "risc0": 1}
 
 M32 = 0xFFFFFFFF
 
@@ -69,6 +81,8 @@ class Statement:
     assumptions: tuple = ()
     commit: tuple | None = None
     deferred: tuple | None = None
+    profile: str = "sp1"        #: the ABI family, "sp1" or "risc0"
+    halt_type: int = 0          #: risc0: HALT's type (0 terminate, 1 pause)
 
     @property
     def journal_end(self) -> int:
@@ -85,6 +99,14 @@ class Statement:
         are its run's only once the caller copies them in (with_outcome)."""
         tr = execution.trace.columns
         words = lambda w: None if w is None else tuple(int(x) & M32 for x in w)  # noqa: E731
+        if execution.abi == "risc0":  # the output digest HALT read stands where COMMIT's words do
+            digest = execution.output_digest
+            commit = None if digest is None else tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
+            return cls(exit_code=int(execution.exit_code) & M32, start_clk=int(tr["clk"][0]), cycles=int(tr["clk"][-1]) + 1,
+                       start_pc=int(tr["pc"][0]), end_pc=0 if execution.halted else int(tr["next_pc"][-1]),
+                       is_first=int(tr["clk"][0]) == 0, halts=bool(execution.halted),
+                       journal_start=context.journal_start if context else 0, commit=commit,
+                       profile="risc0", halt_type=int(execution.halt_type or 0))
         return cls(exit_code=int(execution.exit_code) & M32, start_clk=int(tr["clk"][0]), cycles=int(tr["clk"][-1]) + 1,
                    start_pc=int(tr["pc"][0]), end_pc=0 if execution.halted else int(tr["next_pc"][-1]),
                    is_first=int(tr["clk"][0]) == 0, halts=bool(execution.halted),
@@ -95,7 +117,7 @@ class Statement:
 
     @classmethod
     def from_claim(cls, exit_code: int, journal: bytes, assumptions, has_commit: bool, has_deferred: bool,
-                   start_pc: int, ends) -> list:
+                   start_pc: int, ends, profile: str = "sp1", halt_type: int = 0) -> list:
         """Every segment's statement as the verifier rebuilds it from a claim and the seal: the
         run's outcome in each — the exit code; the COMMIT words = SHA-256(journal) when
         ``has_commit`` (the SP1 SDK commits that digest at exit); an all-zero deferred digest
@@ -103,7 +125,21 @@ class Statement:
         segment k starts at segment k − 1's end clock, end pc, journal length and assumption
         count; the first at clock 0, ``start_pc`` (the entry bus checks it), with nothing
         written; only the first IS_FIRST, only the last HALTS.
-        ``ends``: (end_clock, end_pc, journal_end, assumptions_end) per segment, from the seal."""
+        ``ends``: (end_clock, end_pc, journal_end, assumptions_end) per segment, from the seal.
+        ``profile`` "risc0": the COMMIT words are RISC Zero's output digest of the journal, and
+        the journal is not part of the segments' statements (module docstring)."""
+        if profile == "risc0":
+            from ..executor.risc0 import output_digest
+
+            digest = output_digest(bytes(journal), bytes(32))
+            commit = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
+            out, clock, pc = [], 0, start_pc
+            for k, (end_clock, end_pc, _journal_end, _assumptions_end) in enumerate(ends):
+                out.append(cls(exit_code=int(exit_code) & M32, start_clk=clock, cycles=int(end_clock), start_pc=pc,
+                               end_pc=end_pc, is_first=k == 0, halts=k == len(ends) - 1, commit=commit,
+                               profile="risc0", halt_type=int(halt_type)))
+                clock, pc = end_clock, end_pc
+            return out
         digest = hashlib.sha256(bytes(journal)).digest()
         commit = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8)) if has_commit else None
         deferred = (0,) * 8 if has_deferred else None
@@ -121,12 +157,16 @@ class Statement:
         """This segment's statement with the run's outcome (exit code, COMMIT and deferred words:
         known only to the segment that halts, ``final``) copied in, so every segment's
         statement names the same run outcome."""
-        return replace(self, exit_code=final.exit_code, commit=final.commit, deferred=final.deferred)
+        return replace(self, exit_code=final.exit_code, commit=final.commit, deferred=final.deferred,
+                       halt_type=final.halt_type)
 
     def public_values(self) -> list:
         """The public-value vector the AIRs read (the slots above)."""
         pv = [0] * NUM_PUBLIC_VALUES
-        for i, byte in zip(PV_EXIT_CODE, (self.exit_code & M32).to_bytes(4, "little")):
+        # risc0: HALT's a0 = halt type | exit code << 8 (the exit code is below 2^24)
+        halt_a0 = (self.halt_type | self.exit_code << 8) & M32 if self.profile == "risc0" else self.exit_code & M32
+        pv[PV_PROFILE] = PROFILE_IDS[self.profile]
+        for i, byte in zip(PV_EXIT_CODE, halt_a0.to_bytes(4, "little")):
             pv[i] = byte
         for flag, slots, words in ((PV_HAS_COMMIT, PV_COMMIT, self.commit), (PV_HAS_DEFERRED, PV_DEFERRED, self.deferred)):
             if words is not None:

@@ -1,8 +1,9 @@
 """What the machine AIR can prove, checked up front with a clear UnsupportedProgram.
 
 Two levels:
-  * PROVABLE_SYSCALLS: the syscalls the finished AIR covers (issue 5). Anything else —
-    precompiles, unconstrained blocks, WRITE to a hint fd — is refused by name.
+  * PROVABLE_SYSCALLS: the SP1 syscalls the AIR covers (issue 5, unconstrained blocks issue 16);
+    PROVABLE_RISC0_SYSCALLS the RISC Zero profile's. Anything else — precompiles, WRITE to a
+    hint fd, RISC Zero's SHA ecall — is refused by name.
   * CONSTRAINED (program_table.py): the instructions with constraints — all of RV32IM but
     EBREAK (which faults in the executor anyway). An execution using another instruction is
     refused, naming it, rather than producing rows nothing constrains.
@@ -14,9 +15,12 @@ from ..errors import UnsupportedProgram
 from ..executor.result import Execution
 from .program_table import CONSTRAINED
 
-PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS", "VERIFY_SP1_PROOF")
+PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS", "VERIFY_SP1_PROOF",
+                     "ENTER_UNCONSTRAINED", "EXIT_UNCONSTRAINED")
+#: the RISC Zero profile's (executor/risc0.py names): HALT and the SOFTWARE calls; not yet SHA
+PROVABLE_RISC0_SYSCALLS = ("HALT", "SYS_READ", "SYS_WRITE")
 #: syscalls whose constraints exist (all the provable ones)
-CONSTRAINED_SYSCALLS = PROVABLE_SYSCALLS
+CONSTRAINED_SYSCALLS = PROVABLE_SYSCALLS + PROVABLE_RISC0_SYSCALLS
 #: the longest run the machine AIR proves (in segments): timestamps 4·clk + 4 + k stay below
 #: 2^28 + 8, which the 4-byte timestamp differences rely on (cpu.D_WEIGHTS)
 MAX_CYCLES = 1 << 26
@@ -27,9 +31,17 @@ MAX_SEGMENT_CYCLES = 1 << 22
 def check_provable(execution: Execution) -> None:
     """Refuse an execution the finished machine AIR cannot prove (UnsupportedProgram).
 
-    Checks the ABI profile and that only PROVABLE_SYSCALLS were used."""
+    Checks the ABI profile and that only its provable syscalls were used."""
+    if execution.abi == "risc0":
+        if "SHA" in execution.report.syscalls:
+            raise UnsupportedProgram("the RISC Zero SHA ecall (t0 = 3) cannot be proved yet: it needs the SHA-256 "
+                                     "compression chip; hash in software (the SDK's pyzkvm_sha256 does) or use --backend trace")
+        bad = sorted(set(execution.report.syscalls) - set(PROVABLE_RISC0_SYSCALLS))
+        if bad:
+            raise UnsupportedProgram(f"RISC Zero syscall {', '.join(bad)} cannot be proved by the stark backend")
+        return
     if execution.abi != "sp1":
-        raise UnsupportedProgram(f"the machine AIR proves the sp1 ABI profile only, not {execution.abi!r}")
+        raise UnsupportedProgram(f"the machine AIR proves the sp1 and risc0 ABI profiles, not {execution.abi!r}")
     if execution.halted and "HALT" not in execution.report.syscalls:
         raise UnsupportedProgram(f"the run ended at pc 0x{execution.final_pc:08x}, outside the program (SP1's end of run), "
                                  "not at HALT: the stark backend proves runs that end with HALT")

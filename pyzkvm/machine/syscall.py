@@ -14,10 +14,23 @@ syscall (one row per non-HALT ecall, in clk order)
                    at positions jpos.. (jpos: running journal length, in clk order); for fd 1/2
                    only the bounds (their bytes are not public, so their words are not read)
       COMMIT(_DEFERRED_PROOFS)  a0 = index < 8: sends (kind, index, a1) on the ``commit`` bus
+      ENTER/EXIT_UNCONSTRAINED  t0 ← 0 and nothing else: the block between them is not in the
+                   trace (the executor rolled it back), so the rows after ENTER continue from
+                   the state before it through the memory argument; a block's hints reach the
+                   proved run only through HINT_READ's free words
       VERIFY_SP1_PROOF  a0, a1 = word-aligned pointers to 8-word buffers in [0x20, 0x78000000)
                    (image ID, journal digest): two chains of 8 words each in the assumption-word
                    chip, tagged with apos (the assumption's index: running count of 0x1B rows)
-    ret = code for every kind but HINT_LEN (t0 keeps the code).
+    ret = code for every kind but HINT_LEN and ENTER/EXIT_UNCONSTRAINED (t0 keeps the code).
+RISC Zero profile (the ecall's profile on the bus is 1; t0 is not written, ret = 0):
+      r0_halt      (HALT, is_halt = 1 on the bus) a1 = word-aligned pointer to the 8-word output
+                   digest in guest memory: a chain of 8 words in the assumption-word chip, each
+                   sent on the ``commit`` bus as COMMIT word j (the verifier's output digest)
+      r0_software  (SOFTWARE: SYS_READ, SYS_WRITE) a0 = host→guest buffer, a1 = its length in
+                   words (< 0x78000000): when a1 > 0, a chain of a1 free words from a0 (word-
+                   aligned, in guest memory) in the hint-word chip; then a0 and a1 are written
+                   with free (range-checked) words at ts = 4·clk + 7 — the host's answer, as in
+                   RISC Zero, where the name at a2 and the arguments a3.. only inform the host
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
     address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)
@@ -34,7 +47,7 @@ from ..stark.field import P
 from . import buses
 from .chip import Chip
 from .accesses import Access
-from .cpu import MEM_KEY_BASE, TS_MEM, memory_access, word
+from .cpu import MEM_KEY_BASE, TS_MEM, TS_RD, memory_access, word
 from .layout import Layout
 from .memory import memory_key
 from .program_table import inverse_or_zero, pad_height, to_bytes
@@ -43,15 +56,21 @@ from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
 from .witness import words
 
-CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B}
+CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
+         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02}
 KINDS = tuple(CODES)
+#: the RISC Zero profile's kinds (statement.PROFILE_IDS["risc0"] = 1 on the syscall bus); the others are SP1's
+R0_KINDS = ("r0_halt", "r0_software")
+#: RISC Zero's SHA ecall (t0 = 3): proved once the SHA-256 compression chip is wired to it
+R0_SHA = 0x03
 FDS = (1, 2, 3, 13)
-A1, A2 = 11, 12
+A0, A1, A2 = 10, 11, 12
 
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
     " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
-    "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
+    "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4 "
+    "ra0:4 ra0_prev_ts ra0_d:4 ra1:4 ra1_prev_ts ra1_d:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
@@ -85,9 +104,9 @@ class SyscallAir(Chip):
         """One row per non-HALT ecall the CPU sends on the ``syscall`` bus (clk, code, a0,
         ret), reading a1/a2 from the executor's syscall events; files the a1/a2 reads."""
         fields = w.received(buses.SYSCALL, self)
-        clk, code, a0, ret = fields[0], words(fields[1:5]), words(fields[5:9]), words(fields[9:13])
+        clk, profile, code, a0, ret = fields[0], fields[1], words(fields[3:7]), words(fields[7:11]), words(fields[11:15])
         t, groups = syscall_rows(clk, code, a0, ret, w.execution.trace.syscall_events,
-                                 w.context.journal_start, w.context.assumptions_start)
+                                 w.context.journal_start, w.context.assumptions_start, profile)
         w.add_accesses(*groups)
         return t
 
@@ -118,17 +137,25 @@ class SyscallAir(Chip):
 
         # the CPU's ecall: code in t0, a0, and the value t0 gets back
         code = sum(CODES[x] * k[x] for x in KINDS)
-        b.receive(buses.SYSCALL, [clk, code, 0, 0, 0, *bv, *c], active)
-        b.assert_zero((active - k["hint_len"]) * (c[0] - code), "t0 keeps the code (byte 0)")
+        r0h, r0sw = k["r0_halt"], k["r0_software"]
+        b.receive(buses.SYSCALL, [clk, r0h + r0sw, r0h, code, 0, 0, 0, *bv, *c], active)
+        # ENTER/EXIT_UNCONSTRAINED leave t0 = 0: the proved run is the one where the block was
+        # skipped (SP1's EXIT restores the state at ENTER and returns 0, so the guest's
+        # `if enter() == 1` is false); nothing of the block is in the trace
+        keeps_code = active - k["hint_len"] - k["enter"] - k["exit"] - r0h - r0sw
+        b.assert_zero(keeps_code * (c[0] - code), "t0 keeps the code (byte 0)")
         for i in (1, 2, 3):
-            b.assert_zero((active - k["hint_len"]) * c[i], f"t0 keeps the code (byte {i})")
+            b.assert_zero(keeps_code * c[i], f"t0 keeps the code (byte {i})")
+        for i in range(4):
+            b.assert_zero((k["enter"] + k["exit"]) * c[i], f"ENTER/EXIT_UNCONSTRAINED: t0 = 0 (byte {i})")
+            b.assert_zero((r0h + r0sw) * c[i], f"RISC Zero ecall: no rd value (byte {i})")
         b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer is free but bytes
         b.send(buses.BYTE, [R, c[2], c[3], 0, 0], k["hint_len"])
 
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
         vp = k["verify"]
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
         _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
@@ -150,31 +177,37 @@ class SyscallAir(Chip):
         # the buffer pointer: a0 for HINT_READ and VERIFY_SP1_PROOF, a1 for any WRITE (else 0);
         # ptr0 = offset + 4·pq
         for i in range(4):
-            b.assert_eq(ptr[i], (k["hint_read"] + vp) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
+            b.assert_eq(ptr[i], (k["hint_read"] + vp + r0sw) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
         b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
-        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp, "one pointer offset")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp + r0sw, "one pointer offset")
         b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
-        len_sum = a2[0] + a2[1] + a2[2] + a2[3]
+        # nz: the buffer is not empty — WRITE's length a2, RISC Zero SOFTWARE's word count a1
+        len_sum = a2[0] + a2[1] + a2[2] + a2[3] + r0sw * (a1[0] + a1[1] + a1[2] + a1[3])
         nz = col("nz")
         b.assert_zero((1 - nz) * len_sum, "nz = 0 ⇒ len = 0")
         b.assert_eq(len_sum * col("len_inv"), nz, "len ≠ 0 ⇒ nz")
         hr = k["hint_read"]
         wnz = k["write"] * nz  # a WRITE with a non-empty buffer (the executor checks only those)
-        uses = hr + wnz + vp   # rows whose buffer (at ptr) must lie in guest memory
+        swnz = r0sw * nz       # a SOFTWARE call that writes words (the executor checks only those)
+        uses = hr + wnz + vp + swnz  # rows whose buffer (at ptr) must lie in guest memory
         b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
         # HINT_READ: aligned; nw = ceil(len / 4) words from start_key. No wrap: len < 0x78000000
         # (a1_3 + 0x88 is a byte, below) and pad < 4, so len + pad < p and 4·nw = len + pad holds
         # over the integers: nw = ⌈len/4⌉ (any other pad makes nw ≈ p/4, a chain of that many rows)
-        b.assert_zero(hr * (1 - oh[0]), "HINT_READ pointer is word-aligned")
+        b.assert_zero((hr + swnz) * (1 - oh[0]), "HINT_READ pointer is word-aligned (and RISC Zero SOFTWARE's)")
         b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
-        b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr + vp)  # HINT_READ: len < p; VERIFY: a1 < 0x78000000
+        # SOFTWARE: a1 words, no padding (a1 < 0x78000000 below, so word(a1) is the integer)
+        b.assert_zero(r0sw * (col("nw") - word(a1)), "SOFTWARE: nw = a1 (words)")
+        b.assert_zero(r0sw * (col("pad0") + col("pad1")), "SOFTWARE: no pad")
+        # HINT_READ: len < p; VERIFY: a1 < 0x78000000; SOFTWARE: a1 < 0x78000000
+        b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr + vp + r0sw)
         # the chain token also names the last word and the pad, so that the hint-word chip can
         # require the pad bytes of the last word to be zero (the executor zero-pads them)
         hint_token = [col("pad0"), col("pad1"), start_key + col("nw") - 1]
-        b.send(buses.HINT_CHAIN, [clk, start_key, *hint_token], hr)
-        b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw"), *hint_token], hr)
+        b.send(buses.HINT_CHAIN, [clk, start_key, *hint_token], hr + r0sw)  # nw = 0: nothing (the two cancel)
+        b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw"), *hint_token], hr + r0sw)
 
         # any non-empty WRITE: its last byte ptr + len − 1 = 4·lw + lo. This is a field equation:
         # ptr < 0x78000000 and len < 2^24 give ptr + len − 1 < 0x79000000 < 2p, so it holds over
@@ -206,7 +239,7 @@ class SyscallAir(Chip):
         b.assert_eq(high * col("phinv"), phz, "ptr ≥ 256 ⇒ phz")
         b.send(buses.BYTE, [R, ptr[0] - 32 + 32 * phz, 0, 0, 0], uses)
         room = cols("room")  # KEY_END − (one past the buffer's last key), < 2^29 so it cannot wrap
-        b.assert_zero(hr * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory")
+        b.assert_zero((hr + swnz) * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory (and RISC Zero SOFTWARE's)")
         b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
         b.assert_zero(vp * (KEY_END - start_key - 8 - word(room)), "VERIFY image ID buffer ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
@@ -215,27 +248,46 @@ class SyscallAir(Chip):
 
         # VERIFY_SP1_PROOF: a1 (the journal digest's pointer) is word-aligned, its 8 words lie in
         # guest memory — the same bounds as ptr's above, on a1's own columns
+        # (and RISC Zero HALT's output digest pointer, the same checks)
+        dp = vp + r0h
         a1q, a1hz, a1room = col("a1q"), col("a1hz"), cols("a1room")
-        b.assert_zero(vp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned")
-        b.send(buses.BYTE, [R, a1q, 4 * a1q, 0, 0], vp)  # a1q < 64
+        b.assert_zero(dp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned (and RISC Zero HALT's)")
+        b.send(buses.BYTE, [R, a1q, 4 * a1q, 0, 0], dp)  # a1q < 64
         a1_high = a1[1] + a1[2] + a1[3]
         b.assert_bool(a1hz, "a1hz is boolean")
         b.assert_zero((1 - a1hz) * a1_high, "a1hz = 0 ⇒ a1 < 256")
         b.assert_eq(a1_high * col("a1hinv"), a1hz, "a1 ≥ 256 ⇒ a1hz")
-        b.send(buses.BYTE, [R, a1[0] - 32 + 32 * a1hz, 0, 0, 0], vp)  # a1 ≥ 0x20
+        b.send(buses.BYTE, [R, a1[0] - 32 + 32 * a1hz, 0, 0, 0], dp)  # a1 ≥ 0x20
         digest_key = MEM_KEY_BASE + a1q + 64 * a1[1] + 16384 * a1[2] + 4194304 * a1[3]
-        b.assert_zero(vp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory")
-        b.send(buses.BYTE, [R, a1room[0], a1room[1], 0, 0], vp)
-        b.send(buses.BYTE, [R, a1room[2], a1room[3], 0, 0], vp)
-        b.send(buses.BYTE, [R, 8 * a1room[3], 0, 0, 0], vp)
+        b.assert_zero(dp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory (and RISC Zero HALT's)")
+        b.send(buses.BYTE, [R, a1room[0], a1room[1], 0, 0], dp)
+        b.send(buses.BYTE, [R, a1room[2], a1room[3], 0, 0], dp)
+        b.send(buses.BYTE, [R, 8 * a1room[3], 0, 0, 0], dp)
         b.assert_zero(vp * (1 - oh[0]), "VERIFY image ID pointer is word-aligned")
         # the 16 words: j = 0..7 the image ID at a0, j = 8..15 the digest at a1 (h = 0 / 1), each a
         # chain through the assumption-word chip that carries the assumption's index apos
         apos = col("apos")
-        b.send(buses.ASSUMPTION_CHAIN, [clk, 0, start_key, apos, 0], vp)
-        b.receive(buses.ASSUMPTION_CHAIN, [clk, 8, start_key + 8, apos, 0], vp)
-        b.send(buses.ASSUMPTION_CHAIN, [clk, 8, digest_key, apos, 1], vp)
-        b.receive(buses.ASSUMPTION_CHAIN, [clk, 16, digest_key + 8, apos, 1], vp)
+        b.send(buses.ASSUMPTION_CHAIN, [clk, 0, start_key, apos, 0, 0], vp)
+        b.receive(buses.ASSUMPTION_CHAIN, [clk, 8, start_key + 8, apos, 0, 0], vp)
+        b.send(buses.ASSUMPTION_CHAIN, [clk, 8, digest_key, apos, 1, 0], vp)
+        b.receive(buses.ASSUMPTION_CHAIN, [clk, 16, digest_key + 8, apos, 1, 0], vp)
+        # RISC Zero HALT: the output digest's 8 words j = 0..7 at a1, read at 4·clk + 6 and sent
+        # as COMMIT words (out = 1): the verifier's are RISC Zero's output digest of the journal
+        b.send(buses.ASSUMPTION_CHAIN, [clk, 0, digest_key, apos, 1, 1], r0h)
+        b.receive(buses.ASSUMPTION_CHAIN, [clk, 8, digest_key + 8, apos, 1, 1], r0h)
+
+        # RISC Zero SOFTWARE: the host's answer in a0 and a1 (free words, range-checked bytes),
+        # written after the CPU read a0 (4·clk + 5) and this row read a1 (4·clk + 6)
+        ra0, ra1 = cols("ra0"), cols("ra1")
+        ts_w = 4 * clk + (4 + TS_RD)
+        memory_access(b, A0, bv, ra0, col("ra0_prev_ts"), cols("ra0_d"), ts_w, r0sw, "SOFTWARE a0")
+        memory_access(b, A1, a1, ra1, col("ra1_prev_ts"), cols("ra1_d"), ts_w, r0sw, "SOFTWARE a1")
+        for v in (ra0, ra1):
+            b.send(buses.BYTE, [R, v[0], v[1], 0, 0], r0sw)
+            b.send(buses.BYTE, [R, v[2], v[3], 0, 0], r0sw)
+        for i in range(4):
+            b.assert_zero((1 - r0sw) * ra0[i], f"ra0 unused ⇒ 0 (byte {i})")
+            b.assert_zero((1 - r0sw) * ra1[i], f"ra1 unused ⇒ 0 (byte {i})")
 
         # ---- running counters over the rows, in clk order, chained across segments ------------
         # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
@@ -266,7 +318,13 @@ class HintWordsAir(Chip):
     def generate(self, w):
         """One row per word a HINT_READ wrote (the executor's syscall events), with what its
         syscall row says about the buffer (pointer, word count, padding)."""
-        sys, ev_clk, ev_addr, _before, ev_after, owner = owned_events(w, SYS.is_hint_read)
+        sys = w.trace_of("syscall")
+        writes_words = sys[:, SYS.is_hint_read] + sys[:, SYS.is_r0_software]  # HINT_READ, RISC Zero SOFTWARE
+        sys, ev_clk, ev_addr, _before, ev_after, owner = owned_events(w, writes_words)
+        # only the buffer's words (a RISC Zero SYS_WRITE's host reads of its data are not proved)
+        start = words([sys[owner, i] for i in SYS.ptr])
+        mine = (ev_addr >= start) & (ev_addr < start + 4 * sys[owner, SYS.nw])
+        ev_clk, ev_addr, ev_after, owner = ev_clk[mine], ev_addr[mine], ev_after[mine], owner[mine]
         k = len(owner)
         hw = np.zeros((pad_height(k), HINT_WORDS.width), dtype=np.int64)
         hw[:k, HINT_WORDS.active] = 1
@@ -384,18 +442,23 @@ class JournalWordsAir(Chip):
         return [(buses.JOURNAL, [np.arange(len(journal), dtype=np.int64), journal.astype(np.int64)], 1, -1)]
 
 
-def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0):
-    """The syscall chip's rows for the non-HALT ecalls.
+def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0, profile=None):
+    """The syscall chip's rows for the ecalls the CPU sends (every SP1 ecall but HALT; every
+    RISC Zero ecall).
 
     clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events;
     journal_start, assumptions_start: journal bytes written and VERIFY_SP1_PROOF calls made
-    before (earlier segments of a continuation).
-    Returns (table, the a1/a2 register reads as Access groups)."""
+    before (earlier segments of a continuation); profile: per ecall, 0 sp1 / 1 risc0 (None: sp1).
+    Returns (table, the register accesses as Access groups)."""
     n = len(clk)
-    kind_of = {v: k for k, v in CODES.items()}
-    unknown = sorted(set(int(x) for x in code) - set(kind_of))
+    profile = np.zeros(n, dtype=np.int64) if profile is None else np.asarray(profile, dtype=np.int64)
+    if np.any((profile == 1) & (code == R0_SHA)):
+        raise UnsupportedProgram("the RISC Zero SHA ecall (t0 = 3) cannot be proved yet: it needs the SHA-256 "
+                                 "compression chip; hash in software (the SDK's pyzkvm_sha256 does) or use --backend trace")
+    names = {(int(k in R0_KINDS), v): k for k, v in CODES.items()}
+    unknown = sorted(set(zip(profile.tolist(), code.tolist())) - set(names))
     if unknown:
-        raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(u) for u in unknown)} cannot be proved")
+        raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(c) for _, c in unknown)} cannot be proved")
     ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
     ev_before = events["sys_before"].astype(np.int64)
     row_of_event = np.searchsorted(clk, ev_clk)  # every event belongs to the ecall at its clk
@@ -406,15 +469,23 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
         out[row_of_event[sel]] = ev_before[sel]
         return out
 
+    def register_after(index):  # the value a register holds after each row's events
+        out = np.zeros(n, dtype=np.int64)
+        sel = np.flatnonzero(ev_addr == index)
+        last = np.ones(len(sel), dtype=bool)
+        last[:-1] = row_of_event[sel][1:] != row_of_event[sel][:-1]
+        out[row_of_event[sel][last]] = events["sys_after"].astype(np.int64)[sel][last]
+        return out
+
     t = np.zeros((pad_height(n), SYS.width), dtype=np.int64)
-    is_ = {k: code == CODES[k] for k in KINDS}
+    is_ = {k: (code == CODES[k]) & (profile == int(k in R0_KINDS)) for k in KINDS}
     for k in KINDS:
         t[:n, getattr(SYS, f"is_{k}")] = is_[k]
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
-    vp = is_["verify"]
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp
+    vp, r0h, r0sw = is_["verify"], is_["r0_halt"], is_["r0_software"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw
     a1 = np.where(reads_a1, register_value(A1), 0)
     a2 = np.where(is_["write"], register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
@@ -427,13 +498,13 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     journal = is_["write"] & np.isin(fd, (3, 13))
     if np.any(is_["write"] & (a2 >= 1 << 24)):
         raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
-    ptr = np.where(is_["hint_read"] | vp, a0, np.where(is_["write"], a1, 0))
+    ptr = np.where(is_["hint_read"] | vp | r0sw, a0, np.where(is_["write"], a1, 0))
     t[:n, SYS.ptr] = to_bytes(ptr)
-    uses_ptr = is_["hint_read"] | is_["write"] | vp
+    uses_ptr = is_["hint_read"] | is_["write"] | vp | r0sw
     t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
     t[:n, SYS.pq] = (ptr & 0xFF) >> 2
-    nw = np.where(is_["hint_read"], (a1 + 3) >> 2, 0)
-    pad = 4 * nw - np.where(is_["hint_read"], a1, 0)
+    nw = np.where(is_["hint_read"], (a1 + 3) >> 2, np.where(r0sw, a1, 0))
+    pad = np.where(is_["hint_read"], 4 * nw - a1, 0)
     t[:n, SYS.nw], t[:n, SYS.pad0], t[:n, SYS.pad1] = nw, pad & 1, pad >> 1
     length = np.where(journal, a2, 0)  # bytes each row appends to the journal
     wnz = is_["write"] & (a2 > 0)      # non-empty WRITE (any fd): its buffer is bounds-checked
@@ -441,7 +512,7 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[np.flatnonzero(wnz), np.asarray(SYS.lh)[(end & 3)[wnz]]] = 1
     t[:n, SYS.lw] = np.where(wnz, end >> 2, 0)
     t[:n, SYS.span] = to_bytes(np.where(wnz, (end >> 2) - (ptr >> 2), 0))[:, :3]
-    len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
+    len_sum = to_bytes(a2).astype(np.int64).sum(axis=1) + np.where(r0sw, to_bytes(a1).astype(np.int64).sum(axis=1), 0)
     t[:n, SYS.nz] = len_sum > 0
     t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
     jpos = journal_start + (np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64))
@@ -451,29 +522,40 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
-    uses = is_["hint_read"] | wnz | vp
-    end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
+    swnz = r0sw & (a1 > 0)  # a SOFTWARE call that writes words
+    uses = is_["hint_read"] | wnz | vp | swnz
+    end_key = np.where(is_["hint_read"] | r0sw, memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
     end_key = np.where(vp, memory_key(ptr) + 8, end_key)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
     if np.any(a0[is_["commit"] | is_["commit_deferred"]] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")
 
     # VERIFY_SP1_PROOF: a1's bounds (its own columns), and apos = the calls before each row
-    t[:n, SYS.a1q] = np.where(vp, (a1 & 0xFF) >> 2, 0)
+    dp = vp | r0h  # a1 points at an 8-word digest
+    t[:n, SYS.a1q] = np.where(dp, (a1 & 0xFF) >> 2, 0)
     a1_high = to_bytes(a1)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.a1hz] = a1_high != 0
     t[:n, SYS.a1hinv] = inverse_or_zero(a1_high)
-    t[:n, SYS.a1room] = to_bytes(np.where(vp, KEY_END - memory_key(a1) - 8, 0))
+    t[:n, SYS.a1room] = to_bytes(np.where(dp, KEY_END - memory_key(a1) - 8, 0))
     apos = assumptions_start + (np.concatenate([[0], np.cumsum(vp)[:-1]]) if n else np.zeros(0, np.int64))
     t[:n, SYS.apos] = apos
     if n == 0:
         t[0, SYS.apos] = assumptions_start
+    # RISC Zero SOFTWARE: the registers' values after the call (the executor's last event on each)
+    ra0, ra1 = register_after(A0), register_after(A1)
+    t[:n, SYS.ra0], t[:n, SYS.ra1] = to_bytes(np.where(r0sw, ra0, 0)), to_bytes(np.where(r0sw, ra1, 0))
+    sw_rows = np.flatnonzero(r0sw)
+    ts_w = 4 * clk[sw_rows] + 4 + TS_RD
     ts = 4 * clk + 4 + TS_MEM
     groups = [
         Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
                SYS.a1_prev_ts, SYS.a1_d, None, "a1"),
         Access(t, np.flatnonzero(is_["write"]), np.full(int(is_["write"].sum()), A2), ts[is_["write"]], a2[is_["write"]],
                SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
+        Access(t, sw_rows, np.full(len(sw_rows), A0), ts_w, ra0[sw_rows], SYS.ra0_prev_ts, SYS.ra0_d, SYS.b,
+               "SOFTWARE a0", expected_before=a0[sw_rows]),
+        Access(t, sw_rows, np.full(len(sw_rows), A1), ts_w, ra1[sw_rows], SYS.ra1_prev_ts, SYS.ra1_d, SYS.a1,
+               "SOFTWARE a1", expected_before=a1[sw_rows]),
     ]
     return t, groups
 

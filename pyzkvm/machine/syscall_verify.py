@@ -4,7 +4,7 @@ VERIFY_SP1_PROOF (0x1B) asserts "a receipt exists for image ID X whose journal h
 a0 → X (8 words), a1 → D (8 words). The syscall chip (syscall.py) checks the pointers and starts
 two chains on the ``assumption chain`` bus; this chip has one row per word:
 
-    receive (clk, j, key, apos, h)   send (clk, j + 1, key + 1, apos, h)       — the chain
+    receive (clk, j, key, apos, h, out)   send (clk, j + 1, key + 1, apos, h, out)  — the chain
     read memory word ``key`` at ts = 4·clk + 5 + h                           — offline memory checking
     send (apos, j, w0..w3) on the public ``assumption`` bus
 
@@ -14,6 +14,10 @@ assumption's index in the run (the syscall chip counts 0x1B rows in clk order). 
 receives (i, j, word j of assumption i) for every assumption of the claim, so the bus balances
 only if the claim lists exactly the assertions the guest made, in order: none added, dropped,
 changed or swapped (docs/machine.md §7).
+
+The same rows read RISC Zero HALT's output digest (out = 1): one chain (clk, 0..8, key(a1), apos,
+h = 1, out = 1) whose word j goes to the ``commit`` bus as COMMIT word j instead — the verifier
+receives RISC Zero's output digest of the claimed journal there (statement.py).
 
 Why a chain fixes the words: every row moves (j, key) to (j + 1, key + 1), so key − j is constant
 along a chain; the chain from (0, key(a0)) must end at (8, key(a0) + 8), hence reads the 8 words
@@ -35,7 +39,7 @@ from .memory import memory_key
 from .program_table import pad_height, to_bytes
 from .public_data import MachinePublicData
 
-ASSUMPTION_WORDS = Layout("active clk j key apos h w:4 prev_ts d:4")
+ASSUMPTION_WORDS = Layout("active clk j key apos h w:4 prev_ts d:4 out")
 WORDS_PER_ASSUMPTION = 16
 R = buses.TAG_RANGE
 
@@ -59,6 +63,25 @@ class AssumptionWordsAir(Chip):
 
         sys, ev_clk, ev_addr, ev_before, _after, owner = owned_events(w, SYS.is_verify)
         t, group = assumption_word_rows(owner, ev_clk, ev_addr, ev_before, sys[:, SYS.apos])
+        # RISC Zero HALT's output digest: 8 words, j = 0..7, h = 1, out = 1
+        _, d_clk, d_addr, d_before, _after, d_owner = owned_events(w, SYS.is_r0_halt)
+        if len(d_owner):
+            if len(d_owner) != 8:
+                raise ConstraintNotSatisfied("the RISC Zero HALT did not log exactly 8 digest word reads (a bug: report it)")
+            k = len(owner)
+            rows = np.zeros((8, ASSUMPTION_WORDS.width), dtype=np.int64)
+            rows[:, ASSUMPTION_WORDS.active] = rows[:, ASSUMPTION_WORDS.h] = rows[:, ASSUMPTION_WORDS.out] = 1
+            rows[:, ASSUMPTION_WORDS.clk], rows[:, ASSUMPTION_WORDS.j] = d_clk, np.arange(8)
+            rows[:, ASSUMPTION_WORDS.key] = memory_key(d_addr)
+            rows[:, ASSUMPTION_WORDS.apos] = sys[d_owner, SYS.apos]
+            rows[:, ASSUMPTION_WORDS.w] = to_bytes(d_before)
+            t = np.zeros((pad_height(k + 8), ASSUMPTION_WORDS.width), dtype=np.int64)
+            t[:k] = group.table[:k]
+            t[k:k + 8] = rows
+            group = Access(t, np.arange(k + 8), memory_key(np.concatenate([ev_addr, d_addr])),
+                           assumption_ts(np.concatenate([ev_clk, d_clk]), t[:k + 8, ASSUMPTION_WORDS.h]),
+                           np.concatenate([ev_before, d_before]), ASSUMPTION_WORDS.prev_ts, ASSUMPTION_WORDS.d,
+                           None, "assumption word")
         w.add_accesses(group)
         return t
 
@@ -67,15 +90,18 @@ class AssumptionWordsAir(Chip):
         col = lambda n: m(getattr(ASSUMPTION_WORDS, n))  # noqa: E731
         cols = lambda n: [m(i) for i in getattr(ASSUMPTION_WORDS, n)]  # noqa: E731
         active, clk, j, key, apos, h = (col(n) for n in ("active", "clk", "j", "key", "apos", "h"))
-        w, d, prev_ts = cols("w"), cols("d"), col("prev_ts")
+        w, d, prev_ts, out = cols("w"), cols("d"), col("prev_ts"), col("out")
         b.assert_bool(active, "active is boolean")
         b.declare_active(active)
         b.assert_bool(h, "h is boolean")
-        b.receive(buses.ASSUMPTION_CHAIN, [clk, j, key, apos, h], active)
-        b.send(buses.ASSUMPTION_CHAIN, [clk, j + 1, key + 1, apos, h], active)
+        b.assert_bool(out, "out is boolean")
+        b.assert_implies_active(out, "out ⇒ active")
+        b.receive(buses.ASSUMPTION_CHAIN, [clk, j, key, apos, h, out], active)
+        b.send(buses.ASSUMPTION_CHAIN, [clk, j + 1, key + 1, apos, h, out], active)
         # a memory read at ts (value unchanged): prev_ts < ts by 4 range-checked bytes
         memory_access(b, key, w, w, prev_ts, d, assumption_ts(clk, h), active, "assumption word")
-        b.send(buses.ASSUMPTION, [apos, j, *w], active)
+        b.send(buses.ASSUMPTION, [apos, j, *w], active * (1 - out))
+        b.send(buses.COMMIT, [0, j, *w], active * out)  # RISC Zero's output digest word j
 
     def public_interactions(self, public_values, public_data=b""):
         """The verifier receives (i, j, w0..w3) for word j of every claimed assumption i: the

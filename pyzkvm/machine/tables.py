@@ -135,5 +135,7 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
         w.trace(air)
     memory_after = w.memory_after()
     traces = {a.name: np.ascontiguousarray(w.traces[a.name], dtype=np.uint32) for a in chips.airs}
-    return MachineTables(traces, pv, execution.journal, tuple(execution.assumptions), memory_after, statement)
+    # risc0: the journal is bound through the output digest HALT reads, not the journal bus (statement.py)
+    journal = statement.journal if statement.profile == "risc0" else execution.journal
+    return MachineTables(traces, pv, journal, tuple(execution.assumptions), memory_after, statement)
 

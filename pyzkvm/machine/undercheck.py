@@ -111,14 +111,26 @@ class FreeWitness:
 
 
 def _hint_byte_within_len(c: Cell) -> bool:
-    """Byte j of a hint word lies within the HINT_READ's length (the buffer's key range)."""
+    """Byte j of a hint word lies within the HINT_READ's length (the buffer's key range), or
+    within a RISC Zero SOFTWARE call's a1 words."""
     sys_ = c.sample.tables.traces["syscall"]
-    row = sys_[(sys_[:, SYS.clk] == c.values["clk"]) & (sys_[:, SYS.is_hint_read] == 1)]
+    row = sys_[(sys_[:, SYS.clk] == c.values["clk"]) & (sys_[:, SYS.is_hint_read] + sys_[:, SYS.is_r0_software] == 1)]
     if not len(row):
         return False
     length = int(sum(int(row[0, SYS.a1[i]]) << (8 * i) for i in range(4)))
+    length *= 4 if row[0, SYS.is_r0_software] else 1  # SOFTWARE's a1 counts words
     start = 32 + (int(sum(int(row[0, SYS.ptr[i]]) << (8 * i) for i in range(4))) >> 2)
     return 4 * (c.values["key"] - start) + int(c.column[-1]) < length
+
+
+def _after_software_answer(c: Cell) -> bool:
+    """A CPU row writes a0/a1 whose previous value was a RISC Zero SOFTWARE call's answer (its
+    write at 4·clk + 7): rd_prev follows that free answer."""
+    ts = c.values["rd_prev_ts"] - 7
+    if c.values["rd"] not in (10, 11) or ts < 0 or ts % 4:
+        return False
+    sys_ = c.sample.tables.traces["syscall"]
+    return bool(np.any((sys_[:, SYS.clk] == ts // 4) & (sys_[:, SYS.is_r0_software] == 1)))
 
 
 FREE_WITNESSES = [
@@ -133,6 +145,15 @@ FREE_WITNESSES = [
                 "bytes of the hint within len: the hint is the prover's private input"),
     FreeWitness("syscall", ("c0", "c1", "c2", "c3"), lambda c: c.values.get("is_hint_len") == 1,
                 "HINT_LEN's answer is the prover's private input"),
+    FreeWitness("syscall", tuple(f"ra{r}{i}" for r in (0, 1) for i in range(4)),
+                lambda c: c.values.get("is_r0_software") == 1,
+                "a RISC Zero SOFTWARE call's a0/a1 answer is the host's, the prover's private input"),
+    FreeWitness("cpu", ("rd_prev0", "rd_prev1", "rd_prev2", "rd_prev3"), _after_software_answer,
+                "the value a0/a1 held before this write is a RISC Zero SOFTWARE call's free answer"),
+    FreeWitness("syscall", ("clk_d0", "clk_d1", "clk_d2"),
+                lambda c: c.row == len(c.sample.tables.traces["syscall"]) - 1,
+                "the clk order is a transition constraint: on the last row of a full table it has no next row "
+                "(its byte lookup, with the wrapped-around multiplicity, only keeps the bytes in range)"),
 ]
 
 FREE_WITNESSES.append(FreeWitness(

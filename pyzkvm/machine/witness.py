@@ -39,6 +39,11 @@ class Witness:
     """One segment's trace generation: ``airs`` in proof order, the ``program`` and ``image``
     tables, the ``execution`` (its Trace) and the SegmentContext of the segments before."""
 
+    #: refuse a trace whose reads do not return the last value written (accesses.py). Attack
+    #: tests switch it off to build the tables of an inconsistent run: the memory argument of
+    #: the AIR, not this convenience check, is what rejects them.
+    check_reads = True
+
     def __init__(self, airs, program, image, execution, context, public_values):
         self.airs, self.program, self.image = airs, program, image
         self.execution, self.context, self.public_values = execution, context, public_values
@@ -138,6 +143,6 @@ class Witness:
                     self.trace(air)
             if self._memory_after is not None:  # one of those chips resolved it already
                 return self._memory_after
-            k_s, t_s, v_s = resolve_accesses(self._accesses, self.image, self.context.memory)
+            k_s, t_s, v_s = resolve_accesses(self._accesses, self.image, self.context.memory, check_reads=self.check_reads)
             self._memory_after = self.context.memory.after(k_s, t_s, v_s)
         return self._memory_after

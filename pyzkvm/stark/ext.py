@@ -36,16 +36,19 @@ _ONE = np.uint64(1)
 def mul4(a0, a1, a2, a3, b0, b1, b2, b3):
     """(a·b) in F_p^4 on coefficient tuples: schoolbook product with X^4 = W folded in.
 
-    Each f_mul result is < p < 2^31, so a sum of up to five of them stays far below 2^64 and
-    one final reduction suffices."""
-    # high part h_k = Σ_{i+j=k+4} a_i b_j, multiplied by W
-    h0 = (f_mul(a1, b3) + f_mul(a2, b2) + f_mul(a3, b1)) % _P
-    h1 = (f_mul(a2, b3) + f_mul(a3, b2)) % _P
-    h2 = f_mul(a3, b3)
-    c0 = (f_mul(a0, b0) + f_mul(h0, _W)) % _P
-    c1 = (f_mul(a0, b1) + f_mul(a1, b0) + f_mul(h1, _W)) % _P
-    c2 = (f_mul(a0, b2) + f_mul(a1, b1) + f_mul(a2, b0) + f_mul(h2, _W)) % _P
-    c3 = (f_mul(a0, b3) + f_mul(a1, b2) + f_mul(a2, b1) + f_mul(a3, b0)) % _P
+    Delayed reduction: a product of two canonical elements is ≤ (p − 1)² < 2^61.82, so up to
+    four of them add in a uint64 (< 2^63.82) and each coefficient needs one ``%``, not one per
+    product (7 reductions in all instead of 23; the result is the same canonical value)."""
+    a0, a1, a2, a3 = np.uint64(a0), np.uint64(a1), np.uint64(a2), np.uint64(a3)
+    b0, b1, b2, b3 = np.uint64(b0), np.uint64(b1), np.uint64(b2), np.uint64(b3)
+    # high part h_k = Σ_{i+j=k+4} a_i b_j (reduced, so W·h_k < 2^35 adds without overflow)
+    h0 = (a1 * b3 + a2 * b2 + a3 * b1) % _P
+    h1 = (a2 * b3 + a3 * b2) % _P
+    h2 = (a3 * b3) % _P
+    c0 = (a0 * b0 + h0 * _W) % _P
+    c1 = (a0 * b1 + a1 * b0 + h1 * _W) % _P
+    c2 = (a0 * b2 + a1 * b1 + a2 * b0 + h2 * _W) % _P
+    c3 = (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0) % _P
     return c0, c1, c2, c3
 
 

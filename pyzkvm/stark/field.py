@@ -17,7 +17,7 @@ uint64 exactly; ``(a·b) mod p`` is then one multiply and one reduction by a con
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, vectorize
+from numba import njit
 
 from ..errors import UsageError
 
@@ -69,6 +69,24 @@ def f_mul(a, b):
     return (np.uint64(a) * np.uint64(b)) % _P
 
 
+_LOW32 = np.uint64(0xFFFFFFFF)
+_32 = np.uint64(32)
+_R32 = np.uint64((1 << 32) % P)  # 2^32 mod p
+
+
+@njit(cache=True, inline="always")
+def f_split(prod):
+    """(low 32 bits, high bits) of a product: summing each half in its own uint64 delays the
+    reduction of a sum of products (< 2^62 each) — up to 2^32 of them — to one f_join."""
+    return prod & _LOW32, prod >> _32
+
+
+@njit(cache=True, inline="always")
+def f_join(lo, hi):
+    """(hi·2^32 + lo) mod p, computed as (hi mod p)·(2^32 mod p) + (lo mod p) < 2^60: no overflow."""
+    return ((hi % _P) * _R32 + lo % _P) % _P
+
+
 @njit(cache=True)
 def f_pow(a, e):
     """a^e mod p by square-and-multiply (e ≥ 0, uint64; 0^0 = 1)."""
@@ -92,33 +110,76 @@ def f_inv(a):
 # --- vector operations (numpy broadcasting, canonical uint32 in and out) -----------------
 
 
-@vectorize(["uint32(uint32, uint32)"], cache=True)
+# Each operation is a numba loop over flat arrays behind numpy broadcasting. Not numba
+# ufuncs (@vectorize with signatures): those are built when the module is imported, which
+# cost every command ~0.5 s CPU at start-up (measured) whether it used them or not; an @njit
+# kernel is loaded from the cache the first time it is called.
+
+
+@njit(cache=True)
+def _binary_kernel(kind, a, b, out):
+    # out[i] = a[i] ∘ b[i] (kind 0 add, 1 sub, 2 mul); an operand of length 1 broadcasts
+    sa = 1 if a.shape[0] > 1 else 0
+    sb = 1 if b.shape[0] > 1 else 0
+    for i in range(out.shape[0]):
+        x = np.uint64(a[i * sa])
+        y = np.uint64(b[i * sb])
+        if kind == 0:
+            out[i] = f_add(x, y)
+        elif kind == 1:
+            out[i] = f_sub(x, y)
+        else:
+            out[i] = f_mul(x, y)
+
+
+@njit(cache=True)
+def _pow_kernel(a, e, out):
+    for i in range(out.shape[0]):
+        out[i] = f_pow(a[i], e)
+
+
+def _flat(x, shape):
+    # x broadcast to `shape`, as a flat contiguous array; a single element stays length 1
+    if x.size == 1:
+        return np.ascontiguousarray(x.reshape(1))
+    return np.ascontiguousarray(np.broadcast_to(x, shape)).reshape(-1)
+
+
+def _uint32(x, what):
+    x = np.asarray(x)
+    if x.dtype != np.uint32:
+        if x.dtype.kind not in "iu" or (x.size and (x.min() < 0 or x.max() >= P)):
+            raise UsageError(f"field.{what}: expected canonical uint32 elements in [0, p), got dtype {x.dtype}")
+        x = x.astype(np.uint32)
+    return x
+
+
+def _binary(kind: int, what: str, a, b):
+    a, b = _uint32(a, what), _uint32(b, what)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    out = np.empty(shape, dtype=np.uint32)
+    _binary_kernel(kind, _flat(a, shape), _flat(b, shape), out.reshape(-1))
+    return out[()] if out.ndim == 0 else out
+
+
 def add(a, b):
     """Elementwise a + b in F_p (numpy broadcasting: a scalar broadcasts)."""
-    return f_add(a, b)
+    return _binary(0, "add", a, b)
 
 
-@vectorize(["uint32(uint32, uint32)"], cache=True)
 def sub(a, b):
     """Elementwise a − b in F_p."""
-    return f_sub(a, b)
+    return _binary(1, "sub", a, b)
 
 
-@vectorize(["uint32(uint32, uint32)"], cache=True)
 def mul(a, b):
     """Elementwise a · b in F_p."""
-    return f_mul(a, b)
+    return _binary(2, "mul", a, b)
 
 
-@vectorize(["uint32(uint32)"], cache=True)
 def neg(a):
     """Elementwise −a in F_p (−0 = 0)."""
-    return f_sub(_ZERO, a)
-
-
-@vectorize(["uint32(uint32, uint64)"], cache=True)
-def _pow_reduced(a, e):
-    return f_pow(a, e)
+    return _binary(1, "neg", np.uint32(0), a)
 
 
 def pow_vec(a, e: int):
@@ -132,7 +193,10 @@ def pow_vec(a, e: int):
         raise UsageError(f"pow_vec: exponent {e} is negative; invert with batch_inverse first")
     if e > 0:
         e = (e - 1) % (P - 1) + 1
-    return _pow_reduced(np.asarray(a, dtype=np.uint32), np.uint64(e))
+    a = _uint32(a, "pow_vec")
+    out = np.empty(a.shape, dtype=np.uint32)
+    _pow_kernel(np.ascontiguousarray(a).reshape(-1), np.uint64(e), out.reshape(-1))
+    return out[()] if out.ndim == 0 else out
 
 
 @njit(cache=True)

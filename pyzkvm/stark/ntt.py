@@ -24,12 +24,15 @@ networks do the work, with per-layer twiddle tables cached per size:
 
 Twiddle products use Shoup's precomputed quotients (no division). One column runs a kernel
 whose inner loops are contiguous runs (SIMD-vectorised by LLVM): the wide layers in parallel
-over runs of butterflies, the narrow ones block by block in cache. A matrix runs every layer
-in parallel over row pairs, the loop over its columns vectorised.
+over runs of butterflies, the narrow ones block by block in cache. A matrix is split by
+column into one slice per thread, each slice transformed from the first layer to the last in
+one parallel region (the last layers block by block in cache), the loop over a slice's
+columns vectorised.
 """
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -42,6 +45,13 @@ from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
 
 _P = np.uint64(P)
 
+# numba's parallel regions run on OpenMP here (libgomp), whose idle threads spin before they
+# sleep: on a shared machine that spinning takes CPU from every other process and from our
+# own working thread. Passive waiting (sleep at once) measured ~half the CPU time of a 2-thread
+# LDE under load. Set before the OpenMP runtime starts (the first parallel region, after this
+# import); a value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def _log2_exact(n: int, what: str) -> int:
     if n < 1 or n & (n - 1):
@@ -52,15 +62,28 @@ def _log2_exact(n: int, what: str) -> int:
     return k
 
 
-# Below this many elements a transform runs on one thread: a parallel region costs little on
-# an idle machine but can stall for a whole scheduler time slice when the cores are shared,
-# which dwarfs a small transform (measured: 2^12 elements, 0.04 ms alone vs ~20 ms stalled).
+#: a matrix block finished in cache holds about this many elements (64 KiB: inside L2)
+_MATRIX_BLOCK_ELEMENTS_LOG = 14
+#: columns per thread at least, when a matrix is split by column (a slice narrower than this
+#: loses the vectorised inner loop and shares cache lines with its neighbour)
+_MIN_SLICE_COLUMNS = 8
+
+
+# Threads. A matrix transform is one parallel region split by column (_dif_2d): no barrier
+# between layers: the caller waits once for the slowest thread, not once per layer (under
+# load each wait can cost a scheduler time slice). Below this many elements, or when the matrix is too narrow to split, everything
+# runs on one thread: a parallel region costs little on an idle machine but can stall for a
+# whole time slice when the cores are shared, which dwarfs a small transform (measured: 2^12
+# elements, 0.04 ms alone vs ~20 ms stalled).
 _PARALLEL_MIN_ELEMENTS = 1 << 16
 
 
 @contextmanager
-def _threads_for(elements: int):
-    if elements >= _PARALLEL_MIN_ELEMENTS:
+def _threads_for(elements: int, columns: int = 1):
+    """Run the block on the current numba threads, or on one thread for a small or narrow
+    (2 ≤ columns < 2 slices) matrix."""
+    narrow = 1 < columns < 2 * _MIN_SLICE_COLUMNS
+    if elements >= _PARALLEL_MIN_ELEMENTS and not narrow:
         yield
         return
     old = numba.get_num_threads()
@@ -139,7 +162,7 @@ def bit_reverse_rows(a):
     if a.ndim == 0:
         raise UsageError("bit_reverse_rows: expected an array with rows, got a scalar")
     a2 = np.ascontiguousarray(a.reshape(a.shape[0], -1))
-    with _threads_for(a2.size):
+    with _threads_for(a2.size, a2.shape[1]):
         return _bit_reverse_into(a2, np.empty_like(a2)).reshape(a.shape)
 
 
@@ -271,53 +294,98 @@ def _dit_1d(x, tw, tws, log_n, block_log, chunk_log):
 
 
 @njit(cache=True, inline="always")
-def _dif_rows(x, i, h, t, ts):
-    # one Gentleman–Sande butterfly applied to every column of rows i and i + h
-    # (2-D indexing, not row views: a view per butterfly costs a reference-count update)
-    for c in range(x.shape[1]):
-        u = np.uint64(x[i, c])
-        v = np.uint64(x[i + h, c])
+def _dif_rows(x, i, h, t, ts, c0, c1):
+    # one Gentleman–Sande butterfly applied to columns c0..c1−1 of rows i and i + h. Row views
+    # sliced without a step keep numba's contiguous layout, so LLVM vectorises the loop (an
+    # explicit x[i, c0 + k] index, or a 2-D column slice, measured 3× slower: not vectorised)
+    lo = x[i][c0:c1]
+    hi = x[i + h][c0:c1]
+    for c in range(c1 - c0):
+        u = np.uint64(lo[c])
+        v = np.uint64(hi[c])
         s = u + v
-        x[i, c] = s - _P if s >= _P else s
+        lo[c] = s - _P if s >= _P else s
         d = u + _P - v
         d = d - _P if d >= _P else d
-        x[i + h, c] = _mul_tw(d, t, ts)
+        hi[c] = _mul_tw(d, t, ts)
 
 
 @njit(cache=True, inline="always")
-def _dit_rows(x, i, h, t, ts):
-    # one Cooley–Tukey butterfly applied to every column of rows i and i + h
-    for c in range(x.shape[1]):
-        u = np.uint64(x[i, c])
-        v = _mul_tw(np.uint64(x[i + h, c]), t, ts)
+def _dit_rows(x, i, h, t, ts, c0, c1):
+    # one Cooley–Tukey butterfly applied to columns c0..c1−1 of rows i and i + h
+    lo = x[i][c0:c1]
+    hi = x[i + h][c0:c1]
+    for c in range(c1 - c0):
+        u = np.uint64(lo[c])
+        v = _mul_tw(np.uint64(hi[c]), t, ts)
         s = u + v
-        x[i, c] = s - _P if s >= _P else s
+        lo[c] = s - _P if s >= _P else s
         d = u + _P - v
-        x[i + h, c] = d - _P if d >= _P else d
+        hi[c] = d - _P if d >= _P else d
+
+
+@njit(cache=True, inline="always")
+def _dif_layer(x, tw, tws, l, r0, r1, c0, c1):
+    # layer l (half-size h = 2^l) of a DIF network on rows r0..r1−1 (r0, r1 multiples of 2h)
+    h = 1 << l
+    for i0 in range(r0, r1, 2 * h):
+        for j in range(h):
+            _dif_rows(x, i0 + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]), c0, c1)
+
+
+@njit(cache=True, inline="always")
+def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
+    h = 1 << l
+    for i0 in range(r0, r1, 2 * h):
+        for j in range(h):
+            _dit_rows(x, i0 + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]), c0, c1)
+
+
+@njit(cache=True)
+def _dif_slice(x, tw, tws, log_n, c0, c1, block_log):
+    # the whole DIF network on columns c0..c1−1: the wide layers sweep the whole height, the
+    # last block_log layers run block by block of 2^block_log rows, each finished in cache
+    n = x.shape[0]
+    for l in range(log_n - 1, block_log - 1, -1):
+        _dif_layer(x, tw, tws, l, 0, n, c0, c1)
+    for r0 in range(0, n, 1 << block_log):
+        for l in range(block_log - 1, -1, -1):
+            _dif_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
+
+
+@njit(cache=True)
+def _dit_slice(x, tw, tws, log_n, c0, c1, block_log):
+    # the mirror image of _dif_slice: in-cache blocks first, then the wide layers
+    n = x.shape[0]
+    for r0 in range(0, n, 1 << block_log):
+        for l in range(block_log):
+            _dit_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
+    for l in range(block_log, log_n):
+        _dit_layer(x, tw, tws, l, 0, n, c0, c1)
 
 
 @njit(cache=True, parallel=True)
-def _dif_2d(x, tw, tws, log_n):
+def _dif_2d(x, tw, tws, log_n, parts, block_log):
     """Decimation in frequency over axis 0 of x (n, w): natural order in, bit-reversed out.
-    Each layer runs in parallel over its n/2 butterflies (a butterfly is a pair of rows; the
-    loop over the w columns inside is the vectorised one)."""
-    n = x.shape[0]
-    for l in range(log_n - 1, -1, -1):
-        h = 1 << l
-        for k in prange(n >> 1):
-            j = k & (h - 1)
-            _dif_rows(x, ((k >> l) << (l + 1)) + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]))
+
+    One parallel region: the columns are split into ``parts`` slices, each transformed by one
+    thread from the first layer to the last (columns are independent, so there is no barrier
+    between layers). The slice kernel is a separate function: a loop body compiled inside the
+    parallel region itself was measured 3× slower (not vectorised)."""
+    w = x.shape[1]
+    block_log = min(block_log, log_n)
+    for p in prange(parts):
+        _dif_slice(x, tw, tws, log_n, p * w // parts, (p + 1) * w // parts, block_log)
 
 
 @njit(cache=True, parallel=True)
-def _dit_2d(x, tw, tws, log_n):
-    """Decimation in time over axis 0 of x (n, w): bit-reversed order in, natural out."""
-    n = x.shape[0]
-    for l in range(log_n):
-        h = 1 << l
-        for k in prange(n >> 1):
-            j = k & (h - 1)
-            _dit_rows(x, ((k >> l) << (l + 1)) + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]))
+def _dit_2d(x, tw, tws, log_n, parts, block_log):
+    """Decimation in time over axis 0 of x (n, w): bit-reversed order in, natural out (as
+    _dif_2d, one column slice per thread)."""
+    w = x.shape[1]
+    block_log = min(block_log, log_n)
+    for p in prange(parts):
+        _dit_slice(x, tw, tws, log_n, p * w // parts, (p + 1) * w // parts, block_log)
 
 
 @njit(cache=True, parallel=True)
@@ -349,13 +417,23 @@ def _rows(a, what):
     return np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype=np.uint32), log_n
 
 
+def _column_parts(w: int) -> int:
+    """How many column slices (threads) a (n, w) transform uses."""
+    return max(1, min(numba.get_num_threads(), w // _MIN_SLICE_COLUMNS))
+
+
+def _matrix_block_log(w_slice: int) -> int:
+    return max(1, _MATRIX_BLOCK_ELEMENTS_LOG - max(0, (w_slice - 1).bit_length()))
+
+
 def _dif(m, log_n, inverse):
     """In-place DIF on a C-contiguous (n, w) matrix: natural in, bit-reversed out."""
     tw, tws = _twiddles(log_n, inverse)
     if m.shape[1] == 1:
         _dif_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
     else:
-        _dif_2d(m, tw, tws, log_n)
+        parts = _column_parts(m.shape[1])
+        _dif_2d(m, tw, tws, log_n, parts, _matrix_block_log(m.shape[1] // parts))
     return m
 
 
@@ -365,7 +443,8 @@ def _dit(m, log_n, inverse):
     if m.shape[1] == 1:
         _dit_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
     else:
-        _dit_2d(m, tw, tws, log_n)
+        parts = _column_parts(m.shape[1])
+        _dit_2d(m, tw, tws, log_n, parts, _matrix_block_log(m.shape[1] // parts))
     return m
 
 
@@ -379,7 +458,7 @@ def ntt(coeffs):
     Natural order in and out; axis 0 of a 1-D (n,) or 2-D (n, w) uint32 array. (Computed as
     a bit-reversing copy followed by an in-place decimation-in-time network.)"""
     m, log_n = _rows(coeffs, "ntt")
-    with _threads_for(m.size):
+    with _threads_for(m.size, m.shape[1]):
         out = _bit_reverse_into(m, np.empty_like(m))
         return _dit(out, log_n, False).reshape(np.shape(coeffs))
 
@@ -388,21 +467,21 @@ def intt(evals):
     """Interpolate: the coefficients c_i = n^(−1) Σ_j e_j ω_n^(−ij) of the polynomial taking
     the values e_j on H = ⟨ω_n⟩ (inverse of ntt)."""
     m, log_n = _rows(evals, "intt")
-    with _threads_for(m.size):
+    with _threads_for(m.size, m.shape[1]):
         out = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)
         _scale_const(out, _shoup_const(pow(1 << log_n, P - 2, P)))
     return out.reshape(np.shape(evals))
 
 
 @lru_cache(maxsize=4)
-def _coset_factors(log_n: int, log_blowup: int, shift: int):
+def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
     # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
-    # (and their Shoup quotients): see coset_lde
+    # (and their Shoup quotients): see coset_lde. From coefficients: without the 1/n.
     from .field import powers
 
     n, blocks = 1 << log_n, 1 << log_blowup
     w_big = root_of_unity(log_n + log_blowup)
-    n_inv = pow(n, P - 2, P)
+    n_inv = 1 if from_coefficients else pow(n, P - 2, P)
     rev_b = _bit_reverse_indices_cached(log_blowup)
     f = np.empty((blocks, n), dtype=np.uint32)
     for k in range(blocks):  # B ≤ a few dozen rows, each filled by a numba kernel
@@ -429,21 +508,45 @@ def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
     transform (bit-reversed out) — no zero padding, no permutation at the end."""
     evals_arr = np.asarray(evals)
     m, log_n = _rows(evals_arr, "coset_lde")
-    log_blowup = int(log_blowup)
-    if log_blowup < 0 or log_n + log_blowup > TWO_ADICITY:
-        raise UsageError(f"coset_lde: log_blowup={log_blowup} gives an LDE of 2^{log_n + log_blowup} rows; keep it ≤ 2^{TWO_ADICITY}")
-    shift = int(shift) % P
-    if shift == 0:
-        raise UsageError("coset_lde: the coset shift must be nonzero")
-    n = m.shape[0]
-    factors, quotients = _coset_factors(log_n, log_blowup, shift)
-    out = np.empty((n << log_blowup, m.shape[1]), dtype=np.uint32)
-    with _threads_for(out.size):
+    log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde")
+    out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
+    with _threads_for(out.size, out.shape[1]):
         coeffs = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)  # n·c_i, natural order
-        for k in range(1 << log_blowup):  # one coset of H per block of rows
-            block = out[k * n : (k + 1) * n]
-            _scale_rows_into(coeffs, factors[k], quotients[k], block)  # c_i·(shift·ω_N^r)^i
-            _dif(block, log_n, False)  # its NTT on H, bit-reversed
+        _evaluate_cosets(coeffs, log_n, log_blowup, shift, False, out)
     if evals_arr.ndim == 1:
         return out.reshape(-1)
     return out
+
+
+def _check_lde(log_n: int, log_blowup: int, shift: int, what: str) -> tuple:
+    log_blowup = int(log_blowup)
+    if log_blowup < 0 or log_n + log_blowup > TWO_ADICITY:
+        raise UsageError(f"{what}: log_blowup={log_blowup} gives an LDE of 2^{log_n + log_blowup} rows; keep it ≤ 2^{TWO_ADICITY}")
+    shift = int(shift) % P
+    if shift == 0:
+        raise UsageError(f"{what}: the coset shift must be nonzero")
+    return log_blowup, shift
+
+
+def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
+    # block k of out ← the size-n NTT (bit-reversed) of coeffs_i·(shift·ω_N^rev_b(k))^i (/n
+    # unless from_coefficients): one scaling pass that writes the block, then its transform
+    n = coeffs.shape[0]
+    factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
+    for k in range(1 << log_blowup):  # one coset of H per block of rows
+        block = out[k * n : (k + 1) * n]
+        _scale_rows_into(coeffs, factors[k], quotients[k], block)
+        _dif(block, log_n, False)
+
+
+def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR):
+    """The LDE of polynomials given by their coefficients: row j of the (n·2^b, w) result is
+    Σ_i c_i·x_j^i at x_j = shift·ω_N^rev(j) (bit-reversed, as coset_lde). The same blocks as
+    coset_lde without the interpolation: no zero-padded transform of the whole size, no
+    permutation, no temporary of the LDE's size."""
+    m, log_n = _rows(coeffs, "coset_lde_from_coefficients")
+    log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde_from_coefficients")
+    out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
+    with _threads_for(out.size, out.shape[1]):
+        _evaluate_cosets(m, log_n, log_blowup, shift, True, out)
+    return out.reshape(-1) if np.ndim(coeffs) == 1 else out

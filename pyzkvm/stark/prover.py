@@ -40,21 +40,13 @@ from .keys import ProvingKey, check_public_values, check_trace, lde_shift
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, bit_reverse_rows, coset_lde, intt, ntt
+from .ntt import bit_reverse_indices, coset_lde, coset_lde_from_coefficients, intt
 from .optional import presence
 from .proof import Proof, TableProof
 from .rounds import BusChallenges
 from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 from .zk import QuotientLayout, ZkRandomness
 from .blind import ring_values, with_ring_columns
-
-
-def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shift: int) -> np.ndarray:
-    """Evaluations of Σ c_i x^i on shift·K (size n·2^log_blowup), bit-reversed rows."""
-    n = coeffs.shape[0]
-    big = np.zeros((n << log_blowup, coeffs.shape[1]), dtype=np.uint32)
-    big[:n] = field.mul(coeffs, field.powers(shift, n)[:, None])  # f(shift·y) = Σ c_i shift^i y^i
-    return bit_reverse_rows(ntt(big))
 
 
 class _Table:
@@ -217,7 +209,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
-        t.quotient_lde = _lde_from_coefficients(t.quotient_coeffs, t.log_n, cfg.log_blowup, coset_shift(t.lde_log))
+        t.quotient_lde = coset_lde_from_coefficients(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
@@ -343,35 +335,24 @@ def _quotient_coefficients(t: _Table, main_lde, prep_lde, aux_lde, shift: int, l
     On the quotient domain "next row" is the point x·ω_n, i.e. natural index j + nq/n."""
     nq = 1 << log_q
     step = nq // t.n
-    # natural point j of s·K (size nq) is row rev(j) of the bit-reversed LDE; its "next row"
-    # x·ω_n is natural point j + 2^c (cyclically). For a block j = a + i, i < B = 2^b (a a
-    # multiple of B): rev(a + i) = rev(a) + rev_b(i)·(nq/B), i.e. the block is the rows
-    # rev(a), rev(a) + nq/B, … of the LDE, bit-reversed among themselves.
+    # natural point j of s·K (size nq) is row rev(j) of each bit-reversed LDE; its "next row"
+    # x·ω_n is natural point j + nq/n (cyclically). The evaluator reads those rows of the LDEs
+    # in place through this map (tape.Inputs.rowmap): no gathered or transposed copy.
     rev = bit_reverse_indices(nq).astype(np.int64)
-
-    def on_block(lde, start, size, ext_columns=False):
-        """The LDE's rows at the natural points [start, start + size), then the `step` rows
-        after them (so row i's "next row" is row i + step)."""
-        if lde is None:
-            return None
-        rows = np.concatenate([bit_reverse_rows(lde[rev[start]:nq:nq // size]),     # the block
-                               lde[rev[(start + size + np.arange(step)) % nq]]])  # + the next rows after it
-        return rows.reshape(size + step, -1, 4) if ext_columns else rows
-
+    aux_lde = None if aux_lde is None else aux_lde.reshape(aux_lde.shape[0], -1, 4)
     points = coset_points(log_q, shift, bit_reversed=False)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
     tape = tape_for(t.compiled, [c.expr for c in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
     q_vals = np.empty((nq, 4), dtype=np.uint32)
-    # the constraints are evaluated block by block of rows: memory stays ~ one block's columns
+    # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
     size = min(QUOTIENT_BLOCK_ROWS, nq)  # both powers of two
     for start in range(0, nq, size):
         selectors, inv_z = coset_selectors(t.log_n, points[start:start + size])
-        inputs = Inputs(on_block(main_lde, start, size), on_block(prep_lde, start, size),
-                        on_block(aux_lde, start, size, ext_columns=True), public, challenges, cumsum,
-                        np.stack([selectors[s] for s in SELECTORS], axis=1), step)
-        acc = run(tape, inputs, size, alpha_pows)  # Σ α^i C_i on the block
+        inputs = Inputs(main_lde, prep_lde, aux_lde, public, challenges, cumsum,
+                        np.stack([selectors[s] for s in SELECTORS], axis=1), step, rev)
+        acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
         q_vals[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)

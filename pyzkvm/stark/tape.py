@@ -17,7 +17,8 @@ columns are base-field columns, selectors are per-row base columns) or "point" (
            DENOM: α − (bus + Σ_j γ^(j+1)·v_j), arguments dargs[dstart[k]:dstart[k+1]]
 
 and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time, in
-parallel over blocks), so a block's node values stay in cache. Field arithmetic: base
+parallel over runs of blocks when there are enough of them; one point or a few rows run on
+the calling thread), so a block's node values stay in cache. Field arithmetic: base
 values < p in uint64, products < 2^62 exact; F_p^4 products by ext.mul4.
 """
 
@@ -32,10 +33,11 @@ from numba import njit, prange
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4
-from .field import P, f_add, f_sub
+from .field import P, f_add, f_join, f_split, f_sub
 
 _P = np.uint64(P)
 BLOCK = 128
+PARALLEL_MIN_BLOCKS = 8  # blocks per thread at least, else one thread runs them all
 SELECTORS = ("is_first_row", "is_last_row", "is_transition")
 
 # leaves (a: column or slot, b: row offset 0/1)
@@ -144,6 +146,10 @@ class Inputs:
     cumsum: np.ndarray | None = None
     selectors: object = None
     step: int = 1
+    #: logical row r is matrix row rowmap[r], and "next row" wraps at len(rowmap): the prover
+    #: reads the quotient domain's points straight from the bit-reversed LDEs (no gathered
+    #: copy). None: logical row = matrix row, wrapping at the matrix's height.
+    rowmap: np.ndarray | None = None
 
 
 def _constant_table(tape: Tape, inputs: Inputs) -> np.ndarray:
@@ -165,6 +171,7 @@ def _constant_table(tape: Tape, inputs: Inputs) -> np.ndarray:
 
 _EMPTY2 = np.zeros((1, 0), dtype=np.uint32)
 _EMPTY3 = np.zeros((1, 0, 4), dtype=np.uint32)
+_NO_ROWMAP = np.zeros(0, dtype=np.int64)
 
 
 def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None = None, row0: int = 0) -> np.ndarray:
@@ -182,6 +189,7 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     aux = as_u32(inputs.aux, _EMPTY3)
     sel = np.zeros((1, 3), dtype=np.uint32) if point else as_u32(inputs.selectors, None)
     consts = _constant_table(tape, inputs)
+    rowmap = _NO_ROWMAP if inputs.rowmap is None else np.ascontiguousarray(inputs.rowmap, dtype=np.int64)
     ch = np.zeros((2, 4), np.uint32) if inputs.challenges is None else np.asarray(inputs.challenges, np.uint32)
     width = int(np.diff(tape.dstart).max(initial=0))
     gpows = ext.ext_powers(ch[1], width + 1)  # γ^0 … γ^width
@@ -189,21 +197,31 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     apows = np.ascontiguousarray(alpha_powers if combine else np.zeros((len(tape.roots), 4)), dtype=np.uint32)
     out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
     acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
-    _run(tape.op, tape.a, tape.b, tape.is_ext, tape.dstart, tape.dargs, main_b, prep_b, main_e, prep_e, aux, sel,
-         consts, ch[0], gpows, int(inputs.step), int(row0), int(count), tape.roots, apows, combine, acc, out,
-         numba.get_num_threads())
+    args = (tape.op, tape.a, tape.b, tape.is_ext, tape.dstart, tape.dargs, main_b, prep_b, main_e, prep_e, aux, sel,
+            consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots, apows, combine, acc, out)
+    nblocks = (count + BLOCK - 1) // BLOCK
+    nthreads = max(1, min(numba.get_num_threads(), nblocks // PARALLEL_MIN_BLOCKS))
+    if nthreads > 1:
+        _run_parallel(*args, nthreads)
+    else:  # one point (the verifier), a few rows: no parallel region (under load it can stall)
+        _run_blocks(*args, 0, nblocks)
     return acc if combine else out
 
 
-@njit(cache=True)
-def _load_row(nrows, r, off, step):
+@njit(cache=True, inline="always")
+def _load_row(nrows, rowmap, r, off, step):
+    # the matrix row holding logical row r + off·step (off = 0 this row, 1 next row)
+    if rowmap.shape[0] == 0:
+        i = r + off * step
+        return i - nrows if i >= nrows else i
     i = r + off * step
-    return i - nrows if i >= nrows else i
+    i = i - rowmap.shape[0] if i >= rowmap.shape[0] else i
+    return rowmap[i]
 
 
 @njit(cache=True)
 def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
-                step, row, lo, m, v):
+                step, rowmap, row, lo, m, v):
     """Every node of the tape on the m rows from matrix row ``row`` (selector row ``lo``)
     into v (nodes, 4, BLOCK)."""
     for k in range(op.shape[0]):
@@ -212,14 +230,14 @@ def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e,
         y = b[k]
         if o == L_MAIN_B:
             for i in range(m):
-                v[k, 0, i] = main_b[_load_row(main_b.shape[0], row + i, y, step), x]
+                v[k, 0, i] = main_b[_load_row(main_b.shape[0], rowmap, row + i, y, step), x]
         elif o == L_PREP_B:
             for i in range(m):
-                v[k, 0, i] = prep_b[_load_row(prep_b.shape[0], row + i, y, step), x]
+                v[k, 0, i] = prep_b[_load_row(prep_b.shape[0], rowmap, row + i, y, step), x]
         elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
             src = main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux)
             for i in range(m):
-                r = _load_row(src.shape[0], row + i, y, step)
+                r = _load_row(src.shape[0], rowmap, row + i, y, step)
                 for j in range(4):
                     v[k, j, i] = src[r, x, j]
         elif o == L_SEL_B:
@@ -298,38 +316,68 @@ def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e,
                 v[k, 2, i], v[k, 3, i] = f_sub(np.uint64(alpha[2]), f2), f_sub(np.uint64(alpha[3]), f3)
 
 
+@njit(cache=True)
+def _run_blocks(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step,
+                rowmap, row0, count, roots, apows, combine, acc, out, blk0, blk1):
+    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer (nodes, 4, BLOCK)."""
+    v = np.zeros((op.shape[0], 4, BLOCK), dtype=np.uint64)
+    lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
+    hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
+    for blk in range(blk0, blk1):
+        lo = blk * BLOCK
+        m = min(BLOCK, count - lo)
+        _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
+                    gpows, step, rowmap, row0 + lo, lo, m, v)
+        if combine:
+            _combine_roots(roots, is_ext, apows, v, m, lo_sum, hi_sum)
+            for i in range(m):
+                for j in range(4):
+                    acc[lo + i, j] = f_join(lo_sum[j, i], hi_sum[j, i])
+            continue
+        for q in range(roots.shape[0]):
+            r = roots[q]
+            lanes = 4 if is_ext[r] else 1
+            for i in range(m):
+                for j in range(lanes):
+                    out[q, j, lo + i] = v[r, j, i]
+
+
 @njit(cache=True, parallel=True)
-def _run(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step, row0,
-         count, roots, apows, combine, acc, out, threads):
+def _run_parallel(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
+                  step, rowmap, row0, count, roots, apows, combine, acc, out, nthreads):
+    # each thread: a contiguous run of blocks (the block loop is a separate function: a loop
+    # body compiled inside the parallel region is optimised worse, see ntt._dif_2d)
     nblocks = (count + BLOCK - 1) // BLOCK
-    nthreads = max(1, min(threads, nblocks))
-    for t in prange(nthreads):  # each thread: one value buffer, a contiguous run of blocks
-        v = np.zeros((op.shape[0], 4, BLOCK), dtype=np.uint64)
-        for blk in range(t * nblocks // nthreads, (t + 1) * nblocks // nthreads):
-            lo = blk * BLOCK
-            m = min(BLOCK, count - lo)
-            _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                        gpows, step, row0 + lo, lo, m, v)
-            for q in range(roots.shape[0]):
-                r = roots[q]
-                if combine:  # acc += α^q · root_q
-                    for i in range(m):
-                        if is_ext[r]:
-                            p0, p1, p2, p3 = mul4(np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]),
-                                                  np.uint64(apows[q, 3]), v[r, 0, i], v[r, 1, i], v[r, 2, i], v[r, 3, i])
-                        else:
-                            s = v[r, 0, i]
-                            p0, p1 = (np.uint64(apows[q, 0]) * s) % _P, (np.uint64(apows[q, 1]) * s) % _P
-                            p2, p3 = (np.uint64(apows[q, 2]) * s) % _P, (np.uint64(apows[q, 3]) * s) % _P
-                        acc[lo + i, 0] = f_add(np.uint64(acc[lo + i, 0]), p0)
-                        acc[lo + i, 1] = f_add(np.uint64(acc[lo + i, 1]), p1)
-                        acc[lo + i, 2] = f_add(np.uint64(acc[lo + i, 2]), p2)
-                        acc[lo + i, 3] = f_add(np.uint64(acc[lo + i, 3]), p3)
-                else:
-                    lanes = 4 if is_ext[r] else 1
-                    for i in range(m):
-                        for j in range(lanes):
-                            out[q, j, lo + i] = v[r, j, i]
+    for t in prange(nthreads):
+        _run_blocks(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
+                    step, rowmap, row0, count, roots, apows, combine, acc, out,
+                    t * nblocks // nthreads, (t + 1) * nblocks // nthreads)
+
+
+@njit(cache=True, inline="always")
+def _combine_roots(roots, is_ext, apows, v, m, lo_sum, hi_sum):
+    # Σ_q α^q·root_q on the block's m rows. A base root times α^q is four products < 2^62:
+    # their low and high 32-bit halves are summed apart (field.f_split) and reduced once per
+    # row by the caller; an F_p^4 root's product (mul4) is already reduced and joins the low half.
+    lo_sum[:, :m] = 0
+    hi_sum[:, :m] = 0
+    for q in range(roots.shape[0]):
+        r = roots[q]
+        if is_ext[r]:
+            for i in range(m):
+                p0, p1, p2, p3 = mul4(np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]),
+                                      np.uint64(apows[q, 3]), v[r, 0, i], v[r, 1, i], v[r, 2, i], v[r, 3, i])
+                lo_sum[0, i] += p0
+                lo_sum[1, i] += p1
+                lo_sum[2, i] += p2
+                lo_sum[3, i] += p3
+        else:
+            for j in range(4):
+                c = np.uint64(apows[q, j])
+                for i in range(m):
+                    pl, ph = f_split(c * v[r, 0, i])
+                    lo_sum[j, i] += pl
+                    hi_sum[j, i] += ph
 
 
 def plain_inputs(trace, prep, public, aux=None, challenges=None, cumsum=None) -> Inputs:
@@ -352,7 +400,7 @@ def root_values(tape: Tape, inputs: Inputs, count: int, on_chunk) -> None:
     for lo in range(0, count, CHUNK_ROWS):
         m = min(CHUNK_ROWS, count - lo)
         part = Inputs(inputs.main, inputs.prep, inputs.aux, inputs.public, inputs.challenges, inputs.cumsum,
-                      inputs.selectors[lo:lo + m], inputs.step)
+                      inputs.selectors[lo:lo + m], inputs.step, inputs.rowmap)
         on_chunk(lo, run(tape, part, m, row0=lo))
 
 

@@ -78,7 +78,9 @@ def test_air_digest_covers_constraint_constants():
     assert a.circuit_digest != b.circuit_digest
 
 
-def test_risc0_profile_falls_back_to_the_content_digest():
+def test_risc0_profile_has_its_own_machine_image_id():
+    """The same ELF under the two profiles: both IDs are the machine's, and they differ (every
+    ecall row of the program table names the profile)."""
     from pathlib import Path
 
     from pyzkvm import Program
@@ -86,6 +88,6 @@ def test_risc0_profile_falls_back_to_the_content_digest():
     elf = Path(__file__).resolve().parents[2] / "guests" / "bin" / "fibonacci.elf"
     r0 = Program.from_elf(elf, abi="risc0")
     sp1 = Program.from_elf(elf)
-    assert r0.image_id == r0.content_digest
+    assert r0.image_id != r0.content_digest
     assert sp1.image_id != sp1.content_digest and sp1.image_id != r0.image_id
     assert np.frombuffer(sp1.image_id, dtype=np.uint8).size == 32

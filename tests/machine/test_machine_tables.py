@@ -148,10 +148,10 @@ def test_write_to_the_hint_fd_is_refused():
 
 
 def test_unsupported_syscall_is_refused_by_name():
-    code = [syscall(0x03), syscall(0x04), halt(0)]  # ENTER/EXIT_UNCONSTRAINED
-    prog = program(code)
+    code = [syscall(0x00010106, DATA_BASE, DATA_BASE + 256), halt(0)]  # SHA_COMPRESS (no chip yet)
+    prog = program(code, data=bytes(512))
     execution = execute(prog, capture_trace=True)
-    with pytest.raises(UnsupportedProgram, match="ENTER_UNCONSTRAINED"):
+    with pytest.raises(UnsupportedProgram, match="SHA_COMPRESS"):
         generate_tables(build_chips(prog), execution)
 
 

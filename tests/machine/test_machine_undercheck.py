@@ -56,3 +56,17 @@ def test_a_dropped_constraint_is_found(monkeypatch, air, dropped, chip):
     _, chips, tables = honest_runs()[1]
     report = undercheck.scan([undercheck.sample("io, weakened", chips, tables)], chips=(chip,))
     assert report.undocumented(), report.render()
+
+
+@pytest.mark.parametrize("run, chips", [
+    ("unconstrained", ("syscall",)),
+    ("risc0", ("syscall", "hint words", "assumption words")),
+])
+def test_unconstrained_and_risc0_rows_are_scanned(run, chips):
+    """The scan above mutates each chip in the run where it has the most rows, which is not
+    where the ENTER/EXIT and RISC Zero kinds are: scan those runs' rows on their own (issue 16)."""
+    from tests.machine.undercheck_programs import honest_runs
+
+    (name, c, tables), = [r for r in honest_runs() if r[0] == run]
+    report = undercheck.scan([undercheck.sample(name, c, tables)], chips=chips)
+    assert not report.undocumented(), report.render()

@@ -1,7 +1,7 @@
 """Honest runs for the under-constraint detector (pyzkvm/machine/undercheck.py): small programs
 that together exercise every chip — every ALU operation, loads/stores, MUL/DIV, HINT_LEN,
-HINT_READ (a length that is not a multiple of 4), journal WRITE, stdout WRITE, COMMIT and
-VERIFY_SP1_PROOF — plus (deep run) prebuilt guests with small inputs."""
+HINT_READ (a length that is not a multiple of 4), journal WRITE, stdout WRITE, COMMIT,
+VERIFY_SP1_PROOF, an unconstrained block and the RISC Zero profile — plus (deep run) prebuilt guests with small inputs."""
 
 from __future__ import annotations
 
@@ -43,6 +43,20 @@ def _verify_code():
     return [syscall(0x1B, DATA_BASE, DATA_BASE + 32), syscall(0x02, 13, DATA_BASE + 64, 4), halt(0)]
 
 
+def _unconstrained_code():
+    """ENTER, a block that stores and writes a hint, EXIT; then the hint read back (issue 16 §3)."""
+    block = flatten([asm.li(6, 7), asm.sw(6, 1, 0), syscall(0x02, 4, DATA_BASE, 4), syscall(0x04)])
+    return [asm.li(1, DATA_BASE), syscall(0x03), asm.beq(5, 0, 4 * (len(block) + 1)), block,
+            syscall(0xF0), syscall(0xF1, DATA_BASE + 32, 4), syscall(0x04), halt(0)]
+
+
+def _risc0_program():
+    """The RISC Zero profile: SYS_READ, SYS_WRITE, HALT with the output digest (issue 16 §5)."""
+    from tests.machine.test_machine_risc0 import CODE, DATA
+
+    return program(flatten(CODE), data=DATA, abi="risc0")
+
+
 def _run(name, prog, inputs=()):
     execution = execute(prog, inputs, capture_trace=True)
     chips = build_chips(prog)
@@ -54,7 +68,9 @@ def honest_runs(deep: bool = False, check: bool = False) -> list:
     """(name, chips, tables) of every honest run (check: run the full debug check on each)."""
     runs = [_run("alu+mem", program(flatten(_alu_code()), data=bytes(64))),
             _run("io", program(flatten(_io_code()), data=b"journal bytes!!!" + bytes(128)), [b"12345"]),
-            _run("verify", program(flatten(_verify_code()), data=IMG + DIG + b"agg!"))]
+            _run("verify", program(flatten(_verify_code()), data=IMG + DIG + b"agg!")),
+            _run("unconstrained", program(flatten(_unconstrained_code()), data=bytes(64))),
+            _run("risc0", _risc0_program(), [b"abcdefgh"])]
     if deep:
         from pyzkvm.inputs import u32
         from pyzkvm.program import Program

@@ -59,6 +59,9 @@ def test_vector_ops_match_galois(GF4):
     # broadcasting one (4,) element
     np.testing.assert_array_equal(E.ext_mul(a, b[7]), from_g(ga * to_g(GF4, b[7])))
     np.testing.assert_array_equal(E.ext_sub(b[9], a), from_g(to_g(GF4, b[9]) - ga))
+    # every coefficient p − 1 on both sides: the largest sums mul4's delayed reduction adds
+    worst = np.full((1, 4), P - 1, dtype=np.uint32)
+    np.testing.assert_array_equal(E.ext_mul(worst, worst), from_g(to_g(GF4, worst) ** 2))
 
 
 def test_mul_base(GF4):

@@ -122,8 +122,10 @@ def test_parallel_sizes_against_galois():
     a = _random(1 << 16, 11)
     np.testing.assert_array_equal(N.ntt(a), np.asarray(galois.ntt(GF(a))))
     np.testing.assert_array_equal(N.intt(a), np.asarray(galois.intt(GF(a))))
-    m = _random((1 << 14, 8), 12)
-    np.testing.assert_array_equal(N.ntt(m)[:, 5], np.asarray(galois.ntt(GF(m[:, 5]))))
+    m = _random((1 << 14, 40), 12)  # wide enough to be split by column (a slice per thread)
+    out = N.ntt(m)
+    for c in (0, 19, 20, 39):  # both sides of the split
+        np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(m[:, c]))))
     log_n, log_blowup = 15, 1
     e = _random(1 << log_n, 13)
     coeffs = galois.intt(GF(e)) * GF(GENERATOR) ** np.arange(1 << log_n)
@@ -132,3 +134,30 @@ def test_parallel_sizes_against_galois():
     np.testing.assert_array_equal(N.coset_lde(e, log_blowup), expected)
     cols = np.stack([e, e[::-1]], axis=1)
     np.testing.assert_array_equal(N.coset_lde(cols, log_blowup)[:, 0], expected)
+
+
+@pytest.mark.parametrize("parts,block_log", [(1, 12), (3, 2), (5, 1), (2, 20)])
+def test_matrix_kernels_any_split_and_blocking(parts, block_log):
+    # the matrix kernels' column slices (uneven: 11 columns in 3 or 5 parts) and in-cache
+    # blocks (2 rows … the whole height) must not change the result, whatever the threads
+    log_n = 10
+    a = _random((1 << log_n, 11), 21)
+    want = np.stack([np.asarray(galois.ntt(GF(a[:, c]))) for c in range(11)], axis=1)
+    dit = N._bit_reverse_into(a.copy(), np.empty_like(a))
+    N._dit_2d(dit, *N._twiddles(log_n, False), log_n, parts, block_log)
+    np.testing.assert_array_equal(dit, want)
+    dif = a.copy()
+    N._dif_2d(dif, *N._twiddles(log_n, False), log_n, parts, block_log)
+    np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
+
+
+@pytest.mark.parametrize("log_n,log_blowup,width", [(3, 1, 1), (6, 2, 5), (9, 1, 20)])
+def test_coset_lde_from_coefficients(log_n, log_blowup, width):
+    # the LDE of a polynomial given by its coefficients c equals coset_lde of its values
+    # ntt(c) on H (coset_lde is checked against galois above), bit for bit
+    c = _random((1 << log_n, width), 31 + log_n)
+    c = c[:, 0] if width == 1 else c
+    np.testing.assert_array_equal(N.coset_lde_from_coefficients(c, log_blowup, shift=7),
+                                  N.coset_lde(N.ntt(c), log_blowup, shift=7))
+    with pytest.raises(UsageError):
+        N.coset_lde_from_coefficients(c, log_blowup, shift=0)

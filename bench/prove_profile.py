@@ -1,0 +1,178 @@
+"""Where a proof's time goes: the protocol-step split and the kernel-rate lower bound.
+
+Used by bench/stark_prove.py inside its worker process. ``instrument()`` wraps, by module
+attribute, the prover's protocol steps and the two kernels (NTT butterflies, BLAKE3
+hashing) with timers and work counters; ``kernel_rates()`` then measures those kernels'
+own rates on typical shapes in the same process, so
+
+    lower bound = butterflies / butterfly rate + hashed bytes / leaf rate + nodes / node rate
+
+is the time the proof would take if it did nothing but its NTTs and hashes at full speed.
+The steps are disjoint (none calls another), so their sum plus "other" is the prove time
+(a step the measured code does not have is skipped, so older checkouts can be measured);
+the kernel timers nest inside the steps and give the kernels' share of the whole. Times are
+process CPU seconds (every thread), so a loaded machine stretches them less than wall time.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+import numpy as np
+
+# (module, attribute, step name): disjoint calls that together are the protocol's work
+STEPS = [
+    ("pyzkvm.backends.stark", "build_statements", "execute + build tables"),
+    ("pyzkvm.stark", "setup", "setup (preprocessed commit)"),
+    ("pyzkvm.stark.joint", "check_all_constraints", "debug check"),
+    ("pyzkvm.stark.joint", "check_buses", "debug check"),
+    ("pyzkvm.stark.prover", "coset_lde", "LDE (main, aux)"),
+    ("pyzkvm.stark.prover", "build_aux_trace", "LogUp trace"),
+    ("pyzkvm.stark.mmcs.MixedMatrixTree", "commit", "Merkle commit (main, aux, quotient)"),
+    ("pyzkvm.stark.prover", "_quotient_chunks", "quotient evaluation"),
+    ("pyzkvm.stark.prover", "_lde_from_coefficients", "quotient LDE"),  # before issue 18
+    ("pyzkvm.stark.prover", "coset_lde_from_coefficients", "quotient LDE"),
+    ("pyzkvm.stark.prover", "evaluate_trace_at", "open at ζ"),
+    ("pyzkvm.stark.prover", "weighted_column_sums", "open at ζ"),
+    ("pyzkvm.stark.prover", "deep_values", "DEEP composition"),
+    ("pyzkvm.stark.fri.FriProver", "commit_phase", "FRI commit"),
+    ("pyzkvm.stark.rounds", "query_positions", "grinding + queries"),
+    ("pyzkvm.stark.fri.FriProver", "open_queries", "FRI queries"),
+]
+
+
+def _resolve(path: str):
+    import importlib
+
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(path)
+
+
+def cpu_s() -> float:
+    """This process's CPU time so far, every thread (user + system)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Profile:
+    """Accumulated wall and CPU time per step, CPU time per kernel, the kernels' work counts."""
+
+    def __init__(self):
+        self.step_s = defaultdict(float)
+        self.step_cpu_s = defaultdict(float)
+        self.kernel_s = defaultdict(float)
+        self.work = defaultdict(int)  # butterflies, leaf bytes, nodes
+        self._depth = 0
+
+    def report(self, prove_s: float, cpu_s: float, rates: dict) -> dict:
+        steps = dict(self.step_s)
+        steps["other"] = max(0.0, prove_s - sum(steps.values()))
+        steps_cpu = dict(self.step_cpu_s)
+        steps_cpu["other"] = max(0.0, cpu_s - sum(steps_cpu.values()))
+        bound = (self.work["butterflies"] / rates["butterflies_per_s"] + self.work["leaf_bytes"] / rates["leaf_bytes_per_s"]
+                 + self.work["nodes"] / rates["nodes_per_s"])
+        return {"steps_s": steps, "steps_cpu_s": steps_cpu, "kernels_s": dict(self.kernel_s), "work": dict(self.work), "rates": rates,
+                "kernel_share": sum(self.kernel_s.values()) / cpu_s, "kernel_bound_s": bound}
+
+
+def _wrap_step(profile: Profile, owner, attr: str, label: str):
+    fn = getattr(owner, attr)
+
+    def timed(*args, **kwargs):
+        if profile._depth:  # a step called from inside another: counted there already
+            return fn(*args, **kwargs)
+        profile._depth += 1
+        t0, c0 = time.perf_counter(), cpu_s()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            profile.step_s[label] += time.perf_counter() - t0
+            profile.step_cpu_s[label] += cpu_s() - c0
+            profile._depth -= 1
+
+    setattr(owner, attr, timed)
+
+
+def _wrap_kernel(profile: Profile, owners, attr: str, label: str, work_of):
+    fn = getattr(owners[0], attr)
+
+    def timed(*args, **kwargs):
+        c0 = cpu_s()
+        out = fn(*args, **kwargs)
+        profile.kernel_s[label] += cpu_s() - c0
+        key, amount = work_of(*args)
+        profile.work[key] += amount
+        return out
+
+    for owner in owners:
+        setattr(owner, attr, timed)
+
+
+@contextmanager
+def instrument():
+    """Wrap the steps and kernels for the duration of the block; yields the Profile. Call it
+    after the warm-up proof, so compile time is not counted."""
+    from pyzkvm.stark import merkle, mmcs, ntt
+
+    profile = Profile()
+    saved = []
+    for path, attr, label in STEPS:
+        owner = _resolve(path)
+        if not hasattr(owner, attr):  # a step of another version of the code (--code)
+            continue
+        saved.append((owner, attr, getattr(owner, attr)))
+        _wrap_step(profile, owner, attr, label)
+    # NTT: a size-n transform of w columns is (n/2)·log2(n)·w butterflies
+    for attr in ("_dif", "_dit"):
+        saved.append((ntt, attr, getattr(ntt, attr)))
+        _wrap_kernel(profile, [ntt], attr, "NTT",
+                     lambda m, log_n, inverse: ("butterflies", (m.shape[0] // 2) * log_n * m.shape[1]))
+    saved += [(o, a, getattr(o, a)) for o in (merkle, mmcs) for a in ("hash_rows", "compress_pairs")]
+    _wrap_kernel(profile, [merkle, mmcs], "hash_rows", "BLAKE3 leaves",
+                 lambda m: ("leaf_bytes", 4 * int(np.asarray(m).size)))
+    _wrap_kernel(profile, [merkle, mmcs], "compress_pairs", "BLAKE3 nodes",
+                 lambda d: ("nodes", int(np.asarray(d).shape[0]) // 2))
+    try:
+        yield profile
+    finally:
+        for owner, attr, fn in reversed(saved):
+            setattr(owner, attr, fn)
+
+
+def _best(fn, repeats=5):
+    # best process CPU time of `repeats` calls (the rate of one core when 1 numba thread runs)
+    fn()
+    times = []
+    for _ in range(repeats):
+        c0 = cpu_s()
+        fn()
+        times.append(cpu_s() - c0)
+    return min(times)
+
+
+def kernel_rates(log_rows: int = 16, width: int = 64) -> dict:
+    """The kernels' own rates, best of 5, on a (2^log_rows, width) matrix (the shape of a main
+    LDE block), with the current numba thread count."""
+    from pyzkvm.stark import merkle, ntt
+    from pyzkvm.stark.field import P
+
+    rng = np.random.default_rng(7)
+    m = rng.integers(0, P, (1 << log_rows, width), dtype=np.uint32)
+    work = m.copy()
+    t_ntt = _best(lambda: ntt._dif(work, log_rows, False))
+    digests = merkle.hash_rows(m)
+    t_leaf = _best(lambda: merkle.hash_rows(m))
+    t_node = _best(lambda: merkle.compress_pairs(digests))
+    return {"butterflies_per_s": (m.shape[0] // 2) * log_rows * width / t_ntt, "leaf_bytes_per_s": m.nbytes / t_leaf,
+            "nodes_per_s": (m.shape[0] // 2) / t_node}

@@ -1,0 +1,58 @@
+"""The linear-combination kernels (lincomb.py) against Python-int sums mod p.
+
+A base element times an F_p^4 coefficient is the coefficient's four lanes each times the
+element, so every kernel is an integer matrix product reduced mod p: numpy object arrays
+(Python ints, no overflow) are the independent reference. Entries p − 1 everywhere are the
+worst case for the delayed reduction's accumulators; each kernel runs on both sides of
+PARALLEL_MIN_ELEMENTS (the serial and the parallel kernel)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyzkvm.stark import lincomb
+from pyzkvm.stark.field import P
+
+SHAPES = [(1, 1), (37, 5), (200, 44), (3000, 70)]  # the last one ≥ 2^16 elements: parallel kernel
+
+
+def _matrix(rng, n, w, worst):
+    if worst:
+        return np.full((n, w), P - 1, dtype=np.uint32)
+    return rng.integers(0, P, (n, w), dtype=np.uint32)
+
+
+def _ref(a, b):
+    return ((a.astype(object) @ b.astype(object)) % P).astype(np.uint32)
+
+
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("n,w", SHAPES)
+def test_combine_columns(n, w, worst):
+    rng = np.random.default_rng(n * w)
+    m, c = _matrix(rng, n, w, worst), _matrix(rng, w, 8, worst)
+    assert np.array_equal(lincomb.combine_columns(m, c), _ref(m, c))
+    assert np.array_equal(lincomb.combine_columns(m, c[:, :4]), _ref(m, c[:, :4]))
+
+
+def test_combine_columns_of_no_columns_is_zero():
+    assert not lincomb.combine_columns(np.zeros((5, 0), np.uint32), np.zeros((0, 4), np.uint32)).any()
+
+
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("n,w", SHAPES)
+def test_denominators(n, w, worst):
+    rng = np.random.default_rng(n + w)
+    m, c = _matrix(rng, n, w, worst), _matrix(rng, w, 4, worst)
+    const = rng.integers(0, P, 4, dtype=np.uint32)
+    want = ((const.astype(object)[None, :] - m.astype(object) @ c.astype(object)) % P).astype(np.uint32)
+    assert np.array_equal(lincomb.denominators(m, c, const), want)
+
+
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("n,w", SHAPES)
+def test_weighted_column_sums(n, w, worst):
+    rng = np.random.default_rng(3 * n + w)
+    m, weights = _matrix(rng, n, w, worst), _matrix(rng, n, 4, worst)
+    assert np.array_equal(lincomb.weighted_column_sums(m, weights), _ref(m.T, weights))

@@ -1,0 +1,106 @@
+"""The stark backend on an unconstrained block and on the RISC Zero profile (issue 16 §3, §5).
+
+* guests/isqrt-hint searches floor(sqrt(n)) in an unconstrained block, hands it out as a hint
+  and checks it in the proved run; its receipt's journal is checked against math.isqrt.
+* a risc0-profile program (SYS_READ, SYS_WRITE to the journal, HALT with the output digest):
+  its receipt verifies, says its profile, and a changed journal, exit code, halt type or
+  profile is rejected.
+The risc0 receipt uses the insecure fast preset; the slow tests prove the prebuilt guests with
+the default preset through the command line, as a user would (the machine-level tests,
+tests/machine/test_machine_unconstrained.py and test_machine_risc0.py, are the quick ones)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyzkvm import Program
+from pyzkvm.backends import get_backend
+from pyzkvm.errors import VerificationError
+from pyzkvm.executor import execute
+from pyzkvm.inputs import risc0_u32
+from tests.machine.test_machine_risc0 import CODE as R0_CODE, DATA as R0_DATA, JOURNAL as R0_JOURNAL
+from tests.rvasm import flatten, program
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "guests" / "bin"
+FAST = "insecure_fast_for_tests"
+
+
+def u32(n: int) -> bytes:
+    return n.to_bytes(4, "little")
+
+
+def isqrt_journal(n: int) -> bytes:
+    return u32(n) + u32(math.isqrt(n)) + u32(0)
+
+
+@pytest.fixture(scope="module")
+def stark():
+    return get_backend("stark")
+
+
+@pytest.fixture(scope="module")
+def r0(stark):
+    prog = program(flatten(R0_CODE), data=R0_DATA, abi="risc0")
+    return prog, stark.prove(prog, [b"abcdefgh"], preset=FAST)
+
+
+def test_risc0_receipt_verifies_and_says_its_profile(stark, r0):
+    prog, receipt = r0
+    assert receipt.journal == R0_JOURNAL and receipt.claim.exit_code == 5
+    assert (receipt.params["abi"], receipt.params["halt_type"]) == ("risc0", 0)
+    stark.verify(receipt, prog.image_id, allow_insecure=True)
+
+
+def _with_params(receipt, **changes):
+    params = {k: v for k, v in {**receipt.params, **changes}.items() if v is not None}
+    return dataclasses.replace(receipt, params=params)
+
+
+@pytest.mark.parametrize("forge", [
+    "journal", "exit code", "halt type", "read as sp1",
+])
+def test_risc0_receipt_forgeries_are_rejected(stark, r0, forge):
+    prog, receipt = r0
+    if forge == "journal":  # journal and its digest changed together: the output digest differs
+        journal = b"hi!?"
+        claim = dataclasses.replace(receipt.claim, journal_digest=hashlib.sha256(journal).digest())
+        bad = dataclasses.replace(receipt, claim=claim, journal=journal)
+    elif forge == "exit code":
+        bad = dataclasses.replace(receipt, claim=dataclasses.replace(receipt.claim, exit_code=6))
+    elif forge == "halt type":
+        bad = _with_params(receipt, halt_type=1)
+    else:
+        bad = _with_params(receipt, abi=None, halt_type=None)
+    with pytest.raises(VerificationError):
+        stark.verify(bad, prog.image_id, allow_insecure=True)
+
+
+def _cli(*args, cwd):
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "pyzkvm", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("elf, abi, spec, journal", [
+    ("isqrt-hint.elf", "sp1", "u32:4000000", isqrt_journal(4_000_000)),
+    ("risc0/fibonacci.elf", "risc0", "u32:10", None),
+], ids=["isqrt-hint", "risc0-fibonacci"])
+def test_cli_proves_and_verifies_with_the_default_backend(tmp_path, elf, abi, spec, journal):
+    """`pyzkvm prove` / `pyzkvm verify` with the default backend and preset."""
+    path = BIN / elf
+    out = tmp_path / "r.receipt"
+    prove = _cli("prove", str(path), "--abi", abi, "--input", spec, "-o", str(out), cwd=tmp_path)
+    assert prove.returncode == 0, prove.stderr
+    ok = _cli("verify", str(out), "--elf", str(path), "--abi", abi, cwd=tmp_path)
+    assert ok.returncode == 0 and "verified" in ok.stdout, ok.stderr
+    if journal is None:  # risc0 fibonacci: the run's journal (executor, no proof) is the receipt's
+        journal = execute(Program.from_elf(path, abi="risc0"), [risc0_u32(10)]).journal
+    assert journal.hex() in ok.stdout

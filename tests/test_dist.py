@@ -122,3 +122,17 @@ def test_failing_runs_get_receipts_and_errors_are_reported_per_line(tmp_path, mo
     assert [r.line for r in results] == [1, 3]
     assert all(r.path is None and "CycleLimitExceeded: " in r.error for r in results)
     assert list((tmp_path / "b").iterdir()) == []
+
+
+@pytest.mark.slow  # ~15 s: three hiding machine segments, each committed twice
+def test_hiding_segments_from_the_cluster_tasks_close_the_blinding_ring(monkeypatch):
+    """The cluster's tasks (commit_segment_task, prove_stark_segment_task), run in this process:
+    each gets the statement's secret, its index and the segment count, so the blinding ring
+    (stark/blind.py) closes over the segments and the hiding receipt verifies."""
+    def in_process(fn, program, argument_lists, *, on_result=lambda i, r: r, **_options):
+        return [on_result(i, fn(program, *args)) for i, args in enumerate(argument_lists)]
+
+    monkeypatch.setattr(dist, "_run_tasks", in_process)
+    receipt = dist.prove_stark_segments(FIB, [I.u32(10)], 2048, preset="insecure_fast_for_tests_zk")
+    assert receipt.params["segments"] == 3 and receipt.params["zero_knowledge"] is True
+    pyzkvm.verify(receipt, FIB.image_id, allow_insecure=True)

@@ -128,7 +128,8 @@ def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_val
                            public_data)
         except BusImbalance:  # name the buses (debug.py, part 2), then refuse
             check_buses(vk.compiled, pk.prep_traces, statements, public_data, term_public_values)
-            raise ConstraintNotSatisfied("LogUp buses do not balance (a bus with no name: a bug, report it)") from None
+            raise ConstraintNotSatisfied("LogUp buses do not balance, though every chip bus does (in hiding mode: "
+                                         "the blinding ring, blind.py; a bug, report it)") from None
     return proofs
 
 

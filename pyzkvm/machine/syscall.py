@@ -43,7 +43,8 @@ from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
 from .witness import words
 
-CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B}
+CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
+         "keccak_permute": 0x00010109}
 KINDS = tuple(CODES)
 FDS = (1, 2, 3, 13)
 A1, A2 = 11, 12
@@ -55,6 +56,7 @@ SYS = Layout(
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
+KECCAK_WORDS = 50  #: KECCAK_PERMUTE's state: 25 u64 lanes
 HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4 last_key pad0 pad1 is_last inv z1 z3")
 JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
 
@@ -116,19 +118,20 @@ class SyscallAir(Chip):
         b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
         b.send(buses.BYTE, [R, cd[2], 0, 0, 0], nreal)
 
-        # the CPU's ecall: code in t0, a0, and the value t0 gets back
+        # the CPU's ecall: code in t0 (as bytes: a precompile's code is > 255), a0, and the value
+        # t0 gets back
         code = sum(CODES[x] * k[x] for x in KINDS)
-        b.receive(buses.SYSCALL, [clk, code, 0, 0, 0, *bv, *c], active)
-        b.assert_zero((active - k["hint_len"]) * (c[0] - code), "t0 keeps the code (byte 0)")
-        for i in (1, 2, 3):
-            b.assert_zero((active - k["hint_len"]) * c[i], f"t0 keeps the code (byte {i})")
+        code_bytes = [sum(((CODES[x] >> 8 * i) & 0xFF) * k[x] for x in KINDS) for i in range(4)]
+        b.receive(buses.SYSCALL, [clk, *code_bytes, *bv, *c], active)
+        for i in range(4):
+            b.assert_zero((active - k["hint_len"]) * (c[i] - code_bytes[i]), f"t0 keeps the code (byte {i})")
         b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer is free but bytes
         b.send(buses.BYTE, [R, c[2], c[3], 0, 0], k["hint_len"])
 
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
-        vp = k["verify"]
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp
+        vp, kp = k["verify"], k["keccak_permute"]
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + kp
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
         _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
@@ -150,9 +153,9 @@ class SyscallAir(Chip):
         # the buffer pointer: a0 for HINT_READ and VERIFY_SP1_PROOF, a1 for any WRITE (else 0);
         # ptr0 = offset + 4·pq
         for i in range(4):
-            b.assert_eq(ptr[i], (k["hint_read"] + vp) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
+            b.assert_eq(ptr[i], (k["hint_read"] + vp + kp) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
         b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
-        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp, "one pointer offset")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp + kp, "one pointer offset")
         b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
         len_sum = a2[0] + a2[1] + a2[2] + a2[3]
         nz = col("nz")
@@ -160,7 +163,7 @@ class SyscallAir(Chip):
         b.assert_eq(len_sum * col("len_inv"), nz, "len ≠ 0 ⇒ nz")
         hr = k["hint_read"]
         wnz = k["write"] * nz  # a WRITE with a non-empty buffer (the executor checks only those)
-        uses = hr + wnz + vp   # rows whose buffer (at ptr) must lie in guest memory
+        uses = hr + wnz + vp + kp  # rows whose buffer (at ptr) must lie in guest memory
         b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
@@ -209,6 +212,7 @@ class SyscallAir(Chip):
         b.assert_zero(hr * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory")
         b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
         b.assert_zero(vp * (KEY_END - start_key - 8 - word(room)), "VERIFY image ID buffer ends in memory")
+        b.assert_zero(kp * (KEY_END - start_key - KECCAK_WORDS - word(room)), "KECCAK_PERMUTE state ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
         b.send(buses.BYTE, [R, room[2], room[3], 0, 0], uses)
         b.send(buses.BYTE, [R, 8 * room[3], 0, 0, 0], uses)
@@ -236,6 +240,13 @@ class SyscallAir(Chip):
         b.receive(buses.ASSUMPTION_CHAIN, [clk, 8, start_key + 8, apos, 0], vp)
         b.send(buses.ASSUMPTION_CHAIN, [clk, 8, digest_key, apos, 1], vp)
         b.receive(buses.ASSUMPTION_CHAIN, [clk, 16, digest_key + 8, apos, 1], vp)
+
+        # precompiles (KECCAK_PERMUTE): a0 → a word-aligned buffer in guest memory (the checks
+        # above), a1 = 0 as SP1 asserts; the precompile's chip receives (clk, code, first key)
+        b.assert_zero(kp * (1 - oh[0]), "KECCAK_PERMUTE state pointer is word-aligned")
+        for i in range(4):
+            b.assert_zero(kp * a1[i], f"KECCAK_PERMUTE a1 = 0 (byte {i})")
+        b.send(buses.PRECOMPILE, [clk, code, start_key], kp)
 
         # ---- running counters over the rows, in clk order, chained across segments ------------
         # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
@@ -411,8 +422,8 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
-    vp = is_["verify"]
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp
+    vp, kp = is_["verify"], is_["keccak_permute"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | kp
     a1 = np.where(reads_a1, register_value(A1), 0)
     a2 = np.where(is_["write"], register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
@@ -425,9 +436,9 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     journal = is_["write"] & np.isin(fd, (3, 13))
     if np.any(is_["write"] & (a2 >= 1 << 24)):
         raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
-    ptr = np.where(is_["hint_read"] | vp, a0, np.where(is_["write"], a1, 0))
+    ptr = np.where(is_["hint_read"] | vp | kp, a0, np.where(is_["write"], a1, 0))
     t[:n, SYS.ptr] = to_bytes(ptr)
-    uses_ptr = is_["hint_read"] | is_["write"] | vp
+    uses_ptr = is_["hint_read"] | is_["write"] | vp | kp
     t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
     t[:n, SYS.pq] = (ptr & 0xFF) >> 2
     nw = np.where(is_["hint_read"], (a1 + 3) >> 2, 0)
@@ -449,9 +460,10 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
-    uses = is_["hint_read"] | wnz | vp
+    uses = is_["hint_read"] | wnz | vp | kp
     end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
     end_key = np.where(vp, memory_key(ptr) + 8, end_key)
+    end_key = np.where(kp, memory_key(ptr) + KECCAK_WORDS, end_key)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
     if np.any(a0[is_["commit"] | is_["commit_deferred"]] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")

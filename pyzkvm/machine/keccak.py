@@ -149,14 +149,7 @@ class KeccakPermuteAir(Chip):
         t[:n, KECCAK.clk] = np.repeat(clk, ROWS_PER_CALL)
         t[:n, KECCAK.key] = np.repeat(key, ROWS_PER_CALL)
         t[np.arange(height), np.asarray(KECCAK.r)[np.arange(height) % ROWS_PER_CALL]] = 1
-        shifts16 = np.arange(4, dtype=np.uint64) * np.uint64(16)
-        t[:, KECCAK.a] = ((states[:, :, None] >> shifts16) & np.uint64(0xFFFF)).reshape(height, 100).astype(np.int64)
-        bits = ((states[:, :, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).astype(np.int64)  # (h, 25, 64)
-        col = np.bitwise_xor.reduce(bits.reshape(height, 5, 5, 64), axis=1)  # C[x][z] (lane = x + 5y)
-        d = np.roll(col, 1, axis=1) ^ np.roll(np.roll(col, -1, axis=1), 1, axis=2)  # C[x−1][z] ⊕ C[x+1][z−1]
-        t[:, KECCAK.c] = col.reshape(height, 320)
-        t[:, KECCAK.cp] = (col ^ d).reshape(height, 320)
-        t[:, KECCAK.ap] = (bits ^ np.tile(d, (1, 5, 1))).reshape(height, 1600)
+        state_columns(t, states)
         return t
 
 
@@ -195,6 +188,20 @@ class KeccakWordsAir(Chip):
         return t
 
 
+def state_columns(t, states) -> None:
+    """Fill the state columns of permute-chip rows from their states (rows, 25) uint64: the
+    limbs ``a`` and θ's bits C, C' = C ⊕ D and A' = A ⊕ D (module docstring)."""
+    h = len(states)
+    shifts16 = np.arange(4, dtype=np.uint64) * np.uint64(16)
+    t[:, KECCAK.a] = ((states[:, :, None] >> shifts16) & np.uint64(0xFFFF)).reshape(h, 100).astype(np.int64)
+    bits = ((states[:, :, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).astype(np.int64)  # (h, 25, 64)
+    col = np.bitwise_xor.reduce(bits.reshape(h, 5, 5, 64), axis=1)  # C[x][z] (lane x + 5y → [y][x])
+    d = np.roll(col, 1, axis=1) ^ np.roll(np.roll(col, -1, axis=1), 1, axis=2)  # C[x−1][z] ⊕ C[x+1][z−1]
+    t[:, KECCAK.c] = col.reshape(h, 320)
+    t[:, KECCAK.cp] = (col ^ d).reshape(h, 320)
+    t[:, KECCAK.ap] = (bits ^ np.tile(d, (1, 5, 1))).reshape(h, 1600)
+
+
 def keccak_write_events(w):
     """The executor's writes of the KECCAK_PERMUTE calls: (clk, addr, before, after), 50 per
     call in word order (each call logs its 50 reads, then its 50 writes)."""
@@ -218,12 +225,13 @@ def _rotl(x, n):
     return (x << np.uint64(n)) | (x >> np.uint64(64 - n)) if n else x
 
 
-def permutation_states(lanes):
+def permutation_states(lanes, rounds: int = ROUNDS):
     """Keccak-f[1600] on many states at once (lanes: (n, 25) uint64, lane x + 5y): the state
-    before each of the 24 rounds, then the output — 25 arrays (n, 25)."""
+    before each of the 24 rounds, then the output — 25 arrays (n, 25). (``rounds`` < 24: only
+    the first rounds, for tests.)"""
     s = lanes.copy()
     out = [s]
-    for rc in KECCAK_RC:
+    for rc in KECCAK_RC[:rounds]:
         col = s[:, 0:5] ^ s[:, 5:10] ^ s[:, 10:15] ^ s[:, 15:20] ^ s[:, 20:25]
         d = np.roll(col, 1, axis=1) ^ _rotl(np.roll(col, -1, axis=1), 1)
         s = s ^ np.tile(d, (1, 5))

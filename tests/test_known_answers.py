@@ -18,22 +18,23 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "bc8067608b89f8091fd2a7bab574386a626b034875b935eb7c4e89e8b2802ef8"
+MACHINE_AIR_DIGEST = "b24addf831ae246d96fa52962e61c77bb2ace3cd720f989254ed45a1fc36f3d3"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "cef1e4ddf7658cc19230c80ca8fd46354b36938623f56974c0b088c84c3ce9b8",
-    "ed25519-verify.elf": "7c097de6dce29125ed63f683318c7c09d20cd1ff7a99e47803a5712621e2d5be",
-    "fibonacci.elf": "e54680e6aa09a2974291fc577c9e05fbee332d6f65c9337d08ee0f7af465cfef",
-    "panic.elf": "78c0f20056522976e4814dc60f4fce0f74eea0f434151cb2c2ef87dc319c1dfe",
-    "precompiles.elf": "02d80242efaeceb044457dcd1542b4fd42621f6525ea8b5437d8745fb17e74d8",
-    "rv32im-selftest.elf": "e5e6b661a5d51c18d2f6764789ade70afd93bcafd823c1ccc31b1c2cd43b6fc6",
-    "sha256.elf": "7bda0677c646470fd4b631e39ec2fd34afa340e827e2cc3f7f34cd8638987000",
-    "sort.elf": "9caff252dd818cbaa4454bbaac98d2cf21f8da5137f532fddb749f8a6b0000fe",
+    "aggregator.elf": "881a1c4f6c203fbd14c00f38edab0816fef62536eef1f28f248805de37101f97",
+    "ed25519-verify.elf": "babaf7cfd64ef69bffadfbfa7053b0dc755ee29a9ac207b4c799deb8dd5e19c6",
+    "fibonacci.elf": "2f818ac5c7c777ae8a47088f9ef9c214f8942bbae37dc5ab51614275e38dd60d",
+    "keccak256.elf": "685cda107ed939fd30da1ccbeac72a39d12bc76f471aba9ac3a280d28ee9c6ff",
+    "panic.elf": "734bcce8c86c59df3325d4a6301f08fde2d452efa2e6a0148d82bc2d2495ca65",
+    "precompiles.elf": "2fbbeb4ea9f932913ed0bc22933ce2a5a8ab8cea1b614bab9082117bb2b20270",
+    "rv32im-selftest.elf": "3bfada88e155fa76d5e27d2a8e8efe8b49e8e8dcbad73a030342516a49bbc6ad",
+    "sha256.elf": "9d8f1077b18f785a04df02091f7838308d18eba5f9739d20c1f9c595bd6847cf",
+    "sort.elf": "74a0f38a8d4d75c0a1583f9855f6a3265273261860b8a24eb4744c05b472a8b2",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "7fec0e6d3b8b1929f214150b46928d11e23809ba505e61ed9803f334779cab0f"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "8564430fee539e19da433d08389577f3076f831cc381043d5fb42fdfc5a953ce"
+MACHINE_PROOF = "4897250df6478f34237f46b6c64dc050bd94213593b2cd05352017916bdf5e97"
 
 
 def machine_air_digest() -> str:

@@ -36,6 +36,7 @@ SKIPPED = {
         "aggregator": "uses pyzkvm_verify (VERIFY_SP1_PROOF), an SP1 syscall RISC Zero's ABI does not have",
         "ed25519-verify": "calls SP1's ED_ADD and ED_DECOMPRESS precompiles, which RISC Zero's ABI does not have",
         "precompiles": "calls SP1's curve, field and big-integer precompiles, which RISC Zero's ABI does not have",
+        "keccak256": "calls SP1's KECCAK_PERMUTE precompile, which RISC Zero's ABI does not have",
     },
 }
 

@@ -225,13 +225,13 @@ def _rotl(x, n):
     return (x << np.uint64(n)) | (x >> np.uint64(64 - n)) if n else x
 
 
-def permutation_states(lanes, rounds: int = ROUNDS):
+def permutation_states(lanes, first: int = 0, end: int = ROUNDS):
     """Keccak-f[1600] on many states at once (lanes: (n, 25) uint64, lane x + 5y): the state
-    before each of the 24 rounds, then the output — 25 arrays (n, 25). (``rounds`` < 24: only
-    the first rounds, for tests.)"""
+    before each of the 24 rounds, then the output — 25 arrays (n, 25). (``first``, ``end``:
+    only rounds first..end − 1, for tests.)"""
     s = lanes.copy()
     out = [s]
-    for rc in KECCAK_RC[:rounds]:
+    for rc in KECCAK_RC[first:end]:
         col = s[:, 0:5] ^ s[:, 5:10] ^ s[:, 10:15] ^ s[:, 15:20] ^ s[:, 20:25]
         d = np.roll(col, 1, axis=1) ^ _rotl(np.roll(col, -1, axis=1), 1)
         s = s ^ np.tile(d, (1, 5))

@@ -57,6 +57,7 @@ from .alu_mul import MUL
 from .alu_shift import SHIFT
 from .bytes_table import BYTES
 from .cpu import CPU
+from .keccak import KECCAK, KECCAK_WORDS
 from .memop import MEMOP
 from .memory import BOUNDARY
 from .program_table import PROG_MAIN
@@ -66,7 +67,7 @@ from .syscall_verify import ASSUMPTION_WORDS
 LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwise": BITWISE, "alu compare": COMPARE,
            "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS,
            "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
-           "bytes": BYTES, "memory boundary": BOUNDARY}
+           "bytes": BYTES, "memory boundary": BOUNDARY, "keccak permute": KECCAK, "keccak words": KECCAK_WORDS}
 
 
 def column_names(chip: str, width: int) -> list:

@@ -71,14 +71,11 @@ def _forge_first_call(t, round_fn):
 
 
 def _round(k, s, rc=None):
-    """Round k of Keccak-f on states s (n, 25), with ι's constant replaced by rc if given."""
-    return _one_round(s, KECCAK_RC[k] if rc is None else rc)
-
-
-def _one_round(s, rc):
-    """One round with constant rc: the chip's vectorised round 0, its ι constant swapped."""
-    out = permutation_states(s, rounds=1)[1].copy()
-    out[:, 0] ^= np.uint64(KECCAK_RC[0]) ^ np.uint64(rc)
+    """Round k of Keccak-f on states s (n, 25) (the chip's own vectorised round), with ι's
+    constant replaced by rc if given."""
+    out = permutation_states(s, k, k + 1)[1].copy()
+    if rc is not None:
+        out[:, 0] ^= np.uint64(KECCAK_RC[k]) ^ np.uint64(rc)
     return out
 
 

@@ -731,12 +731,22 @@ def one_hot_moves(t: ChipTable, row: int):
                     yield {x: int(x == c) for x in cols}
 
 
+#: The CI scan (not deep) of a table wider than WIDE_TABLE columns tries CI_COLUMN_SAMPLE random
+#: columns and no one-hot moves: the keccak permute chip's 2 368 columns cost seconds each to
+#: repair (bench/underconstraint_keccak.py samples it more widely; --deep tries every column).
+WIDE_TABLE, CI_COLUMN_SAMPLE = 256, 12
+
+
 def row_mutations(t: ChipTable, row: int, rng, deep: bool):
     """Single cells × candidate values, then the row's whole tuple replaced by another honest row's."""
-    for c in range(t.trace.shape[1]):
+    width = t.trace.shape[1]
+    wide = not deep and width > WIDE_TABLE
+    columns = sorted(rng.choice(width, CI_COLUMN_SAMPLE, replace=False)) if wide else range(width)
+    for c in columns:
         for v in candidate_values(int(t.trace[row, c]), rng, deep):
-            yield {c: v}
-    yield from one_hot_moves(t, row)
+            yield {int(c): v}
+    if not wide:
+        yield from one_hot_moves(t, row)
     others = np.flatnonzero(np.any(t.trace != t.trace[row], axis=1))
     if not deep or not len(others):
         return

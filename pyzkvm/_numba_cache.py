@@ -44,7 +44,7 @@ def is_writable_dir(path: Path) -> bool:
 def choose_cache_dir(environ=os.environ, package: Path = PACKAGE) -> tuple[str | None, list[str]]:
     """(folder to use as NUMBA_CACHE_DIR, or None for numba's in-tree default; the folders
     tried). ("", tried) means none is writable."""
-    tried = []
+    tried: list[str] = []
     given = environ.get("NUMBA_CACHE_DIR")
     if given:
         if is_writable_dir(Path(given)):
@@ -93,4 +93,4 @@ def _disable_caching() -> None:
     enable_caching (called at decoration) is made a no-op."""
     from numba.core import dispatcher
 
-    dispatcher.Dispatcher.enable_caching = lambda self: None
+    dispatcher.Dispatcher.enable_caching = lambda self: None  # type: ignore[method-assign]  # on purpose

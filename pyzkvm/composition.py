@@ -76,7 +76,7 @@ def resolve_assumptions(recorded: Sequence[Assumption], receipts: Sequence[Recei
     receipts to attach as ``Receipt.inner``; raises UsageError naming the first missing, extra,
     misplaced or wrong receipt.
     """
-    recorded = [tuple(p) for p in recorded]
+    recorded = [(bytes(image_id), bytes(digest)) for image_id, digest in recorded]  # pairs, as assumption_of gives
     receipts = as_receipts(receipts)
     given = [assumption_of(r) for r in receipts]
     for i, r in enumerate(receipts):

@@ -13,6 +13,9 @@ lost with a worker; ``retries=`` re-runs tasks that raised). That cannot lose or
 receipt because proving is deterministic and each line's receipt is written atomically
 (temporary file, then rename) to a path keyed by its line number: a re-run writes the same
 bytes to the same name. See docs/distributed.md.
+
+Progress: each entry point takes ``progress(step, fraction)`` (the backends' callback) and
+reports its phases and each task as it completes ("receipt 3/10", "proved segment 2/4").
 """
 
 from __future__ import annotations
@@ -26,12 +29,32 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .backends.base import ProgressCallback as Progress  # progress(step, fraction in [0, 1])
 from .errors import PyzkvmError, UsageError
 from .fileio import write_atomically
 from .program import Program
 
 #: Times a task is re-run after it raised or its worker died (Dask ``retries=``; fallback pools).
 DEFAULT_RETRIES = 2
+
+def _quiet(step: str, fraction: float) -> None:
+    """The progress callback when nobody listens."""
+
+
+def counting_results(progress: Progress, what: str, total: int, start: float, end: float,
+                     on_result: Callable = lambda index, result: result) -> Callable:
+    """An ``on_result`` for _run_tasks that, after ``on_result``, reports "WHAT k/TOTAL" as the
+    k-th result arrives, its fraction moving from ``start`` to ``end``."""
+    done = 0
+
+    def counted(index: int, result):
+        nonlocal done
+        kept = on_result(index, result)
+        done += 1
+        progress(f"{what} {done}/{total}", start + (end - start) * done / total)
+        return kept
+
+    return counted
 
 
 def dask_available() -> bool:
@@ -150,8 +173,8 @@ def _run_tasks(
             break
         try:
             with ProcessPoolExecutor(max_workers=n) as pool:
-                futures = {i: pool.submit(fn, program, *argument_lists[i]) for i in pending}
-                for i, f in futures.items():
+                submitted = {i: pool.submit(fn, program, *argument_lists[i]) for i in pending}
+                for i, f in submitted.items():
                     results[i] = on_result(i, f.result())
         except BrokenProcessPool:
             continue
@@ -177,6 +200,7 @@ def prove_batch(
     retries: int = DEFAULT_RETRIES,
     memory_limit: str | int = "auto",
     task: Callable = prove_line,
+    progress: Progress = _quiet,
 ) -> list[LineResult]:
     """Prove each ``(line, inputs)`` of ``input_sets`` as one task; write ``DIR/<stem>-<line>.receipt``.
 
@@ -184,7 +208,7 @@ def prove_batch(
     shared filesystem, and a receipt that arrives twice is written twice with the same bytes).
     Returns one LineResult per input set, in the given order (without the receipt bytes).
     ``task`` is the function each task runs (``prove_line``'s signature); tests wrap it to
-    kill workers."""
+    kill workers. ``progress`` hears "starting workers", then "receipt k/n" per finished line."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = stem or program.name
@@ -202,9 +226,10 @@ def prove_batch(
 
     if not args:
         return []
+    progress("starting workers", 0.0)
     return _run_tasks(
         task, program, args, scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit,
-        on_result=write_receipt,
+        on_result=counting_results(progress, "receipt", len(args), 0.0, 1.0, write_receipt),
     )  # fmt: skip
 
 
@@ -218,6 +243,7 @@ def prove_segments(
     workers: int | None = None,
     retries: int = DEFAULT_RETRIES,
     memory_limit: str | int = "auto",
+    progress: Progress = _quiet,
 ):
     """A segmented trace-backend receipt whose segments are traced and digested on workers.
 
@@ -230,11 +256,13 @@ def prove_segments(
     from .executor.segments import plan_segments
 
     max_cycles = max_cycles or DEFAULT_MAX_CYCLES
+    progress("execute: segment starts", 0.0)
     starts = plan_segments(program, inputs, segment_cycles, max_cycles=max_cycles)
     args = [(start, segment_cycles, max_cycles) for start in starts]
+    progress("starting workers", 0.1)
     segments = _run_tasks(
         prove_segment_task, program, args, scheduler=scheduler, workers=workers, retries=retries,
-        memory_limit=memory_limit,
+        memory_limit=memory_limit, on_result=counting_results(progress, "segment", len(args), 0.1, 1.0),
     )  # fmt: skip
     return assemble_segmented_receipt(TraceBackend(), program, segments, segment_cycles)
 
@@ -257,39 +285,50 @@ def _proving_key(program: Program, preset: str):
     return _PROVING_KEYS[key]
 
 
-def commit_segment_task(program: Program, preset: str, traces: list) -> bytes:
-    """Step 1 on a worker: one segment's main-trace root (stark/joint.py)."""
+def commit_segment_task(program: Program, preset: str, traces: list, zk_secret: bytes, k: int) -> bytes:
+    """Step 1 on a worker: one segment's main-trace root (stark/joint.py). ``zk_secret``, k:
+    the statement's hiding-mode secret and the segment's index (step 3 recommits alike)."""
     from .stark.prover import commit_main
+    from .stark.zk import ZkRandomness
 
-    return commit_main(_proving_key(program, preset), traces).root
+    return commit_main(_proving_key(program, preset), traces, rng=ZkRandomness(zk_secret, k)).root
 
 
 def prove_stark_segment_task(program: Program, preset: str, traces: list, public_values: list, public_data,
-                             challenges) -> bytes:
+                             challenges, zk_secret: bytes, k: int) -> bytes:
     """Step 3 on a worker: one segment's proof under the statement's bus challenges."""
     from .stark.prover import commit_main, prove_segment
+    from .stark.zk import ZkRandomness
 
     pk = _proving_key(program, preset)
-    return prove_segment(pk, commit_main(pk, traces), public_values, public_data, challenges).to_bytes()
+    main = commit_main(pk, traces, rng=ZkRandomness(zk_secret, k))
+    return prove_segment(pk, main, public_values, public_data, challenges).to_bytes()
 
 
 class ClusterSegments:
     """stark.joint's steps 1 and 3 as tasks on a cluster: each worker gets one segment's traces
     (and public values, public data and the bus challenges for step 3)."""
 
-    def __init__(self, program: Program, preset: str, **options):
-        self.program, self.preset, self.options = program, preset, options
+    def __init__(self, program: Program, preset: str, progress: Progress = _quiet, **options):
+        from .stark.zk import ZkRandomness
+
+        self.program, self.preset, self.progress, self.options = program, preset, progress, options
+        self.zk_secret = ZkRandomness.secret_from_seed(None)  # hiding mode: the statement's secret
 
     def commit(self, statements) -> list:
-        return _run_tasks(commit_segment_task, self.program, [(self.preset, traces) for traces, _pv in statements],
-                          **self.options)
+        counted = counting_results(self.progress, "committed segment", len(statements), 0.3, 0.4)
+        return _run_tasks(commit_segment_task, self.program,
+                          [(self.preset, traces, self.zk_secret, k) for k, (traces, _pv) in enumerate(statements)],
+                          on_result=counted, **self.options)
 
     def prove(self, statements, public_data: bytes, challenges) -> list:
         from .stark.proof import decode_proof
 
+        counted = counting_results(self.progress, "proved segment", len(statements), 0.4, 1.0)
         proofs = _run_tasks(prove_stark_segment_task, self.program,
-                            [(self.preset, traces, pv, public_data, challenges) for traces, pv in statements],
-                            **self.options)
+                            [(self.preset, traces, pv, public_data, challenges, self.zk_secret, k)
+                             for k, (traces, pv) in enumerate(statements)],
+                            on_result=counted, **self.options)
         return [decode_proof(p) for p in proofs]
 
 
@@ -299,11 +338,13 @@ def prove_stark_segments(
     segment_cycles: int,
     *,
     preset: str = "default",
+    zk: bool | None = None,
     max_cycles: int | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     retries: int = DEFAULT_RETRIES,
     memory_limit: str | int = "auto",
+    progress: Progress = _quiet,
 ):
     """A segmented stark receipt whose segments are committed and proved on workers.
 
@@ -313,19 +354,23 @@ def prove_stark_segments(
     segment is proved under them (phase 2). A worker receives one segment's traces and public
     values (and the journal and assumptions in phase 2). Composed runs (assumptions) are
     refused here: prove them with StarkBackend.prove, which attaches the inner receipts. The receipt is byte-identical to
-    ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset)``."""
+    ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset, zk=zk)``
+    except for the hiding mode's randomness (a hiding receipt is never byte-identical to another)."""
     from .backends.stark import StarkBackend, build_statements, check_security_of_heights, config_for_preset
     from .stark import joint, setup
 
-    config = config_for_preset(preset)
+    config = config_for_preset(preset, zk)
+    progress("execute and build the segment tables", 0.0)
     run = build_statements(program, inputs, segment_cycles, max_cycles)
     check_security_of_heights(run, config)
     if run.assumptions:
         raise UsageError("this guest verifies other receipts (VERIFY_SP1_PROOF): prove it with "
                          "pyzkvm.prove(..., assumptions=[...]) rather than on a cluster")
+    progress("setup", 0.25)
     pk = setup(config, run.chips.airs)
     check_security_of_heights(run, config, pk.verifying_key)  # now with the key: the statement's bus entries < p
-    segments = ClusterSegments(program, config.name, scheduler=scheduler, workers=workers, retries=retries,
+    progress("starting workers", 0.3)
+    segments = ClusterSegments(program, config.name, progress, scheduler=scheduler, workers=workers, retries=retries,
                                memory_limit=memory_limit)
     proofs = joint.prove(pk, run.statements, run.public_data, segments=segments)
     return StarkBackend().receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs])

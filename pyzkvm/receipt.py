@@ -154,7 +154,7 @@ class Receipt:
             raise ReceiptFormatError(f"receipt has {len(inner)} inner receipts, more than the cap {MAX_INNER}")
         object.__setattr__(self, "inner", inner)
 
-    __hash__ = None  # params is a dict: receipts compare by value but are not hashable
+    __hash__ = None  # type: ignore[assignment]  # params is a dict: receipts compare by value but are not hashable
 
     # ---- codec ----
 
@@ -166,7 +166,7 @@ class Receipt:
         return bytes(out)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Receipt":
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> "Receipt":
         """Decode receipt bytes strictly; anything malformed raises ReceiptFormatError."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ReceiptFormatError(f"receipt must be bytes, not {type(data).__name__}")

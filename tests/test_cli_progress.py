@@ -133,3 +133,48 @@ def test_every_command_named_as_compiling_kernels_exists():
     parser = cli.build_parser()
     commands = set(next(a for a in parser._actions if a.dest == "command").choices)
     assert cli._KERNEL_COMMANDS <= commands
+
+
+def _cli(*args, cwd, **env_vars):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"} | {"PYTHONPATH": str(root)} | env_vars
+    return subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], cwd=cwd, env=env, capture_output=True,
+                          text=True)  # fmt: skip
+
+
+def test_run_and_verify_say_their_phases(tmp_path):
+    # PYZKVM_PROGRESS_AFTER_S=0: every phase line at once (by default only after 2 s)
+    out = _cli("run", "fibonacci", "-i", "u32:5", cwd=tmp_path, PYZKVM_PROGRESS_AFTER_S="0")
+    assert out.returncode == 0 and out.stderr == "pyzkvm: run fibonacci: execute\n", out.stderr
+    import pyzkvm
+    from pyzkvm.guests.prebuilt import require_guest
+
+    fibonacci = pyzkvm.Program.from_elf(require_guest("fibonacci"))
+    receipt = pyzkvm.prove(fibonacci, [pyzkvm.inputs.u32(5)], backend="trace")
+    (tmp_path / "f.receipt").write_bytes(receipt.to_bytes())
+    image_id = receipt.claim.image_id.hex()  # not --elf: the child would spend a second on the image ID
+    out = _cli("verify", "f.receipt", "--image-id", image_id, "--dev-mode", cwd=tmp_path, PYZKVM_PROGRESS_AFTER_S="0")
+    assert out.returncode == 0 and out.stdout.startswith("verified: "), out.stderr
+    phases = [line for line in out.stderr.splitlines() if line.startswith("pyzkvm: verify f.receipt: ")]
+    assert phases == ["pyzkvm: verify f.receipt: read the receipt", "pyzkvm: verify f.receipt: check the seal (trace)"]
+
+
+def test_progress_delay_comes_from_the_environment(monkeypatch):
+    for value, seconds in (("0", 0.0), ("5.5", 5.5), ("soon", progress.QUIET_S), ("-1", progress.QUIET_S)):
+        monkeypatch.setenv(progress.QUIET_S_ENV, value)
+        assert progress.quiet_seconds() == seconds
+    monkeypatch.delenv(progress.QUIET_S_ENV)
+    assert progress.quiet_seconds() == progress.QUIET_S
+
+
+def test_a_step_of_unknown_length_pulses_on_a_terminal(monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_reporter("run guest") as report:
+        report("execute", None)
+        report("done", 1.0)
+    assert "run guest" in terminal.getvalue()

@@ -66,7 +66,11 @@ def cluster():
 
 
 def test_dask_batch_is_byte_identical_to_sequential_proving(cluster, tmp_path):
-    results = dist.prove_batch(FIB, LINES, tmp_path / "out", stem="fib", scheduler=cluster)
+    heard = []
+    results = dist.prove_batch(FIB, LINES, tmp_path / "out", stem="fib", scheduler=cluster,
+                               progress=lambda step, fraction: heard.append((step, fraction)))  # fmt: skip
+    assert heard == [("starting workers", 0.0), ("receipt 1/4", 0.25), ("receipt 2/4", 0.5), ("receipt 3/4", 0.75),
+                     ("receipt 4/4", 1.0)]  # fmt: skip
     assert [r.line for r in results] == [1, 2, 4, 5] and not any(r.error for r in results)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fib-1.receipt", "fib-2.receipt", "fib-4.receipt", "fib-5.receipt"]
     assert _receipts(tmp_path / "out") == _sequential(LINES)
@@ -86,7 +90,10 @@ def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(cluster, tmp_path
 
 def test_dask_segments_are_byte_identical_to_local_segmented_proving(cluster):
     inputs = [I.u32(1000)]
-    receipt = dist.prove_segments(FIB, inputs, 3000, scheduler=cluster)
+    heard = []
+    receipt = dist.prove_segments(FIB, inputs, 3000, scheduler=cluster, progress=lambda *step: heard.append(step))
+    assert [step for step, _ in heard] == ["execute: segment starts", "starting workers", *(f"segment {k}/6" for k in range(1, 7))]
+    assert [fraction for _, fraction in heard] == sorted(fraction for _, fraction in heard) and heard[-1][1] == 1.0
     local = pyzkvm.prove(FIB, inputs, backend="trace", segment_cycles=3000)
     assert receipt.params["segments"] == 6
     assert receipt.to_bytes() == local.to_bytes()

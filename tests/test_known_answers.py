@@ -18,23 +18,23 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "b24addf831ae246d96fa52962e61c77bb2ace3cd720f989254ed45a1fc36f3d3"
+MACHINE_AIR_DIGEST = "43e227d2e63ec7998e0957de059de586a3d46413879359ffd19dddc9017ef06d"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "881a1c4f6c203fbd14c00f38edab0816fef62536eef1f28f248805de37101f97",
-    "ed25519-verify.elf": "babaf7cfd64ef69bffadfbfa7053b0dc755ee29a9ac207b4c799deb8dd5e19c6",
-    "fibonacci.elf": "2f818ac5c7c777ae8a47088f9ef9c214f8942bbae37dc5ab51614275e38dd60d",
-    "keccak256.elf": "685cda107ed939fd30da1ccbeac72a39d12bc76f471aba9ac3a280d28ee9c6ff",
-    "panic.elf": "734bcce8c86c59df3325d4a6301f08fde2d452efa2e6a0148d82bc2d2495ca65",
-    "precompiles.elf": "2fbbeb4ea9f932913ed0bc22933ce2a5a8ab8cea1b614bab9082117bb2b20270",
-    "rv32im-selftest.elf": "3bfada88e155fa76d5e27d2a8e8efe8b49e8e8dcbad73a030342516a49bbc6ad",
-    "sha256.elf": "9d8f1077b18f785a04df02091f7838308d18eba5f9739d20c1f9c595bd6847cf",
-    "sort.elf": "74a0f38a8d4d75c0a1583f9855f6a3265273261860b8a24eb4744c05b472a8b2",
+    "aggregator.elf": "cf258e3218127e2ddd460330e3f3b84308db62ec945c4982d6033c832ebd6710",
+    "ed25519-verify.elf": "79140399fe4285606a96bbe7d2cff4aa216bcd733f0f5a7e1959dbcddf45c5bc",
+    "fibonacci.elf": "e8330ef81577eeb1349d8e3a1154a0aadcc10da83757ae34c05d742fc6bf5731",
+    "keccak256.elf": "a5bef3f6a5ef9a332acb49cc7ae7b8696e0db63f23c3f9bfce7385b344efa597",
+    "panic.elf": "a8eeede8f28d6e35b6219e0617cfd7dcbe4b5adecb6de2d74d40d0c0aeeeaa6d",
+    "precompiles.elf": "d9b47e0899aeb0ac76fe797ec74d866c9d504a25b89e1d906ef545ef544426d8",
+    "rv32im-selftest.elf": "66dbb4c62838459858389e5cca02421493aed77ced29d12ad40dc525a25742bf",
+    "sha256.elf": "7e1dd825e1cbeb520f9ab3e69210a03d0a41c893266ad217d334b41f9c9e92f1",
+    "sort.elf": "c46db44280a80428b61fded36d4b460d384920fe1625b78b1b34c574600a7a1f",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "7fec0e6d3b8b1929f214150b46928d11e23809ba505e61ed9803f334779cab0f"
+FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "4897250df6478f34237f46b6c64dc050bd94213593b2cd05352017916bdf5e97"
+MACHINE_PROOF = "09408fd82ce6e697b1fdd9d33345de4cad9a87ea189c3e7ce7f65bd02a39a638"
 
 
 def machine_air_digest() -> str:

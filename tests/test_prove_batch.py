@@ -23,8 +23,8 @@ FIB = Program.from_elf(FIB_ELF)
 INPUTS = "u32:10\n\n# a comment line\nu32:300\n  u32:7  \n"
 
 
-def cli(*args, cwd):
-    env = {k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"}
+def cli(*args, cwd, **env_vars):
+    env = {k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"} | env_vars
     out = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True)
     assert "Traceback" not in out.stderr, out.stderr
     return out
@@ -41,8 +41,13 @@ def test_input_file_lines_keep_their_numbers(tmp_path):
 def test_batch_on_a_local_cluster_matches_sequential_prove(tmp_path):
     pytest.importorskip("distributed", reason="the Dask tests need pyzkvm[dist]")
     (tmp_path / "in.txt").write_text(INPUTS)
-    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--backend", "trace", "--out-dir", "out", "--workers", "2", cwd=tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "fibonacci-4.receipt").write_bytes(b"an earlier batch's receipt")  # --force replaces it
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--backend", "trace", "--out-dir", "out", "--workers", "2",
+              "--force", cwd=tmp_path, PYZKVM_PROGRESS_AFTER_S="0")  # fmt: skip
     assert out.returncode == 0, out.stderr
+    progress = [line for line in out.stderr.splitlines() if line.startswith("pyzkvm: proving 3 input set(s) with trace: ")]
+    assert [line.rsplit(": ", 1)[1] for line in progress] == ["starting workers", "receipt 1/3", "receipt 2/3", "receipt 3/3"]
     assert "Dask is not installed" not in out.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["fibonacci-1.receipt", "fibonacci-4.receipt", "fibonacci-5.receipt"]
@@ -84,3 +89,18 @@ def test_bad_input_files_are_typed_errors_and_write_nothing(tmp_path):
     assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --workers must be positive, got 0")
     with pytest.raises(FileReadError, match="no such file"):  # exit 1, like a missing file in every command
         read_input_sets(str(tmp_path / "nope"))
+
+
+def test_batch_does_not_overwrite_an_earlier_receipt_without_force(tmp_path):
+    # prove's rule (-o aside): an earlier receipt is never replaced silently; a batch stops before proving
+    (tmp_path / "in.txt").write_text(INPUTS)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "fibonacci-4.receipt").write_bytes(b"earlier")
+    (tmp_path / "out" / "fibonacci-5.receipt").write_bytes(b"earlier")
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "-b", "trace", "--out-dir", "out", cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip()) == (
+        1, "pyzkvm: error: --out-dir out already holds fibonacci-4.receipt and 1 more from an earlier batch: "
+        "pass --force to overwrite them, or choose another --out-dir")  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fibonacci-4.receipt", "fibonacci-5.receipt"]
+    assert (tmp_path / "out" / "fibonacci-4.receipt").read_bytes() == b"earlier"
+    assert "--force" in cli("prove-batch", "--help", cwd=tmp_path).stdout

@@ -270,6 +270,19 @@ def test_trace_of_a_large_syscall_prints_bounded_lines(tmp_path):
     assert max(map(len, out.stdout.splitlines())) < 4000 and " more words" in out.stdout
 
 
+def test_trace_has_runs_output_caps_and_bounded_memory_on_a_64_mib_syscall(tmp_path):
+    # 64 MiB to the hint stream, read back: two syscalls that touch 2 x 16 M words (trace events)
+    reader = guest(tmp_path, "hint-read-64", [syscall(WRITE, 4, TEXT_BASE, 64 * MiB), syscall(HINT_LEN),
+                                              syscall(HINT_READ, DATA_BASE, 64 * MiB), halt(0)])  # fmt: skip
+    out = cli("trace", reader, "--steps", "60", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.maxrss_mib < 1100, out.maxrss_mib  # measured 926 MiB (1,245 MiB before the events stopped being copied)
+    out = cli("trace", reader, "--steps", "60", "--max-hint", str(MiB), cwd=tmp_path)
+    assert out.returncode == 1 and "over the cap of 1,048,576; raise it with --max-hint" in out.error_line
+    helptext = " ".join(cli("trace", "--help", cwd=tmp_path).stdout.split())
+    assert all(option in helptext for option in ("--max-output", "--max-journal", "--max-hint"))
+
+
 # ---- 9. prove of a guest that never halts ---------------------------------------------------
 
 

@@ -248,7 +248,7 @@ def test_a_segment_too_tall_for_the_presets_security_is_refused_before_proving(s
 
 
 @pytest.mark.slow  # ~25–85 s: run by CI's second step
-def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, receipts):
+def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, monkeypatch, receipts):
     """`pyzkvm prove --segment-cycles N --workers 2`: the segments as Dask tasks; the receipt
     (DEFAULT preset) verifies and makes the same claim in as many segments as the local one
     (byte identity with local proving is the library test above); bad options are usage errors."""
@@ -259,8 +259,14 @@ def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, receipts):
         pytest.skip("Dask is not installed (the dist extra)")
     out = tmp_path / "fib.receipt"
     elf = str(ROOT / "guests" / "bin" / "fibonacci.elf")
+    monkeypatch.setenv("PYZKVM_PROGRESS_AFTER_S", "0")  # every phase line (stderr is not a terminal here)
     assert main(["prove", elf, "--input", "u32:10", "--segment-cycles", str(SEG), "--workers", "2", "-o", str(out)]) == 0
-    assert "segments:   3 of up to 2048 cycles" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "segments:   3 of up to 2048 cycles" in said.out
+    phases = [line.split(": ", 2)[2] for line in said.err.splitlines() if line.startswith("pyzkvm: proving with stark on workers: ")]
+    assert phases == ["execute and build the segment tables", "setup", "starting workers", "committed segment 1/3",
+                      "committed segment 2/3", "committed segment 3/3", "proved segment 1/3", "proved segment 2/3",
+                      "proved segment 3/3"]  # fmt: skip
     receipt = Receipt.from_bytes(out.read_bytes())
     assert receipt.claim == receipts[10].claim and receipt.params["segments"] == 3
     assert main(["verify", str(out), "--elf", elf]) == 0

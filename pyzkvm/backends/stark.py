@@ -13,7 +13,9 @@ Proving, step by step (the names the progress callback hears):
  4. the STARK protocol (stark/prover.py): commit to trace data, LogUp, commit to quotient
     chunks, open, DEEP composition, FRI commit and queries — with the **journal and the
     assumptions as public data** (machine/public_data.py, observed before the bus challenges)
-    and the public values rebuilt from the claim
+    and the public values rebuilt from the claim; by default in the **hiding mode**
+    (DEFAULT_ZK, stark/zk.py): the receipt reveals nothing about the private input, and
+    ``zk=False`` gives the transparent twin (docs/backend-guide.md)
 
 Verification needs only the receipt and the 32-byte image ID:
 
@@ -35,7 +37,8 @@ Verification needs only the receipt and the 32-byte image ID:
    (default 100; ``allow_insecure=True`` is shorthand for no minimum, for test presets);
  * bind the receipt's ``params``: each key the backend writes must be present and equal the
    value recomputed from the verified seal (preset, security_bits, proof_bytes, cycles,
-   segments, segment_cycles consistent with the segments' lengths); any other key is refused.
+   segments, segment_cycles consistent with the segments' lengths, zero_knowledge = the
+   preset's hiding mode); any other key is refused.
    verify returns those recomputed values (StarkVerification), which is what callers should
    show. ``backend_version`` is the prover's label: verification neither reads nor reports it.
 
@@ -112,7 +115,16 @@ class SegmentedRun:
         return MachinePublicData(self.journal, self.assumptions)
 
 
-def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step=lambda s, f: None) -> SegmentedRun:
+def default_segment_cycles(config) -> int:
+    """Cycles per segment when none are asked for: 2^20, halved in hiding mode, whose secure
+    presets allow tables half as tall (their committed polynomials have twice the degree)."""
+    from ..executor.segments import DEFAULT_SEGMENT_CYCLES
+
+    return DEFAULT_SEGMENT_CYCLES >> (1 if config.zk else 0)
+
+
+def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step=lambda s, f: None,
+                     default_segment_cycles=None) -> SegmentedRun:
     """Execute in segments with trace capture and build every segment's tables (the prover's
     first half, shared by StarkBackend.prove and pyzkvm.dist): the segments follow each other
     through SegmentContext (memory's last accesses, journal length); every segment's public
@@ -127,7 +139,8 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     step("execute", 0.0)
     run_options = {} if max_cycles is None else {"max_cycles": max_cycles}
     explicit = segment_cycles is not None
-    segment_cycles = segment_cycles or DEFAULT_SEGMENT_CYCLES  # a shorter run is one segment: a whole-run proof
+    # a shorter run is one segment: a whole-run proof
+    segment_cycles = segment_cycles or default_segment_cycles or DEFAULT_SEGMENT_CYCLES
     chips = build_chips(program)
     context, tables_of, journal, assumptions, start_pc, exit_code = SegmentContext.first(), [], b"", (), None, 0
     spill = None  # a continuation keeps the earlier segments' tables on disk, memory-mapped
@@ -161,21 +174,25 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
 # ---- the backend --------------------------------------------------------------------------------
 
 
-def config_for_preset(preset):
+def config_for_preset(preset, zk: bool | None = None):
     """The StarkConfig a preset name (or None/"default", or a StarkConfig) stands for, checked
-    against the image ID's blowup."""
+    against the image ID's blowup. "default" is the hiding DEFAULT_ZK (zero knowledge);
+    ``zk`` True/False picks the preset's hiding or transparent twin (stark.config.with_zk),
+    None keeps what the name says."""
     from ..machine.image_id import check_image_id_config
-    from ..stark import DEFAULT, StarkConfig
+    from ..stark import DEFAULT_ZK, StarkConfig, with_zk
     from ..stark import preset as lookup
 
     if preset in (None, "default"):
-        config = DEFAULT
+        config = DEFAULT_ZK
     elif isinstance(preset, StarkConfig):
         config = preset
     elif isinstance(preset, str):
         config = lookup(preset)
     else:
         raise UsageError(f"preset must be a preset name or a StarkConfig, not {type(preset).__name__}")
+    if zk is not None:
+        config = with_zk(config, bool(zk))
     check_image_id_config(config)
     return config
 
@@ -198,17 +215,21 @@ class StarkBackend(Backend):
         max_cycles: int | None = None,
         segment_cycles: int | None = None,
         assumptions: Sequence = (),
+        zk: bool | None = None,
         **options,
     ) -> Receipt:
         """Execute ``program`` with trace capture and prove the run with the machine AIR.
 
-        ``preset``: "default" (DEFAULT, ≥ 100 bits) or another preset name / StarkConfig whose
-        blowup is the image ID's (e.g. "insecure_fast_for_tests"). ``max_cycles`` goes to the
+        ``preset``: "default" (DEFAULT_ZK: zero-knowledge, ≥ 100 bits) or another preset name /
+        StarkConfig whose blowup is the image ID's (e.g. "insecure_fast_for_tests"). ``zk``:
+        False for the preset's transparent twin (faster, smaller, but the proof reveals trace
+        values: docs/backend-guide.md), True for its hiding twin; None keeps the preset's. ``max_cycles`` goes to the
         executor. ``segment_cycles``: prove in segments of that many cycles (a continuation). The
         default, 2^20 (executor.segments.DEFAULT_SEGMENT_CYCLES), keeps one segment's proving
         near 7 GB (bench/results/stark_prove.md); a shorter run is one whole-run proof; one
         proof covers at most 2^22 cycles, and at DEFAULT a table may have at most 2^21 rows
-        (≥ 100 bits; a taller one is refused before proving). A guest
+        (≥ 100 bits; a taller one is refused before proving), at DEFAULT_ZK 2^20 rows (whose
+        default segments are 2^19 cycles). A guest
         exiting non-zero gets a receipt proving that failing run.
         ``assumptions``: one receipt per VERIFY_SP1_PROOF the guest makes, in order; the claim
         lists the assertions and the proof binds them (the ``assumption`` bus), the receipts are
@@ -220,10 +241,11 @@ class StarkBackend(Backend):
         from ..stark import setup
         from ..stark import joint
 
-        config = config_for_preset(preset)
+        config = config_for_preset(preset, zk)
         report = progress or (lambda s, f: None)
         step = _overall(report)
-        run = build_statements(program, inputs, segment_cycles, max_cycles, step)
+        run = build_statements(program, inputs, segment_cycles, max_cycles, step,
+                               default_segment_cycles=default_segment_cycles(config))
         check_security_of_heights(run, config)
         # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
         inner = resolve_assumptions(run.assumptions, assumptions)
@@ -257,7 +279,7 @@ class StarkBackend(Backend):
                          for s, proof in zip(run.segment_statements, proofs, strict=True)]
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, final.commit is not None,
                            final.deferred is not None, run.start_pc, seal_segments)
-        security = statement_security(vk, [log_heights(t) for t, _pv in run.statements], run.statements[-1][1],
+        security = statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1],
                                       run.public_data)
         cycles = final.cycles
         claim = Claim.for_execution(vk.circuit_digest, run.journal, run.exit_code, cycles, run.assumptions)
@@ -268,6 +290,7 @@ class StarkBackend(Backend):
             "cycles": cycles,
             "segments": len(proofs),
             "segment_cycles": int(run.segment_cycles),
+            "zero_knowledge": bool(config.zk),
         }
         return Receipt(claim, run.journal, self.name, self.version, params, seal, tuple(inner))
 
@@ -338,7 +361,7 @@ class StarkBackend(Backend):
             preset=config.name, security=security, proof_bytes=sum(len(seg[4]) for seg in segments),
             cycles=claim.cycles, segments=len(segments),
             segment_lengths=[b - a for a, b in zip(clocks, clocks[1:])],
-            log_heights=[r.log_heights for r in reports])
+            log_heights=[r.log_heights for r in reports], zero_knowledge=config.zk)
         verified.check_params(receipt.params)
         return verified
 

@@ -18,7 +18,7 @@ from ..errors import UsageError, VerificationError
 #: (``verify(..., min_security_bits=)`` changes it; ``allow_insecure=True`` means no minimum)
 MIN_SECURITY_BITS = 100
 #: the receipt params the stark backend writes; verify requires exactly these
-PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycles", "segments")
+PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycles", "segments", "zero_knowledge")
 
 
 def check_security_of_heights(run, config, vk=None) -> None:
@@ -29,6 +29,7 @@ def check_security_of_heights(run, config, vk=None) -> None:
     statement of p or more bus entries (stark/verifier.statement_security)."""
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
     from ..stark import security_bits
+    from ..stark.zk import lde_log
 
     shorter = f"prove in shorter segments (--segment-cycles {max(1, min(run.segment_cycles // 2, DEFAULT_SEGMENT_CYCLES))} or less)"
     meant_secure = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits) >= MIN_SECURITY_BITS
@@ -40,7 +41,7 @@ def check_security_of_heights(run, config, vk=None) -> None:
         if log_rows > config.log_height_limit:
             raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, more than preset {config.name!r} allows "
                              f"(2^{config.log_height_limit}): {shorter}")
-        bits = security_bits(config, log_rows + config.log_blowup).bits
+        bits = security_bits(config, lde_log(config, log_rows)).bits  # hiding mode: D·blowup
         if meant_secure and bits < MIN_SECURITY_BITS:
             raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, where preset {config.name!r} "
                              f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): {shorter}")
@@ -50,7 +51,7 @@ def check_security_of_heights(run, config, vk=None) -> None:
         from ..stark.verifier import statement_security
 
         try:
-            statement_security(vk, [log_heights(t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
+            statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
         except ProofShapeError as exc:
             raise UsageError(f"this run is too long for one receipt: {exc}") from None
 
@@ -95,7 +96,9 @@ class StarkVerification:
     proof_bytes      Σ of the segments' proof lengths
     cycles           the claim's cycle count (bound: the last segment's public values)
     segments         number of segment proofs; segment_lengths their cycles (from the
-                     public-value chain); log_heights every segment's table heights"""
+                     public-value chain); log_heights every segment's table heights
+    zero_knowledge   the preset's hiding mode (stark/zk.py): the proofs reveal nothing about
+                     the private input beyond the claim (bound: it is in the verifying key)"""
 
     preset: str
     security: object
@@ -104,12 +107,13 @@ class StarkVerification:
     segments: int
     segment_lengths: list
     log_heights: list
+    zero_knowledge: bool = False
 
     def params(self) -> dict:
         """The params an honest receipt of this proof carries (except segment_cycles, the
         prover's cut, which check_params checks against segment_lengths)."""
         return {"preset": self.preset, "security_bits": round(self.security.bits, 1), "proof_bytes": self.proof_bytes,
-                "cycles": self.cycles, "segments": self.segments}
+                "cycles": self.cycles, "segments": self.segments, "zero_knowledge": self.zero_knowledge}
 
     def check_params(self, params: dict) -> None:
         """VerificationError unless every param equals its recomputed value; segment_cycles must
@@ -126,4 +130,5 @@ class StarkVerification:
 
     def to_json(self) -> dict:
         return {"preset": self.preset, "security": self.security.to_json(), "proof_bytes": self.proof_bytes,
-                "cycles": self.cycles, "segments": self.segments, "segment_lengths": list(self.segment_lengths)}
+                "cycles": self.cycles, "segments": self.segments, "segment_lengths": list(self.segment_lengths),
+                "zero_knowledge": self.zero_knowledge}

@@ -115,6 +115,7 @@ def describe_seal(receipt: Receipt) -> dict:
                                  seal["has_deferred"], seal["start_pc"], ends)[-1]
     security = statement_security(vk, heights, final.public_values(), MachinePublicData(receipt.journal, claim.assumptions))
     clocks = [0] + [e[0] for e in ends]
-    return {"preset": config.name, "security": security, "security_bits": round(security.bits, 1),
+    return {"preset": config.name, "zero_knowledge": config.zk, "security": security,
+            "security_bits": round(security.bits, 1),
             "proof_bytes": sum(len(seg[4]) for seg in segments), "segments": len(segments),
             "segment_lengths": [b - a for a, b in zip(clocks, clocks[1:])]}

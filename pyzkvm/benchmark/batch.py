@@ -14,7 +14,7 @@ import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..receipt import Receipt
 from .measure import check_receipt, prove_fibonacci
@@ -92,8 +92,8 @@ def prove_batch_parallel(
         initargs=(backend_spec(backend), program, warmup_n, barrier),
     ) as pool:
         # `workers` barrier tasks: none can finish until all run at once, one per process.
-        for f in [pool.submit(_worker_ready) for _ in range(workers)]:
-            f.result()
+        for ready in [pool.submit(_worker_ready) for _ in range(workers)]:
+            ready.result()
         startup = time.perf_counter() - t_start
         t0 = time.perf_counter()
         futures = {pool.submit(_worker_prove, n): n for n in ns}
@@ -118,7 +118,7 @@ def _worker_init(spec: str, program: "Program", warmup_n: int, barrier) -> None:
     The barrier travels here (at process start) because multiprocessing shares
     synchronisation objects only by inheritance, never as task arguments."""
     module_name, _, qualname = spec.partition(":")
-    obj = importlib.import_module(module_name)
+    obj: Any = importlib.import_module(module_name)  # then the class within it
     for part in qualname.split("."):
         obj = getattr(obj, part)
     backend = obj()

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import VerificationError
+from ..errors import UsageError, VerificationError
 from .workload import expected_journal, fibonacci_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,11 +69,11 @@ def verify_options(backend: "Backend", program: "Program | None" = None) -> dict
     """Options for ``backend.verify``: dev mode on for dev-mode backends (their receipts are
     not proofs), and the program for backends whose verifier needs it (SP1 derives its
     verifying key from the ELF; RISC Zero recomputes its image ID from it)."""
-    options = {} if backend.produces_proofs else {"dev_mode": True}
+    options: dict[str, object] = {} if backend.produces_proofs else {"dev_mode": True}
     try:
-        accepts = inspect.signature(backend.verify).parameters
+        accepts = frozenset(inspect.signature(backend.verify).parameters)
     except (TypeError, ValueError):
-        accepts = {}
+        accepts = frozenset()
     if program is not None and "program" in accepts:
         options["program"] = program
     return options
@@ -94,6 +94,8 @@ def time_prove(backend: "Backend", program: "Program", n: int, repeats: int) -> 
         times.append(time.perf_counter() - t0)
         if times[-1] >= REPEAT_BELOW_S:
             break
+    if receipt is None:
+        raise UsageError(f"repeats must be positive, got {repeats}")
     return ProveTiming(statistics.median(times), len(times), receipt)
 
 

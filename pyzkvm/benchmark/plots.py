@@ -79,9 +79,9 @@ def write_plots(results: dict, out_dir: Path) -> list[Path]:
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.yaxis.set_major_locator(LogLocator(base=10, numticks=15))
         label = _seconds_label if key == "prove_s" else _bytes_label
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: label(y)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _, label=label: label(y)))  # this plot's label
         ax.yaxis.set_minor_formatter(NullFormatter())
-        if lowest is not None:  # whole decades, so a labelled tick lies beyond every point
+        if lowest is not None and highest is not None:  # whole decades, so a labelled tick lies beyond every point
             ax.set_ylim(10 ** math.floor(math.log10(lowest)), 10 ** math.ceil(math.log10(highest * 1.0001)))
         ax.set_xlabel("cycles (measured, log scale)")
         ax.set_ylabel(ylabel)

@@ -88,7 +88,7 @@ def run_benchmark(
             f"--quick: {', '.join(limited)} (real proofs, seconds each) proved only at the "
             f"{_smallest(config.real_prover_workloads)} and in the batches; `pyzkvm bench` without --quick "
             "measures every size")
-    failures = [r for r in proofs + batches if r["status"] == "failed"]
+    failures: list[dict | str] = [r for r in proofs + batches if r["status"] == "failed"]
     failures += [name for name, e in entries.items() if e.get("warmup_error")]
     return {
         "schema": SCHEMA,
@@ -129,7 +129,7 @@ def resolve_backends(names, given: Mapping[str, "Backend"] | None) -> dict[str, 
         wanted.insert(0, BASELINE)
     entries: dict[str, dict] = {}
     for name in sorted(wanted, key=lambda n: n != BASELINE):  # the baseline first
-        entry = {"backend": None, "available": False, "reason": "", "version": "", "produces_proofs": None}
+        entry: dict[str, object] = {"backend": None, "available": False, "reason": "", "version": "", "produces_proofs": None}
         try:
             backend = pool[name] if pool is not None else get_backend(name)
             avail = backend.availability()
@@ -318,13 +318,11 @@ def add_ratios(proofs: list[dict], batches: list[dict]) -> None:
     """Each measured time divided by the trace backend's time for the same row (same run)."""
     base = {r["label"]: r for r in proofs if r["backend"] == BASELINE and r["status"] == "ok"}
     for r in proofs:
-        b = base.get(r["label"])
-        ok = r["status"] == "ok" and b is not None
-        r["prove_vs_trace"] = r["prove_s"] / b["prove_s"] if ok and b["prove_s"] > 0 else None
-        r["verify_vs_trace"] = r["verify_us"] / b["verify_us"] if ok and b["verify_us"] > 0 else None
+        b = base.get(r["label"]) if r["status"] == "ok" else None
+        r["prove_vs_trace"] = r["prove_s"] / b["prove_s"] if b is not None and b["prove_s"] > 0 else None
+        r["verify_vs_trace"] = r["verify_us"] / b["verify_us"] if b is not None and b["verify_us"] > 0 else None
     bbase = {(r["proofs"], r["mode"]): r for r in batches if r["backend"] == BASELINE and r["status"] == "ok"}
     for r in batches:
-        b = bbase.get((r["proofs"], r["mode"]))
-        ok = r["status"] == "ok" and b is not None and b["wall_s"] > 0
-        r["wall_vs_trace"] = r["wall_s"] / b["wall_s"] if ok else None
+        b = bbase.get((r["proofs"], r["mode"])) if r["status"] == "ok" else None
+        r["wall_vs_trace"] = r["wall_s"] / b["wall_s"] if b is not None and b["wall_s"] > 0 else None
 

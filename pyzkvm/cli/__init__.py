@@ -19,6 +19,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from collections.abc import Mapping
 
 from ..errors import PyzkvmError
 
@@ -50,6 +51,10 @@ class _UsageExit(SystemExit):
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors that name the (sub)command's --help, instead of
     the top-level usage block."""
+
+    #: the top-level parser's subcommand name -> its parser (set by build_parser), so errors
+    #: can name the subcommand's --help
+    commands: Mapping[str, argparse.ArgumentParser]
 
     def error(self, message: str):
         raise _UsageExit(f"{' '.join(message.split())} (see '{self.prog} --help')")
@@ -84,7 +89,7 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     from .. import __version__
 
     parser = _Parser(

@@ -118,7 +118,10 @@ def run_bench(args) -> int:
         task = bar.add_task("bench: starting", total=1.0)
 
         def progress(step: str, fraction: float) -> None:
-            bar.update(task, completed=fraction, **({"description": escape(step)} if step else {}))
+            if step:
+                bar.update(task, completed=fraction, description=escape(step))
+            else:
+                bar.update(task, completed=fraction)
 
         results = run_benchmark(config, progress, argv=command_line(args))
     paths = write_results(results, out)

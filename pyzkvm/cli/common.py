@@ -40,18 +40,20 @@ def positive_int(text: str, *, most: int | None = None) -> int:
 
 def add_limit_args(parser) -> None:
     """--max-cycles and the caps on what the guest may write (docs/limits.md)."""
-    from ..limits import (
-        DEFAULT_MAX_HINT_BYTES,
-        DEFAULT_MAX_JOURNAL_BYTES,
-        DEFAULT_MAX_OUTPUT_BYTES,
-        MAX_CYCLES_LIMIT,
-    )
+    from ..limits import MAX_CYCLES_LIMIT
 
     def cycles(text):
         return positive_int(text, most=MAX_CYCLES_LIMIT)
 
     parser.add_argument("--max-cycles", type=cycles, metavar="N",
                         help="stop with an error after N cycles (default 2^26, at most 2^40)")
+    add_output_cap_args(parser)
+
+
+def add_output_cap_args(parser) -> None:
+    """--max-output/--max-journal/--max-hint: the caps on what the guest may write (docs/limits.md)."""
+    from ..limits import DEFAULT_MAX_HINT_BYTES, DEFAULT_MAX_JOURNAL_BYTES, DEFAULT_MAX_OUTPUT_BYTES
+
     parser.add_argument("--max-output", type=positive_int, metavar="BYTES",
                         help=f"cap on the guest's stdout + stderr (default {DEFAULT_MAX_OUTPUT_BYTES >> 20} MiB)")
     parser.add_argument("--max-journal", type=positive_int, metavar="BYTES",

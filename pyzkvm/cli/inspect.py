@@ -66,6 +66,9 @@ def run_inspect(args) -> int:
         ("seal size", format_size(len(receipt.seal))),
         ("security", security),
     ]
+    if from_seal and "zero_knowledge" in from_seal:  # the seal's preset says it (stark/zk.py)
+        rows.append(("zero knowledge", "yes: the proof reveals nothing about private inputs" if from_seal["zero_knowledge"]
+                     else "no: a transparent proof; its openings reveal trace values (registers, memory, input)"))
     for k, v in receipt.params.items():
         if k == "dev_mode":
             continue

@@ -2,7 +2,9 @@
 
 On a terminal: one rich progress line (bar, step, elapsed time), removed when done. Otherwise
 (a pipe, a CI log): one plain line per phase, ``pyzkvm: LABEL: STEP``, but only once the
-command has run for ``QUIET_S`` seconds, so quick commands print nothing extra.
+command has run for ``QUIET_S`` seconds (``PYZKVM_PROGRESS_AFTER_S`` overrides it; 0 prints
+every phase), so quick commands print nothing extra. A step whose length is unknown (a guest's
+run) reports the fraction None: the terminal bar then pulses.
 
 The first time a command compiles numba kernels (an empty or stale cache: the first run after
 installing, or after an upgrade), ``watch_kernel_compiles`` says so once, with where the
@@ -23,6 +25,8 @@ from pathlib import Path
 
 #: Seconds a command runs before its plain (non-terminal) phase lines start.
 QUIET_S = 2.0
+#: Environment variable that sets those seconds instead (a number; 0: every phase line).
+QUIET_S_ENV = "PYZKVM_PROGRESS_AFTER_S"
 #: Set (to anything non-empty) to silence the compile notice; the test suite does, so that a
 #: cold numba cache does not change the stderr that tests compare.
 QUIET_COMPILE_ENV = "PYZKVM_NO_COMPILE_NOTICE"
@@ -48,7 +52,8 @@ class PhaseLines:
         self.label, self.quiet_s = label, quiet_s
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
-        self.step = self.printed = None
+        self.step: str | None = None  # the phase now running
+        self.printed: str | None = None  # the last phase printed
         self.lock = threading.Lock()
         # a step that starts before quiet_s and is still running then gets its line at quiet_s
         self.timer = threading.Timer(quiet_s, self._flush) if quiet_s > 0 else None
@@ -56,7 +61,7 @@ class PhaseLines:
             self.timer.daemon = True
             self.timer.start()
 
-    def __call__(self, step: str, fraction: float = 0.0) -> None:
+    def __call__(self, step: str, fraction: float | None = 0.0) -> None:
         with self.lock:
             self.step = step
             if time.monotonic() - self.started >= self.quiet_s:
@@ -76,11 +81,21 @@ class PhaseLines:
             self.timer.cancel()
 
 
+def quiet_seconds() -> float:
+    """QUIET_S, or the seconds PYZKVM_PROGRESS_AFTER_S gives (ignored unless a number ≥ 0)."""
+    try:
+        seconds = float(os.environ.get(QUIET_S_ENV, QUIET_S))
+    except ValueError:
+        return QUIET_S
+    return seconds if seconds >= 0 else QUIET_S
+
+
 @contextmanager
-def progress_reporter(label: str, quiet_s: float = QUIET_S):
-    """A progress(step, fraction) callback: a rich bar on a terminal, else plain phase lines."""
+def progress_reporter(label: str, quiet_s: float | None = None):
+    """A progress(step, fraction) callback: a rich bar on a terminal, else plain phase lines.
+    ``fraction`` None means "unknown": the bar pulses."""
     if not sys.stderr.isatty():
-        lines = PhaseLines(label, quiet_s)
+        lines = PhaseLines(label, quiet_seconds() if quiet_s is None else quiet_s)
         try:
             yield lines
         finally:
@@ -95,8 +110,12 @@ def progress_reporter(label: str, quiet_s: float = QUIET_S):
     with bar:
         task = bar.add_task(escape(label), total=1.0)
 
-        def report(step: str, fraction: float) -> None:
-            bar.update(task, completed=max(0.0, min(1.0, fraction)), description=escape(f"{label}: {step}"))
+        def report(step: str, fraction: float | None = 0.0) -> None:
+            description = escape(f"{label}: {step}")
+            if fraction is None:  # rich draws a pulsing bar for a task without a total
+                bar.update(task, total=None, description=description)
+            else:
+                bar.update(task, total=1.0, completed=max(0.0, min(1.0, fraction)), description=description)
 
         yield report
 
@@ -105,8 +124,9 @@ def kernel_cache_dir() -> str:
     """Where numba keeps compiled kernels: NUMBA_CACHE_DIR, else __pycache__ beside each module."""
     from numba.core import config
 
-    if config.CACHE_DIR:
-        return str(config.CACHE_DIR)
+    cache_dir = getattr(config, "CACHE_DIR", "")  # set from the environment when numba loads
+    if cache_dir:
+        return str(cache_dir)
     return str(Path(__file__).resolve().parents[1] / "**" / "__pycache__")
 
 

@@ -52,6 +52,10 @@ def register(subparsers) -> None:
         "docs/distributed.md); the receipt is the same as proving here",
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="prove the segments on an existing Dask cluster (tcp://host:8786)")
+    p.add_argument("--no-zk", action="store_true",
+                   help="stark: a transparent proof instead of a zero-knowledge one (about a third faster and "
+                   "smaller, but its openings reveal trace values: registers, memory, private input; "
+                   "docs/backend-guide.md)")
     p.add_argument(
         "--assume",
         action="append",
@@ -86,6 +90,8 @@ def run_prove(args) -> int:
     backend = args.backend or default_backend_name()
     output = receipt_path(args.output, Path(args.elf).stem, backend, args.force)
 
+    if args.no_zk and backend != "stark":
+        raise UsageError(f"--no-zk is a stark option; the {backend} backend has no zero-knowledge mode to turn off")
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     apply_output_caps(args)
@@ -97,7 +103,8 @@ def run_prove(args) -> int:
         _execute_first(program, inputs, args.max_cycles)
     started = time.perf_counter()
     if args.workers is not None or args.scheduler:
-        receipt = _prove_on_cluster(args, program, inputs, backend, assumptions)
+        with progress_reporter(f"proving with {backend} on workers") as report:
+            receipt = _prove_on_cluster(args, program, inputs, backend, assumptions, checking_interrupts(report))
         write_receipt(receipt, output, time.perf_counter() - started)
         return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
     with progress_reporter(f"proving with {backend}") as report:
@@ -108,6 +115,8 @@ def run_prove(args) -> int:
             options["segment_cycles"] = args.segment_cycles
         if args.max_cycles is not None:
             options["max_cycles"] = args.max_cycles
+        if args.no_zk:
+            options["zk"] = False
         receipt = prove(program, inputs, backend=backend, **options)
     elapsed = time.perf_counter() - started
     write_receipt(receipt, output, elapsed)
@@ -150,7 +159,7 @@ def _guest_failed(receipt) -> int:
     return 1
 
 
-def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
+def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress):
     """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist)."""
     from .. import dist
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
@@ -159,10 +168,11 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions):
         raise UsageError(f"--workers must be positive, got {args.workers}")
     if assumptions:
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
-    segment_cycles = args.segment_cycles or DEFAULT_SEGMENT_CYCLES
-    options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles)
+    segment_cycles = args.segment_cycles or (DEFAULT_SEGMENT_CYCLES if args.no_zk or backend != "stark"
+                                             else DEFAULT_SEGMENT_CYCLES >> 1)  # hiding: tables half as tall
+    options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles, progress=progress)
     if backend == "stark":
-        return dist.prove_stark_segments(program, inputs, segment_cycles, **options)
+        return dist.prove_stark_segments(program, inputs, segment_cycles, zk=False if args.no_zk else None, **options)
     if backend == "trace":
         return dist.prove_segments(program, inputs, segment_cycles, **options)
     raise UsageError(f"--workers/--scheduler distribute stark or trace segments, not {backend!r}")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
 from .common import ELF_HELP, add_abi_arg, load_guest, parse_input_spec
+from .progress import progress_reporter
+from .prove import checking_interrupts
 
 ORDER = 25
 
@@ -20,10 +22,10 @@ def register(subparsers) -> None:
             "Prove ELF once per line of FILE. Each line holds one input set as space-separated "
             "--input SPECs (e.g. 'u32:10 str:hello'); blank lines and lines starting with '#' are "
             "skipped, and lines keep their numbers. Line N's receipt is written atomically to "
-            "DIR/<elf stem>-N.receipt. Tasks run on a local Dask cluster (one single-threaded "
-            "worker process per core, or --workers N), on an existing cluster with --scheduler, "
-            "or on local processes when Dask is not installed. Exit status 1 when a line failed "
-            "or a guest exited non-zero."
+            "DIR/<elf stem>-N.receipt; when one of them exists already, nothing is proved unless "
+            "--force. Tasks run on a local Dask cluster (one single-threaded worker process per "
+            "core, or --workers N), on an existing cluster with --scheduler, or on local processes "
+            "when Dask is not installed. Exit status 1 when a line failed or a guest exited non-zero."
         ),
     )
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
@@ -31,6 +33,7 @@ def register(subparsers) -> None:
     p.add_argument("--backend", "-b", metavar="NAME", help="prover backend (see 'pyzkvm backends')")
     add_abi_arg(p)
     p.add_argument("--out-dir", default=".", metavar="DIR", help="where the receipts go (default .)")
+    p.add_argument("--force", action="store_true", help="overwrite receipts of an earlier batch in --out-dir")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (e.g. tcp://host:8786)")
     p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: the number of cores)")
     p.add_argument("--segment-cycles", type=int, metavar="N", help="prove each run in segments of N cycles (trace backend)")
@@ -62,6 +65,20 @@ def read_input_sets(path: str) -> list[tuple[int, list[bytes]]]:
     return sets
 
 
+def refuse_to_overwrite(out_dir: Path, stem: str, lines: list[int]) -> None:
+    """The overwrite rule of ``prove`` for a batch: an earlier receipt is never replaced without
+    --force. A batch cannot pick new names as ``prove`` does (a receipt's name is its line
+    number, which is what ties it to its input set), so it stops before proving anything."""
+    from ..dist import receipt_path
+
+    existing = [path for path in (receipt_path(out_dir, stem, line) for line in lines) if path.exists()]
+    if existing:
+        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        them = "them" if len(existing) > 1 else "it"
+        raise PyzkvmError(f"--out-dir {out_dir} already holds {existing[0].name}{more} from an earlier batch: "
+                          f"pass --force to overwrite {them}, or choose another --out-dir")
+
+
 def run_prove_batch(args) -> int:
     from ..backends import default_backend_name
     from ..dist import prove_batch
@@ -77,16 +94,20 @@ def run_prove_batch(args) -> int:
     backend = args.backend or default_backend_name()
     options = {"segment_cycles": args.segment_cycles} if args.segment_cycles else {}
     out_dir = Path(args.out_dir)
+    stem = Path(args.elf).stem
+    if not args.force:
+        refuse_to_overwrite(out_dir, stem, [line for line, _ in input_sets])
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PyzkvmError(f"cannot create --out-dir {out_dir}: {exc.strerror or exc}") from None
 
     started = time.perf_counter()
-    results = prove_batch(
-        program, input_sets, out_dir, stem=Path(args.elf).stem, backend=backend, options=options,
-        scheduler=args.scheduler, workers=args.workers,
-    )  # fmt: skip
+    with progress_reporter(f"proving {len(input_sets)} input set(s) with {backend}") as report:
+        results = prove_batch(
+            program, input_sets, out_dir, stem=stem, backend=backend, options=options,
+            scheduler=args.scheduler, workers=args.workers, progress=checking_interrupts(report),
+        )  # fmt: skip
     elapsed = time.perf_counter() - started
     status = 0
     for r in results:

@@ -7,6 +7,7 @@ import sys
 
 from ..units import format_size
 from .common import ELF_HELP, add_abi_arg, add_input_args, add_limit_args, apply_output_caps, load_guest, parse_inputs, printable_text
+from .progress import progress_reporter
 
 ORDER = 10
 
@@ -63,7 +64,9 @@ def run_command(args) -> int:
     inputs = parse_inputs(args.input)
     program, args.elf = load_guest(args.elf, args.abi)
     apply_output_caps(args)
-    execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES)
+    with progress_reporter(f"run {program.name}") as report:
+        report("execute", None)  # the interpreter reports no fraction: the bar pulses
+        execution = execute(program, inputs, max_cycles=args.max_cycles or DEFAULT_MAX_CYCLES)
     if args.json:
         print(json.dumps(execution_summary(execution)))
     else:

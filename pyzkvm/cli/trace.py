@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import ELF_HELP, add_abi_arg, add_input_args, load_guest, parse_inputs
+from .common import ELF_HELP, add_abi_arg, add_input_args, add_output_cap_args, apply_output_caps, load_guest, parse_inputs
 
 ORDER = 55
 
@@ -22,7 +22,8 @@ def register(subparsers) -> None:
             "Execute ELF with trace capture for at most N cycles and print one line per cycle: the "
             "cycle, pc, the instruction, the register it writes and the memory word it reads or "
             "writes (before → after). Syscalls also list the registers and memory words they touched "
-            f"(the first {MAX_EVENTS_SHOWN}). Exit status 1 when the guest halts with a non-zero code, as for run. "
+            f"(the first {MAX_EVENTS_SHOWN}). What the guest writes is capped as for run (docs/limits.md). "
+            "Exit status 1 when the guest halts with a non-zero code, as for run. "
             "This is the row-by-row trace a prover turns into a proof (see docs/trace.md)."
         ),
         epilog="example: pyzkvm trace guests/bin/fibonacci.elf --steps 40 --input u32:5",
@@ -31,6 +32,7 @@ def register(subparsers) -> None:
     p.add_argument("--steps", "-n", type=_steps, default=50, metavar="N", help="cycles to show (default 50)")
     add_input_args(p)
     add_abi_arg(p)
+    add_output_cap_args(p)  # --steps is its cycle limit
     p.set_defaults(handler=run_trace)
 
 
@@ -51,6 +53,7 @@ def run_trace(args) -> int:
     from ..isa import ABI_NAMES, disassemble
 
     program, args.elf = load_guest(args.elf, args.abi)
+    apply_output_caps(args)
     trace, halted, io, abi_impl = trace_steps(program, parse_inputs(args.input), args.steps)
     c, ev = trace.columns, trace.syscall_events
     ev_start = np.searchsorted(ev["sys_clk"], c["clk"], side="left")

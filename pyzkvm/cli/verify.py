@@ -6,6 +6,7 @@ import sys
 
 from ..errors import UsageError, VerificationError
 from .common import add_abi_arg, add_input_args, load_guest, parse_inputs, printable_text
+from .progress import progress_reporter
 
 ORDER = 30
 
@@ -64,6 +65,11 @@ def _verifier_needs_program(backend_name: str) -> bool:
 
 
 def run_verify(args) -> int:
+    with progress_reporter(f"verify {args.receipt}") as report:
+        return _verify(args, report)
+
+
+def _verify(args, report) -> int:
     from ..api import as_image_id, verify_report
 
     if args.replay and not args.elf:
@@ -72,16 +78,19 @@ def run_verify(args) -> int:
         raise UsageError("--input is only used with --replay")
     program = None
     if args.elf:
+        report("image ID of the ELF", 0.0)  # about 2 s of CPU per MiB of image (docs/limits.md)
         program, args.elf = load_guest(args.elf, args.abi)
     image_id = program.image_id if program else as_image_id(args.image_id)
+    report("read the receipt", 0.3)
     receipt = read_receipt(args.receipt)
     if args.replay and receipt.backend != "trace":
         raise UsageError(f"--replay checks trace receipts only; this receipt is from {receipt.backend!r}")
-    options = {"replay": (program, parse_inputs(args.input))} if args.replay else {}
+    options: dict = {"replay": (program, parse_inputs(args.input))} if args.replay else {}
     if args.min_security_bits is not None:
         options["min_security_bits"] = args.min_security_bits
     if program is not None and _verifier_needs_program(receipt.backend):
         options["program"] = program
+    report(f"re-execute and compare ({receipt.backend})" if args.replay else f"check the seal ({receipt.backend})", 0.4)
     try:
         verified = verify_report(receipt, image_id, dev_mode=True if args.dev_mode else None, **options)
     except VerificationError as exc:

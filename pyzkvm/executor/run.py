@@ -63,7 +63,7 @@ def trace_steps(program: Program, inputs: Iterable[bytes] = (), steps: int = 100
     if profile not in _PROFILES:
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     machine, io, abi_impl, halted = _run(program, profile, deque(bytes(x) for x in inputs), steps, True, stop_at_limit=True)
-    columns, events = machine.trace_columns()
+    columns, events = machine.trace_columns(copy_events=False)  # the machine ends here: no copy
     return Trace(columns=columns, syscall_events=events), halted, io, abi_impl
 
 
@@ -87,7 +87,7 @@ def execute(
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
     if max_cycles <= 0:
         raise UsageError(f"max_cycles must be positive, got {max_cycles}")
-    elements = deque()
+    elements: deque[bytes] = deque()
     for x in inputs:
         if not isinstance(x, (bytes, bytearray, memoryview)):
             raise UsageError(f"input elements must be bytes, got {type(x).__name__}: encode them with pyzkvm.inputs")

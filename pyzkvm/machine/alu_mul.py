@@ -28,6 +28,7 @@ MUL = Layout("is_mul is_mulh is_mulhsu is_mulhu a:4 b:4 c:4 sa sb r:8 cl:8 ch:8"
 
 class MulAir(AluChip):
     name = "alu mul"
+    optional = True  # a guest that never multiplies leaves the empty table out (stark/optional.py)
     width = MUL.width
     OPS = MUL_OPS
 

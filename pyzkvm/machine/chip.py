@@ -7,7 +7,9 @@
                                              # events and what the other chips send this one
 
 A chip is one module and one line in the registration list (tables.CHIPS); docs/machine.md
-"Adding a chip". Nothing else keeps a copy of what a chip sends: the byte-table multiplicities
+"Adding a chip". A chip most programs never use sets ``optional = True`` (stark/optional.py:
+its empty table is left out of the proof; setup refuses the flag unless an all-zero table of
+the chip satisfies every constraint and puts nothing on a bus). Nothing else keeps a copy of what a chip sends: the byte-table multiplicities
 and the rows of the chips that receive from it are derived from its constraints (witness.py).
 """
 

@@ -271,6 +271,7 @@ class HintWordsAir(Chip):
     """HINT_READ's destination words: a chain of consecutive keys, each written with a free word."""
 
     name = "hint words"
+    optional = True  # a guest without input leaves the empty table out (stark/optional.py)
     width = HINT_WORDS.width
 
     def generate(self, w):
@@ -326,6 +327,7 @@ class JournalWordsAir(Chip):
     """A journal WRITE's buffer words: read each, emit the bytes that lie in the buffer."""
 
     name = "journal words"
+    optional = True  # a guest that writes no journal leaves the empty table out (stark/optional.py)
     width = JOURNAL_WORDS.width
 
     def generate(self, w):

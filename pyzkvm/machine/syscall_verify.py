@@ -49,6 +49,7 @@ class AssumptionWordsAir(Chip):
     """VERIFY_SP1_PROOF's words: two 8-word chains per call, each word read and sent to the verifier."""
 
     name = "assumption words"
+    optional = True  # only composing guests call VERIFY_SP1_PROOF (stark/optional.py)
     width = ASSUMPTION_WORDS.width
 
     def generate(self, w):

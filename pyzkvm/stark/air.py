@@ -338,12 +338,16 @@ class Air:
     width                number of main (witness) columns, over F_p
     preprocessed_width   number of fixed columns; then ``preprocessed_trace()`` returns them
     num_public_values    length of the statement's public-value vector this AIR may read
+    optional             True: an all-zero table of this AIR proves nothing (every constraint
+                         and every bus multiplicity vanishes on all-zero rows), so a proof may
+                         leave the table out when it is empty; checked at setup (optional.py)
     """
 
     name: str = "air"
     width: int = 0
     preprocessed_width: int = 0
     num_public_values: int = 0
+    optional: bool = False
 
     def constraints(self, b: AirBuilder) -> None:
         raise NotImplementedError

@@ -50,7 +50,7 @@ minimum it accepts (``pyzkvm.verify(..., min_security_bits=100)``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import StarkConfigError
 from .field import P
@@ -79,6 +79,10 @@ class StarkConfig:
     max_log_height     the tallest table (log2 rows) the prover makes and the verifier accepts;
                        None: as tall as the field's two-adicity allows (27 − log_blowup). A
                        secure preset stops where the DEEP/FRI field term would drop below 100.
+    zk                 hiding mode (zk.py): every witness-bearing polynomial is randomised and
+                       its Merkle leaves salted, so a proof reveals nothing about the witness.
+                       Its committed polynomials have degree < D ≥ 2n, so the LDE (and the
+                       DEEP/FRI field term) is at least twice the transparent one.
     """
 
     name: str
@@ -88,6 +92,7 @@ class StarkConfig:
     log_final_poly_len: int
     bus_pow_bits: int = 0
     max_log_height: int | None = None
+    zk: bool = False
 
     def __post_init__(self):
         if not 1 <= self.log_blowup <= 6:
@@ -100,13 +105,18 @@ class StarkConfig:
             raise StarkConfigError(f"bus_pow_bits={self.bus_pow_bits} is outside 0..30")
         if not 0 <= self.log_final_poly_len <= 10:
             raise StarkConfigError(f"log_final_poly_len={self.log_final_poly_len} is outside 0..10")
-        if self.max_log_height is not None and not 2 <= self.max_log_height <= 27 - self.log_blowup:
-            raise StarkConfigError(f"max_log_height={self.max_log_height} is outside 2..{27 - self.log_blowup}")
+        if self.max_log_height is not None and not 2 <= self.max_log_height <= self._height_cap:
+            raise StarkConfigError(f"max_log_height={self.max_log_height} is outside 2..{self._height_cap}")
+
+    @property
+    def _height_cap(self) -> int:
+        # hiding mode commits degree-2n polynomials: one bit of two-adicity goes to them
+        return 27 - self.log_blowup - (1 if self.zk else 0)
 
     @property
     def log_height_limit(self) -> int:
-        """The tallest table allowed, log2 rows (max_log_height, else 27 − log_blowup)."""
-        return 27 - self.log_blowup if self.max_log_height is None else self.max_log_height
+        """The tallest table allowed, log2 rows (max_log_height, else as tall as the field allows)."""
+        return self._height_cap if self.max_log_height is None else self.max_log_height
 
     @property
     def blowup(self) -> int:
@@ -207,11 +217,32 @@ BLOWUP2_100_BITS = StarkConfig("blowup2_100_bits", log_blowup=1, num_queries=84,
 INSECURE_FAST_FOR_TESTS = StarkConfig("insecure_fast_for_tests", log_blowup=2, num_queries=12, pow_bits=0,
                                       log_final_poly_len=2)
 
-PRESETS = {c.name: c for c in (DEFAULT, BLOWUP2_100_BITS, INSECURE_FAST_FOR_TESTS)}
+#: Hiding (zero-knowledge) twins of the presets above (zk.py): the same FRI parameters on
+#: committed polynomials of degree < 2n, so the LDE is twice as tall and the DEEP/FRI field
+#: term loses a bit: the secure ones stop one table height lower to stay at 100.6 bits.
+DEFAULT_ZK = replace(DEFAULT, name="default_100_bits_zk", zk=True, max_log_height=20)
+BLOWUP2_100_BITS_ZK = replace(BLOWUP2_100_BITS, name="blowup2_100_bits_zk", zk=True, max_log_height=21)
+INSECURE_FAST_FOR_TESTS_ZK = replace(INSECURE_FAST_FOR_TESTS, name="insecure_fast_for_tests_zk", zk=True)
+
+PRESETS = {c.name: c for c in (DEFAULT, BLOWUP2_100_BITS, INSECURE_FAST_FOR_TESTS,
+                               DEFAULT_ZK, BLOWUP2_100_BITS_ZK, INSECURE_FAST_FOR_TESTS_ZK)}
+
+
+def with_zk(config: StarkConfig, zk: bool) -> StarkConfig:
+    """The preset's hiding (``zk=True``) or transparent twin; a custom config is copied with
+    the flag flipped and ``_zk`` added to / removed from its name."""
+    if config.zk == zk:
+        return config
+    name = config.name + "_zk" if zk else config.name.removesuffix("_zk")
+    twin = PRESETS.get(name)
+    if twin is not None and twin.zk == zk:
+        return twin
+    return replace(config, name=name, zk=zk)
 
 
 def preset(name: str) -> StarkConfig:
-    """Look a preset up by name ("default_100_bits", "blowup2_100_bits", "insecure_fast_for_tests")."""
+    """Look a preset up by name ("default_100_bits", "blowup2_100_bits", "insecure_fast_for_tests",
+    and each one's hiding twin with "_zk" appended)."""
     try:
         return PRESETS[name]
     except KeyError:

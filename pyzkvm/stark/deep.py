@@ -118,3 +118,36 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
     inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(xe, zeta), ext.ext_sub(xe, z_next)]))
     return ext.ext_add(ext.ext_mul(ext.ext_sub(np.ascontiguousarray(num[:, :4]), claimed_local), inv[:n]),
                        ext.ext_mul(ext.ext_sub(np.ascontiguousarray(num[:, 4:]), claimed_next), inv[n:]))
+
+
+def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray) -> dict:
+    """D(x) per LDE height, from ``entries``: (log LDE size, ζω of its table, member) triples,
+    a member as in deep_values. A table's column groups may live on different heights (hiding
+    mode commits the main/aux/quotient polynomials on a taller LDE than the preprocessed ones),
+    and tables of one height may read their next row at different ζω: each (height, ζω) group
+    is one deep_values call, and the calls of one height add up. ``points_of(l)``: the points
+    x of height l where D is wanted (the whole coset for the prover, the queries for the
+    verifier)."""
+    out = {}
+    for l in sorted({e[0] for e in entries}, reverse=True):
+        x = points_of(l)
+        groups = {}
+        for ll, z_next, member in entries:
+            if ll == l:
+                groups.setdefault(z_next.tobytes(), (z_next, []))[1].append(member)
+        for z_next, members in groups.values():
+            part = deep_values(members, x, zeta, z_next, coeffs)
+            out[l] = part if l not in out else ext.ext_add(out[l], part)
+    return out
+
+
+def split_by_height(layout: tuple, rows: dict, open_local: dict, open_next: dict, height_of: dict, z_next) -> list:
+    """One table's (layout, rows, openings) cut into deep_codewords entries, one per LDE height
+    its groups live on (``height_of``: group → log LDE size)."""
+    local, nxt = layout
+    entries = []
+    for l in sorted(set(height_of.values()), reverse=True):
+        names = [g for g in local if height_of[g] == l]
+        member = (({g: local[g] for g in names}, {g: nxt[g] for g in names if g in nxt}), rows, open_local, open_next)
+        entries.append((l, z_next, member))
+    return entries

@@ -38,20 +38,26 @@ from __future__ import annotations
 import struct
 from typing import Callable, Sequence
 
+import numpy as np
+
 from ..errors import BusImbalance, ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
 from . import ext
 from .debug import check_all_constraints, check_buses, check_statement
 from .logup import check_bus_balance, public_term
+from .optional import left_out
 from .proof import Proof, decode_proof, encode_proof
 from .keys import check_public_values
 from .prover import commit_main, prove_segment
 from .rounds import BusChallenges, joint_bus_challenges
+from .zk import ZkRandomness
 from .verifier import VerificationReport, statement_security, verify_segment
 
 
-def log_heights(traces: Sequence) -> list:
-    """log2 of every table's height (what the transcripts observe)."""
-    return [int(t.shape[0]).bit_length() - 1 for t in traces]
+def log_heights(vk, traces: Sequence) -> list:
+    """log2 of every table's height, None for a table the proof leaves out (optional.py):
+    what the transcripts observe."""
+    return [None if left_out(c, t) else int(np.shape(t)[0]).bit_length() - 1
+            for c, t in zip(vk.compiled, traces, strict=True)]
 
 
 class LocalSegments:
@@ -59,15 +65,20 @@ class LocalSegments:
     commitment is kept for step 3; with several each is recomputed in step 3, so memory
     holds one segment's LDEs at a time, not all of them."""
 
-    def __init__(self, pk, progress: Callable[[int, str, float], None] | None = None):
+    def __init__(self, pk, progress: Callable[[int, str, float], None] | None = None, zk_seed=None):
         self.pk = pk
         self.report = progress or (lambda k, step, fraction: None)
         self._kept = None
+        # hiding mode: one secret per statement, one randomness stream per segment (zk.py)
+        self._secret = ZkRandomness.secret_from_seed(zk_seed)
+
+    def _rng(self, k: int) -> ZkRandomness:
+        return ZkRandomness(self._secret, k)
 
     def commit(self, statements: Sequence) -> list:
         roots = []
         for k, (traces, _pv) in enumerate(statements):
-            commitment = commit_main(self.pk, traces, lambda step, f, k=k: self.report(k, step, f))
+            commitment = commit_main(self.pk, traces, lambda step, f, k=k: self.report(k, step, f), self._rng(k))
             roots.append(commitment.root)
             self._kept = commitment if len(statements) == 1 else None
             del commitment
@@ -76,7 +87,7 @@ class LocalSegments:
     def prove(self, statements: Sequence, public_data: bytes, challenges: BusChallenges) -> list:
         proofs = []
         for k, (traces, pv) in enumerate(statements):
-            main = self._kept or commit_main(self.pk, traces)
+            main = self._kept or commit_main(self.pk, traces, rng=self._rng(k))
             self._kept = None
             proofs.append(prove_segment(self.pk, main, pv, public_data, challenges,
                                         lambda step, f, k=k: self.report(k, step, f)))
@@ -85,7 +96,7 @@ class LocalSegments:
 
 def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_values=None,
           check_constraints_first: bool = True, progress: Callable[[int, str, float], None] | None = None,
-          segments=None) -> list:
+          segments=None, zk_seed=None) -> list:
     """Prove n ≥ 1 (traces, public_values) statements jointly; returns the n Proofs.
 
     ``term_public_values``: the public values the AIRs' public_interactions read for the
@@ -93,16 +104,18 @@ def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_val
     segment's steps. With check_constraints_first (default) a witness that breaks a
     constraint or a bus raises ConstraintNotSatisfied before any proving (debug.py); turn it
     off only to produce invalid proofs for soundness tests. ``segments``: who commits and
-    proves the segments (default LocalSegments(pk, progress); dist.py passes a cluster's)."""
+    proves the segments (default LocalSegments(pk, progress); dist.py passes a cluster's).
+    ``zk_seed`` (tests only): in hiding mode, derive the prover's randomness from it instead
+    of the OS, so a proof is reproducible; None (always, outside tests) draws fresh secrets."""
     vk = pk.verifying_key
     if not statements:
         raise ProofFormatError("a statement needs at least one segment")
     pvs = [check_public_values(vk, pv) for _traces, pv in statements]
     if check_constraints_first:
         check_all_constraints(vk.compiled, pk.prep_traces, statements)
-    segments = segments or LocalSegments(pk, progress)
+    segments = segments or LocalSegments(pk, progress, zk_seed)
     roots = segments.commit(statements)
-    challenges = joint_bus_challenges(vk, pvs, [log_heights(t) for t, _pv in statements], roots, public_data)
+    challenges = joint_bus_challenges(vk, pvs, [log_heights(vk, t) for t, _pv in statements], roots, public_data)
     proofs = segments.prove(statements, public_data, challenges)
     for k, (proof, root) in enumerate(zip(proofs, roots, strict=True)):
         if proof.main_root != root:  # pragma: no cover - commit and prove commit alike
@@ -177,13 +190,14 @@ def _proof_bytes(proof) -> bytes:
 # ---- a statement of one segment ------------------------------------------------------------
 
 def prove_one(pk, traces: Sequence, public_values: Sequence[int] = (), *, public_data: bytes = b"",
-              check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None) -> Proof:
+              check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None,
+              zk_seed=None) -> Proof:
     """``prove`` for a statement of one segment: the Proof of ``traces`` (one per table, in
     setup order) with these public values and public data (bytes the AIRs'
     public_interactions read, e.g. a journal)."""
     report = None if progress is None else (lambda k, step, fraction: progress(step, fraction))
     return prove(pk, [(traces, public_values)], public_data, check_constraints_first=check_constraints_first,
-                 progress=report)[0]
+                 progress=report, zk_seed=zk_seed)[0]
 
 
 def verify_one(vk, proof, public_values=(), public_data: bytes = b"") -> VerificationReport:

@@ -9,12 +9,14 @@ all of them (mmcs.py), and the number of public values. Two digests name it:
                                          air_digest (its constraint DAG, see air_digest)
                             ‖ preprocessed root ‖ number of public values)
     digest         = BLAKE3("pyzkvm-stark-vk-v3" ‖ circuit_digest ‖ num_queries ‖ pow_bits
-                            ‖ log_final_poly_len ‖ bus_pow_bits)
+                            ‖ log_final_poly_len ‖ bus_pow_bits [‖ "zk" in hiding mode])
 
 The circuit digest names *what* is proved (tables, constraints with their constants, bus ids,
 fixed columns) and depends on the FRI parameters only through log_blowup (the preprocessed
 LDE lives on the blowup coset); the digest adds the query parameters and is the first thing
 both transcripts observe, so a proof is bound to exactly this statement and these parameters.
+An AIR's ``optional`` flag is in neither digest: a table left out and an all-zero table are
+the same statement (optional.py, which checks the flag while the key is built).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .domain import coset_shift
 from .field import P, TWO_ADICITY
 from .mmcs import MixedMatrixTree
 from .ntt import coset_lde
+from .optional import check_optional_air
 
 MIN_LOG_HEIGHT = 2  #: every table has at least 4 rows
 
@@ -148,6 +151,7 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
     for c, log_h in zip(compiled, heights):
         if (log_h is None) != (not c.air.preprocessed_width):
             raise StarkConfigError(f"table {c.air.name!r}: preprocessed height given/missing against its AIR")
+        check_optional_air(c)  # an optional table may be left out of a proof: only if its empty table is trivial
     if (prep_root is None) != all(h is None for h in heights):
         raise StarkConfigError("a preprocessed root needs at least one preprocessed table, and vice versa")
     names = [c.air.name for c in compiled]
@@ -175,6 +179,8 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
     h = blake3.blake3(b"pyzkvm-stark-vk-v3")
     h.update(circuit)
     h.update(struct.pack("<4I", config.num_queries, config.pow_bits, config.log_final_poly_len, config.bus_pow_bits))
+    if config.zk:  # hiding mode changes the proof's shape: its proofs are not another mode's
+        h.update(b"zk")
     return VerifyingKey(config, compiled, prep_root, heights, num_pv, h.digest(), circuit)
 
 

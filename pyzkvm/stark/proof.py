@@ -1,20 +1,25 @@
 """The STARK proof object and its versioned byte encoding.
 
-Layout, version 2 (little-endian; every array carries its shape)::
+Layout, version 4 (little-endian; every array carries its shape)::
 
     proof      = magic "PZKSTARK" ‖ u16 version ‖ u16 n_tables ‖ header ‖ commitments
                  ‖ ood_openings ‖ trace_queries ‖ fri
-    header     = n_tables × (u8 log_height ‖ u8 flags)     flags bit0: has aux, bit1: has prep
+    header     = n_tables × (u8 log_height ‖ u8 flags)     flags bit0: has aux, bit1: has prep;
+                 a table left out (optional.py) is (0, ABSENT_FLAG): nothing else of it follows
     commitments= main_root[32] ‖ u64 bus_pow_nonce ‖ aux_root[32] if any table has aux ‖ quotient_root[32]
                  ‖ per table with aux: cumsum ext-array ‖ u16 n_fri_layers ‖ n × root[32]
-    ood        = per table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
-    queries    = per phase (prep if any, main, aux if any, quotient): per member table its rows
-                 array, then the phase's paths
+    ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
+    queries    = per phase (prep if any, main, aux if any, quotient): per member table (present,
+                 and with that phase) its rows array, then the phase's paths
     fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array ‖ paths
     array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) × u32
     paths      = u32 q ‖ u8 depth ‖ depth × (u16 k ‖ k distinct sorted digests[32] ‖ q refs)
                  refs are u8 when k ≤ 256, else u16: siblings shared by several queries
                  (near the root) are stored once
+
+Version 5 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
+rows. (Versions 2 and 3, before tables could be left out, are no longer read.)
 
 Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
 path per phase. Decoding is strict: bad magic or version, a length past the end or above a
@@ -36,7 +41,12 @@ from .fri import FriProof
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
-VERSION = 2
+VERSION = 4
+ZK_VERSION = 5
+#: the header flags of a table the proof leaves out (with log height 0)
+ABSENT_FLAG = 4
+#: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
+SALTED_PHASES = ("main", "aux", "quotient")
 MAX_TABLES = 256
 MAX_ELEMENTS = 1 << 26  # per array: far above any real proof, far below memory trouble
 SECTIONS = ("header", "commitments", "ood_openings", "trace_queries", "fri")
@@ -45,14 +55,23 @@ PHASES = ("prep", "main", "aux", "quotient")
 
 @dataclass
 class TableProof:
-    """One table's part: its height, LogUp total, and its columns' values at ζ and ζω."""
+    """One table's part: its height, LogUp total, and its columns' values at ζ and ζω.
+    A table left out of the proof (optional.py) has log_height None and nothing else."""
 
-    log_height: int
+    log_height: int | None
     has_aux: bool
     has_prep: bool
     cumsum: np.ndarray | None   # (4,) the LogUp running sum's final value
     open_local: dict            # group → (w, 4)
     open_next: dict
+
+    @property
+    def present(self) -> bool:
+        return self.log_height is not None
+
+    @classmethod
+    def left_out(cls) -> "TableProof":
+        return cls(None, False, False, None, {}, {})
 
 
 @dataclass
@@ -63,11 +82,13 @@ class Proof:
     main_root: bytes
     aux_root: bytes | None
     quotient_root: bytes
-    queries: dict               # phase → (rows per member table (q, w), paths (q, depth, 8))
+    queries: dict               # phase → (rows per member table (q, w) [+ salt rows], paths (q, depth, 8))
     fri: FriProof
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
+    #: a hiding-mode proof (format version 5: salted trees)
+    zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
 
     def to_bytes(self) -> bytes:
@@ -83,13 +104,19 @@ class Proof:
         return dict(self.sizes)
 
 
+def opened_arrays(tables: list, phase: str, zk: bool) -> int:
+    """How many row arrays a phase's query opening holds: one per member table, + the salt."""
+    members = len(phase_members(tables, phase))
+    return members + (1 if zk and members and phase in SALTED_PHASES else 0)
+
+
 def phase_members(tables: list, phase: str) -> list:
-    """Indices of the tables committed in a phase's tree."""
+    """Indices of the tables committed in a phase's tree (a table left out is in none)."""
     if phase == "prep":
-        return [i for i, t in enumerate(tables) if t.has_prep]
+        return [i for i, t in enumerate(tables) if t.present and t.has_prep]
     if phase == "aux":
-        return [i for i, t in enumerate(tables) if t.has_aux]
-    return list(range(len(tables)))
+        return [i for i, t in enumerate(tables) if t.present and t.has_aux]
+    return [i for i, t in enumerate(tables) if t.present]
 
 
 # --- writer ----------------------------------------------------------------------------------
@@ -144,25 +171,31 @@ def encode_proof(proof: Proof) -> tuple:
         start = w.size
 
     w.raw(MAGIC)
-    w.u16(VERSION)
+    w.u16(ZK_VERSION if proof.zk else VERSION)
     w.u16(len(proof.tables))
     for t in proof.tables:
+        if not t.present:
+            w.u8(0)
+            w.u8(ABSENT_FLAG)
+            continue
         w.u8(t.log_height)
         w.u8((1 if t.has_aux else 0) | (2 if t.has_prep else 0))
     mark("header")
     w.raw(proof.main_root)
     w.u64(proof.bus_pow_nonce)
-    if any(t.has_aux for t in proof.tables):
+    with_aux = phase_members(proof.tables, "aux")
+    if with_aux:
         w.raw(proof.aux_root)
     w.raw(proof.quotient_root)
-    for t in proof.tables:
-        if t.has_aux:
-            w.array(t.cumsum)
+    for i in with_aux:
+        w.array(proof.tables[i].cumsum)
     w.u16(len(proof.fri.layer_roots))
     for r in proof.fri.layer_roots:
         w.raw(r)
     mark("commitments")
     for t in proof.tables:
+        if not t.present:
+            continue
         for g in LOCAL_GROUPS:
             w.array(t.open_local[g])
         for g in NEXT_GROUPS:
@@ -173,8 +206,9 @@ def encode_proof(proof: Proof) -> tuple:
         if not members:
             continue
         rows, paths = proof.queries[phase]
-        if len(rows) != len(members):
-            raise ProofFormatError(f"{phase} queries open {len(rows)} tables, the header says {len(members)}")
+        if len(rows) != opened_arrays(proof.tables, phase, proof.zk):
+            raise ProofFormatError(f"{phase} queries open {len(rows)} matrices, the header says "
+                                   f"{opened_arrays(proof.tables, phase, proof.zk)}")
         for r in rows:
             w.array(r)
         w.paths(paths)
@@ -273,8 +307,10 @@ def decode_proof(data: bytes) -> Proof:
     if r.take(len(MAGIC), "magic") != MAGIC:
         raise ProofFormatError("not a pyzkvm STARK proof (bad magic)")
     version = r.u16("version")
-    if version != VERSION:
-        raise ProofFormatError(f"unsupported STARK proof version {version} (this reader knows {VERSION})")
+    if version not in (VERSION, ZK_VERSION):
+        raise ProofFormatError(f"unsupported STARK proof version {version} (this reader knows {VERSION} "
+                               f"and {ZK_VERSION})")
+    zk = version == ZK_VERSION
     n_tables = r.u16("table count")
     if not 1 <= n_tables <= MAX_TABLES:
         raise ProofFormatError(f"table count {n_tables} is outside 1..{MAX_TABLES}")
@@ -282,6 +318,9 @@ def decode_proof(data: bytes) -> Proof:
     for i in range(n_tables):
         log_h = r.u8("table log height")
         flags = r.u8("table flags")
+        if (log_h, flags) == (0, ABSENT_FLAG):
+            tables.append(TableProof.left_out())
+            continue
         if flags > 3 or not 2 <= log_h <= 27:
             raise ProofFormatError(f"table {i}: bad header (log height {log_h}, flags {flags})")
         tables.append(TableProof(log_h, bool(flags & 1), bool(flags & 2), None, {}, {}))
@@ -296,7 +335,7 @@ def decode_proof(data: bytes) -> Proof:
     if n_layers > 27:
         raise ProofFormatError(f"FRI layer count {n_layers} is over 27")
     layer_roots = [r.take(32, "FRI layer root") for _ in range(n_layers)]
-    for t in tables:
+    for t in (t for t in tables if t.present):
         t.open_local = {g: r.array(f"{g} opening at zeta", 2, 4) for g in LOCAL_GROUPS}
         t.open_next = {g: r.array(f"{g} opening at zeta*omega", 2, 4) for g in NEXT_GROUPS}
     queries = {}
@@ -304,7 +343,7 @@ def decode_proof(data: bytes) -> Proof:
         members = phase_members(tables, phase)
         if not members:
             continue
-        rows = [r.array(f"{phase} query rows", 2) for _ in members]
+        rows = [r.array(f"{phase} query rows", 2) for _ in range(opened_arrays(tables, phase, zk))]
         queries[phase] = (rows, _read_paths(r, f"{phase} query paths"))
     final_poly = r.array("FRI final polynomial", 2, 4)
     nonce = r.u64("proof-of-work nonce")
@@ -316,6 +355,6 @@ def decode_proof(data: bytes) -> Proof:
     if r.pos != len(r.data):
         raise ProofFormatError(f"{len(r.data) - r.pos} trailing bytes after the proof")
     proof = Proof(tables, main_root, aux_root, quotient_root, queries,
-                  FriProof(layer_roots, final_poly, nonce, layer_openings), bus_nonce)
+                  FriProof(layer_roots, final_poly, nonce, layer_openings), bus_nonce, zk)
     proof.sizes = {"total": len(r.data)}
     return proof

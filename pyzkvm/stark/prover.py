@@ -31,7 +31,8 @@ import numpy as np
 
 from ..errors import StarkConfigError
 from . import ext, field, rounds
-from .deep import deep_layout, deep_values, evaluate_trace_at
+from . import zk
+from .deep import deep_codewords, deep_layout, evaluate_trace_at, split_by_height
 from .domain import coset_points, coset_selectors, coset_shift
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
@@ -40,9 +41,11 @@ from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, bit_reverse_rows, coset_lde, intt, ntt
+from .optional import presence
 from .proof import Proof, TableProof
 from .rounds import BusChallenges
 from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
+from .zk import QuotientLayout, ZkRandomness
 
 
 def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shift: int) -> np.ndarray:
@@ -56,7 +59,8 @@ def _lde_from_coefficients(coeffs: np.ndarray, log_n: int, log_blowup: int, shif
 class _Table:
     """Prover-side data of one table during one proof."""
 
-    def __init__(self, compiled, trace, prep_trace, prep_lde):
+    def __init__(self, index, compiled, trace, prep_trace, prep_lde):
+        self.index = index  # its position among the key's tables
         self.compiled = compiled
         self.air = compiled.air
         self.trace = trace
@@ -67,14 +71,18 @@ class _Table:
         self.aux_trace = None  # (n, 4a) base view of the (n, a, 4) aux columns
         self.aux_lde = None
         self.cumsum = None
+        # hiding mode: the committed polynomials' values on the subgroup K_D ⊇ H (zk.py)
+        self.main_hidden = None
+        self.aux_hidden = None
 
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
 QUOTIENT_BLOCK_ROWS = 1 << 18
 
 
-def _load_tables(pk: ProvingKey, traces: Sequence) -> list:
-    """Validate the traces against the key and wrap each in a _Table."""
+def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
+    """Validate the traces against the key; returns (a _Table per table the proof includes,
+    the presence mask: False for an optional table left out because it is empty, optional.py)."""
     vk = pk.verifying_key
     cfg = vk.config
     if len(traces) != len(vk.compiled):
@@ -88,8 +96,37 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> list:
         if tr.shape[0].bit_length() - 1 > cfg.log_height_limit:
             raise StarkConfigError(f"table {c.air.name!r}: {tr.shape[0]} rows is taller than preset {cfg.name!r} "
                                    f"allows (2^{cfg.log_height_limit}; config.py)")
-        tables.append(_Table(c, tr, pk.prep_traces[i], pk.prep_ldes[i]))
-    return tables
+        tables.append(_Table(i, c, tr, pk.prep_traces[i], pk.prep_ldes[i]))
+    present = presence(vk.compiled, [t.trace for t in tables])
+    if not any(present):
+        raise StarkConfigError("every table is optional and empty: there is nothing to prove")
+    return [t for t, keep in zip(tables, present) if keep], present
+
+
+def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness, label: str) -> np.ndarray:
+    """f̂ = f + Z_H·r as values on K_D (natural order): the trace on H = the points k·(D/n)
+    of K_D, uniform random values on the other D − n points. f̂ − f vanishes on H, so it is
+    Z_H·r with deg r < D − n, and r is uniform because those D − n values are (zk.py)."""
+    n, w = trace.shape
+    step = (1 << log_d) // n
+    out = rng.field(label, (1 << log_d, w))
+    out[::step] = trace
+    return out
+
+
+def _salted(matrices: list, cfg, rng, label: str) -> list:
+    """Hiding mode: the tree's matrices plus SALT random elements per leaf of the top height."""
+    if not cfg.zk:
+        return matrices
+    top = max(m.shape[0] for m in matrices)
+    return matrices + [rng.field(label, (top, zk.SALT))]
+
+
+def _commit_lde(t, trace, hidden, cfg) -> np.ndarray:
+    """A table's committed LDE of one trace: the trace's (transparent) or f̂'s on K_D (hiding)."""
+    if hidden is None:
+        return coset_lde(trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg))
+    return coset_lde(hidden, cfg.log_blowup, shift=coset_shift(t.lde_log))
 
 
 @dataclass
@@ -97,9 +134,11 @@ class MainCommitment:
     """Step 2's result for one segment: its validated tables, every main LDE (on its coset,
     bit-reversed rows) and their one mixed-matrix tree."""
 
-    tables: list
+    tables: list              # the tables the proof includes
+    present: list             # per key table: included (True) or left out (False)
     ldes: list
     tree: MixedMatrixTree
+    rng: ZkRandomness | None = None  # hiding mode: the segment's randomness, continued by prove_segment
 
     @property
     def root(self) -> bytes:
@@ -107,20 +146,31 @@ class MainCommitment:
 
     @property
     def log_heights(self) -> list:
-        return [t.log_n for t in self.tables]
+        """Per key table: log2 of its height, None if left out (what the transcripts observe)."""
+        heights = iter(t.log_n for t in self.tables)
+        return [next(heights) if keep else None for keep in self.present]
 
 
-def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float], None] | None = None) -> MainCommitment:
+def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float], None] | None = None,
+                rng: ZkRandomness | None = None) -> MainCommitment:
     """Step 2: LDE each main trace on its coset, commit all of them in one mixed-matrix tree.
-    Every segment's root must exist before the statement's bus challenges are drawn (joint.py)."""
+    Every segment's root must exist before the statement's bus challenges are drawn (joint.py).
+    Hiding mode commits f̂ = f + Z_H·r instead, drawn from ``rng`` (a pure function of its
+    secret: committing again gives the same root). An optional table with an all-zero trace is
+    left out: not committed, and nothing of it is proved or opened (optional.py)."""
     report = progress or (lambda step, fraction: None)
-    tables = _load_tables(pk, traces)
+    tables, present = _load_tables(pk, traces)
     cfg = pk.verifying_key.config
+    if cfg.zk and rng is None:
+        rng = ZkRandomness.fresh()
     ldes = []
     for k, t in enumerate(tables):
-        ldes.append(coset_lde(t.trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg)))
+        t.lde_log = zk.lde_log(cfg, t.log_n)
+        if cfg.zk:
+            t.main_hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}")
+        ldes.append(_commit_lde(t, t.trace, t.main_hidden, cfg))
         report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, ldes, MixedMatrixTree.commit(ldes))
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: bytes,
@@ -133,8 +183,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     public = check_public_values(vk, public_values)
     tables = main.tables
     transcript = rounds.segment_transcript(vk, public, main.log_heights, public_data)
+    rng = main.rng
     for t, lde in zip(tables, main.ldes, strict=True):
-        t.lde_log = t.log_n + cfg.log_blowup
         t.main_lde = lde
     trees = {"prep": pk.prep_tree, "main": main.tree}
     rounds.observe_main(transcript, main.root, bus)
@@ -148,19 +198,22 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
                                            bus.alpha, bus.gamma)
         t.aux_trace = aux.reshape(t.n, -1)
-        t.aux_lde = coset_lde(t.aux_trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg))
+        if cfg.zk:
+            t.aux_hidden = _hiding_evaluations(t.aux_trace, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}")
+        t.aux_lde = _commit_lde(t, t.aux_trace, t.aux_hidden, cfg)
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
-        trees["aux"] = MixedMatrixTree.commit([t.aux_lde for t in with_aux])
+        trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
     # 4. quotient chunks, then ζ
     for k, t in enumerate(tables):
-        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg.log_blowup)
-        t.quotient_lde = _lde_from_coefficients(t.quotient_coeffs, t.log_n, cfg.log_blowup, lde_shift(t.log_n, cfg))
+        t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
+        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
+        t.quotient_lde = _lde_from_coefficients(t.quotient_coeffs, t.log_n, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
-    trees["quotient"] = MixedMatrixTree.commit([t.quotient_lde for t in tables])
+    trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
     if not np.any(zeta[1:]):
         raise StarkConfigError("the out-of-domain point fell in F_p (probability ~2^-93); prove again")
@@ -169,37 +222,44 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 5. open every column at ζ and ζω, then the DEEP coefficients
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
-        t.open_local = {
-            "prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
-            "main": evaluate_trace_at(t.trace, t.log_n, zeta),
-            "aux": evaluate_trace_at(t.aux_trace, t.log_n, zeta),
-            "quotient": weighted_column_sums(t.quotient_coeffs, ext.ext_powers(zeta, t.n)),  # Σ c_i ζ^i
-        }
-        t.open_next = {g: evaluate_trace_at(m, t.log_n, t.z_next)
-                       for g, m in (("prep", t.prep_trace), ("main", t.trace), ("aux", t.aux_trace))}
+        committed = {"prep": (t.prep_trace, t.log_n)}  # the values on a subgroup that define each group
+        if cfg.zk:  # f̂ on K_D, D = 2^(lde_log − log_blowup)
+            log_d = t.lde_log - cfg.log_blowup
+            committed |= {"main": (t.main_hidden, log_d), "aux": (t.aux_hidden, log_d)}
+        else:
+            committed |= {"main": (t.trace, t.log_n), "aux": (t.aux_trace, t.log_n)}
+        t.open_local = {g: evaluate_trace_at(m, log, zeta) for g, (m, log) in committed.items()}
+        t.open_local["quotient"] = weighted_column_sums(t.quotient_coeffs,  # Σ c_i ζ^i
+                                                        ext.ext_powers(zeta, t.quotient_coeffs.shape[0]))
+        t.open_next = {g: evaluate_trace_at(m, log, t.z_next) for g, (m, log) in committed.items()}
         report("open", (k + 1) / len(tables))
     layout, total = deep_layout([_widths(t) for t in tables])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
 
     # 6. DEEP composition: one codeword per LDE height, over every row of the LDEs
-    fri_inputs = {}
-    for l in sorted({t.lde_log for t in tables}, reverse=True):
-        members = [(lay, {"prep": t.prep_lde, "main": t.main_lde, "aux": t.aux_lde, "quotient": t.quotient_lde},
-                    t.open_local, t.open_next) for t, lay in zip(tables, layout) if t.lde_log == l]
-        z_next = next(t.z_next for t in tables if t.lde_log == l)
-        fri_inputs[l] = deep_values(members, coset_points(l, coset_shift(l), bit_reversed=True), zeta, z_next, coeffs)
-        report("DEEP composition", len(fri_inputs) / len({t.lde_log for t in tables}))
+    entries = []
+    for t, lay in zip(tables, layout):
+        rows = {"prep": t.prep_lde, "main": t.main_lde, "aux": t.aux_lde, "quotient": t.quotient_lde}
+        heights = {"prep": t.log_n + cfg.log_blowup, "main": t.lde_log, "aux": t.lde_log, "quotient": t.lde_log}
+        entries += split_by_height(lay, rows, t.open_local, t.open_next, heights, t.z_next)
+    fri_inputs = deep_codewords(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True), zeta, coeffs)
+    report("DEEP composition", 1.0)
 
-    # 7. FRI commit, grinding, query positions
-    log_final_len = min(cfg.log_final_poly_len, min(t.log_n for t in tables))
+    # 7. FRI commit, grinding, query positions (the smallest input's degree bounds the final polynomial)
+    log_final_len = min(cfg.log_final_poly_len, min(fri_inputs) - cfg.log_blowup)
     fri_prover = FriProver()
     fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, report)
     log_max = max(fri_inputs)
     nonce, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max)
 
     # 8. open the queries: one path per phase tree, rows of every member table
-    table_proofs = [TableProof(t.log_n, t.aux_lde is not None, t.prep_lde is not None, t.cumsum,
-                               t.open_local, t.open_next) for t in tables]
+    included = iter(tables)
+    table_proofs = []
+    for keep in main.present:  # every key table, in order; one left out says only that
+        t = next(included) if keep else None
+        table_proofs.append(TableProof.left_out() if t is None else
+                            TableProof(t.log_n, t.aux_lde is not None, t.prep_lde is not None, t.cumsum,
+                                       t.open_local, t.open_next))
     queries = {}
     for phase, tree in trees.items():
         if tree is None:
@@ -210,26 +270,73 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     report("FRI queries", 1.0)
     return Proof(table_proofs, trees["main"].root, trees["aux"].root if "aux" in trees else None,
                  trees["quotient"].root, queries,
-                 FriProof(fri_prover.roots, fri_prover.final_poly, int(nonce), fri_openings), bus.pow_nonce)
+                 FriProof(fri_prover.roots, fri_prover.final_poly, int(nonce), fri_openings), bus.pow_nonce,
+                 zk=cfg.zk)
 
 
 def _widths(t: _Table) -> tuple:
     wp = 0 if t.prep_trace is None else t.prep_trace.shape[1]
     wa = 0 if t.aux_trace is None else t.aux_trace.shape[1]
-    return wp, t.trace.shape[1], wa, t.quotient_coeffs.shape[1]
+    return wp, t.trace.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
 
 
-def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.ndarray:
-    """Q(x) = Σ_i α^i C_i(x) / Z_H(x) on the quotient domain, split into chunks.
+def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarray:
+    """The committed quotient matrix in coefficient form: the chunks of
+    Q(x) = Σ_i α^i C_i(x) / Z_H(x), as an (N, 4·(K + mask)) base matrix whose columns 4k..4k+3
+    are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
 
-    The quotient domain is s·K of size n·2^c (2^c chunks): the first n·2^c rows of each
-    bit-reversed LDE. On it "next row" is the point x·ω_n, i.e. natural index j + 2^c.
-    Returns the chunk coefficients as an (n, 4·2^c) base matrix: columns 4k..4k+3 are the
-    F_p^4 coefficients of Q_k, where Q(x) = Σ_k x^(k·n)·Q_k(x)."""
-    log_c = t.compiled.log_quotient_chunks
-    log_q = t.log_n + log_c
+    Transparent: K = 2^c chunks of S = n coefficients (N = n), Q evaluated on the first n·2^c
+    rows of the LDEs. Hiding: Q is evaluated on its own coset (its degree is < d·D − n, which
+    can exceed the LDE), the chunks are randomised by the telescoping t_k (zk.py) and one
+    random F_p^4 mask column R of degree < D follows them (N = D)."""
+    lay = t.quotient_layout
+    if not cfg.zk:
+        coeffs = _quotient_coefficients(t, t.main_lde, t.prep_lde, t.aux_lde, coset_shift(t.lde_log), lay.log_q,
+                                         public, challenges, alpha)
+        # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
+        return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
+    log_d = t.lde_log - cfg.log_blowup
+    shift = coset_shift(t.lde_log)
+    up = lay.log_q - log_d  # f̂ (degree < D) and the preprocessed columns (degree < n) on s·K_(2^log_q)
+    if lay.log_q <= t.lde_log:  # the committed LDEs' first 2^log_q rows are that coset already
+        main_q, aux_q = t.main_lde, t.aux_lde
+    else:
+        main_q = coset_lde(t.main_hidden, up, shift=shift)
+        aux_q = None if t.aux_hidden is None else coset_lde(t.aux_hidden, up, shift=shift)
+    prep_q = None if t.prep_trace is None else coset_lde(t.prep_trace, lay.log_q - t.log_n, shift=shift)
+    coeffs = _quotient_coefficients(t, main_q, prep_q, aux_q, shift, lay.log_q, public, challenges, alpha)
+    del main_q, aux_q, prep_q
+    return _hide_chunks(coeffs, lay, 1 << log_d, zk.openings_per_column(cfg), rng, t.air.name)
+
+
+def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rng, name: str) -> np.ndarray:
+    """Cut Q's coefficients into K chunks of S and randomise them (zk.py):
+    q̂_k = q_k + x^S·t_(k+1) − t_k, t_0 = t_K = 0, each t_k uniform with m coefficients, so
+    Σ_k x^(k·S)·q̂_k = Q and deg q̂_k < S + m = D; then the mask R, D uniform coefficients."""
+    k, size = lay.chunks, lay.size
+    # an honest Q has no coefficient from K·S on; a broken witness (only proved on purpose, for
+    # soundness tests: joint.prove checks first) loses them, and its ζ check fails
+    out = np.zeros((d_big, k + lay.mask, 4), dtype=np.uint32)
+    padded = np.zeros((k * size, 4), dtype=np.uint32)
+    padded[:min(len(coeffs), k * size)] = coeffs[:k * size]
+    out[:size, :k] = padded.reshape(k, size, 4).transpose(1, 0, 2)
+    telescope = rng.field(f"quotient telescope {name}", (m, max(k - 1, 0), 4))  # t_1 … t_(K−1)
+    for j in range(k - 1):  # over the few chunks, vectorised over coefficients
+        out[size:size + m, j] = field.add(out[size:size + m, j], telescope[:, j])   # + x^S·t_(j+1) in q̂_j
+        out[:m, j + 1] = field.sub(out[:m, j + 1], telescope[:, j])                 # − t_(j+1) in q̂_(j+1)
+    out[:, k:] = rng.field(f"deep mask {name}", (d_big, lay.mask, 4))
+    return np.ascontiguousarray(out.reshape(d_big, 4 * (k + lay.mask)))
+
+
+def _quotient_coefficients(t: _Table, main_lde, prep_lde, aux_lde, shift: int, log_q: int, public, challenges,
+                           alpha) -> np.ndarray:
+    """Coefficients (2^log_q, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on the
+    quotient domain s·K (size nq = 2^log_q): the first nq rows of each bit-reversed LDE
+    (on the coset with that shift, with at least nq rows).
+
+    On the quotient domain "next row" is the point x·ω_n, i.e. natural index j + nq/n."""
     nq = 1 << log_q
-    step = 1 << log_c
+    step = nq // t.n
     # natural point j of s·K (size nq) is row rev(j) of the bit-reversed LDE; its "next row"
     # x·ω_n is natural point j + 2^c (cyclically). For a block j = a + i, i < B = 2^b (a a
     # multiple of B): rev(a + i) = rev(a) + rev_b(i)·(nq/B), i.e. the block is the rows
@@ -245,7 +352,6 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
                                lde[rev[(start + size + np.arange(step)) % nq]]])  # + the next rows after it
         return rows.reshape(size + step, -1, 4) if ext_columns else rows
 
-    shift = coset_shift(t.lde_log)
     points = coset_points(log_q, shift, bit_reversed=False)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
@@ -256,13 +362,12 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, log_blowup) -> np.nda
     size = min(QUOTIENT_BLOCK_ROWS, nq)  # both powers of two
     for start in range(0, nq, size):
         selectors, inv_z = coset_selectors(t.log_n, points[start:start + size])
-        inputs = Inputs(on_block(t.main_lde, start, size), on_block(t.prep_lde, start, size),
-                        on_block(t.aux_lde, start, size, ext_columns=True), public, challenges, cumsum,
+        inputs = Inputs(on_block(main_lde, start, size), on_block(prep_lde, start, size),
+                        on_block(aux_lde, start, size, ext_columns=True), public, challenges, cumsum,
                         np.stack([selectors[s] for s in SELECTORS], axis=1), step)
         acc = run(tape, inputs, size, alpha_pows)  # Σ α^i C_i on the block
         q_vals[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)
     coeffs = ext.ext_mul_base(coeffs, field.powers(pow(shift, P - 2, P), nq))
-    # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
-    return np.ascontiguousarray(coeffs.reshape(step, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * step))
+    return coeffs

@@ -10,10 +10,11 @@ A statement is n ≥ 1 segment proofs of the same AIRs (joint.py). Its rounds:
 
   joint transcript (one per statement)
     J1  observe the verifying key, the proof count, the public data, and per proof its
-        public values, table heights and main-trace root
+        public values, table heights (ABSENT for a table left out) and main-trace root
     J2  grind ``bus_pow_bits``, draw the bus challenges α_bus, γ_bus
   segment transcript (one per proof)
     S1  observe the verifying key, the public values, the public data, the table heights
+        (ABSENT for a table left out: which tables are present is part of the statement)
     S2  observe the main-trace root, then the joint bus challenges and their nonce
     S3  observe the aux-trace root and every table's LogUp total; draw the constraint α
     S4  observe the quotient-chunks root; draw the out-of-domain point ζ ∈ F_p^4
@@ -41,6 +42,16 @@ JOINT_DOMAIN = b"pyzkvm-stark-joint-v2"
 #: the column groups opened at ζ and at ζω, in the order they are observed (and encoded)
 LOCAL_GROUPS = ("prep", "main", "aux", "quotient")
 NEXT_GROUPS = ("prep", "main", "aux")
+
+
+#: the log height observed for a table the proof leaves out (optional.py); a table has at
+#: least 4 rows (log height ≥ 2), so the marker is never a real height
+ABSENT = 0
+
+
+def observed_heights(log_heights) -> np.ndarray:
+    """The heights a transcript observes: each table's log2 height, ABSENT for None (left out)."""
+    return np.array([ABSENT if h is None else int(h) for h in log_heights], dtype=np.uint32)
 
 
 class BusChallenges(NamedTuple):
@@ -71,7 +82,7 @@ def joint_bus_challenges(vk, public_values_of_each, log_heights_of_each, main_ro
     t.observe("public data", bytes(public_data))
     for pv, heights, root in zip(public_values_of_each, log_heights_of_each, main_roots, strict=True):
         t.observe_field("public values", np.asarray(pv, dtype=np.uint32))
-        t.observe_field("table log heights", np.asarray(heights, dtype=np.uint32))
+        t.observe_field("table log heights", observed_heights(heights))
         t.observe_digest("main trace root", root)
     nonce = _grind_or_check(t, vk.config.bus_pow_bits, pow_nonce, "bus")
     return BusChallenges(t.sample_ext("logup alpha"), t.sample_ext("logup gamma"), nonce)
@@ -86,7 +97,7 @@ def segment_transcript(vk, public_values, log_heights, public_data: bytes) -> Tr
     t.observe_digest("verifying key", vk.digest)
     t.observe_field("public values", np.asarray(public_values, dtype=np.uint32))
     t.observe("public data", bytes(public_data))
-    t.observe_field("table log heights", np.asarray(log_heights, dtype=np.uint32))
+    t.observe_field("table log heights", observed_heights(log_heights))
     return t
 
 

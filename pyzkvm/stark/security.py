@@ -11,6 +11,7 @@ config.py and docs/stark.md).
 from __future__ import annotations
 
 from .config import MAX_BUS_ENTRIES, PRESETS, SecurityEstimate, StarkConfig, security_bits
+from .zk import lde_log
 
 
 def machine_shape() -> tuple:
@@ -24,8 +25,9 @@ def machine_shape() -> tuple:
 
 
 def worst_case(config: StarkConfig, bus_width: int, constraints: int) -> SecurityEstimate:
-    """The estimate at the tallest table ``config`` allows and N = p − 1 bus entries."""
-    return security_bits(config, config.log_height_limit + config.log_blowup, bus_entries=MAX_BUS_ENTRIES,
+    """The estimate at the tallest table ``config`` allows (its LDE: D·blowup, zk.lde_log) and
+    N = p − 1 bus entries."""
+    return security_bits(config, lde_log(config, config.log_height_limit), bus_entries=MAX_BUS_ENTRIES,
                          bus_width=bus_width, constraints=constraints)
 
 

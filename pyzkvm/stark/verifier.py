@@ -26,14 +26,15 @@ from . import ext
 
 from . import rounds
 from .config import MAX_BUS_ENTRIES, SecurityEstimate, security_bits
-from .deep import deep_layout, deep_values, recombine_ext_columns
+from . import zk
+from .deep import deep_codewords, deep_layout, recombine_ext_columns, split_by_height
 from .domain import point_at
 from .field import P, root_of_unity
 from .fri import FriProof, draw_fold_challenges, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import verify_mixed_openings
-from .proof import Proof, phase_members
+from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges
 from .tape import Inputs, run, tape_for
@@ -70,8 +71,12 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     cfg = vk.config
     public = check_public_values(vk, public_values)
     _check_shape(vk, proof)
-    tables = proof.tables
-    log_heights = [t.log_height for t in tables]
+    log_heights = [t.log_height for t in proof.tables]  # None: left out (optional.py)
+    # from here on only the tables the proof includes: one left out is an all-zero table of an
+    # optional AIR (checked at setup: it satisfies every constraint and adds 0 to every bus)
+    present = [k for k, t in enumerate(proof.tables) if t.present]
+    compiled = [vk.compiled[k] for k in present]
+    tables = [proof.tables[k] for k in present]
     if proof.bus_pow_nonce != bus.pow_nonce:
         raise PowError("the proof's bus proof-of-work nonce is not the statement's")
 
@@ -82,41 +87,42 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, proof.quotient_root)
     if not np.any(zeta[1:]):
         raise OodEvaluationMismatch("the out-of-domain point fell in F_p; this proof cannot be checked")
-    layout, total = deep_layout([_widths(c, t) for c, t in zip(vk.compiled, tables)])
+    layout, total = deep_layout([_widths(c, t, cfg) for c, t in zip(compiled, tables)])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
-    lde_logs = [h + cfg.log_blowup for h in log_heights]
-    betas, taus = draw_fold_challenges(transcript, proof.fri, set(lde_logs))
-    log_max = max(lde_logs)
+    heights = [_group_heights(cfg, t.log_height) for t in tables]  # group → log LDE size, per table
+    input_logs = {l for hs in heights for l in hs.values()}
+    betas, taus = draw_fold_challenges(transcript, proof.fri, input_logs)
+    log_max = max(input_logs)
     _, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max, nonce=proof.fri.pow_nonce)
 
     # the AIR at ζ: Σ α^i C_i(ζ) = Z_H(ζ)·Q(ζ), table by table
     challenges = np.stack([bus.alpha, bus.gamma])
-    for c, t in zip(vk.compiled, tables):
-        _check_ood(c, t, public, challenges, alpha, zeta)
+    for c, t in zip(compiled, tables):
+        _check_ood(c, t, public, challenges, alpha, zeta, zk.QuotientLayout(cfg, c, t.log_height))
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
     opened = [dict() for _ in tables]
     for phase, root in roots.items():
-        members = phase_members(tables, phase)
+        members = phase_members(tables, phase)  # indices into the included tables
         if not members:
             continue
         rows, paths = proof.queries[phase]
-        logs = [lde_logs[i] for i in members]
+        logs = [heights[i][phase] for i in members]
+        logs += [max(logs)] * (len(rows) - len(members))  # hiding mode: the salt, at the top height
         if not verify_mixed_openings(root, logs, indices >> (log_max - max(logs)), rows, paths):
             raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment")
         for i, r in zip(members, rows):
             opened[i][phase] = r
 
-    # DEEP values at the queried points (deep.deep_values, as the prover computed them on every row)
-    inputs = {}
-    for l in sorted(set(lde_logs), reverse=True):
-        ks = [k for k in range(len(tables)) if lde_logs[k] == l]
-        members = [(layout[k], opened[k], tables[k].open_local, tables[k].open_next) for k in ks]
-        z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(tables[ks[0]].log_height)))
-        inputs[l] = deep_values(members, point_at(l, indices >> (log_max - l)), zeta, z_next, coeffs)
+    # DEEP values at the queried points (deep.deep_codewords, as the prover computed them on every row)
+    entries = []
+    for k, t in enumerate(tables):
+        z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
+        entries += split_by_height(layout[k], opened[k], t.open_local, t.open_next, heights[k], z_next)
+    inputs = deep_codewords(entries, lambda l: point_at(l, indices >> (log_max - l)), zeta, coeffs)
 
-    log_final_len = min(cfg.log_final_poly_len, min(log_heights))
+    log_final_len = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus)
     bus_total = ext.ZERO.copy()
     for t in tables:
@@ -132,7 +138,8 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
 
     * LDE size: the tallest table's height × blowup;
     * constraints: all tables' constraints (one α per proof);
-    * bus entries N: Σ over proofs and tables of height × interactions, + the public entries;
+    * bus entries N: Σ over proofs and present tables (a height of None: left out) of
+      height × interactions, + the public entries;
       tuple width w: the widest interaction's values + its bus id.
 
     N ≥ p is refused (ProofShapeError): multiplicities are field elements, and the AIRs' count
@@ -141,7 +148,8 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     entries, width = 0, 0
     for heights in log_heights_of_each:
         for c, h in zip(vk.compiled, heights, strict=True):
-            entries += len(c.interactions) << int(h)
+            if h is not None:  # a table left out has no bus entries
+                entries += len(c.interactions) << int(h)
     for c in vk.compiled:
         for it in c.interactions:
             width = max(width, 1 + len(it.values))
@@ -151,7 +159,10 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     if entries > MAX_BUS_ENTRIES:
         raise ProofShapeError(f"the statement has {entries} bus entries; a verifier accepts fewer than p = {P} "
                               "(LogUp multiplicities are field elements: counts must not wrap)")
-    lde_log = max(int(h) for heights in log_heights_of_each for h in heights) + cfg.log_blowup
+    present = [int(h) for heights in log_heights_of_each for h in heights if h is not None]
+    if not present:
+        raise ProofShapeError("the statement's proofs leave out every table")
+    lde_log = max(zk.lde_log(cfg, h) for h in present)
     constraints = sum(len(c.all_constraints) for c in vk.compiled)
     try:
         return security_bits(cfg, lde_log, bus_entries=entries, bus_width=width, constraints=constraints)
@@ -159,18 +170,41 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
         raise ProofShapeError(str(exc)) from None
 
 
-def _widths(c, t) -> tuple:
+def _widths(c, t, cfg) -> tuple:
     air = c.air
-    return (air.preprocessed_width, air.width, 4 * c.num_aux_columns, 4 << c.log_quotient_chunks)
+    return (air.preprocessed_width, air.width, 4 * c.num_aux_columns, zk.QuotientLayout(cfg, c, t.log_height).width)
+
+
+def _group_heights(cfg, log_height: int) -> dict:
+    """log2 of the LDE each column group of a table lives on: the preprocessed columns on
+    n·blowup (committed in the key), the others on D·blowup (zk.lde_log; = n·blowup transparent)."""
+    high = zk.lde_log(cfg, log_height)
+    return {"prep": log_height + cfg.log_blowup, "main": high, "aux": high, "quotient": high}
 
 
 def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
-    """Everything the verifier indexes must have the size the key implies."""
+    """Everything the verifier indexes must have the size the key implies; a table may be left
+    out only if the key's AIR is optional, and then the proof holds nothing of it."""
     cfg = vk.config
     if len(proof.tables) != len(vk.compiled):
         raise ProofShapeError(f"proof has {len(proof.tables)} tables, the verifying key {len(vk.compiled)}")
-    lde_logs = []
+    for c, t in zip(vk.compiled, proof.tables):
+        if t.present:
+            continue
+        if not c.air.optional:
+            raise ProofShapeError(f"table {c.air.name!r} is left out of the proof, but it is not optional: "
+                                  "a proof must include it")
+        if t.has_aux or t.has_prep or t.cumsum is not None or t.open_local or t.open_next:
+            raise ProofShapeError(f"table {c.air.name!r} is marked left out but the proof holds data of it")
+    if not any(t.present for t in proof.tables):
+        raise ProofShapeError("the proof leaves out every table")
+    if proof.zk != cfg.zk:
+        raise ProofShapeError(f"a {'hiding' if proof.zk else 'transparent'} proof for a "
+                              f"{'hiding' if cfg.zk else 'transparent'} verifying key (preset {cfg.name!r})")
+    heights = {}
     for k, (c, t) in enumerate(zip(vk.compiled, proof.tables)):
+        if not t.present:
+            continue
         name = c.air.name
         if not 2 <= t.log_height <= cfg.log_height_limit:
             raise ProofShapeError(f"table {name!r}: log height {t.log_height} is out of range")
@@ -180,14 +214,14 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             raise ProofShapeError(f"table {name!r}: auxiliary (LogUp) columns present/absent against the key")
         if t.has_prep != (vk.prep_log_heights[k] is not None):
             raise ProofShapeError(f"table {name!r}: preprocessed columns present/absent against the key")
-        want = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t)))
+        want = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg)))
         for g in LOCAL_GROUPS:
             if t.open_local[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, expected {want[g]}")
         for g in NEXT_GROUPS:
             if t.open_next[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, expected {want[g]}")
-        lde_logs.append(t.log_height + cfg.log_blowup)
+        heights[k] = _group_heights(cfg, t.log_height)
     for phase in ("prep", "main", "aux", "quotient"):
         members = phase_members(proof.tables, phase)
         if not members:
@@ -195,15 +229,19 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         if phase not in proof.queries:
             raise ProofShapeError(f"proof lacks the {phase} query openings")
         rows, paths = proof.queries[phase]
-        top = max(lde_logs[i] for i in members)
-        if len(rows) != len(members) or paths.shape != (cfg.num_queries, top, 8):
+        top = max(heights[i][phase] for i in members)
+        if len(rows) != opened_arrays(proof.tables, phase, cfg.zk) or paths.shape != (cfg.num_queries, top, 8):
             raise ProofShapeError(f"{phase} query openings have the wrong shape")
         for i, r in zip(members, rows):
-            width = _widths(vk.compiled[i], proof.tables[i])[("prep", "main", "aux", "quotient").index(phase)]
+            width = _widths(vk.compiled[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
             if r.shape != (cfg.num_queries, width):
                 raise ProofShapeError(f"table {vk.compiled[i].air.name!r}: {phase} query rows have shape {r.shape}")
-    log_final = min(cfg.log_final_poly_len, min(t.log_height for t in proof.tables))
-    log_max = max(lde_logs)
+        for r in rows[len(members):]:  # hiding mode: the salt
+            if r.shape != (cfg.num_queries, zk.SALT):
+                raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected ({cfg.num_queries}, {zk.SALT})")
+    input_logs = {l for hs in heights.values() for l in hs.values()}
+    log_final = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
+    log_max = max(input_logs)
     n_layers = log_max - (log_final + cfg.log_blowup)
     fri: FriProof = proof.fri
     if len(fri.layer_roots) != n_layers or len(fri.layer_openings) != n_layers:
@@ -224,8 +262,9 @@ def _opened(t, group: str, ext_columns: bool = False):
     return np.stack([recombine_ext_columns(v) for v in values] if ext_columns else values)
 
 
-def _check_ood(c, t, public, challenges, alpha, zeta) -> None:
-    """Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·n)·Q_k(ζ)."""
+def _check_ood(c, t, public, challenges, alpha, zeta, layout) -> None:
+    """Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·S)·Q_k(ζ) (S = layout.size; the K chunks, not
+    the hiding mode's mask columns after them)."""
     n = 1 << t.log_height
     w_last = pow(root_of_unity(t.log_height), n - 1, P)
     z_h = ext.ext_sub(ext.ext_pow(zeta, n), ext.ONE)
@@ -241,11 +280,11 @@ def _check_ood(c, t, public, challenges, alpha, zeta) -> None:
                     t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
     tape = tape_for(c, [x.expr for x in c.all_constraints], "point")
     acc = run(tape, inputs, 1, ext.ext_powers(alpha, len(c.all_constraints)))
-    chunks = recombine_ext_columns(t.open_local["quotient"])
-    zeta_n = ext.ext_pow(zeta, n)
+    chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]
+    zeta_s = ext.ext_pow(zeta, layout.size)
     q = ext.ZERO.copy()
-    for chunk in chunks[::-1]:  # Horner in ζ^n over the few chunks
-        q = ext.ext_add(ext.ext_mul(q, zeta_n), chunk)
+    for chunk in chunks[::-1]:  # Horner in ζ^S over the few chunks
+        q = ext.ext_add(ext.ext_mul(q, zeta_s), chunk)
     if not np.array_equal(acc[0], ext.ext_mul(z_h, q)):
         raise OodEvaluationMismatch(f"table {c.air.name!r}: the constraints at ζ do not match the quotient "
                                     "(the trace does not satisfy the AIR, or an opening is wrong)")

@@ -58,6 +58,6 @@ with open(opt("--receipt"), "wb") as f:
 if os.environ.get("RISC0_INFO"):
     total = 1 << max(16, run.cycles.bit_length())
     stamp = "2026-01-01T00:00:00.000000Z"
-    for line in (f"number of segments: 1", f"{total} total cycles",
+    for line in ("number of segments: 1", f"{total} total cycles",
                  f"{run.cycles} user cycles ({100 * run.cycles / total:.2f}%)", "0 paging cycles (0.00%)"):
         print(f"\x1b[2m{stamp}\x1b[0m \x1b[32m INFO\x1b[0m risc0_zkvm::host::server::session: {line}", file=sys.stderr)

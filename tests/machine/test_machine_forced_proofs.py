@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import (BusImbalance, ConstraintNotSatisfied, MemoryOutOfRange, OodEvaluationMismatch,
-                           VerificationError)
+                           StarkConfigError, VerificationError)
 from pyzkvm.executor.machine import Machine
 from pyzkvm.isa import OPS
-from pyzkvm.machine import check_machine
+from pyzkvm.machine import build_chips, check_machine
 from pyzkvm.machine.alu_divrem import DIVREM
 from pyzkvm.machine.alu_mul import MUL
 from pyzkvm.machine.cpu import CPU
@@ -28,7 +28,7 @@ from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.syscall import SYS
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
 from tests.machine.machine_helpers import forged, run_machine
-from tests.rvasm import DATA_BASE, asm, halt, syscall
+from tests.rvasm import DATA_BASE, asm, flatten, halt, program, syscall
 
 MSG = b"public journal"
 A, B = 0x89ABCDEF, 0x00012345
@@ -200,6 +200,33 @@ def test_forced_proof_is_rejected(honest, attack):
     _, tables, _, _ = honest
     edit, _ = ATTACKS[attack]
     forced(honest, forged(tables, edit), FORCED_ERROR.get(attack, VerificationError))
+
+
+# --- optional tables (stark/optional.py): an empty one is left out, but only an unneeded one -----
+
+
+def test_a_needed_divrem_table_left_out_breaks_the_alu_bus(honest):
+    """alu divrem is optional: emptied, it is left out of the proof, while the CPU still sends
+    its DIV and REM on the alu bus; nothing receives them, so the bus cannot balance."""
+    chips, tables, _, pk = honest
+    bad = forged(tables, lambda t: t.traces["alu divrem"].fill(0))
+    with pytest.raises(ConstraintNotSatisfied, match="'alu' does not balance"):
+        check_machine(chips, bad)
+    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
+                  public_data=bad.public_data)
+    assert proof.tables[chips.index("alu divrem")].log_height is None  # left out
+    assert proof.tables[chips.index("assumption words")].log_height is None  # unused here: left out too
+    with pytest.raises(BusImbalance):
+        verify(pk.verifying_key, proof.to_bytes(), bad.public_values, public_data=bad.public_data)
+
+
+def test_the_syscall_chip_cannot_be_optional():
+    """Its first row ties the journal and hint positions to public values: an empty syscall
+    table is not trivially valid, so setup refuses to let a proof leave it out."""
+    syscall_air = next(a for a in build_chips(program(flatten([halt(0)]))).airs if a.name == "syscall")
+    syscall_air.optional = True
+    with pytest.raises(StarkConfigError, match="'syscall' is marked optional, but its all-zero table breaks"):
+        setup(INSECURE_FAST_FOR_TESTS, [syscall_air])
 
 
 # --- WRITE to fd 1/2: the buffer must lie in guest memory, as the executor requires ----------------

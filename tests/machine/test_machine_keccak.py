@@ -202,3 +202,13 @@ def test_keccak_with_nonzero_a1_cannot_be_forged(honest):
         sys_[row, SYS.a1[0]] = 4
 
     _expect(chips, forged(tables, edit), r"syscall.*KECCAK_PERMUTE a1 = 0 \(byte 0\)")
+
+
+def test_a_run_without_keccak_leaves_both_tables_out():
+    """Both keccak chips are optional (stark/optional.py, checked at setup): without a call
+    their tables are all zero, so a proof leaves them out and pays nothing for them."""
+    from pyzkvm.stark.optional import left_out
+
+    chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(0)], data=STATE)
+    for name in ("keccak permute", "keccak words"):
+        assert left_out(compiled_air(chips.airs[chips.index(name)]), tables.traces[name])

@@ -1,5 +1,6 @@
 """Soundness by attack: invalid witnesses are named by the debug check and forced proofs fail;
-every section of a valid proof resists byte flips; wrong public values are rejected."""
+every section of a valid proof resists byte flips; wrong public values are rejected. Every
+attack runs on transparent and on hiding (zero-knowledge, stark/zk.py) proofs."""
 
 import re
 
@@ -8,17 +9,22 @@ import pytest
 
 from pyzkvm.errors import (ConstraintNotSatisfied, OodEvaluationMismatch, ProofFormatError, PublicValueMismatch,
                            VerificationError)
-from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, encode_proof, prove, setup, verify
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, encode_proof, prove, setup, verify
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
 from pyzkvm.stark.field import P
 
-FAST = INSECURE_FAST_FOR_TESTS
+
+
+@pytest.fixture(scope="module", params=[INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK],
+                ids=["transparent", "hiding"])
+def mode(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def fib():
-    pk = setup(FAST, [FibonacciAir()])
+def fib(mode):
+    pk = setup(mode, [FibonacciAir()])
     trace, pv = fibonacci_trace(64)
     return pk, trace, pv
 
@@ -66,10 +72,10 @@ def test_forged_final_value_needs_a_false_statement(fib):
         verify(pk.verifying_key, forced.to_bytes(), lie)
 
 
-def test_byte_flips_in_every_section_are_rejected():
+def test_byte_flips_in_every_section_are_rejected(mode):
     # a proof with every section populated: two tables, preprocessed columns, a LogUp bus
     rng = np.random.default_rng(7)
-    pk = setup(FAST, [U16ValuesAir(), ByteTableAir()])
+    pk = setup(mode, [U16ValuesAir(), ByteTableAir()])
     proof = prove(pk, range_check_traces(rng.integers(0, 1 << 16, 16)), [])
     data, marks = encode_proof(proof)
     verify(pk.verifying_key, data, [])
@@ -88,7 +94,7 @@ def test_byte_flips_in_every_section_are_rejected():
 
 
 @pytest.mark.parametrize("also_fix_running_sum", [False, True])
-def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, also_fix_running_sum):
+def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, mode, also_fix_running_sum):
     # The byte table claims one extra lookup; a cheating prover then shifts its LogUp total so
     # that the buses balance (and optionally rewrites the running sum's last row to match).
     import pyzkvm.stark.prover as prover_module
@@ -96,7 +102,7 @@ def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, also_fix_runni
     from pyzkvm.stark.logup import build_aux_trace
 
     rng = np.random.default_rng(8)
-    pk = setup(FAST, [U16ValuesAir(), ByteTableAir()])
+    pk = setup(mode, [U16ValuesAir(), ByteTableAir()])
     traces = range_check_traces(rng.integers(0, 1 << 16, 16))
     traces[1] = traces[1].copy()
     traces[1][5, 0] += 1
@@ -128,7 +134,7 @@ def test_debug_check_alone_names_constraints_and_buses(fib):
     bad[30, 0] = (int(bad[30, 0]) + 1) % P
     with pytest.raises(ConstraintNotSatisfied, match=re.escape("'x' = y' fails at row 29")):
         debug_check(pk, [bad], pv)
-    pk2 = setup(FAST, [U16ValuesAir(), ByteTableAir()])
+    pk2 = setup(INSECURE_FAST_FOR_TESTS, [U16ValuesAir(), ByteTableAir()])
     traces = range_check_traces(np.arange(16) * 1000)
     debug_check(pk2, traces, [])
     traces[1] = traces[1].copy()

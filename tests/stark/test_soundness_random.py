@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import ConstraintNotSatisfied, VerificationError
-from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, Air, prove, setup, verify
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, Air, prove, setup, verify
 from pyzkvm.stark.field import P
 
 
@@ -40,8 +40,9 @@ def reference_trace(a, c, start, n):
     return np.array([r + [r[0] * r[1] * r[-1] % P] for r in rows], dtype=np.uint32)
 
 
+@pytest.mark.parametrize("mode", [INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK], ids=["transparent", "hiding"])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_air_completeness_and_corruptions(seed):
+def test_random_air_completeness_and_corruptions(seed, mode):
     rng = np.random.default_rng(100 + seed)
     w = int(rng.integers(2, 5))
     a = [[int(v) for v in rng.integers(0, P, w)] for _ in range(w)]
@@ -49,7 +50,7 @@ def test_random_air_completeness_and_corruptions(seed):
     start = [int(v) for v in rng.integers(0, P, w)]
     n = 1 << int(rng.integers(2, 7))
     air = RandomRecurrence(a, c)
-    pk = setup(INSECURE_FAST_FOR_TESTS, [air])
+    pk = setup(mode, [air])
     trace = reference_trace(a, c, start, n)
     verify(pk.verifying_key, prove(pk, [trace], start).to_bytes(), start)
     for _ in range(3):

@@ -1,0 +1,78 @@
+"""Optional tables: a table a proof may leave out when it is empty.
+
+An AIR that sets ``optional = True`` claims: *an all-zero table of mine proves nothing* —
+every one of its constraints holds on all-zero rows, whatever the public values, and every
+bus multiplicity is 0 there, so an all-zero table adds 0 to every LogUp sum. Then leaving the
+table out of a proof states exactly what proving an all-zero table of it would: the verifier
+needs no commitment, no opening and no LogUp total for it. A chip that only a few programs use
+(a precompile, the divider) costs nothing in the proofs of the others.
+
+The claim is checked, not trusted (``check_optional_air``, at key building): the AIR's own
+constraints and its multiplicities are evaluated, by the one constraint evaluator (tape.py),
+on a 4-row all-zero trace with random public values. Four rows have a first row, middle rows
+and a last row, the only three kinds of row the selectors tell apart, and on zero columns a
+constraint is a polynomial in the public values and the selectors alone: so a constraint that
+is 0 on those rows at a random public-value vector is 0 on every all-zero table of any height
+for every public-value vector, except with probability ≤ deg/p per trial (Schwartz–Zippel).
+The LogUp constraints need no check: with all multiplicities 0, all-zero helper and
+running-sum columns satisfy them, with total 0. A preprocessed column is not zero, so an
+optional AIR has none.
+
+The rule the prover follows (``left_out``): an optional table whose trace has no non-zero
+cell is left out. It is sound by the claim above: what is left out is an all-zero table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied, StarkConfigError
+from .air import CompiledAir
+from .field import P
+
+#: rows of the all-zero trace the claim is checked on: first, middle and last rows
+CHECK_ROWS = 4
+
+
+def check_optional_air(compiled: CompiledAir, trials: int = 2, seed: int = 0x0B7) -> None:
+    """Refuse (StarkConfigError) an AIR marked optional whose all-zero table is not trivially
+    valid: a constraint that fails, or a bus multiplicity that is not 0, on all-zero rows
+    (module docstring). Does nothing for an AIR that is not optional."""
+    from .debug import check_constraints  # debug builds on keys, which calls this
+    from .tape import base_columns, plain_inputs, tape_for
+
+    air = compiled.air
+    if not getattr(air, "optional", False):
+        return
+    if air.preprocessed_width:
+        raise StarkConfigError(f"AIR {air.name!r} is marked optional but has preprocessed columns: an optional "
+                               "table must be all zero when it is left out; drop `optional` or the fixed columns")
+    rng = np.random.default_rng(seed)
+    zeros = np.zeros((CHECK_ROWS, air.width), dtype=np.uint32)
+    mults = tape_for(compiled, [it.multiplicity for it in compiled.interactions]) if compiled.interactions else None
+    for _ in range(trials):
+        public = rng.integers(0, P, air.num_public_values, dtype=np.int64).astype(np.uint32)
+        inputs = plain_inputs(zeros, None, public)
+        try:
+            check_constraints(compiled, inputs, CHECK_ROWS, "main")
+        except ConstraintNotSatisfied as exc:
+            raise StarkConfigError(f"AIR {air.name!r} is marked optional, but its all-zero table breaks a "
+                                   f"constraint ({exc}); drop `optional` (its table cannot be left out)") from None
+        if mults is None:
+            continue
+        bad = np.flatnonzero(base_columns(mults, inputs, CHECK_ROWS).any(axis=1))
+        if bad.size:
+            it = compiled.interactions[int(bad[0])]
+            raise StarkConfigError(f"AIR {air.name!r} is marked optional, but on all-zero rows the multiplicity of its "
+                                   f"{'send' if it.sign > 0 else 'receive'} #{int(bad[0])} on bus {it.bus_name!r} is "
+                                   "not 0; drop `optional` (its table cannot be left out)")
+
+
+def left_out(compiled: CompiledAir, trace) -> bool:
+    """The prover's rule: an optional table with no non-zero cell is left out of the proof."""
+    return bool(getattr(compiled.air, "optional", False)) and not np.any(trace)
+
+
+def presence(compiled_airs, traces) -> list:
+    """Per table: True if the proof includes it, False if it is left out (``left_out``)."""
+    return [not left_out(c, t) for c, t in zip(compiled_airs, traces, strict=True)]

@@ -1,0 +1,139 @@
+"""Hiding (zero-knowledge) mode: the sizes it adds, and the prover's private randomness.
+
+With ``StarkConfig.zk`` every committed polynomial that depends on the witness is randomised
+so that what the verifier sees — values at ζ, ζω and the query points, FRI layers, Merkle
+paths — is distributed independently of the witness (docs/stark.md, "Zero knowledge"):
+
+* a trace column f of a table of n rows is committed as f̂ = f + Z_H·r, with r uniform of
+  degree < D − n: f̂ interpolates f's values on H and **uniform random values on the other
+  points of the subgroup K_D ⊃ H** (Plonky3's hiding PCS does the same). D = 2^log_d is the
+  table's *committed degree bound*: at least 2n and at least n + m, where m = queries + 2 is
+  the number of points one column is opened at (the query points, ζ and ζω) — so r has at
+  least m free coefficients and any m values of f̂ off H are uniform;
+* the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·D − n) is cut into K chunks of S = D − m
+  coefficients, Q = Σ_k x^(k·S)·q_k, and each chunk is randomised by a telescoping sum that
+  leaves Q unchanged: q̂_k = q_k + x^S·t_(k+1) − t_k (t_0 = t_K = 0, t_k uniform of degree
+  < m), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q;
+* one uniform F_p^4 polynomial R of degree < D per table (the DEEP mask) is committed with
+  the quotient chunks and batched into the DEEP codeword, so the codeword FRI folds is
+  uniform given the values the verifier checks it against;
+* every witness-bearing Merkle tree (main, aux, quotient) gets one extra matrix of SALT
+  random field elements per leaf at its top height, opened with the row (a salted leaf).
+
+Soundness is unchanged in kind: FRI proves each committed polynomial has degree < D (rate
+1/blowup as before, on an LDE of D·blowup points), the out-of-domain identity uses
+Σ_k ζ^(k·S)·q̂_k(ζ), and the security estimate's DEEP/FRI term counts the larger LDE.
+
+The randomness comes from ``ZkRandomness``: BLAKE3 in keyed XOF mode over a 32-byte secret
+(os.urandom per statement; a fixed seed only in tests), one independent stream per
+(segment, label), so recomputing a segment's main commitment gives the same tree.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+
+import blake3
+import numpy as np
+
+from ..errors import StarkConfigError
+from .field import P
+
+#: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits)
+SALT = 8
+#: F_p^4 columns of the DEEP mask R per table (committed as 4 base columns)
+MASK_EXT_COLUMNS = 1
+
+
+def openings_per_column(cfg) -> int:
+    """m: the points one committed column is opened at (queries, ζ, ζω)."""
+    return cfg.num_queries + 2
+
+
+def committed_log_degree(cfg, log_n: int) -> int:
+    """log2 D: the degree bound of a table's committed main/aux/quotient polynomials
+    (= log_n in transparent mode; in hiding mode D ≥ 2n and D ≥ n + m)."""
+    if not cfg.zk:
+        return log_n
+    n = 1 << log_n
+    return max(log_n + 1, (n + openings_per_column(cfg) - 1).bit_length())
+
+
+def lde_log(cfg, log_n: int) -> int:
+    """log2 of the table's committed LDE (main, aux, quotient): D·blowup."""
+    return committed_log_degree(cfg, log_n) + cfg.log_blowup
+
+
+class QuotientLayout:
+    """How a table's quotient is evaluated and cut (prover and verifier agree on it).
+
+    log_q   the quotient domain has 2^log_q points (more than deg Q)
+    size    S, coefficients per chunk: Q = Σ_k x^(k·S)·q_k
+    chunks  K, the number of F_p^4 chunks
+    mask    F_p^4 mask columns committed after the chunks (hiding mode)"""
+
+    def __init__(self, cfg, compiled, log_n: int):
+        n = 1 << log_n
+        if not cfg.zk:  # deg Q < (d − 1)·n: 2^c chunks of n coefficients
+            c = compiled.log_quotient_chunks
+            self.log_q, self.size, self.chunks, self.mask = log_n + c, n, 1 << c, 0
+            return
+        log_d = committed_log_degree(cfg, log_n)
+        d_big = 1 << log_d
+        # a constraint of measured degree d is a product of ≤ d factors of degree ≤ D − 1 (f̂,
+        # and first/last-row selectors of degree n − 1), times transition selectors x − ω^(n−1)
+        # that air.py counts as degree 0 (≤ d of them, 1 each): deg C ≤ d·D, deg Q < d·D − n
+        bound = max(compiled.max_degree, 2) * d_big - n  # coefficients of Q
+        self.log_q = max((bound - 1).bit_length(), log_d)
+        self.size = d_big - openings_per_column(cfg)
+        self.chunks = -(-bound // self.size)
+        self.mask = MASK_EXT_COLUMNS
+        if self.log_q > 27:
+            raise StarkConfigError(f"table {compiled.air.name!r}: hiding mode needs a quotient domain of 2^{self.log_q} "
+                                   "points, beyond the field's two-adicity; use shorter tables")
+
+    @property
+    def width(self) -> int:
+        """Base columns of the committed quotient matrix: 4 per chunk and per mask column."""
+        return 4 * (self.chunks + self.mask)
+
+
+def salt_width(cfg) -> int:
+    return SALT if cfg.zk else 0
+
+
+class ZkRandomness:
+    """The prover's private randomness for one segment: uniform field elements from BLAKE3's
+    keyed XOF. ``field(label, shape)`` is a pure function of (secret, segment, label)."""
+
+    def __init__(self, secret: bytes, segment: int = 0):
+        if len(secret) != 32:
+            raise StarkConfigError("the zero-knowledge secret must be 32 bytes")
+        self._key = bytes(secret)
+        self._segment = int(segment)
+
+    @classmethod
+    def fresh(cls, segment: int = 0) -> "ZkRandomness":
+        return cls(os.urandom(32), segment)
+
+    @staticmethod
+    def secret_from_seed(seed) -> bytes:
+        """A statement secret: 32 bytes from the OS, or (tests only) derived from ``seed``."""
+        if seed is None:
+            return os.urandom(32)
+        return blake3.blake3(b"pyzkvm-zk-test-seed" + repr(seed).encode()).digest()
+
+    def field(self, label: str, shape) -> np.ndarray:
+        """Uniform elements of F_p, by rejection: 31-bit words below p are kept (94%)."""
+        count = int(np.prod(shape))
+        stream = blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)
+        out, got, seek = np.empty(count, dtype=np.uint32), 0, 0
+        while got < count:
+            want = (count - got) * 17 // 16 + 16
+            words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4") & np.uint32(0x7FFFFFFF)
+            seek += 4 * want
+            keep = words[words < P][:count - got]
+            out[got:got + keep.size] = keep
+            got += keep.size
+        return out.reshape(shape)

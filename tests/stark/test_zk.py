@@ -1,0 +1,211 @@
+"""Hiding mode (stark/zk.py): fresh randomness per proof, reproducible with a test seed, and
+openings whose distribution does not depend on the witness — checked by a chi-square test
+that the same code shows failing on transparent proofs."""
+
+import math
+
+import numpy as np
+import pytest
+
+from pyzkvm.errors import ProofShapeError, StarkConfigError, VerificationError
+from pyzkvm.stark import (INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, PRESETS,
+                          DEFAULT, DEFAULT_ZK, prove, security_bits, setup, verify, with_zk)
+from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
+from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
+from pyzkvm.stark.examples.private_value import PrivateValueAir, private_value_trace
+from pyzkvm.stark.field import P
+from pyzkvm.stark.proof import decode_proof
+from pyzkvm.stark.zk import SALT, QuotientLayout, ZkRandomness, committed_log_degree
+
+
+# ---- the mode and its parameters ---------------------------------------------------------------
+
+
+def test_presets_have_hiding_twins():
+    assert DEFAULT_ZK.zk and not DEFAULT.zk and with_zk(DEFAULT, True) is DEFAULT_ZK and with_zk(DEFAULT_ZK, False) is DEFAULT
+    assert PRESETS["insecure_fast_for_tests_zk"] is FAST_ZK
+    # the secure hiding preset stops one height lower: its LDE is twice as tall (D = 2n)
+    assert DEFAULT_ZK.log_height_limit == DEFAULT.log_height_limit - 1
+    lde = committed_log_degree(DEFAULT_ZK, DEFAULT_ZK.log_height_limit) + DEFAULT_ZK.log_blowup
+    assert security_bits(DEFAULT_ZK, lde).field_bits >= 100 > security_bits(DEFAULT_ZK, lde + 1).field_bits
+    with pytest.raises(StarkConfigError, match="max_log_height"):
+        with_zk(DEFAULT, True).__class__("x", log_blowup=2, num_queries=44, pow_bits=16, log_final_poly_len=3,
+                                         max_log_height=25, zk=True)
+
+
+def test_committed_degree_leaves_room_for_every_opening():
+    """D − n (the trace randomiser's coefficients) and D − S (the telescoping t_k's) are at
+    least the number of points a column is opened at, for tall and tiny tables alike."""
+    m = FAST_ZK.num_queries + 2
+    air = setup(FAST_ZK, [PrivateValueAir()]).verifying_key.compiled[0]
+    for log_n in (2, 3, 6, 12):
+        n, d_big = 1 << log_n, 1 << committed_log_degree(FAST_ZK, log_n)
+        assert d_big >= 2 * n and d_big - n >= m
+        lay = QuotientLayout(FAST_ZK, air, log_n)
+        # deg C ≤ d·(D − 1) + 1 (the transition selector counts 0 in air.py), deg Q ≤ that − n
+        assert d_big - lay.size == m and lay.chunks * lay.size >= air.max_degree * (d_big - 1) + 2 - n
+        assert (1 << lay.log_q) >= air.max_degree * (d_big - 1) + 2 - n
+
+
+def test_randomness_is_a_function_of_secret_segment_and_label():
+    a = ZkRandomness(b"k" * 32, 0)
+    assert np.array_equal(a.field("x", (5, 3)), ZkRandomness(b"k" * 32, 0).field("x", (5, 3)))
+    assert not np.array_equal(a.field("x", 15), a.field("y", 15))
+    assert not np.array_equal(a.field("x", 15), ZkRandomness(b"k" * 32, 1).field("x", 15))
+    values = a.field("many", 20000)
+    assert values.max() < P and abs(values.mean() / P - 0.5) < 0.01  # uniform on [0, p)
+    with pytest.raises(StarkConfigError):
+        ZkRandomness(b"short")
+
+
+# ---- proofs --------------------------------------------------------------------------------------
+
+
+def test_two_hiding_proofs_differ_and_both_verify_and_a_seed_reproduces_one():
+    pk = setup(FAST_ZK, [FibonacciAir()])
+    trace, pv = fibonacci_trace(64, 3, 5)
+    first, second = prove(pk, [trace], pv).to_bytes(), prove(pk, [trace], pv).to_bytes()
+    assert first != second
+    for proof in (first, second):
+        verify(pk.verifying_key, proof, pv)
+    seeded = prove(pk, [trace], pv, zk_seed=7).to_bytes()
+    assert seeded == prove(pk, [trace], pv, zk_seed=7).to_bytes() != prove(pk, [trace], pv, zk_seed=8).to_bytes()
+    decoded = decode_proof(seeded)
+    assert decoded.zk and all(rows[-1].shape == (FAST_ZK.num_queries, SALT)
+                              for phase, (rows, _paths) in decoded.queries.items() if phase != "prep")
+
+
+def test_transparent_proofs_are_deterministic_and_modes_do_not_mix():
+    pk = setup(FAST, [FibonacciAir()])
+    pk_zk = setup(FAST_ZK, [FibonacciAir()])
+    trace, pv = fibonacci_trace(64, 3, 5)
+    plain = prove(pk, [trace], pv).to_bytes()
+    assert plain == prove(pk, [trace], pv, zk_seed=7).to_bytes()  # no randomness: the seed changes nothing
+    assert not decode_proof(plain).zk
+    with pytest.raises(ProofShapeError, match="transparent proof for a hiding"):
+        verify(pk_zk.verifying_key, plain, pv)
+    with pytest.raises(ProofShapeError, match="hiding proof for a transparent"):
+        verify(pk.verifying_key, prove(pk_zk, [trace], pv).to_bytes(), pv)
+
+
+class QuarticAir(PrivateValueAir):
+    """acc' = acc + c⁵ on transitions: degree 5, the most blowup 4 allows. Its hiding quotient
+    has degree ≈ 4.5·D, more than the LDE's 4·D points: it is evaluated on its own coset."""
+
+    name = "quartic"
+
+    def constraints(self, b):
+        c, acc = b.main(0), b.main(1)
+        b.when_first_row().assert_zero(acc, "acc starts at 0")
+        b.when_transition().assert_eq(b.main_next(0), c, "c is constant")
+        b.when_transition().assert_eq(b.main_next(1), acc + c * c * c * c * c, "acc' = acc + c⁵")
+
+
+def test_a_degree_5_table_whose_hiding_quotient_outgrows_the_lde():
+    pk = setup(FAST_ZK, [QuarticAir()])
+    c = pk.verifying_key.compiled[0]
+    lay = QuotientLayout(FAST_ZK, c, 5)
+    assert c.max_degree == 5 and lay.log_q > committed_log_degree(FAST_ZK, 5) + FAST_ZK.log_blowup
+    n, c4 = 32, pow(7, 5, P)
+    trace = np.stack([np.full(n, 7), np.arange(n) * c4 % P], axis=1).astype(np.uint32)
+    verify(pk.verifying_key, prove(pk, [trace], []).to_bytes(), [])
+    bad = trace.copy()
+    bad[9, 1] = (int(bad[9, 1]) + 1) % P
+    with pytest.raises(VerificationError):
+        verify(pk.verifying_key, prove(pk, [bad], [], check_constraints_first=False).to_bytes(), [])
+
+
+def test_hiding_proofs_of_tables_of_different_heights_with_buses_and_preprocessed_columns():
+    rng = np.random.default_rng(2)
+    pk = setup(FAST_ZK, [LeftAir(), RightAir()])
+    traces = permutation_traces(rng.integers(0, P, 32), 256)
+    assert verify(pk.verifying_key, prove(pk, traces, []).to_bytes(), []).log_heights == [5, 8]
+
+
+# ---- the statistical test -------------------------------------------------------------------------
+
+
+def opened_features(proof) -> dict:
+    """Every value a verifier sees of the one table, by name: the out-of-domain openings
+    (each F_p^4 coordinate), the first query's rows, the first FRI layer's first leaf and the
+    final polynomial."""
+    t = proof.tables[0]
+    out = {}
+    for where, groups in (("zeta", t.open_local), ("zeta*omega", t.open_next)):
+        for g, values in groups.items():
+            for k, v in enumerate(np.asarray(values).reshape(-1)):
+                out[f"{g} at {where} #{k}"] = int(v)
+    for phase, (rows, _paths) in proof.queries.items():
+        for k, v in enumerate(np.asarray(rows[0])[0]):
+            out[f"{phase} query row #{k}"] = int(v)
+    for k, v in enumerate(np.asarray(proof.fri.layer_openings[0][0])[0]):
+        out[f"FRI layer 0 #{k}"] = int(v)
+    for k, v in enumerate(np.asarray(proof.fri.final_poly).reshape(-1)):
+        out[f"final polynomial #{k}"] = int(v)
+    return out
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """P(X ≥ x) for a chi-square variable with df ∈ {1, 2, 3} degrees of freedom (closed forms)."""
+    if df == 1:
+        return math.erfc(math.sqrt(x / 2))
+    if df == 2:
+        return math.exp(-x / 2)
+    return math.erfc(math.sqrt(x / 2)) + math.sqrt(2 * x / math.pi) * math.exp(-x / 2)
+
+
+def homogeneity_p_value(a: list, b: list, bins: int = 4) -> float:
+    """Chi-square test that two samples of field elements come from one distribution, on
+    `bins` equal ranges of [0, p) (df = bins − 1 = 3). Degenerate (all in one bin) both: 1."""
+    table = np.array([np.bincount(np.asarray(s, dtype=np.int64) * bins // P, minlength=bins) for s in (a, b)], float)
+    cols = table.sum(axis=0)
+    keep = cols > 0
+    table, cols = table[:, keep], cols[keep]
+    if table.shape[1] < 2:
+        return 1.0
+    expected = np.outer(table.sum(axis=1), cols) / cols.sum()
+    stat = float(((table - expected) ** 2 / expected).sum())
+    return chi2_sf(stat, table.shape[1] - 1)
+
+
+def smallest_p_value(config, proofs_per_witness: int) -> tuple:
+    """Prove the private-value statement with c = 3 and c = 5 (same public statement), and
+    return the smallest homogeneity p-value over every opened value, with its name."""
+    pk = setup(config, [PrivateValueAir()])
+    samples = []
+    for c in (3, 5):
+        trace = private_value_trace(c)
+        features = [opened_features(prove(pk, [trace], [], zk_seed=(c, i))) for i in range(proofs_per_witness)]
+        samples.append({k: [f[k] for f in features] for k in features[0]})
+    return min((homogeneity_p_value(samples[0][k], samples[1][k]), k) for k in samples[0])
+
+
+#: significance of the whole test: 0.1%, Bonferroni-split over the opened values
+ALPHA = 1e-3
+
+
+@pytest.fixture
+def one_thread():
+    """Hundreds of proofs of an 8-row table: numba's thread pool costs more than it saves there
+    (≈ 15× slower on two shared cores), so these run on one thread."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
+def test_hiding_openings_do_not_depend_on_the_private_value(one_thread):
+    """200 hiding proofs per witness (fixed seeds, so the test is deterministic): no opened
+    value's distribution differs between c = 3 and c = 5 at significance 0.1% overall."""
+    p, name = smallest_p_value(FAST_ZK, 200)
+    features = len(opened_features(prove(setup(FAST_ZK, [PrivateValueAir()]), [private_value_trace(3)], [], zk_seed=0)))
+    assert p >= ALPHA / features, f"{name} differs between the witnesses (p = {p:.2e})"
+
+
+def test_the_same_test_detects_the_witness_in_transparent_proofs(one_thread):
+    """The control: transparent openings at ζ are the trace polynomials' values there, so
+    the constant column opens to c itself: the test must reject."""
+    p, name = smallest_p_value(FAST, 30)
+    assert p < ALPHA / len(opened_features(prove(setup(FAST, [PrivateValueAir()]), [private_value_trace(3)], []))), f"no opened value told the witnesses apart (smallest p = {p:.2e} at {name})"

@@ -18,23 +18,23 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "43e227d2e63ec7998e0957de059de586a3d46413879359ffd19dddc9017ef06d"
+MACHINE_AIR_DIGEST = "1412261a4634f428cf432d41405b7c01d6b01bbee8c9aa17036f15d6aa7aa0b5"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "cf258e3218127e2ddd460330e3f3b84308db62ec945c4982d6033c832ebd6710",
-    "ed25519-verify.elf": "79140399fe4285606a96bbe7d2cff4aa216bcd733f0f5a7e1959dbcddf45c5bc",
-    "fibonacci.elf": "e8330ef81577eeb1349d8e3a1154a0aadcc10da83757ae34c05d742fc6bf5731",
-    "keccak256.elf": "a5bef3f6a5ef9a332acb49cc7ae7b8696e0db63f23c3f9bfce7385b344efa597",
-    "panic.elf": "a8eeede8f28d6e35b6219e0617cfd7dcbe4b5adecb6de2d74d40d0c0aeeeaa6d",
-    "precompiles.elf": "d9b47e0899aeb0ac76fe797ec74d866c9d504a25b89e1d906ef545ef544426d8",
-    "rv32im-selftest.elf": "66dbb4c62838459858389e5cca02421493aed77ced29d12ad40dc525a25742bf",
-    "sha256.elf": "7e1dd825e1cbeb520f9ab3e69210a03d0a41c893266ad217d334b41f9c9e92f1",
-    "sort.elf": "c46db44280a80428b61fded36d4b460d384920fe1625b78b1b34c574600a7a1f",
+    "aggregator.elf": "503be34c0e48f42ca8c70dee231ed39cf755c61a75ea24c2b5cf874f90fd5b48",
+    "ed25519-verify.elf": "13bb892ef0a3a921f1d9bedf4adb495d0cff12d4ec3fc44a8c2694dab2816d78",
+    "fibonacci.elf": "8ff09b02dfd5349cde27975295fa89b804e5fb5e8fbb7560e7b418dc7e58cba4",
+    "keccak256.elf": "37cec623c7912b7780935a0200a81113760e16dfb6a3deffb589d37a1c2a8fa4",
+    "panic.elf": "5599ebf01085b477cab13d4a16f5c619d3777dc5660449e42e6bb8893b78d9f7",
+    "precompiles.elf": "ff9bfe17b5464a08129137b1ebc3f541050305c272a61237147942a297687f3c",
+    "rv32im-selftest.elf": "fb7bbba2f5e9fb3fbd86d51d65cacaf05ba36e822be79cbf4f9476477c6a77b5",
+    "sha256.elf": "1030b58adb312c5e1cb76f028b5536398aa951ae447f9b55773f300459d599bc",
+    "sort.elf": "37f398812b5d8d51feb45cf16924e21b78e75a678f6c9bd97f1012227c92cf4b",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "09408fd82ce6e697b1fdd9d33345de4cad9a87ea189c3e7ce7f65bd02a39a638"
+MACHINE_PROOF = "b585bd9ebdc7465dad1f551ce47506479d2907ccd1cf25d5e307bde43afc3c74"
 
 
 def machine_air_digest() -> str:

@@ -20,8 +20,9 @@ keccak permute — 25 rows per call: rows 0..23 hold the state *before* round i,
     ρ and π are re-indexing: B[y][2x + 3y][z] = A'[x][y][z − r[x][y]].
     χ and ι: next row's limbs (while r24 = 0) are Σ_k 2^k·χ-bits, with
       χ = B[x][y] ⊕ (¬B[x+1][y] ∧ B[x+2][y]) and ι's RC_i bits selected by the flags on lane 0.
-    Degrees: xor of bits a ⊕ b = a + b − 2ab; the χ-then-ι bit is degree 4, the transition
-    constraint (1 − r24)·(…) degree 5 (the machine's blowup 4 allows 5).
+    Degrees: xor of bits a ⊕ b = a + b − 2ab; χ is degree 3, the transition constraint
+    (1 − r24)·(a' − Σ 2^k·χ_k) − Σ 2^k·rc_k·(1 − 2χ_k) degree 4 (ι's term needs no (1 − r24):
+    rc is a sum of r0..r23, which vanish on an r24 row when the flags are one-hot).
 keccak words — one row per state word, 50 per call: a memory access before → after at
     ts = 4·clk + 6; `after` range-checked as bytes; sends (clk, key, 0, before as two 16-bit
     limbs) and (clk, key, 1, after's limbs) on ``keccak io``.
@@ -127,16 +128,21 @@ class KeccakPermuteAir(Chip):
             x0 = (3 * (y - 3 * y0)) % 5
             return ap(x0, y0, z - KECCAK_ROT[x0][y0])
 
+        # ι on lane (0,0): χ ⊕ rc = χ + rc·(1 − 2χ). rc is a sum of r0..r23, so inside·rc = rc
+        # wherever the flags are one-hot (every row, once one is active; a table without an
+        # active row emits nothing), and rc's term needs no `inside` factor: degree 4, not 5.
         rc = [sum(((KECCAK_RC[i] >> z) & 1) * r[i] for i in range(ROUNDS)) for z in range(64)]
         for x in range(5):
             for y in range(5):
                 for limb in range(4):
-                    total = 0
+                    chi_sum, iota = 0, 0
                     for k in range(16):
                         z = 16 * limb + k
                         chi = _xor(bb(x, y, z), (1 - bb(x + 1, y, z)) * bb(x + 2, y, z))
-                        total = total + (1 << k) * (_xor(chi, rc[z]) if x == y == 0 else chi)
-                    b.when_transition().assert_zero(inside * (nx(KECCAK.a[4 * (x + 5 * y) + limb]) - total),
+                        chi_sum = chi_sum + (1 << k) * chi
+                        if x == y == 0:
+                            iota = iota + (1 << k) * rc[z] * (1 - 2 * chi)
+                    b.when_transition().assert_zero(inside * (nx(KECCAK.a[4 * (x + 5 * y) + limb]) - chi_sum) - iota,
                                                     f"round output lane ({x},{y}) limb {limb} is the next row's state")
 
     def generate(self, w):

@@ -42,6 +42,7 @@ SCENARIOS = {
     # py-ecc, PyNaCl and hashlib in tests/test_sp1_precompiles.py (here: the bytes only)
     "precompiles": [],
     "ed25519-verify": [],  # the same: checked against PyNaCl in tests/test_sp1_precompiles.py
+    "keccak256": [],  # KECCAK_PERMUTE: checked against a FIPS 202 reference in tests/machine/test_keccak_guest.py
 }
 
 

@@ -18,31 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "28741e0a2a398e45782a1428875a236bbfa240a3e9af15d22eaf55d14a92d908"
+MACHINE_AIR_DIGEST = "f7c6ab26fb4643c33095d6292cdfcda03bb424a785bb498b9235cec1ea4f6c3a"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "0600e920bd3ed3ccb503241d41cb41cf36c7a180090e1a6405e38faebd2638db",
-    "ed25519-verify.elf": "9f90acce200cf267cba598769c80b5d1abac312755497380826aa5c38740a5b1",
-    "fibonacci.elf": "3363bb88198ff580d416c293bb47bf2dd3065c0c43649334bd6c90bf51a8a645",
-    "isqrt-hint.elf": "4cfc08f8df74bb3ebbb1b5709fb83941db6b9245897cbaa8c13f0ad288c5a818",
-    "panic.elf": "55f5673b8fcb0fe4e8510c9ebc0dda904c97f5b1fdaf02741fa52c0888d16859",
-    "precompiles.elf": "b6c804b85e09cb0715f67dd7c680786c521fad2c4f96ba4130bca0c0c8ca5282",
-    "rv32im-selftest.elf": "a39f93313fdbaba1c9276a2348008b4aa8d223fd123c723293912c982deccb80",
-    "sha256.elf": "f56cdf1a1d853bff9fdd635faf7762308af4f0a8c7ee77ec85c3a7127ca3a82e",
-    "sort.elf": "96facd7917b79afa55cacf629abf39ba8436f397d827403fcae9dd4ae6d6f43f",
+    "aggregator.elf": "e0d1531c48eaa643a335bd3b895ebd566ca6052d1794b4c25a3b28e5545ca7f7",
+    "ed25519-verify.elf": "253669f6aaa8bd290835ec34aa7124f370e40c9e6b280ddec8ef1f39fd56a13f",
+    "fibonacci.elf": "7a360863d5b28a918454bbaeee0d676ef66ef8b44a4e1f32bfab88f703f55b31",
+    "isqrt-hint.elf": "4f5b6aa61bc0de456401ad0756ccfda424db8639cef3018cee93624d5ef51865",
+    "keccak256.elf": "33a36720467cbc1a4e2ee7c2e5ce0331b56eed0e51e210250b4574cdb4d2d452",
+    "panic.elf": "b12109c2877bd698e1a3b154d73f45dd65b79490c984fa8b0ce1675c6b8f2c47",
+    "precompiles.elf": "f5d8e84f2a5fdbf30be75c2a48524c7a211980733e8341a19cefc8e36e28f499",
+    "rv32im-selftest.elf": "4ba6f698f3c7d814dc8f6e4fa02cf8519166738732db94316013b5c180468e31",
+    "sha256.elf": "9e5238c223a5f14ffdf55ce77f136b43f2da2098464e19a7418f83906dfcfe5a",
+    "sort.elf": "53a4c60a310a782ee1d575c726a78ec7b0f869714ae87341c4f804a29f88b62c",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "e7d2621c5594eb809617c3547abff2383d60ddd33c3b9541b3539d432c9309d9",
-    "risc0/panic.elf": "856ee57339511098b8cb6536add24192eb7c5887611bc9770071bcb3b0046d20",
-    "risc0/rv32im-selftest.elf": "ad1f7f145a474ba12af23812e2b7b2b02054f71551b69417c6e7e2c57c9dc83e",
-    "risc0/sha256.elf": "9c2072014f6b9c403107d54ecee9628ed093688e42a8b7cef18ffd44ecec5f38",
-    "risc0/sort.elf": "acb6093c88b2d3bffa570ef1620db1b29716102038b19d081440263563c00bb9",
+    "risc0/fibonacci.elf": "b038d7fc020fc7413c0512c4c573145cb6b956e321a265fbb0aa027e0c822960",
+    "risc0/panic.elf": "5e17c9344274f87add869bcb21b61b9922a8b6a4873aa6567b15901d718e1c79",
+    "risc0/rv32im-selftest.elf": "60015addc1ec1257484c99734071a778179fac4e24ab7d3a6baf3164691aef03",
+    "risc0/sha256.elf": "8c2cf09939346101415ec95af2c7a2be3c71dfdb5bbd88036eceb3d1c92e8ca7",
+    "risc0/sort.elf": "8382534288ebd04ad624bc3b14b67617d480bd8f5a78f2d170c3e64685081390",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "2c07d6c345de7d311fa3aa3f7b5c4383334335275378aea72730862de49b3bb0"
+MACHINE_PROOF = "04a88a533fd1ff9f3f0a93c354b420f03bb20d947064aaf51e85b5c49489ad46"
 
 
 def machine_air_digest() -> str:

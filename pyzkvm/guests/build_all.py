@@ -37,6 +37,7 @@ SKIPPED = {
         "ed25519-verify": "calls SP1's ED_ADD and ED_DECOMPRESS precompiles, which RISC Zero's ABI does not have",
         "isqrt-hint": "uses SP1's unconstrained blocks (ENTER/EXIT_UNCONSTRAINED), which RISC Zero's ABI does not have",
         "precompiles": "calls SP1's curve, field and big-integer precompiles, which RISC Zero's ABI does not have",
+        "keccak256": "calls SP1's KECCAK_PERMUTE precompile, which RISC Zero's ABI does not have",
     },
 }
 

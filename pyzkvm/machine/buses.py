@@ -61,3 +61,11 @@ ASSUMPTION_CHAIN = "assumption chain"
 ASSUMPTION = "assumption"
 
 ALL = ALL + (ASSUMPTION_CHAIN, ASSUMPTION)
+#: (clk, code, key): a precompile ecall (its code, the key of a0's first word, bounds-checked by the
+#: syscall chip). The syscall chip sends; the chip of that precompile receives (e.g. keccak.py).
+PRECOMPILE = "precompile"
+#: (clk, key, tag, lo, hi): a KECCAK_PERMUTE state word as two 16-bit limbs, tag 0 the input (read),
+#: 1 the output (written). The keccak word chip sends; the keccak permute chip receives.
+KECCAK_IO = "keccak io"
+
+ALL = ALL + (PRECOMPILE, KECCAK_IO)

@@ -1,8 +1,9 @@
-"""The syscall chips: WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS, VERIFY_SP1_PROOF
-(HALT is in the CPU; VERIFY_SP1_PROOF's word chip is in syscall_verify.py).
+"""The syscall chips: WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS, VERIFY_SP1_PROOF,
+ENTER/EXIT_UNCONSTRAINED, the precompiles' routing, and the RISC Zero profile's HALT/SOFTWARE
+(SP1's HALT is in the CPU; VERIFY_SP1_PROOF's word chip is in syscall_verify.py).
 
 syscall (one row per non-HALT ecall, in clk order)
-    receives (clk, code, 0, 0, 0, a0, ret) from the CPU on the ``syscall`` bus; reads a1 (and a2
+    receives (clk, profile, is_halt, t0 bytes, a0 bytes, ret bytes) from the CPU on the ``syscall`` bus; reads a1 (and a2
     for WRITE) through memory checking at ts = 4·clk + 6; then per kind:
       HINT_LEN     ret is free (the input is the prover's witness), range-checked bytes
       buffers      HINT_READ's buffer and every WRITE's non-empty buffer (fd 1/2 as well, like
@@ -57,7 +58,7 @@ from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_
 from .witness import words
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
-         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02}
+         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02, "keccak_permute": 0x00010109}
 KINDS = tuple(CODES)
 #: the RISC Zero profile's kinds (statement.PROFILE_IDS["risc0"] = 1 on the syscall bus); the others are SP1's
 R0_KINDS = ("r0_halt", "r0_software")
@@ -74,6 +75,7 @@ SYS = Layout(
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
+KECCAK_WORDS = 50  #: KECCAK_PERMUTE's state: 25 u64 lanes
 HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4 last_key pad0 pad1 is_last inv z1 z3")
 JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
 
@@ -135,17 +137,18 @@ class SyscallAir(Chip):
         b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
         b.send(buses.BYTE, [R, cd[2], 0, 0, 0], nreal)
 
-        # the CPU's ecall: code in t0, a0, and the value t0 gets back
+        # the CPU's ecall: code in t0 (as bytes: a precompile's code is > 255), a0, and the value
+        # t0 gets back
         code = sum(CODES[x] * k[x] for x in KINDS)
+        code_bytes = [sum(((CODES[x] >> 8 * i) & 0xFF) * k[x] for x in KINDS) for i in range(4)]
         r0h, r0sw = k["r0_halt"], k["r0_software"]
-        b.receive(buses.SYSCALL, [clk, r0h + r0sw, r0h, code, 0, 0, 0, *bv, *c], active)
+        b.receive(buses.SYSCALL, [clk, r0h + r0sw, r0h, *code_bytes, *bv, *c], active)
         # ENTER/EXIT_UNCONSTRAINED leave t0 = 0: the proved run is the one where the block was
         # skipped (SP1's EXIT restores the state at ENTER and returns 0, so the guest's
         # `if enter() == 1` is false); nothing of the block is in the trace
         keeps_code = active - k["hint_len"] - k["enter"] - k["exit"] - r0h - r0sw
-        b.assert_zero(keeps_code * (c[0] - code), "t0 keeps the code (byte 0)")
-        for i in (1, 2, 3):
-            b.assert_zero(keeps_code * c[i], f"t0 keeps the code (byte {i})")
+        for i in range(4):
+            b.assert_zero(keeps_code * (c[i] - code_bytes[i]), f"t0 keeps the code (byte {i})")
         for i in range(4):
             b.assert_zero((k["enter"] + k["exit"]) * c[i], f"ENTER/EXIT_UNCONSTRAINED: t0 = 0 (byte {i})")
             b.assert_zero((r0h + r0sw) * c[i], f"RISC Zero ecall: no rd value (byte {i})")
@@ -154,8 +157,8 @@ class SyscallAir(Chip):
 
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
-        vp = k["verify"]
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw
+        vp, kp = k["verify"], k["keccak_permute"]
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw + kp
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
         _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
@@ -177,9 +180,9 @@ class SyscallAir(Chip):
         # the buffer pointer: a0 for HINT_READ and VERIFY_SP1_PROOF, a1 for any WRITE (else 0);
         # ptr0 = offset + 4·pq
         for i in range(4):
-            b.assert_eq(ptr[i], (k["hint_read"] + vp + r0sw) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
+            b.assert_eq(ptr[i], (k["hint_read"] + vp + r0sw + kp) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
         b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
-        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp + r0sw, "one pointer offset")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp + r0sw + kp, "one pointer offset")
         b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
         # nz: the buffer is not empty — WRITE's length a2, RISC Zero SOFTWARE's word count a1
         len_sum = a2[0] + a2[1] + a2[2] + a2[3] + r0sw * (a1[0] + a1[1] + a1[2] + a1[3])
@@ -189,7 +192,7 @@ class SyscallAir(Chip):
         hr = k["hint_read"]
         wnz = k["write"] * nz  # a WRITE with a non-empty buffer (the executor checks only those)
         swnz = r0sw * nz       # a SOFTWARE call that writes words (the executor checks only those)
-        uses = hr + wnz + vp + swnz  # rows whose buffer (at ptr) must lie in guest memory
+        uses = hr + wnz + vp + swnz + kp  # rows whose buffer (at ptr) must lie in guest memory
         b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
@@ -242,6 +245,7 @@ class SyscallAir(Chip):
         b.assert_zero((hr + swnz) * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory (and RISC Zero SOFTWARE's)")
         b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
         b.assert_zero(vp * (KEY_END - start_key - 8 - word(room)), "VERIFY image ID buffer ends in memory")
+        b.assert_zero(kp * (KEY_END - start_key - KECCAK_WORDS - word(room)), "KECCAK_PERMUTE state ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
         b.send(buses.BYTE, [R, room[2], room[3], 0, 0], uses)
         b.send(buses.BYTE, [R, 8 * room[3], 0, 0, 0], uses)
@@ -288,6 +292,13 @@ class SyscallAir(Chip):
         for i in range(4):
             b.assert_zero((1 - r0sw) * ra0[i], f"ra0 unused ⇒ 0 (byte {i})")
             b.assert_zero((1 - r0sw) * ra1[i], f"ra1 unused ⇒ 0 (byte {i})")
+
+        # precompiles (KECCAK_PERMUTE): a0 → a word-aligned buffer in guest memory (the checks
+        # above), a1 = 0 as SP1 asserts; the precompile's chip receives (clk, code, first key)
+        b.assert_zero(kp * (1 - oh[0]), "KECCAK_PERMUTE state pointer is word-aligned")
+        for i in range(4):
+            b.assert_zero(kp * a1[i], f"KECCAK_PERMUTE a1 = 0 (byte {i})")
+        b.send(buses.PRECOMPILE, [clk, code, start_key], kp)
 
         # ---- running counters over the rows, in clk order, chained across segments ------------
         # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
@@ -484,8 +495,8 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
-    vp, r0h, r0sw = is_["verify"], is_["r0_halt"], is_["r0_software"]
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw
+    vp, r0h, r0sw, kp = is_["verify"], is_["r0_halt"], is_["r0_software"], is_["keccak_permute"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw | kp
     a1 = np.where(reads_a1, register_value(A1), 0)
     a2 = np.where(is_["write"], register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
@@ -498,9 +509,9 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     journal = is_["write"] & np.isin(fd, (3, 13))
     if np.any(is_["write"] & (a2 >= 1 << 24)):
         raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
-    ptr = np.where(is_["hint_read"] | vp | r0sw, a0, np.where(is_["write"], a1, 0))
+    ptr = np.where(is_["hint_read"] | vp | r0sw | kp, a0, np.where(is_["write"], a1, 0))
     t[:n, SYS.ptr] = to_bytes(ptr)
-    uses_ptr = is_["hint_read"] | is_["write"] | vp | r0sw
+    uses_ptr = is_["hint_read"] | is_["write"] | vp | r0sw | kp
     t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
     t[:n, SYS.pq] = (ptr & 0xFF) >> 2
     nw = np.where(is_["hint_read"], (a1 + 3) >> 2, np.where(r0sw, a1, 0))
@@ -523,9 +534,10 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
     swnz = r0sw & (a1 > 0)  # a SOFTWARE call that writes words
-    uses = is_["hint_read"] | wnz | vp | swnz
+    uses = is_["hint_read"] | wnz | vp | swnz | kp
     end_key = np.where(is_["hint_read"] | r0sw, memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
     end_key = np.where(vp, memory_key(ptr) + 8, end_key)
+    end_key = np.where(kp, memory_key(ptr) + KECCAK_WORDS, end_key)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
     if np.any(a0[is_["commit"] | is_["commit_deferred"]] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")

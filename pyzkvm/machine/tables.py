@@ -30,6 +30,7 @@ from .alu_mul import MulAir
 from .alu_shift import ShiftAir
 from .bytes_table import ByteTableAir
 from .cpu import CpuAir
+from .keccak import KeccakPermuteAir, KeccakWordsAir
 from .memop import LoadStoreAir
 from .memory import BoundaryAir, ImageAir, ImageTable
 from .program_table import ProgramAir, ProgramTable
@@ -103,7 +104,8 @@ def build_chips(program: Program) -> Chips:
 #: The machine's chips, in proof order: the one registration list. Adding a chip is its module
 #: plus one line here (docs/machine.md "Adding a chip"); the order is part of the circuit digest.
 CHIPS = [CpuAir, ProgramAir, AddSubAir, BitwiseAir, CompareAir, ShiftAir, MulAir, DivRemAir, LoadStoreAir,
-         SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, ByteTableAir, BoundaryAir, ImageAir]
+         SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, KeccakPermuteAir, KeccakWordsAir,
+         ByteTableAir, BoundaryAir, ImageAir]
 
 
 def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = None) -> list:

@@ -57,6 +57,7 @@ from .alu_mul import MUL
 from .alu_shift import SHIFT
 from .bytes_table import BYTES
 from .cpu import CPU
+from .keccak import KECCAK, KECCAK_WORDS
 from .memop import MEMOP
 from .memory import BOUNDARY
 from .program_table import PROG_MAIN
@@ -66,7 +67,7 @@ from .syscall_verify import ASSUMPTION_WORDS
 LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwise": BITWISE, "alu compare": COMPARE,
            "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS,
            "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
-           "bytes": BYTES, "memory boundary": BOUNDARY}
+           "bytes": BYTES, "memory boundary": BOUNDARY, "keccak permute": KECCAK, "keccak words": KECCAK_WORDS}
 
 
 def column_names(chip: str, width: int) -> list:
@@ -751,12 +752,22 @@ def one_hot_moves(t: ChipTable, row: int):
                     yield {x: int(x == c) for x in cols}
 
 
+#: The CI scan (not deep) of a table wider than WIDE_TABLE columns tries CI_COLUMN_SAMPLE random
+#: columns and no one-hot moves: the keccak permute chip's 2 368 columns cost seconds each to
+#: repair (bench/underconstraint_keccak.py samples it more widely; --deep tries every column).
+WIDE_TABLE, CI_COLUMN_SAMPLE = 256, 12
+
+
 def row_mutations(t: ChipTable, row: int, rng, deep: bool):
     """Single cells × candidate values, then the row's whole tuple replaced by another honest row's."""
-    for c in range(t.trace.shape[1]):
+    width = t.trace.shape[1]
+    wide = not deep and width > WIDE_TABLE
+    columns = sorted(rng.choice(width, CI_COLUMN_SAMPLE, replace=False)) if wide else range(width)
+    for c in columns:
         for v in candidate_values(int(t.trace[row, c]), rng, deep):
-            yield {c: v}
-    yield from one_hot_moves(t, row)
+            yield {int(c): v}
+    if not wide:
+        yield from one_hot_moves(t, row)
     others = np.flatnonzero(np.any(t.trace != t.trace[row], axis=1))
     if not deep or not len(others):
         return

@@ -50,6 +50,7 @@ extern "C" {
 #define PYZKVM_SYS_VERIFY_SP1_PROOF 0x1Bu
 #define PYZKVM_SYS_HINT_LEN 0xF0u
 #define PYZKVM_SYS_HINT_READ 0xF1u
+#define PYZKVM_SYS_KECCAK_PERMUTE 0x00010109u
 
 /* RISC Zero profile (t0 codes of its v1 ecalls; HALT's a0 = type | exit code << 8) */
 #define PYZKVM_R0_HALT 0u
@@ -120,6 +121,15 @@ void pyzkvm_eprint(const char *text); /* NUL-terminated text to stderr */
  * them: `pyzkvm prove --assume RECEIPT`). The deferred-proofs digest stays zero. */
 static inline void pyzkvm_verify(const uint32_t image_id[8], const uint32_t journal_digest[8]) {
     pyzkvm_syscall(PYZKVM_SYS_VERIFY_SP1_PROOF, (uint32_t)(uintptr_t)image_id, (uint32_t)(uintptr_t)journal_digest, 0);
+}
+
+/* ---- precompiles ----------------------------------------------------------------------- */
+
+/* Keccak-f[1600] in place on the 25 lanes of state (lane x + 5y, little-endian: the byte
+ * order of FIPS 202's state string), SP1's KECCAK_PERMUTE (a0 = state, a1 = 0). state must be
+ * word-aligned (a uint64_t array is). Proved by the keccak chips (docs/machine.md). */
+static inline void pyzkvm_keccak_permute(uint64_t state[25]) {
+    pyzkvm_syscall(PYZKVM_SYS_KECCAK_PERMUTE, (uint32_t)(uintptr_t)state, 0, 0);
 }
 #endif /* PYZKVM_ABI_RISC0 */
 

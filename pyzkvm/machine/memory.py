@@ -46,12 +46,19 @@ def memory_key(addr):
 
 
 class ImageTable:
-    """The ELF's initial memory as (key, word) rows, sorted by key."""
+    """The ELF's initial memory as (key, word) rows, sorted by key: its **non-zero** words only.
+
+    A zero word need not be a row: the boundary chip sets init = 0 for every key off the image
+    (``init = 0 off the image``), and every image row must be received by a boundary row with
+    in_image = 1, so "absent" and "present with value 0" are the same initial memory. Leaving
+    zeros out keeps a large zero-fill (.bss) from becoming a tall preprocessed table (an image
+    ID, a setup and a boundary row per zero word: docs/limits.md)."""
 
     def __init__(self, program):
         addrs, words = program.image_words()
-        self.keys = memory_key(addrs)
-        self.words = words.astype(np.int64)
+        nonzero = words != 0
+        self.keys = memory_key(addrs[nonzero])
+        self.words = words[nonzero].astype(np.int64)
 
     def preprocessed_trace(self) -> np.ndarray:
         out = np.zeros((pad_height(len(self.keys)), IMAGE.width), dtype=np.uint32)

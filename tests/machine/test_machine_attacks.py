@@ -181,3 +181,32 @@ def test_halt_must_end_the_run(honest):
         cpu = t.traces["cpu"]
         cpu[execution.cycles - 1] = 0
     expect(chips, forged(tables, edit), r"the last executed row is HALT")
+
+
+def test_zero_image_words_are_off_the_image_and_still_start_at_zero():
+    """The image table keeps only non-zero words (memory.ImageTable): a zero data word the
+    program reads is a boundary row with in_image = 0 and init = 0. Claiming it started
+    non-zero is refused either way a forger can say it: off the image (the boundary's
+    constraint) or on it (the image chip never sent that word)."""
+    from tests.rvasm import DATA_BASE
+
+    data = (0).to_bytes(4, "little") + (0x1234).to_bytes(4, "little")
+    code = [asm.li(5, DATA_BASE), asm.lw(6, 5, 0), asm.lw(7, 5, 4), halt(0)]
+    chips, tables, _ = run_machine(code, data=data)
+    check_machine(chips, tables)
+    image = chips.image
+    zero_key, word_key = 32 + DATA_BASE // 4, 32 + DATA_BASE // 4 + 1
+    assert zero_key not in image.keys and word_key in image.keys
+    bnd = tables.traces["memory boundary"]
+    row = int(np.flatnonzero(bnd[:, BOUNDARY.key] == zero_key)[0])
+    assert bnd[row, BOUNDARY.in_image] == 0 and not bnd[row, list(BOUNDARY.init)].any()
+
+    def off_image(t):  # the loaded zero "was" 1: init and the value lw read (CPU and memory chain)
+        t.traces["memory boundary"][row, BOUNDARY.init[0]] = 1
+    expect(chips, forged(tables, off_image), r"init = 0 off the image")
+
+    def on_image(t):
+        b = t.traces["memory boundary"]
+        b[row, BOUNDARY.in_image] = 1
+        b[row, BOUNDARY.init[0]] = 1
+    expect(chips, forged(tables, on_image), r"bus .*'(image|memory)'")

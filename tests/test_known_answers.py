@@ -21,29 +21,29 @@ GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 MACHINE_AIR_DIGEST = "f7c6ab26fb4643c33095d6292cdfcda03bb424a785bb498b9235cec1ea4f6c3a"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "e0d1531c48eaa643a335bd3b895ebd566ca6052d1794b4c25a3b28e5545ca7f7",
-    "ed25519-verify.elf": "253669f6aaa8bd290835ec34aa7124f370e40c9e6b280ddec8ef1f39fd56a13f",
-    "fibonacci.elf": "7a360863d5b28a918454bbaeee0d676ef66ef8b44a4e1f32bfab88f703f55b31",
-    "isqrt-hint.elf": "4f5b6aa61bc0de456401ad0756ccfda424db8639cef3018cee93624d5ef51865",
-    "keccak256.elf": "33a36720467cbc1a4e2ee7c2e5ce0331b56eed0e51e210250b4574cdb4d2d452",
-    "panic.elf": "b12109c2877bd698e1a3b154d73f45dd65b79490c984fa8b0ce1675c6b8f2c47",
-    "precompiles.elf": "f5d8e84f2a5fdbf30be75c2a48524c7a211980733e8341a19cefc8e36e28f499",
-    "rv32im-selftest.elf": "4ba6f698f3c7d814dc8f6e4fa02cf8519166738732db94316013b5c180468e31",
-    "sha256.elf": "9e5238c223a5f14ffdf55ce77f136b43f2da2098464e19a7418f83906dfcfe5a",
-    "sort.elf": "53a4c60a310a782ee1d575c726a78ec7b0f869714ae87341c4f804a29f88b62c",
+    "aggregator.elf": "b9e850e21cd4dcdc35304ddba556e6a960ba3bc586bcb90aa3b469810d8b04de",
+    "ed25519-verify.elf": "3e1986479449afece88d6e42ddf74b1cf42e87e18082fc6afef71826f6749c7f",
+    "fibonacci.elf": "a01daba8887645ec5b44b961f7a175ccb903aaa8f7611cd7079a8525086a117f",
+    "isqrt-hint.elf": "7f88610bb0d33575a8377077e1d20679985d3f05f3ce770be81cec03ef20c7e2",
+    "keccak256.elf": "367bf0e84f84e7b35474e847d927f0ad2f91ac9905b97d5e8d6739d0e8169cc0",
+    "panic.elf": "b2b18f48ed2011e6edeedcd155e037d3a9b924a852b6ce0cabce46cbffb7fe13",
+    "precompiles.elf": "42510fa00f8dccbd0b9bda2c8fc612da7ff2d30498feb67700df787d718a305b",
+    "rv32im-selftest.elf": "e74c84ca4e7ed20840a1b624f33e2ba5d72d1a6935416a2aad738687a7101c1a",
+    "sha256.elf": "f64fd9acd2be82f7ebb8b103fc551eab4eb5ce6e3a83122fed80a32035bad68e",
+    "sort.elf": "17d2610ec7ddb8a0f440f1ef5a37dad1bf30926caea7143381750dd70b65d1d1",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "b038d7fc020fc7413c0512c4c573145cb6b956e321a265fbb0aa027e0c822960",
-    "risc0/panic.elf": "5e17c9344274f87add869bcb21b61b9922a8b6a4873aa6567b15901d718e1c79",
-    "risc0/rv32im-selftest.elf": "60015addc1ec1257484c99734071a778179fac4e24ab7d3a6baf3164691aef03",
-    "risc0/sha256.elf": "8c2cf09939346101415ec95af2c7a2be3c71dfdb5bbd88036eceb3d1c92e8ca7",
-    "risc0/sort.elf": "8382534288ebd04ad624bc3b14b67617d480bd8f5a78f2d170c3e64685081390",
+    "risc0/fibonacci.elf": "17bba87aaac33cf00d228f79974b79d4dc852308cbd4b77cd7446e5b7453984c",
+    "risc0/panic.elf": "5df13fb0ba0633a1b7bd81b1593b2fc850b58b686d3bbe5b6c4b93626d52b9f3",
+    "risc0/rv32im-selftest.elf": "0eedc35ad08678dc7b84302e6b13835119db94e29742b0a30bb4aaf708ac662f",
+    "risc0/sha256.elf": "61ed586a3186715977ef5628aebb4eed38df1a5edffdc43e09b702c6587ad870",
+    "risc0/sort.elf": "a61dcd16808bc367ae36430a123456ef3963ebe383c035070de7b2e661bf92ea",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "04a88a533fd1ff9f3f0a93c354b420f03bb20d947064aaf51e85b5c49489ad46"
+MACHINE_PROOF = "72be7127361d233dab81e282c490437d1df1cd50705e2206d06b08b841323fa5"
 
 
 def machine_air_digest() -> str:

@@ -61,3 +61,9 @@ ASSUMPTION_CHAIN = "assumption chain"
 ASSUMPTION = "assumption"
 
 ALL = ALL + (ASSUMPTION_CHAIN, ASSUMPTION)
+#: (clk, code0..3, a0_0..3, a1_0..3): an ecall of a precompile (SHA_EXTEND, SHA_COMPRESS, ...):
+#: the syscall chip sends it with t0's bytes as the code; the precompile's chip receives the calls
+#: of its own code (a code no chip receives leaves the bus unbalanced).
+PRECOMPILE = "precompile"
+
+ALL = ALL + (PRECOMPILE,)

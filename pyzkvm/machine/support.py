@@ -14,7 +14,8 @@ from ..errors import UnsupportedProgram
 from ..executor.result import Execution
 from .program_table import CONSTRAINED
 
-PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS", "VERIFY_SP1_PROOF")
+PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS", "VERIFY_SP1_PROOF",
+                     "SHA_EXTEND", "SHA_COMPRESS")
 #: syscalls whose constraints exist (all the provable ones)
 CONSTRAINED_SYSCALLS = PROVABLE_SYSCALLS
 #: the longest run the machine AIR proves (in segments): timestamps 4·clk + 4 + k stay below

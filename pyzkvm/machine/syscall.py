@@ -17,6 +17,9 @@ syscall (one row per non-HALT ecall, in clk order)
       VERIFY_SP1_PROOF  a0, a1 = word-aligned pointers to 8-word buffers in [0x20, 0x78000000)
                    (image ID, journal digest): two chains of 8 words each in the assumption-word
                    chip, tagged with apos (the assumption's index: running count of 0x1B rows)
+      precompile   (SHA_EXTEND, SHA_COMPRESS, ...: PRECOMPILE_CODES) t0 = the code's bytes pc0..3
+                   (free here): sends (clk, pc0..3, a0, a1) on the ``precompile`` bus; the chip of
+                   that code receives it (so a code no chip receives cannot balance the bus)
     ret = code for every kind but HINT_LEN (t0 keeps the code).
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
@@ -45,12 +48,14 @@ from .witness import words
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B}
 KINDS = tuple(CODES)
+#: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
+PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS"}
 FDS = (1, 2, 3, 13)
 A1, A2 = 11, 12
 
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
-    " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
+    " is_precompile pc:4 clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
     "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
@@ -98,14 +103,15 @@ class SyscallAir(Chip):
         k = {x: col(f"is_{x}") for x in KINDS}
         fd = {f: col(f"fd{f}") for f in FDS}
         clk, bv, c, a1, a2, ptr, oh, lh = col("clk"), cols("b"), cols("c"), cols("a1"), cols("a2"), cols("ptr"), cols("oh"), cols("lh")
-        active = b.declare_active(sum(k.values()))
-        for name in [f"is_{x}" for x in KINDS] + [f"fd{f}" for f in FDS] + ["pad0", "pad1", "nz"]:
+        pre, pc = col("is_precompile"), cols("pc")
+        active = b.declare_active(sum(k.values()) + pre)
+        for name in [f"is_{x}" for x in KINDS] + [f"fd{f}" for f in FDS] + ["pad0", "pad1", "nz", "is_precompile"]:
             b.assert_bool(col(name), f"{name} is boolean")
         for i in range(4):
             b.assert_bool(oh[i], f"oh{i} is boolean")
             b.assert_bool(lh[i], f"lh{i} is boolean")
         b.assert_bool(active, "one syscall per row")
-        next_active = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
+        next_active = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS) + b.main_next(SYS.is_precompile)
         b.when_transition().assert_zero((1 - active) * next_active, "real rows form a prefix")
         nreal = active * next_active  # this row and the next are real (a bus multiplicity: a multiple of active)
         # rows in clk order (the journal positions follow execution order): clk' − clk − 1 is 3
@@ -116,19 +122,21 @@ class SyscallAir(Chip):
         b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
         b.send(buses.BYTE, [R, cd[2], 0, 0, 0], nreal)
 
-        # the CPU's ecall: code in t0, a0, and the value t0 gets back
-        code = sum(CODES[x] * k[x] for x in KINDS)
-        b.receive(buses.SYSCALL, [clk, code, 0, 0, 0, *bv, *c], active)
-        b.assert_zero((active - k["hint_len"]) * (c[0] - code), "t0 keeps the code (byte 0)")
-        for i in (1, 2, 3):
-            b.assert_zero((active - k["hint_len"]) * c[i], f"t0 keeps the code (byte {i})")
+        # the CPU's ecall: code in t0 (its bytes: the kind's code < 256, or a precompile's pc0..3),
+        # a0, and the value t0 gets back
+        t0 = [sum(CODES[x] * k[x] for x in KINDS) + pre * pc[0]] + [pre * pc[i] for i in (1, 2, 3)]
+        b.receive(buses.SYSCALL, [clk, *t0, *bv, *c], active)
+        for i in range(4):
+            b.assert_zero((active - k["hint_len"]) * (c[i] - t0[i]), f"t0 keeps the code (byte {i})")
+            b.assert_zero((1 - pre) * pc[i], f"pc{i} = 0 unless a precompile")
+        b.send(buses.PRECOMPILE, [clk, *pc, *bv, *a1], pre)
         b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer is free but bytes
         b.send(buses.BYTE, [R, c[2], c[3], 0, 0], k["hint_len"])
 
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
         vp = k["verify"]
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + pre
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
         _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
@@ -391,7 +399,7 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     Returns (table, the a1/a2 register reads as Access groups)."""
     n = len(clk)
     kind_of = {v: k for k, v in CODES.items()}
-    unknown = sorted(set(int(x) for x in code) - set(kind_of))
+    unknown = sorted(set(int(x) for x in code) - set(kind_of) - set(PRECOMPILE_CODES))
     if unknown:
         raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(u) for u in unknown)} cannot be proved")
     ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
@@ -408,11 +416,14 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     is_ = {k: code == CODES[k] for k in KINDS}
     for k in KINDS:
         t[:n, getattr(SYS, f"is_{k}")] = is_[k]
+    pre = np.isin(code, list(PRECOMPILE_CODES))
+    t[:n, SYS.is_precompile] = pre
+    t[:n, SYS.pc] = to_bytes(np.where(pre, code, 0))
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
     vp = is_["verify"]
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | pre
     a1 = np.where(reads_a1, register_value(A1), 0)
     a2 = np.where(is_["write"], register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
@@ -484,7 +495,7 @@ def owned_events(w, selector):
     pick = sys[:, selector] if isinstance(selector, int) else np.asarray(selector)
     events = w.execution.trace.syscall_events
     ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
-    n = int(sum(sys[:, getattr(SYS, f"is_{k}")] for k in KINDS).sum())
+    n = int((sum(sys[:, getattr(SYS, f"is_{k}")] for k in KINDS) + sys[:, SYS.is_precompile]).sum())
     row = np.minimum(np.searchsorted(sys[:n, SYS.clk], ev_clk), len(sys) - 1)  # each event's ecall
     sel = (ev_addr >= 0x20) & (pick[row] == 1) if n else np.zeros(len(ev_clk), dtype=bool)
     return (sys, ev_clk[sel], ev_addr[sel], events["sys_before"].astype(np.int64)[sel],

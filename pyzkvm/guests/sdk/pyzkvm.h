@@ -50,6 +50,9 @@ extern "C" {
 #define PYZKVM_SYS_VERIFY_SP1_PROOF 0x1Bu
 #define PYZKVM_SYS_HINT_LEN 0xF0u
 #define PYZKVM_SYS_HINT_READ 0xF1u
+#define PYZKVM_SYS_SHA_EXTEND 0x00300105u
+#define PYZKVM_SYS_SHA_COMPRESS 0x00010106u
+#define PYZKVM_SYS_KECCAK_PERMUTE 0x00010109u
 
 /* RISC Zero profile (t0 codes of its v1 ecalls; HALT's a0 = type | exit code << 8) */
 #define PYZKVM_R0_HALT 0u
@@ -121,6 +124,14 @@ void pyzkvm_eprint(const char *text); /* NUL-terminated text to stderr */
 static inline void pyzkvm_verify(const uint32_t image_id[8], const uint32_t journal_digest[8]) {
     pyzkvm_syscall(PYZKVM_SYS_VERIFY_SP1_PROOF, (uint32_t)(uintptr_t)image_id, (uint32_t)(uintptr_t)journal_digest, 0);
 }
+
+/* ---- precompiles ----------------------------------------------------------------------- */
+
+/* Keccak-f[1600] in place on 25 u64 lanes (lane x + 5y, little-endian; 8-byte aligned is
+ * enough: the ecall reads them as 50 words): KECCAK_PERMUTE, a1 = 0 as SP1 asserts. */
+static inline void pyzkvm_keccak_permute(uint64_t state[25]) {
+    pyzkvm_syscall(PYZKVM_SYS_KECCAK_PERMUTE, (uint32_t)(uintptr_t)state, 0, 0);
+}
 #endif /* PYZKVM_ABI_RISC0 */
 
 /* ---- ending the program ---------------------------------------------------------------- */
@@ -138,7 +149,7 @@ PYZKVM_NORETURN void pyzkvm_panic(const char *msg);
 void pyzkvm_cycle_start(const char *name);
 void pyzkvm_cycle_end(const char *name);
 
-/* ---- software SHA-256 (FIPS 180-4) ----------------------------------------------------- */
+/* ---- SHA-256 (FIPS 180-4): the SHA_EXTEND/SHA_COMPRESS ecalls in the SP1 profile ------- */
 
 typedef struct {
     uint32_t h[8];        /* chaining value */
@@ -150,6 +161,7 @@ typedef struct {
 void pyzkvm_sha256_init(pyzkvm_sha256_ctx *ctx);
 void pyzkvm_sha256_update(pyzkvm_sha256_ctx *ctx, const void *data, uint32_t len);
 void pyzkvm_sha256_final(pyzkvm_sha256_ctx *ctx, uint8_t digest[32]);
+/* SHA-256 of len bytes; in the SP1 profile each block is a SHA_EXTEND + SHA_COMPRESS ecall. */
 void pyzkvm_sha256(const void *data, uint32_t len, uint8_t digest[32]);
 
 /* ---- heap and memory (freestanding replacements for libc) ------------------------------ */

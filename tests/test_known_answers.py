@@ -18,22 +18,22 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "bc8067608b89f8091fd2a7bab574386a626b034875b935eb7c4e89e8b2802ef8"
+MACHINE_AIR_DIGEST = "91e11ca50393416259bc5624cd2ad79e6268843f7a1ed4cc68d57d6c60370ccb"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "cef1e4ddf7658cc19230c80ca8fd46354b36938623f56974c0b088c84c3ce9b8",
-    "ed25519-verify.elf": "7c097de6dce29125ed63f683318c7c09d20cd1ff7a99e47803a5712621e2d5be",
-    "fibonacci.elf": "e54680e6aa09a2974291fc577c9e05fbee332d6f65c9337d08ee0f7af465cfef",
-    "panic.elf": "78c0f20056522976e4814dc60f4fce0f74eea0f434151cb2c2ef87dc319c1dfe",
-    "precompiles.elf": "02d80242efaeceb044457dcd1542b4fd42621f6525ea8b5437d8745fb17e74d8",
-    "rv32im-selftest.elf": "e5e6b661a5d51c18d2f6764789ade70afd93bcafd823c1ccc31b1c2cd43b6fc6",
-    "sha256.elf": "7bda0677c646470fd4b631e39ec2fd34afa340e827e2cc3f7f34cd8638987000",
-    "sort.elf": "9caff252dd818cbaa4454bbaac98d2cf21f8da5137f532fddb749f8a6b0000fe",
+    "aggregator.elf": "d6d449b0ed70a50855fdb7cc4948e95904839e897936e8b102237885ba9adfef",
+    "ed25519-verify.elf": "d6542e4a881f42176f508c1f28448f635734279dd0f24dc75a3929e3198e62bb",
+    "fibonacci.elf": "a78c9610d0122f5c88fd439ab103cc078eed2fc9d3ca6660df6e2fd1c7b3114a",
+    "panic.elf": "0ab0304b200e7461e4060e48d6e9bc74a66fcfdc32f908d4fa09ab41bdfe823c",
+    "precompiles.elf": "fe356a04035b33c8c4554e9a602d904912bf83ad86da4fe2ea7accb8a3fd1bb7",
+    "rv32im-selftest.elf": "b16c2e375fd335ce052edeb20b5971ec8f72666a577c2b4556dbe07440a33b6d",
+    "sha256.elf": "06d45010fde4f1fbbf79f9cca04d745f342cd08f142d0dda765925cc1139068e",
+    "sort.elf": "a9df5690adc8307dae4522793cbaf049146fcc801c3f06d2356273aee6f7cdb4",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "7fec0e6d3b8b1929f214150b46928d11e23809ba505e61ed9803f334779cab0f"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "8564430fee539e19da433d08389577f3076f831cc381043d5fb42fdfc5a953ce"
+MACHINE_PROOF = "027ca8c6839cb4e6d83767c8ede5efabacc1dd43f6af5c8263b85b1313352cf3"
 
 
 def machine_air_digest() -> str:

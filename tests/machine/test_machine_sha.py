@@ -19,53 +19,10 @@ from pyzkvm.machine.sha_extend import EXTEND
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
 from tests.machine.machine_helpers import forged, run_machine
 from tests.rvasm import DATA_BASE, halt, syscall
+from tests.sha_reference import K, compress_block, ror
 
 SHA_EXTEND, SHA_COMPRESS = 0x00300105, 0x00010106
 M = 0xFFFFFFFF
-
-
-# ---- an independent SHA-256 compression (FIPS 180-4 §6.2.2), for raw blocks and any h ----------
-def _ror(x, n):
-    return (x >> n | x << (32 - n)) & M
-
-
-def reference_compress(h, block: bytes) -> list:
-    k = round_constants()
-    w = list(struct.unpack(">16I", block))
-    for t in range(16, 64):
-        s0 = _ror(w[t - 15], 7) ^ _ror(w[t - 15], 18) ^ w[t - 15] >> 3
-        s1 = _ror(w[t - 2], 17) ^ _ror(w[t - 2], 19) ^ w[t - 2] >> 10
-        w.append((w[t - 16] + s0 + w[t - 7] + s1) & M)
-    v = list(h)
-    for t in range(64):
-        a, b, c, d, e, f, g, hh = v
-        t1 = (hh + (_ror(e, 6) ^ _ror(e, 11) ^ _ror(e, 25)) + ((e & f) ^ (~e & g)) + k[t] + w[t]) & M
-        t2 = ((_ror(a, 2) ^ _ror(a, 13) ^ _ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) & M
-        v = [(t1 + t2) & M, a, b, c, (d + t1) & M, e, f, g]
-    return [(x + y) & M for x, y in zip(h, v)]
-
-
-def round_constants():
-    """K[t]: the first 32 bits of the fractional parts of the cube roots of the first 64 primes
-    (FIPS 180-4 §4.2.2), computed here rather than copied."""
-    def icbrt(n):  # ⌊n^(1/3)⌋ for a big integer, by Newton's method
-        x = 1 << (n.bit_length() // 3 + 1)
-        while True:
-            y = (2 * x + n // (x * x)) // 3
-            if y >= x:
-                return x
-            x = y
-
-    return [icbrt(p << 96) & M for p in _primes(64)]
-
-
-def _primes(n):
-    out, x = [], 2
-    while len(out) < n:
-        if all(x % p for p in out):
-            out.append(x)
-        x += 1
-    return out
 
 
 H0 = [int(x) for x in struct.unpack(">8I", bytes.fromhex(
@@ -104,7 +61,7 @@ def honest():
 
 def test_the_reference_compression_is_sha256():
     blk = _padded(b"abc")
-    assert struct.pack(">8I", *reference_compress(H0, blk)) == hashlib.sha256(b"abc").digest()
+    assert struct.pack(">8I", *compress_block(H0, blk)) == hashlib.sha256(b"abc").digest()
 
 
 def test_two_blocks_agree_with_hashlib_and_pass_the_debug_check(honest):
@@ -121,7 +78,7 @@ def test_any_h_and_raw_block_agree_with_the_reference_compression():
     blk = bytes(rng.getrandbits(8) for _ in range(64))
     code, data = sha_program([blk], h)
     chips, tables, _ = run_machine(code, data=data)
-    assert _journal_words(tables.journal) == reference_compress(h, blk)
+    assert _journal_words(tables.journal) == compress_block(h, blk)
     check_machine(chips, tables)
 
 
@@ -159,12 +116,11 @@ def skipped_round(t):
     h_in = [int(sum(int(c[0, x]) << (8 * i) for i, x in enumerate(getattr(COMPRESS, f"h{j}_in")))) for j in range(8)]
     ws = [int(sum(int(c[0, x]) << (8 * i) for i, x in enumerate(getattr(COMPRESS, f"w{j}v")))) for j in range(64)]
     A[0:4], E[0:4] = h_in[3::-1], h_in[7:3:-1]
-    k = round_constants()
     for i in range(64):
         a, b, cc, d = A[i + 3], A[i + 2], A[i + 1], A[i]
         e, f, g, h = E[i + 3], E[i + 2], E[i + 1], E[i]
-        t1 = [h, _ror(e, 6) ^ _ror(e, 11) ^ _ror(e, 25), (e & f) ^ (~e & g & M), k[i], ws[i]]
-        t2 = [_ror(a, 2) ^ _ror(a, 13) ^ _ror(a, 22), (a & b) ^ (a & cc) ^ (b & cc)]
+        t1 = [h, ror(e, 6) ^ ror(e, 11) ^ ror(e, 25), (e & f) ^ (~e & g & M), K[i], ws[i]]
+        t2 = [ror(a, 2) ^ ror(a, 13) ^ ror(a, 22), (a & b) ^ (a & cc) ^ (b & cc)]
         out_a, al, ah = add_carries([np.array([x]) for x in t1 + t2], 3)
         out_e, el, eh = add_carries([np.array([x]) for x in [d] + t1], 3)
         if i == 5:

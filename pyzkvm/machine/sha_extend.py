@@ -42,6 +42,16 @@ class ShaExtendAir(Chip):
     name = "sha extend"
     width = EXTEND.width
 
+    @classmethod
+    def for_program(cls, program, image):
+        """One shared instance: the chip does not depend on the program, and compiling its
+        constraint DAG (tens of thousands of nodes) once per process, not once per machine,
+        keeps every build_chips/check_machine/setup cheap (compiled_air and the tapes are
+        cached on the instance)."""
+        if "_shared" not in cls.__dict__:
+            cls._shared = cls()
+        return cls._shared
+
     def constraints(self, b):
         m = b.main
         col = lambda n: m(getattr(EXTEND, n))  # noqa: E731

@@ -33,6 +33,7 @@ class Word:
     lo: object
     hi: object
     bits: list | None = None
+    by: list | None = None  # its 4 bytes, when the chip keeps it as bytes
 
     @classmethod
     def of_bits(cls, bits) -> "Word":
@@ -40,10 +41,12 @@ class Word:
 
     @classmethod
     def of_bytes(cls, by) -> "Word":
-        return cls(by[0] + 256 * by[1], by[2] + 256 * by[3])
+        return cls(by[0] + 256 * by[1], by[2] + 256 * by[3], by=list(by))
 
     def byte_exprs(self) -> list:
         """The word's 4 little-endian bytes (what the memory bus carries), from its bits."""
+        if self.by is not None:
+            return self.by
         return [_weighted(self.bits[8 * i: 8 * i + 8]) for i in range(4)]
 
 
@@ -84,15 +87,17 @@ def carry_value(carry_bits):
     return sum((1 << k) * c for k, c in enumerate(carry_bits))
 
 
-def assert_add(b, terms, out_bits, carry_lo, carry_hi, name: str) -> None:
+def assert_add(b, terms, out_bits, carry_lo, carry_hi, name: str, when=1) -> None:
     """out = Σ terms mod 2^32 (terms: Words, or ints times the activity selector as (lo, hi)
-    Words), with out as 32 boolean columns and each carry as a few boolean columns."""
+    Words), with out as 32 boolean columns and each carry as a few boolean columns. The sums
+    are asserted where ``when`` ≠ 0 (a row flag), the bits are boolean on every row."""
     out = Word.of_bits(out_bits)
     for x in (*out_bits, *carry_lo, *carry_hi):
         b.assert_bool(x, f"{name}: bit is boolean")
     clo, chi = carry_value(carry_lo), carry_value(carry_hi)
-    b.assert_zero(sum(t.lo for t in terms) - out.lo - 65536 * clo, f"{name}: low halves add up")
-    b.assert_zero(sum(t.hi for t in terms) + clo - out.hi - 65536 * chi, f"{name}: high halves add up")
+    on = (lambda x: x) if isinstance(when, int) and when == 1 else (lambda x: when * x)
+    b.assert_zero(on(sum(t.lo for t in terms) - out.lo - 65536 * clo), f"{name}: low halves add up")
+    b.assert_zero(on(sum(t.hi for t in terms) + clo - out.hi - 65536 * chi), f"{name}: high halves add up")
 
 
 def constant(value: int, active) -> Word:

@@ -48,12 +48,15 @@ def _journal_words(journal: bytes) -> list:
     return list(struct.unpack("<8I", journal))
 
 
-MSG = b"pyzkvm proves SHA-256 with two precompile chips, over two blocks."
+MSG = b"pyzkvm proves SHA-256 with two precompile chips, one row per round and per schedule word; this message needs three blocks."
+CALLS = 3  # 3 × 64 rows: each chip's table is 256 rows, the last 64 padding
 
 
 @pytest.fixture(scope="module")
 def honest():
-    blocks = [blk for blk in (lambda p: [p[i:i + 64] for i in range(0, len(p), 64)])(_padded(MSG))]
+    padded = _padded(MSG)
+    blocks = [padded[i:i + 64] for i in range(0, len(padded), 64)]
+    assert len(blocks) == CALLS
     code, data = sha_program(blocks, H0)
     chips, tables, execution = run_machine(code, data=data)
     return chips, tables, execution
@@ -68,8 +71,11 @@ def test_two_blocks_agree_with_hashlib_and_pass_the_debug_check(honest):
     chips, tables, _ = honest
     assert struct.pack(">8I", *_journal_words(tables.journal)) == hashlib.sha256(MSG).digest()
     check_machine(chips, tables)
-    assert tables.traces["sha extend"][:, EXTEND.active].sum() == 2
-    assert tables.traces["sha compress"][:, COMPRESS.active].sum() == 2
+    for name, layout in (("sha extend", EXTEND), ("sha compress", COMPRESS)):
+        t = tables.traces[name]
+        assert t.shape[0] == 256 and t[:, layout.pos].sum() == 64 * CALLS
+        assert np.array_equal(np.argmax(t[:64 * CALLS, layout.pos], axis=1), np.tile(np.arange(64), CALLS))
+        assert not t[64 * CALLS:].any()  # padding rows are all 0
 
 
 def test_any_h_and_raw_block_agree_with_the_reference_compression():
@@ -90,51 +96,96 @@ def test_overlapping_buffers_are_refused_with_a_clear_error():
 
 def test_both_chips_obey_the_inactive_row_rule():
     """compile_air refuses an AIR with a multiplicity that does not vanish where active = 0
-    (stark/air.py, the activity rule): both chips compile, and their selector is ``active``."""
+    (stark/air.py, the activity rule): both chips compile, with the position flags' sum as the
+    selector (so pos0, the call's receive, and pos63, the h write-back, vanish on padding)."""
     from pyzkvm.machine.sha_compress import ShaCompressAir
     from pyzkvm.machine.sha_extend import ShaExtendAir
     from pyzkvm.stark.air import compile_air
 
     for air, layout in ((ShaExtendAir(), EXTEND), (ShaCompressAir(), COMPRESS)):
-        compiled = compile_air(air)
-        assert compiled.builder.active.args == (layout.active, 0)
+        active = compile_air(air).builder.active
+        leaves = set()
+        stack = [active]
+        while stack:  # the selector's main-column leaves
+            e = stack.pop()
+            if e.op == "main":
+                leaves.add(e.args[0])
+            elif isinstance(e.args, tuple):
+                stack.extend(x for x in e.args if hasattr(x, "op"))
+        assert leaves == set(layout.pos)
 
 
 # ---- forgeries ------------------------------------------------------------------------------------
-def wrong_round_output(t):  # one bit of a' after round 9
-    t.traces["sha compress"][0, COMPRESS.A13b[4]] ^= 1
+def _word(row, cols) -> int:
+    return sum(int(row[c]) << (8 * k) for k, c in enumerate(cols))
 
 
-def skipped_round(t):
-    """Round 5 left the state as it was (a' = a, e' = e) and the later rounds ran honestly
-    from there: the row's bits and carries are recomputed for that, so round 5 alone is wrong."""
-    from pyzkvm.machine.sha_bits import add_carries, to_bits
+def _set_bits(row, cols, value):
+    row[cols] = [(value >> k) & 1 for k in range(32)]
 
-    c = t.traces["sha compress"]
-    A = [None] * 68
-    E = [None] * 68
-    h_in = [int(sum(int(c[0, x]) << (8 * i) for i, x in enumerate(getattr(COMPRESS, f"h{j}_in")))) for j in range(8)]
-    ws = [int(sum(int(c[0, x]) << (8 * i) for i, x in enumerate(getattr(COMPRESS, f"w{j}v")))) for j in range(64)]
-    A[0:4], E[0:4] = h_in[3::-1], h_in[7:3:-1]
+
+def relay_compress_call(c, call, k_used):
+    """Rewrite call ``call``'s 64 round rows as a forger would: from its h_in and w, every
+    round computed with the constants ``k_used`` (honest elsewhere), the state handed on,
+    h_out = h_in + final state. Only the rows whose constant differs from K break a rule."""
+    from pyzkvm.machine.sha_bits import add_carries
+
+    rows = c[64 * call: 64 * call + 64]
+    h_in = [_word(rows[0], getattr(COMPRESS, f"h{j}_in")) for j in range(8)]
+    st = list(h_in)
     for i in range(64):
-        a, b, cc, d = A[i + 3], A[i + 2], A[i + 1], A[i]
-        e, f, g, h = E[i + 3], E[i + 2], E[i + 1], E[i]
-        t1 = [h, ror(e, 6) ^ ror(e, 11) ^ ror(e, 25), (e & f) ^ (~e & g & M), K[i], ws[i]]
+        r, (a, b, cc, d, e, f, g, h) = rows[i], st
+        for name, v in zip("abcefg", (a, b, cc, e, f, g)):
+            _set_bits(r, getattr(COMPRESS, f"{name}b"), v)
+        r[COMPRESS.d], r[COMPRESS.h] = [d & 0xFFFF, d >> 16], [h & 0xFFFF, h >> 16]
+        t1 = [h, ror(e, 6) ^ ror(e, 11) ^ ror(e, 25), (e & f) ^ (~e & g & M), k_used[i], _word(r, COMPRESS.w)]
         t2 = [ror(a, 2) ^ ror(a, 13) ^ ror(a, 22), (a & b) ^ (a & cc) ^ (b & cc)]
         out_a, al, ah = add_carries([np.array([x]) for x in t1 + t2], 3)
         out_e, el, eh = add_carries([np.array([x]) for x in [d] + t1], 3)
-        if i == 5:
-            out_a, out_e = np.array([a]), np.array([e])
-        A[i + 4], E[i + 4] = int(out_a[0]), int(out_e[0])
-        c[0, getattr(COMPRESS, f"A{i + 4}b")] = to_bits(out_a)[0]
-        c[0, getattr(COMPRESS, f"E{i + 4}b")] = to_bits(out_e)[0]
-        for name, v in zip(("ca{}l", "ca{}h", "ce{}l", "ce{}h"), (al, ah, el, eh)):
-            c[0, getattr(COMPRESS, name.format(i))] = v[0]
+        _set_bits(r, COMPRESS.anb, int(out_a[0]))
+        _set_bits(r, COMPRESS.enb, int(out_e[0]))
+        for name, v in zip(("cal", "cah", "cel", "ceh"), (al, ah, el, eh)):
+            r[getattr(COMPRESS, name)] = v[0]
+        st = [int(out_a[0]), a, b, cc, int(out_e[0]), e, f, g]
+    for j in range(8):
+        out, lo, hi = add_carries([np.array([h_in[j]]), np.array([st[j]])], 1)
+        rows[63, getattr(COMPRESS, f"o{j}")] = [(int(out[0]) >> (8 * k)) & 0xFF for k in range(4)]
+        rows[63, getattr(COMPRESS, f"co{j}l")], rows[63, getattr(COMPRESS, f"co{j}h")] = lo[0, 0], hi[0, 0]
 
 
-def w_from_wrong_address(t):  # the compress row reads w one word further on (pointer + 4)
+def wrong_round_output(t):  # one bit of a' after round 9
+    t.traces["sha compress"][9, COMPRESS.anb[4]] ^= 1
+
+
+def wrong_k(t):
+    """Round 7 of call 1 uses K[7] ⊕ 1, and every later round follows honestly from its state."""
+    relay_compress_call(t.traces["sha compress"], 1, [k ^ (i == 7) for i, k in enumerate(K)])
+
+
+def _delete_row(x, row, end):
+    """Rows row..end−2 move up one (row ``row`` is gone); the call's last row stays its own."""
+    x[row:end - 1] = x[row + 1:end].copy()
+
+
+def skipped_round(t):  # call 0 jumps from round 4 to round 6: row 5 deleted
+    _delete_row(t.traces["sha compress"], 5, 63)
+
+
+def skipped_round_relabelled(t):  # the same, with the positions put back to 0..63 in order
     c = t.traces["sha compress"]
-    c[0, COMPRESS.wp[0]] += 4
+    pos = c[:64, COMPRESS.pos].copy()
+    _delete_row(c, 5, 63)
+    c[:64, COMPRESS.pos] = pos
+
+
+def row_from_another_call(t):  # row 10 of call 1 spliced into call 0
+    c = t.traces["sha compress"]
+    c[10] = c[64 + 10]
+
+
+def w_from_wrong_address(t):  # call 0 reads w one word further on (pointer + 4), on every row
+    c = t.traces["sha compress"]
+    c[:64, COMPRESS.wp[0]] += 4
     c[0, COMPRESS.wq] += 1
     c[0, COMPRESS.wlo[0]] += 1
     c[0, COMPRESS.wroom[0]] -= 1
@@ -142,43 +193,69 @@ def w_from_wrong_address(t):  # the compress row reads w one word further on (po
 
 def h_write_never_happened(t):  # h[2] written back unchanged: h_out = h_in
     c = t.traces["sha compress"]
-    h2 = sum(int(c[0, x]) << (8 * i) for i, x in enumerate(COMPRESS.h2_in))
-    c[0, COMPRESS.o2b] = [(h2 >> k) & 1 for k in range(32)]
+    c[63, COMPRESS.o2] = c[63, COMPRESS.h2_in]
+
+
+def final_h_not_h_plus_state(t):  # h_out[6] + 1, a valid word of bytes
+    c = t.traces["sha compress"]
+    v = (_word(c[63], COMPRESS.o6) + 1) & M
+    c[63, COMPRESS.o6] = [(v >> (8 * k)) & 0xFF for k in range(4)]
+
+
+def padding_row_claims_a_call(t):  # a padding row of the compress chip copies call 0's first row
+    c = t.traces["sha compress"]
+    c[64 * CALLS] = c[0]
+
+
+def padding_rows_replay_a_call(t):  # the padding replays call 0 in full: 64 rows in order
+    c = t.traces["sha compress"]
+    c[64 * CALLS:] = c[:64]
+
+
+def padding_row_not_zero(t):
+    t.traces["sha compress"][64 * CALLS + 5, COMPRESS.clk] = 7
 
 
 def extend_write_never_happened(t):  # w[40] claimed to hold its new value already
     x = t.traces["sha extend"]
-    new = [sum(int(x[0, EXTEND.w40b[8 * i + k]]) << k for k in range(8)) for i in range(4)]
-    x[0, EXTEND.x40_prev] = new
-
-
-def final_h_not_h_plus_state(t):  # h_out[6] one more than h_in + state
-    c = t.traces["sha compress"]
-    bits = c[0, COMPRESS.o6b]
-    k = int(np.argmin(bits))  # the lowest 0 bit: +2^k (lower 1s → 0) is a valid 32-bit word
-    bits[:k] = 0
-    bits[k] = 1
-    c[0, COMPRESS.o6b] = bits
-
-
-def duplicated_call(t):  # a padding row of the compress chip claims a second call
-    c = t.traces["sha compress"]
-    c[2] = c[0]
+    x[40, EXTEND.prev] = [sum(int(x[40, EXTEND.wb[8 * i + k]]) << k for k in range(8)) for i in range(4)]
 
 
 def wrong_schedule_word(t):
-    t.traces["sha extend"][1, EXTEND.w33b[7]] ^= 1
+    t.traces["sha extend"][64 + 33, EXTEND.wb[7]] ^= 1
+
+
+def window_does_not_slide(t):  # w[i−7] on row 40 taken from another word
+    t.traces["sha extend"][40, EXTEND.win9[0]] ^= 1
+
+
+def extend_skipped_row(t):
+    _delete_row(t.traces["sha extend"], 20, 63)
+
+
+def extend_row_from_another_call(t):
+    x = t.traces["sha extend"]
+    x[30] = x[128 + 30]
 
 
 ATTACKS = {
-    "wrong round output": (wrong_round_output, r"sha compress.*round 9"),
-    "skipped round": (skipped_round, r"sha compress.*round 5:"),
+    "wrong round output": (wrong_round_output, r"sha compress.*a' = T1 \+ T2.*fails at row 9 "),
+    "wrong K": (wrong_k, r"sha compress.*a' = T1 \+ T2.*fails at row 71 "),
+    "skipped round": (skipped_round, r"sha compress.*row 5 of a call follows row 4' fails at row 4 "),
+    "skipped round, positions relabelled": (skipped_round_relabelled,
+                                            r"sha compress.*next round's a is this round's output' fails at row 4 "),
+    "a row of another call": (row_from_another_call, r"sha compress.*share column .* fails at row 9 "),
     "w read from the wrong address": (w_from_wrong_address, r"bus .*'(precompile|memory)'"),
     "h write that never happened": (h_write_never_happened, r"h\[2\] \+= state\[2\]"),
-    "extend write that never happened": (extend_write_never_happened, r"bus .*'memory'"),
     "final h not h + state": (final_h_not_h_plus_state, r"h\[6\] \+= state\[6\]"),
-    "a padding row claims a call": (duplicated_call, r"bus .*'precompile'"),
-    "wrong schedule word": (wrong_schedule_word, r"sha extend.*w33 = "),
+    "a padding row claims a call": (padding_row_claims_a_call, r"sha compress.*row 1 of a call follows row 0' fails at row 192 "),
+    "the padding replays a call": (padding_rows_replay_a_call, r"bus .*'(precompile|memory)'"),
+    "a padding row is not 0": (padding_row_not_zero, r"sha compress.*a padding row is 0' fails at row 197 "),
+    "extend write that never happened": (extend_write_never_happened, r"bus .*'memory'"),
+    "wrong schedule word": (wrong_schedule_word, r"sha extend.*w\[i\] = σ1.*fails at row 97 "),
+    "window does not slide": (window_does_not_slide, r"sha extend.*window word 9 slides' fails at row 39 "),
+    "extend row skipped": (extend_skipped_row, r"sha extend.*row 20 of a call follows row 19' fails at row 19 "),
+    "extend row of another call": (extend_row_from_another_call, r"sha extend.*share column .* fails at row 29 "),
 }
 
 
@@ -202,7 +279,7 @@ def test_honest_proof_verifies_and_forced_forgeries_do_not(honest, proving_key):
     pk = proving_key
     proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data).to_bytes()
     verify(pk.verifying_key, proof, tables.public_values, public_data=tables.public_data)
-    for attack in ("skipped round", "final h not h + state"):
+    for attack in ("wrong K", "skipped round", "final h not h + state"):
         bad = forged(tables, ATTACKS[attack][0])
         forced_proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
                              public_data=bad.public_data).to_bytes()

@@ -77,12 +77,13 @@ class ShaCompressAir(Chip):
         col = lambda n: m(getattr(COMPRESS, n))  # noqa: E731
         cols = lambda n: [m(i) for i in getattr(COMPRESS, n)]  # noqa: E731
         clk, wp, hp = col("clk"), cols("wp"), cols("hp")
-        active, pos = call_chain(b, COMPRESS.pos, [COMPRESS.clk, *COMPRESS.wp, *COMPRESS.hp, *H_IN], "SHA_COMPRESS")
+        active, pos = call_chain(b, COMPRESS.pos, [COMPRESS.clk, *COMPRESS.wp, *COMPRESS.hp, COMPRESS.wq, COMPRESS.hq, *H_IN], "SHA_COMPRESS")
         first, last = pos[0], pos[ROWS - 1]
         b.receive(buses.PRECOMPILE, [clk, *(to_bytes([CODE])[0].tolist()), *wp, *hp], first)
         w_key = buffer_key(b, wp, col("wq"), cols("wlo"), cols("wroom"), 64, first, "SHA_COMPRESS w")
         h_key = buffer_key(b, hp, col("hq"), cols("hlo"), cols("hroom"), 8, first, "SHA_COMPRESS h")
-        zero_unless(b, first, [m(c) for p in "wh" for n in ("q", "lo", "room") for c in np.atleast_1d(getattr(COMPRESS, p + n))],
+        # (wq, hq, part of the keys, are shared by the call's rows; the range proofs live on row 0)
+        zero_unless(b, first, [m(c) for p in "wh" for n in ("lo", "room") for c in getattr(COMPRESS, p + n)],
                     "SHA_COMPRESS: pointer checks only on row 0")
         h_in = [Word.of_bytes(cols(f"h{j}_in")) for j in range(8)]
 
@@ -155,6 +156,8 @@ class ShaCompressAir(Chip):
         t[rows[:, None], COMPRESS.wp], t[rows[:, None], COMPRESS.hp] = per_row(to_bytes(a0)), per_row(to_bytes(a1))
         w_key = buffer_witness(t, first, a0, 64, COMPRESS.wq, COMPRESS.wlo, COMPRESS.wroom)
         h_key = buffer_witness(t, first, a1, 8, COMPRESS.hq, COMPRESS.hlo, COMPRESS.hroom)
+        for q in (COMPRESS.wq, COMPRESS.hq):
+            t[rows, q] = per_row(t[first, q])
         for j in range(8):
             t[rows[:, None], getattr(COMPRESS, f"h{j}_in")] = per_row(to_bytes(h_in[:, j]))
         # row i's state: A[:, k + 3] holds A[k], and (a, b, c, d) = A[i], A[i−1], A[i−2], A[i−3]

@@ -69,11 +69,12 @@ class ShaExtendAir(Chip):
         col = lambda n: m(getattr(EXTEND, n))  # noqa: E731
         cols = lambda n: [m(i) for i in getattr(EXTEND, n)]  # noqa: E731
         clk, ptr = col("clk"), cols("ptr")
-        active, pos = call_chain(b, EXTEND.pos, [EXTEND.clk, *EXTEND.ptr], "SHA_EXTEND")
+        active, pos = call_chain(b, EXTEND.pos, [EXTEND.clk, *EXTEND.ptr, EXTEND.q], "SHA_EXTEND")
         first, compute = pos[0], sum(pos[16:])
         b.receive(buses.PRECOMPILE, [clk, *(to_bytes([CODE])[0].tolist()), *ptr, 0, 0, 0, 0], first)
         key = buffer_key(b, ptr, col("q"), cols("lo"), cols("room"), 64, first, "SHA_EXTEND w")
-        zero_unless(b, first, [col("q"), *cols("lo"), *cols("room")], "SHA_EXTEND: pointer checks only on row 0")
+        # (q, part of the key, is shared by the call's rows; the range proofs live on row 0)
+        zero_unless(b, first, [*cols("lo"), *cols("room")], "SHA_EXTEND: pointer checks only on row 0")
 
         w, win = Word.of_bits(cols("wb")), _window(m)
         for k in BIT_WINDOW:
@@ -120,6 +121,7 @@ class ShaExtendAir(Chip):
         t[rows, EXTEND.clk] = per_row(clk)
         t[rows[:, None], EXTEND.ptr] = per_row(to_bytes(a0))
         key = buffer_witness(t, rows[i == 0], a0, 64, EXTEND.q, EXTEND.lo, EXTEND.room)
+        t[rows, EXTEND.q] = per_row(t[rows[i == 0], EXTEND.q])
         w_i = words.reshape(-1)
         t[rows[:, None], EXTEND.wb] = to_bits(w_i)
         padded = np.concatenate([np.zeros((n, 16), dtype=np.int64), words], axis=1)

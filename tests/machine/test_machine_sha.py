@@ -33,13 +33,15 @@ def _padded(msg: bytes) -> bytes:
     return msg + b"\x80" + bytes((55 - len(msg)) % 64) + struct.pack(">Q", 8 * len(msg))
 
 
-def sha_program(blocks, h):
-    """Code and data: each block's w[0..16] in a 256-byte buffer, then h (8 words); per block
-    SHA_EXTEND then SHA_COMPRESS; then h is written to the journal (32 bytes)."""
-    data = b"".join(struct.pack("<16I", *struct.unpack(">16I", blk)) + bytes(192) for blk in blocks)
+def sha_program(blocks, h, skip: int = 44):
+    """Code and data: ``skip`` bytes (so that no pointer's low byte is 0), each block's w[0..16]
+    in a 256-byte buffer, then h (8 words); per block SHA_EXTEND then SHA_COMPRESS; then h is
+    written to the journal (32 bytes)."""
+    data = bytes(skip) + b"".join(struct.pack("<16I", *struct.unpack(">16I", blk)) + bytes(192) for blk in blocks)
     h_addr = DATA_BASE + len(data)
     data += struct.pack("<8I", *h)
-    code = [[syscall(SHA_EXTEND, DATA_BASE + 256 * k, 0), syscall(SHA_COMPRESS, DATA_BASE + 256 * k, h_addr)]
+    w_addr = DATA_BASE + skip
+    code = [[syscall(SHA_EXTEND, w_addr + 256 * k, 0), syscall(SHA_COMPRESS, w_addr + 256 * k, h_addr)]
             for k in range(len(blocks))]
     return code + [syscall(0x02, 3, h_addr, 32), halt(0)], data
 
@@ -78,11 +80,13 @@ def test_two_blocks_agree_with_hashlib_and_pass_the_debug_check(honest):
         assert not t[64 * CALLS:].any()  # padding rows are all 0
 
 
-def test_any_h_and_raw_block_agree_with_the_reference_compression():
+@pytest.mark.parametrize("skip", [0, 252])
+def test_any_h_and_raw_block_agree_with_the_reference_compression(skip):
+    """Also where a pointer's low byte is 0 or 0xFC (q = 0, q = 63: the key on every row uses q)."""
     rng = random.Random(16)
     h = [rng.getrandbits(32) for _ in range(8)]
     blk = bytes(rng.getrandbits(8) for _ in range(64))
-    code, data = sha_program([blk], h)
+    code, data = sha_program([blk], h, skip)
     chips, tables, _ = run_machine(code, data=data)
     assert _journal_words(tables.journal) == compress_block(h, blk)
     check_machine(chips, tables)
@@ -186,7 +190,7 @@ def row_from_another_call(t):  # row 10 of call 1 spliced into call 0
 def w_from_wrong_address(t):  # call 0 reads w one word further on (pointer + 4), on every row
     c = t.traces["sha compress"]
     c[:64, COMPRESS.wp[0]] += 4
-    c[0, COMPRESS.wq] += 1
+    c[:64, COMPRESS.wq] += 1
     c[0, COMPRESS.wlo[0]] += 1
     c[0, COMPRESS.wroom[0]] -= 1
 

@@ -18,22 +18,22 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "91e11ca50393416259bc5624cd2ad79e6268843f7a1ed4cc68d57d6c60370ccb"
+MACHINE_AIR_DIGEST = "42843a847f4fbe1942d4cf2aee0261a2f61303be1efb479adf445bcca49da12d"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "20cf5a60c6f0716588fff835c284253fb99a32d019cdba840719c361d05ef670",
-    "ed25519-verify.elf": "def904e2309ede078cd13b00c81e94a1d3b1d267aa93dc4f3ff9e981f722f48e",
-    "fibonacci.elf": "be42adb7de2e604622e3bdf1f44c702d858e09fbf6e8033ec20dda064e45c0cf",
-    "panic.elf": "41c9a1df0347c2c6baeb6c3c2c1c0ae1aa90c2d29b021b14672ea030d6f72286",
-    "precompiles.elf": "3ae15fe8c59ddcd726e81e1dc65825a0a5dfefa38b3d2f8706249cebb172b53c",
-    "rv32im-selftest.elf": "bde1e39214f3de3e41ada5fe163da1b2a55bf9df145bf82f56a06fb711eafc7f",
-    "sha256.elf": "5b76026be92969f5c7b8846a15800494fd50b441aad459afcfd86be2dc710fa2",
-    "sort.elf": "6eb0f68a19c4fd20ae94591221adf2d4f186dbab66aae79ba868d0b804f98281",
+    "aggregator.elf": "7138218a64d19ad2ba903e583a6a95abb724823e73c2b02740c09ad22f198cdb",
+    "ed25519-verify.elf": "14e60c8f5bec15f18e341b12b0657546e1460d1e6f038af2810bb295fba5b7f2",
+    "fibonacci.elf": "f6b1a5edc86941643adb2f7246017dcb1ee6ef1b8c22f1bbce160946b635d9c9",
+    "panic.elf": "edf6a92f4093f5f5314aa427c0670ba327e6a1d4c2a7248371e9f21d1f31ffc9",
+    "precompiles.elf": "6f2e55970b9804a1be2b326f00ce23308a8d54c3503589a14fc66ffee1477fdf",
+    "rv32im-selftest.elf": "72b299727df1083e718d6578a0001e9ef3c3a4ceaf492644bb6ee90832cb9df4",
+    "sha256.elf": "b6b210bf641b2c72334662320b90fb1fc14baac9910b5a1e428a93765ce008c2",
+    "sort.elf": "c2b7efa0ecab771c1b155455d005660721598ef4162b8a83be709dd3018a34fa",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "7fec0e6d3b8b1929f214150b46928d11e23809ba505e61ed9803f334779cab0f"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "027ca8c6839cb4e6d83767c8ede5efabacc1dd43f6af5c8263b85b1313352cf3"
+MACHINE_PROOF = "5e136431a4106311d9db7c4a9765dbe2afd897b1d363b5e8bb796f103281cbb4"
 
 
 def machine_air_digest() -> str:

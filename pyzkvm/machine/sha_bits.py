@@ -1,7 +1,7 @@
 """SHA-256 over bit columns: the constraint side (expressions) and the witness side (numpy).
 
-The SHA chips (sha_extend.py, sha_compress.py) keep every 32-bit word they compute with as
-32 boolean columns, bit k weighing 2^k. On bits:
+The SHA chips (sha_extend.py, sha_compress.py) keep every 32-bit word they rotate or mix as
+32 boolean columns, bit k weighing 2^k (words they only add are halves or bytes). On bits:
 
 * a rotation or shift is free: it only renames columns (a shifted-in bit is the constant 0);
 * x ⊕ y ⊕ z = x + y + z − 2(xy + yz + zx) + 4xyz (degree 3), so σ0, σ1, Σ0, Σ1 bit k is one
@@ -13,7 +13,7 @@ The SHA chips (sha_extend.py, sha_compress.py) keep every 32-bit word they compu
   and a carry < 8 stay far below p), so the out bits are the sum mod 2^32 and nothing else.
   c_hi is what mod 2^32 drops.
 
-A word here is a ``Word``: its lo/hi halves as expressions, and its bits when the chip has them.
+A word here is a ``Word``: its lo/hi halves as expressions, and its bits or bytes when the chip has them.
 """
 
 from __future__ import annotations
@@ -98,16 +98,6 @@ def assert_add(b, terms, out_bits, carry_lo, carry_hi, name: str, when=1) -> Non
     on = (lambda x: x) if isinstance(when, int) and when == 1 else (lambda x: when * x)
     b.assert_zero(on(sum(t.lo for t in terms) - out.lo - 65536 * clo), f"{name}: low halves add up")
     b.assert_zero(on(sum(t.hi for t in terms) + clo - out.hi - 65536 * chi), f"{name}: high halves add up")
-
-
-def constant(value: int, active) -> Word:
-    """A constant word, multiplied by the activity selector so that a padding row stays all 0."""
-    return Word((value & 0xFFFF) * active, (value >> 16) * active)
-
-
-def carry_bits_needed(n_terms: int) -> int:
-    """Boolean columns for the carry of a sum of n 16-bit terms (plus a carry below n)."""
-    return max(1, (n_terms - 1).bit_length())
 
 
 # ---- witness (numpy, vectorised over calls) ------------------------------------------------------

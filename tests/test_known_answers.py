@@ -21,14 +21,14 @@ GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 MACHINE_AIR_DIGEST = "91e11ca50393416259bc5624cd2ad79e6268843f7a1ed4cc68d57d6c60370ccb"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "d6d449b0ed70a50855fdb7cc4948e95904839e897936e8b102237885ba9adfef",
-    "ed25519-verify.elf": "d6542e4a881f42176f508c1f28448f635734279dd0f24dc75a3929e3198e62bb",
-    "fibonacci.elf": "a78c9610d0122f5c88fd439ab103cc078eed2fc9d3ca6660df6e2fd1c7b3114a",
-    "panic.elf": "0ab0304b200e7461e4060e48d6e9bc74a66fcfdc32f908d4fa09ab41bdfe823c",
-    "precompiles.elf": "fe356a04035b33c8c4554e9a602d904912bf83ad86da4fe2ea7accb8a3fd1bb7",
-    "rv32im-selftest.elf": "b16c2e375fd335ce052edeb20b5971ec8f72666a577c2b4556dbe07440a33b6d",
-    "sha256.elf": "06d45010fde4f1fbbf79f9cca04d745f342cd08f142d0dda765925cc1139068e",
-    "sort.elf": "a9df5690adc8307dae4522793cbaf049146fcc801c3f06d2356273aee6f7cdb4",
+    "aggregator.elf": "20cf5a60c6f0716588fff835c284253fb99a32d019cdba840719c361d05ef670",
+    "ed25519-verify.elf": "def904e2309ede078cd13b00c81e94a1d3b1d267aa93dc4f3ff9e981f722f48e",
+    "fibonacci.elf": "be42adb7de2e604622e3bdf1f44c702d858e09fbf6e8033ec20dda064e45c0cf",
+    "panic.elf": "41c9a1df0347c2c6baeb6c3c2c1c0ae1aa90c2d29b021b14672ea030d6f72286",
+    "precompiles.elf": "3ae15fe8c59ddcd726e81e1dc65825a0a5dfefa38b3d2f8706249cebb172b53c",
+    "rv32im-selftest.elf": "bde1e39214f3de3e41ada5fe163da1b2a55bf9df145bf82f56a06fb711eafc7f",
+    "sha256.elf": "5b76026be92969f5c7b8846a15800494fd50b441aad459afcfd86be2dc710fa2",
+    "sort.elf": "6eb0f68a19c4fd20ae94591221adf2d4f186dbab66aae79ba868d0b804f98281",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "7fec0e6d3b8b1929f214150b46928d11e23809ba505e61ed9803f334779cab0f"

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "f7c6ab26fb4643c33095d6292cdfcda03bb424a785bb498b9235cec1ea4f6c3a"
+MACHINE_AIR_DIGEST = "b812e3a3938a6e9b9933e393e59bb36bbf70c51f19f0ef4c15d6f7f67d442009"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "b9e850e21cd4dcdc35304ddba556e6a960ba3bc586bcb90aa3b469810d8b04de",
-    "ed25519-verify.elf": "3e1986479449afece88d6e42ddf74b1cf42e87e18082fc6afef71826f6749c7f",
-    "fibonacci.elf": "a01daba8887645ec5b44b961f7a175ccb903aaa8f7611cd7079a8525086a117f",
-    "isqrt-hint.elf": "7f88610bb0d33575a8377077e1d20679985d3f05f3ce770be81cec03ef20c7e2",
-    "keccak256.elf": "367bf0e84f84e7b35474e847d927f0ad2f91ac9905b97d5e8d6739d0e8169cc0",
-    "panic.elf": "b2b18f48ed2011e6edeedcd155e037d3a9b924a852b6ce0cabce46cbffb7fe13",
-    "precompiles.elf": "42510fa00f8dccbd0b9bda2c8fc612da7ff2d30498feb67700df787d718a305b",
-    "rv32im-selftest.elf": "e74c84ca4e7ed20840a1b624f33e2ba5d72d1a6935416a2aad738687a7101c1a",
-    "sha256.elf": "f64fd9acd2be82f7ebb8b103fc551eab4eb5ce6e3a83122fed80a32035bad68e",
-    "sort.elf": "17d2610ec7ddb8a0f440f1ef5a37dad1bf30926caea7143381750dd70b65d1d1",
+    "aggregator.elf": "fdfc2958193d061ae75b9ed76b1f62ddb1ff36c3f9353f40d72ee87451ae8cb3",
+    "ed25519-verify.elf": "127ea3dd9c318062ceb664f89f889c73230bdb0678c89410c4f04738b27414a0",
+    "fibonacci.elf": "e35f2fce7501d42ad18b4ac3da89468af65df93ad2361da199c78381dc7e0647",
+    "isqrt-hint.elf": "aa76e7a79002cd5eec68f4f7480abf540b56d4754dcac5cf7013a3c9d8ceeefd",
+    "keccak256.elf": "5ff61713d840228317b2caee73e6b3362726d4b472e6b499788ddee54a003672",
+    "panic.elf": "13fe651ea4fb649683ad472eccc6cb44f149b04da2dcc367dfd342717ae99ed2",
+    "precompiles.elf": "eceadbc8d67dc5fd542a140890cd684512d37aac3ead5a8c177ada74b4dbd176",
+    "rv32im-selftest.elf": "7d2d64d2eec19d30bc4e312253a0288d0374cbeb3872d5088f2e380184a12239",
+    "sha256.elf": "2dc2bc18616aaabfcfe3ef3416979b50adf684d5314ce20b6342a37b8cadd5a8",
+    "sort.elf": "116ce0f73deb014e486e70790d97cf1e94a8b4d3ba827d392c5ffed93c5ebb1a",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "17bba87aaac33cf00d228f79974b79d4dc852308cbd4b77cd7446e5b7453984c",
-    "risc0/panic.elf": "5df13fb0ba0633a1b7bd81b1593b2fc850b58b686d3bbe5b6c4b93626d52b9f3",
-    "risc0/rv32im-selftest.elf": "0eedc35ad08678dc7b84302e6b13835119db94e29742b0a30bb4aaf708ac662f",
-    "risc0/sha256.elf": "61ed586a3186715977ef5628aebb4eed38df1a5edffdc43e09b702c6587ad870",
-    "risc0/sort.elf": "a61dcd16808bc367ae36430a123456ef3963ebe383c035070de7b2e661bf92ea",
+    "risc0/fibonacci.elf": "7e0035bcfe4021fb7a34b200d79273cbffab8fa8745b6aa7d1f5f790a1181fe4",
+    "risc0/panic.elf": "d621c52cbaeaf8cdaa66ac7927d0f47b03b5fc14c8b3f7dacda309e62bc3b462",
+    "risc0/rv32im-selftest.elf": "8d60993cde2d51fd0041ee7594ae19b928b3337eb84de8e70f98f2c47a1b1335",
+    "risc0/sha256.elf": "e14cd16f63490f6576c113399cfb4c978910414661103a5556571dd1b51af066",
+    "risc0/sort.elf": "edfbb8d2477a0059c6e5022e5f36f460231b5718dbe5cd194f79e8981b6a0fe8",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "72be7127361d233dab81e282c490437d1df1cd50705e2206d06b08b841323fa5"
+MACHINE_PROOF = "5a3b035794649ebe1ce18b309114673f7a07f338aea6a6c1262036d0726d19d7"
 
 
 def machine_air_digest() -> str:

@@ -361,4 +361,4 @@ def test_cli_prove_verify_inspect_default_backend(tmp_path, capsys):
     assert main(["inspect", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "security:" in shown and "104.0 bits" in shown
-    assert "param proof_bytes" in shown and "cycles:" in shown and "5697" in shown
+    assert "param proof_bytes" in shown and "cycles:" in shown and "1094" in shown

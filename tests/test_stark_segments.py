@@ -1,6 +1,6 @@
 """Continuations with the stark backend: segment proofs whose buses balance only together.
 
-A run of fibonacci(10) (5697 cycles) is proved in segments of 2048 cycles (3 segments) at the
+A run of fibonacci(10) (1094 cycles) is proved in segments of 512 cycles (3 segments) at the
 fast test preset. Honest receipts verify; the attacks of issue 9 — a segment dropped,
 duplicated, reordered, swapped with the same segment of another run, or starting from
 registers other than those the previous segment ended with — are rejected. The last one is
@@ -33,7 +33,7 @@ from pyzkvm.stark.joint import prove as prove_joint, verify as verify_joint
 ROOT = Path(__file__).resolve().parent.parent
 FIB = Program.from_elf(ROOT / "guests" / "bin" / "fibonacci.elf")
 FAST = INSECURE_FAST_FOR_TESTS.name
-SEG = 2048
+SEG = 512
 
 
 def u32(n: int) -> bytes:
@@ -47,7 +47,7 @@ def stark():
 
 @pytest.fixture(scope="module")
 def receipts(stark):
-    """fibonacci(10) and fibonacci(11), each in 3 segments of ≤ 2048 cycles."""
+    """fibonacci(10) and fibonacci(11), each in 3 segments of ≤ 512 cycles."""
     return {n: stark.prove(FIB, [u32(n)], preset=FAST, segment_cycles=SEG) for n in (10, 11)}
 
 
@@ -69,7 +69,7 @@ def test_segmented_receipt_verifies_like_a_whole_one(stark, receipts):
     run = pyzkvm.execute(FIB, [u32(10)])
     assert (r.claim.image_id, r.claim.cycles, r.claim.exit_code, r.journal) == (FIB.image_id, run.cycles, 0, run.journal)
     segments = decode_seal(r.seal)["segments"]
-    assert [s[0] for s in segments] == [2048, 4096, run.cycles]  # end clocks: the segment boundaries
+    assert [s[0] for s in segments] == [SEG, 2 * SEG, run.cycles]  # end clocks: the segment boundaries
     assert segments[-1][1:4] == (0, len(run.journal), 0)  # after HALT, the whole journal, no assumptions
     assert r.params["segments"] == 3 and r.params["segment_cycles"] == SEG
     check(stark, r)
@@ -142,12 +142,12 @@ def _segment_tables(starts, altered_registers=None, seg=SEG):
 
 
 def test_segment_starting_from_other_registers_is_rejected():
-    seg = 4096  # two segments: the second, which runs to HALT, is re-executed from altered registers
+    seg = 1024  # two segments: the second, which runs to HALT, is re-executed from altered registers
     starts = plan_segments(FIB, [u32(10)], seg)
     assert len(starts) == 2
     regs = list(starts[1].state.registers)
-    regs[13] ^= 1  # a3 (x13), a value the SHA-256 rounds at the boundary read: segment 1 pretends
-    #                the run left another value in it
+    regs[11] ^= 1  # a1 (x11), which the COMMIT calls after the boundary overwrite (a write consumes
+    #                the previous value too): segment 1 pretends the run left another value in it
     chips, statements, journal = _segment_tables(starts, regs, seg)
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
     # each segment alone satisfies its constraints; only the joint memory bus sees the lie
@@ -196,7 +196,7 @@ def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
     because every segment's statement names the run's outcome (its COMMIT words); a prover who
     proves the mixed segments under run A's outcome is caught by the memory bus alone."""
     sha = Program.from_elf(ROOT / "guests" / "bin" / "sha256.elf")
-    a, b = (stark.prove(sha, [m * 64], preset=FAST, segment_cycles=4096) for m in (b"A", b"B"))
+    a, b = (stark.prove(sha, [m * 64], preset=FAST, segment_cycles=512) for m in (b"A", b"B"))
     sa, sb = decode_seal(a.seal)["segments"], decode_seal(b.seal)["segments"]
     assert len(sa) == 4 and [s[:3] for s in sa] == [s[:3] for s in sb]  # identical chains
     stark.verify(a, sha.image_id, allow_insecure=True)
@@ -207,7 +207,7 @@ def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
     runs = {}
     for m in (b"A", b"B"):
         context, tables = SegmentContext.first(), []
-        for execution in execute_segments(sha, [m * 64], 4096, capture_trace=True):
+        for execution in execute_segments(sha, [m * 64], 512, capture_trace=True):
             tables.append(generate_tables(chips, execution, context))
             context = context.next(tables[-1])
         runs[m] = tables
@@ -262,7 +262,7 @@ def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, monkeypatch, rec
     monkeypatch.setenv("PYZKVM_PROGRESS_AFTER_S", "0")  # every phase line (stderr is not a terminal here)
     assert main(["prove", elf, "--input", "u32:10", "--segment-cycles", str(SEG), "--workers", "2", "-o", str(out)]) == 0
     said = capsys.readouterr()
-    assert "segments:   3 of up to 2048 cycles" in said.out
+    assert f"segments:   3 of up to {SEG} cycles" in said.out
     phases = [line.split(": ", 2)[2] for line in said.err.splitlines() if line.startswith("pyzkvm: proving with stark on workers: ")]
     assert phases == ["execute and build the segment tables", "setup", "starting workers", "committed segment 1/3",
                       "committed segment 2/3", "committed segment 3/3", "proved segment 1/3", "proved segment 2/3",

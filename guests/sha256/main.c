@@ -1,5 +1,5 @@
 /*
- * sha256 - hash one input with the SDK's software SHA-256.
+ * sha256 - hash one input with the SDK's SHA-256 (SHA_EXTEND + SHA_COMPRESS per block).
  *
  * Input:   one element: the message bytes (any length, may be empty; `--input hex:...`,
  *          `--input str:...` or `--input file:PATH`).

@@ -61,8 +61,10 @@ ASSUMPTION_CHAIN = "assumption chain"
 ASSUMPTION = "assumption"
 
 ALL = ALL + (ASSUMPTION_CHAIN, ASSUMPTION)
-#: (clk, code, key): a precompile ecall (its code, the key of a0's first word, bounds-checked by the
-#: syscall chip). The syscall chip sends; the chip of that precompile receives (e.g. keccak.py).
+#: (clk, code0..3, a0_0..3, a1_0..3): an ecall of a precompile (SHA_EXTEND, SHA_COMPRESS,
+#: KECCAK_PERMUTE): the syscall chip sends it with t0's bytes as the code; the precompile's chip
+#: receives the calls of its own code (its bytes as constants) and checks its own pointers, so a
+#: code no chip receives leaves the bus unbalanced.
 PRECOMPILE = "precompile"
 #: (clk, key, tag, lo, hi): a KECCAK_PERMUTE state word as two 16-bit limbs, tag 0 the input (read),
 #: 1 the output (written). The keccak word chip sends; the keccak permute chip receives.

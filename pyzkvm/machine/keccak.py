@@ -1,11 +1,14 @@
 """The KECCAK_PERMUTE chips: Keccak-f[1600] (FIPS 202) on 25 u64 lanes, in place at a0.
 
-The syscall chip (syscall.py) proves the ecall's arguments (a0 word-aligned, its 50 words in
-guest memory, a1 = 0 as SP1 asserts) and sends (clk, code, first key) on the ``precompile`` bus.
-Two chips do the rest:
+The syscall chip (syscall.py) sends every precompile ecall as (clk, code bytes, a0 bytes, a1
+bytes) on the ``precompile`` bus. The permute chip receives the calls of its own code (code bytes
+and a1 = 0, as SP1 asserts, are constants of the receive, so another code or a1 ≠ 0 finds no
+receiver) and checks a0 itself (word_buffer.py: word-aligned, ≥ 0x20, its 50 words end in guest
+memory; key = the first word's memory key). Two chips do the work:
 
 keccak permute — 25 rows per call: rows 0..23 hold the state *before* round i, row 24 the
-    output. Columns `active clk key r0..24 a:100 c:320 cp:320 ap:1600`:
+    output. Columns `active clk key ptr:4 q lo:4 room:4 r0..24 a:100 c:320 cp:320 ap:1600`
+    (ptr: a0's bytes; q, lo, room: its pointer checks, on row 0 of a call):
       r_i        round flag bits: one-hot on an active row (an active first row has r0),
                  r_(i+1)' = r_i, r0' = r24, so with any call the rows run 0, 1, …, 24, 0, 1, …
                  through the whole table (padding included); a table without calls is all zero
@@ -46,12 +49,13 @@ from .cpu import TS_MEM, memory_access
 from .layout import Layout
 from .memory import memory_key
 from .program_table import pad_height, to_bytes
+from .word_buffer import buffer_columns, buffer_key, buffer_witness
 
 KECCAK_PERMUTE_CODE = 0x00010109
 ROUNDS = 24
 ROWS_PER_CALL = ROUNDS + 1
 WORDS = 50  #: the state: 25 lanes × 2 little-endian words
-KECCAK = Layout(f"active clk key r:{ROWS_PER_CALL} a:100 c:320 cp:320 ap:1600")
+KECCAK = Layout(f"active clk key ptr:4 {buffer_columns()} r:{ROWS_PER_CALL} a:100 c:320 cp:320 ap:1600")
 KECCAK_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4")
 R = buses.TAG_RANGE
 
@@ -101,7 +105,13 @@ class KeccakPermuteAir(Chip):
         b.when_last_row().assert_zero(active * inside, "an active call ends within the table (last row: active ⇒ r24)")
 
         # the call: the syscall chip's token, the input words on row 0, the output words on row 24
-        b.receive(buses.PRECOMPILE, [clk, KECCAK_PERMUTE_CODE, key], active * r[0])
+        call = active * r[0]
+        code = to_bytes([KECCAK_PERMUTE_CODE])[0].tolist()
+        ptr = [m(i) for i in KECCAK.ptr]
+        b.receive(buses.PRECOMPILE, [clk, *code, *ptr, 0, 0, 0, 0], call)  # a1 = 0
+        first_key = buffer_key(b, ptr, m(KECCAK.q), [m(i) for i in KECCAK.lo], [m(i) for i in KECCAK.room],
+                               WORDS, call, "KECCAK_PERMUTE state")
+        b.assert_zero(call * (key - first_key), "KECCAK_PERMUTE: key is the state pointer's first word")
         for j in range(WORDS):
             lo, hi = _limb_of_word(j)
             b.receive(buses.KECCAK_IO, [clk, key + j, last, a[lo], a[hi]], active * (r[0] + last))
@@ -161,6 +171,10 @@ class KeccakPermuteAir(Chip):
         t[:n, KECCAK.active] = 1
         t[:n, KECCAK.clk] = np.repeat(clk, ROWS_PER_CALL)
         t[:n, KECCAK.key] = np.repeat(key, ROWS_PER_CALL)
+        first = np.arange(0, n, ROWS_PER_CALL)  # row 0 of each call: a0's bytes and its pointer checks
+        ptr = 4 * (key - memory_key(0))
+        t[first[:, None], KECCAK.ptr] = to_bytes(ptr)
+        buffer_witness(t, first, ptr, WORDS, KECCAK.q, KECCAK.lo, KECCAK.room)
         t[np.arange(height), np.asarray(KECCAK.r)[np.arange(height) % ROWS_PER_CALL]] = 1
         state_columns(t, states)
         return t
@@ -221,7 +235,9 @@ def keccak_write_events(w):
     call in word order (each call logs its 50 reads, then its 50 writes)."""
     from .syscall import SYS, owned_events
 
-    _sys, ev_clk, ev_addr, ev_before, ev_after, owner = owned_events(w, SYS.is_keccak_permute)
+    sys = w.trace_of("syscall")
+    code = sys[:, SYS.pc] @ (256 ** np.arange(4, dtype=np.int64))  # t0 of a precompile row (0 elsewhere)
+    _sys, ev_clk, ev_addr, ev_before, ev_after, owner = owned_events(w, sys[:, SYS.is_precompile] * (code == KECCAK_PERMUTE_CODE))
     rank = np.arange(len(owner)) - np.searchsorted(owner, owner)  # index of the event within its call
     writes = rank >= WORDS
     return ev_clk[writes], ev_addr[writes], ev_before[writes], ev_after[writes]

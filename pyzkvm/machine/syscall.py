@@ -22,6 +22,10 @@ syscall (one row per non-HALT ecall, in clk order)
       VERIFY_SP1_PROOF  a0, a1 = word-aligned pointers to 8-word buffers in [0x20, 0x78000000)
                    (image ID, journal digest): two chains of 8 words each in the assumption-word
                    chip, tagged with apos (the assumption's index: running count of 0x1B rows)
+      precompile   (SHA_EXTEND, SHA_COMPRESS, KECCAK_PERMUTE: PRECOMPILE_CODES) t0 = the code's
+                   bytes pc0..3 (free here): sends (clk, pc0..3, a0, a1) on the ``precompile`` bus;
+                   the chip of that code receives it with its code as constants and checks its own
+                   pointers (word_buffer.py), so a code no chip receives cannot balance the bus
     ret = code for every kind but HINT_LEN and ENTER/EXIT_UNCONSTRAINED (t0 keeps the code).
 RISC Zero profile (the ecall's profile on the bus is 1; t0 is not written, ret = 0):
       r0_halt      (HALT, is_halt = 1 on the bus) a1 = word-aligned pointer to the 8-word output
@@ -58,24 +62,25 @@ from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_
 from .witness import words
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
-         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02, "keccak_permute": 0x00010109}
+         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02}
 KINDS = tuple(CODES)
 #: the RISC Zero profile's kinds (statement.PROFILE_IDS["risc0"] = 1 on the syscall bus); the others are SP1's
 R0_KINDS = ("r0_halt", "r0_software")
 #: RISC Zero's SHA ecall (t0 = 3): proved once the SHA-256 compression chip is wired to it
 R0_SHA = 0x03
+#: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
+PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE"}
 FDS = (1, 2, 3, 13)
 A0, A1, A2 = 10, 11, 12
 
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
-    " clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
+    " is_precompile pc:4 clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
     "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4 "
     "ra0:4 ra0_prev_ts ra0_d:4 ra1:4 ra1_prev_ts ra1_d:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
-KECCAK_WORDS = 50  #: KECCAK_PERMUTE's state: 25 u64 lanes
 HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4 last_key pad0 pad1 is_last inv z1 z3")
 JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4 lm:4 jbase last_key u:4 e:4")
 
@@ -119,14 +124,15 @@ class SyscallAir(Chip):
         k = {x: col(f"is_{x}") for x in KINDS}
         fd = {f: col(f"fd{f}") for f in FDS}
         clk, bv, c, a1, a2, ptr, oh, lh = col("clk"), cols("b"), cols("c"), cols("a1"), cols("a2"), cols("ptr"), cols("oh"), cols("lh")
-        active = b.declare_active(sum(k.values()))
-        for name in [f"is_{x}" for x in KINDS] + [f"fd{f}" for f in FDS] + ["pad0", "pad1", "nz"]:
+        pre, pc = col("is_precompile"), cols("pc")
+        active = b.declare_active(sum(k.values()) + pre)
+        for name in [f"is_{x}" for x in KINDS] + [f"fd{f}" for f in FDS] + ["pad0", "pad1", "nz", "is_precompile"]:
             b.assert_bool(col(name), f"{name} is boolean")
         for i in range(4):
             b.assert_bool(oh[i], f"oh{i} is boolean")
             b.assert_bool(lh[i], f"lh{i} is boolean")
         b.assert_bool(active, "one syscall per row")
-        next_active = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS)
+        next_active = sum(b.main_next(getattr(SYS, f"is_{x}")) for x in KINDS) + b.main_next(SYS.is_precompile)
         b.when_transition().assert_zero((1 - active) * next_active, "real rows form a prefix")
         nreal = active * next_active  # this row and the next are real (a bus multiplicity: a multiple of active)
         # rows in clk order (the journal positions follow execution order): clk' − clk − 1 is 3
@@ -137,10 +143,9 @@ class SyscallAir(Chip):
         b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
         b.send(buses.BYTE, [R, cd[2], 0, 0, 0], nreal)
 
-        # the CPU's ecall: code in t0 (as bytes: a precompile's code is > 255), a0, and the value
-        # t0 gets back
-        code = sum(CODES[x] * k[x] for x in KINDS)
-        code_bytes = [sum(((CODES[x] >> 8 * i) & 0xFF) * k[x] for x in KINDS) for i in range(4)]
+        # the CPU's ecall: code in t0 (its bytes: the kind's code < 256, or a precompile's free
+        # pc0..3), a0, and the value t0 gets back
+        code_bytes = [sum(CODES[x] * k[x] for x in KINDS) + pre * pc[0]] + [pre * pc[i] for i in (1, 2, 3)]
         r0h, r0sw = k["r0_halt"], k["r0_software"]
         b.receive(buses.SYSCALL, [clk, r0h + r0sw, r0h, *code_bytes, *bv, *c], active)
         # ENTER/EXIT_UNCONSTRAINED leave t0 = 0: the proved run is the one where the block was
@@ -152,13 +157,16 @@ class SyscallAir(Chip):
         for i in range(4):
             b.assert_zero((k["enter"] + k["exit"]) * c[i], f"ENTER/EXIT_UNCONSTRAINED: t0 = 0 (byte {i})")
             b.assert_zero((r0h + r0sw) * c[i], f"RISC Zero ecall: no rd value (byte {i})")
+            b.assert_zero((1 - pre) * pc[i], f"pc{i} = 0 unless a precompile")
+        # a precompile: its chip (the one receiving this code) checks a0/a1 and does the work
+        b.send(buses.PRECOMPILE, [clk, *pc, *bv, *a1], pre)
         b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer is free but bytes
         b.send(buses.BYTE, [R, c[2], c[3], 0, 0], k["hint_len"])
 
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
-        vp, kp = k["verify"], k["keccak_permute"]
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw + kp
+        vp = k["verify"]
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw + pre
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
         _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
@@ -180,9 +188,9 @@ class SyscallAir(Chip):
         # the buffer pointer: a0 for HINT_READ and VERIFY_SP1_PROOF, a1 for any WRITE (else 0);
         # ptr0 = offset + 4·pq
         for i in range(4):
-            b.assert_eq(ptr[i], (k["hint_read"] + vp + r0sw + kp) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
+            b.assert_eq(ptr[i], (k["hint_read"] + vp + r0sw) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
         b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
-        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp + r0sw + kp, "one pointer offset")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp + r0sw, "one pointer offset")
         b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
         # nz: the buffer is not empty — WRITE's length a2, RISC Zero SOFTWARE's word count a1
         len_sum = a2[0] + a2[1] + a2[2] + a2[3] + r0sw * (a1[0] + a1[1] + a1[2] + a1[3])
@@ -192,7 +200,7 @@ class SyscallAir(Chip):
         hr = k["hint_read"]
         wnz = k["write"] * nz  # a WRITE with a non-empty buffer (the executor checks only those)
         swnz = r0sw * nz       # a SOFTWARE call that writes words (the executor checks only those)
-        uses = hr + wnz + vp + swnz + kp  # rows whose buffer (at ptr) must lie in guest memory
+        uses = hr + wnz + vp + swnz  # rows whose buffer (at ptr) must lie in guest memory
         b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
@@ -245,7 +253,6 @@ class SyscallAir(Chip):
         b.assert_zero((hr + swnz) * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory (and RISC Zero SOFTWARE's)")
         b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
         b.assert_zero(vp * (KEY_END - start_key - 8 - word(room)), "VERIFY image ID buffer ends in memory")
-        b.assert_zero(kp * (KEY_END - start_key - KECCAK_WORDS - word(room)), "KECCAK_PERMUTE state ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
         b.send(buses.BYTE, [R, room[2], room[3], 0, 0], uses)
         b.send(buses.BYTE, [R, 8 * room[3], 0, 0, 0], uses)
@@ -292,13 +299,6 @@ class SyscallAir(Chip):
         for i in range(4):
             b.assert_zero((1 - r0sw) * ra0[i], f"ra0 unused ⇒ 0 (byte {i})")
             b.assert_zero((1 - r0sw) * ra1[i], f"ra1 unused ⇒ 0 (byte {i})")
-
-        # precompiles (KECCAK_PERMUTE): a0 → a word-aligned buffer in guest memory (the checks
-        # above), a1 = 0 as SP1 asserts; the precompile's chip receives (clk, code, first key)
-        b.assert_zero(kp * (1 - oh[0]), "KECCAK_PERMUTE state pointer is word-aligned")
-        for i in range(4):
-            b.assert_zero(kp * a1[i], f"KECCAK_PERMUTE a1 = 0 (byte {i})")
-        b.send(buses.PRECOMPILE, [clk, code, start_key], kp)
 
         # ---- running counters over the rows, in clk order, chained across segments ------------
         # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
@@ -467,7 +467,7 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
         raise UnsupportedProgram("the RISC Zero SHA ecall (t0 = 3) cannot be proved yet: it needs the SHA-256 "
                                  "compression chip; hash in software (the SDK's pyzkvm_sha256 does) or use --backend trace")
     names = {(int(k in R0_KINDS), v): k for k, v in CODES.items()}
-    unknown = sorted(set(zip(profile.tolist(), code.tolist())) - set(names))
+    unknown = sorted(set(zip(profile.tolist(), code.tolist())) - set(names) - {(0, c) for c in PRECOMPILE_CODES})
     if unknown:
         raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(c) for _, c in unknown)} cannot be proved")
     ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
@@ -492,11 +492,14 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     is_ = {k: (code == CODES[k]) & (profile == int(k in R0_KINDS)) for k in KINDS}
     for k in KINDS:
         t[:n, getattr(SYS, f"is_{k}")] = is_[k]
+    pre = (profile == 0) & np.isin(code, list(PRECOMPILE_CODES))
+    t[:n, SYS.is_precompile] = pre
+    t[:n, SYS.pc] = to_bytes(np.where(pre, code, 0))
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
-    vp, r0h, r0sw, kp = is_["verify"], is_["r0_halt"], is_["r0_software"], is_["keccak_permute"]
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw | kp
+    vp, r0h, r0sw = is_["verify"], is_["r0_halt"], is_["r0_software"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw | pre
     a1 = np.where(reads_a1, register_value(A1), 0)
     a2 = np.where(is_["write"], register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
@@ -509,9 +512,9 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     journal = is_["write"] & np.isin(fd, (3, 13))
     if np.any(is_["write"] & (a2 >= 1 << 24)):
         raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
-    ptr = np.where(is_["hint_read"] | vp | r0sw | kp, a0, np.where(is_["write"], a1, 0))
+    ptr = np.where(is_["hint_read"] | vp | r0sw, a0, np.where(is_["write"], a1, 0))
     t[:n, SYS.ptr] = to_bytes(ptr)
-    uses_ptr = is_["hint_read"] | is_["write"] | vp | r0sw | kp
+    uses_ptr = is_["hint_read"] | is_["write"] | vp | r0sw
     t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
     t[:n, SYS.pq] = (ptr & 0xFF) >> 2
     nw = np.where(is_["hint_read"], (a1 + 3) >> 2, np.where(r0sw, a1, 0))
@@ -534,10 +537,9 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
     swnz = r0sw & (a1 > 0)  # a SOFTWARE call that writes words
-    uses = is_["hint_read"] | wnz | vp | swnz | kp
+    uses = is_["hint_read"] | wnz | vp | swnz
     end_key = np.where(is_["hint_read"] | r0sw, memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
     end_key = np.where(vp, memory_key(ptr) + 8, end_key)
-    end_key = np.where(kp, memory_key(ptr) + KECCAK_WORDS, end_key)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
     if np.any(a0[is_["commit"] | is_["commit_deferred"]] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")
@@ -580,7 +582,7 @@ def owned_events(w, selector):
     pick = sys[:, selector] if isinstance(selector, int) else np.asarray(selector)
     events = w.execution.trace.syscall_events
     ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
-    n = int(sum(sys[:, getattr(SYS, f"is_{k}")] for k in KINDS).sum())
+    n = int((sum(sys[:, getattr(SYS, f"is_{k}")] for k in KINDS) + sys[:, SYS.is_precompile]).sum())
     row = np.minimum(np.searchsorted(sys[:n, SYS.clk], ev_clk), len(sys) - 1)  # each event's ecall
     sel = (ev_addr >= 0x20) & (pick[row] == 1) if n else np.zeros(len(ev_clk), dtype=bool)
     return (sys, ev_clk[sel], ev_addr[sel], events["sys_before"].astype(np.int64)[sel],

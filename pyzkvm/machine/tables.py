@@ -38,6 +38,8 @@ from .public_data import MachinePublicData
 from .statement import NUM_PUBLIC_VALUES, Statement
 from .support import check_constrained
 from .syscall import HintWordsAir, JournalWordsAir, SyscallAir
+from .sha_compress import ShaCompressAir
+from .sha_extend import ShaExtendAir
 from .syscall_verify import AssumptionWordsAir
 from .witness import Witness
 
@@ -104,8 +106,8 @@ def build_chips(program: Program) -> Chips:
 #: The machine's chips, in proof order: the one registration list. Adding a chip is its module
 #: plus one line here (docs/machine.md "Adding a chip"); the order is part of the circuit digest.
 CHIPS = [CpuAir, ProgramAir, AddSubAir, BitwiseAir, CompareAir, ShiftAir, MulAir, DivRemAir, LoadStoreAir,
-         SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, KeccakPermuteAir, KeccakWordsAir,
-         ByteTableAir, BoundaryAir, ImageAir]
+         SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, ShaExtendAir, ShaCompressAir,
+         KeccakPermuteAir, KeccakWordsAir, ByteTableAir, BoundaryAir, ImageAir]
 
 
 def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = None) -> list:

@@ -138,7 +138,13 @@ def setup(config: StarkConfig, airs: Sequence[Air]) -> ProvingKey:
 
 def compile_for(config: StarkConfig, air: Air) -> CompiledAir:
     """Compile one AIR for these parameters: LogUp batching up to the degree the blowup allows."""
-    c = compile_air(air, _max_degree(config))
+    # compiled once per (AIR object, degree bound, its constraints): a wide chip's DAG takes
+    # seconds to build, and image IDs, setup and verification each ask for it
+    key = (_max_degree(config), type(air).constraints)
+    cache = air.__dict__.setdefault("_compiled_for", {})
+    if key not in cache:
+        cache[key] = compile_air(air, key[0])  # the highest degree the blowup allows
+    c = cache[key]
     if c.log_quotient_chunks > config.log_blowup:
         raise StarkConfigError(
             f"table {air.name!r}: constraint degree {c.max_degree} needs {1 << c.log_quotient_chunks} quotient chunks "

@@ -187,21 +187,24 @@ def test_a_call_cut_off_by_the_table_end_is_named(honest):
 
     def edit(t):
         k = t.traces["keccak permute"]
-        k[-ROWS_PER_CALL + 3:, KECCAK.active] = 1
+        last_start = int(np.flatnonzero(k[:, KECCAK.r[0]] == 1)[-1])  # a padding call the table end cuts off
+        k[last_start + 1:, KECCAK.active] = 1  # its rows after row 0 (row 0 would claim a call of its own)
 
     _expect(chips, forged(tables, edit), r"keccak permute.*(active is constant within a call|ends within the table)")
 
 
 def test_keccak_with_nonzero_a1_cannot_be_forged(honest):
-    """SP1 asserts a1 = 0: a syscall row claiming another a1 is named (a1 is read through memory)."""
+    """SP1 asserts a1 = 0: a syscall row claiming another a1 leaves the ``precompile`` bus
+    unbalanced (and the memory bus: a1 is read through memory)."""
     chips, tables, _ = honest
 
     def edit(t):
         sys_ = t.traces["syscall"]
-        row = int(np.flatnonzero(sys_[:, SYS.is_keccak_permute] == 1)[0])
+        row = int(np.flatnonzero(sys_[:, SYS.is_precompile] == 1)[0])
         sys_[row, SYS.a1[0]] = 4
 
-    _expect(chips, forged(tables, edit), r"syscall.*KECCAK_PERMUTE a1 = 0 \(byte 0\)")
+    # the keccak chip receives a1 = 0 only (constants), so the call sent with a1 = 4 has no receiver
+    _expect(chips, forged(tables, edit), r"bus .*'precompile' does not balance")
 
 
 def test_a_run_without_keccak_leaves_both_tables_out():
@@ -212,3 +215,19 @@ def test_a_run_without_keccak_leaves_both_tables_out():
     chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(0)], data=STATE)
     for name in ("keccak permute", "keccak words"):
         assert left_out(compiled_air(chips.airs[chips.index(name)]), tables.traces[name])
+
+
+@pytest.mark.parametrize("column, named", [("q", "pointer is word-aligned"), ("lo", r"pointer ≥ 0x20"),
+                                           ("room", "buffer ends in memory"), ("key", "key is the state pointer's first word")])
+def test_the_state_pointer_checks_are_named(honest, column, named):
+    """The keccak chip checks a0 itself (word_buffer.py): each of its pointer columns on a call's
+    row 0 changed alone (the key: on the whole call) breaks the check that column serves."""
+    chips, tables, _ = honest
+
+    def edit(t):
+        k = t.traces["keccak permute"]
+        cols = getattr(KECCAK, column)
+        rows = slice(0, ROWS_PER_CALL) if column == "key" else 0  # the key is constant within a call
+        k[rows, cols if isinstance(cols, int) else cols[0]] += 1
+
+    _expect(chips, forged(tables, edit), rf"keccak permute.*KECCAK_PERMUTE(:| state:) {named}")

@@ -50,6 +50,8 @@ extern "C" {
 #define PYZKVM_SYS_VERIFY_SP1_PROOF 0x1Bu
 #define PYZKVM_SYS_HINT_LEN 0xF0u
 #define PYZKVM_SYS_HINT_READ 0xF1u
+#define PYZKVM_SYS_SHA_EXTEND 0x00300105u
+#define PYZKVM_SYS_SHA_COMPRESS 0x00010106u
 #define PYZKVM_SYS_KECCAK_PERMUTE 0x00010109u
 
 /* RISC Zero profile (t0 codes of its v1 ecalls; HALT's a0 = type | exit code << 8) */
@@ -148,7 +150,7 @@ PYZKVM_NORETURN void pyzkvm_panic(const char *msg);
 void pyzkvm_cycle_start(const char *name);
 void pyzkvm_cycle_end(const char *name);
 
-/* ---- software SHA-256 (FIPS 180-4) ----------------------------------------------------- */
+/* ---- SHA-256 (FIPS 180-4): the SHA_EXTEND/SHA_COMPRESS ecalls in the SP1 profile ------- */
 
 typedef struct {
     uint32_t h[8];        /* chaining value */
@@ -160,6 +162,7 @@ typedef struct {
 void pyzkvm_sha256_init(pyzkvm_sha256_ctx *ctx);
 void pyzkvm_sha256_update(pyzkvm_sha256_ctx *ctx, const void *data, uint32_t len);
 void pyzkvm_sha256_final(pyzkvm_sha256_ctx *ctx, uint8_t digest[32]);
+/* SHA-256 of len bytes; in the SP1 profile each block is a SHA_EXTEND + SHA_COMPRESS ecall. */
 void pyzkvm_sha256(const void *data, uint32_t len, uint8_t digest[32]);
 
 /* ---- heap and memory (freestanding replacements for libc) ------------------------------ */

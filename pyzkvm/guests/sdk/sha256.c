@@ -1,18 +1,28 @@
 /*
- * sha256.c - software SHA-256 (FIPS 180-4) for guests. No precompile syscalls: the STARK
- * prover proves RV32IM only, so the hash is ordinary RV32IM code.
+ * sha256.c - SHA-256 (FIPS 180-4) for guests.
  *
- * compress(h, block):
- *   W[t] = block word t (big-endian)                              for t < 16
- *   W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]            for 16 <= t < 64
- *     s0(x) = rotr(x,7) ^ rotr(x,18) ^ (x >> 3),  s1(x) = rotr(x,17) ^ rotr(x,19) ^ (x >> 10)
+ * SP1 profile: each block is two precompile ecalls, as SP1's runtime does them -
+ *   SHA_EXTEND(w)       w[16..64] = s1(w[t-2]) + w[t-7] + s0(w[t-15]) + w[t-16] from w[0..16]
+ *   SHA_COMPRESS(w, h)  64 rounds over w from h, then h[i] += working variable i
+ * which the stark backend proves with its SHA chips (docs/machine.md 2.8), in 2 cycles a block
+ * instead of ~4 800. RISC Zero profile (-DPYZKVM_ABI_RISC0): the same compression in software:
+ *   W[t] = block word t (big-endian) for t < 16, then the schedule above;
  *   64 rounds: T1 = h + S1(e) + Ch(e,f,g) + K[t] + W[t],  T2 = S0(a) + Maj(a,b,c)
  *     S0(a) = rotr(a,2) ^ rotr(a,13) ^ rotr(a,22),  S1(e) = rotr(e,6) ^ rotr(e,11) ^ rotr(e,25)
- *   h[i] += working variable i
  * Padding: 0x80, zeros, then the message length in bits as a big-endian u64.
  */
 #include "pyzkvm.h"
 
+#ifndef PYZKVM_ABI_RISC0
+static void compress(uint32_t h[8], const uint8_t block[64]) {
+    uint32_t w[64]; /* word-aligned on the stack: the precompiles read and write whole words */
+    for (int t = 0; t < 16; t++)
+        w[t] = ((uint32_t)block[4 * t] << 24) | ((uint32_t)block[4 * t + 1] << 16) |
+               ((uint32_t)block[4 * t + 2] << 8) | (uint32_t)block[4 * t + 3];
+    pyzkvm_syscall(PYZKVM_SYS_SHA_EXTEND, (uint32_t)(uintptr_t)w, 0, 0);
+    pyzkvm_syscall(PYZKVM_SYS_SHA_COMPRESS, (uint32_t)(uintptr_t)w, (uint32_t)(uintptr_t)h, 0);
+}
+#else
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -64,6 +74,7 @@ static void compress(uint32_t h[8], const uint8_t block[64]) {
     h[6] += g;
     h[7] += hh;
 }
+#endif /* PYZKVM_ABI_RISC0 */
 
 void pyzkvm_sha256_init(pyzkvm_sha256_ctx *ctx) {
     /* H(0): the first 32 bits of the fractional parts of the square roots of the first 8 primes */

@@ -1,0 +1,209 @@
+"""The SHA_COMPRESS chip (syscall 0x00010106): SHA-256's 64 rounds and h += state, one row per round.
+
+SP1's semantics (executor/sp1.py): a0 points at w[0..64], a1 at h[0..8] (both word-aligned,
+in guest memory); the call reads w and h, runs the 64 rounds of FIPS 180-4 §6.2.2 from
+(a..h) = h and writes h[j] + state[j] mod 2^32 back to h.
+
+A call is 64 rows (sha_rows.py: one-hot position i, rows linked in order, clk, both pointers
+and h_in equal on all of them). Row i is round i:
+
+    T1 = h + Σ1(e) + Ch(e, f, g) + K[i] + w[i],   T2 = Σ0(a) + Maj(a, b, c)
+    a' = T1 + T2 (7 terms),   e' = d + T1 (6 terms)                  mod 2^32,
+
+with a, b, c, e, f, g as bits (Σ0/Maj need a, b, c; Σ1/Ch need e, f, g), d and h as 16-bit
+halves, a' and e' as bits with 3 + 3 carry bits (sha_bits.py). The transition shifts the state
+into the next round: a ← a', b ← a, c ← b, d ← c, e ← e', f ← e, g ← f, h ← g (compared on
+halves: bits are boolean on both sides, so equal halves mean equal bits). Row 0's state is
+h_in; K[i] = Σ_k K[k]·pos_k (the constants are in the circuit, hence its digest).
+
+Memory, all at the ecall's syscall timestamp 4·clk + 6: row i reads w[i]; the last row (63)
+also holds the state after round 63 — (a', a, b, c, e', e, f, g) — and does the 8 accesses of h
+that read h_in[j] (the previous value, from the memory argument) and write
+h_out[j] = h_in[j] + state[j] (bytes, range-checked, 1 + 1 carry bits). One access per key: a
+call whose w and h buffers overlap cannot be proved (the executor runs it; the prover refuses it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConstraintNotSatisfied, UnsupportedProgram
+from ..executor.precompiles import SHA256_K
+from . import buses
+from .accesses import Access
+from .chip import Chip
+from .cpu import TS_MEM, memory_access
+from .layout import Layout
+from .program_table import to_bytes
+from .sha_bits import Word, add_carries, assert_add, choose, majority, mix, rotr, to_bits
+from .sha_rows import POSITIONS, ROWS, by_position, call_chain, call_table, per_row, zero_unless
+from .word_buffer import buffer_columns, buffer_key, buffer_witness, call_memory_events, precompile_calls
+
+CODE = 0x00010106
+ROUNDS = range(64)
+#: the state words kept as bits, and the two kept as 16-bit halves
+BIT_STATE, HALF_STATE = "abcefg", "dh"
+COMPRESS = Layout(
+    f"{POSITIONS} clk wp:4 hp:4 {buffer_columns('w')} {buffer_columns('h')} "
+    + " ".join(f"h{j}_in:4" for j in range(8)) + " "
+    + " ".join(f"{s}b:32" for s in BIT_STATE) + " d:2 h:2 anb:32 enb:32 cal:3 cah:3 cel:3 ceh:3 "
+    + "w:4 w_ts w_d:4 "
+    + " ".join(f"o{j}:4 co{j}l co{j}h h{j}_ts h{j}_d:4" for j in range(8))
+)
+H_IN = [c for j in range(8) for c in getattr(COMPRESS, f"h{j}_in")]
+
+
+def _state(get) -> dict:
+    """The round's input state (a..h) as Words (get = b.main or b.main_next)."""
+    st = {s: Word.of_bits([get(c) for c in getattr(COMPRESS, f"{s}b")]) for s in BIT_STATE}
+    st.update({s: Word(*(get(c) for c in getattr(COMPRESS, s))) for s in HALF_STATE})
+    return st
+
+
+class ShaCompressAir(Chip):
+    name = "sha compress"
+    width = COMPRESS.width
+    optional = True  # only guests that hash with the SHA precompiles fill it: an empty table is left out of the proof
+
+    @classmethod
+    def for_program(cls, program, image):
+        """One shared instance: the chip does not depend on the program, so its compiled AIR
+        and tapes (cached on the instance) are built once per process."""
+        if "_shared" not in cls.__dict__:
+            cls._shared = cls()
+        return cls._shared
+
+    def constraints(self, b):
+        m = b.main
+        col = lambda n: m(getattr(COMPRESS, n))  # noqa: E731
+        cols = lambda n: [m(i) for i in getattr(COMPRESS, n)]  # noqa: E731
+        clk, wp, hp = col("clk"), cols("wp"), cols("hp")
+        active, pos = call_chain(b, COMPRESS.pos, [COMPRESS.clk, *COMPRESS.wp, *COMPRESS.hp, COMPRESS.wq, COMPRESS.hq, *H_IN], "SHA_COMPRESS")
+        first, last = pos[0], pos[ROWS - 1]
+        b.receive(buses.PRECOMPILE, [clk, *(to_bytes([CODE])[0].tolist()), *wp, *hp], first)
+        w_key = buffer_key(b, wp, col("wq"), cols("wlo"), cols("wroom"), 64, first, "SHA_COMPRESS w")
+        h_key = buffer_key(b, hp, col("hq"), cols("hlo"), cols("hroom"), 8, first, "SHA_COMPRESS h")
+        # (wq, hq, part of the keys, are shared by the call's rows; the range proofs live on row 0)
+        zero_unless(b, first, [m(c) for p in "wh" for n in ("lo", "room") for c in getattr(COMPRESS, p + n)],
+                    "SHA_COMPRESS: pointer checks only on row 0")
+        h_in = [Word.of_bytes(cols(f"h{j}_in")) for j in range(8)]
+
+        # round i on row i
+        st = _state(m)
+        a, bb, c, d, e, f, g, h = (st[s] for s in "abcdefgh")
+        for s in BIT_STATE:
+            for x in st[s].bits:
+                b.assert_bool(x, f"SHA_COMPRESS: state bit {s} is boolean")
+        s1, ch = mix(e.bits, (6, 11, 25)), choose(e.bits, f.bits, g.bits)
+        s0, mj = mix(a.bits, (2, 13, 22)), majority(a.bits, bb.bits, c.bits)
+        k = Word(by_position(pos, [x & 0xFFFF for x in SHA256_K]), by_position(pos, [x >> 16 for x in SHA256_K]))
+        t1 = [h, s1, ch, k, Word.of_bytes(cols("w"))]
+        assert_add(b, t1 + [s0, mj], cols("anb"), cols("cal"), cols("cah"), "SHA_COMPRESS round: a' = T1 + T2")
+        assert_add(b, [d] + t1, cols("enb"), cols("cel"), cols("ceh"), "SHA_COMPRESS round: e' = d + T1")
+        a_new, e_new = Word.of_bits(cols("anb")), Word.of_bits(cols("enb"))
+
+        # row 0 starts from h_in; each row hands its state on to the next round
+        for s, j in zip("abcdefgh", range(8)):
+            b.assert_zero(first * (st[s].lo - h_in[j].lo), f"SHA_COMPRESS: round 0's {s} = h[{j}] (low half)")
+            b.assert_zero(first * (st[s].hi - h_in[j].hi), f"SHA_COMPRESS: round 0's {s} = h[{j}] (high half)")
+        cont, nxt = active - last, _state(b.main_next)
+        for s, old in zip("abcdefgh", (a_new, a, bb, c, e_new, e, f, g)):
+            for x, y in ((nxt[s].lo, old.lo), (nxt[s].hi, old.hi)):
+                b.when_transition().assert_zero(cont * (x - y), f"SHA_COMPRESS: the next round's {s} is this round's output")
+
+        # memory: row i reads w[i]; the last row reads h_in and writes h_in + state
+        index = sum(i * p for i, p in enumerate(pos) if i)
+        ts = 4 * clk + (4 + TS_MEM)
+        memory_access(b, w_key + index, cols("w"), cols("w"), col("w_ts"), cols("w_d"), ts, active,
+                      "SHA_COMPRESS read w[i]")
+        final = (a_new, a, bb, c, e_new, e, f, g)
+        for j in range(8):
+            out, lo, hi = Word.of_bytes(cols(f"o{j}")), col(f"co{j}l"), col(f"co{j}h")
+            b.assert_bool(lo, "SHA_COMPRESS: carry is boolean")
+            b.assert_bool(hi, "SHA_COMPRESS: carry is boolean")
+            b.assert_zero(last * (h_in[j].lo + final[j].lo - out.lo - 65536 * lo), f"h[{j}] += state[{j}] (low half)")
+            b.assert_zero(last * (h_in[j].hi + final[j].hi + lo - out.hi - 65536 * hi), f"h[{j}] += state[{j}] (high half)")
+            o = out.byte_exprs()
+            b.send(buses.BYTE, [buses.TAG_RANGE, o[0], o[1], 0, 0], last)
+            b.send(buses.BYTE, [buses.TAG_RANGE, o[2], o[3], 0, 0], last)
+            memory_access(b, h_key + j, h_in[j].byte_exprs(), o, col(f"h{j}_ts"), cols(f"h{j}_d"), ts, last,
+                          f"SHA_COMPRESS h{j}")
+            zero_unless(b, last, [*o, lo, hi, col(f"h{j}_ts"), *cols(f"h{j}_d")], "SHA_COMPRESS: h is written on row 63 only")
+        state_cells = [m(x) for s in BIT_STATE for x in getattr(COMPRESS, f"{s}b")] + cols("d") + cols("h")
+        zero_unless(b, active, state_cells + cols("w") + [col("w_ts")] + cols("w_d"), "SHA_COMPRESS: a padding row is 0")
+
+    def generate(self, w):
+        """64 rows per SHA_COMPRESS the syscall chip sends: w and h_in from the executor's
+        events, the rounds recomputed here (and checked against the h it wrote)."""
+        clk, a0, a1 = precompile_calls(w, self, CODE)
+        n = len(clk)
+        if np.any((a1 < a0 + 256) & (a0 < a1 + 32)):
+            raise UnsupportedProgram("SHA_COMPRESS with overlapping w and h buffers cannot be proved "
+                                     "(each word is accessed once per call); use separate buffers")
+        addr, before, after = call_memory_events(w, clk, 80, "SHA_COMPRESS")
+        expected = np.concatenate([a0[:, None] + 4 * np.arange(64), a1[:, None] + 4 * np.arange(8),
+                                   a1[:, None] + 4 * np.arange(8)], axis=1)
+        ws, h_in = before[:, :64], before[:, 64:72]
+        A, E, carries = compress_state(h_in, ws)
+        final = np.stack([A[:, 67], A[:, 66], A[:, 65], A[:, 64], E[:, 67], E[:, 66], E[:, 65], E[:, 64]], axis=1)
+        h_out = (h_in + final) & 0xFFFFFFFF
+        if np.any(addr != expected) or np.any(after[:, 72:] != h_out):
+            raise ConstraintNotSatisfied("SHA_COMPRESS: the executor's events are not a compression of w into h "
+                                         "(inconsistent trace)")
+        t, rows = call_table(n, COMPRESS.width, COMPRESS.pos)
+        i = rows % ROWS
+        first, last = rows[i == 0], rows[i == ROWS - 1]
+        t[rows, COMPRESS.clk] = per_row(clk)
+        t[rows[:, None], COMPRESS.wp], t[rows[:, None], COMPRESS.hp] = per_row(to_bytes(a0)), per_row(to_bytes(a1))
+        w_key = buffer_witness(t, first, a0, 64, COMPRESS.wq, COMPRESS.wlo, COMPRESS.wroom)
+        h_key = buffer_witness(t, first, a1, 8, COMPRESS.hq, COMPRESS.hlo, COMPRESS.hroom)
+        for q in (COMPRESS.wq, COMPRESS.hq):
+            t[rows, q] = per_row(t[first, q])
+        for j in range(8):
+            t[rows[:, None], getattr(COMPRESS, f"h{j}_in")] = per_row(to_bytes(h_in[:, j]))
+        # row i's state: A[:, k + 3] holds A[k], and (a, b, c, d) = A[i], A[i−1], A[i−2], A[i−3]
+        for s, back in zip("abc", range(3)):
+            t[rows[:, None], getattr(COMPRESS, f"{s}b")] = to_bits(A[:, 3 - back:67 - back].reshape(-1))
+        for s, back in zip("efg", range(3)):
+            t[rows[:, None], getattr(COMPRESS, f"{s}b")] = to_bits(E[:, 3 - back:67 - back].reshape(-1))
+        for s, X in (("d", A), ("h", E)):
+            v = X[:, 0:64].reshape(-1)
+            t[rows[:, None], getattr(COMPRESS, s)] = np.stack([v & 0xFFFF, v >> 16], axis=1)
+        t[rows[:, None], COMPRESS.anb] = to_bits(A[:, 4:68].reshape(-1))
+        t[rows[:, None], COMPRESS.enb] = to_bits(E[:, 4:68].reshape(-1))
+        for name, bits in zip(("cal", "cah", "cel", "ceh"), zip(*carries)):
+            t[rows[:, None], getattr(COMPRESS, name)] = np.stack(bits, axis=1).reshape(-1, 3)
+        w_i = ws.reshape(-1)
+        t[rows[:, None], COMPRESS.w] = to_bytes(w_i)
+        for j in range(8):
+            _, lo, hi = add_carries([h_in[:, j], final[:, j]], 1)
+            t[last[:, None], getattr(COMPRESS, f"o{j}")] = to_bytes(h_out[:, j])
+            t[last, getattr(COMPRESS, f"co{j}l")], t[last, getattr(COMPRESS, f"co{j}h")] = lo[:, 0], hi[:, 0]
+        ts = 4 * clk + 4 + TS_MEM
+        w.add_accesses(Access(t, rows, per_row(w_key) + i, per_row(ts), w_i, COMPRESS.w_ts, COMPRESS.w_d, None,
+                              "SHA_COMPRESS w"))
+        w.add_accesses(*[Access(t, last, h_key + j, ts, h_out[:, j], getattr(COMPRESS, f"h{j}_ts"),
+                                getattr(COMPRESS, f"h{j}_d"), getattr(COMPRESS, f"h{j}_in"), f"SHA_COMPRESS h{j}",
+                                expected_before=h_in[:, j]) for j in range(8)])
+        return t
+
+
+def compress_state(h_in, ws):
+    """The rounds over all calls at once: A, E as (calls, 68) arrays (column k + 3 holds A[k],
+    k = −3..64) and, per round, the carry bits (a' lo, a' hi, e' lo, e' hi)."""
+    n = len(h_in)
+    A, E = np.zeros((n, 68), dtype=np.int64), np.zeros((n, 68), dtype=np.int64)
+    A[:, :4], E[:, :4] = h_in[:, 3::-1], h_in[:, 7:3:-1]  # A[−3..0] = d, c, b, a
+    carries = []
+    for i in ROUNDS:
+        a, b, c, d = (A[:, i + 3 - k].astype(np.uint64) for k in range(4))
+        e, f, g, h = (E[:, i + 3 - k].astype(np.uint64) for k in range(4))
+        s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+        ch = (e & f) ^ (~e & g & np.uint64(0xFFFFFFFF))
+        s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+        mj = (a & b) ^ (a & c) ^ (b & c)
+        t1 = [h, s1, ch, np.full(n, SHA256_K[i], dtype=np.uint64), ws[:, i]]
+        A[:, i + 4], al, ah = add_carries(t1 + [s0, mj], 3)
+        E[:, i + 4], el, eh = add_carries([d] + t1, 3)
+        carries.append((al, ah, el, eh))
+    return A, E, carries

@@ -114,7 +114,9 @@ def main() -> None:
     if args.quick:
         long_n, seg, whole_ns, batch_n, batch = 2000, 1 << 13, [300], 10, 4
     else:
-        # 5577 + 12·n cycles: n = 350000 → 4 205 577 (≥ 2^22); whole runs of ~2^20 and ~2^21
+        # written for 5577 + 12·n cycles (the fibonacci ELF before its SDK hashed with the SHA
+        # precompiles; 974 + 12·n now, so each run below is ~4 600 cycles shorter): n = 350000 →
+        # 4 205 577 (≥ 2^22); whole runs of ~2^20 and ~2^21
         # 150000: 1.8 M cycles, the longest fibonacci whose tallest table (2^21 rows) keeps ≥ 100 bits;
         # 174300 (2^21 cycles) needs a 2^22-row add/sub table: 99.6 bits, refused before proving
         long_n, seg, whole_ns, batch_n, batch = 350_000, 1 << 20, [86_900, 150_000, 174_300], 1000, 8

@@ -206,13 +206,13 @@ def test_stark_backend_verify_rebuilds_the_public_data_from_the_claim(agg2, fibs
 
 
 def test_segmented_aggregate_chains_the_assumptions_across_segments(fibs, agg2):
-    """The aggregator proved in segments of 4096 cycles: its VERIFY_SP1_PROOF calls fall in
+    """The aggregator proved in segments of 512 cycles: its VERIFY_SP1_PROOF calls fall in
     different segments, whose assumption counters chain (ASSUMPTIONS_START/END); the receipt
     verifies like the whole-run one, and a claim with the two assumptions swapped does not."""
     from pyzkvm.backends.stark import decode_seal
 
     inputs = [u32(2)] + [claim_bytes(r) for r in fibs[:2]]
-    seg = pyzkvm.prove(AGG, inputs, backend="stark", preset=FAST, assumptions=fibs[:2], segment_cycles=4096)
+    seg = pyzkvm.prove(AGG, inputs, backend="stark", preset=FAST, assumptions=fibs[:2], segment_cycles=512)  # ~2.2 k cycles
     ends = [s[3] for s in decode_seal(seg.seal)["segments"]]
     assert len(ends) > 2 and ends[-1] == 2 and ends[0] < 2  # the calls are not all in the first segment
     assert seg.claim == agg2.claim

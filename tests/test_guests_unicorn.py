@@ -49,6 +49,22 @@ class UnicornRun:
         return b"".join(struct.pack("<I", w) for w in self.commit_words)
 
 
+def sha_precompile_on_unicorn(uc_, code: int, a0: int, a1: int) -> bool:
+    """SHA_EXTEND / SHA_COMPRESS (the SDK's SHA-256 blocks) done on unicorn's memory with the
+    test's own FIPS 180-4 reference; False for any other code."""
+    if code == 0x00300105:  # SHA_EXTEND: a0 -> w[64]; w[16..64] from w[0..16]; a1 = 0
+        assert a0 % 4 == 0 and a1 == 0, f"SHA_EXTEND a0=0x{a0:x} a1=0x{a1:x}"
+        w = sha_reference.schedule(struct.unpack("<16I", uc_.mem_read(a0, 64)))
+        uc_.mem_write(a0 + 64, struct.pack("<48I", *w[16:]))
+        return True
+    if code == 0x00010106:  # SHA_COMPRESS: a0 -> w[64], a1 -> h[8]; h = h + rounds(h, w)
+        assert a0 % 4 == 0 and a1 % 4 == 0, f"SHA_COMPRESS pointers 0x{a0:x}, 0x{a1:x} not word-aligned"
+        w, h = struct.unpack("<64I", uc_.mem_read(a0, 256)), struct.unpack("<8I", uc_.mem_read(a1, 32))
+        uc_.mem_write(a1, struct.pack("<8I", *sha_reference.compress_words(h, w)))
+        return True
+    return False
+
+
 def run_on_unicorn(elf: str | Path | bytes, inputs=(), max_instructions: int = 50_000_000) -> UnicornRun:
     """Run a guest ELF on unicorn with the SP1 syscalls HALT, WRITE, HINT_LEN, HINT_READ,
     COMMIT, COMMIT_DEFERRED_PROOFS, VERIFY_SP1_PROOF, SHA_EXTEND and SHA_COMPRESS (the SDK's
@@ -100,14 +116,8 @@ def run_on_unicorn(elf: str | Path | bytes, inputs=(), max_instructions: int = 5
         elif code == 0x1B:  # VERIFY_SP1_PROOF: a0 -> image ID (8 words), a1 -> journal digest (8 words)
             assert a0 % 4 == 0 and a1 % 4 == 0, f"VERIFY_SP1_PROOF pointers 0x{a0:x}, 0x{a1:x} not word-aligned"
             run.assumptions.append((bytes(uc_.mem_read(a0, 32)), bytes(uc_.mem_read(a1, 32))))
-        elif code == 0x00300105:  # SHA_EXTEND: a0 -> w[64]; w[16..64] from w[0..16]; a1 = 0
-            assert a0 % 4 == 0 and a1 == 0, f"SHA_EXTEND a0=0x{a0:x} a1=0x{a1:x}"
-            w = sha_reference.schedule(struct.unpack("<16I", uc_.mem_read(a0, 64)))
-            uc_.mem_write(a0 + 64, struct.pack("<48I", *w[16:]))
-        elif code == 0x00010106:  # SHA_COMPRESS: a0 -> w[64], a1 -> h[8]; h = h + rounds(h, w)
-            assert a0 % 4 == 0 and a1 % 4 == 0, f"SHA_COMPRESS pointers 0x{a0:x}, 0x{a1:x} not word-aligned"
-            w, h = struct.unpack("<64I", uc_.mem_read(a0, 256)), struct.unpack("<8I", uc_.mem_read(a1, 32))
-            uc_.mem_write(a1, struct.pack("<8I", *sha_reference.compress_words(h, w)))
+        elif sha_precompile_on_unicorn(uc_, code, a0, a1):
+            pass
         else:
             raise AssertionError(f"unexpected syscall 0x{code:x}")
         uc_.reg_write(rv.UC_RISCV_REG_T0, ret)

@@ -293,7 +293,7 @@ def test_segment_assumptions_are_the_segments_own_and_concatenate_to_the_run():
     claims = [bytes([i]) * 32 + bytes([i + 1]) * 32 for i in range(3)]
     inputs = [struct.pack("<I", 3)] + claims
     whole = execute(agg, inputs)
-    segments = list(execute_segments(agg, inputs, 2048))
+    segments = list(execute_segments(agg, inputs, 512))  # ~2.5 k cycles
     assert len(segments) > 3
     assert tuple(a for s in segments for a in s.assumptions) == whole.assumptions == \
         tuple((c[:32], c[32:]) for c in claims)

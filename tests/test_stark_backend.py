@@ -87,8 +87,9 @@ def test_insecure_receipts_need_allow_insecure(stark, fib, fib_receipt):
 
 def test_default_preset_proof(stark):
     """The one DEFAULT-preset proof: zero-knowledge (the default, DEFAULT_ZK), ≥ 100 bits, under
-    600 KB (a hiding proof is ~1.2× a transparent one: 533 vs 442 KB for fibonacci at 2^16
-    cycles, bench/results/zk.md; this one measured 540 KB), verified without options."""
+    800 KB (a hiding proof is ~1.2× a transparent one, bench/results/zk.md; the SDK's exit path
+    hashes the journal with SHA_EXTEND/SHA_COMPRESS, so the two SHA tables are opened too: this
+    one measured 714.5 KB on 2026-12-05, 540 KB before the SHA chips), verified without options."""
     prog = Program.from_elf(BIN / "sort.elf")
     heard = []
     receipt = stark.prove(prog, [bytes([5, 3, 9, 1, 7])], progress=lambda step, f: heard.append((step, f)))
@@ -98,7 +99,7 @@ def test_default_preset_proof(stark):
     fractions = [f for _, f in heard]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert receipt.params["security_bits"] >= 100 and receipt.params["zero_knowledge"] is True
-    assert receipt.params["proof_bytes"] <= 600_000
+    assert receipt.params["proof_bytes"] <= 800_000
     run = execute(prog, [bytes([5, 3, 9, 1, 7])])
     assert receipt.journal == run.journal and receipt.claim.exit_code == run.exit_code
     stark.verify(receipt, prog.image_id)

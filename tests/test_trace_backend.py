@@ -300,6 +300,7 @@ def test_replay_with_another_program_fails(fib, tmp_path):
     program, inputs, receipt = fib
     from pyzkvm.program import Program, Segment
 
-    other = Program(entry=program.entry, segments=program.segments + (Segment(0x7000000, bytes(4), 6),))
+    # one more non-zero word (a zero one would be the same initial memory, hence the same image ID)
+    other = Program(entry=program.entry, segments=program.segments + (Segment(0x7000000, (1).to_bytes(4, "little"), 6),))
     with pytest.raises(VerificationError, match="replay program's image ID differs"):
         quiet_verify(receipt, program.image_id, dev_mode=True, replay=(other, inputs))

@@ -24,6 +24,7 @@ from tests.rvasm import DATA_BASE, TEXT_BASE, asm, elf, flatten
 unicorn = pytest.importorskip("unicorn")
 from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_MODE_RISCV32, Uc  # noqa: E402
 from unicorn import riscv_const as rv  # noqa: E402
+from tests.test_guests_unicorn import sha_precompile_on_unicorn  # noqa: E402
 
 BIN = Path(__file__).resolve().parents[1] / "guests" / "bin"
 UC_REGS = [getattr(rv, f"UC_RISCV_REG_X{i}") for i in range(32)]
@@ -172,7 +173,8 @@ UC_SPAN = 0x0400_0000  # 64 MiB from 0: stack, image and heap of every guest
 
 
 def run_guest_on_unicorn(program: Program, inputs):
-    """Unicorn with a minimal SP1 syscall layer (HALT, WRITE, HINT_LEN, HINT_READ, COMMIT*, and
+    """Unicorn with a minimal SP1 syscall layer (HALT, WRITE, HINT_LEN, HINT_READ, COMMIT*,
+    SHA_EXTEND/SHA_COMPRESS, and
     unconstrained blocks: ENTER saves registers, memory and the count and returns 1; EXIT puts
     them back and resumes after ENTER with t0 = 0; hints written to fd 4/14 stay, in front)."""
     uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
@@ -218,6 +220,8 @@ def run_guest_on_unicorn(program: Program, inputs):
         elif code == 0xF1:
             element = pending.pop(0)
             uc_.mem_write(a0, element + bytes(-len(element) % 4))
+        elif sha_precompile_on_unicorn(uc_, code, a0, a1):  # the SDK hashes with SHA_EXTEND/COMPRESS
+            pass
         elif code not in (0x10, 0x1A, 0x1B):  # COMMIT*, VERIFY_SP1_PROOF: no effect on registers or memory
             raise AssertionError(f"unexpected syscall 0x{code:x}")
         uc_.reg_write(rv.UC_RISCV_REG_T0, ret)

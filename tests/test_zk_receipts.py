@@ -38,10 +38,12 @@ def receipt(program):
 
 
 def secret_pieces() -> np.ndarray:
-    """The input's little-endian words and their 16-bit halves (the machine keeps words as
-    16-bit limbs): what a leaking proof would show."""
-    words = np.frombuffer(SECRET, dtype="<u4").astype(np.int64)
-    return np.unique(np.concatenate([words, words & 0xFFFF, words >> 16]))
+    """The input's words, little- and big-endian (SHA-256 reads its message big-endian, and the
+    SHA chips keep the schedule as 16-bit halves of those words), and their 16-bit halves (the
+    machine keeps words as 16-bit limbs): what a leaking proof would show."""
+    le = np.frombuffer(SECRET, dtype="<u4").astype(np.int64)
+    be = np.frombuffer(SECRET, dtype=">u4").astype(np.int64)
+    return np.unique(np.concatenate([w for words in (le, be) for w in (words, words & 0xFFFF, words >> 16)]))
 
 
 def opened_values(receipt) -> np.ndarray:
@@ -92,7 +94,9 @@ def test_no_opened_value_is_a_piece_of_the_private_input(program, receipt):
     pieces = secret_pieces()
     # the control: the witness holds the input's limbs, so the scan can find them
     traces, _pv = build_statements(program, [SECRET]).statements[0]
-    assert sum(int(np.isin(np.asarray(t), pieces).sum()) for t in traces) >= 16
+    # (11 cells on 2026-12-05: the SDK hashes with the SHA precompiles, so the message passes
+    # through the CPU's registers only once; 27 when it was hashed in software)
+    assert sum(int(np.isin(np.asarray(t), pieces).sum()) for t in traces) >= 8
     values = opened_values(receipt)
     chance = values.size * pieces.size / P  # expected matches for uniform values: ~0.003
     assert values.size > 20_000 and chance < 0.01

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import blake3
 import numba
 import numpy as np
 from numba import njit, prange
@@ -439,17 +440,40 @@ def _pool(n):
     return _POOLS[n]
 
 
+#: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one
+#: call per message: a verifier opens a few rows and path nodes at a time, and this way it
+#: needs no numba kernel at all (compiling hash_rows_kernel and compress_pairs_kernel costs
+#: ~11 s of CPU once per cache, which a first `pyzkvm verify` would otherwise pay: see
+#: bench/results/cold_start.md). Same bytes either way (tests/stark/test_blake3.py checks
+#: both paths); at most a few hundred microseconds on a batch this small.
+SMALL_BATCH = 256
+
+
+def _hash_rows_small(matrix, out):
+    # out[i] = the 8 little-endian words of BLAKE3(row i's little-endian bytes)
+    rows = np.ascontiguousarray(matrix, dtype="<u4")
+    for i in range(rows.shape[0]):
+        out[i] = np.frombuffer(blake3.blake3(rows[i].tobytes()).digest(), dtype="<u4")
+
+
 def hash_rows_lanes(matrix, out):
-    """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32)."""
-    if matrix.shape[0]:
+    """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32); a batch
+    of fewer than SMALL_BATCH rows goes to the ``blake3`` package instead."""
+    if 0 < matrix.shape[0] < SMALL_BATCH:
+        _hash_rows_small(matrix, out)
+    elif matrix.shape[0]:
         _run_groups(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, _SCHEDULE,
                     words_per_group=LANES * max(16, matrix.shape[1]))
     return out
 
 
 def compress_pairs_lanes(digests, out):
-    """Python entry: see compress_pairs_kernel (digests (2m, 8), out (m, 8))."""
-    if out.shape[0]:
+    """Python entry: see compress_pairs_kernel (digests (2m, 8), out (m, 8)); fewer than
+    SMALL_BATCH nodes go to the ``blake3`` package (a node is the hash of its two children's
+    64 bytes, exactly one compression with flags NODE_FLAGS)."""
+    if 0 < out.shape[0] < SMALL_BATCH:
+        _hash_rows_small(np.ascontiguousarray(digests).reshape(-1, 16), out)
+    elif out.shape[0]:
         _run_groups(compress_pairs_kernel, (out.shape[0] + LANES - 1) // LANES, digests, out, _SCHEDULE)
     return out
 

@@ -99,7 +99,7 @@ def _compress8(c0, c1, c2, c3, c4, c5, c6, c7,
     v13 = (np.uint64(counter) >> np.uint64(32)) & _M
     v14 = np.uint64(block_len)
     v15 = np.uint64(flags)
-    for r in range(7):
+    for _round_index in range(7):
         v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _round(
             v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15,
             m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15)

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 import blake3
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 IV = np.array(
     [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
@@ -335,7 +335,8 @@ def _parent_lanes(left, cv, flags, m, v, schedule):
             m[k, l] = left[k, l]
             m[k + 8, l] = cv[k, l]
     _set_iv(cv)
-    _compress_lanes(cv, m, 0, 64, flags, v, schedule)
+    # int64 arguments (not literals) everywhere: one compiled _compress_lanes for every caller
+    _compress_lanes(cv, m, np.int64(0), np.int64(64), np.int64(flags), v, schedule)
 
 
 @njit(cache=True)
@@ -398,7 +399,7 @@ def _node_group(digests, g, out, schedule):
             m[k, l] = digests[2 * node, k]
             m[k + 8, l] = digests[2 * node + 1, k]
     _set_iv(cv)
-    _compress_lanes(cv, m, 0, 64, NODE_FLAGS, v, schedule)
+    _compress_lanes(cv, m, np.int64(0), np.int64(64), np.int64(NODE_FLAGS), v, schedule)
     for l in range(LANES):
         node = g * LANES + l
         if node < n:
@@ -478,7 +479,7 @@ def compress_pairs_lanes(digests, out):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _first_pow_nonce(s, bits, start, stop):
     # Proof-of-work search over [start, stop): BLAKE3(state (32 bytes) ‖ nonce (8 bytes LE))
     # is one compression (a 40-byte message: one block, block_len 40, flags 11). The nonce is
@@ -498,17 +499,29 @@ def _first_pow_nonce(s, bits, start, stop):
     return -1
 
 
-@njit(cache=True, parallel=True)
 def grind_kernel(state_words, bits, start, count, parts):
     """The smallest proof-of-work nonce in [start, start + count) (see _first_pow_nonce), or −1.
-    The range is split into `parts` slices searched in parallel; 1 ≤ bits ≤ 63."""
-    found = np.full(parts, -1, dtype=np.int64)
+    The range is split into `parts` slices searched side by side on the thread pool (the
+    search runs without the GIL) and the first slice that finds one answers; 1 ≤ bits ≤ 63.
+    (A numba prange version compiles ~1.5 s longer, once per cache: bench/results/cold_start.md.)"""
+    state_words = np.ascontiguousarray(state_words, dtype=np.uint32)
     step = (count + parts - 1) // parts
-    for k in prange(parts):
-        lo = start + k * step
-        hi = min(start + count, lo + step)
-        found[k] = _first_pow_nonce(state_words, bits, lo, hi)
-    for k in range(parts):
-        if found[k] >= 0:
-            return found[k]
-    return -1
+    slices = [(start + k * step, min(start + count, start + (k + 1) * step)) for k in range(parts)]
+    threads = min(numba.get_num_threads(), parts)
+    if threads <= 1:
+        for lo, hi in slices:
+            found = _first_pow_nonce(state_words, bits, lo, hi)
+            if found >= 0:
+                return found
+        return -1
+    pool = _pool(threads + 1)  # `threads` workers: the caller only waits
+    futures = [pool.submit(_first_pow_nonce, state_words, bits, lo, hi) for lo, hi in slices]
+    answer = -1
+    for f in futures:  # in slice order: the first slice with a nonce holds the smallest
+        found = f.result()
+        if found >= 0:
+            answer = found
+            break
+    for f in futures:
+        f.cancel()  # slices not started yet; the running ones finish their (bounded) search
+    return answer

@@ -95,3 +95,22 @@ def test_small_batches_take_the_package_path(monkeypatch):
     rows = rng.integers(0, 2**32, (B.SMALL_BATCH - 1, 12), dtype=np.uint32)
     assert hash_rows(rows)[7].tobytes() == ref(rows[7])
     assert compress_pairs(rows[:4, :8])[1].tobytes() == ref(rows[2:4, :8])
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
+    # serially (1 thread) and with slices searched side by side on the thread pool: the same
+    # answer, the smallest nonce whose digest's first 8 bytes (LE) are < 2^(64 - bits)
+    monkeypatch.setattr(B.numba, "get_num_threads", lambda: threads)
+    state = rng.integers(0, 2**32, 8, dtype=np.uint32)
+
+    def first(bits, lo, hi):
+        for nonce in range(lo, hi):
+            h = blake3.blake3(state.astype("<u4").tobytes() + nonce.to_bytes(8, "little")).digest()
+            if int.from_bytes(h[:8], "little") >> (64 - bits) == 0:
+                return nonce
+        return -1
+
+    assert B.grind_kernel(state, 10, 0, 1 << 14, 8) == first(10, 0, 1 << 14)
+    assert B.grind_kernel(state, 10, 1000, 3000, 5) == first(10, 1000, 4000)
+    assert B.grind_kernel(state, 24, 0, 64, 4) == first(24, 0, 64)  # (almost surely) none: −1

@@ -309,3 +309,36 @@ def test_honest_proof_verifies_and_forced_forgeries_do_not(honest):
                              public_data=bad.public_data).to_bytes()
         with pytest.raises(VerificationError):
             verify(pk.verifying_key, forced_proof, bad.public_values, public_data=bad.public_data)
+
+
+@pytest.mark.slow
+def test_ed25519_verify_guest_proves_and_verifies_with_the_cli(tmp_path):
+    """`pyzkvm prove guests/bin/ed25519-verify.elf` (default backend and preset) on one PyNaCl
+    signature (≈ 48 k cycles, 1 147 ED_ADD, 2 ED_DECOMPRESS; the 3-signature batch of
+    guests/ed25519-verify/batch3.bin is measured in docs/machine.md §2.10), then `pyzkvm verify`."""
+    import os
+    import struct
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pyzkvm.receipt import Receipt
+    from tests.test_sp1_precompiles import ed25519_batch
+
+    root = Path(__file__).resolve().parents[2]
+    elf = root / "guests" / "bin" / "ed25519-verify.elf"
+    batch, valid = ed25519_batch(1)
+    (tmp_path / "batch1.bin").write_bytes(batch)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("PYZKVM_DEV_MODE", None)
+
+    def cli(*args):
+        out = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], cwd=tmp_path, env=env,
+                             capture_output=True, text=True)
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+        return out
+
+    cli("prove", elf, "--input", "file:batch1.bin", "-o", "ed.receipt")
+    receipt = Receipt.from_bytes((tmp_path / "ed.receipt").read_bytes())
+    assert receipt.backend == "stark" and receipt.journal == struct.pack("<II", 1, 1) + bytes(valid)
+    assert "verified: stark receipt" in cli("verify", "ed.receipt", "--elf", elf).stdout

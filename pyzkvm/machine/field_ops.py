@@ -239,7 +239,8 @@ def lt_flags(r, bound) -> np.ndarray:
 def op_witness(kind: str, a_int, b_int, modulus, n: int, bound=None, q_limbs: int | None = None,
                m_limbs: int | None = None) -> dict:
     """Every column of one operation on many rows: operands as Python ints (object arrays),
-    modulus and bound an int or one per row (object arrays; bound defaults to the modulus);
+    modulus and bound an int or one per row (object arrays; bound defaults to the modulus, False
+    leaves lt out);
     returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r as integers."""
     r_int, q_int = op_result(kind, a_int, b_int, modulus)
     cols = {"a": to_limbs(a_int, n), "b": to_limbs(b_int, n), "r": to_limbs(r_int, n),
@@ -248,6 +249,7 @@ def op_witness(kind: str, a_int, b_int, modulus, n: int, bound=None, q_limbs: in
     m = to_limbs(modulus, m_limbs or n) if per_row else modulus
     cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], m)
     bound = modulus if bound is None else bound
-    cols["lt"] = lt_flags(cols["r"], limbs_of(bound, n) if isinstance(bound, int) else to_limbs(bound, n))
+    if bound is not False:  # False: the caller proves r < bound itself (a bound beyond n limbs)
+        cols["lt"] = lt_flags(cols["r"], limbs_of(bound, n) if isinstance(bound, int) else to_limbs(bound, n))
     cols["r_int"] = r_int
     return cols

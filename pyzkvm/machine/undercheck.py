@@ -58,6 +58,7 @@ from .alu_shift import SHIFT
 from .bytes_table import BYTES
 from .cpu import CPU
 from .ed25519 import EdAddAir, EdDecompressAir
+from .uint256 import Uint256MulAir
 from .keccak import KECCAK, KECCAK_WORDS
 from .memop import MEMOP
 from .memory import BOUNDARY
@@ -72,7 +73,7 @@ LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwis
            "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
            "bytes": BYTES, "memory boundary": BOUNDARY, "sha extend": EXTEND, "sha compress": COMPRESS,
            "keccak permute": KECCAK, "keccak words": KECCAK_WORDS, "ed add": EdAddAir.layout(),
-           "ed decompress": EdDecompressAir.layout()}
+           "ed decompress": EdDecompressAir.layout(), "uint256 mul": Uint256MulAir.layout()}
 
 #: chips the scan leaves out unless named (scan(..., chips=...), --chip), with the reason
 NOT_SCANNED_BY_DEFAULT = {
@@ -85,6 +86,7 @@ NOT_SCANNED_BY_DEFAULT = {
               "attacked by tests/machine/test_machine_ed25519.py",
     "ed decompress": "no CI sample calls ED_DECOMPRESS: sampled by bench/underconstraint_ed25519.py; attacked by "
                      "tests/machine/test_machine_ed25519.py",
+    "uint256 mul": "no CI sample calls UINT256_MUL: attacked by tests/machine/test_machine_uint256.py",
 }
 
 

@@ -96,3 +96,15 @@ def test_debug_check_names_the_forgery(honest, attack):
     edit, match = ATTACKS[attack]
     with pytest.raises(ConstraintNotSatisfied, match=match):
         check_machine(chips, forged(tables, edit))
+
+
+def test_the_chip_obeys_the_inactive_row_rule_and_is_left_out_when_unused():
+    """compile_air accepts it (every multiplicity vanishes where Σ pos = 0), and a run without
+    UINT256_MUL leaves its all-zero table out of the proof (optional)."""
+    from pyzkvm.machine.evaluate import compiled_air
+    from pyzkvm.stark.optional import left_out
+
+    air = Uint256MulAir()
+    assert compiled_air(air).builder.active is not None and air.optional
+    chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(0)], data=bytes(16))
+    assert left_out(compiled_air(chips.airs[chips.index("uint256 mul")]), tables.traces["uint256 mul"])

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "b812e3a3938a6e9b9933e393e59bb36bbf70c51f19f0ef4c15d6f7f67d442009"
+MACHINE_AIR_DIGEST = "b41bbd68572c0db0deedaf2363134bbac5c48bd7cb6569f25fbe9b168dd29a19"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "fdfc2958193d061ae75b9ed76b1f62ddb1ff36c3f9353f40d72ee87451ae8cb3",
-    "ed25519-verify.elf": "127ea3dd9c318062ceb664f89f889c73230bdb0678c89410c4f04738b27414a0",
-    "fibonacci.elf": "e35f2fce7501d42ad18b4ac3da89468af65df93ad2361da199c78381dc7e0647",
-    "isqrt-hint.elf": "aa76e7a79002cd5eec68f4f7480abf540b56d4754dcac5cf7013a3c9d8ceeefd",
-    "keccak256.elf": "5ff61713d840228317b2caee73e6b3362726d4b472e6b499788ddee54a003672",
-    "panic.elf": "13fe651ea4fb649683ad472eccc6cb44f149b04da2dcc367dfd342717ae99ed2",
-    "precompiles.elf": "eceadbc8d67dc5fd542a140890cd684512d37aac3ead5a8c177ada74b4dbd176",
-    "rv32im-selftest.elf": "7d2d64d2eec19d30bc4e312253a0288d0374cbeb3872d5088f2e380184a12239",
-    "sha256.elf": "2dc2bc18616aaabfcfe3ef3416979b50adf684d5314ce20b6342a37b8cadd5a8",
-    "sort.elf": "116ce0f73deb014e486e70790d97cf1e94a8b4d3ba827d392c5ffed93c5ebb1a",
+    "aggregator.elf": "1136c51c382fbf5ba84b97613e2d6ceebea950cf1bf082031bcabb39c8e67849",
+    "ed25519-verify.elf": "47c17ae1c992d56b2b433e9526d5511f91fd7ef44a65a40838f323609c369c40",
+    "fibonacci.elf": "21ebbe2eeacfefc1b00165c2e152ac7ff732da942dc2f2ad50f23a58c7c9c453",
+    "isqrt-hint.elf": "c0d1388c25065916b64a7e02ca2e331d2b0553ad24513f4fbc9bb5dfd3ea2b36",
+    "keccak256.elf": "83e0321d94b0d9c5ee71d827d217dbf9d9fe322c97e1a00a9fc9f441a83f6369",
+    "panic.elf": "88d6afd637bcbd61d11f3ebcc7bf15d401bfc9a1fd24e65b37dd6af171d906a7",
+    "precompiles.elf": "b26b85ea60e629ae2f19de6fb1dc71d241a4f525057f83810d01823f73035cbf",
+    "rv32im-selftest.elf": "b0841376b0cd86e2ed39bf6e5bc6c571f767acf96af744b37dbfc4f0110529c9",
+    "sha256.elf": "018be5dbd6e33ae6cbb57f9a4dcfe4548a2ac61a840e62f753deeeb7f71b217a",
+    "sort.elf": "1e53ebb527989434e3af578dbec18b81de12abacc4fb3f9009772670501f8c62",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "7e0035bcfe4021fb7a34b200d79273cbffab8fa8745b6aa7d1f5f790a1181fe4",
-    "risc0/panic.elf": "d621c52cbaeaf8cdaa66ac7927d0f47b03b5fc14c8b3f7dacda309e62bc3b462",
-    "risc0/rv32im-selftest.elf": "8d60993cde2d51fd0041ee7594ae19b928b3337eb84de8e70f98f2c47a1b1335",
-    "risc0/sha256.elf": "e14cd16f63490f6576c113399cfb4c978910414661103a5556571dd1b51af066",
-    "risc0/sort.elf": "edfbb8d2477a0059c6e5022e5f36f460231b5718dbe5cd194f79e8981b6a0fe8",
+    "risc0/fibonacci.elf": "eaeef33aaa373aa29b6e131c4927c8ea4610c5f8b049ea42f1bd98bce9e3786e",
+    "risc0/panic.elf": "6411ed982e8948f627c0a84256f7d8fcb13162103667760f6167afa230738dc0",
+    "risc0/rv32im-selftest.elf": "b7987f6f45a3c7b32bf0575bc7a21fcce8590a28ca0b6a845428d1510fb50e4c",
+    "risc0/sha256.elf": "d7835357e704b9d3f7a0463cc5ba79d09f63fd9bb9f86424adf4aead6dfd6267",
+    "risc0/sort.elf": "5c3cd62daa6d61ff5102730ce14144f599c3b2b043846ac99771357530b9f5c1",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "5a3b035794649ebe1ce18b309114673f7a07f338aea6a6c1262036d0726d19d7"
+MACHINE_PROOF = "8e945dcbf59e3dde92209d7562228fd5558b6ce50792b24b369e85636688bf67"
 
 
 def machine_air_digest() -> str:

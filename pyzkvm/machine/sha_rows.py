@@ -30,20 +30,22 @@ POSITIONS = f"pos:{ROWS}"
 
 
 def call_chain(b, pos_cols, shared_cols, what: str):
-    """Constrain the one-hot position and the shared columns; return (active, pos expressions)."""
+    """Constrain the one-hot position and the shared columns; return (active, pos expressions).
+    A call is len(pos_cols) rows (64 for the SHA chips; the field-program chips have their own)."""
+    rows = len(pos_cols)
     pos = [b.main(c) for c in pos_cols]
     for x in pos:
         b.assert_bool(x, f"{what}: position flag is boolean")
     active = b.declare_active(sum(pos))
     b.assert_bool(active, f"{what}: at most one position per row")
     step = b.when_transition()
-    for k in range(ROWS - 1):
+    for k in range(rows - 1):
         step.assert_eq(b.main_next(pos_cols[k + 1]), pos[k], f"{what}: row {k + 1} of a call follows row {k}")
-    for k in range(1, ROWS):
+    for k in range(1, rows):
         b.when_first_row().assert_zero(pos[k], f"{what}: the table starts with a call's row 0")
-    for k in range(ROWS - 1):
-        b.when_last_row().assert_zero(pos[k], f"{what}: the table ends with a call's row 63")
-    cont = active - pos[ROWS - 1]
+    for k in range(rows - 1):
+        b.when_last_row().assert_zero(pos[k], f"{what}: the table ends with a call's row {rows - 1}")
+    cont = active - pos[rows - 1]
     for c in shared_cols:
         step.assert_zero(cont * (b.main_next(c) - b.main(c)), f"{what}: a call's rows share column {c}")
     zero_unless(b, active, [b.main(c) for c in shared_cols], f"{what}: a padding row is 0")
@@ -63,14 +65,15 @@ def by_position(pos, values):
 
 # ---- witness -------------------------------------------------------------------------------------
 def call_table(n_calls: int, width: int, pos_cols) -> tuple:
-    """An all-zero table for ``n_calls`` calls of 64 rows (padded to a power of two), with the
-    position one-hot filled; returns (table, active rows)."""
-    rows = np.arange(ROWS * n_calls)
+    """An all-zero table for ``n_calls`` calls of len(pos_cols) rows (padded to a power of two),
+    with the position one-hot filled; returns (table, active rows)."""
+    per_call = len(pos_cols)
+    rows = np.arange(per_call * n_calls)
     t = np.zeros((pad_height(len(rows)), width), dtype=np.int64)
-    t[rows, np.asarray(pos_cols)[rows % ROWS]] = 1
+    t[rows, np.asarray(pos_cols)[rows % per_call]] = 1
     return t, rows
 
 
-def per_row(x) -> np.ndarray:
-    """(calls, ...) per-call values → (64·calls, ...): each call's value on each of its rows."""
-    return np.repeat(np.asarray(x), ROWS, axis=0)
+def per_row(x, rows: int = ROWS) -> np.ndarray:
+    """(calls, ...) per-call values → (rows·calls, ...): each call's value on each of its rows."""
+    return np.repeat(np.asarray(x), rows, axis=0)

@@ -57,6 +57,8 @@ from .alu_mul import MUL
 from .alu_shift import SHIFT
 from .bytes_table import BYTES
 from .cpu import CPU
+from .ed25519 import EdAddAir, EdDecompressAir
+from .uint256 import Uint256MulAir
 from .keccak import KECCAK, KECCAK_WORDS
 from .memop import MEMOP
 from .memory import BOUNDARY
@@ -70,7 +72,8 @@ LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwis
            "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS,
            "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
            "bytes": BYTES, "memory boundary": BOUNDARY, "sha extend": EXTEND, "sha compress": COMPRESS,
-           "keccak permute": KECCAK, "keccak words": KECCAK_WORDS}
+           "keccak permute": KECCAK, "keccak words": KECCAK_WORDS, "ed add": EdAddAir.layout(),
+           "ed decompress": EdDecompressAir.layout(), "uint256 mul": Uint256MulAir.layout()}
 
 #: chips the scan leaves out unless named (scan(..., chips=...), --chip), with the reason
 NOT_SCANNED_BY_DEFAULT = {
@@ -79,6 +82,11 @@ NOT_SCANNED_BY_DEFAULT = {
                   "attacked by tests/machine/test_machine_sha.py",
     "sha compress": "no CI sample calls SHA_COMPRESS, and a scan takes many minutes (492 columns, a round's "
                     "sums read ~200 cells): scan it with --chip; attacked by tests/machine/test_machine_sha.py",
+    "ed add": "no CI sample calls ED_ADD (375 columns, 20 rows a call): sampled by bench/underconstraint_ed25519.py; "
+              "attacked by tests/machine/test_machine_ed25519.py",
+    "ed decompress": "no CI sample calls ED_DECOMPRESS: sampled by bench/underconstraint_ed25519.py; attacked by "
+                     "tests/machine/test_machine_ed25519.py",
+    "uint256 mul": "no CI sample calls UINT256_MUL: attacked by tests/machine/test_machine_uint256.py",
 }
 
 
@@ -93,6 +101,8 @@ def activity_columns(names: list) -> list:
     for single in ("is_real", "active"):
         if single in names:
             return [names.index(single)]
+    if "pos0" in names:  # a call's rows (sha_rows.py): the one-hot position
+        return [i for i, n in enumerate(names) if n.startswith("pos") and n[3:].isdigit()]
     return [i for i, n in enumerate(names) if n.startswith("is_") and n not in ("is_halt",)]
 
 
@@ -473,7 +483,7 @@ def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: boo
 # ---------------------------------------------------------------------------------------------
 
 
-_HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 4,
+_HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 8,
                  dtype=np.uint64)
 
 

@@ -148,10 +148,10 @@ def test_write_to_the_hint_fd_is_refused():
 
 
 def test_unsupported_syscall_is_refused_by_name():
-    code = [syscall(0x0001011D, DATA_BASE, DATA_BASE + 64), halt(0)]  # UINT256_MUL (no chip)
+    code = [syscall(0x0000010B, DATA_BASE, 0), halt(0)]  # SECP256K1_DOUBLE (no chip)
     prog = program(code, data=bytes(512))
     execution = execute(prog, capture_trace=True)
-    with pytest.raises(UnsupportedProgram, match="UINT256_MUL"):
+    with pytest.raises(UnsupportedProgram, match="SECP256K1_DOUBLE"):
         generate_tables(build_chips(prog), execution)
 
 

@@ -37,7 +37,10 @@ STEPS = [
     ("pyzkvm.stark.prover", "coset_lde_from_coefficients", "quotient LDE"),
     ("pyzkvm.stark.prover", "evaluate_trace_at", "open at ζ"),
     ("pyzkvm.stark.prover", "weighted_column_sums", "open at ζ"),
-    ("pyzkvm.stark.prover", "deep_values", "DEEP composition"),
+    ("pyzkvm.stark.prover", "evaluate_lde_at", "open at ζ"),
+    ("pyzkvm.stark.prover", "lde_barycentric_weights", "open at ζ"),
+    ("pyzkvm.stark.prover", "deep_values", "DEEP composition"),  # before deep_codewords
+    ("pyzkvm.stark.prover", "deep_codewords", "DEEP composition"),
     ("pyzkvm.stark.fri.FriProver", "commit_phase", "FRI commit"),
     ("pyzkvm.stark.rounds", "query_positions", "grinding + queries"),
     ("pyzkvm.stark.fri.FriProver", "open_queries", "FRI queries"),

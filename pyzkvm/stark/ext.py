@@ -184,6 +184,11 @@ def _inv_kernel(a, out):
     return -1
 
 
+#: the batch inversion for numba kernels: out ← a^(−1) row by row; returns the index of the
+#: first zero row (nothing inverted then) or −1
+batch_inverse_into = _inv_kernel
+
+
 @njit(cache=True)
 def _powers_kernel(x0, x1, x2, x3, out):
     p0, p1, p2, p3 = _ONE, _ZERO, _ZERO, _ZERO

@@ -18,12 +18,15 @@ columns are base-field columns, selectors are per-row base columns) or "point" (
 
 and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time, in
 parallel over runs of blocks when there are enough of them; one point or a few rows run on
-the calling thread), so a block's node values stay in cache: each value lives in rows of one
-(slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so the
-buffer holds only the values alive at once (the SHA compression chip's 6,165 nodes need 1,446
-rows: 0.7 MB per block, against 25 MB for four uint64 lanes per node). Field arithmetic: canonical values < p, computed in uint64
-(products < 2^62 exact); F_p^4 products by ext.mul4; the LogUp fingerprints' sums of
-products are reduced once per lane (delayed reduction, field.f_split).
+the calling thread), so a block's node values stay in cache: each value lives in rows of
+one (slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
+the buffer holds only the values alive at once (the SHA compression chip's 6,165 nodes need
+1,446 rows: 0.7 MB per block, against 25 MB for four uint64 lanes per node). Each operation
+is a loop over the block's rows, written so that LLVM vectorises it: canonical values < p
+computed in uint64, products reduced by Barrett's method with 32-bit multiplies only
+(field.f_mul_vec, ext.mul4_vec: AVX2 has no 64-bit multiply-high, which ``%`` needs); the
+LogUp fingerprints and the Σ α^i·C_i sum the halves of their products apart and reduce once
+per lane (delayed reduction, field.f_split / f_join_vec), one argument at a time.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from numba import njit, prange
 
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
-from .ext import mul4
-from .field import P, f_add, f_join, f_split, f_sub
+from .ext import mul4, mul4_vec
+from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
 
 _P = np.uint64(P)
 BLOCK = 128
@@ -250,7 +253,8 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
     acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
     args = (tape.op, tape.a, tape.b, tape.is_ext, tape.slot, tape.nslots, tape.dstart, tape.dargs, main_b, prep_b,
-            main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots, apows, combine, acc, out)
+            main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots,
+            apows, combine, acc, out)
     nblocks = (count + BLOCK - 1) // BLOCK
     nthreads = max(1, min(numba.get_num_threads(), nblocks // PARALLEL_MIN_BLOCKS))
     if nthreads > 1:
@@ -273,11 +277,12 @@ def _load_row(nrows, rowmap, r, off, step):
 
 @njit(cache=True)
 def _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                gpows, step, rowmap, row, lo, m, v):
+                gpows, step, rowmap, row, lo, m, v, scratch):
     """Every node of the tape on the m rows from matrix row ``row`` (selector row ``lo``)
     into v (slots, BLOCK): node k's value is row slot[k] of v (rows slot[k]..slot[k]+3, one
     per coefficient, for an F_p^4 value). Each operation loops over the block's rows through
-    1-D row views (contiguous, indexed from 0: the loops compile without bounds wrapping)."""
+    1-D row views (contiguous, indexed from 0: the loops compile without bounds wrapping).
+    ``scratch`` (8, BLOCK) uint64: the LogUp denominators' accumulators."""
     for k in range(op.shape[0]):
         o = op[k]
         x = a[k]
@@ -339,13 +344,14 @@ def _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, p
                 dst = v[d + j]
                 u = v[sy + j]
                 for i in range(m):
-                    dst[i] = (np.uint64(w[i]) * np.uint64(u[i])) % _P
+                    dst[i] = f_mul_vec(w[i], u[i])
         elif o == MUL_EE:
             sx, sy = slot[x], slot[y]
+            x0, x1, x2, x3 = v[sx], v[sx + 1], v[sx + 2], v[sx + 3]
+            y0, y1, y2, y3 = v[sy], v[sy + 1], v[sy + 2], v[sy + 3]
+            d0, d1, d2, d3 = v[d], v[d + 1], v[d + 2], v[d + 3]
             for i in range(m):
-                c0, c1, c2, c3 = mul4(v[sx, i], v[sx + 1, i], v[sx + 2, i], v[sx + 3, i],
-                                      v[sy, i], v[sy + 1, i], v[sy + 2, i], v[sy + 3, i])
-                v[d, i], v[d + 1, i], v[d + 2, i], v[d + 3, i] = c0, c1, c2, c3
+                d0[i], d1[i], d2[i], d3[i] = mul4_vec(x0[i], x1[i], x2[i], x3[i], y0[i], y1[i], y2[i], y3[i])
         elif o == NEG_B or o == NEG_E:
             sx = slot[x]
             for j in range(4 if o == NEG_E else 1):
@@ -355,31 +361,41 @@ def _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, p
                     dst[i] = f_sub(np.uint64(0), w[i])
         else:  # DENOM: α − (bus + Σ_j γ^(j+1)·v_j), bus = the first argument
             # delayed reduction: a base value times γ^g is four products < 2^62, whose low and
-            # high 32-bit halves are summed apart (field.f_split) and reduced once per lane
-            s0, s1 = dstart[k], dstart[k + 1]
-            for i in range(m):
-                l0, l1, l2, l3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
-                h0, h1, h2, h3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
-                for t in range(s0, s1):
-                    z = dargs[t]
-                    sz = slot[z]
-                    g = t - s0  # γ^0 for the bus id, γ^(j+1) for value j
-                    if is_ext[z]:  # an F_p^4 value: mul4's reduced product joins the low halves
+            # high 32-bit halves are summed apart (field.f_split) in acc_lo/acc_hi (4 lanes each) and
+            # reduced once per lane; argument by argument, so each loop over the rows vectorises
+            acc_lo = scratch[:4]
+            acc_hi = scratch[4:]
+            acc_lo[:, :m] = 0
+            acc_hi[:, :m] = 0
+            for t in range(dstart[k], dstart[k + 1]):
+                z = dargs[t]
+                sz = slot[z]
+                g = t - dstart[k]  # γ^0 for the bus id, γ^(j+1) for value j
+                if is_ext[z]:  # an F_p^4 value: mul4's reduced product joins the low halves
+                    for i in range(m):
                         p0, p1, p2, p3 = mul4(np.uint64(gpows[g, 0]), np.uint64(gpows[g, 1]), np.uint64(gpows[g, 2]),
                                               np.uint64(gpows[g, 3]), v[sz, i], v[sz + 1, i], v[sz + 2, i], v[sz + 3, i])
-                        l0, l1, l2, l3 = l0 + p0, l1 + p1, l2 + p2, l3 + p3
-                    else:
-                        e = np.uint64(v[sz, i])
-                        q0, r0 = f_split(np.uint64(gpows[g, 0]) * e)
-                        q1, r1 = f_split(np.uint64(gpows[g, 1]) * e)
-                        q2, r2 = f_split(np.uint64(gpows[g, 2]) * e)
-                        q3, r3 = f_split(np.uint64(gpows[g, 3]) * e)
-                        l0, l1, l2, l3 = l0 + q0, l1 + q1, l2 + q2, l3 + q3
-                        h0, h1, h2, h3 = h0 + r0, h1 + r1, h2 + r2, h3 + r3
-                v[d, i] = f_sub(np.uint64(alpha[0]), f_join(l0, h0))
-                v[d + 1, i] = f_sub(np.uint64(alpha[1]), f_join(l1, h1))
-                v[d + 2, i] = f_sub(np.uint64(alpha[2]), f_join(l2, h2))
-                v[d + 3, i] = f_sub(np.uint64(alpha[3]), f_join(l3, h3))
+                        acc_lo[0, i] += p0
+                        acc_lo[1, i] += p1
+                        acc_lo[2, i] += p2
+                        acc_lo[3, i] += p3
+                else:
+                    e = v[sz]
+                    for j in range(4):
+                        c = np.uint64(gpows[g, j])
+                        lo_j = acc_lo[j]
+                        hi_j = acc_hi[j]
+                        for i in range(m):
+                            pl, ph = f_split(c * np.uint64(e[i]))
+                            lo_j[i] += pl
+                            hi_j[i] += ph
+            for j in range(4):
+                dst = v[d + j]
+                aj = np.uint64(alpha[j])
+                lo_j = acc_lo[j]
+                hi_j = acc_hi[j]
+                for i in range(m):
+                    dst[i] = f_sub(aj, f_join_vec(lo_j[i], hi_j[i]))
 
 
 @njit(cache=True)
@@ -388,18 +404,19 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer (slots, BLOCK): canonical
     values < p, stored as uint32 (half the cache of uint64), computed in uint64."""
     v = np.zeros((nslots, BLOCK), dtype=np.uint32)
+    scratch = np.zeros((8, BLOCK), dtype=np.uint64)
     lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
     hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
     for blk in range(blk0, blk1):
         lo = blk * BLOCK
         m = min(BLOCK, count - lo)
         _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                    gpows, step, rowmap, row0 + lo, lo, m, v)
+                    gpows, step, rowmap, row0 + lo, lo, m, v, scratch)
         if combine:
             _combine_roots(roots, is_ext, slot, apows, v, m, lo_sum, hi_sum)
-            for i in range(m):
-                for j in range(4):
-                    acc[lo + i, j] = f_join(lo_sum[j, i], hi_sum[j, i])
+            for j in range(4):
+                for i in range(m):
+                    acc[lo + i, j] = f_join_vec(lo_sum[j, i], hi_sum[j, i])
             continue
         for q in range(roots.shape[0]):
             r = roots[q]
@@ -432,9 +449,10 @@ def _combine_roots(roots, is_ext, slot, apows, v, m, lo_sum, hi_sum):
         r = roots[q]
         s = slot[r]
         if is_ext[r]:
+            c0, c1, c2, c3 = np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]), np.uint64(apows[q, 3])
+            x0, x1, x2, x3 = v[s], v[s + 1], v[s + 2], v[s + 3]
             for i in range(m):
-                p0, p1, p2, p3 = mul4(np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]),
-                                      np.uint64(apows[q, 3]), v[s, i], v[s + 1, i], v[s + 2, i], v[s + 3, i])
+                p0, p1, p2, p3 = mul4_vec(c0, c1, c2, c3, x0[i], x1[i], x2[i], x3[i])
                 lo_sum[0, i] += p0
                 lo_sum[1, i] += p1
                 lo_sum[2, i] += p2

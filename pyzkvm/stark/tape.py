@@ -146,34 +146,39 @@ def assign_slots(op, a, b, is_ext, dstart, dargs, roots) -> tuple:
     A node's own rows are taken before its operands' are freed: a result never overwrites an
     operand it is still reading."""
     n = len(op)
-    last = np.arange(n, dtype=np.int64)  # a value nobody reads dies where it is made
+    ops, xs, ys, ext_of = op.tolist(), a.tolist(), b.tolist(), is_ext.tolist()  # Python ints: a fast loop
+    starts, args = dstart.tolist(), dargs.tolist()
+    last = list(range(n))  # a value nobody reads dies where it is made
     for k in range(n):
-        if op[k] == DENOM:
-            readers = dargs[dstart[k]:dstart[k + 1]]
-        elif op[k] in _LEAVES:
-            readers = ()
-        elif op[k] in (NEG_B, NEG_E):
-            readers = (a[k],)
+        o = ops[k]
+        if o == DENOM:
+            for x in args[starts[k]:starts[k + 1]]:
+                last[x] = k
+        elif o in _LEAVES:
+            continue
+        elif o == NEG_B or o == NEG_E:
+            last[xs[k]] = k
         else:
-            readers = (a[k], b[k])
-        for x in readers:
-            last[x] = k
-    last[roots] = n  # the roots are read after the last node (combined or copied out)
+            last[xs[k]] = k
+            last[ys[k]] = k
+    for r in roots.tolist():
+        last[r] = n  # the roots are read after the last node (combined or copied out)
     dying = [[] for _ in range(n + 1)]
     for k in range(n):
         dying[last[k]].append(k)
-    free = {False: [], True: []}  # free rows of base values / first rows of free F_p^4 groups
-    slot = np.zeros(n, dtype=np.int64)
+    free = ([], [])  # free rows of base values / first rows of free F_p^4 groups
+    slot = [0] * n
     top = 0
     for k in range(n):
-        pool = free[bool(is_ext[k])]
+        pool = free[ext_of[k]]
         if pool:
             slot[k] = pool.pop()
         else:
             slot[k] = top
-            top += 4 if is_ext[k] else 1
+            top += 4 if ext_of[k] else 1
         for x in dying[k]:
-            free[bool(is_ext[x])].append(int(slot[x]))
+            free[ext_of[x]].append(slot[x])
+    slot = np.array(slot, dtype=np.int64)
     return slot, max(top, 1)
 
 

@@ -29,6 +29,8 @@ STEPS = [
     ("pyzkvm.stark", "setup", "setup (preprocessed commit)"),
     ("pyzkvm.stark.joint", "check_all_constraints", "debug check"),
     ("pyzkvm.stark.joint", "check_buses", "debug check"),
+    ("pyzkvm.stark.prover", "_hiding_evaluations", "hiding randomness (f̂, salts)"),
+    ("pyzkvm.stark.prover", "_salted", "hiding randomness (f̂, salts)"),
     ("pyzkvm.stark.prover", "coset_lde", "LDE (main, aux)"),
     ("pyzkvm.stark.prover", "build_aux_trace", "LogUp trace"),
     ("pyzkvm.stark.mmcs.MixedMatrixTree", "commit", "Merkle commit (main, aux, quotient)"),

@@ -8,11 +8,15 @@ kernel a command needs is compiled; warm = the same command again with that cach
 Each command runs as a fresh process (``python -m pyzkvm`` from --repo, default this checkout);
 wall time and the child's CPU time (user + system, from getrusage) are recorded with the load
 average before and after, because this machine is shared. Appends one section to --out.
+Cold also empties the memo of image IDs and table checks (pyzkvm/memo.py: it lives beside the
+numba cache); the children run without PYTHONDONTWRITEBYTECODE, so warm rows have the .pyc
+files a user has.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import resource
 import shutil
@@ -29,23 +33,25 @@ FIB = "guests/bin/fibonacci.elf"
 COMMANDS = [
     ("prove (stark)", ["prove", FIB, "--input", "u32:10", "-o", "{tmp}/fib.stark.receipt"]),
     ("verify (stark)", ["verify", "{tmp}/fib.stark.receipt", "--elf", FIB]),
+    # issue 18's verify latency: the ID given, so no image ID computed ({image_id}: from prove's output)
+    ("verify --image-id (stark)", ["verify", "{tmp}/fib.stark.receipt", "--image-id", "{image_id}"]),
     ("prove --backend trace", ["prove", FIB, "--input", "u32:10", "--backend", "trace", "-o", "{tmp}/fib.trace.receipt"]),
     ("info (image ID)", ["info", FIB]),
 ]
 
 
-def run_once(repo: Path, argv: list[str], env: dict) -> tuple[float, float, int]:
-    """(wall s, CPU s of the child, exit status) of ``python -m pyzkvm ARGV`` run in ``repo``."""
+def run_once(repo: Path, argv: list[str], env: dict) -> tuple[float, float, int, str]:
+    """(wall s, CPU s of the child, exit status, stdout) of ``python -m pyzkvm ARGV`` run in ``repo``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pyzkvm", *argv], cwd=repo, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode:
         print(done.stderr, file=sys.stderr)
-    return wall, cpu, done.returncode
+    return wall, cpu, done.returncode, done.stdout
 
 
 def main() -> int:
@@ -60,15 +66,20 @@ def main() -> int:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pyzkvm-cold-") as tmp:
         env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba"), PYTHONPATH=str(repo))
+        # warm = as a user has it: with the .pyc files Python writes on the first run
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        image_id = ""
         wanted = [w.strip() for w in args.only.split(",")] if args.only else None
         for label, template in COMMANDS:
             if wanted and not any(w in label for w in wanted):
                 continue
-            argv = [a.replace("{tmp}", tmp) for a in template]
+            argv = [a.replace("{tmp}", tmp).replace("{image_id}", image_id) for a in template]
             for kind in ("cold", "warm"):
                 if kind == "cold":  # each command's own cold cost: drop what earlier rows compiled
                     shutil.rmtree(env["NUMBA_CACHE_DIR"], ignore_errors=True)
-                wall, cpu, status = run_once(repo, argv, env)
+                wall, cpu, status, out = run_once(repo, argv, env)
+                found = re.search(r"image ID:\s+([0-9a-f]{64})", out)
+                image_id = found.group(1) if found else image_id
                 rows.append((label, kind, wall, cpu, status))
                 print(f"{label:<24} {kind}: {wall:6.2f} s wall, {cpu:6.2f} s CPU, exit {status}", flush=True)
     load_after = os.getloadavg()

@@ -13,3 +13,10 @@ os.environ[QUIET_COMPILE_ENV] = "1"
 # is not a terminal, and how long a command runs depends on the machine's load: no phase lines
 # here, unless a test asks for them (PYZKVM_PROGRESS_AFTER_S=0) to check them.
 os.environ[QUIET_S_ENV] = "86400"
+
+# The memo of code-derived values (pyzkvm/memo.py: image IDs, optional-table checks) is off:
+# every test computes what it checks (a known-answer test must not read a value stored by an
+# earlier run), and the suite writes nothing there. tests/test_memo.py turns it on by itself.
+from pyzkvm.memo import NO_MEMO_ENV  # noqa: E402
+
+os.environ[NO_MEMO_ENV] = "1"

@@ -86,8 +86,9 @@ class Backend(ABC):
         """Run ``program`` on ``inputs`` and return a receipt for the claim it makes."""
 
     @abstractmethod
-    def verify(self, receipt: "Receipt", image_id: bytes, **options) -> None:
-        """Check ``receipt`` against ``image_id``; raise VerificationError saying what failed."""
+    def verify(self, receipt: "Receipt", image_id: bytes, **options) -> object:
+        """Check ``receipt`` against ``image_id``; raise VerificationError saying what failed.
+        May return what was verified (the stark backend's StarkVerification), else None."""
 
     def check_claim(self, receipt: "Receipt", image_id: bytes) -> None:
         """The checks every backend makes before it looks at the seal: the receipt is this

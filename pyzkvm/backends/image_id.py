@@ -8,6 +8,12 @@ from __future__ import annotations
 
 
 def program_image_id(program) -> bytes:
+    from .. import memo
+
+    # an ID this code computed before, in any process (pyzkvm/memo.py): no machine import, no setup
+    stored = memo.get(memo.IMAGE_IDS, memo.program_key(program))
+    if stored is not None and len(stored) == 32:
+        return stored
     from ..errors import UnsupportedProgram
     from ..machine.image_id import machine_image_id  # lazy: numba kernels load on first use
 

@@ -60,7 +60,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -71,6 +71,10 @@ from .spill import SPILL_PREFIX, spill_to_disk
 from .stark_policy import (MIN_SECURITY_BITS, PARAM_KEYS, StarkVerification, check_param_keys, check_security,
                            check_security_of_heights, minimum_bits, profile_of_params, profile_params)
 from .stark_seal import SEAL_VERSION, decode_seal, describe_seal, describe_segments, encode_seal
+
+if TYPE_CHECKING:  # the machine loads lazily (numba kernels, seconds): for the types only
+    from ..machine.statement import Statement
+    from ..machine.tables import Chips, MachineTables
 
 #: overall progress at the start of each step (the CLI shows one bar)
 _STEPS = {"execute": 0.0, "build tables": 0.08, "setup": 0.12, "commit to trace data": 0.18,
@@ -96,7 +100,7 @@ def _overall(report: ProgressCallback):
 class SegmentedRun:
     """A run cut into segments, ready to prove: each segment's (main traces, public values)."""
 
-    chips: object
+    chips: Chips
     statements: list          #: [(traces in proof order (uint32), public values)] per segment
     journal: bytes
     assumptions: tuple        #: the run's VERIFY_SP1_PROOF assertions, in order
@@ -148,7 +152,10 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     # a shorter run is one segment: a whole-run proof
     segment_cycles = segment_cycles or default_segment_cycles or DEFAULT_SEGMENT_CYCLES
     chips = build_chips(program)
-    context, tables_of, journal, assumptions, start_pc, exit_code = SegmentContext.first(), [], b"", (), None, 0
+    tables_of: list[MachineTables] = []
+    assumptions: tuple[tuple[bytes, bytes], ...] = ()
+    start_pc: int | None = None
+    context, journal, exit_code = SegmentContext.first(), b"", 0
     spill = None  # a continuation keeps the earlier segments' tables on disk, memory-mapped
     for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True, **run_options):
         check_provable(execution)
@@ -161,20 +168,27 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
         journal += execution.journal
         assumptions += tuple(execution.assumptions)
         exit_code = execution.exit_code
+        assert execution.trace is not None  # capture_trace=True
         start_pc = int(execution.trace.columns["pc"][0]) if start_pc is None else start_pc
         tables_of.append(tables)
         del execution
         if len(tables_of) > 1:
             spill = spill or tempfile.TemporaryDirectory(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
             tables_of[-2].traces = spill_to_disk(tables_of[-2].traces, spill.name, len(tables_of) - 2)
-    final = tables_of[-1].statement
+    final = _statement(tables_of[-1])
+    assert start_pc is not None  # a run has at least one segment
     if final.deferred is not None and any(final.deferred):
         raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend binds "
                                  "assumptions through VERIFY_SP1_PROOF, and proves only a zero digest")
-    segment_statements = [t.statement.with_outcome(final) for t in tables_of]
+    segment_statements = [_statement(t).with_outcome(final) for t in tables_of]
     statements = [(t.in_order(chips), s.public_values()) for t, s in zip(tables_of, segment_statements)]
     return SegmentedRun(chips, statements, journal, assumptions, segment_statements, exit_code, start_pc, segment_cycles,
                         explicit, spill)
+
+
+def _statement(tables: MachineTables) -> Statement:
+    assert tables.statement is not None  # generate_tables sets what the tables prove
+    return tables.statement
 
 
 # ---- the backend --------------------------------------------------------------------------------
@@ -366,7 +380,7 @@ class StarkBackend(Backend):
             profile, halt_type)]
         # the statement's variable part, rebuilt from the claim: the journal and the assumptions
         public_data = MachinePublicData(bus_journal, claim.assumptions)
-        reports = joint.verify(vk, [proof for *_e, proof in segments], publics, public_data)
+        reports = joint.verify(vk, [proof for *_e, proof in segments], publics, bytes(public_data))
         security = reports[0].security  # the joint statement's estimate, recomputed by the verifier
         check_security(config.name, security.bits, minimum)
         verified = StarkVerification(

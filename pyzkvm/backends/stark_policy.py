@@ -11,8 +11,12 @@ receipt params it must carry, and what a verification established (StarkVerifica
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError, VerificationError
+
+if TYPE_CHECKING:
+    from ..stark.config import SecurityEstimate
 
 #: the default acceptance policy: below this conjectured security a receipt is refused
 #: (``verify(..., min_security_bits=)`` changes it; ``allow_insecure=True`` means no minimum)
@@ -122,7 +126,7 @@ class StarkVerification:
                      the private input beyond the claim (bound: it is in the verifying key)"""
 
     preset: str
-    security: object
+    security: SecurityEstimate
     proof_bytes: int
     cycles: int
     segments: int

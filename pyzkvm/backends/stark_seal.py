@@ -113,7 +113,8 @@ def describe_seal(receipt: Receipt) -> dict:
     claim = receipt.claim
     final = Statement.from_claim(claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"],
                                  seal["has_deferred"], seal["start_pc"], ends)[-1]
-    security = statement_security(vk, heights, final.public_values(), MachinePublicData(receipt.journal, claim.assumptions))
+    security = statement_security(vk, heights, final.public_values(),
+                                  bytes(MachinePublicData(receipt.journal, claim.assumptions)))
     clocks = [0] + [e[0] for e in ends]
     return {"preset": config.name, "zero_knowledge": config.zk, "security": security,
             "security_bits": round(security.bits, 1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from functools import partial
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import CycleLimitExceeded, UsageError
 from ..isa import INSTRUCTIONS
@@ -21,7 +21,7 @@ from .sp1_versions import VERSIONS
 DEFAULT_MAX_CYCLES = 1 << 26
 
 #: profile name → ABI handler factory: "sp1" (latest, v5) and the versioned "sp1@N" (sp1_versions.py)
-_PROFILES = {**{name: partial(Sp1Abi, version=v) for name, v in VERSIONS.items()}, "risc0": Risc0Abi}
+_PROFILES: dict[str, Callable[..., Any]] = {**{name: partial(Sp1Abi, version=v) for name, v in VERSIONS.items()}, "risc0": Risc0Abi}
 
 
 def abi_family(profile: str) -> str:

@@ -180,7 +180,8 @@ class _Runner:
         self.m.warm_up()
         self.halted = False
         self.image_pages = image_pages(program)
-        self._last_pages = None  # (page numbers, pages) at the end of the last segment run
+        # (page numbers, pages) at the end of the last segment run
+        self._last_pages: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def resume(cls, program: Program, start: SegmentStart, *, capture: bool, rows: int, max_cycles: int) -> "_Runner":
@@ -298,7 +299,7 @@ def _check_args(program: Program, segment_cycles: int, max_cycles: int, abi: str
 
 
 def _as_elements(inputs: Iterable[bytes]) -> deque:
-    elements = deque()
+    elements: deque[bytes] = deque()
     for x in inputs:
         if not isinstance(x, (bytes, bytearray, memoryview)):
             raise UsageError(f"input elements must be bytes, got {type(x).__name__}: encode them with pyzkvm.inputs")
@@ -357,6 +358,7 @@ def plan_segments(
     while not runner.halted:
         starts.append(runner.snapshot(index, state, numbers, pages))
         execution = runner.run_segment(index, state, segment_cycles)
+        assert runner._last_pages is not None  # run_segment sets it
         state, (numbers, pages) = execution.end_state, runner._last_pages
         index += 1
     return starts

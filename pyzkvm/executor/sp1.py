@@ -67,8 +67,8 @@ class Sp1Abi:
         self.io = io
         self.version = version
         machine.fixed_code = True  # SP1 fetches from the program as loaded (interpreter.py)
-        self.commit_words = [None] * 8
-        self.deferred_words = [None] * 8
+        self.commit_words: list[int | None] = [None] * 8  # None: index not committed
+        self.deferred_words: list[int | None] = [None] * 8
         self.exit_code: int | None = None
         self._unconstrained: dict | None = None
         #: (image_id, journal_digest) pairs the guest asserted with VERIFY_SP1_PROOF, in order
@@ -233,6 +233,7 @@ class Sp1Abi:
         ENTER ecall's trace row is kept, with its rd_val/next_pc patched to that outcome."""
         m = self.m
         snap, self._unconstrained = self._unconstrained, None
+        assert snap is not None  # the caller checked that a block is open
         enter_pc = snap["pc"]
         m.restore(snap)
         del self.assumptions[snap["n_assumptions"] :]  # an unconstrained block asserts nothing

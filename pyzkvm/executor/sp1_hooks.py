@@ -10,6 +10,8 @@ ed25519 and RSA.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from .curves import BLS12381, ED_P, SECP256K1, SECP256R1, Sp1Panic, ed25519_even_sqrt, inv, sqrt_mod
 
 # group orders, for the ecrecover hook's r⁻¹ (a scalar)
@@ -22,9 +24,19 @@ def _be(value: int, n: int) -> bytes:
     return (value % (1 << (8 * n))).to_bytes(n, "big")
 
 
+T = TypeVar("T")
+
+
 def _check(ok: bool, why: str) -> None:
     if not ok:
         raise Sp1Panic(why)
+
+
+def _some(value: T | None, why: str) -> T:
+    """``value``, or SP1's panic when it is None (a root or key that does not exist)."""
+    if value is None:
+        raise Sp1Panic(why)
+    return value
 
 
 def ecrecover(buf: bytes) -> list[bytes]:
@@ -41,7 +53,7 @@ def ecrecover(buf: bytes) -> list[bytes]:
     _check(curve_id != 1 or alpha != 0, "alpha should not be zero")
     y = sqrt_mod(alpha, curve.p)
     if y is None:
-        return [b"\x00", _be(sqrt_mod(3 * alpha, curve.p), 32)]
+        return [b"\x00", _be(_some(sqrt_mod(3 * alpha, curve.p), "neither alpha nor 3·alpha is a square"), 32)]
     _check(0 < r < n, "r is not a non-zero scalar")
     if y & 1 != odd:
         y = (curve.p - y) % curve.p
@@ -60,7 +72,7 @@ def ed_decompress(buf: bytes) -> list[bytes]:
     u_div_v = (y * y - 1) * v_inv % ED_P
     if sqrt_mod(u_div_v, ED_P) is not None:
         return [b"\x01"]
-    root = ed25519_even_sqrt(2 * u_div_v % ED_P)
+    root = _some(ed25519_even_sqrt(2 * u_div_v % ED_P), "2·u/v has no square root")
     return [b"\x00", v_inv.to_bytes(32, "little"), root.to_bytes(32, "little")]
 
 
@@ -114,8 +126,7 @@ def fp_sqrt(buf: bytes) -> list[bytes]:
     root = sqrt_mod(a, m, nqr)
     if root is not None:
         return [b"\x01", _be(root, n)]
-    root = sqrt_mod(nqr * a % m, m, nqr)
-    _check(root is not None, "the non-residue times the element has no root")
+    root = _some(sqrt_mod(nqr * a % m, m, nqr), "the non-residue times the element has no root")
     return [b"\x00", _be(root, n)]
 
 

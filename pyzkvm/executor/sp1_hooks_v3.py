@@ -11,7 +11,7 @@ write them; the ed25519 point is its 32-byte little-endian encoding.
 from __future__ import annotations
 
 from .curves import ED_D, ED_P, SECP256K1, sqrt_mod
-from .sp1_hooks import SECP256K1_N, SECP256R1_N, _check
+from .sp1_hooks import SECP256K1_N, SECP256R1_N, _check, _some
 
 
 def _signature(rs: bytes, n: int) -> tuple[int, int]:
@@ -52,8 +52,7 @@ def ecrecover_v1(buf: bytes) -> list[bytes]:
     """fd 5: [public key (33 bytes, compressed)], [s⁻¹ mod n (32 bytes)]; a signature that
     recovers no key panics (``recover_from_prehash(..).unwrap()``)."""
     key, s = _recover(buf)
-    _check(key is not None, "ecrecover: the public key could not be recovered (SP1 v3 panics)")
-    return [key, pow(s, -1, SECP256K1_N).to_bytes(32, "big")]
+    return [_some(key, "ecrecover: the public key could not be recovered (SP1 v3 panics)"), pow(s, -1, SECP256K1_N).to_bytes(32, "big")]
 
 
 def r1_s_inverse(buf: bytes) -> list[bytes]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .. import memo
 from ..errors import StarkConfigError, UnsupportedProgram
 from ..program import Program
 from ..stark import DEFAULT, StarkConfig, VerifyingKey, setup
@@ -63,13 +64,22 @@ def machine_image_id(program: Program) -> bytes:
         raise UnsupportedProgram(f"the machine AIR proves the sp1 and risc0 ABI profiles, not {program.abi!r}")
     key = program.content_digest
     if key not in _IDS:
-        _IDS[key] = machine_verifying_key(program, DEFAULT).circuit_digest
+        # across processes too (pyzkvm/memo.py: kept per code version): a fresh `pyzkvm info`,
+        # `prove --backend trace` or `verify --elf` then skips the setup
+        stored = memo.get(memo.IMAGE_IDS, memo.program_key(program))
+        if stored is None or len(stored) != 32:
+            stored = machine_verifying_key(program, DEFAULT).circuit_digest
+            memo.put(memo.IMAGE_IDS, memo.program_key(program), stored)
+        _IDS[key] = stored
     return _IDS[key]
 
 
 def remember_image_id(program: Program, vk: VerifyingKey) -> None:
-    """Record the ID of a key just set up for ``program`` (saves a second setup)."""
+    """Record the ID of a key just set up for ``program`` (saves a second setup, in this
+    process and in later ones)."""
     if vk.config.log_blowup == IMAGE_ID_LOG_BLOWUP and program.abi in PROFILE_IDS:
+        if program.content_digest not in _IDS:
+            memo.put(memo.IMAGE_IDS, memo.program_key(program), vk.circuit_digest)
         _IDS.setdefault(program.content_digest, vk.circuit_digest)
 
 

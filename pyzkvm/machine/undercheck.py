@@ -659,14 +659,14 @@ def _permuted(changes: list) -> bool:
     """The edited rows of each table hold the same multiset of rows as before: two operations of
     an unordered table (an ALU or memop chip) exchanged their witnesses, which no bus can see."""
     rows: dict = {}
-    for t, r, c, old, new in changes:
+    for t, r, _c, _old, _new in changes:
         rows.setdefault(t, {})[r] = None
     for t, rs in rows.items():
         if not t.active or len(rs) < 2:
             return False
         now = t.trace[list(rs)].copy()
         before = now.copy()
-        for t2, r, c, old, new in changes:
+        for t2, r, c, old, _new in changes:
             if t2 is t:
                 before[list(rs).index(r), c] = old
         if sorted(map(tuple, now.tolist())) != sorted(map(tuple, before.tolist())):
@@ -816,7 +816,7 @@ class Report:
         groups: dict = {}
         for o in bad:
             groups.setdefault((o.chip, o.kind, o.status, tuple(o.mutated)), []).append(o)
-        for (chip, kind, status, cols), os_ in groups.items():
+        for os_ in groups.values():
             lines.append(f"  ×{len(os_)} " + os_[0].describe())
         return "\n".join(lines)
 

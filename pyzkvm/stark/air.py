@@ -492,7 +492,7 @@ def check_activity_rule(b: AirBuilder, trials: int = 2, seed: int = 0x5EED) -> N
     for _ in range(trials):
         point: dict = {}
 
-        def value_of(leaf):
+        def value_of(leaf, point=point):  # this trial's point (called within the trial)
             if leaf.op == "const":
                 return leaf.args
             if leaf.index in zero:

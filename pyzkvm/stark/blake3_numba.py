@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import blake3
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 IV = np.array(
     [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
@@ -98,7 +99,7 @@ def _compress8(c0, c1, c2, c3, c4, c5, c6, c7,
     v13 = (np.uint64(counter) >> np.uint64(32)) & _M
     v14 = np.uint64(block_len)
     v15 = np.uint64(flags)
-    for r in range(7):
+    for _round_index in range(7):
         v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _round(
             v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15,
             m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15)
@@ -334,7 +335,8 @@ def _parent_lanes(left, cv, flags, m, v, schedule):
             m[k, l] = left[k, l]
             m[k + 8, l] = cv[k, l]
     _set_iv(cv)
-    _compress_lanes(cv, m, 0, 64, flags, v, schedule)
+    # int64 arguments (not literals) everywhere: one compiled _compress_lanes for every caller
+    _compress_lanes(cv, m, np.int64(0), np.int64(64), np.int64(flags), v, schedule)
 
 
 @njit(cache=True)
@@ -397,7 +399,7 @@ def _node_group(digests, g, out, schedule):
             m[k, l] = digests[2 * node, k]
             m[k + 8, l] = digests[2 * node + 1, k]
     _set_iv(cv)
-    _compress_lanes(cv, m, 0, 64, NODE_FLAGS, v, schedule)
+    _compress_lanes(cv, m, np.int64(0), np.int64(64), np.int64(NODE_FLAGS), v, schedule)
     for l in range(LANES):
         node = g * LANES + l
         if node < n:
@@ -439,22 +441,45 @@ def _pool(n):
     return _POOLS[n]
 
 
+#: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one
+#: call per message: a verifier opens a few rows and path nodes at a time, and this way it
+#: needs no numba kernel at all (compiling hash_rows_kernel and compress_pairs_kernel costs
+#: ~11 s of CPU once per cache, which a first `pyzkvm verify` would otherwise pay: see
+#: bench/results/cold_start.md). Same bytes either way (tests/stark/test_blake3.py checks
+#: both paths); at most a few hundred microseconds on a batch this small.
+SMALL_BATCH = 256
+
+
+def _hash_rows_small(matrix, out):
+    # out[i] = the 8 little-endian words of BLAKE3(row i's little-endian bytes)
+    rows = np.ascontiguousarray(matrix, dtype="<u4")
+    for i in range(rows.shape[0]):
+        out[i] = np.frombuffer(blake3.blake3(rows[i].tobytes()).digest(), dtype="<u4")
+
+
 def hash_rows_lanes(matrix, out):
-    """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32)."""
-    if matrix.shape[0]:
+    """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32); a batch
+    of fewer than SMALL_BATCH rows goes to the ``blake3`` package instead."""
+    if 0 < matrix.shape[0] < SMALL_BATCH:
+        _hash_rows_small(matrix, out)
+    elif matrix.shape[0]:
         _run_groups(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, _SCHEDULE,
                     words_per_group=LANES * max(16, matrix.shape[1]))
     return out
 
 
 def compress_pairs_lanes(digests, out):
-    """Python entry: see compress_pairs_kernel (digests (2m, 8), out (m, 8))."""
-    if out.shape[0]:
+    """Python entry: see compress_pairs_kernel (digests (2m, 8), out (m, 8)); fewer than
+    SMALL_BATCH nodes go to the ``blake3`` package (a node is the hash of its two children's
+    64 bytes, exactly one compression with flags NODE_FLAGS)."""
+    if 0 < out.shape[0] < SMALL_BATCH:
+        _hash_rows_small(np.ascontiguousarray(digests).reshape(-1, 16), out)
+    elif out.shape[0]:
         _run_groups(compress_pairs_kernel, (out.shape[0] + LANES - 1) // LANES, digests, out, _SCHEDULE)
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _first_pow_nonce(s, bits, start, stop):
     # Proof-of-work search over [start, stop): BLAKE3(state (32 bytes) ‖ nonce (8 bytes LE))
     # is one compression (a 40-byte message: one block, block_len 40, flags 11). The nonce is
@@ -474,17 +499,29 @@ def _first_pow_nonce(s, bits, start, stop):
     return -1
 
 
-@njit(cache=True, parallel=True)
 def grind_kernel(state_words, bits, start, count, parts):
     """The smallest proof-of-work nonce in [start, start + count) (see _first_pow_nonce), or −1.
-    The range is split into `parts` slices searched in parallel; 1 ≤ bits ≤ 63."""
-    found = np.full(parts, -1, dtype=np.int64)
+    The range is split into `parts` slices searched side by side on the thread pool (the
+    search runs without the GIL) and the first slice that finds one answers; 1 ≤ bits ≤ 63.
+    (A numba prange version compiles ~1.5 s longer, once per cache: bench/results/cold_start.md.)"""
+    state_words = np.ascontiguousarray(state_words, dtype=np.uint32)
     step = (count + parts - 1) // parts
-    for k in prange(parts):
-        lo = start + k * step
-        hi = min(start + count, lo + step)
-        found[k] = _first_pow_nonce(state_words, bits, lo, hi)
-    for k in range(parts):
-        if found[k] >= 0:
-            return found[k]
-    return -1
+    slices = [(start + k * step, min(start + count, start + (k + 1) * step)) for k in range(parts)]
+    threads = min(numba.get_num_threads(), parts)
+    if threads <= 1:
+        for lo, hi in slices:
+            found = _first_pow_nonce(state_words, bits, lo, hi)
+            if found >= 0:
+                return found
+        return -1
+    pool = _pool(threads + 1)  # `threads` workers: the caller only waits
+    futures = [pool.submit(_first_pow_nonce, state_words, bits, lo, hi) for lo, hi in slices]
+    answer = -1
+    for f in futures:  # in slice order: the first slice with a nonce holds the smallest
+        found = f.result()
+        if found >= 0:
+            answer = found
+            break
+    for f in futures:
+        f.cancel()  # slices not started yet; the running ones finish their (bounded) search
+    return answer

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import UsageError
-from .field import P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub
+from .field import P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, readonly
 
 W = 11  #: the non-residue: X^4 − 11 is irreducible over F_p
 _W = np.uint64(W)
@@ -227,9 +227,9 @@ def _binary(a, b, kernel, name):
     a = _as_ext(a, name)
     b = _as_ext(b, name)
     shape = np.broadcast_shapes(a.shape, b.shape)
-    a2 = np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, 4)
-    b2 = np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1, 4)
-    out = np.empty_like(a2)
+    a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, 4))  # one kernel type
+    b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1, 4))
+    out = np.empty(a2.shape, dtype=np.uint32)
     kernel(a2, b2, out)
     return out.reshape(shape)
 
@@ -255,9 +255,9 @@ def ext_mul_base(a, b):
     a = _as_ext(a, "ext_mul_base")
     b = np.asarray(b, dtype=np.uint32)
     shape = np.broadcast_shapes(a.shape[:-1], b.shape)
-    a2 = np.ascontiguousarray(np.broadcast_to(a, shape + (4,))).reshape(-1, 4)
-    b2 = np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1)
-    out = np.empty_like(a2)
+    a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape + (4,))).reshape(-1, 4))
+    b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1))
+    out = np.empty(a2.shape, dtype=np.uint32)
     _mul_base_kernel(a2, b2, out)
     return out.reshape(shape + (4,))
 
@@ -267,8 +267,8 @@ def ext_batch_inverse(a):
 
     Raises FieldError (a ZeroDivisionError) naming the first zero element."""
     a = _as_ext(a, "ext_batch_inverse")
-    a2 = np.ascontiguousarray(a).reshape(-1, 4)
-    out = np.empty_like(a2)
+    a2 = readonly(np.ascontiguousarray(a).reshape(-1, 4))
+    out = np.empty(a2.shape, dtype=np.uint32)
     bad = _inv_kernel(a2, out)
     if bad >= 0:
         raise FieldError(f"ext_batch_inverse: element {bad} is zero and has no inverse; exclude zeros before inverting")

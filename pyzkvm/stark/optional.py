@@ -24,8 +24,11 @@ cell is left out. It is sound by the claim above: what is left out is an all-zer
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
+from .. import memo
 from ..errors import ConstraintNotSatisfied, StarkConfigError
 from .air import CompiledAir
 from .field import P
@@ -47,6 +50,14 @@ def check_optional_air(compiled: CompiledAir, trials: int = 2, seed: int = 0x0B7
     if air.preprocessed_width:
         raise StarkConfigError(f"AIR {air.name!r} is marked optional but has preprocessed columns: an optional "
                                "table must be all zero when it is left out; drop `optional` or the fixed columns")
+    # A passed check is remembered across processes (pyzkvm/memo.py, per code version), keyed
+    # by everything it depends on: the AIR's DAG digest (constraints, multiplicities), its
+    # width and public values, and the trials. Only a pass is kept: a failure is raised anew.
+    from .keys import air_digest
+
+    memo_key = air_digest(compiled) + struct.pack("<5I", air.width, air.num_public_values, trials, seed, CHECK_ROWS)
+    if memo.get("optional-ok", memo_key) == b"ok":
+        return
     rng = np.random.default_rng(seed)
     zeros = np.zeros((CHECK_ROWS, air.width), dtype=np.uint32)
     mults = tape_for(compiled, [it.multiplicity for it in compiled.interactions]) if compiled.interactions else None
@@ -66,6 +77,7 @@ def check_optional_air(compiled: CompiledAir, trials: int = 2, seed: int = 0x0B7
             raise StarkConfigError(f"AIR {air.name!r} is marked optional, but on all-zero rows the multiplicity of its "
                                    f"{'send' if it.sign > 0 else 'receive'} #{int(bad[0])} on bus {it.bus_name!r} is "
                                    "not 0; drop `optional` (its table cannot be left out)")
+    memo.put("optional-ok", memo_key, b"ok")
 
 
 def left_out(compiled: CompiledAir, trace) -> bool:

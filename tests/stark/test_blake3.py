@@ -14,7 +14,15 @@ def ref(words) -> bytes:
     return blake3.blake3(np.ascontiguousarray(words, dtype="<u4").tobytes()).digest()
 
 
-def test_node_compression_many_inputs():
+@pytest.fixture(params=["numba", "package"])
+def path(request, monkeypatch):
+    """Run a test on both paths of hash_rows / compress_pairs: the numba lane kernels (batches of
+    SMALL_BATCH or more), and the blake3 package (smaller batches, such as a verifier's)."""
+    monkeypatch.setattr(B, "SMALL_BATCH", 0 if request.param == "numba" else 1 << 30)
+    return request.param
+
+
+def test_node_compression_many_inputs(path):
     # a Merkle node: one 64-byte block, counter 0, flags CHUNK_START|CHUNK_END|ROOT = 11
     assert B.NODE_FLAGS == 11
     blocks = rng.integers(0, 2**32, (2000, 16), dtype=np.uint32)
@@ -42,7 +50,7 @@ def test_hash_words_any_length(width):
     assert B.hash_words(m).tobytes() == ref(m)
 
 
-def test_hash_rows_widths_1_to_600():
+def test_hash_rows_widths_1_to_600(path):
     for width in range(1, 601):
         rows = rng.integers(0, 2**32, (3, width), dtype=np.uint32)
         got = hash_rows(rows)
@@ -51,7 +59,7 @@ def test_hash_rows_widths_1_to_600():
             assert got[i].tobytes() == ref(rows[i]), (width, i)
 
 
-def test_hash_rows_non_contiguous_input():
+def test_hash_rows_non_contiguous_input(path):
     m = rng.integers(0, 2**32, (64, 20), dtype=np.uint32)
     view = m[:, ::2]  # a strided view must hash like its contiguous copy
     got = hash_rows(view)
@@ -61,7 +69,7 @@ def test_hash_rows_non_contiguous_input():
 
 @pytest.mark.parametrize("n_rows", [1, 31, 32, 33, 100])
 @pytest.mark.parametrize("width", [0, 8, 300])
-def test_hash_rows_partial_lane_groups(n_rows, width):
+def test_hash_rows_partial_lane_groups(n_rows, width, path):
     # rows are hashed B.LANES at a time: counts around a multiple of LANES, one and two chunks
     rows = rng.integers(0, 2**32, (n_rows, width), dtype=np.uint32)
     got = hash_rows(rows)
@@ -75,3 +83,34 @@ def test_compress_pairs_multithreaded_size():
     out = compress_pairs(digests)
     expected = np.frombuffer(b"".join(ref(digests[2 * i : 2 * i + 2]) for i in range(1 << 13)), dtype="<u4").reshape(-1, 8)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_small_batches_take_the_package_path(monkeypatch):
+    # a verifier-sized batch never reaches a numba kernel (so a first verify compiles none)
+    def no_kernel(*args):
+        raise AssertionError("numba kernel called for a small batch")
+
+    monkeypatch.setattr(B, "hash_rows_kernel", no_kernel)
+    monkeypatch.setattr(B, "compress_pairs_kernel", no_kernel)
+    rows = rng.integers(0, 2**32, (B.SMALL_BATCH - 1, 12), dtype=np.uint32)
+    assert hash_rows(rows)[7].tobytes() == ref(rows[7])
+    assert compress_pairs(rows[:4, :8])[1].tobytes() == ref(rows[2:4, :8])
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
+    # serially (1 thread) and with slices searched side by side on the thread pool: the same
+    # answer, the smallest nonce whose digest's first 8 bytes (LE) are < 2^(64 - bits)
+    monkeypatch.setattr(B.numba, "get_num_threads", lambda: threads)
+    state = rng.integers(0, 2**32, 8, dtype=np.uint32)
+
+    def first(bits, lo, hi):
+        for nonce in range(lo, hi):
+            h = blake3.blake3(state.astype("<u4").tobytes() + nonce.to_bytes(8, "little")).digest()
+            if int.from_bytes(h[:8], "little") >> (64 - bits) == 0:
+                return nonce
+        return -1
+
+    assert B.grind_kernel(state, 10, 0, 1 << 14, 8) == first(10, 0, 1 << 14)
+    assert B.grind_kernel(state, 10, 1000, 3000, 5) == first(10, 1000, 4000)
+    assert B.grind_kernel(state, 24, 0, 64, 4) == first(24, 0, 64)  # (almost surely) none: −1

@@ -88,7 +88,7 @@ def test_tape_matches_the_reference_at_a_point_and_on_rows(name):
     for r in range(n):
         rows = {"main": main_r, "prep": prep_r, "aux": aux_r}
 
-        def on_row(op, a, r=r):
+        def on_row(op, a, r=r, rows=rows):
             if op in rows:
                 return as_ext(rows[op][(r + a[1]) % n, a[0]])
             if op == "sel":

@@ -1,0 +1,104 @@
+"""Small results that depend only on pyzkvm's code and their inputs, kept across processes.
+
+A few values take a second or more to compute, depend on nothing but pyzkvm's source and
+their arguments, and every fresh ``pyzkvm`` command would otherwise compute them again:
+
+- a program's image ID (``machine/image_id.py``): a machine setup, i.e. the NTT and Merkle
+  tree of the program's fixed columns, ~1–2 s; ``prove --backend trace``, ``info`` and
+  ``verify --elf`` need only the 32 bytes;
+- the check that an optional table's all-zero rows satisfy its constraints
+  (``stark/optional.py``), ~1 s for the machine's tables at every key building.
+
+They are kept as tiny files beside the numba kernel cache (``NUMBA_CACHE_DIR`` as
+``_numba_cache`` chose it, else ``pyzkvm/__pycache__`` in a source checkout), in a folder named
+by a **code fingerprint**: BLAKE3 of the path, size and modification time of every ``.py``
+file of the package (what numba's own cache index checks for each kernel). Any change to the
+code — an edit, another version — looks in a new, empty folder, so a value is never reused
+by code that could compute it differently.
+
+Trust: whoever can write this folder can also write the numba cache beside it, which holds
+compiled code that pyzkvm runs; the memo adds no new way in. ``PYZKVM_NO_MEMO=1`` turns it
+off (every value is recomputed), and an unwritable folder does the same without a word;
+``PYZKVM_MEMO_DIR`` puts it elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import blake3
+
+PACKAGE = Path(__file__).resolve().parent
+#: set to 1 to recompute every value (no reads, no writes)
+NO_MEMO_ENV = "PYZKVM_NO_MEMO"
+#: another folder for the memo (default: ``pyzkvm-memo`` beside the numba cache)
+MEMO_DIR_ENV = "PYZKVM_MEMO_DIR"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """BLAKE3 of (relative path, size, mtime) of every .py file of the package (hex, 32 digits).
+    About 2 ms: stat calls only."""
+    h = blake3.blake3(b"pyzkvm-memo-v1")
+    for path in sorted(PACKAGE.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(PACKAGE).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:32]
+
+
+def memo_dir() -> Path | None:
+    """The folder of this code's memo (not created here), or None when the memo is off."""
+    if os.environ.get(NO_MEMO_ENV):
+        return None
+    if os.environ.get(MEMO_DIR_ENV):
+        return Path(os.environ[MEMO_DIR_ENV]) / code_fingerprint()
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    root = Path(base) if base else PACKAGE / "__pycache__"
+    return root / "pyzkvm-memo" / code_fingerprint()
+
+
+def _file(namespace: str, key: bytes) -> Path | None:
+    folder = memo_dir()
+    if folder is None:
+        return None
+    return folder / f"{namespace}-{blake3.blake3(key).hexdigest()[:40]}"
+
+
+def get(namespace: str, key: bytes) -> bytes | None:
+    """The value stored under (namespace, key) by this code, or None."""
+    path = _file(namespace, key)
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def put(namespace: str, key: bytes, value: bytes) -> None:
+    """Store value under (namespace, key); silently nothing when the folder is not writable.
+    Written to a temporary name and renamed, so a reader never sees half a value."""
+    path = _file(namespace, key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(value)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+#: the namespace of image IDs (written by machine/image_id.py, read first by backends/image_id.py)
+IMAGE_IDS = "image-id"
+
+
+def program_key(program) -> bytes:
+    """A Program's key for its image ID: the content digest (ABI, entry, memory image) and the
+    ABI profile (the version: ``sp1@4`` …)."""
+    return program.content_digest + program.profile.encode()

@@ -4,6 +4,7 @@
     python bench/stark_prove.py                 # 2^13, 2^14, 2^16, 2^18 cycles → bench/results/stark_prove.{json,md}
     python bench/stark_prove.py --sizes 13 14 16 18 20   # + 2^20 (≈ 1 min, ≈ 7.2 GB peak RSS)
     python bench/stark_prove.py --sizes 13 14   # a subset
+    python bench/stark_prove.py --preset default_100_bits   # the transparent twin (default: the hiding default_100_bits_zk)
     python bench/stark_prove.py --preset insecure_fast_for_tests --out /tmp/x   # smoke run
     python bench/stark_prove.py --sizes 16 --threads 1 2 --repeats 3   # 1 vs 2 numba threads, best of 3
 
@@ -189,7 +190,8 @@ def write(results: list, out_dir: Path, preset: str) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[13, 14, 16, 18], help="log2 of the cycle counts")
-    ap.add_argument("--preset", default="default_100_bits")
+    ap.add_argument("--preset", default="default_100_bits_zk",
+                    help="the backend's default (hiding) unless given; default_100_bits is its transparent twin")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="numba thread counts to compare")
     ap.add_argument("--repeats", type=int, default=1, help="proofs per run; the fastest is kept")

@@ -26,6 +26,7 @@ import numpy as np
 from . import ext, field
 from .field import P, root_of_unity
 from .lincomb import combine_columns, weighted_column_sums
+from .ntt import bit_reverse_indices
 
 
 def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
@@ -43,6 +44,25 @@ def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarra
     if trace is None or trace.shape[1] == 0:
         return np.zeros((0, 4), dtype=np.uint32)
     return weighted_column_sums(trace, barycentric_weights(log_n, z))
+
+
+def lde_barycentric_weights(log_d: int, shift: int, z: np.ndarray) -> np.ndarray:
+    """Weights w_r with f(z) = Σ_r w_r·lde[r] over the first 2^log_d rows of a bit-reversed
+    LDE on the coset shift·K_N, for deg f < 2^log_d = D. Those rows hold f on shift·K_D (row r
+    is the point shift·ω_D^rev(r): rev over log N bits of r < D is rev over log D bits times
+    N/D), and g(X) = f(shift·X) has degree < D, so f(z) = g(z/shift) by barycentric
+    interpolation on K_D, the weights permuted by the bit reversal. The prover opens committed
+    columns at ζ this way from their LDE, so it need not keep their values on the subgroup."""
+    w = barycentric_weights(log_d, ext.ext_mul_base(z, np.uint32(pow(int(shift), P - 2, P))))
+    return w[bit_reverse_indices(1 << log_d)]
+
+
+def evaluate_lde_at(lde: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
+    """Every column of a bit-reversed LDE evaluated at the point that ``weights``
+    (lde_barycentric_weights) stand for: shape (w, 4)."""
+    if lde is None or lde.shape[1] == 0:
+        return np.zeros((0, 4), dtype=np.uint32)
+    return weighted_column_sums(lde[:weights.shape[0]], weights)
 
 
 _BASIS = np.eye(4, dtype=np.uint32)  # 1, X, X², X³
@@ -87,6 +107,12 @@ def claimed_sum(coeffs: np.ndarray, values: np.ndarray) -> np.ndarray:
     return ext_sum(ext.ext_mul(coeffs, values))
 
 
+#: rows of the DEEP codeword computed at once: its temporaries (the combined numerators, the
+#: inverses of x − ζ and x − ζω) stay this size, not the LDE's (at 2^18 cycles, hiding, the
+#: tallest LDE has 2^21 rows, and whole-height temporaries cost ~350 MB of peak memory)
+DEEP_CHUNK_ROWS = 1 << 16
+
+
 def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     """D(x) of every member table — all of one LDE height, so one ζω — summed, at the points x.
 
@@ -94,13 +120,13 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
     the queried rows (x = the query points): the same formula on different rows. ``members``:
     one (layout, rows, open_local, open_next) per table, where layout is its deep_layout pair,
     rows maps a group name to the (N, w) base values of its committed columns at x, and
-    open_local / open_next the claimed values at ζ / ζω. Returns (N, 4).
+    open_local / open_next the claimed values at ζ / ζω. Returns (N, 4), computed
+    DEEP_CHUNK_ROWS rows at a time.
 
         D(x) = [Σ c_i f_i(x) − Σ c_i f_i(ζ)]/(x − ζ) + [Σ c_j f_j(x) − Σ c_j f_j(ζω)]/(x − ζω)
     """
-    n = len(x)
-    num = np.zeros((n, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i(x), [:, 4:] the ζω group's
     claimed_local, claimed_next = ext.ZERO.copy(), ext.ZERO.copy()
+    terms = []  # (matrix, coefficients (w, 4) for the ζ group only or (w, 8) for both groups)
     for (local, nxt), rows, open_local, open_next in members:
         for name, (start, width) in local.items():
             if width == 0:
@@ -110,10 +136,27 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
             if name in nxt:  # read at ζ and at ζω: one pass over the matrix computes both sums
                 c_next = coeffs[nxt[name][0]:nxt[name][0] + width]
                 claimed_next = ext.ext_add(claimed_next, claimed_sum(c_next, open_next[name]))
-                both = combine_columns(rows[name], np.concatenate([c, c_next], axis=1))
-                num = ext.ext_add(num.reshape(-1, 2, 4), both.reshape(-1, 2, 4)).reshape(-1, 8)
+                terms.append((rows[name], np.concatenate([c, c_next], axis=1)))
             else:
-                num[:, :4] = ext.ext_add(num[:, :4], combine_columns(rows[name], c))
+                terms.append((rows[name], c))
+    n = len(x)
+    out = np.empty((n, 4), dtype=np.uint32)
+    for lo in range(0, n, DEEP_CHUNK_ROWS):
+        hi = min(n, lo + DEEP_CHUNK_ROWS)
+        out[lo:hi] = _deep_rows(terms, x[lo:hi], lo, hi, zeta, z_next, claimed_local, claimed_next)
+    return out
+
+
+def _deep_rows(terms: list, x: np.ndarray, lo: int, hi: int, zeta, z_next, claimed_local, claimed_next) -> np.ndarray:
+    """D at the points x, rows lo..hi−1 of every term's matrix (deep_values)."""
+    n = len(x)
+    num = np.zeros((n, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i(x), [:, 4:] the ζω group's
+    for matrix, c in terms:
+        part = combine_columns(matrix[lo:hi], c)
+        if c.shape[1] == 8:
+            num = ext.ext_add(num.reshape(-1, 2, 4), part.reshape(-1, 2, 4)).reshape(-1, 8)
+        else:
+            num[:, :4] = ext.ext_add(num[:, :4], part)
     xe = ext.from_base(np.asarray(x, dtype=np.uint32))
     inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(xe, zeta), ext.ext_sub(xe, z_next)]))
     return ext.ext_add(ext.ext_mul(ext.ext_sub(np.ascontiguousarray(num[:, :4]), claimed_local), inv[:n]),

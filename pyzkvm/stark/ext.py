@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import UsageError
-from .field import P, FieldError, f_add, f_inv, f_mul, f_sub, readonly
+from .field import P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, readonly
 
 W = 11  #: the non-residue: X^4 − 11 is irreducible over F_p
 _W = np.uint64(W)
@@ -49,6 +49,22 @@ def mul4(a0, a1, a2, a3, b0, b1, b2, b3):
     c1 = (a0 * b1 + a1 * b0 + h1 * _W) % _P
     c2 = (a0 * b2 + a1 * b1 + a2 * b0 + h2 * _W) % _P
     c3 = (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0) % _P
+    return c0, c1, c2, c3
+
+
+@njit(cache=True, inline="always")
+def mul4_vec(a0, a1, a2, a3, b0, b1, b2, b3):
+    """mul4 with each coefficient's sum reduced by field.f_reduce64 (32-bit multiplies only),
+    so a loop of them vectorises. Same value as mul4: each sum is < 2^64 and reduced exactly."""
+    a0, a1, a2, a3 = np.uint64(a0), np.uint64(a1), np.uint64(a2), np.uint64(a3)
+    b0, b1, b2, b3 = np.uint64(b0), np.uint64(b1), np.uint64(b2), np.uint64(b3)
+    h0 = f_reduce64(a1 * b3 + a2 * b2 + a3 * b1)
+    h1 = f_reduce64(a2 * b3 + a3 * b2)
+    h2 = f_reduce64(a3 * b3)
+    c0 = f_reduce64(a0 * b0 + h0 * _W)
+    c1 = f_reduce64(a0 * b1 + a1 * b0 + h1 * _W)
+    c2 = f_reduce64(a0 * b2 + a1 * b1 + a2 * b0 + h2 * _W)
+    c3 = f_reduce64(a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0)
     return c0, c1, c2, c3
 
 
@@ -182,6 +198,11 @@ def _inv_kernel(a, out):
         out[i, 3] = r3
         q0, q1, q2, q3 = mul4(q0, q1, q2, q3, x0, x1, x2, x3)
     return -1
+
+
+#: the batch inversion for numba kernels: out ← a^(−1) row by row; returns the index of the
+#: first zero row (nothing inverted then) or −1
+batch_inverse_into = _inv_kernel
 
 
 @njit(cache=True)

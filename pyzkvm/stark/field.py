@@ -71,7 +71,37 @@ def f_mul(a, b):
 
 _LOW32 = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
+_30 = np.uint64(30)
+_BARRETT = np.uint64((1 << 62) // P)  # ⌊2^62/p⌋ = 2290649223 < 2^32
 _R32 = np.uint64((1 << 32) % P)  # 2^32 mod p
+
+
+@njit(cache=True, inline="always")
+def f_reduce(z):
+    """z mod p for z < 2^62, with 32×32-bit multiplies only (Barrett), so a loop of them
+    vectorises (AVX2 multiplies 32-bit halves; ``%`` by a constant is a 64-bit scalar
+    multiply-high). a = ⌊z/2^30⌋ < 2^32; q = ⌊a·M/2^32⌋ with M = ⌊2^62/p⌋ is ⌊z/p⌋ or up to 2
+    less (z/p − a·M/2^32 < 2^30/p + 1 < 1.6), so z − q·p < 3p and two conditional
+    subtractions finish. z ≥ 2^62 breaks the bound: callers keep below it."""
+    z = np.uint64(z)
+    q = (((z >> _30) & _LOW32) * _BARRETT) >> _32
+    r = z - q * _P
+    r = r - _P if r >= _P else r
+    return r - _P if r >= _P else r
+
+
+@njit(cache=True, inline="always")
+def f_reduce64(z):
+    """z mod p for any uint64 z, vectorisable: z = h·2^32 + l ≡ h·(2^32 mod p) + l, which is
+    < 2^32·2^28 + 2^32 < 2^62 (2^32 mod p < 2^28), then f_reduce."""
+    z = np.uint64(z)
+    return f_reduce((z >> _32) * _R32 + (z & _LOW32))
+
+
+@njit(cache=True, inline="always")
+def f_mul_vec(a, b):
+    """a · b mod p for canonical a, b (the product is < 2^62): f_mul, vectorisable (f_reduce)."""
+    return f_reduce(np.uint64(a) * np.uint64(b))
 
 
 @njit(cache=True, inline="always")
@@ -85,6 +115,13 @@ def f_split(prod):
 def f_join(lo, hi):
     """(hi·2^32 + lo) mod p, computed as (hi mod p)·(2^32 mod p) + (lo mod p) < 2^60: no overflow."""
     return ((hi % _P) * _R32 + lo % _P) % _P
+
+
+@njit(cache=True, inline="always")
+def f_join_vec(lo, hi):
+    """f_join for lo, hi < 2^62 (sums of fewer than 2^30 halves), vectorisable: the same
+    steps with f_reduce for each ``%``."""
+    return f_add(f_reduce(f_reduce(hi) * _R32), f_reduce(lo))
 
 
 @njit(cache=True)

@@ -35,12 +35,18 @@ totals and the public term add up to zero (``BusImbalance`` otherwise).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..errors import ConstraintNotSatisfied, BusImbalance
-from . import ext, field
+from . import ext
 from .air import CompiledAir, Constraint, bus_id
-from .field import P
+from .ext import batch_inverse_into
+from .field import P, f_add, f_join, f_mul, f_split, f_sub
 from .lincomb import denominators
+
+_ZERO64 = np.uint64(0)
+_P64 = np.uint64(P)
+
 
 def _group_degree(degrees) -> int:
     """Degree of a group's helper constraint from its (deg d_k, deg μ_k) pairs."""
@@ -98,13 +104,19 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     compiled.logup_constraints = out
 
 
-def interaction_columns(compiled: CompiledAir, inputs, n: int):
-    """Each interaction's values and multiplicity on the plain trace (tape.Inputs): per
-    interaction (list of value columns, multiplicity column), uint32 arrays of length n."""
+def _interaction_value_columns(compiled: CompiledAir, inputs, n: int) -> np.ndarray:
+    """(rows, n) uint32: each interaction's values then its multiplicity, interaction after
+    interaction, on every row of the plain trace."""
     from .tape import base_columns, tape_for  # the evaluator builds on air.py, as this module does
 
     exprs = [e for it in compiled.interactions for e in (*it.values, it.multiplicity)]
-    cols = base_columns(tape_for(compiled, exprs), inputs, n)
+    return base_columns(tape_for(compiled, exprs), inputs, n)
+
+
+def interaction_columns(compiled: CompiledAir, inputs, n: int):
+    """Each interaction's values and multiplicity on the plain trace (tape.Inputs): per
+    interaction (list of value columns, multiplicity column), uint32 arrays of length n."""
+    cols = _interaction_value_columns(compiled, inputs, n)
     out, pos = [], 0
     for it in compiled.interactions:
         m = len(it.values)
@@ -117,32 +129,87 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     """The auxiliary trace (n, G+1, 4): per interaction group the helper column
     h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k), then the running sum S.
 
-    Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms."""
+    Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms.
+    One numba kernel (_aux_columns) computes every interaction's denominators, inverts them
+    (one batch inversion per interaction) and adds the terms into the helper columns."""
     groups = compiled.interaction_groups
-    aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
+    its = compiled.interactions
+    cols = _interaction_value_columns(compiled, inputs, n)
     group_of = {k: g for g, members in enumerate(groups) for k in members}
+    sizes = np.array([len(it.values) + 1 for it in its], dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # row of cols: interaction k's first value
+    width = int(sizes.max(initial=1)) - 1
+    gpows = ext.ext_powers(np.asarray(gamma, dtype=np.uint32), width + 1)  # γ^0 … γ^width
+    # α − bus per interaction; the values' coefficients are γ^(j+1)
+    consts = np.stack([ext.ext_sub(alpha, np.array([it.bus, 0, 0, 0], dtype=np.uint32)) for it in its]) if its \
+        else np.zeros((0, 4), dtype=np.uint32)
+    aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
+    totals = np.zeros((len(its), 4), dtype=np.uint32)
+    bad = _aux_columns(cols, first, sizes - 1, np.array([it.sign < 0 for it in its], dtype=np.bool_), consts, gpows,
+                       np.array([group_of[k] for k in range(len(its))], dtype=np.int64), aux, totals)
+    if bad >= 0:
+        raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
+                                     "(probability ~2^-100); prove again with different data")
     per_bus = {}
-    for k, (it, (vals, mult)) in enumerate(zip(compiled.interactions, interaction_columns(compiled, inputs, n))):
-        # α − fp = (α − bus) − Σ_j γ^(j+1)·v_j
-        matrix = np.stack(vals, axis=1) if vals else np.zeros((n, 0), dtype=np.uint32)
-        const = ext.ext_sub(alpha, np.array([it.bus, 0, 0, 0], dtype=np.uint32))
-        denom = denominators(matrix, ext.ext_powers(gamma, len(vals) + 1)[1:], const)
-        try:
-            inv = ext.ext_batch_inverse(denom)
-        except ZeroDivisionError:
-            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
-                                         "(probability ~2^-100); prove again with different data") from None
-        signed = mult if it.sign > 0 else field.neg(mult)
-        term = ext.ext_mul_base(inv, signed)
-        col = group_of[k]
-        aux[:, col, :] = ext.ext_add(aux[:, col, :], term)
-        per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), column_total(term))
-    k_count = len(groups)
-    # S_i = Σ_{r ≤ i} Σ_G h_G[r]: prefix sums of each coefficient (< 2^31·2^27 fits uint64)
-    row_terms = aux[:, :k_count, :].astype(np.uint64).sum(axis=1) % P
-    aux[:, k_count, :] = (np.cumsum(row_terms, axis=0) % P).astype(np.uint32)
-    cumsum = aux[n - 1, k_count, :].copy()
+    for it, total in zip(its, totals):
+        per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), total)
+    cumsum = aux[n - 1, len(groups), :].copy()
     return aux, cumsum, per_bus
+
+
+@njit(cache=True)
+def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
+    """For each interaction k (values cols[first[k] : first[k] + nvals[k]], multiplicity the
+    row after): d = (α − bus) − Σ_j γ^(j+1)·v_j per row (the products' halves summed apart and
+    reduced once per lane, field.f_split), d^(−1) by one batch inversion, term = ±μ·d^(−1)
+    added into its group's helper column and its total; then the running sum, the last aux
+    column. Returns the first interaction with a zero denominator, or −1."""
+    n = cols.shape[1]
+    den = np.empty((n, 4), dtype=np.uint32)
+    inv = np.empty((n, 4), dtype=np.uint32)
+    for k in range(first.shape[0]):
+        f0 = first[k]
+        for i in range(n):
+            lo0, lo1, lo2, lo3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64
+            hi0, hi1, hi2, hi3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64
+            for j in range(nvals[k]):
+                x = np.uint64(cols[f0 + j, i])
+                a0, b0 = f_split(x * np.uint64(gpows[j + 1, 0]))
+                a1, b1 = f_split(x * np.uint64(gpows[j + 1, 1]))
+                a2, b2 = f_split(x * np.uint64(gpows[j + 1, 2]))
+                a3, b3 = f_split(x * np.uint64(gpows[j + 1, 3]))
+                lo0, lo1, lo2, lo3 = lo0 + a0, lo1 + a1, lo2 + a2, lo3 + a3
+                hi0, hi1, hi2, hi3 = hi0 + b0, hi1 + b1, hi2 + b2, hi3 + b3
+            den[i, 0] = f_sub(consts[k, 0], f_join(lo0, hi0))
+            den[i, 1] = f_sub(consts[k, 1], f_join(lo1, hi1))
+            den[i, 2] = f_sub(consts[k, 2], f_join(lo2, hi2))
+            den[i, 3] = f_sub(consts[k, 3], f_join(lo3, hi3))
+        if batch_inverse_into(den, inv) >= 0:
+            return k
+        g = group[k]
+        mrow = f0 + nvals[k]
+        s0, s1, s2, s3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64  # < n·p: no overflow below 2^32 rows
+        for i in range(n):
+            mu = np.uint64(cols[mrow, i])
+            if negate[k]:
+                mu = f_sub(_ZERO64, mu)
+            t0, t1 = f_mul(inv[i, 0], mu), f_mul(inv[i, 1], mu)
+            t2, t3 = f_mul(inv[i, 2], mu), f_mul(inv[i, 3], mu)
+            aux[i, g, 0] = f_add(aux[i, g, 0], t0)
+            aux[i, g, 1] = f_add(aux[i, g, 1], t1)
+            aux[i, g, 2] = f_add(aux[i, g, 2], t2)
+            aux[i, g, 3] = f_add(aux[i, g, 3], t3)
+            s0, s1, s2, s3 = s0 + t0, s1 + t1, s2 + t2, s3 + t3
+        totals[k, 0], totals[k, 1], totals[k, 2], totals[k, 3] = s0 % _P64, s1 % _P64, s2 % _P64, s3 % _P64
+    # S_i = Σ_{r ≤ i} Σ_G h_G[r]
+    last = aux.shape[1] - 1
+    for c in range(4):
+        acc = _ZERO64
+        for i in range(n):
+            for g in range(last):
+                acc = f_add(acc, aux[i, g, c])
+            aux[i, last, c] = acc
+    return -1
 
 
 def column_total(col: np.ndarray) -> np.ndarray:

@@ -511,7 +511,9 @@ def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
     log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde")
     out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
     with _threads_for(out.size, out.shape[1]):
-        coeffs = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)  # n·c_i, natural order
+        # the coefficients n·c_i (natural order) are computed in the output's first block, which
+        # _evaluate_cosets overwrites last: no temporary of the input's size
+        coeffs = _dit(_bit_reverse_into(m, out[:m.shape[0]]), log_n, True)
         _evaluate_cosets(coeffs, log_n, log_blowup, shift, False, out)
     if evals_arr.ndim == 1:
         return out.reshape(-1)
@@ -530,10 +532,11 @@ def _check_lde(log_n: int, log_blowup: int, shift: int, what: str) -> tuple:
 
 def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     # block k of out ← the size-n NTT (bit-reversed) of coeffs_i·(shift·ω_N^rev_b(k))^i (/n
-    # unless from_coefficients): one scaling pass that writes the block, then its transform
+    # unless from_coefficients): one scaling pass that writes the block, then its transform.
+    # Block 0 goes last, so coeffs may be out's first block itself (scaled in place).
     n = coeffs.shape[0]
     factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
-    for k in range(1 << log_blowup):  # one coset of H per block of rows
+    for k in [*range(1, 1 << log_blowup), 0]:  # one coset of H per block of rows
         block = out[k * n : (k + 1) * n]
         _scale_rows_into(coeffs, factors[k], quotients[k], block)
         _dif(block, log_n, False)

@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
-from .deep import deep_codewords, deep_layout, evaluate_trace_at, split_by_height
+from .deep import (deep_codewords, deep_layout, evaluate_lde_at, evaluate_trace_at, lde_barycentric_weights,
+                   split_by_height)
 from .domain import coset_points, coset_selectors, coset_shift
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
@@ -61,8 +62,7 @@ class _Table:
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
         self.prep_lde = prep_lde
-        self.aux_trace = None  # (n, 4a) base view of the (n, a, 4) aux columns
-        self.aux_lde = None
+        self.aux_lde = None  # the LDE of the (n, a, 4) aux columns as 4a base columns
         self.cumsum = None
         # hiding mode: the committed polynomials' values on the subgroup K_D ⊇ H (zk.py)
         self.main_hidden = None
@@ -115,6 +115,16 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     return matrices + [rng.field(label, (top, zk.SALT))]
 
 
+def _kept_for_quotient(t, cfg, hidden):
+    """Hiding mode: f̂'s values on K_D, kept only for a table whose quotient domain is taller
+    than its LDE (degree > 3: the quotient re-extends f̂ there); every other use reads the LDE
+    (the openings at ζ: deep.lde_barycentric_weights), so the values are dropped — 1/blowup of
+    the LDE's memory."""
+    if hidden is None or QuotientLayout(cfg, t.compiled, t.log_n).log_q <= t.lde_log:
+        return None
+    return hidden
+
+
 def _commit_lde(t, trace, hidden, cfg) -> np.ndarray:
     """A table's committed LDE of one trace: the trace's (transparent) or f̂'s on K_D (hiding)."""
     if hidden is None:
@@ -164,9 +174,9 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     ldes = []
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
-        if cfg.zk:
-            t.main_hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}")
-        ldes.append(_commit_lde(t, t.trace, t.main_hidden, cfg))
+        hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
+        ldes.append(_commit_lde(t, t.trace, hidden, cfg))
+        t.main_hidden = _kept_for_quotient(t, cfg, hidden)
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
@@ -195,10 +205,11 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             continue
         aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
                                            bus.alpha, bus.gamma)
-        t.aux_trace = aux.reshape(t.n, -1)
-        if cfg.zk:
-            t.aux_hidden = _hiding_evaluations(t.aux_trace, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}")
-        t.aux_lde = _commit_lde(t, t.aux_trace, t.aux_hidden, cfg)
+        aux = aux.reshape(t.n, -1)
+        hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
+        t.aux_lde = _commit_lde(t, aux, hidden, cfg)
+        t.aux_hidden = _kept_for_quotient(t, cfg, hidden)
+        del aux, hidden
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
@@ -220,16 +231,16 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 5. open every column at ζ and ζω, then the DEEP coefficients
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
-        committed = {"prep": (t.prep_trace, t.log_n)}  # the values on a subgroup that define each group
-        if cfg.zk:  # f̂ on K_D, D = 2^(lde_log − log_blowup)
-            log_d = t.lde_log - cfg.log_blowup
-            committed |= {"main": (t.main_hidden, log_d), "aux": (t.aux_hidden, log_d)}
-        else:
-            committed |= {"main": (t.trace, t.log_n), "aux": (t.aux_trace, t.log_n)}
-        t.open_local = {g: evaluate_trace_at(m, log, zeta) for g, (m, log) in committed.items()}
+        # main and aux (degree < D = 2^log_d: f̂ in hiding mode, the trace's interpolant
+        # otherwise) from their LDE's first D rows; the preprocessed columns from their trace
+        log_d = t.lde_log - cfg.log_blowup
+        at_z, at_zn = (lde_barycentric_weights(log_d, coset_shift(t.lde_log), z) for z in (zeta, t.z_next))
+        t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
+                        "main": evaluate_lde_at(t.main_lde, at_z), "aux": evaluate_lde_at(t.aux_lde, at_z)}
+        t.open_next = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, t.z_next),
+                       "main": evaluate_lde_at(t.main_lde, at_zn), "aux": evaluate_lde_at(t.aux_lde, at_zn)}
         t.open_local["quotient"] = weighted_column_sums(t.quotient_coeffs,  # Σ c_i ζ^i
                                                         ext.ext_powers(zeta, t.quotient_coeffs.shape[0]))
-        t.open_next = {g: evaluate_trace_at(m, log, t.z_next) for g, (m, log) in committed.items()}
         report("open", (k + 1) / len(tables))
     layout, total = deep_layout([_widths(t) for t in tables])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
@@ -274,7 +285,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
 def _widths(t: _Table) -> tuple:
     wp = 0 if t.prep_trace is None else t.prep_trace.shape[1]
-    wa = 0 if t.aux_trace is None else t.aux_trace.shape[1]
+    wa = 0 if t.aux_lde is None else t.aux_lde.shape[1]
     return wp, t.trace.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
 
 

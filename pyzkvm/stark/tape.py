@@ -18,8 +18,15 @@ columns are base-field columns, selectors are per-row base columns) or "point" (
 
 and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time, in
 parallel over runs of blocks when there are enough of them; one point or a few rows run on
-the calling thread), so a block's node values stay in cache. Field arithmetic: base
-values < p in uint64, products < 2^62 exact; F_p^4 products by ext.mul4.
+the calling thread), so a block's node values stay in cache: each value lives in rows of
+one (slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
+the buffer holds only the values alive at once (the SHA compression chip's 6,165 nodes need
+1,446 rows: 0.7 MB per block, against 25 MB for four uint64 lanes per node). Each operation
+is a loop over the block's rows, written so that LLVM vectorises it: canonical values < p
+computed in uint64, products reduced by Barrett's method with 32-bit multiplies only
+(field.f_mul_vec, ext.mul4_vec: AVX2 has no 64-bit multiply-high, which ``%`` needs); the
+LogUp fingerprints and the Σ α^i·C_i sum the halves of their products apart and reduce once
+per lane (delayed reduction, field.f_split / f_join_vec), one argument at a time.
 """
 
 from __future__ import annotations
@@ -32,8 +39,8 @@ from numba import njit, prange
 
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
-from .ext import mul4
-from .field import P, f_add, f_join, f_split, f_sub
+from .ext import mul4, mul4_vec
+from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
 
 _P = np.uint64(P)
 BLOCK = 128
@@ -57,6 +64,8 @@ class Tape:
     dstart: np.ndarray        # denominator arguments: dargs[dstart[k]:dstart[k+1]] (node indices)
     dargs: np.ndarray
     roots: np.ndarray         # tape node of each root
+    slot: np.ndarray          # per node: its first row in the block's value buffer (4 rows if F_p^4)
+    nslots: int               # rows of that buffer: the most values alive at once (assign_slots)
     constants: list           # the constant slots: ("const", v) | ("public", i) | ("challenge", i) | ("cumsum",) | ("sel", name)
     where: str
 
@@ -118,8 +127,59 @@ def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
                 op[k] = kinds[int(ex) + int(ey)]
             a[k], b[k] = x, y
     dstart[n] = len(dargs)
-    return Tape(op, a, b, is_ext, dstart, np.array(dargs, dtype=np.int64),
-                np.array([pos[r.index] for r in roots], dtype=np.int64), constants, where)
+    dargs_arr = np.array(dargs, dtype=np.int64)
+    root_nodes = np.array([pos[r.index] for r in roots], dtype=np.int64)
+    slot, nslots = assign_slots(op, a, b, is_ext, dstart, dargs_arr, root_nodes)
+    return Tape(op, a, b, is_ext, dstart, dargs_arr, root_nodes, slot, nslots, constants, where)
+
+
+_LEAVES = (L_MAIN_B, L_MAIN_E, L_PREP_B, L_PREP_E, L_AUX, L_SEL_B, L_CONST_B, L_CONST_E)
+
+
+def assign_slots(op, a, b, is_ext, dstart, dargs, roots) -> tuple:
+    """Rows of the block's value buffer for each node, reused once a value is dead.
+
+    A node's value is needed until its last reader (roots until the block's end), so a linear
+    scan hands each node a free row (four consecutive rows for an F_p^4 value) and takes back
+    its operands' rows after their last use. The buffer then holds only the values alive at
+    once — for the CPU table 1/3 of its nodes — so one block's working set stays in cache.
+    A node's own rows are taken before its operands' are freed: a result never overwrites an
+    operand it is still reading."""
+    n = len(op)
+    ops, xs, ys, ext_of = op.tolist(), a.tolist(), b.tolist(), is_ext.tolist()  # Python ints: a fast loop
+    starts, args = dstart.tolist(), dargs.tolist()
+    last = list(range(n))  # a value nobody reads dies where it is made
+    for k in range(n):
+        o = ops[k]
+        if o == DENOM:
+            for x in args[starts[k]:starts[k + 1]]:
+                last[x] = k
+        elif o in _LEAVES:
+            continue
+        elif o == NEG_B or o == NEG_E:
+            last[xs[k]] = k
+        else:
+            last[xs[k]] = k
+            last[ys[k]] = k
+    for r in roots.tolist():
+        last[r] = n  # the roots are read after the last node (combined or copied out)
+    dying = [[] for _ in range(n + 1)]
+    for k in range(n):
+        dying[last[k]].append(k)
+    free = ([], [])  # free rows of base values / first rows of free F_p^4 groups
+    slot = [0] * n
+    top = 0
+    for k in range(n):
+        pool = free[ext_of[k]]
+        if pool:
+            slot[k] = pool.pop()
+        else:
+            slot[k] = top
+            top += 4 if ext_of[k] else 1
+        for x in dying[k]:
+            free[ext_of[x]].append(slot[x])
+    slot = np.array(slot, dtype=np.int64)
+    return slot, max(top, 1)
 
 
 def tape_for(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
@@ -197,8 +257,9 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     apows = np.ascontiguousarray(alpha_powers if combine else np.zeros((len(tape.roots), 4)), dtype=np.uint32)
     out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
     acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
-    args = (tape.op, tape.a, tape.b, tape.is_ext, tape.dstart, tape.dargs, main_b, prep_b, main_e, prep_e, aux, sel,
-            consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots, apows, combine, acc, out)
+    args = (tape.op, tape.a, tape.b, tape.is_ext, tape.slot, tape.nslots, tape.dstart, tape.dargs, main_b, prep_b,
+            main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots,
+            apows, combine, acc, out)
     nblocks = (count + BLOCK - 1) // BLOCK
     nthreads = max(1, min(numba.get_num_threads(), nblocks // PARALLEL_MIN_BLOCKS))
     if nthreads > 1:
@@ -220,142 +281,170 @@ def _load_row(nrows, rowmap, r, off, step):
 
 
 @njit(cache=True)
-def _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
-                step, rowmap, row, lo, m, v):
+def _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
+                gpows, step, rowmap, row, lo, m, v, scratch):
     """Every node of the tape on the m rows from matrix row ``row`` (selector row ``lo``)
-    into v (nodes, 4, BLOCK)."""
+    into v (slots, BLOCK): node k's value is row slot[k] of v (rows slot[k]..slot[k]+3, one
+    per coefficient, for an F_p^4 value). Each operation loops over the block's rows through
+    1-D row views (contiguous, indexed from 0: the loops compile without bounds wrapping).
+    ``scratch`` (8, BLOCK) uint64: the LogUp denominators' accumulators."""
     for k in range(op.shape[0]):
         o = op[k]
         x = a[k]
         y = b[k]
-        if o == L_MAIN_B:
+        d = slot[k]
+        if o == L_MAIN_B or o == L_PREP_B:
+            src = main_b if o == L_MAIN_B else prep_b
+            dst = v[d]
             for i in range(m):
-                v[k, 0, i] = main_b[_load_row(main_b.shape[0], rowmap, row + i, y, step), x]
-        elif o == L_PREP_B:
-            for i in range(m):
-                v[k, 0, i] = prep_b[_load_row(prep_b.shape[0], rowmap, row + i, y, step), x]
+                dst[i] = src[_load_row(src.shape[0], rowmap, row + i, y, step), x]
         elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
-            src = main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux)
+            src3 = main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux)
             for i in range(m):
-                r = _load_row(src.shape[0], rowmap, row + i, y, step)
+                r = _load_row(src3.shape[0], rowmap, row + i, y, step)
                 for j in range(4):
-                    v[k, j, i] = src[r, x, j]
+                    v[d + j, i] = src3[r, x, j]
         elif o == L_SEL_B:
+            dst = v[d]
             for i in range(m):
-                v[k, 0, i] = sel[lo + i, x]
-        elif o == L_CONST_B:
-            for i in range(m):
-                v[k, 0, i] = consts[x, 0]
-        elif o == L_CONST_E:
-            for i in range(m):
-                for j in range(4):
-                    v[k, j, i] = consts[x, j]
-        elif o == ADD_BB:
-            for i in range(m):
-                v[k, 0, i] = f_add(v[x, 0, i], v[y, 0, i])
-        elif o == ADD_BE:
-            for i in range(m):
-                v[k, 0, i] = f_add(v[x, 0, i], v[y, 0, i])
-                v[k, 1, i], v[k, 2, i], v[k, 3, i] = v[y, 1, i], v[y, 2, i], v[y, 3, i]
-        elif o == ADD_EE:
-            for i in range(m):
-                for j in range(4):
-                    v[k, j, i] = f_add(v[x, j, i], v[y, j, i])
-        elif o == SUB_BB:
-            for i in range(m):
-                v[k, 0, i] = f_sub(v[x, 0, i], v[y, 0, i])
-        elif o == SUB_BE:
-            for i in range(m):
-                v[k, 0, i] = f_sub(v[x, 0, i], v[y, 0, i])
-                for j in range(1, 4):
-                    v[k, j, i] = f_sub(np.uint64(0), v[y, j, i])
-        elif o == SUB_EB:
-            for i in range(m):
-                v[k, 0, i] = f_sub(v[x, 0, i], v[y, 0, i])
-                v[k, 1, i], v[k, 2, i], v[k, 3, i] = v[x, 1, i], v[x, 2, i], v[x, 3, i]
-        elif o == SUB_EE:
-            for i in range(m):
-                for j in range(4):
-                    v[k, j, i] = f_sub(v[x, j, i], v[y, j, i])
-        elif o == MUL_BB:
-            for i in range(m):
-                v[k, 0, i] = (v[x, 0, i] * v[y, 0, i]) % _P
-        elif o == MUL_BE:
-            for i in range(m):
-                s = v[x, 0, i]
-                for j in range(4):
-                    v[k, j, i] = (s * v[y, j, i]) % _P
+                dst[i] = sel[lo + i, x]
+        elif o == L_CONST_B or o == L_CONST_E:
+            for j in range(4 if o == L_CONST_E else 1):
+                dst = v[d + j]
+                c = consts[x, j]
+                for i in range(m):
+                    dst[i] = c
+        elif o == ADD_BB or o == ADD_BE or o == ADD_EE:
+            sx, sy = slot[x], slot[y]
+            for j in range(4 if o != ADD_BB else 1):
+                dst = v[d + j]
+                u = v[sy + j]
+                if j == 0 or o == ADD_EE:  # lane 0, or both operands in F_p^4
+                    w = v[sx + j]
+                    for i in range(m):
+                        dst[i] = f_add(w[i], u[i])
+                else:  # base + F_p^4: lanes 1–3 are the F_p^4 operand's
+                    for i in range(m):
+                        dst[i] = u[i]
+        elif o == SUB_BB or o == SUB_BE or o == SUB_EB or o == SUB_EE:
+            sx, sy = slot[x], slot[y]
+            for j in range(1 if o == SUB_BB else 4):
+                dst = v[d + j]
+                if j == 0 or o == SUB_EE:
+                    w, u = v[sx + j], v[sy + j]
+                    for i in range(m):
+                        dst[i] = f_sub(w[i], u[i])
+                elif o == SUB_BE:  # 0 − y_j
+                    u = v[sy + j]
+                    for i in range(m):
+                        dst[i] = f_sub(np.uint64(0), u[i])
+                else:  # SUB_EB: x_j
+                    w = v[sx + j]
+                    for i in range(m):
+                        dst[i] = w[i]
+        elif o == MUL_BB or o == MUL_BE:
+            w = v[slot[x]]
+            sy = slot[y]
+            for j in range(4 if o == MUL_BE else 1):
+                dst = v[d + j]
+                u = v[sy + j]
+                for i in range(m):
+                    dst[i] = f_mul_vec(w[i], u[i])
         elif o == MUL_EE:
+            sx, sy = slot[x], slot[y]
+            x0, x1, x2, x3 = v[sx], v[sx + 1], v[sx + 2], v[sx + 3]
+            y0, y1, y2, y3 = v[sy], v[sy + 1], v[sy + 2], v[sy + 3]
+            d0, d1, d2, d3 = v[d], v[d + 1], v[d + 2], v[d + 3]
             for i in range(m):
-                c0, c1, c2, c3 = mul4(v[x, 0, i], v[x, 1, i], v[x, 2, i], v[x, 3, i],
-                                      v[y, 0, i], v[y, 1, i], v[y, 2, i], v[y, 3, i])
-                v[k, 0, i], v[k, 1, i], v[k, 2, i], v[k, 3, i] = c0, c1, c2, c3
-        elif o == NEG_B:
-            for i in range(m):
-                v[k, 0, i] = f_sub(np.uint64(0), v[x, 0, i])
-        elif o == NEG_E:
-            for i in range(m):
-                for j in range(4):
-                    v[k, j, i] = f_sub(np.uint64(0), v[x, j, i])
+                d0[i], d1[i], d2[i], d3[i] = mul4_vec(x0[i], x1[i], x2[i], x3[i], y0[i], y1[i], y2[i], y3[i])
+        elif o == NEG_B or o == NEG_E:
+            sx = slot[x]
+            for j in range(4 if o == NEG_E else 1):
+                dst = v[d + j]
+                w = v[sx + j]
+                for i in range(m):
+                    dst[i] = f_sub(np.uint64(0), w[i])
         else:  # DENOM: α − (bus + Σ_j γ^(j+1)·v_j), bus = the first argument
-            s0, s1 = dstart[k], dstart[k + 1]
-            for i in range(m):
-                f0, f1, f2, f3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
-                for t in range(s0, s1):
-                    z = dargs[t]
-                    g = t - s0  # γ^0 for the bus id, γ^(j+1) for value j
-                    if is_ext[z]:
+            # delayed reduction: a base value times γ^g is four products < 2^62, whose low and
+            # high 32-bit halves are summed apart (field.f_split) in acc_lo/acc_hi (4 lanes each) and
+            # reduced once per lane; argument by argument, so each loop over the rows vectorises
+            acc_lo = scratch[:4]
+            acc_hi = scratch[4:]
+            acc_lo[:, :m] = 0
+            acc_hi[:, :m] = 0
+            for t in range(dstart[k], dstart[k + 1]):
+                z = dargs[t]
+                sz = slot[z]
+                g = t - dstart[k]  # γ^0 for the bus id, γ^(j+1) for value j
+                if is_ext[z]:  # an F_p^4 value: mul4's reduced product joins the low halves
+                    for i in range(m):
                         p0, p1, p2, p3 = mul4(np.uint64(gpows[g, 0]), np.uint64(gpows[g, 1]), np.uint64(gpows[g, 2]),
-                                              np.uint64(gpows[g, 3]), v[z, 0, i], v[z, 1, i], v[z, 2, i], v[z, 3, i])
-                    else:
-                        e = v[z, 0, i]
-                        p0, p1 = (np.uint64(gpows[g, 0]) * e) % _P, (np.uint64(gpows[g, 1]) * e) % _P
-                        p2, p3 = (np.uint64(gpows[g, 2]) * e) % _P, (np.uint64(gpows[g, 3]) * e) % _P
-                    f0, f1, f2, f3 = f_add(f0, p0), f_add(f1, p1), f_add(f2, p2), f_add(f3, p3)
-                v[k, 0, i], v[k, 1, i] = f_sub(np.uint64(alpha[0]), f0), f_sub(np.uint64(alpha[1]), f1)
-                v[k, 2, i], v[k, 3, i] = f_sub(np.uint64(alpha[2]), f2), f_sub(np.uint64(alpha[3]), f3)
+                                              np.uint64(gpows[g, 3]), v[sz, i], v[sz + 1, i], v[sz + 2, i], v[sz + 3, i])
+                        acc_lo[0, i] += p0
+                        acc_lo[1, i] += p1
+                        acc_lo[2, i] += p2
+                        acc_lo[3, i] += p3
+                else:
+                    e = v[sz]
+                    for j in range(4):
+                        c = np.uint64(gpows[g, j])
+                        lo_j = acc_lo[j]
+                        hi_j = acc_hi[j]
+                        for i in range(m):
+                            pl, ph = f_split(c * np.uint64(e[i]))
+                            lo_j[i] += pl
+                            hi_j[i] += ph
+            for j in range(4):
+                dst = v[d + j]
+                aj = np.uint64(alpha[j])
+                lo_j = acc_lo[j]
+                hi_j = acc_hi[j]
+                for i in range(m):
+                    dst[i] = f_sub(aj, f_join_vec(lo_j[i], hi_j[i]))
 
 
 @njit(cache=True)
-def _run_blocks(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows, step,
-                rowmap, row0, count, roots, apows, combine, acc, out, blk0, blk1):
-    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer (nodes, 4, BLOCK)."""
-    v = np.zeros((op.shape[0], 4, BLOCK), dtype=np.uint64)
+def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
+                gpows, step, rowmap, row0, count, roots, apows, combine, acc, out, blk0, blk1):
+    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer (slots, BLOCK): canonical
+    values < p, stored as uint32 (half the cache of uint64), computed in uint64."""
+    v = np.zeros((nslots, BLOCK), dtype=np.uint32)
+    scratch = np.zeros((8, BLOCK), dtype=np.uint64)
     lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
     hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
     for blk in range(blk0, blk1):
         lo = blk * BLOCK
         m = min(BLOCK, count - lo)
-        _eval_block(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                    gpows, step, rowmap, row0 + lo, lo, m, v)
+        _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
+                    gpows, step, rowmap, row0 + lo, lo, m, v, scratch)
         if combine:
-            _combine_roots(roots, is_ext, apows, v, m, lo_sum, hi_sum)
-            for i in range(m):
-                for j in range(4):
-                    acc[lo + i, j] = f_join(lo_sum[j, i], hi_sum[j, i])
+            _combine_roots(roots, is_ext, slot, apows, v, m, lo_sum, hi_sum)
+            for j in range(4):
+                for i in range(m):
+                    acc[lo + i, j] = f_join_vec(lo_sum[j, i], hi_sum[j, i])
             continue
         for q in range(roots.shape[0]):
             r = roots[q]
             lanes = 4 if is_ext[r] else 1
-            for i in range(m):
-                for j in range(lanes):
-                    out[q, j, lo + i] = v[r, j, i]
+            for j in range(lanes):
+                for i in range(m):
+                    out[q, j, lo + i] = v[slot[r] + j, i]
 
 
 @njit(cache=True, parallel=True)
-def _run_parallel(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
-                  step, rowmap, row0, count, roots, apows, combine, acc, out, nthreads):
+def _run_parallel(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
+                  gpows, step, rowmap, row0, count, roots, apows, combine, acc, out, nthreads):
     # each thread: a contiguous run of blocks (the block loop is a separate function: a loop
     # body compiled inside the parallel region is optimised worse, see ntt._dif_2d)
     nblocks = (count + BLOCK - 1) // BLOCK
     for t in prange(nthreads):
-        _run_blocks(op, a, b, is_ext, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha, gpows,
-                    step, rowmap, row0, count, roots, apows, combine, acc, out,
+        _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts,
+                    alpha, gpows, step, rowmap, row0, count, roots, apows, combine, acc, out,
                     t * nblocks // nthreads, (t + 1) * nblocks // nthreads)
 
 
 @njit(cache=True, inline="always")
-def _combine_roots(roots, is_ext, apows, v, m, lo_sum, hi_sum):
+def _combine_roots(roots, is_ext, slot, apows, v, m, lo_sum, hi_sum):
     # Σ_q α^q·root_q on the block's m rows. A base root times α^q is four products < 2^62:
     # their low and high 32-bit halves are summed apart (field.f_split) and reduced once per
     # row by the caller; an F_p^4 root's product (mul4) is already reduced and joins the low half.
@@ -363,21 +452,26 @@ def _combine_roots(roots, is_ext, apows, v, m, lo_sum, hi_sum):
     hi_sum[:, :m] = 0
     for q in range(roots.shape[0]):
         r = roots[q]
+        s = slot[r]
         if is_ext[r]:
+            c0, c1, c2, c3 = np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]), np.uint64(apows[q, 3])
+            x0, x1, x2, x3 = v[s], v[s + 1], v[s + 2], v[s + 3]
             for i in range(m):
-                p0, p1, p2, p3 = mul4(np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]),
-                                      np.uint64(apows[q, 3]), v[r, 0, i], v[r, 1, i], v[r, 2, i], v[r, 3, i])
+                p0, p1, p2, p3 = mul4_vec(c0, c1, c2, c3, x0[i], x1[i], x2[i], x3[i])
                 lo_sum[0, i] += p0
                 lo_sum[1, i] += p1
                 lo_sum[2, i] += p2
                 lo_sum[3, i] += p3
         else:
+            w = v[s]
             for j in range(4):
                 c = np.uint64(apows[q, j])
+                lo_j = lo_sum[j]
+                hi_j = hi_sum[j]
                 for i in range(m):
-                    pl, ph = f_split(c * v[r, 0, i])
-                    lo_sum[j, i] += pl
-                    hi_sum[j, i] += ph
+                    pl, ph = f_split(c * np.uint64(w[i]))
+                    lo_j[i] += pl
+                    hi_j[i] += ph
 
 
 def plain_inputs(trace, prep, public, aux=None, challenges=None, cumsum=None) -> Inputs:

@@ -46,6 +46,8 @@ from .field import P
 SALT = 8
 #: F_p^4 columns of the DEEP mask R per table (committed as 4 base columns)
 MASK_EXT_COLUMNS = 1
+#: XOF words read at once by ZkRandomness.field (bounds its temporaries to a few MB)
+XOF_CHUNK_WORDS = 1 << 20
 
 
 def openings_per_column(cfg) -> int:
@@ -138,12 +140,15 @@ class ZkRandomness:
         return blake3.blake3(b"pyzkvm-zk-test-seed" + repr(seed).encode()).digest()
 
     def field(self, label: str, shape) -> np.ndarray:
-        """Uniform elements of F_p, by rejection: 31-bit words below p are kept (94%)."""
+        """Uniform elements of F_p, by rejection: 31-bit words below p are kept (94%). The
+        result is the first ``count`` kept words of the label's stream, read XOF_CHUNK_WORDS at
+        a time (the temporaries stay that size, not the result's: a hiding 2^19-row table's
+        randomness is ~200 MB)."""
         count = int(np.prod(shape))
         stream = blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)
         out, got, seek = np.empty(count, dtype=np.uint32), 0, 0
         while got < count:
-            want = (count - got) * 17 // 16 + 16
+            want = min((count - got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
             words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4") & np.uint32(0x7FFFFFFF)
             seek += 4 * want
             keep = words[words < P][:count - got]

@@ -110,3 +110,25 @@ def test_scalar_kernels_in_njit(GF4):
     np.testing.assert_array_equal(d, from_g(ga - gb))
     np.testing.assert_array_equal(m, from_g(ga * gb))
     np.testing.assert_array_equal(inv, from_g(ga**-1))
+
+
+@njit
+def _mul4_both(a, b, out, out_vec):
+    for i in range(a.shape[0]):
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = E.mul4(a[i, 0], a[i, 1], a[i, 2], a[i, 3],
+                                                            b[i, 0], b[i, 1], b[i, 2], b[i, 3])
+        out_vec[i, 0], out_vec[i, 1], out_vec[i, 2], out_vec[i, 3] = E.mul4_vec(a[i, 0], a[i, 1], a[i, 2], a[i, 3],
+                                                                                b[i, 0], b[i, 1], b[i, 2], b[i, 3])
+
+
+def test_mul4_vec_is_mul4(GF4):
+    # the vectorisable product (Barrett reductions of each coefficient's sum, up to 4 products
+    # plus W·h < 2^64) equals mul4 and galois, at the largest sums (every coefficient p − 1) too
+    rng = np.random.default_rng(5)
+    a = np.concatenate([np.full((1, 4), P - 1), np.eye(4, dtype=np.int64) * (P - 1), rng.integers(0, P, (5000, 4))])
+    b = np.concatenate([np.full((1, 4), P - 1), np.full((4, 4), P - 1), rng.integers(0, P, (5000, 4))])
+    a, b = a.astype(np.uint64), b.astype(np.uint64)
+    out, out_vec = np.empty_like(a), np.empty_like(a)
+    _mul4_both(a, b, out, out_vec)
+    np.testing.assert_array_equal(out_vec, out)
+    np.testing.assert_array_equal(out_vec[:200], from_g(to_g(GF4, a[:200]) * to_g(GF4, b[:200])))

@@ -109,6 +109,32 @@ def test_scalar_kernels_in_njit():
             assert int(inv) == 0  # documented: inverse of 0 is returned as 0
 
 
+@njit
+def _mul_vec_all(a, b, out):
+    for i in range(a.shape[0]):
+        out[i] = F.f_mul_vec(a[i], b[i])
+
+
+def test_barrett_product_is_exact():
+    # f_mul_vec's quotient estimate may fall up to 2 short: products at and just below
+    # multiples of p, the largest product (p − 1)², and random canonical pairs
+    rng = np.random.default_rng(11)
+    a = [0, 1, P - 1, P - 1, P - 2, 1 << 30, (1 << 31) - 1 - (1 << 27)]
+    b = [0, P - 1, P - 1, 1, P - 2, 1 << 30, 3]
+    for k in (1, 2, 3, 1 << 15, (P - 1) // 2):  # a·b = k·p − 1 and k·p + 1 where they factor
+        for z in (k * P - 1, k * P + 1):
+            for d in (1, 2, 3, 4, 5, 7, 8, 16):
+                if z % d == 0 and z // d < P and d < P:
+                    a.append(z // d)
+                    b.append(d)
+    a = np.concatenate([np.array(a, dtype=np.uint64), rng.integers(0, P, 200_000).astype(np.uint64)])
+    b = np.concatenate([np.array(b, dtype=np.uint64), rng.integers(0, P, 200_000).astype(np.uint64)])
+    out = np.empty_like(a)
+    _mul_vec_all(a, b, out)
+    want = (a.astype(object) * b.astype(object)) % P
+    assert out.tolist() == want.tolist()
+
+
 def test_to_field():
     np.testing.assert_array_equal(F.to_field([-1, P, P + 3, 2**40]), [P - 1, 0, 3, 2**40 % P])
     with pytest.raises(UsageError):

@@ -11,7 +11,8 @@ Layout, version 4 (little-endian; every array carries its shape)::
     ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
     queries    = per phase (prep if any, main, aux if any, quotient): per member table (present,
                  and with that phase) its rows array, then the phase's paths
-    fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array ‖ paths
+    fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array (q, 4·2^k: the
+                 opened cosets, fri.py) ‖ paths
     array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) × u32
     paths      = u32 q ‖ u8 depth ‖ depth × (u16 k ‖ k distinct sorted digests[32] ‖ q refs)
                  refs are u8 when k ≤ 256, else u16: siblings shared by several queries
@@ -92,6 +93,7 @@ class Proof:
     #: a hiding-mode proof (format version 6: salted trees, the blinding ring)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
+    item_sizes: dict = dc_field(default_factory=dict)  # finer: item → bytes, filled by encode
 
     def to_bytes(self) -> bytes:
         return encode_proof(self)[0]
@@ -104,6 +106,14 @@ class Proof:
         """Bytes per section of the encoding: header, commitments, OOD openings, trace queries, FRI."""
         encode_proof(self)
         return dict(self.sizes)
+
+    def item_breakdown(self) -> dict:
+        """Bytes per item of the encoding, finer than the sections: "header",
+        "commitments/…", "ood/table k", "queries/<phase>/rows/table k" (k = the table's index;
+        "salt" for a hiding tree's salt), "queries/<phase>/paths", "fri/final polynomial and
+        PoW", "fri/layer r/values", "fri/layer r/paths" (bench/proof_size.py prints them)."""
+        encode_proof(self)
+        return dict(self.item_sizes)
 
 
 def opened_arrays(tables: list, phase: str, zk: bool) -> int:
@@ -128,10 +138,13 @@ class _Writer:
     def __init__(self):
         self.parts = []
         self.size = 0
+        self.item = "header"   # what the next bytes belong to (the fine size breakdown)
+        self.items = {}        # item → bytes
 
     def raw(self, b: bytes):
         self.parts.append(b)
         self.size += len(b)
+        self.items[self.item] = self.items.get(self.item, 0) + len(b)
 
     def u8(self, v):
         self.raw(struct.pack("<B", v))
@@ -183,21 +196,25 @@ def encode_proof(proof: Proof) -> tuple:
         w.u8(t.log_height)
         w.u8((1 if t.has_aux else 0) | (2 if t.has_prep else 0))
     mark("header")
+    w.item = "commitments/roots and nonce"
     w.raw(proof.main_root)
     w.u64(proof.bus_pow_nonce)
     with_aux = phase_members(proof.tables, "aux")
     if with_aux:
         w.raw(proof.aux_root)
     w.raw(proof.quotient_root)
+    w.item = "commitments/LogUp totals"
     for i in with_aux:
         w.array(proof.tables[i].cumsum)
+    w.item = "commitments/FRI layer roots"
     w.u16(len(proof.fri.layer_roots))
     for r in proof.fri.layer_roots:
         w.raw(r)
     mark("commitments")
-    for t in proof.tables:
+    for k, t in enumerate(proof.tables):
         if not t.present:
             continue
+        w.item = f"ood/table {k}"
         for g in LOCAL_GROUPS:
             w.array(t.open_local[g])
         for g in NEXT_GROUPS:
@@ -211,18 +228,24 @@ def encode_proof(proof: Proof) -> tuple:
         if len(rows) != opened_arrays(proof.tables, phase, proof.zk):
             raise ProofFormatError(f"{phase} queries open {len(rows)} matrices, the header says "
                                    f"{opened_arrays(proof.tables, phase, proof.zk)}")
-        for r in rows:
+        for k, r in zip(members + ["salt"], rows):
+            w.item = f"queries/{phase}/rows/table {k}"
             w.array(r)
+        w.item = f"queries/{phase}/paths"
         w.paths(paths)
     mark("trace_queries")
+    w.item = "fri/final polynomial and PoW"
     w.array(proof.fri.final_poly)
     w.u64(proof.fri.pow_nonce)
-    for rows, paths in proof.fri.layer_openings:
+    for k, (rows, paths) in enumerate(proof.fri.layer_openings):
+        w.item = f"fri/layer {k}/values"
         w.array(rows)
+        w.item = f"fri/layer {k}/paths"
         w.paths(paths)
     mark("fri")
     data = b"".join(w.parts)
     proof.sizes = {k: b - a for k, (a, b) in marks.items()} | {"total": len(data)}
+    proof.item_sizes = dict(w.items)
     return data, marks
 
 
@@ -351,7 +374,7 @@ def decode_proof(data: bytes) -> Proof:
     nonce = r.u64("proof-of-work nonce")
     layer_openings = []
     for _ in range(n_layers):
-        rows = r.array("FRI layer rows", 2, 8)
+        rows = r.array("FRI layer rows", 2)  # (q, 4·2^k): the verifier checks k against its schedule
         paths = _read_paths(r, "FRI layer paths")
         layer_openings.append((rows, paths))
     if r.pos != len(r.data):

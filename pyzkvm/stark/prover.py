@@ -246,7 +246,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 7. FRI commit, grinding, query positions (the smallest input's degree bounds the final polynomial)
     log_final_len = min(cfg.log_final_poly_len, min(fri_inputs) - cfg.log_blowup)
     fri_prover = FriProver()
-    fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, report)
+    fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, cfg.log_fri_arity,
+                            report)
     log_max = max(fri_inputs)
     nonce, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max)
 

@@ -30,7 +30,7 @@ from . import zk
 from .deep import deep_codewords, deep_layout, recombine_ext_columns, split_by_height
 from .domain import point_at
 from .field import P, root_of_unity
-from .fri import FriProof, draw_fold_challenges, verify_queries
+from .fri import FriProof, draw_fold_challenges, layer_arities, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import verify_mixed_openings
@@ -91,7 +91,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
     heights = [_group_heights(cfg, t.log_height) for t in tables]  # group → log LDE size, per table
     input_logs = {l for hs in heights for l in hs.values()}
-    betas, taus = draw_fold_challenges(transcript, proof.fri, input_logs)
+    log_final_len, arities = _fri_schedule(cfg, input_logs)
+    betas, taus = draw_fold_challenges(transcript, proof.fri, input_logs, arities)
     log_max = max(input_logs)
     _, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max, nonce=proof.fri.pow_nonce)
 
@@ -122,7 +123,6 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         entries += split_by_height(layout[k], opened[k], t.open_local, t.open_next, heights[k], z_next)
     inputs = deep_codewords(entries, lambda l: point_at(l, indices >> (log_max - l)), zeta, coeffs)
 
-    log_final_len = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus)
     bus_total = ext.ZERO.copy()
     for t in tables:
@@ -241,17 +241,25 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             if r.shape != (cfg.num_queries, zk.SALT):
                 raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected ({cfg.num_queries}, {zk.SALT})")
     input_logs = {l for hs in heights.values() for l in hs.values()}
-    log_final = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
-    log_max = max(input_logs)
-    n_layers = log_max - (log_final + cfg.log_blowup)
+    log_final, arities = _fri_schedule(cfg, input_logs)
     fri: FriProof = proof.fri
-    if len(fri.layer_roots) != n_layers or len(fri.layer_openings) != n_layers:
-        raise ProofShapeError(f"proof has {len(fri.layer_roots)} FRI layers, expected {n_layers}")
+    if len(fri.layer_roots) != len(arities) or len(fri.layer_openings) != len(arities):
+        raise ProofShapeError(f"proof has {len(fri.layer_roots)} FRI layers, expected {len(arities)}")
     if fri.final_poly.shape != (1 << log_final, 4):
         raise ProofShapeError(f"FRI final polynomial has {fri.final_poly.shape[0]} coefficients, expected {1 << log_final}")
-    for r, (rows, paths) in enumerate(fri.layer_openings):
-        if rows.shape != (cfg.num_queries, 8) or paths.shape != (cfg.num_queries, log_max - 1 - r, 8):
-            raise ProofShapeError(f"FRI layer {r}: openings have shapes {rows.shape}, {paths.shape}")
+    depth = max(input_logs)
+    for r, ((rows, paths), k) in enumerate(zip(fri.layer_openings, arities)):
+        depth -= k
+        if rows.shape != (cfg.num_queries, 4 << k) or paths.shape != (cfg.num_queries, depth, 8):
+            raise ProofShapeError(f"FRI layer {r}: openings have shapes {rows.shape}, {paths.shape}; expected "
+                                  f"({cfg.num_queries}, {4 << k}) and ({cfg.num_queries}, {depth}, 8)")
+
+
+def _fri_schedule(cfg, input_logs) -> tuple:
+    """(log2 of the final polynomial's length, k per FRI layer): the smallest input's degree
+    bounds the final polynomial; fri.layer_arities folds down to it."""
+    log_final = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
+    return log_final, layer_arities(input_logs, log_final + cfg.log_blowup, cfg.log_fri_arity)
 
 
 def _opened(t, group: str, ext_columns: bool = False):

@@ -219,20 +219,23 @@ def security_bits(params: StarkConfig, lde_log_size: int, *, bus_entries: int = 
 
 # --- presets ---------------------------------------------------------------------------------
 
-#: The default: blowup 4, 44 queries, 16 PoW bits → 104 query bits; the field term is
+#: The default: blowup 4, 42 queries, 16 PoW bits → 100 query bits (44 queries until the
+#: proof-size work of issue 18: 2 queries less is ~4.5 % of the proof, and more grinding
+#: would cost the prover ~0.5 s per 4 bits at 2^20 hashes); the field term is
 #: 123.6 − 23 = 100.6 bits at 2^21 trace rows (the stark backend's tallest table at DEFAULT);
 #: 16 PoW bits before the bus challenges keep the LogUp term ≥ 100 up to the verifier's cap
 #: of p − 1 entries for tuples up to 2^8 wide (123.6 − 31 − 8 + 16). Blowup 4 allows
-#: constraints up to degree 5 (4 quotient chunks). ``python -m pyzkvm.stark.security`` prints
-#: every term at the largest heights.
-DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=44, pow_bits=16, log_final_poly_len=3,
-                      bus_pow_bits=16, max_log_height=21, log_fri_arity=3)
+#: constraints up to degree 5 (4 quotient chunks); FRI folds by up to 16 per layer (no term
+#: changes: module docstring). ``python -m pyzkvm.stark.security`` prints every term at the
+#: largest heights.
+DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=42, pow_bits=16, log_final_poly_len=3,
+                      bus_pow_bits=16, max_log_height=21, log_fri_arity=4)
 
 #: SP1-like: blowup 2 (constraint degree ≤ 3), 84 queries + 16 PoW bits = 100 query bits;
 #: field term 123.6 − 23 = 100.6 at its tallest tables, 2^22 rows. Cheaper LDE and quotient,
 #: bigger proofs.
 BLOWUP2_100_BITS = StarkConfig("blowup2_100_bits", log_blowup=1, num_queries=84, pow_bits=16, log_final_poly_len=3,
-                               bus_pow_bits=16, max_log_height=22, log_fri_arity=3)
+                               bus_pow_bits=16, max_log_height=22, log_fri_arity=4)
 
 #: For tests only: ~2·12 = 24 bits, no grinding, tables as tall as the field allows. Fast and
 #: small; says so in its name.

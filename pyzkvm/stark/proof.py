@@ -1,6 +1,6 @@
 """The STARK proof object and its versioned byte encoding.
 
-Layout, version 4 (little-endian; every array carries its shape)::
+Layout, version 7 (little-endian; every array carries its shape)::
 
     proof      = magic "PZKSTARK" ‖ u16 version ‖ u16 n_tables ‖ header ‖ commitments
                  ‖ ood_openings ‖ trace_queries ‖ fri
@@ -14,19 +14,19 @@ Layout, version 4 (little-endian; every array carries its shape)::
     fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array (q, 4·2^k: the
                  opened cosets, fri.py) ‖ paths
     array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) × u32
-    paths      = u32 q ‖ u8 depth ‖ depth × (u16 k ‖ k distinct sorted digests[32] ‖ q refs)
-                 refs are u8 when k ≤ 256, else u16: siblings shared by several queries
-                 (near the root) are stored once
+    paths      = u8 depth ‖ depth × (u16 k ‖ k digests[32]): a Merkle multiproof (multiproof.py),
+                 per level only the siblings the verifier cannot compute from the opened rows,
+                 in position order; k is fixed by the query positions (checked on verify)
 
-Version 6 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+Version 8 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
 phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
 rows, and every table's main columns end with the blinding ring's 8 (blind.py; every table
-has aux columns then). (Versions 2 and 3, before tables could be left out, and the hiding
-version 5, before the ring, are no longer read.)
+has aux columns then). (Versions 2 to 6 — before tables could be left out, before the ring,
+and with arity-2 FRI and per-query paths — are no longer read.)
 
 Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
 path per phase. Decoding is strict: bad magic or version, a length past the end or above a
-cap, a field element ≥ p, a non-canonical path level, or trailing bytes raise
+cap, a field element ≥ p, a malformed path level, or trailing bytes raise
 ProofFormatError. ``encode_proof`` also reports each section's byte range (the size
 breakdown; the soundness tests flip bytes in each).
 """
@@ -41,11 +41,12 @@ import numpy as np
 from ..errors import ProofFormatError
 from .field import P
 from .fri import FriProof
+from .multiproof import Multiproof
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
-VERSION = 4
-ZK_VERSION = 6
+VERSION = 7
+ZK_VERSION = 8
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
@@ -85,12 +86,12 @@ class Proof:
     main_root: bytes
     aux_root: bytes | None
     quotient_root: bytes
-    queries: dict               # phase → (rows per member table (q, w) [+ salt rows], paths (q, depth, 8))
+    queries: dict               # phase → (rows per member table (q, w) [+ salt rows], Multiproof)
     fri: FriProof
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
-    #: a hiding-mode proof (format version 6: salted trees, the blinding ring)
+    #: a hiding-mode proof (format version 8: salted trees, the blinding ring)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
     item_sizes: dict = dc_field(default_factory=dict)  # finer: item → bytes, filled by encode
@@ -161,17 +162,11 @@ class _Writer:
         self.raw(a.tobytes())
 
     def paths(self, paths):
-        """Authentication paths (q, depth, 8), level by level with repeated siblings stored once:
-        near the root the queries' paths share nodes, so each level lists its distinct
-        digests (sorted) and every query refers to one of them by index."""
-        paths = np.asarray(paths, dtype=np.uint32)
-        q, depth = paths.shape[0], paths.shape[1]
-        self.raw(struct.pack("<IB", q, depth))
-        for level in range(depth):
-            uniq, refs = np.unique(paths[:, level], axis=0, return_inverse=True)
-            self.u16(uniq.shape[0])
-            self.raw(np.ascontiguousarray(uniq, dtype="<u4").tobytes())
-            self.raw(refs.reshape(-1).astype("<u1" if uniq.shape[0] <= 256 else "<u2").tobytes())
+        """A multiproof (multiproof.py): its depth, then per level the count and the digests."""
+        self.u8(paths.depth)
+        for level in paths.levels:
+            self.u16(level.shape[0])
+            self.raw(np.ascontiguousarray(level, dtype="<u4").tobytes())
 
 
 def encode_proof(proof: Proof) -> tuple:
@@ -292,36 +287,15 @@ class _Reader:
         return a
 
 
-def _strictly_increasing(rows: np.ndarray) -> bool:
-    """Rows in strictly increasing word-lexicographic order (np.unique's order for axis=0)."""
-    if rows.shape[0] < 2:
-        return True
-    a, b = rows[:-1], rows[1:]
-    differ = a != b
-    if not differ.any(axis=1).all():
-        return False
-    first = differ.argmax(axis=1)
-    k = np.arange(a.shape[0])
-    return bool((b[k, first] > a[k, first]).all())
-
-
-def _read_paths(r: _Reader, what: str) -> np.ndarray:
-    q, depth = struct.unpack("<IB", r.take(5, what))
-    if q > MAX_ELEMENTS // 8 or depth > 32:
-        raise ProofFormatError(f"{what}: {q} paths of depth {depth} is over the cap")
-    out = np.empty((q, depth, 8), dtype=np.uint32)
-    for level in range(depth):
-        n_uniq = r.u16(what)
-        if n_uniq > q or (q and n_uniq == 0):
-            raise ProofFormatError(f"{what}: level {level} lists {n_uniq} digests for {q} paths")
-        uniq = np.frombuffer(r.take(32 * n_uniq, what), dtype="<u4").reshape(n_uniq, 8).astype(np.uint32)
-        width = 1 if n_uniq <= 256 else 2
-        refs = np.frombuffer(r.take(width * q, what), dtype="<u1" if width == 1 else "<u2").astype(np.int64)
-        if refs.size and (refs.max() >= n_uniq or not np.bincount(refs, minlength=n_uniq).all()
-                          or not _strictly_increasing(uniq)):
-            raise ProofFormatError(f"{what}: level {level} is not in canonical form (sorted, distinct, all used)")
-        out[:, level] = uniq[refs]
-    return out
+def _read_paths(r: _Reader, what: str) -> Multiproof:
+    depth = r.u8(what)
+    if depth > 32:
+        raise ProofFormatError(f"{what}: depth {depth} is over 32")
+    levels = []
+    for _ in range(depth):
+        n = r.u16(what)  # the verifier checks it against the count the query positions imply
+        levels.append(np.frombuffer(r.take(32 * n, what), dtype="<u4").reshape(n, 8).astype(np.uint32))
+    return Multiproof(levels)
 
 
 def decode_proof(data: bytes) -> Proof:

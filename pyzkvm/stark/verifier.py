@@ -231,7 +231,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             raise ProofShapeError(f"proof lacks the {phase} query openings")
         rows, paths = proof.queries[phase]
         top = max(heights[i][phase] for i in members)
-        if len(rows) != opened_arrays(proof.tables, phase, cfg.zk) or paths.shape != (cfg.num_queries, top, 8):
+        if len(rows) != opened_arrays(proof.tables, phase, cfg.zk) or paths.depth != top:
             raise ProofShapeError(f"{phase} query openings have the wrong shape")
         for i, r in zip(members, rows):
             width = _widths(vk.proved[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
@@ -250,9 +250,9 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     depth = max(input_logs)
     for r, ((rows, paths), k) in enumerate(zip(fri.layer_openings, arities)):
         depth -= k
-        if rows.shape != (cfg.num_queries, 4 << k) or paths.shape != (cfg.num_queries, depth, 8):
-            raise ProofShapeError(f"FRI layer {r}: openings have shapes {rows.shape}, {paths.shape}; expected "
-                                  f"({cfg.num_queries}, {4 << k}) and ({cfg.num_queries}, {depth}, 8)")
+        if rows.shape != (cfg.num_queries, 4 << k) or paths.depth != depth:
+            raise ProofShapeError(f"FRI layer {r}: openings have shape {rows.shape} and path depth {paths.depth}; "
+                                  f"expected ({cfg.num_queries}, {4 << k}) and {depth}")
 
 
 def _fri_schedule(cfg, input_logs) -> tuple:

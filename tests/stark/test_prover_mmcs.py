@@ -42,6 +42,21 @@ def test_root_matches_blake3_oracle_and_openings_verify():
     assert not verify_mixed_openings(tree.root, [3, 1], idx, rows[:1], paths)
 
 
+def test_queries_sharing_a_short_matrix_row_must_open_it_alike():
+    """Positions 0 and 1 of the 8-row matrix share row 0 of the 2-row one: the multiproof
+    hashes that row once, so a forged copy behind the second query must be refused."""
+    rng = np.random.default_rng(1)
+    big = rng.integers(0, 2013265921, size=(8, 5), dtype=np.uint32)
+    small = rng.integers(0, 2013265921, size=(2, 3), dtype=np.uint32)
+    tree = MixedMatrixTree.commit([big, small])
+    idx = np.array([0, 1, 6])
+    rows, paths = tree.open(idx)
+    assert verify_mixed_openings(tree.root, [3, 1], idx, rows, paths)
+    forged = rows[1].copy()
+    forged[1, 0] ^= 1  # query 1's copy of small row 0
+    assert not verify_mixed_openings(tree.root, [3, 1], idx, [rows[0], forged], paths)
+
+
 def test_single_matrix_is_a_plain_merkle_tree():
     m = np.arange(64, dtype=np.uint32).reshape(16, 4)
     assert MixedMatrixTree.commit([m]).root == MerkleTree.commit(m).root

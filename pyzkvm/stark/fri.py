@@ -26,10 +26,10 @@ next input height, distance to the final size). Why each fold has its own β, an
 arity changes no term of the security estimate: config.py, "FRI folding arity".
 
 Query phase: after grinding, draw query positions in the largest domain. For each layer the
-prover opens the leaf holding position idx (the coset idx >> k); the verifier checks the value
-it expects (from the previous fold, or from the inputs at the first layer) sits in that leaf
-at idx mod 2^k, folds the coset itself k times, and at the end compares with the final
-polynomial.
+prover opens the leaf holding position idx (the coset idx >> k) less the entry at idx mod 2^k:
+the verifier puts there the value it expects (from the previous fold, or from the inputs at
+the first layer), so the leaf hashes to the root only if that value is right; it folds the
+coset itself k times, and at the end compares with the final polynomial.
 """
 
 from __future__ import annotations
@@ -179,13 +179,36 @@ class FriProver:
         rounds.fri_final(transcript, self.final_poly)
 
     def open_queries(self, indices: np.ndarray) -> list:
-        """Per layer: the leaves (cosets) holding the queries' positions, and their paths."""
+        """Per layer: the leaves (cosets) holding the queries' positions less each query's own
+        entry (the verifier has it: the previous fold, or the input), and their multiproof."""
         out = []
         idx = np.asarray(indices, dtype=np.int64)
         for tree, k in zip(self.trees, self.arities):
+            rows, paths = tree.open(idx >> k)
+            out.append((without_own_entry(rows, idx, k), paths))
             idx = idx >> k
-            out.append(tree.open(idx))
         return out
+
+
+def _own_entry_mask(idx: np.ndarray, k: int) -> np.ndarray:
+    """(q, 2^k) True except at each query's own entry, idx mod 2^k, in its coset."""
+    return np.arange(1 << k)[None, :] != (idx & ((1 << k) - 1))[:, None]
+
+
+def without_own_entry(rows: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
+    """Opened cosets (q, 4·2^k) → (q, 4·(2^k − 1)): each query's own entry left out."""
+    q = rows.shape[0]
+    return rows.reshape(q, 1 << k, 4)[_own_entry_mask(idx, k)].reshape(q, 4 * ((1 << k) - 1))
+
+
+def with_own_entry(rows: np.ndarray, idx: np.ndarray, k: int, own: np.ndarray) -> np.ndarray:
+    """The verifier's cosets (q, 2^k, 4): the opened entries with each query's own value ``own``
+    (q, 4) put back at idx mod 2^k."""
+    q = own.shape[0]
+    values = np.empty((q, 1 << k, 4), dtype=np.uint32)
+    values[_own_entry_mask(idx, k)] = np.asarray(rows, dtype=np.uint32).reshape(-1, 4)
+    values[np.arange(q), idx & ((1 << k) - 1)] = own
+    return values
 
 
 def draw_fold_challenges(transcript, proof: "FriProof", input_logs, arities: list) -> tuple:
@@ -219,13 +242,12 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
                                                                strict=True)):
         k = len(layer_betas)
         leaf = idx >> k
-        if not verify_openings(root, log_size - k, leaf, rows, paths):
-            raise MerklePathError(f"FRI layer {r}: an opened leaf does not match the layer's Merkle root")
-        values = np.asarray(rows, dtype=np.uint32).reshape(idx.shape[0], 1 << k, 4)
-        mine = values[np.arange(idx.shape[0]), idx & ((1 << k) - 1)]
-        if not np.array_equal(mine, cur):
-            q = int(np.nonzero(np.any(mine != cur, axis=1))[0][0])
-            raise FriQueryError(f"FRI layer {r}, query {q}: the opened value differs from the previous fold")
+        # the query's own entry is the value it carries from the previous fold (or the input):
+        # if that is wrong, the coset does not hash to the committed leaf
+        values = with_own_entry(rows, idx, k, cur)
+        if not verify_openings(root, log_size - k, leaf, values.reshape(idx.shape[0], -1), paths):
+            raise MerklePathError(f"FRI layer {r}: an opened coset, with the value folded from the layer before, "
+                                  "does not match the layer's Merkle root")
         cur = fold_cosets(values, layer_betas, leaf, log_size)
         log_size -= k
         idx = leaf

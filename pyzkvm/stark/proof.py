@@ -11,8 +11,8 @@ Layout, version 7 (little-endian; every array carries its shape)::
     ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
     queries    = per phase (prep if any, main, aux if any, quotient): per member table (present,
                  and with that phase) its rows array, then the phase's paths
-    fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array (q, 4·2^k: the
-                 opened cosets, fri.py) ‖ paths
+    fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array (q, 4·(2^k − 1):
+                 the opened cosets less each query's own entry, fri.py) ‖ paths
     array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) × u32
     paths      = u8 depth ‖ depth × (u16 k ‖ k digests[32]): a Merkle multiproof (multiproof.py),
                  per level only the siblings the verifier cannot compute from the opened rows,
@@ -348,7 +348,7 @@ def decode_proof(data: bytes) -> Proof:
     nonce = r.u64("proof-of-work nonce")
     layer_openings = []
     for _ in range(n_layers):
-        rows = r.array("FRI layer rows", 2)  # (q, 4·2^k): the verifier checks k against its schedule
+        rows = r.array("FRI layer rows", 2)  # (q, 4·(2^k − 1)): the verifier checks k against its schedule
         paths = _read_paths(r, "FRI layer paths")
         layer_openings.append((rows, paths))
     if r.pos != len(r.data):

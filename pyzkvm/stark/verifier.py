@@ -250,9 +250,10 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     depth = max(input_logs)
     for r, ((rows, paths), k) in enumerate(zip(fri.layer_openings, arities)):
         depth -= k
-        if rows.shape != (cfg.num_queries, 4 << k) or paths.depth != depth:
+        width = 4 * ((1 << k) - 1)  # the coset less the query's own entry (fri.py)
+        if rows.shape != (cfg.num_queries, width) or paths.depth != depth:
             raise ProofShapeError(f"FRI layer {r}: openings have shape {rows.shape} and path depth {paths.depth}; "
-                                  f"expected ({cfg.num_queries}, {4 << k}) and {depth}")
+                                  f"expected ({cfg.num_queries}, {width}) and {depth}")
 
 
 def _fri_schedule(cfg, input_logs) -> tuple:

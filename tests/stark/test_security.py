@@ -38,7 +38,7 @@ def test_the_formula_term_by_term():
         "hash": 128,
     })
     assert est.bits == min(b for _n, b in est.terms) == pytest.approx(100.0)  # the queries; the field term 100.6
-    assert est.limiting == "DEEP/FRI field"
+    assert est.limiting == "FRI queries+PoW"
     for name, _bits in est.terms:
         assert name in str(est)
     # without grinding, 2^24 entries would leave the LogUp term at ~95 bits (issue 14's example)

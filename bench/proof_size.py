@@ -64,8 +64,9 @@ def grouped(items: dict, names: list) -> list:
     return rows
 
 
-def per_table_rows(items: dict, names: list, top: int = 8) -> list:
-    """The tables whose opened rows (all phases) cost the most: (name, bytes, phase split)."""
+def per_table_rows(items: dict, names: list, top: int | None = 8) -> list:
+    """The tables whose opened rows (all phases) cost the most: (name, bytes, phase split);
+    top=None: every table."""
     per = defaultdict(lambda: defaultdict(int))
     for k, v in items.items():
         m = re.fullmatch(r"queries/(\w+)/rows/table (\w+)", k)
@@ -93,6 +94,8 @@ def report(label: str, receipt, verification) -> str:
             "| table | bytes | phases |", "| --- | ---: | --- |"]
     out += [f"| {n} | {b:,} | {', '.join(f'{p} {v:,}' for p, v in ph.items())} |"
             for n, b, ph in per_table_rows(items, names)]
+    out += ["", "Every table's opened rows (bytes, all phases): "
+            + ", ".join(f"{n} {b:,}" for n, b, _ph in per_table_rows(items, names, top=None))]
     layers = fri_layers(items)
     if layers:
         out += ["", "FRI layers (values / paths bytes): "

@@ -41,6 +41,7 @@ from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, coset_lde, coset_lde_from_coefficients, intt
+from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
 from .rounds import BusChallenges
@@ -217,7 +218,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         raise StarkConfigError("the out-of-domain point fell in F_p (probability ~2^-93); prove again")
     report("commit to quotient chunks", 1.0)
 
-    # 5. open every column at ζ and ζω, then the DEEP coefficients
+    # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
         committed = {"prep": (t.prep_trace, t.log_n)}  # the values on a subgroup that define each group
@@ -229,17 +230,21 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.open_local = {g: evaluate_trace_at(m, log, zeta) for g, (m, log) in committed.items()}
         t.open_local["quotient"] = weighted_column_sums(t.quotient_coeffs,  # Σ c_i ζ^i
                                                         ext.ext_powers(zeta, t.quotient_coeffs.shape[0]))
-        t.open_next = {g: evaluate_trace_at(m, log, t.z_next) for g, (m, log) in committed.items()}
+        read = next_row_columns(t.compiled)
+        t.open_next = {g: evaluate_trace_at(None if m is None else m[:, read[g]], log, t.z_next)
+                       for g, (m, log) in committed.items()}
         report("open", (k + 1) / len(tables))
     layout, total = deep_layout([_widths(t) for t in tables])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
+    coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(t.compiled) for t in tables])
 
     # 6. DEEP composition: one codeword per LDE height, over every row of the LDEs
     entries = []
     for t, lay in zip(tables, layout):
         rows = {"prep": t.prep_lde, "main": t.main_lde, "aux": t.aux_lde, "quotient": t.quotient_lde}
         heights = {"prep": t.log_n + cfg.log_blowup, "main": t.lde_log, "aux": t.lde_log, "quotient": t.lde_log}
-        entries += split_by_height(lay, rows, t.open_local, t.open_next, heights, t.z_next)
+        entries += split_by_height(lay, rows, t.open_local, full_width_next(t.compiled, lay, t.open_next), heights,
+                                   t.z_next)
     fri_inputs = deep_codewords(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True), zeta, coeffs)
     report("DEEP composition", 1.0)
 

@@ -34,6 +34,7 @@ from .fri import FriProof, draw_fold_challenges, layer_arities, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import verify_mixed_openings
+from .openings import full_width, full_width_next, next_row_columns, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges
@@ -89,6 +90,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         raise OodEvaluationMismatch("the out-of-domain point fell in F_p; this proof cannot be checked")
     layout, total = deep_layout([_widths(c, t, cfg) for c, t in zip(compiled, tables)])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
+    coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(c) for c in compiled])
     heights = [_group_heights(cfg, t.log_height) for t in tables]  # group → log LDE size, per table
     input_logs = {l for hs in heights for l in hs.values()}
     log_final_len, arities = _fri_schedule(cfg, input_logs)
@@ -120,7 +122,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     entries = []
     for k, t in enumerate(tables):
         z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
-        entries += split_by_height(layout[k], opened[k], t.open_local, t.open_next, heights[k], z_next)
+        next_values = full_width_next(compiled[k], layout[k], t.open_next)
+        entries += split_by_height(layout[k], opened[k], t.open_local, next_values, heights[k], z_next)
     inputs = deep_codewords(entries, lambda l: point_at(l, indices >> (log_max - l)), zeta, coeffs)
 
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus)
@@ -219,9 +222,10 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         for g in LOCAL_GROUPS:
             if t.open_local[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, expected {want[g]}")
+        read = next_row_columns(c)  # only the columns read at the next row are opened at ζω (openings.py)
         for g in NEXT_GROUPS:
-            if t.open_next[g].shape != (want[g], 4):
-                raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, expected {want[g]}")
+            if t.open_next[g].shape != (len(read[g]), 4):
+                raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, expected {len(read[g])}")
         heights[k] = _group_heights(cfg, t.log_height)
     for phase in ("prep", "main", "aux", "quotient"):
         members = phase_members(proof.tables, phase)
@@ -263,12 +267,14 @@ def _fri_schedule(cfg, input_logs) -> tuple:
     return log_final, layer_arities(input_logs, log_final + cfg.log_blowup, cfg.log_fri_arity)
 
 
-def _opened(t, group: str, ext_columns: bool = False):
+def _opened(c, t, group: str, ext_columns: bool = False):
     """A column group's values at ζ and at ζω, stacked (2, w, 4); None for an empty group.
-    Extension columns were committed as 4 base columns each: recombine them first."""
-    if t.open_local[group].shape[0] == 0:
+    The ζω row is zero in the columns no constraint reads at the next row (not opened there:
+    openings.py). Extension columns were committed as 4 base columns each: recombine them first."""
+    width = t.open_local[group].shape[0]
+    if width == 0:
         return None
-    values = (t.open_local[group], t.open_next[group])
+    values = (t.open_local[group], full_width(t.open_next[group], next_row_columns(c)[group], width))
     return np.stack([recombine_ext_columns(v) for v in values] if ext_columns else values)
 
 
@@ -286,8 +292,8 @@ def _check_ood(c, t, public, challenges, alpha, zeta, layout) -> None:
                  "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
                  "is_transition": zeta_minus_last}
     # Σ α^i C_i(ζ): the constraint evaluator (tape.py) at one point, every leaf in F_p^4
-    inputs = Inputs(_opened(t, "main"), _opened(t, "prep"), _opened(t, "aux", ext_columns=True), public, challenges,
-                    t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
+    inputs = Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True), public,
+                    challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
     tape = tape_for(c, [x.expr for x in c.all_constraints], "point")
     acc = run(tape, inputs, 1, ext.ext_powers(alpha, len(c.all_constraints)))
     chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]

@@ -13,7 +13,8 @@ Layout, version 7 (little-endian; every array carries its shape)::
                  and with that phase) its rows array, then the phase's paths
     fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array (q, 4·(2^k − 1):
                  the opened cosets less each query's own entry, fri.py) ‖ paths
-    array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) × u32
+    array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) field elements, 31 bits each, packed
+                 little-endian (pack31), the last byte zero-padded
     paths      = u8 depth ‖ depth × (u16 k ‖ k digests[32]): a Merkle multiproof (multiproof.py),
                  per level only the siblings the verifier cannot compute from the opened rows,
                  in position order; k is fixed by the query positions (checked on verify)
@@ -132,6 +133,36 @@ def phase_members(tables: list, phase: str) -> list:
     return [i for i, t in enumerate(tables) if t.present]
 
 
+# --- 31-bit packing ---------------------------------------------------------------------------
+# Every array of a proof holds canonical field elements, < p < 2^31: each is written as 31 bits
+# (little-endian bit order, element after element), the last byte zero-padded — 3 % less than
+# 4 bytes each. Vectorised with numpy's bit (un)packing.
+
+
+def packed_size(count: int) -> int:
+    """Bytes of ``count`` packed field elements."""
+    return (31 * count + 7) // 8
+
+
+def pack31(a: np.ndarray) -> bytes:
+    """Field elements as a stream of 31-bit fields (ProofFormatError if one is ≥ 2^31)."""
+    v = np.ascontiguousarray(a, dtype="<u4").reshape(-1)
+    if v.size and int(v.max()) >= 1 << 31:
+        raise ProofFormatError("a proof array holds a value ≥ 2^31: not a field element")
+    bits = np.unpackbits(v.view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")[:, :31]
+    return np.packbits(bits.reshape(-1), bitorder="little").tobytes()
+
+
+def unpack31(data: bytes, count: int, what: str) -> np.ndarray:
+    """The inverse of pack31: ``count`` elements (uint32); padding bits must be zero."""
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    if bits[31 * count:].any():
+        raise ProofFormatError(f"{what}: the padding bits after the last element are not zero (not canonical)")
+    b = np.zeros((count, 32), dtype=np.uint8)
+    b[:, :31] = bits[:31 * count].reshape(count, 31)
+    return np.packbits(b, axis=1, bitorder="little").reshape(-1).view("<u4").astype(np.uint32)
+
+
 # --- writer ----------------------------------------------------------------------------------
 
 
@@ -159,7 +190,7 @@ class _Writer:
     def array(self, a):
         a = np.ascontiguousarray(a, dtype="<u4")
         self.raw(struct.pack(f"<B{a.ndim}I", a.ndim, *a.shape))
-        self.raw(a.tobytes())
+        self.raw(pack31(a))
 
     def paths(self, paths):
         """A multiproof (multiproof.py): its depth, then per level the count and the digests."""
@@ -269,7 +300,7 @@ class _Reader:
     def u64(self, what):
         return struct.unpack("<Q", self.take(8, what))[0]
 
-    def array(self, what: str, ndim: int, last: int | None = None, field_elements: bool = True) -> np.ndarray:
+    def array(self, what: str, ndim: int, last: int | None = None) -> np.ndarray:
         d = self.u8(what)
         if d != ndim:
             raise ProofFormatError(f"{what}: expected a {ndim}-D array, found {d}-D at offset {self.pos - 1}")
@@ -281,8 +312,8 @@ class _Reader:
             raise ProofFormatError(f"{what}: {count} elements is over the cap of {MAX_ELEMENTS}")
         if last is not None and shape[-1] != last:
             raise ProofFormatError(f"{what}: last dimension is {shape[-1]}, expected {last}")
-        a = np.frombuffer(self.take(4 * count, what), dtype="<u4").reshape(shape).astype(np.uint32)
-        if field_elements and a.size and int(a.max()) >= P:
+        a = unpack31(self.take(packed_size(count), what), count, what).reshape(shape)
+        if a.size and int(a.max()) >= P:
             raise ProofFormatError(f"{what}: holds a value ≥ p (not a canonical field element)")
         return a
 

@@ -87,3 +87,19 @@ def test_multiproof_codec_round_trips_and_refuses_a_truncated_level():
     assert [lv.tolist() for lv in back.levels] == [lv.tolist() for lv in mp.levels]
     with pytest.raises(ProofFormatError, match="truncated"):
         _read_paths(_Reader(good[:-1]), "paths")
+
+
+def test_field_elements_are_packed_in_31_bits():
+    from pyzkvm.stark.field import P
+    from pyzkvm.stark.proof import pack31, packed_size, unpack31
+
+    values = np.array([0, 1, P - 1, (1 << 31) - 1, 12345, 7, 1 << 30, 99, 5], dtype=np.uint32)  # 279 bits
+    packed = pack31(values)
+    assert len(packed) == packed_size(9) == 35  # ⌈279/8⌉, not 9 × 4 = 36
+    assert unpack31(packed, 9, "x").tolist() == values.tolist()
+    bits = "".join(format(int(v), "031b")[::-1] for v in values)  # an independent bit-string oracle
+    assert packed == int(bits[::-1], 2).to_bytes(35, "little")
+    with pytest.raises(ProofFormatError, match="padding"):
+        unpack31(packed[:-1] + bytes([packed[-1] | 0x80]), 9, "x")
+    with pytest.raises(ProofFormatError, match="2\\^31"):
+        pack31(np.array([1 << 31], dtype=np.uint32))

@@ -41,9 +41,9 @@ RISC0_IMAGE_IDS = {
     "risc0/sort.elf": "edfbb8d2477a0059c6e5022e5f36f460231b5718dbe5cd194f79e8981b6a0fe8",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
+FIBONACCI_TOY_PROOF = "c20cb852b3679965b4a594f1875925af408a4ddf23738abac5fa0fbc8770a9d9"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "5a3b035794649ebe1ce18b309114673f7a07f338aea6a6c1262036d0726d19d7"
+MACHINE_PROOF = "37bd15c45d84ac64f5bd95e2d108a2f8c2b907e703b5d96c8ec7703f8c9dd85f"
 
 
 def machine_air_digest() -> str:

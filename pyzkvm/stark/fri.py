@@ -3,17 +3,18 @@
 Input: codewords over F_p^4 on the LDE cosets D_l (domain.py), one per height 2^l, in
 bit-reversed order (the DEEP combinations of each table, see prover.py). Rate ρ = 2^−log_blowup.
 
-Commit phase (arity 2). Write f(x) = f_e(x²) + x·f_o(x²). With lo = f(x), hi = f(−x):
+Commit phase, one binary fold. Write f(x) = f_e(x²) + x·f_o(x²). With lo = f(x), hi = f(−x):
 
     f_e(x²) = (lo + hi)/2,   f_o(x²) = (lo − hi)/(2x)
     fold:  f'(x²) = f_e(x²) + β·f_o(x²) = (lo + hi)/2 + β·(lo − hi)/(2x)
 
 In bit-reversed order rows 2i and 2i+1 hold x and −x, and the folded row i holds x² ∈ D_{l−1}.
-Each round: commit the codeword (a Merkle leaf = the pair (f(x), f(−x)), 8 words), draw β,
-fold; when the folded codeword reaches the height of another input, a fresh challenge τ is
-drawn and that input is rolled in: f' ← f' + τ·input. (τ independent of β keeps every
-combination affine in independent challenges — correlated agreement over affine spaces,
-BCIKS20 — where β² would make a degree-2 curve and cost a factor 2: config.py.) Stop at 2^log_final_len·blowup entries and send the final polynomial's
+With arity 2 each layer commits the codeword (a Merkle leaf = the pair (f(x), f(−x)), 8
+words), draws β and folds; when the folded codeword reaches the height of another input, a
+fresh challenge τ is drawn and that input is rolled in: f' ← f' + τ·input. (τ independent of
+β keeps every combination affine in independent challenges — correlated agreement over
+affine spaces, BCIKS20 — where β² would make a degree-2 curve and cost a factor 2:
+config.py.) Stop at 2^log_final_len·blowup entries and send the final polynomial's
 2^log_final_len coefficients in the clear.
 
 Higher arity (``StarkConfig.log_fri_arity`` = a). A committed layer may span k ≤ a binary

@@ -13,9 +13,9 @@ Heights are powers of two; the tallest (2^L rows) forms the leaves. Walking up, 
                  node_i = C(c_i ‖ R_i over the 2^l-row matrices)  if there are any, else c_i
 
 so opening position idx of the tallest matrix opens row idx >> (L − l) of each 2^l-row matrix
-with a single path of L siblings (several positions: one multiproof, multiproof.py). H and C are merkle.py's BLAKE3 leaf hash and node
-compression; the depth and the injection levels are fixed by the matrices' shapes, which the
-verifier knows.
+with a single path of L siblings (several positions: one multiproof, multiproof.py). H and C
+are merkle.py's BLAKE3 leaf hash and node compression; the depth and the injection levels are
+fixed by the matrices' shapes, which the verifier knows.
 """
 
 from __future__ import annotations

@@ -225,7 +225,8 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         read = next_row_columns(c)  # only the columns read at the next row are opened at ζω (openings.py)
         for g in NEXT_GROUPS:
             if t.open_next[g].shape != (len(read[g]), 4):
-                raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, expected {len(read[g])}")
+                raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, "
+                                      f"expected {len(read[g])}")
         heights[k] = _group_heights(cfg, t.log_height)
     for phase in ("prep", "main", "aux", "quotient"):
         members = phase_members(proof.tables, phase)

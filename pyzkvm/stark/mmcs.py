@@ -13,9 +13,10 @@ Heights are powers of two; the tallest (2^L rows) forms the leaves. Walking up, 
                  node_i = C(c_i ‖ R_i over the 2^l-row matrices)  if there are any, else c_i
 
 so opening position idx of the tallest matrix opens row idx >> (L − l) of each 2^l-row matrix
-with a single path of L siblings (several positions: one multiproof, multiproof.py). H and C
-are merkle.py's BLAKE3 leaf hash and node compression; the depth and the injection levels are
-fixed by the matrices' shapes, which the verifier knows.
+with a single path of L siblings (several positions: one multiproof, multiproof.py; and a
+short matrix's row that several positions share is opened once). H and C are merkle.py's
+BLAKE3 leaf hash and node compression; the depth and the injection levels are fixed by the
+matrices' shapes, which the verifier knows.
 """
 
 from __future__ import annotations
@@ -71,18 +72,36 @@ class MixedMatrixTree:
         return digest_bytes(self.levels[-1][0])
 
     def open(self, indices) -> tuple:
-        """Open position `indices` (rows of the tallest matrix): returns (rows per matrix
-        (q, w_k) at index >> (L − l_k), their multiproof: multiproof.py)."""
+        """Open position `indices` (rows of the tallest matrix): returns (rows per matrix: its
+        rows at the distinct positions index >> (L − l_k), ascending — queries that meet in a
+        short matrix share its row —, their multiproof: multiproof.py)."""
         idx = np.asarray(indices, dtype=np.int64)
         top = len(self.levels) - 1
-        rows = [m[idx >> (top - (m.shape[0].bit_length() - 1))] for m in self.matrices]
+        rows = [m[np.unique(idx >> (top - (m.shape[0].bit_length() - 1)))] for m in self.matrices]
         return rows, open_multiproof(self.levels, idx)
 
 
+def rows_per_query(rows: list, log_heights: list, indices):
+    """The opened rows (each matrix's rows at its distinct positions, ascending: ``open``) as
+    one row per query (q, w_k) per matrix; None if a matrix has more or fewer rows than its
+    distinct positions."""
+    idx = np.asarray(indices, dtype=np.int64)
+    top = max(log_heights)
+    out = []
+    for r, l in zip(rows, log_heights, strict=True):
+        pos = idx >> (top - l)
+        distinct = np.unique(pos)
+        r = np.asarray(r)
+        if r.ndim != 2 or r.shape[0] != distinct.shape[0]:
+            return None
+        out.append(r[np.searchsorted(distinct, pos)])
+    return out
+
+
 def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, paths) -> bool:
-    """Check opened rows of a MixedMatrixTree against its root, with their multiproof
-    ``paths``. Never raises on bad data. Queries that share a node of a shorter matrix's height
-    open the same row of it: their rows must agree (multiproof.group)."""
+    """Check opened rows (as ``open`` gives them: per matrix its rows at the distinct
+    positions) of a MixedMatrixTree against its root, with their multiproof ``paths``. Never
+    raises on bad data."""
     try:
         top = max(log_heights)
         idx = np.asarray(indices, dtype=np.int64)
@@ -90,6 +109,9 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         if q == 0 or len(rows) != len(log_heights):
             return False
         if idx.min() < 0 or idx.max() >= (1 << top):
+            return False
+        rows = rows_per_query(rows, log_heights, idx)
+        if rows is None:
             return False
         rows = [np.asarray(r, dtype=np.uint32) for r in rows]
         if any(r.ndim != 2 or r.shape[0] != q for r in rows):

@@ -10,7 +10,8 @@ Layout, version 7 (little-endian; every array carries its shape)::
                  ‖ per table with aux: cumsum ext-array ‖ u16 n_fri_layers ‖ n × root[32]
     ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
     queries    = per phase (prep if any, main, aux if any, quotient): per member table (present,
-                 and with that phase) its rows array, then the phase's paths
+                 and with that phase) its rows array — one row per distinct position the queries
+                 open in it, ascending (mmcs.py) —, then the phase's paths
     fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array (q, 4·(2^k − 1):
                  the opened cosets less each query's own entry, fri.py) ‖ paths
     array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) field elements, 31 bits each, packed

@@ -33,7 +33,7 @@ from .field import P, root_of_unity
 from .fri import FriProof, draw_fold_challenges, layer_arities, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
-from .mmcs import verify_mixed_openings
+from .mmcs import rows_per_query, verify_mixed_openings
 from .openings import full_width, full_width_next, next_row_columns, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
@@ -113,9 +113,11 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         rows, paths = proof.queries[phase]
         logs = [heights[i][phase] for i in members]
         logs += [max(logs)] * (len(rows) - len(members))  # hiding mode: the salt, at the top height
-        if not verify_mixed_openings(root, logs, indices >> (log_max - max(logs)), rows, paths):
-            raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment")
-        for i, r in zip(members, rows):
+        positions = indices >> (log_max - max(logs))
+        if not verify_mixed_openings(root, logs, positions, rows, paths):
+            raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
+                                  "(or a table opens more or fewer rows than the queries' distinct positions)")
+        for i, r in zip(members, rows_per_query(rows, logs, positions)):
             opened[i][phase] = r
 
     # DEEP values at the queried points (deep.deep_codewords, as the prover computed them on every row)
@@ -238,13 +240,15 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         top = max(heights[i][phase] for i in members)
         if len(rows) != opened_arrays(proof.tables, phase, cfg.zk) or paths.depth != top:
             raise ProofShapeError(f"{phase} query openings have the wrong shape")
+        # a table opens one row per distinct position (≤ queries; the exact count is checked
+        # with the positions: verify_mixed_openings)
         for i, r in zip(members, rows):
             width = _widths(vk.proved[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
-            if r.shape != (cfg.num_queries, width):
+            if r.shape[1] != width or not 1 <= r.shape[0] <= cfg.num_queries:
                 raise ProofShapeError(f"table {vk.proved[i].air.name!r}: {phase} query rows have shape {r.shape}")
         for r in rows[len(members):]:  # hiding mode: the salt
-            if r.shape != (cfg.num_queries, zk.SALT):
-                raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected ({cfg.num_queries}, {zk.SALT})")
+            if r.shape[1] != zk.SALT or not 1 <= r.shape[0] <= cfg.num_queries:
+                raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected (≤ {cfg.num_queries}, {zk.SALT})")
     input_logs = {l for hs in heights.values() for l in hs.values()}
     log_final, arities = _fri_schedule(cfg, input_logs)
     fri: FriProof = proof.fri

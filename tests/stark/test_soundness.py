@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import (ConstraintNotSatisfied, MerklePathError, OodEvaluationMismatch, ProofFormatError,
-                           PublicValueMismatch, VerificationError)
+                           ProofShapeError, PublicValueMismatch, VerificationError)
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, encode_proof, prove, setup, verify
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
@@ -119,6 +119,15 @@ def test_truncated_proofs_and_edited_multiproofs_are_typed_errors(mode):
         else:
             p.fri.layer_openings[0] = (rows, mp)
         return p.to_bytes()
+
+    # a table's rows are one per distinct position: a row more or fewer is refused
+    for change in (lambda r: np.vstack([r[:1], r]), lambda r: r[1:]):
+        p = Proof.from_bytes(data)
+        rows, mp = p.queries["main"]
+        p.queries["main"] = ([change(rows[0])] + rows[1:], mp)
+        with pytest.raises((MerklePathError, ProofShapeError)) as info:
+            verify(pk.verifying_key, p.to_bytes(), [])
+        assert "\n" not in str(info.value)
 
     for where in ("main", "fri"):
         extra = edited(where, lambda lv: np.vstack([lv[:1], lv]))      # one digest too many

@@ -41,9 +41,9 @@ RISC0_IMAGE_IDS = {
     "risc0/sort.elf": "edfbb8d2477a0059c6e5022e5f36f460231b5718dbe5cd194f79e8981b6a0fe8",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "c20cb852b3679965b4a594f1875925af408a4ddf23738abac5fa0fbc8770a9d9"
+FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "37bd15c45d84ac64f5bd95e2d108a2f8c2b907e703b5d96c8ec7703f8c9dd85f"
+MACHINE_PROOF = "cec06e27bf66e50e4fa088235d20c4a7a9a0123d62d8b03eaea8c33c523ce150"
 
 
 def machine_air_digest() -> str:

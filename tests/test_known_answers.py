@@ -41,9 +41,9 @@ RISC0_IMAGE_IDS = {
     "risc0/sort.elf": "5c3cd62daa6d61ff5102730ce14144f599c3b2b043846ac99771357530b9f5c1",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
+FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "8e945dcbf59e3dde92209d7562228fd5558b6ce50792b24b369e85636688bf67"
+MACHINE_PROOF = "cec06e27bf66e50e4fa088235d20c4a7a9a0123d62d8b03eaea8c33c523ce150"
 
 
 def machine_air_digest() -> str:

@@ -38,6 +38,21 @@ hashes where a proof of work is ground before the challenge:
   than p entries, which is what the AIRs' boolean multiplicities rely on.
 * **hash**, 128 bits: BLAKE3 collision resistance with 256-bit digests.
 
+**FRI folding arity** (``log_fri_arity``, fri.py) enters no term. A committed layer of arity
+2^k is k binary folds f ↦ f_e + β_j·f_o, each with its **own** challenge β_j, of which only
+the first one's input codeword is committed: the verifier recomputes the k − 1 skipped codewords' values
+from the opened coset of 2^k entries, so a query checks the same chain as in binary FRI with
+those layers left uncommitted. Each step is a line in an independent challenge (correlated
+agreement for affine spaces, BCIKS20 Thm 1.6: error ≤ |D_j|/|F| for that step, as in binary
+FRI, whose per-step errors the field term already lumps into |D|/|F| as ethSTARK's conjecture
+does), and the query term is unchanged: a query of arity-2^k FRI makes exactly the checks
+of a binary-FRI query whose skipped layers' values the verifier computes itself instead of
+reading them from a commitment, so a cheating prover has fewer choices, not more. (Higher
+arity is common practice: Miden folds by 4, StarkWare's provers take several binary steps
+per layer.) Folding a coset with powers of one β instead, Σ_j β^j·f_j, would be a curve of
+degree 2^k − 1 and cost log2(2^k − 1) bits of the field term
+(BCIKS20 Thm 1.5): ~2.8 bits at arity 8, which is why each fold draws its own β.
+
 Per-proof terms (queries, DEEP/FRI, constraint batching) are not divided among the segments
 of a continuation: each segment has its own transcript, and a grinding attacker pays its work
 per attempt on the one segment it attacks. The LogUp term is the statement's: one (α, γ) for
@@ -76,6 +91,10 @@ class StarkConfig:
                        entries and sends that polynomial's coefficients in the clear.
     bus_pow_bits       proof-of-work bits ground before the LogUp challenges (α_bus, γ_bus)
                        are drawn (the LogUp term, module docstring).
+    log_fri_arity      FRI folds up to 2^log_fri_arity entries into one per committed layer
+                       (fri.py; fewer layers and paths). Each of the layer's binary folds has its
+                       own challenge, so the arity changes no term of the estimate (module
+                       docstring, "FRI folding arity").
     max_log_height     the tallest table (log2 rows) the prover makes and the verifier accepts;
                        None: as tall as the field's two-adicity allows (27 − log_blowup). A
                        secure preset stops where the DEEP/FRI field term would drop below 100.
@@ -92,6 +111,7 @@ class StarkConfig:
     log_final_poly_len: int
     bus_pow_bits: int = 0
     max_log_height: int | None = None
+    log_fri_arity: int = 1
     zk: bool = False
 
     def __post_init__(self):
@@ -103,6 +123,8 @@ class StarkConfig:
             raise StarkConfigError(f"pow_bits={self.pow_bits} is outside 0..30")
         if not 0 <= self.bus_pow_bits <= 30:
             raise StarkConfigError(f"bus_pow_bits={self.bus_pow_bits} is outside 0..30")
+        if not 1 <= self.log_fri_arity <= 4:
+            raise StarkConfigError(f"log_fri_arity={self.log_fri_arity} is outside 1..4 (FRI folding arity 2 to 16)")
         if not 0 <= self.log_final_poly_len <= 10:
             raise StarkConfigError(f"log_final_poly_len={self.log_final_poly_len} is outside 0..10")
         if self.max_log_height is not None and not 2 <= self.max_log_height <= self._height_cap:
@@ -197,25 +219,28 @@ def security_bits(params: StarkConfig, lde_log_size: int, *, bus_entries: int = 
 
 # --- presets ---------------------------------------------------------------------------------
 
-#: The default: blowup 4, 44 queries, 16 PoW bits → 104 query bits; the field term is
+#: The default: blowup 4, 42 queries, 16 PoW bits → 100 query bits (44 queries until the
+#: proof-size work of issue 18: 2 queries less is ~4.5 % of the proof, and more grinding
+#: would cost the prover ~0.5 s per 4 bits at 2^20 hashes); the field term is
 #: 123.6 − 23 = 100.6 bits at 2^21 trace rows (the stark backend's tallest table at DEFAULT);
 #: 16 PoW bits before the bus challenges keep the LogUp term ≥ 100 up to the verifier's cap
 #: of p − 1 entries for tuples up to 2^8 wide (123.6 − 31 − 8 + 16). Blowup 4 allows
-#: constraints up to degree 5 (4 quotient chunks). ``python -m pyzkvm.stark.security`` prints
-#: every term at the largest heights.
-DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=44, pow_bits=16, log_final_poly_len=3,
-                      bus_pow_bits=16, max_log_height=21)
+#: constraints up to degree 5 (4 quotient chunks); FRI folds by up to 16 per layer (no term
+#: changes: module docstring). ``python -m pyzkvm.stark.security`` prints every term at the
+#: largest heights.
+DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=42, pow_bits=16, log_final_poly_len=3,
+                      bus_pow_bits=16, max_log_height=21, log_fri_arity=4)
 
 #: SP1-like: blowup 2 (constraint degree ≤ 3), 84 queries + 16 PoW bits = 100 query bits;
 #: field term 123.6 − 23 = 100.6 at its tallest tables, 2^22 rows. Cheaper LDE and quotient,
 #: bigger proofs.
 BLOWUP2_100_BITS = StarkConfig("blowup2_100_bits", log_blowup=1, num_queries=84, pow_bits=16, log_final_poly_len=3,
-                               bus_pow_bits=16, max_log_height=22)
+                               bus_pow_bits=16, max_log_height=22, log_fri_arity=4)
 
 #: For tests only: ~2·12 = 24 bits, no grinding, tables as tall as the field allows. Fast and
 #: small; says so in its name.
 INSECURE_FAST_FOR_TESTS = StarkConfig("insecure_fast_for_tests", log_blowup=2, num_queries=12, pow_bits=0,
-                                      log_final_poly_len=2)
+                                      log_final_poly_len=2, log_fri_arity=3)
 
 #: Hiding (zero-knowledge) twins of the presets above (zk.py): the same FRI parameters on
 #: committed polynomials of degree < 2n, so the LDE is twice as tall and the DEEP/FRI field

@@ -3,23 +3,34 @@
 Input: codewords over F_p^4 on the LDE cosets D_l (domain.py), one per height 2^l, in
 bit-reversed order (the DEEP combinations of each table, see prover.py). Rate ρ = 2^−log_blowup.
 
-Commit phase (arity 2). Write f(x) = f_e(x²) + x·f_o(x²). With lo = f(x), hi = f(−x):
+Commit phase, one binary fold. Write f(x) = f_e(x²) + x·f_o(x²). With lo = f(x), hi = f(−x):
 
     f_e(x²) = (lo + hi)/2,   f_o(x²) = (lo − hi)/(2x)
     fold:  f'(x²) = f_e(x²) + β·f_o(x²) = (lo + hi)/2 + β·(lo − hi)/(2x)
 
 In bit-reversed order rows 2i and 2i+1 hold x and −x, and the folded row i holds x² ∈ D_{l−1}.
-Each round: commit the codeword (a Merkle leaf = the pair (f(x), f(−x)), 8 words), draw β,
-fold; when the folded codeword reaches the height of another input, a fresh challenge τ is
-drawn and that input is rolled in: f' ← f' + τ·input. (τ independent of β keeps every
-combination affine in independent challenges — correlated agreement over affine spaces,
-BCIKS20 — where β² would make a degree-2 curve and cost a factor 2: config.py.) Stop at 2^log_final_len·blowup entries and send the final polynomial's
+With arity 2 each layer commits the codeword (a Merkle leaf = the pair (f(x), f(−x)), 8
+words), draws β and folds; when the folded codeword reaches the height of another input, a
+fresh challenge τ is drawn and that input is rolled in: f' ← f' + τ·input. (τ independent of
+β keeps every combination affine in independent challenges — correlated agreement over
+affine spaces, BCIKS20 — where β² would make a degree-2 curve and cost a factor 2:
+config.py.) Stop at 2^log_final_len·blowup entries and send the final polynomial's
 2^log_final_len coefficients in the clear.
 
-Query phase: after grinding, draw query positions in the largest domain. For each round the
-prover opens the leaf holding position idx_r = idx >> r and its sibling; the verifier checks
-the value it expects (from the previous fold, or from the inputs at the first round) sits
-in that leaf, folds the pair itself, and at the end compares with the final polynomial.
+Higher arity (``StarkConfig.log_fri_arity`` = a). A committed layer may span k ≤ a binary
+folds, each with its own challenge β_1 … β_k (drawn together after the layer's root): after k
+folds row i of the folded codeword depends only on rows [2^k·i, 2^k·(i+1)) of the committed
+one (bit-reversed order keeps a coset of the 2^k-th roots together), so a Merkle leaf is that
+coset (2^k·4 words) and a query opens one leaf per layer. A layer never jumps over the height
+of an input to roll in, nor below the final size (``layer_arities``): k = min(a, distance to the
+next input height, distance to the final size). Why each fold has its own β, and why the
+arity changes no term of the security estimate: config.py, "FRI folding arity".
+
+Query phase: after grinding, draw query positions in the largest domain. For each layer the
+prover opens the leaf holding position idx (the coset idx >> k) less the entry at idx mod 2^k:
+the verifier puts there the value it expects (from the previous fold, or from the inputs at
+the first layer), so the leaf hashes to the root only if that value is right; it folds the
+coset itself k times, and at the end compares with the final polynomial.
 """
 
 from __future__ import annotations
@@ -43,13 +54,28 @@ INV_TWO = (P + 1) // 2
 
 @dataclass
 class FriProof:
-    """What FRI adds to a proof: one root per folding round, the final polynomial, the PoW
-    nonce, and per round the opened leaves (pairs) with their authentication paths."""
+    """What FRI adds to a proof: one root per committed layer, the final polynomial, the PoW
+    nonce, and per layer the opened leaves (cosets of 2^k values) with their authentication paths."""
 
-    layer_roots: list          # bytes (32) per round
+    layer_roots: list          # bytes (32) per layer
     final_poly: np.ndarray     # (2^log_final_len, 4) coefficients, lowest degree first
     pow_nonce: int
-    layer_openings: list       # per round: (rows (q, 8), paths (q, depth, 8))
+    layer_openings: list       # per layer: (rows (q, 4·2^k), paths (q, depth, 8))
+
+
+def layer_arities(input_logs, log_final_size: int, log_arity: int) -> list:
+    """k per committed layer (the layer folds 2^k entries into one), from the tallest input down
+    to the final size: as many binary folds as ``log_arity`` allows without passing the height
+    of another input (it is rolled in right after the fold that reaches it) or the final size."""
+    log_size = max(input_logs)
+    stops = sorted({l for l in input_logs if log_final_size < l < log_size} | {log_final_size}, reverse=True)
+    out = []
+    for stop in stops:
+        while log_size > stop:
+            k = min(log_arity, log_size - stop)
+            out.append(k)
+            log_size -= k
+    return out
 
 
 @njit(cache=True, parallel=True)
@@ -90,6 +116,20 @@ def fold_pairs(lo: np.ndarray, hi: np.ndarray, beta: np.ndarray, x: np.ndarray) 
     return ext.ext_add(even, ext.ext_mul(odd, beta))
 
 
+def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_size: int) -> np.ndarray:
+    """The verifier's k binary folds of opened cosets: values (q, 2^k, 4) are rows
+    [2^k·leaf, 2^k·(leaf+1)) of a codeword on D_log_size; fold j uses betas[j]. Returns (q, 4),
+    each query's value at row ``leaf`` of the codeword on D_(log_size − k)."""
+    q, m = values.shape[0], values.shape[1]
+    for beta in betas:  # k ≤ 4 steps, vectorised over queries and pairs
+        half = m // 2
+        rows = (leaf[:, None] * m + 2 * np.arange(half)[None, :]).reshape(-1)  # the x of each pair
+        values = fold_pairs(values[:, 0::2].reshape(-1, 4), values[:, 1::2].reshape(-1, 4), beta,
+                            point_at(log_size, rows)).reshape(q, half, 4)
+        m, log_size = half, log_size - 1
+    return values[:, 0]
+
+
 def final_polynomial(codeword: np.ndarray, log_size: int, log_final_len: int) -> np.ndarray:
     """Coefficients (lowest first) of the polynomial whose evaluations on D_l (bit-reversed)
     are the codeword, truncated to 2^log_final_len (an honest codeword has no higher terms).
@@ -117,46 +157,72 @@ class FriProver:
         self.roots: list = []
         self.final_poly = None
 
-    def commit_phase(self, inputs: dict, log_final_size: int, log_final_len: int, transcript, progress=None):
+    def commit_phase(self, inputs: dict, log_final_size: int, log_final_len: int, transcript, log_arity: int = 1,
+                     progress=None):
         """Fold the inputs (height log-size → (2^l, 4) codeword) down to the final polynomial,
-        committing each layer and drawing its β from the transcript."""
+        committing each layer (leaves: cosets of 2^k values) and drawing its k β's from the transcript."""
         log_size = max(inputs)
         cur = np.ascontiguousarray(inputs[log_size], dtype=np.uint32)
-        n_layers = log_size - log_final_size
-        for r in range(n_layers):
-            tree = MerkleTree.commit(cur.reshape(-1, 8))  # leaf = (f(x), f(−x))
+        self.arities = layer_arities(inputs, log_final_size, log_arity)
+        for r, k in enumerate(self.arities):
+            tree = MerkleTree.commit(cur.reshape(-1, 4 << k))  # leaf = the coset folded into one value
             self.trees.append(tree)
             self.roots.append(tree.root)
-            beta, tau = rounds.fri_layer(transcript, tree.root, rolls_in=log_size - 1 in inputs)
-            cur = fold_codeword(cur, beta, log_size)
-            log_size -= 1
+            betas, tau = rounds.fri_layer(transcript, tree.root, k, rolls_in=log_size - k in inputs)
+            for beta in betas:
+                cur = fold_codeword(cur, beta, log_size)
+                log_size -= 1
             if tau is not None:  # roll in the next table height: f' += τ·input
                 cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], tau))
             if progress:
-                progress("FRI commit", (r + 1) / max(n_layers, 1))
+                progress("FRI commit", (r + 1) / len(self.arities))
         self.final_poly = final_polynomial(cur, log_size, log_final_len)
         rounds.fri_final(transcript, self.final_poly)
 
     def open_queries(self, indices: np.ndarray) -> list:
-        """Per round: the leaves holding positions idx >> r (with siblings) and their paths."""
+        """Per layer: the leaves (cosets) holding the queries' positions less each query's own
+        entry (the verifier has it: the previous fold, or the input), and their multiproof."""
         out = []
         idx = np.asarray(indices, dtype=np.int64)
-        for tree in self.trees:
-            out.append(tree.open(idx >> 1))
-            idx = idx >> 1
+        for tree, k in zip(self.trees, self.arities):
+            rows, paths = tree.open(idx >> k)
+            out.append((without_own_entry(rows, idx, k), paths))
+            idx = idx >> k
         return out
 
 
-def draw_fold_challenges(transcript, proof: "FriProof", input_logs) -> tuple:
-    """Verifier: replay the commit phase's transcript — per layer observe its root, draw β, and
-    draw τ when the folded codeword reaches the height of another input (``input_logs``, the
-    log-sizes of the inputs); then observe the final polynomial. Returns (betas, {log-size: τ})."""
+def _own_entry_mask(idx: np.ndarray, k: int) -> np.ndarray:
+    """(q, 2^k) True except at each query's own entry, idx mod 2^k, in its coset."""
+    return np.arange(1 << k)[None, :] != (idx & ((1 << k) - 1))[:, None]
+
+
+def without_own_entry(rows: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
+    """Opened cosets (q, 4·2^k) → (q, 4·(2^k − 1)): each query's own entry left out."""
+    q = rows.shape[0]
+    return rows.reshape(q, 1 << k, 4)[_own_entry_mask(idx, k)].reshape(q, 4 * ((1 << k) - 1))
+
+
+def with_own_entry(rows: np.ndarray, idx: np.ndarray, k: int, own: np.ndarray) -> np.ndarray:
+    """The verifier's cosets (q, 2^k, 4): the opened entries with each query's own value ``own``
+    (q, 4) put back at idx mod 2^k."""
+    q = own.shape[0]
+    values = np.empty((q, 1 << k, 4), dtype=np.uint32)
+    values[_own_entry_mask(idx, k)] = np.asarray(rows, dtype=np.uint32).reshape(-1, 4)
+    values[np.arange(q), idx & ((1 << k) - 1)] = own
+    return values
+
+
+def draw_fold_challenges(transcript, proof: "FriProof", input_logs, arities: list) -> tuple:
+    """Verifier: replay the commit phase's transcript — per layer observe its root, draw its k
+    β's, and τ when the folded codeword reaches the height of another input (``input_logs``,
+    the log-sizes of the inputs; ``arities``: layer_arities); then observe the final polynomial.
+    Returns (betas per layer (k, 4), {log-size: τ})."""
     betas, taus = [], {}
     log_size = max(input_logs)
-    for root in proof.layer_roots:
-        log_size -= 1
-        beta, tau = rounds.fri_layer(transcript, root, rolls_in=log_size in input_logs)
-        betas.append(beta)
+    for root, k in zip(proof.layer_roots, arities, strict=True):
+        log_size -= k
+        layer_betas, tau = rounds.fri_layer(transcript, root, k, rolls_in=log_size in input_logs)
+        betas.append(layer_betas)
         if tau is not None:
             taus[log_size] = tau
     rounds.fri_final(transcript, proof.final_poly)
@@ -173,23 +239,23 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
     log_size = max(inputs)
     idx = np.asarray(indices, dtype=np.int64)
     cur = inputs[log_size]
-    for r, (root, (rows, paths)) in enumerate(zip(proof.layer_roots, proof.layer_openings)):
-        leaf = idx >> 1
-        if not verify_openings(root, log_size - 1, leaf, rows, paths):
-            raise MerklePathError(f"FRI layer {r}: an opened leaf does not match the layer's Merkle root")
-        rows = np.asarray(rows, dtype=np.uint32)
-        lo, hi = rows[:, 0:4], rows[:, 4:8]
-        mine = np.where((idx & 1)[:, None] == 0, lo, hi)
-        if not np.array_equal(mine, cur):
-            q = int(np.nonzero(np.any(mine != cur, axis=1))[0][0])
-            raise FriQueryError(f"FRI layer {r}, query {q}: the opened value differs from the previous fold")
-        cur = fold_pairs(lo, hi, betas[r], point_at(log_size, leaf << 1))
-        log_size -= 1
+    for r, (root, (rows, paths), layer_betas) in enumerate(zip(proof.layer_roots, proof.layer_openings, betas,
+                                                               strict=True)):
+        k = len(layer_betas)
+        leaf = idx >> k
+        # the query's own entry is the value it carries from the previous fold (or the input):
+        # if that is wrong, the coset does not hash to the committed leaf
+        values = with_own_entry(rows, idx, k, cur)
+        if not verify_openings(root, log_size - k, leaf, values.reshape(idx.shape[0], -1), paths):
+            raise MerklePathError(f"FRI layer {r}: an opened coset, with the value folded from the layer before, "
+                                  "does not match the layer's Merkle root")
+        cur = fold_cosets(values, layer_betas, leaf, log_size)
+        log_size -= k
         idx = leaf
         if log_size in inputs:
             cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], taus[log_size]))
     if log_size != log_final_size:
-        raise FriQueryError(f"FRI has {len(proof.layer_roots)} layers but the domain needs {max(inputs) - log_final_size}")
+        raise FriQueryError(f"FRI folds down to 2^{log_size} entries but the final polynomial needs 2^{log_final_size}")
     expected = evaluate_polynomial(proof.final_poly, point_at(log_size, idx))
     if not np.array_equal(expected, cur):
         q = int(np.nonzero(np.any(expected != cur, axis=1))[0][0])

@@ -8,8 +8,9 @@ all of them (mmcs.py), and the number of public values. Two digests name it:
                             ‖ per table: name, widths, aux columns, preprocessed log-height,
                                          air_digest (its constraint DAG, see air_digest)
                             ‖ preprocessed root ‖ number of public values)
-    digest         = BLAKE3("pyzkvm-stark-vk-v3" ‖ circuit_digest ‖ num_queries ‖ pow_bits
-                            ‖ log_final_poly_len ‖ bus_pow_bits [‖ "zk" in hiding mode])
+    digest         = BLAKE3("pyzkvm-stark-vk-v4" ‖ circuit_digest ‖ num_queries ‖ pow_bits
+                            ‖ log_final_poly_len ‖ bus_pow_bits ‖ log_fri_arity
+                            [‖ "zk" in hiding mode])
 
 The circuit digest names *what* is proved (tables, constraints with their constants, bus ids,
 fixed columns) and depends on the FRI parameters only through log_blowup (the preprocessed
@@ -196,9 +197,10 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
         h.update(prep_root)
     h.update(struct.pack("<I", num_pv))
     circuit = h.digest()
-    h = blake3.blake3(b"pyzkvm-stark-vk-v3")
+    h = blake3.blake3(b"pyzkvm-stark-vk-v4")
     h.update(circuit)
-    h.update(struct.pack("<4I", config.num_queries, config.pow_bits, config.log_final_poly_len, config.bus_pow_bits))
+    h.update(struct.pack("<5I", config.num_queries, config.pow_bits, config.log_final_poly_len, config.bus_pow_bits,
+                         config.log_fri_arity))
     if config.zk:  # hiding mode changes the proof's shape: its proofs are not another mode's
         h.update(b"zk")
     proved = [blinded(c, _max_degree(config)) for c in compiled] if config.zk else compiled

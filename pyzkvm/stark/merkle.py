@@ -8,8 +8,10 @@ hashing pairs of nodes up to a single 32-byte root:
 
 Opening row i reveals the row and its authentication path: the sibling of the node on the
 way up at each level, leaf level first. The verifier rehashes the row and walks up: at level
-l the current node is the left child when bit l of i is 0. All hashing is numba
-(blake3_numba.py), parallel over rows and over the nodes of a level.
+l the current node is the left child when bit l of i is 0. Several rows are opened together
+with one multiproof (multiproof.py): each sibling once, and none the verifier can compute from
+the other opened rows. All hashing is numba (blake3_numba.py), parallel over rows and over
+the nodes of a level.
 
 Digests are (…, 8) uint32 arrays (the digest's bytes as little-endian words); a root is
 32 bytes.
@@ -87,24 +89,23 @@ class MerkleTree:
         return len(self.levels) - 1
 
     def open(self, indices):
-        """Open rows: returns (rows (k, w), paths (k, height, 8)), paths[q, l] = the sibling at
-        level l of the node above row indices[q] (leaf level first)."""
+        """Open rows: returns (rows (k, w), their multiproof: multiproof.py)."""
+        from .multiproof import open_multiproof
+
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         n = self.matrix.shape[0]
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise UsageError(f"MerkleTree.open: an index is outside 0..{n - 1}")
-        rows = self.matrix[idx]
-        paths = np.empty((idx.size, self.height, 8), dtype=np.uint32)
-        for level in range(self.height):  # loop over tree levels, vectorised over queries
-            paths[:, level] = self.levels[level][(idx >> level) ^ 1]
-        return rows, paths
+        return self.matrix[idx], open_multiproof(self.levels, idx)
 
 
 def verify_openings(root: bytes, log_n: int, indices, rows, paths) -> bool:
     """Check that rows[q] is row indices[q] of the matrix committed to by `root` (a tree of
-    2^log_n leaves), using the authentication paths. Returns False — never raises — on any
-    mismatch or malformed input (wrong shapes, indices out of range, bad root length, no
-    openings at all)."""
+    2^log_n leaves), using their multiproof ``paths`` (multiproof.py). Returns False — never
+    raises — on any mismatch or malformed input (wrong shapes, indices out of range, bad root
+    length, no openings at all)."""
+    from .multiproof import verify_multiproof
+
     try:
         if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
             return False
@@ -119,30 +120,14 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths) -> bool:
         if k == 0:
             return False  # nothing opened proves nothing
         rows = np.asarray(rows)
-        paths = np.asarray(paths)
         if rows.ndim == 1 and k:
             rows = rows.reshape(k, -1)
         if rows.ndim != 2 or rows.shape[0] != k or rows.dtype.kind not in "iu":
             return False
-        if paths.shape != (k, log_n, 8) or paths.dtype.kind not in "iu":
-            return False
-        if k and (idx.min() < 0 or idx.max() >= (1 << log_n)):
+        if idx.min() < 0 or idx.max() >= (1 << log_n):
             return False
         if rows.size and (rows.min() < 0 or rows.max() > 0xFFFFFFFF):
             return False
-        if paths.size and (paths.min() < 0 or paths.max() > 0xFFFFFFFF):
-            return False
-        node = hash_rows(rows.astype(np.uint32))
-        pos = idx.copy()
-        pairs = np.empty((2 * k, 8), dtype=np.uint32)
-        for level in range(log_n):  # loop over levels, vectorised over queries
-            sib = paths[:, level].astype(np.uint32)
-            is_left = (pos & 1) == 0
-            pairs[0::2] = np.where(is_left[:, None], node, sib)
-            pairs[1::2] = np.where(is_left[:, None], sib, node)
-            node = compress_pairs(pairs)
-            pos >>= 1
-        expected = np.frombuffer(bytes(root), dtype="<u4")
-        return bool(np.all(node == expected))
+        return verify_multiproof(root, log_n, idx, hash_rows(rows.astype(np.uint32)), paths)
     except (ValueError, TypeError, OverflowError, UsageError):
         return False

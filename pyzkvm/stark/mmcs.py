@@ -13,9 +13,10 @@ Heights are powers of two; the tallest (2^L rows) forms the leaves. Walking up, 
                  node_i = C(c_i ‖ R_i over the 2^l-row matrices)  if there are any, else c_i
 
 so opening position idx of the tallest matrix opens row idx >> (L − l) of each 2^l-row matrix
-with a single path of L siblings. H and C are merkle.py's BLAKE3 leaf hash and node
-compression; the depth and the injection levels are fixed by the matrices' shapes, which the
-verifier knows.
+with a single path of L siblings (several positions: one multiproof, multiproof.py; and a
+short matrix's row that several positions share is opened once). H and C are merkle.py's
+BLAKE3 leaf hash and node compression; the depth and the injection levels are fixed by the
+matrices' shapes, which the verifier knows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
+from .multiproof import group, open_multiproof, verify_multiproof
 
 
 def _rows_digest(group: list) -> np.ndarray:
@@ -70,43 +72,61 @@ class MixedMatrixTree:
         return digest_bytes(self.levels[-1][0])
 
     def open(self, indices) -> tuple:
-        """Open position `indices` (rows of the tallest matrix): returns (rows per matrix
-        (q, w_k) at index >> (L − l_k), paths (q, L, 8) with the sibling at each level)."""
+        """Open position `indices` (rows of the tallest matrix): returns (rows per matrix: its
+        rows at the distinct positions index >> (L − l_k), ascending — queries that meet in a
+        short matrix share its row —, their multiproof: multiproof.py)."""
         idx = np.asarray(indices, dtype=np.int64)
         top = len(self.levels) - 1
-        rows = [m[idx >> (top - (m.shape[0].bit_length() - 1))] for m in self.matrices]
-        paths = np.empty((idx.size, top, 8), dtype=np.uint32)
-        for k in range(top):  # one level at a time, vectorised over queries
-            paths[:, k] = self.levels[k][(idx >> k) ^ 1]
-        return rows, paths
+        rows = [m[np.unique(idx >> (top - (m.shape[0].bit_length() - 1)))] for m in self.matrices]
+        return rows, open_multiproof(self.levels, idx)
+
+
+def rows_per_query(rows: list, log_heights: list, indices):
+    """The opened rows (each matrix's rows at its distinct positions, ascending: ``open``) as
+    one row per query (q, w_k) per matrix; None if a matrix has more or fewer rows than its
+    distinct positions."""
+    idx = np.asarray(indices, dtype=np.int64)
+    top = max(log_heights)
+    out = []
+    for r, l in zip(rows, log_heights, strict=True):
+        pos = idx >> (top - l)
+        distinct = np.unique(pos)
+        r = np.asarray(r)
+        if r.ndim != 2 or r.shape[0] != distinct.shape[0]:
+            return None
+        out.append(r[np.searchsorted(distinct, pos)])
+    return out
 
 
 def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, paths) -> bool:
-    """Check opened rows of a MixedMatrixTree against its root. Never raises on bad data."""
+    """Check opened rows (as ``open`` gives them: per matrix its rows at the distinct
+    positions) of a MixedMatrixTree against its root, with their multiproof ``paths``. Never
+    raises on bad data."""
     try:
         top = max(log_heights)
         idx = np.asarray(indices, dtype=np.int64)
         q = idx.shape[0]
-        paths = np.asarray(paths)
-        if q == 0 or len(rows) != len(log_heights) or paths.shape != (q, top, 8):
+        if q == 0 or len(rows) != len(log_heights):
             return False
         if idx.min() < 0 or idx.max() >= (1 << top):
+            return False
+        rows = rows_per_query(rows, log_heights, idx)
+        if rows is None:
             return False
         rows = [np.asarray(r, dtype=np.uint32) for r in rows]
         if any(r.ndim != 2 or r.shape[0] != q for r in rows):
             return False
-        node = _rows_digest([r for r, l in zip(rows, log_heights) if l == top])
-        pos = idx.copy()
-        for k in range(top):
-            sib = paths[:, k].astype(np.uint32)
-            left = ((pos & 1) == 0)[:, None]
-            pair = np.stack([np.where(left, node, sib), np.where(left, sib, node)], axis=1).reshape(-1, 8)
-            node = compress_pairs(pair)
-            l = top - k - 1
-            group = [r for r, lg in zip(rows, log_heights) if lg == l]
-            if group:
-                node = _inject(node, _rows_digest(group))
-            pos >>= 1
-        return all(digest_bytes(d) == bytes(root) for d in node)
+
+        def inject(k, upos, nodes):  # after level k: the matrices of height 2^(top − k − 1)
+            group_rows = [r for r, lg in zip(rows, log_heights) if lg == top - k - 1]
+            if not group_rows:
+                return nodes
+            grouped = group(idx >> (k + 1), _rows_digest(group_rows))
+            if grouped is None or not np.array_equal(grouped[0], upos):
+                return None
+            return _inject(nodes, grouped[1])
+
+        leaves = _rows_digest([r for r, l in zip(rows, log_heights) if l == top])
+        return verify_multiproof(root, top, idx, leaves, paths, inject)
     except (ValueError, TypeError, IndexError):
         return False

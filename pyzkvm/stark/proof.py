@@ -1,6 +1,6 @@
 """The STARK proof object and its versioned byte encoding.
 
-Layout, version 4 (little-endian; every array carries its shape)::
+Layout, version 7 (little-endian; every array carries its shape)::
 
     proof      = magic "PZKSTARK" ‖ u16 version ‖ u16 n_tables ‖ header ‖ commitments
                  ‖ ood_openings ‖ trace_queries ‖ fri
@@ -10,22 +10,25 @@ Layout, version 4 (little-endian; every array carries its shape)::
                  ‖ per table with aux: cumsum ext-array ‖ u16 n_fri_layers ‖ n × root[32]
     ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
     queries    = per phase (prep if any, main, aux if any, quotient): per member table (present,
-                 and with that phase) its rows array, then the phase's paths
-    fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array ‖ paths
-    array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) × u32
-    paths      = u32 q ‖ u8 depth ‖ depth × (u16 k ‖ k distinct sorted digests[32] ‖ q refs)
-                 refs are u8 when k ≤ 256, else u16: siblings shared by several queries
-                 (near the root) are stored once
+                 and with that phase) its rows array — one row per distinct position the queries
+                 open in it, ascending (mmcs.py) —, then the phase's paths
+    fri        = final_poly ext-array ‖ u64 pow_nonce ‖ per layer: rows array (q, 4·(2^k − 1):
+                 the opened cosets less each query's own entry, fri.py) ‖ paths
+    array      = u8 ndim ‖ ndim × u32 dim ‖ prod(dims) field elements, 31 bits each, packed
+                 little-endian (pack31), the last byte zero-padded
+    paths      = u8 depth ‖ depth × (u16 k ‖ k digests[32]): a Merkle multiproof (multiproof.py),
+                 per level only the siblings the verifier cannot compute from the opened rows,
+                 in position order; k is fixed by the query positions (checked on verify)
 
-Version 6 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+Version 8 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
 phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
 rows, and every table's main columns end with the blinding ring's 8 (blind.py; every table
-has aux columns then). (Versions 2 and 3, before tables could be left out, and the hiding
-version 5, before the ring, are no longer read.)
+has aux columns then). (Versions 2 to 6 — before tables could be left out, before the ring,
+and with arity-2 FRI and per-query paths — are no longer read.)
 
 Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
 path per phase. Decoding is strict: bad magic or version, a length past the end or above a
-cap, a field element ≥ p, a non-canonical path level, or trailing bytes raise
+cap, a field element ≥ p, a malformed path level, or trailing bytes raise
 ProofFormatError. ``encode_proof`` also reports each section's byte range (the size
 breakdown; the soundness tests flip bytes in each).
 """
@@ -40,11 +43,12 @@ import numpy as np
 from ..errors import ProofFormatError
 from .field import P
 from .fri import FriProof
+from .multiproof import Multiproof
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
-VERSION = 4
-ZK_VERSION = 6
+VERSION = 7
+ZK_VERSION = 8
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
@@ -84,14 +88,15 @@ class Proof:
     main_root: bytes
     aux_root: bytes | None
     quotient_root: bytes
-    queries: dict               # phase → (rows per member table (q, w) [+ salt rows], paths (q, depth, 8))
+    queries: dict               # phase → (rows per member table (q, w) [+ salt rows], Multiproof)
     fri: FriProof
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
-    #: a hiding-mode proof (format version 6: salted trees, the blinding ring)
+    #: a hiding-mode proof (format version 8: salted trees, the blinding ring)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
+    item_sizes: dict = dc_field(default_factory=dict)  # finer: item → bytes, filled by encode
 
     def to_bytes(self) -> bytes:
         return encode_proof(self)[0]
@@ -104,6 +109,14 @@ class Proof:
         """Bytes per section of the encoding: header, commitments, OOD openings, trace queries, FRI."""
         encode_proof(self)
         return dict(self.sizes)
+
+    def item_breakdown(self) -> dict:
+        """Bytes per item of the encoding, finer than the sections: "header",
+        "commitments/…", "ood/table k", "queries/<phase>/rows/table k" (k = the table's index;
+        "salt" for a hiding tree's salt), "queries/<phase>/paths", "fri/final polynomial and
+        PoW", "fri/layer r/values", "fri/layer r/paths" (bench/proof_size.py prints them)."""
+        encode_proof(self)
+        return dict(self.item_sizes)
 
 
 def opened_arrays(tables: list, phase: str, zk: bool) -> int:
@@ -121,6 +134,36 @@ def phase_members(tables: list, phase: str) -> list:
     return [i for i, t in enumerate(tables) if t.present]
 
 
+# --- 31-bit packing ---------------------------------------------------------------------------
+# Every array of a proof holds canonical field elements, < p < 2^31: each is written as 31 bits
+# (little-endian bit order, element after element), the last byte zero-padded — 3 % less than
+# 4 bytes each. Vectorised with numpy's bit (un)packing.
+
+
+def packed_size(count: int) -> int:
+    """Bytes of ``count`` packed field elements."""
+    return (31 * count + 7) // 8
+
+
+def pack31(a: np.ndarray) -> bytes:
+    """Field elements as a stream of 31-bit fields (ProofFormatError if one is ≥ 2^31)."""
+    v = np.ascontiguousarray(a, dtype="<u4").reshape(-1)
+    if v.size and int(v.max()) >= 1 << 31:
+        raise ProofFormatError("a proof array holds a value ≥ 2^31: not a field element")
+    bits = np.unpackbits(v.view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")[:, :31]
+    return np.packbits(bits.reshape(-1), bitorder="little").tobytes()
+
+
+def unpack31(data: bytes, count: int, what: str) -> np.ndarray:
+    """The inverse of pack31: ``count`` elements (uint32); padding bits must be zero."""
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    if bits[31 * count:].any():
+        raise ProofFormatError(f"{what}: the padding bits after the last element are not zero (not canonical)")
+    b = np.zeros((count, 32), dtype=np.uint8)
+    b[:, :31] = bits[:31 * count].reshape(count, 31)
+    return np.packbits(b, axis=1, bitorder="little").reshape(-1).view("<u4").astype(np.uint32)
+
+
 # --- writer ----------------------------------------------------------------------------------
 
 
@@ -128,10 +171,13 @@ class _Writer:
     def __init__(self):
         self.parts = []
         self.size = 0
+        self.item = "header"   # what the next bytes belong to (the fine size breakdown)
+        self.items = {}        # item → bytes
 
     def raw(self, b: bytes):
         self.parts.append(b)
         self.size += len(b)
+        self.items[self.item] = self.items.get(self.item, 0) + len(b)
 
     def u8(self, v):
         self.raw(struct.pack("<B", v))
@@ -145,20 +191,14 @@ class _Writer:
     def array(self, a):
         a = np.ascontiguousarray(a, dtype="<u4")
         self.raw(struct.pack(f"<B{a.ndim}I", a.ndim, *a.shape))
-        self.raw(a.tobytes())
+        self.raw(pack31(a))
 
     def paths(self, paths):
-        """Authentication paths (q, depth, 8), level by level with repeated siblings stored once:
-        near the root the queries' paths share nodes, so each level lists its distinct
-        digests (sorted) and every query refers to one of them by index."""
-        paths = np.asarray(paths, dtype=np.uint32)
-        q, depth = paths.shape[0], paths.shape[1]
-        self.raw(struct.pack("<IB", q, depth))
-        for level in range(depth):
-            uniq, refs = np.unique(paths[:, level], axis=0, return_inverse=True)
-            self.u16(uniq.shape[0])
-            self.raw(np.ascontiguousarray(uniq, dtype="<u4").tobytes())
-            self.raw(refs.reshape(-1).astype("<u1" if uniq.shape[0] <= 256 else "<u2").tobytes())
+        """A multiproof (multiproof.py): its depth, then per level the count and the digests."""
+        self.u8(paths.depth)
+        for level in paths.levels:
+            self.u16(level.shape[0])
+            self.raw(np.ascontiguousarray(level, dtype="<u4").tobytes())
 
 
 def encode_proof(proof: Proof) -> tuple:
@@ -183,21 +223,25 @@ def encode_proof(proof: Proof) -> tuple:
         w.u8(t.log_height)
         w.u8((1 if t.has_aux else 0) | (2 if t.has_prep else 0))
     mark("header")
+    w.item = "commitments/roots and nonce"
     w.raw(proof.main_root)
     w.u64(proof.bus_pow_nonce)
     with_aux = phase_members(proof.tables, "aux")
     if with_aux:
         w.raw(proof.aux_root)
     w.raw(proof.quotient_root)
+    w.item = "commitments/LogUp totals"
     for i in with_aux:
         w.array(proof.tables[i].cumsum)
+    w.item = "commitments/FRI layer roots"
     w.u16(len(proof.fri.layer_roots))
     for r in proof.fri.layer_roots:
         w.raw(r)
     mark("commitments")
-    for t in proof.tables:
+    for k, t in enumerate(proof.tables):
         if not t.present:
             continue
+        w.item = f"ood/table {k}"
         for g in LOCAL_GROUPS:
             w.array(t.open_local[g])
         for g in NEXT_GROUPS:
@@ -211,18 +255,24 @@ def encode_proof(proof: Proof) -> tuple:
         if len(rows) != opened_arrays(proof.tables, phase, proof.zk):
             raise ProofFormatError(f"{phase} queries open {len(rows)} matrices, the header says "
                                    f"{opened_arrays(proof.tables, phase, proof.zk)}")
-        for r in rows:
+        for k, r in zip(members + ["salt"], rows):
+            w.item = f"queries/{phase}/rows/table {k}"
             w.array(r)
+        w.item = f"queries/{phase}/paths"
         w.paths(paths)
     mark("trace_queries")
+    w.item = "fri/final polynomial and PoW"
     w.array(proof.fri.final_poly)
     w.u64(proof.fri.pow_nonce)
-    for rows, paths in proof.fri.layer_openings:
+    for k, (rows, paths) in enumerate(proof.fri.layer_openings):
+        w.item = f"fri/layer {k}/values"
         w.array(rows)
+        w.item = f"fri/layer {k}/paths"
         w.paths(paths)
     mark("fri")
     data = b"".join(w.parts)
     proof.sizes = {k: b - a for k, (a, b) in marks.items()} | {"total": len(data)}
+    proof.item_sizes = dict(w.items)
     return data, marks
 
 
@@ -251,7 +301,7 @@ class _Reader:
     def u64(self, what):
         return struct.unpack("<Q", self.take(8, what))[0]
 
-    def array(self, what: str, ndim: int, last: int | None = None, field_elements: bool = True) -> np.ndarray:
+    def array(self, what: str, ndim: int, last: int | None = None) -> np.ndarray:
         d = self.u8(what)
         if d != ndim:
             raise ProofFormatError(f"{what}: expected a {ndim}-D array, found {d}-D at offset {self.pos - 1}")
@@ -263,42 +313,21 @@ class _Reader:
             raise ProofFormatError(f"{what}: {count} elements is over the cap of {MAX_ELEMENTS}")
         if last is not None and shape[-1] != last:
             raise ProofFormatError(f"{what}: last dimension is {shape[-1]}, expected {last}")
-        a = np.frombuffer(self.take(4 * count, what), dtype="<u4").reshape(shape).astype(np.uint32)
-        if field_elements and a.size and int(a.max()) >= P:
+        a = unpack31(self.take(packed_size(count), what), count, what).reshape(shape)
+        if a.size and int(a.max()) >= P:
             raise ProofFormatError(f"{what}: holds a value ≥ p (not a canonical field element)")
         return a
 
 
-def _strictly_increasing(rows: np.ndarray) -> bool:
-    """Rows in strictly increasing word-lexicographic order (np.unique's order for axis=0)."""
-    if rows.shape[0] < 2:
-        return True
-    a, b = rows[:-1], rows[1:]
-    differ = a != b
-    if not differ.any(axis=1).all():
-        return False
-    first = differ.argmax(axis=1)
-    k = np.arange(a.shape[0])
-    return bool((b[k, first] > a[k, first]).all())
-
-
-def _read_paths(r: _Reader, what: str) -> np.ndarray:
-    q, depth = struct.unpack("<IB", r.take(5, what))
-    if q > MAX_ELEMENTS // 8 or depth > 32:
-        raise ProofFormatError(f"{what}: {q} paths of depth {depth} is over the cap")
-    out = np.empty((q, depth, 8), dtype=np.uint32)
-    for level in range(depth):
-        n_uniq = r.u16(what)
-        if n_uniq > q or (q and n_uniq == 0):
-            raise ProofFormatError(f"{what}: level {level} lists {n_uniq} digests for {q} paths")
-        uniq = np.frombuffer(r.take(32 * n_uniq, what), dtype="<u4").reshape(n_uniq, 8).astype(np.uint32)
-        width = 1 if n_uniq <= 256 else 2
-        refs = np.frombuffer(r.take(width * q, what), dtype="<u1" if width == 1 else "<u2").astype(np.int64)
-        if refs.size and (refs.max() >= n_uniq or not np.bincount(refs, minlength=n_uniq).all()
-                          or not _strictly_increasing(uniq)):
-            raise ProofFormatError(f"{what}: level {level} is not in canonical form (sorted, distinct, all used)")
-        out[:, level] = uniq[refs]
-    return out
+def _read_paths(r: _Reader, what: str) -> Multiproof:
+    depth = r.u8(what)
+    if depth > 32:
+        raise ProofFormatError(f"{what}: depth {depth} is over 32")
+    levels = []
+    for _ in range(depth):
+        n = r.u16(what)  # the verifier checks it against the count the query positions imply
+        levels.append(np.frombuffer(r.take(32 * n, what), dtype="<u4").reshape(n, 8).astype(np.uint32))
+    return Multiproof(levels)
 
 
 def decode_proof(data: bytes) -> Proof:
@@ -351,7 +380,7 @@ def decode_proof(data: bytes) -> Proof:
     nonce = r.u64("proof-of-work nonce")
     layer_openings = []
     for _ in range(n_layers):
-        rows = r.array("FRI layer rows", 2, 8)
+        rows = r.array("FRI layer rows", 2)  # (q, 4·(2^k − 1)): the verifier checks k against its schedule
         paths = _read_paths(r, "FRI layer paths")
         layer_openings.append((rows, paths))
     if r.pos != len(r.data):

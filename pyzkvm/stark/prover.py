@@ -42,6 +42,7 @@ from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, coset_lde, coset_lde_from_coefficients, intt
+from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
 from .rounds import BusChallenges
@@ -181,6 +182,13 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
 
+def _columns(matrix, columns, rows=None):
+    """The given columns of a (rows, width) matrix (its first ``rows`` rows), or None."""
+    if matrix is None:
+        return None
+    return matrix[:rows][:, columns]
+
+
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: bytes,
                   bus: BusChallenges, progress: Callable[[str, float], None] | None = None) -> Proof:
     """Prove one segment whose main traces are committed (``main``), under the statement's bus
@@ -228,7 +236,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         raise StarkConfigError("the out-of-domain point fell in F_p (probability ~2^-93); prove again")
     report("commit to quotient chunks", 1.0)
 
-    # 5. open every column at ζ and ζω, then the DEEP coefficients
+    # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
         # main and aux (degree < D = 2^log_d: f̂ in hiding mode, the trace's interpolant
@@ -237,27 +245,33 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         at_z, at_zn = (lde_barycentric_weights(log_d, coset_shift(t.lde_log), z) for z in (zeta, t.z_next))
         t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
                         "main": evaluate_lde_at(t.main_lde, at_z), "aux": evaluate_lde_at(t.aux_lde, at_z)}
-        t.open_next = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, t.z_next),
-                       "main": evaluate_lde_at(t.main_lde, at_zn), "aux": evaluate_lde_at(t.aux_lde, at_zn)}
+        # at ζω only the columns some constraint reads at the next row (openings.py)
+        read = next_row_columns(t.compiled)
+        t.open_next = {"prep": evaluate_trace_at(_columns(t.prep_trace, read["prep"]), t.log_n, t.z_next),
+                       "main": evaluate_lde_at(_columns(t.main_lde, read["main"], len(at_zn)), at_zn),
+                       "aux": evaluate_lde_at(_columns(t.aux_lde, read["aux"], len(at_zn)), at_zn)}
         t.open_local["quotient"] = weighted_column_sums(t.quotient_coeffs,  # Σ c_i ζ^i
                                                         ext.ext_powers(zeta, t.quotient_coeffs.shape[0]))
         report("open", (k + 1) / len(tables))
     layout, total = deep_layout([_widths(t) for t in tables])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
+    coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(t.compiled) for t in tables])
 
     # 6. DEEP composition: one codeword per LDE height, over every row of the LDEs
     entries = []
     for t, lay in zip(tables, layout):
         rows = {"prep": t.prep_lde, "main": t.main_lde, "aux": t.aux_lde, "quotient": t.quotient_lde}
         heights = {"prep": t.log_n + cfg.log_blowup, "main": t.lde_log, "aux": t.lde_log, "quotient": t.lde_log}
-        entries += split_by_height(lay, rows, t.open_local, t.open_next, heights, t.z_next)
+        entries += split_by_height(lay, rows, t.open_local, full_width_next(t.compiled, lay, t.open_next), heights,
+                                   t.z_next)
     fri_inputs = deep_codewords(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True), zeta, coeffs)
     report("DEEP composition", 1.0)
 
     # 7. FRI commit, grinding, query positions (the smallest input's degree bounds the final polynomial)
     log_final_len = min(cfg.log_final_poly_len, min(fri_inputs) - cfg.log_blowup)
     fri_prover = FriProver()
-    fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, report)
+    fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, cfg.log_fri_arity,
+                            report)
     log_max = max(fri_inputs)
     nonce, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max)
 

@@ -19,7 +19,7 @@ A statement is n ≥ 1 segment proofs of the same AIRs (joint.py). Its rounds:
     S3  observe the aux-trace root and every table's LogUp total; draw the constraint α
     S4  observe the quotient-chunks root; draw the out-of-domain point ζ ∈ F_p^4
     S5  observe every opened value (at ζ, then at ζω); draw one DEEP coefficient per column
-    S6  FRI: per layer observe its root and draw β (and τ where another height rolls in);
+    S6  FRI: per layer observe its root and draw its k β's (and τ where another height rolls in);
         observe the final polynomial
     S7  grind ``pow_bits``, draw the query positions
 
@@ -137,12 +137,13 @@ def observe_openings_and_draw_deep(t: Transcript, openings, total: int) -> np.nd
     return t.sample_ext_vector("deep coefficients", total)
 
 
-def fri_layer(t: Transcript, layer_root: bytes, rolls_in: bool) -> tuple:
-    """S6, one FRI layer: observe its root, draw the folding β, and τ when a codeword of the
-    folded height is rolled in next (else None)."""
+def fri_layer(t: Transcript, layer_root: bytes, k: int, rolls_in: bool) -> tuple:
+    """S6, one FRI layer of arity 2^k: observe its root, draw one folding β per binary fold
+    ((k, 4): independent, not powers of one β; config.py), and τ when a codeword of the folded
+    height is rolled in next (else None)."""
     t.observe_digest("fri layer root", layer_root)
-    beta = t.sample_ext("fri fold beta")
-    return beta, (t.sample_ext("fri roll-in tau") if rolls_in else None)
+    betas = t.sample_ext_vector("fri fold betas", k)
+    return betas, (t.sample_ext("fri roll-in tau") if rolls_in else None)
 
 
 def fri_final(t: Transcript, final_poly: np.ndarray) -> None:

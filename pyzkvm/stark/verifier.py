@@ -30,10 +30,11 @@ from . import zk
 from .deep import deep_codewords, deep_layout, recombine_ext_columns, split_by_height
 from .domain import point_at
 from .field import P, root_of_unity
-from .fri import FriProof, draw_fold_challenges, verify_queries
+from .fri import FriProof, draw_fold_challenges, layer_arities, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
-from .mmcs import verify_mixed_openings
+from .mmcs import rows_per_query, verify_mixed_openings
+from .openings import full_width, full_width_next, next_row_columns, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges
@@ -89,9 +90,11 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         raise OodEvaluationMismatch("the out-of-domain point fell in F_p; this proof cannot be checked")
     layout, total = deep_layout([_widths(c, t, cfg) for c, t in zip(compiled, tables)])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
+    coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(c) for c in compiled])
     heights = [_group_heights(cfg, t.log_height) for t in tables]  # group → log LDE size, per table
     input_logs = {l for hs in heights for l in hs.values()}
-    betas, taus = draw_fold_challenges(transcript, proof.fri, input_logs)
+    log_final_len, arities = _fri_schedule(cfg, input_logs)
+    betas, taus = draw_fold_challenges(transcript, proof.fri, input_logs, arities)
     log_max = max(input_logs)
     _, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max, nonce=proof.fri.pow_nonce)
 
@@ -110,19 +113,21 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         rows, paths = proof.queries[phase]
         logs = [heights[i][phase] for i in members]
         logs += [max(logs)] * (len(rows) - len(members))  # hiding mode: the salt, at the top height
-        if not verify_mixed_openings(root, logs, indices >> (log_max - max(logs)), rows, paths):
-            raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment")
-        for i, r in zip(members, rows):
+        positions = indices >> (log_max - max(logs))
+        if not verify_mixed_openings(root, logs, positions, rows, paths):
+            raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
+                                  "(or a table opens more or fewer rows than the queries' distinct positions)")
+        for i, r in zip(members, rows_per_query(rows, logs, positions)):
             opened[i][phase] = r
 
     # DEEP values at the queried points (deep.deep_codewords, as the prover computed them on every row)
     entries = []
     for k, t in enumerate(tables):
         z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
-        entries += split_by_height(layout[k], opened[k], t.open_local, t.open_next, heights[k], z_next)
+        next_values = full_width_next(compiled[k], layout[k], t.open_next)
+        entries += split_by_height(layout[k], opened[k], t.open_local, next_values, heights[k], z_next)
     inputs = deep_codewords(entries, lambda l: point_at(l, indices >> (log_max - l)), zeta, coeffs)
 
-    log_final_len = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus)
     bus_total = ext.ZERO.copy()
     for t in tables:
@@ -219,9 +224,11 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         for g in LOCAL_GROUPS:
             if t.open_local[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, expected {want[g]}")
+        read = next_row_columns(c)  # only the columns read at the next row are opened at ζω (openings.py)
         for g in NEXT_GROUPS:
-            if t.open_next[g].shape != (want[g], 4):
-                raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, expected {want[g]}")
+            if t.open_next[g].shape != (len(read[g]), 4):
+                raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, "
+                                      f"expected {len(read[g])}")
         heights[k] = _group_heights(cfg, t.log_height)
     for phase in ("prep", "main", "aux", "quotient"):
         members = phase_members(proof.tables, phase)
@@ -231,35 +238,48 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             raise ProofShapeError(f"proof lacks the {phase} query openings")
         rows, paths = proof.queries[phase]
         top = max(heights[i][phase] for i in members)
-        if len(rows) != opened_arrays(proof.tables, phase, cfg.zk) or paths.shape != (cfg.num_queries, top, 8):
+        if len(rows) != opened_arrays(proof.tables, phase, cfg.zk) or paths.depth != top:
             raise ProofShapeError(f"{phase} query openings have the wrong shape")
+        # a table opens one row per distinct position (≤ queries; the exact count is checked
+        # with the positions: verify_mixed_openings)
         for i, r in zip(members, rows):
             width = _widths(vk.proved[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
-            if r.shape != (cfg.num_queries, width):
+            if r.shape[1] != width or not 1 <= r.shape[0] <= cfg.num_queries:
                 raise ProofShapeError(f"table {vk.proved[i].air.name!r}: {phase} query rows have shape {r.shape}")
         for r in rows[len(members):]:  # hiding mode: the salt
-            if r.shape != (cfg.num_queries, zk.SALT):
-                raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected ({cfg.num_queries}, {zk.SALT})")
+            if r.shape[1] != zk.SALT or not 1 <= r.shape[0] <= cfg.num_queries:
+                raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected (≤ {cfg.num_queries}, {zk.SALT})")
     input_logs = {l for hs in heights.values() for l in hs.values()}
-    log_final = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
-    log_max = max(input_logs)
-    n_layers = log_max - (log_final + cfg.log_blowup)
+    log_final, arities = _fri_schedule(cfg, input_logs)
     fri: FriProof = proof.fri
-    if len(fri.layer_roots) != n_layers or len(fri.layer_openings) != n_layers:
-        raise ProofShapeError(f"proof has {len(fri.layer_roots)} FRI layers, expected {n_layers}")
+    if len(fri.layer_roots) != len(arities) or len(fri.layer_openings) != len(arities):
+        raise ProofShapeError(f"proof has {len(fri.layer_roots)} FRI layers, expected {len(arities)}")
     if fri.final_poly.shape != (1 << log_final, 4):
         raise ProofShapeError(f"FRI final polynomial has {fri.final_poly.shape[0]} coefficients, expected {1 << log_final}")
-    for r, (rows, paths) in enumerate(fri.layer_openings):
-        if rows.shape != (cfg.num_queries, 8) or paths.shape != (cfg.num_queries, log_max - 1 - r, 8):
-            raise ProofShapeError(f"FRI layer {r}: openings have shapes {rows.shape}, {paths.shape}")
+    depth = max(input_logs)
+    for r, ((rows, paths), k) in enumerate(zip(fri.layer_openings, arities)):
+        depth -= k
+        width = 4 * ((1 << k) - 1)  # the coset less the query's own entry (fri.py)
+        if rows.shape != (cfg.num_queries, width) or paths.depth != depth:
+            raise ProofShapeError(f"FRI layer {r}: openings have shape {rows.shape} and path depth {paths.depth}; "
+                                  f"expected ({cfg.num_queries}, {width}) and {depth}")
 
 
-def _opened(t, group: str, ext_columns: bool = False):
+def _fri_schedule(cfg, input_logs) -> tuple:
+    """(log2 of the final polynomial's length, k per FRI layer): the smallest input's degree
+    bounds the final polynomial; fri.layer_arities folds down to it."""
+    log_final = min(cfg.log_final_poly_len, min(input_logs) - cfg.log_blowup)
+    return log_final, layer_arities(input_logs, log_final + cfg.log_blowup, cfg.log_fri_arity)
+
+
+def _opened(c, t, group: str, ext_columns: bool = False):
     """A column group's values at ζ and at ζω, stacked (2, w, 4); None for an empty group.
-    Extension columns were committed as 4 base columns each: recombine them first."""
-    if t.open_local[group].shape[0] == 0:
+    The ζω row is zero in the columns no constraint reads at the next row (not opened there:
+    openings.py). Extension columns were committed as 4 base columns each: recombine them first."""
+    width = t.open_local[group].shape[0]
+    if width == 0:
         return None
-    values = (t.open_local[group], t.open_next[group])
+    values = (t.open_local[group], full_width(t.open_next[group], next_row_columns(c)[group], width))
     return np.stack([recombine_ext_columns(v) for v in values] if ext_columns else values)
 
 
@@ -277,8 +297,8 @@ def _check_ood(c, t, public, challenges, alpha, zeta, layout) -> None:
                  "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
                  "is_transition": zeta_minus_last}
     # Σ α^i C_i(ζ): the constraint evaluator (tape.py) at one point, every leaf in F_p^4
-    inputs = Inputs(_opened(t, "main"), _opened(t, "prep"), _opened(t, "aux", ext_columns=True), public, challenges,
-                    t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
+    inputs = Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True), public,
+                    challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
     tape = tape_for(c, [x.expr for x in c.all_constraints], "point")
     acc = run(tape, inputs, 1, ext.ext_powers(alpha, len(c.all_constraints)))
     chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]

@@ -67,33 +67,113 @@ def low_degree_codeword(rng, log_deg, log_blowup):
     return ntt.coset_lde(random_ext(rng, 1 << log_deg), log_blowup, shift=coset_shift(l))
 
 
-def run_fri(inputs, log_final_len=2, log_blowup=2, queries=16, pow_bits=4, tamper=None):
+def run_fri(inputs, log_final_len=2, log_blowup=2, queries=16, pow_bits=4, tamper=None, log_arity=1):
     """Prove and verify FRI on the given inputs with fresh transcripts; tamper(proof) may edit."""
     t = Transcript(b"fri-test")
     prover = fri.FriProver()
-    prover.commit_phase(inputs, log_final_len + log_blowup, log_final_len, t)
+    prover.commit_phase(inputs, log_final_len + log_blowup, log_final_len, t, log_arity)
     log_max = max(inputs)
     nonce, idx = rounds.query_positions(t, pow_bits, queries, log_max)
     proof = fri.FriProof(prover.roots, prover.final_poly, nonce, prover.open_queries(np.asarray(idx, np.int64)))
     if tamper:
         tamper(proof)
     v = Transcript(b"fri-test")
-    betas, taus = fri.draw_fold_challenges(v, proof, set(inputs))
+    arities = fri.layer_arities(set(inputs), log_final_len + log_blowup, log_arity)
+    betas, taus = fri.draw_fold_challenges(v, proof, set(inputs), arities)
     _, vidx = rounds.query_positions(v, pow_bits, queries, log_max, nonce=proof.pow_nonce)
     values = {h: cw[vidx >> (log_max - h)] for h, cw in inputs.items()}
     fri.verify_queries(proof, betas, vidx, values, log_final_len + log_blowup, taus)
 
 
-def test_low_degree_codewords_of_three_heights_verify():
+@pytest.mark.parametrize("log_arity", [1, 2, 3, 4])
+def test_low_degree_codewords_of_three_heights_verify(log_arity):
     rng = np.random.default_rng(3)
-    inputs = {l + 2: low_degree_codeword(rng, l, 2) for l in (9, 6, 3)}
-    run_fri(inputs)
+    inputs = {l + 2: low_degree_codeword(rng, l, 2) for l in (9, 6, 5, 3)}
+    run_fri(inputs, log_arity=log_arity)
+
+
+def test_layer_arities_stop_at_every_input_height_and_the_final_size():
+    # inputs at 18, 16, 13, 12, 7; final size 2^4; arity up to 8
+    assert fri.layer_arities({18, 16, 13, 12, 7}, 4, 3) == [2, 3, 1, 3, 2, 3]
+    assert fri.layer_arities({18, 16, 13, 12, 7}, 4, 1) == [1] * 14
+    assert fri.layer_arities({5}, 5, 3) == []
+
+
+def test_fold_cosets_is_k_binary_folds_with_their_own_challenges():
+    """The verifier's fold of an opened coset of 8 equals three prover folds of the codeword
+    with β_1, β_2, β_3 (fold_codeword, checked against the Python-int oracle above)."""
+    rng = np.random.default_rng(9)
+    log_size = 7
+    cw = random_ext(rng, 1 << log_size)  # any codeword: the fold is linear, degree plays no part
+    betas = random_ext(rng, 3)
+    folded = cw
+    for j, beta in enumerate(betas):
+        folded = fri.fold_codeword(folded, beta, log_size - j)
+    leaf = np.arange(1 << (log_size - 3), dtype=np.int64)
+    got = fri.fold_cosets(cw.reshape(-1, 8, 4), betas, leaf, log_size)
+    assert np.array_equal(got, folded)
+
+
+def test_fold_with_powers_of_one_beta_is_not_accepted():
+    """Each fold of a layer draws its own β: a prover folding with β, β², β⁴ (one challenge,
+    StarkWare-style powers) commits layers the verifier's fold does not reproduce."""
+    rng = np.random.default_rng(10)
+    inputs = {10: low_degree_codeword(rng, 8, 2)}
+    real_layer = rounds.fri_layer
+
+    def powers_of_one_beta(t, root, k, rolls_in):
+        betas, tau = real_layer(t, root, k, rolls_in)
+        for j in range(1, k):  # β_j ← β_(j−1)²: what a single-challenge prover would use
+            betas[j] = ext_reference_square(betas[j - 1])
+        return betas, tau
+
+    import pyzkvm.stark.fri as fri_module
+    fri_module.rounds.fri_layer = powers_of_one_beta
+    try:
+        t = Transcript(b"fri-test")
+        prover = fri.FriProver()
+        prover.commit_phase(inputs, 4, 2, t, 3)
+    finally:
+        fri_module.rounds.fri_layer = real_layer
+    nonce, idx = rounds.query_positions(t, 4, 16, 10)
+    proof = fri.FriProof(prover.roots, prover.final_poly, nonce, prover.open_queries(np.asarray(idx, np.int64)))
+    v = Transcript(b"fri-test")
+    betas, taus = fri.draw_fold_challenges(v, proof, {10}, fri.layer_arities({10}, 4, 3))
+    _, vidx = rounds.query_positions(v, 4, 16, 10, nonce=proof.pow_nonce)
+    with pytest.raises((FriQueryError, MerklePathError), match="layer 1|final polynomial"):
+        fri.verify_queries(proof, betas, vidx, {10: inputs[10][vidx]}, 4, taus)
+
+
+def ext_reference_square(a):
+    return np.array(rmul([int(x) for x in a], [int(x) for x in a]), dtype=np.uint32)
+
+
+@pytest.mark.parametrize("step", [0, 1, 2])
+def test_tampered_fold_inside_an_arity_8_layer_is_rejected(step, monkeypatch):
+    """A prover whose fold is wrong at one step of the first layer (step 2 is the committed next
+    layer, steps 0 and 1 the skipped ones) is caught: the verifier refolds the opened coset."""
+    rng = np.random.default_rng(11)
+    inputs = {11: low_degree_codeword(rng, 9, 2)}
+    real_fold = fri.fold_codeword
+    calls = []
+
+    def bad_fold(codeword, beta, log_size):
+        out = real_fold(codeword, beta, log_size)
+        if len(calls) == step:
+            out = out.copy()
+            out[:, 0] = (out[:, 0] + 1) % P  # every folded value off by one
+        calls.append(log_size)
+        return out
+
+    monkeypatch.setattr(fri, "fold_codeword", bad_fold)
+    with pytest.raises((FriQueryError, MerklePathError), match="layer 1|final polynomial"):
+        run_fri(inputs, log_arity=3)
 
 
 def test_codeword_far_from_low_degree_is_rejected():
     rng = np.random.default_rng(4)
     far = random_ext(rng, 1 << 11)  # random values: distance ≈ 1 − 1/p from any low-degree code word
-    with pytest.raises(FriQueryError):
+    with pytest.raises((FriQueryError, MerklePathError)):
         run_fri({11: far})
 
 
@@ -128,3 +208,17 @@ def test_tampered_final_polynomial_and_layers_are_rejected():
         run_fri(inputs, tamper=bump_leaf)
     with pytest.raises(PowError):
         run_fri(inputs, pow_bits=8, tamper=bad_nonce)
+    with pytest.raises(MerklePathError):  # the same with arity 8: a value of a coset changed
+        run_fri(inputs, tamper=bump_leaf, log_arity=3)
+
+
+def test_an_opened_coset_leaves_out_the_value_the_verifier_has():
+    """FRI sends each query's coset less its own entry; the verifier puts back the value it
+    carries (a wrong one then fails the leaf's hash: test_tampered_fold_inside_an_arity_8_layer)."""
+    rng = np.random.default_rng(12)
+    cosets = rng.integers(0, P, size=(5, 32), dtype=np.uint32)  # 5 queries, arity 8
+    idx = np.array([0, 7, 12, 21, 39], dtype=np.int64)
+    sent = fri.without_own_entry(cosets, idx, 3)
+    assert sent.shape == (5, 28)
+    own = cosets.reshape(5, 8, 4)[np.arange(5), idx & 7]
+    assert np.array_equal(fri.with_own_entry(sent, idx, 3, own).reshape(5, 32), cosets)

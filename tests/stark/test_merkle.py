@@ -2,6 +2,8 @@
 and every kind of tampering is rejected (False, never an exception)."""
 
 import blake3
+import copy
+
 import numpy as np
 import pytest
 
@@ -51,14 +53,34 @@ def opened():
 
 def test_open_and_verify(opened):
     tree, m, idx, rows, paths = opened
-    assert rows.shape == (6, 6) and paths.shape == (6, 8, 8)
+    assert rows.shape == (6, 6) and paths.depth == 8
     np.testing.assert_array_equal(rows, m[idx])
     assert verify_openings(tree.root, 8, idx, rows, paths) is True
     # a single-leaf tree has empty paths
     one = MerkleTree.commit(_matrix(1, 4, 3))
     r, p = one.open([0])
-    assert p.shape == (1, 0, 8)
+    assert p.depth == 0
     assert verify_openings(one.root, 0, [0], r, p)
+
+
+def brute_force_multiproof(tree, positions):
+    """Per level, the siblings of the opened leaves' paths that are not themselves on a path
+    (a plain-Python set construction, independent of multiproof.py's vectorised one)."""
+    on_path = set(int(i) for i in positions)
+    out = []
+    for level in range(tree.height):
+        need = sorted({p ^ 1 for p in on_path} - on_path)
+        out.append([tree.levels[level][p].tolist() for p in need])
+        on_path = {p >> 1 for p in on_path}
+    return out
+
+
+def test_multiproof_sends_each_needed_sibling_once(opened):
+    tree, m, idx, rows, paths = opened
+    assert [lv.tolist() for lv in paths.levels] == brute_force_multiproof(tree, idx)
+    # 0 and 1 are siblings (nothing sent for them at level 0), 77 is opened twice (one path)
+    assert paths.levels[0].shape[0] == 3
+    assert paths.digests < len(set(idx.tolist())) * 8  # fewer than one path per distinct leaf
 
 
 def test_tampering_is_rejected(opened):
@@ -66,10 +88,10 @@ def test_tampering_is_rejected(opened):
     bad_rows = rows.copy()
     bad_rows[2, 3] ^= 1
     assert verify_openings(tree.root, 8, idx, bad_rows, paths) is False
-    for level in (0, 4, 7):
-        bad_paths = paths.copy()
-        bad_paths[3, level, 5] ^= 0x100
-        assert verify_openings(tree.root, 8, idx, rows, bad_paths) is False
+    for level in (0, 4, 5):  # a wrong sibling in the deduplicated path (levels 6, 7: all derived)
+        bad = copy.deepcopy(paths)
+        bad.levels[level][0, 5] ^= 0x100
+        assert verify_openings(tree.root, 8, idx, rows, bad) is False
     bad_idx = idx.copy()
     bad_idx[1] = 3  # claims row 1 is row 3
     assert verify_openings(tree.root, 8, bad_idx, rows, paths) is False
@@ -77,6 +99,26 @@ def test_tampering_is_rejected(opened):
     assert verify_openings(bad_root, 8, idx, rows, paths) is False
     # a row swapped with another opened row
     assert verify_openings(tree.root, 8, idx, rows[[1, 0, 2, 3, 4, 5]], paths) is False
+
+
+def test_a_derivable_node_sent_or_a_needed_one_missing_is_rejected(opened):
+    tree, m, idx, rows, paths = opened
+    extra = copy.deepcopy(paths)  # leaf 1, the sibling of opened leaf 0, sent although derivable
+    extra.levels[0] = np.vstack([tree.levels[0][1:2], extra.levels[0]])
+    assert verify_openings(tree.root, 8, idx, rows, extra) is False
+    missing = copy.deepcopy(paths)
+    missing.levels[3] = missing.levels[3][1:]
+    assert verify_openings(tree.root, 8, idx, rows, missing) is False
+
+
+def test_colliding_queries_must_open_the_same_row(opened):
+    """idx holds 77 twice: the two queries are one leaf, and a forged row behind the second
+    one is caught (not dropped by the deduplication)."""
+    tree, m, idx, rows, paths = opened
+    assert idx[2] == idx[4] == 77
+    forged = rows.copy()
+    forged[4, 0] ^= 1
+    assert verify_openings(tree.root, 8, idx, forged, paths) is False
 
 
 def test_malformed_input_returns_false(opened):
@@ -88,8 +130,11 @@ def test_malformed_input_returns_false(opened):
     assert verify_openings(tree.root[:31], 8, idx, rows, paths) is False
     assert verify_openings("not bytes", 8, idx, rows, paths) is False
     assert verify_openings(tree.root, 8, idx, rows.astype(np.float64), paths) is False
-    assert verify_openings(tree.root, 8, idx, rows, paths[:, :, :7]) is False
-    assert verify_openings(tree.root, 8, [], rows[:0], paths[:0]) is False
+    short = copy.deepcopy(paths)
+    short.levels[2] = short.levels[2][:, :7]
+    assert verify_openings(tree.root, 8, idx, rows, short) is False
+    assert verify_openings(tree.root, 8, idx, rows, paths.levels) is False  # not a Multiproof
+    assert verify_openings(tree.root, 8, [], rows[:0], paths) is False
     assert verify_openings(tree.root, 8, idx, rows.astype(np.int64) + 2**32, paths) is False
 
 

@@ -73,23 +73,33 @@ def test_oversized_length_and_noncanonical_values(encoded):
         decode_proof(bytes(bad))
 
 
-def test_shared_path_levels_must_be_canonical():
+def test_multiproof_codec_round_trips_and_refuses_a_truncated_level():
+    from pyzkvm.stark.multiproof import Multiproof
     from pyzkvm.stark.proof import _Reader, _read_paths, _Writer
 
-    paths = np.array([[[1] * 8, [5] * 8], [[2] * 8, [5] * 8], [[1] * 8, [5] * 8]], dtype=np.uint32)
+    mp = Multiproof([np.arange(24, dtype=np.uint32).reshape(3, 8), np.zeros((0, 8), np.uint32),
+                     np.full((1, 8), 5, np.uint32)])
     w = _Writer()
-    w.paths(paths)
+    w.paths(mp)
     good = b"".join(w.parts)
-    assert np.array_equal(_read_paths(_Reader(good), "paths"), paths)
-    assert len(good) < paths.nbytes  # the shared top-level sibling is stored once
-    # level 0 lists digests [1]*8, [2]*8: swap them (unsorted) → rejected
-    header = 5 + 2
-    swapped = bytearray(good)
-    swapped[header:header + 32], swapped[header + 32:header + 64] = good[header + 32:header + 64], good[header:header + 32]
-    with pytest.raises(ProofFormatError, match="canonical"):
-        _read_paths(_Reader(bytes(swapped)), "paths")
-    # a reference past the list
-    bad_ref = bytearray(good)
-    bad_ref[header + 64] = 7
-    with pytest.raises(ProofFormatError, match="canonical"):
-        _read_paths(_Reader(bytes(bad_ref)), "paths")
+    assert len(good) == 1 + 3 * 2 + 4 * 32  # depth, counts, digests: nothing per query
+    back = _read_paths(_Reader(good), "paths")
+    assert [lv.tolist() for lv in back.levels] == [lv.tolist() for lv in mp.levels]
+    with pytest.raises(ProofFormatError, match="truncated"):
+        _read_paths(_Reader(good[:-1]), "paths")
+
+
+def test_field_elements_are_packed_in_31_bits():
+    from pyzkvm.stark.field import P
+    from pyzkvm.stark.proof import pack31, packed_size, unpack31
+
+    values = np.array([0, 1, P - 1, (1 << 31) - 1, 12345, 7, 1 << 30, 99, 5], dtype=np.uint32)  # 279 bits
+    packed = pack31(values)
+    assert len(packed) == packed_size(9) == 35  # ⌈279/8⌉, not 9 × 4 = 36
+    assert unpack31(packed, 9, "x").tolist() == values.tolist()
+    bits = "".join(format(int(v), "031b")[::-1] for v in values)  # an independent bit-string oracle
+    assert packed == int(bits[::-1], 2).to_bytes(35, "little")
+    with pytest.raises(ProofFormatError, match="padding"):
+        unpack31(packed[:-1] + bytes([packed[-1] | 0x80]), 9, "x")
+    with pytest.raises(ProofFormatError, match="2\\^31"):
+        pack31(np.array([1 << 31], dtype=np.uint32))

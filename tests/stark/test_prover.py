@@ -88,7 +88,7 @@ def test_default_preset_end_to_end():
 
 def test_security_estimate_terms():
     est = security_bits(DEFAULT, 22)  # 2^20 rows × blowup 4
-    assert est.query_bits == 2 * 44 + 16
+    assert est.query_bits == 2 * 42 + 16
     assert math.isclose(est.field_bits, 4 * math.log2(2013265921) - 22)
     assert est.bits == min(est.query_bits, est.field_bits, 128) >= 100
     for name, cfg in PRESETS.items():

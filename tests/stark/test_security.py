@@ -31,14 +31,14 @@ GRIND = dataclasses.replace(FAST, name="insecure_grinding_for_tests", bus_pow_bi
 def test_the_formula_term_by_term():
     est = security_bits(DEFAULT, 23, bus_entries=1 << 24, bus_width=21, constraints=510)
     assert dict(est.terms) == pytest.approx({
-        "FRI queries+PoW": 2 * 44 + 16,
+        "FRI queries+PoW": 2 * 42 + 16,
         "DEEP/FRI field": F - 23,
         "constraint batching": F - math.log2(510),
         "LogUp": F - math.log2((1 << 24) * 22) + 16,   # ε ≤ N·(w+1)/|F|, times 2^16 work per try
         "hash": 128,
     })
-    assert est.bits == min(b for _n, b in est.terms) == pytest.approx(F - 23)
-    assert est.limiting == "DEEP/FRI field"
+    assert est.bits == min(b for _n, b in est.terms) == pytest.approx(100.0)  # the queries; the field term 100.6
+    assert est.limiting == "FRI queries+PoW"
     for name, _bits in est.terms:
         assert name in str(est)
     # without grinding, 2^24 entries would leave the LogUp term at ~95 bits (issue 14's example)

@@ -2,17 +2,19 @@
 every section of a valid proof resists byte flips; wrong public values are rejected. Every
 attack runs on transparent and on hiding (zero-knowledge, stark/zk.py) proofs."""
 
+import copy
 import re
 
 import numpy as np
 import pytest
 
-from pyzkvm.errors import (ConstraintNotSatisfied, OodEvaluationMismatch, ProofFormatError, PublicValueMismatch,
-                           VerificationError)
+from pyzkvm.errors import (ConstraintNotSatisfied, MerklePathError, OodEvaluationMismatch, ProofFormatError,
+                           ProofShapeError, PublicValueMismatch, VerificationError)
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, encode_proof, prove, setup, verify
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
 from pyzkvm.stark.field import P
+from pyzkvm.stark.proof import Proof
 
 
 
@@ -91,6 +93,50 @@ def test_byte_flips_in_every_section_are_rejected(mode):
                     verify(pk.verifying_key, bytes(bad), [])
                 flips += 1
     assert flips >= 5 * 2 * 2
+
+
+def test_truncated_proofs_and_edited_multiproofs_are_typed_errors(mode):
+    """A proof cut short anywhere is a ProofFormatError; a multiproof with a node the verifier
+    computes itself sent anyway, or a needed one left out, is a MerklePathError (trace trees
+    and FRI layers alike) — one-line messages, never a traceback."""
+    rng = np.random.default_rng(8)
+    pk = setup(mode, [U16ValuesAir(), ByteTableAir()])
+    proof = prove(pk, range_check_traces(rng.integers(0, 1 << 16, 16)), [])
+    data = proof.to_bytes()
+    for cut in (len(data) - 1, len(data) // 2, len(data) // 7, 12):
+        with pytest.raises(ProofFormatError, match="truncated") as info:
+            verify(pk.verifying_key, data[:cut], [])
+        assert "\n" not in str(info.value)
+
+    def edited(where, change):  # at the first level that sends a digest
+        p = Proof.from_bytes(data)
+        rows, mp = p.queries["main"] if where == "main" else p.fri.layer_openings[0]
+        mp = copy.deepcopy(mp)
+        level = next(k for k, lv in enumerate(mp.levels) if lv.shape[0])
+        mp.levels[level] = change(mp.levels[level])
+        if where == "main":
+            p.queries["main"] = (rows, mp)
+        else:
+            p.fri.layer_openings[0] = (rows, mp)
+        return p.to_bytes()
+
+    # a table's rows are one per distinct position: a row more or fewer is refused
+    for change in (lambda r: np.vstack([r[:1], r]), lambda r: r[1:]):
+        p = Proof.from_bytes(data)
+        rows, mp = p.queries["main"]
+        p.queries["main"] = ([change(rows[0])] + rows[1:], mp)
+        with pytest.raises((MerklePathError, ProofShapeError)) as info:
+            verify(pk.verifying_key, p.to_bytes(), [])
+        assert "\n" not in str(info.value)
+
+    for where in ("main", "fri"):
+        extra = edited(where, lambda lv: np.vstack([lv[:1], lv]))      # one digest too many
+        fewer = edited(where, lambda lv: lv[1:])                      # one too few
+        wrong = edited(where, lambda lv: lv ^ np.uint32(1))           # wrong siblings
+        for bad in (extra, fewer, wrong):
+            with pytest.raises(MerklePathError) as info:
+                verify(pk.verifying_key, bad, [])
+            assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("also_fix_running_sum", [False, True])

@@ -59,7 +59,7 @@ COMPRESS = Layout(
     + " ".join(f"{s}b:32" for s in BIT_STATE) + " d:2 h:2 anb:32 enb:32 cal:3 cah:3 cel:3 ceh:3 "
     + "w:4 w_ts w_d:4 "
     + " ".join(f"o{j}:4 co{j}l co{j}h h{j}_ts h{j}_d:4 hv{j}:4" for j in range(8))
-    + " r0 bf bl rem rinv kout kin kb1 kb2"
+    + " r0 bf bl rem rinv kout kin kb1 kb2 hk hts"
 )
 #: a block's shared columns in RISC Zero mode (equal on its 64 rows)
 R0_SHARED = [COMPRESS.r0, COMPRESS.bf, COMPRESS.bl, COMPRESS.rem, COMPRESS.rinv, COMPRESS.kout, COMPRESS.kin,
@@ -130,7 +130,15 @@ class ShaCompressAir(Chip):
                       "SHA_COMPRESS read w[i]")
         b.receive(buses.R0_SHA_W, [clk, col("kb1"), col("kb2"), index, *cols("w")], active * r0)
         final = (a_new, a, bb, c, e_new, e, f, g)
-        h_out_key = h_key + r0 * (col("kout") - h_key)
+        # h's 8 accesses, one per word on one row: row 63 reads h_in / writes h_out (SP1, at h's key)
+        # or writes h_out (a RISC Zero ecall's last block, at kout, 4·clk + 7); row 0 of a RISC Zero
+        # ecall's first block reads the in state at kin. hk, hts: the row's h key and timestamp.
+        hk, hts = col("hk"), col("hts")
+        b.assert_zero(last * (hk - (1 - r0) * h_key - col("bl") * col("kout")), "SHA_COMPRESS: row 63's h key")
+        b.assert_zero(hread * (hk - col("kin")), "SHA_COMPRESS: the in state's key")
+        b.assert_zero(hwrite * (hts - ts - r0), "SHA_COMPRESS: h is written at 4·clk + 6 (SP1), + 7 (RISC Zero)")
+        b.assert_zero(hread * (hts - ts), "SHA_COMPRESS: the in state is read at 4·clk + 6")
+        zero_unless(b, hread + hwrite, [hk, hts], "SHA_COMPRESS: h's key and timestamp only where h is accessed")
         for j in range(8):
             o, lo, hi = cols(f"o{j}"), col(f"co{j}l"), col(f"co{j}h")
             out = Word.of_bytes([x + r0 * (y - x) for x, y in zip(o, o[::-1])])  # the value: o reversed in RISC Zero mode
@@ -141,14 +149,17 @@ class ShaCompressAir(Chip):
             b.send(buses.BYTE, [buses.TAG_RANGE, o[0], o[1], 0, 0], last)
             b.send(buses.BYTE, [buses.TAG_RANGE, o[2], o[3], 0, 0], last)
             h_ts, h_d, hv_j, hin_bytes = col(f"h{j}_ts"), cols(f"h{j}_d"), cols(f"hv{j}"), h_in[j].byte_exprs()
-            for x, y in zip(hv_j, hin_bytes):  # SP1: the value before is h_in (read and written at once)
+            for x, y, z in zip(hv_j, hin_bytes, o):
+                # SP1: the value before is h_in (read and written at once); the in state's read:
+                # before = after = h_in as memory holds it (big-endian: bytes reversed)
                 b.assert_zero(last * (1 - r0) * (x - y), f"SHA_COMPRESS h{j}: the previous value is h_in")
-            memory_access(b, h_out_key + j, hv_j, o, h_ts, h_d, ts + r0, hwrite, f"SHA_COMPRESS h{j}")
-            memory_access(b, col("kin") + j, hin_bytes[::-1], hin_bytes[::-1], h_ts, h_d, ts, hread,
-                          f"SHA_COMPRESS RISC Zero in state h{j}")
-            zero_unless(b, last, [*o, lo, hi], "SHA_COMPRESS: h is written on row 63 only")
-            zero_unless(b, hwrite, hv_j, "SHA_COMPRESS: h's previous value only where h is written")
-            zero_unless(b, hread + hwrite, [h_ts, *h_d], "SHA_COMPRESS: h's timestamps only where h is accessed")
+                b.assert_zero(hread * (z - x), f"SHA_COMPRESS h{j}: the in state is read (unchanged)")
+            for x, y in zip(hv_j, hin_bytes[::-1]):
+                b.assert_zero(hread * (x - y), f"SHA_COMPRESS h{j}: the in state read is h_in")
+            memory_access(b, hk + j, hv_j, o, h_ts, h_d, hts, hread + hwrite, f"SHA_COMPRESS h{j}")
+            zero_unless(b, last, [lo, hi], "SHA_COMPRESS: h's carries on row 63 only")
+            zero_unless(b, last + hread, o, "SHA_COMPRESS: h_out on row 63 only (and the in state on its read)")
+            zero_unless(b, hread + hwrite, [*hv_j, h_ts, *h_d], "SHA_COMPRESS: h's previous value only where h is accessed")
         # RISC Zero: the state goes on to the next block of the ecall (o: h_out's big-endian bytes)
         b.send(buses.R0_SHA_STATE, [clk, col("rem") - 1, col("kout"), col("kb1") + 16, col("kb2") + 16,
                                     *(x for j in range(8) for x in cols(f"o{j}"))], last * (r0 - col("bl")))
@@ -213,6 +224,7 @@ class ShaCompressAir(Chip):
             t[last[:, None], getattr(COMPRESS, f"o{j}")] = to_bytes(np.where(is_r0, bswap(h_out[:, j]), h_out[:, j]))
             t[last, getattr(COMPRESS, f"co{j}l")], t[last, getattr(COMPRESS, f"co{j}h")] = lo[:, 0], hi[:, 0]
         ts = 4 * clk + 4 + TS_MEM
+        t[sp1_last, COMPRESS.hk], t[sp1_last, COMPRESS.hts] = h_key, ts[:n]
         w.add_accesses(Access(t, sp1, per_row(w_key[:n]) + i[sp1], per_row(ts[:n]), w_i[:ROWS * n], COMPRESS.w_ts,
                               COMPRESS.w_d, None, "SHA_COMPRESS w"))
         w.add_accesses(*[Access(t, sp1_last, h_key + j, ts[:n], h_out[:n, j], getattr(COMPRESS, f"h{j}_ts"),
@@ -234,8 +246,12 @@ class ShaCompressAir(Chip):
         for name, v in shared.items():
             t[rows, getattr(COMPRESS, name)] = per_row(np.asarray(v, dtype=np.int64))
         rd, wr = blocks[r0["first"]], blocks[r0["last"]]
+        t[first[rd], COMPRESS.hk], t[first[rd], COMPRESS.hts] = r0["kin"][rd], ts[rd]
+        t[last[wr], COMPRESS.hk], t[last[wr], COMPRESS.hts] = r0["kout"][wr], ts[wr] + 1
         groups = []
         for j in range(8):
+            t[first[rd][:, None], getattr(COMPRESS, f"hv{j}")] = to_bytes(in_words[rd, j])
+            t[first[rd][:, None], getattr(COMPRESS, f"o{j}")] = to_bytes(in_words[rd, j])
             groups.append(Access(t, first[rd], r0["kin"][rd] + j, ts[rd], in_words[rd, j], getattr(COMPRESS, f"h{j}_ts"),
                                  getattr(COMPRESS, f"h{j}_d"), None, f"RISC Zero SHA in state h{j}"))
             groups.append(Access(t, last[wr], r0["kout"][wr] + j, ts[wr] + 1, out_words[wr, j], getattr(COMPRESS, f"h{j}_ts"),

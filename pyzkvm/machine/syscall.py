@@ -36,6 +36,9 @@ RISC Zero profile (the ecall's profile on the bus is 1; t0 is not written, ret =
                    aligned, in guest memory) in the hint-word chip; then a0 and a1 are written
                    with free (range-checked) words at ts = 4·clk + 7 — the host's answer, as in
                    RISC Zero, where the name at a2 and the arguments a3.. only inform the host
+      r0_sha       (SHA, t0 = 3) reads a1..a4, checks the four pointers (out/in state, block 0's
+                   halves; word_buffer.py) and sends (count, their keys) on ``r0 sha call`` to the
+                   SHA compress chip, which runs the blocks with the extend chip (sha_risc0.py)
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
     address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)

@@ -25,12 +25,13 @@ call whose w and h buffers overlap cannot be proved (the executor runs it; the p
 RISC Zero mode (r0 = 1, one block of RISC Zero's SHA ecall: sha_risc0.py). The rounds are the
 same; what differs is where w and the state come from and go to. Shared by the block's rows:
 rem (blocks after this one), bf / bl (first / last block: bl ⇔ rem = 0), kout, kin (the state
-keys) and kb1, kb2 (this block's keys). Row i receives w[i] on ``r0 sha w`` instead of reading
-memory. The first block receives (clk, count = rem + 1, kout, kin, kb1, kb2) from the syscall
-row and reads h_in at kin (row 0, 4·clk + 6, big-endian: the bytes reversed); any other block
-receives its h_in from the block before on ``r0 sha state``, and every block but the last sends
-its h_out on (rem − 1, keys + 16). The o columns hold h_out's memory bytes (big-endian in this
-mode); the last block writes them at kout at 4·clk + 7, after every read of the call.
+keys; kin on the first block only, kout on the last) and kb1, kb2 (this block's keys). Row i
+receives w[i] on ``r0 sha w`` instead of reading memory. The first block receives (clk, count =
+rem + 1, kin, kb1, kb2) from the syscall row and reads h_in at kin (row 0, 4·clk + 6, big-endian:
+the bytes reversed); any other block receives its h_in (as halves) from the block before on
+``r0 sha state``, and every block but the last sends its h_out on with (rem − 1, keys + 16). The
+o columns hold h_out's memory bytes (big-endian in this mode); the last block receives kout on
+``r0 sha out`` and writes them there at 4·clk + 7, after every read of the call.
 """
 
 from __future__ import annotations
@@ -160,9 +161,10 @@ class ShaCompressAir(Chip):
             zero_unless(b, last, [lo, hi], "SHA_COMPRESS: h's carries on row 63 only")
             zero_unless(b, last + hread, o, "SHA_COMPRESS: h_out on row 63 only (and the in state on its read)")
             zero_unless(b, hread + hwrite, [*hv_j, h_ts, *h_d], "SHA_COMPRESS: h's previous value only where h is accessed")
-        # RISC Zero: the state goes on to the next block of the ecall (o: h_out's big-endian bytes)
-        b.send(buses.R0_SHA_STATE, [clk, col("rem") - 1, col("kout"), col("kb1") + 16, col("kb2") + 16,
-                                    *(x for j in range(8) for x in cols(f"o{j}"))], last * (r0 - col("bl")))
+        # RISC Zero: the state goes on to the next block of the ecall, as 16-bit halves (o holds
+        # h_out's big-endian bytes in this mode: the value's low half is o3 + 256·o2)
+        halves = [x for j in range(8) for o in [cols(f"o{j}")] for x in (o[3] + 256 * o[2], o[1] + 256 * o[0])]
+        b.send(buses.R0_SHA_STATE, [clk, col("rem") - 1, col("kb1") + 16, col("kb2") + 16, *halves], last * (r0 - col("bl")))
         state_cells = [m(x) for s in BIT_STATE for x in getattr(COMPRESS, f"{s}b")] + cols("d") + cols("h")
         zero_unless(b, active, state_cells + cols("w"), "SHA_COMPRESS: a padding row is 0")
         zero_unless(b, active * (1 - r0), [col("w_ts")] + cols("w_d"), "SHA_COMPRESS: w's timestamps only where w is read")
@@ -241,7 +243,8 @@ class ShaCompressAir(Chip):
         blocks = np.arange(len(first))
         rows = (first[:, None] + np.arange(ROWS)).reshape(-1)
         shared = {"r0": np.ones(len(first), dtype=np.int64), "bf": r0["first"], "bl": r0["last"], "rem": r0["rem"],
-                  "rinv": inverse_or_zero(r0["rem"]), "kout": r0["kout"], "kin": np.where(r0["first"], r0["kin"], 0),
+                  "rinv": inverse_or_zero(r0["rem"]), "kin": np.where(r0["first"], r0["kin"], 0),
+                  "kout": np.where(r0["last"], r0["kout"], 0),
                   "kb1": r0["kb1"], "kb2": r0["kb2"]}
         for name, v in shared.items():
             t[rows, getattr(COMPRESS, name)] = per_row(np.asarray(v, dtype=np.int64))
@@ -267,14 +270,19 @@ def risc0_block(b, col, cols, clk, first, last, r0):
     bf, bl, rem, rinv = col("bf"), col("bl"), col("rem"), col("rinv")
     for x, name in ((r0, "r0"), (bf, "bf"), (bl, "bl")):
         b.assert_bool(x, f"SHA_COMPRESS: {name} is boolean")
-    zero_unless(b, r0, [bf, bl, rem, col("kout"), col("kb1"), col("kb2")], "SHA_COMPRESS: RISC Zero columns only in RISC Zero mode")
+    zero_unless(b, r0, [bf, bl, rem, col("kb1"), col("kb2")], "SHA_COMPRESS: RISC Zero columns only in RISC Zero mode")
     zero_unless(b, bf, [col("kin")], "SHA_COMPRESS: kin only on an ecall's first block")
+    zero_unless(b, bl, [col("kout")], "SHA_COMPRESS: kout only on an ecall's last block")
     b.assert_zero(bl * rem, "SHA_COMPRESS: the last block has rem = 0")
     b.assert_eq(rem * rinv, r0 - bl, "SHA_COMPRESS: rem = 0 ⇒ the last block")
     zero_unless(b, r0 - bl, [rinv], "SHA_COMPRESS: rinv only where rem ≠ 0")
-    b.receive(buses.R0_SHA_CALL, [clk, rem + 1, col("kout"), col("kin"), col("kb1"), col("kb2")], first * bf)
-    h_in_be = [cols(f"h{j}_in")[3 - i] for j in range(8) for i in range(4)]  # the state as memory holds it
-    b.receive(buses.R0_SHA_STATE, [clk, rem, col("kout"), col("kb1"), col("kb2"), *h_in_be], first * (r0 - bf))
+    b.receive(buses.R0_SHA_CALL, [clk, rem + 1, col("kin"), col("kb1"), col("kb2")], first * bf)
+    b.receive(buses.R0_SHA_OUT, [clk, col("kout")], last * bl)
+    # h_in as halves (its bytes are not range-checked here: only the halves enter the rounds and
+    # h_in + state, and the sender's halves are of range-checked bytes)
+    h_in = [Word.of_bytes(cols(f"h{j}_in")) for j in range(8)]
+    b.receive(buses.R0_SHA_STATE, [clk, rem, col("kb1"), col("kb2"), *(x for h in h_in for x in (h.lo, h.hi))],
+              first * (r0 - bf))
     return first * bf, last * (1 - r0 + bl)
 
 

@@ -5,13 +5,14 @@ at a1 and writes the result to a0. States and blocks are bytes in memory, read a
 words (memory word = bswap(SHA word)); block k is 8 words at a2 + 64·k then 8 at a3 + 64·k.
 There is no w[64] buffer in guest memory, so each block is one 64-row call of each SHA chip:
 
-    syscall row ──(clk, count, kout, kin, kb1, kb2) on ``r0 sha call``──► compress, block 0
+    syscall row ──(clk, count, kin, kb1, kb2) on ``r0 sha call``──► compress, block 0
+                ──(clk, kout) on ``r0 sha out``──────────────────► compress, last block
     extend block k:   rows 0..15 read the block's 16 words (memory-checked at 4·clk + 6, byte-
                       swapped), rows 16..63 compute the schedule; every row sends (clk, kb1, kb2,
                       i, w[i]) on ``r0 sha w``
     compress block k: row i receives w[i] from there (no memory read); block 0 reads the in
                       state at kin (4·clk + 6), each other block receives its state from the
-                      block before on ``r0 sha state``; the last block (rem = 0) writes h_out to
+                      block before on ``r0 sha state`` (as halves); the last block (rem = 0) writes h_out to
                       kout at 4·clk + 7 (after every read, so out may equal in)
 
 Memory keys, not pointers, travel between the chips: the syscall row proves the four pointers
@@ -48,7 +49,10 @@ def r0_sha_blocks(w, receiver) -> dict:
     fields = w.received(buses.R0_SHA_CALL, receiver)
     if not fields or not len(fields[0]):
         return {}
-    clk, count, kout, kin, kb1, kb2 = (np.asarray(f, dtype=np.int64) for f in fields)
+    clk, count, kin, kb1, kb2 = (np.asarray(f, dtype=np.int64) for f in fields)
+    out_clk, kout = (np.asarray(f, dtype=np.int64) for f in w.received(buses.R0_SHA_OUT, receiver))
+    if not np.array_equal(out_clk, clk):
+        raise ConstraintNotSatisfied("RISC Zero SHA: the syscall chip's call and out-state sends differ (a bug: report it)")
     # the executor's memory events of these ecalls: in state (8), per block 2 × 8, out state (8)
     ev = w.execution.trace.syscall_events
     ev_clk, ev_addr = ev["sys_clk"].astype(np.int64), ev["sys_addr"].astype(np.int64)

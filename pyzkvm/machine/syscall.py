@@ -37,7 +37,7 @@ RISC Zero profile (the ecall's profile on the bus is 1; t0 is not written, ret =
                    with free (range-checked) words at ts = 4·clk + 7 — the host's answer, as in
                    RISC Zero, where the name at a2 and the arguments a3.. only inform the host
       r0_sha       (SHA, t0 = 3) reads a1..a4, checks the four pointers (out/in state, block 0's
-                   halves; word_buffer.py) and sends (count, their keys) on ``r0 sha call`` to the
+                   halves; word_buffer.py) and sends (count, their keys) on ``r0 sha call`` / ``out`` to the
                    SHA compress chip, which runs the blocks with the extend chip (sha_risc0.py)
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
@@ -586,7 +586,8 @@ def r0_sha_call(b, col, cols, clk, a0, a1, a2, ts, r0sha):
     further), a4 = count. This row reads a3 and a4 (a1, a2 above), proves the four pointers
     word-aligned with their buffers in guest memory — the halves' from block 0 to block count − 1,
     16·count − 8 words from each — and hands the call to the SHA chips on ``r0 sha call`` as
-    memory keys (sha_compress.py runs the blocks). count < 2^24 keeps 16·count − 8 exact."""
+    memory keys (sha_compress.py runs the blocks; the last block receives kout on ``r0 sha out``).
+    count < 2^24 keeps 16·count − 8 exact."""
     a3, a4 = cols("a3"), cols("a4")
     _read(b, A3, a3, col("a3_prev_ts"), cols("a3_d"), ts, r0sha, "a3")
     _read(b, A4, a4, col("a4_prev_ts"), cols("a4_d"), ts, r0sha, "a4")
@@ -599,7 +600,9 @@ def r0_sha_call(b, col, cols, clk, a0, a1, a2, ts, r0sha):
             b.assert_zero((1 - r0sha) * x, f"RISC Zero SHA: pointer columns {p} are 0 on other rows")
     for x in a3 + a4:
         b.assert_zero((1 - r0sha) * x, "a3, a4 unused ⇒ 0")
-    b.send(buses.R0_SHA_CALL, [clk, count, *keys], r0sha)
+    kout, kin, kb1, kb2 = keys
+    b.send(buses.R0_SHA_CALL, [clk, count, kin, kb1, kb2], r0sha)
+    b.send(buses.R0_SHA_OUT, [clk, kout], r0sha)
 
 
 def r0_sha_rows(t, r0sha, a0, a1, a2, a3, a4, ts) -> list:

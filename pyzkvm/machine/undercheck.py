@@ -483,7 +483,7 @@ def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: boo
 # ---------------------------------------------------------------------------------------------
 
 
-#: per tuple field (64: the widest bus, ``r0 sha state``, carries 37 fields)
+#: one weight per tuple field: 64, more than any bus carries (a wider tuple would break the hash)
 _HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 8,
                  dtype=np.uint64)
 

@@ -140,6 +140,7 @@ def wrong_count(t):
     4·clk + 7 (each write's own constraints kept: previous timestamp just before it)."""
     c = t.traces["sha compress"]
     c[64:128, COMPRESS.rem], c[64:128, COMPRESS.rinv], c[64:128, COMPRESS.bl] = 0, 0, 1
+    c[64:128, COMPRESS.kout] = c[128, COMPRESS.kout]
     c[127, COMPRESS.hk], c[127, COMPRESS.hts] = c[127, COMPRESS.kout], 4 * c[127, COMPRESS.clk] + 7
     for j in range(8):
         c[127, getattr(COMPRESS, f"h{j}_ts")] = c[127, COMPRESS.hts] - 1
@@ -150,7 +151,7 @@ ATTACKS = {
     "a block word read from a wrong address": (block_word_from_wrong_address, r"sha extend.*the row's memory key' fails at row 67 "),
     "block keys shifted": (block_keys_shifted, r"bus .*'(r0 sha call|r0 sha state|memory)'"),
     "a skipped block": (skipped_block, r"bus .*'(r0 sha state|r0 sha w)'"),
-    "wrong count": (wrong_count, r"bus .*'(r0 sha state|memory)'"),
+    "wrong count": (wrong_count, r"bus .*'(r0 sha state|r0 sha out|memory)'"),
 }
 
 

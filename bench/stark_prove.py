@@ -7,6 +7,9 @@
     python bench/stark_prove.py --preset default_100_bits   # the transparent twin (default: the hiding default_100_bits_zk)
     python bench/stark_prove.py --preset insecure_fast_for_tests --out /tmp/x   # smoke run
     python bench/stark_prove.py --sizes 16 --threads 1 2 --repeats 3   # 1 vs 2 numba threads, best of 3
+    python bench/stark_prove.py --hash          # SHA-256 bytes/s and Keccak-f permutations/s proved, beside
+                                                # the same guests hashing in software (bench/stark_hash.py)
+                                                # → bench/results/stark_prove_hash.{json,md}
 
 Per size and thread count, one fresh subprocess per backend (NUMBA_NUM_THREADS set for it) (so ru_maxrss is that run's peak resident memory;
 tracemalloc does not see numpy/numba buffers): execute + prove (wall time, numba kernels
@@ -196,8 +199,21 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="numba thread counts to compare")
     ap.add_argument("--repeats", type=int, default=1, help="proofs per run; the fastest is kept")
     ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose pyzkvm is measured (default: this one)")
+    ap.add_argument("--hash", action="store_true", help="the precompile rows instead (bench/stark_hash.py)")
+    ap.add_argument("--sha-bytes", type=int, nargs="*", default=[2048], help="--hash: SHA-256 message sizes")
+    ap.add_argument("--keccak-bytes", type=int, nargs="*", default=[1359], help="--hash: Keccak-256 message sizes")
+    ap.add_argument("--variants", nargs="+", default=["precompile", "software"], choices=["precompile", "software"])
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--hash-worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.hash_worker:
+        import stark_hash
+
+        guest, length, software, preset = args.hash_worker
+        print(json.dumps(stark_hash.worker(guest, int(length), software == "1", preset)))
+        return 0
+    if args.hash:
+        return _hash_rows(args)
     if args.worker:
         backend, n, preset, repeats = args.worker
         print(json.dumps(worker(backend, int(n), preset, int(repeats))))
@@ -211,6 +227,21 @@ def main(argv=None) -> int:
                 print(json.dumps(r), flush=True)
                 results.append(r)
     write(results, args.out, args.preset)
+    return 0
+
+
+def _hash_rows(args) -> int:
+    """--hash: measure, then write bench/results/stark_prove_hash.{json,md} (stark_hash.py)."""
+    import numba
+    import stark_hash
+
+    results = stark_hash.measure(args.sha_bytes, args.keccak_bytes, args.variants, args.preset, args.code.resolve())
+    meta = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
+            "numba": numba.__version__, "cpus": os.cpu_count(), "preset": args.preset,
+            "command": " ".join(["python", "bench/stark_prove.py", *sys.argv[1:]])}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "stark_prove_hash.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    (args.out / "stark_prove_hash.md").write_text("\n".join(stark_hash.table(results, meta)) + "\n")
     return 0
 
 

@@ -24,7 +24,8 @@ from pyzkvm import Program
 from pyzkvm.backends import get_backend
 from pyzkvm.errors import VerificationError
 from pyzkvm.executor import execute
-from pyzkvm.inputs import risc0_u32
+from pyzkvm.cli.common import printable_text
+from pyzkvm.inputs import parse_input_spec
 from tests.machine.test_machine_risc0 import CODE as R0_CODE, DATA as R0_DATA, JOURNAL as R0_JOURNAL
 from tests.rvasm import flatten, program
 
@@ -89,18 +90,26 @@ def _cli(*args, cwd):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("elf, abi, spec, journal", [
-    ("isqrt-hint.elf", "sp1", "u32:4000000", isqrt_journal(4_000_000)),
-    ("risc0/fibonacci.elf", "risc0", "u32:10", None),
-], ids=["isqrt-hint", "risc0-fibonacci"])
-def test_cli_proves_and_verifies_with_the_default_backend(tmp_path, elf, abi, spec, journal):
+@pytest.mark.parametrize("elf, abi, spec, journal, exit_code", [
+    ("isqrt-hint.elf", "sp1", "u32:4000000", isqrt_journal(4_000_000), 0),
+    ("risc0/fibonacci.elf", "risc0", "u32:10", None, 0),
+    # the other guests in guests/bin/risc0 (the SDK hashes with RISC Zero's SHA ecall)
+    ("risc0/sha256.elf", "risc0", "hex:0300000061626300", hashlib.sha256(b"abc").digest(), 0),  # serde bytes "abc"
+    ("risc0/sort.elf", "risc0", "hex:080000000200000001000000", None, 0),  # serde bytes of the u32s 2, 1
+    ("risc0/panic.elf", "risc0", None, None, 1),  # a receipt of the failing run (prove says so, exit status 1)
+    ("risc0/rv32im-selftest.elf", "risc0", None, None, 0),
+], ids=["isqrt-hint", "risc0-fibonacci", "risc0-sha256", "risc0-sort", "risc0-panic", "risc0-rv32im-selftest"])
+def test_cli_proves_and_verifies_with_the_default_backend(tmp_path, elf, abi, spec, journal, exit_code):
     """`pyzkvm prove` / `pyzkvm verify` with the default backend and preset."""
     path = BIN / elf
     out = tmp_path / "r.receipt"
-    prove = _cli("prove", str(path), "--abi", abi, "--input", spec, "-o", str(out), cwd=tmp_path)
-    assert prove.returncode == 0, prove.stderr
+    prove = _cli("prove", str(path), "--abi", abi, *(["--input", spec] if spec else []), "-o", str(out), cwd=tmp_path)
+    assert prove.returncode == int(exit_code != 0), prove.stderr
     ok = _cli("verify", str(out), "--elf", str(path), "--abi", abi, cwd=tmp_path)
-    assert ok.returncode == 0 and "verified" in ok.stdout, ok.stderr
-    if journal is None:  # risc0 fibonacci: the run's journal (executor, no proof) is the receipt's
-        journal = execute(Program.from_elf(path, abi="risc0"), [risc0_u32(10)]).journal
-    assert journal.hex() in ok.stdout
+    assert ok.returncode == 0 and "verified" in ok.stdout and f"exit code {exit_code}," in ok.stdout, ok.stderr
+    run = execute(Program.from_elf(path, abi=abi), [parse_input_spec(spec)] if spec else [])
+    assert run.exit_code == exit_code
+    if journal is None:  # the run's journal (executor, no proof) is the receipt's
+        journal = run.journal
+    text = printable_text(journal)  # how `verify` shows it: as text when printable, else hex
+    assert f"journal {repr(text) if text is not None else (journal.hex() or '(empty)')}," in ok.stdout

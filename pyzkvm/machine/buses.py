@@ -71,3 +71,19 @@ PRECOMPILE = "precompile"
 KECCAK_IO = "keccak io"
 
 ALL = ALL + (PRECOMPILE, KECCAK_IO)
+#: RISC Zero's SHA ecall (t0 = 3) on the SHA chips, one SHA-256 block per 64-row call of each:
+#: (clk, count, kin, kb1, kb2): the syscall chip sends the ecall's block count and the memory
+#: keys of its in state and first block's two halves; the compress chip's first block receives it.
+R0_SHA_CALL = "r0 sha call"
+#: (clk, kout): the syscall chip sends the key of the ecall's out state; its last block receives it.
+R0_SHA_OUT = "r0 sha out"
+#: (clk, rem, kb1, kb2, h0_lo, h0_hi, .., h7_hi): block → next block of one ecall: the state after
+#: the block (8 words as 16-bit halves), the blocks left after the receiving one (rem) and the
+#: receiving block's keys. The compress chip sends and receives it. (20 fields: no wider than the
+#: machine's widest bus, which the LogUp security term counts.)
+R0_SHA_STATE = "r0 sha state"
+#: (clk, kb1, kb2, i, w0..w3): schedule word w[i] of the block at keys kb1/kb2 (its value's
+#: little-endian bytes). The extend chip sends all 64; the compress chip receives them.
+R0_SHA_W = "r0 sha w"
+
+ALL = ALL + (R0_SHA_CALL, R0_SHA_OUT, R0_SHA_STATE, R0_SHA_W)

@@ -28,5 +28,12 @@ class Chip(Air):
     @classmethod
     def for_program(cls, program, image) -> "Chip":
         """The chip for one program (ProgramTable, ImageTable; both None for the verifier's
-        program-independent AIRs): most chips do not depend on the program."""
-        return cls()
+        program-independent AIRs). Most chips do not depend on the program: one shared instance
+        per class (a subclass gets its own), so that the compiled AIR and tapes cached on it
+        (stark/keys.compile_for) are built once per process, not for every build_chips, image ID
+        and setup. Chips built from the program (program and image tables) override this. The
+        instance is shared: give a variant its own subclass rather than setting attributes on it."""
+        shared = cls.__dict__.get("_shared")
+        if shared is None:
+            shared = cls._shared = cls()
+        return shared

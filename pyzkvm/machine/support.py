@@ -2,8 +2,8 @@
 
 Two levels:
   * PROVABLE_SYSCALLS: the SP1 syscalls the AIR covers (issue 5, unconstrained blocks issue 16);
-    PROVABLE_RISC0_SYSCALLS the RISC Zero profile's. Anything else — precompiles, WRITE to a
-    hint fd, RISC Zero's SHA ecall — is refused by name.
+    PROVABLE_RISC0_SYSCALLS the RISC Zero profile's. Anything else — the curve precompiles, WRITE
+    to a hint fd — is refused by name.
   * CONSTRAINED (program_table.py): the instructions with constraints — all of RV32IM but
     EBREAK (which faults in the executor anyway). An execution using another instruction is
     refused, naming it, rather than producing rows nothing constrains.
@@ -18,8 +18,8 @@ from .program_table import CONSTRAINED
 PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS", "VERIFY_SP1_PROOF",
                      "ENTER_UNCONSTRAINED", "EXIT_UNCONSTRAINED", "KECCAK_PERMUTE", "SHA_EXTEND", "SHA_COMPRESS",
                      "ED_ADD", "ED_DECOMPRESS", "UINT256_MUL")
-#: the RISC Zero profile's (executor/risc0.py names): HALT and the SOFTWARE calls; not yet SHA
-PROVABLE_RISC0_SYSCALLS = ("HALT", "SYS_READ", "SYS_WRITE")
+#: the RISC Zero profile's (executor/risc0.py names): HALT, the SOFTWARE calls and the SHA ecall
+PROVABLE_RISC0_SYSCALLS = ("HALT", "SYS_READ", "SYS_WRITE", "SHA")
 #: syscalls whose constraints exist (all the provable ones)
 CONSTRAINED_SYSCALLS = PROVABLE_SYSCALLS + PROVABLE_RISC0_SYSCALLS
 #: the longest run the machine AIR proves (in segments): timestamps 4·clk + 4 + k stay below
@@ -34,9 +34,6 @@ def check_provable(execution: Execution) -> None:
 
     Checks the ABI profile and that only its provable syscalls were used."""
     if execution.abi == "risc0":
-        if "SHA" in execution.report.syscalls:
-            raise UnsupportedProgram("the RISC Zero SHA ecall (t0 = 3) cannot be proved yet: it needs the SHA-256 "
-                                     "compression chip; hash in software (the SDK's pyzkvm_sha256 does) or use --backend trace")
         bad = sorted(set(execution.report.syscalls) - set(PROVABLE_RISC0_SYSCALLS))
         if bad:
             raise UnsupportedProgram(f"RISC Zero syscall {', '.join(bad)} cannot be proved by the stark backend")

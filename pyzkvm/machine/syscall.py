@@ -36,6 +36,9 @@ RISC Zero profile (the ecall's profile on the bus is 1; t0 is not written, ret =
                    aligned, in guest memory) in the hint-word chip; then a0 and a1 are written
                    with free (range-checked) words at ts = 4·clk + 7 — the host's answer, as in
                    RISC Zero, where the name at a2 and the arguments a3.. only inform the host
+      r0_sha       (SHA, t0 = 3) reads a1..a4, checks the four pointers (out/in state, block 0's
+                   halves; word_buffer.py) and sends (count, their keys) on ``r0 sha call`` / ``out`` to the
+                   SHA compress chip, which runs the blocks with the extend chip (sha_risc0.py)
 hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
     address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)
@@ -60,25 +63,28 @@ from .public_data import MachinePublicData
 from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT,
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
 from .witness import words
+from .word_buffer import buffer_columns, buffer_key, buffer_witness
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
-         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02}
+         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02, "r0_sha": 0x03}
 KINDS = tuple(CODES)
 #: the RISC Zero profile's kinds (statement.PROFILE_IDS["risc0"] = 1 on the syscall bus); the others are SP1's
-R0_KINDS = ("r0_halt", "r0_software")
-#: RISC Zero's SHA ecall (t0 = 3): proved once the SHA-256 compression chip is wired to it
-R0_SHA = 0x03
+R0_KINDS = ("r0_halt", "r0_software", "r0_sha")
 #: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
 PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE",
                     0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", 0x0001011D: "UINT256_MUL"}
 FDS = (1, 2, 3, 13)
-A0, A1, A2 = 10, 11, 12
+A0, A1, A2, A3, A4 = 10, 11, 12, 13, 14
+#: the RISC Zero SHA ecall's four pointers (out state a0, in state a1, block halves a2/a3): their
+#: word-buffer columns (word_buffer.py) in the syscall row
+R0_SHA_PTRS = ("so", "si", "s1", "s2")
 
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
     " is_precompile pc:4 clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
     "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4 "
-    "ra0:4 ra0_prev_ts ra0_d:4 ra1:4 ra1_prev_ts ra1_d:4"
+    "ra0:4 ra0_prev_ts ra0_d:4 ra1:4 ra1_prev_ts ra1_d:4 "
+    "a3:4 a3_prev_ts a3_d:4 a4:4 a4_prev_ts a4_d:4 " + " ".join(buffer_columns(p) for p in R0_SHA_PTRS)
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
@@ -147,17 +153,17 @@ class SyscallAir(Chip):
         # the CPU's ecall: code in t0 (its bytes: the kind's code < 256, or a precompile's free
         # pc0..3), a0, and the value t0 gets back
         code_bytes = [sum(CODES[x] * k[x] for x in KINDS) + pre * pc[0]] + [pre * pc[i] for i in (1, 2, 3)]
-        r0h, r0sw = k["r0_halt"], k["r0_software"]
-        b.receive(buses.SYSCALL, [clk, r0h + r0sw, r0h, *code_bytes, *bv, *c], active)
+        r0h, r0sw, r0sha = k["r0_halt"], k["r0_software"], k["r0_sha"]
+        b.receive(buses.SYSCALL, [clk, r0h + r0sw + r0sha, r0h, *code_bytes, *bv, *c], active)
         # ENTER/EXIT_UNCONSTRAINED leave t0 = 0: the proved run is the one where the block was
         # skipped (SP1's EXIT restores the state at ENTER and returns 0, so the guest's
         # `if enter() == 1` is false); nothing of the block is in the trace
-        keeps_code = active - k["hint_len"] - k["enter"] - k["exit"] - r0h - r0sw
+        keeps_code = active - k["hint_len"] - k["enter"] - k["exit"] - r0h - r0sw - r0sha
         for i in range(4):
             b.assert_zero(keeps_code * (c[i] - code_bytes[i]), f"t0 keeps the code (byte {i})")
         for i in range(4):
             b.assert_zero((k["enter"] + k["exit"]) * c[i], f"ENTER/EXIT_UNCONSTRAINED: t0 = 0 (byte {i})")
-            b.assert_zero((r0h + r0sw) * c[i], f"RISC Zero ecall: no rd value (byte {i})")
+            b.assert_zero((r0h + r0sw + r0sha) * c[i], f"RISC Zero ecall: no rd value (byte {i})")
             b.assert_zero((1 - pre) * pc[i], f"pc{i} = 0 unless a precompile")
         # a precompile: its chip (the one receiving this code) checks a0/a1 and does the work
         b.send(buses.PRECOMPILE, [clk, *pc, *bv, *a1], pre)
@@ -167,12 +173,14 @@ class SyscallAir(Chip):
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
         vp = k["verify"]
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw + pre
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw + r0sha + pre
+        reads_a2 = k["write"] + r0sha
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
-        _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, k["write"], "a2")
+        _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, reads_a2, "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
             b.assert_zero((1 - reads_a1) * a1[i], f"a1 unused ⇒ 0 (byte {i})")
-            b.assert_zero((1 - k["write"]) * a2[i], f"a2 unused ⇒ 0 (byte {i})")
+            b.assert_zero((1 - reads_a2) * a2[i], f"a2 unused ⇒ 0 (byte {i})")
+        r0_sha_call(b, col, cols, clk, bv, a1, a2, ts, r0sha)
 
         # COMMIT / COMMIT_DEFERRED_PROOFS: index < 8 → the public words
         commits = k["commit"] + k["commit_deferred"]
@@ -464,9 +472,6 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     Returns (table, the register accesses as Access groups)."""
     n = len(clk)
     profile = np.zeros(n, dtype=np.int64) if profile is None else np.asarray(profile, dtype=np.int64)
-    if np.any((profile == 1) & (code == R0_SHA)):
-        raise UnsupportedProgram("the RISC Zero SHA ecall (t0 = 3) cannot be proved yet: it needs the SHA-256 "
-                                 "compression chip; hash in software (the SDK's pyzkvm_sha256 does) or use --backend trace")
     names = {(int(k in R0_KINDS), v): k for k, v in CODES.items()}
     unknown = sorted(set(zip(profile.tolist(), code.tolist())) - set(names) - {(0, c) for c in PRECOMPILE_CODES})
     if unknown:
@@ -499,10 +504,10 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
-    vp, r0h, r0sw = is_["verify"], is_["r0_halt"], is_["r0_software"]
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw | pre
+    vp, r0h, r0sw, r0sha = is_["verify"], is_["r0_halt"], is_["r0_software"], is_["r0_sha"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw | r0sha | pre
     a1 = np.where(reads_a1, register_value(A1), 0)
-    a2 = np.where(is_["write"], register_value(A2), 0)
+    a2 = np.where(is_["write"] | r0sha, register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
     fd = np.where(is_["write"], a0, 0)
     bad_fd = is_["write"] & ~np.isin(fd, FDS)
@@ -565,14 +570,68 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     groups = [
         Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
                SYS.a1_prev_ts, SYS.a1_d, None, "a1"),
-        Access(t, np.flatnonzero(is_["write"]), np.full(int(is_["write"].sum()), A2), ts[is_["write"]], a2[is_["write"]],
-               SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
+        Access(t, np.flatnonzero(is_["write"] | r0sha), np.full(int((is_["write"] | r0sha).sum()), A2),
+               ts[is_["write"] | r0sha], a2[is_["write"] | r0sha], SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
         Access(t, sw_rows, np.full(len(sw_rows), A0), ts_w, ra0[sw_rows], SYS.ra0_prev_ts, SYS.ra0_d, SYS.b,
                "SOFTWARE a0", expected_before=a0[sw_rows]),
         Access(t, sw_rows, np.full(len(sw_rows), A1), ts_w, ra1[sw_rows], SYS.ra1_prev_ts, SYS.ra1_d, SYS.a1,
                "SOFTWARE a1", expected_before=a1[sw_rows]),
     ]
+    groups += r0_sha_rows(t, r0sha, a0, a1, a2, register_value(A3), register_value(A4), ts)
     return t, groups
+
+
+def r0_sha_call(b, col, cols, clk, a0, a1, a2, ts, r0sha):
+    """RISC Zero's SHA ecall (t0 = 3; executor/risc0.py): a0 → out state, a1 → in state (8 words
+    each), a2/a3 → the first/second half of block 0 (8 words each; block k's halves 64·k bytes
+    further), a4 = count. This row reads a3 and a4 (a1, a2 above), proves the four pointers
+    word-aligned with their buffers in guest memory — the halves' from block 0 to block count − 1,
+    16·count − 8 words from each — and hands the call to the SHA chips on ``r0 sha call`` as
+    memory keys (sha_compress.py runs the blocks; the last block receives kout on ``r0 sha out``).
+    count < 2^24 keeps 16·count − 8 exact."""
+    a3, a4 = cols("a3"), cols("a4")
+    _read(b, A3, a3, col("a3_prev_ts"), cols("a3_d"), ts, r0sha, "a3")
+    _read(b, A4, a4, col("a4_prev_ts"), cols("a4_d"), ts, r0sha, "a4")
+    b.assert_zero(r0sha * a4[3], "RISC Zero SHA: count < 2^24")
+    count = word(a4)
+    keys = []
+    for p, ptr, n in zip(R0_SHA_PTRS, (a0, a1, a2, a3), (8, 8, 16 * count - 8, 16 * count - 8)):
+        keys.append(buffer_key(b, ptr, col(f"{p}q"), cols(f"{p}lo"), cols(f"{p}room"), n, r0sha, f"RISC Zero SHA {p}"))
+        for x in [col(f"{p}q"), *cols(f"{p}lo"), *cols(f"{p}room")]:
+            b.assert_zero((1 - r0sha) * x, f"RISC Zero SHA: pointer columns {p} are 0 on other rows")
+    for x in a3 + a4:
+        b.assert_zero((1 - r0sha) * x, "a3, a4 unused ⇒ 0")
+    kout, kin, kb1, kb2 = keys
+    b.send(buses.R0_SHA_CALL, [clk, count, kin, kb1, kb2], r0sha)
+    b.send(buses.R0_SHA_OUT, [clk, kout], r0sha)
+
+
+def r0_sha_rows(t, r0sha, a0, a1, a2, a3, a4, ts) -> list:
+    """Fill the RISC Zero SHA ecall's columns (a3, a4, the four pointers' checks) of the syscall
+    table ``t``; return the a3/a4 register reads as Access groups. Refuses the calls the AIR
+    does not cover (the executor runs them): a pointer not word-aligned, count 0 or ≥ 2^24, and
+    a call whose in state and blocks share a word (each is read once per call)."""
+    rows = np.flatnonzero(r0sha)
+    if not len(rows):
+        return []
+    a0, a1, a2, a3, a4 = (x[rows] for x in (a0, a1, a2, a3, a4))
+    if np.any((a0 | a1 | a2 | a3) & 3):
+        raise UnsupportedProgram("a RISC Zero SHA ecall with a state or block pointer that is not word-aligned "
+                                 "cannot be proved (the SHA chips read whole words): align the buffers to 4 bytes")
+    if np.any((a4 == 0) | (a4 >= 1 << 24)):
+        raise UnsupportedProgram("a RISC Zero SHA ecall with count 0 (or 2^24 blocks or more) cannot be proved: "
+                                 "skip the call when there is no block")
+    for i, k in enumerate(a4.tolist()):  # the words read at the call's timestamp: each key once
+        block = np.arange(k)[:, None] * 64 + np.arange(0, 32, 4)
+        read = np.concatenate([a1[i] + np.arange(0, 32, 4), (a2[i] + block).ravel(), (a3[i] + block).ravel()])
+        if len(np.unique(read)) != len(read):
+            raise UnsupportedProgram("a RISC Zero SHA ecall whose in state and blocks overlap cannot be proved "
+                                     "(each word is read once per call): use separate buffers")
+    t[rows[:, None], SYS.a3], t[rows[:, None], SYS.a4] = to_bytes(a3), to_bytes(a4)
+    for p, ptr, n in zip(R0_SHA_PTRS, (a0, a1, a2, a3), (8, 8, 16 * a4 - 8, 16 * a4 - 8)):
+        buffer_witness(t, rows, ptr, n, getattr(SYS, f"{p}q"), getattr(SYS, f"{p}lo"), getattr(SYS, f"{p}room"))
+    return [Access(t, rows, np.full(len(rows), reg), ts[rows], v, getattr(SYS, f"a{reg - 10}_prev_ts"),
+                   getattr(SYS, f"a{reg - 10}_d"), None, f"a{reg - 10}") for reg, v in ((A3, a3), (A4, a4))]
 
 
 def owned_events(w, selector):

@@ -286,9 +286,15 @@ class ChipTable:
         tape = tape_for(self.compiled, list(exprs))
         return run(tape, inputs, len(rows))[:, 0, :].astype(np.int64)
 
-    def failing(self, rows, cur=None, nxt=None) -> np.ndarray:
-        """(constraints, len(rows)) bool: constraint i fails at row j."""
-        return self.eval(tuple(c.expr for c in self.compiled.constraints), rows, cur, nxt) != 0
+    def failing(self, rows, cur=None, nxt=None, only=None) -> np.ndarray:
+        """(constraints, len(rows)) bool: constraint i fails at row j (``only``: a boolean mask
+        of the constraints to evaluate; the result then has their rows only)."""
+        cs = self.compiled.constraints if only is None else [c for c, k in zip(self.compiled.constraints, only) if k]
+        return self.eval(tuple(c.expr for c in cs), rows, cur, nxt) != 0
+
+    def readers(self, columns: set) -> np.ndarray:
+        """Boolean mask of the constraints that read any of ``columns`` (this row's or the next's)."""
+        return np.array([any(c in columns for c, _ in d) for d in self.deps], dtype=bool)
 
     def entries(self, rows) -> list:
         """Bus entries of the rows: per row, a list of (interaction k, bus, tuple, signed multiplicity)."""
@@ -421,7 +427,10 @@ def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = 
                 fixes.setdefault((c, x), None)
         if not fixes:
             return False
-        # keep the fix that leaves the fewest failing constraints (all fixes in one evaluation)
+        # keep the fix that leaves the fewest failing constraints (all fixes in one evaluation).
+        # A fix sets one cell of column c, so only the constraints that read column c can change:
+        # those are evaluated, the others keep their count from `bad` (the same total, far less
+        # work on a wide chip: keccak permute has 2 821 constraints, a bit column feeds a few)
         fixes = list(fixes)
         rows = np.tile(win, len(fixes))
         cur, nxt = t.trace[rows].copy(), t.trace[(rows + 1) % t.n].copy()
@@ -432,7 +441,8 @@ def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = 
                     cur[k, c] = x
                 if (r + 1) % t.n == row:
                     nxt[k, c] = x
-        counts = t.failing(rows, cur, nxt).reshape(-1, len(fixes), len(win)).sum(axis=(0, 2))
+        reads = t.readers({c for c, _ in fixes})
+        counts = int(bad[~reads].sum()) + t.failing(rows, cur, nxt, only=reads).reshape(-1, len(fixes), len(win)).sum(axis=(0, 2))
         # ties: no non-byte in a range-checked column, then fewer changed bus entries, then small
         # values (honest witnesses are mostly bytes and flags)
         moved = _bus_moves(t, win, rows, cur, nxt).reshape(len(fixes), len(win)).sum(axis=1)
@@ -483,6 +493,7 @@ def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: boo
 # ---------------------------------------------------------------------------------------------
 
 
+#: one weight per tuple field: 64, more than any bus carries (a wider tuple would break the hash)
 _HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 8,
                  dtype=np.uint64)
 

@@ -51,13 +51,21 @@ def test_constants_inside_constraints_are_bound(monkeypatch):
     import pyzkvm.machine.cpu as cpu
     import pyzkvm.machine.syscall as syscall
 
+    from pyzkvm.machine.chip import Chip
+
+    def fresh_chips():  # build_chips' instances are shared and keep their compiled AIR (Chip.for_program):
+        # new ones compile the constraints again, with the constant changed
+        monkeypatch.setattr(Chip, "for_program", classmethod(lambda cls, program, image: cls()))
+
     prog = program([asm.addi(1, 0, 1), halt(0)])
     base = machine_verifying_key(prog, INSECURE_FAST_FOR_TESTS)
+    fresh_chips()
     monkeypatch.setattr(cpu, "MEM_KEY_BASE", 33)
     moved = machine_verifying_key(prog, INSECURE_FAST_FOR_TESTS)
     assert moved.prep_root == base.prep_root and moved.circuit_digest != base.circuit_digest
     monkeypatch.undo()
     assert machine_verifying_key(prog, INSECURE_FAST_FOR_TESTS).circuit_digest == base.circuit_digest
+    fresh_chips()
     monkeypatch.setitem(syscall.CODES, "hint_len", 0xF2)  # the syscall code HINT_LEN's row must carry
     assert machine_verifying_key(prog, INSECURE_FAST_FOR_TESTS).circuit_digest != base.circuit_digest
 

@@ -5,13 +5,13 @@ HALT with halt type 0, exit code 5 and a1 → RISC Zero's output digest of the j
 pass the debug check and prove; each binding of the statement is attacked: the output digest
 (the COMMIT slots, which the verifier computes from the claimed journal), the exit code and
 halt type (HALT's a0), the profile (PV_PROFILE against the program's ecall rows), and the image
-ID (the same ELF under the two profiles). RISC Zero's SHA ecall is refused by name."""
+ID (the same ELF under the two profiles). RISC Zero's SHA ecall: test_machine_risc0_sha.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from pyzkvm.errors import ConstraintNotSatisfied, UnsupportedProgram, VerificationError
+from pyzkvm.errors import ConstraintNotSatisfied, VerificationError
 from pyzkvm.executor import execute
 from pyzkvm.executor.risc0 import output_digest
 from pyzkvm.machine import build_chips, check_machine, generate_tables
@@ -118,12 +118,3 @@ def test_image_id_covers_the_profile():
     ids = {abi: machine_image_id(program(elf_code, data=DATA, abi=abi)) for abi in ("sp1", "risc0")}
     assert ids["sp1"] != ids["risc0"]
 
-
-def test_sha_ecall_is_refused_by_name():
-    state = DATA_BASE + 200
-    code = [asm.li(10, state), asm.li(11, state), asm.li(12, state), asm.li(13, state), asm.li(14, 1),
-            asm.li(5, 3), asm.ecall(), r0_halt(0, DATA_BASE + 32)]
-    prog = program(flatten(code), data=DATA, abi="risc0")
-    execution = execute(prog, capture_trace=True)
-    with pytest.raises(UnsupportedProgram, match="SHA ecall"):
-        generate_tables(build_chips(prog), execution)

@@ -57,6 +57,7 @@ extern "C" {
 /* RISC Zero profile (t0 codes of its v1 ecalls; HALT's a0 = type | exit code << 8) */
 #define PYZKVM_R0_HALT 0u
 #define PYZKVM_R0_SOFTWARE 2u
+#define PYZKVM_R0_SHA 3u
 #define PYZKVM_R0_HALT_TERMINATE 0u
 
 #define PYZKVM_FD_STDIN 0u /* RISC Zero profile: the input stream */

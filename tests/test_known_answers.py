@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "b812e3a3938a6e9b9933e393e59bb36bbf70c51f19f0ef4c15d6f7f67d442009"
+MACHINE_AIR_DIGEST = "48120a86fb8a798fd1b0b2488410e2500164e6a028f71f91af79f70a06b10066"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "fdfc2958193d061ae75b9ed76b1f62ddb1ff36c3f9353f40d72ee87451ae8cb3",
-    "ed25519-verify.elf": "127ea3dd9c318062ceb664f89f889c73230bdb0678c89410c4f04738b27414a0",
-    "fibonacci.elf": "e35f2fce7501d42ad18b4ac3da89468af65df93ad2361da199c78381dc7e0647",
-    "isqrt-hint.elf": "aa76e7a79002cd5eec68f4f7480abf540b56d4754dcac5cf7013a3c9d8ceeefd",
-    "keccak256.elf": "5ff61713d840228317b2caee73e6b3362726d4b472e6b499788ddee54a003672",
-    "panic.elf": "13fe651ea4fb649683ad472eccc6cb44f149b04da2dcc367dfd342717ae99ed2",
-    "precompiles.elf": "eceadbc8d67dc5fd542a140890cd684512d37aac3ead5a8c177ada74b4dbd176",
-    "rv32im-selftest.elf": "7d2d64d2eec19d30bc4e312253a0288d0374cbeb3872d5088f2e380184a12239",
-    "sha256.elf": "2dc2bc18616aaabfcfe3ef3416979b50adf684d5314ce20b6342a37b8cadd5a8",
-    "sort.elf": "116ce0f73deb014e486e70790d97cf1e94a8b4d3ba827d392c5ffed93c5ebb1a",
+    "aggregator.elf": "6804ec010313576cc8395bbc572f33da3fcfba1de06895b200035bda1727869e",
+    "ed25519-verify.elf": "3eb7615dc4d56b54d4cd83c9320cc797e670abe327d883ac59632b54919469b0",
+    "fibonacci.elf": "d717ebd09e34738dc8e7481ba2d4c1f8c530a4b025aff66c9e136c9334e9eac8",
+    "isqrt-hint.elf": "ac2c516040748c8699b7b3884f698f94eb333794d83f69c7e17321cd2f2594f4",
+    "keccak256.elf": "baf8d1bbf5793265c9a6c959381e5f51ae51aeb19dbe188beb0941fa54f90636",
+    "panic.elf": "b583326126e1fc4b16e299d6fbe0f4a0ba0674030c304e1d503727e1e4e3fee0",
+    "precompiles.elf": "1fad8cbba03633bdd06e43f8bd708417d904e2bcffe887d845cf6d950c84aa4b",
+    "rv32im-selftest.elf": "b3234ec2a5aa02837579a25aa7bcb92ed767a0a1105aaca5b1bd1b31461516f2",
+    "sha256.elf": "58b90a6cafcfdc2331ffeeda688f80a153b1b51b4dd40448d2460bb0beaf5313",
+    "sort.elf": "acb25dd92ec0d5b24e9a300afb74420db62e59dee60f5106e412ca5ca66a3dcc",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "7e0035bcfe4021fb7a34b200d79273cbffab8fa8745b6aa7d1f5f790a1181fe4",
-    "risc0/panic.elf": "d621c52cbaeaf8cdaa66ac7927d0f47b03b5fc14c8b3f7dacda309e62bc3b462",
-    "risc0/rv32im-selftest.elf": "8d60993cde2d51fd0041ee7594ae19b928b3337eb84de8e70f98f2c47a1b1335",
-    "risc0/sha256.elf": "e14cd16f63490f6576c113399cfb4c978910414661103a5556571dd1b51af066",
-    "risc0/sort.elf": "edfbb8d2477a0059c6e5022e5f36f460231b5718dbe5cd194f79e8981b6a0fe8",
+    "risc0/fibonacci.elf": "cb8ab6d0194d172286b1a647a936fd14aec38a6b393bcfda11d357eb10c09b11",
+    "risc0/panic.elf": "4c20a721b5a2379739942e1c15b8dece748147ff6808eba5f22fb7abae29b5c9",
+    "risc0/rv32im-selftest.elf": "e0228d813ed35b328cf9a524c367ccda8386bb354e4b545a14909537cb96ca7f",
+    "risc0/sha256.elf": "105d8d34a3335d3064e65a4bff4ff3b3e5202f4c248621261b53e149c1c94973",
+    "risc0/sort.elf": "f23ddf18ffe3e8efe4b0a4cbee88dbbd561d9961c838947bc208f392bc0dadcd",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "5a3b035794649ebe1ce18b309114673f7a07f338aea6a6c1262036d0726d19d7"
+MACHINE_PROOF = "46976c86099269a0033a26b3501797ddf0a066edac654b04e2c0a677a867c74a"
 
 
 def machine_air_digest() -> str:

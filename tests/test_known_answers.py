@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "b41bbd68572c0db0deedaf2363134bbac5c48bd7cb6569f25fbe9b168dd29a19"
+MACHINE_AIR_DIGEST = "48120a86fb8a798fd1b0b2488410e2500164e6a028f71f91af79f70a06b10066"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "1136c51c382fbf5ba84b97613e2d6ceebea950cf1bf082031bcabb39c8e67849",
-    "ed25519-verify.elf": "47c17ae1c992d56b2b433e9526d5511f91fd7ef44a65a40838f323609c369c40",
-    "fibonacci.elf": "21ebbe2eeacfefc1b00165c2e152ac7ff732da942dc2f2ad50f23a58c7c9c453",
-    "isqrt-hint.elf": "c0d1388c25065916b64a7e02ca2e331d2b0553ad24513f4fbc9bb5dfd3ea2b36",
-    "keccak256.elf": "83e0321d94b0d9c5ee71d827d217dbf9d9fe322c97e1a00a9fc9f441a83f6369",
-    "panic.elf": "88d6afd637bcbd61d11f3ebcc7bf15d401bfc9a1fd24e65b37dd6af171d906a7",
-    "precompiles.elf": "b26b85ea60e629ae2f19de6fb1dc71d241a4f525057f83810d01823f73035cbf",
-    "rv32im-selftest.elf": "b0841376b0cd86e2ed39bf6e5bc6c571f767acf96af744b37dbfc4f0110529c9",
-    "sha256.elf": "018be5dbd6e33ae6cbb57f9a4dcfe4548a2ac61a840e62f753deeeb7f71b217a",
-    "sort.elf": "1e53ebb527989434e3af578dbec18b81de12abacc4fb3f9009772670501f8c62",
+    "aggregator.elf": "6804ec010313576cc8395bbc572f33da3fcfba1de06895b200035bda1727869e",
+    "ed25519-verify.elf": "3eb7615dc4d56b54d4cd83c9320cc797e670abe327d883ac59632b54919469b0",
+    "fibonacci.elf": "d717ebd09e34738dc8e7481ba2d4c1f8c530a4b025aff66c9e136c9334e9eac8",
+    "isqrt-hint.elf": "ac2c516040748c8699b7b3884f698f94eb333794d83f69c7e17321cd2f2594f4",
+    "keccak256.elf": "baf8d1bbf5793265c9a6c959381e5f51ae51aeb19dbe188beb0941fa54f90636",
+    "panic.elf": "b583326126e1fc4b16e299d6fbe0f4a0ba0674030c304e1d503727e1e4e3fee0",
+    "precompiles.elf": "1fad8cbba03633bdd06e43f8bd708417d904e2bcffe887d845cf6d950c84aa4b",
+    "rv32im-selftest.elf": "b3234ec2a5aa02837579a25aa7bcb92ed767a0a1105aaca5b1bd1b31461516f2",
+    "sha256.elf": "58b90a6cafcfdc2331ffeeda688f80a153b1b51b4dd40448d2460bb0beaf5313",
+    "sort.elf": "acb25dd92ec0d5b24e9a300afb74420db62e59dee60f5106e412ca5ca66a3dcc",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "eaeef33aaa373aa29b6e131c4927c8ea4610c5f8b049ea42f1bd98bce9e3786e",
-    "risc0/panic.elf": "6411ed982e8948f627c0a84256f7d8fcb13162103667760f6167afa230738dc0",
-    "risc0/rv32im-selftest.elf": "b7987f6f45a3c7b32bf0575bc7a21fcce8590a28ca0b6a845428d1510fb50e4c",
-    "risc0/sha256.elf": "d7835357e704b9d3f7a0463cc5ba79d09f63fd9bb9f86424adf4aead6dfd6267",
-    "risc0/sort.elf": "5c3cd62daa6d61ff5102730ce14144f599c3b2b043846ac99771357530b9f5c1",
+    "risc0/fibonacci.elf": "cb8ab6d0194d172286b1a647a936fd14aec38a6b393bcfda11d357eb10c09b11",
+    "risc0/panic.elf": "4c20a721b5a2379739942e1c15b8dece748147ff6808eba5f22fb7abae29b5c9",
+    "risc0/rv32im-selftest.elf": "e0228d813ed35b328cf9a524c367ccda8386bb354e4b545a14909537cb96ca7f",
+    "risc0/sha256.elf": "105d8d34a3335d3064e65a4bff4ff3b3e5202f4c248621261b53e149c1c94973",
+    "risc0/sort.elf": "f23ddf18ffe3e8efe4b0a4cbee88dbbd561d9961c838947bc208f392bc0dadcd",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"
+FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "cec06e27bf66e50e4fa088235d20c4a7a9a0123d62d8b03eaea8c33c523ce150"
+MACHINE_PROOF = "46976c86099269a0033a26b3501797ddf0a066edac654b04e2c0a677a867c74a"
 
 
 def machine_air_digest() -> str:

@@ -362,5 +362,7 @@ def test_cli_prove_verify_inspect_default_backend(tmp_path, capsys):
     assert main(["verify", str(out), "--elf", str(BIN / "fibonacci.elf")]) == 0
     assert main(["inspect", str(out)]) == 0
     shown = capsys.readouterr().out
-    assert "security:" in shown and "104.0 bits" in shown
+    import re
+    bits = re.search(r"security:\s*([0-9.]+) bits", shown)
+    assert bits and float(bits.group(1)) >= 100.0, shown  # the default preset's conjectured floor
     assert "param proof_bytes" in shown and "cycles:" in shown and "1094" in shown

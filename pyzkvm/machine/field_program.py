@@ -208,6 +208,9 @@ class FieldProgramAir(Chip):
     def extra_witness(self, t, rows_of, values, calls) -> None:
         """Fill a subclass's own columns."""
 
+    def check_read(self, step, values) -> None:
+        """Refuse (UnsupportedProgram) values READ that the chip's steps cannot prove."""
+
     def generate(self, w):
         """len(steps) rows per call the syscall chip sends: the READ values from the executor's
         events, every step evaluated on Python integers (object arrays over the calls), checked
@@ -253,6 +256,7 @@ class FieldProgramAir(Chip):
                 if s.kind == READ:
                     words = words_at(target, "first")
                     values[s.out] = r_int = as_int(words)
+                    self.check_read(s, r_int)
                     t[rk[:, None], L.b] = t[rk[:, None], L.r] = fo.to_limbs(r_int, n)
                 else:
                     r_int = values[s.check]

@@ -65,12 +65,16 @@ from .syscall import HINT_WORDS, JOURNAL_WORDS, SYS
 from .sha_compress import COMPRESS
 from .sha_extend import EXTEND
 from .syscall_verify import ASSUMPTION_WORDS
+from .field_program import FieldProgramAir
+from .tables import CHIPS
 
 LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwise": BITWISE, "alu compare": COMPARE,
            "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS,
            "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
            "bytes": BYTES, "memory boundary": BOUNDARY, "sha extend": EXTEND, "sha compress": COMPRESS,
            "keccak permute": KECCAK, "keccak words": KECCAK_WORDS}
+#: the field-program chips (field_program.py: ED_*, the Weierstrass curves): each class its layout
+LAYOUTS.update({c.name: c.layout() for c in CHIPS if isinstance(c, type) and issubclass(c, FieldProgramAir)})
 
 #: chips the scan leaves out unless named (scan(..., chips=...), --chip), with the reason
 NOT_SCANNED_BY_DEFAULT = {
@@ -93,7 +97,9 @@ def activity_columns(names: list) -> list:
     for single in ("is_real", "active"):
         if single in names:
             return [names.index(single)]
-    return [i for i, n in enumerate(names) if n.startswith("is_") and n not in ("is_halt",)]
+    flags = [i for i, n in enumerate(names) if n.startswith("is_") and n not in ("is_halt",)]
+    # a field program's activity is its one-hot call position pos0, pos1, … (field_program.py)
+    return flags or [i for i, n in enumerate(names) if n.startswith("pos") and n[3:].isdigit()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,7 +479,8 @@ def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: boo
 # ---------------------------------------------------------------------------------------------
 
 
-_HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 4,
+#: up to 64 values a tuple (a field program's ``field value`` tuples have 2 + 48 on BLS12-381)
+_HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 8,
                  dtype=np.uint64)
 
 

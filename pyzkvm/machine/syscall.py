@@ -59,6 +59,7 @@ from .program_table import inverse_or_zero, pad_height, to_bytes
 from .public_data import MachinePublicData
 from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT,
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
+from .weierstrass import WEIERSTRASS_CODES
 from .witness import words
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
@@ -70,7 +71,7 @@ R0_KINDS = ("r0_halt", "r0_software")
 R0_SHA = 0x03
 #: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
 PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE",
-                    0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS"}
+                    0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", **WEIERSTRASS_CODES}
 FDS = (1, 2, 3, 13)
 A0, A1, A2 = 10, 11, 12
 

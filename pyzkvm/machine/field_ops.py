@@ -90,7 +90,13 @@ def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str)
     kind: {MUL/DIV/ADD/SUB: a boolean expression (degree ≤ 1)}, at most one 1 on a row (the
     kinds a chip does not use may be left out); on a row where all are 0, every equation is
     0 = 0 only if q and the carries are 0, which the caller asserts. a, bb, r, q, cl, ch: lists
-    of expressions. Degree 3 (kind × product)."""
+    of expressions. Degree 3 (kind × product).
+
+    ``modulus`` is an int, or a *variable* modulus: a list of limb expressions (bytes, degree 1;
+    UINT256_MUL's m read from memory, with a top limb 0/1 for m = 2^256), which makes q·m
+    degree 2. len(q) + len(modulus) − 1 must be the number of coefficients, 2n (the caller
+    trims q when the modulus has n + 1 limbs). The bound argument is unchanged: every limb is a
+    byte, and q·m still sums at most n + 1 products per coefficient."""
     n = len(r)
     f = {k: kind.get(k, 0) for k in KINDS}
     on = f[MUL] + f[DIV] + f[ADD] + f[SUB]
@@ -98,7 +104,7 @@ def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str)
     lin = [f[ADD] * (ai + bi - ri) + f[SUB] * (ri + bi - ai) - f[MUL] * ri - f[DIV] * ai
            for ai, bi, ri in zip(a, bb, r)]
     v = _product(x, bb)
-    m = limbs_of(modulus, n)
+    m = limbs_of(modulus, n) if isinstance(modulus, int) else list(modulus)
     qm = _product(q, m)
     v += [0] * (len(qm) - len(v))
     for k in range(n):
@@ -156,7 +162,8 @@ def from_limbs(limbs) -> list:
 
 
 def op_result(kind: str, a, b, modulus: int):
-    """(r, q) as object arrays for operands a, b (object arrays of Python ints)."""
+    """(r, q) as object arrays for operands a, b (object arrays of Python ints); ``modulus``: an
+    int, or an object array of one modulus per row (MUL/ADD/SUB)."""
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     if kind == MUL:
         t = a * b
@@ -168,6 +175,8 @@ def op_result(kind: str, a, b, modulus: int):
         r = (a - b) % modulus
         return r, (r + b - a) // modulus
     if kind == DIV:
+        if not isinstance(modulus, int):
+            raise ValueError("DIV needs a constant modulus")
         inv = np.array([pow(int(x), -1, modulus) if int(x) % modulus else 0 for x in b], dtype=object)
         r = (a * inv) % modulus
         return r, (r * b - a) // modulus
@@ -175,11 +184,14 @@ def op_result(kind: str, a, b, modulus: int):
 
 
 def op_carries(kind: str, a, b, r, q, modulus: int) -> tuple:
-    """The carry bytes (cl, ch), each (rows, 2n − 1), of a op b = r + q·m on limb arrays."""
+    """The carry bytes (cl, ch), each (rows, 2n − 1), of a op b = r + q·m on limb arrays.
+    ``modulus``: an int (n limbs), or one per row (an object array, n + 1 limbs: up to 2^256
+    for n = 32) with q of n limbs."""
     a, b, r, q = (np.asarray(x, dtype=np.int64) for x in (a, b, r, q))
     rows, n = r.shape
-    m = np.asarray(limbs_of(modulus, n), dtype=np.int64)
-    ncoef = n + q.shape[1] - 1
+    m = np.asarray(limbs_of(modulus, n), dtype=np.int64) if isinstance(modulus, int) else to_limbs(modulus, n + 1)
+    L = m.shape[-1]
+    ncoef = L + q.shape[1] - 1
     v = np.zeros((rows, ncoef), dtype=np.int64)
     left = a if kind == MUL else r
     if kind in (MUL, DIV):
@@ -188,7 +200,7 @@ def op_carries(kind: str, a, b, r, q, modulus: int) -> tuple:
     lin = {MUL: -r, DIV: -a, ADD: a + b - r, SUB: r + b - a}[kind]
     v[:, :n] += lin
     for i in range(q.shape[1]):
-        v[:, i:i + n] -= q[:, i:i + 1] * m
+        v[:, i:i + L] -= q[:, i:i + 1] * m
     c = np.zeros((rows, ncoef - 1), dtype=np.int64)
     prev = np.zeros(rows, dtype=np.int64)
     for k in range(ncoef - 1):
@@ -219,12 +231,21 @@ def lt_flags(r, bound) -> np.ndarray:
     return out
 
 
-def op_witness(kind: str, a_int, b_int, modulus: int, n: int, bound: int | None = None) -> dict:
+def op_witness(kind: str, a_int, b_int, modulus, n: int, bound: int | None = None) -> dict:
     """Every column of one operation on many rows: operands as Python ints (object arrays);
-    returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r as integers."""
+    returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r as integers.
+    A per-row ``modulus`` (object array, values in [1, 2^(8n)]): q has n limbs, and the rows
+    whose modulus is 2^(8n) have no lt flag (every n-byte r is below it)."""
     r_int, q_int = op_result(kind, a_int, b_int, modulus)
-    cols = {"a": to_limbs(a_int, n), "b": to_limbs(b_int, n), "r": to_limbs(r_int, n), "q": to_limbs(q_int, n + 1)}
+    const = isinstance(modulus, int)
+    cols = {"a": to_limbs(a_int, n), "b": to_limbs(b_int, n), "r": to_limbs(r_int, n),
+            "q": to_limbs(q_int, n + 1 if const else n)}
     cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], modulus)
-    cols["lt"] = lt_flags(cols["r"], limbs_of(modulus if bound is None else bound, n))
+    if const:
+        cols["lt"] = lt_flags(cols["r"], limbs_of(modulus if bound is None else bound, n))
+    else:
+        small = np.array([int(x) < 256 ** n for x in modulus], dtype=bool)
+        cols["lt"] = np.zeros((len(small), n), dtype=np.int64)
+        cols["lt"][small] = lt_flags(cols["r"][small], to_limbs(np.asarray(modulus)[small], n))
     cols["r_int"] = r_int
     return cols

@@ -84,6 +84,8 @@ class FieldProgramAir(Chip):
     steps: tuple = ()
     pointers: dict = {}
     extra: str = ""
+    #: extra columns (Layout names) that hold one value per call, like clk (e.g. a modulus read from memory)
+    shared_extra: tuple = ()
     optional = True  # only guests that call the precompile fill it
 
     # ---- layout -------------------------------------------------------------------------------
@@ -128,6 +130,9 @@ class FieldProgramAir(Chip):
         cols = lambda name: [m(i) for i in getattr(L, name)]  # noqa: E731
         ptr_cols = {i: (m(getattr(L, f"p{i}q")), cols(f"p{i}lo"), cols(f"p{i}room")) for i in self.pointers}
         shared = [L.clk, *L.x0, *L.x1, *(getattr(L, f"p{i}q") for i in self.pointers)]
+        for name in self.shared_extra:
+            c = getattr(L, name)
+            shared += list(c) if isinstance(c, (list, tuple, range)) else [c]
         active, pos = call_chain(b, L.pos, shared, self.name)
         first, clk = pos[0], m(L.clk)
         sel = lambda pred: sum(p for p, s in zip(pos, self.steps) if pred(s))  # noqa: E731
@@ -166,11 +171,10 @@ class FieldProgramAir(Chip):
         # arithmetic rows: the gadget's identity; r < bound where the step asks; bytes
         arith = sel(lambda s: s.kind in ARITH)
         kind = {k: sel(lambda s, k=k: s.kind == k) for k in ARITH}
-        fo.assert_field_op(b, kind, a, bb, r, q, cl, ch, self.modulus, self.name)
-        bounds = self.bounds()
+        modulus, q_used = self.field_modulus(b, q)
+        fo.assert_field_op(b, kind, a, bb, r, q_used, cl, ch, modulus, self.name)
         checked = sel(lambda s: s.kind not in (READ, WRITE))
-        bound = [by_position(pos, [fo.limbs_of(v, n)[i] if v else 0 for v in bounds]) for i in range(n)]
-        fo.assert_below(b, r, bound, lt, checked, self.name)
+        self.assert_canonical(b, r, lt, pos, checked)
         fo.range_check(b, r, checked)
         fo.range_check(b, [*q, *cl, *ch], arith)
         zero_unless(b, arith, q + cl + ch, f"{self.name}: quotient and carries only on arithmetic rows")
@@ -190,6 +194,20 @@ class FieldProgramAir(Chip):
                           f"{self.name} word {j}")
         zero_unless(b, io, [ekey, *prev_ts, *d], f"{self.name}: memory columns only on READ/WRITE rows")
         self.extra_constraints(b, L, pos, active)
+
+    def field_modulus(self, b, q) -> tuple:
+        """(the modulus the gadget uses: an int or limb expressions, the quotient limbs it multiplies)."""
+        return self.modulus, q
+
+    def assert_canonical(self, b, r, lt, pos, checked) -> None:
+        """r < the step's bound on every non-I/O row (field_ops.assert_below)."""
+        n = self.n
+        bound = [by_position(pos, [fo.limbs_of(v, n)[i] if v else 0 for v in self.bounds()]) for i in range(n)]
+        fo.assert_below(b, r, bound, lt, checked, self.name)
+
+    def call_modulus(self, values):
+        """The modulus of each call (an int, or an object array over the calls)."""
+        return self.modulus
 
     def a1_bytes(self, b) -> list:
         """The a1 bytes the call's token carries (default: the x1 columns)."""
@@ -274,16 +292,16 @@ class FieldProgramAir(Chip):
                 if s.kind == fo.DIV and np.any(np.array([int(x) % self.modulus for x in bv]) == 0):
                     raise UnsupportedProgram(f"{self.name}: a division by 0 mod m (inputs off the curve?) cannot be proved: "
                                              "the chip proves the divisor's inverse")
-                col = fo.op_witness(s.kind, av, bv, self.modulus, n, bounds[k])
-                for name in ("a", "b", "q", "cl", "ch"):
-                    t[rk[:, None], getattr(L, name)] = col[name]
+                col = fo.op_witness(s.kind, av, bv, self.call_modulus(values), n, bounds[k])
+                for name in ("a", "b", "q", "cl", "ch", "lt"):
+                    t[rk[:, None], getattr(L, name)[:col[name].shape[1]]] = col[name]
                 r_int = col["r_int"]
             else:
                 r_int = self.custom_value(s, values, calls)
                 if s.a is not None:
                     t[rk[:, None], L.a] = fo.to_limbs(operand(s.a), n)
-            t[rk[:, None], L.r] = r = fo.to_limbs(r_int, n)
-            t[rk[:, None], L.lt] = fo.lt_flags(r, fo.limbs_of(bounds[k], n))
+                t[rk[:, None], L.lt] = fo.lt_flags(fo.to_limbs(r_int, n), fo.limbs_of(bounds[k], n))
+            t[rk[:, None], L.r] = fo.to_limbs(r_int, n)
             if s.out is not None:
                 values[s.out] = r_int
             elif s.check is not None and any(int(x) != int(y) for x, y in zip(r_int, values[s.check])):

@@ -59,6 +59,7 @@ from .program_table import inverse_or_zero, pad_height, to_bytes
 from .public_data import MachinePublicData
 from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT,
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
+from .fp_ops import FP_CODES
 from .weierstrass import WEIERSTRASS_CODES
 from .witness import words
 
@@ -72,7 +73,7 @@ R0_SHA = 0x03
 #: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
 PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE",
                     0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", **WEIERSTRASS_CODES,
-                    0x0001011D: "UINT256_MUL"}
+                    0x0001011D: "UINT256_MUL", **FP_CODES}
 FDS = (1, 2, 3, 13)
 A0, A1, A2 = 10, 11, 12
 

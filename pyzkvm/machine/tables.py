@@ -31,6 +31,7 @@ from .alu_shift import ShiftAir
 from .bytes_table import ByteTableAir
 from .cpu import CpuAir
 from .ed25519 import EdAddAir, EdDecompressAir
+from .fp_ops import FP_CHIPS
 from .keccak import KeccakPermuteAir, KeccakWordsAir
 from .memop import LoadStoreAir
 from .memory import BoundaryAir, ImageAir, ImageTable
@@ -110,7 +111,7 @@ def build_chips(program: Program) -> Chips:
 #: plus one line here (docs/machine.md "Adding a chip"); the order is part of the circuit digest.
 CHIPS = [CpuAir, ProgramAir, AddSubAir, BitwiseAir, CompareAir, ShiftAir, MulAir, DivRemAir, LoadStoreAir,
          SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, ShaExtendAir, ShaCompressAir,
-         KeccakPermuteAir, KeccakWordsAir, EdAddAir, EdDecompressAir, *WEIERSTRASS_CHIPS, Uint256MulAir, ByteTableAir, BoundaryAir, ImageAir]
+         KeccakPermuteAir, KeccakWordsAir, EdAddAir, EdDecompressAir, *WEIERSTRASS_CHIPS, Uint256MulAir, *FP_CHIPS, ByteTableAir, BoundaryAir, ImageAir]
 
 
 def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = None) -> list:

@@ -61,6 +61,7 @@ from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
 from .fp_ops import FP_CODES
 from .weierstrass import WEIERSTRASS_CODES
+from .weierstrass_decompress import DECOMPRESS_CODES
 from .witness import words
 
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
@@ -72,7 +73,7 @@ R0_KINDS = ("r0_halt", "r0_software")
 R0_SHA = 0x03
 #: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
 PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE",
-                    0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", **WEIERSTRASS_CODES,
+                    0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", **WEIERSTRASS_CODES, **DECOMPRESS_CODES,
                     0x0001011D: "UINT256_MUL", **FP_CODES}
 FDS = (1, 2, 3, 13)
 A0, A1, A2 = 10, 11, 12

@@ -84,7 +84,7 @@ def _product(x, y) -> list:
     return out
 
 
-def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str) -> None:
+def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str, addend=None) -> None:
     """Constrain a op b = r (mod modulus) with quotient q and carries (cl, ch) — module docstring.
 
     kind: {MUL/DIV/ADD/SUB: a boolean expression (degree ≤ 1)}, at most one 1 on a row (the
@@ -96,7 +96,10 @@ def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str)
     UINT256_MUL's m read from memory, with a top limb 0/1 for m = 2^256), which makes q·m
     degree 2. len(q) + len(modulus) − 1 must be the number of coefficients, 2n (the caller
     trims q when the modulus has n + 1 limbs). The bound argument is unchanged: every limb is a
-    byte, and q·m still sums at most n + 1 products per coefficient."""
+    byte, and q·m still sums at most n + 1 products per coefficient.
+
+    ``addend``: optional limb expressions (bytes) added to the left side — a·b + addend − r − q·m
+    (U256XU2048_MUL's carry from the previous chunk); it adds at most 255 to a coefficient."""
     n = len(r)
     f = {k: kind.get(k, 0) for k in KINDS}
     on = f[MUL] + f[DIV] + f[ADD] + f[SUB]
@@ -108,7 +111,7 @@ def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str)
     qm = _product(q, m)
     v += [0] * (len(qm) - len(v))
     for k in range(n):
-        v[k] = v[k] + lin[k]
+        v[k] = v[k] + lin[k] + (addend[k] if addend is not None else 0)
     carry = [cl[k] + 256 * ch[k] - OFFSET * on for k in range(len(cl))]
     if len(carry) != len(qm) - 1:
         raise ValueError(f"{what}: {len(carry)} carries for {len(qm)} coefficients")
@@ -161,15 +164,18 @@ def from_limbs(limbs) -> list:
     return [int.from_bytes(row.tobytes(), "little") for row in limbs]
 
 
-def op_result(kind: str, a, b, modulus: int):
+def op_result(kind: str, a, b, modulus: int, addend=None):
     """(r, q) as object arrays for operands a, b (object arrays of Python ints); ``modulus``: an
     int, or an object array of one modulus per row (MUL/ADD/SUB)."""
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    extra = 0 if addend is None else np.asarray(addend, dtype=object)
+    if addend is not None and kind not in (MUL, ADD):
+        raise ValueError("an addend goes with MUL or ADD")
     if kind == MUL:
-        t = a * b
+        t = a * b + extra
         return t % modulus, t // modulus
     if kind == ADD:
-        t = a + b
+        t = a + b + extra
         return t % modulus, t // modulus
     if kind == SUB:
         r = (a - b) % modulus
@@ -183,7 +189,7 @@ def op_result(kind: str, a, b, modulus: int):
     raise ValueError(f"unknown field operation {kind!r}")
 
 
-def op_carries(kind: str, a, b, r, q, modulus: int) -> tuple:
+def op_carries(kind: str, a, b, r, q, modulus: int, addend=None) -> tuple:
     """The carry bytes (cl, ch), each (rows, 2n − 1), of a op b = r + q·m on limb arrays.
     ``modulus``: an int (n limbs), or one per row (an object array, n + 1 limbs: up to 2^256
     for n = 32) with q of n limbs."""
@@ -199,6 +205,8 @@ def op_carries(kind: str, a, b, r, q, modulus: int) -> tuple:
             v[:, i:i + n] += left[:, i:i + 1] * b
     lin = {MUL: -r, DIV: -a, ADD: a + b - r, SUB: r + b - a}[kind]
     v[:, :n] += lin
+    if addend is not None:
+        v[:, :n] += np.asarray(addend, dtype=np.int64)
     for i in range(q.shape[1]):
         v[:, i:i + L] -= q[:, i:i + 1] * m
     c = np.zeros((rows, ncoef - 1), dtype=np.int64)
@@ -231,21 +239,24 @@ def lt_flags(r, bound) -> np.ndarray:
     return out
 
 
-def op_witness(kind: str, a_int, b_int, modulus, n: int, bound: int | None = None) -> dict:
+def op_witness(kind: str, a_int, b_int, modulus, n: int, bound: int | None = None, addend=None) -> dict:
     """Every column of one operation on many rows: operands as Python ints (object arrays);
     returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r as integers.
     A per-row ``modulus`` (object array, values in [1, 2^(8n)]): q has n limbs, and the rows
-    whose modulus is 2^(8n) have no lt flag (every n-byte r is below it)."""
-    r_int, q_int = op_result(kind, a_int, b_int, modulus)
+    whose modulus is 2^(8n) have no lt flag (every n-byte r is below it). ``addend``: integers
+    added to a·b or a + b (their limbs returned as "addend")."""
+    r_int, q_int = op_result(kind, a_int, b_int, modulus, addend)
     const = isinstance(modulus, int)
     cols = {"a": to_limbs(a_int, n), "b": to_limbs(b_int, n), "r": to_limbs(r_int, n),
             "q": to_limbs(q_int, n + 1 if const else n)}
-    cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], modulus)
+    if addend is not None:
+        cols["addend"] = to_limbs(addend, n)
+    cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], modulus, cols.get("addend"))
     if const:
         cols["lt"] = lt_flags(cols["r"], limbs_of(modulus if bound is None else bound, n))
     else:
         small = np.array([int(x) < 256 ** n for x in modulus], dtype=bool)
         cols["lt"] = np.zeros((len(small), n), dtype=np.int64)
         cols["lt"][small] = lt_flags(cols["r"][small], to_limbs(np.asarray(modulus)[small], n))
-    cols["r_int"] = r_int
+    cols["r_int"], cols["q_int"] = r_int, q_int
     return cols

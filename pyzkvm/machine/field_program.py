@@ -172,7 +172,7 @@ class FieldProgramAir(Chip):
         arith = sel(lambda s: s.kind in ARITH)
         kind = {k: sel(lambda s, k=k: s.kind == k) for k in ARITH}
         modulus, q_used = self.field_modulus(b, q)
-        fo.assert_field_op(b, kind, a, bb, r, q_used, cl, ch, modulus, self.name)
+        fo.assert_field_op(b, kind, a, bb, r, q_used, cl, ch, modulus, self.name, self.field_addend(b, pos))
         checked = sel(lambda s: s.kind not in (READ, WRITE))
         self.assert_canonical(b, r, lt, pos, checked)
         fo.range_check(b, r, checked)
@@ -199,11 +199,26 @@ class FieldProgramAir(Chip):
         """(the modulus the gadget uses: an int or limb expressions, the quotient limbs it multiplies)."""
         return self.modulus, q
 
+    def field_addend(self, b, pos):
+        """Limb expressions added to every arithmetic row's left side (None: none)."""
+        return None
+
+    def step_addend(self, k, values):
+        """The integers added on step k's rows (None: none); ``values`` also holds each earlier
+        arithmetic step's quotients under ("q", k)."""
+        return None
+
     def assert_canonical(self, b, r, lt, pos, checked) -> None:
         """r < the step's bound on every non-I/O row (field_ops.assert_below)."""
         n = self.n
         bound = [by_position(pos, [fo.limbs_of(v, n)[i] if v else 0 for v in self.bounds()]) for i in range(n)]
         fo.assert_below(b, r, bound, lt, checked, self.name)
+
+    def more_pointers(self, w, calls, addr) -> dict:
+        """Pointer arguments beyond a0 and a1 ({index: int64 array over the calls}), which the
+        subclass reads from registers itself (its columns x2, x3, …); ``addr``: each call's
+        memory-event addresses, in the executor's order."""
+        return {}
 
     def call_modulus(self, values):
         """The modulus of each call (an int, or an object array over the calls)."""
@@ -244,7 +259,8 @@ class FieldProgramAir(Chip):
         t[rows, L.clk] = per_row(clk, R)
         t[rows[:, None], L.x0] = per_row(to_bytes(a0), R)
         t[rows[:, None], L.x1] = per_row(to_bytes(a1), R)
-        ptr_val = {0: a0, 1: a1}
+        ptr_val = {0: a0, 1: a1, **self.more_pointers(w, calls, addr)}
+        calls.update({f"a{i}": v for i, v in ptr_val.items()})
         for i, words in self.pointers.items():
             buffer_witness(t, rows_of(0), ptr_val[i], words, getattr(L, f"p{i}q"), getattr(L, f"p{i}lo"),
                            getattr(L, f"p{i}room"))
@@ -292,7 +308,8 @@ class FieldProgramAir(Chip):
                 if s.kind == fo.DIV and np.any(np.array([int(x) % self.modulus for x in bv]) == 0):
                     raise UnsupportedProgram(f"{self.name}: a division by 0 mod m (inputs off the curve?) cannot be proved: "
                                              "the chip proves the divisor's inverse")
-                col = fo.op_witness(s.kind, av, bv, self.call_modulus(values), n, bounds[k])
+                col = fo.op_witness(s.kind, av, bv, self.call_modulus(values), n, bounds[k], self.step_addend(k, values))
+                values[("q", k)] = col["q_int"]
                 for name in ("a", "b", "q", "cl", "ch", "lt"):
                     t[rk[:, None], getattr(L, name)[:col[name].shape[1]]] = col[name]
                 r_int = col["r_int"]

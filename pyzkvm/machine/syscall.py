@@ -74,7 +74,7 @@ R0_SHA = 0x03
 #: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
 PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE",
                     0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", **WEIERSTRASS_CODES, **DECOMPRESS_CODES,
-                    0x0001011D: "UINT256_MUL", **FP_CODES}
+                    0x0001011D: "UINT256_MUL", 0x0001012F: "U256XU2048_MUL", **FP_CODES}
 FDS = (1, 2, 3, 13)
 A0, A1, A2 = 10, 11, 12
 

@@ -251,7 +251,7 @@ def test_u256x2048_mul_writes_lo_and_hi(a, b):
 
 
 def test_stark_backend_accepts_a_precompile_run():
-    """Every SP1 precompile has a chip now (docs/machine.md §2.11–2.15): check_provable passes."""
+    """Every SP1 precompile has a chip now (docs/machine.md §2.10–2.14): check_provable passes."""
     from pyzkvm.machine.support import check_provable
 
     g = (cv.ED_GX, cv.ED_GY)

@@ -37,7 +37,10 @@ Division: r·b ≡ a determines r only when b ≢ 0 (mod m); b ≡ 0 with a ≡ 
 uses DIV only where b ≠ 0 holds (a mathematical fact, or proved by an inverse: DIV with a = 1).
 SUB and DIV need q ≥ 0, so their completeness needs a < m (r + b ≥ a; the chips only subtract
 reduced values); ADD and MUL take any byte operands (unreduced inputs included). q has n + 1
-limbs: enough when m ≥ 256^(n−1) (a·b < 256^(2n), so q < 256^(n+1)).
+limbs: enough when m ≥ 256^(n−1) (a·b < 256^(2n), so q < 256^(n+1)); a smaller modulus (one
+read from memory, e.g. UINT256_MUL's) needs up to 2n (``op_columns(q_limbs=)``). The modulus
+may be columns (bytes, at most n + 1 limbs: 2^(8n) itself): the bound above still holds, as
+each coefficient of q·m sums at most n + 1 products of bytes.
 
 Witness (``op_witness``): r and q with Python integers on object arrays (one big-integer
 operation per row, no explicit loop: numpy calls Python's int ops per element; a 256-bit
@@ -58,10 +61,18 @@ OFFSET = 1 << 14
 R = buses.TAG_RANGE
 
 
-def op_columns(n: int, prefix: str = "") -> str:
-    """The Layout spec of one operation on n-byte elements (named with ``prefix``)."""
-    p = prefix
-    return f"{p}a:{n} {p}b:{n} {p}r:{n} {p}q:{n + 1} {p}cl:{2 * n - 1} {p}ch:{2 * n - 1} {p}lt:{n}"
+def carry_count(n: int, q_limbs: int | None = None, m_limbs: int | None = None) -> int:
+    """Carries of one operation: one fewer than the coefficients of a·b and q·m."""
+    q_limbs, m_limbs = q_limbs or n + 1, m_limbs or n
+    return max(2 * n - 1, q_limbs + m_limbs - 1) - 1
+
+
+def op_columns(n: int, prefix: str = "", q_limbs: int | None = None, m_limbs: int | None = None) -> str:
+    """The Layout spec of one operation on n-byte elements (named with ``prefix``). q has n + 1
+    limbs unless given (a modulus below 256^(n−1) needs more: UINT256_MUL's m may be 1); m_limbs:
+    the limbs of a modulus held in columns (n, or n + 1 for 2^(8n))."""
+    p, nc = prefix, carry_count(n, q_limbs, m_limbs)
+    return f"{p}a:{n} {p}b:{n} {p}r:{n} {p}q:{q_limbs or n + 1} {p}cl:{nc} {p}ch:{nc} {p}lt:{n}"
 
 
 def limbs_of(value: int, n: int) -> list:
@@ -84,22 +95,17 @@ def _product(x, y) -> list:
     return out
 
 
-def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str, addend=None) -> None:
+def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus, what: str, addend=None) -> None:
     """Constrain a op b = r (mod modulus) with quotient q and carries (cl, ch) — module docstring.
 
     kind: {MUL/DIV/ADD/SUB: a boolean expression (degree ≤ 1)}, at most one 1 on a row (the
     kinds a chip does not use may be left out); on a row where all are 0, every equation is
     0 = 0 only if q and the carries are 0, which the caller asserts. a, bb, r, q, cl, ch: lists
-    of expressions. Degree 3 (kind × product).
-
-    ``modulus`` is an int, or a *variable* modulus: a list of limb expressions (bytes, degree 1;
-    UINT256_MUL's m read from memory, with a top limb 0/1 for m = 2^256), which makes q·m
-    degree 2. len(q) + len(modulus) − 1 must be the number of coefficients, 2n (the caller
-    trims q when the modulus has n + 1 limbs). The bound argument is unchanged: every limb is a
-    byte, and q·m still sums at most n + 1 products per coefficient.
-
-    ``addend``: optional limb expressions (bytes) added to the left side — a·b + addend − r − q·m
-    (U256XU2048_MUL's carry from the previous chunk); it adds at most 255 to a coefficient."""
+    of expressions. modulus: an int, or its limbs as expressions (columns, degree 1: a modulus
+    read from memory; the bound argument needs them to be bytes, and q·m then has degree 2).
+    Degree 3 (kind × product). ``addend``: optional limb expressions (bytes) added to the left
+    side, a·b + addend − r − q·m (u256x2048.py's carry from the previous chunk): at most 255
+    more per coefficient, the bound argument unchanged."""
     n = len(r)
     f = {k: kind.get(k, 0) for k in KINDS}
     on = f[MUL] + f[DIV] + f[ADD] + f[SUB]
@@ -109,6 +115,7 @@ def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus: int, what: str,
     v = _product(x, bb)
     m = limbs_of(modulus, n) if isinstance(modulus, int) else list(modulus)
     qm = _product(q, m)
+    qm += [0] * (len(v) - len(qm))
     v += [0] * (len(qm) - len(v))
     for k in range(n):
         v[k] = v[k] + lin[k] + (addend[k] if addend is not None else 0)
@@ -165,8 +172,8 @@ def from_limbs(limbs) -> list:
 
 
 def op_result(kind: str, a, b, modulus: int, addend=None):
-    """(r, q) as object arrays for operands a, b (object arrays of Python ints); ``modulus``: an
-    int, or an object array of one modulus per row (MUL/ADD/SUB)."""
+    """(r, q) as object arrays for operands a, b (object arrays of Python ints); ``addend``
+    (MUL, ADD): integers added to a·b or a + b."""
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     extra = 0 if addend is None else np.asarray(addend, dtype=object)
     if addend is not None and kind not in (MUL, ADD):
@@ -181,23 +188,21 @@ def op_result(kind: str, a, b, modulus: int, addend=None):
         r = (a - b) % modulus
         return r, (r + b - a) // modulus
     if kind == DIV:
-        if not isinstance(modulus, int):
-            raise ValueError("DIV needs a constant modulus")
         inv = np.array([pow(int(x), -1, modulus) if int(x) % modulus else 0 for x in b], dtype=object)
         r = (a * inv) % modulus
         return r, (r * b - a) // modulus
     raise ValueError(f"unknown field operation {kind!r}")
 
 
-def op_carries(kind: str, a, b, r, q, modulus: int, addend=None) -> tuple:
-    """The carry bytes (cl, ch), each (rows, 2n − 1), of a op b = r + q·m on limb arrays.
-    ``modulus``: an int (n limbs), or one per row (an object array, n + 1 limbs: up to 2^256
-    for n = 32) with q of n limbs."""
+def op_carries(kind: str, a, b, r, q, modulus, addend=None) -> tuple:
+    """The carry bytes (cl, ch), each (rows, carry_count), of a op b = r + q·m on limb arrays;
+    modulus: an int, or per-row limbs (rows, m_limbs)."""
     a, b, r, q = (np.asarray(x, dtype=np.int64) for x in (a, b, r, q))
     rows, n = r.shape
-    m = np.asarray(limbs_of(modulus, n), dtype=np.int64) if isinstance(modulus, int) else to_limbs(modulus, n + 1)
-    L = m.shape[-1]
-    ncoef = L + q.shape[1] - 1
+    m = np.asarray(limbs_of(modulus, n) if isinstance(modulus, int) else modulus, dtype=np.int64)
+    nm = m.shape[-1]
+    m = np.broadcast_to(m, (rows, nm))
+    ncoef = max(2 * n - 1, q.shape[1] + nm - 1)
     v = np.zeros((rows, ncoef), dtype=np.int64)
     left = a if kind == MUL else r
     if kind in (MUL, DIV):
@@ -205,10 +210,10 @@ def op_carries(kind: str, a, b, r, q, modulus: int, addend=None) -> tuple:
             v[:, i:i + n] += left[:, i:i + 1] * b
     lin = {MUL: -r, DIV: -a, ADD: a + b - r, SUB: r + b - a}[kind]
     v[:, :n] += lin
-    if addend is not None:
+    if addend is not None:  # limbs (rows, n)
         v[:, :n] += np.asarray(addend, dtype=np.int64)
     for i in range(q.shape[1]):
-        v[:, i:i + L] -= q[:, i:i + 1] * m
+        v[:, i:i + nm] -= q[:, i:i + 1] * m
     c = np.zeros((rows, ncoef - 1), dtype=np.int64)
     prev = np.zeros(rows, dtype=np.int64)
     for k in range(ncoef - 1):
@@ -239,24 +244,22 @@ def lt_flags(r, bound) -> np.ndarray:
     return out
 
 
-def op_witness(kind: str, a_int, b_int, modulus, n: int, bound: int | None = None, addend=None) -> dict:
-    """Every column of one operation on many rows: operands as Python ints (object arrays);
-    returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r as integers.
-    A per-row ``modulus`` (object array, values in [1, 2^(8n)]): q has n limbs, and the rows
-    whose modulus is 2^(8n) have no lt flag (every n-byte r is below it). ``addend``: integers
-    added to a·b or a + b (their limbs returned as "addend")."""
+def op_witness(kind: str, a_int, b_int, modulus, n: int, bound=None, q_limbs: int | None = None,
+               m_limbs: int | None = None, addend=None) -> dict:
+    """Every column of one operation on many rows: operands as Python ints (object arrays),
+    modulus and bound an int or one per row (object arrays; bound defaults to the modulus, False
+    leaves lt out);
+    ``addend``: integers added to a·b or a + b (op_result);
+    returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r, q as integers."""
     r_int, q_int = op_result(kind, a_int, b_int, modulus, addend)
-    const = isinstance(modulus, int)
     cols = {"a": to_limbs(a_int, n), "b": to_limbs(b_int, n), "r": to_limbs(r_int, n),
-            "q": to_limbs(q_int, n + 1 if const else n)}
-    if addend is not None:
-        cols["addend"] = to_limbs(addend, n)
-    cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], modulus, cols.get("addend"))
-    if const:
-        cols["lt"] = lt_flags(cols["r"], limbs_of(modulus if bound is None else bound, n))
-    else:
-        small = np.array([int(x) < 256 ** n for x in modulus], dtype=bool)
-        cols["lt"] = np.zeros((len(small), n), dtype=np.int64)
-        cols["lt"][small] = lt_flags(cols["r"][small], to_limbs(np.asarray(modulus)[small], n))
+            "q": to_limbs(q_int, q_limbs or n + 1)}
+    per_row = not isinstance(modulus, int)
+    m = to_limbs(modulus, m_limbs or n) if per_row else modulus
+    add = None if addend is None else to_limbs(addend, n)
+    cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], m, add)
+    bound = modulus if bound is None else bound
+    if bound is not False:  # False: the caller proves r < bound itself (a bound beyond n limbs)
+        cols["lt"] = lt_flags(cols["r"], limbs_of(bound, n) if isinstance(bound, int) else to_limbs(bound, n))
     cols["r_int"], cols["q_int"] = r_int, q_int
     return cols

@@ -45,6 +45,7 @@ from .cpu import memory_access
 from .layout import Layout
 from .memory import memory_key
 from .program_table import to_bytes
+from ..stark.field import P
 from .sha_rows import by_position, call_chain, call_table, per_row, zero_unless
 from .word_buffer import buffer_columns, buffer_key, buffer_witness, call_memory_events, precompile_calls
 
@@ -71,20 +72,22 @@ class Step:
     ptr: int = 0
     offset: int = 0
     bound: int | None = None
+    mod: str | None = None  #: a chip with a modulus read from memory (modulus = None): the value holding it
 
 
 class FieldProgramAir(Chip):
-    """The chip of one precompile: subclasses set ``name``, ``code``, ``modulus``, ``n`` (limbs),
+    """The chip of one precompile: subclasses set ``name``, ``code``, ``modulus`` (None: each
+    arithmetic step's ``mod`` value, 0 meaning 2^(8n), as UINT256_MUL's), ``n`` (limbs),
     ``steps``, ``pointers`` {argument index: words} and may add ``extra`` columns and
     ``extra_constraints`` / ``custom_value`` / ``extra_witness`` for their own step kinds."""
 
     code: int
-    modulus: int
+    modulus: int | None
     n: int = 32
     steps: tuple = ()
     pointers: dict = {}
     extra: str = ""
-    #: extra columns (Layout names) that hold one value per call, like clk (e.g. a modulus read from memory)
+    #: extra columns (Layout names) that hold one value per call, like clk (u256x2048.py's x2, x3)
     shared_extra: tuple = ()
     optional = True  # only guests that call the precompile fill it
 
@@ -93,7 +96,13 @@ class FieldProgramAir(Chip):
     def layout(cls) -> Layout:
         if "_layout" not in cls.__dict__:
             ptrs = " ".join(buffer_columns(f"p{i}") for i in sorted(cls.pointers))
-            cls._layout = Layout(f"pos:{len(cls.steps)} clk x0:4 x1:4 {ptrs} {fo.op_columns(cls.n)} ekey "
+            if cls.modulus is None:  # the modulus in columns (n limbs + "is 0", i.e. 2^(8n)), q up to 2n limbs
+                n = cls.n
+                ops = fo.op_columns(n, q_limbs=2 * n, m_limbs=n + 1).replace(f"lt:{n}", f"lt:{n + 1}")
+                ops += f" m:{n} mz minv"
+            else:
+                ops = fo.op_columns(cls.n)
+            cls._layout = Layout(f"pos:{len(cls.steps)} clk x0:4 x1:4 {ptrs} {ops} ekey "
                                  f"prev_ts:{cls.n // 4} d:{cls.n} {cls.extra}")
         return cls._layout
 
@@ -116,13 +125,15 @@ class FieldProgramAir(Chip):
                 if s.out in out:
                     raise ValueError(f"{self.name}: value {s.out!r} defined twice")
                 out[s.out] = [k + 1, 0]
-            for name in (s.a, s.b, s.check):
+            for name in (s.a, s.b, s.check, s.mod):
                 if isinstance(name, str):
                     out[name][1] += 1
         return out
 
     def bounds(self) -> list:
-        return [0 if s.kind in (READ, WRITE) else (self.modulus if s.bound is None else s.bound) for s in self.steps]
+        """Per step, the constant r < bound (0: none, or the modulus read from memory)."""
+        return [0 if s.kind in (READ, WRITE) or self.modulus is None else (self.modulus if s.bound is None else s.bound)
+                for s in self.steps]
 
     # ---- constraints --------------------------------------------------------------------------
     def constraints(self, b):
@@ -131,8 +142,7 @@ class FieldProgramAir(Chip):
         ptr_cols = {i: (m(getattr(L, f"p{i}q")), cols(f"p{i}lo"), cols(f"p{i}room")) for i in self.pointers}
         shared = [L.clk, *L.x0, *L.x1, *(getattr(L, f"p{i}q") for i in self.pointers)]
         for name in self.shared_extra:
-            c = getattr(L, name)
-            shared += list(c) if isinstance(c, (list, tuple, range)) else [c]
+            shared += list(getattr(L, name))
         active, pos = call_chain(b, L.pos, shared, self.name)
         first, clk = pos[0], m(L.clk)
         sel = lambda pred: sum(p for p, s in zip(pos, self.steps) if pred(s))  # noqa: E731
@@ -171,10 +181,15 @@ class FieldProgramAir(Chip):
         # arithmetic rows: the gadget's identity; r < bound where the step asks; bytes
         arith = sel(lambda s: s.kind in ARITH)
         kind = {k: sel(lambda s, k=k: s.kind == k) for k in ARITH}
-        modulus, q_used = self.field_modulus(b, q)
-        fo.assert_field_op(b, kind, a, bb, r, q_used, cl, ch, modulus, self.name, self.field_addend(b, pos))
         checked = sel(lambda s: s.kind not in (READ, WRITE))
-        self.assert_canonical(b, r, lt, pos, checked)
+        if self.modulus is None:
+            modulus = self._read_modulus(b, L, pos, clk, arith, slots)
+            fo.assert_field_op(b, kind, a, bb, r, q, cl, ch, modulus, self.name)
+            fo.assert_below(b, r + [0], modulus, lt, checked, self.name)
+        else:
+            modulus, q_used = self.field_modulus(b, q)
+            fo.assert_field_op(b, kind, a, bb, r, q_used, cl, ch, modulus, self.name, self.field_addend(b, pos))
+            self.assert_canonical(b, r, lt, pos, checked)
         fo.range_check(b, r, checked)
         fo.range_check(b, [*q, *cl, *ch], arith)
         zero_unless(b, arith, q + cl + ch, f"{self.name}: quotient and carries only on arithmetic rows")
@@ -195,17 +210,27 @@ class FieldProgramAir(Chip):
         zero_unless(b, io, [ekey, *prev_ts, *d], f"{self.name}: memory columns only on READ/WRITE rows")
         self.extra_constraints(b, L, pos, active)
 
+    def _read_modulus(self, b, L, pos, clk, arith, slots) -> list:
+        """A modulus read from memory, on the arithmetic rows: its bytes m (received from the
+        value ``mod`` names) and mz = [m = 0] (Σm < 2^13 < p, so Σm·minv = 1 − mz, Σm·mz = 0 is
+        the integer test); returns the n + 1 limbs of m + 2^(8n)·mz."""
+        m = [b.main(i) for i in L.m]
+        mz, minv = b.main(L.mz), b.main(L.minv)
+        slot = by_position(pos, [slots[s.mod][0] if s.mod else 0 for s in self.steps])
+        b.send(FIELD_VALUE, [clk, slot, *m], arith)
+        b.assert_bool(mz, f"{self.name}: m = 0 is a bit")
+        b.assert_zero(sum(m) * mz, f"{self.name}: m = 0 ⇒ its bytes are 0")
+        b.assert_zero(arith * (1 - mz) - sum(m) * minv, f"{self.name}: m ≠ 0 ⇒ a byte is not 0")
+        zero_unless(b, arith, [*m, mz, minv], f"{self.name}: the modulus only on arithmetic rows")
+        return m + [mz]
+
+    # ---- hooks for a subclass (the defaults are the plain field program) ------------------------
     def field_modulus(self, b, q) -> tuple:
-        """(the modulus the gadget uses: an int or limb expressions, the quotient limbs it multiplies)."""
+        """(the constant modulus the gadget uses: an int or its limbs, the quotient limbs it multiplies)."""
         return self.modulus, q
 
     def field_addend(self, b, pos):
-        """Limb expressions added to every arithmetic row's left side (None: none)."""
-        return None
-
-    def step_addend(self, k, values):
-        """The integers added on step k's rows (None: none); ``values`` also holds each earlier
-        arithmetic step's quotients under ("q", k)."""
+        """Limb expressions added to every arithmetic row's left side (None: none; u256x2048.py's carry-in)."""
         return None
 
     def assert_canonical(self, b, r, lt, pos, checked) -> None:
@@ -214,15 +239,23 @@ class FieldProgramAir(Chip):
         bound = [by_position(pos, [fo.limbs_of(v, n)[i] if v else 0 for v in self.bounds()]) for i in range(n)]
         fo.assert_below(b, r, bound, lt, checked, self.name)
 
+    def check_read(self, step, values) -> None:
+        """Refuse (UnsupportedProgram) values READ that the chip's steps cannot prove."""
+
     def more_pointers(self, w, calls, addr) -> dict:
         """Pointer arguments beyond a0 and a1 ({index: int64 array over the calls}), which the
         subclass reads from registers itself (its columns x2, x3, …); ``addr``: each call's
         memory-event addresses, in the executor's order."""
         return {}
 
-    def call_modulus(self, values):
-        """The modulus of each call (an int, or an object array over the calls)."""
-        return self.modulus
+    def step_addend(self, k, values):
+        """The integers added on step k's rows (None: none); ``values`` also holds each earlier
+        arithmetic step's quotients under ("q", k)."""
+        return None
+
+    def step_witness(self, kind, av, bv, bound, addend) -> dict:
+        """The gadget's columns of one constant-modulus step (fo.op_witness)."""
+        return fo.op_witness(kind, av, bv, self.modulus, self.n, bound=bound, addend=addend)
 
     def a1_bytes(self, b) -> list:
         """The a1 bytes the call's token carries (default: the x1 columns)."""
@@ -240,9 +273,6 @@ class FieldProgramAir(Chip):
 
     def extra_witness(self, t, rows_of, values, calls) -> None:
         """Fill a subclass's own columns."""
-
-    def check_read(self, step, values) -> None:
-        """Refuse (UnsupportedProgram) values READ that the chip's steps cannot prove."""
 
     def generate(self, w):
         """len(steps) rows per call the syscall chip sends: the READ values from the executor's
@@ -305,20 +335,35 @@ class FieldProgramAir(Chip):
                 continue
             if s.kind in ARITH:
                 av, bv = operand(s.a), operand(s.b)
-                if s.kind == fo.DIV and np.any(np.array([int(x) % self.modulus for x in bv]) == 0):
+                mod = self.modulus
+                if mod is None:  # read from memory: 0 means 2^(8n)
+                    mod = np.array([int(x) or 1 << (8 * n) for x in values[s.mod]], dtype=object)
+                    t[rk[:, None], L.m] = fo.to_limbs(values[s.mod], n)
+                    msum = t[rk[:, None], L.m].sum(axis=1)
+                    t[rk, L.mz] = msum == 0
+                    t[rk, L.minv] = [pow(int(x), -1, P) if x else 0 for x in msum]
+                if s.kind == fo.DIV and np.any(np.array([int(x) % int(y) for x, y in np.broadcast(bv, mod)]) == 0):
                     raise UnsupportedProgram(f"{self.name}: a division by 0 mod m (inputs off the curve?) cannot be proved: "
                                              "the chip proves the divisor's inverse")
-                col = fo.op_witness(s.kind, av, bv, self.call_modulus(values), n, bounds[k], self.step_addend(k, values))
-                values[("q", k)] = col["q_int"]
-                for name in ("a", "b", "q", "cl", "ch", "lt"):
+                wide = self.modulus is None
+                if wide:
+                    col = fo.op_witness(s.kind, av, bv, mod, n, q_limbs=2 * n, m_limbs=n + 1, bound=False)
+                else:
+                    col = self.step_witness(s.kind, av, bv, bounds[k], self.step_addend(k, values))
+                for name in ("a", "b", "q", "cl", "ch") + (() if wide else ("lt",)):
                     t[rk[:, None], getattr(L, name)[:col[name].shape[1]]] = col[name]
                 r_int = col["r_int"]
+                values[("q", k)] = col["q_int"]
+                t[rk[:, None], L.r] = fo.to_limbs(r_int, n)
+                if wide:  # r < m + 2^(8n)·mz on n + 1 limbs
+                    r_ext = np.concatenate([fo.to_limbs(r_int, n), np.zeros((ncalls, 1), dtype=np.int64)], axis=1)
+                    t[rk[:, None], L.lt] = fo.lt_flags(r_ext, fo.to_limbs(mod, n + 1))
             else:
                 r_int = self.custom_value(s, values, calls)
                 if s.a is not None:
                     t[rk[:, None], L.a] = fo.to_limbs(operand(s.a), n)
-                t[rk[:, None], L.lt] = fo.lt_flags(fo.to_limbs(r_int, n), fo.limbs_of(bounds[k], n))
-            t[rk[:, None], L.r] = fo.to_limbs(r_int, n)
+                t[rk[:, None], L.r] = r = fo.to_limbs(r_int, n)
+                t[rk[:, None], L.lt] = fo.lt_flags(r, fo.limbs_of(bounds[k], n))
             if s.out is not None:
                 values[s.out] = r_int
             elif s.check is not None and any(int(x) != int(y) for x, y in zip(r_int, values[s.check])):

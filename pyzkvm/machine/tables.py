@@ -113,7 +113,8 @@ def build_chips(program: Program) -> Chips:
 #: plus one line here (docs/machine.md "Adding a chip"); the order is part of the circuit digest.
 CHIPS = [CpuAir, ProgramAir, AddSubAir, BitwiseAir, CompareAir, ShiftAir, MulAir, DivRemAir, LoadStoreAir,
          SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, ShaExtendAir, ShaCompressAir,
-         KeccakPermuteAir, KeccakWordsAir, EdAddAir, EdDecompressAir, *WEIERSTRASS_CHIPS, *DECOMPRESS_CHIPS, Uint256MulAir, U256x2048MulAir, *FP_CHIPS, ByteTableAir, BoundaryAir, ImageAir]
+         KeccakPermuteAir, KeccakWordsAir, EdAddAir, EdDecompressAir, *WEIERSTRASS_CHIPS, *DECOMPRESS_CHIPS,
+         Uint256MulAir, U256x2048MulAir, *FP_CHIPS, ByteTableAir, BoundaryAir, ImageAir]
 
 
 def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = None) -> list:

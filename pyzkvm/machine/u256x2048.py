@@ -101,9 +101,12 @@ class U256x2048MulAir(FieldProgramAir):
             return np.asarray(prev, dtype=object)
         return None
 
-    def call_modulus(self, values):
-        n = len(values["a"])
-        return np.full(n, TWO_256, dtype=object)
+    def step_witness(self, kind, av, bv, bound, addend):
+        """mod 2^256 as a per-row modulus of 33 limbs, q of 32 limbs, no lt flag."""
+        col = fo.op_witness(kind, av, bv, np.full(len(av), TWO_256, dtype=object), self.n, bound=False,
+                            q_limbs=self.n, m_limbs=self.n + 1, addend=addend)
+        col["lt"] = np.zeros((len(av), self.n), dtype=np.int64)
+        return col
 
     def extra_witness(self, t, rows_of, values, calls):
         L, R = self.layout(), len(self.steps)

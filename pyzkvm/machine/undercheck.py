@@ -83,6 +83,11 @@ NOT_SCANNED_BY_DEFAULT = {
                   "attacked by tests/machine/test_machine_sha.py",
     "sha compress": "no CI sample calls SHA_COMPRESS, and a scan takes many minutes (492 columns, a round's "
                     "sums read ~200 cells): scan it with --chip; attacked by tests/machine/test_machine_sha.py",
+    "ed add": "no CI sample calls ED_ADD (375 columns, 20 rows a call): sampled by bench/underconstraint_ed25519.py; "
+              "attacked by tests/machine/test_machine_ed25519.py",
+    "ed decompress": "no CI sample calls ED_DECOMPRESS: sampled by bench/underconstraint_ed25519.py; attacked by "
+                     "tests/machine/test_machine_ed25519.py",
+    "uint256 mul": "no CI sample calls UINT256_MUL: attacked by tests/machine/test_machine_uint256.py",
 }
 
 
@@ -97,9 +102,9 @@ def activity_columns(names: list) -> list:
     for single in ("is_real", "active"):
         if single in names:
             return [names.index(single)]
-    flags = [i for i, n in enumerate(names) if n.startswith("is_") and n not in ("is_halt",)]
-    # a field program's activity is its one-hot call position pos0, pos1, … (field_program.py)
-    return flags or [i for i, n in enumerate(names) if n.startswith("pos") and n[3:].isdigit()]
+    if "pos0" in names:  # a call's rows (sha_rows.py): the one-hot position
+        return [i for i, n in enumerate(names) if n.startswith("pos") and n[3:].isdigit()]
+    return [i for i, n in enumerate(names) if n.startswith("is_") and n not in ("is_halt",)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -193,3 +193,49 @@ def test_the_bound_argument_holds_for_the_largest_limb_count():
     assert v_max + c_max + 256 * c_max < BABYBEAR // 2
     # and honest carries need no more than OFFSET: |c| ≤ (|c| + v_max)/256 ⇒ |c| ≤ v_max/255
     assert v_max / 255 < fo.OFFSET
+
+
+def test_a_modulus_in_columns_with_a_long_quotient():
+    """The interface UINT256_MUL-like chips use: the modulus is read (columns, bytes), so it may be
+    tiny and q needs 2n limbs; every modulus from 1 to 2^256 − 1, against Python's integers."""
+    n = 32
+    lay = Layout(f"mul m:{n} {fo.op_columns(n, q_limbs=2 * n)}")
+
+    class ToyModulusAir(Chip):
+        name, width = "toy variable modulus", lay.width
+
+        def constraints(self, b):
+            m = b.main
+            cols = lambda x: [m(i) for i in getattr(lay, x)]  # noqa: E731
+            on = b.declare_active(m(lay.mul))
+            b.assert_bool(on, "kind flag is boolean")
+            fo.assert_field_op(b, {fo.MUL: on}, cols("a"), cols("b"), cols("r"), cols("q"), cols("cl"), cols("ch"),
+                               cols("m"), "toy")
+            fo.assert_below(b, cols("r"), cols("m"), cols("lt"), on, "toy")
+            fo.op_range_checks(b, cols("r"), cols("q"), cols("cl"), cols("ch"), on)
+
+    rng = random.Random(7)
+    mods = [1, 3, 255, 256, 2**64 + 13, ED_P, 2**256 - 1] + [rng.getrandbits(rng.randrange(8, 257)) | 1 for _ in range(5)]
+    a = np.array([rng.getrandbits(256) for _ in mods], dtype=object)
+    bb = np.array([rng.getrandbits(256) for _ in mods], dtype=object)
+    w = fo.op_witness(fo.MUL, a, bb, np.array(mods, dtype=object), n, q_limbs=2 * n)
+    assert w["r_int"].tolist() == [int(x) * int(y) % m for x, y, m in zip(a, bb, mods)]
+    t = np.zeros((len(mods), lay.width), dtype=np.int64)
+    t[:, lay.mul] = 1
+    t[:, lay.m] = fo.to_limbs(mods, n)
+    for name in ("a", "b", "r", "q", "cl", "ch", "lt"):
+        t[:, getattr(lay, name)] = w[name]
+    air = ToyModulusAir()
+    check(air, t)
+    assert byte_lookups_ok(air, t)
+    bad = t.copy()
+    bad[1, lay.r] = fo.to_limbs([int(w["r_int"][1]) + 3], n)[0]  # r + m for m = 3, q − 1: caught by r < m
+    bad[1, lay.q] = fo.to_limbs([int(a[1]) * int(bb[1]) // 3 - 1], 2 * n)[0]
+    bad[1, lay.cl], bad[1, lay.ch] = (x[0] for x in fo.op_carries(fo.MUL, bad[1:2, lay.a], bad[1:2, lay.b], bad[1:2, lay.r],
+                                                                   bad[1:2, lay.q], bad[1:2, lay.m]))
+    check_failed = False
+    try:
+        check(air, bad)
+    except ConstraintNotSatisfied:
+        check_failed = True
+    assert check_failed or not byte_lookups_ok(air, bad)

@@ -88,7 +88,7 @@ def test_a_dropped_carry_is_named(honest):
         tab = t.traces[air.name]
         a, b = fo.from_limbs(tab[row:row + 1, L.a])[0], fo.from_limbs(tab[row:row + 1, L.b])[0]
         col = fo.op_witness("mul", fo.np.array([a], dtype=object), fo.np.array([b], dtype=object),
-                            fo.np.array([2**256], dtype=object), 32)
+                            fo.np.array([2**256], dtype=object), 32, bound=False, q_limbs=32, m_limbs=33)
         tab[row, L.cin] = 0
         tab[row, L.q] = 0
         for name in ("r", "q", "cl", "ch"):

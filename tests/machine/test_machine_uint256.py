@@ -1,233 +1,110 @@
-"""UINT256_MUL in the machine (pyzkvm/machine/uint256.py): x ← x·y mod m (m = 0: 2^256) on
-moduli from 1 to 2^256 − 1 and m = 0, against Python's integers; attacks, each named by the
-debug check (or the bus that no longer balances)."""
+"""The UINT256_MUL chip (machine/uint256.py: a field program whose modulus is read from memory):
+x·y mod m against Python's integers for moduli from 0 (2^256) and 1 up to 2^256 − 1, and the
+forgeries of the modulus handling named by the debug check."""
 
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
 
 from pyzkvm.errors import ConstraintNotSatisfied
 from pyzkvm.machine import check_machine
 from pyzkvm.machine import field_ops as fo
-from pyzkvm.machine.evaluate import compiled_air
-from pyzkvm.stark.debug import check_buses
-from pyzkvm.stark.field import P as BABYBEAR
+from pyzkvm.machine.uint256 import Uint256MulAir
 from tests.machine.machine_helpers import forged, run_machine
 from tests.rvasm import DATA_BASE, halt, syscall
 
 UINT256_MUL = 0x0001011D
-TOP = 2**256 - 1
-_rng = random.Random(256)
-#: (x, y, m): a random modulus, m = 0 (2^256), m = 1, a tiny m under huge operands (⌊x·y/m⌋ ≈ 2^510),
-#: x·y < m, the largest m, and BN254's p (r + m fits 32 bytes: the canonical-check attack)
-CASES = [(_rng.getrandbits(256), _rng.getrandbits(256), _rng.getrandbits(256)), (TOP, TOP - 5, 0), (TOP, TOP, 1),
-         (TOP, TOP - 1, 3), (5, 7, 1000), (_rng.getrandbits(256), TOP, TOP),
-         (_rng.getrandbits(256), _rng.getrandbits(256), 21888242871839275222246405745257275088696311157297823662689037894645226208583)]
+rng = random.Random(3)
+CASES = [(rng.getrandbits(256), rng.getrandbits(256), m)
+         for m in (0, 1, 3, 2**255 - 19, rng.getrandbits(256), 2**256 - 1, 2**64)]
+CASES.append((2**256 - 1, 2**256 - 1, 0))
+L = Uint256MulAir.layout()
+A = DATA_BASE + 12
 
 
-def expected(x, y, m):
-    return x * y % (m or 2**256)
-
-
-def run_cases(cases):
-    data, code = b"", []
-    for k, (x, y, m) in enumerate(cases):
-        base = DATA_BASE + 96 * k
-        data += x.to_bytes(32, "little") + y.to_bytes(32, "little") + m.to_bytes(32, "little")
-        code.append(syscall(UINT256_MUL, base, base + 32))
-    code += [syscall(0x02, 3, DATA_BASE + 96 * k, 32) for k in range(len(cases))]
-    return run_machine(code + [halt(0)], data=data)
+def le(x: int) -> bytes:
+    return x.to_bytes(32, "little")
 
 
 @pytest.fixture(scope="module")
 def honest():
-    return run_cases(CASES)
+    data, code = bytes(12), []
+    for i, (x, y, m) in enumerate(CASES):
+        data += le(x) + le(y) + le(m)
+        code.append(syscall(UINT256_MUL, A + 96 * i, A + 96 * i + 32))
+    code += [syscall(0x02, 3, A, 96 * len(CASES)), halt(0)]
+    return run_machine(code, data=data)
 
 
-def test_every_case_checks_and_matches_python(honest):
+def test_products_agree_with_python_integers_and_pass(honest):
     chips, tables, _ = honest
+    j = tables.journal
+    for i, (x, y, m) in enumerate(CASES):
+        assert int.from_bytes(j[96 * i:96 * i + 32], "little") == x * y % (m or 1 << 256)
+        assert j[96 * i + 32:96 * i + 96] == le(y) + le(m)  # y and m are left as they were
     check_machine(chips, tables)
-    want = b"".join(expected(*c).to_bytes(32, "little") for c in CASES)
-    assert tables.journal == want
-    air = chips.airs[chips.index("uint256 mul")]
-    assert int(tables.traces["uint256 mul"][:, air.layout().pos].sum()) == 7 * len(CASES)
+    assert tables.traces["uint256 mul"][:, L.pos].sum() == 5 * len(CASES)
 
 
-# ---- attacks -------------------------------------------------------------------------------------
-
-def _air(chips):
-    return chips.airs[chips.index("uint256 mul")]
+def _int(row, cols) -> int:
+    return int.from_bytes(bytes(int(v) for v in row[cols]), "little")
 
 
-def _row(air, call, out=None, check=None):
-    k = next(i for i, s in enumerate(air.steps) if (out is None or s.out == out) and (check is None or s.check == check))
-    return len(air.steps) * call + k
+def wrong_product(t):  # call 3's result + 1
+    row = t.traces["uint256 mul"][5 * 3 + 3]
+    row[L.r] = list(le((_int(row, L.r) + 1) % (2**255 - 19)))
 
 
-def _expect(chips, bad, match):
+def r_plus_m(t):
+    """Call 2 (m = 3): r + 3 with q − 1 and rebuilt carries; the lt flags kept (byte 0)."""
+    row = t.traces["uint256 mul"][5 * 2 + 3]
+    r, q = _int(row, L.r), _int(row, L.q)
+    row[L.r] = list(le(r + 3))
+    row[L.q] = list((q - 1).to_bytes(64, "little"))
+    cl, ch = fo.op_carries(fo.MUL, row[None, L.a], row[None, L.b], row[None, L.r], row[None, L.q],
+                           row[None, [*L.m, L.mz]])
+    row[L.cl], row[L.ch] = cl[0], ch[0]
+
+
+def modulus_claimed_zero(t):
+    """Call 1 (m = 1) with the "m is 0" flag set: the modulus becomes m + 2^256 = 2^256 + 1, the
+    result x·y mod (2^256 + 1) with its q and carries; the identity and r < m + 2^256 hold, m's
+    bytes are still what was read (every bus balances): only the m = 0 test rejects it."""
+    row = t.traces["uint256 mul"][5 * 1 + 3]
+    x, y, m = CASES[1][0], CASES[1][1], 2**256 + 1
+    row[L.r], row[L.q] = list(le(x * y % m)), list((x * y // m).to_bytes(64, "little"))
+    row[L.mz], row[L.minv] = 1, 0
+    cl, ch = fo.op_carries(fo.MUL, row[None, L.a], row[None, L.b], row[None, L.r], row[None, L.q],
+                           row[None, [*L.m, L.mz]])
+    row[L.cl], row[L.ch] = cl[0], ch[0]
+    row[L.lt] = 0
+    row[L.lt[32]] = 1
+
+
+ATTACKS = {
+    "wrong product": (wrong_product, r"uint256 mul.*coefficient 0 of a op b − r − q·m.*fails at row 18 "),
+    "r + m in place of r (m = 3)": (r_plus_m, r"bus .*'byte'"),
+    "a modulus claimed to be 0": (modulus_claimed_zero, r"uint256 mul.*m = 0 ⇒ its bytes are 0.*fails at row 8 "),
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_debug_check_names_the_forgery(honest, attack):
+    chips, tables, _ = honest
+    edit, match = ATTACKS[attack]
     with pytest.raises(ConstraintNotSatisfied, match=match):
-        check_machine(chips, bad)
+        check_machine(chips, forged(tables, edit))
 
 
-def _unbalanced(chips, tables) -> set:
-    names = ("syscall", "uint256 mul")
-    compiled = [compiled_air(chips.airs[chips.index(x)]) for x in names]
-    try:
-        check_buses(compiled, [None] * len(names), [([tables.traces[x] for x in names], tables.public_values)],
-                    tables.public_data, seed=1)
-    except ConstraintNotSatisfied as e:
-        return set(re.findall(r"'([^']+)'", str(e))) & {"precompile", "field value"}
-    return set()
+def test_the_chip_obeys_the_inactive_row_rule_and_is_left_out_when_unused():
+    """compile_air accepts it (every multiplicity vanishes where Σ pos = 0), and a run without
+    UINT256_MUL leaves its all-zero table out of the proof (optional)."""
+    from pyzkvm.machine.evaluate import compiled_air
+    from pyzkvm.stark.optional import left_out
 
-
-def _set_int(t, row, cols, value):
-    t[row, cols] = fo.to_limbs([value], len(cols))[0]
-
-
-def test_a_wrong_product_is_named(honest):
-    chips, tables, _ = honest
-    air = _air(chips)
-    L, row = air.layout(), _row(air, 0, out="r")
-
-    def edit(t):
-        t.traces["uint256 mul"][row, L.r[0]] ^= 1
-
-    _expect(chips, forged(tables, edit), r"uint256 mul.*coefficient 0 of a op b − r − q·m")
-
-
-def test_r_plus_m_is_refused_by_the_canonical_check(honest):
-    """The BN254-modulus call: r + m with q − 1 and rebuilt carries satisfies the identity; with
-    the lt flag at the top byte the gap m_31 − r_31 − 1 is negative, not a byte."""
-    chips, tables, _ = honest
-    air = _air(chips)
-    L, call = air.layout(), len(CASES) - 1
-    row, m = _row(air, call, out="r"), CASES[call][2]
-
-    def edit(t):
-        tab = t.traces["uint256 mul"]
-        r, q = fo.from_limbs(tab[row:row + 1, L.r])[0], fo.from_limbs(tab[row:row + 1, L.q])[0]
-        _set_int(tab, row, L.r, r + m)
-        _set_int(tab, row, L.q[:32], q - 1)
-        cl, ch = fo.op_carries("mul", tab[row:row + 1, L.a], tab[row:row + 1, L.b], tab[row:row + 1, L.r],
-                               tab[row:row + 1, L.q[:32]], fo.np.array([m], dtype=object))
-        tab[row, L.cl], tab[row, L.ch] = cl[0], ch[0]
-        tab[row, L.lt] = 0
-        tab[row, L.lt[31]] = 1
-
-    _expect(chips, forged(tables, edit), r"bus .*'byte'")
-
-
-def test_a_carry_wrapping_modulo_babybear_is_refused_by_the_byte_range(honest):
-    """The first call's product with r + p_BabyBear (still < m): carries solving every
-    coefficient equation modulo p pass every constraint, but are not bytes."""
-    chips, tables, _ = honest
-    air = _air(chips)
-    L, row, m = air.layout(), _row(air, 0, out="r"), CASES[0][2]
-
-    def edit(t):
-        tab = t.traces["uint256 mul"]
-        r = fo.from_limbs(tab[row:row + 1, L.r])[0]
-        assert r + BABYBEAR < m
-        _set_int(tab, row, L.r, r + BABYBEAR)
-        tab[row, L.lt] = fo.lt_flags(tab[row:row + 1, L.r], fo.limbs_of(m, 32))[0]
-        a, b, rr, q = ([int(x) for x in tab[row, getattr(L, c)]] for c in ("a", "b", "r", "q"))
-        ml = fo.limbs_of(m, 32) + [0]
-        v = [0] * 64
-        for i in range(32):
-            for j in range(32):
-                v[i + j] += a[i] * b[j]
-            v[i] -= rr[i]
-        for i in range(32):
-            for j in range(33):
-                v[i + j] -= q[i] * ml[j]
-        inv256, prev = pow(256, -1, BABYBEAR), 0
-        for j in range(len(L.cl)):
-            prev = (prev - v[j]) * inv256 % BABYBEAR
-            x = (prev + fo.OFFSET) % BABYBEAR
-            tab[row, L.cl[j]], tab[row, L.ch[j]] = x % 256, x // 256
-
-    _expect(chips, forged(tables, edit), r"bus .*'byte'")
-
-
-def test_a_zero_modulus_claimed_for_a_nonzero_m_is_named(honest):
-    """mz = 1 on a call with m ≠ 0 (every row of the call: mz is shared) would drop the r < m check."""
-    chips, tables, _ = honest
-    air = _air(chips)
-    L = air.layout()
-
-    def edit(t):
-        t.traces["uint256 mul"][0:7, L.mz] = 1
-
-    _expect(chips, forged(tables, edit), r"uint256 mul.*(mz = 1 only when m = 0|m = 0 sets mz)")
-
-
-def test_a_modulus_other_than_the_m_read_is_named(honest):
-    """The first call proved mod m' = m ^ 2^24 (the m columns, minv and its three MUL rows all
-    recomputed for m': each row is a valid product mod m'): only the READ of m disagrees."""
-    chips, tables, _ = honest
-    air = _air(chips)
-    L, (x, y, m) = air.layout(), CASES[0]
-    m2 = m ^ (1 << 24)
-
-    def edit(t):
-        tab = t.traces["uint256 mul"]
-        tab[0:7, L.m] = fo.to_limbs([m2], 32)[0]
-        tab[0:7, L.minv] = pow(sum(m2.to_bytes(32, "little")), BABYBEAR - 2, BABYBEAR)
-        xr, yr = x % m2, y % m2
-        for out, a, b in (("xr", x, 1), ("yr", y, 1), ("r", xr, yr)):
-            col = fo.op_witness("mul", fo.np.array([a], dtype=object), fo.np.array([b], dtype=object),
-                                fo.np.array([m2], dtype=object), 32)
-            row = _row(air, 0, out=out)
-            tab[row, L.q] = 0
-            for name in ("a", "b", "r", "q", "cl", "ch", "lt"):
-                tab[row, getattr(L, name)[:col[name].shape[1]]] = col[name][0]
-
-    _expect(chips, forged(tables, edit), r"uint256 mul.*the m columns are the m read")
-
-
-def test_a_word_read_from_a_wrong_address_is_named(honest):
-    chips, tables, _ = honest
-    air = _air(chips)
-    L, row = air.layout(), _row(air, 0, out="mod")
-
-    def edit(t):
-        t.traces["uint256 mul"][row, L.ekey] -= 8  # y's words in place of m's
-
-    _expect(chips, forged(tables, edit), r"uint256 mul.*the element's first word key")
-
-
-def test_a_write_that_never_happened_is_named(honest):
-    chips, tables, _ = honest
-    air = _air(chips)
-    L, row = air.layout(), _row(air, 0, check="r")
-
-    def edit(t):
-        tab = t.traces["uint256 mul"]
-        tab[row, L.r] = tab[row, L.b]
-
-    assert "field value" in _unbalanced(chips, forged(tables, edit))
-
-
-def test_a_padding_row_is_zero(honest):
-    chips, tables, _ = honest
-    air = _air(chips)
-    L = air.layout()
-
-    def edit(t):
-        t.traces["uint256 mul"][7 * len(CASES), L.mz] = 1
-
-    _expect(chips, forged(tables, edit), r"uint256 mul.*padding row is 0")
-
-
-def test_a_call_made_inactive_leaves_the_syscall_unanswered(honest):
-    chips, tables, _ = honest
-    air = _air(chips)
-    L = air.layout()
-
-    def edit(t):
-        t.traces["uint256 mul"][0:7, L.pos] = 0
-
-    assert "precompile" in _unbalanced(chips, forged(tables, edit))
+    air = Uint256MulAir()
+    assert compiled_air(air).builder.active is not None and air.optional
+    chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(0)], data=bytes(16))
+    assert left_out(compiled_air(chips.airs[chips.index("uint256 mul")]), tables.traces["uint256 mul"])

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "b812e3a3938a6e9b9933e393e59bb36bbf70c51f19f0ef4c15d6f7f67d442009"
+MACHINE_AIR_DIGEST = "ce3493afe961d85ace95736dc6afe34bcff2f57d339bbb397a4435e39245288e"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "fdfc2958193d061ae75b9ed76b1f62ddb1ff36c3f9353f40d72ee87451ae8cb3",
-    "ed25519-verify.elf": "127ea3dd9c318062ceb664f89f889c73230bdb0678c89410c4f04738b27414a0",
-    "fibonacci.elf": "e35f2fce7501d42ad18b4ac3da89468af65df93ad2361da199c78381dc7e0647",
-    "isqrt-hint.elf": "aa76e7a79002cd5eec68f4f7480abf540b56d4754dcac5cf7013a3c9d8ceeefd",
-    "keccak256.elf": "5ff61713d840228317b2caee73e6b3362726d4b472e6b499788ddee54a003672",
-    "panic.elf": "13fe651ea4fb649683ad472eccc6cb44f149b04da2dcc367dfd342717ae99ed2",
-    "precompiles.elf": "eceadbc8d67dc5fd542a140890cd684512d37aac3ead5a8c177ada74b4dbd176",
-    "rv32im-selftest.elf": "7d2d64d2eec19d30bc4e312253a0288d0374cbeb3872d5088f2e380184a12239",
-    "sha256.elf": "2dc2bc18616aaabfcfe3ef3416979b50adf684d5314ce20b6342a37b8cadd5a8",
-    "sort.elf": "116ce0f73deb014e486e70790d97cf1e94a8b4d3ba827d392c5ffed93c5ebb1a",
+    "aggregator.elf": "071d58458012e81fade0a4f0364d7adce2d889f8ed7c4f68619d827c0422fb5d",
+    "ed25519-verify.elf": "6227f8a6a766b5aeac4b27ff92e1edead343ea8235a84278d31dd1e8e9f730ef",
+    "fibonacci.elf": "f065c48e5b7e8d375fc9424b2704ccfa34c3e91df988855b71d56e47c93b0166",
+    "isqrt-hint.elf": "03237d38756a5ea3c117556575f03f315d3108b8702662bfb2d335d0f4bc0ee6",
+    "keccak256.elf": "e08e87ed7189d81141ac41695ffbe89fd31870eee2028811477baa33a800a5aa",
+    "panic.elf": "e76f7b044e13e4ea1b178db29f8540841fd62da8c776a9ccf861d65fe92e5b75",
+    "precompiles.elf": "8121dd109efaded1119b025d28d646c85470a4a5657c502807590af4a6d0be35",
+    "rv32im-selftest.elf": "19c7aecc1e8ef3f3d574af01aba91a8721658ce791ef0cd0e10f18ce341d1bfa",
+    "sha256.elf": "514f5e2d9782b097967b824499eafc0a0714e72482360a9c30a89da81d7d19f7",
+    "sort.elf": "3fc10813deff3af88de63f6e54460579cc83b7dd1eeee11759d3a70e1eb6d06a",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "7e0035bcfe4021fb7a34b200d79273cbffab8fa8745b6aa7d1f5f790a1181fe4",
-    "risc0/panic.elf": "d621c52cbaeaf8cdaa66ac7927d0f47b03b5fc14c8b3f7dacda309e62bc3b462",
-    "risc0/rv32im-selftest.elf": "8d60993cde2d51fd0041ee7594ae19b928b3337eb84de8e70f98f2c47a1b1335",
-    "risc0/sha256.elf": "e14cd16f63490f6576c113399cfb4c978910414661103a5556571dd1b51af066",
-    "risc0/sort.elf": "edfbb8d2477a0059c6e5022e5f36f460231b5718dbe5cd194f79e8981b6a0fe8",
+    "risc0/fibonacci.elf": "796325346ebe565eabe171e95e9b319a621770ba8a7346d9e70f3fda17b9c20b",
+    "risc0/panic.elf": "55c804037144af8b8a3b5afa4bea2ead707fab27de5c5486521084d8c6499309",
+    "risc0/rv32im-selftest.elf": "f23679fc68bf5ace85695b6fe358de6b49782900d9d9ceb64d539a3d2645b620",
+    "risc0/sha256.elf": "19adcc16d074ace551793e0854f44e3fd82609566b8a2391013f88b1f790eb07",
+    "risc0/sort.elf": "e0f89ffe0627c28040de3ee126a890dcb4d1710be42d264af058998337cb7e34",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "5a3b035794649ebe1ce18b309114673f7a07f338aea6a6c1262036d0726d19d7"
+MACHINE_PROOF = "0c71c075ad903136c1f3fd04b4e27b8c506d767886a793808e5efd757819c667"
 
 
 def machine_air_digest() -> str:

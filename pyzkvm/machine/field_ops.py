@@ -70,9 +70,10 @@ def carry_count(n: int, q_limbs: int | None = None, m_limbs: int | None = None) 
 def op_columns(n: int, prefix: str = "", q_limbs: int | None = None, m_limbs: int | None = None) -> str:
     """The Layout spec of one operation on n-byte elements (named with ``prefix``). q has n + 1
     limbs unless given (a modulus below 256^(n−1) needs more: UINT256_MUL's m may be 1); m_limbs:
-    the limbs of a modulus held in columns (n, or n + 1 for 2^(8n))."""
+    the limbs of a modulus held in columns (n, or n + 1 for 2^(8n)); r < m then takes one lt flag
+    per limb of m (r padded with zero limbs)."""
     p, nc = prefix, carry_count(n, q_limbs, m_limbs)
-    return f"{p}a:{n} {p}b:{n} {p}r:{n} {p}q:{q_limbs or n + 1} {p}cl:{nc} {p}ch:{nc} {p}lt:{n}"
+    return f"{p}a:{n} {p}b:{n} {p}r:{n} {p}q:{q_limbs or n + 1} {p}cl:{nc} {p}ch:{nc} {p}lt:{m_limbs or n}"
 
 
 def limbs_of(value: int, n: int) -> list:

@@ -98,8 +98,7 @@ class FieldProgramAir(Chip):
             ptrs = " ".join(buffer_columns(f"p{i}") for i in sorted(cls.pointers))
             if cls.modulus is None:  # the modulus in columns (n limbs + "is 0", i.e. 2^(8n)), q up to 2n limbs
                 n = cls.n
-                ops = fo.op_columns(n, q_limbs=2 * n, m_limbs=n + 1).replace(f"lt:{n}", f"lt:{n + 1}")
-                ops += f" m:{n} mz minv"
+                ops = fo.op_columns(n, q_limbs=2 * n, m_limbs=n + 1) + f" m:{n} mz minv"
             else:
                 ops = fo.op_columns(cls.n)
             cls._layout = Layout(f"pos:{len(cls.steps)} clk x0:4 x1:4 {ptrs} {ops} ekey "

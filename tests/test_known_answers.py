@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "48120a86fb8a798fd1b0b2488410e2500164e6a028f71f91af79f70a06b10066"
+MACHINE_AIR_DIGEST = "ce3493afe961d85ace95736dc6afe34bcff2f57d339bbb397a4435e39245288e"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "6804ec010313576cc8395bbc572f33da3fcfba1de06895b200035bda1727869e",
-    "ed25519-verify.elf": "3eb7615dc4d56b54d4cd83c9320cc797e670abe327d883ac59632b54919469b0",
-    "fibonacci.elf": "d717ebd09e34738dc8e7481ba2d4c1f8c530a4b025aff66c9e136c9334e9eac8",
-    "isqrt-hint.elf": "ac2c516040748c8699b7b3884f698f94eb333794d83f69c7e17321cd2f2594f4",
-    "keccak256.elf": "baf8d1bbf5793265c9a6c959381e5f51ae51aeb19dbe188beb0941fa54f90636",
-    "panic.elf": "b583326126e1fc4b16e299d6fbe0f4a0ba0674030c304e1d503727e1e4e3fee0",
-    "precompiles.elf": "1fad8cbba03633bdd06e43f8bd708417d904e2bcffe887d845cf6d950c84aa4b",
-    "rv32im-selftest.elf": "b3234ec2a5aa02837579a25aa7bcb92ed767a0a1105aaca5b1bd1b31461516f2",
-    "sha256.elf": "58b90a6cafcfdc2331ffeeda688f80a153b1b51b4dd40448d2460bb0beaf5313",
-    "sort.elf": "acb25dd92ec0d5b24e9a300afb74420db62e59dee60f5106e412ca5ca66a3dcc",
+    "aggregator.elf": "071d58458012e81fade0a4f0364d7adce2d889f8ed7c4f68619d827c0422fb5d",
+    "ed25519-verify.elf": "6227f8a6a766b5aeac4b27ff92e1edead343ea8235a84278d31dd1e8e9f730ef",
+    "fibonacci.elf": "f065c48e5b7e8d375fc9424b2704ccfa34c3e91df988855b71d56e47c93b0166",
+    "isqrt-hint.elf": "03237d38756a5ea3c117556575f03f315d3108b8702662bfb2d335d0f4bc0ee6",
+    "keccak256.elf": "e08e87ed7189d81141ac41695ffbe89fd31870eee2028811477baa33a800a5aa",
+    "panic.elf": "e76f7b044e13e4ea1b178db29f8540841fd62da8c776a9ccf861d65fe92e5b75",
+    "precompiles.elf": "8121dd109efaded1119b025d28d646c85470a4a5657c502807590af4a6d0be35",
+    "rv32im-selftest.elf": "19c7aecc1e8ef3f3d574af01aba91a8721658ce791ef0cd0e10f18ce341d1bfa",
+    "sha256.elf": "514f5e2d9782b097967b824499eafc0a0714e72482360a9c30a89da81d7d19f7",
+    "sort.elf": "3fc10813deff3af88de63f6e54460579cc83b7dd1eeee11759d3a70e1eb6d06a",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "cb8ab6d0194d172286b1a647a936fd14aec38a6b393bcfda11d357eb10c09b11",
-    "risc0/panic.elf": "4c20a721b5a2379739942e1c15b8dece748147ff6808eba5f22fb7abae29b5c9",
-    "risc0/rv32im-selftest.elf": "e0228d813ed35b328cf9a524c367ccda8386bb354e4b545a14909537cb96ca7f",
-    "risc0/sha256.elf": "105d8d34a3335d3064e65a4bff4ff3b3e5202f4c248621261b53e149c1c94973",
-    "risc0/sort.elf": "f23ddf18ffe3e8efe4b0a4cbee88dbbd561d9961c838947bc208f392bc0dadcd",
+    "risc0/fibonacci.elf": "796325346ebe565eabe171e95e9b319a621770ba8a7346d9e70f3fda17b9c20b",
+    "risc0/panic.elf": "55c804037144af8b8a3b5afa4bea2ead707fab27de5c5486521084d8c6499309",
+    "risc0/rv32im-selftest.elf": "f23679fc68bf5ace85695b6fe358de6b49782900d9d9ceb64d539a3d2645b620",
+    "risc0/sha256.elf": "19adcc16d074ace551793e0854f44e3fd82609566b8a2391013f88b1f790eb07",
+    "risc0/sort.elf": "e0f89ffe0627c28040de3ee126a890dcb4d1710be42d264af058998337cb7e34",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "46976c86099269a0033a26b3501797ddf0a066edac654b04e2c0a677a867c74a"
+MACHINE_PROOF = "0c71c075ad903136c1f3fd04b4e27b8c506d767886a793808e5efd757819c667"
 
 
 def machine_air_digest() -> str:

@@ -250,15 +250,13 @@ def test_u256x2048_mul_writes_lo_and_hi(a, b):
     assert lo + (hi << 2048) == a * b
 
 
-def test_stark_backend_refuses_a_precompile_by_name_and_points_at_the_trace_backend():
-    from pyzkvm.errors import UnsupportedProgram
+def test_stark_backend_accepts_a_precompile_run():
+    """Every SP1 precompile has a chip now (docs/machine.md §2.10–2.14): check_provable passes."""
     from pyzkvm.machine.support import check_provable
 
-    g = (cv.SECP256K1.gx, cv.SECP256K1.gy)  # a precompile without a chip (ED_ADD has one since issue 16)
-    code = flatten([syscall(CODE["SECP256K1_DOUBLE"], DATA_BASE, 0), halt(0)])
-    e = execute(program(code, data=point_bytes(g, 32)))
-    with pytest.raises(UnsupportedProgram, match="syscall SECP256K1_DOUBLE cannot be proved by the stark backend.*trace backend"):
-        check_provable(e)
+    g = (cv.ED_GX, cv.ED_GY)
+    code = flatten([syscall(CODE["ED_ADD"], DATA_BASE, DATA_BASE + 64), halt(0)])
+    check_provable(execute(program(code, data=point_bytes(g, 32) * 2)))
 
 
 # ---- the precompiles guest (guests/precompiles): every family in one C program -------------

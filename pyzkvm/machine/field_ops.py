@@ -96,7 +96,7 @@ def _product(x, y) -> list:
     return out
 
 
-def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus, what: str) -> None:
+def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus, what: str, addend=None) -> None:
     """Constrain a op b = r (mod modulus) with quotient q and carries (cl, ch) — module docstring.
 
     kind: {MUL/DIV/ADD/SUB: a boolean expression (degree ≤ 1)}, at most one 1 on a row (the
@@ -104,7 +104,9 @@ def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus, what: str) -> N
     0 = 0 only if q and the carries are 0, which the caller asserts. a, bb, r, q, cl, ch: lists
     of expressions. modulus: an int, or its limbs as expressions (columns, degree 1: a modulus
     read from memory; the bound argument needs them to be bytes, and q·m then has degree 2).
-    Degree 3 (kind × product)."""
+    Degree 3 (kind × product). ``addend``: optional limb expressions (bytes) added to the left
+    side, a·b + addend − r − q·m (u256x2048.py's carry from the previous chunk): at most 255
+    more per coefficient, the bound argument unchanged."""
     n = len(r)
     f = {k: kind.get(k, 0) for k in KINDS}
     on = f[MUL] + f[DIV] + f[ADD] + f[SUB]
@@ -117,7 +119,7 @@ def assert_field_op(b, kind: dict, a, bb, r, q, cl, ch, modulus, what: str) -> N
     qm += [0] * (len(v) - len(qm))
     v += [0] * (len(qm) - len(v))
     for k in range(n):
-        v[k] = v[k] + lin[k]
+        v[k] = v[k] + lin[k] + (addend[k] if addend is not None else 0)
     carry = [cl[k] + 256 * ch[k] - OFFSET * on for k in range(len(cl))]
     if len(carry) != len(qm) - 1:
         raise ValueError(f"{what}: {len(carry)} carries for {len(qm)} coefficients")
@@ -170,14 +172,18 @@ def from_limbs(limbs) -> list:
     return [int.from_bytes(row.tobytes(), "little") for row in limbs]
 
 
-def op_result(kind: str, a, b, modulus: int):
-    """(r, q) as object arrays for operands a, b (object arrays of Python ints)."""
+def op_result(kind: str, a, b, modulus: int, addend=None):
+    """(r, q) as object arrays for operands a, b (object arrays of Python ints); ``addend``
+    (MUL, ADD): integers added to a·b or a + b."""
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    extra = 0 if addend is None else np.asarray(addend, dtype=object)
+    if addend is not None and kind not in (MUL, ADD):
+        raise ValueError("an addend goes with MUL or ADD")
     if kind == MUL:
-        t = a * b
+        t = a * b + extra
         return t % modulus, t // modulus
     if kind == ADD:
-        t = a + b
+        t = a + b + extra
         return t % modulus, t // modulus
     if kind == SUB:
         r = (a - b) % modulus
@@ -189,7 +195,7 @@ def op_result(kind: str, a, b, modulus: int):
     raise ValueError(f"unknown field operation {kind!r}")
 
 
-def op_carries(kind: str, a, b, r, q, modulus) -> tuple:
+def op_carries(kind: str, a, b, r, q, modulus, addend=None) -> tuple:
     """The carry bytes (cl, ch), each (rows, carry_count), of a op b = r + q·m on limb arrays;
     modulus: an int, or per-row limbs (rows, m_limbs)."""
     a, b, r, q = (np.asarray(x, dtype=np.int64) for x in (a, b, r, q))
@@ -205,6 +211,8 @@ def op_carries(kind: str, a, b, r, q, modulus) -> tuple:
             v[:, i:i + n] += left[:, i:i + 1] * b
     lin = {MUL: -r, DIV: -a, ADD: a + b - r, SUB: r + b - a}[kind]
     v[:, :n] += lin
+    if addend is not None:  # limbs (rows, n)
+        v[:, :n] += np.asarray(addend, dtype=np.int64)
     for i in range(q.shape[1]):
         v[:, i:i + nm] -= q[:, i:i + 1] * m
     c = np.zeros((rows, ncoef - 1), dtype=np.int64)
@@ -238,19 +246,21 @@ def lt_flags(r, bound) -> np.ndarray:
 
 
 def op_witness(kind: str, a_int, b_int, modulus, n: int, bound=None, q_limbs: int | None = None,
-               m_limbs: int | None = None) -> dict:
+               m_limbs: int | None = None, addend=None) -> dict:
     """Every column of one operation on many rows: operands as Python ints (object arrays),
     modulus and bound an int or one per row (object arrays; bound defaults to the modulus, False
     leaves lt out);
-    returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r as integers."""
-    r_int, q_int = op_result(kind, a_int, b_int, modulus)
+    ``addend``: integers added to a·b or a + b (op_result);
+    returns the limb arrays a, b, r, q, cl, ch, lt (each (rows, width)) and r, q as integers."""
+    r_int, q_int = op_result(kind, a_int, b_int, modulus, addend)
     cols = {"a": to_limbs(a_int, n), "b": to_limbs(b_int, n), "r": to_limbs(r_int, n),
             "q": to_limbs(q_int, q_limbs or n + 1)}
     per_row = not isinstance(modulus, int)
     m = to_limbs(modulus, m_limbs or n) if per_row else modulus
-    cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], m)
+    add = None if addend is None else to_limbs(addend, n)
+    cols["cl"], cols["ch"] = op_carries(kind, cols["a"], cols["b"], cols["r"], cols["q"], m, add)
     bound = modulus if bound is None else bound
     if bound is not False:  # False: the caller proves r < bound itself (a bound beyond n limbs)
         cols["lt"] = lt_flags(cols["r"], limbs_of(bound, n) if isinstance(bound, int) else to_limbs(bound, n))
-    cols["r_int"] = r_int
+    cols["r_int"], cols["q_int"] = r_int, q_int
     return cols

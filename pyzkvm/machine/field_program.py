@@ -87,6 +87,8 @@ class FieldProgramAir(Chip):
     steps: tuple = ()
     pointers: dict = {}
     extra: str = ""
+    #: extra columns (Layout names) that hold one value per call, like clk (u256x2048.py's x2, x3)
+    shared_extra: tuple = ()
     optional = True  # only guests that call the precompile fill it
 
     # ---- layout -------------------------------------------------------------------------------
@@ -138,6 +140,8 @@ class FieldProgramAir(Chip):
         cols = lambda name: [m(i) for i in getattr(L, name)]  # noqa: E731
         ptr_cols = {i: (m(getattr(L, f"p{i}q")), cols(f"p{i}lo"), cols(f"p{i}room")) for i in self.pointers}
         shared = [L.clk, *L.x0, *L.x1, *(getattr(L, f"p{i}q") for i in self.pointers)]
+        for name in self.shared_extra:
+            shared += list(getattr(L, name))
         active, pos = call_chain(b, L.pos, shared, self.name)
         first, clk = pos[0], m(L.clk)
         sel = lambda pred: sum(p for p, s in zip(pos, self.steps) if pred(s))  # noqa: E731
@@ -182,10 +186,9 @@ class FieldProgramAir(Chip):
             fo.assert_field_op(b, kind, a, bb, r, q, cl, ch, modulus, self.name)
             fo.assert_below(b, r + [0], modulus, lt, checked, self.name)
         else:
-            fo.assert_field_op(b, kind, a, bb, r, q, cl, ch, self.modulus, self.name)
-            bounds = self.bounds()
-            bound = [by_position(pos, [fo.limbs_of(v, n)[i] if v else 0 for v in bounds]) for i in range(n)]
-            fo.assert_below(b, r, bound, lt, checked, self.name)
+            modulus, q_used = self.field_modulus(b, q)
+            fo.assert_field_op(b, kind, a, bb, r, q_used, cl, ch, modulus, self.name, self.field_addend(b, pos))
+            self.assert_canonical(b, r, lt, pos, checked)
         fo.range_check(b, r, checked)
         fo.range_check(b, [*q, *cl, *ch], arith)
         zero_unless(b, arith, q + cl + ch, f"{self.name}: quotient and carries only on arithmetic rows")
@@ -220,6 +223,39 @@ class FieldProgramAir(Chip):
         zero_unless(b, arith, [*m, mz, minv], f"{self.name}: the modulus only on arithmetic rows")
         return m + [mz]
 
+    # ---- hooks for a subclass (the defaults are the plain field program) ------------------------
+    def field_modulus(self, b, q) -> tuple:
+        """(the constant modulus the gadget uses: an int or its limbs, the quotient limbs it multiplies)."""
+        return self.modulus, q
+
+    def field_addend(self, b, pos):
+        """Limb expressions added to every arithmetic row's left side (None: none; u256x2048.py's carry-in)."""
+        return None
+
+    def assert_canonical(self, b, r, lt, pos, checked) -> None:
+        """r < the step's bound on every non-I/O row (field_ops.assert_below)."""
+        n = self.n
+        bound = [by_position(pos, [fo.limbs_of(v, n)[i] if v else 0 for v in self.bounds()]) for i in range(n)]
+        fo.assert_below(b, r, bound, lt, checked, self.name)
+
+    def check_read(self, step, values) -> None:
+        """Refuse (UnsupportedProgram) values READ that the chip's steps cannot prove."""
+
+    def more_pointers(self, w, calls, addr) -> dict:
+        """Pointer arguments beyond a0 and a1 ({index: int64 array over the calls}), which the
+        subclass reads from registers itself (its columns x2, x3, …); ``addr``: each call's
+        memory-event addresses, in the executor's order."""
+        return {}
+
+    def step_addend(self, k, values):
+        """The integers added on step k's rows (None: none); ``values`` also holds each earlier
+        arithmetic step's quotients under ("q", k)."""
+        return None
+
+    def step_witness(self, kind, av, bv, bound, addend) -> dict:
+        """The gadget's columns of one constant-modulus step (fo.op_witness)."""
+        return fo.op_witness(kind, av, bv, self.modulus, self.n, bound=bound, addend=addend)
+
     def a1_bytes(self, b) -> list:
         """The a1 bytes the call's token carries (default: the x1 columns)."""
         return [b.main(i) for i in self.layout().x1]
@@ -252,7 +288,8 @@ class FieldProgramAir(Chip):
         t[rows, L.clk] = per_row(clk, R)
         t[rows[:, None], L.x0] = per_row(to_bytes(a0), R)
         t[rows[:, None], L.x1] = per_row(to_bytes(a1), R)
-        ptr_val = {0: a0, 1: a1}
+        ptr_val = {0: a0, 1: a1, **self.more_pointers(w, calls, addr)}
+        calls.update({f"a{i}": v for i, v in ptr_val.items()})
         for i, words in self.pointers.items():
             buffer_witness(t, rows_of(0), ptr_val[i], words, getattr(L, f"p{i}q"), getattr(L, f"p{i}lo"),
                            getattr(L, f"p{i}room"))
@@ -282,6 +319,7 @@ class FieldProgramAir(Chip):
                 if s.kind == READ:
                     words = words_at(target, "first")
                     values[s.out] = r_int = as_int(words)
+                    self.check_read(s, r_int)
                     t[rk[:, None], L.b] = t[rk[:, None], L.r] = fo.to_limbs(r_int, n)
                 else:
                     r_int = values[s.check]
@@ -307,11 +345,14 @@ class FieldProgramAir(Chip):
                     raise UnsupportedProgram(f"{self.name}: a division by 0 mod m (inputs off the curve?) cannot be proved: "
                                              "the chip proves the divisor's inverse")
                 wide = self.modulus is None
-                col = fo.op_witness(s.kind, av, bv, mod, n, q_limbs=2 * n if wide else None, m_limbs=n + 1 if wide else None,
-                                    bound=False if wide else bounds[k])
+                if wide:
+                    col = fo.op_witness(s.kind, av, bv, mod, n, q_limbs=2 * n, m_limbs=n + 1, bound=False)
+                else:
+                    col = self.step_witness(s.kind, av, bv, bounds[k], self.step_addend(k, values))
                 for name in ("a", "b", "q", "cl", "ch") + (() if wide else ("lt",)):
-                    t[rk[:, None], getattr(L, name)] = col[name]
+                    t[rk[:, None], getattr(L, name)[:col[name].shape[1]]] = col[name]
                 r_int = col["r_int"]
+                values[("q", k)] = col["q_int"]
                 t[rk[:, None], L.r] = fo.to_limbs(r_int, n)
                 if wide:  # r < m + 2^(8n)·mz on n + 1 limbs
                     r_ext = np.concatenate([fo.to_limbs(r_int, n), np.zeros((ncalls, 1), dtype=np.int64)], axis=1)

@@ -17,7 +17,10 @@ from .program_table import CONSTRAINED
 
 PROVABLE_SYSCALLS = ("HALT", "WRITE", "HINT_LEN", "HINT_READ", "COMMIT", "COMMIT_DEFERRED_PROOFS", "VERIFY_SP1_PROOF",
                      "ENTER_UNCONSTRAINED", "EXIT_UNCONSTRAINED", "KECCAK_PERMUTE", "SHA_EXTEND", "SHA_COMPRESS",
-                     "ED_ADD", "ED_DECOMPRESS", "UINT256_MUL")
+                     "ED_ADD", "ED_DECOMPRESS", "SECP256K1_ADD", "SECP256K1_DOUBLE", "SECP256R1_ADD", "SECP256R1_DOUBLE",
+                     "BN254_ADD", "BN254_DOUBLE", "BLS12381_ADD", "BLS12381_DOUBLE", "UINT256_MUL", "U256XU2048_MUL",
+                     "SECP256K1_DECOMPRESS", "SECP256R1_DECOMPRESS", "BLS12381_DECOMPRESS",
+                     *(f"{f}_{op}" for f in ("BN254", "BLS12381") for op in ("FP_ADD", "FP_SUB", "FP_MUL", "FP2_ADD", "FP2_SUB", "FP2_MUL")))
 #: the RISC Zero profile's (executor/risc0.py names): HALT, the SOFTWARE calls and the SHA ecall
 PROVABLE_RISC0_SYSCALLS = ("HALT", "SYS_READ", "SYS_WRITE", "SHA")
 #: syscalls whose constraints exist (all the provable ones)

@@ -62,6 +62,9 @@ from .program_table import inverse_or_zero, pad_height, to_bytes
 from .public_data import MachinePublicData
 from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT,
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
+from .fp_ops import FP_CODES
+from .weierstrass import WEIERSTRASS_CODES
+from .weierstrass_decompress import DECOMPRESS_CODES
 from .witness import words
 from .word_buffer import buffer_columns, buffer_key, buffer_witness
 
@@ -72,7 +75,8 @@ KINDS = tuple(CODES)
 R0_KINDS = ("r0_halt", "r0_software", "r0_sha")
 #: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
 PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE",
-                    0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", 0x0001011D: "UINT256_MUL"}
+                    0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", **WEIERSTRASS_CODES, **DECOMPRESS_CODES,
+                    0x0001011D: "UINT256_MUL", 0x0001012F: "U256XU2048_MUL", **FP_CODES}
 FDS = (1, 2, 3, 13)
 A0, A1, A2, A3, A4 = 10, 11, 12, 13, 14
 #: the RISC Zero SHA ecall's four pointers (out state a0, in state a1, block halves a2/a3): their

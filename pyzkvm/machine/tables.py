@@ -31,7 +31,7 @@ from .alu_shift import ShiftAir
 from .bytes_table import ByteTableAir
 from .cpu import CpuAir
 from .ed25519 import EdAddAir, EdDecompressAir
-from .uint256 import Uint256MulAir
+from .fp_ops import FP_CHIPS
 from .keccak import KeccakPermuteAir, KeccakWordsAir
 from .memop import LoadStoreAir
 from .memory import BoundaryAir, ImageAir, ImageTable
@@ -43,6 +43,10 @@ from .syscall import HintWordsAir, JournalWordsAir, SyscallAir
 from .sha_compress import ShaCompressAir
 from .sha_extend import ShaExtendAir
 from .syscall_verify import AssumptionWordsAir
+from .u256x2048 import U256x2048MulAir
+from .uint256 import Uint256MulAir
+from .weierstrass import WEIERSTRASS_CHIPS
+from .weierstrass_decompress import DECOMPRESS_CHIPS
 from .witness import Witness
 
 
@@ -109,7 +113,8 @@ def build_chips(program: Program) -> Chips:
 #: plus one line here (docs/machine.md "Adding a chip"); the order is part of the circuit digest.
 CHIPS = [CpuAir, ProgramAir, AddSubAir, BitwiseAir, CompareAir, ShiftAir, MulAir, DivRemAir, LoadStoreAir,
          SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, ShaExtendAir, ShaCompressAir,
-         KeccakPermuteAir, KeccakWordsAir, EdAddAir, EdDecompressAir, Uint256MulAir, ByteTableAir, BoundaryAir, ImageAir]
+         KeccakPermuteAir, KeccakWordsAir, EdAddAir, EdDecompressAir, *WEIERSTRASS_CHIPS, *DECOMPRESS_CHIPS,
+         Uint256MulAir, U256x2048MulAir, *FP_CHIPS, ByteTableAir, BoundaryAir, ImageAir]
 
 
 def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = None) -> list:

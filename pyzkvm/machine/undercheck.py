@@ -57,8 +57,6 @@ from .alu_mul import MUL
 from .alu_shift import SHIFT
 from .bytes_table import BYTES
 from .cpu import CPU
-from .ed25519 import EdAddAir, EdDecompressAir
-from .uint256 import Uint256MulAir
 from .keccak import KECCAK, KECCAK_WORDS
 from .memop import MEMOP
 from .memory import BOUNDARY
@@ -67,13 +65,16 @@ from .syscall import HINT_WORDS, JOURNAL_WORDS, SYS
 from .sha_compress import COMPRESS
 from .sha_extend import EXTEND
 from .syscall_verify import ASSUMPTION_WORDS
+from .field_program import FieldProgramAir
+from .tables import CHIPS
 
 LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwise": BITWISE, "alu compare": COMPARE,
            "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS,
            "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
            "bytes": BYTES, "memory boundary": BOUNDARY, "sha extend": EXTEND, "sha compress": COMPRESS,
-           "keccak permute": KECCAK, "keccak words": KECCAK_WORDS, "ed add": EdAddAir.layout(),
-           "ed decompress": EdDecompressAir.layout(), "uint256 mul": Uint256MulAir.layout()}
+           "keccak permute": KECCAK, "keccak words": KECCAK_WORDS}
+#: the field-program chips (field_program.py: ED_*, the Weierstrass curves): each class its layout
+LAYOUTS.update({c.name: c.layout() for c in CHIPS if isinstance(c, type) and issubclass(c, FieldProgramAir)})
 
 #: chips the scan leaves out unless named (scan(..., chips=...), --chip), with the reason
 NOT_SCANNED_BY_DEFAULT = {
@@ -87,6 +88,12 @@ NOT_SCANNED_BY_DEFAULT = {
     "ed decompress": "no CI sample calls ED_DECOMPRESS: sampled by bench/underconstraint_ed25519.py; attacked by "
                      "tests/machine/test_machine_ed25519.py",
     "uint256 mul": "no CI sample calls UINT256_MUL: attacked by tests/machine/test_machine_uint256.py",
+    # the Weierstrass, DECOMPRESS, FP/FP2 and U256XU2048_MUL field programs (weierstrass.py, fp_ops.py, …):
+    # no CI sample calls them and each costs seconds a mutation (355–535 columns); sampled by hand
+    # (docs/machine.md §2.11–2.14) and attacked by tests/machine/test_machine_{weierstrass,decompress,fp_ops,u256x2048}.py
+    **{c.name: "no CI sample calls it (seconds a mutation at 355–535 columns): scanned by sample, attacked by "
+       "tests/machine/test_machine_{weierstrass,decompress,fp_ops,u256x2048}.py"
+       for c in CHIPS if isinstance(c, type) and issubclass(c, FieldProgramAir) and c.name not in ("ed add", "ed decompress", "uint256 mul")},
 }
 
 
@@ -493,7 +500,7 @@ def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: boo
 # ---------------------------------------------------------------------------------------------
 
 
-#: one weight per tuple field: 64, more than any bus carries (a wider tuple would break the hash)
+#: up to 64 values a tuple (a field program's ``field value`` tuples have 2 + 48 on BLS12-381)
 _HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646C, 0xFD7046C5, 0xB55A4F09] * 8,
                  dtype=np.uint64)
 

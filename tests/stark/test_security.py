@@ -60,7 +60,7 @@ def test_every_secure_preset_keeps_100_bits_at_its_largest_heights():
         else:
             assert est.bits < 100
     assert DEFAULT.log_height_limit == 21
-    assert width == 35  # the field chips' `field value` bus: clk, slot, 32 limbs, and the bus id (machine.md §2.10)
+    assert width == 51  # the field chips' `field value` bus: clk, slot, 48 limbs (BLS12-381, machine.md §2.11), the bus id
     assert worst_case(DEFAULT, width, constraints).logup_bits == pytest.approx(F - math.log2(MAX_BUS_ENTRIES * (width + 1)) + 16)
 
 

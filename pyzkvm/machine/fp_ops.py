@@ -13,14 +13,18 @@ c1), read and written; a1 → y, read. They agree with SP1's executor (executor/
 * FP2_MUL: c0 = x0·y0 − x1·y1, c1 = x0·y1 + x1·y0 (u² = −1).
 
 Every result is canonical (< p), as SP1's. SP1's FP2_SUB computes the unsigned a + p − b and
-panics when b > a + p (an unreduced b); the chip proves (a − b) mod p there (the executor
-faults first, so an honest run never has such a call).
+panics when b > a + p (an unreduced b), so a proof must not exist there: each SUB row's
+quotient is held to q ∈ {0, 1} (``Fp2SubAir``). With x = xr + k·p (the reducing row) and
+c + y − xr = q·p (the SUB row), y ≤ x + p ⇔ q ≤ k + 1 (c < p); q ≤ 1 implies it (no panicking
+call proves) and equals it when x is reduced (k = 0). The one honest case it leaves out, an
+unreduced x with y > xr + p − c, is refused by the prover (``UnsupportedProgram``).
 
 Rows per call: FP_ADD/MUL 4, FP_SUB 5, FP2_ADD 8, FP2_SUB 10, FP2_MUL 12.
 """
 
 from __future__ import annotations
 
+from ..errors import UnsupportedProgram
 from ..executor.curves import BLS12381, BN254
 from . import field_ops as fo
 from .field_program import READ, WRITE, FieldProgramAir, Step
@@ -52,6 +56,28 @@ def fp_steps(op: str, nw: int) -> tuple:
     return (*io, *body, Step(WRITE, check="r", ptr=0, offset=0))
 
 
+class Fp2SubAir(FieldProgramAir):
+    """FP2_SUB: the field program plus q ∈ {0, 1} on its SUB rows (module docstring: no proof
+    of a call where SP1 panics on b > a + p)."""
+
+    def extra_constraints(self, b, L, pos, active) -> None:
+        super().extra_constraints(b, L, pos, active)
+        q = [b.main(i) for i in L.q]
+        for k, s in enumerate(self.steps):
+            if s.kind != SUB:
+                continue
+            b.assert_zero(pos[k] * q[0] * (q[0] - 1), f"{self.name}: step {k}'s quotient is 0 or 1 (b ≤ a + p)")
+            for x in q[1:]:
+                b.assert_zero(pos[k] * x, f"{self.name}: step {k}'s quotient is 0 or 1 (b ≤ a + p)")
+
+    def step_witness(self, kind, av, bv, bound, addend) -> dict:
+        col = super().step_witness(kind, av, bv, bound, addend)
+        if kind == SUB and (col["q"][:, 1:].any() or (col["q"][:, 0] > 1).any()):
+            raise UnsupportedProgram(f"{self.name}: an unreduced a with b > (a mod p) + p − result is not provable by "
+                                     "this chip (SP1 accepts it); reduce the operands before the call")
+        return col
+
+
 def fp_chips() -> list:
     """The 12 chip classes (6 operations × 2 fields), in CHIPS order."""
     out = []
@@ -60,7 +86,8 @@ def fp_chips() -> list:
         for i, op in enumerate(OPS):
             words = 2 * nw if op.startswith("FP2") else nw
             cls_name = curve.name.capitalize() + "".join(w.capitalize() for w in op.split("_")) + "Air"
-            out.append(type(cls_name, (FieldProgramAir,), {
+            base = Fp2SubAir if op == "FP2_SUB" else FieldProgramAir
+            out.append(type(cls_name, (base,), {
                 "name": f"{curve.name} {op.lower().replace('_', ' ')}", "code": first + i, "modulus": curve.p,
                 "n": curve.nbytes, "pointers": {0: words, 1: words}, "steps": fp_steps(op, nw),
                 "__module__": __name__, "__doc__": f"{prefix}_{op}: x ← x ∘ y in F_p{'²' if '2' in op else ''}"}))

@@ -193,3 +193,30 @@ def test_a_call_made_inactive_leaves_the_syscall_unanswered(bn):
         t.traces[air.name][0:len(air.steps), L.pos] = 0
 
     assert "precompile" in _unbalanced(chips, forged(tables, edit), air.name)
+
+
+def test_fp2_sub_with_a_subtrahend_above_a_plus_p_has_no_witness(bn):
+    """SP1 panics on FP2_SUB when b > a + p: a row claiming c0 for y0 + p (an unreduced b, q + 1,
+    carries rebuilt so the identity holds) breaks the quotient's 0-or-1 rule."""
+    _, chips, tables, _ = bn
+    air = _air(chips, "fp2 sub")
+    L, k, p = air.layout(), _row(air, out="c0"), FIELDS["bn254"][0]
+
+    def edit(t):
+        tab = t.traces[air.name]
+        b, q = fo.from_limbs(tab[k:k + 1, L.b])[0], fo.from_limbs(tab[k:k + 1, L.q])[0]
+        tab[k, L.b] = fo.to_limbs([b + 2 * p], 32)[0]
+        tab[k, L.q] = fo.to_limbs([q + 2], 33)[0]
+        cl, ch = fo.op_carries("sub", tab[k:k + 1, L.a], tab[k:k + 1, L.b], tab[k:k + 1, L.r], tab[k:k + 1, L.q], p)
+        tab[k, L.cl], tab[k, L.ch] = cl[0], ch[0]
+
+    _expect(chips, forged(tables, edit), r"bn254 fp2 sub.*quotient is 0 or 1")
+
+
+def test_fp2_sub_that_sp1_accepts_but_the_chip_cannot_prove_is_refused():
+    """x0 = p + 5 (unreduced), y0 = 2p ≤ x0 + p: SP1 returns 5, but the SUB row would need q = 2."""
+    from pyzkvm.errors import UnsupportedProgram
+
+    p = FIELDS["bn254"][0]
+    with pytest.raises(UnsupportedProgram, match="fp2 sub.*not provable"):
+        field_run("bn254", [("fp2 sub", (p + 5, 1), (2 * p, 0))])

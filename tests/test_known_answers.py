@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "ce3493afe961d85ace95736dc6afe34bcff2f57d339bbb397a4435e39245288e"
+MACHINE_AIR_DIGEST = "925d007474ad59bca332b9750e40b01be243cbb44ecc315c618ef81c9155ae19"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "071d58458012e81fade0a4f0364d7adce2d889f8ed7c4f68619d827c0422fb5d",
-    "ed25519-verify.elf": "6227f8a6a766b5aeac4b27ff92e1edead343ea8235a84278d31dd1e8e9f730ef",
-    "fibonacci.elf": "f065c48e5b7e8d375fc9424b2704ccfa34c3e91df988855b71d56e47c93b0166",
-    "isqrt-hint.elf": "03237d38756a5ea3c117556575f03f315d3108b8702662bfb2d335d0f4bc0ee6",
-    "keccak256.elf": "e08e87ed7189d81141ac41695ffbe89fd31870eee2028811477baa33a800a5aa",
-    "panic.elf": "e76f7b044e13e4ea1b178db29f8540841fd62da8c776a9ccf861d65fe92e5b75",
-    "precompiles.elf": "8121dd109efaded1119b025d28d646c85470a4a5657c502807590af4a6d0be35",
-    "rv32im-selftest.elf": "19c7aecc1e8ef3f3d574af01aba91a8721658ce791ef0cd0e10f18ce341d1bfa",
-    "sha256.elf": "514f5e2d9782b097967b824499eafc0a0714e72482360a9c30a89da81d7d19f7",
-    "sort.elf": "3fc10813deff3af88de63f6e54460579cc83b7dd1eeee11759d3a70e1eb6d06a",
+    "aggregator.elf": "41296816c33e79bc0d81176293eb0b7f7256215ce726f9f291baf922cdf50f5b",
+    "ed25519-verify.elf": "82b2b66f434343ed398d4be68056503cd47abb2b5606029d33ddb146246cd6ec",
+    "fibonacci.elf": "abaf6074bf25e0ffe47dbeafaddcadbe39460e54a0d015a31dacf1057005b537",
+    "isqrt-hint.elf": "ced1dedfb099bb4ac29b462750ac30a1bce5a52d1a0ea13adbce187791ebbc3e",
+    "keccak256.elf": "12fdf7583c1064b15058dbb0454c4aeec65aae9e4032869457be413b10980b9e",
+    "panic.elf": "83c0798c0170303de02b33a336c6225bd415418c5bc3ce82ac06890712cdd7ce",
+    "precompiles.elf": "851d5a970fb57805dfa34a395d9f8a3d60611dc531d6d8aac18ea7d0347fe025",
+    "rv32im-selftest.elf": "0c2b018e01631b025f9f19dd62bc3c10788065b68ac8d951cc04140974679dd8",
+    "sha256.elf": "ebfde242f0396a7dcdf143650db918971698536818278337288d67265c32476b",
+    "sort.elf": "46bde25a703e6744ff0db61131a80a719d5113760857ef4a32835f58aa850c92",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "796325346ebe565eabe171e95e9b319a621770ba8a7346d9e70f3fda17b9c20b",
-    "risc0/panic.elf": "55c804037144af8b8a3b5afa4bea2ead707fab27de5c5486521084d8c6499309",
-    "risc0/rv32im-selftest.elf": "f23679fc68bf5ace85695b6fe358de6b49782900d9d9ceb64d539a3d2645b620",
-    "risc0/sha256.elf": "19adcc16d074ace551793e0854f44e3fd82609566b8a2391013f88b1f790eb07",
-    "risc0/sort.elf": "e0f89ffe0627c28040de3ee126a890dcb4d1710be42d264af058998337cb7e34",
+    "risc0/fibonacci.elf": "9230ba36d6b7befd4ba58300e75d157650599b5571ecfc12dee244a89a8085bb",
+    "risc0/panic.elf": "ec58d3a9992274c18f10872be368edaf79ff9b86dc3e96d339d30c83226427a3",
+    "risc0/rv32im-selftest.elf": "84b439f7a651c70fdd1cde902485621b9f62dbbc3f63ffb5ff49de4597ca11a1",
+    "risc0/sha256.elf": "1c4910fcfea945e34eba42e00cb77b0e55e157bd0895fd1fe5302e8cebd89d5d",
+    "risc0/sort.elf": "2d8c1a69f5190ca3281a420b9ab446a9218ed6c6d56b7251eccaefa753cc4a27",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "b13419aaabcd0e13021117da7b2d6d51a72b552832564edacadd8023dfc4bdae"
+FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "0c71c075ad903136c1f3fd04b4e27b8c506d767886a793808e5efd757819c667"
+MACHINE_PROOF = "a0382c41f02ad7d0a7c85ce12713bb558e6f2cb237cce535eb06c6ce59efa5cc"
 
 
 def machine_air_digest() -> str:

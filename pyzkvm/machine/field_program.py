@@ -89,6 +89,9 @@ class FieldProgramAir(Chip):
     extra: str = ""
     #: extra columns (Layout names) that hold one value per call, like clk (u256x2048.py's x2, x3)
     shared_extra: tuple = ()
+    #: every READ value is also proved < modulus (its lt flags), where a value ≥ p would let a
+    #: step prove what SP1 panics on (weierstrass.py's unsigned subtractions)
+    reads_canonical: bool = False
     optional = True  # only guests that call the precompile fill it
 
     # ---- layout -------------------------------------------------------------------------------
@@ -131,8 +134,8 @@ class FieldProgramAir(Chip):
 
     def bounds(self) -> list:
         """Per step, the constant r < bound (0: none, or the modulus read from memory)."""
-        return [0 if s.kind in (READ, WRITE) or self.modulus is None else (self.modulus if s.bound is None else s.bound)
-                for s in self.steps]
+        return [0 if s.kind == WRITE or self.modulus is None or (s.kind == READ and not self.reads_canonical)
+                else (self.modulus if s.bound is None else s.bound) for s in self.steps]
 
     # ---- constraints --------------------------------------------------------------------------
     def constraints(self, b):
@@ -188,7 +191,8 @@ class FieldProgramAir(Chip):
         else:
             modulus, q_used = self.field_modulus(b, q)
             fo.assert_field_op(b, kind, a, bb, r, q_used, cl, ch, modulus, self.name, self.field_addend(b, pos))
-            self.assert_canonical(b, r, lt, pos, checked)
+            reads_checked = sel(lambda s: s.kind == READ) if self.reads_canonical else 0
+            self.assert_canonical(b, r, lt, pos, checked + reads_checked)
         fo.range_check(b, r, checked)
         fo.range_check(b, [*q, *cl, *ch], arith)
         zero_unless(b, arith, q + cl + ch, f"{self.name}: quotient and carries only on arithmetic rows")
@@ -320,7 +324,9 @@ class FieldProgramAir(Chip):
                     words = words_at(target, "first")
                     values[s.out] = r_int = as_int(words)
                     self.check_read(s, r_int)
-                    t[rk[:, None], L.b] = t[rk[:, None], L.r] = fo.to_limbs(r_int, n)
+                    t[rk[:, None], L.b] = t[rk[:, None], L.r] = limbs = fo.to_limbs(r_int, n)
+                    if self.reads_canonical:
+                        t[rk[:, None], L.lt] = fo.lt_flags(limbs, fo.limbs_of(bounds[k], n))
                 else:
                     r_int = values[s.check]
                     words = to_bytes_words(r_int, n)

@@ -25,8 +25,11 @@ no guest that adds with SP1's libraries does it). 16 rows: 4 READ, 10 arithmetic
 with the same inverse step (2·y1 ≢ 0; y1 = 0 is refused: SP1 divides by 0 as 0). 15 rows
 (16 on secp256r1, whose a ≠ 0 is one more ADD).
 
-Every coordinate is used as SP1 reads it (no reduction, no on-curve check — as SP1); the
-gadget's SUB needs its first operand below p + its result, so the prover refuses coordinates
+Every coordinate is used as SP1 reads it (no reduction, no on-curve check — as SP1), but each
+is proved < p (``reads_canonical``: the READ rows' lt flags). SP1's unsigned subtractions
+panic on some coordinates ≥ p (p + y2 − y1 with y1 > p + y2, …), and the gadget's SUB would
+prove those (any q ≥ 0), so without it a panicking call would have a proof; with every
+coordinate < p none of SP1's subtractions can go negative. The prover refuses coordinates
 ≥ p (UnsupportedProgram), which SP1's libraries never pass (they hold reduced field elements).
 """
 
@@ -77,6 +80,7 @@ class WeierstrassAir(FieldProgramAir):
     """A curve operation's chip; ``weierstrass_chips`` makes one subclass per curve and op."""
 
     curve: Weierstrass
+    reads_canonical = True
 
     def check_read(self, step, values) -> None:
         """Refuse coordinates the gadget cannot prove: ≥ p (module docstring)."""

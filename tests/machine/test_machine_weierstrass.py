@@ -299,3 +299,24 @@ def test_every_curve_has_an_add_and_a_double_chip():
     names = {c.name for c in WEIERSTRASS_CHIPS}
     assert names == {f"{c} {op}" for c in CURVES for op in ("add", "double")}
     assert all(np.all(np.asarray(c.layout().pos) < c.layout().width) for c in WEIERSTRASS_CHIPS)
+
+
+@pytest.mark.parametrize("flag", [None, 31])
+def test_a_coordinate_read_at_or_above_p_has_no_witness(bn, flag):
+    """SP1's p + y2 − y1 panics for y1 > p + y2, and the gadget's SUB would prove it (any q ≥ 0):
+    every coordinate read is proved < p. y1 read as y1 + p (fits 32 bytes on BN254): with no
+    lt flag the READ row lacks its one flag; with the flag on the top byte the gap is negative."""
+    chips, tables, _ = bn
+    air = chip_of(chips, "bn254 add")
+    L, k, p = air.layout(), row_of(air, out="y1", kind="read"), CURVES["bn254"][0]
+
+    def edit(t):
+        r = t.traces["bn254 add"]
+        y1 = fo.from_limbs(r[k:k + 1, L.r])[0]
+        _set_int(r, k, L.r, y1 + p)
+        _set_int(r, k, L.b, y1 + p)
+        r[k, L.lt] = 0
+        if flag is not None:
+            r[k, L.lt[flag]] = 1
+
+    _expect(chips, forged(tables, edit), r"bn254 add.*one lt flag" if flag is None else r"bus .*'byte'")

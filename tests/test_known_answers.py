@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "925d007474ad59bca332b9750e40b01be243cbb44ecc315c618ef81c9155ae19"
+MACHINE_AIR_DIGEST = "2d32c9bf04d60dd4bea6d6ea552517a660e00c66bfb78c92c529cce9cb168789"
 #: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "41296816c33e79bc0d81176293eb0b7f7256215ce726f9f291baf922cdf50f5b",
-    "ed25519-verify.elf": "82b2b66f434343ed398d4be68056503cd47abb2b5606029d33ddb146246cd6ec",
-    "fibonacci.elf": "abaf6074bf25e0ffe47dbeafaddcadbe39460e54a0d015a31dacf1057005b537",
-    "isqrt-hint.elf": "ced1dedfb099bb4ac29b462750ac30a1bce5a52d1a0ea13adbce187791ebbc3e",
-    "keccak256.elf": "12fdf7583c1064b15058dbb0454c4aeec65aae9e4032869457be413b10980b9e",
-    "panic.elf": "83c0798c0170303de02b33a336c6225bd415418c5bc3ce82ac06890712cdd7ce",
-    "precompiles.elf": "851d5a970fb57805dfa34a395d9f8a3d60611dc531d6d8aac18ea7d0347fe025",
-    "rv32im-selftest.elf": "0c2b018e01631b025f9f19dd62bc3c10788065b68ac8d951cc04140974679dd8",
-    "sha256.elf": "ebfde242f0396a7dcdf143650db918971698536818278337288d67265c32476b",
-    "sort.elf": "46bde25a703e6744ff0db61131a80a719d5113760857ef4a32835f58aa850c92",
+    "aggregator.elf": "c1da609b70b81120376a3514dff55ec4734f2a7b26e8d33076b1f851d636448d",
+    "ed25519-verify.elf": "b50ad5f047c5084de9ed53acdb6651b85f395f951d4abcdd6027f77218b18104",
+    "fibonacci.elf": "d0b6d55d545ecf5a2c86c14120da5972d55ce94ae6aa288928bd39c7433d54b5",
+    "isqrt-hint.elf": "2a5cb96ffd255fa0517d0447ead7eccd300f29421f846a2310d2a0b211da0f5c",
+    "keccak256.elf": "e0218010b1c4eeafd54020065a63ad45828f7cbbc9c56ba2b677a225cddfb2c7",
+    "panic.elf": "3cb441690d0c7ea7fdf54caab9d728ce498e0775d9e32e365931bb93be212031",
+    "precompiles.elf": "048fd558070dbcd0f85145673a7b761ac3e4c7022e8a6dce702841d306f4dcac",
+    "rv32im-selftest.elf": "228ae2cf885918040b3897883c47115806ac32a3534832faa677f39060a5b0bc",
+    "sha256.elf": "8501e6eafd3be684d871d1097443f873b5f6a1608cfacc79baa733136d97fb7d",
+    "sort.elf": "bf5dc0e2801e1cc69769114b57a8fc84536053d49ed24df76f16b14f840b147d",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "9230ba36d6b7befd4ba58300e75d157650599b5571ecfc12dee244a89a8085bb",
-    "risc0/panic.elf": "ec58d3a9992274c18f10872be368edaf79ff9b86dc3e96d339d30c83226427a3",
-    "risc0/rv32im-selftest.elf": "84b439f7a651c70fdd1cde902485621b9f62dbbc3f63ffb5ff49de4597ca11a1",
-    "risc0/sha256.elf": "1c4910fcfea945e34eba42e00cb77b0e55e157bd0895fd1fe5302e8cebd89d5d",
-    "risc0/sort.elf": "2d8c1a69f5190ca3281a420b9ab446a9218ed6c6d56b7251eccaefa753cc4a27",
+    "risc0/fibonacci.elf": "ba69270907ead8a25a3ace34b6fa882b5b46c2caa96354d6d7aaf7fb1f6716c9",
+    "risc0/panic.elf": "82338a21e87dbd8f8e410f8c87f5a1f758f025178b0d7c0b8e554d456580e991",
+    "risc0/rv32im-selftest.elf": "000206c062da53d9985be69dc1bdd585d554b0df8bc477cf5a636c40acfd7737",
+    "risc0/sha256.elf": "4c3acba17b3b05e1b21c7ce48e0246ba3da6cefdc8122424abba4dda6d6f4af4",
+    "risc0/sort.elf": "ddfe7c7691c1a3fe31f4673c581d259db0b1392d908d01b6fab8b60805307ada",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "a0382c41f02ad7d0a7c85ce12713bb558e6f2cb237cce535eb06c6ce59efa5cc"
+MACHINE_PROOF = "75aa31c9378f087e55d97cc235fccacbc1afde011888cea6ad5eb57bdfb599df"
 
 
 def machine_air_digest() -> str:

@@ -162,7 +162,7 @@ class FieldProgramAir(Chip):
         slots = self.slots()
         # operands: a value (sent on the bus) or a constant
         for which, col in (("a", a), ("b", bb)):
-            uses = sel(lambda s: isinstance(getattr(s, which), str))
+            uses = sel(lambda s, w=which: isinstance(getattr(s, w), str))
             slot = by_position(pos, [slots[getattr(s, which)][0] if isinstance(getattr(s, which), str) else 0 for s in self.steps])
             b.send(FIELD_VALUE, [clk, slot, *col], uses)
             for k, s in enumerate(self.steps):
@@ -171,7 +171,7 @@ class FieldProgramAir(Chip):
                     for x, v in zip(col, fo.limbs_of(c, n)):
                         b.assert_zero(pos[k] * (x - v), f"{self.name}: step {k} operand {which} is the constant {c:#x}")
             io_b = sel(lambda s: s.kind in (READ, WRITE)) if which == "b" else 0
-            const = sel(lambda s: isinstance(getattr(s, which), int))
+            const = sel(lambda s, w=which: isinstance(getattr(s, w), int))
             zero_unless(b, uses + const + io_b, col, f"{self.name}: operand {which} unused is 0")
         # the result: defines a value (received, multiplicity = its uses) or checks one (sent)
         b.receive(FIELD_VALUE, [clk, by_position(pos, [slots[s.out][0] if s.out else 0 for s in self.steps]), *r],

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 
+from pyzkvm.errors import ConstraintNotSatisfied
 from pyzkvm.executor import execute
 from pyzkvm.machine import build_chips, check_machine, generate_tables
+from pyzkvm.machine.evaluate import compiled_air
+from pyzkvm.stark.debug import check_buses
 from tests.rvasm import flatten, program
 
 
@@ -24,4 +28,18 @@ def forged(tables, edit):
     return t
 
 
-__all__ = ["run_machine", "forged", "check_machine"]
+def unbalanced_buses(chips, tables, names, buses) -> set:
+    """Which of ``buses`` do not balance over the syscall chip and the tables ``names`` alone
+    (a quick bus check for a precompile's attacks; buses shared with other chips — memory,
+    byte — never balance over so few tables, so only ``buses`` are asked about)."""
+    names = ("syscall", *names)
+    compiled = [compiled_air(chips.airs[chips.index(x)]) for x in names]
+    try:
+        check_buses(compiled, [None] * len(names), [([tables.traces[x] for x in names], tables.public_values)],
+                    tables.public_data, seed=1)
+    except ConstraintNotSatisfied as e:
+        return set(re.findall(r"'([^']+)'", str(e))) & set(buses)
+    return set()
+
+
+__all__ = ["run_machine", "forged", "check_machine", "unbalanced_buses"]

@@ -6,7 +6,6 @@ larger y); attacks on the root's sign, each named by the debug check."""
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -14,9 +13,7 @@ from pyzkvm.errors import ConstraintNotSatisfied, SyscallError
 from pyzkvm.executor import execute
 from pyzkvm.machine import check_machine
 from pyzkvm.machine import field_ops as fo
-from pyzkvm.machine.evaluate import compiled_air
-from pyzkvm.stark.debug import check_buses
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forged, run_machine, unbalanced_buses
 from tests.machine.test_machine_weierstrass import CURVES, group_add
 from tests.rvasm import DATA_BASE, flatten, halt, program, syscall
 
@@ -113,14 +110,7 @@ def test_the_other_root_is_refused_by_the_sign(honest):
 
 
 def _unbalanced(chips, tables, name) -> set:
-    names = ("syscall", name)
-    compiled = [compiled_air(chips.airs[chips.index(x)]) for x in names]
-    try:
-        check_buses(compiled, [None] * len(names), [([tables.traces[x] for x in names], tables.public_values)],
-                    tables.public_data, seed=1)
-    except ConstraintNotSatisfied as e:
-        return set(re.findall(r"'([^']+)'", str(e))) & {"precompile", "field value"}
-    return set()
+    return unbalanced_buses(chips, tables, (name,), ("precompile", "field value"))
 
 
 def small_x():

@@ -5,16 +5,13 @@ cross-checked with py_ecc's FQ and FQ2; attacks on BN254's tables."""
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
 
 from pyzkvm.errors import ConstraintNotSatisfied
 from pyzkvm.machine import check_machine
 from pyzkvm.machine import field_ops as fo
-from pyzkvm.machine.evaluate import compiled_air
-from pyzkvm.stark.debug import check_buses
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forged, run_machine, unbalanced_buses
 from tests.rvasm import DATA_BASE, halt, syscall
 
 # the base fields' primes (EIP-196 for BN254; the BLS12-381 draft / zkcrypto for BLS12-381) and FP_ADD's code
@@ -116,14 +113,7 @@ def _expect(chips, bad, match):
 
 
 def _unbalanced(chips, tables, name) -> set:
-    names = ("syscall", name)
-    compiled = [compiled_air(chips.airs[chips.index(x)]) for x in names]
-    try:
-        check_buses(compiled, [None] * len(names), [([tables.traces[x] for x in names], tables.public_values)],
-                    tables.public_data, seed=1)
-    except ConstraintNotSatisfied as e:
-        return set(re.findall(r"'([^']+)'", str(e))) & {"precompile", "field value"}
-    return set()
+    return unbalanced_buses(chips, tables, (name,), ("precompile", "field value"))
 
 
 def test_a_wrong_fp2_cross_term_is_named(bn):

@@ -5,7 +5,6 @@ and attacks on the permute and word chips, each named by the debug check."""
 from __future__ import annotations
 
 import hashlib
-import re
 
 import numpy as np
 import pytest
@@ -16,9 +15,8 @@ from pyzkvm.machine import check_machine
 from pyzkvm.machine.keccak import KECCAK, KECCAK_WORDS, ROWS_PER_CALL, permutation_states, state_columns
 from pyzkvm.machine.evaluate import compiled_air
 from pyzkvm.machine.syscall import SYS
-from pyzkvm.stark.debug import check_buses
 from tests.machine.keccak_reference import keccak256, permute_bytes, round_constant, sponge
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forged, run_machine, unbalanced_buses
 from tests.rvasm import DATA_BASE, halt, syscall
 
 KECCAK_PERMUTE = 0x00010109
@@ -84,14 +82,7 @@ def _unbalanced(chips, tables) -> set:
     precompile and keccak io buses): a quick bus check for the attacks below. Buses these three
     share with other chips (memory, byte, syscall, commit) never balance here; ask only about
     'precompile' and 'keccak io'."""
-    names = ("syscall", "keccak permute", "keccak words")
-    compiled = [compiled_air(chips.airs[chips.index(n)]) for n in names]
-    try:
-        check_buses(compiled, [None] * len(names), [([tables.traces[n] for n in names], tables.public_values)],
-                    tables.public_data, seed=1)
-    except ConstraintNotSatisfied as e:
-        return set(re.findall(r"'([^']+)'", str(e))) & {"precompile", "keccak io"}
-    return set()
+    return unbalanced_buses(chips, tables, ("keccak permute", "keccak words"), ("precompile", "keccak io"))
 
 
 def _expect(chips, bad, match):

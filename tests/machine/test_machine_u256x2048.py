@@ -5,16 +5,13 @@ register reads of a2/a3 and the writes, each named by the debug check (or the un
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
 
 from pyzkvm.errors import ConstraintNotSatisfied
 from pyzkvm.machine import check_machine
 from pyzkvm.machine import field_ops as fo
-from pyzkvm.machine.evaluate import compiled_air
-from pyzkvm.stark.debug import check_buses
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forged, run_machine, unbalanced_buses
 from tests.rvasm import DATA_BASE, asm, halt
 
 U256XU2048_MUL = 0x0001012F
@@ -67,14 +64,7 @@ def _expect(chips, bad, match):
 
 
 def _unbalanced(chips, tables) -> set:
-    names = ("syscall", "u256x2048 mul")
-    compiled = [compiled_air(chips.airs[chips.index(x)]) for x in names]
-    try:
-        check_buses(compiled, [None] * len(names), [([tables.traces[x] for x in names], tables.public_values)],
-                    tables.public_data, seed=1)
-    except ConstraintNotSatisfied as e:
-        return set(re.findall(r"'([^']+)'", str(e))) & {"precompile", "field value"}
-    return set()
+    return unbalanced_buses(chips, tables, ("u256x2048 mul",), ("precompile", "field value"))
 
 
 def test_a_dropped_carry_is_named(honest):

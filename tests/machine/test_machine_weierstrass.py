@@ -5,7 +5,6 @@ then attacks on secp256k1's and BN254's tables, each named by the debug check.""
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pytest
@@ -13,11 +12,9 @@ import pytest
 from pyzkvm.errors import ConstraintNotSatisfied, UnsupportedProgram
 from pyzkvm.machine import check_machine
 from pyzkvm.machine import field_ops as fo
-from pyzkvm.machine.evaluate import compiled_air
 from pyzkvm.machine.weierstrass import WEIERSTRASS_CHIPS
-from pyzkvm.stark.debug import check_buses
 from pyzkvm.stark.field import P as BABYBEAR
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forged, run_machine, unbalanced_buses
 from tests.rvasm import DATA_BASE, halt, syscall
 
 # ---- the curves, from their definitions (not the executor's table) ------------------------------
@@ -114,14 +111,7 @@ def row_of(air, out=None, check=None, kind=None):
 
 def unbalanced(chips, tables, names) -> set:
     """The private/precompile buses that do not balance over the syscall chip and ``names``."""
-    names = ("syscall", *names)
-    compiled = [compiled_air(chips.airs[chips.index(x)]) for x in names]
-    try:
-        check_buses(compiled, [None] * len(names), [([tables.traces[x] for x in names], tables.public_values)],
-                    tables.public_data, seed=1)
-    except ConstraintNotSatisfied as e:
-        return set(re.findall(r"'([^']+)'", str(e))) & {"precompile", "field value"}
-    return set()
+    return unbalanced_buses(chips, tables, names, ("precompile", "field value"))
 
 
 @pytest.fixture(scope="module")

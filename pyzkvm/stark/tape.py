@@ -39,7 +39,7 @@ from numba import njit, prange
 
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
-from .ext import mul4, mul4_vec
+from .ext import mul4_vec
 from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
 
 _P = np.uint64(P)
@@ -374,26 +374,8 @@ def _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, p
             acc_hi[:, :m] = 0
             for t in range(dstart[k], dstart[k + 1]):
                 z = dargs[t]
-                sz = slot[z]
-                g = t - dstart[k]  # γ^0 for the bus id, γ^(j+1) for value j
-                if is_ext[z]:  # an F_p^4 value: mul4's reduced product joins the low halves
-                    for i in range(m):
-                        p0, p1, p2, p3 = mul4(np.uint64(gpows[g, 0]), np.uint64(gpows[g, 1]), np.uint64(gpows[g, 2]),
-                                              np.uint64(gpows[g, 3]), v[sz, i], v[sz + 1, i], v[sz + 2, i], v[sz + 3, i])
-                        acc_lo[0, i] += p0
-                        acc_lo[1, i] += p1
-                        acc_lo[2, i] += p2
-                        acc_lo[3, i] += p3
-                else:
-                    e = v[sz]
-                    for j in range(4):
-                        c = np.uint64(gpows[g, j])
-                        lo_j = acc_lo[j]
-                        hi_j = acc_hi[j]
-                        for i in range(m):
-                            pl, ph = f_split(c * np.uint64(e[i]))
-                            lo_j[i] += pl
-                            hi_j[i] += ph
+                # γ^0 for the bus id, γ^(j+1) for value j
+                _add_scaled(gpows[t - dstart[k]], v, slot[z], is_ext[z], m, acc_lo, acc_hi)
             for j in range(4):
                 dst = v[d + j]
                 aj = np.uint64(alpha[j])
@@ -445,33 +427,39 @@ def _run_parallel(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b,
 
 @njit(cache=True, inline="always")
 def _combine_roots(roots, is_ext, slot, apows, v, m, lo_sum, hi_sum):
-    # Σ_q α^q·root_q on the block's m rows. A base root times α^q is four products < 2^62:
-    # their low and high 32-bit halves are summed apart (field.f_split) and reduced once per
-    # row by the caller; an F_p^4 root's product (mul4) is already reduced and joins the low half.
+    # Σ_q α^q·root_q on the block's m rows, as unreduced halves (_add_scaled) the caller reduces
     lo_sum[:, :m] = 0
     hi_sum[:, :m] = 0
     for q in range(roots.shape[0]):
         r = roots[q]
-        s = slot[r]
-        if is_ext[r]:
-            c0, c1, c2, c3 = np.uint64(apows[q, 0]), np.uint64(apows[q, 1]), np.uint64(apows[q, 2]), np.uint64(apows[q, 3])
-            x0, x1, x2, x3 = v[s], v[s + 1], v[s + 2], v[s + 3]
+        _add_scaled(apows[q], v, slot[r], is_ext[r], m, lo_sum, hi_sum)
+
+
+@njit(cache=True, inline="always")
+def _add_scaled(c, v, s, ext, m, lo, hi):
+    # lo/hi += c·x on the block's m rows, c ∈ F_p^4 and x the value in slot s (F_p^4 if ext).
+    # A base x gives four products c_j·x < 2^62, whose low and high 32-bit halves are summed
+    # apart (field.f_split) and reduced once by the caller; an F_p^4 x's product (mul4_vec) is
+    # already reduced and joins the low halves.
+    if ext:
+        c0, c1, c2, c3 = np.uint64(c[0]), np.uint64(c[1]), np.uint64(c[2]), np.uint64(c[3])
+        x0, x1, x2, x3 = v[s], v[s + 1], v[s + 2], v[s + 3]
+        for i in range(m):
+            p0, p1, p2, p3 = mul4_vec(c0, c1, c2, c3, x0[i], x1[i], x2[i], x3[i])
+            lo[0, i] += p0
+            lo[1, i] += p1
+            lo[2, i] += p2
+            lo[3, i] += p3
+    else:
+        w = v[s]
+        for j in range(4):
+            cj = np.uint64(c[j])
+            lo_j = lo[j]
+            hi_j = hi[j]
             for i in range(m):
-                p0, p1, p2, p3 = mul4_vec(c0, c1, c2, c3, x0[i], x1[i], x2[i], x3[i])
-                lo_sum[0, i] += p0
-                lo_sum[1, i] += p1
-                lo_sum[2, i] += p2
-                lo_sum[3, i] += p3
-        else:
-            w = v[s]
-            for j in range(4):
-                c = np.uint64(apows[q, j])
-                lo_j = lo_sum[j]
-                hi_j = hi_sum[j]
-                for i in range(m):
-                    pl, ph = f_split(c * np.uint64(w[i]))
-                    lo_j[i] += pl
-                    hi_j[i] += ph
+                pl, ph = f_split(cj * np.uint64(w[i]))
+                lo_j[i] += pl
+                hi_j[i] += ph
 
 
 def plain_inputs(trace, prep, public, aux=None, challenges=None, cumsum=None) -> Inputs:

@@ -10,7 +10,8 @@ rows. Its knobs:
 
 * ``steps``: the attacker's program of the call (a READ at another offset, a WRITE of another
   value); the honest constraints still hold the honest steps;
-* ``result(k, kind, a, b, r, q)``: the attacker's (r, q) on arithmetic step k; the carries are
+* ``result(k, kind, a, b, r, q)``: the attacker's (r, q) on arithmetic step k (or None: the
+  honest ones), optionally with the modulus limbs its q multiplies; the carries are
   rebuilt so the row's identity holds over Z when it can (exactly), and otherwise modulo
   BabyBear's p (they are then not bytes: only the byte range check can object);
 * ``root(y)``: DECOMPRESS's root as the attacker picks it.
@@ -113,9 +114,11 @@ def _forging_op_witness(honest_op_witness):
         new = air.forgery.result(k, kind, a_int, b_int, col["r_int"], col["q_int"])
         if new is None:
             return col
-        r_int, q_int = (np.asarray(x, dtype=object) for x in new)
+        r_int, q_int = (np.asarray(x, dtype=object) for x in new[:2])
         col["r"], col["q"] = fo.to_limbs(r_int, n), fo.to_limbs(q_int, q_limbs or n + 1)
         m = modulus if isinstance(modulus, int) else fo.to_limbs(modulus, m_limbs or n)
+        if len(new) > 2:  # the modulus limbs the attacker's q multiplies (UINT256_MUL's m + 2^256·mz)
+            m = new[2]
         add = None if addend is None else fo.to_limbs(addend, n)
         try:
             col["cl"], col["ch"] = fo.op_carries(kind, col["a"], col["b"], col["r"], col["q"], m, add)

@@ -24,6 +24,7 @@ the gap is then negative.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
@@ -38,6 +39,7 @@ from pyzkvm.machine import field_ops as fo
 from pyzkvm.machine.field_program import READ, WRITE, FieldProgramAir
 from pyzkvm.machine.fp_ops import Fp2SubAir
 from pyzkvm.machine.tables import Chips
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
 from pyzkvm.stark.field import P as BABYBEAR
 from tests.rvasm import flatten, program
 
@@ -49,6 +51,30 @@ class Forgery:
     result: Callable | None = None
     root: Callable | None = None
     methods: dict | None = None  #: further attributes of the attacker's chip class (its own witness hooks)
+
+
+def steps_with(cls, k, **change) -> tuple:
+    """``cls``'s steps with step k changed (``Forgery.steps``: a READ at another offset, a WRITE
+    of another value)."""
+    steps = list(cls.steps)
+    steps[k] = dataclasses.replace(steps[k], **change)
+    return tuple(steps)
+
+
+class ProvingKeys:
+    """name → (code, chips, small-preset proving key) of ``code_of(name)``'s program, built on
+    first use (a module-scope fixture holds one: one setup per program, shared by its attacks;
+    no honest run is needed for it)."""
+
+    def __init__(self, code_of):
+        self.code_of, self.cache = code_of, {}
+
+    def __call__(self, name):
+        if name not in self.cache:
+            code = self.code_of(name)
+            chips = build_chips(program(flatten(code)))
+            self.cache[name] = code, chips, setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+        return self.cache[name]
 
 
 def lenient_lt_flags(r, bound) -> np.ndarray:

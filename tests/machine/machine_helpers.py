@@ -56,4 +56,10 @@ def forced_proof_rejected(pk, chips, bad, expected, **prove_options):
     return err.value
 
 
-__all__ = ["run_machine", "forged", "check_machine", "unbalanced_buses", "forced_proof_rejected"]
+def proof_verifies(pk, chips, tables) -> None:
+    """The honest tables prove and the proof verifies (the baseline beside forced proofs)."""
+    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data).to_bytes()
+    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.public_data)
+
+
+__all__ = ["run_machine", "forged", "check_machine", "unbalanced_buses", "forced_proof_rejected", "proof_verifies"]

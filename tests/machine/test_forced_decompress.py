@@ -15,15 +15,12 @@ secp256k1's wrong y runs by default, the rest are slow."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from pyzkvm.errors import BusImbalance, OodEvaluationMismatch
 from pyzkvm.machine.weierstrass_decompress import DECOMPRESS_CHIPS
-from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from tests.machine.field_forgery import Forgery, forge_run
-from tests.machine.machine_helpers import forced_proof_rejected, forged, run_machine
+from tests.machine.field_forgery import Forgery, ProvingKeys, forge_run, steps_with
+from tests.machine.machine_helpers import forced_proof_rejected, forged, proof_verifies, run_machine
 from tests.machine.test_machine_weierstrass import CURVES as CURVE_PARAMS
 from tests.rvasm import DATA_BASE, halt, syscall
 
@@ -48,18 +45,18 @@ def honest_inputs(curve):
 
 
 @pytest.fixture(scope="module")
-def honest():
-    """curve → its program, chips, honest tables and proving key (built on first use)."""
-    cache = {}
+def keys():
+    return ProvingKeys(curve_program)
 
-    def get(curve):
-        if curve not in cache:
-            code = curve_program(curve)
-            chips, tables, _ = run_machine(code, inputs=honest_inputs(curve))
-            cache[curve] = code, chips, tables, setup(INSECURE_FAST_FOR_TESTS, chips.airs)
-        return cache[curve]
 
-    return get
+def sp1_y(curve):
+    """SP1's y for G's x and SIGN (executor/curves.py's rule, written here): secp the root of
+    parity SIGN, BLS12-381 the larger of y and p − y for SIGN = 1."""
+    p, G = CURVE_PARAMS[curve][0], CURVE_PARAMS[curve][3]
+    roots = (G[1], p - G[1])
+    if curve == "bls12381":
+        return max(roots) if SIGN else min(roots)
+    return next(y for y in roots if y % 2 == SIGN)
 
 
 def other_root(curve):
@@ -72,18 +69,18 @@ SLOW = pytest.mark.slow
 
 
 @pytest.mark.parametrize("curve", [pytest.param(c, marks=[] if c == "secp256k1" else SLOW) for c in CURVES])
-def test_the_other_root_written_does_not_verify(honest, curve):
-    code, chips, tables, pk = honest(curve)
+def test_the_other_root_written_does_not_verify(keys, curve):
+    code, chips, pk = keys(curve)
     _, bad = forge_run(code, other_root(curve), inputs=honest_inputs(curve))
     n, p = CURVE_PARAMS[curve][4], CURVE_PARAMS[curve][0]
-    assert int.from_bytes(bad.journal[:n], "little") == p - int.from_bytes(tables.journal[:n], "little")
+    assert int.from_bytes(bad.journal[:n], "little") == p - sp1_y(curve)
     forced_proof_rejected(pk, chips, bad, OodEvaluationMismatch)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("curve", CURVES)
-def test_a_wrong_sign_bit_does_not_verify(honest, curve):
-    code, chips, _, pk = honest(curve)
+def test_a_wrong_sign_bit_does_not_verify(keys, curve):
+    code, chips, pk = keys(curve)
     _, bad = forge_run(code, other_root(curve), inputs=honest_inputs(curve))
     air = chip_class(curve)
     L = air.layout()
@@ -94,34 +91,29 @@ def test_a_wrong_sign_bit_does_not_verify(honest, curve):
     forced_proof_rejected(pk, chips, forged(bad, claim_the_other_sign), BusImbalance)
 
 
-def steps_with(curve, k, **change):
-    steps = list(chip_class(curve).steps)
-    steps[k] = dataclasses.replace(steps[k], **change)
-    return tuple(steps)
-
-
 @pytest.mark.slow
-def test_a_write_that_never_happened_does_not_verify(honest):
+def test_a_write_that_never_happened_does_not_verify(keys):
     """y's WRITE writes x (the half's old content): memory unchanged, the row's value is not y."""
-    code, chips, _, pk = honest("secp256k1")
+    code, chips, pk = keys("secp256k1")
     k = next(i for i, s in enumerate(chip_class("secp256k1").steps) if s.kind == "write")
-    _, bad = forge_run(code, Forgery("secp256k1 decompress", steps=steps_with("secp256k1", k, check="x")),
+    _, bad = forge_run(code, Forgery("secp256k1 decompress", steps=steps_with(chip_class("secp256k1"), k, check="x")),
                        inputs=honest_inputs("secp256k1"))
     forced_proof_rejected(pk, chips, bad, BusImbalance)
 
 
 @pytest.mark.slow
-def test_a_word_read_from_a_wrong_address_does_not_verify(honest):
+def test_a_word_read_from_a_wrong_address_does_not_verify(keys):
     """x read from the y half (the same value there): only the READ row's key objects."""
-    code, chips, _, pk = honest("secp256k1")
-    _, bad = forge_run(code, Forgery("secp256k1 decompress", steps=steps_with("secp256k1", 0, offset=0)),
+    code, chips, pk = keys("secp256k1")
+    _, bad = forge_run(code, Forgery("secp256k1 decompress", steps=steps_with(chip_class("secp256k1"), 0, offset=0)),
                        inputs=honest_inputs("secp256k1"))
     forced_proof_rejected(pk, chips, bad, OodEvaluationMismatch)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("curve", CURVES)
-def test_the_honest_run_proves_and_verifies(honest, curve):
-    _, chips, tables, pk = honest(curve)
-    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data).to_bytes()
-    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.public_data)
+def test_the_honest_run_proves_and_verifies(keys, curve):
+    code, chips, pk = keys(curve)
+    tables = run_machine(code, inputs=honest_inputs(curve))[1]
+    assert int.from_bytes(tables.journal[:CURVE_PARAMS[curve][4]], "little") == sp1_y(curve)
+    proof_verifies(pk, chips, tables)

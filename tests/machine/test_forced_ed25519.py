@@ -5,15 +5,12 @@ chips' other forced proofs are in test_machine_ed25519.py. Both slow."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from pyzkvm.errors import BusImbalance, OodEvaluationMismatch
 from pyzkvm.machine.ed25519 import EdAddAir
-from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
-from tests.machine.field_forgery import Forgery, forge_run
-from tests.machine.machine_helpers import forced_proof_rejected, run_machine
+from tests.machine.field_forgery import Forgery, ProvingKeys, forge_run, steps_with
+from tests.machine.machine_helpers import forced_proof_rejected
 from tests.machine.test_machine_ed25519 import G, G2, point
 from tests.rvasm import DATA_BASE, halt, syscall
 
@@ -28,21 +25,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def honest():
-    chips, tables, _ = run_machine(CODE, inputs=INPUTS)
-    return chips, setup(INSECURE_FAST_FOR_TESTS, chips.airs)
-
-
-def steps_with(k, **change):
-    steps = list(EdAddAir.steps)
-    steps[k] = dataclasses.replace(steps[k], **change)
-    return tuple(steps)
+    """The program's chips and proving key."""
+    return ProvingKeys(lambda _: CODE)("ed add")[1:]
 
 
 def test_a_word_read_from_a_wrong_address_does_not_verify(honest):
     """y2 read 16 words on (R's x): only the READ row's key = a1 + offset objects."""
     chips, pk = honest
     k = next(i for i, s in enumerate(EdAddAir.steps) if s.out == "y2")
-    _, bad = forge_run(CODE, Forgery("ed add", steps=steps_with(k, offset=16)), inputs=INPUTS)
+    _, bad = forge_run(CODE, Forgery("ed add", steps=steps_with(EdAddAir, k, offset=16)), inputs=INPUTS)
     forced_proof_rejected(pk, chips, bad, OodEvaluationMismatch)
 
 
@@ -50,6 +41,6 @@ def test_a_write_that_never_happened_does_not_verify(honest):
     """x3's WRITE writes x1 back (memory unchanged): the row's value is not x3 on the field value bus."""
     chips, pk = honest
     k = next(i for i, s in enumerate(EdAddAir.steps) if s.check == "x3")
-    _, bad = forge_run(CODE, Forgery("ed add", steps=steps_with(k, check="x1")), inputs=INPUTS)
+    _, bad = forge_run(CODE, Forgery("ed add", steps=steps_with(EdAddAir, k, check="x1")), inputs=INPUTS)
     assert bad.journal[:32] == INPUTS[0][:32]
     forced_proof_rejected(pk, chips, bad, BusImbalance)

@@ -101,8 +101,9 @@ def test_a_coordinate_read_at_or_above_p_does_not_verify(keys, curve, op):
 
 
 @SLOW
-@pytest.mark.parametrize("curve", list(CURVES))
+@pytest.mark.parametrize("curve", ["bn254"])
 def test_the_honest_run_proves_and_verifies(keys, curve):
+    """The baseline beside the forced proofs (one curve: the programs differ only in it)."""
     code, chips, pk = keys(curve)
     proof_verifies(pk, chips, run_machine(code, inputs=honest_inputs(curve))[1])
 

@@ -14,7 +14,9 @@ rows. Its knobs:
   honest ones), optionally with the modulus limbs its q multiplies; the carries are
   rebuilt so the row's identity holds over Z when it can (exactly), and otherwise modulo
   BabyBear's p (they are then not bytes: only the byte range check can object);
-* ``root(y)``: DECOMPRESS's root as the attacker picks it.
+* ``root(y)``: DECOMPRESS's root as the attacker picks it;
+* ``methods``: any other witness hook of the chip class replaced (U256XU2048_MUL's carry-in,
+  UINT256_MUL's m = 0 flag).
 
 The honest prover's refusals (``check_read``, FP2_SUB's q ≤ 1 in the witness, lt flags of a
 value not below its bound) are the honest prover's: the attacker skips them. The lt flags of a
@@ -46,6 +48,8 @@ from tests.rvasm import flatten, program
 
 @dataclass
 class Forgery:
+    """One attack on the chip named ``chip`` (the knobs: module docstring)."""
+
     chip: str
     steps: tuple | None = None
     result: Callable | None = None
@@ -129,6 +133,10 @@ class _State:
 
 
 def _forging_op_witness(honest_op_witness):
+    """fo.op_witness with the forged chip's ``result`` applied to its arithmetic steps: every
+    arithmetic step goes through op_witness once per batch, in step order, both in the chip's
+    witness and in the replay, so a counter names the step."""
+
     def op_witness(kind, a_int, b_int, modulus, n, bound=None, q_limbs=None, m_limbs=None, addend=None):
         col = honest_op_witness(kind, a_int, b_int, modulus, n, bound=bound, q_limbs=q_limbs, m_limbs=m_limbs,
                                 addend=addend)

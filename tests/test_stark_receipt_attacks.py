@@ -159,3 +159,13 @@ def test_the_cli_says_a_paused_run_has_not_finished(paused, tmp_path, capsys):
     assert main(["verify", str(path), "--image-id", prog.image_id.hex(), "--min-security-bits", "0"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("verified: stark receipt") and "exit code 0 (paused, not finished" in out
+
+
+def test_a_nan_minimum_security_is_a_usage_error_not_no_minimum(stark, failing):
+    """`bits < NaN` is False, so a NaN minimum (e.g. `pyzkvm verify --min-security-bits nan`)
+    accepted this 24-bit test proof as if it met the policy: it is refused as bad input."""
+    prog, receipt = failing
+    with pytest.raises(UsageError, match="NaN"):
+        stark.verify(receipt, prog.image_id, min_security_bits=float("nan"))
+    with pytest.raises(VerificationError, match="below the minimum of inf"):
+        stark.verify(receipt, prog.image_id, min_security_bits=float("inf"))

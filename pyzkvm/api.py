@@ -84,6 +84,9 @@ class Verified:
 
     claim: Claim
     report: Any = None
+    #: False when the backend's proof does not bind ``claim.cycles`` (sp1, risc0: their proofs
+    #: commit to the journal and the exit, not the cycle count): the count is the prover's report
+    cycles_proved: bool = True
 
     @property
     def security(self):
@@ -134,7 +137,7 @@ def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) ->
             report = _verify_one(receipt, image_id, options, policy)
     else:
         report = _verify_one(receipt, image_id, options)
-    return Verified(receipt.claim, report)
+    return Verified(receipt.claim, report, cycles_proved=_verifier(receipt.backend).proves_cycles)
 
 
 #: verify options that apply to every receipt of a composed tree, not just the outer one

@@ -12,7 +12,8 @@ through ``verify_composition``; recursion handles inner receipts that are compos
 
 1. dev mode: if any receipt in the tree is dev mode (``trace``), the whole tree is dev-only;
 2. each inner receipt ``inner[i]`` verifies on its own, with its own backend, against the
-   image ID its claim names, and records a successful run (exit code 0);
+   image ID its claim names, and records a successful run (exit code 0, and finished: not a
+   RISC Zero-profile run that paused, whose exit code 0 means "resume me");
 3. the assumptions match the inner receipts one to one, in order::
 
        len(R.claim.assumptions) == len(R.inner)
@@ -85,6 +86,11 @@ def resolve_assumptions(recorded: Sequence[Assumption], receipts: Sequence[Recei
                 f"receipt {i} for {_short(given[i])} records a failed run (exit code {r.claim.exit_code}): "
                 "an assumption needs a receipt of a successful run"
             )
+        if paused(r):
+            raise UsageError(
+                f"receipt {i} for {_short(given[i])} records a paused run: an assumption needs a receipt of "
+                "a run that finished"
+            )
     for i in range(max(len(recorded), len(given))):
         if i >= len(given):
             raise UsageError(
@@ -145,7 +151,19 @@ def verify_composition(receipt: Receipt, verify_inner: Callable[[Receipt], None]
                 f"inner receipt {i} records a failed run (exit code {inner.claim.exit_code}): "
                 "it discharges no assumption"
             )
+        if paused(inner):
+            raise VerificationError(
+                f"inner receipt {i} records a paused run (RISC Zero halt type 1), not one that finished: "
+                "it discharges no assumption"
+            )
     check_assumptions_match(receipt)
+
+
+def paused(receipt: Receipt) -> bool:
+    """True for a receipt of a RISC Zero-profile run that paused (HALT type 1) instead of
+    terminating: its exit code 0 does not mean the run finished. The stark backend's params
+    say so (``halt_type``, bound by its proof: verify has checked it before this is asked)."""
+    return receipt.params.get("halt_type", 0) != 0
 
 
 @contextlib.contextmanager

@@ -249,3 +249,18 @@ def test_cli_verify_with_elf_passes_the_program_to_risc0(fakes, program, tmp_pat
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert no_elf.returncode == 1 and "--elf" in no_elf.stderr
+
+
+# ---- receipt edits an attacker makes (issue 16 §6) ------------------------------------------------
+
+
+def test_a_paused_run_is_not_a_halted_claim(fakes):
+    """RISC Zero's receipt says Halted(code) or Paused(code); a pyzkvm claim has only the exit
+    code, so a paused run's receipt would read as "exit code 0": a successful, finished run. The
+    adapter refuses it (its halt was ignored before, and such a receipt verified)."""
+    paused = Program.from_elf(echo_guest_risc0(halt_type=1), abi="risc0")
+    receipt = Risc0Backend().prove(paused, INPUT, timeout=60)
+    assert receipt.claim.exit_code == 0
+    with pytest.raises(VerificationError, match="'paused' run, not a halted one"):
+        Risc0Backend().verify(receipt, paused.image_id, program=paused, timeout=60)
+

@@ -277,3 +277,47 @@ def test_install_hint_names_the_version_the_crosscheck_workflow_pins():
     assert sp1.TESTED_VERSION == pinned["env"]["SP1_VERSION"]
     version = tuple(int(x) for x in sp1.TESTED_VERSION.lstrip("v").split("."))
     assert sp1.SUPPORTED[0] <= version < sp1.SUPPORTED[1]
+
+
+# ---- receipt edits an attacker makes (issue 16 §6) ------------------------------------------------
+
+
+def test_an_edited_exit_code_is_refused_and_the_cycle_count_is_not_shown_as_proved(fake_runner, program):
+    """SP1 v5 proves only runs that exit with 0 and its proof carries no exit code, so SP1's
+    verifier does not check the claim's exit code: a receipt whose claim says the (successful)
+    run failed, or any other code, must be refused by the adapter itself. Nor does the proof
+    bind the cycle count: an edited count still verifies (SP1 cannot tell), so verification must
+    not present it as proved — Verified.cycles_proved is False (risc0's proofs neither: the same
+    flag; the CLI's line: the slow test below)."""
+    import dataclasses
+
+    from pyzkvm.api import verify, verify_report
+    from pyzkvm.backends.risc0 import Risc0Backend
+
+    receipt = Sp1Backend().prove(program, INPUT, timeout=60)
+    assert receipt.claim.exit_code == 0
+    for code in (1, 0xFFFFFFFF):
+        forged = dataclasses.replace(receipt, claim=dataclasses.replace(receipt.claim, exit_code=code))
+        with pytest.raises(VerificationError, match=f"exit code {code}.*only a run that exited with 0"):
+            Sp1Backend().verify(forged, program.image_id, program=program, timeout=60)
+        with pytest.raises(VerificationError, match="exited with 0"):
+            verify(forged.to_bytes(), program.image_id, program=program)
+    edited = dataclasses.replace(receipt, claim=dataclasses.replace(receipt.claim, cycles=123456789))
+    verified = verify_report(edited, program.image_id, program=program)
+    assert verified.cycles_proved is False and verified.claim.cycles == 123456789
+    assert Risc0Backend.proves_cycles is False and Sp1Backend.proves_cycles is False
+
+
+@pytest.mark.slow
+def test_the_cli_shows_an_unproved_cycle_count_as_the_provers_report(fake_runner, program, tmp_path, capsys):
+    import dataclasses
+
+    from pyzkvm.cli import main
+
+    receipt = Sp1Backend().prove(program, INPUT, timeout=60)
+    edited = dataclasses.replace(receipt, claim=dataclasses.replace(receipt.claim, cycles=123456789))
+    path, elf = tmp_path / "r.receipt", tmp_path / "echo.elf"
+    path.write_bytes(edited.to_bytes())
+    elf.write_bytes(echo_guest_sp1())
+    assert main(["verify", str(path), "--elf", str(elf)]) == 0
+    assert "123456789 cycles (reported by the prover, not proved)" in capsys.readouterr().out

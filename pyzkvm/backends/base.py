@@ -62,6 +62,10 @@ class Backend(ABC):
     #: True when ``verify`` needs the guest program itself (``program=``), not only the image
     #: ID: the external toolchains derive their own keys from the ELF.
     verify_needs_program: ClassVar[bool] = False
+    #: False when the backend's proof does not bind the claim's cycle count (an external
+    #: toolchain's proof commits to the journal and exit, not to how many cycles ran): the
+    #: count is then the prover's report, and verification shows it as such (api.Verified)
+    proves_cycles: ClassVar[bool] = True
 
     @property
     def version(self) -> str:

@@ -101,6 +101,7 @@ class Risc0Backend(Backend):
     name = "risc0"
     produces_proofs = True
     verify_needs_program = True
+    proves_cycles = False  # the proof binds the journal and the exit, not the cycle count
 
     # ---- finding the tools -------------------------------------------------------------------
 
@@ -301,3 +302,9 @@ class Risc0Backend(Backend):
             raise VerificationError("the journal RISC Zero proved differs from the receipt's journal")
         if sp.int_field(result, "exit_code", HELPER_BINARY, (1 << 32) - 1) != receipt.claim.exit_code:
             raise VerificationError("the exit code RISC Zero proved differs from the receipt's claim")
+        # RISC Zero's exit is Halted(code) or Paused(code); a pyzkvm claim says the run halted,
+        # so a paused run's receipt (whose "exit code 0" would read as success) is not its claim
+        if result.get("halt") != "halted":
+            raise VerificationError(
+                f"the RISC Zero receipt records a {result.get('halt')!r} run, not a halted one: a pyzkvm claim "
+                "describes a run that halted")

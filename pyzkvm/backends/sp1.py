@@ -85,6 +85,7 @@ class Sp1Backend(Backend):
     name = "sp1"
     produces_proofs = True
     verify_needs_program = True
+    proves_cycles = False  # the proof binds the journal and the exit, not the cycle count
 
     def _runner(self, *, build: bool) -> str:
         override = os.environ.get(RUNNER_ENV)
@@ -195,6 +196,13 @@ class Sp1Backend(Backend):
         """
         self.reject_options(options, "verify")
         self.check_claim(receipt, image_id)
+        # SP1 v5 proves only runs that exit with 0 (its executor refuses to finish any other:
+        # sp1_runner/src/main.rs), and its proof carries no exit code: a claim of another exit
+        # code is not what the proof shows, so it is refused rather than passed through unchecked
+        if receipt.claim.exit_code != 0:
+            raise VerificationError(
+                f"the claim says exit code {receipt.claim.exit_code}, but an SP1 proof covers only a run that "
+                "exited with 0: the receipt was altered")
         program = sp.program_to_verify_against(
             program, elf, "sp1", image_id,
             "an sp1 receipt is verified against the guest ELF (SP1 derives its verifying key from it)",

@@ -373,8 +373,11 @@ class StarkBackend(Backend):
             raise VerificationError(
                 f"the seal's verifying key has digest {vk.circuit_digest.hex()}, not the image ID {image_id.hex()}: "
                 "the proof is for another program")
-        if profile == "risc0" and (not seal["has_commit"] or claim.exit_code >= 1 << 24):
-            raise VerificationError("a risc0 receipt binds an output digest (has_commit) and an exit code below 2^24")
+        # the RISC Zero statement has no deferred-proofs digest: its seal flag would be a byte
+        # the proof does not bind (a second seal for the same claim), so it must be 0
+        if profile == "risc0" and (not seal["has_commit"] or seal["has_deferred"] or claim.exit_code >= 1 << 24):
+            raise VerificationError("a risc0 receipt binds an output digest (has_commit = 1, has_deferred = 0) "
+                                    "and an exit code below 2^24")
         publics = [s.public_values() for s in Statement.from_claim(
             claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"], seal["has_deferred"], seal["start_pc"], ends,
             profile, halt_type)]

@@ -85,6 +85,8 @@ def minimum_bits(min_security_bits, allow_insecure: bool) -> float:
     if min_security_bits is not None:
         if isinstance(min_security_bits, bool) or not isinstance(min_security_bits, (int, float)):
             raise UsageError(f"min_security_bits must be a number, not {min_security_bits!r}")
+        if min_security_bits != min_security_bits:  # NaN: every `bits < NaN` is False, so it would accept anything
+            raise UsageError("min_security_bits is NaN: give a number of bits (e.g. 100)")
         return float(min_security_bits)
     return 0.0 if allow_insecure else float(MIN_SECURITY_BITS)
 

@@ -103,8 +103,12 @@ def _verify(args, report) -> int:
     claim = verified.claim
     # the security the verifier recomputed from the seal, never the receipt's own params
     security = f", {verified.security.bits:.1f} bits" if verified.security is not None else ""
+    # a RISC Zero-profile run that paused (HALT type 1, bound by the stark proof) has not finished
+    paused = " (paused, not finished: RISC Zero halt type 1)" if getattr(verified.report, "halt_type", 0) == 1 else ""
+    # a count the proof does not bind is shown as the prover's report, not as verified
+    cycles = f"{claim.cycles} cycles" + ("" if verified.cycles_proved else " (reported by the prover, not proved)")
     print(
         f"verified: {receipt.backend} {kind} for image {claim.image_id.hex()}: "
-        f"exit code {claim.exit_code}, {claim.cycles} cycles, journal {shown}{replayed}{security}"
+        f"exit code {claim.exit_code}{paused}, {cycles}, journal {shown}{replayed}{security}"
     )
     return 0

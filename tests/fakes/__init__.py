@@ -67,16 +67,16 @@ def echo_guest_sp1(exit_code: int = 0) -> bytes:
     return _elf(code)
 
 
-def echo_guest_risc0(exit_code: int = 0) -> bytes:
+def echo_guest_risc0(exit_code: int = 0, halt_type: int = 0) -> bytes:
     """risc0 profile: SYS_READ 4 bytes from fd 0, SYS_WRITE them to the journal (fd 3), HALT
-    (terminate, ``exit_code``). The syscall name pointer a2 points at an empty string, so the
+    (``halt_type``: 0 terminate, 1 pause; ``exit_code``). The syscall name pointer a2 points at an empty string, so the
     executor uses t6 (READ 12, WRITE 16)."""
     code = [
         *_li_data(A0, 0), _addi(A1, 0, 1), *_li_data(A2, 64), _addi(A3, 0, 0), _addi(A4, 0, 4),
         _addi(T6, 0, 12), _addi(T0, 0, 2), ECALL,                  # SYS_READ 4 bytes -> DATA
         _addi(A0, 0, 0), _addi(A1, 0, 0), *_li_data(A2, 64), _addi(A3, 0, 3), *_li_data(A4, 0),
         _addi(A5, 0, 4), _addi(T6, 0, 16), _addi(T0, 0, 2), ECALL,  # SYS_WRITE fd 3
-        _addi(A0, 0, exit_code << 8), *_li_data(A1, 128), _addi(T0, 0, 0), ECALL,  # HALT
+        _addi(A0, 0, exit_code << 8 | halt_type), *_li_data(A1, 128), _addi(T0, 0, 0), ECALL,  # HALT
     ]  # fmt: skip
     return _elf(code)
 

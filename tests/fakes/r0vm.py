@@ -50,9 +50,10 @@ stream = open(opt("--initial-input"), "rb").read()
 run = execute(program, [stream] if stream else [])
 journal = run.journal + (b"!" if MODE == "tamper" else b"")
 dev = os.environ.get("RISC0_DEV_MODE", "") in ("1", "true")
-mac = hashlib.sha256(journal + run.exit_code.to_bytes(4, "little") + bytes.fromhex(image_id)).hexdigest()
+halt = "paused" if run.halt_type == 1 else "halted"  # RISC Zero's GuestExit: Halted(code) / Paused(code)
+mac = hashlib.sha256(journal + run.exit_code.to_bytes(4, "little") + bytes.fromhex(image_id) + halt.encode()).hexdigest()
 body = {"journal": journal.hex(), "exit_code": run.exit_code, "image_id": image_id, "dev": dev,
-        "kind": opt("--receipt-kind"), "mac": mac}
+        "kind": opt("--receipt-kind"), "mac": mac, "halt": halt}
 with open(opt("--receipt"), "wb") as f:
     f.write(b"FAKE-R0-RECEIPT\n" + json.dumps(body).encode())
 if os.environ.get("RISC0_INFO"):

@@ -31,11 +31,11 @@ elif cmd == "wrap":
     print(json.dumps({"wrapped": opt("--out")}))
 elif cmd == "inspect":
     r = load(opt("--receipt"))
-    print(json.dumps({"journal": r["journal"], "exit_code": r["exit_code"], "halt": "halted", "image_id": r["image_id"]}))
+    print(json.dumps({"journal": r["journal"], "exit_code": r["exit_code"], "halt": r["halt"], "image_id": r["image_id"]}))
 elif cmd == "verify":
     r = load(opt("--receipt"))
     mac = hashlib.sha256(bytes.fromhex(r["journal"]) + r["exit_code"].to_bytes(4, "little")
-                         + bytes.fromhex(r["image_id"])).hexdigest()
+                         + bytes.fromhex(r["image_id"]) + r["halt"].encode()).hexdigest()
     reason = None
     if mac != r["mac"]:
         reason = "Invalid proof"
@@ -43,7 +43,7 @@ elif cmd == "verify":
         reason = "Invalid proof: fake receipt outside dev mode"
     elif r["image_id"] != opt("--image-id"):
         reason = f"image ID mismatch: receipt is for {r['image_id']}"
-    print(json.dumps({"journal": r["journal"], "exit_code": r["exit_code"], "halt": "halted",
+    print(json.dumps({"journal": r["journal"], "exit_code": r["exit_code"], "halt": r["halt"],
                       "image_id": r["image_id"], "verified": reason is None, "reason": reason}))
 else:
     print("risc0-helper: error: usage", file=sys.stderr)

@@ -172,7 +172,8 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
     for c, log_h in zip(compiled, heights):
         if (log_h is None) != (not c.air.preprocessed_width):
             raise StarkConfigError(f"table {c.air.name!r}: preprocessed height given/missing against its AIR")
-        check_optional_air(c)  # an optional table may be left out of a proof: only if its empty table is trivial
+        if not getattr(c, "optional_checked", False):  # a stored view (verifier_key.py) was checked when made
+            check_optional_air(c)  # an optional table may be left out of a proof: only if its empty table is trivial
     if (prep_root is None) != all(h is None for h in heights):
         raise StarkConfigError("a preprocessed root needs at least one preprocessed table, and vice versa")
     names = [c.air.name for c in compiled]

@@ -38,7 +38,8 @@ from .openings import full_width, full_width_next, next_row_columns, zero_unread
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges
-from .tape import Inputs, run, tape_for
+from .point_eval import constraints_at_point
+from .tape import Inputs
 
 
 @dataclass
@@ -296,16 +297,15 @@ def _check_ood(c, t, public, challenges, alpha, zeta, layout) -> None:
     selectors = {"is_first_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), np.uint32(n_inv)),
                  "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
                  "is_transition": zeta_minus_last}
-    # Σ α^i C_i(ζ): the constraint evaluator (tape.py) at one point, every leaf in F_p^4
+    # Σ α^i C_i(ζ): the constraints' tape at one point, every leaf in F_p^4 (numpy: point_eval.py)
     inputs = Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True), public,
                     challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
-    tape = tape_for(c, [x.expr for x in c.all_constraints], "point")
-    acc = run(tape, inputs, 1, ext.ext_powers(alpha, len(c.all_constraints)))
+    acc = constraints_at_point(c, inputs, ext.ext_powers(alpha, len(c.all_constraints)))
     chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]
     zeta_s = ext.ext_pow(zeta, layout.size)
     q = ext.ZERO.copy()
     for chunk in chunks[::-1]:  # Horner in ζ^S over the few chunks
         q = ext.ext_add(ext.ext_mul(q, zeta_s), chunk)
-    if not np.array_equal(acc[0], ext.ext_mul(z_h, q)):
+    if not np.array_equal(acc, ext.ext_mul(z_h, q)):
         raise OodEvaluationMismatch(f"table {c.air.name!r}: the constraints at ζ do not match the quotient "
                                     "(the trace does not satisfy the AIR, or an opening is wrong)")

@@ -1,0 +1,153 @@
+"""The verifier's constraint check at one point: a constraint tape evaluated with numpy.
+
+The verifier evaluates Σ_i α^i·C_i(ζ) once per table, at a single out-of-domain point where
+every leaf (column values at ζ and ζω, selectors, challenges) is in F_p^4. That is one row, so
+the prover's numba evaluator (tape.run, built for blocks of thousands of rows) buys nothing
+here and costs a kernel load — or, on a cold cache, seconds of compiling — on every verify.
+This module runs the same tape (tape.build_tape, ``where="point"``) with numpy instead,
+vectorised across the tape's nodes rather than along rows:
+
+* every node gets a **level**: leaves are level 0, an operation is 1 + the highest level of
+  its operands, so all nodes of one level depend only on lower levels;
+* level by level, the nodes are evaluated in at most three numpy batches: additions,
+  subtractions and negations together (x ± y, a negation being 0 − x), products (one F_p^4
+  multiplication for all of them: a base value is an F_p^4 value with zero lanes 1–3), and
+  LogUp denominators α − Σ_j γ^j·v_j (all their arguments at once, summed per node with
+  ``np.add.reduceat``).
+
+A value is 4 uint64 lanes < p (a base value has lanes 1–3 zero), so the products of two
+lanes are < 2^62 and are reduced before they are added: no sum can overflow 64 bits.
+The levels of a tape are computed once (``tape_levels``) and can be stored with it (the
+verifying key's stored form, verifier_key.py); the batches are built once per tape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .field import P
+from .tape import (ADD_BB, ADD_BE, ADD_EE, DENOM, L_AUX, L_CONST_B, L_CONST_E, L_MAIN_E, L_PREP_E, MUL_BB, MUL_BE,
+                   MUL_EE, NEG_B, NEG_E, SUB_BB, SUB_BE, SUB_EB, SUB_EE, Inputs, Tape, _constant_table, tape_for)
+
+_P = np.uint64(P)
+_LINEAR = (ADD_BB, ADD_BE, ADD_EE, SUB_BB, SUB_BE, SUB_EB, SUB_EE, NEG_B, NEG_E)
+_SUBTRACT = (SUB_BB, SUB_BE, SUB_EB, SUB_EE, NEG_B, NEG_E)
+_MUL = (MUL_BB, MUL_BE, MUL_EE)
+
+#: (16, 4): lane (i, j) of the 4×4 product table goes to coefficient (i + j) mod 4, times
+#: W = 11 when i + j ≥ 4 (X^4 = 11 in F_p[X]/(X^4 − 11), ext.py)
+_FOLD = np.zeros((16, 4), dtype=np.uint64)
+for _i in range(4):
+    for _j in range(4):
+        _FOLD[4 * _i + _j, (_i + _j) % 4] = 1 if _i + _j < 4 else 11
+
+
+def ext_mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Row-wise product in F_p^4 of two (k, 4) uint64 arrays of canonical values."""
+    prod = (x[:, :, None] * y[:, None, :]) % _P  # each lane product < 2^62, reduced: < 2^31
+    return (prod.reshape(-1, 16) @ _FOLD) % _P   # ≤ 4 + 3·11 terms < 2^31: < 2^37
+
+
+def tape_levels(tape: Tape) -> np.ndarray:
+    """Level of every node (int32): 0 for leaves, 1 + the highest operand level otherwise."""
+    ops, xs, ys = tape.op.tolist(), tape.a.tolist(), tape.b.tolist()
+    starts, args = tape.dstart.tolist(), tape.dargs.tolist()
+    level = [0] * len(ops)
+    for k, o in enumerate(ops):
+        if o in _LINEAR or o in _MUL:
+            level[k] = 1 + (level[xs[k]] if o in (NEG_B, NEG_E) else max(level[xs[k]], level[ys[k]]))
+        elif o == DENOM:
+            level[k] = 1 + max(level[x] for x in args[starts[k]:starts[k + 1]])
+    return np.array(level, dtype=np.int32)
+
+
+class PointProgram:
+    """A point tape's nodes grouped into numpy batches, level by level (module docstring)."""
+
+    def __init__(self, tape: Tape, levels: np.ndarray):
+        if tape.where != "point":
+            raise ValueError("a PointProgram runs a tape built for a point (where='point')")
+        op = tape.op
+        n = len(op)
+        self.tape, self.levels, self.n = tape, levels, n
+        leaf = levels == 0
+        # leaves: (node, row 0 = ζ / 1 = ζω, column) per matrix; constants by slot
+        self.leaves = {}
+        for kind in (L_MAIN_E, L_PREP_E, L_AUX):
+            k = np.flatnonzero(leaf & (op == kind))
+            self.leaves[kind] = (k, tape.b[k], tape.a[k])
+        const = np.flatnonzero(leaf & ((op == L_CONST_B) | (op == L_CONST_E)))
+        self.consts = (const, tape.a[const])
+        self.steps = []
+        order = np.argsort(levels, kind="stable")
+        bounds = np.searchsorted(levels[order], np.arange(1, int(levels.max(initial=0)) + 2))
+        is_lin, is_sub, is_mul = np.isin(op, _LINEAR), np.isin(op, _SUBTRACT), np.isin(op, _MUL)
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            nodes = order[lo:hi]
+            lin = nodes[is_lin[nodes]]
+            neg = np.isin(op[lin], (NEG_B, NEG_E))
+            # x ± y; a negation is (zero row n) − x
+            lin_x = np.where(neg, n, tape.a[lin])
+            lin_y = np.where(neg, tape.a[lin], tape.b[lin])
+            mul = nodes[is_mul[nodes]]
+            den = nodes[op[nodes] == DENOM]
+            counts = tape.dstart[den + 1] - tape.dstart[den]
+            arg_pos = np.concatenate([np.arange(tape.dstart[k], tape.dstart[k + 1]) for k in den]) if den.size else \
+                np.zeros(0, dtype=np.int64)
+            power = arg_pos - np.repeat(tape.dstart[den], counts)  # γ^0 for the bus id, γ^(j+1) for value j
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            self.steps.append((lin, lin_x, lin_y, is_sub[lin], mul, tape.a[mul], tape.b[mul], den,
+                               tape.dargs[arg_pos], power, starts))
+        self.max_power = int(np.diff(tape.dstart).max(initial=0))
+
+    def combine(self, inputs: Inputs, alpha_powers: np.ndarray) -> np.ndarray:
+        """Σ_i alpha_powers[i]·root_i at the point, a (4,) uint32 F_p^4 value."""
+        tape = self.tape
+        v = np.zeros((self.n + 1, 4), dtype=np.uint64)  # row n stays zero (negations read it)
+        for kind, matrix in ((L_MAIN_E, inputs.main), (L_PREP_E, inputs.prep), (L_AUX, inputs.aux)):
+            k, row, col = self.leaves[kind]
+            if k.size:
+                v[k] = np.asarray(matrix, dtype=np.uint64)[row, col]
+        k, slot = self.consts
+        if k.size:
+            v[k] = _constant_table(tape, inputs)[slot]
+        challenges = np.zeros((2, 4), np.uint64) if inputs.challenges is None else \
+            np.asarray(inputs.challenges, dtype=np.uint64)
+        alpha, gpows = challenges[0], _powers(challenges[1], self.max_power + 1)
+        for lin, lin_x, lin_y, sub, mul, mul_x, mul_y, den, den_args, power, starts in self.steps:
+            if lin.size:
+                y = v[lin_y]
+                v[lin] = (v[lin_x] + np.where(sub[:, None], _P - y, y)) % _P
+            if mul.size:
+                v[mul] = ext_mul_rows(v[mul_x], v[mul_y])
+            if den.size:  # α − (bus + Σ_j γ^(j+1)·v_j)
+                sums = np.add.reduceat(ext_mul_rows(gpows[power], v[den_args]), starts, axis=0) % _P
+                v[den] = (alpha + _P - sums) % _P
+        terms = ext_mul_rows(np.asarray(alpha_powers, dtype=np.uint64), v[tape.roots])
+        return (terms.sum(axis=0) % _P).astype(np.uint32)
+
+
+def _powers(x: np.ndarray, count: int) -> np.ndarray:
+    """(count, 4) uint64: x^0 … x^(count−1) in F_p^4."""
+    out = np.zeros((count, 4), dtype=np.uint64)
+    out[0, 0] = 1
+    for i in range(1, count):
+        out[i] = ext_mul_rows(out[i - 1:i], x[None, :])[0]
+    return out
+
+
+def point_program(compiled) -> PointProgram:
+    """The PointProgram of Σ α^i C_i over all of ``compiled``'s constraints, built once per
+    compiled AIR (kept on it). A stored verifier view (verifier_key.py) carries its own."""
+    program = getattr(compiled, "_point_program", None)
+    if program is None:
+        tape = tape_for(compiled, [x.expr for x in compiled.all_constraints], "point")
+        program = PointProgram(tape, tape_levels(tape))
+        compiled._point_program = program
+    return program
+
+
+def constraints_at_point(compiled, inputs: Inputs, alpha_powers: np.ndarray) -> np.ndarray:
+    """Σ_i alpha_powers[i]·C_i at the point ``inputs`` describes ((4,) uint32): the value
+    tape.run(tape, inputs, 1, alpha_powers)[0] computes, without numba."""
+    return point_program(compiled).combine(inputs, alpha_powers)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ext import ext_powers, mul_rows as ext_mul_rows
 from .field import P
 from .tape import (ADD_BB, ADD_BE, ADD_EE, DENOM, L_AUX, L_CONST_B, L_CONST_E, L_MAIN_E, L_PREP_E, MUL_BB, MUL_BE,
                    MUL_EE, NEG_B, NEG_E, SUB_BB, SUB_BE, SUB_EB, SUB_EE, Inputs, Tape, _constant_table, tape_for)
@@ -33,20 +34,6 @@ _P = np.uint64(P)
 _LINEAR = (ADD_BB, ADD_BE, ADD_EE, SUB_BB, SUB_BE, SUB_EB, SUB_EE, NEG_B, NEG_E)
 _SUBTRACT = (SUB_BB, SUB_BE, SUB_EB, SUB_EE, NEG_B, NEG_E)
 _MUL = (MUL_BB, MUL_BE, MUL_EE)
-
-#: (16, 4): lane (i, j) of the 4×4 product table goes to coefficient (i + j) mod 4, times
-#: W = 11 when i + j ≥ 4 (X^4 = 11 in F_p[X]/(X^4 − 11), ext.py)
-_FOLD = np.zeros((16, 4), dtype=np.uint64)
-for _i in range(4):
-    for _j in range(4):
-        _FOLD[4 * _i + _j, (_i + _j) % 4] = 1 if _i + _j < 4 else 11
-
-
-def ext_mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise product in F_p^4 of two (k, 4) uint64 arrays of canonical values."""
-    prod = (x[:, :, None] * y[:, None, :]) % _P  # each lane product < 2^62, reduced: < 2^31
-    return (prod.reshape(-1, 16) @ _FOLD) % _P   # ≤ 4 + 3·11 terms < 2^31: < 2^37
-
 
 def tape_levels(tape: Tape) -> np.ndarray:
     """Level of every node (int32): 0 for leaves, 1 + the highest operand level otherwise."""
@@ -113,7 +100,7 @@ class PointProgram:
             v[k] = _constant_table(tape, inputs)[slot]
         challenges = np.zeros((2, 4), np.uint64) if inputs.challenges is None else \
             np.asarray(inputs.challenges, dtype=np.uint64)
-        alpha, gpows = challenges[0], _powers(challenges[1], self.max_power + 1)
+        alpha, gpows = challenges[0], ext_powers(challenges[1], self.max_power + 1).astype(np.uint64)
         for lin, lin_x, lin_y, sub, mul, mul_x, mul_y, den, den_args, power, starts in self.steps:
             if lin.size:
                 y = v[lin_y]
@@ -125,15 +112,6 @@ class PointProgram:
                 v[den] = (alpha + _P - sums) % _P
         terms = ext_mul_rows(np.asarray(alpha_powers, dtype=np.uint64), v[tape.roots])
         return (terms.sum(axis=0) % _P).astype(np.uint32)
-
-
-def _powers(x: np.ndarray, count: int) -> np.ndarray:
-    """(count, 4) uint64: x^0 … x^(count−1) in F_p^4."""
-    out = np.zeros((count, 4), dtype=np.uint64)
-    out[0, 0] = 1
-    for i in range(1, count):
-        out[i] = ext_mul_rows(out[i - 1:i], x[None, :])[0]
-    return out
 
 
 def point_program(compiled) -> PointProgram:

@@ -13,7 +13,7 @@ from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, ext, tape
 from pyzkvm.stark.blind import blinded
 from pyzkvm.stark.field import P
 from pyzkvm.stark.keys import compile_for
-from pyzkvm.stark.point_eval import constraints_at_point, ext_mul_rows, tape_levels
+from pyzkvm.stark.point_eval import constraints_at_point, tape_levels
 from tests.ext_reference import rmul
 from tests.stark.test_tape import AIRS, as_ext, reference
 
@@ -58,9 +58,3 @@ def test_levels_put_every_operation_above_its_operands():
     assert (level[t.op < tape.ADD_BB] == 0).all()
 
 
-def test_ext_mul_rows_is_the_schoolbook_product():
-    rng = np.random.default_rng(3)
-    x, y = (rng.integers(0, P, size=(50, 4), dtype=np.int64).astype(np.uint64) for _ in range(2))
-    x[0] = y[0] = P - 1  # the largest lanes: no overflow
-    got = ext_mul_rows(x, y)
-    assert got.tolist() == [rmul([int(v) for v in a], [int(v) for v in b]) for a, b in zip(x, y)]

@@ -16,6 +16,8 @@ arrays that broadcast a single (4,) element.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -256,15 +258,15 @@ def _binary(a, b, kernel, name):
     a = _as_ext(a, name)
     b = _as_ext(b, name)
     shape = np.broadcast_shapes(a.shape, b.shape)
-    a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, 4))  # one kernel type
-    b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1, 4))
-    if a2.shape[0] <= NUMPY_MAX:
-        x, y = a2.astype(np.uint64), b2.astype(np.uint64)
+    if math.prod(shape) <= 4 * NUMPY_MAX:  # at most NUMPY_MAX elements
+        x, y = a.astype(np.uint64), b.astype(np.uint64)  # numpy broadcasts: no copies to a common shape
         if kernel is _mul_kernel:
-            out = mul_rows(x, y)
+            out = mul_rows(np.broadcast_to(x, shape).reshape(-1, 4), np.broadcast_to(y, shape).reshape(-1, 4))
         else:
             out = (x + y if kernel is _add_kernel else x + _P - y) % _P
         return out.astype(np.uint32).reshape(shape)
+    a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, 4))  # one kernel type
+    b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1, 4))
     out = np.empty(a2.shape, dtype=np.uint32)
     kernel(a2, b2, out)
     return out.reshape(shape)

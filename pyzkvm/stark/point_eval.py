@@ -82,36 +82,91 @@ class PointProgram:
             arg_pos = np.concatenate([np.arange(tape.dstart[k], tape.dstart[k + 1]) for k in den]) if den.size else \
                 np.zeros(0, dtype=np.int64)
             power = arg_pos - np.repeat(tape.dstart[den], counts)  # γ^0 for the bus id, γ^(j+1) for value j
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            starts = (np.cumsum(counts) - counts).astype(np.int64)  # each node's first argument
             self.steps.append((lin, lin_x, lin_y, is_sub[lin], mul, tape.a[mul], tape.b[mul], den,
                                tape.dargs[arg_pos], power, starts))
         self.max_power = int(np.diff(tape.dstart).max(initial=0))
 
-    def combine(self, inputs: Inputs, alpha_powers: np.ndarray) -> np.ndarray:
-        """Σ_i alpha_powers[i]·root_i at the point, a (4,) uint32 F_p^4 value."""
-        tape = self.tape
-        v = np.zeros((self.n + 1, 4), dtype=np.uint64)  # row n stays zero (negations read it)
+    def fill_leaves(self, v: np.ndarray, offset: int, inputs: Inputs) -> None:
+        """Write this tape's leaf values (column values at ζ / ζω, constants) into rows
+        offset.. of the value array v."""
         for kind, matrix in ((L_MAIN_E, inputs.main), (L_PREP_E, inputs.prep), (L_AUX, inputs.aux)):
             k, row, col = self.leaves[kind]
             if k.size:
-                v[k] = np.asarray(matrix, dtype=np.uint64)[row, col]
+                v[k + offset] = np.asarray(matrix, dtype=np.uint64)[row, col]
         k, slot = self.consts
         if k.size:
-            v[k] = _constant_table(tape, inputs)[slot]
-        challenges = np.zeros((2, 4), np.uint64) if inputs.challenges is None else \
-            np.asarray(inputs.challenges, dtype=np.uint64)
-        alpha, gpows = challenges[0], ext_powers(challenges[1], self.max_power + 1).astype(np.uint64)
-        for lin, lin_x, lin_y, sub, mul, mul_x, mul_y, den, den_args, power, starts in self.steps:
-            if lin.size:
-                y = v[lin_y]
-                v[lin] = (v[lin_x] + np.where(sub[:, None], _P - y, y)) % _P
-            if mul.size:
-                v[mul] = ext_mul_rows(v[mul_x], v[mul_y])
-            if den.size:  # α − (bus + Σ_j γ^(j+1)·v_j)
-                sums = np.add.reduceat(ext_mul_rows(gpows[power], v[den_args]), starts, axis=0) % _P
-                v[den] = (alpha + _P - sums) % _P
-        terms = ext_mul_rows(np.asarray(alpha_powers, dtype=np.uint64), v[tape.roots])
-        return (terms.sum(axis=0) % _P).astype(np.uint32)
+            v[k + offset] = _constant_table(self.tape, inputs)[slot]
+
+    def combine(self, inputs: Inputs, alpha_powers: np.ndarray) -> np.ndarray:
+        """Σ_i alpha_powers[i]·root_i at the point, a (4,) uint32 F_p^4 value."""
+        return evaluate_programs([self], [inputs], [alpha_powers])[0]
+
+
+class _Batches:
+    """Several PointPrograms' batches joined level by level (node k of program j is row
+    offset_j + k of one value array; the shared zero row is the last), so a verifier's tables
+    cost one numpy batch per level and kind, not one per table."""
+
+    def __init__(self, programs: tuple):
+        offsets = np.cumsum([0] + [p.n for p in programs])
+        zero = int(offsets[-1])
+        self.n, self.offsets = zero, offsets[:-1].tolist()
+        self.steps = []
+        for level in range(max(len(p.steps) for p in programs)):
+            parts = [(p.steps[level], off, p.n) for p, off in zip(programs, self.offsets) if level < len(p.steps)]
+            cat = lambda f: np.concatenate([f(st, off, n) for st, off, n in parts])  # noqa: E731
+            args_before = np.cumsum([0] + [len(st[8]) for st, _, _ in parts])
+            starts = np.concatenate([st[10] + a for (st, _, _), a in zip(parts, args_before)])
+            self.steps.append((
+                cat(lambda st, off, n: st[0] + off), cat(lambda st, off, n: np.where(st[1] == n, zero, st[1] + off)),
+                cat(lambda st, off, n: st[2] + off), cat(lambda st, off, n: st[3]),
+                cat(lambda st, off, n: st[4] + off), cat(lambda st, off, n: st[5] + off),
+                cat(lambda st, off, n: st[6] + off), cat(lambda st, off, n: st[7] + off),
+                cat(lambda st, off, n: st[8] + off), cat(lambda st, off, n: st[9]), starts.astype(np.int64)))
+        self.roots = np.concatenate([p.tape.roots + off for p, off in zip(programs, self.offsets)])
+        self.root_counts = [len(p.tape.roots) for p in programs]
+        self.max_power = max(p.max_power for p in programs)
+
+
+#: the last few joined batches (a verifier meets the same set of tables again and again)
+_JOINED: dict = {}
+
+
+def evaluate_programs(programs: list, inputs_list: list, alpha_powers_list: list) -> list:
+    """Σ_i alpha_powers[i]·root_i of each program at its point, (4,) uint32 each: all tables
+    in one pass (_Batches). The tables share the bus challenges (one proof's α, γ)."""
+    key = tuple(programs)
+    if key not in _JOINED:
+        if len(_JOINED) >= 8:
+            _JOINED.pop(next(iter(_JOINED)))
+        _JOINED[key] = _Batches(key)
+    joined = _JOINED[key]
+    v = np.zeros((joined.n + 1, 4), dtype=np.uint64)  # the last row stays zero (negations read it)
+    for p, off, inputs in zip(programs, joined.offsets, inputs_list):
+        p.fill_leaves(v, off, inputs)
+    first = inputs_list[0].challenges
+    challenges = np.zeros((2, 4), np.uint64) if first is None else np.asarray(first, dtype=np.uint64)
+    if any(not np.array_equal(np.asarray(i.challenges, dtype=np.uint64) if i.challenges is not None else
+                              np.zeros((2, 4), np.uint64), challenges) for i in inputs_list):
+        raise ValueError("evaluate_programs: every table must use the same bus challenges")
+    alpha, gpows = challenges[0], ext_powers(challenges[1], joined.max_power + 1).astype(np.uint64)
+    for lin, lin_x, lin_y, sub, mul, mul_x, mul_y, den, den_args, power, starts in joined.steps:
+        if lin.size:  # x + y, x − y, 0 − x
+            y = v[lin_y]
+            v[lin] = (v[lin_x] + np.where(sub[:, None], _P - y, y)) % _P
+        if mul.size:
+            v[mul] = ext_mul_rows(v[mul_x], v[mul_y])
+        if den.size:  # α − (bus + Σ_j γ^(j+1)·v_j)
+            sums = np.add.reduceat(ext_mul_rows(gpows[power], v[den_args]), starts, axis=0) % _P
+            v[den] = (alpha + _P - sums) % _P
+    powers = np.concatenate([np.asarray(a, dtype=np.uint64).reshape(-1, 4) for a in alpha_powers_list])
+    terms = ext_mul_rows(powers, v[joined.roots])
+    out, at = [], 0
+    for count in joined.root_counts:  # each table's Σ (terms < p: 2^33 of them fit in uint64)
+        out.append((terms[at:at + count].sum(axis=0) % _P).astype(np.uint32))
+        at += count
+    return out
 
 
 def point_program(compiled) -> PointProgram:
@@ -129,3 +184,8 @@ def constraints_at_point(compiled, inputs: Inputs, alpha_powers: np.ndarray) -> 
     """Σ_i alpha_powers[i]·C_i at the point ``inputs`` describes ((4,) uint32): the value
     tape.run(tape, inputs, 1, alpha_powers)[0] computes, without numba."""
     return point_program(compiled).combine(inputs, alpha_powers)
+
+
+def constraints_at_points(compiled: list, inputs: list, alpha_powers: list) -> list:
+    """constraints_at_point for several tables (sharing the bus challenges) in one pass."""
+    return evaluate_programs([point_program(c) for c in compiled], inputs, alpha_powers)

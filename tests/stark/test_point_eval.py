@@ -13,7 +13,7 @@ from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, ext, tape
 from pyzkvm.stark.blind import blinded
 from pyzkvm.stark.field import P
 from pyzkvm.stark.keys import compile_for
-from pyzkvm.stark.point_eval import constraints_at_point, tape_levels
+from pyzkvm.stark.point_eval import constraints_at_point, constraints_at_points, tape_levels
 from tests.ext_reference import rmul
 from tests.stark.test_tape import AIRS, as_ext, reference
 
@@ -58,3 +58,19 @@ def test_levels_put_every_operation_above_its_operands():
     assert (level[t.op < tape.ADD_BB] == 0).all()
 
 
+
+
+def test_tables_evaluated_together_equal_each_alone():
+    # tables of different depths, with and without LogUp denominators at a level: one pass
+    cs = [compile_for(INSECURE_FAST_FOR_TESTS, AIRS[n]) for n in ("program", "cpu", "memory boundary")]
+    rng = np.random.default_rng(5)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    challenges = rand(2, 4)
+    inputs, powers = [], []
+    for c in cs:
+        w, wp, wa = c.air.width, c.air.preprocessed_width, c.num_aux_columns
+        inputs.append(tape.Inputs(rand(2, w, 4), rand(2, wp, 4) if wp else None, rand(2, wa, 4) if wa else None,
+                                  rand(NUM_PUBLIC_VALUES), challenges, rand(4), dict(zip(tape.SELECTORS, rand(3, 4)))))
+        powers.append(ext.ext_powers(rand(4), len(c.all_constraints)))
+    together = constraints_at_points(cs, inputs, powers)
+    assert [x.tolist() for x in together] == [constraints_at_point(c, i, p).tolist() for c, i, p in zip(cs, inputs, powers)]

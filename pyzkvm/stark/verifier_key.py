@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
+from typing import Sequence
 
 import blake3
 import numpy as np
@@ -83,7 +84,7 @@ class VerifierAir:
     @property
     def _point_program(self) -> PointProgram | None:
         # built on first use, from the stored tape: only the tables a proof includes pay for it
-        if self._tape is None:
+        if self._tape is None or self._levels is None:
             return None
         program = self.__dict__.get("_program")
         if program is None:
@@ -191,7 +192,7 @@ def _key(x):
     return tuple(_key(k) for k in x) if isinstance(x, list) else x
 
 
-def build_views(compiled: list, config) -> list:
+def build_views(compiled: Sequence, config) -> list:
     """(view, blinded view or None) per compiled AIR, for ``config``: what ``encode_views``
     stores. Runs the checks key building runs on a compiled AIR that a view then skips
     (optional.check_optional_air). In hiding mode only the blinded views carry a tape (the

@@ -27,12 +27,15 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .backends.base import ProgressCallback as Progress  # progress(step, fraction in [0, 1])
 from .errors import PyzkvmError, UsageError
 from .fileio import write_atomically
 from .program import Program
+
+if TYPE_CHECKING:  # for annotations only: importing the stark package loads numba (imported lazily below)
+    from .stark.rounds import PublicData
 
 #: Times a task is re-run after it raised or its worker died (Dask ``retries=``; fallback pools).
 DEFAULT_RETRIES = 2
@@ -323,7 +326,7 @@ class ClusterSegments:
                            for k, (traces, _pv) in enumerate(statements)],
                           on_result=counted, **self.options)
 
-    def prove(self, statements, public_data: bytes, challenges) -> list:
+    def prove(self, statements, public_data: PublicData, challenges) -> list:
         from .stark.proof import decode_proof
 
         counted = counting_results(self.progress, "proved segment", len(statements), 0.4, 1.0)

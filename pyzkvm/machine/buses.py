@@ -27,7 +27,7 @@ BYTE = "byte"
 
 TAG_RANGE, TAG_AND, TAG_OR, TAG_XOR, TAG_SHL, TAG_SHR = 0, 1, 2, 3, 4, 5
 
-ALL = (PROGRAM, ENTRY, MEMORY, IMAGE, ALU, BYTE)
+ALL: tuple[str, ...] = (PROGRAM, ENTRY, MEMORY, IMAGE, ALU, BYTE)  # grown below, bus by bus
 #: (op, off0, off1, m0..m3, n0..n3, v0..v3, c0..c3): a load or store of the word m → n at byte
 #: offset off0 + 2·off1, storing v (rs2) or loading c. CPU sends; the load/store chip receives.
 MEMOP = "memop"

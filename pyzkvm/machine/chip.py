@@ -15,12 +15,17 @@ and the rows of the chips that receive from it are derived from its constraints 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..stark.air import Air
 
 
 class Chip(Air):
+    #: the one shared instance of each class (for_program), set in the class's own __dict__ on first use
+    _shared: ClassVar[Chip]
+
     def generate(self, w) -> np.ndarray:
         """This chip's main trace for one segment: (height, width) integers, height a power of two."""
         raise NotImplementedError(f"chip {self.name!r} has no generate(w)")

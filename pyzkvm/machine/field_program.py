@@ -33,6 +33,7 @@ off I/O rows, the pointer checks off row 0), so no cell is a free witness.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -92,6 +93,8 @@ class FieldProgramAir(Chip):
     #: every READ value is also proved < modulus (its lt flags), where a value ≥ p would let a
     #: step prove what SP1 panics on (weierstrass.py's unsigned subtractions)
     reads_canonical: bool = False
+    #: each subclass's Layout, built on first use and kept in its own __dict__ (layout())
+    _layout: ClassVar[Layout]
     optional = True  # only guests that call the precompile fill it
 
     # ---- layout -------------------------------------------------------------------------------

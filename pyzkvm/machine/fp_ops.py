@@ -39,7 +39,7 @@ OPS = ("FP_ADD", "FP_SUB", "FP_MUL", "FP2_ADD", "FP2_SUB", "FP2_MUL")
 def fp_steps(op: str, nw: int) -> tuple:
     """The rows of one call of ``op`` (module docstring) on nw-word coefficients."""
     if op.startswith("FP2"):
-        io = (Step(READ, "x0", ptr=0, offset=0), Step(READ, "x1", ptr=0, offset=nw),
+        io: tuple[Step, ...] = (Step(READ, "x0", ptr=0, offset=0), Step(READ, "x1", ptr=0, offset=nw),
               Step(READ, "y0", ptr=1, offset=0), Step(READ, "y1", ptr=1, offset=nw))
         body = {
             "FP2_ADD": (Step(ADD, "c0", "x0", "y0"), Step(ADD, "c1", "x1", "y1")),

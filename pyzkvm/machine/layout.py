@@ -18,6 +18,7 @@ class Layout:
         self._index: dict[str, int | list[int]] = {}
         for item in spec.split():
             name, _, count = item.partition(":")
+            idx: int | list[int]  # a limb group's columns, or one column
             if name in self._index:
                 raise ValueError(f"column {name!r} declared twice")
             if count:

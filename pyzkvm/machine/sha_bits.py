@@ -47,6 +47,7 @@ class Word:
         """The word's 4 little-endian bytes (what the memory bus carries), from its bits."""
         if self.by is not None:
             return self.by
+        assert self.bits is not None, "a Word built from its halves only has no bytes (use of_bits/of_bytes)"
         return [_weighted(self.bits[8 * i: 8 * i + 8]) for i in range(4)]
 
 
@@ -115,7 +116,7 @@ def to_bits(x) -> np.ndarray:
 def add_carries(terms, n_bits: int):
     """The (out, lo-carry bits, hi-carry bits) of Σ terms mod 2^32, per call."""
     t = [np.asarray(x, dtype=np.int64) for x in terms]
-    lo = sum(x & 0xFFFF for x in t)
+    lo: np.ndarray = sum(x & 0xFFFF for x in t)  # type: ignore[assignment]  # sum's start 0 + arrays: an array
     hi = sum(x >> 16 for x in t) + (lo >> 16)
     out = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)
     k = np.arange(n_bits)

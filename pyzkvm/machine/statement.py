@@ -132,7 +132,7 @@ class Statement:
             from ..executor.risc0 import output_digest
 
             digest = output_digest(bytes(journal), bytes(32))
-            commit = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
+            commit: tuple[int, ...] | None = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
             out, clock, pc = [], 0, start_pc
             for k, (end_clock, end_pc, _journal_end, _assumptions_end) in enumerate(ends):
                 out.append(cls(exit_code=int(exit_code) & M32, start_clk=clock, cycles=int(end_clock), start_pc=pc,

@@ -97,6 +97,7 @@ class SegmentContext:
         return cls(MemoryState.empty(), 0, 0)
 
     def next(self, tables: "MachineTables") -> "SegmentContext":
+        assert tables.memory_after is not None  # generate_tables always resolves it (w.memory_after())
         return SegmentContext(tables.memory_after, self.journal_start + len(tables.journal),
                               self.assumptions_start + len(tables.assumptions))
 

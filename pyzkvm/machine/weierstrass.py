@@ -80,6 +80,7 @@ class WeierstrassAir(FieldProgramAir):
     """A curve operation's chip; ``weierstrass_chips`` makes one subclass per curve and op."""
 
     curve: Weierstrass
+    modulus: int  # the curve's p, never None here (weierstrass_chips)
     reads_canonical = True
 
     def check_read(self, step, values) -> None:

@@ -44,7 +44,7 @@ class Witness:
     #: the AIR, not this convenience check, is what rejects them.
     check_reads = True
 
-    def __init__(self, airs, program, image, execution, context, public_values):
+    def __init__(self, airs, program, image, execution, context, public_values) -> None:
         self.airs, self.program, self.image = airs, program, image
         self.execution, self.context, self.public_values = execution, context, public_values
         self.traces: dict = {}

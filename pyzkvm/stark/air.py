@@ -377,6 +377,10 @@ class CompiledAir:
     num_aux_columns: int = 0  # extension columns
     logup_constraints: list = dc_field(default_factory=list)
     interaction_groups: list = dc_field(default_factory=list)  # interaction indices per helper column
+    # caches other modules keep on it, filled on first use (not part of its value: no init, repr, eq)
+    _blinded: tuple[int, CompiledAir] | None = dc_field(default=None, init=False, repr=False, compare=False)  # blind.py
+    _air_digest: bytes | None = dc_field(default=None, init=False, repr=False, compare=False)  # keys.air_digest
+    _next_row_columns: dict | None = dc_field(default=None, init=False, repr=False, compare=False)  # openings.py
 
     @property
     def all_constraints(self) -> list:
@@ -421,6 +425,7 @@ def _selector_columns(b: AirBuilder) -> list:
     """The leaves the activity selector is the sum of (empty for the constant 1); raises
     StarkConfigError if the selector has another shape or a part is not asserted boolean."""
     a = b.active
+    assert a is not None  # check_activity_rule refuses an AIR without declare_active before calling this
     if a.op == "const":
         if a.args != 1:
             raise StarkConfigError(f"AIR {b.air.name!r}: a constant activity selector must be 1")

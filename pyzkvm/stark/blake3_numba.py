@@ -432,7 +432,7 @@ def _run_groups(kernel, ngroups, *args, words_per_group=16 * LANES):
         f.result()
 
 
-_POOLS = {}
+_POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
 def _pool(n):

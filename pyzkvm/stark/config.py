@@ -159,13 +159,19 @@ class SecurityEstimate:
         """The bits of the term called ``name``, None if absent."""
         return dict(self.terms).get(name)
 
+    def _always(self, name: str) -> float:
+        """A term every estimate has (security_bits: queries, field, hash)."""
+        bits = self.term(name)
+        assert bits is not None, f"a SecurityEstimate without its {name!r} term"
+        return bits
+
     @property
     def query_bits(self) -> float:
-        return self.term(QUERIES)
+        return self._always(QUERIES)
 
     @property
     def field_bits(self) -> float:
-        return self.term(FIELD)
+        return self._always(FIELD)
 
     @property
     def logup_bits(self) -> float | None:
@@ -173,7 +179,7 @@ class SecurityEstimate:
 
     @property
     def hash_bits(self) -> float:
-        return self.term(HASH)
+        return self._always(HASH)
 
     @property
     def limiting(self) -> str:

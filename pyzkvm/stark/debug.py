@@ -27,6 +27,7 @@ from .air import CompiledAir
 from .field import P
 from .keys import check_trace
 from .logup import build_aux_trace, public_term
+from .rounds import PublicData
 from .tape import Inputs, plain_inputs, root_values, tape_for
 
 
@@ -56,7 +57,7 @@ def check_constraints(compiled: CompiledAir, inputs: Inputs, n: int, which: str 
 
 
 def check_statement(compiled: Sequence[CompiledAir], prep_traces: Sequence, statements: Sequence,
-                    public_data: bytes = b"", term_public_values=None, seed: int | None = None) -> None:
+                    public_data: PublicData = b"", term_public_values=None, seed: int | None = None) -> None:
     """Check n ≥ 1 (traces, public_values) statements of the same AIRs (``compiled``, with their
     preprocessed traces or None) as one joint statement: every constraint of every table, then
     every bus over all of them plus the public entries of ``term_public_values`` (default: the
@@ -86,7 +87,7 @@ def check_all_constraints(compiled: Sequence[CompiledAir], prep_traces: Sequence
 
 
 def check_buses(compiled: Sequence[CompiledAir], prep_traces: Sequence, statements: Sequence,
-                public_data: bytes = b"", term_public_values=None, seed: int | None = None) -> None:
+                public_data: PublicData = b"", term_public_values=None, seed: int | None = None) -> None:
     """Part 2: every bus's LogUp sum over all tables and the public entries, under random
     challenges α, γ ∈ F_p^4, is zero; else ConstraintNotSatisfied names the buses that are not."""
     rng = np.random.default_rng(seed)

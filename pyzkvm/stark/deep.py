@@ -171,10 +171,10 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
     is one deep_values call, and the calls of one height add up. ``points_of(l)``: the points
     x of height l where D is wanted (the whole coset for the prover, the queries for the
     verifier)."""
-    out = {}
+    out: dict[int, np.ndarray] = {}
     for l in sorted({e[0] for e in entries}, reverse=True):
         x = points_of(l)
-        groups = {}
+        groups: dict[bytes, tuple[np.ndarray, list]] = {}  # ζω's bytes → (ζω, its members)
         for ll, z_next, member in entries:
             if ll == l:
                 groups.setdefault(z_next.tobytes(), (z_next, []))[1].append(member)

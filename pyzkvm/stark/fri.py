@@ -152,9 +152,12 @@ def evaluate_polynomial(coeffs: np.ndarray, x: np.ndarray) -> np.ndarray:
 class FriProver:
     """Commit phase state: the committed layers (for opening queries later)."""
 
+    trees: list  # each layer's Merkle tree
+    roots: list  # and its root
+
     def __init__(self):
-        self.trees: list = []
-        self.roots: list = []
+        self.trees = []
+        self.roots = []
         self.final_poly = None
 
     def commit_phase(self, inputs: dict, log_final_size: int, log_final_len: int, transcript, log_arity: int = 1,

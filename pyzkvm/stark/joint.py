@@ -36,6 +36,7 @@ verifier refuses a statement with N ≥ p (verifier.statement_security).
 from __future__ import annotations
 
 import struct
+from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
@@ -47,8 +48,8 @@ from .logup import check_bus_balance, public_term
 from .optional import left_out
 from .proof import Proof, decode_proof, encode_proof
 from .keys import check_public_values
-from .prover import commit_main, prove_segment
-from .rounds import BusChallenges, joint_bus_challenges
+from .prover import MainCommitment, commit_main, prove_segment
+from .rounds import BusChallenges, PublicData, joint_bus_challenges
 from .zk import ZkRandomness
 from .verifier import VerificationReport, statement_security, verify_segment
 
@@ -68,7 +69,7 @@ class LocalSegments:
     def __init__(self, pk, progress: Callable[[int, str, float], None] | None = None, zk_seed=None):
         self.pk = pk
         self.report = progress or (lambda k, step, fraction: None)
-        self._kept = None
+        self._kept: MainCommitment | None = None
         # hiding mode: one secret per statement, one randomness stream per segment (zk.py); the
         # blinding ring (blind.py) links each segment to the previous one through that secret
         self._secret = ZkRandomness.secret_from_seed(zk_seed)
@@ -79,24 +80,22 @@ class LocalSegments:
     def commit(self, statements: Sequence) -> list:
         roots = []
         for k, (traces, _pv) in enumerate(statements):
-            commitment = commit_main(self.pk, traces, lambda step, f, k=k: self.report(k, step, f),
-                                     self._rng(k, len(statements)))
+            commitment = commit_main(self.pk, traces, partial(self.report, k), self._rng(k, len(statements)))
             roots.append(commitment.root)
             self._kept = commitment if len(statements) == 1 else None
             del commitment
         return roots
 
-    def prove(self, statements: Sequence, public_data: bytes, challenges: BusChallenges) -> list:
+    def prove(self, statements: Sequence, public_data: PublicData, challenges: BusChallenges) -> list:
         proofs = []
         for k, (traces, pv) in enumerate(statements):
             main = self._kept or commit_main(self.pk, traces, rng=self._rng(k, len(statements)))
             self._kept = None
-            proofs.append(prove_segment(self.pk, main, pv, public_data, challenges,
-                                        lambda step, f, k=k: self.report(k, step, f)))
+            proofs.append(prove_segment(self.pk, main, pv, public_data, challenges, partial(self.report, k)))
         return proofs
 
 
-def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_values=None,
+def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_public_values=None,
           check_constraints_first: bool = True, progress: Callable[[int, str, float], None] | None = None,
           segments=None, zk_seed=None) -> list:
     """Prove n ≥ 1 (traces, public_values) statements jointly; returns the n Proofs.
@@ -133,7 +132,7 @@ def prove(pk, statements: Sequence, public_data: bytes = b"", *, term_public_val
     return proofs
 
 
-def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, public_data: bytes) -> None:
+def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, public_data: PublicData) -> None:
     """Step 4: Σ over every proof's tables' LogUp totals + the public term = 0 (BusImbalance)."""
     total = ext.ZERO.copy()
     for p in proofs:
@@ -144,7 +143,7 @@ def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, pu
                                            public_data=public_data))
 
 
-def verify(vk, proofs: Sequence, public_values: Sequence, public_data: bytes = b"", *,
+def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicData = b"", *,
            term_public_values=None) -> list:
     """Verify the n ≥ 1 proofs (Proof objects or their bytes) of a statement; returns their
     VerificationReports, each carrying the whole statement's security estimate
@@ -192,7 +191,7 @@ def _proof_bytes(proof) -> bytes:
 
 # ---- a statement of one segment ------------------------------------------------------------
 
-def prove_one(pk, traces: Sequence, public_values: Sequence[int] = (), *, public_data: bytes = b"",
+def prove_one(pk, traces: Sequence, public_values: Sequence[int] = (), *, public_data: PublicData = b"",
               check_constraints_first: bool = True, progress: Callable[[str, float], None] | None = None,
               zk_seed=None) -> Proof:
     """``prove`` for a statement of one segment: the Proof of ``traces`` (one per table, in
@@ -203,13 +202,13 @@ def prove_one(pk, traces: Sequence, public_values: Sequence[int] = (), *, public
                  progress=report, zk_seed=zk_seed)[0]
 
 
-def verify_one(vk, proof, public_values=(), public_data: bytes = b"") -> VerificationReport:
+def verify_one(vk, proof, public_values=(), public_data: PublicData = b"") -> VerificationReport:
     """``verify`` for a statement of one segment (a Proof or its bytes)."""
     return verify(vk, [proof], [public_values], public_data)[0]
 
 
 def debug_check(pk, traces: Sequence, public_values: Sequence[int] = (), seed: int | None = None,
-                public_data: bytes = b"") -> None:
+                public_data: PublicData = b"") -> None:
     """The debug check (debug.py) of a statement of one segment, without proving."""
     check_statement(pk.verifying_key.compiled, pk.prep_traces, [(traces, check_public_values(pk.verifying_key, public_values))],
                     public_data, seed=seed)

@@ -74,7 +74,7 @@ class ProvingKey:
     verifying_key: VerifyingKey
     prep_traces: list         # (n, wp) or None per table
     prep_ldes: list           # its LDE or None per table
-    prep_tree: object         # MixedMatrixTree over the preprocessed LDEs, or None
+    prep_tree: MixedMatrixTree | None  # over the preprocessed LDEs (None: no table has any)
 
 
 def check_trace(air: Air, trace, what: str = "main", width: int | None = None) -> np.ndarray:
@@ -184,7 +184,7 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
     names = [c.air.name for c in compiled]
     if len(set(names)) != len(names):
         raise StarkConfigError(f"table names must be distinct, got {names}")
-    bus_names = {}
+    bus_names: dict[int, str] = {}
     for c in compiled:  # a named bus is hashed to a field element: two names must not collide
         for it in c.interactions:
             if bus_names.setdefault(it.bus, it.bus_name) != it.bus_name:

@@ -43,6 +43,7 @@ from .air import CompiledAir, Constraint, bus_id
 from .ext import batch_inverse_into
 from .field import P, f_add, f_join, f_mul, f_split, f_sub
 from .lincomb import denominators
+from .rounds import PublicData
 
 _ZERO64 = np.uint64(0)
 _P64 = np.uint64(P)
@@ -67,7 +68,8 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     signed = [it.multiplicity if it.sign > 0 else -it.multiplicity for it in inter]
     own = max([c.expr.degree for c in compiled.constraints] + [0])
     limit = min(max_degree, max(own, 3))
-    groups, degrees = [], []
+    groups: list[list[int]] = []  # interaction indices per helper column
+    degrees: list[list[tuple[int, int]]] = []  # their (denominator, multiplicity) degrees
     for k in range(len(inter)):
         pair = (denoms[k].degree, signed[k].degree)
         if groups and _group_degree(degrees[-1] + [pair]) <= limit:
@@ -150,7 +152,7 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     if bad >= 0:
         raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
                                      "(probability ~2^-100); prove again with different data")
-    per_bus = {}
+    per_bus: dict[str, np.ndarray] = {}
     for it, total in zip(its, totals):
         per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), total)
     cumsum = aux[n - 1, len(groups), :].copy()
@@ -217,7 +219,7 @@ def column_total(col: np.ndarray) -> np.ndarray:
     return (col.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
 
 
-def public_entries(airs, public_values, public_data: bytes = b"") -> list:
+def public_entries(airs, public_values, public_data: PublicData = b"") -> list:
     """Every AIR's public_interactions(public_values, public_data), as (bus, bus name, value
     matrix (N, m) uint32, signed multiplicities (N,) uint32): one row per bus entry."""
     pv = [int(v) for v in public_values]
@@ -237,7 +239,7 @@ def public_entries(airs, public_values, public_data: bytes = b"") -> list:
     return out
 
 
-def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None, public_data: bytes = b"") -> np.ndarray:
+def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None, public_data: PublicData = b"") -> np.ndarray:
     """Σ over every AIR's public_interactions(public_values, public_data) of sign·μ/(α − fp) ∈ F_p^4.
 
     The verifier computes this itself; the buses balance when Σ_tables cumsum + this = 0.

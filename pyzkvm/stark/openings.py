@@ -29,7 +29,7 @@ def next_row_columns(compiled) -> dict:
     cached = getattr(compiled, "_next_row_columns", None)
     if cached is not None:
         return cached
-    read = {g: set() for g in NEXT_GROUPS}
+    read: dict[str, set[int]] = {g: set() for g in NEXT_GROUPS}
     for node in compiled.builder.nodes:  # every node, used or not: never fewer than the tape reads
         if node.op in read and node.args[1] != 0:
             read[node.op].add(int(node.args[0]))

@@ -115,7 +115,7 @@ class _Batches:
         self.steps = []
         for level in range(max(len(p.steps) for p in programs)):
             parts = [(p.steps[level], off, p.n) for p, off in zip(programs, self.offsets) if level < len(p.steps)]
-            cat = lambda f: np.concatenate([f(st, off, n) for st, off, n in parts])  # noqa: E731
+            cat = lambda f, parts=parts: np.concatenate([f(st, off, n) for st, off, n in parts])  # noqa: E731
             args_before = np.cumsum([0] + [len(st[8]) for st, _, _ in parts])
             starts = np.concatenate([st[10] + a for (st, _, _), a in zip(parts, args_before)])
             self.steps.append((

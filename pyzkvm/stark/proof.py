@@ -228,6 +228,7 @@ def encode_proof(proof: Proof) -> tuple:
     w.u64(proof.bus_pow_nonce)
     with_aux = phase_members(proof.tables, "aux")
     if with_aux:
+        assert proof.aux_root is not None  # the prover commits an aux tree whenever a table has aux columns
         w.raw(proof.aux_root)
     w.raw(proof.quotient_root)
     w.item = "commitments/LogUp totals"
@@ -380,9 +381,9 @@ def decode_proof(data: bytes) -> Proof:
     nonce = r.u64("proof-of-work nonce")
     layer_openings = []
     for _ in range(n_layers):
-        rows = r.array("FRI layer rows", 2)  # (q, 4·(2^k − 1)): the verifier checks k against its schedule
+        layer_rows = r.array("FRI layer rows", 2)  # (q, 4·(2^k − 1)): the verifier checks k against its schedule
         paths = _read_paths(r, "FRI layer paths")
-        layer_openings.append((rows, paths))
+        layer_openings.append((layer_rows, paths))
     if r.pos != len(r.data):
         raise ProofFormatError(f"{len(r.data) - r.pos} trailing bytes after the proof")
     proof = Proof(tables, main_root, aux_root, quotient_root, queries,

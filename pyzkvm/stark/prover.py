@@ -45,7 +45,7 @@ from .ntt import bit_reverse_indices, coset_lde, coset_lde_from_coefficients, in
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
-from .rounds import BusChallenges
+from .rounds import BusChallenges, PublicData
 from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 from .zk import QuotientLayout, ZkRandomness
 from .blind import ring_values, with_ring_columns
@@ -53,6 +53,16 @@ from .blind import ring_values, with_ring_columns
 
 class _Table:
     """Prover-side data of one table during one proof."""
+
+    # set by the steps, in order: commit_main (lde_log), prove_segment (the rest)
+    lde_log: int                    # log2 of its LDE's height (zk.lde_log)
+    main_lde: np.ndarray
+    quotient_layout: QuotientLayout
+    quotient_coeffs: np.ndarray
+    quotient_lde: np.ndarray
+    z_next: np.ndarray              # ζω, ω its trace domain's generator
+    open_local: dict[str, np.ndarray]
+    open_next: dict[str, np.ndarray]
 
     def __init__(self, index, compiled, trace, prep_trace, prep_lde):
         self.index = index  # its position among the key's tables
@@ -97,10 +107,11 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
     return [t for t, keep in zip(tables, present) if keep], present
 
 
-def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness, label: str) -> np.ndarray:
+def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
     """f̂ = f + Z_H·r as values on K_D (natural order): the trace on H = the points k·(D/n)
     of K_D, uniform random values on the other D − n points. f̂ − f vanishes on H, so it is
     Z_H·r with deg r < D − n, and r is uniform because those D − n values are (zk.py)."""
+    assert rng is not None, "hiding mode draws its randomness first (commit_main)"
     n, w = trace.shape
     step = (1 << log_d) // n
     out = rng.field(label, (1 << log_d, w))
@@ -189,7 +200,7 @@ def _columns(matrix, columns, rows=None):
     return matrix[:rows][:, columns]
 
 
-def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: bytes,
+def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
                   bus: BusChallenges, progress: Callable[[str, float], None] | None = None) -> Proof:
     """Prove one segment whose main traces are committed (``main``), under the statement's bus
     challenges. The caller (joint.prove) checked the witness first; this only proves."""
@@ -202,7 +213,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     rng = main.rng
     for t, lde in zip(tables, main.ldes, strict=True):
         t.main_lde = lde
-    trees = {"prep": pk.prep_tree, "main": main.tree}
+    # every phase's tree, in the proof's order (no prep tree when no table has preprocessed columns)
+    trees: dict[str, MixedMatrixTree] = {} if pk.prep_tree is None else {"prep": pk.prep_tree}
+    trees["main"] = main.tree
     rounds.observe_main(transcript, main.root, bus)
     report("commit to trace data", 1.0)
 

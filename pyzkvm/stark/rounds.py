@@ -29,12 +29,16 @@ grinds (prover), with a number it checks it (verifier, PowError if it misses the
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, SupportsBytes, TypeAlias
 
 import numpy as np
 
 from ..errors import PowError
 from .transcript import Transcript
+
+#: a statement's public data: bytes, or an object bytes() encodes (machine.MachinePublicData).
+#: Observed as bytes(public_data) (J1, S1); the AIRs' public_interactions get those bytes.
+PublicData: TypeAlias = bytes | SupportsBytes
 
 DOMAIN = b"pyzkvm-stark-v2"
 JOINT_DOMAIN = b"pyzkvm-stark-joint-v2"
@@ -73,7 +77,7 @@ def _grind_or_check(transcript: Transcript, bits: int, nonce: int | None, what: 
 
 # ---- the joint transcript (J1, J2) ---------------------------------------------------------
 
-def joint_bus_challenges(vk, public_values_of_each, log_heights_of_each, main_roots, public_data: bytes,
+def joint_bus_challenges(vk, public_values_of_each, log_heights_of_each, main_roots, public_data: PublicData,
                          pow_nonce: int | None = None) -> BusChallenges:
     """J1–J2: the bus challenges of a statement, after every proof's main root is fixed."""
     t = Transcript(JOINT_DOMAIN)
@@ -90,7 +94,7 @@ def joint_bus_challenges(vk, public_values_of_each, log_heights_of_each, main_ro
 
 # ---- one proof's transcript (S1–S7) --------------------------------------------------------
 
-def segment_transcript(vk, public_values, log_heights, public_data: bytes) -> Transcript:
+def segment_transcript(vk, public_values, log_heights, public_data: PublicData) -> Transcript:
     """S1: a proof's transcript, bound to the key, its public values, the statement's public
     data (observed before any challenge) and its table heights."""
     t = Transcript(DOMAIN)

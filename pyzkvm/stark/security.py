@@ -41,6 +41,7 @@ def table() -> str:
         names = [n for n, _b in est.terms]
         rows.append(f"| `{cfg.name}` | 2^{cfg.log_height_limit} | "
                     + " | ".join(f"{b:.1f}" for _n, b in est.terms) + f" | **{est.bits:.1f}** |")
+    assert names is not None  # PRESETS is never empty
     head = "| preset | tallest table | " + " | ".join(names) + " | bits |"
     rule = "| --- " * (len(names) + 3) + "|"
     note = (f"(N = p − 1 = {MAX_BUS_ENTRIES} bus entries, tuples up to {width} elements with the bus id, "

@@ -31,7 +31,9 @@ per lane (delayed reduction, field.f_split / f_join_vec), one argument at a time
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -86,7 +88,10 @@ def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
     n = len(order)
     op, a, b = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
     is_ext = np.zeros(n, np.bool_)
-    dstart, dargs, constants, slot_of = np.zeros(n + 1, np.int64), [], [], {}
+    dstart = np.zeros(n + 1, np.int64)
+    dargs: list[int] = []
+    constants: list[tuple] = []
+    slot_of: dict[tuple, int] = {}
 
     def const_slot(key) -> int:
         if key not in slot_of:
@@ -163,10 +168,10 @@ def assign_slots(op, a, b, is_ext, dstart, dargs, roots) -> tuple:
             last[ys[k]] = k
     for r in roots.tolist():
         last[r] = n  # the roots are read after the last node (combined or copied out)
-    dying = [[] for _ in range(n + 1)]
+    dying: list[list[int]] = [[] for _ in range(n + 1)]
     for k in range(n):
         dying[last[k]].append(k)
-    free = ([], [])  # free rows of base values / first rows of free F_p^4 groups
+    free: tuple[list[int], list[int]] = ([], [])  # free rows of base values / first rows of free F_p^4 groups
     slot = [0] * n
     top = 0
     for k in range(n):
@@ -178,8 +183,7 @@ def assign_slots(op, a, b, is_ext, dstart, dargs, roots) -> tuple:
             top += 4 if ext_of[k] else 1
         for x in dying[k]:
             free[ext_of[x]].append(slot[x])
-    slot = np.array(slot, dtype=np.int64)
-    return slot, max(top, 1)
+    return np.array(slot, dtype=np.int64), max(top, 1)
 
 
 def tape_for(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
@@ -204,7 +208,7 @@ class Inputs:
     public: np.ndarray
     challenges: np.ndarray | None = None   # (2, 4): α_bus, γ_bus
     cumsum: np.ndarray | None = None
-    selectors: object = None
+    selectors: np.ndarray | Mapping[str, np.ndarray] | None = None  # rows: a matrix; point: name → value
     step: int = 1
     #: logical row r is matrix row rowmap[r], and "next row" wraps at len(rowmap): the prover
     #: reads the quotient domain's points straight from the bit-reversed LDEs (no gathered
@@ -215,16 +219,19 @@ class Inputs:
 def _constant_table(tape: Tape, inputs: Inputs) -> np.ndarray:
     k = np.zeros((max(len(tape.constants), 1), 4), dtype=np.uint32)
     for slot, key in enumerate(tape.constants):
-        kind, arg = key[0], key[1] if len(key) > 1 else None
+        kind = key[0]
+        arg: Any = key[1] if len(key) > 1 else None  # an int, a selector's name, or none ("cumsum",)
         if kind == "const":
             k[slot, 0] = arg
         elif kind == "public":
             k[slot, 0] = int(inputs.public[arg]) % P
         elif kind == "challenge":
+            assert inputs.challenges is not None, "a tape that reads the bus challenges needs them"
             k[slot] = inputs.challenges[arg]
         elif kind == "cumsum":
             k[slot] = ext.ZERO if inputs.cumsum is None else inputs.cumsum
         else:  # a selector's value at the point
+            assert isinstance(inputs.selectors, Mapping), "at a point the selectors are a name → value map"
             k[slot] = inputs.selectors[arg]
     return k
 
@@ -479,6 +486,7 @@ CHUNK_ROWS = 1 << 13
 def root_values(tape: Tape, inputs: Inputs, count: int, on_chunk) -> None:
     """Every root's value on rows 0..count−1, handed out chunk by chunk:
     on_chunk(lo, values (roots, 4, rows)); keeps memory at one chunk's values."""
+    assert isinstance(inputs.selectors, np.ndarray), "on rows the selectors are a (rows, 3) matrix"
     for lo in range(0, count, CHUNK_ROWS):
         m = min(CHUNK_ROWS, count - lo)
         part = Inputs(inputs.main, inputs.prep, inputs.aux, inputs.public, inputs.challenges, inputs.cumsum,

@@ -37,7 +37,7 @@ from .mmcs import rows_per_query, verify_mixed_openings
 from .openings import full_width, full_width_next, next_row_columns, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
-from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges
+from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges, PublicData
 from .point_eval import constraints_at_points
 from .tape import Inputs
 
@@ -56,7 +56,7 @@ class VerificationReport:
     bus_total: np.ndarray | None = None
 
 
-def verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: bytes,
+def verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, public_data: PublicData,
                    bus: BusChallenges) -> VerificationReport:
     """Verify one segment's proof, fresh from decode_proof (its checks applied; ``size`` its
     encoded length), under the statement's bus challenges ``bus`` (joint.verify rebuilt them
@@ -105,7 +105,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
-    opened = [dict() for _ in tables]
+    opened: list[dict[str, np.ndarray]] = [dict() for _ in tables]  # per table: phase → its (q, w) queried rows
     for phase, root in roots.items():
         members = phase_members(tables, phase)  # indices into the included tables
         if not members:
@@ -114,6 +114,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         logs = [heights[i][phase] for i in members]
         logs += [max(logs)] * (len(rows) - len(members))  # hiding mode: the salt, at the top height
         positions = indices >> (log_max - max(logs))
+        assert root is not None  # a phase with members has a root (keys: prep; decode_proof: aux)
         if not verify_mixed_openings(root, logs, positions, rows, paths):
             raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
                                   "(or a table opens more or fewer rows than the queries' distinct positions)")
@@ -133,10 +134,11 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     for t in tables:
         if t.cumsum is not None:
             bus_total = ext.ext_add(bus_total, t.cumsum)
-    return VerificationReport(None, log_heights, size, cfg.name, bus_total)
+    # the security estimate is the whole statement's: joint.verify fills it in once every segment passed
+    return VerificationReport(None, log_heights, size, cfg.name, bus_total)  # type: ignore[arg-type]
 
 
-def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: bytes = b"") -> SecurityEstimate:
+def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: PublicData = b"") -> SecurityEstimate:
     """The security estimate (config.security_bits) of the statement being verified, from the
     key's parameters and AIRs, every proof's table heights (one list per proof of a joint
     statement) and the public entries the verifier builds itself:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 import re
 
+import pytest
+
 from pyzkvm.errors import ConstraintNotSatisfied
 from pyzkvm.executor import execute
 from pyzkvm.machine import build_chips, check_machine, generate_tables
 from pyzkvm.machine.evaluate import compiled_air
+from pyzkvm.stark import prove, verify
 from pyzkvm.stark.debug import check_buses
 from tests.rvasm import flatten, program
 
@@ -42,4 +45,21 @@ def unbalanced_buses(chips, tables, names, buses) -> set:
     return set()
 
 
-__all__ = ["run_machine", "forged", "check_machine", "unbalanced_buses"]
+def forced_proof_rejected(pk, chips, bad, expected, **prove_options):
+    """Prove the tables ``bad`` past the prover's own constraint check
+    (check_constraints_first=False) and verify the proof: the verifier must raise ``expected``
+    (a VerificationError subclass: BusImbalance, OodEvaluationMismatch, …); returns that error."""
+    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
+                  public_data=bad.public_data, **prove_options).to_bytes()
+    with pytest.raises(expected) as err:
+        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    return err.value
+
+
+def proof_verifies(pk, chips, tables) -> None:
+    """The honest tables prove and the proof verifies (the baseline beside forced proofs)."""
+    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data).to_bytes()
+    verify(pk.verifying_key, proof, tables.public_values, public_data=tables.public_data)
+
+
+__all__ = ["run_machine", "forged", "check_machine", "unbalanced_buses", "forced_proof_rejected", "proof_verifies"]

@@ -21,7 +21,7 @@ from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
 from tests.machine.keccak_reference import keccak256
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forced_proof_rejected, forged, run_machine
 from tests.machine.test_machine_keccak import STATE
 from tests.rvasm import DATA_BASE, halt, syscall
 
@@ -66,10 +66,7 @@ def _proof_setup(code, data):
 
 
 def _forced(chips, bad, pk, expected):
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(expected):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(pk, chips, bad, expected)
 
 
 def _forged_states(lanes, first=0, end=24):

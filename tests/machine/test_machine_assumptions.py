@@ -24,7 +24,7 @@ from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.syscall import SYS
 from pyzkvm.machine.syscall_verify import ASSUMPTION_WORDS
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forced_proof_rejected, forged, run_machine
 from tests.rvasm import DATA_BASE, halt, syscall
 
 VERIFY = 0x1B
@@ -163,10 +163,7 @@ FORCED = ["call dropped from the trace", "word changed in the trace and the clai
 def test_forced_proof_is_rejected(honest, attack):
     chips, tables, pk = honest
     bad = forged(tables, ATTACKS[attack][0])
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(VerificationError):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(pk, chips, bad, VerificationError)
 
 
 # ---- the public data's encoding -------------------------------------------------------------
@@ -227,7 +224,4 @@ def test_digest_buffer_past_the_end_of_memory_is_rejected(monkeypatch):
     with pytest.raises(ConstraintNotSatisfied, match="VERIFY digest buffer ends in memory"):
         check_machine(chips, bad)
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(VerificationError):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(pk, chips, bad, VerificationError)

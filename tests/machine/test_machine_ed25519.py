@@ -14,7 +14,7 @@ from pyzkvm.machine import field_ops as fo
 from pyzkvm.machine.ed25519 import EdAddAir, EdDecompressAir
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
 from pyzkvm.stark.field import P as BABYBEAR
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forced_proof_rejected, forged, run_machine
 from tests.rvasm import DATA_BASE, halt, syscall
 
 ED_ADD, ED_DECOMPRESS = 0x00010107, 0x00000108
@@ -305,10 +305,7 @@ def test_honest_proof_verifies_and_forced_forgeries_do_not(honest):
     for attack in ("r + m in place of r", "a result off by p_BabyBear (carries wrap mod p)", "a point written that is not the sum",
                    "a write that never happened", "a wrong sign bit"):
         bad = forged(tables, ATTACKS[attack][0])
-        forced_proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                             public_data=bad.public_data).to_bytes()
-        with pytest.raises(VerificationError):
-            verify(pk.verifying_key, forced_proof, bad.public_values, public_data=bad.public_data)
+        forced_proof_rejected(pk, chips, bad, VerificationError)
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from pyzkvm.machine.memop import MEMOP
 from pyzkvm.machine.public_data import MachinePublicData
 from pyzkvm.machine.syscall import SYS, SyscallAir
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forced_proof_rejected, forged, run_machine
 from tests.rvasm import DATA_BASE, asm, halt, syscall
 
 MSG = b"public journal"
@@ -62,11 +62,7 @@ def chip_row(table, flag_col):
 def forced(honest, bad, expected=VerificationError):
     """Prove the forged tables without the prover's check; return the verifier's error."""
     chips, _, _, pk = honest
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(expected) as err:
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
-    return err.value
+    return forced_proof_rejected(pk, chips, bad, expected)
 
 
 # --- each attack: the edit, and what the debug check names ------------------------------------

@@ -24,19 +24,15 @@ from pyzkvm.machine.bytes_table import BYTES
 from pyzkvm.machine.cpu import MEM_KEY_BASE
 from pyzkvm.machine.program_table import to_bytes
 from pyzkvm.machine.syscall import JOURNAL_WORDS, KEY_END, SYS
-from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
 from pyzkvm.stark.field import P
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forced_proof_rejected, forged, run_machine
 from tests.rvasm import DATA_BASE, asm, halt, syscall
 
 
 def forced_proof_fails(chips, bad):
     """Prove ``bad`` without the prover's own check; the verifier must refuse it."""
-    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(VerificationError):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(setup(INSECURE_FAST_FOR_TESTS, chips.airs), chips, bad, VerificationError)
 
 
 def grow(table: np.ndarray, height: int) -> np.ndarray:

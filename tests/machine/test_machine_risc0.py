@@ -18,7 +18,7 @@ from pyzkvm.machine import build_chips, check_machine, generate_tables
 from pyzkvm.machine.image_id import machine_image_id
 from pyzkvm.machine.statement import PV_COMMIT, PV_EXIT_CODE, PV_PROFILE
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from tests.machine.machine_helpers import forged
+from tests.machine.machine_helpers import forced_proof_rejected, forged
 from tests.rvasm import DATA_BASE, asm, flatten, program
 
 JOURNAL = b"hi!!"
@@ -96,10 +96,7 @@ def test_debug_check_names_the_attack(honest, attack):
 def test_forced_proof_is_rejected(honest, attack):
     chips, tables, _, pk = honest
     bad = forged(tables, ATTACKS[attack][0])
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(VerificationError):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(pk, chips, bad, VerificationError)
 
 
 def test_software_answer_words_are_free_but_bytes(honest):

@@ -22,8 +22,8 @@ from pyzkvm.executor.risc0 import output_digest
 from pyzkvm.machine import build_chips, check_machine, generate_tables
 from pyzkvm.machine.sha_compress import COMPRESS
 from pyzkvm.machine.sha_extend import EXTEND
-from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from tests.machine.machine_helpers import forged
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
+from tests.machine.machine_helpers import forced_proof_rejected, forged
 from tests.machine.test_machine_sha import H0, _padded
 from tests.rvasm import DATA_BASE, asm, flatten, program
 from tests.sha_reference import compress_block
@@ -169,7 +169,4 @@ def test_forced_proof_is_rejected(honest, attack):
     chips, tables = honest
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
     bad = forged(tables, ATTACKS[attack][0])
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(VerificationError):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(pk, chips, bad, VerificationError)

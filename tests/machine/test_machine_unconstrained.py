@@ -22,7 +22,7 @@ from pyzkvm.machine.cpu import CPU
 from pyzkvm.machine.syscall import SYS
 from pyzkvm.machine.witness import Witness
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from tests.machine.machine_helpers import forged, run_machine
+from tests.machine.machine_helpers import forced_proof_rejected, forged, run_machine
 from tests.rvasm import DATA_BASE, asm, flatten, halt, program, syscall
 
 ENTER, EXIT = 0x03, 0x04
@@ -92,10 +92,7 @@ def test_leaked_block_effects_are_rejected(monkeypatch):
     with pytest.raises(ConstraintNotSatisfied, match=r"bus .*'memory'"):
         check_machine(chips, bad)
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(VerificationError):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(pk, chips, bad, VerificationError)
 
 
 def test_enter_cannot_claim_the_block_ran(honest):

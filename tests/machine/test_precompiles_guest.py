@@ -20,7 +20,7 @@ from pyzkvm.machine import build_chips, check_machine, generate_tables
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from tests.machine.machine_helpers import forged
+from tests.machine.machine_helpers import forced_proof_rejected, forged
 from tests.machine.test_machine_weierstrass import doubling_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +76,4 @@ def test_a_forced_proof_of_a_wrong_point_written_does_not_verify():
         t.traces["secp256k1 add"][row, L.r[5]] ^= 1
 
     bad = forged(tables, edit)
-    proof = prove(pk, bad.in_order(chips), bad.public_values, check_constraints_first=False,
-                  public_data=bad.public_data).to_bytes()
-    with pytest.raises(BusImbalance):
-        verify(pk.verifying_key, proof, bad.public_values, public_data=bad.public_data)
+    forced_proof_rejected(pk, chips, bad, BusImbalance)

@@ -7,7 +7,10 @@ their arguments, and every fresh ``pyzkvm`` command would otherwise compute them
   tree of the program's fixed columns, ~1–2 s; ``prove --backend trace``, ``info`` and
   ``verify --elf`` need only the 32 bytes;
 - the check that an optional table's all-zero rows satisfy its constraints
-  (``stark/optional.py``), ~1 s for the machine's tables at every key building.
+  (``stark/optional.py``), ~1 s for the machine's tables at every key building;
+- the machine's verifier key (``machine/image_id.machine_verifier_airs``, the bytes of
+  ``stark/verifier_key.py``): every chip's constraint counts, digest and point tape, ~5 s of
+  DAG building that a fresh ``pyzkvm verify`` would otherwise repeat (a few MB).
 
 They are kept as tiny files beside the numba kernel cache (``NUMBA_CACHE_DIR`` as
 ``_numba_cache`` chose it, else ``pyzkvm/__pycache__`` in a source checkout), in a folder named

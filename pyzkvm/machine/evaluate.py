@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied
-from ..stark.air import CompiledAir, compile_air
+from ..stark.air import CompiledAir
+from ..stark.keys import compile_once
 from ..stark.tape import Inputs, base_columns, plain_inputs, tape_for
 
 
@@ -33,8 +34,10 @@ def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list
 
 def compiled_air(air) -> CompiledAir:
     """The AIR's compiled constraint DAG, compiled once per AIR object (again if its class's
-    constraints were replaced since, as tests that break a chip on purpose do)."""
-    cached = getattr(air, "_compiled", None)
-    if cached is None or cached[0] is not type(air).constraints:
-        air._compiled = (type(air).constraints, compile_air(air))
-    return air._compiled[1]
+    constraints were replaced since, as tests that break a chip on purpose do). It is the very
+    object the stark backend's keys use (keys.compile_once at the image ID's blowup): the
+    expressions evaluated here do not depend on how LogUp batches its helper columns, so a
+    prove builds each chip's graph once for trace generation, the debug check and setup."""
+    from .image_id import IMAGE_ID_LOG_BLOWUP  # image_id builds on the chip tables, which use this module
+
+    return compile_once(air, (1 << IMAGE_ID_LOG_BLOWUP) + 1)

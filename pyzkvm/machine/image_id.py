@@ -27,7 +27,9 @@ from .. import memo
 from ..errors import StarkConfigError, UnsupportedProgram
 from ..program import Program
 from ..stark import DEFAULT, StarkConfig, VerifyingKey, setup
-from ..stark.keys import compile_for, verifying_key_from_parts
+from ..stark.blind import BlindedAir
+from ..stark.keys import _max_degree, compile_for, verifying_key_from_parts
+from ..stark.verifier_key import build_views, decode_views, encode_views, with_blinded
 from .statement import NUM_PUBLIC_VALUES, PROFILE_IDS
 from .tables import build_chips, machine_airs
 
@@ -88,11 +90,39 @@ def _compiled(config: StarkConfig) -> tuple:
     return tuple(compile_for(config, air) for air in machine_airs())
 
 
+#: pyzkvm/memo.py's namespace for the machine's stored verifier keys (stark/verifier_key.py)
+VERIFIER_KEYS = "verifier-key"
+#: (max degree, hiding) → the machine's VerifierAirs, once per process
+_VIEWS: dict = {}
+
+
+def machine_verifier_airs(config: StarkConfig) -> tuple:
+    """The machine's AIRs as the verifier reads them (stark/verifier_key.py: no constraint
+    DAG) for ``config``'s blowup and mode: from the memo (per code version, pyzkvm/memo.py)
+    when it holds an intact copy, else built from the AIRs once (seconds: every chip's DAG)
+    and stored for the next process. A damaged copy (digest mismatch) is rebuilt, not used."""
+    key = (_max_degree(config), config.zk)
+    if key not in _VIEWS:
+        name = f"max degree {key[0]}{', hiding' if key[1] else ''}".encode()
+        stored, pairs = memo.get(VERIFIER_KEYS, name), None
+        if stored is not None:
+            try:
+                pairs = decode_views(stored, machine_airs(), BlindedAir)
+            except StarkConfigError:
+                pairs = None  # damaged, or written by other code: rebuilt below
+        if pairs is None:
+            pairs = build_views(_compiled(config), config)
+            memo.put(VERIFIER_KEYS, name, encode_views(pairs))
+        _VIEWS[key] = tuple(with_blinded(pairs, config))
+    return _VIEWS[key]
+
+
 def machine_key_from_parts(config: StarkConfig, prep_root: bytes, prep_log_heights) -> VerifyingKey:
-    """The verifier's copy of the machine's verifying key: the machine's AIRs (compiled once per
-    process) with the preprocessed root and heights a seal carries. Its ``circuit_digest`` is
-    the image ID of the program those preprocessed columns hold."""
-    compiled = _compiled(config)
+    """The verifier's copy of the machine's verifying key: the machine's AIRs as the verifier
+    reads them (machine_verifier_airs: stored, not compiled, in a fresh process) with the
+    preprocessed root and heights a seal carries. Its ``circuit_digest`` is the image ID of the
+    program those preprocessed columns hold."""
+    compiled = machine_verifier_airs(config)
     if len(prep_log_heights) != len(compiled):
         raise StarkConfigError(f"{len(prep_log_heights)} table heights for the machine's {len(compiled)} tables")
     vk = verifying_key_from_parts(config, compiled, prep_root, prep_log_heights)

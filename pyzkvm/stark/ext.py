@@ -16,11 +16,13 @@ arrays that broadcast a single (4,) element.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from ..errors import UsageError
-from .field import P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, readonly
+from .field import NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, pow_rows, readonly
 
 W = 11  #: the non-residue: X^4 − 11 is irreducible over F_p
 _W = np.uint64(W)
@@ -216,6 +218,35 @@ def _powers_kernel(x0, x1, x2, x3, out):
         p0, p1, p2, p3 = mul4(p0, p1, p2, p3, x0, x1, x2, x3)
 
 
+# --- numpy paths for a few elements (field.NUMPY_MAX): no kernel load on a verifier's values --
+
+#: (16, 4): lane (i, j) of the 4×4 product table goes to coefficient (i + j) mod 4, times W
+#: when i + j ≥ 4 (X^4 = W)
+_FOLD = np.array([[(1 if i + j < 4 else W) if (i + j) % 4 == k else 0 for k in range(4)]
+                  for i in range(4) for j in range(4)], dtype=np.uint64)
+
+
+def mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Row-wise product in F_p^4 of two (k, 4) arrays of canonical values, with numpy
+    (uint64 result). Each lane product is < 2^62 and reduced before the fold's ≤ 4 + 3·W
+    terms are added (< 2^37): nothing overflows."""
+    prod = (x.astype(np.uint64)[:, :, None] * y.astype(np.uint64)[:, None, :]) % _P
+    return (prod.reshape(-1, 16) @ _FOLD) % _P
+
+
+def _inverse_rows(a: np.ndarray) -> np.ndarray:
+    """Row-wise inverse of nonzero (k, 4) elements, with numpy. With a(X)·a(−X) = b(X²) and
+    b(Y)·b(−Y) = b0² − W·b1² = n ∈ F_p:  a^(−1) = a(−X) · b(−X²) · n^(−1)."""
+    sign = np.array([1, P - 1, 1, P - 1], dtype=np.uint64)  # a(X) → a(−X)
+    conj = (a.astype(np.uint64) * sign) % _P
+    b = mul_rows(a, conj)  # lanes 1 and 3 are zero
+    b_conj = np.zeros_like(b)
+    b_conj[:, 0], b_conj[:, 2] = b[:, 0], (_P - b[:, 2]) % _P
+    n = (b[:, 0] * b[:, 0] % _P + _P - (_W * (b[:, 2] * b[:, 2] % _P)) % _P) % _P
+    n_inv = pow_rows(n.astype(np.uint32), P - 2).astype(np.uint64)
+    return (mul_rows(conj, b_conj) * n_inv[:, None]) % _P
+
+
 def _as_ext(a, name):
     arr = np.asarray(a, dtype=np.uint32)
     if arr.ndim == 0 or arr.shape[-1] != 4:
@@ -227,6 +258,13 @@ def _binary(a, b, kernel, name):
     a = _as_ext(a, name)
     b = _as_ext(b, name)
     shape = np.broadcast_shapes(a.shape, b.shape)
+    if math.prod(shape) <= 4 * NUMPY_MAX:  # at most NUMPY_MAX elements
+        x, y = a.astype(np.uint64), b.astype(np.uint64)  # numpy broadcasts: no copies to a common shape
+        if kernel is _mul_kernel:
+            out = mul_rows(np.broadcast_to(x, shape).reshape(-1, 4), np.broadcast_to(y, shape).reshape(-1, 4))
+        else:
+            out = (x + y if kernel is _add_kernel else x + _P - y) % _P
+        return out.astype(np.uint32).reshape(shape)
     a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1, 4))  # one kernel type
     b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1, 4))
     out = np.empty(a2.shape, dtype=np.uint32)
@@ -257,6 +295,8 @@ def ext_mul_base(a, b):
     shape = np.broadcast_shapes(a.shape[:-1], b.shape)
     a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape + (4,))).reshape(-1, 4))
     b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1))
+    if b2.shape[0] <= NUMPY_MAX:
+        return ((a2.astype(np.uint64) * b2.astype(np.uint64)[:, None]) % _P).astype(np.uint32).reshape(shape + (4,))
     out = np.empty(a2.shape, dtype=np.uint32)
     _mul_base_kernel(a2, b2, out)
     return out.reshape(shape + (4,))
@@ -269,7 +309,13 @@ def ext_batch_inverse(a):
     a = _as_ext(a, "ext_batch_inverse")
     a2 = readonly(np.ascontiguousarray(a).reshape(-1, 4))
     out = np.empty(a2.shape, dtype=np.uint32)
-    bad = _inv_kernel(a2, out)
+    if a2.shape[0] <= NUMPY_MAX:
+        zero = np.flatnonzero(~a2.any(axis=1))
+        bad = int(zero[0]) if zero.size else -1
+        if bad < 0:
+            out[:] = _inverse_rows(a2)
+    else:
+        bad = _inv_kernel(a2, out)
     if bad >= 0:
         raise FieldError(f"ext_batch_inverse: element {bad} is zero and has no inverse; exclude zeros before inverting")
     return out.reshape(a.shape)
@@ -286,20 +332,30 @@ def ext_pow(x, e: int):
     e = int(e)
     if e < 0:
         raise UsageError(f"ext_pow: exponent {e} is negative; invert with ext_inv first")
-    result = np.array([1, 0, 0, 0], dtype=np.uint32)
-    base = x.copy()
+    result = np.array([[1, 0, 0, 0]], dtype=np.uint64)
+    base = x.astype(np.uint64).reshape(1, 4)
     while e:  # loop over exponent bits (≤ a few hundred), not over field arrays
         if e & 1:
-            result = e_mul(result, base)
-        base = e_mul(base, base)
+            result = mul_rows(result, base)
+        base = mul_rows(base, base)
         e >>= 1
-    return result
+    return result.reshape(4).astype(np.uint32)
 
 
 def ext_powers(x, n: int):
     """The n successive powers [1, x, x², ..., x^(n−1)] of x ∈ F_p^4 as an (n, 4) array."""
     x = _as_ext(x, "ext_powers").reshape(4)
-    out = np.empty((int(n), 4), dtype=np.uint32)
+    n = int(n)
+    if n <= POWERS_NUMPY_MAX:  # doubling: x^(k..2k−1) = x^(0..k−1) · x^k, log2(n) numpy products
+        out = np.zeros((max(n, 1), 4), dtype=np.uint64)
+        out[0, 0] = 1
+        k, step = 1, x.astype(np.uint64).reshape(1, 4)
+        while k < n:
+            m = min(k, n - k)
+            out[k:k + m] = mul_rows(out[:m], np.broadcast_to(step, (m, 4)))
+            k, step = k + m, mul_rows(step, step)
+        return out[:n].astype(np.uint32)
+    out = np.empty((n, 4), dtype=np.uint32)
     _powers_kernel(np.uint64(x[0]), np.uint64(x[1]), np.uint64(x[2]), np.uint64(x[3]), out)
     return out
 

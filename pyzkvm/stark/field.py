@@ -201,9 +201,20 @@ def _uint32(x, what):
     return x
 
 
+#: arrays of at most this many elements are computed with numpy, not a numba kernel: a
+#: verifier's handful of values then loads (or, on a cold cache, compiles) no kernel at all,
+#: and numpy's per-call cost is lower than a kernel dispatch at these sizes
+NUMPY_MAX = 1024
+
+
 def _binary(kind: int, what: str, a, b):
     a, b = _uint32(a, what), _uint32(b, what)
     shape = np.broadcast_shapes(a.shape, b.shape)
+    if int(np.prod(shape)) <= NUMPY_MAX:  # canonical inputs < p: sums < 2^32, products < 2^62
+        x, y = a.astype(np.uint64), b.astype(np.uint64)
+        out = ((x + y) if kind == 0 else (x + _P - y) if kind == 1 else (x * y)) % _P
+        out = np.broadcast_to(out, shape).astype(np.uint32)
+        return out[()] if out.ndim == 0 else out
     out = np.empty(shape, dtype=np.uint32)
     _binary_kernel(kind, _flat(a, shape), _flat(b, shape), out.reshape(-1))
     return out[()] if out.ndim == 0 else out
@@ -277,10 +288,29 @@ def batch_inverse(a):
     arr = np.ascontiguousarray(a, dtype=np.uint32)
     flat = readonly(arr.reshape(-1))
     out = np.empty(flat.shape, dtype=np.uint32)
-    bad = _batch_inverse_kernel(flat, out)
+    if flat.size <= NUMPY_MAX:  # a few elements: x^(p−2) each, vectorised (no kernel)
+        zero = np.flatnonzero(flat == 0)
+        bad = int(zero[0]) if zero.size else -1
+        if bad < 0:
+            out[:] = pow_rows(flat, P - 2)
+    else:
+        bad = _batch_inverse_kernel(flat, out)
     if bad >= 0:
         raise FieldError(f"batch_inverse: element {bad} is zero and has no inverse; exclude zeros before inverting")
     return out.reshape(arr.shape)
+
+
+def pow_rows(a: np.ndarray, e: int) -> np.ndarray:
+    """a^e elementwise for a small array of canonical elements, with numpy (square and
+    multiply over e's bits: one vectorised step per bit, no loop over the elements)."""
+    result = np.ones(a.shape, dtype=np.uint64)
+    base = a.astype(np.uint64)
+    while e:
+        if e & 1:
+            result = (result * base) % _P
+        base = (base * base) % _P
+        e >>= 1
+    return result.astype(np.uint32)
 
 
 @njit(cache=True)
@@ -291,8 +321,21 @@ def _powers_kernel(base, out):
         acc = (acc * base) % _P
 
 
+#: powers() of up to this many elements are computed with numpy (doubling, log2(n) steps)
+POWERS_NUMPY_MAX = 1 << 14
+
+
 def powers(base: int, n: int):
     """The n successive powers [1, base, base², ..., base^(n−1)] as a uint32 array."""
+    n = int(n)
+    if n <= POWERS_NUMPY_MAX:  # x^(k..2k−1) = x^(0..k−1) · x^k
+        out = np.ones(max(n, 1), dtype=np.uint64)
+        k, step = 1, int(base) % P
+        while k < n:
+            m = min(k, n - k)
+            out[k:k + m] = (out[:m] * np.uint64(step)) % _P
+            k, step = k + m, step * step % P
+        return out[:n].astype(np.uint32)
     out = np.empty(int(n), dtype=np.uint32)
     _powers_kernel(np.uint64(int(base) % P), out)
     return out

@@ -137,15 +137,20 @@ def setup(config: StarkConfig, airs: Sequence[Air]) -> ProvingKey:
     return ProvingKey(vk, traces, ldes, prep_tree)
 
 
-def compile_for(config: StarkConfig, air: Air) -> CompiledAir:
-    """Compile one AIR for these parameters: LogUp batching up to the degree the blowup allows."""
-    # compiled once per (AIR object, degree bound, its constraints): a wide chip's DAG takes
-    # seconds to build, and image IDs, setup and verification each ask for it
-    key = (_max_degree(config), type(air).constraints)
+def compile_once(air: Air, max_degree: int) -> CompiledAir:
+    """compile_air(air, max_degree), once per (AIR object, degree bound, its constraints): a
+    wide chip's DAG takes seconds to build, and image IDs, setup, trace generation's derived
+    multiplicities (machine/evaluate.py) and the debug check each ask for it."""
+    key = (max_degree, type(air).constraints)
     cache = air.__dict__.setdefault("_compiled_for", {})
     if key not in cache:
-        cache[key] = compile_air(air, key[0])  # the highest degree the blowup allows
-    c = cache[key]
+        cache[key] = compile_air(air, max_degree)
+    return cache[key]
+
+
+def compile_for(config: StarkConfig, air: Air) -> CompiledAir:
+    """Compile one AIR for these parameters: LogUp batching up to the degree the blowup allows."""
+    c = compile_once(air, _max_degree(config))  # the highest degree the blowup allows
     if c.log_quotient_chunks > config.log_blowup:
         raise StarkConfigError(
             f"table {air.name!r}: constraint degree {c.max_degree} needs {1 << c.log_quotient_chunks} quotient chunks "
@@ -172,7 +177,8 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
     for c, log_h in zip(compiled, heights):
         if (log_h is None) != (not c.air.preprocessed_width):
             raise StarkConfigError(f"table {c.air.name!r}: preprocessed height given/missing against its AIR")
-        check_optional_air(c)  # an optional table may be left out of a proof: only if its empty table is trivial
+        if not getattr(c, "optional_checked", False):  # a stored view (verifier_key.py) was checked when made
+            check_optional_air(c)  # an optional table may be left out of a proof: only if its empty table is trivial
     if (prep_root is None) != all(h is None for h in heights):
         raise StarkConfigError("a preprocessed root needs at least one preprocessed table, and vice versa")
     names = [c.air.name for c in compiled]

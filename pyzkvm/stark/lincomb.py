@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import lincomb_numpy
 from .field import P, f_join
 
 _P = np.uint64(P)
@@ -83,6 +84,8 @@ def combine_columns(matrix: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     out = np.zeros((matrix.shape[0], coeffs.shape[1]), dtype=np.uint32)
     if matrix.shape[1] == 0:
         return out
+    if matrix.shape[0] <= lincomb_numpy.MAX_ROWS:  # a verifier's query rows: no kernel
+        return lincomb_numpy.combine_columns(matrix, coeffs)
     if matrix.size >= PARALLEL_MIN_ELEMENTS:
         _combine_parallel(matrix, coeffs, out)
     else:
@@ -128,6 +131,8 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
     """Row-wise const − Σ_j coeffs_j · matrix[:, j] ∈ F_p^4 (matrix (N, m) base, coeffs (m, 4),
     const (4,)): with const = α − bus and coeffs_j = γ^(j+1) this is α − fingerprint."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
+    if matrix.shape[0] <= lincomb_numpy.MAX_ROWS:  # a few rows (the verifier's public entries): no kernel
+        return lincomb_numpy.denominators(matrix, np.asarray(coeffs, dtype=np.uint32).reshape(-1, 4), const)
     out = np.empty((matrix.shape[0], 4), dtype=np.uint32)
     args = (matrix, np.ascontiguousarray(coeffs, dtype=np.uint32).reshape(-1, 4),
             np.ascontiguousarray(const, dtype=np.uint32).reshape(4), out)

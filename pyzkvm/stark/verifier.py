@@ -38,7 +38,8 @@ from .openings import full_width, full_width_next, next_row_columns, zero_unread
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges, PublicData
-from .tape import Inputs, run, tape_for
+from .point_eval import constraints_at_points
+from .tape import Inputs
 
 
 @dataclass
@@ -100,8 +101,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
 
     # the AIR at ζ: Σ α^i C_i(ζ) = Z_H(ζ)·Q(ζ), table by table
     challenges = np.stack([bus.alpha, bus.gamma])
-    for c, t in zip(compiled, tables):
-        _check_ood(c, t, public, challenges, alpha, zeta, zk.QuotientLayout(cfg, c, t.log_height))
+    _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg)
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
@@ -285,9 +285,26 @@ def _opened(c, t, group: str, ext_columns: bool = False):
     return np.stack([recombine_ext_columns(v) for v in values] if ext_columns else values)
 
 
-def _check_ood(c, t, public, challenges, alpha, zeta, layout) -> None:
-    """Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·S)·Q_k(ζ) (S = layout.size; the K chunks, not
-    the hiding mode's mask columns after them)."""
+def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
+    """For every table, Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·S)·Q_k(ζ) (S = the quotient
+    layout's chunk size; the K chunks, not the hiding mode's mask columns after them). The
+    left sides of all tables are evaluated in one pass (point_eval.constraints_at_points)."""
+    inputs, right = [], []
+    for c, t in zip(compiled, tables):
+        leaves, z_h_q = _ood_sides(c, t, public, challenges, zeta, zk.QuotientLayout(cfg, c, t.log_height))
+        inputs.append(leaves)
+        right.append(z_h_q)
+    powers = ext.ext_powers(alpha, max(len(c.all_constraints) for c in compiled))
+    # Σ α^i C_i(ζ): the constraints' tapes at one point, every leaf in F_p^4 (numpy: point_eval.py)
+    left = constraints_at_points(compiled, inputs, [powers[:len(c.all_constraints)] for c in compiled])
+    for c, acc, z_h_q in zip(compiled, left, right):
+        if not np.array_equal(acc, z_h_q):
+            raise OodEvaluationMismatch(f"table {c.air.name!r}: the constraints at ζ do not match the quotient "
+                                        "(the trace does not satisfy the AIR, or an opening is wrong)")
+
+
+def _ood_sides(c, t, public, challenges, zeta, layout) -> tuple:
+    """(the leaves of table t's constraints at ζ, Z_H(ζ)·Q(ζ) from its quotient openings)."""
     n = 1 << t.log_height
     w_last = pow(root_of_unity(t.log_height), n - 1, P)
     z_h = ext.ext_sub(ext.ext_pow(zeta, n), ext.ONE)
@@ -298,16 +315,11 @@ def _check_ood(c, t, public, challenges, alpha, zeta, layout) -> None:
     selectors = {"is_first_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), np.uint32(n_inv)),
                  "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
                  "is_transition": zeta_minus_last}
-    # Σ α^i C_i(ζ): the constraint evaluator (tape.py) at one point, every leaf in F_p^4
     inputs = Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True), public,
                     challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
-    tape = tape_for(c, [x.expr for x in c.all_constraints], "point")
-    acc = run(tape, inputs, 1, ext.ext_powers(alpha, len(c.all_constraints)))
     chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]
     zeta_s = ext.ext_pow(zeta, layout.size)
     q = ext.ZERO.copy()
     for chunk in chunks[::-1]:  # Horner in ζ^S over the few chunks
         q = ext.ext_add(ext.ext_mul(q, zeta_s), chunk)
-    if not np.array_equal(acc[0], ext.ext_mul(z_h, q)):
-        raise OodEvaluationMismatch(f"table {c.air.name!r}: the constraints at ζ do not match the quotient "
-                                    "(the trace does not satisfy the AIR, or an opening is wrong)")
+    return inputs, ext.ext_mul(z_h, q)

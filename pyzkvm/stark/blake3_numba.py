@@ -27,12 +27,11 @@ hash_rows_lanes, compress_pairs_lanes). The tests check both against the blake3 
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import blake3
-import numba
 import numpy as np
 from numba import njit
+
+from .pool import parallel_for
 
 IV = np.array(
     [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
@@ -381,7 +380,8 @@ def _hash_row_group(matrix, g, out, schedule):
 @njit(cache=True, nogil=True)
 def hash_rows_kernel(matrix, out, schedule, g0, g1):
     """out[i] = BLAKE3(LE bytes of matrix[i]) for the rows of groups g0 … g1 − 1 (LANES rows
-    per group). Runs without the GIL: hash_rows_lanes splits the groups over threads."""
+    per group). Runs without the GIL: hash_rows_lanes runs chunks of groups side by side on
+    the thread pool (pool.parallel_for)."""
     for g in range(g0, g1):
         _hash_row_group(matrix, g, out, schedule)
 
@@ -414,33 +414,6 @@ def compress_pairs_kernel(digests, out, schedule, g0, g1):
         _node_group(digests, g, out, schedule)
 
 
-def _run_groups(kernel, ngroups, *args, words_per_group=16 * LANES):
-    # Split the groups into one contiguous range per numba thread and run the GIL-free
-    # kernel on each from a thread pool. (A numba prange around this kernel works too, but
-    # compiling the parallel version costs about ten seconds more, once per machine.)
-    # Small jobs stay on the calling thread: handing work to another thread can wait a whole
-    # scheduler time slice on a busy machine.
-    parts = min(numba.get_num_threads(), ngroups)
-    if parts <= 1 or ngroups * words_per_group < (1 << 16):
-        kernel(*args, 0, ngroups)
-        return
-    bounds = [ngroups * k // parts for k in range(parts + 1)]
-    pool = _pool(parts)
-    futures = [pool.submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, parts)]
-    kernel(*args, bounds[0], bounds[1])
-    for f in futures:
-        f.result()
-
-
-_POOLS = {}
-
-
-def _pool(n):
-    if n not in _POOLS:
-        _POOLS[n] = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="blake3")
-    return _POOLS[n]
-
-
 #: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one
 #: call per message: a verifier opens a few rows and path nodes at a time, and this way it
 #: needs no numba kernel at all (compiling hash_rows_kernel and compress_pairs_kernel costs
@@ -463,8 +436,8 @@ def hash_rows_lanes(matrix, out):
     if 0 < matrix.shape[0] < SMALL_BATCH:
         _hash_rows_small(matrix, out)
     elif matrix.shape[0]:
-        _run_groups(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, _SCHEDULE,
-                    words_per_group=LANES * max(16, matrix.shape[1]))
+        parallel_for(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, _SCHEDULE,
+                     work_per_item=LANES * max(16, matrix.shape[1]))
     return out
 
 
@@ -475,7 +448,8 @@ def compress_pairs_lanes(digests, out):
     if 0 < out.shape[0] < SMALL_BATCH:
         _hash_rows_small(np.ascontiguousarray(digests).reshape(-1, 16), out)
     elif out.shape[0]:
-        _run_groups(compress_pairs_kernel, (out.shape[0] + LANES - 1) // LANES, digests, out, _SCHEDULE)
+        parallel_for(compress_pairs_kernel, (out.shape[0] + LANES - 1) // LANES, digests, out, _SCHEDULE,
+                     work_per_item=16 * LANES)
     return out
 
 
@@ -499,29 +473,26 @@ def _first_pow_nonce(s, bits, start, stop):
     return -1
 
 
+def _search_slices(state_words, bits, bounds, found, k0, k1):
+    # found[k] = the first nonce of slice k (bounds[k] … bounds[k+1] − 1), or −1, for the
+    # slices k0 … k1 − 1 (a chunk of pool.parallel_for); a slice after one that has already
+    # found a nonce is skipped: it cannot hold the smallest
+    for k in range(k0, k1):
+        if (found[:k] >= 0).any():
+            return
+        found[k] = _first_pow_nonce(state_words, bits, bounds[k], bounds[k + 1])
+
+
 def grind_kernel(state_words, bits, start, count, parts):
     """The smallest proof-of-work nonce in [start, start + count) (see _first_pow_nonce), or −1.
     The range is split into `parts` slices searched side by side on the thread pool (the
-    search runs without the GIL) and the first slice that finds one answers; 1 ≤ bits ≤ 63.
+    search runs without the GIL); slices after one that found a nonce are skipped; 1 ≤ bits ≤ 63.
     (A numba prange version compiles ~1.5 s longer, once per cache: bench/results/cold_start.md.)"""
     state_words = np.ascontiguousarray(state_words, dtype=np.uint32)
     step = (count + parts - 1) // parts
-    slices = [(start + k * step, min(start + count, start + (k + 1) * step)) for k in range(parts)]
-    threads = min(numba.get_num_threads(), parts)
-    if threads <= 1:
-        for lo, hi in slices:
-            found = _first_pow_nonce(state_words, bits, lo, hi)
-            if found >= 0:
-                return found
-        return -1
-    pool = _pool(threads + 1)  # `threads` workers: the caller only waits
-    futures = [pool.submit(_first_pow_nonce, state_words, bits, lo, hi) for lo, hi in slices]
-    answer = -1
-    for f in futures:  # in slice order: the first slice with a nonce holds the smallest
-        found = f.result()
-        if found >= 0:
-            answer = found
-            break
-    for f in futures:
-        f.cancel()  # slices not started yet; the running ones finish their (bounded) search
-    return answer
+    bounds = [min(start + count, start + k * step) for k in range(parts + 1)]
+    found = np.full(parts, -1, dtype=np.int64)
+    # each slice is a whole chunk (its work, in words, is what the pool's size rule needs)
+    parallel_for(_search_slices, parts, state_words, bits, bounds, found, work_per_item=16 * step)
+    hits = found[found >= 0]
+    return int(hits[0]) if hits.size else -1

@@ -28,12 +28,12 @@ from __future__ import annotations
 import struct
 
 import blake3
-import numba
 import numpy as np
 
 from ..errors import UsageError
 from .blake3_numba import grind_kernel
 from .field import P
+from .pool import threads
 
 _VERSION = b"pyzkvm-transcript-v1"
 _MAX_POW_BITS = 40
@@ -135,12 +135,12 @@ class Transcript:
 
     def grind(self, bits: int) -> int:
         """Find the smallest nonce meeting the `bits` proof-of-work target on the current
-        state (numba, parallel), observe it, and return it."""
+        state (numba, on the thread pool), observe it, and return it."""
         bits = self._check_bits(bits)
         nonce = 0
         if bits:
             state_words = np.frombuffer(self._state, dtype="<u4").astype(np.uint32)
-            parts = 4 * numba.get_num_threads()
+            parts = 4 * threads()
             batch = 1 << 16
             start = 0
             while True:

@@ -4,7 +4,7 @@ import blake3
 import numpy as np
 import pytest
 
-from pyzkvm.stark import blake3_numba as B
+from pyzkvm.stark import blake3_numba as B, pool
 from pyzkvm.stark.merkle import compress_pairs, hash_rows
 
 rng = np.random.default_rng(2024)
@@ -101,7 +101,7 @@ def test_small_batches_take_the_package_path(monkeypatch):
 def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
     # serially (1 thread) and with slices searched side by side on the thread pool: the same
     # answer, the smallest nonce whose digest's first 8 bytes (LE) are < 2^(64 - bits)
-    monkeypatch.setattr(B.numba, "get_num_threads", lambda: threads)
+    monkeypatch.setattr(pool, "threads", lambda: threads)
     state = rng.integers(0, 2**32, 8, dtype=np.uint32)
 
     def first(bits, lo, hi):

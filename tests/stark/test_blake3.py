@@ -77,6 +77,14 @@ def test_hash_rows_partial_lane_groups(n_rows, width, path):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("width", [768, 1024, 1025, 1280, 4100])
+def test_hash_rows_many_chunks(width, path):
+    # rows of several chunks (1024 bytes each): the plan's PARENT merges and its subtree stack
+    rows = rng.integers(0, 2**32, (3, width), dtype=np.uint32)
+    got = hash_rows(rows)
+    assert [got[i].tobytes() for i in range(3)] == [ref(r) for r in rows]
+
+
 def test_compress_pairs_multithreaded_size():
     # 2^13 nodes: large enough to be split over threads
     digests = rng.integers(0, 2**32, (1 << 14, 8), dtype=np.uint32)
@@ -90,8 +98,7 @@ def test_small_batches_take_the_package_path(monkeypatch):
     def no_kernel(*args):
         raise AssertionError("numba kernel called for a small batch")
 
-    monkeypatch.setattr(B, "hash_rows_kernel", no_kernel)
-    monkeypatch.setattr(B, "compress_pairs_kernel", no_kernel)
+    monkeypatch.setattr(B, "hash_rows_kernel", no_kernel)  # the lane kernel (rows and nodes)
     rows = rng.integers(0, 2**32, (B.SMALL_BATCH - 1, 12), dtype=np.uint32)
     assert hash_rows(rows)[7].tobytes() == ref(rows[7])
     assert compress_pairs(rows[:4, :8])[1].tobytes() == ref(rows[2:4, :8])

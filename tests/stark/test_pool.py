@@ -87,3 +87,14 @@ def test_nested_loops_finish(monkeypatch):
 
     pool.parallel_for(outer, 8, work_per_item=1 << 16)
     assert (total == 300).all()
+
+
+def test_proof_bytes_do_not_depend_on_the_split(monkeypatch):
+    # every loop of a small machine proof split as finely as the pool allows, on 3 threads:
+    # the same bytes as the pinned known answer (computed serially)
+    from tests.test_known_answers import MACHINE_PROOF, machine_proof
+
+    monkeypatch.setattr(pool, "threads", lambda: 3)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    assert machine_proof() == MACHINE_PROOF

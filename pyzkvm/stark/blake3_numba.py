@@ -20,9 +20,10 @@ Words are uint32 held in uint64 locals (numba promotes uint32 arithmetic to 64 b
 addition and rotation is masked back to 32 bits.
 
 Two implementations of the same function live here: a scalar one (one message at a time,
-every state word a local variable: hash_words, compress, the proof-of-work search) and a
-lane-parallel one for Merkle trees (LANES messages side by side, SIMD over the lanes:
-hash_rows_lanes, compress_pairs_lanes). The tests check both against the blake3 package.
+every state word a local variable: hash_words, compress — the readable reference, used by
+the tests) and a lane-parallel one that the prover runs (LANES messages side by side, SIMD
+over the lanes: Merkle leaves and nodes, hash_rows_lanes and compress_pairs_lanes, and the
+proof-of-work search, grind_kernel). The tests check both against the blake3 package.
 """
 
 from __future__ import annotations
@@ -420,46 +421,31 @@ def compress_pairs_lanes(digests, out):
     return out
 
 
-@njit(cache=True, nogil=True)
-def _first_pow_nonce(s, bits, start, stop):
-    # Proof-of-work search over [start, stop): BLAKE3(state (32 bytes) ‖ nonce (8 bytes LE))
-    # is one compression (a 40-byte message: one block, block_len 40, flags 11). The nonce is
-    # accepted when the digest's first 8 bytes, read as a little-endian u64, are < 2^(64−bits).
-    z = np.uint64(0)
-    shift = np.uint64(64 - bits)
-    for nonce in range(start, stop):
-        n = np.uint64(nonce)
-        c = _compress8(_IV0, _IV1, _IV2, _IV3, _IV4, _IV5, _IV6, _IV7,
-                       np.uint64(s[0]), np.uint64(s[1]), np.uint64(s[2]), np.uint64(s[3]),
-                       np.uint64(s[4]), np.uint64(s[5]), np.uint64(s[6]), np.uint64(s[7]),
-                       n & _M, n >> np.uint64(32), z, z, z, z, z, z,
-                       0, 40, NODE_FLAGS)
-        value = c[0] | (c[1] << np.uint64(32))
-        if (value >> shift) == z:
-            return nonce
-    return -1
+#: nonces hashed per batch by the proof-of-work search (a (batch, 10) matrix: 640 KiB)
+POW_BATCH = 1 << 14
 
 
-def _search_slices(state_words, bits, bounds, found, k0, k1):
-    # found[k] = the first nonce of slice k (bounds[k] … bounds[k+1] − 1), or −1, for the
-    # slices k0 … k1 − 1 (a chunk of pool.parallel_for); a slice after one that has already
-    # found a nonce is skipped: it cannot hold the smallest
-    for k in range(k0, k1):
-        if (found[:k] >= 0).any():
-            return
-        found[k] = _first_pow_nonce(state_words, bits, bounds[k], bounds[k + 1])
+def grind_kernel(state_words, bits, start, count):
+    """The smallest proof-of-work nonce in [start, start + count), or −1; 1 ≤ bits ≤ 63.
 
-
-def grind_kernel(state_words, bits, start, count, parts):
-    """The smallest proof-of-work nonce in [start, start + count) (see _first_pow_nonce), or −1.
-    The range is split into `parts` slices searched side by side on the thread pool (the
-    search runs without the GIL); slices after one that found a nonce are skipped; 1 ≤ bits ≤ 63.
-    (A numba prange version compiles ~1.5 s longer, once per cache: bench/results/cold_start.md.)"""
+    BLAKE3(state (32 bytes) ‖ nonce (8 bytes LE)) is a 10-word message: the same lane kernel
+    as the Merkle leaves hashes a batch of them, one row per nonce (state words, nonce low,
+    nonce high; groups of rows side by side on the thread pool), so the search compiles no
+    kernel of its own. A nonce is accepted when the digest's first 8 bytes, read as a
+    little-endian u64, are < 2^(64−bits); batches are searched in order, so the first hit of
+    the first batch with one is the smallest."""
     state_words = np.ascontiguousarray(state_words, dtype=np.uint32)
-    step = (count + parts - 1) // parts
-    bounds = [min(start + count, start + k * step) for k in range(parts + 1)]
-    found = np.full(parts, -1, dtype=np.int64)
-    # each slice is a whole chunk (its work, in words, is what the pool's size rule needs)
-    parallel_for(_search_slices, parts, state_words, bits, bounds, found, work_per_item=16 * step)
-    hits = found[found >= 0]
-    return int(hits[0]) if hits.size else -1
+    rows = np.empty((min(POW_BATCH, count), 10), dtype=np.uint32)
+    rows[:, :8] = state_words
+    digests = np.empty((rows.shape[0], 8), dtype=np.uint32)
+    for lo in range(start, start + count, rows.shape[0]):
+        nonces = np.arange(lo, min(lo + rows.shape[0], start + count), dtype=np.uint64)
+        m = nonces.shape[0]
+        rows[:m, 8] = nonces & np.uint64(0xFFFFFFFF)
+        rows[:m, 9] = nonces >> np.uint64(32)
+        _hash_rows_numba(rows[:m], digests[:m])
+        value = digests[:m, 0].astype(np.uint64) | (digests[:m, 1].astype(np.uint64) << np.uint64(32))
+        hits = np.flatnonzero((value >> np.uint64(64 - bits)) == 0)
+        if hits.size:
+            return lo + int(hits[0])
+    return -1

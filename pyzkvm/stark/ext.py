@@ -267,7 +267,9 @@ def ext_batch_inverse(a):
 
     Raises FieldError (a ZeroDivisionError) naming the first zero element."""
     a = _as_ext(a, "ext_batch_inverse")
-    a2 = readonly(np.ascontiguousarray(a).reshape(-1, 4))
+    # a writable array, as logup's numba kernel passes it: one compiled _inv_kernel for both
+    a2 = np.ascontiguousarray(a).reshape(-1, 4)
+    a2 = a2 if a2.flags.writeable else a2.copy()
     out = np.empty(a2.shape, dtype=np.uint32)
     bad = _inv_kernel(a2, out)
     if bad >= 0:

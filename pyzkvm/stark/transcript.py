@@ -33,7 +33,6 @@ import numpy as np
 from ..errors import UsageError
 from .blake3_numba import grind_kernel
 from .field import P
-from .pool import threads
 
 _VERSION = b"pyzkvm-transcript-v1"
 _MAX_POW_BITS = 40
@@ -140,11 +139,10 @@ class Transcript:
         nonce = 0
         if bits:
             state_words = np.frombuffer(self._state, dtype="<u4").astype(np.uint32)
-            parts = 4 * threads()
             batch = 1 << 16
             start = 0
             while True:
-                found = grind_kernel(state_words, bits, start, batch, parts)
+                found = grind_kernel(state_words, bits, start, batch)
                 if found >= 0:
                     nonce = int(found)
                     break

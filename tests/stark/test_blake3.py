@@ -106,9 +106,11 @@ def test_small_batches_take_the_package_path(monkeypatch):
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
-    # serially (1 thread) and with slices searched side by side on the thread pool: the same
-    # answer, the smallest nonce whose digest's first 8 bytes (LE) are < 2^(64 - bits)
+    # serially (1 thread) and with row groups hashed side by side on the thread pool, across
+    # batch boundaries: the same answer, the smallest nonce whose digest's first 8 bytes (LE)
+    # are < 2^(64 - bits)
     monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(B, "POW_BATCH", 1000)
     state = rng.integers(0, 2**32, 8, dtype=np.uint32)
 
     def first(bits, lo, hi):
@@ -118,6 +120,7 @@ def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
                 return nonce
         return -1
 
-    assert B.grind_kernel(state, 10, 0, 1 << 14, 8) == first(10, 0, 1 << 14)
-    assert B.grind_kernel(state, 10, 1000, 3000, 5) == first(10, 1000, 4000)
-    assert B.grind_kernel(state, 24, 0, 64, 4) == first(24, 0, 64)  # (almost surely) none: −1
+    assert B.grind_kernel(state, 10, 0, 1 << 14) == first(10, 0, 1 << 14)
+    assert B.grind_kernel(state, 10, 1000, 3000) == first(10, 1000, 4000)
+    assert B.grind_kernel(state, 24, 0, 64) == first(24, 0, 64)  # (almost surely) none: −1
+    assert B.grind_kernel(state, 4, (1 << 32) - 5, 20) == first(4, (1 << 32) - 5, (1 << 32) + 15)  # nonce high word

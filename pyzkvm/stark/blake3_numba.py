@@ -379,9 +379,9 @@ def hash_rows_kernel(matrix, out, plan, schedule, quarters, g0, g1):
 
 #: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one
 #: call per message: a verifier opens a few rows and path nodes at a time, and this way it
-#: needs no numba kernel at all (compiling hash_rows_kernel and compress_pairs_kernel costs
-#: ~11 s of CPU once per cache, which a first `pyzkvm verify` would otherwise pay: see
-#: bench/results/cold_start.md). Same bytes either way (tests/stark/test_blake3.py checks
+#: needs no numba kernel at all (compiling hash_rows_kernel costs ~3 s of CPU once per
+#: cache — ~11 s with the old nested kernels — which a first `pyzkvm verify` would otherwise
+#: pay: see bench/results/cold_start.md). Same bytes either way (tests/stark/test_blake3.py checks
 #: both paths); at most a few hundred microseconds on a batch this small.
 SMALL_BATCH = 256
 

@@ -46,14 +46,15 @@ def threads() -> int:
     return numba.get_num_threads()
 
 
-def chunk_bounds(n_items: int, work_per_item: int = 1, nthreads: int | None = None) -> list:
+def chunk_bounds(n_items: int, work_per_item: int = 1, nthreads: int | None = None,
+                 chunks_per_thread: int = CHUNKS_PER_THREAD) -> list:
     """Boundaries b_0 = 0 < b_1 < … < b_k = n_items of the chunks ``parallel_for`` runs
     (k = 1: the whole loop on the calling thread)."""
     t = threads() if nthreads is None else nthreads
     work = n_items * max(1, work_per_item)
     if t <= 1 or n_items <= 1 or work < MIN_PARALLEL_WORK:
         return [0, n_items]
-    k = max(1, min(n_items, t * CHUNKS_PER_THREAD, work // MIN_CHUNK_WORK))
+    k = max(1, min(n_items, t * chunks_per_thread, work // MIN_CHUNK_WORK))
     return [n_items * j // k for j in range(k + 1)]
 
 
@@ -106,14 +107,15 @@ def _workers(n: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def parallel_for(kernel, n_items: int, *args, work_per_item: int = 1) -> None:
+def parallel_for(kernel, n_items: int, *args, work_per_item: int = 1, chunks_per_thread: int = CHUNKS_PER_THREAD) -> None:
     """Run ``kernel(*args, lo, hi)`` over contiguous chunks [lo, hi) covering 0..n_items−1.
 
     ``kernel`` must treat its chunks independently (each writes only its own part of the
     output) and should release the GIL (``@njit(nogil=True)``) so the chunks run at once.
     ``work_per_item``: words of work per item (e.g. rows × columns), which decides whether
-    the loop is big enough for threads and how finely it is split (``chunk_bounds``)."""
-    bounds = chunk_bounds(n_items, work_per_item)
+    the loop is big enough for threads and how finely it is split (``chunk_bounds``);
+    ``chunks_per_thread`` = 1 for a kernel that loses efficiency on narrower chunks."""
+    bounds = chunk_bounds(n_items, work_per_item, chunks_per_thread=chunks_per_thread)
     if len(bounds) == 2:
         if n_items > 0:
             kernel(*args, 0, n_items)

@@ -20,19 +20,21 @@ Words are uint32 held in uint64 locals (numba promotes uint32 arithmetic to 64 b
 addition and rotation is masked back to 32 bits.
 
 Two implementations of the same function live here: a scalar one (one message at a time,
-every state word a local variable: hash_words, compress, the proof-of-work search) and a
-lane-parallel one for Merkle trees (LANES messages side by side, SIMD over the lanes:
-hash_rows_lanes, compress_pairs_lanes). The tests check both against the blake3 package.
+every state word a local variable: hash_words, compress — the readable reference, used by
+the tests) and a lane-parallel one that the prover runs (LANES messages side by side, SIMD
+over the lanes: Merkle leaves and nodes, hash_rows_lanes and compress_pairs_lanes, and the
+proof-of-work search, grind_kernel). The tests check both against the blake3 package.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import blake3
-import numba
 import numpy as np
 from numba import njit
+
+from .pool import parallel_for
 
 IV = np.array(
     [0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19],
@@ -229,9 +231,16 @@ def hash_words(msg):
 # --- many messages at once: one SIMD lane per message ------------------------------------
 #
 # Merkle leaves and nodes are many independent messages of the same length, so they follow
-# the same sequence of compressions with the same flags. The lane kernels below run LANES
+# the same sequence of compressions with the same flags. The lane kernel below runs LANES
 # messages side by side: the state is a (16, LANES) array, and every step of G is a loop
 # over the lanes, which LLVM turns into SIMD instructions (8 or 16 words per instruction).
+#
+# The sequence of compressions for a message of w words — each chunk's blocks, then the
+# PARENT merges of the chunk tree — depends on w only, so it is worked out once in Python
+# (hash_plan) and the kernel just walks it: ONE copy of the compression function in the
+# compiled code. (Written as nested numba functions, with a chunk and a parent call site,
+# the same kernel took ~9–10 s of CPU to compile, LLVM optimising each level's inlined
+# copy again; this one ~3 s, at the same hash rate: bench/results/cold_start.md.)
 
 LANES = 32
 # message word order for each of the 7 rounds: row r is σ^r applied to 0..15
@@ -240,212 +249,139 @@ _order = list(range(16))
 for _r in range(7):
     _SCHEDULE[_r] = _order
     _order = [_order[i] for i in (2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8)]
-
+_SCHEDULE.setflags(write=False)
 
 # the state words each G of a round mixes: 4 columns, then 4 diagonals
 _QUARTERS = np.array([[0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15],
                       [0, 5, 10, 15], [1, 6, 11, 12], [2, 7, 8, 13], [3, 4, 9, 14]], dtype=np.int64)
+_QUARTERS.setflags(write=False)
+
+# a plan step: (source, first word, words, counter, block_len, flags, push)
+#   source −1: a message block, words [first, first + words) of the row (zero-padded), chained
+#              from the IV when flags has CHUNK_START, else from the previous step's output;
+#   source d ≥ 0: a PARENT merge, block = stack[d] ‖ the previous output, keyed with the IV;
+#   push ≥ 0: the step's output is also saved as stack[push] (a finished left subtree).
+_SRC, _FIRST, _WORDS, _COUNTER, _LEN, _FLAGS, _PUSH = range(7)
 
 
-@njit(cache=True)
-def _g_lanes(v, a, b, c, d, m, x, y):
-    # G on state words (a, b, c, d) of every lane, with message words m[x], m[y]
-    for l in range(v.shape[1]):
-        va = (np.uint64(v[a, l]) + np.uint64(v[b, l]) + np.uint64(m[x, l])) & _M
-        vd = _rotr(np.uint64(v[d, l]) ^ va, 16)
-        vc = (np.uint64(v[c, l]) + vd) & _M
-        vb = _rotr(np.uint64(v[b, l]) ^ vc, 12)
-        va = (va + vb + np.uint64(m[y, l])) & _M
-        vd = _rotr(vd ^ va, 8)
-        vc = (vc + vd) & _M
-        vb = _rotr(vb ^ vc, 7)
-        v[a, l] = va
-        v[b, l] = vb
-        v[c, l] = vc
-        v[d, l] = vd
-
-
-@njit(cache=True)
-def _compress_lanes(cv, m, counter, block_len, flags, v, schedule):
-    # cv (8, L) ← first 8 output words of compress(cv, m (16, L), counter, block_len, flags),
-    # one message per lane (same counter, length and flags in every lane).
-    nl = v.shape[1]
-    for l in range(nl):
-        for k in range(8):
-            v[k, l] = cv[k, l]
-        v[8, l] = _IV0
-        v[9, l] = _IV1
-        v[10, l] = _IV2
-        v[11, l] = _IV3
-        v[12, l] = np.uint64(counter) & _M
-        v[13, l] = (np.uint64(counter) >> np.uint64(32)) & _M
-        v[14, l] = block_len
-        v[15, l] = flags
-    for r in range(7):
-        for q in range(8):  # G on the 4 columns, then on the 4 diagonals
-            _g_lanes(v, _QUARTERS[q, 0], _QUARTERS[q, 1], _QUARTERS[q, 2], _QUARTERS[q, 3],
-                     m, schedule[r, 2 * q], schedule[r, 2 * q + 1])
-    for k in range(8):
-        for l in range(nl):
-            cv[k, l] = v[k, l] ^ v[k + 8, l]
-
-
-@njit(cache=True)
-def _set_iv(cv):
-    for l in range(cv.shape[1]):
-        cv[0, l] = _IV0
-        cv[1, l] = _IV1
-        cv[2, l] = _IV2
-        cv[3, l] = _IV3
-        cv[4, l] = _IV4
-        cv[5, l] = _IV5
-        cv[6, l] = _IV6
-        cv[7, l] = _IV7
-
-
-@njit(cache=True)
-def _chunk_lanes(mat, rows, start, end, chunk_index, root, cv, m, v, schedule):
-    # chain the blocks of words [start, end) of the given rows (one row per lane) into cv
-    _set_iv(cv)
-    nblocks = max(1, (end - start + BLOCK_WORDS - 1) // BLOCK_WORDS)
-    for b in range(nblocks):
-        pos = start + b * BLOCK_WORDS
-        for k in range(BLOCK_WORDS):  # transpose the block: word k of every row → m[k]
-            if pos + k < end:
-                for l in range(rows.shape[0]):
-                    m[k, l] = mat[rows[l], pos + k]
-            else:
-                for l in range(rows.shape[0]):
-                    m[k, l] = 0
-        flags = 0
-        if b == 0:
-            flags |= CHUNK_START
-        if b == nblocks - 1:
-            flags |= CHUNK_END
-            if root:
-                flags |= ROOT
-        _compress_lanes(cv, m, chunk_index, 4 * min(BLOCK_WORDS, end - pos), flags, v, schedule)
-
-
-@njit(cache=True)
-def _parent_lanes(left, cv, flags, m, v, schedule):
-    # cv ← PARENT compression of (left ‖ cv) in every lane, keyed with the IV
-    for k in range(8):
-        for l in range(cv.shape[1]):
-            m[k, l] = left[k, l]
-            m[k + 8, l] = cv[k, l]
-    _set_iv(cv)
-    # int64 arguments (not literals) everywhere: one compiled _compress_lanes for every caller
-    _compress_lanes(cv, m, np.int64(0), np.int64(64), np.int64(flags), v, schedule)
-
-
-@njit(cache=True)
-def _hash_row_group(matrix, g, out, schedule):
-    # rows g·LANES … g·LANES + LANES − 1 (the last group repeats its final row in the spare
-    # lanes and discards them)
-    n, w = matrix.shape
+@lru_cache(maxsize=64)
+def hash_plan(w: int) -> np.ndarray:
+    """The compressions hashing a w-word message, in order (int64 (steps, 7), see above):
+    exactly _hash_words_multichunk's chunk tree (merge once per trailing zero bit of the
+    chunk count after an inner chunk; all the way to the root after the last)."""
+    steps = []
     nchunks = max(1, (w + CHUNK_WORDS - 1) // CHUNK_WORDS)
-    rows = np.empty(LANES, dtype=np.int64)
-    for l in range(LANES):
-        rows[l] = min(g * LANES + l, n - 1)
-    cv = np.empty((8, LANES), dtype=np.uint32)
-    m = np.empty((16, LANES), dtype=np.uint32)
-    v = np.empty((16, LANES), dtype=np.uint32)
-    # The chunk tree, exactly as in _hash_words_multichunk, lane-parallel. (One call site
-    # each for the chunk and the parent compression keeps the compiled code small.)
-    stack = np.empty((64 if nchunks > 1 else 1, 8, LANES), dtype=np.uint32)
     depth = 0
     for i in range(nchunks):
         last = i == nchunks - 1
-        _chunk_lanes(matrix, rows, i * CHUNK_WORDS, min(w, (i + 1) * CHUNK_WORDS), i, nchunks == 1, cv, m, v, schedule)
-        # merges: one per trailing zero bit of i + 1 after an inner chunk; all after the last
+        start, end = i * CHUNK_WORDS, min(w, (i + 1) * CHUNK_WORDS)
+        nblocks = max(1, (end - start + BLOCK_WORDS - 1) // BLOCK_WORDS)
+        for b in range(nblocks):
+            pos = start + b * BLOCK_WORDS
+            words = min(BLOCK_WORDS, end - pos)
+            flags = (CHUNK_START if b == 0 else 0) | (CHUNK_END if b == nblocks - 1 else 0)
+            if b == nblocks - 1 and nchunks == 1:
+                flags |= ROOT
+            steps.append([-1, pos, words, i, 4 * words, flags, -1])
         merges = depth if last else 0
-        if not last:
-            total = i + 1
-            while total & 1 == 0:
-                merges += 1
-                total >>= 1
+        total = i + 1
+        while not last and total & 1 == 0:
+            merges += 1
+            total >>= 1
         for _ in range(merges):
             depth -= 1
-            _parent_lanes(stack[depth], cv, (PARENT | ROOT) if (last and depth == 0) else PARENT, m, v, schedule)
+            steps.append([depth, 0, BLOCK_WORDS, 0, 64, (PARENT | ROOT) if (last and depth == 0) else PARENT, -1])
         if not last:
-            stack[depth] = cv
+            steps[-1][_PUSH] = depth
             depth += 1
-    for l in range(LANES):
-        r = g * LANES + l
-        if r < n:
-            for k in range(8):
-                out[r, k] = cv[k, l]
+    plan = np.array(steps, dtype=np.int64)
+    plan.setflags(write=False)
+    return plan
 
 
 @njit(cache=True, nogil=True)
-def hash_rows_kernel(matrix, out, schedule, g0, g1):
+def hash_rows_kernel(matrix, out, plan, schedule, quarters, g0, g1):
     """out[i] = BLAKE3(LE bytes of matrix[i]) for the rows of groups g0 … g1 − 1 (LANES rows
-    per group). Runs without the GIL: hash_rows_lanes splits the groups over threads."""
+    per group; the last group repeats its final row in the spare lanes and discards them),
+    following plan = hash_plan(matrix.shape[1]). Runs without the GIL: hash_rows_lanes runs
+    chunks of groups side by side on the thread pool (pool.parallel_for)."""
+    n = matrix.shape[0]
+    cv = np.empty((8, LANES), dtype=np.uint32)   # the chaining value of every lane
+    m = np.empty((16, LANES), dtype=np.uint32)   # the message block (word k of every lane: m[k])
+    v = np.empty((16, LANES), dtype=np.uint32)   # the compression's state
+    stack = np.empty((max(1, plan[:, _PUSH].max() + 1), 8, LANES), dtype=np.uint32)
+    rows = np.empty(LANES, dtype=np.int64)
     for g in range(g0, g1):
-        _hash_row_group(matrix, g, out, schedule)
-
-
-@njit(cache=True)
-def _node_group(digests, g, out, schedule):
-    # nodes g·LANES … : one compression (flags 11) of left ‖ right per lane
-    n = out.shape[0]
-    cv = np.empty((8, LANES), dtype=np.uint32)
-    m = np.empty((16, LANES), dtype=np.uint32)
-    v = np.empty((16, LANES), dtype=np.uint32)
-    for l in range(LANES):
-        node = min(g * LANES + l, n - 1)
-        for k in range(8):
-            m[k, l] = digests[2 * node, k]
-            m[k + 8, l] = digests[2 * node + 1, k]
-    _set_iv(cv)
-    _compress_lanes(cv, m, np.int64(0), np.int64(64), np.int64(NODE_FLAGS), v, schedule)
-    for l in range(LANES):
-        node = g * LANES + l
-        if node < n:
-            for k in range(8):
-                out[node, k] = cv[k, l]
-
-
-@njit(cache=True, nogil=True)
-def compress_pairs_kernel(digests, out, schedule, g0, g1):
-    """out[i] = blake3(digests[2i] ‖ digests[2i+1]) for the nodes of groups g0 … g1 − 1."""
-    for g in range(g0, g1):
-        _node_group(digests, g, out, schedule)
-
-
-def _run_groups(kernel, ngroups, *args, words_per_group=16 * LANES):
-    # Split the groups into one contiguous range per numba thread and run the GIL-free
-    # kernel on each from a thread pool. (A numba prange around this kernel works too, but
-    # compiling the parallel version costs about ten seconds more, once per machine.)
-    # Small jobs stay on the calling thread: handing work to another thread can wait a whole
-    # scheduler time slice on a busy machine.
-    parts = min(numba.get_num_threads(), ngroups)
-    if parts <= 1 or ngroups * words_per_group < (1 << 16):
-        kernel(*args, 0, ngroups)
-        return
-    bounds = [ngroups * k // parts for k in range(parts + 1)]
-    pool = _pool(parts)
-    futures = [pool.submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, parts)]
-    kernel(*args, bounds[0], bounds[1])
-    for f in futures:
-        f.result()
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool(n):
-    if n not in _POOLS:
-        _POOLS[n] = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="blake3")
-    return _POOLS[n]
+        for l in range(LANES):
+            rows[l] = min(g * LANES + l, n - 1)
+        for s in range(plan.shape[0]):
+            src, first, words, flags = plan[s, _SRC], plan[s, _FIRST], plan[s, _WORDS], plan[s, _FLAGS]
+            if src < 0:  # a block of the message (transposed: word k of every row → m[k])
+                if flags & CHUNK_START:
+                    for k in range(8):
+                        for l in range(LANES):
+                            cv[k, l] = IV[k]
+                for k in range(16):
+                    if k < words:
+                        for l in range(LANES):
+                            m[k, l] = matrix[rows[l], first + k]
+                    else:
+                        for l in range(LANES):
+                            m[k, l] = 0
+            else:  # PARENT: block = left subtree's cv ‖ this cv, key = IV
+                for k in range(8):
+                    for l in range(LANES):
+                        m[k, l] = stack[src, k, l]
+                        m[k + 8, l] = cv[k, l]
+                        cv[k, l] = IV[k]
+            # the compression: state = (cv, IV[0..4], counter_lo, counter_hi, block_len, flags)
+            counter = np.uint64(plan[s, _COUNTER])
+            for l in range(LANES):
+                for k in range(8):
+                    v[k, l] = cv[k, l]
+                    if k < 4:
+                        v[8 + k, l] = IV[k]
+                v[12, l] = counter & _M
+                v[13, l] = counter >> np.uint64(32)
+                v[14, l] = plan[s, _LEN]
+                v[15, l] = flags
+            for r in range(7):
+                for q in range(8):  # G on the 4 columns, then on the 4 diagonals
+                    va, vb, vc, vd = v[quarters[q, 0]], v[quarters[q, 1]], v[quarters[q, 2]], v[quarters[q, 3]]
+                    mx, my = m[schedule[r, 2 * q]], m[schedule[r, 2 * q + 1]]
+                    for l in range(LANES):  # G (see _g), rotations written out: x ⋙ n = x >> n | x << (32 − n)
+                        a = (np.uint64(va[l]) + np.uint64(vb[l]) + np.uint64(mx[l])) & _M
+                        x = np.uint64(vd[l]) ^ a
+                        d = ((x >> np.uint64(16)) | (x << np.uint64(16))) & _M
+                        c = (np.uint64(vc[l]) + d) & _M
+                        x = np.uint64(vb[l]) ^ c
+                        b = ((x >> np.uint64(12)) | (x << np.uint64(20))) & _M
+                        a = (a + b + np.uint64(my[l])) & _M
+                        x = d ^ a
+                        d = ((x >> np.uint64(8)) | (x << np.uint64(24))) & _M
+                        c = (c + d) & _M
+                        x = b ^ c
+                        b = ((x >> np.uint64(7)) | (x << np.uint64(25))) & _M
+                        va[l], vb[l], vc[l], vd[l] = a, b, c, d
+            for k in range(8):  # the first 8 output words: state[k] ⊕ state[k + 8]
+                for l in range(LANES):
+                    cv[k, l] = v[k, l] ^ v[k + 8, l]
+            if plan[s, _PUSH] >= 0:
+                for k in range(8):
+                    for l in range(LANES):
+                        stack[plan[s, _PUSH], k, l] = cv[k, l]
+        for l in range(LANES):
+            r = g * LANES + l
+            if r < n:
+                for k in range(8):
+                    out[r, k] = cv[k, l]
 
 
 #: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one
 #: call per message: a verifier opens a few rows and path nodes at a time, and this way it
-#: needs no numba kernel at all (compiling hash_rows_kernel and compress_pairs_kernel costs
-#: ~11 s of CPU once per cache, which a first `pyzkvm verify` would otherwise pay: see
-#: bench/results/cold_start.md). Same bytes either way (tests/stark/test_blake3.py checks
+#: needs no numba kernel at all (compiling hash_rows_kernel costs ~3 s of CPU once per
+#: cache — ~11 s with the old nested kernels — which a first `pyzkvm verify` would otherwise
+#: pay: see bench/results/cold_start.md). Same bytes either way (tests/stark/test_blake3.py checks
 #: both paths); at most a few hundred microseconds on a batch this small.
 SMALL_BATCH = 256
 
@@ -457,71 +393,59 @@ def _hash_rows_small(matrix, out):
         out[i] = np.frombuffer(blake3.blake3(rows[i].tobytes()).digest(), dtype="<u4")
 
 
+def _hash_rows_numba(matrix, out):
+    # the lane kernel over groups of LANES rows, chunks of groups on the thread pool
+    parallel_for(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, hash_plan(matrix.shape[1]),
+                 _SCHEDULE, _QUARTERS, work_per_item=LANES * max(16, matrix.shape[1]))
+
+
 def hash_rows_lanes(matrix, out):
     """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32); a batch
     of fewer than SMALL_BATCH rows goes to the ``blake3`` package instead."""
     if 0 < matrix.shape[0] < SMALL_BATCH:
         _hash_rows_small(matrix, out)
     elif matrix.shape[0]:
-        _run_groups(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, _SCHEDULE,
-                    words_per_group=LANES * max(16, matrix.shape[1]))
+        _hash_rows_numba(matrix, out)
     return out
 
 
 def compress_pairs_lanes(digests, out):
-    """Python entry: see compress_pairs_kernel (digests (2m, 8), out (m, 8)); fewer than
+    """out[i] = blake3(digests[2i] ‖ digests[2i+1]) (digests (2m, 8), out (m, 8)); fewer than
     SMALL_BATCH nodes go to the ``blake3`` package (a node is the hash of its two children's
     64 bytes, exactly one compression with flags NODE_FLAGS)."""
     if 0 < out.shape[0] < SMALL_BATCH:
         _hash_rows_small(np.ascontiguousarray(digests).reshape(-1, 16), out)
     elif out.shape[0]:
-        _run_groups(compress_pairs_kernel, (out.shape[0] + LANES - 1) // LANES, digests, out, _SCHEDULE)
+        # a node is a 16-word message (left ‖ right): its plan is that one compression
+        _hash_rows_numba(np.ascontiguousarray(digests).reshape(-1, 16), out)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _first_pow_nonce(s, bits, start, stop):
-    # Proof-of-work search over [start, stop): BLAKE3(state (32 bytes) ‖ nonce (8 bytes LE))
-    # is one compression (a 40-byte message: one block, block_len 40, flags 11). The nonce is
-    # accepted when the digest's first 8 bytes, read as a little-endian u64, are < 2^(64−bits).
-    z = np.uint64(0)
-    shift = np.uint64(64 - bits)
-    for nonce in range(start, stop):
-        n = np.uint64(nonce)
-        c = _compress8(_IV0, _IV1, _IV2, _IV3, _IV4, _IV5, _IV6, _IV7,
-                       np.uint64(s[0]), np.uint64(s[1]), np.uint64(s[2]), np.uint64(s[3]),
-                       np.uint64(s[4]), np.uint64(s[5]), np.uint64(s[6]), np.uint64(s[7]),
-                       n & _M, n >> np.uint64(32), z, z, z, z, z, z,
-                       0, 40, NODE_FLAGS)
-        value = c[0] | (c[1] << np.uint64(32))
-        if (value >> shift) == z:
-            return nonce
-    return -1
+#: nonces hashed per batch by the proof-of-work search (a (batch, 10) matrix: 640 KiB)
+POW_BATCH = 1 << 14
 
 
-def grind_kernel(state_words, bits, start, count, parts):
-    """The smallest proof-of-work nonce in [start, start + count) (see _first_pow_nonce), or −1.
-    The range is split into `parts` slices searched side by side on the thread pool (the
-    search runs without the GIL) and the first slice that finds one answers; 1 ≤ bits ≤ 63.
-    (A numba prange version compiles ~1.5 s longer, once per cache: bench/results/cold_start.md.)"""
+def grind_kernel(state_words, bits, start, count):
+    """The smallest proof-of-work nonce in [start, start + count), or −1; 1 ≤ bits ≤ 63.
+
+    BLAKE3(state (32 bytes) ‖ nonce (8 bytes LE)) is a 10-word message: the same lane kernel
+    as the Merkle leaves hashes a batch of them, one row per nonce (state words, nonce low,
+    nonce high; groups of rows side by side on the thread pool), so the search compiles no
+    kernel of its own. A nonce is accepted when the digest's first 8 bytes, read as a
+    little-endian u64, are < 2^(64−bits); batches are searched in order, so the first hit of
+    the first batch with one is the smallest."""
     state_words = np.ascontiguousarray(state_words, dtype=np.uint32)
-    step = (count + parts - 1) // parts
-    slices = [(start + k * step, min(start + count, start + (k + 1) * step)) for k in range(parts)]
-    threads = min(numba.get_num_threads(), parts)
-    if threads <= 1:
-        for lo, hi in slices:
-            found = _first_pow_nonce(state_words, bits, lo, hi)
-            if found >= 0:
-                return found
-        return -1
-    pool = _pool(threads + 1)  # `threads` workers: the caller only waits
-    futures = [pool.submit(_first_pow_nonce, state_words, bits, lo, hi) for lo, hi in slices]
-    answer = -1
-    for f in futures:  # in slice order: the first slice with a nonce holds the smallest
-        found = f.result()
-        if found >= 0:
-            answer = found
-            break
-    for f in futures:
-        f.cancel()  # slices not started yet; the running ones finish their (bounded) search
-    return answer
+    rows = np.empty((min(POW_BATCH, count), 10), dtype=np.uint32)
+    rows[:, :8] = state_words
+    digests = np.empty((rows.shape[0], 8), dtype=np.uint32)
+    for lo in range(start, start + count, rows.shape[0]):
+        nonces = np.arange(lo, min(lo + rows.shape[0], start + count), dtype=np.uint64)
+        m = nonces.shape[0]
+        rows[:m, 8] = nonces & np.uint64(0xFFFFFFFF)
+        rows[:m, 9] = nonces >> np.uint64(32)
+        _hash_rows_numba(rows[:m], digests[:m])
+        value = digests[:m, 0].astype(np.uint64) | (digests[:m, 1].astype(np.uint64) << np.uint64(32))
+        hits = np.flatnonzero((value >> np.uint64(64 - bits)) == 0)
+        if hits.size:
+            return lo + int(hits[0])
+    return -1

@@ -307,7 +307,9 @@ def ext_batch_inverse(a):
 
     Raises FieldError (a ZeroDivisionError) naming the first zero element."""
     a = _as_ext(a, "ext_batch_inverse")
-    a2 = readonly(np.ascontiguousarray(a).reshape(-1, 4))
+    # a writable array, as logup's numba kernel passes it: one compiled _inv_kernel for both
+    a2 = np.ascontiguousarray(a).reshape(-1, 4)
+    a2 = a2 if a2.flags.writeable else a2.copy()
     out = np.empty(a2.shape, dtype=np.uint32)
     if a2.shape[0] <= NUMPY_MAX:
         zero = np.flatnonzero(~a2.any(axis=1))

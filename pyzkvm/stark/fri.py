@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..errors import FriQueryError, MerklePathError
 from . import ext, field, rounds
@@ -47,6 +47,7 @@ from .ext import mul4
 from .field import P, root_of_unity
 from .merkle import MerkleTree, verify_openings
 from .ntt import bit_reverse_indices, bit_reverse_rows, intt
+from .pool import parallel_for
 
 _P = np.uint64(P)
 INV_TWO = (P + 1) // 2
@@ -78,11 +79,12 @@ def layer_arities(input_logs, log_final_size: int, log_arity: int) -> list:
     return out
 
 
-@njit(cache=True, parallel=True)
-def _fold_kernel(cw, beta, inv_x, out):
+@njit(cache=True, nogil=True)
+def _fold_kernel(cw, beta, inv_x, out, lo, hi):
+    # out[i] for i in [lo, hi) (a chunk of pool.parallel_for)
     b0, b1, b2, b3 = np.uint64(beta[0]), np.uint64(beta[1]), np.uint64(beta[2]), np.uint64(beta[3])
     half = np.uint64(INV_TWO)
-    for i in prange(out.shape[0]):
+    for i in range(lo, hi):
         ix = (np.uint64(inv_x[i]) * half) % _P  # 1/(2x)
         d0 = ((np.uint64(cw[2 * i, 0]) + _P - np.uint64(cw[2 * i + 1, 0])) * ix) % _P
         d1 = ((np.uint64(cw[2 * i, 1]) + _P - np.uint64(cw[2 * i + 1, 1])) * ix) % _P
@@ -104,7 +106,8 @@ def fold_codeword(codeword: np.ndarray, beta: np.ndarray, log_size: int) -> np.n
     inv_x = field.mul(field.powers(w_inv, half)[bit_reverse_indices(half)],
                       np.uint32(pow(coset_shift(log_size), P - 2, P)))
     out = np.empty((half, 4), dtype=np.uint32)
-    _fold_kernel(np.ascontiguousarray(codeword), np.ascontiguousarray(beta, dtype=np.uint32), inv_x, out)
+    parallel_for(_fold_kernel, half, np.ascontiguousarray(codeword), np.ascontiguousarray(beta, dtype=np.uint32),
+                 inv_x, out, work_per_item=16)
     return out
 
 

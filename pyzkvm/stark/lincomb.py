@@ -16,33 +16,28 @@ the high 32 bits of every product (``lo += prod & (2^32 − 1)``, ``hi += prod >
 2^32 terms add without overflow, the loop is multiplies, shifts and adds (vectorisable), and
 the total hi·2^32 + lo is reduced once (``field.f_join``).
 
-Threads: the prover's whole-LDE calls run in parallel over chunks of rows; below
-``PARALLEL_MIN_ELEMENTS`` (the verifier's few query rows, small tables) a serial kernel runs
-the same rows, so no parallel region is entered for a small matrix (under load a parallel
-region can wait a whole scheduler time slice for a busy core).
+Threads: the row kernels take a range of rows [r0, r1) and release the GIL; the prover's
+whole-LDE calls run chunks of rows side by side on the thread pool (pool.parallel_for), and a
+small matrix (the verifier's few query rows, small tables) runs on the calling thread.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import lincomb_numpy
 from .field import P, f_join
+from .pool import parallel_for
 
 _P = np.uint64(P)
 _LOW = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
 
-#: below this many matrix elements the serial kernels run (no parallel region)
-PARALLEL_MIN_ELEMENTS = 1 << 16
-_CHUNK_ROWS = 1 << 10  # rows per parallel work item
-
-
 _TILE = 64  # rows whose sums are kept at once (their accumulators stay in cache)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _combine_rows(matrix, coeffs, out, r0, r1):
     # out[i, k] = Σ_j matrix[i, j]·coeffs[j, k] for rows r0..r1−1, delayed reduction. A tile
     # of rows at a time, column j outermost: the k loop over one coefficient row is the
@@ -68,13 +63,6 @@ def _combine_rows(matrix, coeffs, out, r0, r1):
                 out[t0 + i, k] = f_join(lo[i, k], hi[i, k])
 
 
-@njit(cache=True, parallel=True)
-def _combine_parallel(matrix, coeffs, out):
-    n = matrix.shape[0]
-    for c in prange((n + _CHUNK_ROWS - 1) // _CHUNK_ROWS):
-        _combine_rows(matrix, coeffs, out, c * _CHUNK_ROWS, min(n, (c + 1) * _CHUNK_ROWS))
-
-
 def combine_columns(matrix: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     """Row-wise Σ_j coeffs_j · matrix[:, j] for a base matrix (N, w) and coefficients (w, 4)
     in F_p^4 → (N, 4). Several combinations in one pass over the matrix: coeffs (w, 4·m) →
@@ -86,14 +74,11 @@ def combine_columns(matrix: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
         return out
     if matrix.shape[0] <= lincomb_numpy.MAX_ROWS:  # a verifier's query rows: no kernel
         return lincomb_numpy.combine_columns(matrix, coeffs)
-    if matrix.size >= PARALLEL_MIN_ELEMENTS:
-        _combine_parallel(matrix, coeffs, out)
-    else:
-        _combine_rows(matrix, coeffs, out, 0, matrix.shape[0])
+    parallel_for(_combine_rows, matrix.shape[0], matrix, coeffs, out, work_per_item=matrix.shape[1] * coeffs.shape[1])
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _denominator_rows(matrix, coeffs, const, out, r0, r1):
     # out[i] = const − Σ_j matrix[i, j]·coeffs[j] ∈ F_p^4 for rows r0..r1−1, delayed reduction
     w = matrix.shape[1]
@@ -120,13 +105,6 @@ def _denominator_rows(matrix, coeffs, const, out, r0, r1):
         out[i, 3] = (np.uint64(const[3]) + _P - f_join(lo3, hi3)) % _P
 
 
-@njit(cache=True, parallel=True)
-def _denominators_parallel(matrix, coeffs, const, out):
-    n = matrix.shape[0]
-    for c in prange((n + _CHUNK_ROWS - 1) // _CHUNK_ROWS):
-        _denominator_rows(matrix, coeffs, const, out, c * _CHUNK_ROWS, min(n, (c + 1) * _CHUNK_ROWS))
-
-
 def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> np.ndarray:
     """Row-wise const − Σ_j coeffs_j · matrix[:, j] ∈ F_p^4 (matrix (N, m) base, coeffs (m, 4),
     const (4,)): with const = α − bus and coeffs_j = γ^(j+1) this is α − fingerprint."""
@@ -136,10 +114,7 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
     out = np.empty((matrix.shape[0], 4), dtype=np.uint32)
     args = (matrix, np.ascontiguousarray(coeffs, dtype=np.uint32).reshape(-1, 4),
             np.ascontiguousarray(const, dtype=np.uint32).reshape(4), out)
-    if matrix.size >= PARALLEL_MIN_ELEMENTS:
-        _denominators_parallel(*args)
-    else:
-        _denominator_rows(*args, 0, matrix.shape[0])
+    parallel_for(_denominator_rows, matrix.shape[0], *args, work_per_item=4 * matrix.shape[1])
     return out
 
 

@@ -23,34 +23,26 @@ networks do the work, with per-layer twiddle tables cached per size:
   permutation after its final transform.
 
 Twiddle products use Shoup's precomputed quotients (no division). One column runs a kernel
-whose inner loops are contiguous runs (SIMD-vectorised by LLVM): the wide layers in parallel
-over runs of butterflies, the narrow ones block by block in cache. A matrix is split by
-column into one slice per thread, each slice transformed from the first layer to the last in
-one parallel region (the last layers block by block in cache), the loop over a slice's
-columns vectorised.
+whose inner loops are contiguous runs (SIMD-vectorised by LLVM): the wide layers as runs of
+butterflies, the narrow ones block by block in cache (one thread). A matrix is split by
+column into groups of 16 columns; the thread pool (pool.parallel_for) runs slices of whole
+groups side by side, each transformed from the first layer to the last (the last layers
+block by block in cache; no barrier between layers), the loop over a slice's columns
+vectorised.
 """
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from functools import lru_cache
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..errors import UsageError
 from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
+from .pool import parallel_for
 
 _P = np.uint64(P)
-
-# numba's parallel regions run on OpenMP here (libgomp), whose idle threads spin before they
-# sleep: on a shared machine that spinning takes CPU from every other process and from our
-# own working thread. Passive waiting (sleep at once) measured ~half the CPU time of a 2-thread
-# LDE under load. Set before the OpenMP runtime starts (the first parallel region, after this
-# import); a value the user set wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _log2_exact(n: int, what: str) -> int:
@@ -64,34 +56,11 @@ def _log2_exact(n: int, what: str) -> int:
 
 #: a matrix block finished in cache holds about this many elements (64 KiB: inside L2)
 _MATRIX_BLOCK_ELEMENTS_LOG = 14
-#: columns per thread at least, when a matrix is split by column (a slice narrower than this
-#: loses the vectorised inner loop and shares cache lines with its neighbour)
-_MIN_SLICE_COLUMNS = 8
-
-
-# Threads. A matrix transform is one parallel region split by column (_dif_2d): no barrier
-# between layers: the caller waits once for the slowest thread, not once per layer (under
-# load each wait can cost a scheduler time slice). Below this many elements, or when the matrix is too narrow to split, everything
-# runs on one thread: a parallel region costs little on an idle machine but can stall for a
-# whole time slice when the cores are shared, which dwarfs a small transform (measured: 2^12
-# elements, 0.04 ms alone vs ~20 ms stalled).
-_PARALLEL_MIN_ELEMENTS = 1 << 16
-
-
-@contextmanager
-def _threads_for(elements: int, columns: int = 1):
-    """Run the block on the current numba threads, or on one thread for a small or narrow
-    (2 ≤ columns < 2 slices) matrix."""
-    narrow = 1 < columns < 2 * _MIN_SLICE_COLUMNS
-    if elements >= _PARALLEL_MIN_ELEMENTS and not narrow:
-        yield
-        return
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
+#: a matrix is split by column into groups of this many columns (one 64-byte cache line of
+#: a row), the items pool.parallel_for hands out: a slice narrower than this would lose the
+#: vectorised inner loop and share cache lines with its neighbour. (Threads: see pool.py;
+#: a small matrix runs on the calling thread.)
+_GROUP_COLUMNS = 16
 
 
 # --- bit reversal -------------------------------------------------------------------------
@@ -116,15 +85,15 @@ def bit_reverse_indices(n: int):
 _TILE_LOG = 4  # 16 × 16 tiles: 16 rows of one 64-byte cache line each, on both sides
 
 
-@njit(cache=True, parallel=True)
-def _bit_reverse_kernel(a, out, log_n, rev_tile, rev_mid):
+@njit(cache=True, nogil=True)
+def _bit_reverse_kernel(a, out, log_n, rev_tile, rev_mid, mid0, mid1):
     # out[i] = a[rev(i)], tiled so both sides touch whole cache lines. Split the row index
     # i = (hi | mid | lo) with hi, lo of TILE bits; then rev(i) = (rev(lo) | rev(mid) | rev(hi)):
     # for a fixed `mid` the 2^TILE × 2^TILE tile (hi, lo) is a transpose of a tile of `a`.
+    # This call: mid in [mid0, mid1) (a chunk of pool.parallel_for).
     t = _TILE_LOG
-    mid_bits = log_n - 2 * t
     w = a.shape[1]
-    for mid in prange(1 << mid_bits):
+    for mid in range(mid0, mid1):
         src_mid = np.int64(rev_mid[mid]) << t
         dst_mid = np.int64(mid) << t
         for hi in range(1 << t):
@@ -149,8 +118,9 @@ def _bit_reverse_into(a2, out):
     if log_n < 2 * _TILE_LOG + 1:
         _permute_rows_small(a2, _bit_reverse_indices_cached(log_n), out)
     else:
-        _bit_reverse_kernel(a2, out, log_n, _bit_reverse_indices_cached(_TILE_LOG),
-                            _bit_reverse_indices_cached(log_n - 2 * _TILE_LOG))
+        mids = 1 << (log_n - 2 * _TILE_LOG)
+        parallel_for(_bit_reverse_kernel, mids, a2, out, log_n, _bit_reverse_indices_cached(_TILE_LOG),
+                     _bit_reverse_indices_cached(log_n - 2 * _TILE_LOG), work_per_item=a2.size // mids)
     return out
 
 
@@ -162,8 +132,7 @@ def bit_reverse_rows(a):
     if a.ndim == 0:
         raise UsageError("bit_reverse_rows: expected an array with rows, got a scalar")
     a2 = np.ascontiguousarray(a.reshape(a.shape[0], -1))
-    with _threads_for(a2.size, a2.shape[1]):
-        return _bit_reverse_into(a2, np.empty_like(a2)).reshape(a.shape)
+    return _bit_reverse_into(a2, np.empty_like(a2)).reshape(a.shape)
 
 
 # --- twiddles -----------------------------------------------------------------------------
@@ -201,7 +170,7 @@ def _twiddles(log_n: int, inverse: bool):
 # --- the transform kernel -----------------------------------------------------------------
 
 _BLOCK_ROWS_LOG = 12  # rows per cache block (2^12 rows · 4 B = 16 KiB per column)
-_CHUNK_LOG = 11  # butterflies per parallel work item in the big layers
+_CHUNK_LOG = 11  # butterflies per run in the big layers
 
 
 @njit(cache=True, inline="always")
@@ -250,10 +219,12 @@ def _dit_run(x, tw, tws, i0, h, j0, count):
         hi[k] = d - _P if d >= _P else d
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _dif_1d(x, tw, tws, log_n, block_log, chunk_log):
     """Decimation in frequency on one column: natural order in, bit-reversed out.
-    Layers run from the widest butterflies (h = n/2) down to h = 1."""
+    Layers run from the widest butterflies (h = n/2) down to h = 1. One thread: a single
+    column's layers depend on each other (a split would need a barrier per layer), and the
+    prover's transforms are matrices, split by column."""
     n = x.shape[0]
     block_log = min(block_log, log_n)
     chunk_log = min(chunk_log, block_log - 1) if block_log > 0 else 0
@@ -261,19 +232,19 @@ def _dif_1d(x, tw, tws, log_n, block_log, chunk_log):
     #    2^chunk_log consecutive j (a run never crosses a block since 2^chunk_log ≤ h)
     for l in range(log_n - 1, block_log - 1, -1):
         h = 1 << l
-        for k in prange((n >> 1) >> chunk_log):
+        for k in range((n >> 1) >> chunk_log):
             first = k << chunk_log  # butterfly index
             _dif_run(x, tw, tws, (first >> l) << (l + 1), h, first & (h - 1), 1 << chunk_log)
     # 2. small layers: each block of 2^block_log elements is finished in cache
     bs = 1 << block_log
-    for b in prange(n >> block_log):
+    for b in range(n >> block_log):
         for l in range(block_log - 1, -1, -1):
             h = 1 << l
             for i0 in range(b * bs, (b + 1) * bs, 2 * h):
                 _dif_run(x, tw, tws, i0, h, 0, h)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _dit_1d(x, tw, tws, log_n, block_log, chunk_log):
     """Decimation in time on one column: bit-reversed order in, natural out.
     Layers run from h = 1 up to h = n/2: first the in-cache blocks, then the big layers."""
@@ -281,14 +252,14 @@ def _dit_1d(x, tw, tws, log_n, block_log, chunk_log):
     block_log = min(block_log, log_n)
     chunk_log = min(chunk_log, block_log - 1) if block_log > 0 else 0
     bs = 1 << block_log
-    for b in prange(n >> block_log):
+    for b in range(n >> block_log):
         for l in range(block_log):
             h = 1 << l
             for i0 in range(b * bs, (b + 1) * bs, 2 * h):
                 _dit_run(x, tw, tws, i0, h, 0, h)
     for l in range(block_log, log_n):
         h = 1 << l
-        for k in prange((n >> 1) >> chunk_log):
+        for k in range((n >> 1) >> chunk_log):
             first = k << chunk_log
             _dit_run(x, tw, tws, (first >> l) << (l + 1), h, first & (h - 1), 1 << chunk_log)
 
@@ -341,10 +312,26 @@ def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
             _dit_rows(x, i0 + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]), c0, c1)
 
 
-@njit(cache=True)
-def _dif_slice(x, tw, tws, log_n, c0, c1, block_log):
-    # the whole DIF network on columns c0..c1−1: the wide layers sweep the whole height, the
-    # last block_log layers run block by block of 2^block_log rows, each finished in cache
+@njit(cache=True, inline="always")
+def _slice_of(x, log_n, block_elements_log, g0, g1):
+    # columns c0..c1−1 of column groups g0..g1−1, and the rows per in-cache block for a slice
+    # that wide (block × slice ≈ 2^block_elements_log elements)
+    c0 = g0 * _GROUP_COLUMNS
+    c1 = min(x.shape[1], g1 * _GROUP_COLUMNS)
+    wide = 0
+    while (1 << wide) < c1 - c0:
+        wide += 1
+    return c0, c1, min(log_n, max(1, block_elements_log - wide))
+
+
+@njit(cache=True, nogil=True)
+def _dif_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
+    """The whole DIF network (natural in, bit-reversed out) on the columns of groups g0..g1−1
+    (a chunk of pool.parallel_for: columns are independent, so a thread runs its slice from
+    the first layer to the last with no barrier between layers): the wide layers sweep the
+    whole height, the last block_log layers run block by block of 2^block_log rows, each
+    finished in cache."""
+    c0, c1, block_log = _slice_of(x, log_n, block_elements_log, g0, g1)
     n = x.shape[0]
     for l in range(log_n - 1, block_log - 1, -1):
         _dif_layer(x, tw, tws, l, 0, n, c0, c1)
@@ -353,9 +340,11 @@ def _dif_slice(x, tw, tws, log_n, c0, c1, block_log):
             _dif_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
 
 
-@njit(cache=True)
-def _dit_slice(x, tw, tws, log_n, c0, c1, block_log):
-    # the mirror image of _dif_slice: in-cache blocks first, then the wide layers
+@njit(cache=True, nogil=True)
+def _dit_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
+    """The mirror image of _dif_slice (bit-reversed in, natural out): in-cache blocks first,
+    then the wide layers."""
+    c0, c1, block_log = _slice_of(x, log_n, block_elements_log, g0, g1)
     n = x.shape[0]
     for r0 in range(0, n, 1 << block_log):
         for l in range(block_log):
@@ -364,42 +353,19 @@ def _dit_slice(x, tw, tws, log_n, c0, c1, block_log):
         _dit_layer(x, tw, tws, l, 0, n, c0, c1)
 
 
-@njit(cache=True, parallel=True)
-def _dif_2d(x, tw, tws, log_n, parts, block_log):
-    """Decimation in frequency over axis 0 of x (n, w): natural order in, bit-reversed out.
-
-    One parallel region: the columns are split into ``parts`` slices, each transformed by one
-    thread from the first layer to the last (columns are independent, so there is no barrier
-    between layers). The slice kernel is a separate function: a loop body compiled inside the
-    parallel region itself was measured 3× slower (not vectorised)."""
-    w = x.shape[1]
-    block_log = min(block_log, log_n)
-    for p in prange(parts):
-        _dif_slice(x, tw, tws, log_n, p * w // parts, (p + 1) * w // parts, block_log)
-
-
-@njit(cache=True, parallel=True)
-def _dit_2d(x, tw, tws, log_n, parts, block_log):
-    """Decimation in time over axis 0 of x (n, w): bit-reversed order in, natural out (as
-    _dif_2d, one column slice per thread)."""
-    w = x.shape[1]
-    block_log = min(block_log, log_n)
-    for p in prange(parts):
-        _dit_slice(x, tw, tws, log_n, p * w // parts, (p + 1) * w // parts, block_log)
-
-
-@njit(cache=True, parallel=True)
-def _scale_const(x, f):
-    # x ← x · f for one constant f (e.g. n^(−1) after an inverse transform)
-    for i in prange(x.shape[0]):
+@njit(cache=True, nogil=True)
+def _scale_const(x, f, r0, r1):
+    # x ← x · f for one constant f (e.g. n^(−1) after an inverse transform), rows r0..r1−1
+    for i in range(r0, r1):
         for c in range(x.shape[1]):
             x[i, c] = _mul_tw(np.uint64(x[i, c]), f[0], f[1])
 
 
-@njit(cache=True, parallel=True)
-def _scale_rows_into(src, f, fs, dst):
-    # dst[i] = src[i] · f[i] (row i of every column times one factor, Shoup quotient fs[i])
-    for i in prange(src.shape[0]):
+@njit(cache=True, nogil=True)
+def _scale_rows_into(src, f, fs, dst, r0, r1):
+    # dst[i] = src[i] · f[i] (row i of every column times one factor, Shoup quotient fs[i]),
+    # rows r0..r1−1
+    for i in range(r0, r1):
         t = np.uint64(f[i])
         ts = np.uint64(fs[i])
         for c in range(src.shape[1]):
@@ -417,35 +383,35 @@ def _rows(a, what):
     return np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype=np.uint32), log_n
 
 
-def _column_parts(w: int) -> int:
-    """How many column slices (threads) a (n, w) transform uses."""
-    return max(1, min(numba.get_num_threads(), w // _MIN_SLICE_COLUMNS))
-
-
-def _matrix_block_log(w_slice: int) -> int:
-    return max(1, _MATRIX_BLOCK_ELEMENTS_LOG - max(0, (w_slice - 1).bit_length()))
+def _by_column_groups(kernel, m, log_n, inverse):
+    # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS columns of m, the
+    # groups side by side on the thread pool when m is big enough: one slice per thread, as
+    # wide as possible (every wide layer sweeps a slice's whole height; measured at 2^16 × 2
+    # threads, slices of 16 columns — a row's 64 bytes straddling two cache lines — cost the
+    # LDE 2.5× the CPU of half-width slices)
+    tw, tws = _twiddles(log_n, inverse)
+    groups = (m.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
+    parallel_for(kernel, groups, m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG,
+                 work_per_item=m.shape[0] * min(m.shape[1], _GROUP_COLUMNS), chunks_per_thread=1)
+    return m
 
 
 def _dif(m, log_n, inverse):
     """In-place DIF on a C-contiguous (n, w) matrix: natural in, bit-reversed out."""
-    tw, tws = _twiddles(log_n, inverse)
     if m.shape[1] == 1:
+        tw, tws = _twiddles(log_n, inverse)
         _dif_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
-    else:
-        parts = _column_parts(m.shape[1])
-        _dif_2d(m, tw, tws, log_n, parts, _matrix_block_log(m.shape[1] // parts))
-    return m
+        return m
+    return _by_column_groups(_dif_slice, m, log_n, inverse)
 
 
 def _dit(m, log_n, inverse):
     """In-place DIT on a C-contiguous (n, w) matrix: bit-reversed in, natural out."""
-    tw, tws = _twiddles(log_n, inverse)
     if m.shape[1] == 1:
+        tw, tws = _twiddles(log_n, inverse)
         _dit_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
-    else:
-        parts = _column_parts(m.shape[1])
-        _dit_2d(m, tw, tws, log_n, parts, _matrix_block_log(m.shape[1] // parts))
-    return m
+        return m
+    return _by_column_groups(_dit_slice, m, log_n, inverse)
 
 
 def _shoup_const(c: int):
@@ -458,18 +424,16 @@ def ntt(coeffs):
     Natural order in and out; axis 0 of a 1-D (n,) or 2-D (n, w) uint32 array. (Computed as
     a bit-reversing copy followed by an in-place decimation-in-time network.)"""
     m, log_n = _rows(coeffs, "ntt")
-    with _threads_for(m.size, m.shape[1]):
-        out = _bit_reverse_into(m, np.empty_like(m))
-        return _dit(out, log_n, False).reshape(np.shape(coeffs))
+    out = _bit_reverse_into(m, np.empty_like(m))
+    return _dit(out, log_n, False).reshape(np.shape(coeffs))
 
 
 def intt(evals):
     """Interpolate: the coefficients c_i = n^(−1) Σ_j e_j ω_n^(−ij) of the polynomial taking
     the values e_j on H = ⟨ω_n⟩ (inverse of ntt)."""
     m, log_n = _rows(evals, "intt")
-    with _threads_for(m.size, m.shape[1]):
-        out = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)
-        _scale_const(out, _shoup_const(pow(1 << log_n, P - 2, P)))
+    out = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)
+    parallel_for(_scale_const, out.shape[0], out, _shoup_const(pow(1 << log_n, P - 2, P)), work_per_item=out.shape[1])
     return out.reshape(np.shape(evals))
 
 
@@ -510,11 +474,10 @@ def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
     m, log_n = _rows(evals_arr, "coset_lde")
     log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde")
     out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
-    with _threads_for(out.size, out.shape[1]):
-        # the coefficients n·c_i (natural order) are computed in the output's first block, which
-        # _evaluate_cosets overwrites last: no temporary of the input's size
-        coeffs = _dit(_bit_reverse_into(m, out[:m.shape[0]]), log_n, True)
-        _evaluate_cosets(coeffs, log_n, log_blowup, shift, False, out)
+    # the coefficients n·c_i (natural order) are computed in the output's first block, which
+    # _evaluate_cosets overwrites last: no temporary of the input's size
+    coeffs = _dit(_bit_reverse_into(m, out[:m.shape[0]]), log_n, True)
+    _evaluate_cosets(coeffs, log_n, log_blowup, shift, False, out)
     if evals_arr.ndim == 1:
         return out.reshape(-1)
     return out
@@ -538,7 +501,7 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
     for k in [*range(1, 1 << log_blowup), 0]:  # one coset of H per block of rows
         block = out[k * n : (k + 1) * n]
-        _scale_rows_into(coeffs, factors[k], quotients[k], block)
+        parallel_for(_scale_rows_into, n, coeffs, factors[k], quotients[k], block, work_per_item=coeffs.shape[1])
         _dif(block, log_n, False)
 
 
@@ -550,6 +513,5 @@ def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR)
     m, log_n = _rows(coeffs, "coset_lde_from_coefficients")
     log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde_from_coefficients")
     out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
-    with _threads_for(out.size, out.shape[1]):
-        _evaluate_cosets(m, log_n, log_blowup, shift, True, out)
+    _evaluate_cosets(m, log_n, log_blowup, shift, True, out)
     return out.reshape(-1) if np.ndim(coeffs) == 1 else out

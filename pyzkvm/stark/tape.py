@@ -16,9 +16,9 @@ columns are base-field columns, selectors are per-row base columns) or "point" (
            B = base value (lane 0 only), E = F_p^4 value (4 lanes)
            DENOM: α − (bus + Σ_j γ^(j+1)·v_j), arguments dargs[dstart[k]:dstart[k+1]]
 
-and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time, in
-parallel over runs of blocks when there are enough of them; one point or a few rows run on
-the calling thread), so a block's node values stay in cache: each value lives in rows of
+and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time; runs of
+blocks side by side on the thread pool, pool.parallel_for, when there are enough of them; one
+point or a few rows run on the calling thread), so a block's node values stay in cache: each value lives in rows of
 one (slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
 the buffer holds only the values alive at once (the SHA compression chip's 6,165 nodes need
 1,446 rows: 0.7 MB per block, against 25 MB for four uint64 lanes per node). Each operation
@@ -35,18 +35,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
 from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
+from .pool import parallel_for
 
 _P = np.uint64(P)
 BLOCK = 128
-PARALLEL_MIN_BLOCKS = 8  # blocks per thread at least, else one thread runs them all
 SELECTORS = ("is_first_row", "is_last_row", "is_transition")
 
 # leaves (a: column or slot, b: row offset 0/1)
@@ -267,12 +266,9 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     args = (tape.op, tape.a, tape.b, tape.is_ext, tape.slot, tape.nslots, tape.dstart, tape.dargs, main_b, prep_b,
             main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots,
             apows, combine, acc, out)
-    nblocks = (count + BLOCK - 1) // BLOCK
-    nthreads = max(1, min(numba.get_num_threads(), nblocks // PARALLEL_MIN_BLOCKS))
-    if nthreads > 1:
-        _run_parallel(*args, nthreads)
-    else:  # one point (the verifier), a few rows: no parallel region (under load it can stall)
-        _run_blocks(*args, 0, nblocks)
+    # blocks side by side on the thread pool, each chunk a run of whole blocks (one point, the
+    # verifier's, or a few rows: one call on this thread)
+    parallel_for(_run_blocks, (count + BLOCK - 1) // BLOCK, *args, work_per_item=BLOCK * len(tape.op))
     return acc if combine else out
 
 
@@ -392,7 +388,7 @@ def _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, p
                     dst[i] = f_sub(aj, f_join_vec(lo_j[i], hi_j[i]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
                 gpows, step, rowmap, row0, count, roots, apows, combine, acc, out, blk0, blk1):
     """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer (slots, BLOCK): canonical
@@ -418,18 +414,6 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
             for j in range(lanes):
                 for i in range(m):
                     out[q, j, lo + i] = v[slot[r] + j, i]
-
-
-@njit(cache=True, parallel=True)
-def _run_parallel(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                  gpows, step, rowmap, row0, count, roots, apows, combine, acc, out, nthreads):
-    # each thread: a contiguous run of blocks (the block loop is a separate function: a loop
-    # body compiled inside the parallel region is optimised worse, see ntt._dif_2d)
-    nblocks = (count + BLOCK - 1) // BLOCK
-    for t in prange(nthreads):
-        _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts,
-                    alpha, gpows, step, rowmap, row0, count, roots, apows, combine, acc, out,
-                    t * nblocks // nthreads, (t + 1) * nblocks // nthreads)
 
 
 @njit(cache=True, inline="always")

@@ -28,7 +28,6 @@ from __future__ import annotations
 import struct
 
 import blake3
-import numba
 import numpy as np
 
 from ..errors import UsageError
@@ -135,16 +134,15 @@ class Transcript:
 
     def grind(self, bits: int) -> int:
         """Find the smallest nonce meeting the `bits` proof-of-work target on the current
-        state (numba, parallel), observe it, and return it."""
+        state (numba, on the thread pool), observe it, and return it."""
         bits = self._check_bits(bits)
         nonce = 0
         if bits:
             state_words = np.frombuffer(self._state, dtype="<u4").astype(np.uint32)
-            parts = 4 * numba.get_num_threads()
             batch = 1 << 16
             start = 0
             while True:
-                found = grind_kernel(state_words, bits, start, batch, parts)
+                found = grind_kernel(state_words, bits, start, batch)
                 if found >= 0:
                     nonce = int(found)
                     break

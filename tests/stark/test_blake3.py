@@ -4,7 +4,7 @@ import blake3
 import numpy as np
 import pytest
 
-from pyzkvm.stark import blake3_numba as B
+from pyzkvm.stark import blake3_numba as B, pool
 from pyzkvm.stark.merkle import compress_pairs, hash_rows
 
 rng = np.random.default_rng(2024)
@@ -77,6 +77,14 @@ def test_hash_rows_partial_lane_groups(n_rows, width, path):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("width", [768, 1024, 1025, 1280, 4100])
+def test_hash_rows_many_chunks(width, path):
+    # rows of several chunks (1024 bytes each): the plan's PARENT merges and its subtree stack
+    rows = rng.integers(0, 2**32, (3, width), dtype=np.uint32)
+    got = hash_rows(rows)
+    assert [got[i].tobytes() for i in range(3)] == [ref(r) for r in rows]
+
+
 def test_compress_pairs_multithreaded_size():
     # 2^13 nodes: large enough to be split over threads
     digests = rng.integers(0, 2**32, (1 << 14, 8), dtype=np.uint32)
@@ -90,8 +98,7 @@ def test_small_batches_take_the_package_path(monkeypatch):
     def no_kernel(*args):
         raise AssertionError("numba kernel called for a small batch")
 
-    monkeypatch.setattr(B, "hash_rows_kernel", no_kernel)
-    monkeypatch.setattr(B, "compress_pairs_kernel", no_kernel)
+    monkeypatch.setattr(B, "hash_rows_kernel", no_kernel)  # the lane kernel (rows and nodes)
     rows = rng.integers(0, 2**32, (B.SMALL_BATCH - 1, 12), dtype=np.uint32)
     assert hash_rows(rows)[7].tobytes() == ref(rows[7])
     assert compress_pairs(rows[:4, :8])[1].tobytes() == ref(rows[2:4, :8])
@@ -99,9 +106,11 @@ def test_small_batches_take_the_package_path(monkeypatch):
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
-    # serially (1 thread) and with slices searched side by side on the thread pool: the same
-    # answer, the smallest nonce whose digest's first 8 bytes (LE) are < 2^(64 - bits)
-    monkeypatch.setattr(B.numba, "get_num_threads", lambda: threads)
+    # serially (1 thread) and with row groups hashed side by side on the thread pool, across
+    # batch boundaries: the same answer, the smallest nonce whose digest's first 8 bytes (LE)
+    # are < 2^(64 - bits)
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(B, "POW_BATCH", 1000)
     state = rng.integers(0, 2**32, 8, dtype=np.uint32)
 
     def first(bits, lo, hi):
@@ -111,6 +120,7 @@ def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
                 return nonce
         return -1
 
-    assert B.grind_kernel(state, 10, 0, 1 << 14, 8) == first(10, 0, 1 << 14)
-    assert B.grind_kernel(state, 10, 1000, 3000, 5) == first(10, 1000, 4000)
-    assert B.grind_kernel(state, 24, 0, 64, 4) == first(24, 0, 64)  # (almost surely) none: −1
+    assert B.grind_kernel(state, 10, 0, 1 << 14) == first(10, 0, 1 << 14)
+    assert B.grind_kernel(state, 10, 1000, 3000) == first(10, 1000, 4000)
+    assert B.grind_kernel(state, 24, 0, 64) == first(24, 0, 64)  # (almost surely) none: −1
+    assert B.grind_kernel(state, 4, (1 << 32) - 5, 20) == first(4, (1 << 32) - 5, (1 << 32) + 15)  # nonce high word

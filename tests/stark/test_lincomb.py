@@ -4,7 +4,7 @@ A base element times an F_p^4 coefficient is the coefficient's four lanes each t
 element, so every kernel is an integer matrix product reduced mod p: numpy object arrays
 (Python ints, no overflow) are the independent reference. Entries p − 1 everywhere are the
 worst case for the delayed reduction's accumulators; each kernel runs on both sides of
-PARALLEL_MIN_ELEMENTS (the serial and the parallel kernel)."""
+pool.MIN_PARALLEL_WORK (on the calling thread, and in chunks of rows on the thread pool)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from pyzkvm.stark import lincomb
 from pyzkvm.stark.field import P
 
-SHAPES = [(1, 1), (37, 5), (200, 44), (3000, 70)]  # the last one ≥ 2^16 elements: parallel kernel
+SHAPES = [(1, 1), (37, 5), (200, 44), (3000, 70)]  # the last one ≥ 2^16 elements: chunks on the pool
 
 
 def _matrix(rng, n, w, worst):

@@ -136,18 +136,20 @@ def test_parallel_sizes_against_galois():
     np.testing.assert_array_equal(N.coset_lde(cols, log_blowup)[:, 0], expected)
 
 
-@pytest.mark.parametrize("parts,block_log", [(1, 12), (3, 2), (5, 1), (2, 20)])
-def test_matrix_kernels_any_split_and_blocking(parts, block_log):
-    # the matrix kernels' column slices (uneven: 11 columns in 3 or 5 parts) and in-cache
-    # blocks (2 rows … the whole height) must not change the result, whatever the threads
+@pytest.mark.parametrize("splits,block_log", [((0, 3), 14), ((0, 1, 3), 5), ((0, 2, 3), 1), ((0, 1, 2, 3), 30)])
+def test_matrix_kernels_any_split_and_blocking(splits, block_log):
+    # the matrix kernels' column slices (whole groups of 16 columns; 40 columns = 16 + 16 + 8,
+    # cut at the given groups as the thread pool may cut them) and in-cache blocks (2 rows …
+    # the whole height) must not change the result, whatever the threads
     log_n = 10
-    a = _random((1 << log_n, 11), 21)
-    want = np.stack([np.asarray(galois.ntt(GF(a[:, c]))) for c in range(11)], axis=1)
+    a = _random((1 << log_n, 40), 21)
+    want = np.stack([np.asarray(galois.ntt(GF(a[:, c]))) for c in range(40)], axis=1)
     dit = N._bit_reverse_into(a.copy(), np.empty_like(a))
-    N._dit_2d(dit, *N._twiddles(log_n, False), log_n, parts, block_log)
-    np.testing.assert_array_equal(dit, want)
     dif = a.copy()
-    N._dif_2d(dif, *N._twiddles(log_n, False), log_n, parts, block_log)
+    for g0, g1 in zip(splits, splits[1:]):
+        N._dit_slice(dit, *N._twiddles(log_n, False), log_n, block_log, g0, g1)
+        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, g0, g1)
+    np.testing.assert_array_equal(dit, want)
     np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
 
 

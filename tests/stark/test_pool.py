@@ -1,0 +1,100 @@
+"""The thread pool under the prover's kernels (stark/pool.py): every item exactly once, small
+loops on the calling thread, errors handed back, and no waiting for a worker that the
+scheduler has not started (the caller takes the chunks itself)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from pyzkvm.stark import pool
+
+
+def _marking_kernel(seen, who, lo, hi):
+    # a Python "kernel": count each item and record which thread ran it
+    seen[lo:hi] += 1
+    who.update({threading.get_ident()})
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("n,work", [(0, 1), (1, 1 << 20), (7, 1 << 20), (1000, 1 << 10), (100, 10)])
+def test_every_item_once(threads, n, work, monkeypatch):
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    seen, who = np.zeros(n, np.int64), set()
+    pool.parallel_for(_marking_kernel, n, seen, who, work_per_item=work)
+    assert (seen == 1).all()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_chunks_are_contiguous_and_cover_the_loop(threads):
+    for n in (1, 5, 64, 10_000):
+        for work in (1, 100, 1 << 16):
+            b = pool.chunk_bounds(n, work, nthreads=threads)
+            assert b[0] == 0 and b[-1] == n and all(x < y for x, y in zip(b, b[1:]))
+            assert len(b) - 1 <= max(1, threads * pool.CHUNKS_PER_THREAD)
+            if threads == 1 or n * work < pool.MIN_PARALLEL_WORK:
+                assert b == [0, n]  # serial: one call on the calling thread
+
+
+def test_small_loops_stay_on_the_calling_thread(monkeypatch):
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+    seen, who = np.zeros(50, np.int64), set()
+    pool.parallel_for(_marking_kernel, 50, seen, who, work_per_item=10)  # 500 words: below the threshold
+    assert who == {threading.get_ident()}
+
+
+def test_an_error_in_a_chunk_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+
+    def kernel(lo, hi):
+        if lo <= 500 < hi:
+            raise ValueError("chunk failed")
+
+    with pytest.raises(ValueError, match="chunk failed"):
+        pool.parallel_for(kernel, 1000, work_per_item=1 << 10)
+
+
+def test_the_caller_does_the_work_when_no_worker_runs(monkeypatch):
+    # every pool worker is busy (as when the machine's cores are taken): the loop still
+    # finishes, every chunk on the calling thread, instead of waiting for a worker
+    monkeypatch.setattr(pool, "threads", lambda: 3)
+    release = threading.Event()
+    workers = pool._workers(2)
+    blockers = [workers.submit(release.wait) for _ in range(2)]
+    try:
+        seen, who = np.zeros(1000, np.int64), set()
+        pool.parallel_for(_marking_kernel, 1000, seen, who, work_per_item=1 << 10)
+        assert (seen == 1).all() and who == {threading.get_ident()}
+    finally:
+        release.set()
+        for b in blockers:
+            b.result()
+
+
+def test_nested_loops_finish(monkeypatch):
+    # a kernel that itself calls parallel_for (the pool's workers may all be inside the outer
+    # loop): the inner loops' callers take their own chunks, so nothing deadlocks
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+    total = np.zeros(8, np.int64)
+
+    def outer(lo, hi):
+        for i in range(lo, hi):
+            seen, who = np.zeros(300, np.int64), set()
+            pool.parallel_for(_marking_kernel, 300, seen, who, work_per_item=1 << 10)
+            total[i] = seen.sum()
+
+    pool.parallel_for(outer, 8, work_per_item=1 << 16)
+    assert (total == 300).all()
+
+
+def test_proof_bytes_do_not_depend_on_the_split(monkeypatch):
+    # every loop of a small machine proof split as finely as the pool allows, on 3 threads:
+    # the same bytes as the pinned known answer (computed serially)
+    from tests.test_known_answers import MACHINE_PROOF, machine_proof
+
+    monkeypatch.setattr(pool, "threads", lambda: 3)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    assert machine_proof() == MACHINE_PROOF

@@ -61,7 +61,7 @@ def chunk_bounds(n_items: int, work_per_item: int = 1, nthreads: int | None = No
 class _Loop:
     """One parallel_for in flight: the chunks not yet taken, and how many are unfinished."""
 
-    def __init__(self, kernel, args, bounds):
+    def __init__(self, kernel, args, bounds) -> None:
         self.kernel, self.args, self.bounds = kernel, args, bounds
         self.lock = threading.Lock()
         self.next_chunk = 0

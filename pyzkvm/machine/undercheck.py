@@ -467,8 +467,10 @@ def _affine_roots(v: np.ndarray, target) -> tuple:
     v = v.astype(np.int64)
     a, b = (v[..., 1] - v[..., 0]) % P, v[..., 0]
     affine = (a != 0) & ((v[..., 2] - v[..., 1]) % P == a)       # c(2) − c(1) = c(1) − c(0)
-    x = (np.asarray(target, dtype=np.int64) - b) % P
-    return affine, (x.astype(np.uint64) * _inverse(np.where(affine, a, 1)) % np.uint64(P)).astype(np.int64)
+    x = np.zeros(affine.shape, dtype=np.int64)  # the root where affine (0 elsewhere: unused)
+    num = (np.broadcast_to(np.asarray(target, dtype=np.int64), affine.shape)[affine] - b[affine]) % P
+    x[affine] = (num.astype(np.uint64) * _inverse(a[affine]) % np.uint64(P)).astype(np.int64)
+    return affine, x
 
 
 def _probe(t: ChipTable, at_row: int, row: int, cells: np.ndarray) -> tuple:
@@ -502,30 +504,32 @@ def _repair_fixes(t: ChipTable, row: int, win, bad: np.ndarray, fixed: set) -> d
     """Every (cell, value) of `row` that makes one failing constraint hold (``_solve`` for each
     failing (constraint, window row), in that order), batched: per window row, one evaluation
     of its failing constraints with each cell any of them reads set to 0, 1, 2."""
-    found: dict = {}
-    fixed_arr = np.array(sorted(fixed), dtype=np.int64)
+    editable = np.ones(t.trace.shape[1], dtype=bool)
+    editable[sorted(fixed)] = False
+    parts = []  # per window row: (constraint, window index, cell, root) of every affine solution
     for j, at in enumerate(win):
         cis = np.flatnonzero(bad[:, j])
         if not len(cis):
             continue
-        own = []  # per failing constraint: the cells of `row` it reads at this window row
-        for ci in cis:
-            cur_cells, nxt_cells = t.cells_at[ci]
-            cells = np.concatenate([cur_cells if at == row else cur_cells[:0], nxt_cells if (at + 1) % t.n == row else nxt_cells[:0]])
-            own.append(np.setdiff1d(cells, fixed_arr))  # sorted, unique
-        union = np.unique(np.concatenate(own)) if own else np.zeros(0, np.int64)
+        own = np.zeros((len(cis), t.trace.shape[1]), dtype=bool)  # the cells of `row` each one reads here
+        if at == row:
+            own |= t.reads_at[0][cis]
+        if (at + 1) % t.n == row:
+            own |= t.reads_at[1][cis]
+        own &= editable
+        union = np.flatnonzero(own.any(axis=0))
         if not len(union):
             continue
         cur, nxt, rows = _probe(t, int(at), row, union)
         vals = t.cvals(rows, cur, nxt)[cis].reshape(len(cis), len(union), 3)
         affine, x = _affine_roots(vals, 0)
-        for i, ci in enumerate(cis):
-            at_u = np.searchsorted(union, own[i])
-            found[(int(ci), j)] = [(int(c), int(x[i, u])) for c, u in zip(own[i], at_u) if affine[i, u]]
-    fixes: dict = {}
-    for ci, j in zip(*np.nonzero(bad)):
-        for fix in found.get((int(ci), int(j)), ()):
-            fixes.setdefault(fix, None)
+        i, u = np.nonzero(affine & own[:, union])
+        parts.append(np.stack([cis[i], np.full(len(i), j), union[u], x[i, u]], axis=1))
+    if not parts:
+        return {}
+    sol = np.concatenate(parts)
+    sol = sol[np.lexsort((sol[:, 2], sol[:, 1], sol[:, 0]))]  # constraint, window row, cell: _solve's order
+    fixes: dict = dict.fromkeys(zip(sol[:, 2].tolist(), sol[:, 3].tolist()))
     return fixes
 
 

@@ -957,11 +957,12 @@ def one_hot_moves(t: ChipTable, row: int):
 WIDE_TABLE, CI_COLUMN_SAMPLE = 256, 12
 
 
-def row_mutations(t: ChipTable, row: int, rng, deep: bool):
-    """Single cells × candidate values, then the row's whole tuple replaced by another honest row's."""
+def row_mutations(t: ChipTable, row: int, rng, deep: bool, sample: int = CI_COLUMN_SAMPLE):
+    """Single cells × candidate values, then the row's whole tuple replaced by another honest row's
+    (a wide table, not deep: ``sample`` random columns)."""
     width = t.trace.shape[1]
     wide = not deep and width > WIDE_TABLE
-    columns = sorted(rng.choice(width, CI_COLUMN_SAMPLE, replace=False)) if wide else range(width)
+    columns = sorted(rng.choice(width, sample, replace=False)) if wide else range(width)
     for c in columns:
         for v in candidate_values(int(t.trace[row, c]), rng, deep):
             yield {int(c): v}
@@ -1008,10 +1009,12 @@ class Report:
         return "\n".join(lines)
 
 
-def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: int = 0, log=None) -> Report:
+def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: int = 0, log=None,
+         sample: int = CI_COLUMN_SAMPLE) -> Report:
     """Mutate every chosen chip of every sample (module doc); return every outcome. Not deep
     (the CI variant): each chip once, in the sample where it has the most active rows; rows:
-    first/last active and first padding; values x ± 1, 0/1, −1, 2^8, 2^31 mod p, random."""
+    first/last active and first padding; values x + 1; ``sample`` random columns of a row of a
+    table wider than WIDE_TABLE."""
     rng = np.random.default_rng(seed)
     t0, outcomes = time.perf_counter(), []
     best: dict = {}
@@ -1027,7 +1030,7 @@ def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: in
             if (chips is not None and name not in chips) or (not deep and best[name][1] != s.name):
                 continue
             for row in pick_rows(t, rng, deep):
-                outcomes += scan_row(s, t, row, list(row_mutations(t, row, rng, deep)))
+                outcomes += scan_row(s, t, row, list(row_mutations(t, row, rng, deep, sample)))
             if log:
                 log(f"{s.name}: {name} done ({time.perf_counter() - t0:.1f} s, {len(outcomes)} mutations)")
     return Report(outcomes, time.perf_counter() - t0)

@@ -76,15 +76,25 @@ def test_unconstrained_and_risc0_rows_are_scanned(run, chips):
     assert not report.undocumented(), report.render()
 
 
-def test_field_chips_sample_is_clean():
-    """The field/curve chips in the default suite (issue 16 §6): a secp256k1 DOUBLE and a BN254
-    FP_SUB call, each chip's first and last active row and first padding row, 12 random columns
-    a row (the CI sample of a wide table), x + 1, repaired and bus-cancelled; every accepted
-    mutation must be documented. bench/underconstraint_fields.py scans every column."""
-    from tests.machine.undercheck_programs import FIELD_CHIPS, field_run
+@pytest.fixture(scope="module")
+def field_sample():
+    from tests.machine.undercheck_programs import field_run
 
-    name, chips, tables = field_run()
-    report = undercheck.scan([undercheck.sample(name, chips, tables)], chips=FIELD_CHIPS)
+    return undercheck.sample(*field_run())
+
+
+@pytest.mark.parametrize("columns", [pytest.param(3, id="3 columns"), pytest.param(12, id="12 columns", marks=slow)])
+def test_field_chips_sample_is_clean(field_sample, columns):
+    """The field/curve chips (issue 16 §6): a secp256k1 DOUBLE and a BN254 FP_SUB call (an
+    unreduced x: its reducing MUL row, then the SUB), each chip's first and last active row and
+    first padding row, ``columns`` random columns a row, x + 1, repaired and bus-cancelled:
+    every accepted mutation must be documented. The default suite samples 3 columns a row (a
+    second or so a mutation); slow, 12 (CI_COLUMN_SAMPLE); bench/underconstraint_fields.py
+    scans every column of every field chip."""
+    from tests.machine.undercheck_programs import FIELD_CHIPS
+
+    report = undercheck.scan([field_sample], chips=FIELD_CHIPS, sample=columns)
     assert {o.chip for o in report.outcomes} == set(FIELD_CHIPS)
     assert {o.kind for o in report.outcomes} == {"active", "padding"}
+    assert len(report.outcomes) == 2 * 3 * columns
     assert not report.undocumented(), report.render()

@@ -39,11 +39,11 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field as dc_field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ..stark.air import bus_id
+from ..stark.air import CompiledAir, bus_id
 from ..stark.tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 from . import buses
 from .evaluate import compiled_air
@@ -83,17 +83,14 @@ NOT_SCANNED_BY_DEFAULT = {
                   "attacked by tests/machine/test_machine_sha.py",
     "sha compress": "no CI sample calls SHA_COMPRESS, and a scan takes many minutes (492 columns, a round's "
                     "sums read ~200 cells): scan it with --chip; attacked by tests/machine/test_machine_sha.py",
-    "ed add": "no CI sample calls ED_ADD (375 columns, 20 rows a call): sampled by bench/underconstraint_ed25519.py; "
-              "attacked by tests/machine/test_machine_ed25519.py",
-    "ed decompress": "no CI sample calls ED_DECOMPRESS: sampled by bench/underconstraint_ed25519.py; attacked by "
-                     "tests/machine/test_machine_ed25519.py",
-    "uint256 mul": "no CI sample calls UINT256_MUL: attacked by tests/machine/test_machine_uint256.py",
-    # the Weierstrass, DECOMPRESS, FP/FP2 and U256XU2048_MUL field programs (weierstrass.py, fp_ops.py, …):
-    # no CI sample calls them and each costs seconds a mutation (355–535 columns); sampled by hand
-    # (docs/machine.md §2.11–2.14) and attacked by tests/machine/test_machine_{weierstrass,decompress,fp_ops,u256x2048}.py
-    **{c.name: "no CI sample calls it (seconds a mutation at 355–535 columns): scanned by sample, attacked by "
-       "tests/machine/test_machine_{weierstrass,decompress,fp_ops,u256x2048}.py"
-       for c in CHIPS if isinstance(c, type) and issubclass(c, FieldProgramAir) and c.name not in ("ed add", "ed decompress", "uint256 mul")},
+    # the field-program chips (field_program.py: ED_*, UINT256_MUL, the Weierstrass curves, DECOMPRESS,
+    # FP/FP2, U256XU2048_MUL): the CI programs call none of them (the default scan stays the core
+    # chips'); tests/machine/test_machine_undercheck.py samples secp256k1 add and bn254 fp mul on
+    # their own run, bench/underconstraint_fields.py scans every column of every one
+    **{c.name: "a field-program chip: sampled by test_field_chips_sample_is_clean (secp256k1 add, bn254 fp mul), "
+       "every column by bench/underconstraint_fields.py; attacked by tests/machine/test_machine_{ed25519,uint256,"
+       "weierstrass,decompress,fp_ops,u256x2048}.py"
+       for c in CHIPS if isinstance(c, type) and issubclass(c, FieldProgramAir)},
 }
 
 
@@ -238,8 +235,8 @@ def _main_deps(compiled, exprs) -> list:
 @dataclass(eq=False)
 class ChipTable:
     name: str
-    air: object
-    compiled: object
+    air: Any
+    compiled: CompiledAir
     trace: np.ndarray      # (n, w) uint32, mutated in place and restored
     prep: np.ndarray | None
     public: np.ndarray
@@ -247,10 +244,37 @@ class ChipTable:
     active: list           # activity columns ([] = every row is real)
     deps: list             # per constraint: frozenset of (col, offset)
     honest: list = dc_field(default_factory=list)  # per interaction: (value matrix (n, m), multiplicity (n,))
+    n: int = dc_field(init=False)                # rows (the trace's shape never changes)
+    reads: np.ndarray = dc_field(init=False)     # (constraints, width) bool: constraint i reads column c
+    reads_at: np.ndarray = dc_field(init=False)  # (2, constraints, width): … at this row (0) / the next (1)
+    cells_at: list = dc_field(init=False)        # per constraint: (columns read at this row, at the next), int arrays
+    iexprs: tuple = dc_field(init=False)         # every interaction's values then multiplicity, in order
+    istart: np.ndarray = dc_field(init=False)    # where interaction k's block starts in iexprs
+    imult: np.ndarray = dc_field(init=False)     # where interaction k's multiplicity is in iexprs
+    iexpr_at: dict = dc_field(init=False)        # an interaction expression's DAG index → its place in iexprs
+    cexprs: tuple | None = None                  # every constraint's expression (on first use)
+    tapes: dict = dc_field(default_factory=dict)  # the tapes of cexprs and iexprs
 
-    @property
-    def n(self) -> int:
-        return self.trace.shape[0]
+    def __post_init__(self) -> None:
+        """Index the constraints' reads and the interactions' expressions once (the scan asks
+        these for every mutation: numpy lookups instead of walks over the dependency sets)."""
+        self.n = self.trace.shape[0]
+        width = self.trace.shape[1]
+        self.reads = np.zeros((len(self.deps), width), dtype=bool)
+        self.reads_at = np.zeros((2, len(self.deps), width), dtype=bool)
+        self.cells_at = []
+        for i, d in enumerate(self.deps):
+            for c, off in d:
+                self.reads[i, c] = self.reads_at[off, i, c] = True
+            self.cells_at.append(tuple(np.array(sorted(c for c, off in d if off == k), dtype=np.int64) for k in (0, 1)))
+        inter = self.compiled.interactions
+        self.iexprs = tuple(e for it in inter for e in (*it.values, it.multiplicity))
+        sizes = np.array([len(it.values) + 1 for it in inter], dtype=np.int64)
+        self.istart = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
+        self.imult = self.istart + sizes - 1
+        self.iexpr_at = {}
+        for i, e in enumerate(self.iexprs):
+            self.iexpr_at.setdefault(e.index, i)
 
     @property
     def helpers(self) -> set:
@@ -290,31 +314,63 @@ class ChipTable:
         prep = None if self.prep is None else np.concatenate([self.prep[rows], self.prep[(rows + 1) % self.n]])
         sel = np.stack([self.selectors[k][rows] for k in SELECTORS], axis=1)
         inputs = Inputs(np.concatenate([cur, nxt]), prep, None, self.public, selectors=sel, step=len(rows))
-        tape = tape_for(self.compiled, list(exprs))
+        tape = self.tapes.get(id(exprs)) if exprs is self.cexprs or exprs is self.iexprs else None
+        if tape is None:
+            tape = tape_for(self.compiled, list(exprs))
+            if exprs is self.cexprs or exprs is self.iexprs:  # the two tapes the scan reuses: no key to build
+                self.tapes[id(exprs)] = tape
         return run(tape, inputs, len(rows))[:, 0, :].astype(np.int64)
+
+    def cvals(self, rows, cur=None, nxt=None) -> np.ndarray:
+        """(constraints, len(rows)): every constraint's value. Always the one tape of all of them:
+        evaluating a subset costs about as much (the batch's rows dominate) and each new subset
+        would build a tape."""
+        if self.cexprs is None:
+            self.cexprs = tuple(c.expr for c in self.compiled.constraints)
+        return self.eval(self.cexprs, rows, cur, nxt) if self.cexprs else np.zeros((0, len(rows)), np.int64)
 
     def failing(self, rows, cur=None, nxt=None, only=None) -> np.ndarray:
         """(constraints, len(rows)) bool: constraint i fails at row j (``only``: a boolean mask
-        of the constraints to evaluate; the result then has their rows only)."""
-        cs = self.compiled.constraints if only is None else [c for c, k in zip(self.compiled.constraints, only) if k]
-        return self.eval(tuple(c.expr for c in cs), rows, cur, nxt) != 0
+        of the constraints asked about; the result then has their rows only)."""
+        bad = np.asarray(self.cvals(rows, cur, nxt) != 0)
+        return bad if only is None else bad[only]
 
     def readers(self, columns: set) -> np.ndarray:
         """Boolean mask of the constraints that read any of ``columns`` (this row's or the next's)."""
-        return np.array([any(c in columns for c, _ in d) for d in self.deps], dtype=bool)
+        return np.asarray(self.reads[:, sorted(columns)].any(axis=1))
 
-    def entries(self, rows) -> list:
+    def ivals(self, rows, cur=None, nxt=None) -> np.ndarray:
+        """(len(iexprs), len(rows)): every interaction's values and multiplicity at the rows."""
+        return self.eval(self.iexprs, rows, cur, nxt) if self.iexprs else np.zeros((0, len(rows)), np.int64)
+
+    def entries(self, rows, vals=None) -> list:
         """Bus entries of the rows: per row, a list of (interaction k, bus, tuple, signed multiplicity)."""
-        inter = self.compiled.interactions
-        exprs = tuple(e for it in inter for e in (*it.values, it.multiplicity))
-        vals = self.eval(exprs, rows) if exprs else None
-        out, pos = [[] for _ in rows], 0
-        for k, it in enumerate(inter):
-            m = len(it.values)
-            for j in np.flatnonzero(vals[pos + m]):
-                signed = int(vals[pos + m, j]) if it.sign > 0 else (P - int(vals[pos + m, j])) % P
-                out[j].append((k, it.bus, _key(vals[pos:pos + m, j]), signed))
-            pos += m + 1
+        vals = self.ivals(rows) if vals is None else vals
+        out: list = [[] for _ in rows]
+        for k, j in zip(*np.nonzero(vals[self.imult])):  # the live entries only (multiplicity ≠ 0)
+            out[j].append(self._entry(vals, int(k), int(j)))
+        return out
+
+    def _entry(self, vals, k: int, j: int) -> tuple:
+        it, pos, mpos = self.compiled.interactions[k], self.istart[k], self.imult[k]
+        signed = int(vals[mpos, j]) if it.sign > 0 else (P - int(vals[mpos, j])) % P
+        return (k, it.bus, _key(vals[pos:mpos, j]), signed)
+
+    def delta(self, before: np.ndarray, after: np.ndarray) -> dict:
+        """The bus multiset's change (after − before) from two ivals of the same rows: only the
+        interactions whose values or multiplicity moved are read (the others cancel exactly)."""
+        out: dict = {}
+        if not len(before):
+            return out
+        moved = np.logical_or.reduceat((before != after).any(axis=1), self.istart)
+        for k in np.flatnonzero(moved):
+            for vals, sign in ((before, -1), (after, 1)):
+                for j in np.flatnonzero(vals[self.imult[k]]):
+                    _, bus, tup, m = self._entry(vals, int(k), int(j))
+                    key = (bus, tup)
+                    out[key] = (out.get(key, 0) + sign * m) % P
+                    if not out[key]:
+                        del out[key]
         return out
 
     def activity(self, row: int) -> int | None:
@@ -356,7 +412,7 @@ def chip_table(air, trace, public) -> ChipTable:
     t = ChipTable(air.name, air, compiled, np.array(trace, dtype=np.uint32), air.preprocessed_trace() if air.preprocessed_width else None,
                   np.asarray(public, dtype=np.uint32), names, activity_columns(names),
                   getattr(compiled, "_undercheck_deps", None) or _main_deps(compiled, [c.expr for c in compiled.constraints]))
-    compiled._undercheck_deps = t.deps
+    setattr(compiled, "_undercheck_deps", t.deps)  # the DAG walk once per compiled AIR
     n = t.n
     full = plain_inputs(t.trace, t.prep, t.public)
     t.honest = [(np.stack(v, axis=1) if v else np.zeros((n, 0), np.uint32), m)
@@ -369,8 +425,10 @@ class Sample:
     """One honest run: its name and, per chip, the table the detector mutates."""
 
     name: str
-    tables: object
+    tables: Any          # machine.tables.Tables (the syscall trace is read by some conditions)
     chips: dict
+    bus_index: dict | None = None   # _by_bus's index, built on first use
+    bus_tables: list = dc_field(default_factory=list)
 
 
 def sample(name, chips, tables) -> Sample:
@@ -393,25 +451,86 @@ def _undo(log: list, checkpoint: int = 0) -> None:
         t.trace[row, col] = old
 
 
+def _inverse(a: np.ndarray) -> np.ndarray:
+    """a^(p−2) mod p elementwise (Fermat; a ≠ 0), on uint64: products of residues < 2^62."""
+    a = np.asarray(a, dtype=np.uint64) % np.uint64(P)
+    out, e = np.ones_like(a), P - 2
+    while e:
+        if e & 1:
+            out = out * a % np.uint64(P)
+        a, e = a * a % np.uint64(P), e >> 1
+    return out
+
+
+def _affine_roots(v: np.ndarray, target) -> tuple:
+    """v[..., x] = C(x) at x = 0, 1, 2: (affine mask, the root of C(x) = target where affine)."""
+    v = v.astype(np.int64)
+    a, b = (v[..., 1] - v[..., 0]) % P, v[..., 0]
+    affine = (a != 0) & ((v[..., 2] - v[..., 1]) % P == a)       # c(2) − c(1) = c(1) − c(0)
+    x = np.zeros(affine.shape, dtype=np.int64)  # the root where affine (0 elsewhere: unused)
+    num = (np.broadcast_to(np.asarray(target, dtype=np.int64), affine.shape)[affine] - b[affine]) % P
+    x[affine] = (num.astype(np.uint64) * _inverse(a[affine]) % np.uint64(P)).astype(np.int64)
+    return affine, x
+
+
+def _probe(t: ChipTable, at_row: int, row: int, cells: np.ndarray) -> tuple:
+    """The window rows at at_row with each of ``cells`` (of row `row`) set to 0, 1, 2 in turn:
+    (cur, nxt, table rows), 3·len(cells) rows (cell i, value x at 3i + x)."""
+    k, at = len(cells), at_row % t.n
+    cur = np.repeat(t.trace[[at]], 3 * k, axis=0)
+    nxt = np.repeat(t.trace[[(at + 1) % t.n]], 3 * k, axis=0)
+    idx, cols, xs = np.arange(3 * k), np.repeat(cells, 3), np.tile(np.arange(3, dtype=np.uint32), k)
+    if at == row:  # the same cell is in cur (row = at_row) and/or in nxt (row = at_row + 1)
+        cur[idx, cols] = xs
+    if (at + 1) % t.n == row:
+        nxt[idx, cols] = xs
+    return cur, nxt, np.full(3 * k, at)
+
+
 def _solve(t: ChipTable, expr, at_row: int, row: int, cells, target: int = 0):
     """Cells x of row `row` (at offset row − at_row) such that expr(at_row) = target, for each
     cell on which expr is affine: expr(x) = a·x + b ⇒ x = (target − b)/a. Returns [(col, x)]."""
-    cells = list(cells)
-    if not cells:
+    cells = np.array(list(cells), dtype=np.int64)
+    if not len(cells):
         return []
-    k = len(cells)
-    cur = np.repeat(t.trace[[at_row % t.n]], 3 * k, axis=0)
-    nxt = np.repeat(t.trace[[(at_row + 1) % t.n]], 3 * k, axis=0)
-    for i, c in enumerate(cells):
-        for x in range(3):  # the same cell is in cur (row = at_row) and/or in nxt (row = at_row + 1)
-            if at_row % t.n == row:
-                cur[3 * i + x, c] = x
-            if (at_row + 1) % t.n == row:
-                nxt[3 * i + x, c] = x
-    v = t.eval((expr,), np.full(3 * k, at_row % t.n), cur, nxt)[0].reshape(k, 3)
-    a, b = (v[:, 1] - v[:, 0]) % P, v[:, 0]
-    affine = (a != 0) & ((v[:, 2] - v[:, 1]) % P == a)       # c(2) − c(1) = c(1) − c(0)
-    return [(c, (target - int(b[i])) * pow(int(a[i]), P - 2, P) % P) for i, c in enumerate(cells) if affine[i]]
+    cur, nxt, rows = _probe(t, at_row, row, cells)
+    at = t.iexpr_at.get(expr.index)  # an interaction's value or multiplicity: the shared tape
+    v = t.eval((expr,), rows, cur, nxt)[0] if at is None else t.ivals(rows, cur, nxt)[at]
+    affine, x = _affine_roots(v.reshape(len(cells), 3), target)
+    return [(int(c), int(x[i])) for i, c in enumerate(cells) if affine[i]]
+
+
+def _repair_fixes(t: ChipTable, row: int, win, bad: np.ndarray, fixed: set) -> dict:
+    """Every (cell, value) of `row` that makes one failing constraint hold (``_solve`` for each
+    failing (constraint, window row), in that order), batched: per window row, one evaluation
+    of its failing constraints with each cell any of them reads set to 0, 1, 2."""
+    editable = np.ones(t.trace.shape[1], dtype=bool)
+    editable[sorted(fixed)] = False
+    parts = []  # per window row: (constraint, window index, cell, root) of every affine solution
+    for j, at in enumerate(win):
+        cis = np.flatnonzero(bad[:, j])
+        if not len(cis):
+            continue
+        own = np.zeros((len(cis), t.trace.shape[1]), dtype=bool)  # the cells of `row` each one reads here
+        if at == row:
+            own |= t.reads_at[0][cis]
+        if (at + 1) % t.n == row:
+            own |= t.reads_at[1][cis]
+        own &= editable
+        union = np.flatnonzero(own.any(axis=0))
+        if not len(union):
+            continue
+        cur, nxt, rows = _probe(t, int(at), row, union)
+        vals = t.cvals(rows, cur, nxt)[cis].reshape(len(cis), len(union), 3)
+        affine, x = _affine_roots(vals, 0)
+        i, u = np.nonzero(affine & own[:, union])
+        parts.append(np.stack([cis[i], np.full(len(i), j), union[u], x[i, u]], axis=1))
+    if not parts:
+        return {}
+    sol = np.concatenate(parts)
+    sol = sol[np.lexsort((sol[:, 2], sol[:, 1], sol[:, 0]))]  # constraint, window row, cell: _solve's order
+    fixes: dict = dict.fromkeys(zip(sol[:, 2].tolist(), sol[:, 3].tolist()))
+    return fixes
 
 
 def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = False, rounds: int = 8) -> bool:
@@ -427,37 +546,37 @@ def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = 
         bad = t.failing(win)
         if not bad.any():
             return True
-        fixes = {}
-        for ci, j in zip(*np.nonzero(bad)):
-            cells = {c for c, off in t.deps[ci] if (win[j] + off) % t.n == row and c not in fixed}
-            for c, x in _solve(t, t.compiled.constraints[ci].expr, int(win[j]), row, sorted(cells)):
-                fixes.setdefault((c, x), None)
-        if not fixes:
+        found = _repair_fixes(t, row, win, bad, fixed)
+        if not found:
             return False
         # keep the fix that leaves the fewest failing constraints (all fixes in one evaluation).
         # A fix sets one cell of column c, so only the constraints that read column c can change:
         # those are evaluated, the others keep their count from `bad` (the same total, far less
         # work on a wide chip: keccak permute has 2 821 constraints, a bit column feeds a few)
-        fixes = list(fixes)
+        fixes = list(found)
         rows = np.tile(win, len(fixes))
         cur, nxt = t.trace[rows].copy(), t.trace[(rows + 1) % t.n].copy()
-        for i, (c, x) in enumerate(fixes):
-            for j, r in enumerate(win):
-                k = i * len(win) + j
-                if r == row:
-                    cur[k, c] = x
-                if (r + 1) % t.n == row:
-                    nxt[k, c] = x
+        fc, fx = np.array([c for c, _ in fixes]), np.array([x for _, x in fixes], dtype=np.uint32)
+        for j, r in enumerate(win):  # fix i at batch rows i·len(win) + j
+            k = np.arange(len(fixes)) * len(win) + j
+            if r == row:
+                cur[k, fc] = fx
+            if (r + 1) % t.n == row:
+                nxt[k, fc] = fx
         reads = t.readers({c for c, _ in fixes})
         counts = int(bad[~reads].sum()) + t.failing(rows, cur, nxt, only=reads).reshape(-1, len(fixes), len(win)).sum(axis=(0, 2))
         # ties: no non-byte in a range-checked column, then fewer changed bus entries, then small
-        # values (honest witnesses are mostly bytes and flags)
-        moved = _bus_moves(t, win, rows, cur, nxt).reshape(len(fixes), len(win)).sum(axis=1)
-        size = np.array([16 * (c in t.byte_cols and x >= 256) + (x >= 256) + (x >= 1 << 16) for c, x in fixes])
-        rank = 64 * counts.astype(np.int64) + 4 * np.minimum(moved, 3) + size
+        # values (honest witnesses are mostly bytes and flags). The tie-breaks add < 64, so only
+        # the fixes of the best count (and class) are ranked by them: their bus moves alone are
+        # evaluated (the same choice as ranking every fix, for less work)
+        first = 64 * counts.astype(np.int64)
         if helpers_first:
-            rank = rank - 100_000 * np.array([c in t.helpers for c, _ in fixes])
-        best_i = int(np.argmin(rank))
+            first = first - 100_000 * np.array([c in t.helpers for c, _ in fixes])
+        cand = np.flatnonzero(first == first.min())
+        sub = (cand[:, None] * len(win) + np.arange(len(win))).ravel()
+        moved = _bus_moves(t, win, rows[sub], cur[sub], nxt[sub]).reshape(len(cand), len(win)).sum(axis=1)
+        size = np.array([16 * (c in t.byte_cols and x >= 256) + (x >= 256) + (x >= 1 << 16) for c, x in (fixes[i] for i in cand)])
+        best_i = int(cand[np.argmin(4 * np.minimum(moved, 3) + size)])
         if not helpers_first and counts[best_i] > int(bad.sum()):
             return False
         best = fixes[best_i]
@@ -468,31 +587,24 @@ def repair(t: ChipTable, row: int, fixed: set, log: list, helpers_first: bool = 
 
 def _bus_moves(t: ChipTable, win, rows, cur, nxt) -> np.ndarray:
     """Per batched row: how many bus entries (values or multiplicity) differ from the window's now."""
-    exprs = tuple(e for it in t.compiled.interactions for e in (*it.values, it.multiplicity))
-    if not exprs:
+    if not t.iexprs:
         return np.zeros(len(rows), dtype=np.int64)
-    now = t.eval(exprs, win)                         # (exprs, len(win))
-    new = t.eval(exprs, rows, cur, nxt)              # (exprs, len(rows)), rows = win tiled
-    now = np.tile(now, len(rows) // len(win))
-    diff = new != now
-    out, pos = np.zeros(len(rows), dtype=np.int64), 0
-    for it in t.compiled.interactions:               # one count per interaction (a few per chip)
-        m = len(it.values)
-        live = (new[pos + m] != 0) | (now[pos + m] != 0)  # an entry with multiplicity 0 is no entry
-        out += diff[pos:pos + m + 1].any(axis=0) & live
-        pos += m + 1
-    return out
+    now = np.tile(t.ivals(win), len(rows) // len(win))   # (exprs, len(rows)), rows = win tiled
+    new = t.ivals(rows, cur, nxt)
+    changed = np.logical_or.reduceat(new != now, t.istart, axis=0)   # (interactions, rows)
+    live = (new[t.imult] != 0) | (now[t.imult] != 0)     # an entry with multiplicity 0 is no entry
+    return (changed & live).sum(axis=0)
 
 
 def _edit_row(t: ChipTable, row: int, cells: dict, log: list, helpers_first: bool = False) -> dict | None:
     """Set cells of a row, repair it; the change of the bus multiset, or None if it fails."""
     win = t.window(row)
-    before = t.entries(win)
+    before = t.ivals(win)
     for c, v in cells.items():
         _set(t, row, c, v, log)
     if not repair(t, row, set(cells) | set(t.active), log, helpers_first):  # repair never changes the row's kind
         return None
-    return _multiset(before, _multiset(t.entries(win)), sign=-1)
+    return t.delta(before, t.ivals(win))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,33 +628,33 @@ def _by_bus(s: Sample) -> dict:
     """bus → (sorted hashes, chip indices, interaction indices, rows) of every honest entry, so
     a tuple's entries in all tables are found by one binary search (trailing zeros hash to 0,
     so tuples of different widths compare as the fingerprint does)."""
-    if not hasattr(s, "_bus_index"):
+    if s.bus_index is None:
         tables = sorted(s.chips.values(), key=lambda t: bool(t.active))  # lookup tables first
         parts: dict = {}
         for ti, t in enumerate(tables):
-            for k, it in enumerate(t.compiled.interactions):
-                h = _tuple_hash(t.honest[k][0])
+            for j, it in enumerate(t.compiled.interactions):
+                h = _tuple_hash(t.honest[j][0])
                 n = len(h)
-                parts.setdefault(it.bus, []).append((h, np.full(n, ti), np.full(n, k), np.arange(n)))
+                parts.setdefault(it.bus, []).append((h, np.full(n, ti), np.full(n, j), np.arange(n)))
         index = {}
         for bus, ps in parts.items():
-            h, ti, k, r = (np.concatenate(x) for x in zip(*ps))
-            order = np.lexsort((r, ti, h))
-            index[bus] = (h[order], ti[order], k[order], r[order])
-        s._bus_index, s._bus_tables = index, tables
-    return s._bus_index
+            h, tis, ks, r = (np.concatenate(x) for x in zip(*ps))
+            order = np.lexsort((r, tis, h))
+            index[bus] = (h[order], tis[order], ks[order], r[order])
+        s.bus_index, s.bus_tables = index, tables
+    return s.bus_index
 
 
 def _rows_with(s: Sample, bus: int, tup: tuple, signed=None, busy=()):
     """(chip table, row, interaction index) of honest entries with this tuple (and multiplicity)."""
     if bus not in _by_bus(s):
         return
-    h_sorted, ti, ks, rs = s._bus_index[bus]
+    h_sorted, ti, ks, rs = _by_bus(s)[bus]
     h = _tuple_hash(np.array([tup], dtype=np.int64))[0]
     lo, hi = np.searchsorted(h_sorted, h, "left"), np.searchsorted(h_sorted, h, "right")
     found = 0
     for i in range(lo, min(hi, lo + 64)):  # a few candidates suffice (e.g. the zero tuple of padding rows)
-        t, k, r = s._bus_tables[ti[i]], int(ks[i]), int(rs[i])
+        t, k, r = s.bus_tables[ti[i]], int(ks[i]), int(rs[i])
         matrix, mult = t.honest[k]
         if len(tup) > matrix.shape[1] or _key(matrix[r]) != tup or (t.name, r) in busy:
             continue  # a hash collision, or a row edited already (its honest entries are stale)
@@ -576,7 +688,8 @@ def _solve_tuple(t: ChipTable, r: int, k: int, ta: tuple, tb: tuple) -> dict | N
     it = t.compiled.interactions[k]
     width = len(it.values)
     have, want = list(ta) + [0] * (width - len(ta)), list(tb) + [0] * (width - len(tb))
-    cells, orig = {}, {}
+    cells: dict = {}
+    orig: dict = {}
     try:
         for j, e in enumerate(it.values):
             if want[j] == have[j]:
@@ -677,7 +790,7 @@ def _emits(t: ChipTable, row: int) -> bool:
 
 
 def _changes(log: list) -> list:
-    first = {}
+    first: dict = {}
     for t, r, c, old in log:
         first.setdefault((t, r, c), old)
     return [(t, r, c, old, int(t.trace[r, c])) for (t, r, c), old in first.items() if int(t.trace[r, c]) != old]
@@ -733,7 +846,8 @@ def try_mutation(s: Sample, t: ChipTable, row: int, cells: dict) -> Outcome:
     outs = []
     for helpers_first in (False, True):
         out = Outcome(s.name, t.name, row, kind, mutated, "rejected")
-        log, busy = [], [(t.name, row)]
+        log: list = []
+        busy = [(t.name, row)]
         try:
             own = t.entries([row])[0]
             delta = _edit_row(t, row, cells, log, helpers_first)
@@ -753,6 +867,51 @@ def try_mutation(s: Sample, t: ChipTable, row: int, cells: dict) -> Outcome:
             _undo(log)
         outs.append(out)
     return max(outs, key=_severity)
+
+
+def unrepairable(t: ChipTable, row: int, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For single-cell mutations (cols[i] := values[i]) of `row`, all in one evaluation: True
+    where the change breaks a constraint on the window that reads no cell of `row` the repair
+    may change (every cell but the mutated one and the activity columns). No repair can make
+    it hold, so ``try_mutation`` would reject the mutation under both policies: the scan
+    records it without running the repair (exactly the same outcome, far less work)."""
+    win, m = t.window(row), len(cols)
+    rows = np.tile(win, m)
+    cur, nxt = t.trace[rows].copy(), t.trace[(rows + 1) % t.n].copy()
+    out = np.zeros(m, dtype=bool)
+    editable = np.ones(t.trace.shape[1], dtype=bool)
+    editable[t.active] = False
+    for j, r in enumerate(win):
+        k = np.arange(m) * len(win) + j
+        if r == row:
+            cur[k, cols] = values
+        if (r + 1) % t.n == row:
+            nxt[k, cols] = values
+    bad = t.failing(rows, cur, nxt).reshape(-1, m, len(win))       # (constraints, m, window)
+    for j, r in enumerate(win):
+        reads = np.zeros_like(t.reads)                                # constraint reads row's cell at window j
+        if r == row:
+            reads |= t.reads_at[0]
+        if (r + 1) % t.n == row:
+            reads |= t.reads_at[1]
+        free = (reads & editable).sum(axis=1)[:, None] - (reads[:, cols] & editable[cols])  # (constraints, m)
+        out |= (bad[:, :, j] & (free == 0)).any(axis=0)
+    return out
+
+
+def scan_row(s: Sample, t: ChipTable, row: int, mutations: list) -> list:
+    """The outcome of each mutation of `row` (a dict column → value): single-cell mutations
+    that ``unrepairable`` settles are rejected at once, the rest go through ``try_mutation``."""
+    single = [i for i, cells in enumerate(mutations) if len(cells) == 1]
+    settled = set()
+    if single:
+        cols = np.array([next(iter(mutations[i])) for i in single], dtype=np.int64)
+        vals = np.array([next(iter(mutations[i].values())) % P for i in single], dtype=np.uint32)
+        settled = {single[i] for i in np.flatnonzero(unrepairable(t, row, cols, vals))}
+    kind = _row_kind(t, row)
+    return [Outcome(s.name, t.name, row, kind, {t.names[c]: (int(t.trace[row, c]), v % P) for c, v in cells.items()},
+                    "rejected") if i in settled else try_mutation(s, t, row, cells)
+            for i, cells in enumerate(mutations)]
 
 
 def pick_rows(t: ChipTable, rng, deep: bool) -> list:
@@ -798,11 +957,12 @@ def one_hot_moves(t: ChipTable, row: int):
 WIDE_TABLE, CI_COLUMN_SAMPLE = 256, 12
 
 
-def row_mutations(t: ChipTable, row: int, rng, deep: bool):
-    """Single cells × candidate values, then the row's whole tuple replaced by another honest row's."""
+def row_mutations(t: ChipTable, row: int, rng, deep: bool, sample: int = CI_COLUMN_SAMPLE):
+    """Single cells × candidate values, then the row's whole tuple replaced by another honest row's
+    (a wide table, not deep: ``sample`` random columns)."""
     width = t.trace.shape[1]
     wide = not deep and width > WIDE_TABLE
-    columns = sorted(rng.choice(width, CI_COLUMN_SAMPLE, replace=False)) if wide else range(width)
+    columns = sorted(rng.choice(width, sample, replace=False)) if wide else range(width)
     for c in columns:
         for v in candidate_values(int(t.trace[row, c]), rng, deep):
             yield {int(c): v}
@@ -822,7 +982,7 @@ class Report:
 
     def table(self) -> list:
         """Per chip: (chip, tried, accepted, documented, rule violations)."""
-        rows = {}
+        rows: dict = {}
         for o in self.outcomes:
             r = rows.setdefault(o.chip, [0, 0, 0, 0])
             r[0] += 1
@@ -849,13 +1009,15 @@ class Report:
         return "\n".join(lines)
 
 
-def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: int = 0, log=None) -> Report:
+def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: int = 0, log=None,
+         sample: int = CI_COLUMN_SAMPLE) -> Report:
     """Mutate every chosen chip of every sample (module doc); return every outcome. Not deep
     (the CI variant): each chip once, in the sample where it has the most active rows; rows:
-    first/last active and first padding; values x ± 1, 0/1, −1, 2^8, 2^31 mod p, random."""
+    first/last active and first padding; values x + 1; ``sample`` random columns of a row of a
+    table wider than WIDE_TABLE."""
     rng = np.random.default_rng(seed)
     t0, outcomes = time.perf_counter(), []
-    best = {}
+    best: dict = {}
     for s in samples:
         for name, t in s.chips.items():
             size = len(np.flatnonzero(t.trace[:, t.active].astype(np.int64).sum(axis=1))) if t.active else 0
@@ -868,8 +1030,7 @@ def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: in
             if (chips is not None and name not in chips) or (not deep and best[name][1] != s.name):
                 continue
             for row in pick_rows(t, rng, deep):
-                for cells in row_mutations(t, row, rng, deep):
-                    outcomes.append(try_mutation(s, t, row, cells))
+                outcomes += scan_row(s, t, row, list(row_mutations(t, row, rng, deep, sample)))
             if log:
                 log(f"{s.name}: {name} done ({time.perf_counter() - t0:.1f} s, {len(outcomes)} mutations)")
     return Report(outcomes, time.perf_counter() - t0)

@@ -10,8 +10,8 @@ import pytest
 from pyzkvm.machine import undercheck
 from tests.machine.undercheck_programs import samples
 
-#: the scan takes ~50 s: run by CI's second step (pytest -m slow)
-pytestmark = pytest.mark.slow
+#: the whole scan takes ~50 s: its tests run in CI's second step (pytest -m slow)
+slow = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +24,18 @@ def report(runs):
     return undercheck.scan(runs)
 
 
+@slow
 def test_every_chip_is_scanned(report, runs):
     assert {o.chip for o in report.outcomes} == set(runs[0].chips) - set(undercheck.NOT_SCANNED_BY_DEFAULT)
     assert len(report.outcomes) > 500
 
 
+@slow
 def test_no_undocumented_accepted_mutation(report):
     assert not report.undocumented(), report.render()
 
 
+@slow
 @pytest.mark.parametrize("air, dropped, chip", [
     # hole 2 of issue 14: without the pad-byte constraints a hint's padding bytes are free
     ("HintWordsAir", "HINT_READ pad byte", "hint words"),
@@ -58,6 +61,7 @@ def test_a_dropped_constraint_is_found(monkeypatch, air, dropped, chip):
     assert report.undocumented(), report.render()
 
 
+@slow
 @pytest.mark.parametrize("run, chips", [
     ("unconstrained", ("syscall",)),
     ("risc0", ("syscall", "hint words", "assumption words")),
@@ -69,4 +73,28 @@ def test_unconstrained_and_risc0_rows_are_scanned(run, chips):
 
     (name, c, tables), = [r for r in honest_runs() if r[0] == run]
     report = undercheck.scan([undercheck.sample(name, c, tables)], chips=chips)
+    assert not report.undocumented(), report.render()
+
+
+@pytest.fixture(scope="module")
+def field_sample():
+    from tests.machine.undercheck_programs import field_run
+
+    return undercheck.sample(*field_run())
+
+
+@pytest.mark.parametrize("columns", [pytest.param(3, id="3 columns"), pytest.param(12, id="12 columns", marks=slow)])
+def test_field_chips_sample_is_clean(field_sample, columns):
+    """The field/curve chips (issue 16 §6): a secp256k1 DOUBLE and a BN254 FP_SUB call (an
+    unreduced x: its reducing MUL row, then the SUB), each chip's first and last active row and
+    first padding row, ``columns`` random columns a row, x + 1, repaired and bus-cancelled:
+    every accepted mutation must be documented. The default suite samples 3 columns a row (a
+    second or so a mutation); slow, 12 (CI_COLUMN_SAMPLE); bench/underconstraint_fields.py
+    scans every column of every field chip."""
+    from tests.machine.undercheck_programs import FIELD_CHIPS
+
+    report = undercheck.scan([field_sample], chips=FIELD_CHIPS, sample=columns)
+    assert {o.chip for o in report.outcomes} == set(FIELD_CHIPS)
+    assert {o.kind for o in report.outcomes} == {"active", "padding"}
+    assert len(report.outcomes) == 2 * 3 * columns
     assert not report.undocumented(), report.render()

@@ -82,5 +82,26 @@ def honest_runs(deep: bool = False, check: bool = False) -> list:
     return runs
 
 
+#: the field/curve chips the CI scan samples (field_program.py): one curve op and one Fp op
+FIELD_CHIPS = ("secp256k1 double", "bn254 fp sub")
+
+
+def field_run(check: bool = False):
+    """(name, chips, tables): secp256k1 DOUBLE (G) and BN254 FP_SUB on an unreduced x ≥ p (its
+    reducing MUL row, then the SUB), each called once: 15 and 5 rows, then padding rows."""
+    from tests.machine.test_machine_fp_ops import FIELDS
+    from tests.machine.test_machine_weierstrass import CURVES, point_bytes
+
+    _, _, _, G, n, _, double = CURVES["secp256k1"]
+    q, m, fp_add = FIELDS["bn254"]
+    x, y = 2**256 - 1 - 12345, 67890
+    data = point_bytes(G, n) + x.to_bytes(m, "little") + y.to_bytes(m, "little")
+    code = [syscall(double, DATA_BASE, 0), syscall(fp_add + 1, DATA_BASE + 2 * n, DATA_BASE + 2 * n + m), halt(0)]
+    run = _run("field", program(flatten(code), data=data))
+    if check:
+        check_machine(*run[1:])
+    return run
+
+
 def samples(deep: bool = False, check: bool = False) -> list:
     return [sample(name, chips, tables) for name, chips, tables in honest_runs(deep, check)]

@@ -27,12 +27,18 @@ from .merkle import compress_pairs, digest_bytes, hash_rows
 from .multiproof import group, open_multiproof, verify_multiproof
 
 
+def _leaf_hashes(matrix) -> np.ndarray:
+    """H(row_i) of one matrix: an array, or an lde_source.LdeSource (hashed block by block of
+    rows, so its whole LDE is never in memory)."""
+    return matrix.row_digests() if hasattr(matrix, "row_digests") else hash_rows(matrix)
+
+
 def _rows_digest(group: list) -> np.ndarray:
     """R_i for matrices of one height: one leaf hash, chained with C when there are several
     (no copy of the matrices into one)."""
-    d = hash_rows(group[0])
+    d = _leaf_hashes(group[0])
     for m in group[1:]:
-        d = _inject(d, hash_rows(m))
+        d = _inject(d, _leaf_hashes(m))
     return d
 
 
@@ -42,7 +48,9 @@ def _inject(nodes: np.ndarray, digests: np.ndarray) -> np.ndarray:
 
 
 class MixedMatrixTree:
-    """A commitment to matrices (N_k, w_k), N_k powers of two, in one tree."""
+    """A commitment to matrices (N_k, w_k), N_k powers of two, in one tree. A matrix is an
+    array or an LdeSource (lde_source.py: an LDE kept as coefficients): the tree keeps what it
+    is given and the node digests, and ``open`` recomputes an LdeSource's opened rows."""
 
     def __init__(self, matrices: list, levels: list):
         self.matrices = matrices
@@ -55,7 +63,7 @@ class MixedMatrixTree:
     @classmethod
     def commit(cls, matrices: list) -> "MixedMatrixTree":
         """Commit to the rows of every matrix (see the module docstring for the layout)."""
-        matrices = [np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
+        matrices = [m if hasattr(m, "row_digests") else np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
         logs = cls.log_heights(matrices)
         top = max(logs)
         levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top])]
@@ -77,8 +85,12 @@ class MixedMatrixTree:
         short matrix share its row —, their multiproof: multiproof.py)."""
         idx = np.asarray(indices, dtype=np.int64)
         top = len(self.levels) - 1
-        rows = [m[np.unique(idx >> (top - (m.shape[0].bit_length() - 1)))] for m in self.matrices]
+        rows = [_rows_at(m, np.unique(idx >> (top - (m.shape[0].bit_length() - 1)))) for m in self.matrices]
         return rows, open_multiproof(self.levels, idx)
+
+
+def _rows_at(matrix, positions) -> np.ndarray:
+    return matrix.rows(positions) if hasattr(matrix, "row_digests") else matrix[positions]
 
 
 def rows_per_query(rows: list, log_heights: list, indices):

@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     b.prove(prog, [(10).to_bytes(4, "little")], preset=a.preset)  # warm-up
     sampler = Sampler()
     arrays = None if a.no_arrays else {}
-    extra = [("pyzkvm.stark.mmcs.MixedMatrixTree", "open", "queries: tree openings")]
+    extra: list = []
     for path, attr, label in STEPS + extra:
         try:
             owner = _resolve(path)

@@ -26,7 +26,6 @@ import numpy as np
 from . import ext, field
 from .field import P, root_of_unity
 from .lincomb import combine_columns, weighted_column_sums
-from .ntt import bit_reverse_indices
 
 
 def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
@@ -44,25 +43,6 @@ def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarra
     if trace is None or trace.shape[1] == 0:
         return np.zeros((0, 4), dtype=np.uint32)
     return weighted_column_sums(trace, barycentric_weights(log_n, z))
-
-
-def lde_barycentric_weights(log_d: int, shift: int, z: np.ndarray) -> np.ndarray:
-    """Weights w_r with f(z) = Σ_r w_r·lde[r] over the first 2^log_d rows of a bit-reversed
-    LDE on the coset shift·K_N, for deg f < 2^log_d = D. Those rows hold f on shift·K_D (row r
-    is the point shift·ω_D^rev(r): rev over log N bits of r < D is rev over log D bits times
-    N/D), and g(X) = f(shift·X) has degree < D, so f(z) = g(z/shift) by barycentric
-    interpolation on K_D, the weights permuted by the bit reversal. The prover opens committed
-    columns at ζ this way from their LDE, so it need not keep their values on the subgroup."""
-    w = barycentric_weights(log_d, ext.ext_mul_base(z, np.uint32(pow(int(shift), P - 2, P))))
-    return w[bit_reverse_indices(1 << log_d)]
-
-
-def evaluate_lde_at(lde: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
-    """Every column of a bit-reversed LDE evaluated at the point that ``weights``
-    (lde_barycentric_weights) stand for: shape (w, 4)."""
-    if lde is None or lde.shape[1] == 0:
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(lde[:weights.shape[0]], weights)
 
 
 _BASIS = np.eye(4, dtype=np.uint32)  # 1, X, X², X³

@@ -54,7 +54,10 @@ class MixedMatrixTree:
 
     def __init__(self, matrices: list, levels: list):
         self.matrices = matrices
-        self.levels = levels  # levels[k]: the 2^(L−k) node digests after injection
+        # levels[k]: the 2^(L−k) node digests after injection. The leaf level (2^L digests, as
+        # much memory as all the others together) is not kept once level 1 is built: ``open``
+        # recomputes the few leaves a multiproof sends from the opened rows' neighbours.
+        self.levels = levels if len(levels) == 1 else [None, *levels[1:]]
 
     @staticmethod
     def log_heights(matrices) -> list:
@@ -85,8 +88,25 @@ class MixedMatrixTree:
         short matrix share its row —, their multiproof: multiproof.py)."""
         idx = np.asarray(indices, dtype=np.int64)
         top = len(self.levels) - 1
-        rows = [_rows_at(m, np.unique(idx >> (top - (m.shape[0].bit_length() - 1)))) for m in self.matrices]
-        return rows, open_multiproof(self.levels, idx)
+        if top == 0:
+            return [_rows_at(m, np.unique(idx)) for m in self.matrices], open_multiproof(self.levels, idx)
+        # the tallest matrices' rows at the positions and at their leaf siblings, each matrix's
+        # rows computed once (an LdeSource recomputes their blocks); the siblings give the leaf
+        # digests the multiproof needs
+        opened = np.unique(idx)
+        need = np.union1d(opened, opened ^ 1)
+        tall = {k: _rows_at(m, need) for k, m in enumerate(self.matrices) if m.shape[0] == 1 << top}
+
+        class _Leaves:  # levels[0] for open_multiproof: the leaf digests at the positions asked
+            def __getitem__(self, positions):
+                at = np.searchsorted(need, positions)
+                return _rows_digest([r[at] for r in tall.values()])
+
+        at_opened = np.searchsorted(need, opened)
+        rows = [tall[k][at_opened] if k in tall else
+                _rows_at(m, np.unique(idx >> (top - (m.shape[0].bit_length() - 1))))
+                for k, m in enumerate(self.matrices)]
+        return rows, open_multiproof([_Leaves(), *self.levels[1:]], idx)
 
 
 def _rows_at(matrix, positions) -> np.ndarray:

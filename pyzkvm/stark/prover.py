@@ -114,7 +114,7 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     if not cfg.zk:
         return matrices
     top = max(m.shape[0] for m in matrices)
-    return matrices + [rng.field(label, (top, zk.SALT))]
+    return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
 def _committed_lde(t, trace, hidden, cfg) -> LdeSource:

@@ -20,10 +20,13 @@ composition read the coefficients directly (deep.py).
 
 from __future__ import annotations
 
-import numpy as np
+from functools import lru_cache
 
-from .field import P, root_of_unity
-from . import merkle
+import numpy as np
+from numba import njit
+
+from . import field, merkle
+from .field import P, f_add, f_mul_vec, f_sub, root_of_unity
 from .ntt import bit_reverse_indices, coset_lde_from_coefficients, intt
 
 
@@ -73,12 +76,66 @@ class LdeSource:
         return out
 
     def rows(self, positions) -> np.ndarray:
-        """The LDE's rows at ``positions`` (in that order), recomputing only the blocks they
-        fall in."""
+        """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
+        parts of its transform those rows depend on (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         d = self.block_rows
+        log_d = d.bit_length() - 1
+        work = np.empty(self.coefficients.shape, dtype=np.uint32)
         for k in np.unique(pos // d):
             hit = pos // d == k
-            out[hit] = self.block(int(k))[pos[hit] - k * d]
+            local = pos[hit] - k * d
+            active = np.zeros(2 * d, dtype=np.bool_)
+            for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
+                active[(1 << l) + (local >> (log_d - l))] = True
+            _block_rows(self.coefficients, field.powers(self.block_shift(int(k)), d), _omega_powers(log_d), active,
+                        log_d, work)
+            out[hit] = work[local]
         return out
+
+
+@lru_cache(maxsize=8)
+def _omega_powers(log_d: int) -> np.ndarray:
+    """ω_D^j for j < D/2: the twiddles of every layer of a size-D transform."""
+    return field.powers(root_of_unity(log_d), max(1, (1 << log_d) // 2))
+
+
+@njit(cache=True)
+def _block_rows(coeffs, g_pows, tw, active, log_d, out):
+    """Rows of one LDE block, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the positions p marked in
+    ``active``, written to out[p] (other rows of out are left partial).
+
+    The block is the decimation-in-frequency transform (natural in, bit-reversed out) of the
+    scaled coefficients c_i·g^i. Its first layer, (u, v) ↦ (u + v, (u − v)·ω_D^i), splits it
+    into two independent half-size transforms whose outputs are the first and the second half
+    of the rows; recursively, subproblem s of layer l (2^l of them, D/2^l rows each) yields
+    rows s·D/2^l … (s+1)·D/2^l − 1. So a layer computes only the halves that hold a wanted
+    row: for q wanted rows about D·(log2 q + 2)/2 butterflies instead of D·log2(D)/2.
+    ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows)."""
+    d, w = coeffs.shape
+    for i in range(d):
+        gi = np.uint64(g_pows[i])
+        for c in range(w):
+            out[i, c] = f_mul_vec(coeffs[i, c], gi)
+    for l in range(log_d):
+        h = d >> (l + 1)
+        for s in range(1 << l):
+            if not active[(1 << l) + s]:
+                continue
+            top, bottom = active[(2 << l) + 2 * s], active[(2 << l) + 2 * s + 1]
+            lo = 2 * s * h
+            for i in range(h):
+                t = np.uint64(tw[i << l])
+                ru, rv = out[lo + i], out[lo + i + h]
+                if top and bottom:
+                    for c in range(w):
+                        u, v = ru[c], rv[c]
+                        ru[c] = f_add(u, v)
+                        rv[c] = f_mul_vec(f_sub(u, v), t)
+                elif top:
+                    for c in range(w):
+                        ru[c] = f_add(ru[c], rv[c])
+                else:
+                    for c in range(w):
+                        rv[c] = f_mul_vec(f_sub(ru[c], rv[c]), t)

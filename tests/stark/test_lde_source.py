@@ -34,6 +34,9 @@ def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w):
     np.testing.assert_array_equal(src.row_digests(), hash_rows(whole))
     pos = rng.integers(0, whole.shape[0], 17)  # repeats and any order
     np.testing.assert_array_equal(src.rows(pos), whole[pos])
+    every = np.arange(whole.shape[0])  # every half of every layer of the partial transforms
+    np.testing.assert_array_equal(src.rows(every), whole)
+    np.testing.assert_array_equal(src.rows(every[-1:]), whole[-1:])
 
 
 def test_a_mixed_tree_over_sources_is_the_tree_over_the_arrays():

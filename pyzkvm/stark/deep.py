@@ -164,17 +164,8 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
     is one deep_values call, and the calls of one height add up. ``points_of(l)``: the points
     x of height l where D is wanted (the whole coset for the prover, the queries for the
     verifier)."""
-    out = {}
-    for l in sorted({e[0] for e in entries}, reverse=True):
-        x = points_of(l)
-        groups = {}
-        for ll, z_next, member in entries:
-            if ll == l:
-                groups.setdefault(z_next.tobytes(), (z_next, []))[1].append(member)
-        for z_next, members in groups.values():
-            part = deep_values(members, x, zeta, z_next, coeffs)
-            out[l] = part if l not in out else ext.ext_add(out[l], part)
-    return out
+    return _sum_by_height(entries, points_of,
+                          lambda l, x, z_next, members: deep_values(members, x, zeta, z_next, coeffs))
 
 
 def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray,
@@ -190,22 +181,29 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     from .domain import coset_shift
     from .ntt import coset_lde_from_coefficients
 
-    out = {}
+    def part_of(l, x, z_next, members):
+        terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
+        num = coset_lde_from_coefficients(_combined_rows(terms, 0, 1 << (l - log_blowup)), log_blowup, coset_shift(l))
+        part = np.empty((len(x), 4), dtype=np.uint32)
+        for lo in range(0, len(x), DEEP_CHUNK_ROWS):
+            hi = min(len(x), lo + DEEP_CHUNK_ROWS)
+            part[lo:hi] = _deep_quotients(num[lo:hi], x[lo:hi], zeta, z_next, claimed_local, claimed_next)
+        return part
+
+    return _sum_by_height(entries, points_of, part_of)
+
+
+def _sum_by_height(entries: list, points_of, part_of) -> dict:
+    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
+    out: dict = {}
     for l in sorted({e[0] for e in entries}, reverse=True):
-        groups = {}
+        x = points_of(l)
+        groups: dict = {}
         for ll, z_next, member in entries:
             if ll == l:
                 groups.setdefault(z_next.tobytes(), (z_next, []))[1].append(member)
-        x = points_of(l)
         for z_next, members in groups.values():
-            terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
-            num = coset_lde_from_coefficients(_combined_rows(terms, 0, 1 << (l - log_blowup)), log_blowup,
-                                              coset_shift(l))
-            part = np.empty((len(x), 4), dtype=np.uint32)
-            for lo in range(0, len(x), DEEP_CHUNK_ROWS):
-                hi = min(len(x), lo + DEEP_CHUNK_ROWS)
-                part[lo:hi] = _deep_quotients(num[lo:hi], x[lo:hi], zeta, z_next, claimed_local, claimed_next)
-            del num
+            part = part_of(l, x, z_next, members)
             out[l] = part if l not in out else ext.ext_add(out[l], part)
     return out
 

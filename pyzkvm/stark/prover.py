@@ -210,14 +210,15 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 3. LogUp auxiliary traces under the statement's challenges, then α
     challenges = np.stack([bus.alpha, bus.gamma])
     for t in tables:
-        if not t.compiled.interactions:
-            continue
-        aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
-                                           bus.alpha, bus.gamma)
-        aux = aux.reshape(t.n, -1)
-        hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
-        t.aux_lde = _committed_lde(t, aux, hidden, cfg)
-        del aux, hidden
+        if t.compiled.interactions:
+            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
+                                               bus.alpha, bus.gamma)
+            aux = aux.reshape(t.n, -1)
+            hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
+            t.aux_lde = _committed_lde(t, aux, hidden, cfg)
+            del aux, hidden
+        if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
+            t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
@@ -305,7 +306,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 def _widths(t: _Table) -> tuple:
     wp = 0 if t.prep_trace is None else t.prep_trace.shape[1]
     wa = 0 if t.aux_lde is None else t.aux_lde.shape[1]
-    return wp, t.trace.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
+    return wp, t.main_lde.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
 
 
 def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarray:

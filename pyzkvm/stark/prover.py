@@ -385,7 +385,7 @@ def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges
                             np.stack([selectors[s] for s in SELECTORS], axis=1), d // t.n, rowmap)
             acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
             q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
-        del main_b, aux_b, prep_b
+        del main_b, aux_b, prep_b, inputs  # (inputs holds the blocks too) before the next coset's
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)
     coeffs = ext.ext_mul_base(coeffs, field.powers(pow(shift, P - 2, P), nq))

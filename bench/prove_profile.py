@@ -32,6 +32,8 @@ STEPS = [
     ("pyzkvm.stark.prover", "_hiding_evaluations", "hiding randomness (f̂, salts)"),
     ("pyzkvm.stark.prover", "_salted", "hiding randomness (f̂, salts)"),
     ("pyzkvm.stark.prover", "coset_lde", "LDE (main, aux)"),
+    ("pyzkvm.stark.lde_source.LdeSource", "from_values", "LDE (main, aux)"),  # since issue 18's memory work:
+    # the LDE is kept as coefficients; its blocks are recomputed inside the commit, quotient and openings
     ("pyzkvm.stark.prover", "build_aux_trace", "LogUp trace"),
     ("pyzkvm.stark.mmcs.MixedMatrixTree", "commit", "Merkle commit (main, aux, quotient)"),
     ("pyzkvm.stark.prover", "_quotient_chunks", "quotient evaluation"),
@@ -41,11 +43,14 @@ STEPS = [
     ("pyzkvm.stark.prover", "weighted_column_sums", "open at ζ"),
     ("pyzkvm.stark.prover", "evaluate_lde_at", "open at ζ"),
     ("pyzkvm.stark.prover", "lde_barycentric_weights", "open at ζ"),
+    ("pyzkvm.stark.prover", "_evaluate_coefficients", "open at ζ"),
     ("pyzkvm.stark.prover", "deep_values", "DEEP composition"),  # before deep_codewords
     ("pyzkvm.stark.prover", "deep_codewords", "DEEP composition"),
+    ("pyzkvm.stark.prover", "deep_codewords_from_coefficients", "DEEP composition"),
     ("pyzkvm.stark.fri.FriProver", "commit_phase", "FRI commit"),
     ("pyzkvm.stark.rounds", "query_positions", "grinding + queries"),
     ("pyzkvm.stark.fri.FriProver", "open_queries", "FRI queries"),
+    ("pyzkvm.stark.mmcs.MixedMatrixTree", "open", "trace queries (rows recomputed)"),
 ]
 
 
@@ -133,7 +138,10 @@ def instrument():
     profile = Profile()
     saved = []
     for path, attr, label in STEPS:
-        owner = _resolve(path)
+        try:
+            owner = _resolve(path)
+        except (ImportError, AttributeError):  # a module of another version of the code (--code)
+            continue
         if not hasattr(owner, attr):  # a step of another version of the code (--code)
             continue
         saved.append((owner, attr, getattr(owner, attr)))

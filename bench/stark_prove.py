@@ -2,7 +2,7 @@
 """Benchmark the stark backend end to end on the fibonacci guest, beside the trace backend.
 
     python bench/stark_prove.py                 # 2^13, 2^14, 2^16, 2^18 cycles → bench/results/stark_prove.{json,md}
-    python bench/stark_prove.py --sizes 13 14 16 18 20   # + 2^20 (≈ 1 min, ≈ 7.2 GB peak RSS)
+    python bench/stark_prove.py --sizes 13 14 16 18 20   # + 2^20 (≈ 70 s CPU, ≈ 2.7 GB peak RSS transparent)
     python bench/stark_prove.py --sizes 13 14   # a subset
     python bench/stark_prove.py --preset default_100_bits   # the transparent twin (default: the hiding default_100_bits_zk)
     python bench/stark_prove.py --preset insecure_fast_for_tests --out /tmp/x   # smoke run

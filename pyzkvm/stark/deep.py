@@ -26,7 +26,6 @@ import numpy as np
 from . import ext, field
 from .field import P, root_of_unity
 from .lincomb import combine_columns, weighted_column_sums
-from .ntt import bit_reverse_indices
 
 
 def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
@@ -44,25 +43,6 @@ def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarra
     if trace is None or trace.shape[1] == 0:
         return np.zeros((0, 4), dtype=np.uint32)
     return weighted_column_sums(trace, barycentric_weights(log_n, z))
-
-
-def lde_barycentric_weights(log_d: int, shift: int, z: np.ndarray) -> np.ndarray:
-    """Weights w_r with f(z) = Σ_r w_r·lde[r] over the first 2^log_d rows of a bit-reversed
-    LDE on the coset shift·K_N, for deg f < 2^log_d = D. Those rows hold f on shift·K_D (row r
-    is the point shift·ω_D^rev(r): rev over log N bits of r < D is rev over log D bits times
-    N/D), and g(X) = f(shift·X) has degree < D, so f(z) = g(z/shift) by barycentric
-    interpolation on K_D, the weights permuted by the bit reversal. The prover opens committed
-    columns at ζ this way from their LDE, so it need not keep their values on the subgroup."""
-    w = barycentric_weights(log_d, ext.ext_mul_base(z, np.uint32(pow(int(shift), P - 2, P))))
-    return w[bit_reverse_indices(1 << log_d)]
-
-
-def evaluate_lde_at(lde: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
-    """Every column of a bit-reversed LDE evaluated at the point that ``weights``
-    (lde_barycentric_weights) stand for: shape (w, 4)."""
-    if lde is None or lde.shape[1] == 0:
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(lde[:weights.shape[0]], weights)
 
 
 _BASIS = np.eye(4, dtype=np.uint32)  # 1, X, X², X³
@@ -116,17 +96,30 @@ DEEP_CHUNK_ROWS = 1 << 16
 def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     """D(x) of every member table — all of one LDE height, so one ζω — summed, at the points x.
 
-    The prover calls this with every row of the LDEs (x = the whole coset), the verifier with
-    the queried rows (x = the query points): the same formula on different rows. ``members``:
-    one (layout, rows, open_local, open_next) per table, where layout is its deep_layout pair,
-    rows maps a group name to the (N, w) base values of its committed columns at x, and
-    open_local / open_next the claimed values at ζ / ζω. Returns (N, 4), computed
-    DEEP_CHUNK_ROWS rows at a time.
+    The verifier calls this with the queried rows (x = the query points); the prover computes
+    the same formula on every row of the LDEs from the coefficients
+    (deep_codewords_from_coefficients). ``members``: one (layout, rows, open_local, open_next)
+    per table, where layout is its deep_layout pair, rows maps a group name to the (N, w) base
+    values of its committed columns at x, and open_local / open_next the claimed values at ζ /
+    ζω. Returns (N, 4), computed DEEP_CHUNK_ROWS rows at a time.
 
         D(x) = [Σ c_i f_i(x) − Σ c_i f_i(ζ)]/(x − ζ) + [Σ c_j f_j(x) − Σ c_j f_j(ζω)]/(x − ζω)
     """
+    terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
+    n = len(x)
+    out = np.empty((n, 4), dtype=np.uint32)
+    for lo in range(0, n, DEEP_CHUNK_ROWS):
+        hi = min(n, lo + DEEP_CHUNK_ROWS)
+        num = _combined_rows(terms, lo, hi)
+        out[lo:hi] = _deep_quotients(num, x[lo:hi], zeta, z_next, claimed_local, claimed_next)
+    return out
+
+
+def _deep_terms(members: list, coeffs: np.ndarray) -> tuple:
+    """(terms, Σ c_i f_i(ζ), Σ c_j f_j(ζω)) of deep_values' members: a term is (matrix,
+    coefficients (w, 4) for the ζ group only or (w, 8) for both groups)."""
     claimed_local, claimed_next = ext.ZERO.copy(), ext.ZERO.copy()
-    terms = []  # (matrix, coefficients (w, 4) for the ζ group only or (w, 8) for both groups)
+    terms = []
     for (local, nxt), rows, open_local, open_next in members:
         for name, (start, width) in local.items():
             if width == 0:
@@ -139,24 +132,24 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
                 terms.append((rows[name], np.concatenate([c, c_next], axis=1)))
             else:
                 terms.append((rows[name], c))
-    n = len(x)
-    out = np.empty((n, 4), dtype=np.uint32)
-    for lo in range(0, n, DEEP_CHUNK_ROWS):
-        hi = min(n, lo + DEEP_CHUNK_ROWS)
-        out[lo:hi] = _deep_rows(terms, x[lo:hi], lo, hi, zeta, z_next, claimed_local, claimed_next)
-    return out
+    return terms, claimed_local, claimed_next
 
 
-def _deep_rows(terms: list, x: np.ndarray, lo: int, hi: int, zeta, z_next, claimed_local, claimed_next) -> np.ndarray:
-    """D at the points x, rows lo..hi−1 of every term's matrix (deep_values)."""
-    n = len(x)
-    num = np.zeros((n, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i(x), [:, 4:] the ζω group's
+def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
+    """Rows lo..hi−1 of [Σ c_i f_i | Σ c_j f_j] over the terms' matrices, (hi − lo, 8)."""
+    num = np.zeros((hi - lo, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i, [:, 4:] the ζω group's
     for matrix, c in terms:
         part = combine_columns(matrix[lo:hi], c)
         if c.shape[1] == 8:
             num = ext.ext_add(num.reshape(-1, 2, 4), part.reshape(-1, 2, 4)).reshape(-1, 8)
         else:
             num[:, :4] = ext.ext_add(num[:, :4], part)
+    return num
+
+
+def _deep_quotients(num: np.ndarray, x: np.ndarray, zeta, z_next, claimed_local, claimed_next) -> np.ndarray:
+    """D at the points x from the combined values num = [Σ c_i f_i(x) | Σ c_j f_j(x)] (deep_values)."""
+    n = len(x)
     xe = ext.from_base(np.asarray(x, dtype=np.uint32))
     inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(xe, zeta), ext.ext_sub(xe, z_next)]))
     return ext.ext_add(ext.ext_mul(ext.ext_sub(np.ascontiguousarray(num[:, :4]), claimed_local), inv[:n]),
@@ -171,6 +164,37 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
     is one deep_values call, and the calls of one height add up. ``points_of(l)``: the points
     x of height l where D is wanted (the whole coset for the prover, the queries for the
     verifier)."""
+    return _sum_by_height(entries, points_of,
+                          lambda l, x, z_next, members: deep_values(members, x, zeta, z_next, coeffs))
+
+
+def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray,
+                                     log_blowup: int) -> dict:
+    """The prover's deep_codewords without the LDEs: the same D(x) on every row of each height,
+    from the committed polynomials' coefficients. The combination Σ c_i f_i is linear, so it is
+    taken on the D coefficients of the columns (rows of each member's matrices are coefficient
+    rows here: a height-l group's polynomials have D = 2^(l − log_blowup) of them) and the two
+    combined F_p^4 polynomials — 8 base columns — are extended to the coset instead of every
+    column: the values are the same field elements, for 1/2^log_blowup of the combining work
+    and no LDE in memory. ``points_of(l)`` must be the height's bit-reversed coset
+    (coset_shift(l)), the rows ntt's coset LDE produces."""
+    from .domain import coset_shift
+    from .ntt import coset_lde_from_coefficients
+
+    def part_of(l, x, z_next, members):
+        terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
+        num = coset_lde_from_coefficients(_combined_rows(terms, 0, 1 << (l - log_blowup)), log_blowup, coset_shift(l))
+        part = np.empty((len(x), 4), dtype=np.uint32)
+        for lo in range(0, len(x), DEEP_CHUNK_ROWS):
+            hi = min(len(x), lo + DEEP_CHUNK_ROWS)
+            part[lo:hi] = _deep_quotients(num[lo:hi], x[lo:hi], zeta, z_next, claimed_local, claimed_next)
+        return part
+
+    return _sum_by_height(entries, points_of, part_of)
+
+
+def _sum_by_height(entries: list, points_of, part_of) -> dict:
+    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
     out: dict[int, np.ndarray] = {}
     for l in sorted({e[0] for e in entries}, reverse=True):
         x = points_of(l)
@@ -179,7 +203,7 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
             if ll == l:
                 groups.setdefault(z_next.tobytes(), (z_next, []))[1].append(member)
         for z_next, members in groups.values():
-            part = deep_values(members, x, zeta, z_next, coeffs)
+            part = part_of(l, x, z_next, members)
             out[l] = part if l not in out else ext.ext_add(out[l], part)
     return out
 

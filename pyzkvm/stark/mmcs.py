@@ -27,12 +27,18 @@ from .merkle import compress_pairs, digest_bytes, hash_rows
 from .multiproof import group, open_multiproof, verify_multiproof
 
 
+def _leaf_hashes(matrix) -> np.ndarray:
+    """H(row_i) of one matrix: an array, or an lde_source.LdeSource (hashed block by block of
+    rows, so its whole LDE is never in memory)."""
+    return matrix.row_digests() if hasattr(matrix, "row_digests") else hash_rows(matrix)
+
+
 def _rows_digest(group: list) -> np.ndarray:
     """R_i for matrices of one height: one leaf hash, chained with C when there are several
     (no copy of the matrices into one)."""
-    d = hash_rows(group[0])
+    d = _leaf_hashes(group[0])
     for m in group[1:]:
-        d = _inject(d, hash_rows(m))
+        d = _inject(d, _leaf_hashes(m))
     return d
 
 
@@ -42,11 +48,16 @@ def _inject(nodes: np.ndarray, digests: np.ndarray) -> np.ndarray:
 
 
 class MixedMatrixTree:
-    """A commitment to matrices (N_k, w_k), N_k powers of two, in one tree."""
+    """A commitment to matrices (N_k, w_k), N_k powers of two, in one tree. A matrix is an
+    array or an LdeSource (lde_source.py: an LDE kept as coefficients): the tree keeps what it
+    is given and the node digests, and ``open`` recomputes an LdeSource's opened rows."""
 
     def __init__(self, matrices: list, levels: list):
         self.matrices = matrices
-        self.levels = levels  # levels[k]: the 2^(L−k) node digests after injection
+        # levels[k]: the 2^(L−k) node digests after injection. The leaf level (2^L digests, as
+        # much memory as all the others together) is not kept once level 1 is built: ``open``
+        # recomputes the few leaves a multiproof sends from the opened rows' neighbours.
+        self.levels = levels if len(levels) == 1 else [None, *levels[1:]]
 
     @staticmethod
     def log_heights(matrices) -> list:
@@ -55,7 +66,7 @@ class MixedMatrixTree:
     @classmethod
     def commit(cls, matrices: list) -> "MixedMatrixTree":
         """Commit to the rows of every matrix (see the module docstring for the layout)."""
-        matrices = [np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
+        matrices = [m if hasattr(m, "row_digests") else np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
         logs = cls.log_heights(matrices)
         top = max(logs)
         levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top])]
@@ -77,8 +88,29 @@ class MixedMatrixTree:
         short matrix share its row —, their multiproof: multiproof.py)."""
         idx = np.asarray(indices, dtype=np.int64)
         top = len(self.levels) - 1
-        rows = [m[np.unique(idx >> (top - (m.shape[0].bit_length() - 1)))] for m in self.matrices]
-        return rows, open_multiproof(self.levels, idx)
+        if top == 0:
+            return [_rows_at(m, np.unique(idx)) for m in self.matrices], open_multiproof(self.levels, idx)
+        # the tallest matrices' rows at the positions and at their leaf siblings, each matrix's
+        # rows computed once (an LdeSource recomputes their blocks); the siblings give the leaf
+        # digests the multiproof needs
+        opened = np.unique(idx)
+        need = np.union1d(opened, opened ^ 1)
+        tall = {k: _rows_at(m, need) for k, m in enumerate(self.matrices) if m.shape[0] == 1 << top}
+
+        class _Leaves:  # levels[0] for open_multiproof: the leaf digests at the positions asked
+            def __getitem__(self, positions):
+                at = np.searchsorted(need, positions)
+                return _rows_digest([r[at] for r in tall.values()])
+
+        at_opened = np.searchsorted(need, opened)
+        rows = [tall[k][at_opened] if k in tall else
+                _rows_at(m, np.unique(idx >> (top - (m.shape[0].bit_length() - 1))))
+                for k, m in enumerate(self.matrices)]
+        return rows, open_multiproof([_Leaves(), *self.levels[1:]], idx)
+
+
+def _rows_at(matrix, positions) -> np.ndarray:
+    return matrix.rows(positions) if hasattr(matrix, "row_digests") else matrix[positions]
 
 
 def rows_per_query(rows: list, log_heights: list, indices):

@@ -32,16 +32,16 @@ import numpy as np
 from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
-from .deep import (deep_codewords, deep_layout, evaluate_lde_at, evaluate_trace_at, lde_barycentric_weights,
-                   split_by_height)
+from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_at, split_by_height
 from .domain import coset_points, coset_selectors, coset_shift
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
-from .keys import ProvingKey, check_public_values, check_trace, lde_shift
+from .keys import ProvingKey, check_public_values, check_trace
+from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_lde, coset_lde_from_coefficients, intt
+from .ntt import bit_reverse_indices, coset_lde_from_coefficients, intt
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -73,11 +73,12 @@ class _Table:
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
         self.prep_lde = prep_lde
-        self.aux_lde = None  # the LDE of the (n, a, 4) aux columns as 4a base columns
+        # the committed LDEs, each an lde_source.LdeSource (its coefficients, D rows; the LDE's
+        # rows are recomputed block by block where they are read)
+        self.main_lde = None
+        self.aux_lde = None  # of the (n, a, 4) aux columns as 4a base columns
+        self.quotient_lde = None
         self.cumsum = None
-        # hiding mode: the committed polynomials' values on the subgroup K_D ⊇ H (zk.py)
-        self.main_hidden = None
-        self.aux_hidden = None
 
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
@@ -124,30 +125,19 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     if not cfg.zk:
         return matrices
     top = max(m.shape[0] for m in matrices)
-    return matrices + [rng.field(label, (top, zk.SALT))]
+    return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
-def _kept_for_quotient(t, cfg, hidden):
-    """Hiding mode: f̂'s values on K_D, kept only for a table whose quotient domain is taller
-    than its LDE (degree > 3: the quotient re-extends f̂ there); every other use reads the LDE
-    (the openings at ζ: deep.lde_barycentric_weights), so the values are dropped — 1/blowup of
-    the LDE's memory."""
-    if hidden is None or QuotientLayout(cfg, t.compiled, t.log_n).log_q <= t.lde_log:
-        return None
-    return hidden
-
-
-def _commit_lde(t, trace, hidden, cfg) -> np.ndarray:
-    """A table's committed LDE of one trace: the trace's (transparent) or f̂'s on K_D (hiding)."""
-    if hidden is None:
-        return coset_lde(trace, cfg.log_blowup, shift=lde_shift(t.log_n, cfg))
-    return coset_lde(hidden, cfg.log_blowup, shift=coset_shift(t.lde_log))
+def _committed_lde(t, trace, hidden, cfg) -> LdeSource:
+    """A table's committed LDE of one trace: the trace's (transparent: D = n) or f̂'s values on
+    K_D (hiding), on the coset of the LDE's height, kept as coefficients (lde_source.py)."""
+    return LdeSource.from_values(trace if hidden is None else hidden, cfg.log_blowup, coset_shift(t.lde_log))
 
 
 @dataclass
 class MainCommitment:
     """Step 2's result for one segment: its validated tables, every main LDE (on its coset,
-    bit-reversed rows) and their one mixed-matrix tree."""
+    bit-reversed rows; an LdeSource: kept as coefficients) and their one mixed-matrix tree."""
 
     tables: list              # the tables the proof includes
     present: list             # per key table: included (True) or left out (False)
@@ -187,17 +177,28 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
         hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
-        ldes.append(_commit_lde(t, t.trace, hidden, cfg))
-        t.main_hidden = _kept_for_quotient(t, cfg, hidden)
+        ldes.append(_committed_lde(t, t.trace, hidden, cfg))
+        del hidden
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
 
-def _columns(matrix, columns, rows=None):
-    """The given columns of a (rows, width) matrix (its first ``rows`` rows), or None."""
+def _columns(matrix, columns):
+    """The given columns of a (rows, width) matrix, or None."""
     if matrix is None:
         return None
-    return matrix[:rows][:, columns]
+    return matrix[:, columns]
+
+
+def _evaluate_coefficients(lde, powers, columns=None) -> np.ndarray:
+    """Every column (or the given ``columns``) of a committed LDE's polynomials at the point
+    whose powers 1, z, …, z^(D−1) are ``powers``: Σ_i c_i·z^i, shape (w, 4)."""
+    if lde is None or lde.shape[1] == 0:
+        return np.zeros((0, 4), dtype=np.uint32)
+    c = lde.coefficients if columns is None else lde.coefficients[:, columns]
+    if c.shape[1] == 0:
+        return np.zeros((0, 4), dtype=np.uint32)
+    return weighted_column_sums(c, powers)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
@@ -222,15 +223,15 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 3. LogUp auxiliary traces under the statement's challenges, then α
     challenges = np.stack([bus.alpha, bus.gamma])
     for t in tables:
-        if not t.compiled.interactions:
-            continue
-        aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
-                                           bus.alpha, bus.gamma)
-        aux = aux.reshape(t.n, -1)
-        hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
-        t.aux_lde = _commit_lde(t, aux, hidden, cfg)
-        t.aux_hidden = _kept_for_quotient(t, cfg, hidden)
-        del aux, hidden
+        if t.compiled.interactions:
+            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
+                                               bus.alpha, bus.gamma)
+            aux = aux.reshape(t.n, -1)
+            hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
+            t.aux_lde = _committed_lde(t, aux, hidden, cfg)
+            del aux, hidden
+        if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
+            t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
@@ -241,7 +242,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
-        t.quotient_lde = coset_lde_from_coefficients(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
+        t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
@@ -253,16 +254,17 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
         # main and aux (degree < D = 2^log_d: f̂ in hiding mode, the trace's interpolant
-        # otherwise) from their LDE's first D rows; the preprocessed columns from their trace
+        # otherwise) from their coefficients, Σ c_i z^i; the preprocessed columns from their trace
         log_d = t.lde_log - cfg.log_blowup
-        at_z, at_zn = (lde_barycentric_weights(log_d, coset_shift(t.lde_log), z) for z in (zeta, t.z_next))
+        at_z, at_zn = (ext.ext_powers(z, 1 << log_d) for z in (zeta, t.z_next))
         t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
-                        "main": evaluate_lde_at(t.main_lde, at_z), "aux": evaluate_lde_at(t.aux_lde, at_z)}
+                        "main": _evaluate_coefficients(t.main_lde, at_z),
+                        "aux": _evaluate_coefficients(t.aux_lde, at_z)}
         # at ζω only the columns some constraint reads at the next row (openings.py)
         read = next_row_columns(t.compiled)
         t.open_next = {"prep": evaluate_trace_at(_columns(t.prep_trace, read["prep"]), t.log_n, t.z_next),
-                       "main": evaluate_lde_at(_columns(t.main_lde, read["main"], len(at_zn)), at_zn),
-                       "aux": evaluate_lde_at(_columns(t.aux_lde, read["aux"], len(at_zn)), at_zn)}
+                       "main": _evaluate_coefficients(t.main_lde, at_zn, read["main"]),
+                       "aux": _evaluate_coefficients(t.aux_lde, at_zn, read["aux"])}
         t.open_local["quotient"] = weighted_column_sums(t.quotient_coeffs,  # Σ c_i ζ^i
                                                         ext.ext_powers(zeta, t.quotient_coeffs.shape[0]))
         report("open", (k + 1) / len(tables))
@@ -270,14 +272,18 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
     coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(t.compiled) for t in tables])
 
-    # 6. DEEP composition: one codeword per LDE height, over every row of the LDEs
+    # 6. DEEP composition: one codeword per LDE height, from the committed polynomials'
+    # coefficients (deep.deep_codewords_from_coefficients: combined first, one small LDE after)
     entries = []
     for t, lay in zip(tables, layout):
-        rows = {"prep": t.prep_lde, "main": t.main_lde, "aux": t.aux_lde, "quotient": t.quotient_lde}
+        polys = {"prep": None if t.prep_trace is None else intt(t.prep_trace), "main": t.main_lde.coefficients,
+                 "aux": None if t.aux_lde is None else t.aux_lde.coefficients, "quotient": t.quotient_coeffs}
         heights = {"prep": t.log_n + cfg.log_blowup, "main": t.lde_log, "aux": t.lde_log, "quotient": t.lde_log}
-        entries += split_by_height(lay, rows, t.open_local, full_width_next(t.compiled, lay, t.open_next), heights,
+        entries += split_by_height(lay, polys, t.open_local, full_width_next(t.compiled, lay, t.open_next), heights,
                                    t.z_next)
-    fri_inputs = deep_codewords(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True), zeta, coeffs)
+    fri_inputs = deep_codewords_from_coefficients(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True),
+                                                  zeta, coeffs, cfg.log_blowup)
+    del entries
     report("DEEP composition", 1.0)
 
     # 7. FRI commit, grinding, query positions (the smallest input's degree bounds the final polynomial)
@@ -313,7 +319,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 def _widths(t: _Table) -> tuple:
     wp = 0 if t.prep_trace is None else t.prep_trace.shape[1]
     wa = 0 if t.aux_lde is None else t.aux_lde.shape[1]
-    return wp, t.trace.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
+    return wp, t.main_lde.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
 
 
 def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarray:
@@ -321,27 +327,17 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     Q(x) = Σ_i α^i C_i(x) / Z_H(x), as an (N, 4·(K + mask)) base matrix whose columns 4k..4k+3
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
 
-    Transparent: K = 2^c chunks of S = n coefficients (N = n), Q evaluated on the first n·2^c
-    rows of the LDEs. Hiding: Q is evaluated on its own coset (its degree is < d·D − n, which
-    can exceed the LDE), the chunks are randomised by the telescoping t_k (zk.py) and one
-    random F_p^4 mask column R of degree < D follows them (N = D)."""
+    Q is evaluated on s·K of 2^log_q points, s the LDE's coset shift (transparent: the first
+    n·2^c rows of the LDEs; hiding: Q's degree is < d·D − n, which can exceed the LDE).
+    Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
+    randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
+    follows them (N = D)."""
     lay = t.quotient_layout
+    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay.log_q, public, challenges, alpha)
     if not cfg.zk:
-        coeffs = _quotient_coefficients(t, t.main_lde, t.prep_lde, t.aux_lde, coset_shift(t.lde_log), lay.log_q,
-                                         public, challenges, alpha)
         # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
         return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
     log_d = t.lde_log - cfg.log_blowup
-    shift = coset_shift(t.lde_log)
-    up = lay.log_q - log_d  # f̂ (degree < D) and the preprocessed columns (degree < n) on s·K_(2^log_q)
-    if lay.log_q <= t.lde_log:  # the committed LDEs' first 2^log_q rows are that coset already
-        main_q, aux_q = t.main_lde, t.aux_lde
-    else:
-        main_q = coset_lde(t.main_hidden, up, shift=shift)
-        aux_q = None if t.aux_hidden is None else coset_lde(t.aux_hidden, up, shift=shift)
-    prep_q = None if t.prep_trace is None else coset_lde(t.prep_trace, lay.log_q - t.log_n, shift=shift)
-    coeffs = _quotient_coefficients(t, main_q, prep_q, aux_q, shift, lay.log_q, public, challenges, alpha)
-    del main_q, aux_q, prep_q
     return _hide_chunks(coeffs, lay, 1 << log_d, zk.openings_per_column(cfg), rng, t.air.name)
 
 
@@ -364,34 +360,45 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rn
     return np.ascontiguousarray(out.reshape(d_big, 4 * (k + lay.mask)))
 
 
-def _quotient_coefficients(t: _Table, main_lde, prep_lde, aux_lde, shift: int, log_q: int, public, challenges,
-                           alpha) -> np.ndarray:
+def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges, alpha) -> np.ndarray:
     """Coefficients (2^log_q, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on the
-    quotient domain s·K (size nq = 2^log_q): the first nq rows of each bit-reversed LDE
-    (on the coset with that shift, with at least nq rows).
+    quotient domain s·K (size nq = 2^log_q ≥ D), one coset of K_D at a time.
 
-    On the quotient domain "next row" is the point x·ω_n, i.e. natural index j + nq/n."""
+    s·K is the union of the 2^u cosets s_r·K_D, s_r = s·ω_nq^r (u = log_q − log D): natural
+    point j = r + 2^u·i of s·K is s_r·ω_D^i. The main, aux and preprocessed columns on one such
+    coset are one size-D transform of their coefficients (LdeSource's blocks), so only one
+    coset's rows of this table are in memory. "Next row" is x·ω_n = s_r·ω_D^(i + D/n): the same
+    coset. The evaluator reads a block's bit-reversed rows in place through a row map
+    (tape.Inputs.rowmap: logical row i is block row rev(i)): no gathered or transposed copy."""
     nq = 1 << log_q
-    step = nq // t.n
-    # natural point j of s·K (size nq) is row rev(j) of each bit-reversed LDE; its "next row"
-    # x·ω_n is natural point j + nq/n (cyclically). The evaluator reads those rows of the LDEs
-    # in place through this map (tape.Inputs.rowmap): no gathered or transposed copy.
-    rev = bit_reverse_indices(nq).astype(np.int64)
-    aux_lde = None if aux_lde is None else aux_lde.reshape(aux_lde.shape[0], -1, 4)
+    d = t.main_lde.block_rows
+    u = log_q - (d.bit_length() - 1)
+    rowmap = bit_reverse_indices(d).astype(np.int64)
     points = coset_points(log_q, shift, bit_reversed=False)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
     tape = tape_for(t.compiled, [c.expr for c in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
+    prep_coeffs = None if t.prep_trace is None else intt(t.prep_trace)  # degree < n ≤ D
+    log_prep_up = (d // t.n).bit_length() - 1
     q_vals = np.empty((nq, 4), dtype=np.uint32)
-    # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
-    size = min(QUOTIENT_BLOCK_ROWS, nq)  # both powers of two
-    for start in range(0, nq, size):
-        selectors, inv_z = coset_selectors(t.log_n, points[start:start + size])
-        inputs = Inputs(main_lde, prep_lde, aux_lde, public, challenges, cumsum,
-                        np.stack([selectors[s] for s in SELECTORS], axis=1), step, rev)
-        acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
-        q_vals[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+    size = min(QUOTIENT_BLOCK_ROWS, d)  # both powers of two
+    w_q = root_of_unity(log_q)
+    for r in range(1 << u):
+        s_r = shift * pow(w_q, r, P) % P
+        main_b = coset_lde_from_coefficients(t.main_lde.coefficients, 0, s_r)
+        aux_b = None if t.aux_lde is None else \
+            coset_lde_from_coefficients(t.aux_lde.coefficients, 0, s_r).reshape(d, -1, 4)
+        prep_b = None if prep_coeffs is None else coset_lde_from_coefficients(prep_coeffs, log_prep_up, s_r)
+        pts, q_coset = points[r::1 << u], q_vals[r::1 << u]
+        # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
+        for start in range(0, d, size):
+            selectors, inv_z = coset_selectors(t.log_n, pts[start:start + size])
+            inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
+                            np.stack([selectors[s] for s in SELECTORS], axis=1), d // t.n, rowmap)
+            acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
+            q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+        del main_b, aux_b, prep_b, inputs  # (inputs holds the blocks too) before the next coset's
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)
     coeffs = ext.ext_mul_base(coeffs, field.powers(pow(shift, P - 2, P), nq))

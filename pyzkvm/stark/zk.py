@@ -107,6 +107,28 @@ def salt_width(cfg) -> int:
     return SALT if cfg.zk else 0
 
 
+class SaltMatrix:
+    """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — not
+    kept: regenerated (a pure function of the stream) when the tree hashes its rows and when
+    it opens rows, so a hiding prover holds no LDE-height salt matrices between the two (at
+    2^18 cycles three of them were 192 MB). Duck-types mmcs's matrix sources."""
+
+    def __init__(self, rng: "ZkRandomness", label: str, rows: int):
+        self._rng, self._label = rng, label
+        self.shape = (int(rows), SALT)
+
+    def values(self) -> np.ndarray:
+        return self._rng.field(self._label, self.shape)
+
+    def row_digests(self) -> np.ndarray:
+        from .merkle import hash_rows
+
+        return hash_rows(self.values())
+
+    def rows(self, positions) -> np.ndarray:
+        return self.values()[np.asarray(positions, dtype=np.int64)]
+
+
 class ZkRandomness:
     """The prover's private randomness for one segment: uniform field elements from BLAKE3's
     keyed XOF. ``field(label, shape)`` is a pure function of (secret, segment, label).

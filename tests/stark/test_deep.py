@@ -1,32 +1,48 @@
-"""The prover's memory-saving paths give the same values as the direct ones: openings at ζ read
-from an LDE's first rows (deep.lde_barycentric_weights), the DEEP codeword computed in chunks
-of rows, and the hiding randomness read from its XOF in pieces."""
+"""The prover's memory-saving paths give the same values as the direct ones: the DEEP codewords
+combined on the columns' coefficients (deep.deep_codewords_from_coefficients), the DEEP codeword
+computed in chunks of rows, and the hiding randomness read from its XOF in pieces."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from pyzkvm.stark import deep, ext, zk
 from pyzkvm.stark.domain import coset_points, coset_shift
 from pyzkvm.stark.field import P
-from pyzkvm.stark.lincomb import weighted_column_sums
 from pyzkvm.stark.ntt import coset_lde_from_coefficients
 
 
-@pytest.mark.parametrize("log_d, log_blowup", [(3, 2), (6, 3), (8, 1)])
-def test_opening_from_the_lde_is_the_polynomial_at_z(log_d, log_blowup):
-    # f of degree < D given by coefficients; its LDE on s·K_N (bit-reversed rows); f(z) by
-    # Σ c_i z^i (an independent formula) against the LDE's first D rows with the coset weights
-    rng = np.random.default_rng(log_d)
-    coeffs = rng.integers(0, P, (1 << log_d, 5), dtype=np.int64).astype(np.uint32)
-    shift = coset_shift(log_d + log_blowup)
-    lde = coset_lde_from_coefficients(coeffs, log_blowup, shift)
-    z = rng.integers(0, P, 4, dtype=np.int64).astype(np.uint32)
-    want = weighted_column_sums(coeffs, ext.ext_powers(z, 1 << log_d))
-    got = deep.evaluate_lde_at(lde, deep.lde_barycentric_weights(log_d, shift, z))
-    np.testing.assert_array_equal(got, want)
-    assert deep.evaluate_lde_at(None, deep.lde_barycentric_weights(log_d, shift, z)).shape == (0, 4)
+def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch):
+    """The prover's DEEP codewords (columns combined on their coefficients, then extended) equal
+    the verifier's formula (deep_codewords) on every row of the columns' LDEs: two heights, two
+    tables of one height (one ζω), a table read at ζ only, chunks of rows."""
+    rng = np.random.default_rng(11)
+    log_blowup = 2
+    zeta = rng.integers(0, P, 4, dtype=np.int64).astype(np.uint32)
+    coeffs_total = []
+    tables = [(7, (2, 3, 4, 8)), (7, (0, 5, 0, 4)), (5, (1, 2, 4, 8))]  # (log D, base widths wp, w, wa, wq)
+    layout, total = deep.deep_layout([w for _l, w in tables])
+    coeffs_total = rng.integers(0, P, (total, 4), dtype=np.int64).astype(np.uint32)
+    by_coeffs, by_rows = [], []
+    for (log_d, widths), lay in zip(tables, layout):
+        l = log_d + log_blowup
+        z_next = ext.ext_mul_base(zeta, np.uint32(7 + log_d))  # one ζω per height
+        polys = {g: (None if w == 0 else rng.integers(0, P, (1 << log_d, w), dtype=np.int64).astype(np.uint32))
+                 for g, w in zip(("prep", "main", "aux", "quotient"), widths)}
+        rows = {g: None if c is None else coset_lde_from_coefficients(c, log_blowup, coset_shift(l))
+                for g, c in polys.items()}
+        local = {g: rng.integers(0, P, (w, 4), dtype=np.int64).astype(np.uint32) for g, w in zip(polys, widths)}
+        nxt = {g: local[g][::-1].copy() for g in ("prep", "main", "aux")}
+        heights = dict.fromkeys(polys, l)
+        by_coeffs += deep.split_by_height(lay, polys, local, nxt, heights, z_next)
+        by_rows += deep.split_by_height(lay, rows, local, nxt, heights, z_next)
+    points = lambda l: coset_points(l, coset_shift(l), bit_reversed=True)  # noqa: E731
+    want = deep.deep_codewords(by_rows, points, zeta, coeffs_total)
+    monkeypatch.setattr(deep, "DEEP_CHUNK_ROWS", 96)
+    got = deep.deep_codewords_from_coefficients(by_coeffs, points, zeta, coeffs_total, log_blowup)
+    assert sorted(got) == sorted(want) == [7, 9]
+    for l in want:
+        np.testing.assert_array_equal(got[l], want[l])
 
 
 def test_deep_values_in_chunks_equal_one_pass(monkeypatch):

@@ -1,0 +1,141 @@
+"""A committed LDE kept as its polynomials' coefficients and recomputed block by block.
+
+The prover commits each table's main, aux and quotient columns through their low-degree
+extension: N = D·2^b rows (D = the committed degree bound, 2^b the blowup), bit-reversed, on
+the coset s·K_N (ntt.coset_lde). Kept whole, those LDEs were most of the prover's peak
+memory (≈ 10 KB per cycle at 2^18 cycles in hiding mode: bench/results/stark_prove.md,
+"Peak memory"). An ``LdeSource`` keeps only the D coefficients per column (1/2^b of the LDE)
+and produces the LDE one block of D rows at a time:
+
+    block k = rows k·D … (k+1)·D − 1 of the bit-reversed LDE
+            = the columns' values on the coset s·ω_N^rev_b(k)·K_D, bit-reversed over log D bits
+            = coset_lde_from_coefficients(coefficients, 0, shift = s·ω_N^rev_b(k))
+
+(rev over log N bits of k·D + p is rev_D(p)·2^b + rev_b(k): ntt.coset_lde's blocks). The
+values are exact field elements, so every block is byte-for-byte the rows the whole LDE had.
+Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
+openings recompute the blocks their rows fall in (``rows``), the openings at ζ and the DEEP
+composition read the coefficients directly (deep.py).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from . import field, merkle
+from .field import P, f_add, f_mul_vec, f_sub, root_of_unity
+from .ntt import bit_reverse_indices, coset_lde_from_coefficients, intt
+
+
+class LdeSource:
+    """The (D·2^log_blowup, w) bit-reversed LDE on the coset shift·K_N of the polynomials whose
+    coefficients are the columns of ``coefficients`` (D, w)."""
+
+    def __init__(self, coefficients: np.ndarray, log_blowup: int, shift: int):
+        self.coefficients = np.ascontiguousarray(coefficients, dtype=np.uint32)
+        self.log_blowup = int(log_blowup)
+        self.shift = int(shift) % P
+        d, w = self.coefficients.shape
+        self.shape = (d << self.log_blowup, w)
+
+    @classmethod
+    def from_values(cls, values: np.ndarray, log_blowup: int, shift: int) -> "LdeSource":
+        """The LDE of the columns' interpolants through ``values`` (D, w) on K_D, natural order
+        (what ntt.coset_lde(values, log_blowup, shift) returns, kept as coefficients)."""
+        return cls(intt(values), log_blowup, shift)
+
+    @property
+    def block_rows(self) -> int:
+        return self.coefficients.shape[0]
+
+    def block_shift(self, k: int) -> int:
+        """The coset of block k: shift·ω_N^rev_b(k)."""
+        b = self.log_blowup
+        rev = int(bit_reverse_indices(1 << b)[k]) if b else 0
+        log_n = (self.shape[0]).bit_length() - 1
+        return self.shift * pow(root_of_unity(log_n), rev, P) % P
+
+    def block(self, k: int) -> np.ndarray:
+        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w)."""
+        return coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k))
+
+    def full(self) -> np.ndarray:
+        """The whole LDE (N, w): for tests and small matrices."""
+        return coset_lde_from_coefficients(self.coefficients, self.log_blowup, self.shift)
+
+    def row_digests(self) -> np.ndarray:
+        """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time
+        (a row's leaf hash needs only that row)."""
+        d = self.block_rows
+        out = np.empty((self.shape[0], 8), dtype=np.uint32)
+        for k in range(1 << self.log_blowup):
+            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
+        return out
+
+    def rows(self, positions) -> np.ndarray:
+        """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
+        parts of its transform those rows depend on (``_block_rows``)."""
+        pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+        out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
+        d = self.block_rows
+        log_d = d.bit_length() - 1
+        work = np.empty(self.coefficients.shape, dtype=np.uint32)
+        for k in np.unique(pos // d):
+            hit = pos // d == k
+            local = pos[hit] - k * d
+            active = np.zeros(2 * d, dtype=np.bool_)
+            for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
+                active[(1 << l) + (local >> (log_d - l))] = True
+            _block_rows(self.coefficients, field.powers(self.block_shift(int(k)), d), _omega_powers(log_d), active,
+                        log_d, work)
+            out[hit] = work[local]
+        return out
+
+
+@lru_cache(maxsize=8)
+def _omega_powers(log_d: int) -> np.ndarray:
+    """ω_D^j for j < D/2: the twiddles of every layer of a size-D transform."""
+    return field.powers(root_of_unity(log_d), max(1, (1 << log_d) // 2))
+
+
+@njit(cache=True)
+def _block_rows(coeffs, g_pows, tw, active, log_d, out):
+    """Rows of one LDE block, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the positions p marked in
+    ``active``, written to out[p] (other rows of out are left partial).
+
+    The block is the decimation-in-frequency transform (natural in, bit-reversed out) of the
+    scaled coefficients c_i·g^i. Its first layer, (u, v) ↦ (u + v, (u − v)·ω_D^i), splits it
+    into two independent half-size transforms whose outputs are the first and the second half
+    of the rows; recursively, subproblem s of layer l (2^l of them, D/2^l rows each) yields
+    rows s·D/2^l … (s+1)·D/2^l − 1. So a layer computes only the halves that hold a wanted
+    row: for q wanted rows about D·(log2 q + 2)/2 butterflies instead of D·log2(D)/2.
+    ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows)."""
+    d, w = coeffs.shape
+    for i in range(d):
+        gi = np.uint64(g_pows[i])
+        for c in range(w):
+            out[i, c] = f_mul_vec(coeffs[i, c], gi)
+    for l in range(log_d):
+        h = d >> (l + 1)
+        for s in range(1 << l):
+            if not active[(1 << l) + s]:
+                continue
+            top, bottom = active[(2 << l) + 2 * s], active[(2 << l) + 2 * s + 1]
+            lo = 2 * s * h
+            for i in range(h):
+                t = np.uint64(tw[i << l])
+                ru, rv = out[lo + i], out[lo + i + h]
+                if top and bottom:
+                    for c in range(w):
+                        u, v = ru[c], rv[c]
+                        ru[c] = f_add(u, v)
+                        rv[c] = f_mul_vec(f_sub(u, v), t)
+                elif top:
+                    for c in range(w):
+                        ru[c] = f_add(ru[c], rv[c])
+                else:
+                    for c in range(w):
+                        rv[c] = f_mul_vec(f_sub(ru[c], rv[c]), t)

@@ -1,0 +1,79 @@
+"""The prover's LDEs kept as coefficients (lde_source.LdeSource): every block of rows, the
+leaf hashes and the opened rows are exactly those of the whole LDE (ntt.coset_lde), a mixed
+tree over sources is the tree over the arrays, and a proof never holds a whole LDE."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyzkvm.stark import INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, prove, setup, verify
+from pyzkvm.stark import lde_source, prover
+from pyzkvm.stark.domain import coset_shift
+from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
+from pyzkvm.stark.field import P
+from pyzkvm.stark.merkle import hash_rows
+from pyzkvm.stark.mmcs import MixedMatrixTree
+from pyzkvm.stark.ntt import coset_lde
+
+
+def _values(rng, rows, w):
+    return rng.integers(0, P, (rows, w), dtype=np.int64).astype(np.uint32)
+
+
+@pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4)])
+def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w):
+    rng = np.random.default_rng(log_d)
+    values = _values(rng, 1 << log_d, w)
+    shift = coset_shift(log_d + log_blowup)
+    whole = coset_lde(values, log_blowup, shift=shift)
+    src = lde_source.LdeSource.from_values(values, log_blowup, shift)
+    assert src.shape == whole.shape
+    np.testing.assert_array_equal(src.full(), whole)
+    np.testing.assert_array_equal(np.concatenate([src.block(k) for k in range(1 << log_blowup)]), whole)
+    np.testing.assert_array_equal(src.row_digests(), hash_rows(whole))
+    pos = rng.integers(0, whole.shape[0], 17)  # repeats and any order
+    np.testing.assert_array_equal(src.rows(pos), whole[pos])
+    every = np.arange(whole.shape[0])  # every half of every layer of the partial transforms
+    np.testing.assert_array_equal(src.rows(every), whole)
+    np.testing.assert_array_equal(src.rows(every[-1:]), whole[-1:])
+
+
+def test_a_mixed_tree_over_sources_is_the_tree_over_the_arrays():
+    rng = np.random.default_rng(5)
+    big = lde_source.LdeSource.from_values(_values(rng, 16, 6), 2, coset_shift(6))
+    small = lde_source.LdeSource.from_values(_values(rng, 4, 3), 2, coset_shift(4))
+    arrays = [big.full(), small.full(), _values(rng, 64, 2)]
+    lazy, plain = MixedMatrixTree.commit([big, small, arrays[2]]), MixedMatrixTree.commit(arrays)
+    assert lazy.root == plain.root
+    idx = np.array([63, 0, 17, 18, 40])
+    (rows_l, paths_l), (rows_p, paths_p) = lazy.open(idx), plain.open(idx)
+    for a, b in zip(rows_l, rows_p, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert repr(paths_l) == repr(paths_p)
+
+
+@pytest.mark.parametrize("cfg", [FAST, FAST_ZK], ids=["transparent", "hiding"])
+def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch):
+    """Every transform of a committed LDE's rows covers at most D rows (one block), never the
+    D·blowup of the whole LDE: what keeps the prover's peak memory near the coefficients'
+    (the DEEP's two combined columns, extended in deep.py, are not watched)."""
+    widest = []
+    real = prover.coset_lde_from_coefficients, lde_source.coset_lde_from_coefficients
+
+    def recording(real_fn):
+        def fn(coeffs, log_blowup, shift):
+            out = real_fn(coeffs, log_blowup, shift)
+            widest.append((out.shape[0], out.shape[1] if out.ndim == 2 else 1))
+            return out
+        return fn
+
+    monkeypatch.setattr(prover, "coset_lde_from_coefficients", recording(real[0]))
+    monkeypatch.setattr(lde_source, "coset_lde_from_coefficients", recording(real[1]))
+    trace, pv = fibonacci_trace(64)
+    pk = setup(cfg, [FibonacciAir()])
+    proof = prove(pk, [trace], pv, zk_seed=3)
+    verify(pk.verifying_key, proof, pv)
+    n = 64
+    d = 2 * n if cfg.zk else n
+    assert widest and max(rows for rows, _ in widest) <= d  # one block of a committed LDE, never D·blowup rows

@@ -412,7 +412,7 @@ def chip_table(air, trace, public) -> ChipTable:
     t = ChipTable(air.name, air, compiled, np.array(trace, dtype=np.uint32), air.preprocessed_trace() if air.preprocessed_width else None,
                   np.asarray(public, dtype=np.uint32), names, activity_columns(names),
                   getattr(compiled, "_undercheck_deps", None) or _main_deps(compiled, [c.expr for c in compiled.constraints]))
-    setattr(compiled, "_undercheck_deps", t.deps)  # the DAG walk once per compiled AIR
+    setattr(compiled, "_undercheck_deps", t.deps)  # noqa: B010 — a cache hung on CompiledAir (no such field): the DAG walk once per compiled AIR
     n = t.n
     full = plain_inputs(t.trace, t.prep, t.public)
     t.honest = [(np.stack(v, axis=1) if v else np.zeros((n, 0), np.uint32), m)

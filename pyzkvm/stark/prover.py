@@ -56,10 +56,11 @@ class _Table:
 
     # set by the steps, in order: commit_main (lde_log), prove_segment (the rest)
     lde_log: int                    # log2 of its LDE's height (zk.lde_log)
-    main_lde: np.ndarray
+    main_lde: LdeSource
+    aux_lde: LdeSource | None
     quotient_layout: QuotientLayout
     quotient_coeffs: np.ndarray
-    quotient_lde: np.ndarray
+    quotient_lde: LdeSource
     z_next: np.ndarray              # ζω, ω its trace domain's generator
     open_local: dict[str, np.ndarray]
     open_next: dict[str, np.ndarray]
@@ -75,9 +76,9 @@ class _Table:
         self.prep_lde = prep_lde
         # the committed LDEs, each an lde_source.LdeSource (its coefficients, D rows; the LDE's
         # rows are recomputed block by block where they are read)
-        self.main_lde = None
+        self.main_lde = None  # type: ignore[assignment]  # set by commit_main before any use
         self.aux_lde = None  # of the (n, a, 4) aux columns as 4a base columns
-        self.quotient_lde = None
+        self.quotient_lde = None  # type: ignore[assignment]  # set by the quotient step before any use
         self.cumsum = None
 
 

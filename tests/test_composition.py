@@ -98,14 +98,14 @@ def test_verify_syscall_bad_pointers_are_typed_faults(a0, a1, error, message):
     assert info.value.disassembly == "ecall"
 
 
-def test_verify_inside_an_unconstrained_block_asserts_nothing():
-    # ENTER returns 1 -> the block runs VERIFY, then EXIT rolls back to after ENTER with t0 = 4;
-    # the guest's `t0 == 1` branch then skips the block. Only the VERIFY after it counts.
-    code, data = verify_calls([(IMG[0], DIG[0]), (IMG[1], DIG[1])])
+def test_verify_inside_an_unconstrained_block_is_an_error():
+    # SP1's execute_ecall allows only WRITE and EXIT_UNCONSTRAINED inside a block
+    # (InvalidSyscallUsage): a VERIFY there is refused, not rolled back.
+    code, data = verify_calls([(IMG[0], DIG[0])])
     body = [code[0], syscall(EXIT)]
     skip = len(flatten(body)) + 1
-    e = run([syscall(ENTER), asm.addi(6, 0, 1), asm.bne(T0, 6, 4 * skip), body, code[1]], data)
-    assert e.assumptions == ((IMG[1], DIG[1]),)
+    with pytest.raises(SyscallError, match="VERIFY_SP1_PROOF inside an unconstrained block: SP1 stops with InvalidSyscallUsage"):
+        run([syscall(ENTER), asm.addi(6, 0, 1), asm.bne(T0, 6, 4 * skip), body], data)
 
 
 # ---- receipts: proving with assumptions -------------------------------------------------

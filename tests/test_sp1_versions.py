@@ -50,13 +50,14 @@ def test_reserved_low_fds_panic_from_v4_and_are_hooks_in_v3():
 
 
 def test_hint_read_inside_an_unconstrained_block_is_an_error():
-    """hint.rs: assert!(!unconstrained, "hint read should not be used in a unconstrained block")."""
+    """executor.rs refuses it first (InvalidSyscallUsage), and hint.rs would assert it anyway
+    ("hint read should not be used in a unconstrained block"). More in test_unconstrained_effects.py."""
     with pytest.raises(SyscallError, match="HINT_READ inside an unconstrained block"):
         run([syscall(ENTER), syscall(HINT_READ, DATA_BASE, 1)], inputs=[b"x"])
 
 
 def test_enter_inside_an_unconstrained_block_is_an_error():
-    with pytest.raises(SyscallError, match="already active"):
+    with pytest.raises(SyscallError, match="ENTER_UNCONSTRAINED inside an unconstrained block"):
         run([syscall(ENTER), syscall(ENTER)])
 
 

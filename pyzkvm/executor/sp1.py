@@ -55,6 +55,9 @@ FD_HINT = (4, 14)
 _CHANNEL_OF_FD = {FD_STDOUT: "output", FD_STDERR: "output", **dict.fromkeys(FD_PUBLIC_VALUES, "journal"),
                   **dict.fromkeys(FD_HINT, "hint")}  # fmt: skip
 FD_RESERVED = range(5, 11)  # v4+: fds 5..10 are reserved (LOWEST_ALLOWED_FD = 10) and panic
+#: SP1's execute_ecall refuses every other syscall inside an unconstrained block with
+#: InvalidSyscallUsage (v3 to v5, and v6 alike): COMMIT, VERIFY_SP1_PROOF, hints, precompiles, HALT…
+_ALLOWED_IN_BLOCK = (WRITE, EXIT_UNCONSTRAINED)
 
 
 class Sp1Abi:
@@ -81,7 +84,12 @@ class Sp1Abi:
         name = SYSCALL_NAMES.get(code)
         if name is None:
             raise m.fault(UnknownSyscall, f"syscall code 0x{code:08x} is not an SP1 syscall (t0); see docs/abi.md")
-        self.io.syscalls[name] += 1
+        if self._unconstrained is not None:
+            if code not in _ALLOWED_IN_BLOCK:
+                raise m.fault(SyscallError, f"{name} inside an unconstrained block: SP1 stops with InvalidSyscallUsage "
+                                            "(only WRITE and EXIT_UNCONSTRAINED may run there); move it after the block")
+        else:  # SP1's report counts no call made inside a block (its EXIT included)
+            self.io.syscalls[name] += 1
         ret, next_pc = code, m.pc + 4  # no return value: t0 keeps the code
         if code == HALT:
             self.exit_code = a0
@@ -102,14 +110,8 @@ class Sp1Abi:
             (self.commit_words if code == COMMIT else self.deferred_words)[a0] = a1
         elif code == VERIFY_SP1_PROOF:
             self._verify_proof(a0)
-        elif code == ENTER_UNCONSTRAINED:
-            if self._unconstrained is not None:
-                raise m.fault(SyscallError, "ENTER_UNCONSTRAINED inside an unconstrained block (SP1 panics: "
-                                            "\"Unconstrained block is already active\")")
+        elif code == ENTER_UNCONSTRAINED:  # (a second ENTER inside a block was refused above)
             self._unconstrained = m.snapshot()
-            self._unconstrained["n_assumptions"] = len(self.assumptions)
-            # COMMIT words live in SP1's execution record, which EXIT puts back as it was
-            self._unconstrained["commits"] = (list(self.commit_words), list(self.deferred_words))
             ret = 1  # the guest's `if syscall_enter_unconstrained()` branch runs
         elif code == EXIT_UNCONSTRAINED:
             if self._unconstrained is not None:
@@ -172,6 +174,9 @@ class Sp1Abi:
             self.io.stderr += data
         elif fd in FD_PUBLIC_VALUES and (fd == 3 or self.version.reserved_low_fds):
             self.io.journal += data  # v3 knows only fd 3 (13 came with v4): under sp1@3 fd 13 is unknown
+            if self._unconstrained is not None:  # SP1 keeps them too (its public-values stream is not rolled back)
+                self.io.warn(f"WRITE of {length} bytes to fd {fd} inside an unconstrained block: kept in the journal "
+                             "as SP1 does, but the proved run never wrote them, so no proof of this run verifies")
         elif fd in FD_HINT and (fd == 4 or self.version.reserved_low_fds):  # likewise fd 4 / 14
             if self.version.hints_to_front:
                 self.io.inputs.appendleft(data)  # v4+: the next HINT_READ gets it
@@ -201,9 +206,6 @@ class Sp1Abi:
     def _hint_read(self, ptr: int) -> None:
         m = self.m
         length = self._arg(A1)
-        if self._unconstrained is not None:
-            raise m.fault(SyscallError, "HINT_READ inside an unconstrained block: SP1 panics "
-                                        "(\"hint read should not be used in a unconstrained block\")")
         if not self.io.inputs:
             raise m.fault(SyscallError, "HINT_READ with no input left: pass the guest's inputs with --input")
         element = self.io.inputs[0]
@@ -230,14 +232,15 @@ class Sp1Abi:
         """EXIT_UNCONSTRAINED inside a block: put back registers and memory as they were at
         ENTER (SP1 replays its memory diff), resume after the ENTER ecall with t0 = 0 (EXIT's
         return value, ≠ 1, so the guest skips the block), and forget the block's cycles. The
-        ENTER ecall's trace row is kept, with its rd_val/next_pc patched to that outcome."""
+        ENTER ecall's trace row is kept, with its rd_val/next_pc patched to that outcome.
+        Nothing else needs undoing: a block can only WRITE (handle_ecall refuses the rest), and
+        what it wrote (stdout, stderr, fd 3, hints) SP1 keeps, since it lives in the executor's
+        state, which EXIT does not restore."""
         m = self.m
         snap, self._unconstrained = self._unconstrained, None
         assert snap is not None  # the caller checked that a block is open
         enter_pc = snap["pc"]
         m.restore(snap)
-        del self.assumptions[snap["n_assumptions"] :]  # an unconstrained block asserts nothing
-        self.commit_words, self.deferred_words = snap["commits"]  # nor commits anything
         m.finish_ecall(rs1=T0, rs2=A0, rd=T0, rd_val=0, next_pc=enter_pc + 4,
                        rs1_val=ENTER_UNCONSTRAINED, rs2_val=m.reg(A0))  # fmt: skip
         return False

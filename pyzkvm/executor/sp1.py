@@ -56,7 +56,7 @@ _CHANNEL_OF_FD = {FD_STDOUT: "output", FD_STDERR: "output", **dict.fromkeys(FD_P
                   **dict.fromkeys(FD_HINT, "hint")}  # fmt: skip
 FD_RESERVED = range(5, 11)  # v4+: fds 5..10 are reserved (LOWEST_ALLOWED_FD = 10) and panic
 #: SP1's execute_ecall refuses every other syscall inside an unconstrained block with
-#: InvalidSyscallUsage (v3 to v5, and v6 alike): COMMIT, VERIFY_SP1_PROOF, hints, precompiles, HALT…
+#: InvalidSyscallUsage (v3 to v5; docs/abi.md): COMMIT, VERIFY_SP1_PROOF, hints, precompiles, HALT…
 _ALLOWED_IN_BLOCK = (WRITE, EXIT_UNCONSTRAINED)
 
 

@@ -60,6 +60,7 @@ import numpy as np
 
 from ..errors import StarkConfigError
 from .field import P
+from .gc_pause import without_cycle_collection
 
 # ---------------------------------------------------------------------------------------------
 # Expression DAG
@@ -381,6 +382,9 @@ class CompiledAir:
     _blinded: tuple[int, CompiledAir] | None = dc_field(default=None, init=False, repr=False, compare=False)  # blind.py
     _air_digest: bytes | None = dc_field(default=None, init=False, repr=False, compare=False)  # keys.air_digest
     _next_row_columns: dict | None = dc_field(default=None, init=False, repr=False, compare=False)  # openings.py
+    #: (nodes, constraints, interactions) the AIR's own ``constraints()`` recorded, before any
+    #: framework interactions and the LogUp constraints: what ``compile_air(recorded=...)`` copies
+    recorded_counts: tuple[int, int, int] = dc_field(default=(0, 0, 0), repr=False, compare=False)
 
     @property
     def all_constraints(self) -> list:
@@ -397,28 +401,60 @@ class CompiledAir:
         return (chunks - 1).bit_length()
 
 
-def compile_air(air: Air, max_degree: int = 3, framework_interactions=None) -> CompiledAir:
+@without_cycle_collection
+def compile_air(air: Air, max_degree: int = 3, framework_interactions=None,
+                recorded: CompiledAir | None = None) -> CompiledAir:
     """Run ``air.constraints`` once on a symbolic builder and add the LogUp constraints.
 
     max_degree bounds how many bus interactions share one helper column (see logup.py); it
     never lowers the AIR's own degree, it only stops batching from raising it past this.
     ``framework_interactions(b)``, if given, declares interactions the proof system adds
     itself after the activity rule is checked (hiding mode's blinding ring, blind.py: its
-    entries sit on the first row by construction, not on rows the table's author fills)."""
+    entries sit on the first row by construction, not on rows the table's author fills).
+    ``recorded``: a compiled AIR whose ``constraints()`` records exactly what ``air``'s would
+    (blind.py: a chip and its blinded twin): its recorded DAG is copied (``replay_recorded``)
+    instead of running ``constraints()`` again, which takes seconds for a wide chip."""
     from .logup import add_logup_constraints  # logup builds on this module
 
     if not isinstance(air.width, (int, np.integer)) or air.width < 1:
         raise StarkConfigError(f"AIR {air.name!r}: width must be an int ≥ 1 (every table has a main trace)")
     b = AirBuilder(air)
-    air.constraints(b)
+    if recorded is None:
+        air.constraints(b)
+    else:
+        replay_recorded(recorded, b)
     check_activity_rule(b)
+    counts = (len(b.nodes), len(b.constraints), len(b.interactions))
     if framework_interactions is not None:
         framework_interactions(b)
-    compiled = CompiledAir(air, b, list(b.constraints), list(b.interactions))
+    compiled = CompiledAir(air, b, list(b.constraints), list(b.interactions), recorded_counts=counts)
     add_logup_constraints(compiled, max(max_degree, 2))
     if not compiled.all_constraints:
         raise StarkConfigError(f"AIR {air.name!r} has no constraints and no bus interactions")
     return compiled
+
+
+def replay_recorded(source: CompiledAir, b: AirBuilder) -> None:
+    """Record into the fresh builder ``b`` a copy of what ``source.air.constraints()`` recorded:
+    the same nodes at the same indices (so the same digest and tapes), constraints,
+    interactions, activity selector and booleans. The builder's nodes are in topological order
+    and only ever appended, so that recording is the first ``source.recorded_counts`` of each."""
+    old = source.builder
+    n_nodes, n_constraints, n_interactions = source.recorded_counts
+    if len(b.nodes) > n_nodes or any(x.op != y.op or x.args != y.args for x, y in zip(b.nodes, old.nodes)):
+        raise StarkConfigError(f"AIR {b.air.name!r}: cannot replay a recording that lacks the builder's own leaves")
+    new = list(b.nodes)
+    for node in old.nodes[len(new):n_nodes]:
+        args = node.args if node.op in LEAF_KINDS else tuple(new[a.index] for a in node.args)
+        copy = Expr(b, node.op, args, node.degree, node.is_ext, node.index)
+        b.nodes.append(copy)
+        b._memo[(node.op, args) if node.op in LEAF_KINDS else (node.op, tuple(a.index for a in node.args))] = copy
+        new.append(copy)
+    b.constraints = [Constraint(c.name, new[c.expr.index]) for c in old.constraints[:n_constraints]]
+    b.interactions = [Interaction(it.bus, it.bus_name, [new[v.index] for v in it.values], new[it.multiplicity.index],
+                                  it.sign) for it in old.interactions[:n_interactions]]
+    b.active = None if old.active is None else new[old.active.index]
+    b.booleans = {i for i in old.booleans if i < n_nodes}
 
 
 def _selector_columns(b: AirBuilder) -> list:

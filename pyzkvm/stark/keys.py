@@ -39,6 +39,7 @@ from .blind import blinded
 from .config import StarkConfig
 from .domain import coset_shift
 from .field import P, TWO_ADICITY
+from .gc_pause import without_cycle_collection
 from .mmcs import MixedMatrixTree
 from .ntt import coset_lde
 from .optional import check_optional_air
@@ -224,6 +225,7 @@ def _canonical(x):
     return str(x)
 
 
+@without_cycle_collection
 def air_digest(c: CompiledAir) -> bytes:
     """BLAKE3 of a canonical serialisation of a compiled AIR: every DAG node in topological order
     as (op, leaf arguments or child indices) — constants, column indices and bus ids included —,

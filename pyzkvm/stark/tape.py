@@ -43,6 +43,7 @@ from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
 from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
 from .pool import parallel_for
+from .gc_pause import without_cycle_collection
 
 _P = np.uint64(P)
 BLOCK = 128
@@ -71,6 +72,7 @@ class Tape:
     where: str
 
 
+@without_cycle_collection
 def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
     """Flatten the nodes ``roots`` (Exprs of compiled's DAG) need, in topological order."""
     at_point = where == "point"

@@ -237,10 +237,14 @@ def air_digest(c: CompiledAir) -> bytes:
     if cached is not None:
         return cached
     h = blake3.blake3(b"pyzkvm-stark-air-dag-v1")
+    parts = []  # hashed as one update: BLAKE3 of a concatenation does not depend on how it is fed
     for node in c.builder.nodes:
-        args = node.args if node.op in LEAF_KINDS else tuple(a.index for a in node.args)
-        text = repr((node.op, _canonical(args))).encode()
-        h.update(struct.pack("<I", len(text)) + text)
+        # an operation's arguments are its children's indices, already plain ints
+        args = _canonical(node.args) if node.op in LEAF_KINDS else tuple([a.index for a in node.args])
+        text = repr((node.op, args)).encode()
+        parts.append(struct.pack("<I", len(text)))
+        parts.append(text)
+    h.update(b"".join(parts))
     h.update(repr([x.expr.index for x in c.all_constraints]).encode())
     h.update(repr([(int(it.bus), [v.index for v in it.values], it.multiplicity.index, int(it.sign))
                    for it in c.interactions]).encode())

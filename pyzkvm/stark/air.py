@@ -69,6 +69,9 @@ from .gc_pause import without_cycle_collection
 # Leaf kinds. Values at a row: main/prep are base field, aux/challenge/cumsum are F_p^4.
 LEAF_KINDS = ("const", "main", "prep", "aux", "public", "challenge", "cumsum", "sel")
 _DEGREE_ONE_SELECTORS = ("is_first_row", "is_last_row")
+_LEAF_SET = frozenset(LEAF_KINDS)
+_FOREIGN_EXPR = ("an expression from another AIR builder was used; build each AIR's constraints in its own "
+                 "constraints()")
 
 
 class Expr:
@@ -177,7 +180,7 @@ class AirBuilder:
 
     # -- node construction (hash-consed) --
     def _new(self, op, args, degree, is_ext):
-        key = (op, args) if op in LEAF_KINDS else (op, tuple(a.index for a in args))
+        key = (op, args) if op in _LEAF_SET else (op, tuple([a.index for a in args]))
         node = self._memo.get(key)
         if node is None:
             node = Expr(self, op, args, degree, is_ext, len(self.nodes))
@@ -195,14 +198,17 @@ class AirBuilder:
         return self._new(kind, args, degree, kind in ("aux", "challenge", "cumsum"))
 
     def _op(self, op, *args):
-        for a in args:
-            if a.builder is not self:
-                raise StarkConfigError("an expression from another AIR builder was used; build each AIR's constraints in its own constraints()")
-        if op == "mul":
-            degree = args[0].degree + args[1].degree
-        else:
-            degree = max(a.degree for a in args)
-        return self._new(op, args, degree, any(a.is_ext for a in args))
+        # called for every + − · of every constraint (~10^6 times for the machine): no generators
+        x = args[0]
+        if len(args) == 1:  # neg
+            if x.builder is not self:
+                raise StarkConfigError(_FOREIGN_EXPR)
+            return self._new(op, args, x.degree, x.is_ext)
+        y = args[1]
+        if x.builder is not self or y.builder is not self:
+            raise StarkConfigError(_FOREIGN_EXPR)
+        degree = x.degree + y.degree if op == "mul" else max(x.degree, y.degree)
+        return self._new(op, args, degree, x.is_ext or y.is_ext)
 
     def _lift(self, x):
         return x if isinstance(x, Expr) else self.const(x)

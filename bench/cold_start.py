@@ -2,6 +2,7 @@
 """Cold and warm start of whole `pyzkvm` commands, the way a new user meets them.
 
     python bench/cold_start.py [--repo DIR] [--label TEXT] [--only trace,info] [--out bench/results/cold_start.md]
+                               [--warm-only [--repeat N]]
 
 Cold = an empty numba cache (NUMBA_CACHE_DIR points at a new temporary folder), so every
 kernel a command needs is compiled; warm = the same command again with that cache filled.
@@ -10,7 +11,9 @@ wall time and the child's CPU time (user + system, from getrusage) are recorded 
 average before and after, because this machine is shared. Appends one section to --out.
 Cold also empties the memo of image IDs and table checks (pyzkvm/memo.py: it lives beside the
 numba cache); the children run without PYTHONDONTWRITEBYTECODE, so warm rows have the .pyc
-files a user has.
+files a user has. ``--warm-only`` skips the cold rows (tens of CPU seconds each on a shared
+machine): the checkout's own numba cache and memo are used (NUMBA_CACHE_DIR as the environment
+has it), one untimed run fills them, then each command is timed ``--repeat`` times.
 """
 
 from __future__ import annotations
@@ -60,12 +63,17 @@ def main() -> int:
     parser.add_argument("--label", default="", help="what this run measures (e.g. 'before', 'after')")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cold_start.md")
     parser.add_argument("--only", metavar="WORDS", help="comma-separated words: run only the commands whose label has one")
+    parser.add_argument("--warm-only", action="store_true",
+                        help="no cold rows: the checkout's own cache, one untimed run first, then --repeat timed runs")
+    parser.add_argument("--repeat", type=int, default=1, help="timed warm runs per command (default 1)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     rows = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pyzkvm-cold-") as tmp:
-        env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba"), PYTHONPATH=str(repo))
+        env = dict(os.environ, PYTHONPATH=str(repo))
+        if not args.warm_only:
+            env["NUMBA_CACHE_DIR"] = str(Path(tmp) / "numba")
         # warm = as a user has it: with the .pyc files Python writes on the first run
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         image_id = ""
@@ -74,13 +82,15 @@ def main() -> int:
             if wanted and not any(w in label for w in wanted):
                 continue
             argv = [a.replace("{tmp}", tmp).replace("{image_id}", image_id) for a in template]
-            for kind in ("cold", "warm"):
+            kinds = ["warm-up"] + ["warm"] * args.repeat if args.warm_only else ["cold"] + ["warm"] * args.repeat
+            for kind in kinds:
                 if kind == "cold":  # each command's own cold cost: drop what earlier rows compiled
                     shutil.rmtree(env["NUMBA_CACHE_DIR"], ignore_errors=True)
                 wall, cpu, status, out = run_once(repo, argv, env)
                 found = re.search(r"image ID:\s+([0-9a-f]{64})", out)
                 image_id = found.group(1) if found else image_id
-                rows.append((label, kind, wall, cpu, status))
+                if kind != "warm-up":  # a warm-up run only fills the cache and memo
+                    rows.append((label, kind, wall, cpu, status))
                 print(f"{label:<24} {kind}: {wall:6.2f} s wall, {cpu:6.2f} s CPU, exit {status}", flush=True)
     load_after = os.getloadavg()
     commit = subprocess.run(["git", "log", "-1", "--format=%h %cs"], cwd=repo, capture_output=True, text=True).stdout.strip()
@@ -89,7 +99,8 @@ def main() -> int:
         f"## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} {args.label}".rstrip(),
         "",
         f"`python bench/cold_start.py --repo {repo}{' --label ' + repr(args.label) if args.label else ''}"
-        f"{' --only ' + args.only if args.only else ''}` "
+        f"{' --only ' + args.only if args.only else ''}"
+        f"{' --warm-only' if args.warm_only else ''}{f' --repeat {args.repeat}' if args.repeat != 1 else ''}` "
         f"(code at {commit or 'unknown commit'}); load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
         f"after {load_after[0]:.2f} {load_after[1]:.2f}; {os.cpu_count()} CPUs.",
         "",

@@ -60,6 +60,7 @@ import numpy as np
 
 from ..errors import StarkConfigError
 from .field import P
+from .gc_pause import without_cycle_collection
 
 # ---------------------------------------------------------------------------------------------
 # Expression DAG
@@ -68,6 +69,9 @@ from .field import P
 # Leaf kinds. Values at a row: main/prep are base field, aux/challenge/cumsum are F_p^4.
 LEAF_KINDS = ("const", "main", "prep", "aux", "public", "challenge", "cumsum", "sel")
 _DEGREE_ONE_SELECTORS = ("is_first_row", "is_last_row")
+_LEAF_SET = frozenset(LEAF_KINDS)
+_FOREIGN_EXPR = ("an expression from another AIR builder was used; build each AIR's constraints in its own "
+                 "constraints()")
 
 
 class Expr:
@@ -176,7 +180,7 @@ class AirBuilder:
 
     # -- node construction (hash-consed) --
     def _new(self, op, args, degree, is_ext):
-        key = (op, args) if op in LEAF_KINDS else (op, tuple(a.index for a in args))
+        key = (op, args) if op in _LEAF_SET else (op, tuple([a.index for a in args]))
         node = self._memo.get(key)
         if node is None:
             node = Expr(self, op, args, degree, is_ext, len(self.nodes))
@@ -194,14 +198,17 @@ class AirBuilder:
         return self._new(kind, args, degree, kind in ("aux", "challenge", "cumsum"))
 
     def _op(self, op, *args):
-        for a in args:
-            if a.builder is not self:
-                raise StarkConfigError("an expression from another AIR builder was used; build each AIR's constraints in its own constraints()")
-        if op == "mul":
-            degree = args[0].degree + args[1].degree
-        else:
-            degree = max(a.degree for a in args)
-        return self._new(op, args, degree, any(a.is_ext for a in args))
+        # called for every + − · of every constraint (~10^6 times for the machine): no generators
+        x = args[0]
+        if len(args) == 1:  # neg
+            if x.builder is not self:
+                raise StarkConfigError(_FOREIGN_EXPR)
+            return self._new(op, args, x.degree, x.is_ext)
+        y = args[1]
+        if x.builder is not self or y.builder is not self:
+            raise StarkConfigError(_FOREIGN_EXPR)
+        degree = x.degree + y.degree if op == "mul" else max(x.degree, y.degree)
+        return self._new(op, args, degree, x.is_ext or y.is_ext)
 
     def _lift(self, x):
         return x if isinstance(x, Expr) else self.const(x)
@@ -381,6 +388,9 @@ class CompiledAir:
     _blinded: tuple[int, CompiledAir] | None = dc_field(default=None, init=False, repr=False, compare=False)  # blind.py
     _air_digest: bytes | None = dc_field(default=None, init=False, repr=False, compare=False)  # keys.air_digest
     _next_row_columns: dict | None = dc_field(default=None, init=False, repr=False, compare=False)  # openings.py
+    #: (nodes, constraints, interactions) the AIR's own ``constraints()`` recorded, before any
+    #: framework interactions and the LogUp constraints: what ``compile_air(recorded=...)`` copies
+    recorded_counts: tuple[int, int, int] = dc_field(default=(0, 0, 0), repr=False, compare=False)
 
     @property
     def all_constraints(self) -> list:
@@ -397,28 +407,60 @@ class CompiledAir:
         return (chunks - 1).bit_length()
 
 
-def compile_air(air: Air, max_degree: int = 3, framework_interactions=None) -> CompiledAir:
+@without_cycle_collection
+def compile_air(air: Air, max_degree: int = 3, framework_interactions=None,
+                recorded: CompiledAir | None = None) -> CompiledAir:
     """Run ``air.constraints`` once on a symbolic builder and add the LogUp constraints.
 
     max_degree bounds how many bus interactions share one helper column (see logup.py); it
     never lowers the AIR's own degree, it only stops batching from raising it past this.
     ``framework_interactions(b)``, if given, declares interactions the proof system adds
     itself after the activity rule is checked (hiding mode's blinding ring, blind.py: its
-    entries sit on the first row by construction, not on rows the table's author fills)."""
+    entries sit on the first row by construction, not on rows the table's author fills).
+    ``recorded``: a compiled AIR whose ``constraints()`` records exactly what ``air``'s would
+    (blind.py: a chip and its blinded twin): its recorded DAG is copied (``replay_recorded``)
+    instead of running ``constraints()`` again, which takes seconds for a wide chip."""
     from .logup import add_logup_constraints  # logup builds on this module
 
     if not isinstance(air.width, (int, np.integer)) or air.width < 1:
         raise StarkConfigError(f"AIR {air.name!r}: width must be an int ≥ 1 (every table has a main trace)")
     b = AirBuilder(air)
-    air.constraints(b)
+    if recorded is None:
+        air.constraints(b)
+    else:
+        replay_recorded(recorded, b)
     check_activity_rule(b)
+    counts = (len(b.nodes), len(b.constraints), len(b.interactions))
     if framework_interactions is not None:
         framework_interactions(b)
-    compiled = CompiledAir(air, b, list(b.constraints), list(b.interactions))
+    compiled = CompiledAir(air, b, list(b.constraints), list(b.interactions), recorded_counts=counts)
     add_logup_constraints(compiled, max(max_degree, 2))
     if not compiled.all_constraints:
         raise StarkConfigError(f"AIR {air.name!r} has no constraints and no bus interactions")
     return compiled
+
+
+def replay_recorded(source: CompiledAir, b: AirBuilder) -> None:
+    """Record into the fresh builder ``b`` a copy of what ``source.air.constraints()`` recorded:
+    the same nodes at the same indices (so the same digest and tapes), constraints,
+    interactions, activity selector and booleans. The builder's nodes are in topological order
+    and only ever appended, so that recording is the first ``source.recorded_counts`` of each."""
+    old = source.builder
+    n_nodes, n_constraints, n_interactions = source.recorded_counts
+    if len(b.nodes) > n_nodes or any(x.op != y.op or x.args != y.args for x, y in zip(b.nodes, old.nodes)):
+        raise StarkConfigError(f"AIR {b.air.name!r}: cannot replay a recording that lacks the builder's own leaves")
+    new = list(b.nodes)
+    for node in old.nodes[len(new):n_nodes]:
+        args = node.args if node.op in LEAF_KINDS else tuple(new[a.index] for a in node.args)
+        copy = Expr(b, node.op, args, node.degree, node.is_ext, node.index)
+        b.nodes.append(copy)
+        b._memo[(node.op, args) if node.op in LEAF_KINDS else (node.op, tuple(a.index for a in node.args))] = copy
+        new.append(copy)
+    b.constraints = [Constraint(c.name, new[c.expr.index]) for c in old.constraints[:n_constraints]]
+    b.interactions = [Interaction(it.bus, it.bus_name, [new[v.index] for v in it.values], new[it.multiplicity.index],
+                                  it.sign) for it in old.interactions[:n_interactions]]
+    b.active = None if old.active is None else new[old.active.index]
+    b.booleans = {i for i in old.booleans if i < n_nodes}
 
 
 def _selector_columns(b: AirBuilder) -> list:

@@ -85,11 +85,15 @@ class BlindedAir(Air):
 
 
 def blinded(compiled: CompiledAir, max_degree: int) -> CompiledAir:
-    """The compiled BlindedAir of a chip's compiled AIR (compiled once, kept on it)."""
+    """The compiled BlindedAir of a chip's compiled AIR (compiled once, kept on it). The
+    chip's constraints record the same DAG in both (BlindedAir.constraints runs the chip's),
+    so a compiled chip's recording is copied rather than built again (air.replay_recorded)."""
     cached = getattr(compiled, "_blinded", None)
     if cached is None or cached[0] != max_degree:
         air = BlindedAir(compiled.air)
-        cached = (max_degree, compile_air(air, max_degree, framework_interactions=air.ring_interactions))
+        recorded = compiled if isinstance(compiled, CompiledAir) and compiled.recorded_counts[0] else None
+        cached = (max_degree, compile_air(air, max_degree, framework_interactions=air.ring_interactions,
+                                          recorded=recorded))
         compiled._blinded = cached
     return cached[1]
 

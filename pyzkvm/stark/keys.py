@@ -39,6 +39,7 @@ from .blind import blinded
 from .config import StarkConfig
 from .domain import coset_shift
 from .field import P, TWO_ADICITY
+from .gc_pause import without_cycle_collection
 from .mmcs import MixedMatrixTree
 from .ntt import coset_lde
 from .optional import check_optional_air
@@ -224,6 +225,7 @@ def _canonical(x):
     return str(x)
 
 
+@without_cycle_collection
 def air_digest(c: CompiledAir) -> bytes:
     """BLAKE3 of a canonical serialisation of a compiled AIR: every DAG node in topological order
     as (op, leaf arguments or child indices) — constants, column indices and bus ids included —,
@@ -235,10 +237,14 @@ def air_digest(c: CompiledAir) -> bytes:
     if cached is not None:
         return cached
     h = blake3.blake3(b"pyzkvm-stark-air-dag-v1")
+    parts = []  # hashed as one update: BLAKE3 of a concatenation does not depend on how it is fed
     for node in c.builder.nodes:
-        args = node.args if node.op in LEAF_KINDS else tuple(a.index for a in node.args)
-        text = repr((node.op, _canonical(args))).encode()
-        h.update(struct.pack("<I", len(text)) + text)
+        # an operation's arguments are its children's indices, already plain ints
+        args = _canonical(node.args) if node.op in LEAF_KINDS else tuple([a.index for a in node.args])
+        text = repr((node.op, args)).encode()
+        parts.append(struct.pack("<I", len(text)))
+        parts.append(text)
+    h.update(b"".join(parts))
     h.update(repr([x.expr.index for x in c.all_constraints]).encode())
     h.update(repr([(int(it.bus), [v.index for v in it.values], it.multiplicity.index, int(it.sign))
                    for it in c.interactions]).encode())

@@ -43,6 +43,7 @@ from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
 from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
 from .pool import parallel_for
+from .gc_pause import without_cycle_collection
 
 _P = np.uint64(P)
 BLOCK = 128
@@ -71,6 +72,7 @@ class Tape:
     where: str
 
 
+@without_cycle_collection
 def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
     """Flatten the nodes ``roots`` (Exprs of compiled's DAG) need, in topological order."""
     at_point = where == "point"
@@ -85,9 +87,10 @@ def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
     pos = {idx: k for k, idx in enumerate(order)}
     nodes = compiled.builder.nodes
     n = len(order)
-    op, a, b = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
-    is_ext = np.zeros(n, np.bool_)
-    dstart = np.zeros(n + 1, np.int64)
+    # Python lists while filling (a numpy item write costs ~10× a list's), arrays at the end
+    op, a, b = [0] * n, [0] * n, [0] * n
+    is_ext = [False] * n
+    dstart = [0] * (n + 1)
     dargs: list[int] = []
     constants: list[tuple] = []
     slot_of: dict[tuple, int] = {}
@@ -103,9 +106,9 @@ def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
         dstart[k] = len(dargs)
         if node.op in ("main", "prep"):
             base_op = L_MAIN_B if node.op == "main" else L_PREP_B
-            op[k], a[k], b[k], is_ext[k] = base_op + at_point, args[0], args[1], at_point
+            op[k], a[k], b[k], is_ext[k] = base_op + at_point, int(args[0]), int(args[1]), at_point
         elif node.op == "aux":
-            op[k], a[k], b[k], is_ext[k] = L_AUX, args[0], args[1], True
+            op[k], a[k], b[k], is_ext[k] = L_AUX, int(args[0]), int(args[1]), True
         elif node.op == "sel" and not at_point:
             op[k], a[k] = L_SEL_B, SELECTORS.index(args)
         elif node.op in ("const", "public"):
@@ -131,10 +134,12 @@ def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
                 op[k] = kinds[int(ex) + int(ey)]
             a[k], b[k] = x, y
     dstart[n] = len(dargs)
+    op_arr, a_arr, b_arr = (np.array(x, dtype=np.int64) for x in (op, a, b))
+    is_ext_arr, dstart_arr = np.array(is_ext, dtype=np.bool_), np.array(dstart, dtype=np.int64)
     dargs_arr = np.array(dargs, dtype=np.int64)
     root_nodes = np.array([pos[r.index] for r in roots], dtype=np.int64)
-    slot, nslots = assign_slots(op, a, b, is_ext, dstart, dargs_arr, root_nodes)
-    return Tape(op, a, b, is_ext, dstart, dargs_arr, root_nodes, slot, nslots, constants, where)
+    slot, nslots = assign_slots(op_arr, a_arr, b_arr, is_ext_arr, dstart_arr, dargs_arr, root_nodes)
+    return Tape(op_arr, a_arr, b_arr, is_ext_arr, dstart_arr, dargs_arr, root_nodes, slot, nslots, constants, where)
 
 
 _LEAVES = (L_MAIN_B, L_MAIN_E, L_PREP_B, L_PREP_E, L_AUX, L_SEL_B, L_CONST_B, L_CONST_E)

@@ -142,3 +142,36 @@ def test_the_security_estimate_counts_the_ring_entries():
         security_bits(FAST, 8 + FAST.log_blowup, bus_entries=entries, bus_width=2).logup_bits
     assert statement_security(hiding, [heights], []).logup_bits == \
         security_bits(FAST_ZK, 8 + FAST_ZK.log_blowup, bus_entries=entries + ring, bus_width=5).logup_bits
+
+
+def test_blinded_air_copied_from_its_chip_is_the_one_compiled_from_scratch():
+    """blind.blinded copies the chip's recorded DAG (air.replay_recorded) instead of running its
+    constraints again: the result must be the very DAG a fresh compile of the BlindedAir
+    records — same digest (so the same key and proofs), constraints, groups and booleans."""
+    from pyzkvm.machine import machine_airs
+    from pyzkvm.stark.air import compile_air
+    from pyzkvm.stark.keys import air_digest
+
+    chips = {a.name: a for a in machine_airs()}
+    for chip in (chips["cpu"], chips["load/store"], LeftAir()):
+        copied = blind.blinded(compile_air(chip, 5), 5)
+        ring = blind.BlindedAir(chip)
+        fresh = compile_air(ring, 5, framework_interactions=ring.ring_interactions)
+        assert air_digest(copied) == air_digest(fresh)
+        assert [c.name for c in copied.all_constraints] == [c.name for c in fresh.all_constraints]
+        assert copied.interaction_groups == fresh.interaction_groups
+        assert copied.num_aux_columns == fresh.num_aux_columns
+        assert copied.builder.booleans == fresh.builder.booleans
+        assert [n.degree for n in copied.builder.nodes] == [n.degree for n in fresh.builder.nodes]
+        assert all(n.builder is copied.builder for n in copied.builder.nodes)
+
+
+def test_replaying_into_a_builder_that_already_holds_nodes_is_refused():
+    from pyzkvm.errors import StarkConfigError
+    from pyzkvm.stark.air import AirBuilder, compile_air, replay_recorded
+
+    source = compile_air(LeftAir(), 5)
+    b = AirBuilder(LeftAir())
+    b.main(0) + 1  # a node the recording does not start with
+    with pytest.raises(StarkConfigError, match="cannot replay"):
+        replay_recorded(source, b)

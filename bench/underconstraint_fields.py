@@ -13,7 +13,9 @@ The honest runs are the chips' own test programs (tests/machine/test_machine_*.p
 Weierstrass DOUBLE then ADD on each curve, DECOMPRESS (G, 2G, 3G, both signs), the 12 FP/FP2
 ops with 3 calls each (unreduced Fp operands among them), U256XU2048_MUL (4 cases).
 
-    PYTHONPATH=. NUMBA_NUM_THREADS=1 nice -n 10 python bench/underconstraint_fields.py [--family fp] [--table NAME]
+    PYTHONPATH=. NUMBA_NUM_THREADS=1 nice -n 10 python bench/underconstraint_fields.py [--family fp] [--table NAME] [--columns K]
+
+(--columns K: a sampled run, K random columns of each of those rows.)
 
 Each table's result is appended to --out (default bench/results/underconstraint_fields.md) as
 soon as it is done, with its CPU time, so a stopped run keeps what it finished."""
@@ -116,22 +118,27 @@ def field_rows(air: FieldProgramAir, t: undercheck.ChipTable) -> list:
     return sorted(set(int(r) for r in rows))
 
 
-def scan_table(s, t, rows, values: int) -> tuple:
+def scan_table(s, t, rows, values: int, columns: int | None = None, seed: int = 0) -> tuple:
+    """Mutate every column (or ``columns`` random ones, drawn per row from ``seed``) of each row."""
     outcomes, c0 = [], time.process_time()
+    rng = np.random.default_rng(seed)
+    width = t.trace.shape[1]
     for row in rows:
-        muts = [{c: (int(t.trace[row, c]) + d) % P} for c in range(t.trace.shape[1]) for d in (1, -1)[:values]]
+        cols = range(width) if columns is None or columns >= width else sorted(rng.choice(width, columns, replace=False))
+        muts = [{int(c): (int(t.trace[row, c]) + d) % P} for c in cols for d in (1, -1)[:values]]
         outcomes += undercheck.scan_row(s, t, row, muts)
         print(f"  {t.name} row {row}: {len(outcomes)} mutations, {time.process_time() - c0:.0f} s CPU", file=sys.stderr, flush=True)
     return outcomes, time.process_time() - c0
 
 
-def render_table(t, rows, outcomes, cpu, values) -> str:
+def render_table(t, rows, outcomes, cpu, values, columns=None) -> str:
     report = undercheck.Report(outcomes, cpu)
     st: dict = {}
     for o in outcomes:
         st[o.status] = st.get(o.status, 0) + 1
     lines = [f"### {t.name}", "",
-             f"{t.trace.shape[1]} columns × {len(rows)} rows {rows} × {values} value{'s' if values > 1 else ''} "
+             (f"{columns} random columns (of {t.trace.shape[1]}) a row" if columns and columns < t.trace.shape[1]
+              else f"{t.trace.shape[1]} columns") + f" × {len(rows)} rows {rows} × {values} value{'s' if values > 1 else ''} "
              f"(table of {t.n} rows) = {len(outcomes)} mutations; {cpu:.0f} s CPU; outcomes: "
              + ", ".join(f"{k} {v}" for k, v in sorted(st.items())), "", "```", report.render(), "```"]
     acc = [o for o in outcomes if o.status in ("accepted", "rule")]
@@ -151,6 +158,7 @@ def main() -> int:
     parser.add_argument("--family", action="append", choices=list(FAMILIES), help="default: all")
     parser.add_argument("--table", action="append", help="only these chips")
     parser.add_argument("--values", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--columns", type=int, help="a sampled scan: this many random columns of each row (default: every column)")
     parser.add_argument("--out", default="bench/results/underconstraint_fields.md")
     args = parser.parse_args()
     bad = 0
@@ -165,8 +173,8 @@ def main() -> int:
                 continue  # not called by this family's program
             rows = field_rows(air, t)
             load = os.getloadavg()[0]
-            outcomes, cpu = scan_table(s, t, rows, args.values)
-            text = render_table(t, rows, outcomes, cpu, args.values)
+            outcomes, cpu = scan_table(s, t, rows, args.values, args.columns)
+            text = render_table(t, rows, outcomes, cpu, args.values, args.columns)
             bad += len(undercheck.Report(outcomes, cpu).undocumented())
             head = (f"<!-- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, family {fam}, "
                     f"load average {load:.1f} → {os.getloadavg()[0]:.1f} -->\n")

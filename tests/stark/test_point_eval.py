@@ -15,7 +15,7 @@ from pyzkvm.stark.field import P
 from pyzkvm.stark.keys import compile_for
 from pyzkvm.stark.point_eval import constraints_at_point, constraints_at_points, tape_levels
 from tests.ext_reference import rmul
-from tests.stark.test_tape import AIRS, as_ext, reference
+from tests.stark.test_tape import AIRS, as_ext, random_point, reference
 
 
 @pytest.mark.parametrize("name,blind", [("cpu", False), ("program", False), ("alu divrem", False),
@@ -26,24 +26,12 @@ def test_point_evaluation_matches_the_reference(name, blind):
         c = blinded(c, 5)
     rng = np.random.default_rng(11)
     rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
-    w, wp, wa = c.air.width, c.air.preprocessed_width, c.num_aux_columns
-    public, challenges, cumsum = rand(NUM_PUBLIC_VALUES), rand(2, 4), rand(4)
     roots = [x.expr for x in c.all_constraints]
     alpha_pows = ext.ext_powers(rand(4), len(roots))
-    main, prep, aux, sel = rand(2, w, 4), rand(2, wp, 4), rand(2, wa, 4), rand(3, 4)
-    sels = dict(zip(tape.SELECTORS, sel))
-    groups = {"main": main, "prep": prep, "aux": aux}
-
-    def at_point(op, a):
-        if op in groups:
-            return as_ext(groups[op][a[1], a[0]])
-        return {"public": lambda: as_ext(public[a]), "challenge": lambda: as_ext(challenges[a]),
-                "cumsum": lambda: as_ext(cumsum), "sel": lambda: as_ext(sels[a]), "const": lambda: as_ext(a)}[op]()
-
+    inputs, at_point = random_point(c, rand)
     want = [0, 0, 0, 0]
     for pw, v in zip(alpha_pows, reference(c, roots, at_point)):
         want = [(x + y) % P for x, y in zip(want, rmul(as_ext(pw), v))]
-    inputs = tape.Inputs(main, prep if wp else None, aux if wa else None, public, challenges, cumsum, sels)
     assert constraints_at_point(c, inputs, alpha_pows).tolist() == want
     assert any(want)
 

@@ -49,17 +49,11 @@ def as_ext(x) -> list:
     return [int(v) for v in np.ravel(x)] if np.size(x) == 4 else [int(x) % P, 0, 0, 0]
 
 
-@pytest.mark.parametrize("name", ["cpu", "program", "alu divrem", "syscall", "journal words", "memory boundary"])
-def test_tape_matches_the_reference_at_a_point_and_on_rows(name):
-    c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS[name])
-    rng = np.random.default_rng(7)
-    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+def random_point(c, rand) -> tuple:
+    """Random values at a point for every leaf of c's DAG (columns and selectors in F_p^4):
+    (tape.Inputs, at_point), where at_point(op, a) is the same leaf's value for ``reference``."""
     w, wp, wa = c.air.width, c.air.preprocessed_width, c.num_aux_columns
     public, challenges, cumsum = rand(NUM_PUBLIC_VALUES), rand(2, 4), rand(4)
-    roots = [x.expr for x in c.all_constraints]
-    alpha_pows = ext.ext_powers(rand(4), len(roots))
-
-    # at a point: every column value and selector in F_p^4
     main, prep, aux, sel = rand(2, w, 4), rand(2, wp, 4), rand(2, wa, 4), rand(3, 4)
     sels = dict(zip(tape.SELECTORS, sel))
     groups = {"main": main, "prep": prep, "aux": aux}
@@ -70,8 +64,21 @@ def test_tape_matches_the_reference_at_a_point_and_on_rows(name):
         return {"public": lambda: as_ext(public[a]), "challenge": lambda: as_ext(challenges[a]),
                 "cumsum": lambda: as_ext(cumsum), "sel": lambda: as_ext(sels[a]), "const": lambda: as_ext(a)}[op]()
 
+    return tape.Inputs(main, prep if wp else None, aux if wa else None, public, challenges, cumsum, sels), at_point
+
+
+@pytest.mark.parametrize("name", ["cpu", "program", "alu divrem", "syscall", "journal words", "memory boundary"])
+def test_tape_matches_the_reference_at_a_point_and_on_rows(name):
+    c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS[name])
+    rng = np.random.default_rng(7)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    w, wp, wa = c.air.width, c.air.preprocessed_width, c.num_aux_columns
+    inputs, at_point = random_point(c, rand)
+    public, challenges, cumsum = inputs.public, inputs.challenges, inputs.cumsum
+    roots = [x.expr for x in c.all_constraints]
+    alpha_pows = ext.ext_powers(rand(4), len(roots))
+
     want = reference(c, roots, at_point)
-    inputs = tape.Inputs(main, prep if wp else None, aux if wa else None, public, challenges, cumsum, sels)
     got = tape.run(tape.build_tape(c, roots, "point"), inputs, 1)[:, :, 0]
     assert got.tolist() == want
     combined = [0, 0, 0, 0]

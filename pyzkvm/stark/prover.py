@@ -305,8 +305,6 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                                        t.open_local, t.open_next))
     queries = {}
     for phase, tree in trees.items():
-        if tree is None:
-            continue
         top = len(tree.levels) - 1
         queries[phase] = tree.open(indices >> (log_max - top))
     fri_openings = fri_prover.open_queries(indices)

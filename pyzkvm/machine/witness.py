@@ -35,6 +35,21 @@ def words(byte_columns) -> np.ndarray:
     return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
 
 
+def late_buses(bus: str | None) -> set:
+    """The ids of the buses whose sent columns are final only once memory checking has run
+    (``byte``, ``memory``), but for ``bus`` itself (None: any other bus)."""
+    return {bus_id(buses.BYTE), bus_id(buses.MEMORY)} - ({bus_id(bus)} if bus is not None else set())
+
+
+def early_sends(compiled, bus: str | None) -> tuple:
+    """What Witness._sent evaluates in one pass when ``bus``'s sends are first asked for: every
+    send not on a late bus (late_buses), and their values and multiplicities as one list of
+    Exprs (the roots of one tape; machine/prover_key.py stores it for each kind of ``bus``)."""
+    late = late_buses(bus)
+    sends = [it for it in compiled.interactions if it.sign > 0 and it.bus not in late]
+    return sends, [e for it in sends for e in (*it.values, it.multiplicity)]
+
+
 class Witness:
     """One segment's trace generation: ``airs`` in proof order, the ``program`` and ``image``
     tables, the ``execution`` (its Trace) and the SegmentContext of the segments before."""
@@ -95,9 +110,8 @@ class Witness:
 
         if (air.name, bus) not in self._sent_cache:
             compiled = compiled_air(air)
-            late = {bus_id(buses.BYTE), bus_id(buses.MEMORY)} - {bus_id(bus)}
-            sends = [it for it in compiled.interactions if it.sign > 0 and it.bus not in late]
-            exprs = [e for it in sends for e in (*it.values, it.multiplicity)]
+            sends, exprs = early_sends(compiled, bus)
+            late = late_buses(bus)
             values = evaluate_on_trace(compiled, exprs, self.trace(air), self.public_values)
             k = 0
             for it in sends:

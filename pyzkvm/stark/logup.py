@@ -106,13 +106,16 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     compiled.logup_constraints = out
 
 
+def interaction_exprs(compiled: CompiledAir) -> list:
+    """Each interaction's values then its multiplicity, interaction after interaction."""
+    return [e for it in compiled.interactions for e in (*it.values, it.multiplicity)]
+
+
 def _interaction_value_columns(compiled: CompiledAir, inputs, n: int) -> np.ndarray:
-    """(rows, n) uint32: each interaction's values then its multiplicity, interaction after
-    interaction, on every row of the plain trace."""
+    """(rows, n) uint32: interaction_exprs on every row of the plain trace."""
     from .tape import base_columns, tape_for  # the evaluator builds on air.py, as this module does
 
-    exprs = [e for it in compiled.interactions for e in (*it.values, it.multiplicity)]
-    return base_columns(tape_for(compiled, exprs), inputs, n)
+    return base_columns(tape_for(compiled, interaction_exprs(compiled)), inputs, n)
 
 
 def interaction_columns(compiled: CompiledAir, inputs, n: int):

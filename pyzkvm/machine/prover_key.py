@@ -1,0 +1,96 @@
+"""The machine's stored prover key: every chip compiled once per code version, not per prove.
+
+A prove compiles every chip's constraint DAG (and hiding mode's blinded twin) to read a few
+things off it (stark/prover_key.py: counts, digests, tapes): seconds of Python and hundreds
+of MB per fresh ``pyzkvm prove``. They depend on the code alone, so they are kept in the memo
+(pyzkvm/memo.py, per code fingerprint), per degree bound, in one file for both modes:
+
+* per chip: its ProverAir (the tapes of the proof system's root sets: debug check, quotient,
+  LogUp columns) plus the tapes trace generation evaluates on the plain trace — the chip's
+  early sends for each kind of bus (witness.early_sends) and its byte-bus sends
+  (bytes_table.byte_sends);
+* per chip, hiding mode's blinded ProverAir (quotient and LogUp tapes of the ring's AIR).
+
+A chip gets its view through ``Chip.stored_compiled`` (stark/keys.compile_once asks every AIR):
+only when the memo is on, for a chip of the registered class (``tables.CHIPS``) whose
+``constraints`` are pyzkvm's own (a test that patches or subclasses a chip compiles it for
+real). Loaded once per process; an entry whose digest, magic or table names do not match is
+rebuilt and stored again, never used. Building it (the first prove after a code change)
+compiles every chip and blinded twin and runs the optional-table checks: ~10 s of CPU once.
+"""
+
+from __future__ import annotations
+
+from .. import memo
+from ..errors import StarkConfigError
+from ..stark.blind import BlindedAir, blinded
+from ..stark.air import compile_air
+from ..stark.gc_pause import without_cycle_collection
+from ..stark.optional import check_optional_air
+from ..stark.prover_key import StoredTables, decode_prover_airs, encode_prover_airs, prover_view
+from . import buses
+
+#: pyzkvm/memo.py's namespace of the stored prover keys
+PROVER_KEYS = "prover-key"
+#: max degree → the decoded key (StoredTables), once per process
+_LOADED: dict = {}
+
+
+def machine_roots(compiled) -> list:
+    """The sets of roots trace generation evaluates on a chip's plain trace (evaluate.py)."""
+    from .bytes_table import byte_sends
+    from .witness import early_sends
+
+    sets = [early_sends(compiled, bus)[1] for bus in (buses.BYTE, buses.MEMORY, None)]
+    sets.append(byte_sends(compiled)[1])
+    return [roots for roots in sets if roots]
+
+
+def stored_for(air, max_degree: int):
+    """``air``'s ProverAir for ``max_degree`` (blinded twin attached), or None when the memo
+    is off or ``air`` is not a registered chip with its own constraints (module docstring)."""
+    from .tables import CHIPS
+
+    if memo.memo_dir() is None or type(air) not in CHIPS:
+        return None
+    if not getattr(type(air).constraints, "__module__", "").startswith("pyzkvm."):
+        return None
+    tables = _stored(max_degree)
+    # the real DAG only for a set of roots the key did not store (ProverAir.builder)
+    return tables.view(air, lambda: BlindedAir(air), max_degree, lambda: compile_air(air, max_degree),
+                       lambda: blinded(compile_air(air, max_degree), max_degree))
+
+
+def _stored(max_degree: int) -> StoredTables:
+    if max_degree not in _LOADED:
+        from .tables import machine_airs
+
+        names = [a.name for a in machine_airs()]
+        key = f"max degree {max_degree}".encode()
+        stored, tables = memo.get(PROVER_KEYS, key), None
+        if stored is not None:
+            try:
+                tables = decode_prover_airs(stored, names)
+            except StarkConfigError:
+                tables = None  # damaged, or written by other code: rebuilt below
+        if tables is None:
+            data = build_prover_key(max_degree)
+            memo.put(PROVER_KEYS, key, data)
+            tables = decode_prover_airs(data, names)
+        _LOADED[max_degree] = tables
+    return _LOADED[max_degree]
+
+
+@without_cycle_collection
+def build_prover_key(max_degree: int) -> bytes:
+    """Compile every chip and its blinded twin and return the stored key's bytes (the
+    ProverAirs of stark/prover_key.py with machine_roots' tapes). Runs the checks key building
+    runs on a compiled AIR that a ProverAir then skips (optional.check_optional_air)."""
+    from .tables import machine_airs
+
+    pairs = []
+    for air in machine_airs():
+        c = compile_air(air, max_degree)
+        check_optional_air(c)
+        pairs.append((prover_view(c, machine_roots(c)), prover_view(blinded(c, max_degree))))
+    return encode_prover_airs(pairs)

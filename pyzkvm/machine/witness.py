@@ -67,6 +67,7 @@ class Witness:
         self._accesses: list = []
         self._memory_after = None
         self._sent_cache: dict = {}
+        self._sends_on: dict | None = None
 
     # ---- traces -------------------------------------------------------------------------------
     def trace(self, air) -> np.ndarray:
@@ -86,9 +87,10 @@ class Witness:
         """The chips (other than ``exclude``) whose constraints send on ``bus``, in proof order."""
         from .evaluate import compiled_air
 
+        if self._sends_on is None:  # per chip, the ids of the buses it sends on (read once)
+            self._sends_on = {a.name: {it.bus for it in compiled_air(a).interactions if it.sign > 0} for a in self.airs}
         b = bus_id(bus)
-        return [a for a in self.airs if a is not exclude
-                and any(it.bus == b and it.sign > 0 for it in compiled_air(a).interactions)]
+        return [a for a in self.airs if a is not exclude and b in self._sends_on[a.name]]
 
     def received(self, bus: str, receiver) -> list:
         """Every tuple sent on ``bus`` by the chips other than ``receiver``: a list of int64

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import struct
 from functools import cached_property
+from collections.abc import Sequence
 from typing import Callable
 
 import blake3
@@ -60,6 +61,29 @@ class NodeIndex(int):
 
     __slots__ = ()
     index = property(int.__int__)
+
+
+class StoredConstraints(Sequence):
+    """A stored AIR's constraints as a sequence of Constraint(name, NodeIndex): its length is
+    known at once (what the security estimate reads of every table) and an item is made only
+    when it is read (a constraint check reads those of the tables it evaluates)."""
+
+    def __init__(self, names: list, roots: list):
+        self.names, self.roots = names, roots
+
+    def __len__(self) -> int:
+        return len(self.roots)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [Constraint(n, NodeIndex(r)) for n, r in zip(self.names[i], self.roots[i])]
+        return Constraint(self.names[i], NodeIndex(self.roots[i]))
+
+    def __iter__(self):
+        return map(Constraint, self.names, map(NodeIndex, self.roots))
+
+    def __add__(self, other: "StoredConstraints") -> "StoredConstraints":
+        return StoredConstraints(self.names + other.names, self.roots + other.roots)
 
 
 class _Tapes(dict):
@@ -219,10 +243,9 @@ class StoredTables:
         offset, count = where
         return np.frombuffer(self._blob, dtype="<i4", count=count, offset=offset).tolist() if count else []
 
-    def _constraints(self, c: dict) -> list:
+    def _constraints(self, c: dict) -> StoredConstraints:
         roots = self._ints(c["roots"])
-        names = c["names"].split("\0") if roots else []
-        return list(map(Constraint, names, map(NodeIndex, roots)))
+        return StoredConstraints(c["names"].split("\0") if roots else [], roots)
 
     def _table(self, t: dict, air, rebuild) -> ProverAir:
         stored = {(tuple(self._ints(tp["key"])), "rows"): tp for tp in t["tapes"]}

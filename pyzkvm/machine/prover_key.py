@@ -14,9 +14,11 @@ of MB per fresh ``pyzkvm prove``. They depend on the code alone, so they are kep
 A chip gets its view through ``Chip.stored_compiled`` (stark/keys.compile_once asks every AIR):
 only when the memo is on, for a chip of the registered class (``tables.CHIPS``) whose
 ``constraints`` are pyzkvm's own (a test that patches or subclasses a chip compiles it for
-real). Loaded once per process; an entry whose digest, magic or table names do not match is
-rebuilt and stored again, never used. Building it (the first prove after a code change)
-compiles every chip and blinded twin and runs the optional-table checks: ~10 s of CPU once.
+real). Read once per process. A prove (``ensure_prover_key``) builds and stores it when the
+memo has none, or one whose digest, magic or table names do not match (never used): the first
+prove after a code change compiles every chip and blinded twin and runs the optional-table
+checks, ~7 s of CPU once. Other commands (``info``, ``verify --elf``: an image ID) use a key a
+prove stored, and otherwise compile the chips as before.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from . import buses
 
 #: pyzkvm/memo.py's namespace of the stored prover keys
 PROVER_KEYS = "prover-key"
-#: max degree → the decoded key (StoredTables), once per process
+#: max degree → the decoded key (StoredTables, or None: none stored), once per process
 _LOADED: dict = {}
 
 
@@ -47,36 +49,54 @@ def machine_roots(compiled) -> list:
 
 
 def stored_for(air, max_degree: int):
-    """``air``'s ProverAir for ``max_degree`` (blinded twin attached), or None when the memo
-    is off or ``air`` is not a registered chip with its own constraints (module docstring)."""
+    """``air``'s ProverAir for ``max_degree`` (blinded twin attached), or None: when the memo is
+    off or holds no intact key (only a prove builds one: ``ensure_prover_key``), or ``air`` is
+    not a registered chip with its own constraints (module docstring)."""
     from .tables import CHIPS
 
     if memo.memo_dir() is None or type(air) not in CHIPS:
         return None
     if not getattr(type(air).constraints, "__module__", "").startswith("pyzkvm."):
         return None
-    tables = _stored(max_degree)
+    tables = _load(max_degree)
+    if tables is None:
+        return None
     # the real DAG only for a set of roots the key did not store (ProverAir.builder)
     return tables.view(air, lambda: BlindedAir(air), max_degree, lambda: compile_air(air, max_degree),
                        lambda: blinded(compile_air(air, max_degree), max_degree))
 
 
-def _stored(max_degree: int) -> StoredTables:
-    if max_degree not in _LOADED:
-        from .tables import machine_airs
+def ensure_prover_key(max_degree: int) -> None:
+    """Before a prove: load the stored key, or build and store it when the memo has none (or
+    a damaged one), so that every chip the prove compiles comes from it. Other commands
+    (``info``, ``verify``) only use a key a prove stored: they need a few digests, not tapes."""
+    if memo.memo_dir() is None or _load(max_degree) is not None:
+        return
+    data = build_prover_key(max_degree)
+    memo.put(PROVER_KEYS, _memo_key(max_degree), data)
+    _LOADED[max_degree] = decode_prover_airs(data, _names())
 
-        names = [a.name for a in machine_airs()]
-        key = f"max degree {max_degree}".encode()
-        stored, tables = memo.get(PROVER_KEYS, key), None
+
+def _memo_key(max_degree: int) -> bytes:
+    return f"max degree {max_degree}".encode()
+
+
+def _names() -> list:
+    from .tables import machine_airs
+
+    return [a.name for a in machine_airs()]
+
+
+def _load(max_degree: int) -> StoredTables | None:
+    """The key stored in the memo, decoded once per process; None when there is none or it
+    is damaged (digest, magic, tables: never used)."""
+    if max_degree not in _LOADED:
+        stored, tables = memo.get(PROVER_KEYS, _memo_key(max_degree)), None
         if stored is not None:
             try:
-                tables = decode_prover_airs(stored, names)
+                tables = decode_prover_airs(stored, _names())
             except StarkConfigError:
-                tables = None  # damaged, or written by other code: rebuilt below
-        if tables is None:
-            data = build_prover_key(max_degree)
-            memo.put(PROVER_KEYS, key, data)
-            tables = decode_prover_airs(data, names)
+                tables = None  # damaged, or written by other code: a prove rebuilds it
         _LOADED[max_degree] = tables
     return _LOADED[max_degree]
 

@@ -123,22 +123,24 @@ def test_a_damaged_memo_entry_is_rebuilt_not_trusted(memo_on, monkeypatch):
     builds = []
     build = machine_key.build_prover_key
     monkeypatch.setattr(machine_key, "build_prover_key", lambda d: builds.append(d) or build(d))
-    first = machine_key._stored(MAX_DEGREE)
-    [path] = (memo_on / memo.code_fingerprint()).glob(f"{machine_key.PROVER_KEYS}-*")
-    assert builds == [MAX_DEGREE] and first.names == [a.name for a in small_airs()]
+    assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # none stored: only a prove builds it
     monkeypatch.setattr(machine_key, "_LOADED", {})
-    machine_key._stored(MAX_DEGREE)
+    machine_key.ensure_prover_key(MAX_DEGREE)
+    [path] = (memo_on / memo.code_fingerprint()).glob(f"{machine_key.PROVER_KEYS}-*")
+    assert builds == [MAX_DEGREE]
+    monkeypatch.setattr(machine_key, "_LOADED", {})  # a fresh process
+    machine_key.ensure_prover_key(MAX_DEGREE)
     assert builds == [MAX_DEGREE]  # intact: loaded, not built
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x40
     path.write_bytes(bytes(data))
     monkeypatch.setattr(machine_key, "_LOADED", {})
-    again = machine_key._stored(MAX_DEGREE)
-    assert builds == [MAX_DEGREE, MAX_DEGREE]  # damaged: rebuilt, and stored intact again
+    assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # damaged: not used
+    machine_key.ensure_prover_key(MAX_DEGREE)
+    assert builds == [MAX_DEGREE, MAX_DEGREE]  # rebuilt, and stored intact again
     assert path.read_bytes() != bytes(data)
     air = AddSubAir()
-    same_as_compiled(again.view(air, lambda: BlindedAir(air), MAX_DEGREE, lambda: None, lambda: None),
-                     compile_air(air, MAX_DEGREE))
+    same_as_compiled(machine_key.stored_for(air, MAX_DEGREE), compile_air(air, MAX_DEGREE))
 
 
 def test_a_patched_or_subclassed_chip_is_compiled_for_real(memo_on, monkeypatch):
@@ -156,7 +158,7 @@ def test_a_patched_or_subclassed_chip_is_compiled_for_real(memo_on, monkeypatch)
 def test_a_warm_machine_proof_builds_no_dag_and_keeps_its_bytes(memo_on, monkeypatch):
     from tests.test_known_answers import MACHINE_PROOF, machine_proof
 
-    machine_key._stored(MAX_DEGREE)  # the first prove after a code change stores the key
+    machine_key.ensure_prover_key(MAX_DEGREE)  # the first prove after a code change stores the key
     monkeypatch.setattr(machine_key, "_LOADED", {})  # a fresh process: loads it
 
     def no_dag(self, air):

@@ -61,9 +61,16 @@ def stored_for(air, max_degree: int):
     tables = _load(max_degree)
     if tables is None:
         return None
-    # the real DAG only for a set of roots the key did not store (ProverAir.builder)
-    return tables.view(air, lambda: BlindedAir(air), max_degree, lambda: compile_air(air, max_degree),
-                       lambda: blinded(compile_air(air, max_degree), max_degree))
+    # the real DAG only for a set of roots the key did not store (ProverAir.builder), once
+    # for the chip and its blinded twin
+    real: list = []
+
+    def compiled():
+        if not real:
+            real.append(compile_air(air, max_degree))
+        return real[0]
+
+    return tables.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
 
 
 def ensure_prover_key(max_degree: int) -> None:

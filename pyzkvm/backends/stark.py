@@ -266,8 +266,8 @@ class StarkBackend(Backend):
         config = config_for_preset(preset, zk)
         report = progress or (lambda s, f: None)
         step = _overall(report)
-        # every chip's compiled data from the memo's prover key (built once per code version)
-        ensure_prover_key(_max_degree(config))
+        # every chip's compiled data from the memo's prover key (built once per code version, ~7 s)
+        ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0))
         run = build_statements(program, inputs, segment_cycles, max_cycles, step,
                                default_segment_cycles=default_segment_cycles(config))
         check_security_of_heights(run, config)

@@ -73,12 +73,14 @@ def stored_for(air, max_degree: int):
     return tables.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
 
 
-def ensure_prover_key(max_degree: int) -> None:
+def ensure_prover_key(max_degree: int, announce=lambda: None) -> None:
     """Before a prove: load the stored key, or build and store it when the memo has none (or
-    a damaged one), so that every chip the prove compiles comes from it. Other commands
-    (``info``, ``verify``) only use a key a prove stored: they need a few digests, not tapes."""
+    a damaged one; ``announce()`` first: it takes seconds), so that every chip the prove
+    compiles comes from it. Other commands (``info``, ``verify``) only use a key a prove
+    stored: they need a few digests, not tapes."""
     if memo.memo_dir() is None or _load(max_degree) is not None:
         return
+    announce()
     data = build_prover_key(max_degree)
     memo.put(PROVER_KEYS, _memo_key(max_degree), data)
     _LOADED[max_degree] = decode_prover_airs(data, _names())

@@ -84,12 +84,13 @@ def get(namespace: str, key: bytes) -> bytes | None:
         return None
 
 
-def put(namespace: str, key: bytes, value: bytes) -> None:
-    """Store value under (namespace, key); silently nothing when the folder is not writable.
-    Written to a temporary name and renamed, so a reader never sees half a value."""
+def put(namespace: str, key: bytes, value: bytes) -> bool:
+    """Store value under (namespace, key); silently nothing when the folder is not writable
+    (returns whether it was stored). Written to a temporary name and renamed, so a reader
+    never sees half a value."""
     path = _file(namespace, key)
     if path is None:
-        return
+        return False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -97,7 +98,8 @@ def put(namespace: str, key: bytes, value: bytes) -> None:
             f.write(value)
         os.replace(tmp, path)
     except OSError:
-        pass
+        return False
+    return True
 
 
 #: the namespace of image IDs (written by machine/image_id.py, read first by backends/image_id.py)

@@ -80,6 +80,8 @@ def ensure_prover_key(max_degree: int, announce=lambda: None) -> None:
     stored: they need a few digests, not tapes."""
     if memo.memo_dir() is None or _load(max_degree) is not None:
         return
+    if not memo.put("writable", b"", b""):  # a memo nobody can write: compile as before
+        return  # (building the key costs more than the prove's own compiles; it could not be kept)
     announce()
     data = build_prover_key(max_degree)
     memo.put(PROVER_KEYS, _memo_key(max_degree), data)

@@ -143,6 +143,15 @@ def test_a_damaged_memo_entry_is_rebuilt_not_trusted(memo_on, monkeypatch):
     same_as_compiled(machine_key.stored_for(air, MAX_DEGREE), compile_air(air, MAX_DEGREE))
 
 
+def test_an_unwritable_memo_builds_no_key(memo_on, monkeypatch):
+    blocker = memo_on / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(blocker))  # a file, not a folder: nothing can be written
+    monkeypatch.setattr(machine_key, "build_prover_key", lambda d: pytest.fail("built a key it cannot keep"))
+    machine_key.ensure_prover_key(MAX_DEGREE)
+    assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # the chips compile as before
+
+
 def test_a_patched_or_subclassed_chip_is_compiled_for_real(memo_on, monkeypatch):
     class Wider(AddSubAir):
         pass

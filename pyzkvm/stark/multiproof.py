@@ -79,19 +79,22 @@ def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np
         return False
     upos, nodes = grouped
     for k, sent in enumerate(proof.levels):
-        sib = upos ^ 1
-        derived = np.isin(sib, upos)
+        # upos is sorted and distinct, so two positions with one parent (u, u ^ 1) are
+        # neighbours: a parent whose group has one opened child needs one sent sibling
+        parent = upos >> 1
+        start = np.flatnonzero(np.concatenate(([True], parent[1:] != parent[:-1])))  # each parent's first child
+        lone = np.diff(start, append=upos.shape[0]) == 1
         sent = np.asarray(sent)
-        if sent.shape != (int((~derived).sum()), 8) or sent.dtype.kind not in "iu":
+        if sent.shape != (int(lone.sum()), 8) or sent.dtype.kind not in "iu":
             return False  # a node too many (one the verifier computes) or too few
-        sibs = np.empty_like(nodes)
-        sibs[derived] = nodes[np.searchsorted(upos, sib[derived])]
-        sibs[~derived] = sent.astype(np.uint32)
-        left = ((upos & 1) == 0)[:, None]
-        pairs = np.stack([np.where(left, nodes, sibs), np.where(left, sibs, nodes)], axis=1).reshape(-1, 8)
-        parents = compress_pairs(pairs)
-        upos, first = np.unique(upos >> 1, return_index=True)  # the two children of a pair give one parent
-        nodes = parents[first]
+        pairs = np.empty((start.shape[0], 2, 8), dtype=np.uint32)  # (left, right) per parent
+        both = start[~lone]
+        pairs[~lone, 0], pairs[~lone, 1] = nodes[both], nodes[both + 1]
+        own, side = start[lone], upos[start[lone]] & 1  # side 1: the opened node is the right child
+        lone_at = np.flatnonzero(lone)
+        pairs[lone_at, side] = nodes[own]
+        pairs[lone_at, 1 - side] = sent
+        nodes, upos = compress_pairs(pairs.reshape(-1, 8)), parent[start]
         if inject is not None:
             nodes = inject(k, upos, nodes)
             if nodes is None:

@@ -45,17 +45,11 @@ def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarra
     return weighted_column_sums(trace, barycentric_weights(log_n, z))
 
 
-_BASIS = np.eye(4, dtype=np.uint32)  # 1, X, X², X³
-
-
 def recombine_ext_columns(values: np.ndarray) -> np.ndarray:
     """(4a, 4) values of base columns → (a, 4) values of the F_p^4 columns they encode:
     column j = Σ_c X^c·values[4j + c]."""
-    v = np.asarray(values, dtype=np.uint32).reshape(-1, 4, 4)
-    out = np.zeros((v.shape[0], 4), dtype=np.uint32)
-    for c in range(4):  # four basis elements, vectorised over columns
-        out = ext.ext_add(out, ext.ext_mul(v[:, c, :], _BASIS[c]))
-    return out
+    v = np.asarray(values, dtype=np.uint32).reshape(-1, 16).astype(np.uint64)  # lane 4c + i: coefficient i of column c
+    return ext.fold_lanes(v).astype(np.uint32)  # X^c · X^i = X^(c+i), X^4 = W
 
 
 def ext_sum(values: np.ndarray) -> np.ndarray:

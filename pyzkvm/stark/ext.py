@@ -231,7 +231,15 @@ def mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     (uint64 result). Each lane product is < 2^62 and reduced before the fold's ≤ 4 + 3·W
     terms are added (< 2^37): nothing overflows."""
     prod = (x.astype(np.uint64)[:, :, None] * y.astype(np.uint64)[:, None, :]) % _P
-    return (prod.reshape(-1, 16) @ _FOLD) % _P
+    return fold_lanes(prod.reshape(-1, 16))
+
+
+def fold_lanes(lanes: np.ndarray) -> np.ndarray:
+    """(k, 16) canonical values, lane 4i + j a coefficient of X^(i+j) → (k, 4) uint64 elements
+    of F_p^4 (X^4 = W folds the high half down). The last step of a product (lane (i, j) =
+    x_i·y_j), and the recombination of an extension column committed as 4 base columns
+    (lane (c, i) = coefficient i of column c's value, times X^c: deep.recombine_ext_columns)."""
+    return (lanes @ _FOLD) % _P
 
 
 def _inverse_rows(a: np.ndarray) -> np.ndarray:

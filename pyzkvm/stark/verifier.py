@@ -288,12 +288,19 @@ def _opened(c, t, group: str, ext_columns: bool = False):
 def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
     """For every table, Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·S)·Q_k(ζ) (S = the quotient
     layout's chunk size; the K chunks, not the hiding mode's mask columns after them). The
-    left sides of all tables are evaluated in one pass (point_eval.constraints_at_points)."""
+    left sides of all tables are evaluated in one pass (point_eval.constraints_at_points), the
+    selectors of all tables at once (_selectors_at)."""
+    zeta_powers = _PowersOf(zeta)
+    selectors, z_h = _selectors_at(zeta, [t.log_height for t in tables], zeta_powers)
     inputs, right = [], []
-    for c, t in zip(compiled, tables):
-        leaves, z_h_q = _ood_sides(c, t, public, challenges, zeta, zk.QuotientLayout(cfg, c, t.log_height))
-        inputs.append(leaves)
-        right.append(z_h_q)
+    for k, (c, t) in enumerate(zip(compiled, tables)):
+        inputs.append(Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True),
+                             public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
+        layout = zk.QuotientLayout(cfg, c, t.log_height)
+        chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]
+        # Q(ζ) = Σ_k (ζ^S)^k · Q_k(ζ) over the few chunks
+        q = ext.ext_mul(chunks, ext.ext_powers(zeta_powers(layout.size), chunks.shape[0])).astype(np.uint64)
+        right.append(ext.ext_mul(z_h[k], (q.sum(axis=0) % P).astype(np.uint32)))
     powers = ext.ext_powers(alpha, max(len(c.all_constraints) for c in compiled))
     # Σ α^i C_i(ζ): the constraints' tapes at one point, every leaf in F_p^4 (numpy: point_eval.py)
     left = constraints_at_points(compiled, inputs, [powers[:len(c.all_constraints)] for c in compiled])
@@ -303,23 +310,37 @@ def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
                                         "(the trace does not satisfy the AIR, or an opening is wrong)")
 
 
-def _ood_sides(c, t, public, challenges, zeta, layout) -> tuple:
-    """(the leaves of table t's constraints at ζ, Z_H(ζ)·Q(ζ) from its quotient openings)."""
-    n = 1 << t.log_height
-    w_last = pow(root_of_unity(t.log_height), n - 1, P)
-    z_h = ext.ext_sub(ext.ext_pow(zeta, n), ext.ONE)
-    zeta_minus_last = ext.ext_sub(zeta, ext.from_base(np.uint32(w_last)))
-    inv = ext.ext_batch_inverse(np.stack([ext.ext_sub(zeta, ext.ONE), zeta_minus_last]))
-    n_inv = pow(n, P - 2, P)
-    # L_0(ζ) = Z_H(ζ)/(n(ζ − 1)),  L_{n−1}(ζ) = ω^(n−1)·Z_H(ζ)/(n(ζ − ω^(n−1))),  ζ − ω^(n−1)
-    selectors = {"is_first_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), np.uint32(n_inv)),
-                 "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
-                 "is_transition": zeta_minus_last}
-    inputs = Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True), public,
-                    challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
-    chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]
-    zeta_s = ext.ext_pow(zeta, layout.size)
-    q = ext.ZERO.copy()
-    for chunk in chunks[::-1]:  # Horner in ζ^S over the few chunks
-        q = ext.ext_add(ext.ext_mul(q, zeta_s), chunk)
-    return inputs, ext.ext_mul(z_h, q)
+class _PowersOf:
+    """x^e for one x ∈ F_p^4 and several exponents e: from the squares x^(2^j), each computed
+    once and kept (the tables' heights and chunk sizes share most of them)."""
+
+    def __init__(self, x):
+        self.squares = [np.asarray(x, dtype=np.uint64).reshape(1, 4)]
+        self.memo: dict[int, np.ndarray] = {}
+
+    def __call__(self, e: int) -> np.ndarray:
+        if e not in self.memo:
+            while len(self.squares) < e.bit_length():
+                self.squares.append(ext.mul_rows(self.squares[-1], self.squares[-1]))
+            acc = np.array([[1, 0, 0, 0]], dtype=np.uint64)
+            for j in range(e.bit_length()):  # the set bits of e
+                if e >> j & 1:
+                    acc = ext.mul_rows(acc, self.squares[j])
+            self.memo[e] = acc.reshape(4).astype(np.uint32)
+        return self.memo[e]
+
+
+def _selectors_at(zeta, log_heights: list, zeta_powers) -> tuple:
+    """(per table its selectors at ζ, Z_H(ζ) per table (T, 4)), every table's in one pass:
+
+        Z_H(ζ) = ζ^n − 1,  L_0(ζ) = Z_H(ζ)/(n(ζ − 1)),
+        L_{n−1}(ζ) = ω^(n−1)·Z_H(ζ)/(n(ζ − ω^(n−1))),  is_transition = ζ − ω^(n−1)."""
+    w_last = np.array([pow(root_of_unity(l), (1 << l) - 1, P) for l in log_heights], dtype=np.uint32)
+    n_inv = np.array([pow(1 << l, P - 2, P) for l in log_heights], dtype=np.uint64)
+    z_h = ext.ext_sub(np.stack([zeta_powers(1 << l) for l in log_heights]), ext.ONE)
+    zeta_minus_last = ext.ext_sub(zeta, ext.from_base(w_last))
+    inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(zeta, ext.ONE)[None], zeta_minus_last]))
+    first = ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), n_inv.astype(np.uint32))
+    last = ext.ext_mul_base(ext.ext_mul(z_h, inv[1:]), (w_last * n_inv % P).astype(np.uint32))
+    return [{"is_first_row": first[k], "is_last_row": last[k], "is_transition": zeta_minus_last[k]}
+            for k in range(len(log_heights))], z_h

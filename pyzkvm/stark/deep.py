@@ -100,6 +100,9 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
         D(x) = [Σ c_i f_i(x) − Σ c_i f_i(ζ)]/(x − ζ) + [Σ c_j f_j(x) − Σ c_j f_j(ζω)]/(x − ζω)
     """
     terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
+    if len(terms) > 1 and len(x) <= DEEP_CHUNK_ROWS:  # a verifier's few rows: one combination over all columns
+        terms = [(np.concatenate([m for m, _c in terms], axis=1),
+                  np.concatenate([c if c.shape[1] == 8 else np.pad(c, ((0, 0), (0, 4))) for _m, c in terms]))]
     n = len(x)
     out = np.empty((n, 4), dtype=np.uint32)
     for lo in range(0, n, DEEP_CHUNK_ROWS):
@@ -112,21 +115,22 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
 def _deep_terms(members: list, coeffs: np.ndarray) -> tuple:
     """(terms, Σ c_i f_i(ζ), Σ c_j f_j(ζω)) of deep_values' members: a term is (matrix,
     coefficients (w, 4) for the ζ group only or (w, 8) for both groups)."""
-    claimed_local, claimed_next = ext.ZERO.copy(), ext.ZERO.copy()
-    terms = []
+    terms, local_pairs, next_pairs = [], [], []  # (coefficients, claimed values) of each group
     for (local, nxt), rows, open_local, open_next in members:
         for name, (start, width) in local.items():
             if width == 0:
                 continue
             c = coeffs[start:start + width]
-            claimed_local = ext.ext_add(claimed_local, claimed_sum(c, open_local[name]))
+            local_pairs.append((c, open_local[name]))
             if name in nxt:  # read at ζ and at ζω: one pass over the matrix computes both sums
                 c_next = coeffs[nxt[name][0]:nxt[name][0] + width]
-                claimed_next = ext.ext_add(claimed_next, claimed_sum(c_next, open_next[name]))
+                next_pairs.append((c_next, open_next[name]))
                 terms.append((rows[name], np.concatenate([c, c_next], axis=1)))
             else:
                 terms.append((rows[name], c))
-    return terms, claimed_local, claimed_next
+    claimed = [claimed_sum(np.concatenate([c for c, _v in pairs]), np.concatenate([v for _c, v in pairs]))
+               if pairs else ext.ZERO.copy() for pairs in (local_pairs, next_pairs)]
+    return terms, claimed[0], claimed[1]
 
 
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import UsageError
-from .field import NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, pow_rows, readonly
+from .field import NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, inverse_small, readonly
 
 W = 11  #: the non-residue: X^4 − 11 is irreducible over F_p
 _W = np.uint64(W)
@@ -251,7 +251,7 @@ def _inverse_rows(a: np.ndarray) -> np.ndarray:
     b_conj = np.zeros_like(b)
     b_conj[:, 0], b_conj[:, 2] = b[:, 0], (_P - b[:, 2]) % _P
     n = (b[:, 0] * b[:, 0] % _P + _P - (_W * (b[:, 2] * b[:, 2] % _P)) % _P) % _P
-    n_inv = pow_rows(n.astype(np.uint32), P - 2).astype(np.uint64)
+    n_inv = inverse_small(n.astype(np.uint32)).astype(np.uint64)
     return (mul_rows(conj, b_conj) * n_inv[:, None]) % _P
 
 

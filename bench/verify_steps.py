@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 # only indents the report (a step nested in the one above it)
 STEPS = [
     ("decode proofs", "pyzkvm.stark.joint", "decode_proof", 0),
+    ("public bus entries (the statement's)", "pyzkvm.stark.joint", "public_entries", 0),
     ("statement security (bus entry count)", "pyzkvm.stark.joint", "statement_security", 0),
     ("joint bus challenges (transcript, PoW)", "pyzkvm.stark.joint", "joint_bus_challenges", 0),
     ("bus balance (public LogUp term)", "pyzkvm.stark.joint", "_check_balance", 0),

@@ -138,7 +138,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     return VerificationReport(None, log_heights, size, cfg.name, bus_total)  # type: ignore[arg-type]
 
 
-def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: PublicData = b"") -> SecurityEstimate:
+def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: PublicData = b"", *,
+                       entries: list | None = None) -> SecurityEstimate:
     """The security estimate (config.security_bits) of the statement being verified, from the
     key's parameters and AIRs, every proof's table heights (one list per proof of a joint
     statement) and the public entries the verifier builds itself:
@@ -151,21 +152,22 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
       tuple width w: the widest interaction's values + its bus id.
 
     N ≥ p is refused (ProofShapeError): multiplicities are field elements, and the AIRs' count
-    arguments hold only while no count can wrap modulo p (config.py)."""
+    arguments hold only while no count can wrap modulo p (config.py). ``entries``:
+    logup.public_entries(vk.airs, public_values, public_data) when the caller has them."""
     cfg = vk.config
-    entries, width = 0, 0
+    count = 0
     for heights in log_heights_of_each:
         for c, h in zip(vk.proved, heights, strict=True):
             if h is not None:  # a table left out has no bus entries
-                entries += len(c.interactions) << int(h)
-    for c in vk.proved:
-        for it in c.interactions:
-            width = max(width, 1 + len(it.values))
-    for _bus, _name, matrix, _signed in public_entries(vk.airs, public_values, public_data):
-        entries += matrix.shape[0]
+                count += len(c.interactions) << int(h)
+    width = _interaction_width(vk)
+    if entries is None:
+        entries = public_entries(vk.airs, public_values, public_data)
+    for _bus, _name, matrix, _signed in entries:
+        count += matrix.shape[0]
         width = max(width, 1 + matrix.shape[1])
-    if entries > MAX_BUS_ENTRIES:
-        raise ProofShapeError(f"the statement has {entries} bus entries; a verifier accepts fewer than p = {P} "
+    if count > MAX_BUS_ENTRIES:
+        raise ProofShapeError(f"the statement has {count} bus entries; a verifier accepts fewer than p = {P} "
                               "(LogUp multiplicities are field elements: counts must not wrap)")
     present = [int(h) for heights in log_heights_of_each for h in heights if h is not None]
     if not present:
@@ -173,9 +175,18 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     lde_log = max(zk.lde_log(cfg, h) for h in present)
     constraints = sum(len(c.all_constraints) for c in vk.proved)
     try:
-        return security_bits(cfg, lde_log, bus_entries=entries, bus_width=width, constraints=constraints)
+        return security_bits(cfg, lde_log, bus_entries=count, bus_width=width, constraints=constraints)
     except StarkConfigError as exc:  # pragma: no cover - the entries limit is checked above
         raise ProofShapeError(str(exc)) from None
+
+
+def _interaction_width(vk: VerifyingKey) -> int:
+    """The widest interaction of the key's proved AIRs: its values + its bus id (kept on the key)."""
+    width = getattr(vk, "_interaction_width", None)
+    if width is None:
+        width = max([1 + len(it.values) for c in vk.proved for it in c.interactions], default=0)
+        vk._interaction_width = width  # type: ignore[attr-defined]
+    return width
 
 
 def _widths(c, t, cfg) -> tuple:

@@ -262,14 +262,27 @@ def _as_ext(a, name):
     return arr
 
 
+def _common_shape(a: np.ndarray, b: np.ndarray) -> tuple:
+    """The broadcast shape of two (..., 4) arrays; the verifier's usual cases (equal shapes, one
+    single element) without numpy's general rule, which costs more than a small product."""
+    if a.shape == b.shape or b.shape == (4,):
+        return a.shape
+    if a.shape == (4,):
+        return b.shape
+    return np.broadcast_shapes(a.shape, b.shape)
+
+
 def _binary(a, b, kernel, name):
     a = _as_ext(a, name)
     b = _as_ext(b, name)
-    shape = np.broadcast_shapes(a.shape, b.shape)
+    shape = _common_shape(a, b)
     if math.prod(shape) <= 4 * NUMPY_MAX:  # at most NUMPY_MAX elements
         x, y = a.astype(np.uint64), b.astype(np.uint64)  # numpy broadcasts: no copies to a common shape
         if kernel is _mul_kernel:
-            out = mul_rows(np.broadcast_to(x, shape).reshape(-1, 4), np.broadcast_to(y, shape).reshape(-1, 4))
+            # rows against rows, or a single element against every row (mul_rows broadcasts it)
+            row_wise = all(v.shape == shape or v.size == 4 for v in (x, y))
+            out = mul_rows(x.reshape(-1, 4), y.reshape(-1, 4)) if row_wise else \
+                mul_rows(np.broadcast_to(x, shape).reshape(-1, 4), np.broadcast_to(y, shape).reshape(-1, 4))
         else:
             out = (x + y if kernel is _add_kernel else x + _P - y) % _P
         return out.astype(np.uint32).reshape(shape)
@@ -300,6 +313,10 @@ def ext_mul_base(a, b):
     each coefficient of a is multiplied by b (F_p^4 is an F_p-vector space)."""
     a = _as_ext(a, "ext_mul_base")
     b = np.asarray(b, dtype=np.uint32)
+    if b.shape == a.shape[:-1] and b.size <= NUMPY_MAX:  # one base element per extension element
+        return (a.astype(np.uint64) * b.astype(np.uint64)[..., None] % _P).astype(np.uint32)
+    if b.ndim == 0 and a.size <= 4 * NUMPY_MAX:  # one base element for all
+        return (a.astype(np.uint64) * np.uint64(b) % _P).astype(np.uint32)
     shape = np.broadcast_shapes(a.shape[:-1], b.shape)
     a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape + (4,))).reshape(-1, 4))
     b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1))

@@ -100,9 +100,6 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
         D(x) = [Σ c_i f_i(x) − Σ c_i f_i(ζ)]/(x − ζ) + [Σ c_j f_j(x) − Σ c_j f_j(ζω)]/(x − ζω)
     """
     terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
-    if len(terms) > 1 and len(x) <= DEEP_CHUNK_ROWS:  # a verifier's few rows: one combination over all columns
-        terms = [(np.concatenate([m for m, _c in terms], axis=1),
-                  np.concatenate([c if c.shape[1] == 8 else np.pad(c, ((0, 0), (0, 4))) for _m, c in terms]))]
     n = len(x)
     out = np.empty((n, 4), dtype=np.uint32)
     for lo in range(0, n, DEEP_CHUNK_ROWS):
@@ -155,15 +152,46 @@ def _deep_quotients(num: np.ndarray, x: np.ndarray, zeta, z_next, claimed_local,
 
 
 def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray) -> dict:
-    """D(x) per LDE height, from ``entries``: (log LDE size, ζω of its table, member) triples,
-    a member as in deep_values. A table's column groups may live on different heights (hiding
-    mode commits the main/aux/quotient polynomials on a taller LDE than the preprocessed ones),
-    and tables of one height may read their next row at different ζω: each (height, ζω) group
-    is one deep_values call, and the calls of one height add up. ``points_of(l)``: the points
-    x of height l where D is wanted (the whole coset for the prover, the queries for the
-    verifier)."""
-    return _sum_by_height(entries, points_of,
-                          lambda l, x, z_next, members: deep_values(members, x, zeta, z_next, coeffs))
+    """D(x) per LDE height at the verifier's few points, from ``entries``: (log LDE size, ζω of
+    its table, member) triples, a member as in deep_values. A table's column groups may live on
+    different heights (hiding mode commits the main/aux/quotient polynomials on a taller LDE
+    than the preprocessed ones), and tables of one height may read their next row at different
+    ζω: each (height, ζω) group is one deep_values formula, and the groups of one height add
+    up. ``points_of(l)``: the points x of height l where D is wanted (the queries).
+
+    The groups' numerators are combined one group at a time (one column combination each),
+    then the quotients of all groups' rows in one pass: one batch inversion for every
+    x − ζ and x − ζω (in blocks of NUMPY_MAX elements, so no kernel is needed)."""
+    rows = []  # per group: (height, points, ζω, numerators (q, 8), Σ c_i f_i(ζ), Σ c_j f_j(ζω))
+    points = {}
+    for l, z_next, members in _groups(entries):
+        x = points.setdefault(l, points_of(l))
+        terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
+        rows.append((l, x, z_next, _combined_rows(_joined(terms), 0, len(x)), claimed_local, claimed_next))
+    count = [len(r[1]) for r in rows]
+    x = np.concatenate([r[1] for r in rows])
+    num = np.concatenate([r[3] for r in rows])
+    z_next, local, nxt = (np.repeat(np.stack([r[k] for r in rows]), count, axis=0) for k in (2, 4, 5))
+    values = np.empty((len(x), 4), dtype=np.uint32)
+    block = field.NUMPY_MAX // 2  # x − ζ and x − ζω of each row: ≤ NUMPY_MAX inversions at once
+    for lo in range(0, len(x), block):
+        hi = lo + block
+        values[lo:hi] = _deep_quotients(num[lo:hi], x[lo:hi], zeta, z_next[lo:hi], local[lo:hi], nxt[lo:hi])
+    out: dict[int, np.ndarray] = {}
+    at = 0
+    for (l, *_rest), n in zip(rows, count):
+        out[l] = values[at:at + n] if l not in out else ext.ext_add(out[l], values[at:at + n])
+        at += n
+    return out
+
+
+def _joined(terms: list) -> list:
+    """A verifier's terms as one: the matrices side by side, the coefficients stacked (a ζ-only
+    group's (w, 4) padded with zeros for the ζω half), so one combination covers every column."""
+    if len(terms) <= 1:
+        return terms
+    return [(np.concatenate([m for m, _c in terms], axis=1),
+             np.concatenate([c if c.shape[1] == 8 else np.pad(c, ((0, 0), (0, 4))) for _m, c in terms]))]
 
 
 def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray,
@@ -191,18 +219,26 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     return _sum_by_height(entries, points_of, part_of)
 
 
-def _sum_by_height(entries: list, points_of, part_of) -> dict:
-    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
-    out: dict[int, np.ndarray] = {}
+def _groups(entries: list) -> list:
+    """(height, ζω, members) of each (height, ζω) group of ``entries``, tallest height first."""
+    out = []
     for l in sorted({e[0] for e in entries}, reverse=True):
-        x = points_of(l)
         groups: dict[bytes, tuple[np.ndarray, list]] = {}  # ζω's bytes → (ζω, its members)
         for ll, z_next, member in entries:
             if ll == l:
                 groups.setdefault(z_next.tobytes(), (z_next, []))[1].append(member)
-        for z_next, members in groups.values():
-            part = part_of(l, x, z_next, members)
-            out[l] = part if l not in out else ext.ext_add(out[l], part)
+        out += [(l, z_next, members) for z_next, members in groups.values()]
+    return out
+
+
+def _sum_by_height(entries: list, points_of, part_of) -> dict:
+    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
+    out: dict[int, np.ndarray] = {}
+    points = {}
+    for l, z_next, members in _groups(entries):
+        x = points.setdefault(l, points_of(l))
+        part = part_of(l, x, z_next, members)
+        out[l] = part if l not in out else ext.ext_add(out[l], part)
     return out
 
 

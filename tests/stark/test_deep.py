@@ -69,3 +69,15 @@ def test_randomness_does_not_depend_on_how_the_xof_is_read(monkeypatch):
     monkeypatch.setattr(zk, "XOF_CHUNK_WORDS", 1000)  # 22 reads
     np.testing.assert_array_equal(rng.field("main 0", (3000, 7)), whole)
     assert not np.array_equal(rng.field("main 1", (3000, 7)), whole)
+
+
+def test_recombine_ext_columns_is_the_sum_of_basis_multiples():
+    """Four committed base columns c = 0..3 per extension column give Σ_c X^c·value_c (X^4 = W)."""
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, P, (4 * 6, 4), dtype=np.int64).astype(np.uint32)
+    want = np.zeros((6, 4), dtype=np.uint32)
+    for c in range(4):
+        basis = np.zeros(4, dtype=np.uint32)
+        basis[c] = 1
+        want = ext.ext_add(want, ext.ext_mul(values.reshape(6, 4, 4)[:, c], basis))
+    np.testing.assert_array_equal(deep.recombine_ext_columns(values), want)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
-from .multiproof import open_multiproof, verify_multiproof
+from .multiproof import digest_list, node_compressor, open_multiproof, verify_multiproof
 
 
 def _leaf_hashes(matrix) -> np.ndarray:
@@ -151,13 +151,15 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         def digests(l):  # R_i of the 2^l-row matrices at their distinct positions
             return _rows_digest([r for r, lg in zip(rows, log_heights) if lg == l])
 
-        def inject(k, upos, nodes):  # after level k: the matrices of height 2^(top − k − 1)
+        compress = node_compressor()
+
+        def inject(k, positions, nodes):  # after level k: the matrices of height 2^(top − k − 1)
             l = top - k - 1
             if l not in distinct:
                 return nodes
-            if not np.array_equal(distinct[l], upos):  # pragma: no cover - the walk's own positions
+            if distinct[l].tolist() != positions:  # pragma: no cover - the walk's own positions
                 return None
-            return _inject(nodes, digests(l))
+            return [compress(node + row) for node, row in zip(nodes, digest_list(digests(l)))]  # C(node ‖ R)
 
         return verify_multiproof(root, top, distinct[top], digests(top), paths, inject)
     except (ValueError, TypeError, IndexError):

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import blake3
 import numpy as np
 
-from .merkle import compress_pairs, digest_bytes
 
 
 @dataclass
@@ -69,34 +69,64 @@ def group(positions: np.ndarray, values: np.ndarray):
 def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np.ndarray, proof: Multiproof,
                       inject=None) -> bool:
     """Walk the opened leaves' digests (q, 8) at ``positions`` up to ``root`` through a tree of
-    ``depth`` levels. ``inject(k, nodes_positions, nodes)``, if given, is called after level k's
-    compression and returns the nodes to continue with (or None to refuse). Never raises on
-    malformed input: returns False."""
+    ``depth`` levels. ``inject(k, positions, digests)``, if given, is called after level k's
+    compression with the nodes' positions (ascending) and their 32-byte digests (lists), and
+    returns the digests to continue with (or None to refuse). Never raises on malformed
+    input: returns False.
+
+    The walk is plain Python over 32-byte strings: a level has at most q nodes (fewer near
+    the root), and per node the work is one BLAKE3 call (the blake3 package) and a few list
+    operations, where numpy would spend more on its per-call overhead than on the nodes."""
     if not isinstance(proof, Multiproof) or proof.depth != depth:
         return False
     grouped = group(np.asarray(positions, dtype=np.int64), leaves)
     if grouped is None:
         return False
-    upos, nodes = grouped
+    pos, nodes = grouped[0].tolist(), digest_list(grouped[1])
+    compress = node_compressor()
     for k, sent in enumerate(proof.levels):
-        # upos is sorted and distinct, so two positions with one parent (u, u ^ 1) are
-        # neighbours: a parent whose group has one opened child needs one sent sibling
-        parent = upos >> 1
-        start = np.flatnonzero(np.concatenate(([True], parent[1:] != parent[:-1])))  # each parent's first child
-        lone = np.diff(start, append=upos.shape[0]) == 1
         sent = np.asarray(sent)
-        if sent.shape != (int(lone.sum()), 8) or sent.dtype.kind not in "iu":
-            return False  # a node too many (one the verifier computes) or too few
-        pairs = np.empty((start.shape[0], 2, 8), dtype=np.uint32)  # (left, right) per parent
-        both = start[~lone]
-        pairs[~lone, 0], pairs[~lone, 1] = nodes[both], nodes[both + 1]
-        own, side = start[lone], upos[start[lone]] & 1  # side 1: the opened node is the right child
-        lone_at = np.flatnonzero(lone)
-        pairs[lone_at, side] = nodes[own]
-        pairs[lone_at, 1 - side] = sent
-        nodes, upos = compress_pairs(pairs.reshape(-1, 8)), parent[start]
+        if sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
+            return False
+        siblings, used = digest_list(sent), 0
+        parents, parent_pos = [], []
+        i, n = 0, len(pos)
+        while i < n:  # pos is sorted and distinct: a node's opened sibling is its neighbour
+            u = pos[i]
+            if i + 1 < n and pos[i + 1] == u ^ 1:  # both children opened (u even): no digest sent
+                pair, i = nodes[i] + nodes[i + 1], i + 2
+            else:
+                if used == len(siblings):
+                    return False  # a sibling too few
+                s, used, i = siblings[used], used + 1, i + 1
+                pair = s + nodes[i - 1] if u & 1 else nodes[i - 1] + s
+            parents.append(compress(pair))
+            parent_pos.append(u >> 1)
+        if used != len(siblings):
+            return False  # a node too many (one the verifier computes)
+        pos, nodes = parent_pos, parents
         if inject is not None:
-            nodes = inject(k, upos, nodes)
+            nodes = inject(k, pos, nodes)
             if nodes is None:
                 return False
-    return upos.tolist() == [0] and digest_bytes(nodes[0]) == bytes(root)
+    return pos == [0] and nodes[0] == bytes(root)
+
+
+def digest_list(digests: np.ndarray) -> list:
+    """(k, 8) digest words → k 32-byte strings (the digests' bytes)."""
+    data = np.ascontiguousarray(digests, dtype="<u4").tobytes()
+    return [data[j:j + 32] for j in range(0, len(data), 32)]
+
+
+def node_compressor():
+    """C(left ‖ right) for 64 bytes (merkle.py's node hash, one BLAKE3 compression) with one
+    reused hasher of the blake3 package (reset per node: cheaper than a new one)."""
+    hasher = blake3.blake3()
+    reset, update, digest = hasher.reset, hasher.update, hasher.digest
+
+    def compress(pair: bytes) -> bytes:
+        reset()
+        update(pair)
+        return digest()
+
+    return compress

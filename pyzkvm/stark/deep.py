@@ -190,8 +190,12 @@ def _joined(terms: list) -> list:
     group's (w, 4) padded with zeros for the ζω half), so one combination covers every column."""
     if len(terms) <= 1:
         return terms
-    return [(np.concatenate([m for m, _c in terms], axis=1),
-             np.concatenate([c if c.shape[1] == 8 else np.pad(c, ((0, 0), (0, 4))) for _m, c in terms]))]
+    coeffs = np.zeros((sum(c.shape[0] for _m, c in terms), 8), dtype=np.uint32)
+    at = 0
+    for _m, c in terms:
+        coeffs[at:at + c.shape[0], :c.shape[1]] = c
+        at += c.shape[0]
+    return [(np.concatenate([m for m, _c in terms], axis=1), coeffs)]
 
 
 def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray,

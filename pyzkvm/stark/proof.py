@@ -163,17 +163,17 @@ def unpack31_many(data, parts: list) -> list:
     """unpack31 of several packed arrays in one buffer, in one vectorised pass (a proof holds
     ~200 arrays: one pass is a few numpy calls, not a few per array). ``parts``: (byte offset,
     count, what) of each. Element i of a part starting at byte o has its 31 bits at bit
-    8·o + 31·i, little-endian: within the 5 bytes from bit's byte on (≤ 7 + 31 bits)."""
+    8·o + 31·i, little-endian: within the 8 bytes from bit's byte on (≤ 7 + 31 bits)."""
     buf = np.concatenate([np.frombuffer(data, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
     starts = np.array([8 * o for o, _c, _w in parts], dtype=np.int64)  # in bits
     counts = np.array([c for _o, c, _w in parts], dtype=np.int64)
     first = np.cumsum(counts) - counts  # each part's first element in the joined output
     element = np.arange(int(counts.sum()), dtype=np.int64)
-    bit = np.repeat(starts, counts) + 31 * (element - np.repeat(first, counts))
-    byte = bit >> 3
-    word = buf[byte].astype(np.uint64)
-    for j in range(1, 5):
-        word |= buf[byte + j].astype(np.uint64) << np.uint64(8 * j)
+    bit = np.repeat(starts - 31 * first, counts) + 31 * element
+    # the 8 bytes from each element's first byte, read as one little-endian u64 (a gather from
+    # a view whose row i is bytes i … i + 7 of the buffer)
+    windows = np.lib.stride_tricks.as_strided(buf, shape=(buf.shape[0] - 7, 8), strides=(1, 1))
+    word = windows[bit >> 3].view("<u8").reshape(-1)
     values = ((word >> (bit & 7).astype(np.uint64)) & np.uint64(0x7FFFFFFF)).astype(np.uint32)
     end = starts + 31 * counts  # the bit after each part's last element: the rest of its byte is padding
     padded = (end & 7) != 0

@@ -83,7 +83,9 @@ def install() -> None:
     import types
     for label, mod, attr, _depth in STEPS:
         m = importlib.import_module(mod)
-        value = getattr(m, attr)
+        value = getattr(m, attr, None)
+        if value is None:  # a step this version of the code does not have (an older checkout)
+            continue
         setattr(m, attr, _TimedModule(label, value) if isinstance(value, types.ModuleType) else _timed(label, value))
 
 

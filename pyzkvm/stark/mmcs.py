@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
-from .multiproof import digest_list, node_compressor, open_multiproof, verify_multiproof
+from .multiproof import open_multiproof, reused_blake3, verify_multiproof
 
 
 def _leaf_hashes(matrix) -> np.ndarray:
@@ -148,10 +148,14 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         if any(r.ndim != 2 or r.shape[0] != distinct[l].shape[0] for r, l in zip(rows, log_heights)):
             return False
 
-        def digests(l):  # R_i of the 2^l-row matrices at their distinct positions
-            return _rows_digest([r for r, lg in zip(rows, log_heights) if lg == l])
+        blake = reused_blake3()  # H and C alike: BLAKE3 of the bytes (merkle.py)
 
-        compress = node_compressor()
+        def digests(l):  # R_i of the 2^l-row matrices at their distinct positions, as 32-byte strings
+            group = [r for r, lg in zip(rows, log_heights) if lg == l]
+            out = _row_hashes(group[0], blake)
+            for m in group[1:]:
+                out = [blake(d + h) for d, h in zip(out, _row_hashes(m, blake))]  # C(R ‖ H(row of m))
+            return out
 
         def inject(k, positions, nodes):  # after level k: the matrices of height 2^(top − k − 1)
             l = top - k - 1
@@ -159,8 +163,16 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
                 return nodes
             if distinct[l].tolist() != positions:  # pragma: no cover - the walk's own positions
                 return None
-            return [compress(node + row) for node, row in zip(nodes, digest_list(digests(l)))]  # C(node ‖ R)
+            return [blake(node + row) for node, row in zip(nodes, digests(l))]  # C(node ‖ R)
 
-        return verify_multiproof(root, top, distinct[top], digests(top), paths, inject)
+        leaves = np.frombuffer(b"".join(digests(top)), dtype="<u4").reshape(-1, 8)
+        return verify_multiproof(root, top, distinct[top], leaves, paths, inject)
     except (ValueError, TypeError, IndexError):
         return False
+
+
+def _row_hashes(matrix: np.ndarray, blake) -> list:
+    """H(row) of every row of a few opened rows (q, w), as 32-byte strings: merkle.hash_rows's
+    values without the round trip through a digest array."""
+    data, width = np.ascontiguousarray(matrix, dtype="<u4").tobytes(), 4 * matrix.shape[1]
+    return [blake(data[i * width:(i + 1) * width]) for i in range(matrix.shape[0])]

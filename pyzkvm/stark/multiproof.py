@@ -83,7 +83,7 @@ def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np
     if grouped is None:
         return False
     pos, nodes = grouped[0].tolist(), digest_list(grouped[1])
-    compress = node_compressor()
+    compress = reused_blake3()
     for k, sent in enumerate(proof.levels):
         sent = np.asarray(sent)
         if sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
@@ -118,15 +118,16 @@ def digest_list(digests: np.ndarray) -> list:
     return [data[j:j + 32] for j in range(0, len(data), 32)]
 
 
-def node_compressor():
-    """C(left ‖ right) for 64 bytes (merkle.py's node hash, one BLAKE3 compression) with one
-    reused hasher of the blake3 package (reset per node: cheaper than a new one)."""
+def reused_blake3():
+    """A function bytes → their 32-byte BLAKE3 digest, with one reused hasher of the blake3
+    package (reset per message: cheaper than a new one). On 64 bytes (left ‖ right) it is
+    merkle.py's node compression C, on a row's bytes its leaf hash H."""
     hasher = blake3.blake3()
     reset, update, digest = hasher.reset, hasher.update, hasher.digest
 
-    def compress(pair: bytes) -> bytes:
+    def blake(data: bytes) -> bytes:
         reset()
-        update(pair)
+        update(data)
         return digest()
 
-    return compress
+    return blake

@@ -303,15 +303,22 @@ def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
     selectors of all tables at once (_selectors_at)."""
     zeta_powers = _PowersOf(zeta)
     selectors, z_h = _selectors_at(zeta, [t.log_height for t in tables], zeta_powers)
-    inputs, right = [], []
+    inputs, chunks, weights = [], [], []
+    chunk_powers: dict = {}  # (S, K) → [(ζ^S)^k for k < K]: tables of one height share them
     for k, (c, t) in enumerate(zip(compiled, tables)):
         inputs.append(Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True),
                              public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
         layout = zk.QuotientLayout(cfg, c, t.log_height)
-        chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]
-        # Q(ζ) = Σ_k (ζ^S)^k · Q_k(ζ) over the few chunks
-        q = ext.ext_mul(chunks, ext.ext_powers(zeta_powers(layout.size), chunks.shape[0])).astype(np.uint64)
-        right.append(ext.ext_mul(z_h[k], (q.sum(axis=0) % P).astype(np.uint32)))
+        chunks.append(recombine_ext_columns(t.open_local["quotient"])[:layout.chunks])
+        key = (layout.size, layout.chunks)
+        if key not in chunk_powers:
+            chunk_powers[key] = ext.ext_powers(zeta_powers(layout.size), layout.chunks)
+        weights.append(chunk_powers[key])
+    # Q(ζ) = Σ_k (ζ^S)^k · Q_k(ζ) per table (its few chunks), every table's terms in one product
+    terms = ext.ext_mul(np.concatenate(chunks), np.concatenate(weights)).astype(np.uint64)
+    starts = np.cumsum([0] + [len(x) for x in chunks[:-1]])
+    q = (np.add.reduceat(terms, starts, axis=0) % P).astype(np.uint32)
+    right = ext.ext_mul(z_h, q)
     powers = ext.ext_powers(alpha, max(len(c.all_constraints) for c in compiled))
     # Σ α^i C_i(ζ): the constraints' tapes at one point, every leaf in F_p^4 (numpy: point_eval.py)
     left = constraints_at_points(compiled, inputs, [powers[:len(c.all_constraints)] for c in compiled])

@@ -159,11 +159,12 @@ def unpack31(data: bytes, count: int, what: str) -> np.ndarray:
     return unpack31_many(data, [(0, count, what)])[0]
 
 
-def unpack31_many(data, parts: list) -> list:
+def unpack31_many(data, parts: list) -> tuple:
     """unpack31 of several packed arrays in one buffer, in one vectorised pass (a proof holds
     ~200 arrays: one pass is a few numpy calls, not a few per array). ``parts``: (byte offset,
     count, what) of each. Element i of a part starting at byte o has its 31 bits at bit
-    8·o + 31·i, little-endian: within the 8 bytes from bit's byte on (≤ 7 + 31 bits)."""
+    8·o + 31·i, little-endian: within the 8 bytes from bit's byte on (≤ 7 + 31 bits).
+    Returns (every part's elements joined, the index where each part starts)."""
     buf = np.concatenate([np.frombuffer(data, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
     starts = np.array([8 * o for o, _c, _w in parts], dtype=np.int64)  # in bits
     counts = np.array([c for _o, c, _w in parts], dtype=np.int64)
@@ -181,7 +182,7 @@ def unpack31_many(data, parts: list) -> list:
     if bad.any():
         what = parts[int(np.flatnonzero(bad)[0])][2]
         raise ProofFormatError(f"{what}: the padding bits after the last element are not zero (not canonical)")
-    return np.split(values, first[1:])
+    return values, first
 
 
 # --- writer ----------------------------------------------------------------------------------
@@ -353,11 +354,13 @@ class _Reader:
         must hold field elements < p (ProofFormatError naming the first that does not)."""
         if not self.pending:
             return
-        values = unpack31_many(self.data, [part for _a, part in self.pending])
-        for (a, (_start, _count, what)), v in zip(self.pending, values):
-            if v.size and int(v.max()) >= P:
-                raise ProofFormatError(f"{what}: holds a value ≥ p (not a canonical field element)")
-            a.reshape(-1)[:] = v
+        values, first = unpack31_many(self.data, [part for _a, part in self.pending])
+        high = np.flatnonzero(values >= P)
+        if high.size:
+            what = self.pending[int(np.searchsorted(first, high[0], side="right")) - 1][1][2]
+            raise ProofFormatError(f"{what}: holds a value ≥ p (not a canonical field element)")
+        for (a, (_start, count, _what)), at in zip(self.pending, first.tolist()):
+            a.reshape(-1)[:] = values[at:at + count]
         self.pending = []
 
 

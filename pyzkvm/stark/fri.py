@@ -131,7 +131,7 @@ def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_siz
         lo, hi = cur[:, 0::2], cur[:, 1::2]
         even = (lo + hi) * INV_TWO % _P                          # (lo + hi)/2
         odd = (lo + _P - hi) * (inv_x * INV_TWO % _P)[:, :, None] % _P  # (lo − hi)/(2x)
-        beta_odd = ext.mul_rows(odd.reshape(-1, 4), np.broadcast_to(np.asarray(beta, dtype=np.uint64), (odd.size // 4, 4)))
+        beta_odd = ext.mul_rows(odd.reshape(-1, 4), np.asarray(beta, dtype=np.uint64).reshape(1, 4))  # β broadcast
         cur = (even + beta_odd.reshape(even.shape)) % _P
         inv_x = inv_x[:, 0::2] ** 2 % _P  # the next fold's pair points: squares of every other point
     return cur[:, 0].astype(np.uint32)

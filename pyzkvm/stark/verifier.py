@@ -315,7 +315,7 @@ def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
             chunk_powers[key] = ext.ext_powers(zeta_powers(layout.size), layout.chunks)
         weights.append(chunk_powers[key])
     # Q(ζ) = Σ_k (ζ^S)^k · Q_k(ζ) per table (its few chunks), every table's terms in one product
-    terms = ext.ext_mul(np.concatenate(chunks), np.concatenate(weights)).astype(np.uint64)
+    terms = ext.mul_rows(np.concatenate(chunks), np.concatenate(weights))  # numpy whatever the count
     starts = np.cumsum([0] + [len(x) for x in chunks[:-1]])
     q = (np.add.reduceat(terms, starts, axis=0) % P).astype(np.uint32)
     right = ext.ext_mul(z_h, q)

@@ -42,7 +42,7 @@ from numba import njit
 
 from ..errors import FriQueryError, MerklePathError
 from . import ext, field, rounds
-from .domain import coset_shift, point_at
+from .domain import coset_shift, inverse_point_at, point_at
 from .ext import mul4
 from .field import P, root_of_unity
 from .merkle import MerkleTree, verify_openings
@@ -121,7 +121,7 @@ def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_siz
     the pairs' points x (the even rows) to x², the points of the folded coset, whose even
     rows the next fold uses: 1/x is squared along, never inverted again."""
     m = values.shape[1]
-    inv_x0 = np.array([pow(int(x), P - 2, P) for x in point_at(log_size, leaf * m)], dtype=np.uint64)
+    inv_x0 = inverse_point_at(log_size, leaf * m).astype(np.uint64)
     k = m.bit_length() - 1
     w_inv = pow(root_of_unity(k), P - 2, P)  # ω_(2^k)^−1, so 1/x_t = 1/x_0 · ω^(−rev_k(t))
     rev_even = bit_reverse_indices(m)[0::2]

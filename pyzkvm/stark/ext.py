@@ -230,8 +230,30 @@ def mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Row-wise product in F_p^4 of two (k, 4) arrays of canonical values, with numpy
     (uint64 result). Each lane product is < 2^62 and reduced before the fold's ≤ 4 + 3·W
     terms are added (< 2^37): nothing overflows."""
-    prod = (x.astype(np.uint64)[:, :, None] * y.astype(np.uint64)[:, None, :]) % _P
+    x, y = x.astype(np.uint64), y.astype(np.uint64)
+    if max(x.shape[0], y.shape[0]) > _LANE_TABLE_ROWS:
+        return _mul_columns(x, y)
+    prod = (x[:, :, None] * y[:, None, :]) % _P
     return fold_lanes(prod.reshape(-1, 16))
+
+
+#: above this many rows mul_rows multiplies column by column (16 column products and the fold
+#: written out: ~40 numpy calls, but no (k, 16) lane table nor integer matrix product, which
+#: cost more once there are a few hundred rows: a verifier's constraint tapes and claimed sums)
+_LANE_TABLE_ROWS = 512
+
+
+def _mul_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # coefficient k of x·y: Σ_{i+j=k} x_i·y_j + W·Σ_{i+j=k+4} x_i·y_j; each product reduced
+    # (< p), so a sum of ≤ 4 stays < 2^33 and W times one of 3 < 2^37
+    x0, x1, x2, x3 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
+    y0, y1, y2, y3 = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
+    out = np.empty((max(x.shape[0], y.shape[0]), 4), dtype=np.uint64)
+    out[:, 0] = (x0 * y0 % _P + _W * ((x1 * y3 % _P + x2 * y2 % _P + x3 * y1 % _P) % _P)) % _P
+    out[:, 1] = (x0 * y1 % _P + x1 * y0 % _P + _W * ((x2 * y3 % _P + x3 * y2 % _P) % _P)) % _P
+    out[:, 2] = (x0 * y2 % _P + x1 * y1 % _P + x2 * y0 % _P + _W * (x3 * y3 % _P)) % _P
+    out[:, 3] = (x0 * y3 % _P + x1 * y2 % _P + x2 * y1 % _P + x3 * y0 % _P) % _P
+    return out
 
 
 def fold_lanes(lanes: np.ndarray) -> np.ndarray:

@@ -1,14 +1,15 @@
 #!/usr/bin/env python
 """Where a warm in-process stark verify spends its CPU time, step by step (issue 18's verify item).
 
-    python bench/verify_steps.py RECEIPT IMAGE_ID_HEX [--runs 20] [--profile]
+    python bench/verify_steps.py RECEIPT IMAGE_ID_HEX [--runs 20] [--profile] [--hashes]
 
 Loads the receipt, verifies it once (the verifying key is then cached in-process, as in any
 warm verifier), then --runs more times with every verifier step wrapped in a timer
 (time.process_time, inclusive: a step's time includes the steps called inside it, listed
 indented below it). Prints each step's median CPU ms per verify, the whole verify's median
 and minimum CPU ms, and the load average. ``--profile``: also a cProfile of the runs, by
-internal time. Run it with NUMBA_NUM_THREADS=1 (the verify path uses no numba anyway).
+internal time. ``--hashes``: the hashing floor (hash_floor). Run it with NUMBA_NUM_THREADS=1
+(the verify path uses no numba anyway).
 """
 
 from __future__ import annotations
@@ -89,12 +90,55 @@ def install() -> None:
         setattr(m, attr, _TimedModule(label, value) if isinstance(value, types.ModuleType) else _timed(label, value))
 
 
+def hash_floor(stark, receipt, image_id) -> None:
+    """The hashing floor: how many BLAKE3 calls one verify makes (the Merkle leaves and nodes:
+    multiproof.reused_blake3 and the blake3 package path of merkle.hash_rows), and the CPU time
+    of that many calls alone on a message of their mean size (best of 5)."""
+    from pyzkvm.stark import blake3_numba, mmcs, multiproof
+
+    counts = {"calls": 0, "bytes": 0}
+    reused, small = multiproof.reused_blake3, blake3_numba._hash_rows_small
+
+    def counting_reused():
+        blake = reused()
+
+        def counted(data):
+            counts["calls"] += 1
+            counts["bytes"] += len(data)
+            return blake(data)
+        return counted
+
+    def counting_small(matrix, out):
+        counts["calls"] += matrix.shape[0]
+        counts["bytes"] += 4 * matrix.size
+        return small(matrix, out)
+
+    multiproof.reused_blake3 = mmcs.reused_blake3 = counting_reused
+    blake3_numba._hash_rows_small = counting_small
+    try:
+        stark.verify(receipt, image_id)
+    finally:
+        multiproof.reused_blake3 = mmcs.reused_blake3 = reused
+        blake3_numba._hash_rows_small = small
+    calls, size = counts["calls"], counts["bytes"] // max(counts["calls"], 1)
+    message, blake, best = os.urandom(size), reused(), float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        for _ in range(calls):
+            blake(message)
+        best = min(best, time.process_time() - start)
+    print(f"  hashing floor: {calls} BLAKE3 calls per verify, mean message {size} B; the calls alone "
+          f"{1000 * best:.2f} ms CPU ({1e6 * best / max(calls, 1):.2f} µs each)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("receipt")
     parser.add_argument("image_id")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--hashes", action="store_true",
+                        help="count one verify's BLAKE3 calls and time that many calls of the blake3 package alone")
     args = parser.parse_args()
     from pyzkvm.backends import get_backend
     from pyzkvm.receipt import Receipt
@@ -120,6 +164,8 @@ def main() -> int:
         print(f"  {'  ' * depth}{label:<{44 - 2 * depth}} {1000 * statistics.median(per_run[label]):7.2f}")
     print(f"  {'whole verify (untimed runs): median / min':<44} {1000 * statistics.median(plain):7.2f} / "
           f"{1000 * min(plain):.2f}")
+    if args.hashes:
+        hash_floor(stark, receipt, image_id)
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()

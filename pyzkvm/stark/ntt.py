@@ -173,14 +173,48 @@ _BLOCK_ROWS_LOG = 12  # rows per cache block (2^12 rows · 4 B = 16 KiB per colu
 _CHUNK_LOG = 11  # butterflies per run in the big layers
 
 
+_U32 = np.uint32
+_P32 = np.uint32(P)
+
+
 @njit(cache=True, inline="always")
 def _mul_tw(x, t, t_shoup):
-    # Shoup's modular multiplication by a fixed twiddle t with q' = floor(t·2^32/p):
-    #   q = floor(x·q' / 2^32) is floor(x·t/p) or one less, so r = x·t − q·p ∈ [0, 2p).
-    # Every product is < 2^63 (x, t < 2^31, q' < 2^32): plain uint64, no division, vectorisable.
-    q = (x * t_shoup) >> np.uint64(32)
-    r = x * t - q * _P
-    return r - _P if r >= _P else r
+    # Shoup's modular multiplication by a fixed twiddle t with q' = floor(t·2^32/p), for any
+    # x < 2^32: q = floor(x·q' / 2^32) is floor(x·t/p) or one less, so r = x·t − q·p ∈ [0, 2p),
+    # which fits 32 bits — so r is computed mod 2^32 (the high halves cancel), and only q needs
+    # a widening 32×32→64 multiply. Everything is a uint32 lane (8 per AVX2 instruction) and
+    # the final r − p if r ≥ p is an unsigned min (r − p wraps above r when r < p).
+    q = _U32((np.uint64(x) * np.uint64(t_shoup)) >> np.uint64(32))
+    r = _U32(x * t - q * _P32)
+    return min(r, _U32(r - _P32))
+
+
+@njit(cache=True, inline="always")
+def _add(a, b):
+    # a + b mod p for canonical a, b (< p < 2^31: the sum fits 32 bits), as an unsigned min
+    s = _U32(a + b)
+    return min(s, _U32(s - _P32))
+
+
+@njit(cache=True, inline="always")
+def _sub(a, b):
+    # a − b mod p for canonical a, b: a + p − b ∈ (0, 2p), then one conditional subtraction
+    d = _U32(a + _P32 - b)
+    return min(d, _U32(d - _P32))
+
+
+@njit(cache=True, inline="always")
+def _dif_butterfly(u, v, t, ts):
+    # Gentleman–Sande: (u, v) ↦ (u + v, (u − v)·t). u + p − v ∈ (0, 2p) goes into the Shoup
+    # multiply unreduced (it takes any x < 2^32): one conditional subtraction saved.
+    return _add(u, v), _mul_tw(_U32(u + _P32 - v), t, ts)
+
+
+@njit(cache=True, inline="always")
+def _dit_butterfly(u, v, t, ts):
+    # Cooley–Tukey: (u, v) ↦ (u + v·t, u − v·t)
+    v = _mul_tw(v, t, ts)
+    return _add(u, v), _sub(u, v)
 
 
 @njit(cache=True, inline="always")
@@ -193,13 +227,7 @@ def _dif_run(x, tw, tws, i0, h, j0, count):
     t = tw[h + j0 : h + j0 + count]
     ts = tws[h + j0 : h + j0 + count]
     for k in range(count):
-        u = np.uint64(lo[k])
-        v = np.uint64(hi[k])
-        s = u + v
-        lo[k] = s - _P if s >= _P else s
-        d = u + _P - v
-        d = d - _P if d >= _P else d
-        hi[k] = _mul_tw(d, np.uint64(t[k]), np.uint64(ts[k]))
+        lo[k], hi[k] = _dif_butterfly(lo[k], hi[k], t[k], ts[k])
 
 
 @njit(cache=True, inline="always")
@@ -211,12 +239,7 @@ def _dit_run(x, tw, tws, i0, h, j0, count):
     t = tw[h + j0 : h + j0 + count]
     ts = tws[h + j0 : h + j0 + count]
     for k in range(count):
-        u = np.uint64(lo[k])
-        v = _mul_tw(np.uint64(hi[k]), np.uint64(t[k]), np.uint64(ts[k]))
-        s = u + v
-        lo[k] = s - _P if s >= _P else s
-        d = u + _P - v
-        hi[k] = d - _P if d >= _P else d
+        lo[k], hi[k] = _dit_butterfly(lo[k], hi[k], t[k], ts[k])
 
 
 @njit(cache=True)
@@ -272,13 +295,7 @@ def _dif_rows(x, i, h, t, ts, c0, c1):
     lo = x[i][c0:c1]
     hi = x[i + h][c0:c1]
     for c in range(c1 - c0):
-        u = np.uint64(lo[c])
-        v = np.uint64(hi[c])
-        s = u + v
-        lo[c] = s - _P if s >= _P else s
-        d = u + _P - v
-        d = d - _P if d >= _P else d
-        hi[c] = _mul_tw(d, t, ts)
+        lo[c], hi[c] = _dif_butterfly(lo[c], hi[c], t, ts)
 
 
 @njit(cache=True, inline="always")
@@ -287,12 +304,7 @@ def _dit_rows(x, i, h, t, ts, c0, c1):
     lo = x[i][c0:c1]
     hi = x[i + h][c0:c1]
     for c in range(c1 - c0):
-        u = np.uint64(lo[c])
-        v = _mul_tw(np.uint64(hi[c]), t, ts)
-        s = u + v
-        lo[c] = s - _P if s >= _P else s
-        d = u + _P - v
-        hi[c] = d - _P if d >= _P else d
+        lo[c], hi[c] = _dit_butterfly(lo[c], hi[c], t, ts)
 
 
 @njit(cache=True, inline="always")
@@ -301,7 +313,7 @@ def _dif_layer(x, tw, tws, l, r0, r1, c0, c1):
     h = 1 << l
     for i0 in range(r0, r1, 2 * h):
         for j in range(h):
-            _dif_rows(x, i0 + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]), c0, c1)
+            _dif_rows(x, i0 + j, h, tw[h + j], tws[h + j], c0, c1)
 
 
 @njit(cache=True, inline="always")
@@ -309,7 +321,7 @@ def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
     h = 1 << l
     for i0 in range(r0, r1, 2 * h):
         for j in range(h):
-            _dit_rows(x, i0 + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]), c0, c1)
+            _dit_rows(x, i0 + j, h, tw[h + j], tws[h + j], c0, c1)
 
 
 @njit(cache=True, inline="always")
@@ -358,7 +370,7 @@ def _scale_const(x, f, r0, r1):
     # x ← x · f for one constant f (e.g. n^(−1) after an inverse transform), rows r0..r1−1
     for i in range(r0, r1):
         for c in range(x.shape[1]):
-            x[i, c] = _mul_tw(np.uint64(x[i, c]), f[0], f[1])
+            x[i, c] = _mul_tw(x[i, c], f[0], f[1])
 
 
 @njit(cache=True, nogil=True)
@@ -366,10 +378,10 @@ def _scale_rows_into(src, f, fs, dst, r0, r1):
     # dst[i] = src[i] · f[i] (row i of every column times one factor, Shoup quotient fs[i]),
     # rows r0..r1−1
     for i in range(r0, r1):
-        t = np.uint64(f[i])
-        ts = np.uint64(fs[i])
+        t = f[i]
+        ts = fs[i]
         for c in range(src.shape[1]):
-            dst[i, c] = _mul_tw(np.uint64(src[i, c]), t, ts)
+            dst[i, c] = _mul_tw(src[i, c], t, ts)
 
 
 def _rows(a, what):
@@ -415,7 +427,7 @@ def _dit(m, log_n, inverse):
 
 
 def _shoup_const(c: int):
-    return np.array([c, (c << 32) // P], dtype=np.uint64)
+    return np.array([c, (c << 32) // P], dtype=np.uint32)
 
 
 def ntt(coeffs):

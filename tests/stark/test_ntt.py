@@ -55,6 +55,30 @@ def test_ntt_against_galois(log_n):
     np.testing.assert_array_equal(N.intt(a[:, 0]), np.asarray(galois.intt(GF(a[:, 0]))))
 
 
+def test_extreme_values_on_32_bit_lanes():
+    # the butterflies compute on uint32 lanes (sums < 2p, the Shoup remainder < 2p, taken mod
+    # 2^32): columns of p − 1 everywhere, 0/p − 1 alternating, and values within 3 of p or of
+    # 0 hit the largest intermediates; one column and matrices of < 8 columns (the 1-D
+    # kernel) and a 24-column matrix (the row kernel)
+    n = 1 << 13
+    cols = [np.full(n, P - 1), np.where(np.arange(n) % 2, P - 1, 0), np.arange(n) % 4 + (P - 4),
+            np.arange(n) % 4, _random(n, 5)]
+    a = np.stack([cols[c % len(cols)] for c in range(24)], axis=1).astype(np.uint32)
+    out, inv = N.ntt(a), N.intt(a)
+    for c in range(len(cols)):
+        np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(a[:, c]))))
+        np.testing.assert_array_equal(inv[:, c], np.asarray(galois.intt(GF(a[:, c]))))
+        np.testing.assert_array_equal(N.ntt(a[:, c]), out[:, c])
+    np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: column by column
+    np.testing.assert_array_equal(N.intt(a[:, 3:10]), inv[:, 3:10])
+    # + the coset scaling pass: block 0 of the LDE is the NTT of c_i·shift^i, bit-reversed
+    lde = N.coset_lde(a[:, :len(cols)], 1)
+    np.testing.assert_array_equal(N.coset_lde(a[:, 0], 1), lde[:, 0])
+    for c in range(len(cols)):
+        scaled = galois.intt(GF(a[:, c])) * GF(GENERATOR) ** np.arange(n)
+        np.testing.assert_array_equal(lde[:n, c], np.asarray(galois.ntt(scaled))[N.bit_reverse_indices(n)])
+
+
 def test_wide_batch_and_input_untouched():
     a = _random((1 << 13, 37), 7)
     keep = a.copy()

@@ -23,7 +23,7 @@ networks do the work, with per-layer twiddle tables cached per size:
   permutation after its final transform.
 
 Twiddle products use Shoup's precomputed quotients (no division), on uint32 lanes (see
-_mul_tw). One column — and each column of a matrix narrower than 8 — runs a kernel whose
+_mul_tw). One column — and each of a matrix's last w mod 8 columns — runs a kernel whose
 inner loops are contiguous runs (SIMD-vectorised by LLVM): the wide layers as runs of
 butterflies, the narrow ones block by block in cache (one thread). A matrix is split by
 column into groups of 16 columns; the thread pool (pool.parallel_for) runs slices of whole
@@ -326,11 +326,11 @@ def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
 
 
 @njit(cache=True, inline="always")
-def _slice_of(x, log_n, block_elements_log, g0, g1):
-    # columns c0..c1−1 of column groups g0..g1−1, and the rows per in-cache block for a slice
-    # that wide (block × slice ≈ 2^block_elements_log elements)
+def _slice_of(log_n, block_elements_log, width, g0, g1):
+    # columns c0..c1−1 of column groups g0..g1−1 (of the first `width` columns), and the rows
+    # per in-cache block for a slice that wide (block × slice ≈ 2^block_elements_log elements)
     c0 = g0 * _GROUP_COLUMNS
-    c1 = min(x.shape[1], g1 * _GROUP_COLUMNS)
+    c1 = min(width, g1 * _GROUP_COLUMNS)
     wide = 0
     while (1 << wide) < c1 - c0:
         wide += 1
@@ -338,13 +338,13 @@ def _slice_of(x, log_n, block_elements_log, g0, g1):
 
 
 @njit(cache=True, nogil=True)
-def _dif_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
+def _dif_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     """The whole DIF network (natural in, bit-reversed out) on the columns of groups g0..g1−1
     (a chunk of pool.parallel_for: columns are independent, so a thread runs its slice from
     the first layer to the last with no barrier between layers): the wide layers sweep the
     whole height, the last block_log layers run block by block of 2^block_log rows, each
     finished in cache."""
-    c0, c1, block_log = _slice_of(x, log_n, block_elements_log, g0, g1)
+    c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
     for l in range(log_n - 1, block_log - 1, -1):
         _dif_layer(x, tw, tws, l, 0, n, c0, c1)
@@ -354,10 +354,10 @@ def _dif_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
 
 
 @njit(cache=True, nogil=True)
-def _dit_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
+def _dit_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     """The mirror image of _dif_slice (bit-reversed in, natural out): in-cache blocks first,
     then the wide layers."""
-    c0, c1, block_log = _slice_of(x, log_n, block_elements_log, g0, g1)
+    c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
     for r0 in range(0, n, 1 << block_log):
         for l in range(block_log):
@@ -396,30 +396,33 @@ def _rows(a, what):
     return np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype=np.uint32), log_n
 
 
-def _by_column_groups(kernel, m, log_n, inverse):
-    # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS columns of m, the
-    # groups side by side on the thread pool when m is big enough: one slice per thread, as
-    # wide as possible (every wide layer sweeps a slice's whole height; measured at 2^16 × 2
-    # threads, slices of 16 columns — a row's 64 bytes straddling two cache lines — cost the
-    # LDE 2.5× the CPU of half-width slices)
+def _by_column_groups(kernel, m, log_n, inverse, width):
+    # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS of the first `width`
+    # columns of m, the groups side by side on the thread pool when m is big enough: one slice
+    # per thread, as wide as possible (every wide layer sweeps a slice's whole height;
+    # measured at 2^16 × 2 threads, slices of 16 columns — a row's 64 bytes straddling two
+    # cache lines — cost the LDE 2.5× the CPU of half-width slices)
     tw, tws = _twiddles(log_n, inverse)
-    groups = (m.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
-    parallel_for(kernel, groups, m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG,
-                 work_per_item=m.shape[0] * min(m.shape[1], _GROUP_COLUMNS), chunks_per_thread=1)
+    groups = (width + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
+    parallel_for(kernel, groups, m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, width,
+                 work_per_item=m.shape[0] * min(width, _GROUP_COLUMNS), chunks_per_thread=1)
     return m
 
 
-#: matrices narrower than this are transformed column by column with the 1-D kernel: the
-#: matrix kernel's vectorised loop runs along a row's columns, and a row of fewer than 8
-#: (e.g. an F_p^4 polynomial's 4) fills less than one AVX2 register (measured at 2^19 × 4:
-#: 220–290 M butterflies/s by rows, ~800 M/s by columns, the copies included)
-_NARROW_COLUMNS = 8
+#: The matrix kernel's vectorised loop runs along a row's columns, 8 per AVX2 instruction;
+#: what is left of a row past a multiple of 8 ran as scalar code (2^17 rows: 14 columns
+#: ~590 M butterflies/s, 9 columns ~710 M/s, against ~1,000 M/s for 8 and ~1,600 M/s for 16).
+#: So the first w − w mod 8 columns go through the matrix kernel, and the last w mod 8 (all
+#: of a matrix narrower than 8, e.g. an F_p^4 polynomial's 4) one by one through the 1-D
+#: kernel, whose loops run along the column (~800 M/s, the copies in and out included).
+_LANE_COLUMNS = 8
 
 
-def _by_columns(kernel_1d, m, log_n, inverse):
-    # each column of m through the 1-D kernel (a contiguous copy, transformed, written back)
+def _by_columns(kernel_1d, m, log_n, inverse, first):
+    # columns first.. of m, each through the 1-D kernel (a contiguous copy, transformed, written
+    # back; one column is transformed in place)
     tw, tws = _twiddles(log_n, inverse)
-    for c in range(m.shape[1]):
+    for c in range(first, m.shape[1]):
         col = m.reshape(-1) if m.shape[1] == 1 else np.ascontiguousarray(m[:, c])
         kernel_1d(col, tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
         if m.shape[1] > 1:
@@ -427,18 +430,22 @@ def _by_columns(kernel_1d, m, log_n, inverse):
     return m
 
 
+def _transform(slice_kernel, kernel_1d, m, log_n, inverse):
+    # the columns of m: a multiple of 8 by rows (slice_kernel), the rest by columns (kernel_1d)
+    vectorised = m.shape[1] - m.shape[1] % _LANE_COLUMNS
+    if vectorised:
+        _by_column_groups(slice_kernel, m, log_n, inverse, vectorised)
+    return _by_columns(kernel_1d, m, log_n, inverse, vectorised)
+
+
 def _dif(m, log_n, inverse):
     """In-place DIF on a C-contiguous (n, w) matrix: natural in, bit-reversed out."""
-    if m.shape[1] < _NARROW_COLUMNS:
-        return _by_columns(_dif_1d, m, log_n, inverse)
-    return _by_column_groups(_dif_slice, m, log_n, inverse)
+    return _transform(_dif_slice, _dif_1d, m, log_n, inverse)
 
 
 def _dit(m, log_n, inverse):
     """In-place DIT on a C-contiguous (n, w) matrix: bit-reversed in, natural out."""
-    if m.shape[1] < _NARROW_COLUMNS:
-        return _by_columns(_dit_1d, m, log_n, inverse)
-    return _by_column_groups(_dit_slice, m, log_n, inverse)
+    return _transform(_dit_slice, _dit_1d, m, log_n, inverse)
 
 
 def _shoup_const(c: int):

@@ -70,6 +70,7 @@ def test_extreme_values_on_32_bit_lanes():
         np.testing.assert_array_equal(inv[:, c], np.asarray(galois.intt(GF(a[:, c]))))
         np.testing.assert_array_equal(N.ntt(a[:, c]), out[:, c])
     np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: column by column
+    np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns by rows, 4 by columns
     np.testing.assert_array_equal(N.intt(a[:, 3:10]), inv[:, 3:10])
     # + the coset scaling pass: block 0 of the LDE is the NTT of c_i·shift^i, bit-reversed
     lde = N.coset_lde(a[:, :len(cols)], 1)
@@ -171,8 +172,8 @@ def test_matrix_kernels_any_split_and_blocking(splits, block_log):
     dit = N._bit_reverse_into(a.copy(), np.empty_like(a))
     dif = a.copy()
     for g0, g1 in zip(splits, splits[1:]):
-        N._dit_slice(dit, *N._twiddles(log_n, False), log_n, block_log, g0, g1)
-        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, g0, g1)
+        N._dit_slice(dit, *N._twiddles(log_n, False), log_n, block_log, 40, g0, g1)
+        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, 40, g0, g1)
     np.testing.assert_array_equal(dit, want)
     np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
 

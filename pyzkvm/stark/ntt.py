@@ -23,10 +23,11 @@ networks do the work, with per-layer twiddle tables cached per size:
   permutation after its final transform.
 
 Twiddle products use Shoup's precomputed quotients (no division), on uint32 lanes (see
-_mul_tw). One column — and each of a matrix's last w mod 8 columns — runs a kernel whose
-inner loops are contiguous runs (SIMD-vectorised by LLVM): the wide layers as runs of
-butterflies, the narrow ones block by block in cache (one thread). A matrix is split by
-column into groups of 16 columns; the thread pool (pool.parallel_for) runs slices of whole
+_mul_tw). One column runs a kernel whose inner loops are contiguous runs (SIMD-vectorised
+by LLVM): the wide layers as runs of butterflies, the narrow ones block by block in cache
+(one thread). A matrix is split by column into groups of 16 columns (a remainder of 3–7
+columns past a multiple of 8, or a matrix narrower than 8, is transformed in a zero-padded
+8-column scratch: _transform); the thread pool (pool.parallel_for) runs slices of whole
 groups side by side, each transformed from the first layer to the last (the last layers
 block by block in cache; no barrier between layers), the loop over a slice's columns
 vectorised.
@@ -410,42 +411,50 @@ def _by_column_groups(kernel, m, log_n, inverse, width):
 
 
 #: The matrix kernel's vectorised loop runs along a row's columns, 8 per AVX2 instruction;
-#: what is left of a row past a multiple of 8 ran as scalar code (2^17 rows: 14 columns
+#: what is left of a row past a multiple of 8 runs as scalar code (2^17 rows: 14 columns
 #: ~590 M butterflies/s, 9 columns ~710 M/s, against ~1,000 M/s for 8 and ~1,600 M/s for 16).
-#: So the first w − w mod 8 columns go through the matrix kernel, and the last w mod 8 (all
-#: of a matrix narrower than 8, e.g. an F_p^4 polynomial's 4) one by one through the 1-D
-#: kernel, whose loops run along the column (~800 M/s, the copies in and out included).
+#: So a remainder of at least _PAD_FROM columns (e.g. all 4 of an F_p^4 polynomial) is
+#: copied into an (n, 8) scratch padded with zero columns and transformed there, vectorised
+#: (2^19 × 4: 260 → 420 M/s; 2^17 × 14: 610 → 790 M/s); a smaller remainder stays scalar
+#: (2^16 × 2 padded to 8 measured 190 M/s against 236 M/s in place). (Each column through
+#: the 1-D kernel instead was faster still, 2^19 × 4 at ~700 M/s, but compiling it and its
+#: mirror for matrices added ~2 s of CPU to a cold prove: bench/compile_cost.py.)
 _LANE_COLUMNS = 8
+_PAD_FROM = 3
 
 
-def _by_columns(kernel_1d, m, log_n, inverse, first):
-    # columns first.. of m, each through the 1-D kernel (a contiguous copy, transformed, written
-    # back; one column is transformed in place)
-    tw, tws = _twiddles(log_n, inverse)
-    for c in range(first, m.shape[1]):
-        col = m.reshape(-1) if m.shape[1] == 1 else np.ascontiguousarray(m[:, c])
-        kernel_1d(col, tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
-        if m.shape[1] > 1:
-            m[:, c] = col
+def _transform(slice_kernel, m, log_n, inverse):
+    # slice_kernel (_dif_slice or _dit_slice) on all of m's columns, the remainder past a
+    # multiple of 8 in a padded scratch when that is faster (see _PAD_FROM)
+    w = m.shape[1]
+    body, rest = w - w % _LANE_COLUMNS, w % _LANE_COLUMNS
+    if rest < _PAD_FROM:
+        return _by_column_groups(slice_kernel, m, log_n, inverse, w)
+    if body:
+        _by_column_groups(slice_kernel, m, log_n, inverse, body)
+    scratch = np.zeros((m.shape[0], _LANE_COLUMNS), dtype=np.uint32)
+    scratch[:, :rest] = m[:, body:]
+    _by_column_groups(slice_kernel, scratch, log_n, inverse, _LANE_COLUMNS)
+    m[:, body:] = scratch[:, :rest]
     return m
-
-
-def _transform(slice_kernel, kernel_1d, m, log_n, inverse):
-    # the columns of m: a multiple of 8 by rows (slice_kernel), the rest by columns (kernel_1d)
-    vectorised = m.shape[1] - m.shape[1] % _LANE_COLUMNS
-    if vectorised:
-        _by_column_groups(slice_kernel, m, log_n, inverse, vectorised)
-    return _by_columns(kernel_1d, m, log_n, inverse, vectorised)
 
 
 def _dif(m, log_n, inverse):
     """In-place DIF on a C-contiguous (n, w) matrix: natural in, bit-reversed out."""
-    return _transform(_dif_slice, _dif_1d, m, log_n, inverse)
+    if m.shape[1] == 1:
+        tw, tws = _twiddles(log_n, inverse)
+        _dif_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
+        return m
+    return _transform(_dif_slice, m, log_n, inverse)
 
 
 def _dit(m, log_n, inverse):
     """In-place DIT on a C-contiguous (n, w) matrix: bit-reversed in, natural out."""
-    return _transform(_dit_slice, _dit_1d, m, log_n, inverse)
+    if m.shape[1] == 1:
+        tw, tws = _twiddles(log_n, inverse)
+        _dit_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
+        return m
+    return _transform(_dit_slice, m, log_n, inverse)
 
 
 def _shoup_const(c: int):

@@ -58,8 +58,8 @@ def test_ntt_against_galois(log_n):
 def test_extreme_values_on_32_bit_lanes():
     # the butterflies compute on uint32 lanes (sums < 2p, the Shoup remainder < 2p, taken mod
     # 2^32): columns of p − 1 everywhere, 0/p − 1 alternating, and values within 3 of p or of
-    # 0 hit the largest intermediates; one column and matrices of < 8 columns (the 1-D
-    # kernel) and a 24-column matrix (the row kernel)
+    # 0 hit the largest intermediates; one column (the 1-D kernel), a 24-column matrix (the
+    # row kernel), and matrices whose columns past a multiple of 8 go to a padded scratch
     n = 1 << 13
     cols = [np.full(n, P - 1), np.where(np.arange(n) % 2, P - 1, 0), np.arange(n) % 4 + (P - 4),
             np.arange(n) % 4, _random(n, 5)]
@@ -69,8 +69,9 @@ def test_extreme_values_on_32_bit_lanes():
         np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(a[:, c]))))
         np.testing.assert_array_equal(inv[:, c], np.asarray(galois.intt(GF(a[:, c]))))
         np.testing.assert_array_equal(N.ntt(a[:, c]), out[:, c])
-    np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: column by column
-    np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns by rows, 4 by columns
+    np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: in the padded scratch
+    np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns in place, 4 padded
+    np.testing.assert_array_equal(N.ntt(a[:, 1:11]), out[:, 1:11])  # 8 columns in place, 2 scalar
     np.testing.assert_array_equal(N.intt(a[:, 3:10]), inv[:, 3:10])
     # + the coset scaling pass: block 0 of the LDE is the NTT of c_i·shift^i, bit-reversed
     lde = N.coset_lde(a[:, :len(cols)], 1)

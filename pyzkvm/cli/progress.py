@@ -131,9 +131,20 @@ def kernel_cache_dir() -> str:
 
 
 def watch_kernel_compiles(stream=None) -> None:
-    """Say once on stderr when this process starts compiling numba kernels (a cache miss)."""
+    """Say once on stderr when this process starts compiling numba kernels (a cache miss).
+    The listener is registered when the first kernel is made (lazy_njit.py), so a command
+    that runs none (verify, info) does not import numba for it."""
     if os.environ.get(QUIET_COMPILE_ENV):
         return
+    from ..lazy_njit import before_first_kernel, numba_loaded
+
+    if numba_loaded():  # numba is here already (a test, a library user): listen from now on
+        _listen_for_compiles(stream)
+    else:
+        before_first_kernel(lambda: _listen_for_compiles(stream))
+
+
+def _listen_for_compiles(stream) -> None:
     from numba.core import event
 
     stream = stream or sys.stderr

@@ -23,7 +23,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from . import field, merkle
 from .field import P, f_add, f_mul_vec, f_sub, root_of_unity

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import types
 from typing import Callable
 
 #: run once, just before the first kernel's dispatcher is made (cli/progress.py registers
@@ -78,9 +79,40 @@ class Kernel:
 
     def __getattr__(self, name):
         # signatures, targetoptions, inspect_types, ...: the dispatcher's (dunders are not forwarded)
-        if name.startswith("__") or name in ("_dispatcher", "_options", "py_func"):
+        if name.startswith("__") or name in ("_dispatcher", "_options", "_plain", "_python", "py_func"):
             raise AttributeError(name)
         return getattr(self.dispatcher(), name)
+
+    def python(self) -> Callable:
+        """This kernel's own source run by the Python interpreter, the kernels it calls
+        likewise: the same code without numba, for work too small to pay numba's start-up
+        (executor/machine.py runs the first cycles of a guest so). Integer overflow wraps
+        silently, as it does compiled (numpy scalars would warn)."""
+        if "_python" not in self.__dict__:
+            plain = self._plain_source()
+
+            @functools.wraps(self.py_func)
+            def run(*args, **kwargs):
+                import numpy as np
+
+                with np.errstate(over="ignore"):
+                    return plain(*args, **kwargs)
+
+            self._python = run
+        return self._python
+
+    def _plain_source(self) -> Callable:
+        """py_func's code over a copy of its module's globals in which each kernel it names is
+        that kernel's own plain function (the module keeps its kernels)."""
+        if "_plain" not in self.__dict__:
+            glob = dict(self.py_func.__globals__)
+            code = self.py_func.__code__
+            self._plain = types.FunctionType(code, glob, code.co_name, self.py_func.__defaults__,
+                                             self.py_func.__closure__)  # set first: a kernel may call itself
+            for name in code.co_names:
+                if isinstance(glob.get(name), Kernel):
+                    glob[name] = glob[name]._plain_source()
+        return self._plain
 
     def __repr__(self) -> str:
         state = "made" if self._dispatcher is not None else "not made yet"

@@ -19,7 +19,9 @@ which are forwarded). Nothing else changes: the same options, the same cache fil
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
+import threading
 import types
 from typing import Callable
 
@@ -27,6 +29,8 @@ from typing import Callable
 #: its "compiling kernels" notice here, so that a command which runs none never imports numba)
 _before_first_kernel: list[Callable[[], None]] = []
 _started = False
+#: one thread makes a dispatcher at a time (parallel_for may call a new kernel from several)
+_lock = threading.RLock()
 
 
 def before_first_kernel(callback: Callable[[], None]) -> None:
@@ -54,14 +58,16 @@ class Kernel:
     def dispatcher(self):
         """The numba dispatcher (made now on first use: imports numba, compiles nothing)."""
         if self._dispatcher is None:
-            global _started
-            if not _started:
-                _started = True
-                while _before_first_kernel:
-                    _before_first_kernel.pop(0)()
-            import numba
+            with _lock:
+                if self._dispatcher is None:
+                    global _started
+                    if not _started:
+                        _started = True
+                        while _before_first_kernel:
+                            _before_first_kernel.pop(0)()
+                    import numba
 
-            self._dispatcher = numba.njit(**self._options)(self.py_func)
+                    self._dispatcher = numba.njit(**self._options)(self.py_func)
         return self._dispatcher
 
     @property
@@ -114,9 +120,20 @@ class Kernel:
                     glob[name] = glob[name]._plain_source()
         return self._plain
 
+    def __reduce__(self):
+        # pickled by name, as a plain function is (the module attribute is this kernel)
+        return _kernel_named, (self.py_func.__module__, self.py_func.__qualname__)
+
     def __repr__(self) -> str:
         state = "made" if self._dispatcher is not None else "not made yet"
         return f"<kernel {self.py_func.__module__}.{self.py_func.__qualname__} (numba dispatcher {state})>"
+
+
+def _kernel_named(module: str, qualname: str) -> Kernel:
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def njit(func: Callable | None = None, **options):

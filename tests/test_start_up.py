@@ -120,3 +120,27 @@ def test_info_and_a_short_trace_prove_never_load_numba(tmp_path, monkeypatch):
     assert child(["prove", elf, "--input", "u32:10", "--backend", "trace", "-o", str(tmp_path / "r")], tmp_path) == (0, [])
     # the test can fail: a run longer than the Python budget loads the compiled loop
     assert child(["run", elf, "--input", f"u32:{python_start.PYTHON_CYCLES}"], tmp_path)[1] == ["numba", "llvmlite"]
+
+
+def test_importing_every_kernel_module_loads_no_numba():
+    code = ("import sys, pyzkvm.stark, pyzkvm.machine, pyzkvm.executor.interpreter, pyzkvm.stark.ntt, "
+            "pyzkvm.stark.blake3_numba, pyzkvm.stark.tape, pyzkvm.stark.lde_source, pyzkvm.stark.lincomb; "
+            "print('numba' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
+
+
+def test_a_kernel_pickles_by_name_and_calls_other_kernels_when_compiled():
+    import pickle
+
+    from pyzkvm import lazy_njit
+    from pyzkvm.stark import ext, field
+
+    assert pickle.loads(pickle.dumps(field.f_mul)) is field.f_mul
+    # e_inv (a kernel) calls norm_conj4, f_inv, f_mul (kernels, two inlined): compiled, and as Python source
+    assert isinstance(ext.e_inv, lazy_njit.Kernel) and isinstance(ext.norm_conj4, lazy_njit.Kernel)
+    a = np.array([3, 1, 4, 1592653], dtype=np.uint32)
+    inverse = ext.e_inv(a)
+    assert np.array_equal(inverse, ext.e_inv.python()(a))
+    assert np.array_equal(ext.e_mul(a, inverse), [1, 0, 0, 0])

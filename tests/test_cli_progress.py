@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from pyzkvm.cli import progress
-from pyzkvm.cli.progress import PhaseLines, progress_reporter
+from pyzkvm.cli.progress import LateBar, PhaseLines, progress_reporter
 
 
 class FakeTerminal(io.StringIO):
@@ -53,9 +53,20 @@ def test_a_phase_still_running_when_the_quiet_time_ends_gets_its_line():
 def test_the_terminal_bar_prints_brackets_as_they_are(monkeypatch):
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with progress_reporter("proving [x]") as report:
+    with progress_reporter("proving [x]", quiet_s=0) as report:  # the bar at once
         report("pip install 'pyzkvm[bench]'", 0.5)
     assert "proving [x]" in terminal.getvalue()
+
+
+def test_the_terminal_bar_starts_only_when_its_delay_has_passed(monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = LateBar("verify r", after_s=600)
+    bar("check the seal", 0.4)
+    assert terminal.getvalue() == "" and bar.bar is None  # a quick command: rich is never started
+    bar._start()  # what the timer does at after_s: the bar shows the step running then
+    bar.close()
+    assert "verify r: check the seal" in terminal.getvalue()
 
 
 def test_bench_summary_keeps_the_extra_in_its_install_hint():
@@ -174,7 +185,7 @@ def test_progress_delay_comes_from_the_environment(monkeypatch):
 def test_a_step_of_unknown_length_pulses_on_a_terminal(monkeypatch):
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with progress_reporter("run guest") as report:
+    with progress_reporter("run guest", quiet_s=0) as report:
         report("execute", None)
         report("done", 1.0)
     assert "run guest" in terminal.getvalue()

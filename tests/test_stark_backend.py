@@ -366,3 +366,26 @@ def test_cli_prove_verify_inspect_default_backend(tmp_path, capsys):
     bits = re.search(r"security:\s*([0-9.]+) bits", shown)
     assert bits and float(bits.group(1)) >= 100.0, shown  # the default preset's conjectured floor
     assert "param proof_bytes" in shown and "cycles:" in shown and "1094" in shown
+
+
+def test_a_fresh_verify_command_loads_no_numba(stark, fib, fib_receipt, tmp_path, monkeypatch):
+    """`pyzkvm verify` runs no numba kernel (issue 18: nothing compiled on the verify path): with
+    the verifier key and the image ID in the memo, as an earlier command leaves them, a fresh
+    process verifies by --image-id and by --elf without importing numba."""
+    from pyzkvm import memo
+    from pyzkvm.machine import image_id
+    from pyzkvm.stark import PRESETS
+    from pyzkvm.stark.verifier_key import encode_views
+    from tests.test_start_up import child
+
+    check(stark, fib_receipt, fib.image_id)  # builds the machine's verifier key in this process
+    views = image_id.machine_verifier_airs(PRESETS[FAST])
+    monkeypatch.setenv("PYZKVM_MEMO_DIR", str(tmp_path))
+    monkeypatch.delenv("PYZKVM_NO_MEMO", raising=False)
+    memo.put(image_id.VERIFIER_KEYS, image_id.verifier_key_name(PRESETS[FAST]),
+             encode_views([(v, getattr(v, "_blinded", (0, None))[1]) for v in views]))
+    memo.put(memo.IMAGE_IDS, memo.program_key(fib), fib.image_id)
+    (tmp_path / "r").write_bytes(fib_receipt.to_bytes())
+    weak = ["--min-security-bits", "0"]  # the fast test preset
+    assert child(["verify", str(tmp_path / "r"), "--image-id", fib.image_id.hex(), *weak], tmp_path) == (0, [])
+    assert child(["verify", str(tmp_path / "r"), "--elf", str(BIN / "fibonacci.elf"), *weak], tmp_path) == (0, [])

@@ -27,6 +27,9 @@ from pathlib import Path
 QUIET_S = 2.0
 #: Environment variable that sets those seconds instead (a number; 0: every phase line).
 QUIET_S_ENV = "PYZKVM_PROGRESS_AFTER_S"
+#: Seconds a command runs on a terminal before its progress bar appears: rich (~0.2 s of CPU
+#: to import) is loaded only then, so a quick command (verify, info, a trace prove) never pays it.
+BAR_AFTER_S = 0.5
 #: Set (to anything non-empty) to silence the compile notice; the test suite does, so that a
 #: cold numba cache does not change the stderr that tests compare.
 QUIET_COMPILE_ENV = "PYZKVM_NO_COMPILE_NOTICE"
@@ -81,6 +84,62 @@ class PhaseLines:
             self.timer.cancel()
 
 
+class LateBar:
+    """progress(step, fraction) for a terminal: a transient rich bar, started ``after_s``
+    seconds in (by a timer, so a long first step gets it too), showing the latest step."""
+
+    def __init__(self, label: str, after_s: float = BAR_AFTER_S):
+        self.label = label
+        self.step: str | None = None
+        self.fraction: float | None = 0.0
+        self.bar = self.task = None
+        self.closed = False
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(after_s, self._start) if after_s > 0 else None
+        if self.timer:
+            self.timer.daemon = True
+            self.timer.start()
+        else:
+            self._start()
+
+    def __call__(self, step: str, fraction: float | None = 0.0) -> None:
+        with self.lock:
+            self.step, self.fraction = step, fraction
+            if self.bar is not None:
+                self._update_locked()
+
+    def _start(self) -> None:
+        with self.lock:
+            if self.closed or self.bar is not None:
+                return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(), console=stderr_console(), transient=True,
+            )  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task(escape(self.label), total=1.0)
+            self._update_locked()
+
+    def _update_locked(self) -> None:
+        if self.step is None:
+            return
+        description = escape(f"{self.label}: {self.step}")
+        if self.fraction is None:  # rich draws a pulsing bar for a task without a total
+            self.bar.update(self.task, total=None, description=description)
+        else:
+            self.bar.update(self.task, total=1.0, completed=max(0.0, min(1.0, self.fraction)), description=description)
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            if self.timer:
+                self.timer.cancel()
+            if self.bar is not None:
+                self.bar.stop()
+
+
 def quiet_seconds() -> float:
     """QUIET_S, or the seconds PYZKVM_PROGRESS_AFTER_S gives (ignored unless a number ≥ 0)."""
     try:
@@ -92,32 +151,17 @@ def quiet_seconds() -> float:
 
 @contextmanager
 def progress_reporter(label: str, quiet_s: float | None = None):
-    """A progress(step, fraction) callback: a rich bar on a terminal, else plain phase lines.
-    ``fraction`` None means "unknown": the bar pulses."""
-    if not sys.stderr.isatty():
-        lines = PhaseLines(label, quiet_seconds() if quiet_s is None else quiet_s)
-        try:
-            yield lines
-        finally:
-            lines.close()
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=stderr_console(), transient=True,
-    )  # fmt: skip
-    with bar:
-        task = bar.add_task(escape(label), total=1.0)
-
-        def report(step: str, fraction: float | None = 0.0) -> None:
-            description = escape(f"{label}: {step}")
-            if fraction is None:  # rich draws a pulsing bar for a task without a total
-                bar.update(task, total=None, description=description)
-            else:
-                bar.update(task, total=1.0, completed=max(0.0, min(1.0, fraction)), description=description)
-
-        yield report
+    """A progress(step, fraction) callback: a rich bar on a terminal (after BAR_AFTER_S), else
+    plain phase lines (after quiet_seconds()); ``quiet_s`` sets either delay. ``fraction``
+    None means "unknown": the bar pulses."""
+    if sys.stderr.isatty():
+        reporter = LateBar(label, BAR_AFTER_S if quiet_s is None else quiet_s)
+    else:
+        reporter = PhaseLines(label, quiet_seconds() if quiet_s is None else quiet_s)
+    try:
+        yield reporter
+    finally:
+        reporter.close()
 
 
 def kernel_cache_dir() -> str:
@@ -131,9 +175,20 @@ def kernel_cache_dir() -> str:
 
 
 def watch_kernel_compiles(stream=None) -> None:
-    """Say once on stderr when this process starts compiling numba kernels (a cache miss)."""
+    """Say once on stderr when this process starts compiling numba kernels (a cache miss).
+    The listener is registered when the first kernel is made (lazy_njit.py), so a command
+    that runs none (verify, info) does not import numba for it."""
     if os.environ.get(QUIET_COMPILE_ENV):
         return
+    from ..lazy_njit import before_first_kernel, numba_loaded
+
+    if numba_loaded():  # numba is here already (a test, a library user): listen from now on
+        _listen_for_compiles(stream)
+    else:
+        before_first_kernel(lambda: _listen_for_compiles(stream))
+
+
+def _listen_for_compiles(stream) -> None:
     from numba.core import event
 
     stream = stream or sys.stderr

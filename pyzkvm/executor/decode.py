@@ -11,7 +11,7 @@ for the word at ``code_lo + 4*i``; a store into that range re-decodes the word i
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from ..isa import ILLEGAL, OPS
 

@@ -31,7 +31,7 @@ types; ``signed(v) = v - 2^32·bit31(v)``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from ..isa import OPS
 from ..program import MEM_HI, MEM_LO

@@ -12,6 +12,8 @@ when it lies in the code range.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..errors import (
@@ -26,7 +28,7 @@ from ..errors import (
 from ..isa import N_OPS, disassemble
 from ..program import MEM_HI, MEM_LO, Program
 from . import interpreter as it
-from .decode import decode_range
+from . import python_start
 
 N_MEM_WORDS = MEM_HI // 4
 #: A memory page is 4 KiB (1024 words); ``Machine.dirty`` marks the pages stores have hit.
@@ -79,7 +81,7 @@ class Machine:
         n = (hi - lo) // 4
         self.packed = np.zeros(n, dtype=np.int64)
         self.imm = np.zeros(n, dtype=np.int64)
-        decode_range(self.mem, lo >> 2, n, self.packed, self.imm)
+        python_start.decoder(n)(self.mem, lo >> 2, n, self.packed, self.imm)
         self.code_words = self.mem[lo >> 2 : (lo >> 2) + n].copy()
         #: SP1's fetch model (interpreter.py): set by the SP1 profiles
         self.fixed_code = False
@@ -88,7 +90,12 @@ class Machine:
 
     def warm_up(self) -> None:
         """Load the compiled loop (numba's cache) with a zero-cycle call, so that timing the
-        run measures execution only."""
+        run measures execution only; nothing while this process's first cycles run in Python
+        (python_start.py: the loop is then loaded at the hand-over, if the run gets there)."""
+        if python_start.loop_for(self.cycle, self.max_cycles)[0] is it.run_until_host:
+            self._load_compiled_loop()
+
+    def _load_compiled_loop(self) -> None:
         it.run_until_host(
             self.regs, self.mem, self.packed, self.imm, self.code_lo, self.pc, self.cycle, 0,
             self.counts, self.capture, self.tr, self.tr_len, self.undo_on, self.undo, self.undo_len, self.dirty,
@@ -99,12 +106,24 @@ class Machine:
         """Run the hot loop until the next ECALL (pc then points at it; returns True) or, with
         ``fixed_code``, until pc leaves the program (returns False); raise on faults."""
         while True:
-            status, pc, cycle, tr_len, undo_len, aux = it.run_until_host(
+            # the first cycles of a process run in Python (python_start.py: no numba start-up)
+            loop, limit = python_start.loop_for(self.cycle, self.max_cycles)
+            start = self.cycle
+            status, pc, cycle, tr_len, undo_len, aux = loop(
                 self.regs, self.mem, self.packed, self.imm, self.code_lo, self.pc, self.cycle,
-                self.max_cycles, self.counts, self.capture, self.tr, self.tr_len, self.undo_on,
+                limit, self.counts, self.capture, self.tr, self.tr_len, self.undo_on,
                 self.undo, self.undo_len, self.dirty, self.fixed_code, self.code_words,
             )  # fmt: skip
             self.pc, self.cycle, self.tr_len, self.undo_len = int(pc), int(cycle), int(tr_len), int(undo_len)
+            if loop is not it.run_until_host:
+                python_start.spent(self.cycle - start)
+                if status == it.ST_CYCLE_LIMIT and limit < self.max_cycles:
+                    # the Python budget is spent, not the run's: go on compiled, loading it off the clock
+                    loading = time.perf_counter()
+                    self._load_compiled_loop()
+                    if getattr(self, "started", None) is not None:  # set by run.py: the run's clock
+                        self.started += time.perf_counter() - loading
+                    continue
             if status == it.ST_ECALL:
                 return True
             if status == it.ST_PROGRAM_END:
@@ -238,7 +257,7 @@ class Machine:
         hi = min(first_word + n, (self.code_lo >> 2) + len(self.packed))
         if lo < hi:
             k = lo - (self.code_lo >> 2)
-            decode_range(self.mem, lo, hi - lo, self.packed[k:], self.imm[k:])
+            python_start.decoder(hi - lo)(self.mem, lo, hi - lo, self.packed[k:], self.imm[k:])
 
     def finish_ecall(self, *, rs1: int, rs2: int, rd: int, rd_val: int, next_pc: int, rs1_val: int, rs2_val: int) -> None:
         """Retire the ECALL at pc: write its trace row, count it, advance pc and the cycle."""

@@ -103,7 +103,7 @@ def machine_verifier_airs(config: StarkConfig) -> tuple:
     and stored for the next process. A damaged copy (digest mismatch) is rebuilt, not used."""
     key = (_max_degree(config), config.zk)
     if key not in _VIEWS:
-        name = f"max degree {key[0]}{', hiding' if key[1] else ''}".encode()
+        name = verifier_key_name(config)
         stored, pairs = memo.get(VERIFIER_KEYS, name), None
         if stored is not None:
             try:
@@ -121,6 +121,11 @@ def machine_verifier_airs(config: StarkConfig) -> tuple:
 #: a program's receipts assembles (and hashes) its key once; the last few programs are kept
 _KEYS: dict = {}
 _KEYS_KEPT = 8
+
+
+def verifier_key_name(config: StarkConfig) -> bytes:
+    """The memo key of the machine's verifier key for ``config`` (its degree bound and mode)."""
+    return f"max degree {_max_degree(config)}{', hiding' if config.zk else ''}".encode()
 
 
 def machine_key_from_parts(config: StarkConfig, prep_root: bytes, prep_log_heights) -> VerifyingKey:

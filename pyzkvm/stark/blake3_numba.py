@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import blake3
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from .pool import parallel_for
 

@@ -17,7 +17,7 @@ uint64 exactly; ``(a·b) mod p`` is then one multiply and one reduction by a con
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from ..errors import UsageError
 

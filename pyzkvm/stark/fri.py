@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from ..errors import FriQueryError, MerklePathError
 from . import ext, field, rounds

@@ -21,7 +21,7 @@ composition read the coefficients directly (deep.py).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from . import field, merkle
 from .field import P, root_of_unity

@@ -24,7 +24,7 @@ small matrix (the verifier's few query rows, small tables) runs on the calling t
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from . import lincomb_numpy
 from .field import P, f_join

@@ -35,7 +35,7 @@ totals and the public term add up to zero (``BusImbalance`` otherwise).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from ..errors import ConstraintNotSatisfied, BusImbalance
 from . import ext

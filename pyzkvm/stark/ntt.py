@@ -38,7 +38,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from ..errors import UsageError
 from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity

@@ -28,8 +28,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
-
 #: below this much work (items × words per item) a loop runs on the calling thread: handing
 #: work to another thread can wait a whole scheduler time slice on a busy machine, which
 #: dwarfs a small kernel (measured: a 2^12-element NTT 0.04 ms alone, ~20 ms when stalled)
@@ -43,6 +41,8 @@ CHUNKS_PER_THREAD = 4
 
 def threads() -> int:
     """The configured thread count (numba's: NUMBA_NUM_THREADS or numba.set_num_threads)."""
+    import numba  # here, not at import: a command that runs no kernel never loads numba (lazy_njit.py)
+
     return numba.get_num_threads()
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
+from ..lazy_njit import njit
 
 from . import ext
 from .air import LEAF_KINDS, CompiledAir

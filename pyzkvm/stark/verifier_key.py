@@ -92,10 +92,11 @@ class VerifierAir:
         return program
 
 
-def view_of(compiled, with_tape: bool = True) -> VerifierAir:
+def view_of(compiled, with_tape: bool = True, with_digest: bool = True) -> VerifierAir:
     """The VerifierAir of a CompiledAir (or of another VerifierAir). ``with_tape=False``: no
     point tape (the verifier never evaluates this AIR itself, e.g. the unblinded chips of a
-    hiding key, whose blinded AIRs it checks instead)."""
+    hiding key, whose blinded AIRs it checks instead). ``with_digest=False``: no DAG digest
+    (a blinded AIR: the circuit digest names the chips' own AIRs, never their blinded ones)."""
     from .keys import air_digest
 
     program = point_program(compiled) if with_tape else None
@@ -105,7 +106,7 @@ def view_of(compiled, with_tape: bool = True) -> VerifierAir:
         [InteractionShape(int(it.bus), str(it.bus_name), tuple(_index(v) for v in it.values), int(it.sign))
          for it in compiled.interactions],
         next_row_columns(compiled), None if program is None else program.tape,
-        None if program is None else program.levels, air_digest(compiled))
+        None if program is None else program.levels, air_digest(compiled) if with_digest else None)
 
 
 def _index(v) -> int:
@@ -204,7 +205,7 @@ def build_views(compiled: Sequence, config) -> list:
     out = []
     for c in compiled:
         check_optional_air(c)
-        blind = view_of(blinded(c, _max_degree(config))) if config.zk else None
+        blind = view_of(blinded(c, _max_degree(config)), with_digest=False) if config.zk else None
         out.append((view_of(c, with_tape=not config.zk), blind))
     return out
 

@@ -298,46 +298,47 @@ def _load_row(nrows, rowmap, r, off, step):
 
 
 @njit(cache=True)
-def _rows_load(dst, src, nrows, rowmap, row, col, off, step, m):
-    # dst[i] = column col of logical row row + i (+ off·step)
+def _rows_load(v, d, src, rowmap, row, col, off, step, m):
+    # v[d, i] = column col of logical row row + i (+ off·step)
+    nrows = src.shape[0]
     for i in range(m):
-        dst[i] = src[_load_row(nrows, rowmap, row + i, off, step), col]
+        v[d, i] = src[_load_row(nrows, rowmap, row + i, off, step), col]
 
 
 @njit(cache=True)
-def _rows_fill(dst, c, m):
+def _rows_fill(v, d, c, m):
     for i in range(m):
-        dst[i] = c
+        v[d, i] = c
 
 
 @njit(cache=True)
-def _rows_copy(dst, w, m):
+def _rows_copy(v, d, x, m):
     for i in range(m):
-        dst[i] = w[i]
+        v[d, i] = v[x, i]
 
 
 @njit(cache=True)
-def _rows_add(dst, w, u, m):
+def _rows_add(v, d, x, y, m):
     for i in range(m):
-        dst[i] = f_add(w[i], u[i])
+        v[d, i] = f_add(v[x, i], v[y, i])
 
 
 @njit(cache=True)
-def _rows_sub(dst, w, u, m):
+def _rows_sub(v, d, x, y, m):
     for i in range(m):
-        dst[i] = f_sub(w[i], u[i])
+        v[d, i] = f_sub(v[x, i], v[y, i])
 
 
 @njit(cache=True)
-def _rows_neg(dst, w, m):
+def _rows_neg(v, d, x, m):
     for i in range(m):
-        dst[i] = f_sub(np.uint64(0), w[i])
+        v[d, i] = f_sub(np.uint64(0), v[x, i])
 
 
 @njit(cache=True)
-def _rows_mul(dst, w, u, m):
+def _rows_mul(v, d, x, y, m):
     for i in range(m):
-        dst[i] = f_mul_vec(w[i], u[i])
+        v[d, i] = f_mul_vec(v[x, i], v[y, i])
 
 
 @njit(cache=True)
@@ -351,10 +352,11 @@ def _rows_mul4(v, d, sx, sy, m):
 
 
 @njit(cache=True)
-def _rows_sub_joined(dst, aj, lo, hi, m):
-    # dst[i] = aj − (hi[i]·2^32 + lo[i]) mod p: a delayed-reduction sum, reduced and subtracted
+def _rows_sub_joined(v, d, aj, scratch, j, m):
+    # v[d, i] = aj − (hi·2^32 + lo) mod p, lo = scratch[j, i], hi = scratch[4 + j, i]: a
+    # delayed-reduction sum, reduced and subtracted
     for i in range(m):
-        dst[i] = f_sub(aj, f_join_vec(lo[i], hi[i]))
+        v[d, i] = f_sub(aj, f_join_vec(scratch[j, i], scratch[4 + j, i]))
 
 
 @njit(cache=True)
@@ -375,9 +377,9 @@ def _rows_load4(v, d, src3, rowmap, row, col, off, step, m):
 
 
 @njit(cache=True)
-def _rows_sel(dst, sel, lo, col, m):
+def _rows_sel(v, d, sel, lo, col, m):
     for i in range(m):
-        dst[i] = sel[lo + i, col]
+        v[d, i] = sel[lo + i, col]
 
 
 @njit(cache=True, nogil=True)
@@ -387,8 +389,8 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     values < p, stored as uint32 (half the cache of uint64), computed in uint64. Per block,
     every node of the tape on its m rows: node k's value is row slot[k] of v (rows
     slot[k]..slot[k]+3, one per coefficient, for an F_p^4 value); each operation is one or
-    four calls of a row loop (_rows_*) on 1-D row views (contiguous, indexed from 0: the loops
-    compile without bounds wrapping). One function, not a block evaluator called per block:
+    four calls of a row loop (_rows_*) given v and the rows it reads and writes (passing row
+    numbers, not row views, keeps this dispatch small to compile). One function, not a block evaluator called per block:
     numba optimises every callee's code again inside each caller, so each level of calls
     costs compile time."""
     v = np.zeros((nslots, BLOCK), dtype=np.uint32)
@@ -407,41 +409,41 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
             d = slot[k]
             if o == L_MAIN_B or o == L_PREP_B:
                 src = main_b if o == L_MAIN_B else prep_b
-                _rows_load(v[d], src, src.shape[0], rowmap, row, x, y, step, m)
+                _rows_load(v, d, src, rowmap, row, x, y, step, m)
             elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
                 _rows_load4(v, d, main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux), rowmap, row, x,
                             y, step, m)
             elif o == L_SEL_B:
-                _rows_sel(v[d], sel, lo, x, m)
+                _rows_sel(v, d, sel, lo, x, m)
             elif o == L_CONST_B or o == L_CONST_E:
                 for j in range(4 if o == L_CONST_E else 1):
-                    _rows_fill(v[d + j], consts[x, j], m)
+                    _rows_fill(v, d + j, consts[x, j], m)
             elif o == ADD_BB or o == ADD_BE or o == ADD_EE:
                 sx, sy = slot[x], slot[y]
                 for j in range(4 if o != ADD_BB else 1):
                     if j == 0 or o == ADD_EE:  # lane 0, or both operands in F_p^4
-                        _rows_add(v[d + j], v[sx + j], v[sy + j], m)
+                        _rows_add(v, d + j, sx + j, sy + j, m)
                     else:  # base + F_p^4: lanes 1–3 are the F_p^4 operand's
-                        _rows_copy(v[d + j], v[sy + j], m)
+                        _rows_copy(v, d + j, sy + j, m)
             elif o == SUB_BB or o == SUB_BE or o == SUB_EB or o == SUB_EE:
                 sx, sy = slot[x], slot[y]
                 for j in range(1 if o == SUB_BB else 4):
                     if j == 0 or o == SUB_EE:
-                        _rows_sub(v[d + j], v[sx + j], v[sy + j], m)
+                        _rows_sub(v, d + j, sx + j, sy + j, m)
                     elif o == SUB_BE:  # 0 − y_j
-                        _rows_neg(v[d + j], v[sy + j], m)
+                        _rows_neg(v, d + j, sy + j, m)
                     else:  # SUB_EB: x_j
-                        _rows_copy(v[d + j], v[sx + j], m)
+                        _rows_copy(v, d + j, sx + j, m)
             elif o == MUL_BB or o == MUL_BE:
                 sx, sy = slot[x], slot[y]
                 for j in range(4 if o == MUL_BE else 1):
-                    _rows_mul(v[d + j], v[sx], v[sy + j], m)
+                    _rows_mul(v, d + j, sx, sy + j, m)
             elif o == MUL_EE:
                 _rows_mul4(v, d, slot[x], slot[y], m)
             elif o == NEG_B or o == NEG_E:
                 sx = slot[x]
                 for j in range(4 if o == NEG_E else 1):
-                    _rows_neg(v[d + j], v[sx + j], m)
+                    _rows_neg(v, d + j, sx + j, m)
             else:  # DENOM: α − (bus + Σ_j γ^(j+1)·v_j), bus = the first argument
                 # delayed reduction: a base value times γ^g is four products < 2^62, whose low and
                 # high 32-bit halves are summed apart (field.f_split) in acc_lo/acc_hi (4 lanes
@@ -455,7 +457,7 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
                     # γ^0 for the bus id, γ^(j+1) for value j
                     _add_scaled(gpows[t - dstart[k]], v, slot[z], is_ext[z], m, acc_lo, acc_hi)
                 for j in range(4):
-                    _rows_sub_joined(v[d + j], np.uint64(alpha[j]), acc_lo[j], acc_hi[j], m)
+                    _rows_sub_joined(v, d + j, np.uint64(alpha[j]), scratch, j, m)
         if combine:  # Σ_q α^q·root_q on the block's rows, as unreduced halves, then reduced
             lo_sum[:, :m] = zero
             hi_sum[:, :m] = zero

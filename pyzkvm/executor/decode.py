@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .._jit import inner
+
 from ..isa import ILLEGAL, OPS
 
 # op ids, frozen into the numba code as constants
@@ -39,13 +41,13 @@ _OP_F3 = np.array([OPS["add"], OPS["sll"], OPS["slt"], OPS["sltu"], OPS["xor"], 
 _W12, _W13, _W21, _W32 = np.int64(12), np.int64(13), np.int64(21), np.int64(32)
 
 
-@njit(cache=True)
+@inner
 def _sext(value, bits):
     sign = np.int64(1) << (bits - 1)
     return (value & (sign - 1)) - (value & sign)
 
 
-@njit(cache=True)
+@inner
 def decode_word(word):
     """Decode one instruction word → (op, rd, rs1, rs2, imm); op = ILLEGAL when reserved.
     Unused register fields are 0, so rd = 0 means 'writes no register'."""
@@ -115,7 +117,7 @@ def decode_word(word):
     return ILLEGAL, 0, 0, 0, 0
 
 
-@njit(cache=True)
+@inner
 def pack(op, rd, rs1, rs2):
     return np.int64(op) | (np.int64(rd) << 8) | (np.int64(rs1) << 16) | (np.int64(rs2) << 24)
 

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from .._jit import inner
+
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
@@ -277,7 +279,7 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     return acc if combine else out
 
 
-@njit(cache=True)
+@inner
 def _load_row(nrows, rowmap, r, off, step):
     # the matrix row holding logical row r + off·step (off = 0 this row, 1 next row)
     if rowmap.shape[0] == 0:
@@ -297,7 +299,7 @@ def _load_row(nrows, rowmap, r, off, step):
 # measurable beside the loop it runs.
 
 
-@njit(cache=True)
+@inner
 def _rows_load(v, d, src, rowmap, row, col, off, step, m):
     # v[d, i] = column col of logical row row + i (+ off·step)
     nrows = src.shape[0]
@@ -305,43 +307,43 @@ def _rows_load(v, d, src, rowmap, row, col, off, step, m):
         v[d, i] = src[_load_row(nrows, rowmap, row + i, off, step), col]
 
 
-@njit(cache=True)
+@inner
 def _rows_fill(v, d, c, m):
     for i in range(m):
         v[d, i] = c
 
 
-@njit(cache=True)
+@inner
 def _rows_copy(v, d, x, m):
     for i in range(m):
         v[d, i] = v[x, i]
 
 
-@njit(cache=True)
+@inner
 def _rows_add(v, d, x, y, m):
     for i in range(m):
         v[d, i] = f_add(v[x, i], v[y, i])
 
 
-@njit(cache=True)
+@inner
 def _rows_sub(v, d, x, y, m):
     for i in range(m):
         v[d, i] = f_sub(v[x, i], v[y, i])
 
 
-@njit(cache=True)
+@inner
 def _rows_neg(v, d, x, m):
     for i in range(m):
         v[d, i] = f_sub(np.uint64(0), v[x, i])
 
 
-@njit(cache=True)
+@inner
 def _rows_mul(v, d, x, y, m):
     for i in range(m):
         v[d, i] = f_mul_vec(v[x, i], v[y, i])
 
 
-@njit(cache=True)
+@inner
 def _rows_mul4(v, d, sx, sy, m):
     # rows d..d+3 of v = (rows sx..sx+3) · (rows sy..sy+3) in F_p^4
     x0, x1, x2, x3 = v[sx], v[sx + 1], v[sx + 2], v[sx + 3]
@@ -351,7 +353,7 @@ def _rows_mul4(v, d, sx, sy, m):
         d0[i], d1[i], d2[i], d3[i] = mul4_vec(x0[i], x1[i], x2[i], x3[i], y0[i], y1[i], y2[i], y3[i])
 
 
-@njit(cache=True)
+@inner
 def _rows_sub_joined(v, d, aj, scratch, j, m):
     # v[d, i] = aj − (hi·2^32 + lo) mod p, lo = scratch[j, i], hi = scratch[4 + j, i]: a
     # delayed-reduction sum, reduced and subtracted
@@ -359,7 +361,7 @@ def _rows_sub_joined(v, d, aj, scratch, j, m):
         v[d, i] = f_sub(aj, f_join_vec(scratch[j, i], scratch[4 + j, i]))
 
 
-@njit(cache=True)
+@inner
 def _rows_join(acc, lo_sum, hi_sum, lo, m):
     # acc[lo + i, j] = the reduced sum of lane j (delayed-reduction halves)
     for j in range(4):
@@ -367,7 +369,7 @@ def _rows_join(acc, lo_sum, hi_sum, lo, m):
             acc[lo + i, j] = f_join_vec(lo_sum[j, i], hi_sum[j, i])
 
 
-@njit(cache=True)
+@inner
 def _rows_load4(v, d, src3, rowmap, row, col, off, step, m):
     # rows d..d+3 of v = the F_p^4 column col of logical row row + i (+ off·step)
     for i in range(m):
@@ -376,7 +378,7 @@ def _rows_load4(v, d, src3, rowmap, row, col, off, step, m):
             v[d + j, i] = src3[r, col, j]
 
 
-@njit(cache=True)
+@inner
 def _rows_sel(v, d, sel, lo, col, m):
     for i in range(m):
         v[d, i] = sel[lo + i, col]
@@ -475,7 +477,7 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
                     dst[lo + i] = src[i]
 
 
-@njit(cache=True)
+@inner
 def _add_scaled(c, v, s, ext, m, lo, hi):
     # lo/hi += c·x on the block's m rows, c ∈ F_p^4 and x the value in slot s (F_p^4 if ext).
     # A base x gives four products c_j·x < 2^62, whose low and high 32-bit halves are summed

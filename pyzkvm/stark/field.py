@@ -6,7 +6,8 @@ is a canonical ``uint32`` in [0, p); arrays of elements are numpy ``uint32`` arr
 Two layers:
 
 * numba scalar kernels ``f_add, f_sub, f_mul, f_pow, f_inv`` (uint64 in, uint64 out, canonical)
-  that other ``@njit`` code (NTT, extension field, FRI folding) calls inside its own loops;
+  that other ``@njit`` code (NTT, extension field, FRI folding) calls inside its own loops
+  (compiled for numba code only, ``pyzkvm._jit.inner``: a call from Python is a TypeError);
 * vector operations ``add, sub, mul, neg, pow_vec, batch_inverse, powers`` over numpy arrays,
   with numpy broadcasting (a scalar broadcasts against an array).
 

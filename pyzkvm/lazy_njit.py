@@ -49,10 +49,13 @@ def numba_loaded() -> bool:
 class Kernel:
     """A function to be compiled by ``numba.njit(**options)`` on first use (module docstring)."""
 
-    def __init__(self, py_func: Callable, options: dict):
+    def __init__(self, py_func: Callable, options: dict, make: Callable | None = None):
         functools.update_wrapper(self, py_func)
         self.py_func = py_func
         self._options = options
+        #: what makes the dispatcher from py_func (default: numba.njit(**options); _jit.inner's
+        #: dispatcher without the Python wrapper)
+        self._make = make
         self._dispatcher = None
 
     def dispatcher(self):
@@ -65,9 +68,12 @@ class Kernel:
                         _started = True
                         while _before_first_kernel:
                             _before_first_kernel.pop(0)()
-                    import numba
+                    if self._make is not None:
+                        self._dispatcher = self._make(self.py_func)
+                    else:
+                        import numba
 
-                    self._dispatcher = numba.njit(**self._options)(self.py_func)
+                        self._dispatcher = numba.njit(**self._options)(self.py_func)
         return self._dispatcher
 
     @property
@@ -85,7 +91,7 @@ class Kernel:
 
     def __getattr__(self, name):
         # signatures, targetoptions, inspect_types, ...: the dispatcher's (dunders are not forwarded)
-        if name.startswith("__") or name in ("_dispatcher", "_options", "_plain", "_python", "py_func"):
+        if name.startswith("__") or name in ("_dispatcher", "_options", "_make", "_plain", "_python", "py_func"):
             raise AttributeError(name)
         return getattr(self.dispatcher(), name)
 

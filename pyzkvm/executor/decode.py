@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from ..lazy_njit import njit
 
+from .._jit import inner
+
 from ..isa import ILLEGAL, OPS
 
 # op ids, frozen into the numba code as constants
@@ -34,13 +36,18 @@ _OPIMM_F3 = np.array([0, -1, 1, 2, 3, -1, 4, 5], dtype=np.int64)  # addi, -, slt
 _OP_F3 = np.array([OPS["add"], OPS["sll"], OPS["slt"], OPS["sltu"], OPS["xor"], OPS["srl"], OPS["or"], OPS["and"]], dtype=np.int64)
 
 
-@njit(cache=True)
+# immediate widths, as int64 values: a literal width (``_sext(v, 12)``) would make numba compile
+# _sext once per width (four copies) instead of once
+_W12, _W13, _W21, _W32 = np.int64(12), np.int64(13), np.int64(21), np.int64(32)
+
+
+@inner
 def _sext(value, bits):
     sign = np.int64(1) << (bits - 1)
     return (value & (sign - 1)) - (value & sign)
 
 
-@njit(cache=True)
+@inner
 def decode_word(word):
     """Decode one instruction word → (op, rd, rs1, rs2, imm); op = ILLEGAL when reserved.
     Unused register fields are 0, so rd = 0 means 'writes no register'."""
@@ -51,12 +58,12 @@ def decode_word(word):
     rs1 = (w >> 15) & 0x1F
     rs2 = (w >> 20) & 0x1F
     f7 = w >> 25
-    i_imm = _sext(w >> 20, 12)
+    i_imm = _sext(w >> 20, _W12)
     if opcode == 0x37 or opcode == 0x17:  # LUI / AUIPC: imm = word[31:12] << 12
-        return (LUI if opcode == 0x37 else AUIPC), rd, 0, 0, _sext(w & 0xFFFFF000, 32)
+        return (LUI if opcode == 0x37 else AUIPC), rd, 0, 0, _sext(w & 0xFFFFF000, _W32)
     if opcode == 0x6F:  # JAL
         v = ((w >> 31) << 20) | (((w >> 12) & 0xFF) << 12) | (((w >> 20) & 1) << 11) | (((w >> 21) & 0x3FF) << 1)
-        return JAL, rd, 0, 0, _sext(v, 21)
+        return JAL, rd, 0, 0, _sext(v, _W21)
     if opcode == 0x67:
         if f3 != 0:
             return ILLEGAL, 0, 0, 0, 0
@@ -66,7 +73,7 @@ def decode_word(word):
         if k < 0:
             return ILLEGAL, 0, 0, 0, 0
         v = ((w >> 31) << 12) | (((w >> 7) & 1) << 11) | (((w >> 25) & 0x3F) << 5) | (((w >> 8) & 0xF) << 1)
-        return BEQ + k, 0, rs1, rs2, _sext(v, 13)
+        return BEQ + k, 0, rs1, rs2, _sext(v, _W13)
     if opcode == 0x03:  # loads
         k = _LOAD_F3[f3]
         if k < 0:
@@ -75,7 +82,7 @@ def decode_word(word):
     if opcode == 0x23:  # stores
         if f3 > 2:
             return ILLEGAL, 0, 0, 0, 0
-        return SB + f3, 0, rs1, rs2, _sext(((w >> 25) << 5) | ((w >> 7) & 0x1F), 12)
+        return SB + f3, 0, rs1, rs2, _sext(((w >> 25) << 5) | ((w >> 7) & 0x1F), _W12)
     if opcode == 0x13:  # OP-IMM
         if f3 == 1:
             if f7 != 0:
@@ -110,7 +117,7 @@ def decode_word(word):
     return ILLEGAL, 0, 0, 0, 0
 
 
-@njit(cache=True)
+@inner
 def pack(op, rd, rs1, rs2):
     return np.int64(op) | (np.int64(rd) << 8) | (np.int64(rs1) << 16) | (np.int64(rs2) << 24)
 
@@ -119,7 +126,7 @@ def pack(op, rd, rs1, rs2):
 def decode_range(mem, lo_index, n, packed, imm):
     """Pre-decode words mem[lo_index : lo_index + n] into ``packed`` / ``imm``."""
     for i in range(n):
-        op, rd, rs1, rs2, im = decode_word(mem[lo_index + i])
+        op, rd, rs1, rs2, im = decode_word(np.int64(mem[lo_index + i]))  # int64, as the interpreter passes
         packed[i] = pack(op, rd, rs1, rs2)
         imm[i] = im
 

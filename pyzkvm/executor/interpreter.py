@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 from ..lazy_njit import njit
 
+from .._jit import inner
+
 from ..isa import OPS
 from ..program import MEM_HI, MEM_LO
 from .decode import decode_word, pack
@@ -69,7 +71,7 @@ C_RS1_VAL, C_RS2_VAL, C_RD_VAL, C_MEM_ADDR, C_MEM_BEFORE, C_MEM_AFTER = 7, 8, 9,
 assert OPS["remu"] == REMU and OPS["sw"] == SW and OPS["fence"] == FENCE
 
 
-@njit(cache=True, inline="always")
+@inner  # not inline="always": LLVM inlines it anyway, numba's inlining costs compile time
 def signed(v):
     return v - ((v & 0x80000000) << 1)
 
@@ -105,7 +107,7 @@ def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, count
                 status = F_FETCH_RANGE
                 aux = pc
                 break
-            d_op, d_rd, d_rs1, d_rs2, im = decode_word(mem[pc >> 2])
+            d_op, d_rd, d_rs1, d_rs2, im = decode_word(np.int64(mem[pc >> 2]))
             p = pack(d_op, d_rd, d_rs1, d_rs2)
         op = p & 0xFF
         rd = (p >> 8) & 0x1F

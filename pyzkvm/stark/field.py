@@ -6,7 +6,8 @@ is a canonical ``uint32`` in [0, p); arrays of elements are numpy ``uint32`` arr
 Two layers:
 
 * numba scalar kernels ``f_add, f_sub, f_mul, f_pow, f_inv`` (uint64 in, uint64 out, canonical)
-  that other ``@njit`` code (NTT, extension field, FRI folding) calls inside its own loops;
+  that other ``@njit`` code (NTT, extension field, FRI folding) calls inside its own loops
+  (compiled for numba code only, ``pyzkvm._jit.inner``: a call from Python is a TypeError);
 * vector operations ``add, sub, mul, neg, pow_vec, batch_inverse, powers`` over numpy arrays,
   with numpy broadcasting (a scalar broadcasts against an array).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from ..lazy_njit import njit
 
+from .._jit import inner
 from ..errors import UsageError
 
 P = 2013265921  #: the BabyBear prime 15·2^27 + 1
@@ -46,16 +48,22 @@ def root_of_unity(log_n: int) -> int:
 
 
 # --- scalar kernels (call these from other @njit code) -------------------------------------
+#
+# @inner (plain compiled functions without Python wrappers, pyzkvm/_jit.py), not
+# inline="always": numba's own inlining copies and re-types the callee's IR
+# at every call site (~0.05–0.2 s of compile each, and nested: mul4_vec inlined 14 copies of
+# these), while LLVM inlines functions this small into the caller's loop anyway (measured: the
+# constraint tape's loops and ext.mul4_vec run as fast, and compile in about half the time).
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_add(a, b):
     """a + b mod p for canonical a, b (uint64)."""
     s = np.uint64(a) + np.uint64(b)
     return s - _P if s >= _P else s
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_sub(a, b):
     """a − b mod p for canonical a, b (uint64)."""
     a = np.uint64(a)
@@ -63,7 +71,7 @@ def f_sub(a, b):
     return a - b if a >= b else a + _P - b
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_mul(a, b):
     """a · b mod p for canonical a, b: the product is < 2^62, exact in uint64."""
     return (np.uint64(a) * np.uint64(b)) % _P
@@ -76,7 +84,7 @@ _BARRETT = np.uint64((1 << 62) // P)  # ⌊2^62/p⌋ = 2290649223 < 2^32
 _R32 = np.uint64((1 << 32) % P)  # 2^32 mod p
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_reduce(z):
     """z mod p for z < 2^62, with 32×32-bit multiplies only (Barrett), so a loop of them
     vectorises (AVX2 multiplies 32-bit halves; ``%`` by a constant is a 64-bit scalar
@@ -90,7 +98,7 @@ def f_reduce(z):
     return r - _P if r >= _P else r
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_reduce64(z):
     """z mod p for any uint64 z, vectorisable: z = h·2^32 + l ≡ h·(2^32 mod p) + l, which is
     < 2^32·2^28 + 2^32 < 2^62 (2^32 mod p < 2^28), then f_reduce."""
@@ -98,33 +106,33 @@ def f_reduce64(z):
     return f_reduce((z >> _32) * _R32 + (z & _LOW32))
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_mul_vec(a, b):
     """a · b mod p for canonical a, b (the product is < 2^62): f_mul, vectorisable (f_reduce)."""
     return f_reduce(np.uint64(a) * np.uint64(b))
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_split(prod):
     """(low 32 bits, high bits) of a product: summing each half in its own uint64 delays the
     reduction of a sum of products (< 2^62 each) — up to 2^32 of them — to one f_join."""
     return prod & _LOW32, prod >> _32
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_join(lo, hi):
     """(hi·2^32 + lo) mod p, computed as (hi mod p)·(2^32 mod p) + (lo mod p) < 2^60: no overflow."""
     return ((hi % _P) * _R32 + lo % _P) % _P
 
 
-@njit(cache=True, inline="always")
+@inner
 def f_join_vec(lo, hi):
     """f_join for lo, hi < 2^62 (sums of fewer than 2^30 halves), vectorisable: the same
     steps with f_reduce for each ``%``."""
     return f_add(f_reduce(f_reduce(hi) * _R32), f_reduce(lo))
 
 
-@njit(cache=True)
+@inner
 def f_pow(a, e):
     """a^e mod p by square-and-multiply (e ≥ 0, uint64; 0^0 = 1)."""
     result = _ONE
@@ -138,7 +146,7 @@ def f_pow(a, e):
     return result
 
 
-@njit(cache=True)
+@inner
 def f_inv(a):
     """a^(−1) = a^(p−2) mod p (Fermat). The inverse of 0 is returned as 0: callers check."""
     return f_pow(a, _P - np.uint64(2))

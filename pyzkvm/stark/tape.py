@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 from ..lazy_njit import njit
 
+from .._jit import inner
+
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
@@ -278,7 +280,7 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     return acc if combine else out
 
 
-@njit(cache=True, inline="always")
+@inner
 def _load_row(nrows, rowmap, r, off, step):
     # the matrix row holding logical row r + off·step (off = 0 this row, 1 next row)
     if rowmap.shape[0] == 0:
@@ -289,150 +291,194 @@ def _load_row(nrows, rowmap, r, off, step):
     return rowmap[i]
 
 
-@njit(cache=True)
-def _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                gpows, step, rowmap, row, lo, m, v, scratch):
-    """Every node of the tape on the m rows from matrix row ``row`` (selector row ``lo``)
-    into v (slots, BLOCK): node k's value is row slot[k] of v (rows slot[k]..slot[k]+3, one
-    per coefficient, for an F_p^4 value). Each operation loops over the block's rows through
-    1-D row views (contiguous, indexed from 0: the loops compile without bounds wrapping).
-    ``scratch`` (8, BLOCK) uint64: the LogUp denominators' accumulators."""
-    for k in range(op.shape[0]):
-        o = op[k]
-        x = a[k]
-        y = b[k]
-        d = slot[k]
-        if o == L_MAIN_B or o == L_PREP_B:
-            src = main_b if o == L_MAIN_B else prep_b
-            dst = v[d]
-            for i in range(m):
-                dst[i] = src[_load_row(src.shape[0], rowmap, row + i, y, step), x]
-        elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
-            src3 = main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux)
-            for i in range(m):
-                r = _load_row(src3.shape[0], rowmap, row + i, y, step)
-                for j in range(4):
-                    v[d + j, i] = src3[r, x, j]
-        elif o == L_SEL_B:
-            dst = v[d]
-            for i in range(m):
-                dst[i] = sel[lo + i, x]
-        elif o == L_CONST_B or o == L_CONST_E:
-            for j in range(4 if o == L_CONST_E else 1):
-                dst = v[d + j]
-                c = consts[x, j]
-                for i in range(m):
-                    dst[i] = c
-        elif o == ADD_BB or o == ADD_BE or o == ADD_EE:
-            sx, sy = slot[x], slot[y]
-            for j in range(4 if o != ADD_BB else 1):
-                dst = v[d + j]
-                u = v[sy + j]
-                if j == 0 or o == ADD_EE:  # lane 0, or both operands in F_p^4
-                    w = v[sx + j]
-                    for i in range(m):
-                        dst[i] = f_add(w[i], u[i])
-                else:  # base + F_p^4: lanes 1–3 are the F_p^4 operand's
-                    for i in range(m):
-                        dst[i] = u[i]
-        elif o == SUB_BB or o == SUB_BE or o == SUB_EB or o == SUB_EE:
-            sx, sy = slot[x], slot[y]
-            for j in range(1 if o == SUB_BB else 4):
-                dst = v[d + j]
-                if j == 0 or o == SUB_EE:
-                    w, u = v[sx + j], v[sy + j]
-                    for i in range(m):
-                        dst[i] = f_sub(w[i], u[i])
-                elif o == SUB_BE:  # 0 − y_j
-                    u = v[sy + j]
-                    for i in range(m):
-                        dst[i] = f_sub(np.uint64(0), u[i])
-                else:  # SUB_EB: x_j
-                    w = v[sx + j]
-                    for i in range(m):
-                        dst[i] = w[i]
-        elif o == MUL_BB or o == MUL_BE:
-            w = v[slot[x]]
-            sy = slot[y]
-            for j in range(4 if o == MUL_BE else 1):
-                dst = v[d + j]
-                u = v[sy + j]
-                for i in range(m):
-                    dst[i] = f_mul_vec(w[i], u[i])
-        elif o == MUL_EE:
-            sx, sy = slot[x], slot[y]
-            x0, x1, x2, x3 = v[sx], v[sx + 1], v[sx + 2], v[sx + 3]
-            y0, y1, y2, y3 = v[sy], v[sy + 1], v[sy + 2], v[sy + 3]
-            d0, d1, d2, d3 = v[d], v[d + 1], v[d + 2], v[d + 3]
-            for i in range(m):
-                d0[i], d1[i], d2[i], d3[i] = mul4_vec(x0[i], x1[i], x2[i], x3[i], y0[i], y1[i], y2[i], y3[i])
-        elif o == NEG_B or o == NEG_E:
-            sx = slot[x]
-            for j in range(4 if o == NEG_E else 1):
-                dst = v[d + j]
-                w = v[sx + j]
-                for i in range(m):
-                    dst[i] = f_sub(np.uint64(0), w[i])
-        else:  # DENOM: α − (bus + Σ_j γ^(j+1)·v_j), bus = the first argument
-            # delayed reduction: a base value times γ^g is four products < 2^62, whose low and
-            # high 32-bit halves are summed apart (field.f_split) in acc_lo/acc_hi (4 lanes each) and
-            # reduced once per lane; argument by argument, so each loop over the rows vectorises
-            acc_lo = scratch[:4]
-            acc_hi = scratch[4:]
-            acc_lo[:, :m] = 0
-            acc_hi[:, :m] = 0
-            for t in range(dstart[k], dstart[k + 1]):
-                z = dargs[t]
-                # γ^0 for the bus id, γ^(j+1) for value j
-                _add_scaled(gpows[t - dstart[k]], v, slot[z], is_ext[z], m, acc_lo, acc_hi)
-            for j in range(4):
-                dst = v[d + j]
-                aj = np.uint64(alpha[j])
-                lo_j = acc_lo[j]
-                hi_j = acc_hi[j]
-                for i in range(m):
-                    dst[i] = f_sub(aj, f_join_vec(lo_j[i], hi_j[i]))
+# --- the row loops: one small kernel per loop shape -------------------------------------------
+# Each operation of the tape is one of a handful of loops over a block's rows (v's rows are
+# the operands). Compiling each loop once, as its own small function that _run_blocks calls,
+# instead of spelling it out in every branch of _run_blocks' dispatch (about 40 loops, each inlined
+# with its field arithmetic and vectorised by LLVM with alias checks and a remainder loop),
+# cuts the tape's compile time several-fold; a call per node per 128-row block costs nothing
+# measurable beside the loop it runs.
+
+
+@inner
+def _rows_load(v, d, src, rowmap, row, col, off, step, m):
+    # v[d, i] = column col of logical row row + i (+ off·step)
+    nrows = src.shape[0]
+    for i in range(m):
+        v[d, i] = src[_load_row(nrows, rowmap, row + i, off, step), col]
+
+
+@inner
+def _rows_fill(v, d, c, m):
+    for i in range(m):
+        v[d, i] = c
+
+
+@inner
+def _rows_copy(v, d, x, m):
+    for i in range(m):
+        v[d, i] = v[x, i]
+
+
+@inner
+def _rows_add(v, d, x, y, m):
+    for i in range(m):
+        v[d, i] = f_add(v[x, i], v[y, i])
+
+
+@inner
+def _rows_sub(v, d, x, y, m):
+    for i in range(m):
+        v[d, i] = f_sub(v[x, i], v[y, i])
+
+
+@inner
+def _rows_neg(v, d, x, m):
+    for i in range(m):
+        v[d, i] = f_sub(np.uint64(0), v[x, i])
+
+
+@inner
+def _rows_mul(v, d, x, y, m):
+    for i in range(m):
+        v[d, i] = f_mul_vec(v[x, i], v[y, i])
+
+
+@inner
+def _rows_mul4(v, d, sx, sy, m):
+    # rows d..d+3 of v = (rows sx..sx+3) · (rows sy..sy+3) in F_p^4
+    x0, x1, x2, x3 = v[sx], v[sx + 1], v[sx + 2], v[sx + 3]
+    y0, y1, y2, y3 = v[sy], v[sy + 1], v[sy + 2], v[sy + 3]
+    d0, d1, d2, d3 = v[d], v[d + 1], v[d + 2], v[d + 3]
+    for i in range(m):
+        d0[i], d1[i], d2[i], d3[i] = mul4_vec(x0[i], x1[i], x2[i], x3[i], y0[i], y1[i], y2[i], y3[i])
+
+
+@inner
+def _rows_sub_joined(v, d, aj, scratch, j, m):
+    # v[d, i] = aj − (hi·2^32 + lo) mod p, lo = scratch[j, i], hi = scratch[4 + j, i]: a
+    # delayed-reduction sum, reduced and subtracted
+    for i in range(m):
+        v[d, i] = f_sub(aj, f_join_vec(scratch[j, i], scratch[4 + j, i]))
+
+
+@inner
+def _rows_join(acc, lo_sum, hi_sum, lo, m):
+    # acc[lo + i, j] = the reduced sum of lane j (delayed-reduction halves)
+    for j in range(4):
+        for i in range(m):
+            acc[lo + i, j] = f_join_vec(lo_sum[j, i], hi_sum[j, i])
+
+
+@inner
+def _rows_load4(v, d, src3, rowmap, row, col, off, step, m):
+    # rows d..d+3 of v = the F_p^4 column col of logical row row + i (+ off·step)
+    for i in range(m):
+        r = _load_row(src3.shape[0], rowmap, row + i, off, step)
+        for j in range(4):
+            v[d + j, i] = src3[r, col, j]
+
+
+@inner
+def _rows_sel(v, d, sel, lo, col, m):
+    for i in range(m):
+        v[d, i] = sel[lo + i, col]
 
 
 @njit(cache=True, nogil=True)
 def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
                 gpows, step, rowmap, row0, count, roots, apows, combine, acc, out, blk0, blk1):
-    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer (slots, BLOCK): canonical
-    values < p, stored as uint32 (half the cache of uint64), computed in uint64."""
+    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer v (slots, BLOCK): canonical
+    values < p, stored as uint32 (half the cache of uint64), computed in uint64. Per block,
+    every node of the tape on its m rows: node k's value is row slot[k] of v (rows
+    slot[k]..slot[k]+3, one per coefficient, for an F_p^4 value); each operation is one or
+    four calls of a row loop (_rows_*) given v and the rows it reads and writes (passing row
+    numbers, not row views, keeps this dispatch small to compile). One function, not a block evaluator called per block:
+    numba optimises every callee's code again inside each caller, so each level of calls
+    costs compile time."""
     v = np.zeros((nslots, BLOCK), dtype=np.uint32)
-    scratch = np.zeros((8, BLOCK), dtype=np.uint64)
+    scratch = np.zeros((8, BLOCK), dtype=np.uint64)  # the LogUp denominators' accumulators
     lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
     hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
+    zero = np.uint64(0)
     for blk in range(blk0, blk1):
         lo = blk * BLOCK
         m = min(BLOCK, count - lo)
-        _eval_block(op, a, b, is_ext, slot, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                    gpows, step, rowmap, row0 + lo, lo, m, v, scratch)
-        if combine:
-            _combine_roots(roots, is_ext, slot, apows, v, m, lo_sum, hi_sum)
-            for j in range(4):
-                for i in range(m):
-                    acc[lo + i, j] = f_join_vec(lo_sum[j, i], hi_sum[j, i])
+        row = row0 + lo  # the block's first matrix row (selector row lo)
+        for k in range(op.shape[0]):
+            o = op[k]
+            x = a[k]
+            y = b[k]
+            d = slot[k]
+            if o == L_MAIN_B or o == L_PREP_B:
+                src = main_b if o == L_MAIN_B else prep_b
+                _rows_load(v, d, src, rowmap, row, x, y, step, m)
+            elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
+                _rows_load4(v, d, main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux), rowmap, row, x,
+                            y, step, m)
+            elif o == L_SEL_B:
+                _rows_sel(v, d, sel, lo, x, m)
+            elif o == L_CONST_B or o == L_CONST_E:
+                for j in range(4 if o == L_CONST_E else 1):
+                    _rows_fill(v, d + j, consts[x, j], m)
+            elif o == ADD_BB or o == ADD_BE or o == ADD_EE:
+                sx, sy = slot[x], slot[y]
+                for j in range(4 if o != ADD_BB else 1):
+                    if j == 0 or o == ADD_EE:  # lane 0, or both operands in F_p^4
+                        _rows_add(v, d + j, sx + j, sy + j, m)
+                    else:  # base + F_p^4: lanes 1–3 are the F_p^4 operand's
+                        _rows_copy(v, d + j, sy + j, m)
+            elif o == SUB_BB or o == SUB_BE or o == SUB_EB or o == SUB_EE:
+                sx, sy = slot[x], slot[y]
+                for j in range(1 if o == SUB_BB else 4):
+                    if j == 0 or o == SUB_EE:
+                        _rows_sub(v, d + j, sx + j, sy + j, m)
+                    elif o == SUB_BE:  # 0 − y_j
+                        _rows_neg(v, d + j, sy + j, m)
+                    else:  # SUB_EB: x_j
+                        _rows_copy(v, d + j, sx + j, m)
+            elif o == MUL_BB or o == MUL_BE:
+                sx, sy = slot[x], slot[y]
+                for j in range(4 if o == MUL_BE else 1):
+                    _rows_mul(v, d + j, sx, sy + j, m)
+            elif o == MUL_EE:
+                _rows_mul4(v, d, slot[x], slot[y], m)
+            elif o == NEG_B or o == NEG_E:
+                sx = slot[x]
+                for j in range(4 if o == NEG_E else 1):
+                    _rows_neg(v, d + j, sx + j, m)
+            else:  # DENOM: α − (bus + Σ_j γ^(j+1)·v_j), bus = the first argument
+                # delayed reduction: a base value times γ^g is four products < 2^62, whose low and
+                # high 32-bit halves are summed apart (field.f_split) in acc_lo/acc_hi (4 lanes
+                # each) and reduced once per lane; argument by argument, so each loop vectorises
+                acc_lo = scratch[:4]
+                acc_hi = scratch[4:]
+                acc_lo[:, :m] = zero
+                acc_hi[:, :m] = zero
+                for t in range(dstart[k], dstart[k + 1]):
+                    z = dargs[t]
+                    # γ^0 for the bus id, γ^(j+1) for value j
+                    _add_scaled(gpows[t - dstart[k]], v, slot[z], is_ext[z], m, acc_lo, acc_hi)
+                for j in range(4):
+                    _rows_sub_joined(v, d + j, np.uint64(alpha[j]), scratch, j, m)
+        if combine:  # Σ_q α^q·root_q on the block's rows, as unreduced halves, then reduced
+            lo_sum[:, :m] = zero
+            hi_sum[:, :m] = zero
+            for q in range(roots.shape[0]):
+                r = roots[q]
+                _add_scaled(apows[q], v, slot[r], is_ext[r], m, lo_sum, hi_sum)
+            _rows_join(acc, lo_sum, hi_sum, lo, m)
             continue
         for q in range(roots.shape[0]):
             r = roots[q]
-            lanes = 4 if is_ext[r] else 1
-            for j in range(lanes):
+            for j in range(4 if is_ext[r] else 1):
+                src = v[slot[r] + j]
+                dst = out[q, j]
                 for i in range(m):
-                    out[q, j, lo + i] = v[slot[r] + j, i]
+                    dst[lo + i] = src[i]
 
 
-@njit(cache=True, inline="always")
-def _combine_roots(roots, is_ext, slot, apows, v, m, lo_sum, hi_sum):
-    # Σ_q α^q·root_q on the block's m rows, as unreduced halves (_add_scaled) the caller reduces
-    lo_sum[:, :m] = 0
-    hi_sum[:, :m] = 0
-    for q in range(roots.shape[0]):
-        r = roots[q]
-        _add_scaled(apows[q], v, slot[r], is_ext[r], m, lo_sum, hi_sum)
-
-
-@njit(cache=True, inline="always")
+@inner
 def _add_scaled(c, v, s, ext, m, lo, hi):
     # lo/hi += c·x on the block's m rows, c ∈ F_p^4 and x the value in slot s (F_p^4 if ext).
     # A base x gives four products c_j·x < 2^62, whose low and high 32-bit halves are summed

@@ -22,6 +22,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 #: Seconds a command runs before its plain (non-terminal) phase lines start.
 QUIET_S = 2.0
@@ -92,7 +93,8 @@ class LateBar:
         self.label = label
         self.step: str | None = None
         self.fraction: float | None = 0.0
-        self.bar = self.task = None
+        self.bar: Any = None  # rich.progress.Progress once shown (imported then: it costs ~0.2 s)
+        self.task: Any = None
         self.closed = False
         self.lock = threading.Lock()
         self.timer = threading.Timer(after_s, self._start) if after_s > 0 else None
@@ -154,6 +156,7 @@ def progress_reporter(label: str, quiet_s: float | None = None):
     """A progress(step, fraction) callback: a rich bar on a terminal (after BAR_AFTER_S), else
     plain phase lines (after quiet_seconds()); ``quiet_s`` sets either delay. ``fraction``
     None means "unknown": the bar pulses."""
+    reporter: LateBar | PhaseLines
     if sys.stderr.isatty():
         reporter = LateBar(label, BAR_AFTER_S if quiet_s is None else quiet_s)
     else:

@@ -52,6 +52,8 @@ class Machine:
         self.pc = program.entry
         self.cycle = 0
         self.max_cycles = int(max_cycles)
+        #: the run's clock start (run.py sets it; the compiled loop's loading is taken off it)
+        self.started: float | None = None
         self.counts = np.zeros(N_OPS, dtype=np.int64)
         self._setup_code_range()
         # trace buffers (a 1-column dummy when not capturing keeps numba's types fixed)
@@ -121,7 +123,7 @@ class Machine:
                     # the Python budget is spent, not the run's: go on compiled, loading it off the clock
                     loading = time.perf_counter()
                     self._load_compiled_loop()
-                    if getattr(self, "started", None) is not None:  # set by run.py: the run's clock
+                    if self.started is not None:  # set by run.py: the run's clock
                         self.started += time.perf_counter() - loading
                     continue
             if status == it.ST_ECALL:

@@ -165,7 +165,7 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
     then the quotients of all groups' rows in one pass: one batch inversion for every
     x − ζ and x − ζω (in blocks of NUMPY_MAX elements, so no kernel is needed)."""
     rows = []  # per group: (height, points, ζω, numerators (q, 8), Σ c_i f_i(ζ), Σ c_j f_j(ζω))
-    points = {}
+    points: dict[int, np.ndarray] = {}
     for l, z_next, members in _groups(entries):
         x = points.setdefault(l, points_of(l))
         terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
@@ -240,7 +240,7 @@ def _groups(entries: list) -> list:
 def _sum_by_height(entries: list, points_of, part_of) -> dict:
     """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
     out: dict[int, np.ndarray] = {}
-    points = {}
+    points: dict[int, np.ndarray] = {}
     for l, z_next, members in _groups(entries):
         x = points.setdefault(l, points_of(l))
         part = part_of(l, x, z_next, members)

@@ -34,7 +34,7 @@ import json
 import struct
 from functools import cached_property
 from collections.abc import Sequence
-from typing import Callable
+from typing import Any, Callable
 
 import blake3
 import numpy as np
@@ -61,6 +61,11 @@ class NodeIndex(int):
 
     __slots__ = ()
     index = property(int.__int__)
+
+
+def _node(i: int) -> Any:
+    """NodeIndex(i) where a Constraint or Interaction wants an Expr: only its .index is read."""
+    return NodeIndex(i)
 
 
 class StoredConstraints(Sequence):
@@ -106,6 +111,8 @@ class ProverAir:
 
     #: the key builder ran optional.check_optional_air on the compiled AIR this came from
     optional_checked = True
+    #: (max degree, blinded ProverAir), where blind.blinded looks for a compiled AIR's twin
+    _blinded: tuple | None = None
 
     def __init__(self, air, num_aux_columns: int, max_degree: int, log_quotient_chunks: int, lists: Callable,
                  interaction_groups: list, next_row: dict, air_digest: bytes, tapes: dict, rebuild: Callable):
@@ -161,7 +168,7 @@ def stark_roots(compiled) -> list:
     return sets
 
 
-def prover_view(compiled, extra_roots: list = (), rebuild: Callable | None = None) -> ProverAir:
+def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None = None) -> ProverAir:
     """The ProverAir of a CompiledAir: its counts, digest and the tapes of ``stark_roots`` and
     ``extra_roots`` (more sets of its Exprs). ``rebuild`` gives the real compiled AIR when
     a set of roots not stored is asked for (default: ``compiled`` itself)."""
@@ -171,10 +178,10 @@ def prover_view(compiled, extra_roots: list = (), rebuild: Callable | None = Non
         tape_for(compiled, roots)
     tapes = {key: tape for key, tape in compiled._tapes.items() if key[1] == "rows"}
     lists = {
-        "constraints": [Constraint(c.name, NodeIndex(c.expr.index)) for c in compiled.constraints],
-        "logup_constraints": [Constraint(c.name, NodeIndex(c.expr.index)) for c in compiled.logup_constraints],
+        "constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.constraints],
+        "logup_constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.logup_constraints],
         "interactions": [Interaction(int(it.bus), str(it.bus_name), [NodeIndex(v.index) for v in it.values],
-                                     NodeIndex(it.multiplicity.index), int(it.sign)) for it in compiled.interactions]}
+                                     _node(it.multiplicity.index), int(it.sign)) for it in compiled.interactions]}
     return ProverAir(
         compiled.air, int(compiled.num_aux_columns), int(compiled.max_degree), int(compiled.log_quotient_chunks),
         lists.__getitem__, [[int(k) for k in g] for g in compiled.interaction_groups], next_row_columns(compiled), air_digest(compiled),
@@ -250,9 +257,9 @@ class StoredTables:
     def _table(self, t: dict, air, rebuild) -> ProverAir:
         stored = {(tuple(self._ints(tp["key"])), "rows"): tp for tp in t["tapes"]}
 
-        def lists(name: str) -> list:
+        def lists(name: str) -> Sequence:
             if name == "interactions":
-                return [Interaction(bus, bus_name, list(map(NodeIndex, values)), NodeIndex(mult), sign)
+                return [Interaction(bus, bus_name, list(map(NodeIndex, values)), _node(mult), sign)
                         for bus, bus_name, values, mult, sign in t["interactions"]]
             return self._constraints(t["constraints" if name == "constraints" else "logup"])
 
@@ -261,7 +268,7 @@ class StoredTables:
             bytes.fromhex(t["digest"]), _Tapes(stored, self._tape), rebuild)
 
     def _tape(self, tp: dict) -> Tape:
-        arr = {name: np.frombuffer(self._blob, dtype=_STORED[name], count=count, offset=offset).astype(_LOADED[name])
+        arr: dict[str, np.ndarray] = {name: np.frombuffer(self._blob, dtype=_STORED[name], count=count, offset=offset).astype(_LOADED[name])
                if count else np.zeros(0, dtype=_LOADED[name]) for name, (offset, count) in tp["arrays"].items()}
         return Tape(where="rows", nslots=tp["nslots"], constants=[(kind, arg) for kind, arg in tp["constants"]], **arr)
 

@@ -73,7 +73,7 @@ def test_a_stored_key_reads_as_a_freshly_compiled_air():
     _, tables = stored(airs)
     for air in airs:
         fresh = compile_air(air, MAX_DEGREE)
-        view = tables.view(air, lambda: BlindedAir(air), MAX_DEGREE, lambda: None, lambda: None)
+        view = tables.view(air, lambda air=air: BlindedAir(air), MAX_DEGREE, lambda: None, lambda: None)
         same_as_compiled(view, fresh)
         same_as_compiled(blinded(view, MAX_DEGREE), blinded(fresh, MAX_DEGREE))
         assert view.air is air and blinded(view, MAX_DEGREE).air.base is air

@@ -207,11 +207,11 @@ def test_seal_flags_are_bound(stark, fib, fib_receipt):
     p = decode_seal(fib_receipt.seal)
     assert p["has_commit"]
     flipped = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], False, p["has_deferred"], p["start_pc"],
-                          p["segments"])
+                          p["segments"], others=p["others"])
     with pytest.raises(VerificationError):
         check(stark, dataclasses.replace(fib_receipt, seal=flipped), fib.image_id)
     assert encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], True, p["has_deferred"], p["start_pc"],
-                       p["segments"]) == fib_receipt.seal
+                       p["segments"], others=p["others"]) == fib_receipt.seal
     bad = bytearray(fib_receipt.seal)
     bad[len(fib_receipt.seal) - len(p["segments"][0][4]) - 28 - 8 - 2] = 2  # has_commit byte = 2
     with pytest.raises(ProofFormatError, match="0 or 1"):
@@ -301,7 +301,7 @@ def test_the_seal_preset_is_bound(stark, fib, fib_receipt):
     p = decode_seal(fib_receipt.seal)
     for name in ("default_100_bits", "insecure_fast_for_tests_zk", "no_such_preset"):
         seal = encode_seal(name, p["prep_root"], p["prep_log_heights"], p["has_commit"], p["has_deferred"],
-                           p["start_pc"], p["segments"])
+                           p["start_pc"], p["segments"], others=p["others"])
         forged = dataclasses.replace(fib_receipt, seal=seal, params={**fib_receipt.params, "preset": name})
         with pytest.raises((VerificationError, ProofFormatError)):
             stark.verify(forged, fib.image_id, min_security_bits=0)

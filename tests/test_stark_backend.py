@@ -108,7 +108,7 @@ def test_default_preset_proof(stark):
 
 @pytest.mark.slow
 def test_compact_preset_proof(stark, fib):
-    """compact_100_bits (blowup 16, 21 queries): ≥ 100 bits recomputed by a verifier with the
+    """compact_100_bits (blowup 16, 20 queries): ≥ 100 bits recomputed by a verifier with the
     default policy, against the same image ID as every other preset, and smaller than DEFAULT's
     transparent proof of the same run (fibonacci(10): 303.6 vs 460.0 KB measured 2026-12-05,
     bench/results/proof_size.md)."""

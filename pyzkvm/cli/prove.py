@@ -58,7 +58,7 @@ def register(subparsers) -> None:
                    "docs/backend-guide.md)")
     p.add_argument("--preset", metavar="NAME",
                    help="stark: the security preset (default: default_100_bits_zk, hiding). compact_100_bits_zk / "
-                   "compact_100_bits (transparent): blowup 16, half the queries, about half the proof bytes for "
+                   "compact_100_bits (transparent): blowup 16, 20 queries instead of 42, about half the proof bytes for "
                    "a slower prove and more memory; blowup8_100_bits[_zk] between them; each >= 100 bits "
                    "(docs/backend-guide.md). --no-zk picks the preset's transparent twin")
     p.add_argument(

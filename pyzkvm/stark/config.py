@@ -243,18 +243,20 @@ DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=42, pow_bits
 BLOWUP2_100_BITS = StarkConfig("blowup2_100_bits", log_blowup=1, num_queries=84, pow_bits=16, log_final_poly_len=3,
                                bus_pow_bits=16, max_log_height=22, log_fri_arity=4)
 
-#: Compact proofs (issue 18): blowup 16 and 21 queries + 16 PoW bits = 4·21 + 16 = 100 query
-#: bits — half of DEFAULT's queries, so about half the opened rows and paths — for a 4× larger
+#: Compact proofs (issue 18): blowup 16 and 20 queries + 20 PoW bits = 4·20 + 20 = 100 query
+#: bits — under half of DEFAULT's queries, so about half the opened rows and paths — for a 4× larger
 #: LDE (slower commits, more memory; the quotient is evaluated on the same 4n points, its
 #: chunks capped at 4: keys.MAX_LOG_QUOTIENT_CHUNKS). Field term 123.6 − 23 = 100.6 at its
 #: tallest tables, 2^19 rows (LDE 2^23): longer runs are proved in segments of 2^19 cycles.
+#: 20 PoW bits (~2^20 BLAKE3 hashes, ~0.2 s) buy one query less than 16 would (21).
 #: docs/backend-guide.md has the measured trade-off.
-COMPACT = StarkConfig("compact_100_bits", log_blowup=4, num_queries=21, pow_bits=16, log_final_poly_len=3,
+COMPACT = StarkConfig("compact_100_bits", log_blowup=4, num_queries=20, pow_bits=20, log_final_poly_len=3,
                       bus_pow_bits=16, max_log_height=19, log_fri_arity=4)
 
-#: Between DEFAULT and COMPACT: blowup 8, 28 queries + 16 PoW bits = 3·28 + 16 = 100 query
-#: bits, tables up to 2^20 rows (LDE 2^23: field term 100.6), so a 2^20-cycle run is one proof.
-BLOWUP8_100_BITS = StarkConfig("blowup8_100_bits", log_blowup=3, num_queries=28, pow_bits=16, log_final_poly_len=3,
+#: Between DEFAULT and COMPACT: blowup 8, 26 queries + 22 PoW bits = 3·26 + 22 = 100 query
+#: bits (22 PoW bits: ~0.7 s of grinding, two queries less than 16 would need), tables up to
+#: 2^20 rows (LDE 2^23: field term 100.6), so a 2^20-cycle run is one proof.
+BLOWUP8_100_BITS = StarkConfig("blowup8_100_bits", log_blowup=3, num_queries=26, pow_bits=22, log_final_poly_len=3,
                                bus_pow_bits=16, max_log_height=20, log_fri_arity=4)
 
 #: For tests only: ~2·12 = 24 bits, no grinding, tables as tall as the field allows. Fast and

@@ -84,6 +84,16 @@ def machine_verifying_key(program: Program, config: StarkConfig = DEFAULT) -> Ve
     return setup(config, build_chips(program).airs).verifying_key
 
 
+def _key_without_setup(program: Program, config: StarkConfig) -> VerifyingKey:
+    """The verifying key setup would make, from the preprocessed root alone (prep_root.py:
+    no proving key; the byte table's part of the tree hashed once)."""
+    from .prep_root import preprocessed_root
+
+    airs = build_chips(program).airs
+    root, heights = preprocessed_root(config, airs)
+    return verifying_key_from_parts(config, [compile_for(config, a) for a in airs], root, heights)
+
+
 def _config_at(log_blowup: int) -> StarkConfig:
     """A config with this blowup (the circuit digest reads nothing else of it)."""
     from dataclasses import replace
@@ -108,7 +118,7 @@ def machine_circuit_digests(program: Program, known: VerifyingKey | None = None)
             parts = []
             for b in IMAGE_ID_LOG_BLOWUPS:
                 vk = known if known is not None and known.config.log_blowup == b else \
-                    machine_verifying_key(program, _config_at(b))
+                    _key_without_setup(program, _config_at(b))
                 parts.append(vk.circuit_digest)
             stored = b"".join(parts)
             memo.put(CIRCUIT_DIGESTS, memo.program_key(program), stored)

@@ -81,6 +81,21 @@ def test_the_id_hashes_the_circuit_digest_of_every_blowup(progs):
         image_id_of(digests[:2])
 
 
+def test_the_roots_without_setup_are_setups_roots(progs):
+    """prep_root.py finishes the tree from the byte table's kept subtree: the same root as
+    setup's full commitment at every blowup, for two programs (the second reuses the subtree)."""
+    from pyzkvm.machine import prep_root
+    from pyzkvm.machine.tables import build_chips
+
+    for prog in progs:
+        airs = build_chips(prog).airs
+        for b in IMAGE_ID_LOG_BLOWUPS:
+            config = dataclasses.replace(INSECURE_FAST_FOR_TESTS, log_blowup=b)
+            vk = machine_verifying_key(prog, config)
+            assert prep_root.preprocessed_root(config, airs) == (vk.prep_root, vk.prep_log_heights)
+    assert len(prep_root._KEPT) >= len(IMAGE_ID_LOG_BLOWUPS)
+
+
 def test_honest_receipts_at_blowups_4_and_16_verify_against_the_one_id(stark, progs, receipts):
     for (k, name), receipt in receipts.items():
         assert receipt.claim.image_id == progs[k].image_id

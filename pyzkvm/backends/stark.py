@@ -197,7 +197,7 @@ def _statement(tables: MachineTables) -> Statement:
 
 def config_for_preset(preset, zk: bool | None = None):
     """The StarkConfig a preset name (or None/"default", or a StarkConfig) stands for, checked
-    against the image ID's blowup. "default" is the hiding DEFAULT_ZK (zero knowledge);
+    against the blowups the image ID binds. "default" is the hiding DEFAULT_ZK (zero knowledge);
     ``zk`` True/False picks the preset's hiding or transparent twin (stark.config.with_zk),
     None keeps what the name says."""
     from ..machine.image_id import check_image_id_config
@@ -242,7 +242,8 @@ class StarkBackend(Backend):
         """Execute ``program`` with trace capture and prove the run with the machine AIR.
 
         ``preset``: "default" (DEFAULT_ZK: zero-knowledge, ≥ 100 bits) or another preset name /
-        StarkConfig whose blowup is the image ID's (e.g. "insecure_fast_for_tests"). ``zk``:
+        StarkConfig whose blowup the image ID binds (4, 8 or 16: e.g. "compact_100_bits",
+        "insecure_fast_for_tests"). ``zk``:
         False for the preset's transparent twin (faster, smaller, but the proof reveals trace
         values: docs/backend-guide.md), True for its hiding twin; None keeps the preset's. ``max_cycles`` goes to the
         executor. ``segment_cycles``: prove in segments of that many cycles (a continuation). The

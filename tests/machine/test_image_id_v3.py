@@ -20,7 +20,7 @@ from pyzkvm.errors import ProofFormatError, StarkConfigError, VerificationError
 from pyzkvm.machine import IMAGE_ID_LOG_BLOWUPS, machine_image_id, machine_verifying_key
 from pyzkvm.machine.image_id import check_image_id_config, image_id_of, machine_circuit_digests
 from pyzkvm.stark import BLOWUP2_100_BITS, BLOWUP8_100_BITS, COMPACT, DEFAULT, INSECURE_FAST_FOR_TESTS, PRESETS
-from tests.rvasm import DATA_BASE, asm, halt, program, syscall
+from tests.rvasm import DATA_BASE, halt, program, syscall
 
 FAST = INSECURE_FAST_FOR_TESTS.name
 #: the compact presets' blowup at test speed (registered in PRESETS by the `presets` fixture)

@@ -332,7 +332,7 @@ class StarkBackend(Backend):
         options.pop("dev_mode", None)  # pyzkvm.verify passes it to every backend; it changes nothing here
         self.reject_options(options, "verify")
         from ..program import as_image_id
-        from ..machine.image_id import image_id_from_seal, machine_key_from_parts
+        from ..machine.image_id import check_image_id_config, image_id_from_seal, machine_key_from_parts
         from ..machine.public_data import MachinePublicData
         from ..machine.statement import Statement
         from ..machine.support import MAX_CYCLES
@@ -351,6 +351,10 @@ class StarkBackend(Backend):
         config = PRESETS.get(seal["preset"])
         if config is None:
             raise VerificationError(f"stark seal names an unknown preset {seal['preset']!r}")
+        try:  # a preset whose blowup no image ID binds cannot match one: refuse before any work
+            check_image_id_config(config)
+        except StarkConfigError as exc:
+            raise VerificationError(f"stark seal: {exc}") from None
         # the height-independent terms bound the estimate from above: refuse weak presets before any work
         ceiling = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits)
         check_security(config.name, ceiling, minimum)

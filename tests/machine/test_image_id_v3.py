@@ -152,3 +152,6 @@ def test_a_preset_edited_within_one_blowup_fails_the_proof(stark, progs, receipt
         stark.verify(reseal(r, preset=COMPACT.name), progs[0].image_id, min_security_bits=0)
     with pytest.raises((VerificationError, ProofFormatError)):
         stark.verify(reseal(r, preset=BLOWUP8_100_BITS.name), progs[0].image_id, min_security_bits=0)
+    # a preset whose blowup no image ID binds (blowup 2): refused before the key is built
+    with pytest.raises(VerificationError, match="blowups 4, 8, 16 only"):
+        stark.verify(reseal(r, preset=BLOWUP2_100_BITS.name), progs[0].image_id, min_security_bits=0)

@@ -16,6 +16,12 @@ What is measured (best of several runs after a warm-up; numba compile time exclu
 * leaf hashing (hash_rows) of rows of 8, 64 and 300 field elements, beside the blake3
   package called once per row; a full MerkleTree.commit of 2^16 rows × 64 columns.
 
+``--rates``: only the 1-thread kernel rates of issue 18 (seconds), printed as a markdown table —
+BLAKE3 leaves (MB/s and hashes/s) and nodes beside the blake3 package on the same bytes (per
+message, and the whole matrix as one message: the package's own SIMD ceiling), every digest
+compared; DIF/DIT/ntt butterflies/s on (2^16, w) matrices and one 2^20 column, beside galois.ntt
+(outputs compared). Run it with PYTHONPATH=<checkout> to measure another tree's kernels.
+
 Targets (DESIGN.md §6, this 2-core machine): one 2^20 column NTT ≤ 30 ms and ≥ 5× galois.ntt;
 ≥ 3 M Merkle nodes/s per core. The machine is shared, so absolute times are noisy: the
 ratios against the oracle measured in the same run are the stable numbers.
@@ -179,6 +185,80 @@ def bench_commit(log_rows, width, repeats):
     return {"log_rows": log_rows, "width": width, "ms": t * 1e3}
 
 
+# --- 1-thread kernel rates beside their oracles (--rates) --------------------------------
+
+
+def _cpu_best(fn, repeats: int = 7) -> float:
+    # best thread CPU time of `repeats` calls after a warm-up (1 numba thread: the calling
+    # thread does all the work, so CPU time is immune to the shared machine's load)
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.thread_time()
+        fn()
+        times.append(time.thread_time() - t0)
+    return min(times)
+
+
+def _package_digests(rows) -> np.ndarray:
+    return np.frombuffer(b"".join(blake3.blake3(r.tobytes()).digest() for r in rows), dtype="<u4").reshape(-1, 8)
+
+
+def bench_rates(log_rows: int = 15) -> list:
+    """Rows of (kernel, shape, ours, oracle, unit, same output) at 1 numba thread."""
+    from pyzkvm.stark import ntt as N
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    rng = np.random.default_rng(11)
+    out = []
+    try:
+        for w in (8, 16, 64, 89, 300):
+            m = rng.integers(0, P, (1 << log_rows, w), dtype=np.uint32)
+            same = np.array_equal(hash_rows(m), _package_digests(m))
+            t = _cpu_best(lambda: hash_rows(m))
+            t_pkg = _cpu_best(lambda: _package_digests(m), 3)
+            whole = m.tobytes()
+            t_one = _cpu_best(lambda: blake3.blake3(whole).digest(), 3)
+            out.append((f"BLAKE3 leaves, {w} elements", f"2^{log_rows} × {w}",
+                        f"{m.nbytes / t / 1e6:.0f} MB/s = {m.shape[0] / t / 1e6:.2f} M hashes/s",
+                        f"{m.nbytes / t_pkg / 1e6:.0f} MB/s per row; {m.nbytes / t_one / 1e6:.0f} MB/s as one message", same))
+        d = rng.integers(0, 2**32, (2 << 16, 8), dtype=np.uint32)
+        same = np.array_equal(compress_pairs(d), _package_digests(d.reshape(-1, 16)))
+        t = _cpu_best(lambda: compress_pairs(d))
+        t_pkg = _cpu_best(lambda: _package_digests(d.reshape(-1, 16)), 3)
+        out.append(("BLAKE3 nodes (64-byte compressions)", "2^16 nodes", f"{(1 << 16) / t / 1e6:.2f} M nodes/s",
+                    f"{(1 << 16) / t_pkg / 1e6:.2f} M nodes/s per node", same))
+        for w in (1, 64, 89):
+            log_n = 20 if w == 1 else 16
+            m = rng.integers(0, P, (1 << log_n, w), dtype=np.uint32)
+            fly = (1 << (log_n - 1)) * log_n * w
+            cols = range(w) if w < 64 else range(0, w, 16)
+            got = ntt(m).reshape(1 << log_n, w)
+            same = all(np.array_equal(np.asarray(galois.ntt(GF(np.ascontiguousarray(m.reshape(-1, w)[:, c])))), got[:, c]) for c in cols)
+            t_gal = _cpu_best(lambda: galois.ntt(GF(np.ascontiguousarray(m.reshape(-1, w)[:, 0]))), 3) * w
+            work = np.ascontiguousarray(m.reshape(-1, w))
+            t_dif = _cpu_best(lambda: N._dif(work, log_n, False))
+            t_dit = _cpu_best(lambda: N._dit(work, log_n, True))
+            t_ntt = _cpu_best(lambda: ntt(m))
+            out.append((f"NTT, {w} column{'s' if w > 1 else ''}", f"2^{log_n} × {w}",
+                        f"DIF {fly / t_dif / 1e6:.0f} / DIT {fly / t_dit / 1e6:.0f} / ntt() {fly / t_ntt / 1e6:.0f} M butterflies/s",
+                        f"galois.ntt {fly / t_gal / 1e6:.0f} M butterflies/s" + (" (columns 0, 16, …)" if w >= 64 else ""), same))
+    finally:
+        numba.set_num_threads(threads)
+    return out
+
+
+def rates_markdown(rows) -> str:
+    import pyzkvm
+
+    head = (f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC, code {Path(pyzkvm.__file__).parent.parent}, 1 numba thread, "
+            f"thread CPU time (best of 7), load average {os.getloadavg()[0]:.1f}")
+    lines = [head, "", "| kernel | shape | pyzkvm | oracle (same data) | identical output |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {k} | {shape} | {ours} | {theirs} | {'yes' if same else '**NO**'} |" for k, shape, ours, theirs, same in rows]
+    return "\n".join(lines)
+
+
 # --- the protocol engineer's toy-AIR measurement (hook) ----------------------------------
 
 
@@ -261,7 +341,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds); results still written")
     ap.add_argument("--out", type=Path, default=RESULTS, help="results folder (default bench/results)")
+    ap.add_argument("--rates", action="store_true", help="only the 1-thread kernel rates beside their oracles (printed)")
     args = ap.parse_args(argv)
+    if args.rates:
+        rows = bench_rates()
+        print(rates_markdown(rows))
+        return 0 if all(r[-1] for r in rows) else 1
 
     print("STARK core kernels" + (" (quick)" if args.quick else ""), flush=True)
     if args.quick:

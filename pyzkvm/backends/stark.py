@@ -260,12 +260,16 @@ class StarkBackend(Backend):
         self.reject_options(options)
         from ..composition import resolve_assumptions
         from ..machine.image_id import other_circuit_digests
+        from ..machine.prover_key import ensure_prover_key
+        from ..stark.keys import _max_degree
         from ..stark import setup
         from ..stark import joint
 
         config = config_for_preset(preset, zk)
         report = progress or (lambda s, f: None)
         step = _overall(report)
+        # every chip's compiled data from the memo's prover key (built once per code version, ~7 s)
+        ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0))
         run = build_statements(program, inputs, segment_cycles, max_cycles, step,
                                default_segment_cycles=default_segment_cycles(config))
         check_security_of_heights(run, config)

@@ -64,6 +64,16 @@ class ByteTableAir(Chip):
         b.receive(buses.BYTE, [buses.TAG_SHR, x, y, p("shr_z"), p("shr_w")], m("m_shr"))
 
 
+def byte_sends(compiled) -> tuple:
+    """A chip's sends on the ``byte`` bus and their (tag, x, y, μ) as one list of Exprs (the
+    roots of the tape byte_multiplicities evaluates; machine/prover_key.py stores it)."""
+    from ..stark.air import bus_id
+
+    byte_bus = bus_id(buses.BYTE)
+    sends = [it for it in compiled.interactions if it.bus == byte_bus and it.sign > 0]
+    return sends, [e for it in sends for e in (it.values[0], it.values[1], it.values[2], it.multiplicity)]
+
+
 def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     """The byte table's main trace, *derived* from the other chips' constraints: evaluate every
     send on the ``byte`` bus — its (tag, x, y) and its multiplicity μ — on each chip's trace, and
@@ -72,20 +82,18 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     makes one) has no row to count in: it is left out, so the byte bus does not balance and the
     debug check names it. Padding rows contribute nothing (their multiplicities vanish: the
     activity rule, stark/air.py)."""
-    from ..stark.air import bus_id
     from .evaluate import compiled_air, evaluate_on_trace
 
     counts = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
-    byte_bus = bus_id(buses.BYTE)
     for air in airs:
         if isinstance(air, ByteTableAir):
             continue
-        sends = [it for it in compiled_air(air).interactions if it.bus == byte_bus and it.sign > 0]
+        sends, exprs = byte_sends(compiled_air(air))
         if not sends:
             continue
-        exprs = [e for it in sends for e in (it.values[0], it.values[1], it.values[2], it.multiplicity)]
         values = evaluate_on_trace(compiled_air(air), exprs, traces[air.name], public_values)
-        for k in range(len(sends)):
+        # only the sends some row makes (most chips of a run have an empty table: skip them at once)
+        for k in np.flatnonzero(np.asarray(values[3::4]).any(axis=1)).tolist():
             tag, x, y, mult = (values[4 * k + i].astype(np.int64) for i in range(4))
             used = (mult != 0) & (x < 256) & (y < 256) & (tag < BYTES.width)
             np.add.at(counts, ((x[used] << 8) | y[used], tag[used]), mult[used])

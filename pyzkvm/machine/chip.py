@@ -30,6 +30,13 @@ class Chip(Air):
         """This chip's main trace for one segment: (height, width) integers, height a power of two."""
         raise NotImplementedError(f"chip {self.name!r} has no generate(w)")
 
+    def stored_compiled(self, max_degree: int):
+        """The chip's compiled AIR from the machine's stored prover key (prover_key.py; None
+        when the memo is off or this class's constraints are not the registered chip's)."""
+        from .prover_key import stored_for
+
+        return stored_for(self, max_degree)
+
     @classmethod
     def for_program(cls, program, image) -> "Chip":
         """The chip for one program (ProgramTable, ImageTable; both None for the verifier's

@@ -204,15 +204,28 @@ def machine_verifier_airs(config: StarkConfig) -> tuple:
     return _VIEWS[key]
 
 
+#: (config, preprocessed root, heights) → (the views, the VerifyingKey built from them): a warm verifier of
+#: a program's receipts assembles (and hashes) its key once; the last few programs are kept
+_KEYS: dict = {}
+_KEYS_KEPT = 8
+
+
 def machine_key_from_parts(config: StarkConfig, prep_root: bytes, prep_log_heights) -> VerifyingKey:
     """The verifier's copy of the machine's verifying key: the machine's AIRs as the verifier
     reads them (machine_verifier_airs: stored, not compiled, in a fresh process) with the
     preprocessed root and heights a seal carries. Its ``circuit_digest`` is the image ID of the
-    program those preprocessed columns hold."""
+    program those preprocessed columns hold. Kept per process for the same parts (_KEYS)."""
     compiled = machine_verifier_airs(config)
     if len(prep_log_heights) != len(compiled):
         raise StarkConfigError(f"{len(prep_log_heights)} table heights for the machine's {len(compiled)} tables")
+    key = (config, None if prep_root is None else bytes(prep_root), tuple(prep_log_heights))
+    cached = _KEYS.get(key)
+    if cached is not None and cached[0] is compiled:  # built from these very views
+        return cached[1]
     vk = verifying_key_from_parts(config, compiled, prep_root, prep_log_heights)
     if vk.num_public_values != NUM_PUBLIC_VALUES:  # pragma: no cover - a code inconsistency
         raise StarkConfigError("machine AIRs disagree on the number of public values")
+    if len(_KEYS) >= _KEYS_KEPT:
+        _KEYS.pop(next(iter(_KEYS)))  # the oldest
+    _KEYS[key] = (compiled, vk)
     return vk

@@ -35,6 +35,21 @@ def words(byte_columns) -> np.ndarray:
     return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
 
 
+def late_buses(bus: str | None) -> set:
+    """The ids of the buses whose sent columns are final only once memory checking has run
+    (``byte``, ``memory``), but for ``bus`` itself (None: any other bus)."""
+    return {bus_id(buses.BYTE), bus_id(buses.MEMORY)} - ({bus_id(bus)} if bus is not None else set())
+
+
+def early_sends(compiled, bus: str | None) -> tuple:
+    """What Witness._sent evaluates in one pass when ``bus``'s sends are first asked for: every
+    send not on a late bus (late_buses), and their values and multiplicities as one list of
+    Exprs (the roots of one tape; machine/prover_key.py stores it for each kind of ``bus``)."""
+    late = late_buses(bus)
+    sends = [it for it in compiled.interactions if it.sign > 0 and it.bus not in late]
+    return sends, [e for it in sends for e in (*it.values, it.multiplicity)]
+
+
 class Witness:
     """One segment's trace generation: ``airs`` in proof order, the ``program`` and ``image``
     tables, the ``execution`` (its Trace) and the SegmentContext of the segments before."""
@@ -52,6 +67,7 @@ class Witness:
         self._accesses: list = []
         self._memory_after = None
         self._sent_cache: dict = {}
+        self._sends_on: dict | None = None
 
     # ---- traces -------------------------------------------------------------------------------
     def trace(self, air) -> np.ndarray:
@@ -71,9 +87,10 @@ class Witness:
         """The chips (other than ``exclude``) whose constraints send on ``bus``, in proof order."""
         from .evaluate import compiled_air
 
+        if self._sends_on is None:  # per chip, the ids of the buses it sends on (read once)
+            self._sends_on = {a.name: {it.bus for it in compiled_air(a).interactions if it.sign > 0} for a in self.airs}
         b = bus_id(bus)
-        return [a for a in self.airs if a is not exclude
-                and any(it.bus == b and it.sign > 0 for it in compiled_air(a).interactions)]
+        return [a for a in self.airs if a is not exclude and b in self._sends_on[a.name]]
 
     def received(self, bus: str, receiver) -> list:
         """Every tuple sent on ``bus`` by the chips other than ``receiver``: a list of int64
@@ -95,9 +112,8 @@ class Witness:
 
         if (air.name, bus) not in self._sent_cache:
             compiled = compiled_air(air)
-            late = {bus_id(buses.BYTE), bus_id(buses.MEMORY)} - {bus_id(bus)}
-            sends = [it for it in compiled.interactions if it.sign > 0 and it.bus not in late]
-            exprs = [e for it in sends for e in (*it.values, it.multiplicity)]
+            sends, exprs = early_sends(compiled, bus)
+            late = late_buses(bus)
             values = evaluate_on_trace(compiled, exprs, self.trace(air), self.public_values)
             k = 0
             for it in sends:

@@ -363,6 +363,12 @@ class Air:
         """The fixed columns (height × preprocessed_width uint32), committed once at setup."""
         return None
 
+    def stored_compiled(self, max_degree: int):
+        """This AIR compiled for ``max_degree`` as kept by an earlier process (a stand-in for
+        the CompiledAir without its DAG: stark/prover_key.ProverAir), or None to compile it
+        (keys.compile_once). The machine's chips keep theirs in the memo (machine/prover_key.py)."""
+        return None
+
     def public_interactions(self, public_values: Sequence[int], public_data: bytes = b"") -> list:
         """Bus entries the verifier adds itself from the public values and the public data (a
         variable-length byte string, e.g. a journal, that both transcripts observe before the

@@ -45,17 +45,11 @@ def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarra
     return weighted_column_sums(trace, barycentric_weights(log_n, z))
 
 
-_BASIS = np.eye(4, dtype=np.uint32)  # 1, X, X², X³
-
-
 def recombine_ext_columns(values: np.ndarray) -> np.ndarray:
     """(4a, 4) values of base columns → (a, 4) values of the F_p^4 columns they encode:
     column j = Σ_c X^c·values[4j + c]."""
-    v = np.asarray(values, dtype=np.uint32).reshape(-1, 4, 4)
-    out = np.zeros((v.shape[0], 4), dtype=np.uint32)
-    for c in range(4):  # four basis elements, vectorised over columns
-        out = ext.ext_add(out, ext.ext_mul(v[:, c, :], _BASIS[c]))
-    return out
+    v = np.asarray(values, dtype=np.uint32).reshape(-1, 16).astype(np.uint64)  # lane 4c + i: coefficient i of column c
+    return ext.fold_lanes(v).astype(np.uint32)  # X^c · X^i = X^(c+i), X^4 = W
 
 
 def ext_sum(values: np.ndarray) -> np.ndarray:
@@ -81,10 +75,12 @@ def deep_layout(widths_per_table: list) -> tuple:
 
 
 def claimed_sum(coeffs: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Σ_i coeffs_i·values_i ∈ F_p^4 (the weighted claimed openings)."""
+    """Σ_i coeffs_i·values_i ∈ F_p^4 (the weighted claimed openings). numpy's row products
+    whatever the count (a verifier joins every table's openings of one height: over a
+    thousand columns, where ext_mul would load a kernel)."""
     if len(values) == 0:
         return ext.ZERO.copy()
-    return ext_sum(ext.ext_mul(coeffs, values))
+    return ext_sum(ext.mul_rows(np.asarray(coeffs), np.asarray(values)))
 
 
 #: rows of the DEEP codeword computed at once: its temporaries (the combined numerators, the
@@ -118,21 +114,22 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
 def _deep_terms(members: list, coeffs: np.ndarray) -> tuple:
     """(terms, Σ c_i f_i(ζ), Σ c_j f_j(ζω)) of deep_values' members: a term is (matrix,
     coefficients (w, 4) for the ζ group only or (w, 8) for both groups)."""
-    claimed_local, claimed_next = ext.ZERO.copy(), ext.ZERO.copy()
-    terms = []
+    terms, local_pairs, next_pairs = [], [], []  # (coefficients, claimed values) of each group
     for (local, nxt), rows, open_local, open_next in members:
         for name, (start, width) in local.items():
             if width == 0:
                 continue
             c = coeffs[start:start + width]
-            claimed_local = ext.ext_add(claimed_local, claimed_sum(c, open_local[name]))
+            local_pairs.append((c, open_local[name]))
             if name in nxt:  # read at ζ and at ζω: one pass over the matrix computes both sums
                 c_next = coeffs[nxt[name][0]:nxt[name][0] + width]
-                claimed_next = ext.ext_add(claimed_next, claimed_sum(c_next, open_next[name]))
+                next_pairs.append((c_next, open_next[name]))
                 terms.append((rows[name], np.concatenate([c, c_next], axis=1)))
             else:
                 terms.append((rows[name], c))
-    return terms, claimed_local, claimed_next
+    claimed = [claimed_sum(np.concatenate([c for c, _v in pairs]), np.concatenate([v for _c, v in pairs]))
+               if pairs else ext.ZERO.copy() for pairs in (local_pairs, next_pairs)]
+    return terms, claimed[0], claimed[1]
 
 
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
@@ -157,15 +154,50 @@ def _deep_quotients(num: np.ndarray, x: np.ndarray, zeta, z_next, claimed_local,
 
 
 def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray) -> dict:
-    """D(x) per LDE height, from ``entries``: (log LDE size, ζω of its table, member) triples,
-    a member as in deep_values. A table's column groups may live on different heights (hiding
-    mode commits the main/aux/quotient polynomials on a taller LDE than the preprocessed ones),
-    and tables of one height may read their next row at different ζω: each (height, ζω) group
-    is one deep_values call, and the calls of one height add up. ``points_of(l)``: the points
-    x of height l where D is wanted (the whole coset for the prover, the queries for the
-    verifier)."""
-    return _sum_by_height(entries, points_of,
-                          lambda l, x, z_next, members: deep_values(members, x, zeta, z_next, coeffs))
+    """D(x) per LDE height at the verifier's few points, from ``entries``: (log LDE size, ζω of
+    its table, member) triples, a member as in deep_values. A table's column groups may live on
+    different heights (hiding mode commits the main/aux/quotient polynomials on a taller LDE
+    than the preprocessed ones), and tables of one height may read their next row at different
+    ζω: each (height, ζω) group is one deep_values formula, and the groups of one height add
+    up. ``points_of(l)``: the points x of height l where D is wanted (the queries).
+
+    The groups' numerators are combined one group at a time (one column combination each),
+    then the quotients of all groups' rows in one pass: one batch inversion for every
+    x − ζ and x − ζω (in blocks of NUMPY_MAX elements, so no kernel is needed)."""
+    rows = []  # per group: (height, points, ζω, numerators (q, 8), Σ c_i f_i(ζ), Σ c_j f_j(ζω))
+    points = {}
+    for l, z_next, members in _groups(entries):
+        x = points.setdefault(l, points_of(l))
+        terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
+        rows.append((l, x, z_next, _combined_rows(_joined(terms), 0, len(x)), claimed_local, claimed_next))
+    count = [len(r[1]) for r in rows]
+    x = np.concatenate([r[1] for r in rows])
+    num = np.concatenate([r[3] for r in rows])
+    z_next, local, nxt = (np.repeat(np.stack([r[k] for r in rows]), count, axis=0) for k in (2, 4, 5))
+    values = np.empty((len(x), 4), dtype=np.uint32)
+    block = field.NUMPY_MAX // 2  # x − ζ and x − ζω of each row: ≤ NUMPY_MAX inversions at once
+    for lo in range(0, len(x), block):
+        hi = lo + block
+        values[lo:hi] = _deep_quotients(num[lo:hi], x[lo:hi], zeta, z_next[lo:hi], local[lo:hi], nxt[lo:hi])
+    out: dict[int, np.ndarray] = {}
+    at = 0
+    for (l, *_rest), n in zip(rows, count):
+        out[l] = values[at:at + n] if l not in out else ext.ext_add(out[l], values[at:at + n])
+        at += n
+    return out
+
+
+def _joined(terms: list) -> list:
+    """A verifier's terms as one: the matrices side by side, the coefficients stacked (a ζ-only
+    group's (w, 4) padded with zeros for the ζω half), so one combination covers every column."""
+    if len(terms) <= 1:
+        return terms
+    coeffs = np.zeros((sum(c.shape[0] for _m, c in terms), 8), dtype=np.uint32)
+    at = 0
+    for _m, c in terms:
+        coeffs[at:at + c.shape[0], :c.shape[1]] = c
+        at += c.shape[0]
+    return [(np.concatenate([m for m, _c in terms], axis=1), coeffs)]
 
 
 def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray,
@@ -193,18 +225,26 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     return _sum_by_height(entries, points_of, part_of)
 
 
-def _sum_by_height(entries: list, points_of, part_of) -> dict:
-    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
-    out: dict[int, np.ndarray] = {}
+def _groups(entries: list) -> list:
+    """(height, ζω, members) of each (height, ζω) group of ``entries``, tallest height first."""
+    out = []
     for l in sorted({e[0] for e in entries}, reverse=True):
-        x = points_of(l)
         groups: dict[bytes, tuple[np.ndarray, list]] = {}  # ζω's bytes → (ζω, its members)
         for ll, z_next, member in entries:
             if ll == l:
                 groups.setdefault(z_next.tobytes(), (z_next, []))[1].append(member)
-        for z_next, members in groups.values():
-            part = part_of(l, x, z_next, members)
-            out[l] = part if l not in out else ext.ext_add(out[l], part)
+        out += [(l, z_next, members) for z_next, members in groups.values()]
+    return out
+
+
+def _sum_by_height(entries: list, points_of, part_of) -> dict:
+    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
+    out: dict[int, np.ndarray] = {}
+    points = {}
+    for l, z_next, members in _groups(entries):
+        x = points.setdefault(l, points_of(l))
+        part = part_of(l, x, z_next, members)
+        out[l] = part if l not in out else ext.ext_add(out[l], part)
     return out
 
 

@@ -40,12 +40,20 @@ def coset_points(log_size: int, shift: int, bit_reversed: bool) -> np.ndarray:
 
 def point_at(log_size: int, index: np.ndarray) -> np.ndarray:
     """x = s_l·ω_{2^l}^rev(index) for committed (bit-reversed) rows `index` of D_l."""
+    return _points(log_size, index, root_of_unity(log_size), coset_shift(log_size))
+
+
+def inverse_point_at(log_size: int, index: np.ndarray) -> np.ndarray:
+    """1/x for the points point_at gives: s_l^−1·(ω_{2^l}^−1)^rev(index), no inversion."""
+    return _points(log_size, index, pow(root_of_unity(log_size), P - 2, P), pow(coset_shift(log_size), P - 2, P))
+
+
+def _points(log_size: int, index: np.ndarray, w: int, shift: int) -> np.ndarray:
+    # shift·w^rev(index). A verifier's few points: Python ints (rev(i) from i's bits written
+    # backwards, one pow each) cost less than a numpy pass per bit position
     index = np.asarray(index, dtype=np.int64)
-    rev = np.zeros_like(index)
-    for b in range(log_size):  # log l bit positions, vectorised over the queries
-        rev |= ((index >> b) & 1) << (log_size - 1 - b)
-    w = root_of_unity(log_size)
-    return np.array([pow(w, int(r), P) * coset_shift(log_size) % P for r in rev], dtype=np.uint32)
+    rev = [int(f"{i:0{log_size}b}"[::-1], 2) if log_size else 0 for i in index.reshape(-1).tolist()]
+    return np.array([pow(w, r, P) * shift % P for r in rev], dtype=np.uint32).reshape(index.shape)
 
 
 def plain_selectors(n: int) -> dict:

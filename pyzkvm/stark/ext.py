@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import UsageError
-from .field import NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, pow_rows, readonly
+from .field import NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, inverse_small, readonly
 
 W = 11  #: the non-residue: X^4 − 11 is irreducible over F_p
 _W = np.uint64(W)
@@ -230,8 +230,38 @@ def mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Row-wise product in F_p^4 of two (k, 4) arrays of canonical values, with numpy
     (uint64 result). Each lane product is < 2^62 and reduced before the fold's ≤ 4 + 3·W
     terms are added (< 2^37): nothing overflows."""
-    prod = (x.astype(np.uint64)[:, :, None] * y.astype(np.uint64)[:, None, :]) % _P
-    return (prod.reshape(-1, 16) @ _FOLD) % _P
+    x, y = x.astype(np.uint64), y.astype(np.uint64)
+    if max(x.shape[0], y.shape[0]) > _LANE_TABLE_ROWS:
+        return _mul_columns(x, y)
+    prod = (x[:, :, None] * y[:, None, :]) % _P
+    return fold_lanes(prod.reshape(-1, 16))
+
+
+#: above this many rows mul_rows multiplies column by column (16 column products and the fold
+#: written out: ~40 numpy calls, but no (k, 16) lane table nor integer matrix product, which
+#: cost more once there are a few hundred rows: a verifier's constraint tapes and claimed sums)
+_LANE_TABLE_ROWS = 512
+
+
+def _mul_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # coefficient k of x·y: Σ_{i+j=k} x_i·y_j + W·Σ_{i+j=k+4} x_i·y_j; each product reduced
+    # (< p), so a sum of ≤ 4 stays < 2^33 and W times one of 3 < 2^37
+    x0, x1, x2, x3 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
+    y0, y1, y2, y3 = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
+    out = np.empty((max(x.shape[0], y.shape[0]), 4), dtype=np.uint64)
+    out[:, 0] = (x0 * y0 % _P + _W * ((x1 * y3 % _P + x2 * y2 % _P + x3 * y1 % _P) % _P)) % _P
+    out[:, 1] = (x0 * y1 % _P + x1 * y0 % _P + _W * ((x2 * y3 % _P + x3 * y2 % _P) % _P)) % _P
+    out[:, 2] = (x0 * y2 % _P + x1 * y1 % _P + x2 * y0 % _P + _W * (x3 * y3 % _P)) % _P
+    out[:, 3] = (x0 * y3 % _P + x1 * y2 % _P + x2 * y1 % _P + x3 * y0 % _P) % _P
+    return out
+
+
+def fold_lanes(lanes: np.ndarray) -> np.ndarray:
+    """(k, 16) canonical values, lane 4i + j a coefficient of X^(i+j) → (k, 4) uint64 elements
+    of F_p^4 (X^4 = W folds the high half down). The last step of a product (lane (i, j) =
+    x_i·y_j), and the recombination of an extension column committed as 4 base columns
+    (lane (c, i) = coefficient i of column c's value, times X^c: deep.recombine_ext_columns)."""
+    return (lanes @ _FOLD) % _P
 
 
 def _inverse_rows(a: np.ndarray) -> np.ndarray:
@@ -243,7 +273,7 @@ def _inverse_rows(a: np.ndarray) -> np.ndarray:
     b_conj = np.zeros_like(b)
     b_conj[:, 0], b_conj[:, 2] = b[:, 0], (_P - b[:, 2]) % _P
     n = (b[:, 0] * b[:, 0] % _P + _P - (_W * (b[:, 2] * b[:, 2] % _P)) % _P) % _P
-    n_inv = pow_rows(n.astype(np.uint32), P - 2).astype(np.uint64)
+    n_inv = inverse_small(n.astype(np.uint32)).astype(np.uint64)
     return (mul_rows(conj, b_conj) * n_inv[:, None]) % _P
 
 
@@ -254,14 +284,27 @@ def _as_ext(a, name):
     return arr
 
 
+def _common_shape(a: np.ndarray, b: np.ndarray) -> tuple:
+    """The broadcast shape of two (..., 4) arrays; the verifier's usual cases (equal shapes, one
+    single element) without numpy's general rule, which costs more than a small product."""
+    if a.shape == b.shape or b.shape == (4,):
+        return a.shape
+    if a.shape == (4,):
+        return b.shape
+    return np.broadcast_shapes(a.shape, b.shape)
+
+
 def _binary(a, b, kernel, name):
     a = _as_ext(a, name)
     b = _as_ext(b, name)
-    shape = np.broadcast_shapes(a.shape, b.shape)
+    shape = _common_shape(a, b)
     if math.prod(shape) <= 4 * NUMPY_MAX:  # at most NUMPY_MAX elements
         x, y = a.astype(np.uint64), b.astype(np.uint64)  # numpy broadcasts: no copies to a common shape
         if kernel is _mul_kernel:
-            out = mul_rows(np.broadcast_to(x, shape).reshape(-1, 4), np.broadcast_to(y, shape).reshape(-1, 4))
+            # rows against rows, or a single element against every row (mul_rows broadcasts it)
+            row_wise = all(v.shape == shape or v.size == 4 for v in (x, y))
+            out = mul_rows(x.reshape(-1, 4), y.reshape(-1, 4)) if row_wise else \
+                mul_rows(np.broadcast_to(x, shape).reshape(-1, 4), np.broadcast_to(y, shape).reshape(-1, 4))
         else:
             out = (x + y if kernel is _add_kernel else x + _P - y) % _P
         return out.astype(np.uint32).reshape(shape)
@@ -292,6 +335,10 @@ def ext_mul_base(a, b):
     each coefficient of a is multiplied by b (F_p^4 is an F_p-vector space)."""
     a = _as_ext(a, "ext_mul_base")
     b = np.asarray(b, dtype=np.uint32)
+    if b.shape == a.shape[:-1] and b.size <= NUMPY_MAX:  # one base element per extension element
+        return (a.astype(np.uint64) * b.astype(np.uint64)[..., None] % _P).astype(np.uint32)
+    if b.ndim == 0 and a.size <= 4 * NUMPY_MAX:  # one base element for all
+        return (a.astype(np.uint64) * np.uint64(b) % _P).astype(np.uint32)
     shape = np.broadcast_shapes(a.shape[:-1], b.shape)
     a2 = readonly(np.ascontiguousarray(np.broadcast_to(a, shape + (4,))).reshape(-1, 4))
     b2 = readonly(np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1))

@@ -42,7 +42,7 @@ from numba import njit
 
 from ..errors import FriQueryError, MerklePathError
 from . import ext, field, rounds
-from .domain import coset_shift, point_at
+from .domain import coset_shift, inverse_point_at, point_at
 from .ext import mul4
 from .field import P, root_of_unity
 from .merkle import MerkleTree, verify_openings
@@ -111,26 +111,30 @@ def fold_codeword(codeword: np.ndarray, beta: np.ndarray, log_size: int) -> np.n
     return out
 
 
-def fold_pairs(lo: np.ndarray, hi: np.ndarray, beta: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The verifier's fold of opened pairs (q, 4) at points x (q,): (lo+hi)/2 + β(lo−hi)/(2x)."""
-    inv_2x = field.mul(field.batch_inverse(x), np.uint32(INV_TWO))
-    even = ext.ext_mul_base(ext.ext_add(lo, hi), np.uint32(INV_TWO))
-    odd = ext.ext_mul_base(ext.ext_sub(lo, hi), inv_2x)
-    return ext.ext_add(even, ext.ext_mul(odd, beta))
-
-
 def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_size: int) -> np.ndarray:
     """The verifier's k binary folds of opened cosets: values (q, 2^k, 4) are rows
     [2^k·leaf, 2^k·(leaf+1)) of a codeword on D_log_size; fold j uses betas[j]. Returns (q, 4),
-    each query's value at row ``leaf`` of the codeword on D_(log_size − k)."""
-    q, m = values.shape[0], values.shape[1]
+    each query's value at row ``leaf`` of the codeword on D_(log_size − k).
+
+    The coset's points need one power per query: bit-reversing row 2^k·leaf + t puts t's k
+    bits on top, so x_t = x_0·ω_(2^k)^rev_k(t) (x_0 = the point of row 2^k·leaf). A fold takes
+    the pairs' points x (the even rows) to x², the points of the folded coset, whose even
+    rows the next fold uses: 1/x is squared along, never inverted again."""
+    m = values.shape[1]
+    inv_x0 = inverse_point_at(log_size, leaf * m).astype(np.uint64)
+    k = m.bit_length() - 1
+    w_inv = pow(root_of_unity(k), P - 2, P)  # ω_(2^k)^−1, so 1/x_t = 1/x_0 · ω^(−rev_k(t))
+    rev_even = bit_reverse_indices(m)[0::2]
+    inv_x = inv_x0[:, None] * np.array([pow(w_inv, int(r), P) for r in rev_even], dtype=np.uint64)[None, :] % _P
+    cur = np.asarray(values, dtype=np.uint64)
     for beta in betas:  # k ≤ 4 steps, vectorised over queries and pairs
-        half = m // 2
-        rows = (leaf[:, None] * m + 2 * np.arange(half)[None, :]).reshape(-1)  # the x of each pair
-        values = fold_pairs(values[:, 0::2].reshape(-1, 4), values[:, 1::2].reshape(-1, 4), beta,
-                            point_at(log_size, rows)).reshape(q, half, 4)
-        m, log_size = half, log_size - 1
-    return values[:, 0]
+        lo, hi = cur[:, 0::2], cur[:, 1::2]
+        even = (lo + hi) * INV_TWO % _P                          # (lo + hi)/2
+        odd = (lo + _P - hi) * (inv_x * INV_TWO % _P)[:, :, None] % _P  # (lo − hi)/(2x)
+        beta_odd = ext.mul_rows(odd.reshape(-1, 4), np.asarray(beta, dtype=np.uint64).reshape(1, 4))  # β broadcast
+        cur = (even + beta_odd.reshape(even.shape)) % _P
+        inv_x = inv_x[:, 0::2] ** 2 % _P  # the next fold's pair points: squares of every other point
+    return cur[:, 0].astype(np.uint32)
 
 
 def final_polynomial(codeword: np.ndarray, log_size: int, log_final_len: int) -> np.ndarray:

@@ -44,7 +44,7 @@ import numpy as np
 from ..errors import BusImbalance, ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
 from . import ext
 from .debug import check_all_constraints, check_buses, check_statement
-from .logup import check_bus_balance, public_term
+from .logup import check_bus_balance, public_entries, public_term
 from .optional import left_out
 from .proof import Proof, decode_proof, encode_proof
 from .keys import check_public_values
@@ -132,15 +132,17 @@ def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_publi
     return proofs
 
 
-def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, public_data: PublicData) -> None:
-    """Step 4: Σ over every proof's tables' LogUp totals + the public term = 0 (BusImbalance)."""
+def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, public_data: PublicData,
+                   entries: list | None = None) -> None:
+    """Step 4: Σ over every proof's tables' LogUp totals + the public term = 0 (BusImbalance).
+    ``entries``: logup.public_entries of the statement, when the caller has them."""
     total = ext.ZERO.copy()
     for p in proofs:
         for t in p.tables:
             if t.cumsum is not None:
                 total = ext.ext_add(total, t.cumsum)
     check_bus_balance([total], public_term(vk.airs, term_public_values, challenges.alpha, challenges.gamma,
-                                           public_data=public_data))
+                                           public_data=public_data, entries=entries))
 
 
 def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicData = b"", *,
@@ -162,7 +164,8 @@ def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicDat
         raise ProofShapeError(f"a proof's table count differs from the verifying key's {len(vk.compiled)}")
     pvs = [check_public_values(vk, pv) for pv in public_values]
     term_pv = pvs[-1] if term_public_values is None else check_public_values(vk, term_public_values)
-    security = statement_security(vk, heights, term_pv, public_data)
+    entries = public_entries(vk.airs, term_pv, public_data)  # counted for the estimate, summed for the balance
+    security = statement_security(vk, heights, term_pv, public_data, entries=entries)
     nonces = {p.bus_pow_nonce for p in decoded}
     if len(nonces) != 1:
         raise PowError("the proofs of a joint statement carry different bus proof-of-work nonces")
@@ -170,7 +173,7 @@ def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicDat
                                       pow_nonce=nonces.pop())
     # the balance first (cheap: each proof states its tables' sums, which its own verification
     # below then binds to its committed LogUp columns), then every proof under the joint challenges
-    _check_balance(vk, decoded, challenges, term_pv, public_data)
+    _check_balance(vk, decoded, challenges, term_pv, public_data, entries)
     reports = [verify_segment(vk, proof, pv, len(d), public_data, challenges)
                for proof, d, pv in zip(decoded, data, pvs)]
     for r in reports:

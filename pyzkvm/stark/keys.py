@@ -141,11 +141,14 @@ def setup(config: StarkConfig, airs: Sequence[Air]) -> ProvingKey:
 def compile_once(air: Air, max_degree: int) -> CompiledAir:
     """compile_air(air, max_degree), once per (AIR object, degree bound, its constraints): a
     wide chip's DAG takes seconds to build, and image IDs, setup, trace generation's derived
-    multiplicities (machine/evaluate.py) and the debug check each ask for it."""
+    multiplicities (machine/evaluate.py) and the debug check each ask for it. An AIR that has
+    its compiled form stored (``Air.stored_compiled``: the machine's chips, machine/prover_key.py)
+    gives that instead: the prover's view, stark/prover_key.py, with no DAG to build."""
     key = (max_degree, type(air).constraints)
     cache = air.__dict__.setdefault("_compiled_for", {})
     if key not in cache:
-        cache[key] = compile_air(air, max_degree)
+        stored = air.stored_compiled(max_degree)  # the machine's chips: a stored prover key, no DAG
+        cache[key] = compile_air(air, max_degree) if stored is None else stored
     return cache[key]
 
 

@@ -20,14 +20,13 @@ composition read the coefficients directly (deep.py).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from numba import njit
 
 from . import field, merkle
-from .field import P, f_add, f_mul_vec, f_sub, root_of_unity
-from .ntt import bit_reverse_indices, coset_lde_from_coefficients, intt
+from .field import P, root_of_unity
+# the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
+from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, coset_lde_from_coefficients, intt
 
 
 class LdeSource:
@@ -89,20 +88,14 @@ class LdeSource:
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True
-            _block_rows(self.coefficients, field.powers(self.block_shift(int(k)), d), _omega_powers(log_d), active,
+            _block_rows(self.coefficients, field.powers(self.block_shift(int(k)), d), *_twiddles(log_d, False), active,
                         log_d, work)
             out[hit] = work[local]
         return out
 
 
-@lru_cache(maxsize=8)
-def _omega_powers(log_d: int) -> np.ndarray:
-    """ω_D^j for j < D/2: the twiddles of every layer of a size-D transform."""
-    return field.powers(root_of_unity(log_d), max(1, (1 << log_d) // 2))
-
-
 @njit(cache=True)
-def _block_rows(coeffs, g_pows, tw, active, log_d, out):
+def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
     """Rows of one LDE block, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the positions p marked in
     ``active``, written to out[p] (other rows of out are left partial).
 
@@ -112,12 +105,16 @@ def _block_rows(coeffs, g_pows, tw, active, log_d, out):
     of the rows; recursively, subproblem s of layer l (2^l of them, D/2^l rows each) yields
     rows s·D/2^l … (s+1)·D/2^l − 1. So a layer computes only the halves that hold a wanted
     row: for q wanted rows about D·(log2 q + 2)/2 butterflies instead of D·log2(D)/2.
-    ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows)."""
+    ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows).
+    The butterflies are ntt.py's (uint32 lanes, Shoup products with its twiddle tables tw,
+    tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l))."""
     d, w = coeffs.shape
     for i in range(d):
-        gi = np.uint64(g_pows[i])
+        gi = g_pows[i]
+        gs = _U32((np.uint64(gi) << np.uint64(32)) // np.uint64(P))  # Shoup's quotient of g^i
+        src, dst = coeffs[i], out[i]
         for c in range(w):
-            out[i, c] = f_mul_vec(coeffs[i, c], gi)
+            dst[c] = _mul_tw(src[c], gi, gs)
     for l in range(log_d):
         h = d >> (l + 1)
         for s in range(1 << l):
@@ -126,16 +123,14 @@ def _block_rows(coeffs, g_pows, tw, active, log_d, out):
             top, bottom = active[(2 << l) + 2 * s], active[(2 << l) + 2 * s + 1]
             lo = 2 * s * h
             for i in range(h):
-                t = np.uint64(tw[i << l])
+                t, ts = tw[h + i], tws[h + i]
                 ru, rv = out[lo + i], out[lo + i + h]
                 if top and bottom:
                     for c in range(w):
-                        u, v = ru[c], rv[c]
-                        ru[c] = f_add(u, v)
-                        rv[c] = f_mul_vec(f_sub(u, v), t)
+                        ru[c], rv[c] = _dif_butterfly(ru[c], rv[c], t, ts)
                 elif top:
                     for c in range(w):
-                        ru[c] = f_add(ru[c], rv[c])
-                else:
+                        ru[c] = _add(ru[c], rv[c])
+                else:  # (u − v)·t, u + p − v unreduced into the Shoup multiply (see _dif_butterfly)
                     for c in range(w):
-                        rv[c] = f_mul_vec(f_sub(ru[c], rv[c]), t)
+                        rv[c] = _mul_tw(_U32(ru[c] + _P32 - rv[c]), t, ts)

@@ -42,7 +42,7 @@ from . import ext
 from .air import CompiledAir, Constraint, bus_id
 from .ext import batch_inverse_into
 from .field import P, f_add, f_join, f_mul, f_split, f_sub
-from .lincomb import denominators
+from . import lincomb_numpy
 from .rounds import PublicData
 
 _ZERO64 = np.uint64(0)
@@ -106,13 +106,16 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     compiled.logup_constraints = out
 
 
+def interaction_exprs(compiled: CompiledAir) -> list:
+    """Each interaction's values then its multiplicity, interaction after interaction."""
+    return [e for it in compiled.interactions for e in (*it.values, it.multiplicity)]
+
+
 def _interaction_value_columns(compiled: CompiledAir, inputs, n: int) -> np.ndarray:
-    """(rows, n) uint32: each interaction's values then its multiplicity, interaction after
-    interaction, on every row of the plain trace."""
+    """(rows, n) uint32: interaction_exprs on every row of the plain trace."""
     from .tape import base_columns, tape_for  # the evaluator builds on air.py, as this module does
 
-    exprs = [e for it in compiled.interactions for e in (*it.values, it.multiplicity)]
-    return base_columns(tape_for(compiled, exprs), inputs, n)
+    return base_columns(tape_for(compiled, interaction_exprs(compiled)), inputs, n)
 
 
 def interaction_columns(compiled: CompiledAir, inputs, n: int):
@@ -239,21 +242,41 @@ def public_entries(airs, public_values, public_data: PublicData = b"") -> list:
     return out
 
 
-def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None, public_data: PublicData = b"") -> np.ndarray:
+def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None, public_data: PublicData = b"",
+                entries: list | None = None) -> np.ndarray:
     """Σ over every AIR's public_interactions(public_values, public_data) of sign·μ/(α − fp) ∈ F_p^4.
 
     The verifier computes this itself; the buses balance when Σ_tables cumsum + this = 0.
-    Each entry group is evaluated as whole columns (one batch inversion per group).
-    If per_bus is given, each entry is also added to per_bus[bus name] (for debug messages)."""
-    total = ext.ZERO.copy()
-    for bus, name, matrix, signed in public_entries(airs, public_values, public_data):
-        const = ext.ext_sub(alpha, np.array([bus, 0, 0, 0], dtype=np.uint32))
-        denom = denominators(matrix, ext.ext_powers(gamma, matrix.shape[1] + 1)[1:], const)
-        term = column_total(ext.ext_mul_base(ext.ext_batch_inverse(denom), signed))
-        total = ext.ext_add(total, term)
-        if per_bus is not None:
+    ``entries``: public_entries(airs, public_values, public_data) when the caller has them.
+    All entries are evaluated as whole columns at once (one batch inversion): a narrower
+    group's missing values are zeros, which add nothing to its fingerprint Σ_j γ^(j+1)·v_j.
+    If per_bus is given, each group's term is also added to per_bus[bus name] (debug messages)."""
+    groups = public_entries(airs, public_values, public_data) if entries is None else entries
+    if not groups:
+        return ext.ZERO.copy()
+    width = max(matrix.shape[1] for _b, _n, matrix, _s in groups)
+    matrix = np.zeros((sum(m.shape[0] for _b, _n, m, _s in groups), width), dtype=np.uint32)
+    buses = np.zeros((matrix.shape[0], 4), dtype=np.uint32)  # the bus id of each entry's row, in F_p^4
+    row = 0
+    for bus, _name, m, _signed in groups:
+        matrix[row:row + m.shape[0], :m.shape[1]] = m
+        buses[row:row + m.shape[0], 0] = bus
+        row += m.shape[0]
+    powers = ext.ext_powers(gamma, width + 1)[1:]
+    signed = np.concatenate([signed for _b, _n, _m, signed in groups])
+    terms = np.empty((matrix.shape[0], 4), dtype=np.uint32)
+    for lo in range(0, matrix.shape[0], lincomb_numpy.MAX_ROWS):  # numpy-sized blocks: no kernel on the verifier
+        hi = min(matrix.shape[0], lo + lincomb_numpy.MAX_ROWS)
+        fingerprints = lincomb_numpy.combine_columns(matrix[lo:hi], powers)  # Σ_j γ^(j+1)·v_j
+        denominators = ext.ext_sub(ext.ext_sub(alpha, buses[lo:hi]), fingerprints)  # α − bus − fingerprint
+        terms[lo:hi] = ext.ext_mul_base(ext.ext_batch_inverse(denominators), signed[lo:hi])
+    if per_bus is not None:
+        row = 0
+        for _bus, name, m, _signed in groups:
+            term = column_total(terms[row:row + m.shape[0]])
             per_bus[name] = ext.ext_add(per_bus.get(name, ext.ZERO), term)
-    return total
+            row += m.shape[0]
+    return column_total(terms)
 
 
 def check_bus_balance(cumsums, term, raise_as=BusImbalance, per_bus=None) -> None:

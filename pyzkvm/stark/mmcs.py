@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
-from .multiproof import group, open_multiproof, verify_multiproof
+from .multiproof import open_multiproof, reused_blake3, verify_multiproof
 
 
 def _leaf_hashes(matrix) -> np.ndarray:
@@ -131,29 +131,36 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
     try:
         top = max(log_heights)
         idx = np.asarray(indices, dtype=np.int64)
-        q = idx.shape[0]
-        if q == 0 or len(rows) != len(log_heights):
+        if idx.ndim != 1 or idx.shape[0] == 0 or len(rows) != len(log_heights):
             return False
         if idx.min() < 0 or idx.max() >= (1 << top):
             return False
-        rows = rows_per_query(rows, log_heights, idx)
-        if rows is None:
-            return False
+        # a 2^l-row matrix opens one row per distinct position idx >> (top − l), ascending:
+        # each row is hashed once, at the position the multiproof walk reaches it
+        distinct = {l: np.unique(idx >> (top - l)) for l in set(log_heights)}
         rows = [np.asarray(r, dtype=np.uint32) for r in rows]
-        if any(r.ndim != 2 or r.shape[0] != q for r in rows):
+        if any(r.ndim != 2 or r.shape[0] != distinct[l].shape[0] for r, l in zip(rows, log_heights)):
             return False
 
-        def inject(k, upos, nodes):  # after level k: the matrices of height 2^(top − k − 1)
-            group_rows = [r for r, lg in zip(rows, log_heights) if lg == top - k - 1]
-            if not group_rows:
-                return nodes
-            grouped = group(idx >> (k + 1), _rows_digest(group_rows))
-            if grouped is None or not np.array_equal(grouped[0], upos):
-                return None
-            return _inject(nodes, grouped[1])
+        blake = reused_blake3()  # H and C alike: BLAKE3 of the bytes (merkle.py)
 
-        leaves = _rows_digest([r for r, l in zip(rows, log_heights) if l == top])
-        return verify_multiproof(root, top, idx, leaves, paths, inject)
+        def digests(l):  # R_i of the 2^l-row matrices at their distinct positions, as 32-byte strings
+            group = [r for r, lg in zip(rows, log_heights) if lg == l]
+            out = _row_hashes(group[0], blake)
+            for m in group[1:]:
+                out = [blake(d + h) for d, h in zip(out, _row_hashes(m, blake))]  # C(R ‖ H(row of m))
+            return out
+
+        def inject(k, positions, nodes):  # after level k: the matrices of height 2^(top − k − 1)
+            l = top - k - 1
+            if l not in distinct:
+                return nodes
+            if distinct[l].tolist() != positions:  # pragma: no cover - the walk's own positions
+                return None
+            return [blake(node + row) for node, row in zip(nodes, digests(l))]  # C(node ‖ R)
+
+        leaves = np.frombuffer(b"".join(digests(top)), dtype="<u4").reshape(-1, 8)
+        return verify_multiproof(root, top, distinct[top], leaves, paths, inject)
     except (ValueError, TypeError, IndexError):
         return False
 
@@ -172,3 +179,10 @@ def fold_levels(levels: list, matrices: list) -> list:
             nodes = _inject(nodes, _rows_digest(group))
         levels.append(nodes)
     return levels
+
+
+def _row_hashes(matrix: np.ndarray, blake) -> list:
+    """H(row) of every row of a few opened rows (q, w), as 32-byte strings: merkle.hash_rows's
+    values without the round trip through a digest array."""
+    data, width = np.ascontiguousarray(matrix, dtype="<u4").tobytes(), 4 * matrix.shape[1]
+    return [blake(data[i * width:(i + 1) * width]) for i in range(matrix.shape[0])]

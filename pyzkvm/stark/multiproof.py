@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import blake3
 import numpy as np
 
-from .merkle import compress_pairs, digest_bytes
 
 
 @dataclass
@@ -69,31 +69,65 @@ def group(positions: np.ndarray, values: np.ndarray):
 def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np.ndarray, proof: Multiproof,
                       inject=None) -> bool:
     """Walk the opened leaves' digests (q, 8) at ``positions`` up to ``root`` through a tree of
-    ``depth`` levels. ``inject(k, nodes_positions, nodes)``, if given, is called after level k's
-    compression and returns the nodes to continue with (or None to refuse). Never raises on
-    malformed input: returns False."""
+    ``depth`` levels. ``inject(k, positions, digests)``, if given, is called after level k's
+    compression with the nodes' positions (ascending) and their 32-byte digests (lists), and
+    returns the digests to continue with (or None to refuse). Never raises on malformed
+    input: returns False.
+
+    The walk is plain Python over 32-byte strings: a level has at most q nodes (fewer near
+    the root), and per node the work is one BLAKE3 call (the blake3 package) and a few list
+    operations, where numpy would spend more on its per-call overhead than on the nodes."""
     if not isinstance(proof, Multiproof) or proof.depth != depth:
         return False
     grouped = group(np.asarray(positions, dtype=np.int64), leaves)
     if grouped is None:
         return False
-    upos, nodes = grouped
+    pos, nodes = grouped[0].tolist(), digest_list(grouped[1])
+    compress = reused_blake3()
     for k, sent in enumerate(proof.levels):
-        sib = upos ^ 1
-        derived = np.isin(sib, upos)
         sent = np.asarray(sent)
-        if sent.shape != (int((~derived).sum()), 8) or sent.dtype.kind not in "iu":
-            return False  # a node too many (one the verifier computes) or too few
-        sibs = np.empty_like(nodes)
-        sibs[derived] = nodes[np.searchsorted(upos, sib[derived])]
-        sibs[~derived] = sent.astype(np.uint32)
-        left = ((upos & 1) == 0)[:, None]
-        pairs = np.stack([np.where(left, nodes, sibs), np.where(left, sibs, nodes)], axis=1).reshape(-1, 8)
-        parents = compress_pairs(pairs)
-        upos, first = np.unique(upos >> 1, return_index=True)  # the two children of a pair give one parent
-        nodes = parents[first]
+        if sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
+            return False
+        siblings, used = digest_list(sent), 0
+        parents, parent_pos = [], []
+        i, n = 0, len(pos)
+        while i < n:  # pos is sorted and distinct: a node's opened sibling is its neighbour
+            u = pos[i]
+            if i + 1 < n and pos[i + 1] == u ^ 1:  # both children opened (u even): no digest sent
+                pair, i = nodes[i] + nodes[i + 1], i + 2
+            else:
+                if used == len(siblings):
+                    return False  # a sibling too few
+                s, used, i = siblings[used], used + 1, i + 1
+                pair = s + nodes[i - 1] if u & 1 else nodes[i - 1] + s
+            parents.append(compress(pair))
+            parent_pos.append(u >> 1)
+        if used != len(siblings):
+            return False  # a node too many (one the verifier computes)
+        pos, nodes = parent_pos, parents
         if inject is not None:
-            nodes = inject(k, upos, nodes)
+            nodes = inject(k, pos, nodes)
             if nodes is None:
                 return False
-    return upos.tolist() == [0] and digest_bytes(nodes[0]) == bytes(root)
+    return pos == [0] and nodes[0] == bytes(root)
+
+
+def digest_list(digests: np.ndarray) -> list:
+    """(k, 8) digest words → k 32-byte strings (the digests' bytes)."""
+    data = np.ascontiguousarray(digests, dtype="<u4").tobytes()
+    return [data[j:j + 32] for j in range(0, len(data), 32)]
+
+
+def reused_blake3():
+    """A function bytes → their 32-byte BLAKE3 digest, with one reused hasher of the blake3
+    package (reset per message: cheaper than a new one). On 64 bytes (left ‖ right) it is
+    merkle.py's node compression C, on a row's bytes its leaf hash H."""
+    hasher = blake3.blake3()
+    reset, update, digest = hasher.reset, hasher.update, hasher.digest
+
+    def blake(data: bytes) -> bytes:
+        reset()
+        update(data)
+        return digest()
+
+    return blake

@@ -22,10 +22,12 @@ networks do the work, with per-layer twiddle tables cached per size:
   bit-reversed out — exactly the order an LDE commitment wants, so coset_lde needs no
   permutation after its final transform.
 
-Twiddle products use Shoup's precomputed quotients (no division). One column runs a kernel
-whose inner loops are contiguous runs (SIMD-vectorised by LLVM): the wide layers as runs of
-butterflies, the narrow ones block by block in cache (one thread). A matrix is split by
-column into groups of 16 columns; the thread pool (pool.parallel_for) runs slices of whole
+Twiddle products use Shoup's precomputed quotients (no division), on uint32 lanes (see
+_mul_tw). One column runs a kernel whose inner loops are contiguous runs (SIMD-vectorised
+by LLVM): the wide layers as runs of butterflies, the narrow ones block by block in cache
+(one thread). A matrix is split by column into groups of 16 columns (a remainder of 3–7
+columns past a multiple of 8, or a matrix narrower than 8, is transformed in a zero-padded
+8-column scratch: _transform); the thread pool (pool.parallel_for) runs slices of whole
 groups side by side, each transformed from the first layer to the last (the last layers
 block by block in cache; no barrier between layers), the loop over a slice's columns
 vectorised.
@@ -173,14 +175,48 @@ _BLOCK_ROWS_LOG = 12  # rows per cache block (2^12 rows · 4 B = 16 KiB per colu
 _CHUNK_LOG = 11  # butterflies per run in the big layers
 
 
+_U32 = np.uint32
+_P32 = np.uint32(P)
+
+
 @njit(cache=True, inline="always")
 def _mul_tw(x, t, t_shoup):
-    # Shoup's modular multiplication by a fixed twiddle t with q' = floor(t·2^32/p):
-    #   q = floor(x·q' / 2^32) is floor(x·t/p) or one less, so r = x·t − q·p ∈ [0, 2p).
-    # Every product is < 2^63 (x, t < 2^31, q' < 2^32): plain uint64, no division, vectorisable.
-    q = (x * t_shoup) >> np.uint64(32)
-    r = x * t - q * _P
-    return r - _P if r >= _P else r
+    # Shoup's modular multiplication by a fixed twiddle t with q' = floor(t·2^32/p), for any
+    # x < 2^32: q = floor(x·q' / 2^32) is floor(x·t/p) or one less, so r = x·t − q·p ∈ [0, 2p),
+    # which fits 32 bits — so r is computed mod 2^32 (the high halves cancel), and only q needs
+    # a widening 32×32→64 multiply. Everything is a uint32 lane (8 per AVX2 instruction) and
+    # the final r − p if r ≥ p is an unsigned min (r − p wraps above r when r < p).
+    q = _U32((np.uint64(x) * np.uint64(t_shoup)) >> np.uint64(32))
+    r = _U32(x * t - q * _P32)
+    return min(r, _U32(r - _P32))
+
+
+@njit(cache=True, inline="always")
+def _add(a, b):
+    # a + b mod p for canonical a, b (< p < 2^31: the sum fits 32 bits), as an unsigned min
+    s = _U32(a + b)
+    return min(s, _U32(s - _P32))
+
+
+@njit(cache=True, inline="always")
+def _sub(a, b):
+    # a − b mod p for canonical a, b: a + p − b ∈ (0, 2p), then one conditional subtraction
+    d = _U32(a + _P32 - b)
+    return min(d, _U32(d - _P32))
+
+
+@njit(cache=True, inline="always")
+def _dif_butterfly(u, v, t, ts):
+    # Gentleman–Sande: (u, v) ↦ (u + v, (u − v)·t). u + p − v ∈ (0, 2p) goes into the Shoup
+    # multiply unreduced (it takes any x < 2^32): one conditional subtraction saved.
+    return _add(u, v), _mul_tw(_U32(u + _P32 - v), t, ts)
+
+
+@njit(cache=True, inline="always")
+def _dit_butterfly(u, v, t, ts):
+    # Cooley–Tukey: (u, v) ↦ (u + v·t, u − v·t)
+    v = _mul_tw(v, t, ts)
+    return _add(u, v), _sub(u, v)
 
 
 @njit(cache=True, inline="always")
@@ -193,13 +229,7 @@ def _dif_run(x, tw, tws, i0, h, j0, count):
     t = tw[h + j0 : h + j0 + count]
     ts = tws[h + j0 : h + j0 + count]
     for k in range(count):
-        u = np.uint64(lo[k])
-        v = np.uint64(hi[k])
-        s = u + v
-        lo[k] = s - _P if s >= _P else s
-        d = u + _P - v
-        d = d - _P if d >= _P else d
-        hi[k] = _mul_tw(d, np.uint64(t[k]), np.uint64(ts[k]))
+        lo[k], hi[k] = _dif_butterfly(lo[k], hi[k], t[k], ts[k])
 
 
 @njit(cache=True, inline="always")
@@ -211,12 +241,7 @@ def _dit_run(x, tw, tws, i0, h, j0, count):
     t = tw[h + j0 : h + j0 + count]
     ts = tws[h + j0 : h + j0 + count]
     for k in range(count):
-        u = np.uint64(lo[k])
-        v = _mul_tw(np.uint64(hi[k]), np.uint64(t[k]), np.uint64(ts[k]))
-        s = u + v
-        lo[k] = s - _P if s >= _P else s
-        d = u + _P - v
-        hi[k] = d - _P if d >= _P else d
+        lo[k], hi[k] = _dit_butterfly(lo[k], hi[k], t[k], ts[k])
 
 
 @njit(cache=True)
@@ -272,13 +297,7 @@ def _dif_rows(x, i, h, t, ts, c0, c1):
     lo = x[i][c0:c1]
     hi = x[i + h][c0:c1]
     for c in range(c1 - c0):
-        u = np.uint64(lo[c])
-        v = np.uint64(hi[c])
-        s = u + v
-        lo[c] = s - _P if s >= _P else s
-        d = u + _P - v
-        d = d - _P if d >= _P else d
-        hi[c] = _mul_tw(d, t, ts)
+        lo[c], hi[c] = _dif_butterfly(lo[c], hi[c], t, ts)
 
 
 @njit(cache=True, inline="always")
@@ -287,12 +306,7 @@ def _dit_rows(x, i, h, t, ts, c0, c1):
     lo = x[i][c0:c1]
     hi = x[i + h][c0:c1]
     for c in range(c1 - c0):
-        u = np.uint64(lo[c])
-        v = _mul_tw(np.uint64(hi[c]), t, ts)
-        s = u + v
-        lo[c] = s - _P if s >= _P else s
-        d = u + _P - v
-        hi[c] = d - _P if d >= _P else d
+        lo[c], hi[c] = _dit_butterfly(lo[c], hi[c], t, ts)
 
 
 @njit(cache=True, inline="always")
@@ -301,7 +315,7 @@ def _dif_layer(x, tw, tws, l, r0, r1, c0, c1):
     h = 1 << l
     for i0 in range(r0, r1, 2 * h):
         for j in range(h):
-            _dif_rows(x, i0 + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]), c0, c1)
+            _dif_rows(x, i0 + j, h, tw[h + j], tws[h + j], c0, c1)
 
 
 @njit(cache=True, inline="always")
@@ -309,15 +323,15 @@ def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
     h = 1 << l
     for i0 in range(r0, r1, 2 * h):
         for j in range(h):
-            _dit_rows(x, i0 + j, h, np.uint64(tw[h + j]), np.uint64(tws[h + j]), c0, c1)
+            _dit_rows(x, i0 + j, h, tw[h + j], tws[h + j], c0, c1)
 
 
 @njit(cache=True, inline="always")
-def _slice_of(x, log_n, block_elements_log, g0, g1):
-    # columns c0..c1−1 of column groups g0..g1−1, and the rows per in-cache block for a slice
-    # that wide (block × slice ≈ 2^block_elements_log elements)
+def _slice_of(log_n, block_elements_log, width, g0, g1):
+    # columns c0..c1−1 of column groups g0..g1−1 (of the first `width` columns), and the rows
+    # per in-cache block for a slice that wide (block × slice ≈ 2^block_elements_log elements)
     c0 = g0 * _GROUP_COLUMNS
-    c1 = min(x.shape[1], g1 * _GROUP_COLUMNS)
+    c1 = min(width, g1 * _GROUP_COLUMNS)
     wide = 0
     while (1 << wide) < c1 - c0:
         wide += 1
@@ -325,13 +339,13 @@ def _slice_of(x, log_n, block_elements_log, g0, g1):
 
 
 @njit(cache=True, nogil=True)
-def _dif_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
+def _dif_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     """The whole DIF network (natural in, bit-reversed out) on the columns of groups g0..g1−1
     (a chunk of pool.parallel_for: columns are independent, so a thread runs its slice from
     the first layer to the last with no barrier between layers): the wide layers sweep the
     whole height, the last block_log layers run block by block of 2^block_log rows, each
     finished in cache."""
-    c0, c1, block_log = _slice_of(x, log_n, block_elements_log, g0, g1)
+    c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
     for l in range(log_n - 1, block_log - 1, -1):
         _dif_layer(x, tw, tws, l, 0, n, c0, c1)
@@ -341,10 +355,10 @@ def _dif_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
 
 
 @njit(cache=True, nogil=True)
-def _dit_slice(x, tw, tws, log_n, block_elements_log, g0, g1):
+def _dit_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     """The mirror image of _dif_slice (bit-reversed in, natural out): in-cache blocks first,
     then the wide layers."""
-    c0, c1, block_log = _slice_of(x, log_n, block_elements_log, g0, g1)
+    c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
     for r0 in range(0, n, 1 << block_log):
         for l in range(block_log):
@@ -358,7 +372,7 @@ def _scale_const(x, f, r0, r1):
     # x ← x · f for one constant f (e.g. n^(−1) after an inverse transform), rows r0..r1−1
     for i in range(r0, r1):
         for c in range(x.shape[1]):
-            x[i, c] = _mul_tw(np.uint64(x[i, c]), f[0], f[1])
+            x[i, c] = _mul_tw(x[i, c], f[0], f[1])
 
 
 @njit(cache=True, nogil=True)
@@ -366,10 +380,10 @@ def _scale_rows_into(src, f, fs, dst, r0, r1):
     # dst[i] = src[i] · f[i] (row i of every column times one factor, Shoup quotient fs[i]),
     # rows r0..r1−1
     for i in range(r0, r1):
-        t = np.uint64(f[i])
-        ts = np.uint64(fs[i])
+        t = f[i]
+        ts = fs[i]
         for c in range(src.shape[1]):
-            dst[i, c] = _mul_tw(np.uint64(src[i, c]), t, ts)
+            dst[i, c] = _mul_tw(src[i, c], t, ts)
 
 
 def _rows(a, what):
@@ -383,16 +397,45 @@ def _rows(a, what):
     return np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype=np.uint32), log_n
 
 
-def _by_column_groups(kernel, m, log_n, inverse):
-    # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS columns of m, the
-    # groups side by side on the thread pool when m is big enough: one slice per thread, as
-    # wide as possible (every wide layer sweeps a slice's whole height; measured at 2^16 × 2
-    # threads, slices of 16 columns — a row's 64 bytes straddling two cache lines — cost the
-    # LDE 2.5× the CPU of half-width slices)
+def _by_column_groups(kernel, m, log_n, inverse, width):
+    # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS of the first `width`
+    # columns of m, the groups side by side on the thread pool when m is big enough: one slice
+    # per thread, as wide as possible (every wide layer sweeps a slice's whole height;
+    # measured at 2^16 × 2 threads, slices of 16 columns — a row's 64 bytes straddling two
+    # cache lines — cost the LDE 2.5× the CPU of half-width slices)
     tw, tws = _twiddles(log_n, inverse)
-    groups = (m.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
-    parallel_for(kernel, groups, m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG,
-                 work_per_item=m.shape[0] * min(m.shape[1], _GROUP_COLUMNS), chunks_per_thread=1)
+    groups = (width + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
+    parallel_for(kernel, groups, m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, width,
+                 work_per_item=m.shape[0] * min(width, _GROUP_COLUMNS), chunks_per_thread=1)
+    return m
+
+
+#: The matrix kernel's vectorised loop runs along a row's columns, 8 per AVX2 instruction;
+#: what is left of a row past a multiple of 8 runs as scalar code (2^17 rows: 14 columns
+#: ~590 M butterflies/s, 9 columns ~710 M/s, against ~1,000 M/s for 8 and ~1,600 M/s for 16).
+#: So a remainder of at least _PAD_FROM columns (e.g. all 4 of an F_p^4 polynomial) is
+#: copied into an (n, 8) scratch padded with zero columns and transformed there, vectorised
+#: (2^19 × 4: 260 → 420 M/s; 2^17 × 14: 610 → 790 M/s); a smaller remainder stays scalar
+#: (2^16 × 2 padded to 8 measured 190 M/s against 236 M/s in place). (Each column through
+#: the 1-D kernel instead was faster still, 2^19 × 4 at ~700 M/s, but compiling it and its
+#: mirror for matrices added ~2 s of CPU to a cold prove: bench/compile_cost.py.)
+_LANE_COLUMNS = 8
+_PAD_FROM = 3
+
+
+def _transform(slice_kernel, m, log_n, inverse):
+    # slice_kernel (_dif_slice or _dit_slice) on all of m's columns, the remainder past a
+    # multiple of 8 in a padded scratch when that is faster (see _PAD_FROM)
+    w = m.shape[1]
+    body, rest = w - w % _LANE_COLUMNS, w % _LANE_COLUMNS
+    if rest < _PAD_FROM:
+        return _by_column_groups(slice_kernel, m, log_n, inverse, w)
+    if body:
+        _by_column_groups(slice_kernel, m, log_n, inverse, body)
+    scratch = np.zeros((m.shape[0], _LANE_COLUMNS), dtype=np.uint32)
+    scratch[:, :rest] = m[:, body:]
+    _by_column_groups(slice_kernel, scratch, log_n, inverse, _LANE_COLUMNS)
+    m[:, body:] = scratch[:, :rest]
     return m
 
 
@@ -402,7 +445,7 @@ def _dif(m, log_n, inverse):
         tw, tws = _twiddles(log_n, inverse)
         _dif_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
         return m
-    return _by_column_groups(_dif_slice, m, log_n, inverse)
+    return _transform(_dif_slice, m, log_n, inverse)
 
 
 def _dit(m, log_n, inverse):
@@ -411,11 +454,11 @@ def _dit(m, log_n, inverse):
         tw, tws = _twiddles(log_n, inverse)
         _dit_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
         return m
-    return _by_column_groups(_dit_slice, m, log_n, inverse)
+    return _transform(_dit_slice, m, log_n, inverse)
 
 
 def _shoup_const(c: int):
-    return np.array([c, (c << 32) // P], dtype=np.uint64)
+    return np.array([c, (c << 32) // P], dtype=np.uint32)
 
 
 def ntt(coeffs):

@@ -76,6 +76,8 @@ class Tape:
 def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
     """Flatten the nodes ``roots`` (Exprs of compiled's DAG) need, in topological order."""
     at_point = where == "point"
+    nodes = compiled.builder.nodes
+    roots = [nodes[r.index] for r in roots]  # the DAG's own nodes (a stored key names them by index)
     needed, stack = set(), list(roots)
     while stack:
         node = stack.pop()
@@ -85,7 +87,6 @@ def build_tape(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
                 stack.extend(node.args)
     order = sorted(needed)
     pos = {idx: k for k, idx in enumerate(order)}
-    nodes = compiled.builder.nodes
     n = len(order)
     # Python lists while filling (a numpy item write costs ~10× a list's), arrays at the end
     op, a, b = [0] * n, [0] * n, [0] * n

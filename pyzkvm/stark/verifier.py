@@ -138,7 +138,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     return VerificationReport(None, log_heights, size, cfg.name, bus_total)  # type: ignore[arg-type]
 
 
-def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: PublicData = b"") -> SecurityEstimate:
+def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, public_data: PublicData = b"", *,
+                       entries: list | None = None) -> SecurityEstimate:
     """The security estimate (config.security_bits) of the statement being verified, from the
     key's parameters and AIRs, every proof's table heights (one list per proof of a joint
     statement) and the public entries the verifier builds itself:
@@ -151,21 +152,22 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
       tuple width w: the widest interaction's values + its bus id.
 
     N ≥ p is refused (ProofShapeError): multiplicities are field elements, and the AIRs' count
-    arguments hold only while no count can wrap modulo p (config.py)."""
+    arguments hold only while no count can wrap modulo p (config.py). ``entries``:
+    logup.public_entries(vk.airs, public_values, public_data) when the caller has them."""
     cfg = vk.config
-    entries, width = 0, 0
+    count = 0
     for heights in log_heights_of_each:
         for c, h in zip(vk.proved, heights, strict=True):
             if h is not None:  # a table left out has no bus entries
-                entries += len(c.interactions) << int(h)
-    for c in vk.proved:
-        for it in c.interactions:
-            width = max(width, 1 + len(it.values))
-    for _bus, _name, matrix, _signed in public_entries(vk.airs, public_values, public_data):
-        entries += matrix.shape[0]
+                count += len(c.interactions) << int(h)
+    width = _interaction_width(vk)
+    if entries is None:
+        entries = public_entries(vk.airs, public_values, public_data)
+    for _bus, _name, matrix, _signed in entries:
+        count += matrix.shape[0]
         width = max(width, 1 + matrix.shape[1])
-    if entries > MAX_BUS_ENTRIES:
-        raise ProofShapeError(f"the statement has {entries} bus entries; a verifier accepts fewer than p = {P} "
+    if count > MAX_BUS_ENTRIES:
+        raise ProofShapeError(f"the statement has {count} bus entries; a verifier accepts fewer than p = {P} "
                               "(LogUp multiplicities are field elements: counts must not wrap)")
     present = [int(h) for heights in log_heights_of_each for h in heights if h is not None]
     if not present:
@@ -173,9 +175,18 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     lde_log = max(zk.lde_log(cfg, h) for h in present)
     constraints = sum(len(c.all_constraints) for c in vk.proved)
     try:
-        return security_bits(cfg, lde_log, bus_entries=entries, bus_width=width, constraints=constraints)
+        return security_bits(cfg, lde_log, bus_entries=count, bus_width=width, constraints=constraints)
     except StarkConfigError as exc:  # pragma: no cover - the entries limit is checked above
         raise ProofShapeError(str(exc)) from None
+
+
+def _interaction_width(vk: VerifyingKey) -> int:
+    """The widest interaction of the key's proved AIRs: its values + its bus id (kept on the key)."""
+    width = getattr(vk, "_interaction_width", None)
+    if width is None:
+        width = max([1 + len(it.values) for c in vk.proved for it in c.interactions], default=0)
+        vk._interaction_width = width  # type: ignore[attr-defined]
+    return width
 
 
 def _widths(c, t, cfg) -> tuple:
@@ -288,12 +299,26 @@ def _opened(c, t, group: str, ext_columns: bool = False):
 def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
     """For every table, Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·S)·Q_k(ζ) (S = the quotient
     layout's chunk size; the K chunks, not the hiding mode's mask columns after them). The
-    left sides of all tables are evaluated in one pass (point_eval.constraints_at_points)."""
-    inputs, right = [], []
-    for c, t in zip(compiled, tables):
-        leaves, z_h_q = _ood_sides(c, t, public, challenges, zeta, zk.QuotientLayout(cfg, c, t.log_height))
-        inputs.append(leaves)
-        right.append(z_h_q)
+    left sides of all tables are evaluated in one pass (point_eval.constraints_at_points), the
+    selectors of all tables at once (_selectors_at)."""
+    zeta_powers = _PowersOf(zeta)
+    selectors, z_h = _selectors_at(zeta, [t.log_height for t in tables], zeta_powers)
+    inputs, chunks, weights = [], [], []
+    chunk_powers: dict = {}  # (S, K) → [(ζ^S)^k for k < K]: tables of one height share them
+    for k, (c, t) in enumerate(zip(compiled, tables)):
+        inputs.append(Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True),
+                             public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
+        layout = zk.QuotientLayout(cfg, c, t.log_height)
+        chunks.append(recombine_ext_columns(t.open_local["quotient"])[:layout.chunks])
+        key = (layout.size, layout.chunks)
+        if key not in chunk_powers:
+            chunk_powers[key] = ext.ext_powers(zeta_powers(layout.size), layout.chunks)
+        weights.append(chunk_powers[key])
+    # Q(ζ) = Σ_k (ζ^S)^k · Q_k(ζ) per table (its few chunks), every table's terms in one product
+    terms = ext.mul_rows(np.concatenate(chunks), np.concatenate(weights))  # numpy whatever the count
+    starts = np.cumsum([0] + [len(x) for x in chunks[:-1]])
+    q = (np.add.reduceat(terms, starts, axis=0) % P).astype(np.uint32)
+    right = ext.ext_mul(z_h, q)
     powers = ext.ext_powers(alpha, max(len(c.all_constraints) for c in compiled))
     # Σ α^i C_i(ζ): the constraints' tapes at one point, every leaf in F_p^4 (numpy: point_eval.py)
     left = constraints_at_points(compiled, inputs, [powers[:len(c.all_constraints)] for c in compiled])
@@ -303,23 +328,37 @@ def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
                                         "(the trace does not satisfy the AIR, or an opening is wrong)")
 
 
-def _ood_sides(c, t, public, challenges, zeta, layout) -> tuple:
-    """(the leaves of table t's constraints at ζ, Z_H(ζ)·Q(ζ) from its quotient openings)."""
-    n = 1 << t.log_height
-    w_last = pow(root_of_unity(t.log_height), n - 1, P)
-    z_h = ext.ext_sub(ext.ext_pow(zeta, n), ext.ONE)
-    zeta_minus_last = ext.ext_sub(zeta, ext.from_base(np.uint32(w_last)))
-    inv = ext.ext_batch_inverse(np.stack([ext.ext_sub(zeta, ext.ONE), zeta_minus_last]))
-    n_inv = pow(n, P - 2, P)
-    # L_0(ζ) = Z_H(ζ)/(n(ζ − 1)),  L_{n−1}(ζ) = ω^(n−1)·Z_H(ζ)/(n(ζ − ω^(n−1))),  ζ − ω^(n−1)
-    selectors = {"is_first_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), np.uint32(n_inv)),
-                 "is_last_row": ext.ext_mul_base(ext.ext_mul(z_h, inv[1]), np.uint32(w_last * n_inv % P)),
-                 "is_transition": zeta_minus_last}
-    inputs = Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True), public,
-                    challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors)
-    chunks = recombine_ext_columns(t.open_local["quotient"])[:layout.chunks]
-    zeta_s = ext.ext_pow(zeta, layout.size)
-    q = ext.ZERO.copy()
-    for chunk in chunks[::-1]:  # Horner in ζ^S over the few chunks
-        q = ext.ext_add(ext.ext_mul(q, zeta_s), chunk)
-    return inputs, ext.ext_mul(z_h, q)
+class _PowersOf:
+    """x^e for one x ∈ F_p^4 and several exponents e: from the squares x^(2^j), each computed
+    once and kept (the tables' heights and chunk sizes share most of them)."""
+
+    def __init__(self, x):
+        self.squares = [np.asarray(x, dtype=np.uint64).reshape(1, 4)]
+        self.memo: dict[int, np.ndarray] = {}
+
+    def __call__(self, e: int) -> np.ndarray:
+        if e not in self.memo:
+            while len(self.squares) < e.bit_length():
+                self.squares.append(ext.mul_rows(self.squares[-1], self.squares[-1]))
+            acc = np.array([[1, 0, 0, 0]], dtype=np.uint64)
+            for j in range(e.bit_length()):  # the set bits of e
+                if e >> j & 1:
+                    acc = ext.mul_rows(acc, self.squares[j])
+            self.memo[e] = acc.reshape(4).astype(np.uint32)
+        return self.memo[e]
+
+
+def _selectors_at(zeta, log_heights: list, zeta_powers) -> tuple:
+    """(per table its selectors at ζ, Z_H(ζ) per table (T, 4)), every table's in one pass:
+
+        Z_H(ζ) = ζ^n − 1,  L_0(ζ) = Z_H(ζ)/(n(ζ − 1)),
+        L_{n−1}(ζ) = ω^(n−1)·Z_H(ζ)/(n(ζ − ω^(n−1))),  is_transition = ζ − ω^(n−1)."""
+    w_last = np.array([pow(root_of_unity(l), (1 << l) - 1, P) for l in log_heights], dtype=np.uint32)
+    n_inv = np.array([pow(1 << l, P - 2, P) for l in log_heights], dtype=np.uint64)
+    z_h = ext.ext_sub(np.stack([zeta_powers(1 << l) for l in log_heights]), ext.ONE)
+    zeta_minus_last = ext.ext_sub(zeta, ext.from_base(w_last))
+    inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(zeta, ext.ONE)[None], zeta_minus_last]))
+    first = ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), n_inv.astype(np.uint32))
+    last = ext.ext_mul_base(ext.ext_mul(z_h, inv[1:]), (w_last * n_inv % P).astype(np.uint32))
+    return [{"is_first_row": first[k], "is_last_row": last[k], "is_transition": zeta_minus_last[k]}
+            for k in range(len(log_heights))], z_h

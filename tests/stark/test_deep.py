@@ -69,3 +69,31 @@ def test_randomness_does_not_depend_on_how_the_xof_is_read(monkeypatch):
     monkeypatch.setattr(zk, "XOF_CHUNK_WORDS", 1000)  # 22 reads
     np.testing.assert_array_equal(rng.field("main 0", (3000, 7)), whole)
     assert not np.array_equal(rng.field("main 1", (3000, 7)), whole)
+
+
+def test_recombine_ext_columns_is_the_sum_of_basis_multiples():
+    """Four committed base columns c = 0..3 per extension column give Σ_c X^c·value_c (X^4 = W)."""
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, P, (4 * 6, 4), dtype=np.int64).astype(np.uint32)
+    want = np.zeros((6, 4), dtype=np.uint32)
+    for c in range(4):
+        basis = np.zeros(4, dtype=np.uint32)
+        basis[c] = 1
+        want = ext.ext_add(want, ext.ext_mul(values.reshape(6, 4, 4)[:, c], basis))
+    np.testing.assert_array_equal(deep.recombine_ext_columns(values), want)
+
+
+def test_claimed_sum_of_many_columns_needs_no_kernel(monkeypatch):
+    """The verifier joins every opening of one height into one claimed sum (over a thousand
+    columns for the machine): numpy's products, never ext_mul's kernel, and the same value."""
+    from pyzkvm.stark.field import NUMPY_MAX
+
+    rng = np.random.default_rng(2)
+    coeffs, values = (rng.integers(0, P, (NUMPY_MAX + 40, 4), dtype=np.int64).astype(np.uint32) for _ in range(2))
+    want = deep.ext_sum(ext.ext_mul(coeffs, values))  # the kernel (more than NUMPY_MAX elements)
+
+    def no_kernel(*args):
+        raise AssertionError("claimed_sum called ext's kernel")
+
+    monkeypatch.setattr(ext, "_mul_kernel", no_kernel)
+    np.testing.assert_array_equal(deep.claimed_sum(coeffs, values), want)

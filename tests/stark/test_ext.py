@@ -132,3 +132,17 @@ def test_mul4_vec_is_mul4(GF4):
     _mul4_both(a, b, out, out_vec)
     np.testing.assert_array_equal(out_vec, out)
     np.testing.assert_array_equal(out_vec[:200], from_g(to_g(GF4, a[:200]) * to_g(GF4, b[:200])))
+
+
+def test_mul_rows_column_path_matches_the_reference():
+    """mul_rows multiplies column by column above _LANE_TABLE_ROWS rows (row against row, or
+    one element against every row): the same values as the Python-int schoolbook product."""
+    from tests.ext_reference import rmul
+
+    rng = np.random.default_rng(4)
+    n = E._LANE_TABLE_ROWS + 3
+    for rows_x, rows_y in ((n, n), (n, 1), (1, n)):
+        x = rng.integers(0, P, (rows_x, 4), dtype=np.int64).astype(np.uint32)
+        y = rng.integers(0, P, (rows_y, 4), dtype=np.int64).astype(np.uint32)
+        want = [rmul([int(v) for v in x[min(i, rows_x - 1)]], [int(v) for v in y[min(i, rows_y - 1)]]) for i in range(n)]
+        assert E.mul_rows(x, y).tolist() == want

@@ -222,3 +222,12 @@ def test_an_opened_coset_leaves_out_the_value_the_verifier_has():
     assert sent.shape == (5, 28)
     own = cosets.reshape(5, 8, 4)[np.arange(5), idx & 7]
     assert np.array_equal(fri.with_own_entry(sent, idx, 3, own).reshape(5, 32), cosets)
+
+
+def test_inverse_point_at_inverts_point_at():
+    """fold_cosets takes 1/x from inverse_point_at (the inverse root and shift, no inversion)."""
+    from pyzkvm.stark.domain import inverse_point_at
+
+    for log_size in (0, 1, 6):
+        idx = np.arange(1 << log_size)
+        assert all(int(x) * int(y) % P == 1 for x, y in zip(point_at(log_size, idx), inverse_point_at(log_size, idx)))

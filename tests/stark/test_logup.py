@@ -108,3 +108,44 @@ def test_permutation_with_one_changed_entry_is_rejected():
         prove(pk, [left, right], [])
     with pytest.raises(BusImbalance):
         verify(pk.verifying_key, prove(pk, [left, right], [], check_constraints_first=False).to_bytes(), [])
+
+
+class _PublicEntries:
+    """An AIR stand-in that only has public interactions: (bus, value columns, multiplicities, sign)."""
+
+    def __init__(self, groups):
+        self.groups = groups
+
+    def public_interactions(self, public_values, public_data=b""):
+        return self.groups
+
+
+def test_public_term_is_the_sum_over_every_entry():
+    """logup.public_term evaluates all groups in one batch (zero-padded to the widest, in
+    blocks): it equals Σ sign·μ/(α − bus − Σ_j γ^(j+1)·v_j) entry by entry on Python ints,
+    with more entries than one block and groups of different widths and signs."""
+    from pyzkvm.stark.logup import public_term
+
+    rng = np.random.default_rng(9)
+    wide = [rng.integers(0, P, 150).tolist() for _ in range(3)]
+    groups = [("wide bus", wide, rng.integers(1, 1000, 150).tolist(), 1), ("narrow bus", [[5, 6, 7]], 2, -1)]
+    alpha, gamma = (rng.integers(0, P, 4).astype(np.uint32) for _ in range(2))
+    per_bus = {}
+    got = public_term([_PublicEntries(groups)], [], alpha, gamma, per_bus=per_bus)
+    want, want_per_bus = [0, 0, 0, 0], {}
+    for bus, columns, mult, sign in groups:
+        gpow = [[1, 0, 0, 0]]
+        for _ in columns:
+            gpow.append(rmul(gpow[-1], [int(g) for g in gamma]))
+        total = [0, 0, 0, 0]
+        for i in range(len(columns[0])):
+            fp = [bus_id(bus), 0, 0, 0]
+            for j, col in enumerate(columns):
+                fp = [(f + c * col[i]) % P for f, c in zip(fp, gpow[j + 1])]
+            mu = (mult if isinstance(mult, int) else mult[i]) * sign % P
+            term = rmul(rinv([(int(a) - f) % P for a, f in zip(alpha, fp)]), [mu, 0, 0, 0])
+            total = [(t + x) % P for t, x in zip(total, term)]
+        want_per_bus[bus] = total
+        want = [(w + t) % P for w, t in zip(want, total)]
+    assert got.tolist() == want
+    assert {b: v.tolist() for b, v in per_bus.items()} == want_per_bus

@@ -55,6 +55,32 @@ def test_ntt_against_galois(log_n):
     np.testing.assert_array_equal(N.intt(a[:, 0]), np.asarray(galois.intt(GF(a[:, 0]))))
 
 
+def test_extreme_values_on_32_bit_lanes():
+    # the butterflies compute on uint32 lanes (sums < 2p, the Shoup remainder < 2p, taken mod
+    # 2^32): columns of p − 1 everywhere, 0/p − 1 alternating, and values within 3 of p or of
+    # 0 hit the largest intermediates; one column (the 1-D kernel), a 24-column matrix (the
+    # row kernel), and matrices whose columns past a multiple of 8 go to a padded scratch
+    n = 1 << 13
+    cols = [np.full(n, P - 1), np.where(np.arange(n) % 2, P - 1, 0), np.arange(n) % 4 + (P - 4),
+            np.arange(n) % 4, _random(n, 5)]
+    a = np.stack([cols[c % len(cols)] for c in range(24)], axis=1).astype(np.uint32)
+    out, inv = N.ntt(a), N.intt(a)
+    for c in range(len(cols)):
+        np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(a[:, c]))))
+        np.testing.assert_array_equal(inv[:, c], np.asarray(galois.intt(GF(a[:, c]))))
+        np.testing.assert_array_equal(N.ntt(a[:, c]), out[:, c])
+    np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: in the padded scratch
+    np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns in place, 4 padded
+    np.testing.assert_array_equal(N.ntt(a[:, 1:11]), out[:, 1:11])  # 8 columns in place, 2 scalar
+    np.testing.assert_array_equal(N.intt(a[:, 3:10]), inv[:, 3:10])
+    # + the coset scaling pass: block 0 of the LDE is the NTT of c_i·shift^i, bit-reversed
+    lde = N.coset_lde(a[:, :len(cols)], 1)
+    np.testing.assert_array_equal(N.coset_lde(a[:, 0], 1), lde[:, 0])
+    for c in range(len(cols)):
+        scaled = galois.intt(GF(a[:, c])) * GF(GENERATOR) ** np.arange(n)
+        np.testing.assert_array_equal(lde[:n, c], np.asarray(galois.ntt(scaled))[N.bit_reverse_indices(n)])
+
+
 def test_wide_batch_and_input_untouched():
     a = _random((1 << 13, 37), 7)
     keep = a.copy()
@@ -147,8 +173,8 @@ def test_matrix_kernels_any_split_and_blocking(splits, block_log):
     dit = N._bit_reverse_into(a.copy(), np.empty_like(a))
     dif = a.copy()
     for g0, g1 in zip(splits, splits[1:]):
-        N._dit_slice(dit, *N._twiddles(log_n, False), log_n, block_log, g0, g1)
-        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, g0, g1)
+        N._dit_slice(dit, *N._twiddles(log_n, False), log_n, block_log, 40, g0, g1)
+        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, 40, g0, g1)
     np.testing.assert_array_equal(dit, want)
     np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
 

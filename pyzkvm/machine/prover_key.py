@@ -1,0 +1,127 @@
+"""The machine's stored prover key: every chip compiled once per code version, not per prove.
+
+A prove compiles every chip's constraint DAG (and hiding mode's blinded twin) to read a few
+things off it (stark/prover_key.py: counts, digests, tapes): seconds of Python and hundreds
+of MB per fresh ``pyzkvm prove``. They depend on the code alone, so they are kept in the memo
+(pyzkvm/memo.py, per code fingerprint), per degree bound, in one file for both modes:
+
+* per chip: its ProverAir (the tapes of the proof system's root sets: debug check, quotient,
+  LogUp columns) plus the tapes trace generation evaluates on the plain trace — the chip's
+  early sends for each kind of bus (witness.early_sends) and its byte-bus sends
+  (bytes_table.byte_sends);
+* per chip, hiding mode's blinded ProverAir (quotient and LogUp tapes of the ring's AIR).
+
+A chip gets its view through ``Chip.stored_compiled`` (stark/keys.compile_once asks every AIR):
+only when the memo is on, for a chip of the registered class (``tables.CHIPS``) whose
+``constraints`` are pyzkvm's own (a test that patches or subclasses a chip compiles it for
+real). Read once per process. A prove (``ensure_prover_key``) builds and stores it when the
+memo has none, or one whose digest, magic or table names do not match (never used): the first
+prove after a code change compiles every chip and blinded twin and runs the optional-table
+checks, ~7 s of CPU once. Other commands (``info``, ``verify --elf``: an image ID) use a key a
+prove stored, and otherwise compile the chips as before.
+"""
+
+from __future__ import annotations
+
+from .. import memo
+from ..errors import StarkConfigError
+from ..stark.blind import BlindedAir, blinded
+from ..stark.air import compile_air
+from ..stark.gc_pause import without_cycle_collection
+from ..stark.optional import check_optional_air
+from ..stark.prover_key import StoredTables, decode_prover_airs, encode_prover_airs, prover_view
+from . import buses
+
+#: pyzkvm/memo.py's namespace of the stored prover keys
+PROVER_KEYS = "prover-key"
+#: max degree → the decoded key (StoredTables, or None: none stored), once per process
+_LOADED: dict = {}
+
+
+def machine_roots(compiled) -> list:
+    """The sets of roots trace generation evaluates on a chip's plain trace (evaluate.py)."""
+    from .bytes_table import byte_sends
+    from .witness import early_sends
+
+    sets = [early_sends(compiled, bus)[1] for bus in (buses.BYTE, buses.MEMORY, None)]
+    sets.append(byte_sends(compiled)[1])
+    return [roots for roots in sets if roots]
+
+
+def stored_for(air, max_degree: int):
+    """``air``'s ProverAir for ``max_degree`` (blinded twin attached), or None: when the memo is
+    off or holds no intact key (only a prove builds one: ``ensure_prover_key``), or ``air`` is
+    not a registered chip with its own constraints (module docstring)."""
+    from .tables import CHIPS
+
+    if memo.memo_dir() is None or type(air) not in CHIPS:
+        return None
+    if not getattr(type(air).constraints, "__module__", "").startswith("pyzkvm."):
+        return None
+    tables = _load(max_degree)
+    if tables is None:
+        return None
+    # the real DAG only for a set of roots the key did not store (ProverAir.builder), once
+    # for the chip and its blinded twin
+    real: list = []
+
+    def compiled():
+        if not real:
+            real.append(compile_air(air, max_degree))
+        return real[0]
+
+    return tables.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
+
+
+def ensure_prover_key(max_degree: int, announce=lambda: None) -> None:
+    """Before a prove: load the stored key, or build and store it when the memo has none (or
+    a damaged one; ``announce()`` first: it takes seconds), so that every chip the prove
+    compiles comes from it. Other commands (``info``, ``verify``) only use a key a prove
+    stored: they need a few digests, not tapes."""
+    if memo.memo_dir() is None or _load(max_degree) is not None:
+        return
+    if not memo.put("writable", b"", b""):  # a memo nobody can write: compile as before
+        return  # (building the key costs more than the prove's own compiles; it could not be kept)
+    announce()
+    data = build_prover_key(max_degree)
+    memo.put(PROVER_KEYS, _memo_key(max_degree), data)
+    _LOADED[max_degree] = decode_prover_airs(data, _names())
+
+
+def _memo_key(max_degree: int) -> bytes:
+    return f"max degree {max_degree}".encode()
+
+
+def _names() -> list:
+    from .tables import machine_airs
+
+    return [a.name for a in machine_airs()]
+
+
+def _load(max_degree: int) -> StoredTables | None:
+    """The key stored in the memo, decoded once per process; None when there is none or it
+    is damaged (digest, magic, tables: never used)."""
+    if max_degree not in _LOADED:
+        stored, tables = memo.get(PROVER_KEYS, _memo_key(max_degree)), None
+        if stored is not None:
+            try:
+                tables = decode_prover_airs(stored, _names())
+            except StarkConfigError:
+                tables = None  # damaged, or written by other code: a prove rebuilds it
+        _LOADED[max_degree] = tables
+    return _LOADED[max_degree]
+
+
+@without_cycle_collection
+def build_prover_key(max_degree: int) -> bytes:
+    """Compile every chip and its blinded twin and return the stored key's bytes (the
+    ProverAirs of stark/prover_key.py with machine_roots' tapes). Runs the checks key building
+    runs on a compiled AIR that a ProverAir then skips (optional.check_optional_air)."""
+    from .tables import machine_airs
+
+    pairs = []
+    for air in machine_airs():
+        c = compile_air(air, max_degree)
+        check_optional_air(c)
+        pairs.append((prover_view(c, machine_roots(c)), prover_view(blinded(c, max_degree))))
+    return encode_prover_airs(pairs)

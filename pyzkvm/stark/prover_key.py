@@ -1,0 +1,289 @@
+"""The prover's view of compiled AIRs, and its stored form (no constraint DAG in a warm prove).
+
+A prove reads far less of a compiled AIR than its DAG (``AirBuilder`` nodes: ~300 k Python
+objects for the machine's chips and their blinded twins, seconds to build, hundreds of MB).
+Per table it reads
+
+* counts and shapes: aux columns, constraint degree (the quotient's size), the constraints'
+  names (the debug check names a failing one), each interaction's bus, sign and number of
+  values, and the interaction groups (one LogUp helper column each);
+* the DAG's digest (keys.air_digest: the circuit digest, the image ID) and the columns read
+  at the next row (openings.next_row_columns);
+* tapes (tape.py) of a few sets of roots, evaluated on rows: Σ α^i C_i's constraints for the
+  quotient, the AIR's own constraints for the debug check, every interaction's values and
+  multiplicity for the LogUp columns, and whatever its owner evaluates on the plain trace
+  (the machine derives what a chip sends from its constraints: machine/prover_key.py).
+
+``ProverAir`` holds exactly that and stands in for a ``CompiledAir`` wherever a prove reads
+one: a constraint's or interaction's expression is a ``NodeIndex`` (only its position in the
+DAG is read: it names a tape in the ``tape.tape_for`` cache, which ``_tapes`` fills from the
+stored arrays on first use). A set of roots that was not stored is still evaluated right:
+``builder`` then compiles the AIR's real DAG (``rebuild``), as ``tape_for`` asks for it.
+
+``encode_prover_airs`` / ``decode_prover_airs`` turn them into bytes and back. The bytes are
+a pure function of the code; a caller keeps them across processes (machine/prover_key.py, in
+pyzkvm/memo.py's per-code-version folder). Format, as stark/verifier_key.py's: MAGIC ‖
+BLAKE3(body) ‖ body, body = u32 header length ‖ JSON header ‖ arrays (little-endian, at the
+offsets the header gives). Damaged bytes (digest, magic, table names) are refused with
+StarkConfigError, and the caller rebuilds; the memo's trust model (pyzkvm/memo.py) applies.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from functools import cached_property
+from collections.abc import Sequence
+from typing import Callable
+
+import blake3
+import numpy as np
+
+from ..errors import StarkConfigError
+from .air import Constraint, Interaction
+from .openings import next_row_columns
+from .tape import Tape, tape_for
+
+MAGIC = b"pyzkvm-prover-key-v2\0"
+_DIGEST = 32
+
+#: a row tape's arrays as stored (every index fits in 32 bits) → as tape.build_tape makes them
+#: (the numba evaluator is compiled for int64 and bool arrays: the loaded ones match exactly)
+_STORED = {"op": "<i1", "a": "<i4", "b": "<i4", "is_ext": "|b1", "dstart": "<i4", "dargs": "<i4", "roots": "<i4",
+           "slot": "<i4"}
+_LOADED = {"op": np.int64, "a": np.int64, "b": np.int64, "is_ext": np.bool_, "dstart": np.int64, "dargs": np.int64,
+           "roots": np.int64, "slot": np.int64}
+
+
+class NodeIndex(int):
+    """A DAG node as a stored key knows it: its index (what tape_for's cache key reads). An
+    int, so that ``map(NodeIndex, indices)`` makes the ~10^5 of a machine key at C speed."""
+
+    __slots__ = ()
+    index = property(int.__int__)
+
+
+class StoredConstraints(Sequence):
+    """A stored AIR's constraints as a sequence of Constraint(name, NodeIndex): its length is
+    known at once (what the security estimate reads of every table) and an item is made only
+    when it is read (a constraint check reads those of the tables it evaluates)."""
+
+    def __init__(self, names: list, roots: list):
+        self.names, self.roots = names, roots
+
+    def __len__(self) -> int:
+        return len(self.roots)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [Constraint(n, NodeIndex(r)) for n, r in zip(self.names[i], self.roots[i])]
+        return Constraint(self.names[i], NodeIndex(self.roots[i]))
+
+    def __iter__(self):
+        return map(Constraint, self.names, map(NodeIndex, self.roots))
+
+    def __add__(self, other: "StoredConstraints") -> "StoredConstraints":
+        return StoredConstraints(self.names + other.names, self.roots + other.roots)
+
+
+class _Tapes(dict):
+    """tape_for's cache of a ProverAir: the stored tapes, each made into arrays on first use."""
+
+    def __init__(self, stored: dict, load: Callable[[dict], Tape]):
+        super().__init__()
+        self._stored, self._load = stored, load
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or key in self._stored
+
+    def __missing__(self, key) -> Tape:
+        tape = self[key] = self._load(self._stored[key])
+        return tape
+
+
+class ProverAir:
+    """What a prove reads of a CompiledAir (module docstring), without its DAG."""
+
+    #: the key builder ran optional.check_optional_air on the compiled AIR this came from
+    optional_checked = True
+
+    def __init__(self, air, num_aux_columns: int, max_degree: int, log_quotient_chunks: int, lists: Callable,
+                 interaction_groups: list, next_row: dict, air_digest: bytes, tapes: dict, rebuild: Callable):
+        self.air = air
+        self.num_aux_columns = num_aux_columns
+        self.max_degree = max_degree
+        self.log_quotient_chunks = log_quotient_chunks
+        #: lists(name) makes "constraints", "logup_constraints" or "interactions" on first use (a
+        #: blinded AIR of a table the proof leaves out never needs its ~10^3 objects)
+        self._lists = lists
+        self.interaction_groups = interaction_groups
+        self._next_row_columns = next_row
+        self._air_digest = air_digest
+        self._tapes = tapes
+        self._rebuild = rebuild
+
+    @cached_property
+    def constraints(self) -> list:
+        """The AIR's own constraints: (name, NodeIndex of its expression)."""
+        return self._lists("constraints")
+
+    @cached_property
+    def logup_constraints(self) -> list:
+        return self._lists("logup_constraints")
+
+    @cached_property
+    def interactions(self) -> list:
+        """Its bus interactions, values and multiplicity as NodeIndex."""
+        return self._lists("interactions")
+
+    @property
+    def all_constraints(self) -> list:
+        return self.constraints + self.logup_constraints
+
+    @property
+    def builder(self):
+        """The real DAG, compiled on first use: only for a set of roots no tape was stored for."""
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:
+            compiled = self._compiled = self._rebuild()
+        return compiled.builder
+
+
+def stark_roots(compiled) -> list:
+    """The sets of roots the proof system evaluates on rows (tape.tape_for's): the AIR's own
+    constraints (debug check), all of them with LogUp's (quotient), and every interaction's
+    values and multiplicity (logup.interaction_exprs)."""
+    from .logup import interaction_exprs
+
+    sets = [[c.expr for c in compiled.constraints], [c.expr for c in compiled.all_constraints]]
+    if compiled.interactions:
+        sets.append(interaction_exprs(compiled))
+    return sets
+
+
+def prover_view(compiled, extra_roots: list = (), rebuild: Callable | None = None) -> ProverAir:
+    """The ProverAir of a CompiledAir: its counts, digest and the tapes of ``stark_roots`` and
+    ``extra_roots`` (more sets of its Exprs). ``rebuild`` gives the real compiled AIR when
+    a set of roots not stored is asked for (default: ``compiled`` itself)."""
+    from .keys import air_digest
+
+    for roots in stark_roots(compiled) + list(extra_roots):
+        tape_for(compiled, roots)
+    tapes = {key: tape for key, tape in compiled._tapes.items() if key[1] == "rows"}
+    lists = {
+        "constraints": [Constraint(c.name, NodeIndex(c.expr.index)) for c in compiled.constraints],
+        "logup_constraints": [Constraint(c.name, NodeIndex(c.expr.index)) for c in compiled.logup_constraints],
+        "interactions": [Interaction(int(it.bus), str(it.bus_name), [NodeIndex(v.index) for v in it.values],
+                                     NodeIndex(it.multiplicity.index), int(it.sign)) for it in compiled.interactions]}
+    return ProverAir(
+        compiled.air, int(compiled.num_aux_columns), int(compiled.max_degree), int(compiled.log_quotient_chunks),
+        lists.__getitem__, [[int(k) for k in g] for g in compiled.interaction_groups], next_row_columns(compiled), air_digest(compiled),
+        tapes, rebuild or (lambda: compiled))
+
+
+# ---- bytes ---------------------------------------------------------------------------------------
+
+
+def encode_prover_airs(tables: list) -> bytes:
+    """Bytes of a list of (ProverAir, blinded ProverAir or None), one pair per table."""
+    header, blob = [], bytearray()
+
+    def array(x, dtype) -> list:
+        data = np.ascontiguousarray(x, dtype=dtype).tobytes()
+        blob.extend(data)
+        return [len(blob) - len(data), int(np.size(x))]
+
+    def tape(key, t: Tape) -> dict:
+        return {"key": array(key[0], "<i4"), "nslots": int(t.nslots),
+                "constants": [[k[0], _plain(k[1])] for k in t.constants],
+                "arrays": {name: array(getattr(t, name), dtype) for name, dtype in _STORED.items()}}
+
+    def constraints(cs: list) -> dict:  # names joined by NUL (one JSON string), indices an array
+        return {"names": "\0".join(c.name for c in cs), "roots": array([c.expr.index for c in cs], "<i4")}
+
+    def table(v: ProverAir) -> dict:
+        return {"name": v.air.name, "aux": v.num_aux_columns, "degree": v.max_degree, "chunks": v.log_quotient_chunks,
+                "constraints": constraints(v.constraints), "logup": constraints(v.logup_constraints),
+                "interactions": [[it.bus, it.bus_name, [x.index for x in it.values], it.multiplicity.index, it.sign]
+                                 for it in v.interactions],
+                "groups": v.interaction_groups, "digest": v._air_digest.hex(),
+                "next": {g: [int(c) for c in cols] for g, cols in v._next_row_columns.items()},
+                "tapes": [tape(key, t) for key, t in v._tapes.items() if key[1] == "rows"]}
+
+    for view, blind in tables:
+        header.append({"view": table(view), "blinded": None if blind is None else table(blind)})
+    head = json.dumps(header, separators=(",", ":")).encode()
+    body = struct.pack("<I", len(head)) + head + bytes(blob)
+    return MAGIC + blake3.blake3(body).digest() + body
+
+
+class StoredTables:
+    """``decode_prover_airs``' result: per table name, what makes its ProverAirs (``view``)."""
+
+    def __init__(self, header: list, blob):
+        self._header = {t["view"]["name"]: t for t in header}
+        self._blob = blob
+
+    @property
+    def names(self) -> list:
+        return list(self._header)
+
+    def view(self, air, blinded_air, max_degree: int, rebuild: Callable, rebuild_blinded: Callable) -> ProverAir:
+        """The ProverAir of the table named ``air.name`` for the AIR object ``air`` (its
+        blinded one for ``blinded_air()``, attached where blind.blinded looks for it)."""
+        t = self._header.get(air.name)
+        if t is None:
+            raise StarkConfigError(f"stored prover key: no table {air.name!r}")
+        view = self._table(t["view"], air, rebuild)
+        if t["blinded"] is not None:
+            view._blinded = (max_degree, self._table(t["blinded"], blinded_air(), rebuild_blinded))
+        return view
+
+    def _ints(self, where: list) -> list:
+        offset, count = where
+        return np.frombuffer(self._blob, dtype="<i4", count=count, offset=offset).tolist() if count else []
+
+    def _constraints(self, c: dict) -> StoredConstraints:
+        roots = self._ints(c["roots"])
+        return StoredConstraints(c["names"].split("\0") if roots else [], roots)
+
+    def _table(self, t: dict, air, rebuild) -> ProverAir:
+        stored = {(tuple(self._ints(tp["key"])), "rows"): tp for tp in t["tapes"]}
+
+        def lists(name: str) -> list:
+            if name == "interactions":
+                return [Interaction(bus, bus_name, list(map(NodeIndex, values)), NodeIndex(mult), sign)
+                        for bus, bus_name, values, mult, sign in t["interactions"]]
+            return self._constraints(t["constraints" if name == "constraints" else "logup"])
+
+        return ProverAir(
+            air, t["aux"], t["degree"], t["chunks"], lists, t["groups"], {g: np.array(cols, dtype=np.int64) for g, cols in t["next"].items()},
+            bytes.fromhex(t["digest"]), _Tapes(stored, self._tape), rebuild)
+
+    def _tape(self, tp: dict) -> Tape:
+        arr = {name: np.frombuffer(self._blob, dtype=_STORED[name], count=count, offset=offset).astype(_LOADED[name])
+               if count else np.zeros(0, dtype=_LOADED[name]) for name, (offset, count) in tp["arrays"].items()}
+        return Tape(where="rows", nslots=tp["nslots"], constants=[(kind, arg) for kind, arg in tp["constants"]], **arr)
+
+
+def decode_prover_airs(data: bytes, names: list) -> StoredTables:
+    """The tables of ``encode_prover_airs``' bytes, which must be exactly ``names`` in order.
+    StarkConfigError when the bytes are damaged or describe other tables."""
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _DIGEST + 4:
+        raise StarkConfigError("stored prover key: not a prover key (wrong magic)")
+    body = memoryview(data)[len(MAGIC) + _DIGEST:]
+    if blake3.blake3(body).digest() != data[len(MAGIC):len(MAGIC) + _DIGEST]:
+        raise StarkConfigError("stored prover key: its digest does not match its contents")
+    (size,) = struct.unpack_from("<I", body)
+    header = json.loads(bytes(body[4:4 + size]))
+    stored = [t["view"]["name"] for t in header]
+    if stored != list(names):
+        raise StarkConfigError(f"stored prover key: tables {stored[:3]}… where the AIRs have {list(names)[:3]}…")
+    return StoredTables(header, body[4 + size:])
+
+
+def _plain(arg):
+    """A tape constant's argument (an int or a selector's name) as JSON."""
+    if isinstance(arg, (bool, np.bool_, int, np.integer)):
+        return int(arg)
+    return str(arg)

@@ -1,0 +1,190 @@
+"""The prover's stored key (stark/prover_key.py, machine/prover_key.py): a stored ProverAir reads
+exactly what a freshly compiled AIR gives (counts, names, interactions, digest, next-row
+columns, every tape array for array), a damaged memo entry is rebuilt and never used, and a
+warm machine proof builds no constraint DAG and keeps its pinned bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyzkvm import memo
+from pyzkvm.errors import StarkConfigError
+from pyzkvm.machine import prover_key as machine_key
+from pyzkvm.machine import tables as machine_tables
+from pyzkvm.machine.alu import AddSubAir
+from pyzkvm.machine.bytes_table import ByteTableAir
+from pyzkvm.machine.syscall import JournalWordsAir
+from pyzkvm.stark import air as air_module
+from pyzkvm.stark.air import compile_air
+from pyzkvm.stark.blind import BlindedAir, blinded
+from pyzkvm.stark.keys import air_digest
+from pyzkvm.stark.openings import next_row_columns
+from pyzkvm.stark.prover_key import decode_prover_airs, encode_prover_airs, prover_view
+from pyzkvm.stark.tape import build_tape, tape_for
+
+MAX_DEGREE = 5
+#: small chips with interactions on the byte, memory and other buses (quick to compile)
+SMALL = [AddSubAir, JournalWordsAir, ByteTableAir]
+
+
+def small_airs() -> list:
+    return [cls() for cls in SMALL]
+
+
+def stored(airs) -> tuple:
+    """(bytes, StoredTables) of the machine's key for ``airs``."""
+    pairs = []
+    for air in airs:
+        c = compile_air(air, MAX_DEGREE)
+        pairs.append((prover_view(c, machine_key.machine_roots(c)), prover_view(blinded(c, MAX_DEGREE))))
+    data = encode_prover_airs(pairs)
+    return data, decode_prover_airs(data, [a.name for a in airs])
+
+
+def same_as_compiled(view, fresh) -> None:
+    """Everything a prove reads of ``view`` equals the freshly compiled AIR ``fresh``'s."""
+    assert (view.num_aux_columns, view.max_degree, view.log_quotient_chunks) == \
+        (fresh.num_aux_columns, fresh.max_degree, fresh.log_quotient_chunks)
+    for got, want in ((view.constraints, fresh.constraints), (view.logup_constraints, fresh.logup_constraints)):
+        assert [(c.name, c.expr.index) for c in got] == [(c.name, c.expr.index) for c in want]
+    assert [(it.bus, it.bus_name, [v.index for v in it.values], it.multiplicity.index, it.sign)
+            for it in view.interactions] == \
+        [(it.bus, it.bus_name, [v.index for v in it.values], it.multiplicity.index, it.sign) for it in fresh.interactions]
+    assert view.interaction_groups == [list(g) for g in fresh.interaction_groups]
+    assert view._air_digest == air_digest(fresh)
+    want_next = next_row_columns(fresh)
+    assert set(view._next_row_columns) == set(want_next)
+    for g, cols in want_next.items():
+        assert np.array_equal(view._next_row_columns[g], cols)
+    assert len(view._tapes._stored) >= 2  # at least the debug check's and the quotient's
+    for key in view._tapes._stored:
+        got = view._tapes[key]
+        want = build_tape(fresh, [fresh.builder.nodes[i] for i in key[0]], "rows")
+        for name in ("op", "a", "b", "is_ext", "dstart", "dargs", "roots", "slot"):
+            g, w = getattr(got, name), getattr(want, name)
+            assert g.dtype == w.dtype and np.array_equal(g, w), (view.air.name, name)
+            assert g.flags.writeable and g.flags.aligned  # numba's compiled signature: no new specialisation
+        assert (got.nslots, got.constants, got.where) == (want.nslots, want.constants, want.where)
+
+
+def test_a_stored_key_reads_as_a_freshly_compiled_air():
+    airs = small_airs()
+    _, tables = stored(airs)
+    for air in airs:
+        fresh = compile_air(air, MAX_DEGREE)
+        view = tables.view(air, lambda: BlindedAir(air), MAX_DEGREE, lambda: None, lambda: None)
+        same_as_compiled(view, fresh)
+        same_as_compiled(blinded(view, MAX_DEGREE), blinded(fresh, MAX_DEGREE))
+        assert view.air is air and blinded(view, MAX_DEGREE).air.base is air
+
+
+def test_a_root_set_not_stored_is_compiled_for_real():
+    air = AddSubAir()
+    _, tables = stored([air])
+    fresh = compile_air(air, MAX_DEGREE)
+    rebuilt = []
+    view = tables.view(air, lambda: BlindedAir(air), MAX_DEGREE,
+                       lambda: rebuilt.append(1) or compile_air(air, MAX_DEGREE), lambda: None)
+    roots = [view.constraints[0].expr, view.interactions[0].multiplicity]  # no tape stored for these two
+    got = tape_for(view, roots)
+    want = build_tape(fresh, [fresh.builder.nodes[r.index] for r in roots])
+    assert rebuilt == [1] and np.array_equal(got.op, want.op) and np.array_equal(got.a, want.a)
+
+
+def test_damaged_bytes_are_refused():
+    airs = small_airs()
+    data, _ = stored(airs)
+    names = [a.name for a in airs]
+    flipped = bytearray(data)
+    flipped[-5] ^= 1
+    for bad, why in ((bytes(flipped), "digest"), (b"x" + data[1:], "magic")):
+        with pytest.raises(StarkConfigError, match=why):
+            decode_prover_airs(bad, names)
+    with pytest.raises(StarkConfigError, match="tables"):
+        decode_prover_airs(data, names[::-1])
+
+
+@pytest.fixture
+def memo_on(tmp_path, monkeypatch):
+    """The memo in a temporary folder, the stored keys of this process forgotten, and fresh
+    chip instances (nothing compiled cached on them)."""
+    monkeypatch.delenv(memo.NO_MEMO_ENV, raising=False)
+    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(machine_key, "_LOADED", {})
+    for cls in machine_tables.CHIPS:
+        monkeypatch.delattr(cls, "_shared", raising=False)
+    return tmp_path
+
+
+def test_a_damaged_memo_entry_is_rebuilt_not_trusted(memo_on, monkeypatch):
+    monkeypatch.setattr(machine_tables, "machine_airs", small_airs)  # a key of three chips: quick
+    monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
+    builds = []
+    build = machine_key.build_prover_key
+    monkeypatch.setattr(machine_key, "build_prover_key", lambda d: builds.append(d) or build(d))
+    assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # none stored: only a prove builds it
+    monkeypatch.setattr(machine_key, "_LOADED", {})
+    machine_key.ensure_prover_key(MAX_DEGREE)
+    [path] = (memo_on / memo.code_fingerprint()).glob(f"{machine_key.PROVER_KEYS}-*")
+    assert builds == [MAX_DEGREE]
+    monkeypatch.setattr(machine_key, "_LOADED", {})  # a fresh process
+    machine_key.ensure_prover_key(MAX_DEGREE)
+    assert builds == [MAX_DEGREE]  # intact: loaded, not built
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(machine_key, "_LOADED", {})
+    assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # damaged: not used
+    machine_key.ensure_prover_key(MAX_DEGREE)
+    assert builds == [MAX_DEGREE, MAX_DEGREE]  # rebuilt, and stored intact again
+    assert path.read_bytes() != bytes(data)
+    air = AddSubAir()
+    same_as_compiled(machine_key.stored_for(air, MAX_DEGREE), compile_air(air, MAX_DEGREE))
+
+
+def test_an_unwritable_memo_builds_no_key(memo_on, monkeypatch):
+    blocker = memo_on / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(blocker))  # a file, not a folder: nothing can be written
+    monkeypatch.setattr(machine_key, "build_prover_key", lambda d: pytest.fail("built a key it cannot keep"))
+    machine_key.ensure_prover_key(MAX_DEGREE)
+    assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # the chips compile as before
+
+
+def test_a_patched_or_subclassed_chip_is_compiled_for_real(memo_on, monkeypatch):
+    class Wider(AddSubAir):
+        pass
+
+    assert machine_key.stored_for(Wider(), MAX_DEGREE) is None  # not a registered chip class
+    monkeypatch.setattr(AddSubAir, "constraints", lambda self, b: None)
+    assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # constraints not pyzkvm's own
+    monkeypatch.setenv(memo.NO_MEMO_ENV, "1")
+    assert machine_key.stored_for(JournalWordsAir(), MAX_DEGREE) is None  # memo off
+
+
+@pytest.mark.slow
+def test_a_warm_machine_proof_builds_no_dag_and_keeps_its_bytes(memo_on, monkeypatch):
+    from pyzkvm.stark import INSECURE_FAST_FOR_TESTS_ZK, prove, setup, verify
+    from tests.machine.machine_helpers import run_machine
+    from tests.rvasm import DATA_BASE, halt, syscall
+    from tests.test_known_answers import MACHINE_PROOF, machine_proof
+
+    machine_key.ensure_prover_key(MAX_DEGREE)  # the first prove after a code change stores the key
+    monkeypatch.setattr(machine_key, "_LOADED", {})  # a fresh process: loads it
+    build = air_module.AirBuilder.__init__
+    allowed = []
+
+    def no_dag(self, air):
+        if not allowed:
+            raise AssertionError(f"a warm prove built the constraint DAG of {air.name!r}")
+        build(self, air)
+
+    monkeypatch.setattr(air_module.AirBuilder, "__init__", no_dag)
+    assert machine_proof() == MACHINE_PROOF  # transparent: the pinned bytes
+    # hiding mode proves the blinded AIRs: their views come from the key too
+    chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(7)], data=b"pin!" + bytes(12))
+    pk = setup(INSECURE_FAST_FOR_TESTS_ZK, chips.airs)
+    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data, zk_seed=1)
+    allowed.append(True)  # the verifier's point tapes are not in the prover's key: it compiles them
+    verify(pk.verifying_key, proof, tables.public_values, tables.public_data)

@@ -5,6 +5,7 @@
                                                      # hiding (default) and transparent
     python bench/proof_size.py --log-cycles 18 20    # other sizes (2^20: ~6–10 GB, minutes)
     python bench/proof_size.py --save receipts/      # also write each receipt (pyzkvm verify can read them)
+    python bench/proof_size.py --presets compact_100_bits   # one preset (one per process: a clean peak RSS)
 
 For each (run, preset) it proves the fibonacci guest in this process, checks the receipt, and
 prints a markdown breakdown summed over the seal's segment proofs (proof.py's
@@ -18,7 +19,10 @@ from __future__ import annotations
 
 import argparse
 import re
+import os
+import resource
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -82,12 +86,15 @@ def fri_layers(items: dict) -> list:
     return [(r, items.get(f"fri/layer {r}/values", 0), items.get(f"fri/layer {r}/paths", 0)) for r in layers]
 
 
-def report(label: str, receipt, verification) -> str:
+def report(label: str, receipt, verification, cost: str = "") -> str:
     items, names, segments = breakdown(receipt)
     total = sum(items.values())
     out = [f"### {label}: {receipt.claim.cycles} cycles, preset `{verification.preset}`, "
            f"{segments} segment(s), **{total:,} bytes**", "",
-           f"security (recomputed by verify): {verification.security}", "",
+           f"security (recomputed by verify): {verification.security}", ""]
+    if cost:
+        out += [cost, ""]
+    out += [
            "| section | bytes | share |", "| --- | ---: | ---: |"]
     out += [f"| {name} | {b:,} | {100 * b / total:.1f} % |" for name, b in grouped(items, names) if b]
     out += ["", "Opened query rows, largest tables (bytes; by phase):", "",
@@ -118,9 +125,15 @@ def main(argv=None) -> int:
     runs = ([] if args.no_small else [("small program", SMALL_N)]) + [(f"2^{k}", n_for(k)) for k in args.log_cycles]
     for label, n in runs:
         for preset in args.presets:
+            wall, cpu = time.perf_counter(), time.process_time()
             receipt = stark.prove(prog, [n.to_bytes(4, "little")], preset=preset)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             verification = stark.verify(receipt, prog.image_id)
-            print(report(f"fibonacci({n}), {label}", receipt, verification), flush=True)
+            # ru_maxrss (KiB on Linux) is the process's peak so far: one preset per process for a clean one
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+            cost = (f"prove: {wall:.1f} s wall, {cpu:.1f} s CPU (all threads); peak RSS of the process so far "
+                    f"{peak:.2f} GiB; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            print(report(f"fibonacci({n}), {label}", receipt, verification, cost), flush=True)
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
                 (args.save / f"fib{n}_{preset}.receipt").write_bytes(receipt.to_bytes())

@@ -362,6 +362,7 @@ def prove_stark_segments(
     ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset, zk=zk)``
     except for the hiding mode's randomness (a hiding receipt is never byte-identical to another)."""
     from .backends.stark import StarkBackend, build_statements, check_security_of_heights, config_for_preset
+    from .machine.image_id import other_circuit_digests
     from .stark import joint, setup
 
     config = config_for_preset(preset, zk)
@@ -378,4 +379,6 @@ def prove_stark_segments(
     segments = ClusterSegments(program, config.name, progress, scheduler=scheduler, workers=workers, retries=retries,
                                memory_limit=memory_limit)
     proofs = joint.prove(pk, run.statements, run.public_data, segments=segments)
-    return StarkBackend().receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs])
+    others = other_circuit_digests(program, pk.verifying_key)  # the image ID's other blowups, for the seal
+    return StarkBackend().receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs],
+                                              others=others)

@@ -170,6 +170,18 @@ def test_prove_errors_are_one_line(tmp_path):
     assert list(tmp_path.glob("*.receipt")) == []
 
 
+def test_a_bad_preset_is_refused_before_running(tmp_path):
+    """--preset names a stark preset the image ID supports; anything else fails in one line,
+    before the guest runs, and writes nothing."""
+    out = pyzkvm_cli("prove", FIB_ELF, "-i", "u32:1", "--backend", "trace", "--preset", "compact_100_bits", cwd=tmp_path)
+    assert out.returncode == 2 and "--preset is a stark option" in out.stderr
+    out = pyzkvm_cli("prove", FIB_ELF, "-i", "u32:1", "--backend", "stark", "--preset", "nope", cwd=tmp_path)
+    assert out.returncode != 0 and "unknown STARK preset 'nope'" in out.stderr and "compact_100_bits" in out.stderr
+    out = pyzkvm_cli("prove", FIB_ELF, "-i", "u32:1", "--backend", "stark", "--preset", "blowup2_100_bits", cwd=tmp_path)
+    assert out.returncode != 0 and "blowups 4, 8, 16 only" in out.stderr
+    assert list(tmp_path.glob("*.receipt")) == []
+
+
 def test_inspect_shows_text_journals_and_labels_unverified_metadata(tmp_path):
     """inspect verifies nothing: a stark receipt's security comes from its seal (here
     unreadable, and said so), never from its params; params and the backend version are

@@ -19,26 +19,26 @@ GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
 MACHINE_AIR_DIGEST = "2d32c9bf04d60dd4bea6d6ea552517a660e00c66bfb78c92c529cce9cb168789"
-#: image ID (the machine verifying key's circuit digest) of each prebuilt sp1-profile guest
+#: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "c1da609b70b81120376a3514dff55ec4734f2a7b26e8d33076b1f851d636448d",
-    "ed25519-verify.elf": "b50ad5f047c5084de9ed53acdb6651b85f395f951d4abcdd6027f77218b18104",
-    "fibonacci.elf": "d0b6d55d545ecf5a2c86c14120da5972d55ce94ae6aa288928bd39c7433d54b5",
-    "isqrt-hint.elf": "2a5cb96ffd255fa0517d0447ead7eccd300f29421f846a2310d2a0b211da0f5c",
-    "keccak256.elf": "e0218010b1c4eeafd54020065a63ad45828f7cbbc9c56ba2b677a225cddfb2c7",
-    "panic.elf": "3cb441690d0c7ea7fdf54caab9d728ce498e0775d9e32e365931bb93be212031",
-    "precompiles.elf": "048fd558070dbcd0f85145673a7b761ac3e4c7022e8a6dce702841d306f4dcac",
-    "rv32im-selftest.elf": "228ae2cf885918040b3897883c47115806ac32a3534832faa677f39060a5b0bc",
-    "sha256.elf": "8501e6eafd3be684d871d1097443f873b5f6a1608cfacc79baa733136d97fb7d",
-    "sort.elf": "bf5dc0e2801e1cc69769114b57a8fc84536053d49ed24df76f16b14f840b147d",
+    "aggregator.elf": "1af8072d2ad25b438eb6d476f075ddc7f329a55a2a74f221e2e1d367f834d34c",
+    "ed25519-verify.elf": "3bcd743aba65799434e20872b0f74d8f3a5c431302da4c8ded0f8ced349f9ad5",
+    "fibonacci.elf": "991716c779ef3b95246173ca0557dd5f38ee9fdf074ad84af92a371451ca51c4",
+    "isqrt-hint.elf": "801d439e6f26f582e891077e5779f5725c064e4f8bb40e0ec35d089e15a99631",
+    "keccak256.elf": "7bfe13be27b4555846d6a3620249f45d3636f20e15b4d16da2175d840b86abb9",
+    "panic.elf": "7fe61a75a06a601d2467826de43aaace923246f6db7c7a1c9dec96f1b5fc65fa",
+    "precompiles.elf": "64497afcb88ceec7e29bfcb4ee45ca678190b984b4c45d3664724d7f071766d9",
+    "rv32im-selftest.elf": "2f31c3bc5baea2706a6a77469eaea2738cbde9e0883c777484580735b5557990",
+    "sha256.elf": "47d6887cd771403444f36002021922ad210bd45147c0c25a6da683290f356d65",
+    "sort.elf": "22737b83ffa0e68a2054cd32ecbc295e7ff5a05b8b03fedf369350ce6753b882",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "ba69270907ead8a25a3ace34b6fa882b5b46c2caa96354d6d7aaf7fb1f6716c9",
-    "risc0/panic.elf": "82338a21e87dbd8f8e410f8c87f5a1f758f025178b0d7c0b8e554d456580e991",
-    "risc0/rv32im-selftest.elf": "000206c062da53d9985be69dc1bdd585d554b0df8bc477cf5a636c40acfd7737",
-    "risc0/sha256.elf": "4c3acba17b3b05e1b21c7ce48e0246ba3da6cefdc8122424abba4dda6d6f4af4",
-    "risc0/sort.elf": "ddfe7c7691c1a3fe31f4673c581d259db0b1392d908d01b6fab8b60805307ada",
+    "risc0/fibonacci.elf": "94e050544a806b9c01dbe4d3284ce2efbc5f03591c6320aa01acc1a540b30169",
+    "risc0/panic.elf": "ecf939a687572430be2582c7f336d11cf3ba9edd21fbe800c7d555207f91ac9b",
+    "risc0/rv32im-selftest.elf": "0b5d12d21bc3a7d551ba9ac79d7d3683d4c1f0a5552dac3dc68b094a88998839",
+    "risc0/sha256.elf": "4cbfbb655e8ea26e53a83fbed8b0aa6dbad33d556b3a940f97f03fdc6399dafa",
+    "risc0/sort.elf": "f4d9865a2708efaf123f3749d7744de7b6f2bd723d19862342e9d2a76d647e63",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"

@@ -74,6 +74,7 @@ def test_an_image_id_is_computed_once_then_read_without_the_machine(memo_on, mon
     from pyzkvm.program import Program
 
     monkeypatch.setattr(machine_ids, "_IDS", {})  # what other tests left in this process
+    monkeypatch.setattr(machine_ids, "_DIGESTS", {})
     program = Program.from_elf(FIB)
     computed = program_image_id(program)
     assert memo.get(memo.IMAGE_IDS, memo.program_key(program)) == computed
@@ -82,7 +83,9 @@ def test_an_image_id_is_computed_once_then_read_without_the_machine(memo_on, mon
         raise AssertionError("setup ran although the ID was stored")
 
     monkeypatch.setattr(machine_ids, "machine_verifying_key", no_setup)
+    monkeypatch.setattr(machine_ids, "_key_without_setup", no_setup)  # the image ID's setups (v3)
     monkeypatch.setattr(machine_ids, "_IDS", {})
+    monkeypatch.setattr(machine_ids, "_DIGESTS", {})
     assert program_image_id(Program.from_elf(FIB)) == computed
     assert machine_ids.machine_image_id(Program.from_elf(FIB)) == computed
     # another profile of the same bytes is another key (the profile is part of the ID)

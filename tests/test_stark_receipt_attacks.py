@@ -63,7 +63,7 @@ def with_seal(receipt: Receipt, **changes) -> Receipt:
     p.update(changes)
     return dataclasses.replace(receipt, seal=encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"],
                                                          p["has_commit"], p["has_deferred"], p["start_pc"],
-                                                         p["segments"]))
+                                                         p["segments"], others=p["others"]))
 
 
 def test_the_honest_receipts_verify(stark, failing, paused):

@@ -59,7 +59,7 @@ def with_segments(receipt, segments, **changes):
     p = decode_seal(receipt.seal)
     p.update(changes)
     seal = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], p["has_commit"], p["has_deferred"],
-                       p["start_pc"], segments)
+                       p["start_pc"], segments, others=p["others"])
     params = dict(receipt.params, segments=len(segments))
     return dataclasses.replace(receipt, seal=seal, params=params)
 

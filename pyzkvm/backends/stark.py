@@ -127,10 +127,11 @@ class SegmentedRun:
 
 def default_segment_cycles(config) -> int:
     """Cycles per segment when none are asked for: 2^20, halved in hiding mode, whose secure
-    presets allow tables half as tall (their committed polynomials have twice the degree)."""
+    presets allow tables half as tall (their committed polynomials have twice the degree), and
+    no more than the preset's tallest table (COMPACT: 2^19 rows, its hiding twin 2^18)."""
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
 
-    return DEFAULT_SEGMENT_CYCLES >> (1 if config.zk else 0)
+    return min(DEFAULT_SEGMENT_CYCLES >> (1 if config.zk else 0), 1 << config.log_height_limit)
 
 
 def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step=lambda s, f: None,
@@ -196,7 +197,7 @@ def _statement(tables: MachineTables) -> Statement:
 
 def config_for_preset(preset, zk: bool | None = None):
     """The StarkConfig a preset name (or None/"default", or a StarkConfig) stands for, checked
-    against the image ID's blowup. "default" is the hiding DEFAULT_ZK (zero knowledge);
+    against the blowups the image ID binds. "default" is the hiding DEFAULT_ZK (zero knowledge);
     ``zk`` True/False picks the preset's hiding or transparent twin (stark.config.with_zk),
     None keeps what the name says."""
     from ..machine.image_id import check_image_id_config
@@ -241,7 +242,8 @@ class StarkBackend(Backend):
         """Execute ``program`` with trace capture and prove the run with the machine AIR.
 
         ``preset``: "default" (DEFAULT_ZK: zero-knowledge, ≥ 100 bits) or another preset name /
-        StarkConfig whose blowup is the image ID's (e.g. "insecure_fast_for_tests"). ``zk``:
+        StarkConfig whose blowup the image ID binds (4, 8 or 16: e.g. "compact_100_bits",
+        "insecure_fast_for_tests"). ``zk``:
         False for the preset's transparent twin (faster, smaller, but the proof reveals trace
         values: docs/backend-guide.md), True for its hiding twin; None keeps the preset's. ``max_cycles`` goes to the
         executor. ``segment_cycles``: prove in segments of that many cycles (a continuation). The
@@ -257,7 +259,7 @@ class StarkBackend(Backend):
         Refused: a program using a syscall the AIR does not prove (UnsupportedProgram)."""
         self.reject_options(options)
         from ..composition import resolve_assumptions
-        from ..machine.image_id import remember_image_id
+        from ..machine.image_id import other_circuit_digests
         from ..machine.prover_key import ensure_prover_key
         from ..stark.keys import _max_degree
         from ..stark import setup
@@ -276,7 +278,7 @@ class StarkBackend(Backend):
         step("setup", 0.0)
         pk = setup(config, run.chips.airs)
         check_security_of_heights(run, config, pk.verifying_key)
-        remember_image_id(program, pk.verifying_key)
+        others = other_circuit_digests(program, pk.verifying_key)  # the image ID's other blowups, for the seal
         n = len(run.statements)
 
         def segment_progress(k, name, fraction):  # segment k's steps, spread over the bar after setup
@@ -289,12 +291,15 @@ class StarkBackend(Backend):
 
         proofs = joint.prove(pk, run.statements, run.public_data, progress=segment_progress)
         step("done", 1.0)
-        return self.receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs], inner)
+        return self.receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs], inner,
+                                        others=others)
 
-    def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list, inner=()) -> Receipt:
+    def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list, inner=(), *, others) -> Receipt:
         """The receipt for a run's statements and their (joint) proofs, in segment order;
-        ``inner``: the receipts that discharge the run's assumptions. Its params are exactly
-        what verify recomputes from the seal (PARAM_KEYS)."""
+        ``inner``: the receipts that discharge the run's assumptions; ``others``: the program's
+        circuit digests at the image ID's other blowups (image_id.other_circuit_digests). Its
+        params are exactly what verify recomputes from the seal (PARAM_KEYS)."""
+        from ..machine.image_id import image_id_from_seal
         from ..stark.joint import log_heights
         from ..stark.verifier import statement_security
 
@@ -302,11 +307,11 @@ class StarkBackend(Backend):
         seal_segments = [(s.cycles, s.end_pc, s.journal_end, s.assumptions_end, proof)
                          for s, proof in zip(run.segment_statements, proofs, strict=True)]
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, final.commit is not None,
-                           final.deferred is not None, run.start_pc, seal_segments)
+                           final.deferred is not None, run.start_pc, seal_segments, others=others)
         security = statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1],
                                       run.public_data)
         cycles = final.cycles
-        claim = Claim.for_execution(vk.circuit_digest, run.journal, run.exit_code, cycles, run.assumptions)
+        claim = Claim.for_execution(image_id_from_seal(vk, others), run.journal, run.exit_code, cycles, run.assumptions)
         params = {
             "preset": config.name,
             "security_bits": round(security.bits, 1),
@@ -331,7 +336,7 @@ class StarkBackend(Backend):
         options.pop("dev_mode", None)  # pyzkvm.verify passes it to every backend; it changes nothing here
         self.reject_options(options, "verify")
         from ..program import as_image_id
-        from ..machine.image_id import machine_key_from_parts
+        from ..machine.image_id import check_image_id_config, image_id_from_seal, machine_key_from_parts
         from ..machine.public_data import MachinePublicData
         from ..machine.statement import Statement
         from ..machine.support import MAX_CYCLES
@@ -350,6 +355,10 @@ class StarkBackend(Backend):
         config = PRESETS.get(seal["preset"])
         if config is None:
             raise VerificationError(f"stark seal names an unknown preset {seal['preset']!r}")
+        try:  # a preset whose blowup no image ID binds cannot match one: refuse before any work
+            check_image_id_config(config)
+        except StarkConfigError as exc:
+            raise VerificationError(f"stark seal: {exc}") from None
         # the height-independent terms bound the estimate from above: refuse weak presets before any work
         ceiling = min(security_bits(config, 0).query_bits, security_bits(config, 0).hash_bits)
         check_security(config.name, ceiling, minimum)
@@ -373,9 +382,12 @@ class StarkBackend(Backend):
             vk = machine_key_from_parts(config, seal["prep_root"], seal["prep_log_heights"])
         except StarkConfigError as exc:
             raise ProofFormatError(f"stark seal does not describe the machine's tables: {exc}") from None
-        if vk.circuit_digest != image_id:
+        # image ID v3 (machine/image_id.py): this blowup's circuit digest, recomputed from the
+        # seal's root and heights, at its place among the seal's digests of the other blowups
+        sealed_id = image_id_from_seal(vk, seal["others"])
+        if sealed_id != image_id:
             raise VerificationError(
-                f"the seal's verifying key has digest {vk.circuit_digest.hex()}, not the image ID {image_id.hex()}: "
+                f"the seal's verifying key gives image ID {sealed_id.hex()}, not {image_id.hex()}: "
                 "the proof is for another program")
         # the RISC Zero statement has no deferred-proofs digest: its seal flag would be a byte
         # the proof does not bind (a second seal for the same claim), so it must be 0

@@ -1,12 +1,17 @@
 """The stark backend's seal: its byte format, and a read-only description for ``pyzkvm inspect``.
 
-Seal, version 3 (little-endian; version 3 = proofs of format 2)::
+Seal, version 4 (little-endian; proofs of format 2)::
 
-    u16 version (= 3) ‖ u8 len ‖ preset name ‖ prep_root[32] ‖ u8 n_tables
+    u16 version (= 4) ‖ u8 len ‖ preset name ‖ prep_root[32]
+    ‖ u8 n_others ‖ n_others × circuit digest[32] ‖ u8 n_tables
     ‖ n_tables × u8 preprocessed log-height (0xFF: the table has no preprocessed columns)
     ‖ u8 has_commit ‖ u8 has_deferred ‖ u32 start_pc ‖ u32 n_segments
     ‖ n_segments × (u64 end_clock ‖ u32 end_pc ‖ u64 journal_end ‖ u32 assumptions_end
                     ‖ u32 proof_len ‖ proof)
+
+The circuit digests are the program's at the image ID's other blowups (machine/image_id.py,
+version 3 IDs: the verifier recomputes the one of the proof's blowup and hashes all of them).
+Version 4 added them (version 3 had none: image IDs v2 named blowup 4 only).
 """
 
 from __future__ import annotations
@@ -16,16 +21,18 @@ import struct
 from ..errors import ProofFormatError, VerificationError
 from ..receipt import Receipt
 
-SEAL_VERSION = 3
+SEAL_VERSION = 4
 NO_PREP = 0xFF
 
 
 def encode_seal(preset: str, prep_root: bytes, prep_log_heights, has_commit: bool, has_deferred: bool,
-                start_pc: int, segments: list) -> bytes:
-    """``segments``: (end_clock, end_pc, journal_end, assumptions_end, proof bytes) per segment, in order."""
+                start_pc: int, segments: list, *, others) -> bytes:
+    """``segments``: (end_clock, end_pc, journal_end, assumptions_end, proof bytes) per segment, in
+    order; ``others``: the program's circuit digests at the image ID's other blowups, in order."""
     name = preset.encode()
     out = bytearray(struct.pack("<HB", SEAL_VERSION, len(name)))
     out += name + bytes(prep_root)
+    out += bytes([len(others)]) + b"".join(bytes(d) for d in others)
     out += bytes([len(prep_log_heights)]) + bytes(NO_PREP if h is None else h for h in prep_log_heights)
     out += bytes([int(has_commit), int(has_deferred)]) + struct.pack("<II", start_pc, len(segments))
     for end_clock, end_pc, journal_end, assumptions_end, proof in segments:
@@ -57,6 +64,8 @@ def decode_seal(seal: bytes) -> dict:
     except UnicodeDecodeError:
         raise ProofFormatError("stark seal: the preset name is not ASCII") from None
     prep_root = take(32, "preprocessed root")
+    n_others = take(1, "circuit digest count")[0]
+    others = [take(32, f"circuit digest {k}") for k in range(n_others)]
     n = take(1, "table count")[0]
     heights = [None if h == NO_PREP else h for h in take(n, "table heights")]
     if any(h is not None and not 2 <= h <= 25 for h in heights):
@@ -73,7 +82,7 @@ def decode_seal(seal: bytes) -> dict:
         segments.append((end_clock, end_pc, journal_end, assumptions_end, take(proof_len, f"segment {k} proof")))
     if pos != len(seal):
         raise ProofFormatError(f"stark seal has {len(seal) - pos} trailing bytes after the proofs")
-    return {"preset": preset, "prep_root": prep_root, "prep_log_heights": heights, "has_commit": bool(has_commit),
+    return {"preset": preset, "prep_root": prep_root, "others": others, "prep_log_heights": heights, "has_commit": bool(has_commit),
             "has_deferred": bool(has_deferred), "start_pc": start_pc, "segments": segments}
 
 

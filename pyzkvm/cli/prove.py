@@ -56,6 +56,11 @@ def register(subparsers) -> None:
                    help="stark: a transparent proof instead of a zero-knowledge one (about a third faster and "
                    "smaller, but its openings reveal trace values: registers, memory, private input; "
                    "docs/backend-guide.md)")
+    p.add_argument("--preset", metavar="NAME",
+                   help="stark: the security preset (default: default_100_bits_zk, hiding). compact_100_bits_zk / "
+                   "compact_100_bits (transparent): blowup 16, 20 queries instead of 42, about half the proof bytes for "
+                   "a slower prove and more memory; blowup8_100_bits[_zk] between them; each >= 100 bits "
+                   "(docs/backend-guide.md). --no-zk picks the preset's transparent twin")
     p.add_argument(
         "--assume",
         action="append",
@@ -92,6 +97,12 @@ def run_prove(args) -> int:
 
     if args.no_zk and backend != "stark":
         raise UsageError(f"--no-zk is a stark option; the {backend} backend has no zero-knowledge mode to turn off")
+    if args.preset is not None:
+        if backend != "stark":
+            raise UsageError(f"--preset is a stark option; the {backend} backend has no security presets")
+        from ..backends.stark import config_for_preset
+
+        config_for_preset(args.preset)  # an unknown name or an unsupported blowup fails before running
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     apply_output_caps(args)
@@ -117,6 +128,8 @@ def run_prove(args) -> int:
             options["max_cycles"] = args.max_cycles
         if args.no_zk:
             options["zk"] = False
+        if args.preset is not None:
+            options["preset"] = args.preset
         receipt = prove(program, inputs, backend=backend, **options)
     elapsed = time.perf_counter() - started
     write_receipt(receipt, output, elapsed)
@@ -162,17 +175,21 @@ def _guest_failed(receipt) -> int:
 def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress):
     """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist)."""
     from .. import dist
+    from ..backends.stark import config_for_preset, default_segment_cycles
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
 
     if args.workers is not None and args.workers <= 0:
         raise UsageError(f"--workers must be positive, got {args.workers}")
     if assumptions:
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
-    segment_cycles = args.segment_cycles or (DEFAULT_SEGMENT_CYCLES if args.no_zk or backend != "stark"
-                                             else DEFAULT_SEGMENT_CYCLES >> 1)  # hiding: tables half as tall
+    zk = False if args.no_zk else None
+    # hiding presets allow tables half as tall, compact ones shorter still (default_segment_cycles)
+    segment_cycles = args.segment_cycles or (default_segment_cycles(config_for_preset(args.preset, zk))
+                                             if backend == "stark" else DEFAULT_SEGMENT_CYCLES)
     options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles, progress=progress)
     if backend == "stark":
-        return dist.prove_stark_segments(program, inputs, segment_cycles, zk=False if args.no_zk else None, **options)
+        return dist.prove_stark_segments(program, inputs, segment_cycles, preset=args.preset or "default", zk=zk,
+                                         **options)
     if backend == "trace":
         return dist.prove_segments(program, inputs, segment_cycles, **options)
     raise UsageError(f"--workers/--scheduler distribute stark or trace segments, not {backend!r}")

@@ -14,7 +14,7 @@ The image ID of an sp1 program is the circuit digest of this AIR's verifying key
 """
 
 from .debug import check_machine
-from .image_id import IMAGE_ID_LOG_BLOWUP, machine_image_id, machine_key_from_parts, machine_verifying_key
+from .image_id import IMAGE_ID_LOG_BLOWUP, IMAGE_ID_LOG_BLOWUPS, machine_image_id, machine_key_from_parts, machine_verifying_key
 from .public_data import MachinePublicData
 from .statement import Statement
 from .support import PROVABLE_SYSCALLS, check_constrained, check_provable
@@ -22,4 +22,4 @@ from .tables import Chips, MachineTables, build_chips, generate_tables, machine_
 
 __all__ = ["Chips", "MachineTables", "build_chips", "generate_tables", "check_machine", "check_provable",
            "check_constrained", "PROVABLE_SYSCALLS", "machine_image_id", "machine_verifying_key", "machine_key_from_parts",
-           "machine_airs", "IMAGE_ID_LOG_BLOWUP", "MachinePublicData", "Statement"]
+           "machine_airs", "IMAGE_ID_LOG_BLOWUP", "IMAGE_ID_LOG_BLOWUPS", "MachinePublicData", "Statement"]

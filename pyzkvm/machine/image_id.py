@@ -1,30 +1,40 @@
-"""The machine's verifying key and the image ID (version 2) derived from it.
+"""The machine's verifying key and the image ID (version 3) derived from it.
 
-The image ID of an sp1- or risc0-profile program is the **circuit digest** of the machine AIR's
-verifying key for that program (pyzkvm/stark/keys.py)::
+The image ID of an sp1- or risc0-profile program binds the machine AIR's verifying key for
+that program at **every blowup a preset may use** (IMAGE_ID_LOG_BLOWUPS: 4, 8 and 16)::
 
-    image_id = vk.circuit_digest
-             = BLAKE3("pyzkvm-stark-circuit-v1" ‖ log_blowup (= IMAGE_ID_LOG_BLOWUP)
+    image_id = BLAKE3("pyzkvm-image-id-v3" ‖ C_4 ‖ C_8 ‖ C_16)
+    C_b      = vk_b.circuit_digest (pyzkvm/stark/keys.py)
+             = BLAKE3("pyzkvm-stark-circuit-v1" ‖ log2(b)
                       ‖ every table: name, widths, aux columns, preprocessed height,
                                      digest of its constraint DAG (constants, bus ids included)
-                      ‖ Merkle root of the preprocessed columns: program table (decoded
-                        instructions and the entry point), memory image, byte table
+                      ‖ Merkle root of the preprocessed columns' LDE at blowup b: program table
+                        (decoded instructions and the entry point), memory image, byte table
                       ‖ number of public values)
 
-It does not depend on the security preset's query count, grinding bits or final polynomial:
-every preset the stark backend accepts uses the same blowup, IMAGE_ID_LOG_BLOWUP, so the
-preprocessed commitment is the same (docs/machine.md §8.1). A verifier holding only the ID
-and a seal (which carries the preprocessed root and heights) rebuilds the key with
-``machine_key_from_parts`` and compares digests: the constraints it checks come from this
-code, the fixed columns from the seal, and the ID ties both to the program.
+Why every blowup: the preprocessed columns are committed on the blowup-b coset, so their root
+differs per blowup, and a verifier holding only the 32-byte ID must be able to check the root
+of the proof's blowup. The compiled AIRs are the same at every b (keys.MAX_LOG_QUOTIENT_CHUNKS),
+so C_b differ only in log2(b) and the root. A seal carries the circuit digests of the *other*
+blowups (32 bytes each); the verifier computes C_b for the proof's blowup b (the preset the
+seal names) from its own AIRs and the seal's root and heights, puts it at b's place, and
+compares ``image_id_of`` with the ID. An attacker who wants a root the program's ID does not
+bind must find a BLAKE3 collision: C_b sits at a fixed place and hashes log2(b) itself, so a
+root for another blowup, another program's root or a preset edited to another blowup each
+give another ID (tests/machine/test_image_id_v3.py).
+
+It does not depend on the security preset's query count, grinding bits, final polynomial or
+hiding mode: those enter only vk.digest, which the transcript observes.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import blake3
+
 from .. import memo
-from ..errors import StarkConfigError, UnsupportedProgram
+from ..errors import StarkConfigError, UnsupportedProgram, VerificationError
 from ..program import Program
 from ..stark import DEFAULT, StarkConfig, VerifyingKey, setup
 from ..stark.blind import BlindedAir
@@ -33,20 +43,39 @@ from ..stark.verifier_key import build_views, decode_views, encode_views, with_b
 from .statement import NUM_PUBLIC_VALUES, PROFILE_IDS
 from .tables import build_chips, machine_airs
 
-#: the blowup of the preprocessed commitment the image ID names (DEFAULT's and the test preset's)
-IMAGE_ID_LOG_BLOWUP = 2
+#: log2 of every blowup the image ID binds a preprocessed commitment for (4: DEFAULT and the
+#: test presets; 8 and 16: the compact presets); a preset with another blowup cannot prove
+#: against image IDs
+IMAGE_ID_LOG_BLOWUPS = (2, 3, 4)
+#: the blowup the chips compile their constraints for (machine/evaluate.py; the same compiled
+#: AIRs serve every blowup above, keys.MAX_LOG_QUOTIENT_CHUNKS)
+IMAGE_ID_LOG_BLOWUP = IMAGE_ID_LOG_BLOWUPS[0]
+IMAGE_ID_TAG = b"pyzkvm-image-id-v3"
 
-#: content digest (Program.content_digest) → image ID, so every Program object of one ELF
-#: pays for the setup once per process
+#: content digest (Program.content_digest) → circuit digests, one per IMAGE_ID_LOG_BLOWUPS,
+#: so every Program object of one ELF pays for the setups once per process
+_DIGESTS: dict = {}
+#: content digest → image ID
 _IDS: dict = {}
+#: pyzkvm/memo.py's namespace for a program's circuit digests (32 bytes per blowup)
+CIRCUIT_DIGESTS = "circuit-digests"
 
 
 def check_image_id_config(config: StarkConfig) -> None:
-    """A preset can prove against image IDs only if its blowup is the image ID's."""
-    if config.log_blowup != IMAGE_ID_LOG_BLOWUP:
+    """A preset can prove against image IDs only if the ID binds its blowup."""
+    if config.log_blowup not in IMAGE_ID_LOG_BLOWUPS:
+        allowed = ", ".join(str(1 << b) for b in IMAGE_ID_LOG_BLOWUPS)
         raise StarkConfigError(
-            f"preset {config.name!r} has blowup {config.blowup}, but image IDs fix the preprocessed commitment at "
-            f"blowup {1 << IMAGE_ID_LOG_BLOWUP}; use a preset with log_blowup = {IMAGE_ID_LOG_BLOWUP}")
+            f"preset {config.name!r} has blowup {config.blowup}, but image IDs bind the preprocessed commitment at "
+            f"blowups {allowed} only; use a preset with one of those")
+
+
+def image_id_of(circuit_digests) -> bytes:
+    """The v3 image ID of the circuit digests at IMAGE_ID_LOG_BLOWUPS (module docstring)."""
+    digests = [bytes(d) for d in circuit_digests]
+    if len(digests) != len(IMAGE_ID_LOG_BLOWUPS) or any(len(d) != 32 for d in digests):
+        raise StarkConfigError(f"an image ID binds {len(IMAGE_ID_LOG_BLOWUPS)} circuit digests of 32 bytes")
+    return blake3.blake3(IMAGE_ID_TAG + b"".join(digests)).digest()
 
 
 def machine_verifying_key(program: Program, config: StarkConfig = DEFAULT) -> VerifyingKey:
@@ -55,34 +84,92 @@ def machine_verifying_key(program: Program, config: StarkConfig = DEFAULT) -> Ve
     return setup(config, build_chips(program).airs).verifying_key
 
 
-def machine_image_id(program: Program) -> bytes:
-    """The 32-byte image ID (v2) of an sp1-profile program: the circuit digest of the machine's
-    verifying key for it (same for every preset with blowup 2^IMAGE_ID_LOG_BLOWUP).
+def _key_without_setup(program: Program, config: StarkConfig) -> VerifyingKey:
+    """The verifying key setup would make, from the preprocessed root alone (prep_root.py:
+    no proving key; the byte table's part of the tree hashed once)."""
+    from .prep_root import preprocessed_root
 
-    The profile is part of it: every ecall row of the program table names it (program_table.py).
+    airs = build_chips(program).airs
+    root, heights = preprocessed_root(config, airs)
+    return verifying_key_from_parts(config, [compile_for(config, a) for a in airs], root, heights)
+
+
+def _config_at(log_blowup: int) -> StarkConfig:
+    """A config with this blowup (the circuit digest reads nothing else of it)."""
+    from dataclasses import replace
+
+    return replace(DEFAULT, name=f"image id blowup {1 << log_blowup}", log_blowup=log_blowup, max_log_height=None)
+
+
+def machine_circuit_digests(program: Program, known: VerifyingKey | None = None) -> tuple:
+    """The program's circuit digests, one per IMAGE_ID_LOG_BLOWUPS (a setup at each blowup,
+    kept per process and in pyzkvm/memo.py). ``known``: a key just set up for the program
+    (its blowup's setup is not repeated).
+
     Raises UnsupportedProgram when the machine AIR cannot represent the program (code above
     0x77E00000); Program.image_id then falls back to its content digest."""
     if program.abi not in PROFILE_IDS:
         raise UnsupportedProgram(f"the machine AIR proves the sp1 and risc0 ABI profiles, not {program.abi!r}")
     key = program.content_digest
+    if key not in _DIGESTS:
+        n = len(IMAGE_ID_LOG_BLOWUPS)
+        stored = memo.get(CIRCUIT_DIGESTS, memo.program_key(program))
+        if stored is None or len(stored) != 32 * n:
+            parts = []
+            for b in IMAGE_ID_LOG_BLOWUPS:
+                vk = known if known is not None and known.config.log_blowup == b else \
+                    _key_without_setup(program, _config_at(b))
+                parts.append(vk.circuit_digest)
+            stored = b"".join(parts)
+            memo.put(CIRCUIT_DIGESTS, memo.program_key(program), stored)
+        _DIGESTS[key] = tuple(stored[32 * k:32 * k + 32] for k in range(n))
+    return _DIGESTS[key]
+
+
+def machine_image_id(program: Program) -> bytes:
+    """The 32-byte image ID (v3) of an sp1- or risc0-profile program (module docstring): the
+    same for every preset the stark backend accepts.
+
+    The profile is part of it: every ecall row of the program table names it (program_table.py).
+    Raises UnsupportedProgram when the machine AIR cannot represent the program."""
+    if program.abi not in PROFILE_IDS:
+        raise UnsupportedProgram(f"the machine AIR proves the sp1 and risc0 ABI profiles, not {program.abi!r}")
+    key = program.content_digest
     if key not in _IDS:
         # across processes too (pyzkvm/memo.py: kept per code version): a fresh `pyzkvm info`,
-        # `prove --backend trace` or `verify --elf` then skips the setup
+        # `prove --backend trace` or `verify --elf` then skips the setups
         stored = memo.get(memo.IMAGE_IDS, memo.program_key(program))
         if stored is None or len(stored) != 32:
-            stored = machine_verifying_key(program, DEFAULT).circuit_digest
+            stored = image_id_of(machine_circuit_digests(program))
             memo.put(memo.IMAGE_IDS, memo.program_key(program), stored)
         _IDS[key] = stored
     return _IDS[key]
 
 
-def remember_image_id(program: Program, vk: VerifyingKey) -> None:
-    """Record the ID of a key just set up for ``program`` (saves a second setup, in this
-    process and in later ones)."""
-    if vk.config.log_blowup == IMAGE_ID_LOG_BLOWUP and program.abi in PROFILE_IDS:
-        if program.content_digest not in _IDS:
-            memo.put(memo.IMAGE_IDS, memo.program_key(program), vk.circuit_digest)
-        _IDS.setdefault(program.content_digest, vk.circuit_digest)
+def other_circuit_digests(program: Program, vk: VerifyingKey) -> list:
+    """What a seal carries beside a proof made with ``vk``: the program's circuit digests at
+    the image ID's other blowups, in IMAGE_ID_LOG_BLOWUPS order. Records the program's ID."""
+    check_image_id_config(vk.config)
+    digests = machine_circuit_digests(program, known=vk)
+    at = IMAGE_ID_LOG_BLOWUPS.index(vk.config.log_blowup)
+    assert digests[at] == vk.circuit_digest, "the proving key is not the program's"
+    if program.abi in PROFILE_IDS and program.content_digest not in _IDS:
+        _IDS[program.content_digest] = image_id_of(digests)
+        memo.put(memo.IMAGE_IDS, memo.program_key(program), _IDS[program.content_digest])
+    return [d for k, d in enumerate(digests) if k != at]
+
+
+def image_id_from_seal(vk: VerifyingKey, others) -> bytes:
+    """The image ID a verifier recomputes: ``vk`` (rebuilt from the seal's root and heights
+    at the seal's preset's blowup) gives C_b, ``others`` (the seal's digests of the other
+    blowups, in order) the rest."""
+    check_image_id_config(vk.config)
+    others = list(others)
+    if len(others) != len(IMAGE_ID_LOG_BLOWUPS) - 1:
+        raise VerificationError(f"the seal carries {len(others)} circuit digests of other blowups, "
+                                f"not {len(IMAGE_ID_LOG_BLOWUPS) - 1}")
+    at = IMAGE_ID_LOG_BLOWUPS.index(vk.config.log_blowup)
+    return image_id_of(others[:at] + [vk.circuit_digest] + others[at:])
 
 
 @lru_cache(maxsize=4)

@@ -15,7 +15,8 @@ the proving pipeline and its verifier; ``prove``/``verify`` here are its n = 1 c
 """
 
 from .air import Air, AirBuilder, Expr
-from .config import (BLOWUP2_100_BITS, BLOWUP2_100_BITS_ZK, DEFAULT, DEFAULT_ZK, INSECURE_FAST_FOR_TESTS,
+from .config import (BLOWUP2_100_BITS, BLOWUP2_100_BITS_ZK, BLOWUP8_100_BITS, BLOWUP8_100_BITS_ZK, COMPACT,
+                     COMPACT_ZK, DEFAULT, DEFAULT_ZK, INSECURE_FAST_FOR_TESTS,
                      INSECURE_FAST_FOR_TESTS_ZK, PRESETS, SecurityEstimate, StarkConfig, preset, security_bits, with_zk)
 from .keys import ProvingKey, VerifyingKey, setup
 from .proof import Proof, decode_proof, encode_proof
@@ -27,6 +28,6 @@ from .verifier import VerificationReport
 __all__ = [
     "Air", "AirBuilder", "Expr", "StarkConfig", "SecurityEstimate", "security_bits", "preset", "PRESETS",
     "DEFAULT", "BLOWUP2_100_BITS", "INSECURE_FAST_FOR_TESTS", "DEFAULT_ZK", "BLOWUP2_100_BITS_ZK",
-    "INSECURE_FAST_FOR_TESTS_ZK", "with_zk", "setup", "ProvingKey", "VerifyingKey",
+    "INSECURE_FAST_FOR_TESTS_ZK", "COMPACT", "COMPACT_ZK", "BLOWUP8_100_BITS", "BLOWUP8_100_BITS_ZK", "with_zk", "setup", "ProvingKey", "VerifyingKey",
     "prove", "debug_check", "verify", "VerificationReport", "Proof", "encode_proof", "decode_proof",
 ]

@@ -116,7 +116,7 @@ class StarkConfig:
 
     def __post_init__(self):
         if not 1 <= self.log_blowup <= 6:
-            raise StarkConfigError(f"log_blowup={self.log_blowup} is outside 1..6; use 1 (blowup 2) to 3 (blowup 8)")
+            raise StarkConfigError(f"log_blowup={self.log_blowup} is outside 1..6; use 1 (blowup 2) to 4 (blowup 16)")
         if not 1 <= self.num_queries <= 512:
             raise StarkConfigError(f"num_queries={self.num_queries} is outside 1..512")
         if not 0 <= self.pow_bits <= 30:
@@ -243,6 +243,22 @@ DEFAULT = StarkConfig("default_100_bits", log_blowup=2, num_queries=42, pow_bits
 BLOWUP2_100_BITS = StarkConfig("blowup2_100_bits", log_blowup=1, num_queries=84, pow_bits=16, log_final_poly_len=3,
                                bus_pow_bits=16, max_log_height=22, log_fri_arity=4)
 
+#: Compact proofs (issue 18): blowup 16 and 20 queries + 20 PoW bits = 4·20 + 20 = 100 query
+#: bits — under half of DEFAULT's queries, so about half the opened rows and paths — for a 4× larger
+#: LDE (slower commits, more memory; the quotient is evaluated on the same 4n points, its
+#: chunks capped at 4: keys.MAX_LOG_QUOTIENT_CHUNKS). Field term 123.6 − 23 = 100.6 at its
+#: tallest tables, 2^19 rows (LDE 2^23): longer runs are proved in segments of 2^19 cycles.
+#: 20 PoW bits (~2^20 BLAKE3 hashes, ~0.2 s) buy one query less than 16 would (21).
+#: docs/backend-guide.md has the measured trade-off.
+COMPACT = StarkConfig("compact_100_bits", log_blowup=4, num_queries=20, pow_bits=20, log_final_poly_len=3,
+                      bus_pow_bits=16, max_log_height=19, log_fri_arity=4)
+
+#: Between DEFAULT and COMPACT: blowup 8, 26 queries + 22 PoW bits = 3·26 + 22 = 100 query
+#: bits (22 PoW bits: ~0.7 s of grinding, two queries less than 16 would need), tables up to
+#: 2^20 rows (LDE 2^23: field term 100.6), so a 2^20-cycle run is one proof.
+BLOWUP8_100_BITS = StarkConfig("blowup8_100_bits", log_blowup=3, num_queries=26, pow_bits=22, log_final_poly_len=3,
+                               bus_pow_bits=16, max_log_height=20, log_fri_arity=4)
+
 #: For tests only: ~2·12 = 24 bits, no grinding, tables as tall as the field allows. Fast and
 #: small; says so in its name.
 INSECURE_FAST_FOR_TESTS = StarkConfig("insecure_fast_for_tests", log_blowup=2, num_queries=12, pow_bits=0,
@@ -253,10 +269,13 @@ INSECURE_FAST_FOR_TESTS = StarkConfig("insecure_fast_for_tests", log_blowup=2, n
 #: term loses a bit: the secure ones stop one table height lower to stay at 100.6 bits.
 DEFAULT_ZK = replace(DEFAULT, name="default_100_bits_zk", zk=True, max_log_height=20)
 BLOWUP2_100_BITS_ZK = replace(BLOWUP2_100_BITS, name="blowup2_100_bits_zk", zk=True, max_log_height=21)
+COMPACT_ZK = replace(COMPACT, name="compact_100_bits_zk", zk=True, max_log_height=18)
+BLOWUP8_100_BITS_ZK = replace(BLOWUP8_100_BITS, name="blowup8_100_bits_zk", zk=True, max_log_height=19)
 INSECURE_FAST_FOR_TESTS_ZK = replace(INSECURE_FAST_FOR_TESTS, name="insecure_fast_for_tests_zk", zk=True)
 
-PRESETS = {c.name: c for c in (DEFAULT, BLOWUP2_100_BITS, INSECURE_FAST_FOR_TESTS,
-                               DEFAULT_ZK, BLOWUP2_100_BITS_ZK, INSECURE_FAST_FOR_TESTS_ZK)}
+PRESETS = {c.name: c for c in (DEFAULT, BLOWUP2_100_BITS, COMPACT, BLOWUP8_100_BITS, INSECURE_FAST_FOR_TESTS,
+                               DEFAULT_ZK, BLOWUP2_100_BITS_ZK, COMPACT_ZK, BLOWUP8_100_BITS_ZK,
+                               INSECURE_FAST_FOR_TESTS_ZK)}
 
 
 def with_zk(config: StarkConfig, zk: bool) -> StarkConfig:
@@ -272,8 +291,8 @@ def with_zk(config: StarkConfig, zk: bool) -> StarkConfig:
 
 
 def preset(name: str) -> StarkConfig:
-    """Look a preset up by name ("default_100_bits", "blowup2_100_bits", "insecure_fast_for_tests",
-    and each one's hiding twin with "_zk" appended)."""
+    """Look a preset up by name ("default_100_bits", "blowup2_100_bits", "compact_100_bits",
+    "blowup8_100_bits", "insecure_fast_for_tests", and each one's hiding twin with "_zk" appended)."""
     try:
         return PRESETS[name]
     except KeyError:

@@ -162,9 +162,17 @@ def compile_for(config: StarkConfig, air: Air) -> CompiledAir:
     return c
 
 
+#: quotient chunks are capped at 2^MAX_LOG_QUOTIENT_CHUNKS = 4 whatever the blowup: a larger
+#: blowup buys fewer queries (a smaller proof), not wider LogUp batches — each extra chunk
+#: would add 4 columns to every table's opened quotient rows, and the AIRs (so the circuit,
+#: apart from the preprocessed commitment) stay the same at blowups 4, 8 and 16
+MAX_LOG_QUOTIENT_CHUNKS = 2
+
+
 def _max_degree(config: StarkConfig) -> int:
-    """The highest constraint degree the blowup allows (LogUp batches helper columns up to it)."""
-    return (1 << config.log_blowup) + 1
+    """The highest constraint degree the blowup allows (LogUp batches helper columns up to
+    it): 2^min(log_blowup, MAX_LOG_QUOTIENT_CHUNKS) + 1 (DEFAULT's blowup 4: degree 5)."""
+    return (1 << min(config.log_blowup, MAX_LOG_QUOTIENT_CHUNKS)) + 1
 
 
 def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir], prep_root: bytes | None,

@@ -70,13 +70,7 @@ class MixedMatrixTree:
         logs = cls.log_heights(matrices)
         top = max(logs)
         levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top])]
-        for l in range(top - 1, -1, -1):
-            nodes = compress_pairs(levels[-1])
-            group = [m for m, lg in zip(matrices, logs) if lg == l]
-            if group:
-                nodes = _inject(nodes, _rows_digest(group))
-            levels.append(nodes)
-        return cls(matrices, levels)
+        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top]))
 
     @property
     def root(self) -> bytes:
@@ -169,6 +163,22 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         return verify_multiproof(root, top, distinct[top], leaves, paths, inject)
     except (ValueError, TypeError, IndexError):
         return False
+
+
+def fold_levels(levels: list, matrices: list) -> list:
+    """Walk up from ``levels[-1]`` (the 2^l node digests of the taller matrices, injected) to
+    the root, injecting ``matrices`` (each shorter than 2^l rows) at their heights; returns
+    ``levels`` with every new level appended. MixedMatrixTree.commit starts it at the leaves; a
+    caller that knows the digests of a taller, fixed part can start it lower (the machine's
+    byte table, machine/prep_root.py)."""
+    logs = MixedMatrixTree.log_heights(matrices)
+    for l in range(len(levels[-1]).bit_length() - 2, -1, -1):
+        nodes = compress_pairs(levels[-1])
+        group = [m for m, lg in zip(matrices, logs) if lg == l]
+        if group:
+            nodes = _inject(nodes, _rows_digest(group))
+        levels.append(nodes)
+    return levels
 
 
 def _row_hashes(matrix: np.ndarray, blake) -> list:

@@ -1,6 +1,7 @@
-"""The image ID (v2) is the circuit digest of the machine's verifying key: it changes with the
-program (code, data) and with any constant inside a constraint, is the same for every preset
-with the image ID's blowup, and Program.image_id reports it for every backend."""
+"""The image ID (v3) hashes the circuit digests of the machine's verifying key at blowups 4, 8
+and 16 (test_image_id_v3.py): it changes with the program (code, data) and with any constant
+inside a constraint, is the same for every preset the stark backend accepts, and
+Program.image_id reports it for every backend."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from pyzkvm.errors import StarkConfigError
 from pyzkvm.machine import machine_image_id, machine_key_from_parts, machine_verifying_key
-from pyzkvm.machine.image_id import check_image_id_config
+from pyzkvm.machine.image_id import check_image_id_config, image_id_of, machine_circuit_digests
 from pyzkvm.stark import BLOWUP2_100_BITS, DEFAULT, INSECURE_FAST_FOR_TESTS, Air, setup
 from tests.rvasm import asm, halt, program
 
@@ -30,7 +31,8 @@ def test_image_id_is_the_same_for_default_and_the_test_preset():
     prog = program([asm.addi(1, 0, 1), halt(0)])
     default = machine_verifying_key(prog, DEFAULT)
     fast = machine_verifying_key(prog, INSECURE_FAST_FOR_TESTS)
-    assert default.circuit_digest == fast.circuit_digest == prog.image_id
+    assert default.circuit_digest == fast.circuit_digest == machine_circuit_digests(prog)[0]  # blowup 4's
+    assert prog.image_id == image_id_of(machine_circuit_digests(prog))  # v3: every blowup's (test_image_id_v3)
     assert default.digest != fast.digest  # the transcript still binds the query parameters
     with pytest.raises(StarkConfigError, match="blowup"):
         check_image_id_config(BLOWUP2_100_BITS)

@@ -1,0 +1,157 @@
+"""Image ID v3 (machine/image_id.py): one ID binds the preprocessed commitment at every blowup a
+preset may use (4, 8, 16), a seal carries the circuit digests of the blowups it was not proved
+at, and the verifier recomputes its own blowup's from the seal's root. The attacks an ID over
+several roots invites: a root presented at a blowup the ID binds it for none of, another
+program's root or digests, a preset edited to move the proof to another blowup, and the
+digests reordered, cut or padded. Each must be refused.
+
+The blowup-16 receipts use a test preset registered for this module only (the compact presets'
+blowup with the fast preset's 12 queries: seconds, not a secure proof)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pyzkvm.backends import get_backend
+from pyzkvm.backends.stark import decode_seal, encode_seal
+from pyzkvm.errors import ProofFormatError, StarkConfigError, VerificationError
+from pyzkvm.machine import IMAGE_ID_LOG_BLOWUPS, machine_image_id, machine_verifying_key
+from pyzkvm.machine.image_id import check_image_id_config, image_id_of, machine_circuit_digests
+from pyzkvm.stark import BLOWUP2_100_BITS, BLOWUP8_100_BITS, COMPACT, DEFAULT, INSECURE_FAST_FOR_TESTS, PRESETS
+from tests.rvasm import DATA_BASE, halt, program, syscall
+
+FAST = INSECURE_FAST_FOR_TESTS.name
+#: the compact presets' blowup at test speed (registered in PRESETS by the `presets` fixture)
+FAST16 = dataclasses.replace(INSECURE_FAST_FOR_TESTS, name="insecure_blowup16_for_tests", log_blowup=4)
+
+
+@pytest.fixture(scope="module")
+def presets():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(PRESETS, FAST16.name, FAST16)
+        yield
+
+
+@pytest.fixture(scope="module")
+def stark():
+    return get_backend("stark")
+
+
+@pytest.fixture(scope="module")
+def progs():
+    """Two programs that journal 4 bytes and differ in one data byte (so in their roots only)."""
+    return [program([syscall(0x02, 3, DATA_BASE, 4), halt(0)], data=bytes([0x70, 0x69, 0x6E, k]) + bytes(12))
+            for k in (0x21, 0x3F)]
+
+
+@pytest.fixture(scope="module")
+def receipts(presets, stark, progs):
+    """(program index, preset name) → its receipt."""
+    return {(k, name): stark.prove(progs[k], [], preset=name)
+            for k, name in ((0, FAST), (0, FAST16.name), (1, FAST16.name))}
+
+
+def check(stark, receipt, image_id):
+    return stark.verify(receipt, image_id, allow_insecure=True)
+
+
+def reseal(receipt, **changes):
+    """The receipt with seal fields replaced (and the params' preset, which verify compares)."""
+    p = decode_seal(receipt.seal)
+    p.update(changes)
+    seal = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], p["has_commit"], p["has_deferred"],
+                       p["start_pc"], p["segments"], others=p["others"])
+    return dataclasses.replace(receipt, seal=seal, params={**receipt.params, "preset": p["preset"]})
+
+
+def test_the_id_hashes_the_circuit_digest_of_every_blowup(progs):
+    prog = progs[0]
+    digests = machine_circuit_digests(prog)
+    assert len(digests) == len(IMAGE_ID_LOG_BLOWUPS) == 3 and len(set(digests)) == 3
+    assert machine_image_id(prog) == prog.image_id == image_id_of(digests)
+    for config in (DEFAULT, BLOWUP8_100_BITS, COMPACT):  # the presets' own setups give the same digests
+        at = IMAGE_ID_LOG_BLOWUPS.index(config.log_blowup)
+        assert machine_verifying_key(prog, config).circuit_digest == digests[at]
+    check_image_id_config(COMPACT)
+    with pytest.raises(StarkConfigError, match="blowup 2"):
+        check_image_id_config(BLOWUP2_100_BITS)
+    with pytest.raises(StarkConfigError):
+        image_id_of(digests[:2])
+
+
+def test_the_roots_without_setup_are_setups_roots(progs):
+    """prep_root.py finishes the tree from the byte table's kept subtree: the same root as
+    setup's full commitment at every blowup, for two programs (the second reuses the subtree)."""
+    from pyzkvm.machine import prep_root
+    from pyzkvm.machine.tables import build_chips
+
+    for prog in progs:
+        airs = build_chips(prog).airs
+        for b in IMAGE_ID_LOG_BLOWUPS:
+            config = dataclasses.replace(INSECURE_FAST_FOR_TESTS, log_blowup=b)
+            vk = machine_verifying_key(prog, config)
+            assert prep_root.preprocessed_root(config, airs) == (vk.prep_root, vk.prep_log_heights)
+    assert len(prep_root._KEPT) >= len(IMAGE_ID_LOG_BLOWUPS)
+
+
+def test_honest_receipts_at_blowups_4_and_16_verify_against_the_one_id(stark, progs, receipts):
+    for (k, name), receipt in receipts.items():
+        assert receipt.claim.image_id == progs[k].image_id
+        assert len(decode_seal(receipt.seal)["others"]) == 2
+        assert check(stark, receipt, progs[k].image_id).preset == name
+    with pytest.raises(VerificationError, match="image ID mismatch"):  # the claim names program 1
+        check(stark, receipts[(1, FAST16.name)], progs[0].image_id)
+
+
+def test_a_root_at_a_blowup_the_id_does_not_bind_it_for_is_refused(stark, progs, receipts):
+    """The blowup-4 proof's root and digests relabelled as a blowup-16 proof (the seal's preset
+    edited): the verifier computes C_16 from a blowup-4 root, which the ID does not hold."""
+    r = receipts[(0, FAST)]
+    with pytest.raises(VerificationError, match="another program"):
+        check(stark, reseal(r, preset=FAST16.name), progs[0].image_id)
+    # and the blowup-16 root, placed in the blowup-4 proof
+    root16 = decode_seal(receipts[(0, FAST16.name)].seal)["prep_root"]
+    with pytest.raises(VerificationError, match="another program"):
+        check(stark, reseal(r, prep_root=root16), progs[0].image_id)
+
+
+def test_another_programs_blowup16_proof_with_this_programs_other_digests_is_refused(stark, progs, receipts):
+    """Program 1's honest blowup-16 proof, presented for program 0: its seal's other digests
+    (C_4, C_8) replaced by program 0's and the claim's ID too. Its own C_16 is program 1's, so
+    the recomputed ID is not program 0's."""
+    theirs = receipts[(1, FAST16.name)]
+    ours = decode_seal(receipts[(0, FAST16.name)].seal)
+    forged = reseal(theirs, others=ours["others"])
+    forged = dataclasses.replace(forged, claim=dataclasses.replace(forged.claim, image_id=progs[0].image_id))
+    with pytest.raises(VerificationError, match="another program"):
+        check(stark, forged, progs[0].image_id)
+    # program 1's blowup-16 root copied into program 0's blowup-16 seal
+    with pytest.raises(VerificationError, match="another program"):
+        check(stark, reseal(receipts[(0, FAST16.name)], prep_root=decode_seal(theirs.seal)["prep_root"]),
+              progs[0].image_id)
+
+
+def test_the_other_digests_are_bound_in_order_and_number(stark, progs, receipts):
+    for r in (receipts[(0, FAST)], receipts[(0, FAST16.name)]):
+        others = decode_seal(r.seal)["others"]
+        for bad in (others[::-1], [others[0], others[0]], [bytes(32), others[1]]):
+            with pytest.raises(VerificationError, match="another program"):
+                check(stark, reseal(r, others=bad), progs[0].image_id)
+        for count in (others[:1], others + [bytes(32)], []):
+            with pytest.raises(VerificationError, match="circuit digests of other blowups"):
+                check(stark, reseal(r, others=count), progs[0].image_id)
+
+
+def test_a_preset_edited_within_one_blowup_fails_the_proof(stark, progs, receipts):
+    """The same blowup keeps the ID, but the preset's queries are in the verifying key's digest,
+    which the transcript observes: the proof does not verify under the edited preset."""
+    r = receipts[(0, FAST16.name)]
+    with pytest.raises(VerificationError):
+        stark.verify(reseal(r, preset=COMPACT.name), progs[0].image_id, min_security_bits=0)
+    with pytest.raises((VerificationError, ProofFormatError)):
+        stark.verify(reseal(r, preset=BLOWUP8_100_BITS.name), progs[0].image_id, min_security_bits=0)
+    # a preset whose blowup no image ID binds (blowup 2): refused before the key is built
+    with pytest.raises(VerificationError, match="blowups 4, 8, 16 only"):
+        stark.verify(reseal(r, preset=BLOWUP2_100_BITS.name), progs[0].image_id, min_security_bits=0)

@@ -106,10 +106,45 @@ def f_reduce64(z):
     return f_reduce((z >> _32) * _R32 + (z & _LOW32))
 
 
+# --- uint32-lane kernels: the constraint tape's row loops ----------------------------------
+#
+# The same values as f_add / f_sub / f_mul, computed on uint32 lanes where possible, so a
+# loop of them vectorises 8 values per AVX2 instruction instead of 4 uint64. Canonical
+# values are < p < 2^31, so a + b and a + p − b fit 32 bits; "x − p if x ≥ p" is the
+# unsigned min(x, x − p) (x − p wraps above x when x < p): no compare-and-branch.
+
+_U32 = np.uint32
+_P32 = np.uint32(P)
+
+
 @inner
-def f_mul_vec(a, b):
-    """a · b mod p for canonical a, b (the product is < 2^62): f_mul, vectorisable (f_reduce)."""
-    return f_reduce(np.uint64(a) * np.uint64(b))
+def f_add_u32(a, b):
+    """a + b mod p for canonical uint32 a, b (the sum < 2p < 2^32)."""
+    s = _U32(_U32(a) + _U32(b))
+    return min(s, _U32(s - _P32))
+
+
+@inner
+def f_sub_u32(a, b):
+    """a − b mod p for canonical uint32 a, b: a + p − b ∈ (0, 2p), one conditional subtraction."""
+    d = _U32(_U32(a) + _P32 - _U32(b))
+    return min(d, _U32(d - _P32))
+
+
+@inner
+def f_mul_u32(a, b):
+    """a · b mod p for canonical a, b, as a uint32: Barrett with one correction.
+
+    z = a·b ≤ (p − 1)² < 2^61.82 (a 32×32→64 multiply). With t = ⌊z/2^30⌋ < 2^31.82 and
+    M = ⌊2^62/p⌋, q = ⌊t·M/2^32⌋ misses z/p by less than 2^30/p (dropping z's low 30 bits:
+    0.534) + t·(2^62/p − M)/2^32 (M's fraction 0.396: < 0.35) + 1 (the floor) < 1.89, so
+    r = z − q·p ∈ [0, 2p) fits 32 bits: it is computed mod 2^32 from the low halves
+    (a 32-bit multiply q·p, not the 64-bit one AVX2 lacks), then one unsigned min.
+    f_reduce (any z < 2^62) needs two corrections; this bound holds for products only."""
+    z = np.uint64(a) * np.uint64(b)
+    q = (((z >> _30) & _LOW32) * _BARRETT) >> _32
+    r = _U32(_U32(z & _LOW32) - _U32(q) * _P32)
+    return min(r, _U32(r - _P32))
 
 
 @inner

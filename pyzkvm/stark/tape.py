@@ -22,9 +22,12 @@ point or a few rows run on the calling thread), so a block's node values stay in
 one (slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
 the buffer holds only the values alive at once (the SHA compression chip's 6,165 nodes need
 1,446 rows: 0.7 MB per block, against 25 MB for four uint64 lanes per node). Each operation
-is a loop over the block's rows, written so that LLVM vectorises it: canonical values < p
-computed in uint64, products reduced by Barrett's method with 32-bit multiplies only
-(field.f_mul_vec, ext.mul4_vec: AVX2 has no 64-bit multiply-high, which ``%`` needs); the
+is a loop over the block's rows, written so that LLVM vectorises it: canonical values < p;
+sums, differences and negations on uint32 lanes with one conditional subtraction as an unsigned
+min (field.f_add_u32 / f_sub_u32: 8 lanes per AVX2 instruction, not 4 uint64), base products
+reduced by Barrett's method with 32-bit multiplies only and one correction (field.f_mul_u32),
+F_p^4 products likewise in uint64 (ext.mul4_vec: AVX2 has no 64-bit multiply-high, which ``%``
+needs); the
 LogUp fingerprints and the Σ α^i·C_i sum the halves of their products apart and reduce once
 per lane (delayed reduction, field.f_split / f_join_vec), one argument at a time.
 """
@@ -43,7 +46,7 @@ from .._jit import inner
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
-from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
+from .field import P, f_add_u32, f_join_vec, f_mul_u32, f_split, f_sub, f_sub_u32
 from .pool import parallel_for
 from .gc_pause import without_cycle_collection
 
@@ -323,25 +326,25 @@ def _rows_copy(v, d, x, m):
 @inner
 def _rows_add(v, d, x, y, m):
     for i in range(m):
-        v[d, i] = f_add(v[x, i], v[y, i])
+        v[d, i] = f_add_u32(v[x, i], v[y, i])
 
 
 @inner
 def _rows_sub(v, d, x, y, m):
     for i in range(m):
-        v[d, i] = f_sub(v[x, i], v[y, i])
+        v[d, i] = f_sub_u32(v[x, i], v[y, i])
 
 
 @inner
 def _rows_neg(v, d, x, m):
     for i in range(m):
-        v[d, i] = f_sub(np.uint64(0), v[x, i])
+        v[d, i] = f_sub_u32(np.uint32(0), v[x, i])
 
 
 @inner
 def _rows_mul(v, d, x, y, m):
     for i in range(m):
-        v[d, i] = f_mul_vec(v[x, i], v[y, i])
+        v[d, i] = f_mul_u32(v[x, i], v[y, i])
 
 
 @inner

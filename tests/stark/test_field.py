@@ -148,6 +148,30 @@ def test_uint32_lane_kernels_are_exact():
     assert add.dtype == sub.dtype == mul.dtype == np.uint32
 
 
+@njit
+def _reduce_all(z, out, out64):
+    for i in range(z.shape[0]):
+        out[i] = F.f_reduce(z[i] >> np.uint64(2))  # f_reduce takes z < 2^62
+        out64[i] = F.f_reduce64(z[i])
+
+
+def test_barrett_reduction_is_exact():
+    # f_reduce's quotient falls at most 1 short for every z < 2^62 (its one correction and
+    # its remainder computed mod 2^32 rely on it): z at and around multiples of p up to the
+    # top, around 2^62 and 2^64 (z is shifted right 2 for f_reduce), and random uint64
+    rng = np.random.default_rng(12)
+    top = (1 << 62) // P
+    near = [k * P + e for k in (0, 1, 2, top - 1, top) for e in (-1, 0, 1) if 0 <= k * P + e < 1 << 62]
+    z = [v << 2 for v in near] + [(1 << 64) - 1, (1 << 62) - 1, (1 << 62) - 4, 0, 1 << 32, (1 << 32) - 1]
+    z = np.concatenate([np.array(z, dtype=np.uint64), rng.integers(0, 1 << 63, 200_000, dtype=np.uint64) * 2
+                        + rng.integers(0, 2, 200_000, dtype=np.uint64)])
+    out, out64 = np.empty(len(z), np.uint32), np.empty(len(z), np.uint32)
+    _reduce_all(z, out, out64)
+    zs = z.astype(object)
+    assert out.tolist() == ((zs >> 2) % P).tolist()
+    assert out64.tolist() == (zs % P).tolist()
+
+
 def test_to_field():
     np.testing.assert_array_equal(F.to_field([-1, P, P + 3, 2**40]), [P - 1, 0, 3, 2**40 % P])
     with pytest.raises(UsageError):

@@ -33,7 +33,7 @@ from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
 from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_at, split_by_height
-from .domain import coset_points, coset_selectors, coset_shift
+from .domain import coset_points, coset_selectors, coset_shift, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
 from .keys import ProvingKey, check_public_values, check_trace
@@ -394,10 +394,12 @@ def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges
             coset_lde_from_coefficients(t.aux_lde.coefficients, 0, s_r).reshape(d, -1, 4)
         prep_b = None if prep_coeffs is None else coset_lde_from_coefficients(prep_coeffs, log_prep_up, s_r)
         pts, q_coset = points[r::1 << u], q_vals[r::1 << u]
+        z_h, inv_z_h = zerofier_on_coset(t.log_n, d.bit_length() - 1, s_r)  # at point i: [i mod D/n]
         # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
         for start in range(0, d, size):  # block rows start.. (points rev(start..))
             at = rev[start:start + size]
-            selectors, inv_z = coset_selectors(t.log_n, pts[at])
+            k = at % len(z_h)
+            selectors, inv_z = coset_selectors(t.log_n, pts[at], (z_h[k], inv_z_h[k]))
             inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
                             np.stack([selectors[s] for s in SELECTORS], axis=1), d // t.n, next_row)
             acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block

@@ -70,18 +70,34 @@ def plain_selectors(n: int) -> dict:
     return {"is_first_row": first, "is_last_row": last, "is_transition": transition}
 
 
-def coset_selectors(log_n: int, points: np.ndarray) -> tuple[dict, np.ndarray]:
+def zerofier_on_coset(log_n: int, log_d: int, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Z_H(x) = x^n − 1 and its inverse at the points x_i = s·ω_D^i of the coset s·K_D (D ≥ n),
+    as two (D/n,) arrays indexed by i mod D/n: x_i^n = s^n·ω_D^(i·n) and ω_D^n generates the
+    D/n-th roots of unity, so Z_H takes only D/n values there — D/n powers and inverses
+    instead of a power x^n and an inverse at each of the D points."""
+    k = 1 << (log_d - log_n)
+    z_h = field.sub(field.mul(field.powers(root_of_unity(log_d - log_n), k), np.uint32(pow(s, 1 << log_n, P))),
+                    np.uint32(1))
+    return z_h, field.batch_inverse(z_h)
+
+
+def coset_selectors(log_n: int, points: np.ndarray, zerofier: tuple | None = None) -> tuple[dict, np.ndarray]:
     """Selectors at points x off H, and 1/Z_H(x), Z_H(x) = x^n − 1.
 
     is_first_row(x) = L_0(x)     = Z_H(x) / (n·(x − 1))                 (1 at row 0, 0 elsewhere on H)
     is_last_row(x)  = L_{n−1}(x) = ω^(n−1)·Z_H(x) / (n·(x − ω^(n−1)))   (1 at row n−1)
     is_transition(x) = x − ω^(n−1)                                      (zero exactly on the last row)
+    ``zerofier``: (Z_H, 1/Z_H) at the points when the caller knows them (on a coset s·K_D,
+    x^n takes only D/n values: zerofier_on_coset), else computed here.
     Returns (selectors, inv_zerofier)."""
     n = 1 << log_n
     w_last = pow(root_of_unity(log_n), n - 1, P)
     n_inv = pow(n, P - 2, P)
-    z_h = field.sub(field.pow_vec(points, n), np.uint32(1))
-    inv_z = field.batch_inverse(z_h)
+    if zerofier is None:
+        z_h = field.sub(field.pow_vec(points, n), np.uint32(1))
+        inv_z = field.batch_inverse(z_h)
+    else:
+        z_h, inv_z = zerofier
     x_minus_1 = field.sub(points, np.uint32(1))
     x_minus_last = field.sub(points, np.uint32(w_last))
     inv = field.batch_inverse(np.concatenate([x_minus_1, x_minus_last]))

@@ -82,20 +82,25 @@ _32 = np.uint64(32)
 _30 = np.uint64(30)
 _BARRETT = np.uint64((1 << 62) // P)  # ⌊2^62/p⌋ = 2290649223 < 2^32
 _R32 = np.uint64((1 << 32) % P)  # 2^32 mod p
+_U32 = np.uint32
+_P32 = np.uint32(P)
 
 
 @inner
 def f_reduce(z):
-    """z mod p for z < 2^62, with 32×32-bit multiplies only (Barrett), so a loop of them
-    vectorises (AVX2 multiplies 32-bit halves; ``%`` by a constant is a 64-bit scalar
-    multiply-high). a = ⌊z/2^30⌋ < 2^32; q = ⌊a·M/2^32⌋ with M = ⌊2^62/p⌋ is ⌊z/p⌋ or up to 2
-    less (z/p − a·M/2^32 < 2^30/p + 1 < 1.6), so z − q·p < 3p and two conditional
-    subtractions finish. z ≥ 2^62 breaks the bound: callers keep below it."""
+    """z mod p for z < 2^62, as a uint32, with 32×32-bit multiplies only (Barrett), so a loop
+    of them vectorises (AVX2 multiplies 32-bit halves; ``%`` by a constant is a 64-bit scalar
+    multiply-high). t = ⌊z/2^30⌋ < 2^32; q = ⌊t·M/2^32⌋ with M = ⌊2^62/p⌋ < 2^32. z/p − t·M/2^32
+    = (z mod 2^30)/p + t·(2^62/p − M)/2^32 < 0.534 + 0.396 (M's fraction is 0.3956), and the
+    floor loses < 1 more, so q ≤ ⌊z/p⌋ falls at most 1 short: r = z − q·p ∈ [0, 1.93p) fits
+    32 bits. So r is computed mod 2^32 from the low halves (a 32-bit multiply q·p, not the
+    64-bit one AVX2 lacks) and one correction finishes: r − p if r ≥ p, as the unsigned
+    min(r, r − p) (r − p wraps above r when r < p). z ≥ 2^62 breaks the bound: callers keep
+    below it."""
     z = np.uint64(z)
     q = (((z >> _30) & _LOW32) * _BARRETT) >> _32
-    r = z - q * _P
-    r = r - _P if r >= _P else r
-    return r - _P if r >= _P else r
+    r = _U32(_U32(z & _LOW32) - _U32(q) * _P32)
+    return min(r, _U32(r - _P32))
 
 
 @inner
@@ -106,9 +111,33 @@ def f_reduce64(z):
     return f_reduce((z >> _32) * _R32 + (z & _LOW32))
 
 
+# --- uint32-lane kernels: the constraint tape's row loops ----------------------------------
+#
+# The same values as f_add / f_sub / f_mul, computed on uint32 lanes where possible, so a
+# loop of them vectorises 8 values per AVX2 instruction instead of 4 uint64. Canonical
+# values are < p < 2^31, so a + b and a + p − b fit 32 bits; "x − p if x ≥ p" is the
+# unsigned min(x, x − p) (x − p wraps above x when x < p): no compare-and-branch (AVX2 has
+# no unsigned 64-bit compare at all).
+
+
 @inner
-def f_mul_vec(a, b):
-    """a · b mod p for canonical a, b (the product is < 2^62): f_mul, vectorisable (f_reduce)."""
+def f_add_u32(a, b):
+    """a + b mod p for canonical uint32 a, b (the sum < 2p < 2^32)."""
+    s = _U32(_U32(a) + _U32(b))
+    return min(s, _U32(s - _P32))
+
+
+@inner
+def f_sub_u32(a, b):
+    """a − b mod p for canonical uint32 a, b: a + p − b ∈ (0, 2p), one conditional subtraction."""
+    d = _U32(_U32(a) + _P32 - _U32(b))
+    return min(d, _U32(d - _P32))
+
+
+@inner
+def f_mul_u32(a, b):
+    """a · b mod p for canonical a, b, as a uint32: the product (< 2^62, a 32×32→64 multiply)
+    reduced by f_reduce."""
     return f_reduce(np.uint64(a) * np.uint64(b))
 
 
@@ -129,7 +158,7 @@ def f_join(lo, hi):
 def f_join_vec(lo, hi):
     """f_join for lo, hi < 2^62 (sums of fewer than 2^30 halves), vectorisable: the same
     steps with f_reduce for each ``%``."""
-    return f_add(f_reduce(f_reduce(hi) * _R32), f_reduce(lo))
+    return f_add_u32(f_reduce(f_reduce(hi) * _R32), f_reduce(lo))
 
 
 @inner

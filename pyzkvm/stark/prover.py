@@ -33,7 +33,7 @@ from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
 from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_at, split_by_height
-from .domain import coset_points, coset_selectors, coset_shift
+from .domain import coset_points, coset_selectors, coset_shift, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
 from .keys import ProvingKey, check_public_values, check_trace
@@ -367,12 +367,16 @@ def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges
     point j = r + 2^u·i of s·K is s_r·ω_D^i. The main, aux and preprocessed columns on one such
     coset are one size-D transform of their coefficients (LdeSource's blocks), so only one
     coset's rows of this table are in memory. "Next row" is x·ω_n = s_r·ω_D^(i + D/n): the same
-    coset. The evaluator reads a block's bit-reversed rows in place through a row map
-    (tape.Inputs.rowmap: logical row i is block row rev(i)): no gathered or transposed copy."""
+    coset. The evaluator reads a block's bit-reversed rows in place and in their stored order
+    (block row j is point rev(j): consecutive rows are adjacent memory, where the points' order
+    scattered every block of rows over the whole matrix), each row's next row from a map
+    (tape.Inputs.next_row: rev(rev(j) + D/n)); the selectors and results are permuted instead
+    (the points rev(j) in, Q at rev(j) out): no gathered or transposed copy."""
     nq = 1 << log_q
     d = t.main_lde.block_rows
     u = log_q - (d.bit_length() - 1)
-    rowmap = bit_reverse_indices(d).astype(np.int64)
+    rev = bit_reverse_indices(d).astype(np.int64)
+    next_row = rev[(rev + d // t.n) % d]  # block row j holds point rev(j); its next point's row
     points = coset_points(log_q, shift, bit_reversed=False)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
@@ -390,13 +394,16 @@ def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges
             coset_lde_from_coefficients(t.aux_lde.coefficients, 0, s_r).reshape(d, -1, 4)
         prep_b = None if prep_coeffs is None else coset_lde_from_coefficients(prep_coeffs, log_prep_up, s_r)
         pts, q_coset = points[r::1 << u], q_vals[r::1 << u]
+        z_h, inv_z_h = zerofier_on_coset(t.log_n, d.bit_length() - 1, s_r)  # at point i: [i mod D/n]
         # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
-        for start in range(0, d, size):
-            selectors, inv_z = coset_selectors(t.log_n, pts[start:start + size])
+        for start in range(0, d, size):  # block rows start.. (points rev(start..))
+            at = rev[start:start + size]
+            k = at % len(z_h)
+            selectors, inv_z = coset_selectors(t.log_n, pts[at], (z_h[k], inv_z_h[k]))
             inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
-                            np.stack([selectors[s] for s in SELECTORS], axis=1), d // t.n, rowmap)
+                            np.stack([selectors[s] for s in SELECTORS], axis=1), d // t.n, next_row)
             acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
-            q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+            q_coset[at] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
         del main_b, aux_b, prep_b, inputs  # (inputs holds the blocks too) before the next coset's
     # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
     coeffs = intt(q_vals)

@@ -22,9 +22,12 @@ point or a few rows run on the calling thread), so a block's node values stay in
 one (slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
 the buffer holds only the values alive at once (the SHA compression chip's 6,165 nodes need
 1,446 rows: 0.7 MB per block, against 25 MB for four uint64 lanes per node). Each operation
-is a loop over the block's rows, written so that LLVM vectorises it: canonical values < p
-computed in uint64, products reduced by Barrett's method with 32-bit multiplies only
-(field.f_mul_vec, ext.mul4_vec: AVX2 has no 64-bit multiply-high, which ``%`` needs); the
+is a loop over the block's rows, written so that LLVM vectorises it: canonical values < p;
+sums, differences and negations on uint32 lanes with one conditional subtraction as an unsigned
+min (field.f_add_u32 / f_sub_u32: 8 lanes per AVX2 instruction, not 4 uint64), base products
+reduced by Barrett's method with 32-bit multiplies only and one correction (field.f_mul_u32),
+F_p^4 products likewise in uint64 (ext.mul4_vec: AVX2 has no 64-bit multiply-high, which ``%``
+needs); the
 LogUp fingerprints and the Σ α^i·C_i sum the halves of their products apart and reduce once
 per lane (delayed reduction, field.f_split / f_join_vec), one argument at a time.
 """
@@ -43,7 +46,7 @@ from .._jit import inner
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
-from .field import P, f_add, f_join_vec, f_mul_vec, f_split, f_sub
+from .field import P, f_add_u32, f_join_vec, f_mul_u32, f_split, f_sub, f_sub_u32
 from .pool import parallel_for
 from .gc_pause import without_cycle_collection
 
@@ -217,10 +220,11 @@ class Inputs:
     cumsum: np.ndarray | None = None
     selectors: np.ndarray | Mapping[str, np.ndarray] | None = None  # rows: a matrix; point: name → value
     step: int = 1
-    #: logical row r is matrix row rowmap[r], and "next row" wraps at len(rowmap): the prover
-    #: reads the quotient domain's points straight from the bit-reversed LDEs (no gathered
-    #: copy). None: logical row = matrix row, wrapping at the matrix's height.
-    rowmap: np.ndarray | None = None
+    #: the matrix row of logical row r's "next row", per r (logical row r is matrix row r):
+    #: the prover's quotient evaluates a bit-reversed LDE block in its stored order — a block
+    #: of rows reads adjacent memory — so point i's next point i + step is matrix row
+    #: rev(rev(r) + step). None: r + step, wrapping at the matrix's height.
+    next_row: np.ndarray | None = None
 
 
 def _constant_table(tape: Tape, inputs: Inputs) -> np.ndarray:
@@ -245,7 +249,7 @@ def _constant_table(tape: Tape, inputs: Inputs) -> np.ndarray:
 
 _EMPTY2 = np.zeros((1, 0), dtype=np.uint32)
 _EMPTY3 = np.zeros((1, 0, 4), dtype=np.uint32)
-_NO_ROWMAP = np.zeros(0, dtype=np.int64)
+_NO_NEXT_ROW = np.zeros(0, dtype=np.int64)
 
 
 def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None = None, row0: int = 0) -> np.ndarray:
@@ -263,7 +267,7 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     aux = as_u32(inputs.aux, _EMPTY3)
     sel = np.zeros((1, 3), dtype=np.uint32) if point else as_u32(inputs.selectors, None)
     consts = _constant_table(tape, inputs)
-    rowmap = _NO_ROWMAP if inputs.rowmap is None else np.ascontiguousarray(inputs.rowmap, dtype=np.int64)
+    next_row = _NO_NEXT_ROW if inputs.next_row is None else np.ascontiguousarray(inputs.next_row, dtype=np.int64)
     ch = np.zeros((2, 4), np.uint32) if inputs.challenges is None else np.asarray(inputs.challenges, np.uint32)
     width = int(np.diff(tape.dstart).max(initial=0))
     gpows = ext.ext_powers(ch[1], width + 1)  # γ^0 … γ^width
@@ -272,7 +276,7 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
     acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
     args = (tape.op, tape.a, tape.b, tape.is_ext, tape.slot, tape.nslots, tape.dstart, tape.dargs, main_b, prep_b,
-            main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), rowmap, int(row0), int(count), tape.roots,
+            main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), next_row, int(row0), int(count), tape.roots,
             apows, combine, acc, out)
     # blocks side by side on the thread pool, each chunk a run of whole blocks (one point, the
     # verifier's, or a few rows: one call on this thread)
@@ -281,14 +285,12 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
 
 
 @inner
-def _load_row(nrows, rowmap, r, off, step):
-    # the matrix row holding logical row r + off·step (off = 0 this row, 1 next row)
-    if rowmap.shape[0] == 0:
-        i = r + off * step
-        return i - nrows if i >= nrows else i
+def _load_row(nrows, next_row, r, off, step):
+    # the matrix row holding logical row r (off = 0) or its next row (off = 1)
+    if off == 1 and next_row.shape[0] > 0:
+        return next_row[r]
     i = r + off * step
-    i = i - rowmap.shape[0] if i >= rowmap.shape[0] else i
-    return rowmap[i]
+    return i - nrows if i >= nrows else i
 
 
 # --- the row loops: one small kernel per loop shape -------------------------------------------
@@ -301,11 +303,11 @@ def _load_row(nrows, rowmap, r, off, step):
 
 
 @inner
-def _rows_load(v, d, src, rowmap, row, col, off, step, m):
+def _rows_load(v, d, src, next_row, row, col, off, step, m):
     # v[d, i] = column col of logical row row + i (+ off·step)
     nrows = src.shape[0]
     for i in range(m):
-        v[d, i] = src[_load_row(nrows, rowmap, row + i, off, step), col]
+        v[d, i] = src[_load_row(nrows, next_row, row + i, off, step), col]
 
 
 @inner
@@ -323,25 +325,25 @@ def _rows_copy(v, d, x, m):
 @inner
 def _rows_add(v, d, x, y, m):
     for i in range(m):
-        v[d, i] = f_add(v[x, i], v[y, i])
+        v[d, i] = f_add_u32(v[x, i], v[y, i])
 
 
 @inner
 def _rows_sub(v, d, x, y, m):
     for i in range(m):
-        v[d, i] = f_sub(v[x, i], v[y, i])
+        v[d, i] = f_sub_u32(v[x, i], v[y, i])
 
 
 @inner
 def _rows_neg(v, d, x, m):
     for i in range(m):
-        v[d, i] = f_sub(np.uint64(0), v[x, i])
+        v[d, i] = f_sub_u32(np.uint32(0), v[x, i])
 
 
 @inner
 def _rows_mul(v, d, x, y, m):
     for i in range(m):
-        v[d, i] = f_mul_vec(v[x, i], v[y, i])
+        v[d, i] = f_mul_u32(v[x, i], v[y, i])
 
 
 @inner
@@ -371,10 +373,10 @@ def _rows_join(acc, lo_sum, hi_sum, lo, m):
 
 
 @inner
-def _rows_load4(v, d, src3, rowmap, row, col, off, step, m):
+def _rows_load4(v, d, src3, next_row, row, col, off, step, m):
     # rows d..d+3 of v = the F_p^4 column col of logical row row + i (+ off·step)
     for i in range(m):
-        r = _load_row(src3.shape[0], rowmap, row + i, off, step)
+        r = _load_row(src3.shape[0], next_row, row + i, off, step)
         for j in range(4):
             v[d + j, i] = src3[r, col, j]
 
@@ -387,7 +389,7 @@ def _rows_sel(v, d, sel, lo, col, m):
 
 @njit(cache=True, nogil=True)
 def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                gpows, step, rowmap, row0, count, roots, apows, combine, acc, out, blk0, blk1):
+                gpows, step, next_row, row0, count, roots, apows, combine, acc, out, blk0, blk1):
     """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer v (slots, BLOCK): canonical
     values < p, stored as uint32 (half the cache of uint64), computed in uint64. Per block,
     every node of the tape on its m rows: node k's value is row slot[k] of v (rows
@@ -412,9 +414,9 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
             d = slot[k]
             if o == L_MAIN_B or o == L_PREP_B:
                 src = main_b if o == L_MAIN_B else prep_b
-                _rows_load(v, d, src, rowmap, row, x, y, step, m)
+                _rows_load(v, d, src, next_row, row, x, y, step, m)
             elif o == L_MAIN_E or o == L_PREP_E or o == L_AUX:
-                _rows_load4(v, d, main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux), rowmap, row, x,
+                _rows_load4(v, d, main_e if o == L_MAIN_E else (prep_e if o == L_PREP_E else aux), next_row, row, x,
                             y, step, m)
             elif o == L_SEL_B:
                 _rows_sel(v, d, sel, lo, x, m)
@@ -526,7 +528,7 @@ def root_values(tape: Tape, inputs: Inputs, count: int, on_chunk) -> None:
     for lo in range(0, count, CHUNK_ROWS):
         m = min(CHUNK_ROWS, count - lo)
         part = Inputs(inputs.main, inputs.prep, inputs.aux, inputs.public, inputs.challenges, inputs.cumsum,
-                      inputs.selectors[lo:lo + m], inputs.step, inputs.rowmap)
+                      inputs.selectors[lo:lo + m], inputs.step, inputs.next_row)
         on_chunk(lo, run(tape, part, m, row0=lo))
 
 

@@ -110,14 +110,20 @@ def test_scalar_kernels_in_njit():
 
 
 @njit
-def _mul_vec_all(a, b, out):
+def _lanes_all(a, b, add, sub, neg, mul):
+    # the uint32-lane kernels of the constraint tape, elementwise on uint32 arrays
     for i in range(a.shape[0]):
-        out[i] = F.f_mul_vec(a[i], b[i])
+        add[i] = F.f_add_u32(a[i], b[i])
+        sub[i] = F.f_sub_u32(a[i], b[i])
+        neg[i] = F.f_sub_u32(np.uint32(0), a[i])
+        mul[i] = F.f_mul_u32(a[i], b[i])
 
 
-def test_barrett_product_is_exact():
-    # f_mul_vec's quotient estimate may fall up to 2 short: products at and just below
-    # multiples of p, the largest product (p − 1)², and random canonical pairs
+def test_uint32_lane_kernels_are_exact():
+    # f_add_u32 / f_sub_u32 / f_mul_u32 against Python ints. Edges: 0, 1, p − 1 (a + b up to
+    # 2p − 2 and a + p − b up to 2p − 1: near 2^32, where a wrong reduction wraps), every
+    # pair of them; f_mul_u32's Barrett quotient may fall one short, so products at and just
+    # around multiples of p, the largest product (p − 1)², and random canonical pairs
     rng = np.random.default_rng(11)
     a = [0, 1, P - 1, P - 1, P - 2, 1 << 30, (1 << 31) - 1 - (1 << 27)]
     b = [0, P - 1, P - 1, 1, P - 2, 1 << 30, 3]
@@ -129,10 +135,41 @@ def test_barrett_product_is_exact():
                     b.append(d)
     a = np.concatenate([np.array(a, dtype=np.uint64), rng.integers(0, P, 200_000).astype(np.uint64)])
     b = np.concatenate([np.array(b, dtype=np.uint64), rng.integers(0, P, 200_000).astype(np.uint64)])
-    out = np.empty_like(a)
-    _mul_vec_all(a, b, out)
-    want = (a.astype(object) * b.astype(object)) % P
-    assert out.tolist() == want.tolist()
+    pairs = np.array([(x, y) for x in EDGE.tolist() for y in EDGE.tolist()], dtype=np.uint64)
+    a = np.concatenate([a, pairs[:, 0]]).astype(np.uint32)
+    b = np.concatenate([b, pairs[:, 1]]).astype(np.uint32)
+    add, sub, neg, mul = (np.empty_like(a) for _ in range(4))
+    _lanes_all(a, b, add, sub, neg, mul)
+    x, y = a.astype(object), b.astype(object)
+    assert add.tolist() == ((x + y) % P).tolist()
+    assert sub.tolist() == ((x - y) % P).tolist()
+    assert neg.tolist() == ((-x) % P).tolist()
+    assert mul.tolist() == ((x * y) % P).tolist()
+    assert add.dtype == sub.dtype == mul.dtype == np.uint32
+
+
+@njit
+def _reduce_all(z, out, out64):
+    for i in range(z.shape[0]):
+        out[i] = F.f_reduce(z[i] >> np.uint64(2))  # f_reduce takes z < 2^62
+        out64[i] = F.f_reduce64(z[i])
+
+
+def test_barrett_reduction_is_exact():
+    # f_reduce's quotient falls at most 1 short for every z < 2^62 (its one correction and
+    # its remainder computed mod 2^32 rely on it): z at and around multiples of p up to the
+    # top, around 2^62 and 2^64 (z is shifted right 2 for f_reduce), and random uint64
+    rng = np.random.default_rng(12)
+    top = (1 << 62) // P
+    near = [k * P + e for k in (0, 1, 2, top - 1, top) for e in (-1, 0, 1) if 0 <= k * P + e < 1 << 62]
+    z = [v << 2 for v in near] + [(1 << 64) - 1, (1 << 62) - 1, (1 << 62) - 4, 0, 1 << 32, (1 << 32) - 1]
+    z = np.concatenate([np.array(z, dtype=np.uint64), rng.integers(0, 1 << 63, 200_000, dtype=np.uint64) * 2
+                        + rng.integers(0, 2, 200_000, dtype=np.uint64)])
+    out, out64 = np.empty(len(z), np.uint32), np.empty(len(z), np.uint32)
+    _reduce_all(z, out, out64)
+    zs = z.astype(object)
+    assert out.tolist() == ((zs >> 2) % P).tolist()
+    assert out64.tolist() == (zs % P).tolist()
 
 
 def test_to_field():

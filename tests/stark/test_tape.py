@@ -103,3 +103,25 @@ def test_tape_matches_the_reference_at_a_point_and_on_rows(name):
             return at_point(op, a)
 
         assert got[:, :, r].tolist() == reference(c, roots, on_row)
+
+
+def test_next_row_map_reads_a_bit_reversed_matrix_in_stored_order():
+    # the prover's quotient: matrix row j holds point rev(j) and "next row" is Inputs.next_row[j]
+    # = rev(rev(j) + 1); row j's values must be point rev(j)'s values in natural order
+    c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS["cpu"])
+    rng = np.random.default_rng(8)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    n, w, wa = 8, c.air.width, c.num_aux_columns
+    main, aux, sel = rand(n, w), rand(n, wa, 4), rand(n, 3)
+    public, challenges, cumsum = rand(NUM_PUBLIC_VALUES), rand(2, 4), rand(4)
+    roots = [x.expr for x in c.all_constraints]
+    tp = tape.build_tape(c, roots)
+    natural = tape.run(tp, tape.Inputs(main, None, aux, public, challenges, cumsum, sel), n)
+    assert c.air.preprocessed_width == 0
+    rev = np.array([int(f"{j:03b}"[::-1], 2) for j in range(n)])
+    stored = tape.Inputs(main[rev], None, aux[rev], public, challenges, cumsum, sel[rev],
+                         next_row=rev[(rev + 1) % n])
+    assert tape.run(tp, stored, n).tolist() == natural[:, :, rev].tolist()
+    alpha_pows = ext.ext_powers(rand(4), len(roots))  # and Σ α^i C_i, rows permuted the same way
+    plain = tape.Inputs(main, None, aux, public, challenges, cumsum, sel)
+    assert tape.run(tp, stored, n, alpha_pows).tolist() == tape.run(tp, plain, n, alpha_pows)[rev].tolist()

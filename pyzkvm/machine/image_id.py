@@ -125,7 +125,13 @@ _KEYS_KEPT = 8
 
 def verifier_key_name(config: StarkConfig) -> bytes:
     """The memo key of the machine's verifier key for ``config`` (its degree bound and mode)."""
-    return f"max degree {_max_degree(config)}{', hiding' if config.zk else ''}".encode()
+    return verifier_key_memo_name(_max_degree(config), config.zk)
+
+
+def verifier_key_memo_name(max_degree: int, zk: bool) -> bytes:
+    """verifier_key_name by degree bound and mode (the first prove stores both modes' keys:
+    machine/prover_key.build_prover_key)."""
+    return f"max degree {max_degree}{', hiding' if zk else ''}".encode()
 
 
 def machine_key_from_parts(config: StarkConfig, prep_root: bytes, prep_log_heights) -> VerifyingKey:

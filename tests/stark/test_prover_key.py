@@ -122,7 +122,7 @@ def test_a_damaged_memo_entry_is_rebuilt_not_trusted(memo_on, monkeypatch):
     monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
     builds = []
     build = machine_key.build_prover_key
-    monkeypatch.setattr(machine_key, "build_prover_key", lambda d: builds.append(d) or build(d))
+    monkeypatch.setattr(machine_key, "build_prover_key", lambda d, *more: builds.append(d) or build(d, *more))
     assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # none stored: only a prove builds it
     monkeypatch.setattr(machine_key, "_LOADED", {})
     machine_key.ensure_prover_key(MAX_DEGREE)
@@ -147,7 +147,7 @@ def test_an_unwritable_memo_builds_no_key(memo_on, monkeypatch):
     blocker = memo_on / "a-file"
     blocker.write_text("")
     monkeypatch.setenv(memo.MEMO_DIR_ENV, str(blocker))  # a file, not a folder: nothing can be written
-    monkeypatch.setattr(machine_key, "build_prover_key", lambda d: pytest.fail("built a key it cannot keep"))
+    monkeypatch.setattr(machine_key, "build_prover_key", lambda d, *more: pytest.fail("built a key it cannot keep"))
     machine_key.ensure_prover_key(MAX_DEGREE)
     assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # the chips compile as before
 
@@ -161,6 +161,47 @@ def test_a_patched_or_subclassed_chip_is_compiled_for_real(memo_on, monkeypatch)
     assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # constraints not pyzkvm's own
     monkeypatch.setenv(memo.NO_MEMO_ENV, "1")
     assert machine_key.stored_for(JournalWordsAir(), MAX_DEGREE) is None  # memo off
+
+
+def test_the_first_prove_stores_the_verifier_keys_a_verify_then_loads(memo_on, monkeypatch):
+    from pyzkvm.machine import image_id
+    from pyzkvm.stark import INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK
+    from pyzkvm.stark.verifier_key import build_views, encode_views
+
+    monkeypatch.setattr(machine_tables, "machine_airs", small_airs)  # a key of three chips: quick
+    monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
+    monkeypatch.setattr(image_id, "machine_airs", small_airs)
+    monkeypatch.setattr(image_id, "_compiled", lambda config: tuple(compile_air(a, MAX_DEGREE) for a in small_airs()))
+    monkeypatch.setattr(image_id, "_VIEWS", {})
+    machine_key.ensure_prover_key(MAX_DEGREE)  # the first prove: stores the prover key and both verifier keys
+    configs = (FAST, FAST_ZK)
+    assert {image_id.verifier_key_memo_name(MAX_DEGREE, c.zk) for c in configs} == {
+        image_id.verifier_key_name(c) for c in configs}  # the names a verifier of these presets reads
+    stored = {c.zk: memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_name(c)) for c in configs}
+    for c in configs:  # exactly what a verifier would build from the chips
+        assert stored[c.zk] == encode_views(build_views([compile_air(a, MAX_DEGREE) for a in small_airs()], c))
+
+    build = air_module.AirBuilder.__init__
+
+    def no_dag(self, air):
+        raise AssertionError(f"a verify after a prove built the constraint DAG of {air.name!r}")
+
+    monkeypatch.setattr(air_module.AirBuilder, "__init__", no_dag)
+    for c in configs:  # a fresh verifier process: loaded, nothing compiled
+        views = image_id.machine_verifier_airs(c)
+        assert [v.air.name for v in views] == [a.name for a in small_airs()]
+
+    # a damaged stored key is rebuilt from the chips, not trusted
+    monkeypatch.setattr(air_module.AirBuilder, "__init__", build)
+    [path] = [p for p in (memo_on / memo.code_fingerprint()).glob(f"{image_id.VERIFIER_KEYS}-*")
+              if p.read_bytes() == stored[True]]
+    damaged = bytearray(stored[True])
+    damaged[len(damaged) // 2] ^= 0x40
+    path.write_bytes(bytes(damaged))
+    monkeypatch.setattr(image_id, "_VIEWS", {})
+    rebuilt = image_id.machine_verifier_airs(FAST_ZK)
+    assert encode_views([(v, v._blinded[1]) for v in rebuilt]) == stored[True]
+    assert path.read_bytes() == stored[True]  # stored intact again
 
 
 @pytest.mark.slow

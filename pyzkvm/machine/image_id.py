@@ -99,8 +99,8 @@ _VIEWS: dict = {}
 def machine_verifier_airs(config: StarkConfig) -> tuple:
     """The machine's AIRs as the verifier reads them (stark/verifier_key.py: no constraint
     DAG) for ``config``'s blowup and mode: from the memo (per code version, pyzkvm/memo.py)
-    when it holds an intact copy, else built from the AIRs once (seconds: every chip's DAG)
-    and stored for the next process. A damaged copy (digest mismatch) is rebuilt, not used."""
+    when it holds an intact copy (the first prove stores one: machine/prover_key.py), else
+    built from the AIRs once (seconds: every chip's DAG) and stored for the next process. A damaged copy (digest mismatch) is rebuilt, not used."""
     key = (_max_degree(config), config.zk)
     if key not in _VIEWS:
         name = verifier_key_name(config)

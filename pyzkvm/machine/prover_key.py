@@ -17,7 +17,9 @@ only when the memo is on, for a chip of the registered class (``tables.CHIPS``) 
 real). Read once per process. A prove (``ensure_prover_key``) builds and stores it when the
 memo has none, or one whose digest, magic or table names do not match (never used): the first
 prove after a code change compiles every chip and blinded twin and runs the optional-table
-checks, ~7 s of CPU once. Other commands (``info``, ``verify --elf``: an image ID) use a key a
+checks, ~7 s of CPU once, and from the same compiled chips the verifier's keys of both modes
+(stark/verifier_key.py, ~2.5 s more: their point tapes), so the first ``pyzkvm verify`` after
+it loads them rather than compiling every chip again. Other commands (``info``, ``verify --elf``: an image ID) use a key a
 prove stored, and otherwise compile the chips as before.
 """
 

@@ -229,3 +229,42 @@ def test_a_warm_machine_proof_builds_no_dag_and_keeps_its_bytes(memo_on, monkeyp
     proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data, zk_seed=1)
     allowed.append(True)  # the verifier's point tapes are not in the prover's key: it compiles them
     verify(pk.verifying_key, proof, tables.public_values, tables.public_data)
+
+
+VERIFY_CHILD = """
+import json, sys
+from pyzkvm.stark import air
+
+def no_dag(self, a):
+    raise AssertionError(f"a verify after a prove built the constraint DAG of {a.name!r}")
+
+air.AirBuilder.__init__ = no_dag
+from pyzkvm.cli import main
+status = main(sys.argv[1:])
+print(json.dumps([status, "numba" in sys.modules]))
+"""
+
+
+@pytest.mark.slow
+def test_a_fresh_verify_after_a_fresh_prove_builds_no_dag_and_loads_no_numba(tmp_path):
+    import json
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    elf, receipt = str(root / "guests" / "bin" / "fibonacci.elf"), str(tmp_path / "fib.receipt")
+    env = dict(os.environ, PYTHONPATH=str(root), PYZKVM_MEMO_DIR=str(tmp_path / "memo"))
+    env.pop("PYZKVM_NO_MEMO", None)
+    # the first prove (its kernels from this checkout's numba cache: only the memo is new)
+    proved = subprocess.run([sys.executable, "-m", "pyzkvm", "prove", elf, "--input", "u32:10", "-o", receipt],
+                            cwd=root, env=env, capture_output=True, text=True, check=True)
+    image_id = re.search(r"image ID:\s+([0-9a-f]{64})", proved.stdout).group(1)
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "empty-numba-cache")  # the verify: nothing compiled, nothing cached
+    for how in (["--elf", elf], ["--image-id", image_id]):
+        out = subprocess.run([sys.executable, "-c", VERIFY_CHILD, "verify", receipt, *how], cwd=root, env=env,
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert json.loads(out.stdout.splitlines()[-1]) == [0, False]

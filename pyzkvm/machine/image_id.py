@@ -129,7 +129,7 @@ def verifier_key_name(config: StarkConfig) -> bytes:
 
 
 def verifier_key_memo_name(max_degree: int, zk: bool) -> bytes:
-    """verifier_key_name by degree bound and mode (the first prove stores both modes' keys:
+    """verifier_key_name by degree bound and mode (the first prove stores its mode's key:
     machine/prover_key.build_prover_key)."""
     return f"max degree {max_degree}{', hiding' if zk else ''}".encode()
 

@@ -204,6 +204,16 @@ def test_the_first_prove_stores_the_verifier_keys_a_verify_then_loads(memo_on, m
     assert path.read_bytes() == stored[True]  # stored intact again
 
 
+def test_a_prove_stores_the_verifier_key_of_its_own_mode(memo_on, monkeypatch):
+    from pyzkvm.machine import image_id
+
+    monkeypatch.setattr(machine_tables, "machine_airs", small_airs)
+    monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
+    machine_key.ensure_prover_key(MAX_DEGREE, zk_modes=(True,))  # a hiding prove
+    assert memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_memo_name(MAX_DEGREE, True)) is not None
+    assert memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_memo_name(MAX_DEGREE, False)) is None
+
+
 @pytest.mark.slow
 def test_a_warm_machine_proof_builds_no_dag_and_keeps_its_bytes(memo_on, monkeypatch):
     from pyzkvm.stark import INSECURE_FAST_FOR_TESTS_ZK, prove, setup, verify

@@ -2,7 +2,7 @@
 """Cold and warm start of whole `pyzkvm` commands, the way a new user meets them.
 
     python bench/cold_start.py [--repo DIR] [--label TEXT] [--only trace,info] [--out bench/results/cold_start.md]
-                               [--warm-only [--repeat N]]
+                               [--warm-only [--repeat N]] [--keep-memo]
 
 Cold = an empty numba cache (NUMBA_CACHE_DIR points at a new temporary folder), so every
 kernel a command needs is compiled; warm = the same command again with that cache filled.
@@ -14,6 +14,9 @@ numba cache); the children run without PYTHONDONTWRITEBYTECODE, so warm rows hav
 files a user has. ``--warm-only`` skips the cold rows (tens of CPU seconds each on a shared
 machine): the checkout's own numba cache and memo are used (NUMBA_CACHE_DIR as the environment
 has it), one untimed run fills them, then each command is timed ``--repeat`` times.
+``--keep-memo``: the memo in its own folder (PYZKVM_MEMO_DIR), emptied only at the start, so a
+cold row after the cold prove row meets what that prove stored (prover and verifier keys, the
+image ID) with an empty numba cache: a newcomer's first ``verify`` right after the first ``prove``.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ def main() -> int:
     parser.add_argument("--warm-only", action="store_true",
                         help="no cold rows: the checkout's own cache, one untimed run first, then --repeat timed runs")
     parser.add_argument("--repeat", type=int, default=1, help="timed warm runs per command (default 1)")
+    parser.add_argument("--keep-memo", action="store_true",
+                        help="cold rows keep the memo the earlier rows wrote (only the numba cache is emptied)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     rows = []
@@ -74,6 +79,8 @@ def main() -> int:
         env = dict(os.environ, PYTHONPATH=str(repo))
         if not args.warm_only:
             env["NUMBA_CACHE_DIR"] = str(Path(tmp) / "numba")
+        if args.keep_memo:  # not inside NUMBA_CACHE_DIR: survives the cold rows' emptying
+            env["PYZKVM_MEMO_DIR"] = str(Path(tmp) / "memo")
         # warm = as a user has it: with the .pyc files Python writes on the first run
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         image_id = ""
@@ -100,7 +107,8 @@ def main() -> int:
         "",
         f"`python bench/cold_start.py --repo {repo}{' --label ' + repr(args.label) if args.label else ''}"
         f"{' --only ' + args.only if args.only else ''}"
-        f"{' --warm-only' if args.warm_only else ''}{f' --repeat {args.repeat}' if args.repeat != 1 else ''}` "
+        f"{' --warm-only' if args.warm_only else ''}{f' --repeat {args.repeat}' if args.repeat != 1 else ''}"
+        f"{' --keep-memo' if args.keep_memo else ''}` "
         f"(code at {commit or 'unknown commit'}); load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
         f"after {load_after[0]:.2f} {load_after[1]:.2f}; {os.cpu_count()} CPUs.",
         "",

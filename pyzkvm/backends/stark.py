@@ -269,7 +269,9 @@ class StarkBackend(Backend):
         report = progress or (lambda s, f: None)
         step = _overall(report)
         # every chip's compiled data from the memo's prover key (built once per code version, ~7 s)
-        ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0))
+        # (and the verifier key of this mode: the first `pyzkvm verify` of the receipt loads it)
+        ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0),
+                          zk_modes=(config.zk,))
         run = build_statements(program, inputs, segment_cycles, max_cycles, step,
                                default_segment_cycles=default_segment_cycles(config))
         check_security_of_heights(run, config)

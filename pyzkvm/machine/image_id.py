@@ -186,8 +186,8 @@ _VIEWS: dict = {}
 def machine_verifier_airs(config: StarkConfig) -> tuple:
     """The machine's AIRs as the verifier reads them (stark/verifier_key.py: no constraint
     DAG) for ``config``'s blowup and mode: from the memo (per code version, pyzkvm/memo.py)
-    when it holds an intact copy, else built from the AIRs once (seconds: every chip's DAG)
-    and stored for the next process. A damaged copy (digest mismatch) is rebuilt, not used."""
+    when it holds an intact copy (the first prove stores one: machine/prover_key.py), else
+    built from the AIRs once (seconds: every chip's DAG) and stored for the next process. A damaged copy (digest mismatch) is rebuilt, not used."""
     key = (_max_degree(config), config.zk)
     if key not in _VIEWS:
         name = verifier_key_name(config)
@@ -212,7 +212,13 @@ _KEYS_KEPT = 8
 
 def verifier_key_name(config: StarkConfig) -> bytes:
     """The memo key of the machine's verifier key for ``config`` (its degree bound and mode)."""
-    return f"max degree {_max_degree(config)}{', hiding' if config.zk else ''}".encode()
+    return verifier_key_memo_name(_max_degree(config), config.zk)
+
+
+def verifier_key_memo_name(max_degree: int, zk: bool) -> bytes:
+    """verifier_key_name by degree bound and mode (the first prove stores its mode's key:
+    machine/prover_key.build_prover_key)."""
+    return f"max degree {max_degree}{', hiding' if zk else ''}".encode()
 
 
 def machine_key_from_parts(config: StarkConfig, prep_root: bytes, prep_log_heights) -> VerifyingKey:

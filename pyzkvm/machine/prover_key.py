@@ -17,7 +17,9 @@ only when the memo is on, for a chip of the registered class (``tables.CHIPS``) 
 real). Read once per process. A prove (``ensure_prover_key``) builds and stores it when the
 memo has none, or one whose digest, magic or table names do not match (never used): the first
 prove after a code change compiles every chip and blinded twin and runs the optional-table
-checks, ~7 s of CPU once. Other commands (``info``, ``verify --elf``: an image ID) use a key a
+checks, ~7 s of CPU once, and from the same compiled chips the verifier's key of the mode it
+proves in (stark/verifier_key.py, ~1.2 s more: the point tapes; both modes when asked), so the
+first ``pyzkvm verify`` of its receipt loads it rather than compiling every chip again. Other commands (``info``, ``verify --elf``: an image ID) use a key a
 prove stored, and otherwise compile the chips as before.
 """
 
@@ -30,6 +32,7 @@ from ..stark.air import compile_air
 from ..stark.gc_pause import without_cycle_collection
 from ..stark.optional import check_optional_air
 from ..stark.prover_key import StoredTables, decode_prover_airs, encode_prover_airs, prover_view
+from ..stark.verifier_key import encode_views, table_views
 from . import buses
 
 #: pyzkvm/memo.py's namespace of the stored prover keys
@@ -73,18 +76,26 @@ def stored_for(air, max_degree: int):
     return tables.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
 
 
-def ensure_prover_key(max_degree: int, announce=lambda: None) -> None:
+def ensure_prover_key(max_degree: int, announce=lambda: None, zk_modes=(False, True)) -> None:
     """Before a prove: load the stored key, or build and store it when the memo has none (or
     a damaged one; ``announce()`` first: it takes seconds), so that every chip the prove
     compiles comes from it. Other commands (``info``, ``verify``) only use a key a prove
-    stored: they need a few digests, not tapes."""
+    stored: they need a few digests, not tapes. When it builds, it also stores the verifier
+    keys of the modes in ``zk_modes`` (False: transparent, True: hiding; ~1.2 s of CPU each)."""
     if memo.memo_dir() is None or _load(max_degree) is not None:
         return
     if not memo.put("writable", b"", b""):  # a memo nobody can write: compile as before
         return  # (building the key costs more than the prove's own compiles; it could not be kept)
     announce()
-    data = build_prover_key(max_degree)
+    verifier_keys: dict = {}
+    data = build_prover_key(max_degree, verifier_keys, zk_modes)
     memo.put(PROVER_KEYS, _memo_key(max_degree), data)
+    # the verifier's keys, both modes, from the same compiled chips: the first `pyzkvm verify`
+    # after this prove loads them (~0.1 s) instead of building every chip's DAG again (~6 s)
+    from .image_id import VERIFIER_KEYS, verifier_key_memo_name
+
+    for zk, views in verifier_keys.items():
+        memo.put(VERIFIER_KEYS, verifier_key_memo_name(max_degree, zk), views)
     _LOADED[max_degree] = decode_prover_airs(data, _names())
 
 
@@ -113,15 +124,26 @@ def _load(max_degree: int) -> StoredTables | None:
 
 
 @without_cycle_collection
-def build_prover_key(max_degree: int) -> bytes:
+def build_prover_key(max_degree: int, verifier_keys: dict | None = None, zk_modes=(False, True)) -> bytes:
     """Compile every chip and its blinded twin and return the stored key's bytes (the
     ProverAirs of stark/prover_key.py with machine_roots' tapes). Runs the checks key building
-    runs on a compiled AIR that a ProverAir then skips (optional.check_optional_air)."""
+    runs on a compiled AIR that a ProverAir then skips (optional.check_optional_air).
+
+    With a dict ``verifier_keys``, also fills it with the machine's verifier keys for this
+    degree bound and the modes in ``zk_modes``, hiding mode → bytes (stark/verifier_key.py; what
+    image_id.machine_verifier_airs would build), from the same compiled AIRs: only their
+    point tapes cost extra."""
     from .tables import machine_airs
 
-    pairs = []
+    pairs, views = [], {zk: [] for zk in zk_modes}
     for air in machine_airs():
         c = compile_air(air, max_degree)
         check_optional_air(c)
-        pairs.append((prover_view(c, machine_roots(c)), prover_view(blinded(c, max_degree))))
+        blind = blinded(c, max_degree)
+        pairs.append((prover_view(c, machine_roots(c)), prover_view(blind)))
+        if verifier_keys is not None:
+            for zk in views:
+                views[zk].append(table_views(c, blind if zk else None))
+    if verifier_keys is not None:
+        verifier_keys.update({zk: encode_views(tables) for zk, tables in views.items()})
     return encode_prover_airs(pairs)

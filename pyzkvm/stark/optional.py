@@ -90,32 +90,32 @@ def check_optional_air(compiled: CompiledAir, trials: int = 2, seed: int = 0x0B7
 def _zero_rows_hold(compiled: CompiledAir, publics: list, rng) -> bool:
     """Whether every constraint and every bus multiplicity of ``compiled`` is 0 on each of the
     CHECK_ROWS rows of an all-zero table, for each of these public-value vectors, with numpy
-    only: for each row, the point evaluator (point_eval.py) computes Σ_i r_i·C_i and Σ_j s_j·m_j
+    only: for each row, the point evaluator (point_eval.py) computes Σ_i r_i·C_i + Σ_j s_j·m_j
     with random F_p^4 weights r, s at that row — every column and its next row 0, the selectors
     the row's own values (domain.plain_selectors, as plain_inputs gives the row evaluator).
-    Both are 0 when every C_i and m_j is; otherwise one is 0 with probability at most
-    1/|F_p^4| per row (Schwartz–Zippel in the weights). All rows and vectors in one pass."""
+    It is 0 when every C_i and m_j is; otherwise 0 with probability at most 1/|F_p^4| per row
+    (Schwartz–Zippel in the weights). One tape for both sets of roots (one DAG walk: they
+    share sub-expressions), all rows and vectors in one pass."""
     from .domain import plain_selectors
     from .ext import from_base
     from .point_eval import PointProgram, evaluate_programs, tape_levels
     from .tape import Inputs, tape_for
 
-    programs = []
-    for exprs in ([c.expr for c in compiled.constraints], [it.multiplicity for it in compiled.interactions]):
-        if exprs:
-            tape = tape_for(compiled, exprs, "point")
-            programs.append(PointProgram(tape, tape_levels(tape)))
+    roots = [c.expr for c in compiled.constraints] + [it.multiplicity for it in compiled.interactions]
+    if not roots:
+        return True
+    tape = tape_for(compiled, roots, "point")
+    program = PointProgram(tape, tape_levels(tape))
     zeros = np.zeros((2, compiled.air.width, 4), dtype=np.uint32)  # at the row and at the next
     selectors = plain_selectors(CHECK_ROWS)
     batch, points, weights = [], [], []
     for public in publics:
         for row in range(CHECK_ROWS):
             point = Inputs(zeros, None, None, public, selectors={k: from_base(v[row]) for k, v in selectors.items()})
-            for program in programs:
-                batch.append(program)
-                points.append(point)
-                weights.append(rng.integers(0, P, (len(program.tape.roots), 4), dtype=np.int64).astype(np.uint32))
-    return not batch or not any(value.any() for value in evaluate_programs(batch, points, weights))
+            batch.append(program)
+            points.append(point)
+            weights.append(rng.integers(0, P, (len(roots), 4), dtype=np.int64).astype(np.uint32))
+    return not any(value.any() for value in evaluate_programs(batch, points, weights))
 
 
 def left_out(compiled: CompiledAir, trace) -> bool:

@@ -205,9 +205,17 @@ def build_views(compiled: Sequence, config) -> list:
     out = []
     for c in compiled:
         check_optional_air(c)
-        blind = view_of(blinded(c, _max_degree(config)), with_digest=False) if config.zk else None
-        out.append((view_of(c, with_tape=not config.zk), blind))
+        out.append(table_views(c, blinded(c, _max_degree(config)) if config.zk else None))
     return out
+
+
+def table_views(compiled, blinded_compiled=None) -> tuple:
+    """One table's (view, blinded view or None) as ``build_views`` stores it: transparent mode
+    (no blinded AIR) the chip's view with its point tape; hiding mode the chip's view without
+    one and the blinded AIR's view with its tape but no digest."""
+    if blinded_compiled is None:
+        return view_of(compiled), None
+    return view_of(compiled, with_tape=False), view_of(blinded_compiled, with_digest=False)
 
 
 def with_blinded(pairs: list, config) -> list:

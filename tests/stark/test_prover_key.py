@@ -122,7 +122,7 @@ def test_a_damaged_memo_entry_is_rebuilt_not_trusted(memo_on, monkeypatch):
     monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
     builds = []
     build = machine_key.build_prover_key
-    monkeypatch.setattr(machine_key, "build_prover_key", lambda d: builds.append(d) or build(d))
+    monkeypatch.setattr(machine_key, "build_prover_key", lambda d, *more: builds.append(d) or build(d, *more))
     assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # none stored: only a prove builds it
     monkeypatch.setattr(machine_key, "_LOADED", {})
     machine_key.ensure_prover_key(MAX_DEGREE)
@@ -147,7 +147,7 @@ def test_an_unwritable_memo_builds_no_key(memo_on, monkeypatch):
     blocker = memo_on / "a-file"
     blocker.write_text("")
     monkeypatch.setenv(memo.MEMO_DIR_ENV, str(blocker))  # a file, not a folder: nothing can be written
-    monkeypatch.setattr(machine_key, "build_prover_key", lambda d: pytest.fail("built a key it cannot keep"))
+    monkeypatch.setattr(machine_key, "build_prover_key", lambda d, *more: pytest.fail("built a key it cannot keep"))
     machine_key.ensure_prover_key(MAX_DEGREE)
     assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # the chips compile as before
 
@@ -161,6 +161,57 @@ def test_a_patched_or_subclassed_chip_is_compiled_for_real(memo_on, monkeypatch)
     assert machine_key.stored_for(AddSubAir(), MAX_DEGREE) is None  # constraints not pyzkvm's own
     monkeypatch.setenv(memo.NO_MEMO_ENV, "1")
     assert machine_key.stored_for(JournalWordsAir(), MAX_DEGREE) is None  # memo off
+
+
+def test_the_first_prove_stores_the_verifier_keys_a_verify_then_loads(memo_on, monkeypatch):
+    from pyzkvm.machine import image_id
+    from pyzkvm.stark import INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK
+    from pyzkvm.stark.verifier_key import build_views, encode_views
+
+    monkeypatch.setattr(machine_tables, "machine_airs", small_airs)  # a key of three chips: quick
+    monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
+    monkeypatch.setattr(image_id, "machine_airs", small_airs)
+    monkeypatch.setattr(image_id, "_compiled", lambda config: tuple(compile_air(a, MAX_DEGREE) for a in small_airs()))
+    monkeypatch.setattr(image_id, "_VIEWS", {})
+    machine_key.ensure_prover_key(MAX_DEGREE)  # the first prove: stores the prover key and both verifier keys
+    configs = (FAST, FAST_ZK)
+    assert {image_id.verifier_key_memo_name(MAX_DEGREE, c.zk) for c in configs} == {
+        image_id.verifier_key_name(c) for c in configs}  # the names a verifier of these presets reads
+    stored = {c.zk: memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_name(c)) for c in configs}
+    for c in configs:  # exactly what a verifier would build from the chips
+        assert stored[c.zk] == encode_views(build_views([compile_air(a, MAX_DEGREE) for a in small_airs()], c))
+
+    build = air_module.AirBuilder.__init__
+
+    def no_dag(self, air):
+        raise AssertionError(f"a verify after a prove built the constraint DAG of {air.name!r}")
+
+    monkeypatch.setattr(air_module.AirBuilder, "__init__", no_dag)
+    for c in configs:  # a fresh verifier process: loaded, nothing compiled
+        views = image_id.machine_verifier_airs(c)
+        assert [v.air.name for v in views] == [a.name for a in small_airs()]
+
+    # a damaged stored key is rebuilt from the chips, not trusted
+    monkeypatch.setattr(air_module.AirBuilder, "__init__", build)
+    [path] = [p for p in (memo_on / memo.code_fingerprint()).glob(f"{image_id.VERIFIER_KEYS}-*")
+              if p.read_bytes() == stored[True]]
+    damaged = bytearray(stored[True])
+    damaged[len(damaged) // 2] ^= 0x40
+    path.write_bytes(bytes(damaged))
+    monkeypatch.setattr(image_id, "_VIEWS", {})
+    rebuilt = image_id.machine_verifier_airs(FAST_ZK)
+    assert encode_views([(v, v._blinded[1]) for v in rebuilt]) == stored[True]
+    assert path.read_bytes() == stored[True]  # stored intact again
+
+
+def test_a_prove_stores_the_verifier_key_of_its_own_mode(memo_on, monkeypatch):
+    from pyzkvm.machine import image_id
+
+    monkeypatch.setattr(machine_tables, "machine_airs", small_airs)
+    monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
+    machine_key.ensure_prover_key(MAX_DEGREE, zk_modes=(True,))  # a hiding prove
+    assert memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_memo_name(MAX_DEGREE, True)) is not None
+    assert memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_memo_name(MAX_DEGREE, False)) is None
 
 
 @pytest.mark.slow
@@ -188,3 +239,42 @@ def test_a_warm_machine_proof_builds_no_dag_and_keeps_its_bytes(memo_on, monkeyp
     proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data, zk_seed=1)
     allowed.append(True)  # the verifier's point tapes are not in the prover's key: it compiles them
     verify(pk.verifying_key, proof, tables.public_values, tables.public_data)
+
+
+VERIFY_CHILD = """
+import json, sys
+from pyzkvm.stark import air
+
+def no_dag(self, a):
+    raise AssertionError(f"a verify after a prove built the constraint DAG of {a.name!r}")
+
+air.AirBuilder.__init__ = no_dag
+from pyzkvm.cli import main
+status = main(sys.argv[1:])
+print(json.dumps([status, "numba" in sys.modules]))
+"""
+
+
+@pytest.mark.slow
+def test_a_fresh_verify_after_a_fresh_prove_builds_no_dag_and_loads_no_numba(tmp_path):
+    import json
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    elf, receipt = str(root / "guests" / "bin" / "fibonacci.elf"), str(tmp_path / "fib.receipt")
+    env = dict(os.environ, PYTHONPATH=str(root), PYZKVM_MEMO_DIR=str(tmp_path / "memo"))
+    env.pop("PYZKVM_NO_MEMO", None)
+    # the first prove (its kernels from this checkout's numba cache: only the memo is new)
+    proved = subprocess.run([sys.executable, "-m", "pyzkvm", "prove", elf, "--input", "u32:10", "-o", receipt],
+                            cwd=root, env=env, capture_output=True, text=True, check=True)
+    image_id = re.search(r"image ID:\s+([0-9a-f]{64})", proved.stdout).group(1)
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "empty-numba-cache")  # the verify: nothing compiled, nothing cached
+    for how in (["--elf", elf], ["--image-id", image_id]):
+        out = subprocess.run([sys.executable, "-c", VERIFY_CHILD, "verify", receipt, *how], cwd=root, env=env,
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert json.loads(out.stdout.splitlines()[-1]) == [0, False]

@@ -355,7 +355,8 @@ def _dif_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
     for l in range(log_n - 1, block_log - 1, -1):
-        _dif_layer(x, tw, tws, l, 0, n, c0, c1)
+        # np.int64(0), not 0: a literal 0 would compile a second specialisation of _dif_layer
+        _dif_layer(x, tw, tws, l, np.int64(0), n, c0, c1)
     for r0 in range(0, n, 1 << block_log):
         for l in range(block_log - 1, -1, -1):
             _dif_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
@@ -371,7 +372,7 @@ def _dit_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
         for l in range(block_log):
             _dit_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
     for l in range(block_log, log_n):
-        _dit_layer(x, tw, tws, l, 0, n, c0, c1)
+        _dit_layer(x, tw, tws, l, np.int64(0), n, c0, c1)
 
 
 @njit(cache=True, nogil=True)

@@ -36,6 +36,8 @@ import blake3
 import numpy as np
 from ..lazy_njit import njit
 
+from .._jit import inner
+
 from .pool import parallel_for
 
 IV = np.array(
@@ -55,27 +57,33 @@ _IV0, _IV1, _IV2, _IV3 = (np.uint32(int(v)) for v in IV[:4])
 _IV4, _IV5, _IV6, _IV7 = (np.uint32(int(v)) for v in IV[4:])
 
 
-@njit(cache=True)
+# the rotation amounts of G, as uint32 constants: _rotr is then ONE compiled function (with
+# int literals numba compiled it once per literal, four times)
+_R16, _R12, _R8, _R7 = _U32(16), _U32(12), _U32(8), _U32(7)
+_R32 = _U32(32)
+
+
+@inner
 def _rotr(x, n):
     # x ⋙ n on a 32-bit word (LLVM emits a rotate, or a byte shuffle for n = 8, 16)
-    return _U32((x >> n) | (x << (32 - n)))
+    return _U32((x >> n) | (x << (_R32 - n)))
 
 
-@njit(cache=True)
+@inner
 def _g(a, b, c, d, mx, my):
     # The quarter-round G: mixes one column or diagonal of the 4×4 state with two message words.
     a = _U32(a + b + mx)
-    d = _rotr(_U32(d ^ a), 16)
+    d = _rotr(_U32(d ^ a), _R16)
     c = _U32(c + d)
-    b = _rotr(_U32(b ^ c), 12)
+    b = _rotr(_U32(b ^ c), _R12)
     a = _U32(a + b + my)
-    d = _rotr(_U32(d ^ a), 8)
+    d = _rotr(_U32(d ^ a), _R8)
     c = _U32(c + d)
-    b = _rotr(_U32(b ^ c), 7)
+    b = _rotr(_U32(b ^ c), _R7)
     return a, b, c, d
 
 
-@njit(cache=True)
+@inner
 def _round(v, m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15):
     # One round on the state v (a 16-tuple): G on the four columns, then on the four diagonals.
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = v
@@ -90,7 +98,7 @@ def _round(v, m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m
     return v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15
 
 
-@njit(cache=True)
+@inner
 def _compress8(c0, c1, c2, c3, c4, c5, c6, c7,
                m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15,
                counter, block_len, flags):
@@ -110,7 +118,7 @@ def _compress8(c0, c1, c2, c3, c4, c5, c6, c7,
             v[4] ^ v[12], v[5] ^ v[13], v[6] ^ v[14], v[7] ^ v[15])
 
 
-@njit(cache=True)
+@inner
 def _load_block(msg, pos, end):
     # 16 little-endian message words msg[pos:pos+16], zero-padded past `end`.
     out = (_U32(msg[pos]) if pos < end else _U32(0),
@@ -147,7 +155,7 @@ def compress(cv, block, counter, block_len, flags):
     return out
 
 
-@njit(cache=True)
+@inner
 def _chunk_cv(msg, start, end, chunk_index, root):
     # Chain the blocks of one chunk msg[start:end] (≤ 256 words) from the IV.
     c = (_IV0, _IV1, _IV2, _IV3, _IV4, _IV5, _IV6, _IV7)
@@ -171,7 +179,7 @@ def _chunk_cv(msg, start, end, chunk_index, root):
     return c
 
 
-@njit(cache=True)
+@inner
 def _parent(stack, k, c, flags):
     # PARENT compression of (stack[k] ‖ c) with the IV as key.
     return _compress8(_IV0, _IV1, _IV2, _IV3, _IV4, _IV5, _IV6, _IV7,
@@ -180,7 +188,7 @@ def _parent(stack, k, c, flags):
                       0, 64, flags)
 
 
-@njit(cache=True)
+@inner
 def _hash_words_multichunk(msg, start, end):
     # More than one chunk: a stack of subtree chaining values, merged as in the reference
     # implementation (after the t-th chunk, merge once per trailing zero bit of t).
@@ -207,7 +215,7 @@ def _hash_words_multichunk(msg, start, end):
     return c
 
 
-@njit(cache=True)
+@inner
 def _hash_words(msg, start, end):
     # The BLAKE3 hash of the little-endian bytes of msg[start:end] (a word-aligned message).
     if end - start <= CHUNK_WORDS:
@@ -241,12 +249,14 @@ def hash_words(msg):
 # (hash_plan) and the kernel just walks it: ONE copy of the compression function in the
 # compiled code. (Written as nested numba functions, with a chunk and a parent call site,
 # the same kernel took ~9–10 s of CPU to compile, LLVM optimising each level's inlined
-# copy again: bench/results/cold_start.md.)
+# copy again: bench/results/cold_start.md.) The helpers are @inner (no Python wrappers:
+# only compiled code calls them). Measured and not kept: _compress_lanes inlined into
+# hash_rows_kernel (inline="always") compiled ~1 s faster but hashed ~7 % slower.
 
 LANES = 64
 
 
-@njit(cache=True, nogil=True)
+@inner
 def _compress_lanes(cv, m, counter_lo, counter_hi, block_len, flags):
     """LANES compressions side by side, in place on the chaining values: cv (8·LANES,) and
     the message blocks m (16·LANES,) hold word k of lane l at [k·LANES + l] (flat, so that

@@ -169,6 +169,8 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
     reduced once per lane, field.f_split), d^(−1) by one batch inversion, term = ±μ·d^(−1)
     added into its group's helper column and its total; then the running sum, the last aux
     column. Returns the first interaction with a zero denominator, or −1."""
+    # Every field call takes (uint64, uint64): one compiled specialisation of f_add, f_sub,
+    # f_mul each, the one the other kernels use too (mixed uint32/uint64 calls compiled extras).
     n = cols.shape[1]
     den = np.empty((n, 4), dtype=np.uint32)
     inv = np.empty((n, 4), dtype=np.uint32)
@@ -185,10 +187,10 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
                 a3, b3 = f_split(x * np.uint64(gpows[j + 1, 3]))
                 lo0, lo1, lo2, lo3 = lo0 + a0, lo1 + a1, lo2 + a2, lo3 + a3
                 hi0, hi1, hi2, hi3 = hi0 + b0, hi1 + b1, hi2 + b2, hi3 + b3
-            den[i, 0] = f_sub(consts[k, 0], f_join(lo0, hi0))
-            den[i, 1] = f_sub(consts[k, 1], f_join(lo1, hi1))
-            den[i, 2] = f_sub(consts[k, 2], f_join(lo2, hi2))
-            den[i, 3] = f_sub(consts[k, 3], f_join(lo3, hi3))
+            den[i, 0] = f_sub(np.uint64(consts[k, 0]), f_join(lo0, hi0))
+            den[i, 1] = f_sub(np.uint64(consts[k, 1]), f_join(lo1, hi1))
+            den[i, 2] = f_sub(np.uint64(consts[k, 2]), f_join(lo2, hi2))
+            den[i, 3] = f_sub(np.uint64(consts[k, 3]), f_join(lo3, hi3))
         if batch_inverse_into(den, inv) >= 0:
             return k
         g = group[k]
@@ -198,12 +200,12 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
             mu = np.uint64(cols[mrow, i])
             if negate[k]:
                 mu = f_sub(_ZERO64, mu)
-            t0, t1 = f_mul(inv[i, 0], mu), f_mul(inv[i, 1], mu)
-            t2, t3 = f_mul(inv[i, 2], mu), f_mul(inv[i, 3], mu)
-            aux[i, g, 0] = f_add(aux[i, g, 0], t0)
-            aux[i, g, 1] = f_add(aux[i, g, 1], t1)
-            aux[i, g, 2] = f_add(aux[i, g, 2], t2)
-            aux[i, g, 3] = f_add(aux[i, g, 3], t3)
+            t0, t1 = f_mul(np.uint64(inv[i, 0]), mu), f_mul(np.uint64(inv[i, 1]), mu)
+            t2, t3 = f_mul(np.uint64(inv[i, 2]), mu), f_mul(np.uint64(inv[i, 3]), mu)
+            aux[i, g, 0] = f_add(np.uint64(aux[i, g, 0]), t0)
+            aux[i, g, 1] = f_add(np.uint64(aux[i, g, 1]), t1)
+            aux[i, g, 2] = f_add(np.uint64(aux[i, g, 2]), t2)
+            aux[i, g, 3] = f_add(np.uint64(aux[i, g, 3]), t3)
             s0, s1, s2, s3 = s0 + t0, s1 + t1, s2 + t2, s3 + t3
         totals[k, 0], totals[k, 1], totals[k, 2], totals[k, 3] = s0 % _P64, s1 % _P64, s2 % _P64, s3 % _P64
     # S_i = Σ_{r ≤ i} Σ_G h_G[r]
@@ -212,7 +214,7 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
         acc = _ZERO64
         for i in range(n):
             for g in range(last):
-                acc = f_add(acc, aux[i, g, c])
+                acc = f_add(acc, np.uint64(aux[i, g, c]))
             aux[i, last, c] = acc
     return -1
 

@@ -40,6 +40,8 @@ from functools import lru_cache
 import numpy as np
 from ..lazy_njit import njit
 
+from .._jit import inner
+
 from ..errors import UsageError
 from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
 from .pool import parallel_for
@@ -178,8 +180,13 @@ _CHUNK_LOG = 11  # butterflies per run in the big layers
 _U32 = np.uint32
 _P32 = np.uint32(P)
 
+# The helpers below are @inner (compiled once each, no Python wrapper; LLVM inlines them into
+# the kernels' loops, which still vectorise): numba's inline="always" copied and re-typed
+# their IR at every call site, nested. _dif_run/_dit_run keep inline="always": as calls, the
+# one-column kernels ran at ~55 % of their speed (one call per short run of butterflies).
 
-@njit(cache=True, inline="always")
+
+@inner
 def _mul_tw(x, t, t_shoup):
     # Shoup's modular multiplication by a fixed twiddle t with q' = floor(t·2^32/p), for any
     # x < 2^32: q = floor(x·q' / 2^32) is floor(x·t/p) or one less, so r = x·t − q·p ∈ [0, 2p),
@@ -191,28 +198,28 @@ def _mul_tw(x, t, t_shoup):
     return min(r, _U32(r - _P32))
 
 
-@njit(cache=True, inline="always")
+@inner
 def _add(a, b):
     # a + b mod p for canonical a, b (< p < 2^31: the sum fits 32 bits), as an unsigned min
     s = _U32(a + b)
     return min(s, _U32(s - _P32))
 
 
-@njit(cache=True, inline="always")
+@inner
 def _sub(a, b):
     # a − b mod p for canonical a, b: a + p − b ∈ (0, 2p), then one conditional subtraction
     d = _U32(a + _P32 - b)
     return min(d, _U32(d - _P32))
 
 
-@njit(cache=True, inline="always")
+@inner
 def _dif_butterfly(u, v, t, ts):
     # Gentleman–Sande: (u, v) ↦ (u + v, (u − v)·t). u + p − v ∈ (0, 2p) goes into the Shoup
     # multiply unreduced (it takes any x < 2^32): one conditional subtraction saved.
     return _add(u, v), _mul_tw(_U32(u + _P32 - v), t, ts)
 
 
-@njit(cache=True, inline="always")
+@inner
 def _dit_butterfly(u, v, t, ts):
     # Cooley–Tukey: (u, v) ↦ (u + v·t, u − v·t)
     v = _mul_tw(v, t, ts)
@@ -289,7 +296,7 @@ def _dit_1d(x, tw, tws, log_n, block_log, chunk_log):
             _dit_run(x, tw, tws, (first >> l) << (l + 1), h, first & (h - 1), 1 << chunk_log)
 
 
-@njit(cache=True, inline="always")
+@inner
 def _dif_rows(x, i, h, t, ts, c0, c1):
     # one Gentleman–Sande butterfly applied to columns c0..c1−1 of rows i and i + h. Row views
     # sliced without a step keep numba's contiguous layout, so LLVM vectorises the loop (an
@@ -300,7 +307,7 @@ def _dif_rows(x, i, h, t, ts, c0, c1):
         lo[c], hi[c] = _dif_butterfly(lo[c], hi[c], t, ts)
 
 
-@njit(cache=True, inline="always")
+@inner
 def _dit_rows(x, i, h, t, ts, c0, c1):
     # one Cooley–Tukey butterfly applied to columns c0..c1−1 of rows i and i + h
     lo = x[i][c0:c1]
@@ -309,7 +316,7 @@ def _dit_rows(x, i, h, t, ts, c0, c1):
         lo[c], hi[c] = _dit_butterfly(lo[c], hi[c], t, ts)
 
 
-@njit(cache=True, inline="always")
+@inner
 def _dif_layer(x, tw, tws, l, r0, r1, c0, c1):
     # layer l (half-size h = 2^l) of a DIF network on rows r0..r1−1 (r0, r1 multiples of 2h)
     h = 1 << l
@@ -318,7 +325,7 @@ def _dif_layer(x, tw, tws, l, r0, r1, c0, c1):
             _dif_rows(x, i0 + j, h, tw[h + j], tws[h + j], c0, c1)
 
 
-@njit(cache=True, inline="always")
+@inner
 def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
     h = 1 << l
     for i0 in range(r0, r1, 2 * h):
@@ -326,7 +333,7 @@ def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
             _dit_rows(x, i0 + j, h, tw[h + j], tws[h + j], c0, c1)
 
 
-@njit(cache=True, inline="always")
+@inner
 def _slice_of(log_n, block_elements_log, width, g0, g1):
     # columns c0..c1−1 of column groups g0..g1−1 (of the first `width` columns), and the rows
     # per in-cache block for a slice that wide (block × slice ≈ 2^block_elements_log elements)
@@ -348,7 +355,8 @@ def _dif_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
     for l in range(log_n - 1, block_log - 1, -1):
-        _dif_layer(x, tw, tws, l, 0, n, c0, c1)
+        # np.int64(0), not 0: a literal 0 would compile a second specialisation of _dif_layer
+        _dif_layer(x, tw, tws, l, np.int64(0), n, c0, c1)
     for r0 in range(0, n, 1 << block_log):
         for l in range(block_log - 1, -1, -1):
             _dif_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
@@ -364,7 +372,7 @@ def _dit_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
         for l in range(block_log):
             _dit_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
     for l in range(block_log, log_n):
-        _dit_layer(x, tw, tws, l, 0, n, c0, c1)
+        _dit_layer(x, tw, tws, l, np.int64(0), n, c0, c1)
 
 
 @njit(cache=True, nogil=True)

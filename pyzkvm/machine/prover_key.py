@@ -135,7 +135,8 @@ def build_prover_key(max_degree: int, verifier_keys: dict | None = None, zk_mode
     point tapes cost extra."""
     from .tables import machine_airs
 
-    pairs, views = [], {zk: [] for zk in zk_modes}
+    pairs: list = []
+    views: dict[bool, list] = {zk: [] for zk in zk_modes}
     for air in machine_airs():
         c = compile_air(air, max_degree)
         check_optional_air(c)

@@ -2,13 +2,16 @@
 
 Random programs (hypothesis) — straight-line ALU, forward-only branches and jumps, loads and
 stores into a data region — run on both; all registers, the data region and the instruction
-count must agree. Then every prebuilt guest ELF in guests/bin/ runs on both, unicorn with a
+count must agree. Each runs twice on pyzkvm's side: with the compiled loop and with the loop's
+Python source, which runs a process's first cycles (executor/python_start.py), so both are
+held against unicorn, not only against each other. Then every prebuilt guest ELF in guests/bin/ runs on both, unicorn with a
 minimal SP1 syscall layer written here, compared at HALT (registers, memory, count).
 """
 
 from __future__ import annotations
 
 import struct
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyzkvm.executor import execute
+from pyzkvm.executor import execute, python_start
 from pyzkvm.executor.machine import Machine
 from pyzkvm.program import Program
 from tests.rvasm import DATA_BASE, TEXT_BASE, asm, elf, flatten
@@ -121,10 +124,31 @@ def run_pyzkvm_until_ecall(elf_bytes: bytes, data_len: int):
     return [int(r) for r in m.regs], m.mem_bytes[DATA_BASE : DATA_BASE + data_len].tobytes(), m.cycle
 
 
-def check_against_unicorn(init_regs, body, data):
+@contextmanager
+def interpreter_loop(mode: str):
+    """Run pyzkvm's side with the compiled loop, or with the loop's Python source throughout."""
+    saved = python_start.compiled_loaded, python_start._cycles_left
+    if mode == "python":
+        python_start.compiled_loaded = lambda: False  # as in a process that has not loaded it
+        python_start._cycles_left = 10**9
+    else:
+        python_start._cycles_left = 0
+    try:
+        yield
+    finally:
+        python_start.compiled_loaded, python_start._cycles_left = saved
+
+
+LOOPS = pytest.mark.parametrize("loop", ["compiled", "python"])
+
+
+def check_against_unicorn(init_regs, body, data, loop: str = "compiled"):
     code, stop, elf_bytes = build(init_regs, body, data)
     uc_regs, uc_mem, uc_count = run_unicorn_until(code, data, stop)
-    regs, mem, count = run_pyzkvm_until_ecall(elf_bytes, len(data))
+    with interpreter_loop(loop):
+        regs, mem, count = run_pyzkvm_until_ecall(elf_bytes, len(data))
+        if loop == "python":  # every cycle was run by the Python loop (it counts them)
+            assert python_start._cycles_left == 10**9 - count
     assert count == uc_count
     for i in range(32):
         assert regs[i] == uc_regs[i], f"x{i}: pyzkvm 0x{regs[i]:08x} != unicorn 0x{uc_regs[i]:08x}"
@@ -136,25 +160,29 @@ _regs = st.lists(values, min_size=32, max_size=32)
 _data = st.binary(min_size=DATA_SIZE, max_size=DATA_SIZE)
 
 
+@LOOPS
 @_SETTINGS
 @given(_regs, program_body(with_branches=False, with_memory=False))
-def test_straight_line_alu_matches_unicorn(init_regs, body):
-    check_against_unicorn(init_regs, body, bytes(DATA_SIZE))
+def test_straight_line_alu_matches_unicorn(loop, init_regs, body):
+    check_against_unicorn(init_regs, body, bytes(DATA_SIZE), loop)
 
 
+@LOOPS
 @_SETTINGS
 @given(_regs, program_body(with_branches=True, with_memory=False))
-def test_forward_branches_match_unicorn(init_regs, body):
-    check_against_unicorn(init_regs, body, bytes(DATA_SIZE))
+def test_forward_branches_match_unicorn(loop, init_regs, body):
+    check_against_unicorn(init_regs, body, bytes(DATA_SIZE), loop)
 
 
+@LOOPS
 @_SETTINGS
 @given(_regs, program_body(with_branches=True, with_memory=True), _data)
-def test_loads_and_stores_match_unicorn(init_regs, body, data):
-    check_against_unicorn(init_regs, body, data)
+def test_loads_and_stores_match_unicorn(loop, init_regs, body, data):
+    check_against_unicorn(init_regs, body, data, loop)
 
 
-def test_division_edge_cases_match_unicorn():
+@LOOPS
+def test_division_edge_cases_match_unicorn(loop):
     """Every M-extension op on every pair of special values, in one program."""
     body = []
     pairs = [(a, b) for a in SPECIAL for b in SPECIAL]
@@ -164,7 +192,7 @@ def test_division_edge_cases_match_unicorn():
             body.append(getattr(asm, op)(8 + i, 6, 7))  # s0, s1, a0..a5
             body.append(asm.sw(8 + i, BASE, 0))
             body.append(asm.add(28, 28, 8 + i))  # t3 accumulates every result
-    check_against_unicorn([0] * 32, body, bytes(DATA_SIZE))
+    check_against_unicorn([0] * 32, body, bytes(DATA_SIZE), loop)
 
 
 # ---- every prebuilt guest ELF ----------------------------------------------------------

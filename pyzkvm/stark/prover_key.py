@@ -22,30 +22,26 @@ stored arrays on first use). A set of roots that was not stored is still evaluat
 
 ``encode_prover_airs`` / ``decode_prover_airs`` turn them into bytes and back. The bytes are
 a pure function of the code; a caller keeps them across processes (machine/prover_key.py, in
-pyzkvm/memo.py's per-code-version folder). Format, as stark/verifier_key.py's: MAGIC ‖
-BLAKE3(body) ‖ body, body = u32 header length ‖ JSON header ‖ arrays (little-endian, at the
-offsets the header gives). Damaged bytes (digest, magic, table names) are refused with
+pyzkvm/memo.py's per-code-version folder), in stark/key_file.py's format, as
+stark/verifier_key.py's. Damaged bytes (digest, magic, table names) are refused with
 StarkConfigError, and the caller rebuilds; the memo's trust model (pyzkvm/memo.py) applies.
 """
 
 from __future__ import annotations
 
-import json
-import struct
 from functools import cached_property
 from collections.abc import Sequence
 from typing import Any, Callable
 
-import blake3
 import numpy as np
 
 from ..errors import StarkConfigError
 from .air import Constraint, Interaction
+from .key_file import ArrayBlob, pack, unpack
 from .openings import next_row_columns
 from .tape import Tape, tape_for
 
 MAGIC = b"pyzkvm-prover-key-v2\0"
-_DIGEST = 32
 
 #: a row tape's arrays as stored (every index fits in 32 bits) → as tape.build_tape makes them
 #: (the numba evaluator is compiled for int64 and bool arrays: the loaded ones match exactly)
@@ -193,12 +189,9 @@ def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None =
 
 def encode_prover_airs(tables: list) -> bytes:
     """Bytes of a list of (ProverAir, blinded ProverAir or None), one pair per table."""
-    header, blob = [], bytearray()
-
-    def array(x, dtype) -> list:
-        data = np.ascontiguousarray(x, dtype=dtype).tobytes()
-        blob.extend(data)
-        return [len(blob) - len(data), int(np.size(x))]
+    header: list = []
+    blob = ArrayBlob()
+    array = blob.add
 
     def tape(key, t: Tape) -> dict:
         return {"key": array(key[0], "<i4"), "nslots": int(t.nslots),
@@ -219,9 +212,7 @@ def encode_prover_airs(tables: list) -> bytes:
 
     for view, blind in tables:
         header.append({"view": table(view), "blinded": None if blind is None else table(blind)})
-    head = json.dumps(header, separators=(",", ":")).encode()
-    body = struct.pack("<I", len(head)) + head + bytes(blob)
-    return MAGIC + blake3.blake3(body).digest() + body
+    return pack(MAGIC, header, blob)
 
 
 class StoredTables:
@@ -276,17 +267,11 @@ class StoredTables:
 def decode_prover_airs(data: bytes, names: list) -> StoredTables:
     """The tables of ``encode_prover_airs``' bytes, which must be exactly ``names`` in order.
     StarkConfigError when the bytes are damaged or describe other tables."""
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _DIGEST + 4:
-        raise StarkConfigError("stored prover key: not a prover key (wrong magic)")
-    body = memoryview(data)[len(MAGIC) + _DIGEST:]
-    if blake3.blake3(body).digest() != data[len(MAGIC):len(MAGIC) + _DIGEST]:
-        raise StarkConfigError("stored prover key: its digest does not match its contents")
-    (size,) = struct.unpack_from("<I", body)
-    header = json.loads(bytes(body[4:4 + size]))
+    header, blob = unpack(MAGIC, data, "prover key")
     stored = [t["view"]["name"] for t in header]
     if stored != list(names):
         raise StarkConfigError(f"stored prover key: tables {stored[:3]}… where the AIRs have {list(names)[:3]}…")
-    return StoredTables(header, body[4 + size:])
+    return StoredTables(header, blob)
 
 
 def _plain(arg):

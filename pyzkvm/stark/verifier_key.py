@@ -28,21 +28,18 @@ someone who can write the folder (they could recompute it): that is the memo's t
 
 from __future__ import annotations
 
-import json
-import struct
 from dataclasses import dataclass
 from typing import Sequence
 
-import blake3
 import numpy as np
 
 from ..errors import StarkConfigError
 from .openings import next_row_columns
+from .key_file import ArrayBlob, pack, unpack
 from .point_eval import PointProgram, point_program
 from .tape import Tape
 
 MAGIC = b"pyzkvm-verifier-key-v1\0"
-_DIGEST = 32
 
 #: the point tape's arrays as stored: name → dtype (every index fits in 32 bits)
 _TAPE_ARRAYS = {"op": "<i1", "a": "<i4", "b": "<i4", "is_ext": "|b1", "dstart": "<i4", "dargs": "<i4",
@@ -115,12 +112,9 @@ def _index(v) -> int:
 
 def encode_views(tables: list) -> bytes:
     """Bytes of a list of (VerifierAir, blinded VerifierAir or None), one pair per table."""
-    header, blob = [], bytearray()
-
-    def array(x, dtype) -> list:
-        data = np.ascontiguousarray(x, dtype=dtype).tobytes()
-        blob.extend(data)
-        return [len(blob) - len(data), int(np.size(x))]
+    header: list = []
+    blob = ArrayBlob()
+    array = blob.add
 
     def table(v: VerifierAir) -> dict:
         t = {"name": v.air.name, "aux": v.num_aux_columns, "degree": v.max_degree, "chunks": v.log_quotient_chunks,
@@ -137,23 +131,14 @@ def encode_views(tables: list) -> bytes:
 
     for view, blind in tables:
         header.append({"view": table(view), "blinded": None if blind is None else table(blind)})
-    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    body = struct.pack("<I", len(head)) + head + bytes(blob)
-    return MAGIC + blake3.blake3(body).digest() + body
+    return pack(MAGIC, header, blob)
 
 
 def decode_views(data: bytes, airs: list, blind_air) -> list:
     """The (VerifierAir, blinded VerifierAir or None) pairs of ``encode_views``' bytes, for
     ``airs`` (the AIR objects, in the same order; ``blind_air(air)`` makes a blinded one).
     StarkConfigError when the bytes are damaged or describe other tables."""
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _DIGEST + 4:
-        raise StarkConfigError("stored verifier key: not a verifier key (wrong magic)")
-    body = memoryview(data)[len(MAGIC) + _DIGEST:]
-    if blake3.blake3(body).digest() != data[len(MAGIC):len(MAGIC) + _DIGEST]:
-        raise StarkConfigError("stored verifier key: its digest does not match its contents")
-    (size,) = struct.unpack_from("<I", body)
-    header = json.loads(bytes(body[4:4 + size]))
-    blob = body[4 + size:]
+    header, blob = unpack(MAGIC, data, "verifier key")
     if len(header) != len(airs):
         raise StarkConfigError(f"stored verifier key: {len(header)} tables, the AIRs are {len(airs)}")
 

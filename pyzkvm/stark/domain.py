@@ -56,6 +56,36 @@ def _points(log_size: int, index: np.ndarray, w: int, shift: int) -> np.ndarray:
     return np.array([pow(w, r, P) * shift % P for r in rev], dtype=np.uint32).reshape(index.shape)
 
 
+class QueryPoints:
+    """A verifier's query points on every LDE coset at once: the points x of rows
+    ``indices`` of D_L (the tallest) and, for each l < L, of rows indices >> (L − l) of D_l,
+    with their inverses. Squaring maps D_l onto D_(l−1) row by row (rows 2i and 2i+1 hold x and
+    −x, row i of D_(l−1) holds x²), so each height's points are the squares of the one above:
+    one point_at and one batch inversion for all heights, then one product per height."""
+
+    def __init__(self, log_size: int, indices):
+        self.log_size = log_size
+        x = point_at(log_size, indices)
+        self._points = {log_size: x.astype(np.uint64)}
+        self._inverses = {log_size: field.inverse_small(x).astype(np.uint64)}
+
+    @staticmethod
+    def _down(memo: dict, l: int) -> np.ndarray:
+        low = min(memo)
+        while low > l:  # x ↦ x² from one height to the next
+            memo[low - 1] = memo[low] * memo[low] % np.uint64(P)
+            low -= 1
+        return memo[l]
+
+    def point(self, l: int) -> np.ndarray:
+        """point_at(l, indices >> (L − l)), uint64."""
+        return self._down(self._points, l)
+
+    def inverse(self, l: int) -> np.ndarray:
+        """1/point(l), uint64."""
+        return self._down(self._inverses, l)
+
+
 def plain_selectors(n: int) -> dict:
     """The selector polynomials evaluated on the trace domain H itself (debug check, aux trace):
     is_first_row = [1, 0, …, 0], is_last_row = [0, …, 0, 1], is_transition_i = ω^i − ω^(n−1)

@@ -42,7 +42,7 @@ from ..lazy_njit import njit
 
 from ..errors import FriQueryError, MerklePathError
 from . import ext, field, rounds
-from .domain import coset_shift, inverse_point_at, point_at
+from .domain import QueryPoints, coset_shift, inverse_point_at
 from .ext import mul4
 from .field import P, root_of_unity
 from .merkle import MerkleTree, verify_openings
@@ -111,17 +111,21 @@ def fold_codeword(codeword: np.ndarray, beta: np.ndarray, log_size: int) -> np.n
     return out
 
 
-def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_size: int) -> np.ndarray:
+def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_size: int,
+                inv_x0: np.ndarray | None = None) -> np.ndarray:
     """The verifier's k binary folds of opened cosets: values (q, 2^k, 4) are rows
     [2^k·leaf, 2^k·(leaf+1)) of a codeword on D_log_size; fold j uses betas[j]. Returns (q, 4),
-    each query's value at row ``leaf`` of the codeword on D_(log_size − k).
+    each query's value at row ``leaf`` of the codeword on D_(log_size − k). ``inv_x0``: 1/x_0 per
+    query, x_0 the point of row 2^k·leaf (``coset_start_inverses``; computed here if not given).
 
     The coset's points need one power per query: bit-reversing row 2^k·leaf + t puts t's k
     bits on top, so x_t = x_0·ω_(2^k)^rev_k(t) (x_0 = the point of row 2^k·leaf). A fold takes
     the pairs' points x (the even rows) to x², the points of the folded coset, whose even
     rows the next fold uses: 1/x is squared along, never inverted again."""
     m = values.shape[1]
-    inv_x0 = inverse_point_at(log_size, leaf * m).astype(np.uint64)
+    if inv_x0 is None:
+        inv_x0 = inverse_point_at(log_size, leaf * m)
+    inv_x0 = np.asarray(inv_x0, dtype=np.uint64)
     k = m.bit_length() - 1
     w_inv = pow(root_of_unity(k), P - 2, P)  # ω_(2^k)^−1, so 1/x_t = 1/x_0 · ω^(−rev_k(t))
     rev_even = bit_reverse_indices(m)[0::2]
@@ -135,6 +139,15 @@ def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_siz
         cur = (even + beta_odd.reshape(even.shape)) % _P
         inv_x = inv_x[:, 0::2] ** 2 % _P  # the next fold's pair points: squares of every other point
     return cur[:, 0].astype(np.uint32)
+
+
+def coset_start_inverses(inv_x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
+    """1/x_0 of each query's coset (fold_cosets) from 1/x at the query's own row idx of the
+    same codeword: x_idx = x_0·ω_(2^k)^rev_k(t), t = idx mod 2^k, so 1/x_0 = 1/x_idx·ω_(2^k)^rev_k(t)."""
+    m = 1 << k
+    w = root_of_unity(k)
+    twiddle = np.array([pow(w, int(r), P) for r in bit_reverse_indices(m)], dtype=np.uint64)  # ω^rev_k(t)
+    return np.asarray(inv_x, dtype=np.uint64) * twiddle[np.asarray(idx) & (m - 1)] % _P
 
 
 def final_polynomial(codeword: np.ndarray, log_size: int, log_final_len: int) -> np.ndarray:
@@ -240,14 +253,17 @@ def draw_fold_challenges(transcript, proof: "FriProof", input_logs, arities: lis
 
 
 def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: dict, log_final_size: int,
-                   taus: dict) -> None:
+                   taus: dict, points: QueryPoints | None = None) -> None:
     """Check every query's folding chain, vectorised over queries.
 
     inputs: height l → (q, 4) values of the input codewords at positions idx >> (L − l),
     computed by the verifier from the opened trace rows (the DEEP combination); taus: height
-    → the roll-in challenge (draw_fold_challenges)."""
+    → the roll-in challenge (draw_fold_challenges); points: the queries' points on every
+    height (domain.QueryPoints of the tallest height and ``indices``; built here if not given)."""
     log_size = max(inputs)
     idx = np.asarray(indices, dtype=np.int64)
+    if points is None:
+        points = QueryPoints(log_size, idx)
     cur = inputs[log_size]
     for r, (root, (rows, paths), layer_betas) in enumerate(zip(proof.layer_roots, proof.layer_openings, betas,
                                                                strict=True)):
@@ -259,14 +275,14 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
         if not verify_openings(root, log_size - k, leaf, values.reshape(idx.shape[0], -1), paths):
             raise MerklePathError(f"FRI layer {r}: an opened coset, with the value folded from the layer before, "
                                   "does not match the layer's Merkle root")
-        cur = fold_cosets(values, layer_betas, leaf, log_size)
+        cur = fold_cosets(values, layer_betas, leaf, log_size, coset_start_inverses(points.inverse(log_size), idx, k))
         log_size -= k
         idx = leaf
         if log_size in inputs:
             cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], taus[log_size]))
     if log_size != log_final_size:
         raise FriQueryError(f"FRI folds down to 2^{log_size} entries but the final polynomial needs 2^{log_final_size}")
-    expected = evaluate_polynomial(proof.final_poly, point_at(log_size, idx))
+    expected = evaluate_polynomial(proof.final_poly, points.point(log_size).astype(np.uint32))
     if not np.array_equal(expected, cur):
         q = int(np.nonzero(np.any(expected != cur, axis=1))[0][0])
         raise FriQueryError(f"FRI query {q}: the last fold differs from the final polynomial")

@@ -156,33 +156,48 @@ def pack31(a: np.ndarray) -> bytes:
 
 def unpack31(data: bytes, count: int, what: str) -> np.ndarray:
     """The inverse of pack31: ``count`` elements (uint32); padding bits must be zero."""
-    return unpack31_many(data, [(0, count, what)])[0]
+    return unpack31_many(data, [(0, count, what)])[0][:count]
 
 
 def unpack31_many(data, parts: list) -> tuple:
     """unpack31 of several packed arrays in one buffer, in one vectorised pass (a proof holds
     ~200 arrays: one pass is a few numpy calls, not a few per array). ``parts``: (byte offset,
-    count, what) of each. Element i of a part starting at byte o has its 31 bits at bit
-    8·o + 31·i, little-endian: within the 8 bytes from bit's byte on (≤ 7 + 31 bits).
-    Returns (every part's elements joined, the index where each part starts)."""
-    buf = np.concatenate([np.frombuffer(data, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
-    starts = np.array([8 * o for o, _c, _w in parts], dtype=np.int64)  # in bits
+    count, what) of each. Returns (every part's elements, each part's first element's index
+    in them: parts start on a multiple of 8, the unused slots of a part's last group are 0).
+
+    8 elements are 31 bytes (248 bits), and every part starts on a byte: a part is cut into
+    31-byte groups, each read as 4 little-endian u64 words w_0…w_3 (32 bytes, the last
+    one past the group), and element j of a group is the 31 bits at bit 31·j of them (a
+    shift of one word, or of two joined when they straddle a word boundary: j = 2, 4, 6)."""
+    buf = np.concatenate([np.frombuffer(data, dtype=np.uint8), np.zeros(32, dtype=np.uint8)])
+    offsets = np.array([o for o, _c, _w in parts], dtype=np.int64)
     counts = np.array([c for _o, c, _w in parts], dtype=np.int64)
-    first = np.cumsum(counts) - counts  # each part's first element in the joined output
-    element = np.arange(int(counts.sum()), dtype=np.int64)
-    bit = np.repeat(starts - 31 * first, counts) + 31 * element
-    # the 8 bytes from each element's first byte, read as one little-endian u64 (a gather from
-    # a view whose row i is bytes i … i + 7 of the buffer)
-    windows = np.lib.stride_tricks.as_strided(buf, shape=(buf.shape[0] - 7, 8), strides=(1, 1))
-    word = windows[bit >> 3].view("<u8").reshape(-1)
-    values = ((word >> (bit & 7).astype(np.uint64)) & np.uint64(0x7FFFFFFF)).astype(np.uint32)
-    end = starts + 31 * counts  # the bit after each part's last element: the rest of its byte is padding
+    groups = (counts + 7) >> 3
+    first_group = np.cumsum(groups) - groups
+    # byte where each group starts: its part's offset + 31 per group before it in the part
+    start = np.repeat(offsets - 31 * first_group, groups) + 31 * np.arange(int(groups.sum()), dtype=np.int64)
+    windows = np.lib.stride_tricks.as_strided(buf, shape=(buf.shape[0] - 31, 32), strides=(1, 1))
+    w = windows[start].view("<u8")  # (g, 4) little-endian u64 words
+    values = np.empty((w.shape[0], 8), dtype=np.uint32)
+    mask = np.uint64(0x7FFFFFFF)
+    for j in range(8):  # element j: bits 31j … 31j + 30, in word 31j // 64 (and the next one)
+        word, shift = divmod(31 * j, 64)
+        v = w[:, word] >> np.uint64(shift)
+        if shift > 33:  # straddles into the next word
+            v |= w[:, word + 1] << np.uint64(64 - shift)
+        values[:, j] = v & mask
+    # a part's last group may run into the next part's bytes: zero its slots past the count
+    rest = counts & 7
+    cut = np.flatnonzero(rest)
+    values[(first_group[cut] + groups[cut] - 1)[:, None], np.arange(8)[None, :]] *= \
+        (np.arange(8)[None, :] < rest[cut][:, None])
+    end = 8 * offsets + 31 * counts  # the bit after each part's last element: the rest of its byte is padding
     padded = (end & 7) != 0
     bad = padded & ((buf[end >> 3] >> (end & 7).astype(np.uint8)) != 0)
     if bad.any():
         what = parts[int(np.flatnonzero(bad)[0])][2]
         raise ProofFormatError(f"{what}: the padding bits after the last element are not zero (not canonical)")
-    return values, first
+    return values.reshape(-1), 8 * first_group
 
 
 # --- writer ----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from . import rounds
 from .config import MAX_BUS_ENTRIES, SecurityEstimate, security_bits
 from . import zk
 from .deep import deep_codewords, deep_layout, recombine_ext_columns, split_by_height
-from .domain import point_at
+from .domain import QueryPoints
 from .field import P, root_of_unity
 from .fri import FriProof, draw_fold_challenges, layer_arities, verify_queries
 from .keys import VerifyingKey
@@ -127,9 +127,10 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
         next_values = full_width_next(compiled[k], layout[k], t.open_next)
         entries += split_by_height(layout[k], opened[k], t.open_local, next_values, heights[k], z_next)
-    inputs = deep_codewords(entries, lambda l: point_at(l, indices >> (log_max - l)), zeta, coeffs)
+    points = QueryPoints(log_max, indices)  # the queries' points x on every height
+    inputs = deep_codewords(entries, lambda l: points.point(l).astype(np.uint32), zeta, coeffs)
 
-    verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus)
+    verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus, points)
     bus_total = ext.ZERO.copy()
     for t in tables:
         if t.cumsum is not None:

@@ -231,3 +231,21 @@ def test_inverse_point_at_inverts_point_at():
     for log_size in (0, 1, 6):
         idx = np.arange(1 << log_size)
         assert all(int(x) * int(y) % P == 1 for x, y in zip(point_at(log_size, idx), inverse_point_at(log_size, idx)))
+
+
+def test_query_points_square_down_the_heights():
+    """domain.QueryPoints: the points (and inverses) of positions idx >> (L − l) on every height,
+    by squaring from the tallest, equal point_at / inverse_point_at there; and fri's coset
+    start 1/x_0 from 1/x at a query's own row equals inverse_point_at of the coset's first row."""
+    from pyzkvm.stark.domain import QueryPoints, inverse_point_at
+
+    rng = np.random.default_rng(3)
+    idx = rng.integers(0, 1 << 12, size=20)
+    points = QueryPoints(12, idx)
+    for l in (12, 9, 4, 0):
+        assert points.point(l).tolist() == point_at(l, idx >> (12 - l)).tolist()
+        assert points.inverse(l).tolist() == inverse_point_at(l, idx >> (12 - l)).tolist()
+    for k in (1, 3, 4):
+        at = idx >> 2
+        want = inverse_point_at(10, (at >> k) << k)
+        assert fri.coset_start_inverses(points.inverse(10), at, k).tolist() == want.tolist()

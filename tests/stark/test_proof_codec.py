@@ -103,3 +103,22 @@ def test_field_elements_are_packed_in_31_bits():
         unpack31(packed[:-1] + bytes([packed[-1] | 0x80]), 9, "x")
     with pytest.raises(ProofFormatError, match="2\\^31"):
         pack31(np.array([1 << 31], dtype=np.uint32))
+
+
+def test_unpack31_many_reads_parts_between_other_bytes():
+    """unpack31_many (31-byte groups of 8 elements, a part's last group running into the next
+    part's bytes) against pack31, on random parts of 0…40 elements at random byte offsets."""
+    from pyzkvm.stark.field import P
+    from pyzkvm.stark.proof import pack31, unpack31_many
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        arrays = [rng.integers(0, P, size=int(rng.integers(0, 41)), dtype=np.uint32) for _ in range(int(rng.integers(1, 6)))]
+        blob, parts = b"", []
+        for a in arrays:
+            blob += rng.bytes(int(rng.integers(0, 5)))  # other fields between the arrays
+            parts.append((len(blob), len(a), "x"))
+            blob += pack31(a)
+        values, first = unpack31_many(blob + rng.bytes(int(rng.integers(0, 5))), parts)
+        for a, (_o, count, _w), at in zip(arrays, parts, first.tolist()):
+            assert values[at:at + count].tolist() == a.tolist()

@@ -114,6 +114,14 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
 def _deep_terms(members: list, coeffs: np.ndarray) -> tuple:
     """(terms, Σ c_i f_i(ζ), Σ c_j f_j(ζω)) of deep_values' members: a term is (matrix,
     coefficients (w, 4) for the ζ group only or (w, 8) for both groups)."""
+    terms, pairs = _deep_parts(members, coeffs)
+    claimed = _claimed_sums(list(pairs))
+    return terms, claimed[0], claimed[1]
+
+
+def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
+    """(terms, (the ζ group's (coefficients, claimed values) pairs, the ζω group's)): _deep_terms
+    before its two claimed sums."""
     terms, local_pairs, next_pairs = [], [], []  # (coefficients, claimed values) of each group
     for (local, nxt), rows, open_local, open_next in members:
         for name, (start, width) in local.items():
@@ -127,9 +135,7 @@ def _deep_terms(members: list, coeffs: np.ndarray) -> tuple:
                 terms.append((rows[name], np.concatenate([c, c_next], axis=1)))
             else:
                 terms.append((rows[name], c))
-    claimed = [claimed_sum(np.concatenate([c for c, _v in pairs]), np.concatenate([v for _c, v in pairs]))
-               if pairs else ext.ZERO.copy() for pairs in (local_pairs, next_pairs)]
-    return terms, claimed[0], claimed[1]
+    return terms, (local_pairs, next_pairs)
 
 
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
@@ -164,16 +170,20 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
     The groups' numerators are combined one group at a time (one column combination each),
     then the quotients of all groups' rows in one pass: one batch inversion for every
     x − ζ and x − ζω (in blocks of NUMPY_MAX elements, so no kernel is needed)."""
-    rows = []  # per group: (height, points, ζω, numerators (q, 8), Σ c_i f_i(ζ), Σ c_j f_j(ζω))
+    rows = []  # per group: (height, points, ζω, numerators (q, 8))
     points: dict[int, np.ndarray] = {}
+    pairs: list = []  # every group's (coefficients, claimed values): its ζ sum, then its ζω sum
     for l, z_next, members in _groups(entries):
         x = points.setdefault(l, points_of(l))
-        terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
-        rows.append((l, x, z_next, _combined_rows(_joined(terms), 0, len(x)), claimed_local, claimed_next))
+        terms, (local_pairs, next_pairs) = _deep_parts(members, coeffs)
+        pairs += [local_pairs, next_pairs]
+        rows.append((l, x, z_next, _combined_rows(_joined(terms), 0, len(x))))
+    claimed = _claimed_sums(pairs).reshape(-1, 2, 4)  # per group: Σ c_i f_i(ζ), Σ c_j f_j(ζω)
     count = [len(r[1]) for r in rows]
     x = np.concatenate([r[1] for r in rows])
     num = np.concatenate([r[3] for r in rows])
-    z_next, local, nxt = (np.repeat(np.stack([r[k] for r in rows]), count, axis=0) for k in (2, 4, 5))
+    z_next, local, nxt = (np.repeat(v, count, axis=0) for v in (np.stack([r[2] for r in rows]), claimed[:, 0],
+                                                                 claimed[:, 1]))
     values = np.empty((len(x), 4), dtype=np.uint32)
     block = field.NUMPY_MAX // 2  # x − ζ and x − ζω of each row: ≤ NUMPY_MAX inversions at once
     for lo in range(0, len(x), block):
@@ -185,6 +195,21 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
         out[l] = values[at:at + n] if l not in out else ext.ext_add(out[l], values[at:at + n])
         at += n
     return out
+
+
+def _claimed_sums(groups: list) -> np.ndarray:
+    """claimed_sum of each group of (coefficients, values) pairs, (len(groups), 4): every
+    group's products in one, summed per group (an empty group sums to 0)."""
+    flat = [p for group in groups for p in group]
+    sizes = np.array([sum(len(c) for c, _v in group) for group in groups], dtype=np.int64)
+    out = np.zeros((len(groups), 4), dtype=np.uint64)
+    if not flat:
+        return out.astype(np.uint32)
+    terms = ext.mul_rows(np.concatenate([c for c, _v in flat]), np.concatenate([v for _c, v in flat]))
+    nonempty = sizes > 0
+    starts = (np.cumsum(sizes) - sizes)[nonempty]
+    out[nonempty] = np.add.reduceat(terms, starts, axis=0) % P  # terms < p: a sum of < 2^33 fits
+    return out.astype(np.uint32)
 
 
 def _joined(terms: list) -> list:

@@ -113,14 +113,17 @@ def rows_per_query(rows: list, log_heights: list, indices):
     distinct positions."""
     idx = np.asarray(indices, dtype=np.int64)
     top = max(log_heights)
+    at: dict[int, tuple] = {}  # height → (its distinct positions' count, each query's row among them)
+    for l in set(log_heights):
+        distinct, inverse = np.unique(idx >> (top - l), return_inverse=True)
+        at[l] = (distinct.shape[0], inverse.reshape(-1))
     out = []
     for r, l in zip(rows, log_heights, strict=True):
-        pos = idx >> (top - l)
-        distinct = np.unique(pos)
+        count, row_of_query = at[l]
         r = np.asarray(r)
-        if r.ndim != 2 or r.shape[0] != distinct.shape[0]:
+        if r.ndim != 2 or r.shape[0] != count:
             return None
-        out.append(r[np.searchsorted(distinct, pos)])
+        out.append(r[row_of_query])
     return out
 
 

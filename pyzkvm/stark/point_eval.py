@@ -27,12 +27,12 @@ import numpy as np
 
 from .ext import ext_powers, mul_rows as ext_mul_rows
 from .field import P
-from .tape import (ADD_BB, ADD_BE, ADD_EE, DENOM, L_AUX, L_CONST_B, L_CONST_E, L_MAIN_E, L_PREP_E, MUL_BB, MUL_BE,
+from .tape import (SELECTORS, ADD_BB, ADD_BE, ADD_EE, DENOM, L_AUX, L_CONST_B, L_CONST_E, L_MAIN_E, L_PREP_E, MUL_BB, MUL_BE,
                    MUL_EE, NEG_B, NEG_E, SUB_BB, SUB_BE, SUB_EB, SUB_EE, Inputs, Tape, _constant_table, tape_for)
 
 _P = np.uint64(P)
+_ZERO4 = np.zeros(4, dtype=np.uint32)
 _LINEAR = (ADD_BB, ADD_BE, ADD_EE, SUB_BB, SUB_BE, SUB_EB, SUB_EE, NEG_B, NEG_E)
-_SUBTRACT = (SUB_BB, SUB_BE, SUB_EB, SUB_EE, NEG_B, NEG_E)
 _MUL = (MUL_BB, MUL_BE, MUL_EE)
 
 def tape_levels(tape: Tape) -> np.ndarray:
@@ -48,8 +48,65 @@ def tape_levels(tape: Tape) -> np.ndarray:
     return np.array(level, dtype=np.int32)
 
 
+#: a sum of ± terms is folded into its readers until it has this many terms; then it is
+#: computed as a node of its own (schedule: bounds the gathered terms when sums share parts)
+MAX_TERMS = 64
+_ADD = (ADD_BB, ADD_BE, ADD_EE)
+_NEG = (NEG_B, NEG_E)
+
+
+def linear_schedule(tape: Tape) -> tuple:
+    """The tape's evaluation order with its sums collapsed: (level per node, {node: its terms}).
+
+    A chain of additions and subtractions is linear in the values it starts from, so a sum
+    node is computed in one step as Σ c_t·t over its terms t (products, denominators,
+    leaves; coefficients c_t mod p, e.g. p − 1 for a subtracted term) instead of one level per
+    operation — the constraints' long left-deep sums would take dozens of levels. A sum is
+    computed (gets terms and a level: 1 + the highest of its terms') when a product, a LogUp
+    denominator or a root reads it, or when it has more than MAX_TERMS terms; otherwise it is
+    never computed, its readers take its terms instead. Products and denominators: level 1 +
+    the highest of their operands'. Leaves, and sums never computed: level 0."""
+    ops, xs, ys = tape.op.tolist(), tape.a.tolist(), tape.b.tolist()
+    starts, args = tape.dstart.tolist(), tape.dargs.tolist()
+    n = len(ops)
+    read = [False] * n  # read by a product, a denominator or as a root: must be computed
+    for k, o in enumerate(ops):
+        if o in _MUL:
+            read[xs[k]] = read[ys[k]] = True
+        elif o == DENOM:
+            for x in args[starts[k]:starts[k + 1]]:
+                read[x] = True
+    for r in tape.roots.tolist():
+        read[r] = True
+    level = [0] * n
+    inline: list = [None] * n  # a sum never computed: its terms, which its readers take
+    computed = {}
+    for k, o in enumerate(ops):
+        if o in _LINEAR:
+            terms: dict = {}
+            for x, c in ((xs[k], P - 1),) if o in _NEG else ((xs[k], 1), (ys[k], 1 if o in _ADD else P - 1)):
+                part = inline[x]
+                if part is None:
+                    terms[x] = (terms.get(x, 0) + c) % P
+                else:
+                    for t, ct in part.items():
+                        terms[t] = (terms.get(t, 0) + c * ct) % P
+            if read[k] or len(terms) > MAX_TERMS:
+                computed[k] = terms
+                level[k] = 1 + max(level[t] for t in terms)
+            else:
+                inline[k] = terms
+        elif o in _MUL:
+            level[k] = 1 + max(level[xs[k]], level[ys[k]])
+        elif o == DENOM:
+            level[k] = 1 + max(level[x] for x in args[starts[k]:starts[k + 1]])
+    return np.array(level, dtype=np.int32), computed
+
+
 class PointProgram:
-    """A point tape's nodes grouped into numpy batches, level by level (module docstring)."""
+    """A point tape's nodes grouped into numpy batches, level by level (module docstring;
+    the levels of linear_schedule, where a sum is one step). ``levels``: tape_levels (kept
+    for the verifying key's stored form)."""
 
     def __init__(self, tape: Tape, levels: np.ndarray):
         if tape.where != "point":
@@ -66,16 +123,21 @@ class PointProgram:
         const = np.flatnonzero(leaf & ((op == L_CONST_B) | (op == L_CONST_E)))
         self.consts = (const, tape.a[const])
         self.steps = []
-        order = np.argsort(levels, kind="stable")
-        bounds = np.searchsorted(levels[order], np.arange(1, int(levels.max(initial=0)) + 2))
-        is_lin, is_sub, is_mul = np.isin(op, _LINEAR), np.isin(op, _SUBTRACT), np.isin(op, _MUL)
+        schedule, sums = linear_schedule(tape)
+        is_sum = np.zeros(n, dtype=bool)
+        is_sum[list(sums)] = True
+        order = np.argsort(schedule, kind="stable")
+        bounds = np.searchsorted(schedule[order], np.arange(1, int(schedule.max(initial=0)) + 2))
+        is_mul = np.isin(op, _MUL)
         for lo, hi in zip(bounds[:-1], bounds[1:]):
             nodes = order[lo:hi]
-            lin = nodes[is_lin[nodes]]
-            neg = np.isin(op[lin], (NEG_B, NEG_E))
-            # x ± y; a negation is (zero row n) − x
-            lin_x = np.where(neg, n, tape.a[lin])
-            lin_y = np.where(neg, tape.a[lin], tape.b[lin])
+            lin = nodes[is_sum[nodes]]
+            # each sum's terms and coefficients, joined; term_starts: each sum's first
+            terms = [sums[k] for k in lin.tolist()]
+            counts = np.array([len(t) for t in terms], dtype=np.int64)
+            lin_terms = np.array([t for ts in terms for t in ts], dtype=np.int64)
+            lin_coeffs = np.array([c for ts in terms for c in ts.values()], dtype=np.uint64)
+            term_starts = (np.cumsum(counts) - counts).astype(np.int64)
             mul = nodes[is_mul[nodes]]
             den = nodes[op[nodes] == DENOM]
             counts = tape.dstart[den + 1] - tape.dstart[den]
@@ -83,7 +145,7 @@ class PointProgram:
                 np.zeros(0, dtype=np.int64)
             power = arg_pos - np.repeat(tape.dstart[den], counts)  # γ^0 for the bus id, γ^(j+1) for value j
             starts = (np.cumsum(counts) - counts).astype(np.int64)  # each node's first argument
-            self.steps.append((lin, lin_x, lin_y, is_sub[lin], mul, tape.a[mul], tape.b[mul], den,
+            self.steps.append((lin, lin_terms, lin_coeffs, term_starts, mul, tape.a[mul], tape.b[mul], den,
                                tape.dargs[arg_pos], power, starts))
         self.max_power = int(np.diff(tape.dstart).max(initial=0))
 
@@ -118,15 +180,92 @@ class _Batches:
             cat = lambda f, parts=parts: np.concatenate([f(st, off, n) for st, off, n in parts])  # noqa: E731
             args_before = np.cumsum([0] + [len(st[8]) for st, _, _ in parts])
             starts = np.concatenate([st[10] + a for (st, _, _), a in zip(parts, args_before)])
+            terms_before = np.cumsum([0] + [len(st[1]) for st, _, _ in parts])
+            term_starts = np.concatenate([st[3] + a for (st, _, _), a in zip(parts, terms_before)])
+            coeffs = cat(lambda st, off, n: st[2])
             self.steps.append((
-                cat(lambda st, off, n: st[0] + off), cat(lambda st, off, n: np.where(st[1] == n, zero, st[1] + off)),
-                cat(lambda st, off, n: st[2] + off), cat(lambda st, off, n: st[3]),
+                cat(lambda st, off, n: st[0] + off), cat(lambda st, off, n: st[1] + off),
+                None if np.all(coeffs == 1) else coeffs, term_starts.astype(np.int64),
                 cat(lambda st, off, n: st[4] + off), cat(lambda st, off, n: st[5] + off),
                 cat(lambda st, off, n: st[6] + off), cat(lambda st, off, n: st[7] + off),
                 cat(lambda st, off, n: st[8] + off), cat(lambda st, off, n: st[9]), starts.astype(np.int64)))
         self.roots = np.concatenate([p.tape.roots + off for p, off in zip(programs, self.offsets)])
         self.root_counts = [len(p.tape.roots) for p in programs]
+        self.root_starts = np.cumsum([0] + self.root_counts[:-1]).astype(np.int64)
         self.max_power = max(p.max_power for p in programs)
+        self.programs = programs
+        self._sources: dict = {}  # the leaves' rows in fill's source array, per shape of the inputs
+
+    def fill(self, v: np.ndarray, inputs_list: list) -> None:
+        """Every program's leaves in one gather: fill_leaves's values, from one array of all
+        the inputs' rows (the constants, public values, challenges, LogUp sums, selectors,
+        then each table's matrices at ζ and ζω)."""
+        mats = [(i.main, i.prep, i.aux) for i in inputs_list]
+        key = tuple((len(i.public),) + tuple(None if m is None else m.shape for m in ms) for i, ms in zip(inputs_list, mats))
+        if key not in self._sources:
+            if len(self._sources) >= 8:
+                self._sources.pop(next(iter(self._sources)))
+            self._sources[key] = self._leaf_sources(key)
+        nodes, at, fixed = self._sources[key]
+        public = np.concatenate([np.asarray(i.public, dtype=np.uint64).reshape(-1) for i in inputs_list]) % _P
+        public4 = np.zeros((public.shape[0], 4), dtype=np.uint64)
+        public4[:, 0] = public
+        zero = np.zeros((2, 4), dtype=np.uint64)
+        parts = [fixed, public4,
+                 *[zero if i.challenges is None else np.asarray(i.challenges, dtype=np.uint64) for i in inputs_list],
+                 *[np.asarray(_ZERO4 if i.cumsum is None else i.cumsum, dtype=np.uint64).reshape(1, 4) for i in inputs_list],
+                 *[np.asarray(i.selectors[name], dtype=np.uint64).reshape(1, 4) if isinstance(i.selectors, dict) and
+                   name in i.selectors else zero[:1] for i in inputs_list for name in SELECTORS],
+                 *[np.asarray(m, dtype=np.uint64).reshape(-1, 4) for ms in mats for m in ms if m is not None]]
+        v[nodes] = np.concatenate(parts)[at]
+
+    def _leaf_sources(self, key: tuple) -> tuple:
+        """(leaf nodes, their rows in fill's source array, the fixed constants (F, 4)) for
+        inputs of these shapes (fill's key)."""
+        count = len(self.programs)
+        fixed: list = []
+        publics = np.cumsum([0] + [k[0] for k in key])  # each table's first public value
+        base_public = 0  # fixed constants come first; their count is known once all are seen
+        rows_of = []  # (nodes, kind, table, index within its block)
+        mat_base, at = [], 0
+        for k in key:
+            bases = []
+            for shape in k[1:]:
+                bases.append(at)
+                at += 0 if shape is None else int(np.prod(shape[:-1]))
+            mat_base.append(bases)
+        for j, (p, off) in enumerate(zip(self.programs, self.offsets)):
+            for m, kind in enumerate((L_MAIN_E, L_PREP_E, L_AUX)):
+                nodes, row, col = p.leaves[kind]
+                if nodes.size:
+                    width = key[j][1 + m][1]
+                    rows_of.append((nodes + off, "mat", mat_base[j][m] + row * width + col))
+            nodes, slot = p.consts
+            for node, sl in zip(nodes.tolist(), slot.tolist()):
+                what = p.tape.constants[sl]
+                if what[0] == "const":
+                    rows_of.append((np.array([node + off]), "fixed", np.array([len(fixed)])))
+                    fixed.append(int(what[1]) % P)
+                elif what[0] == "public":
+                    rows_of.append((np.array([node + off]), "public", np.array([publics[j] + what[1]])))
+                elif what[0] == "challenge":
+                    rows_of.append((np.array([node + off]), "challenge", np.array([2 * j + what[1]])))
+                elif what[0] == "cumsum":
+                    rows_of.append((np.array([node + off]), "cumsum", np.array([j])))
+                else:
+                    rows_of.append((np.array([node + off]), "sel", np.array([3 * j + SELECTORS.index(what[1])])))
+        base_public = len(fixed)
+        base = {"fixed": 0, "public": base_public}
+        base["challenge"] = base["public"] + int(publics[-1])
+        base["cumsum"] = base["challenge"] + 2 * count
+        base["sel"] = base["cumsum"] + count
+        base["mat"] = base["sel"] + 3 * count
+        nodes = np.concatenate([n for n, _k, _i in rows_of]) if rows_of else np.zeros(0, dtype=np.int64)
+        at_rows = np.concatenate([base[k] + np.asarray(i, dtype=np.int64) for _n, k, i in rows_of]) if rows_of else \
+            np.zeros(0, dtype=np.int64)
+        fixed4 = np.zeros((len(fixed), 4), dtype=np.uint64)
+        fixed4[:, 0] = fixed
+        return nodes, at_rows, fixed4
 
 
 #: the last few joined batches (a verifier meets the same set of tables again and again)
@@ -143,18 +282,17 @@ def evaluate_programs(programs: list, inputs_list: list, alpha_powers_list: list
         _JOINED[key] = _Batches(key)
     joined = _JOINED[key]
     v = np.zeros((joined.n + 1, 4), dtype=np.uint64)  # the last row stays zero (negations read it)
-    for p, off, inputs in zip(programs, joined.offsets, inputs_list):
-        p.fill_leaves(v, off, inputs)
+    joined.fill(v, inputs_list)
     first = inputs_list[0].challenges
     challenges = np.zeros((2, 4), np.uint64) if first is None else np.asarray(first, dtype=np.uint64)
     if any(not np.array_equal(np.asarray(i.challenges, dtype=np.uint64) if i.challenges is not None else
                               np.zeros((2, 4), np.uint64), challenges) for i in inputs_list):
         raise ValueError("evaluate_programs: every table must use the same bus challenges")
     alpha, gpows = challenges[0], ext_powers(challenges[1], joined.max_power + 1).astype(np.uint64)
-    for lin, lin_x, lin_y, sub, mul, mul_x, mul_y, den, den_args, power, starts in joined.steps:
-        if lin.size:  # x + y, x − y, 0 − x
-            y = v[lin_y]
-            v[lin] = (v[lin_x] + np.where(sub[:, None], _P - y, y)) % _P
+    for lin, terms, coeffs, term_starts, mul, mul_x, mul_y, den, den_args, power, starts in joined.steps:
+        if lin.size:  # sums Σ c_t·t (linear_schedule): each term < p, ≤ 2·MAX_TERMS of them
+            t = v[terms] if coeffs is None else v[terms] * coeffs[:, None] % _P
+            v[lin] = np.add.reduceat(t, term_starts, axis=0) % _P
         if mul.size:
             v[mul] = ext_mul_rows(v[mul_x], v[mul_y])
         if den.size:  # α − (bus + Σ_j γ^(j+1)·v_j)
@@ -162,11 +300,8 @@ def evaluate_programs(programs: list, inputs_list: list, alpha_powers_list: list
             v[den] = (alpha + _P - sums) % _P
     powers = np.concatenate([np.asarray(a, dtype=np.uint64).reshape(-1, 4) for a in alpha_powers_list])
     terms = ext_mul_rows(powers, v[joined.roots])
-    out, at = [], 0
-    for count in joined.root_counts:  # each table's Σ (terms < p: 2^33 of them fit in uint64)
-        out.append((terms[at:at + count].sum(axis=0) % _P).astype(np.uint32))
-        at += count
-    return out
+    # each table's Σ (terms < p: 2^33 of them fit in uint64)
+    return list((np.add.reduceat(terms, joined.root_starts, axis=0) % _P).astype(np.uint32))
 
 
 def point_program(compiled) -> PointProgram:

@@ -27,6 +27,8 @@ from . import ext, field
 from .field import P, root_of_unity
 from .lincomb import combine_columns, weighted_column_sums
 
+_P = np.uint64(P)
+
 
 def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
     """Weights w_i with f(z) = Σ_i w_i·f(ω^i) for deg f < n (z ∉ H):
@@ -159,6 +161,21 @@ def _deep_quotients(num: np.ndarray, x: np.ndarray, zeta, z_next, claimed_local,
                        ext.ext_mul(ext.ext_sub(np.ascontiguousarray(num[:, 4:]), claimed_next), inv[n:]))
 
 
+def _deep_quotients_few(num: np.ndarray, x: np.ndarray, zeta, z_next, claimed_local, claimed_next) -> np.ndarray:
+    """_deep_quotients for a verifier's few rows (numpy, one inversion per row instead of two):
+
+        D(x) = [A·(x − ζω) + B·(x − ζ)] / [(x − ζ)·(x − ζω)],
+        A = Σ c_i f_i(x) − Σ c_i f_i(ζ),  B = Σ c_j f_j(x) − Σ c_j f_j(ζω)."""
+    xe = ext.from_base(np.asarray(x, dtype=np.uint32)).astype(np.uint64)
+    to_zeta = (xe + _P - np.asarray(zeta, dtype=np.uint64)) % _P          # x − ζ
+    to_next = (xe + _P - np.asarray(z_next, dtype=np.uint64)) % _P        # x − ζω
+    a = (num[:, :4].astype(np.uint64) + _P - np.asarray(claimed_local, dtype=np.uint64)) % _P
+    b = (num[:, 4:].astype(np.uint64) + _P - np.asarray(claimed_next, dtype=np.uint64)) % _P
+    inv = ext.ext_batch_inverse(ext.mul_rows(to_zeta, to_next).astype(np.uint32))
+    top = (ext.mul_rows(a, to_next) + ext.mul_rows(b, to_zeta)) % _P
+    return ext.mul_rows(top, inv).astype(np.uint32)
+
+
 def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray) -> dict:
     """D(x) per LDE height at the verifier's few points, from ``entries``: (log LDE size, ζω of
     its table, member) triples, a member as in deep_values. A table's column groups may live on
@@ -185,10 +202,10 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
     z_next, local, nxt = (np.repeat(v, count, axis=0) for v in (np.stack([r[2] for r in rows]), claimed[:, 0],
                                                                  claimed[:, 1]))
     values = np.empty((len(x), 4), dtype=np.uint32)
-    block = field.NUMPY_MAX // 2  # x − ζ and x − ζω of each row: ≤ NUMPY_MAX inversions at once
+    block = field.NUMPY_MAX  # one inversion per row: ≤ NUMPY_MAX at once
     for lo in range(0, len(x), block):
         hi = lo + block
-        values[lo:hi] = _deep_quotients(num[lo:hi], x[lo:hi], zeta, z_next[lo:hi], local[lo:hi], nxt[lo:hi])
+        values[lo:hi] = _deep_quotients_few(num[lo:hi], x[lo:hi], zeta, z_next[lo:hi], local[lo:hi], nxt[lo:hi])
     out: dict[int, np.ndarray] = {}
     at = 0
     for (l, *_rest), n in zip(rows, count):

@@ -316,6 +316,10 @@ def encode_proof(proof: Proof) -> tuple:
 # --- reader ----------------------------------------------------------------------------------
 
 
+_U8, _U16, _U64 = struct.Struct("<B"), struct.Struct("<H"), struct.Struct("<Q")
+_SHAPES = {d: struct.Struct(f"<{d}I") for d in (1, 2, 3)}
+
+
 class _Reader:
     def __init__(self, data: bytes):
         self.data = memoryview(data)
@@ -337,20 +341,29 @@ class _Reader:
                                    f"{len(self.data) - self.pos} left")
         self.pos += n
 
+    def _unpack(self, fmt: struct.Struct, what: str) -> tuple:
+        """fmt's fields at the current offset (struct.unpack_from: no copy of the bytes)."""
+        if self.pos + fmt.size > len(self.data):
+            raise ProofFormatError(f"proof is truncated: {what} needs {fmt.size} bytes at offset {self.pos}, "
+                                   f"{len(self.data) - self.pos} left")
+        values = fmt.unpack_from(self.data, self.pos)
+        self.pos += fmt.size
+        return values
+
     def u8(self, what):
-        return self.take(1, what)[0]
+        return self._unpack(_U8, what)[0]
 
     def u16(self, what):
-        return struct.unpack("<H", self.take(2, what))[0]
+        return self._unpack(_U16, what)[0]
 
     def u64(self, what):
-        return struct.unpack("<Q", self.take(8, what))[0]
+        return self._unpack(_U64, what)[0]
 
     def array(self, what: str, ndim: int, last: int | None = None) -> np.ndarray:
         d = self.u8(what)
         if d != ndim:
             raise ProofFormatError(f"{what}: expected a {ndim}-D array, found {d}-D at offset {self.pos - 1}")
-        shape = struct.unpack(f"<{ndim}I", self.take(4 * ndim, what))
+        shape = self._unpack(_SHAPES[ndim], what)
         count = 1
         for s in shape:
             count *= s
@@ -386,7 +399,9 @@ def _read_paths(r: _Reader, what: str) -> Multiproof:
     levels = []
     for _ in range(depth):
         n = r.u16(what)  # the verifier checks it against the count the query positions imply
-        levels.append(np.frombuffer(r.take(32 * n, what), dtype="<u4").reshape(n, 8).astype(np.uint32))
+        start = r.pos
+        r.skip(32 * n, what)
+        levels.append(np.frombuffer(r.data, dtype="<u4", count=8 * n, offset=start).reshape(n, 8).copy())
     return Multiproof(levels)
 
 

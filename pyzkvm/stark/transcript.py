@@ -42,6 +42,16 @@ def _lp(b: bytes) -> bytes:
     return struct.pack("<Q", len(b)) + b
 
 
+def _canonical(arr: np.ndarray) -> bool:
+    """An integer array of canonical field elements (each in [0, p)): one reduction for an
+    unsigned array (a proof's), two for a signed one."""
+    if arr.dtype.kind not in "iu":
+        return False
+    if not arr.size:
+        return True
+    return bool(arr.max() < P) if arr.dtype.kind == "u" else bool(arr.min() >= 0 and arr.max() < P)
+
+
 class Transcript:
     """A Fiat–Shamir transcript for one proof; `domain` separates protocols and versions."""
 
@@ -70,7 +80,7 @@ class Transcript:
         """Absorb base-field elements (any shape; canonical uint32 in [0, p)); the shape is
         absorbed too, so [a, b] and [[a], [b]] differ."""
         arr = np.asarray(values)
-        if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() >= P)):
+        if not _canonical(arr):
             raise UsageError(f"observe_field({label!r}): values must be canonical field elements in [0, p)")
         shape = struct.pack(f"<{arr.ndim + 1}Q", arr.ndim, *arr.shape)
         self._absorb(b"F", label, shape + np.ascontiguousarray(arr, dtype="<u4").tobytes())
@@ -80,7 +90,7 @@ class Transcript:
         arr = np.asarray(values)
         if arr.ndim == 0 or arr.shape[-1] != 4:
             raise UsageError(f"observe_ext({label!r}): expected extension elements of shape (..., 4), got {arr.shape}")
-        if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() >= P)):
+        if not _canonical(arr):
             raise UsageError(f"observe_ext({label!r}): coefficients must be canonical field elements in [0, p)")
         shape = struct.pack(f"<{arr.ndim + 1}Q", arr.ndim, *arr.shape)
         self._absorb(b"E", label, shape + np.ascontiguousarray(arr, dtype="<u4").tobytes())

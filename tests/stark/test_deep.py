@@ -97,3 +97,16 @@ def test_claimed_sum_of_many_columns_needs_no_kernel(monkeypatch):
 
     monkeypatch.setattr(ext, "_mul_kernel", no_kernel)
     np.testing.assert_array_equal(deep.claimed_sum(coeffs, values), want)
+
+
+def test_few_row_quotients_equal_the_two_inversion_formula():
+    """deep._deep_quotients_few (one inversion per row, the verifier's) equals _deep_quotients."""
+    from pyzkvm.stark import deep
+    from pyzkvm.stark.field import P
+
+    rng = np.random.default_rng(9)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    num, x, zeta, z_next, local, nxt = rand(30, 8), rand(30), rand(4), rand(30, 4), rand(30, 4), rand(30, 4)
+    want = np.stack([deep._deep_quotients(num[i:i + 1], x[i:i + 1], zeta, z_next[i], local[i], nxt[i])[0]
+                     for i in range(30)])
+    np.testing.assert_array_equal(deep._deep_quotients_few(num, x, zeta, z_next, local, nxt), want)

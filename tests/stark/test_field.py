@@ -176,3 +176,14 @@ def test_to_field():
     np.testing.assert_array_equal(F.to_field([-1, P, P + 3, 2**40]), [P - 1, 0, 3, 2**40 % P])
     with pytest.raises(UsageError):
         F.to_field([1.5])
+
+
+def test_inverse_small_above_the_loop_size_uses_powers():
+    """inverse_small's numpy addition chain for x^(p−2) (more than _INVERSE_LOOP_MAX elements)
+    inverts like its Python-int loop."""
+    from pyzkvm.stark import field
+
+    rng = np.random.default_rng(5)
+    a = np.concatenate([rng.integers(1, field.P, size=300, dtype=np.int64), [1, field.P - 1]]).astype(np.uint32)
+    assert a.size > field._INVERSE_LOOP_MAX
+    assert np.all(a.astype(np.uint64) * field.inverse_small(a) % field.P == 1)

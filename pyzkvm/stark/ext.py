@@ -406,7 +406,7 @@ def ext_powers(x, n: int):
         k, step = 1, x.astype(np.uint64).reshape(1, 4)
         while k < n:
             m = min(k, n - k)
-            out[k:k + m] = mul_rows(out[:m], np.broadcast_to(step, (m, 4)))
+            out[k:k + m] = mul_rows(out[:m], step)  # step (1, 4) broadcasts against the m rows
             k, step = k + m, mul_rows(step, step)
         return out[:n].astype(np.uint32)
     out = np.empty((n, 4), dtype=np.uint32)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
-from .multiproof import open_multiproof, reused_blake3, verify_multiproof
+from .multiproof import Multiproof, open_multiproof, reused_blake3, walk
 
 
 def _leaf_hashes(matrix) -> np.ndarray:
@@ -162,8 +162,10 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
                 return None
             return [blake(node + row) for node, row in zip(nodes, digests(l))]  # C(node ‖ R)
 
-        leaves = np.frombuffer(b"".join(digests(top)), dtype="<u4").reshape(-1, 8)
-        return verify_multiproof(root, top, distinct[top], leaves, paths, inject)
+        if not isinstance(paths, Multiproof) or paths.depth != top:
+            return False
+        # the leaves: distinct positions, ascending (np.unique), so no two queries share one
+        return walk(root, distinct[top].tolist(), digests(top), paths, inject)
     except (ValueError, TypeError, IndexError):
         return False
 
@@ -187,5 +189,5 @@ def fold_levels(levels: list, matrices: list) -> list:
 def _row_hashes(matrix: np.ndarray, blake) -> list:
     """H(row) of every row of a few opened rows (q, w), as 32-byte strings: merkle.hash_rows's
     values without the round trip through a digest array."""
-    data, width = np.ascontiguousarray(matrix, dtype="<u4").tobytes(), 4 * matrix.shape[1]
-    return [blake(data[i * width:(i + 1) * width]) for i in range(matrix.shape[0])]
+    data, width = memoryview(np.ascontiguousarray(matrix, dtype="<u4").tobytes()), 4 * matrix.shape[1]
+    return [blake(data[i:i + width]) for i in range(0, width * matrix.shape[0], width)]

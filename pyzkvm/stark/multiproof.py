@@ -82,7 +82,12 @@ def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np
     grouped = group(np.asarray(positions, dtype=np.int64), leaves)
     if grouped is None:
         return False
-    pos, nodes = grouped[0].tolist(), digest_list(grouped[1])
+    return walk(root, grouped[0].tolist(), digest_list(grouped[1]), proof, inject)
+
+
+def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None) -> bool:
+    """verify_multiproof's walk from the distinct leaf positions ``pos`` (ascending) and their
+    32-byte digests ``nodes`` (a list each), the proof's depth already checked."""
     compress = reused_blake3()
     for k, sent in enumerate(proof.levels):
         sent = np.asarray(sent)

@@ -253,13 +253,14 @@ def draw_fold_challenges(transcript, proof: "FriProof", input_logs, arities: lis
 
 
 def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: dict, log_final_size: int,
-                   taus: dict, points: QueryPoints | None = None) -> None:
+                   taus: dict, points: QueryPoints | None = None, plans=None) -> None:
     """Check every query's folding chain, vectorised over queries.
 
     inputs: height l → (q, 4) values of the input codewords at positions idx >> (L − l),
     computed by the verifier from the opened trace rows (the DEEP combination); taus: height
     → the roll-in challenge (draw_fold_challenges); points: the queries' points on every
-    height (domain.QueryPoints of the tallest height and ``indices``; built here if not given)."""
+    height (domain.QueryPoints of the tallest height and ``indices``; built here if not given);
+    plans: the proof's multiproof.WalkPlans, shared with its trace trees."""
     log_size = max(inputs)
     idx = np.asarray(indices, dtype=np.int64)
     if points is None:
@@ -272,7 +273,7 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
         # the query's own entry is the value it carries from the previous fold (or the input):
         # if that is wrong, the coset does not hash to the committed leaf
         values = with_own_entry(rows, idx, k, cur)
-        if not verify_openings(root, log_size - k, leaf, values.reshape(idx.shape[0], -1), paths):
+        if not verify_openings(root, log_size - k, leaf, values.reshape(idx.shape[0], -1), paths, plans):
             raise MerklePathError(f"FRI layer {r}: an opened coset, with the value folded from the layer before, "
                                   "does not match the layer's Merkle root")
         cur = fold_cosets(values, layer_betas, leaf, log_size, coset_start_inverses(points.inverse(log_size), idx, k))

@@ -99,9 +99,10 @@ class MerkleTree:
         return self.matrix[idx], open_multiproof(self.levels, idx)
 
 
-def verify_openings(root: bytes, log_n: int, indices, rows, paths) -> bool:
+def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -> bool:
     """Check that rows[q] is row indices[q] of the matrix committed to by `root` (a tree of
-    2^log_n leaves), using their multiproof ``paths`` (multiproof.py). Returns False — never
+    2^log_n leaves), using their multiproof ``paths`` (multiproof.py; ``plans``: the proof's
+    multiproof.WalkPlans, if the caller shares them between trees). Returns False — never
     raises — on any mismatch or malformed input (wrong shapes, indices out of range, bad root
     length, no openings at all)."""
     from .multiproof import verify_multiproof
@@ -128,6 +129,6 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths) -> bool:
             return False
         if rows.size and (rows.min() < 0 or rows.max() > 0xFFFFFFFF):
             return False
-        return verify_multiproof(root, log_n, idx, hash_rows(rows.astype(np.uint32)), paths)
+        return verify_multiproof(root, log_n, idx, hash_rows(rows.astype(np.uint32)), paths, plans=plans)
     except (ValueError, TypeError, OverflowError, UsageError):
         return False

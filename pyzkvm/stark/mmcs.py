@@ -127,7 +127,7 @@ def rows_per_query(rows: list, log_heights: list, indices):
     return out
 
 
-def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, paths) -> bool:
+def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, paths, plans=None) -> bool:
     """Check opened rows (as ``open`` gives them: per matrix its rows at the distinct
     positions) of a MixedMatrixTree against its root, with their multiproof ``paths``. Never
     raises on bad data."""
@@ -158,14 +158,14 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
             l = top - k - 1
             if l not in distinct:
                 return nodes
-            if distinct[l].tolist() != positions:  # pragma: no cover - the walk's own positions
+            if tuple(distinct[l].tolist()) != positions:  # pragma: no cover - the walk's own positions
                 return None
             return [blake(node + row) for node, row in zip(nodes, digests(l))]  # C(node ‖ R)
 
         if not isinstance(paths, Multiproof) or paths.depth != top:
             return False
         # the leaves: distinct positions, ascending (np.unique), so no two queries share one
-        return walk(root, distinct[top].tolist(), digests(top), paths, inject)
+        return walk(root, distinct[top].tolist(), digests(top), paths, inject, plans)
     except (ValueError, TypeError, IndexError):
         return False
 

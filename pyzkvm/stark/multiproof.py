@@ -67,11 +67,12 @@ def group(positions: np.ndarray, values: np.ndarray):
 
 
 def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np.ndarray, proof: Multiproof,
-                      inject=None) -> bool:
+                      inject=None, plans: "WalkPlans | None" = None) -> bool:
     """Walk the opened leaves' digests (q, 8) at ``positions`` up to ``root`` through a tree of
     ``depth`` levels. ``inject(k, positions, digests)``, if given, is called after level k's
-    compression with the nodes' positions (ascending) and their 32-byte digests (lists), and
-    returns the digests to continue with (or None to refuse). Never raises on malformed
+    compression with the nodes' positions (an ascending tuple) and their 32-byte digests (a
+    list), and returns the digests to continue with (or None to refuse). ``plans``: the
+    verifier's WalkPlans, shared by the trees of one proof. Never raises on malformed
     input: returns False.
 
     The walk is plain Python over 32-byte strings: a level has at most q nodes (fewer near
@@ -82,39 +83,62 @@ def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np
     grouped = group(np.asarray(positions, dtype=np.int64), leaves)
     if grouped is None:
         return False
-    return walk(root, grouped[0].tolist(), digest_list(grouped[1]), proof, inject)
+    return walk(root, grouped[0].tolist(), digest_list(grouped[1]), proof, inject, plans)
 
 
-def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None) -> bool:
+class WalkPlans:
+    """Which nodes pair up at each level of a multiproof walk: it depends only on the level's
+    positions, and one proof's trees share them — every tree of the queries' height walks the
+    positions idx >> j at its level j, a FRI layer's tree (leaf positions idx >> s) the same
+    from level s on, a shorter tree likewise. So each level's plan is made once per proof
+    (keyed by the positions), and a tree's walk is one comprehension of hashes per level.
+
+    A level's plan for the distinct ascending positions U (node digests in that order, then
+    the level's sent siblings S, ascending, as one list): per parent u >> 1 (ascending) the
+    pair (left, right) of indices into that list, the count of siblings the proof must send
+    (|S| = the parents with one opened child: the multiproof's count check), and the
+    parents' positions."""
+
+    def __init__(self):
+        self._plans: dict = {}
+
+    def level(self, pos: tuple) -> tuple:
+        plan = self._plans.get(pos)
+        if plan is None:
+            pairs, parents, n, sent, i = [], [], len(pos), 0, 0
+            while i < n:  # pos is sorted and distinct: a node's opened sibling is its neighbour
+                u = pos[i]
+                if i + 1 < n and pos[i + 1] == u ^ 1:  # both children opened (u even): no digest sent
+                    pairs.append((i, i + 1))
+                    i += 2
+                else:  # the sibling is the next digest sent, at n + sent
+                    pairs.append((n + sent, i) if u & 1 else (i, n + sent))
+                    sent, i = sent + 1, i + 1
+                parents.append(u >> 1)
+            plan = self._plans[pos] = (pairs, sent, tuple(parents))
+        return plan
+
+
+def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None, plans: WalkPlans | None = None) -> bool:
     """verify_multiproof's walk from the distinct leaf positions ``pos`` (ascending) and their
     32-byte digests ``nodes`` (a list each), the proof's depth already checked."""
+    plans = WalkPlans() if plans is None else plans
     compress = reused_blake3()
+    at = tuple(pos)
     for k, sent in enumerate(proof.levels):
         sent = np.asarray(sent)
         if sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
             return False
-        siblings, used = digest_list(sent), 0
-        parents, parent_pos = [], []
-        i, n = 0, len(pos)
-        while i < n:  # pos is sorted and distinct: a node's opened sibling is its neighbour
-            u = pos[i]
-            if i + 1 < n and pos[i + 1] == u ^ 1:  # both children opened (u even): no digest sent
-                pair, i = nodes[i] + nodes[i + 1], i + 2
-            else:
-                if used == len(siblings):
-                    return False  # a sibling too few
-                s, used, i = siblings[used], used + 1, i + 1
-                pair = s + nodes[i - 1] if u & 1 else nodes[i - 1] + s
-            parents.append(compress(pair))
-            parent_pos.append(u >> 1)
-        if used != len(siblings):
-            return False  # a node too many (one the verifier computes)
-        pos, nodes = parent_pos, parents
+        pairs, count, parents = plans.level(at)
+        if sent.shape[0] != count:
+            return False  # a sibling too few, or a node the verifier computes sent anyway
+        digests = nodes + digest_list(sent)
+        nodes, at = [compress(digests[a] + digests[b]) for a, b in pairs], parents
         if inject is not None:
-            nodes = inject(k, pos, nodes)
+            nodes = inject(k, at, nodes)
             if nodes is None:
                 return False
-    return pos == [0] and nodes[0] == bytes(root)
+    return at == (0,) and nodes[0] == bytes(root)
 
 
 def digest_list(digests: np.ndarray) -> list:

@@ -34,6 +34,7 @@ from .fri import FriProof, draw_fold_challenges, layer_arities, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import rows_per_query, verify_mixed_openings
+from .multiproof import WalkPlans
 from .openings import full_width, full_width_next, next_row_columns, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
@@ -105,6 +106,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
+    plans = WalkPlans()  # the multiproof walks' pairings, shared by every tree of this proof
     opened: list[dict[str, np.ndarray]] = [dict() for _ in tables]  # per table: phase → its (q, w) queried rows
     for phase, root in roots.items():
         members = phase_members(tables, phase)  # indices into the included tables
@@ -115,7 +117,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         logs += [max(logs)] * (len(rows) - len(members))  # hiding mode: the salt, at the top height
         positions = indices >> (log_max - max(logs))
         assert root is not None  # a phase with members has a root (keys: prep; decode_proof: aux)
-        if not verify_mixed_openings(root, logs, positions, rows, paths):
+        if not verify_mixed_openings(root, logs, positions, rows, paths, plans):
             raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
                                   "(or a table opens more or fewer rows than the queries' distinct positions)")
         for i, r in zip(members, rows_per_query(rows, logs, positions)):
@@ -130,7 +132,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     points = QueryPoints(log_max, indices)  # the queries' points x on every height
     inputs = deep_codewords(entries, lambda l: points.point(l).astype(np.uint32), zeta, coeffs)
 
-    verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus, points)
+    verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus, points, plans)
     sums = [t.cumsum for t in tables if t.cumsum is not None]
     bus_total = (np.sum(sums, axis=0, dtype=np.uint64) % P).astype(np.uint32) if sums else ext.ZERO.copy()
     # the security estimate is the whole statement's: joint.verify fills it in once every segment passed

@@ -145,3 +145,27 @@ def test_commit_bad_shapes():
         MerkleTree.commit(np.zeros((0, 2), np.uint32))
     with pytest.raises(UsageError):
         compress_pairs(np.zeros((3, 8), np.uint32))
+
+
+def test_walk_plans_shared_between_trees():
+    """One multiproof.WalkPlans serves a tree of 2^8 leaves opened at idx and one of 2^5 leaves
+    opened at idx >> 3 (a FRI layer's positions: the first tree's level-3 positions): both
+    verify with the shared plans, and a derivable node sent, a needed one left out, or a
+    wrong sibling is still rejected with plans made by an honest walk."""
+    from pyzkvm.stark.multiproof import WalkPlans
+
+    idx = np.array([5, 77, 200, 77, 130, 6, 255])
+    tall, short = MerkleTree.commit(_matrix(256, 5, 1)), MerkleTree.commit(_matrix(32, 3, 2))
+    plans = WalkPlans()
+    rows, paths = tall.open(idx)
+    assert verify_openings(tall.root, 8, idx, rows, paths, plans)
+    short_rows, short_paths = short.open(idx >> 3)
+    assert verify_openings(short.root, 5, idx >> 3, short_rows, short_paths, plans)
+    extra = copy.deepcopy(short_paths)
+    extra.levels[0] = np.vstack([short.levels[0][:1], extra.levels[0]])
+    missing = copy.deepcopy(short_paths)
+    missing.levels[1] = missing.levels[1][1:]
+    wrong = copy.deepcopy(short_paths)
+    wrong.levels[0][0, 0] ^= 1
+    for bad in (extra, missing, wrong):
+        assert verify_openings(short.root, 5, idx >> 3, short_rows, bad, plans) is False

@@ -249,15 +249,17 @@ _LANE_TABLE_ROWS = 512
 
 
 def _mul_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    # coefficient k of x·y: Σ_{i+j=k} x_i·y_j + W·Σ_{i+j=k+4} x_i·y_j; each product reduced
-    # (< p), so a sum of ≤ 4 stays < 2^33 and W times one of 3 < 2^37
+    # coefficient k of x·y: Σ_{i+j=k} x_i·y_j + W·Σ_{i+j=k+4} x_i·y_j. Canonical inputs: each
+    # product < p² < 2^62, and up to four of them add up below 2^64 (4p² < 2^64), so a
+    # coefficient's products are summed unreduced and reduced once; the W part is reduced
+    # first (< p), so W times it adds < 2^35
     x0, x1, x2, x3 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
     y0, y1, y2, y3 = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
     out = np.empty((max(x.shape[0], y.shape[0]), 4), dtype=np.uint64)
-    out[:, 0] = (x0 * y0 % _P + _W * ((x1 * y3 % _P + x2 * y2 % _P + x3 * y1 % _P) % _P)) % _P
-    out[:, 1] = (x0 * y1 % _P + x1 * y0 % _P + _W * ((x2 * y3 % _P + x3 * y2 % _P) % _P)) % _P
-    out[:, 2] = (x0 * y2 % _P + x1 * y1 % _P + x2 * y0 % _P + _W * (x3 * y3 % _P)) % _P
-    out[:, 3] = (x0 * y3 % _P + x1 * y2 % _P + x2 * y1 % _P + x3 * y0 % _P) % _P
+    out[:, 0] = (x0 * y0 + _W * ((x1 * y3 + x2 * y2 + x3 * y1) % _P)) % _P
+    out[:, 1] = (x0 * y1 + x1 * y0 + _W * ((x2 * y3 + x3 * y2) % _P)) % _P
+    out[:, 2] = (x0 * y2 + x1 * y1 + x2 * y0 + _W * (x3 * y3 % _P)) % _P
+    out[:, 3] = (x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0) % _P
     return out
 
 

@@ -144,5 +144,6 @@ def test_mul_rows_column_path_matches_the_reference():
     for rows_x, rows_y in ((n, n), (n, 1), (1, n)):
         x = rng.integers(0, P, (rows_x, 4), dtype=np.int64).astype(np.uint32)
         y = rng.integers(0, P, (rows_y, 4), dtype=np.int64).astype(np.uint32)
+        x[0] = y[0] = P - 1  # the largest products: four of them summed unreduced must not wrap
         want = [rmul([int(v) for v in x[min(i, rows_x - 1)]], [int(v) for v in y[min(i, rows_y - 1)]]) for i in range(n)]
         assert E.mul_rows(x, y).tolist() == want

@@ -231,6 +231,11 @@ def public_entries(airs, public_values, public_data: PublicData = b"") -> list:
     out = []
     for air in airs:
         for bus, values, mult, sign in air.public_interactions(pv, bytes(public_data)):
+            if isinstance(mult, int) and all(isinstance(v, int) for v in values):  # one entry (most are)
+                m1 = mult % P
+                out.append((bus_id(bus), str(bus), np.array([[v % P for v in values]], dtype=np.uint32).reshape(1, -1),
+                            np.array([m1 if sign > 0 else (P - m1) % P], dtype=np.uint32)))
+                continue
             cols = [np.atleast_1d(np.asarray(v, dtype=object if isinstance(v, int) else None)) for v in values]
             m = np.atleast_1d(np.asarray(mult, dtype=object if isinstance(mult, int) else None))
             n = max([len(c) for c in cols] + [len(m)])

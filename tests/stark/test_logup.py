@@ -149,3 +149,22 @@ def test_public_term_is_the_sum_over_every_entry():
         want = [(w + t) % P for w, t in zip(want, total)]
     assert got.tolist() == want
     assert {b: v.tolist() for b, v in per_bus.items()} == want_per_bus
+
+
+def test_public_entries_of_scalars_equal_the_column_path():
+    """public_entries' one-entry path (every value and the multiplicity a Python int) gives
+    the matrix and signed multiplicity its column path gives the same entry as 1-element lists."""
+    from pyzkvm.stark.field import P
+    from pyzkvm.stark.logup import public_entries
+
+    class Stub:
+        def __init__(self, as_lists):
+            self.as_lists = as_lists
+
+        def public_interactions(self, pv, data):
+            for values, mult, sign in (([3, -1, P + 5, True], 2, 1), ([7], -3, -1), ([], 1, 1)):
+                yield ("bus", [[v] for v in values], [mult], sign) if self.as_lists else ("bus", values, mult, sign)
+
+    for a, b in zip(public_entries([Stub(False)], []), public_entries([Stub(True)], []), strict=True):
+        assert a[:2] == b[:2] and a[2].shape == b[2].shape and a[2].tolist() == b[2].tolist()
+        assert a[3].tolist() == b[3].tolist() and a[2].dtype == b[2].dtype == a[3].dtype == np.uint32

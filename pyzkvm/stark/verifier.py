@@ -313,7 +313,7 @@ def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
         chunks.append(recombine_ext_columns(t.open_local["quotient"])[:layout.chunks])
         key = (layout.size, layout.chunks)
         if key not in chunk_powers:
-            chunk_powers[key] = ext.ext_powers(zeta_powers(layout.size), layout.chunks)
+            chunk_powers[key] = zeta_powers.run(layout.size, layout.chunks)
         weights.append(chunk_powers[key])
     # Q(ζ) = Σ_k (ζ^S)^k · Q_k(ζ) per table (its few chunks), every table's terms in one product
     terms = ext.mul_rows(np.concatenate(chunks), np.concatenate(weights))  # numpy whatever the count
@@ -331,22 +331,43 @@ def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
 
 class _PowersOf:
     """x^e for one x ∈ F_p^4 and several exponents e: from the squares x^(2^j), each computed
-    once and kept (the tables' heights and chunk sizes share most of them)."""
+    once and kept (the tables' heights and chunk sizes share most of them). One element at a
+    time, so in Python ints (a single F_p^4 product costs less so than a numpy call)."""
 
     def __init__(self, x):
-        self.squares = [np.asarray(x, dtype=np.uint64).reshape(1, 4)]
+        self.squares = [tuple(int(c) for c in np.asarray(x).reshape(4))]
         self.memo: dict[int, np.ndarray] = {}
 
     def __call__(self, e: int) -> np.ndarray:
         if e not in self.memo:
             while len(self.squares) < e.bit_length():
-                self.squares.append(ext.mul_rows(self.squares[-1], self.squares[-1]))
-            acc = np.array([[1, 0, 0, 0]], dtype=np.uint64)
+                self.squares.append(_ext_mul_ints(self.squares[-1], self.squares[-1]))
+            acc = (1, 0, 0, 0)
             for j in range(e.bit_length()):  # the set bits of e
                 if e >> j & 1:
-                    acc = ext.mul_rows(acc, self.squares[j])
-            self.memo[e] = acc.reshape(4).astype(np.uint32)
+                    acc = _ext_mul_ints(acc, self.squares[j])
+            self.memo[e] = np.array(acc, dtype=np.uint32)
         return self.memo[e]
+
+    def run(self, e: int, count: int) -> np.ndarray:
+        """[(x^e)^k for k < count], (count, 4) uint32: a table's chunk weights (few)."""
+        step = tuple(int(c) for c in self(e))
+        out, acc = [], (1, 0, 0, 0)
+        for _ in range(count):
+            out.append(acc)
+            acc = _ext_mul_ints(acc, step)
+        return np.array(out, dtype=np.uint32).reshape(count, 4)
+
+
+def _ext_mul_ints(x: tuple, y: tuple) -> tuple:
+    """x·y in F_p^4 = F_p[X]/(X^4 − W) on 4-tuples of Python ints (coefficients, lowest first)."""
+    x0, x1, x2, x3 = x
+    y0, y1, y2, y3 = y
+    w = ext.W
+    return ((x0 * y0 + w * (x1 * y3 + x2 * y2 + x3 * y1)) % P,
+            (x0 * y1 + x1 * y0 + w * (x2 * y3 + x3 * y2)) % P,
+            (x0 * y2 + x1 * y1 + x2 * y0 + w * x3 * y3) % P,
+            (x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0) % P)
 
 
 def _selectors_at(zeta, log_heights: list, zeta_powers) -> tuple:

@@ -147,3 +147,15 @@ def test_mul_rows_column_path_matches_the_reference():
         x[0] = y[0] = P - 1  # the largest products: four of them summed unreduced must not wrap
         want = [rmul([int(v) for v in x[min(i, rows_x - 1)]], [int(v) for v in y[min(i, rows_y - 1)]]) for i in range(n)]
         assert E.mul_rows(x, y).tolist() == want
+
+
+def test_verifier_powers_of_zeta_in_python_ints():
+    """verifier._PowersOf (ζ^e and a chunk's weights (ζ^S)^k, in Python ints) equals ext_pow /
+    ext_powers."""
+    from pyzkvm.stark.verifier import _PowersOf
+
+    z = np.array([123456789, 987654321, 5, P - 1], dtype=np.uint32)
+    powers = _PowersOf(z)
+    for e in (1, 2, 3, 12345, 1 << 20, (1 << 21) - 7):
+        assert powers(e).tolist() == E.ext_pow(z, e).tolist()
+    assert powers.run(777, 6).tolist() == E.ext_powers(E.ext_pow(z, 777), 6).tolist()

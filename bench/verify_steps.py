@@ -51,6 +51,8 @@ STEPS = [
     ("FRI: layer Merkle openings", "pyzkvm.stark.fri", "verify_openings", 2),
     ("FRI: coset folds", "pyzkvm.stark.fri", "fold_cosets", 2),
     ("multiproof walks (all trees)", "pyzkvm.stark.multiproof", "verify_multiproof", 0),
+    ("multiproof walks (all trees)", "pyzkvm.stark.multiproof", "walk", 0),  # later versions: the walk itself
+    ("multiproof walks (all trees)", "pyzkvm.stark.mmcs", "walk", 0),        # (mmcs imports it by name)
     ("leaf/row hashing (blake3 package)", "pyzkvm.stark.merkle", "hash_rows_lanes", 0),
     ("node compression (blake3 package)", "pyzkvm.stark.merkle", "compress_pairs_lanes", 0),
 ]
@@ -157,10 +159,10 @@ def main() -> int:
     for _ in range(args.runs):
         _totals.clear()
         stark.verify(receipt, image_id)
-        for label, _m, _a, _d in STEPS:
+        for label in dict.fromkeys(label for label, _m, _a, _d in STEPS):
             per_run[label].append(_totals.get(label, 0.0))
     print(f"{args.receipt}: load average {os.getloadavg()[0]:.2f}, {args.runs} runs, CPU ms per verify (median)")
-    for label, _m, _a, depth in STEPS:
+    for label, _m, _a, depth in dict.fromkeys((label, None, None, depth) for label, _m, _a, depth in STEPS):
         print(f"  {'  ' * depth}{label:<{44 - 2 * depth}} {1000 * statistics.median(per_run[label]):7.2f}")
     print(f"  {'whole verify (untimed runs): median / min':<44} {1000 * statistics.median(plain):7.2f} / "
           f"{1000 * min(plain):.2f}")

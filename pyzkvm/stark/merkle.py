@@ -105,7 +105,7 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
     multiproof.WalkPlans, if the caller shares them between trees). Returns False — never
     raises — on any mismatch or malformed input (wrong shapes, indices out of range, bad root
     length, no openings at all)."""
-    from .multiproof import verify_multiproof
+    from .multiproof import Multiproof, reused_blake3, row_hash_list, walk
 
     try:
         if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
@@ -127,8 +127,16 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
             return False
         if idx.min() < 0 or idx.max() >= (1 << log_n):
             return False
-        if rows.size and (rows.min() < 0 or rows.max() > 0xFFFFFFFF):
+        if rows.size and rows.dtype != np.uint32 and (rows.min() < 0 or rows.max() > 0xFFFFFFFF):
             return False
-        return verify_multiproof(root, log_n, idx, hash_rows(rows.astype(np.uint32)), paths, plans=plans)
+        if not isinstance(paths, Multiproof) or paths.depth != log_n:
+            return False
+        # queries that collide on a leaf are one position: their rows must be the same row
+        # (multiproof.group's check, on the rows), and each distinct row is hashed once
+        pos, first, inverse = np.unique(idx, return_index=True, return_inverse=True)
+        distinct = rows[first].astype(np.uint32)
+        if not np.array_equal(rows, distinct[inverse.reshape(-1)]):
+            return False
+        return walk(root, pos.tolist(), row_hash_list(distinct, reused_blake3()), paths, plans=plans)
     except (ValueError, TypeError, OverflowError, UsageError):
         return False

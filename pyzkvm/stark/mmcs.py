@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
-from .multiproof import Multiproof, open_multiproof, reused_blake3, walk
+from .multiproof import Multiproof, open_multiproof, reused_blake3, row_hash_list, walk
 
 
 def _leaf_hashes(matrix) -> np.ndarray:
@@ -149,9 +149,9 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
 
         def digests(l):  # R_i of the 2^l-row matrices at their distinct positions, as 32-byte strings
             group = [r for r, lg in zip(rows, log_heights) if lg == l]
-            out = _row_hashes(group[0], blake)
+            out = row_hash_list(group[0], blake)
             for m in group[1:]:
-                out = [blake(d + h) for d, h in zip(out, _row_hashes(m, blake))]  # C(R ‖ H(row of m))
+                out = [blake(d + h) for d, h in zip(out, row_hash_list(m, blake))]  # C(R ‖ H(row of m))
             return out
 
         def inject(k, positions, nodes):  # after level k: the matrices of height 2^(top − k − 1)
@@ -184,10 +184,3 @@ def fold_levels(levels: list, matrices: list) -> list:
             nodes = _inject(nodes, _rows_digest(group))
         levels.append(nodes)
     return levels
-
-
-def _row_hashes(matrix: np.ndarray, blake) -> list:
-    """H(row) of every row of a few opened rows (q, w), as 32-byte strings: merkle.hash_rows's
-    values without the round trip through a digest array."""
-    data, width = memoryview(np.ascontiguousarray(matrix, dtype="<u4").tobytes()), 4 * matrix.shape[1]
-    return [blake(data[i:i + width]) for i in range(0, width * matrix.shape[0], width)]

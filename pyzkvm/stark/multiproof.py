@@ -147,6 +147,14 @@ def digest_list(digests: np.ndarray) -> list:
     return [data[j:j + 32] for j in range(0, len(data), 32)]
 
 
+def row_hash_list(matrix: np.ndarray, blake) -> list:
+    """H(row) of every row of a few opened rows (q, w), as 32-byte strings (``blake``:
+    reused_blake3's function): merkle.hash_rows's values without the round trip through a
+    digest array."""
+    data, width = memoryview(np.ascontiguousarray(matrix, dtype="<u4").tobytes()), 4 * matrix.shape[1]
+    return [blake(data[i * width:(i + 1) * width]) for i in range(matrix.shape[0])]
+
+
 def reused_blake3():
     """A function bytes → their 32-byte BLAKE3 digest, with one reused hasher of the blake3
     package (reset per message: cheaper than a new one). On 64 bytes (left ‖ right) it is

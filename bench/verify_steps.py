@@ -149,11 +149,12 @@ def main() -> int:
     receipt = Receipt.from_bytes(Path(args.receipt).read_bytes())
     image_id = bytes.fromhex(args.image_id)
     stark.verify(receipt, image_id)  # warm: the verifying key is cached now
-    plain = []
+    plain, wall = [], []
     for _ in range(args.runs):
-        start = time.process_time()
+        start, start_wall = time.process_time(), time.perf_counter()
         stark.verify(receipt, image_id)
         plain.append(time.process_time() - start)
+        wall.append(time.perf_counter() - start_wall)
     if args.profile:  # before the step timers are installed (their wrappers would be profiled too)
         prof = cProfile.Profile()
         prof.enable()
@@ -172,7 +173,7 @@ def main() -> int:
     for label, _m, _a, depth in dict.fromkeys((label, None, None, depth) for label, _m, _a, depth in STEPS):
         print(f"  {'  ' * depth}{label:<{44 - 2 * depth}} {1000 * statistics.median(per_run[label]):7.2f}")
     print(f"  {'whole verify (untimed runs): median / min':<44} {1000 * statistics.median(plain):7.2f} / "
-          f"{1000 * min(plain):.2f}")
+          f"{1000 * min(plain):.2f}  (wall {1000 * statistics.median(wall):.2f} / {1000 * min(wall):.2f})")
     if args.hashes:
         hash_floor(stark, receipt, image_id)
     return 0

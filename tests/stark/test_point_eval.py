@@ -62,3 +62,27 @@ def test_tables_evaluated_together_equal_each_alone():
         powers.append(ext.ext_powers(rand(4), len(c.all_constraints)))
     together = constraints_at_points(cs, inputs, powers)
     assert [x.tolist() for x in together] == [constraints_at_point(c, i, p).tolist() for c, i, p in zip(cs, inputs, powers)]
+
+
+@pytest.mark.parametrize("max_terms", [1, 3])
+def test_sums_computed_as_nodes_of_their_own_still_match(monkeypatch, max_terms):
+    """point_eval.linear_schedule computes a sum with more than MAX_TERMS terms as a node its
+    readers take as one term: with a tiny MAX_TERMS (almost every sum such a node) the value
+    is still the reference's, and every computed sum sits above each of its terms."""
+    from pyzkvm.stark import point_eval
+
+    monkeypatch.setattr(point_eval, "MAX_TERMS", max_terms)
+    c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS["cpu"])
+    t = tape.build_tape(c, [x.expr for x in c.all_constraints], "point")
+    level, sums = point_eval.linear_schedule(t)
+    assert sums and all(level[k] > max(level[x] for x in terms) for k, terms in sums.items())
+    program = point_eval.PointProgram(t, tape_levels(t))
+    rng = np.random.default_rng(13)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    roots = [x.expr for x in c.all_constraints]
+    alpha_pows = ext.ext_powers(rand(4), len(roots))
+    inputs, at_point = random_point(c, rand)
+    want = [0, 0, 0, 0]
+    for pw, v in zip(alpha_pows, reference(c, roots, at_point)):
+        want = [(x + y) % P for x, y in zip(want, rmul(as_ext(pw), v))]
+    assert program.combine(inputs, alpha_pows).tolist() == want

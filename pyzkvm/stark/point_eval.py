@@ -58,10 +58,12 @@ _NEG = (NEG_B, NEG_E)
 def linear_schedule(tape: Tape) -> tuple:
     """The tape's evaluation order with its sums collapsed: (level per node, {node: its terms}).
 
-    A chain of additions and subtractions is linear in the values it starts from, so a sum
-    node is computed in one step as Σ c_t·t over its terms t (products, denominators,
-    leaves; coefficients c_t mod p, e.g. p − 1 for a subtracted term) instead of one level per
-    operation — the constraints' long left-deep sums would take dozens of levels. A sum is
+    A chain of additions, subtractions and products by a fixed constant (an AIR's number) is
+    linear in the values it starts from, so such a sum node is computed in one step as
+    Σ c_t·t over its terms t (other products, denominators, leaves; coefficients c_t mod p,
+    e.g. p − 1 for a subtracted term) instead of one level per operation — the constraints'
+    long left-deep sums would take dozens of levels, and a product by a constant a full
+    F_p^4 product. A sum is
     computed (gets terms and a level: 1 + the highest of its terms') when a product, a LogUp
     denominator or a root reads it, or when it has more than MAX_TERMS terms; otherwise it is
     never computed, its readers take its terms instead. Products and denominators: level 1 +
@@ -69,8 +71,11 @@ def linear_schedule(tape: Tape) -> tuple:
     ops, xs, ys = tape.op.tolist(), tape.a.tolist(), tape.b.tolist()
     starts, args = tape.dstart.tolist(), tape.dargs.tolist()
     n = len(ops)
+    scale = _constant_factors(tape, ops, xs, ys)  # products by a fixed constant: c·x is linear too
     read = [False] * n  # read by a product, a denominator or as a root: must be computed
     for k, o in enumerate(ops):
+        if k in scale:
+            continue
         if o in _MUL:
             read[xs[k]] = read[ys[k]] = True
         elif o == DENOM:
@@ -82,9 +87,11 @@ def linear_schedule(tape: Tape) -> tuple:
     inline: list = [None] * n  # a sum never computed: its terms, which its readers take
     computed = {}
     for k, o in enumerate(ops):
-        if o in _LINEAR:
+        if o in _LINEAR or k in scale:
             terms: dict = {}
-            for x, c in ((xs[k], P - 1),) if o in _NEG else ((xs[k], 1), (ys[k], 1 if o in _ADD else P - 1)):
+            operands = ((scale[k][0], scale[k][1]),) if k in scale else ((xs[k], P - 1),) if o in _NEG else \
+                ((xs[k], 1), (ys[k], 1 if o in _ADD else P - 1))
+            for x, c in operands:
                 part = inline[x]
                 if part is None:
                     terms[x] = (terms.get(x, 0) + c) % P
@@ -101,6 +108,20 @@ def linear_schedule(tape: Tape) -> tuple:
         elif o == DENOM:
             level[k] = 1 + max(level[x] for x in args[starts[k]:starts[k + 1]])
     return np.array(level, dtype=np.int32), computed
+
+
+def _constant_factors(tape: Tape, ops: list, xs: list, ys: list) -> dict:
+    """The products with a fixed constant operand (an AIR's number, not a public value):
+    product node → (the other operand, the constant mod p)."""
+    fixed = {k: int(key[1]) % P for k, key in enumerate(tape.constants) if key[0] == "const"}
+    out = {}
+    for k, o in enumerate(ops):
+        if o in _MUL:
+            for x, y in ((xs[k], ys[k]), (ys[k], xs[k])):
+                if ops[x] == L_CONST_B and xs[x] in fixed:  # a constant leaf: xs holds its slot
+                    out[k] = (y, fixed[xs[x]])
+                    break
+    return out
 
 
 class PointProgram:
@@ -138,7 +159,7 @@ class PointProgram:
             lin_terms = np.array([t for ts in terms for t in ts], dtype=np.int64)
             lin_coeffs = np.array([c for ts in terms for c in ts.values()], dtype=np.uint64)
             term_starts = (np.cumsum(counts) - counts).astype(np.int64)
-            mul = nodes[is_mul[nodes]]
+            mul = nodes[is_mul[nodes] & ~is_sum[nodes]]  # a product by a fixed constant is a sum
             den = nodes[op[nodes] == DENOM]
             counts = tape.dstart[den + 1] - tape.dstart[den]
             arg_pos = np.concatenate([np.arange(tape.dstart[k], tape.dstart[k + 1]) for k in den]) if den.size else \

@@ -24,7 +24,14 @@ def test_point_evaluation_matches_the_reference(name, blind):
     c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS[name])
     if blind:
         c = blinded(c, 5)
-    rng = np.random.default_rng(11)
+    inputs, alpha_pows, want = _random_case(c, 11)
+    assert constraints_at_point(c, inputs, alpha_pows).tolist() == want
+    assert any(want)
+
+
+def _random_case(c, seed: int) -> tuple:
+    """(Inputs at a random point, α powers, Σ_i α^i·C_i there by the Python-int reference)."""
+    rng = np.random.default_rng(seed)
     rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
     roots = [x.expr for x in c.all_constraints]
     alpha_pows = ext.ext_powers(rand(4), len(roots))
@@ -32,8 +39,7 @@ def test_point_evaluation_matches_the_reference(name, blind):
     want = [0, 0, 0, 0]
     for pw, v in zip(alpha_pows, reference(c, roots, at_point)):
         want = [(x + y) % P for x, y in zip(want, rmul(as_ext(pw), v))]
-    assert constraints_at_point(c, inputs, alpha_pows).tolist() == want
-    assert any(want)
+    return inputs, alpha_pows, want
 
 
 def test_levels_put_every_operation_above_its_operands():
@@ -77,12 +83,5 @@ def test_sums_computed_as_nodes_of_their_own_still_match(monkeypatch, max_terms)
     level, sums = point_eval.linear_schedule(t)
     assert sums and all(level[k] > max(level[x] for x in terms) for k, terms in sums.items())
     program = point_eval.PointProgram(t, tape_levels(t))
-    rng = np.random.default_rng(13)
-    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
-    roots = [x.expr for x in c.all_constraints]
-    alpha_pows = ext.ext_powers(rand(4), len(roots))
-    inputs, at_point = random_point(c, rand)
-    want = [0, 0, 0, 0]
-    for pw, v in zip(alpha_pows, reference(c, roots, at_point)):
-        want = [(x + y) % P for x, y in zip(want, rmul(as_ext(pw), v))]
+    inputs, alpha_pows, want = _random_case(c, 13)
     assert program.combine(inputs, alpha_pows).tolist() == want

@@ -7,18 +7,20 @@ here and costs a kernel load — or, on a cold cache, seconds of compiling — o
 This module runs the same tape (tape.build_tape, ``where="point"``) with numpy instead,
 vectorised across the tape's nodes rather than along rows:
 
+* a sum — a chain of additions, subtractions, negations and products by a fixed constant —
+  is one node Σ c_t·t over the values it starts from (``linear_schedule``);
 * every node gets a **level**: leaves are level 0, an operation is 1 + the highest level of
-  its operands, so all nodes of one level depend only on lower levels;
-* level by level, the nodes are evaluated in at most three numpy batches: additions,
-  subtractions and negations together (x ± y, a negation being 0 − x), products (one F_p^4
-  multiplication for all of them: a base value is an F_p^4 value with zero lanes 1–3), and
-  LogUp denominators α − Σ_j γ^j·v_j (all their arguments at once, summed per node with
-  ``np.add.reduceat``).
+  its operands (a sum: of its terms), so all nodes of one level depend only on lower levels;
+* level by level, the nodes are evaluated in at most three numpy batches: sums (all their
+  terms times their coefficients at once, summed per node with ``np.add.reduceat``), products
+  (one F_p^4 multiplication for all of them: a base value is an F_p^4 value with zero lanes
+  1–3), and LogUp denominators α − Σ_j γ^j·v_j (all their arguments at once, likewise).
 
 A value is 4 uint64 lanes < p (a base value has lanes 1–3 zero), so the products of two
 lanes are < 2^62 and are reduced before they are added: no sum can overflow 64 bits.
-The levels of a tape are computed once (``tape_levels``) and can be stored with it (the
-verifying key's stored form, verifier_key.py); the batches are built once per tape.
+A tape's plain levels (``tape_levels``, one per operation) are stored with it (the verifying
+key's stored form, verifier_key.py: they mark its leaves); the sums' schedule and the batches
+are built once per tape.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ import numpy as np
 from .ext import ext_powers, mul_rows as ext_mul_rows
 from .field import P
 from .tape import (SELECTORS, ADD_BB, ADD_BE, ADD_EE, DENOM, L_AUX, L_CONST_B, L_CONST_E, L_MAIN_E, L_PREP_E, MUL_BB, MUL_BE,
-                   MUL_EE, NEG_B, NEG_E, SUB_BB, SUB_BE, SUB_EB, SUB_EE, Inputs, Tape, _constant_table, tape_for)
+                   MUL_EE, NEG_B, NEG_E, SUB_BB, SUB_BE, SUB_EB, SUB_EE, Inputs, Tape, tape_for)
 
 _P = np.uint64(P)
 _ZERO4 = np.zeros(4, dtype=np.uint32)
 _LINEAR = (ADD_BB, ADD_BE, ADD_EE, SUB_BB, SUB_BE, SUB_EB, SUB_EE, NEG_B, NEG_E)
 _MUL = (MUL_BB, MUL_BE, MUL_EE)
+
 
 def tape_levels(tape: Tape) -> np.ndarray:
     """Level of every node (int32): 0 for leaves, 1 + the highest operand level otherwise."""
@@ -170,17 +173,6 @@ class PointProgram:
                                tape.dargs[arg_pos], power, starts))
         self.max_power = int(np.diff(tape.dstart).max(initial=0))
 
-    def fill_leaves(self, v: np.ndarray, offset: int, inputs: Inputs) -> None:
-        """Write this tape's leaf values (column values at ζ / ζω, constants) into rows
-        offset.. of the value array v."""
-        for kind, matrix in ((L_MAIN_E, inputs.main), (L_PREP_E, inputs.prep), (L_AUX, inputs.aux)):
-            k, row, col = self.leaves[kind]
-            if k.size:
-                v[k + offset] = np.asarray(matrix, dtype=np.uint64)[row, col]
-        k, slot = self.consts
-        if k.size:
-            v[k + offset] = _constant_table(self.tape, inputs)[slot]
-
     def combine(self, inputs: Inputs, alpha_powers: np.ndarray) -> np.ndarray:
         """Σ_i alpha_powers[i]·root_i at the point, a (4,) uint32 F_p^4 value."""
         return evaluate_programs([self], [inputs], [alpha_powers])[0]
@@ -188,13 +180,12 @@ class PointProgram:
 
 class _Batches:
     """Several PointPrograms' batches joined level by level (node k of program j is row
-    offset_j + k of one value array; the shared zero row is the last), so a verifier's tables
-    cost one numpy batch per level and kind, not one per table."""
+    offset_j + k of one value array), so a verifier's tables cost one numpy batch per level
+    and kind, not one per table."""
 
     def __init__(self, programs: tuple):
         offsets = np.cumsum([0] + [p.n for p in programs])
-        zero = int(offsets[-1])
-        self.n, self.offsets = zero, offsets[:-1].tolist()
+        self.n, self.offsets = int(offsets[-1]), offsets[:-1].tolist()
         self.steps = []
         for level in range(max(len(p.steps) for p in programs)):
             parts = [(p.steps[level], off, p.n) for p, off in zip(programs, self.offsets) if level < len(p.steps)]
@@ -218,9 +209,9 @@ class _Batches:
         self._sources: dict = {}  # the leaves' rows in fill's source array, per shape of the inputs
 
     def fill(self, v: np.ndarray, inputs_list: list) -> None:
-        """Every program's leaves in one gather: fill_leaves's values, from one array of all
-        the inputs' rows (the constants, public values, challenges, LogUp sums, selectors,
-        then each table's matrices at ζ and ζω)."""
+        """Every program's leaves (column values at ζ and ζω, constants) in one gather from one
+        array of all the inputs' rows (the fixed constants, public values, challenges, LogUp
+        sums, selectors, then each table's matrices at ζ and ζω), into rows offset_j.. of v."""
         mats = [(i.main, i.prep, i.aux) for i in inputs_list]
         key = tuple((len(i.public),) + tuple(None if m is None else m.shape for m in ms) for i, ms in zip(inputs_list, mats))
         if key not in self._sources:
@@ -302,7 +293,7 @@ def evaluate_programs(programs: list, inputs_list: list, alpha_powers_list: list
             _JOINED.pop(next(iter(_JOINED)))
         _JOINED[key] = _Batches(key)
     joined = _JOINED[key]
-    v = np.zeros((joined.n + 1, 4), dtype=np.uint64)  # the last row stays zero (negations read it)
+    v = np.zeros((joined.n, 4), dtype=np.uint64)
     joined.fill(v, inputs_list)
     first = inputs_list[0].challenges
     challenges = np.zeros((2, 4), np.uint64) if first is None else np.asarray(first, dtype=np.uint64)

@@ -13,9 +13,12 @@ and produces the LDE one block of D rows at a time:
 
 (rev over log N bits of k·D + p is rev_D(p)·2^b + rev_b(k): ntt.coset_lde's blocks). The
 values are exact field elements, so every block is byte-for-byte the rows the whole LDE had.
-Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
-openings recompute the blocks their rows fall in (``rows``), the openings at ζ and the DEEP
-composition read the coefficients directly (deep.py).
+Users: the Merkle commitment hashes the rows block by block (``row_digests``), the quotient
+reads the main and aux columns on each block's coset (``on_coset``), the query openings
+recompute the blocks their rows fall in (``rows``), the openings at ζ and the DEEP
+composition read the coefficients directly (deep.py). A small LDE can be told to keep its
+blocks once computed (``keep_blocks``): the quotient and the queries then read them instead
+of transforming again (the prover decides, by size: prover.KEEP_LDE_ELEMENTS).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class LdeSource:
         self.shift = int(shift) % P
         d, w = self.coefficients.shape
         self.shape = (d << self.log_blowup, w)
+        self._kept: dict | None = None  # block index → its rows, once computed (keep_blocks)
 
     @classmethod
     def from_values(cls, values: np.ndarray, log_blowup: int, shift: int) -> "LdeSource":
@@ -57,9 +61,28 @@ class LdeSource:
         log_n = (self.shape[0]).bit_length() - 1
         return self.shift * pow(root_of_unity(log_n), rev, P) % P
 
+    def keep_blocks(self) -> None:
+        """From now on keep every block once computed (the whole LDE's memory, at the end)."""
+        if self._kept is None:
+            self._kept = {}
+
     def block(self, k: int) -> np.ndarray:
-        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w)."""
-        return coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k))
+        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w). A kept block is shared: do not write to it."""
+        if self._kept is not None and k in self._kept:
+            return self._kept[k]
+        rows = coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k))
+        if self._kept is not None:
+            self._kept[k] = rows
+        return rows
+
+    def on_coset(self, shift: int) -> np.ndarray:
+        """The columns' values on the coset shift·K_D, bit-reversed over log D bits, (D, w):
+        a kept block when it is that coset (block k's is block_shift(k)), else one transform."""
+        kept = self._kept or {}
+        for k, rows in kept.items():
+            if self.block_shift(k) == int(shift) % P:
+                return rows
+        return coset_lde_from_coefficients(self.coefficients, 0, shift)
 
     def full(self) -> np.ndarray:
         """The whole LDE (N, w): for tests and small matrices."""
@@ -75,16 +98,20 @@ class LdeSource:
         return out
 
     def rows(self, positions) -> np.ndarray:
-        """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
-        parts of its transform those rows depend on (``_block_rows``)."""
+        """The LDE's rows at ``positions`` (in that order): per block they fall in, read from
+        the block if it is kept, else only the parts of its transform those rows depend on
+        (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
-        out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         d = self.block_rows
+        out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         log_d = d.bit_length() - 1
         work = np.empty(self.coefficients.shape, dtype=np.uint32)
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
+            if self._kept is not None and int(k) in self._kept:
+                out[hit] = self._kept[int(k)][local]
+                continue
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True

@@ -84,6 +84,12 @@ class _Table:
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
 QUOTIENT_BLOCK_ROWS = 1 << 18
+#: a segment whose main LDEs together have at most this many elements (64 MB: a short run,
+#: its byte table's 2^16 rows the tallest) keeps every committed LDE's blocks once computed
+#: (LdeSource.keep_blocks): the quotient reads the main and aux blocks the commitment made,
+#: the queries read their rows, instead of transforming again. A longer run recomputes them,
+#: so that its prover holds only coefficients (lde_source.py).
+KEEP_LDE_ELEMENTS = 1 << 24
 
 
 def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
@@ -129,10 +135,14 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
-def _committed_lde(t, trace, hidden, cfg) -> LdeSource:
+def _committed_lde(t, trace, hidden, cfg, keep: bool) -> LdeSource:
     """A table's committed LDE of one trace: the trace's (transparent: D = n) or f̂'s values on
-    K_D (hiding), on the coset of the LDE's height, kept as coefficients (lde_source.py)."""
-    return LdeSource.from_values(trace if hidden is None else hidden, cfg.log_blowup, coset_shift(t.lde_log))
+    K_D (hiding), on the coset of the LDE's height, kept as coefficients (lde_source.py), and
+    its blocks too once computed if ``keep`` (KEEP_LDE_ELEMENTS)."""
+    lde = LdeSource.from_values(trace if hidden is None else hidden, cfg.log_blowup, coset_shift(t.lde_log))
+    if keep:
+        lde.keep_blocks()
+    return lde
 
 
 @dataclass
@@ -145,6 +155,7 @@ class MainCommitment:
     ldes: list
     tree: MixedMatrixTree
     rng: ZkRandomness | None = None  # hiding mode: the segment's randomness, continued by prove_segment
+    keep_blocks: bool = False  # a short run: every LDE keeps its blocks (KEEP_LDE_ELEMENTS)
 
     @property
     def root(self) -> bytes:
@@ -175,13 +186,16 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         for t, r, s in zip(tables, rho, sigma):
             t.trace = with_ring_columns(t.trace, r, s)
     ldes = []
-    for k, t in enumerate(tables):
+    for t in tables:
         t.lde_log = zk.lde_log(cfg, t.log_n)
+    keep = sum(t.trace.shape[1] << t.lde_log for t in tables) <= KEEP_LDE_ELEMENTS
+    for k, t in enumerate(tables):
         hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
-        ldes.append(_committed_lde(t, t.trace, hidden, cfg))
+        ldes.append(_committed_lde(t, t.trace, hidden, cfg, keep))
         del hidden
         report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng,
+                          keep)
 
 
 def _columns(matrix, columns):
@@ -229,7 +243,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                                                bus.alpha, bus.gamma)
             aux = aux.reshape(t.n, -1)
             hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
-            t.aux_lde = _committed_lde(t, aux, hidden, cfg)
+            t.aux_lde = _committed_lde(t, aux, hidden, cfg, main.keep_blocks)
             del aux, hidden
         if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
             t.trace = None
@@ -244,6 +258,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
+        if main.keep_blocks:
+            t.quotient_lde.keep_blocks()
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
@@ -389,9 +405,8 @@ def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges
     w_q = root_of_unity(log_q)
     for r in range(1 << u):
         s_r = shift * pow(w_q, r, P) % P
-        main_b = coset_lde_from_coefficients(t.main_lde.coefficients, 0, s_r)
-        aux_b = None if t.aux_lde is None else \
-            coset_lde_from_coefficients(t.aux_lde.coefficients, 0, s_r).reshape(d, -1, 4)
+        main_b = t.main_lde.on_coset(s_r)  # a block the commitment kept, or one transform
+        aux_b = None if t.aux_lde is None else t.aux_lde.on_coset(s_r).reshape(d, -1, 4)
         prep_b = None if prep_coeffs is None else coset_lde_from_coefficients(prep_coeffs, log_prep_up, s_r)
         pts, q_coset = points[r::1 << u], q_vals[r::1 << u]
         z_h, inv_z_h = zerofier_on_coset(t.log_n, d.bit_length() - 1, s_r)  # at point i: [i mod D/n]

@@ -29,7 +29,9 @@ from ..lazy_njit import njit
 from . import field, merkle
 from .field import P, root_of_unity
 # the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
-from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, coset_lde_from_coefficients, intt
+from .ntt import _GROUP_COLUMNS, _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, \
+    coset_lde_from_coefficients, intt
+from .pool import parallel_for, threads
 
 
 class LdeSource:
@@ -91,11 +93,19 @@ class LdeSource:
     def row_digests(self) -> np.ndarray:
         """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time
         (a row's leaf hash needs only that row)."""
-        d = self.block_rows
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
-        for k in range(1 << self.log_blowup):
-            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
+        # the blocks side by side on the thread pool when one block's transform runs on one thread
+        # (a narrow matrix: ntt._evaluate_cosets), else one at a time (memory: one block)
+        side_by_side = (self.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS < threads()
+        parallel_for(self._hash_blocks, 1 << self.log_blowup, out, work_per_item=self.block_rows * self.shape[1]
+                     if side_by_side else 0)
         return out
+
+    def _hash_blocks(self, out, lo: int, hi: int) -> None:
+        # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
+        d = self.block_rows
+        for k in range(lo, hi):
+            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, read from

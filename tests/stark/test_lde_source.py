@@ -39,6 +39,14 @@ def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w):
     np.testing.assert_array_equal(src.rows(every[-1:]), whole[-1:])
 
 
+def test_a_narrow_ldes_blocks_are_hashed_side_by_side():
+    """A narrow LDE's blocks are transformed and hashed side by side on the thread pool (one
+    block's transform would use one thread): the digests of the whole LDE, in order."""
+    rng = np.random.default_rng(8)
+    src = lde_source.LdeSource.from_values(_values(rng, 1 << 14, 4), 2, coset_shift(16))  # 2^16 words a block
+    np.testing.assert_array_equal(src.row_digests(), hash_rows(src.full()))
+
+
 def test_kept_blocks_are_the_blocks_and_serve_cosets_and_rows():
     rng = np.random.default_rng(9)
     values, log_blowup = _values(rng, 32, 5), 2

@@ -74,12 +74,20 @@ class _Table:
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
         self.prep_lde = prep_lde
+        # its preprocessed columns' coefficients (degree < n), interpolated once (prep_coefficients)
+        self._prep_coeffs = None
         # the committed LDEs, each an lde_source.LdeSource (its coefficients, D rows; the LDE's
         # rows are recomputed block by block where they are read)
         self.main_lde = None  # type: ignore[assignment]  # set by commit_main before any use
         self.aux_lde = None  # of the (n, a, 4) aux columns as 4a base columns
         self.quotient_lde = None  # type: ignore[assignment]  # set by the quotient step before any use
         self.cumsum = None
+
+    def prep_coefficients(self) -> np.ndarray | None:
+        """The preprocessed columns' coefficients (n, wp), or None (read by the quotient and the DEEP)."""
+        if self._prep_coeffs is None and self.prep_trace is not None:
+            self._prep_coeffs = intt(self.prep_trace)
+        return self._prep_coeffs
 
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
@@ -127,12 +135,13 @@ def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness | None,
     return out
 
 
-def _salted(matrices: list, cfg, rng, label: str) -> list:
-    """Hiding mode: the tree's matrices plus SALT random elements per leaf of the top height."""
+def _salted(matrices: list, cfg, rng, label: str, keep: bool) -> list:
+    """Hiding mode: the tree's matrices plus SALT random elements per leaf of the top height
+    (kept after the commitment if ``keep``, for the openings; else drawn again then)."""
     if not cfg.zk:
         return matrices
     top = max(m.shape[0] for m in matrices)
-    return matrices + [zk.SaltMatrix(rng, label, top)]
+    return matrices + [zk.SaltMatrix(rng, label, top, keep)]
 
 
 def _committed_lde(t, trace, hidden, cfg, keep: bool) -> LdeSource:
@@ -194,7 +203,7 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         ldes.append(_committed_lde(t, t.trace, hidden, cfg, keep))
         del hidden
         report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng,
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt", keep)), rng,
                           keep)
 
 
@@ -249,7 +258,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
-        trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
+        trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt",
+                                                      main.keep_blocks))
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
@@ -261,7 +271,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         if main.keep_blocks:
             t.quotient_lde.keep_blocks()
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
-    trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
+    trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt",
+                                                                 main.keep_blocks))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
     if not np.any(zeta[1:]):
         raise StarkConfigError("the out-of-domain point fell in F_p (probability ~2^-93); prove again")
@@ -293,7 +304,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # coefficients (deep.deep_codewords_from_coefficients: combined first, one small LDE after)
     entries = []
     for t, lay in zip(tables, layout):
-        polys = {"prep": None if t.prep_trace is None else intt(t.prep_trace), "main": t.main_lde.coefficients,
+        polys = {"prep": t.prep_coefficients(), "main": t.main_lde.coefficients,
                  "aux": None if t.aux_lde is None else t.aux_lde.coefficients, "quotient": t.quotient_coeffs}
         heights = {"prep": t.log_n + cfg.log_blowup, "main": t.lde_log, "aux": t.lde_log, "quotient": t.lde_log}
         entries += split_by_height(lay, polys, t.open_local, full_width_next(t.compiled, lay, t.open_next), heights,
@@ -398,7 +409,7 @@ def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges
     constraints = t.compiled.all_constraints
     tape = tape_for(t.compiled, [c.expr for c in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
-    prep_coeffs = None if t.prep_trace is None else intt(t.prep_trace)  # degree < n ≤ D
+    prep_coeffs = t.prep_coefficients()  # degree < n ≤ D
     log_prep_up = (d // t.n).bit_length() - 1
     q_vals = np.empty((nq, 4), dtype=np.uint32)
     size = min(QUOTIENT_BLOCK_ROWS, d)  # both powers of two

@@ -17,8 +17,9 @@ Users: the Merkle commitment hashes the rows block by block (``row_digests``), t
 reads the main and aux columns on each block's coset (``on_coset``), the query openings
 recompute the blocks their rows fall in (``rows``), the openings at ζ and the DEEP
 composition read the coefficients directly (deep.py). A small LDE can be told to keep its
-blocks once computed (``keep_blocks``): the quotient and the queries then read them instead
-of transforming again (the prover decides, by size: prover.KEEP_LDE_ELEMENTS).
+blocks once computed (``keep_blocks``) until ``drop_blocks``: the quotient then reads the
+blocks the commitment made instead of transforming again (the prover decides, by size:
+prover.KEEP_LDE_ELEMENTS).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class LdeSource:
         if self._kept is None:
             self._kept = {}
 
+    def drop_blocks(self) -> None:
+        """Stop keeping blocks, and free those kept."""
+        self._kept = None
+
     def block(self, k: int) -> np.ndarray:
         """Rows k·D … (k+1)·D − 1 of the LDE, (D, w). A kept block is shared: do not write to it."""
         if self._kept is not None and k in self._kept:
@@ -91,8 +96,8 @@ class LdeSource:
         return coset_lde_from_coefficients(self.coefficients, self.log_blowup, self.shift)
 
     def row_digests(self) -> np.ndarray:
-        """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time
-        (a row's leaf hash needs only that row)."""
+        """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time (a
+        row's leaf hash needs only that row; a narrow matrix's blocks: one per thread)."""
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
         # the blocks side by side on the thread pool when one block's transform runs on one thread
         # (a narrow matrix: ntt._evaluate_cosets), else one at a time (memory: one block)
@@ -108,20 +113,16 @@ class LdeSource:
             out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
 
     def rows(self, positions) -> np.ndarray:
-        """The LDE's rows at ``positions`` (in that order): per block they fall in, read from
-        the block if it is kept, else only the parts of its transform those rows depend on
-        (``_block_rows``)."""
+        """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
+        parts of its transform those rows depend on (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
-        d = self.block_rows
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
+        d = self.block_rows
         log_d = d.bit_length() - 1
         work = np.empty(self.coefficients.shape, dtype=np.uint32)
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
-            if self._kept is not None and int(k) in self._kept:
-                out[hit] = self._kept[int(k)][local]
-                continue
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True

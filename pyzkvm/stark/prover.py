@@ -93,10 +93,11 @@ class _Table:
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
 QUOTIENT_BLOCK_ROWS = 1 << 18
 #: a segment whose main LDEs together have at most this many elements (64 MB: a short run,
-#: its byte table's 2^16 rows the tallest) keeps every committed LDE's blocks once computed
-#: (LdeSource.keep_blocks): the quotient reads the main and aux blocks the commitment made,
-#: the queries read their rows, instead of transforming again. A longer run recomputes them,
-#: so that its prover holds only coefficients (lde_source.py).
+#: its byte table's 2^16 rows the tallest) keeps its main and aux LDEs' blocks from their
+#: commitment to the quotient (LdeSource.keep_blocks), which reads them instead of transforming
+#: again, and frees them then (kept longer, their pages cost more system time than the queries'
+#: partial transforms save). A longer run recomputes them, so that its prover holds only
+#: coefficients (lde_source.py).
 KEEP_LDE_ELEMENTS = 1 << 24
 
 
@@ -135,13 +136,12 @@ def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness | None,
     return out
 
 
-def _salted(matrices: list, cfg, rng, label: str, keep: bool) -> list:
-    """Hiding mode: the tree's matrices plus SALT random elements per leaf of the top height
-    (kept after the commitment if ``keep``, for the openings; else drawn again then)."""
+def _salted(matrices: list, cfg, rng, label: str) -> list:
+    """Hiding mode: the tree's matrices plus SALT random elements per leaf of the top height."""
     if not cfg.zk:
         return matrices
     top = max(m.shape[0] for m in matrices)
-    return matrices + [zk.SaltMatrix(rng, label, top, keep)]
+    return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
 def _committed_lde(t, trace, hidden, cfg, keep: bool) -> LdeSource:
@@ -164,7 +164,7 @@ class MainCommitment:
     ldes: list
     tree: MixedMatrixTree
     rng: ZkRandomness | None = None  # hiding mode: the segment's randomness, continued by prove_segment
-    keep_blocks: bool = False  # a short run: every LDE keeps its blocks (KEEP_LDE_ELEMENTS)
+    keep_blocks: bool = False  # a short run: the main and aux LDEs keep their blocks (KEEP_LDE_ELEMENTS)
 
     @property
     def root(self) -> bytes:
@@ -203,7 +203,7 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         ldes.append(_committed_lde(t, t.trace, hidden, cfg, keep))
         del hidden
         report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt", keep)), rng,
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng,
                           keep)
 
 
@@ -258,8 +258,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
-        trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt",
-                                                      main.keep_blocks))
+        trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
@@ -267,12 +266,12 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
+        for lde in (t.main_lde, t.aux_lde):  # read again only at the query rows: recomputed there
+            if lde is not None:
+                lde.drop_blocks()
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
-        if main.keep_blocks:
-            t.quotient_lde.keep_blocks()
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
-    trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt",
-                                                                 main.keep_blocks))
+    trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
     if not np.any(zeta[1:]):
         raise StarkConfigError("the out-of-domain point fell in F_p (probability ~2^-93); prove again")

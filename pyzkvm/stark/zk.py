@@ -113,19 +113,12 @@ class SaltMatrix:
     it opens rows, so a hiding prover holds no LDE-height salt matrices between the two (at
     2^18 cycles three of them were 192 MB). Duck-types mmcs's matrix sources."""
 
-    def __init__(self, rng: "ZkRandomness", label: str, rows: int, keep: bool = False):
+    def __init__(self, rng: "ZkRandomness", label: str, rows: int):
         self._rng, self._label = rng, label
         self.shape = (int(rows), SALT)
-        self._kept: np.ndarray | None = None
-        self._keep = keep  # a short run's prover keeps them instead (prover.KEEP_LDE_ELEMENTS)
 
     def values(self) -> np.ndarray:
-        if self._kept is not None:
-            return self._kept
-        values = self._rng.field(self._label, self.shape)
-        if self._keep:
-            self._kept = values
-        return values
+        return self._rng.field(self._label, self.shape)
 
     def row_digests(self) -> np.ndarray:
         from .merkle import hash_rows

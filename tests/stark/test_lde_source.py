@@ -66,16 +66,16 @@ def test_kept_blocks_are_the_blocks_and_serve_cosets_and_rows():
 
 @pytest.mark.parametrize("cfg", [FAST, FAST_ZK], ids=["transparent", "hiding"])
 def test_keeping_blocks_changes_no_proof_byte(cfg, monkeypatch):
-    """A short run keeps its LDEs' blocks (prover.KEEP_LDE_ELEMENTS) and reads them again in
-    the quotient and the queries: the proof is byte for byte the one that recomputes them."""
+    """A short run keeps its main and aux LDEs' blocks (prover.KEEP_LDE_ELEMENTS) and reads
+    them again in the quotient: the proof is byte for byte the one that recomputes them."""
     trace, pv = fibonacci_trace(64)
     pk = setup(cfg, [FibonacciAir()])
     kept = []
     real_keep = lde_source.LdeSource.keep_blocks
     monkeypatch.setattr(lde_source.LdeSource, "keep_blocks", lambda self: kept.append(self) or real_keep(self))
     proof_kept = prove(pk, [trace], pv, zk_seed=3).to_bytes()
-    # the one table's main and quotient LDEs, and in hiding mode the aux of its blinding ring's bus
-    assert len(kept) == (3 if cfg.zk else 2)
+    # the one table's main LDE, and in hiding mode the aux of its blinding ring's bus
+    assert len(kept) == (2 if cfg.zk else 1)
     monkeypatch.setattr(prover, "KEEP_LDE_ELEMENTS", 0)
     assert prove(pk, [trace], pv, zk_seed=3).to_bytes() == proof_kept
 

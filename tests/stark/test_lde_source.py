@@ -47,7 +47,7 @@ def test_a_narrow_ldes_blocks_are_hashed_side_by_side():
     np.testing.assert_array_equal(src.row_digests(), hash_rows(src.full()))
 
 
-def test_kept_blocks_are_the_blocks_and_serve_cosets_and_rows():
+def test_kept_blocks_are_the_blocks_and_serve_their_cosets_until_dropped():
     rng = np.random.default_rng(9)
     values, log_blowup = _values(rng, 32, 5), 2
     shift = coset_shift(5 + log_blowup)
@@ -62,6 +62,11 @@ def test_kept_blocks_are_the_blocks_and_serve_cosets_and_rows():
     np.testing.assert_array_equal(src.rows(pos), whole[pos])
     other = 7 * shift % P  # a coset no block is on: transformed
     np.testing.assert_array_equal(src.on_coset(other), coset_lde_from_coefficients(src.coefficients, 0, other))
+    kept = src.block(1)
+    src.drop_blocks()  # transformed again from now on, the same rows
+    again = src.on_coset(src.block_shift(1))
+    assert again is not kept and src.block(1) is not again
+    np.testing.assert_array_equal(again, kept)
 
 
 @pytest.mark.parametrize("cfg", [FAST, FAST_ZK], ids=["transparent", "hiding"])

@@ -251,13 +251,25 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     combined F_p^4 polynomials — 8 base columns — are extended to the coset instead of every
     column: the values are the same field elements, for 1/2^log_blowup of the combining work
     and no LDE in memory. ``points_of(l)`` must be the height's bit-reversed coset
-    (coset_shift(l)), the rows ntt's coset LDE produces."""
+    (coset_shift(l)), the rows ntt's coset LDE produces.
+
+    The division is done on the coefficients too: when the claimed values are the combined
+    polynomials' own, A(ζ) = Σ c_i f_i(ζ) (an honest prover's always are), A(X) − A(ζ) is
+    divisible by X − ζ, and D = (A − A(ζ))/(X − ζ) + (B − B(ζω))/(X − ζω) is one F_p^4
+    polynomial (``divided_by_linear``): one 4-column extension, no inversion at the LDE's
+    points. (x ≠ ζ, ζω on the coset, which lies in F_p while ζ, ζω do not: same values.)
+    Other claims (a forced proof) take the pointwise formula, as the verifier does."""
     from .domain import coset_shift
     from .ntt import coset_lde_from_coefficients
 
     def part_of(l, x, z_next, members):
         terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
-        num = coset_lde_from_coefficients(_combined_rows(terms, 0, 1 << (l - log_blowup)), log_blowup, coset_shift(l))
+        combined = _combined_rows(terms, 0, 1 << (l - log_blowup))  # [A | B] coefficients, (D, 8)
+        q_local = divided_by_linear(np.ascontiguousarray(combined[:, :4]), zeta, claimed_local)
+        q_next = divided_by_linear(np.ascontiguousarray(combined[:, 4:]), z_next, claimed_next)
+        if q_local is not None and q_next is not None:
+            return coset_lde_from_coefficients(ext.ext_add(q_local, q_next), log_blowup, coset_shift(l))
+        num = coset_lde_from_coefficients(combined, log_blowup, coset_shift(l))
         part = np.empty((len(x), 4), dtype=np.uint32)
         for lo in range(0, len(x), DEEP_CHUNK_ROWS):
             hi = min(len(x), lo + DEEP_CHUNK_ROWS)
@@ -265,6 +277,23 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
         return part
 
     return _sum_by_height(entries, points_of, part_of)
+
+
+def divided_by_linear(a: np.ndarray, z: np.ndarray, claimed: np.ndarray) -> np.ndarray | None:
+    """The coefficients (D, 4) of q = (A(X) − A(z))/(X − z) for A = Σ_i a_i X^i over F_p^4
+    (a: (D, 4); deg q < D − 1, its top coefficient 0), or None unless A(z) = ``claimed``.
+
+    Synthetic division: q_k = Σ_(i>k) a_i z^(i−k−1) = z^−(k+1)·S_(k+1), where
+    S_j = Σ_(i≥j) a_i z^i are suffix sums (numpy's, in uint64: D·p < 2^63) and S_0 = A(z)."""
+    d = a.shape[0]
+    scaled = ext.ext_mul(a, ext.ext_powers(z, d)).astype(np.uint64)  # a_i z^i
+    suffix = (np.cumsum(scaled[::-1], axis=0)[::-1] % P).astype(np.uint32)  # S_j
+    if not np.array_equal(suffix[0], np.asarray(claimed, dtype=np.uint32)):
+        return None
+    q = np.zeros((d, 4), dtype=np.uint32)
+    if d > 1:
+        q[:-1] = ext.ext_mul(suffix[1:], ext.ext_powers(ext.ext_inv(z), d)[1:])  # S_(k+1)·z^−(k+1)
+    return q
 
 
 def _groups(entries: list) -> list:

@@ -13,9 +13,13 @@ and produces the LDE one block of D rows at a time:
 
 (rev over log N bits of k·D + p is rev_D(p)·2^b + rev_b(k): ntt.coset_lde's blocks). The
 values are exact field elements, so every block is byte-for-byte the rows the whole LDE had.
-Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
-openings recompute the blocks their rows fall in (``rows``), the openings at ζ and the DEEP
-composition read the coefficients directly (deep.py).
+Users: the Merkle commitment hashes the rows block by block (``row_digests``), the quotient
+reads the main and aux columns on each block's coset (``on_coset``), the query openings
+recompute the blocks their rows fall in (``rows``), the openings at ζ and the DEEP
+composition read the coefficients directly (deep.py). A small LDE can be told to keep its
+blocks once computed (``keep_blocks``) until ``drop_blocks``: the quotient then reads the
+blocks the commitment made instead of transforming again (the prover decides, by size:
+prover.KEEP_LDE_ELEMENTS).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from ..lazy_njit import njit
 from . import field, merkle
 from .field import P, root_of_unity
 # the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
-from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, coset_lde_from_coefficients, intt
+from .ntt import _GROUP_COLUMNS, _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, \
+    coset_lde_from_coefficients, intt
+from .pool import parallel_for, threads
 
 
 class LdeSource:
@@ -39,6 +45,7 @@ class LdeSource:
         self.shift = int(shift) % P
         d, w = self.coefficients.shape
         self.shape = (d << self.log_blowup, w)
+        self._kept: dict | None = None  # block index → its rows, once computed (keep_blocks)
 
     @classmethod
     def from_values(cls, values: np.ndarray, log_blowup: int, shift: int) -> "LdeSource":
@@ -57,22 +64,53 @@ class LdeSource:
         log_n = (self.shape[0]).bit_length() - 1
         return self.shift * pow(root_of_unity(log_n), rev, P) % P
 
+    def keep_blocks(self) -> None:
+        """From now on keep every block once computed (the whole LDE's memory, at the end)."""
+        if self._kept is None:
+            self._kept = {}
+
+    def drop_blocks(self) -> None:
+        """Stop keeping blocks, and free those kept."""
+        self._kept = None
+
     def block(self, k: int) -> np.ndarray:
-        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w)."""
-        return coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k))
+        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w). A kept block is shared: do not write to it."""
+        if self._kept is not None and k in self._kept:
+            return self._kept[k]
+        rows = coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k))
+        if self._kept is not None:
+            self._kept[k] = rows
+        return rows
+
+    def on_coset(self, shift: int) -> np.ndarray:
+        """The columns' values on the coset shift·K_D, bit-reversed over log D bits, (D, w):
+        a kept block when it is that coset (block k's is block_shift(k)), else one transform."""
+        kept = self._kept or {}
+        for k, rows in kept.items():
+            if self.block_shift(k) == int(shift) % P:
+                return rows
+        return coset_lde_from_coefficients(self.coefficients, 0, shift)
 
     def full(self) -> np.ndarray:
         """The whole LDE (N, w): for tests and small matrices."""
         return coset_lde_from_coefficients(self.coefficients, self.log_blowup, self.shift)
 
     def row_digests(self) -> np.ndarray:
-        """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time
-        (a row's leaf hash needs only that row)."""
-        d = self.block_rows
+        """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time (a
+        row's leaf hash needs only that row; a narrow matrix's blocks: one per thread)."""
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
-        for k in range(1 << self.log_blowup):
-            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
+        # the blocks side by side on the thread pool when one block's transform runs on one thread
+        # (a narrow matrix: ntt._evaluate_cosets), else one at a time (memory: one block)
+        side_by_side = (self.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS < threads()
+        parallel_for(self._hash_blocks, 1 << self.log_blowup, out, work_per_item=self.block_rows * self.shape[1]
+                     if side_by_side else 0)
         return out
+
+    def _hash_blocks(self, out, lo: int, hi: int) -> None:
+        # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
+        d = self.block_rows
+        for k in range(lo, hi):
+            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the

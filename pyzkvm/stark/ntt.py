@@ -44,7 +44,7 @@ from .._jit import inner
 
 from ..errors import UsageError
 from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
-from .pool import parallel_for
+from .pool import parallel_for, threads
 
 _P = np.uint64(P)
 
@@ -548,9 +548,23 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     # block k of out ← the size-n NTT (bit-reversed) of coeffs_i·(shift·ω_N^rev_b(k))^i (/n
     # unless from_coefficients): one scaling pass that writes the block, then its transform.
     # Block 0 goes last, so coeffs may be out's first block itself (scaled in place).
-    n = coeffs.shape[0]
+    # The blocks are independent: side by side on the thread pool when one block's transform
+    # would run on one thread (fewer column groups than threads: a narrow matrix)
     factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
-    for k in [*range(1, 1 << log_blowup), 0]:  # one coset of H per block of rows
+    order = np.array([*range(1, 1 << log_blowup), 0])  # one coset of H per block of rows
+    last = len(order) if from_coefficients else len(order) - 1  # coset_lde: block 0 after the others
+    if (coeffs.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS >= threads():
+        last = 0
+    parallel_for(_coset_blocks, last, coeffs, factors, quotients, out, order, log_n,
+                 work_per_item=coeffs.shape[0] * coeffs.shape[1])
+    _coset_blocks(coeffs, factors, quotients, out, order, log_n, last, len(order))
+
+
+def _coset_blocks(coeffs, factors, quotients, out, order, log_n, lo, hi):
+    # _evaluate_cosets' blocks order[lo..hi−1] (a chunk of pool.parallel_for: the Python glue
+    # holds the GIL, the kernels release it)
+    n = coeffs.shape[0]
+    for k in order[lo:hi].tolist():
         block = out[k * n : (k + 1) * n]
         parallel_for(_scale_rows_into, n, coeffs, factors[k], quotients[k], block, work_per_item=coeffs.shape[1])
         _dif(block, log_n, False)

@@ -74,6 +74,8 @@ class _Table:
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
         self.prep_lde = prep_lde
+        # its preprocessed columns' coefficients (degree < n), interpolated once (prep_coefficients)
+        self._prep_coeffs = None
         # the committed LDEs, each an lde_source.LdeSource (its coefficients, D rows; the LDE's
         # rows are recomputed block by block where they are read)
         self.main_lde = None  # type: ignore[assignment]  # set by commit_main before any use
@@ -81,9 +83,22 @@ class _Table:
         self.quotient_lde = None  # type: ignore[assignment]  # set by the quotient step before any use
         self.cumsum = None
 
+    def prep_coefficients(self) -> np.ndarray | None:
+        """The preprocessed columns' coefficients (n, wp), or None (read by the quotient and the DEEP)."""
+        if self._prep_coeffs is None and self.prep_trace is not None:
+            self._prep_coeffs = intt(self.prep_trace)
+        return self._prep_coeffs
+
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
 QUOTIENT_BLOCK_ROWS = 1 << 18
+#: a segment whose main LDEs together have at most this many elements (64 MB: a short run,
+#: its byte table's 2^16 rows the tallest) keeps its main and aux LDEs' blocks from their
+#: commitment to the quotient (LdeSource.keep_blocks), which reads them instead of transforming
+#: again, and frees them then (kept longer, their pages cost more system time than the queries'
+#: partial transforms save). A longer run recomputes them, so that its prover holds only
+#: coefficients (lde_source.py).
+KEEP_LDE_ELEMENTS = 1 << 24
 
 
 def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
@@ -129,10 +144,14 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
-def _committed_lde(t, trace, hidden, cfg) -> LdeSource:
+def _committed_lde(t, trace, hidden, cfg, keep: bool) -> LdeSource:
     """A table's committed LDE of one trace: the trace's (transparent: D = n) or f̂'s values on
-    K_D (hiding), on the coset of the LDE's height, kept as coefficients (lde_source.py)."""
-    return LdeSource.from_values(trace if hidden is None else hidden, cfg.log_blowup, coset_shift(t.lde_log))
+    K_D (hiding), on the coset of the LDE's height, kept as coefficients (lde_source.py), and
+    its blocks too once computed if ``keep`` (KEEP_LDE_ELEMENTS)."""
+    lde = LdeSource.from_values(trace if hidden is None else hidden, cfg.log_blowup, coset_shift(t.lde_log))
+    if keep:
+        lde.keep_blocks()
+    return lde
 
 
 @dataclass
@@ -145,6 +164,7 @@ class MainCommitment:
     ldes: list
     tree: MixedMatrixTree
     rng: ZkRandomness | None = None  # hiding mode: the segment's randomness, continued by prove_segment
+    keep_blocks: bool = False  # a short run: the main and aux LDEs keep their blocks (KEEP_LDE_ELEMENTS)
 
     @property
     def root(self) -> bytes:
@@ -175,13 +195,16 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         for t, r, s in zip(tables, rho, sigma):
             t.trace = with_ring_columns(t.trace, r, s)
     ldes = []
-    for k, t in enumerate(tables):
+    for t in tables:
         t.lde_log = zk.lde_log(cfg, t.log_n)
+    keep = sum(t.trace.shape[1] << t.lde_log for t in tables) <= KEEP_LDE_ELEMENTS
+    for k, t in enumerate(tables):
         hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
-        ldes.append(_committed_lde(t, t.trace, hidden, cfg))
+        ldes.append(_committed_lde(t, t.trace, hidden, cfg, keep))
         del hidden
         report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng,
+                          keep)
 
 
 def _columns(matrix, columns):
@@ -229,7 +252,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                                                bus.alpha, bus.gamma)
             aux = aux.reshape(t.n, -1)
             hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
-            t.aux_lde = _committed_lde(t, aux, hidden, cfg)
+            t.aux_lde = _committed_lde(t, aux, hidden, cfg, main.keep_blocks)
             del aux, hidden
         if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
             t.trace = None
@@ -243,6 +266,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
+        for lde in (t.main_lde, t.aux_lde):  # read again only at the query rows: recomputed there
+            if lde is not None:
+                lde.drop_blocks()
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
@@ -277,7 +303,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # coefficients (deep.deep_codewords_from_coefficients: combined first, one small LDE after)
     entries = []
     for t, lay in zip(tables, layout):
-        polys = {"prep": None if t.prep_trace is None else intt(t.prep_trace), "main": t.main_lde.coefficients,
+        polys = {"prep": t.prep_coefficients(), "main": t.main_lde.coefficients,
                  "aux": None if t.aux_lde is None else t.aux_lde.coefficients, "quotient": t.quotient_coeffs}
         heights = {"prep": t.log_n + cfg.log_blowup, "main": t.lde_log, "aux": t.lde_log, "quotient": t.lde_log}
         entries += split_by_height(lay, polys, t.open_local, full_width_next(t.compiled, lay, t.open_next), heights,
@@ -382,16 +408,15 @@ def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges
     constraints = t.compiled.all_constraints
     tape = tape_for(t.compiled, [c.expr for c in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
-    prep_coeffs = None if t.prep_trace is None else intt(t.prep_trace)  # degree < n ≤ D
+    prep_coeffs = t.prep_coefficients()  # degree < n ≤ D
     log_prep_up = (d // t.n).bit_length() - 1
     q_vals = np.empty((nq, 4), dtype=np.uint32)
     size = min(QUOTIENT_BLOCK_ROWS, d)  # both powers of two
     w_q = root_of_unity(log_q)
     for r in range(1 << u):
         s_r = shift * pow(w_q, r, P) % P
-        main_b = coset_lde_from_coefficients(t.main_lde.coefficients, 0, s_r)
-        aux_b = None if t.aux_lde is None else \
-            coset_lde_from_coefficients(t.aux_lde.coefficients, 0, s_r).reshape(d, -1, 4)
+        main_b = t.main_lde.on_coset(s_r)  # a block the commitment kept, or one transform
+        aux_b = None if t.aux_lde is None else t.aux_lde.on_coset(s_r).reshape(d, -1, 4)
         prep_b = None if prep_coeffs is None else coset_lde_from_coefficients(prep_coeffs, log_prep_up, s_r)
         pts, q_coset = points[r::1 << u], q_vals[r::1 << u]
         z_h, inv_z_h = zerofier_on_coset(t.log_n, d.bit_length() - 1, s_r)  # at point i: [i mod D/n]

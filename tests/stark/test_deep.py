@@ -5,17 +5,22 @@ computed in chunks of rows, and the hiding randomness read from its XOF in piece
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pyzkvm.stark import deep, ext, zk
 from pyzkvm.stark.domain import coset_points, coset_shift
 from pyzkvm.stark.field import P
+from pyzkvm.stark.lincomb import weighted_column_sums
 from pyzkvm.stark.ntt import coset_lde_from_coefficients
 
 
-def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch):
+@pytest.mark.parametrize("claims", ["honest", "forged"])
+def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch, claims):
     """The prover's DEEP codewords (columns combined on their coefficients, then extended) equal
     the verifier's formula (deep_codewords) on every row of the columns' LDEs: two heights, two
-    tables of one height (one ζω), a table read at ζ only, chunks of rows."""
+    tables of one height (one ζω), a table read at ζ only, chunks of rows. Honest claims (the
+    columns' values at ζ and ζω) take the division on coefficients (deep.divided_by_linear),
+    forged ones the pointwise formula."""
     rng = np.random.default_rng(11)
     log_blowup = 2
     zeta = rng.integers(0, P, 4, dtype=np.int64).astype(np.uint32)
@@ -31,18 +36,44 @@ def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch):
                  for g, w in zip(("prep", "main", "aux", "quotient"), widths)}
         rows = {g: None if c is None else coset_lde_from_coefficients(c, log_blowup, coset_shift(l))
                 for g, c in polys.items()}
-        local = {g: rng.integers(0, P, (w, 4), dtype=np.int64).astype(np.uint32) for g, w in zip(polys, widths)}
-        nxt = {g: local[g][::-1].copy() for g in ("prep", "main", "aux")}
+        if claims == "honest":
+            local, nxt = ({g: np.zeros((0, 4), np.uint32) if c is None else weighted_column_sums(c, ext.ext_powers(z, 1 << log_d))
+                           for g, c in polys.items() if g in groups} for z, groups in
+                          ((zeta, ("prep", "main", "aux", "quotient")), (z_next, ("prep", "main", "aux"))))
+        else:
+            local = {g: rng.integers(0, P, (w, 4), dtype=np.int64).astype(np.uint32) for g, w in zip(polys, widths)}
+            nxt = {g: local[g][::-1].copy() for g in ("prep", "main", "aux")}
         heights = dict.fromkeys(polys, l)
         by_coeffs += deep.split_by_height(lay, polys, local, nxt, heights, z_next)
         by_rows += deep.split_by_height(lay, rows, local, nxt, heights, z_next)
     points = lambda l: coset_points(l, coset_shift(l), bit_reversed=True)  # noqa: E731
     want = deep.deep_codewords(by_rows, points, zeta, coeffs_total)
     monkeypatch.setattr(deep, "DEEP_CHUNK_ROWS", 96)
+    if claims == "honest":  # no pointwise quotient: every group divided on its coefficients
+        monkeypatch.setattr(deep, "_deep_quotients", None)
     got = deep.deep_codewords_from_coefficients(by_coeffs, points, zeta, coeffs_total, log_blowup)
     assert sorted(got) == sorted(want) == [7, 9]
     for l in want:
         np.testing.assert_array_equal(got[l], want[l])
+
+
+def test_divided_by_linear_is_the_quotient_by_x_minus_z():
+    """q = (A − A(z))/(X − z): A = q·(X − z) + A(z) coefficient by coefficient; a claim other
+    than A(z) gives None."""
+    rng = np.random.default_rng(4)
+    for d in (1, 2, 37):
+        a = rng.integers(0, P, (d, 4), dtype=np.int64).astype(np.uint32)
+        z = rng.integers(0, P, 4, dtype=np.int64).astype(np.uint32)
+        at_z = weighted_column_sums(a, ext.ext_powers(z, d))  # each of A's 4 coefficient lanes at z
+        value = deep.recombine_ext_columns(at_z)[0]  # A(z) ∈ F_p^4
+        q = deep.divided_by_linear(a, z, value)
+        assert q is not None and not q[-1].any()
+        shifted = np.zeros_like(a)
+        shifted[1:] = q[:-1]  # X·q
+        rebuilt = ext.ext_sub(shifted, ext.ext_mul(q, z))  # X·q − z·q
+        rebuilt[0] = ext.ext_add(rebuilt[0], value)
+        np.testing.assert_array_equal(rebuilt, a)
+        assert deep.divided_by_linear(a, z, ext.ext_add(value, ext.ONE)) is None
 
 
 def test_deep_values_in_chunks_equal_one_pass(monkeypatch):

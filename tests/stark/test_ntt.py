@@ -189,3 +189,20 @@ def test_coset_lde_from_coefficients(log_n, log_blowup, width):
                                   N.coset_lde(N.ntt(c), log_blowup, shift=7))
     with pytest.raises(UsageError):
         N.coset_lde_from_coefficients(c, log_blowup, shift=0)
+
+
+@pytest.mark.parametrize("from_coefficients", [True, False])
+def test_narrow_lde_blocks_side_by_side_equal_one_at_a_time(monkeypatch, from_coefficients):
+    # a narrow matrix's LDE blocks run side by side on the thread pool (one block's transform
+    # would use one thread; coset_lde's block 0 holds the coefficients, so it goes after the
+    # others): the same rows as one block at a time
+    c = _random((1 << 14, 4), 41)  # 2^16 words per block: big enough for the pool
+    lde = N.coset_lde_from_coefficients if from_coefficients else N.coset_lde
+    monkeypatch.setattr(N, "threads", lambda: 4)
+    calls = []
+    real = N.parallel_for
+    monkeypatch.setattr(N, "parallel_for", lambda kernel, n, *a, **k: calls.append((kernel, n)) or real(kernel, n, *a, **k))
+    side_by_side = lde(c, 2, shift=7)
+    assert (N._coset_blocks, 4 if from_coefficients else 3) in calls
+    monkeypatch.setattr(N, "threads", lambda: 1)
+    np.testing.assert_array_equal(side_by_side, lde(c, 2, shift=7))

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import field
+from . import ext, field
 from .field import GENERATOR, P, TWO_ADICITY, root_of_unity
-from .ntt import bit_reverse_indices
+from .ntt import bit_reverse_indices, intt_bit_reversed
 
 
 def coset_shift(log_size: int) -> int:
@@ -108,3 +108,42 @@ def coset_selectors(log_n: int, points: np.ndarray, zerofier: tuple | None = Non
         "is_transition": x_minus_last,
     }
     return sel, inv_z
+
+
+def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
+    """Coefficients (K·c, 4) of the F_p^4 polynomial Q of degree < K·c whose values on the K
+    cosets s_r·K_c are ``values[r]`` (c, 4), bit-reversed (row j: Q(s_r·ω_c^rev(j))); the
+    s_r^c must be distinct.
+
+    On s_r·K_c, x^c = e_r = s_r^c, so Q = Σ_j x^(j·c)·P_j (deg P_j < c) takes there the values
+    of V_r = Σ_j e_r^j·P_j, of degree < c: one size-c interpolation gives V_r(s_r·y)'s
+    coefficients, V_r's are those divided by s_r^i, and P_j = Σ_r E⁻¹[j][r]·V_r with E the
+    K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
+    as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
+    c = values[0].shape[0]
+    e_inv = _vandermonde_inverse([pow(s, c, P) for s in shifts])
+    v = [ext.ext_mul_base(intt_bit_reversed(q), field.powers(pow(s, P - 2, P), c)) for q, s in zip(values, shifts)]
+    out = np.empty((len(v), c, 4), dtype=np.uint32)
+    for j, row in enumerate(e_inv):
+        acc = field.mul(v[0], np.uint32(row[0]))
+        for v_r, w in zip(v[1:], row[1:]):
+            acc = field.add(acc, field.mul(v_r, np.uint32(w)))
+        out[j] = acc
+    return out.reshape(-1, 4)
+
+
+def _vandermonde_inverse(nodes: list) -> list:
+    """E⁻¹ for E[r][j] = nodes[r]^j (distinct nodes), as Python ints: column r of E⁻¹ is the
+    coefficients of the Lagrange polynomial L_r(x) = Π_(s≠r) (x − e_s)/(e_r − e_s)."""
+    k = len(nodes)
+    inv = [[0] * k for _ in range(k)]
+    for r, e_r in enumerate(nodes):
+        poly, denom = [1], 1  # Π (x − e_s), lowest coefficient first
+        for s, e_s in enumerate(nodes):
+            if s != r:
+                poly = [(a - e_s * b) % P for a, b in zip([0, *poly], [*poly, 0])]
+                denom = denom * (e_r - e_s) % P
+        scale = pow(denom, P - 2, P)
+        for j in range(k):
+            inv[j][r] = poly[j] * scale % P
+    return inv

@@ -43,6 +43,7 @@ from ..lazy_njit import njit
 from .._jit import inner
 
 from ..errors import UsageError
+from . import field
 from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
 from .pool import parallel_for
 
@@ -483,9 +484,21 @@ def intt(evals):
     """Interpolate: the coefficients c_i = n^(−1) Σ_j e_j ω_n^(−ij) of the polynomial taking
     the values e_j on H = ⟨ω_n⟩ (inverse of ntt)."""
     m, log_n = _rows(evals, "intt")
-    out = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)
+    return _scaled_intt(_bit_reverse_into(m, np.empty_like(m)), log_n).reshape(np.shape(evals))
+
+
+def intt_bit_reversed(evals):
+    """intt of values given in bit-reversed order (row j holds e_rev(j): what coset_lde's rows
+    and a DIF transform leave): the inverse DIT network reads them as they are, no permutation."""
+    m, log_n = _rows(evals, "intt_bit_reversed")
+    return _scaled_intt(np.array(m, copy=True), log_n).reshape(np.shape(evals))
+
+
+def _scaled_intt(m, log_n):
+    # in place: bit-reversed values → natural-order coefficients (the DIT network, then 1/n)
+    out = _dit(m, log_n, True)
     parallel_for(_scale_const, out.shape[0], out, _shoup_const(pow(1 << log_n, P - 2, P)), work_per_item=out.shape[1])
-    return out.reshape(np.shape(evals))
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -554,6 +567,27 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
         block = out[k * n : (k + 1) * n]
         parallel_for(_scale_rows_into, n, coeffs, factors[k], quotients[k], block, work_per_item=coeffs.shape[1])
         _dif(block, log_n, False)
+
+
+def coset_evaluations(coeffs, log_size: int, shift: int):
+    """Row j of the (2^log_size, w) result is Σ_i c_i·x_j^i at x_j = shift·ω_c^rev(j), c =
+    2^log_size (bit-reversed, as coset_lde): the polynomials of the D coefficient rows on the
+    coset shift·K_c, of any size. c ≥ D: coset_lde_from_coefficients. c < D: with
+    g_i = c_i·shift^i, f(shift·y) = Σ_i g_i·y^i and y^c = 1 on K_c, so f there is the size-c
+    transform of the folded g'_i = Σ_k g_(i + k·c) — one scaling pass, D/c − 1 additions and a
+    transform of size c, where an LDE of the whole polynomial would transform D ≥ 2c rows."""
+    m, log_d = _rows(coeffs, "coset_evaluations")
+    if log_size >= log_d:
+        return coset_lde_from_coefficients(m, log_size - log_d, shift)
+    _check_lde(log_d, 0, shift, "coset_evaluations")
+    d, c = m.shape[0], 1 << log_size
+    factors, quotients = _coset_factors(log_d, 0, shift, True)
+    scaled = np.empty_like(m)
+    parallel_for(_scale_rows_into, d, m, factors[0], quotients[0], scaled, work_per_item=m.shape[1])
+    out = scaled[:c]
+    for k in range(1, d // c):
+        out = field.add(out, scaled[k * c:(k + 1) * c])
+    return _dif(np.ascontiguousarray(out), log_size, False)
 
 
 def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR):

@@ -33,7 +33,7 @@ from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
 from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_at, split_by_height
-from .domain import coset_points, coset_selectors, coset_shift, zerofier_on_coset
+from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
 from .keys import ProvingKey, check_public_values, check_trace
@@ -41,7 +41,7 @@ from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_lde_from_coefficients, intt
+from .ntt import bit_reverse_indices, coset_evaluations, intt
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -84,6 +84,8 @@ class _Table:
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
 QUOTIENT_BLOCK_ROWS = 1 << 18
+#: at most this many cosets for the quotient of a table taller than a few rows (_quotient_cosets)
+QUOTIENT_MAX_COSETS = 8
 
 
 def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
@@ -326,13 +328,12 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     Q(x) = Σ_i α^i C_i(x) / Z_H(x), as an (N, 4·(K + mask)) base matrix whose columns 4k..4k+3
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
 
-    Q is evaluated on s·K of 2^log_q points, s the LDE's coset shift (transparent: the first
-    n·2^c rows of the LDEs; hiding: Q's degree is < d·D − n, which can exceed the LDE).
-    Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
+    Q is evaluated on cosets in s·K of 2^log_q points, s the LDE's coset shift, as many points
+    as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients). Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
     randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
     follows them (N = D)."""
     lay = t.quotient_layout
-    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay.log_q, public, challenges, alpha)
+    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha)
     if not cfg.zk:
         # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
         return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
@@ -359,53 +360,58 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rn
     return np.ascontiguousarray(out.reshape(d_big, 4 * (k + lay.mask)))
 
 
-def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges, alpha) -> np.ndarray:
-    """Coefficients (2^log_q, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on the
-    quotient domain s·K (size nq = 2^log_q ≥ D), one coset of K_D at a time.
+def _quotient_cosets(log_n: int, log_d: int, bound: int) -> tuple:
+    """(log c, K): the quotient is evaluated on K cosets of K_c, n ≤ c ≤ D, K·c ≥ ``bound`` (the
+    coefficients Q may have): c = n — as many points as Q has coefficients, rounded up to n —
+    unless that takes more than QUOTIENT_MAX_COSETS cosets (a small table: a few rows against
+    a D of the openings' count, zk.py), then the smallest c that does not."""
+    log_c = log_n
+    while -(-bound >> log_c) > QUOTIENT_MAX_COSETS and log_c < log_d:
+        log_c += 1
+    return log_c, -(-bound >> log_c)
 
-    s·K is the union of the 2^u cosets s_r·K_D, s_r = s·ω_nq^r (u = log_q − log D): natural
-    point j = r + 2^u·i of s·K is s_r·ω_D^i. The main, aux and preprocessed columns on one such
-    coset are one size-D transform of their coefficients (LdeSource's blocks), so only one
-    coset's rows of this table are in memory. "Next row" is x·ω_n = s_r·ω_D^(i + D/n): the same
-    coset. The evaluator reads a block's bit-reversed rows in place and in their stored order
-    (block row j is point rev(j): consecutive rows are adjacent memory, where the points' order
-    scattered every block of rows over the whole matrix), each row's next row from a map
-    (tape.Inputs.next_row: rev(rev(j) + D/n)); the selectors and results are permuted instead
-    (the points rev(j) in, Q at rev(j) out): no gathered or transposed copy."""
-    nq = 1 << log_q
-    d = t.main_lde.block_rows
-    u = log_q - (d.bit_length() - 1)
-    rev = bit_reverse_indices(d).astype(np.int64)
-    next_row = rev[(rev + d // t.n) % d]  # block row j holds point rev(j); its next point's row
-    points = coset_points(log_q, shift, bit_reversed=False)
+
+def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha) -> np.ndarray:
+    """Coefficients (K·c ≥ lay.bound, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on
+    K cosets s_r·K_c (_quotient_cosets), one at a time, then domain.interpolate_from_cosets.
+
+    s_r = s·ω_q^r, ω_q of order 2^lay.log_q ≥ K·c, so the s_r^c are distinct. The main, aux and
+    preprocessed columns on one coset are one scaling, fold and size-c transform of their
+    coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
+    "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q < d·D − n:
+    d·D/n − 1 cosets of n points (e.g. 5n points for d = 3, D = 2n) where the LDE's cosets of D
+    points would take 2^⌈log⌉ of them (8n). The evaluator reads a block's bit-reversed rows
+    in place and in their stored order (block row j is point rev(j): consecutive rows are
+    adjacent memory), each row's next row from a map (tape.Inputs.next_row: rev(rev(j) + c/n));
+    the selectors go in permuted (the points rev(j)) and Q comes out bit-reversed, as
+    interpolate_from_cosets reads it: no gathered or transposed copy."""
+    log_c, cosets = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
+    c = 1 << log_c
+    rev = bit_reverse_indices(c).astype(np.int64)
+    next_row = rev[(rev + c // t.n) % c]  # block row j holds point rev(j); its next point's row
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
-    tape = tape_for(t.compiled, [c.expr for c in constraints])
+    tape = tape_for(t.compiled, [con.expr for con in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
-    prep_coeffs = None if t.prep_trace is None else intt(t.prep_trace)  # degree < n ≤ D
-    log_prep_up = (d // t.n).bit_length() - 1
-    q_vals = np.empty((nq, 4), dtype=np.uint32)
-    size = min(QUOTIENT_BLOCK_ROWS, d)  # both powers of two
-    w_q = root_of_unity(log_q)
-    for r in range(1 << u):
-        s_r = shift * pow(w_q, r, P) % P
-        main_b = coset_lde_from_coefficients(t.main_lde.coefficients, 0, s_r)
-        aux_b = None if t.aux_lde is None else \
-            coset_lde_from_coefficients(t.aux_lde.coefficients, 0, s_r).reshape(d, -1, 4)
-        prep_b = None if prep_coeffs is None else coset_lde_from_coefficients(prep_coeffs, log_prep_up, s_r)
-        pts, q_coset = points[r::1 << u], q_vals[r::1 << u]
-        z_h, inv_z_h = zerofier_on_coset(t.log_n, d.bit_length() - 1, s_r)  # at point i: [i mod D/n]
+    prep_coeffs = None if t.prep_trace is None else intt(t.prep_trace)  # degree < n ≤ c
+    size = min(QUOTIENT_BLOCK_ROWS, c)  # both powers of two
+    shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
+    q_vals = []
+    for s_r in shifts:
+        main_b = coset_evaluations(t.main_lde.coefficients, log_c, s_r)
+        aux_b = None if t.aux_lde is None else coset_evaluations(t.aux_lde.coefficients, log_c, s_r).reshape(c, -1, 4)
+        prep_b = None if prep_coeffs is None else coset_evaluations(prep_coeffs, log_c, s_r)
+        pts = coset_points(log_c, s_r, bit_reversed=True)
+        z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
+        q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
         # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
-        for start in range(0, d, size):  # block rows start.. (points rev(start..))
-            at = rev[start:start + size]
-            k = at % len(z_h)
-            selectors, inv_z = coset_selectors(t.log_n, pts[at], (z_h[k], inv_z_h[k]))
+        for start in range(0, c, size):  # block rows start.. (points rev(start..))
+            k = rev[start:start + size] % len(z_h)
+            selectors, inv_z = coset_selectors(t.log_n, pts[start:start + size], (z_h[k], inv_z_h[k]))
             inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
-                            np.stack([selectors[s] for s in SELECTORS], axis=1), d // t.n, next_row)
+                            np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
             acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
-            q_coset[at] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+            q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+        q_vals.append(q_coset)
         del main_b, aux_b, prep_b, inputs  # (inputs holds the blocks too) before the next coset's
-    # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
-    coeffs = intt(q_vals)
-    coeffs = ext.ext_mul_base(coeffs, field.powers(pow(shift, P - 2, P), nq))
-    return coeffs
+    return interpolate_from_cosets(q_vals, shifts)

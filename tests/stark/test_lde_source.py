@@ -59,16 +59,16 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
     D·blowup of the whole LDE: what keeps the prover's peak memory near the coefficients'
     (the DEEP's two combined columns, extended in deep.py, are not watched)."""
     widest = []
-    real = prover.coset_lde_from_coefficients, lde_source.coset_lde_from_coefficients
+    real = prover.coset_evaluations, lde_source.coset_lde_from_coefficients
 
     def recording(real_fn):
-        def fn(coeffs, log_blowup, shift):
-            out = real_fn(coeffs, log_blowup, shift)
+        def fn(coeffs, log_size, shift):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
+            out = real_fn(coeffs, log_size, shift)
             widest.append((out.shape[0], out.shape[1] if out.ndim == 2 else 1))
             return out
         return fn
 
-    monkeypatch.setattr(prover, "coset_lde_from_coefficients", recording(real[0]))
+    monkeypatch.setattr(prover, "coset_evaluations", recording(real[0]))
     monkeypatch.setattr(lde_source, "coset_lde_from_coefficients", recording(real[1]))
     trace, pv = fibonacci_trace(64)
     pk = setup(cfg, [FibonacciAir()])

@@ -111,16 +111,21 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
     return [t for t, keep in zip(tables, present) if keep], present
 
 
-def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
-    """f̂ = f + Z_H·r as values on K_D (natural order): the trace on H = the points k·(D/n)
-    of K_D, uniform random values on the other D − n points. f̂ − f vanishes on H, so it is
-    Z_H·r with deg r < D − n, and r is uniform because those D − n values are (zk.py)."""
+def _hide(f: LdeSource, log_d: int, rng: ZkRandomness | None, label: str) -> LdeSource:
+    """f̂ = f + Z_H·r from f's n coefficients: r uniform of degree < D − n (zk.py), drawn as
+    its D − n coefficients, and Z_H·r = x^n·r − r, so f̂'s D coefficients are f's minus r's
+    in rows 0 … D−n−1 plus r's in rows n … D−1 — no transform of D rows. (Drawing r's
+    coefficients or f̂'s D − n values off H is one distribution: r ↦ (Z_H·r)'s values there
+    is a bijection, Z_H ≠ 0 off H.)"""
     assert rng is not None, "hiding mode draws its randomness first (commit_main)"
-    n, w = trace.shape
-    step = (1 << log_d) // n
-    out = rng.field(label, (1 << log_d, w))
-    out[::step] = trace
-    return out
+    n, w = f.coefficients.shape
+    d = 1 << log_d
+    r = rng.field(label, (d - n, w))
+    out = np.zeros((d, w), dtype=np.uint32)
+    out[:n] = f.coefficients
+    out[:d - n] = field.sub(out[:d - n], r)
+    out[n:] = field.add(out[n:], r)
+    return LdeSource(out, f.log_blowup, f.shift)
 
 
 def _salted(matrices: list, cfg, rng, label: str) -> list:
@@ -131,10 +136,12 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
-def _committed_lde(t, trace, hidden, cfg) -> LdeSource:
-    """A table's committed LDE of one trace: the trace's (transparent: D = n) or f̂'s values on
-    K_D (hiding), on the coset of the LDE's height, kept as coefficients (lde_source.py)."""
-    return LdeSource.from_values(trace if hidden is None else hidden, cfg.log_blowup, coset_shift(t.lde_log))
+def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
+    """A table's committed LDE of one trace, on the coset of the LDE's height, kept as
+    coefficients (lde_source.py): the trace's interpolant (transparent: D = n) or, hiding,
+    f̂ = f + Z_H·r of degree < D (_hide; ``label`` names r's random stream)."""
+    f = LdeSource.from_values(trace, cfg.log_blowup, coset_shift(t.lde_log))
+    return _hide(f, t.lde_log - cfg.log_blowup, rng, label) if cfg.zk else f
 
 
 @dataclass
@@ -179,9 +186,7 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     ldes = []
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
-        hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
-        ldes.append(_committed_lde(t, t.trace, hidden, cfg))
-        del hidden
+        ldes.append(_committed_lde(t, t.trace, cfg, rng, f"main {t.index}"))
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
@@ -230,9 +235,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
             aux = aux.reshape(t.n, -1)
-            hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
-            t.aux_lde = _committed_lde(t, aux, hidden, cfg)
-            del aux, hidden
+            t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
+            del aux
         if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
             t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]

@@ -5,8 +5,9 @@ so that what the verifier sees — values at ζ, ζω and the query points, FRI 
 paths — is distributed independently of the witness (docs/stark.md, "Zero knowledge"):
 
 * a trace column f of a table of n rows is committed as f̂ = f + Z_H·r, with r uniform of
-  degree < D − n: f̂ interpolates f's values on H and **uniform random values on the other
-  points of the subgroup K_D ⊃ H** (Plonky3's hiding PCS does the same). D = 2^log_d is the
+  degree < D − n (its D − n coefficients drawn uniformly: prover._hide). Equivalently f̂
+  interpolates f's values on H and **uniform random values on the other points of the
+  subgroup K_D ⊃ H** (Plonky3's hiding PCS builds it so). D = 2^log_d is the
   table's *committed degree bound*: at least 2n and at least n + m, where m = queries + 2 is
   the number of points one column is opened at (the query points, ζ and ζω) — so r has at
   least m free coefficients and any m values of f̂ off H are uniform;

@@ -21,9 +21,10 @@ coset s_l·K_m in bit-reversed order (used as the quotient domain).
 from __future__ import annotations
 
 import numpy as np
+from ..lazy_njit import njit
 
-from . import ext, field
-from .field import GENERATOR, P, TWO_ADICITY, root_of_unity
+from . import field
+from .field import GENERATOR, P, TWO_ADICITY, f_join, f_mul, f_split, root_of_unity
 from .ntt import bit_reverse_indices, intt_bit_reversed
 
 
@@ -121,15 +122,31 @@ def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
     K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
     as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
     c = values[0].shape[0]
-    e_inv = _vandermonde_inverse([pow(s, c, P) for s in shifts])
-    v = [ext.ext_mul_base(intt_bit_reversed(q), field.powers(pow(s, P - 2, P), c)) for q, s in zip(values, shifts)]
-    out = np.empty((len(v), c, 4), dtype=np.uint32)
-    for j, row in enumerate(e_inv):
-        acc = field.mul(v[0], np.uint32(row[0]))
-        for v_r, w in zip(v[1:], row[1:]):
-            acc = field.add(acc, field.mul(v_r, np.uint32(w)))
-        out[j] = acc
+    e_inv = np.array(_vandermonde_inverse([pow(s, c, P) for s in shifts]), dtype=np.uint32)
+    s_inv_pows = np.stack([field.powers(pow(s, P - 2, P), c) for s in shifts])
+    out = np.empty((len(values), c, 4), dtype=np.uint32)
+    _solve_on_cosets(np.stack([intt_bit_reversed(q) for q in values]), s_inv_pows, e_inv, out)
     return out.reshape(-1, 4)
+
+
+@njit(cache=True)
+def _solve_on_cosets(a, s_inv_pows, e_inv, out):
+    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[r, i], lane by lane (interpolate_from_cosets): V_r's
+    coefficient i from V_r(s_r·y)'s, then P_j's; the K products of a sum reduced once."""
+    k, c = s_inv_pows.shape
+    v = np.empty((k, 4), dtype=np.uint64)
+    for i in range(c):
+        for r in range(k):
+            s = np.uint64(s_inv_pows[r, i])
+            for lane in range(4):
+                v[r, lane] = f_mul(np.uint64(a[r, i, lane]), s)
+        for j in range(k):
+            for lane in range(4):
+                lo, hi = np.uint64(0), np.uint64(0)
+                for r in range(k):
+                    x, y = f_split(np.uint64(e_inv[j, r]) * v[r, lane])
+                    lo, hi = lo + x, hi + y
+                out[j, i, lane] = f_join(lo, hi)
 
 
 def _vandermonde_inverse(nodes: list) -> list:

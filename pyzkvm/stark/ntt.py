@@ -43,7 +43,6 @@ from ..lazy_njit import njit
 from .._jit import inner
 
 from ..errors import UsageError
-from . import field
 from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
 from .pool import parallel_for
 
@@ -395,6 +394,21 @@ def _scale_rows_into(src, f, fs, dst, r0, r1):
             dst[i, c] = _mul_tw(src[i, c], t, ts)
 
 
+@njit(cache=True, nogil=True)
+def _scale_fold_into(src, f, fs, dst, r0, r1):
+    # dst[i] = Σ_k src[i + k·c]·f[i + k·c] over the D/c slices of src (c = dst's rows): row i
+    # of the scaled coefficients folded mod y^c − 1 (coset_evaluations), rows r0..r1−1
+    c = dst.shape[0]
+    for i in range(r0, r1):
+        t, ts = f[i], fs[i]
+        for col in range(src.shape[1]):
+            dst[i, col] = _mul_tw(src[i, col], t, ts)
+        for j in range(i + c, src.shape[0], c):
+            t, ts = f[j], fs[j]
+            for col in range(src.shape[1]):
+                dst[i, col] = _add(dst[i, col], _mul_tw(src[j, col], t, ts))
+
+
 def _rows(a, what):
     # a C-contiguous (n, w) uint32 view (a copy only when needed) and log2(n)
     a = np.asarray(a)
@@ -580,14 +594,10 @@ def coset_evaluations(coeffs, log_size: int, shift: int):
     if log_size >= log_d:
         return coset_lde_from_coefficients(m, log_size - log_d, shift)
     _check_lde(log_d, 0, shift, "coset_evaluations")
-    d, c = m.shape[0], 1 << log_size
     factors, quotients = _coset_factors(log_d, 0, shift, True)
-    scaled = np.empty_like(m)
-    parallel_for(_scale_rows_into, d, m, factors[0], quotients[0], scaled, work_per_item=m.shape[1])
-    out = scaled[:c]
-    for k in range(1, d // c):
-        out = field.add(out, scaled[k * c:(k + 1) * c])
-    return _dif(np.ascontiguousarray(out), log_size, False)
+    out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32)
+    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out, work_per_item=m.shape[0] // out.shape[0] * m.shape[1])
+    return _dif(out, log_size, False)
 
 
 def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR):

@@ -57,9 +57,9 @@ class LdeSource:
         log_n = (self.shape[0]).bit_length() - 1
         return self.shift * pow(root_of_unity(log_n), rev, P) % P
 
-    def block(self, k: int) -> np.ndarray:
-        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w)."""
-        return coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k))
+    def block(self, k: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w) (written to ``out`` if given)."""
+        return coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k), out=out)
 
     def full(self) -> np.ndarray:
         """The whole LDE (N, w): for tests and small matrices."""
@@ -70,8 +70,9 @@ class LdeSource:
         (a row's leaf hash needs only that row)."""
         d = self.block_rows
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
+        block = np.empty(self.coefficients.shape, dtype=np.uint32)  # one buffer for every block
         for k in range(1 << self.log_blowup):
-            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
+            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k, block))
         return out
 
     def rows(self, positions) -> np.ndarray:

@@ -583,30 +583,34 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
         _dif(block, log_n, False)
 
 
-def coset_evaluations(coeffs, log_size: int, shift: int):
+def coset_evaluations(coeffs, log_size: int, shift: int, out=None):
     """Row j of the (2^log_size, w) result is Σ_i c_i·x_j^i at x_j = shift·ω_c^rev(j), c =
     2^log_size (bit-reversed, as coset_lde): the polynomials of the D coefficient rows on the
     coset shift·K_c, of any size. c ≥ D: coset_lde_from_coefficients. c < D: with
     g_i = c_i·shift^i, f(shift·y) = Σ_i g_i·y^i and y^c = 1 on K_c, so f there is the size-c
     transform of the folded g'_i = Σ_k g_(i + k·c) — one scaling pass, D/c − 1 additions and a
-    transform of size c, where an LDE of the whole polynomial would transform D ≥ 2c rows."""
+    transform of size c, where an LDE of the whole polynomial would transform D ≥ 2c rows.
+    ``out``: a (c, w) uint32 array to write them to (reused across cosets: a fresh one of
+    tens of MB costs its page faults each time)."""
     m, log_d = _rows(coeffs, "coset_evaluations")
     if log_size >= log_d:
-        return coset_lde_from_coefficients(m, log_size - log_d, shift)
+        return coset_lde_from_coefficients(m, log_size - log_d, shift, out)
     _check_lde(log_d, 0, shift, "coset_evaluations")
     factors, quotients = _coset_factors(log_d, 0, shift, True)
-    out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32)
+    out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32) if out is None else out
     parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out, work_per_item=m.shape[0] // out.shape[0] * m.shape[1])
     return _dif(out, log_size, False)
 
 
-def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR):
+def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR, out=None):
     """The LDE of polynomials given by their coefficients: row j of the (n·2^b, w) result is
     Σ_i c_i·x_j^i at x_j = shift·ω_N^rev(j) (bit-reversed, as coset_lde). The same blocks as
     coset_lde without the interpolation: no zero-padded transform of the whole size, no
-    permutation, no temporary of the LDE's size."""
+    permutation, no temporary of the LDE's size. ``out``: the (n·2^b, w) uint32 array to write
+    (C-contiguous; e.g. one block's buffer reused for every block: lde_source.py)."""
     m, log_n = _rows(coeffs, "coset_lde_from_coefficients")
     log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde_from_coefficients")
-    out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
+    if out is None:
+        out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
     _evaluate_cosets(m, log_n, log_blowup, shift, True, out)
     return out.reshape(-1) if np.ndim(coeffs) == 1 else out

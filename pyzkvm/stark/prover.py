@@ -401,10 +401,14 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     size = min(QUOTIENT_BLOCK_ROWS, c)  # both powers of two
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
     q_vals = []
+    # one buffer per column group for every coset (fresh ones cost their page faults each time)
+    bufs = [None if m is None else np.empty((c, m.shape[1]), dtype=np.uint32)
+            for m in (t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs)]
     for s_r in shifts:
-        main_b = coset_evaluations(t.main_lde.coefficients, log_c, s_r)
-        aux_b = None if t.aux_lde is None else coset_evaluations(t.aux_lde.coefficients, log_c, s_r).reshape(c, -1, 4)
-        prep_b = None if prep_coeffs is None else coset_evaluations(prep_coeffs, log_c, s_r)
+        main_b = coset_evaluations(t.main_lde.coefficients, log_c, s_r, bufs[0])
+        aux_b = None if t.aux_lde is None else \
+            coset_evaluations(t.aux_lde.coefficients, log_c, s_r, bufs[1]).reshape(c, -1, 4)
+        prep_b = None if prep_coeffs is None else coset_evaluations(prep_coeffs, log_c, s_r, bufs[2])
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
         q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
@@ -417,5 +421,5 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
             acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
             q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
         q_vals.append(q_coset)
-        del main_b, aux_b, prep_b, inputs  # (inputs holds the blocks too) before the next coset's
+    del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
     return interpolate_from_cosets(q_vals, shifts)

@@ -62,8 +62,8 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
     real = prover.coset_evaluations, lde_source.coset_lde_from_coefficients
 
     def recording(real_fn):
-        def fn(coeffs, log_size, shift):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
-            out = real_fn(coeffs, log_size, shift)
+        def fn(coeffs, log_size, shift, out=None):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
+            out = real_fn(coeffs, log_size, shift, out)
             widest.append((out.shape[0], out.shape[1] if out.ndim == 2 else 1))
             return out
         return fn

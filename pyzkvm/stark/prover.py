@@ -121,10 +121,10 @@ def _hide(f: LdeSource, log_d: int, rng: ZkRandomness | None, label: str) -> Lde
     n, w = f.coefficients.shape
     d = 1 << log_d
     r = rng.field(label, (d - n, w))
-    out = np.zeros((d, w), dtype=np.uint32)
-    out[:n] = f.coefficients
-    out[:d - n] = field.sub(out[:d - n], r)
-    out[n:] = field.add(out[n:], r)
+    out = np.empty((d, w), dtype=np.uint32)  # D ≥ 2n, so n ≤ D − n:
+    out[:n] = field.sub(f.coefficients, r[:n])           # c_i − r_i            (i < n)
+    out[n:d - n] = field.sub(r[:d - 2 * n], r[n:d - n])  # r_(i−n) − r_i        (n ≤ i < D − n; none if D = 2n)
+    out[d - n:] = r[d - 2 * n:]                          # r_(i−n)              (D − n ≤ i < D)
     return LdeSource(out, f.log_blowup, f.shift)
 
 

@@ -333,7 +333,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
 
     Q is evaluated on cosets in s·K of 2^log_q points, s the LDE's coset shift, as many points
-    as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients). Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
+    as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients).
+    Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
     randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
     follows them (N = D)."""
     lay = t.quotient_layout

@@ -29,7 +29,8 @@ STEPS = [
     ("pyzkvm.stark", "setup", "setup (preprocessed commit)"),
     ("pyzkvm.stark.joint", "check_all_constraints", "debug check"),
     ("pyzkvm.stark.joint", "check_buses", "debug check"),
-    ("pyzkvm.stark.prover", "_hiding_evaluations", "hiding randomness (f̂, salts)"),
+    ("pyzkvm.stark.prover", "_hiding_evaluations", "hiding randomness (f̂, salts)"),  # before f̂ was drawn as coefficients
+    ("pyzkvm.stark.prover", "_hide", "hiding randomness (f̂, salts)"),
     ("pyzkvm.stark.prover", "_salted", "hiding randomness (f̂, salts)"),
     ("pyzkvm.stark.prover", "coset_lde", "LDE (main, aux)"),
     ("pyzkvm.stark.lde_source.LdeSource", "from_values", "LDE (main, aux)"),  # since issue 18's memory work:

@@ -21,10 +21,11 @@ coset s_l·K_m in bit-reversed order (used as the quotient domain).
 from __future__ import annotations
 
 import numpy as np
+from ..lazy_njit import njit
 
 from . import field
-from .field import GENERATOR, P, TWO_ADICITY, root_of_unity
-from .ntt import bit_reverse_indices
+from .field import GENERATOR, P, TWO_ADICITY, f_join, f_mul, f_split, root_of_unity
+from .ntt import bit_reverse_indices, intt_bit_reversed
 
 
 def coset_shift(log_size: int) -> int:
@@ -138,3 +139,58 @@ def coset_selectors(log_n: int, points: np.ndarray, zerofier: tuple | None = Non
         "is_transition": x_minus_last,
     }
     return sel, inv_z
+
+
+def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
+    """Coefficients (K·c, 4) of the F_p^4 polynomial Q of degree < K·c whose values on the K
+    cosets s_r·K_c are ``values[r]`` (c, 4), bit-reversed (row j: Q(s_r·ω_c^rev(j))); the
+    s_r^c must be distinct.
+
+    On s_r·K_c, x^c = e_r = s_r^c, so Q = Σ_j x^(j·c)·P_j (deg P_j < c) takes there the values
+    of V_r = Σ_j e_r^j·P_j, of degree < c: one size-c interpolation gives V_r(s_r·y)'s
+    coefficients, V_r's are those divided by s_r^i, and P_j = Σ_r E⁻¹[j][r]·V_r with E the
+    K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
+    as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
+    c = values[0].shape[0]
+    e_inv = np.array(_vandermonde_inverse([pow(s, c, P) for s in shifts]), dtype=np.uint32)
+    s_inv_pows = np.stack([field.powers(pow(s, P - 2, P), c) for s in shifts])
+    out = np.empty((len(values), c, 4), dtype=np.uint32)
+    _solve_on_cosets(np.stack([intt_bit_reversed(q) for q in values]), s_inv_pows, e_inv, out)
+    return out.reshape(-1, 4)
+
+
+@njit(cache=True)
+def _solve_on_cosets(a, s_inv_pows, e_inv, out):
+    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[r, i], lane by lane (interpolate_from_cosets): V_r's
+    coefficient i from V_r(s_r·y)'s, then P_j's; the K products of a sum reduced once."""
+    k, c = s_inv_pows.shape
+    v = np.empty((k, 4), dtype=np.uint64)
+    for i in range(c):
+        for r in range(k):
+            s = np.uint64(s_inv_pows[r, i])
+            for lane in range(4):
+                v[r, lane] = f_mul(np.uint64(a[r, i, lane]), s)
+        for j in range(k):
+            for lane in range(4):
+                lo, hi = np.uint64(0), np.uint64(0)
+                for r in range(k):
+                    x, y = f_split(np.uint64(e_inv[j, r]) * v[r, lane])
+                    lo, hi = lo + x, hi + y
+                out[j, i, lane] = f_join(lo, hi)
+
+
+def _vandermonde_inverse(nodes: list) -> list:
+    """E⁻¹ for E[r][j] = nodes[r]^j (distinct nodes), as Python ints: column r of E⁻¹ is the
+    coefficients of the Lagrange polynomial L_r(x) = Π_(s≠r) (x − e_s)/(e_r − e_s)."""
+    k = len(nodes)
+    inv = [[0] * k for _ in range(k)]
+    for r, e_r in enumerate(nodes):
+        poly, denom = [1], 1  # Π (x − e_s), lowest coefficient first
+        for s, e_s in enumerate(nodes):
+            if s != r:
+                poly = [(a - e_s * b) % P for a, b in zip([0, *poly], [*poly, 0])]
+                denom = denom * (e_r - e_s) % P
+        scale = pow(denom, P - 2, P)
+        for j in range(k):
+            inv[j][r] = poly[j] * scale % P
+    return inv

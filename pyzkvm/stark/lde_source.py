@@ -45,7 +45,6 @@ class LdeSource:
         self.shift = int(shift) % P
         d, w = self.coefficients.shape
         self.shape = (d << self.log_blowup, w)
-        self._kept: dict | None = None  # block index → its rows, once computed (keep_blocks)
 
     @classmethod
     def from_values(cls, values: np.ndarray, log_blowup: int, shift: int) -> "LdeSource":
@@ -64,32 +63,9 @@ class LdeSource:
         log_n = (self.shape[0]).bit_length() - 1
         return self.shift * pow(root_of_unity(log_n), rev, P) % P
 
-    def keep_blocks(self) -> None:
-        """From now on keep every block once computed (the whole LDE's memory, at the end)."""
-        if self._kept is None:
-            self._kept = {}
-
-    def drop_blocks(self) -> None:
-        """Stop keeping blocks, and free those kept."""
-        self._kept = None
-
-    def block(self, k: int) -> np.ndarray:
-        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w). A kept block is shared: do not write to it."""
-        if self._kept is not None and k in self._kept:
-            return self._kept[k]
-        rows = coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k))
-        if self._kept is not None:
-            self._kept[k] = rows
-        return rows
-
-    def on_coset(self, shift: int) -> np.ndarray:
-        """The columns' values on the coset shift·K_D, bit-reversed over log D bits, (D, w):
-        a kept block when it is that coset (block k's is block_shift(k)), else one transform."""
-        kept = self._kept or {}
-        for k, rows in kept.items():
-            if self.block_shift(k) == int(shift) % P:
-                return rows
-        return coset_lde_from_coefficients(self.coefficients, 0, shift)
+    def block(self, k: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows k·D … (k+1)·D − 1 of the LDE, (D, w) (written to ``out`` if given)."""
+        return coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k), out=out)
 
     def full(self) -> np.ndarray:
         """The whole LDE (N, w): for tests and small matrices."""
@@ -109,8 +85,9 @@ class LdeSource:
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
         d = self.block_rows
+        block = np.empty(self.coefficients.shape, dtype=np.uint32)  # one buffer for the chunk's blocks
         for k in range(lo, hi):
-            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k))
+            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k, block))
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the

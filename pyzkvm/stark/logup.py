@@ -165,8 +165,8 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
 @njit(cache=True)
 def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
     """For each interaction k (values cols[first[k] : first[k] + nvals[k]], multiplicity the
-    row after): d = (α − bus) − Σ_j γ^(j+1)·v_j per row (the products' halves summed apart and
-    reduced once per lane, field.f_split), d^(−1) by one batch inversion, term = ±μ·d^(−1)
+    row after): d = (α − bus) − Σ_j γ^(j+1)·v_j per row with μ ≠ 0 (the products' halves summed
+    apart and reduced once per lane, field.f_split), d^(−1) by one batch inversion, term = ±μ·d^(−1)
     added into its group's helper column and its total; then the running sum, the last aux
     column. Returns the first interaction with a zero denominator, or −1."""
     # Every field call takes (uint64, uint64): one compiled specialisation of f_add, f_sub,
@@ -174,9 +174,19 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
     n = cols.shape[1]
     den = np.empty((n, 4), dtype=np.uint32)
     inv = np.empty((n, 4), dtype=np.uint32)
+    at = np.empty(n, dtype=np.int64)
     for k in range(first.shape[0]):
         f0 = first[k]
+        mrow = f0 + nvals[k]
+        # only the rows with μ ≠ 0: the others' term μ/d is 0 (and the constraint h·d = μ holds
+        # with h = 0 even where d = 0); they are 3/5 of the rows in a typical run
+        m = 0
         for i in range(n):
+            if cols[mrow, i] != 0:
+                at[m] = i
+                m += 1
+        for r in range(m):
+            i = at[r]
             lo0, lo1, lo2, lo3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64
             hi0, hi1, hi2, hi3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64
             for j in range(nvals[k]):
@@ -187,21 +197,21 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
                 a3, b3 = f_split(x * np.uint64(gpows[j + 1, 3]))
                 lo0, lo1, lo2, lo3 = lo0 + a0, lo1 + a1, lo2 + a2, lo3 + a3
                 hi0, hi1, hi2, hi3 = hi0 + b0, hi1 + b1, hi2 + b2, hi3 + b3
-            den[i, 0] = f_sub(np.uint64(consts[k, 0]), f_join(lo0, hi0))
-            den[i, 1] = f_sub(np.uint64(consts[k, 1]), f_join(lo1, hi1))
-            den[i, 2] = f_sub(np.uint64(consts[k, 2]), f_join(lo2, hi2))
-            den[i, 3] = f_sub(np.uint64(consts[k, 3]), f_join(lo3, hi3))
-        if batch_inverse_into(den, inv) >= 0:
+            den[r, 0] = f_sub(np.uint64(consts[k, 0]), f_join(lo0, hi0))
+            den[r, 1] = f_sub(np.uint64(consts[k, 1]), f_join(lo1, hi1))
+            den[r, 2] = f_sub(np.uint64(consts[k, 2]), f_join(lo2, hi2))
+            den[r, 3] = f_sub(np.uint64(consts[k, 3]), f_join(lo3, hi3))
+        if batch_inverse_into(den[:m], inv[:m]) >= 0:
             return k
         g = group[k]
-        mrow = f0 + nvals[k]
         s0, s1, s2, s3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64  # < n·p: no overflow below 2^32 rows
-        for i in range(n):
+        for r in range(m):
+            i = at[r]
             mu = np.uint64(cols[mrow, i])
             if negate[k]:
                 mu = f_sub(_ZERO64, mu)
-            t0, t1 = f_mul(np.uint64(inv[i, 0]), mu), f_mul(np.uint64(inv[i, 1]), mu)
-            t2, t3 = f_mul(np.uint64(inv[i, 2]), mu), f_mul(np.uint64(inv[i, 3]), mu)
+            t0, t1 = f_mul(np.uint64(inv[r, 0]), mu), f_mul(np.uint64(inv[r, 1]), mu)
+            t2, t3 = f_mul(np.uint64(inv[r, 2]), mu), f_mul(np.uint64(inv[r, 3]), mu)
             aux[i, g, 0] = f_add(np.uint64(aux[i, g, 0]), t0)
             aux[i, g, 1] = f_add(np.uint64(aux[i, g, 1]), t1)
             aux[i, g, 2] = f_add(np.uint64(aux[i, g, 2]), t2)

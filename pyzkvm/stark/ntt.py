@@ -394,6 +394,21 @@ def _scale_rows_into(src, f, fs, dst, r0, r1):
             dst[i, c] = _mul_tw(src[i, c], t, ts)
 
 
+@njit(cache=True, nogil=True)
+def _scale_fold_into(src, f, fs, dst, r0, r1):
+    # dst[i] = Σ_k src[i + k·c]·f[i + k·c] over the D/c slices of src (c = dst's rows): row i
+    # of the scaled coefficients folded mod y^c − 1 (coset_evaluations), rows r0..r1−1
+    c = dst.shape[0]
+    for i in range(r0, r1):
+        t, ts = f[i], fs[i]
+        for col in range(src.shape[1]):
+            dst[i, col] = _mul_tw(src[i, col], t, ts)
+        for j in range(i + c, src.shape[0], c):
+            t, ts = f[j], fs[j]
+            for col in range(src.shape[1]):
+                dst[i, col] = _add(dst[i, col], _mul_tw(src[j, col], t, ts))
+
+
 def _rows(a, what):
     # a C-contiguous (n, w) uint32 view (a copy only when needed) and log2(n)
     a = np.asarray(a)
@@ -483,9 +498,21 @@ def intt(evals):
     """Interpolate: the coefficients c_i = n^(−1) Σ_j e_j ω_n^(−ij) of the polynomial taking
     the values e_j on H = ⟨ω_n⟩ (inverse of ntt)."""
     m, log_n = _rows(evals, "intt")
-    out = _dit(_bit_reverse_into(m, np.empty_like(m)), log_n, True)
+    return _scaled_intt(_bit_reverse_into(m, np.empty_like(m)), log_n).reshape(np.shape(evals))
+
+
+def intt_bit_reversed(evals):
+    """intt of values given in bit-reversed order (row j holds e_rev(j): what coset_lde's rows
+    and a DIF transform leave): the inverse DIT network reads them as they are, no permutation."""
+    m, log_n = _rows(evals, "intt_bit_reversed")
+    return _scaled_intt(np.array(m, copy=True), log_n).reshape(np.shape(evals))
+
+
+def _scaled_intt(m, log_n):
+    # in place: bit-reversed values → natural-order coefficients (the DIT network, then 1/n)
+    out = _dit(m, log_n, True)
     parallel_for(_scale_const, out.shape[0], out, _shoup_const(pow(1 << log_n, P - 2, P)), work_per_item=out.shape[1])
-    return out.reshape(np.shape(evals))
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -570,13 +597,34 @@ def _coset_blocks(coeffs, factors, quotients, out, order, log_n, lo, hi):
         _dif(block, log_n, False)
 
 
-def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR):
+def coset_evaluations(coeffs, log_size: int, shift: int, out=None):
+    """Row j of the (2^log_size, w) result is Σ_i c_i·x_j^i at x_j = shift·ω_c^rev(j), c =
+    2^log_size (bit-reversed, as coset_lde): the polynomials of the D coefficient rows on the
+    coset shift·K_c, of any size. c ≥ D: coset_lde_from_coefficients. c < D: with
+    g_i = c_i·shift^i, f(shift·y) = Σ_i g_i·y^i and y^c = 1 on K_c, so f there is the size-c
+    transform of the folded g'_i = Σ_k g_(i + k·c) — one scaling pass, D/c − 1 additions and a
+    transform of size c, where an LDE of the whole polynomial would transform D ≥ 2c rows.
+    ``out``: a (c, w) uint32 array to write them to (reused across cosets: a fresh one of
+    tens of MB costs its page faults each time)."""
+    m, log_d = _rows(coeffs, "coset_evaluations")
+    if log_size >= log_d:
+        return coset_lde_from_coefficients(m, log_size - log_d, shift, out)
+    _check_lde(log_d, 0, shift, "coset_evaluations")
+    factors, quotients = _coset_factors(log_d, 0, shift, True)
+    out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32) if out is None else out
+    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out, work_per_item=m.shape[0] // out.shape[0] * m.shape[1])
+    return _dif(out, log_size, False)
+
+
+def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR, out=None):
     """The LDE of polynomials given by their coefficients: row j of the (n·2^b, w) result is
     Σ_i c_i·x_j^i at x_j = shift·ω_N^rev(j) (bit-reversed, as coset_lde). The same blocks as
     coset_lde without the interpolation: no zero-padded transform of the whole size, no
-    permutation, no temporary of the LDE's size."""
+    permutation, no temporary of the LDE's size. ``out``: the (n·2^b, w) uint32 array to write
+    (C-contiguous; e.g. one block's buffer reused for every block: lde_source.py)."""
     m, log_n = _rows(coeffs, "coset_lde_from_coefficients")
     log_blowup, shift = _check_lde(log_n, log_blowup, shift, "coset_lde_from_coefficients")
-    out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
+    if out is None:
+        out = np.empty((m.shape[0] << log_blowup, m.shape[1]), dtype=np.uint32)
     _evaluate_cosets(m, log_n, log_blowup, shift, True, out)
     return out.reshape(-1) if np.ndim(coeffs) == 1 else out

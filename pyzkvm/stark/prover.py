@@ -33,7 +33,7 @@ from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
 from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_at, split_by_height
-from .domain import coset_points, coset_selectors, coset_shift, zerofier_on_coset
+from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
 from .keys import ProvingKey, check_public_values, check_trace
@@ -41,7 +41,7 @@ from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_lde_from_coefficients, intt
+from .ntt import bit_reverse_indices, coset_evaluations, intt
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -92,13 +92,8 @@ class _Table:
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
 QUOTIENT_BLOCK_ROWS = 1 << 18
-#: a segment whose main LDEs together have at most this many elements (64 MB: a short run,
-#: its byte table's 2^16 rows the tallest) keeps its main and aux LDEs' blocks from their
-#: commitment to the quotient (LdeSource.keep_blocks), which reads them instead of transforming
-#: again, and frees them then (kept longer, their pages cost more system time than the queries'
-#: partial transforms save). A longer run recomputes them, so that its prover holds only
-#: coefficients (lde_source.py).
-KEEP_LDE_ELEMENTS = 1 << 24
+#: at most this many cosets for the quotient of a table taller than a few rows (_quotient_cosets)
+QUOTIENT_MAX_COSETS = 8
 
 
 def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
@@ -124,16 +119,21 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
     return [t for t, keep in zip(tables, present) if keep], present
 
 
-def _hiding_evaluations(trace: np.ndarray, log_d: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
-    """f̂ = f + Z_H·r as values on K_D (natural order): the trace on H = the points k·(D/n)
-    of K_D, uniform random values on the other D − n points. f̂ − f vanishes on H, so it is
-    Z_H·r with deg r < D − n, and r is uniform because those D − n values are (zk.py)."""
+def _hide(f: LdeSource, log_d: int, rng: ZkRandomness | None, label: str) -> LdeSource:
+    """f̂ = f + Z_H·r from f's n coefficients: r uniform of degree < D − n (zk.py), drawn as
+    its D − n coefficients, and Z_H·r = x^n·r − r, so f̂'s D coefficients are f's minus r's
+    in rows 0 … D−n−1 plus r's in rows n … D−1 — no transform of D rows. (Drawing r's
+    coefficients or f̂'s D − n values off H is one distribution: r ↦ (Z_H·r)'s values there
+    is a bijection, Z_H ≠ 0 off H.)"""
     assert rng is not None, "hiding mode draws its randomness first (commit_main)"
-    n, w = trace.shape
-    step = (1 << log_d) // n
-    out = rng.field(label, (1 << log_d, w))
-    out[::step] = trace
-    return out
+    n, w = f.coefficients.shape
+    d = 1 << log_d
+    r = rng.field(label, (d - n, w))
+    out = np.empty((d, w), dtype=np.uint32)  # D ≥ 2n, so n ≤ D − n:
+    out[:n] = field.sub(f.coefficients, r[:n])           # c_i − r_i            (i < n)
+    out[n:d - n] = field.sub(r[:d - 2 * n], r[n:d - n])  # r_(i−n) − r_i        (n ≤ i < D − n; none if D = 2n)
+    out[d - n:] = r[d - 2 * n:]                          # r_(i−n)              (D − n ≤ i < D)
+    return LdeSource(out, f.log_blowup, f.shift)
 
 
 def _salted(matrices: list, cfg, rng, label: str) -> list:
@@ -144,14 +144,12 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
-def _committed_lde(t, trace, hidden, cfg, keep: bool) -> LdeSource:
-    """A table's committed LDE of one trace: the trace's (transparent: D = n) or f̂'s values on
-    K_D (hiding), on the coset of the LDE's height, kept as coefficients (lde_source.py), and
-    its blocks too once computed if ``keep`` (KEEP_LDE_ELEMENTS)."""
-    lde = LdeSource.from_values(trace if hidden is None else hidden, cfg.log_blowup, coset_shift(t.lde_log))
-    if keep:
-        lde.keep_blocks()
-    return lde
+def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
+    """A table's committed LDE of one trace, on the coset of the LDE's height, kept as
+    coefficients (lde_source.py): the trace's interpolant (transparent: D = n) or, hiding,
+    f̂ = f + Z_H·r of degree < D (_hide; ``label`` names r's random stream)."""
+    f = LdeSource.from_values(trace, cfg.log_blowup, coset_shift(t.lde_log))
+    return _hide(f, t.lde_log - cfg.log_blowup, rng, label) if cfg.zk else f
 
 
 @dataclass
@@ -164,7 +162,6 @@ class MainCommitment:
     ldes: list
     tree: MixedMatrixTree
     rng: ZkRandomness | None = None  # hiding mode: the segment's randomness, continued by prove_segment
-    keep_blocks: bool = False  # a short run: the main and aux LDEs keep their blocks (KEEP_LDE_ELEMENTS)
 
     @property
     def root(self) -> bytes:
@@ -195,16 +192,11 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         for t, r, s in zip(tables, rho, sigma):
             t.trace = with_ring_columns(t.trace, r, s)
     ldes = []
-    for t in tables:
-        t.lde_log = zk.lde_log(cfg, t.log_n)
-    keep = sum(t.trace.shape[1] << t.lde_log for t in tables) <= KEEP_LDE_ELEMENTS
     for k, t in enumerate(tables):
-        hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
-        ldes.append(_committed_lde(t, t.trace, hidden, cfg, keep))
-        del hidden
+        t.lde_log = zk.lde_log(cfg, t.log_n)
+        ldes.append(_committed_lde(t, t.trace, cfg, rng, f"main {t.index}"))
         report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng,
-                          keep)
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
 
 def _columns(matrix, columns):
@@ -251,9 +243,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
             aux = aux.reshape(t.n, -1)
-            hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
-            t.aux_lde = _committed_lde(t, aux, hidden, cfg, main.keep_blocks)
-            del aux, hidden
+            t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
+            del aux
         if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
             t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
@@ -266,9 +257,6 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
-        for lde in (t.main_lde, t.aux_lde):  # read again only at the query rows: recomputed there
-            if lde is not None:
-                lde.drop_blocks()
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
@@ -352,13 +340,13 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     Q(x) = Σ_i α^i C_i(x) / Z_H(x), as an (N, 4·(K + mask)) base matrix whose columns 4k..4k+3
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
 
-    Q is evaluated on s·K of 2^log_q points, s the LDE's coset shift (transparent: the first
-    n·2^c rows of the LDEs; hiding: Q's degree is < d·D − n, which can exceed the LDE).
+    Q is evaluated on cosets in s·K of 2^log_q points, s the LDE's coset shift, as many points
+    as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients).
     Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
     randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
     follows them (N = D)."""
     lay = t.quotient_layout
-    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay.log_q, public, challenges, alpha)
+    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha)
     if not cfg.zk:
         # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
         return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
@@ -385,52 +373,62 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rn
     return np.ascontiguousarray(out.reshape(d_big, 4 * (k + lay.mask)))
 
 
-def _quotient_coefficients(t: _Table, shift: int, log_q: int, public, challenges, alpha) -> np.ndarray:
-    """Coefficients (2^log_q, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on the
-    quotient domain s·K (size nq = 2^log_q ≥ D), one coset of K_D at a time.
+def _quotient_cosets(log_n: int, log_d: int, bound: int) -> tuple:
+    """(log c, K): the quotient is evaluated on K cosets of K_c, n ≤ c ≤ D, K·c ≥ ``bound`` (the
+    coefficients Q may have): c = n — as many points as Q has coefficients, rounded up to n —
+    unless that takes more than QUOTIENT_MAX_COSETS cosets (a small table: a few rows against
+    a D of the openings' count, zk.py), then the smallest c that does not."""
+    log_c = log_n
+    while -(-bound >> log_c) > QUOTIENT_MAX_COSETS and log_c < log_d:
+        log_c += 1
+    return log_c, -(-bound >> log_c)
 
-    s·K is the union of the 2^u cosets s_r·K_D, s_r = s·ω_nq^r (u = log_q − log D): natural
-    point j = r + 2^u·i of s·K is s_r·ω_D^i. The main, aux and preprocessed columns on one such
-    coset are one size-D transform of their coefficients (LdeSource's blocks), so only one
-    coset's rows of this table are in memory. "Next row" is x·ω_n = s_r·ω_D^(i + D/n): the same
-    coset. The evaluator reads a block's bit-reversed rows in place and in their stored order
-    (block row j is point rev(j): consecutive rows are adjacent memory, where the points' order
-    scattered every block of rows over the whole matrix), each row's next row from a map
-    (tape.Inputs.next_row: rev(rev(j) + D/n)); the selectors and results are permuted instead
-    (the points rev(j) in, Q at rev(j) out): no gathered or transposed copy."""
-    nq = 1 << log_q
-    d = t.main_lde.block_rows
-    u = log_q - (d.bit_length() - 1)
-    rev = bit_reverse_indices(d).astype(np.int64)
-    next_row = rev[(rev + d // t.n) % d]  # block row j holds point rev(j); its next point's row
-    points = coset_points(log_q, shift, bit_reversed=False)
+
+def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha) -> np.ndarray:
+    """Coefficients (K·c ≥ lay.bound, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on
+    K cosets s_r·K_c (_quotient_cosets), one at a time, then domain.interpolate_from_cosets.
+
+    s_r = s·ω_q^r, ω_q of order 2^lay.log_q ≥ K·c, so the s_r^c are distinct. The main, aux and
+    preprocessed columns on one coset are one scaling, fold and size-c transform of their
+    coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
+    "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q < d·D − n:
+    d·D/n − 1 cosets of n points (e.g. 5n points for d = 3, D = 2n) where the LDE's cosets of D
+    points would take 2^⌈log⌉ of them (8n). The evaluator reads a block's bit-reversed rows
+    in place and in their stored order (block row j is point rev(j): consecutive rows are
+    adjacent memory), each row's next row from a map (tape.Inputs.next_row: rev(rev(j) + c/n));
+    the selectors go in permuted (the points rev(j)) and Q comes out bit-reversed, as
+    interpolate_from_cosets reads it: no gathered or transposed copy."""
+    log_c, cosets = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
+    c = 1 << log_c
+    rev = bit_reverse_indices(c).astype(np.int64)
+    next_row = rev[(rev + c // t.n) % c]  # block row j holds point rev(j); its next point's row
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
-    tape = tape_for(t.compiled, [c.expr for c in constraints])
+    tape = tape_for(t.compiled, [con.expr for con in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
-    prep_coeffs = t.prep_coefficients()  # degree < n ≤ D
-    log_prep_up = (d // t.n).bit_length() - 1
-    q_vals = np.empty((nq, 4), dtype=np.uint32)
-    size = min(QUOTIENT_BLOCK_ROWS, d)  # both powers of two
-    w_q = root_of_unity(log_q)
-    for r in range(1 << u):
-        s_r = shift * pow(w_q, r, P) % P
-        main_b = t.main_lde.on_coset(s_r)  # a block the commitment kept, or one transform
-        aux_b = None if t.aux_lde is None else t.aux_lde.on_coset(s_r).reshape(d, -1, 4)
-        prep_b = None if prep_coeffs is None else coset_lde_from_coefficients(prep_coeffs, log_prep_up, s_r)
-        pts, q_coset = points[r::1 << u], q_vals[r::1 << u]
-        z_h, inv_z_h = zerofier_on_coset(t.log_n, d.bit_length() - 1, s_r)  # at point i: [i mod D/n]
+    prep_coeffs = t.prep_coefficients()  # degree < n ≤ c
+    size = min(QUOTIENT_BLOCK_ROWS, c)  # both powers of two
+    shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
+    q_vals = []
+    # one buffer per column group for every coset (fresh ones cost their page faults each time)
+    bufs = [None if m is None else np.empty((c, m.shape[1]), dtype=np.uint32)
+            for m in (t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs)]
+    for s_r in shifts:
+        main_b = coset_evaluations(t.main_lde.coefficients, log_c, s_r, bufs[0])
+        aux_b = None if t.aux_lde is None else \
+            coset_evaluations(t.aux_lde.coefficients, log_c, s_r, bufs[1]).reshape(c, -1, 4)
+        prep_b = None if prep_coeffs is None else coset_evaluations(prep_coeffs, log_c, s_r, bufs[2])
+        pts = coset_points(log_c, s_r, bit_reversed=True)
+        z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
+        q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
         # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
-        for start in range(0, d, size):  # block rows start.. (points rev(start..))
-            at = rev[start:start + size]
-            k = at % len(z_h)
-            selectors, inv_z = coset_selectors(t.log_n, pts[at], (z_h[k], inv_z_h[k]))
+        for start in range(0, c, size):  # block rows start.. (points rev(start..))
+            k = rev[start:start + size] % len(z_h)
+            selectors, inv_z = coset_selectors(t.log_n, pts[start:start + size], (z_h[k], inv_z_h[k]))
             inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
-                            np.stack([selectors[s] for s in SELECTORS], axis=1), d // t.n, next_row)
+                            np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
             acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
-            q_coset[at] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
-        del main_b, aux_b, prep_b, inputs  # (inputs holds the blocks too) before the next coset's
-    # coefficients of Q(s·y) → of Q(x): divide c_i by s^i
-    coeffs = intt(q_vals)
-    coeffs = ext.ext_mul_base(coeffs, field.powers(pow(shift, P - 2, P), nq))
-    return coeffs
+            q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+        q_vals.append(q_coset)
+    del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
+    return interpolate_from_cosets(q_vals, shifts)

@@ -5,8 +5,9 @@ so that what the verifier sees — values at ζ, ζω and the query points, FRI 
 paths — is distributed independently of the witness (docs/stark.md, "Zero knowledge"):
 
 * a trace column f of a table of n rows is committed as f̂ = f + Z_H·r, with r uniform of
-  degree < D − n: f̂ interpolates f's values on H and **uniform random values on the other
-  points of the subgroup K_D ⊃ H** (Plonky3's hiding PCS does the same). D = 2^log_d is the
+  degree < D − n (its D − n coefficients drawn uniformly: prover._hide). Equivalently f̂
+  interpolates f's values on H and **uniform random values on the other points of the
+  subgroup K_D ⊃ H** (Plonky3's hiding PCS builds it so). D = 2^log_d is the
   table's *committed degree bound*: at least 2n and at least n + m, where m = queries + 2 is
   the number of points one column is opened at (the query points, ζ and ζω) — so r has at
   least m free coefficients and any m values of f̂ off H are uniform;
@@ -72,7 +73,8 @@ def lde_log(cfg, log_n: int) -> int:
 class QuotientLayout:
     """How a table's quotient is evaluated and cut (prover and verifier agree on it).
 
-    log_q   the quotient domain has 2^log_q points (more than deg Q)
+    bound   Q has fewer coefficients than this (deg Q < bound)
+    log_q   the quotient domain, where the prover evaluates Q, lies in a coset of 2^log_q ≥ bound points
     size    S, coefficients per chunk: Q = Σ_k x^(k·S)·q_k
     chunks  K, the number of F_p^4 chunks
     mask    F_p^4 mask columns committed after the chunks (hiding mode)"""
@@ -81,17 +83,17 @@ class QuotientLayout:
         n = 1 << log_n
         if not cfg.zk:  # deg Q < (d − 1)·n: 2^c chunks of n coefficients
             c = compiled.log_quotient_chunks
-            self.log_q, self.size, self.chunks, self.mask = log_n + c, n, 1 << c, 0
+            self.bound, self.log_q, self.size, self.chunks, self.mask = n << c, log_n + c, n, 1 << c, 0
             return
         log_d = committed_log_degree(cfg, log_n)
         d_big = 1 << log_d
         # a constraint of measured degree d is a product of ≤ d factors of degree ≤ D − 1 (f̂,
         # and first/last-row selectors of degree n − 1), times transition selectors x − ω^(n−1)
         # that air.py counts as degree 0 (≤ d of them, 1 each): deg C ≤ d·D, deg Q < d·D − n
-        bound = max(compiled.max_degree, 2) * d_big - n  # coefficients of Q
-        self.log_q = max((bound - 1).bit_length(), log_d)
+        self.bound = max(compiled.max_degree, 2) * d_big - n  # coefficients of Q
+        self.log_q = max((self.bound - 1).bit_length(), log_d)
         self.size = d_big - openings_per_column(cfg)
-        self.chunks = -(-bound // self.size)
+        self.chunks = -(-self.bound // self.size)
         self.mask = MASK_EXT_COLUMNS
         if self.log_q > 27:
             raise StarkConfigError(f"table {compiled.air.name!r}: hiding mode needs a quotient domain of 2^{self.log_q} "

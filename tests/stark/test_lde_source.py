@@ -14,7 +14,7 @@ from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
 from pyzkvm.stark.merkle import hash_rows
 from pyzkvm.stark.mmcs import MixedMatrixTree
-from pyzkvm.stark.ntt import coset_lde, coset_lde_from_coefficients
+from pyzkvm.stark.ntt import coset_lde
 
 
 def _values(rng, rows, w):
@@ -47,44 +47,6 @@ def test_a_narrow_ldes_blocks_are_hashed_side_by_side():
     np.testing.assert_array_equal(src.row_digests(), hash_rows(src.full()))
 
 
-def test_kept_blocks_are_the_blocks_and_serve_their_cosets_until_dropped():
-    rng = np.random.default_rng(9)
-    values, log_blowup = _values(rng, 32, 5), 2
-    shift = coset_shift(5 + log_blowup)
-    whole = coset_lde(values, log_blowup, shift=shift)
-    src = lde_source.LdeSource.from_values(values, log_blowup, shift)
-    src.keep_blocks()
-    np.testing.assert_array_equal(src.row_digests(), hash_rows(whole))  # computes and keeps every block
-    for k in range(1 << log_blowup):
-        assert src.block(k) is src.on_coset(src.block_shift(k))  # the kept block itself, no transform
-        np.testing.assert_array_equal(src.block(k), whole[k * 32:(k + 1) * 32])
-    pos = rng.integers(0, whole.shape[0], 11)
-    np.testing.assert_array_equal(src.rows(pos), whole[pos])
-    other = 7 * shift % P  # a coset no block is on: transformed
-    np.testing.assert_array_equal(src.on_coset(other), coset_lde_from_coefficients(src.coefficients, 0, other))
-    kept = src.block(1)
-    src.drop_blocks()  # transformed again from now on, the same rows
-    again = src.on_coset(src.block_shift(1))
-    assert again is not kept and src.block(1) is not again
-    np.testing.assert_array_equal(again, kept)
-
-
-@pytest.mark.parametrize("cfg", [FAST, FAST_ZK], ids=["transparent", "hiding"])
-def test_keeping_blocks_changes_no_proof_byte(cfg, monkeypatch):
-    """A short run keeps its main and aux LDEs' blocks (prover.KEEP_LDE_ELEMENTS) and reads
-    them again in the quotient: the proof is byte for byte the one that recomputes them."""
-    trace, pv = fibonacci_trace(64)
-    pk = setup(cfg, [FibonacciAir()])
-    kept = []
-    real_keep = lde_source.LdeSource.keep_blocks
-    monkeypatch.setattr(lde_source.LdeSource, "keep_blocks", lambda self: kept.append(self) or real_keep(self))
-    proof_kept = prove(pk, [trace], pv, zk_seed=3).to_bytes()
-    # the one table's main LDE, and in hiding mode the aux of its blinding ring's bus
-    assert len(kept) == (2 if cfg.zk else 1)
-    monkeypatch.setattr(prover, "KEEP_LDE_ELEMENTS", 0)
-    assert prove(pk, [trace], pv, zk_seed=3).to_bytes() == proof_kept
-
-
 def test_a_mixed_tree_over_sources_is_the_tree_over_the_arrays():
     rng = np.random.default_rng(5)
     big = lde_source.LdeSource.from_values(_values(rng, 16, 6), 2, coset_shift(6))
@@ -105,18 +67,17 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
     D·blowup of the whole LDE: what keeps the prover's peak memory near the coefficients'
     (the DEEP's two combined columns, extended in deep.py, are not watched)."""
     widest = []
-    real = prover.coset_lde_from_coefficients, lde_source.coset_lde_from_coefficients
+    real = prover.coset_evaluations, lde_source.coset_lde_from_coefficients
 
     def recording(real_fn):
-        def fn(coeffs, log_blowup, shift):
-            out = real_fn(coeffs, log_blowup, shift)
+        def fn(coeffs, log_size, shift, out=None):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
+            out = real_fn(coeffs, log_size, shift, out)
             widest.append((out.shape[0], out.shape[1] if out.ndim == 2 else 1))
             return out
         return fn
 
-    monkeypatch.setattr(prover, "coset_lde_from_coefficients", recording(real[0]))
+    monkeypatch.setattr(prover, "coset_evaluations", recording(real[0]))
     monkeypatch.setattr(lde_source, "coset_lde_from_coefficients", recording(real[1]))
-    monkeypatch.setattr(prover, "KEEP_LDE_ELEMENTS", 0)  # the long-run path: no block kept
     trace, pv = fibonacci_trace(64)
     pk = setup(cfg, [FibonacciAir()])
     proof = prove(pk, [trace], pv, zk_seed=3)

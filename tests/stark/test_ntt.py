@@ -206,3 +206,24 @@ def test_narrow_lde_blocks_side_by_side_equal_one_at_a_time(monkeypatch, from_co
     assert (N._coset_blocks, 4 if from_coefficients else 3) in calls
     monkeypatch.setattr(N, "threads", lambda: 1)
     np.testing.assert_array_equal(side_by_side, lde(c, 2, shift=7))
+
+
+@pytest.mark.parametrize("log_d,log_size,width", [(4, 2, 3), (5, 4, 1), (6, 3, 9), (3, 5, 2)])
+def test_coset_evaluations_of_polynomials_of_any_degree(log_d, log_size, width):
+    # the D coefficient rows' polynomials on shift·K_c (c = 2^log_size, bit-reversed), against
+    # galois evaluating them there: a fold when c < D, coset_lde_from_coefficients when c ≥ D
+    coeffs = _random((1 << log_d, width), 70 + log_d)
+    shift = 7
+    got = N.coset_evaluations(coeffs, log_size, shift)
+    assert got.shape == (1 << log_size, width)
+    xs = GF(shift) * GF(root_of_unity(log_size)) ** N.bit_reverse_indices(1 << log_size).astype(np.int64)
+    for col in range(width):
+        poly = galois.Poly(GF(coeffs[::-1, col]))
+        np.testing.assert_array_equal(got[:, col], np.asarray(poly(xs)))
+    with pytest.raises(UsageError):
+        N.coset_evaluations(coeffs, log_size, 0)
+
+
+def test_intt_bit_reversed_reads_rows_in_their_stored_order():
+    values = _random((32, 4), 5)
+    np.testing.assert_array_equal(N.intt_bit_reversed(N.bit_reverse_rows(values)), N.intt(values))

@@ -27,3 +27,20 @@ def test_zerofier_on_coset_matches_every_point():
         assert inv_a.tolist() == inv_b.tolist()
         for name in sel_a:
             assert np.asarray(sel_a[name]).tolist() == np.asarray(sel_b[name]).tolist(), name
+
+
+def test_interpolate_from_cosets_recovers_the_coefficients():
+    """A polynomial of K·c coefficients from its values on K cosets of K_c (K not a power of two
+    too), as the prover's quotient interpolates Q: the coefficients come back exactly."""
+    from pyzkvm.stark.domain import interpolate_from_cosets
+    from pyzkvm.stark.ntt import coset_evaluations
+
+    rng = np.random.default_rng(3)
+    for k, log_c in [(1, 3), (2, 4), (3, 3), (5, 2)]:
+        c = 1 << log_c
+        q = rng.integers(0, P, (k * c, 4), dtype=np.uint32)
+        shifts = [31 * pow(root_of_unity(log_c + 3), r, P) % P for r in range(k)]  # distinct s_r^c
+        padded = np.zeros((1 << (k * c - 1).bit_length(), 4), dtype=np.uint32)  # a power of two rows
+        padded[:k * c] = q
+        values = [coset_evaluations(padded, log_c, s) for s in shifts]  # bit-reversed rows
+        assert interpolate_from_cosets(values, shifts).tolist() == q.tolist()

@@ -63,9 +63,9 @@ def memo_dir() -> Path | None:
         return None
     if os.environ.get(MEMO_DIR_ENV):
         return Path(os.environ[MEMO_DIR_ENV]) / code_fingerprint()
-    base = os.environ.get("NUMBA_CACHE_DIR")
-    root = Path(base) if base else PACKAGE / "__pycache__"
-    return root / "pyzkvm-memo" / code_fingerprint()
+    from ._numba_cache import cache_root
+
+    return cache_root() / "pyzkvm-memo" / code_fingerprint()
 
 
 def _file(namespace: str, key: bytes) -> Path | None:

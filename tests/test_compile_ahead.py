@@ -51,10 +51,20 @@ def stand_in(tmp_path, script: str) -> CompileAhead:
     return CompileAhead(proc)
 
 
-def test_the_prover_waits_for_a_kernel_the_helper_claimed(tmp_path, monkeypatch):
-    # one listed kernel: the prover has nothing else to compile while it waits
+@pytest.fixture
+def one_kernel(monkeypatch) -> str:
+    """A list of one kernel (so the prover has nothing else to compile while it waits): its name."""
     monkeypatch.setattr(compile_ahead, "PROVE_KERNELS", [(*POW, "const u32[1d], u64, u32[1d]")])
-    name = kernel_name(*POW)
+    return kernel_name(*POW)
+
+
+def tell(helper: CompileAhead, line: str) -> None:
+    helper.proc.stdin.write(line + "\n")
+    helper.proc.stdin.flush()
+
+
+def test_the_prover_waits_for_a_kernel_the_helper_claimed(tmp_path, one_kernel):
+    name = one_kernel
     helper = stand_in(tmp_path, f"""
         import sys, pathlib
         print("want {name}", flush=True)
@@ -67,17 +77,15 @@ def test_the_prover_waits_for_a_kernel_the_helper_claimed(tmp_path, monkeypatch)
         while not (tmp_path / "ready").exists():
             time.sleep(0.01)
         assert (tmp_path / "answer").read_text() == "yes\n"
-        helper.proc.stdin.write("go on\n")
-        helper.proc.stdin.flush()
+        tell(helper, "go on")
         helper.first_use(kernel(*POW))  # returns once the helper said done
         assert name in helper._done and name not in helper._mine
     finally:
         helper.close()
 
 
-def test_a_kernel_the_prover_claimed_first_is_refused_to_the_helper(tmp_path, monkeypatch):
-    monkeypatch.setattr(compile_ahead, "PROVE_KERNELS", [(*POW, "const u32[1d], u64, u32[1d]")])
-    name = kernel_name(*POW)
+def test_a_kernel_the_prover_claimed_first_is_refused_to_the_helper(tmp_path, one_kernel):
+    name = one_kernel
     helper = stand_in(tmp_path, f"""
         import sys, pathlib
         sys.stdin.readline()  # the test's "go on": the prover has claimed the kernel
@@ -87,17 +95,15 @@ def test_a_kernel_the_prover_claimed_first_is_refused_to_the_helper(tmp_path, mo
     try:
         helper.first_use(kernel(*POW))
         assert name in helper._mine
-        helper.proc.stdin.write("go on\n")
-        helper.proc.stdin.flush()
+        tell(helper, "go on")
         helper.proc.wait(timeout=60)
         assert (tmp_path / "answer").read_text() == "no\n"
     finally:
         helper.close()
 
 
-def test_a_helper_that_ends_early_does_not_hold_up_the_prover(tmp_path, monkeypatch):
-    monkeypatch.setattr(compile_ahead, "PROVE_KERNELS", [(*POW, "const u32[1d], u64, u32[1d]")])
-    name = kernel_name(*POW)
+def test_a_helper_that_ends_early_does_not_hold_up_the_prover(tmp_path, one_kernel):
+    name = one_kernel
     helper = stand_in(tmp_path, f"""
         import sys
         print("want {name}", flush=True)

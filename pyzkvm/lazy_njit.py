@@ -70,6 +70,7 @@ class Kernel:
     def dispatcher(self):
         """The numba dispatcher (made now on first use: imports numba, compiles nothing)."""
         if self._dispatcher is None:
+            made = False
             with _lock:
                 if self._dispatcher is None:
                     global _started
@@ -83,8 +84,12 @@ class Kernel:
                         import numba
 
                         self._dispatcher = numba.njit(**self._options)(self.py_func)
-                    if _first_use_hook is not None:
-                        _first_use_hook(self)
+                    made = True
+            # outside the lock: the hook may compile other kernels (numba's compiler lock), while
+            # another thread that holds that lock may be making a dispatcher here
+            hook = _first_use_hook
+            if made and hook is not None:
+                hook(self)
         return self._dispatcher
 
     @property

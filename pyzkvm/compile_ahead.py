@@ -247,10 +247,21 @@ class CompileAhead:
 
     def first_use(self, k: lazy_njit.Kernel) -> None:
         """Before ``k``'s first compile here: claim it, or, while the helper compiles it,
-        compile the next kernels of the list neither has claimed (they are needed soon)."""
+        compile the next kernels of the list neither has claimed (they are needed soon).
+
+        Holds numba's compiler lock throughout, so that another thread of this process that
+        calls ``k`` meanwhile (a parallel_for worker) compiles nothing until the helper's copy
+        is in the cache: its compile then loads it. lazy_njit calls this outside its own lock,
+        so the order is always numba's lock, then lazy_njit's (as in a compiling thread)."""
         name = kernel_name(k.py_func.__module__, k.py_func.__qualname__)
         if name not in self._listed:
             return
+        from numba.core.compiler_lock import global_compiler_lock
+
+        with global_compiler_lock:
+            self._claim_or_wait(name)
+
+    def _claim_or_wait(self, name: str) -> None:
         while True:
             with self._cond:
                 if name not in self._helper:

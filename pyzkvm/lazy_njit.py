@@ -85,8 +85,8 @@ class Kernel:
 
                         self._dispatcher = numba.njit(**self._options)(self.py_func)
                     made = True
-            # outside the lock: the hook may compile other kernels (numba's compiler lock), while
-            # another thread that holds that lock may be making a dispatcher here
+            # outside the lock: the hook takes numba's compiler lock and may compile other kernels,
+            # while a compiling thread (which holds that lock) may be making a dispatcher here
             hook = _first_use_hook
             if made and hook is not None:
                 hook(self)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Which numba kernels a cold command compiles, and what each costs.
 
-    python bench/compile_cost.py [--what prove|verify|both] [--code DIR]
+    python bench/compile_cost.py [--what prove|verify|both] [--code DIR] [--plan]
 
 Runs, in one fresh child process with an empty NUMBA_CACHE_DIR (and the memo off), the
 README's fibonacci(10) ``pyzkvm.prove`` (default preset) and then ``pyzkvm.verify`` of its
@@ -10,6 +10,9 @@ per top-level kernel (a compile started while no other was running on that threa
 seconds including the kernels it compiled on the way (thread CPU time), how many
 specialisations it got, and the nested compiles; then the whole process's CPU split into
 compiling and the rest. ``--code DIR`` measures another checkout (an A/B of two trees).
+``--plan`` also prints the top-level kernels in the order they were first compiled, with
+their argument types, in the form of pyzkvm/compile_ahead.py's PROVE_KERNELS (what a cold
+prove's helper process compiles ahead): paste it there when the list has gone stale.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ def child(what: str) -> None:
     local = threading.local()
     top: dict = defaultdict(lambda: [0.0, 0, 0])  # name → [CPU s, specialisations, nested compiles]
     sigs: dict = defaultdict(set)
+    order: list = []  # (module, function, argument types) of each top-level compile, in order
 
     class Listener(event.Listener):
         def on_start(self, ev):
@@ -52,6 +56,7 @@ def child(what: str) -> None:
             name = f"{d.py_func.__module__.rsplit('.', 1)[-1]}.{d.py_func.__qualname__}"
             sigs[name].add(tuple(str(a) for a in ev.data["args"]))
             if local.depth == 0:
+                order.append((d.py_func.__module__, d.py_func.__qualname__, plan_form(ev.data["args"])))
                 entry = top[name]
                 entry[0] += time.thread_time() - local.t0
                 entry[1] += 1
@@ -78,7 +83,16 @@ def child(what: str) -> None:
         pyzkvm.verify(receipt, program.image_id)
         phases.append(("verify", time.process_time() - t))
     print(json.dumps({"top": {k: v for k, v in top.items()}, "sigs": {k: sorted(v) for k, v in sigs.items()},
-                      "phases": phases}))
+                      "phases": phases, "order": order}))
+
+
+def plan_form(args) -> str:
+    from pyzkvm.compile_ahead import format_types
+
+    try:
+        return format_types(args)
+    except ValueError as e:
+        return f"?? {e}"
 
 
 def main() -> int:
@@ -86,6 +100,7 @@ def main() -> int:
     ap.add_argument("--what", choices=["prove", "verify", "both"], default="both")
     ap.add_argument("--code", type=Path, default=ROOT, help="checkout whose pyzkvm runs (default: this one)")
     ap.add_argument("--receipt", help="with --what verify: a receipt of fibonacci(10) (else one is proved first, warm)")
+    ap.add_argument("--plan", action="store_true", help="print the compiled kernels as compile_ahead.PROVE_KERNELS")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -123,6 +138,11 @@ def main() -> int:
     several = {k: v for k, v in res["sigs"].items() if len(v) > 1}
     for name, sigs in sorted(several.items()):
         print(f"  {name}: {len(sigs)} signatures: " + "; ".join(", ".join(s) for s in sigs))
+    if args.plan:
+        print("PROVE_KERNELS = [")
+        for module, function, types in res["order"]:
+            print(f"    ({module!r}, {function!r}, {types!r}),".replace("'", '"'))
+        print("]")
     return 0
 
 

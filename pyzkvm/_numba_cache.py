@@ -29,6 +29,13 @@ def user_cache_dir(environ=os.environ) -> Path:
     return Path(base) / "pyzkvm" / "numba"
 
 
+def cache_root() -> Path:
+    """The folder numba's cache lives in once configure() ran: NUMBA_CACHE_DIR, else (numba's
+    default in a source checkout) the package's own ``__pycache__``."""
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    return Path(base) if base else PACKAGE / "__pycache__"
+
+
 def is_writable_dir(path: Path) -> bool:
     """Whether ``path`` exists as a folder (created if needed) that accepts a new file."""
     try:

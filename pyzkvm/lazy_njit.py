@@ -29,6 +29,9 @@ from typing import Callable
 #: its "compiling kernels" notice here, so that a command which runs none never imports numba)
 _before_first_kernel: list[Callable[[], None]] = []
 _started = False
+#: called with each kernel whose dispatcher is made, before its first compile
+#: (compile_ahead.py: the prover claims the kernel, or waits for its helper process to compile it)
+_first_use_hook: Callable[["Kernel"], None] | None = None
 #: one thread makes a dispatcher at a time (parallel_for may call a new kernel from several)
 _lock = threading.RLock()
 
@@ -39,6 +42,12 @@ def before_first_kernel(callback: Callable[[], None]) -> None:
         callback()
     else:
         _before_first_kernel.append(callback)
+
+
+def set_first_use_hook(hook: Callable[["Kernel"], None] | None) -> None:
+    """Call ``hook(kernel)`` when a kernel's dispatcher is made from now on (None: stop)."""
+    global _first_use_hook
+    _first_use_hook = hook
 
 
 def numba_loaded() -> bool:
@@ -61,6 +70,7 @@ class Kernel:
     def dispatcher(self):
         """The numba dispatcher (made now on first use: imports numba, compiles nothing)."""
         if self._dispatcher is None:
+            made = False
             with _lock:
                 if self._dispatcher is None:
                     global _started
@@ -74,6 +84,12 @@ class Kernel:
                         import numba
 
                         self._dispatcher = numba.njit(**self._options)(self.py_func)
+                    made = True
+            # outside the lock: the hook takes numba's compiler lock and may compile other kernels,
+            # while a compiling thread (which holds that lock) may be making a dispatcher here
+            hook = _first_use_hook
+            if made and hook is not None:
+                hook(self)
         return self._dispatcher
 
     @property

@@ -15,7 +15,8 @@ their arguments, and every fresh ``pyzkvm`` command would otherwise compute them
   compiled chips);
 - the machine's prover key (``machine/prover_key.py``, the bytes of ``stark/prover_key.py``):
   every chip's and blinded chip's counts, digests and row tapes, so a fresh ``pyzkvm prove``
-  builds no constraint DAG (~29 MB, ~7 s of CPU to build once per code version).
+  builds no constraint DAG (~4 MB, ~4 s of CPU to build once per code version; an optional
+  chip's tapes are stored apart by the first prove that uses the chip).
 
 They are kept as tiny files beside the numba kernel cache (``NUMBA_CACHE_DIR`` as
 ``_numba_cache`` chose it, else ``pyzkvm/__pycache__`` in a source checkout), in a folder named
@@ -63,9 +64,9 @@ def memo_dir() -> Path | None:
         return None
     if os.environ.get(MEMO_DIR_ENV):
         return Path(os.environ[MEMO_DIR_ENV]) / code_fingerprint()
-    base = os.environ.get("NUMBA_CACHE_DIR")
-    root = Path(base) if base else PACKAGE / "__pycache__"
-    return root / "pyzkvm-memo" / code_fingerprint()
+    from ._numba_cache import cache_root
+
+    return cache_root() / "pyzkvm-memo" / code_fingerprint()
 
 
 def _file(namespace: str, key: bytes) -> Path | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
 
+from ..compile_ahead import compiling_ahead
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
 from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, apply_output_caps, load_guest, parse_inputs,
@@ -85,7 +87,6 @@ def checking_interrupts(report):
 
 
 def run_prove(args) -> int:
-    from ..api import prove
     from ..backends import default_backend_name
     from .verify import read_receipt
 
@@ -106,6 +107,16 @@ def run_prove(args) -> int:
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     apply_output_caps(args)
+    # a cold stark prove compiles its kernels on two cores: a helper process compiles ahead
+    # (compile_ahead.py; none when the kernel cache is warm, or the prove runs on workers)
+    local_stark = backend == "stark" and args.workers is None and not args.scheduler
+    with compiling_ahead() if local_stark else contextlib.nullcontext():
+        return _prove_and_write(args, program, inputs, backend, assumptions, output)
+
+
+def _prove_and_write(args, program, inputs, backend: str, assumptions, output: Path) -> int:
+    from ..api import prove
+
     if backend == "stark":
         from ..backends.spill import SPILL_PREFIX
         from ..fileio import remove_stale_temp_dirs

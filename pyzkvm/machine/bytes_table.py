@@ -82,6 +82,7 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     makes one) has no row to count in: it is left out, so the byte bus does not balance and the
     debug check names it. Padding rows contribute nothing (their multiplicities vanish: the
     activity rule, stark/air.py)."""
+    from ..stark.optional import left_out
     from .evaluate import compiled_air, evaluate_on_trace
 
     counts = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
@@ -89,7 +90,7 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
         if isinstance(air, ByteTableAir):
             continue
         sends, exprs = byte_sends(compiled_air(air))
-        if not sends:
+        if not sends or left_out(compiled_air(air), traces[air.name]):  # an all-zero optional table sends nothing
             continue
         values = evaluate_on_trace(compiled_air(air), exprs, traces[air.name], public_values)
         # only the sends some row makes (most chips of a run have an empty table: skip them at once)

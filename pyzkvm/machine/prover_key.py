@@ -11,13 +11,19 @@ of MB per fresh ``pyzkvm prove``. They depend on the code alone, so they are kep
   (bytes_table.byte_sends);
 * per chip, hiding mode's blinded ProverAir (quotient and LogUp tapes of the ring's AIR).
 
+An optional chip (a precompile, the divider, …: ~4/5 of the build time) is stored without its
+tapes (``tapes_later``): a run that leaves its table out reads none (trace generation and the
+debug check skip an all-zero optional table: stark/optional.py's claim), and the first prove
+that uses it compiles the chip and stores both its ProverAirs, tapes included, in a memo file
+of their own (``CHIP_TAPES``, same format and checks), which later proves load.
+
 A chip gets its view through ``Chip.stored_compiled`` (stark/keys.compile_once asks every AIR):
 only when the memo is on, for a chip of the registered class (``tables.CHIPS``) whose
 ``constraints`` are pyzkvm's own (a test that patches or subclasses a chip compiles it for
 real). Read once per process. A prove (``ensure_prover_key``) builds and stores it when the
 memo has none, or one whose digest, magic or table names do not match (never used): the first
 prove after a code change compiles every chip and blinded twin and runs the optional-table
-checks, ~7 s of CPU once, and from the same compiled chips the verifier's key of the mode it
+checks, ~4 s of CPU once (no optional chip's tapes: above), and from the same compiled chips the verifier's key of the mode it
 proves in (stark/verifier_key.py, ~1.2 s more: the point tapes; both modes when asked), so the
 first ``pyzkvm verify`` of its receipt loads it rather than compiling every chip again. Other commands (``info``, ``verify --elf``: an image ID) use a key a
 prove stored, and otherwise compile the chips as before.
@@ -37,6 +43,8 @@ from . import buses
 
 #: pyzkvm/memo.py's namespace of the stored prover keys
 PROVER_KEYS = "prover-key"
+#: its namespace of an optional chip's tapes, stored apart when a prove first uses the chip
+CHIP_TAPES = "prover-key-chip"
 #: max degree → the decoded key (StoredTables, or None: none stored), once per process
 _LOADED: dict = {}
 
@@ -71,9 +79,22 @@ def stored_for(air, max_degree: int):
     def compiled():
         if not real:
             real.append(compile_air(air, max_degree))
+            if later:  # an optional chip's first use: keep its tapes for the next proves
+                memo.put(CHIP_TAPES, _chip_memo_key(max_degree, air.name), encode_prover_airs([_views(real[0], max_degree)]))
         return real[0]
 
-    return tables.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
+    view = tables.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
+    later = view.tapes_later
+    if later:  # its tapes stored apart, once a prove used the chip (or not yet: built on first use)
+        stored = memo.get(CHIP_TAPES, _chip_memo_key(max_degree, air.name))
+        try:
+            chip = decode_prover_airs(stored, [air.name]) if stored is not None else None
+        except StarkConfigError:
+            chip = None  # damaged: built again on first use
+        if chip is not None:
+            later = False
+            view = chip.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
+    return view
 
 
 def ensure_prover_key(max_degree: int, announce=lambda: None, zk_modes=(False, True)) -> None:
@@ -101,6 +122,17 @@ def ensure_prover_key(max_degree: int, announce=lambda: None, zk_modes=(False, T
 
 def _memo_key(max_degree: int) -> bytes:
     return f"max degree {max_degree}".encode()
+
+
+def _chip_memo_key(max_degree: int, name: str) -> bytes:
+    return f"max degree {max_degree}, chip {name}".encode()
+
+
+def _views(compiled, max_degree: int, tapes: bool = True) -> tuple:
+    """A compiled chip's (ProverAir, blinded ProverAir): with its tapes, or (``tapes=False``)
+    without them."""
+    return (prover_view(compiled, machine_roots(compiled), tapes=tapes),
+            prover_view(blinded(compiled, max_degree), tapes=tapes))
 
 
 def _names() -> list:
@@ -141,7 +173,9 @@ def build_prover_key(max_degree: int, verifier_keys: dict | None = None, zk_mode
         c = compile_air(air, max_degree)
         check_optional_air(c)
         blind = blinded(c, max_degree)
-        pairs.append((prover_view(c, machine_roots(c)), prover_view(blind)))
+        # an optional chip's tapes (most of the key's build time: the precompiles) wait for a
+        # prove that uses it (stored_for); a run that leaves its table out reads none of them
+        pairs.append(_views(c, max_degree, tapes=not getattr(air, "optional", False)))
         if verifier_keys is not None:
             for zk in views:
                 views[zk].append(table_views(c, blind if zk else None))

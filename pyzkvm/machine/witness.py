@@ -108,13 +108,17 @@ class Witness:
         not zero. On the first call for ``air``, its sends on every bus but ``byte`` and
         ``memory`` are evaluated in one pass (each column read once) and kept: those two are
         left out as their columns are final only once memory checking has run."""
+        from ..stark.optional import left_out
         from .evaluate import compiled_air, evaluate_on_trace
 
         if (air.name, bus) not in self._sent_cache:
             compiled = compiled_air(air)
             sends, exprs = early_sends(compiled, bus)
             late = late_buses(bus)
-            values = evaluate_on_trace(compiled, exprs, self.trace(air), self.public_values)
+            trace = self.trace(air)
+            if left_out(compiled, trace):  # an all-zero optional table sends nothing (stark/optional.py's claim)
+                sends = []
+            values = evaluate_on_trace(compiled, exprs, trace, self.public_values) if sends else []
             k = 0
             for it in sends:
                 cols, mult = values[k:k + len(it.values)], values[k + len(it.values)]

@@ -27,6 +27,7 @@ from .air import CompiledAir
 from .field import P
 from .keys import check_trace
 from .logup import build_aux_trace, public_term
+from .optional import left_out
 from .rounds import PublicData
 from .tape import Inputs, plain_inputs, root_values, tape_for
 
@@ -74,6 +75,8 @@ def _tables(compiled, prep_traces, statements):
         public = np.asarray([int(v) % P for v in public_values], dtype=np.uint32)
         for c, prep, trace in zip(compiled, prep_traces, traces):
             trace = check_trace(c.air, trace)
+            if left_out(c, trace):  # the proof leaves it out: all zero, which holds and sends nothing (optional.py)
+                continue
             if prep is not None and prep.shape[0] != trace.shape[0]:
                 raise StarkConfigError(f"table {c.air.name!r}: main trace has {trace.shape[0]} rows but its "
                                        f"preprocessed columns have {prep.shape[0]}")

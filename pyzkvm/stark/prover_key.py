@@ -41,7 +41,7 @@ from .key_file import ArrayBlob, pack, unpack
 from .openings import next_row_columns
 from .tape import Tape, tape_for
 
-MAGIC = b"pyzkvm-prover-key-v2\0"
+MAGIC = b"pyzkvm-prover-key-v3\0"
 
 #: a row tape's arrays as stored (every index fits in 32 bits) → as tape.build_tape makes them
 #: (the numba evaluator is compiled for int64 and bool arrays: the loaded ones match exactly)
@@ -109,6 +109,9 @@ class ProverAir:
     optional_checked = True
     #: (max degree, blinded ProverAir), where blind.blinded looks for a compiled AIR's twin
     _blinded: tuple | None = None
+    #: stored without its tapes (prover_view's ``tapes=False``): each is built from the real
+    #: DAG on first use (``builder``); the owner may keep them apart (machine/prover_key.py)
+    tapes_later = False
 
     def __init__(self, air, num_aux_columns: int, max_degree: int, log_quotient_chunks: int, lists: Callable,
                  interaction_groups: list, next_row: dict, air_digest: bytes, tapes: dict, rebuild: Callable):
@@ -164,24 +167,28 @@ def stark_roots(compiled) -> list:
     return sets
 
 
-def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None = None) -> ProverAir:
+def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None = None, tapes: bool = True) -> ProverAir:
     """The ProverAir of a CompiledAir: its counts, digest and the tapes of ``stark_roots`` and
-    ``extra_roots`` (more sets of its Exprs). ``rebuild`` gives the real compiled AIR when
-    a set of roots not stored is asked for (default: ``compiled`` itself)."""
+    ``extra_roots`` (more sets of its Exprs); with ``tapes=False`` no tape (``tapes_later``).
+    ``rebuild`` gives the real compiled AIR when a set of roots not stored is asked for
+    (default: ``compiled`` itself)."""
     from .keys import air_digest
 
-    for roots in stark_roots(compiled) + list(extra_roots):
-        tape_for(compiled, roots)
-    tapes = {key: tape for key, tape in compiled._tapes.items() if key[1] == "rows"}
+    if tapes:
+        for roots in stark_roots(compiled) + list(extra_roots):
+            tape_for(compiled, roots)
+    stored = {key: t for key, t in compiled.__dict__.get("_tapes", {}).items() if key[1] == "rows"} if tapes else {}
     lists = {
         "constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.constraints],
         "logup_constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.logup_constraints],
         "interactions": [Interaction(int(it.bus), str(it.bus_name), [NodeIndex(v.index) for v in it.values],
                                      _node(it.multiplicity.index), int(it.sign)) for it in compiled.interactions]}
-    return ProverAir(
+    view = ProverAir(
         compiled.air, int(compiled.num_aux_columns), int(compiled.max_degree), int(compiled.log_quotient_chunks),
         lists.__getitem__, [[int(k) for k in g] for g in compiled.interaction_groups], next_row_columns(compiled), air_digest(compiled),
-        tapes, rebuild or (lambda: compiled))
+        stored, rebuild or (lambda: compiled))
+    view.tapes_later = not tapes
+    return view
 
 
 # ---- bytes ---------------------------------------------------------------------------------------
@@ -208,7 +215,7 @@ def encode_prover_airs(tables: list) -> bytes:
                                  for it in v.interactions],
                 "groups": v.interaction_groups, "digest": v._air_digest.hex(),
                 "next": {g: [int(c) for c in cols] for g, cols in v._next_row_columns.items()},
-                "tapes": [tape(key, t) for key, t in v._tapes.items() if key[1] == "rows"]}
+                "tapes": [tape(key, t) for key, t in v._tapes.items() if key[1] == "rows"], "later": v.tapes_later}
 
     for view, blind in tables:
         header.append({"view": table(view), "blinded": None if blind is None else table(blind)})
@@ -254,9 +261,11 @@ class StoredTables:
                         for bus, bus_name, values, mult, sign in t["interactions"]]
             return self._constraints(t["constraints" if name == "constraints" else "logup"])
 
-        return ProverAir(
+        view = ProverAir(
             air, t["aux"], t["degree"], t["chunks"], lists, t["groups"], {g: np.array(cols, dtype=np.int64) for g, cols in t["next"].items()},
             bytes.fromhex(t["digest"]), _Tapes(stored, self._tape), rebuild)
+        view.tapes_later = bool(t["later"])
+        return view
 
     def _tape(self, tp: dict) -> Tape:
         arr: dict[str, np.ndarray] = {name: np.frombuffer(self._blob, dtype=_STORED[name], count=count, offset=offset).astype(_LOADED[name])

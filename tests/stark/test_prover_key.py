@@ -143,6 +143,33 @@ def test_a_damaged_memo_entry_is_rebuilt_not_trusted(memo_on, monkeypatch):
     same_as_compiled(machine_key.stored_for(air, MAX_DEGREE), compile_air(air, MAX_DEGREE))
 
 
+def test_an_optional_chips_tapes_wait_for_its_first_use_then_are_kept(memo_on, monkeypatch):
+    monkeypatch.setattr(machine_tables, "machine_airs", small_airs)  # a key of three chips: quick
+    monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
+    assert JournalWordsAir.optional and not AddSubAir.optional
+    machine_key.ensure_prover_key(MAX_DEGREE)  # the key: the journal chip's counts and digest, no tapes
+    folder = memo_on / memo.code_fingerprint()
+    view = machine_key.stored_for(JournalWordsAir(), MAX_DEGREE)
+    assert view.tapes_later and not view._tapes._stored and not machine_key.stored_for(AddSubAir(), MAX_DEGREE).tapes_later
+    assert not list(folder.glob(f"{machine_key.CHIP_TAPES}-*"))
+    fresh = compile_air(JournalWordsAir(), MAX_DEGREE)
+    roots = [c.expr for c in view.constraints]
+    got = tape_for(view, roots)  # its first use: the chip compiled for real, its tapes stored apart
+    want = build_tape(fresh, [fresh.builder.nodes[r.index] for r in roots])
+    assert np.array_equal(got.op, want.op) and np.array_equal(got.a, want.a) and np.array_equal(got.slot, want.slot)
+    [path] = folder.glob(f"{machine_key.CHIP_TAPES}-*")
+    monkeypatch.setattr(machine_key, "_LOADED", {})  # a fresh process: its tapes come from the memo
+    again = machine_key.stored_for(JournalWordsAir(), MAX_DEGREE)
+    assert not again.tapes_later
+    same_as_compiled(again, fresh)
+    same_as_compiled(blinded(again, MAX_DEGREE), blinded(fresh, MAX_DEGREE))
+    data = bytearray(path.read_bytes())  # damaged: not used, built again on first use
+    data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(machine_key, "_LOADED", {})
+    assert machine_key.stored_for(JournalWordsAir(), MAX_DEGREE).tapes_later
+
+
 def test_an_unwritable_memo_builds_no_key(memo_on, monkeypatch):
     blocker = memo_on / "a-file"
     blocker.write_text("")
@@ -221,8 +248,19 @@ def test_a_warm_machine_proof_builds_no_dag_and_keeps_its_bytes(memo_on, monkeyp
     from tests.rvasm import DATA_BASE, halt, syscall
     from tests.test_known_answers import MACHINE_PROOF, machine_proof
 
-    machine_key.ensure_prover_key(MAX_DEGREE)  # the first prove after a code change stores the key
+    def both_proofs():
+        assert machine_proof() == MACHINE_PROOF  # transparent: the pinned bytes
+        # hiding mode proves the blinded AIRs: their views come from the key too
+        chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(7)], data=b"pin!" + bytes(12))
+        pk = setup(INSECURE_FAST_FOR_TESTS_ZK, chips.airs)
+        return pk, tables, prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data,
+                                 zk_seed=1)
+
+    machine_key.ensure_prover_key(MAX_DEGREE)  # the first prove after a code change stores the key,
+    both_proofs()  # and the optional chips a proof uses store their tapes then (stored_for)
     monkeypatch.setattr(machine_key, "_LOADED", {})  # a fresh process: loads it
+    for cls in machine_tables.CHIPS:
+        monkeypatch.delattr(cls, "_shared", raising=False)
     build = air_module.AirBuilder.__init__
     allowed = []
 
@@ -232,11 +270,7 @@ def test_a_warm_machine_proof_builds_no_dag_and_keeps_its_bytes(memo_on, monkeyp
         build(self, air)
 
     monkeypatch.setattr(air_module.AirBuilder, "__init__", no_dag)
-    assert machine_proof() == MACHINE_PROOF  # transparent: the pinned bytes
-    # hiding mode proves the blinded AIRs: their views come from the key too
-    chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(7)], data=b"pin!" + bytes(12))
-    pk = setup(INSECURE_FAST_FOR_TESTS_ZK, chips.airs)
-    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data, zk_seed=1)
+    pk, tables, proof = both_proofs()
     allowed.append(True)  # the verifier's point tapes are not in the prover's key: it compiles them
     verify(pk.verifying_key, proof, tables.public_values, tables.public_data)
 

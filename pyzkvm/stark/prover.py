@@ -351,7 +351,7 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
         # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
         return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
     log_d = t.lde_log - cfg.log_blowup
-    return _hide_chunks(coeffs, lay, 1 << log_d, zk.openings_per_column(cfg), rng, t.air.name)
+    return _hide_chunks(coeffs, lay, 1 << log_d, zk.quotient_mask_size(cfg), rng, t.air.name)
 
 
 def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rng, name: str) -> np.ndarray:

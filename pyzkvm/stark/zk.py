@@ -8,13 +8,16 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
   degree < D − n (its D − n coefficients drawn uniformly: prover._hide). Equivalently f̂
   interpolates f's values on H and **uniform random values on the other points of the
   subgroup K_D ⊃ H** (Plonky3's hiding PCS builds it so). D = 2^log_d is the
-  table's *committed degree bound*: at least 2n and at least n + m, where m = queries + 2 is
-  the number of points one column is opened at (the query points, ζ and ζω) — so r has at
-  least m free coefficients and any m values of f̂ off H are uniform;
-* the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·D − n) is cut into K chunks of S = D − m
+  table's *committed degree bound*: at least 2n and at least n + m_r, where m_r = 2·queries + 8
+  counts the F_p-linear functionals of r that the verifier sees, or that the simulator needs,
+  of one column (``trace_randomiser_size``): f̂ at the query points and at their next rows
+  x·ω_n (the quotient's values there depend on both), 4 coordinates each of f̂(ζ), f̂(ζω) ∈ F_p^4.
+  r has at least m_r free coefficients, so those values are jointly uniform;
+* the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·D − n) is cut into K chunks of S = D − m_t
   coefficients, Q = Σ_k x^(k·S)·q_k, and each chunk is randomised by a telescoping sum that
   leaves Q unchanged: q̂_k = q_k + x^S·t_(k+1) − t_k (t_0 = t_K = 0, t_k uniform of degree
-  < m), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q;
+  < m_t), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
+  column being opened at the query points and at ζ only (``quotient_mask_size``);
 * one uniform F_p^4 polynomial R of degree < D per table (the DEEP mask) is committed with
   the quotient chunks and batched into the DEEP codeword, so the codeword FRI folds is
   uniform given the values the verifier checks it against;
@@ -51,18 +54,34 @@ MASK_EXT_COLUMNS = 1
 XOF_CHUNK_WORDS = 1 << 20
 
 
-def openings_per_column(cfg) -> int:
-    """m: the points one committed column is opened at (queries, ζ, ζω)."""
-    return cfg.num_queries + 2
+def trace_randomiser_size(cfg) -> int:
+    """m_r: the fewest coefficients of a trace column's randomiser r (f̂ = f + Z_H·r).
+
+    What a proof reveals of one base column f̂, as F_p-linear functionals of r: f̂(x) at ≤ q
+    query points (one each; Z_H(x) ≠ 0 off H) and f̂(ζ), f̂(ζω) ∈ F_p^4 (4 coordinates each).
+    The simulator must also compute the quotient's values at the query points, Q(x) from f̂(x)
+    and f̂(x·ω_n): the next-row values, not opened, must be uniform jointly with the rest. So
+    ≤ 2q distinct points and 8 coordinates; they are independent functionals on polynomials of
+    ≥ 2q + 8 coefficients (Vandermonde at distinct points; the quotient by their vanishing
+    polynomial is onto F_p(ζ) × F_p(ζω) by CRT for ζ of degree 4 over F_p, ζω not a conjugate
+    of ζ). tests/stark/test_zk_openings.py checks the rank."""
+    return 2 * cfg.num_queries + 8
+
+
+def quotient_mask_size(cfg) -> int:
+    """m_t: the coefficients of each telescoping mask t_k of the quotient chunks. A chunk's
+    base column is opened at ≤ q query points and at ζ (4 coordinates; not at ζω), so
+    x^S·t_(k+1) with q + 4 coefficients makes those values of q̂_k uniform."""
+    return cfg.num_queries + 4
 
 
 def committed_log_degree(cfg, log_n: int) -> int:
     """log2 D: the degree bound of a table's committed main/aux/quotient polynomials
-    (= log_n in transparent mode; in hiding mode D ≥ 2n and D ≥ n + m)."""
+    (= log_n in transparent mode; in hiding mode D ≥ 2n and D ≥ n + m_r)."""
     if not cfg.zk:
         return log_n
     n = 1 << log_n
-    return max(log_n + 1, (n + openings_per_column(cfg) - 1).bit_length())
+    return max(log_n + 1, (n + trace_randomiser_size(cfg) - 1).bit_length())
 
 
 def lde_log(cfg, log_n: int) -> int:
@@ -92,7 +111,7 @@ class QuotientLayout:
         # that air.py counts as degree 0 (≤ d of them, 1 each): deg C ≤ d·D, deg Q < d·D − n
         self.bound = max(compiled.max_degree, 2) * d_big - n  # coefficients of Q
         self.log_q = max((self.bound - 1).bit_length(), log_d)
-        self.size = d_big - openings_per_column(cfg)
+        self.size = d_big - quotient_mask_size(cfg)
         self.chunks = -(-self.bound // self.size)
         self.mask = MASK_EXT_COLUMNS
         if self.log_q > 27:

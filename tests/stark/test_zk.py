@@ -15,7 +15,8 @@ from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_tra
 from pyzkvm.stark.examples.private_value import PrivateValueAir, private_value_trace
 from pyzkvm.stark.field import P
 from pyzkvm.stark.proof import decode_proof
-from pyzkvm.stark.zk import SALT, QuotientLayout, ZkRandomness, committed_log_degree
+from pyzkvm.stark.zk import (SALT, QuotientLayout, ZkRandomness, committed_log_degree, quotient_mask_size,
+                             trace_randomiser_size)
 
 
 # ---- the mode and its parameters ---------------------------------------------------------------
@@ -35,15 +36,17 @@ def test_presets_have_hiding_twins():
 
 def test_committed_degree_leaves_room_for_every_opening():
     """D − n (the trace randomiser's coefficients) and D − S (the telescoping t_k's) are at
-    least the number of points a column is opened at, for tall and tiny tables alike."""
-    m = FAST_ZK.num_queries + 2
+    least the number of values a proof reveals of one column (test_zk_openings.py checks that
+    those are independent), for tall and tiny tables alike."""
+    m_r, m_t = trace_randomiser_size(FAST_ZK), quotient_mask_size(FAST_ZK)
+    assert (m_r, m_t) == (2 * FAST_ZK.num_queries + 8, FAST_ZK.num_queries + 4)
     air = setup(FAST_ZK, [PrivateValueAir()]).verifying_key.compiled[0]
     for log_n in (2, 3, 6, 12):
         n, d_big = 1 << log_n, 1 << committed_log_degree(FAST_ZK, log_n)
-        assert d_big >= 2 * n and d_big - n >= m
+        assert d_big >= 2 * n and d_big - n >= m_r and (d_big // 2 < 2 * n or d_big // 2 - n < m_r)  # the least such
         lay = QuotientLayout(FAST_ZK, air, log_n)
         # deg C ≤ d·(D − 1) + 1 (the transition selector counts 0 in air.py), deg Q ≤ that − n
-        assert d_big - lay.size == m and lay.chunks * lay.size >= air.max_degree * (d_big - 1) + 2 - n
+        assert d_big - lay.size == m_t and lay.chunks * lay.size >= air.max_degree * (d_big - 1) + 2 - n
         assert (1 << lay.log_q) >= air.max_degree * (d_big - 1) + 2 - n
 
 

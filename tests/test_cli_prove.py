@@ -15,6 +15,7 @@ import pytest
 import pyzkvm
 from pyzkvm.receipt import Receipt
 from pyzkvm.units import format_size
+from tests.command_env import with_run_memo
 
 ROOT = Path(__file__).resolve().parent.parent
 FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
@@ -23,7 +24,7 @@ WARNING = "WARNING: accepting a dev-mode receipt: it proves nothing"
 
 
 def pyzkvm_cli(*args, cwd, dev_env=None):
-    env = dict(os.environ)
+    env = with_run_memo(dict(os.environ))
     env.pop("PYZKVM_DEV_MODE", None)
     if dev_env is not None:
         env["PYZKVM_DEV_MODE"] = dev_env

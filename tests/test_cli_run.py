@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.command_env import with_run_memo
 from tests.rvasm import DATA_BASE, asm, elf, flatten, halt, syscall
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +18,8 @@ FIB = ROOT / "guests" / "bin" / "fibonacci.elf"
 
 
 def pyzkvm(*args, check_status=None):
-    r = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
+                       env=with_run_memo(dict(os.environ)), timeout=120)
     if check_status is not None:
         assert r.returncode == check_status, (r.returncode, r.stdout, r.stderr)
     return r

@@ -16,6 +16,7 @@ from pyzkvm.cli.prove_batch import read_input_sets
 from pyzkvm.errors import FileReadError
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
+from tests.command_env import with_run_memo
 
 ROOT = Path(__file__).resolve().parent.parent
 FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
@@ -24,7 +25,7 @@ INPUTS = "u32:10\n\n# a comment line\nu32:300\n  u32:7  \n"
 
 
 def cli(*args, cwd, **env_vars):
-    env = {k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"} | env_vars
+    env = with_run_memo({k: v for k, v in os.environ.items() if k != "PYZKVM_DEV_MODE"}) | env_vars
     out = subprocess.run([sys.executable, "-m", "pyzkvm", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True)
     assert "Traceback" not in out.stderr, out.stderr
     return out

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.command_env import with_run_memo
 from tests.peak_memory import LAUNCHER, peak_mib, with_peak_file
 from tests.rvasm import DATA_BASE, TEXT_BASE, asm, elf, flatten, halt, syscall
 
@@ -46,7 +47,7 @@ class Result:
 
 
 def env_for_cli(**extra) -> dict:
-    env = dict(os.environ)
+    env = with_run_memo(dict(os.environ))
     env["PYTHONPATH"] = str(ROOT)
     env.pop("PYZKVM_DEV_MODE", None)
     env.update(extra)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.command_env import with_run_memo
 from tests.fakes import echo_guest_risc0, echo_guest_sp1, fake_env, install_fake
 from pyzkvm.backends import risc0 as risc0_mod
 from pyzkvm.backends.risc0 import NOT_FOUND, Risc0Backend, parse_session_log, risc0_input_stream
@@ -237,7 +238,7 @@ def test_cli_verify_with_elf_passes_the_program_to_risc0(fakes, program, tmp_pat
     path.write_bytes(receipt.to_bytes())
     elf = tmp_path / "echo.elf"
     elf.write_bytes(echo_guest_risc0())
-    env = {**os.environ}
+    env = with_run_memo(dict(os.environ))
     ok = subprocess.run(
         [sys.executable, "-m", "pyzkvm", "verify", str(path), "--elf", str(elf), "--abi", "risc0"],
         capture_output=True, text=True, env=env, timeout=120,

@@ -20,6 +20,8 @@ import struct
 import sys
 from pathlib import Path
 
+from tests.command_env import with_run_memo
+
 HERE = Path(__file__).parent
 
 
@@ -98,7 +100,7 @@ def _elf(code: list[int]) -> bytes:
 
 def fake_env(bin_dir: Path, **modes: str) -> dict:
     """Environment for a subprocess that should find only the fakes in ``bin_dir``."""
-    env = dict(os.environ)
+    env = with_run_memo(dict(os.environ))
     env["PATH"] = f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin"
     for key in ("RISC0_R0VM", "PYZKVM_RISC0_HELPER", "PYZKVM_SP1_RUNNER", "PYZKVM_DEV_MODE", "PYZKVM_TOOL_TIMEOUT"):
         env.pop(key, None)

@@ -48,7 +48,9 @@ from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
 VERSION = 7
-ZK_VERSION = 8
+#: hiding proofs: 9 since the randomisers count 2q + 8 / q + 4 openings (zk.py; 8 had q + 2,
+#: so an 8 proof's chunk layout is not this reader's)
+ZK_VERSION = 9
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
@@ -93,7 +95,7 @@ class Proof:
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
-    #: a hiding-mode proof (format version 8: salted trees, the blinding ring)
+    #: a hiding-mode proof (format version 9: salted trees, the blinding ring)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
     item_sizes: dict = dc_field(default_factory=dict)  # finer: item → bytes, filled by encode

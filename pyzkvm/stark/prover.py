@@ -69,7 +69,8 @@ class _Table:
         self.index = index  # its position among the key's tables
         self.compiled = compiled
         self.air = compiled.air
-        self.trace = trace
+        self.trace = trace  # the chip's columns (hiding mode: the ring's are in ``ring``)
+        self.ring: tuple | None = None  # hiding mode: the blinding ring's (ρ, σ) (blind.py)
         self.n = trace.shape[0]
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
@@ -80,6 +81,12 @@ class _Table:
         self.aux_lde = None  # of the (n, a, 4) aux columns as 4a base columns
         self.quotient_lde = None  # type: ignore[assignment]  # set by the quotient step before any use
         self.cumsum = None
+
+    def main_trace(self) -> np.ndarray:
+        """The committed main trace: the chip's columns, then (hiding mode) the ring's. Built
+        where it is read and dropped after, one table at a time: every table's copy kept
+        from the main commitment to the aux traces was ~1 KB per cycle of peak memory."""
+        return self.trace if self.ring is None else with_ring_columns(self.trace, *self.ring)
 
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
@@ -173,13 +180,14 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     if cfg.zk:  # the blinding ring's columns ρ, σ after each table's own (blind.py)
         rho, sigma = ring_values(rng, [t.index for t in tables])
         for t, r, s in zip(tables, rho, sigma):
-            t.trace = with_ring_columns(t.trace, r, s)
+            t.ring = (r, s)
     ldes = []
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
-        hidden = _hiding_evaluations(t.trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
-        ldes.append(_committed_lde(t, t.trace, hidden, cfg))
-        del hidden
+        trace = t.main_trace()
+        hidden = _hiding_evaluations(trace, t.lde_log - cfg.log_blowup, rng, f"main {t.index}") if cfg.zk else None
+        ldes.append(_committed_lde(t, trace, hidden, cfg))
+        del trace, hidden
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
@@ -194,12 +202,9 @@ def _columns(matrix, columns):
 def _evaluate_coefficients(lde, powers, columns=None) -> np.ndarray:
     """Every column (or the given ``columns``) of a committed LDE's polynomials at the point
     whose powers 1, z, …, z^(D−1) are ``powers``: Σ_i c_i·z^i, shape (w, 4)."""
-    if lde is None or lde.shape[1] == 0:
+    if lde is None or lde.shape[1] == 0 or (columns is not None and len(columns) == 0):
         return np.zeros((0, 4), dtype=np.uint32)
-    c = lde.coefficients if columns is None else lde.coefficients[:, columns]
-    if c.shape[1] == 0:
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(c, powers)
+    return weighted_column_sums(lde.coefficients, powers, columns)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
@@ -225,14 +230,13 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     challenges = np.stack([bus.alpha, bus.gamma])
     for t in tables:
         if t.compiled.interactions:
-            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
+            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.main_trace(), t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
             aux = aux.reshape(t.n, -1)
             hidden = _hiding_evaluations(aux, t.lde_log - cfg.log_blowup, rng, f"aux {t.air.name}") if cfg.zk else None
             t.aux_lde = _committed_lde(t, aux, hidden, cfg)
             del aux, hidden
-        if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
-            t.trace = None
+        t.trace = None  # not read after this
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))

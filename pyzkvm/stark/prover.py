@@ -64,13 +64,14 @@ class _Table:
     z_next: np.ndarray              # ζω, ω its trace domain's generator
     open_local: dict[str, np.ndarray]
     open_next: dict[str, np.ndarray]
+    ring: tuple | None              # hiding mode: the blinding ring's (ρ, σ) of it (blind.py)
 
     def __init__(self, index, compiled, trace, prep_trace, prep_lde):
         self.index = index  # its position among the key's tables
         self.compiled = compiled
         self.air = compiled.air
         self.trace = trace  # the chip's columns (hiding mode: the ring's are in ``ring``)
-        self.ring: tuple | None = None  # hiding mode: the blinding ring's (ρ, σ) (blind.py)
+        self.ring = None
         self.n = trace.shape[0]
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace

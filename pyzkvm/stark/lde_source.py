@@ -29,11 +29,6 @@ from .field import P, root_of_unity
 from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, coset_lde_from_coefficients, intt
 
 
-#: words of ``LdeSource.rows``'s work buffer: a block's columns are transformed a group at a time
-#: (a whole block of a wide table is as large as its coefficients: ~60 MB at 2^18 cycles, hiding)
-ROWS_WORK_WORDS = 1 << 22
-
-
 class LdeSource:
     """The (D·2^log_blowup, w) bit-reversed LDE on the coset shift·K_N of the polynomials whose
     coefficients are the columns of ``coefficients`` (D, w)."""
@@ -83,31 +78,26 @@ class LdeSource:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
         parts of its transform those rows depend on (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
-        w = self.shape[1]
-        out = np.empty((pos.shape[0], w), dtype=np.uint32)
+        out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         d = self.block_rows
         log_d = d.bit_length() - 1
-        group = max(1, min(w, ROWS_WORK_WORDS // d))  # columns transformed at once (bounds the work buffer)
-        work = np.empty(d * group, dtype=np.uint32)
+        work = np.empty(self.coefficients.shape, dtype=np.uint32)
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True
-            g_pows = field.powers(self.block_shift(int(k)), d)
-            for c0 in range(0, w, group):
-                part = work[:d * min(group, w - c0)].reshape(d, -1)
-                _block_rows(self.coefficients, c0, g_pows, *_twiddles(log_d, False), active, log_d, part)
-                out[np.flatnonzero(hit), c0:c0 + part.shape[1]] = part[local]
+            _block_rows(self.coefficients, field.powers(self.block_shift(int(k)), d), *_twiddles(log_d, False), active,
+                        log_d, work)
+            out[hit] = work[local]
         return out
 
 
 @njit(cache=True)
-def _block_rows(coeffs, c0, g_pows, tw, tws, active, log_d, out):
+def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
     """Rows of one LDE block, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the positions p marked in
-    ``active``, written to out[p] (other rows of out are left partial), for the columns
-    c0 … c0 + w − 1 of ``coeffs`` (w = out's width).
+    ``active``, written to out[p] (other rows of out are left partial).
 
     The block is the decimation-in-frequency transform (natural in, bit-reversed out) of the
     scaled coefficients c_i·g^i. Its first layer, (u, v) ↦ (u + v, (u − v)·ω_D^i), splits it
@@ -118,13 +108,13 @@ def _block_rows(coeffs, c0, g_pows, tw, tws, active, log_d, out):
     ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows).
     The butterflies are ntt.py's (uint32 lanes, Shoup products with its twiddle tables tw,
     tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l))."""
-    d, w = out.shape
+    d, w = coeffs.shape
     for i in range(d):
         gi = g_pows[i]
         gs = _U32((np.uint64(gi) << np.uint64(32)) // np.uint64(P))  # Shoup's quotient of g^i
         src, dst = coeffs[i], out[i]
         for c in range(w):
-            dst[c] = _mul_tw(src[c0 + c], gi, gs)
+            dst[c] = _mul_tw(src[c], gi, gs)
     for l in range(log_d):
         h = d >> (l + 1)
         for s in range(1 << l):

@@ -298,9 +298,15 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, cfg.log_fri_arity,
                             report)
     log_max = max(fri_inputs)
+    del fri_inputs  # the first is the first FRI layer's matrix; the others are folded in
     nonce, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max)
 
-    # 8. open the queries: one path per phase tree, rows of every member table
+    # 8. open the queries: the FRI layers first, whose trees then go (the DEEP codeword, its
+    # folds and their node digests) before the trace rows are recomputed
+    fri_openings = fri_prover.open_queries(indices)
+    fri_prover.trees = []
+
+    # one path per phase tree, rows of every member table
     included = iter(tables)
     table_proofs = []
     for keep in main.present:  # every key table, in order; one left out says only that
@@ -312,7 +318,6 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for phase, tree in trees.items():
         top = len(tree.levels) - 1
         queries[phase] = tree.open(indices >> (log_max - top))
-    fri_openings = fri_prover.open_queries(indices)
     report("FRI queries", 1.0)
     return Proof(table_proofs, trees["main"].root, trees["aux"].root if "aux" in trees else None,
                  trees["quotient"].root, queries,

@@ -8,9 +8,9 @@
 One fresh process: a warm-up proof (numba kernels loaded), then one proof of fibonacci with
 just under 2^log cycles while a thread samples the resident set (/proc/self/statm) every 2 ms
 and remembers which protocol step was running (bench/prove_profile.py's step list). With
-tracemalloc on (numpy reports its data buffers to it), the live allocations are snapshotted
-when each step returns and the largest snapshot is printed grouped by the line that allocated
-them: which arrays (LDEs, trees, temporaries) make the peak. Prints the peak RSS (also
+tracemalloc on (numpy reports its data buffers to it), the sampler snapshots the live allocations
+whenever the resident memory reaches a new high, and the last (largest) snapshot is printed grouped by
+the line that allocated them: which arrays (LDEs, trees, temporaries) make the peak. Prints the peak RSS (also
 ``ru_maxrss``), bytes per cycle, the peak per step, and the top allocation sites.
 """
 
@@ -37,11 +37,17 @@ def _rss() -> int:
 
 
 class Sampler(threading.Thread):
-    """Resident memory every ``period`` s, with the step label current at the time."""
+    """Resident memory every ``period`` s, with the step label current at the time. With
+    ``arrays`` (tracemalloc on) it also snapshots the live allocations whenever the resident
+    memory passes its largest so far by ``margin`` bytes: the last snapshot is (within the
+    margin) the live set at the peak, wherever inside a step that falls. (Not at the peak of
+    the traced total: np.empty/np.zeros buffers count there in full before their pages are
+    touched, e.g. the executor's preallocated trace.)"""
 
-    def __init__(self, period: float = 0.002):
+    def __init__(self, arrays: dict | None, period: float = 0.002, margin: int = 16 << 20):
         super().__init__(daemon=True)
         self.period, self.step, self.stop = period, "before", False
+        self.arrays, self.margin = arrays, margin
         self.peak_by_step: dict = {}
 
     def run(self):
@@ -49,10 +55,13 @@ class Sampler(threading.Thread):
             r = _rss()
             if r > self.peak_by_step.get(self.step, 0):
                 self.peak_by_step[self.step] = r
+            if self.arrays is not None and r > self.arrays.get("rss", 0) + self.margin:
+                self.arrays.update(bytes=tracemalloc.get_traced_memory()[0], after=self.step, rss=r,
+                                   snap=tracemalloc.take_snapshot())
             time.sleep(self.period)
 
 
-def _wrap(sampler, arrays, owner, attr, label):
+def _wrap(sampler, owner, attr, label):
     fn = getattr(owner, attr)
 
     def wrapped(*args, **kwargs):
@@ -62,10 +71,6 @@ def _wrap(sampler, arrays, owner, attr, label):
             return fn(*args, **kwargs)
         finally:
             sampler.step = outer
-            if arrays is not None:
-                cur = tracemalloc.get_traced_memory()[0]
-                if cur > arrays.get("bytes", 0):
-                    arrays.update(bytes=cur, after=label, snap=tracemalloc.take_snapshot())
 
     setattr(owner, attr, wrapped)
 
@@ -88,8 +93,8 @@ def main(argv=None) -> int:
     b = get_backend("stark")
     n = n_for(a.log)
     b.prove(prog, [(10).to_bytes(4, "little")], preset=a.preset)  # warm-up
-    sampler = Sampler()
     arrays = None if a.no_arrays else {}
+    sampler = Sampler(arrays)
     extra: list = []
     for path, attr, label in STEPS + extra:
         try:
@@ -97,9 +102,9 @@ def main(argv=None) -> int:
         except (ImportError, AttributeError):
             continue
         if hasattr(owner, attr):
-            _wrap(sampler, arrays, owner, attr, label)
+            _wrap(sampler, owner, attr, label)
     if arrays is not None:
-        tracemalloc.start(4)
+        tracemalloc.start(6)
     base = _rss()
     sampler.start()
     t0 = time.process_time()
@@ -119,8 +124,8 @@ def main(argv=None) -> int:
     for step, r in sorted(sampler.peak_by_step.items(), key=lambda kv: -kv[1]):
         print(f"  {r / 2**20:8.0f}  {step}")
     if arrays:
-        print(f"largest live tracemalloc set: {arrays['bytes'] / 2**20:.0f} MB, when '{arrays['after']}' returned; "
-              f"by allocating line (MB, B/cycle, count):")
+        print(f"live tracemalloc set at the RSS peak ({arrays['rss'] / 2**20:.0f} MB): {arrays['bytes'] / 2**20:.0f} MB, "
+              f"while '{arrays['after']}' ran; by allocating line (MB, B/cycle, count):")
         stats = arrays["snap"].statistics("traceback")
         for s in stats[:a.top]:
             frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(list(s.traceback)))

@@ -93,6 +93,8 @@ class LocalSegments:
             main = self._kept or commit_main(self.pk, traces, rng=self._rng(k, len(statements)))
             self._kept = None
             proofs.append(prove_segment(self.pk, main, pv, public_data, challenges, partial(self.report, k)))
+            # its LDEs, trees and quotient (on its tables) go before the next segment's are built
+            del main
         return proofs
 
 

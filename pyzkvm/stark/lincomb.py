@@ -119,16 +119,18 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
 
 
 @njit(cache=True)
-def _weighted_column_sums(matrix, weights, out):
-    # out[j] = Σ_i weights[i]·matrix[i, j]: per (column, lane) the low and high halves of the
-    # products are summed (< 2^32 terms: 2^32 rows is beyond any table), reduced once at the end
-    n, w = matrix.shape
+def _weighted_column_sums(matrix, columns, weights, out):
+    # out[j] = Σ_i weights[i]·matrix[i, columns[j]]: per (column, lane) the low and high halves
+    # of the products are summed (< 2^32 terms: 2^32 rows is beyond any table), reduced once at the end
+    n = matrix.shape[0]
+    w = columns.shape[0]
     lo = np.zeros((w, 4), dtype=np.uint64)
     hi = np.zeros((w, 4), dtype=np.uint64)
     for i in range(n):
         a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
+        row = matrix[i]
         for j in range(w):
-            x = np.uint64(matrix[i, j])
+            x = np.uint64(row[columns[j]])
             p0, p1, p2, p3 = x * a0, x * a1, x * a2, x * a3
             lo[j, 0] += p0 & _LOW
             lo[j, 1] += p1 & _LOW
@@ -143,12 +145,15 @@ def _weighted_column_sums(matrix, weights, out):
             out[j, k] = f_join(lo[j, k], hi[j, k])
 
 
-def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """For each column j: Σ_i weights_i · matrix[i, j] ∈ F_p^4 (matrix (n, w) base, weights (n, 4)).
+def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) -> np.ndarray:
+    """For each column j (or each of ``columns``, in that order): Σ_i weights_i · matrix[i, j]
+    ∈ F_p^4 (matrix (n, w) base, weights (n, 4)); (w or len(columns), 4).
 
     With weights_i = ζ^i and matrix = coefficients this is f_j(ζ); with barycentric weights
-    and matrix = evaluations on H it is also f_j(ζ)."""
+    and matrix = evaluations on H it is also f_j(ζ). ``columns`` are read in place (no copy of
+    a whole-height matrix's columns)."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    out = np.zeros((matrix.shape[1], 4), dtype=np.uint32)
-    _weighted_column_sums(matrix, np.ascontiguousarray(weights, dtype=np.uint32), out)
+    cols = np.arange(matrix.shape[1], dtype=np.int64) if columns is None else np.asarray(columns, dtype=np.int64)
+    out = np.zeros((cols.shape[0], 4), dtype=np.uint32)
+    _weighted_column_sums(matrix, cols, np.ascontiguousarray(weights, dtype=np.uint32), out)
     return out

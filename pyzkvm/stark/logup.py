@@ -136,10 +136,13 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
 
     Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms.
     One numba kernel (_aux_columns) computes every interaction's denominators, inverts them
-    (one batch inversion per interaction) and adds the terms into the helper columns."""
+    (one batch inversion per interaction) and adds the terms into the helper columns. It runs
+    on the interaction values of one chunk of rows at a time (tape.root_values), never on
+    all of them (a tall table's were hundreds of MB); S continues from the chunk before."""
+    from .tape import root_values, tape_for  # the evaluator builds on air.py, as this module does
+
     groups = compiled.interaction_groups
     its = compiled.interactions
-    cols = _interaction_value_columns(compiled, inputs, n)
     group_of = {k: g for g, members in enumerate(groups) for k in members}
     sizes = np.array([len(it.values) + 1 for it in its], dtype=np.int64)
     first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # row of cols: interaction k's first value
@@ -148,17 +151,30 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     # α − bus per interaction; the values' coefficients are γ^(j+1)
     consts = np.stack([ext.ext_sub(alpha, np.array([it.bus, 0, 0, 0], dtype=np.uint32)) for it in its]) if its \
         else np.zeros((0, 4), dtype=np.uint32)
+    negate = np.array([it.sign < 0 for it in its], dtype=np.bool_)
+    group_index = np.array([group_of[k] for k in range(len(its))], dtype=np.int64)
     aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
     totals = np.zeros((len(its), 4), dtype=np.uint32)
-    bad = _aux_columns(cols, first, sizes - 1, np.array([it.sign < 0 for it in its], dtype=np.bool_), consts, gpows,
-                       np.array([group_of[k] for k in range(len(its))], dtype=np.int64), aux, totals)
-    if bad >= 0:
-        raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
-                                     "(probability ~2^-100); prove again with different data")
+    last = len(groups)
+
+    def on_chunk(lo, values):  # rows lo … lo + m − 1: values (roots, 4, m), a base root's value in lane 0
+        nonlocal totals
+        part, part_totals = aux[lo:lo + values.shape[2]], np.zeros_like(totals)
+        bad = _aux_columns(np.ascontiguousarray(values[:, 0, :], dtype=np.uint32), first, sizes - 1, negate, consts, gpows,
+                           group_index, part, part_totals)
+        if bad >= 0:
+            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
+                                         "(probability ~2^-100); prove again with different data")
+        if lo:  # S of this chunk's rows started from 0: add S at the row before it
+            part[:, last] = ext.ext_add(part[:, last], aux[lo - 1, last])
+        if len(its):
+            totals = ext.ext_add(totals, part_totals)
+
+    root_values(tape_for(compiled, interaction_exprs(compiled)), inputs, n, on_chunk)
     per_bus: dict[str, np.ndarray] = {}
     for it, total in zip(its, totals):
         per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), total)
-    cumsum = aux[n - 1, len(groups), :].copy()
+    cumsum = aux[n - 1, last, :].copy()
     return aux, cumsum, per_bus
 
 

@@ -56,8 +56,24 @@ def digest_bytes(words) -> bytes:
     return np.ascontiguousarray(words, dtype="<u4").tobytes()
 
 
+class _LeafDigests:
+    """A tree's leaf level, H(row) of its matrix, recomputed for the positions read: it is as
+    large as all the levels above it together, and an opening reads a few of its digests."""
+
+    def __init__(self, matrix: np.ndarray):
+        self.matrix = matrix
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def __getitem__(self, positions) -> np.ndarray:
+        rows = self.matrix[positions]  # one row (an index), or several (indices, a slice)
+        return hash_rows(rows[None])[0] if rows.ndim == 1 else hash_rows(rows)
+
+
 class MerkleTree:
-    """A committed matrix with every level of its Merkle tree (levels[0] = leaves)."""
+    """A committed matrix with every level of its Merkle tree (levels[0] = leaves, recomputed
+    from the matrix's rows where read, ``_LeafDigests``)."""
 
     def __init__(self, matrix, levels):
         self.matrix = matrix
@@ -76,7 +92,7 @@ class MerkleTree:
         levels = [hash_rows(m)]
         while levels[-1].shape[0] > 1:
             levels.append(compress_pairs(levels[-1]))
-        return cls(m, levels)
+        return cls(m, levels if n == 1 else [_LeafDigests(m), *levels[1:]])
 
     @property
     def root(self) -> bytes:

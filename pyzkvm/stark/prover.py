@@ -64,12 +64,14 @@ class _Table:
     z_next: np.ndarray              # ζω, ω its trace domain's generator
     open_local: dict[str, np.ndarray]
     open_next: dict[str, np.ndarray]
+    ring: tuple | None              # hiding mode: the blinding ring's (ρ, σ) of it (blind.py)
 
     def __init__(self, index, compiled, trace, prep_trace, prep_lde):
         self.index = index  # its position among the key's tables
         self.compiled = compiled
         self.air = compiled.air
-        self.trace = trace
+        self.trace = trace  # the chip's columns (hiding mode: the ring's are in ``ring``)
+        self.ring = None
         self.n = trace.shape[0]
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
@@ -88,6 +90,12 @@ class _Table:
         if self._prep_coeffs is None and self.prep_trace is not None:
             self._prep_coeffs = intt(self.prep_trace)
         return self._prep_coeffs
+
+    def main_trace(self) -> np.ndarray:
+        """The committed main trace: the chip's columns, then (hiding mode) the ring's. Built
+        where it is read and dropped after, one table at a time: every table's copy kept
+        from the main commitment to the aux traces was ~1 KB per cycle of peak memory."""
+        return self.trace if self.ring is None else with_ring_columns(self.trace, *self.ring)
 
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
@@ -190,11 +198,13 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     if cfg.zk:  # the blinding ring's columns ρ, σ after each table's own (blind.py)
         rho, sigma = ring_values(rng, [t.index for t in tables])
         for t, r, s in zip(tables, rho, sigma):
-            t.trace = with_ring_columns(t.trace, r, s)
+            t.ring = (r, s)
     ldes = []
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
-        ldes.append(_committed_lde(t, t.trace, cfg, rng, f"main {t.index}"))
+        trace = t.main_trace()
+        ldes.append(_committed_lde(t, trace, cfg, rng, f"main {t.index}"))
+        del trace
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
@@ -209,12 +219,9 @@ def _columns(matrix, columns):
 def _evaluate_coefficients(lde, powers, columns=None) -> np.ndarray:
     """Every column (or the given ``columns``) of a committed LDE's polynomials at the point
     whose powers 1, z, …, z^(D−1) are ``powers``: Σ_i c_i·z^i, shape (w, 4)."""
-    if lde is None or lde.shape[1] == 0:
+    if lde is None or lde.shape[1] == 0 or (columns is not None and len(columns) == 0):
         return np.zeros((0, 4), dtype=np.uint32)
-    c = lde.coefficients if columns is None else lde.coefficients[:, columns]
-    if c.shape[1] == 0:
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(c, powers)
+    return weighted_column_sums(lde.coefficients, powers, columns)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
@@ -240,13 +247,12 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     challenges = np.stack([bus.alpha, bus.gamma])
     for t in tables:
         if t.compiled.interactions:
-            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.trace, t.prep_trace, public), t.n,
+            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.main_trace(), t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
             del aux
-        if cfg.zk:  # its copy with the ring's columns (commit_main) is not read after this
-            t.trace = None
+        t.trace = None  # not read after this
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
@@ -307,9 +313,15 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, cfg.log_fri_arity,
                             report)
     log_max = max(fri_inputs)
+    del fri_inputs  # the first is the first FRI layer's matrix; the others are folded in
     nonce, indices = rounds.query_positions(transcript, cfg.pow_bits, cfg.num_queries, log_max)
 
-    # 8. open the queries: one path per phase tree, rows of every member table
+    # 8. open the queries: the FRI layers first, whose trees then go (the DEEP codeword, its
+    # folds and their node digests) before the trace rows are recomputed
+    fri_openings = fri_prover.open_queries(indices)
+    fri_prover.trees = []
+
+    # one path per phase tree, rows of every member table
     included = iter(tables)
     table_proofs = []
     for keep in main.present:  # every key table, in order; one left out says only that
@@ -321,7 +333,6 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for phase, tree in trees.items():
         top = len(tree.levels) - 1
         queries[phase] = tree.open(indices >> (log_max - top))
-    fri_openings = fri_prover.open_queries(indices)
     report("FRI queries", 1.0)
     return Proof(table_proofs, trees["main"].root, trees["aux"].root if "aux" in trees else None,
                  trees["quotient"].root, queries,

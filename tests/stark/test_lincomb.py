@@ -56,3 +56,11 @@ def test_weighted_column_sums(n, w, worst):
     rng = np.random.default_rng(3 * n + w)
     m, weights = _matrix(rng, n, w, worst), _matrix(rng, n, 4, worst)
     assert np.array_equal(lincomb.weighted_column_sums(m, weights), _ref(m.T, weights))
+
+
+def test_weighted_column_sums_of_some_columns_reads_them_in_place():
+    rng = np.random.default_rng(9)
+    m, weights = _matrix(rng, 33, 7, False), _matrix(rng, 33, 4, False)
+    columns = np.array([5, 0, 3], dtype=np.int64)  # any order
+    assert np.array_equal(lincomb.weighted_column_sums(m, weights, columns), _ref(m[:, columns].T, weights))
+    assert lincomb.weighted_column_sums(m, weights, columns[:0]).shape == (0, 4)

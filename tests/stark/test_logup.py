@@ -7,6 +7,7 @@ import pytest
 from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, VerificationError
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
 from pyzkvm.stark.air import bus_id, compile_air
+from pyzkvm.stark import tape
 from pyzkvm.stark.tape import plain_inputs
 from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
@@ -28,13 +29,16 @@ def rinv(a):
     return result
 
 
-def test_aux_columns_match_reference():
+@pytest.mark.parametrize("chunk_rows", [1 << 13, 3, 2])
+def test_aux_columns_match_reference(chunk_rows, monkeypatch):
+    """(chunk_rows < 8: the rows' interaction values come in several chunks, S carried across.)"""
+    monkeypatch.setattr(tape, "CHUNK_ROWS", chunk_rows)
     c = compile_air(U16ValuesAir())
     rng = np.random.default_rng(3)
     trace = range_check_traces(rng.integers(0, 1 << 16, 8))[0]
     alpha = rng.integers(0, P, 4).astype(np.uint32)
     gamma = rng.integers(0, P, 4).astype(np.uint32)
-    aux, cumsum, _ = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 8, alpha, gamma)
+    aux, cumsum, per_bus = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 8, alpha, gamma)
     assert c.interaction_groups == [[0, 1]]  # two degree-1 lookups share one helper (degree 3)
     assert aux.shape == (8, 2, 4)  # the helper column and the running sum
     running = [0, 0, 0, 0]
@@ -49,6 +53,7 @@ def test_aux_columns_match_reference():
         running = [(x + y) % P for x, y in zip(running, helper)]
         assert aux[row, 1].tolist() == running
     assert cumsum.tolist() == running
+    assert per_bus["byte"].tolist() == running  # its one bus: the table's total
 
 
 def test_interaction_grouping_respects_the_degree_limit():

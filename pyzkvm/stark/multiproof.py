@@ -123,7 +123,8 @@ def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None, pl
     """verify_multiproof's walk from the distinct leaf positions ``pos`` (ascending) and their
     32-byte digests ``nodes`` (a list each), the proof's depth already checked."""
     plans = WalkPlans() if plans is None else plans
-    compress = reused_blake3()
+    hasher = blake3.blake3()  # one reused hasher, reset per node (reused_blake3, inlined: no call per node)
+    reset, update, digest = hasher.reset, hasher.update, hasher.digest
     at = tuple(pos)
     for k, sent in enumerate(proof.levels):
         sent = np.asarray(sent)
@@ -133,7 +134,11 @@ def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None, pl
         if sent.shape[0] != count:
             return False  # a sibling too few, or a node the verifier computes sent anyway
         digests = nodes + digest_list(sent)
-        nodes, at = [compress(digests[a] + digests[b]) for a, b in pairs], parents
+        nodes, at = [], parents
+        for a, b in pairs:  # parent = C(left ‖ right)
+            reset()
+            update(digests[a] + digests[b])
+            nodes.append(digest())
         if inject is not None:
             nodes = inject(k, at, nodes)
             if nodes is None:

@@ -161,6 +161,10 @@ def unpack31(data: bytes, count: int, what: str) -> np.ndarray:
     return unpack31_many(data, [(0, count, what)])[0][:count]
 
 
+#: unpack31_many's batch: 4,000 groups, so its (g, 32)-byte windows are 125 KiB
+_UNPACK_BATCH = 4000
+
+
 def unpack31_many(data, parts: list) -> tuple:
     """unpack31 of several packed arrays in one buffer, in one vectorised pass (a proof holds
     ~200 arrays: one pass is a few numpy calls, not a few per array). ``parts``: (byte offset,
@@ -171,33 +175,41 @@ def unpack31_many(data, parts: list) -> tuple:
     31-byte groups, each read as 4 little-endian u64 words w_0…w_3 (32 bytes, the last
     one past the group), and element j of a group is the 31 bits at bit 31·j of them (a
     shift of one word, or of two joined when they straddle a word boundary: j = 2, 4, 6)."""
-    buf = np.concatenate([np.frombuffer(data, dtype=np.uint8), np.zeros(32, dtype=np.uint8)])
+    buf = np.frombuffer(data, dtype=np.uint8)
     offsets = np.array([o for o, _c, _w in parts], dtype=np.int64)
     counts = np.array([c for _o, c, _w in parts], dtype=np.int64)
     groups = (counts + 7) >> 3
     first_group = np.cumsum(groups) - groups
     # byte where each group starts: its part's offset + 31 per group before it in the part
     start = np.repeat(offsets - 31 * first_group, groups) + 31 * np.arange(int(groups.sum()), dtype=np.int64)
-    windows = np.lib.stride_tricks.as_strided(buf, shape=(buf.shape[0] - 31, 32), strides=(1, 1))
-    w = windows[start].view("<u8")  # (g, 4) little-endian u64 words
-    values = np.empty((w.shape[0], 8), dtype=np.uint32)
+    values = np.empty((start.shape[0], 8), dtype=np.uint32)
     mask = np.uint64(0x7FFFFFFF)
-    for j in range(8):  # element j: bits 31j … 31j + 30, in word 31j // 64 (and the next one)
-        word, shift = divmod(31 * j, 64)
-        v = w[:, word] >> np.uint64(shift)
-        if shift > 33:  # straddles into the next word
-            v |= w[:, word + 1] << np.uint64(64 - shift)
-        values[:, j] = v & mask
+    # in batches of _UNPACK_BATCH groups: each temporary stays under malloc's mmap threshold
+    # (128 KiB), so a verify does not page-fault in fresh memory for them every time
+    for lo in range(0, start.shape[0], _UNPACK_BATCH):
+        at = start[lo:lo + _UNPACK_BATCH]
+        first, last = int(at.min()), int(at.max()) + 32
+        seg = buf[first:last] if last <= buf.shape[0] else \
+            np.concatenate([buf[first:], np.zeros(last - buf.shape[0], dtype=np.uint8)])  # the last group's word 3 runs past the end
+        windows = np.lib.stride_tricks.as_strided(seg, shape=(seg.shape[0] - 31, 32), strides=(1, 1))
+        w = windows[at - first].view("<u8")  # (g, 4) little-endian u64 words
+        out = values[lo:lo + _UNPACK_BATCH]
+        for j in range(8):  # element j: bits 31j … 31j + 30, in word 31j // 64 (and the next one)
+            word, shift = divmod(31 * j, 64)
+            v = w[:, word] >> np.uint64(shift)
+            if shift > 33:  # straddles into the next word
+                v |= w[:, word + 1] << np.uint64(64 - shift)
+            out[:, j] = v & mask
     # a part's last group may run into the next part's bytes: zero its slots past the count
     rest = counts & 7
     cut = np.flatnonzero(rest)
     values[(first_group[cut] + groups[cut] - 1)[:, None], np.arange(8)[None, :]] *= \
         (np.arange(8)[None, :] < rest[cut][:, None])
     end = 8 * offsets + 31 * counts  # the bit after each part's last element: the rest of its byte is padding
-    padded = (end & 7) != 0
-    bad = padded & ((buf[end >> 3] >> (end & 7).astype(np.uint8)) != 0)
+    padded = np.flatnonzero(end & 7)  # (a part that ends on a byte boundary has no padding bits)
+    bad = (buf[end[padded] >> 3] >> (end[padded] & 7).astype(np.uint8)) != 0
     if bad.any():
-        what = parts[int(np.flatnonzero(bad)[0])][2]
+        what = parts[int(padded[np.flatnonzero(bad)[0]])][2]
         raise ProofFormatError(f"{what}: the padding bits after the last element are not zero (not canonical)")
     return values.reshape(-1), 8 * first_group
 

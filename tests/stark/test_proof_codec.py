@@ -105,11 +105,18 @@ def test_field_elements_are_packed_in_31_bits():
         pack31(np.array([1 << 31], dtype=np.uint32))
 
 
-def test_unpack31_many_reads_parts_between_other_bytes():
+@pytest.mark.parametrize("batch", [None, 1, 3])
+def test_unpack31_many_reads_parts_between_other_bytes(batch, monkeypatch):
     """unpack31_many (31-byte groups of 8 elements, a part's last group running into the next
-    part's bytes) against pack31, on random parts of 0…40 elements at random byte offsets."""
+    part's bytes) against pack31, on random parts of 0…40 elements at random byte offsets;
+    ``batch``: groups per batch made small, so parts straddle batches and the last batch's
+    window runs past the buffer's end."""
+    from pyzkvm.stark import proof
     from pyzkvm.stark.field import P
     from pyzkvm.stark.proof import pack31, unpack31_many
+
+    if batch is not None:
+        monkeypatch.setattr(proof, "_UNPACK_BATCH", batch)
 
     rng = np.random.default_rng(7)
     for _ in range(50):

@@ -121,7 +121,7 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
     multiproof.WalkPlans, if the caller shares them between trees). Returns False — never
     raises — on any mismatch or malformed input (wrong shapes, indices out of range, bad root
     length, no openings at all)."""
-    from .multiproof import Multiproof, reused_blake3, row_hash_list, walk
+    from .multiproof import Multiproof, row_hash_list, walk
 
     try:
         if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
@@ -153,6 +153,6 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
         distinct = rows[first].astype(np.uint32)
         if not np.array_equal(rows, distinct[inverse.reshape(-1)]):
             return False
-        return walk(root, pos.tolist(), row_hash_list(distinct, reused_blake3()), paths, plans=plans)
+        return walk(root, pos.tolist(), row_hash_list(distinct), paths, plans=plans)
     except (ValueError, TypeError, OverflowError, UsageError):
         return False

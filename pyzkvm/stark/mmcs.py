@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
-from .multiproof import Multiproof, open_multiproof, reused_blake3, row_hash_list, walk
+from .multiproof import Multiproof, blake3_each, open_multiproof, row_hash_list, walk
 
 
 def _leaf_hashes(matrix) -> np.ndarray:
@@ -155,13 +155,11 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         if any(r.ndim != 2 or r.shape[0] != distinct[l].shape[0] for r, l in zip(rows, log_heights)):
             return False
 
-        blake = reused_blake3()  # H and C alike: BLAKE3 of the bytes (merkle.py)
-
         def digests(l):  # R_i of the 2^l-row matrices at their distinct positions, as 32-byte strings
             group = [r for r, lg in zip(rows, log_heights) if lg == l]
-            out = row_hash_list(group[0], blake)
+            out = row_hash_list(group[0])
             for m in group[1:]:
-                out = [blake(d + h) for d, h in zip(out, row_hash_list(m, blake))]  # C(R ‖ H(row of m))
+                out = blake3_each([d + h for d, h in zip(out, row_hash_list(m))])  # C(R ‖ H(row of m))
             return out
 
         def inject(k, positions, nodes):  # after level k: the matrices of height 2^(top − k − 1)
@@ -170,7 +168,7 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
                 return nodes
             if tuple(distinct[l].tolist()) != positions:  # pragma: no cover - the walk's own positions
                 return None
-            return [blake(node + row) for node, row in zip(nodes, digests(l))]  # C(node ‖ R)
+            return blake3_each([node + row for node, row in zip(nodes, digests(l))])  # C(node ‖ R)
 
         if not isinstance(paths, Multiproof) or paths.depth != top:
             return False

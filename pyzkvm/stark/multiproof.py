@@ -123,8 +123,6 @@ def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None, pl
     """verify_multiproof's walk from the distinct leaf positions ``pos`` (ascending) and their
     32-byte digests ``nodes`` (a list each), the proof's depth already checked."""
     plans = WalkPlans() if plans is None else plans
-    hasher = blake3.blake3()  # one reused hasher, reset per node (reused_blake3, inlined: no call per node)
-    reset, update, digest = hasher.reset, hasher.update, hasher.digest
     at = tuple(pos)
     for k, sent in enumerate(proof.levels):
         sent = np.asarray(sent)
@@ -134,11 +132,7 @@ def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None, pl
         if sent.shape[0] != count:
             return False  # a sibling too few, or a node the verifier computes sent anyway
         digests = nodes + digest_list(sent)
-        nodes, at = [], parents
-        for a, b in pairs:  # parent = C(left ‖ right)
-            reset()
-            update(digests[a] + digests[b])
-            nodes.append(digest())
+        nodes, at = blake3_each([digests[a] + digests[b] for a, b in pairs]), parents  # C(left ‖ right)
         if inject is not None:
             nodes = inject(k, at, nodes)
             if nodes is None:
@@ -152,24 +146,22 @@ def digest_list(digests: np.ndarray) -> list:
     return [data[j:j + 32] for j in range(0, len(data), 32)]
 
 
-def row_hash_list(matrix: np.ndarray, blake) -> list:
-    """H(row) of every row of a few opened rows (q, w), as 32-byte strings (``blake``:
-    reused_blake3's function): merkle.hash_rows's values without the round trip through a
-    digest array."""
+def row_hash_list(matrix: np.ndarray) -> list:
+    """H(row) of every row of a few opened rows (q, w), as 32-byte strings: merkle.hash_rows's
+    values without the round trip through a digest array."""
     data, width = memoryview(np.ascontiguousarray(matrix, dtype="<u4").tobytes()), 4 * matrix.shape[1]
-    return [blake(data[i * width:(i + 1) * width]) for i in range(matrix.shape[0])]
+    return blake3_each([data[i * width:(i + 1) * width] for i in range(matrix.shape[0])])
 
 
-def reused_blake3():
-    """A function bytes → their 32-byte BLAKE3 digest, with one reused hasher of the blake3
-    package (reset per message: cheaper than a new one). On 64 bytes (left ‖ right) it is
-    merkle.py's node compression C, on a row's bytes its leaf hash H."""
+def blake3_each(messages: list) -> list:
+    """The 32-byte BLAKE3 digest of each message: merkle.py's leaf hash H on a row's bytes,
+    its node compression C on 64 bytes (left ‖ right). One hasher of the blake3 package,
+    reset per message (cheaper than a new one), in one loop (no Python call per message)."""
     hasher = blake3.blake3()
     reset, update, digest = hasher.reset, hasher.update, hasher.digest
-
-    def blake(data: bytes) -> bytes:
+    out = []
+    for message in messages:
         reset()
-        update(data)
-        return digest()
-
-    return blake
+        update(message)
+        out.append(digest())
+    return out

@@ -76,6 +76,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.field", "_batch_inverse_kernel", "const u32[1d], u32[1d]"),
     ("pyzkvm.stark.ext", "_mul_base_kernel", "const u32[2d], const u32[1d], u32[2d]"),
     ("pyzkvm.stark.lincomb", "_weighted_column_sums", "u32[2d], u32[2d], u32[2d]"),
+    ("pyzkvm.stark.lincomb", "_weighted_chosen_column_sums", "u32[2d], i64[1d], u32[2d], u32[2d]"),
     ("pyzkvm.stark.ext", "_powers_kernel", "u64, u64, u64, u64, u32[2d]"),
     ("pyzkvm.stark.ext", "_sub_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.ext", "_mul_kernel", "const u32[2d], const u32[2d], u32[2d]"),

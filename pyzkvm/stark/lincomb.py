@@ -24,6 +24,7 @@ small matrix (the verifier's few query rows, small tables) runs on the calling t
 from __future__ import annotations
 
 import numpy as np
+from .._jit import inner
 from ..lazy_njit import njit
 
 from . import lincomb_numpy
@@ -118,10 +119,49 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
     return out
 
 
+@inner
+def _add_products(lo, hi, j, x, a0, a1, a2, a3):
+    # lo[j, k] += low half of x·a_k, hi[j, k] += high half (k = 0..3: the lanes of a ∈ F_p^4)
+    p0, p1, p2, p3 = x * a0, x * a1, x * a2, x * a3
+    lo[j, 0] += p0 & _LOW
+    lo[j, 1] += p1 & _LOW
+    lo[j, 2] += p2 & _LOW
+    lo[j, 3] += p3 & _LOW
+    hi[j, 0] += p0 >> _32
+    hi[j, 1] += p1 >> _32
+    hi[j, 2] += p2 >> _32
+    hi[j, 3] += p3 >> _32
+
+
+@inner
+def _join_sums(lo, hi, out):
+    # out[j, k] = (hi·2^32 + lo) mod p per (column, lane)
+    for j in range(out.shape[0]):
+        for k in range(4):
+            out[j, k] = f_join(lo[j, k], hi[j, k])
+
+
 @njit(cache=True)
-def _weighted_column_sums(matrix, columns, weights, out):
-    # out[j] = Σ_i weights[i]·matrix[i, columns[j]]: per (column, lane) the low and high halves
-    # of the products are summed (< 2^32 terms: 2^32 rows is beyond any table), reduced once at the end
+def _weighted_column_sums(matrix, weights, out):
+    # out[j] = Σ_i weights[i]·matrix[i, j]: per (column, lane) the low and high halves of the
+    # products are summed (< 2^32 terms: 2^32 rows is beyond any table), reduced once at the end.
+    # Every column in order: the j loop reads a contiguous row (vectorised; ~1.7× the indexed
+    # kernel below when all columns are read)
+    n, w = matrix.shape
+    lo = np.zeros((w, 4), dtype=np.uint64)
+    hi = np.zeros((w, 4), dtype=np.uint64)
+    for i in range(n):
+        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
+        for j in range(w):
+            x = np.uint64(matrix[i, j])
+            _add_products(lo, hi, j, x, a0, a1, a2, a3)
+    _join_sums(lo, hi, out)
+
+
+@njit(cache=True)
+def _weighted_chosen_column_sums(matrix, columns, weights, out):
+    # out[j] = Σ_i weights[i]·matrix[i, columns[j]]: the same sums over the chosen columns, read
+    # in place through the index (no copy of a whole-height matrix's columns)
     n = matrix.shape[0]
     w = columns.shape[0]
     lo = np.zeros((w, 4), dtype=np.uint64)
@@ -131,18 +171,8 @@ def _weighted_column_sums(matrix, columns, weights, out):
         row = matrix[i]
         for j in range(w):
             x = np.uint64(row[columns[j]])
-            p0, p1, p2, p3 = x * a0, x * a1, x * a2, x * a3
-            lo[j, 0] += p0 & _LOW
-            lo[j, 1] += p1 & _LOW
-            lo[j, 2] += p2 & _LOW
-            lo[j, 3] += p3 & _LOW
-            hi[j, 0] += p0 >> _32
-            hi[j, 1] += p1 >> _32
-            hi[j, 2] += p2 >> _32
-            hi[j, 3] += p3 >> _32
-    for j in range(w):
-        for k in range(4):
-            out[j, k] = f_join(lo[j, k], hi[j, k])
+            _add_products(lo, hi, j, x, a0, a1, a2, a3)
+    _join_sums(lo, hi, out)
 
 
 def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) -> np.ndarray:
@@ -153,7 +183,14 @@ def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) 
     and matrix = evaluations on H it is also f_j(ζ). ``columns`` are read in place (no copy of
     a whole-height matrix's columns)."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    cols = np.arange(matrix.shape[1], dtype=np.int64) if columns is None else np.asarray(columns, dtype=np.int64)
-    out = np.zeros((cols.shape[0], 4), dtype=np.uint32)
-    _weighted_column_sums(matrix, cols, np.ascontiguousarray(weights, dtype=np.uint32), out)
+    weights = np.ascontiguousarray(weights, dtype=np.uint32)
+    w = matrix.shape[1]
+    cols = None if columns is None else np.asarray(columns, dtype=np.int64)
+    if cols is not None and cols.shape[0] == w and np.array_equal(cols, np.arange(w)):
+        cols = None  # every column in order: the contiguous kernel
+    out = np.zeros((w if cols is None else cols.shape[0], 4), dtype=np.uint32)
+    if cols is None:
+        _weighted_column_sums(matrix, weights, out)
+    else:
+        _weighted_chosen_column_sums(matrix, cols, weights, out)
     return out

@@ -64,3 +64,6 @@ def test_weighted_column_sums_of_some_columns_reads_them_in_place():
     columns = np.array([5, 0, 3], dtype=np.int64)  # any order
     assert np.array_equal(lincomb.weighted_column_sums(m, weights, columns), _ref(m[:, columns].T, weights))
     assert lincomb.weighted_column_sums(m, weights, columns[:0]).shape == (0, 4)
+    # every column in order takes the contiguous kernel: the same sums
+    assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(7)), _ref(m.T, weights))
+    assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(6)), _ref(m[:, :6].T, weights))

@@ -13,13 +13,10 @@ and produces the LDE one block of D rows at a time:
 
 (rev over log N bits of k·D + p is rev_D(p)·2^b + rev_b(k): ntt.coset_lde's blocks). The
 values are exact field elements, so every block is byte-for-byte the rows the whole LDE had.
-Users: the Merkle commitment hashes the rows block by block (``row_digests``), the quotient
-reads the main and aux columns on each block's coset (``on_coset``), the query openings
-recompute the blocks their rows fall in (``rows``), the openings at ζ and the DEEP
-composition read the coefficients directly (deep.py). A small LDE can be told to keep its
-blocks once computed (``keep_blocks``) until ``drop_blocks``: the quotient then reads the
-blocks the commitment made instead of transforming again (the prover decides, by size:
-prover.KEEP_LDE_ELEMENTS).
+Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
+openings recompute the blocks their rows fall in (``rows``), the quotient (its own cosets:
+ntt.coset_evaluations), the openings at ζ and the DEEP composition read the coefficients
+directly (prover.py, deep.py).
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ from ..lazy_njit import njit
 from . import field, merkle
 from .field import P, root_of_unity
 # the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
-from .ntt import _GROUP_COLUMNS, _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, \
+from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, column_groups, \
     coset_lde_from_coefficients, intt
 from .pool import parallel_for, threads
 
@@ -77,7 +74,7 @@ class LdeSource:
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
         # the blocks side by side on the thread pool when one block's transform runs on one thread
         # (a narrow matrix: ntt._evaluate_cosets), else one at a time (memory: one block)
-        side_by_side = (self.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS < threads()
+        side_by_side = column_groups(self.shape[1]) < threads()
         parallel_for(self._hash_blocks, 1 << self.log_blowup, out, work_per_item=self.block_rows * self.shape[1]
                      if side_by_side else 0)
         return out

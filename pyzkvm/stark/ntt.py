@@ -420,6 +420,12 @@ def _rows(a, what):
     return np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype=np.uint32), log_n
 
 
+def column_groups(width: int) -> int:
+    """The column groups of _GROUP_COLUMNS a transform of ``width`` columns runs as, one pool
+    task each: fewer than the pool's threads means a thread per block is better (a narrow matrix)."""
+    return (width + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
+
+
 def _by_column_groups(kernel, m, log_n, inverse, width):
     # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS of the first `width`
     # columns of m, the groups side by side on the thread pool when m is big enough: one slice
@@ -427,8 +433,7 @@ def _by_column_groups(kernel, m, log_n, inverse, width):
     # measured at 2^16 × 2 threads, slices of 16 columns — a row's 64 bytes straddling two
     # cache lines — cost the LDE 2.5× the CPU of half-width slices)
     tw, tws = _twiddles(log_n, inverse)
-    groups = (width + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
-    parallel_for(kernel, groups, m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, width,
+    parallel_for(kernel, column_groups(width), m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, width,
                  work_per_item=m.shape[0] * min(width, _GROUP_COLUMNS), chunks_per_thread=1)
     return m
 
@@ -580,7 +585,7 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
     order = np.array([*range(1, 1 << log_blowup), 0])  # one coset of H per block of rows
     last = len(order) if from_coefficients else len(order) - 1  # coset_lde: block 0 after the others
-    if (coeffs.shape[1] + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS >= threads():
+    if column_groups(coeffs.shape[1]) >= threads():
         last = 0
     parallel_for(_coset_blocks, last, coeffs, factors, quotients, out, order, log_n,
                  work_per_item=coeffs.shape[0] * coeffs.shape[1])

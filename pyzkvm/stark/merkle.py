@@ -121,7 +121,7 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
     multiproof.WalkPlans, if the caller shares them between trees). Returns False — never
     raises — on any mismatch or malformed input (wrong shapes, indices out of range, bad root
     length, no openings at all)."""
-    from .multiproof import Multiproof, row_hash_list, walk
+    from .multiproof import group, row_hash_list, walk
 
     try:
         if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
@@ -145,14 +145,11 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
             return False
         if rows.size and rows.dtype != np.uint32 and (rows.min() < 0 or rows.max() > 0xFFFFFFFF):
             return False
-        if not isinstance(paths, Multiproof) or paths.depth != log_n:
-            return False
         # queries that collide on a leaf are one position: their rows must be the same row
-        # (multiproof.group's check, on the rows), and each distinct row is hashed once
-        pos, first, inverse = np.unique(idx, return_index=True, return_inverse=True)
-        distinct = rows[first].astype(np.uint32)
-        if not np.array_equal(rows, distinct[inverse.reshape(-1)]):
+        # (checked on the rows), and each distinct row is hashed once
+        grouped = group(idx, rows)
+        if grouped is None:
             return False
-        return walk(root, pos.tolist(), row_hash_list(distinct), paths, plans=plans)
+        return walk(root, log_n, grouped[0].tolist(), row_hash_list(grouped[1].astype(np.uint32)), paths, plans=plans)
     except (ValueError, TypeError, OverflowError, UsageError):
         return False

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .merkle import compress_pairs, digest_bytes, hash_rows
-from .multiproof import Multiproof, blake3_each, open_multiproof, row_hash_list, walk
+from .multiproof import blake3_each, open_multiproof, row_hash_list, walk
 
 
 def _leaf_hashes(matrix) -> np.ndarray:
@@ -170,10 +170,8 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
                 return None
             return blake3_each([node + row for node, row in zip(nodes, digests(l))])  # C(node ‖ R)
 
-        if not isinstance(paths, Multiproof) or paths.depth != top:
-            return False
         # the leaves: distinct positions, ascending (np.unique), so no two queries share one
-        return walk(root, distinct[top].tolist(), digests(top), paths, inject, plans)
+        return walk(root, top, distinct[top].tolist(), digests(top), paths, inject, plans)
     except (ValueError, TypeError, IndexError):
         return False
 

@@ -15,8 +15,8 @@ anyway, is refused by the count. Queries that collide on one leaf are one positi
 opened rows must hash alike (``group``), else the opening is refused.
 
 ``open_multiproof`` is the prover's side for any tree given as its list of levels (merkle.py,
-mmcs.py); ``verify_multiproof`` walks it up, with an ``inject`` hook for the mixed-matrix
-tree's row digests of the shorter matrices (mmcs.py).
+mmcs.py); ``walk`` is the verifier's, with an ``inject`` hook for the mixed-matrix tree's row
+digests of the shorter matrices (mmcs.py).
 """
 
 from __future__ import annotations
@@ -66,26 +66,6 @@ def group(positions: np.ndarray, values: np.ndarray):
     return upos, uval
 
 
-def verify_multiproof(root: bytes, depth: int, positions: np.ndarray, leaves: np.ndarray, proof: Multiproof,
-                      inject=None, plans: "WalkPlans | None" = None) -> bool:
-    """Walk the opened leaves' digests (q, 8) at ``positions`` up to ``root`` through a tree of
-    ``depth`` levels. ``inject(k, positions, digests)``, if given, is called after level k's
-    compression with the nodes' positions (an ascending tuple) and their 32-byte digests (a
-    list), and returns the digests to continue with (or None to refuse). ``plans``: the
-    verifier's WalkPlans, shared by the trees of one proof. Never raises on malformed
-    input: returns False.
-
-    The walk is plain Python over 32-byte strings: a level has at most q nodes (fewer near
-    the root), and per node the work is one BLAKE3 call (the blake3 package) and a few list
-    operations, where numpy would spend more on its per-call overhead than on the nodes."""
-    if not isinstance(proof, Multiproof) or proof.depth != depth:
-        return False
-    grouped = group(np.asarray(positions, dtype=np.int64), leaves)
-    if grouped is None:
-        return False
-    return walk(root, grouped[0].tolist(), digest_list(grouped[1]), proof, inject, plans)
-
-
 class WalkPlans:
     """Which nodes pair up at each level of a multiproof walk: it depends only on the level's
     positions, and one proof's trees share them — every tree of the queries' height walks the
@@ -119,9 +99,19 @@ class WalkPlans:
         return plan
 
 
-def walk(root: bytes, pos: list, nodes: list, proof: Multiproof, inject=None, plans: WalkPlans | None = None) -> bool:
-    """verify_multiproof's walk from the distinct leaf positions ``pos`` (ascending) and their
-    32-byte digests ``nodes`` (a list each), the proof's depth already checked."""
+def walk(root: bytes, depth: int, pos: list, nodes: list, proof, inject=None, plans: WalkPlans | None = None) -> bool:
+    """Walk the opened leaves' 32-byte digests ``nodes`` (a list) at the distinct positions
+    ``pos`` (ascending: ``group`` makes them) up to ``root`` through a tree of ``depth``
+    levels. ``inject(k, positions, digests)``, if given, is called after level k's compression
+    with the nodes' positions (an ascending tuple) and their digests (a list), and returns the
+    digests to continue with (or None to refuse). ``plans``: the verifier's WalkPlans, shared
+    by the trees of one proof. Never raises on a malformed proof: returns False.
+
+    The walk is plain Python over 32-byte strings: a level has at most q nodes (fewer near
+    the root), and per node the work is one BLAKE3 call (the blake3 package) and a few list
+    operations, where numpy would spend more on its per-call overhead than on the nodes."""
+    if not isinstance(proof, Multiproof) or proof.depth != depth:
+        return False
     plans = WalkPlans() if plans is None else plans
     at = tuple(pos)
     for k, sent in enumerate(proof.levels):

@@ -54,11 +54,6 @@ def recombine_ext_columns(values: np.ndarray) -> np.ndarray:
     return ext.fold_lanes(v).astype(np.uint32)  # X^c · X^i = X^(c+i), X^4 = W
 
 
-def ext_sum(values: np.ndarray) -> np.ndarray:
-    """Σ of an (k, 4) array of F_p^4 elements."""
-    return (np.asarray(values, dtype=np.uint64).sum(axis=0) % P).astype(np.uint32)
-
-
 def deep_layout(widths_per_table: list) -> tuple:
     """Coefficient offsets. For each table's base widths (wp, w, wa, wq) returns a pair of dicts
     (at ζ: group → (first power, width); at ζω: the same), and the total number of powers."""
@@ -74,15 +69,6 @@ def deep_layout(widths_per_table: list) -> tuple:
             pos += width
         out.append((local, nxt))
     return out, pos
-
-
-def claimed_sum(coeffs: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Σ_i coeffs_i·values_i ∈ F_p^4 (the weighted claimed openings). numpy's row products
-    whatever the count (a verifier joins every table's openings of one height: over a
-    thousand columns, where ext_mul would load a kernel)."""
-    if len(values) == 0:
-        return ext.ZERO.copy()
-    return ext_sum(ext.mul_rows(np.asarray(coeffs), np.asarray(values)))
 
 
 #: rows of the DEEP codeword computed at once: its temporaries (the combined numerators, the
@@ -215,8 +201,10 @@ def deep_codewords(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarra
 
 
 def _claimed_sums(groups: list) -> np.ndarray:
-    """claimed_sum of each group of (coefficients, values) pairs, (len(groups), 4): every
-    group's products in one, summed per group (an empty group sums to 0)."""
+    """Σ c_i·v_i ∈ F_p^4 (the weighted claimed openings) of each group of (coefficients,
+    values) pairs, (len(groups), 4): every group's products in one numpy product (a verifier
+    joins every table's openings of one height: over a thousand columns, where ext_mul would
+    load a kernel), summed per group (an empty group sums to 0)."""
     flat = [p for group in groups for p in group]
     sizes = np.array([sum(len(c) for c, _v in group) for group in groups], dtype=np.int64)
     out = np.zeros((len(groups), 4), dtype=np.uint64)

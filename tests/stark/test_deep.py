@@ -114,20 +114,25 @@ def test_recombine_ext_columns_is_the_sum_of_basis_multiples():
     np.testing.assert_array_equal(deep.recombine_ext_columns(values), want)
 
 
-def test_claimed_sum_of_many_columns_needs_no_kernel(monkeypatch):
+def test_claimed_sums_of_many_columns_need_no_kernel(monkeypatch):
     """The verifier joins every opening of one height into one claimed sum (over a thousand
-    columns for the machine): numpy's products, never ext_mul's kernel, and the same value."""
+    columns for the machine): numpy's products, never ext_mul's kernel, and the same values,
+    one sum per group (an empty group sums to 0)."""
     from pyzkvm.stark.field import NUMPY_MAX
 
     rng = np.random.default_rng(2)
     coeffs, values = (rng.integers(0, P, (NUMPY_MAX + 40, 4), dtype=np.int64).astype(np.uint32) for _ in range(2))
-    want = deep.ext_sum(ext.ext_mul(coeffs, values))  # the kernel (more than NUMPY_MAX elements)
+    products = ext.ext_mul(coeffs, values).astype(np.int64)  # the kernel (more than NUMPY_MAX elements)
+    cut = 100
+    want = [products[:cut].sum(axis=0) % P, np.zeros(4, dtype=np.int64), products[cut:].sum(axis=0) % P]
 
     def no_kernel(*args):
-        raise AssertionError("claimed_sum called ext's kernel")
+        raise AssertionError("_claimed_sums called ext's kernel")
 
     monkeypatch.setattr(ext, "_mul_kernel", no_kernel)
-    np.testing.assert_array_equal(deep.claimed_sum(coeffs, values), want)
+    groups = [[(coeffs[:cut], values[:cut])], [], [(coeffs[cut:cut + 7], values[cut:cut + 7]),
+                                                  (coeffs[cut + 7:], values[cut + 7:])]]
+    np.testing.assert_array_equal(deep._claimed_sums(groups), np.array(want, dtype=np.uint32))
 
 
 def test_few_row_quotients_equal_the_two_inversion_formula():

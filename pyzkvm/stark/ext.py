@@ -416,6 +416,13 @@ def ext_powers(x, n: int):
     return out
 
 
+def ext_sum(values) -> np.ndarray:
+    """Σ of F_p^4 elements (a (k, 4) array or a list of (4,) ones; 0 for none): summed in
+    uint64 and reduced once (k < 2^33 canonical terms fit)."""
+    v = np.asarray(values, dtype=np.uint64).reshape(-1, 4)
+    return (v.sum(axis=0) % P).astype(np.uint32)
+
+
 def from_base(a):
     """Embed base-field elements a (...,) into F_p^4 as (a, 0, 0, 0): shape (..., 4)."""
     a = np.asarray(a, dtype=np.uint32)

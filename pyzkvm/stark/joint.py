@@ -44,7 +44,6 @@ import numpy as np
 from ..errors import BusImbalance, ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
 from . import ext
 from .debug import check_all_constraints, check_buses, check_statement
-from .field import P
 from .logup import check_bus_balance, public_entries, public_term
 from .optional import left_out
 from .proof import Proof, decode_proof, encode_proof
@@ -139,8 +138,7 @@ def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, pu
                    entries: list | None = None) -> None:
     """Step 4: Σ over every proof's tables' LogUp totals + the public term = 0 (BusImbalance).
     ``entries``: logup.public_entries of the statement, when the caller has them."""
-    sums = [t.cumsum for p in proofs for t in p.tables if t.cumsum is not None]
-    total = (np.sum(sums, axis=0, dtype=np.uint64) % P).astype(np.uint32) if sums else ext.ZERO.copy()  # < 2^33 terms
+    total = ext.ext_sum([t.cumsum for p in proofs for t in p.tables if t.cumsum is not None])
     check_bus_balance([total], public_term(vk.airs, term_public_values, challenges.alpha, challenges.gamma,
                                            public_data=public_data, entries=entries))
 

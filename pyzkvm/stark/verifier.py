@@ -133,8 +133,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     inputs = deep_codewords(entries, lambda l: points.point(l).astype(np.uint32), zeta, coeffs)
 
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus, points, plans)
-    sums = [t.cumsum for t in tables if t.cumsum is not None]
-    bus_total = (np.sum(sums, axis=0, dtype=np.uint64) % P).astype(np.uint32) if sums else ext.ZERO.copy()
+    bus_total = ext.ext_sum([t.cumsum for t in tables if t.cumsum is not None])
     # the security estimate is the whole statement's: joint.verify fills it in once every segment passed
     return VerificationReport(None, log_heights, size, cfg.name, bus_total)  # type: ignore[arg-type]
 

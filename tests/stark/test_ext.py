@@ -97,6 +97,18 @@ def test_from_base_and_shape_errors():
         E.ext_mul(np.zeros((3, 3), np.uint32), np.zeros((3, 3), np.uint32))
 
 
+def test_ext_sum_is_repeated_addition():
+    # the LogUp totals' sum (prover and verifier): canonical values near p, and none at all
+    rng = np.random.default_rng(11)
+    values = rng.integers(P - 1000, P, (37, 4), dtype=np.int64).astype(np.uint32)
+    want = E.ZERO.copy()
+    for v in values:
+        want = E.ext_add(want, v)
+    np.testing.assert_array_equal(E.ext_sum(values), want)
+    np.testing.assert_array_equal(E.ext_sum(list(values)), want)
+    np.testing.assert_array_equal(E.ext_sum([]), E.ZERO)
+
+
 @njit
 def _scalar_kernels(a, b):
     return E.e_add(a, b), E.e_sub(a, b), E.e_mul(a, b), E.e_inv(a)

@@ -44,6 +44,8 @@ from .._jit import inner
 
 from ..errors import UsageError
 from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
+# a ± b mod p on uint32 lanes for canonical a, b (the tape's too): the butterflies' sums
+from .field import f_add_u32 as _add, f_sub_u32 as _sub
 from .pool import parallel_for, threads
 
 _P = np.uint64(P)
@@ -196,20 +198,6 @@ def _mul_tw(x, t, t_shoup):
     q = _U32((np.uint64(x) * np.uint64(t_shoup)) >> np.uint64(32))
     r = _U32(x * t - q * _P32)
     return min(r, _U32(r - _P32))
-
-
-@inner
-def _add(a, b):
-    # a + b mod p for canonical a, b (< p < 2^31: the sum fits 32 bits), as an unsigned min
-    s = _U32(a + b)
-    return min(s, _U32(s - _P32))
-
-
-@inner
-def _sub(a, b):
-    # a − b mod p for canonical a, b: a + p − b ∈ (0, 2p), then one conditional subtraction
-    d = _U32(a + _P32 - b)
-    return min(d, _U32(d - _P32))
 
 
 @inner

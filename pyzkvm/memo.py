@@ -12,7 +12,7 @@ their arguments, and every fresh ``pyzkvm`` command would otherwise compute them
   ``stark/verifier_key.py``): every chip's constraint counts, digest and point tape, ~5 s of
   DAG building that a fresh ``pyzkvm verify`` would otherwise repeat (~7 MB per mode); the
   first prove stores the key of the mode it proves in with its prover key (they share the
-  compiled chips);
+  compiled chips), and the package ships the common ones (pyzkvm/shipped.py);
 - the machine's prover key (``machine/prover_key.py``, the bytes of ``stark/prover_key.py``):
   every chip's and blinded chip's counts, digests and row tapes, so a fresh ``pyzkvm prove``
   builds no constraint DAG (~4 MB, ~4 s of CPU to build once per code version; an optional

@@ -62,6 +62,8 @@ def test_wheel_ships_the_prebuilt_guests_licences_and_py_typed(dists):
         for elf in sorted((ROOT / "guests" / "bin").rglob("*.elf")):
             rel = elf.relative_to(ROOT / "guests" / "bin").as_posix()
             assert z.read(f"pyzkvm/guests/bin/{rel}") == elf.read_bytes(), rel
+        shipped = sorted((ROOT / "pyzkvm" / "data").glob("*.xz"))  # pyzkvm/shipped.py's verifier keys
+        assert shipped and all(z.read(f"pyzkvm/data/{p.name}") == p.read_bytes() for p in shipped)
         meta = email.message_from_bytes(z.read("pyzkvm-0.1.0.dist-info/METADATA"))
     assert "pyzkvm/py.typed" in names
     assert "pyzkvm/guests/sdk/pyzkvm.h" in names
@@ -74,7 +76,8 @@ def test_sdist_holds_the_whole_test_suite_the_guests_and_the_licences(dists):
     with tarfile.open(sdist) as t:
         prefix = t.getnames()[0].split("/")[0]
         names = {n.removeprefix(prefix + "/") for n in t.getnames()}
-    wanted = _source_files("tests") | _source_files("guests") | {"LICENSE-MIT", "LICENSE-APACHE", "setup.py"}
+    wanted = _source_files("tests") | _source_files("guests") | _source_files("pyzkvm/data") | {
+        "LICENSE-MIT", "LICENSE-APACHE", "setup.py"}
     assert "tests/rvasm.py" in wanted and "guests/bin/fibonacci.elf" in wanted
     missing = sorted(wanted - names)
     assert not missing, f"the sdist lacks {missing[:10]}"

@@ -33,10 +33,10 @@ from functools import lru_cache
 
 import blake3
 
-from .. import memo
+from .. import memo, shipped
 from ..errors import StarkConfigError, UnsupportedProgram, VerificationError
 from ..program import Program
-from ..stark import DEFAULT, StarkConfig, VerifyingKey, setup
+from ..stark import DEFAULT, DEFAULT_ZK, StarkConfig, VerifyingKey, setup
 from ..stark.blind import BlindedAir
 from ..stark.keys import _max_degree, compile_for, verifying_key_from_parts
 from ..stark.verifier_key import build_views, decode_views, encode_views, with_blinded
@@ -86,12 +86,12 @@ def machine_verifying_key(program: Program, config: StarkConfig = DEFAULT) -> Ve
 
 def _key_without_setup(program: Program, config: StarkConfig) -> VerifyingKey:
     """The verifying key setup would make, from the preprocessed root alone (prep_root.py:
-    no proving key; the byte table's part of the tree hashed once)."""
+    no proving key; the byte table's part of the tree hashed once) and the machine's AIRs as
+    the verifier reads them (machine_verifier_airs: no constraint DAG built when stored)."""
     from .prep_root import preprocessed_root
 
-    airs = build_chips(program).airs
-    root, heights = preprocessed_root(config, airs)
-    return verifying_key_from_parts(config, [compile_for(config, a) for a in airs], root, heights)
+    root, heights = preprocessed_root(config, build_chips(program).airs)
+    return verifying_key_from_parts(config, machine_verifier_airs(config), root, heights)
 
 
 def _config_at(log_blowup: int) -> StarkConfig:
@@ -187,21 +187,41 @@ def machine_verifier_airs(config: StarkConfig) -> tuple:
     """The machine's AIRs as the verifier reads them (stark/verifier_key.py: no constraint
     DAG) for ``config``'s blowup and mode: from the memo (per code version, pyzkvm/memo.py)
     when it holds an intact copy (the first prove stores one: machine/prover_key.py), else
-    built from the AIRs once (seconds: every chip's DAG) and stored for the next process. A damaged copy (digest mismatch) is rebuilt, not used."""
+    from the package's shipped copy (pyzkvm/shipped.py: only while the code that computed it is
+    unchanged), else built from the AIRs once (seconds: every chip's DAG) and stored for the
+    next process. A damaged copy (digest mismatch) is rebuilt, not used."""
     key = (_max_degree(config), config.zk)
     if key not in _VIEWS:
         name = verifier_key_name(config)
-        stored, pairs = memo.get(VERIFIER_KEYS, name), None
-        if stored is not None:
+        pairs = None
+        for where in (memo, shipped):  # this code's memo, then the package's copy (pyzkvm/shipped.py)
+            stored = where.get(VERIFIER_KEYS, name)
+            if stored is None:
+                continue
             try:
                 pairs = decode_views(stored, machine_airs(), BlindedAir)
             except StarkConfigError:
-                pairs = None  # damaged, or written by other code: rebuilt below
+                continue  # damaged, or written for other AIRs: the next, or rebuilt below
+            if where is shipped:
+                memo.put(VERIFIER_KEYS, name, stored)  # the next process skips the decompression
+            break
         if pairs is None:
             pairs = build_views(_compiled(config), config)
             memo.put(VERIFIER_KEYS, name, encode_views(pairs))
         _VIEWS[key] = tuple(with_blinded(pairs, config))
     return _VIEWS[key]
+
+
+#: the presets whose verifier keys the package ships (pyzkvm/shipped.py): DEFAULT's degree
+#: bound (also the compact and blowup-8 presets'), transparent and hiding
+SHIPPED_KEY_CONFIGS = (DEFAULT, DEFAULT_ZK)
+
+
+def shipped_values() -> list:
+    """(namespace, key, value) of what pyzkvm/data/ ships: the machine's verifier key of each
+    SHIPPED_KEY_CONFIGS, built from the AIRs (never read back from the memo or the package)."""
+    return [(VERIFIER_KEYS, verifier_key_name(c), encode_views(build_views(_compiled(c), c)))
+            for c in SHIPPED_KEY_CONFIGS]
 
 
 #: (config, preprocessed root, heights) → (the views, the VerifyingKey built from them): a warm verifier of

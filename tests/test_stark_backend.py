@@ -403,3 +403,6 @@ def test_a_fresh_verify_command_loads_no_numba(stark, fib, fib_receipt, tmp_path
     weak = ["--min-security-bits", "0"]  # the fast test preset
     assert child(["verify", str(tmp_path / "r"), "--image-id", fib.image_id.hex(), *weak], tmp_path) == (0, [])
     assert child(["verify", str(tmp_path / "r"), "--elf", str(BIN / "fibonacci.elf"), *weak], tmp_path) == (0, [])
+    # a machine that never proved (an empty memo): the shipped verifier key, the image ID with numpy
+    fresh = tmp_path / "fresh"
+    assert child(["verify", str(tmp_path / "r"), "--elf", str(BIN / "fibonacci.elf"), *weak], fresh) == (0, [])

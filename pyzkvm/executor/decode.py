@@ -132,11 +132,15 @@ def decode_range(mem, lo_index, n, packed, imm):
 
 
 def decode_words(words: np.ndarray) -> np.ndarray:
-    """Decode many words (for tests): returns an (n, 5) int64 array of op, rd, rs1, rs2, imm."""
+    """Decode many words (the program table, tests): returns an (n, 5) int64 array of op, rd,
+    rs1, rs2, imm. A few words in a process without the compiled loop are decoded by the
+    kernel's Python source (python_start.decoder: `pyzkvm info` loads no numba)."""
+    from .python_start import decoder
+
     words = np.ascontiguousarray(words, dtype=np.uint32)
     packed = np.zeros(len(words), dtype=np.int64)
     imm = np.zeros(len(words), dtype=np.int64)
-    decode_range(words, 0, len(words), packed, imm)
+    decoder(len(words))(words, 0, len(words), packed, imm)
     out = np.empty((len(words), 5), dtype=np.int64)
     out[:, 0] = packed & 0xFF
     out[:, 1] = (packed >> 8) & 0xFF

@@ -38,7 +38,7 @@ from ..errors import StarkConfigError, UnsupportedProgram, VerificationError
 from ..program import Program
 from ..stark import DEFAULT, DEFAULT_ZK, StarkConfig, VerifyingKey, setup
 from ..stark.blind import BlindedAir
-from ..stark.keys import _max_degree, compile_for, verifying_key_from_parts
+from ..stark.keys import _max_degree, check_trace, compile_for, verifying_key_from_parts
 from ..stark.verifier_key import build_views, decode_views, encode_views, with_blinded
 from .statement import NUM_PUBLIC_VALUES, PROFILE_IDS
 from .tables import build_chips, machine_airs
@@ -219,9 +219,16 @@ SHIPPED_KEY_CONFIGS = (DEFAULT, DEFAULT_ZK)
 
 def shipped_values() -> list:
     """(namespace, key, value) of what pyzkvm/data/ ships: the machine's verifier key of each
-    SHIPPED_KEY_CONFIGS, built from the AIRs (never read back from the memo or the package)."""
-    return [(VERIFIER_KEYS, verifier_key_name(c), encode_views(build_views(_compiled(c), c)))
+    SHIPPED_KEY_CONFIGS, built from the AIRs, and the byte table's subtree level at each image
+    ID blowup (prep_root.shipped_levels), never read back from the memo or the package."""
+    from .bytes_table import ByteTableAir
+    from .prep_root import shipped_levels
+
+    keys = [(VERIFIER_KEYS, verifier_key_name(c), encode_views(build_views(_compiled(c), c)))
             for c in SHIPPED_KEY_CONFIGS]
+    table = ByteTableAir()  # the preprocessed trace as setup commits it (canonical, uint32)
+    trace = check_trace(table, table.preprocessed_trace(), "preprocessed", table.preprocessed_width)
+    return keys + shipped_levels(trace, IMAGE_ID_LOG_BLOWUPS)
 
 
 #: (config, preprocessed root, heights) → (the views, the VerifyingKey built from them): a warm verifier of

@@ -11,57 +11,124 @@ blowup and the level, and the tree is finished from there with the program's own
 (mmcs.fold_levels): an image ID's setups at blowups 8 and 16 then cost the program's tables,
 not a 2^20-row LDE of the byte table. tests/machine/test_image_id_v3.py checks the roots
 against setup's.
+
+A process that has not loaded numba (``pyzkvm info``, ``verify --elf``, ``prove --backend
+trace``) transforms and hashes with numpy instead (stark/ntt_numpy.py, stark/blake3_numpy.py:
+the same bytes, ~0.1 s for a small program's tables, where loading numba's kernels takes
+seconds and compiling them on a cold cache ~7 s); a prove, which has loaded numba, uses its
+kernels. On a machine whose memo is empty the byte table's level comes from the package
+(pyzkvm/shipped.py: the level that programs of up to 2^SHIPPED_LOG_ROWS rows per table need,
+at each image ID blowup); a taller program computes it once (~4 s with numpy).
 """
 
 from __future__ import annotations
 
+import sys
+
 import blake3
 import numpy as np
 
-from .. import memo
+from .. import memo, shipped
 from ..stark.keys import check_trace, lde_shift
-from ..stark.merkle import compress_pairs, digest_bytes, hash_rows
+from ..stark.merkle import digest_bytes
 from ..stark.mmcs import fold_levels
-from ..stark.ntt import coset_lde
 
-#: pyzkvm/memo.py's namespace for the fixed table's subtree levels
+#: pyzkvm/memo.py's (and pyzkvm/shipped.py's) namespace for the fixed table's subtree levels
 FIXED_SUBTREES = "fixed-subtree"
 #: the fixed table's subtree is kept at its level of 2^17 nodes (4 MB), and compressed from
 #: there to the level a program needs (program tables up to 2^(16 − log2 blowup) rows)
 KEPT_LOG_NODES = 17
+#: the package ships, per image ID blowup b, the level a program needs whose tables have at most
+#: 2^SHIPPED_LOG_ROWS rows: 2^(SHIPPED_LOG_ROWS + log2 b + 1) nodes (1.75 MB for blowups 4, 8, 16)
+SHIPPED_LOG_ROWS = 10
 _KEPT: dict = {}
 
 
-def _lde(trace: np.ndarray, config) -> np.ndarray:
+def _kernels() -> tuple:
+    """(coset_lde, module with hash_rows and compress_pairs): numba's where this process has
+    loaded numba, else numpy's (module docstring)."""
+    if "numba" in sys.modules:
+        from ..stark import merkle, ntt
+
+        return ntt.coset_lde, merkle
+    from ..stark import blake3_numpy, ntt_numpy
+
+    return ntt_numpy.coset_lde, blake3_numpy
+
+
+def _lde(trace: np.ndarray, config, coset_lde) -> np.ndarray:
     return coset_lde(trace, config.log_blowup, shift=lde_shift(trace.shape[0].bit_length() - 1, config))
 
 
-def _fixed_level(trace: np.ndarray, config, log_nodes: int) -> np.ndarray:
-    """The 2^log_nodes (≤ 2^KEPT_LOG_NODES) node digests of the tree over this one table's LDE
-    alone, from its kept level."""
-    keep = min(KEPT_LOG_NODES, trace.shape[0].bit_length() - 1 + config.log_blowup)
-    key = blake3.blake3(np.ascontiguousarray(trace).tobytes()
-                        + repr((trace.shape, config.log_blowup, keep)).encode()).digest()
+def _level_key(trace: np.ndarray, config, log_nodes: int) -> bytes:
+    """The memo's (and the package's) key of the tree's level of 2^log_nodes nodes over this
+    one table's LDE."""
+    return blake3.blake3(np.ascontiguousarray(trace).tobytes()
+                         + repr((trace.shape, config.log_blowup, log_nodes)).encode()).digest()
+
+
+def _stored_level(trace: np.ndarray, config, log_nodes: int) -> np.ndarray | None:
+    """That level from this process, the memo or the package, or None."""
+    key = _level_key(trace, config, log_nodes)
     if key not in _KEPT:
-        stored = memo.get(FIXED_SUBTREES, key)
-        if stored is not None and len(stored) == 32 << keep:
-            nodes = np.frombuffer(stored, dtype="<u4").reshape(-1, 8).astype(np.uint32)
+        for where in (memo, shipped):
+            stored = where.get(FIXED_SUBTREES, key)
+            if stored is not None and len(stored) == 32 << log_nodes:
+                _KEPT[key] = np.frombuffer(stored, dtype="<u4").reshape(-1, 8).astype(np.uint32)
+                break
         else:
-            nodes = _compress_to(hash_rows(_lde(trace, config)), keep)
-            memo.put(FIXED_SUBTREES, key, np.ascontiguousarray(nodes, dtype="<u4").tobytes())
-        _KEPT[key] = nodes
-    return _compress_to(_KEPT[key], log_nodes)
+            return None
+    return _KEPT[key]
 
 
-def _compress_to(nodes: np.ndarray, log_nodes: int) -> np.ndarray:
+def _fixed_level(trace: np.ndarray, config, log_nodes: int, kernels: tuple) -> np.ndarray:
+    """The 2^log_nodes (≤ 2^KEPT_LOG_NODES) node digests of the tree over this one table's LDE
+    alone: from a stored level at or below the leaves that has at least as many nodes (the
+    shipped one, the kept one), else from the leaves (then kept)."""
+    leaves = trace.shape[0].bit_length() - 1 + config.log_blowup
+    keep = min(KEPT_LOG_NODES, leaves)
+    ship = min(SHIPPED_LOG_ROWS + config.log_blowup + 1, leaves)
+    for level in ([ship] if log_nodes <= ship else []) + [keep]:
+        nodes = _stored_level(trace, config, level)
+        if nodes is not None:
+            return _compress_to(nodes, log_nodes, kernels[1])
+    nodes = _level_from_leaves(trace, config, keep, kernels)
+    memo.put(FIXED_SUBTREES, _level_key(trace, config, keep), np.ascontiguousarray(nodes, dtype="<u4").tobytes())
+    _KEPT[_level_key(trace, config, keep)] = nodes
+    return _compress_to(nodes, log_nodes, kernels[1])
+
+
+def _level_from_leaves(trace: np.ndarray, config, log_nodes: int, kernels: tuple) -> np.ndarray:
+    coset_lde, hashes = kernels
+    return _compress_to(hashes.hash_rows(_lde(trace, config, coset_lde)), log_nodes, hashes)
+
+
+def _compress_to(nodes: np.ndarray, log_nodes: int, hashes) -> np.ndarray:
     while nodes.shape[0] > 1 << log_nodes:
-        nodes = compress_pairs(nodes)
+        nodes = hashes.compress_pairs(nodes)
     return nodes
+
+
+def shipped_levels(trace: np.ndarray, log_blowups) -> list:
+    """(namespace, key, value) of the fixed table's levels the package ships (SHIPPED_LOG_ROWS),
+    one per blowup, computed from the leaves (never read back from the memo or the package)."""
+    from ..stark import DEFAULT
+    from dataclasses import replace
+
+    out = []
+    for b in log_blowups:
+        config = replace(DEFAULT, log_blowup=b)
+        level = min(SHIPPED_LOG_ROWS + b + 1, trace.shape[0].bit_length() - 1 + b)
+        nodes = _level_from_leaves(trace, config, level, _kernels())
+        out.append((FIXED_SUBTREES, _level_key(trace, config, level), np.ascontiguousarray(nodes, "<u4").tobytes()))
+    return out
 
 
 def preprocessed_root(config, airs) -> tuple:
     """(root or None, preprocessed log-height or None per AIR): what keys.setup would put in
     the verifying key for these AIRs at ``config``'s blowup."""
+    kernels = _kernels()
+    coset_lde, hashes = kernels
     traces = [check_trace(a, a.preprocessed_trace(), "preprocessed", a.preprocessed_width) if a.preprocessed_width
               else None for a in airs]
     heights = [None if t is None else t.shape[0].bit_length() - 1 for t in traces]
@@ -70,13 +137,13 @@ def preprocessed_root(config, airs) -> tuple:
         return None, heights
     top = max(h for h in heights if h is not None)
     tallest = [t for t in present if t.shape[0] == 1 << top]
-    shorter = [_lde(t, config) for t in present if t.shape[0] < 1 << top]
+    shorter = [_lde(t, config, coset_lde) for t in present if t.shape[0] < 1 << top]
     # the level above the first injection: 2^(tallest shorter LDE + 1) nodes, or the root alone
     log_nodes = max(s.shape[0].bit_length() for s in shorter) if shorter else 0
     if len(tallest) == 1 and log_nodes <= KEPT_LOG_NODES:
-        levels = [_fixed_level(tallest[0], config, log_nodes)]
+        levels = [_fixed_level(tallest[0], config, log_nodes, kernels)]
     else:  # as MixedMatrixTree.commit does it
         from ..stark.mmcs import MixedMatrixTree
 
-        return MixedMatrixTree.commit([_lde(t, config) for t in present]).root, heights
-    return digest_bytes(fold_levels(levels, shorter)[-1][0]), heights
+        return MixedMatrixTree.commit([_lde(t, config, coset_lde) for t in present], hashes).root, heights
+    return digest_bytes(fold_levels(levels, shorter, hashes)[-1][0]), heights

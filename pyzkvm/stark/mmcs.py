@@ -23,22 +23,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from .merkle import compress_pairs, digest_bytes, hash_rows
+from . import merkle
+from .merkle import digest_bytes
 from .multiproof import blake3_each, open_multiproof, row_hash_list, walk
 
 
-def _leaf_hashes(matrix) -> np.ndarray:
+def _leaf_hashes(matrix, hashes=merkle) -> np.ndarray:
     """H(row_i) of one matrix: an array, or an lde_source.LdeSource (hashed block by block of
-    rows, so its whole LDE is never in memory)."""
-    return matrix.row_digests() if hasattr(matrix, "row_digests") else hash_rows(matrix)
+    rows, so its whole LDE is never in memory). ``hashes``: the module whose hash_rows and
+    compress_pairs hash (merkle.py's kernels; blake3_numpy.py in a process without numba)."""
+    return matrix.row_digests() if hasattr(matrix, "row_digests") else hashes.hash_rows(matrix)
 
 
-def _rows_digest(group: list) -> np.ndarray:
+def _rows_digest(group: list, hashes=merkle) -> np.ndarray:
     """R_i for matrices of one height: one leaf hash, chained with C when there are several
     (no copy of the matrices into one)."""
-    d = _leaf_hashes(group[0])
+    d = _leaf_hashes(group[0], hashes)
     for m in group[1:]:
-        d = _inject(d, _leaf_hashes(m))
+        d = _inject(d, _leaf_hashes(m, hashes), hashes)
     return d
 
 
@@ -46,14 +48,14 @@ def _rows_digest(group: list) -> np.ndarray:
 INJECT_ROWS = 1 << 15
 
 
-def _inject(nodes: np.ndarray, digests: np.ndarray) -> np.ndarray:
+def _inject(nodes: np.ndarray, digests: np.ndarray, hashes=merkle) -> np.ndarray:
     """node_i = C(node_i ‖ digest_i), written over ``nodes`` (a fresh array of the caller's),
     INJECT_ROWS pairs at a time: the pairs of a whole level were twice its size again."""
     pairs = np.empty((min(len(nodes), INJECT_ROWS), 2, 8), dtype=np.uint32)
     for lo in range(0, len(nodes), INJECT_ROWS):
         hi = min(len(nodes), lo + INJECT_ROWS)
         pairs[:hi - lo, 0], pairs[:hi - lo, 1] = nodes[lo:hi], digests[lo:hi]
-        nodes[lo:hi] = compress_pairs(pairs[:hi - lo].reshape(-1, 8))
+        nodes[lo:hi] = hashes.compress_pairs(pairs[:hi - lo].reshape(-1, 8))
     return nodes
 
 
@@ -74,13 +76,14 @@ class MixedMatrixTree:
         return [m.shape[0].bit_length() - 1 for m in matrices]
 
     @classmethod
-    def commit(cls, matrices: list) -> "MixedMatrixTree":
-        """Commit to the rows of every matrix (see the module docstring for the layout)."""
+    def commit(cls, matrices: list, hashes=merkle) -> "MixedMatrixTree":
+        """Commit to the rows of every matrix (see the module docstring for the layout;
+        ``hashes`` as _leaf_hashes)."""
         matrices = [m if hasattr(m, "row_digests") else np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
         logs = cls.log_heights(matrices)
         top = max(logs)
-        levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top])]
-        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top]))
+        levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top], hashes)]
+        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes))
 
     @property
     def root(self) -> bytes:
@@ -176,17 +179,17 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         return False
 
 
-def fold_levels(levels: list, matrices: list) -> list:
+def fold_levels(levels: list, matrices: list, hashes=merkle) -> list:
     """Walk up from ``levels[-1]`` (the 2^l node digests of the taller matrices, injected) to
     the root, injecting ``matrices`` (each shorter than 2^l rows) at their heights; returns
     ``levels`` with every new level appended. MixedMatrixTree.commit starts it at the leaves; a
     caller that knows the digests of a taller, fixed part can start it lower (the machine's
-    byte table, machine/prep_root.py)."""
+    byte table, machine/prep_root.py; with ``hashes``, as _leaf_hashes)."""
     logs = MixedMatrixTree.log_heights(matrices)
     for l in range(len(levels[-1]).bit_length() - 2, -1, -1):
-        nodes = compress_pairs(levels[-1])
+        nodes = hashes.compress_pairs(levels[-1])
         group = [m for m, lg in zip(matrices, logs) if lg == l]
         if group:
-            nodes = _inject(nodes, _rows_digest(group))
+            nodes = _inject(nodes, _rows_digest(group, hashes), hashes)
         levels.append(nodes)
     return levels

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 import pytest
 
 from pyzkvm.backends import get_backend
@@ -155,3 +157,32 @@ def test_a_preset_edited_within_one_blowup_fails_the_proof(stark, progs, receipt
     # a preset whose blowup no image ID binds (blowup 2): refused before the key is built
     with pytest.raises(VerificationError, match="blowups 4, 8, 16 only"):
         stark.verify(reseal(r, preset=BLOWUP2_100_BITS.name), progs[0].image_id, min_security_bits=0)
+
+
+def test_the_roots_with_numpy_kernels_are_numbas(progs, monkeypatch, tmp_path):
+    """A process without numba (info, verify --elf) commits with numpy (prep_root._kernels): the
+    same roots at every blowup, the byte table's level from the package (pyzkvm/shipped.py) or,
+    with nothing stored, from its leaves."""
+    from pyzkvm import memo
+    from pyzkvm.machine import prep_root
+    from pyzkvm.machine.tables import build_chips
+    from pyzkvm.stark import blake3_numpy, merkle, ntt, ntt_numpy
+
+    numpy_kernels, numba_kernels = (ntt_numpy.coset_lde, blake3_numpy), (ntt.coset_lde, merkle)
+    airs = build_chips(progs[0]).airs
+
+    def root(kernels, b):
+        monkeypatch.setattr(prep_root, "_KEPT", {})
+        monkeypatch.setattr(prep_root, "_kernels", lambda: kernels)
+        return prep_root.preprocessed_root(dataclasses.replace(INSECURE_FAST_FOR_TESTS, log_blowup=b), airs)
+
+    expected = {b: root(numba_kernels, b) for b in IMAGE_ID_LOG_BLOWUPS}
+    assert root(numpy_kernels, 2) == expected[2]  # memo off: the byte table's LDE hashed with numpy
+    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(memo.NO_MEMO_ENV)
+    table = next(a for a in airs if a.name == "bytes").preprocessed_trace().astype(np.uint32)
+    for b in IMAGE_ID_LOG_BLOWUPS:  # an empty memo: the shipped level
+        assert root(numpy_kernels, b) == expected[b]
+        shipped_level = prep_root.SHIPPED_LOG_ROWS + b + 1
+        assert list(prep_root._KEPT) == [prep_root._level_key(table, dataclasses.replace(DEFAULT, log_blowup=b),
+                                                              shipped_level)]  # nothing else read or computed

@@ -1,19 +1,23 @@
 """Values computed once from the code and shipped with the package (``pyzkvm/data/``), as RISC
 Zero ships its control IDs: what a fresh machine would otherwise spend seconds computing before
-its first ``pyzkvm verify`` (the machine's verifier keys, machine/image_id.py).
+its first ``pyzkvm verify`` or ``pyzkvm info`` (the machine's verifier keys,
+machine/image_id.py; the byte table's Merkle subtree, machine/prep_root.py).
 
-Each file holds one value of pyzkvm/memo.py's kind — a pure function of pyzkvm's code — and
-records **which code computed it**: every pyzkvm source file the writing process had loaded,
-by path and BLAKE3 of its contents. ``get`` returns the value only when every one of those
-files still has those contents (a few milliseconds of hashing); after any edit it returns None
-and the caller computes the value as it would without this module, so a stale value is never
-used. A test (tests/test_shipped.py) checks that the files match the code, and a slow one
-recomputes each value and compares bytes; after a change to the code, rewrite them with
+Each value is of pyzkvm/memo.py's kind — a pure function of pyzkvm's code — and the manifest
+``pyzkvm/data/shipped.json`` records **which code computed them**: every pyzkvm source file
+the writing process had loaded, by path and BLAKE3 of its contents, and each value's file with
+the BLAKE3 of its bytes. ``get`` returns a value only when every one of those source files
+still has those contents (a few milliseconds of hashing, once per process) and the value's
+file has its recorded digest; after any edit it returns None and the caller computes the value
+as it would without this module, so a stale value is never used. tests/test_shipped.py checks
+that the manifest matches the code, and a slow test recomputes each value and compares bytes;
+after a change to the code, rewrite them with
 
     python -m pyzkvm.shipped
 
-File format: MAGIC ‖ u32 header length ‖ JSON header {namespace, key (hex), sources: [[path,
-BLAKE3 hex], …]} ‖ xz-compressed value. The header is read before anything is decompressed.
+A value's file holds its bytes, xz-compressed where that makes them smaller (the keys, not the
+hashes); it is named by its namespace and key, so a rewrite that computes the same bytes leaves
+it unchanged (only the manifest's source digests change).
 
 Trust: the files are part of the installed package, as trusted as its ``.py`` files; the
 source check guards against stale values, not against someone who can rewrite the package.
@@ -25,7 +29,6 @@ from __future__ import annotations
 import json
 import lzma
 import os
-import struct
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -36,38 +39,47 @@ from .memo import NO_MEMO_ENV, PACKAGE
 
 #: where the shipped values live (package data: pyproject.toml)
 DATA = PACKAGE / "data"
-MAGIC = b"pyzkvm-shipped-v1\0"
+MANIFEST = "shipped.json"
 
 
-def path_of(namespace: str, key: bytes) -> Path:
-    """The shipped file of (namespace, key)."""
-    return DATA / f"{namespace}-{blake3.blake3(key).hexdigest()[:24]}.xz"
+def file_name(namespace: str, key: bytes) -> str:
+    """The name of (namespace, key)'s file in DATA."""
+    return f"{namespace}-{blake3.blake3(key).hexdigest()[:24]}"
 
 
-@lru_cache(maxsize=None)
+def _digest(data: bytes) -> str:
+    return blake3.blake3(data).hexdigest()
+
+
 def _source_digest(relative: str) -> str:
     try:
-        return blake3.blake3((PACKAGE / relative).read_bytes()).hexdigest()
+        return _digest((PACKAGE / relative).read_bytes())
     except OSError:
-        return ""  # a file the value's code had, gone now: never matches
+        return ""  # a file the values' code had, gone now: never matches
 
 
-def read_header(path: Path) -> tuple[dict, int] | None:
-    """(header, offset of the compressed value) of a shipped file, or None when unreadable."""
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of a folder of shipped values, or None when missing or unreadable."""
     try:
-        with path.open("rb") as f:
-            head = f.read(len(MAGIC) + 4)
-            if len(head) < len(MAGIC) + 4 or not head.startswith(MAGIC):
-                return None
-            (size,) = struct.unpack_from("<I", head, len(MAGIC))
-            return json.loads(f.read(size)), len(head) + size
+        manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) and {"sources", "values"} <= manifest.keys() else None
 
 
-def stale_sources(header: dict) -> list[str]:
-    """The recorded source files whose contents are not what the value was computed from."""
-    return [rel for rel, digest in header["sources"] if _source_digest(rel) != digest]
+def stale_sources(manifest: dict) -> list[str]:
+    """The recorded source files whose contents are not what the values were computed from."""
+    return [rel for rel, digest in manifest["sources"] if _source_digest(rel) != digest]
+
+
+@lru_cache(maxsize=4)
+def _current(folder: Path) -> dict | None:
+    """(namespace, key hex) → value entry of the folder's manifest, when its sources are this
+    code's (checked once per process), else None."""
+    manifest = read_manifest(folder)
+    if manifest is None or stale_sources(manifest):
+        return None
+    return {(v["namespace"], v["key"]): v for v in manifest["values"]}
 
 
 def get(namespace: str, key: bytes) -> bytes | None:
@@ -75,15 +87,15 @@ def get(namespace: str, key: bytes) -> bytes | None:
     code it was computed by has changed since (module docstring)."""
     if os.environ.get(NO_MEMO_ENV):
         return None
-    path = path_of(namespace, key)
-    found = read_header(path)
-    if found is None:
-        return None
-    header, offset = found
-    if header.get("namespace") != namespace or header.get("key") != key.hex() or stale_sources(header):
+    entries = _current(DATA)
+    entry = None if entries is None else entries.get((namespace, key.hex()))
+    if entry is None:
         return None
     try:
-        return lzma.decompress(path.read_bytes()[offset:])
+        data = (DATA / entry["file"]).read_bytes()
+        if _digest(data) != entry["digest"]:
+            return None  # a file from another rewrite
+        return lzma.decompress(data) if entry["xz"] else data
     except (OSError, lzma.LZMAError):
         return None
 
@@ -91,15 +103,8 @@ def get(namespace: str, key: bytes) -> bytes | None:
 def loaded_sources() -> list[list[str]]:
     """[path, BLAKE3 hex] of every pyzkvm source file this process has loaded (what computed a value)."""
     files = {Path(f).resolve() for f in (getattr(m, "__file__", None) for m in list(sys.modules.values())) if f}
-    return [[f.relative_to(PACKAGE).as_posix(), blake3.blake3(f.read_bytes()).hexdigest()]
+    return [[f.relative_to(PACKAGE).as_posix(), _digest(f.read_bytes())]
             for f in sorted(files) if f.suffix == ".py" and f.is_relative_to(PACKAGE)]
-
-
-def encode(namespace: str, key: bytes, value: bytes, sources: list) -> bytes:
-    """A shipped file's bytes (module docstring)."""
-    head = json.dumps({"namespace": namespace, "key": key.hex(), "sources": sources},
-                      separators=(",", ":"), sort_keys=True).encode()
-    return MAGIC + struct.pack("<I", len(head)) + head + lzma.compress(value, preset=9)
 
 
 def values() -> list[tuple[str, bytes, bytes]]:
@@ -109,18 +114,27 @@ def values() -> list[tuple[str, bytes, bytes]]:
     return shipped_values()
 
 
-def write() -> list[Path]:
-    """Recompute every shipped value and rewrite pyzkvm/data/ (old files removed)."""
+def write(folder: Path = DATA) -> list[Path]:
+    """Recompute every shipped value and rewrite ``folder`` (files no longer shipped removed)."""
     computed = values()
     sources = loaded_sources()  # after computing: every module the computation loaded
-    DATA.mkdir(exist_ok=True)
-    for old in DATA.glob("*.xz"):
-        old.unlink()
-    written = []
+    folder.mkdir(exist_ok=True)
+    entries, written = [], []
     for namespace, key, value in computed:
-        path = path_of(namespace, key)
-        path.write_bytes(encode(namespace, key, value, sources))
+        packed = lzma.compress(value, preset=9)
+        xz = len(packed) < len(value)
+        data = packed if xz else value
+        path = folder / file_name(namespace, key)
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        entries.append({"namespace": namespace, "key": key.hex(), "file": path.name, "digest": _digest(data), "xz": xz})
         written.append(path)
+    for old in folder.iterdir():
+        if old not in written and old.name != MANIFEST:
+            old.unlink()
+    lines = lambda items: ",\n".join(json.dumps(i, sort_keys=True) for i in items)  # noqa: E731 - one a line
+    (folder / MANIFEST).write_text(f'{{"sources": [\n{lines(sources)}\n],\n"values": [\n{lines(entries)}\n]}}\n')
+    _current.cache_clear()
     return written
 
 

@@ -16,21 +16,24 @@ REWRITE = "the code changed since pyzkvm/data/ was written: run `python -m pyzkv
 
 @pytest.fixture
 def memo_on(monkeypatch, tmp_path):
-    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(tmp_path / "memo"))
     monkeypatch.delenv(memo.NO_MEMO_ENV, raising=False)
     return tmp_path
 
 
-def test_every_shipped_file_was_computed_by_this_code():
-    files = sorted(shipped.DATA.glob("*.xz"))
-    keys = {shipped.path_of(image_id.VERIFIER_KEYS, image_id.verifier_key_name(c)) for c in image_id.SHIPPED_KEY_CONFIGS}
-    levels = {p for p in files if p.name.startswith(prep_root.FIXED_SUBTREES)}  # one per image ID blowup
-    assert keys <= set(files) and len(levels) == len(image_id.IMAGE_ID_LOG_BLOWUPS) and set(files) == keys | levels
-    for path in files:
-        header, _ = shipped.read_header(path)
-        assert not shipped.stale_sources(header), f"{path.name}: {shipped.stale_sources(header)[:5]}: {REWRITE}"
-        recorded = {rel for rel, _ in header["sources"]}  # the chips, the AIR compiler and the key's format
-        assert {"machine/cpu.py", "machine/tables.py", "stark/air.py", "stark/verifier_key.py"} <= recorded
+def test_the_manifest_was_written_by_this_code_and_names_every_file():
+    manifest = shipped.read_manifest(shipped.DATA)
+    assert manifest is not None
+    assert not shipped.stale_sources(manifest), f"{shipped.stale_sources(manifest)[:5]}: {REWRITE}"
+    recorded = {rel for rel, _ in manifest["sources"]}  # the chips, the AIR compiler, the key's format, the hashes
+    assert {"machine/cpu.py", "machine/tables.py", "stark/air.py", "stark/verifier_key.py",
+            "stark/blake3_numpy.py", "stark/ntt_numpy.py"} <= recorded
+    files = {v["file"] for v in manifest["values"]}
+    assert files | {shipped.MANIFEST} == {p.name for p in shipped.DATA.iterdir()}
+    keys = [v for v in manifest["values"] if v["namespace"] == image_id.VERIFIER_KEYS]
+    assert {bytes.fromhex(v["key"]) for v in keys} == {image_id.verifier_key_name(c) for c in image_id.SHIPPED_KEY_CONFIGS}
+    levels = [v for v in manifest["values"] if v["namespace"] == prep_root.FIXED_SUBTREES]
+    assert len(levels) == len(image_id.IMAGE_ID_LOG_BLOWUPS) and len(manifest["values"]) == len(keys) + len(levels)
 
 
 def test_a_shipped_verifier_key_decodes_for_the_machine_tables(memo_on):
@@ -44,24 +47,33 @@ def test_a_shipped_verifier_key_decodes_for_the_machine_tables(memo_on):
             decode_views(data, image_id.machine_airs()[:3], BlindedAir)
 
 
-def test_a_value_is_refused_once_a_source_it_was_computed_by_changes(memo_on, monkeypatch, tmp_path):
-    monkeypatch.setattr(shipped, "DATA", tmp_path)
-    value = b"a value computed by memo.py" * 50
-    source = ["memo.py", shipped._source_digest("memo.py")]
-    shipped.path_of("ns", b"k").write_bytes(shipped.encode("ns", b"k", value, [source]))
-    assert shipped.get("ns", b"k") == value
-    assert shipped.get("ns", b"other key") is None  # no such file
-    shipped.path_of("ns", b"k").write_bytes(shipped.encode("ns", b"k", value, [["memo.py", "0" * 64]]))
-    assert shipped.get("ns", b"k") is None  # memo.py is not what computed it
-    shipped.path_of("ns", b"k").write_bytes(shipped.encode("ns", b"k", value, [source, ["gone.py", "0" * 64]]))
+def test_a_value_is_refused_once_a_source_it_was_computed_by_changes(memo_on, monkeypatch):
+    folder = memo_on / "data"
+    monkeypatch.setattr(shipped, "DATA", folder)
+    monkeypatch.setattr(shipped, "values", lambda: [("ns", b"k", b"a value " * 50), ("ns", b"raw", bytes(range(7)))])
+    shipped.write(folder)
+    assert shipped.get("ns", b"k") == b"a value " * 50 and shipped.get("ns", b"raw") == bytes(range(7))
+    assert shipped.get("ns", b"other key") is None  # none shipped
+
+    def rewritten(change) -> None:
+        manifest = shipped.read_manifest(folder)
+        change(manifest)
+        (folder / shipped.MANIFEST).write_text(shipped.json.dumps(manifest))
+        shipped._current.cache_clear()
+
+    good = (folder / shipped.MANIFEST).read_text()
+    rewritten(lambda m: m["sources"][0].__setitem__(1, "0" * 64))
+    assert shipped.get("ns", b"k") is None  # a source file is not what computed it
+    (folder / shipped.MANIFEST).write_text(good)
+    rewritten(lambda m: m["sources"].append(["gone.py", "0" * 64]))
     assert shipped.get("ns", b"k") is None  # a file that computed it is gone
-    shipped.path_of("ns", b"k").write_bytes(shipped.encode("ns", b"other", value, [source]))
-    assert shipped.get("ns", b"k") is None  # the file names another key
-    shipped.path_of("ns", b"k").write_bytes(shipped.encode("ns", b"k", value, [source])[:-9])
-    assert shipped.get("ns", b"k") is None  # truncated
-    shipped.path_of("ns", b"k").write_bytes(shipped.encode("ns", b"k", value, [source]))
+    (folder / shipped.MANIFEST).write_text(good)
+    rewritten(lambda m: None)
+    (folder / shipped.file_name("ns", b"k")).write_bytes(b"another value")
+    assert shipped.get("ns", b"k") is None  # the file is not the one the manifest records
+    assert shipped.get("ns", b"raw") == bytes(range(7))
     monkeypatch.setenv(memo.NO_MEMO_ENV, "1")
-    assert shipped.get("ns", b"k") is None  # the memo off: every value recomputed
+    assert shipped.get("ns", b"raw") is None  # the memo off: every value recomputed
 
 
 @pytest.mark.slow

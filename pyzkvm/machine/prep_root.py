@@ -18,7 +18,7 @@ the same bytes, ~0.1 s for a small program's tables, where loading numba's kerne
 seconds and compiling them on a cold cache ~7 s); a prove, which has loaded numba, uses its
 kernels. On a machine whose memo is empty the byte table's level comes from the package
 (pyzkvm/shipped.py: the level that programs of up to 2^SHIPPED_LOG_ROWS rows per table need,
-at each image ID blowup); a taller program computes it once (~4 s with numpy).
+at each image ID blowup); a taller program computes it once (~8 s of CPU with numpy).
 """
 
 from __future__ import annotations
@@ -39,15 +39,21 @@ FIXED_SUBTREES = "fixed-subtree"
 #: there to the level a program needs (program tables up to 2^(16 − log2 blowup) rows)
 KEPT_LOG_NODES = 17
 #: the package ships, per image ID blowup b, the level a program needs whose tables have at most
-#: 2^SHIPPED_LOG_ROWS rows: 2^(SHIPPED_LOG_ROWS + log2 b + 1) nodes (1.75 MB for blowups 4, 8, 16)
-SHIPPED_LOG_ROWS = 10
+#: 2^SHIPPED_LOG_ROWS rows (every prebuilt guest but rv32im-selftest):
+#: 2^(SHIPPED_LOG_ROWS + log2 b + 1) nodes, 3.5 MB for blowups 4, 8 and 16
+SHIPPED_LOG_ROWS = 11
+#: numpy commits a program's own tables up to 2^14 rows (rv32im-selftest's; ~1 s of CPU at the
+#: three blowups); taller ones (up to 2^22: a 16 MiB image) take numba's kernels, which work in
+#: blocks where numpy's uint64 arrays of the whole LDE would need gigabytes
+NUMPY_MAX_LOG_ROWS = 14
 _KEPT: dict = {}
 
 
-def _kernels() -> tuple:
+def _kernels(program_log_rows: int = 0) -> tuple:
     """(coset_lde, module with hash_rows and compress_pairs): numba's where this process has
-    loaded numba, else numpy's (module docstring)."""
-    if "numba" in sys.modules:
+    loaded numba or the program's own tables are taller than 2^NUMPY_MAX_LOG_ROWS rows, else
+    numpy's (module docstring)."""
+    if "numba" in sys.modules or program_log_rows > NUMPY_MAX_LOG_ROWS:
         from ..stark import merkle, ntt
 
         return ntt.coset_lde, merkle
@@ -127,8 +133,6 @@ def shipped_levels(trace: np.ndarray, log_blowups) -> list:
 def preprocessed_root(config, airs) -> tuple:
     """(root or None, preprocessed log-height or None per AIR): what keys.setup would put in
     the verifying key for these AIRs at ``config``'s blowup."""
-    kernels = _kernels()
-    coset_lde, hashes = kernels
     traces = [check_trace(a, a.preprocessed_trace(), "preprocessed", a.preprocessed_width) if a.preprocessed_width
               else None for a in airs]
     heights = [None if t is None else t.shape[0].bit_length() - 1 for t in traces]
@@ -136,6 +140,9 @@ def preprocessed_root(config, airs) -> tuple:
     if not present:
         return None, heights
     top = max(h for h in heights if h is not None)
+    ranked = sorted(h for h in heights if h is not None)
+    kernels = _kernels(ranked[-2] if len(ranked) > 1 else 0)  # the tallest but one: the program's own
+    coset_lde, hashes = kernels
     tallest = [t for t in present if t.shape[0] == 1 << top]
     shorter = [_lde(t, config, coset_lde) for t in present if t.shape[0] < 1 << top]
     # the level above the first injection: 2^(tallest shorter LDE + 1) nodes, or the root alone

@@ -173,7 +173,7 @@ def test_the_roots_with_numpy_kernels_are_numbas(progs, monkeypatch, tmp_path):
 
     def root(kernels, b):
         monkeypatch.setattr(prep_root, "_KEPT", {})
-        monkeypatch.setattr(prep_root, "_kernels", lambda: kernels)
+        monkeypatch.setattr(prep_root, "_kernels", lambda program_log_rows=0: kernels)
         return prep_root.preprocessed_root(dataclasses.replace(INSECURE_FAST_FOR_TESTS, log_blowup=b), airs)
 
     expected = {b: root(numba_kernels, b) for b in IMAGE_ID_LOG_BLOWUPS}
@@ -186,3 +186,16 @@ def test_the_roots_with_numpy_kernels_are_numbas(progs, monkeypatch, tmp_path):
         shipped_level = prep_root.SHIPPED_LOG_ROWS + b + 1
         assert list(prep_root._KEPT) == [prep_root._level_key(table, dataclasses.replace(DEFAULT, log_blowup=b),
                                                               shipped_level)]  # nothing else read or computed
+
+
+def test_numpy_commits_only_small_programs_and_only_without_numba(monkeypatch):
+    import sys
+
+    from pyzkvm.machine import prep_root
+    from pyzkvm.stark import blake3_numpy, merkle
+
+    monkeypatch.setitem(sys.modules, "numba", object())  # a process that has loaded numba (a prove)
+    assert prep_root._kernels(0)[1] is merkle
+    monkeypatch.delitem(sys.modules, "numba")  # info, verify: numpy, unless the program's tables are tall
+    assert prep_root._kernels(prep_root.NUMPY_MAX_LOG_ROWS)[1] is blake3_numpy
+    assert prep_root._kernels(prep_root.NUMPY_MAX_LOG_ROWS + 1)[1] is merkle

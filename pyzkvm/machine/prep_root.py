@@ -89,8 +89,8 @@ def _stored_level(trace: np.ndarray, config, log_nodes: int) -> np.ndarray | Non
 
 def _fixed_level(trace: np.ndarray, config, log_nodes: int, kernels: tuple) -> np.ndarray:
     """The 2^log_nodes (≤ 2^KEPT_LOG_NODES) node digests of the tree over this one table's LDE
-    alone: from a stored level at or below the leaves that has at least as many nodes (the
-    shipped one, the kept one), else from the leaves (then kept)."""
+    alone: compressed from a stored level with at least that many nodes (the shipped one, the
+    kept one), else from the leaves (and that level kept)."""
     leaves = trace.shape[0].bit_length() - 1 + config.log_blowup
     keep = min(KEPT_LOG_NODES, leaves)
     ship = min(SHIPPED_LOG_ROWS + config.log_blowup + 1, leaves)

@@ -113,16 +113,21 @@ def walk(root: bytes, depth: int, pos: list, nodes: list, proof, inject=None, pl
     if not isinstance(proof, Multiproof) or proof.depth != depth:
         return False
     plans = WalkPlans() if plans is None else plans
+    hasher = blake3.blake3()  # one hasher for the whole walk (blake3_each's loop, inlined per level)
+    reset, update, digest = hasher.reset, hasher.update, hasher.digest
     at = tuple(pos)
     for k, sent in enumerate(proof.levels):
-        sent = np.asarray(sent)
-        if sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
+        if not isinstance(sent, np.ndarray) or sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
             return False
         pairs, count, parents = plans.level(at)
         if sent.shape[0] != count:
             return False  # a sibling too few, or a node the verifier computes sent anyway
         digests = nodes + digest_list(sent)
-        nodes, at = blake3_each([digests[a] + digests[b] for a, b in pairs]), parents  # C(left ‖ right)
+        nodes, at = [], parents
+        for a, b in pairs:  # C(left ‖ right)
+            reset()
+            update(digests[a] + digests[b])
+            nodes.append(digest())
         if inject is not None:
             nodes = inject(k, at, nodes)
             if nodes is None:
@@ -132,7 +137,7 @@ def walk(root: bytes, depth: int, pos: list, nodes: list, proof, inject=None, pl
 
 def digest_list(digests: np.ndarray) -> list:
     """(k, 8) digest words → k 32-byte strings (the digests' bytes)."""
-    data = np.ascontiguousarray(digests, dtype="<u4").tobytes()
+    data = digests.astype("<u4", copy=False).tobytes()  # C order, whatever the array's layout
     return [data[j:j + 32] for j in range(0, len(data), 32)]
 
 

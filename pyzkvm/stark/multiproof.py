@@ -56,12 +56,13 @@ def open_multiproof(levels: list, positions) -> Multiproof:
     return Multiproof(out)
 
 
-def group(positions: np.ndarray, values: np.ndarray):
+def group(positions: np.ndarray, values: np.ndarray, plans: "WalkPlans | None" = None):
     """(distinct positions ascending, one value per position) from per-query values, or None
-    when two queries at one position disagree (a forged row behind a colliding query)."""
-    upos, first, inv = np.unique(positions, return_index=True, return_inverse=True)
+    when two queries at one position disagree (a forged row behind a colliding query).
+    ``plans``: the proof's WalkPlans, which keep each positions array's np.unique."""
+    upos, first, inv, _ = (plans or WalkPlans()).distinct(positions)
     uval = values[first]
-    if not np.array_equal(values, uval[inv.reshape(-1)]):
+    if not np.array_equal(values, uval[inv]):
         return None
     return upos, uval
 
@@ -81,6 +82,22 @@ class WalkPlans:
 
     def __init__(self):
         self._plans: dict = {}
+        self._distinct: dict = {}
+
+    def distinct(self, positions) -> tuple:
+        """(the distinct positions ascending, the index of each one's first query, each query's
+        index among them, the distinct positions as a tuple): np.unique of ``positions`` (made
+        int64), made once per positions array — a proof's trace trees, FRI layers and opened
+        rows all look at the same positions idx >> s."""
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        key = positions.tobytes()
+        out = self._distinct.get(key)
+        if out is None:
+            upos, first, inverse = np.unique(positions, return_index=True, return_inverse=True)
+            for a in (upos, first, inverse):
+                a.setflags(write=False)
+            out = self._distinct[key] = (upos, first, inverse.reshape(-1), tuple(upos.tolist()))
+        return out
 
     def level(self, pos: tuple) -> tuple:
         plan = self._plans.get(pos)

@@ -16,6 +16,7 @@ imbalance (the public term uses it): the transcript also absorbed it, so every c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,7 +121,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         if not verify_mixed_openings(root, logs, positions, rows, paths, plans):
             raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
                                   "(or a table opens more or fewer rows than the queries' distinct positions)")
-        for i, r in zip(members, rows_per_query(rows, logs, positions)):
+        for i, r in zip(members, rows_per_query(rows, logs, positions, plans)):
             opened[i][phase] = r
 
     # DEEP values at the queried points (deep.deep_codewords, as the prover computed them on every row)
@@ -374,12 +375,19 @@ def _selectors_at(zeta, log_heights: list, zeta_powers) -> tuple:
 
         Z_H(ζ) = ζ^n − 1,  L_0(ζ) = Z_H(ζ)/(n(ζ − 1)),
         L_{n−1}(ζ) = ω^(n−1)·Z_H(ζ)/(n(ζ − ω^(n−1))),  is_transition = ζ − ω^(n−1)."""
-    w_last = np.array([pow(root_of_unity(l), (1 << l) - 1, P) for l in log_heights], dtype=np.uint32)
-    n_inv = np.array([pow(1 << l, P - 2, P) for l in log_heights], dtype=np.uint64)
+    w_last, n_inv, w_last_n_inv = np.array([_row_constants(l) for l in log_heights], dtype=np.uint32).T
     z_h = ext.ext_sub(np.stack([zeta_powers(1 << l) for l in log_heights]), ext.ONE)
     zeta_minus_last = ext.ext_sub(zeta, ext.from_base(w_last))
     inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(zeta, ext.ONE)[None], zeta_minus_last]))
-    first = ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), n_inv.astype(np.uint32))
-    last = ext.ext_mul_base(ext.ext_mul(z_h, inv[1:]), (w_last * n_inv % P).astype(np.uint32))
+    first = ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), n_inv)
+    last = ext.ext_mul_base(ext.ext_mul(z_h, inv[1:]), w_last_n_inv)
     return [{"is_first_row": first[k], "is_last_row": last[k], "is_transition": zeta_minus_last[k]}
             for k in range(len(log_heights))], z_h
+
+
+@functools.cache
+def _row_constants(log_height: int) -> tuple:
+    """(ω^(n−1), 1/n, ω^(n−1)/n) for n = 2^log_height, ω its root of unity: _selectors_at's
+    constants per height, made once."""
+    w_last, n_inv = pow(root_of_unity(log_height), (1 << log_height) - 1, P), pow(1 << log_height, P - 2, P)
+    return w_last, n_inv, w_last * n_inv % P

@@ -127,28 +127,30 @@ def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_siz
     if inv_x0 is None:
         inv_x0 = inverse_point_at(log_size, leaf * m)
     k = m.bit_length() - 1
-    # 1/x_t = 1/x_0 · ω_(2^k)^(−rev_k(t)) at the even rows t (the pairs' first points)
-    inv_x = np.asarray(inv_x0, dtype=np.uint64)[:, None] * _twiddles(k)[1][None, :] % _P
+    # 1/(2x_t) = 1/x_0 · ω_(2^k)^(−rev_k(t))/2 at the even rows t (the pairs' first points)
+    half_inv_x = np.asarray(inv_x0, dtype=np.uint64)[:, None] * _twiddles(k)[1][None, :] % _P
     cur = np.asarray(values, dtype=np.uint64)
-    for beta in betas:  # k ≤ 4 steps, vectorised over queries and pairs
+    for j, beta in enumerate(betas):  # k ≤ 4 steps, vectorised over queries and pairs
         lo, hi = cur[:, 0::2], cur[:, 1::2]
         even = (lo + hi) * INV_TWO % _P                          # (lo + hi)/2
-        odd = (lo + _P - hi) * (inv_x * INV_TWO % _P)[:, :, None] % _P  # (lo − hi)/(2x)
+        odd = (lo + _P - hi) * half_inv_x[:, :, None] % _P      # (lo − hi)/(2x)
         beta_odd = ext.mul_rows(odd.reshape(-1, 4), np.asarray(beta, dtype=np.uint64).reshape(1, 4))  # β broadcast
         cur = (even + beta_odd.reshape(even.shape)) % _P
-        inv_x = inv_x[:, 0::2] ** 2 % _P  # the next fold's pair points: squares of every other point
+        if j + 1 < len(betas):  # the next fold's pair points: squares of every other point
+            half_inv_x = half_inv_x[:, 0::2] ** 2 * 2 % _P      # 2·(1/(2x))² = 1/(2x²)
     return cur[:, 0].astype(np.uint32)
 
 
 @functools.cache
 def _twiddles(k: int) -> tuple:
-    """(ω^rev_k(t) for t < 2^k, ω^(−rev_k(t)) for the even t), ω = ω_(2^k), uint64: the
-    coset's point ratios (fold_cosets, coset_start_inverses), made once per arity."""
+    """(ω^rev_k(t) for t < 2^k, ω^(−rev_k(t))/2 for the even t), ω = ω_(2^k), uint64: the
+    coset's point ratios (coset_start_inverses; fold_cosets, with the fold's 1/2), made once
+    per arity."""
     w = root_of_unity(k)
     w_inv = pow(w, P - 2, P)
     rev = bit_reverse_indices(1 << k).tolist()
     forward = np.array([pow(w, r, P) for r in rev], dtype=np.uint64)
-    inverse_even = np.array([pow(w_inv, r, P) for r in rev[0::2]], dtype=np.uint64)
+    inverse_even = np.array([pow(w_inv, r, P) * INV_TWO % P for r in rev[0::2]], dtype=np.uint64)
     forward.setflags(write=False)
     inverse_even.setflags(write=False)
     return forward, inverse_even

@@ -221,7 +221,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     if proof.zk != cfg.zk:
         raise ProofShapeError(f"a {'hiding' if proof.zk else 'transparent'} proof for a "
                               f"{'hiding' if cfg.zk else 'transparent'} verifying key (preset {cfg.name!r})")
-    heights = {}
+    heights, widths = {}, {}  # per included table: group → log LDE size, and its groups' widths
     for k, (c, t) in enumerate(zip(vk.proved, proof.tables)):
         if not t.present:
             continue
@@ -234,7 +234,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             raise ProofShapeError(f"table {name!r}: auxiliary (LogUp) columns present/absent against the key")
         if t.has_prep != (vk.prep_log_heights[k] is not None):
             raise ProofShapeError(f"table {name!r}: preprocessed columns present/absent against the key")
-        want = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg)))
+        want = widths[k] = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg)))
         for g in LOCAL_GROUPS:
             if t.open_local[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, expected {want[g]}")
@@ -257,7 +257,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         # a table opens one row per distinct position (≤ queries; the exact count is checked
         # with the positions: verify_mixed_openings)
         for i, r in zip(members, rows):
-            width = _widths(vk.proved[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
+            width = widths[i][phase]
             if r.shape[1] != width or not 1 <= r.shape[0] <= cfg.num_queries:
                 raise ProofShapeError(f"table {vk.proved[i].air.name!r}: {phase} query rows have shape {r.shape}")
         for r in rows[len(members):]:  # hiding mode: the salt

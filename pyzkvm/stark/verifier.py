@@ -36,7 +36,7 @@ from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import rows_per_query, verify_mixed_openings
 from .multiproof import WalkPlans
-from .openings import full_width, full_width_next, next_row_columns, zero_unread_coefficients
+from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges, PublicData
@@ -103,7 +103,9 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
 
     # the AIR at ζ: Σ α^i C_i(ζ) = Z_H(ζ)·Q(ζ), table by table
     challenges = np.stack([bus.alpha, bus.gamma])
-    _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg)
+    # per table, group → its values at ζω at full width (zero in the columns no constraint reads there)
+    next_values = [full_width_next(c, entry, t.open_next) for c, entry, t in zip(compiled, layout, tables)]
+    _check_ood(compiled, tables, next_values, public, challenges, alpha, zeta, cfg)
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
@@ -128,8 +130,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     entries = []
     for k, t in enumerate(tables):
         z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
-        next_values = full_width_next(compiled[k], layout[k], t.open_next)
-        entries += split_by_height(layout[k], opened[k], t.open_local, next_values, heights[k], z_next)
+        entries += split_by_height(layout[k], opened[k], t.open_local, next_values[k], heights[k], z_next)
     points = QueryPoints(log_max, indices)  # the queries' points x on every height
     inputs = deep_codewords(entries, lambda l: points.point(l).astype(np.uint32), zeta, coeffs)
 
@@ -286,31 +287,34 @@ def _fri_schedule(cfg, input_logs) -> tuple:
     return log_final, layer_arities(input_logs, log_final + cfg.log_blowup, cfg.log_fri_arity)
 
 
-def _opened(c, t, group: str, ext_columns: bool = False):
-    """A column group's values at ζ and at ζω, stacked (2, w, 4); None for an empty group.
-    The ζω row is zero in the columns no constraint reads at the next row (not opened there:
-    openings.py). Extension columns were committed as 4 base columns each: recombine them first."""
-    width = t.open_local[group].shape[0]
-    if width == 0:
-        return None
-    values = (t.open_local[group], full_width(t.open_next[group], next_row_columns(c)[group], width))
-    return np.stack([recombine_ext_columns(v) for v in values] if ext_columns else values)
+def _opened(local: np.ndarray, next_values: np.ndarray):
+    """A column group's values at ζ and at ζω (full width: zero where not opened, openings.py),
+    stacked (2, w, 4); None for an empty group."""
+    return np.stack([local, next_values]) if local.shape[0] else None
 
 
-def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
+def _check_ood(compiled, tables, next_values, public, challenges, alpha, zeta, cfg) -> None:
     """For every table, Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·S)·Q_k(ζ) (S = the quotient
     layout's chunk size; the K chunks, not the hiding mode's mask columns after them). The
     left sides of all tables are evaluated in one pass (point_eval.constraints_at_points), the
-    selectors of all tables at once (_selectors_at)."""
+    selectors of all tables at once (_selectors_at). ``next_values``: per table, group → its
+    values at ζω at full width (openings.full_width_next)."""
     zeta_powers = _PowersOf(zeta)
     selectors, z_h = _selectors_at(zeta, [t.log_height for t in tables], zeta_powers)
+    # the extension columns, committed as 4 base columns each (aux at ζ and ζω, the quotient
+    # chunks at ζ), of every table recombined in one pass, then cut back per table
+    parts = [a for t, nxt in zip(tables, next_values) for a in (t.open_local["aux"], nxt["aux"], t.open_local["quotient"])]
+    ext_values = np.split(recombine_ext_columns(np.concatenate(parts)), np.cumsum([len(a) // 4 for a in parts])[:-1])
     inputs, chunks, weights = [], [], []
     chunk_powers: dict = {}  # (S, K) → [(ζ^S)^k for k < K]: tables of one height share them
     for k, (c, t) in enumerate(zip(compiled, tables)):
-        inputs.append(Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True),
-                             public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
+        aux_local, aux_next, quotient = ext_values[3 * k:3 * k + 3]
+        nxt = next_values[k]
+        inputs.append(Inputs(_opened(t.open_local["main"], nxt["main"]), _opened(t.open_local["prep"], nxt["prep"]),
+                             _opened(aux_local, aux_next), public, challenges,
+                             t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
         layout = zk.QuotientLayout(cfg, c, t.log_height)
-        chunks.append(recombine_ext_columns(t.open_local["quotient"])[:layout.chunks])
+        chunks.append(quotient[:layout.chunks])
         key = (layout.size, layout.chunks)
         if key not in chunk_powers:
             chunk_powers[key] = zeta_powers.run(layout.size, layout.chunks)

@@ -35,6 +35,7 @@ coset itself k times, and at the end compares with the final polynomial.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,29 +126,40 @@ def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_siz
     m = values.shape[1]
     if inv_x0 is None:
         inv_x0 = inverse_point_at(log_size, leaf * m)
-    inv_x0 = np.asarray(inv_x0, dtype=np.uint64)
     k = m.bit_length() - 1
-    w_inv = pow(root_of_unity(k), P - 2, P)  # ω_(2^k)^−1, so 1/x_t = 1/x_0 · ω^(−rev_k(t))
-    rev_even = bit_reverse_indices(m)[0::2]
-    inv_x = inv_x0[:, None] * np.array([pow(w_inv, int(r), P) for r in rev_even], dtype=np.uint64)[None, :] % _P
+    # 1/(2x_t) = 1/x_0 · ω_(2^k)^(−rev_k(t))/2 at the even rows t (the pairs' first points)
+    half_inv_x = np.asarray(inv_x0, dtype=np.uint64)[:, None] * _twiddles(k)[1][None, :] % _P
     cur = np.asarray(values, dtype=np.uint64)
-    for beta in betas:  # k ≤ 4 steps, vectorised over queries and pairs
+    for j, beta in enumerate(betas):  # k ≤ 4 steps, vectorised over queries and pairs
         lo, hi = cur[:, 0::2], cur[:, 1::2]
         even = (lo + hi) * INV_TWO % _P                          # (lo + hi)/2
-        odd = (lo + _P - hi) * (inv_x * INV_TWO % _P)[:, :, None] % _P  # (lo − hi)/(2x)
+        odd = (lo + _P - hi) * half_inv_x[:, :, None] % _P      # (lo − hi)/(2x)
         beta_odd = ext.mul_rows(odd.reshape(-1, 4), np.asarray(beta, dtype=np.uint64).reshape(1, 4))  # β broadcast
         cur = (even + beta_odd.reshape(even.shape)) % _P
-        inv_x = inv_x[:, 0::2] ** 2 % _P  # the next fold's pair points: squares of every other point
+        if j + 1 < len(betas):  # the next fold's pair points: squares of every other point
+            half_inv_x = half_inv_x[:, 0::2] ** 2 * 2 % _P      # 2·(1/(2x))² = 1/(2x²)
     return cur[:, 0].astype(np.uint32)
+
+
+@functools.cache
+def _twiddles(k: int) -> tuple:
+    """(ω^rev_k(t) for t < 2^k, ω^(−rev_k(t))/2 for the even t), ω = ω_(2^k), uint64: the
+    coset's point ratios (coset_start_inverses; fold_cosets, with the fold's 1/2), made once
+    per arity."""
+    w = root_of_unity(k)
+    w_inv = pow(w, P - 2, P)
+    rev = bit_reverse_indices(1 << k).tolist()
+    forward = np.array([pow(w, r, P) for r in rev], dtype=np.uint64)
+    inverse_even = np.array([pow(w_inv, r, P) * INV_TWO % P for r in rev[0::2]], dtype=np.uint64)
+    forward.setflags(write=False)
+    inverse_even.setflags(write=False)
+    return forward, inverse_even
 
 
 def coset_start_inverses(inv_x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     """1/x_0 of each query's coset (fold_cosets) from 1/x at the query's own row idx of the
     same codeword: x_idx = x_0·ω_(2^k)^rev_k(t), t = idx mod 2^k, so 1/x_0 = 1/x_idx·ω_(2^k)^rev_k(t)."""
-    m = 1 << k
-    w = root_of_unity(k)
-    twiddle = np.array([pow(w, int(r), P) for r in bit_reverse_indices(m)], dtype=np.uint64)  # ω^rev_k(t)
-    return np.asarray(inv_x, dtype=np.uint64) * twiddle[np.asarray(idx) & (m - 1)] % _P
+    return np.asarray(inv_x, dtype=np.uint64) * _twiddles(k)[0][np.asarray(idx) & ((1 << k) - 1)] % _P
 
 
 def final_polynomial(codeword: np.ndarray, log_size: int, log_final_len: int) -> np.ndarray:
@@ -252,6 +264,19 @@ def draw_fold_challenges(transcript, proof: "FriProof", input_logs, arities: lis
     return betas, taus
 
 
+def _rolled_in(inputs: dict, taus: dict) -> dict:
+    """τ_l·input_l (uint64) for every input height l below the tallest (each is rolled in),
+    all in one product."""
+    heights = sorted(l for l in inputs if l < max(inputs))
+    if not heights:
+        return {}
+    count = [len(inputs[l]) for l in heights]
+    products = ext.mul_rows(np.concatenate([inputs[l] for l in heights]),
+                            np.repeat(np.stack([taus[l] for l in heights]), count, axis=0))
+    starts = np.cumsum([0] + count)
+    return {l: products[a:b] for l, a, b in zip(heights, starts[:-1], starts[1:])}
+
+
 def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: dict, log_final_size: int,
                    taus: dict, points: QueryPoints | None = None, plans=None) -> None:
     """Check every query's folding chain, vectorised over queries.
@@ -265,6 +290,7 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
     idx = np.asarray(indices, dtype=np.int64)
     if points is None:
         points = QueryPoints(log_size, idx)
+    rolled = _rolled_in(inputs, taus)
     cur = inputs[log_size]
     for r, (root, (rows, paths), layer_betas) in enumerate(zip(proof.layer_roots, proof.layer_openings, betas,
                                                                strict=True)):
@@ -279,8 +305,8 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
         cur = fold_cosets(values, layer_betas, leaf, log_size, coset_start_inverses(points.inverse(log_size), idx, k))
         log_size -= k
         idx = leaf
-        if log_size in inputs:
-            cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], taus[log_size]))
+        if log_size in rolled:
+            cur = ((cur + rolled[log_size]) % _P).astype(np.uint32)  # f' + τ·input
     if log_size != log_final_size:
         raise FriQueryError(f"FRI folds down to 2^{log_size} entries but the final polynomial needs 2^{log_final_size}")
     expected = evaluate_polynomial(proof.final_poly, points.point(log_size).astype(np.uint32))

@@ -121,7 +121,7 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
     multiproof.WalkPlans, if the caller shares them between trees). Returns False — never
     raises — on any mismatch or malformed input (wrong shapes, indices out of range, bad root
     length, no openings at all)."""
-    from .multiproof import group, row_hash_list, walk
+    from .multiproof import WalkPlans, group, row_hash_list, walk
 
     try:
         if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
@@ -147,7 +147,8 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
             return False
         # queries that collide on a leaf are one position: their rows must be the same row
         # (checked on the rows), and each distinct row is hashed once
-        grouped = group(idx, rows)
+        plans = WalkPlans() if plans is None else plans
+        grouped = group(idx, rows, plans)
         if grouped is None:
             return False
         return walk(root, log_n, grouped[0].tolist(), row_hash_list(grouped[1].astype(np.uint32)), paths, plans=plans)

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import merkle
 from .merkle import digest_bytes
-from .multiproof import blake3_each, open_multiproof, row_hash_list, walk
+from .multiproof import WalkPlans, blake3_each, open_multiproof, row_hash_list, walk
 
 
 def _leaf_hashes(matrix, hashes=merkle) -> np.ndarray:
@@ -120,16 +120,17 @@ def _rows_at(matrix, positions) -> np.ndarray:
     return matrix.rows(positions) if hasattr(matrix, "row_digests") else matrix[positions]
 
 
-def rows_per_query(rows: list, log_heights: list, indices):
+def rows_per_query(rows: list, log_heights: list, indices, plans: WalkPlans | None = None):
     """The opened rows (each matrix's rows at its distinct positions, ascending: ``open``) as
     one row per query (q, w_k) per matrix; None if a matrix has more or fewer rows than its
-    distinct positions."""
+    distinct positions. ``plans``: the proof's WalkPlans (they keep the positions' np.unique)."""
     idx = np.asarray(indices, dtype=np.int64)
     top = max(log_heights)
+    plans = WalkPlans() if plans is None else plans
     at: dict[int, tuple] = {}  # height → (its distinct positions' count, each query's row among them)
     for l in set(log_heights):
-        distinct, inverse = np.unique(idx >> (top - l), return_inverse=True)
-        at[l] = (distinct.shape[0], inverse.reshape(-1))
+        distinct, _first, inverse, _ = plans.distinct(idx >> (top - l))
+        at[l] = (distinct.shape[0], inverse)
     out = []
     for r, l in zip(rows, log_heights, strict=True):
         count, row_of_query = at[l]
@@ -153,9 +154,10 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
             return False
         # a 2^l-row matrix opens one row per distinct position idx >> (top − l), ascending:
         # each row is hashed once, at the position the multiproof walk reaches it
-        distinct = {l: np.unique(idx >> (top - l)) for l in set(log_heights)}
+        plans = WalkPlans() if plans is None else plans
+        distinct = {l: plans.distinct(idx >> (top - l)) for l in set(log_heights)}  # (positions, …, as a tuple)
         rows = [np.asarray(r, dtype=np.uint32) for r in rows]
-        if any(r.ndim != 2 or r.shape[0] != distinct[l].shape[0] for r, l in zip(rows, log_heights)):
+        if any(r.ndim != 2 or r.shape[0] != len(distinct[l][3]) for r, l in zip(rows, log_heights)):
             return False
 
         def digests(l):  # R_i of the 2^l-row matrices at their distinct positions, as 32-byte strings
@@ -169,12 +171,12 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
             l = top - k - 1
             if l not in distinct:
                 return nodes
-            if tuple(distinct[l].tolist()) != positions:  # pragma: no cover - the walk's own positions
+            if distinct[l][3] != positions:  # pragma: no cover - the walk's own positions
                 return None
             return blake3_each([node + row for node, row in zip(nodes, digests(l))])  # C(node ‖ R)
 
         # the leaves: distinct positions, ascending (np.unique), so no two queries share one
-        return walk(root, top, distinct[top].tolist(), digests(top), paths, inject, plans)
+        return walk(root, top, distinct[top][3], digests(top), paths, inject, plans)
     except (ValueError, TypeError, IndexError):
         return False
 

@@ -56,12 +56,13 @@ def open_multiproof(levels: list, positions) -> Multiproof:
     return Multiproof(out)
 
 
-def group(positions: np.ndarray, values: np.ndarray):
+def group(positions: np.ndarray, values: np.ndarray, plans: "WalkPlans | None" = None):
     """(distinct positions ascending, one value per position) from per-query values, or None
-    when two queries at one position disagree (a forged row behind a colliding query)."""
-    upos, first, inv = np.unique(positions, return_index=True, return_inverse=True)
+    when two queries at one position disagree (a forged row behind a colliding query).
+    ``plans``: the proof's WalkPlans, which keep each positions array's np.unique."""
+    upos, first, inv, _ = (plans or WalkPlans()).distinct(positions)
     uval = values[first]
-    if not np.array_equal(values, uval[inv.reshape(-1)]):
+    if not np.array_equal(values, uval[inv]):
         return None
     return upos, uval
 
@@ -81,6 +82,22 @@ class WalkPlans:
 
     def __init__(self):
         self._plans: dict = {}
+        self._distinct: dict = {}
+
+    def distinct(self, positions) -> tuple:
+        """(the distinct positions ascending, the index of each one's first query, each query's
+        index among them, the distinct positions as a tuple): np.unique of ``positions`` (made
+        int64), made once per positions array — a proof's trace trees, FRI layers and opened
+        rows all look at the same positions idx >> s."""
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        key = positions.tobytes()
+        out = self._distinct.get(key)
+        if out is None:
+            upos, first, inverse = np.unique(positions, return_index=True, return_inverse=True)
+            for a in (upos, first, inverse):
+                a.setflags(write=False)
+            out = self._distinct[key] = (upos, first, inverse.reshape(-1), tuple(upos.tolist()))
+        return out
 
     def level(self, pos: tuple) -> tuple:
         plan = self._plans.get(pos)
@@ -113,16 +130,21 @@ def walk(root: bytes, depth: int, pos: list, nodes: list, proof, inject=None, pl
     if not isinstance(proof, Multiproof) or proof.depth != depth:
         return False
     plans = WalkPlans() if plans is None else plans
+    hasher = blake3.blake3()  # one hasher for the whole walk (blake3_each's loop, inlined per level)
+    reset, update, digest = hasher.reset, hasher.update, hasher.digest
     at = tuple(pos)
     for k, sent in enumerate(proof.levels):
-        sent = np.asarray(sent)
-        if sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
+        if not isinstance(sent, np.ndarray) or sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
             return False
         pairs, count, parents = plans.level(at)
         if sent.shape[0] != count:
             return False  # a sibling too few, or a node the verifier computes sent anyway
         digests = nodes + digest_list(sent)
-        nodes, at = blake3_each([digests[a] + digests[b] for a, b in pairs]), parents  # C(left ‖ right)
+        nodes, at = [], parents
+        for a, b in pairs:  # C(left ‖ right)
+            reset()
+            update(digests[a] + digests[b])
+            nodes.append(digest())
         if inject is not None:
             nodes = inject(k, at, nodes)
             if nodes is None:
@@ -132,7 +154,7 @@ def walk(root: bytes, depth: int, pos: list, nodes: list, proof, inject=None, pl
 
 def digest_list(digests: np.ndarray) -> list:
     """(k, 8) digest words → k 32-byte strings (the digests' bytes)."""
-    data = np.ascontiguousarray(digests, dtype="<u4").tobytes()
+    data = digests.astype("<u4", copy=False).tobytes()  # C order, whatever the array's layout
     return [data[j:j + 32] for j in range(0, len(data), 32)]
 
 

@@ -410,13 +410,14 @@ def _read_paths(r: _Reader, what: str) -> Multiproof:
     depth = r.u8(what)
     if depth > 32:
         raise ProofFormatError(f"{what}: depth {depth} is over 32")
-    levels = []
+    first, spans = r.pos, []
     for _ in range(depth):
         n = r.u16(what)  # the verifier checks it against the count the query positions imply
-        start = r.pos
+        spans.append((r.pos - first, n))
         r.skip(32 * n, what)
-        levels.append(np.frombuffer(r.data, dtype="<u4", count=8 * n, offset=start).reshape(n, 8).copy())
-    return Multiproof(levels)
+    # one copy of the multiproof's bytes (its counts included), each level a view of its digests
+    region = np.frombuffer(r.data, dtype=np.uint8, count=r.pos - first, offset=first).copy()
+    return Multiproof([region[at:at + 32 * n].view("<u4").reshape(n, 8) for at, n in spans])
 
 
 def decode_proof(data: bytes) -> Proof:

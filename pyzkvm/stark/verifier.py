@@ -16,6 +16,7 @@ imbalance (the public term uses it): the transcript also absorbed it, so every c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import rows_per_query, verify_mixed_openings
 from .multiproof import WalkPlans
-from .openings import full_width, full_width_next, next_row_columns, zero_unread_coefficients
+from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges, PublicData
@@ -102,7 +103,9 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
 
     # the AIR at ζ: Σ α^i C_i(ζ) = Z_H(ζ)·Q(ζ), table by table
     challenges = np.stack([bus.alpha, bus.gamma])
-    _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg)
+    # per table, group → its values at ζω at full width (zero in the columns no constraint reads there)
+    next_values = [full_width_next(c, entry, t.open_next) for c, entry, t in zip(compiled, layout, tables)]
+    _check_ood(compiled, tables, next_values, public, challenges, alpha, zeta, cfg)
 
     # the queried rows of every phase's tree, per table
     roots = {"prep": vk.prep_root, "main": proof.main_root, "aux": proof.aux_root, "quotient": proof.quotient_root}
@@ -120,15 +123,14 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         if not verify_mixed_openings(root, logs, positions, rows, paths, plans):
             raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
                                   "(or a table opens more or fewer rows than the queries' distinct positions)")
-        for i, r in zip(members, rows_per_query(rows, logs, positions)):
+        for i, r in zip(members, rows_per_query(rows, logs, positions, plans)):
             opened[i][phase] = r
 
     # DEEP values at the queried points (deep.deep_codewords, as the prover computed them on every row)
     entries = []
     for k, t in enumerate(tables):
         z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
-        next_values = full_width_next(compiled[k], layout[k], t.open_next)
-        entries += split_by_height(layout[k], opened[k], t.open_local, next_values, heights[k], z_next)
+        entries += split_by_height(layout[k], opened[k], t.open_local, next_values[k], heights[k], z_next)
     points = QueryPoints(log_max, indices)  # the queries' points x on every height
     inputs = deep_codewords(entries, lambda l: points.point(l).astype(np.uint32), zeta, coeffs)
 
@@ -220,7 +222,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     if proof.zk != cfg.zk:
         raise ProofShapeError(f"a {'hiding' if proof.zk else 'transparent'} proof for a "
                               f"{'hiding' if cfg.zk else 'transparent'} verifying key (preset {cfg.name!r})")
-    heights = {}
+    heights, widths = {}, {}  # per included table: group → log LDE size, and its groups' widths
     for k, (c, t) in enumerate(zip(vk.proved, proof.tables)):
         if not t.present:
             continue
@@ -233,7 +235,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             raise ProofShapeError(f"table {name!r}: auxiliary (LogUp) columns present/absent against the key")
         if t.has_prep != (vk.prep_log_heights[k] is not None):
             raise ProofShapeError(f"table {name!r}: preprocessed columns present/absent against the key")
-        want = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg)))
+        want = widths[k] = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg)))
         for g in LOCAL_GROUPS:
             if t.open_local[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, expected {want[g]}")
@@ -256,7 +258,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         # a table opens one row per distinct position (≤ queries; the exact count is checked
         # with the positions: verify_mixed_openings)
         for i, r in zip(members, rows):
-            width = _widths(vk.proved[i], proof.tables[i], cfg)[("prep", "main", "aux", "quotient").index(phase)]
+            width = widths[i][phase]
             if r.shape[1] != width or not 1 <= r.shape[0] <= cfg.num_queries:
                 raise ProofShapeError(f"table {vk.proved[i].air.name!r}: {phase} query rows have shape {r.shape}")
         for r in rows[len(members):]:  # hiding mode: the salt
@@ -285,31 +287,34 @@ def _fri_schedule(cfg, input_logs) -> tuple:
     return log_final, layer_arities(input_logs, log_final + cfg.log_blowup, cfg.log_fri_arity)
 
 
-def _opened(c, t, group: str, ext_columns: bool = False):
-    """A column group's values at ζ and at ζω, stacked (2, w, 4); None for an empty group.
-    The ζω row is zero in the columns no constraint reads at the next row (not opened there:
-    openings.py). Extension columns were committed as 4 base columns each: recombine them first."""
-    width = t.open_local[group].shape[0]
-    if width == 0:
-        return None
-    values = (t.open_local[group], full_width(t.open_next[group], next_row_columns(c)[group], width))
-    return np.stack([recombine_ext_columns(v) for v in values] if ext_columns else values)
+def _opened(local: np.ndarray, next_values: np.ndarray):
+    """A column group's values at ζ and at ζω (full width: zero where not opened, openings.py),
+    stacked (2, w, 4); None for an empty group."""
+    return np.stack([local, next_values]) if local.shape[0] else None
 
 
-def _check_ood(compiled, tables, public, challenges, alpha, zeta, cfg) -> None:
+def _check_ood(compiled, tables, next_values, public, challenges, alpha, zeta, cfg) -> None:
     """For every table, Σ_i α^i C_i(ζ) must equal Z_H(ζ)·Σ_k ζ^(k·S)·Q_k(ζ) (S = the quotient
     layout's chunk size; the K chunks, not the hiding mode's mask columns after them). The
     left sides of all tables are evaluated in one pass (point_eval.constraints_at_points), the
-    selectors of all tables at once (_selectors_at)."""
+    selectors of all tables at once (_selectors_at). ``next_values``: per table, group → its
+    values at ζω at full width (openings.full_width_next)."""
     zeta_powers = _PowersOf(zeta)
     selectors, z_h = _selectors_at(zeta, [t.log_height for t in tables], zeta_powers)
+    # the extension columns, committed as 4 base columns each (aux at ζ and ζω, the quotient
+    # chunks at ζ), of every table recombined in one pass, then cut back per table
+    parts = [a for t, nxt in zip(tables, next_values) for a in (t.open_local["aux"], nxt["aux"], t.open_local["quotient"])]
+    ext_values = np.split(recombine_ext_columns(np.concatenate(parts)), np.cumsum([len(a) // 4 for a in parts])[:-1])
     inputs, chunks, weights = [], [], []
     chunk_powers: dict = {}  # (S, K) → [(ζ^S)^k for k < K]: tables of one height share them
     for k, (c, t) in enumerate(zip(compiled, tables)):
-        inputs.append(Inputs(_opened(c, t, "main"), _opened(c, t, "prep"), _opened(c, t, "aux", ext_columns=True),
-                             public, challenges, t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
+        aux_local, aux_next, quotient = ext_values[3 * k:3 * k + 3]
+        nxt = next_values[k]
+        inputs.append(Inputs(_opened(t.open_local["main"], nxt["main"]), _opened(t.open_local["prep"], nxt["prep"]),
+                             _opened(aux_local, aux_next), public, challenges,
+                             t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
         layout = zk.QuotientLayout(cfg, c, t.log_height)
-        chunks.append(recombine_ext_columns(t.open_local["quotient"])[:layout.chunks])
+        chunks.append(quotient[:layout.chunks])
         key = (layout.size, layout.chunks)
         if key not in chunk_powers:
             chunk_powers[key] = zeta_powers.run(layout.size, layout.chunks)
@@ -374,12 +379,19 @@ def _selectors_at(zeta, log_heights: list, zeta_powers) -> tuple:
 
         Z_H(ζ) = ζ^n − 1,  L_0(ζ) = Z_H(ζ)/(n(ζ − 1)),
         L_{n−1}(ζ) = ω^(n−1)·Z_H(ζ)/(n(ζ − ω^(n−1))),  is_transition = ζ − ω^(n−1)."""
-    w_last = np.array([pow(root_of_unity(l), (1 << l) - 1, P) for l in log_heights], dtype=np.uint32)
-    n_inv = np.array([pow(1 << l, P - 2, P) for l in log_heights], dtype=np.uint64)
+    w_last, n_inv, w_last_n_inv = np.array([_row_constants(l) for l in log_heights], dtype=np.uint32).T
     z_h = ext.ext_sub(np.stack([zeta_powers(1 << l) for l in log_heights]), ext.ONE)
     zeta_minus_last = ext.ext_sub(zeta, ext.from_base(w_last))
     inv = ext.ext_batch_inverse(np.concatenate([ext.ext_sub(zeta, ext.ONE)[None], zeta_minus_last]))
-    first = ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), n_inv.astype(np.uint32))
-    last = ext.ext_mul_base(ext.ext_mul(z_h, inv[1:]), (w_last * n_inv % P).astype(np.uint32))
+    first = ext.ext_mul_base(ext.ext_mul(z_h, inv[0]), n_inv)
+    last = ext.ext_mul_base(ext.ext_mul(z_h, inv[1:]), w_last_n_inv)
     return [{"is_first_row": first[k], "is_last_row": last[k], "is_transition": zeta_minus_last[k]}
             for k in range(len(log_heights))], z_h
+
+
+@functools.cache
+def _row_constants(log_height: int) -> tuple:
+    """(ω^(n−1), 1/n, ω^(n−1)/n) for n = 2^log_height, ω its root of unity: _selectors_at's
+    constants per height, made once."""
+    w_last, n_inv = pow(root_of_unity(log_height), (1 << log_height) - 1, P), pow(1 << log_height, P - 2, P)
+    return w_last, n_inv, w_last * n_inv % P

@@ -67,3 +67,13 @@ def test_weighted_column_sums_of_some_columns_reads_them_in_place():
     # every column in order takes the contiguous kernel: the same sums
     assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(7)), _ref(m.T, weights))
     assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(6)), _ref(m[:, :6].T, weights))
+
+
+def test_combine_columns_few_rows_wide_worst_case():
+    """The verifier's numpy path (lincomb_numpy: float64 products of 16-bit halves) at its
+    widest useful width, every entry p − 1 (the largest sums) and 2^32 − 1 (beyond canonical)."""
+    from pyzkvm.stark import lincomb_numpy
+    for value in (P - 1, 0xFFFFFFFF):
+        m = np.full((lincomb_numpy.MAX_ROWS, 3000), value, dtype=np.uint32)
+        c = np.full((3000, 8), value, dtype=np.uint32)
+        assert np.array_equal(lincomb_numpy.combine_columns(m, c), _ref(m, c))

@@ -71,8 +71,10 @@ def test_extreme_values_on_32_bit_lanes():
         np.testing.assert_array_equal(N.ntt(a[:, c]), out[:, c])
     np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: in the padded scratch
     np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns in place, 4 padded
-    np.testing.assert_array_equal(N.ntt(a[:, 1:11]), out[:, 1:11])  # 8 columns in place, 2 scalar
+    np.testing.assert_array_equal(N.ntt(a[:, 1:11]), out[:, 1:11])  # 10 columns: padded to 16
+    np.testing.assert_array_equal(N.ntt(a[:, 0:17]), out[:, 0:17])  # 16 columns in place, 1 scalar
     np.testing.assert_array_equal(N.intt(a[:, 3:10]), inv[:, 3:10])
+    np.testing.assert_array_equal(N.intt(a[:, 5:19]), inv[:, 5:19])  # 14 columns: padded to 16
     # + the coset scaling pass: block 0 of the LDE is the NTT of c_i·shift^i, bit-reversed
     lde = N.coset_lde(a[:, :len(cols)], 1)
     np.testing.assert_array_equal(N.coset_lde(a[:, 0], 1), lde[:, 0])

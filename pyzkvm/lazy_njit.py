@@ -76,6 +76,9 @@ class Kernel:
                     global _started
                     if not _started:
                         _started = True
+                        from ._numba_cache import load_without_refresh
+
+                        load_without_refresh()  # a cached kernel loads without numba's full refresh
                         while _before_first_kernel:
                             _before_first_kernel.pop(0)()
                     if self._make is not None:

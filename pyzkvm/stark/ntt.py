@@ -35,6 +35,7 @@ vectorised.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -521,10 +522,35 @@ def _scaled_intt(m, log_n):
     return out
 
 
-@lru_cache(maxsize=4)
+#: _coset_factors keeps its last COSET_FACTORS_KEPT results, and older ones while all of them
+#: hold at most COSET_FACTORS_ELEMENTS factors (×8 B with their quotients: 32 MB): a proof
+#: extends each table's main, aux and quotient polynomials on the same blocks' cosets, so a
+#: small proof's ~16 tables reuse every table's factors (a cache of 4 missed half its calls,
+#: ~50 ms of CPU in a fibonacci(10) proof) while a large one keeps about what 4 held
+COSET_FACTORS_KEPT = 4
+COSET_FACTORS_ELEMENTS = 1 << 22
+_factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → (factors, quotients), oldest use first
+_factors_lock = threading.Lock()
+
+
 def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
     # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
     # (and their Shoup quotients): see coset_lde. From coefficients: without the 1/n.
+    key = (log_n, log_blowup, shift, from_coefficients)
+    with _factors_lock:
+        if key in _factors:
+            _factors[key] = _factors.pop(key)  # now the newest
+            return _factors[key]
+    made = _make_coset_factors(*key)
+    with _factors_lock:
+        _factors[key] = made
+        while len(_factors) > COSET_FACTORS_KEPT and \
+                sum(f.size for f, _q in _factors.values()) > COSET_FACTORS_ELEMENTS:
+            del _factors[next(iter(_factors))]  # the oldest
+    return made
+
+
+def _make_coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool):
     from .field import powers
 
     n, blocks = 1 << log_n, 1 << log_blowup

@@ -229,3 +229,18 @@ def test_coset_evaluations_of_polynomials_of_any_degree(log_d, log_size, width):
 def test_intt_bit_reversed_reads_rows_in_their_stored_order():
     values = _random((32, 4), 5)
     np.testing.assert_array_equal(N.intt_bit_reversed(N.bit_reverse_rows(values)), N.intt(values))
+
+
+def test_coset_factors_kept_within_their_budget(monkeypatch):
+    # past COSET_FACTORS_KEPT results, older factors stay only while the budget allows; an LDE
+    # is the same whether its factors were kept or made again
+    monkeypatch.setattr(N, "_factors", {})
+    monkeypatch.setattr(N, "COSET_FACTORS_ELEMENTS", 3 * 64)
+    coeffs = _random((64, 3), 11)
+    first = [N.coset_lde_from_coefficients(coeffs, 0, s) for s in range(3, 10)]
+    assert len(N._factors) == N.COSET_FACTORS_KEPT  # 7 shifts of 64 factors: only the newest 4
+    monkeypatch.setattr(N, "COSET_FACTORS_ELEMENTS", 1 << 20)
+    again = [N.coset_lde_from_coefficients(coeffs, 0, s) for s in range(3, 10)]
+    assert len(N._factors) == 7  # within the budget every shift is kept
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)

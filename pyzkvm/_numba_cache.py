@@ -101,3 +101,38 @@ def _disable_caching() -> None:
     from numba.core import dispatcher
 
     dispatcher.Dispatcher.enable_caching = lambda self: None  # type: ignore[method-assign]  # on purpose
+
+
+def load_without_refresh() -> None:
+    """Make a kernel's load from the cache skip numba's refresh of its whole target context.
+
+    numba's ``Cache.load_overload`` first calls ``target_context.refresh()``, which imports and
+    installs every typing and lowering registry numba has (its unicode, random, linalg, typed
+    containers, cffi, ...: ~0.1–0.2 s of CPU, most of a warm prove's first kernel load). Those
+    registries are for *compiling*; loading a cached kernel links its stored object code,
+    which needs only symbols: numba's C helpers and exception classes (installed when the
+    target context is made) and its runtime's (NRT), which ``rtsys.initialize`` installs
+    first here, as ``load_additional_registries`` does. A compile still refreshes (numba's
+    ``CompilerBase`` does it itself), and a load that fails without the refresh is retried
+    with it. Once per process; nothing when numba's internals are not as expected."""
+    try:
+        from numba.core import caching
+        from numba.core.runtime import nrt
+    except ImportError:  # another numba layout: keep its own load
+        return
+    cls = caching.Cache
+    full = cls.load_overload
+    if getattr(full, "_pyzkvm_light", False) or not hasattr(cls, "_load_overload"):
+        return
+
+    def load_overload(self, sig, target_context):
+        try:
+            nrt.rtsys.initialize(target_context)
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(sig, target_context)
+        except Exception:  # noqa: BLE001  (anything but a clean load: numba's own path, refresh first)
+            return full(self, sig, target_context)
+
+    load_overload._pyzkvm_light = True  # type: ignore[attr-defined]
+    cls.load_overload = load_overload  # type: ignore[method-assign]  # on purpose (see the docstring)
+

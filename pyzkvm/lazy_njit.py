@@ -1,7 +1,8 @@
 """numba's ``@njit``, applied on a kernel's first use instead of at import.
 
-Importing numba costs ~0.4 s of CPU, and numba's first cached-kernel load another ~0.4 s
-(its typing and target registries initialise then), whatever the command. Most commands
+Importing numba costs ~0.2–0.4 s of CPU, and its first cached-kernel load more (its runtime
+initialises then; _numba_cache.load_without_refresh spares the ~0.1–0.2 s of numba's typing and
+lowering registries, which only compiling needs), whatever the command. Most commands
 need no kernel at all: ``verify`` (numpy-only arithmetic), ``info`` and a short
 ``prove --backend trace`` with their results memoised. So every pyzkvm kernel module writes
 ``from ..lazy_njit import njit`` instead of ``from numba import njit``: the decorator only
@@ -76,6 +77,9 @@ class Kernel:
                     global _started
                     if not _started:
                         _started = True
+                        from ._numba_cache import load_without_refresh
+
+                        load_without_refresh()  # a cached kernel loads without numba's full refresh
                         while _before_first_kernel:
                             _before_first_kernel.pop(0)()
                     if self._make is not None:

@@ -1,7 +1,7 @@
 """A process's first cycles run by the loop's own Python source, not by numba.
 
-Loading numba and the compiled loop costs ~0.8 s of CPU once per process (importing numba
-~0.4 s, then numba's registries on the first cached kernel ~0.4 s), while fibonacci(10) runs
+Loading numba and the compiled loop costs ~0.3–0.5 s of CPU once per process (importing numba
+~0.2–0.4 s, then its runtime and the loop on the first cached kernel), while fibonacci(10) runs
 1,094 cycles. So until the compiled loop has been loaded, a process runs up to
 ``PYTHON_CYCLES`` cycles with ``run_until_host.python()`` — the same source (interpreter.py;
 lazy_njit.Kernel.python), run by the Python interpreter — and then hands over to the compiled

@@ -250,7 +250,7 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     from .domain import coset_shift
     from .ntt import coset_lde_from_coefficients
 
-    def part_of(l, x, z_next, members):
+    def part_of(l, points, z_next, members):
         terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
         combined = _combined_rows(terms, 0, 1 << (l - log_blowup))  # [A | B] coefficients, (D, 8)
         q_local = divided_by_linear(np.ascontiguousarray(combined[:, :4]), zeta, claimed_local)
@@ -258,6 +258,7 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
         if q_local is not None and q_next is not None:
             return coset_lde_from_coefficients(ext.ext_add(q_local, q_next), log_blowup, coset_shift(l))
         num = coset_lde_from_coefficients(combined, log_blowup, coset_shift(l))
+        x = points()  # the coset's points: only this pointwise formula reads them
         part = np.empty((len(x), 4), dtype=np.uint32)
         for lo in range(0, len(x), DEEP_CHUNK_ROWS):
             hi = min(len(x), lo + DEEP_CHUNK_ROWS)
@@ -297,12 +298,16 @@ def _groups(entries: list) -> list:
 
 
 def _sum_by_height(entries: list, points_of, part_of) -> dict:
-    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per height."""
+    """Σ over the (height, ζω) groups of ``entries`` of part_of(height, points, ζω, members), per
+    height; ``points()`` gives the height's points_of, computed once and only when asked."""
     out: dict[int, np.ndarray] = {}
     points: dict[int, np.ndarray] = {}
+
+    def points_at(l: int):
+        return lambda: points[l] if l in points else points.setdefault(l, points_of(l))
+
     for l, z_next, members in _groups(entries):
-        x = points.setdefault(l, points_of(l))
-        part = part_of(l, x, z_next, members)
+        part = part_of(l, points_at(l), z_next, members)
         out[l] = part if l not in out else ext.ext_add(out[l], part)
     return out
 

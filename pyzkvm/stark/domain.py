@@ -151,11 +151,13 @@ def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
     coefficients, V_r's are those divided by s_r^i, and P_j = Σ_r E⁻¹[j][r]·V_r with E the
     K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
     as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
-    c = values[0].shape[0]
+    c, k = values[0].shape[0], len(values)
     e_inv = np.array(_vandermonde_inverse([pow(s, c, P) for s in shifts]), dtype=np.uint32)
     s_inv_pows = np.stack([field.powers(pow(s, P - 2, P), c) for s in shifts])
-    out = np.empty((len(values), c, 4), dtype=np.uint32)
-    _solve_on_cosets(np.stack([intt_bit_reversed(q) for q in values]), s_inv_pows, e_inv, out)
+    out = np.empty((k, c, 4), dtype=np.uint32)
+    # the K interpolations as one transform of K·4 columns (coset r's in columns 4r..4r+3)
+    coeffs = intt_bit_reversed(np.stack(values, axis=1).reshape(c, 4 * k)).reshape(c, k, 4)
+    _solve_on_cosets(np.ascontiguousarray(coeffs.transpose(1, 0, 2)), s_inv_pows, e_inv, out)
     return out.reshape(-1, 4)
 
 

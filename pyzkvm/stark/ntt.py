@@ -26,8 +26,8 @@ Twiddle products use Shoup's precomputed quotients (no division), on uint32 lane
 _mul_tw). One column runs a kernel whose inner loops are contiguous runs (SIMD-vectorised
 by LLVM): the wide layers as runs of butterflies, the narrow ones block by block in cache
 (one thread). A matrix is split by column into groups of 16 columns (a remainder of 3–7
-columns past a multiple of 8, or a matrix narrower than 8, is transformed in a zero-padded
-8-column scratch: _transform); the thread pool (pool.parallel_for) runs slices of whole
+columns past a multiple of 8, or of 9–15 past a multiple of 16, is transformed in a
+zero-padded scratch of 8 or 16 columns: _transform); the thread pool (pool.parallel_for) runs slices of whole
 groups side by side, each transformed from the first layer to the last (the last layers
 block by block in cache; no barrier between layers), the loop over a slice's columns
 vectorised.
@@ -35,6 +35,7 @@ vectorised.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -432,7 +433,10 @@ def _by_column_groups(kernel, m, log_n, inverse, width):
 #: So a remainder of at least _PAD_FROM columns (e.g. all 4 of an F_p^4 polynomial) is
 #: copied into an (n, 8) scratch padded with zero columns and transformed there, vectorised
 #: (2^19 × 4: 260 → 420 M/s; 2^17 × 14: 610 → 790 M/s); a smaller remainder stays scalar
-#: (2^16 × 2 padded to 8 measured 190 M/s against 236 M/s in place). (Each column through
+#: (2^16 × 2 padded to 8 measured 190 M/s against 236 M/s in place). A remainder past a
+#: multiple of 16 that is wider than 8 (9–15 columns) is padded to a whole group of 16
+#: instead: one 16-column slice costs about what one 8-column slice does (2^17 × 14: 22.4 →
+#: 12.8 ms of CPU; 2^16 × 12: 10.6 → 5.6 ms, copies included; 2026-12-05, load 3). (Each column through
 #: the 1-D kernel instead was faster still, 2^19 × 4 at ~700 M/s, but compiling it and its
 #: mirror for matrices added ~2 s of CPU to a cold prove: bench/compile_cost.py.)
 _LANE_COLUMNS = 8
@@ -441,18 +445,28 @@ _PAD_FROM = 3
 
 def _transform(slice_kernel, m, log_n, inverse):
     # slice_kernel (_dif_slice or _dit_slice) on all of m's columns, the remainder past a
-    # multiple of 8 in a padded scratch when that is faster (see _PAD_FROM)
+    # multiple of 8 (or 16) in a padded scratch when that is faster (see _PAD_FROM). The body and the
+    # scratch are independent: side by side on the thread pool (a narrow matrix, e.g. 8 + 6
+    # columns, is one column group each, which would otherwise run one after the other)
     w = m.shape[1]
-    body, rest = w - w % _LANE_COLUMNS, w % _LANE_COLUMNS
+    pad = _GROUP_COLUMNS if w % _GROUP_COLUMNS > _LANE_COLUMNS else _LANE_COLUMNS
+    body, rest = w - w % pad, w % pad
     if rest < _PAD_FROM:
         return _by_column_groups(slice_kernel, m, log_n, inverse, w)
-    if body:
-        _by_column_groups(slice_kernel, m, log_n, inverse, body)
-    scratch = np.zeros((m.shape[0], _LANE_COLUMNS), dtype=np.uint32)
+    scratch = np.zeros((m.shape[0], pad), dtype=np.uint32)
     scratch[:, :rest] = m[:, body:]
-    _by_column_groups(slice_kernel, scratch, log_n, inverse, _LANE_COLUMNS)
+    parts = [(scratch, pad), (m, body)] if body else [(scratch, pad)]
+    parallel_for(_transform_parts, len(parts), slice_kernel, parts, log_n, inverse,
+                 work_per_item=m.shape[0] * pad, chunks_per_thread=1)
     m[:, body:] = scratch[:, :rest]
     return m
+
+
+def _transform_parts(slice_kernel, parts, log_n, inverse, lo, hi):
+    # _transform's parts lo..hi−1, each (matrix, width) (a chunk of pool.parallel_for: the
+    # Python glue holds the GIL, the kernels release it)
+    for m, width in parts[lo:hi]:
+        _by_column_groups(slice_kernel, m, log_n, inverse, width)
 
 
 def _dif(m, log_n, inverse):
@@ -508,10 +522,35 @@ def _scaled_intt(m, log_n):
     return out
 
 
-@lru_cache(maxsize=4)
+#: _coset_factors keeps its last COSET_FACTORS_KEPT results, and older ones while all of them
+#: hold at most COSET_FACTORS_ELEMENTS factors (×8 B with their quotients: 32 MB): a proof
+#: extends each table's main, aux and quotient polynomials on the same blocks' cosets, so a
+#: small proof's ~16 tables reuse every table's factors (a cache of 4 missed half its calls,
+#: ~50 ms of CPU in a fibonacci(10) proof) while a large one keeps about what 4 held
+COSET_FACTORS_KEPT = 4
+COSET_FACTORS_ELEMENTS = 1 << 22
+_factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → (factors, quotients), oldest use first
+_factors_lock = threading.Lock()
+
+
 def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
     # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
     # (and their Shoup quotients): see coset_lde. From coefficients: without the 1/n.
+    key = (log_n, log_blowup, shift, from_coefficients)
+    with _factors_lock:
+        if key in _factors:
+            _factors[key] = _factors.pop(key)  # now the newest
+            return _factors[key]
+    made = _make_coset_factors(*key)
+    with _factors_lock:
+        _factors[key] = made
+        while len(_factors) > COSET_FACTORS_KEPT and \
+                sum(f.size for f, _q in _factors.values()) > COSET_FACTORS_ELEMENTS:
+            del _factors[next(iter(_factors))]  # the oldest
+    return made
+
+
+def _make_coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool):
     from .field import powers
 
     n, blocks = 1 << log_n, 1 << log_blowup
@@ -607,6 +646,24 @@ def coset_evaluations(coeffs, log_size: int, shift: int, out=None):
     out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32) if out is None else out
     parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out, work_per_item=m.shape[0] // out.shape[0] * m.shape[1])
     return _dif(out, log_size, False)
+
+
+def coset_evaluations_of(matrices: list, log_size: int, shift: int, outs: list) -> list:
+    """coset_evaluations of each matrix of ``matrices`` (None gives None) on one coset, into
+    the matching buffer of ``outs``: the matrices side by side on the thread pool (a narrow
+    matrix's transform is one column group, one thread's work)."""
+    done: list = [None] * len(matrices)
+    top = max((m.shape[1] for m in matrices if m is not None), default=0)
+    parallel_for(_coset_evaluations_chunk, len(matrices), matrices, log_size, shift, outs, done,
+                 work_per_item=(1 << log_size) * top, chunks_per_thread=1)
+    return done
+
+
+def _coset_evaluations_chunk(matrices, log_size, shift, outs, done, lo, hi):
+    # coset_evaluations_of's matrices lo..hi−1 (a chunk of pool.parallel_for)
+    for k in range(lo, hi):
+        if matrices[k] is not None:
+            done[k] = coset_evaluations(matrices[k], log_size, shift, outs[k])
 
 
 def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR, out=None):

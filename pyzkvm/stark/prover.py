@@ -41,7 +41,7 @@ from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_evaluations, intt
+from .ntt import bit_reverse_indices, coset_evaluations_of, intt
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -422,13 +422,11 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
     q_vals = []
     # one buffer per column group for every coset (fresh ones cost their page faults each time)
-    bufs = [None if m is None else np.empty((c, m.shape[1]), dtype=np.uint32)
-            for m in (t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs)]
+    polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
+    bufs = [None if m is None else np.empty((c, m.shape[1]), dtype=np.uint32) for m in polys]
     for s_r in shifts:
-        main_b = coset_evaluations(t.main_lde.coefficients, log_c, s_r, bufs[0])
-        aux_b = None if t.aux_lde is None else \
-            coset_evaluations(t.aux_lde.coefficients, log_c, s_r, bufs[1]).reshape(c, -1, 4)
-        prep_b = None if prep_coeffs is None else coset_evaluations(prep_coeffs, log_c, s_r, bufs[2])
+        main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
+        aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
         q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))

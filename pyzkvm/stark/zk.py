@@ -128,18 +128,31 @@ def salt_width(cfg) -> int:
     return SALT if cfg.zk else 0
 
 
+#: a salt matrix of at most this many elements (16 MB) is kept from the commitment to the
+#: openings instead of regenerated (~25 ms of CPU for 2^19 rows, ×3 trees in a small hiding
+#: proof whose tallest table is the 2^16-row byte table)
+KEEP_SALT_ELEMENTS = 1 << 22
+
+
 class SaltMatrix:
     """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — not
-    kept: regenerated (a pure function of the stream) when the tree hashes its rows and when
-    it opens rows, so a hiding prover holds no LDE-height salt matrices between the two (at
-    2^18 cycles three of them were 192 MB). Duck-types mmcs's matrix sources."""
+    kept when large: regenerated (a pure function of the stream) when the tree hashes its rows
+    and when it opens rows, so a hiding prover holds no LDE-height salt matrices between the
+    two (at 2^18 cycles three of them were 192 MB); one of at most KEEP_SALT_ELEMENTS is kept.
+    Duck-types mmcs's matrix sources."""
 
     def __init__(self, rng: "ZkRandomness", label: str, rows: int):
         self._rng, self._label = rng, label
         self.shape = (int(rows), SALT)
+        self._kept: np.ndarray | None = None
 
     def values(self) -> np.ndarray:
-        return self._rng.field(self._label, self.shape)
+        if self._kept is not None:
+            return self._kept
+        values = self._rng.field(self._label, self.shape)
+        if values.size <= KEEP_SALT_ELEMENTS:
+            self._kept = values
+        return values
 
     def row_digests(self) -> np.ndarray:
         from .merkle import hash_rows

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, prove, setup, verify
-from pyzkvm.stark import lde_source, prover
+from pyzkvm.stark import lde_source, ntt
 from pyzkvm.stark.domain import coset_shift
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
@@ -67,7 +67,7 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
     D·blowup of the whole LDE: what keeps the prover's peak memory near the coefficients'
     (the DEEP's two combined columns, extended in deep.py, are not watched)."""
     widest = []
-    real = prover.coset_evaluations, lde_source.coset_lde_from_coefficients
+    real = ntt.coset_evaluations, lde_source.coset_lde_from_coefficients
 
     def recording(real_fn):
         def fn(coeffs, log_size, shift, out=None):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
@@ -76,7 +76,7 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
             return out
         return fn
 
-    monkeypatch.setattr(prover, "coset_evaluations", recording(real[0]))
+    monkeypatch.setattr(ntt, "coset_evaluations", recording(real[0]))  # the quotient's (coset_evaluations_of)
     monkeypatch.setattr(lde_source, "coset_lde_from_coefficients", recording(real[1]))
     trace, pv = fibonacci_trace(64)
     pk = setup(cfg, [FibonacciAir()])

@@ -71,8 +71,10 @@ def test_extreme_values_on_32_bit_lanes():
         np.testing.assert_array_equal(N.ntt(a[:, c]), out[:, c])
     np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: in the padded scratch
     np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns in place, 4 padded
-    np.testing.assert_array_equal(N.ntt(a[:, 1:11]), out[:, 1:11])  # 8 columns in place, 2 scalar
+    np.testing.assert_array_equal(N.ntt(a[:, 1:11]), out[:, 1:11])  # 10 columns: padded to 16
+    np.testing.assert_array_equal(N.ntt(a[:, 0:17]), out[:, 0:17])  # 16 columns in place, 1 scalar
     np.testing.assert_array_equal(N.intt(a[:, 3:10]), inv[:, 3:10])
+    np.testing.assert_array_equal(N.intt(a[:, 5:19]), inv[:, 5:19])  # 14 columns: padded to 16
     # + the coset scaling pass: block 0 of the LDE is the NTT of c_i·shift^i, bit-reversed
     lde = N.coset_lde(a[:, :len(cols)], 1)
     np.testing.assert_array_equal(N.coset_lde(a[:, 0], 1), lde[:, 0])
@@ -227,3 +229,18 @@ def test_coset_evaluations_of_polynomials_of_any_degree(log_d, log_size, width):
 def test_intt_bit_reversed_reads_rows_in_their_stored_order():
     values = _random((32, 4), 5)
     np.testing.assert_array_equal(N.intt_bit_reversed(N.bit_reverse_rows(values)), N.intt(values))
+
+
+def test_coset_factors_kept_within_their_budget(monkeypatch):
+    # past COSET_FACTORS_KEPT results, older factors stay only while the budget allows; an LDE
+    # is the same whether its factors were kept or made again
+    monkeypatch.setattr(N, "_factors", {})
+    monkeypatch.setattr(N, "COSET_FACTORS_ELEMENTS", 3 * 64)
+    coeffs = _random((64, 3), 11)
+    first = [N.coset_lde_from_coefficients(coeffs, 0, s) for s in range(3, 10)]
+    assert len(N._factors) == N.COSET_FACTORS_KEPT  # 7 shifts of 64 factors: only the newest 4
+    monkeypatch.setattr(N, "COSET_FACTORS_ELEMENTS", 1 << 20)
+    again = [N.coset_lde_from_coefficients(coeffs, 0, s) for s in range(3, 10)]
+    assert len(N._factors) == 7  # within the budget every shift is kept
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)

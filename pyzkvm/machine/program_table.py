@@ -95,8 +95,8 @@ def inverse_or_zero(x) -> np.ndarray:
 
 def to_bytes(values) -> np.ndarray:
     """32-bit values → (n, 4) little-endian byte limbs (uint32)."""
-    v = np.asarray(values, dtype=np.uint64) & 0xFFFFFFFF
-    return ((v[:, None] >> (np.arange(4, dtype=np.uint64) * 8)) & 0xFF).astype(np.uint32)
+    v = (np.asarray(values, dtype=np.uint64) & 0xFFFFFFFF).astype("<u4")
+    return v.view(np.uint8).reshape(-1, 4).astype(np.uint32)  # a little-endian word's bytes, in order
 
 
 class ProgramTable:

@@ -221,7 +221,7 @@ class CpuAir(Chip):
         if np.any(prog.words[rows] != tr["insn"]):
             bad = int(pc[np.argmax(prog.words[rows] != tr["insn"])])
             raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
-        fetched = prog.columns.T.astype(np.int64)[:, rows]  # (fields, n): each field one contiguous row
+        fetched = np.ascontiguousarray(prog.columns.T)[:, rows]  # (fields, n) uint32: each field one contiguous row
         f = lambda name: fetched[getattr(PROG, name)]  # noqa: E731
         flag = lambda name: f(name) == 1  # noqa: E731
 

@@ -79,8 +79,10 @@ def pad_height(n: int, minimum: int = 4) -> int:
 
 
 def padded(rows):
-    """A chip's rows (unpadded) with inactive all-zero rows up to a power-of-two height."""
-    out = np.zeros((pad_height(len(rows)), rows.shape[1]), dtype=np.int64)
+    """A chip's rows (unpadded) with inactive all-zero rows up to a power-of-two height, as the
+    prover's uint32 field elements (every cell is < p): half the bytes of the int64 rows, and
+    no copy to convert later (trace generation's evaluations and tables.py take it as it is)."""
+    out = np.zeros((pad_height(len(rows)), rows.shape[1]), dtype=np.uint32)
     out[: len(rows)] = rows
     return out
 

@@ -221,11 +221,13 @@ class CpuAir(Chip):
         if np.any(prog.words[rows] != tr["insn"]):
             bad = int(pc[np.argmax(prog.words[rows] != tr["insn"])])
             raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
-        fetched = prog.columns[rows].astype(np.int64)
-        f = lambda name: fetched[:, getattr(PROG, name)]  # noqa: E731
+        fetched = np.ascontiguousarray(prog.columns.T)[:, rows]  # (fields, n) uint32: each field one contiguous row
+        f = lambda name: fetched[getattr(PROG, name)]  # noqa: E731
         flag = lambda name: f(name) == 1  # noqa: E731
 
-        cpu = np.zeros((pad_height(n), CPU.width), dtype=np.int64)
+        # uint32 field elements from the start (every cell is < p): half the bytes an int64
+        # table writes, column by column, and no copy to the prover's dtype afterwards
+        cpu = np.zeros((pad_height(n), CPU.width), dtype=np.uint32)
         cpu[:n, CPU.is_real] = 1
         cpu[:n, CPU.clk] = tr["clk"]
         cpu[:n, CPU.pc] = pc
@@ -235,8 +237,8 @@ class CpuAir(Chip):
         alu_op = f("alu_op")
         a_val = tr["rs1_val"].astype(np.uint64)
         b_val = tr["rs2_val"].astype(np.uint64)
-        imm = fetched[:, PROG.imm].astype(np.uint64)
-        imm_val = imm[:, 0] | imm[:, 1] << 8 | imm[:, 2] << 16 | imm[:, 3] << 24
+        imm = fetched[PROG.imm].astype(np.uint64)
+        imm_val = imm[0] | imm[1] << 8 | imm[2] << 16 | imm[3] << 24
         opb_val = np.where(flag("uses_imm"), imm_val, b_val)
         is_halt = flag("f_ecall") & (a_val == 0)
         cpu[:n, CPU.is_halt] = is_halt

@@ -79,8 +79,10 @@ def pad_height(n: int, minimum: int = 4) -> int:
 
 
 def padded(rows):
-    """A chip's rows (unpadded) with inactive all-zero rows up to a power-of-two height."""
-    out = np.zeros((pad_height(len(rows)), rows.shape[1]), dtype=np.int64)
+    """A chip's rows (unpadded) with inactive all-zero rows up to a power-of-two height, as the
+    prover's uint32 field elements (every cell is < p): half the bytes of the int64 rows, and
+    no copy to convert later (trace generation's evaluations and tables.py take it as it is)."""
+    out = np.zeros((pad_height(len(rows)), rows.shape[1]), dtype=np.uint32)
     out[: len(rows)] = rows
     return out
 
@@ -95,8 +97,8 @@ def inverse_or_zero(x) -> np.ndarray:
 
 def to_bytes(values) -> np.ndarray:
     """32-bit values → (n, 4) little-endian byte limbs (uint32)."""
-    v = np.asarray(values, dtype=np.uint64) & 0xFFFFFFFF
-    return ((v[:, None] >> (np.arange(4, dtype=np.uint64) * 8)) & 0xFF).astype(np.uint32)
+    v = (np.asarray(values, dtype=np.uint64) & 0xFFFFFFFF).astype("<u4")
+    return v.view(np.uint8).reshape(-1, 4).astype(np.uint32)  # a little-endian word's bytes, in order
 
 
 class ProgramTable:

@@ -376,8 +376,22 @@ def hash_rows_kernel(matrix, out, plan, g0, g1):
 #: needs no numba kernel at all (compiling hash_rows_kernel costs ~3 s of CPU once per
 #: cache — ~11 s with the old nested kernels — which a first `pyzkvm verify` would otherwise
 #: pay: see bench/results/cold_start.md). Same bytes either way (tests/stark/test_blake3.py checks
-#: both paths); at most a few hundred microseconds on a batch this small.
+#: both paths); at most a few hundred microseconds on a batch this small. A process that has the
+#: kernel loaded already (a prover's) hashes every batch with it (_by_package).
 SMALL_BATCH = 256
+
+
+def _kernel_loaded() -> bool:
+    """Whether this process has made the lane kernel's dispatcher (a prover hashed with it)."""
+    return getattr(hash_rows_kernel, "materialized", False) is True  # a lazy Kernel's property
+
+
+def _by_package(n: int) -> bool:
+    """A batch of n messages goes to the ``blake3`` package: fewer than SMALL_BATCH, while the
+    lane kernel is not loaded (a verifier then compiles none). Once it is, the kernel is the
+    faster for any batch (the package costs ~1 µs of Python per message: a prover's small
+    tables and Merkle levels near the root made ~9,000 such calls per proof at 2^16 cycles)."""
+    return 0 < n < SMALL_BATCH and not _kernel_loaded()
 
 
 def _hash_rows_small(matrix, out):
@@ -404,8 +418,8 @@ def _hash_rows_numba(matrix, out):
 
 def hash_rows_lanes(matrix, out):
     """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32); a batch
-    of fewer than SMALL_BATCH rows goes to the ``blake3`` package instead."""
-    if 0 < matrix.shape[0] < SMALL_BATCH:
+    of fewer than SMALL_BATCH rows goes to the ``blake3`` package instead (_by_package)."""
+    if _by_package(matrix.shape[0]):
         _hash_rows_small(matrix, out)
     elif matrix.shape[0]:
         _hash_rows_numba(matrix, out)
@@ -416,7 +430,7 @@ def compress_pairs_lanes(digests, out):
     """out[i] = blake3(digests[2i] ‖ digests[2i+1]) (digests (2m, 8), out (m, 8)); fewer than
     SMALL_BATCH nodes go to the ``blake3`` package (a node is the hash of its two children's
     64 bytes, exactly one compression with flags NODE_FLAGS)."""
-    if 0 < out.shape[0] < SMALL_BATCH:
+    if _by_package(out.shape[0]):
         _hash_rows_small(np.ascontiguousarray(digests).reshape(-1, 16), out)
     elif out.shape[0]:
         # a node is a 16-word message (left ‖ right): its plan is that one compression

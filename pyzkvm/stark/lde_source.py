@@ -84,7 +84,7 @@ class LdeSource:
         d = self.block_rows
         block = np.empty(self.coefficients.shape, dtype=np.uint32)  # one buffer for the chunk's blocks
         for k in range(lo, hi):
-            out[k * d:(k + 1) * d] = merkle.hash_rows(self.block(k, block))
+            merkle.hash_rows(self.block(k, block), out=out[k * d:(k + 1) * d])
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the

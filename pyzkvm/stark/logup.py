@@ -157,7 +157,7 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     totals = np.zeros((len(its), 4), dtype=np.uint32)
     last = len(groups)
 
-    def on_chunk(lo, values):  # rows lo … lo + m − 1: values (roots, 4, m), a base root's value in lane 0
+    def on_chunk(lo, values):  # rows lo … lo + m − 1: values (roots, 1, m), the base roots' values (tape.run)
         nonlocal totals
         part, part_totals = aux[lo:lo + values.shape[2]], np.zeros_like(totals)
         bad = _aux_columns(np.ascontiguousarray(values[:, 0, :], dtype=np.uint32), first, sizes - 1, negate, consts, gpows,

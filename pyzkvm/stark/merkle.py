@@ -25,8 +25,9 @@ from ..errors import UsageError
 from .blake3_numba import compress_pairs_lanes, hash_rows_lanes
 
 
-def hash_rows(matrix):
-    """Leaf digests: out[i] = BLAKE3 of row i's canonical LE u32 bytes, shape (n, 8) uint32.
+def hash_rows(matrix, out: np.ndarray | None = None):
+    """Leaf digests: out[i] = BLAKE3 of row i's canonical LE u32 bytes, shape (n, 8) uint32
+    (written to ``out``, a C-contiguous (n, 8) uint32 array, if given).
 
     Rows longer than 256 elements (1024 bytes) are hashed with BLAKE3's full chunk tree; a
     1-D array is one column (one element per row)."""
@@ -36,7 +37,9 @@ def hash_rows(matrix):
     if m.ndim != 2:
         raise UsageError(f"hash_rows: expected a 2-D (n, w) matrix, got shape {m.shape}")
     m = np.ascontiguousarray(m, dtype=np.uint32)
-    out = np.empty((m.shape[0], 8), dtype=np.uint32)
+    if out is None:
+        out = np.empty((m.shape[0], 8), dtype=np.uint32)
+    assert out.shape == (m.shape[0], 8) and out.dtype == np.uint32 and out.flags.c_contiguous
     hash_rows_lanes(m, out)
     return out
 

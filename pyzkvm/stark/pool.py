@@ -50,9 +50,11 @@ def chunk_bounds(n_items: int, work_per_item: int = 1, nthreads: int | None = No
                  chunks_per_thread: int = CHUNKS_PER_THREAD) -> list:
     """Boundaries b_0 = 0 < b_1 < … < b_k = n_items of the chunks ``parallel_for`` runs
     (k = 1: the whole loop on the calling thread)."""
-    t = threads() if nthreads is None else nthreads
     work = n_items * max(1, work_per_item)
-    if t <= 1 or n_items <= 1 or work < MIN_PARALLEL_WORK:
+    if n_items <= 1 or work < MIN_PARALLEL_WORK:  # before asking numba for the thread count (~10 µs a call)
+        return [0, n_items]
+    t = threads() if nthreads is None else nthreads
+    if t <= 1:
         return [0, n_items]
     k = max(1, min(n_items, t * chunks_per_thread, work // MIN_CHUNK_WORK))
     return [n_items * j // k for j in range(k + 1)]

@@ -252,12 +252,15 @@ _EMPTY3 = np.zeros((1, 0, 4), dtype=np.uint32)
 _NO_NEXT_ROW = np.zeros(0, dtype=np.int64)
 
 
-def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None = None, row0: int = 0) -> np.ndarray:
+def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None = None, row0: int = 0,
+        out: np.ndarray | None = None) -> np.ndarray:
     """Evaluate the tape on rows row0..row0+count−1 of the matrices (1 at a point); the
     selectors given are those of exactly these rows.
 
     With ``alpha_powers`` (one F_p^4 per root): returns Σ_i alpha_powers[i]·root_i, (count, 4).
-    Without: every root's value, (roots, 4, count) uint32 (a base root has lanes 1–3 zero)."""
+    Without: every root's value, (roots, lanes, count) uint32, written to ``out`` if given:
+    lanes = 1 when every root is a base-field value (constraints, bus values), else 4 (a base
+    root then has lanes 1–3 zero)."""
     point = tape.where == "point"
     as_u32 = lambda m, empty: empty if m is None else np.ascontiguousarray(m, dtype=np.uint32)  # noqa: E731
     main_b = _EMPTY2 if point else as_u32(inputs.main, _EMPTY2)
@@ -273,7 +276,11 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     gpows = ext.ext_powers(ch[1], width + 1)  # γ^0 … γ^width
     combine = alpha_powers is not None
     apows = np.ascontiguousarray(alpha_powers if combine else np.zeros((len(tape.roots), 4)), dtype=np.uint32)
-    out = np.zeros((0 if combine else len(tape.roots), 4, count), dtype=np.uint32)
+    if combine:
+        out = np.zeros((0, 4, count), dtype=np.uint32)
+    elif out is None:
+        out = np.zeros((len(tape.roots), root_lanes(tape), count), dtype=np.uint32)
+    assert combine or (out.shape[0] == len(tape.roots) and out.shape[2] == count and out.shape[1] >= root_lanes(tape))
     acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
     args = (tape.op, tape.a, tape.b, tape.is_ext, tape.slot, tape.nslots, tape.dstart, tape.dargs, main_b, prep_b,
             main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), next_row, int(row0), int(count), tape.roots,
@@ -282,6 +289,11 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     # verifier's, or a few rows: one call on this thread)
     parallel_for(_run_blocks, (count + BLOCK - 1) // BLOCK, *args, work_per_item=BLOCK * len(tape.op))
     return acc if combine else out
+
+
+def root_lanes(tape: Tape) -> int:
+    """Lanes of run's output per root: 1 when every root is a base-field value, else 4."""
+    return 4 if tape.is_ext[tape.roots].any() else 1
 
 
 @inner
@@ -523,7 +535,8 @@ CHUNK_ROWS = 1 << 13
 
 def root_values(tape: Tape, inputs: Inputs, count: int, on_chunk) -> None:
     """Every root's value on rows 0..count−1, handed out chunk by chunk:
-    on_chunk(lo, values (roots, 4, rows)); keeps memory at one chunk's values."""
+    on_chunk(lo, values (roots, lanes, rows), as ``run`` returns them); keeps memory at one
+    chunk's values."""
     assert isinstance(inputs.selectors, np.ndarray), "on rows the selectors are a (rows, 3) matrix"
     for lo in range(0, count, CHUNK_ROWS):
         m = min(CHUNK_ROWS, count - lo)
@@ -533,11 +546,9 @@ def root_values(tape: Tape, inputs: Inputs, count: int, on_chunk) -> None:
 
 
 def base_columns(tape: Tape, inputs: Inputs, count: int) -> np.ndarray:
-    """(roots, count) uint32: the value of every root — base-field expressions — on every row."""
-    out = np.empty((len(tape.roots), count), dtype=np.uint32)
-
-    def keep(lo, values):
-        out[:, lo:lo + values.shape[2]] = values[:, 0, :]
-
-    root_values(tape, inputs, count, keep)
-    return out
+    """(roots, count) uint32: the value of every root — base-field expressions — on every row
+    (one run, written in place: no chunk of four-lane values to copy out)."""
+    assert root_lanes(tape) == 1, "base_columns evaluates base-field expressions"
+    out = np.empty((len(tape.roots), 1, count), dtype=np.uint32)
+    run(tape, inputs, count, out=out)
+    return out[:, 0, :]

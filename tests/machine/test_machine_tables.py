@@ -164,3 +164,17 @@ def test_without_trace_is_refused():
     prog = program([halt(0)])
     with pytest.raises(UnsupportedProgram, match="capture_trace"):
         generate_tables(build_chips(prog), execute(prog))
+
+
+def test_accesses_are_ordered_as_lexsort_orders_them():
+    # memory checking sorts its accesses by (key, ts) with one combined sort key when it fits
+    # in 63 bits, else np.lexsort: both must give lexsort's permutation (ties in input order)
+    from pyzkvm.machine.accesses import order_by_key_and_ts
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 5000):
+        keys = rng.integers(0, 40, n).astype(np.int64)
+        ts = rng.integers(0, 200, n).astype(np.int64) * 4 + 4  # repeated (key, ts) pairs too
+        assert np.array_equal(order_by_key_and_ts(keys, ts), np.lexsort((ts, keys)))
+    keys, ts = np.array([3, 1 << 40, 3, 0]), np.array([9, 1 << 41, 5, 1 << 41])  # too wide: lexsort itself
+    assert order_by_key_and_ts(keys, ts).tolist() == [3, 2, 0, 1]

@@ -19,6 +19,7 @@ def path(request, monkeypatch):
     """Run a test on both paths of hash_rows / compress_pairs: the numba lane kernels (batches of
     SMALL_BATCH or more), and the blake3 package (smaller batches, such as a verifier's)."""
     monkeypatch.setattr(B, "SMALL_BATCH", 0 if request.param == "numba" else 1 << 30)
+    monkeypatch.setattr(B, "_kernel_loaded", lambda: False)  # the package path even after a kernel test
     return request.param
 
 
@@ -101,6 +102,20 @@ def test_small_batches_take_the_package_path(monkeypatch):
     monkeypatch.setattr(B, "hash_rows_kernel", no_kernel)  # the lane kernel (rows and nodes)
     rows = rng.integers(0, 2**32, (B.SMALL_BATCH - 1, 12), dtype=np.uint32)
     assert hash_rows(rows)[7].tobytes() == ref(rows[7])
+    assert compress_pairs(rows[:4, :8])[1].tobytes() == ref(rows[2:4, :8])
+
+
+def test_small_batches_take_the_kernel_once_it_is_loaded(monkeypatch):
+    # a prover's process: the kernel made, small batches are hashed by it too (same bytes)
+    rows = rng.integers(0, 2**32, (B.SMALL_BATCH, 12), dtype=np.uint32)
+    assert hash_rows(rows)[3].tobytes() == ref(rows[3])  # a full batch: the kernel, made now
+    assert B._kernel_loaded()
+
+    def no_package(*args):
+        raise AssertionError("the blake3 package called with the kernel loaded")
+
+    monkeypatch.setattr(B, "_hash_rows_small", no_package)
+    assert hash_rows(rows[:5])[4].tobytes() == ref(rows[4])
     assert compress_pairs(rows[:4, :8])[1].tobytes() == ref(rows[2:4, :8])
 
 

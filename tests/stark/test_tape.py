@@ -125,3 +125,30 @@ def test_next_row_map_reads_a_bit_reversed_matrix_in_stored_order():
     alpha_pows = ext.ext_powers(rand(4), len(roots))  # and Σ α^i C_i, rows permuted the same way
     plain = tape.Inputs(main, None, aux, public, challenges, cumsum, sel)
     assert tape.run(tp, stored, n, alpha_pows).tolist() == tape.run(tp, plain, n, alpha_pows)[rev].tolist()
+
+
+def test_base_roots_come_out_in_one_lane():
+    # the main constraints and bus values are base-field expressions: run gives them one lane
+    # (the reference's lane 0; its other lanes are zero), and base_columns is that lane
+    c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS["cpu"])
+    rng = np.random.default_rng(9)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    n, w = 8, c.air.width
+    main, sel, public = rand(n, w), rand(n, 3), rand(NUM_PUBLIC_VALUES)
+    roots = [x.expr for x in c.constraints]
+    tp = tape.build_tape(c, roots)
+    assert tape.root_lanes(tp) == 1 and tape.root_lanes(tape.build_tape(c, [x.expr for x in c.all_constraints])) == 4
+    got = tape.run(tp, tape.Inputs(main, None, None, public, None, None, sel), n)
+    assert got.shape == (len(roots), 1, n)
+    for r in range(n):
+        def on_row(op, a, r=r):
+            if op == "main":
+                return as_ext(main[(r + a[1]) % n, a[0]])
+            if op in ("sel", "public", "const"):
+                return as_ext(sel[r, tape.SELECTORS.index(a)] if op == "sel" else public[a] if op == "public" else a)
+            return [0, 0, 0, 0]  # the bus argument's leaves: no main constraint reads them
+
+        want = reference(c, roots, on_row)
+        assert [v[1:] for v in want] == [[0, 0, 0]] * len(roots)
+        assert got[:, 0, r].tolist() == [v[0] for v in want]
+    assert tape.base_columns(tp, tape.Inputs(main, None, None, public, None, None, sel), n).tolist() == got[:, 0].tolist()

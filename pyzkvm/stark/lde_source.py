@@ -91,25 +91,33 @@ class LdeSource:
         parts of its transform those rows depend on (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
-        d = self.block_rows
+        d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
-        work = np.empty(self.coefficients.shape, dtype=np.uint32)
+        # a few columns at a time: the work buffer is D × ROWS_COLUMNS, not the D × w of the block
+        work = np.empty((d, min(w, ROWS_COLUMNS)), dtype=np.uint32)
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True
-            _block_rows(self.coefficients, field.powers(self.block_shift(int(k)), d), *_twiddles(log_d, False), active,
-                        log_d, work)
-            out[hit] = work[local]
+            g_pows = field.powers(self.block_shift(int(k)), d)
+            for lo in range(0, w, work.shape[1]):
+                _block_rows(self.coefficients, g_pows, *_twiddles(log_d, False), active, log_d, lo, work)
+                hi = min(w, lo + work.shape[1])
+                out[hit, lo:hi] = work[local, :hi - lo]
         return out
 
 
+#: columns of a block whose wanted rows ``LdeSource.rows`` computes at once (its work buffer: D × this)
+ROWS_COLUMNS = 16
+
+
 @njit(cache=True)
-def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
+def _block_rows(coeffs, g_pows, tw, tws, active, log_d, c0, out):
     """Rows of one LDE block, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the positions p marked in
-    ``active``, written to out[p] (other rows of out are left partial).
+    ``active``, of the columns c0 … c0 + width(out) − 1 (those left of the matrix's end),
+    written to out[p, c − c0] (other rows of out are left partial).
 
     The block is the decimation-in-frequency transform (natural in, bit-reversed out) of the
     scaled coefficients c_i·g^i. Its first layer, (u, v) ↦ (u + v, (u − v)·ω_D^i), splits it
@@ -120,13 +128,14 @@ def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
     ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows).
     The butterflies are ntt.py's (uint32 lanes, Shoup products with its twiddle tables tw,
     tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l))."""
-    d, w = coeffs.shape
+    d = coeffs.shape[0]
+    w = min(out.shape[1], coeffs.shape[1] - c0)
     for i in range(d):
         gi = g_pows[i]
         gs = _U32((np.uint64(gi) << np.uint64(32)) // np.uint64(P))  # Shoup's quotient of g^i
         src, dst = coeffs[i], out[i]
         for c in range(w):
-            dst[c] = _mul_tw(src[c], gi, gs)
+            dst[c] = _mul_tw(src[c0 + c], gi, gs)
     for l in range(log_d):
         h = d >> (l + 1)
         for s in range(1 << l):

@@ -21,7 +21,8 @@ def _values(rng, rows, w):
     return rng.integers(0, P, (rows, w), dtype=np.int64).astype(np.uint32)
 
 
-@pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4)])
+# (4, 1, 37): wider than ROWS_COLUMNS, so rows() computes its columns in three parts
+@pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4), (4, 1, 37)])
 def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w):
     rng = np.random.default_rng(log_d)
     values = _values(rng, 1 << log_d, w)

@@ -79,6 +79,13 @@ class LdeSource:
                      if side_by_side else 0)
         return out
 
+    def digest_blocks(self):
+        """(first row, merkle.hash_rows of a block): the LDE's row digests one block at a time
+        (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
+        block = np.empty(self.coefficients.shape, dtype=np.uint32)
+        for k in range(1 << self.log_blowup):
+            yield k * self.block_rows, merkle.hash_rows(self.block(k, block))
+
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
         d = self.block_rows

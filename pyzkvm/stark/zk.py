@@ -146,12 +146,19 @@ class SaltMatrix:
     def row_digests(self) -> np.ndarray:
         """H(row) of every salt row, SALT_BLOCK_ROWS rows of salt in memory at a time (the
         whole matrix at once was as large as the tree's leaf digests: 64 MB at 2^21 rows)."""
-        from .merkle import hash_rows
 
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
-        for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
-            out[lo:lo + block.shape[0]] = hash_rows(block)
+        for lo, digests in self.digest_blocks():
+            out[lo:lo + digests.shape[0]] = digests
         return out
+
+    def digest_blocks(self):
+        """(first row, H(row) of each row of a block): the rows' digests, SALT_BLOCK_ROWS at a
+        time (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
+        from .merkle import hash_rows
+
+        for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
+            yield lo, hash_rows(block)
 
     def rows(self, positions) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)

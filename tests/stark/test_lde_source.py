@@ -52,8 +52,9 @@ def test_a_mixed_tree_over_sources_is_the_tree_over_the_arrays():
     rng = np.random.default_rng(5)
     big = lde_source.LdeSource.from_values(_values(rng, 16, 6), 2, coset_shift(6))
     small = lde_source.LdeSource.from_values(_values(rng, 4, 3), 2, coset_shift(4))
-    arrays = [big.full(), small.full(), _values(rng, 64, 2)]
-    lazy, plain = MixedMatrixTree.commit([big, small, arrays[2]]), MixedMatrixTree.commit(arrays)
+    twin = lde_source.LdeSource.from_values(_values(rng, 16, 2), 2, coset_shift(6))  # chained in block by block
+    arrays = [big.full(), small.full(), _values(rng, 64, 2), twin.full()]
+    lazy, plain = MixedMatrixTree.commit([big, small, arrays[2], twin]), MixedMatrixTree.commit(arrays)
     assert lazy.root == plain.root
     idx = np.array([63, 0, 17, 18, 40])
     (rows_l, paths_l), (rows_p, paths_p) = lazy.open(idx), plain.open(idx)

@@ -100,8 +100,11 @@ class LdeSource:
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
-        # a few columns at a time: the work buffer is D × ROWS_COLUMNS, not the D × w of the block
-        work = np.empty((d, min(w, ROWS_COLUMNS)), dtype=np.uint32)
+        # the columns in as few parts (of a multiple of 16) as keep the work buffer within
+        # ROWS_WORK_BYTES: D × w at once was 81 MB for the CPU table at 2^18 rows, 320 MB at
+        # 2^20 (each part repeats the partial transform's loops over the rows: a cost in CPU)
+        parts = -(-4 * d * w // ROWS_WORK_BYTES)
+        work = np.empty((d, min(w, 16 * -(-w // (16 * parts)))), dtype=np.uint32)
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
@@ -116,8 +119,8 @@ class LdeSource:
         return out
 
 
-#: columns of a block whose wanted rows ``LdeSource.rows`` computes at once (its work buffer: D × this)
-ROWS_COLUMNS = 16
+#: the most bytes of ``LdeSource.rows``' work buffer (D rows × the columns computed at once)
+ROWS_WORK_BYTES = 64 << 20
 
 
 @njit(cache=True)

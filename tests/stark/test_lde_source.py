@@ -21,9 +21,10 @@ def _values(rng, rows, w):
     return rng.integers(0, P, (rows, w), dtype=np.int64).astype(np.uint32)
 
 
-# (4, 1, 37): wider than ROWS_COLUMNS, so rows() computes its columns in three parts
 @pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4), (4, 1, 37)])
-def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w):
+def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkeypatch):
+    # a work buffer of 16 × 16 words: 37 columns of 16 rows are computed in three parts
+    monkeypatch.setattr(lde_source, "ROWS_WORK_BYTES", 4 * 16 * 16)
     rng = np.random.default_rng(log_d)
     values = _values(rng, 1 << log_d, w)
     shift = coset_shift(log_d + log_blowup)

@@ -101,8 +101,8 @@ class LdeSource:
         d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
         # the columns in as few parts (of a multiple of 16) as keep the work buffer within
-        # ROWS_WORK_BYTES: D × w at once was 81 MB for the CPU table at 2^18 rows, 320 MB at
-        # 2^20 (each part repeats the partial transform's loops over the rows: a cost in CPU)
+        # ROWS_WORK_BYTES: D × w at once was 336 MB for the CPU table at 2^20 rows (84 MB at
+        # 2^18: one part) — each part repeats the partial transform's loops over the rows (CPU)
         parts = -(-4 * d * w // ROWS_WORK_BYTES)
         work = np.empty((d, min(w, 16 * -(-w // (16 * parts)))), dtype=np.uint32)
         for k in np.unique(pos // d):
@@ -120,7 +120,7 @@ class LdeSource:
 
 
 #: the most bytes of ``LdeSource.rows``' work buffer (D rows × the columns computed at once)
-ROWS_WORK_BYTES = 64 << 20
+ROWS_WORK_BYTES = 128 << 20
 
 
 @njit(cache=True)

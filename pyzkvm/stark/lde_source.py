@@ -100,11 +100,12 @@ class LdeSource:
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
-        # the columns in as few parts (of a multiple of 16) as keep the work buffer within
-        # ROWS_WORK_BYTES: D × w at once was 336 MB for the CPU table at 2^20 rows (84 MB at
-        # 2^18: one part) — each part repeats the partial transform's loops over the rows (CPU)
+        # a matrix of more than two ROWS_WORK_BYTES (the CPU table's D × w is 336 MB at 2^20
+        # rows, 84 MB at 2^18) is transformed in parts of its columns (multiples of 16) within
+        # that, each a copy of its columns and a work buffer; a narrower one in place, whole
         parts = -(-4 * d * w // ROWS_WORK_BYTES)
-        work = np.empty((d, min(w, 16 * -(-w // (16 * parts)))), dtype=np.uint32)
+        step = w if parts <= 2 else 16 * -(-w // (16 * parts))
+        whole = np.empty(self.coefficients.shape, dtype=np.uint32) if step == w else None
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
@@ -112,22 +113,24 @@ class LdeSource:
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True
             g_pows = field.powers(self.block_shift(int(k)), d)
-            for lo in range(0, w, work.shape[1]):
-                _block_rows(self.coefficients, g_pows, *_twiddles(log_d, False), active, log_d, lo, work)
-                hi = min(w, lo + work.shape[1])
-                out[hit, lo:hi] = work[local, :hi - lo]
+            for lo in range(0, w, step):
+                part = self.coefficients if whole is not None else np.ascontiguousarray(self.coefficients[:, lo:lo + step])
+                work = whole if whole is not None else np.empty(part.shape, dtype=np.uint32)
+                _block_rows(part, g_pows, *_twiddles(log_d, False), active, log_d, work)
+                out[hit, lo:lo + part.shape[1]] = work[local]
+                del part, work
         return out
 
 
-#: the most bytes of ``LdeSource.rows``' work buffer (D rows × the columns computed at once)
-ROWS_WORK_BYTES = 128 << 20
+#: the most bytes of a part of the columns ``LdeSource.rows`` transforms at once (D rows × its
+#: columns), for a matrix of more than twice this
+ROWS_WORK_BYTES = 64 << 20
 
 
 @njit(cache=True)
-def _block_rows(coeffs, g_pows, tw, tws, active, log_d, c0, out):
+def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
     """Rows of one LDE block, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the positions p marked in
-    ``active``, of the columns c0 … c0 + width(out) − 1 (those left of the matrix's end),
-    written to out[p, c − c0] (other rows of out are left partial).
+    ``active``, written to out[p] (other rows of out are left partial).
 
     The block is the decimation-in-frequency transform (natural in, bit-reversed out) of the
     scaled coefficients c_i·g^i. Its first layer, (u, v) ↦ (u + v, (u − v)·ω_D^i), splits it
@@ -138,14 +141,13 @@ def _block_rows(coeffs, g_pows, tw, tws, active, log_d, c0, out):
     ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows).
     The butterflies are ntt.py's (uint32 lanes, Shoup products with its twiddle tables tw,
     tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l))."""
-    d = coeffs.shape[0]
-    w = min(out.shape[1], coeffs.shape[1] - c0)
+    d, w = coeffs.shape
     for i in range(d):
         gi = g_pows[i]
         gs = _U32((np.uint64(gi) << np.uint64(32)) // np.uint64(P))  # Shoup's quotient of g^i
         src, dst = coeffs[i], out[i]
         for c in range(w):
-            dst[c] = _mul_tw(src[c0 + c], gi, gs)
+            dst[c] = _mul_tw(src[c], gi, gs)
     for l in range(log_d):
         h = d >> (l + 1)
         for s in range(1 << l):

@@ -23,7 +23,7 @@ def _values(rng, rows, w):
 
 @pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4), (4, 1, 37)])
 def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkeypatch):
-    # a work buffer of 16 × 16 words: 37 columns of 16 rows are computed in three parts
+    # parts of 16 × 16 words: 37 columns of 16 rows are computed in three parts of their columns
     monkeypatch.setattr(lde_source, "ROWS_WORK_BYTES", 4 * 16 * 16)
     rng = np.random.default_rng(log_d)
     values = _values(rng, 1 << log_d, w)

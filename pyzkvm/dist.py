@@ -380,5 +380,5 @@ def prove_stark_segments(
                                memory_limit=memory_limit)
     proofs = joint.prove(pk, run.statements, run.public_data, segments=segments)
     others = other_circuit_digests(program, pk.verifying_key)  # the image ID's other blowups, for the seal
-    return StarkBackend().receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs],
+    return StarkBackend().receipt_from_proofs(run, config, pk.verifying_key, proofs,
                                               others=others)

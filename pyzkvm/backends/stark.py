@@ -291,33 +291,34 @@ class StarkBackend(Backend):
             else:
                 step(name, fraction)
 
-        proofs = joint.prove(pk, run.statements, run.public_data, progress=segment_progress)
+        # the tables are handed over: each segment's go once its aux traces are built (joint.prove)
+        proofs = joint.prove(pk, run.statements, run.public_data, progress=segment_progress, release_tables=True)
         step("done", 1.0)
-        return self.receipt_from_proofs(run, config, pk.verifying_key, [p.to_bytes() for p in proofs], inner,
-                                        others=others)
+        return self.receipt_from_proofs(run, config, pk.verifying_key, proofs, inner, others=others)
 
     def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list, inner=(), *, others) -> Receipt:
-        """The receipt for a run's statements and their (joint) proofs, in segment order;
+        """The receipt for a run's statements and their (joint) Proofs, in segment order (the
+        tables' heights are read from the proofs: the run's tables may have been released);
         ``inner``: the receipts that discharge the run's assumptions; ``others``: the program's
         circuit digests at the image ID's other blowups (image_id.other_circuit_digests). Its
         params are exactly what verify recomputes from the seal (PARAM_KEYS)."""
         from ..machine.image_id import image_id_from_seal
-        from ..stark.joint import log_heights
         from ..stark.verifier import statement_security
 
+        heights = [[t.log_height for t in p.tables] for p in proofs]  # None: a table left out (optional.py)
+        encoded = [p.to_bytes() for p in proofs]
         final = run.segment_statements[-1]
         seal_segments = [(s.cycles, s.end_pc, s.journal_end, s.assumptions_end, proof)
-                         for s, proof in zip(run.segment_statements, proofs, strict=True)]
+                         for s, proof in zip(run.segment_statements, encoded, strict=True)]
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, final.commit is not None,
                            final.deferred is not None, run.start_pc, seal_segments, others=others)
-        security = statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1],
-                                      run.public_data)
+        security = statement_security(vk, heights, run.statements[-1][1], run.public_data)
         cycles = final.cycles
         claim = Claim.for_execution(image_id_from_seal(vk, others), run.journal, run.exit_code, cycles, run.assumptions)
         params = {
             "preset": config.name,
             "security_bits": round(security.bits, 1),
-            "proof_bytes": sum(len(p) for p in proofs),
+            "proof_bytes": sum(len(p) for p in encoded),
             "cycles": cycles,
             "segments": len(proofs),
             "segment_cycles": int(run.segment_cycles),

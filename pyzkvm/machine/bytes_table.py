@@ -47,9 +47,8 @@ class ByteTableAir(Chip):
     def generate(self, w):
         """The multiplicities, derived from every other chip's sends (byte_multiplicities),
         once memory checking has filled their timestamp differences (which they range-check)."""
-        w.memory_after()
         others = [a for a in w.airs if a is not self]
-        return byte_multiplicities(others, {a.name: w.trace(a) for a in others}, w.public_values)
+        return byte_multiplicities(others, w.field_traces(others), w.public_values)
 
     def constraints(self, b):
         p = lambda name: b.prep(getattr(BYTES_PREP, name))  # noqa: E731

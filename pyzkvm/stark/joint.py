@@ -64,10 +64,15 @@ def log_heights(vk, traces: Sequence) -> list:
 class LocalSegments:
     """Steps 1 and 3 in this process, one segment after another. With one segment its main
     commitment is kept for step 3; with several each is recomputed in step 3, so memory
-    holds one segment's LDEs at a time, not all of them."""
+    holds one segment's LDEs at a time, not all of them. With ``release_tables`` the caller
+    hands its tables over: step 3 empties each segment's traces list once its main commitment
+    exists, so the prover's own reference (dropped after the aux traces) is the last one and no
+    table outlives its LogUp trace (at 2^18 cycles ~430 B per cycle of peak memory)."""
 
-    def __init__(self, pk, progress: Callable[[int, str, float], None] | None = None, zk_seed=None):
+    def __init__(self, pk, progress: Callable[[int, str, float], None] | None = None, zk_seed=None,
+                 release_tables: bool = False):
         self.pk = pk
+        self.release_tables = release_tables
         self.report = progress or (lambda k, step, fraction: None)
         self._kept: MainCommitment | None = None
         # hiding mode: one secret per statement, one randomness stream per segment (zk.py); the
@@ -91,6 +96,8 @@ class LocalSegments:
         for k, (traces, pv) in enumerate(statements):
             main = self._kept or commit_main(self.pk, traces, rng=self._rng(k, len(statements)))
             self._kept = None
+            if self.release_tables:  # main.tables hold them now, until prove_segment's aux traces
+                traces.clear()
             proofs.append(prove_segment(self.pk, main, pv, public_data, challenges, partial(self.report, k)))
             # its LDEs, trees and quotient (on its tables) go before the next segment's are built
             del main
@@ -99,7 +106,7 @@ class LocalSegments:
 
 def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_public_values=None,
           check_constraints_first: bool = True, progress: Callable[[int, str, float], None] | None = None,
-          segments=None, zk_seed=None) -> list:
+          segments=None, zk_seed=None, release_tables: bool = False) -> list:
     """Prove n ≥ 1 (traces, public_values) statements jointly; returns the n Proofs.
 
     ``term_public_values``: the public values the AIRs' public_interactions read for the
@@ -109,14 +116,17 @@ def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_publi
     off only to produce invalid proofs for soundness tests. ``segments``: who commits and
     proves the segments (default LocalSegments(pk, progress); dist.py passes a cluster's).
     ``zk_seed`` (tests only): in hiding mode, derive the prover's randomness from it instead
-    of the OS, so a proof is reproducible; None (always, outside tests) draws fresh secrets."""
+    of the OS, so a proof is reproducible; None (always, outside tests) draws fresh secrets.
+    ``release_tables``: the statements' traces lists are emptied as they are proved
+    (LocalSegments), for a caller that reads them no more (StarkBackend: peak memory); a
+    bus imbalance is then refused without naming the buses (debug.check_buses needs them)."""
     vk = pk.verifying_key
     if not statements:
         raise ProofFormatError("a statement needs at least one segment")
     pvs = [check_public_values(vk, pv) for _traces, pv in statements]
     if check_constraints_first:
         check_all_constraints(vk.compiled, pk.prep_traces, statements)
-    segments = segments or LocalSegments(pk, progress, zk_seed)
+    segments = segments or LocalSegments(pk, progress, zk_seed, release_tables)
     roots = segments.commit(statements)
     challenges = joint_bus_challenges(vk, pvs, [log_heights(vk, t) for t, _pv in statements], roots, public_data)
     proofs = segments.prove(statements, public_data, challenges)
@@ -128,7 +138,8 @@ def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_publi
             _check_balance(vk, proofs, challenges, pvs[-1] if term_public_values is None else term_public_values,
                            public_data)
         except BusImbalance:  # name the buses (debug.py, part 2), then refuse
-            check_buses(vk.compiled, pk.prep_traces, statements, public_data, term_public_values)
+            if all(traces for traces, _pv in statements):
+                check_buses(vk.compiled, pk.prep_traces, statements, public_data, term_public_values)
             raise ConstraintNotSatisfied("LogUp buses do not balance, though every chip bus does (in hiding mode: "
                                          "the blinding ring, blind.py; a bug, report it)") from None
     return proofs

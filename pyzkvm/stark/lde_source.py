@@ -79,6 +79,13 @@ class LdeSource:
                      if side_by_side else 0)
         return out
 
+    def digest_blocks(self):
+        """(first row, merkle.hash_rows of a block): the LDE's row digests one block at a time
+        (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
+        block = np.empty(self.coefficients.shape, dtype=np.uint32)
+        for k in range(1 << self.log_blowup):
+            yield k * self.block_rows, merkle.hash_rows(self.block(k, block))
+
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
         d = self.block_rows
@@ -91,19 +98,33 @@ class LdeSource:
         parts of its transform those rows depend on (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
-        d = self.block_rows
+        d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
-        work = np.empty(self.coefficients.shape, dtype=np.uint32)
+        # a matrix of more than two ROWS_WORK_BYTES (the CPU table's D × w is 336 MB at 2^20
+        # rows, 84 MB at 2^18) is transformed in parts of its columns (multiples of 16) within
+        # that, each a copy of its columns and a work buffer; a narrower one in place, whole
+        parts = -(-4 * d * w // ROWS_WORK_BYTES)
+        step = w if parts <= 2 else 16 * -(-w // (16 * parts))
+        whole = np.empty(self.coefficients.shape, dtype=np.uint32) if step == w else None
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True
-            _block_rows(self.coefficients, field.powers(self.block_shift(int(k)), d), *_twiddles(log_d, False), active,
-                        log_d, work)
-            out[hit] = work[local]
+            g_pows = field.powers(self.block_shift(int(k)), d)
+            for lo in range(0, w, step):
+                part = self.coefficients if whole is not None else np.ascontiguousarray(self.coefficients[:, lo:lo + step])
+                work = whole if whole is not None else np.empty(part.shape, dtype=np.uint32)
+                _block_rows(part, g_pows, *_twiddles(log_d, False), active, log_d, work)
+                out[hit, lo:lo + part.shape[1]] = work[local]
+                del part, work
         return out
+
+
+#: the most bytes of a part of the columns ``LdeSource.rows`` transforms at once (D rows × its
+#: columns), for a matrix of more than twice this
+ROWS_WORK_BYTES = 64 << 20
 
 
 @njit(cache=True)

@@ -37,10 +37,15 @@ def _leaf_hashes(matrix, hashes=merkle) -> np.ndarray:
 
 def _rows_digest(group: list, hashes=merkle) -> np.ndarray:
     """R_i for matrices of one height: one leaf hash, chained with C when there are several
-    (no copy of the matrices into one)."""
+    (no copy of the matrices into one; a source's digests — an LdeSource's, a salt's — are
+    chained in block by block, never all of them beside R)."""
     d = _leaf_hashes(group[0], hashes)
     for m in group[1:]:
-        d = _inject(d, _leaf_hashes(m, hashes), hashes)
+        if hasattr(m, "digest_blocks"):
+            for lo, digests in m.digest_blocks():
+                _inject(d[lo:lo + digests.shape[0]], digests, hashes)  # writes into d's rows lo…
+        else:
+            d = _inject(d, _leaf_hashes(m, hashes), hashes)
     return d
 
 

@@ -52,6 +52,8 @@ SALT = 8
 MASK_EXT_COLUMNS = 1
 #: XOF words read at once by ZkRandomness.field (bounds its temporaries to a few MB)
 XOF_CHUNK_WORDS = 1 << 20
+#: salt rows a SaltMatrix makes at once when it hashes or opens them (4 MB of salt)
+SALT_BLOCK_ROWS = 1 << 17
 
 
 def trace_randomiser_size(cfg) -> int:
@@ -155,12 +157,29 @@ class SaltMatrix:
         return values
 
     def row_digests(self) -> np.ndarray:
+        """H(row) of every salt row, SALT_BLOCK_ROWS rows of salt in memory at a time (the
+        whole matrix at once was as large as the tree's leaf digests: 64 MB at 2^21 rows)."""
+
+        out = np.empty((self.shape[0], 8), dtype=np.uint32)
+        for lo, digests in self.digest_blocks():
+            out[lo:lo + digests.shape[0]] = digests
+        return out
+
+    def digest_blocks(self):
+        """(first row, H(row) of each row of a block): the rows' digests, SALT_BLOCK_ROWS at a
+        time (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
         from .merkle import hash_rows
 
-        return hash_rows(self.values())
+        for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
+            yield lo, hash_rows(block)
 
     def rows(self, positions) -> np.ndarray:
-        return self.values()[np.asarray(positions, dtype=np.int64)]
+        pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+        out = np.empty((pos.shape[0], SALT), dtype=np.uint32)
+        for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
+            hit = (pos >= lo) & (pos < lo + block.shape[0])
+            out[hit] = block[pos[hit] - lo]
+        return out
 
 
 class ZkRandomness:
@@ -201,13 +220,35 @@ class ZkRandomness:
         a time (the temporaries stay that size, not the result's: a hiding 2^19-row table's
         randomness is ~200 MB)."""
         count = int(np.prod(shape))
+        out, got = np.empty(count, dtype=np.uint32), 0
+        for keep in self._kept_words(label, count):
+            out[got:got + keep.size] = keep
+            got += keep.size
+        return out.reshape(shape)
+
+    def field_rows(self, label: str, shape: tuple, block_rows: int):
+        """``field(label, shape)`` of a (rows, w) shape, block_rows rows at a time: yields
+        (first row, its block), the same elements in the same order, never the whole matrix."""
+        rows, w = shape
+        words = self._kept_words(label, rows * w)
+        pending = np.zeros(0, dtype=np.uint32)
+        for lo in range(0, rows, block_rows):
+            need = (min(rows, lo + block_rows) - lo) * w
+            parts = [pending]
+            while sum(p.size for p in parts) < need:
+                parts.append(next(words))
+            flat = np.concatenate(parts)
+            pending = flat[need:]
+            yield lo, flat[:need].reshape(-1, w)
+
+    def _kept_words(self, label: str, count: int):
+        """The first ``count`` kept words of the label's stream, a few arrays of them in order."""
         stream = blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)
-        out, got, seek = np.empty(count, dtype=np.uint32), 0, 0
+        got, seek = 0, 0
         while got < count:
             want = min((count - got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
             words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4") & np.uint32(0x7FFFFFFF)
             seek += 4 * want
             keep = words[words < P][:count - got]
-            out[got:got + keep.size] = keep
             got += keep.size
-        return out.reshape(shape)
+            yield keep

@@ -21,8 +21,10 @@ def _values(rng, rows, w):
     return rng.integers(0, P, (rows, w), dtype=np.int64).astype(np.uint32)
 
 
-@pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4)])
-def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w):
+@pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4), (4, 1, 37)])
+def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkeypatch):
+    # parts of 16 × 16 words: 37 columns of 16 rows are computed in three parts of their columns
+    monkeypatch.setattr(lde_source, "ROWS_WORK_BYTES", 4 * 16 * 16)
     rng = np.random.default_rng(log_d)
     values = _values(rng, 1 << log_d, w)
     shift = coset_shift(log_d + log_blowup)
@@ -51,8 +53,9 @@ def test_a_mixed_tree_over_sources_is_the_tree_over_the_arrays():
     rng = np.random.default_rng(5)
     big = lde_source.LdeSource.from_values(_values(rng, 16, 6), 2, coset_shift(6))
     small = lde_source.LdeSource.from_values(_values(rng, 4, 3), 2, coset_shift(4))
-    arrays = [big.full(), small.full(), _values(rng, 64, 2)]
-    lazy, plain = MixedMatrixTree.commit([big, small, arrays[2]]), MixedMatrixTree.commit(arrays)
+    twin = lde_source.LdeSource.from_values(_values(rng, 16, 2), 2, coset_shift(6))  # chained in block by block
+    arrays = [big.full(), small.full(), _values(rng, 64, 2), twin.full()]
+    lazy, plain = MixedMatrixTree.commit([big, small, arrays[2], twin]), MixedMatrixTree.commit(arrays)
     assert lazy.root == plain.root
     idx = np.array([63, 0, 17, 18, 40])
     (rows_l, paths_l), (rows_p, paths_p) = lazy.open(idx), plain.open(idx)

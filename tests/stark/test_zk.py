@@ -61,6 +61,24 @@ def test_randomness_is_a_function_of_secret_segment_and_label():
         ZkRandomness(b"short")
 
 
+def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
+    """field_rows gives field's elements in order, a few rows at a time (blocks of 7 rows
+    here, a last one shorter), and a SaltMatrix's digests and opened rows are those of its
+    whole matrix (zk.SALT_BLOCK_ROWS rows of salt at a time)."""
+    from pyzkvm.stark import zk
+    from pyzkvm.stark.merkle import hash_rows
+
+    rng = ZkRandomness(b"k" * 32, 0)
+    blocks = list(rng.field_rows("s", (40, SALT), 7))
+    assert [lo for lo, _ in blocks] == list(range(0, 40, 7))
+    assert np.array_equal(np.concatenate([b for _, b in blocks]), rng.field("s", (40, SALT)))
+    monkeypatch.setattr(zk, "SALT_BLOCK_ROWS", 16)
+    salt = zk.SaltMatrix(rng, "s", 40)
+    assert np.array_equal(salt.row_digests(), hash_rows(salt.values()))
+    positions = np.array([39, 0, 16, 15, 16, 31])
+    assert np.array_equal(salt.rows(positions), salt.values()[positions])
+
+
 # ---- proofs --------------------------------------------------------------------------------------
 
 

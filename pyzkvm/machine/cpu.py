@@ -269,10 +269,6 @@ class CpuAir(Chip):
         cpu[:n, CPU.hz] = high != 0
         cpu[:n, CPU.hinv] = inverse_or_zero(high)
 
-        # from here the table is the uint32 field elements the prover reads (what generate_tables
-        # makes of it): memory checking fills its last columns in that copy, and the int64 one
-        # (twice the memory, 160 MB at 2^18 cycles) is not kept until then
-        cpu = cpu.astype(np.uint32)
         # memory checking: rs1, rs2, the load/store word, rd (the load/store's word before must be
         # the one memory holds: checked when the accesses are resolved)
         ts0 = 4 * tr["clk"].astype(np.int64) + 4

@@ -55,7 +55,6 @@ from . import _numba_cache, lazy_njit
 #: ``const`` when read-only). ``python bench/compile_cost.py --what prove --plan`` prints
 #: what a cold prove compiled in this form; tests/test_compile_ahead.py checks the list.
 PROVE_KERNELS = [
-    ("pyzkvm.executor.decode", "decode_range", "u32[1d], i64, i64, i64[1d], i64[1d]"),
     ("pyzkvm.stark.field", "_pow_kernel", "const u32[1d], u64, u32[1d]"),
     ("pyzkvm.stark.field", "_binary_kernel", "i64, const u32[1d], const u32[1d], u32[1d]"),
     ("pyzkvm.stark.tape", "_run_blocks", "i64[1d], i64[1d], i64[1d], bool[1d], i64[1d], i64, i64[1d], i64[1d], u32[2d], u32[2d], u32[3d], u32[3d], u32[3d], u32[2d], u32[2d], u32[1d], u32[2d], i64, i64[1d], i64, i64, i64[1d], u32[2d], bool, u32[2d], u32[3d], i64, i64"),

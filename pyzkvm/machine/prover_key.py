@@ -102,19 +102,23 @@ def ensure_prover_key(max_degree: int, announce=lambda: None, zk_modes=(False, T
     a damaged one; ``announce()`` first: it takes seconds), so that every chip the prove
     compiles comes from it. Other commands (``info``, ``verify``) only use a key a prove
     stored: they need a few digests, not tapes. When it builds, it also stores the verifier
-    keys of the modes in ``zk_modes`` (False: transparent, True: hiding; ~1.2 s of CPU each)."""
+    keys of the modes in ``zk_modes`` (False: transparent, True: hiding; ~1.2 s of CPU each)
+    that the package does not ship for this code (pyzkvm/shipped.py: the first verify loads
+    those from there)."""
     if memo.memo_dir() is None or _load(max_degree) is not None:
         return
     if not memo.put("writable", b"", b""):  # a memo nobody can write: compile as before
         return  # (building the key costs more than the prove's own compiles; it could not be kept)
     announce()
+    from .. import shipped
+    from .image_id import VERIFIER_KEYS, verifier_key_memo_name
+
+    zk_modes = tuple(zk for zk in zk_modes if shipped.get(VERIFIER_KEYS, verifier_key_memo_name(max_degree, zk)) is None)
     verifier_keys: dict = {}
     data = build_prover_key(max_degree, verifier_keys, zk_modes)
     memo.put(PROVER_KEYS, _memo_key(max_degree), data)
-    # the verifier's keys, both modes, from the same compiled chips: the first `pyzkvm verify`
-    # after this prove loads them (~0.1 s) instead of building every chip's DAG again (~6 s)
-    from .image_id import VERIFIER_KEYS, verifier_key_memo_name
-
+    # the verifier's keys the package does not ship, from the same compiled chips: the first
+    # `pyzkvm verify` after this prove loads them (~0.1 s) instead of building every chip's DAG again (~6 s)
     for zk, views in verifier_keys.items():
         memo.put(VERIFIER_KEYS, verifier_key_memo_name(max_degree, zk), views)
     _LOADED[max_degree] = decode_prover_airs(data, _names())

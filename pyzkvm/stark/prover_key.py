@@ -102,6 +102,33 @@ class _Tapes(dict):
         return tape
 
 
+class LaterTapes(_Tapes):
+    """The tapes of a ProverAir stored without them (``tapes_later``), kept apart by its owner:
+    ``fetch()`` gives (stored, load) as ``StoredTables.tapes_of`` does, or None when there are
+    none; it is called on the first lookup, so a table the proof leaves out reads nothing."""
+
+    def __init__(self, fetch: Callable[[], tuple | None]):
+        super().__init__({}, self._fetch_first)  # nothing is stored until fetch() says what
+        self._fetch: Callable[[], tuple | None] | None = fetch
+
+    def _fetch_first(self, tp: dict) -> Tape:
+        raise AssertionError("LaterTapes looks a tape up only once fetch() ran")
+
+    def _fetched(self) -> None:
+        if self._fetch is not None:
+            fetched, self._fetch = self._fetch(), None
+            if fetched is not None:
+                self._stored, self._load = fetched
+
+    def __contains__(self, key) -> bool:
+        self._fetched()
+        return super().__contains__(key)
+
+    def __missing__(self, key) -> Tape:
+        self._fetched()
+        return super().__missing__(key)
+
+
 class ProverAir:
     """What a prove reads of a CompiledAir (module docstring), without its DAG."""
 
@@ -252,8 +279,15 @@ class StoredTables:
         roots = self._ints(c["roots"])
         return StoredConstraints(c["names"].split("\0") if roots else [], roots)
 
+    def tapes_of(self, name: str, blinded: bool) -> tuple:
+        """(stored tapes, their loader) of table ``name``'s view (its blinded one)."""
+        return self._stored_tapes(self._header[name]["blinded" if blinded else "view"]), self._tape
+
+    def _stored_tapes(self, t: dict) -> dict:
+        return {(tuple(self._ints(tp["key"])), "rows"): tp for tp in t["tapes"]}
+
     def _table(self, t: dict, air, rebuild) -> ProverAir:
-        stored = {(tuple(self._ints(tp["key"])), "rows"): tp for tp in t["tapes"]}
+        stored = self._stored_tapes(t)
 
         def lists(name: str) -> Sequence:
             if name == "interactions":

@@ -33,6 +33,7 @@ off (every value is recomputed), and an unwritable folder does the same without 
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 from functools import lru_cache
@@ -84,6 +85,20 @@ def get(namespace: str, key: bytes) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError:
+        return None
+
+
+def mapped(namespace: str, key: bytes) -> mmap.mmap | None:
+    """The value stored under (namespace, key) by this code, mapped copy-on-write instead of
+    read: a page is read where it is used (a large value used in part costs that part), and
+    writes to it stay in this process; or None."""
+    path = _file(namespace, key)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
         return None
 
 

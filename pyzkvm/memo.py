@@ -16,7 +16,10 @@ their arguments, and every fresh ``pyzkvm`` command would otherwise compute them
 - the machine's prover key (``machine/prover_key.py``, the bytes of ``stark/prover_key.py``):
   every chip's and blinded chip's counts, digests and row tapes, so a fresh ``pyzkvm prove``
   builds no constraint DAG (~4 MB, ~4 s of CPU to build once per code version; an optional
-  chip's tapes are stored apart by the first prove that uses the chip).
+  chip's tapes are stored apart by the first prove that uses the chip);
+- the byte table's preprocessed LDE and the levels of its own Merkle tree
+  (``machine/prep_root.commit_preprocessed``): the same for every program, ~17 MB per blowup,
+  mapped (``mapped``) by a prove, which reads only the pages its openings use.
 
 They are kept as tiny files beside the numba kernel cache (``NUMBA_CACHE_DIR`` as
 ``_numba_cache`` chose it, else ``pyzkvm/__pycache__`` in a source checkout), in a folder named

@@ -12,6 +12,10 @@ blowup and the level, and the tree is finished from there with the program's own
 not a 2^20-row LDE of the byte table. tests/machine/test_image_id_v3.py checks the roots
 against setup's.
 
+A prove's setup (``commit_preprocessed``) starts from the same place: the byte table's LDE
+and every level of the tree over it alone are stored once per blowup and mapped from the memo,
+so a prove computes and hashes only the program's own tables.
+
 A process that has not loaded numba (``pyzkvm info``, ``verify --elf``, ``prove --backend
 trace``) transforms and hashes with numpy instead (stark/ntt_numpy.py, stark/blake3_numpy.py:
 the same bytes, ~0.1 s for a small program's tables, where loading numba's kernels takes

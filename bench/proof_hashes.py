@@ -21,6 +21,7 @@ ELF = Path(__file__).resolve().parent.parent / "guests" / "bin" / "fibonacci.elf
 def main(argv) -> int:
     from pyzkvm import Program
     from pyzkvm.backends.stark import build_statements
+    from pyzkvm.machine.prep_root import commit_preprocessed
     from pyzkvm.stark import DEFAULT, DEFAULT_ZK, setup
     from pyzkvm.stark import joint
 
@@ -28,7 +29,7 @@ def main(argv) -> int:
     for n in [int(a) for a in argv] or [300, 5000]:
         run = build_statements(prog, [n.to_bytes(4, "little")])
         for cfg in (DEFAULT, DEFAULT_ZK):
-            pk = setup(cfg, run.chips.airs)
+            pk = setup(cfg, run.chips.airs, commit=commit_preprocessed)  # as the stark backend's prove
             proofs = joint.prove(pk, run.statements, run.public_data, zk_seed=1)
             h = blake3.blake3(b"".join(p.to_bytes() for p in proofs)).hexdigest()
             print(f"fibonacci({n}) {cfg.name}: {h}", flush=True)

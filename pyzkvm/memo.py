@@ -16,7 +16,10 @@ their arguments, and every fresh ``pyzkvm`` command would otherwise compute them
 - the machine's prover key (``machine/prover_key.py``, the bytes of ``stark/prover_key.py``):
   every chip's and blinded chip's counts, digests and row tapes, so a fresh ``pyzkvm prove``
   builds no constraint DAG (~4 MB, ~4 s of CPU to build once per code version; an optional
-  chip's tapes are stored apart by the first prove that uses the chip).
+  chip's tapes are stored apart by the first prove that uses the chip);
+- the byte table's preprocessed LDE and the levels of its own Merkle tree
+  (``machine/prep_root.commit_preprocessed``): the same for every program, ~17 MB per blowup,
+  mapped (``mapped``) by a prove, which reads only the pages its openings use.
 
 They are kept as tiny files beside the numba kernel cache (``NUMBA_CACHE_DIR`` as
 ``_numba_cache`` chose it, else ``pyzkvm/__pycache__`` in a source checkout), in a folder named
@@ -33,6 +36,7 @@ off (every value is recomputed), and an unwritable folder does the same without 
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 from functools import lru_cache
@@ -84,6 +88,20 @@ def get(namespace: str, key: bytes) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError:
+        return None
+
+
+def mapped(namespace: str, key: bytes) -> mmap.mmap | None:
+    """The value stored under (namespace, key) by this code, mapped copy-on-write instead of
+    read: a page is read where it is used (a large value used in part costs that part), and
+    writes to it stay in this process; or None."""
+    path = _file(namespace, key)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
         return None
 
 

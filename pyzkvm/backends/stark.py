@@ -260,6 +260,7 @@ class StarkBackend(Backend):
         self.reject_options(options)
         from ..composition import resolve_assumptions
         from ..machine.image_id import other_circuit_digests
+        from ..machine.prep_root import commit_preprocessed
         from ..machine.prover_key import ensure_prover_key
         from ..stark.keys import _max_degree
         from ..stark import setup
@@ -278,7 +279,7 @@ class StarkBackend(Backend):
         # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
         inner = resolve_assumptions(run.assumptions, assumptions)
         step("setup", 0.0)
-        pk = setup(config, run.chips.airs)
+        pk = setup(config, run.chips.airs, commit=commit_preprocessed)  # the byte table's part from the memo
         check_security_of_heights(run, config, pk.verifying_key)
         others = other_circuit_digests(program, pk.verifying_key)  # the image ID's other blowups, for the seal
         n = len(run.statements)

@@ -12,6 +12,10 @@ blowup and the level, and the tree is finished from there with the program's own
 not a 2^20-row LDE of the byte table. tests/machine/test_image_id_v3.py checks the roots
 against setup's.
 
+A prove's setup (``commit_preprocessed``) starts from the same place: the byte table's LDE
+and every level of the tree over it alone are stored once per blowup and mapped from the memo,
+so a prove computes and hashes only the program's own tables.
+
 A process that has not loaded numba (``pyzkvm info``, ``verify --elf``, ``prove --backend
 trace``) transforms and hashes with numpy instead (stark/ntt_numpy.py, stark/blake3_numpy.py:
 the same bytes, ~0.1 s for a small program's tables, where loading numba's kernels takes
@@ -35,6 +39,8 @@ from ..stark.mmcs import fold_levels
 
 #: pyzkvm/memo.py's (and pyzkvm/shipped.py's) namespace for the fixed table's subtree levels
 FIXED_SUBTREES = "fixed-subtree"
+#: the memo's namespace of the fixed table's LDE and tree levels a prove maps (commit_preprocessed)
+FIXED_COMMITMENTS = "fixed-commitment"
 #: the fixed table's subtree is kept at its level of 2^17 nodes (4 MB), and compressed from
 #: there to the level a program needs (program tables up to 2^(16 − log2 blowup) rows)
 KEPT_LOG_NODES = 17
@@ -128,6 +134,53 @@ def shipped_levels(trace: np.ndarray, log_blowups) -> list:
         nodes = _level_from_leaves(trace, config, level, _kernels())
         out.append((FIXED_SUBTREES, _level_key(trace, config, level), np.ascontiguousarray(nodes, "<u4").tobytes()))
     return out
+
+
+def commit_preprocessed(config, traces: list) -> tuple:
+    """stark/keys.commit_preprocessed's (LDEs, tree) for a prove, the fixed table's part mapped
+    from the memo: when one table (the byte table) is taller than the others by 2 or more
+    rows' doublings, its LDE and the levels of the tree over it alone, from level 1 to the
+    level above the first injection (module docstring), are the same for every program. They
+    are stored once (FIXED_COMMITMENTS: ~16 MB at blowup 4) and mapped copy-on-write, so a
+    prove reads only the pages its openings use (~0.1 s of CPU and ~6,000 page faults for
+    the LDE and the hashes otherwise); the program's tables are injected from there as
+    MixedMatrixTree.commit does (mmcs.fold_levels). Anything else: commit_preprocessed."""
+    from ..stark.keys import commit_preprocessed as commit_all, preprocessed_lde
+    from ..stark.mmcs import MixedMatrixTree
+
+    heights = [t.shape[0].bit_length() - 1 for t in traces if t is not None]
+    top = max(heights, default=0)
+    shorter = max((h for h in heights if h < top), default=None)
+    if memo.memo_dir() is None or heights.count(top) != 1 or shorter is None or top - shorter < 2:
+        return commit_all(config, traces)
+    fixed = next(t for t in traces if t is not None and t.shape[0] == 1 << top)
+    lde, levels = _fixed_commitment(fixed, config)
+    ldes = [lde if t is fixed else None if t is None else preprocessed_lde(t, config) for t in traces]
+    present = [m for m in ldes if m is not None]
+    # levels[k] has 2^(top + b − k) nodes: start folding at the level of 2^(shorter + b + 1)
+    start = levels[:top - shorter]
+    return ldes, MixedMatrixTree(present, fold_levels(start, [m for m in present if m is not lde]))
+
+
+def _fixed_commitment(trace: np.ndarray, config) -> tuple:
+    """(the fixed table's LDE, the levels of the tree over it alone: [None, level 1, …, root]),
+    mapped from the memo, or computed and stored there."""
+    from ..stark.keys import preprocessed_lde
+    from ..stark.mmcs import MixedMatrixTree
+
+    key = _level_key(trace, config, -1)
+    rows, width = trace.shape[0] << config.log_blowup, trace.shape[1]
+    sizes = [rows * width] + [8 << k for k in range(rows.bit_length() - 2, -1, -1)]  # words: LDE, levels 1..
+    stored = memo.mapped(FIXED_COMMITMENTS, key)
+    if stored is not None and len(stored) == 4 * sum(sizes):
+        words = np.frombuffer(stored, dtype=np.uint32)
+        ends = np.cumsum(sizes).tolist()
+        parts = [words[end - size:end] for end, size in zip(ends, sizes)]
+        return parts[0].reshape(rows, width), [None] + [p.reshape(-1, 8) for p in parts[1:]]
+    lde = preprocessed_lde(trace, config)
+    levels = MixedMatrixTree.commit([lde]).levels
+    memo.put(FIXED_COMMITMENTS, key, b"".join(np.ascontiguousarray(a, dtype="<u4").tobytes() for a in [lde, *levels[1:]]))
+    return lde, levels
 
 
 def preprocessed_root(config, airs) -> tuple:

@@ -15,7 +15,9 @@ An optional chip (a precompile, the divider, …: ~4/5 of the build time) is sto
 tapes (``tapes_later``): a run that leaves its table out reads none (trace generation and the
 debug check skip an all-zero optional table: stark/optional.py's claim), and the first prove
 that uses it compiles the chip and stores both its ProverAirs, tapes included, in a memo file
-of their own (``CHIP_TAPES``, same format and checks), which later proves load.
+of their own (``CHIP_TAPES``, same format and checks), which later proves load on a first
+lookup of one of its tapes (``LaterTapes``: a run without the table reads no file — all the
+optional chips' files are ~27 MB).
 
 A chip gets its view through ``Chip.stored_compiled`` (stark/keys.compile_once asks every AIR):
 only when the memo is on, for a chip of the registered class (``tables.CHIPS``) whose
@@ -37,7 +39,7 @@ from ..stark.blind import BlindedAir, blinded
 from ..stark.air import compile_air
 from ..stark.gc_pause import without_cycle_collection
 from ..stark.optional import check_optional_air
-from ..stark.prover_key import StoredTables, decode_prover_airs, encode_prover_airs, prover_view
+from ..stark.prover_key import LaterTapes, StoredTables, decode_prover_airs, encode_prover_airs, prover_view
 from ..stark.verifier_key import encode_views, table_views
 from . import buses
 
@@ -75,25 +77,36 @@ def stored_for(air, max_degree: int):
     # the real DAG only for a set of roots the key did not store (ProverAir.builder), once
     # for the chip and its blinded twin
     real: list = []
+    apart: list = []  # an optional chip's tapes, stored apart: read on the first lookup
+
+    def chip_tapes() -> StoredTables | None:
+        if not apart:
+            stored = memo.get(CHIP_TAPES, _chip_memo_key(max_degree, air.name))
+            try:
+                apart.append(decode_prover_airs(stored, [air.name]) if stored is not None else None)
+            except StarkConfigError:
+                apart.append(None)  # damaged: built again on first use
+        return apart[0]
 
     def compiled():
         if not real:
             real.append(compile_air(air, max_degree))
-            if later:  # an optional chip's first use: keep its tapes for the next proves
+            if later and chip_tapes() is None:  # an optional chip's first use: keep its tapes for the next proves
                 memo.put(CHIP_TAPES, _chip_memo_key(max_degree, air.name), encode_prover_airs([_views(real[0], max_degree)]))
         return real[0]
+
+    def fetch(blinded: bool):
+        def tapes() -> tuple | None:
+            chip = chip_tapes()
+            return None if chip is None else chip.tapes_of(air.name, blinded)
+        return tapes
 
     view = tables.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
     later = view.tapes_later
     if later:  # its tapes stored apart, once a prove used the chip (or not yet: built on first use)
-        stored = memo.get(CHIP_TAPES, _chip_memo_key(max_degree, air.name))
-        try:
-            chip = decode_prover_airs(stored, [air.name]) if stored is not None else None
-        except StarkConfigError:
-            chip = None  # damaged: built again on first use
-        if chip is not None:
-            later = False
-            view = chip.view(air, lambda: BlindedAir(air), max_degree, compiled, lambda: blinded(compiled(), max_degree))
+        view._tapes = LaterTapes(fetch(False))
+        if view._blinded is not None:
+            view._blinded[1]._tapes = LaterTapes(fetch(True))
     return view
 
 

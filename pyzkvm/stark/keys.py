@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import struct
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import blake3
 import numpy as np
@@ -109,33 +109,44 @@ def lde_shift(log_n: int, config: StarkConfig) -> int:
     return coset_shift(log_n + config.log_blowup)
 
 
-def setup(config: StarkConfig, airs: Sequence[Air]) -> ProvingKey:
+def setup(config: StarkConfig, airs: Sequence[Air], commit: Callable | None = None) -> ProvingKey:
     """Compile every AIR and commit the preprocessed columns: returns the ProvingKey
-    (its ``verifying_key`` is what the verifier gets)."""
+    (its ``verifying_key`` is what the verifier gets). ``commit(config, traces)``: what
+    ``commit_preprocessed`` returns, the same LDEs and tree however it gets them (the machine
+    maps its fixed byte table's from the memo: machine/prep_root.py)."""
     if not airs:
         raise StarkConfigError("setup needs at least one AIR")
     names = [a.name for a in airs]
     if len(set(names)) != len(names):
         raise StarkConfigError(f"table names must be distinct, got {names}")
-    compiled, heights, traces, ldes = [], [], [], []
+    compiled, heights, traces = [], [], []
     for air in airs:
         c = compile_for(config, air)
         compiled.append(c)
-        log_h, tr, lde = None, None, None
+        log_h, tr = None, None
         if air.preprocessed_width:
             tr = check_trace(air, air.preprocessed_trace(), "preprocessed", air.preprocessed_width)
             log_h = tr.shape[0].bit_length() - 1
             if log_h + config.log_blowup > TWO_ADICITY:
                 raise StarkConfigError(f"table {air.name!r}: 2^{log_h} rows is too tall for blowup {config.blowup}")
-            lde = coset_lde(tr, config.log_blowup, shift=lde_shift(log_h, config))
         heights.append(log_h)
         traces.append(tr)
-        ldes.append(lde)
-    prep_tree = None
-    if any(lde is not None for lde in ldes):
-        prep_tree = MixedMatrixTree.commit([lde for lde in ldes if lde is not None])
+    ldes, prep_tree = (commit or commit_preprocessed)(config, traces)
     vk = verifying_key_from_parts(config, compiled, None if prep_tree is None else prep_tree.root, heights)
     return ProvingKey(vk, traces, ldes, prep_tree)
+
+
+def commit_preprocessed(config: StarkConfig, traces: Sequence) -> tuple:
+    """(each table's preprocessed LDE or None, the tree over them or None when no table has
+    preprocessed columns), from the preprocessed traces (None: the table has none)."""
+    ldes = [None if tr is None else preprocessed_lde(tr, config) for tr in traces]
+    present = [lde for lde in ldes if lde is not None]
+    return ldes, MixedMatrixTree.commit(present) if present else None
+
+
+def preprocessed_lde(trace: np.ndarray, config: StarkConfig) -> np.ndarray:
+    """The LDE of a table's preprocessed columns: blowup 2^log_blowup, on its coset (lde_shift)."""
+    return coset_lde(trace, config.log_blowup, shift=lde_shift(trace.shape[0].bit_length() - 1, config))
 
 
 def compile_once(air: Air, max_degree: int) -> CompiledAir:

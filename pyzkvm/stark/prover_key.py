@@ -67,10 +67,15 @@ def _node(i: int) -> Any:
 class StoredConstraints(Sequence):
     """A stored AIR's constraints as a sequence of Constraint(name, NodeIndex): its length is
     known at once (what the security estimate reads of every table) and an item is made only
-    when it is read (a constraint check reads those of the tables it evaluates)."""
+    when it is read (a constraint check reads those of the tables it evaluates); so are the
+    names, from ``names()`` (the key's bytes: 3/4 of its header were names, read on every load)."""
 
-    def __init__(self, names: list, roots: list):
-        self.names, self.roots = names, roots
+    def __init__(self, names: Callable[[], list], roots: list):
+        self._names, self.roots = names, roots
+
+    @cached_property
+    def names(self) -> list:
+        return self._names()
 
     def __len__(self) -> int:
         return len(self.roots)
@@ -84,7 +89,7 @@ class StoredConstraints(Sequence):
         return map(Constraint, self.names, map(NodeIndex, self.roots))
 
     def __add__(self, other: "StoredConstraints") -> "StoredConstraints":
-        return StoredConstraints(self.names + other.names, self.roots + other.roots)
+        return StoredConstraints(lambda: self.names + other.names, self.roots + other.roots)
 
 
 class _Tapes(dict):
@@ -100,6 +105,33 @@ class _Tapes(dict):
     def __missing__(self, key) -> Tape:
         tape = self[key] = self._load(self._stored[key])
         return tape
+
+
+class LaterTapes(_Tapes):
+    """The tapes of a ProverAir stored without them (``tapes_later``), kept apart by its owner:
+    ``fetch()`` gives (stored, load) as ``StoredTables.tapes_of`` does, or None when there are
+    none; it is called on the first lookup, so a table the proof leaves out reads nothing."""
+
+    def __init__(self, fetch: Callable[[], tuple | None]):
+        super().__init__({}, self._fetch_first)  # nothing is stored until fetch() says what
+        self._fetch: Callable[[], tuple | None] | None = fetch
+
+    def _fetch_first(self, tp: dict) -> Tape:
+        raise AssertionError("LaterTapes looks a tape up only once fetch() ran")
+
+    def _fetched(self) -> None:
+        if self._fetch is not None:
+            fetched, self._fetch = self._fetch(), None
+            if fetched is not None:
+                self._stored, self._load = fetched
+
+    def __contains__(self, key) -> bool:
+        self._fetched()
+        return super().__contains__(key)
+
+    def __missing__(self, key) -> Tape:
+        self._fetched()
+        return super().__missing__(key)
 
 
 class ProverAir:
@@ -205,8 +237,9 @@ def encode_prover_airs(tables: list) -> bytes:
                 "constants": [[k[0], _plain(k[1])] for k in t.constants],
                 "arrays": {name: array(getattr(t, name), dtype) for name, dtype in _STORED.items()}}
 
-    def constraints(cs: list) -> dict:  # names joined by NUL (one JSON string), indices an array
-        return {"names": "\0".join(c.name for c in cs), "roots": array([c.expr.index for c in cs], "<i4")}
+    def constraints(cs: list) -> dict:  # names joined by NUL (UTF-8 bytes), indices: arrays
+        names = np.frombuffer("\0".join(c.name for c in cs).encode(), dtype=np.uint8)
+        return {"names": array(names, "u1"), "roots": array([c.expr.index for c in cs], "<i4")}
 
     def table(v: ProverAir) -> dict:
         return {"name": v.air.name, "aux": v.num_aux_columns, "degree": v.max_degree, "chunks": v.log_quotient_chunks,
@@ -250,10 +283,19 @@ class StoredTables:
 
     def _constraints(self, c: dict) -> StoredConstraints:
         roots = self._ints(c["roots"])
-        return StoredConstraints(c["names"].split("\0") if roots else [], roots)
+        offset, count = c["names"]
+        return StoredConstraints(lambda: bytes(self._blob[offset:offset + count]).decode().split("\0") if roots else [],
+                                 roots)
+
+    def tapes_of(self, name: str, blinded: bool) -> tuple:
+        """(stored tapes, their loader) of table ``name``'s view (its blinded one)."""
+        return self._stored_tapes(self._header[name]["blinded" if blinded else "view"]), self._tape
+
+    def _stored_tapes(self, t: dict) -> dict:
+        return {(tuple(self._ints(tp["key"])), "rows"): tp for tp in t["tapes"]}
 
     def _table(self, t: dict, air, rebuild) -> ProverAir:
-        stored = {(tuple(self._ints(tp["key"])), "rows"): tp for tp in t["tapes"]}
+        stored = self._stored_tapes(t)
 
         def lists(name: str) -> Sequence:
             if name == "interactions":

@@ -199,3 +199,43 @@ def test_numpy_commits_only_small_programs_and_only_without_numba(monkeypatch):
     monkeypatch.delitem(sys.modules, "numba")  # info, verify: numpy, unless the program's tables are tall
     assert prep_root._kernels(prep_root.NUMPY_MAX_LOG_ROWS)[1] is blake3_numpy
     assert prep_root._kernels(prep_root.NUMPY_MAX_LOG_ROWS + 1)[1] is merkle
+
+
+def test_a_proves_preprocessed_commitment_from_the_memo_is_setups(progs, monkeypatch, tmp_path):
+    """prep_root.commit_preprocessed (what a prove's setup uses): the byte table's LDE and its
+    own tree levels computed and stored by the first call, mapped from the memo by the next
+    (and for the second program): the same LDEs, levels, root and openings as
+    keys.commit_preprocessed's; without the memo, or without one table taller than the rest,
+    it is keys.commit_preprocessed."""
+    from pyzkvm import memo
+    from pyzkvm.machine import prep_root
+    from pyzkvm.machine.tables import build_chips
+    from pyzkvm.stark import keys
+    from pyzkvm.stark.keys import check_trace, commit_preprocessed
+
+    monkeypatch.delenv(memo.NO_MEMO_ENV, raising=False)
+    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(tmp_path))
+    computed: list = []  # the row counts of the LDEs computed
+    lde = keys.preprocessed_lde
+    monkeypatch.setattr(keys, "preprocessed_lde", lambda t, config: computed.append(t.shape[0]) or lde(t, config))
+    indices = np.random.default_rng(3).integers(0, 1 << 18, 40)
+    for prog, calls in zip(progs, (2, 1)):
+        airs = build_chips(prog).airs
+        traces = [check_trace(a, a.preprocessed_trace(), "preprocessed", a.preprocessed_width)
+                  if a.preprocessed_width else None for a in airs]
+        want_ldes, want = commit_preprocessed(DEFAULT, traces)
+        want_rows, want_proof = want.open(indices)
+        for _ in range(calls):
+            computed.clear()
+            ldes, tree = prep_root.commit_preprocessed(DEFAULT, traces)
+            assert [l is None for l in ldes] == [l is None for l in want_ldes]
+            assert all(np.array_equal(a, b) for a, b in zip(ldes, want_ldes) if a is not None)
+            assert len(tree.levels) == len(want.levels) == 19 and tree.root == want.root
+            assert all(np.array_equal(a, b) for a, b in zip(tree.levels[1:], want.levels[1:]))
+            rows, proof = tree.open(indices)
+            assert all(np.array_equal(a, b) for a, b in zip(rows, want_rows, strict=True))
+            assert all(np.array_equal(a, b) for a, b in zip(proof.levels, want_proof.levels, strict=True))
+        assert 1 << 16 not in computed  # the byte table's from the memo (the first program's first call stored it)
+    assert len(list((tmp_path / memo.code_fingerprint()).glob(f"{prep_root.FIXED_COMMITMENTS}-*"))) == 1
+    short = [t if t is None or t.shape[0] < 1 << 16 else None for t in traces]  # no fixed table: as setup
+    assert prep_root.commit_preprocessed(DEFAULT, short)[1].root == commit_preprocessed(DEFAULT, short)[1].root

@@ -159,15 +159,27 @@ def test_an_optional_chips_tapes_wait_for_its_first_use_then_are_kept(memo_on, m
     assert np.array_equal(got.op, want.op) and np.array_equal(got.a, want.a) and np.array_equal(got.slot, want.slot)
     [path] = folder.glob(f"{machine_key.CHIP_TAPES}-*")
     monkeypatch.setattr(machine_key, "_LOADED", {})  # a fresh process: its tapes come from the memo
+    reads: list = []
+    get = memo.get
+    monkeypatch.setattr(memo, "get", lambda namespace, key: reads.append(namespace) or get(namespace, key))
     again = machine_key.stored_for(JournalWordsAir(), MAX_DEGREE)
-    assert not again.tapes_later
+    assert machine_key.CHIP_TAPES not in reads  # not before a tape is looked up: a run without the table reads none
+    key = (tuple(r.index for r in roots), "rows")
+    assert key in again._tapes and reads.count(machine_key.CHIP_TAPES) == 1
+    blind = blinded(again, MAX_DEGREE)._tapes
+    assert ((), "rows") not in blind and blind._stored  # its first lookup: from the same file
+    monkeypatch.setattr(machine_key, "compile_air", None)  # read from the file: nothing compiled
     same_as_compiled(again, fresh)
     same_as_compiled(blinded(again, MAX_DEGREE), blinded(fresh, MAX_DEGREE))
+    assert reads.count(machine_key.CHIP_TAPES) == 1  # once for the chip and its blinded twin
+    monkeypatch.setattr(machine_key, "compile_air", compile_air)
     data = bytearray(path.read_bytes())  # damaged: not used, built again on first use
     data[len(data) // 2] ^= 0x40
     path.write_bytes(bytes(data))
     monkeypatch.setattr(machine_key, "_LOADED", {})
-    assert machine_key.stored_for(JournalWordsAir(), MAX_DEGREE).tapes_later
+    damaged = machine_key.stored_for(JournalWordsAir(), MAX_DEGREE)
+    assert np.array_equal(tape_for(damaged, roots).op, want.op)
+    assert decode_prover_airs(path.read_bytes(), [JournalWordsAir.name]) is not None  # stored intact again
 
 
 def test_an_unwritable_memo_builds_no_key(memo_on, monkeypatch):

@@ -102,10 +102,10 @@ class LdeSource:
         log_d = d.bit_length() - 1
         # a matrix of more than two ROWS_WORK_BYTES (the CPU table's D × w is 336 MB at 2^20
         # rows, 84 MB at 2^18) is transformed in parts of its columns within that, each read in
-        # place into one work buffer (D × its columns); a narrower one whole. A part is a
-        # multiple of 32 columns: its 128 bytes of every coefficient row are a pair of cache
-        # lines (what the L2 prefetcher fetches together); 16-column parts read the matrix at
-        # about a third of the speed (bench/results/lde_rows.md)
+        # place into one work buffer (D × its columns); a narrower one whole. A part's slice of
+        # every coefficient row costs about a pass over the whole matrix (the prefetchers fetch
+        # the lines around it), so parts are multiples of 32 columns, not 16: 80 columns are 3
+        # passes, not 5, in the memory a 16-column part and its copy took (bench/results/lde_rows.md)
         parts = -(-4 * d * w // ROWS_WORK_BYTES)
         step = w if parts <= 2 else 32 * -(-w // (32 * parts))
         work = np.empty((d, step), dtype=np.uint32)  # one buffer for every block and part

@@ -101,11 +101,15 @@ class LdeSource:
         d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
         # a matrix of more than two ROWS_WORK_BYTES (the CPU table's D × w is 336 MB at 2^20
-        # rows, 84 MB at 2^18) is transformed in parts of its columns (multiples of 16) within
-        # that, each a copy of its columns and a work buffer; a narrower one in place, whole
+        # rows, 84 MB at 2^18) is transformed in parts of its columns within that, each read in
+        # place into one work buffer (D × its columns); a narrower one whole. A part's slice of
+        # every coefficient row costs about a pass over the whole matrix (the prefetchers fetch
+        # the lines around it), so parts are multiples of 32 columns, not 16: 80 columns are 3
+        # passes, not 5, in the memory a 16-column part and its copy took (bench/results/lde_rows.md)
         parts = -(-4 * d * w // ROWS_WORK_BYTES)
-        step = w if parts <= 2 else 16 * -(-w // (16 * parts))
-        whole = np.empty(self.coefficients.shape, dtype=np.uint32) if step == w else None
+        step = w if parts <= 2 else 32 * -(-w // (32 * parts))
+        work = np.empty((d, step), dtype=np.uint32)  # one buffer for every block and part
+        tw, tws = _twiddles(log_d, False)
         for k in np.unique(pos // d):
             hit = pos // d == k
             local = pos[hit] - k * d
@@ -114,11 +118,9 @@ class LdeSource:
                 active[(1 << l) + (local >> (log_d - l))] = True
             g_pows = field.powers(self.block_shift(int(k)), d)
             for lo in range(0, w, step):
-                part = self.coefficients if whole is not None else np.ascontiguousarray(self.coefficients[:, lo:lo + step])
-                work = whole if whole is not None else np.empty(part.shape, dtype=np.uint32)
-                _block_rows(part, g_pows, *_twiddles(log_d, False), active, log_d, work)
-                out[hit, lo:lo + part.shape[1]] = work[local]
-                del part, work
+                hi = min(lo + step, w)
+                _block_rows(self.coefficients, lo, hi, g_pows, tw, tws, active, log_d, work)
+                out[hit, lo:hi] = work[local, :hi - lo]
         return out
 
 
@@ -128,9 +130,10 @@ ROWS_WORK_BYTES = 64 << 20
 
 
 @njit(cache=True)
-def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
-    """Rows of one LDE block, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the positions p marked in
-    ``active``, written to out[p] (other rows of out are left partial).
+def _block_rows(coeffs, c0, c1, g_pows, tw, tws, active, log_d, out):
+    """Rows of one LDE block in columns c0 … c1 − 1, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the
+    positions p marked in ``active``, written to out[p, :c1 − c0] (other rows of out are left
+    partial). ``coeffs`` is the whole (D, w) coefficient matrix: the columns are read in place.
 
     The block is the decimation-in-frequency transform (natural in, bit-reversed out) of the
     scaled coefficients c_i·g^i. Its first layer, (u, v) ↦ (u + v, (u − v)·ω_D^i), splits it
@@ -140,15 +143,34 @@ def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
     row: for q wanted rows about D·(log2 q + 2)/2 butterflies instead of D·log2(D)/2.
     ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows).
     The butterflies are ntt.py's (uint32 lanes, Shoup products with its twiddle tables tw,
-    tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l))."""
-    d, w = coeffs.shape
-    for i in range(d):
-        gi = g_pows[i]
-        gs = _U32((np.uint64(gi) << np.uint64(32)) // np.uint64(P))  # Shoup's quotient of g^i
-        src, dst = coeffs[i], out[i]
+    tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l)).
+    The scaling by g^i is done as layer 0 reads the coefficients (one pass less over memory)."""
+    d, w = coeffs.shape[0], c1 - c0
+    if log_d == 0:  # one row: y_0 = c_0
         for c in range(w):
-            dst[c] = _mul_tw(src[c], gi, gs)
-    for l in range(log_d):
+            out[0, c] = coeffs[0, c0 + c]
+        return
+    # layer 0 on the scaled coefficients: u = c_i·g^i, v = c_{i+h}·g^(i+h), h = D/2
+    h = d >> 1
+    top, bottom = active[2], active[3]
+    for i in range(h):
+        gu, gv = g_pows[i], g_pows[i + h]
+        gus = _U32((np.uint64(gu) << np.uint64(32)) // np.uint64(P))  # Shoup's quotients of g^i, g^(i+h)
+        gvs = _U32((np.uint64(gv) << np.uint64(32)) // np.uint64(P))
+        t, ts = tw[h + i], tws[h + i]
+        su, sv = coeffs[i, c0:c1], coeffs[i + h, c0:c1]
+        ru, rv = out[i, :w], out[i + h, :w]
+        if top and bottom:
+            for c in range(w):
+                ru[c], rv[c] = _dif_butterfly(_mul_tw(su[c], gu, gus), _mul_tw(sv[c], gv, gvs), t, ts)
+        elif top:
+            for c in range(w):
+                ru[c] = _add(_mul_tw(su[c], gu, gus), _mul_tw(sv[c], gv, gvs))
+        else:
+            for c in range(w):
+                u, v = _mul_tw(su[c], gu, gus), _mul_tw(sv[c], gv, gvs)
+                rv[c] = _mul_tw(_U32(u + _P32 - v), t, ts)
+    for l in range(1, log_d):
         h = d >> (l + 1)
         for s in range(1 << l):
             if not active[(1 << l) + s]:
@@ -157,7 +179,7 @@ def _block_rows(coeffs, g_pows, tw, tws, active, log_d, out):
             lo = 2 * s * h
             for i in range(h):
                 t, ts = tw[h + i], tws[h + i]
-                ru, rv = out[lo + i], out[lo + i + h]
+                ru, rv = out[lo + i, :w], out[lo + i + h, :w]
                 if top and bottom:
                     for c in range(w):
                         ru[c], rv[c] = _dif_butterfly(ru[c], rv[c], t, ts)

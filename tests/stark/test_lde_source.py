@@ -21,9 +21,9 @@ def _values(rng, rows, w):
     return rng.integers(0, P, (rows, w), dtype=np.int64).astype(np.uint32)
 
 
-@pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4), (4, 1, 37)])
+@pytest.mark.parametrize("log_d, log_blowup, w", [(4, 2, 3), (6, 1, 5), (5, 3, 2), (3, 0, 4), (4, 1, 70), (0, 2, 3)])
 def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkeypatch):
-    # parts of 16 × 16 words: 37 columns of 16 rows are computed in three parts of their columns
+    # parts of 16 × 16 words: 70 columns of 16 rows are computed in three parts of 32, 32, 6 columns
     monkeypatch.setattr(lde_source, "ROWS_WORK_BYTES", 4 * 16 * 16)
     rng = np.random.default_rng(log_d)
     values = _values(rng, 1 << log_d, w)

@@ -154,9 +154,13 @@ class SaltMatrix:
         if self._kept is not None:
             return self._kept
         values = self._rng.field(self._label, self.shape)
-        if values.size <= KEEP_SALT_ELEMENTS:
+        if self._small():
             self._kept = values
         return values
+
+    def _small(self) -> bool:
+        """Kept whole (values()) rather than streamed in blocks."""
+        return self.shape[0] * self.shape[1] <= KEEP_SALT_ELEMENTS
 
     def row_digests(self) -> np.ndarray:
         """H(row) of every salt row, SALT_BLOCK_ROWS rows of salt in memory at a time (the
@@ -172,11 +176,16 @@ class SaltMatrix:
         time (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
         from .merkle import hash_rows
 
+        if self._small():  # kept for the openings too
+            yield 0, hash_rows(self.values())
+            return
         for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
             yield lo, hash_rows(block)
 
     def rows(self, positions) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+        if self._small():
+            return self.values()[pos]
         out = np.empty((pos.shape[0], SALT), dtype=np.uint32)
         for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
             hit = (pos >= lo) & (pos < lo + block.shape[0])

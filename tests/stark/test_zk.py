@@ -64,7 +64,7 @@ def test_randomness_is_a_function_of_secret_segment_and_label():
 def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     """field_rows gives field's elements in order, a few rows at a time (blocks of 7 rows
     here, a last one shorter), and a SaltMatrix's digests and opened rows are those of its
-    whole matrix (zk.SALT_BLOCK_ROWS rows of salt at a time)."""
+    whole matrix (zk.SALT_BLOCK_ROWS rows of salt at a time; and kept whole when small)."""
     from pyzkvm.stark import zk
     from pyzkvm.stark.merkle import hash_rows
 
@@ -72,11 +72,16 @@ def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     blocks = list(rng.field_rows("s", (40, SALT), 7))
     assert [lo for lo, _ in blocks] == list(range(0, 40, 7))
     assert np.array_equal(np.concatenate([b for _, b in blocks]), rng.field("s", (40, SALT)))
-    monkeypatch.setattr(zk, "SALT_BLOCK_ROWS", 16)
-    salt = zk.SaltMatrix(rng, "s", 40)
-    assert np.array_equal(salt.row_digests(), hash_rows(salt.values()))
     positions = np.array([39, 0, 16, 15, 16, 31])
-    assert np.array_equal(salt.rows(positions), salt.values()[positions])
+    whole = rng.field("s", (40, SALT))
+    monkeypatch.setattr(zk, "SALT_BLOCK_ROWS", 16)
+    for keep in (0, 1 << 22):  # streamed in blocks; kept whole (a small salt)
+        monkeypatch.setattr(zk, "KEEP_SALT_ELEMENTS", keep)
+        salt = zk.SaltMatrix(rng, "s", 40)
+        assert np.array_equal(salt.row_digests(), hash_rows(whole))
+        assert np.array_equal(salt.rows(positions), whole[positions])
+        assert (salt._kept is not None) == (keep > 0)
+        assert np.array_equal(salt.values(), whole)
 
 
 # ---- proofs --------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ def test_a_value_is_refused_once_a_source_it_was_computed_by_changes(memo_on, mo
     shipped.write(folder)
     assert shipped.get("ns", b"k") == b"a value " * 50 and shipped.get("ns", b"raw") == bytes(range(7))
     assert shipped.get("ns", b"other key") is None  # none shipped
+    assert shipped.has("ns", b"k") and not shipped.has("ns", b"other key")
 
     def rewritten(change) -> None:
         manifest = shipped.read_manifest(folder)
@@ -64,6 +65,7 @@ def test_a_value_is_refused_once_a_source_it_was_computed_by_changes(memo_on, mo
     good = (folder / shipped.MANIFEST).read_text()
     rewritten(lambda m: m["sources"][0].__setitem__(1, "0" * 64))
     assert shipped.get("ns", b"k") is None  # a source file is not what computed it
+    assert not shipped.has("ns", b"k")
     (folder / shipped.MANIFEST).write_text(good)
     rewritten(lambda m: m["sources"].append(["gone.py", "0" * 64]))
     assert shipped.get("ns", b"k") is None  # a file that computed it is gone
@@ -71,9 +73,11 @@ def test_a_value_is_refused_once_a_source_it_was_computed_by_changes(memo_on, mo
     rewritten(lambda m: None)
     (folder / shipped.file_name("ns", b"k")).write_bytes(b"another value")
     assert shipped.get("ns", b"k") is None  # the file is not the one the manifest records
+    assert not shipped.has("ns", b"k")
     assert shipped.get("ns", b"raw") == bytes(range(7))
     monkeypatch.setenv(memo.NO_MEMO_ENV, "1")
     assert shipped.get("ns", b"raw") is None  # the memo off: every value recomputed
+    assert not shipped.has("ns", b"raw")
 
 
 @pytest.mark.slow

@@ -126,7 +126,7 @@ def ensure_prover_key(max_degree: int, announce=lambda: None, zk_modes=(False, T
     from .. import shipped
     from .image_id import VERIFIER_KEYS, verifier_key_memo_name
 
-    zk_modes = tuple(zk for zk in zk_modes if shipped.get(VERIFIER_KEYS, verifier_key_memo_name(max_degree, zk)) is None)
+    zk_modes = tuple(zk for zk in zk_modes if not shipped.has(VERIFIER_KEYS, verifier_key_memo_name(max_degree, zk)))
     verifier_keys: dict = {}
     data = build_prover_key(max_degree, verifier_keys, zk_modes)
     memo.put(PROVER_KEYS, _memo_key(max_degree), data)

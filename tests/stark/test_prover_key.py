@@ -212,7 +212,7 @@ def test_the_first_prove_stores_the_verifier_keys_a_verify_then_loads(memo_on, m
     monkeypatch.setattr(image_id, "machine_airs", small_airs)
     monkeypatch.setattr(image_id, "_compiled", lambda config: tuple(compile_air(a, MAX_DEGREE) for a in small_airs()))
     monkeypatch.setattr(image_id, "_VIEWS", {})
-    monkeypatch.setattr(shipped, "get", lambda namespace, key: None)  # a package that ships no keys
+    monkeypatch.setattr(shipped, "_stored", lambda namespace, key: None)  # a package that ships no keys
     machine_key.ensure_prover_key(MAX_DEGREE)  # the first prove: stores the prover key and both verifier keys
     configs = (FAST, FAST_ZK)
     assert {image_id.verifier_key_memo_name(MAX_DEGREE, c.zk) for c in configs} == {
@@ -249,7 +249,7 @@ def test_a_prove_stores_the_verifier_key_of_its_own_mode(memo_on, monkeypatch):
 
     monkeypatch.setattr(machine_tables, "machine_airs", small_airs)
     monkeypatch.setattr(machine_tables, "CHIPS", SMALL)
-    monkeypatch.setattr(shipped, "get", lambda namespace, key: None)  # a package that ships no keys
+    monkeypatch.setattr(shipped, "_stored", lambda namespace, key: None)  # a package that ships no keys
     machine_key.ensure_prover_key(MAX_DEGREE, zk_modes=(True,))  # a hiding prove
     assert memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_memo_name(MAX_DEGREE, True)) is not None
     assert memo.get(image_id.VERIFIER_KEYS, image_id.verifier_key_memo_name(MAX_DEGREE, False)) is None
@@ -265,9 +265,9 @@ def test_a_prove_builds_no_verifier_key_the_package_ships(memo_on, monkeypatch):
 
     def ships_the_transparent_key(namespace, key):
         asked.append((namespace, key))
-        return b"shipped" if (namespace, key) == (image_id.VERIFIER_KEYS, transparent) else None
+        return (b"shipped", False) if (namespace, key) == (image_id.VERIFIER_KEYS, transparent) else None
 
-    monkeypatch.setattr(shipped, "get", ships_the_transparent_key)
+    monkeypatch.setattr(shipped, "_stored", ships_the_transparent_key)  # what get and has read
     machine_key.ensure_prover_key(MAX_DEGREE)
     assert (image_id.VERIFIER_KEYS, transparent) in asked
     assert memo.get(image_id.VERIFIER_KEYS, transparent) is None  # a verify reads the package's copy

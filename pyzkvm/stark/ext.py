@@ -271,6 +271,20 @@ def fold_lanes(lanes: np.ndarray) -> np.ndarray:
     return (lanes @ _FOLD) % _P
 
 
+def multiplier(c) -> np.ndarray:
+    """The (4, 4) uint64 matrix M of multiplication by one c ∈ F_p^4: x·c = x @ M for
+    coefficient rows x (..., 4). Row i is X^i·c (c shifted up i places, X^4 = W folded down),
+    entries < p: a product of canonical rows is four terms < p² each, < 4p² < 2^64 in all, so
+    ``(x @ M) % p`` is exact in uint64 — one small matrix product where mul_rows spends a
+    (k, 16) lane table on a single element."""
+    row = [int(v) for v in np.asarray(c).reshape(4)]
+    rows = []
+    for _ in range(4):
+        rows.append(row)
+        row = [W * row[3] % P, row[0], row[1], row[2]]  # ·X
+    return np.array(rows, dtype=np.uint64)
+
+
 def _inverse_rows(a: np.ndarray) -> np.ndarray:
     """Row-wise inverse of nonzero (k, 4) elements, with numpy. With a(X)·a(−X) = b(X²) and
     b(Y)·b(−Y) = b0² − W·b1² = n ∈ F_p:  a^(−1) = a(−X) · b(−X²) · n^(−1)."""

@@ -46,7 +46,8 @@ from . import ext, field, rounds
 from .domain import QueryPoints, coset_shift, inverse_point_at
 from .ext import mul4
 from .field import P, root_of_unity
-from .merkle import MerkleTree, verify_openings
+from .merkle import MerkleTree, rows_in_tree
+from .multiproof import WalkPlans
 from .ntt import bit_reverse_indices, bit_reverse_rows, intt
 from .pool import parallel_for
 
@@ -128,14 +129,13 @@ def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_siz
         inv_x0 = inverse_point_at(log_size, leaf * m)
     k = m.bit_length() - 1
     # 1/(2x_t) = 1/x_0 · ω_(2^k)^(−rev_k(t))/2 at the even rows t (the pairs' first points)
-    half_inv_x = np.asarray(inv_x0, dtype=np.uint64)[:, None] * _twiddles(k)[1][None, :] % _P
+    half_inv_x = (np.asarray(inv_x0, dtype=np.uint64)[:, None] * _twiddles(k)[1][None, :] % _P)[:, :, None]
     cur = np.asarray(values, dtype=np.uint64)
     for j, beta in enumerate(betas):  # k ≤ 4 steps, vectorised over queries and pairs
         lo, hi = cur[:, 0::2], cur[:, 1::2]
-        even = (lo + hi) * INV_TWO % _P                          # (lo + hi)/2
-        odd = (lo + _P - hi) * half_inv_x[:, :, None] % _P      # (lo − hi)/(2x)
-        beta_odd = ext.mul_rows(odd.reshape(-1, 4), np.asarray(beta, dtype=np.uint64).reshape(1, 4))  # β broadcast
-        cur = (even + beta_odd.reshape(even.shape)) % _P
+        odd = (lo + _P - hi) * half_inv_x % _P                  # (lo − hi)/(2x)
+        # (lo + hi)/2 + β·odd: β·odd is odd @ M_β (< 4p²), plus a value < p: < 2^64
+        cur = ((lo + hi) * INV_TWO % _P + odd @ ext.multiplier(beta)) % _P
         if j + 1 < len(betas):  # the next fold's pair points: squares of every other point
             half_inv_x = half_inv_x[:, 0::2] ** 2 * 2 % _P      # 2·(1/(2x))² = 1/(2x²)
     return cur[:, 0].astype(np.uint32)
@@ -241,6 +241,9 @@ def with_own_entry(rows: np.ndarray, idx: np.ndarray, k: int, own: np.ndarray) -
     """The verifier's cosets (q, 2^k, 4): the opened entries with each query's own value ``own``
     (q, 4) put back at idx mod 2^k."""
     q = own.shape[0]
+    if k == 1:  # a pair (most layers): [own, sibling], swapped where the query's row is odd
+        pair = np.stack((own, np.asarray(rows, dtype=np.uint32).reshape(q, 4)), axis=1)
+        return np.where((idx & 1).astype(bool)[:, None, None], pair[:, ::-1], pair).astype(np.uint32, copy=False)
     values = np.empty((q, 1 << k, 4), dtype=np.uint32)
     values[_own_entry_mask(idx, k)] = np.asarray(rows, dtype=np.uint32).reshape(-1, 4)
     values[np.arange(q), idx & ((1 << k) - 1)] = own
@@ -290,6 +293,7 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
     idx = np.asarray(indices, dtype=np.int64)
     if points is None:
         points = QueryPoints(log_size, idx)
+    plans = WalkPlans() if plans is None else plans
     rolled = _rolled_in(inputs, taus)
     cur = inputs[log_size]
     for r, (root, (rows, paths), layer_betas) in enumerate(zip(proof.layer_roots, proof.layer_openings, betas,
@@ -299,7 +303,7 @@ def verify_queries(proof: FriProof, betas: list, indices: np.ndarray, inputs: di
         # the query's own entry is the value it carries from the previous fold (or the input):
         # if that is wrong, the coset does not hash to the committed leaf
         values = with_own_entry(rows, idx, k, cur)
-        if not verify_openings(root, log_size - k, leaf, values.reshape(idx.shape[0], -1), paths, plans):
+        if not rows_in_tree(root, log_size - k, leaf, values.reshape(idx.shape[0], -1), paths, plans):
             raise MerklePathError(f"FRI layer {r}: an opened coset, with the value folded from the layer before, "
                                   "does not match the layer's Merkle root")
         cur = fold_cosets(values, layer_betas, leaf, log_size, coset_start_inverses(points.inverse(log_size), idx, k))

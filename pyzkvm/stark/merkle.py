@@ -124,8 +124,6 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
     multiproof.WalkPlans, if the caller shares them between trees). Returns False — never
     raises — on any mismatch or malformed input (wrong shapes, indices out of range, bad root
     length, no openings at all)."""
-    from .multiproof import WalkPlans, group, row_hash_list, walk
-
     try:
         if not isinstance(root, (bytes, bytearray)) or len(root) != 32:
             return False
@@ -148,12 +146,20 @@ def verify_openings(root: bytes, log_n: int, indices, rows, paths, plans=None) -
             return False
         if rows.size and rows.dtype != np.uint32 and (rows.min() < 0 or rows.max() > 0xFFFFFFFF):
             return False
-        # queries that collide on a leaf are one position: their rows must be the same row
-        # (checked on the rows), and each distinct row is hashed once
-        plans = WalkPlans() if plans is None else plans
-        grouped = group(idx, rows, plans)
-        if grouped is None:
-            return False
-        return walk(root, log_n, grouped[0].tolist(), row_hash_list(grouped[1].astype(np.uint32)), paths, plans=plans)
+        return rows_in_tree(root, log_n, idx, rows.astype(np.uint32, copy=False), paths, plans)
     except (ValueError, TypeError, OverflowError, UsageError):
         return False
+
+
+def rows_in_tree(root: bytes, log_n: int, idx: np.ndarray, rows: np.ndarray, paths, plans=None) -> bool:
+    """verify_openings once its inputs are checked: ``idx`` (q,) int64 in range, ``rows`` (q, w)
+    uint32 — as a verifier's own positions and a shape-checked proof's rows are (FRI's layers
+    call this directly). Queries that collide on a leaf are one position: their rows must be
+    the same row (checked on the rows), and each distinct row is hashed once."""
+    from .multiproof import WalkPlans, group, row_hash_list, walk
+
+    plans = WalkPlans() if plans is None else plans
+    grouped = group(idx, rows, plans)
+    if grouped is None:
+        return False
+    return walk(root, log_n, grouped[0], row_hash_list(grouped[1]), paths, plans=plans)

@@ -57,14 +57,14 @@ def open_multiproof(levels: list, positions) -> Multiproof:
 
 
 def group(positions: np.ndarray, values: np.ndarray, plans: "WalkPlans | None" = None):
-    """(distinct positions ascending, one value per position) from per-query values, or None
-    when two queries at one position disagree (a forged row behind a colliding query).
+    """(distinct positions ascending as a tuple, one value per position) from per-query values,
+    or None when two queries at one position disagree (a forged row behind a colliding query).
     ``plans``: the proof's WalkPlans, which keep each positions array's np.unique."""
-    upos, first, inv, _ = (plans or WalkPlans()).distinct(positions)
+    _upos, first, inv, pos = (plans or WalkPlans()).distinct(positions)
     uval = values[first]
     if not np.array_equal(values, uval[inv]):
         return None
-    return upos, uval
+    return pos, uval
 
 
 class WalkPlans:
@@ -99,7 +99,8 @@ class WalkPlans:
             out = self._distinct[key] = (upos, first, inverse.reshape(-1), tuple(upos.tolist()))
         return out
 
-    def level(self, pos: tuple) -> tuple:
+    def level(self, pos: tuple) -> "Level":
+        """The plan of the level whose distinct ascending positions are ``pos``."""
         plan = self._plans.get(pos)
         if plan is None:
             pairs, parents, n, sent, i = [], [], len(pos), 0, 0
@@ -112,8 +113,27 @@ class WalkPlans:
                     pairs.append((n + sent, i) if u & 1 else (i, n + sent))
                     sent, i = sent + 1, i + 1
                 parents.append(u >> 1)
-            plan = self._plans[pos] = (pairs, sent, tuple(parents))
+            plan = self._plans[pos] = Level(pairs, sent, tuple(parents))
         return plan
+
+    def up(self, plan: "Level") -> "Level":
+        """The plan of the level above ``plan`` (its parents' positions), linked on first use:
+        a walk then climbs without hashing a positions tuple per level."""
+        above = plan.above
+        if above is None:
+            above = plan.above = self.level(plan.parents)
+        return above
+
+
+class Level:
+    """One level's walk plan (WalkPlans): ``pairs`` (left, right) per parent, the count of
+    siblings ``sent``, the ``parents``' positions, and the plan ``above`` once linked."""
+
+    __slots__ = ("pairs", "sent", "parents", "above")
+
+    def __init__(self, pairs: list, sent: int, parents: tuple):
+        self.pairs, self.sent, self.parents = pairs, sent, parents
+        self.above: Level | None = None
 
 
 def walk(root: bytes, depth: int, pos: list, nodes: list, proof, inject=None, plans: WalkPlans | None = None) -> bool:
@@ -126,25 +146,34 @@ def walk(root: bytes, depth: int, pos: list, nodes: list, proof, inject=None, pl
 
     The walk is plain Python over 32-byte strings: a level has at most q nodes (fewer near
     the root), and per node the work is one BLAKE3 call (the blake3 package) and a few list
-    operations, where numpy would spend more on its per-call overhead than on the nodes."""
+    operations, where numpy would spend more on its per-call overhead than on the nodes. The
+    sent siblings of every level are read as strings at once, and the level plans are
+    followed by their links (WalkPlans.up)."""
     if not isinstance(proof, Multiproof) or proof.depth != depth:
         return False
     plans = WalkPlans() if plans is None else plans
+    levels = [plans.level(tuple(pos))] if depth else []  # per level its plan, leaf level first
+    while len(levels) < depth:
+        levels.append(plans.up(levels[-1]))
+    sent = proof.levels
+    for level, digests in zip(levels, sent):
+        if not isinstance(digests, np.ndarray) or digests.ndim != 2 or digests.shape[1] != 8 or \
+                digests.dtype.kind not in "iu" or digests.shape[0] != level.sent:
+            return False  # a sibling too few, or a node the verifier computes sent anyway
+    siblings = digest_list(np.concatenate(sent)) if depth else []
     hasher = blake3.blake3()  # one hasher for the whole walk (blake3_each's loop, inlined per level)
     reset, update, digest = hasher.reset, hasher.update, hasher.digest
-    at = tuple(pos)
-    for k, sent in enumerate(proof.levels):
-        if not isinstance(sent, np.ndarray) or sent.ndim != 2 or sent.shape[1] != 8 or sent.dtype.kind not in "iu":
-            return False
-        pairs, count, parents = plans.level(at)
-        if sent.shape[0] != count:
-            return False  # a sibling too few, or a node the verifier computes sent anyway
-        digests = nodes + digest_list(sent)
-        nodes, at = [], parents
-        for a, b in pairs:  # C(left ‖ right)
+    at, start = tuple(pos), 0
+    for k, level in enumerate(levels):
+        digests = nodes + siblings[start:start + level.sent]
+        start += level.sent
+        nodes = []
+        append = nodes.append
+        for a, b in level.pairs:  # C(left ‖ right)
             reset()
             update(digests[a] + digests[b])
-            nodes.append(digest())
+            append(digest())
+        at = level.parents
         if inject is not None:
             nodes = inject(k, at, nodes)
             if nodes is None:

@@ -419,11 +419,12 @@ def ext_powers(x, n: int):
     if n <= POWERS_NUMPY_MAX:  # doubling: x^(k..2k−1) = x^(0..k−1) · x^k, log2(n) numpy products
         out = np.zeros((max(n, 1), 4), dtype=np.uint64)
         out[0, 0] = 1
-        k, step = 1, x.astype(np.uint64).reshape(1, 4)
+        k, step = 1, x.astype(np.uint64)
         while k < n:
             m = min(k, n - k)
-            out[k:k + m] = mul_rows(out[:m], step)  # step (1, 4) broadcasts against the m rows
-            k, step = k + m, mul_rows(step, step)
+            times = multiplier(step)  # ·x^k as a (4, 4) matrix product
+            out[k:k + m] = out[:m] @ times % _P
+            k, step = k + m, step @ times % _P
         return out[:n].astype(np.uint32)
     out = np.empty((n, 4), dtype=np.uint32)
     _powers_kernel(np.uint64(x[0]), np.uint64(x[1]), np.uint64(x[2]), np.uint64(x[3]), out)

@@ -343,7 +343,7 @@ def inverse_small(a: np.ndarray) -> np.ndarray:
     the total, then back down the prefixes. Python ints beat numpy here: a vectorised x^(p−2)
     is ~60 numpy calls whatever the size, this ~3 integer products per element."""
     if a.size > _INVERSE_LOOP_MAX:
-        return _inverse_by_power(a)
+        return _inverse_by_tree(a)
     values = a.reshape(-1).tolist()
     prefix, acc = [], 1
     for v in values:  # prefix[i] = a_0·…·a_(i−1)
@@ -357,28 +357,30 @@ def inverse_small(a: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.uint32).reshape(a.shape)
 
 
-#: inverse_small inverts up to this many elements with Python ints, more with numpy powers
-_INVERSE_LOOP_MAX = 256
+#: inverse_small inverts up to this many elements with Python ints, more with a numpy product tree
+_INVERSE_LOOP_MAX = 64
 
 
-def _inverse_by_power(a: np.ndarray) -> np.ndarray:
-    """a^(p−2) elementwise with numpy (Fermat), along an addition chain of p − 2 = 7·2^28 +
-    (2^27 − 1): 33 squarings and 7 products, each one vectorised step whatever the size
-    (cheaper than Montgomery's Python loop above a few hundred elements)."""
-    x = a.astype(np.uint64)
-
-    def up(y, k, times):  # y^(2^k) · times
-        for _ in range(k):
-            y = y * y % _P
-        return y * times % _P
-
-    x3 = up(x, 1, x)          # x^(2^2 − 1)
-    x7 = up(x3, 1, x)         # x^(2^3 − 1)
-    x63 = up(x7, 3, x7)       # x^(2^6 − 1)
-    x12 = up(x63, 6, x63)     # x^(2^12 − 1)
-    x24 = up(x12, 12, x12)    # x^(2^24 − 1)
-    x27 = up(x24, 3, x7)      # x^(2^27 − 1)
-    return up(x7, 28, x27).astype(np.uint32)  # x^(7·2^28 + 2^27 − 1) = x^(p − 2)
+def _inverse_by_tree(a: np.ndarray) -> np.ndarray:
+    """Montgomery's trick with numpy, as a product tree: the elements (padded with ones to a
+    power of two) multiplied pairwise level by level up to one product, its inverse x^(p−2)
+    in Python ints, then down again — a node's inverse times its sibling is its child's
+    inverse. 3·log2(n) vectorised steps: fewer than an addition chain's 40 for x^(p−2) on every
+    element, and cheaper than the Python loop above a few dozen elements."""
+    flat = a.reshape(-1).astype(np.uint64)
+    level = np.ones(1 << max(0, (flat.size - 1).bit_length()), dtype=np.uint64)
+    level[:flat.size] = flat
+    levels = [level]
+    while level.size > 1:  # parents: products of the pairs
+        level = level[0::2] * level[1::2] % _P
+        levels.append(level)
+    inv = np.array([pow(int(level[0]), P - 2, P)], dtype=np.uint64)
+    for below in reversed(levels[:-1]):  # 1/left = 1/parent · right, 1/right = 1/parent · left
+        out = np.empty(below.size, dtype=np.uint64)
+        out[0::2] = inv * below[1::2] % _P
+        out[1::2] = inv * below[0::2] % _P
+        inv = out
+    return inv[:flat.size].astype(np.uint32).reshape(a.shape)
 
 
 def pow_rows(a: np.ndarray, e: int) -> np.ndarray:

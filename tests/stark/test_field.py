@@ -178,12 +178,13 @@ def test_to_field():
         F.to_field([1.5])
 
 
-def test_inverse_small_above_the_loop_size_uses_powers():
-    """inverse_small's numpy addition chain for x^(p−2) (more than _INVERSE_LOOP_MAX elements)
-    inverts like its Python-int loop."""
+def test_inverse_small_above_the_loop_size_uses_a_product_tree():
+    """inverse_small's numpy product tree (more than _INVERSE_LOOP_MAX elements, not a power
+    of two: padded) inverts like its Python-int loop."""
     from pyzkvm.stark import field
 
     rng = np.random.default_rng(5)
-    a = np.concatenate([rng.integers(1, field.P, size=300, dtype=np.int64), [1, field.P - 1]]).astype(np.uint32)
-    assert a.size > field._INVERSE_LOOP_MAX
-    assert np.all(a.astype(np.uint64) * field.inverse_small(a) % field.P == 1)
+    for size in (field._INVERSE_LOOP_MAX + 1, 128, 300):
+        a = np.concatenate([rng.integers(1, field.P, size=size - 2, dtype=np.int64), [1, field.P - 1]]).astype(np.uint32)
+        assert a.size > field._INVERSE_LOOP_MAX
+        assert np.all(a.astype(np.uint64) * field.inverse_small(a) % field.P == 1)

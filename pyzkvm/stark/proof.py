@@ -331,14 +331,14 @@ def encode_proof(proof: Proof) -> tuple:
 
 
 _U8, _U16, _U64 = struct.Struct("<B"), struct.Struct("<H"), struct.Struct("<Q")
-_SHAPES = {d: struct.Struct(f"<{d}I") for d in (1, 2, 3)}
+_HEADERS = {d: struct.Struct(f"<B{d}I") for d in (1, 2, 3)}  # an array's header: ndim, shape
 
 
 class _Reader:
     def __init__(self, data: bytes):
         self.data = memoryview(data)
         self.pos = 0
-        self.pending: list = []  # (array to fill, (byte offset, count, what)) per array read
+        self.pending: list = []  # (shape, (byte offset, count, what)) per array read
 
     def take(self, n: int, what: str) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
@@ -373,11 +373,13 @@ class _Reader:
     def u64(self, what):
         return self._unpack(_U64, what)[0]
 
-    def array(self, what: str, ndim: int, last: int | None = None) -> np.ndarray:
-        d = self.u8(what)
-        if d != ndim:
-            raise ProofFormatError(f"{what}: expected a {ndim}-D array, found {d}-D at offset {self.pos - 1}")
-        shape = self._unpack(_SHAPES[ndim], what)
+    def array(self, what: str, ndim: int, last: int | None = None) -> int:
+        """Read an array's header and skip its packed elements; returns its number among the
+        arrays read, for unpack_arrays' list (every array is unpacked at the end, in one pass)."""
+        at = self.pos
+        if at < len(self.data) and self.data[at] != ndim:
+            raise ProofFormatError(f"{what}: expected a {ndim}-D array, found {self.data[at]}-D at offset {at}")
+        _d, *shape = self._unpack(_HEADERS[ndim], what)
         count = 1
         for s in shape:
             count *= s
@@ -387,32 +389,36 @@ class _Reader:
             raise ProofFormatError(f"{what}: last dimension is {shape[-1]}, expected {last}")
         start = self.pos
         self.skip(packed_size(count), what)
-        a = np.empty(shape, dtype=np.uint32)  # filled by unpack_arrays once the whole proof is read
-        self.pending.append((a, (start, count, what)))
-        return a
+        self.pending.append((shape, (start, count, what)))
+        return len(self.pending) - 1
 
-    def unpack_arrays(self) -> None:
-        """Fill every array read so far from its packed bits (one pass: unpack31_many); each
-        must hold field elements < p (ProofFormatError naming the first that does not)."""
+    def unpack_arrays(self) -> list:
+        """Every array read so far (in order) from its packed bits, in one pass (unpack31_many):
+        each a view of the one unpacked buffer, (uint32, the shape read); each must hold field
+        elements < p (ProofFormatError naming the first that does not)."""
         if not self.pending:
-            return
-        values, first = unpack31_many(self.data, [part for _a, part in self.pending])
+            return []
+        values, first = unpack31_many(self.data, [part for _s, part in self.pending])
         high = np.flatnonzero(values >= P)
         if high.size:
             what = self.pending[int(np.searchsorted(first, high[0], side="right")) - 1][1][2]
             raise ProofFormatError(f"{what}: holds a value ≥ p (not a canonical field element)")
-        for (a, (_start, count, _what)), at in zip(self.pending, first.tolist()):
-            a.reshape(-1)[:] = values[at:at + count]
+        out = [values[at:at + count].reshape(shape)
+               for (shape, (_start, count, _what)), at in zip(self.pending, first.tolist())]
         self.pending = []
+        return out
 
 
 def _read_paths(r: _Reader, what: str) -> Multiproof:
     depth = r.u8(what)
     if depth > 32:
         raise ProofFormatError(f"{what}: depth {depth} is over 32")
-    first, spans = r.pos, []
-    for _ in range(depth):
-        n = r.u16(what)  # the verifier checks it against the count the query positions imply
+    first, spans, data, end = r.pos, [], r.data, len(r.data)
+    for _ in range(depth):  # per level: its count (u16), then its digests
+        if r.pos + 2 > end:
+            r.u16(what)  # raises: truncated
+        n = _U16.unpack_from(data, r.pos)[0]  # the verifier checks it against the count the positions imply
+        r.pos += 2
         spans.append((r.pos - first, n))
         r.skip(32 * n, what)
     # one copy of the multiproof's bytes (its counts included), each level a view of its digests
@@ -449,34 +455,39 @@ def decode_proof(data: bytes) -> Proof:
     bus_nonce = r.u64("bus proof-of-work nonce")
     aux_root = r.take(32, "aux root") if any(t.has_aux for t in tables) else None
     quotient_root = r.take(32, "quotient root")
-    for t in tables:
-        if t.has_aux:
-            t.cumsum = r.array("cumulative sum", 1, 4)
+    # the arrays are read as numbers (r.array) and unpacked at the end, all at once
+    cumsums = {k: r.array("cumulative sum", 1, 4) for k, t in enumerate(tables) if t.has_aux}
     n_layers = r.u16("FRI layer count")
     if n_layers > 27:
         raise ProofFormatError(f"FRI layer count {n_layers} is over 27")
     layer_roots = [r.take(32, "FRI layer root") for _ in range(n_layers)]
-    for t in (t for t in tables if t.present):
-        t.open_local = {g: r.array(f"{g} opening at zeta", 2, 4) for g in LOCAL_GROUPS}
-        t.open_next = {g: r.array(f"{g} opening at zeta*omega", 2, 4) for g in NEXT_GROUPS}
-    queries = {}
+    openings = {k: ({g: r.array(f"{g} opening at zeta", 2, 4) for g in LOCAL_GROUPS},
+                    {g: r.array(f"{g} opening at zeta*omega", 2, 4) for g in NEXT_GROUPS})
+                for k, t in enumerate(tables) if t.present}
+    query_rows, query_paths = {}, {}
     for phase in PHASES:
         members = phase_members(tables, phase)
         if not members:
             continue
-        rows = [r.array(f"{phase} query rows", 2) for _ in range(opened_arrays(tables, phase, zk))]
-        queries[phase] = (rows, _read_paths(r, f"{phase} query paths"))
+        query_rows[phase] = [r.array(f"{phase} query rows", 2) for _ in range(opened_arrays(tables, phase, zk))]
+        query_paths[phase] = _read_paths(r, f"{phase} query paths")
     final_poly = r.array("FRI final polynomial", 2, 4)
     nonce = r.u64("proof-of-work nonce")
-    layer_openings = []
+    layers = []
     for _ in range(n_layers):
         layer_rows = r.array("FRI layer rows", 2)  # (q, 4·(2^k − 1)): the verifier checks k against its schedule
-        paths = _read_paths(r, "FRI layer paths")
-        layer_openings.append((layer_rows, paths))
+        layers.append((layer_rows, _read_paths(r, "FRI layer paths")))
     if r.pos != len(r.data):
         raise ProofFormatError(f"{len(r.data) - r.pos} trailing bytes after the proof")
-    r.unpack_arrays()
+    arrays = r.unpack_arrays()
+    for k, at in cumsums.items():
+        tables[k].cumsum = arrays[at]
+    for k, (local, nxt) in openings.items():
+        tables[k].open_local = {g: arrays[at] for g, at in local.items()}
+        tables[k].open_next = {g: arrays[at] for g, at in nxt.items()}
+    queries = {phase: ([arrays[at] for at in rows], query_paths[phase]) for phase, rows in query_rows.items()}
+    layer_openings = [(arrays[at], paths) for at, paths in layers]
     proof = Proof(tables, main_root, aux_root, quotient_root, queries,
-                  FriProof(layer_roots, final_poly, nonce, layer_openings), bus_nonce, zk)
+                  FriProof(layer_roots, arrays[final_poly], nonce, layer_openings), bus_nonce, zk)
     proof.sizes = {"total": len(r.data)}
     return proof

@@ -133,11 +133,11 @@ def observe_quotient_and_draw_zeta(t: Transcript, quotient_root: bytes) -> np.nd
 def observe_openings_and_draw_deep(t: Transcript, openings, total: int) -> np.ndarray:
     """S5: every table's opened values — (open_local, open_next) dicts of group → (w, 4) — then
     ``total`` independent DEEP coefficients (deep.deep_layout numbers them)."""
+    items = []
     for open_local, open_next in openings:
-        for g in LOCAL_GROUPS:
-            t.observe_ext(f"{g} at zeta", open_local[g])
-        for g in NEXT_GROUPS:
-            t.observe_ext(f"{g} at zeta*omega", open_next[g])
+        items += [(f"{g} at zeta", open_local[g]) for g in LOCAL_GROUPS]
+        items += [(f"{g} at zeta*omega", open_next[g]) for g in NEXT_GROUPS]
+    t.observe_exts(items)  # each one observe_ext, checked together
     return t.sample_ext_vector("deep coefficients", total)
 
 

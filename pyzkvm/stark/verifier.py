@@ -128,9 +128,11 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
 
     # DEEP values at the queried points (deep.deep_codewords, as the prover computed them on every row)
     entries = []
+    # ζω of every table at once: ζ times each table's ω_n (a base-field scalar per row)
+    omegas = np.array([root_of_unity(t.log_height) for t in tables], dtype=np.uint64)
+    z_nexts = (omegas[:, None] * zeta.astype(np.uint64)[None, :] % P).astype(np.uint32)
     for k, t in enumerate(tables):
-        z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_height)))
-        entries += split_by_height(layout[k], opened[k], t.open_local, next_values[k], heights[k], z_next)
+        entries += split_by_height(layout[k], opened[k], t.open_local, next_values[k], heights[k], z_nexts[k])
     points = QueryPoints(log_max, indices)  # the queries' points x on every height
     inputs = deep_codewords(entries, lambda l: points.point(l).astype(np.uint32), zeta, coeffs)
 
@@ -290,7 +292,11 @@ def _fri_schedule(cfg, input_logs) -> tuple:
 def _opened(local: np.ndarray, next_values: np.ndarray):
     """A column group's values at ζ and at ζω (full width: zero where not opened, openings.py),
     stacked (2, w, 4); None for an empty group."""
-    return np.stack([local, next_values]) if local.shape[0] else None
+    if not local.shape[0]:
+        return None
+    out = np.empty((2, *local.shape), dtype=np.uint32)
+    out[0], out[1] = local, next_values
+    return out
 
 
 def _check_ood(compiled, tables, next_values, public, challenges, alpha, zeta, cfg) -> None:

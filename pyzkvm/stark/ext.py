@@ -231,6 +231,9 @@ _FOLD = np.array([[(1 if i + j < 4 else W) if (i + j) % 4 == k else 0 for k in r
                   for i in range(4) for j in range(4)], dtype=np.uint64)
 
 
+_FOLD_FLOAT = _FOLD.astype(np.float64)
+
+
 def mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Row-wise product in F_p^4 of two (k, 4) arrays of canonical values, with numpy
     (uint64 result). Each lane product is < 2^62 and reduced before the fold's ≤ 4 + 3·W
@@ -243,9 +246,9 @@ def mul_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 #: above this many rows mul_rows multiplies column by column (16 column products and the fold
-#: written out: ~40 numpy calls, but no (k, 16) lane table nor integer matrix product, which
-#: cost more once there are a few hundred rows: a verifier's constraint tapes and claimed sums)
-_LANE_TABLE_ROWS = 512
+#: written out: ~40 numpy calls, but no (k, 16) lane table, whose products and reductions cost
+#: more from ~150 rows on: 420 rows, 53 → 30 µs; a verifier's DEEP quotients, tapes, claimed sums)
+_LANE_TABLE_ROWS = 128
 
 
 def _mul_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -268,7 +271,8 @@ def fold_lanes(lanes: np.ndarray) -> np.ndarray:
     of F_p^4 (X^4 = W folds the high half down). The last step of a product (lane (i, j) =
     x_i·y_j), and the recombination of an extension column committed as 4 base columns
     (lane (c, i) = coefficient i of column c's value, times X^c: deep.recombine_ext_columns)."""
-    return (lanes @ _FOLD) % _P
+    # a float64 product (BLAS): each sum is < 4p + 3·W·p < 2^37, exact in a double
+    return (lanes.astype(np.float64) @ _FOLD_FLOAT).astype(np.uint64) % _P
 
 
 def multiplier(c) -> np.ndarray:

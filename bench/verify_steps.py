@@ -49,6 +49,7 @@ STEPS = [
     ("DEEP: codewords at the queries", "pyzkvm.stark.verifier", "deep_codewords", 1),
     ("FRI queries", "pyzkvm.stark.verifier", "verify_queries", 1),
     ("FRI: layer Merkle openings", "pyzkvm.stark.fri", "verify_openings", 2),
+    ("FRI: layer Merkle openings", "pyzkvm.stark.fri", "rows_in_tree", 2),  # later versions
     ("FRI: coset folds", "pyzkvm.stark.fri", "fold_cosets", 2),
     ("multiproof walks (all trees)", "pyzkvm.stark.multiproof", "verify_multiproof", 0),
     ("multiproof walks (all trees)", "pyzkvm.stark.multiproof", "walk", 0),  # later versions: the walk itself

@@ -62,7 +62,7 @@ def group(positions: np.ndarray, values: np.ndarray, plans: "WalkPlans | None" =
     ``plans``: the proof's WalkPlans, which keep each positions array's np.unique."""
     _upos, first, inv, pos = (plans or WalkPlans()).distinct(positions)
     uval = values[first]
-    if not np.array_equal(values, uval[inv]):
+    if len(pos) < len(inv) and not np.array_equal(values, uval[inv]):  # (no collision: nothing to compare)
         return None
     return pos, uval
 

@@ -333,10 +333,10 @@ def _check_ood(compiled, tables, next_values, public, challenges, alpha, zeta, c
     powers = ext.ext_powers(alpha, max(len(c.all_constraints) for c in compiled))
     # Σ α^i C_i(ζ): the constraints' tapes at one point, every leaf in F_p^4 (numpy: point_eval.py)
     left = constraints_at_points(compiled, inputs, [powers[:len(c.all_constraints)] for c in compiled])
-    for c, acc, z_h_q in zip(compiled, left, right):
-        if not np.array_equal(acc, z_h_q):
-            raise OodEvaluationMismatch(f"table {c.air.name!r}: the constraints at ζ do not match the quotient "
-                                        "(the trace does not satisfy the AIR, or an opening is wrong)")
+    wrong = np.flatnonzero(np.any(np.asarray(left, dtype=np.uint32).reshape(-1, 4) != right, axis=1))  # every table at once
+    if wrong.size:
+        raise OodEvaluationMismatch(f"table {compiled[int(wrong[0])].air.name!r}: the constraints at ζ do not match "
+                                    "the quotient (the trace does not satisfy the AIR, or an opening is wrong)")
 
 
 class _PowersOf:

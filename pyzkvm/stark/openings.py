@@ -57,9 +57,13 @@ def zero_unread_coefficients(coeffs: np.ndarray, layout: list, columns_per_table
     """A copy of the DEEP coefficients with the ζω coefficient of every column not read at the
     next row set to zero (``layout``: deep.deep_layout's, one entry per table)."""
     out = np.array(coeffs, dtype=np.uint32, copy=True)
+    unread = np.zeros(out.shape[0], dtype=bool)  # every ζω coefficient, less the columns read (below)
+    read = []
     for (_local, nxt), columns in zip(layout, columns_per_table, strict=True):
         for g, (start, width) in nxt.items():
-            unread = np.ones(width, dtype=bool)
-            unread[columns[g]] = False
-            out[start:start + width][unread] = 0
+            unread[start:start + width] = True
+            read.append(start + columns[g])
+    if read:
+        unread[np.concatenate(read)] = False
+    out[unread] = 0
     return out

@@ -303,7 +303,8 @@ def evaluate_programs(programs: list, inputs_list: list, alpha_powers_list: list
     joined.fill(v, inputs_list)
     first = inputs_list[0].challenges
     challenges = np.zeros((2, 4), np.uint64) if first is None else np.asarray(first, dtype=np.uint64)
-    if any(not np.array_equal(np.asarray(i.challenges, dtype=np.uint64) if i.challenges is not None else
+    if any(i.challenges is not first and  # (a verifier's tables share one array)
+           not np.array_equal(np.asarray(i.challenges, dtype=np.uint64) if i.challenges is not None else
                               np.zeros((2, 4), np.uint64), challenges) for i in inputs_list):
         raise ValueError("evaluate_programs: every table must use the same bus challenges")
     alpha, gpows = challenges[0], ext_powers(challenges[1], joined.max_power + 1).astype(np.uint64)

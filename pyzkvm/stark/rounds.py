@@ -118,8 +118,7 @@ def observe_aux_and_draw_alpha(t: Transcript, aux_root: bytes | None, cumsums) -
     """S3: the LogUp columns' root and each table's total (tables with buses, in order), then α."""
     if aux_root is not None:
         t.observe_digest("aux trace root", aux_root)
-        for c in cumsums:
-            t.observe_ext("logup cumulative sum", c)
+        t.observe_exts([("logup cumulative sum", c) for c in cumsums])
     return t.sample_ext("constraint alpha")
 
 

@@ -87,25 +87,22 @@ class Transcript:
 
     def observe_ext(self, label: str, values) -> None:
         """Absorb extension-field elements, an array of shape (..., 4)."""
-        arr = np.asarray(values)
-        if arr.ndim == 0 or arr.shape[-1] != 4:
-            raise UsageError(f"observe_ext({label!r}): expected extension elements of shape (..., 4), got {arr.shape}")
-        if not _canonical(arr):
-            raise UsageError(f"observe_ext({label!r}): coefficients must be canonical field elements in [0, p)")
-        shape = struct.pack(f"<{arr.ndim + 1}Q", arr.ndim, *arr.shape)
-        self._absorb(b"E", label, shape + np.ascontiguousarray(arr, dtype="<u4").tobytes())
+        self.observe_exts([(label, values)])
 
     def observe_exts(self, items) -> None:
-        """observe_ext(label, values) for each (label, values) in order — the same bytes
-        absorbed — with the canonical check made once over all of them (a proof's ~100 opened
-        groups: one reduction instead of one per group)."""
+        """observe_ext(label, values) for each (label, values) in order, with the canonical
+        check made once over all of them (a proof's ~100 opened groups: one reduction instead
+        of one per group)."""
         arrays = [(label, np.asarray(values)) for label, values in items]
         for label, arr in arrays:
             if arr.ndim == 0 or arr.shape[-1] != 4:
                 raise UsageError(f"observe_ext({label!r}): expected extension elements of shape (..., 4), got {arr.shape}")
-        if arrays and not _canonical(np.concatenate([arr.reshape(-1) for _label, arr in arrays])):
-            bad = next(label for label, arr in arrays if not _canonical(arr))
-            raise UsageError(f"observe_ext({bad!r}): coefficients must be canonical field elements in [0, p)")
+        joined = arrays[0][1] if len(arrays) == 1 else np.concatenate([arr.reshape(-1) for _label, arr in arrays]) \
+            if arrays else np.zeros(0, dtype=np.uint32)
+        if not _canonical(joined):
+            for label, arr in arrays:  # which one (mixed dtypes may also join into floats: each is checked)
+                if not _canonical(arr):
+                    raise UsageError(f"observe_ext({label!r}): coefficients must be canonical field elements in [0, p)")
         for label, arr in arrays:
             shape = struct.pack(f"<{arr.ndim + 1}Q", arr.ndim, *arr.shape)
             self._absorb(b"E", label, shape + np.ascontiguousarray(arr, dtype="<u4").tobytes())

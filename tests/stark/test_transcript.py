@@ -119,3 +119,18 @@ def test_bad_input():
         t.grind(64)
     with pytest.raises(UsageError):
         Transcript("not bytes")
+
+
+def test_observe_exts_absorbs_as_observe_ext_each():
+    """observe_exts = observe_ext of each (label, values) in order: the same state; a value ≥ p
+    (or a negative one, whatever the other arrays' dtypes) is refused naming its label."""
+    items = [("a", np.array([[1, 2, 3, 4]], np.uint32)), ("b", np.zeros((0, 4), np.uint32)),
+             ("c", np.array([[P - 1, 0, 5, 6], [7, 8, 9, 10]], np.int64))]
+    one, many = Transcript(b"x"), Transcript(b"x")
+    for label, values in items:
+        one.observe_ext(label, values)
+    many.observe_exts(items)
+    assert one.state == many.state
+    for bad in (np.array([[P, 0, 0, 0]], np.uint64), np.array([[-1, 0, 0, 0]], np.int64)):
+        with pytest.raises(UsageError, match="'bad'"):
+            Transcript(b"x").observe_exts([items[0], ("bad", bad)])

@@ -52,9 +52,8 @@ def alu_events(w, chip):
     fields = w.received(buses.ALU, chip)
     if not fields:
         return (np.zeros(0, np.int64),) * 4
-    op = fields[0]
-    sel = np.isin(op, [OPS[o] for o in chip.OPS])
-    return op[sel], words(fields[1:5])[sel], words(fields[5:9])[sel], words(fields[9:13])[sel]
+    sel = np.flatnonzero(np.isin(fields[0], [OPS[o] for o in chip.OPS]))  # this chip's rows, then their words
+    return (fields[0][sel], *(words([f[sel] for f in fields[k:k + 4]]) for k in (1, 5, 9)))
 
 
 class AddSubAir(AluChip):

@@ -50,6 +50,11 @@ CPU = Layout(
     "rs1_prev_ts rs1_d:4 rs2_prev_ts rs2_d:4 mem_prev_ts mem_d:4 rd_prev_ts rd_prev:4 rd_d:4"
 )
 
+#: the fetched fields but pc, adjacent and in FETCH_FIELDS' order in both tables (checked below)
+FETCHED_CPU, FETCHED_PROG = CPU.adjacent(FETCH_FIELDS[1], FETCH_FIELDS[-1]), PROG.adjacent(FETCH_FIELDS[1], FETCH_FIELDS[-1])
+assert [getattr(CPU, f) for f in FETCH_FIELDS[1:]] == list(range(FETCHED_CPU.start, FETCHED_CPU.stop))
+assert [getattr(PROG, f) for f in FETCH_FIELDS[1:]] == list(range(FETCHED_PROG.start, FETCHED_PROG.stop))
+
 TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
 OPS_ADD = OPS["add"]
 MEM_KEY_BASE = 32  #: bus key of the memory word at address A: 32 + A/4 (registers are keys 0..31)
@@ -228,12 +233,9 @@ class CpuAir(Chip):
         # uint32 field elements from the start (every cell is < p): half the bytes an int64
         # table writes, column by column, and no copy to the prover's dtype afterwards
         cpu = np.zeros((pad_height(n), CPU.width), dtype=np.uint32)
-        cpu[:n, CPU.is_real] = 1
-        cpu[:n, CPU.clk] = tr["clk"]
-        cpu[:n, CPU.pc] = pc
-        cpu[:n, CPU.next_pc] = tr["next_pc"]
-        for name in FETCH_FIELDS[1:]:
-            cpu[:n, getattr(CPU, name)] = f(name)
+        # adjacent columns are written as one block of rows (a column at a time strides the table)
+        cpu[:n, CPU.adjacent("is_real", "next_pc")] = np.stack([np.ones(n, np.int64), tr["clk"], pc, tr["next_pc"]], axis=1)
+        cpu[:n, FETCHED_CPU] = fetched[FETCHED_PROG].T  # one block write: the fields are adjacent in both
         alu_op = f("alu_op")
         a_val = tr["rs1_val"].astype(np.uint64)
         b_val = tr["rs2_val"].astype(np.uint64)
@@ -262,12 +264,11 @@ class CpuAir(Chip):
         c_val[loads] = w.answer(buses.MEMOP, alu_op[loads], mem_prev[loads], offset[loads])
         for col, val in (("a", a_val), ("b", b_val), ("opb", opb_val), ("c", c_val), ("sum", sum_val),
                          ("mem_prev", mem_prev), ("mem_new", mem_new)):
-            cpu[:n, getattr(CPU, col)] = to_bytes(val)
-        cpu[:n, CPU.off0], cpu[:n, CPU.off1] = offset & 1, offset >> 1
-        cpu[:n, CPU.q] = (sum_val & 0xFF).astype(np.int64) >> 2
-        high = cpu[:n, CPU.sum[1]] + cpu[:n, CPU.sum[2]] + cpu[:n, CPU.sum[3]]
-        cpu[:n, CPU.hz] = high != 0
-        cpu[:n, CPU.hinv] = inverse_or_zero(high)
+            cpu[:n, CPU.adjacent(col)] = to_bytes(val)
+        s64 = sum_val.astype(np.int64)
+        high = (s64 >> 8 & 0xFF) + (s64 >> 16 & 0xFF) + (s64 >> 24)  # sum1 + sum2 + sum3
+        cpu[:n, CPU.adjacent("off0", "hinv")] = np.stack([offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,
+                                                      inverse_or_zero(high)], axis=1)
 
         # memory checking: rs1, rs2, the load/store word, rd (the load/store's word before must be
         # the one memory holds: checked when the accesses are resolved)

@@ -107,12 +107,13 @@ class Witness:
     def received(self, bus: str, receiver) -> list:
         """Every tuple sent on ``bus`` by the chips other than ``receiver``: a list of int64
         columns (one per tuple field), rows in proof order of the senders, then in the order of
-        their sends, then by row; only rows whose multiplicity is not zero (each sent once)."""
+        their sends, then by row; only rows whose multiplicity is not zero (each sent once).
+        The columns may be shared with other receivers of ``bus``: read them, never write them."""
         parts = []
         for air in self.senders(bus, exclude=receiver):
             parts += self._sent(air, bus)
-        if not parts:
-            return []
+        if len(parts) <= 1:  # one send (the CPU's, mostly): its columns as they are, no copy
+            return list(parts[0]) if parts else []
         return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
 
     def _sent(self, air, bus: str) -> list:

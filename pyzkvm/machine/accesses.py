@@ -37,6 +37,10 @@ class Access:
     #: a write whose value before is known (a store: the executor's word): it must be memory's
     expected_before: np.ndarray | None = None
 
+    def columns(self) -> set:
+        """The columns of ``table`` resolve_accesses writes for this group."""
+        return {self.prev_ts_col, *self.d_cols, *(self.prev_val_cols or [])}
+
 
 #: ts − prev_ts − 1 must stay below this (4 bytes weighted 1, 2^8, 2^16, 2^20: d3 < 256)
 MAX_TS_GAP = 1 << 28

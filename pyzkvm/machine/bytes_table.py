@@ -94,10 +94,13 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
         values = evaluate_on_trace(compiled_air(air), exprs, traces[air.name], public_values)
         # only the sends some row makes (most chips of a run have an empty table: skip them at once)
         for k in np.flatnonzero(np.asarray(values[3::4]).any(axis=1)).tolist():
-            tag, x, y, mult = values[4 * k:4 * k + 4]  # uint32 columns
-            used = (mult != 0) & (x < 256) & (y < 256) & (tag < BYTES.width)
-            cell = ((x[used] << 8) | y[used]) * BYTES.width + tag[used]  # < 2^16·6: no uint32 overflow
-            mult = mult[used].astype(np.int64)
+            rows = np.flatnonzero(values[4 * k + 3])  # the rows that make this lookup, then their (tag, x, y, μ)
+            tag, x, y, mult = (v[rows] for v in values[4 * k:4 * k + 4])  # uint32
+            used = (x < 256) & (y < 256) & (tag < BYTES.width)
+            if not used.all():
+                tag, x, y, mult = tag[used], x[used], y[used], mult[used]
+            cell = ((x << 8) | y) * BYTES.width + tag  # < 2^16·6: no uint32 overflow
+            mult = mult.astype(np.int64)
             if len(mult) and mult.max() == 1:  # every lookup once (an honest chip's): count the cells
                 counts += np.bincount(cell, minlength=len(counts))
             else:

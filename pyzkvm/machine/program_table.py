@@ -82,6 +82,8 @@ def padded(rows):
     """A chip's rows (unpadded) with inactive all-zero rows up to a power-of-two height, as the
     prover's uint32 field elements (every cell is < p): half the bytes of the int64 rows, and
     no copy to convert later (trace generation's evaluations and tables.py take it as it is)."""
+    if rows.dtype == np.uint32 and len(rows) == pad_height(len(rows)):
+        return rows  # built padded already (alu.AddSubAir: no copy of its largest table)
     out = np.zeros((pad_height(len(rows)), rows.shape[1]), dtype=np.uint32)
     out[: len(rows)] = rows
     return out

@@ -96,8 +96,8 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     """Fill prev_ts / d / prev value columns; return (keys, ts, values) sorted by (key, ts). A key's first access here takes its previous (value,
     ts) from ``carry`` (earlier segments) if it is there, else the image word (or 0) at ts 0.
     ``check_reads``: refuse a read that does not return the last value written (Witness.check_reads)."""
-    acc_key = np.concatenate([g.key for g in groups]).astype(np.int64)
-    acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64)
+    acc_key = np.concatenate([g.key for g in groups]).astype(np.int64, copy=False)
+    acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64, copy=False)
     acc_val = np.concatenate([np.asarray(g.value, dtype=np.int64) for g in groups])
     order = order_by_key_and_ts(acc_key, acc_ts)
     k_s, t_s, v_s = acc_key[order], acc_ts[order], acc_val[order]
@@ -119,7 +119,9 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     prev_ts_s[first], prev_val_s[first] = init_ts, init
     prev_ts, prev_val = np.empty_like(prev_ts_s), np.empty_like(prev_val_s)
     prev_ts[order], prev_val[order] = prev_ts_s, prev_val_s
-    diff = acc_ts - prev_ts - 1
+    del prev_ts_s, prev_val_s, order
+    diff = np.subtract(acc_ts, prev_ts, out=acc_ts)  # ts − prev_ts − 1, in acc_ts's memory (its last use)
+    diff -= 1
     if len(diff) and diff.max() >= MAX_TS_GAP:
         raise UnsupportedProgram("a timestamp difference reaches 2^28: the run is too long for the machine AIR")
     start = 0
@@ -151,7 +153,7 @@ def write_columns(table: np.ndarray, rows: np.ndarray, cols: list, values: list)
     if rows[-1] == lo + len(rows) - 1 and np.array_equal(rows, np.arange(lo, lo + len(rows))):
         at = slice(lo, lo + len(rows))
     if cols == list(range(cols[0], cols[0] + len(cols))):
-        table[at, cols[0]:cols[-1] + 1] = np.stack(values, axis=1)
+        table[at, cols[0]:cols[-1] + 1] = np.stack(values, axis=1, dtype=table.dtype, casting="unsafe")
     else:
         for col, value in zip(cols, values):
             table[at, col] = value

@@ -32,6 +32,8 @@ a segment's first row has clk = its public start clock.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..errors import UnsupportedProgram
@@ -42,6 +44,7 @@ from .accesses import Access
 from .layout import Layout
 from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height, to_bytes
 from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK, PV_START_PC
+from .witness import words
 
 CPU = Layout(
     "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
@@ -226,21 +229,21 @@ class CpuAir(Chip):
         if np.any(prog.words[rows] != tr["insn"]):
             bad = int(pc[np.argmax(prog.words[rows] != tr["insn"])])
             raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
-        fetched = np.ascontiguousarray(prog.columns.T)[:, rows]  # (fields, n) uint32: each field one contiguous row
-        f = lambda name: fetched[getattr(PROG, name)]  # noqa: E731
+        f = functools.cache(lambda name: prog.columns[rows, getattr(PROG, name)])  # a fetched field, per row
         flag = lambda name: f(name) == 1  # noqa: E731
 
         # uint32 field elements from the start (every cell is < p): half the bytes an int64
         # table writes, column by column, and no copy to the prover's dtype afterwards
         cpu = np.zeros((pad_height(n), CPU.width), dtype=np.uint32)
         # adjacent columns are written as one block of rows (a column at a time strides the table)
-        cpu[:n, CPU.adjacent("is_real", "next_pc")] = np.stack([np.ones(n, np.int64), tr["clk"], pc, tr["next_pc"]], axis=1)
-        cpu[:n, FETCHED_CPU] = fetched[FETCHED_PROG].T  # one block write: the fields are adjacent in both
+        cpu[:n, CPU.adjacent("is_real", "next_pc")] = np.stack([np.ones(n, np.uint32), tr["clk"], pc, tr["next_pc"]],
+                                                               axis=1, dtype=np.uint32, casting="unsafe")
+        # the fetched fields, adjacent in both tables: each row's gathered straight into its columns
+        np.take(np.ascontiguousarray(prog.columns[:, FETCHED_PROG]), rows, axis=0, out=cpu[:n, FETCHED_CPU], mode="clip")
         alu_op = f("alu_op")
         a_val = tr["rs1_val"].astype(np.uint64)
         b_val = tr["rs2_val"].astype(np.uint64)
-        imm = fetched[PROG.imm].astype(np.uint64)
-        imm_val = imm[0] | imm[1] << 8 | imm[2] << 16 | imm[3] << 24
+        imm_val = words(prog.columns[:, PROG.imm].T).astype(np.uint64)[rows]  # the immediate's 32-bit value
         opb_val = np.where(flag("uses_imm"), imm_val, b_val)
         is_halt = flag("f_ecall") & (a_val == 0)
         cpu[:n, CPU.is_halt] = is_halt
@@ -268,7 +271,7 @@ class CpuAir(Chip):
         s64 = sum_val.astype(np.int64)
         high = (s64 >> 8 & 0xFF) + (s64 >> 16 & 0xFF) + (s64 >> 24)  # sum1 + sum2 + sum3
         cpu[:n, CPU.adjacent("off0", "hinv")] = np.stack([offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,
-                                                      inverse_or_zero(high)], axis=1)
+                                                      inverse_or_zero(high)], axis=1, dtype=np.uint32, casting="unsafe")
 
         # memory checking: rs1, rs2, the load/store word, rd (the load/store's word before must be
         # the one memory holds: checked when the accesses are resolved)

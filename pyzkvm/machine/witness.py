@@ -73,14 +73,18 @@ class Sent(Sequence):
         i = range(len(self))[i]  # an IndexError past the end (ends iteration)
         if i not in self._gathered:
             self._gathered[i] = self._values[i][self._rows].astype(np.int64)
+            self._values[i] = None  # the view (or evaluated column) is not read again
         return self._gathered[i]
+
+    def gather(self, fields=None) -> None:
+        """Gather now the ``fields`` (default: all)."""
+        for i in range(len(self)) if fields is None else fields:
+            self[i]
 
     def settle(self, groups: list) -> None:
         """Gather now every field that is a trace column one of the access ``groups`` writes."""
-        for i, col in enumerate(self._plain):
-            if col is not None and i not in self._gathered and any(
-                    col in g.columns() and np.may_share_memory(self._values[i], g.table) for g in groups):
-                self[i]
+        self.gather([i for i, col in enumerate(self._plain) if col is not None and i not in self._gathered and any(
+            col in g.columns() and np.may_share_memory(self._values[i], g.table) for g in groups)])
 
 
 class Witness:
@@ -173,7 +177,10 @@ class Witness:
                 rows = np.flatnonzero(mult)
                 if np.any(mult[rows] != 1):
                     raise ConstraintNotSatisfied(f"{air.name!r} sends on bus {it.bus_name!r} with a multiplicity other than 0 or 1")
-                self._sent_cache.setdefault((air.name, it.bus_name), []).append(Sent(values[fields], plain[fields], rows))
+                part = Sent(values[fields], plain[fields], rows)
+                if trace.dtype != np.uint32:  # its views would keep evaluate_on_trace's uint32 copy alive
+                    part.gather()
+                self._sent_cache.setdefault((air.name, it.bus_name), []).append(part)
             for name in {bus, *(it.bus_name for it in compiled.interactions if it.bus not in late)}:
                 self._sent_cache.setdefault((air.name, name), [])
         return self._sent_cache[(air.name, bus)]

@@ -15,7 +15,6 @@ rows in Python.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,29 +135,6 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     executor.segments, its clk global) takes the state the earlier segments left: memory
     accesses follow their last ones, the journal continues at journal_start; the segment that
     halts builds the memory boundary for the whole run."""
-    with ordinary_pages():
-        return _generate_tables(chips, execution, context)
-
-
-@contextmanager
-def ordinary_pages():
-    """numpy's arrays on ordinary 4 KiB pages while tables are built (the setting is restored
-    after). numpy asks Linux for transparent huge pages (madvise) for every array of 4 MiB or
-    more; where the kernel compacts memory to find them (THP defrag "madvise", as on the bench
-    machine) the first touch of each 2 MiB page costs milliseconds of system time: building
-    the tables of 2^20 cycles took ~1.4 s more system CPU with them (bench/results/stark_prove.md)."""
-    set_huge_pages = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
-    if set_huge_pages is None:  # a numpy without the switch
-        yield
-        return
-    before = set_huge_pages(False)
-    try:
-        yield
-    finally:
-        set_huge_pages(before)
-
-
-def _generate_tables(chips: Chips, execution: Execution, context: SegmentContext | None) -> MachineTables:
     check_constrained(execution)
     if context is None:
         if not execution.halted:

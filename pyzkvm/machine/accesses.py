@@ -37,6 +37,10 @@ class Access:
     #: a write whose value before is known (a store: the executor's word): it must be memory's
     expected_before: np.ndarray | None = None
 
+    def columns(self) -> set:
+        """The columns of ``table`` resolve_accesses writes for this group."""
+        return {self.prev_ts_col, *self.d_cols, *(self.prev_val_cols or [])}
+
 
 #: ts − prev_ts − 1 must stay below this (4 bytes weighted 1, 2^8, 2^16, 2^20: d3 < 256)
 MAX_TS_GAP = 1 << 28
@@ -92,28 +96,32 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     """Fill prev_ts / d / prev value columns; return (keys, ts, values) sorted by (key, ts). A key's first access here takes its previous (value,
     ts) from ``carry`` (earlier segments) if it is there, else the image word (or 0) at ts 0.
     ``check_reads``: refuse a read that does not return the last value written (Witness.check_reads)."""
-    acc_key = np.concatenate([g.key for g in groups]).astype(np.int64)
-    acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64)
+    acc_key = np.concatenate([g.key for g in groups]).astype(np.int64, copy=False)
+    acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64, copy=False)
     acc_val = np.concatenate([np.asarray(g.value, dtype=np.int64) for g in groups])
-    pos = np.minimum(np.searchsorted(image.keys, acc_key), len(image.keys) - 1)
-    init = np.where(image.keys[pos] == acc_key, image.words[pos], 0)  # the image word, else 0
-    init_ts = np.zeros(len(acc_key), dtype=np.int64)
-    if carry is not None:
-        found, value, ts = carry.lookup(acc_key)
-        init, init_ts = np.where(found, value, init), np.where(found, ts, 0)
     order = order_by_key_and_ts(acc_key, acc_ts)
     k_s, t_s, v_s = acc_key[order], acc_ts[order], acc_val[order]
-    if np.any((k_s[1:] == k_s[:-1]) & (t_s[1:] == t_s[:-1])):
+    same = k_s[1:] == k_s[:-1]  # sorted access i + 1 has the key of access i
+    if np.any(same & (t_s[1:] == t_s[:-1])):
         raise ConstraintNotSatisfied("two accesses to one key share a timestamp (a bug: report it)")
-    same = np.zeros(len(order), dtype=bool)
-    same[1:] = k_s[1:] == k_s[:-1]
-    prev_ts_s = init_ts[order].copy()
-    prev_ts_s[1:] = np.where(same[1:], t_s[:-1], prev_ts_s[1:])
-    prev_val_s = init[order].copy()
-    prev_val_s[1:] = np.where(same[1:], v_s[:-1], prev_val_s[1:])
+    # in sorted order, the access before is the previous one, but for each key's first
+    prev_ts_s, prev_val_s = np.empty_like(t_s), np.empty_like(v_s)
+    prev_ts_s[1:], prev_val_s[1:] = t_s[:-1], v_s[:-1]
+    first = np.ones(len(k_s), dtype=bool)
+    first[1:] = ~same
+    first = np.flatnonzero(first)
+    keys = k_s[first]  # each key once: its state before this segment
+    pos = np.minimum(np.searchsorted(image.keys, keys), len(image.keys) - 1)
+    init, init_ts = np.where(image.keys[pos] == keys, image.words[pos], 0), np.zeros(len(keys), dtype=np.int64)  # the image word, else 0
+    if carry is not None:
+        found, value, ts = carry.lookup(keys)
+        init, init_ts = np.where(found, value, init), np.where(found, ts, 0)
+    prev_ts_s[first], prev_val_s[first] = init_ts, init
     prev_ts, prev_val = np.empty_like(prev_ts_s), np.empty_like(prev_val_s)
     prev_ts[order], prev_val[order] = prev_ts_s, prev_val_s
-    diff = acc_ts - prev_ts - 1
+    del prev_ts_s, prev_val_s, order
+    diff = np.subtract(acc_ts, prev_ts, out=acc_ts)  # ts − prev_ts − 1, in acc_ts's memory (its last use)
+    diff -= 1
     if len(diff) and diff.max() >= MAX_TS_GAP:
         raise UnsupportedProgram("a timestamp difference reaches 2^28: the run is too long for the machine AIR")
     start = 0
@@ -124,10 +132,28 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
             raise ConstraintNotSatisfied(f"a {g.what} read does not return the last value written (inconsistent trace)")
         if check_reads and g.expected_before is not None and np.any(prev_val[sl] != np.asarray(g.expected_before, dtype=np.int64)):
             raise ConstraintNotSatisfied(f"a {g.what}'s word does not match memory (inconsistent trace)")
-        g.table[g.rows, g.prev_ts_col] = prev_ts[sl]
-        dd = diff[sl].astype(np.int64)  # d0, d1 bytes; d2 the low nibble of byte 2; d3 = diff >> 20
-        d = np.stack([dd & 0xFF, (dd >> 8) & 0xFF, (dd >> 16) & 0xF, dd >> 20], axis=1)
-        g.table[g.rows[:, None], g.d_cols] = d
+        dd = diff[sl]  # d0, d1 bytes; d2 the low nibble of byte 2; d3 = diff >> 20
+        cols, values = [g.prev_ts_col, *g.d_cols], [prev_ts[sl], dd & 0xFF, (dd >> 8) & 0xFF, (dd >> 16) & 0xF, dd >> 20]
         if g.prev_val_cols is not None:
-            g.table[g.rows[:, None], g.prev_val_cols] = to_bytes(prev_val[sl])
+            cols, values = cols + list(g.prev_val_cols), values + list(to_bytes(prev_val[sl]).T)
+        write_columns(g.table, g.rows, cols, values)
     return k_s, t_s, v_s
+
+
+def write_columns(table: np.ndarray, rows: np.ndarray, cols: list, values: list) -> None:
+    """table[rows, cols[i]] = values[i] for each i. Adjacent columns (in any order) are written
+    as one block of rows, and a run of consecutive rows as a slice: a row-major table written a
+    column at a time is strided once per column, and a list of row indices is a gather."""
+    if not len(rows):
+        return
+    by_col = np.argsort(cols, kind="stable")
+    cols, values = [cols[i] for i in by_col], [values[i] for i in by_col]
+    lo = int(rows[0])
+    at: slice | np.ndarray = rows
+    if rows[-1] == lo + len(rows) - 1 and np.array_equal(rows, np.arange(lo, lo + len(rows))):
+        at = slice(lo, lo + len(rows))
+    if cols == list(range(cols[0], cols[0] + len(cols))):
+        table[at, cols[0]:cols[-1] + 1] = np.stack(values, axis=1, dtype=table.dtype, casting="unsafe")
+    else:
+        for col, value in zip(cols, values):
+            table[at, col] = value

@@ -21,7 +21,7 @@ from ..isa import OPS
 from . import buses
 from .chip import Chip
 from .layout import Layout
-from .program_table import padded, to_bytes
+from .program_table import pad_height, padded, to_bytes
 from .witness import words
 
 ADD_SUB = Layout("is_add is_sub a:4 b:4 c:4 carry:4")
@@ -40,6 +40,7 @@ class AluChip(Chip):
         raise NotImplementedError
 
     def rows(self, op, a, b, c) -> np.ndarray:
+        """The chip's rows for these tuples: unpadded, or already padded as uint32 (padded())."""
         raise NotImplementedError
 
     def generate(self, w):
@@ -52,9 +53,8 @@ def alu_events(w, chip):
     fields = w.received(buses.ALU, chip)
     if not fields:
         return (np.zeros(0, np.int64),) * 4
-    op = fields[0]
-    sel = np.isin(op, [OPS[o] for o in chip.OPS])
-    return op[sel], words(fields[1:5])[sel], words(fields[5:9])[sel], words(fields[9:13])[sel]
+    sel = np.flatnonzero(np.isin(fields[0], [OPS[o] for o in chip.OPS]))  # this chip's rows, then their words
+    return (fields[0][sel], *(words([f[sel] for f in fields[k:k + 4]]) for k in (1, 5, 9)))
 
 
 class AddSubAir(AluChip):
@@ -69,15 +69,14 @@ class AddSubAir(AluChip):
 
     def rows(self, op, a, b, c):
         m = len(op)
-        t = np.zeros((m, ADD_SUB.width), dtype=np.int64)
         is_sub = op == OPS["sub"]
-        t[:m, ADD_SUB.is_add], t[:m, ADD_SUB.is_sub] = ~is_sub, is_sub
-        t[:m, ADD_SUB.a], t[:m, ADD_SUB.b], t[:m, ADD_SUB.c] = to_bytes(a), to_bytes(b), to_bytes(c)
         # carry_i = carry out of byte i of x + y, where (x, y) = (a, b) for ADD and (b, c) for SUB
         x, y = np.where(is_sub, b, a), np.where(is_sub, c, b)
-        for i in range(4):
-            mask = (1 << (8 * (i + 1))) - 1
-            t[:m, ADD_SUB.carry[i]] = ((x & mask) + (y & mask)) >> (8 * (i + 1))
+        carry = [((x & mask) + (y & mask)) >> (8 * (i + 1)) for i, mask in enumerate((0xFF, 0xFFFF, 0xFFFFFF, M32))]
+        # the columns in ADD_SUB's order (is_add is_sub a b c carry), one block of the padded table
+        t = np.zeros((pad_height(m), ADD_SUB.width), dtype=np.uint32)
+        t[:m] = np.concatenate([np.stack([~is_sub, is_sub], axis=1), to_bytes(a), to_bytes(b), to_bytes(c),
+                                np.stack(carry, axis=1)], axis=1)
         return t
 
     def constraints(self, b):

@@ -20,11 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..isa import OPS
-from ..stark.field import P, pow_vec
 from . import buses
 from .alu import AluChip
 from .layout import Layout
-from .program_table import to_bytes
+from .program_table import inverse_or_zero, to_bytes
 
 COMPARE_OPS = ("beq", "bne", "blt", "bge", "bltu", "bgeu", "slt", "sltu")
 SIGNED_OPS = ("blt", "bge", "slt")
@@ -100,7 +99,7 @@ def compare_rows(alu_op, a_val, b_val):
     eq = (a_val == b_val).astype(np.int64)
     total = rows[:, COMPARE.diff].sum(axis=1)
     rows[:, COMPARE.eq], rows[:, COMPARE.lt] = eq, lt
-    rows[:, COMPARE.inv] = pow_vec(np.asarray(total % P, dtype=np.uint32), P - 2) if m else 0
+    rows[:, COMPARE.inv] = inverse_or_zero(total)  # total ≤ 4·255: a small table of inverses
     is_ = lambda *ops: np.isin(alu_op, [OPS[o] for o in ops])  # noqa: E731
     rows[:, COMPARE.r] = np.where(is_("beq"), eq, 0) + np.where(is_("bne"), 1 - eq, 0) + \
         np.where(is_("blt", "bltu", "slt", "sltu"), lt, 0) + np.where(is_("bge", "bgeu"), 1 - lt, 0)

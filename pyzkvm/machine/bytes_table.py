@@ -84,7 +84,7 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     from ..stark.optional import left_out
     from .evaluate import compiled_air, evaluate_on_trace
 
-    counts = np.zeros((HEIGHT, BYTES.width), dtype=np.int64)
+    counts = np.zeros(HEIGHT * BYTES.width, dtype=np.int64)  # the (HEIGHT, width) table, row-major: cell (256·x + y)·width + tag
     for air in airs:
         if isinstance(air, ByteTableAir):
             continue
@@ -94,8 +94,16 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
         values = evaluate_on_trace(compiled_air(air), exprs, traces[air.name], public_values)
         # only the sends some row makes (most chips of a run have an empty table: skip them at once)
         for k in np.flatnonzero(np.asarray(values[3::4]).any(axis=1)).tolist():
-            tag, x, y, mult = (values[4 * k + i].astype(np.int64) for i in range(4))
-            used = (mult != 0) & (x < 256) & (y < 256) & (tag < BYTES.width)
-            np.add.at(counts, ((x[used] << 8) | y[used], tag[used]), mult[used])
-    return (counts % P).astype(np.uint32)
+            rows = np.flatnonzero(values[4 * k + 3])  # the rows that make this lookup, then their (tag, x, y, μ)
+            tag, x, y, mult = (v[rows] for v in values[4 * k:4 * k + 4])  # uint32
+            used = (x < 256) & (y < 256) & (tag < BYTES.width)
+            if not used.all():
+                tag, x, y, mult = tag[used], x[used], y[used], mult[used]
+            cell = ((x << 8) | y) * BYTES.width + tag  # < 2^16·6: no uint32 overflow
+            mult = mult.astype(np.int64)
+            if len(mult) and mult.max() == 1:  # every lookup once (an honest chip's): count the cells
+                counts += np.bincount(cell, minlength=len(counts))
+            else:
+                np.add.at(counts, cell, mult)
+    return (counts.reshape(HEIGHT, BYTES.width) % P).astype(np.uint32)
 

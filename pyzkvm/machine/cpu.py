@@ -32,6 +32,8 @@ a segment's first row has clk = its public start clock.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..errors import UnsupportedProgram
@@ -42,6 +44,7 @@ from .accesses import Access
 from .layout import Layout
 from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height, to_bytes
 from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK, PV_START_PC
+from .witness import words
 
 CPU = Layout(
     "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
@@ -49,6 +52,11 @@ CPU = Layout(
     "a:4 b:4 opb:4 c:4 sum:4 off0 off1 q hz hinv mem_prev:4 mem_new:4 "
     "rs1_prev_ts rs1_d:4 rs2_prev_ts rs2_d:4 mem_prev_ts mem_d:4 rd_prev_ts rd_prev:4 rd_d:4"
 )
+
+#: the fetched fields but pc, adjacent and in FETCH_FIELDS' order in both tables (checked below)
+FETCHED_CPU, FETCHED_PROG = CPU.adjacent(FETCH_FIELDS[1], FETCH_FIELDS[-1]), PROG.adjacent(FETCH_FIELDS[1], FETCH_FIELDS[-1])
+assert [getattr(CPU, f) for f in FETCH_FIELDS[1:]] == list(range(FETCHED_CPU.start, FETCHED_CPU.stop))
+assert [getattr(PROG, f) for f in FETCH_FIELDS[1:]] == list(range(FETCHED_PROG.start, FETCHED_PROG.stop))
 
 TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
 OPS_ADD = OPS["add"]
@@ -221,24 +229,21 @@ class CpuAir(Chip):
         if np.any(prog.words[rows] != tr["insn"]):
             bad = int(pc[np.argmax(prog.words[rows] != tr["insn"])])
             raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
-        fetched = np.ascontiguousarray(prog.columns.T)[:, rows]  # (fields, n) uint32: each field one contiguous row
-        f = lambda name: fetched[getattr(PROG, name)]  # noqa: E731
+        f = functools.cache(lambda name: prog.columns[rows, getattr(PROG, name)])  # a fetched field, per row
         flag = lambda name: f(name) == 1  # noqa: E731
 
         # uint32 field elements from the start (every cell is < p): half the bytes an int64
         # table writes, column by column, and no copy to the prover's dtype afterwards
         cpu = np.zeros((pad_height(n), CPU.width), dtype=np.uint32)
-        cpu[:n, CPU.is_real] = 1
-        cpu[:n, CPU.clk] = tr["clk"]
-        cpu[:n, CPU.pc] = pc
-        cpu[:n, CPU.next_pc] = tr["next_pc"]
-        for name in FETCH_FIELDS[1:]:
-            cpu[:n, getattr(CPU, name)] = f(name)
+        # adjacent columns are written as one block of rows (a column at a time strides the table)
+        cpu[:n, CPU.adjacent("is_real", "next_pc")] = np.stack([np.ones(n, np.uint32), tr["clk"], pc, tr["next_pc"]],
+                                                               axis=1, dtype=np.uint32, casting="unsafe")
+        # the fetched fields, adjacent in both tables: each row's gathered straight into its columns
+        np.take(np.ascontiguousarray(prog.columns[:, FETCHED_PROG]), rows, axis=0, out=cpu[:n, FETCHED_CPU], mode="clip")
         alu_op = f("alu_op")
         a_val = tr["rs1_val"].astype(np.uint64)
         b_val = tr["rs2_val"].astype(np.uint64)
-        imm = fetched[PROG.imm].astype(np.uint64)
-        imm_val = imm[0] | imm[1] << 8 | imm[2] << 16 | imm[3] << 24
+        imm_val = words(prog.columns[:, PROG.imm].T).astype(np.uint64)[rows]  # the immediate's 32-bit value
         opb_val = np.where(flag("uses_imm"), imm_val, b_val)
         is_halt = flag("f_ecall") & (a_val == 0)
         cpu[:n, CPU.is_halt] = is_halt
@@ -262,12 +267,11 @@ class CpuAir(Chip):
         c_val[loads] = w.answer(buses.MEMOP, alu_op[loads], mem_prev[loads], offset[loads])
         for col, val in (("a", a_val), ("b", b_val), ("opb", opb_val), ("c", c_val), ("sum", sum_val),
                          ("mem_prev", mem_prev), ("mem_new", mem_new)):
-            cpu[:n, getattr(CPU, col)] = to_bytes(val)
-        cpu[:n, CPU.off0], cpu[:n, CPU.off1] = offset & 1, offset >> 1
-        cpu[:n, CPU.q] = (sum_val & 0xFF).astype(np.int64) >> 2
-        high = cpu[:n, CPU.sum[1]] + cpu[:n, CPU.sum[2]] + cpu[:n, CPU.sum[3]]
-        cpu[:n, CPU.hz] = high != 0
-        cpu[:n, CPU.hinv] = inverse_or_zero(high)
+            cpu[:n, CPU.adjacent(col)] = to_bytes(val)
+        s64 = sum_val.astype(np.int64)
+        high = (s64 >> 8 & 0xFF) + (s64 >> 16 & 0xFF) + (s64 >> 24)  # sum1 + sum2 + sum3
+        cpu[:n, CPU.adjacent("off0", "hinv")] = np.stack([offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,
+                                                      inverse_or_zero(high)], axis=1, dtype=np.uint32, casting="unsafe")
 
         # memory checking: rs1, rs2, the load/store word, rd (the load/store's word before must be
         # the one memory holds: checked when the accesses are resolved)

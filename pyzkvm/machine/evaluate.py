@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ConstraintNotSatisfied
 from ..stark.air import CompiledAir
 from ..stark.keys import compile_once
-from ..stark.tape import Inputs, base_columns, plain_inputs, tape_for
+from ..stark.tape import L_MAIN_B, Inputs, base_columns, plain_inputs, tape_for
 
 
 def trace_leaves(air, trace, public) -> Inputs:
@@ -24,12 +24,29 @@ def trace_leaves(air, trace, public) -> Inputs:
     return plain_inputs(trace, prep, public)
 
 
+def plain_columns(compiled: CompiledAir, exprs: list) -> list:
+    """For each expression, the main column it is if it is just that column at the current row
+    (else None), read off the tape of ``exprs`` (a stored prover key holds tapes, not the DAG)."""
+    tape = tape_for(compiled, list(exprs))
+    return [int(tape.a[k]) if tape.op[k] == L_MAIN_B and tape.b[k] == 0 else None for k in tape.roots.tolist()]
+
+
+def computed(exprs: list) -> list:
+    """The expressions of a (real) DAG that evaluate_on_trace hands to a tape: all but the plain
+    columns (machine/prover_key.py stores their tape beside that of ``exprs``)."""
+    return [e for e in exprs if not (e.op == "main" and e.args[1] == 0)]
+
+
 def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list:
     """Each base-field expression of ``compiled``'s DAG evaluated on every row of ``trace``:
-    a list of uint32 arrays (length = the trace's height)."""
+    a list of uint32 arrays (length = the trace's height). A plain column (most values a chip
+    sends) is that column of the trace, a view: only the others are evaluated by a tape."""
     trace = np.asarray(trace, dtype=np.uint32)
-    return list(base_columns(tape_for(compiled, list(exprs)), trace_leaves(compiled.air, trace, public),
-                             trace.shape[0]))
+    columns = plain_columns(compiled, exprs)
+    rest = [e for e, col in zip(exprs, columns) if col is None]
+    values = iter(base_columns(tape_for(compiled, rest), trace_leaves(compiled.air, trace, public), trace.shape[0])
+                  if rest else ())
+    return [trace[:, col] if col is not None else next(values) for col in columns]
 
 
 def compiled_air(air) -> CompiledAir:

@@ -37,6 +37,13 @@ class Layout:
         except KeyError:
             raise AttributeError(name) from None
 
+    def adjacent(self, first: str, last: str | None = None) -> slice:
+        """The columns ``first`` … ``last`` (default: ``first``'s limb group) as a slice: numpy
+        writes a block of adjacent columns in one pass, where a list of indices copies."""
+        lo, hi = self._index[first], self._index[last or first]
+        lo, hi = (lo[0] if isinstance(lo, list) else lo), (hi[-1] if isinstance(hi, list) else hi)
+        return slice(lo, hi + 1)
+
     @property
     def width(self) -> int:
         return len(self.names)

@@ -82,17 +82,26 @@ def padded(rows):
     """A chip's rows (unpadded) with inactive all-zero rows up to a power-of-two height, as the
     prover's uint32 field elements (every cell is < p): half the bytes of the int64 rows, and
     no copy to convert later (trace generation's evaluations and tables.py take it as it is)."""
+    if rows.dtype == np.uint32 and len(rows) == pad_height(len(rows)):
+        return rows  # built padded already (alu.AddSubAir: no copy of its largest table)
     out = np.zeros((pad_height(len(rows)), rows.shape[1]), dtype=np.uint32)
     out[: len(rows)] = rows
     return out
 
 
 def inverse_or_zero(x) -> np.ndarray:
-    """x^(p−2) mod p for an int array (0 ↦ 0): the witness of an "x ≠ 0" flag."""
+    """x^(p−2) mod p for an int array (0 ↦ 0): the witness of an "x ≠ 0" flag. The values are
+    mostly small (a sum of three bytes: < 766): when the largest is below the array's length,
+    each of 0..max is inverted once and the table is read at x (the same powers, fewer of them)."""
     from ..stark.field import pow_vec
 
     x = np.asarray(x, dtype=np.int64) % P
-    return pow_vec(x.astype(np.uint32), P - 2).astype(np.int64) if len(x) else x
+    if not len(x):
+        return x
+    top = int(x.max())
+    if top < len(x):  # inv[v] = v^(p−2) for v = 0..top; x's inverses are inv[x]
+        return pow_vec(np.arange(top + 1, dtype=np.uint32), P - 2).astype(np.int64)[x]
+    return pow_vec(x.astype(np.uint32), P - 2).astype(np.int64)
 
 
 def to_bytes(values) -> np.ndarray:

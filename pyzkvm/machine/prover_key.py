@@ -54,10 +54,12 @@ _LOADED: dict = {}
 def machine_roots(compiled) -> list:
     """The sets of roots trace generation evaluates on a chip's plain trace (evaluate.py)."""
     from .bytes_table import byte_sends
+    from .evaluate import computed
     from .witness import early_sends
 
     sets = [early_sends(compiled, bus)[1] for bus in (buses.BYTE, buses.MEMORY, None)]
     sets.append(byte_sends(compiled)[1])
+    sets += [computed(roots) for roots in sets]  # the tapes evaluate_on_trace runs: no plain column
     return [roots for roots in sets if roots]
 
 

@@ -21,6 +21,8 @@ rows come from them and from what other chips send it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied
@@ -48,6 +50,41 @@ def early_sends(compiled, bus: str | None) -> tuple:
     late = late_buses(bus)
     sends = [it for it in compiled.interactions if it.sign > 0 and it.bus not in late]
     return sends, [e for it in sends for e in (*it.values, it.multiplicity)]
+
+
+class Sent(Sequence):
+    """One send's tuples, a column per field, at the ``rows`` whose multiplicity is not zero:
+    each column is gathered (int64) when first read, so a receiver that reads a few fields (the
+    program chip: the pc) copies no others. A field that is a plain column of the sender's trace
+    (``plain``: its index, else None) is a view of that trace until then: ``settle`` gathers,
+    before memory checking writes its columns, those it would change (the values are the trace's
+    at the send, as if gathered at once)."""
+
+    def __init__(self, values: list, plain: list, rows: np.ndarray) -> None:
+        self._values, self._plain, self._rows = values, plain, rows
+        self._gathered: dict = {}
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        i = range(len(self))[i]  # an IndexError past the end (ends iteration)
+        if i not in self._gathered:
+            self._gathered[i] = self._values[i][self._rows].astype(np.int64)
+            self._values[i] = None  # the view (or evaluated column) is not read again
+        return self._gathered[i]
+
+    def gather(self, fields=None) -> None:
+        """Gather now the ``fields`` (default: all)."""
+        for i in range(len(self)) if fields is None else fields:
+            self[i]
+
+    def settle(self, groups: list) -> None:
+        """Gather now every field that is a trace column one of the access ``groups`` writes."""
+        self.gather([i for i, col in enumerate(self._plain) if col is not None and i not in self._gathered and any(
+            col in g.columns() and np.may_share_memory(self._values[i], g.table) for g in groups)])
 
 
 class Witness:
@@ -104,24 +141,25 @@ class Witness:
         b = bus_id(bus)
         return [a for a in self.airs if a is not exclude and b in self._sends_on[a.name]]
 
-    def received(self, bus: str, receiver) -> list:
-        """Every tuple sent on ``bus`` by the chips other than ``receiver``: a list of int64
+    def received(self, bus: str, receiver) -> Sequence:
+        """Every tuple sent on ``bus`` by the chips other than ``receiver``: a sequence of int64
         columns (one per tuple field), rows in proof order of the senders, then in the order of
-        their sends, then by row; only rows whose multiplicity is not zero (each sent once)."""
+        their sends, then by row; only rows whose multiplicity is not zero (each sent once).
+        The columns may be shared with other receivers of ``bus``: read them, never write them."""
         parts = []
         for air in self.senders(bus, exclude=receiver):
             parts += self._sent(air, bus)
-        if not parts:
-            return []
+        if len(parts) <= 1:  # one send (the CPU's, mostly): its columns, each gathered when first read
+            return parts[0] if parts else []
         return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
 
     def _sent(self, air, bus: str) -> list:
         """``air``'s sends on ``bus``: per send, its columns at the rows whose multiplicity is
-        not zero. On the first call for ``air``, its sends on every bus but ``byte`` and
+        not zero (a Sent). On the first call for ``air``, its sends on every bus but ``byte`` and
         ``memory`` are evaluated in one pass (each column read once) and kept: those two are
         left out as their columns are final only once memory checking has run."""
         from ..stark.optional import left_out
-        from .evaluate import compiled_air, evaluate_on_trace
+        from .evaluate import compiled_air, evaluate_on_trace, plain_columns
 
         if (air.name, bus) not in self._sent_cache:
             compiled = compiled_air(air)
@@ -131,14 +169,18 @@ class Witness:
             if left_out(compiled, trace):  # an all-zero optional table sends nothing (stark/optional.py's claim)
                 sends = []
             values = evaluate_on_trace(compiled, exprs, trace, self.public_values) if sends else []
+            plain = plain_columns(compiled, exprs) if sends else []
             k = 0
             for it in sends:
-                cols, mult = values[k:k + len(it.values)], values[k + len(it.values)]
+                fields, mult = slice(k, k + len(it.values)), values[k + len(it.values)]
                 k += len(it.values) + 1
                 rows = np.flatnonzero(mult)
                 if np.any(mult[rows] != 1):
                     raise ConstraintNotSatisfied(f"{air.name!r} sends on bus {it.bus_name!r} with a multiplicity other than 0 or 1")
-                self._sent_cache.setdefault((air.name, it.bus_name), []).append([c[rows].astype(np.int64) for c in cols])
+                part = Sent(values[fields], plain[fields], rows)
+                if trace.dtype != np.uint32:  # its views would keep evaluate_on_trace's uint32 copy alive
+                    part.gather()
+                self._sent_cache.setdefault((air.name, it.bus_name), []).append(part)
             for name in {bus, *(it.bus_name for it in compiled.interactions if it.bus not in late)}:
                 self._sent_cache.setdefault((air.name, name), [])
         return self._sent_cache[(air.name, bus)]
@@ -175,6 +217,9 @@ class Witness:
                     self.trace(air)
             if self._memory_after is not None:  # one of those chips resolved it already
                 return self._memory_after
+            for parts in self._sent_cache.values():  # what the tuples sent so far read of a column it rewrites
+                for part in parts:
+                    part.settle(self._accesses)
             k_s, t_s, v_s = resolve_accesses(self._accesses, self.image, self.context.memory, check_reads=self.check_reads)
             self._memory_after = self.context.memory.after(k_s, t_s, v_s)
             self._accesses = []  # filled in: their views of the int64 traces would keep those alive

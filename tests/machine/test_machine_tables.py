@@ -178,3 +178,44 @@ def test_accesses_are_ordered_as_lexsort_orders_them():
         assert np.array_equal(order_by_key_and_ts(keys, ts), np.lexsort((ts, keys)))
     keys, ts = np.array([3, 1 << 40, 3, 0]), np.array([9, 1 << 41, 5, 1 << 41])  # too wide: lexsort itself
     assert order_by_key_and_ts(keys, ts).tolist() == [3, 2, 0, 1]
+
+
+def test_write_columns_matches_column_by_column_writes():
+    # one block for adjacent columns (in any order) and a slice for a run of rows must write
+    # what table[rows, col] = value writes for each column
+    from pyzkvm.machine.accesses import write_columns
+
+    rng = np.random.default_rng(7)
+    for rows, cols in ((np.arange(3, 9), [4, 2, 3]), (np.array([7, 1, 4]), [0, 1]), (np.array([2, 5]), [5, 1, 3])):
+        values = [rng.integers(0, 1 << 28, len(rows)) for _ in cols]
+        want = np.zeros((10, 6), dtype=np.uint32)
+        for col, value in zip(cols, values):
+            want[rows, col] = value
+        got = np.zeros((10, 6), dtype=np.uint32)
+        write_columns(got, rows, cols, values)
+        assert np.array_equal(got, want)
+
+
+def test_a_sent_field_keeps_the_value_memory_checking_rewrites():
+    # a send's fields are gathered when first read; settle gathers first those whose trace
+    # column an access group is about to write, so they hold the value at the send
+    from pyzkvm.machine.accesses import Access
+    from pyzkvm.machine.witness import Sent
+
+    table = np.arange(12, dtype=np.uint32).reshape(4, 3)
+    sent = Sent([table[:, 0], table[:, 2]], [0, 2], np.array([1, 3]))
+    group = Access(table, np.arange(4), np.zeros(4), np.arange(4), np.zeros(4), 2, [], None, "test")
+    sent.settle([group])
+    table[:, 2] = 99  # what resolve_accesses writes
+    assert sent[1].tolist() == [5, 11] and sent[1].dtype == np.int64
+    assert sent[0].tolist() == [3, 9] and len(sent) == 2 and sent[0:2][0].tolist() == [3, 9]
+
+
+def test_inverse_or_zero_through_its_table_is_the_inverse():
+    # small values go through a table of inverses of 0..max, others through one power each
+    from pyzkvm.machine.program_table import inverse_or_zero
+    from pyzkvm.stark.field import P
+
+    for x in (np.array([0, 1, 2, 765, 3, 0, 2, 7, 9, 11]), np.array([5, P - 1, 1 << 30]), np.zeros(0, dtype=np.int64)):
+        got = inverse_or_zero(x)
+        assert got.tolist() == [pow(int(v), P - 2, P) for v in x]

@@ -72,7 +72,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.ntt", "_scale_fold_into", "u32[2d], const u32[1d], const u32[1d], u32[2d], i64, i64"),
     ("pyzkvm.stark.field", "_batch_inverse_kernel", "const u32[1d], u32[1d]"),
     ("pyzkvm.stark.ext", "_mul_base_kernel", "const u32[2d], const u32[1d], u32[2d]"),
-    ("pyzkvm.stark.domain", "_solve_on_cosets", "u32[3d], u32[2d], u32[2d], u32[3d]"),
+    ("pyzkvm.stark.domain", "_solve_on_cosets", "u32[3d], u32[2d], u32[2d], u32[3d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_weighted_column_sums", "u32[2d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_weighted_chosen_column_sums", "u32[2d], i64[1d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.ext", "_powers_kernel", "u64, u64, u64, u64, u32[2d]"),

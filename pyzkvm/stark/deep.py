@@ -24,7 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import ext, field
-from .field import P, root_of_unity
+from ..lazy_njit import njit
+from .ext import mul4
+from .field import P, f_add, root_of_unity
 from .lincomb import combine_columns, weighted_column_sums
 
 _P = np.uint64(P)
@@ -272,17 +274,26 @@ def divided_by_linear(a: np.ndarray, z: np.ndarray, claimed: np.ndarray) -> np.n
     """The coefficients (D, 4) of q = (A(X) − A(z))/(X − z) for A = Σ_i a_i X^i over F_p^4
     (a: (D, 4); deg q < D − 1, its top coefficient 0), or None unless A(z) = ``claimed``.
 
-    Synthetic division: q_k = Σ_(i>k) a_i z^(i−k−1) = z^−(k+1)·S_(k+1), where
-    S_j = Σ_(i≥j) a_i z^i are suffix sums (numpy's, in uint64: D·p < 2^63) and S_0 = A(z)."""
-    d = a.shape[0]
-    scaled = ext.ext_mul(a, ext.ext_powers(z, d)).astype(np.uint64)  # a_i z^i
-    suffix = (np.cumsum(scaled[::-1], axis=0)[::-1] % P).astype(np.uint32)  # S_j
-    if not np.array_equal(suffix[0], np.asarray(claimed, dtype=np.uint32)):
-        return None
-    q = np.zeros((d, 4), dtype=np.uint32)
-    if d > 1:
-        q[:-1] = ext.ext_mul(suffix[1:], ext.ext_powers(ext.ext_inv(z), d)[1:])  # S_(k+1)·z^−(k+1)
-    return q
+    Synthetic division (Horner from the top, ``_divide_by_linear``): r_D = 0,
+    r_k = a_k + z·r_(k+1) = Σ_(i≥k) a_i z^(i−k); then q_k = r_(k+1) and r_0 = A(z)."""
+    a = np.ascontiguousarray(a, dtype=np.uint32)
+    z = np.asarray(z, dtype=np.uint32).reshape(4)
+    q = np.empty(a.shape, dtype=np.uint32)
+    at_z = np.empty(4, dtype=np.uint32)
+    _divide_by_linear(a, np.uint64(z[0]), np.uint64(z[1]), np.uint64(z[2]), np.uint64(z[3]), q, at_z)
+    return q if np.array_equal(at_z, np.asarray(claimed, dtype=np.uint32)) else None
+
+
+@njit(cache=True)
+def _divide_by_linear(a, z0, z1, z2, z3, q, at_z):
+    # q[k] = r_(k+1), at_z = r_0 (divided_by_linear): one F_p^4 product and sum per coefficient
+    r0, r1, r2, r3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
+    for k in range(a.shape[0] - 1, -1, -1):
+        q[k, 0], q[k, 1], q[k, 2], q[k, 3] = r0, r1, r2, r3
+        r0, r1, r2, r3 = mul4(z0, z1, z2, z3, r0, r1, r2, r3)
+        r0, r1, r2, r3 = f_add(r0, np.uint64(a[k, 0])), f_add(r1, np.uint64(a[k, 1])), \
+            f_add(r2, np.uint64(a[k, 2])), f_add(r3, np.uint64(a[k, 3]))
+    at_z[0], at_z[1], at_z[2], at_z[3] = r0, r1, r2, r3
 
 
 def _groups(entries: list) -> list:

@@ -26,6 +26,7 @@ from ..lazy_njit import njit
 from . import field
 from .field import GENERATOR, P, TWO_ADICITY, f_join, f_mul, f_split, root_of_unity
 from .ntt import bit_reverse_indices, intt_bit_reversed
+from .pool import parallel_for
 
 
 def coset_shift(log_size: int) -> int:
@@ -157,17 +158,20 @@ def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
     out = np.empty((k, c, 4), dtype=np.uint32)
     # the K interpolations as one transform of K·4 columns (coset r's in columns 4r..4r+3)
     coeffs = intt_bit_reversed(np.stack(values, axis=1).reshape(c, 4 * k)).reshape(c, k, 4)
-    _solve_on_cosets(np.ascontiguousarray(coeffs.transpose(1, 0, 2)), s_inv_pows, e_inv, out)
+    # the coefficients i are independent: in chunks side by side on the thread pool
+    parallel_for(_solve_on_cosets, c, np.ascontiguousarray(coeffs.transpose(1, 0, 2)), s_inv_pows, e_inv, out,
+                 work_per_item=4 * k * k)
     return out.reshape(-1, 4)
 
 
-@njit(cache=True)
-def _solve_on_cosets(a, s_inv_pows, e_inv, out):
-    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[r, i], lane by lane (interpolate_from_cosets): V_r's
-    coefficient i from V_r(s_r·y)'s, then P_j's; the K products of a sum reduced once."""
-    k, c = s_inv_pows.shape
+@njit(cache=True, nogil=True)
+def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
+    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[r, i], lane by lane, for i0 ≤ i < i1
+    (interpolate_from_cosets): V_r's coefficient i from V_r(s_r·y)'s, then P_j's; the K
+    products of a sum reduced once."""
+    k = s_inv_pows.shape[0]
     v = np.empty((k, 4), dtype=np.uint64)
-    for i in range(c):
+    for i in range(i0, i1):
         for r in range(k):
             s = np.uint64(s_inv_pows[r, i])
             for lane in range(4):

@@ -24,7 +24,8 @@ from ..lazy_njit import njit
 from .._jit import inner
 
 from ..errors import UsageError
-from .field import NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, inverse_small, readonly
+from .field import (NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, inverse_small,
+                    numpy_path, readonly)
 
 W = 11  #: the non-residue: X^4 − 11 is irreducible over F_p
 _W = np.uint64(W)
@@ -323,7 +324,8 @@ def _binary(a, b, kernel, name):
     a = _as_ext(a, name)
     b = _as_ext(b, name)
     shape = _common_shape(a, b)
-    if math.prod(shape) <= 4 * NUMPY_MAX:  # at most NUMPY_MAX elements
+    # at most NUMPY_MAX elements (a product: field.numpy_path; a sum is one numpy call anyway)
+    if math.prod(shape) <= 4 * NUMPY_MAX and (kernel is not _mul_kernel or numpy_path(math.prod(shape) // 4)):
         x, y = a.astype(np.uint64), b.astype(np.uint64)  # numpy broadcasts: no copies to a common shape
         if kernel is _mul_kernel:
             # rows against rows, or a single element against every row (mul_rows broadcasts it)
@@ -420,7 +422,7 @@ def ext_powers(x, n: int):
     """The n successive powers [1, x, x², ..., x^(n−1)] of x ∈ F_p^4 as an (n, 4) array."""
     x = _as_ext(x, "ext_powers").reshape(4)
     n = int(n)
-    if n <= POWERS_NUMPY_MAX:  # doubling: x^(k..2k−1) = x^(0..k−1) · x^k, log2(n) numpy products
+    if numpy_path(n, POWERS_NUMPY_MAX):  # doubling: x^(k..2k−1) = x^(0..k−1) · x^k, log2(n) numpy products
         out = np.zeros((max(n, 1), 4), dtype=np.uint64)
         out[0, 0] = 1
         k, step = 1, x.astype(np.uint64)

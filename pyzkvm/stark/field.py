@@ -18,6 +18,7 @@ uint64 exactly; ``(a·b) mod p`` is then one multiply and one reduction by a con
 from __future__ import annotations
 
 import numpy as np
+from .. import lazy_njit
 from ..lazy_njit import njit
 
 from .._jit import inner
@@ -244,6 +245,14 @@ def _uint32(x, what):
 NUMPY_MAX = 1024
 
 
+def numpy_path(n: int, limit: int = NUMPY_MAX) -> bool:
+    """Whether an operation that takes log2(n) or a dozen numpy calls (powers, inverses,
+    F_p^4 products) computes its n ≤ ``limit`` elements with numpy: only in a process that has
+    not loaded numba (a verifier's, which then loads no kernel). A prover's has loaded it,
+    and there one kernel call (a few µs) costs less than those numpy calls (10–500 µs)."""
+    return n <= limit and not lazy_njit.numba_loaded()
+
+
 def _binary(kind: int, what: str, a, b):
     a, b = _uint32(a, what), _uint32(b, what)
     shape = np.broadcast_shapes(a.shape, b.shape)
@@ -325,7 +334,7 @@ def batch_inverse(a):
     arr = np.ascontiguousarray(a, dtype=np.uint32)
     flat = readonly(arr.reshape(-1))
     out = np.empty(flat.shape, dtype=np.uint32)
-    if flat.size <= NUMPY_MAX:  # a few elements: x^(p−2) each, vectorised (no kernel)
+    if numpy_path(flat.size):  # a few elements: x^(p−2) each, vectorised (no kernel)
         zero = np.flatnonzero(flat == 0)
         bad = int(zero[0]) if zero.size else -1
         if bad < 0:
@@ -411,7 +420,7 @@ POWERS_NUMPY_MAX = 1 << 14
 def powers(base: int, n: int):
     """The n successive powers [1, base, base², ..., base^(n−1)] as a uint32 array."""
     n = int(n)
-    if n <= POWERS_NUMPY_MAX:  # x^(k..2k−1) = x^(0..k−1) · x^k
+    if numpy_path(n, POWERS_NUMPY_MAX):  # x^(k..2k−1) = x^(0..k−1) · x^k
         out = np.ones(max(n, 1), dtype=np.uint64)
         k, step = 1, int(base) % P
         while k < n:

@@ -95,9 +95,21 @@ class LdeSource:
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
-        parts of its transform those rows depend on (``_block_rows``)."""
+        parts of its transform those rows depend on (``_block_rows``); the blocks side by side
+        on the thread pool, each chunk of them with its own work buffer."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
+        d, w = self.coefficients.shape
+        blocks = np.unique(pos // d)
+        # side by side only while a work buffer per thread is small (one buffer, as before, for a
+        # large matrix: no more memory for the openings of a large proof)
+        side_by_side = 4 * d * w <= ROWS_SIDE_BY_SIDE_BYTES
+        parallel_for(self._rows_of_blocks, len(blocks), blocks, pos, out, work_per_item=d * w if side_by_side else 0,
+                     chunks_per_thread=1)
+        return out
+
+    def _rows_of_blocks(self, blocks, pos, out, lo: int, hi: int) -> None:
+        # rows() of the positions in blocks[lo:hi] (a chunk of pool.parallel_for)
         d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
         # a matrix of more than two ROWS_WORK_BYTES (the CPU table's D × w is 336 MB at 2^20
@@ -108,28 +120,30 @@ class LdeSource:
         # passes, not 5, in the memory a 16-column part and its copy took (bench/results/lde_rows.md)
         parts = -(-4 * d * w // ROWS_WORK_BYTES)
         step = w if parts <= 2 else 32 * -(-w // (32 * parts))
-        work = np.empty((d, step), dtype=np.uint32)  # one buffer for every block and part
+        work = np.empty((d, step), dtype=np.uint32)  # one buffer for the chunk's blocks and parts
         tw, tws = _twiddles(log_d, False)
-        for k in np.unique(pos // d):
+        for k in blocks[lo:hi]:
             hit = pos // d == k
             local = pos[hit] - k * d
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True
             g_pows = field.powers(self.block_shift(int(k)), d)
-            for lo in range(0, w, step):
-                hi = min(lo + step, w)
-                _block_rows(self.coefficients, lo, hi, g_pows, tw, tws, active, log_d, work)
-                out[hit, lo:hi] = work[local, :hi - lo]
-        return out
+            for c0 in range(0, w, step):
+                c1 = min(c0 + step, w)
+                _block_rows(self.coefficients, c0, c1, g_pows, tw, tws, active, log_d, work)
+                out[hit, c0:c1] = work[local, :c1 - c0]
 
 
 #: the most bytes of a part of the columns ``LdeSource.rows`` transforms at once (D rows × its
 #: columns), for a matrix of more than twice this
 ROWS_WORK_BYTES = 64 << 20
+#: ``LdeSource.rows`` transforms the blocks side by side (a work buffer per thread) for a
+#: matrix of at most this many bytes (D × w: the hiding byte table's aux, 10 MB)
+ROWS_SIDE_BY_SIDE_BYTES = 16 << 20
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _block_rows(coeffs, c0, c1, g_pows, tw, tws, active, log_d, out):
     """Rows of one LDE block in columns c0 … c1 − 1, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the
     positions p marked in ``active``, written to out[p, :c1 − c0] (other rows of out are left

@@ -560,7 +560,7 @@ def _make_coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficien
     f = np.empty((blocks, n), dtype=np.uint32)
     for k in range(blocks):  # B ≤ a few dozen rows, each filled by a numba kernel
         g = shift * pow(w_big, int(rev_b[k]), P) % P
-        f[k] = ((powers(g, n).astype(np.uint64) * n_inv) % P).astype(np.uint32)
+        f[k] = powers(g, n) if n_inv == 1 else ((powers(g, n).astype(np.uint64) * n_inv) % P).astype(np.uint32)
     fs = ((f.astype(np.uint64) << np.uint64(32)) // np.uint64(P)).astype(np.uint32)
     f.setflags(write=False)
     fs.setflags(write=False)

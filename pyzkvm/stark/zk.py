@@ -44,6 +44,7 @@ import blake3
 import numpy as np
 
 from ..errors import StarkConfigError
+from ..lazy_njit import njit
 from .field import P
 
 #: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits)
@@ -193,6 +194,21 @@ class SaltMatrix:
         return out
 
 
+@njit(cache=True)
+def _keep_canonical(words, out):
+    # out ← the words' low 31 bits that are below p, in order, up to out's length; how many
+    # (ZkRandomness.field's rejection sampling in one pass)
+    k = 0
+    for i in range(words.shape[0]):
+        if k == out.shape[0]:
+            break
+        x = words[i] & np.uint32(0x7FFFFFFF)
+        if x < np.uint32(P):
+            out[k] = x
+            k += 1
+    return k
+
+
 class ZkRandomness:
     """The prover's private randomness for one segment: uniform field elements from BLAKE3's
     keyed XOF. ``field(label, shape)`` is a pure function of (secret, segment, label).
@@ -258,8 +274,9 @@ class ZkRandomness:
         got, seek = 0, 0
         while got < count:
             want = min((count - got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
-            words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4") & np.uint32(0x7FFFFFFF)
+            words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4")
             seek += 4 * want
-            keep = words[words < P][:count - got]
+            keep = np.empty(min(want, count - got), dtype=np.uint32)
+            keep = keep[:_keep_canonical(words, keep)]
             got += keep.size
             yield keep

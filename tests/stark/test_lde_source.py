@@ -49,6 +49,15 @@ def test_a_narrow_ldes_blocks_are_hashed_side_by_side():
     np.testing.assert_array_equal(src.row_digests(), hash_rows(src.full()))
 
 
+def test_rows_of_several_blocks_are_computed_side_by_side():
+    """Opened rows in several blocks of a small matrix are computed on the thread pool, a work
+    buffer per chunk of blocks: the whole LDE's rows, in the order asked."""
+    rng = np.random.default_rng(9)
+    src = lde_source.LdeSource.from_values(_values(rng, 1 << 13, 8), 2, coset_shift(15))  # 2^16 words a block
+    pos = rng.integers(0, src.shape[0], 40)
+    np.testing.assert_array_equal(src.rows(pos), src.full()[pos])
+
+
 def test_a_mixed_tree_over_sources_is_the_tree_over_the_arrays():
     rng = np.random.default_rng(5)
     big = lde_source.LdeSource.from_values(_values(rng, 16, 6), 2, coset_shift(6))

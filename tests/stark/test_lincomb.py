@@ -67,6 +67,10 @@ def test_weighted_column_sums_of_some_columns_reads_them_in_place():
     # every column in order takes the contiguous kernel: the same sums
     assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(7)), _ref(m.T, weights))
     assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(6)), _ref(m[:, :6].T, weights))
+    # a tall matrix: its rows in chunks on the pool, the chunks' sums added
+    m, weights = _matrix(rng, 3000, 70, True), _matrix(rng, 3000, 4, True)
+    columns = np.arange(69, 0, -3)
+    assert np.array_equal(lincomb.weighted_column_sums(m, weights, columns), _ref(m[:, columns].T, weights))
 
 
 def test_combine_columns_few_rows_wide_worst_case():

@@ -1,6 +1,8 @@
-"""field.py and ext.py compute arrays of at most NUMPY_MAX elements with numpy (a verifier's
-few values load no numba kernel) and longer ones with their kernels: both give the same
-canonical values (the galois checks of test_field / test_ext run on the short path)."""
+"""field.py and ext.py compute arrays of at most NUMPY_MAX elements with numpy in a process
+without numba (a verifier's few values load no numba kernel) and longer ones — and, once numba
+is loaded, the short powers, inverses and F_p^4 products too (field.numpy_path) — with their
+kernels: both give the same canonical values (the galois checks of test_field / test_ext run
+on the short path)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ from pyzkvm.stark.field import FieldError
 from pyzkvm.stark import ext, field
 from pyzkvm.stark.field import NUMPY_MAX, POWERS_NUMPY_MAX, P
 
-N = NUMPY_MAX + 8  # one call takes the kernel, its pieces the numpy path
+N = NUMPY_MAX + 8  # one call takes the kernel, its pieces the short path
+
+
+@pytest.fixture(autouse=True, params=["without numba", "with numba"])
+def short_path(request, monkeypatch):
+    """The short path as a process without numba takes it (numpy) and as one with numba does."""
+    from pyzkvm import lazy_njit
+
+    monkeypatch.setattr(lazy_njit, "numba_loaded", lambda: request.param == "with numba")
 
 
 def rand(*shape, seed=0):

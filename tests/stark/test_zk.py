@@ -61,6 +61,20 @@ def test_randomness_is_a_function_of_secret_segment_and_label():
         ZkRandomness(b"short")
 
 
+def test_randomness_is_the_streams_words_below_p_in_order():
+    """field(label, n): the label's keyed BLAKE3 XOF read as little-endian words, each cut to 31
+    bits, those below p kept in order (rejection sampling), across XOF_CHUNK_WORDS reads."""
+    import blake3
+    import struct
+
+    from pyzkvm.stark import zk
+
+    n = 3 * zk.XOF_CHUNK_WORDS + 5
+    stream = blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", 2) + b"salt", key=b"k" * 32)
+    words = np.frombuffer(stream.digest(length=8 * n), dtype="<u4") & np.uint32(0x7FFFFFFF)
+    assert np.array_equal(ZkRandomness(b"k" * 32, 2, 3).field("salt", n), words[words < P][:n])
+
+
 def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     """field_rows gives field's elements in order, a few rows at a time (blocks of 7 rows
     here, a last one shorter), and a SaltMatrix's digests and opened rows are those of its

@@ -46,7 +46,7 @@ from .._jit import inner
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
 from .ext import mul4_vec
-from .field import P, f_add_u32, f_join_vec, f_mul_u32, f_split, f_sub, f_sub_u32
+from .field import P, f_add_u32, f_join_small, f_join_vec, f_mul_u32, f_split, f_sub_u32
 from .pool import parallel_for
 from .gc_pause import without_cycle_collection
 
@@ -318,8 +318,14 @@ def _load_row(nrows, next_row, r, off, step):
 def _rows_load(v, d, src, next_row, row, col, off, step, m):
     # v[d, i] = column col of logical row row + i (+ off·step)
     nrows = src.shape[0]
-    for i in range(m):
-        v[d, i] = src[_load_row(nrows, next_row, row + i, off, step), col]
+    dst = v[d]
+    first = row + off * step
+    if (off == 0 or next_row.shape[0] == 0) and first + m <= nrows:  # rows first … first + m − 1
+        for i in range(m):
+            dst[i] = src[first + i, col]
+    else:
+        for i in range(m):
+            dst[i] = src[_load_row(nrows, next_row, row + i, off, step), col]
 
 
 @inner
@@ -369,11 +375,18 @@ def _rows_mul4(v, d, sx, sy, m):
 
 
 @inner
-def _rows_sub_joined(v, d, aj, scratch, j, m):
+def _rows_sub_joined(v, d, aj, scratch, j, m, few):
     # v[d, i] = aj − (hi·2^32 + lo) mod p, lo = scratch[j, i], hi = scratch[4 + j, i]: a
-    # delayed-reduction sum, reduced and subtracted
-    for i in range(m):
-        v[d, i] = f_sub(aj, f_join_vec(scratch[j, i], scratch[4 + j, i]))
+    # delayed-reduction sum of ``few`` (≤ 3) additions or more, reduced and subtracted
+    a = np.uint32(aj)
+    lo = scratch[j]
+    hi = scratch[4 + j]
+    if few:
+        for i in range(m):
+            v[d, i] = f_sub_u32(a, f_join_small(lo[i], hi[i]))
+    else:
+        for i in range(m):
+            v[d, i] = f_sub_u32(a, f_join_vec(lo[i], hi[i]))
 
 
 @inner
@@ -387,10 +400,16 @@ def _rows_join(acc, lo_sum, hi_sum, lo, m):
 @inner
 def _rows_load4(v, d, src3, next_row, row, col, off, step, m):
     # rows d..d+3 of v = the F_p^4 column col of logical row row + i (+ off·step)
-    for i in range(m):
-        r = _load_row(src3.shape[0], next_row, row + i, off, step)
-        for j in range(4):
-            v[d + j, i] = src3[r, col, j]
+    d0, d1, d2, d3 = v[d], v[d + 1], v[d + 2], v[d + 3]
+    first = row + off * step
+    if (off == 0 or next_row.shape[0] == 0) and first + m <= src3.shape[0]:  # rows first … first + m − 1
+        for i in range(m):
+            d0[i], d1[i], d2[i], d3[i] = src3[first + i, col, 0], src3[first + i, col, 1], src3[first + i, col, 2], \
+                src3[first + i, col, 3]
+    else:
+        for i in range(m):
+            r = _load_row(src3.shape[0], next_row, row + i, off, step)
+            d0[i], d1[i], d2[i], d3[i] = src3[r, col, 0], src3[r, col, 1], src3[r, col, 2], src3[r, col, 3]
 
 
 @inner
@@ -414,6 +433,14 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     scratch = np.zeros((8, BLOCK), dtype=np.uint64)  # the LogUp denominators' accumulators
     lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
     hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
+    # the base terms of each DENOM and of Σ α^q·root_q, four at a time (_plan_quads, _add_quad)
+    # (coefficients: γ^0 … γ^width and the α^q, each with a row of zeros after)
+    gz = np.zeros((gpows.shape[0] + 1, 4), dtype=np.uint32)
+    gz[:-1] = gpows
+    az = np.zeros((apows.shape[0] + 1, 4), dtype=np.uint32)
+    az[:-1] = apows
+    dq_start, dq_pos, dq_slot = _plan_quads(dstart, dargs, is_ext, slot, gpows.shape[0])
+    rq_start, rq_pos, rq_slot = _plan_quads(np.array([0, roots.shape[0]]), roots, is_ext, slot, apows.shape[0])
     zero = np.uint64(0)
     for blk in range(blk0, blk1):
         lo = blk * BLOCK
@@ -469,18 +496,27 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
                 acc_hi = scratch[4:]
                 acc_lo[:, :m] = zero
                 acc_hi[:, :m] = zero
+                # γ^0 for the bus id, γ^(j+1) for value j: the base values four at a time, then any
+                # F_p^4 ones (at a point); ``adds``: additions into each half
+                for q in range(dq_start[k], dq_start[k + 1]):
+                    _add_quad(gz, dq_pos[q], v, dq_slot[q], m, acc_lo, acc_hi)
+                adds = dq_start[k + 1] - dq_start[k]
                 for t in range(dstart[k], dstart[k + 1]):
                     z = dargs[t]
-                    # γ^0 for the bus id, γ^(j+1) for value j
-                    _add_scaled(gpows[t - dstart[k]], v, slot[z], is_ext[z], m, acc_lo, acc_hi)
+                    if is_ext[z]:
+                        _add_scaled(gpows[t - dstart[k]], v, slot[z], True, m, acc_lo, acc_hi)
+                        adds += 1
                 for j in range(4):
-                    _rows_sub_joined(v, d + j, np.uint64(alpha[j]), scratch, j, m)
+                    _rows_sub_joined(v, d + j, np.uint64(alpha[j]), scratch, j, m, adds <= 3)
         if combine:  # Σ_q α^q·root_q on the block's rows, as unreduced halves, then reduced
             lo_sum[:, :m] = zero
             hi_sum[:, :m] = zero
+            for q in range(rq_start[1]):
+                _add_quad(az, rq_pos[q], v, rq_slot[q], m, lo_sum, hi_sum)
             for q in range(roots.shape[0]):
                 r = roots[q]
-                _add_scaled(apows[q], v, slot[r], is_ext[r], m, lo_sum, hi_sum)
+                if is_ext[r]:
+                    _add_scaled(apows[q], v, slot[r], True, m, lo_sum, hi_sum)
             _rows_join(acc, lo_sum, hi_sum, lo, m)
             continue
         for q in range(roots.shape[0]):
@@ -490,6 +526,65 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
                 dst = out[q, j]
                 for i in range(m):
                     dst[lo + i] = src[i]
+
+
+@inner
+def _plan_quads(starts, items, is_ext, slot, pad):
+    """The base-valued nodes of each group items[starts[g] : starts[g + 1]] four at a time:
+    quad q of group g (q in qstart[g] … qstart[g + 1] − 1) is the nodes in slots qslot[q],
+    at positions qpos[q] of the group (their coefficients' rows); ``pad`` for none (a row
+    of zero coefficients)."""
+    groups = starts.shape[0] - 1
+    qstart = np.zeros(groups + 1, dtype=np.int64)
+    for g in range(groups):
+        count = 0
+        for t in range(starts[g], starts[g + 1]):
+            count += not is_ext[items[t]]
+        qstart[g + 1] = qstart[g] + (count + 3) // 4
+    qpos = np.full((qstart[groups], 4), pad, dtype=np.int64)
+    qslot = np.zeros((qstart[groups], 4), dtype=np.int64)
+    for g in range(groups):
+        q, u = qstart[g], 0
+        for t in range(starts[g], starts[g + 1]):
+            if not is_ext[items[t]]:
+                qpos[q, u] = t - starts[g]
+                qslot[q, u] = slot[items[t]]
+                u += 1
+                if u == 4:
+                    q, u = q + 1, 0
+        if u > 0:  # the last quad's missing terms: coefficient 0, any slot (the first's)
+            for w in range(u, 4):
+                qslot[q, w] = qslot[q, 0]
+    return qstart, qpos, qslot
+
+
+@inner
+def _add_quad(coefs, pos, v, s, m, lo, hi):
+    # lo/hi += Σ_t c_t·x_t for four base x_t (slots s_t), c_t = coefs[pos_t] ∈ F_p^4: per lane the four products (each ≤ (p − 1)² < 2^61.82) sum below 2^64, so
+    # one split per four terms, in one pass over the rows for all four lanes (each x read
+    # once; the same sum as four _add_scaled calls)
+    x0, x1, x2, x3 = v[s[0]], v[s[1]], v[s[2]], v[s[3]]
+    k0, k1, k2, k3 = coefs[pos[0]], coefs[pos[1]], coefs[pos[2]], coefs[pos[3]]
+    c00, c01, c02, c03 = np.uint64(k0[0]), np.uint64(k0[1]), np.uint64(k0[2]), np.uint64(k0[3])
+    c10, c11, c12, c13 = np.uint64(k1[0]), np.uint64(k1[1]), np.uint64(k1[2]), np.uint64(k1[3])
+    c20, c21, c22, c23 = np.uint64(k2[0]), np.uint64(k2[1]), np.uint64(k2[2]), np.uint64(k2[3])
+    c30, c31, c32, c33 = np.uint64(k3[0]), np.uint64(k3[1]), np.uint64(k3[2]), np.uint64(k3[3])
+    lo0, lo1, lo2, lo3 = lo[0], lo[1], lo[2], lo[3]
+    hi0, hi1, hi2, hi3 = hi[0], hi[1], hi[2], hi[3]
+    for i in range(m):
+        y0, y1, y2, y3 = np.uint64(x0[i]), np.uint64(x1[i]), np.uint64(x2[i]), np.uint64(x3[i])
+        pl, ph = f_split(c00 * y0 + c10 * y1 + c20 * y2 + c30 * y3)
+        lo0[i] += pl
+        hi0[i] += ph
+        pl, ph = f_split(c01 * y0 + c11 * y1 + c21 * y2 + c31 * y3)
+        lo1[i] += pl
+        hi1[i] += ph
+        pl, ph = f_split(c02 * y0 + c12 * y1 + c22 * y2 + c32 * y3)
+        lo2[i] += pl
+        hi2[i] += ph
+        pl, ph = f_split(c03 * y0 + c13 * y1 + c23 * y2 + c33 * y3)
+        lo3[i] += pl
+        hi3[i] += ph
 
 
 @inner

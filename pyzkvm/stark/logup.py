@@ -192,16 +192,16 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
     group's helper column and its total; then the running sum, the last aux column. Returns
     the first interaction with a zero denominator (on a row with μ ≠ 0), or −1.
 
-    Arrays are lane-major, (4, rows): coefficient j of every row side by side, so each loop
-    over rows vectorises."""
+    Arrays are lane-major — (4, rows), and the inversion's (steps, 4, CHAINS): coefficient j of
+    every row side by side — so each loop over rows vectorises."""
     n = cols.shape[1]
     lo = np.empty((4, n), dtype=np.uint64)  # the fingerprints' delayed-reduction halves
     hi = np.empty((4, n), dtype=np.uint64)
     den = np.empty((4, n), dtype=np.uint32)
-    size = -(-n // CHAINS) * CHAINS  # the rows with μ ≠ 0, padded with ones to whole chain steps
-    sel = np.empty((4, size), dtype=np.uint32)
-    inv = np.empty((4, size), dtype=np.uint32)
-    mu = np.empty(size, dtype=np.uint32)
+    steps = -(-n // CHAINS)  # the rows with μ ≠ 0 (row r: [r // CHAINS, :, r % CHAINS]), padded with ones
+    sel = np.empty((steps, 4, CHAINS), dtype=np.uint32)
+    inv = np.empty((steps, 4, CHAINS), dtype=np.uint32)
+    mu = np.empty(steps * CHAINS, dtype=np.uint32)
     at = np.empty(n, dtype=np.int64)
     for k in range(first.shape[0]):
         _denominators(cols, first[k], nvals[k], gpows, consts[k], lo, hi, den)
@@ -213,32 +213,36 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
             at[m] = i
             m += cols[mrow, i] != 0
         if m == 0:
-            totals[k, :] = 0
+            for j in range(4):
+                totals[k, j] = 0
             continue
-        padded = -(-m // CHAINS) * CHAINS
+        used = -(-m // CHAINS)
         for r in range(m):
             i = at[r]
             if den[0, i] == 0 and den[1, i] == 0 and den[2, i] == 0 and den[3, i] == 0:
                 return k
             for j in range(4):
-                sel[j, r] = den[j, i]
+                sel[r // CHAINS, j, r % CHAINS] = den[j, i]
             mu[r] = f_sub_u32(np.uint32(0), cols[mrow, i]) if negate[k] else cols[mrow, i]
-        for r in range(m, padded):
-            sel[0, r], sel[1, r], sel[2, r], sel[3, r] = 1, 0, 0, 0
-        _invert_chains(sel, inv, padded)
+        for r in range(m, used * CHAINS):  # padding: d = 1, μ = 0
+            sel[r // CHAINS, 0, r % CHAINS], mu[r] = 1, 0
+            for j in range(1, 4):
+                sel[r // CHAINS, j, r % CHAINS] = 0
+        _invert_chains(sel[:used], inv[:used])
         g = group[k]
         for j in range(4):  # term_j = μ·(d^(−1))_j, its total < n·p: no overflow below 2^32 rows
             s = _ZERO64
-            inv_j = inv[j]
-            for r in range(m):
-                t = f_mul_u32(inv_j[r], mu[r])
-                inv_j[r] = t
-                s += np.uint64(t)
+            for b in range(used):
+                inv_j = inv[b, j]
+                for l in range(CHAINS):
+                    t = f_mul_u32(inv_j[l], mu[b * CHAINS + l])
+                    inv_j[l] = t
+                    s += np.uint64(t)
             totals[k, j] = s % _P64
         for r in range(m):
             i = at[r]
             for j in range(4):
-                aux[i, g, j] = f_add_u32(aux[i, g, j], inv[j, r])
+                aux[i, g, j] = f_add_u32(aux[i, g, j], inv[r // CHAINS, j, r % CHAINS])
     # S_i = Σ_{r ≤ i} Σ_G h_G[r]
     last = aux.shape[1] - 1
     s0, s1, s2, s3 = np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0)
@@ -282,45 +286,43 @@ def _denominators(cols, f0, nv, gpows, c, lo, hi, den):
 
 
 @inner
-def _invert_chains(x, out, size):
-    """out[:, r] = x[:, r]^(−1) in F_p^4 for r < size (a multiple of CHAINS; no x zero):
-    Montgomery's batch trick on CHAINS interleaved chains (chain l: rows l, l + CHAINS, …).
-    With pre[r] the product of the chain's rows before r and suf[r] the inverse of the
-    product of its rows up to r, x[r]^(−1) = pre[r]·suf[r]: pre forward, the chains' totals
-    inverted (one batch inversion of CHAINS), suf backward, then one product per row. Each
-    step multiplies one block of CHAINS rows by the block next to it (_product_rows), a loop
-    LLVM vectorises, where a single chain waits a whole F_p^4 product per row."""
-    c = CHAINS
-    pre, suf = np.empty((4, size), dtype=np.uint32), np.empty((4, size), dtype=np.uint32)  # not out: an in-place
-    # product would not vectorise (LLVM's overlap check fails and it takes its scalar loop)
-    for r in range(c):
-        pre[0, r], pre[1, r], pre[2, r], pre[3, r] = 1, 0, 0, 0
-    for b in range(c, size, c):  # pre[b + l] = pre[b − c + l]·x[b − c + l]
-        _product_rows(pre, b, pre, b - c, x, b - c, c)
-    tail = size - c
-    totals = np.empty((c, 4), dtype=np.uint32)
-    _product_rows(suf, tail, pre, tail, x, tail, c)  # each chain's product, in suf's last block
+def _invert_chains(x, out):
+    """out = x^(−1) in F_p^4, elementwise, for x of shape (steps, 4, CHAINS) (no element zero):
+    Montgomery's batch trick on CHAINS interleaved chains (chain l: x[:, :, l]). With pre[s]
+    the product of the chain's elements before step s and suf[s] the inverse of the product
+    of those up to s, x[s]^(−1) = pre[s]·suf[s]: pre forward, the chains' totals inverted (one
+    batch inversion of CHAINS), suf backward, then one product per step. Each is a product
+    of two (4, CHAINS) slabs (_product_rows), a loop LLVM vectorises, where a single chain
+    waits a whole F_p^4 product per element."""
+    steps = x.shape[0]
+    pre = np.empty_like(x)
+    suf = np.empty_like(x)  # neither is out: an in-place product would not vectorise (LLVM's overlap check)
+    for l in range(CHAINS):
+        pre[0, 0, l], pre[0, 1, l], pre[0, 2, l], pre[0, 3, l] = 1, 0, 0, 0
+    for s in range(1, steps):
+        _product_rows(pre[s], pre[s - 1], x[s - 1])
+    _product_rows(suf[steps - 1], pre[steps - 1], x[steps - 1])  # each chain's product
+    totals = np.empty((CHAINS, 4), dtype=np.uint32)
+    inv_totals = np.empty((CHAINS, 4), dtype=np.uint32)
     for j in range(4):
-        for l in range(c):
-            totals[l, j] = suf[j, tail + l]
-    inv_totals = np.empty((c, 4), dtype=np.uint32)
+        for l in range(CHAINS):
+            totals[l, j] = suf[steps - 1, j, l]
     batch_inverse_into(totals, inv_totals)
     for j in range(4):
-        for l in range(c):
-            suf[j, tail + l] = inv_totals[l, j]
-    for b in range(tail, 0, -c):  # suf[b − c + l] = suf[b + l]·x[b + l]
-        _product_rows(suf, b - c, suf, b, x, b, c)
-    _product_rows(out, 0, pre, 0, suf, 0, size)
+        for l in range(CHAINS):
+            suf[steps - 1, j, l] = inv_totals[l, j]
+    for s in range(steps - 1, 0, -1):
+        _product_rows(suf[s - 1], suf[s], x[s])
+    for s in range(steps):
+        _product_rows(out[s], pre[s], suf[s])
 
 
 @inner
-def _product_rows(d, rd, a, ra, b, rb, m):
-    # d[:, rd + i] = a[:, ra + i]·b[:, rb + i] in F_p^4 for i < m, on (4, rows) arrays
-    d0, d1, d2, d3 = d[0][rd:rd + m], d[1][rd:rd + m], d[2][rd:rd + m], d[3][rd:rd + m]  # contiguous rows
-    a0, a1, a2, a3 = a[0][ra:ra + m], a[1][ra:ra + m], a[2][ra:ra + m], a[3][ra:ra + m]
-    b0, b1, b2, b3 = b[0][rb:rb + m], b[1][rb:rb + m], b[2][rb:rb + m], b[3][rb:rb + m]
-    for i in range(m):
-        d0[i], d1[i], d2[i], d3[i] = mul4_vec(a0[i], a1[i], a2[i], a3[i], b0[i], b1[i], b2[i], b3[i])
+def _product_rows(d, a, b):
+    # d[:, i] = a[:, i]·b[:, i] in F_p^4 on (4, k) arrays
+    for i in range(d.shape[1]):
+        d[0, i], d[1, i], d[2, i], d[3, i] = mul4_vec(a[0, i], a[1, i], a[2, i], a[3, i], b[0, i], b[1, i], b[2, i],
+                                                      b[3, i])
 
 
 def column_total(col: np.ndarray) -> np.ndarray:

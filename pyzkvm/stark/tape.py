@@ -46,7 +46,7 @@ from .._jit import inner
 
 from . import ext
 from .air import LEAF_KINDS, CompiledAir
-from .ext import mul4_vec
+from .ext import W, mul4_vec
 from .field import P, f_add_u32, f_join_small, f_join_vec, f_mul_u32, f_split, f_sub_u32
 from .pool import parallel_for
 from .gc_pause import without_cycle_collection
@@ -434,10 +434,10 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     scratch = np.zeros((8, BLOCK), dtype=np.uint64)  # the LogUp denominators' accumulators
     lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
     hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
-    # the base terms of each DENOM and of Σ α^q·root_q, four at a time (_plan_quads, _add_quad)
-    # (coefficients: γ^0 … γ^width and the α^q, each with a row of zeros after)
-    gz = _with_zero_row(gpows)
-    az = _with_zero_row(apows)
+    # the terms of each DENOM and of Σ α^q·root_q, four products at a time (_plan_quads,
+    # _add_quad), their coefficients from the tables of γ^0 … γ^width and of the α^q (_coefficients)
+    gz = _coefficients(gpows)
+    az = _coefficients(apows)
     dq_start, dq_pos, dq_slot = _plan_quads(dstart, dargs, is_ext, slot, gpows.shape[0])
     all_roots = np.zeros(2, dtype=np.int64)  # one group: every root
     all_roots[1] = roots.shape[0]
@@ -497,27 +497,16 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
                 acc_hi = scratch[4:]
                 acc_lo[:, :m] = zero
                 acc_hi[:, :m] = zero
-                # γ^0 for the bus id, γ^(j+1) for value j: the base values four at a time, then any
-                # F_p^4 ones (at a point); ``adds``: additions into each half
+                # γ^0 for the bus id, γ^(j+1) for value j; one addition into each half per quad
                 for q in range(dq_start[k], dq_start[k + 1]):
                     _add_quad(gz, dq_pos[q], v, dq_slot[q], m, acc_lo, acc_hi)
-                adds = dq_start[k + 1] - dq_start[k]
-                for t in range(dstart[k], dstart[k + 1]):
-                    z = dargs[t]
-                    if is_ext[z]:
-                        _add_scaled_ext(gpows[t - dstart[k]], v, slot[z], m, acc_lo)
-                        adds += 1
                 for j in range(4):
-                    _rows_sub_joined(v, d + j, np.uint64(alpha[j]), scratch, j, m, adds <= 3)
+                    _rows_sub_joined(v, d + j, np.uint64(alpha[j]), scratch, j, m, dq_start[k + 1] - dq_start[k] <= 3)
         if combine:  # Σ_q α^q·root_q on the block's rows, as unreduced halves, then reduced
             lo_sum[:, :m] = zero
             hi_sum[:, :m] = zero
             for q in range(rq_start[1]):
                 _add_quad(az, rq_pos[q], v, rq_slot[q], m, lo_sum, hi_sum)
-            for q in range(roots.shape[0]):
-                r = roots[q]
-                if is_ext[r]:
-                    _add_scaled_ext(apows[q], v, slot[r], m, lo_sum)
             _rows_join(acc, lo_sum, hi_sum, lo, m)
             continue
         for q in range(roots.shape[0]):
@@ -530,34 +519,45 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
 
 
 @inner
-def _with_zero_row(c):
-    # (k + 1, 4): the k rows of c, then a row of zeros
-    out = np.zeros((c.shape[0] + 1, 4), dtype=np.uint32)
-    for r in range(c.shape[0]):
+def _coefficients(c):
+    """The coefficient rows _add_quad reads for k constants c_q ∈ F_p^4, (5k + 1, 4): rows
+    0 … k−1 are the c_q (a base x: c_q·x is four products); rows k + 4q + j are c_q's
+    multiplication matrix (an F_p^4 x: lane l of c_q·x is Σ_j row[k + 4q + j][l]·x_j, with
+    row[j][l] = c_(l−j) for j ≤ l, else W·c_(l−j+4) (X^4 = W, ext.py) — four products per
+    lane, like four base terms); the last row is zeros (a quad's missing terms)."""
+    k = c.shape[0]
+    out = np.zeros((5 * k + 1, 4), dtype=np.uint32)
+    for q in range(k):
         for j in range(4):
-            out[r, j] = c[r, j]
+            out[q, j] = c[q, j]
+            for lane in range(4):
+                out[k + 4 * q + j, lane] = c[q, lane - j] if j <= lane else f_mul_u32(c[q, lane - j + 4], np.uint32(W))
     return out
 
 
 @inner
-def _plan_quads(starts, items, is_ext, slot, pad):
-    """The base-valued nodes of each group items[starts[g] : starts[g + 1]] four at a time:
-    quad q of group g (q in qstart[g] … qstart[g + 1] − 1) is the nodes in slots qslot[q],
-    at positions qpos[q] of the group (their coefficients' rows); ``pad`` for none (a row
-    of zero coefficients)."""
+def _plan_quads(starts, items, is_ext, slot, k):
+    """The terms of each group items[starts[g] : starts[g + 1]] (the nodes whose c·x it sums,
+    c the group's t-th coefficient for its t-th node), four products at a time: quad q of
+    group g (q in qstart[g] … qstart[g + 1] − 1) reads the values in slots qslot[q] with the
+    coefficient rows qpos[q] of _coefficients' table of k constants. Base nodes are packed
+    four to a quad; an F_p^4 node is one quad (its four lanes, its matrix's rows)."""
     groups = starts.shape[0] - 1
     qstart = np.zeros(groups + 1, dtype=np.int64)
     for g in range(groups):
-        count = 0
+        base, ext4 = 0, 0
         for t in range(starts[g], starts[g + 1]):
-            count += not is_ext[items[t]]
-        qstart[g + 1] = qstart[g] + (count + 3) // 4
+            if is_ext[items[t]]:
+                ext4 += 1
+            else:
+                base += 1
+        qstart[g + 1] = qstart[g] + (base + 3) // 4 + ext4
     qpos = np.empty((qstart[groups], 4), dtype=np.int64)
     qslot = np.zeros((qstart[groups], 4), dtype=np.int64)
     for g in range(groups):
         for q in range(qstart[g], qstart[g + 1]):
             for u in range(4):
-                qpos[q, u] = pad
+                qpos[q, u] = 5 * k  # the zero row: a missing term
         q, u = qstart[g], 0
         for t in range(starts[g], starts[g + 1]):
             if not is_ext[items[t]]:
@@ -566,9 +566,16 @@ def _plan_quads(starts, items, is_ext, slot, pad):
                 u += 1
                 if u == 4:
                     q, u = q + 1, 0
-        if u > 0:  # the last quad's missing terms: coefficient 0, any slot (the first's)
+        if u > 0:  # the last base quad's missing terms: the zero row, any slot (the first's)
             for w in range(u, 4):
                 qslot[q, w] = qslot[q, 0]
+            q += 1
+        for t in range(starts[g], starts[g + 1]):
+            if is_ext[items[t]]:
+                for j in range(4):
+                    qpos[q, j] = k + 4 * (t - starts[g]) + j
+                    qslot[q, j] = slot[items[t]] + j
+                q += 1
     return qstart, qpos, qslot
 
 
@@ -600,21 +607,6 @@ def _add_quad(coefs, pos, v, s, m, lo, hi):
         pl, ph = f_split(c03 * y0 + c13 * y1 + c23 * y2 + c33 * y3)
         lo3[i] += pl
         hi3[i] += ph
-
-
-@inner
-def _add_scaled_ext(c, v, s, m, lo):
-    # lo += c·x on the block's m rows, c and x (the value in slots s … s+3) in F_p^4: the
-    # product (mul4_vec) is reduced, and joins the low halves of a delayed-reduction sum
-    # (base values go four at a time: _add_quad)
-    c0, c1, c2, c3 = np.uint64(c[0]), np.uint64(c[1]), np.uint64(c[2]), np.uint64(c[3])
-    x0, x1, x2, x3 = v[s], v[s + 1], v[s + 2], v[s + 3]
-    for i in range(m):
-        p0, p1, p2, p3 = mul4_vec(c0, c1, c2, c3, x0[i], x1[i], x2[i], x3[i])
-        lo[0, i] += p0
-        lo[1, i] += p1
-        lo[2, i] += p2
-        lo[3, i] += p3
 
 
 def plain_inputs(trace, prep, public, aux=None, challenges=None, cumsum=None) -> Inputs:

@@ -438,10 +438,18 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     # _add_quad), their coefficients from the tables of γ^0 … γ^width and of the α^q (_coefficients)
     gz = _coefficients(gpows)
     az = _coefficients(apows)
-    dq_start, dq_pos, dq_slot = _plan_quads(dstart, dargs, is_ext, slot, gpows.shape[0])
+    # a denominator's constant arguments (the bus id, fixed values: a third of the CPU table's)
+    # are folded into its α once (_folded_alpha) and left out of the row loops (kind 2)
+    kind = np.zeros(op.shape[0], dtype=np.int64)  # per node: 0 base, 1 F_p^4, 2 a base constant
+    for k in range(op.shape[0]):
+        kind[k] = 2 if op[k] == L_CONST_B else (1 if is_ext[k] else 0)
+    dq_start, dq_pos, dq_slot = _plan_quads(dstart, dargs, kind, slot, gpows.shape[0])
+    dalpha = _folded_alpha(op, a, dstart, dargs, consts, gpows, alpha)
     all_roots = np.zeros(2, dtype=np.int64)  # one group: every root
     all_roots[1] = roots.shape[0]
-    rq_start, rq_pos, rq_slot = _plan_quads(all_roots, roots, is_ext, slot, apows.shape[0])
+    for k in range(op.shape[0]):  # Σ α^q·root_q: every root's value is summed
+        kind[k] = 1 if is_ext[k] else 0
+    rq_start, rq_pos, rq_slot = _plan_quads(all_roots, roots, kind, slot, apows.shape[0])
     zero = np.uint64(0)
     for blk in range(blk0, blk1):
         lo = blk * BLOCK
@@ -501,7 +509,7 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
                 for q in range(dq_start[k], dq_start[k + 1]):
                     _add_quad(gz, dq_pos[q], v, dq_slot[q], m, acc_lo, acc_hi)
                 for j in range(4):
-                    _rows_sub_joined(v, d + j, np.uint64(alpha[j]), scratch, j, m, dq_start[k + 1] - dq_start[k] <= 3)
+                    _rows_sub_joined(v, d + j, np.uint64(dalpha[k, j]), scratch, j, m, dq_start[k + 1] - dq_start[k] <= 3)
         if combine:  # Σ_q α^q·root_q on the block's rows, as unreduced halves, then reduced
             lo_sum[:, :m] = zero
             hi_sum[:, :m] = zero
@@ -536,21 +544,38 @@ def _coefficients(c):
 
 
 @inner
-def _plan_quads(starts, items, is_ext, slot, k):
+def _folded_alpha(op, a, dstart, dargs, consts, gpows, alpha):
+    """Per DENOM node k: α − Σ_t γ^t·c_t over its arguments t that are base constants c_t
+    (leaves L_CONST_B), so the row loops sum only the others: (nodes, 4), other rows unused."""
+    out = np.zeros((op.shape[0], 4), dtype=np.uint32)
+    for k in range(op.shape[0]):
+        if op[k] != DENOM:
+            continue
+        for j in range(4):
+            out[k, j] = alpha[j]
+        for t in range(dstart[k], dstart[k + 1]):
+            z = dargs[t]
+            if op[z] == L_CONST_B:
+                for j in range(4):
+                    out[k, j] = f_sub_u32(out[k, j], f_mul_u32(gpows[t - dstart[k], j], consts[a[z], 0]))
+    return out
+
+
+@inner
+def _plan_quads(starts, items, kind, slot, k):
     """The terms of each group items[starts[g] : starts[g + 1]] (the nodes whose c·x it sums,
     c the group's t-th coefficient for its t-th node), four products at a time: quad q of
     group g (q in qstart[g] … qstart[g + 1] − 1) reads the values in slots qslot[q] with the
-    coefficient rows qpos[q] of _coefficients' table of k constants. Base nodes are packed
-    four to a quad; an F_p^4 node is one quad (its four lanes, its matrix's rows)."""
+    coefficient rows qpos[q] of _coefficients' table of k constants. Base nodes (kind 0) are
+    packed four to a quad; an F_p^4 node (kind 1) is one quad (its four lanes, its matrix's
+    rows); kind 2: left out (summed by the caller)."""
     groups = starts.shape[0] - 1
     qstart = np.zeros(groups + 1, dtype=np.int64)
     for g in range(groups):
         base, ext4 = 0, 0
         for t in range(starts[g], starts[g + 1]):
-            if is_ext[items[t]]:
-                ext4 += 1
-            else:
-                base += 1
+            ext4 += kind[items[t]] == 1
+            base += kind[items[t]] == 0
         qstart[g + 1] = qstart[g] + (base + 3) // 4 + ext4
     qpos = np.empty((qstart[groups], 4), dtype=np.int64)
     qslot = np.zeros((qstart[groups], 4), dtype=np.int64)
@@ -560,7 +585,7 @@ def _plan_quads(starts, items, is_ext, slot, k):
                 qpos[q, u] = 5 * k  # the zero row: a missing term
         q, u = qstart[g], 0
         for t in range(starts[g], starts[g + 1]):
-            if not is_ext[items[t]]:
+            if kind[items[t]] == 0:
                 qpos[q, u] = t - starts[g]
                 qslot[q, u] = slot[items[t]]
                 u += 1
@@ -571,7 +596,7 @@ def _plan_quads(starts, items, is_ext, slot, k):
                 qslot[q, w] = qslot[q, 0]
             q += 1
         for t in range(starts[g], starts[g + 1]):
-            if is_ext[items[t]]:
+            if kind[items[t]] == 1:
                 for j in range(4):
                     qpos[q, j] = k + 4 * (t - starts[g]) + j
                     qslot[q, j] = slot[items[t]] + j

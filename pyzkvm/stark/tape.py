@@ -627,18 +627,18 @@ def _add_quad(coefs, pos, v, s, m, lo, hi):
     hi0, hi1, hi2, hi3 = hi[0], hi[1], hi[2], hi[3]
     for i in range(m):
         y0, y1, y2, y3 = np.uint64(x0[i]), np.uint64(x1[i]), np.uint64(x2[i]), np.uint64(x3[i])
-        pl, ph = f_split(c00 * y0 + c10 * y1 + c20 * y2 + c30 * y3)
-        lo0[i] += pl
-        hi0[i] += ph
-        pl, ph = f_split(c01 * y0 + c11 * y1 + c21 * y2 + c31 * y3)
-        lo1[i] += pl
-        hi1[i] += ph
-        pl, ph = f_split(c02 * y0 + c12 * y1 + c22 * y2 + c32 * y3)
-        lo2[i] += pl
-        hi2[i] += ph
-        pl, ph = f_split(c03 * y0 + c13 * y1 + c23 * y2 + c33 * y3)
-        lo3[i] += pl
-        hi3[i] += ph
+        _add_halves(lo0, hi0, i, c00 * y0 + c10 * y1 + c20 * y2 + c30 * y3)
+        _add_halves(lo1, hi1, i, c01 * y0 + c11 * y1 + c21 * y2 + c31 * y3)
+        _add_halves(lo2, hi2, i, c02 * y0 + c12 * y1 + c22 * y2 + c32 * y3)
+        _add_halves(lo3, hi3, i, c03 * y0 + c13 * y1 + c23 * y2 + c33 * y3)
+
+
+@inner
+def _add_halves(lo, hi, i, z):
+    # lo[i] += z's low 32 bits, hi[i] += its high bits (field.f_split)
+    pl, ph = f_split(z)
+    lo[i] += pl
+    hi[i] += ph
 
 
 def plain_inputs(trace, prep, public, aux=None, challenges=None, cumsum=None) -> Inputs:

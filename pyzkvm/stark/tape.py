@@ -16,8 +16,7 @@ columns are base-field columns, selectors are per-row base columns) or "point" (
            B = base value (lane 0 only), E = F_p^4 value (4 lanes)
            DENOM: α − (bus + Σ_j γ^(j+1)·v_j), arguments dargs[dstart[k]:dstart[k+1]]
 
-and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time, or two
-blocks for a tape of ≤ WIDE_SLOTS value slots: fewer passes per node, ~5 % for the CPU table; runs of
+and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time; runs of
 blocks side by side on the thread pool, pool.parallel_for, when there are enough of them; one
 point or a few rows run on the calling thread), so a block's node values stay in cache: each value lives in rows of
 one (slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
@@ -54,8 +53,6 @@ from .gc_pause import without_cycle_collection
 
 _P = np.uint64(P)
 BLOCK = 128
-#: at most this many value slots (tape.nslots): _run_blocks evaluates 2·BLOCK rows at once
-WIDE_SLOTS = 512
 SELECTORS = ("is_first_row", "is_last_row", "is_transition")
 
 # leaves (a: column or slot, b: row offset 0/1)
@@ -425,8 +422,7 @@ def _rows_sel(v, d, sel, lo, col, m):
 @njit(cache=True, nogil=True)
 def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
                 gpows, step, next_row, row0, count, roots, apows, combine, acc, out, blk0, blk1):
-    """Blocks blk0..blk1−1 of BLOCK rows (two at once when the tape has ≤ WIDE_SLOTS slots),
-    with one value buffer v (slots, rows at once): canonical
+    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer v (slots, BLOCK): canonical
     values < p, stored as uint32 (half the cache of uint64), computed in uint64. Per block,
     every node of the tape on its m rows: node k's value is row slot[k] of v (rows
     slot[k]..slot[k]+3, one per coefficient, for an F_p^4 value); each operation is one or
@@ -434,13 +430,10 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     numbers, not row views, keeps this dispatch small to compile). One function, not a block evaluator called per block:
     numba optimises every callee's code again inside each caller, so each level of calls
     costs compile time."""
-    # rows evaluated at once: two blocks where the value buffer stays small (fewer passes per
-    # node; the CPU table's 302 slots: 0.3 MB at 256 rows), one otherwise (SHA compression's 1,446)
-    rows = 2 * BLOCK if nslots <= WIDE_SLOTS else BLOCK
-    v = np.zeros((nslots, rows), dtype=np.uint32)
-    scratch = np.zeros((8, rows), dtype=np.uint64)  # the LogUp denominators' accumulators
-    lo_sum = np.zeros((4, rows), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
-    hi_sum = np.zeros((4, rows), dtype=np.uint64)
+    v = np.zeros((nslots, BLOCK), dtype=np.uint32)
+    scratch = np.zeros((8, BLOCK), dtype=np.uint64)  # the LogUp denominators' accumulators
+    lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
+    hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
     # the terms of each DENOM and of Σ α^q·root_q, four products at a time (_plan_quads,
     # _add_quad), their coefficients from the tables of γ^0 … γ^width and of the α^q (_coefficients)
     gz = _coefficients(gpows)
@@ -458,9 +451,9 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
         kind[k] = 1 if is_ext[k] else 0
     rq_start, rq_pos, rq_slot = _plan_quads(all_roots, roots, kind, slot, apows.shape[0])
     zero = np.uint64(0)
-    end = min(blk1 * BLOCK, count)
-    for lo in range(blk0 * BLOCK, end, rows):
-        m = min(rows, end - lo)
+    for blk in range(blk0, blk1):
+        lo = blk * BLOCK
+        m = min(BLOCK, count - lo)
         row = row0 + lo  # the block's first matrix row (selector row lo)
         for k in range(op.shape[0]):
             o = op[k]

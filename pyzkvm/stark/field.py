@@ -163,6 +163,13 @@ def f_join_vec(lo, hi):
 
 
 @inner
+def f_join_small(lo, hi):
+    """f_join for hi·(2^32 mod p) + lo < 2^62 — lo, hi < 3·2^32, e.g. sums of at most three
+    halves (2^32 mod p < 2^28) — with one reduction where f_join_vec takes three."""
+    return f_reduce(np.uint64(hi) * _R32 + np.uint64(lo))
+
+
+@inner
 def f_pow(a, e):
     """a^e mod p by square-and-multiply (e ≥ 0, uint64; 0^0 = 1)."""
     result = _ONE

@@ -40,8 +40,9 @@ from ..lazy_njit import njit
 from ..errors import ConstraintNotSatisfied, BusImbalance
 from . import ext
 from .air import CompiledAir, Constraint, bus_id
-from .ext import batch_inverse_into
-from .field import P, f_add, f_join, f_mul, f_split, f_sub
+from .._jit import inner
+from .ext import batch_inverse_into, mul4_vec
+from .field import P, f_add_u32, f_join_vec, f_mul_u32, f_split, f_sub_u32
 from . import lincomb_numpy
 from .rounds import PublicData
 
@@ -178,71 +179,150 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     return aux, cumsum, per_bus
 
 
+#: independent product chains of the LogUp batch inversion (_invert_chains): one chain's
+#: F_p^4 products wait on each other; side by side, a loop over the chains vectorises
+CHAINS = 64
+
+
 @njit(cache=True)
 def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
     """For each interaction k (values cols[first[k] : first[k] + nvals[k]], multiplicity the
-    row after): d = (α − bus) − Σ_j γ^(j+1)·v_j per row with μ ≠ 0 (the products' halves summed
-    apart and reduced once per lane, field.f_split), d^(−1) by one batch inversion, term = ±μ·d^(−1)
-    added into its group's helper column and its total; then the running sum, the last aux
-    column. Returns the first interaction with a zero denominator, or −1."""
-    # Every field call takes (uint64, uint64): one compiled specialisation of f_add, f_sub,
-    # f_mul each, the one the other kernels use too (mixed uint32/uint64 calls compiled extras).
+    row after): d = (α − bus) − Σ_j γ^(j+1)·v_j on every row (_denominators), d^(−1) on the
+    rows with μ ≠ 0 by one batch inversion (_invert_chains), term = ±μ·d^(−1) added into its
+    group's helper column and its total; then the running sum, the last aux column. Returns
+    the first interaction with a zero denominator (on a row with μ ≠ 0), or −1.
+
+    Arrays are lane-major — (4, rows), and the inversion's (steps, 4, CHAINS): coefficient j of
+    every row side by side — so each loop over rows vectorises."""
     n = cols.shape[1]
-    den = np.empty((n, 4), dtype=np.uint32)
-    inv = np.empty((n, 4), dtype=np.uint32)
+    lo = np.empty((4, n), dtype=np.uint64)  # the fingerprints' delayed-reduction halves
+    hi = np.empty((4, n), dtype=np.uint64)
+    den = np.empty((4, n), dtype=np.uint32)
+    steps = -(-n // CHAINS)  # the rows with μ ≠ 0 (row r: [r // CHAINS, :, r % CHAINS]), padded with ones
+    sel = np.empty((steps, 4, CHAINS), dtype=np.uint32)
+    inv = np.empty((steps, 4, CHAINS), dtype=np.uint32)
+    mu = np.empty(steps * CHAINS, dtype=np.uint32)
     at = np.empty(n, dtype=np.int64)
     for k in range(first.shape[0]):
-        f0 = first[k]
-        mrow = f0 + nvals[k]
+        _denominators(cols, first[k], nvals[k], gpows, consts[k], lo, hi, den)
         # only the rows with μ ≠ 0: the others' term μ/d is 0 (and the constraint h·d = μ holds
         # with h = 0 even where d = 0); they are 3/5 of the rows in a typical run
+        mrow = first[k] + nvals[k]
         m = 0
-        for i in range(n):
-            if cols[mrow, i] != 0:
-                at[m] = i
-                m += 1
+        for i in range(n):  # branch-free: a row with μ = 0 is written, then overwritten
+            at[m] = i
+            m += cols[mrow, i] != 0
+        if m == 0:
+            for j in range(4):
+                totals[k, j] = 0
+            continue
+        used = -(-m // CHAINS)
         for r in range(m):
             i = at[r]
-            lo0, lo1, lo2, lo3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64
-            hi0, hi1, hi2, hi3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64
-            for j in range(nvals[k]):
-                x = np.uint64(cols[f0 + j, i])
-                a0, b0 = f_split(x * np.uint64(gpows[j + 1, 0]))
-                a1, b1 = f_split(x * np.uint64(gpows[j + 1, 1]))
-                a2, b2 = f_split(x * np.uint64(gpows[j + 1, 2]))
-                a3, b3 = f_split(x * np.uint64(gpows[j + 1, 3]))
-                lo0, lo1, lo2, lo3 = lo0 + a0, lo1 + a1, lo2 + a2, lo3 + a3
-                hi0, hi1, hi2, hi3 = hi0 + b0, hi1 + b1, hi2 + b2, hi3 + b3
-            den[r, 0] = f_sub(np.uint64(consts[k, 0]), f_join(lo0, hi0))
-            den[r, 1] = f_sub(np.uint64(consts[k, 1]), f_join(lo1, hi1))
-            den[r, 2] = f_sub(np.uint64(consts[k, 2]), f_join(lo2, hi2))
-            den[r, 3] = f_sub(np.uint64(consts[k, 3]), f_join(lo3, hi3))
-        if batch_inverse_into(den[:m], inv[:m]) >= 0:
-            return k
+            if den[0, i] == 0 and den[1, i] == 0 and den[2, i] == 0 and den[3, i] == 0:
+                return k
+            for j in range(4):
+                sel[r // CHAINS, j, r % CHAINS] = den[j, i]
+            mu[r] = f_sub_u32(np.uint32(0), cols[mrow, i]) if negate[k] else cols[mrow, i]
+        for r in range(m, used * CHAINS):  # padding: d = 1, μ = 0
+            sel[r // CHAINS, 0, r % CHAINS], mu[r] = 1, 0
+            for j in range(1, 4):
+                sel[r // CHAINS, j, r % CHAINS] = 0
+        _invert_chains(sel[:used], inv[:used])
         g = group[k]
-        s0, s1, s2, s3 = _ZERO64, _ZERO64, _ZERO64, _ZERO64  # < n·p: no overflow below 2^32 rows
+        for j in range(4):  # term_j = μ·(d^(−1))_j, its total < n·p: no overflow below 2^32 rows
+            s = _ZERO64
+            for b in range(used):
+                inv_j = inv[b, j]
+                for l in range(CHAINS):
+                    t = f_mul_u32(inv_j[l], mu[b * CHAINS + l])
+                    inv_j[l] = t
+                    s += np.uint64(t)
+            totals[k, j] = s % _P64
         for r in range(m):
             i = at[r]
-            mu = np.uint64(cols[mrow, i])
-            if negate[k]:
-                mu = f_sub(_ZERO64, mu)
-            t0, t1 = f_mul(np.uint64(inv[r, 0]), mu), f_mul(np.uint64(inv[r, 1]), mu)
-            t2, t3 = f_mul(np.uint64(inv[r, 2]), mu), f_mul(np.uint64(inv[r, 3]), mu)
-            aux[i, g, 0] = f_add(np.uint64(aux[i, g, 0]), t0)
-            aux[i, g, 1] = f_add(np.uint64(aux[i, g, 1]), t1)
-            aux[i, g, 2] = f_add(np.uint64(aux[i, g, 2]), t2)
-            aux[i, g, 3] = f_add(np.uint64(aux[i, g, 3]), t3)
-            s0, s1, s2, s3 = s0 + t0, s1 + t1, s2 + t2, s3 + t3
-        totals[k, 0], totals[k, 1], totals[k, 2], totals[k, 3] = s0 % _P64, s1 % _P64, s2 % _P64, s3 % _P64
+            for j in range(4):
+                aux[i, g, j] = f_add_u32(aux[i, g, j], inv[r // CHAINS, j, r % CHAINS])
     # S_i = Σ_{r ≤ i} Σ_G h_G[r]
     last = aux.shape[1] - 1
-    for c in range(4):
-        acc = _ZERO64
-        for i in range(n):
-            for g in range(last):
-                acc = f_add(acc, np.uint64(aux[i, g, c]))
-            aux[i, last, c] = acc
+    s0, s1, s2, s3 = np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0)
+    for i in range(n):
+        for g in range(last):
+            s0, s1 = f_add_u32(s0, aux[i, g, 0]), f_add_u32(s1, aux[i, g, 1])
+            s2, s3 = f_add_u32(s2, aux[i, g, 2]), f_add_u32(s3, aux[i, g, 3])
+        aux[i, last, 0], aux[i, last, 1], aux[i, last, 2], aux[i, last, 3] = s0, s1, s2, s3
     return -1
+
+
+@inner
+def _denominators(cols, f0, nv, gpows, c, lo, hi, den):
+    """den[j, i] = c_j − (Σ_t γ^(t+1)·cols[f0 + t, i])_j on every row i: per lane, four
+    products (each < 2^61.82) summed below 2^64 before their low and high 32-bit halves are
+    added apart (field.f_split), reduced once at the end (field.f_join_vec)."""
+    n = cols.shape[1]
+    for j in range(4):
+        lo_j, hi_j = lo[j], hi[j]
+        for i in range(n):
+            lo_j[i] = _ZERO64
+            hi_j[i] = _ZERO64
+        for t in range(0, nv, 4):  # values t … t+3 (a missing one: coefficient 0)
+            g0 = np.uint64(gpows[t + 1, j])
+            g1 = np.uint64(gpows[t + 2, j]) if t + 1 < nv else _ZERO64
+            g2 = np.uint64(gpows[t + 3, j]) if t + 2 < nv else _ZERO64
+            g3 = np.uint64(gpows[t + 4, j]) if t + 3 < nv else _ZERO64
+            x0 = cols[f0 + t]
+            x1 = cols[f0 + min(t + 1, nv - 1)]
+            x2 = cols[f0 + min(t + 2, nv - 1)]
+            x3 = cols[f0 + min(t + 3, nv - 1)]
+            for i in range(n):
+                pl, ph = f_split(g0 * np.uint64(x0[i]) + g1 * np.uint64(x1[i]) + g2 * np.uint64(x2[i])
+                                 + g3 * np.uint64(x3[i]))
+                lo_j[i] += pl
+                hi_j[i] += ph
+        cj = np.uint32(c[j])
+        den_j = den[j]
+        for i in range(n):
+            den_j[i] = f_sub_u32(cj, f_join_vec(lo_j[i], hi_j[i]))
+
+
+@inner
+def _invert_chains(x, out):
+    """out = x^(−1) in F_p^4, elementwise, for x of shape (steps, 4, CHAINS) (no element zero):
+    Montgomery's batch trick on CHAINS interleaved chains (chain l: x[:, :, l]). With pre[s]
+    the product of the chain's elements before step s and suf[s] the inverse of the product
+    of those up to s, x[s]^(−1) = pre[s]·suf[s]: pre forward, the chains' totals inverted (one
+    batch inversion of CHAINS), suf backward, then one product per step. Each is a product
+    of two (4, CHAINS) slabs (_product_rows), a loop LLVM vectorises, where a single chain
+    waits a whole F_p^4 product per element."""
+    steps = x.shape[0]
+    pre = np.empty_like(x)
+    suf = np.empty_like(x)  # neither is out: an in-place product would not vectorise (LLVM's overlap check)
+    for l in range(CHAINS):
+        pre[0, 0, l], pre[0, 1, l], pre[0, 2, l], pre[0, 3, l] = 1, 0, 0, 0
+    for s in range(1, steps):
+        _product_rows(pre[s], pre[s - 1], x[s - 1])
+    _product_rows(suf[steps - 1], pre[steps - 1], x[steps - 1])  # each chain's product
+    totals = np.empty((CHAINS, 4), dtype=np.uint32)
+    inv_totals = np.empty((CHAINS, 4), dtype=np.uint32)
+    for j in range(4):
+        for l in range(CHAINS):
+            totals[l, j] = suf[steps - 1, j, l]
+    batch_inverse_into(totals, inv_totals)
+    for j in range(4):
+        for l in range(CHAINS):
+            suf[steps - 1, j, l] = inv_totals[l, j]
+    for s in range(steps - 1, 0, -1):
+        _product_rows(suf[s - 1], suf[s], x[s])
+    for s in range(steps):
+        _product_rows(out[s], pre[s], suf[s])
+
+
+@inner
+def _product_rows(d, a, b):
+    # d[:, i] = a[:, i]·b[:, i] in F_p^4 on (4, k) arrays
+    for i in range(d.shape[1]):
+        d[0, i], d[1, i], d[2, i], d[3, i] = mul4_vec(a[0, i], a[1, i], a[2, i], a[3, i], b[0, i], b[1, i], b[2, i],
+                                                      b[3, i])
 
 
 def column_total(col: np.ndarray) -> np.ndarray:

@@ -55,9 +55,9 @@ class Sampler(threading.Thread):
             r = _rss()
             if r > self.peak_by_step.get(self.step, 0):
                 self.peak_by_step[self.step] = r
-            if self.arrays is not None and r > self.arrays.get("rss", 0) + self.margin:
-                self.arrays.update(bytes=tracemalloc.get_traced_memory()[0], after=self.step, rss=r,
-                                   snap=tracemalloc.take_snapshot())
+            if self.arrays is not None and r > self.arrays.get(self.step, {}).get("rss", 0) + self.margin:
+                self.arrays[self.step] = dict(bytes=tracemalloc.get_traced_memory()[0], after=self.step, rss=r,
+                                              snap=tracemalloc.take_snapshot())
             time.sleep(self.period)
 
 
@@ -84,6 +84,7 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="default_100_bits_zk")
     ap.add_argument("--no-arrays", action="store_true", help="RSS sampling only (no tracemalloc snapshots)")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--steps", type=int, default=1, help="print the live set at the peak of this many steps (highest first)")
     a = ap.parse_args(argv)
 
     from pyzkvm import Program
@@ -123,10 +124,11 @@ def main(argv=None) -> int:
     print("peak RSS while each step ran (MB):")
     for step, r in sorted(sampler.peak_by_step.items(), key=lambda kv: -kv[1]):
         print(f"  {r / 2**20:8.0f}  {step}")
-    if arrays:
-        print(f"live tracemalloc set at the RSS peak ({arrays['rss'] / 2**20:.0f} MB): {arrays['bytes'] / 2**20:.0f} MB, "
-              f"while '{arrays['after']}' ran; by allocating line (MB, B/cycle, count):")
-        stats = arrays["snap"].statistics("traceback")
+    for at in sorted(arrays or {}, key=lambda k: -arrays[k]["rss"])[:a.steps]:
+        snap = arrays[at]
+        print(f"live tracemalloc set at the step's RSS peak ({snap['rss'] / 2**20:.0f} MB): {snap['bytes'] / 2**20:.0f} MB, "
+              f"while '{at}' ran; by allocating line (MB, B/cycle, count):")
+        stats = snap["snap"].statistics("traceback")
         for s in stats[:a.top]:
             frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(list(s.traceback)))
             print(f"  {s.size / 2**20:8.1f} {s.size / cycles:7.0f}  x{s.count:<4d} {frames}")

@@ -249,10 +249,11 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         if t.compiled.interactions:
             aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.main_trace(), t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
+            t.trace = None  # not read after this: gone before its aux LDE (the CPU table's is 81 MB at 2^18)
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
             del aux
-        t.trace = None  # not read after this
+        t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))

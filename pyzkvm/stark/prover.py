@@ -36,6 +36,7 @@ from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_
 from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
+from .heap import release_free_heap
 from .keys import ProvingKey, check_public_values, check_trace
 from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
@@ -260,7 +261,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
-    # 4. quotient chunks, then ζ
+    # 4. quotient chunks, then ζ (the LogUp step's freed temporaries handed back first: heap.py)
+    release_free_heap()
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
@@ -321,6 +323,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # folds and their node digests) before the trace rows are recomputed
     fri_openings = fri_prover.open_queries(indices)
     fri_prover.trees = []
+    release_free_heap()
 
     # one path per phase tree, rows of every member table
     included = iter(tables)

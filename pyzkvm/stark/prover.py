@@ -128,21 +128,30 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
     return [t for t, keep in zip(tables, present) if keep], present
 
 
-def _hide(f: LdeSource, log_d: int, rng: ZkRandomness | None, label: str) -> LdeSource:
-    """f̂ = f + Z_H·r from f's n coefficients: r uniform of degree < D − n (zk.py), drawn as
-    its D − n coefficients, and Z_H·r = x^n·r − r, so f̂'s D coefficients are f's minus r's
-    in rows 0 … D−n−1 plus r's in rows n … D−1 — no transform of D rows. (Drawing r's
-    coefficients or f̂'s D − n values off H is one distribution: r ↦ (Z_H·r)'s values there
-    is a bijection, Z_H ≠ 0 off H.)"""
+#: rows of r drawn at once by _hide (its D − n rows are the size of the whole trace again)
+HIDE_BLOCK_ROWS = 1 << 15
+
+
+def _hide(values: np.ndarray, log_d: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
+    """f̂ = f + Z_H·r's D coefficients, f the interpolant of ``values`` (n, w) on H: r uniform
+    of degree < D − n (zk.py), drawn as its D − n coefficients, and Z_H·r = x^n·r − r, so
+    f̂'s coefficient i is f's c_i (i < n) − r_i (i < D − n) + r_(i−n) (i ≥ n) — no transform
+    of D rows. (Drawing r's coefficients or f̂'s D − n values off H is one distribution:
+    r ↦ (Z_H·r)'s values there is a bijection, Z_H ≠ 0 off H.) f's coefficients are
+    interpolated into f̂'s first n rows and r is added in HIDE_BLOCK_ROWS rows at a time, so
+    only f̂ and one block of r are made (f's own copy, r and a difference beside f̂ were
+    3 × n·w words more: at 2^18 cycles ~200 MB while the CPU table's aux was hidden)."""
     assert rng is not None, "hiding mode draws its randomness first (commit_main)"
-    n, w = f.coefficients.shape
-    d = 1 << log_d
-    r = rng.field(label, (d - n, w))
-    out = np.empty((d, w), dtype=np.uint32)  # D ≥ 2n, so n ≤ D − n:
-    out[:n] = field.sub(f.coefficients, r[:n])           # c_i − r_i            (i < n)
-    out[n:d - n] = field.sub(r[:d - 2 * n], r[n:d - n])  # r_(i−n) − r_i        (n ≤ i < D − n; none if D = 2n)
-    out[d - n:] = r[d - 2 * n:]                          # r_(i−n)              (D − n ≤ i < D)
-    return LdeSource(out, f.log_blowup, f.shift)
+    n, w = values.shape
+    d = 1 << log_d  # D ≥ 2n
+    out = np.empty((d, w), dtype=np.uint32)
+    intt(values, out=out[:n])
+    out[n:] = 0
+    for lo, r in rng.field_rows(label, (d - n, w), HIDE_BLOCK_ROWS):  # rows lo… of r
+        hi = lo + r.shape[0]
+        out[lo:hi] = field.sub(out[lo:hi], r)                # − r_i
+        out[lo + n:hi + n] = field.add(out[lo + n:hi + n], r)  # + r_(i−n)
+    return out
 
 
 def _salted(matrices: list, cfg, rng, label: str) -> list:
@@ -157,8 +166,9 @@ def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
     """A table's committed LDE of one trace, on the coset of the LDE's height, kept as
     coefficients (lde_source.py): the trace's interpolant (transparent: D = n) or, hiding,
     f̂ = f + Z_H·r of degree < D (_hide; ``label`` names r's random stream)."""
-    f = LdeSource.from_values(trace, cfg.log_blowup, coset_shift(t.lde_log))
-    return _hide(f, t.lde_log - cfg.log_blowup, rng, label) if cfg.zk else f
+    if not cfg.zk:
+        return LdeSource.from_values(trace, cfg.log_blowup, coset_shift(t.lde_log))
+    return LdeSource(_hide(trace, t.lde_log - cfg.log_blowup, rng, label), cfg.log_blowup, coset_shift(t.lde_log))
 
 
 @dataclass

@@ -64,14 +64,6 @@ def _inject(nodes: np.ndarray, digests: np.ndarray, hashes=merkle) -> np.ndarray
     return nodes
 
 
-#: the lowest levels of a committed tree that ``MixedMatrixTree`` does not keep (the leaves
-#: and the next ones: 2^(L+1) digests of 32 B in all, the levels above them 2^(L+1−this)):
-#: an opening recomputes the 2^this rows under each opened position's ancestor, a few rows
-#: more of the blocks it recomputes anyway (at 2^18 cycles the three trace trees kept were
-#: 96 MB transparent, 192 MB hiding; kept from level 5 on, 3 and 6 MB)
-RECOMPUTED_LEVELS = 5
-
-
 class MixedMatrixTree:
     """A commitment to matrices (N_k, w_k), N_k powers of two, in one tree. A matrix is an
     array or an LdeSource (lde_source.py: an LDE kept as coefficients): the tree keeps what it
@@ -94,13 +86,13 @@ class MixedMatrixTree:
     def commit(cls, matrices: list, hashes=merkle, recomputed: int | None = None) -> "MixedMatrixTree":
         """Commit to the rows of every matrix (see the module docstring for the layout;
         ``hashes`` as _leaf_hashes; ``recomputed``: the lowest levels not kept, default
-        RECOMPUTED_LEVELS)."""
+        merkle.RECOMPUTED_LEVELS)."""
         matrices = [m if hasattr(m, "row_digests") else np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
         logs = cls.log_heights(matrices)
         top = max(logs)
         levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top], hashes)]
         return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes),
-                   RECOMPUTED_LEVELS if recomputed is None else recomputed)
+                   merkle.RECOMPUTED_LEVELS if recomputed is None else recomputed)
 
     @property
     def root(self) -> bytes:

@@ -79,7 +79,7 @@ def test_openings_alike_whichever_low_levels_the_tree_recomputes(monkeypatch):
     heights, two of them sharing a level, and an LdeSource). Rows and multiproof are the same
     as a tree that keeps every level but the leaves (1) gives, up to one that keeps only the
     root, and they verify."""
-    from pyzkvm.stark import mmcs
+    from pyzkvm.stark import merkle
     from pyzkvm.stark.lde_source import LdeSource
 
     rng = np.random.default_rng(3)
@@ -90,7 +90,7 @@ def test_openings_alike_whichever_low_levels_the_tree_recomputes(monkeypatch):
     idx = np.array([5, 6, 40, 63, 5, 17])
     opened = []
     for low in range(1, 8):  # 7: more than the tree's 6 levels below its root
-        monkeypatch.setattr(mmcs, "RECOMPUTED_LEVELS", low)
+        monkeypatch.setattr(merkle, "RECOMPUTED_LEVELS", low)
         tree = MixedMatrixTree.commit(matrices)
         assert sum(level is None for level in tree.levels) == min(low, 6)
         rows, paths = tree.open(idx)

@@ -266,12 +266,13 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             del aux
         t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
+    release_free_heap()  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
-    # 4. quotient chunks, then ζ (the LogUp step's freed temporaries handed back first: heap.py)
+    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
     release_free_heap()
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)

@@ -4,13 +4,16 @@
     python bench/prove_memory.py --log 18                      # hiding (the default preset)
     python bench/prove_memory.py --log 18 --preset default_100_bits   # transparent
     python bench/prove_memory.py --log 16 --no-arrays          # RSS only (no tracemalloc)
+    python bench/prove_memory.py --log 18 --steps 4            # the live arrays at each of the 4 highest steps' peaks
 
 One fresh process: a warm-up proof (numba kernels loaded), then one proof of fibonacci with
 just under 2^log cycles while a thread samples the resident set (/proc/self/statm) every 2 ms
 and remembers which protocol step was running (bench/prove_profile.py's step list). With
 tracemalloc on (numpy reports its data buffers to it), the sampler snapshots the live allocations
-whenever the resident memory reaches a new high, and the last (largest) snapshot is printed grouped by
-the line that allocated them: which arrays (LDEs, trees, temporaries) make the peak. Prints the peak RSS (also
+whenever the resident memory reaches a new high within a step, and the snapshot at the peak of
+the highest ``--steps`` steps is printed grouped by the line that allocated them: which arrays
+(LDEs, trees, temporaries) make each step's peak. (Arrays a numba kernel allocates itself are
+not traced; nor is the C heap's free memory that glibc keeps resident.) Prints the peak RSS (also
 ``ru_maxrss``), bytes per cycle, the peak per step, and the top allocation sites.
 """
 
@@ -39,8 +42,8 @@ def _rss() -> int:
 class Sampler(threading.Thread):
     """Resident memory every ``period`` s, with the step label current at the time. With
     ``arrays`` (tracemalloc on) it also snapshots the live allocations whenever the resident
-    memory passes its largest so far by ``margin`` bytes: the last snapshot is (within the
-    margin) the live set at the peak, wherever inside a step that falls. (Not at the peak of
+    memory passes the step's largest so far by ``margin`` bytes: each step's last snapshot is
+    (within the margin) the live set at its peak, wherever inside the step that falls. (Not at the peak of
     the traced total: np.empty/np.zeros buffers count there in full before their pages are
     touched, e.g. the executor's preallocated trace.)"""
 

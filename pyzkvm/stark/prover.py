@@ -132,26 +132,22 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
 HIDE_BLOCK_ROWS = 1 << 15
 
 
-def _hide(values: np.ndarray, log_d: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
-    """f̂ = f + Z_H·r's D coefficients, f the interpolant of ``values`` (n, w) on H: r uniform
-    of degree < D − n (zk.py), drawn as its D − n coefficients, and Z_H·r = x^n·r − r, so
-    f̂'s coefficient i is f's c_i (i < n) − r_i (i < D − n) + r_(i−n) (i ≥ n) — no transform
-    of D rows. (Drawing r's coefficients or f̂'s D − n values off H is one distribution:
-    r ↦ (Z_H·r)'s values there is a bijection, Z_H ≠ 0 off H.) f's coefficients are
-    interpolated into f̂'s first n rows and r is added in HIDE_BLOCK_ROWS rows at a time, so
-    only f̂ and one block of r are made (f's own copy, r and a difference beside f̂ were
-    3 × n·w words more: at 2^18 cycles ~200 MB while the CPU table's aux was hidden)."""
+def _hide(coefficients: np.ndarray, n: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
+    """f̂ = f + Z_H·r's D coefficients, written over ``coefficients`` (D, w), whose first n rows
+    are f's: r uniform of degree < D − n (zk.py), drawn as its D − n coefficients, and
+    Z_H·r = x^n·r − r, so f̂'s coefficient i is c_i (i < n) − r_i (i < D − n) + r_(i−n)
+    (i ≥ n) — no transform of D rows. (Drawing r's coefficients or f̂'s D − n values off H
+    is one distribution: r ↦ (Z_H·r)'s values there is a bijection, Z_H ≠ 0 off H.) r is
+    added HIDE_BLOCK_ROWS rows at a time: no whole r, no copy of f and no difference beside f̂
+    (3 × n·w words more when D = 2n: at 2^18 cycles ~200 MB while the CPU table's aux was hidden)."""
     assert rng is not None, "hiding mode draws its randomness first (commit_main)"
-    n, w = values.shape
-    d = 1 << log_d  # D ≥ 2n
-    out = np.empty((d, w), dtype=np.uint32)
-    intt(values, out=out[:n])
-    out[n:] = 0
+    d, w = coefficients.shape  # D ≥ 2n
+    coefficients[n:] = 0
     for lo, r in rng.field_rows(label, (d - n, w), HIDE_BLOCK_ROWS):  # rows lo… of r
         hi = lo + r.shape[0]
-        out[lo:hi] = field.sub(out[lo:hi], r)                # − r_i
-        out[lo + n:hi + n] = field.add(out[lo + n:hi + n], r)  # + r_(i−n)
-    return out
+        coefficients[lo:hi] = field.sub(coefficients[lo:hi], r)                # − r_i
+        coefficients[lo + n:hi + n] = field.add(coefficients[lo + n:hi + n], r)  # + r_(i−n)
+    return coefficients
 
 
 def _salted(matrices: list, cfg, rng, label: str) -> list:
@@ -166,9 +162,13 @@ def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
     """A table's committed LDE of one trace, on the coset of the LDE's height, kept as
     coefficients (lde_source.py): the trace's interpolant (transparent: D = n) or, hiding,
     f̂ = f + Z_H·r of degree < D (_hide; ``label`` names r's random stream)."""
+    shift = coset_shift(t.lde_log)
     if not cfg.zk:
-        return LdeSource.from_values(trace, cfg.log_blowup, coset_shift(t.lde_log))
-    return LdeSource(_hide(trace, t.lde_log - cfg.log_blowup, rng, label), cfg.log_blowup, coset_shift(t.lde_log))
+        return LdeSource.from_values(trace, cfg.log_blowup, shift)
+    n, w = trace.shape
+    coefficients = np.empty((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
+    intt(trace, out=coefficients[:n])  # f's n coefficients, in f̂'s first rows
+    return LdeSource(_hide(coefficients, n, rng, label), cfg.log_blowup, shift)
 
 
 @dataclass

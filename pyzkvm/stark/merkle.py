@@ -66,6 +66,14 @@ def digest_bytes(words) -> bytes:
 #: LdeSource recomputes anyway) — and hashes them up to it (at 2^18 cycles the three trace
 #: trees kept were 96 MB transparent, 192 MB hiding; from level 5 on, 3 and 6 MB)
 RECOMPUTED_LEVELS = 5
+#: a tree of fewer than 2^this leaves recomputes its leaves only: its levels are a few MB at
+#: most, and rebuilding subtrees at every opening cost a fibonacci(10) proof ~2 % of its CPU
+RECOMPUTE_MIN_LOG_LEAVES = 16
+
+
+def recomputed_levels(log_leaves: int) -> int:
+    """How many of the lowest levels a tree of 2^log_leaves leaves does not keep."""
+    return RECOMPUTED_LEVELS if log_leaves >= RECOMPUTE_MIN_LOG_LEAVES else 1
 
 
 class _RecomputedLevel:
@@ -91,7 +99,7 @@ class _RecomputedLevel:
 
 class MerkleTree:
     """A committed matrix with the levels of its Merkle tree (levels[0] = leaves; the lowest
-    RECOMPUTED_LEVELS recomputed from the matrix's rows where read, ``_RecomputedLevel``)."""
+    ``recomputed_levels`` recomputed from the matrix's rows where read, ``_RecomputedLevel``)."""
 
     def __init__(self, matrix, levels):
         self.matrix = matrix
@@ -110,7 +118,7 @@ class MerkleTree:
         levels = [hash_rows(m)]
         while levels[-1].shape[0] > 1:
             levels.append(compress_pairs(levels[-1]))
-        low = min(RECOMPUTED_LEVELS, len(levels) - 1)  # the root at least is kept
+        low = min(recomputed_levels(len(levels) - 1), len(levels) - 1)  # the root at least is kept
         return cls(m, [_RecomputedLevel(m, k) for k in range(low)] + levels[low:])
 
     @property

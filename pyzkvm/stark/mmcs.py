@@ -86,13 +86,13 @@ class MixedMatrixTree:
     def commit(cls, matrices: list, hashes=merkle, recomputed: int | None = None) -> "MixedMatrixTree":
         """Commit to the rows of every matrix (see the module docstring for the layout;
         ``hashes`` as _leaf_hashes; ``recomputed``: the lowest levels not kept, default
-        merkle.RECOMPUTED_LEVELS)."""
+        merkle.recomputed_levels)."""
         matrices = [m if hasattr(m, "row_digests") else np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
         logs = cls.log_heights(matrices)
         top = max(logs)
         levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top], hashes)]
         return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes),
-                   merkle.RECOMPUTED_LEVELS if recomputed is None else recomputed)
+                   merkle.recomputed_levels(top) if recomputed is None else recomputed)
 
     @property
     def root(self) -> bytes:

@@ -266,14 +266,14 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             del aux
         t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
-    release_free_heap()  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
+    _release_heap(tables)  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
     # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
-    release_free_heap()
+    _release_heap(tables)
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
@@ -334,7 +334,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # folds and their node digests) before the trace rows are recomputed
     fri_openings = fri_prover.open_queries(indices)
     fri_prover.trees = []
-    release_free_heap()
+    _release_heap(tables)
 
     # one path per phase tree, rows of every member table
     included = iter(tables)
@@ -353,6 +353,17 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                  trees["quotient"].root, queries,
                  FriProof(fri_prover.roots, fri_prover.final_poly, int(nonce), fri_openings), bus.pow_nonce,
                  zk=cfg.zk)
+
+
+#: a segment whose tallest table has at least 2^this rows hands the C heap's free memory back
+#: between its steps (heap.py): a smaller one frees a few MB, not worth the calls and the page
+#: faults when the next step takes the memory again (~5 % of a fibonacci(10) proof's CPU)
+RELEASE_HEAP_MIN_LOG_ROWS = 17
+
+
+def _release_heap(tables: list) -> None:
+    if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
+        release_free_heap()
 
 
 def _widths(t: _Table) -> tuple:

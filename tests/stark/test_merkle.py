@@ -182,6 +182,7 @@ def test_openings_alike_whichever_low_levels_are_recomputed(monkeypatch):
     opened = []
     for low in (1, 3, 5, 9):
         monkeypatch.setattr(merkle, "RECOMPUTED_LEVELS", low)
+        monkeypatch.setattr(merkle, "RECOMPUTE_MIN_LOG_LEAVES", 0)
         tree = MerkleTree.commit(m)
         rows, paths = tree.open(idx)
         assert verify_openings(tree.root, 8, idx, rows, paths)

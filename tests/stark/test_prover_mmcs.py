@@ -91,6 +91,7 @@ def test_openings_alike_whichever_low_levels_the_tree_recomputes(monkeypatch):
     opened = []
     for low in range(1, 8):  # 7: more than the tree's 6 levels below its root
         monkeypatch.setattr(merkle, "RECOMPUTED_LEVELS", low)
+        monkeypatch.setattr(merkle, "RECOMPUTE_MIN_LOG_LEAVES", 0)
         tree = MixedMatrixTree.commit(matrices)
         assert sum(level is None for level in tree.levels) == min(low, 6)
         rows, paths = tree.open(idx)

@@ -4,13 +4,16 @@
     python bench/prove_memory.py --log 18                      # hiding (the default preset)
     python bench/prove_memory.py --log 18 --preset default_100_bits   # transparent
     python bench/prove_memory.py --log 16 --no-arrays          # RSS only (no tracemalloc)
+    python bench/prove_memory.py --log 18 --steps 4            # the live arrays at each of the 4 highest steps' peaks
 
 One fresh process: a warm-up proof (numba kernels loaded), then one proof of fibonacci with
 just under 2^log cycles while a thread samples the resident set (/proc/self/statm) every 2 ms
 and remembers which protocol step was running (bench/prove_profile.py's step list). With
 tracemalloc on (numpy reports its data buffers to it), the sampler snapshots the live allocations
-whenever the resident memory reaches a new high, and the last (largest) snapshot is printed grouped by
-the line that allocated them: which arrays (LDEs, trees, temporaries) make the peak. Prints the peak RSS (also
+whenever the resident memory reaches a new high within a step, and the snapshot at the peak of
+the highest ``--steps`` steps is printed grouped by the line that allocated them: which arrays
+(LDEs, trees, temporaries) make each step's peak. (Arrays a numba kernel allocates itself are
+not traced; nor is the C heap's free memory that glibc keeps resident.) Prints the peak RSS (also
 ``ru_maxrss``), bytes per cycle, the peak per step, and the top allocation sites.
 """
 
@@ -39,8 +42,8 @@ def _rss() -> int:
 class Sampler(threading.Thread):
     """Resident memory every ``period`` s, with the step label current at the time. With
     ``arrays`` (tracemalloc on) it also snapshots the live allocations whenever the resident
-    memory passes its largest so far by ``margin`` bytes: the last snapshot is (within the
-    margin) the live set at the peak, wherever inside a step that falls. (Not at the peak of
+    memory passes the step's largest so far by ``margin`` bytes: each step's last snapshot is
+    (within the margin) the live set at its peak, wherever inside the step that falls. (Not at the peak of
     the traced total: np.empty/np.zeros buffers count there in full before their pages are
     touched, e.g. the executor's preallocated trace.)"""
 
@@ -55,9 +58,9 @@ class Sampler(threading.Thread):
             r = _rss()
             if r > self.peak_by_step.get(self.step, 0):
                 self.peak_by_step[self.step] = r
-            if self.arrays is not None and r > self.arrays.get("rss", 0) + self.margin:
-                self.arrays.update(bytes=tracemalloc.get_traced_memory()[0], after=self.step, rss=r,
-                                   snap=tracemalloc.take_snapshot())
+            if self.arrays is not None and r > self.arrays.get(self.step, {}).get("rss", 0) + self.margin:
+                self.arrays[self.step] = dict(bytes=tracemalloc.get_traced_memory()[0], after=self.step, rss=r,
+                                              snap=tracemalloc.take_snapshot())
             time.sleep(self.period)
 
 
@@ -84,6 +87,7 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="default_100_bits_zk")
     ap.add_argument("--no-arrays", action="store_true", help="RSS sampling only (no tracemalloc snapshots)")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--steps", type=int, default=1, help="print the live set at the peak of this many steps (highest first)")
     a = ap.parse_args(argv)
 
     from pyzkvm import Program
@@ -123,10 +127,11 @@ def main(argv=None) -> int:
     print("peak RSS while each step ran (MB):")
     for step, r in sorted(sampler.peak_by_step.items(), key=lambda kv: -kv[1]):
         print(f"  {r / 2**20:8.0f}  {step}")
-    if arrays:
-        print(f"live tracemalloc set at the RSS peak ({arrays['rss'] / 2**20:.0f} MB): {arrays['bytes'] / 2**20:.0f} MB, "
-              f"while '{arrays['after']}' ran; by allocating line (MB, B/cycle, count):")
-        stats = arrays["snap"].statistics("traceback")
+    for at in sorted(arrays or {}, key=lambda k: -arrays[k]["rss"])[:a.steps]:
+        snap = arrays[at]
+        print(f"live tracemalloc set at the step's RSS peak ({snap['rss'] / 2**20:.0f} MB): {snap['bytes'] / 2**20:.0f} MB, "
+              f"while '{at}' ran; by allocating line (MB, B/cycle, count):")
+        stats = snap["snap"].statistics("traceback")
         for s in stats[:a.top]:
             frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(list(s.traceback)))
             print(f"  {s.size / 2**20:8.1f} {s.size / cycles:7.0f}  x{s.count:<4d} {frames}")

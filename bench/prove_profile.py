@@ -35,6 +35,7 @@ STEPS = [
     ("pyzkvm.stark.prover", "coset_lde", "LDE (main, aux)"),
     ("pyzkvm.stark.lde_source.LdeSource", "from_values", "LDE (main, aux)"),  # since issue 18's memory work:
     # the LDE is kept as coefficients; its blocks are recomputed inside the commit, quotient and openings
+    ("pyzkvm.stark.prover", "intt", "LDE (main, aux)"),  # hiding: _hide interpolates into f̂'s rows (session 11)
     ("pyzkvm.stark.prover", "build_aux_trace", "LogUp trace"),
     ("pyzkvm.stark.mmcs.MixedMatrixTree", "commit", "Merkle commit (main, aux, quotient)"),
     ("pyzkvm.stark.prover", "_quotient_chunks", "quotient evaluation"),

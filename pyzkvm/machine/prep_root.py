@@ -178,7 +178,7 @@ def _fixed_commitment(trace: np.ndarray, config) -> tuple:
         parts = [words[end - size:end] for end, size in zip(ends, sizes)]
         return parts[0].reshape(rows, width), [None] + [p.reshape(-1, 8) for p in parts[1:]]
     lde = preprocessed_lde(trace, config)
-    levels = MixedMatrixTree.commit([lde]).levels
+    levels = MixedMatrixTree.commit([lde], recomputed=1).levels  # every level above the leaves, stored
     memo.put(FIXED_COMMITMENTS, key, b"".join(np.ascontiguousarray(a, dtype="<u4").tobytes() for a in [lde, *levels[1:]]))
     return lde, levels
 

@@ -138,10 +138,11 @@ def setup(config: StarkConfig, airs: Sequence[Air], commit: Callable | None = No
 
 def commit_preprocessed(config: StarkConfig, traces: Sequence) -> tuple:
     """(each table's preprocessed LDE or None, the tree over them or None when no table has
-    preprocessed columns), from the preprocessed traces (None: the table has none)."""
+    preprocessed columns), from the preprocessed traces (None: the table has none). The tree
+    keeps every level above its leaves, as machine/prep_root.py's does (a key's, made once)."""
     ldes = [None if tr is None else preprocessed_lde(tr, config) for tr in traces]
     present = [lde for lde in ldes if lde is not None]
-    return ldes, MixedMatrixTree.commit(present) if present else None
+    return ldes, MixedMatrixTree.commit(present, recomputed=1) if present else None
 
 
 def preprocessed_lde(trace: np.ndarray, config: StarkConfig) -> np.ndarray:

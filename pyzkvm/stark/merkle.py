@@ -59,24 +59,47 @@ def digest_bytes(words) -> bytes:
     return np.ascontiguousarray(words, dtype="<u4").tobytes()
 
 
-class _LeafDigests:
-    """A tree's leaf level, H(row) of its matrix, recomputed for the positions read: it is as
-    large as all the levels above it together, and an opening reads a few of its digests."""
+#: the lowest levels of a committed tree that is not kept (MerkleTree, mmcs.MixedMatrixTree):
+#: the leaves and the next ones, 2^(L+1) digests of 32 B in all where the levels above them
+#: are 2^(L+1−this). An opening recomputes the 2^this rows under each opened position's
+#: ancestor at the lowest kept level — a few rows more of the matrix (or of the blocks an
+#: LdeSource recomputes anyway) — and hashes them up to it (at 2^18 cycles the three trace
+#: trees kept were 96 MB transparent, 192 MB hiding; from level 5 on, 3 and 6 MB)
+RECOMPUTED_LEVELS = 5
+#: a tree of fewer than 2^this leaves recomputes its leaves only: its levels are a few MB at
+#: most, and rebuilding subtrees at every opening cost a fibonacci(10) proof ~2 % of its CPU
+RECOMPUTE_MIN_LOG_LEAVES = 16
 
-    def __init__(self, matrix: np.ndarray):
-        self.matrix = matrix
+
+def recomputed_levels(log_leaves: int) -> int:
+    """How many of the lowest levels a tree of 2^log_leaves leaves does not keep."""
+    return RECOMPUTED_LEVELS if log_leaves >= RECOMPUTE_MIN_LOG_LEAVES else 1
+
+
+class _RecomputedLevel:
+    """Level k of a tree over ``matrix``, recomputed for the positions read: node p is the
+    root of the subtree over rows p·2^k … (p+1)·2^k − 1 (k = 0: the row's leaf hash)."""
+
+    def __init__(self, matrix: np.ndarray, k: int):
+        self.matrix, self.k = matrix, k
 
     def __len__(self) -> int:
-        return self.matrix.shape[0]
+        return self.matrix.shape[0] >> self.k
 
     def __getitem__(self, positions) -> np.ndarray:
-        rows = self.matrix[positions]  # one row (an index), or several (indices, a slice)
-        return hash_rows(rows[None])[0] if rows.ndim == 1 else hash_rows(rows)
+        if isinstance(positions, slice):
+            positions = np.arange(len(self))[positions]
+        pos = np.asarray(positions, dtype=np.int64)
+        rows = (pos.reshape(-1, 1) << self.k) + np.arange(1 << self.k)  # each node's subtree, in order
+        nodes = hash_rows(self.matrix[rows.reshape(-1)])
+        for _ in range(self.k):
+            nodes = compress_pairs(nodes)
+        return nodes.reshape(pos.shape + (8,))
 
 
 class MerkleTree:
-    """A committed matrix with every level of its Merkle tree (levels[0] = leaves, recomputed
-    from the matrix's rows where read, ``_LeafDigests``)."""
+    """A committed matrix with the levels of its Merkle tree (levels[0] = leaves; the lowest
+    ``recomputed_levels`` recomputed from the matrix's rows where read, ``_RecomputedLevel``)."""
 
     def __init__(self, matrix, levels):
         self.matrix = matrix
@@ -95,7 +118,8 @@ class MerkleTree:
         levels = [hash_rows(m)]
         while levels[-1].shape[0] > 1:
             levels.append(compress_pairs(levels[-1]))
-        return cls(m, levels if n == 1 else [_LeafDigests(m), *levels[1:]])
+        low = min(recomputed_levels(len(levels) - 1), len(levels) - 1)  # the root at least is kept
+        return cls(m, [_RecomputedLevel(m, k) for k in range(low)] + levels[low:])
 
     @property
     def root(self) -> bytes:

@@ -69,26 +69,30 @@ class MixedMatrixTree:
     array or an LdeSource (lde_source.py: an LDE kept as coefficients): the tree keeps what it
     is given and the node digests, and ``open`` recomputes an LdeSource's opened rows."""
 
-    def __init__(self, matrices: list, levels: list):
+    def __init__(self, matrices: list, levels: list, recomputed: int = 1):
         self.matrices = matrices
-        # levels[k]: the 2^(L−k) node digests after injection. The leaf level (2^L digests, as
-        # much memory as all the others together) is not kept once level 1 is built: ``open``
-        # recomputes the few leaves a multiproof sends from the opened rows' neighbours.
-        self.levels = levels if len(levels) == 1 else [None, *levels[1:]]
+        # levels[k]: the 2^(L−k) node digests after injection. The ``recomputed`` lowest levels
+        # (at least the leaves: 2^L digests, as much memory as all the others together) are
+        # not kept: ``open`` recomputes, under each opened position's ancestor at the lowest
+        # kept level, the rows and the nodes of that subtree (2^recomputed leaves).
+        low = min(max(1, recomputed), len(levels) - 1)
+        self.levels = [None] * low + levels[low:]
 
     @staticmethod
     def log_heights(matrices) -> list:
         return [m.shape[0].bit_length() - 1 for m in matrices]
 
     @classmethod
-    def commit(cls, matrices: list, hashes=merkle) -> "MixedMatrixTree":
+    def commit(cls, matrices: list, hashes=merkle, recomputed: int | None = None) -> "MixedMatrixTree":
         """Commit to the rows of every matrix (see the module docstring for the layout;
-        ``hashes`` as _leaf_hashes)."""
+        ``hashes`` as _leaf_hashes; ``recomputed``: the lowest levels not kept, default
+        merkle.recomputed_levels)."""
         matrices = [m if hasattr(m, "row_digests") else np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
         logs = cls.log_heights(matrices)
         top = max(logs)
         levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top], hashes)]
-        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes))
+        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes),
+                   merkle.recomputed_levels(top) if recomputed is None else recomputed)
 
     @property
     def root(self) -> bytes:
@@ -102,23 +106,47 @@ class MixedMatrixTree:
         top = len(self.levels) - 1
         if top == 0:
             return [_rows_at(m, np.unique(idx)) for m in self.matrices], open_multiproof(self.levels, idx)
-        # the tallest matrices' rows at the positions and at their leaf siblings, each matrix's
-        # rows computed once (an LdeSource recomputes their blocks); the siblings give the leaf
-        # digests the multiproof needs
-        opened = np.unique(idx)
-        need = np.union1d(opened, opened ^ 1)
-        tall = {k: _rows_at(m, need) for k, m in enumerate(self.matrices) if m.shape[0] == 1 << top}
+        # levels 0 … low − 1 are not kept: under each opened position's ancestor at level low,
+        # every matrix injected below it has its rows computed once (an LdeSource recomputes
+        # their blocks), and the subtree's nodes are rebuilt from them as commit built them
+        low = next(k for k, level in enumerate(self.levels) if level is not None)
+        ancestors = np.unique(idx >> low)
+        logs = self.log_heights(self.matrices)
+        rows_at: dict = {}  # matrix k (injected below low) → (its positions in the subtrees, its rows there)
+        subtree: list = []  # per level below low: _Subtree (positions, digests)
+        for k in range(low):
+            span = 1 << (low - k)  # nodes of one subtree at level k
+            pos = (ancestors[:, None] * span + np.arange(span)).reshape(-1)
+            group = [j for j, l in enumerate(logs) if l == top - k]
+            for j in group:
+                rows_at[j] = (pos, _rows_at(self.matrices[j], pos))
+            if k == 0:  # the leaves: the tallest matrices' rows digest
+                nodes = _rows_digest([rows_at[j][1] for j in group])
+            else:
+                nodes = merkle.compress_pairs(subtree[-1].digests)
+                if group:
+                    nodes = _inject(nodes, _rows_digest([rows_at[j][1] for j in group]))
+            subtree.append(_Subtree(pos, nodes))
+        rows = []
+        for j, (m, l) in enumerate(zip(self.matrices, logs)):
+            distinct = np.unique(idx >> (top - l))
+            if j in rows_at:
+                pos, r = rows_at[j]
+                rows.append(r[np.searchsorted(pos, distinct)])
+            else:
+                rows.append(_rows_at(m, distinct))
+        return rows, open_multiproof([*subtree, *self.levels[low:]], idx)
 
-        class _Leaves:  # levels[0] for open_multiproof: the leaf digests at the positions asked
-            def __getitem__(self, positions):
-                at = np.searchsorted(need, positions)
-                return _rows_digest([r[at] for r in tall.values()])
 
-        at_opened = np.searchsorted(need, opened)
-        rows = [tall[k][at_opened] if k in tall else
-                _rows_at(m, np.unique(idx >> (top - (m.shape[0].bit_length() - 1))))
-                for k, m in enumerate(self.matrices)]
-        return rows, open_multiproof([_Leaves(), *self.levels[1:]], idx)
+class _Subtree:
+    """A level below a tree's lowest kept one, rebuilt by ``MixedMatrixTree.open`` at the
+    positions under the opened ancestors: its digests where the multiproof reads them."""
+
+    def __init__(self, positions: np.ndarray, digests: np.ndarray):
+        self.positions, self.digests = positions, digests
+
+    def __getitem__(self, positions) -> np.ndarray:
+        return self.digests[np.searchsorted(self.positions, positions)]
 
 
 def _rows_at(matrix, positions) -> np.ndarray:

@@ -501,11 +501,13 @@ def ntt(coeffs):
     return _dit(out, log_n, False).reshape(np.shape(coeffs))
 
 
-def intt(evals):
+def intt(evals, out=None):
     """Interpolate: the coefficients c_i = n^(−1) Σ_j e_j ω_n^(−ij) of the polynomial taking
-    the values e_j on H = ⟨ω_n⟩ (inverse of ntt)."""
+    the values e_j on H = ⟨ω_n⟩ (inverse of ntt). ``out``: a C-contiguous uint32 array of
+    evals' (n, w) shape to write them to (e.g. the first rows of a taller matrix)."""
     m, log_n = _rows(evals, "intt")
-    return _scaled_intt(_bit_reverse_into(m, np.empty_like(m)), log_n).reshape(np.shape(evals))
+    dest = np.empty_like(m) if out is None else out
+    return _scaled_intt(_bit_reverse_into(m, dest), log_n).reshape(np.shape(evals))
 
 
 def intt_bit_reversed(evals):

@@ -36,6 +36,7 @@ from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_
 from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver
+from .heap import release_free_heap
 from .keys import ProvingKey, check_public_values, check_trace
 from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
@@ -127,21 +128,26 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
     return [t for t, keep in zip(tables, present) if keep], present
 
 
-def _hide(f: LdeSource, log_d: int, rng: ZkRandomness | None, label: str) -> LdeSource:
-    """f̂ = f + Z_H·r from f's n coefficients: r uniform of degree < D − n (zk.py), drawn as
-    its D − n coefficients, and Z_H·r = x^n·r − r, so f̂'s D coefficients are f's minus r's
-    in rows 0 … D−n−1 plus r's in rows n … D−1 — no transform of D rows. (Drawing r's
-    coefficients or f̂'s D − n values off H is one distribution: r ↦ (Z_H·r)'s values there
-    is a bijection, Z_H ≠ 0 off H.)"""
+#: rows of r drawn at once by _hide (its D − n rows are the size of the whole trace again)
+HIDE_BLOCK_ROWS = 1 << 15
+
+
+def _hide(coefficients: np.ndarray, n: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
+    """f̂ = f + Z_H·r's D coefficients, written over ``coefficients`` (D, w), whose first n rows
+    are f's: r uniform of degree < D − n (zk.py), drawn as its D − n coefficients, and
+    Z_H·r = x^n·r − r, so f̂'s coefficient i is c_i (i < n) − r_i (i < D − n) + r_(i−n)
+    (i ≥ n) — no transform of D rows. (Drawing r's coefficients or f̂'s D − n values off H
+    is one distribution: r ↦ (Z_H·r)'s values there is a bijection, Z_H ≠ 0 off H.) r is
+    added HIDE_BLOCK_ROWS rows at a time: no whole r, no copy of f and no difference beside f̂
+    (3 × n·w words more when D = 2n: at 2^18 cycles ~200 MB while the CPU table's aux was hidden)."""
     assert rng is not None, "hiding mode draws its randomness first (commit_main)"
-    n, w = f.coefficients.shape
-    d = 1 << log_d
-    r = rng.field(label, (d - n, w))
-    out = np.empty((d, w), dtype=np.uint32)  # D ≥ 2n, so n ≤ D − n:
-    out[:n] = field.sub(f.coefficients, r[:n])           # c_i − r_i            (i < n)
-    out[n:d - n] = field.sub(r[:d - 2 * n], r[n:d - n])  # r_(i−n) − r_i        (n ≤ i < D − n; none if D = 2n)
-    out[d - n:] = r[d - 2 * n:]                          # r_(i−n)              (D − n ≤ i < D)
-    return LdeSource(out, f.log_blowup, f.shift)
+    d, w = coefficients.shape  # D ≥ 2n
+    coefficients[n:] = 0
+    for lo, r in rng.field_rows(label, (d - n, w), HIDE_BLOCK_ROWS):  # rows lo… of r
+        hi = lo + r.shape[0]
+        coefficients[lo:hi] = field.sub(coefficients[lo:hi], r)                # − r_i
+        coefficients[lo + n:hi + n] = field.add(coefficients[lo + n:hi + n], r)  # + r_(i−n)
+    return coefficients
 
 
 def _salted(matrices: list, cfg, rng, label: str) -> list:
@@ -156,8 +162,13 @@ def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
     """A table's committed LDE of one trace, on the coset of the LDE's height, kept as
     coefficients (lde_source.py): the trace's interpolant (transparent: D = n) or, hiding,
     f̂ = f + Z_H·r of degree < D (_hide; ``label`` names r's random stream)."""
-    f = LdeSource.from_values(trace, cfg.log_blowup, coset_shift(t.lde_log))
-    return _hide(f, t.lde_log - cfg.log_blowup, rng, label) if cfg.zk else f
+    shift = coset_shift(t.lde_log)
+    if not cfg.zk:
+        return LdeSource.from_values(trace, cfg.log_blowup, shift)
+    n, w = trace.shape
+    coefficients = np.empty((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
+    intt(trace, out=coefficients[:n])  # f's n coefficients, in f̂'s first rows
+    return LdeSource(_hide(coefficients, n, rng, label), cfg.log_blowup, shift)
 
 
 @dataclass
@@ -249,17 +260,20 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         if t.compiled.interactions:
             aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.main_trace(), t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
+            t.trace = None  # not read after this: gone before its aux LDE (the CPU table's is 81 MB at 2^18)
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
             del aux
-        t.trace = None  # not read after this
+        t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
+    _release_heap(tables)  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
     if with_aux:
         trees["aux"] = MixedMatrixTree.commit(_salted([t.aux_lde for t in with_aux], cfg, rng, "aux salt"))
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
-    # 4. quotient chunks, then ζ
+    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
+    _release_heap(tables)
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
@@ -320,6 +334,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # folds and their node digests) before the trace rows are recomputed
     fri_openings = fri_prover.open_queries(indices)
     fri_prover.trees = []
+    _release_heap(tables)
 
     # one path per phase tree, rows of every member table
     included = iter(tables)
@@ -338,6 +353,17 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                  trees["quotient"].root, queries,
                  FriProof(fri_prover.roots, fri_prover.final_poly, int(nonce), fri_openings), bus.pow_nonce,
                  zk=cfg.zk)
+
+
+#: a segment whose tallest table has at least 2^this rows hands the C heap's free memory back
+#: between its steps (heap.py): a smaller one frees a few MB, not worth the calls and the page
+#: faults when the next step takes the memory again (~5 % of a fibonacci(10) proof's CPU)
+RELEASE_HEAP_MIN_LOG_ROWS = 17
+
+
+def _release_heap(tables: list) -> None:
+    if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
+        release_free_heap()
 
 
 def _widths(t: _Table) -> tuple:

@@ -169,3 +169,24 @@ def test_walk_plans_shared_between_trees():
     wrong.levels[0][0, 0] ^= 1
     for bad in (extra, missing, wrong):
         assert verify_openings(short.root, 5, idx >> 3, short_rows, bad, plans) is False
+
+
+def test_openings_alike_whichever_low_levels_are_recomputed(monkeypatch):
+    """The tree keeps its levels from RECOMPUTED_LEVELS up and hashes the lower ones again from
+    the rows where a multiproof reads them: the same root, rows and multiproof for every count
+    (1: only the leaves recomputed; 9: every level but the root)."""
+    from pyzkvm.stark import merkle
+
+    m = _matrix(256, 5, 4)
+    idx = np.array([5, 77, 200, 77, 130, 6, 255])
+    opened = []
+    for low in (1, 3, 5, 9):
+        monkeypatch.setattr(merkle, "RECOMPUTED_LEVELS", low)
+        monkeypatch.setattr(merkle, "RECOMPUTE_MIN_LOG_LEAVES", 0)
+        tree = MerkleTree.commit(m)
+        rows, paths = tree.open(idx)
+        assert verify_openings(tree.root, 8, idx, rows, paths)
+        opened.append((tree.root, rows, paths.levels))
+    for root, rows, levels in opened[1:]:
+        assert root == opened[0][0] and np.array_equal(rows, opened[0][1])
+        assert all(np.array_equal(a, b) for a, b in zip(levels, opened[0][2], strict=True))

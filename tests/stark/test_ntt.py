@@ -226,6 +226,15 @@ def test_coset_evaluations_of_polynomials_of_any_degree(log_d, log_size, width):
         N.coset_evaluations(coeffs, log_size, 0)
 
 
+def test_intt_writes_into_the_rows_given():
+    # prover._hide interpolates into the first n rows of f̂'s taller matrix
+    values = _random((32, 4), 6)
+    taller = np.full((64, 4), 7, dtype=np.uint32)
+    N.intt(values, out=taller[:32])
+    np.testing.assert_array_equal(taller[:32], N.intt(values))
+    assert (taller[32:] == 7).all()
+
+
 def test_intt_bit_reversed_reads_rows_in_their_stored_order():
     values = _random((32, 4), 5)
     np.testing.assert_array_equal(N.intt_bit_reversed(N.bit_reverse_rows(values)), N.intt(values))

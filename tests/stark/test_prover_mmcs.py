@@ -71,3 +71,33 @@ def test_same_height_matrices_chain_their_row_digests():
     b = rng.integers(0, 100, size=(2, 3), dtype=np.uint32)
     leaves = [h(h(rowbytes(a, i)) + h(rowbytes(b, i))) for i in range(2)]
     assert MixedMatrixTree.commit([a, b]).root == h(leaves[0] + leaves[1])
+
+
+def test_openings_alike_whichever_low_levels_the_tree_recomputes(monkeypatch):
+    """A tree keeps its node digests from level RECOMPUTED_LEVELS up; open rebuilds the lower
+    ones under the opened positions (from the rows of every matrix injected there: here four
+    heights, two of them sharing a level, and an LdeSource). Rows and multiproof are the same
+    as a tree that keeps every level but the leaves (1) gives, up to one that keeps only the
+    root, and they verify."""
+    from pyzkvm.stark import merkle
+    from pyzkvm.stark.lde_source import LdeSource
+
+    rng = np.random.default_rng(3)
+    shapes = [(64, 5), (32, 3), (32, 2), (8, 4), (2, 1)]
+    matrices: list = [rng.integers(0, 2013265921, size=s, dtype=np.uint32) for s in shapes]
+    matrices.insert(2, LdeSource(rng.integers(0, 2013265921, size=(8, 3), dtype=np.uint32), 2, 31))  # 32 rows
+    logs = MixedMatrixTree.log_heights(matrices)
+    idx = np.array([5, 6, 40, 63, 5, 17])
+    opened = []
+    for low in range(1, 8):  # 7: more than the tree's 6 levels below its root
+        monkeypatch.setattr(merkle, "RECOMPUTED_LEVELS", low)
+        monkeypatch.setattr(merkle, "RECOMPUTE_MIN_LOG_LEAVES", 0)
+        tree = MixedMatrixTree.commit(matrices)
+        assert sum(level is None for level in tree.levels) == min(low, 6)
+        rows, paths = tree.open(idx)
+        assert verify_mixed_openings(tree.root, logs, idx, rows, paths)
+        opened.append((tree.root, rows, paths.levels))
+    for root, rows, levels in opened[1:]:
+        assert root == opened[0][0]
+        assert all(np.array_equal(a, b) for a, b in zip(rows, opened[0][1], strict=True))
+        assert all(np.array_equal(a, b) for a, b in zip(levels, opened[0][2], strict=True))

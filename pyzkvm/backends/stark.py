@@ -265,37 +265,39 @@ class StarkBackend(Backend):
         from ..stark.keys import _max_degree
         from ..stark import setup
         from ..stark import joint
+        from ..stark.heap import ordinary_pages
 
         config = config_for_preset(preset, zk)
         report = progress or (lambda s, f: None)
         step = _overall(report)
-        # every chip's compiled data from the memo's prover key (built once per code version, ~7 s)
-        # (and the verifier key of this mode: the first `pyzkvm verify` of the receipt loads it)
-        ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0),
-                          zk_modes=(config.zk,))
-        run = build_statements(program, inputs, segment_cycles, max_cycles, step,
-                               default_segment_cycles=default_segment_cycles(config))
-        check_security_of_heights(run, config)
-        # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
-        inner = resolve_assumptions(run.assumptions, assumptions)
-        step("setup", 0.0)
-        pk = setup(config, run.chips.airs, commit=commit_preprocessed)  # the byte table's part from the memo
-        check_security_of_heights(run, config, pk.verifying_key)
-        others = other_circuit_digests(program, pk.verifying_key)  # the image ID's other blowups, for the seal
-        n = len(run.statements)
+        with ordinary_pages():  # numpy's huge-page advice off while proving (stark/heap.py)
+            # every chip's compiled data from the memo's prover key (built once per code version, ~7 s)
+            # (and the verifier key of this mode: the first `pyzkvm verify` of the receipt loads it)
+            ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0),
+                              zk_modes=(config.zk,))
+            run = build_statements(program, inputs, segment_cycles, max_cycles, step,
+                                   default_segment_cycles=default_segment_cycles(config))
+            check_security_of_heights(run, config)
+            # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
+            inner = resolve_assumptions(run.assumptions, assumptions)
+            step("setup", 0.0)
+            pk = setup(config, run.chips.airs, commit=commit_preprocessed)  # the byte table's part from the memo
+            check_security_of_heights(run, config, pk.verifying_key)
+            others = other_circuit_digests(program, pk.verifying_key)  # the image ID's other blowups, for the seal
+            n = len(run.statements)
 
-        def segment_progress(k, name, fraction):  # segment k's steps, spread over the bar after setup
-            if name in _STEPS and n > 1:
-                within = _STEPS[name] + fraction * 0.05
-                report(f"segment {k + 1}/{n}: {name}", _STEPS["commit to trace data"] + (1 - _STEPS["commit to trace data"])
-                       * min(1.0, (k + within) / n))
-            else:
-                step(name, fraction)
+            def segment_progress(k, name, fraction):  # segment k's steps, spread over the bar after setup
+                if name in _STEPS and n > 1:
+                    within = _STEPS[name] + fraction * 0.05
+                    report(f"segment {k + 1}/{n}: {name}", _STEPS["commit to trace data"] + (1 - _STEPS["commit to trace data"])
+                           * min(1.0, (k + within) / n))
+                else:
+                    step(name, fraction)
 
-        # the tables are handed over: each segment's go once its aux traces are built (joint.prove)
-        proofs = joint.prove(pk, run.statements, run.public_data, progress=segment_progress, release_tables=True)
-        step("done", 1.0)
-        return self.receipt_from_proofs(run, config, pk.verifying_key, proofs, inner, others=others)
+            # the tables are handed over: each segment's go once its aux traces are built (joint.prove)
+            proofs = joint.prove(pk, run.statements, run.public_data, progress=segment_progress, release_tables=True)
+            step("done", 1.0)
+            return self.receipt_from_proofs(run, config, pk.verifying_key, proofs, inner, others=others)
 
     def receipt_from_proofs(self, run: "SegmentedRun", config, vk, proofs: list, inner=(), *, others) -> Receipt:
         """The receipt for a run's statements and their (joint) Proofs, in segment order (the

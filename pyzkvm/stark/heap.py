@@ -17,6 +17,7 @@ than glibc this does nothing.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 
@@ -37,3 +38,36 @@ def release_free_heap() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+@contextlib.contextmanager
+def ordinary_pages():
+    """numpy's new arrays on ordinary 4 KiB pages while the block runs, as before after it.
+
+    numpy advises the kernel to back every array of ≥ 4 MiB with transparent huge pages
+    (madvise MADV_HUGEPAGE). The prover allocates its tables, LDE blocks and trees once and
+    touches each page once or twice, so the 2 MiB pages buy little, while the first touch of
+    each costs the kernel a zeroed (and often compacted) 2 MiB: on this project's 2-core VM,
+    one process, quiet (bench/results/stark_prove.md, session 11), a 2^18-cycle prove took
+    7.45 s of CPU with them and 5.85 s without (hiding 18.8 → 15.1 s), at the same peak memory,
+    and a warm ``pyzkvm prove`` of fibonacci(10) 0.4–1.1 s of system time instead of ~0.2 s.
+    The switch is numpy's own (NUMPY_MADVISE_HUGEPAGE's runtime form); where a numpy lacks it
+    this does nothing. Arrays made inside numba kernels never had the advice."""
+    switch = getattr(_multiarray(), "_set_madvise_hugepage", None)
+    if switch is None:
+        yield
+        return
+    before = switch(False)
+    try:
+        yield
+    finally:
+        switch(before)
+
+
+def _multiarray():
+    """numpy's C core module (numpy 2: numpy._core.multiarray, 1.x: numpy.core.multiarray)."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy 1.x
+        from numpy.core import multiarray  # type: ignore[no-redef]
+    return multiarray

@@ -248,7 +248,7 @@ class StarkBackend(Backend):
         values: docs/backend-guide.md), True for its hiding twin; None keeps the preset's. ``max_cycles`` goes to the
         executor. ``segment_cycles``: prove in segments of that many cycles (a continuation). The
         default, 2^20 (executor.segments.DEFAULT_SEGMENT_CYCLES), keeps one segment's proving
-        under 2 GB (1.7 GB transparent at 2^20 cycles, 1.9 GB hiding in two 2^19-cycle segments:
+        under 2 GB (1.75 GB transparent at 2^20 cycles, 1.9–2.0 GB hiding in two 2^19-cycle segments:
         bench/results/stark_prove.md, session 11); a shorter run is one whole-run proof; one
         proof covers at most 2^22 cycles, and at DEFAULT a table may have at most 2^21 rows
         (≥ 100 bits; a taller one is refused before proving), at DEFAULT_ZK 2^20 rows (whose

@@ -174,6 +174,15 @@ class ProverAir:
         """Its bus interactions, values and multiplicity as NodeIndex."""
         return self._lists("interactions")
 
+    @cached_property
+    def interaction_shape(self) -> tuple:
+        """(how many interactions, the widest one's values + 1 for its bus id): what the
+        security estimate counts (stark/verifier.statement_security), read from the stored
+        lists without making ~10^3 objects of a table whose interactions nothing else reads."""
+        if "interactions" in self.__dict__:
+            return interaction_shape(self.interactions)
+        return self._lists("interaction_shape")
+
     @property
     def all_constraints(self) -> list:
         return self.constraints + self.logup_constraints
@@ -199,6 +208,11 @@ def stark_roots(compiled) -> list:
     return sets
 
 
+def interaction_shape(interactions: Sequence) -> tuple:
+    """(len(interactions), the widest one's values + 1): the bus entries' count and width."""
+    return len(interactions), max((1 + len(it.values) for it in interactions), default=0)
+
+
 def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None = None, tapes: bool = True) -> ProverAir:
     """The ProverAir of a CompiledAir: its counts, digest and the tapes of ``stark_roots`` and
     ``extra_roots`` (more sets of its Exprs); with ``tapes=False`` no tape (``tapes_later``).
@@ -210,11 +224,12 @@ def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None =
         for roots in stark_roots(compiled) + list(extra_roots):
             tape_for(compiled, roots)
     stored = {key: t for key, t in compiled.__dict__.get("_tapes", {}).items() if key[1] == "rows"} if tapes else {}
+    interactions = [Interaction(int(it.bus), str(it.bus_name), [NodeIndex(v.index) for v in it.values],
+                                _node(it.multiplicity.index), int(it.sign)) for it in compiled.interactions]
     lists = {
         "constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.constraints],
         "logup_constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.logup_constraints],
-        "interactions": [Interaction(int(it.bus), str(it.bus_name), [NodeIndex(v.index) for v in it.values],
-                                     _node(it.multiplicity.index), int(it.sign)) for it in compiled.interactions]}
+        "interactions": interactions, "interaction_shape": interaction_shape(interactions)}
     view = ProverAir(
         compiled.air, int(compiled.num_aux_columns), int(compiled.max_degree), int(compiled.log_quotient_chunks),
         lists.__getitem__, [[int(k) for k in g] for g in compiled.interaction_groups], next_row_columns(compiled), air_digest(compiled),
@@ -301,6 +316,8 @@ class StoredTables:
             if name == "interactions":
                 return [Interaction(bus, bus_name, list(map(NodeIndex, values)), _node(mult), sign)
                         for bus, bus_name, values, mult, sign in t["interactions"]]
+            if name == "interaction_shape":
+                return len(t["interactions"]), max((1 + len(values) for _, _, values, _, _ in t["interactions"]), default=0)
             return self._constraints(t["constraints" if name == "constraints" else "logup"])
 
         view = ProverAir(

@@ -163,7 +163,7 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     for heights in log_heights_of_each:
         for c, h in zip(vk.proved, heights, strict=True):
             if h is not None:  # a table left out has no bus entries
-                count += len(c.interactions) << int(h)
+                count += _interaction_shape(c)[0] << int(h)
     width = _interaction_width(vk)
     if entries is None:
         entries = public_entries(vk.airs, public_values, public_data)
@@ -188,9 +188,18 @@ def _interaction_width(vk: VerifyingKey) -> int:
     """The widest interaction of the key's proved AIRs: its values + its bus id (kept on the key)."""
     width = getattr(vk, "_interaction_width", None)
     if width is None:
-        width = max([1 + len(it.values) for c in vk.proved for it in c.interactions], default=0)
+        width = max([_interaction_shape(c)[1] for c in vk.proved], default=0)
         vk._interaction_width = width  # type: ignore[attr-defined]
     return width
+
+
+def _interaction_shape(c) -> tuple:
+    """(count, widest values + 1) of a proved AIR's interactions; a prover's view
+    (stark/prover_key.ProverAir) has them without making its interactions' objects."""
+    shape = getattr(c, "interaction_shape", None)
+    if shape is not None:
+        return shape
+    return len(c.interactions), max((1 + len(it.values) for it in c.interactions), default=0)
 
 
 def _widths(c, t, cfg) -> tuple:

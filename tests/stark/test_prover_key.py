@@ -79,6 +79,24 @@ def test_a_stored_key_reads_as_a_freshly_compiled_air():
         assert view.air is air and blinded(view, MAX_DEGREE).air.base is air
 
 
+
+def test_the_interaction_shape_is_read_without_making_the_interactions():
+    """The security estimate counts every proved AIR's interactions and their widest tuple
+    (stark/verifier.statement_security): a stored view gives both from its stored lists, equal
+    to the compiled AIR's, and makes no Interaction object for it."""
+    from pyzkvm.stark.verifier import _interaction_shape
+
+    airs = small_airs()
+    _, tables = stored(airs)
+    for air in airs:
+        fresh = compile_air(air, MAX_DEGREE)
+        view = tables.view(air, lambda air=air: BlindedAir(air), MAX_DEGREE, lambda: None, lambda: None)
+        for got, want in ((view, fresh), (blinded(view, MAX_DEGREE), blinded(fresh, MAX_DEGREE))):
+            expected = (len(want.interactions), max(1 + len(it.values) for it in want.interactions))
+            assert _interaction_shape(got) == expected == _interaction_shape(want), air.name
+            assert "interactions" not in got.__dict__  # read from the stored lists, no objects made
+            assert len(got.interactions) == expected[0]  # and the same once they are made
+
 def test_a_root_set_not_stored_is_compiled_for_real():
     air = AddSubAir()
     _, tables = stored([air])

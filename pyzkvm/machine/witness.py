@@ -52,6 +52,15 @@ def early_sends(compiled, bus: str | None) -> tuple:
     return sends, [e for it in sends for e in (*it.values, it.multiplicity)]
 
 
+def _send_buses(compiled) -> frozenset:
+    """The ids of the buses a chip sends on: a prover key's view reads them from its stored
+    lists (stark/prover_key.ProverAir.send_buses), a compiled AIR from its interactions."""
+    buses_of = getattr(compiled, "send_buses", None)
+    if buses_of is not None:
+        return buses_of
+    return frozenset(it.bus for it in compiled.interactions if it.sign > 0)
+
+
 class Sent(Sequence):
     """One send's tuples, a column per field, at the ``rows`` whose multiplicity is not zero:
     each column is gathered (int64) when first read, so a receiver that reads a few fields (the
@@ -137,7 +146,7 @@ class Witness:
         from .evaluate import compiled_air
 
         if self._sends_on is None:  # per chip, the ids of the buses it sends on (read once)
-            self._sends_on = {a.name: {it.bus for it in compiled_air(a).interactions if it.sign > 0} for a in self.airs}
+            self._sends_on = {a.name: _send_buses(compiled_air(a)) for a in self.airs}
         b = bus_id(bus)
         return [a for a in self.airs if a is not exclude and b in self._sends_on[a.name]]
 

@@ -183,6 +183,14 @@ class ProverAir:
             return interaction_shape(self.interactions)
         return self._lists("interaction_shape")
 
+    @cached_property
+    def send_buses(self) -> frozenset:
+        """The ids of the buses it sends on (machine/witness.Witness.senders), likewise read
+        from the stored lists while the interactions are not made."""
+        if "interactions" in self.__dict__:
+            return send_buses(self.interactions)
+        return self._lists("send_buses")
+
     @property
     def all_constraints(self) -> list:
         return self.constraints + self.logup_constraints
@@ -213,6 +221,11 @@ def interaction_shape(interactions: Sequence) -> tuple:
     return len(interactions), max((1 + len(it.values) for it in interactions), default=0)
 
 
+def send_buses(interactions: Sequence) -> frozenset:
+    """The ids of the buses ``interactions`` send on (sign +1)."""
+    return frozenset(it.bus for it in interactions if it.sign > 0)
+
+
 def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None = None, tapes: bool = True) -> ProverAir:
     """The ProverAir of a CompiledAir: its counts, digest and the tapes of ``stark_roots`` and
     ``extra_roots`` (more sets of its Exprs); with ``tapes=False`` no tape (``tapes_later``).
@@ -229,7 +242,8 @@ def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None =
     lists = {
         "constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.constraints],
         "logup_constraints": [Constraint(c.name, _node(c.expr.index)) for c in compiled.logup_constraints],
-        "interactions": interactions, "interaction_shape": interaction_shape(interactions)}
+        "interactions": interactions, "interaction_shape": interaction_shape(interactions),
+        "send_buses": send_buses(interactions)}
     view = ProverAir(
         compiled.air, int(compiled.num_aux_columns), int(compiled.max_degree), int(compiled.log_quotient_chunks),
         lists.__getitem__, [[int(k) for k in g] for g in compiled.interaction_groups], next_row_columns(compiled), air_digest(compiled),
@@ -312,10 +326,12 @@ class StoredTables:
     def _table(self, t: dict, air, rebuild) -> ProverAir:
         stored = self._stored_tapes(t)
 
-        def lists(name: str) -> Sequence:
+        def lists(name: str) -> Any:  # a list, or the shape tuple, or the bus set
             if name == "interactions":
                 return [Interaction(bus, bus_name, list(map(NodeIndex, values)), _node(mult), sign)
                         for bus, bus_name, values, mult, sign in t["interactions"]]
+            if name == "send_buses":
+                return frozenset(bus for bus, _, _, _, sign in t["interactions"] if sign > 0)
             if name == "interaction_shape":
                 return len(t["interactions"]), max((1 + len(values) for _, _, values, _, _ in t["interactions"]), default=0)
             return self._constraints(t["constraints" if name == "constraints" else "logup"])

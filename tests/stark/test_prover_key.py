@@ -80,10 +80,11 @@ def test_a_stored_key_reads_as_a_freshly_compiled_air():
 
 
 
-def test_the_interaction_shape_is_read_without_making_the_interactions():
+def test_the_interaction_shape_and_send_buses_are_read_without_making_the_interactions():
     """The security estimate counts every proved AIR's interactions and their widest tuple
-    (stark/verifier.statement_security): a stored view gives both from its stored lists, equal
-    to the compiled AIR's, and makes no Interaction object for it."""
+    (stark/verifier.statement_security), trace generation asks which buses each chip sends on
+    (machine/witness.Witness.senders): a stored view gives them from its stored lists, equal to
+    the compiled AIR's, and makes no Interaction object for it."""
     from pyzkvm.stark.verifier import _interaction_shape
 
     airs = small_airs()
@@ -94,6 +95,7 @@ def test_the_interaction_shape_is_read_without_making_the_interactions():
         for got, want in ((view, fresh), (blinded(view, MAX_DEGREE), blinded(fresh, MAX_DEGREE))):
             expected = (len(want.interactions), max(1 + len(it.values) for it in want.interactions))
             assert _interaction_shape(got) == expected == _interaction_shape(want), air.name
+            assert got.send_buses == frozenset(it.bus for it in want.interactions if it.sign > 0), air.name
             assert "interactions" not in got.__dict__  # read from the stored lists, no objects made
             assert len(got.interactions) == expected[0]  # and the same once they are made
 

@@ -73,6 +73,25 @@ def byte_sends(compiled) -> tuple:
     return sends, [e for it in sends for e in (it.values[0], it.values[1], it.values[2], it.multiplicity)]
 
 
+#: lookups counted in one pass over the table's 2^16·6 counts: each pass makes a fresh 3 MB
+#: bincount, and a pass per send was two thirds of a fibonacci(10) prove's count (23 → 8 ms);
+#: a batch bounds the lookups held at once in a long run
+COUNT_BATCH = 1 << 20
+
+
+def _add_lookups(counts: np.ndarray, pending: list) -> None:
+    """counts[cell] += μ for every pending (cells, μ), then forget them."""
+    if not pending:
+        return
+    cells = np.concatenate([c for c, _ in pending])
+    mult = np.concatenate([m for _, m in pending]).astype(np.int64)
+    pending.clear()
+    if len(mult) and mult.max() == 1:  # every lookup once (an honest chip's): count the cells
+        counts += np.bincount(cells, minlength=len(counts))
+    else:
+        np.add.at(counts, cells, mult)
+
+
 def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     """The byte table's main trace, *derived* from the other chips' constraints: evaluate every
     send on the ``byte`` bus — its (tag, x, y) and its multiplicity μ — on each chip's trace, and
@@ -85,6 +104,7 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     from .evaluate import compiled_air, evaluate_on_trace
 
     counts = np.zeros(HEIGHT * BYTES.width, dtype=np.int64)  # the (HEIGHT, width) table, row-major: cell (256·x + y)·width + tag
+    pending: list = []  # (cells, μ) of lookups not counted yet: counted together, a pass over counts per COUNT_BATCH
     for air in airs:
         if isinstance(air, ByteTableAir):
             continue
@@ -99,11 +119,9 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
             used = (x < 256) & (y < 256) & (tag < BYTES.width)
             if not used.all():
                 tag, x, y, mult = tag[used], x[used], y[used], mult[used]
-            cell = ((x << 8) | y) * BYTES.width + tag  # < 2^16·6: no uint32 overflow
-            mult = mult.astype(np.int64)
-            if len(mult) and mult.max() == 1:  # every lookup once (an honest chip's): count the cells
-                counts += np.bincount(cell, minlength=len(counts))
-            else:
-                np.add.at(counts, cell, mult)
+            pending.append((((x << 8) | y) * BYTES.width + tag, mult))  # < 2^16·6: no uint32 overflow
+            if sum(len(c) for c, _ in pending) >= COUNT_BATCH:
+                _add_lookups(counts, pending)
+    _add_lookups(counts, pending)
     return (counts.reshape(HEIGHT, BYTES.width) % P).astype(np.uint32)
 

@@ -55,7 +55,7 @@ from . import _numba_cache, lazy_njit
 #: ``const`` when read-only). ``python bench/compile_cost.py --what prove --plan`` prints
 #: what a cold prove compiled in this form; tests/test_compile_ahead.py checks the list.
 PROVE_KERNELS = [
-    ("pyzkvm.stark.field", "_pow_kernel", "const u32[1d], u64, u32[1d]"),
+    ("pyzkvm.stark.field", "_batch_inverse_kernel", "const u32[1d], u32[1d]"),
     ("pyzkvm.stark.field", "_powers_kernel", "u64, u32[1d]"),
     ("pyzkvm.stark.field", "_binary_kernel", "i64, const u32[1d], const u32[1d], u32[1d]"),
     ("pyzkvm.stark.ext", "_powers_kernel", "u64, u64, u64, u64, u32[2d]"),
@@ -72,7 +72,6 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.logup", "_aux_columns", "u32[2d], i64[1d], i64[1d], bool[1d], u32[2d], u32[2d], i64[1d], u32[3d], u32[2d]"),
     ("pyzkvm.stark.ext", "_add_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.ntt", "_scale_fold_into", "u32[2d], const u32[1d], const u32[1d], u32[2d], i64, i64"),
-    ("pyzkvm.stark.field", "_batch_inverse_kernel", "const u32[1d], u32[1d]"),
     ("pyzkvm.stark.ext", "_mul_base_kernel", "const u32[2d], const u32[1d], u32[2d]"),
     ("pyzkvm.stark.domain", "_solve_on_cosets", "u32[3d], u32[2d], u32[2d], u32[3d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_weighted_column_sums", "u32[2d], u32[2d], u32[2d], i64, i64"),

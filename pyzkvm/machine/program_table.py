@@ -90,18 +90,21 @@ def padded(rows):
 
 
 def inverse_or_zero(x) -> np.ndarray:
-    """x^(p−2) mod p for an int array (0 ↦ 0): the witness of an "x ≠ 0" flag. The values are
-    mostly small (a sum of three bytes: < 766): when the largest is below the array's length,
-    each of 0..max is inverted once and the table is read at x (the same powers, fewer of them)."""
-    from ..stark.field import pow_vec
+    """x^(−1) mod p for an int array, 0 ↦ 0 (= x^(p−2)): the witness of an "x ≠ 0" flag. The
+    values are mostly small (a sum of three bytes: < 766): when the largest is below the
+    array's length, each of 0..max is inverted once and the table is read at x (the same
+    inverses, fewer of them). One batch inversion (Montgomery's trick, with 0 inverted as 1
+    and its result put back to 0), the kernel every prove loads anyway."""
+    from ..stark.field import batch_inverse
 
     x = np.asarray(x, dtype=np.int64) % P
     if not len(x):
         return x
     top = int(x.max())
-    if top < len(x):  # inv[v] = v^(p−2) for v = 0..top; x's inverses are inv[x]
-        return pow_vec(np.arange(top + 1, dtype=np.uint32), P - 2).astype(np.int64)[x]
-    return pow_vec(x.astype(np.uint32), P - 2).astype(np.int64)
+    values = np.arange(top + 1, dtype=np.int64) if top < len(x) else x  # inv[v] for v = 0..top; x's are inv[x]
+    inv = batch_inverse(np.where(values == 0, 1, values).astype(np.uint32)).astype(np.int64)
+    inv[values == 0] = 0
+    return inv[x] if top < len(x) else inv
 
 
 def to_bytes(values) -> np.ndarray:

@@ -212,10 +212,14 @@ def test_a_sent_field_keeps_the_value_memory_checking_rewrites():
 
 
 def test_inverse_or_zero_through_its_table_is_the_inverse():
-    # small values go through a table of inverses of 0..max, others through one power each
+    # small values go through a table of inverses of 0..max, others are inverted directly; a
+    # long array (beyond field.NUMPY_MAX) takes the batch-inversion kernel, zeros among them
     from pyzkvm.machine.program_table import inverse_or_zero
     from pyzkvm.stark.field import P
 
-    for x in (np.array([0, 1, 2, 765, 3, 0, 2, 7, 9, 11]), np.array([5, P - 1, 1 << 30]), np.zeros(0, dtype=np.int64)):
+    long = np.random.default_rng(3).integers(0, P, 5000)
+    long[::97] = 0
+    for x in (np.array([0, 1, 2, 765, 3, 0, 2, 7, 9, 11]), np.array([5, P - 1, 1 << 30]), np.zeros(0, dtype=np.int64),
+              long, long % 1000):
         got = inverse_or_zero(x)
         assert got.tolist() == [pow(int(v), P - 2, P) for v in x]

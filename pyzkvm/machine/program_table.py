@@ -102,8 +102,9 @@ def inverse_or_zero(x) -> np.ndarray:
         return x
     top = int(x.max())
     values = np.arange(top + 1, dtype=np.int64) if top < len(x) else x  # inv[v] for v = 0..top; x's are inv[x]
-    inv = batch_inverse(np.where(values == 0, 1, values).astype(np.uint32)).astype(np.int64)
-    inv[values == 0] = 0
+    zero = values == 0
+    inv = batch_inverse(np.where(zero, 1, values).astype(np.uint32)).astype(np.int64)
+    inv[zero] = 0
     return inv[x] if top < len(x) else inv
 
 

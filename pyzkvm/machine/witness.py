@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied
-from ..stark.air import bus_id
+from ..stark.air import bus_id, send_buses
 from . import buses
 from .accesses import resolve_accesses
 
@@ -56,9 +56,7 @@ def _send_buses(compiled) -> frozenset:
     """The ids of the buses a chip sends on: a prover key's view reads them from its stored
     lists (stark/prover_key.ProverAir.send_buses), a compiled AIR from its interactions."""
     buses_of = getattr(compiled, "send_buses", None)
-    if buses_of is not None:
-        return buses_of
-    return frozenset(it.bus for it in compiled.interactions if it.sign > 0)
+    return buses_of if buses_of is not None else send_buses(compiled.interactions)
 
 
 class Sent(Sequence):

@@ -134,6 +134,17 @@ class Interaction:
     sign: int  # +1 send, −1 receive
 
 
+def interaction_shape(interactions) -> tuple:
+    """(how many interactions, the widest one's values + 1 for its bus id): the bus entries'
+    count and width, what the security estimate counts (stark/verifier.statement_security)."""
+    return len(interactions), max((1 + len(it.values) for it in interactions), default=0)
+
+
+def send_buses(interactions) -> frozenset:
+    """The ids of the buses ``interactions`` send on (sign +1)."""
+    return frozenset(it.bus for it in interactions if it.sign > 0)
+
+
 def bus_id(bus) -> int:
     """The field element naming a bus: an int is used as is, a name is hashed (BLAKE3, 4 bytes)."""
     if isinstance(bus, (int, np.integer)):

@@ -1,4 +1,6 @@
-"""Hand the C heap's free pages back to the OS between the prover's steps (glibc's malloc_trim).
+"""The prover process's memory pages: the C heap's free pages handed back to the OS between
+the prover's steps (glibc's malloc_trim), and numpy's arrays kept off transparent huge pages
+while proving (``ordinary_pages``, its docstring says why).
 
 numpy takes its arrays from the C allocator. glibc serves a block below its mmap threshold
 from the heap — and the threshold rises to a freed block's size, up to 32 MB, once one is

@@ -36,7 +36,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import StarkConfigError
-from .air import Constraint, Interaction
+from .air import Constraint, Interaction, interaction_shape, send_buses
 from .key_file import ArrayBlob, pack, unpack
 from .openings import next_row_columns
 from .tape import Tape, tape_for
@@ -214,16 +214,6 @@ def stark_roots(compiled) -> list:
     if compiled.interactions:
         sets.append(interaction_exprs(compiled))
     return sets
-
-
-def interaction_shape(interactions: Sequence) -> tuple:
-    """(len(interactions), the widest one's values + 1): the bus entries' count and width."""
-    return len(interactions), max((1 + len(it.values) for it in interactions), default=0)
-
-
-def send_buses(interactions: Sequence) -> frozenset:
-    """The ids of the buses ``interactions`` send on (sign +1)."""
-    return frozenset(it.bus for it in interactions if it.sign > 0)
 
 
 def prover_view(compiled, extra_roots: Sequence = (), rebuild: Callable | None = None, tapes: bool = True) -> ProverAir:

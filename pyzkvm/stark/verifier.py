@@ -26,6 +26,7 @@ from ..errors import (MerklePathError, OodEvaluationMismatch, PowError, ProofSha
 from . import ext
 
 from . import rounds
+from .air import interaction_shape
 from .config import MAX_BUS_ENTRIES, SecurityEstimate, security_bits
 from . import zk
 from .deep import deep_codewords, deep_layout, recombine_ext_columns, split_by_height
@@ -197,9 +198,7 @@ def _interaction_shape(c) -> tuple:
     """(count, widest values + 1) of a proved AIR's interactions; a prover's view
     (stark/prover_key.ProverAir) has them without making its interactions' objects."""
     shape = getattr(c, "interaction_shape", None)
-    if shape is not None:
-        return shape
-    return len(c.interactions), max((1 + len(it.values) for it in c.interactions), default=0)
+    return shape if shape is not None else interaction_shape(c.interactions)
 
 
 def _widths(c, t, cfg) -> tuple:

@@ -69,7 +69,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.zk", "_keep_canonical", "const u32[1d], u32[1d]"),
     ("pyzkvm.stark.ntt", "_scale_const", "u32[2d], u32[1d], i64, i64"),
     ("pyzkvm.stark.ntt", "_permute_rows_small", "u32[2d], const u32[1d], u32[2d]"),
-    ("pyzkvm.stark.logup", "_aux_columns", "u32[2d], i64[1d], i64[1d], bool[1d], u32[2d], u32[2d], i64[1d], u32[3d], u32[2d]"),
+    ("pyzkvm.stark.logup", "_aux_columns", "u32[2d], i64[1d], i64[1d], bool[1d], u32[2d], u32[2d], i64[1d], u32[3d], u32[2d], i64, i64"),
     ("pyzkvm.stark.ext", "_add_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.ntt", "_scale_fold_into", "u32[2d], const u32[1d], const u32[1d], u32[2d], i64, i64"),
     ("pyzkvm.stark.ext", "_mul_base_kernel", "const u32[2d], const u32[1d], u32[2d]"),

@@ -44,6 +44,7 @@ from .._jit import inner
 from .ext import batch_inverse_into, mul4_vec
 from .field import P, f_add_u32, f_join_vec, f_mul_u32, f_split, f_sub_u32
 from . import lincomb_numpy
+from .pool import chunk_bounds, parallel_for
 from .rounds import PublicData
 
 _ZERO64 = np.uint64(0)
@@ -160,16 +161,28 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
 
     def on_chunk(lo, values):  # rows lo … lo + m − 1: values (roots, 1, m), the base roots' values (tape.run)
         nonlocal totals
-        part, part_totals = aux[lo:lo + values.shape[2]], np.zeros_like(totals)
-        bad = _aux_columns(np.ascontiguousarray(values[:, 0, :], dtype=np.uint32), first, sizes - 1, negate, consts, gpows,
-                           group_index, part, part_totals)
-        if bad >= 0:
+        cols = np.ascontiguousarray(values[:, 0, :], dtype=np.uint32)
+        m = cols.shape[1]
+        part = aux[lo:lo + m]
+        # the chunk's rows in pieces side by side on the thread pool (one per thread; one piece
+        # on this thread for a small chunk): each piece's terms, totals and S from 0 are its own
+        bounds = np.array(chunk_bounds(m, AUX_WORDS_PER_VALUE * cols.shape[0], chunks_per_thread=1), dtype=np.int64)
+        pieces = len(bounds) - 1
+        piece_totals = np.zeros((pieces, len(its), 4), dtype=np.uint32)
+        bad = np.full(pieces, -1, dtype=np.int64)
+        parallel_for(_aux_pieces, pieces, cols, first, sizes - 1, negate, consts, gpows, group_index, part,
+                     piece_totals, bad, bounds, work_per_item=AUX_WORDS_PER_VALUE * cols.shape[0] * (m // pieces),
+                     chunks_per_thread=1)
+        if (bad >= 0).any():
             raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
                                          "(probability ~2^-100); prove again with different data")
-        if lo:  # S of this chunk's rows started from 0: add S at the row before it
-            part[:, last] = ext.ext_add(part[:, last], aux[lo - 1, last])
+        # S of each piece started from 0: add S at the row before it (the chunk before, or the piece before)
+        for p in range(pieces):
+            at = lo + int(bounds[p])
+            if at:
+                part[bounds[p]:bounds[p + 1], last] = ext.ext_add(part[bounds[p]:bounds[p + 1], last], aux[at - 1, last])
         if len(its):
-            totals = ext.ext_add(totals, part_totals)
+            totals = ext.ext_add(totals, (piece_totals.astype(np.uint64).sum(axis=0) % P).astype(np.uint32))
 
     root_values(tape_for(compiled, interaction_exprs(compiled)), inputs, n, on_chunk)
     per_bus: dict[str, np.ndarray] = {}
@@ -179,22 +192,36 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     return aux, cumsum, per_bus
 
 
+#: words of work per interaction value and row of _aux_columns (its F_p^4 fingerprint), which
+#: decides when a chunk's rows are split among threads (pool.chunk_bounds)
+AUX_WORDS_PER_VALUE = 4
+
+
+def _aux_pieces(cols, first, nvals, negate, consts, gpows, group, aux, totals, bad, bounds, lo, hi):
+    # _aux_columns on pieces lo..hi−1 of a chunk's rows, piece p = rows bounds[p]..bounds[p+1]−1
+    # with its own totals[p] (a chunk of pool.parallel_for: the kernel releases the GIL)
+    for p in range(lo, hi):
+        bad[p] = _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals[p], bounds[p], bounds[p + 1])
+
+
 #: independent product chains of the LogUp batch inversion (_invert_chains): one chain's
 #: F_p^4 products wait on each other; side by side, a loop over the chains vectorises
 CHAINS = 64
 
 
-@njit(cache=True)
-def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
+@njit(cache=True, nogil=True)
+def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals, r0, r1):
     """For each interaction k (values cols[first[k] : first[k] + nvals[k]], multiplicity the
     row after): d = (α − bus) − Σ_j γ^(j+1)·v_j on every row (_denominators), d^(−1) on the
     rows with μ ≠ 0 by one batch inversion (_invert_chains), term = ±μ·d^(−1) added into its
     group's helper column and its total; then the running sum, the last aux column. Returns
-    the first interaction with a zero denominator (on a row with μ ≠ 0), or −1.
+    the first interaction with a zero denominator (on a row with μ ≠ 0), or −1. Only the rows
+    r0 … r1 − 1 (of cols' columns and aux's rows; ``totals`` and S are theirs alone).
 
     Arrays are lane-major — (4, rows), and the inversion's (steps, 4, CHAINS): coefficient j of
     every row side by side — so each loop over rows vectorises."""
-    n = cols.shape[1]
+    n = r1 - r0
+    rows = aux[r0:r1]
     lo = np.empty((4, n), dtype=np.uint64)  # the fingerprints' delayed-reduction halves
     hi = np.empty((4, n), dtype=np.uint64)
     den = np.empty((4, n), dtype=np.uint32)
@@ -204,14 +231,14 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
     mu = np.empty(steps * CHAINS, dtype=np.uint32)
     at = np.empty(n, dtype=np.int64)
     for k in range(first.shape[0]):
-        _denominators(cols, first[k], nvals[k], gpows, consts[k], lo, hi, den)
+        _denominators(cols, r0, r1, first[k], nvals[k], gpows, consts[k], lo, hi, den)
         # only the rows with μ ≠ 0: the others' term μ/d is 0 (and the constraint h·d = μ holds
         # with h = 0 even where d = 0); they are 3/5 of the rows in a typical run
-        mrow = first[k] + nvals[k]
+        mu_col = cols[first[k] + nvals[k], r0:r1]
         m = 0
         for i in range(n):  # branch-free: a row with μ = 0 is written, then overwritten
             at[m] = i
-            m += cols[mrow, i] != 0
+            m += mu_col[i] != 0
         if m == 0:
             for j in range(4):
                 totals[k, j] = 0
@@ -223,7 +250,7 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
                 return k
             for j in range(4):
                 sel[r // CHAINS, j, r % CHAINS] = den[j, i]
-            mu[r] = f_sub_u32(np.uint32(0), cols[mrow, i]) if negate[k] else cols[mrow, i]
+            mu[r] = f_sub_u32(np.uint32(0), mu_col[i]) if negate[k] else mu_col[i]
         for r in range(m, used * CHAINS):  # padding: d = 1, μ = 0
             sel[r // CHAINS, 0, r % CHAINS], mu[r] = 1, 0
             for j in range(1, 4):
@@ -242,24 +269,24 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals):
         for r in range(m):
             i = at[r]
             for j in range(4):
-                aux[i, g, j] = f_add_u32(aux[i, g, j], inv[r // CHAINS, j, r % CHAINS])
+                rows[i, g, j] = f_add_u32(rows[i, g, j], inv[r // CHAINS, j, r % CHAINS])
     # S_i = Σ_{r ≤ i} Σ_G h_G[r]
-    last = aux.shape[1] - 1
+    last = rows.shape[1] - 1
     s0, s1, s2, s3 = np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0)
     for i in range(n):
         for g in range(last):
-            s0, s1 = f_add_u32(s0, aux[i, g, 0]), f_add_u32(s1, aux[i, g, 1])
-            s2, s3 = f_add_u32(s2, aux[i, g, 2]), f_add_u32(s3, aux[i, g, 3])
-        aux[i, last, 0], aux[i, last, 1], aux[i, last, 2], aux[i, last, 3] = s0, s1, s2, s3
+            s0, s1 = f_add_u32(s0, rows[i, g, 0]), f_add_u32(s1, rows[i, g, 1])
+            s2, s3 = f_add_u32(s2, rows[i, g, 2]), f_add_u32(s3, rows[i, g, 3])
+        rows[i, last, 0], rows[i, last, 1], rows[i, last, 2], rows[i, last, 3] = s0, s1, s2, s3
     return -1
 
 
 @inner
-def _denominators(cols, f0, nv, gpows, c, lo, hi, den):
-    """den[j, i] = c_j − (Σ_t γ^(t+1)·cols[f0 + t, i])_j on every row i: per lane, four
+def _denominators(cols, r0, r1, f0, nv, gpows, c, lo, hi, den):
+    """den[j, i] = c_j − (Σ_t γ^(t+1)·cols[f0 + t, r0 + i])_j on the rows r0 + i < r1: per lane, four
     products (each < 2^61.82) summed below 2^64 before their low and high 32-bit halves are
     added apart (field.f_split), reduced once at the end (field.f_join_vec)."""
-    n = cols.shape[1]
+    n = r1 - r0
     for j in range(4):
         lo_j, hi_j = lo[j], hi[j]
         for i in range(n):
@@ -270,10 +297,10 @@ def _denominators(cols, f0, nv, gpows, c, lo, hi, den):
             g1 = np.uint64(gpows[t + 2, j]) if t + 1 < nv else _ZERO64
             g2 = np.uint64(gpows[t + 3, j]) if t + 2 < nv else _ZERO64
             g3 = np.uint64(gpows[t + 4, j]) if t + 3 < nv else _ZERO64
-            x0 = cols[f0 + t]
-            x1 = cols[f0 + min(t + 1, nv - 1)]
-            x2 = cols[f0 + min(t + 2, nv - 1)]
-            x3 = cols[f0 + min(t + 3, nv - 1)]
+            x0 = cols[f0 + t, r0:r1]
+            x1 = cols[f0 + min(t + 1, nv - 1), r0:r1]
+            x2 = cols[f0 + min(t + 2, nv - 1), r0:r1]
+            x3 = cols[f0 + min(t + 3, nv - 1), r0:r1]
             for i in range(n):
                 pl, ph = f_split(g0 * np.uint64(x0[i]) + g1 * np.uint64(x1[i]) + g2 * np.uint64(x2[i])
                                  + g3 * np.uint64(x3[i]))

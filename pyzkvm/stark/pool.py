@@ -20,12 +20,17 @@ be scheduled. Small jobs (below ``MIN_PARALLEL_WORK`` words of work) run on the 
 thread directly — the verifier's few query rows never touch the pool.
 
 The thread count is numba's (``NUMBA_NUM_THREADS``, or ``numba.set_num_threads`` on the
-calling thread; 1 = everything serial).
+calling thread; 1 = everything serial), lowered while other processes keep the machine's
+CPUs busy (``free_cpus``): a second thread then only competes with them for the same cores
+(on a 2-core machine running a second prove, 2 threads measured slower than 1:
+bench/results/stark_prove.md, "under load").
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 #: below this much work (items × words per item) a loop runs on the calling thread: handing
@@ -40,10 +45,66 @@ CHUNKS_PER_THREAD = 4
 
 
 def threads() -> int:
-    """The configured thread count (numba's: NUMBA_NUM_THREADS or numba.set_num_threads)."""
+    """The thread count: the configured one (numba's: NUMBA_NUM_THREADS or
+    numba.set_num_threads), at most the CPUs other processes leave free (``free_cpus``)."""
     import numba  # here, not at import: a command that runs no kernel never loads numba (lazy_njit.py)
 
-    return numba.get_num_threads()
+    configured = numba.get_num_threads()
+    return configured if configured <= 1 else max(1, min(configured, free_cpus()))
+
+
+#: the machine's load is re-read at most this often (seconds); a decision covers that long
+LOAD_SAMPLE_S = 0.2
+_load_lock = threading.Lock()
+_load_sample: tuple | None = None  # (monotonic s, the machine's busy CPU-s, this process's CPU-s)
+_free = 1 << 30  # CPUs left free by other processes over the last sample interval (unknown: all)
+
+
+def free_cpus() -> int:
+    """CPUs the other processes left free over the last ≥ LOAD_SAMPLE_S: this machine's CPUs
+    minus the CPU-seconds per second they used (the machine's busy time in /proc/stat, steal
+    included, less this process's own CPU time), rounded. Every CPU when that cannot be read
+    (not Linux) or before a first interval has passed."""
+    global _load_sample, _free
+    now = time.monotonic()
+    if _load_sample is not None and now - _load_sample[0] < LOAD_SAMPLE_S:
+        return _free
+    with _load_lock:
+        if _load_sample is not None and now - _load_sample[0] < LOAD_SAMPLE_S:
+            return _free
+        busy = _machine_busy_s()
+        ours = time.process_time()
+        if busy is None:
+            return _free
+        if _load_sample is not None:
+            _free = cpus_left_free(_load_sample, (now, busy, ours), os.cpu_count() or 1)
+        _load_sample = (now, busy, ours)
+        return _free
+
+
+def cpus_left_free(before: tuple, after: tuple, cpus: int) -> int:
+    """CPUs the other processes left free between two samples (monotonic s, the machine's
+    busy CPU-s, this process's CPU-s): cpus − (busy − ours)/elapsed, rounded, ≥ 0."""
+    (t0, busy0, ours0), (t1, busy1, ours1) = before, after
+    others = max(0.0, (busy1 - busy0) - (ours1 - ours0)) / max(t1 - t0, 1e-9)  # CPUs they kept busy
+    return max(0, int(cpus - others + 0.5))
+
+
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_busy_s() -> float | None:
+    """CPU-seconds the whole machine has spent busy since boot (/proc/stat: user, nice,
+    system, irq, softirq, steal), or None where that file does not exist."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 9 or fields[0] != b"cpu":
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / _TICKS_PER_S
 
 
 def chunk_bounds(n_items: int, work_per_item: int = 1, nthreads: int | None = None,

@@ -29,10 +29,17 @@ def rinv(a):
     return result
 
 
-@pytest.mark.parametrize("chunk_rows", [1 << 13, 3, 2])
-def test_aux_columns_match_reference(chunk_rows, monkeypatch):
-    """(chunk_rows < 8: the rows' interaction values come in several chunks, S carried across.)"""
+@pytest.mark.parametrize("chunk_rows, pieces", [(1 << 13, False), (3, False), (2, False), (1 << 13, True), (5, True)])
+def test_aux_columns_match_reference(chunk_rows, pieces, monkeypatch):
+    """(chunk_rows < 8: the rows' interaction values come in several chunks, S carried across;
+    pieces: each chunk's rows split among two threads, S and the totals carried across pieces.)"""
     monkeypatch.setattr(tape, "CHUNK_ROWS", chunk_rows)
+    if pieces:
+        from pyzkvm.stark import pool
+
+        monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+        monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+        monkeypatch.setattr(pool, "threads", lambda: 2)
     c = compile_air(U16ValuesAir())
     rng = np.random.default_rng(3)
     trace = range_check_traces(rng.integers(0, 1 << 16, 8))[0]

@@ -98,3 +98,36 @@ def test_proof_bytes_do_not_depend_on_the_split(monkeypatch):
     monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
     monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
     assert machine_proof() == MACHINE_PROOF
+
+
+def test_other_processes_busy_cpus_are_not_free():
+    # 2 CPUs over 0.5 s: the machine busy 1.4 CPU-s, this process 0.6 of them → others 1.6 CPUs
+    assert pool.cpus_left_free((10.0, 100.0, 5.0), (10.5, 101.4, 5.6), 2) == 0
+    # the same machine time, all of it this process's: both CPUs free for it
+    assert pool.cpus_left_free((10.0, 100.0, 5.0), (10.5, 101.0, 6.0), 2) == 2
+    # 16 CPUs, others 3.2 busy → 13 free (rounded)
+    assert pool.cpus_left_free((0.0, 0.0, 0.0), (1.0, 3.2, 0.0), 16) == 13
+
+
+def test_the_thread_count_drops_to_one_while_others_keep_the_cpus_busy(monkeypatch):
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs numba threads ≥ 2")
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        monkeypatch.setattr(pool, "free_cpus", lambda: 0)
+        assert pool.threads() == 1
+        assert pool.chunk_bounds(1 << 20, 1) == [0, 1 << 20]  # loops run on the calling thread
+        monkeypatch.setattr(pool, "free_cpus", lambda: 4)
+        assert pool.threads() == 2
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_without_proc_stat_every_configured_thread_is_used(monkeypatch):
+    monkeypatch.setattr(pool, "_machine_busy_s", lambda: None)
+    monkeypatch.setattr(pool, "_load_sample", None)
+    monkeypatch.setattr(pool, "_free", 1 << 30)
+    assert pool.free_cpus() == 1 << 30

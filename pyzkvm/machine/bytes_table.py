@@ -105,6 +105,7 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
 
     counts = np.zeros(HEIGHT * BYTES.width, dtype=np.int64)  # the (HEIGHT, width) table, row-major: cell (256·x + y)·width + tag
     pending: list = []  # (cells, μ) of lookups not counted yet: counted together, a pass over counts per COUNT_BATCH
+    held = 0  # lookups in pending
     for air in airs:
         if isinstance(air, ByteTableAir):
             continue
@@ -120,8 +121,10 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
             if not used.all():
                 tag, x, y, mult = tag[used], x[used], y[used], mult[used]
             pending.append((((x << 8) | y) * BYTES.width + tag, mult))  # < 2^16·6: no uint32 overflow
-            if sum(len(c) for c, _ in pending) >= COUNT_BATCH:
+            held += len(mult)
+            if held >= COUNT_BATCH:
                 _add_lookups(counts, pending)
+                held = 0
     _add_lookups(counts, pending)
     return (counts.reshape(HEIGHT, BYTES.width) % P).astype(np.uint32)
 

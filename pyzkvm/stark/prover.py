@@ -128,25 +128,19 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
     return [t for t, keep in zip(tables, present) if keep], present
 
 
-#: rows of r drawn at once by _hide (its D − n rows are the size of the whole trace again)
-HIDE_BLOCK_ROWS = 1 << 15
-
-
-def _hide(coefficients: np.ndarray, n: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
-    """f̂ = f + Z_H·r's D coefficients, written over ``coefficients`` (D, w), whose first n rows
-    are f's: r uniform of degree < D − n (zk.py), drawn as its D − n coefficients, and
-    Z_H·r = x^n·r − r, so f̂'s coefficient i is c_i (i < n) − r_i (i < D − n) + r_(i−n)
-    (i ≥ n) — no transform of D rows. (Drawing r's coefficients or f̂'s D − n values off H
-    is one distribution: r ↦ (Z_H·r)'s values there is a bijection, Z_H ≠ 0 off H.) r is
-    added HIDE_BLOCK_ROWS rows at a time: no whole r, no copy of f and no difference beside f̂
-    (3 × n·w words more when D = 2n: at 2^18 cycles ~200 MB while the CPU table's aux was hidden)."""
+def _hide(coefficients: np.ndarray, n: int, rng: ZkRandomness | None, label: str, m_r: int) -> np.ndarray:
+    """f̂ = f + Z_H·r's coefficients, written over ``coefficients`` (D, w), whose first n rows
+    are f's: r uniform of degree < m_r (zk.py), drawn as its m_r coefficients, and
+    Z_H·r = x^n·r − r, so f̂'s coefficient i is c_i (i < n) − r_i (i < m_r) + r_(i−n)
+    (n ≤ i < n + m_r), zero from n + m_r on — no transform of D rows. (Drawing r's
+    coefficients or f̂'s values at m_r points off H is one distribution: r ↦ (Z_H·r)'s values
+    there is a bijection, Z_H ≠ 0 off H.)"""
     assert rng is not None, "hiding mode draws its randomness first (commit_main)"
-    d, w = coefficients.shape  # D ≥ 2n
+    w = coefficients.shape[1]
+    r = rng.field(label, (m_r, w))
     coefficients[n:] = 0
-    for lo, r in rng.field_rows(label, (d - n, w), HIDE_BLOCK_ROWS):  # rows lo… of r
-        hi = lo + r.shape[0]
-        coefficients[lo:hi] = field.sub(coefficients[lo:hi], r)                # − r_i
-        coefficients[lo + n:hi + n] = field.add(coefficients[lo + n:hi + n], r)  # + r_(i−n)
+    coefficients[:m_r] = field.sub(coefficients[:m_r], r)                  # − r_i
+    coefficients[n:n + m_r] = field.add(coefficients[n:n + m_r], r)        # + r_(i−n) (after: m_r > n overlaps)
     return coefficients
 
 
@@ -168,7 +162,7 @@ def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
     n, w = trace.shape
     coefficients = np.empty((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
     intt(trace, out=coefficients[:n])  # f's n coefficients, in f̂'s first rows
-    return LdeSource(_hide(coefficients, n, rng, label), cfg.log_blowup, shift)
+    return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), cfg.log_blowup, shift)
 
 
 @dataclass

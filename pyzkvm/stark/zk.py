@@ -5,15 +5,17 @@ so that what the verifier sees — values at ζ, ζω and the query points, FRI 
 paths — is distributed independently of the witness (docs/stark.md, "Zero knowledge"):
 
 * a trace column f of a table of n rows is committed as f̂ = f + Z_H·r, with r uniform of
-  degree < D − n (its D − n coefficients drawn uniformly: prover._hide). Equivalently f̂
-  interpolates f's values on H and **uniform random values on the other points of the
-  subgroup K_D ⊃ H** (Plonky3's hiding PCS builds it so). D = 2^log_d is the
-  table's *committed degree bound*: at least 2n and at least n + m_r, where m_r = 2·queries + 8
-  counts the F_p-linear functionals of r that the verifier sees, or that the simulator needs,
-  of one column (``trace_randomiser_size``): f̂ at the query points and at their next rows
-  x·ω_n (the quotient's values there depend on both), 4 coordinates each of f̂(ζ), f̂(ζω) ∈ F_p^4.
-  r has at least m_r free coefficients, so those values are jointly uniform;
-* the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·D − n) is cut into K chunks of S = D − m_t
+  degree < m_r (its m_r coefficients drawn uniformly: prover._hide), so deg f̂ < n + m_r.
+  m_r = 2·queries + 8 counts the F_p-linear functionals of r that the verifier sees, or that
+  the simulator needs, of one column (``trace_randomiser_size``): f̂ at the query points and at
+  their next rows x·ω_n (the quotient's values there depend on both), 4 coordinates each of
+  f̂(ζ), f̂(ζω) ∈ F_p^4. r has m_r free coefficients, so those values are jointly uniform
+  (more would hide no better: only these m_r functionals of r are ever revealed). D = 2^log_d
+  is the table's *committed degree bound* (FRI proves deg < D): the least power of two
+  ≥ n + m_r — 2n for a table of n ≥ m_r rows — and ≥ TINY_DEGREE_FACTOR·m_r, so that a
+  few-row table's quotient needs few chunks (``committed_log_degree``);
+* the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·(n + m_r) − n: for d = 3 and D = 2n about
+  2n, where an r of D − n coefficients made it d·D − n = 5n) is cut into K chunks of S = D − m_t
   coefficients, Q = Σ_k x^(k·S)·q_k, and each chunk is randomised by a telescoping sum that
   leaves Q unchanged: q̂_k = q_k + x^S·t_(k+1) − t_k (t_0 = t_K = 0, t_k uniform of degree
   < m_t), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
@@ -80,13 +82,30 @@ def quotient_mask_size(cfg) -> int:
     return cfg.num_queries + 4
 
 
+#: a hiding table's committed degree bound D is at least this many times m_r: a table of a few
+#: rows (f̂ of degree < n + m_r ≈ m_r) then has its quotient (degree < d·(n + m_r) − n) in one
+#: or two chunks of S = D − m_t coefficients. At the least power of two ≥ n + m_r (D = 2^7 at
+#: 42 queries) a 4-row degree-3 table took 4 chunks + the mask, 20 base columns in every
+#: opened row and at ζ, where 1 + the mask take 8 (D = 2^9: a 2,048-row LDE, still small;
+#: 8·m_r would make a degree-5 one's 1 chunk, for 4× the 64-row SHA tables' LDE and hashing)
+TINY_DEGREE_FACTOR = 4
+
+
 def committed_log_degree(cfg, log_n: int) -> int:
     """log2 D: the degree bound of a table's committed main/aux/quotient polynomials
-    (= log_n in transparent mode; in hiding mode D ≥ 2n and D ≥ n + m_r)."""
+    (= log_n in transparent mode; in hiding mode the least power of two ≥ n + m_r, which is
+    2n for n ≥ m_r, and ≥ TINY_DEGREE_FACTOR·m_r)."""
     if not cfg.zk:
         return log_n
+    n, m_r = 1 << log_n, trace_randomiser_size(cfg)
+    return max(log_n + 1, (n + m_r - 1).bit_length(), (TINY_DEGREE_FACTOR * m_r - 1).bit_length())
+
+
+def hidden_length(cfg, log_n: int) -> int:
+    """e: a committed main/aux polynomial has fewer coefficients than this (deg f̂ < e), n in
+    transparent mode, n + m_r in hiding mode (f̂ = f + Z_H·r, deg r < m_r)."""
     n = 1 << log_n
-    return max(log_n + 1, (n + trace_randomiser_size(cfg) - 1).bit_length())
+    return n + trace_randomiser_size(cfg) if cfg.zk else n
 
 
 def lde_log(cfg, log_n: int) -> int:
@@ -110,11 +129,14 @@ class QuotientLayout:
             self.bound, self.log_q, self.size, self.chunks, self.mask = n << c, log_n + c, n, 1 << c, 0
             return
         log_d = committed_log_degree(cfg, log_n)
-        d_big = 1 << log_d
-        # a constraint of measured degree d is a product of ≤ d factors of degree ≤ D − 1 (f̂,
-        # and first/last-row selectors of degree n − 1), times transition selectors x − ω^(n−1)
-        # that air.py counts as degree 0 (≤ d of them, 1 each): deg C ≤ d·D, deg Q < d·D − n
-        self.bound = max(compiled.max_degree, 2) * d_big - n  # coefficients of Q
+        d_big, e = 1 << log_d, hidden_length(cfg, log_n)
+        # a constraint of measured degree d is a product of ≤ d factors of degree ≤ e − 1 (f̂ of
+        # degree < e = n + m_r, preprocessed columns and first/last-row selectors of degree < n),
+        # times transition selectors x − ω^(n−1) that air.py counts as degree 0 (≤ d of them, 1
+        # each): deg C ≤ d·e, deg Q ≤ d·e − n. (A dishonest f̂ of degree up to D − 1 changes
+        # nothing for soundness: the verifier checks the identity at ζ of the polynomials FRI
+        # bounds by D, as before.)
+        self.bound = max(compiled.max_degree, 2) * e - n + 1  # coefficients of Q
         self.log_q = max((self.bound - 1).bit_length(), log_d)
         self.size = d_big - quotient_mask_size(cfg)
         self.chunks = -(-self.bound // self.size)

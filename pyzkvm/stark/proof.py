@@ -22,7 +22,7 @@ Layout, version 7 (little-endian; every array carries its shape)::
 
 Version 10 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
 phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
-rows, and every table's main columns end with the blinding ring's 8 (blind.py; every table
+rows, and every table's main columns end with the blinding ring's 4 (blind.py; every table
 has aux columns then). (Versions 2 to 6 — before tables could be left out, before the ring,
 and with arity-2 FRI and per-query paths — are no longer read.)
 
@@ -49,7 +49,8 @@ from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 MAGIC = b"PZKSTARK"
 VERSION = 7
 #: hiding proofs: 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is
-#: at least 8·m_r, so fewer quotient chunks (zk.py); 9 had r of D − n coefficients, 8 counted
+#: at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
+#: and one interaction, not 8 and two (blind.py); 9 had r of D − n coefficients, 8 counted
 #: q + 2 openings: an older proof's chunk layout is not this reader's
 ZK_VERSION = 10
 #: the header flags of a table the proof leaves out (with log height 0)

@@ -166,7 +166,9 @@ def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
     n, w = trace.shape
     coefficients = np.zeros((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
     intt(trace, out=coefficients[:n])  # f's n coefficients, in f̂'s first rows
-    return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), cfg.log_blowup, shift)
+    # hashed in blocks of D/2 rows (lde_source.py): half the block buffer of the commitment
+    return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), cfg.log_blowup, shift,
+                     hash_log=t.lde_log - cfg.log_blowup - 1)
 
 
 @dataclass

@@ -295,8 +295,8 @@ class StarkBackend(Backend):
             # (and the verifier key of this mode: the first `pyzkvm verify` of the receipt loads it)
             ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0),
                               zk_modes=(config.zk,))
-            run = (build_statements(program, inputs, segment_cycles, max_cycles, step) if segment_cycles
-                   else fitting_statements(program, inputs, config, max_cycles, step))
+            run = (fitting_statements(program, inputs, config, max_cycles, step) if segment_cycles is None
+                   else build_statements(program, inputs, segment_cycles, max_cycles, step))
             check_security_of_heights(run, config)
             # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
             inner = resolve_assumptions(run.assumptions, assumptions)

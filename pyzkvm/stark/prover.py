@@ -274,8 +274,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
     # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
     _release_heap(tables)
+    holders = zk.deep_mask_holders(cfg, [t.log_n for t in tables])  # one DEEP mask R per LDE height
     for k, t in enumerate(tables):
-        t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
+        t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n, holders[k])
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
@@ -380,8 +381,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     Q is evaluated on cosets in s·K of 2^log_q points, s the LDE's coset shift, as many points
     as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients).
     Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
-    randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
-    follows them (N = D)."""
+    randomised by the telescoping t_k (zk.py) and, in the table that holds its height's DEEP
+    mask (zk.deep_mask_holders), one random F_p^4 mask column R of degree < D follows them (N = D)."""
     lay = t.quotient_layout
     coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha)
     if not cfg.zk:
@@ -394,7 +395,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
 def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rng, name: str) -> np.ndarray:
     """Cut Q's coefficients into K chunks of S and randomise them (zk.py):
     q̂_k = q_k + x^S·t_(k+1) − t_k, t_0 = t_K = 0, each t_k uniform with m coefficients, so
-    Σ_k x^(k·S)·q̂_k = Q and deg q̂_k < S + m = D; then the mask R, D uniform coefficients."""
+    Σ_k x^(k·S)·q̂_k = Q and deg q̂_k < S + m = D; then the mask R (if the table holds it), D
+    uniform coefficients."""
     k, size = lay.chunks, lay.size
     # an honest Q has no coefficient from K·S on; a broken witness (only proved on purpose, for
     # soundness tests: joint.prove checks first) loses them, and its ζ check fails
@@ -406,7 +408,8 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rn
     for j in range(k - 1):  # over the few chunks, vectorised over coefficients
         out[size:size + m, j] = field.add(out[size:size + m, j], telescope[:, j])   # + x^S·t_(j+1) in q̂_j
         out[:m, j + 1] = field.sub(out[:m, j + 1], telescope[:, j])                 # − t_(j+1) in q̂_(j+1)
-    out[:, k:] = rng.field(f"deep mask {name}", (d_big, lay.mask, 4))
+    if lay.mask:
+        out[:, k:] = rng.field(f"deep mask {name}", (d_big, lay.mask, 4))
     return np.ascontiguousarray(out.reshape(d_big, 4 * (k + lay.mask)))
 
 

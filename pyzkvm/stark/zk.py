@@ -20,9 +20,11 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
   leaves Q unchanged: q̂_k = q_k + x^S·t_(k+1) − t_k (t_0 = t_K = 0, t_k uniform of degree
   < m_t), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
   column being opened at the query points and at ζ only (``quotient_mask_size``);
-* one uniform F_p^4 polynomial R of degree < D per table (the DEEP mask) is committed with
-  the quotient chunks and batched into the DEEP codeword, so the codeword FRI folds is
-  uniform given the values the verifier checks it against;
+* one uniform F_p^4 polynomial R of degree < D per committed LDE height (the DEEP mask) is
+  committed with the quotient chunks of the first present table of that height
+  (``deep_mask_holders``) and batched into that height's DEEP codeword, so each codeword FRI
+  folds is uniform given the values the verifier checks it against (one R per table, as
+  until issue 18's `hid` task, added nothing: tables of one height share their codeword);
 * every witness-bearing Merkle tree (main, aux, quotient) gets one extra matrix of SALT
   random field elements per leaf at its top height, opened with the row (a salted leaf);
 * every table's LogUp total is blinded by a ring of random values on a dedicated bus over all
@@ -120,9 +122,10 @@ class QuotientLayout:
     log_q   the quotient domain, where the prover evaluates Q, lies in a coset of 2^log_q ≥ bound points
     size    S, coefficients per chunk: Q = Σ_k x^(k·S)·q_k
     chunks  K, the number of F_p^4 chunks
-    mask    F_p^4 mask columns committed after the chunks (hiding mode)"""
+    mask    F_p^4 mask columns committed after the chunks (hiding mode, the table that holds
+            its height's DEEP mask: ``deep_mask_holders``)"""
 
-    def __init__(self, cfg, compiled, log_n: int):
+    def __init__(self, cfg, compiled, log_n: int, deep_mask: bool = True):
         n = 1 << log_n
         if not cfg.zk:  # deg Q < (d − 1)·n: 2^c chunks of n coefficients
             c = compiled.log_quotient_chunks
@@ -140,7 +143,7 @@ class QuotientLayout:
         self.log_q = max((self.bound - 1).bit_length(), log_d)
         self.size = d_big - quotient_mask_size(cfg)
         self.chunks = -(-self.bound // self.size)
-        self.mask = MASK_EXT_COLUMNS
+        self.mask = MASK_EXT_COLUMNS if deep_mask else 0
         if self.log_q > 27:
             raise StarkConfigError(f"table {compiled.air.name!r}: hiding mode needs a quotient domain of 2^{self.log_q} "
                                    "points, beyond the field's two-adicity; use shorter tables")
@@ -149,6 +152,20 @@ class QuotientLayout:
     def width(self) -> int:
         """Base columns of the committed quotient matrix: 4 per chunk and per mask column."""
         return 4 * (self.chunks + self.mask)
+
+
+def deep_mask_holders(cfg, log_heights) -> list:
+    """Per table of a proof (log2 rows, None for one left out), whether its quotient matrix
+    holds the DEEP mask R of its LDE height: in hiding mode the first present table of each
+    height (lde_log), in key order; prover and verifier derive it from the heights alone."""
+    seen: set = set()
+    out = []
+    for log_n in log_heights:
+        holds = cfg.zk and log_n is not None and lde_log(cfg, log_n) not in seen
+        if holds:
+            seen.add(lde_log(cfg, log_n))
+        out.append(bool(holds))
+    return out
 
 
 def salt_width(cfg) -> int:

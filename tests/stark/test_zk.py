@@ -173,6 +173,24 @@ def test_hiding_proofs_of_tables_of_different_heights_with_buses_and_preprocesse
     assert verify(pk.verifying_key, prove(pk, traces, []).to_bytes(), []).log_heights == [5, 8]
 
 
+def test_one_deep_mask_per_lde_height():
+    """The DEEP mask R is committed once per LDE height, by the first present table of it
+    (zk.deep_mask_holders): 32 and 64 rows share D = 128 (≥ 4·m_r, m_r = 32), so the second
+    table's quotient has no mask columns, and the proof verifies."""
+    from pyzkvm.stark.zk import deep_mask_holders
+
+    assert deep_mask_holders(FAST_ZK, [5, None, 6, 8, 8]) == [True, False, False, True, False]
+    assert deep_mask_holders(FAST, [5, 6]) == [False, False]
+    rng = np.random.default_rng(3)
+    pk = setup(FAST_ZK, [LeftAir(), RightAir()])
+    proof = prove(pk, permutation_traces(rng.integers(0, P, 32), 64), [])
+    widths = [t.open_local["quotient"].shape[0] for t in proof.tables]
+    compiled = pk.verifying_key.proved
+    assert widths == [QuotientLayout(FAST_ZK, compiled[0], 5).width, QuotientLayout(FAST_ZK, compiled[1], 6, False).width]
+    assert widths[1] == 4 * QuotientLayout(FAST_ZK, compiled[1], 6).chunks
+    assert verify(pk.verifying_key, proof.to_bytes(), []).log_heights == [5, 6]
+
+
 # ---- the statistical test -------------------------------------------------------------------------
 
 

@@ -122,7 +122,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         logs += [max(logs)] * (len(rows) - len(members))  # hiding mode: the salt, at the top height
         positions = indices >> (log_max - max(logs))
         assert root is not None  # a phase with members has a root (keys: prep; decode_proof: aux)
-        if not verify_mixed_openings(root, logs, positions, rows, paths, plans):
+        # hiding mode: the salt's rows are digests (zk.SaltMatrix.digest_rows), injected unhashed
+        if not verify_mixed_openings(root, logs, positions, rows, paths, plans, digest_rows=len(rows) - len(members)):
             raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
                                   "(or a table opens more or fewer rows than the queries' distinct positions)")
         for i, r in zip(members, rows_per_query(rows, logs, positions, plans)):

@@ -51,7 +51,8 @@ from ..errors import StarkConfigError
 from ..lazy_njit import njit
 from .field import P
 
-#: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits)
+#: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits); a
+#: salt row is one digest's 8 words (SaltMatrix.digest_rows)
 SALT = 8
 #: F_p^4 columns of the DEEP mask R per table (committed as 4 base columns)
 MASK_EXT_COLUMNS = 1
@@ -179,11 +180,15 @@ KEEP_SALT_ELEMENTS = 1 << 22
 
 
 class SaltMatrix:
-    """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — not
+    """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — whose
+    rows are digests already (``digest_rows``: the tree injects a row as is, mmcs.py), not
     kept when large: regenerated (a pure function of the stream) when the tree hashes its rows
     and when it opens rows, so a hiding prover holds no LDE-height salt matrices between the
     two (at 2^18 cycles three of them were 192 MB); one of at most KEEP_SALT_ELEMENTS is kept.
     Duck-types mmcs's matrix sources."""
+
+    #: its rows enter the tree as digests, not hashed (mmcs.py): SALT words = one digest
+    digest_rows = True
 
     def __init__(self, rng: "ZkRandomness", label: str, rows: int):
         self._rng, self._label = rng, label
@@ -203,24 +208,16 @@ class SaltMatrix:
         return self.shape[0] * self.shape[1] <= KEEP_SALT_ELEMENTS
 
     def row_digests(self) -> np.ndarray:
-        """H(row) of every salt row, SALT_BLOCK_ROWS rows of salt in memory at a time (the
-        whole matrix at once was as large as the tree's leaf digests: 64 MB at 2^21 rows)."""
-
-        out = np.empty((self.shape[0], 8), dtype=np.uint32)
-        for lo, digests in self.digest_blocks():
-            out[lo:lo + digests.shape[0]] = digests
-        return out
+        """Every salt row as its digest (the row itself: ``digest_rows``)."""
+        return self.values()
 
     def digest_blocks(self):
-        """(first row, H(row) of each row of a block): the rows' digests, SALT_BLOCK_ROWS at a
-        time (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
-        from .merkle import hash_rows
-
+        """(first row, a block of rows = their digests), SALT_BLOCK_ROWS rows at a time (a
+        tree injects them into its leaves as they come: mmcs._rows_digest)."""
         if self._small():  # kept for the openings too
-            yield 0, hash_rows(self.values())
+            yield 0, self.values()
             return
-        for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
-            yield lo, hash_rows(block)
+        yield from self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS)
 
     def rows(self, positions) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)

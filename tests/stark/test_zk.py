@@ -85,10 +85,10 @@ def test_randomness_is_the_streams_words_below_p_in_order():
 
 def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     """field_rows gives field's elements in order, a few rows at a time (blocks of 7 rows
-    here, a last one shorter), and a SaltMatrix's digests and opened rows are those of its
-    whole matrix (zk.SALT_BLOCK_ROWS rows of salt at a time; and kept whole when small)."""
+    here, a last one shorter), and a SaltMatrix's digests (its rows themselves: a salt row is
+    one digest, injected unhashed) and opened rows are those of its whole matrix
+    (zk.SALT_BLOCK_ROWS rows of salt at a time; and kept whole when small)."""
     from pyzkvm.stark import zk
-    from pyzkvm.stark.merkle import hash_rows
 
     rng = ZkRandomness(b"k" * 32, 0)
     blocks = list(rng.field_rows("s", (40, SALT), 7))
@@ -100,7 +100,8 @@ def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     for keep in (0, 1 << 22):  # streamed in blocks; kept whole (a small salt)
         monkeypatch.setattr(zk, "KEEP_SALT_ELEMENTS", keep)
         salt = zk.SaltMatrix(rng, "s", 40)
-        assert np.array_equal(salt.row_digests(), hash_rows(whole))
+        assert np.array_equal(salt.row_digests(), whole) and salt.digest_rows
+        assert np.array_equal(np.concatenate([d for _lo, d in salt.digest_blocks()]), whole)
         assert np.array_equal(salt.rows(positions), whole[positions])
         assert (salt._kept is not None) == (keep > 0)
         assert np.array_equal(salt.values(), whole)
@@ -121,6 +122,24 @@ def test_two_hiding_proofs_differ_and_both_verify_and_a_seed_reproduces_one():
     decoded = decode_proof(seeded)
     assert decoded.zk and all(rows[-1].shape == (FAST_ZK.num_queries, SALT)
                               for phase, (rows, _paths) in decoded.queries.items() if phase != "prep")
+
+
+def test_a_changed_salt_value_is_rejected():
+    """The salt rows enter the trees unhashed (zk.SaltMatrix.digest_rows): still bound, one
+    changed salt element of any salted phase breaks its tree's path."""
+    from pyzkvm.errors import MerklePathError
+    from pyzkvm.stark.proof import encode_proof
+
+    pk = setup(FAST_ZK, [FibonacciAir()])
+    trace, pv = fibonacci_trace(64, 3, 5)
+    for phase in ("main", "aux", "quotient"):
+        proof = decode_proof(prove(pk, [trace], pv, zk_seed=3).to_bytes())
+        if phase not in proof.queries:
+            continue
+        salt = proof.queries[phase][0][-1]
+        salt[0, 0] = (int(salt[0, 0]) + 1) % P
+        with pytest.raises(MerklePathError):
+            verify(pk.verifying_key, encode_proof(proof)[0], pv)
 
 
 def test_transparent_proofs_are_deterministic_and_modes_do_not_mix():

@@ -51,7 +51,8 @@ VERSION = 7
 #: hiding proofs: 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is
 #: at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
 #: and one interaction, not 8 and two (blind.py), and one DEEP mask per LDE height, not per
-#: table (zk.deep_mask_holders); 9 had r of D − n coefficients, 8 counted
+#: table (zk.deep_mask_holders), and salt rows injected unhashed (mmcs.py); 9 had r of D − n
+#: coefficients, 8 counted
 #: q + 2 openings: an older proof's chunk layout is not this reader's
 ZK_VERSION = 10
 #: the header flags of a table the proof leaves out (with log height 0)

@@ -275,3 +275,20 @@ def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, monkeypatch, rec
                          (["--workers", "2", "-b", "risc0"], "stark or trace")):
         assert main(["prove", elf, "--input", "u32:10", *bad, "-o", str(tmp_path / "x")]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_default_segments_are_halved_until_every_table_fits_the_preset(monkeypatch):
+    """A preset's default segments (default_segment_cycles) whose tables would be taller than
+    it allows are cut again, in halves, without marking the run's segments as asked for; a run
+    whose tallest table does not shrink (the 2^16-row byte table) is left for the refusal."""
+    import dataclasses as dc
+
+    import pyzkvm.backends.stark as stark_backend
+
+    cfg = dc.replace(INSECURE_FAST_FOR_TESTS, name="tall_17_for_this_test", max_log_height=17)
+    monkeypatch.setattr(stark_backend, "default_segment_cycles", lambda config: 1 << 18)  # one table of 2^18 rows
+    run = stark_backend.fitting_statements(FIB, [u32(17000)], cfg)  # ~204,000 cycles
+    assert (run.segment_cycles, len(run.statements), run.explicit) == (1 << 17, 2, False)
+    assert max(t.shape[0] for traces, _pv in run.statements for t in traces) == 1 << 17
+    low = dc.replace(cfg, max_log_height=15)  # below the byte table: halved once, then given up
+    assert stark_backend.fitting_statements(FIB, [u32(2000)], low).segment_cycles == 1 << 17

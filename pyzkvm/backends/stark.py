@@ -126,12 +126,31 @@ class SegmentedRun:
 
 
 def default_segment_cycles(config) -> int:
-    """Cycles per segment when none are asked for: 2^20, halved in hiding mode, whose secure
-    presets allow tables half as tall (their committed polynomials have twice the degree), and
-    no more than the preset's tallest table (COMPACT: 2^19 rows, its hiding twin 2^18)."""
+    """Cycles per segment when none are asked for: 2^20, and no more than the preset's tallest
+    table (DEFAULT_ZK: 2^20 rows, so a 2^20-cycle run is one hiding proof; COMPACT 2^19, its
+    hiding twin 2^18). A run whose segments still hold a taller table (a precompile's rows can
+    outnumber the cycles) is cut again, in halves, by ``fitting_statements``."""
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
 
-    return min(DEFAULT_SEGMENT_CYCLES >> (1 if config.zk else 0), 1 << config.log_height_limit)
+    return min(DEFAULT_SEGMENT_CYCLES, 1 << config.log_height_limit)
+
+
+def _tallest_log_rows(run: "SegmentedRun") -> int:
+    return max(int(t.shape[0]).bit_length() - 1 for traces, _pv in run.statements for t in traces)
+
+
+def fitting_statements(program, inputs, config, max_cycles=None, step=lambda s, f: None) -> "SegmentedRun":
+    """build_statements with the preset's default segments (default_segment_cycles), halved
+    until every segment's tables fit the preset's tallest table (a run cut again executes again;
+    a run whose tallest table does not shrink with its segments is left to
+    check_security_of_heights to refuse)."""
+    cycles, before = default_segment_cycles(config), None
+    while True:
+        run = build_statements(program, inputs, None, max_cycles, step, default_segment_cycles=cycles)
+        tallest = _tallest_log_rows(run)
+        if tallest <= config.log_height_limit or run.segment_cycles <= 1 or (before is not None and tallest >= before):
+            return run
+        cycles, before = run.segment_cycles // 2, tallest
 
 
 def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step=lambda s, f: None,
@@ -248,11 +267,11 @@ class StarkBackend(Backend):
         values: docs/backend-guide.md), True for its hiding twin; None keeps the preset's. ``max_cycles`` goes to the
         executor. ``segment_cycles``: prove in segments of that many cycles (a continuation). The
         default, 2^20 (executor.segments.DEFAULT_SEGMENT_CYCLES), keeps one segment's proving
-        under 2 GB (1.75 GB transparent at 2^20 cycles, 1.9–2.0 GB hiding in two 2^19-cycle segments:
-        bench/results/stark_prove.md, session 11); a shorter run is one whole-run proof; one
+        under 3 GB (1.75 GB transparent at 2^20 cycles: bench/results/stark_prove.md, session 11;
+        hiding: the same file, issue 18's `hid` section); a shorter run is one whole-run proof; one
         proof covers at most 2^22 cycles, and at DEFAULT a table may have at most 2^21 rows
-        (≥ 100 bits; a taller one is refused before proving), at DEFAULT_ZK 2^20 rows (whose
-        default segments are 2^19 cycles). A guest
+        (≥ 100 bits; a taller one is refused before proving), at DEFAULT_ZK 2^20 rows (default
+        segments that would hold a taller table are halved until none does). A guest
         exiting non-zero gets a receipt proving that failing run.
         ``assumptions``: one receipt per VERIFY_SP1_PROOF the guest makes, in order; the claim
         lists the assertions and the proof binds them (the ``assumption`` bus), the receipts are
@@ -276,8 +295,8 @@ class StarkBackend(Backend):
             # (and the verifier key of this mode: the first `pyzkvm verify` of the receipt loads it)
             ensure_prover_key(_max_degree(config), lambda: report("build the prover key (once per code version)", 0.0),
                               zk_modes=(config.zk,))
-            run = build_statements(program, inputs, segment_cycles, max_cycles, step,
-                                   default_segment_cycles=default_segment_cycles(config))
+            run = (fitting_statements(program, inputs, config, max_cycles, step) if segment_cycles is None
+                   else build_statements(program, inputs, segment_cycles, max_cycles, step))
             check_security_of_heights(run, config)
             # each VERIFY_SP1_PROOF assertion needs its receipt, one to one and in order
             inner = resolve_assumptions(run.assumptions, assumptions)

@@ -194,7 +194,7 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress
     if assumptions:
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
     zk = False if args.no_zk else None
-    # hiding presets allow tables half as tall, compact ones shorter still (default_segment_cycles)
+    # compact presets allow shorter tables (default_segment_cycles)
     segment_cycles = args.segment_cycles or (default_segment_cycles(config_for_preset(args.preset, zk))
                                              if backend == "stark" else DEFAULT_SEGMENT_CYCLES)
     options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles, progress=progress)

@@ -5,9 +5,12 @@ over its bus entries: a function of the witness and (α, γ). A verifier who can
 candidate private inputs could rebuild each candidate's tables and compare totals. So in
 hiding mode the proof system (not the chips) adds to every present table
 
-* 8 main columns, ρ_0..3 and σ_0..3, random in row 0 and zero on the other rows, and
-* two interactions on the dedicated bus ``zk blind``, both with multiplicity is_first_row:
-  send (ρ_0..3) and receive (σ_0..3).
+* 4 main columns v_0..3 holding ρ in row 0, σ in the last row n − 1 and zero between, and
+* one interaction on the dedicated bus ``zk blind``: send (v_0..3) with multiplicity
+  is_first_row − is_last_row, i.e. send ρ on row 0 and receive σ on row n − 1 (n ≥ 4: two
+  rows). (Until issue 18's `hid` task ρ and σ were 8 columns, each sent or received with
+  multiplicity is_first_row by its own interaction: the same two bus entries, so the same
+  totals, for 4 more committed columns per table — at 2^16 cycles ~4 % of the hashed rows.)
 
 The prover sets σ of each table to ρ of the previous table in one ring over all present
 tables of all segments of the statement. Table t's total becomes
@@ -22,8 +25,10 @@ Soundness: the ρ, σ columns are main columns, committed before (α, γ) are dr
 is an ordinary LogUp bus whose id no chip uses: it balances only if the sends and receives are
 the same multiset, and its entries cannot cancel another bus's (distinct bus ids give distinct
 fingerprints, up to the LogUp term's collision bound, which counts these entries too). Its
-multiplicity is the first-row selector, not the table's activity selector, so the activity
-rule (air.py) does not apply to it: a padding row puts nothing on it, only row 0 does.
+multiplicity is fixed by the selectors, not the table's activity selector, so the activity
+rule (air.py) does not apply to it: whatever the rows hold, exactly row 0 sends and row n − 1
+receives (the padding rows in between put nothing on it; what v holds in row n − 1, a padding
+row or not, is the ring's σ, arbitrary to the soundness of every other bus).
 
 The circuit digest (the image ID) is the chips' AIRs, without the ring: ``VerifyingKey.compiled``
 stays the chips' compiled AIRs and ``VerifyingKey.proved`` holds what the proof system proves
@@ -48,8 +53,8 @@ from .air import Air, AirBuilder, CompiledAir, compile_air
 BLIND_BUS = "zk blind"
 #: base-field elements of one ring value (an F_p^4 worth of randomness)
 RING_VALUE = 4
-#: main columns the ring adds to a table: ρ then σ
-BLIND_COLUMNS = 2 * RING_VALUE
+#: main columns the ring adds to a table: ρ in row 0, σ in the last row
+BLIND_COLUMNS = RING_VALUE
 
 
 class BlindedAir(Air):
@@ -78,10 +83,10 @@ class BlindedAir(Air):
         return self.base.public_interactions(public_values, public_data)
 
     def ring_interactions(self, b: AirBuilder) -> None:
-        """send ρ, receive σ, each once, on row 0 (multiplicity = the first-row selector)."""
+        """send ρ (row 0), receive σ (row n − 1): one interaction of multiplicity
+        is_first_row − is_last_row on the ring's columns."""
         w = self.base.width
-        b.send(BLIND_BUS, [b.main(w + j) for j in range(RING_VALUE)], b.is_first_row)
-        b.receive(BLIND_BUS, [b.main(w + RING_VALUE + j) for j in range(RING_VALUE)], b.is_first_row)
+        b.send(BLIND_BUS, [b.main(w + j) for j in range(RING_VALUE)], b.is_first_row - b.is_last_row)
 
 
 def blinded(compiled: CompiledAir, max_degree: int) -> CompiledAir:
@@ -113,10 +118,11 @@ def ring_values(rng, table_indices) -> tuple:
 
 
 def with_ring_columns(trace: np.ndarray, rho: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """The table's main trace with the ring's 8 columns appended: ρ, σ in row 0, zero below."""
+    """The table's main trace with the ring's 4 columns appended: ρ in row 0, σ in row n − 1,
+    zero between."""
     n, w = trace.shape
     out = np.zeros((n, w + BLIND_COLUMNS), dtype=np.uint32)
     out[:, :w] = trace
-    out[0, w:w + RING_VALUE] = rho
-    out[0, w + RING_VALUE:] = sigma
+    out[0, w:] = rho
+    out[n - 1, w:] = sigma
     return out

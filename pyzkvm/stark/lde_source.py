@@ -13,6 +13,11 @@ and produces the LDE one block of D rows at a time:
 
 (rev over log N bits of k·D + p is rev_D(p)·2^b + rev_b(k): ntt.coset_lde's blocks). The
 values are exact field elements, so every block is byte-for-byte the rows the whole LDE had.
+A source may hash its rows in smaller blocks of B = 2^hash_log rows (hiding mode: f̂ has
+n + m_r ≈ D/2 coefficients, so B = D/2): block k is then the polynomials on the coset
+s·ω_N^rev_(N/B)(k)·K_B, ntt.coset_evaluations (the D coefficients folded to B, one size-B
+transform), and the block buffer is half as large (the CPU table's main block at 2^20 cycles:
+713 → 356 MB).
 Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
 openings recompute the blocks their rows fall in (``rows``), the quotient (its own cosets:
 ntt.coset_evaluations), the openings at ζ and the DEEP composition read the coefficients
@@ -28,7 +33,7 @@ from . import field, merkle
 from .field import P, root_of_unity
 # the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
 from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, column_groups, \
-    coset_lde_from_coefficients, intt
+    coset_evaluations, coset_lde_from_coefficients, intt
 from .pool import parallel_for, threads
 
 
@@ -36,12 +41,15 @@ class LdeSource:
     """The (D·2^log_blowup, w) bit-reversed LDE on the coset shift·K_N of the polynomials whose
     coefficients are the columns of ``coefficients`` (D, w)."""
 
-    def __init__(self, coefficients: np.ndarray, log_blowup: int, shift: int):
+    def __init__(self, coefficients: np.ndarray, log_blowup: int, shift: int, hash_log: int | None = None):
         self.coefficients = np.ascontiguousarray(coefficients, dtype=np.uint32)
         self.log_blowup = int(log_blowup)
         self.shift = int(shift) % P
         d, w = self.coefficients.shape
         self.shape = (d << self.log_blowup, w)
+        # rows per block that row_digests / digest_blocks hash (module docstring): D unless smaller
+        log_d = d.bit_length() - 1
+        self.hash_log = log_d if hash_log is None else min(int(hash_log), log_d)
 
     @classmethod
     def from_values(cls, values: np.ndarray, log_blowup: int, shift: int) -> "LdeSource":
@@ -53,9 +61,9 @@ class LdeSource:
     def block_rows(self) -> int:
         return self.coefficients.shape[0]
 
-    def block_shift(self, k: int) -> int:
-        """The coset of block k: shift·ω_N^rev_b(k)."""
-        b = self.log_blowup
+    def block_shift(self, k: int, log_blocks: int | None = None) -> int:
+        """The coset of block k of 2^log_blocks (default 2^b: blocks of D rows): shift·ω_N^rev(k)."""
+        b = self.log_blowup if log_blocks is None else log_blocks
         rev = int(bit_reverse_indices(1 << b)[k]) if b else 0
         log_n = (self.shape[0]).bit_length() - 1
         return self.shift * pow(root_of_unity(log_n), rev, P) % P
@@ -63,6 +71,17 @@ class LdeSource:
     def block(self, k: int, out: np.ndarray | None = None) -> np.ndarray:
         """Rows k·D … (k+1)·D − 1 of the LDE, (D, w) (written to ``out`` if given)."""
         return coset_lde_from_coefficients(self.coefficients, 0, self.block_shift(k), out=out)
+
+    def hash_block(self, k: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows k·B … (k+1)·B − 1 of the LDE, B = 2^hash_log (module docstring)."""
+        if self.hash_log == self.coefficients.shape[0].bit_length() - 1:
+            return self.block(k, out)
+        log_blocks = self.shape[0].bit_length() - 1 - self.hash_log
+        return coset_evaluations(self.coefficients, self.hash_log, self.block_shift(k, log_blocks), out=out)
+
+    @property
+    def _hash_blocks_count(self) -> int:
+        return self.shape[0] >> self.hash_log
 
     def full(self) -> np.ndarray:
         """The whole LDE (N, w): for tests and small matrices."""
@@ -75,23 +94,24 @@ class LdeSource:
         # the blocks side by side on the thread pool when one block's transform runs on one thread
         # (a narrow matrix: ntt._evaluate_cosets), else one at a time (memory: one block)
         side_by_side = column_groups(self.shape[1]) < threads()
-        parallel_for(self._hash_blocks, 1 << self.log_blowup, out, work_per_item=self.block_rows * self.shape[1]
+        parallel_for(self._hash_blocks, self._hash_blocks_count, out, work_per_item=(1 << self.hash_log) * self.shape[1]
                      if side_by_side else 0)
         return out
 
     def digest_blocks(self):
         """(first row, merkle.hash_rows of a block): the LDE's row digests one block at a time
         (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
-        block = np.empty(self.coefficients.shape, dtype=np.uint32)
-        for k in range(1 << self.log_blowup):
-            yield k * self.block_rows, merkle.hash_rows(self.block(k, block))
+        d = 1 << self.hash_log
+        block = np.empty((d, self.shape[1]), dtype=np.uint32)
+        for k in range(self._hash_blocks_count):
+            yield k * d, merkle.hash_rows(self.hash_block(k, block))
 
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
-        d = self.block_rows
-        block = np.empty(self.coefficients.shape, dtype=np.uint32)  # one buffer for the chunk's blocks
+        d = 1 << self.hash_log
+        block = np.empty((d, self.shape[1]), dtype=np.uint32)  # one buffer for the chunk's blocks
         for k in range(lo, hi):
-            merkle.hash_rows(self.block(k, block), out=out[k * d:(k + 1) * d])
+            merkle.hash_rows(self.hash_block(k, block), out=out[k * d:(k + 1) * d])
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the

@@ -12,6 +12,11 @@ Heights are powers of two; the tallest (2^L rows) forms the leaves. Walking up, 
     level l < L: c_i    = C(node_2i ‖ node_2i+1)                                  (compress_pairs)
                  node_i = C(c_i ‖ R_i over the 2^l-row matrices)  if there are any, else c_i
 
+A matrix whose rows are digests already (``digest_rows``: hiding mode's salt, 8 words a row,
+zk.SaltMatrix) enters R as its row itself, not H(row): C(R ‖ salt_i) (the leaf stays hiding,
+C's input holding 247 bits the verifier never sees unopened; the hash of the salt row it had
+until issue 18's `hid` task was one BLAKE3 compression more per leaf of three trees).
+
 so opening position idx of the tallest matrix opens row idx >> (L − l) of each 2^l-row matrix
 with a single path of L siblings (several positions: one multiproof, multiproof.py; and a
 short matrix's row that several positions share is opened once). H and C are merkle.py's
@@ -120,12 +125,14 @@ class MixedMatrixTree:
             group = [j for j, l in enumerate(logs) if l == top - k]
             for j in group:
                 rows_at[j] = (pos, _rows_at(self.matrices[j], pos))
+            recomputed = [_DigestRows(rows_at[j][1]) if getattr(self.matrices[j], "digest_rows", False)
+                          else rows_at[j][1] for j in group]
             if k == 0:  # the leaves: the tallest matrices' rows digest
-                nodes = _rows_digest([rows_at[j][1] for j in group])
+                nodes = _rows_digest(recomputed)
             else:
                 nodes = merkle.compress_pairs(subtree[-1].digests)
                 if group:
-                    nodes = _inject(nodes, _rows_digest([rows_at[j][1] for j in group]))
+                    nodes = _inject(nodes, _rows_digest(recomputed))
             subtree.append(_Subtree(pos, nodes))
         rows = []
         for j, (m, l) in enumerate(zip(self.matrices, logs)):
@@ -136,6 +143,19 @@ class MixedMatrixTree:
             else:
                 rows.append(_rows_at(m, distinct))
         return rows, open_multiproof([*subtree, *self.levels[low:]], idx)
+
+
+class _DigestRows:
+    """Rows that are digests already (a ``digest_rows`` matrix's rows), for _rows_digest."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows = np.ascontiguousarray(rows, dtype=np.uint32)
+
+    def row_digests(self) -> np.ndarray:
+        return self.rows
+
+    def digest_blocks(self):
+        yield 0, self.rows
 
 
 class _Subtree:
@@ -174,9 +194,11 @@ def rows_per_query(rows: list, log_heights: list, indices, plans: WalkPlans | No
     return out
 
 
-def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, paths, plans=None) -> bool:
+def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, paths, plans=None,
+                          digest_rows: int = 0) -> bool:
     """Check opened rows (as ``open`` gives them: per matrix its rows at the distinct
-    positions) of a MixedMatrixTree against its root, with their multiproof ``paths``. Never
+    positions) of a MixedMatrixTree against its root, with their multiproof ``paths``; the last
+    ``digest_rows`` matrices' rows are digests (8 words: hiding mode's salt), not hashed. Never
     raises on bad data."""
     try:
         top = max(log_heights)
@@ -193,11 +215,18 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         if any(r.ndim != 2 or r.shape[0] != len(distinct[l][3]) for r, l in zip(rows, log_heights)):
             return False
 
+        raw = set(range(len(rows) - digest_rows, len(rows)))  # the digest-valued matrices
+        if any(rows[k].shape[1] != 8 for k in raw):
+            return False
+
+        def leaf(k):  # H(row) of matrix k's opened rows, or the row itself if it is a digest
+            return [bytes(r.astype("<u4").tobytes()) for r in rows[k]] if k in raw else row_hash_list(rows[k])
+
         def digests(l):  # R_i of the 2^l-row matrices at their distinct positions, as 32-byte strings
-            group = [r for r, lg in zip(rows, log_heights) if lg == l]
-            out = row_hash_list(group[0])
-            for m in group[1:]:
-                out = blake3_each([d + h for d, h in zip(out, row_hash_list(m))])  # C(R ‖ H(row of m))
+            group = [k for k, lg in enumerate(log_heights) if lg == l]
+            out = leaf(group[0])
+            for k in group[1:]:
+                out = blake3_each([d + h for d, h in zip(out, leaf(k))])  # C(R ‖ H(row of m))
             return out
 
         def inject(k, positions, nodes):  # after level k: the matrices of height 2^(top − k − 1)

@@ -128,25 +128,18 @@ def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
     return [t for t, keep in zip(tables, present) if keep], present
 
 
-#: rows of r drawn at once by _hide (its D − n rows are the size of the whole trace again)
-HIDE_BLOCK_ROWS = 1 << 15
-
-
-def _hide(coefficients: np.ndarray, n: int, rng: ZkRandomness | None, label: str) -> np.ndarray:
-    """f̂ = f + Z_H·r's D coefficients, written over ``coefficients`` (D, w), whose first n rows
-    are f's: r uniform of degree < D − n (zk.py), drawn as its D − n coefficients, and
-    Z_H·r = x^n·r − r, so f̂'s coefficient i is c_i (i < n) − r_i (i < D − n) + r_(i−n)
-    (i ≥ n) — no transform of D rows. (Drawing r's coefficients or f̂'s D − n values off H
-    is one distribution: r ↦ (Z_H·r)'s values there is a bijection, Z_H ≠ 0 off H.) r is
-    added HIDE_BLOCK_ROWS rows at a time: no whole r, no copy of f and no difference beside f̂
-    (3 × n·w words more when D = 2n: at 2^18 cycles ~200 MB while the CPU table's aux was hidden)."""
+def _hide(coefficients: np.ndarray, n: int, rng: ZkRandomness | None, label: str, m_r: int) -> np.ndarray:
+    """f̂ = f + Z_H·r's coefficients, written over ``coefficients`` (D, w), whose first n rows
+    are f's and the others zero: r uniform of degree < m_r (zk.py), drawn as its m_r coefficients, and
+    Z_H·r = x^n·r − r, so f̂'s coefficient i is c_i (i < n) − r_i (i < m_r) + r_(i−n)
+    (n ≤ i < n + m_r), zero from n + m_r on — no transform of D rows. (Drawing r's
+    coefficients or f̂'s values at m_r points off H is one distribution: r ↦ (Z_H·r)'s values
+    there is a bijection, Z_H ≠ 0 off H.)"""
     assert rng is not None, "hiding mode draws its randomness first (commit_main)"
-    d, w = coefficients.shape  # D ≥ 2n
-    coefficients[n:] = 0
-    for lo, r in rng.field_rows(label, (d - n, w), HIDE_BLOCK_ROWS):  # rows lo… of r
-        hi = lo + r.shape[0]
-        coefficients[lo:hi] = field.sub(coefficients[lo:hi], r)                # − r_i
-        coefficients[lo + n:hi + n] = field.add(coefficients[lo + n:hi + n], r)  # + r_(i−n)
+    w = coefficients.shape[1]
+    r = rng.field(label, (m_r, w))
+    coefficients[:m_r] = field.sub(coefficients[:m_r], r)                  # − r_i
+    coefficients[n:n + m_r] = field.add(coefficients[n:n + m_r], r)        # + r_(i−n) (after: m_r > n overlaps)
     return coefficients
 
 
@@ -161,14 +154,21 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
 def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
     """A table's committed LDE of one trace, on the coset of the LDE's height, kept as
     coefficients (lde_source.py): the trace's interpolant (transparent: D = n) or, hiding,
-    f̂ = f + Z_H·r of degree < D (_hide; ``label`` names r's random stream)."""
+    f̂ = f + Z_H·r of degree < n + m_r ≤ D (_hide; ``label`` names r's random stream).
+
+    f̂'s rows from n + m_r on are zero and never written: np.zeros of a large matrix is fresh
+    pages from the kernel, which reading maps to its one zero page, so those rows — nearly
+    half of the matrix when D = 2n — take no memory (at 2^20 cycles the CPU table's main and
+    aux coefficients were 1.3 GB, of which ~0.64 GB now stays unallocated)."""
     shift = coset_shift(t.lde_log)
     if not cfg.zk:
         return LdeSource.from_values(trace, cfg.log_blowup, shift)
     n, w = trace.shape
-    coefficients = np.empty((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
+    coefficients = np.zeros((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
     intt(trace, out=coefficients[:n])  # f's n coefficients, in f̂'s first rows
-    return LdeSource(_hide(coefficients, n, rng, label), cfg.log_blowup, shift)
+    # hashed in blocks of D/2 rows (lde_source.py): half the block buffer of the commitment
+    return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), cfg.log_blowup, shift,
+                     hash_log=t.lde_log - cfg.log_blowup - 1)
 
 
 @dataclass
@@ -274,8 +274,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
     # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
     _release_heap(tables)
+    holders = zk.deep_mask_holders(cfg, [t.log_n for t in tables])  # one DEEP mask R per LDE height
     for k, t in enumerate(tables):
-        t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
+        t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n, holders[k])
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
@@ -380,8 +381,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     Q is evaluated on cosets in s·K of 2^log_q points, s the LDE's coset shift, as many points
     as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients).
     Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
-    randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
-    follows them (N = D)."""
+    randomised by the telescoping t_k (zk.py) and, in the table that holds its height's DEEP
+    mask (zk.deep_mask_holders), one random F_p^4 mask column R of degree < D follows them (N = D)."""
     lay = t.quotient_layout
     coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha)
     if not cfg.zk:
@@ -394,7 +395,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
 def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rng, name: str) -> np.ndarray:
     """Cut Q's coefficients into K chunks of S and randomise them (zk.py):
     q̂_k = q_k + x^S·t_(k+1) − t_k, t_0 = t_K = 0, each t_k uniform with m coefficients, so
-    Σ_k x^(k·S)·q̂_k = Q and deg q̂_k < S + m = D; then the mask R, D uniform coefficients."""
+    Σ_k x^(k·S)·q̂_k = Q and deg q̂_k < S + m = D; then the mask R (if the table holds it), D
+    uniform coefficients."""
     k, size = lay.chunks, lay.size
     # an honest Q has no coefficient from K·S on; a broken witness (only proved on purpose, for
     # soundness tests: joint.prove checks first) loses them, and its ζ check fails
@@ -406,7 +408,8 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rn
     for j in range(k - 1):  # over the few chunks, vectorised over coefficients
         out[size:size + m, j] = field.add(out[size:size + m, j], telescope[:, j])   # + x^S·t_(j+1) in q̂_j
         out[:m, j + 1] = field.sub(out[:m, j + 1], telescope[:, j])                 # − t_(j+1) in q̂_(j+1)
-    out[:, k:] = rng.field(f"deep mask {name}", (d_big, lay.mask, 4))
+    if lay.mask:
+        out[:, k:] = rng.field(f"deep mask {name}", (d_big, lay.mask, 4))
     return np.ascontiguousarray(out.reshape(d_big, 4 * (k + lay.mask)))
 
 

@@ -92,7 +92,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, proof.quotient_root)
     if not np.any(zeta[1:]):
         raise OodEvaluationMismatch("the out-of-domain point fell in F_p; this proof cannot be checked")
-    layout, total = deep_layout([_widths(c, t, cfg) for c, t in zip(compiled, tables)])
+    holders = zk.deep_mask_holders(cfg, [t.log_height for t in tables])
+    layout, total = deep_layout([_widths(c, t, cfg, h) for c, t, h in zip(compiled, tables, holders)])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
     coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(c) for c in compiled])
     heights = [_group_heights(cfg, t.log_height) for t in tables]  # group → log LDE size, per table
@@ -121,7 +122,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         logs += [max(logs)] * (len(rows) - len(members))  # hiding mode: the salt, at the top height
         positions = indices >> (log_max - max(logs))
         assert root is not None  # a phase with members has a root (keys: prep; decode_proof: aux)
-        if not verify_mixed_openings(root, logs, positions, rows, paths, plans):
+        # hiding mode: the salt's rows are digests (zk.SaltMatrix.digest_rows), injected unhashed
+        if not verify_mixed_openings(root, logs, positions, rows, paths, plans, digest_rows=len(rows) - len(members)):
             raise MerklePathError(f"a queried {phase} row does not match the {phase} commitment "
                                   "(or a table opens more or fewer rows than the queries' distinct positions)")
         for i, r in zip(members, rows_per_query(rows, logs, positions, plans)):
@@ -201,9 +203,10 @@ def _interaction_shape(c) -> tuple:
     return shape if shape is not None else interaction_shape(c.interactions)
 
 
-def _widths(c, t, cfg) -> tuple:
+def _widths(c, t, cfg, deep_mask: bool) -> tuple:
     air = c.air
-    return (air.preprocessed_width, air.width, 4 * c.num_aux_columns, zk.QuotientLayout(cfg, c, t.log_height).width)
+    return (air.preprocessed_width, air.width, 4 * c.num_aux_columns,
+            zk.QuotientLayout(cfg, c, t.log_height, deep_mask).width)
 
 
 def _group_heights(cfg, log_height: int) -> dict:
@@ -233,6 +236,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         raise ProofShapeError(f"a {'hiding' if proof.zk else 'transparent'} proof for a "
                               f"{'hiding' if cfg.zk else 'transparent'} verifying key (preset {cfg.name!r})")
     heights, widths = {}, {}  # per included table: group → log LDE size, and its groups' widths
+    holders = zk.deep_mask_holders(cfg, [t.log_height for t in proof.tables])  # None: left out
     for k, (c, t) in enumerate(zip(vk.proved, proof.tables)):
         if not t.present:
             continue
@@ -245,7 +249,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             raise ProofShapeError(f"table {name!r}: auxiliary (LogUp) columns present/absent against the key")
         if t.has_prep != (vk.prep_log_heights[k] is not None):
             raise ProofShapeError(f"table {name!r}: preprocessed columns present/absent against the key")
-        want = widths[k] = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg)))
+        want = widths[k] = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg, holders[k])))
         for g in LOCAL_GROUPS:
             if t.open_local[g].shape != (want[g], 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, expected {want[g]}")

@@ -5,22 +5,26 @@ so that what the verifier sees — values at ζ, ζω and the query points, FRI 
 paths — is distributed independently of the witness (docs/stark.md, "Zero knowledge"):
 
 * a trace column f of a table of n rows is committed as f̂ = f + Z_H·r, with r uniform of
-  degree < D − n (its D − n coefficients drawn uniformly: prover._hide). Equivalently f̂
-  interpolates f's values on H and **uniform random values on the other points of the
-  subgroup K_D ⊃ H** (Plonky3's hiding PCS builds it so). D = 2^log_d is the
-  table's *committed degree bound*: at least 2n and at least n + m_r, where m_r = 2·queries + 8
-  counts the F_p-linear functionals of r that the verifier sees, or that the simulator needs,
-  of one column (``trace_randomiser_size``): f̂ at the query points and at their next rows
-  x·ω_n (the quotient's values there depend on both), 4 coordinates each of f̂(ζ), f̂(ζω) ∈ F_p^4.
-  r has at least m_r free coefficients, so those values are jointly uniform;
-* the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·D − n) is cut into K chunks of S = D − m_t
+  degree < m_r (its m_r coefficients drawn uniformly: prover._hide), so deg f̂ < n + m_r.
+  m_r = 2·queries + 8 counts the F_p-linear functionals of r that the verifier sees, or that
+  the simulator needs, of one column (``trace_randomiser_size``): f̂ at the query points and at
+  their next rows x·ω_n (the quotient's values there depend on both), 4 coordinates each of
+  f̂(ζ), f̂(ζω) ∈ F_p^4. r has m_r free coefficients, so those values are jointly uniform
+  (more would hide no better: only these m_r functionals of r are ever revealed). D = 2^log_d
+  is the table's *committed degree bound* (FRI proves deg < D): the least power of two
+  ≥ n + m_r — 2n for a table of n ≥ m_r rows — and ≥ TINY_DEGREE_FACTOR·m_r, so that a
+  few-row table's quotient needs few chunks (``committed_log_degree``);
+* the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·(n + m_r) − n: for d = 3 and D = 2n about
+  2n, where an r of D − n coefficients made it d·D − n = 5n) is cut into K chunks of S = D − m_t
   coefficients, Q = Σ_k x^(k·S)·q_k, and each chunk is randomised by a telescoping sum that
   leaves Q unchanged: q̂_k = q_k + x^S·t_(k+1) − t_k (t_0 = t_K = 0, t_k uniform of degree
   < m_t), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
   column being opened at the query points and at ζ only (``quotient_mask_size``);
-* one uniform F_p^4 polynomial R of degree < D per table (the DEEP mask) is committed with
-  the quotient chunks and batched into the DEEP codeword, so the codeword FRI folds is
-  uniform given the values the verifier checks it against;
+* one uniform F_p^4 polynomial R of degree < D per committed LDE height (the DEEP mask) is
+  committed with the quotient chunks of the first present table of that height
+  (``deep_mask_holders``) and batched into that height's DEEP codeword, so each codeword FRI
+  folds is uniform given the values the verifier checks it against (one R per table, as
+  until issue 18's `hid` task, added nothing: tables of one height share their codeword);
 * every witness-bearing Merkle tree (main, aux, quotient) gets one extra matrix of SALT
   random field elements per leaf at its top height, opened with the row (a salted leaf);
 * every table's LogUp total is blinded by a ring of random values on a dedicated bus over all
@@ -47,7 +51,8 @@ from ..errors import StarkConfigError
 from ..lazy_njit import njit
 from .field import P
 
-#: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits)
+#: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits); a
+#: salt row is one digest's 8 words (SaltMatrix.digest_rows)
 SALT = 8
 #: F_p^4 columns of the DEEP mask R per table (committed as 4 base columns)
 MASK_EXT_COLUMNS = 1
@@ -80,13 +85,30 @@ def quotient_mask_size(cfg) -> int:
     return cfg.num_queries + 4
 
 
+#: a hiding table's committed degree bound D is at least this many times m_r: a table of a few
+#: rows (f̂ of degree < n + m_r ≈ m_r) then has its quotient (degree < d·(n + m_r) − n) in one
+#: or two chunks of S = D − m_t coefficients. At the least power of two ≥ n + m_r (D = 2^7 at
+#: 42 queries) a 4-row degree-3 table took 4 chunks + the mask, 20 base columns in every
+#: opened row and at ζ, where 1 + the mask take 8 (D = 2^9: a 2,048-row LDE, still small;
+#: 8·m_r would make a degree-5 one's 1 chunk, for 4× the 64-row SHA tables' LDE and hashing)
+TINY_DEGREE_FACTOR = 4
+
+
 def committed_log_degree(cfg, log_n: int) -> int:
     """log2 D: the degree bound of a table's committed main/aux/quotient polynomials
-    (= log_n in transparent mode; in hiding mode D ≥ 2n and D ≥ n + m_r)."""
+    (= log_n in transparent mode; in hiding mode the least power of two ≥ n + m_r, which is
+    2n for n ≥ m_r, and ≥ TINY_DEGREE_FACTOR·m_r)."""
     if not cfg.zk:
         return log_n
+    n, m_r = 1 << log_n, trace_randomiser_size(cfg)
+    return max(log_n + 1, (n + m_r - 1).bit_length(), (TINY_DEGREE_FACTOR * m_r - 1).bit_length())
+
+
+def hidden_length(cfg, log_n: int) -> int:
+    """e: a committed main/aux polynomial has fewer coefficients than this (deg f̂ < e), n in
+    transparent mode, n + m_r in hiding mode (f̂ = f + Z_H·r, deg r < m_r)."""
     n = 1 << log_n
-    return max(log_n + 1, (n + trace_randomiser_size(cfg) - 1).bit_length())
+    return n + trace_randomiser_size(cfg) if cfg.zk else n
 
 
 def lde_log(cfg, log_n: int) -> int:
@@ -101,24 +123,28 @@ class QuotientLayout:
     log_q   the quotient domain, where the prover evaluates Q, lies in a coset of 2^log_q ≥ bound points
     size    S, coefficients per chunk: Q = Σ_k x^(k·S)·q_k
     chunks  K, the number of F_p^4 chunks
-    mask    F_p^4 mask columns committed after the chunks (hiding mode)"""
+    mask    F_p^4 mask columns committed after the chunks (hiding mode, the table that holds
+            its height's DEEP mask: ``deep_mask_holders``)"""
 
-    def __init__(self, cfg, compiled, log_n: int):
+    def __init__(self, cfg, compiled, log_n: int, deep_mask: bool = True):
         n = 1 << log_n
         if not cfg.zk:  # deg Q < (d − 1)·n: 2^c chunks of n coefficients
             c = compiled.log_quotient_chunks
             self.bound, self.log_q, self.size, self.chunks, self.mask = n << c, log_n + c, n, 1 << c, 0
             return
         log_d = committed_log_degree(cfg, log_n)
-        d_big = 1 << log_d
-        # a constraint of measured degree d is a product of ≤ d factors of degree ≤ D − 1 (f̂,
-        # and first/last-row selectors of degree n − 1), times transition selectors x − ω^(n−1)
-        # that air.py counts as degree 0 (≤ d of them, 1 each): deg C ≤ d·D, deg Q < d·D − n
-        self.bound = max(compiled.max_degree, 2) * d_big - n  # coefficients of Q
+        d_big, e = 1 << log_d, hidden_length(cfg, log_n)
+        # a constraint of measured degree d is a product of ≤ d factors of degree ≤ e − 1 (f̂ of
+        # degree < e = n + m_r, preprocessed columns and first/last-row selectors of degree < n),
+        # times transition selectors x − ω^(n−1) that air.py counts as degree 0 (≤ d of them, 1
+        # each): deg C ≤ d·e, deg Q ≤ d·e − n. (A dishonest f̂ of degree up to D − 1 changes
+        # nothing for soundness: the verifier checks the identity at ζ of the polynomials FRI
+        # bounds by D, as before.)
+        self.bound = max(compiled.max_degree, 2) * e - n + 1  # coefficients of Q
         self.log_q = max((self.bound - 1).bit_length(), log_d)
         self.size = d_big - quotient_mask_size(cfg)
         self.chunks = -(-self.bound // self.size)
-        self.mask = MASK_EXT_COLUMNS
+        self.mask = MASK_EXT_COLUMNS if deep_mask else 0
         if self.log_q > 27:
             raise StarkConfigError(f"table {compiled.air.name!r}: hiding mode needs a quotient domain of 2^{self.log_q} "
                                    "points, beyond the field's two-adicity; use shorter tables")
@@ -127,6 +153,20 @@ class QuotientLayout:
     def width(self) -> int:
         """Base columns of the committed quotient matrix: 4 per chunk and per mask column."""
         return 4 * (self.chunks + self.mask)
+
+
+def deep_mask_holders(cfg, log_heights) -> list:
+    """Per table of a proof (log2 rows, None for one left out), whether its quotient matrix
+    holds the DEEP mask R of its LDE height: in hiding mode the first present table of each
+    height (lde_log), in key order; prover and verifier derive it from the heights alone."""
+    seen: set = set()
+    out = []
+    for log_n in log_heights:
+        holds = cfg.zk and log_n is not None and lde_log(cfg, log_n) not in seen
+        if holds:
+            seen.add(lde_log(cfg, log_n))
+        out.append(bool(holds))
+    return out
 
 
 def salt_width(cfg) -> int:
@@ -140,11 +180,15 @@ KEEP_SALT_ELEMENTS = 1 << 22
 
 
 class SaltMatrix:
-    """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — not
+    """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — whose
+    rows are digests already (``digest_rows``: the tree injects a row as is, mmcs.py), not
     kept when large: regenerated (a pure function of the stream) when the tree hashes its rows
     and when it opens rows, so a hiding prover holds no LDE-height salt matrices between the
     two (at 2^18 cycles three of them were 192 MB); one of at most KEEP_SALT_ELEMENTS is kept.
     Duck-types mmcs's matrix sources."""
+
+    #: its rows enter the tree as digests, not hashed (mmcs.py): SALT words = one digest
+    digest_rows = True
 
     def __init__(self, rng: "ZkRandomness", label: str, rows: int):
         self._rng, self._label = rng, label
@@ -164,24 +208,16 @@ class SaltMatrix:
         return self.shape[0] * self.shape[1] <= KEEP_SALT_ELEMENTS
 
     def row_digests(self) -> np.ndarray:
-        """H(row) of every salt row, SALT_BLOCK_ROWS rows of salt in memory at a time (the
-        whole matrix at once was as large as the tree's leaf digests: 64 MB at 2^21 rows)."""
-
-        out = np.empty((self.shape[0], 8), dtype=np.uint32)
-        for lo, digests in self.digest_blocks():
-            out[lo:lo + digests.shape[0]] = digests
-        return out
+        """Every salt row as its digest (the row itself: ``digest_rows``)."""
+        return self.values()
 
     def digest_blocks(self):
-        """(first row, H(row) of each row of a block): the rows' digests, SALT_BLOCK_ROWS at a
-        time (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
-        from .merkle import hash_rows
-
+        """(first row, a block of rows = their digests), SALT_BLOCK_ROWS rows at a time (a
+        tree injects them into its leaves as they come: mmcs._rows_digest)."""
         if self._small():  # kept for the openings too
-            yield 0, hash_rows(self.values())
+            yield 0, self.values()
             return
-        for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
-            yield lo, hash_rows(block)
+        yield from self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS)
 
     def rows(self, positions) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)

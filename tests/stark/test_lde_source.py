@@ -39,6 +39,12 @@ def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkey
     every = np.arange(whole.shape[0])  # every half of every layer of the partial transforms
     np.testing.assert_array_equal(src.rows(every), whole)
     np.testing.assert_array_equal(src.rows(every[-1:]), whole[-1:])
+    for hash_log in range(log_d):  # hashed in smaller blocks (hiding mode: D/2): the same digests
+        small = lde_source.LdeSource(src.coefficients, log_blowup, shift, hash_log=hash_log)
+        np.testing.assert_array_equal(small.row_digests(), hash_rows(whole))
+        blocks = list(small.digest_blocks())
+        assert [lo for lo, _ in blocks] == list(range(0, whole.shape[0], 1 << hash_log))
+        np.testing.assert_array_equal(np.concatenate([d for _, d in blocks]), hash_rows(whole))
 
 
 def test_a_narrow_ldes_blocks_are_hashed_side_by_side():

@@ -35,19 +35,27 @@ def test_presets_have_hiding_twins():
 
 
 def test_committed_degree_leaves_room_for_every_opening():
-    """D − n (the trace randomiser's coefficients) and D − S (the telescoping t_k's) are at
-    least the number of values a proof reveals of one column (test_zk_openings.py checks that
-    those are independent), for tall and tiny tables alike."""
+    """r has m_r coefficients and t_k has D − S = m_t: at least the number of values a proof
+    reveals of one column (test_zk_openings.py checks that those are independent); D bounds
+    f̂ (degree < n + m_r), is 2n for a tall table, and a tiny table's D ≥ TINY_DEGREE_FACTOR·m_r
+    keeps its quotient in few chunks, for tall and tiny tables alike."""
+    from pyzkvm.stark.zk import TINY_DEGREE_FACTOR, hidden_length
+
     m_r, m_t = trace_randomiser_size(FAST_ZK), quotient_mask_size(FAST_ZK)
     assert (m_r, m_t) == (2 * FAST_ZK.num_queries + 8, FAST_ZK.num_queries + 4)
     air = setup(FAST_ZK, [PrivateValueAir()]).verifying_key.compiled[0]
-    for log_n in (2, 3, 6, 12):
+    for log_n in (2, 3, 6, 8, 12):
         n, d_big = 1 << log_n, 1 << committed_log_degree(FAST_ZK, log_n)
-        assert d_big >= 2 * n and d_big - n >= m_r and (d_big // 2 < 2 * n or d_big // 2 - n < m_r)  # the least such
+        e = hidden_length(FAST_ZK, log_n)
+        assert e == n + m_r <= d_big and d_big >= TINY_DEGREE_FACTOR * m_r
+        assert d_big // 2 < max(e, TINY_DEGREE_FACTOR * m_r)  # the least such power of two
+        assert d_big == 2 * n or n < TINY_DEGREE_FACTOR * m_r
         lay = QuotientLayout(FAST_ZK, air, log_n)
-        # deg C ≤ d·(D − 1) + 1 (the transition selector counts 0 in air.py), deg Q ≤ that − n
-        assert d_big - lay.size == m_t and lay.chunks * lay.size >= air.max_degree * (d_big - 1) + 2 - n
-        assert (1 << lay.log_q) >= air.max_degree * (d_big - 1) + 2 - n
+        # deg C ≤ d·(e − 1) + 1 (the transition selector counts 0 in air.py), deg Q ≤ that − n
+        assert d_big - lay.size == m_t and lay.chunks * lay.size >= air.max_degree * (e - 1) + 2 - n
+        assert (1 << lay.log_q) >= lay.bound >= air.max_degree * (e - 1) + 2 - n
+        assert lay.chunks <= max(air.max_degree - 1, 2)  # a tall table's ~(d − 1)/2 + 1, a tiny one's ≤ 2
+    assert committed_log_degree(FAST, 12) == 12 and hidden_length(FAST, 12) == 1 << 12
 
 
 def test_randomness_is_a_function_of_secret_segment_and_label():
@@ -77,10 +85,10 @@ def test_randomness_is_the_streams_words_below_p_in_order():
 
 def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     """field_rows gives field's elements in order, a few rows at a time (blocks of 7 rows
-    here, a last one shorter), and a SaltMatrix's digests and opened rows are those of its
-    whole matrix (zk.SALT_BLOCK_ROWS rows of salt at a time; and kept whole when small)."""
+    here, a last one shorter), and a SaltMatrix's digests (its rows themselves: a salt row is
+    one digest, injected unhashed) and opened rows are those of its whole matrix
+    (zk.SALT_BLOCK_ROWS rows of salt at a time; and kept whole when small)."""
     from pyzkvm.stark import zk
-    from pyzkvm.stark.merkle import hash_rows
 
     rng = ZkRandomness(b"k" * 32, 0)
     blocks = list(rng.field_rows("s", (40, SALT), 7))
@@ -92,7 +100,8 @@ def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     for keep in (0, 1 << 22):  # streamed in blocks; kept whole (a small salt)
         monkeypatch.setattr(zk, "KEEP_SALT_ELEMENTS", keep)
         salt = zk.SaltMatrix(rng, "s", 40)
-        assert np.array_equal(salt.row_digests(), hash_rows(whole))
+        assert np.array_equal(salt.row_digests(), whole) and salt.digest_rows
+        assert np.array_equal(np.concatenate([d for _lo, d in salt.digest_blocks()]), whole)
         assert np.array_equal(salt.rows(positions), whole[positions])
         assert (salt._kept is not None) == (keep > 0)
         assert np.array_equal(salt.values(), whole)
@@ -115,6 +124,24 @@ def test_two_hiding_proofs_differ_and_both_verify_and_a_seed_reproduces_one():
                               for phase, (rows, _paths) in decoded.queries.items() if phase != "prep")
 
 
+def test_a_changed_salt_value_is_rejected():
+    """The salt rows enter the trees unhashed (zk.SaltMatrix.digest_rows): still bound, one
+    changed salt element of any salted phase breaks its tree's path."""
+    from pyzkvm.errors import MerklePathError
+    from pyzkvm.stark.proof import encode_proof
+
+    pk = setup(FAST_ZK, [FibonacciAir()])
+    trace, pv = fibonacci_trace(64, 3, 5)
+    for phase in ("main", "aux", "quotient"):
+        proof = decode_proof(prove(pk, [trace], pv, zk_seed=3).to_bytes())
+        if phase not in proof.queries:
+            continue
+        salt = proof.queries[phase][0][-1]
+        salt[0, 0] = (int(salt[0, 0]) + 1) % P
+        with pytest.raises(MerklePathError):
+            verify(pk.verifying_key, encode_proof(proof)[0], pv)
+
+
 def test_transparent_proofs_are_deterministic_and_modes_do_not_mix():
     pk = setup(FAST, [FibonacciAir()])
     pk_zk = setup(FAST_ZK, [FibonacciAir()])
@@ -130,7 +157,8 @@ def test_transparent_proofs_are_deterministic_and_modes_do_not_mix():
 
 class QuarticAir(PrivateValueAir):
     """acc' = acc + c⁵ on transitions: degree 5, the most blowup 4 allows. Its hiding quotient
-    has degree ≈ 4.5·D, more than the LDE's 4·D points: it is evaluated on its own coset."""
+    has degree < 5·(n + m_r) − n ≈ 2·D (tall) and is cut into 3 chunks, evaluated on 5 cosets
+    of n points (an r of D − n coefficients made it ≈ 4.5·D: 5 chunks, 9 cosets)."""
 
     name = "quartic"
 
@@ -141,12 +169,14 @@ class QuarticAir(PrivateValueAir):
         b.when_transition().assert_eq(b.main_next(1), acc + c * c * c * c * c, "acc' = acc + c⁵")
 
 
-def test_a_degree_5_table_whose_hiding_quotient_outgrows_the_lde():
+@pytest.mark.parametrize("log_n", [5, 9])
+def test_a_degree_5_table_in_hiding_mode(log_n):
     pk = setup(FAST_ZK, [QuarticAir()])
     c = pk.verifying_key.compiled[0]
-    lay = QuotientLayout(FAST_ZK, c, 5)
-    assert c.max_degree == 5 and lay.log_q > committed_log_degree(FAST_ZK, 5) + FAST_ZK.log_blowup
-    n, c4 = 32, pow(7, 5, P)
+    lay = QuotientLayout(FAST_ZK, c, log_n)
+    assert c.max_degree == 5 and lay.log_q <= committed_log_degree(FAST_ZK, log_n) + FAST_ZK.log_blowup
+    assert lay.chunks == 3  # 5 before r had m_r coefficients
+    n, c4 = 1 << log_n, pow(7, 5, P)
     trace = np.stack([np.full(n, 7), np.arange(n) * c4 % P], axis=1).astype(np.uint32)
     verify(pk.verifying_key, prove(pk, [trace], []).to_bytes(), [])
     bad = trace.copy()
@@ -160,6 +190,24 @@ def test_hiding_proofs_of_tables_of_different_heights_with_buses_and_preprocesse
     pk = setup(FAST_ZK, [LeftAir(), RightAir()])
     traces = permutation_traces(rng.integers(0, P, 32), 256)
     assert verify(pk.verifying_key, prove(pk, traces, []).to_bytes(), []).log_heights == [5, 8]
+
+
+def test_one_deep_mask_per_lde_height():
+    """The DEEP mask R is committed once per LDE height, by the first present table of it
+    (zk.deep_mask_holders): 32 and 64 rows share D = 128 (≥ 4·m_r, m_r = 32), so the second
+    table's quotient has no mask columns, and the proof verifies."""
+    from pyzkvm.stark.zk import deep_mask_holders
+
+    assert deep_mask_holders(FAST_ZK, [5, None, 6, 8, 8]) == [True, False, False, True, False]
+    assert deep_mask_holders(FAST, [5, 6]) == [False, False]
+    rng = np.random.default_rng(3)
+    pk = setup(FAST_ZK, [LeftAir(), RightAir()])
+    proof = prove(pk, permutation_traces(rng.integers(0, P, 32), 64), [])
+    widths = [t.open_local["quotient"].shape[0] for t in proof.tables]
+    compiled = pk.verifying_key.proved
+    assert widths == [QuotientLayout(FAST_ZK, compiled[0], 5).width, QuotientLayout(FAST_ZK, compiled[1], 6, False).width]
+    assert widths[1] == 4 * QuotientLayout(FAST_ZK, compiled[1], 6).chunks
+    assert verify(pk.verifying_key, proof.to_bytes(), []).log_heights == [5, 6]
 
 
 # ---- the statistical test -------------------------------------------------------------------------

@@ -71,7 +71,8 @@ def test_hiding_totals_match_no_guess_and_differ_between_proofs_of_one_run():
 
 def test_the_ring_columns_are_in_the_proved_air_only():
     """The circuit digest (image ID) names the chips' AIRs in both modes; the hiding key proves
-    them with the ring's 8 columns and 2 interactions on the 'zk blind' bus."""
+    them with the ring's 4 columns and 1 interaction on the 'zk blind' bus (send ρ on the first
+    row, receive σ on the last: multiplicity is_first_row − is_last_row)."""
     airs = [LeftAir(), RightAir()]
     plain, hiding = setup(FAST, airs).verifying_key, setup(FAST_ZK, airs).verifying_key
     assert plain.circuit_digest == hiding.circuit_digest and plain.digest != hiding.digest
@@ -79,7 +80,7 @@ def test_the_ring_columns_are_in_the_proved_air_only():
     for base, proved in zip(hiding.compiled, hiding.proved):
         assert proved.air.width == base.air.width + blind.BLIND_COLUMNS
         extra = proved.interactions[len(base.interactions):]
-        assert [(it.bus_name, it.sign) for it in extra] == [(blind.BLIND_BUS, 1), (blind.BLIND_BUS, -1)]
+        assert [(it.bus_name, it.sign, len(it.values)) for it in extra] == [(blind.BLIND_BUS, 1, 4)]
 
 
 def test_the_ring_closes_over_the_segments_of_a_statement():
@@ -129,7 +130,7 @@ def test_a_tampered_total_is_rejected(keep_sum):
 
 
 def test_the_security_estimate_counts_the_ring_entries():
-    """Two more interactions per row of every table (height × 2, like every interaction)."""
+    """One more interaction per row of every table (height × 1, like every interaction)."""
     from pyzkvm.stark import security_bits
     from pyzkvm.stark.verifier import statement_security
 
@@ -137,7 +138,7 @@ def test_the_security_estimate_counts_the_ring_entries():
     plain, hiding = setup(FAST, airs).verifying_key, setup(FAST_ZK, airs).verifying_key
     heights = [5, 8]
     entries = (1 << 5) + (1 << 8)  # left sends every row, right receives every row
-    ring = 2 * ((1 << 5) + (1 << 8))
+    ring = (1 << 5) + (1 << 8)
     assert statement_security(plain, [heights], []).logup_bits == \
         security_bits(FAST, 8 + FAST.log_blowup, bus_entries=entries, bus_width=2).logup_bits
     assert statement_security(hiding, [heights], []).logup_bits == \

@@ -3,7 +3,8 @@
 simulator needs, are F_p-linear functionals of the column's random coefficients; they are
 jointly uniform iff the functionals are independent, i.e. their matrix has full row rank
 (galois is the oracle). Checked in the worst case: q query points whose next rows are all
-other points (2q distinct points), small tables (where D − n is not simply n)."""
+other points (2q distinct points), with exactly m_r = 2q + 8 coefficients of r (a square
+matrix: no slack), for small tables and a tall one."""
 
 import galois
 import numpy as np
@@ -14,11 +15,11 @@ from pyzkvm.stark.domain import coset_shift
 from pyzkvm.stark.examples.fibonacci import FibonacciAir
 from pyzkvm.stark.ext import W
 from pyzkvm.stark.field import P, root_of_unity
-from pyzkvm.stark.zk import QuotientLayout, committed_log_degree
+from pyzkvm.stark.zk import QuotientLayout, committed_log_degree, trace_randomiser_size
 
 GF = galois.GF(P)
 CONFIGS = [DEFAULT_ZK, COMPACT_ZK, BLOWUP8_100_BITS_ZK]
-LOG_NS = (2, 4, 5, 6)
+LOG_NS = (2, 4, 5, 6, 10)
 
 
 def ext_mul(a, b):
@@ -79,11 +80,11 @@ def random_ext(rng):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
 @pytest.mark.parametrize("log_n", LOG_NS)
 def test_the_trace_randomiser_covers_the_openings_and_the_next_rows(cfg, log_n):
-    """f̂ = f + Z_H·r, r with D − n coefficients: f̂ at the query points x (opened), at x·ω_n
+    """f̂ = f + Z_H·r, r with m_r coefficients: f̂ at the query points x (opened), at x·ω_n
     (the quotient's values at x depend on them), and the 4 coordinates of f̂(ζ), f̂(ζω)."""
     rng = np.random.default_rng(log_n)
     n, log_d = 1 << log_n, committed_log_degree(cfg, log_n)
-    m, w_n = (1 << log_d) - n, root_of_unity(log_n)
+    m, w_n = trace_randomiser_size(cfg), root_of_unity(log_n)
     here, nxt = query_points(log_d + cfg.log_blowup, log_n, cfg.num_queries, rng)
     points = here + nxt
     zeta = random_ext(rng)

@@ -340,7 +340,7 @@ class ClusterSegments:
 def prove_stark_segments(
     program: Program,
     inputs: Sequence[bytes],
-    segment_cycles: int,
+    segment_cycles: int | None = None,
     *,
     preset: str = "default",
     zk: bool | None = None,
@@ -360,14 +360,18 @@ def prove_stark_segments(
     values (and the journal and assumptions in phase 2). Composed runs (assumptions) are
     refused here: prove them with StarkBackend.prove, which attaches the inner receipts. The receipt is byte-identical to
     ``prove(program, inputs, backend="stark", segment_cycles=segment_cycles, preset=preset, zk=zk)``
-    except for the hiding mode's randomness (a hiding receipt is never byte-identical to another)."""
-    from .backends.stark import StarkBackend, build_statements, check_security_of_heights, config_for_preset
+    except for the hiding mode's randomness (a hiding receipt is never byte-identical to another).
+    ``segment_cycles=None``: the preset's default segments, halved while a table is too tall
+    (backends.stark.fitting_statements), as ``prove`` does."""
+    from .backends.stark import (StarkBackend, build_statements, check_security_of_heights, config_for_preset,
+                                 fitting_statements)
     from .machine.image_id import other_circuit_digests
     from .stark import joint, setup
 
     config = config_for_preset(preset, zk)
     progress("execute and build the segment tables", 0.0)
-    run = build_statements(program, inputs, segment_cycles, max_cycles)
+    run = (fitting_statements(program, inputs, config, max_cycles) if segment_cycles is None
+           else build_statements(program, inputs, segment_cycles, max_cycles))
     check_security_of_heights(run, config)
     if run.assumptions:
         raise UsageError("this guest verifies other receipts (VERIFY_SP1_PROOF): prove it with "

@@ -136,3 +136,20 @@ def test_hiding_segments_from_the_cluster_tasks_close_the_blinding_ring(monkeypa
     receipt = dist.prove_stark_segments(FIB, [I.u32(10)], 512, preset="insecure_fast_for_tests_zk")  # 1,094 cycles
     assert receipt.params["segments"] == 3 and receipt.params["zero_knowledge"] is True
     pyzkvm.verify(receipt, FIB.image_id, allow_insecure=True)
+
+
+def test_cluster_segments_default_to_the_presets_fitting_segments(monkeypatch):
+    """No segment_cycles: the run is cut as StarkBackend.prove cuts it (fitting_statements: the
+    preset's default segments, halved while a table is too tall), not at a fixed length."""
+    import pyzkvm.backends.stark as stark_backend
+
+    def in_process(fn, program, argument_lists, *, on_result=lambda i, r: r, **_options):
+        return [on_result(i, fn(program, *args)) for i, args in enumerate(argument_lists)]
+
+    calls = []
+    fitting = stark_backend.fitting_statements
+    monkeypatch.setattr(dist, "_run_tasks", in_process)
+    monkeypatch.setattr(stark_backend, "fitting_statements", lambda *a, **k: calls.append(a[2].name) or fitting(*a, **k))
+    receipt = dist.prove_stark_segments(FIB, [I.u32(10)], preset="insecure_fast_for_tests")
+    assert calls == ["insecure_fast_for_tests"] and receipt.params["segments"] == 1
+    pyzkvm.verify(receipt, FIB.image_id, allow_insecure=True)

@@ -186,7 +186,6 @@ def _guest_failed(receipt) -> int:
 def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress):
     """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist)."""
     from .. import dist
-    from ..backends.stark import config_for_preset, default_segment_cycles
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
 
     if args.workers is not None and args.workers <= 0:
@@ -194,15 +193,12 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress
     if assumptions:
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
     zk = False if args.no_zk else None
-    # compact presets allow shorter tables (default_segment_cycles)
-    segment_cycles = args.segment_cycles or (default_segment_cycles(config_for_preset(args.preset, zk))
-                                             if backend == "stark" else DEFAULT_SEGMENT_CYCLES)
     options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles, progress=progress)
-    if backend == "stark":
-        return dist.prove_stark_segments(program, inputs, segment_cycles, preset=args.preset or "default", zk=zk,
+    if backend == "stark":  # no --segment-cycles: the preset's default segments (dist.prove_stark_segments)
+        return dist.prove_stark_segments(program, inputs, args.segment_cycles, preset=args.preset or "default", zk=zk,
                                          **options)
     if backend == "trace":
-        return dist.prove_segments(program, inputs, segment_cycles, **options)
+        return dist.prove_segments(program, inputs, args.segment_cycles or DEFAULT_SEGMENT_CYCLES, **options)
     raise UsageError(f"--workers/--scheduler distribute stark or trace segments, not {backend!r}")
 
 

@@ -89,6 +89,23 @@ def test_quotient_evaluated_by_blocks_gives_the_same_proof(monkeypatch):
     verify(pk.verifying_key, whole, pv)
 
 
+def test_quotient_cosets_overlapped_give_the_same_proof(monkeypatch):
+    """With threads the prover transforms a table's next quotient coset beside the constraint
+    evaluation of the one before, in two sets of buffers (prover._QuotientCosets.values); the
+    proof is byte-identical to the one-coset-at-a-time proof (one set, QUOTIENT_OVERLAP_BYTES
+    = 0). The cube chain's degree-3 constraints take two cosets; its 2^13 rows are enough work
+    for pool.parallel_for to run the two stages side by side when numba has two threads."""
+    from pyzkvm.stark import prover
+
+    monkeypatch.setattr(prover, "threads", lambda: 2)  # the overlapped path even on one thread
+    pk = setup(INSECURE_FAST_FOR_TESTS, [CubeChain(), ChainSink()])
+    traces = chain_traces(13, 4, seed=5)
+    overlapped = prove(pk, traces, []).to_bytes()
+    monkeypatch.setattr(prover, "QUOTIENT_OVERLAP_BYTES", 0)
+    assert prove(pk, traces, []).to_bytes() == overlapped
+    verify(pk.verifying_key, overlapped, [])
+
+
 def test_blowup2_preset_rejects_degree_4():
     class Degree4(Air):
         name, width = "deg4", 1

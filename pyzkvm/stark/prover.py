@@ -275,11 +275,13 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
     # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
     _release_heap(tables)
+    buffers = CosetBuffers()  # the quotient's coset buffers, reused table after table
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
-        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
+        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng, buffers)
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
+    del buffers
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
     if not np.any(zeta[1:]):
@@ -373,7 +375,7 @@ def _widths(t: _Table) -> tuple:
     return wp, t.main_lde.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
 
 
-def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarray:
+def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng, buffers: CosetBuffers) -> np.ndarray:
     """The committed quotient matrix in coefficient form: the chunks of
     Q(x) = Σ_i α^i C_i(x) / Z_H(x), as an (N, 4·(K + mask)) base matrix whose columns 4k..4k+3
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
@@ -384,7 +386,7 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
     follows them (N = D)."""
     lay = t.quotient_layout
-    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha)
+    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha, buffers)
     if not cfg.zk:
         # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
         return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
@@ -422,7 +424,8 @@ def _quotient_cosets(log_n: int, log_d: int, bound: int) -> tuple:
     return log_c, -(-bound >> log_c)
 
 
-def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha) -> np.ndarray:
+def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha,
+                           buffers: CosetBuffers) -> np.ndarray:
     """Coefficients (K·c ≥ lay.bound, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on
     K cosets s_r·K_c (_quotient_cosets), then domain.interpolate_from_cosets.
 
@@ -435,7 +438,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     points would take 2^⌈log⌉ of them (8n)."""
     log_c, cosets = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
-    q_vals = _QuotientCosets(t, log_c, public, challenges, alpha).values(shifts)
+    q_vals = _QuotientCosets(t, log_c, public, challenges, alpha).values(shifts, buffers)
     return interpolate_from_cosets(q_vals, shifts)
 
 
@@ -444,6 +447,33 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
 #: many bytes (the CPU table's main and aux: 38 MB at 2^16 rows); a taller table's cosets run
 #: one at a time, in one set (the peak memory), each split across the threads inside
 QUOTIENT_OVERLAP_BYTES = 64 << 20
+
+
+class CosetBuffers:
+    """The quotient's coset buffers — per set, one (c, w) matrix per column group (main, aux,
+    preprocessed) — carved from flat arenas that grow to the largest table's need and are
+    reused table after table and coset after coset (fresh buffers cost their page faults each
+    time: with two sets, twice per table)."""
+
+    def __init__(self) -> None:
+        self.arenas: list[np.ndarray] = []
+
+    def sets(self, count: int, c: int, widths: list) -> list:
+        """``count`` sets of buffers for a coset of c rows and column groups of ``widths``
+        (None: no buffer); each set's matrices are contiguous views into one arena."""
+        need = c * sum(w for w in widths if w is not None)
+        while len(self.arenas) < count:
+            self.arenas.append(np.empty(0, dtype=np.uint32))
+        out = []
+        for i in range(count):
+            if self.arenas[i].size < need:
+                self.arenas[i] = np.empty(need, dtype=np.uint32)
+            at, bufs = 0, []
+            for w in widths:
+                bufs.append(None if w is None else self.arenas[i][at:at + c * w].reshape(c, w))
+                at += 0 if w is None else c * w
+            out.append(bufs)
+        return out
 
 
 class _QuotientCosets:
@@ -470,7 +500,7 @@ class _QuotientCosets:
         self.polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients,
                       t.prep_coefficients()]  # degree < n ≤ c
 
-    def values(self, shifts: list) -> list:
+    def values(self, shifts: list, buffers: CosetBuffers) -> list:
         """Q on each coset s_r·K_c, (c, 4) bit-reversed (row j: Q(s_r·ω_c^rev(j))).
 
         With threads, step r transforms coset r beside the evaluation of coset r − 1, the two
@@ -481,9 +511,7 @@ class _QuotientCosets:
         c, k = 1 << self.log_c, len(shifts)
         width = sum(m.shape[1] for m in self.polys if m is not None)
         sets = 2 if k > 1 and threads() > 1 and 4 * c * width <= QUOTIENT_OVERLAP_BYTES else 1
-        # one buffer per column group and set, reused for every coset (fresh ones cost their page faults each time)
-        bufs = [[None if m is None else np.empty((c, m.shape[1]), dtype=np.uint32) for m in self.polys]
-                for _ in range(sets)]
+        bufs = buffers.sets(sets, c, [None if m is None else m.shape[1] for m in self.polys])
         evals: list = [None] * k  # the columns on coset r, from its transform to its evaluation
         out: list = [None] * k
         if sets == 1:

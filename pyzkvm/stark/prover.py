@@ -451,26 +451,26 @@ QUOTIENT_OVERLAP_BYTES = 64 << 20
 
 class CosetBuffers:
     """The quotient's coset buffers — per set, one (c, w) matrix per column group (main, aux,
-    preprocessed) — carved from flat arenas that grow to the largest table's need and are
-    reused table after table and coset after coset (fresh buffers cost their page faults each
-    time: with two sets, twice per table)."""
+    preprocessed) — carved from one flat arena that grows to the largest need and is reused
+    table after table and coset after coset: fresh buffers cost their page faults each time,
+    and a table's two sets fit in what a taller table's one set took (at 2^18 rows the CPU
+    table's one set holds the next tables' two: the overlap costs no memory there)."""
 
     def __init__(self) -> None:
-        self.arenas: list[np.ndarray] = []
+        self.arena = np.empty(0, dtype=np.uint32)
 
     def sets(self, count: int, c: int, widths: list) -> list:
         """``count`` sets of buffers for a coset of c rows and column groups of ``widths``
-        (None: no buffer); each set's matrices are contiguous views into one arena."""
-        need = c * sum(w for w in widths if w is not None)
-        while len(self.arenas) < count:
-            self.arenas.append(np.empty(0, dtype=np.uint32))
-        out = []
-        for i in range(count):
-            if self.arenas[i].size < need:
-                self.arenas[i] = np.empty(need, dtype=np.uint32)
-            at, bufs = 0, []
+        (None: no buffer), contiguous views one after the other in the arena."""
+        need = count * c * sum(w for w in widths if w is not None)
+        if self.arena.size < need:
+            self.arena = np.empty(0, dtype=np.uint32)  # the old one freed before the new is taken
+            self.arena = np.empty(need, dtype=np.uint32)
+        out, at = [], 0
+        for _ in range(count):
+            bufs = []
             for w in widths:
-                bufs.append(None if w is None else self.arenas[i][at:at + c * w].reshape(c, w))
+                bufs.append(None if w is None else self.arena[at:at + c * w].reshape(c, w))
                 at += 0 if w is None else c * w
             out.append(bufs)
         return out
@@ -506,8 +506,9 @@ class _QuotientCosets:
         With threads, step r transforms coset r beside the evaluation of coset r − 1, the two
         side by side on the thread pool (each stage's own loops split across the threads as
         they are free: a transform's column groups, the evaluation's blocks of rows), in two
-        sets of buffers; a machine with one free core runs both on the calling thread
-        (pool.parallel_for). Else (one thread, or a table too tall for two sets) one set."""
+        sets of buffers; the calling thread takes the evaluation, and the transform too when
+        no worker has started it by then (pool.parallel_for: a busy machine costs no wait).
+        Else (one thread, or a table too tall for two sets) one set, one coset at a time."""
         c, k = 1 << self.log_c, len(shifts)
         width = sum(m.shape[1] for m in self.polys if m is not None)
         sets = 2 if k > 1 and threads() > 1 and 4 * c * width <= QUOTIENT_OVERLAP_BYTES else 1

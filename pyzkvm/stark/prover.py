@@ -42,7 +42,7 @@ from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_evaluations_of, intt
+from .ntt import bit_reverse_indices, coset_evaluations_of, intt, padded_width
 from .pool import parallel_for, threads
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
@@ -457,15 +457,16 @@ class CosetBuffers:
     table's one set holds the next tables' two: the overlap costs no memory there)."""
 
     def __init__(self) -> None:
-        self.arena = np.empty(0, dtype=np.uint32)
+        self.arena = np.zeros(0, dtype=np.uint32)
 
     def sets(self, count: int, c: int, widths: list) -> list:
         """``count`` sets of buffers for a coset of c rows and column groups of ``widths``
         (None: no buffer), contiguous views one after the other in the arena."""
         need = count * c * sum(w for w in widths if w is not None)
         if self.arena.size < need:
-            self.arena = np.empty(0, dtype=np.uint32)  # the old one freed before the new is taken
-            self.arena = np.empty(need, dtype=np.uint32)
+            self.arena = np.zeros(0, dtype=np.uint32)  # the old one freed before the new is taken
+            # zeros: a padding column (ntt.padded_width) holds only transforms of canonical values
+            self.arena = np.zeros(need, dtype=np.uint32)
         out, at = [], 0
         for _ in range(count):
             bufs = []
@@ -510,9 +511,11 @@ class _QuotientCosets:
         no worker has started it by then (pool.parallel_for: a busy machine costs no wait).
         Else (one thread, or a table too tall for two sets) one set, one coset at a time."""
         c, k = 1 << self.log_c, len(shifts)
-        width = sum(m.shape[1] for m in self.polys if m is not None)
+        # each buffer as wide as its transform runs (ntt.padded_width): transformed in place
+        widths = [None if m is None else padded_width(m.shape[1]) for m in self.polys]
+        width = sum(w for w in widths if w is not None)
         sets = 2 if k > 1 and threads() > 1 and 4 * c * width <= QUOTIENT_OVERLAP_BYTES else 1
-        bufs = buffers.sets(sets, c, [None if m is None else m.shape[1] for m in self.polys])
+        bufs = buffers.sets(sets, c, widths)
         evals: list = [None] * k  # the columns on coset r, from its transform to its evaluation
         out: list = [None] * k
         if sets == 1:

@@ -275,13 +275,11 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
     # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
     _release_heap(tables)
-    buffers = CosetBuffers()  # the quotient's coset buffers, reused table after table
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n)
-        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng, buffers)
+        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
-    del buffers
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
     if not np.any(zeta[1:]):
@@ -375,7 +373,7 @@ def _widths(t: _Table) -> tuple:
     return wp, t.main_lde.shape[1], wa, t.quotient_coeffs.shape[1]  # the quotient's mask columns included
 
 
-def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng, buffers: CosetBuffers) -> np.ndarray:
+def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarray:
     """The committed quotient matrix in coefficient form: the chunks of
     Q(x) = Σ_i α^i C_i(x) / Z_H(x), as an (N, 4·(K + mask)) base matrix whose columns 4k..4k+3
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
@@ -386,7 +384,7 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng, buffers: Co
     randomised by the telescoping t_k (zk.py) and one random F_p^4 mask column R of degree < D
     follows them (N = D)."""
     lay = t.quotient_layout
-    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha, buffers)
+    coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha)
     if not cfg.zk:
         # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
         return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
@@ -424,8 +422,7 @@ def _quotient_cosets(log_n: int, log_d: int, bound: int) -> tuple:
     return log_c, -(-bound >> log_c)
 
 
-def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha,
-                           buffers: CosetBuffers) -> np.ndarray:
+def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha) -> np.ndarray:
     """Coefficients (K·c ≥ lay.bound, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on
     K cosets s_r·K_c (_quotient_cosets), then domain.interpolate_from_cosets.
 
@@ -438,7 +435,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     points would take 2^⌈log⌉ of them (8n)."""
     log_c, cosets = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
-    q_vals = _QuotientCosets(t, log_c, public, challenges, alpha).values(shifts, buffers)
+    q_vals = _QuotientCosets(t, log_c, public, challenges, alpha).values(shifts)
     return interpolate_from_cosets(q_vals, shifts)
 
 
@@ -449,32 +446,20 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
 QUOTIENT_OVERLAP_BYTES = 64 << 20
 
 
-class CosetBuffers:
-    """The quotient's coset buffers — per set, one (c, w) matrix per column group (main, aux,
-    preprocessed) — carved from one flat arena that grows to the largest need and is reused
-    table after table and coset after coset: fresh buffers cost their page faults each time,
-    and a table's two sets fit in what a taller table's one set took (at 2^18 rows the CPU
-    table's one set holds the next tables' two: the overlap costs no memory there)."""
-
-    def __init__(self) -> None:
-        self.arena = np.zeros(0, dtype=np.uint32)
-
-    def sets(self, count: int, c: int, widths: list) -> list:
-        """``count`` sets of buffers for a coset of c rows and column groups of ``widths``
-        (None: no buffer), contiguous views one after the other in the arena."""
-        need = count * c * sum(w for w in widths if w is not None)
-        if self.arena.size < need:
-            self.arena = np.zeros(0, dtype=np.uint32)  # the old one freed before the new is taken
-            # zeros: a padding column (ntt.padded_width) holds only transforms of canonical values
-            self.arena = np.zeros(need, dtype=np.uint32)
-        out, at = [], 0
-        for _ in range(count):
-            bufs = []
-            for w in widths:
-                bufs.append(None if w is None else self.arena[at:at + c * w].reshape(c, w))
-                at += 0 if w is None else c * w
-            out.append(bufs)
-        return out
+def _coset_buffers(count: int, c: int, widths: list) -> list:
+    """``count`` sets of the quotient's coset buffers — one (c, w) matrix per column group
+    (main, aux, preprocessed; None: none) — for one table, reused coset after coset (fresh
+    ones cost their page faults each time), as contiguous views into one allocation. Zeros:
+    a padding column (ntt.padded_width) only ever holds transforms of zeros."""
+    arena = np.zeros(count * c * sum(w for w in widths if w is not None), dtype=np.uint32)
+    out, at = [], 0
+    for _ in range(count):
+        bufs = []
+        for w in widths:
+            bufs.append(None if w is None else arena[at:at + c * w].reshape(c, w))
+            at += 0 if w is None else c * w
+        out.append(bufs)
+    return out
 
 
 class _QuotientCosets:
@@ -501,7 +486,7 @@ class _QuotientCosets:
         self.polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients,
                       t.prep_coefficients()]  # degree < n ≤ c
 
-    def values(self, shifts: list, buffers: CosetBuffers) -> list:
+    def values(self, shifts: list) -> list:
         """Q on each coset s_r·K_c, (c, 4) bit-reversed (row j: Q(s_r·ω_c^rev(j))).
 
         With threads, step r transforms coset r beside the evaluation of coset r − 1, the two
@@ -515,7 +500,7 @@ class _QuotientCosets:
         widths = [None if m is None else padded_width(m.shape[1]) for m in self.polys]
         width = sum(w for w in widths if w is not None)
         sets = 2 if k > 1 and threads() > 1 and 4 * c * width <= QUOTIENT_OVERLAP_BYTES else 1
-        bufs = buffers.sets(sets, c, widths)
+        bufs = _coset_buffers(sets, c, widths)
         evals: list = [None] * k  # the columns on coset r, from its transform to its evaluation
         out: list = [None] * k
         if sets == 1:

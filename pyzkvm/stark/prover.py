@@ -440,9 +440,10 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
 
 
 #: the quotient overlaps one coset's transforms with the previous coset's constraint
-#: evaluation (_QuotientCosets.values: two sets of coset buffers) while a set is at most this
-#: many bytes (the CPU table's main and aux: 38 MB at 2^16 rows); a taller table's cosets run
-#: one at a time, in one set (the peak memory), each split across the threads inside
+#: evaluation (_QuotientCosets.values: two sets of coset buffers, for ≥ 3 cosets: hiding mode)
+#: while a set is at most this many bytes (the CPU table's main and aux: 38 MB at 2^16 rows); a
+#: taller table's cosets run one at a time, in one set (the peak memory), each split across
+#: the threads inside
 QUOTIENT_OVERLAP_BYTES = 64 << 20
 
 
@@ -494,12 +495,14 @@ class _QuotientCosets:
         they are free: a transform's column groups, the evaluation's blocks of rows), in two
         sets of buffers; the calling thread takes the evaluation, and the transform too when
         no worker has started it by then (pool.parallel_for: a busy machine costs no wait).
-        Else (one thread, or a table too tall for two sets) one set, one coset at a time."""
+        Else one set, one coset at a time: one thread, a table too tall for two sets, or two
+        cosets (transparent: one step of three would overlap, which measured no faster than
+        splitting each stage across the threads, for the second set's page faults)."""
         c, k = 1 << self.log_c, len(shifts)
         # each buffer as wide as its transform runs (ntt.padded_width): transformed in place
         widths = [None if m is None else padded_width(m.shape[1]) for m in self.polys]
         width = sum(w for w in widths if w is not None)
-        sets = 2 if k > 1 and threads() > 1 and 4 * c * width <= QUOTIENT_OVERLAP_BYTES else 1
+        sets = 2 if k > 2 and threads() > 1 and 4 * c * width <= QUOTIENT_OVERLAP_BYTES else 1
         bufs = _coset_buffers(sets, c, widths)
         evals: list = [None] * k  # the columns on coset r, from its transform to its evaluation
         out: list = [None] * k

@@ -454,7 +454,7 @@ def padded_width(width: int) -> int:
     _PAD_FROM). A buffer this wide, its first ``width`` columns the matrix, is transformed in
     place — the extra columns' values are transformed too and mean nothing — where a matrix
     ``width`` wide goes through a padded scratch copy (the quotient's coset buffers:
-    prover._coset_buffers)."""
+    prover._quotient_coefficients)."""
     pad = _padding(width)
     return width - width % pad + pad if pad else width
 

@@ -43,7 +43,6 @@ from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, coset_evaluations_of, intt, padded_width
-from .pool import parallel_for, threads
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -424,126 +423,49 @@ def _quotient_cosets(log_n: int, log_d: int, bound: int) -> tuple:
 
 def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha) -> np.ndarray:
     """Coefficients (K·c ≥ lay.bound, 4) of Q(x) = Σ_i α^i C_i(x) / Z_H(x), from its values on
-    K cosets s_r·K_c (_quotient_cosets), then domain.interpolate_from_cosets.
+    K cosets s_r·K_c (_quotient_cosets), one at a time, then domain.interpolate_from_cosets.
 
     s_r = s·ω_q^r, ω_q of order 2^lay.log_q ≥ K·c, so the s_r^c are distinct. The main, aux and
     preprocessed columns on one coset are one scaling, fold and size-c transform of their
-    coefficients (ntt.coset_evaluations), so only one or two cosets' rows of this table are in
-    memory (_QuotientCosets: one coset transformed while the one before is evaluated).
+    coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
     "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q < d·D − n:
     d·D/n − 1 cosets of n points (e.g. 5n points for d = 3, D = 2n) where the LDE's cosets of D
-    points would take 2^⌈log⌉ of them (8n)."""
+    points would take 2^⌈log⌉ of them (8n). The evaluator reads a block's bit-reversed rows
+    in place and in their stored order (block row j is point rev(j): consecutive rows are
+    adjacent memory), each row's next row from a map (tape.Inputs.next_row: rev(rev(j) + c/n));
+    the selectors go in permuted (the points rev(j)) and Q comes out bit-reversed, as
+    interpolate_from_cosets reads it: no gathered or transposed copy."""
     log_c, cosets = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
+    c = 1 << log_c
+    rev = bit_reverse_indices(c).astype(np.int64)
+    next_row = rev[(rev + c // t.n) % c]  # block row j holds point rev(j); its next point's row
+    cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
+    constraints = t.compiled.all_constraints
+    tape = tape_for(t.compiled, [con.expr for con in constraints])
+    alpha_pows = ext.ext_powers(alpha, len(constraints))
+    prep_coeffs = t.prep_coefficients()  # degree < n ≤ c
+    size = min(QUOTIENT_BLOCK_ROWS, c)  # both powers of two
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
-    q_vals = _QuotientCosets(t, log_c, public, challenges, alpha).values(shifts)
-    return interpolate_from_cosets(q_vals, shifts)
-
-
-#: the quotient overlaps one coset's transforms with the previous coset's constraint
-#: evaluation (_QuotientCosets.values: two sets of coset buffers, for ≥ 3 cosets: hiding mode)
-#: while a set is at most this many bytes (the CPU table's main and aux: 38 MB at 2^16 rows); a
-#: taller table's cosets run one at a time, in one set (the peak memory), each split across
-#: the threads inside
-QUOTIENT_OVERLAP_BYTES = 64 << 20
-
-
-def _coset_buffers(count: int, c: int, widths: list) -> list:
-    """``count`` sets of the quotient's coset buffers — one (c, w) matrix per column group
-    (main, aux, preprocessed; None: none) — for one table, reused coset after coset (fresh
-    ones cost their page faults each time), as contiguous views into one allocation. Zeros:
-    a padding column (ntt.padded_width) only ever holds transforms of zeros."""
-    arena = np.zeros(count * c * sum(w for w in widths if w is not None), dtype=np.uint32)
-    out, at = [], 0
-    for _ in range(count):
-        bufs = []
-        for w in widths:
-            bufs.append(None if w is None else arena[at:at + c * w].reshape(c, w))
-            at += 0 if w is None else c * w
-        out.append(bufs)
-    return out
-
-
-class _QuotientCosets:
-    """Q = Σ_i α^i C_i / Z_H on cosets s_r·K_c of one table (_quotient_coefficients), coset by
-    coset in two stages: the transforms (``_transform``: main, aux and preprocessed columns
-    on the coset, ntt.coset_evaluations: memory-bound) and the constraint evaluation
-    (``_evaluate``: compute-bound on cached blocks of rows).
-
-    The evaluator reads a block's bit-reversed rows in place and in their stored order (block
-    row j is point rev(j): consecutive rows are adjacent memory), each row's next row from a
-    map (tape.Inputs.next_row: rev(rev(j) + c/n)); the selectors go in permuted (the points
-    rev(j)) and Q comes out bit-reversed, as interpolate_from_cosets reads it: no gathered or
-    transposed copy."""
-
-    def __init__(self, t: _Table, log_c: int, public, challenges, alpha) -> None:
-        self.t, self.log_c, self.public, self.challenges = t, log_c, public, challenges
-        c = 1 << log_c
-        self.rev = bit_reverse_indices(c).astype(np.int64)
-        self.next_row = self.rev[(self.rev + c // t.n) % c]  # block row j holds point rev(j); its next point's row
-        self.cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
-        constraints = t.compiled.all_constraints
-        self.tape = tape_for(t.compiled, [con.expr for con in constraints])
-        self.alpha_pows = ext.ext_powers(alpha, len(constraints))
-        self.polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients,
-                      t.prep_coefficients()]  # degree < n ≤ c
-
-    def values(self, shifts: list) -> list:
-        """Q on each coset s_r·K_c, (c, 4) bit-reversed (row j: Q(s_r·ω_c^rev(j))).
-
-        With threads, step r transforms coset r beside the evaluation of coset r − 1, the two
-        side by side on the thread pool (each stage's own loops split across the threads as
-        they are free: a transform's column groups, the evaluation's blocks of rows), in two
-        sets of buffers; the calling thread takes the evaluation, and the transform too when
-        no worker has started it by then (pool.parallel_for: a busy machine costs no wait).
-        Else one set, one coset at a time: one thread, a table too tall for two sets, or two
-        cosets (transparent: one step of three would overlap, which measured no faster than
-        splitting each stage across the threads, for the second set's page faults)."""
-        c, k = 1 << self.log_c, len(shifts)
-        # each buffer as wide as its transform runs (ntt.padded_width): transformed in place
-        widths = [None if m is None else padded_width(m.shape[1]) for m in self.polys]
-        width = sum(w for w in widths if w is not None)
-        sets = 2 if k > 2 and threads() > 1 and 4 * c * width <= QUOTIENT_OVERLAP_BYTES else 1
-        bufs = _coset_buffers(sets, c, widths)
-        evals: list = [None] * k  # the columns on coset r, from its transform to its evaluation
-        out: list = [None] * k
-        if sets == 1:
-            for r in range(k):
-                out[r] = self._evaluate(shifts[r], self._transform(shifts[r], bufs[0]))
-            return out
-        evals[0] = self._transform(shifts[0], bufs[0])
-        for step in range(1, k):  # evaluation of coset step − 1 (item 0: the calling thread's) beside transform of coset step
-            parallel_for(self._stages, 2, step, shifts, bufs, evals, out, work_per_item=c * width)
-        out[k - 1] = self._evaluate(shifts[k - 1], evals[k - 1])
-        return out
-
-    def _stages(self, step, shifts, bufs, evals, out, lo: int, hi: int) -> None:
-        # items lo..hi−1 of pipeline step ``step`` (a chunk of pool.parallel_for)
-        for item in range(lo, hi):
-            r = step - 1 + item
-            if item == 0:
-                out[r], evals[r] = self._evaluate(shifts[r], evals[r]), None
-            else:
-                evals[r] = self._transform(shifts[r], bufs[r % 2])
-
-    def _transform(self, s_r: int, bufs: list) -> list:
-        # the main, aux and preprocessed columns on s_r·K_c, bit-reversed, into bufs
-        return coset_evaluations_of(self.polys, self.log_c, s_r, bufs)  # side by side
-
-    def _evaluate(self, s_r: int, evals: list) -> np.ndarray:
-        t, log_c, rev = self.t, self.log_c, self.rev
-        c = 1 << log_c
-        main_b, aux_b, prep_b = evals
+    q_vals = []
+    # one buffer per column group for every coset (fresh ones cost their page faults each time),
+    # as wide as its transform runs (ntt.padded_width: transformed in place, no padded scratch
+    # copy; zeros: a padding column only ever holds transforms of zeros)
+    polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
+    bufs = [None if m is None else np.zeros((c, padded_width(m.shape[1])), dtype=np.uint32) for m in polys]
+    for s_r in shifts:
+        main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
         aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
         q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
-        size = min(QUOTIENT_BLOCK_ROWS, c)  # both powers of two
         # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
         for start in range(0, c, size):  # block rows start.. (points rev(start..))
             k = rev[start:start + size] % len(z_h)
             selectors, inv_z = coset_selectors(t.log_n, pts[start:start + size], (z_h[k], inv_z_h[k]))
-            inputs = Inputs(main_b, prep_b, aux_b, self.public, self.challenges, self.cumsum,
-                            np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, self.next_row)
-            acc = run(self.tape, inputs, size, self.alpha_pows, row0=start)  # Σ α^i C_i on the block
+            inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
+                            np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
+            acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
             q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
-        return q_coset
+        q_vals.append(q_coset)
+    del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
+    return interpolate_from_cosets(q_vals, shifts)

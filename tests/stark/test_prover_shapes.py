@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import VerificationError
-from pyzkvm.stark import BLOWUP2_100_BITS, INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, Air, StarkConfig, prove, setup, verify
+from pyzkvm.stark import BLOWUP2_100_BITS, INSECURE_FAST_FOR_TESTS, Air, StarkConfig, prove, setup, verify
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
 
@@ -87,24 +87,6 @@ def test_quotient_evaluated_by_blocks_gives_the_same_proof(monkeypatch):
     monkeypatch.setattr(prover, "QUOTIENT_BLOCK_ROWS", 16)
     assert prove(pk, traces, pv).to_bytes() == whole
     verify(pk.verifying_key, whole, pv)
-
-
-def test_quotient_cosets_overlapped_give_the_same_proof(monkeypatch):
-    """With threads the prover transforms a table's next quotient coset beside the constraint
-    evaluation of the one before, in two sets of buffers (prover._QuotientCosets.values); the
-    proof is byte-identical to the one-coset-at-a-time proof (one set, QUOTIENT_OVERLAP_BYTES
-    = 0). In hiding mode the cube chain's degree-3 constraints take five cosets; its 2^12 rows
-    are enough work for pool.parallel_for to run the two stages side by side when numba has
-    two threads."""
-    from pyzkvm.stark import prover
-
-    monkeypatch.setattr(prover, "threads", lambda: 2)  # the overlapped path even on one thread
-    pk = setup(INSECURE_FAST_FOR_TESTS_ZK, [CubeChain(), ChainSink()])
-    traces = chain_traces(12, 4, seed=5)
-    overlapped = prove(pk, traces, [], zk_seed=4).to_bytes()
-    monkeypatch.setattr(prover, "QUOTIENT_OVERLAP_BYTES", 0)
-    assert prove(pk, traces, [], zk_seed=4).to_bytes() == overlapped
-    verify(pk.verifying_key, overlapped, [])
 
 
 def test_blowup2_preset_rejects_degree_4():

@@ -443,16 +443,32 @@ _LANE_COLUMNS = 8
 _PAD_FROM = 3
 
 
+def _padding(width: int) -> int:
+    # the multiple of 8 (or 16) a remainder of width's columns is padded to, or 0 (see _PAD_FROM)
+    pad = _GROUP_COLUMNS if width % _GROUP_COLUMNS > _LANE_COLUMNS else _LANE_COLUMNS
+    return pad if width % pad >= _PAD_FROM else 0
+
+
+def padded_width(width: int) -> int:
+    """The columns a transform of ``width`` columns runs on (its remainder zero-padded: see
+    _PAD_FROM). A buffer this wide, its first ``width`` columns the matrix, is transformed in
+    place — the extra columns' values are transformed too and mean nothing — where a matrix
+    ``width`` wide goes through a padded scratch copy (the quotient's coset buffers:
+    prover._quotient_coefficients)."""
+    pad = _padding(width)
+    return width - width % pad + pad if pad else width
+
+
 def _transform(slice_kernel, m, log_n, inverse):
     # slice_kernel (_dif_slice or _dit_slice) on all of m's columns, the remainder past a
     # multiple of 8 (or 16) in a padded scratch when that is faster (see _PAD_FROM). The body and the
     # scratch are independent: side by side on the thread pool (a narrow matrix, e.g. 8 + 6
     # columns, is one column group each, which would otherwise run one after the other)
     w = m.shape[1]
-    pad = _GROUP_COLUMNS if w % _GROUP_COLUMNS > _LANE_COLUMNS else _LANE_COLUMNS
-    body, rest = w - w % pad, w % pad
-    if rest < _PAD_FROM:
+    pad = _padding(w)
+    if not pad:
         return _by_column_groups(slice_kernel, m, log_n, inverse, w)
+    body, rest = w - w % pad, w % pad
     scratch = np.zeros((m.shape[0], pad), dtype=np.uint32)
     scratch[:, :rest] = m[:, body:]
     parts = [(scratch, pad), (m, body)] if body else [(scratch, pad)]
@@ -639,7 +655,8 @@ def coset_evaluations(coeffs, log_size: int, shift: int, out=None):
     transform of the folded g'_i = Σ_k g_(i + k·c) — one scaling pass, D/c − 1 additions and a
     transform of size c, where an LDE of the whole polynomial would transform D ≥ 2c rows.
     ``out``: a (c, w) uint32 array to write them to (reused across cosets: a fresh one of
-    tens of MB costs its page faults each time)."""
+    tens of MB costs its page faults each time), or a wider one, (c, padded_width(w)): the
+    first w columns are the result, the others are transformed in place beside them."""
     m, log_d = _rows(coeffs, "coset_evaluations")
     if log_size >= log_d:
         return coset_lde_from_coefficients(m, log_size - log_d, shift, out)

@@ -226,6 +226,21 @@ def test_coset_evaluations_of_polynomials_of_any_degree(log_d, log_size, width):
         N.coset_evaluations(coeffs, log_size, 0)
 
 
+@pytest.mark.parametrize("log_d,log_size,width", [(6, 5, 6), (5, 5, 9), (4, 6, 12), (5, 4, 18)])
+def test_coset_evaluations_into_a_padded_buffer(log_d, log_size, width):
+    # a buffer padded_width(width) wide (the quotient's: transformed in place, no scratch copy)
+    # holds in its first columns what an exact one does; its padding columns stay zero when
+    # they start so (the transform of zeros)
+    coeffs = _random((1 << log_d, width), 90 + width)
+    wide = N.padded_width(width)
+    assert wide >= width and (wide == width or wide % 8 == 0)
+    out = np.zeros((1 << log_size, wide), dtype=np.uint32)
+    got = N.coset_evaluations(coeffs, log_size, 7, out=out)
+    assert got.shape == (1 << log_size, wide)
+    np.testing.assert_array_equal(got[:, :width], N.coset_evaluations(coeffs, log_size, 7))
+    assert not got[:, width:].any()
+
+
 def test_intt_writes_into_the_rows_given():
     # prover._hide interpolates into the first n rows of f̂'s taller matrix
     values = _random((32, 4), 6)

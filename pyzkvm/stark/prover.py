@@ -258,9 +258,13 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     challenges = np.stack([bus.alpha, bus.gamma])
     for t in tables:
         if t.compiled.interactions:
-            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.main_trace(), t.prep_trace, public), t.n,
+            main_trace = t.main_trace()
+            # the chip's columns are in main_trace now (hiding: copied beside the ring's): gone before
+            # the LogUp values are built, not kept beside their copy (the CPU table's is 81 MB at 2^18)
+            t.trace = None
+            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(main_trace, t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
-            t.trace = None  # not read after this: gone before its aux LDE (the CPU table's is 81 MB at 2^18)
+            del main_trace  # gone before its aux LDE
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
             del aux
@@ -280,6 +284,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
+    _release_heap(tables)  # the quotient's coset values freed (~100 MB of free heap at 2^18, hiding)
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
     if not np.any(zeta[1:]):
@@ -320,6 +325,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     fri_inputs = deep_codewords_from_coefficients(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True),
                                                   zeta, coeffs, cfg.log_blowup)
     del entries
+    _release_heap(tables)  # the DEEP's temporaries freed, before the FRI layers and their trees
     report("DEEP composition", 1.0)
 
     # 7. FRI commit, grinding, query positions (the smallest input's degree bounds the final polynomial)

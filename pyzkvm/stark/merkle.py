@@ -115,10 +115,14 @@ class MerkleTree:
         if m.ndim != 2 or n < 1 or n & (n - 1):
             raise UsageError(f"MerkleTree.commit: expected a (2^k, w) matrix, got shape {np.shape(matrix)}; pad rows to a power of two")
         m = np.ascontiguousarray(m, dtype=np.uint32)
+        log_n = n.bit_length() - 1
+        low = min(recomputed_levels(log_n), log_n)  # the root at least is kept
         levels = [hash_rows(m)]
         while levels[-1].shape[0] > 1:
-            levels.append(compress_pairs(levels[-1]))
-        low = min(recomputed_levels(len(levels) - 1), len(levels) - 1)  # the root at least is kept
+            nodes = compress_pairs(levels[-1])
+            if len(levels) - 1 < low:  # not kept: gone once the level above it is built
+                levels[-1] = None
+            levels.append(nodes)
         return cls(m, [_RecomputedLevel(m, k) for k in range(low)] + levels[low:])
 
     @property

@@ -95,9 +95,12 @@ class MixedMatrixTree:
         matrices = [m if hasattr(m, "row_digests") else np.ascontiguousarray(m, dtype=np.uint32) for m in matrices]
         logs = cls.log_heights(matrices)
         top = max(logs)
+        recomputed = merkle.recomputed_levels(top) if recomputed is None else recomputed
         levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top], hashes)]
-        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes),
-                   merkle.recomputed_levels(top) if recomputed is None else recomputed)
+        # the levels the tree does not keep go as soon as the next is built (the leaves and the
+        # next four of a 2^21-row tree were 124 MB at once; 96 MB so)
+        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes,
+                                         dropped=min(max(1, recomputed), top)), recomputed)
 
     @property
     def root(self) -> bytes:
@@ -243,15 +246,18 @@ def verify_mixed_openings(root: bytes, log_heights: list, indices, rows: list, p
         return False
 
 
-def fold_levels(levels: list, matrices: list, hashes=merkle) -> list:
+def fold_levels(levels: list, matrices: list, hashes=merkle, dropped: int = 0) -> list:
     """Walk up from ``levels[-1]`` (the 2^l node digests of the taller matrices, injected) to
     the root, injecting ``matrices`` (each shorter than 2^l rows) at their heights; returns
     ``levels`` with every new level appended. MixedMatrixTree.commit starts it at the leaves; a
     caller that knows the digests of a taller, fixed part can start it lower (the machine's
-    byte table, machine/prep_root.py; with ``hashes``, as _leaf_hashes)."""
+    byte table, machine/prep_root.py; with ``hashes``, as _leaf_hashes). Levels 0 … ``dropped`` − 1
+    (the ones a MixedMatrixTree does not keep) are None once the level above them is built."""
     logs = MixedMatrixTree.log_heights(matrices)
     for l in range(len(levels[-1]).bit_length() - 2, -1, -1):
         nodes = hashes.compress_pairs(levels[-1])
+        if len(levels) - 1 < dropped:
+            levels[-1] = None
         group = [m for m, lg in zip(matrices, logs) if lg == l]
         if group:
             nodes = _inject(nodes, _rows_digest(group, hashes), hashes)

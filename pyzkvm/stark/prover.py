@@ -216,6 +216,7 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         trace = t.main_trace()
         ldes.append(_committed_lde(t, trace, cfg, rng, f"main {t.index}"))
         del trace
+        _release_heap([t])  # a tall table's transform temporaries freed (heap.py)
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
@@ -258,12 +259,18 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     challenges = np.stack([bus.alpha, bus.gamma])
     for t in tables:
         if t.compiled.interactions:
-            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(t.main_trace(), t.prep_trace, public), t.n,
+            main_trace = t.main_trace()
+            # the chip's columns are in main_trace now (hiding: copied beside the ring's): gone before
+            # the LogUp values are built, not kept beside their copy (the CPU table's is 81 MB at 2^18)
+            t.trace = None
+            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(main_trace, t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
-            t.trace = None  # not read after this: gone before its aux LDE (the CPU table's is 81 MB at 2^18)
+            del main_trace  # gone before its aux LDE
+            _release_heap([t])  # a tall table's LogUp temporaries freed
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
             del aux
+            _release_heap([t])
         t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     _release_heap(tables)  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
@@ -279,7 +286,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n, holders[k])
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
+        _release_heap([t])  # a tall table's interpolation temporaries freed
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
+    _release_heap(tables)  # the quotient's coset values freed (~100 MB of free heap at 2^18, hiding)
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
     if not np.any(zeta[1:]):
@@ -287,6 +296,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     report("commit to quotient chunks", 1.0)
 
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
+    _release_heap(tables)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
         # main and aux (degree < D = 2^log_d: f̂ in hiding mode, the trace's interpolant
@@ -310,6 +320,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
     # 6. DEEP composition: one codeword per LDE height, from the committed polynomials'
     # coefficients (deep.deep_codewords_from_coefficients: combined first, one small LDE after)
+    _release_heap(tables)
     entries = []
     for t, lay in zip(tables, layout):
         polys = {"prep": t.prep_coefficients(), "main": t.main_lde.coefficients,
@@ -320,6 +331,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     fri_inputs = deep_codewords_from_coefficients(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True),
                                                   zeta, coeffs, cfg.log_blowup)
     del entries
+    _release_heap(tables)  # the DEEP's temporaries freed, before the FRI layers and their trees
     report("DEEP composition", 1.0)
 
     # 7. FRI commit, grinding, query positions (the smallest input's degree bounds the final polynomial)
@@ -471,4 +483,5 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
             q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
         q_vals.append(q_coset)
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
+    _release_heap([t])  # the evaluation's temporaries freed before the interpolation's
     return interpolate_from_cosets(q_vals, shifts)

@@ -42,7 +42,7 @@ from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_evaluations_of, intt, padded_width
+from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, padded_width
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -331,6 +331,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     fri_inputs = deep_codewords_from_coefficients(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True),
                                                   zeta, coeffs, cfg.log_blowup)
     del entries
+    if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
+        drop_coset_factors()  # the DEEP LDEs' cached factors (~30 MB at 2^18, hiding) go before the FRI layers
     _release_heap(tables)  # the DEEP's temporaries freed, before the FRI layers and their trees
     report("DEEP composition", 1.0)
 

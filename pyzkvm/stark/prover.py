@@ -279,7 +279,10 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
-    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
+    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py;
+    # and the cached coset factors of its blocks, which the quotient's cosets do not use)
+    if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
+        drop_coset_factors()
     _release_heap(tables)
     holders = zk.deep_mask_holders(cfg, [t.log_n for t in tables])  # one DEEP mask R per LDE height
     for k, t in enumerate(tables):

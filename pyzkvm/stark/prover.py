@@ -291,6 +291,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         _release_heap([t])  # a tall table's interpolation temporaries freed
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
+    if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
+        drop_coset_factors()  # the quotient's cosets' factors: its tree's blocks use others
     _release_heap(tables)  # the quotient's coset values freed (~100 MB of free heap at 2^18, hiding)
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)

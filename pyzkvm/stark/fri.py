@@ -45,6 +45,7 @@ from ..errors import FriQueryError, MerklePathError
 from . import ext, field, rounds
 from .domain import QueryPoints, coset_shift, inverse_point_at
 from .ext import mul4
+from .heap import release_free_heap
 from .field import P, root_of_unity
 from .merkle import MerkleTree, rows_in_tree
 from .multiproof import WalkPlans
@@ -53,6 +54,9 @@ from .pool import parallel_for
 
 _P = np.uint64(P)
 INV_TWO = (P + 1) // 2
+#: a committed layer of at least 2^this rows hands its freed temporaries (leaf digests, the
+#: fold's) back to the OS before the next layer (heap.py); smaller ones free too little
+RELEASE_HEAP_MIN_LOG_SIZE = 20
 
 
 @dataclass
@@ -97,6 +101,25 @@ def _fold_kernel(cw, beta, inv_x, out, lo, hi):
         out[i, 1] = ((np.uint64(cw[2 * i, 1]) + np.uint64(cw[2 * i + 1, 1])) * half % _P + r1) % _P
         out[i, 2] = ((np.uint64(cw[2 * i, 2]) + np.uint64(cw[2 * i + 1, 2])) * half % _P + r2) % _P
         out[i, 3] = ((np.uint64(cw[2 * i, 3]) + np.uint64(cw[2 * i + 1, 3])) * half % _P + r3) % _P
+
+
+@njit(cache=True, nogil=True)
+def _roll_in_kernel(cur, inp, tau, lo, hi):
+    # cur[i] += τ·inp[i] for i in [lo, hi), in place (a chunk of pool.parallel_for)
+    t0, t1, t2, t3 = np.uint64(tau[0]), np.uint64(tau[1]), np.uint64(tau[2]), np.uint64(tau[3])
+    for i in range(lo, hi):
+        r0, r1, r2, r3 = mul4(inp[i, 0], inp[i, 1], inp[i, 2], inp[i, 3], t0, t1, t2, t3)
+        cur[i, 0] = (np.uint64(cur[i, 0]) + r0) % _P
+        cur[i, 1] = (np.uint64(cur[i, 1]) + r1) % _P
+        cur[i, 2] = (np.uint64(cur[i, 2]) + r2) % _P
+        cur[i, 3] = (np.uint64(cur[i, 3]) + r3) % _P
+
+
+def roll_in(cur: np.ndarray, codeword: np.ndarray, tau: np.ndarray) -> None:
+    """f' ← f' + τ·input, in place on the folded codeword ``cur`` (its own (2^l, 4) array): no
+    copy of τ to the input's shape, no product array beside it."""
+    parallel_for(_roll_in_kernel, cur.shape[0], cur, np.ascontiguousarray(codeword, dtype=np.uint32),
+                 np.ascontiguousarray(tau, dtype=np.uint32), work_per_item=8)
 
 
 def fold_codeword(codeword: np.ndarray, beta: np.ndarray, log_size: int) -> np.ndarray:
@@ -208,7 +231,9 @@ class FriProver:
                 cur = fold_codeword(cur, beta, log_size)
                 log_size -= 1
             if tau is not None:  # roll in the next table height: f' += τ·input
-                cur = ext.ext_add(cur, ext.ext_mul(inputs[log_size], tau))
+                roll_in(cur, inputs[log_size], tau)
+            if log_size + k >= RELEASE_HEAP_MIN_LOG_SIZE:  # this layer's leaf digests and fold temporaries
+                release_free_heap()
             if progress:
                 progress("FRI commit", (r + 1) / len(self.arities))
         self.final_poly = final_polynomial(cur, log_size, log_final_len)

@@ -44,6 +44,26 @@ def hash_rows(matrix, out: np.ndarray | None = None):
     return out
 
 
+#: rows of a matrix hashed and folded at once up to the lowest kept level (lowest_kept_level):
+#: 4 MB of leaf digests, where a 2^20-row FRI layer's were 32 MB, its next level 16 MB more
+FOLD_BLOCK_ROWS = 1 << 17
+
+
+def lowest_kept_level(m: np.ndarray, low: int) -> np.ndarray:
+    """Level ``low`` of the tree over the rows of m (2^low ≤ its rows): node p = the root over
+    rows p·2^low … (p+1)·2^low − 1, built FOLD_BLOCK_ROWS rows at a time (their leaf hashes,
+    then ``low`` compressions), so the levels below it never exist whole."""
+    n = m.shape[0]
+    out = np.empty((n >> low, 8), dtype=np.uint32)
+    step = max(FOLD_BLOCK_ROWS, 1 << low)
+    for lo in range(0, n, step):
+        nodes = hash_rows(m[lo:lo + step])
+        for _ in range(low):
+            nodes = compress_pairs(nodes)
+        out[lo >> low:(lo >> low) + nodes.shape[0]] = nodes
+    return out
+
+
 def compress_pairs(digests):
     """One Merkle level: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests."""
     d = np.ascontiguousarray(digests, dtype=np.uint32)
@@ -117,13 +137,10 @@ class MerkleTree:
         m = np.ascontiguousarray(m, dtype=np.uint32)
         log_n = n.bit_length() - 1
         low = min(recomputed_levels(log_n), log_n)  # the root at least is kept
-        levels = [hash_rows(m)]
+        levels = [lowest_kept_level(m, low)]
         while levels[-1].shape[0] > 1:
-            nodes = compress_pairs(levels[-1])
-            if len(levels) - 1 < low:  # not kept: gone once the level above it is built
-                levels[-1] = None
-            levels.append(nodes)
-        return cls(m, [_RecomputedLevel(m, k) for k in range(low)] + levels[low:])
+            levels.append(compress_pairs(levels[-1]))
+        return cls(m, [_RecomputedLevel(m, k) for k in range(low)] + levels)
 
     @property
     def root(self) -> bytes:

@@ -551,6 +551,13 @@ _factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → (factor
 _factors_lock = threading.Lock()
 
 
+def drop_coset_factors() -> None:
+    """Forget every cached coset factor (a large proof's last LDEs', up to tens of MB, freed
+    before its FRI layers are built; the next use makes them again)."""
+    with _factors_lock:
+        _factors.clear()
+
+
 def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
     # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
     # (and their Shoup quotients): see coset_lde. From coefficients: without the 1/n.

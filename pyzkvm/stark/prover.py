@@ -42,7 +42,7 @@ from .lde_source import LdeSource
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_evaluations_of, intt, padded_width
+from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, padded_width
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -279,7 +279,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
-    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
+    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py;
+    # and the cached coset factors of its blocks, which the quotient's cosets do not use)
+    _drop_cached_factors(tables)
     _release_heap(tables)
     holders = zk.deep_mask_holders(cfg, [t.log_n for t in tables])  # one DEEP mask R per LDE height
     for k, t in enumerate(tables):
@@ -288,6 +290,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
         _release_heap([t])  # a tall table's interpolation temporaries freed
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
+    _drop_cached_factors(tables)  # the quotient's cosets' factors: its tree's blocks use others
     _release_heap(tables)  # the quotient's coset values freed (~100 MB of free heap at 2^18, hiding)
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
@@ -331,6 +334,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     fri_inputs = deep_codewords_from_coefficients(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True),
                                                   zeta, coeffs, cfg.log_blowup)
     del entries
+    _drop_cached_factors(tables)  # the DEEP LDEs' (~30 MB at 2^18, hiding), before the FRI layers
     _release_heap(tables)  # the DEEP's temporaries freed, before the FRI layers and their trees
     report("DEEP composition", 1.0)
 
@@ -377,6 +381,13 @@ RELEASE_HEAP_MIN_LOG_ROWS = 17
 def _release_heap(tables: list) -> None:
     if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
         release_free_heap()
+
+
+def _drop_cached_factors(tables: list) -> None:
+    # a tall segment's cached coset factors (ntt.drop_coset_factors) go where the next step
+    # transforms on other cosets: tens of MB that step would hold beside its own
+    if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
+        drop_coset_factors()
 
 
 def _widths(t: _Table) -> tuple:

@@ -51,6 +51,19 @@ def test_fold_matches_even_odd_decomposition():
         assert folded[i].tolist() == want
 
 
+def test_roll_in_adds_tau_times_the_input_in_place():
+    rng = np.random.default_rng(7)
+    cur, inp = (rng.integers(0, P, size=(1 << 13, 4), dtype=np.uint32) for _ in range(2))
+    tau = rng.integers(0, P, size=4, dtype=np.uint32)
+    want = [radd(c, rmul(x, tau.tolist())) for c, x in zip(cur[:64].tolist(), inp[:64].tolist())]
+    before = cur.copy()
+    fri.roll_in(cur, inp, tau)
+    assert cur[:64].tolist() == want
+    # every row, against a second roll-in of −τ (back to the start)
+    fri.roll_in(cur, inp, (P - tau.astype(np.int64)) % P)
+    assert np.array_equal(cur, before)
+
+
 def test_final_polynomial_recovers_coefficients():
     rng = np.random.default_rng(2)
     log_size = 4

@@ -190,3 +190,25 @@ def test_openings_alike_whichever_low_levels_are_recomputed(monkeypatch):
     for root, rows, levels in opened[1:]:
         assert root == opened[0][0] and np.array_equal(rows, opened[0][1])
         assert all(np.array_equal(a, b) for a, b in zip(levels, opened[0][2], strict=True))
+
+
+@pytest.mark.parametrize("block_rows,low", [(8, 3), (16, 3), (4, 5), (64, 0)])
+def test_kept_levels_alike_when_the_leaves_are_folded_block_by_block(monkeypatch, block_rows, low):
+    """merkle.lowest_kept_level hashes and folds FOLD_BLOCK_ROWS rows at a time (a block
+    smaller than a subtree: one subtree at a time): the root and every kept level are those
+    of the whole leaf level folded at once."""
+    from pyzkvm.stark import merkle
+
+    m = _matrix(256, 5, 9)
+    monkeypatch.setattr(merkle, "RECOMPUTED_LEVELS", low)
+    monkeypatch.setattr(merkle, "RECOMPUTE_MIN_LOG_LEAVES", 0)
+    whole = MerkleTree.commit(m)
+    monkeypatch.setattr(merkle, "FOLD_BLOCK_ROWS", block_rows)
+    tree = MerkleTree.commit(m)
+    assert tree.root == whole.root == ref_root(m)
+    nodes = hash_rows(m)
+    for k in range(9):
+        if k >= low:
+            assert np.array_equal(tree.levels[k], nodes)
+        if k < 8:
+            nodes = compress_pairs(nodes)

@@ -454,9 +454,10 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     s_r = s·ω_q^r, ω_q of order 2^lay.log_q ≥ K·c, so the s_r^c are distinct. The main, aux and
     preprocessed columns on one coset are one scaling, fold and size-c transform of their
     coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
-    "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q < d·D − n:
-    d·D/n − 1 cosets of n points (e.g. 5n points for d = 3, D = 2n) where the LDE's cosets of D
-    points would take 2^⌈log⌉ of them (8n). The evaluator reads a block's bit-reversed rows
+    "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q ≤
+    d·(n + m_r) − n (zk.QuotientLayout): ⌈bound/n⌉ cosets of n points (3n for d = 3 and a table
+    of n ≥ m_r rows, 5n for d = 5) where the LDE's cosets of D = 2n points would take 2^⌈log⌉
+    of them (4n, 8n). The evaluator reads a block's bit-reversed rows
     in place and in their stored order (block row j is point rev(j): consecutive rows are
     adjacent memory), each row's next row from a map (tape.Inputs.next_row: rev(rev(j) + c/n));
     the selectors go in permuted (the points rev(j)) and Q comes out bit-reversed, as

@@ -54,7 +54,8 @@ from .field import P
 #: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits); a
 #: salt row is one digest's 8 words (SaltMatrix.digest_rows)
 SALT = 8
-#: F_p^4 columns of the DEEP mask R per table (committed as 4 base columns)
+#: F_p^4 columns of the DEEP mask R of one LDE height (committed as 4 base columns, in the
+#: quotient matrix of the table that holds it: deep_mask_holders)
 MASK_EXT_COLUMNS = 1
 #: XOF words read at once by ZkRandomness.field (bounds its temporaries to 64 KB: they stay
 #: in cache and malloc reuses them; 4 MB reads faulted in fresh pages each time, which cost

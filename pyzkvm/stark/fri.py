@@ -70,6 +70,31 @@ class FriProof:
     layer_openings: list       # per layer: (rows (q, 4·2^k), paths (q, depth, 8))
 
 
+def lift(codeword: np.ndarray, log_factor: int) -> np.ndarray:
+    """A codeword h on D_l (bit-reversed rows) as the codeword of g(x) = h(x^M), M = 2^m, on
+    D_(l+m): row i of D_(l+m) holds a point x whose x^M is the point of row i >> m of D_l
+    (s_l = s_(l+1)^2, domain.coset_shift, and the fold's pairing of rows 2i, 2i + 1), so g's
+    rows are h's, each repeated M times, and a query of D_(l+m) at row idx reads h at row
+    idx >> m: the row the query opens at height l anyway (mmcs.py). deg g = M·deg h: the
+    rate is kept. Used for a table's preprocessed DEEP terms, n·blowup rows under a hiding
+    table's D·blowup (zk.prep_lde_log; why it is as sound as rolling them in there: prover.py
+    step 6)."""
+    return np.repeat(codeword, 1 << log_factor, axis=0)
+
+
+def sort_by_input(entries: list, top: int, direct: list, lifted: list, lifted_to: dict) -> None:
+    """One table's DEEP entries (deep.split_by_height: (height, ζω, member)) into ``direct``, those
+    of its FRI input height ``top`` (zk.lde_log), and ``lifted``, its preprocessed group's
+    below it (zk.prep_lde_log), with lifted_to[that height] = top (a height n·blowup is one
+    table height's: the same top for every table there)."""
+    for e in entries:
+        if e[0] == top:
+            direct.append(e)
+        else:
+            lifted.append(e)
+            lifted_to[e[0]] = top
+
+
 def layer_arities(input_logs, log_final_size: int, log_arity: int) -> list:
     """k per committed layer (the layer folds 2^k entries into one), from the tallest input down
     to the final size: as many binary folds as ``log_arity`` allows without passing the height

@@ -20,7 +20,7 @@ Layout, version 7 (little-endian; every array carries its shape)::
                  per level only the siblings the verifier cannot compute from the opened rows,
                  in position order; k is fixed by the query positions (checked on verify)
 
-Version 10 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+Version 11 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
 phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
 rows, and every table's main columns end with the blinding ring's 4 (blind.py; every table
 has aux columns then). (Versions 2 to 6 — before tables could be left out, before the ring,
@@ -48,13 +48,14 @@ from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
 VERSION = 7
-#: hiding proofs: 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is
+#: hiding proofs: 11 since a table without preprocessed columns adds no FRI input at n·blowup
+#: (zk.prep_lde_log: fewer FRI layers, a longer final polynomial); 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is
 #: at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
 #: and one interaction, not 8 and two (blind.py), and one DEEP mask per LDE height, not per
 #: table (zk.deep_mask_holders), and salt rows injected unhashed (mmcs.py); 9 had r of D − n
 #: coefficients, 8 counted
 #: q + 2 openings: an older proof's chunk layout is not this reader's
-ZK_VERSION = 10
+ZK_VERSION = 11
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
@@ -99,7 +100,7 @@ class Proof:
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
-    #: a hiding-mode proof (format version 10: salted trees, the blinding ring)
+    #: a hiding-mode proof (format version 11: salted trees, the blinding ring)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
     item_sizes: dict = dc_field(default_factory=dict)  # finer: item → bytes, filled by encode

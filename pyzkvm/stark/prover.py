@@ -35,7 +35,7 @@ from . import zk
 from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_at, split_by_height
 from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, zerofier_on_coset
 from .field import P, root_of_unity
-from .fri import FriProof, FriProver
+from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
 from .keys import ProvingKey, check_public_values, check_trace
 from .lde_source import LdeSource
@@ -322,18 +322,33 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(t.compiled) for t in tables])
 
     # 6. DEEP composition: one codeword per LDE height, from the committed polynomials'
-    # coefficients (deep.deep_codewords_from_coefficients: combined first, one small LDE after)
+    # coefficients (deep.deep_codewords_from_coefficients: combined first, one small LDE after).
+    # A table's groups all go into the FRI input of its LDE height (zk.lde_log); a hiding
+    # table's preprocessed group, opened on the key's n·blowup rows (zk.prep_lde_log), is
+    # evaluated there and lifted (fri.lift: h(x^M), M = D/n): its terms
+    # (p_i(y) − v_i)/(y − ζ), y = x^M, are one more batch of DEEP terms with their own
+    # coefficients. As sound as rolling it in at n·blowup: p_i is the key's (public) column, so
+    # only a claim v_i ≠ p_i(ζ) can be wrong, and then g·(x^M − ζ)(x^M − ζω) = a polynomial of
+    # degree < M·(n + 2) on every point where g agrees with a polynomial of degree < M·n, so g
+    # agrees with none on more than (n + 2)/(n·blowup) of D·blowup: as far from low degree as the
+    # unlifted term on its own rows (docs/stark.md, "Zero knowledge", item 5)
     _release_heap(tables)
-    entries = []
+    entries: list = []
+    lifted: list = []
+    lifted_to: dict = {}
     for t, lay in zip(tables, layout):
         polys = {"prep": t.prep_coefficients(), "main": t.main_lde.coefficients,
                  "aux": None if t.aux_lde is None else t.aux_lde.coefficients, "quotient": t.quotient_coeffs}
-        heights = {"prep": t.log_n + cfg.log_blowup, "main": t.lde_log, "aux": t.lde_log, "quotient": t.lde_log}
-        entries += split_by_height(lay, polys, t.open_local, full_width_next(t.compiled, lay, t.open_next), heights,
-                                   t.z_next)
-    fri_inputs = deep_codewords_from_coefficients(entries, lambda l: coset_points(l, coset_shift(l), bit_reversed=True),
-                                                  zeta, coeffs, cfg.log_blowup)
-    del entries
+        heights = {"prep": zk.prep_lde_log(cfg, t.log_n, t.prep_trace is not None), "main": t.lde_log,
+                   "aux": t.lde_log, "quotient": t.lde_log}
+        sort_by_input(split_by_height(lay, polys, t.open_local, full_width_next(t.compiled, lay, t.open_next),
+                                      heights, t.z_next), t.lde_log, entries, lifted, lifted_to)
+    points = lambda l: coset_points(l, coset_shift(l), bit_reversed=True)  # noqa: E731
+    fri_inputs = deep_codewords_from_coefficients(entries, points, zeta, coeffs, cfg.log_blowup)
+    for l, part in deep_codewords_from_coefficients(lifted, points, zeta, coeffs, cfg.log_blowup).items():
+        top = lifted_to[l]
+        fri_inputs[top] = ext.ext_add(fri_inputs[top], lift(part, top - l))
+    del entries, lifted
     _drop_cached_factors(tables)  # the DEEP LDEs' (~30 MB at 2^18, hiding), before the FRI layers
     _release_heap(tables)  # the DEEP's temporaries freed, before the FRI layers and their trees
     report("DEEP composition", 1.0)

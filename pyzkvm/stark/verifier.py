@@ -32,7 +32,7 @@ from . import zk
 from .deep import deep_codewords, deep_layout, recombine_ext_columns, split_by_height
 from .domain import QueryPoints
 from .field import P, root_of_unity
-from .fri import FriProof, draw_fold_challenges, layer_arities, verify_queries
+from .fri import FriProof, draw_fold_challenges, layer_arities, sort_by_input, verify_queries
 from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import rows_per_query, verify_mixed_openings
@@ -96,8 +96,8 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     layout, total = deep_layout([_widths(c, t, cfg, h) for c, t, h in zip(compiled, tables, holders)])
     coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
     coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(c) for c in compiled])
-    heights = [_group_heights(cfg, t.log_height) for t in tables]  # group → log LDE size, per table
-    input_logs = {l for hs in heights for l in hs.values()}
+    heights = [_group_heights(cfg, t.log_height, t.has_prep) for t in tables]  # group → log LDE size, per table
+    input_logs = {zk.lde_log(cfg, t.log_height) for t in tables}  # FRI's: prep groups lifted (prover.py step 6)
     log_final_len, arities = _fri_schedule(cfg, input_logs)
     betas, taus = draw_fold_challenges(transcript, proof.fri, input_logs, arities)
     log_max = max(input_logs)
@@ -130,14 +130,24 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
             opened[i][phase] = r
 
     # DEEP values at the queried points (deep.deep_codewords, as the prover computed them on every row)
-    entries = []
+    entries: list = []
     # ζω of every table at once: ζ times each table's ω_n (a base-field scalar per row)
     omegas = np.array([root_of_unity(t.log_height) for t in tables], dtype=np.uint64)
     z_nexts = (omegas[:, None] * zeta.astype(np.uint64)[None, :] % P).astype(np.uint32)
+    lifted: list = []  # a preprocessed group below its table's LDE height (prover.py step 6)
+    lifted_to: dict = {}
     for k, t in enumerate(tables):
-        entries += split_by_height(layout[k], opened[k], t.open_local, next_values[k], heights[k], z_nexts[k])
+        sort_by_input(split_by_height(layout[k], opened[k], t.open_local, next_values[k], heights[k], z_nexts[k]),
+                      zk.lde_log(cfg, t.log_height), entries, lifted, lifted_to)
     points = QueryPoints(log_max, indices)  # the queries' points x on every height
-    inputs = deep_codewords(entries, lambda l: points.point(l).astype(np.uint32), zeta, coeffs)
+
+    def points_of(l):
+        return points.point(l).astype(np.uint32)
+
+    inputs = deep_codewords(entries, points_of, zeta, coeffs)
+    if lifted:  # h(x^M) at a query of the LDE height is h at the query's row of its own (fri.lift)
+        for l, values in deep_codewords(lifted, points_of, zeta, coeffs).items():
+            inputs[lifted_to[l]] = ((inputs[lifted_to[l]].astype(np.uint64) + values) % P).astype(np.uint32)
 
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus, points, plans)
     bus_total = ext.ext_sum([t.cumsum for t in tables if t.cumsum is not None])
@@ -209,11 +219,13 @@ def _widths(c, t, cfg, deep_mask: bool) -> tuple:
             zk.QuotientLayout(cfg, c, t.log_height, deep_mask).width)
 
 
-def _group_heights(cfg, log_height: int) -> dict:
+def _group_heights(cfg, log_height: int, has_prep: bool) -> dict:
     """log2 of the LDE each column group of a table lives on: the preprocessed columns on
-    n·blowup (committed in the key), the others on D·blowup (zk.lde_log; = n·blowup transparent)."""
+    n·blowup (committed in the key), the others on D·blowup (zk.lde_log; = n·blowup transparent).
+    A table without preprocessed columns has its empty prep group with the others
+    (zk.prep_lde_log: an empty group must not add a FRI input height)."""
     high = zk.lde_log(cfg, log_height)
-    return {"prep": log_height + cfg.log_blowup, "main": high, "aux": high, "quotient": high}
+    return {"prep": zk.prep_lde_log(cfg, log_height, has_prep), "main": high, "aux": high, "quotient": high}
 
 
 def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
@@ -258,7 +270,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
             if t.open_next[g].shape != (len(read[g]), 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, "
                                       f"expected {len(read[g])}")
-        heights[k] = _group_heights(cfg, t.log_height)
+        heights[k] = _group_heights(cfg, t.log_height, t.has_prep)
     for phase in ("prep", "main", "aux", "quotient"):
         members = phase_members(proof.tables, phase)
         if not members:
@@ -278,7 +290,7 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         for r in rows[len(members):]:  # hiding mode: the salt
             if r.shape[1] != zk.SALT or not 1 <= r.shape[0] <= cfg.num_queries:
                 raise ProofShapeError(f"{phase} query salt has shape {r.shape}, expected (≤ {cfg.num_queries}, {zk.SALT})")
-    input_logs = {l for hs in heights.values() for l in hs.values()}
+    input_logs = {zk.lde_log(cfg, proof.tables[k].log_height) for k in heights}  # FRI's (prover.py step 6)
     log_final, arities = _fri_schedule(cfg, input_logs)
     fri: FriProof = proof.fri
     if len(fri.layer_roots) != len(arities) or len(fri.layer_openings) != len(arities):

@@ -117,6 +117,19 @@ def lde_log(cfg, log_n: int) -> int:
     return committed_log_degree(cfg, log_n) + cfg.log_blowup
 
 
+def prep_lde_log(cfg, log_n: int, has_prep: bool) -> int:
+    """log2 of the LDE a table's preprocessed group is opened on and its DEEP term evaluated
+    on: n·blowup, the key's commitment (below lde_log in hiding mode), for a table that has
+    preprocessed columns; lde_log for one that has none (its empty group joins the others).
+
+    Every table has one FRI input height, lde_log: a preprocessed group
+    below it is lifted there (fri.lift), not rolled in at its own height, where it was a stop
+    of the folding schedule (fri.layer_arities: a layer never folds past an input's height).
+    Until issue 18's `zkb` task a hiding proof at 2^16 cycles had FRI inputs at 11 heights
+    (7 of them n·blowup, 4 of those only an empty group's) and 10 layers; now 5 and 6."""
+    return log_n + cfg.log_blowup if has_prep else lde_log(cfg, log_n)
+
+
 class QuotientLayout:
     """How a table's quotient is evaluated and cut (prover and verifier agree on it).
 

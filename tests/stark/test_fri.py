@@ -64,6 +64,19 @@ def test_roll_in_adds_tau_times_the_input_in_place():
     assert np.array_equal(cur, before)
 
 
+@pytest.mark.parametrize("m", [1, 3])
+def test_lift_is_the_codeword_of_h_of_x_to_the_m(m):
+    # a codeword of h on D_l, lifted m heights: the codeword of g(x) = h(x^(2^m)) on D_(l+m),
+    # row by row (the bit-reversed rows and the cosets' shifts line up: s_l = s_(l+1)^2)
+    rng = np.random.default_rng(11)
+    log_size = 4
+    coeffs = [list(map(int, c)) for c in random_ext(rng, 4)]
+    low = np.array([reval(coeffs, int(x)) for x in point_at(log_size, np.arange(1 << log_size))], dtype=np.uint32)
+    top = [int(x) for x in point_at(log_size + m, np.arange(1 << (log_size + m)))]
+    want = [reval(coeffs, pow(x, 1 << m, P)) for x in top]
+    assert fri.lift(low, m).tolist() == want
+
+
 def test_final_polynomial_recovers_coefficients():
     rng = np.random.default_rng(2)
     log_size = 4

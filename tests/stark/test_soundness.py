@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from pyzkvm.errors import (ConstraintNotSatisfied, MerklePathError, OodEvaluationMismatch, ProofFormatError,
+from pyzkvm.errors import (ConstraintNotSatisfied, FriQueryError, MerklePathError, OodEvaluationMismatch, ProofFormatError,
                            ProofShapeError, PublicValueMismatch, VerificationError)
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, encode_proof, prove, setup, verify
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
@@ -93,6 +93,31 @@ def test_byte_flips_in_every_section_are_rejected(mode):
                     verify(pk.verifying_key, bytes(bad), [])
                 flips += 1
     assert flips >= 5 * 2 * 2
+
+
+def test_a_false_preprocessed_opening_fails_fri_without_the_ood_check(monkeypatch, mode):
+    """The DEEP terms bind the claimed preprocessed values at ζ and ζω to the key's columns
+    on their own: with the AIR check at ζ switched off, a prover that claims a wrong value of
+    the byte table's column (hiding mode: that group lives on n·blowup rows, lifted into the
+    table's D·blowup FRI input, fri.lift) is caught by FRI's last fold; the honest proof passes."""
+    from pyzkvm.stark import prover as prover_module, verifier as verifier_module
+
+    rng = np.random.default_rng(9)
+    pk = setup(mode, [U16ValuesAir(), ByteTableAir()])
+    traces = range_check_traces(rng.integers(0, 1 << 16, 16))
+    monkeypatch.setattr(verifier_module, "_check_ood", lambda *args: None)
+    verify(pk.verifying_key, prove(pk, traces, [], zk_seed=1).to_bytes(), [])
+    honest = prover_module.evaluate_trace_at
+
+    def lying(trace, log_n, z):
+        values = honest(trace, log_n, z).copy()
+        values[:1, 0] = (values[:1, 0].astype(np.int64) + 1) % P  # the first column's claim, off by one
+        return values
+
+    monkeypatch.setattr(prover_module, "evaluate_trace_at", lying)
+    forged = prove(pk, traces, [], zk_seed=1, check_constraints_first=False)
+    with pytest.raises(FriQueryError, match="last fold"):
+        verify(pk.verifying_key, forged.to_bytes(), [])
 
 
 def test_truncated_proofs_and_edited_multiproofs_are_typed_errors(mode):

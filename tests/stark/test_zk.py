@@ -125,6 +125,28 @@ def test_two_hiding_proofs_differ_and_both_verify_and_a_seed_reproduces_one():
                               for phase, (rows, _paths) in decoded.queries.items() if phase != "prep")
 
 
+def test_fri_inputs_are_the_tables_lde_heights_only():
+    """A hiding table's preprocessed group (n·blowup rows) is lifted into its table's D·blowup
+    FRI input and a table without one adds no empty group below it (zk.prep_lde_log): FRI
+    folds past n·blowup, with fewer layers than rolling those heights in took."""
+    from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
+    from pyzkvm.stark.fri import layer_arities
+    from pyzkvm.stark.zk import lde_log
+
+    pk = setup(FAST_ZK, [U16ValuesAir(), ByteTableAir()])
+    proof = decode_proof(prove(pk, range_check_traces(np.arange(0, 1 << 16, 1 << 10)), [], zk_seed=3).to_bytes())
+    logs = [t.log_height for t in proof.tables]
+    assert len(set(logs)) == 2  # two heights, one with preprocessed columns
+    final = FAST_ZK.log_final_poly_len + FAST_ZK.log_blowup
+
+    def layers(inputs):
+        return len(layer_arities(inputs, final, FAST_ZK.log_fri_arity))
+
+    lifted = {lde_log(FAST_ZK, l) for l in logs}
+    rolled_in = lifted | {l + FAST_ZK.log_blowup for l in logs}
+    assert len(proof.fri.layer_roots) == layers(lifted) < layers(rolled_in)
+
+
 def test_a_changed_salt_value_is_rejected():
     """The salt rows enter the trees unhashed (zk.SaltMatrix.digest_rows): still bound, one
     changed salt element of any salted phase breaks its tree's path."""

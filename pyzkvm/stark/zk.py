@@ -126,7 +126,8 @@ def prep_lde_log(cfg, log_n: int, has_prep: bool) -> int:
     below it is lifted there (fri.lift), not rolled in at its own height, where it was a stop
     of the folding schedule (fri.layer_arities: a layer never folds past an input's height).
     Until issue 18's `zkb` task a hiding proof at 2^16 cycles had FRI inputs at 11 heights
-    (7 of them n·blowup, 4 of those only an empty group's) and 10 layers; now 5 and 6."""
+    (6 of them only preprocessed groups', 5 of those only empty groups') and 10 layers; now 5
+    heights and 6 layers."""
     return log_n + cfg.log_blowup if has_prep else lde_log(cfg, log_n)
 
 

@@ -30,6 +30,10 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
 * every table's LogUp total is blinded by a ring of random values on a dedicated bus over all
   tables of the statement (blind.py), so the totals are uniform subject to their sum.
 
+The preprocessed columns are public and stay on the key's n·blowup rows; their DEEP terms are
+lifted into their table's D·blowup FRI input (``prep_lde_log``, fri.lift), so FRI has one input
+per table height, as in transparent mode.
+
 Soundness is unchanged in kind: FRI proves each committed polynomial has degree < D (rate
 1/blowup as before, on an LDE of D·blowup points), the out-of-domain identity uses
 Σ_k ζ^(k·S)·q̂_k(ζ), and the security estimate's DEEP/FRI term counts the larger LDE.

@@ -48,9 +48,10 @@ from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
 VERSION = 7
-#: hiding proofs: 11 since a table without preprocessed columns adds no FRI input at n·blowup
-#: (zk.prep_lde_log: fewer FRI layers, a longer final polynomial); 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is
-#: at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
+#: hiding proofs: 11 since a table's preprocessed group is lifted into its FRI input and a table
+#: without one adds no empty group at n·blowup (zk.prep_lde_log: one FRI input per table height,
+#: fewer layers, a longer final polynomial); 10 since r has m_r coefficients (deg f̂ < n + m_r)
+#: and a few-row table's D is at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
 #: and one interaction, not 8 and two (blind.py), and one DEEP mask per LDE height, not per
 #: table (zk.deep_mask_holders), and salt rows injected unhashed (mmcs.py); 9 had r of D − n
 #: coefficients, 8 counted

@@ -328,10 +328,11 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # evaluated there and lifted (fri.lift: h(x^M), M = D/n): its terms
     # (p_i(y) − v_i)/(y − ζ), y = x^M, are one more batch of DEEP terms with their own
     # coefficients. As sound as rolling it in at n·blowup: p_i is the key's (public) column, so
-    # only a claim v_i ≠ p_i(ζ) can be wrong, and then g·(x^M − ζ)(x^M − ζω) = a polynomial of
-    # degree < M·(n + 2) on every point where g agrees with a polynomial of degree < M·n, so g
-    # agrees with none on more than (n + 2)/(n·blowup) of D·blowup: as far from low degree as the
-    # unlifted term on its own rows (docs/stark.md, "Zero knowledge", item 5)
+    # only a claim v_i ≠ p_i(ζ) (or at ζω) can be wrong; g·(x^M − ζ)(x^M − ζω) is a polynomial of
+    # degree ≤ M·n, so if g agreed with a G of degree < M·n = D on M·(n + 2) points the two
+    # products would be one polynomial and, at a root of x^M = ζ, the claims right: a false
+    # claim's g agrees with the code on at most (n + 2)/(n·blowup) of D·blowup, as the unlifted
+    # term does on its own rows (docs/stark.md, "Zero knowledge", item 5)
     _release_heap(tables)
     entries: list = []
     lifted: list = []
@@ -343,7 +344,10 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                    "aux": t.lde_log, "quotient": t.lde_log}
         sort_by_input(split_by_height(lay, polys, t.open_local, full_width_next(t.compiled, lay, t.open_next),
                                       heights, t.z_next), t.lde_log, entries, lifted, lifted_to)
-    points = lambda l: coset_points(l, coset_shift(l), bit_reversed=True)  # noqa: E731
+
+    def points(l):
+        return coset_points(l, coset_shift(l), bit_reversed=True)
+
     fri_inputs = deep_codewords_from_coefficients(entries, points, zeta, coeffs, cfg.log_blowup)
     for l, part in deep_codewords_from_coefficients(lifted, points, zeta, coeffs, cfg.log_blowup).items():
         top = lifted_to[l]

@@ -10,7 +10,7 @@
  * (pyzkvm_sha256_init_auto; SP1's runtime hashes them with the sha2 crate, in software unless
  * the guest patches sha2): a program that hashes nothing itself then leaves the SHA chips
  * empty, and a chip without rows is not in the proof (~4 700 cycles a journal block for
- * ~150-180 KB less proof; docs/guests.md).
+ * ~160-190 KB less proof; docs/guests.md).
  */
 #include "pyzkvm.h"
 

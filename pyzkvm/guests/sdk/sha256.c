@@ -15,7 +15,7 @@
  * pyzkvm_sha256_init_auto: in software while the program has sent no block to the accelerator,
  *   on the accelerator once it has. The SP1 runtime hashes the journal this way: a program
  *   that hashes nothing itself then has no SHA chip rows, and its proof none of their
- *   ~150-180 KB (a chip without rows is left out, stark/optional.py), for ~4 700 cycles a
+ *   ~160-190 KB (a chip without rows is left out, stark/optional.py), for ~4 700 cycles a
  *   journal block; a program that uses the chips anyway pays 2 cycles a block (docs/guests.md).
  */
 #include "pyzkvm.h"

@@ -168,8 +168,8 @@ void pyzkvm_sha256_init(pyzkvm_sha256_ctx *ctx);
  * baseline the accelerator is measured against. */
 void pyzkvm_sha256_init_software(pyzkvm_sha256_ctx *ctx);
 /* Start a hash whose blocks run in software while the program has sent no block to the
- * accelerator (its chips would otherwise enter the proof), on the accelerator once it has:
- * what the runtime uses for the journal digest. */
+ * accelerator through this API (its chips would otherwise enter the proof; raw SHA ecalls
+ * are not seen), on the accelerator once it has: what the runtime uses for the journal digest. */
 void pyzkvm_sha256_init_auto(pyzkvm_sha256_ctx *ctx);
 void pyzkvm_sha256_update(pyzkvm_sha256_ctx *ctx, const void *data, uint32_t len);
 void pyzkvm_sha256_final(pyzkvm_sha256_ctx *ctx, uint8_t digest[32]);

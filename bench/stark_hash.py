@@ -5,8 +5,10 @@ permutations/s proved, each beside the same guest doing the hash in software, in
     python bench/stark_prove.py --hash --sha-bytes 1024 65536 --keccak-bytes --variants precompile
 
 The guests are guests/bin/sha256.elf and keccak256.elf; their second input, u32 1, makes them
-hash in software (guests/*/software.c) instead of with the ecalls, so both variants run the same
-ELF on the same random message. Per row one fresh subprocess (numba kernels warmed up by a small
+hash in software (the SDK's pyzkvm_sha256_software; guests/keccak256/software.c) instead of
+with the ecalls, so both variants run the same ELF on the same random message. The software
+sha256 variant leaves the SHA chips out of its proof altogether: the SDK's journal digest runs
+in software too until a block has gone to the chips (docs/guests.md). Per row one fresh subprocess (numba kernels warmed up by a small
 fibonacci proof first): the proof's wall and CPU time (process CPU, all threads: the numba
 threads are not this thread), cycles, proof size, peak RSS, the load average at its start; the
 journal is checked against hashlib (SHA-256) or the other variant's (Keccak-256).

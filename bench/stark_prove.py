@@ -24,8 +24,9 @@ kernels' own rates, measured in the same process, put on it. The machine is shar
 row carries the load average at its start, and --repeats keeps the fastest proof.
 
 Sizes: fibonacci's input n is chosen so the run has just under 2^k cycles (the CPU table is
-then exactly 2^k rows). 2^12 is unreachable: every guest spends ≥ 5.6k cycles on the journal's
-SHA-256 at exit (the SDK's COMMIT), so the smallest run is ≈ 2^12.5 and lands in a 2^13 table.
+then exactly 2^k rows). 2^12 is unreachable: every SP1-profile guest spends ≈ 4.7k cycles on the
+journal's SHA-256 in software at exit (the SDK's COMMIT; no SHA chip rows, so no SHA chips in
+the proof), so the smallest run is ≈ 5.7k cycles (≈ 2^12.5) and lands in a 2^13 table.
 
 ``--code DIR`` measures another checkout's pyzkvm with this script (an A/B of two trees under
 the same load). Targets (issue 18): ≥ 35 000 cycles/s per core at 2^16 and 2^20, 2 threads
@@ -47,8 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
-# cycles(n) = BASE + PER_ITER·n for this guest (measured: n = 10 → 5 697, n = 4 990 → 65 457)
-BASE_CYCLES, PER_ITER = 974, 12  # fibonacci(n) = 974 + 12n cycles (the SDK hashes the journal with SHA_EXTEND/SHA_COMPRESS)
+# cycles(n) = BASE + PER_ITER·n for this guest, n ≥ 1 (measured: n = 10 → 5 844, n = 1 000 → 17 724)
+BASE_CYCLES, PER_ITER = 5724, 12  # fibonacci(n) = 5 724 + 12n cycles (the SDK hashes the 12-byte journal in software)
 
 
 def n_for(log_cycles: int) -> int:

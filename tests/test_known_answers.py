@@ -21,24 +21,24 @@ GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 MACHINE_AIR_DIGEST = "2d32c9bf04d60dd4bea6d6ea552517a660e00c66bfb78c92c529cce9cb168789"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "1af8072d2ad25b438eb6d476f075ddc7f329a55a2a74f221e2e1d367f834d34c",
-    "ed25519-verify.elf": "3bcd743aba65799434e20872b0f74d8f3a5c431302da4c8ded0f8ced349f9ad5",
-    "fibonacci.elf": "991716c779ef3b95246173ca0557dd5f38ee9fdf074ad84af92a371451ca51c4",
-    "isqrt-hint.elf": "801d439e6f26f582e891077e5779f5725c064e4f8bb40e0ec35d089e15a99631",
-    "keccak256.elf": "7bfe13be27b4555846d6a3620249f45d3636f20e15b4d16da2175d840b86abb9",
-    "panic.elf": "7fe61a75a06a601d2467826de43aaace923246f6db7c7a1c9dec96f1b5fc65fa",
-    "precompiles.elf": "64497afcb88ceec7e29bfcb4ee45ca678190b984b4c45d3664724d7f071766d9",
-    "rv32im-selftest.elf": "2f31c3bc5baea2706a6a77469eaea2738cbde9e0883c777484580735b5557990",
-    "sha256.elf": "47d6887cd771403444f36002021922ad210bd45147c0c25a6da683290f356d65",
-    "sort.elf": "22737b83ffa0e68a2054cd32ecbc295e7ff5a05b8b03fedf369350ce6753b882",
+    "aggregator.elf": "85d151f9bc896cce08560e378b1377d22c2a4f397d0cac5bd82a0532bdea5e41",
+    "ed25519-verify.elf": "709267bc97c3ee598b5e967ea8f43fd8b8557f0e2e95580f1fc06ba5c82abaaf",
+    "fibonacci.elf": "e602b3fabaf4a74442b22adea833eba434b4c49a1d32d29d646f577f84a60e87",
+    "isqrt-hint.elf": "f001e4d66140c9009a6097bf912e373566f6459c33ea2c300f2165e892aa7e80",
+    "keccak256.elf": "8d0f2652d4a892d6bdbab17c36af1fa2bcabc297bde6858f0ac4b7570f353ccb",
+    "panic.elf": "3daa143fc16534174bb8868af20e41cb0392104fa3ca7d3b18c1fafb28a18fa6",
+    "precompiles.elf": "4ef2b1b0f2a810580a2f6b269a1e9716d69fe2524e02c0e949903fd8c4593f82",
+    "rv32im-selftest.elf": "4b0d21b11ed9e2d7c894ae2eee2adfc848736b341b127e60b3a81e8edea08b3f",
+    "sha256.elf": "e4045026503e7eb3ab65c69e7d2d232b7fae262a88b78d9b93e8b9109e888442",
+    "sort.elf": "6db83590dcf787fa79b94319895048cd5c5c5225ae8713d2ff87f99d4439ebb0",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "94e050544a806b9c01dbe4d3284ce2efbc5f03591c6320aa01acc1a540b30169",
-    "risc0/panic.elf": "ecf939a687572430be2582c7f336d11cf3ba9edd21fbe800c7d555207f91ac9b",
-    "risc0/rv32im-selftest.elf": "0b5d12d21bc3a7d551ba9ac79d7d3683d4c1f0a5552dac3dc68b094a88998839",
-    "risc0/sha256.elf": "4cbfbb655e8ea26e53a83fbed8b0aa6dbad33d556b3a940f97f03fdc6399dafa",
-    "risc0/sort.elf": "f4d9865a2708efaf123f3749d7744de7b6f2bd723d19862342e9d2a76d647e63",
+    "risc0/fibonacci.elf": "38dcd11b9827dbe90b9b9eaf05838c04ddaf9a25bec1e3d98eaf808b5b5642b1",
+    "risc0/panic.elf": "17a26ebc0e0356b97b151556985e046bb33ed3c72179f80b2ac54dc7a30e567c",
+    "risc0/rv32im-selftest.elf": "d95658263984cdcedcd059a4e361380cb9bef59536f0af606aee2c9d7cc07621",
+    "risc0/sha256.elf": "a3a31e2f73feb72c21e2d89cfc30ca194aa938324ac652f4093100b99ffdb960",
+    "risc0/sort.elf": "45e47dec62864640507adda0ec05d3324167e1d1cd73eb4db818a27136b6b112",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"

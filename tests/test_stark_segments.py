@@ -1,6 +1,6 @@
 """Continuations with the stark backend: segment proofs whose buses balance only together.
 
-A run of fibonacci(10) (1094 cycles) is proved in segments of 512 cycles (3 segments) at the
+A run of fibonacci(10) (5844 cycles) is proved in segments of 2048 cycles (3 segments) at the
 fast test preset. Honest receipts verify; the attacks of issue 9 — a segment dropped,
 duplicated, reordered, swapped with the same segment of another run, or starting from
 registers other than those the previous segment ended with — are rejected. The last one is
@@ -33,7 +33,7 @@ from pyzkvm.stark.joint import prove as prove_joint, verify as verify_joint
 ROOT = Path(__file__).resolve().parent.parent
 FIB = Program.from_elf(ROOT / "guests" / "bin" / "fibonacci.elf")
 FAST = INSECURE_FAST_FOR_TESTS.name
-SEG = 512
+SEG = 2048
 
 
 def u32(n: int) -> bytes:
@@ -47,7 +47,7 @@ def stark():
 
 @pytest.fixture(scope="module")
 def receipts(stark):
-    """fibonacci(10) and fibonacci(11), each in 3 segments of ≤ 512 cycles."""
+    """fibonacci(10) and fibonacci(11), each in 3 segments of ≤ 2048 cycles."""
     return {n: stark.prove(FIB, [u32(n)], preset=FAST, segment_cycles=SEG) for n in (10, 11)}
 
 
@@ -142,7 +142,7 @@ def _segment_tables(starts, altered_registers=None, seg=SEG):
 
 
 def test_segment_starting_from_other_registers_is_rejected():
-    seg = 1024  # two segments: the second, which runs to HALT, is re-executed from altered registers
+    seg = 4096  # two segments: the second, which runs to HALT, is re-executed from altered registers
     starts = plan_segments(FIB, [u32(10)], seg)
     assert len(starts) == 2
     regs = list(starts[1].state.registers)

@@ -2,7 +2,7 @@
 
 Loading numba and the compiled loop costs ~0.3–0.5 s of CPU once per process (importing numba
 ~0.2–0.4 s, then its runtime and the loop on the first cached kernel), while fibonacci(10) runs
-1,094 cycles. So until the compiled loop has been loaded, a process runs up to
+5,836 cycles. So until the compiled loop has been loaded, a process runs up to
 ``PYTHON_CYCLES`` cycles with ``run_until_host.python()`` — the same source (interpreter.py;
 lazy_njit.Kernel.python), run by the Python interpreter — and then hands over to the compiled
 loop. The hand-over is exact: the loop returns at its cycle limit *before* executing that
@@ -19,11 +19,11 @@ from . import interpreter as it
 from .decode import decode_range
 
 #: cycles a process may run in Python before loading the compiled loop. Measured ~4 µs a
-#: cycle interpreted (~0.1 µs compiled): a run longer than this pays ~30 ms once per process
+#: cycle interpreted (~0.1 µs compiled): a run longer than this pays ~65 ms once per process
 #: (and its reported rate, Execution.elapsed_s, includes them), against numba's ~0.8 s
-#: start-up saved by every run shorter than this (fibonacci(10): 1,094 cycles, run twice to
-#: capture its trace)
-PYTHON_CYCLES = 8_000
+#: start-up saved by every run shorter than this (fibonacci(10): 5,836 cycles, most of them
+#: the journal's SHA-256 in software, run twice to capture its trace)
+PYTHON_CYCLES = 16_000
 #: pre-decoding more words than this loads the compiled decoder (~2 µs a word interpreted)
 PYTHON_DECODE_WORDS = 1 << 15
 

@@ -79,7 +79,7 @@ LAYOUTS.update({c.name: c.layout() for c in CHIPS if isinstance(c, type) and iss
 #: chips the scan leaves out unless named (scan(..., chips=...), --chip), with the reason
 NOT_SCANNED_BY_DEFAULT = {
     "sha extend": "no CI sample calls SHA_EXTEND, and a scan takes minutes (247 columns × 64 rows a call; "
-                  "~150 s for fibonacci(10) on this shared machine): scan it with --chip; "
+                  "~150 s for one block on this shared machine): scan it with --chip; "
                   "attacked by tests/machine/test_machine_sha.py",
     "sha compress": "no CI sample calls SHA_COMPRESS, and a scan takes many minutes (492 columns, a round's "
                     "sums read ~200 cells): scan it with --chip; attacked by tests/machine/test_machine_sha.py",

@@ -9,7 +9,7 @@
  *
  * A guest is a plain C program with `int main(void)`. The start-up code (start.S) sets sp and
  * gp, clears .bss and calls main; when main returns, the runtime hashes the journal with
- * SHA-256 (in the guest, in software), issues COMMIT x8 with the digest's little-endian words,
+ * SHA-256 (in the guest; in software unless the program used the SHA precompile), issues COMMIT x8 with the digest's little-endian words,
  * COMMIT_DEFERRED_PROOFS x8 with zeros, then HALT with main's return value as the exit code.
  *
  * Syscalls (DESIGN.md section 3): `ecall` with t0 = code, arguments in a0, a1, a2; after the
@@ -29,7 +29,7 @@
  * element).
  *
  * The SDK is self-contained: it brings its own memcpy/memmove/memset/memcmp/strlen, a bump
- * allocator behind malloc/calloc/realloc/free, and a software SHA-256; no libc is linked.
+ * allocator behind malloc/calloc/realloc/free, and SHA-256 (precompile or software); no libc is linked.
  */
 #ifndef PYZKVM_H
 #define PYZKVM_H
@@ -158,13 +158,25 @@ typedef struct {
     uint64_t length;      /* bytes absorbed so far */
     uint8_t block[64];    /* pending partial block */
     uint32_t used;        /* bytes pending in block */
+    void (*compress)(uint32_t h[8], const uint8_t block[64]); /* the block function (sha256.c) */
 } pyzkvm_sha256_ctx;
 
+/* Start a hash whose blocks go to the accelerator: in the SP1 profile a SHA_EXTEND +
+ * SHA_COMPRESS ecall each, proved by the SHA chips (2 cycles a block). */
 void pyzkvm_sha256_init(pyzkvm_sha256_ctx *ctx);
+/* Start a hash computed in plain RV32IM (~4 800 cycles a block, no SHA chip rows): the
+ * baseline the accelerator is measured against. */
+void pyzkvm_sha256_init_software(pyzkvm_sha256_ctx *ctx);
+/* Start a hash whose blocks run in software while the program has sent no block to the
+ * accelerator through this API (its chips would otherwise enter the proof; raw SHA ecalls
+ * are not seen), on the accelerator once it has: what the runtime uses for the journal digest. */
+void pyzkvm_sha256_init_auto(pyzkvm_sha256_ctx *ctx);
 void pyzkvm_sha256_update(pyzkvm_sha256_ctx *ctx, const void *data, uint32_t len);
 void pyzkvm_sha256_final(pyzkvm_sha256_ctx *ctx, uint8_t digest[32]);
 /* SHA-256 of len bytes; in the SP1 profile each block is a SHA_EXTEND + SHA_COMPRESS ecall. */
 void pyzkvm_sha256(const void *data, uint32_t len, uint8_t digest[32]);
+/* The same digest in software (pyzkvm_sha256_init_software). */
+void pyzkvm_sha256_software(const void *data, uint32_t len, uint8_t digest[32]);
 
 /* ---- heap and memory (freestanding replacements for libc) ------------------------------ */
 

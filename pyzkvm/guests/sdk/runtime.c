@@ -5,6 +5,12 @@
  * runtime, the guest keeps a running SHA-256 of those bytes and, at exit, commits the digest
  * as 8 little-endian words (COMMIT index i, word i), so the prover's public values are bound
  * to a 32-byte digest computed inside the proven execution.
+ *
+ * The digest's blocks run in software while the program has not used the SHA precompile
+ * (pyzkvm_sha256_init_auto; SP1's runtime hashes them with the sha2 crate, in software unless
+ * the guest patches sha2): a program that hashes nothing itself then leaves the SHA chips
+ * empty, and a chip without rows is not in the proof (~4 700 cycles a journal block for
+ * ~160-190 KB less proof; docs/guests.md).
  */
 #include "pyzkvm.h"
 
@@ -13,7 +19,7 @@ static int journal_hash_ready;
 
 static pyzkvm_sha256_ctx *journal_ctx(void) {
     if (!journal_hash_ready) {
-        pyzkvm_sha256_init(&journal_hash);
+        pyzkvm_sha256_init_auto(&journal_hash);
         journal_hash_ready = 1;
     }
     return &journal_hash;

@@ -312,24 +312,35 @@ def pow_vec(a, e: int):
 
 @njit(cache=True)
 def _batch_inverse_kernel(a, out):
-    # Montgomery's trick: prefix products c_i = a_0·…·a_i, one inversion of c_{n−1}, then walk
-    # back: a_i^(−1) = c_{i−1} · (c_i)^(−1) and (c_{i−1})^(−1) = a_i · (c_i)^(−1).
-    # Returns the index of the first zero element, or −1.
+    # Montgomery's trick on POWER_CHAINS interleaved chains (chain l: elements l, l + L, …,
+    # L = POWER_CHAINS), so each step's products are independent and the loops vectorise:
+    # prefix products c_i = product of the chain's elements before i, one inversion of each
+    # chain's total, then back down the chain: a_i^(−1) = c_i · (c_i·a_i)^(−1), and
+    # (c_i)^(−1) = a_i · (c_i·a_i)^(−1). Returns the index of the first zero element, or −1.
     n = a.shape[0]
+    for i in range(n):
+        if a[i] == 0:
+            return i
     if n == 0:
         return -1
-    acc = _ONE
-    for i in range(n):
-        x = np.uint64(a[i])
-        if x == _ZERO:
-            return i
-        out[i] = acc  # prefix product of a_0..a_{i−1}
-        acc = (acc * x) % _P
-    inv = f_inv(acc)
-    for i in range(n - 1, -1, -1):
-        x = np.uint64(a[i])
-        out[i] = (np.uint64(out[i]) * inv) % _P
-        inv = (inv * x) % _P
+    lanes = min(n, POWER_CHAINS)
+    acc = np.ones(lanes, dtype=np.uint32)
+    for lo in range(0, n, lanes):
+        m = min(lanes, n - lo)
+        x = a[lo:lo + m]
+        c = out[lo:lo + m]
+        for l in range(m):
+            c[l] = acc[l]  # the product of the chain's elements before this one
+            acc[l] = f_mul_u32(acc[l], x[l])
+    for l in range(lanes):
+        acc[l] = np.uint32(f_inv(np.uint64(acc[l])))
+    for lo in range(((n - 1) // lanes) * lanes, -1, -lanes):
+        m = min(lanes, n - lo)
+        x = a[lo:lo + m]
+        c = out[lo:lo + m]
+        for l in range(m):
+            c[l] = f_mul_u32(c[l], acc[l])
+            acc[l] = f_mul_u32(acc[l], x[l])
     return -1
 
 

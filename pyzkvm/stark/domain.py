@@ -142,9 +142,9 @@ def coset_selectors(log_n: int, points: np.ndarray, zerofier: tuple | None = Non
     return sel, inv_z
 
 
-def interpolate_from_cosets(values, shifts: list) -> np.ndarray:
+def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
     """Coefficients (K·c, 4) of the F_p^4 polynomial Q of degree < K·c whose values on the K
-    cosets s_r·K_c are ``values[:, r]`` ((c, K, 4): the cosets side by side, overwritten), bit-reversed (row j: Q(s_r·ω_c^rev(j))); the
+    cosets s_r·K_c are ``values[r]`` (c, 4), bit-reversed (row j: Q(s_r·ω_c^rev(j))); the
     s_r^c must be distinct.
 
     On s_r·K_c, x^c = e_r = s_r^c, so Q = Σ_j x^(j·c)·P_j (deg P_j < c) takes there the values
@@ -152,20 +152,21 @@ def interpolate_from_cosets(values, shifts: list) -> np.ndarray:
     coefficients, V_r's are those divided by s_r^i, and P_j = Σ_r E⁻¹[j][r]·V_r with E the
     K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
     as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
-    c, k = values.shape[0], len(shifts)
+    c, k = values[0].shape[0], len(values)
     e_inv = np.array(_vandermonde_inverse([pow(s, c, P) for s in shifts]), dtype=np.uint32)
     s_inv_pows = np.stack([field.powers(pow(s, P - 2, P), c) for s in shifts])
     out = np.empty((k, c, 4), dtype=np.uint32)
-    # the K interpolations as one transform of K·4 columns (coset r's in columns 4r..4r+3), in place
-    coeffs = intt_bit_reversed(values.reshape(c, 4 * k)).reshape(c, k, 4)
+    # the K interpolations as one transform of K·4 columns (coset r's in columns 4r..4r+3)
+    coeffs = intt_bit_reversed(np.stack(values, axis=1).reshape(c, 4 * k)).reshape(c, k, 4)
     # the coefficients i are independent: in chunks side by side on the thread pool
-    parallel_for(_solve_on_cosets, c, coeffs, s_inv_pows, e_inv, out, work_per_item=4 * k * k)
+    parallel_for(_solve_on_cosets, c, np.ascontiguousarray(coeffs.transpose(1, 0, 2)), s_inv_pows, e_inv, out,
+                 work_per_item=4 * k * k)
     return out.reshape(-1, 4)
 
 
 @njit(cache=True, nogil=True)
 def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
-    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[i, r], lane by lane, for i0 ≤ i < i1
+    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[r, i], lane by lane, for i0 ≤ i < i1
     (interpolate_from_cosets): V_r's coefficient i from V_r(s_r·y)'s, then P_j's; the K
     products of a sum reduced once."""
     k = s_inv_pows.shape[0]
@@ -174,7 +175,7 @@ def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
         for r in range(k):
             s = np.uint64(s_inv_pows[r, i])
             for lane in range(4):
-                v[r, lane] = f_mul(np.uint64(a[i, r, lane]), s)
+                v[r, lane] = f_mul(np.uint64(a[r, i, lane]), s)
         for j in range(k):
             for lane in range(4):
                 lo, hi = np.uint64(0), np.uint64(0)

@@ -165,10 +165,11 @@ _shared = threading.local()  # the calling thread's shared_rows_work buffer, whi
 def shared_rows_work():
     """Inside the block, ``LdeSource.rows`` on this thread takes its work buffer from one
     buffer, as large as the largest asked for so far, instead of a fresh one per source: a
-    proof's trace queries open every table's main, aux and quotient sources one after another,
-    and each fresh buffer of tens of MB cost its page faults again (at 2^18 cycles ~190 MB of
-    them). The largest source's buffer (the first opened: the tallest table's main columns) was
-    needed anyway, so the peak is the same."""
+    proof's trace queries open every table's sources of one tree one after another, and each
+    fresh buffer of tens of MB cost its page faults again. The prover opens each tree in its
+    own block: the first source of a tree is its tallest table's (the largest buffer, needed
+    anyway), so the tree's peak is the same; one block for all three trees kept the main
+    tree's buffer through the aux tree's openings (+2–3 MiB of peak at 2^18 cycles)."""
     _shared.buffer = np.empty(0, dtype=np.uint32)
     try:
         yield

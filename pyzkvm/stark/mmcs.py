@@ -65,10 +65,7 @@ def _inject(nodes: np.ndarray, digests: np.ndarray, hashes=merkle) -> np.ndarray
     for lo in range(0, len(nodes), INJECT_ROWS):
         hi = min(len(nodes), lo + INJECT_ROWS)
         pairs[:hi - lo, 0], pairs[:hi - lo, 1] = nodes[lo:hi], digests[lo:hi]
-        if hashes is merkle and nodes.flags.c_contiguous:  # the kernel writes the nodes in place
-            merkle.compress_pairs(pairs[:hi - lo].reshape(-1, 8), out=nodes[lo:hi])
-        else:
-            nodes[lo:hi] = hashes.compress_pairs(pairs[:hi - lo].reshape(-1, 8))
+        nodes[lo:hi] = hashes.compress_pairs(pairs[:hi - lo].reshape(-1, 8))
     return nodes
 
 

@@ -528,10 +528,9 @@ def intt(evals, out=None):
 
 def intt_bit_reversed(evals):
     """intt of values given in bit-reversed order (row j holds e_rev(j): what coset_lde's rows
-    and a DIF transform leave): the inverse DIT network reads them as they are, no permutation.
-    In place: a C-contiguous uint32 ``evals`` is overwritten by the coefficients (no copy)."""
+    and a DIF transform leave): the inverse DIT network reads them as they are, no permutation."""
     m, log_n = _rows(evals, "intt_bit_reversed")
-    return _scaled_intt(m, log_n).reshape(np.shape(evals))
+    return _scaled_intt(np.array(m, copy=True), log_n).reshape(np.shape(evals))
 
 
 def _scaled_intt(m, log_n):

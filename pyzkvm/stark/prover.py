@@ -362,9 +362,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                             TableProof(t.log_n, t.aux_lde is not None, t.prep_lde is not None, t.cumsum,
                                        t.open_local, t.open_next))
     queries = {}
-    with shared_rows_work():  # one work buffer for every source's recomputed rows
-        for phase, tree in trees.items():
-            top = len(tree.levels) - 1
+    for phase, tree in trees.items():
+        top = len(tree.levels) - 1
+        with shared_rows_work():  # one work buffer for the recomputed rows of the tree's sources
             queries[phase] = tree.open(indices >> (log_max - top))
     report("FRI queries", 1.0)
     return Proof(table_proofs, trees["main"].root, trees["aux"].root if "aux" in trees else None,
@@ -474,17 +474,18 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     prep_coeffs = t.prep_coefficients()  # degree < n ≤ c
     size = min(QUOTIENT_BLOCK_ROWS, c)  # both powers of two
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
-    q_vals = np.empty((c, cosets, 4), dtype=np.uint32)  # Q on coset r in q_vals[:, r], bit-reversed rows
+    q_vals = []
     # one buffer per column group for every coset (fresh ones cost their page faults each time),
     # as wide as its transform runs (ntt.padded_width: transformed in place, no padded scratch
     # copy; zeros: a padding column only ever holds transforms of zeros)
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
     bufs = [None if m is None else np.zeros((c, padded_width(m.shape[1])), dtype=np.uint32) for m in polys]
-    for r, s_r in enumerate(shifts):
+    for s_r in shifts:
         main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
         aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
+        q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
         # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
         for start in range(0, c, size):  # block rows start.. (points rev(start..))
             k = rev[start:start + size] % len(z_h)
@@ -492,7 +493,8 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
             inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
                             np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
             acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
-            q_vals[start:start + size, r] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H (row j: point rev(j))
+            q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+        q_vals.append(q_coset)
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
     _release_heap([t])  # the evaluation's temporaries freed before the interpolation's
     return interpolate_from_cosets(q_vals, shifts)

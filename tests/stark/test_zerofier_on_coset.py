@@ -42,5 +42,5 @@ def test_interpolate_from_cosets_recovers_the_coefficients():
         shifts = [31 * pow(root_of_unity(log_c + 3), r, P) % P for r in range(k)]  # distinct s_r^c
         padded = np.zeros((1 << (k * c - 1).bit_length(), 4), dtype=np.uint32)  # a power of two rows
         padded[:k * c] = q
-        values = np.stack([coset_evaluations(padded, log_c, s) for s in shifts], axis=1)  # bit-reversed rows
+        values = [coset_evaluations(padded, log_c, s) for s in shifts]  # bit-reversed rows
         assert np.array_equal(interpolate_from_cosets(values, shifts), q)

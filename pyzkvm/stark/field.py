@@ -312,24 +312,35 @@ def pow_vec(a, e: int):
 
 @njit(cache=True)
 def _batch_inverse_kernel(a, out):
-    # Montgomery's trick: prefix products c_i = a_0·…·a_i, one inversion of c_{n−1}, then walk
-    # back: a_i^(−1) = c_{i−1} · (c_i)^(−1) and (c_{i−1})^(−1) = a_i · (c_i)^(−1).
-    # Returns the index of the first zero element, or −1.
+    # Montgomery's trick on POWER_CHAINS interleaved chains (chain l: elements l, l + L, …,
+    # L = POWER_CHAINS), so each step's products are independent and the loops vectorise:
+    # prefix products c_i = product of the chain's elements before i, one inversion of each
+    # chain's total, then back down the chain: a_i^(−1) = c_i · (c_i·a_i)^(−1), and
+    # (c_i)^(−1) = a_i · (c_i·a_i)^(−1). Returns the index of the first zero element, or −1.
     n = a.shape[0]
+    for i in range(n):
+        if a[i] == 0:
+            return i
     if n == 0:
         return -1
-    acc = _ONE
-    for i in range(n):
-        x = np.uint64(a[i])
-        if x == _ZERO:
-            return i
-        out[i] = acc  # prefix product of a_0..a_{i−1}
-        acc = (acc * x) % _P
-    inv = f_inv(acc)
-    for i in range(n - 1, -1, -1):
-        x = np.uint64(a[i])
-        out[i] = (np.uint64(out[i]) * inv) % _P
-        inv = (inv * x) % _P
+    lanes = min(n, POWER_CHAINS)
+    acc = np.ones(lanes, dtype=np.uint32)
+    for lo in range(0, n, lanes):
+        m = min(lanes, n - lo)
+        x = a[lo:lo + m]
+        c = out[lo:lo + m]
+        for l in range(m):
+            c[l] = acc[l]  # the product of the chain's elements before this one
+            acc[l] = f_mul_u32(acc[l], x[l])
+    for l in range(lanes):
+        acc[l] = np.uint32(f_inv(np.uint64(acc[l])))
+    for lo in range(((n - 1) // lanes) * lanes, -1, -lanes):
+        m = min(lanes, n - lo)
+        x = a[lo:lo + m]
+        c = out[lo:lo + m]
+        for l in range(m):
+            c[l] = f_mul_u32(c[l], acc[l])
+            acc[l] = f_mul_u32(acc[l], x[l])
     return -1
 
 
@@ -412,12 +423,27 @@ def pow_rows(a: np.ndarray, e: int) -> np.ndarray:
     return result.astype(np.uint32)
 
 
+#: independent product chains of _powers_kernel (one chain's products wait on each other)
+POWER_CHAINS = 64
+
+
 @njit(cache=True)
 def _powers_kernel(base, out):
+    # out[i] = base^i: the first POWER_CHAINS by one chain of products, then each run of
+    # POWER_CHAINS from the run before, times base^POWER_CHAINS — POWER_CHAINS independent
+    # products per run, a loop that vectorises (one chain was ~5 ns an element, its latency)
+    n = out.shape[0]
     acc = _ONE
-    for i in range(out.shape[0]):
+    for i in range(min(n, POWER_CHAINS)):
         out[i] = acc
         acc = (acc * base) % _P
+    step = np.uint32(acc)  # base^POWER_CHAINS
+    for lo in range(POWER_CHAINS, n, POWER_CHAINS):
+        m = min(POWER_CHAINS, n - lo)
+        prev = out[lo - POWER_CHAINS:lo - POWER_CHAINS + m]
+        cur = out[lo:lo + m]
+        for k in range(m):
+            cur[k] = f_mul_u32(prev[k], step)
 
 
 #: powers() of up to this many elements are computed with numpy (doubling, log2(n) steps)

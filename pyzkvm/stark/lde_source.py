@@ -26,6 +26,9 @@ directly (prover.py, deep.py).
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 from ..lazy_njit import njit
 
@@ -140,7 +143,7 @@ class LdeSource:
         # passes, not 5, in the memory a 16-column part and its copy took (bench/results/lde_rows.md)
         parts = -(-4 * d * w // ROWS_WORK_BYTES)
         step = w if parts <= 2 else 32 * -(-w // (32 * parts))
-        work = np.empty((d, step), dtype=np.uint32)  # one buffer for the chunk's blocks and parts
+        work = _work_buffer(d * step).reshape(d, step)  # one buffer for the chunk's blocks and parts
         tw, tws = _twiddles(log_d, False)
         for k in blocks[lo:hi]:
             hit = pos // d == k
@@ -153,6 +156,37 @@ class LdeSource:
                 c1 = min(c0 + step, w)
                 _block_rows(self.coefficients, c0, c1, g_pows, tw, tws, active, log_d, work)
                 out[hit, c0:c1] = work[local, :c1 - c0]
+
+
+_shared = threading.local()  # the calling thread's shared_rows_work buffer, while one is in use
+
+
+@contextlib.contextmanager
+def shared_rows_work():
+    """Inside the block, ``LdeSource.rows`` on this thread takes its work buffer from one
+    buffer, as large as the largest asked for so far, instead of a fresh one per source: a
+    proof's trace queries open every table's sources of one tree one after another, and each
+    fresh buffer of tens of MB cost its page faults again. The prover opens each tree in its
+    own block: the first source of a tree is its tallest table's (the largest buffer, needed
+    anyway), so the tree's peak is the same; one block for all three trees kept the main
+    tree's buffer through the aux tree's openings (+2–3 MiB of peak at 2^18 cycles)."""
+    _shared.buffer = np.empty(0, dtype=np.uint32)
+    try:
+        yield
+    finally:
+        _shared.buffer = None
+
+
+def _work_buffer(size: int) -> np.ndarray:
+    # ``size`` uint32 words: the shared buffer's first ones inside shared_rows_work on this
+    # thread (grown when too small), else a fresh array
+    buffer = getattr(_shared, "buffer", None)
+    if buffer is None:
+        return np.empty(size, dtype=np.uint32)
+    if buffer.size < size:
+        _shared.buffer = buffer = None  # the old one freed before the new one is made
+        _shared.buffer = buffer = np.empty(size, dtype=np.uint32)
+    return buffer[:size]
 
 
 #: the most bytes of a part of the columns ``LdeSource.rows`` transforms at once (D rows × its

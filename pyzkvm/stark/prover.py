@@ -38,7 +38,7 @@ from .field import P, root_of_unity
 from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
 from .keys import ProvingKey, check_public_values, check_trace
-from .lde_source import LdeSource
+from .lde_source import LdeSource, shared_rows_work
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
@@ -383,7 +383,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     queries = {}
     for phase, tree in trees.items():
         top = len(tree.levels) - 1
-        queries[phase] = tree.open(indices >> (log_max - top))
+        with shared_rows_work():  # one work buffer for the recomputed rows of the tree's sources
+            queries[phase] = tree.open(indices >> (log_max - top))
     report("FRI queries", 1.0)
     return Proof(table_proofs, trees["main"].root, trees["aux"].root if "aux" in trees else None,
                  trees["quotient"].root, queries,

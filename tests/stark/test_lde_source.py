@@ -64,6 +64,22 @@ def test_rows_of_several_blocks_are_computed_side_by_side():
     np.testing.assert_array_equal(src.rows(pos), src.full()[pos])
 
 
+def test_rows_in_a_shared_work_buffer_are_the_whole_ldes_rows():
+    """Inside shared_rows_work the sources' rows are recomputed in one buffer, grown to the
+    largest asked for (a wider source after a narrower one, then a narrower again): each
+    source's rows are its whole LDE's, and the buffer is gone after the block."""
+    rng = np.random.default_rng(10)
+    sources = [lde_source.LdeSource.from_values(_values(rng, 1 << log_d, w), 2, coset_shift(log_d + 2))
+               for log_d, w in [(5, 3), (7, 9), (4, 2)]]
+    pos = [rng.integers(0, s.shape[0], 12) for s in sources]
+    with lde_source.shared_rows_work():
+        got = [s.rows(p) for s, p in zip(sources, pos)]
+        assert lde_source._shared.buffer.size == (1 << 7) * 9  # the largest source's D × w
+    assert lde_source._shared.buffer is None
+    for s, p, rows in zip(sources, pos, got):
+        np.testing.assert_array_equal(rows, s.full()[p])
+
+
 def test_a_mixed_tree_over_sources_is_the_tree_over_the_arrays():
     rng = np.random.default_rng(5)
     big = lde_source.LdeSource.from_values(_values(rng, 16, 6), 2, coset_shift(6))

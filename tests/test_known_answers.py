@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "2d32c9bf04d60dd4bea6d6ea552517a660e00c66bfb78c92c529cce9cb168789"
+MACHINE_AIR_DIGEST = "bd58bbe4618c40bba924d92c991f5e83429f3448faa6aeeb0d9be98b62ad6ffe"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "1af8072d2ad25b438eb6d476f075ddc7f329a55a2a74f221e2e1d367f834d34c",
-    "ed25519-verify.elf": "3bcd743aba65799434e20872b0f74d8f3a5c431302da4c8ded0f8ced349f9ad5",
-    "fibonacci.elf": "991716c779ef3b95246173ca0557dd5f38ee9fdf074ad84af92a371451ca51c4",
-    "isqrt-hint.elf": "801d439e6f26f582e891077e5779f5725c064e4f8bb40e0ec35d089e15a99631",
-    "keccak256.elf": "7bfe13be27b4555846d6a3620249f45d3636f20e15b4d16da2175d840b86abb9",
-    "panic.elf": "7fe61a75a06a601d2467826de43aaace923246f6db7c7a1c9dec96f1b5fc65fa",
-    "precompiles.elf": "64497afcb88ceec7e29bfcb4ee45ca678190b984b4c45d3664724d7f071766d9",
-    "rv32im-selftest.elf": "2f31c3bc5baea2706a6a77469eaea2738cbde9e0883c777484580735b5557990",
-    "sha256.elf": "47d6887cd771403444f36002021922ad210bd45147c0c25a6da683290f356d65",
-    "sort.elf": "22737b83ffa0e68a2054cd32ecbc295e7ff5a05b8b03fedf369350ce6753b882",
+    "aggregator.elf": "307e8d933829c31fb0a48c66e214341933ff4f07d69a5baabbc470a5e797d833",
+    "ed25519-verify.elf": "bce91f25e2d3d8276bca26b051b1e905ba2edc3846ad9bb770d4eeaaded9ed60",
+    "fibonacci.elf": "9500c264950cd96f918ea1604cf891ac264243fc8e90ee75fb4edf3bf5499ee5",
+    "isqrt-hint.elf": "58fb432a990c5dad70ece337a7bd1099a62e89b174b6ad7ef7b5879fe7052865",
+    "keccak256.elf": "0d1efbe3b2c26b4cf0bc40f46fefeac25eeb743e90328f621abbb262b62c8fc6",
+    "panic.elf": "a4a42c38e8a8a5391c53319659a7330f525f1309d1688b581ec2db6f59842328",
+    "precompiles.elf": "6ee1a40293b66daf02d975e93fa7b76e45afb7c085699a4e75cbe6b5b1501ea6",
+    "rv32im-selftest.elf": "0019c2193901c09ea6092e3a6eece10ac233a7e7823744c535e4c1968fa0b6d8",
+    "sha256.elf": "337c982e604f78d91cf2d53ed929b66a16be4f3faacfef6cec676da9c655c5fd",
+    "sort.elf": "ba5d0d96dfa61cd9082a11660535f0fd4cfe3adbdaad51fadd8240f08718b400",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "94e050544a806b9c01dbe4d3284ce2efbc5f03591c6320aa01acc1a540b30169",
-    "risc0/panic.elf": "ecf939a687572430be2582c7f336d11cf3ba9edd21fbe800c7d555207f91ac9b",
-    "risc0/rv32im-selftest.elf": "0b5d12d21bc3a7d551ba9ac79d7d3683d4c1f0a5552dac3dc68b094a88998839",
-    "risc0/sha256.elf": "4cbfbb655e8ea26e53a83fbed8b0aa6dbad33d556b3a940f97f03fdc6399dafa",
-    "risc0/sort.elf": "f4d9865a2708efaf123f3749d7744de7b6f2bd723d19862342e9d2a76d647e63",
+    "risc0/fibonacci.elf": "16741726fdaac93fa4c5dd38a59e97be33a9a9eb4e0fe1371ffb35f9c8e32536",
+    "risc0/panic.elf": "1510bcd3b3fd81525b79497c3702a592ae325dfc9b49104f6f32af4677960398",
+    "risc0/rv32im-selftest.elf": "a14efd60f672daf28af36456d0f14652da181ffa8ef9119862978029a7d053af",
+    "risc0/sha256.elf": "423b8cdd103cb6e0d678ec554d3c3ee043196060218683209153e96f6163ff5e",
+    "risc0/sort.elf": "d56f0338c513e316d17a1847ee854c2c18ba59db38b20d406d09c4ecef0cf76c",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"
+FIBONACCI_TOY_PROOF = "8eef28bef9714439c42c135362db6a1078510dd08692a1b905b957a278470c2b"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "75aa31c9378f087e55d97cc235fccacbc1afde011888cea6ad5eb57bdfb599df"
+MACHINE_PROOF = "4cd076cbb2197ee25a7877116bef18139406b1611ac7856fa1ed9a9236d80ea6"
 
 
 def machine_air_digest() -> str:

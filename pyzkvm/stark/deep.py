@@ -103,8 +103,7 @@ def deep_values(members: list, x: np.ndarray, zeta: np.ndarray, z_next: np.ndarr
 
 def _deep_terms(members: list, coeffs: np.ndarray) -> tuple:
     """(terms, Σ c_i f_i(ζ), Σ c_j f_j(ζω)) of deep_values' members: a term is (matrix,
-    coefficients (w, 4) for the ζ group only or (w, 8) for both groups, the first 4 zero for
-    the ζω group only)."""
+    coefficients (w, 4) for the ζ group only or (w, 8) for both groups)."""
     terms, pairs = _deep_parts(members, coeffs)
     claimed = _claimed_sums(list(pairs))
     return terms, claimed[0], claimed[1]
@@ -120,21 +119,13 @@ def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
                 continue
             c = coeffs[start:start + width]
             local_pairs.append((c, open_local[name]))
-            if name not in nxt:  # the quotient: at ζ only
-                terms.append((rows[name], c))
-                continue
-            c_next = coeffs[nxt[name][0]:nxt[name][0] + width]
-            next_pairs.append((c_next, open_next[name]))
-            # the columns opened at ζω: the others' c_j are 0 (openings.zero_unread_coefficients)
-            read = np.flatnonzero(c_next.any(axis=1))
-            if 2 * len(read) >= width:  # most of them: one pass over the matrix computes both sums
+            c_next = coeffs[nxt[name][0]:nxt[name][0] + width] if name in nxt else None
+            if c_next is None or not c_next.any():  # the quotient, or no column of the group opened at ζω
+                terms.append((rows[name], c))       # (openings.py: the others' c_j are 0): no ζω sum
+            else:  # one pass over the matrix computes both sums (a separate ζω sum over the read
+                # columns alone measured no faster: the combination's cost is mostly reading the matrix)
+                next_pairs.append((c_next, open_next[name]))
                 terms.append((rows[name], np.concatenate([c, c_next], axis=1)))
-                continue
-            # few (a LogUp table's running sum, often none of the main columns): the ζ sum over
-            # every column, the ζω sum over those alone, not a second sum of zeros over all of them
-            terms.append((rows[name], c))
-            if len(read):
-                terms.append((rows[name][:, read], np.concatenate([np.zeros_like(c_next[read]), c_next[read]], axis=1)))
     return terms, (local_pairs, next_pairs)
 
 
@@ -230,16 +221,16 @@ def _claimed_sums(groups: list) -> np.ndarray:
 
 
 def _joined(terms: list) -> list:
-    """A verifier's terms as at most two: those of the ζ group only — most columns — with
-    their matrices side by side and (w, 4) coefficients stacked, and those with a ζω part
-    likewise with (w, 8): one combination per width covers every column."""
-    out = []
-    for width in (4, 8):
-        group = [(m, c) for m, c in terms if c.shape[1] == width]
-        if len(group) > 1:
-            group = [(np.concatenate([m for m, _c in group], axis=1), np.concatenate([c for _m, c in group]))]
-        out += group
-    return out
+    """A verifier's terms as one: the matrices side by side, the coefficients stacked (a ζ-only
+    group's (w, 4) padded with zeros for the ζω half), so one combination covers every column."""
+    if len(terms) <= 1:
+        return terms
+    coeffs = np.zeros((sum(c.shape[0] for _m, c in terms), 8), dtype=np.uint32)
+    at = 0
+    for _m, c in terms:
+        coeffs[at:at + c.shape[0], :c.shape[1]] = c
+        at += c.shape[0]
+    return [(np.concatenate([m for m, _c in terms], axis=1), coeffs)]
 
 
 def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray, coeffs: np.ndarray,

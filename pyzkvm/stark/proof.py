@@ -53,13 +53,13 @@ MAGIC = b"PZKSTARK"
 #: 11 since the LogUp running sum S_i sums the rows before i (logup.py): only S, not the
 #: helpers, is opened at ζω (7 opened every aux column there)
 VERSION = 11
-#: hiding proofs: 12 as 11 (the LogUp running sum; 10 opened every aux column at ζω); 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is
-#: at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
-#: and one interaction, not 8 and two (blind.py), and one DEEP mask per LDE height, not per
-#: table (zk.deep_mask_holders), and salt rows injected unhashed (mmcs.py); 9 had r of D − n
-#: coefficients, 8 counted
-#: q + 2 openings: an older proof's chunk layout is not this reader's
-ZK_VERSION = 10
+#: hiding proofs: 12 for the same reason (10 opened every aux column at ζω); 10 since r has
+#: m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is at least 4·m_r, so fewer
+#: quotient chunks (zk.py), and the blinding ring takes 4 main columns and one interaction, not
+#: 8 and two (blind.py), and one DEEP mask per LDE height, not per table
+#: (zk.deep_mask_holders), and salt rows injected unhashed (mmcs.py); 9 had r of D − n
+#: coefficients, 8 counted q + 2 openings: an older proof's chunk layout is not this reader's
+ZK_VERSION = 12
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
@@ -78,7 +78,7 @@ class TableProof:
     log_height: int | None
     has_aux: bool
     has_prep: bool
-    cumsum: np.ndarray | None   # (4,) the LogUp running sum's final value
+    cumsum: np.ndarray | None   # (4,) the table's LogUp total: S_(n−1) + Σ h[n−1] (logup.py)
     open_local: dict            # group → (w, 4)
     open_next: dict
 

@@ -10,7 +10,9 @@ Layout, version 11 (little-endian; every array carries its shape)::
                  ‖ per table with aux: cumsum ext-array ‖ u16 n_fri_layers ‖ n × root[32]
     ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω),
                  at ζω only the columns a constraint reads at the next row (openings.py: the AIR
-                 says which, the verifier refuses a value more or fewer)
+                 says which, the verifier refuses a value more or fewer); one value per base
+                 column of prep and main, one per F_p^4 column (4 base columns) of aux and
+                 quotient: f(z) = Σ_c X^c·f_c(z) (deep.py)
     queries    = per phase (prep if any, main, aux if any, quotient): per member table (present,
                  and with that phase) its rows array — one row per distinct position the queries
                  open in it, ascending (mmcs.py) —, then the phase's paths
@@ -27,7 +29,8 @@ phases' trees carry one more matrix, the leaves' salt, whose rows follow the mem
 rows, and every table's main columns end with the blinding ring's 4 (blind.py; every table
 has aux columns then). (Versions 2 to 6 — before tables could be left out, before the ring,
 and with arity-2 FRI and per-query paths — are no longer read; neither are 7 and 10, whose
-LogUp running sum included its own row, so every LogUp helper was opened at ζω: logup.py.)
+LogUp running sum included its own row, so every LogUp helper was opened at ζω: logup.py,
+and whose F_p^4 columns were opened as 4 values each.)
 
 Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
 path per phase. Decoding is strict: bad magic or version, a length past the end or above a
@@ -51,9 +54,10 @@ from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
 #: 11 since the LogUp running sum S_i sums the rows before i (logup.py): only S, not the
-#: helpers, is opened at ζω (7 opened every aux column there)
+#: helpers, is opened at ζω, and the F_p^4 columns (aux, quotient) are opened as one F_p^4
+#: value each, not 4 (7 opened every aux column at ζω, 4 values per F_p^4 column)
 VERSION = 11
-#: hiding proofs: 12 for the same reason (10 opened every aux column at ζω); 10 since r has
+#: hiding proofs: 12 for the same reasons (10 as 7); 10 since r has
 #: m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is at least 4·m_r, so fewer
 #: quotient chunks (zk.py), and the blinding ring takes 4 main columns and one interaction, not
 #: 8 and two (blind.py), and one DEEP mask per LDE height, not per table

@@ -12,7 +12,7 @@ from pyzkvm.stark.deep import deep_layout
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
 from pyzkvm.stark.field import P
-from pyzkvm.stark.openings import next_row_columns, zero_unread_coefficients
+from pyzkvm.stark.openings import next_row_columns, opened_width, zero_unread_coefficients
 from pyzkvm.stark.proof import Proof
 
 
@@ -40,8 +40,8 @@ def test_only_read_columns_are_opened_at_zeta_omega(proved):
     proof = Proof.from_bytes(data)
     for c, t in zip(pk.verifying_key.proved, proof.tables):
         read = next_row_columns(c)
-        for g in ("prep", "main", "aux"):
-            assert t.open_next[g].shape == (len(read[g]), 4)
+        for g in ("prep", "main", "aux"):  # aux: one F_p^4 value per 4 base columns
+            assert t.open_next[g].shape == (opened_width(g, len(read[g])), 4)
     assert proof.tables[0].open_next["main"].shape[0] < proof.tables[0].open_local["main"].shape[0]
     verify(pk.verifying_key, data, [])
 
@@ -56,17 +56,17 @@ def test_a_value_for_an_unread_column_or_a_missing_one_is_refused(proved, group)
         verify(pk.verifying_key, extra.to_bytes(), [])
     missing = Proof.from_bytes(data)
     t = missing.tables[0]
-    t.open_next["aux"] = t.open_next["aux"][1:]  # S's first base column left out
+    t.open_next["aux"] = t.open_next["aux"][1:]  # S's value left out
     with pytest.raises(ProofShapeError, match="at ζω"):
         verify(pk.verifying_key, missing.to_bytes(), [])
 
 
-@pytest.mark.parametrize("column", range(4))
-def test_a_forged_value_at_zeta_omega_fails_the_constraints_there(proved, column):
+@pytest.mark.parametrize("coordinate", range(4))
+def test_a_forged_value_at_zeta_omega_fails_the_constraints_there(proved, coordinate):
     pk, data = proved
     forged = Proof.from_bytes(data)
-    v = forged.tables[0].open_next["aux"]  # S at ζω, read by the running sum's transition
-    v[column, 0] = (int(v[column, 0]) + 1) % P
+    v = forged.tables[0].open_next["aux"]  # S(ζω) ∈ F_p^4, read by the running sum's transition
+    v[0, coordinate] = (int(v[0, coordinate]) + 1) % P
     with pytest.raises(OodEvaluationMismatch):
         verify(pk.verifying_key, forged.to_bytes(), [])
 
@@ -93,12 +93,17 @@ class FreeColumnAir(Air):
         b.when_transition().assert_eq(b.main_next(0), b.main(0) + 1, "x' = x + 1")
 
 
-@pytest.mark.parametrize("mode", [INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK], ids=["transparent", "hiding"])
-def test_a_column_opened_at_zeta_only_is_still_bound(monkeypatch, mode):
+@pytest.mark.parametrize("mode, group, column", [(INSECURE_FAST_FOR_TESTS, "main", 1),
+                                                 (INSECURE_FAST_FOR_TESTS_ZK, "main", 1),
+                                                 (INSECURE_FAST_FOR_TESTS_ZK, "quotient", -1)],
+                         ids=["transparent", "hiding", "hiding DEEP mask"])
+def test_a_column_opened_at_zeta_only_is_still_bound(monkeypatch, mode, group, column):
     """A prover that claims a wrong value at ζ for a column opened at ζ only and read by no
     constraint (so the AIR check at ζ cannot see it), and builds the rest of the proof honestly
     from that claim, is refused by FRI: the DEEP codeword's (f(x) − f(ζ))/(x − ζ) term binds
-    f(ζ) to the committed f, at ζ as at ζω (docs/stark.md, "DEEP")."""
+    f(ζ) to the committed f, at ζ as at ζω (docs/stark.md, "DEEP"). The free main column 1 (a
+    base column), or the hiding mode's DEEP mask R (the quotient matrix's last F_p^4 column,
+    opened as its one value R(ζ) = Σ_c X^c·R_c(ζ))."""
     pk = setup(mode, [FreeColumnAir()])
     trace = np.stack([np.arange(32), np.arange(32) * 7 % 5], axis=1).astype(np.uint32)
     honest = prove(pk, [trace], [])
@@ -108,13 +113,13 @@ def test_a_column_opened_at_zeta_only_is_still_bound(monkeypatch, mode):
 
     def forged_claim(transcript, openings, total):
         open_local, _open_next = openings[0]
-        open_local["main"][1] = ext.ext_add(open_local["main"][1], ext.ONE)  # the prover's DEEP uses it too
+        open_local[group][column] = ext.ext_add(open_local[group][column], ext.ONE)  # the prover's DEEP uses it too
         return draw_deep(transcript, openings, total)
 
     with monkeypatch.context() as m:
         m.setattr(rounds, "observe_openings_and_draw_deep", forged_claim)
         forged = prove(pk, [trace], [])
-    assert not np.array_equal(forged.tables[0].open_local["main"][1], honest.tables[0].open_local["main"][1])
+    assert not np.array_equal(forged.tables[0].open_local[group][column], honest.tables[0].open_local[group][column])
     with pytest.raises(FriQueryError):  # the AIR check at ζ passes; the DEEP codeword is not low degree
         verify(pk.verifying_key, forged.to_bytes(), [])
 

@@ -90,12 +90,10 @@ def deep_coefficients(drawn: np.ndarray, layout: list, total: int) -> np.ndarray
     base column c of the F_p^4 column j of an EXT_GROUPS group: c_j·X^c, so Σ_c c_j·X^c·f_c =
     c_j·f (module docstring)."""
     drawn = np.asarray(drawn, dtype=np.uint32)
-    # X^c·c_j for c < 4: X·(a0, a1, a2, a3) = (W·a3, a0, a1, a2) in F_p[X]/(X^4 − W)
-    powers = np.empty((len(drawn), 4, 4), dtype=np.uint32)
-    powers[:, 0] = drawn
-    for c in range(1, 4):
-        powers[:, c, 0] = np.asarray(powers[:, c - 1, 3], dtype=np.uint64) * ext.W % P
-        powers[:, c, 1:] = powers[:, c - 1, :3]
+    # X^c·(a0, a1, a2, a3) in F_p[X]/(X^4 − W) is a window of (W·a0, …, W·a3, a0, …, a3):
+    # X·a = (W·a3, a0, a1, a2), X^2·a = (W·a2, W·a3, a0, a1), …
+    wide = np.concatenate([(drawn.astype(np.uint64) * ext.W % P).astype(np.uint32), drawn], axis=1)
+    powers = np.stack([wide[:, 4 - c:8 - c] for c in range(4)], axis=1)  # (k, c, 4): X^c·drawn_k
     out = np.empty((total, 4), dtype=np.uint32)
     at = 0
     for pair in layout:

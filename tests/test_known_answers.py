@@ -41,9 +41,9 @@ RISC0_IMAGE_IDS = {
     "risc0/sort.elf": "d56f0338c513e316d17a1847ee854c2c18ba59db38b20d406d09c4ecef0cf76c",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "0d0a0b5c74bff5e805e91eb0b575654dc3d9c2ca6570615486102774662e5fd1"
+FIBONACCI_TOY_PROOF = "80792c4cdd96814f3c02f14fd38563aef61c1f33df90bf114117659a9c43cbd1"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "13bc136d93d4a10085deb375f6bf882df2a6e2634e2fb29f8df7ad553217eadf"
+MACHINE_PROOF = "2c760c92abc3a882476a3222f9e30f07e70fbccb812076d35b3d27c0b1f2af62"
 
 
 def machine_air_digest() -> str:

@@ -1,6 +1,6 @@
 """The STARK proof object and its versioned byte encoding.
 
-Layout, version 11 (little-endian; every array carries its shape)::
+Layout, version 13 (little-endian; every array carries its shape)::
 
     proof      = magic "PZKSTARK" ‖ u16 version ‖ u16 n_tables ‖ header ‖ commitments
                  ‖ ood_openings ‖ trace_queries ‖ fri
@@ -53,10 +53,11 @@ from .multiproof import Multiproof
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
-#: 11 since the LogUp running sum S_i sums the rows before i (logup.py): only S, not the
-#: helpers, is opened at ζω, and the F_p^4 columns (aux, quotient) are opened as one F_p^4
-#: value each, not 4 (7 opened every aux column at ζω, 4 values per F_p^4 column)
-VERSION = 11
+#: 13 (8 to 12 are hiding formats' numbers) since the LogUp running sum S_i sums the rows
+#: before i (logup.py): only S, not the helpers, is opened at ζω, and the F_p^4 columns (aux,
+#: quotient) are opened as one F_p^4 value each, not 4 (7 opened every aux column at ζω, 4
+#: values per F_p^4 column)
+VERSION = 13
 #: hiding proofs: 12 for the same reasons (10 as 7); 10 since r has
 #: m_r coefficients (deg f̂ < n + m_r) and a few-row table's D is at least 4·m_r, so fewer
 #: quotient chunks (zk.py), and the blinding ring takes 4 main columns and one interaction, not

@@ -172,7 +172,7 @@ class PublicValueMismatch(VerificationError):
 
 
 class BusImbalance(VerificationError):
-    """The LogUp buses do not balance: Σ of every table's final running sum ≠ the public term."""
+    """The LogUp buses do not balance: Σ of every table's LogUp total ≠ the public term."""
 
 
 class ProofShapeError(VerificationError):

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "2d32c9bf04d60dd4bea6d6ea552517a660e00c66bfb78c92c529cce9cb168789"
+MACHINE_AIR_DIGEST = "bd58bbe4618c40bba924d92c991f5e83429f3448faa6aeeb0d9be98b62ad6ffe"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "85d151f9bc896cce08560e378b1377d22c2a4f397d0cac5bd82a0532bdea5e41",
-    "ed25519-verify.elf": "709267bc97c3ee598b5e967ea8f43fd8b8557f0e2e95580f1fc06ba5c82abaaf",
-    "fibonacci.elf": "e602b3fabaf4a74442b22adea833eba434b4c49a1d32d29d646f577f84a60e87",
-    "isqrt-hint.elf": "f001e4d66140c9009a6097bf912e373566f6459c33ea2c300f2165e892aa7e80",
-    "keccak256.elf": "8d0f2652d4a892d6bdbab17c36af1fa2bcabc297bde6858f0ac4b7570f353ccb",
-    "panic.elf": "3daa143fc16534174bb8868af20e41cb0392104fa3ca7d3b18c1fafb28a18fa6",
-    "precompiles.elf": "4ef2b1b0f2a810580a2f6b269a1e9716d69fe2524e02c0e949903fd8c4593f82",
-    "rv32im-selftest.elf": "4b0d21b11ed9e2d7c894ae2eee2adfc848736b341b127e60b3a81e8edea08b3f",
-    "sha256.elf": "e4045026503e7eb3ab65c69e7d2d232b7fae262a88b78d9b93e8b9109e888442",
-    "sort.elf": "6db83590dcf787fa79b94319895048cd5c5c5225ae8713d2ff87f99d4439ebb0",
+    "aggregator.elf": "21acb81ac0c21f09b3bd3e0884e56eb937b92f638a61939e7b110523276532a1",
+    "ed25519-verify.elf": "14a71a779c231ce30d170a5e331170363a756615ad1ee27dac06803048fb7d63",
+    "fibonacci.elf": "ebfcdc9c1ca7032935d5eb504619c685221d48ef4f8ec641e46bc8d8206322e8",
+    "isqrt-hint.elf": "6ec656e1826c64285367edb585355cbe07ed5181e84df872c477cdb51a2949c6",
+    "keccak256.elf": "568bf36db7a78d683727e14929bd529eb3a6a17a51727b4902e6609ed2e39744",
+    "panic.elf": "c85ee4c7724b9e8554919b7f0fdae48068cf34e456df89c196ad44b8ecf84b86",
+    "precompiles.elf": "da6e56ed0dc6b9794e48b250e85533e84f1e3ed30fd462e3d26a334b5cb4e97f",
+    "rv32im-selftest.elf": "5b18f7f7c331357ef23f563e47c4fa741100678926c3ed549d5c6d844c2171d1",
+    "sha256.elf": "bc891156949c7bd2e15671f0cb25f97c85c4a7f361275ebdcfb3aa855b089abf",
+    "sort.elf": "64a5bc1fdd1b4eaebc0f19573aea85010bdd3544223c9bebba325eee58c1f635",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "38dcd11b9827dbe90b9b9eaf05838c04ddaf9a25bec1e3d98eaf808b5b5642b1",
-    "risc0/panic.elf": "17a26ebc0e0356b97b151556985e046bb33ed3c72179f80b2ac54dc7a30e567c",
-    "risc0/rv32im-selftest.elf": "d95658263984cdcedcd059a4e361380cb9bef59536f0af606aee2c9d7cc07621",
-    "risc0/sha256.elf": "a3a31e2f73feb72c21e2d89cfc30ca194aa938324ac652f4093100b99ffdb960",
-    "risc0/sort.elf": "45e47dec62864640507adda0ec05d3324167e1d1cd73eb4db818a27136b6b112",
+    "risc0/fibonacci.elf": "b75518ab19e9978f783b4b0094858fa79c0b4bd7c4835089958278bcb901efb4",
+    "risc0/panic.elf": "947297c347882b3d183d36cbe39cb1eafe76e5c112977c28aed1c824c418562f",
+    "risc0/rv32im-selftest.elf": "052807fec31312ea08255040a1210fb204134d3d0502db6f15f231876fc140b6",
+    "risc0/sha256.elf": "e7191b1959c0da9a20753e1062689b3dc53db7b06f38223575dceec88e173df8",
+    "risc0/sort.elf": "62058b77b65a4cd60138c0a32844364e415e77b36b5ec43b5078f99b25a66c26",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "52bc3ed154b342fbcba873134f2595a37218f34b0adb6ec1bc4f87baa983db78"
+FIBONACCI_TOY_PROOF = "80792c4cdd96814f3c02f14fd38563aef61c1f33df90bf114117659a9c43cbd1"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "75aa31c9378f087e55d97cc235fccacbc1afde011888cea6ad5eb57bdfb599df"
+MACHINE_PROOF = "2c760c92abc3a882476a3222f9e30f07e70fbccb812076d35b3d27c0b1f2af62"
 
 
 def machine_air_digest() -> str:

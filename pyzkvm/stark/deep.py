@@ -15,8 +15,12 @@ coefficient indices run over the tables in order, for each table the "at ζ" gro
 (preprocessed, main, aux, quotient columns) then the "at ζω" group (preprocessed, main,
 aux); ``deep_layout`` fixes that order for both sides.
 
-Extension-valued columns (aux, quotient chunks) are committed as 4 base columns each; the
-value of the F_p^4 column at ζ is Σ_c X^c·(column c)(ζ) (``recombine_ext_columns``).
+Extension-valued columns (aux, quotient chunks) are committed as 4 base columns f_c each and
+opened as the one F_p^4 value f(z) = Σ_c X^c·f_c(z) of f = Σ_c X^c·f_c (``recombine_ext_columns``),
+with one coefficient c_j drawn per such column: its base columns' coefficients are c_j·X^c
+(``deep_coefficients``), so their terms add up to c_j·(f(x) − f(z))/(x − z) — f's own DEEP
+term, which binds f(z) as a base column's binds its value (f is a polynomial of degree < n
+over F_p^4, and the AIR reads only f(z); docs/stark.md, "DEEP").
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..lazy_njit import njit
 from .ext import mul4
 from .field import P, f_add, root_of_unity
 from .lincomb import combine_columns, weighted_column_sums
+from .openings import EXT_GROUPS, opened_width
 
 _P = np.uint64(P)
 
@@ -71,6 +76,33 @@ def deep_layout(widths_per_table: list) -> tuple:
             pos += width
         out.append((local, nxt))
     return out, pos
+
+
+def opened_count(layout: list) -> int:
+    """How many values a deep_layout's groups open, one DEEP coefficient each: one per base
+    column, one per F_p^4 column (4 base columns) of the EXT_GROUPS."""
+    return sum(opened_width(g, width) for pair in layout for part in pair for g, (_start, width) in part.items())
+
+
+def deep_coefficients(drawn: np.ndarray, layout: list, total: int) -> np.ndarray:
+    """The coefficient of each of the ``total`` committed base columns (deep_layout's numbering)
+    from the ``drawn`` ones (opened_count of them, in the layout's order): a base column's own;
+    base column c of the F_p^4 column j of an EXT_GROUPS group: c_j·X^c, so Σ_c c_j·X^c·f_c =
+    c_j·f (module docstring)."""
+    drawn = np.asarray(drawn, dtype=np.uint32)
+    # X^c·(a0, a1, a2, a3) in F_p[X]/(X^4 − W) is a window of (W·a0, …, W·a3, a0, …, a3):
+    # X·a = (W·a3, a0, a1, a2), X^2·a = (W·a2, W·a3, a0, a1), …
+    wide = np.concatenate([(drawn.astype(np.uint64) * ext.W % P).astype(np.uint32), drawn], axis=1)
+    powers = np.stack([wide[:, 4 - c:8 - c] for c in range(4)], axis=1)  # (k, c, 4): X^c·drawn_k
+    out = np.empty((total, 4), dtype=np.uint32)
+    at = 0
+    for pair in layout:
+        for part in pair:
+            for g, (start, width) in part.items():
+                k = opened_width(g, width)
+                out[start:start + width] = powers[at:at + k].reshape(-1, 4) if g in EXT_GROUPS else drawn[at:at + k]
+                at += k
+    return out
 
 
 #: rows of the DEEP codeword computed at once: its temporaries (the combined numerators, the
@@ -117,14 +149,17 @@ def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
         for name, (start, width) in local.items():
             if width == 0:
                 continue
+            # an F_p^4 column j's value pairs with c_j, its base column 4j's coefficient (c_j·X^0)
+            step = 4 if name in EXT_GROUPS else 1
             c = coeffs[start:start + width]
-            local_pairs.append((c, open_local[name]))
-            if name in nxt:  # read at ζ and at ζω: one pass over the matrix computes both sums
-                c_next = coeffs[nxt[name][0]:nxt[name][0] + width]
-                next_pairs.append((c_next, open_next[name]))
+            local_pairs.append((c[::step], open_local[name]))
+            c_next = coeffs[nxt[name][0]:nxt[name][0] + width] if name in nxt else None
+            if c_next is None or not c_next.any():  # the quotient, or no column of the group opened at ζω
+                terms.append((rows[name], c))       # (openings.py: the others' c_j are 0): no ζω sum
+            else:  # one pass over the matrix computes both sums (a separate ζω sum over the read
+                # columns alone measured no faster: the combination's cost is mostly reading the matrix)
+                next_pairs.append((c_next[::step], open_next[name]))
                 terms.append((rows[name], np.concatenate([c, c_next], axis=1)))
-            else:
-                terms.append((rows[name], c))
     return terms, (local_pairs, next_pairs)
 
 

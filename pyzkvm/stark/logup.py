@@ -21,9 +21,16 @@ degree limit; one helper column per group G holds the group's sum of terms:
 
     h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k):
           h_G·Π_{k∈G} d_k − Σ_{k∈G} sign_k·μ_k·Π_{j∈G, j≠k} d_j = 0     (every row; d_k = α − fp_k)
-    S    (running sum):  S_0 = Σ_G h_G[0]                                 (first row)
-                         S_{i+1} = S_i + Σ_G h_G[i+1]                     (transition)
-                         S_{n−1} = cumsum                                 (last row)
+    S    (running sum of the rows before, S_i = Σ_{r<i} Σ_G h_G[r]):
+                         S_0 = 0                                          (first row)
+                         S_{i+1} = S_i + Σ_G h_G[i]                       (transition)
+                         S_{n−1} + Σ_G h_G[n−1] = cumsum                  (last row)
+
+By induction S_i = Σ_{r<i} Σ_G h_G[r], so the last row says cumsum = Σ_r Σ_G h_G[r]: the
+table's total. S excludes its own row so that only S is read at the next row: the helpers
+are read at this row only, and so are opened at ζ only (openings.py; an S that included its
+row, S_{i+1} = S_i + Σ_G h_G[i+1], read every helper at the next row too — ~8 KB of a 2^16
+proof's ζω values).
 
 The helper constraint has degree max(1 + Σ deg d_k, deg μ_k + Σ_{j≠k} deg d_j): with degree-1
 bus values and limit 3, two interactions share a column.
@@ -97,14 +104,14 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
             rhs = term if rhs is None else rhs + term
         names = ", ".join(sorted({repr(inter[k].bus_name) for k in members}))
         out.append(Constraint(f"logup helper {g} (bus {names})", b.aux(g) * prod_all - rhs))
-    s, s_next = b.aux(len(groups)), b.aux(len(groups), 1)
-    h_sum, h_sum_next = b.aux(0), b.aux(0, 1)
+    s, s_next = b.aux(len(groups)), b.aux(len(groups), 1)  # S: the only aux column read at the next row
+    h_sum = b.aux(0)
     for g in range(1, len(groups)):
         h_sum = h_sum + b.aux(g)
-        h_sum_next = h_sum_next + b.aux(g, 1)
-    out.append(Constraint("logup running sum starts at the first row's terms", b.is_first_row * (s - h_sum)))
-    out.append(Constraint("logup running sum accumulates", b.is_transition * (s_next - s - h_sum_next)))
-    out.append(Constraint("logup running sum ends at the table's total", b.is_last_row * (s - b.cumulative_sum())))
+    out.append(Constraint("logup running sum starts at zero", b.is_first_row * s))
+    out.append(Constraint("logup running sum accumulates", b.is_transition * (s_next - s - h_sum)))
+    out.append(Constraint("logup running sum ends at the table's total",
+                          b.is_last_row * (s + h_sum - b.cumulative_sum())))
     compiled.logup_constraints = out
 
 
@@ -134,13 +141,15 @@ def interaction_columns(compiled: CompiledAir, inputs, n: int):
 
 def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     """The auxiliary trace (n, G+1, 4): per interaction group the helper column
-    h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k), then the running sum S.
+    h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k), then the running sum S_i = Σ_{r<i} Σ_G h_G[r]
+    (of the rows before: module docstring).
 
     Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms.
     One numba kernel (_aux_columns) computes every interaction's denominators, inverts them
     (one batch inversion per interaction) and adds the terms into the helper columns. It runs
     on the interaction values of one chunk of rows at a time (tape.root_values), never on
-    all of them (a tall table's were hundreds of MB); S continues from the chunk before."""
+    all of them (a tall table's were hundreds of MB); S continues from the chunk before
+    (``carry``: Σ of every h on the rows before the chunk or piece)."""
     from .tape import root_values, tape_for  # the evaluator builds on air.py, as this module does
 
     groups = compiled.interaction_groups
@@ -176,11 +185,13 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
         if (bad >= 0).any():
             raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
                                          "(probability ~2^-100); prove again with different data")
-        # S of each piece started from 0: add S at the row before it (the chunk before, or the piece before)
+        # S of each piece started from 0: add S + Σ_G h_G at the row before it (the chunk before,
+        # or the piece before): the sum of every row before the piece
         for p in range(pieces):
             at = lo + int(bounds[p])
             if at:
-                part[bounds[p]:bounds[p + 1], last] = ext.ext_add(part[bounds[p]:bounds[p + 1], last], aux[at - 1, last])
+                part[bounds[p]:bounds[p + 1], last] = ext.ext_add(part[bounds[p]:bounds[p + 1], last],
+                                                                  column_total(aux[at - 1]))
         if len(its):
             totals = ext.ext_add(totals, (piece_totals.astype(np.uint64).sum(axis=0) % P).astype(np.uint32))
 
@@ -188,7 +199,7 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     per_bus: dict[str, np.ndarray] = {}
     for it, total in zip(its, totals):
         per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), total)
-    cumsum = aux[n - 1, last, :].copy()
+    cumsum = column_total(aux[n - 1])  # S_{n−1} + Σ_G h_G[n−1]: every row's terms
     return aux, cumsum, per_bus
 
 
@@ -270,14 +281,14 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals, 
             i = at[r]
             for j in range(4):
                 rows[i, g, j] = f_add_u32(rows[i, g, j], inv[r // CHAINS, j, r % CHAINS])
-    # S_i = Σ_{r ≤ i} Σ_G h_G[r]
+    # S_i = Σ_{r < i} Σ_G h_G[r] (the rows before i: S_i is written, then row i's helpers added)
     last = rows.shape[1] - 1
     s0, s1, s2, s3 = np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0)
     for i in range(n):
+        rows[i, last, 0], rows[i, last, 1], rows[i, last, 2], rows[i, last, 3] = s0, s1, s2, s3
         for g in range(last):
             s0, s1 = f_add_u32(s0, rows[i, g, 0]), f_add_u32(s1, rows[i, g, 1])
             s2, s3 = f_add_u32(s2, rows[i, g, 2]), f_add_u32(s3, rows[i, g, 3])
-        rows[i, last, 0], rows[i, last, 1], rows[i, last, 2], rows[i, last, 3] = s0, s1, s2, s3
     return -1
 
 

@@ -7,9 +7,11 @@ are never read), and the DEEP codeword has a ζω term only for them:
 
     D(x) = Σ_i c_i·(f_i(x) − f_i(ζ))/(x − ζ) + Σ_(j read at next) c_j·(f_j(x) − f_j(ζω))/(x − ζω)
 
-Both sides keep deep.deep_layout's full numbering (one coefficient per column per point) and
-set the coefficients of the unread ζω columns to zero (``zero_unread_coefficients``): the same
-codeword as leaving those terms out, with the layout unchanged. The verifier's constraint
+Both sides keep deep.deep_layout's full numbering (one coefficient per base column per point,
+deep.deep_coefficients) and set the coefficients of the unread ζω columns to zero
+(``zero_unread_coefficients``): the same codeword as leaving those terms out, with the layout
+unchanged. An F_p^4 column (aux, quotient: ``EXT_GROUPS``) is opened as one F_p^4 value, not
+its 4 base columns' (deep.py). The verifier's constraint
 evaluation sees the full-width ζω rows with zeros in the unread columns
 (``full_width``): no constraint reads them, so no claimed value is missing. The columns read
 are a property of the AIR's constraint DAG, which the verifying key's digest binds.
@@ -21,6 +23,14 @@ import numpy as np
 
 #: the column groups a constraint can read at the next row
 NEXT_GROUPS = ("prep", "main", "aux")
+#: the groups committed as F_p^4 columns, 4 base columns f_c each (the LogUp columns, the
+#: quotient's chunks and masks): opened as one F_p^4 value f(z) = Σ_c X^c·f_c(z) per column
+EXT_GROUPS = ("aux", "quotient")
+
+
+def opened_width(group: str, base_width: int) -> int:
+    """How many values a group of ``base_width`` committed base columns opens at a point."""
+    return base_width // 4 if group in EXT_GROUPS else base_width
 
 
 def next_row_columns(compiled) -> dict:
@@ -48,9 +58,11 @@ def full_width(values: np.ndarray, columns: np.ndarray, width: int) -> np.ndarra
 
 def full_width_next(compiled, layout_entry, open_next: dict) -> dict:
     """A table's ζω openings (only the read columns) at full width per group, for the DEEP
-    codeword (``layout_entry``: the table's deep_layout pair)."""
+    codeword (``layout_entry``: the table's deep_layout pair); an F_p^4 group's in F_p^4
+    columns (read base columns 4j … 4j+3 are column j)."""
     read = next_row_columns(compiled)
-    return {g: full_width(open_next[g], read[g], width) for g, (_start, width) in layout_entry[1].items()}
+    return {g: full_width(open_next[g], read[g][::4] // 4, width // 4) if g in EXT_GROUPS else
+            full_width(open_next[g], read[g], width) for g, (_start, width) in layout_entry[1].items()}
 
 
 def zero_unread_coefficients(coeffs: np.ndarray, layout: list, columns_per_table: list) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The STARK proof object and its versioned byte encoding.
 
-Layout, version 7 (little-endian; every array carries its shape)::
+Layout, version 13 (little-endian; every array carries its shape)::
 
     proof      = magic "PZKSTARK" ‖ u16 version ‖ u16 n_tables ‖ header ‖ commitments
                  ‖ ood_openings ‖ trace_queries ‖ fri
@@ -8,7 +8,11 @@ Layout, version 7 (little-endian; every array carries its shape)::
                  a table left out (optional.py) is (0, ABSENT_FLAG): nothing else of it follows
     commitments= main_root[32] ‖ u64 bus_pow_nonce ‖ aux_root[32] if any table has aux ‖ quotient_root[32]
                  ‖ per table with aux: cumsum ext-array ‖ u16 n_fri_layers ‖ n × root[32]
-    ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω)
+    ood        = per present table: ext-array × (prep, main, aux, quotient at ζ; prep, main, aux at ζω),
+                 at ζω only the columns a constraint reads at the next row (openings.py: the AIR
+                 says which, the verifier refuses a value more or fewer); one value per base
+                 column of prep and main, one per F_p^4 column (4 base columns) of aux and
+                 quotient: f(z) = Σ_c X^c·f_c(z) (deep.py)
     queries    = per phase (prep if any, main, aux if any, quotient): per member table (present,
                  and with that phase) its rows array — one row per distinct position the queries
                  open in it, ascending (mmcs.py) —, then the phase's paths
@@ -20,11 +24,13 @@ Layout, version 7 (little-endian; every array carries its shape)::
                  per level only the siblings the verifier cannot compute from the opened rows,
                  in position order; k is fixed by the query positions (checked on verify)
 
-Version 11 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+Version 14 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
 phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
 rows, and every table's main columns end with the blinding ring's 4 (blind.py; every table
 has aux columns then). (Versions 2 to 6 — before tables could be left out, before the ring,
-and with arity-2 FRI and per-query paths — are no longer read.)
+and with arity-2 FRI and per-query paths — are no longer read; neither are 7 and 10, whose
+LogUp running sum included its own row, so every LogUp helper was opened at ζω: logup.py,
+and whose F_p^4 columns were opened as 4 values each.)
 
 Each phase commits all its tables in one mixed-matrix tree (mmcs.py), so a query opens one
 path per phase. Decoding is strict: bad magic or version, a length past the end or above a
@@ -47,16 +53,20 @@ from .multiproof import Multiproof
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS
 
 MAGIC = b"PZKSTARK"
-VERSION = 7
-#: hiding proofs: 11 since a table's preprocessed group is lifted into its FRI input and a table
-#: without one adds no empty group at n·blowup (zk.prep_lde_log: one FRI input per table height,
-#: fewer layers, a longer final polynomial); 10 since r has m_r coefficients (deg f̂ < n + m_r)
-#: and a few-row table's D is at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
+#: 13 (8 to 12 are hiding formats' numbers) since the LogUp running sum S_i sums the rows
+#: before i (logup.py): only S, not the helpers, is opened at ζω, and the F_p^4 columns (aux,
+#: quotient) are opened as one F_p^4 value each, not 4 (7 opened every aux column at ζω, 4
+#: values per F_p^4 column)
+VERSION = 13
+#: hiding proofs: 14 for the same reasons as 13 (12 had them without the lifting); 11 since a
+#: table's preprocessed group is lifted into its FRI input and a table without one adds no empty
+#: group at n·blowup (zk.prep_lde_log: one FRI input per table height, fewer layers, a longer
+#: final polynomial); 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D
+#: is at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
 #: and one interaction, not 8 and two (blind.py), and one DEEP mask per LDE height, not per
 #: table (zk.deep_mask_holders), and salt rows injected unhashed (mmcs.py); 9 had r of D − n
-#: coefficients, 8 counted
-#: q + 2 openings: an older proof's chunk layout is not this reader's
-ZK_VERSION = 11
+#: coefficients, 8 counted q + 2 openings: an older proof's chunk layout is not this reader's
+ZK_VERSION = 14
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)
@@ -75,7 +85,7 @@ class TableProof:
     log_height: int | None
     has_aux: bool
     has_prep: bool
-    cumsum: np.ndarray | None   # (4,) the LogUp running sum's final value
+    cumsum: np.ndarray | None   # (4,) the table's LogUp total: S_(n−1) + Σ h[n−1] (logup.py)
     open_local: dict            # group → (w, 4)
     open_next: dict
 
@@ -101,7 +111,7 @@ class Proof:
     #: the proof of work ground before the bus challenges (for one proof of a joint
     #: statement: the joint transcript's nonce, the same in every proof)
     bus_pow_nonce: int = 0
-    #: a hiding-mode proof (format version 11: salted trees, the blinding ring)
+    #: a hiding-mode proof (format version 14: salted trees, the blinding ring)
     zk: bool = False
     sizes: dict = dc_field(default_factory=dict)  # section → bytes, filled by encode/decode
     item_sizes: dict = dc_field(default_factory=dict)  # finer: item → bytes, filled by encode

@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
-from .deep import deep_codewords_from_coefficients, deep_layout, evaluate_trace_at, split_by_height
+from .deep import (deep_codewords_from_coefficients, deep_coefficients, deep_layout, evaluate_trace_at, opened_count,
+                   recombine_ext_columns, split_by_height)
 from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver, lift, sort_by_input
@@ -306,20 +307,23 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         # otherwise) from their coefficients, Σ c_i z^i; the preprocessed columns from their trace
         log_d = t.lde_log - cfg.log_blowup
         at_z, at_zn = (ext.ext_powers(z, 1 << log_d) for z in (zeta, t.z_next))
+        # (the F_p^4 columns, aux and quotient, as one value each: Σ_c X^c·f_c(z), deep.py)
         t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
                         "main": _evaluate_coefficients(t.main_lde, at_z),
-                        "aux": _evaluate_coefficients(t.aux_lde, at_z)}
+                        "aux": recombine_ext_columns(_evaluate_coefficients(t.aux_lde, at_z))}
         # at ζω only the columns some constraint reads at the next row (openings.py)
         read = next_row_columns(t.compiled)
         t.open_next = {"prep": evaluate_trace_at(_columns(t.prep_trace, read["prep"]), t.log_n, t.z_next),
                        "main": _evaluate_coefficients(t.main_lde, at_zn, read["main"]),
-                       "aux": _evaluate_coefficients(t.aux_lde, at_zn, read["aux"])}
-        t.open_local["quotient"] = weighted_column_sums(t.quotient_coeffs,  # Σ c_i ζ^i
-                                                        ext.ext_powers(zeta, t.quotient_coeffs.shape[0]))
+                       "aux": recombine_ext_columns(_evaluate_coefficients(t.aux_lde, at_zn, read["aux"]))}
+        t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ c_i ζ^i
+            t.quotient_coeffs, ext.ext_powers(zeta, t.quotient_coeffs.shape[0])))
         report("open", (k + 1) / len(tables))
     layout, total = deep_layout([_widths(t) for t in tables])
-    coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
-    coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(t.compiled) for t in tables])
+    drawn = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables],
+                                                  opened_count(layout))
+    coeffs = zero_unread_coefficients(deep_coefficients(drawn, layout, total), layout,
+                                      [next_row_columns(t.compiled) for t in tables])
 
     # 6. DEEP composition: one codeword per LDE height, from the committed polynomials'
     # coefficients (deep.deep_codewords_from_coefficients: combined first, one small LDE after).

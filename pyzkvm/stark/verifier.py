@@ -29,7 +29,7 @@ from . import rounds
 from .air import interaction_shape
 from .config import MAX_BUS_ENTRIES, SecurityEstimate, security_bits
 from . import zk
-from .deep import deep_codewords, deep_layout, recombine_ext_columns, split_by_height
+from .deep import deep_codewords, deep_coefficients, deep_layout, opened_count, split_by_height
 from .domain import QueryPoints
 from .field import P, root_of_unity
 from .fri import FriProof, draw_fold_challenges, layer_arities, sort_by_input, verify_queries
@@ -37,7 +37,7 @@ from .keys import VerifyingKey
 from .logup import public_entries
 from .mmcs import rows_per_query, verify_mixed_openings
 from .multiproof import WalkPlans
-from .openings import full_width_next, next_row_columns, zero_unread_coefficients
+from .openings import full_width_next, next_row_columns, opened_width, zero_unread_coefficients
 from .proof import Proof, opened_arrays, phase_members
 from .keys import check_public_values
 from .rounds import LOCAL_GROUPS, NEXT_GROUPS, BusChallenges, PublicData
@@ -94,8 +94,10 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
         raise OodEvaluationMismatch("the out-of-domain point fell in F_p; this proof cannot be checked")
     holders = zk.deep_mask_holders(cfg, [t.log_height for t in tables])
     layout, total = deep_layout([_widths(c, t, cfg, h) for c, t, h in zip(compiled, tables, holders)])
-    coeffs = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables], total)
-    coeffs = zero_unread_coefficients(coeffs, layout, [next_row_columns(c) for c in compiled])
+    drawn = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables],
+                                                  opened_count(layout))
+    coeffs = zero_unread_coefficients(deep_coefficients(drawn, layout, total), layout,
+                                      [next_row_columns(c) for c in compiled])
     heights = [_group_heights(cfg, t.log_height, t.has_prep) for t in tables]  # group → log LDE size, per table
     input_logs = {zk.lde_log(cfg, t.log_height) for t in tables}  # FRI's: prep groups lifted (prover.py step 6)
     log_final_len, arities = _fri_schedule(cfg, input_logs)
@@ -262,14 +264,16 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
         if t.has_prep != (vk.prep_log_heights[k] is not None):
             raise ProofShapeError(f"table {name!r}: preprocessed columns present/absent against the key")
         want = widths[k] = dict(zip(("prep", "main", "aux", "quotient"), _widths(c, t, cfg, holders[k])))
+        # one value per base column, one per F_p^4 column of aux and quotient (openings.py)
         for g in LOCAL_GROUPS:
-            if t.open_local[g].shape != (want[g], 4):
-                raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, expected {want[g]}")
+            if t.open_local[g].shape != (opened_width(g, want[g]), 4):
+                raise ProofShapeError(f"table {name!r}: {t.open_local[g].shape[0]} {g} values at ζ, "
+                                      f"expected {opened_width(g, want[g])}")
         read = next_row_columns(c)  # only the columns read at the next row are opened at ζω (openings.py)
         for g in NEXT_GROUPS:
-            if t.open_next[g].shape != (len(read[g]), 4):
+            if t.open_next[g].shape != (opened_width(g, len(read[g])), 4):
                 raise ProofShapeError(f"table {name!r}: {t.open_next[g].shape[0]} {g} values at ζω, "
-                                      f"expected {len(read[g])}")
+                                      f"expected {opened_width(g, len(read[g]))}")
         heights[k] = _group_heights(cfg, t.log_height, t.has_prep)
     for phase in ("prep", "main", "aux", "quotient"):
         members = phase_members(proof.tables, phase)
@@ -331,20 +335,15 @@ def _check_ood(compiled, tables, next_values, public, challenges, alpha, zeta, c
     values at ζω at full width (openings.full_width_next)."""
     zeta_powers = _PowersOf(zeta)
     selectors, z_h = _selectors_at(zeta, [t.log_height for t in tables], zeta_powers)
-    # the extension columns, committed as 4 base columns each (aux at ζ and ζω, the quotient
-    # chunks at ζ), of every table recombined in one pass, then cut back per table
-    parts = [a for t, nxt in zip(tables, next_values) for a in (t.open_local["aux"], nxt["aux"], t.open_local["quotient"])]
-    ext_values = np.split(recombine_ext_columns(np.concatenate(parts)), np.cumsum([len(a) // 4 for a in parts])[:-1])
     inputs, chunks, weights = [], [], []
     chunk_powers: dict = {}  # (S, K) → [(ζ^S)^k for k < K]: tables of one height share them
     for k, (c, t) in enumerate(zip(compiled, tables)):
-        aux_local, aux_next, quotient = ext_values[3 * k:3 * k + 3]
-        nxt = next_values[k]
+        nxt = next_values[k]  # (aux and the quotient chunks: F_p^4 values, one per column)
         inputs.append(Inputs(_opened(t.open_local["main"], nxt["main"]), _opened(t.open_local["prep"], nxt["prep"]),
-                             _opened(aux_local, aux_next), public, challenges,
+                             _opened(t.open_local["aux"], nxt["aux"]), public, challenges,
                              t.cumsum if t.cumsum is not None else ext.ZERO, selectors[k]))
         layout = zk.QuotientLayout(cfg, c, t.log_height)
-        chunks.append(quotient[:layout.chunks])
+        chunks.append(t.open_local["quotient"][:layout.chunks])
         key = (layout.size, layout.chunks)
         if key not in chunk_powers:
             chunk_powers[key] = zeta_powers.run(layout.size, layout.chunks)

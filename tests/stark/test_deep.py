@@ -12,6 +12,7 @@ from pyzkvm.stark.domain import coset_points, coset_shift
 from pyzkvm.stark.field import P
 from pyzkvm.stark.lincomb import weighted_column_sums
 from pyzkvm.stark.ntt import coset_lde_from_coefficients
+from pyzkvm.stark.openings import EXT_GROUPS, opened_width
 
 
 @pytest.mark.parametrize("claims", ["honest", "forged"])
@@ -27,7 +28,8 @@ def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch, claims):
     coeffs_total = []
     tables = [(7, (2, 3, 4, 8)), (7, (0, 5, 0, 4)), (5, (1, 2, 4, 8))]  # (log D, base widths wp, w, wa, wq)
     layout, total = deep.deep_layout([w for _l, w in tables])
-    coeffs_total = rng.integers(0, P, (total, 4), dtype=np.int64).astype(np.uint32)
+    drawn = rng.integers(0, P, (deep.opened_count(layout), 4), dtype=np.int64).astype(np.uint32)
+    coeffs_total = deep.deep_coefficients(drawn, layout, total)  # aux, quotient: c_j·X^c
     by_coeffs, by_rows = [], []
     for (log_d, widths), lay in zip(tables, layout):
         l = log_d + log_blowup
@@ -36,12 +38,14 @@ def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch, claims):
                  for g, w in zip(("prep", "main", "aux", "quotient"), widths)}
         rows = {g: None if c is None else coset_lde_from_coefficients(c, log_blowup, coset_shift(l))
                 for g, c in polys.items()}
-        if claims == "honest":
-            local, nxt = ({g: np.zeros((0, 4), np.uint32) if c is None else weighted_column_sums(c, ext.ext_powers(z, 1 << log_d))
+        if claims == "honest":  # aux and quotient: one F_p^4 value per 4 base columns
+            local, nxt = ({g: np.zeros((0, 4), np.uint32) if c is None else
+                           _opened(g, weighted_column_sums(c, ext.ext_powers(z, 1 << log_d)))
                            for g, c in polys.items() if g in groups} for z, groups in
                           ((zeta, ("prep", "main", "aux", "quotient")), (z_next, ("prep", "main", "aux"))))
         else:
-            local = {g: rng.integers(0, P, (w, 4), dtype=np.int64).astype(np.uint32) for g, w in zip(polys, widths)}
+            local = {g: rng.integers(0, P, (opened_width(g, w), 4), dtype=np.int64).astype(np.uint32)
+                     for g, w in zip(polys, widths)}
             nxt = {g: local[g][::-1].copy() for g in ("prep", "main", "aux")}
         heights = dict.fromkeys(polys, l)
         by_coeffs += deep.split_by_height(lay, polys, local, nxt, heights, z_next)
@@ -55,6 +59,27 @@ def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch, claims):
     assert sorted(got) == sorted(want) == [7, 9]
     for l in want:
         np.testing.assert_array_equal(got[l], want[l])
+
+
+def _opened(group: str, values: np.ndarray) -> np.ndarray:
+    """A group's values at a point as the proof opens them: an F_p^4 group's recombined."""
+    return deep.recombine_ext_columns(values) if group in EXT_GROUPS else values
+
+
+def test_an_ext_column_s_coefficients_combine_to_its_own_term():
+    """deep_coefficients gives base column c of an F_p^4 column j the coefficient c_j·X^c, so
+    Σ_c (c_j·X^c)·f_c = c_j·Σ_c X^c·f_c = c_j·f: the column's DEEP term is c_j·(f − f(z))."""
+    rng = np.random.default_rng(5)
+    layout, total = deep.deep_layout([(1, 2, 8, 4)])
+    drawn = rng.integers(0, P, (deep.opened_count(layout), 4), dtype=np.int64).astype(np.uint32)
+    assert len(drawn) == (1 + 2 + 2 + 1) + (1 + 2 + 2)  # at ζ: prep, main, 2 aux, 1 chunk; at ζω
+    coeffs = deep.deep_coefficients(drawn, layout, total)
+    f = rng.integers(0, P, (5, 8), dtype=np.int64).astype(np.uint32)  # 5 rows of the 2 aux columns' base columns
+    start, width = layout[0][0]["aux"]
+    combined = deep.combine_columns(f, coeffs[start:start + width])
+    columns = f.reshape(5, 2, 4)  # f_j(x) = Σ_c X^c·f_(4j+c)(x): its coordinates are the base values
+    want = ext.ext_add(ext.ext_mul(columns[:, 0], drawn[3]), ext.ext_mul(columns[:, 1], drawn[4]))
+    np.testing.assert_array_equal(combined, want)
 
 
 def test_divided_by_linear_is_the_quotient_by_x_minus_z():
@@ -86,7 +111,8 @@ def test_deep_values_in_chunks_equal_one_pass(monkeypatch):
     layout = ({g: local[g] for g in ("main", "quotient")}, {"main": nxt["main"]})
     coeffs = rng.integers(0, P, (total, 4), dtype=np.int64).astype(np.uint32)
     zeta, z_next = (rng.integers(0, P, 4, dtype=np.int64).astype(np.uint32) for _ in range(2))
-    opened = {g: rng.integers(0, P, (m.shape[1], 4), dtype=np.int64).astype(np.uint32) for g, m in rows.items()}
+    opened = {g: rng.integers(0, P, (opened_width(g, m.shape[1]), 4), dtype=np.int64).astype(np.uint32)
+              for g, m in rows.items()}
     member = (layout, rows, opened, {"main": opened["main"]})
     x = coset_points(10, coset_shift(10), bit_reversed=True)
     whole = deep.deep_values([member], x, zeta, z_next, coeffs)

@@ -57,9 +57,9 @@ def test_aux_columns_match_reference(chunk_rows, pieces, monkeypatch):
             h = rinv([(x - y) % P for x, y in zip(a, fp)])
             helper = [(x + y) % P for x, y in zip(helper, h)]
         assert aux[row, 0].tolist() == helper
+        assert aux[row, 1].tolist() == running  # S: the rows before this one
         running = [(x + y) % P for x, y in zip(running, helper)]
-        assert aux[row, 1].tolist() == running
-    assert cumsum.tolist() == running
+    assert cumsum.tolist() == running  # S of the last row + its helper: every row's terms
     assert per_bus["byte"].tolist() == running  # its one bus: the table's total
 
 

@@ -186,7 +186,7 @@ def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, mode, also_fix
             cumsum = ext.ext_sub(cumsum, ext.ext_add(totals[0], totals[1]))
             if also_fix_running_sum:
                 aux = aux.copy()
-                aux[n - 1, -1] = cumsum
+                aux[n - 1, -1] = ext.ext_sub(cumsum, ext.ext_sum(aux[n - 1, :-1]))  # S + Σ h = total
         return aux, cumsum, per_bus
 
     monkeypatch.setattr(prover_module, "build_aux_trace", cheating_build)

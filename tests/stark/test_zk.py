@@ -226,7 +226,7 @@ def test_one_deep_mask_per_lde_height():
     rng = np.random.default_rng(3)
     pk = setup(FAST_ZK, [LeftAir(), RightAir()])
     proof = prove(pk, permutation_traces(rng.integers(0, P, 32), 64), [])
-    widths = [t.open_local["quotient"].shape[0] for t in proof.tables]
+    widths = [4 * t.open_local["quotient"].shape[0] for t in proof.tables]  # one F_p^4 value per 4 base columns
     compiled = pk.verifying_key.proved
     assert widths == [QuotientLayout(FAST_ZK, compiled[0], 5).width, QuotientLayout(FAST_ZK, compiled[1], 6, False).width]
     assert widths[1] == 4 * QuotientLayout(FAST_ZK, compiled[1], 6).chunks

@@ -314,6 +314,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     report("commit to quotient chunks", 1.0)
 
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
+    _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
     _release_heap(tables)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))

@@ -497,6 +497,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     bufs = [None if m is None else np.zeros((c, padded_width(m.shape[1])), dtype=np.uint32) for m in polys]
     for s_r in shifts:
         main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
+        _drop_cached_factors([t])  # this coset's (4 MB at D = 2^19): no other coset of a tall table uses them
         aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]

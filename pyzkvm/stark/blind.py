@@ -117,12 +117,10 @@ def ring_values(rng, table_indices) -> tuple:
     return rho, sigma
 
 
-def with_ring_columns(trace: np.ndarray, rho: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """The table's main trace with the ring's 4 columns appended: ρ in row 0, σ in row n − 1,
-    zero between."""
-    n, w = trace.shape
-    out = np.zeros((n, w + BLIND_COLUMNS), dtype=np.uint32)
-    out[:, :w] = trace
-    out[0, w:] = rho
-    out[n - 1, w:] = sigma
+def ring_columns(n: int, rho: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """The ring's 4 main columns of an n-row table, (n, 4): ρ in row 0, σ in row n − 1, zero
+    between (the prover commits them after the chip's own: prover.commit_main)."""
+    out = np.zeros((n, BLIND_COLUMNS), dtype=np.uint32)
+    out[0] = rho
+    out[n - 1] = sigma
     return out

@@ -66,8 +66,9 @@ class LocalSegments:
     commitment is kept for step 3; with several each is recomputed in step 3, so memory
     holds one segment's LDEs at a time, not all of them. With ``release_tables`` the caller
     hands its tables over: step 3 empties each segment's traces list once its main commitment
-    exists, so the prover's own reference (dropped after the aux traces) is the last one and no
-    table outlives its LogUp trace (at 2^18 cycles ~430 B per cycle of peak memory)."""
+    exists (one segment: step 1, as it commits), so the prover's own reference (dropped after
+    the aux traces; hiding mode: once f̂ is made, prover._Table.main_trace) is the last one and
+    no table outlives its LogUp trace (at 2^18 cycles ~430 B per cycle of peak memory)."""
 
     def __init__(self, pk, progress: Callable[[int, str, float], None] | None = None, zk_seed=None,
                  release_tables: bool = False):
@@ -85,7 +86,9 @@ class LocalSegments:
     def commit(self, statements: Sequence) -> list:
         roots = []
         for k, (traces, _pv) in enumerate(statements):
-            commitment = commit_main(self.pk, traces, partial(self.report, k), self._rng(k, len(statements)))
+            # one segment: its commitment is kept for step 3, so the traces go as it is made
+            commitment = commit_main(self.pk, traces, partial(self.report, k), self._rng(k, len(statements)),
+                                     release_traces=self.release_tables and len(statements) == 1)
             roots.append(commitment.root)
             self._kept = commitment if len(statements) == 1 else None
             del commitment
@@ -127,8 +130,9 @@ def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_publi
     if check_constraints_first:
         check_all_constraints(vk.compiled, pk.prep_traces, statements)
     segments = segments or LocalSegments(pk, progress, zk_seed, release_tables)
+    heights = [log_heights(vk, t) for t, _pv in statements]  # (before the commitments release the traces)
     roots = segments.commit(statements)
-    challenges = joint_bus_challenges(vk, pvs, [log_heights(vk, t) for t, _pv in statements], roots, public_data)
+    challenges = joint_bus_challenges(vk, pvs, heights, roots, public_data)
     proofs = segments.prove(statements, public_data, challenges)
     for k, (proof, root) in enumerate(zip(proofs, roots, strict=True)):
         if proof.main_root != root:  # pragma: no cover - commit and prove commit alike

@@ -44,7 +44,7 @@ from ..lazy_njit import njit
 from .._jit import inner
 
 from ..errors import UsageError
-from .field import GENERATOR, P, TWO_ADICITY, f_mul, root_of_unity
+from .field import GENERATOR, P, TWO_ADICITY, add as field_add, f_mul, root_of_unity
 # a ± b mod p on uint32 lanes for canonical a, b (the tape's too): the butterflies' sums
 from .field import f_add_u32 as _add, f_sub_u32 as _sub
 from .pool import parallel_for, threads
@@ -517,13 +517,43 @@ def ntt(coeffs):
     return _dit(out, log_n, False).reshape(np.shape(coeffs))
 
 
-def intt(evals, out=None):
+def intt(evals):
     """Interpolate: the coefficients c_i = n^(−1) Σ_j e_j ω_n^(−ij) of the polynomial taking
-    the values e_j on H = ⟨ω_n⟩ (inverse of ntt). ``out``: a C-contiguous uint32 array of
-    evals' (n, w) shape to write them to (e.g. the first rows of a taller matrix)."""
+    the values e_j on H = ⟨ω_n⟩ (inverse of ntt). (Into the first rows of a taller matrix:
+    intt_columns_into.)"""
     m, log_n = _rows(evals, "intt")
-    dest = np.empty_like(m) if out is None else out
-    return _scaled_intt(_bit_reverse_into(m, dest), log_n).reshape(np.shape(evals))
+    return _scaled_intt(_bit_reverse_into(m, np.empty_like(m)), log_n).reshape(np.shape(evals))
+
+
+def intt_columns_into(parts: list, out: np.ndarray) -> np.ndarray:
+    """intt of the matrices ``parts`` (each (n, w_k), values on H) side by side, written to
+    ``out`` (n, Σ w_k), C-contiguous: part k's coefficients in its columns — each part
+    bit-reversed straight into its columns, then one in-place transform, no joined copy of
+    the parts (hiding mode's main trace and the blinding ring's columns: prover.py)."""
+    lo = 0
+    for part in parts:
+        m, _log_n = _rows(part, "intt_columns_into")
+        _bit_reverse_into(m, out[:, lo:lo + m.shape[1]])
+        lo += m.shape[1]
+    assert lo == out.shape[1] and out.flags.c_contiguous
+    return _scaled_intt(out, _log2_exact(out.shape[0], "intt_columns_into"))
+
+
+def ntt_of_folded(coeffs, log_n: int, rows: int | None = None) -> np.ndarray:
+    """The values on H = ⟨ω_n⟩, natural order (as ntt), of polynomials given by more than n
+    coefficient rows (D, w): x^n = 1 on H, so row i adds to coefficient i mod n — the rows
+    from n on folded in, then one size-n transform. ``rows``: only the first ``rows`` may be
+    nonzero (those after are not read: hiding mode's f̂, whose rows from n + m_r on are zero
+    pages never written)."""
+    m = np.asarray(coeffs)
+    n, rows = 1 << log_n, m.shape[0] if rows is None else min(int(rows), m.shape[0])
+    out = _bit_reverse_into(m[:n], np.empty((n, m.shape[1]), dtype=np.uint32))
+    rev = _bit_reverse_indices_cached(log_n)
+    for lo in range(n, rows, n):  # rows lo … lo + n − 1 fold onto coefficients 0 … n − 1
+        hi = min(lo + n, rows)
+        at = rev[:hi - lo]  # coefficient i sits in row rev(i) of the bit-reversed copy
+        out[at] = field_add(out[at], m[lo:hi])
+    return _dit(out, log_n, False)
 
 
 def intt_bit_reversed(evals):

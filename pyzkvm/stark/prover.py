@@ -43,14 +43,15 @@ from .lde_source import LdeSource, shared_rows_work
 from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, padded_width
+from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, intt_columns_into, \
+    ntt_of_folded, padded_width
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
 from .rounds import BusChallenges, PublicData
 from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 from .zk import QuotientLayout, ZkRandomness
-from .blind import ring_values, with_ring_columns
+from .blind import ring_columns, ring_values
 
 
 class _Table:
@@ -72,8 +73,9 @@ class _Table:
         self.index = index  # its position among the key's tables
         self.compiled = compiled
         self.air = compiled.air
-        self.trace = trace  # the chip's columns (hiding mode: the ring's are in ``ring``)
+        self.trace = trace  # the chip's columns (hiding mode: the ring's are in ``ring``; None once f̂ is made)
         self.ring = None
+        self.main_rows = 0  # hiding mode: f̂'s coefficient rows that may be nonzero, n + m_r (commit_main)
         self.n = trace.shape[0]
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
@@ -94,14 +96,20 @@ class _Table:
         return self._prep_coeffs
 
     def main_trace(self) -> np.ndarray:
-        """The committed main trace: the chip's columns, then (hiding mode) the ring's. Built
-        where it is read and dropped after, one table at a time: every table's copy kept
-        from the main commitment to the aux traces was ~1 KB per cycle of peak memory."""
-        return self.trace if self.ring is None else with_ring_columns(self.trace, *self.ring)
+        """The committed main trace: the chip's columns, then (hiding mode) the ring's. Hiding
+        mode keeps no trace once f̂ is committed (commit_main): f̂ = f + Z_H·r is f on H, so its
+        values there — its coefficients folded mod x^n − 1, one size-n transform — are the
+        trace with the ring's columns, made where read (the LogUp trace) and dropped after (at
+        2^18 cycles the CPU table's 81 MB stayed from the main commitment to its LogUp trace,
+        and beside it its copy with the ring's columns)."""
+        if self.ring is None:
+            return self.trace
+        return ntt_of_folded(self.main_lde.coefficients, self.log_n, self.main_rows)
 
 
-#: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory)
-QUOTIENT_BLOCK_ROWS = 1 << 18
+#: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory: its
+#: selectors, sums and products, ~20 MB beside the coset's values at 2^18 rows, now ~5 MB)
+QUOTIENT_BLOCK_ROWS = 1 << 16
 #: at most this many cosets for the quotient of a table taller than a few rows (_quotient_cosets)
 QUOTIENT_MAX_COSETS = 8
 
@@ -152,10 +160,12 @@ def _salted(matrices: list, cfg, rng, label: str) -> list:
     return matrices + [zk.SaltMatrix(rng, label, top)]
 
 
-def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
-    """A table's committed LDE of one trace, on the coset of the LDE's height, kept as
-    coefficients (lde_source.py): the trace's interpolant (transparent: D = n) or, hiding,
-    f̂ = f + Z_H·r of degree < n + m_r ≤ D (_hide; ``label`` names r's random stream).
+def _committed_lde(t, parts: list, cfg, rng, label) -> LdeSource:
+    """A table's committed LDE of one trace — the columns of ``parts`` side by side (hiding
+    mode's main: the chip's and the ring's, never joined in a copy) — on the coset of the
+    LDE's height, kept as coefficients (lde_source.py): the trace's interpolant (transparent:
+    D = n) or, hiding, f̂ = f + Z_H·r of degree < n + m_r ≤ D (_hide; ``label`` names r's random
+    stream).
 
     f̂'s rows from n + m_r on are zero and never written: np.zeros of a large matrix is fresh
     pages from the kernel, which reading maps to its one zero page, so those rows — nearly
@@ -163,10 +173,11 @@ def _committed_lde(t, trace, cfg, rng, label) -> LdeSource:
     aux coefficients were 1.3 GB, of which ~0.64 GB now stays unallocated)."""
     shift = coset_shift(t.lde_log)
     if not cfg.zk:
+        (trace,) = parts
         return LdeSource.from_values(trace, cfg.log_blowup, shift)
-    n, w = trace.shape
+    n, w = t.n, sum(part.shape[1] for part in parts)
     coefficients = np.zeros((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
-    intt(trace, out=coefficients[:n])  # f's n coefficients, in f̂'s first rows
+    intt_columns_into(parts, coefficients[:n])  # f's n coefficients, in f̂'s first rows
     # hashed in blocks of D/2 rows (lde_source.py): half the block buffer of the commitment
     return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), cfg.log_blowup, shift,
                      hash_log=t.lde_log - cfg.log_blowup - 1)
@@ -195,15 +206,19 @@ class MainCommitment:
 
 
 def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float], None] | None = None,
-                rng: ZkRandomness | None = None) -> MainCommitment:
+                rng: ZkRandomness | None = None, release_traces: bool = False) -> MainCommitment:
     """Step 2: LDE each main trace on its coset, commit all of them in one mixed-matrix tree.
     Every segment's root must exist before the statement's bus challenges are drawn (joint.py).
     Hiding mode commits f̂ = f + Z_H·r instead, drawn from ``rng`` (a pure function of its
     secret: committing again gives the same root), of each trace with the blinding ring's
     columns appended (blind.py). An optional table with an all-zero trace is
-    left out: not committed, and nothing of it is proved or opened (optional.py)."""
+    left out: not committed, and nothing of it is proved or opened (optional.py).
+    ``release_traces``: the caller hands its ``traces`` list over (emptied here, the tables
+    hold them), so in hiding mode each trace goes once its f̂ is made (_Table.main_trace)."""
     report = progress or (lambda step, fraction: None)
     tables, present = _load_tables(pk, traces)
+    if release_traces:
+        traces.clear()  # type: ignore[attr-defined]
     cfg = pk.verifying_key.config
     if cfg.zk and rng is None:
         rng = ZkRandomness.fresh()
@@ -214,9 +229,11 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     ldes = []
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
-        trace = t.main_trace()
-        ldes.append(_committed_lde(t, trace, cfg, rng, f"main {t.index}"))
-        del trace
+        parts = [t.trace] if t.ring is None else [t.trace, ring_columns(t.n, *t.ring)]
+        ldes.append(_committed_lde(t, parts, cfg, rng, f"main {t.index}"))
+        del parts
+        if cfg.zk:  # the trace is f̂ on H now (_Table.main_trace)
+            t.trace, t.main_rows = None, t.n + zk.trace_randomiser_size(cfg)
         _release_heap([t])  # a tall table's transform temporaries freed (heap.py)
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
@@ -260,16 +277,14 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     challenges = np.stack([bus.alpha, bus.gamma])
     for t in tables:
         if t.compiled.interactions:
-            main_trace = t.main_trace()
-            # the chip's columns are in main_trace now (hiding: copied beside the ring's): gone before
-            # the LogUp values are built, not kept beside their copy (the CPU table's is 81 MB at 2^18)
+            main_trace = t.main_trace()  # (hiding: f̂ on H, made here)
             t.trace = None
             aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(main_trace, t.prep_trace, public), t.n,
                                                bus.alpha, bus.gamma)
             del main_trace  # gone before its aux LDE
             _release_heap([t])  # a tall table's LogUp temporaries freed
             aux = aux.reshape(t.n, -1)
-            t.aux_lde = _committed_lde(t, aux, cfg, rng, f"aux {t.air.name}")
+            t.aux_lde = _committed_lde(t, [aux], cfg, rng, f"aux {t.air.name}")
             del aux
             _release_heap([t])
         t.trace = None
@@ -300,6 +315,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     report("commit to quotient chunks", 1.0)
 
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
+    _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
     _release_heap(tables)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
@@ -505,6 +521,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     bufs = [None if m is None else np.zeros((c, padded_width(m.shape[1])), dtype=np.uint32) for m in polys]
     for s_r in shifts:
         main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
+        _drop_cached_factors([t])  # this coset's (4 MB at D = 2^19): no other coset of a tall table uses them
         aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]

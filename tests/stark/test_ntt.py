@@ -241,15 +241,6 @@ def test_coset_evaluations_into_a_padded_buffer(log_d, log_size, width):
     assert not got[:, width:].any()
 
 
-def test_intt_writes_into_the_rows_given():
-    # prover._hide interpolates into the first n rows of f̂'s taller matrix
-    values = _random((32, 4), 6)
-    taller = np.full((64, 4), 7, dtype=np.uint32)
-    N.intt(values, out=taller[:32])
-    np.testing.assert_array_equal(taller[:32], N.intt(values))
-    assert (taller[32:] == 7).all()
-
-
 def test_intt_bit_reversed_reads_rows_in_their_stored_order():
     values = _random((32, 4), 5)
     np.testing.assert_array_equal(N.intt_bit_reversed(N.bit_reverse_rows(values)), N.intt(values))
@@ -268,3 +259,31 @@ def test_coset_factors_kept_within_their_budget(monkeypatch):
     assert len(N._factors) == 7  # within the budget every shift is kept
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
+
+
+def test_intt_columns_into_interpolates_the_parts_side_by_side():
+    """intt_columns_into: the parts' coefficients in their columns of the rows given, as intt
+    of the parts joined (no joined copy is made)."""
+    rng = np.random.default_rng(11)
+    for log_n in (3, 10):  # the small permutation and the tiled one
+        parts = [rng.integers(0, P, size=(1 << log_n, w), dtype=np.uint32) for w in (5, 4)]
+        out = np.zeros((2 << log_n, 9), dtype=np.uint32)
+        N.intt_columns_into(parts, out[:1 << log_n])
+        np.testing.assert_array_equal(out[:1 << log_n], N.intt(np.hstack(parts)))
+        assert not out[1 << log_n:].any()
+
+
+@pytest.mark.parametrize("rows", [None, 9, 16, 20, 40])
+def test_ntt_of_folded_is_the_values_on_h(rows):
+    """ntt_of_folded: polynomials of more than n coefficients on H (natural order) — each
+    coefficient i counted at i mod n — reading only the first ``rows`` rows."""
+    rng = np.random.default_rng(12)
+    log_n, w = 3, 3
+    coeffs = rng.integers(0, P, size=(64, w), dtype=np.uint32)
+    used = 64 if rows is None else rows
+    coeffs[used:] = 0
+    h = np.array([pow(root_of_unity(log_n), j, P) for j in range(1 << log_n)], dtype=object)
+    want = np.array([[sum(int(coeffs[i, c]) * pow(int(x), i, P) for i in range(used)) % P for c in range(w)] for x in h])
+    poisoned = coeffs.copy()
+    poisoned[used:] = 1  # never read
+    np.testing.assert_array_equal(N.ntt_of_folded(poisoned, log_n, rows), want.astype(np.uint32))

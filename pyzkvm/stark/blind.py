@@ -12,6 +12,15 @@ hiding mode the proof system (not the chips) adds to every present table
   multiplicity is_first_row by its own interaction: the same two bus entries, so the same
   totals, for 4 more committed columns per table — at 2^16 cycles ~4 % of the hashed rows.)
 
+The interaction takes no LogUp helper column: its two entries are the running sum's ends
+(logup.boundary_interaction), with d(v) = α − fp(v) the ring bus's denominator of the 4 columns,
+
+    S_0·d(ρ) = 1                                  (first row: S starts at +1/d(ρ))
+    (S_(n−1) + Σ_G h_G[n−1] − cumsum)·d(σ) = 1    (last row: the total is … − 1/d(σ))
+
+both of degree 3, the machine's constraint degree. (Until hiding format 15 it was an ordinary
+interaction, grouped with the chip's: 11 of the machine's 16 tables took one more helper column.)
+
 The prover sets σ of each table to ρ of the previous table in one ring over all present
 tables of all segments of the statement. Table t's total becomes
 
@@ -22,13 +31,19 @@ independent unless γ lies in a subfield), so with two or more tables in the rin
 are uniform subject to summing to −(public term), and they still cancel in the joint sum.
 
 Soundness: the ρ, σ columns are main columns, committed before (α, γ) are drawn, and the ring
-is an ordinary LogUp bus whose id no chip uses: it balances only if the sends and receives are
-the same multiset, and its entries cannot cancel another bus's (distinct bus ids give distinct
-fingerprints, up to the LogUp term's collision bound, which counts these entries too). Its
-multiplicity is fixed by the selectors, not the table's activity selector, so the activity
-rule (air.py) does not apply to it: whatever the rows hold, exactly row 0 sends and row n − 1
-receives (the padding rows in between put nothing on it; what v holds in row n − 1, a padding
-row or not, is the ring's σ, arbitrary to the soundness of every other bus).
+is a LogUp bus whose id no chip uses: it balances only if the sends and receives are the same
+multiset, and its entries cannot cancel another bus's (distinct bus ids give distinct
+fingerprints, up to the LogUp term's collision bound, which counts these entries too: the
+security estimate counts the ring's interaction once per row, like a chip's). The boundary
+constraints fix its entries: with S's transitions adding the chip's helpers only (logup.py),
+cumsum = (the chip's terms) + 1/d(ρ) − 1/d(σ) exactly, for ρ the row-0 and σ the row-(n − 1)
+values of v, whatever the other rows hold (they put nothing on it; what v holds in row n − 1,
+a padding row or not, is the ring's σ, arbitrary to the soundness of every other bus). The
+selectors place the entries, not the table's activity selector, so the activity rule (air.py)
+does not apply to it. A zero denominator cannot be used: d(ρ) = 0 leaves S_0·d(ρ) = 1 (and
+d(σ) = 0 the last row's constraint) without a solution, as a helper's h·d = μ had none with
+μ = ±1, so the quotient is not a polynomial and the check at ζ fails (up to its bound); the
+honest prover refuses (probability ~2^-100, logup.build_aux_trace).
 
 The circuit digest (the image ID) is the chips' AIRs, without the ring: ``VerifyingKey.compiled``
 stays the chips' compiled AIRs and ``VerifyingKey.proved`` holds what the proof system proves
@@ -84,7 +99,8 @@ class BlindedAir(Air):
 
     def ring_interactions(self, b: AirBuilder) -> None:
         """send ρ (row 0), receive σ (row n − 1): one interaction of multiplicity
-        is_first_row − is_last_row on the ring's columns."""
+        is_first_row − is_last_row on the ring's columns (logup.py makes its entries the running
+        sum's ends: logup.boundary_interaction)."""
         w = self.base.width
         b.send(BLIND_BUS, [b.main(w + j) for j in range(RING_VALUE)], b.is_first_row - b.is_last_row)
 

@@ -27,7 +27,18 @@ degree limit; one helper column per group G holds the group's sum of terms:
                          S_{n−1} + Σ_G h_G[n−1] = cumsum                  (last row)
 
 By induction S_i = Σ_{r<i} Σ_G h_G[r], so the last row says cumsum = Σ_r Σ_G h_G[r]: the
-table's total. S excludes its own row so that only S is read at the next row: the helpers
+table's total.
+
+An interaction that sends a tuple v on the first row and receives one on the last (multiplicity
+is_first_row − is_last_row: hiding mode's blinding ring, blind.py) takes no helper column: its
+two entries are S's ends (``boundary_interaction``; d = α − fp(v), degree 1 in the columns):
+
+                         S_0·d(v[0]) = 1                                  (first row)
+                         (S_{n−1} + Σ_G h_G[n−1] − cumsum)·d(v[n−1]) = 1  (last row)
+
+so S_i = 1/d(v[0]) + Σ_{r<i} Σ_G h_G[r] and cumsum = Σ_r Σ_G h_G[r] + 1/d(v[0]) − 1/d(v[n−1]):
+the same two entries, the same total (degree 3; a d = 0 makes either constraint unsatisfiable,
+as it does a helper's h·d = μ for μ ≠ 0). S excludes its own row so that only S is read at the next row: the helpers
 are read at this row only, and so are opened at ζ only (openings.py; an S that included its
 row, S_{i+1} = S_i + Σ_G h_G[i+1], read every helper at the next row too — ~8 KB of a 2^16
 proof's ζω values).
@@ -64,11 +75,27 @@ def _group_degree(degrees) -> int:
     return max([1 + total] + [m + total - d for d, m in degrees])
 
 
+def boundary_interaction(compiled: CompiledAir) -> int | None:
+    """The interaction whose two entries enter the running sum's boundary constraints instead
+    of a helper column (module docstring), or None: the last one that sends on the first row and
+    receives on the last (multiplicity is_first_row − is_last_row, hiding mode's blinding ring,
+    blind.py) with values of degree ≤ 1 (its boundary constraints then have degree 3)."""
+    b = compiled.builder
+    for k in range(len(compiled.interactions) - 1, -1, -1):
+        it = compiled.interactions[k]
+        m = it.multiplicity
+        if m.op == "sub" and m.args[0] is b.is_first_row and m.args[1] is b.is_last_row \
+                and all(v.degree <= 1 for v in it.values):
+            return k
+    return None
+
+
 def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     """Add the helper/running-sum constraints for the AIR's interactions (none if it has none).
 
     Interactions share a helper column while the group's constraint degree stays within
-    min(max_degree, max(3, the AIR's own degree)); a lone interaction always gets a column."""
+    min(max_degree, max(3, the AIR's own degree)); a lone interaction always gets a column.
+    The boundary interaction (boundary_interaction) gets none: its entries are S's boundaries."""
     inter = compiled.interactions
     if not inter:
         return
@@ -77,9 +104,12 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     signed = [it.multiplicity if it.sign > 0 else -it.multiplicity for it in inter]
     own = max([c.expr.degree for c in compiled.constraints] + [0])
     limit = min(max_degree, max(own, 3))
+    ring = boundary_interaction(compiled)
     groups: list[list[int]] = []  # interaction indices per helper column
     degrees: list[list[tuple[int, int]]] = []  # their (denominator, multiplicity) degrees
     for k in range(len(inter)):
+        if k == ring:
+            continue
         pair = (denoms[k].degree, signed[k].degree)
         if groups and _group_degree(degrees[-1] + [pair]) <= limit:
             groups[-1].append(k)
@@ -105,13 +135,29 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
         names = ", ".join(sorted({repr(inter[k].bus_name) for k in members}))
         out.append(Constraint(f"logup helper {g} (bus {names})", b.aux(g) * prod_all - rhs))
     s, s_next = b.aux(len(groups)), b.aux(len(groups), 1)  # S: the only aux column read at the next row
-    h_sum = b.aux(0)
-    for g in range(1, len(groups)):
-        h_sum = h_sum + b.aux(g)
-    out.append(Constraint("logup running sum starts at zero", b.is_first_row * s))
-    out.append(Constraint("logup running sum accumulates", b.is_transition * (s_next - s - h_sum)))
-    out.append(Constraint("logup running sum ends at the table's total",
-                          b.is_last_row * (s + h_sum - b.cumulative_sum())))
+    h_sum = None  # Σ_G h_G (none: a table whose only interaction is the boundary one)
+    for g in range(len(groups)):
+        h_sum = b.aux(g) if h_sum is None else h_sum + b.aux(g)
+    # (the nodes in this order: a table without the boundary interaction keeps its DAG, so its digest)
+    def step():  # S_{i+1} − S_i − Σ_G h_G[i]
+        return s_next - s if h_sum is None else s_next - s - h_sum
+
+    def ends():  # S_{n−1} + Σ_G h_G[n−1] − cumsum
+        return (s if h_sum is None else s + h_sum) - b.cumulative_sum()
+
+    if ring is None:
+        out.append(Constraint("logup running sum starts at zero", b.is_first_row * s))
+        out.append(Constraint("logup running sum accumulates", b.is_transition * step()))
+        out.append(Constraint("logup running sum ends at the table's total", b.is_last_row * ends()))
+    else:
+        # S_0 = ±1/d(v[0]) and cumsum = S_{n−1} + Σ_G h_G[n−1] ∓ 1/d(v[n−1]), times d: degree 3
+        d, sign = denoms[ring], b.const(inter[ring].sign)
+        name = repr(inter[ring].bus_name)
+        out.append(Constraint(f"logup running sum starts at the first row's entry on {name}",
+                              b.is_first_row * (s * d - sign)))
+        out.append(Constraint("logup running sum accumulates", b.is_transition * step()))
+        out.append(Constraint(f"logup running sum ends at the table's total less the last row's entry on {name}",
+                              b.is_last_row * (ends() * d - sign)))
     compiled.logup_constraints = out
 
 
@@ -154,7 +200,8 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
 
     groups = compiled.interaction_groups
     its = compiled.interactions
-    group_of = {k: g for g, members in enumerate(groups) for k in members}
+    group_of = {k: g for g, members in enumerate(groups) for k in members}  # the boundary interaction: none
+    ring = next((k for k in range(len(compiled.interactions)) if k not in group_of), None)
     sizes = np.array([len(it.values) + 1 for it in its], dtype=np.int64)
     first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # row of cols: interaction k's first value
     width = int(sizes.max(initial=1)) - 1
@@ -163,16 +210,33 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     consts = np.stack([ext.ext_sub(alpha, np.array([it.bus, 0, 0, 0], dtype=np.uint32)) for it in its]) if its \
         else np.zeros((0, 4), dtype=np.uint32)
     negate = np.array([it.sign < 0 for it in its], dtype=np.bool_)
-    group_index = np.array([group_of[k] for k in range(len(its))], dtype=np.int64)
+    group_index = np.array([group_of.get(k, -1) for k in range(len(its))], dtype=np.int64)
     aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
     totals = np.zeros((len(its), 4), dtype=np.uint32)
     last = len(groups)
+    ends: dict[str, np.ndarray] = {}  # the boundary interaction's terms ±1/d(v) at rows 0 and n − 1
+
+    def boundary_term(k: int, row: int, chunk_values: np.ndarray) -> np.ndarray:
+        # ±1/(α − bus − Σ_j γ^(j+1)·v_j) of interaction k's values v on one row (chunk_values: cols[:, row − lo])
+        it = its[k]
+        values = chunk_values[first[k]:first[k] + len(it.values)]
+        d = ext.ext_sub(consts[k], lincomb_numpy.combine_columns(values[None, :], gpows[1:len(it.values) + 1])[0])
+        if not np.any(d):
+            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: the bus {it.bus_name!r} fingerprint of row "
+                                         f"{row} equals the challenge α (probability ~2^-100); prove again")
+        inv = ext.ext_inv(d)
+        return inv if it.sign > 0 else ext.ext_sub(ext.ZERO, inv)
 
     def on_chunk(lo, values):  # rows lo … lo + m − 1: values (roots, 1, m), the base roots' values (tape.run)
         nonlocal totals
         cols = np.ascontiguousarray(values[:, 0, :], dtype=np.uint32)
         m = cols.shape[1]
         part = aux[lo:lo + m]
+        if ring is not None:  # its values: cols[first[ring] …] (its multiplicity is_first_row − is_last_row)
+            if lo == 0:
+                ends["first"] = boundary_term(ring, 0, cols[:, 0])
+            if lo + m == n:
+                ends["last"] = boundary_term(ring, n - 1, cols[:, m - 1])
         # the chunk's rows in pieces side by side on the thread pool (one per thread; one piece
         # on this thread for a small chunk): each piece's terms, totals and S from 0 are its own
         bounds = np.array(chunk_bounds(m, AUX_WORDS_PER_VALUE * cols.shape[0], chunks_per_thread=1), dtype=np.int64)
@@ -186,20 +250,23 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
             raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
                                          "(probability ~2^-100); prove again with different data")
         # S of each piece started from 0: add S + Σ_G h_G at the row before it (the chunk before,
-        # or the piece before): the sum of every row before the piece
+        # or the piece before): the sum of every row before the piece; S_0: the boundary entry
         for p in range(pieces):
             at = lo + int(bounds[p])
-            if at:
-                part[bounds[p]:bounds[p + 1], last] = ext.ext_add(part[bounds[p]:bounds[p + 1], last],
-                                                                  column_total(aux[at - 1]))
+            start = column_total(aux[at - 1]) if at else ends.get("first")
+            if start is not None:
+                part[bounds[p]:bounds[p + 1], last] = ext.ext_add(part[bounds[p]:bounds[p + 1], last], start)
         if len(its):
             totals = ext.ext_add(totals, (piece_totals.astype(np.uint64).sum(axis=0) % P).astype(np.uint32))
 
     root_values(tape_for(compiled, interaction_exprs(compiled)), inputs, n, on_chunk)
+    cumsum = column_total(aux[n - 1])  # S_{n−1} + Σ_G h_G[n−1]: every row's terms
+    if ring is not None:  # the boundary entries: +(±1/d(v[0])) in S_0, −(±1/d(v[n−1])) here
+        totals[ring] = ext.ext_sub(ends["first"], ends["last"])
+        cumsum = ext.ext_sub(cumsum, ends["last"])
     per_bus: dict[str, np.ndarray] = {}
     for it, total in zip(its, totals):
         per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), total)
-    cumsum = column_total(aux[n - 1])  # S_{n−1} + Σ_G h_G[n−1]: every row's terms
     return aux, cumsum, per_bus
 
 
@@ -242,6 +309,8 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals, 
     mu = np.empty(steps * CHAINS, dtype=np.uint32)
     at = np.empty(n, dtype=np.int64)
     for k in range(first.shape[0]):
+        if group[k] < 0:  # the boundary interaction: S's boundaries (build_aux_trace), no helper
+            continue
         _denominators(cols, r0, r1, first[k], nvals[k], gpows, consts[k], lo, hi, den)
         # only the rows with μ ≠ 0: the others' term μ/d is 0 (and the constraint h·d = μ holds
         # with h = 0 even where d = 0); they are 3/5 of the rows in a typical run

@@ -176,3 +176,118 @@ def test_replaying_into_a_builder_that_already_holds_nodes_is_refused():
     b.main(0) + 1  # a node the recording does not start with
     with pytest.raises(StarkConfigError, match="cannot replay"):
         replay_recorded(source, b)
+
+
+# ---- the ring's entries are the running sum's boundaries (logup.boundary_interaction) ----------
+
+
+def ring_table(alpha=None, gamma=None):
+    """LeftAir's blinded twin on RUN_A with random ρ (row 0) and σ (last row): (compiled, trace,
+    α, γ, the F_p^4 challenges and public inputs for tape.plain_inputs)."""
+    from pyzkvm.stark.air import compile_air
+
+    rng = np.random.default_rng(7)
+    compiled = blind.blinded(compile_air(LeftAir(), 5), 5)
+    left = run_traces(RUN_A)[0]
+    rho, sigma = (rng.integers(0, P, blind.RING_VALUE).astype(np.uint32) for _ in range(2))
+    trace = np.concatenate([left, blind.ring_columns(left.shape[0], rho, sigma)], axis=1)
+    alpha = rng.integers(0, P, 4).astype(np.uint32) if alpha is None else alpha
+    gamma = rng.integers(0, P, 4).astype(np.uint32) if gamma is None else gamma
+    return compiled, trace, alpha, gamma
+
+
+def check_logup(compiled, trace, alpha, gamma, aux, cumsum):
+    from pyzkvm.stark.debug import check_constraints
+
+    inputs = plain_inputs(trace, None, np.zeros(0, np.uint32), aux=aux, challenges=np.stack([alpha, gamma]),
+                          cumsum=cumsum)
+    check_constraints(compiled, inputs, trace.shape[0], "logup")
+
+
+def ring_term(compiled, trace, row, alpha, gamma):
+    """1/(α − fp(v)) of the ring's values on ``row``."""
+    from pyzkvm.stark import ext
+    from pyzkvm.stark.air import bus_id
+
+    w = compiled.air.base.width
+    powers = ext.ext_powers(gamma, blind.RING_VALUE + 1)[1:]
+    fp = ext.ext_add(np.array([bus_id(blind.BLIND_BUS), 0, 0, 0], np.uint32),
+                     ext.ext_sum([ext.ext_mul_base(powers[j], trace[row, w + j]) for j in range(blind.RING_VALUE)]))
+    return ext.ext_inv(ext.ext_sub(alpha, fp))
+
+
+def test_the_ring_needs_no_helper_column_and_its_entries_are_the_running_sums_ends():
+    """The blinded AIR has the chip's aux columns; S_0 = 1/d(ρ), and the total is the chip's
+    own total + 1/d(ρ) − 1/d(σ); the honest columns satisfy the LogUp constraints."""
+    from pyzkvm.stark import ext
+    from pyzkvm.stark.air import compile_air
+
+    compiled, trace, alpha, gamma = ring_table()
+    chip = compile_air(LeftAir(), 5)
+    assert compiled.num_aux_columns == chip.num_aux_columns
+    assert compiled.max_degree == max(chip.max_degree, 3)
+    aux, cumsum, per_bus = build_aux_trace(compiled, plain_inputs(trace, None, np.zeros(0, np.uint32)),
+                                           trace.shape[0], alpha, gamma)
+    n = trace.shape[0]
+    first, last = ring_term(compiled, trace, 0, alpha, gamma), ring_term(compiled, trace, n - 1, alpha, gamma)
+    assert np.array_equal(aux[0, -1], first)
+    own = build_aux_trace(chip, plain_inputs(trace[:, :chip.air.width], None, np.zeros(0, np.uint32)), n, alpha,
+                          gamma)[1]
+    assert np.array_equal(cumsum, ext.ext_sub(ext.ext_add(own, first), last))
+    assert np.array_equal(per_bus[blind.BLIND_BUS], ext.ext_sub(first, last))
+    check_logup(compiled, trace, alpha, gamma, aux, cumsum)
+
+
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_a_running_sum_without_a_ring_entry_is_caught(end):
+    """A prover that leaves ρ's entry out of S (S_0 = 0, every S shifted) or σ's out of the
+    total breaks the boundary constraint of that end."""
+    from pyzkvm.stark import ext
+
+    compiled, trace, alpha, gamma = ring_table()
+    aux, cumsum, _ = build_aux_trace(compiled, plain_inputs(trace, None, np.zeros(0, np.uint32)), trace.shape[0],
+                                     alpha, gamma)
+    if end == "first":
+        start = ring_term(compiled, trace, 0, alpha, gamma)
+        aux[:, -1] = ext.ext_sub(aux[:, -1], start)
+        cumsum = ext.ext_sub(cumsum, start)  # still the sum of what S accumulates
+        with pytest.raises(ConstraintNotSatisfied, match="starts at the first row's entry.*row 0"):
+            check_logup(compiled, trace, alpha, gamma, aux, cumsum)
+    else:
+        cumsum = ext.ext_add(cumsum, ring_term(compiled, trace, trace.shape[0] - 1, alpha, gamma))
+        with pytest.raises(ConstraintNotSatisfied, match="ends at the table's total"):
+            check_logup(compiled, trace, alpha, gamma, aux, cumsum)
+
+
+def test_a_wrong_sigma_under_the_right_total_is_caught():
+    """σ changed in the trace while the aux columns and total are those of the right σ: the
+    last row's constraint (S + Σh − total)·d(σ) = 1 fails."""
+    compiled, trace, alpha, gamma = ring_table()
+    aux, cumsum, _ = build_aux_trace(compiled, plain_inputs(trace, None, np.zeros(0, np.uint32)), trace.shape[0],
+                                     alpha, gamma)
+    wrong = trace.copy()
+    wrong[-1, compiled.air.base.width] = (int(wrong[-1, compiled.air.base.width]) + 1) % P
+    with pytest.raises(ConstraintNotSatisfied, match="ends at the table's total"):
+        check_logup(compiled, wrong, alpha, gamma, aux, cumsum)
+
+
+def test_a_ring_value_whose_fingerprint_is_alpha_cannot_be_proved():
+    """d(ρ) = 0 (α equal to ρ's fingerprint): the prover refuses, and no running sum satisfies
+    S_0·d(ρ) = 1 — whatever S_0 is, row 0's constraint is −1 (as a helper's h·d = μ was)."""
+    from pyzkvm.stark import ext
+    from pyzkvm.stark.air import compile_air
+
+    compiled, trace, alpha, gamma = ring_table()
+    alpha = ext.ext_sub(alpha, ext.ext_inv(ring_term(compiled, trace, 0, alpha, gamma)))  # α − d(ρ): d(ρ) = 0
+    with pytest.raises(ConstraintNotSatisfied, match="equals the challenge"):
+        build_aux_trace(compiled, plain_inputs(trace, None, np.zeros(0, np.uint32)), trace.shape[0], alpha, gamma)
+    # the chip's honest helpers, S from any S_0, the honest total: only row 0 can fail
+    chip = compile_air(LeftAir(), 5)
+    aux, own, _ = build_aux_trace(chip, plain_inputs(trace[:, :chip.air.width], None, np.zeros(0, np.uint32)),
+                                  trace.shape[0], alpha, gamma)
+    for start in (ext.ZERO, np.array([1, 2, 3, 4], np.uint32)):
+        shifted = aux.copy()
+        shifted[:, -1] = ext.ext_add(shifted[:, -1], start)
+        cumsum = ext.ext_sub(ext.ext_add(own, start), ring_term(compiled, trace, trace.shape[0] - 1, alpha, gamma))
+        with pytest.raises(ConstraintNotSatisfied, match="starts at the first row's entry.*fails at row 0 .1 failing"):
+            check_logup(compiled, trace, alpha, gamma, shifted, cumsum)

@@ -19,7 +19,7 @@ The interaction takes no LogUp helper column: its two entries are the running su
     (S_(n−1) + Σ_G h_G[n−1] − cumsum)·d(σ) = 1    (last row: the total is … − 1/d(σ))
 
 both of degree 3, the machine's constraint degree. (Until hiding format 15 it was an ordinary
-interaction, grouped with the chip's: 11 of the machine's 16 tables took one more helper column.)
+interaction, grouped with the chip's: 34 of the machine's 47 chips took one more helper column.)
 
 The prover sets σ of each table to ρ of the previous table in one ring over all present
 tables of all segments of the statement. Table t's total becomes

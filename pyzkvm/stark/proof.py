@@ -60,14 +60,15 @@ MAGIC = b"PZKSTARK"
 VERSION = 13
 #: hiding proofs: 15 since the blinding ring's two entries are the LogUp running sum's
 #: boundaries (S_0 = 1/d(ρ), cumsum = … − 1/d(σ): logup.boundary_interaction), not a helper
-#: column's (11 of the machine's tables had one more aux column); 14 for the same reasons as 13 (12 had them without the lifting); 11 since a
-#: table's preprocessed group is lifted into its FRI input and a table without one adds no empty
-#: group at n·blowup (zk.prep_lde_log: one FRI input per table height, fewer layers, a longer
-#: final polynomial); 10 since r has m_r coefficients (deg f̂ < n + m_r) and a few-row table's D
-#: is at least 4·m_r, so fewer quotient chunks (zk.py), and the blinding ring takes 4 main columns
-#: and one interaction, not 8 and two (blind.py), and one DEEP mask per LDE height, not per
-#: table (zk.deep_mask_holders), and salt rows injected unhashed (mmcs.py); 9 had r of D − n
-#: coefficients, 8 counted q + 2 openings: an older proof's chunk layout is not this reader's
+#: column's (34 of the machine's 47 chips had one more aux column); 14 for the same reasons as
+#: 13 (12 had them without the lifting); 11 since a table's preprocessed group is lifted into
+#: its FRI input and a table without one adds no empty group at n·blowup (zk.prep_lde_log: one
+#: FRI input per table height, fewer layers, a longer final polynomial); 10 since r has m_r
+#: coefficients (deg f̂ < n + m_r) and a few-row table's D is at least 4·m_r, so fewer quotient
+#: chunks (zk.py), and the blinding ring takes 4 main columns and one interaction, not 8 and
+#: two (blind.py), and one DEEP mask per LDE height, not per table (zk.deep_mask_holders), and
+#: salt rows injected unhashed (mmcs.py); 9 had r of D − n coefficients, 8 counted q + 2
+#: openings: an older proof's chunk layout is not this reader's
 ZK_VERSION = 15
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4

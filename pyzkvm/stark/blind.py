@@ -18,7 +18,8 @@ The interaction takes no LogUp helper column: its two entries are the running su
     S_0·d(ρ) = 1                                  (first row: S starts at +1/d(ρ))
     (S_(n−1) + Σ_G h_G[n−1] − cumsum)·d(σ) = 1    (last row: the total is … − 1/d(σ))
 
-both of degree 3, the machine's constraint degree. (Until hiding format 15 it was an ordinary
+both of degree 3, the machine's constraint degree (an AIR of degree 2 with no bus of its own
+keeps a helper column for the ring instead, so as not to raise its degree). (Until hiding format 15 it was an ordinary
 interaction, grouped with the chip's: 34 of the machine's 47 chips took one more helper column.)
 
 The prover sets σ of each table to ρ of the previous table in one ring over all present

@@ -38,7 +38,8 @@ two entries are S's ends (``boundary_interaction``; d = α − fp(v), degree 1 i
 
 so S_i = 1/d(v[0]) + Σ_{r<i} Σ_G h_G[r] and cumsum = Σ_r Σ_G h_G[r] + 1/d(v[0]) − 1/d(v[n−1]):
 the same two entries, the same total (degree 3; a d = 0 makes either constraint unsatisfiable,
-as it does a helper's h·d = μ for μ ≠ 0). S excludes its own row so that only S is read at the next row: the helpers
+as it does a helper's h·d = μ for μ ≠ 0). Where that would raise the AIR's degree (degree 2,
+no other bus) the interaction is grouped like any other. S excludes its own row so that only S is read at the next row: the helpers
 are read at this row only, and so are opened at ζ only (openings.py; an S that included its
 row, S_{i+1} = S_i + Σ_G h_G[i+1], read every helper at the next row too — ~8 KB of a 2^16
 proof's ζω values).
@@ -75,6 +76,19 @@ def _group_degree(degrees) -> int:
     return max([1 + total] + [m + total - d for d, m in degrees])
 
 
+def _greedy_groups(indices, pairs: list, limit: int) -> list:
+    """The interactions ``indices`` in helper groups, greedily in order: one joins the group
+    before while that group's constraint degree (from ``pairs``, (deg d_k, deg μ_k) per
+    interaction) stays within ``limit``; a lone interaction always gets a column."""
+    groups: list[list[int]] = []
+    for k in indices:
+        if groups and _group_degree([pairs[j] for j in groups[-1]] + [pairs[k]]) <= limit:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    return groups
+
+
 def boundary_interaction(compiled: CompiledAir) -> int | None:
     """The interaction whose two entries enter the running sum's boundary constraints instead
     of a helper column (module docstring), or None: the last one that sends on the first row and
@@ -95,7 +109,8 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
 
     Interactions share a helper column while the group's constraint degree stays within
     min(max_degree, max(3, the AIR's own degree)); a lone interaction always gets a column.
-    The boundary interaction (boundary_interaction) gets none: its entries are S's boundaries."""
+    The boundary interaction (boundary_interaction) gets none, its entries being S's ends, unless
+    that would raise the AIR's degree."""
     inter = compiled.interactions
     if not inter:
         return
@@ -104,19 +119,19 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     signed = [it.multiplicity if it.sign > 0 else -it.multiplicity for it in inter]
     own = max([c.expr.degree for c in compiled.constraints] + [0])
     limit = min(max_degree, max(own, 3))
+    pairs = [(d.degree, m.degree) for d, m in zip(denoms, signed)]  # (denominator, multiplicity) degrees
+    groups = _greedy_groups(range(len(inter)), pairs, limit)
     ring = boundary_interaction(compiled)
-    groups: list[list[int]] = []  # interaction indices per helper column
-    degrees: list[list[tuple[int, int]]] = []  # their (denominator, multiplicity) degrees
-    for k in range(len(inter)):
-        if k == ring:
-            continue
-        pair = (denoms[k].degree, signed[k].degree)
-        if groups and _group_degree(degrees[-1] + [pair]) <= limit:
-            groups[-1].append(k)
-            degrees[-1].append(pair)
+    if ring is not None:
+        # its ends have degree 2 + deg d (is_first_row·S·d); fold them only where that does not
+        # raise the AIR's degree (an AIR without other buses: a lone helper and S keep degree 2)
+        others = _greedy_groups([k for k in range(len(inter)) if k != ring], pairs, limit)
+        grouped = max([own, 2] + [_group_degree([pairs[k] for k in g]) for g in groups])
+        folded = max([own, 2 + denoms[ring].degree] + [_group_degree([pairs[k] for k in g]) for g in others])
+        if folded <= grouped:
+            groups = others
         else:
-            groups.append([k])
-            degrees.append([pair])
+            ring = None
     compiled.interaction_groups = groups
     compiled.num_aux_columns = len(groups) + 1
     out = []

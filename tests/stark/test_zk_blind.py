@@ -291,3 +291,18 @@ def test_a_ring_value_whose_fingerprint_is_alpha_cannot_be_proved():
         cumsum = ext.ext_sub(ext.ext_add(own, start), ring_term(compiled, trace, trace.shape[0] - 1, alpha, gamma))
         with pytest.raises(ConstraintNotSatisfied, match="starts at the first row's entry.*fails at row 0 .1 failing"):
             check_logup(compiled, trace, alpha, gamma, shifted, cumsum)
+
+
+def test_an_air_without_other_buses_keeps_the_rings_helper_and_its_degree():
+    """Folding the ring into S's ends makes degree-3 constraints: an AIR of degree 2 with no
+    bus of its own keeps the ring's lone helper column (degree 2) instead; one with a bus
+    folds it and has its chip's aux columns."""
+    from pyzkvm.stark.air import compile_air
+    from pyzkvm.stark.examples.fibonacci import FibonacciAir
+
+    fib = blind.blinded(compile_air(FibonacciAir(), 5), 5)
+    assert fib.max_degree == 2 and fib.interaction_groups == [[0]] and fib.num_aux_columns == 2
+    left_chip = compile_air(LeftAir(), 5)
+    left = blind.blinded(left_chip, 5)
+    assert left.interaction_groups == left_chip.interaction_groups
+    assert left.num_aux_columns == left_chip.num_aux_columns

@@ -210,13 +210,15 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     (one batch inversion per interaction) and adds the terms into the helper columns. It runs
     on the interaction values of one chunk of rows at a time (tape.root_values), never on
     all of them (a tall table's were hundreds of MB); S continues from the chunk before
-    (``carry``: Σ of every h on the rows before the chunk or piece)."""
+    (``carry``: Σ of every h on the rows before the chunk or piece). The boundary interaction
+    (in no group: boundary_interaction) adds no helper: S_0 is its first row's term and the
+    total adds its last row's."""
     from .tape import root_values, tape_for  # the evaluator builds on air.py, as this module does
 
     groups = compiled.interaction_groups
     its = compiled.interactions
     group_of = {k: g for g, members in enumerate(groups) for k in members}  # the boundary interaction: none
-    ring = next((k for k in range(len(compiled.interactions)) if k not in group_of), None)
+    ring = next((k for k in range(len(its)) if k not in group_of), None)
     sizes = np.array([len(it.values) + 1 for it in its], dtype=np.int64)
     first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # row of cols: interaction k's first value
     width = int(sizes.max(initial=1)) - 1

@@ -102,12 +102,17 @@ class LdeSource:
         return out
 
     def digest_blocks(self):
-        """(first row, merkle.hash_rows of a block): the LDE's row digests one block at a time
-        (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
-        d = 1 << self.hash_log
+        """(first row, merkle.hash_rows of those rows): the LDE's row digests a few at a time,
+        each block's HASH_CHUNK_ROWS rows at once (a tree injects them into its leaves as they
+        come: mmcs._rows_digest), so no block's digests are whole beside the tree's leaves (the
+        quotient tree at 2^18 cycles, hiding: 16 MB a block of D = 2^19 rows; 1 MB a chunk)."""
+        d, w = 1 << self.hash_log, self.shape[1]
         block = self._block_buffer()
         for k in range(self._hash_blocks_count):
-            yield k * d, self._hash_rows(self.hash_block(k, block), np.empty((d, 8), dtype=np.uint32))
+            self.hash_block(k, block)
+            for r in range(0, d, HASH_CHUNK_ROWS):
+                rows = block[r:r + HASH_CHUNK_ROWS, :w]  # a padded block's chunk: its columns copied side by side
+                yield k * d + r, merkle.hash_rows(rows, out=np.empty((rows.shape[0], 8), dtype=np.uint32))
 
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)

@@ -252,10 +252,17 @@ def fold_levels(levels: list, matrices: list, hashes=merkle, dropped: int = 0) -
     ``levels`` with every new level appended. MixedMatrixTree.commit starts it at the leaves; a
     caller that knows the digests of a taller, fixed part can start it lower (the machine's
     byte table, machine/prep_root.py; with ``hashes``, as _leaf_hashes). Levels 0 … ``dropped`` − 1
-    (the ones a MixedMatrixTree does not keep) are None once the level above them is built."""
+    (the ones a MixedMatrixTree does not keep) are None once the level above them is built; each
+    of them but the first is built in the memory of the first (``levels[-1]``, then the caller's
+    own array: a fresh one of _rows_digest's), which goes once the lowest kept level, a fresh
+    array, is built (a 2^21-leaf tree's leaves and next level were 64 + 32 MB at once, the
+    quotient tree's peak at 2^18 cycles, hiding; 64 MB so)."""
     logs = MixedMatrixTree.log_heights(matrices)
     for l in range(len(levels[-1]).bit_length() - 2, -1, -1):
-        nodes = hashes.compress_pairs(levels[-1])
+        if len(levels) < dropped:  # neither the level below nor this one is kept
+            nodes = _compress_in_place(levels[-1], hashes)
+        else:
+            nodes = hashes.compress_pairs(levels[-1])
         if len(levels) - 1 < dropped:
             levels[-1] = None
         group = [m for m, lg in zip(matrices, logs) if lg == l]
@@ -263,3 +270,18 @@ def fold_levels(levels: list, matrices: list, hashes=merkle, dropped: int = 0) -
             nodes = _inject(nodes, _rows_digest(group, hashes), hashes)
         levels.append(nodes)
     return levels
+
+
+#: pairs of a level compressed at once by _compress_in_place (1 MB of nodes)
+FOLD_IN_PLACE_ROWS = 1 << 15
+
+
+def _compress_in_place(level: np.ndarray, hashes=merkle) -> np.ndarray:
+    """compress_pairs(level), node_i = C(level_2i ‖ level_2i+1), written over level's first half
+    (returned: a view of it) FOLD_IN_PLACE_ROWS nodes at a time: nodes lo … hi − 1 are made from
+    rows 2·lo … 2·hi − 1 before they are written, over rows below 2·hi that no later nodes read."""
+    half = level.shape[0] // 2
+    for lo in range(0, half, FOLD_IN_PLACE_ROWS):
+        hi = min(half, lo + FOLD_IN_PLACE_ROWS)
+        level[lo:hi] = hashes.compress_pairs(level[2 * lo:2 * hi])
+    return level[:half]

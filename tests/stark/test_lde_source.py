@@ -123,11 +123,14 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
 
 def test_a_narrow_lde_is_hashed_from_padded_blocks_in_chunks(monkeypatch):
     """A narrow LDE's blocks are transformed in a buffer as wide as the transform runs (its
-    padding columns zeros) and hashed a few rows at a time: the digests of the whole LDE."""
+    padding columns zeros) and hashed a few rows at a time (digest_blocks yields them so): the
+    digests of the whole LDE."""
     rng = np.random.default_rng(9)
     monkeypatch.setattr(lde_source, "HASH_CHUNK_ROWS", 8)
     for width in (3, 12, 16, 17):  # padded to 8, to 16; not padded; two column groups
         src = lde_source.LdeSource.from_values(_values(rng, 64, width), 2, coset_shift(8))
         want = hash_rows(src.full())
         np.testing.assert_array_equal(src.row_digests(), want)
-        np.testing.assert_array_equal(np.concatenate([d for _, d in src.digest_blocks()]), want)
+        chunks = list(src.digest_blocks())  # a block's digests 8 rows at a time, in order
+        assert [lo for lo, _ in chunks] == list(range(0, want.shape[0], 8))
+        np.testing.assert_array_equal(np.concatenate([d for _, d in chunks]), want)

@@ -95,8 +95,11 @@ class LdeSource:
         row's leaf hash needs only that row; a narrow matrix's blocks: one per thread)."""
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
         # the blocks side by side on the thread pool when one block's transform runs on one thread
-        # (a narrow matrix: ntt._evaluate_cosets), else one at a time (memory: one block)
-        side_by_side = column_groups(self.shape[1]) < threads()
+        # (a narrow matrix: ntt._evaluate_cosets) and a block buffer per thread is small, else one
+        # at a time (memory: one block; at 2^18 cycles, hiding, the quotient's padded blocks are
+        # 64 MB each, and two side by side set the 2-thread peak)
+        side_by_side = (column_groups(self.shape[1]) < threads()
+                        and self._block_buffer_bytes() <= ROWS_SIDE_BY_SIDE_BYTES)
         parallel_for(self._hash_blocks, self._hash_blocks_count, out, work_per_item=(1 << self.hash_log) * self.shape[1]
                      if side_by_side else 0)
         return out
@@ -120,6 +123,10 @@ class LdeSource:
         block = self._block_buffer()  # one buffer for the chunk's blocks
         for k in range(lo, hi):
             self._hash_rows(self.hash_block(k, block), out[k * d:(k + 1) * d])
+
+    def _block_buffer_bytes(self) -> int:
+        d, w = 1 << self.hash_log, self.shape[1]
+        return 4 * d * (padded_width(w) if column_groups(w) == 1 else w)
 
     def _block_buffer(self) -> np.ndarray:
         """A buffer for one hash block: a narrow matrix's (one column group, its remainder
@@ -223,7 +230,8 @@ HASH_CHUNK_ROWS = 1 << 15
 #: its columns, rounded up to 32 columns), for a matrix of more than this
 ROWS_WORK_BYTES = 64 << 20
 #: ``LdeSource.rows`` transforms the blocks side by side (a work buffer per thread) for a
-#: matrix of at most this many bytes (D × w: the hiding byte table's aux, 10 MB)
+#: matrix of at most this many bytes (D × w: the hiding byte table's aux, 10 MB), and
+#: ``row_digests`` hashes a narrow matrix's blocks side by side when one block's buffer is at most this
 ROWS_SIDE_BY_SIDE_BYTES = 16 << 20
 
 

@@ -124,18 +124,21 @@ class LdeSource:
         for k in range(lo, hi):
             self._hash_rows(self.hash_block(k, block), out[k * d:(k + 1) * d])
 
+    def _block_width(self) -> int:
+        # a hash block buffer's columns: a narrow matrix's (one column group, its remainder
+        # padded: ntt.padded_width) as wide as its transform runs
+        w = self.shape[1]
+        return padded_width(w) if column_groups(w) == 1 else w
+
     def _block_buffer_bytes(self) -> int:
-        d, w = 1 << self.hash_log, self.shape[1]
-        return 4 * d * (padded_width(w) if column_groups(w) == 1 else w)
+        return 4 * (1 << self.hash_log) * self._block_width()
 
     def _block_buffer(self) -> np.ndarray:
-        """A buffer for one hash block: a narrow matrix's (one column group, its remainder
-        padded: ntt.padded_width) as wide as its transform runs, so a block is transformed in
-        place, not through a zero-padded copy of all of it (the CPU table's quotient at 2^18
-        cycles, hiding: 12 columns, a 32 MB copy beside each 24 MB block). Zeros: a padding
-        column only ever holds transforms of zeros."""
-        d, w = 1 << self.hash_log, self.shape[1]
-        wide = padded_width(w) if column_groups(w) == 1 else w
+        """A buffer for one hash block, _block_width columns: a narrow matrix's block is
+        transformed in place, not through a zero-padded copy of all of it (the CPU table's
+        quotient at 2^18 cycles, hiding: 12 columns, a 32 MB copy beside each 24 MB block).
+        Zeros: a padding column only ever holds transforms of zeros."""
+        d, w, wide = 1 << self.hash_log, self.shape[1], self._block_width()
         return np.zeros((d, wide), dtype=np.uint32) if wide > w else np.empty((d, w), dtype=np.uint32)
 
     def _hash_rows(self, block: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -149,7 +149,7 @@ def _verify_segment(vk: VerifyingKey, proof: Proof, public_values, size: int, pu
     inputs = deep_codewords(entries, points_of, zeta, coeffs)
     if lifted:  # h(x^M) at a query of the LDE height is h at the query's row of its own (fri.lift)
         for l, values in deep_codewords(lifted, points_of, zeta, coeffs).items():
-            inputs[lifted_to[l]] = ((inputs[lifted_to[l]].astype(np.uint64) + values) % P).astype(np.uint32)
+            inputs[lifted_to[l]] = ext.ext_add(inputs[lifted_to[l]], values)
 
     verify_queries(proof.fri, betas, indices, inputs, log_final_len + cfg.log_blowup, taus, points, plans)
     bus_total = ext.ext_sum([t.cumsum for t in tables if t.cumsum is not None])

@@ -33,7 +33,8 @@ ALL: tuple[str, ...] = (PROGRAM, ENTRY, MEMORY, IMAGE, ALU, BYTE)  # grown below
 MEMOP = "memop"
 
 ALL = ALL + (MEMOP,)
-#: (clk, code, 0, 0, 0, a0_0..3, ret0..3): a non-HALT ecall. CPU sends; the syscall chip receives.
+#: (clk, profile, is_halt, code0..3, a0_0..3, ret0..3): an ecall (SP1's HALT excepted). CPU sends;
+#: the syscall chip of its profile receives (syscall.py: 0, syscall_risc0.py: 1).
 SYSCALL = "syscall"
 #: (kind, index, w0..w3): COMMIT (kind 0) / COMMIT_DEFERRED_PROOFS (kind 1) of word w at index.
 #: The syscall chip sends; the verifier receives the 8 + 8 public words (public_interactions).
@@ -48,7 +49,13 @@ JOURNAL_CHAIN = "journal chain"
 #: verifier receives (i, journal[i]) for each byte of the claimed journal.
 JOURNAL = "journal"
 
-ALL = ALL + (SYSCALL, COMMIT, HINT_CHAIN, JOURNAL_CHAIN, JOURNAL)
+#: (jpos, apos): the SP1 syscall chip's running counters (journal bytes written, VERIFY_SP1_PROOF
+#: calls made) at its first row (received) and after its last (sent); the verifier sends
+#: (JOURNAL_START, ASSUMPTIONS_START) and receives (JOURNAL_END, ASSUMPTIONS_END), so a segment
+#: without the chip (it is optional) balances only if END = START (syscall.py).
+SYSCALL_COUNTERS = "syscall counters"
+
+ALL = ALL + (SYSCALL, COMMIT, HINT_CHAIN, JOURNAL_CHAIN, JOURNAL, SYSCALL_COUNTERS)
 #: (clk, j, key, apos, h): VERIFY_SP1_PROOF's 16 words as two chains, like HINT_CHAIN: the syscall
 #: chip sends (clk, 0, key(a0), apos, 0) and receives (clk, 8, key(a0) + 8, apos, 0) for the image
 #: ID, and sends (clk, 8, key(a1), apos, 1) / receives (clk, 16, key(a1) + 8, apos, 1) for the

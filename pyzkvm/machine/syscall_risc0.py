@@ -10,7 +10,7 @@ syscall risc0 (one row per RISC Zero ecall; an optional table: SP1-profile proof
                 digest in guest memory: a chain of 8 words in the assumption-word chip
                 (syscall_verify.py), each sent on the ``commit`` bus as COMMIT word j (the
                 verifier's output digest)
-      software  (code 2: SYS_READ, SYS_WRITE) a0 = host→guest buffer, a1 = its length in words
+      software  (code 2: SYS_READ, SYS_WRITE) a0 = host→guest buffer, a1 = nw, its length in words
                 (< 0x78000000): when a1 > 0, a chain of a1 free words from a0 (word-aligned, in
                 guest memory) in the hint-word chip; then a0 and a1 are written with free
                 (range-checked) words at ts = 4·clk + 7 — the host's answer, as in RISC Zero, where
@@ -53,7 +53,7 @@ READS = ("a1", "a2", "a3", "a4")
 WRITES = ("ra0", "ra1")
 
 R0SYS = Layout(
-    " ".join(f"is_{k}" for k in R0_KINDS) + " clk b:4 nw nz len_inv "
+    " ".join(f"is_{k}" for k in R0_KINDS) + " clk b:4 nz len_inv "
     + " ".join(f"{r}:4 {r}_prev_ts {r}_d:4" for r in READS + WRITES) + " "
     + " ".join(buffer_columns(p) for p, _ in SLOTS)
 )
@@ -111,18 +111,17 @@ class SyscallRisc0Air(Chip):
 
         # SOFTWARE's word count nw = a1 (< 0x78000000, so word(a1) is the integer), and
         # nz = [a1 ≠ 0]: the executor checks the buffer only when it writes words
-        nw, nz = col("nw"), col("nz")
+        nw, nz = word(a1), col("nz")
         b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], sw)  # a1 < 0x78000000
-        b.assert_zero(sw * (nw - word(a1)), "SOFTWARE: nw = a1 (words)")
-        b.assert_zero((1 - sw) * nw, "nw = 0 unless SOFTWARE")
         len_sum = sw * (a1[0] + a1[1] + a1[2] + a1[3])
         b.assert_zero((1 - nz) * len_sum, "nz = 0 ⇒ SOFTWARE's a1 = 0")
         b.assert_eq(len_sum * col("len_inv"), nz, "SOFTWARE's a1 ≠ 0 ⇒ nz (else nz = 0)")
 
-        # the four word buffers (word_buffer.py): aligned, in guest memory, n words long
+        # the four word buffers (word_buffer.py): aligned, in guest memory, n words long (so's
+        # check has degree 4, the chip's degree: LogUp groups its 60 interactions by 4)
         count = word(a4)
         b.assert_zero(sha * a4[3], "RISC Zero SHA: count < 2^24 (16·count − 8 exact)")
-        slot = {"so": (a0, 8 * sha + nw, sha + sw * nz), "si": (a1, 8, sha + halt),
+        slot = {"so": (a0, 8 * sha + sw * nw, sha + sw * nz), "si": (a1, 8, sha + halt),
                 "s1": (a2, 16 * count - 8, sha), "s2": (a3, 16 * count - 8, sha)}
         keys = {}
         for p, (ptr, n, uses) in slot.items():
@@ -180,7 +179,7 @@ def risc0_rows(clk, code, a0, events):
     for r, v in reg.items():
         t[:n, getattr(R0SYS, r)] = to_bytes(v)
     nz = sw & (a1 > 0)
-    t[:n, R0SYS.nw], t[:n, R0SYS.nz] = np.where(sw, a1, 0), nz
+    t[:n, R0SYS.nz] = nz
     t[:n, R0SYS.len_inv] = inverse_or_zero(np.where(sw, to_bytes(a1).astype(np.int64).sum(axis=1), 0))
     n_words = {"so": np.where(sha, 8, a1), "si": np.full(n, 8), "s1": 16 * count - 8, "s2": 16 * count - 8}
     uses = {"so": sha | nz, "si": sha | halt, "s1": sha, "s2": sha}

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "bd58bbe4618c40bba924d92c991f5e83429f3448faa6aeeb0d9be98b62ad6ffe"
+MACHINE_AIR_DIGEST = "124465e660f27bf80c747d697b40ed2669fca36eb43f1c93f9b222b26abb2c0f"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "21acb81ac0c21f09b3bd3e0884e56eb937b92f638a61939e7b110523276532a1",
-    "ed25519-verify.elf": "14a71a779c231ce30d170a5e331170363a756615ad1ee27dac06803048fb7d63",
-    "fibonacci.elf": "ebfcdc9c1ca7032935d5eb504619c685221d48ef4f8ec641e46bc8d8206322e8",
-    "isqrt-hint.elf": "6ec656e1826c64285367edb585355cbe07ed5181e84df872c477cdb51a2949c6",
-    "keccak256.elf": "568bf36db7a78d683727e14929bd529eb3a6a17a51727b4902e6609ed2e39744",
-    "panic.elf": "c85ee4c7724b9e8554919b7f0fdae48068cf34e456df89c196ad44b8ecf84b86",
-    "precompiles.elf": "da6e56ed0dc6b9794e48b250e85533e84f1e3ed30fd462e3d26a334b5cb4e97f",
-    "rv32im-selftest.elf": "5b18f7f7c331357ef23f563e47c4fa741100678926c3ed549d5c6d844c2171d1",
-    "sha256.elf": "bc891156949c7bd2e15671f0cb25f97c85c4a7f361275ebdcfb3aa855b089abf",
-    "sort.elf": "64a5bc1fdd1b4eaebc0f19573aea85010bdd3544223c9bebba325eee58c1f635",
+    "aggregator.elf": "dff5e98e276477e15bd8ef5aa21bfa032009a261bc5f23f83cc39ca2bcf90ba9",
+    "ed25519-verify.elf": "13732131644ef6a985e4d91e51b22f6f4a842e937939a0249105e7d1465ab1ea",
+    "fibonacci.elf": "9061fbb189fd47987aa48f32aa3a93ed6db6874b7a90bf3c2ce2b25757939496",
+    "isqrt-hint.elf": "ce69f73d0e1679cc1d21e1ef5631766db41cc0d96d2687e38da2a51c28e0eaf0",
+    "keccak256.elf": "a915828d9f048945406f6977de4190628e49359e5e78cef830cab71bc17cb344",
+    "panic.elf": "82394d0abd604b4522be1da2a4c96f8f4e0b83808fd8139c770772e2c69f0b0b",
+    "precompiles.elf": "3d14d2dcb76fbd099d6d7fa787db5938ad885f51f590140b7ba2e3049abc17d0",
+    "rv32im-selftest.elf": "d1ad8055379556f99ba563c03020a9039cc959a8be6e157a03c8d03da99b743a",
+    "sha256.elf": "78482efeea38fa61cd41e4bd62275da85dfbc78e22d485eddf697760e1e4c7cb",
+    "sort.elf": "9153ed9bcdd92b4236880f05699a0c674b34516f8339c4411bf82aa6357a5195",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "b75518ab19e9978f783b4b0094858fa79c0b4bd7c4835089958278bcb901efb4",
-    "risc0/panic.elf": "947297c347882b3d183d36cbe39cb1eafe76e5c112977c28aed1c824c418562f",
-    "risc0/rv32im-selftest.elf": "052807fec31312ea08255040a1210fb204134d3d0502db6f15f231876fc140b6",
-    "risc0/sha256.elf": "e7191b1959c0da9a20753e1062689b3dc53db7b06f38223575dceec88e173df8",
-    "risc0/sort.elf": "62058b77b65a4cd60138c0a32844364e415e77b36b5ec43b5078f99b25a66c26",
+    "risc0/fibonacci.elf": "ddafb26100cdf5075ab7d903e754d47d05f64bba0257210cebc1a5dee371666c",
+    "risc0/panic.elf": "a7e612f00a319e97da7793778028f49f79487daa4a9ac9899cb6b0651cd2bf0a",
+    "risc0/rv32im-selftest.elf": "3b23c5701f2d07868aca709a6f22c82c84f765ab10d514b76eaf4f0759253a5d",
+    "risc0/sha256.elf": "40e7e7e967903c3f69481170cc2396b301beaa139dabf31244b4598eff1e42e4",
+    "risc0/sort.elf": "2a2fa253fcad4c18c5c1bf6ca9a1d7ba5ae9dbba740b41e9d3ac8dfb75c8c13c",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "80792c4cdd96814f3c02f14fd38563aef61c1f33df90bf114117659a9c43cbd1"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "2c760c92abc3a882476a3222f9e30f07e70fbccb812076d35b3d27c0b1f2af62"
+MACHINE_PROOF = "63823495d2828435cc19ebdbc45c96747773393da8873c16c3f8806db3ab9073"
 
 
 def machine_air_digest() -> str:

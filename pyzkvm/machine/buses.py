@@ -49,13 +49,7 @@ JOURNAL_CHAIN = "journal chain"
 #: verifier receives (i, journal[i]) for each byte of the claimed journal.
 JOURNAL = "journal"
 
-#: (jpos, apos): the SP1 syscall chip's running counters (journal bytes written, VERIFY_SP1_PROOF
-#: calls made) at its first row (received) and after its last (sent); the verifier sends
-#: (JOURNAL_START, ASSUMPTIONS_START) and receives (JOURNAL_END, ASSUMPTIONS_END), so a segment
-#: without the chip (it is optional) balances only if END = START (syscall.py).
-SYSCALL_COUNTERS = "syscall counters"
-
-ALL = ALL + (SYSCALL, COMMIT, HINT_CHAIN, JOURNAL_CHAIN, JOURNAL, SYSCALL_COUNTERS)
+ALL = ALL + (SYSCALL, COMMIT, HINT_CHAIN, JOURNAL_CHAIN, JOURNAL)
 #: (clk, j, key, apos, h): VERIFY_SP1_PROOF's 16 words as two chains, like HINT_CHAIN: the syscall
 #: chip sends (clk, 0, key(a0), apos, 0) and receives (clk, 8, key(a0) + 8, apos, 0) for the image
 #: ID, and sends (clk, 8, key(a1), apos, 1) / receives (clk, 16, key(a1) + 8, apos, 1) for the

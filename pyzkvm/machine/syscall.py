@@ -30,17 +30,8 @@ syscall (one row per non-HALT SP1 ecall, in clk order)
                    the chip of that code receives it with its code as constants and checks its own
                    pointers (word_buffer.py), so a code no chip receives cannot balance the bus
     ret = code for every kind but HINT_LEN and ENTER/EXIT_UNCONSTRAINED (t0 keeps the code).
-    Running counters (clk order): jpos (journal bytes written before the row) and apos
-    (VERIFY_SP1_PROOF calls before it). The first row receives (jpos, apos) on the ``syscall
-    counters`` bus, the last active row sends the values after it, and the verifier sends
-    (JOURNAL_START, ASSUMPTIONS_START) and receives (JOURNAL_END, ASSUMPTIONS_END). So the chip is
-    optional (a RISC Zero-profile proof leaves its all-zero table out): without rows the bus
-    balances only if END = START. With rows, {START, after-last} = {END, first}: either first =
-    START and after-last = END, as meant, or START = END and the rows' steps add up to 0 mod p.
-    The apos steps are 0/1 on fewer than p rows, so none is 1; a jpos step is a journal WRITE's
-    length (< 2^24), and its bytes go on the ``journal`` bus at distinct positions unless the
-    steps add up to p or more (> 2^29 journal-word rows, past any table's 2^27): with START = END
-    the claimed journal is empty, so no byte was written. Either way the rows are what they claim.
+    The chip is never left out of a proof, even with no row: its first row ties the running
+    counters jpos and apos to the statement's START/END values (no row: END = START).
 hint words (one row per word HINT_READ, or RISC Zero SOFTWARE, writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
     address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)
@@ -93,20 +84,15 @@ JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4
 R = buses.TAG_RANGE
 
 
-def _running_counts(b, counters, active, next_active, nreal):
-    """Counters over the syscall rows, ``counters`` = [(name, value, value_next, step)]: value' =
-    value + step from row to row; the first row's values are received on the ``syscall
-    counters`` bus and the values after the last active row are sent there. The verifier sends
-    the START values and receives the END ones (public_interactions), so the bus balances iff
-    {START, after-last} = {END, first} as multisets of tuples: first = START and after-last = END,
-    or START = END and after-last = first (no row, or rows whose steps add up to 0 mod p — which
-    for these counters means none: module docstring)."""
-    for name, value, value_next, step in counters:  # between two real rows (nreal; degree 4)
-        b.when_transition().assert_zero(nreal * (value_next - value - step), f"{name}' = {name} + step")
-    b.receive(buses.SYSCALL_COUNTERS, [value for _, value, _, _ in counters], b.is_first_row * active)
-    # the last active row: active·(1 − next_active), or the last row of a full table (next = row 0)
-    last = active * (1 - next_active) + b.is_last_row * active * next_active
-    b.send(buses.SYSCALL_COUNTERS, [value + step for _, value, _, step in counters], last)
+def _running_count(b, value, value_next, step, start, end, active, nreal, name):
+    """A counter over the syscall rows: ``start`` on the first row, value' = value + step from
+    row to row, ``end`` after the last active row (= start when there is none)."""
+    after = value + step
+    b.when_first_row().assert_eq(value, start, f"{name} starts at its START value")
+    b.when_transition().assert_zero(nreal * (value_next - after), f"{name}' = {name} + step")
+    b.when_transition().assert_zero(active * (1 - nreal) * (after - end), f"the last syscall leaves {name} at its END value")
+    b.when_last_row().assert_zero(active * (after - end), f"the last syscall leaves {name} at its END value (full table)")
+    b.when_first_row().assert_zero((1 - active) * (end - start), f"no syscall: {name} END = START")
 
 
 def _read(b, key, value, prev_ts, d, ts, mult, what):
@@ -116,7 +102,6 @@ def _read(b, key, value, prev_ts, d, ts, mult, what):
 
 class SyscallAir(Chip):
     name = "syscall"
-    optional = True  # RISC Zero-profile programs make no SP1 syscall (stark/optional.py; counters: above)
     width = SYS.width
 
     def generate(self, w):
@@ -301,14 +286,14 @@ class SyscallAir(Chip):
         # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
         # (= the index of this row's assumption). Each starts at its public START value on the
         # first row and leaves its END value after the last syscall (docs/continuations.md).
-        _running_counts(b, [(n, col(n), b.main_next(getattr(SYS, n)), step) for n, step in
-                            (("jpos", journal * word(a2)), ("apos", vp))], active, next_active, nreal)
+        for name, step, start, end in (("jpos", journal * word(a2), PV_JOURNAL_START, PV_JOURNAL_END),
+                                       ("apos", vp, PV_ASSUMPTIONS_START, PV_ASSUMPTIONS_END)):
+            _running_count(b, col(name), b.main_next(getattr(SYS, name)), step, b.public(start), b.public(end),
+                           active, next_active, name)
 
     def public_interactions(self, public_values, public_data=b""):
-        """The verifier sends the counters' START values and receives their END values, and
-        receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""
-        pv = [int(public_values[i]) for i in (PV_JOURNAL_START, PV_ASSUMPTIONS_START, PV_JOURNAL_END, PV_ASSUMPTIONS_END)]
-        out = [(buses.SYSCALL_COUNTERS, pv[:2], 1, 1), (buses.SYSCALL_COUNTERS, pv[2:], 1, -1)]
+        """The verifier receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""
+        out = []
         for kind, flag, pv in ((0, PV_HAS_COMMIT, PV_COMMIT), (1, PV_HAS_DEFERRED, PV_DEFERRED)):
             for index in range(8):
                 w = [int(public_values[pv[4 * index + i]]) for i in range(4)]
@@ -540,6 +525,8 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
     jpos = journal_start + (np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64))
     t[:n, SYS.jpos] = jpos
+    if n == 0:
+        t[0, SYS.jpos] = journal_start  # no syscall: the first row still states where the journal stands
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
@@ -559,6 +546,8 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.a1room] = to_bytes(np.where(dp, KEY_END - memory_key(a1) - 8, 0))
     apos = assumptions_start + (np.concatenate([[0], np.cumsum(vp)[:-1]]) if n else np.zeros(0, np.int64))
     t[:n, SYS.apos] = apos
+    if n == 0:
+        t[0, SYS.apos] = assumptions_start
     ts = 4 * clk + 4 + TS_MEM
     groups = [
         Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],

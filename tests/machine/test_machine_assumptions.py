@@ -129,7 +129,7 @@ ATTACKS = {
     "word changed in the trace and the claim": (word_changed_in_the_trace, r"bus .*'memory'"),
     "word changed in the trace only": (word_changed_in_the_trace_only, r"bus .*'memory'.*'assumption'|bus .*'assumption'"),
     "indices swapped in the trace and the claim": (indices_swapped_in_the_trace,
-                                                   r"apos' = apos \+ step|bus .*'syscall counters'"),
+                                                   r"apos starts at its START value|apos' = apos \+ step"),
 }
 
 

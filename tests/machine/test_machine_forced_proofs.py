@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import (BusImbalance, ConstraintNotSatisfied, MemoryOutOfRange, OodEvaluationMismatch,
-                           VerificationError)
+                           StarkConfigError, VerificationError)
 from pyzkvm.executor.machine import Machine
 from pyzkvm.isa import OPS
 from pyzkvm.machine import check_machine
@@ -216,15 +216,16 @@ def test_a_needed_divrem_table_left_out_breaks_the_alu_bus(honest):
         verify(pk.verifying_key, proof.to_bytes(), bad.public_values, public_data=bad.public_data)
 
 
-def test_the_syscall_chip_is_optional_because_its_counters_are_on_a_bus():
-    """Its running counters meet the statement's START/END values on the ``syscall counters``
-    bus, not in first-row constraints (which an all-zero table would break): setup accepts the
-    flag (stark/optional.py checks it), and test_machine_syscall_profiles.py attacks the counters
-    of a proof that leaves the chip out."""
-    syscall_air = SyscallAir()
+def test_the_syscall_chip_cannot_be_optional():
+    """Its first row ties the journal and hint positions to public values: an empty syscall
+    table is not trivially valid, so setup refuses to let a proof leave it out."""
+    class OptionalSyscallAir(SyscallAir):  # its own class: build_chips' instance is shared (Chip.for_program)
+        optional = True
+
+    syscall_air = OptionalSyscallAir()
     syscall_air.num_public_values = NUM_PUBLIC_VALUES
-    assert SyscallAir.optional
-    setup(INSECURE_FAST_FOR_TESTS, [syscall_air])
+    with pytest.raises(StarkConfigError, match="'syscall' is marked optional, but its all-zero table breaks"):
+        setup(INSECURE_FAST_FOR_TESTS, [syscall_air])
 
 
 # --- WRITE to fd 1/2: the buffer must lie in guest memory, as the executor requires ----------------

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "124465e660f27bf80c747d697b40ed2669fca36eb43f1c93f9b222b26abb2c0f"
+MACHINE_AIR_DIGEST = "011e115ab0693230d3a6e53931cbc4bbd6273ac312fd395c1a8a6d08f1e3aefd"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "dff5e98e276477e15bd8ef5aa21bfa032009a261bc5f23f83cc39ca2bcf90ba9",
-    "ed25519-verify.elf": "13732131644ef6a985e4d91e51b22f6f4a842e937939a0249105e7d1465ab1ea",
-    "fibonacci.elf": "9061fbb189fd47987aa48f32aa3a93ed6db6874b7a90bf3c2ce2b25757939496",
-    "isqrt-hint.elf": "ce69f73d0e1679cc1d21e1ef5631766db41cc0d96d2687e38da2a51c28e0eaf0",
-    "keccak256.elf": "a915828d9f048945406f6977de4190628e49359e5e78cef830cab71bc17cb344",
-    "panic.elf": "82394d0abd604b4522be1da2a4c96f8f4e0b83808fd8139c770772e2c69f0b0b",
-    "precompiles.elf": "3d14d2dcb76fbd099d6d7fa787db5938ad885f51f590140b7ba2e3049abc17d0",
-    "rv32im-selftest.elf": "d1ad8055379556f99ba563c03020a9039cc959a8be6e157a03c8d03da99b743a",
-    "sha256.elf": "78482efeea38fa61cd41e4bd62275da85dfbc78e22d485eddf697760e1e4c7cb",
-    "sort.elf": "9153ed9bcdd92b4236880f05699a0c674b34516f8339c4411bf82aa6357a5195",
+    "aggregator.elf": "26fdd08603960eaed38762c0fc055ce804e40755d77c85f3a915724f1769357b",
+    "ed25519-verify.elf": "f56c8d49f37f62a2dc128850cbbb3f2ec8f34dfed31726e4a23160069280c3f6",
+    "fibonacci.elf": "4aead2c810b620a9286b1d4d6102e59822e355bc0d17a55174f34369a62025a3",
+    "isqrt-hint.elf": "7f077f3a7bebbfc8d13b89215ad1d2081ccfd310c12149bf02b14f2d5f338e1b",
+    "keccak256.elf": "68d07bd79ea7cd838ec4264164e597db9bc4c4a216099f2c5ec0762d1403986a",
+    "panic.elf": "ed2a85068a608309c255693f960c0bdb24e4adb93a31aa70e593a5b11926a033",
+    "precompiles.elf": "0c2509c06a8eb61cc68f6939dab657c01eb65d33f63d8f9205cb324ca1e7aa12",
+    "rv32im-selftest.elf": "c6bcdcc00974454a4373aff53c8bd06c785a31c6743b22b346869110a11348fc",
+    "sha256.elf": "0f2954f2f226a7b2cf21275336adb929172e24764455f71a49f29b840761a467",
+    "sort.elf": "f159b82a7d76c11e56b0381c7ef769955d3eca159e6ced56c5abd385f50e16ce",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "ddafb26100cdf5075ab7d903e754d47d05f64bba0257210cebc1a5dee371666c",
-    "risc0/panic.elf": "a7e612f00a319e97da7793778028f49f79487daa4a9ac9899cb6b0651cd2bf0a",
-    "risc0/rv32im-selftest.elf": "3b23c5701f2d07868aca709a6f22c82c84f765ab10d514b76eaf4f0759253a5d",
-    "risc0/sha256.elf": "40e7e7e967903c3f69481170cc2396b301beaa139dabf31244b4598eff1e42e4",
-    "risc0/sort.elf": "2a2fa253fcad4c18c5c1bf6ca9a1d7ba5ae9dbba740b41e9d3ac8dfb75c8c13c",
+    "risc0/fibonacci.elf": "3fdcc6a9d964f248423dc8cadcc27668ffee760d8437763275711b4ac138a52a",
+    "risc0/panic.elf": "5df431d536503e034827d87a80eb13f6255ebb709230cd2c83428369d7613057",
+    "risc0/rv32im-selftest.elf": "9f73ac1721dff835651e6d318aef5888af5a3042cda7d47f51388b2dc57b1804",
+    "risc0/sha256.elf": "b16056ef87259d781b7332246c1924f1f7628113988c62cd2cc11a1c55197ac4",
+    "risc0/sort.elf": "62c8e010aab9d95162cb2cb34a4a13f98dd724afed59c8d91a72499b6bf570d6",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "80792c4cdd96814f3c02f14fd38563aef61c1f33df90bf114117659a9c43cbd1"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "63823495d2828435cc19ebdbc45c96747773393da8873c16c3f8806db3ab9073"
+MACHINE_PROOF = "fcfbd6d157ec2a03e474070edf26fa082bc3316ddfcff69a4f47e68645cf5288"
 
 
 def machine_air_digest() -> str:

@@ -4,7 +4,7 @@ On the honest 3-block run of tests/machine/test_machine_risc0_sha.py (SHA-256 of
 message in one ecall: compress/extend rows 64·k.. are block k, 192.. padding), the detector
 (pyzkvm.machine.undercheck) tries x + 1 in:
 
-* every column of the syscall chip's RISC Zero SHA row (row 0) and of its first padding row (3);
+* every column of the RISC Zero syscall chip's SHA row (row 0) and of its last (padding) row;
 * the columns the RISC Zero mode added to the SHA chips (extend: r0, kb1, kb2, mkey, mv; compress:
   r0, bf, bl, rem, rinv, kout, kin, kb1, kb2, hk, hts, hv0..7) and the o / h_in bytes, on a
   block's first row, its last row, the next block's first row (64 / 127 / 128), the last row
@@ -36,7 +36,8 @@ def main() -> int:
 
     chips, tables = run([("out", "in", 0, 32, 3)], _padded(MSG), H0, hashlib.sha256(MSG).digest())
     s = undercheck.sample("risc0 sha", chips, tables)
-    todo = [("syscall", r, c) for r in (0, 3) for c in range(s.chips["syscall"].trace.shape[1])]
+    r0 = s.chips["syscall risc0"].trace
+    todo = [("syscall risc0", r, c) for r in (0, len(r0) - 1) for c in range(r0.shape[1])]
     todo += [(name, r, c) for name, cols in (("sha extend", EXTEND_COLS), ("sha compress", COMPRESS_COLS))
              for r in SHA_ROWS for c in cols]
     outcomes, t0 = [], time.perf_counter()

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "bd58bbe4618c40bba924d92c991f5e83429f3448faa6aeeb0d9be98b62ad6ffe"
+MACHINE_AIR_DIGEST = "011e115ab0693230d3a6e53931cbc4bbd6273ac312fd395c1a8a6d08f1e3aefd"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "21acb81ac0c21f09b3bd3e0884e56eb937b92f638a61939e7b110523276532a1",
-    "ed25519-verify.elf": "14a71a779c231ce30d170a5e331170363a756615ad1ee27dac06803048fb7d63",
-    "fibonacci.elf": "ebfcdc9c1ca7032935d5eb504619c685221d48ef4f8ec641e46bc8d8206322e8",
-    "isqrt-hint.elf": "6ec656e1826c64285367edb585355cbe07ed5181e84df872c477cdb51a2949c6",
-    "keccak256.elf": "568bf36db7a78d683727e14929bd529eb3a6a17a51727b4902e6609ed2e39744",
-    "panic.elf": "c85ee4c7724b9e8554919b7f0fdae48068cf34e456df89c196ad44b8ecf84b86",
-    "precompiles.elf": "da6e56ed0dc6b9794e48b250e85533e84f1e3ed30fd462e3d26a334b5cb4e97f",
-    "rv32im-selftest.elf": "5b18f7f7c331357ef23f563e47c4fa741100678926c3ed549d5c6d844c2171d1",
-    "sha256.elf": "bc891156949c7bd2e15671f0cb25f97c85c4a7f361275ebdcfb3aa855b089abf",
-    "sort.elf": "64a5bc1fdd1b4eaebc0f19573aea85010bdd3544223c9bebba325eee58c1f635",
+    "aggregator.elf": "26fdd08603960eaed38762c0fc055ce804e40755d77c85f3a915724f1769357b",
+    "ed25519-verify.elf": "f56c8d49f37f62a2dc128850cbbb3f2ec8f34dfed31726e4a23160069280c3f6",
+    "fibonacci.elf": "4aead2c810b620a9286b1d4d6102e59822e355bc0d17a55174f34369a62025a3",
+    "isqrt-hint.elf": "7f077f3a7bebbfc8d13b89215ad1d2081ccfd310c12149bf02b14f2d5f338e1b",
+    "keccak256.elf": "68d07bd79ea7cd838ec4264164e597db9bc4c4a216099f2c5ec0762d1403986a",
+    "panic.elf": "ed2a85068a608309c255693f960c0bdb24e4adb93a31aa70e593a5b11926a033",
+    "precompiles.elf": "0c2509c06a8eb61cc68f6939dab657c01eb65d33f63d8f9205cb324ca1e7aa12",
+    "rv32im-selftest.elf": "c6bcdcc00974454a4373aff53c8bd06c785a31c6743b22b346869110a11348fc",
+    "sha256.elf": "0f2954f2f226a7b2cf21275336adb929172e24764455f71a49f29b840761a467",
+    "sort.elf": "f159b82a7d76c11e56b0381c7ef769955d3eca159e6ced56c5abd385f50e16ce",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "b75518ab19e9978f783b4b0094858fa79c0b4bd7c4835089958278bcb901efb4",
-    "risc0/panic.elf": "947297c347882b3d183d36cbe39cb1eafe76e5c112977c28aed1c824c418562f",
-    "risc0/rv32im-selftest.elf": "052807fec31312ea08255040a1210fb204134d3d0502db6f15f231876fc140b6",
-    "risc0/sha256.elf": "e7191b1959c0da9a20753e1062689b3dc53db7b06f38223575dceec88e173df8",
-    "risc0/sort.elf": "62058b77b65a4cd60138c0a32844364e415e77b36b5ec43b5078f99b25a66c26",
+    "risc0/fibonacci.elf": "3fdcc6a9d964f248423dc8cadcc27668ffee760d8437763275711b4ac138a52a",
+    "risc0/panic.elf": "5df431d536503e034827d87a80eb13f6255ebb709230cd2c83428369d7613057",
+    "risc0/rv32im-selftest.elf": "9f73ac1721dff835651e6d318aef5888af5a3042cda7d47f51388b2dc57b1804",
+    "risc0/sha256.elf": "b16056ef87259d781b7332246c1924f1f7628113988c62cd2cc11a1c55197ac4",
+    "risc0/sort.elf": "62c8e010aab9d95162cb2cb34a4a13f98dd724afed59c8d91a72499b6bf570d6",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "80792c4cdd96814f3c02f14fd38563aef61c1f33df90bf114117659a9c43cbd1"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "2c760c92abc3a882476a3222f9e30f07e70fbccb812076d35b3d27c0b1f2af62"
+MACHINE_PROOF = "fcfbd6d157ec2a03e474070edf26fa082bc3316ddfcff69a4f47e68645cf5288"
 
 
 def machine_air_digest() -> str:

@@ -33,7 +33,8 @@ ALL: tuple[str, ...] = (PROGRAM, ENTRY, MEMORY, IMAGE, ALU, BYTE)  # grown below
 MEMOP = "memop"
 
 ALL = ALL + (MEMOP,)
-#: (clk, code, 0, 0, 0, a0_0..3, ret0..3): a non-HALT ecall. CPU sends; the syscall chip receives.
+#: (clk, profile, is_halt, code0..3, a0_0..3, ret0..3): an ecall (SP1's HALT excepted). CPU sends;
+#: the syscall chip of its profile receives (syscall.py: 0, syscall_risc0.py: 1).
 SYSCALL = "syscall"
 #: (kind, index, w0..w3): COMMIT (kind 0) / COMMIT_DEFERRED_PROOFS (kind 1) of word w at index.
 #: The syscall chip sends; the verifier receives the 8 + 8 public words (public_interactions).

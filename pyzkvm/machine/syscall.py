@@ -1,9 +1,12 @@
-"""The syscall chips: WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS, VERIFY_SP1_PROOF,
-ENTER/EXIT_UNCONSTRAINED, the precompiles' routing, and the RISC Zero profile's HALT/SOFTWARE
-(SP1's HALT is in the CPU; VERIFY_SP1_PROOF's word chip is in syscall_verify.py).
+"""The SP1 profile's syscall chips: WRITE, HINT_LEN, HINT_READ, COMMIT, COMMIT_DEFERRED_PROOFS,
+VERIFY_SP1_PROOF, ENTER/EXIT_UNCONSTRAINED and the precompiles' routing (SP1's HALT is in the CPU;
+VERIFY_SP1_PROOF's word chip is in syscall_verify.py; the RISC Zero profile's ecalls have their
+own chip, syscall_risc0.py).
 
-syscall (one row per non-HALT ecall, in clk order)
-    receives (clk, profile, is_halt, t0 bytes, a0 bytes, ret bytes) from the CPU on the ``syscall`` bus; reads a1 (and a2
+syscall (one row per non-HALT SP1 ecall, in clk order)
+    receives (clk, 0, 0, t0 bytes, a0 bytes, ret bytes) from the CPU on the ``syscall`` bus: the
+    profile 0 (statement.PROFILE_IDS["sp1"]) and is_halt = 0 are constants, so a RISC Zero ecall
+    (profile 1) can only be received by syscall_risc0.py's chip; reads a1 (and a2
     for WRITE) through memory checking at ts = 4·clk + 6; then per kind:
       HINT_LEN     ret is free (the input is the prover's witness), range-checked bytes
       buffers      HINT_READ's buffer and every WRITE's non-empty buffer (fd 1/2 as well, like
@@ -27,19 +30,9 @@ syscall (one row per non-HALT ecall, in clk order)
                    the chip of that code receives it with its code as constants and checks its own
                    pointers (word_buffer.py), so a code no chip receives cannot balance the bus
     ret = code for every kind but HINT_LEN and ENTER/EXIT_UNCONSTRAINED (t0 keeps the code).
-RISC Zero profile (the ecall's profile on the bus is 1; t0 is not written, ret = 0):
-      r0_halt      (HALT, is_halt = 1 on the bus) a1 = word-aligned pointer to the 8-word output
-                   digest in guest memory: a chain of 8 words in the assumption-word chip, each
-                   sent on the ``commit`` bus as COMMIT word j (the verifier's output digest)
-      r0_software  (SOFTWARE: SYS_READ, SYS_WRITE) a0 = host→guest buffer, a1 = its length in
-                   words (< 0x78000000): when a1 > 0, a chain of a1 free words from a0 (word-
-                   aligned, in guest memory) in the hint-word chip; then a0 and a1 are written
-                   with free (range-checked) words at ts = 4·clk + 7 — the host's answer, as in
-                   RISC Zero, where the name at a2 and the arguments a3.. only inform the host
-      r0_sha       (SHA, t0 = 3) reads a1..a4, checks the four pointers (out/in state, block 0's
-                   halves; word_buffer.py) and sends (count, their keys) on ``r0 sha call`` / ``out`` to the
-                   SHA compress chip, which runs the blocks with the extend chip (sha_risc0.py)
-hint words (one row per word HINT_READ writes): a memory write of a free, range-checked word.
+    The chip is never left out of a proof, even with no row: its first row ties the running
+    counters jpos and apos to the statement's START/END values (no row: END = START).
+hint words (one row per word HINT_READ, or RISC Zero SOFTWARE, writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
     address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)
     iff it lies in [ptr, ptr + len): e_j = (is_first ? fm_j : 1)·(is_last ? lm_j : 1), where
@@ -55,7 +48,7 @@ from ..stark.field import P
 from . import buses
 from .chip import Chip
 from .accesses import Access
-from .cpu import MEM_KEY_BASE, TS_MEM, TS_RD, memory_access, word
+from .cpu import MEM_KEY_BASE, TS_MEM, memory_access, word
 from .layout import Layout
 from .memory import memory_key
 from .program_table import inverse_or_zero, pad_height, to_bytes
@@ -66,29 +59,22 @@ from .fp_ops import FP_CODES
 from .weierstrass import WEIERSTRASS_CODES
 from .weierstrass_decompress import DECOMPRESS_CODES
 from .witness import words
-from .word_buffer import buffer_columns, buffer_key, buffer_witness
 
+#: the SP1 kinds' codes (t0); their profile on the ``syscall`` bus is statement.PROFILE_IDS["sp1"] = 0
 CODES = {"write": 0x02, "hint_len": 0xF0, "hint_read": 0xF1, "commit": 0x10, "commit_deferred": 0x1A, "verify": 0x1B,
-         "enter": 0x03, "exit": 0x04, "r0_halt": 0x00, "r0_software": 0x02, "r0_sha": 0x03}
+         "enter": 0x03, "exit": 0x04}
 KINDS = tuple(CODES)
-#: the RISC Zero profile's kinds (statement.PROFILE_IDS["risc0"] = 1 on the syscall bus); the others are SP1's
-R0_KINDS = ("r0_halt", "r0_software", "r0_sha")
 #: the syscalls proved by a precompile chip (which receives them on the ``precompile`` bus)
 PRECOMPILE_CODES = {0x00300105: "SHA_EXTEND", 0x00010106: "SHA_COMPRESS", 0x00010109: "KECCAK_PERMUTE",
                     0x00010107: "ED_ADD", 0x00000108: "ED_DECOMPRESS", **WEIERSTRASS_CODES, **DECOMPRESS_CODES,
                     0x0001011D: "UINT256_MUL", 0x0001012F: "U256XU2048_MUL", **FP_CODES}
 FDS = (1, 2, 3, 13)
 A0, A1, A2, A3, A4 = 10, 11, 12, 13, 14
-#: the RISC Zero SHA ecall's four pointers (out state a0, in state a1, block halves a2/a3): their
-#: word-buffer columns (word_buffer.py) in the syscall row
-R0_SHA_PTRS = ("so", "si", "s1", "s2")
 
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
     " is_precompile pc:4 clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
-    "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4 "
-    "ra0:4 ra0_prev_ts ra0_d:4 ra1:4 ra1_prev_ts ra1_d:4 "
-    "a3:4 a3_prev_ts a3_d:4 a4:4 a4_prev_ts a4_d:4 " + " ".join(buffer_columns(p) for p in R0_SHA_PTRS)
+    "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
@@ -119,14 +105,22 @@ class SyscallAir(Chip):
     width = SYS.width
 
     def generate(self, w):
-        """One row per non-HALT ecall the CPU sends on the ``syscall`` bus (clk, code, a0,
-        ret), reading a1/a2 from the executor's syscall events; files the a1/a2 reads."""
+        """One row per non-HALT ecall the CPU sends with profile 0 on the ``syscall`` bus (clk,
+        code, a0, ret), reading a1/a2 from the executor's syscall events; files the a1/a2 reads."""
         fields = w.received(buses.SYSCALL, self)
-        clk, profile, code, a0, ret = fields[0], fields[1], words(fields[3:7]), words(fields[7:11]), words(fields[11:15])
-        t, groups = syscall_rows(clk, code, a0, ret, w.execution.trace.syscall_events,
-                                 w.context.journal_start, w.context.assumptions_start, profile)
+        mine = np.flatnonzero(fields[1] == 0) if len(fields) else np.zeros(0, dtype=np.int64)
+        f = [x[mine] for x in fields] if len(fields) else [np.zeros(0, dtype=np.int64)] * 15
+        t, groups = syscall_rows(f[0], words(f[3:7]), words(f[7:11]), words(f[11:15]), w.execution.trace.syscall_events,
+                                 w.context.journal_start, w.context.assumptions_start)
         w.add_accesses(*groups)
         return t
+
+    clk_column = SYS.clk
+
+    @staticmethod
+    def active_rows(t) -> np.ndarray:
+        """Per row: 1 for an ecall, 0 for padding (the witness side's count of real rows)."""
+        return sum(t[:, getattr(SYS, f"is_{k}")] for k in KINDS) + t[:, SYS.is_precompile]
 
     def constraints(self, b):
         m = b.main
@@ -157,17 +151,15 @@ class SyscallAir(Chip):
         # the CPU's ecall: code in t0 (its bytes: the kind's code < 256, or a precompile's free
         # pc0..3), a0, and the value t0 gets back
         code_bytes = [sum(CODES[x] * k[x] for x in KINDS) + pre * pc[0]] + [pre * pc[i] for i in (1, 2, 3)]
-        r0h, r0sw, r0sha = k["r0_halt"], k["r0_software"], k["r0_sha"]
-        b.receive(buses.SYSCALL, [clk, r0h + r0sw + r0sha, r0h, *code_bytes, *bv, *c], active)
+        b.receive(buses.SYSCALL, [clk, 0, 0, *code_bytes, *bv, *c], active)  # profile 0 (SP1), not HALT
         # ENTER/EXIT_UNCONSTRAINED leave t0 = 0: the proved run is the one where the block was
         # skipped (SP1's EXIT restores the state at ENTER and returns 0, so the guest's
         # `if enter() == 1` is false); nothing of the block is in the trace
-        keeps_code = active - k["hint_len"] - k["enter"] - k["exit"] - r0h - r0sw - r0sha
+        keeps_code = active - k["hint_len"] - k["enter"] - k["exit"]
         for i in range(4):
             b.assert_zero(keeps_code * (c[i] - code_bytes[i]), f"t0 keeps the code (byte {i})")
         for i in range(4):
             b.assert_zero((k["enter"] + k["exit"]) * c[i], f"ENTER/EXIT_UNCONSTRAINED: t0 = 0 (byte {i})")
-            b.assert_zero((r0h + r0sw + r0sha) * c[i], f"RISC Zero ecall: no rd value (byte {i})")
             b.assert_zero((1 - pre) * pc[i], f"pc{i} = 0 unless a precompile")
         # a precompile: its chip (the one receiving this code) checks a0/a1 and does the work
         b.send(buses.PRECOMPILE, [clk, *pc, *bv, *a1], pre)
@@ -177,14 +169,13 @@ class SyscallAir(Chip):
         # a1, a2 register reads
         ts = 4 * clk + (4 + TS_MEM)
         vp = k["verify"]
-        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + r0h + r0sw + r0sha + pre
-        reads_a2 = k["write"] + r0sha
+        reads_a1 = k["write"] + k["hint_read"] + k["commit"] + k["commit_deferred"] + vp + pre
+        reads_a2 = k["write"]
         _read(b, A1, a1, col("a1_prev_ts"), cols("a1_d"), ts, reads_a1, "a1")
         _read(b, A2, a2, col("a2_prev_ts"), cols("a2_d"), ts, reads_a2, "a2")
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
             b.assert_zero((1 - reads_a1) * a1[i], f"a1 unused ⇒ 0 (byte {i})")
             b.assert_zero((1 - reads_a2) * a2[i], f"a2 unused ⇒ 0 (byte {i})")
-        r0_sha_call(b, col, cols, clk, bv, a1, a2, ts, r0sha)
 
         # COMMIT / COMMIT_DEFERRED_PROOFS: index < 8 → the public words
         commits = k["commit"] + k["commit_deferred"]
@@ -201,37 +192,33 @@ class SyscallAir(Chip):
         # the buffer pointer: a0 for HINT_READ and VERIFY_SP1_PROOF, a1 for any WRITE (else 0);
         # ptr0 = offset + 4·pq
         for i in range(4):
-            b.assert_eq(ptr[i], (k["hint_read"] + vp + r0sw) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
+            b.assert_eq(ptr[i], (k["hint_read"] + vp) * bv[i] + k["write"] * a1[i], f"ptr byte {i}")
         b.assert_eq(ptr[0], oh[1] + 2 * oh[2] + 3 * oh[3] + 4 * col("pq"), "ptr0 = offset + 4·pq")
-        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp + r0sw, "one pointer offset")
+        b.assert_eq(oh[0] + oh[1] + oh[2] + oh[3], k["hint_read"] + k["write"] + vp, "one pointer offset")
         b.send(buses.BYTE, [R, col("pq"), 4 * col("pq"), 0, 0], active)
-        # nz: the buffer is not empty — WRITE's length a2, RISC Zero SOFTWARE's word count a1
-        len_sum = a2[0] + a2[1] + a2[2] + a2[3] + r0sw * (a1[0] + a1[1] + a1[2] + a1[3])
+        # nz: the buffer is not empty — WRITE's length a2
+        len_sum = a2[0] + a2[1] + a2[2] + a2[3]
         nz = col("nz")
         b.assert_zero((1 - nz) * len_sum, "nz = 0 ⇒ len = 0")
         b.assert_eq(len_sum * col("len_inv"), nz, "len ≠ 0 ⇒ nz")
         hr = k["hint_read"]
         wnz = k["write"] * nz  # a WRITE with a non-empty buffer (the executor checks only those)
-        swnz = r0sw * nz       # a SOFTWARE call that writes words (the executor checks only those)
-        uses = hr + wnz + vp + swnz  # rows whose buffer (at ptr) must lie in guest memory
+        uses = hr + wnz + vp  # rows whose buffer (at ptr) must lie in guest memory
         b.send(buses.BYTE, [R, ptr[3] + 0x88, 0, 0, 0], uses)  # ptr < 0x78000000
         start_key = MEM_KEY_BASE + col("pq") + 64 * ptr[1] + 16384 * ptr[2] + 4194304 * ptr[3]
 
         # HINT_READ: aligned; nw = ceil(len / 4) words from start_key. No wrap: len < 0x78000000
         # (a1_3 + 0x88 is a byte, below) and pad < 4, so len + pad < p and 4·nw = len + pad holds
         # over the integers: nw = ⌈len/4⌉ (any other pad makes nw ≈ p/4, a chain of that many rows)
-        b.assert_zero((hr + swnz) * (1 - oh[0]), "HINT_READ pointer is word-aligned (and RISC Zero SOFTWARE's)")
+        b.assert_zero(hr * (1 - oh[0]), "HINT_READ pointer is word-aligned")
         b.assert_zero(hr * (4 * col("nw") - word(a1) - col("pad0") - 2 * col("pad1")), "HINT_READ: 4·nw = len + pad")
-        # SOFTWARE: a1 words, no padding (a1 < 0x78000000 below, so word(a1) is the integer)
-        b.assert_zero(r0sw * (col("nw") - word(a1)), "SOFTWARE: nw = a1 (words)")
-        b.assert_zero(r0sw * (col("pad0") + col("pad1")), "SOFTWARE: no pad")
-        # HINT_READ: len < p; VERIFY: a1 < 0x78000000; SOFTWARE: a1 < 0x78000000
-        b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr + vp + r0sw)
+        # HINT_READ: len < p; VERIFY: a1 < 0x78000000
+        b.send(buses.BYTE, [R, a1[3] + 0x88, 0, 0, 0], hr + vp)
         # the chain token also names the last word and the pad, so that the hint-word chip can
         # require the pad bytes of the last word to be zero (the executor zero-pads them)
         hint_token = [col("pad0"), col("pad1"), start_key + col("nw") - 1]
-        b.send(buses.HINT_CHAIN, [clk, start_key, *hint_token], hr + r0sw)  # nw = 0: nothing (the two cancel)
-        b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw"), *hint_token], hr + r0sw)
+        b.send(buses.HINT_CHAIN, [clk, start_key, *hint_token], hr)  # nw = 0: nothing (the two cancel)
+        b.receive(buses.HINT_CHAIN, [clk, start_key + col("nw"), *hint_token], hr)
 
         # any non-empty WRITE: its last byte ptr + len − 1 = 4·lw + lo. This is a field equation:
         # ptr < 0x78000000 and len < 2^24 give ptr + len − 1 < 0x79000000 < 2p, so it holds over
@@ -263,7 +250,7 @@ class SyscallAir(Chip):
         b.assert_eq(high * col("phinv"), phz, "ptr ≥ 256 ⇒ phz")
         b.send(buses.BYTE, [R, ptr[0] - 32 + 32 * phz, 0, 0, 0], uses)
         room = cols("room")  # KEY_END − (one past the buffer's last key), < 2^29 so it cannot wrap
-        b.assert_zero((hr + swnz) * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory (and RISC Zero SOFTWARE's)")
+        b.assert_zero(hr * (KEY_END - start_key - col("nw") - word(room)), "HINT_READ buffer ends in memory")
         b.assert_zero(wnz * (KEY_END - last_key - 1 - word(room)), "WRITE buffer ends in memory")
         b.assert_zero(vp * (KEY_END - start_key - 8 - word(room)), "VERIFY image ID buffer ends in memory")
         b.send(buses.BYTE, [R, room[0], room[1], 0, 0], uses)
@@ -272,10 +259,9 @@ class SyscallAir(Chip):
 
         # VERIFY_SP1_PROOF: a1 (the journal digest's pointer) is word-aligned, its 8 words lie in
         # guest memory — the same bounds as ptr's above, on a1's own columns
-        # (and RISC Zero HALT's output digest pointer, the same checks)
-        dp = vp + r0h
+        dp = vp
         a1q, a1hz, a1room = col("a1q"), col("a1hz"), cols("a1room")
-        b.assert_zero(dp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned (and RISC Zero HALT's)")
+        b.assert_zero(dp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned")
         b.send(buses.BYTE, [R, a1q, 4 * a1q, 0, 0], dp)  # a1q < 64
         a1_high = a1[1] + a1[2] + a1[3]
         b.assert_bool(a1hz, "a1hz is boolean")
@@ -283,7 +269,7 @@ class SyscallAir(Chip):
         b.assert_eq(a1_high * col("a1hinv"), a1hz, "a1 ≥ 256 ⇒ a1hz")
         b.send(buses.BYTE, [R, a1[0] - 32 + 32 * a1hz, 0, 0, 0], dp)  # a1 ≥ 0x20
         digest_key = MEM_KEY_BASE + a1q + 64 * a1[1] + 16384 * a1[2] + 4194304 * a1[3]
-        b.assert_zero(dp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory (and RISC Zero HALT's)")
+        b.assert_zero(dp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory")
         b.send(buses.BYTE, [R, a1room[0], a1room[1], 0, 0], dp)
         b.send(buses.BYTE, [R, a1room[2], a1room[3], 0, 0], dp)
         b.send(buses.BYTE, [R, 8 * a1room[3], 0, 0, 0], dp)
@@ -295,23 +281,6 @@ class SyscallAir(Chip):
         b.receive(buses.ASSUMPTION_CHAIN, [clk, 8, start_key + 8, apos, 0, 0], vp)
         b.send(buses.ASSUMPTION_CHAIN, [clk, 8, digest_key, apos, 1, 0], vp)
         b.receive(buses.ASSUMPTION_CHAIN, [clk, 16, digest_key + 8, apos, 1, 0], vp)
-        # RISC Zero HALT: the output digest's 8 words j = 0..7 at a1, read at 4·clk + 6 and sent
-        # as COMMIT words (out = 1): the verifier's are RISC Zero's output digest of the journal
-        b.send(buses.ASSUMPTION_CHAIN, [clk, 0, digest_key, apos, 1, 1], r0h)
-        b.receive(buses.ASSUMPTION_CHAIN, [clk, 8, digest_key + 8, apos, 1, 1], r0h)
-
-        # RISC Zero SOFTWARE: the host's answer in a0 and a1 (free words, range-checked bytes),
-        # written after the CPU read a0 (4·clk + 5) and this row read a1 (4·clk + 6)
-        ra0, ra1 = cols("ra0"), cols("ra1")
-        ts_w = 4 * clk + (4 + TS_RD)
-        memory_access(b, A0, bv, ra0, col("ra0_prev_ts"), cols("ra0_d"), ts_w, r0sw, "SOFTWARE a0")
-        memory_access(b, A1, a1, ra1, col("ra1_prev_ts"), cols("ra1_d"), ts_w, r0sw, "SOFTWARE a1")
-        for v in (ra0, ra1):
-            b.send(buses.BYTE, [R, v[0], v[1], 0, 0], r0sw)
-            b.send(buses.BYTE, [R, v[2], v[3], 0, 0], r0sw)
-        for i in range(4):
-            b.assert_zero((1 - r0sw) * ra0[i], f"ra0 unused ⇒ 0 (byte {i})")
-            b.assert_zero((1 - r0sw) * ra1[i], f"ra1 unused ⇒ 0 (byte {i})")
 
         # ---- running counters over the rows, in clk order, chained across segments ------------
         # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
@@ -342,22 +311,17 @@ class HintWordsAir(Chip):
     def generate(self, w):
         """One row per word a HINT_READ wrote (the executor's syscall events), with what its
         syscall row says about the buffer (pointer, word count, padding)."""
-        sys = w.trace_of("syscall")
-        writes_words = sys[:, SYS.is_hint_read] + sys[:, SYS.is_r0_software]  # HINT_READ, RISC Zero SOFTWARE
-        sys, ev_clk, ev_addr, _before, ev_after, owner = owned_events(w, writes_words)
+        ev_clk, ev_addr, ev_after, ptr, nw, pad0, pad1 = hint_buffers(w)
         # only the buffer's words (a RISC Zero SYS_WRITE's host reads of its data are not proved)
-        start = words([sys[owner, i] for i in SYS.ptr])
-        mine = (ev_addr >= start) & (ev_addr < start + 4 * sys[owner, SYS.nw])
-        ev_clk, ev_addr, ev_after, owner = ev_clk[mine], ev_addr[mine], ev_after[mine], owner[mine]
-        k = len(owner)
+        mine = (ev_addr >= ptr) & (ev_addr < ptr + 4 * nw)
+        ev_clk, ev_addr, ev_after, ptr, nw, pad0, pad1 = (x[mine] for x in (ev_clk, ev_addr, ev_after, ptr, nw, pad0, pad1))
+        k = len(ev_clk)
         hw = np.zeros((pad_height(k), HINT_WORDS.width), dtype=np.int64)
         hw[:k, HINT_WORDS.active] = 1
         hw[:k, HINT_WORDS.clk] = ev_clk
         hw[:k, HINT_WORDS.key] = memory_key(ev_addr)
         hw[:k, HINT_WORDS.after] = to_bytes(ev_after)
-        ptr = words([sys[owner, i] for i in SYS.ptr])
-        last_key = memory_key(ptr) + sys[owner, SYS.nw] - 1
-        pad0, pad1 = sys[owner, SYS.pad0], sys[owner, SYS.pad1]
+        last_key = memory_key(ptr) + nw - 1
         hw[:k, HINT_WORDS.last_key], hw[:k, HINT_WORDS.pad0], hw[:k, HINT_WORDS.pad1] = last_key, pad0, pad1
         hw[:k, HINT_WORDS.is_last] = hw[:k, HINT_WORDS.key] == last_key
         hw[:k, HINT_WORDS.inv] = inverse_or_zero(hw[:k, HINT_WORDS.key] - last_key)
@@ -392,6 +356,21 @@ class HintWordsAir(Chip):
         b.assert_eq(z3, pad0 + pad1 - z1, "z3 = [pad ≥ 1]")
         for j, z in ((1, z1), (2, pad1), (3, z3)):
             b.assert_zero(is_last * z * after[j], f"HINT_READ pad byte {j} of the last word is 0")
+
+
+def hint_buffers(w):
+    """Per memory event of the ecalls that write hint words — SP1's HINT_READ (this module's
+    chip) and RISC Zero's SOFTWARE (syscall_risc0.py; its buffer at a0, a1 words, no pad) —:
+    (clk, addr, after, the buffer's pointer, its words nw, pad0, pad1), int64 arrays."""
+    from .syscall_risc0 import R0SYS
+
+    sys, ev_clk, ev_addr, _before, ev_after, owner = owned_events(w, SYS.is_hint_read)
+    r0, r_clk, r_addr, _rb, r_after, r_owner = owned_events(w, R0SYS.is_software, "syscall risc0")
+    ptr = np.concatenate([words([sys[owner, i] for i in SYS.ptr]), words([r0[r_owner, i] for i in R0SYS.b])])
+    nw = np.concatenate([sys[owner, SYS.nw], words([r0[r_owner, i] for i in R0SYS.a1])])
+    no_pad = np.zeros(len(r_owner), dtype=np.int64)
+    pad0, pad1 = np.concatenate([sys[owner, SYS.pad0], no_pad]), np.concatenate([sys[owner, SYS.pad1], no_pad])
+    return np.concatenate([ev_clk, r_clk]), np.concatenate([ev_addr, r_addr]), np.concatenate([ev_after, r_after]), ptr, nw, pad0, pad1
 
 
 class JournalWordsAir(Chip):
@@ -466,52 +445,57 @@ class JournalWordsAir(Chip):
         return [(buses.JOURNAL, [np.arange(len(journal), dtype=np.int64), journal.astype(np.int64)], 1, -1)]
 
 
-def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0, profile=None):
-    """The syscall chip's rows for the ecalls the CPU sends (every SP1 ecall but HALT; every
-    RISC Zero ecall).
+def register_events(clk, events):
+    """The register values the executor logged at the ecalls ``clk`` (sorted): (value, after),
+    where value(r) is register r's value at each ecall (its first logged read) and after(r) its
+    value after the ecall's events (the last one logged), 0 where the ecall logged none."""
+    n = len(clk)
+    ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
+    row_of_event = np.minimum(np.searchsorted(clk, ev_clk), max(n - 1, 0))  # the ecall at each event's clk
+    ours = (clk[row_of_event] == ev_clk) if n else np.zeros(len(ev_clk), dtype=bool)
+
+    def value(index):
+        out = np.zeros(n, dtype=np.int64)
+        sel = np.flatnonzero(ours & (ev_addr == index))[::-1]  # reversed: the first event's value lands last
+        out[row_of_event[sel]] = events["sys_before"].astype(np.int64)[sel]
+        return out
+
+    def after(index):
+        out = np.zeros(n, dtype=np.int64)
+        sel = np.flatnonzero(ours & (ev_addr == index))
+        out[row_of_event[sel]] = events["sys_after"].astype(np.int64)[sel]  # the last event's value lands last
+        return out
+
+    return value, after
+
+
+def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0):
+    """The syscall chip's rows for the SP1 ecalls the CPU sends (every one but HALT).
 
     clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events;
     journal_start, assumptions_start: journal bytes written and VERIFY_SP1_PROOF calls made
-    before (earlier segments of a continuation); profile: per ecall, 0 sp1 / 1 risc0 (None: sp1).
+    before (earlier segments of a continuation).
     Returns (table, the register accesses as Access groups)."""
     n = len(clk)
-    profile = np.zeros(n, dtype=np.int64) if profile is None else np.asarray(profile, dtype=np.int64)
-    names = {(int(k in R0_KINDS), v): k for k, v in CODES.items()}
-    unknown = sorted(set(zip(profile.tolist(), code.tolist())) - set(names) - {(0, c) for c in PRECOMPILE_CODES})
+    unknown = sorted(set(code.tolist()) - set(CODES.values()) - set(PRECOMPILE_CODES))
     if unknown:
-        raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(c) for _, c in unknown)} cannot be proved")
-    ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
-    ev_before = events["sys_before"].astype(np.int64)
-    row_of_event = np.searchsorted(clk, ev_clk)  # every event belongs to the ecall at its clk
-
-    def register_value(index):
-        out = np.zeros(n, dtype=np.int64)
-        sel = ev_addr == index
-        out[row_of_event[sel]] = ev_before[sel]
-        return out
-
-    def register_after(index):  # the value a register holds after each row's events
-        out = np.zeros(n, dtype=np.int64)
-        sel = np.flatnonzero(ev_addr == index)
-        last = np.ones(len(sel), dtype=bool)
-        last[:-1] = row_of_event[sel][1:] != row_of_event[sel][:-1]
-        out[row_of_event[sel][last]] = events["sys_after"].astype(np.int64)[sel][last]
-        return out
+        raise UnsupportedProgram(f"syscall code(s) {', '.join(hex(c) for c in unknown)} cannot be proved")
+    register_value, _after = register_events(clk, events)
 
     t = np.zeros((pad_height(n), SYS.width), dtype=np.int64)
-    is_ = {k: (code == CODES[k]) & (profile == int(k in R0_KINDS)) for k in KINDS}
+    is_ = {k: code == CODES[k] for k in KINDS}
     for k in KINDS:
         t[:n, getattr(SYS, f"is_{k}")] = is_[k]
-    pre = (profile == 0) & np.isin(code, list(PRECOMPILE_CODES))
+    pre = np.isin(code, list(PRECOMPILE_CODES))
     t[:n, SYS.is_precompile] = pre
     t[:n, SYS.pc] = to_bytes(np.where(pre, code, 0))
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
-    vp, r0h, r0sw, r0sha = is_["verify"], is_["r0_halt"], is_["r0_software"], is_["r0_sha"]
-    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | r0h | r0sw | r0sha | pre
+    vp = is_["verify"]
+    reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | pre
     a1 = np.where(reads_a1, register_value(A1), 0)
-    a2 = np.where(is_["write"] | r0sha, register_value(A2), 0)
+    a2 = np.where(is_["write"], register_value(A2), 0)
     t[:n, SYS.a1], t[:n, SYS.a2] = to_bytes(a1), to_bytes(a2)
     fd = np.where(is_["write"], a0, 0)
     bad_fd = is_["write"] & ~np.isin(fd, FDS)
@@ -522,12 +506,12 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     journal = is_["write"] & np.isin(fd, (3, 13))
     if np.any(is_["write"] & (a2 >= 1 << 24)):
         raise UnsupportedProgram("a WRITE of 2^24 bytes or more cannot be proved (the AIR bounds its length below 2^24)")
-    ptr = np.where(is_["hint_read"] | vp | r0sw, a0, np.where(is_["write"], a1, 0))
+    ptr = np.where(is_["hint_read"] | vp, a0, np.where(is_["write"], a1, 0))
     t[:n, SYS.ptr] = to_bytes(ptr)
-    uses_ptr = is_["hint_read"] | is_["write"] | vp | r0sw
+    uses_ptr = is_["hint_read"] | is_["write"] | vp
     t[np.flatnonzero(uses_ptr), np.asarray(SYS.oh)[(ptr & 3)[uses_ptr]]] = 1
     t[:n, SYS.pq] = (ptr & 0xFF) >> 2
-    nw = np.where(is_["hint_read"], (a1 + 3) >> 2, np.where(r0sw, a1, 0))
+    nw = np.where(is_["hint_read"], (a1 + 3) >> 2, 0)
     pad = np.where(is_["hint_read"], 4 * nw - a1, 0)
     t[:n, SYS.nw], t[:n, SYS.pad0], t[:n, SYS.pad1] = nw, pad & 1, pad >> 1
     length = np.where(journal, a2, 0)  # bytes each row appends to the journal
@@ -536,7 +520,7 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[np.flatnonzero(wnz), np.asarray(SYS.lh)[(end & 3)[wnz]]] = 1
     t[:n, SYS.lw] = np.where(wnz, end >> 2, 0)
     t[:n, SYS.span] = to_bytes(np.where(wnz, (end >> 2) - (ptr >> 2), 0))[:, :3]
-    len_sum = to_bytes(a2).astype(np.int64).sum(axis=1) + np.where(r0sw, to_bytes(a1).astype(np.int64).sum(axis=1), 0)
+    len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
     t[:n, SYS.nz] = len_sum > 0
     t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
     jpos = journal_start + (np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64))
@@ -546,16 +530,15 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
-    swnz = r0sw & (a1 > 0)  # a SOFTWARE call that writes words
-    uses = is_["hint_read"] | wnz | vp | swnz
-    end_key = np.where(is_["hint_read"] | r0sw, memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
+    uses = is_["hint_read"] | wnz | vp
+    end_key = np.where(is_["hint_read"], memory_key(ptr) + nw, memory_key(np.maximum(end, 0)) + 1)
     end_key = np.where(vp, memory_key(ptr) + 8, end_key)
     t[:n, SYS.room] = to_bytes(np.where(uses, KEY_END - end_key, 0))
     if np.any(a0[is_["commit"] | is_["commit_deferred"]] >= 8):
         raise UnsupportedProgram("COMMIT index ≥ 8")
 
     # VERIFY_SP1_PROOF: a1's bounds (its own columns), and apos = the calls before each row
-    dp = vp | r0h  # a1 points at an 8-word digest
+    dp = vp  # a1 points at an 8-word digest
     t[:n, SYS.a1q] = np.where(dp, (a1 & 0xFF) >> 2, 0)
     a1_high = to_bytes(a1)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.a1hz] = a1_high != 0
@@ -565,89 +548,28 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.apos] = apos
     if n == 0:
         t[0, SYS.apos] = assumptions_start
-    # RISC Zero SOFTWARE: the registers' values after the call (the executor's last event on each)
-    ra0, ra1 = register_after(A0), register_after(A1)
-    t[:n, SYS.ra0], t[:n, SYS.ra1] = to_bytes(np.where(r0sw, ra0, 0)), to_bytes(np.where(r0sw, ra1, 0))
-    sw_rows = np.flatnonzero(r0sw)
-    ts_w = 4 * clk[sw_rows] + 4 + TS_RD
     ts = 4 * clk + 4 + TS_MEM
     groups = [
         Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
                SYS.a1_prev_ts, SYS.a1_d, None, "a1"),
-        Access(t, np.flatnonzero(is_["write"] | r0sha), np.full(int((is_["write"] | r0sha).sum()), A2),
-               ts[is_["write"] | r0sha], a2[is_["write"] | r0sha], SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
-        Access(t, sw_rows, np.full(len(sw_rows), A0), ts_w, ra0[sw_rows], SYS.ra0_prev_ts, SYS.ra0_d, SYS.b,
-               "SOFTWARE a0", expected_before=a0[sw_rows]),
-        Access(t, sw_rows, np.full(len(sw_rows), A1), ts_w, ra1[sw_rows], SYS.ra1_prev_ts, SYS.ra1_d, SYS.a1,
-               "SOFTWARE a1", expected_before=a1[sw_rows]),
+        Access(t, np.flatnonzero(is_["write"]), np.full(int(is_["write"].sum()), A2),
+               ts[is_["write"]], a2[is_["write"]], SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
     ]
-    groups += r0_sha_rows(t, r0sha, a0, a1, a2, register_value(A3), register_value(A4), ts)
     return t, groups
 
 
-def r0_sha_call(b, col, cols, clk, a0, a1, a2, ts, r0sha):
-    """RISC Zero's SHA ecall (t0 = 3; executor/risc0.py): a0 → out state, a1 → in state (8 words
-    each), a2/a3 → the first/second half of block 0 (8 words each; block k's halves 64·k bytes
-    further), a4 = count. This row reads a3 and a4 (a1, a2 above), proves the four pointers
-    word-aligned with their buffers in guest memory — the halves' from block 0 to block count − 1,
-    16·count − 8 words from each — and hands the call to the SHA chips on ``r0 sha call`` as
-    memory keys (sha_compress.py runs the blocks; the last block receives kout on ``r0 sha out``).
-    count < 2^24 keeps 16·count − 8 exact."""
-    a3, a4 = cols("a3"), cols("a4")
-    _read(b, A3, a3, col("a3_prev_ts"), cols("a3_d"), ts, r0sha, "a3")
-    _read(b, A4, a4, col("a4_prev_ts"), cols("a4_d"), ts, r0sha, "a4")
-    b.assert_zero(r0sha * a4[3], "RISC Zero SHA: count < 2^24")
-    count = word(a4)
-    keys = []
-    for p, ptr, n in zip(R0_SHA_PTRS, (a0, a1, a2, a3), (8, 8, 16 * count - 8, 16 * count - 8)):
-        keys.append(buffer_key(b, ptr, col(f"{p}q"), cols(f"{p}lo"), cols(f"{p}room"), n, r0sha, f"RISC Zero SHA {p}"))
-        for x in [col(f"{p}q"), *cols(f"{p}lo"), *cols(f"{p}room")]:
-            b.assert_zero((1 - r0sha) * x, f"RISC Zero SHA: pointer columns {p} are 0 on other rows")
-    for x in a3 + a4:
-        b.assert_zero((1 - r0sha) * x, "a3, a4 unused ⇒ 0")
-    kout, kin, kb1, kb2 = keys
-    b.send(buses.R0_SHA_CALL, [clk, count, kin, kb1, kb2], r0sha)
-    b.send(buses.R0_SHA_OUT, [clk, kout], r0sha)
-
-
-def r0_sha_rows(t, r0sha, a0, a1, a2, a3, a4, ts) -> list:
-    """Fill the RISC Zero SHA ecall's columns (a3, a4, the four pointers' checks) of the syscall
-    table ``t``; return the a3/a4 register reads as Access groups. Refuses the calls the AIR
-    does not cover (the executor runs them): a pointer not word-aligned, count 0 or ≥ 2^24, and
-    a call whose in state and blocks share a word (each is read once per call)."""
-    rows = np.flatnonzero(r0sha)
-    if not len(rows):
-        return []
-    a0, a1, a2, a3, a4 = (x[rows] for x in (a0, a1, a2, a3, a4))
-    if np.any((a0 | a1 | a2 | a3) & 3):
-        raise UnsupportedProgram("a RISC Zero SHA ecall with a state or block pointer that is not word-aligned "
-                                 "cannot be proved (the SHA chips read whole words): align the buffers to 4 bytes")
-    if np.any((a4 == 0) | (a4 >= 1 << 24)):
-        raise UnsupportedProgram("a RISC Zero SHA ecall with count 0 (or 2^24 blocks or more) cannot be proved: "
-                                 "skip the call when there is no block")
-    for i, k in enumerate(a4.tolist()):  # the words read at the call's timestamp: each key once
-        block = np.arange(k)[:, None] * 64 + np.arange(0, 32, 4)
-        read = np.concatenate([a1[i] + np.arange(0, 32, 4), (a2[i] + block).ravel(), (a3[i] + block).ravel()])
-        if len(np.unique(read)) != len(read):
-            raise UnsupportedProgram("a RISC Zero SHA ecall whose in state and blocks overlap cannot be proved "
-                                     "(each word is read once per call): use separate buffers")
-    t[rows[:, None], SYS.a3], t[rows[:, None], SYS.a4] = to_bytes(a3), to_bytes(a4)
-    for p, ptr, n in zip(R0_SHA_PTRS, (a0, a1, a2, a3), (8, 8, 16 * a4 - 8, 16 * a4 - 8)):
-        buffer_witness(t, rows, ptr, n, getattr(SYS, f"{p}q"), getattr(SYS, f"{p}lo"), getattr(SYS, f"{p}room"))
-    return [Access(t, rows, np.full(len(rows), reg), ts[rows], v, getattr(SYS, f"a{reg - 10}_prev_ts"),
-                   getattr(SYS, f"a{reg - 10}_d"), None, f"a{reg - 10}") for reg, v in ((A3, a3), (A4, a4))]
-
-
-def owned_events(w, selector):
-    """The memory-word events (the executor's syscall events at addresses ≥ 0x20) of the syscall
-    rows ``selector`` picks (a SYS column, or a 0/1 value per row): (the syscall chip's trace,
-    clk, addr, before, after, the owning syscall row) per event, in the order they were logged."""
-    sys = w.trace_of("syscall")
+def owned_events(w, selector, chip: str = "syscall"):
+    """The memory-word events (the executor's syscall events at addresses ≥ 0x20) of the rows
+    ``selector`` picks (a column index, or a 0/1 value per row) of a syscall chip (``chip``:
+    "syscall" or "syscall risc0"): (that chip's trace, clk, addr, before, after, the owning row)
+    per event, in the order they were logged."""
+    air = next(a for a in w.airs if a.name == chip)
+    sys = w.trace(air)
     pick = sys[:, selector] if isinstance(selector, int) else np.asarray(selector)
     events = w.execution.trace.syscall_events
     ev_clk, ev_addr = events["sys_clk"].astype(np.int64), events["sys_addr"].astype(np.int64)
-    n = int((sum(sys[:, getattr(SYS, f"is_{k}")] for k in KINDS) + sys[:, SYS.is_precompile]).sum())
-    row = np.minimum(np.searchsorted(sys[:n, SYS.clk], ev_clk), len(sys) - 1)  # each event's ecall
-    sel = (ev_addr >= 0x20) & (pick[row] == 1) if n else np.zeros(len(ev_clk), dtype=bool)
+    n = int(air.active_rows(sys).sum())
+    row = np.minimum(np.searchsorted(sys[:n, air.clk_column], ev_clk), len(sys) - 1)
+    sel = (ev_addr >= 0x20) & (pick[row] == 1) & (sys[row, air.clk_column] == ev_clk) if n else np.zeros(len(ev_clk), dtype=bool)
     return (sys, ev_clk[sel], ev_addr[sel], events["sys_before"].astype(np.int64)[sel],
             events["sys_after"].astype(np.int64)[sel], row[sel])

@@ -15,8 +15,8 @@ receives (i, j, word j of assumption i) for every assumption of the claim, so th
 only if the claim lists exactly the assertions the guest made, in order: none added, dropped,
 changed or swapped (docs/machine.md §7).
 
-The same rows read RISC Zero HALT's output digest (out = 1): one chain (clk, 0..8, key(a1), apos,
-h = 1, out = 1) whose word j goes to the ``commit`` bus as COMMIT word j instead — the verifier
+The same rows read RISC Zero HALT's output digest (out = 1; syscall_risc0.py): one chain (clk, 0..8,
+key(a1), apos = 0, h = 1, out = 1) whose word j goes to the ``commit`` bus as COMMIT word j instead — the verifier
 receives RISC Zero's output digest of the claimed journal there (statement.py).
 
 Why a chain fixes the words: every row moves (j, key) to (j + 1, key + 1), so key − j is constant
@@ -60,11 +60,12 @@ class AssumptionWordsAir(Chip):
         """Sixteen rows per VERIFY_SP1_PROOF: the words it read (the executor's syscall events),
         tagged with its syscall row's assumption index (apos)."""
         from .syscall import SYS, owned_events
+        from .syscall_risc0 import R0SYS
 
         sys, ev_clk, ev_addr, ev_before, _after, owner = owned_events(w, SYS.is_verify)
         t, group = assumption_word_rows(owner, ev_clk, ev_addr, ev_before, sys[:, SYS.apos])
-        # RISC Zero HALT's output digest: 8 words, j = 0..7, h = 1, out = 1
-        _, d_clk, d_addr, d_before, _after, d_owner = owned_events(w, SYS.is_r0_halt)
+        # RISC Zero HALT's output digest (syscall_risc0.py): 8 words, j = 0..7, h = 1, out = 1, apos = 0
+        _, d_clk, d_addr, d_before, _after, d_owner = owned_events(w, R0SYS.is_halt, "syscall risc0")
         if len(d_owner):
             if len(d_owner) != 8:
                 raise ConstraintNotSatisfied("the RISC Zero HALT did not log exactly 8 digest word reads (a bug: report it)")
@@ -73,7 +74,6 @@ class AssumptionWordsAir(Chip):
             rows[:, ASSUMPTION_WORDS.active] = rows[:, ASSUMPTION_WORDS.h] = rows[:, ASSUMPTION_WORDS.out] = 1
             rows[:, ASSUMPTION_WORDS.clk], rows[:, ASSUMPTION_WORDS.j] = d_clk, np.arange(8)
             rows[:, ASSUMPTION_WORDS.key] = memory_key(d_addr)
-            rows[:, ASSUMPTION_WORDS.apos] = sys[d_owner, SYS.apos]
             rows[:, ASSUMPTION_WORDS.w] = to_bytes(d_before)
             t = np.zeros((pad_height(k + 8), ASSUMPTION_WORDS.width), dtype=np.int64)
             t[:k] = group.table[:k]

@@ -40,6 +40,7 @@ from .public_data import MachinePublicData
 from .statement import NUM_PUBLIC_VALUES, Statement
 from .support import check_constrained
 from .syscall import HintWordsAir, JournalWordsAir, SyscallAir
+from .syscall_risc0 import SyscallRisc0Air
 from .sha_compress import ShaCompressAir
 from .sha_extend import ShaExtendAir
 from .syscall_verify import AssumptionWordsAir
@@ -113,7 +114,7 @@ def build_chips(program: Program) -> Chips:
 #: The machine's chips, in proof order: the one registration list. Adding a chip is its module
 #: plus one line here (docs/machine.md "Adding a chip"); the order is part of the circuit digest.
 CHIPS = [CpuAir, ProgramAir, AddSubAir, BitwiseAir, CompareAir, ShiftAir, MulAir, DivRemAir, LoadStoreAir,
-         SyscallAir, HintWordsAir, JournalWordsAir, AssumptionWordsAir, ShaExtendAir, ShaCompressAir,
+         SyscallAir, SyscallRisc0Air, HintWordsAir, JournalWordsAir, AssumptionWordsAir, ShaExtendAir, ShaCompressAir,
          KeccakPermuteAir, KeccakWordsAir, EdAddAir, EdDecompressAir, *WEIERSTRASS_CHIPS, *DECOMPRESS_CHIPS,
          Uint256MulAir, U256x2048MulAir, *FP_CHIPS, ByteTableAir, BoundaryAir, ImageAir]
 

@@ -62,6 +62,7 @@ from .memop import MEMOP
 from .memory import BOUNDARY
 from .program_table import PROG_MAIN
 from .syscall import HINT_WORDS, JOURNAL_WORDS, SYS
+from .syscall_risc0 import R0SYS
 from .sha_compress import COMPRESS
 from .sha_extend import EXTEND
 from .syscall_verify import ASSUMPTION_WORDS
@@ -69,7 +70,7 @@ from .field_program import FieldProgramAir
 from .tables import CHIPS
 
 LAYOUTS = {"cpu": CPU, "program": PROG_MAIN, "alu add/sub": ADD_SUB, "alu bitwise": BITWISE, "alu compare": COMPARE,
-           "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS,
+           "alu shift": SHIFT, "alu mul": MUL, "alu divrem": DIVREM, "load/store": MEMOP, "syscall": SYS, "syscall risc0": R0SYS,
            "hint words": HINT_WORDS, "journal words": JOURNAL_WORDS, "assumption words": ASSUMPTION_WORDS,
            "bytes": BYTES, "memory boundary": BOUNDARY, "sha extend": EXTEND, "sha compress": COMPRESS,
            "keccak permute": KECCAK, "keccak words": KECCAK_WORDS}
@@ -107,7 +108,7 @@ def activity_columns(names: list) -> list:
             return [names.index(single)]
     if "pos0" in names:  # a call's rows (sha_rows.py): the one-hot position
         return [i for i, n in enumerate(names) if n.startswith("pos") and n[3:].isdigit()]
-    return [i for i, n in enumerate(names) if n.startswith("is_") and n not in ("is_halt",)]
+    return [i for i, n in enumerate(names) if n.startswith("is_")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,13 +141,16 @@ class FreeWitness:
 def _hint_byte_within_len(c: Cell) -> bool:
     """Byte j of a hint word lies within the HINT_READ's length (the buffer's key range), or
     within a RISC Zero SOFTWARE call's a1 words."""
-    sys_ = c.sample.tables.traces["syscall"]
-    row = sys_[(sys_[:, SYS.clk] == c.values["clk"]) & (sys_[:, SYS.is_hint_read] + sys_[:, SYS.is_r0_software] == 1)]
-    if not len(row):
+    sys_, r0 = c.sample.tables.traces["syscall"], c.sample.tables.traces["syscall risc0"]
+    row = sys_[(sys_[:, SYS.clk] == c.values["clk"]) & (sys_[:, SYS.is_hint_read] == 1)]
+    sw = r0[(r0[:, R0SYS.clk] == c.values["clk"]) & (r0[:, R0SYS.is_software] == 1)]
+    value = lambda r, cols: int(sum(int(r[0, cols[i]]) << (8 * i) for i in range(4)))  # noqa: E731
+    if len(row):
+        length, start = value(row, SYS.a1), 32 + (value(row, SYS.ptr) >> 2)
+    elif len(sw):  # SOFTWARE: a1 words from a0
+        length, start = 4 * value(sw, R0SYS.a1), 32 + (value(sw, R0SYS.b) >> 2)
+    else:
         return False
-    length = int(sum(int(row[0, SYS.a1[i]]) << (8 * i) for i in range(4)))
-    length *= 4 if row[0, SYS.is_r0_software] else 1  # SOFTWARE's a1 counts words
-    start = 32 + (int(sum(int(row[0, SYS.ptr[i]]) << (8 * i) for i in range(4))) >> 2)
     return 4 * (c.values["key"] - start) + int(c.column[-1]) < length
 
 
@@ -156,8 +160,8 @@ def _after_software_answer(c: Cell) -> bool:
     ts = c.values["rd_prev_ts"] - 7
     if c.values["rd"] not in (10, 11) or ts < 0 or ts % 4:
         return False
-    sys_ = c.sample.tables.traces["syscall"]
-    return bool(np.any((sys_[:, SYS.clk] == ts // 4) & (sys_[:, SYS.is_r0_software] == 1)))
+    r0 = c.sample.tables.traces["syscall risc0"]
+    return bool(np.any((r0[:, R0SYS.clk] == ts // 4) & (r0[:, R0SYS.is_software] == 1)))
 
 
 FREE_WITNESSES = [
@@ -172,8 +176,8 @@ FREE_WITNESSES = [
                 "bytes of the hint within len: the hint is the prover's private input"),
     FreeWitness("syscall", ("c0", "c1", "c2", "c3"), lambda c: c.values.get("is_hint_len") == 1,
                 "HINT_LEN's answer is the prover's private input"),
-    FreeWitness("syscall", tuple(f"ra{r}{i}" for r in (0, 1) for i in range(4)),
-                lambda c: c.values.get("is_r0_software") == 1,
+    FreeWitness("syscall risc0", tuple(f"ra{r}{i}" for r in (0, 1) for i in range(4)),
+                lambda c: c.values.get("is_software") == 1,
                 "a RISC Zero SOFTWARE call's a0/a1 answer is the host's, the prover's private input"),
     FreeWitness("cpu", ("rd_prev0", "rd_prev1", "rd_prev2", "rd_prev3"), _after_software_answer,
                 "the value a0/a1 held before this write is a RISC Zero SOFTWARE call's free answer"),
@@ -191,7 +195,7 @@ FREE_WITNESSES.append(FreeWitness(
 # inverse columns: x·inv = flag proves "x ≠ 0 ⇒ flag"; where x = 0 (flag at its x = 0 value) inv is free
 for _chip, _col, _flag, _at_zero in (("cpu", "hinv", "hz", 0), ("alu compare", "inv", "eq", 1), ("alu divrem", "binv", "bz", 1),
                                      ("syscall", "len_inv", "nz", 0), ("syscall", "phinv", "phz", 0),
-                                     ("syscall", "a1hinv", "a1hz", 0)):
+                                     ("syscall", "a1hinv", "a1hz", 0), ("syscall risc0", "len_inv", "nz", 0)):
     FREE_WITNESSES.append(FreeWitness(_chip, (_col,), lambda c, f=_flag, z=_at_zero: c.values.get(f) == z,
                                       f"an inverse column is free where the value it inverts is 0 ({_flag} = {_at_zero})"))
 for _chip in ("journal words", "hint words"):

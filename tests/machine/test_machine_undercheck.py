@@ -64,7 +64,7 @@ def test_a_dropped_constraint_is_found(monkeypatch, air, dropped, chip):
 @slow
 @pytest.mark.parametrize("run, chips", [
     ("unconstrained", ("syscall",)),
-    ("risc0", ("syscall", "hint words", "assumption words")),
+    ("risc0", ("syscall risc0", "hint words", "assumption words")),
 ])
 def test_unconstrained_and_risc0_rows_are_scanned(run, chips):
     """The scan above mutates each chip in the run where it has the most rows, which is not

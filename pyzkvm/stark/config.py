@@ -108,8 +108,10 @@ class StarkConfig:
                        secure preset stops where the DEEP/FRI field term would drop below 100.
     zk                 hiding mode (zk.py): every witness-bearing polynomial is randomised and
                        its Merkle leaves salted, so a proof reveals nothing about the witness.
-                       Its committed polynomials have degree < D ≥ 2n, so the LDE (and the
-                       DEEP/FRI field term) is at least twice the transparent one.
+                       FRI's final polynomial then has F + 1 coefficients (F =
+                       2^log_final_poly_len), so a table of n ≥ F·m_r rows is committed on
+                       n·blowup points with degree bound n + n/F (a shorter one on D·blowup,
+                       D ≥ 2n: zk.py), and the query term counts rate (F + 1)/(F·blowup).
     """
 
     name: str

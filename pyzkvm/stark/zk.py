@@ -11,18 +11,22 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
   their next rows x·ω_n (the quotient's values there depend on both), 4 coordinates each of
   f̂(ζ), f̂(ζω) ∈ F_p^4. r has m_r free coefficients, so those values are jointly uniform
   (more would hide no better: only these m_r functionals of r are ever revealed). D = 2^log_d
-  is the table's *committed degree bound* (FRI proves deg < D): the least power of two
-  ≥ n + m_r — 2n for a table of n ≥ m_r rows — and ≥ TINY_DEGREE_FACTOR·m_r, so that a
-  few-row table's quotient needs few chunks (``committed_log_degree``);
+  is the rows of the table's coefficient matrices: the least power of two ≥ n + m_r — 2n
+  for a table of n ≥ m_r rows — ≥ TINY_DEGREE_FACTOR·m_r, so that a few-row table's
+  quotient needs few chunks, and ≥ F (``committed_log_degree``). B is its *committed degree
+  bound* (``committed_bound``): FRI's final polynomial has F + 1 coefficients
+  (``final_poly_len``, F = 2^log_final_poly_len), so FRI proves each input of h·blowup
+  points close to degree < h + h/F, and a *tall* table (n ≥ F·m_r, ``tall``) is committed on
+  n·blowup points with B = n + n/F ≥ n + m_r; a shorter one on D·blowup, B = D;
 * the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·(n + m_r) − n: for d = 3 and D = 2n about
-  2n, where an r of D − n coefficients made it d·D − n = 5n) is cut into K chunks of S = D − m_t
+  2n, where an r of D − n coefficients made it d·D − n = 5n) is cut into K chunks of S = B − m_t
   coefficients, Q = Σ_k x^(k·S)·q_k, and each chunk is randomised by a telescoping sum that
   leaves Q unchanged: q̂_k = q_k + x^S·t_(k+1) − t_k (t_0 = t_K = 0, t_k uniform of degree
-  < m_t), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
+  < m_t), so every q̂_k has degree < B and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
   column being opened at the query points and at ζ only (``quotient_mask_size``);
-* one uniform F_p^4 polynomial R of degree < D per committed LDE height (the DEEP mask) is
-  committed with the quotient chunks of the first present table of that height
-  (``deep_mask_holders``) and batched into that height's DEEP codeword, so each codeword FRI
+* one uniform F_p^4 polynomial R per committed LDE height (the DEEP mask), of degree < the
+  largest B there, is committed with the quotient chunks of the first present table of that
+  bound and height (``deep_mask_holders``) and batched into that height's DEEP codeword, so each codeword FRI
   folds is uniform given the values the verifier checks it against (one R per table, as
   until issue 18's `hid` task, added nothing: tables of one height share their codeword);
 * every witness-bearing Merkle tree (main, aux, quotient) gets one extra matrix of SALT
@@ -30,13 +34,14 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
 * every table's LogUp total is blinded by a ring of random values on a dedicated bus over all
   tables of the statement (blind.py), so the totals are uniform subject to their sum.
 
-The preprocessed columns are public and stay on the key's n·blowup rows; their DEEP terms are
-lifted into their table's D·blowup FRI input (``prep_lde_log``, fri.lift), so FRI has one input
-per table height, as in transparent mode.
+The preprocessed columns are public and stay on the key's n·blowup rows: a tall table's
+height; a short table's DEEP terms are lifted into its D·blowup FRI input (``prep_lde_log``,
+fri.lift), so FRI has one input per table height, as in transparent mode.
 
-Soundness is unchanged in kind: FRI proves each committed polynomial has degree < D (rate
-1/blowup as before, on an LDE of D·blowup points), the out-of-domain identity uses
-Σ_k ζ^(k·S)·q̂_k(ζ), and the security estimate's DEEP/FRI term counts the larger LDE.
+Soundness is unchanged in kind: FRI proves each committed polynomial's degree bound at rate
+≤ (F + 1)/(F·blowup) (config.security_bits counts it), the out-of-domain identity uses
+Σ_k ζ^(k·S)·q̂_k(ζ), and the security estimate's DEEP/FRI term counts the tallest LDE
+(docs/stark.md, "Zero knowledge", item 6).
 
 The randomness comes from ``ZkRandomness``: BLAKE3 in keyed XOF mode over a 32-byte secret
 (os.urandom per statement; a fixed seed only in tests), one independent stream per

@@ -65,7 +65,7 @@ def check_security_of_heights(run, config, vk=None) -> None:
         if log_rows > config.log_height_limit:
             raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, more than preset {config.name!r} allows "
                              f"(2^{config.log_height_limit}): {shorter}")
-        bits = security_bits(config, lde_log(config, log_rows)).bits  # hiding mode: D·blowup
+        bits = security_bits(config, lde_log(config, log_rows)).bits  # a short hiding table: D·blowup (zk.lde_log)
         if meant_secure and bits < MIN_SECURITY_BITS:
             raise UsageError(f"{where} table {name!r} has 2^{log_rows} rows, where preset {config.name!r} "
                              f"gives {bits:.1f} bits (< {MIN_SECURITY_BITS}): {shorter}")

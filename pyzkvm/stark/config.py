@@ -7,7 +7,12 @@ hashes where a proof of work is ground before the challenge:
 * **FRI queries + PoW**  ``log2(blowup)·num_queries + pow_bits``: a cheating prover passes
   one query with probability ≈ ρ = 1/blowup (the ethSTARK documentation's conjectured
   soundness of FRI in the list-decoding regime), and the proof of work ground before the queries multiplies
-  each retry's cost by 2^pow_bits (ethSTARK documentation, "grinding").
+  each retry's cost by 2^pow_bits (ethSTARK documentation, "grinding"). In hiding mode
+  (``zk``) FRI's final polynomial has F + 1 coefficients on F·blowup points (F =
+  2^log_final_poly_len, zk.final_poly_len), so every layer's code has rate at most
+  ρ = (F + 1)/(F·blowup) — the final one exactly, each input and fold at most that — and the
+  term is ``log2(1/ρ)·num_queries + pow_bits`` (42 queries at blowup 4, F = 64: 0.94 bits
+  below transparent's, which one more PoW bit makes up).
 * **DEEP/FRI field**  ``log2|F_p^4| − log2(LDE size)``: the out-of-domain point ζ, the DEEP
   coefficients and the FRI folding challenges are drawn from F_p^4 (|F_p^4| ≈ 2^123.6); a bad
   draw has probability ≲ |D|/|F_p^4| for the evaluation domain D (the second term of
@@ -16,7 +21,10 @@ hashes where a proof of work is ground before the challenge:
   step 8, fri.py): a random point of an affine space, for which correlated agreement holds
   with error |D|/|F| (BCIKS20, "Proximity gaps for Reed–Solomon codes", Thm 1.6), so batching
   ~1,000 columns costs nothing here. With powers of one challenge it would be a curve of
-  degree m − 1 and cost a factor m − 1 (BCIKS20 Thm 1.5), ~10 bits for the machine.
+  degree m − 1 and cost a factor m − 1 (BCIKS20 Thm 1.5), ~10 bits for the machine. In
+  hiding mode the degree bounds FRI proves are h + h/F for an input of h·blowup points (not
+  h): the errors that grow with a degree bound (DEEP-ALI's d·bound/|F|) grow by (F + 1)/F,
+  and the term subtracts log2((F + 1)/F) (0.02 bits at F = 64).
 * **constraint batching**  ``log2|F_p^4| − log2(constraints)``: the quotient combines each
   table's constraints with powers of one α; if some constraint polynomial is not zero, Σ α^i C_i
   is a nonzero polynomial in α of degree < #constraints, so it vanishes with probability
@@ -100,8 +108,10 @@ class StarkConfig:
                        secure preset stops where the DEEP/FRI field term would drop below 100.
     zk                 hiding mode (zk.py): every witness-bearing polynomial is randomised and
                        its Merkle leaves salted, so a proof reveals nothing about the witness.
-                       Its committed polynomials have degree < D ≥ 2n, so the LDE (and the
-                       DEEP/FRI field term) is at least twice the transparent one.
+                       FRI's final polynomial then has F + 1 coefficients (F =
+                       2^log_final_poly_len), so a table of n ≥ F·m_r rows is committed on
+                       n·blowup points with degree bound n + n/F (a shorter one on D·blowup,
+                       D ≥ 2n: zk.py), and the query term counts rate (F + 1)/(F·blowup).
     """
 
     name: str
@@ -210,9 +220,17 @@ def security_bits(params: StarkConfig, lde_log_size: int, *, bus_entries: int = 
              log2|F_p^4| − log2(N·(w + 1)) + bus_pow_bits,    LogUp (if N > 0)
              128 )                                            hash
 
-    A statement with N ≥ p bus entries has no estimate (StarkConfigError): the verifier refuses it."""
-    terms = [(QUERIES, float(params.log_blowup * params.num_queries + params.pow_bits)),
-             (FIELD, EXTENSION_FIELD_BITS - lde_log_size)]
+    In hiding mode log2(blowup) becomes log2(1/ρ), ρ = (F + 1)/(F·blowup), and the field term
+    loses log2((F + 1)/F) (module docstring). A statement with N ≥ p bus entries has no
+    estimate (StarkConfigError): the verifier refuses it."""
+    if params.zk:  # rate (F + 1)/(F·blowup): FRI's final polynomial has F + 1 coefficients (module docstring)
+        f = 1 << params.log_final_poly_len
+        rate_loss = math.log2((f + 1) / f)
+        terms = [(QUERIES, (params.log_blowup - rate_loss) * params.num_queries + params.pow_bits),
+                 (FIELD, EXTENSION_FIELD_BITS - lde_log_size - rate_loss)]
+    else:
+        terms = [(QUERIES, float(params.log_blowup * params.num_queries + params.pow_bits)),
+                 (FIELD, EXTENSION_FIELD_BITS - lde_log_size)]
     if constraints > 1:
         terms.append((CONSTRAINTS, EXTENSION_FIELD_BITS - math.log2(constraints)))
     if bus_entries > 0:
@@ -264,13 +282,26 @@ BLOWUP8_100_BITS = StarkConfig("blowup8_100_bits", log_blowup=3, num_queries=26,
 INSECURE_FAST_FOR_TESTS = StarkConfig("insecure_fast_for_tests", log_blowup=2, num_queries=12, pow_bits=0,
                                       log_final_poly_len=2, log_fri_arity=3)
 
-#: Hiding (zero-knowledge) twins of the presets above (zk.py): the same FRI parameters on
-#: committed polynomials of degree < 2n, so the LDE is twice as tall and the DEEP/FRI field
-#: term loses a bit: the secure ones stop one table height lower to stay at 100.6 bits.
-DEFAULT_ZK = replace(DEFAULT, name="default_100_bits_zk", zk=True, max_log_height=20)
-BLOWUP2_100_BITS_ZK = replace(BLOWUP2_100_BITS, name="blowup2_100_bits_zk", zk=True, max_log_height=21)
-COMPACT_ZK = replace(COMPACT, name="compact_100_bits_zk", zk=True, max_log_height=18)
-BLOWUP8_100_BITS_ZK = replace(BLOWUP8_100_BITS, name="blowup8_100_bits_zk", zk=True, max_log_height=19)
+#: Hiding (zero-knowledge) twins of the presets above (zk.py). FRI's final polynomial has
+#: F + 1 coefficients, F = 2^6 (log_final_poly_len 6, not 3), so a table of n ≥ 64·m_r rows
+#: (m_r = 2·queries + 8: 2^13 rows and up at 42 queries) is committed on n·blowup points, like
+#: a transparent one (zk.tall); shorter ones on D·blowup, D ≥ 2n. The rate (F + 1)/(F·blowup)
+#: costs queries·log2(65/64) bits of the query term (config.security_bits), made up by one
+#: more PoW bit (two for blowup 2: 84 queries lose 1.9 bits): default 83.06 + 17 = 100.06,
+#: blowup2 82.13 + 18 = 100.13, compact 79.55 + 21 = 100.55, blowup8 77.42 + 23 = 100.42 (a
+#: PoW bit costs 2^bits more hashes on average, ~16 M/s on one thread: 4 ms at 16 bits, 0.07 s
+#: at 20, 0.26 s at 22 — cheaper for compact and blowup8, the small-proof presets, than a
+#: query's ~1/20–1/26 of the opened rows and paths). The
+#: secure ones stop one table height lower than transparent (a short table's LDE and the
+#: quotient domain, d·(n + m_r) points, take a bit of two-adicity), their field term 101.6.
+DEFAULT_ZK = replace(DEFAULT, name="default_100_bits_zk", zk=True, max_log_height=20, log_final_poly_len=6,
+                     pow_bits=17)
+BLOWUP2_100_BITS_ZK = replace(BLOWUP2_100_BITS, name="blowup2_100_bits_zk", zk=True, max_log_height=21,
+                              log_final_poly_len=6, pow_bits=18)
+COMPACT_ZK = replace(COMPACT, name="compact_100_bits_zk", zk=True, max_log_height=18, log_final_poly_len=6,
+                     pow_bits=21)
+BLOWUP8_100_BITS_ZK = replace(BLOWUP8_100_BITS, name="blowup8_100_bits_zk", zk=True, max_log_height=19,
+                              log_final_poly_len=6, pow_bits=23)
 INSECURE_FAST_FOR_TESTS_ZK = replace(INSECURE_FAST_FOR_TESTS, name="insecure_fast_for_tests_zk", zk=True)
 
 PRESETS = {c.name: c for c in (DEFAULT, BLOWUP2_100_BITS, COMPACT, BLOWUP8_100_BITS, INSECURE_FAST_FOR_TESTS,

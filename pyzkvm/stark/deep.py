@@ -164,14 +164,17 @@ def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
 
 
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
-    """Rows lo..hi−1 of [Σ c_i f_i | Σ c_j f_j] over the terms' matrices, (hi − lo, 8)."""
+    """Rows lo..hi−1 of [Σ c_i f_i | Σ c_j f_j] over the terms' matrices, (hi − lo, 8) (a matrix
+    with fewer rows adds zeros: a tall hiding table's preprocessed coefficients, n rows beside
+    f̂'s n + n/F)."""
     num = np.zeros((hi - lo, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i, [:, 4:] the ζω group's
     for matrix, c in terms:
         part = combine_columns(matrix[lo:hi], c)
+        k = part.shape[0]
         if c.shape[1] == 8:
-            num = ext.ext_add(num.reshape(-1, 2, 4), part.reshape(-1, 2, 4)).reshape(-1, 8)
+            num[:k] = ext.ext_add(num[:k].reshape(-1, 2, 4), part.reshape(-1, 2, 4)).reshape(-1, 8)
         else:
-            num[:, :4] = ext.ext_add(num[:, :4], part)
+            num[:k, :4] = ext.ext_add(num[:k, :4], part)
     return num
 
 
@@ -272,7 +275,8 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     """The prover's deep_codewords without the LDEs: the same D(x) on every row of each height,
     from the committed polynomials' coefficients. The combination Σ c_i f_i is linear, so it is
     taken on the D coefficients of the columns (rows of each member's matrices are coefficient
-    rows here: a height-l group's polynomials have D = 2^(l − log_blowup) of them) and the two
+    rows here: a height-l group's polynomials have at most as many as its longest matrix —
+    D = 2^(l − log_blowup), or a tall hiding table's n + n/F at l = log(n·blowup)) and the two
     combined F_p^4 polynomials — 8 base columns — are extended to the coset instead of every
     column: the values are the same field elements, for 1/2^log_blowup of the combining work
     and no LDE in memory. ``points_of(l)`` must be the height's bit-reversed coset
@@ -289,12 +293,14 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
 
     def part_of(l, points, z_next, members):
         terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
-        combined = _combined_rows(terms, 0, 1 << (l - log_blowup))  # [A | B] coefficients, (D, 8)
+        rows = max([1 << (l - log_blowup)] + [m.shape[0] for m, _c in terms])
+        log_d = (rows - 1).bit_length()  # the coefficients padded to 2^log_d ≤ 2^l: evaluated at 2^(l − log_d)
+        combined = _combined_rows(terms, 0, 1 << log_d)  # [A | B] coefficients, (2^log_d, 8)
         q_local = divided_by_linear(np.ascontiguousarray(combined[:, :4]), zeta, claimed_local)
         q_next = divided_by_linear(np.ascontiguousarray(combined[:, 4:]), z_next, claimed_next)
         if q_local is not None and q_next is not None:
-            return coset_lde_from_coefficients(ext.ext_add(q_local, q_next), log_blowup, coset_shift(l))
-        num = coset_lde_from_coefficients(combined, log_blowup, coset_shift(l))
+            return coset_lde_from_coefficients(ext.ext_add(q_local, q_next), l - log_d, coset_shift(l))
+        num = coset_lde_from_coefficients(combined, l - log_d, coset_shift(l))
         x = points()  # the coset's points: only this pointwise formula reads them
         part = np.empty((len(x), 4), dtype=np.uint32)
         for lo in range(0, len(x), DEEP_CHUNK_ROWS):

@@ -14,8 +14,9 @@ words), draws β and folds; when the folded codeword reaches the height of anoth
 fresh challenge τ is drawn and that input is rolled in: f' ← f' + τ·input. (τ independent of
 β keeps every combination affine in independent challenges — correlated agreement over
 affine spaces, BCIKS20 — where β² would make a degree-2 curve and cost a factor 2:
-config.py.) Stop at 2^log_final_len·blowup entries and send the final polynomial's
-2^log_final_len coefficients in the clear.
+config.py.) Stop at F·blowup entries (F = 2^log_final_len) and send the final polynomial's
+coefficients in the clear: F of them, or F + 1 in hiding mode (zk.final_poly_len), where FRI
+then proves each input of h·blowup entries close to a polynomial of degree < h + h/F.
 
 Higher arity (``StarkConfig.log_fri_arity`` = a). A committed layer may span k ≤ a binary
 folds, each with its own challenge β_1 … β_k (drawn together after the layer's root): after k
@@ -65,7 +66,7 @@ class FriProof:
     nonce, and per layer the opened leaves (cosets of 2^k values) with their authentication paths."""
 
     layer_roots: list          # bytes (32) per layer
-    final_poly: np.ndarray     # (2^log_final_len, 4) coefficients, lowest degree first
+    final_poly: np.ndarray     # (F or F + 1, 4) coefficients, lowest degree first (zk.final_poly_len)
     pow_nonce: int
     layer_openings: list       # per layer: (rows (q, 4·2^k), paths (q, depth, 8))
 
@@ -210,15 +211,15 @@ def coset_start_inverses(inv_x: np.ndarray, idx: np.ndarray, k: int) -> np.ndarr
     return np.asarray(inv_x, dtype=np.uint64) * _twiddles(k)[0][np.asarray(idx) & ((1 << k) - 1)] % _P
 
 
-def final_polynomial(codeword: np.ndarray, log_size: int, log_final_len: int) -> np.ndarray:
+def final_polynomial(codeword: np.ndarray, log_size: int, final_len: int) -> np.ndarray:
     """Coefficients (lowest first) of the polynomial whose evaluations on D_l (bit-reversed)
-    are the codeword, truncated to 2^log_final_len (an honest codeword has no higher terms).
+    are the codeword, truncated to ``final_len`` (an honest codeword has no higher terms).
 
     intt of the natural-order values gives the coefficients of f(s·y); divide c_i by s^i."""
     coeffs = intt(bit_reverse_rows(codeword))
     s_inv = pow(coset_shift(log_size), P - 2, P)
     coeffs = ext.ext_mul_base(coeffs, field.powers(s_inv, coeffs.shape[0]))
-    return np.ascontiguousarray(coeffs[: 1 << log_final_len])
+    return np.ascontiguousarray(coeffs[:final_len])
 
 
 def evaluate_polynomial(coeffs: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -240,7 +241,7 @@ class FriProver:
         self.roots = []
         self.final_poly = None
 
-    def commit_phase(self, inputs: dict, log_final_size: int, log_final_len: int, transcript, log_arity: int = 1,
+    def commit_phase(self, inputs: dict, log_final_size: int, final_len: int, transcript, log_arity: int = 1,
                      progress=None):
         """Fold the inputs (height log-size → (2^l, 4) codeword) down to the final polynomial,
         committing each layer (leaves: cosets of 2^k values) and drawing its k β's from the transcript."""
@@ -261,7 +262,7 @@ class FriProver:
                 release_free_heap()
             if progress:
                 progress("FRI commit", (r + 1) / len(self.arities))
-        self.final_poly = final_polynomial(cur, log_size, log_final_len)
+        self.final_poly = final_polynomial(cur, log_size, final_len)
         rounds.fri_final(transcript, self.final_poly)
 
     def open_queries(self, indices: np.ndarray) -> list:

@@ -24,7 +24,7 @@ Layout, version 13 (little-endian; every array carries its shape)::
                  per level only the siblings the verifier cannot compute from the opened rows,
                  in position order; k is fixed by the query positions (checked on verify)
 
-Version 14 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
+Version 16 is a hiding-mode proof (zk.py): the same layout, where the main, aux and quotient
 phases' trees carry one more matrix, the leaves' salt, whose rows follow the member tables'
 rows, and every table's main columns end with the blinding ring's 4 (blind.py; every table
 has aux columns then). (Versions 2 to 6 — before tables could be left out, before the ring,
@@ -58,7 +58,9 @@ MAGIC = b"PZKSTARK"
 #: quotient) are opened as one F_p^4 value each, not 4 (7 opened every aux column at ζω, 4
 #: values per F_p^4 column)
 VERSION = 13
-#: hiding proofs: 15 since the blinding ring's two entries are the LogUp running sum's
+#: hiding proofs: 16 since a table of n ≥ F·m_r rows is committed on n·blowup points and FRI's
+#: final polynomial has F + 1 coefficients (zk.tall, zk.final_poly_len: the tall tables'
+#: quotients take more chunks of fewer coefficients); 15 since the blinding ring's two entries are the LogUp running sum's
 #: boundaries (S_0 = 1/d(ρ), cumsum = … − 1/d(σ): logup.boundary_interaction), not a helper
 #: column's (34 of the machine's 47 chips had one more aux column); 14 for the same reasons as
 #: 13 (12 had them without the lifting); 11 since a table's preprocessed group is lifted into
@@ -69,7 +71,7 @@ VERSION = 13
 #: two (blind.py), and one DEEP mask per LDE height, not per table (zk.deep_mask_holders), and
 #: salt rows injected unhashed (mmcs.py); 9 had r of D − n coefficients, 8 counted q + 2
 #: openings: an older proof's chunk layout is not this reader's
-ZK_VERSION = 15
+ZK_VERSION = 16
 #: the header flags of a table the proof leaves out (with log height 0)
 ABSENT_FLAG = 4
 #: the phases whose trees are salted in hiding mode (the preprocessed columns are public)

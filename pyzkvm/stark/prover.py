@@ -176,11 +176,14 @@ def _committed_lde(t, parts: list, cfg, rng, label) -> LdeSource:
         (trace,) = parts
         return LdeSource.from_values(trace, cfg.log_blowup, shift)
     n, w = t.n, sum(part.shape[1] for part in parts)
-    coefficients = np.zeros((1 << (t.lde_log - cfg.log_blowup), w), dtype=np.uint32)
+    log_d = zk.committed_log_degree(cfg, t.log_n)
+    coefficients = np.zeros((1 << log_d, w), dtype=np.uint32)
     intt_columns_into(parts, coefficients[:n])  # f's n coefficients, in f̂'s first rows
-    # hashed in blocks of D/2 rows (lde_source.py): half the block buffer of the commitment
-    return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), cfg.log_blowup, shift,
-                     hash_log=t.lde_log - cfg.log_blowup - 1)
+    # on 2^lde_log points: D·blowup, or n·blowup for a tall table (zk.tall: its D = 2n
+    # coefficients, n + m_r of them nonzero, are evaluated at blowup/2); hashed in blocks of
+    # D/2 rows (lde_source.py): half the block buffer of the commitment
+    return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), t.lde_log - log_d, shift,
+                     hash_log=log_d - 1)
 
 
 @dataclass
@@ -303,7 +306,10 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     for k, t in enumerate(tables):
         t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n, holders[k])
         t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
-        t.quotient_lde = LdeSource(t.quotient_coeffs, cfg.log_blowup, coset_shift(t.lde_log))
+        # D coefficient rows on 2^lde_log points, hashed in blocks of lde_log − log_blowup rows
+        # (D; n for a tall table, whose chunks have B < D coefficients: zk.committed_bound)
+        t.quotient_lde = LdeSource(t.quotient_coeffs, t.lde_log - zk.committed_log_degree(cfg, t.log_n),
+                                   coset_shift(t.lde_log), hash_log=t.lde_log - cfg.log_blowup)
         _release_heap([t])  # a tall table's interpolation temporaries freed
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     _drop_cached_factors(tables)  # the quotient's cosets' factors: its tree's blocks use others
@@ -319,9 +325,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     _release_heap(tables)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
-        # main and aux (degree < D = 2^log_d: f̂ in hiding mode, the trace's interpolant
+        # main and aux (D = 2^log_d coefficient rows: f̂ in hiding mode, the trace's interpolant
         # otherwise) from their coefficients, Σ c_i z^i; the preprocessed columns from their trace
-        log_d = t.lde_log - cfg.log_blowup
+        log_d = zk.committed_log_degree(cfg, t.log_n)
         at_z, at_zn = (ext.ext_powers(z, 1 << log_d) for z in (zeta, t.z_next))
         # (the F_p^4 columns, aux and quotient, as one value each: Σ_c X^c·f_c(z), deep.py)
         t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
@@ -358,8 +364,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     lifted: list = []
     lifted_to: dict = {}
     for t, lay in zip(tables, layout):
-        polys = {"prep": t.prep_coefficients(), "main": t.main_lde.coefficients,
-                 "aux": None if t.aux_lde is None else t.aux_lde.coefficients, "quotient": t.quotient_coeffs}
+        b = _nonzero_rows(cfg, t)
+        polys = {"prep": t.prep_coefficients(), "main": t.main_lde.coefficients[:b],
+                 "aux": None if t.aux_lde is None else t.aux_lde.coefficients[:b], "quotient": t.quotient_coeffs[:b]}
         heights = {"prep": zk.prep_lde_log(cfg, t.log_n, t.prep_trace is not None), "main": t.lde_log,
                    "aux": t.lde_log, "quotient": t.lde_log}
         sort_by_input(split_by_height(lay, polys, t.open_local, full_width_next(t.compiled, lay, t.open_next),
@@ -378,9 +385,11 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     report("DEEP composition", 1.0)
 
     # 7. FRI commit, grinding, query positions (the smallest input's degree bounds the final polynomial)
+    # (hiding mode: F + 1 coefficients, zk.final_poly_len; its least input is ≥ F·blowup)
     log_final_len = min(cfg.log_final_poly_len, min(fri_inputs) - cfg.log_blowup)
+    final_len = zk.final_poly_len(cfg, log_final_len)
     fri_prover = FriProver()
-    fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, log_final_len, transcript, cfg.log_fri_arity,
+    fri_prover.commit_phase(fri_inputs, log_final_len + cfg.log_blowup, final_len, transcript, cfg.log_fri_arity,
                             report)
     log_max = max(fri_inputs)
     del fri_inputs  # the first is the first FRI layer's matrix; the others are folded in
@@ -430,6 +439,13 @@ def _drop_cached_factors(tables: list) -> None:
         drop_coset_factors()
 
 
+def _nonzero_rows(cfg, t: _Table) -> int:
+    """Rows of the table's committed coefficient matrices that an honest prover's may have
+    nonzero: B (zk.committed_bound; a tall table's n + n/F of D = 2n). The DEEP combines only
+    those."""
+    return zk.committed_bound(cfg, t.log_n)
+
+
 def _widths(t: _Table) -> tuple:
     wp = 0 if t.prep_trace is None else t.prep_trace.shape[1]
     wa = 0 if t.aux_lde is None else t.aux_lde.shape[1]
@@ -445,21 +461,23 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients).
     Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
     randomised by the telescoping t_k (zk.py) and, in the table that holds its height's DEEP
-    mask (zk.deep_mask_holders), one random F_p^4 mask column R of degree < D follows them (N = D)."""
+    mask (zk.deep_mask_holders), one random F_p^4 mask column R of degree < B follows them
+    (N = D rows, zero from B on: zk.committed_bound)."""
     lay = t.quotient_layout
     coeffs = _quotient_coefficients(t, coset_shift(t.lde_log), lay, public, challenges, alpha)
     if not cfg.zk:
         # chunk k = coefficients [k·n, (k+1)·n) → base columns 4k..4k+3
         return np.ascontiguousarray(coeffs.reshape(lay.chunks, t.n, 4).transpose(1, 0, 2).reshape(t.n, 4 * lay.chunks))
-    log_d = t.lde_log - cfg.log_blowup
-    return _hide_chunks(coeffs, lay, 1 << log_d, zk.quotient_mask_size(cfg), rng, t.air.name)
+    return _hide_chunks(coeffs, lay, 1 << zk.committed_log_degree(cfg, t.log_n), zk.committed_bound(cfg, t.log_n),
+                        zk.quotient_mask_size(cfg), rng, t.air.name)
 
 
-def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rng, name: str) -> np.ndarray:
+def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, bound: int, m: int, rng,
+                 name: str) -> np.ndarray:
     """Cut Q's coefficients into K chunks of S and randomise them (zk.py):
     q̂_k = q_k + x^S·t_(k+1) − t_k, t_0 = t_K = 0, each t_k uniform with m coefficients, so
-    Σ_k x^(k·S)·q̂_k = Q and deg q̂_k < S + m = D; then the mask R (if the table holds it), D
-    uniform coefficients."""
+    Σ_k x^(k·S)·q̂_k = Q and deg q̂_k < S + m = B (``bound``); then the mask R (if the table
+    holds it), B uniform coefficients; d_big ≥ B rows in all."""
     k, size = lay.chunks, lay.size
     # an honest Q has no coefficient from K·S on; a broken witness (only proved on purpose, for
     # soundness tests: joint.prove checks first) loses them, and its ζ check fails
@@ -472,7 +490,7 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, m: int, rn
         out[size:size + m, j] = field.add(out[size:size + m, j], telescope[:, j])   # + x^S·t_(j+1) in q̂_j
         out[:m, j + 1] = field.sub(out[:m, j + 1], telescope[:, j])                 # − t_(j+1) in q̂_(j+1)
     if lay.mask:
-        out[:, k:] = rng.field(f"deep mask {name}", (d_big, lay.mask, 4))
+        out[:bound, k:] = rng.field(f"deep mask {name}", (bound, lay.mask, 4))
     return np.ascontiguousarray(out.reshape(d_big, 4 * (k + lay.mask)))
 
 

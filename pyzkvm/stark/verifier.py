@@ -299,8 +299,9 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     fri: FriProof = proof.fri
     if len(fri.layer_roots) != len(arities) or len(fri.layer_openings) != len(arities):
         raise ProofShapeError(f"proof has {len(fri.layer_roots)} FRI layers, expected {len(arities)}")
-    if fri.final_poly.shape != (1 << log_final, 4):
-        raise ProofShapeError(f"FRI final polynomial has {fri.final_poly.shape[0]} coefficients, expected {1 << log_final}")
+    final_len = zk.final_poly_len(cfg, log_final)  # F, or F + 1 in hiding mode
+    if fri.final_poly.shape != (final_len, 4):
+        raise ProofShapeError(f"FRI final polynomial has {fri.final_poly.shape[0]} coefficients, expected {final_len}")
     depth = max(input_logs)
     for r, ((rows, paths), k) in enumerate(zip(fri.layer_openings, arities)):
         depth -= k

@@ -11,18 +11,22 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
   their next rows x·ω_n (the quotient's values there depend on both), 4 coordinates each of
   f̂(ζ), f̂(ζω) ∈ F_p^4. r has m_r free coefficients, so those values are jointly uniform
   (more would hide no better: only these m_r functionals of r are ever revealed). D = 2^log_d
-  is the table's *committed degree bound* (FRI proves deg < D): the least power of two
-  ≥ n + m_r — 2n for a table of n ≥ m_r rows — and ≥ TINY_DEGREE_FACTOR·m_r, so that a
-  few-row table's quotient needs few chunks (``committed_log_degree``);
+  is the rows of the table's coefficient matrices: the least power of two ≥ n + m_r — 2n
+  for a table of n ≥ m_r rows — ≥ TINY_DEGREE_FACTOR·m_r, so that a few-row table's
+  quotient needs few chunks, and ≥ F (``committed_log_degree``). B is its *committed degree
+  bound* (``committed_bound``): FRI's final polynomial has F + 1 coefficients
+  (``final_poly_len``, F = 2^log_final_poly_len), so FRI proves each input of h·blowup
+  points close to degree < h + h/F, and a *tall* table (n ≥ F·m_r, ``tall``) is committed on
+  n·blowup points with B = n + n/F ≥ n + m_r; a shorter one on D·blowup, B = D;
 * the quotient Q = Σ α^i C_i(f̂)/Z_H (degree < d·(n + m_r) − n: for d = 3 and D = 2n about
-  2n, where an r of D − n coefficients made it d·D − n = 5n) is cut into K chunks of S = D − m_t
+  2n, where an r of D − n coefficients made it d·D − n = 5n) is cut into K chunks of S = B − m_t
   coefficients, Q = Σ_k x^(k·S)·q_k, and each chunk is randomised by a telescoping sum that
   leaves Q unchanged: q̂_k = q_k + x^S·t_(k+1) − t_k (t_0 = t_K = 0, t_k uniform of degree
-  < m_t), so every q̂_k has degree < D and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
+  < m_t), so every q̂_k has degree < B and Σ_k x^(k·S)·q̂_k = Q; m_t = queries + 4, a chunk's
   column being opened at the query points and at ζ only (``quotient_mask_size``);
-* one uniform F_p^4 polynomial R of degree < D per committed LDE height (the DEEP mask) is
-  committed with the quotient chunks of the first present table of that height
-  (``deep_mask_holders``) and batched into that height's DEEP codeword, so each codeword FRI
+* one uniform F_p^4 polynomial R per committed LDE height (the DEEP mask), of degree < the
+  largest B there, is committed with the quotient chunks of the first present table of that
+  bound and height (``deep_mask_holders``) and batched into that height's DEEP codeword, so each codeword FRI
   folds is uniform given the values the verifier checks it against (one R per table, as
   until issue 18's `hid` task, added nothing: tables of one height share their codeword);
 * every witness-bearing Merkle tree (main, aux, quotient) gets one extra matrix of SALT
@@ -30,13 +34,14 @@ paths — is distributed independently of the witness (docs/stark.md, "Zero know
 * every table's LogUp total is blinded by a ring of random values on a dedicated bus over all
   tables of the statement (blind.py), so the totals are uniform subject to their sum.
 
-The preprocessed columns are public and stay on the key's n·blowup rows; their DEEP terms are
-lifted into their table's D·blowup FRI input (``prep_lde_log``, fri.lift), so FRI has one input
-per table height, as in transparent mode.
+The preprocessed columns are public and stay on the key's n·blowup rows: a tall table's
+height; a short table's DEEP terms are lifted into its D·blowup FRI input (``prep_lde_log``,
+fri.lift), so FRI has one input per table height, as in transparent mode.
 
-Soundness is unchanged in kind: FRI proves each committed polynomial has degree < D (rate
-1/blowup as before, on an LDE of D·blowup points), the out-of-domain identity uses
-Σ_k ζ^(k·S)·q̂_k(ζ), and the security estimate's DEEP/FRI term counts the larger LDE.
+Soundness is unchanged in kind: FRI proves each committed polynomial's degree bound at rate
+≤ (F + 1)/(F·blowup) (config.security_bits counts it), the out-of-domain identity uses
+Σ_k ζ^(k·S)·q̂_k(ζ), and the security estimate's DEEP/FRI term counts the tallest LDE
+(docs/stark.md, "Zero knowledge", item 6).
 
 The randomness comes from ``ZkRandomness``: BLAKE3 in keyed XOF mode over a 32-byte secret
 (os.urandom per statement; a fixed seed only in tests), one independent stream per
@@ -99,14 +104,47 @@ def quotient_mask_size(cfg) -> int:
 TINY_DEGREE_FACTOR = 4
 
 
+def tall(cfg, log_n: int) -> bool:
+    """Whether a hiding table of n rows is *tall*: m_r ≤ n/F (F = 2^log_final_poly_len), so
+    deg f̂ < n + m_r ≤ n + n/F — below what FRI proves of an input of n·blowup points when
+    its final polynomial has F + 1 coefficients (``final_poly_len``) — and its LDE is n·blowup,
+    not D·blowup (docs/stark.md, "Zero knowledge", item 6). Never in transparent mode."""
+    return bool(cfg.zk) and trace_randomiser_size(cfg) << cfg.log_final_poly_len <= 1 << log_n
+
+
+def final_poly_len(cfg, log_final: int) -> int:
+    """Coefficients of FRI's final polynomial, sent on its final codeword of F·blowup entries
+    (F = 2^log_final: log_final_poly_len, or less when a transparent proof's least input is
+    smaller): F in transparent mode, F + 1 in hiding mode. Folding maps a
+    degree bound e on 2^k·F·blowup points to ⌈e/2^k⌉, so F + 1 makes FRI prove each input of
+    h·blowup points close to degree < h·(F + 1)/F = h + h/F: room for a tall table's f̂
+    (``tall``), at rate (F + 1)/(F·blowup) (config.security_bits). (The final length is F in
+    both modes: hiding mode's least LDE is ≥ F·blowup, ``committed_log_degree``.)"""
+    return (1 << log_final) + (1 if cfg.zk else 0)
+
+
 def committed_log_degree(cfg, log_n: int) -> int:
-    """log2 D: the degree bound of a table's committed main/aux/quotient polynomials
-    (= log_n in transparent mode; in hiding mode the least power of two ≥ n + m_r, which is
-    2n for n ≥ m_r, and ≥ TINY_DEGREE_FACTOR·m_r)."""
+    """log2 D: the rows of a table's committed main/aux/quotient coefficient matrices (= log_n
+    in transparent mode; in hiding mode the least power of two ≥ n + m_r, which is 2n for
+    n ≥ m_r, ≥ TINY_DEGREE_FACTOR·m_r and ≥ F). A short table's committed degree bound is D,
+    a tall one's n + n/F < D (``committed_bound``; rows from it on are zero)."""
     if not cfg.zk:
         return log_n
     n, m_r = 1 << log_n, trace_randomiser_size(cfg)
-    return max(log_n + 1, (n + m_r - 1).bit_length(), (TINY_DEGREE_FACTOR * m_r - 1).bit_length())
+    return max(log_n + 1, (n + m_r - 1).bit_length(), (TINY_DEGREE_FACTOR * m_r - 1).bit_length(),
+               cfg.log_final_poly_len)
+
+
+def committed_bound(cfg, log_n: int) -> int:
+    """B: the table's committed main/aux/quotient polynomials have degree < B — n in
+    transparent mode, n + n/F for a tall hiding table (``tall``), D for a short one. FRI
+    proves degree < h + h/F of every input of h·blowup points, so B of a tall table is
+    exactly FRI's bound at its height; a short one's D is below it."""
+    if not cfg.zk:
+        return 1 << log_n
+    if tall(cfg, log_n):
+        return (1 << log_n) + (1 << (log_n - cfg.log_final_poly_len))
+    return 1 << committed_log_degree(cfg, log_n)
 
 
 def hidden_length(cfg, log_n: int) -> int:
@@ -117,13 +155,15 @@ def hidden_length(cfg, log_n: int) -> int:
 
 
 def lde_log(cfg, log_n: int) -> int:
-    """log2 of the table's committed LDE (main, aux, quotient): D·blowup."""
-    return committed_log_degree(cfg, log_n) + cfg.log_blowup
+    """log2 of the table's committed LDE (main, aux, quotient): n·blowup for a transparent or
+    tall hiding table, D·blowup for a short hiding one."""
+    log_h = log_n if not cfg.zk or tall(cfg, log_n) else committed_log_degree(cfg, log_n)
+    return log_h + cfg.log_blowup
 
 
 def prep_lde_log(cfg, log_n: int, has_prep: bool) -> int:
     """log2 of the LDE a table's preprocessed group is opened on and its DEEP term evaluated
-    on: n·blowup, the key's commitment (below lde_log in hiding mode), for a table that has
+    on: n·blowup, the key's commitment (below lde_log for a short hiding table), for a table that has
     preprocessed columns; lde_log for one that has none (its empty group joins the others).
 
     Every table has one FRI input height, lde_log: a preprocessed group
@@ -152,16 +192,17 @@ class QuotientLayout:
             self.bound, self.log_q, self.size, self.chunks, self.mask = n << c, log_n + c, n, 1 << c, 0
             return
         log_d = committed_log_degree(cfg, log_n)
-        d_big, e = 1 << log_d, hidden_length(cfg, log_n)
+        e = hidden_length(cfg, log_n)
         # a constraint of measured degree d is a product of ≤ d factors of degree ≤ e − 1 (f̂ of
         # degree < e = n + m_r, preprocessed columns and first/last-row selectors of degree < n),
         # times transition selectors x − ω^(n−1) that air.py counts as degree 0 (≤ d of them, 1
-        # each): deg C ≤ d·e, deg Q ≤ d·e − n. (A dishonest f̂ of degree up to D − 1 changes
-        # nothing for soundness: the verifier checks the identity at ζ of the polynomials FRI
-        # bounds by D, as before.)
+        # each): deg C ≤ d·e, deg Q ≤ d·e − n. (A dishonest f̂ of degree up to FRI's bound
+        # changes nothing for soundness: the verifier checks the identity at ζ of the
+        # polynomials FRI bounds, as before.)
         self.bound = max(compiled.max_degree, 2) * e - n + 1  # coefficients of Q
         self.log_q = max((self.bound - 1).bit_length(), log_d)
-        self.size = d_big - quotient_mask_size(cfg)
+        # chunks of S = B − m_t coefficients, so deg q̂_k < S + m_t = B (committed_bound)
+        self.size = committed_bound(cfg, log_n) - quotient_mask_size(cfg)
         self.chunks = -(-self.bound // self.size)
         self.mask = MASK_EXT_COLUMNS if deep_mask else 0
         if self.log_q > 27:
@@ -176,16 +217,19 @@ class QuotientLayout:
 
 def deep_mask_holders(cfg, log_heights) -> list:
     """Per table of a proof (log2 rows, None for one left out), whether its quotient matrix
-    holds the DEEP mask R of its LDE height: in hiding mode the first present table of each
-    height (lde_log), in key order; prover and verifier derive it from the heights alone."""
-    seen: set = set()
-    out = []
-    for log_n in log_heights:
-        holds = cfg.zk and log_n is not None and lde_log(cfg, log_n) not in seen
-        if holds:
-            seen.add(lde_log(cfg, log_n))
-        out.append(bool(holds))
-    return out
+    holds the DEEP mask R of its LDE height: in hiding mode, per height (lde_log), the first
+    present table, in key order, of the largest committed bound there (a tall table of n rows
+    before a short one of n/2 whose D·blowup is the same height: committed_bound), so R, of
+    degree < that bound, covers every DEEP term of the height; prover and verifier derive it
+    from the heights alone."""
+    best: dict = {}  # LDE height → (bound, index of the table)
+    for k, log_n in enumerate(log_heights):
+        if cfg.zk and log_n is not None:
+            height, bound = lde_log(cfg, log_n), committed_bound(cfg, log_n)
+            if height not in best or bound > best[height][0]:
+                best[height] = (bound, k)
+    holders = {k for _bound, k in best.values()}
+    return [k in holders for k in range(len(log_heights))]
 
 
 def salt_width(cfg) -> int:

@@ -83,7 +83,7 @@ def test_final_polynomial_recovers_coefficients():
     coeffs = [list(map(int, c)) for c in random_ext(rng, 4)]
     xs = [int(x) for x in point_at(log_size, np.arange(16))]
     codeword = np.array([reval(coeffs, x) for x in xs], dtype=np.uint32)
-    got = fri.final_polynomial(codeword, log_size, 3)
+    got = fri.final_polynomial(codeword, log_size, 8)
     assert got[:4].tolist() == coeffs and not got[4:].any()
     assert fri.evaluate_polynomial(got, np.array(xs[:3], dtype=np.uint32)).tolist() == codeword[:3].tolist()
 
@@ -93,11 +93,13 @@ def low_degree_codeword(rng, log_deg, log_blowup):
     return ntt.coset_lde(random_ext(rng, 1 << log_deg), log_blowup, shift=coset_shift(l))
 
 
-def run_fri(inputs, log_final_len=2, log_blowup=2, queries=16, pow_bits=4, tamper=None, log_arity=1):
-    """Prove and verify FRI on the given inputs with fresh transcripts; tamper(proof) may edit."""
+def run_fri(inputs, log_final_len=2, log_blowup=2, queries=16, pow_bits=4, tamper=None, log_arity=1, final_len=None):
+    """Prove and verify FRI on the given inputs with fresh transcripts; tamper(proof) may edit.
+    ``final_len``: the final polynomial's coefficients (default 2^log_final_len; F + 1 in hiding mode)."""
     t = Transcript(b"fri-test")
     prover = fri.FriProver()
-    prover.commit_phase(inputs, log_final_len + log_blowup, log_final_len, t, log_arity)
+    final_len = 1 << log_final_len if final_len is None else final_len
+    prover.commit_phase(inputs, log_final_len + log_blowup, final_len, t, log_arity)
     log_max = max(inputs)
     nonce, idx = rounds.query_positions(t, pow_bits, queries, log_max)
     proof = fri.FriProof(prover.roots, prover.final_poly, nonce, prover.open_queries(np.asarray(idx, np.int64)))
@@ -158,7 +160,7 @@ def test_fold_with_powers_of_one_beta_is_not_accepted():
     try:
         t = Transcript(b"fri-test")
         prover = fri.FriProver()
-        prover.commit_phase(inputs, 4, 2, t, 3)
+        prover.commit_phase(inputs, 4, 4, t, 3)
     finally:
         fri_module.rounds.fri_layer = real_layer
     nonce, idx = rounds.query_positions(t, 4, 16, 10)

@@ -3,6 +3,7 @@ openings whose distribution does not depend on the witness — checked by a chi-
 that the same code shows failing on transparent proofs."""
 
 import math
+from math import log2
 
 import numpy as np
 import pytest
@@ -15,8 +16,8 @@ from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_tra
 from pyzkvm.stark.examples.private_value import PrivateValueAir, private_value_trace
 from pyzkvm.stark.field import P
 from pyzkvm.stark.proof import decode_proof
-from pyzkvm.stark.zk import (SALT, QuotientLayout, ZkRandomness, committed_log_degree, quotient_mask_size,
-                             trace_randomiser_size)
+from pyzkvm.stark.zk import (SALT, QuotientLayout, ZkRandomness, committed_log_degree, lde_log,
+                             quotient_mask_size, trace_randomiser_size)
 
 
 # ---- the mode and its parameters ---------------------------------------------------------------
@@ -25,36 +26,43 @@ from pyzkvm.stark.zk import (SALT, QuotientLayout, ZkRandomness, committed_log_d
 def test_presets_have_hiding_twins():
     assert DEFAULT_ZK.zk and not DEFAULT.zk and with_zk(DEFAULT, True) is DEFAULT_ZK and with_zk(DEFAULT_ZK, False) is DEFAULT
     assert PRESETS["insecure_fast_for_tests_zk"] is FAST_ZK
-    # the secure hiding preset stops one height lower: its LDE is twice as tall (D = 2n)
+    # the secure hiding preset stops one height lower; its tallest table is tall (zk.tall):
+    # committed on n·blowup points, its field term a bit above transparent's at 2^21 rows
     assert DEFAULT_ZK.log_height_limit == DEFAULT.log_height_limit - 1
-    lde = committed_log_degree(DEFAULT_ZK, DEFAULT_ZK.log_height_limit) + DEFAULT_ZK.log_blowup
-    assert security_bits(DEFAULT_ZK, lde).field_bits >= 100 > security_bits(DEFAULT_ZK, lde + 1).field_bits
+    lde = lde_log(DEFAULT_ZK, DEFAULT_ZK.log_height_limit)
+    assert lde == DEFAULT_ZK.log_height_limit + DEFAULT_ZK.log_blowup
+    assert security_bits(DEFAULT_ZK, lde).field_bits >= 100
     with pytest.raises(StarkConfigError, match="max_log_height"):
         with_zk(DEFAULT, True).__class__("x", log_blowup=2, num_queries=44, pow_bits=16, log_final_poly_len=3,
                                          max_log_height=25, zk=True)
 
 
 def test_committed_degree_leaves_room_for_every_opening():
-    """r has m_r coefficients and t_k has D − S = m_t: at least the number of values a proof
-    reveals of one column (test_zk_openings.py checks that those are independent); D bounds
-    f̂ (degree < n + m_r), is 2n for a tall table, and a tiny table's D ≥ TINY_DEGREE_FACTOR·m_r
-    keeps its quotient in few chunks, for tall and tiny tables alike."""
-    from pyzkvm.stark.zk import TINY_DEGREE_FACTOR, hidden_length
+    """r has m_r coefficients and t_k has B − S = m_t: at least the number of values a proof
+    reveals of one column (test_zk_openings.py checks that those are independent); B bounds
+    f̂ (degree < n + m_r): n + n/F for a tall table (n ≥ F·m_r, on n·blowup points), D for a
+    short one (2n, and a tiny table's D ≥ TINY_DEGREE_FACTOR·m_r keeps its quotient in few
+    chunks)."""
+    from pyzkvm.stark.zk import TINY_DEGREE_FACTOR, committed_bound, hidden_length, tall
 
     m_r, m_t = trace_randomiser_size(FAST_ZK), quotient_mask_size(FAST_ZK)
     assert (m_r, m_t) == (2 * FAST_ZK.num_queries + 8, FAST_ZK.num_queries + 4)
     air = setup(FAST_ZK, [PrivateValueAir()]).verifying_key.compiled[0]
-    for log_n in (2, 3, 6, 8, 12):
-        n, d_big = 1 << log_n, 1 << committed_log_degree(FAST_ZK, log_n)
+    f = 1 << FAST_ZK.log_final_poly_len
+    assert [tall(FAST_ZK, log_n) for log_n in (6, 7)] == [False, True]  # m_r·F = 128 rows
+    for log_n in (2, 3, 6, 7, 8, 12):
+        n, d_big, b = 1 << log_n, 1 << committed_log_degree(FAST_ZK, log_n), committed_bound(FAST_ZK, log_n)
         e = hidden_length(FAST_ZK, log_n)
-        assert e == n + m_r <= d_big and d_big >= TINY_DEGREE_FACTOR * m_r
+        assert e == n + m_r <= b <= d_big and d_big >= TINY_DEGREE_FACTOR * m_r
         assert d_big // 2 < max(e, TINY_DEGREE_FACTOR * m_r)  # the least such power of two
         assert d_big == 2 * n or n < TINY_DEGREE_FACTOR * m_r
+        assert b == (n + n // f if tall(FAST_ZK, log_n) else d_big)
+        assert lde_log(FAST_ZK, log_n) == (log_n if tall(FAST_ZK, log_n) else log2(d_big)) + FAST_ZK.log_blowup
         lay = QuotientLayout(FAST_ZK, air, log_n)
         # deg C ≤ d·(e − 1) + 1 (the transition selector counts 0 in air.py), deg Q ≤ that − n
-        assert d_big - lay.size == m_t and lay.chunks * lay.size >= air.max_degree * (e - 1) + 2 - n
+        assert b - lay.size == m_t and lay.chunks * lay.size >= air.max_degree * (e - 1) + 2 - n
         assert (1 << lay.log_q) >= lay.bound >= air.max_degree * (e - 1) + 2 - n
-        assert lay.chunks <= max(air.max_degree - 1, 2)  # a tall table's ~(d − 1)/2 + 1, a tiny one's ≤ 2
+        assert lay.chunks <= max(air.max_degree, 2)  # a tall table's ~(d − 1)·n/B + 1, a tiny one's ≤ 2
     assert committed_log_degree(FAST, 12) == 12 and hidden_length(FAST, 12) == 1 << 12
 
 
@@ -196,9 +204,13 @@ class QuarticAir(PrivateValueAir):
 def test_a_degree_5_table_in_hiding_mode(log_n):
     pk = setup(FAST_ZK, [QuarticAir()])
     c = pk.verifying_key.compiled[0]
+    from pyzkvm.stark.zk import tall
+
     lay = QuotientLayout(FAST_ZK, c, log_n)
     assert c.max_degree == 5 and lay.log_q <= committed_log_degree(FAST_ZK, log_n) + FAST_ZK.log_blowup
-    assert lay.chunks == 3  # 5 before r had m_r coefficients
+    # 5 before r had m_r coefficients; a tall table's chunks have B − m_t = n + n/F − m_t
+    # coefficients (F = 4 here), not 2n − m_t, and its LDE is n·blowup
+    assert lay.chunks == (4 if tall(FAST_ZK, log_n) else 3)
     n, c4 = 1 << log_n, pow(7, 5, P)
     trace = np.stack([np.full(n, 7), np.arange(n) * c4 % P], axis=1).astype(np.uint32)
     verify(pk.verifying_key, prove(pk, [trace], []).to_bytes(), [])

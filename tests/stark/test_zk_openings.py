@@ -15,11 +15,11 @@ from pyzkvm.stark.domain import coset_shift
 from pyzkvm.stark.examples.fibonacci import FibonacciAir
 from pyzkvm.stark.ext import W
 from pyzkvm.stark.field import P, root_of_unity
-from pyzkvm.stark.zk import QuotientLayout, committed_log_degree, trace_randomiser_size
+from pyzkvm.stark.zk import QuotientLayout, committed_bound, lde_log, quotient_mask_size, trace_randomiser_size
 
 GF = galois.GF(P)
 CONFIGS = [DEFAULT_ZK, COMPACT_ZK, BLOWUP8_100_BITS_ZK]
-LOG_NS = (2, 4, 5, 6, 10)
+LOG_NS = (2, 4, 5, 6, 10, 13)  # 2^13 rows: a tall table (zk.tall) in each config, on n·blowup points
 
 
 def ext_mul(a, b):
@@ -83,9 +83,9 @@ def test_the_trace_randomiser_covers_the_openings_and_the_next_rows(cfg, log_n):
     """f̂ = f + Z_H·r, r with m_r coefficients: f̂ at the query points x (opened), at x·ω_n
     (the quotient's values at x depend on them), and the 4 coordinates of f̂(ζ), f̂(ζω)."""
     rng = np.random.default_rng(log_n)
-    n, log_d = 1 << log_n, committed_log_degree(cfg, log_n)
+    n = 1 << log_n
     m, w_n = trace_randomiser_size(cfg), root_of_unity(log_n)
-    here, nxt = query_points(log_d + cfg.log_blowup, log_n, cfg.num_queries, rng)
+    here, nxt = query_points(lde_log(cfg, log_n), log_n, cfg.num_queries, rng)
     points = here + nxt
     zeta = random_ext(rng)
     rows = [base_rows(points, [pow(x, n, P) - 1 for x in points], m)]  # Z_H(x)·r(x)
@@ -100,14 +100,15 @@ def test_the_trace_randomiser_covers_the_openings_and_the_next_rows(cfg, log_n):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
 @pytest.mark.parametrize("log_n", LOG_NS)
 def test_the_quotient_masks_cover_the_chunk_openings(cfg, log_n):
-    """q̂_k = q_k + x^S·t_(k+1) − t_k, t with D − S coefficients: a chunk's base column is
-    opened at the query points and at ζ (4 coordinates)."""
+    """q̂_k = q_k + x^S·t_(k+1) − t_k, t with B − S coefficients (B = zk.committed_bound: D, or
+    n + n/F for a tall table): a chunk's base column is opened at the query points and at ζ
+    (4 coordinates)."""
     rng = np.random.default_rng(100 + log_n)
     air = setup(cfg, [FibonacciAir()]).verifying_key.compiled[0]
-    log_d = committed_log_degree(cfg, log_n)
     size = QuotientLayout(cfg, air, log_n).size
-    m = (1 << log_d) - size
-    points, _ = query_points(log_d + cfg.log_blowup, log_n, cfg.num_queries, rng)
+    m = committed_bound(cfg, log_n) - size
+    assert m == quotient_mask_size(cfg)
+    points, _ = query_points(lde_log(cfg, log_n), log_n, cfg.num_queries, rng)
     zeta = random_ext(rng)
     rows = np.concatenate([base_rows(points, [pow(x, size, P) for x in points], m),  # x^S·t(x)
                            ext_rows(zeta, ext_pow(zeta, size), m)])                    # ζ^S·t(ζ)

@@ -171,15 +171,16 @@ class LdeSource:
         # rows() of the positions in blocks[lo:hi] (a chunk of pool.parallel_for)
         d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
-        # a matrix of more than ROWS_WORK_BYTES (the CPU table's D × w is 336 MB at 2^20
-        # rows, 84 MB at 2^18) is transformed in parts of its columns within about that, each
-        # read in place into one work buffer (D × its columns); a narrower one whole. (Whole up
-        # to twice it, as before session 13, put a 128 MB buffer on the 2^18 hiding peak once
-        # the blinding ring's helper column left the CPU table's aux matrix.) A part's slice of
-        # every coefficient row costs about a pass over the whole matrix (the prefetchers fetch
-        # the lines around it), so parts are multiples of 32 columns, not 16: 80 columns are 3
-        # passes, not 5, in the memory a 16-column part and its copy took (bench/results/lde_rows.md)
-        parts = -(-4 * d * w // ROWS_WORK_BYTES)
+        # a matrix of more than ROWS_WHOLE_BYTES (the CPU table's D × w is 336 MB at 2^20
+        # rows, 168 MB at 2^18 in hiding mode) is transformed in parts of its columns within
+        # about ROWS_WORK_BYTES, each read in place into one work buffer (D × its columns); a
+        # narrower one whole. (Whole up to twice ROWS_WORK_BYTES, as before session 13, put a
+        # 128 MB buffer on the 2^18 hiding peak once the blinding ring's helper column left the
+        # CPU table's aux matrix.) A part's slice of every coefficient row costs about a pass
+        # over the whole matrix (the prefetchers fetch the lines around it), so parts are
+        # multiples of 32 columns, not 16: 80 columns are 3 passes, not 5, in the memory a
+        # 16-column part and its copy took (bench/results/lde_rows.md)
+        parts = 1 if 4 * d * w <= ROWS_WHOLE_BYTES else -(-4 * d * w // ROWS_WORK_BYTES)
         step = w if parts <= 1 else 32 * -(-w // (32 * parts))
         work = _work_buffer(d * step).reshape(d, step)  # one buffer for the chunk's blocks and parts
         tw, tws = _twiddles(log_d, False)
@@ -230,8 +231,13 @@ def _work_buffer(size: int) -> np.ndarray:
 #: rows of a padded block (LdeSource._block_buffer) hashed at once (their columns copied side by side: 1.5 MB at 12)
 HASH_CHUNK_ROWS = 1 << 15
 #: about the most bytes of a part of the columns ``LdeSource.rows`` transforms at once (D rows ×
-#: its columns, rounded up to 32 columns), for a matrix of more than this
+#: its columns, rounded up to 32 columns), for a matrix of more than ROWS_WHOLE_BYTES
 ROWS_WORK_BYTES = 64 << 20
+#: ``LdeSource.rows`` transforms a matrix of at most this many bytes whole, in one work buffer:
+#: the transparent CPU table at 2^18 rows (84 MB) took 2.3× the CPU in two parts, 64 + 16
+#: columns, each of whose first layers read its slice of every coefficient row (0.19 → 0.08 s
+#: for its 42 rows at 1 thread; bench/results/stark_prove.md, session 14's fixed section)
+ROWS_WHOLE_BYTES = 96 << 20
 #: ``LdeSource.rows`` transforms the blocks side by side (a work buffer per thread) for a
 #: matrix of at most this many bytes (D × w: the hiding byte table's aux, 10 MB), and
 #: ``row_digests`` hashes a narrow matrix's blocks side by side when one block's buffer is at most this

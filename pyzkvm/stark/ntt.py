@@ -459,6 +459,14 @@ def padded_width(width: int) -> int:
     return width - width % pad + pad if pad else width
 
 
+def padded_buffer(rows: int, width: int) -> np.ndarray:
+    """A (rows, padded_width(width)) uint32 buffer to transform ``width`` columns in place: its
+    padding columns zero (a padding column only ever holds transforms of zeros), and no
+    zeroing pass when there are none (the caller writes every column before the transform)."""
+    wide = padded_width(width)
+    return np.zeros((rows, wide), dtype=np.uint32) if wide > width else np.empty((rows, width), dtype=np.uint32)
+
+
 def _transform(slice_kernel, m, log_n, inverse):
     # slice_kernel (_dif_slice or _dit_slice) on all of m's columns, the remainder past a
     # multiple of 8 (or 16) in a padded scratch when that is faster (see _PAD_FROM). The body and the

@@ -44,7 +44,7 @@ from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, intt_columns_into, \
-    ntt_of_folded, padded_width
+    ntt_of_folded, padded_buffer
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -533,10 +533,10 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
     q_vals = []
     # one buffer per column group for every coset (fresh ones cost their page faults each time),
-    # as wide as its transform runs (ntt.padded_width: transformed in place, no padded scratch
-    # copy; zeros: a padding column only ever holds transforms of zeros)
+    # as wide as its transform runs (ntt.padded_buffer: transformed in place, no padded scratch
+    # copy; only padding columns zeroed)
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
-    bufs = [None if m is None else np.zeros((c, padded_width(m.shape[1])), dtype=np.uint32) for m in polys]
+    bufs = [None if m is None else padded_buffer(c, m.shape[1]) for m in polys]
     for s_r in shifts:
         main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
         _drop_cached_factors([t])  # this coset's (4 MB at D = 2^19): no other coset of a tall table uses them

@@ -282,7 +282,7 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
     elif out is None:
         out = np.zeros((len(tape.roots), root_lanes(tape), count), dtype=np.uint32)
     assert combine or (out.shape[0] == len(tape.roots) and out.shape[2] == count and out.shape[1] >= root_lanes(tape))
-    acc = np.zeros((count if combine else 0, 4), dtype=np.uint32)
+    acc = np.empty((count if combine else 0, 4), dtype=np.uint32)  # every row written (_rows_join)
     args = (tape.op, tape.a, tape.b, tape.is_ext, tape.slot, tape.nslots, tape.dstart, tape.dargs, main_b, prep_b,
             main_e, prep_e, aux, sel, consts, ch[0], gpows, int(inputs.step), next_row, int(row0), int(count), tape.roots,
             apows, combine, acc, out)

@@ -25,6 +25,7 @@ def _values(rng, rows, w):
 def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkeypatch):
     # parts of 16 × 16 words: 70 columns of 16 rows are computed in three parts of 32, 32, 6 columns
     monkeypatch.setattr(lde_source, "ROWS_WORK_BYTES", 4 * 16 * 16)
+    monkeypatch.setattr(lde_source, "ROWS_WHOLE_BYTES", 4 * 16 * 16)
     rng = np.random.default_rng(log_d)
     values = _values(rng, 1 << log_d, w)
     shift = coset_shift(log_d + log_blowup)

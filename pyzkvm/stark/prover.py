@@ -462,7 +462,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
 
     Q is evaluated on cosets in s·K of 2^log_q points, s the LDE's coset shift, as many points
-    as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients).
+    as Q may have coefficients rounded up to a multiple of n, or to K·n and a small coset's
+    power of two (_quotient_coefficients).
     Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
     randomised by the telescoping t_k (zk.py) and, in the table that holds its height's DEEP
     mask (zk.deep_mask_holders), one random F_p^4 mask column R of degree < B follows them
@@ -523,9 +524,10 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     preprocessed columns on one coset are one scaling, fold and size-c transform of their
     coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
     "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q ≤
-    d·(n + m_r) − n (zk.QuotientLayout): ⌈bound/n⌉ cosets of n points (3n for d = 3 and a table
-    of n ≥ m_r rows, 5n for d = 5) where the LDE's cosets of D = 2n points would take 2^⌈log⌉
-    of them (4n, 8n). The evaluator reads a block's bit-reversed rows
+    d·(n + m_r) − n (zk.QuotientLayout): d − 1 cosets of n points and a small coset of m ≥ the
+    d·m_r + 1 coefficients past them (_quotient_on_small_coset, interpolate_with_small_coset:
+    2n + 512 points for d = 3 at 42 queries, 4n + 512 for d = 5) where ⌈bound/n⌉ cosets took
+    3n, 5n, and the LDE's cosets of D = 2n points would take 2^⌈log⌉ of them (4n, 8n). The evaluator reads a block's bit-reversed rows
     in place and in their stored order (block row j is point rev(j): consecutive rows are
     adjacent memory), each row's next row from a map (tape.Inputs.next_row: rev(rev(j) + c/n));
     the selectors go in permuted (the points rev(j)) and Q comes out bit-reversed, as

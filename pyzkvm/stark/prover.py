@@ -550,7 +550,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
     bufs = [None if m is None else np.zeros((c, padded_width(m.shape[1])), dtype=np.uint32) for m in polys]
     for s_r in shifts:
-        main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
+        main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs, t.main_rows or None)  # side by side
         _drop_cached_factors([t])  # this coset's (4 MB at D = 2^19): no other coset of a tall table uses them
         aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
@@ -586,8 +586,8 @@ def _quotient_on_small_coset(t: _Table, log_m: int, shift: int, tape, alpha_pows
     m = 1 << log_m
     w_n = root_of_unity(t.log_n)
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, t.prep_coefficients()]
-    here = coset_evaluations_of(polys, log_m, shift, [None] * 3)
-    there = coset_evaluations_of(polys, log_m, shift * w_n % P, [None] * 3)  # at x·ω_n
+    here = coset_evaluations_of(polys, log_m, shift, [None] * 3, t.main_rows or None)
+    there = coset_evaluations_of(polys, log_m, shift * w_n % P, [None] * 3, t.main_rows or None)  # at x·ω_n
     main_b, aux_b, prep_b = (None if a is None else np.concatenate([a, b]) for a, b in zip(here, there))
     assert main_b is not None
     z_h = pow(shift, t.n, P) - 1

@@ -26,6 +26,10 @@ def test_k_cosets_and_a_small_one_recover_the_coefficients():
         padded[:k * n + m] = q
         values = [coset_evaluations(padded, log_n, s) for s in shifts]
         small = coset_evaluations(padded, (m - 1).bit_length(), small_shift)
+        # the zero rows past deg Q need not be read (the prover's f̂: rows = n + m_r)
+        assert all(np.array_equal(coset_evaluations(padded, log_n, s, rows=k * n + rest), v)
+                   for s, v in zip(shifts, values))
+        assert np.array_equal(coset_evaluations(padded, (m - 1).bit_length(), small_shift, rows=k * n + rest), small)
         assert np.array_equal(interpolate_with_small_coset(values, shifts, small, small_shift), q)
 
 

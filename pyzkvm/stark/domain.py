@@ -24,7 +24,7 @@ import numpy as np
 from ..lazy_njit import njit
 
 from . import field
-from .field import GENERATOR, P, TWO_ADICITY, f_join, f_mul, f_split, root_of_unity
+from .field import GENERATOR, P, TWO_ADICITY, f_add, f_join, f_mul, f_split, root_of_unity
 from .ntt import bit_reverse_indices, intt_bit_reversed
 from .pool import parallel_for
 
@@ -183,6 +183,59 @@ def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
                     x, y = f_split(np.uint64(e_inv[j, r]) * v[r, lane])
                     lo, hi = lo + x, hi + y
                 out[j, i, lane] = f_join(lo, hi)
+
+
+def interpolate_with_small_coset(values: list, shifts: list, small: np.ndarray, small_shift: int) -> np.ndarray:
+    """Coefficients (K·n + m, 4) of the F_p^4 polynomial Q of degree < K·n + m (m ≤ n) from its
+    values on K cosets s_r·K_n (``values``, as interpolate_from_cosets) and on one small coset
+    c·K_m (``small`` (m, 4), bit-reversed), c^n ≠ s_r^n: the K·n + m points of a quotient whose
+    degree is just past K·n, where K + 1 full cosets would take n − m more.
+
+    Chinese remainders: the K cosets give R1 = Q mod M, M = Π_r (x^n − e_r), e_r = s_r^n
+    (interpolate_from_cosets), the small coset R2 = Q mod (x^m − γ), γ = c^m (on c·K_m, x^m = γ).
+    Write Q = R1 + M·T, deg T < m. Mod x^m − γ, x^n ≡ γ^(n/m) = c^n, so M ≡ μ = Π_r (c^n − e_r),
+    a nonzero constant, and R2 = (R1 mod (x^m − γ)) + μ·T: T = (R2 − R1 mod (x^m − γ))/μ.
+    M = Σ_k M_k·x^(k·n) (M_k its coefficients in y = x^n), so M·T adds M_k·T at x^(k·n): the
+    m-coefficient pieces do not overlap (m ≤ n)."""
+    n, m, k = values[0].shape[0], small.shape[0], len(shifts)
+    assert m <= n, "the small coset has at most n points"
+    r1 = interpolate_from_cosets(values, shifts)  # Q mod M, (K·n, 4)
+    gamma = pow(small_shift, m, P)
+    # R2: V(c·y) = Q(c·y) on K_m, its coefficients divided by c^i
+    r2 = field.mul(intt_bit_reversed(small), field.powers(pow(small_shift, P - 2, P), m)[:, None])
+    folded = np.empty((m, 4), dtype=np.uint32)
+    _fold_mod(r1, gamma, folded)  # R1 mod (x^m − γ)
+    m_coeffs = [1]  # M in y = x^n, lowest coefficient first
+    for s in shifts:
+        e = pow(s, n, P)
+        m_coeffs = [(a - e * b) % P for a, b in zip([0, *m_coeffs], [*m_coeffs, 0])]
+    mu = sum(c * pow(small_shift, n * j, P) for j, c in enumerate(m_coeffs)) % P  # M(c^n)
+    assert mu != 0, "the small coset meets a full one"
+    t = field.mul(field.sub(r2, folded), np.uint32(pow(mu, P - 2, P)))
+    out = np.zeros((k * n + m, 4), dtype=np.uint32)
+    out[:k * n] = r1
+    for j, c in enumerate(m_coeffs):  # + M_j·x^(j·n)·T
+        out[j * n:j * n + m] = field.add(out[j * n:j * n + m], field.mul(t, np.uint32(c)))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _fold_mod(r, gamma, out):
+    """out = r mod (x^m − γ), m = out's rows: with x^m ≡ γ, Σ_j x^(j·m)·r_j ≡ Σ_j γ^j·r_j (r_j
+    rows j·m … j·m + m − 1 of r), by Horner from the top block (interpolate_with_small_coset)."""
+    m = out.shape[0]
+    g = np.uint64(gamma)
+    acc = np.zeros((m, 4), dtype=np.uint64)
+    for j in range((r.shape[0] + m - 1) // m - 1, -1, -1):  # block by block: r read in order
+        for i in range(min(m, r.shape[0] - j * m)):
+            for lane in range(4):
+                acc[i, lane] = f_add(f_mul(acc[i, lane], g), r[j * m + i, lane])
+        for i in range(min(m, r.shape[0] - j * m), m):  # a short top block's missing rows: zeros
+            for lane in range(4):
+                acc[i, lane] = f_mul(acc[i, lane], g)
+    for i in range(m):
+        for lane in range(4):
+            out[i, lane] = acc[i, lane]
 
 
 def _vandermonde_inverse(nodes: list) -> list:

@@ -386,9 +386,13 @@ def _scale_rows_into(src, f, fs, dst, r0, r1):
 @njit(cache=True, nogil=True)
 def _scale_fold_into(src, f, fs, dst, r0, r1):
     # dst[i] = Σ_k src[i + k·c]·f[i + k·c] over the D/c slices of src (c = dst's rows): row i
-    # of the scaled coefficients folded mod y^c − 1 (coset_evaluations), rows r0..r1−1
+    # of the scaled coefficients folded mod y^c − 1 (coset_evaluations), rows r0..r1−1; src's
+    # rows past its own (fewer than D: the zero rows not read) count as zeros
     c = dst.shape[0]
     for i in range(r0, r1):
+        if i >= src.shape[0]:
+            dst[i, :] = 0
+            continue
         t, ts = f[i], fs[i]
         for col in range(src.shape[1]):
             dst[i, col] = _mul_tw(src[i, col], t, ts)
@@ -692,7 +696,7 @@ def _coset_blocks(coeffs, factors, quotients, out, order, log_n, lo, hi):
         _dif(block, log_n, False)
 
 
-def coset_evaluations(coeffs, log_size: int, shift: int, out=None):
+def coset_evaluations(coeffs, log_size: int, shift: int, out=None, rows: int | None = None):
     """Row j of the (2^log_size, w) result is Σ_i c_i·x_j^i at x_j = shift·ω_c^rev(j), c =
     2^log_size (bit-reversed, as coset_lde): the polynomials of the D coefficient rows on the
     coset shift·K_c, of any size. c ≥ D: coset_lde_from_coefficients. c < D: with
@@ -701,33 +705,38 @@ def coset_evaluations(coeffs, log_size: int, shift: int, out=None):
     transform of size c, where an LDE of the whole polynomial would transform D ≥ 2c rows.
     ``out``: a (c, w) uint32 array to write them to (reused across cosets: a fresh one of
     tens of MB costs its page faults each time), or a wider one, (c, padded_width(w)): the
-    first w columns are the result, the others are transformed in place beside them."""
+    first w columns are the result, the others are transformed in place beside them.
+    ``rows``: only the first ``rows`` coefficient rows may be nonzero (those after are not
+    read: hiding mode's f̂, zero from n + m_r on of its D = 2n, folds half the rows)."""
     m, log_d = _rows(coeffs, "coset_evaluations")
     if log_size >= log_d:
         return coset_lde_from_coefficients(m, log_size - log_d, shift, out)
     _check_lde(log_d, 0, shift, "coset_evaluations")
     factors, quotients = _coset_factors(log_d, 0, shift, True)
     out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32) if out is None else out
-    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out, work_per_item=m.shape[0] // out.shape[0] * m.shape[1])
+    m = m if rows is None else m[:max(0, min(int(rows), m.shape[0]))]
+    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out,
+                 work_per_item=-(-m.shape[0] // out.shape[0]) * m.shape[1])
     return _dif(out, log_size, False)
 
 
-def coset_evaluations_of(matrices: list, log_size: int, shift: int, outs: list) -> list:
+def coset_evaluations_of(matrices: list, log_size: int, shift: int, outs: list, rows: int | None = None) -> list:
     """coset_evaluations of each matrix of ``matrices`` (None gives None) on one coset, into
-    the matching buffer of ``outs``: the matrices side by side on the thread pool (a narrow
-    matrix's transform is one column group, one thread's work)."""
+    the matching buffer of ``outs`` (each matrix's first ``rows`` rows: the others zero):
+    the matrices side by side on the thread pool (a narrow matrix's transform is one column
+    group, one thread's work)."""
     done: list = [None] * len(matrices)
     top = max((m.shape[1] for m in matrices if m is not None), default=0)
-    parallel_for(_coset_evaluations_chunk, len(matrices), matrices, log_size, shift, outs, done,
+    parallel_for(_coset_evaluations_chunk, len(matrices), matrices, log_size, shift, outs, rows, done,
                  work_per_item=(1 << log_size) * top, chunks_per_thread=1)
     return done
 
 
-def _coset_evaluations_chunk(matrices, log_size, shift, outs, done, lo, hi):
+def _coset_evaluations_chunk(matrices, log_size, shift, outs, rows, done, lo, hi):
     # coset_evaluations_of's matrices lo..hi−1 (a chunk of pool.parallel_for)
     for k in range(lo, hi):
         if matrices[k] is not None:
-            done[k] = coset_evaluations(matrices[k], log_size, shift, outs[k])
+            done[k] = coset_evaluations(matrices[k], log_size, shift, outs[k], rows)
 
 
 def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR, out=None):

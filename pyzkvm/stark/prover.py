@@ -34,7 +34,8 @@ from . import ext, field, rounds
 from . import zk
 from .deep import (deep_codewords_from_coefficients, deep_coefficients, deep_layout, evaluate_trace_at, opened_count,
                    recombine_ext_columns, split_by_height)
-from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, zerofier_on_coset
+from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, interpolate_with_small_coset, \
+    zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
@@ -112,6 +113,9 @@ class _Table:
 QUOTIENT_BLOCK_ROWS = 1 << 16
 #: at most this many cosets for the quotient of a table taller than a few rows (_quotient_cosets)
 QUOTIENT_MAX_COSETS = 8
+#: a quotient with at most n/SMALL_COSET_FRACTION coefficients past K·n is evaluated on K cosets
+#: of K_n and one small coset, not K + 1 cosets (_quotient_cosets)
+SMALL_COSET_FRACTION = 4
 
 
 def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
@@ -458,7 +462,8 @@ def _quotient_chunks(t: _Table, public, challenges, alpha, cfg, rng) -> np.ndarr
     are the F_p^4 coefficients of chunk k, Q(x) = Σ_k x^(k·S)·q_k(x) (zk.QuotientLayout).
 
     Q is evaluated on cosets in s·K of 2^log_q points, s the LDE's coset shift, as many points
-    as Q may have coefficients rounded up to a multiple of n (_quotient_coefficients).
+    as Q may have coefficients rounded up to a multiple of n, or to K·n and a small coset's
+    power of two (_quotient_coefficients).
     Transparent: K = 2^c chunks of S = n coefficients (N = n). Hiding: the chunks are
     randomised by the telescoping t_k (zk.py) and, in the table that holds its height's DEEP
     mask (zk.deep_mask_holders), one random F_p^4 mask column R of degree < B follows them
@@ -495,14 +500,20 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, bound: int
 
 
 def _quotient_cosets(log_n: int, log_d: int, bound: int) -> tuple:
-    """(log c, K): the quotient is evaluated on K cosets of K_c, n ≤ c ≤ D, K·c ≥ ``bound`` (the
-    coefficients Q may have): c = n — as many points as Q has coefficients, rounded up to n —
-    unless that takes more than QUOTIENT_MAX_COSETS cosets (a small table: a few rows against
-    a D of the openings' count, zk.py), then the smallest c that does not."""
+    """(log c, K, log m): the quotient is evaluated on K cosets of K_c, n ≤ c ≤ D, and on a
+    small coset of 2^log m points (log m None: none), K·c + m ≥ ``bound`` (the coefficients Q
+    may have): c = n — as many points as Q has coefficients, rounded up to n, or, when that
+    leaves at most n/SMALL_COSET_FRACTION past K·n (a hiding table's d·(n + m_r) − n + 1),
+    to K·n plus the least power of two m ≥ the rest (interpolate_with_small_coset) — unless
+    that takes more than QUOTIENT_MAX_COSETS cosets (a small table: a few rows against a D of
+    the openings' count, zk.py), then the smallest c that does not."""
     log_c = log_n
     while -(-bound >> log_c) > QUOTIENT_MAX_COSETS and log_c < log_d:
         log_c += 1
-    return log_c, -(-bound >> log_c)
+    full, rest = bound >> log_c, bound % (1 << log_c)
+    if log_c == log_n and full >= 1 and 0 < rest <= (1 << log_n) // SMALL_COSET_FRACTION:
+        return log_c, full, (rest - 1).bit_length()
+    return log_c, -(-bound >> log_c), None
 
 
 def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, challenges, alpha) -> np.ndarray:
@@ -513,14 +524,15 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     preprocessed columns on one coset are one scaling, fold and size-c transform of their
     coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
     "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q ≤
-    d·(n + m_r) − n (zk.QuotientLayout): ⌈bound/n⌉ cosets of n points (3n for d = 3 and a table
-    of n ≥ m_r rows, 5n for d = 5) where the LDE's cosets of D = 2n points would take 2^⌈log⌉
-    of them (4n, 8n). The evaluator reads a block's bit-reversed rows
+    d·(n + m_r) − n (zk.QuotientLayout): d − 1 cosets of n points and a small coset of m ≥ the
+    d·m_r + 1 coefficients past them (_quotient_on_small_coset, interpolate_with_small_coset:
+    2n + 512 points for d = 3 at 42 queries, 4n + 512 for d = 5) where ⌈bound/n⌉ cosets took
+    3n, 5n, and the LDE's cosets of D = 2n points would take 2^⌈log⌉ of them (4n, 8n). The evaluator reads a block's bit-reversed rows
     in place and in their stored order (block row j is point rev(j): consecutive rows are
     adjacent memory), each row's next row from a map (tape.Inputs.next_row: rev(rev(j) + c/n));
     the selectors go in permuted (the points rev(j)) and Q comes out bit-reversed, as
     interpolate_from_cosets reads it: no gathered or transposed copy."""
-    log_c, cosets = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
+    log_c, cosets, log_m = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
     c = 1 << log_c
     rev = bit_reverse_indices(c).astype(np.int64)
     next_row = rev[(rev + c // t.n) % c]  # block row j holds point rev(j); its next point's row
@@ -538,7 +550,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
     bufs = [None if m is None else padded_buffer(c, m.shape[1]) for m in polys]
     for s_r in shifts:
-        main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs)  # side by side
+        main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs, t.main_rows or None)  # side by side
         _drop_cached_factors([t])  # this coset's (4 MB at D = 2^19): no other coset of a tall table uses them
         aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
@@ -555,4 +567,33 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
         q_vals.append(q_coset)
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
     _release_heap([t])  # the evaluation's temporaries freed before the interpolation's
-    return interpolate_from_cosets(q_vals, shifts)
+    if log_m is None:
+        return interpolate_from_cosets(q_vals, shifts)
+    small_shift = shift * pow(root_of_unity(lay.log_q), cosets, P) % P  # the next coset's: c^n ≠ s_r^n
+    small = _quotient_on_small_coset(t, log_m, small_shift, tape, alpha_pows, public, challenges, cumsum)
+    return interpolate_with_small_coset(q_vals, shifts, small, small_shift)
+
+
+def _quotient_on_small_coset(t: _Table, log_m: int, shift: int, tape, alpha_pows, public, challenges,
+                             cumsum) -> np.ndarray:
+    """Q's values (m, 4) on the small coset c·K_m (``shift`` c, bit-reversed rows, as
+    ntt.coset_evaluations): the columns there are folds of their coefficients mod x^m − 1
+    after scaling by c^i, and one size-m transform (ntt.coset_evaluations). A point x's next
+    row x·ω_n is not in c·K_m (m < n) but in (c·ω_n)·K_m, at the same row: the columns are
+    evaluated there too, below, and row j's next row is m + j. Z_H = x^n − 1 = c^n − 1 at every
+    point (x^m = c^m, m | n), ≠ 0 as c^n ≠ 1 (_quotient_cosets' shifts avoid H); the
+    first/last-row and transition selectors are their formulas at the points (coset_selectors)."""
+    m = 1 << log_m
+    w_n = root_of_unity(t.log_n)
+    polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, t.prep_coefficients()]
+    here = coset_evaluations_of(polys, log_m, shift, [None] * 3, t.main_rows or None)
+    there = coset_evaluations_of(polys, log_m, shift * w_n % P, [None] * 3, t.main_rows or None)  # at x·ω_n
+    main_b, aux_b, prep_b = (None if a is None else np.concatenate([a, b]) for a, b in zip(here, there))
+    assert main_b is not None
+    z_h = pow(shift, t.n, P) - 1
+    assert z_h != 0, "the small coset meets H"
+    selectors, inv_z = coset_selectors(t.log_n, coset_points(log_m, shift, bit_reversed=True),
+                                       (np.full(m, z_h, dtype=np.uint32), np.full(m, pow(z_h, P - 2, P), dtype=np.uint32)))
+    inputs = Inputs(main_b, prep_b, None if aux_b is None else aux_b.reshape(2 * m, -1, 4), public, challenges, cumsum,
+                    np.stack([selectors[s] for s in SELECTORS], axis=1), 1, np.arange(m, 2 * m, dtype=np.int64))
+    return ext.ext_mul_base(run(tape, inputs, m, alpha_pows), inv_z)  # Q = Σ α^i C_i / Z_H

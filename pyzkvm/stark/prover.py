@@ -289,8 +289,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             _release_heap([t])  # a tall table's LogUp temporaries freed
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, [aux], cfg, rng, f"aux {t.air.name}")
-            del aux
-            _release_heap([t])
+            del aux  # (a tall table's: mapped memory, handed back as it goes; no heap release here)
         t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     _release_heap(tables)  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
@@ -322,8 +321,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     report("commit to quotient chunks", 1.0)
 
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
+    # (no heap release here: the openings take a few MB of the free heap, released before the DEEP)
     _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
-    _release_heap(tables)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
         # main and aux (f̂ in hiding mode, the trace's interpolant otherwise) from their

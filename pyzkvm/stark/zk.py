@@ -246,8 +246,9 @@ class SaltMatrix:
     """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — whose
     rows are digests already (``digest_rows``: the tree injects a row as is, mmcs.py), not
     kept when large: regenerated (a pure function of the stream) when the tree hashes its rows
-    and when it opens rows, so a hiding prover holds no LDE-height salt matrices between the
-    two (at 2^18 cycles three of them were 192 MB); one of at most KEEP_SALT_ELEMENTS is kept.
+    and, only the XOF chunks they fall in (recorded while hashing), when it opens rows, so a
+    hiding prover holds no LDE-height salt matrices between the two (at 2^18 cycles three of
+    them were 192 MB); one of at most KEEP_SALT_ELEMENTS is kept.
     Duck-types mmcs's matrix sources."""
 
     #: its rows enter the tree as digests, not hashed (mmcs.py): SALT words = one digest

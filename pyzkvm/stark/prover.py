@@ -289,7 +289,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             _release_heap([t])  # a tall table's LogUp temporaries freed
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, [aux], cfg, rng, f"aux {t.air.name}")
-            del aux  # (a tall table's: mapped memory, handed back as it goes; no heap release here)
+            del aux  # (what it leaves in the heap, 0–30 MB, the next release hands back)
         t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     _release_heap(tables)  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks

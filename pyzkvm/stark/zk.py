@@ -375,16 +375,17 @@ class ZkRandomness:
         ``chunks`` (a list) gets each XOF chunk read (``_kept_words``)."""
         rows, w = shape
         words = self._kept_words(label, rows * w, chunks)
-        pending = np.zeros(0, dtype=np.uint32)
+        pending = np.zeros(0, dtype=np.uint32)  # kept words read but not yet in a block
         for lo in range(0, rows, block_rows):
-            need = (min(rows, lo + block_rows) - lo) * w
-            parts, have = [pending], pending.size
-            while have < need:
-                parts.append(next(words))
-                have += parts[-1].size
-            flat = np.concatenate(parts)
-            pending = flat[need:]
-            yield lo, flat[:need].reshape(-1, w)
+            block = np.empty((min(rows, lo + block_rows) - lo) * w, dtype=np.uint32)
+            have = min(pending.size, block.size)
+            block[:have], pending = pending[:have], pending[have:]
+            while have < block.size:
+                keep = next(words)
+                take = min(keep.size, block.size - have)
+                block[have:have + take], pending = keep[:take], keep[take:]
+                have += take
+            yield lo, block.reshape(-1, w)
 
     def _stream(self, label: str):
         return blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)

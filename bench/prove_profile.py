@@ -36,6 +36,8 @@ STEPS = [
     ("pyzkvm.stark.lde_source.LdeSource", "from_values", "LDE (main, aux)"),  # since issue 18's memory work:
     # the LDE is kept as coefficients; its blocks are recomputed inside the commit, quotient and openings
     ("pyzkvm.stark.prover", "intt", "LDE (main, aux)"),  # hiding: _hide interpolates into f̂'s rows (session 11)
+    ("pyzkvm.stark.prover", "intt_columns_into", "LDE (main, aux)"),  # hiding: f's coefficients in f̂'s rows (issue 18)
+    ("pyzkvm.stark.prover._Table", "main_trace", "trace on H from f̂ (hiding)"),  # the LogUp trace's input
     ("pyzkvm.stark.prover", "build_aux_trace", "LogUp trace"),
     ("pyzkvm.stark.mmcs.MixedMatrixTree", "commit", "Merkle commit (main, aux, quotient)"),
     ("pyzkvm.stark.prover", "_quotient_chunks", "quotient evaluation"),
@@ -49,6 +51,9 @@ STEPS = [
     ("pyzkvm.stark.prover", "deep_values", "DEEP composition"),  # before deep_codewords
     ("pyzkvm.stark.prover", "deep_codewords", "DEEP composition"),
     ("pyzkvm.stark.prover", "deep_codewords_from_coefficients", "DEEP composition"),
+    ("pyzkvm.stark.prover", "_release_heap", "heap release (malloc_trim)"),
+    ("pyzkvm.stark.prover", "_drop_cached_factors", "heap release (malloc_trim)"),
+    ("pyzkvm.stark.ext", "ext_powers", "open at ζ"),
     ("pyzkvm.stark.fri.FriProver", "commit_phase", "FRI commit"),
     ("pyzkvm.stark.rounds", "query_positions", "grinding + queries"),
     ("pyzkvm.stark.fri.FriProver", "open_queries", "FRI queries"),

@@ -255,10 +255,11 @@ def _columns(matrix, columns):
 
 def _evaluate_coefficients(lde, powers, columns=None) -> np.ndarray:
     """Every column (or the given ``columns``) of a committed LDE's polynomials at the point
-    whose powers 1, z, …, z^(D−1) are ``powers``: Σ_i c_i·z^i, shape (w, 4)."""
+    whose powers 1, z, …, z^(B−1) are ``powers`` (its coefficient rows from B on are zero):
+    Σ_(i<B) c_i·z^i, shape (w, 4)."""
     if lde is None or lde.shape[1] == 0 or (columns is not None and len(columns) == 0):
         return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(lde.coefficients, powers, columns)
+    return weighted_column_sums(lde.coefficients[:powers.shape[0]], powers, columns)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
@@ -292,8 +293,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
             _release_heap([t])  # a tall table's LogUp temporaries freed
             aux = aux.reshape(t.n, -1)
             t.aux_lde = _committed_lde(t, [aux], cfg, rng, f"aux {t.air.name}")
-            del aux
-            _release_heap([t])
+            del aux  # (what it leaves in the heap, 0–30 MB, the next release hands back)
         t.trace = None
     with_aux = [t for t in tables if t.aux_lde is not None]
     _release_heap(tables)  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
@@ -325,14 +325,15 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     report("commit to quotient chunks", 1.0)
 
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
+    # (no heap release here: the openings take a few MB of the free heap, released before the DEEP)
     _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
-    _release_heap(tables)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
-        # main and aux (D = 2^log_d coefficient rows: f̂ in hiding mode, the trace's interpolant
-        # otherwise) from their coefficients, Σ c_i z^i; the preprocessed columns from their trace
-        log_d = zk.committed_log_degree(cfg, t.log_n)
-        at_z, at_zn = (ext.ext_powers(z, 1 << log_d) for z in (zeta, t.z_next))
+        # main and aux (f̂ in hiding mode, the trace's interpolant otherwise) from their
+        # coefficients, Σ_(i<B) c_i z^i: rows from B on are zero (_nonzero_rows; hiding: half of
+        # a tall table's D = 2n, never read); the preprocessed columns from their trace
+        b = _nonzero_rows(cfg, t)
+        at_z, at_zn = (ext.ext_powers(z, b) for z in (zeta, t.z_next))
         # (the F_p^4 columns, aux and quotient, as one value each: Σ_c X^c·f_c(z), deep.py)
         t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
                         "main": _evaluate_coefficients(t.main_lde, at_z),
@@ -342,8 +343,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.open_next = {"prep": evaluate_trace_at(_columns(t.prep_trace, read["prep"]), t.log_n, t.z_next),
                        "main": _evaluate_coefficients(t.main_lde, at_zn, read["main"]),
                        "aux": recombine_ext_columns(_evaluate_coefficients(t.aux_lde, at_zn, read["aux"]))}
-        t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ c_i ζ^i
-            t.quotient_coeffs, ext.ext_powers(zeta, t.quotient_coeffs.shape[0])))
+        t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ_(i<B) c_i ζ^i
+            t.quotient_coeffs[:b], at_z))
         report("open", (k + 1) / len(tables))
     layout, total = deep_layout([_widths(t) for t in tables])
     drawn = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables],
@@ -445,8 +446,8 @@ def _drop_cached_factors(tables: list) -> None:
 
 def _nonzero_rows(cfg, t: _Table) -> int:
     """Rows of the table's committed coefficient matrices that an honest prover's may have
-    nonzero: B (zk.committed_bound; a tall table's n + n/F of D = 2n). The DEEP combines only
-    those."""
+    nonzero: B (zk.committed_bound; a tall table's n + n/F of D = 2n). The openings at ζ and
+    the DEEP combine only those."""
     return zk.committed_bound(cfg, t.log_n)
 
 

@@ -246,8 +246,9 @@ class SaltMatrix:
     """A tree's salt (rows, SALT) — uniform elements from ``rng``'s stream ``label`` — whose
     rows are digests already (``digest_rows``: the tree injects a row as is, mmcs.py), not
     kept when large: regenerated (a pure function of the stream) when the tree hashes its rows
-    and when it opens rows, so a hiding prover holds no LDE-height salt matrices between the
-    two (at 2^18 cycles three of them were 192 MB); one of at most KEEP_SALT_ELEMENTS is kept.
+    and, only the XOF chunks they fall in (recorded while hashing), when it opens rows, so a
+    hiding prover holds no LDE-height salt matrices between the two (at 2^18 cycles three of
+    them were 192 MB); one of at most KEEP_SALT_ELEMENTS is kept.
     Duck-types mmcs's matrix sources."""
 
     #: its rows enter the tree as digests, not hashed (mmcs.py): SALT words = one digest
@@ -257,6 +258,9 @@ class SaltMatrix:
         self._rng, self._label = rng, label
         self.shape = (int(rows), SALT)
         self._kept: np.ndarray | None = None
+        # a streamed salt's XOF chunks, once its rows are hashed: (byte offset, words read,
+        # elements before it) each, so ``rows`` regenerates only the chunks the opened rows are in
+        self._chunks: np.ndarray | None = None
 
     def values(self) -> np.ndarray:
         if self._kept is not None:
@@ -280,16 +284,29 @@ class SaltMatrix:
         if self._small():  # kept for the openings too
             yield 0, self.values()
             return
-        yield from self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS)
+        chunks: list = []
+        yield from self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS, chunks)
+        self._chunks = np.array(chunks, dtype=np.int64).reshape(-1, 3)
 
     def rows(self, positions) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         if self._small():
             return self.values()[pos]
         out = np.empty((pos.shape[0], SALT), dtype=np.uint32)
-        for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
-            hit = (pos >= lo) & (pos < lo + block.shape[0])
-            out[hit] = block[pos[hit] - lo]
+        if self._chunks is None:  # not hashed yet: the whole stream, a block at a time
+            for lo, block in self._rng.field_rows(self._label, self.shape, SALT_BLOCK_ROWS):
+                hit = (pos >= lo) & (pos < lo + block.shape[0])
+                out[hit] = block[pos[hit] - lo]
+            return out
+        # element e = SALT·row + j is in the chunk whose first element is the last ≤ e
+        elements = (pos[:, None] * SALT + np.arange(SALT)).reshape(-1)
+        which = np.searchsorted(self._chunks[:, 2], elements, side="right") - 1
+        flat = out.reshape(-1)
+        count = self.shape[0] * SALT
+        for c in np.unique(which):
+            seek, want, first = (int(v) for v in self._chunks[c])
+            hit = which == c
+            flat[hit] = self._rng.kept_chunk(self._label, seek, want, min(want, count - first))[elements[hit] - first]
         return out
 
 
@@ -352,30 +369,49 @@ class ZkRandomness:
             got += keep.size
         return out.reshape(shape)
 
-    def field_rows(self, label: str, shape: tuple, block_rows: int):
+    def field_rows(self, label: str, shape: tuple, block_rows: int, chunks: list | None = None):
         """``field(label, shape)`` of a (rows, w) shape, block_rows rows at a time: yields
-        (first row, its block), the same elements in the same order, never the whole matrix."""
+        (first row, its block), the same elements in the same order, never the whole matrix.
+        ``chunks`` (a list) gets each XOF chunk read (``_kept_words``)."""
         rows, w = shape
-        words = self._kept_words(label, rows * w)
-        pending = np.zeros(0, dtype=np.uint32)
+        words = self._kept_words(label, rows * w, chunks)
+        pending = np.zeros(0, dtype=np.uint32)  # kept words read but not yet in a block
         for lo in range(0, rows, block_rows):
-            need = (min(rows, lo + block_rows) - lo) * w
-            parts = [pending]
-            while sum(p.size for p in parts) < need:
-                parts.append(next(words))
-            flat = np.concatenate(parts)
-            pending = flat[need:]
-            yield lo, flat[:need].reshape(-1, w)
+            block = np.empty((min(rows, lo + block_rows) - lo) * w, dtype=np.uint32)
+            have = min(pending.size, block.size)
+            block[:have], pending = pending[:have], pending[have:]
+            while have < block.size:
+                keep = next(words)
+                take = min(keep.size, block.size - have)
+                block[have:have + take], pending = keep[:take], keep[take:]
+                have += take
+            yield lo, block.reshape(-1, w)
 
-    def _kept_words(self, label: str, count: int):
-        """The first ``count`` kept words of the label's stream, a few arrays of them in order."""
-        stream = blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)
+    def _stream(self, label: str):
+        return blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)
+
+    def _kept_words(self, label: str, count: int, chunks: list | None = None):
+        """The first ``count`` kept words of the label's stream, a few arrays of them in order;
+        ``chunks`` (a list) gets (byte offset, words read, kept words before) of each chunk."""
+        stream = self._stream(label)
         got, seek = 0, 0
         while got < count:
             want = min((count - got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
-            words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4")
+            if chunks is not None:
+                chunks.append((seek, want, got))
+            keep = _kept_of(stream, seek, want, min(want, count - got))
             seek += 4 * want
-            keep = np.empty(min(want, count - got), dtype=np.uint32)
-            keep = keep[:_keep_canonical(words, keep)]
             got += keep.size
             yield keep
+
+    def kept_chunk(self, label: str, seek: int, want: int, limit: int) -> np.ndarray:
+        """One chunk of ``_kept_words`` again: the kept words among ``want`` XOF words from byte
+        ``seek`` of the label's stream, at most ``limit``."""
+        return _kept_of(self._stream(label), seek, want, limit)
+
+
+def _kept_of(stream, seek: int, want: int, limit: int) -> np.ndarray:
+    # the canonical words (rejection sampling) among `want` XOF words from byte `seek`, ≤ limit
+    words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4")
+    keep = np.empty(limit, dtype=np.uint32)
+    return keep[:_keep_canonical(words, keep)]

@@ -115,6 +115,22 @@ def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
         assert np.array_equal(salt.values(), whole)
 
 
+def test_a_streamed_salt_opens_its_rows_from_the_chunks_they_are_in(monkeypatch):
+    """Once hashed, a streamed salt regenerates only the XOF chunks its opened rows fall in
+    (chunks of 16 words here: ~20 of them, rows across chunk boundaries), the same rows."""
+    from pyzkvm.stark import zk
+
+    rng = ZkRandomness(b"k" * 32, 0)
+    whole = rng.field("s", (40, SALT))
+    monkeypatch.setattr(zk, "KEEP_SALT_ELEMENTS", 0)
+    monkeypatch.setattr(zk, "XOF_CHUNK_WORDS", 16)
+    salt = zk.SaltMatrix(rng, "s", 40)
+    assert np.array_equal(np.concatenate([d for _lo, d in salt.digest_blocks()]), whole)
+    assert salt._chunks is not None and len(salt._chunks) > 10
+    positions = np.array([39, 0, 16, 15, 16, 31, 2])
+    assert np.array_equal(salt.rows(positions), whole[positions])
+
+
 # ---- proofs --------------------------------------------------------------------------------------
 
 

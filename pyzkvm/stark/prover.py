@@ -187,7 +187,7 @@ def _committed_lde(t, parts: list, cfg, rng, label) -> LdeSource:
     # coefficients, n + m_r of them nonzero, are evaluated at blowup/2); hashed in blocks of
     # D/2 rows (lde_source.py): half the block buffer of the commitment
     return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), t.lde_log - log_d, shift,
-                     hash_log=log_d - 1)
+                     hash_log=log_d - 1, rows=zk.hidden_length(cfg, t.log_n))
 
 
 @dataclass
@@ -313,7 +313,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         # D coefficient rows on 2^lde_log points, hashed in blocks of lde_log − log_blowup rows
         # (D; n for a tall table, whose chunks have B < D coefficients: zk.committed_bound)
         t.quotient_lde = LdeSource(t.quotient_coeffs, t.lde_log - zk.committed_log_degree(cfg, t.log_n),
-                                   coset_shift(t.lde_log), hash_log=t.lde_log - cfg.log_blowup)
+                                   coset_shift(t.lde_log), hash_log=t.lde_log - cfg.log_blowup,
+                                   rows=zk.committed_bound(cfg, t.log_n))
         _release_heap([t])  # a tall table's interpolation temporaries freed
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     _drop_cached_factors(tables)  # the quotient's cosets' factors: its tree's blocks use others

@@ -15,8 +15,9 @@ and produces the LDE one block of D rows at a time:
 values are exact field elements, so every block is byte-for-byte the rows the whole LDE had.
 A source may hash its rows in smaller blocks of B = 2^hash_log rows (hiding mode: f̂ has
 n + m_r ≈ D/2 coefficients, so B = D/2): block k is then the polynomials on the coset
-s·ω_N^rev_(N/B)(k)·K_B, ntt.coset_evaluations (the D coefficients folded to B, one size-B
-transform), and the block buffer is half as large (the CPU table's main block at 2^20 cycles:
+s·ω_N^rev_(N/B)(k)·K_B, ntt.coset_evaluations (the coefficients folded to B, one size-B
+transform; only the rows a source is told may be nonzero are read: f̂'s n + m_r, the
+quotient's B), and the block buffer is half as large (the CPU table's main block at 2^20 cycles:
 713 → 356 MB).
 Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
 openings recompute the blocks their rows fall in (``rows``), the quotient (its own cosets:

@@ -15,8 +15,9 @@ and produces the LDE one block of D rows at a time:
 values are exact field elements, so every block is byte-for-byte the rows the whole LDE had.
 A source may hash its rows in smaller blocks of B = 2^hash_log rows (hiding mode: f̂ has
 n + m_r ≈ D/2 coefficients, so B = D/2): block k is then the polynomials on the coset
-s·ω_N^rev_(N/B)(k)·K_B, ntt.coset_evaluations (the D coefficients folded to B, one size-B
-transform), and the block buffer is half as large (the CPU table's main block at 2^20 cycles:
+s·ω_N^rev_(N/B)(k)·K_B, ntt.coset_evaluations (the coefficients folded to B, one size-B
+transform; only the rows a source is told may be nonzero are read: f̂'s n + m_r, the
+quotient's B), and the block buffer is half as large (the CPU table's main block at 2^20 cycles:
 713 → 356 MB).
 Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
 openings recompute the blocks their rows fall in (``rows``), the quotient (its own cosets:
@@ -44,7 +45,8 @@ class LdeSource:
     """The (D·2^log_blowup, w) bit-reversed LDE on the coset shift·K_N of the polynomials whose
     coefficients are the columns of ``coefficients`` (D, w)."""
 
-    def __init__(self, coefficients: np.ndarray, log_blowup: int, shift: int, hash_log: int | None = None):
+    def __init__(self, coefficients: np.ndarray, log_blowup: int, shift: int, hash_log: int | None = None,
+                 rows: int | None = None):
         self.coefficients = np.ascontiguousarray(coefficients, dtype=np.uint32)
         self.log_blowup = int(log_blowup)
         self.shift = int(shift) % P
@@ -53,6 +55,9 @@ class LdeSource:
         # rows per block that row_digests / digest_blocks hash (module docstring): D unless smaller
         log_d = d.bit_length() - 1
         self.hash_log = log_d if hash_log is None else min(int(hash_log), log_d)
+        # coefficient rows that may be nonzero (hiding mode: f̂'s n + m_r, the quotient's B, of
+        # D): the blocks fold and the openings' first layer read only these, the rest are zero
+        self.nonzero_rows = d if rows is None else max(0, min(int(rows), d))
 
     @classmethod
     def from_values(cls, values: np.ndarray, log_blowup: int, shift: int) -> "LdeSource":
@@ -80,7 +85,8 @@ class LdeSource:
         if self.hash_log == self.coefficients.shape[0].bit_length() - 1:
             return self.block(k, out)
         log_blocks = self.shape[0].bit_length() - 1 - self.hash_log
-        return coset_evaluations(self.coefficients, self.hash_log, self.block_shift(k, log_blocks), out=out)
+        return coset_evaluations(self.coefficients, self.hash_log, self.block_shift(k, log_blocks), out=out,
+                                 rows=self.nonzero_rows)
 
     @property
     def _hash_blocks_count(self) -> int:
@@ -193,7 +199,7 @@ class LdeSource:
             g_pows = field.powers(self.block_shift(int(k)), d)
             for c0 in range(0, w, step):
                 c1 = min(c0 + step, w)
-                _block_rows(self.coefficients, c0, c1, g_pows, tw, tws, active, log_d, work)
+                _block_rows(self.coefficients, self.nonzero_rows, c0, c1, g_pows, tw, tws, active, log_d, work)
                 out[hit, c0:c1] = work[local, :c1 - c0]
 
 
@@ -245,10 +251,11 @@ ROWS_SIDE_BY_SIDE_BYTES = 16 << 20
 
 
 @njit(cache=True, nogil=True)
-def _block_rows(coeffs, c0, c1, g_pows, tw, tws, active, log_d, out):
+def _block_rows(coeffs, nonzero, c0, c1, g_pows, tw, tws, active, log_d, out):
     """Rows of one LDE block in columns c0 … c1 − 1, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the
     positions p marked in ``active``, written to out[p, :c1 − c0] (other rows of out are left
-    partial). ``coeffs`` is the whole (D, w) coefficient matrix: the columns are read in place.
+    partial). ``coeffs`` is the whole (D, w) coefficient matrix: the columns are read in place,
+    only its first ``nonzero`` rows (the others are zero: hiding mode's f̂ and quotient chunks).
 
     The block is the decimation-in-frequency transform (natural in, bit-reversed out) of the
     scaled coefficients c_i·g^i. Its first layer, (u, v) ↦ (u + v, (u − v)·ω_D^i), splits it
@@ -269,12 +276,24 @@ def _block_rows(coeffs, c0, c1, g_pows, tw, tws, active, log_d, out):
     h = d >> 1
     top, bottom = active[2], active[3]
     for i in range(h):
+        ru, rv = out[i, :w], out[i + h, :w]
+        if i + h >= nonzero:  # v = 0: (u, v) ↦ (u, u·t), u = 0 too from row ``nonzero`` on
+            gu = g_pows[i]
+            gus = _U32((np.uint64(gu) << np.uint64(32)) // np.uint64(P))
+            t, ts = tw[h + i], tws[h + i]
+            su = coeffs[i, c0:c1]
+            for c in range(w):
+                u = _mul_tw(su[c], gu, gus) if i < nonzero else _U32(0)
+                if top:
+                    ru[c] = u
+                if bottom:
+                    rv[c] = _mul_tw(u, t, ts)
+            continue
         gu, gv = g_pows[i], g_pows[i + h]
         gus = _U32((np.uint64(gu) << np.uint64(32)) // np.uint64(P))  # Shoup's quotients of g^i, g^(i+h)
         gvs = _U32((np.uint64(gv) << np.uint64(32)) // np.uint64(P))
         t, ts = tw[h + i], tws[h + i]
         su, sv = coeffs[i, c0:c1], coeffs[i + h, c0:c1]
-        ru, rv = out[i, :w], out[i + h, :w]
         if top and bottom:
             for c in range(w):
                 ru[c], rv[c] = _dif_butterfly(_mul_tw(su[c], gu, gus), _mul_tw(sv[c], gv, gvs), t, ts)

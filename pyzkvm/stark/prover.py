@@ -102,8 +102,10 @@ class _Table:
         values there — its coefficients folded mod x^n − 1, one size-n transform — are the
         trace with the ring's columns, made where read (the LogUp trace) and dropped after (at
         2^18 cycles the CPU table's 81 MB stayed from the main commitment to its LogUp trace,
-        and beside it its copy with the ring's columns)."""
-        if self.ring is None:
+        and beside it its copy with the ring's columns) — unless the segment is short (below
+        RELEASE_HEAP_MIN_LOG_ROWS: a few MB), whose trace with the ring's columns is kept (the
+        same values: a size-n transform saved, 0.05 s of a 2^16-cycle proof's 1.9)."""
+        if self.ring is None or self.trace is not None:
             return self.trace
         return ntt_of_folded(self.main_lde.coefficients, self.log_n, self.main_rows)
 
@@ -187,7 +189,7 @@ def _committed_lde(t, parts: list, cfg, rng, label) -> LdeSource:
     # coefficients, n + m_r of them nonzero, are evaluated at blowup/2); hashed in blocks of
     # D/2 rows (lde_source.py): half the block buffer of the commitment
     return LdeSource(_hide(coefficients, n, rng, label, zk.trace_randomiser_size(cfg)), t.lde_log - log_d, shift,
-                     hash_log=log_d - 1)
+                     hash_log=log_d - 1, rows=zk.hidden_length(cfg, t.log_n))
 
 
 @dataclass
@@ -221,7 +223,8 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     columns appended (blind.py). An optional table with an all-zero trace is
     left out: not committed, and nothing of it is proved or opened (optional.py).
     ``release_traces``: the caller hands its ``traces`` list over (emptied here, the tables
-    hold them), so in hiding mode each trace goes once its f̂ is made (_Table.main_trace)."""
+    hold them), so in hiding mode each trace goes once its f̂ is made (_Table.main_trace; a
+    short segment's after its LogUp trace)."""
     report = progress or (lambda step, fraction: None)
     tables, present = _load_tables(pk, traces)
     if release_traces:
@@ -234,13 +237,14 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         for t, r, s in zip(tables, rho, sigma):
             t.ring = (r, s)
     ldes = []
+    keep = max(t.log_n for t in tables) < RELEASE_HEAP_MIN_LOG_ROWS  # hiding: a short segment's traces kept
     for k, t in enumerate(tables):
         t.lde_log = zk.lde_log(cfg, t.log_n)
         parts = [t.trace] if t.ring is None else [t.trace, ring_columns(t.n, *t.ring)]
         ldes.append(_committed_lde(t, parts, cfg, rng, f"main {t.index}"))
+        if cfg.zk:  # the trace is f̂ on H now (_Table.main_trace: made from f̂ unless kept)
+            t.trace, t.main_rows = np.concatenate(parts, axis=1) if keep else None, t.n + zk.trace_randomiser_size(cfg)
         del parts
-        if cfg.zk:  # the trace is f̂ on H now (_Table.main_trace)
-            t.trace, t.main_rows = None, t.n + zk.trace_randomiser_size(cfg)
         _release_heap([t])  # a tall table's transform temporaries freed (heap.py)
         report("commit to trace data", (k + 1) / (len(tables) + 1))
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
@@ -313,7 +317,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         # D coefficient rows on 2^lde_log points, hashed in blocks of lde_log − log_blowup rows
         # (D; n for a tall table, whose chunks have B < D coefficients: zk.committed_bound)
         t.quotient_lde = LdeSource(t.quotient_coeffs, t.lde_log - zk.committed_log_degree(cfg, t.log_n),
-                                   coset_shift(t.lde_log), hash_log=t.lde_log - cfg.log_blowup)
+                                   coset_shift(t.lde_log), hash_log=t.lde_log - cfg.log_blowup,
+                                   rows=zk.committed_bound(cfg, t.log_n))
         _release_heap([t])  # a tall table's interpolation temporaries freed
         report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
     _drop_cached_factors(tables)  # the quotient's cosets' factors: its tree's blocks use others

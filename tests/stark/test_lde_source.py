@@ -48,6 +48,25 @@ def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkey
         np.testing.assert_array_equal(np.concatenate([d for _, d in blocks]), hash_rows(whole))
 
 
+@pytest.mark.parametrize("nonzero", [40, 20, 1])
+def test_a_source_told_its_nonzero_rows_reads_only_those(nonzero):
+    """Hiding mode's coefficient matrices are zero from a known row on (f̂: n + m_r of D = 2n,
+    fewer than D/2 for a few-row table): a source told so folds its hash blocks and runs the
+    openings' first layer over those rows only, and its digests and rows are the whole LDE's."""
+    rng = np.random.default_rng(nonzero)
+    log_d, log_blowup, w = 6, 2, 5
+    coeffs = np.zeros((1 << log_d, w), dtype=np.uint32)
+    coeffs[:nonzero] = _values(rng, nonzero, w)
+    shift = coset_shift(log_d + log_blowup)
+    whole = lde_source.LdeSource(coeffs, log_blowup, shift).full()
+    src = lde_source.LdeSource(coeffs, log_blowup, shift, hash_log=log_d - 1, rows=nonzero)
+    np.testing.assert_array_equal(src.row_digests(), hash_rows(whole))
+    every = np.arange(whole.shape[0])  # both halves of every block's first layer
+    np.testing.assert_array_equal(src.rows(every), whole)
+    pos = rng.integers(0, whole.shape[0], 9)  # one half only, in places
+    np.testing.assert_array_equal(src.rows(pos), whole[pos])
+
+
 def test_a_narrow_ldes_blocks_are_hashed_side_by_side():
     """A narrow LDE's blocks are transformed and hashed side by side on the thread pool (one
     block's transform would use one thread): the digests of the whole LDE, in order."""
@@ -105,8 +124,8 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
     real = ntt.coset_evaluations, lde_source.coset_lde_from_coefficients
 
     def recording(real_fn):
-        def fn(coeffs, log_size, shift, out=None):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
-            out = real_fn(coeffs, log_size, shift, out)
+        def fn(coeffs, log_size, shift, out=None, rows=None):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
+            out = real_fn(coeffs, log_size, shift, out) if rows is None else real_fn(coeffs, log_size, shift, out, rows)
             widest.append((out.shape[0], out.shape[1] if out.ndim == 2 else 1))
             return out
         return fn

@@ -83,10 +83,16 @@ def tall_table_proof(monkeypatch, extra_degree: int | None):
         return out
 
     monkeypatch.setattr(prover_module, "_hide", patched)
-    # f̂ on H for the LogUp trace, and the DEEP codeword, from all its coefficient rows (an
-    # honest prover reads n + m_r and B of them)
+    # f̂ on H for the LogUp trace, its committed LDE, and the DEEP codeword, from all its
+    # coefficient rows (an honest prover reads n + m_r, n + m_r and B of them)
     monkeypatch.setattr(prover_module._Table, "main_trace",
                         lambda t: prover_module.ntt_of_folded(t.main_lde.coefficients, t.log_n))
+
+    class EveryRow(prover_module.LdeSource):
+        def __init__(self, *args, rows=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(prover_module, "LdeSource", EveryRow)
     monkeypatch.setattr(prover_module, "_nonzero_rows", lambda cfg, t: t.main_lde.coefficients.shape[0])
     pk = setup(FAST_ZK, [LeftAir(), RightAir()])
     traces = permutation_traces(np.random.default_rng(4).integers(0, P, 32), 256)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied, UnsupportedProgram
+from ..lazy_njit import njit
 from .program_table import to_bytes
 
 
@@ -92,6 +93,23 @@ def order_by_key_and_ts(keys: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return np.lexsort((ts, keys))
 
 
+@njit(cache=True)
+def _previous_accesses(order, key, ts, val, k_s, t_s, v_s, prev_ts, prev_val, first) -> bool:
+    """One pass in (key, ts) order: the sorted accesses (k_s, t_s, v_s), and for each access
+    (at its own index) the (ts, value) of the access before it — the previous one in sorted
+    order, but for each key's first (``first``: filled in by the caller). True if two
+    accesses to one key share a timestamp."""
+    for j in range(len(order)):
+        i = order[j]
+        k_s[j], t_s[j], v_s[j] = key[i], ts[i], val[i]
+        first[j] = j == 0 or k_s[j - 1] != k_s[j]
+        if not first[j]:
+            if t_s[j - 1] == t_s[j]:
+                return True
+            prev_ts[i], prev_val[i] = t_s[j - 1], v_s[j - 1]
+    return False
+
+
 def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, check_reads: bool = True):
     """Fill prev_ts / d / prev value columns; return (keys, ts, values) sorted by (key, ts). A key's first access here takes its previous (value,
     ts) from ``carry`` (earlier segments) if it is there, else the image word (or 0) at ts 0.
@@ -100,15 +118,11 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64, copy=False)
     acc_val = np.concatenate([np.asarray(g.value, dtype=np.int64) for g in groups])
     order = order_by_key_and_ts(acc_key, acc_ts)
-    k_s, t_s, v_s = acc_key[order], acc_ts[order], acc_val[order]
-    same = k_s[1:] == k_s[:-1]  # sorted access i + 1 has the key of access i
-    if np.any(same & (t_s[1:] == t_s[:-1])):
+    k_s, t_s, v_s = np.empty_like(acc_key), np.empty_like(acc_ts), np.empty_like(acc_val)
+    prev_ts, prev_val = np.empty_like(acc_ts), np.empty_like(acc_val)
+    first = np.empty(len(order), dtype=np.bool_)
+    if _previous_accesses(order, acc_key, acc_ts, acc_val, k_s, t_s, v_s, prev_ts, prev_val, first):
         raise ConstraintNotSatisfied("two accesses to one key share a timestamp (a bug: report it)")
-    # in sorted order, the access before is the previous one, but for each key's first
-    prev_ts_s, prev_val_s = np.empty_like(t_s), np.empty_like(v_s)
-    prev_ts_s[1:], prev_val_s[1:] = t_s[:-1], v_s[:-1]
-    first = np.ones(len(k_s), dtype=bool)
-    first[1:] = ~same
     first = np.flatnonzero(first)
     keys = k_s[first]  # each key once: its state before this segment
     pos = np.minimum(np.searchsorted(image.keys, keys), len(image.keys) - 1)
@@ -116,10 +130,8 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     if carry is not None:
         found, value, ts = carry.lookup(keys)
         init, init_ts = np.where(found, value, init), np.where(found, ts, 0)
-    prev_ts_s[first], prev_val_s[first] = init_ts, init
-    prev_ts, prev_val = np.empty_like(prev_ts_s), np.empty_like(prev_val_s)
-    prev_ts[order], prev_val[order] = prev_ts_s, prev_val_s
-    del prev_ts_s, prev_val_s, order
+    prev_ts[order[first]], prev_val[order[first]] = init_ts, init
+    del order
     diff = np.subtract(acc_ts, prev_ts, out=acc_ts)  # ts − prev_ts − 1, in acc_ts's memory (its last use)
     diff -= 1
     if len(diff) and diff.max() >= MAX_TS_GAP:

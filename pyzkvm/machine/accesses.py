@@ -120,10 +120,10 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     order = order_by_key_and_ts(acc_key, acc_ts)
     k_s, t_s, v_s = np.empty_like(acc_key), np.empty_like(acc_ts), np.empty_like(acc_val)
     prev_ts, prev_val = np.empty_like(acc_ts), np.empty_like(acc_val)
-    first = np.empty(len(order), dtype=np.bool_)
-    if _previous_accesses(order, acc_key, acc_ts, acc_val, k_s, t_s, v_s, prev_ts, prev_val, first):
+    is_first = np.empty(len(order), dtype=np.bool_)
+    if _previous_accesses(order, acc_key, acc_ts, acc_val, k_s, t_s, v_s, prev_ts, prev_val, is_first):
         raise ConstraintNotSatisfied("two accesses to one key share a timestamp (a bug: report it)")
-    first = np.flatnonzero(first)
+    first = np.flatnonzero(is_first)
     keys = k_s[first]  # each key once: its state before this segment
     pos = np.minimum(np.searchsorted(image.keys, keys), len(image.keys) - 1)
     init, init_ts = np.where(image.keys[pos] == keys, image.words[pos], 0), np.zeros(len(keys), dtype=np.int64)  # the image word, else 0

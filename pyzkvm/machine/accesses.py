@@ -19,7 +19,6 @@ import numpy as np
 
 from ..errors import ConstraintNotSatisfied, UnsupportedProgram
 from ..lazy_njit import njit
-from .program_table import to_bytes
 
 
 @dataclass
@@ -144,28 +143,23 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
             raise ConstraintNotSatisfied(f"a {g.what} read does not return the last value written (inconsistent trace)")
         if check_reads and g.expected_before is not None and np.any(prev_val[sl] != np.asarray(g.expected_before, dtype=np.int64)):
             raise ConstraintNotSatisfied(f"a {g.what}'s word does not match memory (inconsistent trace)")
-        dd = diff[sl]  # d0, d1 bytes; d2 the low nibble of byte 2; d3 = diff >> 20
-        cols, values = [g.prev_ts_col, *g.d_cols], [prev_ts[sl], dd & 0xFF, (dd >> 8) & 0xFF, (dd >> 16) & 0xF, dd >> 20]
-        if g.prev_val_cols is not None:
-            cols, values = cols + list(g.prev_val_cols), values + list(to_bytes(prev_val[sl]).T)
-        write_columns(g.table, g.rows, cols, values)
+        cols = np.array([g.prev_ts_col, *g.d_cols, *(g.prev_val_cols or [])], dtype=np.int64)
+        _write_access_columns(g.table, np.asarray(g.rows, dtype=np.int64), cols, prev_ts[sl], diff[sl], prev_val[sl])
     return k_s, t_s, v_s
 
 
-def write_columns(table: np.ndarray, rows: np.ndarray, cols: list, values: list) -> None:
-    """table[rows, cols[i]] = values[i] for each i. Adjacent columns (in any order) are written
-    as one block of rows, and a run of consecutive rows as a slice: a row-major table written a
-    column at a time is strided once per column, and a list of row indices is a gather."""
-    if not len(rows):
-        return
-    by_col = np.argsort(cols, kind="stable")
-    cols, values = [cols[i] for i in by_col], [values[i] for i in by_col]
-    lo = int(rows[0])
-    at: slice | np.ndarray = rows
-    if rows[-1] == lo + len(rows) - 1 and np.array_equal(rows, np.arange(lo, lo + len(rows))):
-        at = slice(lo, lo + len(rows))
-    if cols == list(range(cols[0], cols[0] + len(cols))):
-        table[at, cols[0]:cols[-1] + 1] = np.stack(values, axis=1, dtype=table.dtype, casting="unsafe")
-    else:
-        for col, value in zip(cols, values):
-            table[at, col] = value
+@njit(cache=True)
+def _write_access_columns(table, rows, cols, prev_ts, diff, prev_val) -> None:
+    """Row rows[r] of ``table``: prev_ts[r] in cols[0]; d = diff[r] as d0, d1 (bytes), d2 (the
+    low nibble of byte 2), d3 = d >> 20 in cols[1..4]; and where ``cols`` has 9, prev_val[r]'s
+    4 little-endian bytes in cols[5..8]. A row at a time: its cells are near each other (a
+    column at a time strides a row-major table once per column)."""
+    for r in range(len(rows)):
+        i, d = rows[r], diff[r]
+        table[i, cols[0]] = prev_ts[r]
+        table[i, cols[1]] = d & 0xFF
+        table[i, cols[2]] = (d >> 8) & 0xFF
+        table[i, cols[3]] = (d >> 16) & 0xF
+        table[i, cols[4]] = d >> 20
+        for k in range(len(cols) - 5):
+            table[i, cols[5 + k]] = (prev_val[r] >> (8 * k)) & 0xFF

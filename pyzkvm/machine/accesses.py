@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied, UnsupportedProgram
-from .program_table import to_bytes
+from ..lazy_njit import njit
 
 
 @dataclass
@@ -92,6 +92,23 @@ def order_by_key_and_ts(keys: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return np.lexsort((ts, keys))
 
 
+@njit(cache=True)
+def _previous_accesses(order, key, ts, val, k_s, t_s, v_s, prev_ts, prev_val, first) -> bool:
+    """One pass in (key, ts) order: the sorted accesses (k_s, t_s, v_s), and for each access
+    (at its own index) the (ts, value) of the access before it — the previous one in sorted
+    order, but for each key's first (``first``: filled in by the caller). True if two
+    accesses to one key share a timestamp."""
+    for j in range(len(order)):
+        i = order[j]
+        k_s[j], t_s[j], v_s[j] = key[i], ts[i], val[i]
+        first[j] = j == 0 or k_s[j - 1] != k_s[j]
+        if not first[j]:
+            if t_s[j - 1] == t_s[j]:
+                return True
+            prev_ts[i], prev_val[i] = t_s[j - 1], v_s[j - 1]
+    return False
+
+
 def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, check_reads: bool = True):
     """Fill prev_ts / d / prev value columns; return (keys, ts, values) sorted by (key, ts). A key's first access here takes its previous (value,
     ts) from ``carry`` (earlier segments) if it is there, else the image word (or 0) at ts 0.
@@ -100,26 +117,20 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     acc_ts = np.concatenate([g.ts for g in groups]).astype(np.int64, copy=False)
     acc_val = np.concatenate([np.asarray(g.value, dtype=np.int64) for g in groups])
     order = order_by_key_and_ts(acc_key, acc_ts)
-    k_s, t_s, v_s = acc_key[order], acc_ts[order], acc_val[order]
-    same = k_s[1:] == k_s[:-1]  # sorted access i + 1 has the key of access i
-    if np.any(same & (t_s[1:] == t_s[:-1])):
+    k_s, t_s, v_s = np.empty_like(acc_key), np.empty_like(acc_ts), np.empty_like(acc_val)
+    prev_ts, prev_val = np.empty_like(acc_ts), np.empty_like(acc_val)
+    is_first = np.empty(len(order), dtype=np.bool_)
+    if _previous_accesses(order, acc_key, acc_ts, acc_val, k_s, t_s, v_s, prev_ts, prev_val, is_first):
         raise ConstraintNotSatisfied("two accesses to one key share a timestamp (a bug: report it)")
-    # in sorted order, the access before is the previous one, but for each key's first
-    prev_ts_s, prev_val_s = np.empty_like(t_s), np.empty_like(v_s)
-    prev_ts_s[1:], prev_val_s[1:] = t_s[:-1], v_s[:-1]
-    first = np.ones(len(k_s), dtype=bool)
-    first[1:] = ~same
-    first = np.flatnonzero(first)
+    first = np.flatnonzero(is_first)
     keys = k_s[first]  # each key once: its state before this segment
     pos = np.minimum(np.searchsorted(image.keys, keys), len(image.keys) - 1)
     init, init_ts = np.where(image.keys[pos] == keys, image.words[pos], 0), np.zeros(len(keys), dtype=np.int64)  # the image word, else 0
     if carry is not None:
         found, value, ts = carry.lookup(keys)
         init, init_ts = np.where(found, value, init), np.where(found, ts, 0)
-    prev_ts_s[first], prev_val_s[first] = init_ts, init
-    prev_ts, prev_val = np.empty_like(prev_ts_s), np.empty_like(prev_val_s)
-    prev_ts[order], prev_val[order] = prev_ts_s, prev_val_s
-    del prev_ts_s, prev_val_s, order
+    prev_ts[order[first]], prev_val[order[first]] = init_ts, init
+    del order
     diff = np.subtract(acc_ts, prev_ts, out=acc_ts)  # ts − prev_ts − 1, in acc_ts's memory (its last use)
     diff -= 1
     if len(diff) and diff.max() >= MAX_TS_GAP:
@@ -132,28 +143,23 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
             raise ConstraintNotSatisfied(f"a {g.what} read does not return the last value written (inconsistent trace)")
         if check_reads and g.expected_before is not None and np.any(prev_val[sl] != np.asarray(g.expected_before, dtype=np.int64)):
             raise ConstraintNotSatisfied(f"a {g.what}'s word does not match memory (inconsistent trace)")
-        dd = diff[sl]  # d0, d1 bytes; d2 the low nibble of byte 2; d3 = diff >> 20
-        cols, values = [g.prev_ts_col, *g.d_cols], [prev_ts[sl], dd & 0xFF, (dd >> 8) & 0xFF, (dd >> 16) & 0xF, dd >> 20]
-        if g.prev_val_cols is not None:
-            cols, values = cols + list(g.prev_val_cols), values + list(to_bytes(prev_val[sl]).T)
-        write_columns(g.table, g.rows, cols, values)
+        cols = np.array([g.prev_ts_col, *g.d_cols, *(g.prev_val_cols or [])], dtype=np.int64)
+        _write_access_columns(g.table, np.asarray(g.rows, dtype=np.int64), cols, prev_ts[sl], diff[sl], prev_val[sl])
     return k_s, t_s, v_s
 
 
-def write_columns(table: np.ndarray, rows: np.ndarray, cols: list, values: list) -> None:
-    """table[rows, cols[i]] = values[i] for each i. Adjacent columns (in any order) are written
-    as one block of rows, and a run of consecutive rows as a slice: a row-major table written a
-    column at a time is strided once per column, and a list of row indices is a gather."""
-    if not len(rows):
-        return
-    by_col = np.argsort(cols, kind="stable")
-    cols, values = [cols[i] for i in by_col], [values[i] for i in by_col]
-    lo = int(rows[0])
-    at: slice | np.ndarray = rows
-    if rows[-1] == lo + len(rows) - 1 and np.array_equal(rows, np.arange(lo, lo + len(rows))):
-        at = slice(lo, lo + len(rows))
-    if cols == list(range(cols[0], cols[0] + len(cols))):
-        table[at, cols[0]:cols[-1] + 1] = np.stack(values, axis=1, dtype=table.dtype, casting="unsafe")
-    else:
-        for col, value in zip(cols, values):
-            table[at, col] = value
+@njit(cache=True)
+def _write_access_columns(table, rows, cols, prev_ts, diff, prev_val) -> None:
+    """Row rows[r] of ``table``: prev_ts[r] in cols[0]; d = diff[r] as d0, d1 (bytes), d2 (the
+    low nibble of byte 2), d3 = d >> 20 in cols[1..4]; and where ``cols`` has 9, prev_val[r]'s
+    4 little-endian bytes in cols[5..8]. A row at a time: its cells are near each other (a
+    column at a time strides a row-major table once per column)."""
+    for r in range(len(rows)):
+        i, d = rows[r], diff[r]
+        table[i, cols[0]] = prev_ts[r]
+        table[i, cols[1]] = d & 0xFF
+        table[i, cols[2]] = (d >> 8) & 0xFF
+        table[i, cols[3]] = (d >> 16) & 0xF
+        table[i, cols[4]] = d >> 20
+        for k in range(len(cols) - 5):
+            table[i, cols[5 + k]] = (prev_val[r] >> (8 * k)) & 0xFF

@@ -50,11 +50,14 @@ class AluChip(Chip):
 def alu_events(w, chip):
     """The "c = a OP b" tuples sent on the ``alu`` bus (by the CPU, and by the divide chip)
     whose OP ``chip`` proves: (op, a, b, c) arrays, a, b, c as 32-bit values."""
-    fields = w.received(buses.ALU, chip)
-    if not fields:
+    codes = [OPS[o] for o in chip.OPS]
+    # this chip's rows of each send, then their fields: the rows of the concatenated tuples
+    # received(), without concatenating every field of every row first
+    parts = [(p, np.flatnonzero(np.isin(p[0], codes))) for p in w.received_parts(buses.ALU, chip)]
+    if not parts:
         return (np.zeros(0, np.int64),) * 4
-    sel = np.flatnonzero(np.isin(fields[0], [OPS[o] for o in chip.OPS]))  # this chip's rows, then their words
-    return (fields[0][sel], *(words([f[sel] for f in fields[k:k + 4]]) for k in (1, 5, 9)))
+    field = lambda k: np.concatenate([p[k][sel] for p, sel in parts])  # noqa: E731
+    return (field(0), *(words([field(j) for j in range(k, k + 4)]) for k in (1, 5, 9)))
 
 
 class AddSubAir(AluChip):

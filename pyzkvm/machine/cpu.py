@@ -42,7 +42,7 @@ from . import buses
 from .chip import Chip
 from .accesses import Access
 from .layout import Layout
-from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height, to_bytes
+from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height
 from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK, PV_START_PC
 from .witness import words
 
@@ -267,7 +267,7 @@ class CpuAir(Chip):
         c_val[loads] = w.answer(buses.MEMOP, alu_op[loads], mem_prev[loads], offset[loads])
         for col, val in (("a", a_val), ("b", b_val), ("opb", opb_val), ("c", c_val), ("sum", sum_val),
                          ("mem_prev", mem_prev), ("mem_new", mem_new)):
-            cpu[:n, CPU.adjacent(col)] = to_bytes(val)
+            cpu[:n, CPU.adjacent(col)] = val.astype("<u4").view(np.uint8).reshape(n, 4)  # to_bytes(val), uncopied: 4 LE bytes
         s64 = sum_val.astype(np.int64)
         high = (s64 >> 8 & 0xFF) + (s64 >> 16 & 0xFF) + (s64 >> 24)  # sum1 + sum2 + sum3
         cpu[:n, CPU.adjacent("off0", "hinv")] = np.stack([offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,

@@ -42,11 +42,20 @@ def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list
     a list of uint32 arrays (length = the trace's height). A plain column (most values a chip
     sends) is that column of the trace, a view: only the others are evaluated by a tape."""
     trace = np.asarray(trace, dtype=np.uint32)
+    columns, computed = evaluate_split(compiled, exprs, trace, public)
+    values = iter(computed)
+    return [trace[:, col] if col is not None else next(values) for col in columns]
+
+
+def evaluate_split(compiled: CompiledAir, exprs: list, trace: np.ndarray, public) -> tuple:
+    """evaluate_on_trace's two halves, for a kernel that reads the trace row by row: per
+    expression its plain column (else None), and the (k, height) uint32 values of the k others
+    in order (evaluated by one tape)."""
     columns = plain_columns(compiled, exprs)
     rest = [e for e, col in zip(exprs, columns) if col is None]
-    values = iter(base_columns(tape_for(compiled, rest), trace_leaves(compiled.air, trace, public), trace.shape[0])
-                  if rest else ())
-    return [trace[:, col] if col is not None else next(values) for col in columns]
+    computed = (base_columns(tape_for(compiled, rest), trace_leaves(compiled.air, trace, public), trace.shape[0])
+                if rest else np.zeros((0, trace.shape[0]), dtype=np.uint32))
+    return columns, computed
 
 
 def compiled_air(air) -> CompiledAir:

@@ -153,12 +153,18 @@ class Witness:
         columns (one per tuple field), rows in proof order of the senders, then in the order of
         their sends, then by row; only rows whose multiplicity is not zero (each sent once).
         The columns may be shared with other receivers of ``bus``: read them, never write them."""
-        parts = []
-        for air in self.senders(bus, exclude=receiver):
-            parts += self._sent(air, bus)
+        parts = self.received_parts(bus, receiver)
         if len(parts) <= 1:  # one send (the CPU's, mostly): its columns, each gathered when first read
             return parts[0] if parts else []
         return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+
+    def received_parts(self, bus: str, receiver) -> list:
+        """What ``received`` concatenates: one Sent per send, in the same order (a receiver
+        that keeps a few rows selects them in each part, copying no whole column twice)."""
+        parts = []
+        for air in self.senders(bus, exclude=receiver):
+            parts += self._sent(air, bus)
+        return parts
 
     def _sent(self, air, bus: str) -> list:
         """``air``'s sends on ``bus``: per send, its columns at the rows whose multiplicity is

@@ -1,5 +1,5 @@
-"""The byte table's multiplicities (machine/bytes_table.byte_multiplicities): lookups counted
-in batches give the same table as counting each one where it is made."""
+"""The byte table's multiplicities (machine/bytes_table.byte_multiplicities): the counting
+kernel adds every lookup that names a cell, with its multiplicity, and nothing else."""
 
 from __future__ import annotations
 
@@ -7,29 +7,47 @@ import numpy as np
 
 from pyzkvm.executor import execute
 from pyzkvm.machine import build_chips, bytes_table, generate_tables
+from pyzkvm.machine.evaluate import compiled_air, evaluate_on_trace
 from pyzkvm.program import Program
 from pyzkvm.stark.field import P
 
+WIDTH = bytes_table.BYTES.width
 
-def test_batched_counts_add_every_lookup_with_its_multiplicity():
+
+def reference_counts(lookups) -> np.ndarray:
+    """np.add.at of μ at (256·x + y)·width + tag, over the lookups with μ ≠ 0 that name a cell."""
+    want = np.zeros(bytes_table.HEIGHT * WIDTH, dtype=np.int64)
+    for tag, x, y, mult in lookups:
+        tag, x, y, mult = (np.asarray(v, dtype=np.int64) for v in (tag, x, y, mult))
+        ok = (mult != 0) & (x < 256) & (y < 256) & (tag < WIDTH)
+        np.add.at(want, ((x[ok] << 8) | y[ok]) * WIDTH + tag[ok], mult[ok])
+    return want
+
+
+def test_count_lookups_adds_each_multiplicity_at_its_cell():
     rng = np.random.default_rng(7)
-    size = bytes_table.HEIGHT * bytes_table.BYTES.width
-    for mults in ([1], [1, 2, 3, P - 1]):  # an honest chip's μ = 1, and any field element
-        pending = [(rng.integers(0, size, n).astype(np.uint32), rng.choice(mults, n).astype(np.uint32))
-                   for n in (0, 5, 300, 4096)]
-        want = np.zeros(size, dtype=np.int64)
-        for cells, mult in pending:
-            np.add.at(want, cells.astype(np.int64), mult.astype(np.int64))
-        got = np.zeros(size, dtype=np.int64)
-        bytes_table._add_lookups(got, pending)
-        assert np.array_equal(got, want) and pending == []  # counted, then forgotten
+    for mults in ([0, 1], [0, 1, 2, 3, P - 1]):  # an honest chip's μ ∈ {0, 1}, and any field element
+        for n in (0, 5, 4096):
+            # columns 0..3 of the trace, rows 0..3 of the computed values: (tag, x, y, μ) of
+            # three sends read from either, some x, y, tag off the table
+            trace = np.stack([rng.integers(0, WIDTH + 1, n), rng.integers(0, 300, n), rng.integers(0, 300, n),
+                              rng.choice(mults, n)], axis=1).astype(np.uint32)
+            computed = trace[:, ::-1].T.copy()  # row j = trace column 3 − j
+            fields = np.array([[0, 1, 2, 3], [-4, -3, -2, -1], [0, -3, 2, -1]], dtype=np.int64)
+            got = np.zeros(bytes_table.HEIGHT * WIDTH, dtype=np.int64)
+            bytes_table.count_lookups(got, trace, computed, fields, WIDTH)
+            assert np.array_equal(got, reference_counts([tuple(trace.T)] * 3))
 
 
-def test_a_batch_per_send_gives_the_tables_byte_trace(monkeypatch):
+def test_the_byte_trace_counts_every_send_of_the_other_chips():
     program = Program.from_elf("guests/bin/fibonacci.elf")
     chips = build_chips(program)
     tables = generate_tables(chips, execute(program, [(10).to_bytes(4, "little")], capture_trace=True))
-    others = [a for a in chips.airs if not isinstance(a, bytes_table.ByteTableAir)]
-    monkeypatch.setattr(bytes_table, "COUNT_BATCH", 1)  # every send counted on its own
-    got = bytes_table.byte_multiplicities(others, tables.traces, tables.public_values)
-    assert got.any() and np.array_equal(got, tables.traces["bytes"])
+    lookups = []
+    for air in chips.airs:
+        sends, exprs = bytes_table.byte_sends(compiled_air(air))
+        if sends and not isinstance(air, bytes_table.ByteTableAir):
+            values = evaluate_on_trace(compiled_air(air), exprs, tables.traces[air.name], tables.public_values)
+            lookups += [tuple(values[4 * k:4 * k + 4]) for k in range(len(sends))]
+    want = (reference_counts(lookups).reshape(bytes_table.HEIGHT, WIDTH) % P).astype(np.uint32)
+    assert want.any() and np.array_equal(tables.traces["bytes"], want)

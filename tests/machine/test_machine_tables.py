@@ -182,20 +182,24 @@ def test_accesses_are_ordered_as_lexsort_orders_them():
     assert order_by_key_and_ts(keys, ts).tolist() == [3, 2, 0, 1]
 
 
-def test_write_columns_matches_column_by_column_writes():
-    # one block for adjacent columns (in any order) and a slice for a run of rows must write
-    # what table[rows, col] = value writes for each column
-    from pyzkvm.machine.accesses import write_columns
+def test_access_columns_are_written_row_by_row_as_column_writes_would():
+    # prev_ts, the 4 limbs of d (bytes, a nibble, d >> 20) and the previous value's bytes, at
+    # any rows and columns, in a uint32 or an int64 table
+    from pyzkvm.machine.accesses import _write_access_columns
 
     rng = np.random.default_rng(7)
-    for rows, cols in ((np.arange(3, 9), [4, 2, 3]), (np.array([7, 1, 4]), [0, 1]), (np.array([2, 5]), [5, 1, 3])):
-        values = [rng.integers(0, 1 << 28, len(rows)) for _ in cols]
-        want = np.zeros((10, 6), dtype=np.uint32)
-        for col, value in zip(cols, values):
-            want[rows, col] = value
-        got = np.zeros((10, 6), dtype=np.uint32)
-        write_columns(got, rows, cols, values)
-        assert np.array_equal(got, want)
+    for dtype in (np.uint32, np.int64):
+        for rows, cols in ((np.arange(3, 9), [4, 2, 3, 11, 0]), (np.array([7, 1, 4]), [0, 1, 2, 3, 4, 5, 6, 7, 8]),
+                           (np.array([2, 5]), [8, 1, 3, 12, 5, 0, 9, 10, 6])):
+            prev_ts, diff, prev_val = (rng.integers(0, hi, len(rows)) for hi in (1 << 30, 1 << 28, 1 << 32))
+            d = [diff & 0xFF, (diff >> 8) & 0xFF, (diff >> 16) & 0xF, diff >> 20]
+            values = [prev_ts, *d, *[(prev_val >> (8 * k)) & 0xFF for k in range(4)]][:len(cols)]
+            want = np.zeros((10, 13), dtype=dtype)
+            for col, value in zip(cols, values):
+                want[rows, col] = value
+            got = np.zeros((10, 13), dtype=dtype)
+            _write_access_columns(got, rows, np.array(cols), prev_ts, diff, prev_val)
+            assert np.array_equal(got, want)
 
 
 def test_a_sent_field_keeps_the_value_memory_checking_rewrites():

@@ -528,7 +528,8 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
 
     s_r = s·ω_q^r, ω_q of order 2^lay.log_q ≥ K·c, so the s_r^c are distinct. The main, aux and
     preprocessed columns on one coset are one scaling, fold and size-c transform of their
-    coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
+    coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory
+    (a tall table's in parts: _coset_parts).
     "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q ≤
     d·(n + m_r) − n (zk.QuotientLayout): d − 1 cosets of n points and a small coset of m ≥ the
     d·m_r + 1 coefficients past them (_quotient_on_small_coset, interpolate_with_small_coset:
@@ -586,7 +587,7 @@ def _coset_log_parts(t: _Table, log_c: int, polys: list) -> int:
     coset of n points (c = n: a point's next row is on it, ω_c = ω_n) whose columns' values
     would take more than QUOTIENT_PARTS_FROM_BYTES, else 0 (the whole coset at once)."""
     words = sum(padded_width(m.shape[1]) for m in polys if m is not None) << log_c
-    return QUOTIENT_LOG_PARTS if log_c == t.log_n and 4 * words > QUOTIENT_PARTS_FROM_BYTES else 0
+    return min(QUOTIENT_LOG_PARTS, log_c) if log_c == t.log_n and 4 * words > QUOTIENT_PARTS_FROM_BYTES else 0
 
 
 def _coset_parts(t: _Table, polys: list, log_c: int, log_parts: int, s_r: int, bufs: list):

@@ -45,7 +45,7 @@ from .lincomb import weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, intt_columns_into, \
-    ntt_of_folded, padded_buffer
+    ntt_of_folded, padded_buffer, padded_width
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
 from .proof import Proof, TableProof
@@ -118,6 +118,11 @@ QUOTIENT_MAX_COSETS = 8
 #: a quotient with at most n/SMALL_COSET_FRACTION coefficients past K·n is evaluated on K cosets
 #: of K_n and one small coset, not K + 1 cosets (_quotient_cosets)
 SMALL_COSET_FRACTION = 4
+#: a quotient coset of n points whose columns' values take more than this is evaluated in
+#: 2^QUOTIENT_LOG_PARTS parts, two of them in memory at a time (_coset_parts: at 2^18 cycles,
+#: hiding, the CPU table's main and aux values on a coset were 150 MB at the prover's peak)
+QUOTIENT_PARTS_FROM_BYTES = 64 << 20
+QUOTIENT_LOG_PARTS = 2
 
 
 def _load_tables(pk: ProvingKey, traces: Sequence) -> tuple:
@@ -528,7 +533,8 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
 
     s_r = s·ω_q^r, ω_q of order 2^lay.log_q ≥ K·c, so the s_r^c are distinct. The main, aux and
     preprocessed columns on one coset are one scaling, fold and size-c transform of their
-    coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory.
+    coefficients (ntt.coset_evaluations), so only one coset's rows of this table are in memory
+    (a tall table's in parts: _coset_parts).
     "Next row" is x·ω_n = s_r·ω_c^(i + c/n): the same coset. In hiding mode deg Q ≤
     d·(n + m_r) − n (zk.QuotientLayout): d − 1 cosets of n points and a small coset of m ≥ the
     d·m_r + 1 coefficients past them (_quotient_on_small_coset, interpolate_with_small_coset:
@@ -541,35 +547,36 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     log_c, cosets, log_m = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
     c = 1 << log_c
     rev = bit_reverse_indices(c).astype(np.int64)
-    next_row = rev[(rev + c // t.n) % c]  # block row j holds point rev(j); its next point's row
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
     tape = tape_for(t.compiled, [con.expr for con in constraints])
     alpha_pows = ext.ext_powers(alpha, len(constraints))
     prep_coeffs = t.prep_coefficients()  # degree < n ≤ c
-    size = min(QUOTIENT_BLOCK_ROWS, c)  # both powers of two
+    polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
+    log_parts = _coset_log_parts(t, log_c, polys)
+    b = c >> log_parts  # rows of a part
+    size = min(QUOTIENT_BLOCK_ROWS, b)  # both powers of two
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
     q_vals = []
     # one buffer per column group for every coset (fresh ones cost their page faults each time),
     # as wide as its transform runs (ntt.padded_buffer: transformed in place, no padded scratch
-    # copy; only padding columns zeroed)
-    polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, prep_coeffs]
-    bufs = [None if m is None else padded_buffer(c, m.shape[1]) for m in polys]
+    # copy; only padding columns zeroed); in parts: two halves, a part and its next rows' part
+    bufs = [None if m is None else padded_buffer(b if log_parts == 0 else 2 * b, m.shape[1]) for m in polys]
     for s_r in shifts:
-        main_b, aux_b, prep_b = coset_evaluations_of(polys, log_c, s_r, bufs, t.main_rows or None)  # side by side
-        _drop_cached_factors([t])  # this coset's (4 MB at D = 2^19): no other coset of a tall table uses them
-        aux_b = None if aux_b is None else aux_b.reshape(c, -1, 4)
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
         q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
-        # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
-        for start in range(0, c, size):  # block rows start.. (points rev(start..))
-            k = rev[start:start + size] % len(z_h)
-            selectors, inv_z = coset_selectors(t.log_n, pts[start:start + size], (z_h[k], inv_z_h[k]))
-            inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
-                            np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
-            acc = run(tape, inputs, size, alpha_pows, row0=start)  # Σ α^i C_i on the block
-            q_coset[start:start + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
+        for k, half, next_row, (main_b, aux_b, prep_b) in _coset_parts(t, polys, log_c, log_parts, s_r, bufs):
+            aux_b = None if aux_b is None else aux_b.reshape(aux_b.shape[0], -1, 4)
+            # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
+            for lo in range(0, b, size):  # the part's rows lo.. (points rev(k·b + lo..) of the coset)
+                at = k * b + lo
+                z = rev[at:at + size] % len(z_h)
+                selectors, inv_z = coset_selectors(t.log_n, pts[at:at + size], (z_h[z], inv_z_h[z]))
+                inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
+                                np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
+                acc = run(tape, inputs, size, alpha_pows, row0=half * b + lo)  # Σ α^i C_i on the block
+                q_coset[at:at + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
         q_vals.append(q_coset)
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
     _release_heap([t])  # the evaluation's temporaries freed before the interpolation's
@@ -578,6 +585,53 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     small_shift = shift * pow(root_of_unity(lay.log_q), cosets, P) % P  # the next coset's: c^n ≠ s_r^n
     small = _quotient_on_small_coset(t, log_m, small_shift, tape, alpha_pows, public, challenges, cumsum)
     return interpolate_with_small_coset(q_vals, shifts, small, small_shift)
+
+
+def _coset_log_parts(t: _Table, log_c: int, polys: list) -> int:
+    """log2 of the parts the quotient evaluates one coset's rows in: QUOTIENT_LOG_PARTS for a
+    coset of n points (c = n: a point's next row is on it, ω_c = ω_n) whose columns' values
+    would take more than QUOTIENT_PARTS_FROM_BYTES, else 0 (the whole coset at once)."""
+    words = sum(padded_width(m.shape[1]) for m in polys if m is not None) << log_c
+    return min(QUOTIENT_LOG_PARTS, log_c) if log_c == t.log_n and 4 * words > QUOTIENT_PARTS_FROM_BYTES else 0
+
+
+def _coset_parts(t: _Table, polys: list, log_c: int, log_parts: int, s_r: int, bufs: list):
+    """The columns on the coset s_r·K_c part by part: yields (k, half, next_row, the column
+    groups' buffers) for its 2^log_parts blocks of b = c/2^log_parts bit-reversed rows.
+
+    Block k holds the points s_r·ω_c^e·K_b, e = rev(k) over log_parts bits (row k·b + p is
+    point s_r·ω_c^e·ω_b^rev_b(p): ntt.coset_lde's blocks), the polynomials' values there one
+    fold and size-b transform of their coefficients (ntt.coset_evaluations). Whole (one part):
+    the buffers' b = c rows, a row's next row rev(rev(p) + c/n). In parts (c = n): the next
+    point x·ω_c of part e's row p is part e + 1's row p, or for the last part part 0's row
+    rev_b(rev_b(p) + 1) (ω_c^(2^log_parts) = ω_b); so the buffers hold two parts, the one
+    evaluated (rows half·b …) and its next (the other half), and the parts go in the order of
+    e, each one's next computed as it becomes current's neighbour: 2^log_parts + 1 transforms
+    of b rows (part 0 twice), half the memory of the coset's c rows from 4 parts on."""
+    b, parts = 1 << (log_c - log_parts), 1 << log_parts
+    rev_b = bit_reverse_indices(b).astype(np.int64)
+    rev_p = bit_reverse_indices(parts)
+    w_c = root_of_unity(log_c)
+    rows = t.main_rows or None
+
+    def evaluate(e: int, half: int) -> list:  # part e's values into the buffers' half
+        outs = [None if buf is None else buf[half * b:(half + 1) * b] for buf in bufs]
+        done = coset_evaluations_of(polys, log_c - log_parts, s_r * pow(w_c, e, P) % P, outs, rows)
+        _drop_cached_factors([t])  # this part's (4 MB at D = 2^19): no other part or coset uses them
+        return done
+
+    if parts == 1:
+        values = evaluate(0, 0)
+        yield 0, 0, rev_b[(rev_b + b // t.n) % b], values
+        return
+    evaluate(0, 0)
+    for e in range(parts):
+        half = e % 2
+        evaluate((e + 1) % parts, 1 - half)  # the next part, in the other half
+        within = np.arange(b, dtype=np.int64) if e + 1 < parts else rev_b[(rev_b + 1) % b]
+        next_row = np.zeros(2 * b, dtype=np.int64)
+        next_row[half * b:(half + 1) * b] = (1 - half) * b + within
+        yield int(rev_p[e]), half, next_row, bufs
 
 
 def _quotient_on_small_coset(t: _Table, log_m: int, shift: int, tape, alpha_pows, public, challenges,

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import VerificationError
-from pyzkvm.stark import BLOWUP2_100_BITS, INSECURE_FAST_FOR_TESTS, Air, StarkConfig, prove, setup, verify
+from pyzkvm.stark import BLOWUP2_100_BITS, INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, Air, StarkConfig, prove, \
+    setup, verify
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
 
@@ -88,6 +89,36 @@ def test_quotient_evaluated_by_blocks_gives_the_same_proof(monkeypatch):
     assert prove(pk, traces, pv).to_bytes() == whole
     verify(pk.verifying_key, whole, pv)
 
+
+
+@pytest.mark.parametrize("config", [INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK], ids=lambda c: c.name)
+def test_quotient_evaluated_in_coset_parts_gives_the_same_proof(monkeypatch, config):
+    """A quotient coset of n points is evaluated in 2^QUOTIENT_LOG_PARTS parts when its columns'
+    values are large (prover._coset_parts: each part's next rows are the next part's, the last
+    part's wrap to part 0). With every coset of n points so split (4 and 8 parts, and blocks of
+    16 rows inside the parts), the proof is byte-identical to the whole-coset one."""
+    from pyzkvm.stark import prover
+
+    parts = []
+    coset_parts = prover._coset_parts
+
+    def counted(t, polys, log_c, log_parts, *args):
+        parts.append(log_parts)
+        return coset_parts(t, polys, log_c, log_parts, *args)
+
+    pk = setup(config, [CubeChain(), ChainSink(), FibonacciAir()])
+    fib, pv = fibonacci_trace(4)
+    traces = chain_traces(6, 4, seed=3) + [fib]
+    whole = prove(pk, traces, pv, zk_seed=2).to_bytes()
+    monkeypatch.setattr(prover, "_coset_parts", counted)
+    monkeypatch.setattr(prover, "QUOTIENT_PARTS_FROM_BYTES", 0)
+    for log_parts, block_rows in [(2, 1 << 16), (3, 16)]:
+        monkeypatch.setattr(prover, "QUOTIENT_LOG_PARTS", log_parts)
+        monkeypatch.setattr(prover, "QUOTIENT_BLOCK_ROWS", block_rows)
+        parts.clear()
+        assert prove(pk, traces, pv, zk_seed=2).to_bytes() == whole
+        assert log_parts in parts  # some table's cosets went in parts
+    verify(pk.verifying_key, whole, pv)
 
 def test_blowup2_preset_rejects_degree_4():
     class Degree4(Air):

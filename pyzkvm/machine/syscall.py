@@ -259,20 +259,19 @@ class SyscallAir(Chip):
 
         # VERIFY_SP1_PROOF: a1 (the journal digest's pointer) is word-aligned, its 8 words lie in
         # guest memory — the same bounds as ptr's above, on a1's own columns
-        dp = vp
         a1q, a1hz, a1room = col("a1q"), col("a1hz"), cols("a1room")
-        b.assert_zero(dp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned")
-        b.send(buses.BYTE, [R, a1q, 4 * a1q, 0, 0], dp)  # a1q < 64
+        b.assert_zero(vp * (a1[0] - 4 * a1q), "VERIFY digest pointer is word-aligned")
+        b.send(buses.BYTE, [R, a1q, 4 * a1q, 0, 0], vp)  # a1q < 64
         a1_high = a1[1] + a1[2] + a1[3]
         b.assert_bool(a1hz, "a1hz is boolean")
         b.assert_zero((1 - a1hz) * a1_high, "a1hz = 0 ⇒ a1 < 256")
         b.assert_eq(a1_high * col("a1hinv"), a1hz, "a1 ≥ 256 ⇒ a1hz")
-        b.send(buses.BYTE, [R, a1[0] - 32 + 32 * a1hz, 0, 0, 0], dp)  # a1 ≥ 0x20
+        b.send(buses.BYTE, [R, a1[0] - 32 + 32 * a1hz, 0, 0, 0], vp)  # a1 ≥ 0x20
         digest_key = MEM_KEY_BASE + a1q + 64 * a1[1] + 16384 * a1[2] + 4194304 * a1[3]
-        b.assert_zero(dp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory")
-        b.send(buses.BYTE, [R, a1room[0], a1room[1], 0, 0], dp)
-        b.send(buses.BYTE, [R, a1room[2], a1room[3], 0, 0], dp)
-        b.send(buses.BYTE, [R, 8 * a1room[3], 0, 0, 0], dp)
+        b.assert_zero(vp * (KEY_END - digest_key - 8 - word(a1room)), "VERIFY digest buffer ends in memory")
+        b.send(buses.BYTE, [R, a1room[0], a1room[1], 0, 0], vp)
+        b.send(buses.BYTE, [R, a1room[2], a1room[3], 0, 0], vp)
+        b.send(buses.BYTE, [R, 8 * a1room[3], 0, 0, 0], vp)
         b.assert_zero(vp * (1 - oh[0]), "VERIFY image ID pointer is word-aligned")
         # the 16 words: j = 0..7 the image ID at a0, j = 8..15 the digest at a1 (h = 0 / 1), each a
         # chain through the assumption-word chip that carries the assumption's index apos
@@ -538,12 +537,11 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
         raise UnsupportedProgram("COMMIT index ≥ 8")
 
     # VERIFY_SP1_PROOF: a1's bounds (its own columns), and apos = the calls before each row
-    dp = vp  # a1 points at an 8-word digest
-    t[:n, SYS.a1q] = np.where(dp, (a1 & 0xFF) >> 2, 0)
+    t[:n, SYS.a1q] = np.where(vp, (a1 & 0xFF) >> 2, 0)
     a1_high = to_bytes(a1)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.a1hz] = a1_high != 0
     t[:n, SYS.a1hinv] = inverse_or_zero(a1_high)
-    t[:n, SYS.a1room] = to_bytes(np.where(dp, KEY_END - memory_key(a1) - 8, 0))
+    t[:n, SYS.a1room] = to_bytes(np.where(vp, KEY_END - memory_key(a1) - 8, 0))
     apos = assumptions_start + (np.concatenate([[0], np.cumsum(vp)[:-1]]) if n else np.zeros(0, np.int64))
     t[:n, SYS.apos] = apos
     if n == 0:

@@ -37,7 +37,7 @@ from . import field, merkle
 from .field import P, root_of_unity
 # the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
 from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, column_groups, \
-    coset_evaluations, coset_lde_from_coefficients, intt, padded_width
+    coset_evaluations, coset_lde_from_coefficients, intt, padded_buffer, padded_width
 from .pool import parallel_for, threads
 
 
@@ -144,8 +144,8 @@ class LdeSource:
         transformed in place, not through a zero-padded copy of all of it (the CPU table's
         quotient at 2^18 cycles, hiding: 12 columns, a 32 MB copy beside each 24 MB block).
         Zeros: a padding column only ever holds transforms of zeros."""
-        d, w, wide = 1 << self.hash_log, self.shape[1], self._block_width()
-        return np.zeros((d, wide), dtype=np.uint32) if wide > w else np.empty((d, w), dtype=np.uint32)
+        d, w = 1 << self.hash_log, self.shape[1]
+        return padded_buffer(d, w) if column_groups(w) == 1 else np.empty((d, w), dtype=np.uint32)
 
     def _hash_rows(self, block: np.ndarray, out: np.ndarray) -> np.ndarray:
         """merkle.hash_rows of the block's first w columns into ``out``; a padded block's

@@ -76,7 +76,6 @@ class _Table:
         self.air = compiled.air
         self.trace = trace  # the chip's columns (hiding mode: the ring's are in ``ring``; None once f̂ is made)
         self.ring = None
-        self.main_rows = 0  # hiding mode: f̂'s coefficient rows that may be nonzero, n + m_r (commit_main)
         self.n = trace.shape[0]
         self.log_n = self.n.bit_length() - 1
         self.prep_trace = prep_trace
@@ -107,7 +106,7 @@ class _Table:
         same values: a size-n transform saved, 0.05 s of a 2^16-cycle proof's 1.9)."""
         if self.ring is None or self.trace is not None:
             return self.trace
-        return ntt_of_folded(self.main_lde.coefficients, self.log_n, self.main_rows)
+        return ntt_of_folded(self.main_lde.coefficients, self.log_n, self.main_lde.nonzero_rows)
 
 
 #: rows of the quotient domain evaluated at once (bounds the constraint evaluation's memory: its
@@ -248,7 +247,7 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         parts = [t.trace] if t.ring is None else [t.trace, ring_columns(t.n, *t.ring)]
         ldes.append(_committed_lde(t, parts, cfg, rng, f"main {t.index}"))
         if cfg.zk:  # the trace is f̂ on H now (_Table.main_trace: made from f̂ unless kept)
-            t.trace, t.main_rows = np.concatenate(parts, axis=1) if keep else None, t.n + zk.trace_randomiser_size(cfg)
+            t.trace = np.concatenate(parts, axis=1) if keep else None
         del parts
         _release_heap([t])  # a tall table's transform temporaries freed (heap.py)
         report("commit to trace data", (k + 1) / (len(tables) + 1))
@@ -612,7 +611,7 @@ def _coset_parts(t: _Table, polys: list, log_c: int, log_parts: int, s_r: int, b
     rev_b = bit_reverse_indices(b).astype(np.int64)
     rev_p = bit_reverse_indices(parts)
     w_c = root_of_unity(log_c)
-    rows = t.main_rows or None
+    rows = t.main_lde.nonzero_rows  # f̂'s n + m_r (hiding), n (transparent: every row)
 
     def evaluate(e: int, half: int) -> list:  # part e's values into the buffers' half
         outs = [None if buf is None else buf[half * b:(half + 1) * b] for buf in bufs]
@@ -646,8 +645,9 @@ def _quotient_on_small_coset(t: _Table, log_m: int, shift: int, tape, alpha_pows
     m = 1 << log_m
     w_n = root_of_unity(t.log_n)
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, t.prep_coefficients()]
-    here = coset_evaluations_of(polys, log_m, shift, [None] * 3, t.main_rows or None)
-    there = coset_evaluations_of(polys, log_m, shift * w_n % P, [None] * 3, t.main_rows or None)  # at x·ω_n
+    rows = t.main_lde.nonzero_rows  # f̂'s n + m_r
+    here = coset_evaluations_of(polys, log_m, shift, [None] * 3, rows)
+    there = coset_evaluations_of(polys, log_m, shift * w_n % P, [None] * 3, rows)  # at x·ω_n
     main_b, aux_b, prep_b = (None if a is None else np.concatenate([a, b]) for a, b in zip(here, there))
     assert main_b is not None
     z_h = pow(shift, t.n, P) - 1

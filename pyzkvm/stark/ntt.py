@@ -493,7 +493,7 @@ def column_groups(width: int) -> int:
 def _by_column_groups(kernel, m, log_n, inverse, width):
     # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS of the first `width`
     # columns of m, the groups side by side on the thread pool when m is big enough: one slice
-    # per thread, as wide as possible (every wide layer sweeps a slice's whole height;
+    # per thread, as wide as possible (every two wide layers sweep a slice's whole height;
     # measured at 2^16 × 2 threads, slices of 16 columns — a row's 64 bytes straddling two
     # cache lines — cost the LDE 2.5× the CPU of half-width slices)
     tw, tws = _twiddles(log_n, inverse)

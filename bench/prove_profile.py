@@ -17,6 +17,7 @@ process CPU seconds (every thread), so a loaded machine stretches them less than
 from __future__ import annotations
 
 import resource
+import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -122,14 +123,29 @@ def _wrap_step(profile: Profile, owner, attr: str, label: str):
 
 
 def _wrap_kernel(profile: Profile, owners, attr: str, label: str, work_of):
+    # the process CPU (all threads) from the first call in flight to the last one's return:
+    # calls that run side by side on the thread pool (two LDE blocks' transforms, say) each
+    # see both threads' CPU, so a sum over calls counted it twice (measured at 2^18, 2
+    # threads: NTT 3.47 s summed over calls, 2.71 s while any ran; bench/results/stark_kernels.md, "nttb")
     fn = getattr(owners[0], attr)
+    lock = threading.Lock()
+    in_flight = [0, 0.0]  # calls running now, process CPU when the first of them began
 
     def timed(*args, **kwargs):
-        c0 = cpu_s()
-        out = fn(*args, **kwargs)
-        profile.kernel_s[label] += cpu_s() - c0
+        with lock:
+            if in_flight[0] == 0:
+                in_flight[1] = cpu_s()
+            in_flight[0] += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+                if in_flight[0] == 0:
+                    profile.kernel_s[label] += cpu_s() - in_flight[1]
         key, amount = work_of(*args)
-        profile.work[key] += amount
+        with lock:
+            profile.work[key] += amount
         return out
 
     for owner in owners:

@@ -30,7 +30,14 @@ columns past a multiple of 8, or of 9–15 past a multiple of 16, is transformed
 zero-padded scratch of 8 or 16 columns: _transform); the thread pool (pool.parallel_for) runs slices of whole
 groups side by side, each transformed from the first layer to the last (the last layers
 block by block in cache; no barrier between layers), the loop over a slice's columns
-vectorised.
+vectorised. The matrix kernels run two layers at a time (a radix-4 step: four rows, four
+butterflies per column in one loop, _dif_rows4): at the prover's shapes the transform is
+bound by the work per loop over a row's columns, not by memory — a loop over 8 or 16
+columns is one or two vectors plus its set-up — and two layers per loop ran narrow matrices
+1.4–1.65× faster (2^17…2^20 rows × 4–22 columns), wide ones (48–96 columns, ~3.1–3.4 G
+butterflies/s per core, in cache or not) within ±8 % (bench/ntt_shapes.py;
+bench/results/stark_kernels.md, "nttb": radix-2^k passes of 4–6 layers over sets of rows
+closed under them, for fewer sweeps over memory, measured no gain at 1 thread).
 """
 
 from __future__ import annotations
@@ -306,6 +313,39 @@ def _dit_rows(x, i, h, t, ts, c0, c1):
 
 
 @inner
+def _dif_rows4(x, i, h, ta, tas, tb, tbs, tc, tcs, c0, c1):
+    # two Gentleman–Sande layers on the rows i, i + h, i + 2h, i + 3h (columns c0..c1−1): the
+    # layer of half-size 2h pairs (i, i + 2h) with twiddle ta and (i + h, i + 3h) with tb, then
+    # the layer of half-size h pairs (i, i + h) and (i + 2h, i + 3h), both with tc. Four rows
+    # per loop over the columns, not two: half the loops (each with its own set-up — a narrow
+    # slice's loop is only 1–2 vectors long) and half the sweeps over the rows
+    r0 = x[i][c0:c1]
+    r1 = x[i + h][c0:c1]
+    r2 = x[i + 2 * h][c0:c1]
+    r3 = x[i + 3 * h][c0:c1]
+    for c in range(c1 - c0):
+        b0, b2 = _dif_butterfly(r0[c], r2[c], ta, tas)
+        b1, b3 = _dif_butterfly(r1[c], r3[c], tb, tbs)
+        r0[c], r1[c] = _dif_butterfly(b0, b1, tc, tcs)
+        r2[c], r3[c] = _dif_butterfly(b2, b3, tc, tcs)
+
+
+@inner
+def _dit_rows4(x, i, h, ta, tas, tb, tbs, tc, tcs, c0, c1):
+    # the mirror image of _dif_rows4: the Cooley–Tukey layer of half-size h (twiddle tc), then
+    # the one of half-size 2h (twiddles ta, tb)
+    r0 = x[i][c0:c1]
+    r1 = x[i + h][c0:c1]
+    r2 = x[i + 2 * h][c0:c1]
+    r3 = x[i + 3 * h][c0:c1]
+    for c in range(c1 - c0):
+        b0, b1 = _dit_butterfly(r0[c], r1[c], tc, tcs)
+        b2, b3 = _dit_butterfly(r2[c], r3[c], tc, tcs)
+        r0[c], r2[c] = _dit_butterfly(b0, b2, ta, tas)
+        r1[c], r3[c] = _dit_butterfly(b1, b3, tb, tbs)
+
+
+@inner
 def _dif_layer(x, tw, tws, l, r0, r1, c0, c1):
     # layer l (half-size h = 2^l) of a DIF network on rows r0..r1−1 (r0, r1 multiples of 2h)
     h = 1 << l
@@ -320,6 +360,41 @@ def _dit_layer(x, tw, tws, l, r0, r1, c0, c1):
     for i0 in range(r0, r1, 2 * h):
         for j in range(h):
             _dit_rows(x, i0 + j, h, tw[h + j], tws[h + j], c0, c1)
+
+
+@inner
+def _dif_layers(x, tw, tws, l_hi, l_lo, r0, r1, c0, c1):
+    # layers l_hi down to l_lo of a DIF network on rows r0..r1−1 (multiples of 2^(l_hi+1)), two
+    # at a time: layers l + 1 and l (half-sizes 2h, h) on each set of rows i, i + h, i + 2h,
+    # i + 3h (i = i0 + j, j < h), twiddles ω_{4h}^j, ω_{4h}^(h+j) and ω_{2h}^j (tw[2h + j],
+    # tw[3h + j], tw[h + j]); an odd layer left over (l_lo) runs alone
+    l = l_hi
+    while l > l_lo:
+        h = 1 << (l - 1)
+        for i0 in range(r0, r1, 4 * h):
+            for j in range(h):
+                _dif_rows4(x, i0 + j, h, tw[2 * h + j], tws[2 * h + j], tw[3 * h + j], tws[3 * h + j],
+                           tw[h + j], tws[h + j], c0, c1)
+        l -= 2
+    if l == l_lo:
+        _dif_layer(x, tw, tws, l, r0, r1, c0, c1)
+
+
+@inner
+def _dit_layers(x, tw, tws, l_lo, l_hi, r0, r1, c0, c1):
+    # layers l_lo up to l_hi of a DIT network on rows r0..r1−1, two at a time (the mirror image
+    # of _dif_layers; an odd layer left over, l_lo, runs alone first)
+    l = l_lo
+    if l_hi >= l_lo and (l_hi - l_lo) % 2 == 0:
+        _dit_layer(x, tw, tws, l, r0, r1, c0, c1)
+        l += 1
+    while l < l_hi:
+        h = 1 << l
+        for i0 in range(r0, r1, 4 * h):
+            for j in range(h):
+                _dit_rows4(x, i0 + j, h, tw[2 * h + j], tws[2 * h + j], tw[3 * h + j], tws[3 * h + j],
+                           tw[h + j], tws[h + j], c0, c1)
+        l += 2
 
 
 @inner
@@ -339,16 +414,14 @@ def _dif_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     """The whole DIF network (natural in, bit-reversed out) on the columns of groups g0..g1−1
     (a chunk of pool.parallel_for: columns are independent, so a thread runs its slice from
     the first layer to the last with no barrier between layers): the wide layers sweep the
-    whole height, the last block_log layers run block by block of 2^block_log rows, each
-    finished in cache."""
+    whole height, two layers a sweep; the last block_log layers run block by block of
+    2^block_log rows, each finished in cache."""
     c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
-    for l in range(log_n - 1, block_log - 1, -1):
-        # np.int64(0), not 0: a literal 0 would compile a second specialisation of _dif_layer
-        _dif_layer(x, tw, tws, l, np.int64(0), n, c0, c1)
+    # np.int64(0), not 0: a literal 0 would compile a second specialisation of _dif_layers
+    _dif_layers(x, tw, tws, log_n - 1, block_log, np.int64(0), n, c0, c1)
     for r0 in range(0, n, 1 << block_log):
-        for l in range(block_log - 1, -1, -1):
-            _dif_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
+        _dif_layers(x, tw, tws, block_log - 1, np.int64(0), r0, r0 + (1 << block_log), c0, c1)
 
 
 @njit(cache=True, nogil=True)
@@ -358,10 +431,8 @@ def _dit_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
     c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
     n = x.shape[0]
     for r0 in range(0, n, 1 << block_log):
-        for l in range(block_log):
-            _dit_layer(x, tw, tws, l, r0, r0 + (1 << block_log), c0, c1)
-    for l in range(block_log, log_n):
-        _dit_layer(x, tw, tws, l, np.int64(0), n, c0, c1)
+        _dit_layers(x, tw, tws, np.int64(0), block_log - 1, r0, r0 + (1 << block_log), c0, c1)
+    _dit_layers(x, tw, tws, block_log, log_n - 1, np.int64(0), n, c0, c1)
 
 
 @njit(cache=True, nogil=True)
@@ -422,7 +493,7 @@ def column_groups(width: int) -> int:
 def _by_column_groups(kernel, m, log_n, inverse, width):
     # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS of the first `width`
     # columns of m, the groups side by side on the thread pool when m is big enough: one slice
-    # per thread, as wide as possible (every wide layer sweeps a slice's whole height;
+    # per thread, as wide as possible (every two wide layers sweep a slice's whole height;
     # measured at 2^16 × 2 threads, slices of 16 columns — a row's 64 bytes straddling two
     # cache lines — cost the LDE 2.5× the CPU of half-width slices)
     tw, tws = _twiddles(log_n, inverse)

@@ -181,6 +181,21 @@ def test_matrix_kernels_any_split_and_blocking(splits, block_log):
     np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
 
 
+@pytest.mark.parametrize("log_n", [1, 2, 3, 8, 9])
+def test_matrix_kernels_two_layers_at_a_time(log_n):
+    # the matrix kernels run the layers two at a time (four rows per loop), an odd layer left
+    # over alone, in the wide layers and in each in-cache block: every parity of both, on
+    # widths with a scalar remainder (2, 17), a padded one (3, 13) and whole lane groups (8, 32)
+    for width, block_log in ((2, 4), (3, 5), (8, 6), (13, 7), (17, 9), (32, 10)):
+        a = _random((1 << log_n, width), 40 + log_n + width)
+        want = np.stack([np.asarray(galois.ntt(GF(a[:, c]))) for c in range(width)], axis=1)
+        dif = a.copy()
+        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, width, 0, N.column_groups(width))
+        np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
+        np.testing.assert_array_equal(N.ntt(a), want)
+        np.testing.assert_array_equal(N.intt(want), a)
+
+
 @pytest.mark.parametrize("log_n,log_blowup,width", [(3, 1, 1), (6, 2, 5), (9, 1, 20)])
 def test_coset_lde_from_coefficients(log_n, log_blowup, width):
     # the LDE of a polynomial given by its coefficients c equals coset_lde of its values

@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import blake3
 import numpy as np
-from ..lazy_njit import njit
+from ..lazy_njit import LazyIntrinsic, njit
 
 from .._jit import inner
 
@@ -327,37 +327,56 @@ def hash_plan(w: int) -> np.ndarray:
     return plan
 
 
+#: the tile transpositions between rows and lanes (lane_tiles.py: LLVM IR, numba imported
+#: only when hash_rows_kernel compiles)
+_rows_to_lanes = LazyIntrinsic("pyzkvm.stark.lane_tiles", "rows_to_lanes")
+_lanes_to_digests = LazyIntrinsic("pyzkvm.stark.lane_tiles", "lanes_to_digests")
+TILE = 16  # messages per tile (lane_tiles.TILE)
+
+
 @njit(cache=True, nogil=True)
 def hash_rows_kernel(matrix, out, plan, g0, g1):
     """out[i] = BLAKE3(LE bytes of matrix[i]) for the rows of groups g0 … g1 − 1 (LANES rows
-    per group; the last group repeats its final row in the spare lanes and discards them),
-    following plan = hash_plan(matrix.shape[1]). Runs without the GIL: hash_rows_lanes runs
-    chunks of groups side by side on the thread pool (pool.parallel_for)."""
-    n = matrix.shape[0]
+    per group; a group at the end of the matrix is hashed from a copy with its final row
+    repeated in the spare lanes, which are discarded), following plan = hash_plan(matrix.shape[1]).
+    A message block enters the lanes, and the digests leave them, 16 rows at a time through
+    lane_tiles' register transposes. Runs without the GIL: hash_rows_lanes runs chunks of
+    groups side by side on the thread pool (pool.parallel_for)."""
+    n, w = matrix.shape
     L = LANES
+    rows, digests = matrix.reshape(-1), out.reshape(-1)  # flat views (C-contiguous arrays)
     cv = np.empty(8 * L, dtype=np.uint32)   # the chaining value of every lane: word k at [k·L + l]
     m = np.empty(16 * L, dtype=np.uint32)   # the message block of every lane, the same layout
     depth = 1  # left subtrees' cvs held at once: 1 + the deepest push (a loop, not np.max: numba's
     for s in range(plan.shape[0]):  # max over a strided column costs ~0.4 s more of compile)
         depth = max(depth, plan[s, _PUSH] + 1)
     stack = np.empty((depth, 8 * L), dtype=np.uint32)  # left subtrees' cvs
+    # a tile reads 16 words of each row from a block's first word on, past a short block's end
+    # into the next rows: a group whose reads would leave the matrix is hashed from ``tail``,
+    # its rows copied (the final one repeated) with room for the overrun
+    tail = np.zeros(L * w + BLOCK_WORDS, dtype=np.uint32)
+    tail_digests = np.empty(8 * L, dtype=np.uint32)
     for g in range(g0, g1):
+        at_end = (g + 1) * L * w + BLOCK_WORDS > n * w
+        src, base = rows, g * L * w
+        if at_end:
+            for l in range(L):
+                r = min(g * L + l, n - 1)
+                for k in range(w):
+                    tail[l * w + k] = rows[r * w + k]
+            src, base = tail, 0
         for s in range(plan.shape[0]):
-            src, first, words, flags = plan[s, _SRC], plan[s, _FIRST], plan[s, _WORDS], plan[s, _FLAGS]
-            if src < 0:  # a block of the message, read in place and transposed: word k of row l → m[k·L + l]
+            source, first, words, flags = plan[s, _SRC], plan[s, _FIRST], plan[s, _WORDS], plan[s, _FLAGS]
+            if source < 0:  # a block of the message: word k of row l → m[k·L + l], zeros past `words`
                 if flags & CHUNK_START:
                     for k in range(8):
                         for l in range(L):
                             cv[k * L + l] = IV[k]
-                for l in range(L):
-                    row = matrix[min(g * L + l, n - 1)]
-                    for k in range(words):
-                        m[k * L + l] = row[first + k]
-                for i in range(words * L, 16 * L):  # zero padding of a short last block
-                    m[i] = 0
+                for l0 in range(0, L, TILE):
+                    _rows_to_lanes(src, base + l0 * w + first, w, words, m, l0, L)
             else:  # PARENT: block = left subtree's cv ‖ this cv, key = IV
                 for i in range(8 * L):
-                    m[i] = stack[src, i]
+                    m[i] = stack[source, i]
                     m[8 * L + i] = cv[i]
                 for k in range(8):
                     for l in range(L):
@@ -367,11 +386,14 @@ def hash_rows_kernel(matrix, out, plan, g0, g1):
             if plan[s, _PUSH] >= 0:
                 for i in range(8 * L):
                     stack[plan[s, _PUSH], i] = cv[i]
-        for l in range(L):
-            r = g * L + l
-            if r < n:
-                for k in range(8):
-                    out[r, k] = cv[k * L + l]
+        if at_end:  # only the group's real rows
+            for l0 in range(0, L, TILE):
+                _lanes_to_digests(cv, l0, L, tail_digests, 8 * l0)
+            for i in range(8 * min(L, n - g * L)):
+                digests[8 * g * L + i] = tail_digests[i]
+        else:
+            for l0 in range(0, L, TILE):
+                _lanes_to_digests(cv, l0, L, digests, 8 * (g * L + l0))
 
 
 #: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one

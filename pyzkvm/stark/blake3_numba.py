@@ -331,6 +331,7 @@ def hash_plan(w: int) -> np.ndarray:
 #: only when hash_rows_kernel compiles)
 _rows_to_lanes = LazyIntrinsic("pyzkvm.stark.lane_tiles", "rows_to_lanes")
 _lanes_to_digests = LazyIntrinsic("pyzkvm.stark.lane_tiles", "lanes_to_digests")
+_prefetch = LazyIntrinsic("pyzkvm.stark.lane_tiles", "prefetch")
 TILE = 16  # messages per tile (lane_tiles.TILE)
 
 
@@ -365,6 +366,12 @@ def hash_rows_kernel(matrix, out, plan, g0, g1):
                 for k in range(w):
                     tail[l * w + k] = rows[r * w + k]
             src, base = tail, 0
+        elif w > BLOCK_WORDS and (g + 2) * L * w <= n * w:
+            # rows of several blocks: the next group's rows asked for while this one is hashed
+            # (its blocks read across 64 rows at once outrun the hardware's own prefetch:
+            # +7–16 % at 35–89 words from memory; at ≤ 16 words it is ~15 % slower)
+            for i in range((g + 1) * L * w, (g + 2) * L * w, BLOCK_WORDS):
+                _prefetch(rows, i)
         for s in range(plan.shape[0]):
             source, first, words, flags = plan[s, _SRC], plan[s, _FIRST], plan[s, _WORDS], plan[s, _FLAGS]
             if source < 0:  # a block of the message: word k of row l → m[k·L + l], zeros past `words`

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 TILE = 16  #: messages per tile = 32-bit lanes of a 512-bit vector
@@ -140,3 +141,23 @@ def lanes_to_digests(typingctx, src, lane, lanes, dst, start):
 
     return sig, codegen
 
+
+
+@intrinsic
+def prefetch(typingctx, src, index):
+    """A hint to bring the cache line of src[index] in (llvm.prefetch: read, keep in all
+    cache levels); no effect on the result, none on a CPU without prefetch instructions."""
+    if not _is_words(src):
+        return None
+    sig = types.void(src, index)
+
+    def codegen(context, builder, signature, args):
+        (at,) = _words(context, builder, signature, args, 1)
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        pointer = builder.bitcast(builder.gep(data, [at]), ir.IntType(8).as_pointer())
+        hint = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [pointer.type, _I32, _I32, _I32]),
+                                              "llvm.prefetch.p0")
+        builder.call(hint, [pointer, ir.Constant(_I32, 0), ir.Constant(_I32, 3), ir.Constant(_I32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen

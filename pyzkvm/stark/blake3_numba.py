@@ -18,7 +18,7 @@ single chunk with a single 64-byte block, flags CHUNK_START | CHUNK_END | ROOT =
 
 Words are uint32 locals: every sum and rotation is written as np.uint32(...) of numba's
 64-bit result, which LLVM narrows back to 32-bit instructions (and, in the lane kernel, to
-8 words per AVX2 instruction).
+16 words per AVX-512 instruction, a rotation one vprold; 8 per instruction on AVX2).
 
 Two implementations of the same function live here: a scalar one (one message at a time,
 every state word a local variable: hash_words, compress — the readable reference, used by
@@ -239,10 +239,16 @@ def hash_words(msg):
 # the same sequence of compressions with the same flags. The lane kernel below runs LANES
 # messages side by side: _compress_lanes is ONE loop over the lanes whose body is a whole
 # compression on 16 + 16 local words (all 7 rounds written out, the message words loaded
-# once), so LLVM vectorises the loop across lanes: each AVX2 instruction does one step of 8
-# messages' compressions, the state stays in registers. (The earlier kernel kept the state
-# in a (16, LANES) array and looped over the lanes inside every step of G: a load and a store
-# per word per step, and 2.5–4× slower: bench/results/stark_kernels.md.)
+# once), so LLVM vectorises the loop across lanes: each AVX-512 instruction does one step of
+# 16 messages' compressions (8 with AVX2), the state stays in registers. (The earlier kernel
+# kept the state in a (16, LANES) array and looped over the lanes inside every step of G: a
+# load and a store per word per step, and 2.5–4× slower: bench/results/stark_kernels.md.)
+#
+# The messages are rows of a row-major matrix, and the lanes want word k of every message
+# side by side: a block enters the lanes, and the digests leave them, 16 rows at a time
+# through register transposes (lane_tiles.py, LLVM IR: 16 vector loads, 64 two-input
+# shuffles, 16 stores per 16 × 16 tile). Written as numba loops that copy was scalar and
+# took ~2/3 of a leaf hash's time (session 15: 30 → 87 M compressions/s at 1 thread).
 #
 # The sequence of compressions for a message of w words — each chunk's blocks, then the
 # PARENT merges of the chunk tree — depends on w only, so it is worked out once in Python
@@ -393,14 +399,12 @@ def hash_rows_kernel(matrix, out, plan, g0, g1):
             if plan[s, _PUSH] >= 0:
                 for i in range(8 * L):
                     stack[plan[s, _PUSH], i] = cv[i]
+        dst, at = (tail_digests, 0) if at_end else (digests, 8 * g * L)
+        for l0 in range(0, L, TILE):
+            _lanes_to_digests(cv, l0, L, dst, at + 8 * l0)
         if at_end:  # only the group's real rows
-            for l0 in range(0, L, TILE):
-                _lanes_to_digests(cv, l0, L, tail_digests, 8 * l0)
             for i in range(8 * min(L, n - g * L)):
                 digests[8 * g * L + i] = tail_digests[i]
-        else:
-            for l0 in range(0, L, TILE):
-                _lanes_to_digests(cv, l0, L, digests, 8 * (g * L + l0))
 
 
 #: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one

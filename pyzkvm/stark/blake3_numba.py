@@ -343,13 +343,14 @@ TILE = 16  # messages per tile (lane_tiles.TILE)
 
 @njit(cache=True, nogil=True)
 def hash_rows_kernel(matrix, out, plan, g0, g1):
-    """out[i] = BLAKE3(LE bytes of matrix[i]) for the rows of groups g0 … g1 − 1 (LANES rows
-    per group; a group at the end of the matrix is hashed from a copy with its final row
-    repeated in the spare lanes, which are discarded), following plan = hash_plan(matrix.shape[1]).
+    """out[i] = BLAKE3(LE bytes of matrix[i, :w]) for the rows of groups g0 … g1 − 1 (LANES
+    rows per group; a group at the end of the matrix is hashed from a copy with its final row
+    repeated in the spare lanes, which are discarded), following plan = hash_plan(w), w ≤
+    matrix.shape[1] (a padded block's rows are read in place, its padding columns never).
     A message block enters the lanes, and the digests leave them, 16 rows at a time through
     lane_tiles' register transposes. Runs without the GIL: hash_rows_lanes runs chunks of
     groups side by side on the thread pool (pool.parallel_for)."""
-    n, w = matrix.shape
+    n, w = matrix.shape  # w: the row stride here; the message width is the plan's
     L = LANES
     rows, digests = matrix.reshape(-1), out.reshape(-1)  # flat views (C-contiguous arrays)
     cv = np.empty(8 * L, dtype=np.uint32)   # the chaining value of every lane: word k at [k·L + l]
@@ -372,7 +373,7 @@ def hash_rows_kernel(matrix, out, plan, g0, g1):
                 for k in range(w):
                     tail[l * w + k] = rows[r * w + k]
             src, base = tail, 0
-        elif w > BLOCK_WORDS and (g + 2) * L * w <= n * w:
+        elif plan.shape[0] > 1 and (g + 2) * L * w <= n * w:
             # rows of several blocks: the next group's rows asked for while this one is hashed
             # (its blocks read across 64 rows at once outrun the hardware's own prefetch:
             # +7–16 % at 35–89 words from memory; at ≤ 16 words it is ~15 % slower)
@@ -446,19 +447,21 @@ def _hash_rows_small(matrix, out):
     out[:] = np.frombuffer(b"".join(parts), dtype="<u4").reshape(-1, 8)
 
 
-def _hash_rows_numba(matrix, out):
-    # the lane kernel over groups of LANES rows, chunks of groups on the thread pool
-    parallel_for(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, hash_plan(matrix.shape[1]),
-                 work_per_item=LANES * max(16, matrix.shape[1]))
+def _hash_rows_numba(matrix, out, width: int | None = None):
+    # the lane kernel over groups of LANES rows (their first `width` words), chunks of groups on the thread pool
+    w = matrix.shape[1] if width is None else width
+    parallel_for(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, hash_plan(w),
+                 work_per_item=LANES * max(16, w))
 
 
-def hash_rows_lanes(matrix, out):
-    """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32); a batch
-    of fewer than SMALL_BATCH rows goes to the ``blake3`` package instead (_by_package)."""
+def hash_rows_lanes(matrix, out, width: int | None = None):
+    """Python entry: see hash_rows_kernel (matrix (n, ≥ width) C-contiguous uint32, out (n, 8)
+    uint32; width: the words hashed of each row, default all); a batch of fewer than
+    SMALL_BATCH rows goes to the ``blake3`` package instead (_by_package)."""
     if _by_package(matrix.shape[0]):
-        _hash_rows_small(matrix, out)
+        _hash_rows_small(matrix if width is None else matrix[:, :width], out)
     elif matrix.shape[0]:
-        _hash_rows_numba(matrix, out)
+        _hash_rows_numba(matrix, out, width)
     return out
 
 

@@ -90,6 +90,22 @@ def test_hash_rows_tiles_of_many_groups(width, n_rows, path):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("width", [0, 1, 7, 12, 16, 17, 33, 40])
+def test_hash_rows_first_columns_read_in_place(width, path):
+    # width=: the first `width` words of each row of a wider buffer (a padded LDE block's rows)
+    rows = rng.integers(0, 2**32, (2 * B.LANES + 3, 40), dtype=np.uint32)
+    got = hash_rows(rows, width=width)
+    expected = np.frombuffer(b"".join(ref(r[:width]) for r in rows), dtype="<u4").reshape(-1, 8)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_hash_rows_width_outside_the_rows_is_a_usage_error():
+    from pyzkvm.errors import UsageError
+
+    with pytest.raises(UsageError, match="width 41"):
+        hash_rows(np.zeros((4, 40), dtype=np.uint32), width=41)
+
+
 @pytest.mark.parametrize("width", [768, 1024, 1025, 1280, 4100])
 def test_hash_rows_many_chunks(width, path):
     # rows of several chunks (1024 bytes each): the plan's PARENT merges and its subtree stack

@@ -3,10 +3,10 @@
 The BLAKE3 lane kernel (blake3_numba.py) hashes 16 messages per vector instruction: word k
 of message l sits in lane l of vector k. The messages are the rows of a row-major matrix,
 so each 16-word block of 16 rows must be transposed on its way in, and the 16 digests of 8
-words on their way out. Written as plain numba loops, that copy stays scalar (LLVM will not
-vectorise a strided load or store with gathers on this CPU family: "prefer-no-gather") and
-cost ~2 of every 3 cycles of a leaf hash (bench/results/stark_kernels.md, session 15). Here
-it is written in LLVM IR: 16 vector loads, a network of two-input shuffles, 16 vector stores.
+words on their way out. Written as plain numba loops, that copy stayed scalar (LLVM emits no
+gathers or scatters for the strided side on the AMD Zen 4 it was measured on) and cost ~2 of
+every 3 cycles of a leaf hash (bench/results/stark_kernels.md, session 15). Here it is
+written in LLVM IR: 16 vector loads, a network of two-input shuffles, 16 vector stores.
 
 The shuffle network (a tile of 16 vectors × 16 positions, element (v, p)): stage j takes
 each pair of vectors whose indices differ in bit j and swaps bit j of the vector index with
@@ -14,12 +14,15 @@ bit j of the position — one two-input shuffle per output vector. After the fou
 (j = 0 … 3) element (v, p) sits at (p, v): the transpose. A shuffle's mask is worked out
 here in Python by following where each element goes (``_network``), so the stage rule is
 the whole algorithm. LLVM lowers <16 x i32> shuffles for whatever CPU numba compiles for:
-one vpermt2d / vpunpck / vshufi32x4 each with AVX-512, two or more per shuffle on AVX2, so
-the same IR is correct (just slower) on a CPU without AVX-512.
+one vpermt2d / vpermt2q / vpunpck[lh]qdq each with AVX-512, a few 256- or 128-bit ones
+without it (tests/stark/test_blake3.py passes with NUMBA_CPU_NAME=haswell and =generic; on
+the Zen 4 the AVX2 code hashes as fast).
 
 These are numba ``@intrinsic``s: this module imports numba and llvmlite, and is imported
 only when a kernel that uses them compiles (blake3_numba refers to them through
-lazy_njit.LazyIntrinsic, so that a verifier never imports numba).
+lazy_njit.LazyIntrinsic, so that a verifier never imports numba). numba's cache knows a
+kernel by its own file only: after editing this one, touch blake3_numba.py (or empty the
+cache) so that hash_rows_kernel is compiled again with it.
 """
 
 from __future__ import annotations

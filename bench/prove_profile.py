@@ -128,7 +128,7 @@ def _wrap_kernel(profile: Profile, owners, attr: str, label: str, work_of):
         c0 = cpu_s()
         out = fn(*args, **kwargs)
         profile.kernel_s[label] += cpu_s() - c0
-        key, amount = work_of(*args, **kwargs)
+        key, amount = work_of(*args)
         profile.work[key] += amount
         return out
 
@@ -163,7 +163,7 @@ def instrument():
     owners = [o for o in (merkle, mmcs) if hasattr(o, "hash_rows")]
     saved += [(o, a, getattr(o, a)) for o in owners for a in ("hash_rows", "compress_pairs")]
     _wrap_kernel(profile, owners, "hash_rows", "BLAKE3 leaves",
-                 lambda m, *_, width=None, **__: ("leaf_bytes", 4 * _rows_and_width(m, width)))
+                 lambda m, out=None, width=None: ("leaf_bytes", 4 * _rows_and_width(m, width)))
     _wrap_kernel(profile, owners, "compress_pairs", "BLAKE3 nodes",
                  lambda d, *_: ("nodes", int(np.asarray(d).shape[0]) // 2))
     try:
@@ -174,7 +174,8 @@ def instrument():
 
 
 def _rows_and_width(m, width) -> int:
-    # the elements hash_rows hashes: every row's first `width` (a padded block's; default all)
+    # the elements hash_rows hashes: every row's first `width` (a padded block's, passed
+    # positionally by lde_source; default all)
     a = np.asarray(m)
     return a.size if width is None else a.shape[0] * width
 

@@ -121,7 +121,7 @@ class LdeSource:
             self.hash_block(k, block)
             for r in range(0, d, HASH_CHUNK_ROWS):
                 rows = block[r:r + HASH_CHUNK_ROWS]  # a padded block's rows: their first w words hashed in place
-                yield k * d + r, merkle.hash_rows(rows, out=np.empty((rows.shape[0], 8), dtype=np.uint32), width=w)
+                yield k * d + r, merkle.hash_rows(rows, np.empty((rows.shape[0], 8), dtype=np.uint32), w)
 
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
@@ -129,7 +129,7 @@ class LdeSource:
         block = self._block_buffer()  # one buffer for the chunk's blocks
         for k in range(lo, hi):
             # a padded block's rows (_block_buffer) are hashed in place: their first w words
-            merkle.hash_rows(self.hash_block(k, block), out=out[k * d:(k + 1) * d], width=self.shape[1])
+            merkle.hash_rows(self.hash_block(k, block), out[k * d:(k + 1) * d], self.shape[1])
 
     def _block_width(self) -> int:
         # a hash block buffer's columns: a narrow matrix's (one column group, its remainder

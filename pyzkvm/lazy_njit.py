@@ -162,6 +162,31 @@ def _kernel_named(module: str, qualname: str) -> Kernel:
     return obj
 
 
+class LazyIntrinsic:
+    """A numba ``@intrinsic`` (LLVM IR written by hand: stark/lane_tiles.py) named by its module
+    and name, imported — with numba and llvmlite — only when a compiled caller types it: a
+    kernel module refers to it as a global without importing numba (as to a ``Kernel``)."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+        self._type = None
+
+    @property
+    def _numba_type_(self):
+        # what numba's typeof reads for a global of this kind: the intrinsic's function type
+        if self._type is None:
+            from numba.core.registry import cpu_target
+
+            real = getattr(importlib.import_module(self.module), self.name)
+            typing = cpu_target.typing_context
+            typing.refresh()  # installs the intrinsic's registration (its module was just imported)
+            self._type = typing.resolve_value_type(real)
+        return self._type
+
+    def __repr__(self) -> str:
+        return f"<intrinsic {self.module}.{self.name} (lazy)>"
+
+
 def njit(func: Callable | None = None, **options):
     """``@njit`` / ``@njit(cache=True, ...)``: as numba's, applied on first use."""
     if func is not None and callable(func) and not options:

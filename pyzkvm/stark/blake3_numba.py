@@ -18,7 +18,7 @@ single chunk with a single 64-byte block, flags CHUNK_START | CHUNK_END | ROOT =
 
 Words are uint32 locals: every sum and rotation is written as np.uint32(...) of numba's
 64-bit result, which LLVM narrows back to 32-bit instructions (and, in the lane kernel, to
-8 words per AVX2 instruction).
+16 words per AVX-512 instruction, a rotation one vprold; 8 per instruction on AVX2).
 
 Two implementations of the same function live here: a scalar one (one message at a time,
 every state word a local variable: hash_words, compress — the readable reference, used by
@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import blake3
 import numpy as np
-from ..lazy_njit import njit
+from ..lazy_njit import LazyIntrinsic, njit
 
 from .._jit import inner
 
@@ -239,10 +239,16 @@ def hash_words(msg):
 # the same sequence of compressions with the same flags. The lane kernel below runs LANES
 # messages side by side: _compress_lanes is ONE loop over the lanes whose body is a whole
 # compression on 16 + 16 local words (all 7 rounds written out, the message words loaded
-# once), so LLVM vectorises the loop across lanes: each AVX2 instruction does one step of 8
-# messages' compressions, the state stays in registers. (The earlier kernel kept the state
-# in a (16, LANES) array and looped over the lanes inside every step of G: a load and a store
-# per word per step, and 2.5–4× slower: bench/results/stark_kernels.md.)
+# once), so LLVM vectorises the loop across lanes: each AVX-512 instruction does one step of
+# 16 messages' compressions (8 with AVX2), the state stays in registers. (The earlier kernel
+# kept the state in a (16, LANES) array and looped over the lanes inside every step of G: a
+# load and a store per word per step, and 2.5–4× slower: bench/results/stark_kernels.md.)
+#
+# The messages are rows of a row-major matrix, and the lanes want word k of every message
+# side by side: a block enters the lanes, and the digests leave them, 16 rows at a time
+# through register transposes (lane_tiles.py, LLVM IR: 16 vector loads, 64 two-input
+# shuffles, 16 stores per 16 × 16 tile). Written as numba loops that copy was scalar and
+# took ~2/3 of a leaf hash's time (session 15: 30 → 87 M compressions/s at 1 thread).
 #
 # The sequence of compressions for a message of w words — each chunk's blocks, then the
 # PARENT merges of the chunk tree — depends on w only, so it is worked out once in Python
@@ -327,37 +333,64 @@ def hash_plan(w: int) -> np.ndarray:
     return plan
 
 
+#: the tile transpositions between rows and lanes (lane_tiles.py: LLVM IR, numba imported
+#: only when hash_rows_kernel compiles)
+_rows_to_lanes = LazyIntrinsic("pyzkvm.stark.lane_tiles", "rows_to_lanes")
+_lanes_to_digests = LazyIntrinsic("pyzkvm.stark.lane_tiles", "lanes_to_digests")
+_prefetch = LazyIntrinsic("pyzkvm.stark.lane_tiles", "prefetch")
+TILE = 16  # messages per tile (lane_tiles.TILE)
+
+
 @njit(cache=True, nogil=True)
 def hash_rows_kernel(matrix, out, plan, g0, g1):
-    """out[i] = BLAKE3(LE bytes of matrix[i]) for the rows of groups g0 … g1 − 1 (LANES rows
-    per group; the last group repeats its final row in the spare lanes and discards them),
-    following plan = hash_plan(matrix.shape[1]). Runs without the GIL: hash_rows_lanes runs
-    chunks of groups side by side on the thread pool (pool.parallel_for)."""
-    n = matrix.shape[0]
+    """out[i] = BLAKE3(LE bytes of matrix[i, :w]) for the rows of groups g0 … g1 − 1 (LANES
+    rows per group; a group at the end of the matrix is hashed from a copy with its final row
+    repeated in the spare lanes, which are discarded), following plan = hash_plan(w), w ≤
+    matrix.shape[1] (a padded block's rows are read in place, its padding columns never).
+    A message block enters the lanes, and the digests leave them, 16 rows at a time through
+    lane_tiles' register transposes. Runs without the GIL: hash_rows_lanes runs chunks of
+    groups side by side on the thread pool (pool.parallel_for)."""
+    n, w = matrix.shape  # w: the row stride here; the message width is the plan's
     L = LANES
+    rows, digests = matrix.reshape(-1), out.reshape(-1)  # flat views (C-contiguous arrays)
     cv = np.empty(8 * L, dtype=np.uint32)   # the chaining value of every lane: word k at [k·L + l]
     m = np.empty(16 * L, dtype=np.uint32)   # the message block of every lane, the same layout
     depth = 1  # left subtrees' cvs held at once: 1 + the deepest push (a loop, not np.max: numba's
     for s in range(plan.shape[0]):  # max over a strided column costs ~0.4 s more of compile)
         depth = max(depth, plan[s, _PUSH] + 1)
     stack = np.empty((depth, 8 * L), dtype=np.uint32)  # left subtrees' cvs
+    # a tile reads 16 words of each row from a block's first word on, past a short block's end
+    # into the next rows: a group whose reads would leave the matrix is hashed from ``tail``,
+    # its rows copied (the final one repeated) with room for the overrun
+    tail = np.zeros(L * w + BLOCK_WORDS, dtype=np.uint32)
+    tail_digests = np.empty(8 * L, dtype=np.uint32)
     for g in range(g0, g1):
+        at_end = (g + 1) * L * w + BLOCK_WORDS > n * w
+        src, base = rows, g * L * w
+        if at_end:
+            for l in range(L):
+                r = min(g * L + l, n - 1)
+                for k in range(w):
+                    tail[l * w + k] = rows[r * w + k]
+            src, base = tail, 0
+        elif plan.shape[0] > 1 and (g + 2) * L * w <= n * w:
+            # rows of several blocks: the next group's rows asked for while this one is hashed
+            # (its blocks read across 64 rows at once outrun the hardware's own prefetch:
+            # +7–16 % at 35–89 words from memory; at ≤ 16 words it is ~15 % slower)
+            for i in range((g + 1) * L * w, (g + 2) * L * w, BLOCK_WORDS):
+                _prefetch(rows, i)
         for s in range(plan.shape[0]):
-            src, first, words, flags = plan[s, _SRC], plan[s, _FIRST], plan[s, _WORDS], plan[s, _FLAGS]
-            if src < 0:  # a block of the message, read in place and transposed: word k of row l → m[k·L + l]
+            source, first, words, flags = plan[s, _SRC], plan[s, _FIRST], plan[s, _WORDS], plan[s, _FLAGS]
+            if source < 0:  # a block of the message: word k of row l → m[k·L + l], zeros past `words`
                 if flags & CHUNK_START:
                     for k in range(8):
                         for l in range(L):
                             cv[k * L + l] = IV[k]
-                for l in range(L):
-                    row = matrix[min(g * L + l, n - 1)]
-                    for k in range(words):
-                        m[k * L + l] = row[first + k]
-                for i in range(words * L, 16 * L):  # zero padding of a short last block
-                    m[i] = 0
+                for l0 in range(0, L, TILE):
+                    _rows_to_lanes(src, base + l0 * w + first, w, words, m, l0, L)
             else:  # PARENT: block = left subtree's cv ‖ this cv, key = IV
                 for i in range(8 * L):
-                    m[i] = stack[src, i]
+                    m[i] = stack[source, i]
                     m[8 * L + i] = cv[i]
                 for k in range(8):
                     for l in range(L):
@@ -367,11 +400,12 @@ def hash_rows_kernel(matrix, out, plan, g0, g1):
             if plan[s, _PUSH] >= 0:
                 for i in range(8 * L):
                     stack[plan[s, _PUSH], i] = cv[i]
-        for l in range(L):
-            r = g * L + l
-            if r < n:
-                for k in range(8):
-                    out[r, k] = cv[k * L + l]
+        dst, at = (tail_digests, 0) if at_end else (digests, 8 * g * L)
+        for l0 in range(0, L, TILE):
+            _lanes_to_digests(cv, l0, L, dst, at + 8 * l0)
+        if at_end:  # only the group's real rows
+            for i in range(8 * min(L, n - g * L)):
+                digests[8 * g * L + i] = tail_digests[i]
 
 
 #: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one
@@ -413,19 +447,21 @@ def _hash_rows_small(matrix, out):
     out[:] = np.frombuffer(b"".join(parts), dtype="<u4").reshape(-1, 8)
 
 
-def _hash_rows_numba(matrix, out):
-    # the lane kernel over groups of LANES rows, chunks of groups on the thread pool
-    parallel_for(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, hash_plan(matrix.shape[1]),
-                 work_per_item=LANES * max(16, matrix.shape[1]))
+def _hash_rows_numba(matrix, out, width: int | None = None):
+    # the lane kernel over groups of LANES rows (their first `width` words), chunks of groups on the thread pool
+    w = matrix.shape[1] if width is None else width
+    parallel_for(hash_rows_kernel, (matrix.shape[0] + LANES - 1) // LANES, matrix, out, hash_plan(w),
+                 work_per_item=LANES * max(16, w))
 
 
-def hash_rows_lanes(matrix, out):
-    """Python entry: see hash_rows_kernel (matrix (n, w) uint32, out (n, 8) uint32); a batch
-    of fewer than SMALL_BATCH rows goes to the ``blake3`` package instead (_by_package)."""
+def hash_rows_lanes(matrix, out, width: int | None = None):
+    """Python entry: see hash_rows_kernel (matrix (n, ≥ width) C-contiguous uint32, out (n, 8)
+    uint32; width: the words hashed of each row, default all); a batch of fewer than
+    SMALL_BATCH rows goes to the ``blake3`` package instead (_by_package)."""
     if _by_package(matrix.shape[0]):
-        _hash_rows_small(matrix, out)
+        _hash_rows_small(matrix if width is None else matrix[:, :width], out)
     elif matrix.shape[0]:
-        _hash_rows_numba(matrix, out)
+        _hash_rows_numba(matrix, out, width)
     return out
 
 

@@ -120,15 +120,16 @@ class LdeSource:
         for k in range(self._hash_blocks_count):
             self.hash_block(k, block)
             for r in range(0, d, HASH_CHUNK_ROWS):
-                rows = block[r:r + HASH_CHUNK_ROWS, :w]  # a padded block's chunk: its columns copied side by side
-                yield k * d + r, merkle.hash_rows(rows, out=np.empty((rows.shape[0], 8), dtype=np.uint32))
+                rows = block[r:r + HASH_CHUNK_ROWS]  # a padded block's rows: their first w words hashed in place
+                yield k * d + r, merkle.hash_rows(rows, np.empty((rows.shape[0], 8), dtype=np.uint32), w)
 
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
         d = 1 << self.hash_log
         block = self._block_buffer()  # one buffer for the chunk's blocks
         for k in range(lo, hi):
-            self._hash_rows(self.hash_block(k, block), out[k * d:(k + 1) * d])
+            # a padded block's rows (_block_buffer) are hashed in place: their first w words
+            merkle.hash_rows(self.hash_block(k, block), out[k * d:(k + 1) * d], self.shape[1])
 
     def _block_width(self) -> int:
         # a hash block buffer's columns: a narrow matrix's (one column group, its remainder
@@ -146,17 +147,6 @@ class LdeSource:
         Zeros: a padding column only ever holds transforms of zeros."""
         d, w = 1 << self.hash_log, self.shape[1]
         return padded_buffer(d, w) if column_groups(w) == 1 else np.empty((d, w), dtype=np.uint32)
-
-    def _hash_rows(self, block: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """merkle.hash_rows of the block's first w columns into ``out``; a padded block's
-        HASH_CHUNK_ROWS rows at a time (the hash reads whole rows: each chunk's columns copied
-        side by side, a small copy, not the block's)."""
-        w = self.shape[1]
-        if block.shape[1] == w:
-            return merkle.hash_rows(block, out=out)
-        for r in range(0, block.shape[0], HASH_CHUNK_ROWS):
-            merkle.hash_rows(block[r:r + HASH_CHUNK_ROWS, :w], out=out[r:r + HASH_CHUNK_ROWS])
-        return out
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
@@ -234,7 +224,7 @@ def _work_buffer(size: int) -> np.ndarray:
     return buffer[:size]
 
 
-#: rows of a padded block (LdeSource._block_buffer) hashed at once (their columns copied side by side: 1.5 MB at 12)
+#: rows of a block whose digests ``LdeSource.digest_blocks`` hands out at once (1 MB of digests)
 HASH_CHUNK_ROWS = 1 << 15
 #: about the most bytes of a part of the columns ``LdeSource.rows`` transforms at once (D rows ×
 #: its columns, rounded up to 32 columns), for a matrix of more than ROWS_WHOLE_BYTES

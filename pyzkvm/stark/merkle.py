@@ -25,9 +25,10 @@ from ..errors import UsageError
 from .blake3_numba import compress_pairs_lanes, hash_rows_lanes
 
 
-def hash_rows(matrix, out: np.ndarray | None = None):
+def hash_rows(matrix, out: np.ndarray | None = None, width: int | None = None):
     """Leaf digests: out[i] = BLAKE3 of row i's canonical LE u32 bytes, shape (n, 8) uint32
-    (written to ``out``, a C-contiguous (n, 8) uint32 array, if given).
+    (written to ``out``, a C-contiguous (n, 8) uint32 array, if given). ``width``: hash only
+    the first ``width`` elements of each row (a padded buffer's rows, read in place).
 
     Rows longer than 256 elements (1024 bytes) are hashed with BLAKE3's full chunk tree; a
     1-D array is one column (one element per row)."""
@@ -36,11 +37,13 @@ def hash_rows(matrix, out: np.ndarray | None = None):
         m = m.reshape(-1, 1)
     if m.ndim != 2:
         raise UsageError(f"hash_rows: expected a 2-D (n, w) matrix, got shape {m.shape}")
+    if width is not None and not 0 <= width <= m.shape[1]:
+        raise UsageError(f"hash_rows: width {width} is not within the matrix's {m.shape[1]} columns")
     m = np.ascontiguousarray(m, dtype=np.uint32)
     if out is None:
         out = np.empty((m.shape[0], 8), dtype=np.uint32)
     assert out.shape == (m.shape[0], 8) and out.dtype == np.uint32 and out.flags.c_contiguous
-    hash_rows_lanes(m, out)
+    hash_rows_lanes(m, out, None if width == m.shape[1] else width)
     return out
 
 

@@ -78,6 +78,34 @@ def test_hash_rows_partial_lane_groups(n_rows, width, path):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("width", [1, 7, 8, 15, 16, 17, 255, 256, 257, 513])
+@pytest.mark.parametrize("n_rows", [2 * B.LANES, 2 * B.LANES + 1, 3 * B.LANES - 1])
+def test_hash_rows_tiles_of_many_groups(width, n_rows, path):
+    # the kernel moves 16 rows × 16 words at a time (lane_tiles): its reads run past a short
+    # block into the next rows, and the groups near the matrix's end (the last, and for narrow
+    # rows the one before) are hashed from a padded copy; every digest as the package's
+    rows = rng.integers(0, 2**32, (n_rows, width), dtype=np.uint32)
+    got = hash_rows(rows)
+    expected = np.frombuffer(b"".join(ref(r) for r in rows), dtype="<u4").reshape(-1, 8)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("width", [0, 1, 7, 12, 16, 17, 33, 40])
+def test_hash_rows_first_columns_read_in_place(width, path):
+    # width=: the first `width` words of each row of a wider buffer (a padded LDE block's rows)
+    rows = rng.integers(0, 2**32, (2 * B.LANES + 3, 40), dtype=np.uint32)
+    got = hash_rows(rows, width=width)
+    expected = np.frombuffer(b"".join(ref(r[:width]) for r in rows), dtype="<u4").reshape(-1, 8)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_hash_rows_width_outside_the_rows_is_a_usage_error():
+    from pyzkvm.errors import UsageError
+
+    with pytest.raises(UsageError, match="width 41"):
+        hash_rows(np.zeros((4, 40), dtype=np.uint32), width=41)
+
+
 @pytest.mark.parametrize("width", [768, 1024, 1025, 1280, 4100])
 def test_hash_rows_many_chunks(width, path):
     # rows of several chunks (1024 bytes each): the plan's PARENT merges and its subtree stack

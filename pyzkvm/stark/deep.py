@@ -31,7 +31,7 @@ from . import ext, field
 from ..lazy_njit import njit
 from .ext import mul4
 from .field import P, f_add, root_of_unity
-from .lincomb import combine_columns, weighted_column_sums
+from .lincomb import combine_columns_into, weighted_column_sums
 from .openings import EXT_GROUPS, opened_width
 
 _P = np.uint64(P)
@@ -166,15 +166,12 @@ def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
     """Rows lo..hi−1 of [Σ c_i f_i | Σ c_j f_j] over the terms' matrices, (hi − lo, 8) (a matrix
     with fewer rows adds zeros: a tall hiding table's preprocessed coefficients, n rows beside
-    f̂'s n + n/F)."""
+    f̂'s n + n/F). Every term adds into the one array (combine_columns_into); a ζ-only term's
+    (w, 4) coefficients are padded with zeros for the ζω half, which the kernel skips."""
     num = np.zeros((hi - lo, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i, [:, 4:] the ζω group's
     for matrix, c in terms:
-        part = combine_columns(matrix[lo:hi], c)
-        k = part.shape[0]
-        if c.shape[1] == 8:
-            num[:k] = ext.ext_add(num[:k].reshape(-1, 2, 4), part.reshape(-1, 2, 4)).reshape(-1, 8)
-        else:
-            num[:k, :4] = ext.ext_add(num[:k, :4], part)
+        wide = c if c.shape[1] == 8 else np.concatenate([c, np.zeros_like(c)], axis=1)
+        combine_columns_into(matrix[lo:hi], wide, num)
     return num
 
 

@@ -10,7 +10,7 @@ import pytest
 from pyzkvm.stark import deep, ext, zk
 from pyzkvm.stark.domain import coset_points, coset_shift
 from pyzkvm.stark.field import P
-from pyzkvm.stark.lincomb import weighted_column_sums
+from pyzkvm.stark.lincomb import combine_columns, weighted_column_sums
 from pyzkvm.stark.ntt import coset_lde_from_coefficients
 from pyzkvm.stark.openings import EXT_GROUPS, opened_width
 
@@ -76,7 +76,7 @@ def test_an_ext_column_s_coefficients_combine_to_its_own_term():
     coeffs = deep.deep_coefficients(drawn, layout, total)
     f = rng.integers(0, P, (5, 8), dtype=np.int64).astype(np.uint32)  # 5 rows of the 2 aux columns' base columns
     start, width = layout[0][0]["aux"]
-    combined = deep.combine_columns(f, coeffs[start:start + width])
+    combined = combine_columns(f, coeffs[start:start + width])
     columns = f.reshape(5, 2, 4)  # f_j(x) = Σ_c X^c·f_(4j+c)(x): its coordinates are the base values
     want = ext.ext_add(ext.ext_mul(columns[:, 0], drawn[3]), ext.ext_mul(columns[:, 1], drawn[4]))
     np.testing.assert_array_equal(combined, want)

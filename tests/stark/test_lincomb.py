@@ -36,6 +36,20 @@ def test_combine_columns(n, w, worst):
     assert np.array_equal(lincomb.combine_columns(m, c[:, :4]), _ref(m, c[:, :4]))
 
 
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("n,w", SHAPES)
+def test_combine_columns_into_adds_to_out(n, w, worst):
+    """combine_columns_into adds into out's first n rows (the rest unchanged), also when some
+    columns' coefficients are zero from lane 4 on (the kernel skips those lanes)."""
+    rng = np.random.default_rng(7 * n + w)
+    m, c, out = _matrix(rng, n, w, worst), _matrix(rng, w, 8, worst), _matrix(rng, n + 3, 8, worst)
+    c[::3, 4:] = 0
+    want = out.copy()
+    want[:n] = (want[:n].astype(object) + _ref(m, c)) % P
+    assert lincomb.combine_columns_into(m, c, out) is out
+    assert np.array_equal(out, want)
+
+
 def test_combine_columns_of_no_columns_is_zero():
     assert not lincomb.combine_columns(np.zeros((5, 0), np.uint32), np.zeros((0, 4), np.uint32)).any()
 

@@ -82,7 +82,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.ext", "_mul_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.ext", "_sub_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.lincomb", "_combine_rows", "u32[2d], u32[2d], u32[2d], i64, i64"),
-    ("pyzkvm.stark.deep", "_divide_by_linear", "u32[2d], u64, u64, u64, u64, u32[2d], u32[1d]"),
+    ("pyzkvm.stark.deep", "_divide_by_linears", "u32[2d], u64[2d], i64, u32[2d], u32[2d]"),
     ("pyzkvm.stark.fri", "_fold_kernel", "u32[2d], u32[1d], u32[1d], u32[2d], i64, i64"),
     ("pyzkvm.stark.lde_source", "_block_rows", "u32[2d], i64, i64, i64, u32[1d], const u32[1d], const u32[1d], bool[1d], i64, u32[2d]"),
 ]

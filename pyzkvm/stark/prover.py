@@ -336,13 +336,14 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
     # (no heap release here: the openings take a few MB of the free heap, released before the DEEP)
     _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
+    powers = _opening_powers(cfg, tables, zeta)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
         # main and aux (f̂ in hiding mode, the trace's interpolant otherwise) from their
         # coefficients, Σ_(i<B) c_i z^i: rows from B on are zero (_nonzero_rows; hiding: half of
         # a tall table's D = 2n, never read); the preprocessed columns from their trace
         b = _nonzero_rows(cfg, t)
-        at_z, at_zn = (ext.ext_powers(z, b) for z in (zeta, t.z_next))
+        at_z, at_zn = powers[None][:b], powers[t.log_n][:b]
         # (the F_p^4 columns, aux and quotient, as one value each: Σ_c X^c·f_c(z), deep.py)
         t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
                         "main": _evaluate_coefficients(t.main_lde, at_z),
@@ -355,6 +356,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ_(i<B) c_i ζ^i
             t.quotient_coeffs[:b], at_z))
         report("open", (k + 1) / len(tables))
+    del powers
     layout, total = deep_layout([_widths(t) for t in tables])
     drawn = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables],
                                                   opened_count(layout))
@@ -458,6 +460,19 @@ def _nonzero_rows(cfg, t: _Table) -> int:
     nonzero: B (zk.committed_bound; a tall table's n + n/F of D = 2n). The openings at ζ and
     the DEEP combine only those."""
     return zk.committed_bound(cfg, t.log_n)
+
+
+def _opening_powers(cfg, tables: list, zeta: np.ndarray) -> dict:
+    """The powers the openings weigh coefficients with, each computed once: ζ^i (key None) for
+    the most nonzero rows of any table, (ζω_n)^i (key log n) for the most of the tables of
+    height n, which share ω_n (a table reads the first _nonzero_rows of them)."""
+    rows: dict = {}
+    for t in tables:
+        rows[t.log_n] = max(rows.get(t.log_n, 0), _nonzero_rows(cfg, t))
+    out = {None: ext.ext_powers(zeta, max(rows.values()))}
+    for log_n, b in rows.items():
+        out[log_n] = ext.ext_powers(ext.ext_mul_base(zeta, np.uint32(root_of_unity(log_n))), b)
+    return out
 
 
 def _widths(t: _Table) -> tuple:

@@ -176,16 +176,23 @@ def _add_row_group(lo, hi, x0, x1, x2, x3, weights, i, columns):
 
 
 @inner
-def _column_sums(matrix, columns, weights, out, r0, r1, w):
-    # out[j] = Σ_i weights[i]·matrix[i, columns[j]] (columns None: column j) over rows r0 … r1 − 1:
-    # per (lane, column) the low and high halves of the sums of 4 rows' products are summed
-    # (< 2^32 groups: 2^34 rows is beyond any table), reduced once at the end. 4 rows at a time,
-    # the column loop innermost (vectorised over a contiguous row when every column is read)
-    lo = np.zeros((4, w), dtype=np.uint64)
-    hi = np.zeros((4, w), dtype=np.uint64)
+def _column_sums(matrix, columns, weights, out, columns2, weights2, out2, r0, r1):
+    # out[j] = Σ_i weights[i]·matrix[i, columns[j]] (columns None: column j) over rows r0 … r1 − 1,
+    # and unless weights2 is None out2[j] = Σ_i weights2[i]·matrix[i, columns2[j]] in the same pass
+    # (the openings at ζ and ζω): per (lane, column) the low and high halves of the sums of 4
+    # rows' products are summed (< 2^32 groups: 2^34 rows is beyond any table), reduced once at
+    # the end. 4 rows at a time, the column loop innermost (vectorised over a contiguous row
+    # when every column is read)
+    lo = np.zeros((4, out.shape[0]), dtype=np.uint64)
+    hi = np.zeros((4, out.shape[0]), dtype=np.uint64)
+    lo2 = np.zeros((4, 0 if out2 is None else out2.shape[0]), dtype=np.uint64)
+    hi2 = np.zeros((4, 0 if out2 is None else out2.shape[0]), dtype=np.uint64)
     i = r0
     while i + 4 <= r1:
-        _add_row_group(lo, hi, matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3], weights, i, columns)
+        x0, x1, x2, x3 = matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3]
+        _add_row_group(lo, hi, x0, x1, x2, x3, weights, i, columns)
+        if weights2 is not None:
+            _add_row_group(lo2, hi2, x0, x1, x2, x3, weights2, i, columns2)
         i += 4
     if i < r1:  # the last 1–3 rows, with zero rows and weights beside them
         rows = np.zeros((4, matrix.shape[1]), dtype=matrix.dtype)
@@ -193,7 +200,18 @@ def _column_sums(matrix, columns, weights, out, r0, r1, w):
         rows[:r1 - i] = matrix[i:r1]
         last[:r1 - i] = weights[i:r1]
         _add_row_group(lo, hi, rows[0], rows[1], rows[2], rows[3], last, 0, columns)
-    for j in range(w):
+        if weights2 is not None:
+            last[:r1 - i] = weights2[i:r1]
+            _add_row_group(lo2, hi2, rows[0], rows[1], rows[2], rows[3], last, 0, columns2)
+    _join_sums(lo, hi, out)
+    if out2 is not None:
+        _join_sums(lo2, hi2, out2)
+
+
+@inner
+def _join_sums(lo, hi, out):
+    # out[j, k] = (hi·2^32 + lo) mod p per (column, lane)
+    for j in range(out.shape[0]):
         for k in range(4):
             out[j, k] = f_join(lo[k, j], hi[k, j])
 
@@ -201,14 +219,21 @@ def _column_sums(matrix, columns, weights, out, r0, r1, w):
 @njit(cache=True, nogil=True)
 def _weighted_column_sums(matrix, weights, out, r0, r1):
     # out[j] = Σ_i weights[i]·matrix[i, j] over rows r0 … r1 − 1 (_column_sums, every column)
-    _column_sums(matrix, None, weights, out, r0, r1, matrix.shape[1])
+    _column_sums(matrix, None, weights, out, None, None, None, r0, r1)
 
 
 @njit(cache=True, nogil=True)
 def _weighted_chosen_column_sums(matrix, columns, weights, out, r0, r1):
     # out[j] = Σ_i weights[i]·matrix[i, columns[j]] over rows r0 … r1 − 1: the same sums over
     # the chosen columns, read in place through the index (no copy of a whole-height matrix's columns)
-    _column_sums(matrix, columns, weights, out, r0, r1, columns.shape[0])
+    _column_sums(matrix, columns, weights, out, None, None, None, r0, r1)
+
+
+@njit(cache=True, nogil=True)
+def _column_sums_at_two_points(matrix, weights, columns2, weights2, out, out2, r0, r1):
+    # _weighted_column_sums into out and _weighted_chosen_column_sums (columns2, weights2) into
+    # out2, in one pass over rows r0 … r1 − 1
+    _column_sums(matrix, None, weights, out, columns2, weights2, out2, r0, r1)
 
 
 def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) -> np.ndarray:
@@ -220,25 +245,48 @@ def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) 
     a whole-height matrix's columns). A tall matrix's rows are summed in chunks side by side on
     the thread pool, then the chunks' sums added."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    weights = np.ascontiguousarray(weights, dtype=np.uint32)
     w = matrix.shape[1]
     cols = None if columns is None else np.asarray(columns, dtype=np.int64)
     if cols is not None and cols.shape[0] == w and np.array_equal(cols, np.arange(w)):
         cols = None  # every column in order: the contiguous kernel
-    width = w if cols is None else cols.shape[0]
-    bounds = chunk_bounds(matrix.shape[0], width, chunks_per_thread=1)
+    return _sums_in_chunks(matrix, cols, weights, None, None)[0]
+
+
+def column_sums_at_two_points(matrix: np.ndarray, weights: np.ndarray, weights2: np.ndarray, columns2) -> tuple:
+    """(weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2))
+    in one pass over the matrix: a committed matrix's openings at ζ (every column) and at ζω
+    (the columns read at the next row)."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
+    return _sums_in_chunks(matrix, None, weights, np.asarray(columns2, dtype=np.int64),
+                           np.ascontiguousarray(weights2, dtype=np.uint32))
+
+
+def _sums_in_chunks(matrix, cols, weights, cols2, weights2) -> tuple:
+    # the sums of weighted_column_sums / column_sums_at_two_points (cols2 None: no second sums):
+    # row chunks side by side on the thread pool, each into its part, the parts then added
+    weights = np.ascontiguousarray(weights, dtype=np.uint32)
+    width = matrix.shape[1] if cols is None else cols.shape[0]
+    width2 = 0 if cols2 is None else cols2.shape[0]
+    bounds = chunk_bounds(matrix.shape[0], width + width2, chunks_per_thread=1)
     parts = np.zeros((len(bounds) - 1, width, 4), dtype=np.uint32)
-    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, bounds, parts,
-                 work_per_item=matrix.shape[0] * width // len(parts), chunks_per_thread=1)
+    parts2 = np.zeros((len(bounds) - 1, width2, 4), dtype=np.uint32)
+    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, cols2, weights2, bounds, parts, parts2,
+                 work_per_item=matrix.shape[0] * (width + width2) // len(parts), chunks_per_thread=1)
+    return _added_parts(parts), _added_parts(parts2)
+
+
+def _added_parts(parts: np.ndarray) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     return (parts.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)  # < 2^32 canonical terms
 
 
-def _sums_of_chunks(matrix, cols, weights, bounds, parts, lo: int, hi: int) -> None:
-    # weighted_column_sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
+def _sums_of_chunks(matrix, cols, weights, cols2, weights2, bounds, parts, parts2, lo: int, hi: int) -> None:
+    # the sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
     for c in range(lo, hi):
-        if cols is None:
+        if cols2 is not None:
+            _column_sums_at_two_points(matrix, weights, cols2, weights2, parts[c], parts2[c], bounds[c], bounds[c + 1])
+        elif cols is None:
             _weighted_column_sums(matrix, weights, parts[c], bounds[c], bounds[c + 1])
         else:
             _weighted_chosen_column_sums(matrix, cols, weights, parts[c], bounds[c], bounds[c + 1])

@@ -41,7 +41,7 @@ from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
 from .keys import ProvingKey, check_public_values, check_trace
 from .lde_source import LdeSource, shared_rows_work
-from .lincomb import weighted_column_sums
+from .lincomb import column_sums_at_two_points, weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, intt_columns_into, \
@@ -261,13 +261,14 @@ def _columns(matrix, columns):
     return matrix[:, columns]
 
 
-def _evaluate_coefficients(lde, powers, columns=None) -> np.ndarray:
-    """Every column (or the given ``columns``) of a committed LDE's polynomials at the point
-    whose powers 1, z, …, z^(B−1) are ``powers`` (its coefficient rows from B on are zero):
-    Σ_(i<B) c_i·z^i, shape (w, 4)."""
-    if lde is None or lde.shape[1] == 0 or (columns is not None and len(columns) == 0):
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(lde.coefficients[:powers.shape[0]], powers, columns)
+def _evaluate_coefficients(lde, at_z, at_zn, columns) -> tuple:
+    """Every column of a committed LDE's polynomials at z, and the given ``columns`` at z'
+    (the openings at ζ and ζω), in one pass over its coefficients: ``at_z`` / ``at_zn`` are the
+    powers 1, z, …, z^(B−1) and those of z' (its coefficient rows from B on are zero):
+    Σ_(i<B) c_i·z^i, shapes (w, 4) and (len(columns), 4)."""
+    if lde is None or lde.shape[1] == 0:
+        return np.zeros((0, 4), dtype=np.uint32), np.zeros((0, 4), dtype=np.uint32)
+    return column_sums_at_two_points(lde.coefficients[:at_z.shape[0]], at_z, at_zn, columns)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
@@ -344,15 +345,15 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         # a tall table's D = 2n, never read); the preprocessed columns from their trace
         b = _nonzero_rows(cfg, t)
         at_z, at_zn = powers[None][:b], powers[t.log_n][:b]
-        # (the F_p^4 columns, aux and quotient, as one value each: Σ_c X^c·f_c(z), deep.py)
-        t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
-                        "main": _evaluate_coefficients(t.main_lde, at_z),
-                        "aux": recombine_ext_columns(_evaluate_coefficients(t.aux_lde, at_z))}
-        # at ζω only the columns some constraint reads at the next row (openings.py)
+        # at ζω only the columns some constraint reads at the next row (openings.py); the F_p^4
+        # columns, aux and quotient, as one value each: Σ_c X^c·f_c(z) (deep.py)
         read = next_row_columns(t.compiled)
+        main_z, main_zn = _evaluate_coefficients(t.main_lde, at_z, at_zn, read["main"])
+        aux_z, aux_zn = _evaluate_coefficients(t.aux_lde, at_z, at_zn, read["aux"])
+        t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta), "main": main_z,
+                        "aux": recombine_ext_columns(aux_z)}
         t.open_next = {"prep": evaluate_trace_at(_columns(t.prep_trace, read["prep"]), t.log_n, t.z_next),
-                       "main": _evaluate_coefficients(t.main_lde, at_zn, read["main"]),
-                       "aux": recombine_ext_columns(_evaluate_coefficients(t.aux_lde, at_zn, read["aux"]))}
+                       "main": main_zn, "aux": recombine_ext_columns(aux_zn)}
         t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ_(i<B) c_i ζ^i
             t.quotient_coeffs[:b], at_z))
         report("open", (k + 1) / len(tables))

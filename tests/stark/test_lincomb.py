@@ -72,6 +72,20 @@ def test_weighted_column_sums(n, w, worst):
     assert np.array_equal(lincomb.weighted_column_sums(m, weights), _ref(m.T, weights))
 
 
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("n,w", SHAPES)
+def test_column_sums_at_two_points_is_both_sums(n, w, worst):
+    """One pass gives every column's sums with the first weights and the chosen columns' with
+    the second (the openings at ζ and ζω)."""
+    rng = np.random.default_rng(5 * n + w)
+    m, weights, weights2 = _matrix(rng, n, w, worst), _matrix(rng, n, 4, worst), _matrix(rng, n, 4, worst)
+    columns = np.array([w - 1, 0, w // 2], dtype=np.int64)
+    at, at2 = lincomb.column_sums_at_two_points(m, weights, weights2, columns)
+    assert np.array_equal(at, _ref(m.T, weights))
+    assert np.array_equal(at2, _ref(m[:, columns].T, weights2))
+    assert lincomb.column_sums_at_two_points(m, weights, weights2, columns[:0])[1].shape == (0, 4)
+
+
 def test_weighted_column_sums_of_some_columns_reads_them_in_place():
     rng = np.random.default_rng(9)
     m, weights = _matrix(rng, 33, 7, False), _matrix(rng, 33, 4, False)

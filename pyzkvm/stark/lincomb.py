@@ -15,9 +15,9 @@ Delayed reduction: a base product x·c (x, c < p < 2^31) is < (p − 1)^2 < 2^62
 add up to s < 4·(p − 1)^2 < 2^64 without overflow. Instead of reducing each product (a 64-bit
 ``%`` per multiply-add), each sum keeps two uint64 accumulators, the low and the high 32 bits of
 every such group of four (``lo += s & (2^32 − 1)``, ``hi += s >> 32``; ``denominators``: of every
-product): up to 2^32 groups add
-without overflow, the loop is multiplies, shifts and adds (vectorisable; ~3 operations per
-product), and the total hi·2^32 + lo is reduced once (``field.f_join``).
+product): up to 2^32 groups add without overflow, the loop is multiplies, shifts and adds
+(vectorisable; ~3 operations per product), and the total hi·2^32 + lo is reduced once
+(``field.f_join``).
 
 Threads: the row kernels take a range of rows [r0, r1) and release the GIL; the prover's
 whole-LDE calls run chunks of rows side by side on the thread pool (pool.parallel_for), and a

@@ -357,7 +357,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ_(i<B) c_i ζ^i
             t.quotient_coeffs[:b], at_z))
         report("open", (k + 1) / len(tables))
-    del powers
+    del powers, at_z, at_zn  # (views of the powers: kept, they would stay to the end of the proof)
     layout, total = deep_layout([_widths(t) for t in tables])
     drawn = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables],
                                                   opened_count(layout))

@@ -79,10 +79,11 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.domain", "_solve_on_cosets", "u32[3d], u32[2d], u32[2d], u32[3d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_weighted_column_sums", "u32[2d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_weighted_chosen_column_sums", "u32[2d], i64[1d], u32[2d], u32[2d], i64, i64"),
+    ("pyzkvm.stark.lincomb", "_column_sums_at_two_points", "u32[2d], u32[2d], i64[1d], u32[2d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.ext", "_mul_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.ext", "_sub_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.lincomb", "_combine_rows", "u32[2d], u32[2d], u32[2d], i64, i64"),
-    ("pyzkvm.stark.deep", "_divide_by_linear", "u32[2d], u64, u64, u64, u64, u32[2d], u32[1d]"),
+    ("pyzkvm.stark.deep", "_divide_by_linears", "u32[2d], u64[2d], i64, u32[2d], u32[2d]"),
     ("pyzkvm.stark.fri", "_fold_kernel", "u32[2d], u32[1d], u32[1d], u32[2d], i64, i64"),
     ("pyzkvm.stark.lde_source", "_block_rows", "u32[2d], i64, i64, i64, u32[1d], const u32[1d], const u32[1d], bool[1d], i64, u32[2d]"),
 ]

@@ -31,7 +31,7 @@ from . import ext, field
 from ..lazy_njit import njit
 from .ext import mul4
 from .field import P, f_add, root_of_unity
-from .lincomb import combine_columns, weighted_column_sums
+from .lincomb import combine_columns_into, weighted_column_sums
 from .openings import EXT_GROUPS, opened_width
 
 _P = np.uint64(P)
@@ -166,15 +166,12 @@ def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
     """Rows lo..hi−1 of [Σ c_i f_i | Σ c_j f_j] over the terms' matrices, (hi − lo, 8) (a matrix
     with fewer rows adds zeros: a tall hiding table's preprocessed coefficients, n rows beside
-    f̂'s n + n/F)."""
+    f̂'s n + n/F). Every term adds into the one array (combine_columns_into); a ζ-only term's
+    (w, 4) coefficients are padded with zeros for the ζω half, which the kernel skips."""
     num = np.zeros((hi - lo, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i, [:, 4:] the ζω group's
     for matrix, c in terms:
-        part = combine_columns(matrix[lo:hi], c)
-        k = part.shape[0]
-        if c.shape[1] == 8:
-            num[:k] = ext.ext_add(num[:k].reshape(-1, 2, 4), part.reshape(-1, 2, 4)).reshape(-1, 8)
-        else:
-            num[:k, :4] = ext.ext_add(num[:k, :4], part)
+        wide = c if c.shape[1] == 8 else np.concatenate([c, np.zeros_like(c)], axis=1)
+        combine_columns_into(matrix[lo:hi], wide, num)
     return num
 
 
@@ -285,7 +282,7 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     The division is done on the coefficients too: when the claimed values are the combined
     polynomials' own, A(ζ) = Σ c_i f_i(ζ) (an honest prover's always are), A(X) − A(ζ) is
     divisible by X − ζ, and D = (A − A(ζ))/(X − ζ) + (B − B(ζω))/(X − ζω) is one F_p^4
-    polynomial (``divided_by_linear``): one 4-column extension, no inversion at the LDE's
+    polynomial (``divided_by_linears``, both divisions in one pass): one 4-column extension, no inversion at the LDE's
     points. (x ≠ ζ, ζω on the coset, which lies in F_p while ζ, ζω do not: same values.)
     Other claims (a forced proof) take the pointwise formula, as the verifier does."""
     from .domain import coset_shift
@@ -293,13 +290,12 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
 
     def part_of(l, points, z_next, members):
         terms, claimed_local, claimed_next = _deep_terms(members, coeffs)
-        rows = max([1 << (l - log_blowup)] + [m.shape[0] for m, _c in terms])
-        log_d = (rows - 1).bit_length()  # the coefficients padded to 2^log_d ≤ 2^l: evaluated at 2^(l − log_d)
-        combined = _combined_rows(terms, 0, 1 << log_d)  # [A | B] coefficients, (2^log_d, 8)
-        q_local = divided_by_linear(np.ascontiguousarray(combined[:, :4]), zeta, claimed_local)
-        q_next = divided_by_linear(np.ascontiguousarray(combined[:, 4:]), z_next, claimed_next)
-        if q_local is not None and q_next is not None:
-            return coset_lde_from_coefficients(ext.ext_add(q_local, q_next), l - log_d, coset_shift(l))
+        nonzero = max(m.shape[0] for m, _c in terms)  # coefficient rows (hiding, tall: n + n/F of D = 2n)
+        log_d = (max(1 << (l - log_blowup), nonzero) - 1).bit_length()  # padded to 2^log_d ≤ 2^l: evaluated at 2^(l − log_d)
+        combined = _combined_rows(terms, 0, 1 << log_d)  # [A | B] coefficients, (2^log_d, 8), 0 from row ``nonzero`` on
+        q = divided_by_linears(combined, np.stack([zeta, z_next]), np.stack([claimed_local, claimed_next]), nonzero)
+        if q is not None:
+            return coset_lde_from_coefficients(q, l - log_d, coset_shift(l))
         num = coset_lde_from_coefficients(combined, l - log_d, coset_shift(l))
         x = points()  # the coset's points: only this pointwise formula reads them
         part = np.empty((len(x), 4), dtype=np.uint32)
@@ -311,30 +307,43 @@ def deep_codewords_from_coefficients(entries: list, points_of, zeta: np.ndarray,
     return _sum_by_height(entries, points_of, part_of)
 
 
-def divided_by_linear(a: np.ndarray, z: np.ndarray, claimed: np.ndarray) -> np.ndarray | None:
-    """The coefficients (D, 4) of q = (A(X) − A(z))/(X − z) for A = Σ_i a_i X^i over F_p^4
-    (a: (D, 4); deg q < D − 1, its top coefficient 0), or None unless A(z) = ``claimed``.
+def divided_by_linears(a: np.ndarray, points: np.ndarray, claimed: np.ndarray, rows: int | None = None) -> np.ndarray | None:
+    """The coefficients (D, 4) of q = Σ_g (A_g(X) − A_g(z_g))/(X − z_g) over the F_p^4
+    polynomials A_g = Σ_i a[i, 4g:4g + 4]·X^i (a: (D, 4m), points z_g: (m, 4); deg q < D − 1,
+    its top coefficient 0), or None unless every A_g(z_g) = claimed[g]. ``rows``: a's rows from
+    there on are zero (not read).
 
-    Synthetic division (Horner from the top, ``_divide_by_linear``): r_D = 0,
-    r_k = a_k + z·r_(k+1) = Σ_(i≥k) a_i z^(i−k); then q_k = r_(k+1) and r_0 = A(z)."""
+    Synthetic division (Horner from the top, ``_divide_by_linears``), all m at once in one pass:
+    r_D = 0, r_k = a_k + z·r_(k+1) = Σ_(i≥k) a_i z^(i−k); then q_k = r_(k+1) and r_0 = A(z)
+    (zero rows give r = 0: the loop starts at ``rows``)."""
     a = np.ascontiguousarray(a, dtype=np.uint32)
-    z = np.asarray(z, dtype=np.uint32).reshape(4)
-    q = np.empty(a.shape, dtype=np.uint32)
-    at_z = np.empty(4, dtype=np.uint32)
-    _divide_by_linear(a, np.uint64(z[0]), np.uint64(z[1]), np.uint64(z[2]), np.uint64(z[3]), q, at_z)
-    return q if np.array_equal(at_z, np.asarray(claimed, dtype=np.uint32)) else None
+    points = np.ascontiguousarray(np.asarray(points, dtype=np.uint32).reshape(-1, 4), dtype=np.uint64)
+    rows = a.shape[0] if rows is None else min(int(rows), a.shape[0])
+    q = np.empty((a.shape[0], 4), dtype=np.uint32)
+    at = np.empty((points.shape[0], 4), dtype=np.uint32)
+    _divide_by_linears(a, points, rows, q, at)
+    return q if np.array_equal(at, np.asarray(claimed, dtype=np.uint32).reshape(-1, 4)) else None
 
 
 @njit(cache=True)
-def _divide_by_linear(a, z0, z1, z2, z3, q, at_z):
-    # q[k] = r_(k+1), at_z = r_0 (divided_by_linear): one F_p^4 product and sum per coefficient
-    r0, r1, r2, r3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
-    for k in range(a.shape[0] - 1, -1, -1):
-        q[k, 0], q[k, 1], q[k, 2], q[k, 3] = r0, r1, r2, r3
-        r0, r1, r2, r3 = mul4(z0, z1, z2, z3, r0, r1, r2, r3)
-        r0, r1, r2, r3 = f_add(r0, np.uint64(a[k, 0])), f_add(r1, np.uint64(a[k, 1])), \
-            f_add(r2, np.uint64(a[k, 2])), f_add(r3, np.uint64(a[k, 3]))
-    at_z[0], at_z[1], at_z[2], at_z[3] = r0, r1, r2, r3
+def _divide_by_linears(a, points, rows, q, at):
+    # q[k] = Σ_g r_g,(k+1), at[g] = r_g,0 (divided_by_linears): per coefficient and point one
+    # F_p^4 product and sum; rows from ``rows`` on are zero, so are their r and q
+    m = points.shape[0]
+    q[rows:] = 0
+    r = np.zeros((m, 4), dtype=np.uint64)
+    for k in range(rows - 1, -1, -1):
+        s0, s1, s2, s3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
+        for g in range(m):
+            r0, r1, r2, r3 = r[g, 0], r[g, 1], r[g, 2], r[g, 3]
+            s0, s1, s2, s3 = f_add(s0, r0), f_add(s1, r1), f_add(s2, r2), f_add(s3, r3)
+            r0, r1, r2, r3 = mul4(points[g, 0], points[g, 1], points[g, 2], points[g, 3], r0, r1, r2, r3)
+            c = 4 * g
+            r[g, 0], r[g, 1] = f_add(r0, np.uint64(a[k, c])), f_add(r1, np.uint64(a[k, c + 1]))
+            r[g, 2], r[g, 3] = f_add(r2, np.uint64(a[k, c + 2])), f_add(r3, np.uint64(a[k, c + 3]))
+        q[k, 0], q[k, 1], q[k, 2], q[k, 3] = s0, s1, s2, s3
+    for g in range(m):
+        at[g, 0], at[g, 1], at[g, 2], at[g, 3] = r[g, 0], r[g, 1], r[g, 2], r[g, 3]
 
 
 def _groups(entries: list) -> list:

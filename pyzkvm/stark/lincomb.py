@@ -4,17 +4,20 @@ Three numba kernels the prover and verifier share (the quotient's Σ α^i C_i is
 the constraint evaluator, tape.py):
 
 * ``combine_columns(matrix, coeffs)``: Σ_j coeffs_j · matrix[:, j] for a base matrix (N, w) and
-  w extension coefficients: the DEEP combination Σ c_i f_i(x) of committed columns.
+  w extension coefficients: the DEEP combination Σ c_i f_i(x) of committed columns
+  (``combine_columns_into`` adds it into an array: the DEEP's terms add up in one).
 * ``denominators(matrix, coeffs, const)``: const − Σ_j coeffs_j · matrix[:, j] per row: the
   LogUp denominators α − (bus + Σ_j γ^(j+1)·v_j) of one bus interaction over whole columns.
 * ``weighted_column_sums(matrix, weights)``: Σ_i weights_i · matrix[i, :] for each column:
   evaluating every column's polynomial at one point (barycentric weights or powers of ζ).
 
-Delayed reduction: a base product x·c (x, c < p < 2^31) is < 2^62. Instead of reducing each
-product (a 64-bit ``%`` per multiply-add), each sum keeps two uint64 accumulators, the low and
-the high 32 bits of every product (``lo += prod & (2^32 − 1)``, ``hi += prod >> 32``): up to
-2^32 terms add without overflow, the loop is multiplies, shifts and adds (vectorisable), and
-the total hi·2^32 + lo is reduced once (``field.f_join``).
+Delayed reduction: a base product x·c (x, c < p < 2^31) is < (p − 1)^2 < 2^62, so four of them
+add up to s < 4·(p − 1)^2 < 2^64 without overflow. Instead of reducing each product (a 64-bit
+``%`` per multiply-add), each sum keeps two uint64 accumulators, the low and the high 32 bits of
+every such group of four (``lo += s & (2^32 − 1)``, ``hi += s >> 32``; ``denominators``: of every
+product): up to 2^32 groups add without overflow, the loop is multiplies, shifts and adds
+(vectorisable; ~3 operations per product), and the total hi·2^32 + lo is reduced once
+(``field.f_join``).
 
 Threads: the row kernels take a range of rows [r0, r1) and release the GIL; the prover's
 whole-LDE calls run chunks of rows side by side on the thread pool (pool.parallel_for), and a
@@ -35,16 +38,19 @@ _P = np.uint64(P)
 _LOW = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
 
-_TILE = 64  # rows whose sums are kept at once (their accumulators stay in cache)
+_TILE = 32  # rows combined at once (their accumulators and the tile's columns stay in cache)
 
 
 @njit(cache=True, nogil=True)
 def _combine_rows(matrix, coeffs, out, r0, r1):
-    # out[i, k] = Σ_j matrix[i, j]·coeffs[j, k] for rows r0..r1−1, delayed reduction. A tile
-    # of rows at a time, column j outermost: the k loop over one coefficient row is the
-    # vectorised one (measured 2× faster than finishing one row at a time). A column whose
-    # coefficients are zero from lane 4 on (a DEEP column not read at ζω:
-    # openings.zero_unread_coefficients; most main columns) adds into lanes 0–3 only
+    # out[i, k] += Σ_j matrix[i, j]·coeffs[j, k] mod p for rows r0..r1−1 (out canonical), delayed
+    # reduction by groups of 4 columns: s = Σ of 4 products < 4·(p − 1)^2 < 2^64, then its halves
+    # go to the lo/hi accumulators (module docstring): ~3 operations per product, not 5. A tile
+    # of _TILE rows at a time, copied column-major (the columns sorted by how many lanes they
+    # need, 4-column groups padded with zero columns), so the innermost loop runs along the
+    # tile's rows (vectorised). A column whose coefficients are zero from lane 4 on (a DEEP
+    # column not read at ζω: openings.zero_unread_coefficients; most main columns) adds into
+    # lanes 0–3 only: its group computes only those if all four columns are such
     w = matrix.shape[1]
     k_out = coeffs.shape[1]
     lanes = np.empty(w, dtype=np.int64)  # per column: the lanes its products go to
@@ -52,24 +58,38 @@ def _combine_rows(matrix, coeffs, out, r0, r1):
         lanes[j] = k_out
         while lanes[j] > 4 and coeffs[j, lanes[j] - 4:lanes[j]].max() == 0:
             lanes[j] -= 4
-    lo = np.empty((_TILE, k_out), dtype=np.uint64)
-    hi = np.empty((_TILE, k_out), dtype=np.uint64)
+    order = np.argsort(-lanes, kind="mergesort")  # the widest columns first: they share groups
+    groups = (w + 3) // 4
+    c = np.zeros((4 * groups, k_out), dtype=np.uint64)  # coefficients in that order, zero-padded
+    group_lanes = np.zeros(groups, dtype=np.int64)
+    for jj in range(w):
+        c[jj] = coeffs[order[jj]]
+        group_lanes[jj // 4] = max(group_lanes[jj // 4], lanes[order[jj]])
+    tile = np.zeros((4 * groups, _TILE), dtype=np.uint32)  # tile[jj, i] = matrix[t0 + i, order[jj]]
+    lo = np.empty((k_out, _TILE), dtype=np.uint64)
+    hi = np.empty((k_out, _TILE), dtype=np.uint64)
     for t0 in range(r0, r1, _TILE):
         m = min(_TILE, r1 - t0)
-        lo[:] = 0
-        hi[:] = 0
-        for j in range(w):
-            c = coeffs[j]
-            kk = lanes[j]
+        for i in range(m):
+            for jj in range(w):
+                tile[jj, i] = matrix[t0 + i, order[jj]]
+        for k in range(k_out):
             for i in range(m):
-                x = np.uint64(matrix[t0 + i, j])
-                for k in range(kk):
-                    prod = x * np.uint64(c[k])
-                    lo[i, k] += prod & _LOW
-                    hi[i, k] += prod >> _32
+                lo[k, i] = out[t0 + i, k]  # the sum adds to out's value (< p)
+            hi[k] = 0
+        for g in range(groups):
+            j = 4 * g
+            x0, x1, x2, x3 = tile[j], tile[j + 1], tile[j + 2], tile[j + 3]
+            for k in range(group_lanes[g]):
+                c0, c1, c2, c3 = c[j, k], c[j + 1, k], c[j + 2, k], c[j + 3, k]
+                lk, hk = lo[k], hi[k]
+                for i in range(_TILE):
+                    s = np.uint64(x0[i]) * c0 + np.uint64(x1[i]) * c1 + np.uint64(x2[i]) * c2 + np.uint64(x3[i]) * c3
+                    lk[i] += s & _LOW
+                    hk[i] += s >> _32
         for i in range(m):
             for k in range(k_out):
-                out[t0 + i, k] = f_join(lo[i, k], hi[i, k])
+                out[t0 + i, k] = f_join(lo[k, i], hi[k, i])
 
 
 def combine_columns(matrix: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
@@ -78,12 +98,25 @@ def combine_columns(matrix: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     (N, 4·m) (each group of 4 output columns is one F_p^4 combination)."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
     coeffs = np.ascontiguousarray(coeffs, dtype=np.uint32)
-    out = np.zeros((matrix.shape[0], coeffs.shape[1]), dtype=np.uint32)
-    if matrix.shape[1] == 0:
-        return out
-    if matrix.shape[0] <= lincomb_numpy.MAX_ROWS:  # a verifier's query rows: no kernel
+    if matrix.shape[0] <= lincomb_numpy.MAX_ROWS and matrix.shape[1]:  # a verifier's query rows: no kernel
         return lincomb_numpy.combine_columns(matrix, coeffs)
-    parallel_for(_combine_rows, matrix.shape[0], matrix, coeffs, out, work_per_item=matrix.shape[1] * coeffs.shape[1])
+    return combine_columns_into(matrix, coeffs, np.zeros((matrix.shape[0], coeffs.shape[1]), dtype=np.uint32))
+
+
+def combine_columns_into(matrix: np.ndarray, coeffs: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """combine_columns added into ``out``: out[i] += Σ_j coeffs_j · matrix[i, j] for the matrix's
+    rows i (out: C-contiguous uint32 (≥ N, coeffs' width), canonical; its rows from N on are
+    left as they are). Returns out. The DEEP's terms add up in one array this way, with no
+    (N, 8) temporary per term."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
+    coeffs = np.ascontiguousarray(coeffs, dtype=np.uint32)
+    rows = matrix.shape[0]
+    if matrix.shape[1] == 0 or rows == 0:
+        return out
+    if rows <= lincomb_numpy.MAX_ROWS:  # a few rows: no kernel
+        out[:rows] = (out[:rows].astype(np.uint64) + lincomb_numpy.combine_columns(matrix, coeffs)) % _P
+        return out
+    parallel_for(_combine_rows, rows, matrix, coeffs, out, work_per_item=matrix.shape[1] * coeffs.shape[1])
     return out
 
 
@@ -128,17 +161,51 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
 
 
 @inner
-def _add_products(lo, hi, j, x, a0, a1, a2, a3):
-    # lo[j, k] += low half of x·a_k, hi[j, k] += high half (k = 0..3: the lanes of a ∈ F_p^4)
-    p0, p1, p2, p3 = x * a0, x * a1, x * a2, x * a3
-    lo[j, 0] += p0 & _LOW
-    lo[j, 1] += p1 & _LOW
-    lo[j, 2] += p2 & _LOW
-    lo[j, 3] += p3 & _LOW
-    hi[j, 0] += p0 >> _32
-    hi[j, 1] += p1 >> _32
-    hi[j, 2] += p2 >> _32
-    hi[j, 3] += p3 >> _32
+def _add_row_group(lo, hi, x0, x1, x2, x3, weights, i, columns):
+    # lo/hi[k, j] += the halves of s = Σ_(r<4) weights[i + r, k]·x_r[columns[j]] (x_r: row i + r;
+    # columns None: every column): 4 products < 4·(p − 1)^2 < 2^64 summed before the split
+    for k in range(4):
+        a0, a1 = np.uint64(weights[i, k]), np.uint64(weights[i + 1, k])
+        a2, a3 = np.uint64(weights[i + 2, k]), np.uint64(weights[i + 3, k])
+        lk, hk = lo[k], hi[k]
+        for j in range(lk.shape[0]):
+            c = j if columns is None else columns[j]
+            s = np.uint64(x0[c]) * a0 + np.uint64(x1[c]) * a1 + np.uint64(x2[c]) * a2 + np.uint64(x3[c]) * a3
+            lk[j] += s & _LOW
+            hk[j] += s >> _32
+
+
+@inner
+def _column_sums(matrix, columns, weights, out, columns2, weights2, out2, r0, r1):
+    # out[j] = Σ_i weights[i]·matrix[i, columns[j]] (columns None: column j) over rows r0 … r1 − 1,
+    # and unless weights2 is None out2[j] = Σ_i weights2[i]·matrix[i, columns2[j]] in the same pass
+    # (the openings at ζ and ζω): per (lane, column) the low and high halves of the sums of 4
+    # rows' products are summed (< 2^32 groups: 2^34 rows is beyond any table), reduced once at
+    # the end. 4 rows at a time, the column loop innermost (vectorised over a contiguous row
+    # when every column is read)
+    lo = np.zeros((4, out.shape[0]), dtype=np.uint64)
+    hi = np.zeros((4, out.shape[0]), dtype=np.uint64)
+    lo2 = np.zeros((4, 0 if out2 is None else out2.shape[0]), dtype=np.uint64)
+    hi2 = np.zeros((4, 0 if out2 is None else out2.shape[0]), dtype=np.uint64)
+    i = r0
+    while i + 4 <= r1:
+        x0, x1, x2, x3 = matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3]
+        _add_row_group(lo, hi, x0, x1, x2, x3, weights, i, columns)
+        if weights2 is not None:
+            _add_row_group(lo2, hi2, x0, x1, x2, x3, weights2, i, columns2)
+        i += 4
+    if i < r1:  # the last 1–3 rows, with zero rows and weights beside them
+        rows = np.zeros((4, matrix.shape[1]), dtype=matrix.dtype)
+        last = np.zeros((4, 4), dtype=weights.dtype)
+        rows[:r1 - i] = matrix[i:r1]
+        last[:r1 - i] = weights[i:r1]
+        _add_row_group(lo, hi, rows[0], rows[1], rows[2], rows[3], last, 0, columns)
+        if weights2 is not None:
+            last[:r1 - i] = weights2[i:r1]
+            _add_row_group(lo2, hi2, rows[0], rows[1], rows[2], rows[3], last, 0, columns2)
+    _join_sums(lo, hi, out)
+    if out2 is not None:
+        _join_sums(lo2, hi2, out2)
 
 
 @inner
@@ -146,40 +213,27 @@ def _join_sums(lo, hi, out):
     # out[j, k] = (hi·2^32 + lo) mod p per (column, lane)
     for j in range(out.shape[0]):
         for k in range(4):
-            out[j, k] = f_join(lo[j, k], hi[j, k])
+            out[j, k] = f_join(lo[k, j], hi[k, j])
 
 
 @njit(cache=True, nogil=True)
 def _weighted_column_sums(matrix, weights, out, r0, r1):
-    # out[j] = Σ_i weights[i]·matrix[i, j] over rows r0 … r1 − 1: per (column, lane) the low and
-    # high halves of the products are summed (< 2^32 terms: 2^32 rows is beyond any table),
-    # reduced once at the end. Every column in order: the j loop reads a contiguous row
-    # (vectorised; ~1.7× the indexed kernel below when all columns are read)
-    w = matrix.shape[1]
-    lo = np.zeros((w, 4), dtype=np.uint64)
-    hi = np.zeros((w, 4), dtype=np.uint64)
-    for i in range(r0, r1):
-        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
-        for j in range(w):
-            x = np.uint64(matrix[i, j])
-            _add_products(lo, hi, j, x, a0, a1, a2, a3)
-    _join_sums(lo, hi, out)
+    # out[j] = Σ_i weights[i]·matrix[i, j] over rows r0 … r1 − 1 (_column_sums, every column)
+    _column_sums(matrix, None, weights, out, None, None, None, r0, r1)
 
 
 @njit(cache=True, nogil=True)
 def _weighted_chosen_column_sums(matrix, columns, weights, out, r0, r1):
     # out[j] = Σ_i weights[i]·matrix[i, columns[j]] over rows r0 … r1 − 1: the same sums over
     # the chosen columns, read in place through the index (no copy of a whole-height matrix's columns)
-    w = columns.shape[0]
-    lo = np.zeros((w, 4), dtype=np.uint64)
-    hi = np.zeros((w, 4), dtype=np.uint64)
-    for i in range(r0, r1):
-        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
-        row = matrix[i]
-        for j in range(w):
-            x = np.uint64(row[columns[j]])
-            _add_products(lo, hi, j, x, a0, a1, a2, a3)
-    _join_sums(lo, hi, out)
+    _column_sums(matrix, columns, weights, out, None, None, None, r0, r1)
+
+
+@njit(cache=True, nogil=True)
+def _column_sums_at_two_points(matrix, weights, columns2, weights2, out, out2, r0, r1):
+    # _weighted_column_sums into out and _weighted_chosen_column_sums (columns2, weights2) into
+    # out2, in one pass over rows r0 … r1 − 1
+    _column_sums(matrix, None, weights, out, columns2, weights2, out2, r0, r1)
 
 
 def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) -> np.ndarray:
@@ -191,25 +245,48 @@ def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) 
     a whole-height matrix's columns). A tall matrix's rows are summed in chunks side by side on
     the thread pool, then the chunks' sums added."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    weights = np.ascontiguousarray(weights, dtype=np.uint32)
     w = matrix.shape[1]
     cols = None if columns is None else np.asarray(columns, dtype=np.int64)
     if cols is not None and cols.shape[0] == w and np.array_equal(cols, np.arange(w)):
         cols = None  # every column in order: the contiguous kernel
-    width = w if cols is None else cols.shape[0]
-    bounds = chunk_bounds(matrix.shape[0], width, chunks_per_thread=1)
+    return _sums_in_chunks(matrix, cols, weights, None, None)[0]
+
+
+def column_sums_at_two_points(matrix: np.ndarray, weights: np.ndarray, weights2: np.ndarray, columns2) -> tuple:
+    """(weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2))
+    in one pass over the matrix: a committed matrix's openings at ζ (every column) and at ζω
+    (the columns read at the next row)."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
+    return _sums_in_chunks(matrix, None, weights, np.asarray(columns2, dtype=np.int64),
+                           np.ascontiguousarray(weights2, dtype=np.uint32))
+
+
+def _sums_in_chunks(matrix, cols, weights, cols2, weights2) -> tuple:
+    # the sums of weighted_column_sums / column_sums_at_two_points (cols2 None: no second sums):
+    # row chunks side by side on the thread pool, each into its part, the parts then added
+    weights = np.ascontiguousarray(weights, dtype=np.uint32)
+    width = matrix.shape[1] if cols is None else cols.shape[0]
+    width2 = 0 if cols2 is None else cols2.shape[0]
+    bounds = chunk_bounds(matrix.shape[0], width + width2, chunks_per_thread=1)
     parts = np.zeros((len(bounds) - 1, width, 4), dtype=np.uint32)
-    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, bounds, parts,
-                 work_per_item=matrix.shape[0] * width // len(parts), chunks_per_thread=1)
+    parts2 = np.zeros((len(bounds) - 1, width2, 4), dtype=np.uint32)
+    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, cols2, weights2, bounds, parts, parts2,
+                 work_per_item=matrix.shape[0] * (width + width2) // len(parts), chunks_per_thread=1)
+    return _added_parts(parts), _added_parts(parts2)
+
+
+def _added_parts(parts: np.ndarray) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     return (parts.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)  # < 2^32 canonical terms
 
 
-def _sums_of_chunks(matrix, cols, weights, bounds, parts, lo: int, hi: int) -> None:
-    # weighted_column_sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
+def _sums_of_chunks(matrix, cols, weights, cols2, weights2, bounds, parts, parts2, lo: int, hi: int) -> None:
+    # the sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
     for c in range(lo, hi):
-        if cols is None:
+        if cols2 is not None:
+            _column_sums_at_two_points(matrix, weights, cols2, weights2, parts[c], parts2[c], bounds[c], bounds[c + 1])
+        elif cols is None:
             _weighted_column_sums(matrix, weights, parts[c], bounds[c], bounds[c + 1])
         else:
             _weighted_chosen_column_sums(matrix, cols, weights, parts[c], bounds[c], bounds[c + 1])

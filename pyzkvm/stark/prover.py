@@ -41,7 +41,7 @@ from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
 from .keys import ProvingKey, check_public_values, check_trace
 from .lde_source import LdeSource, shared_rows_work
-from .lincomb import weighted_column_sums
+from .lincomb import column_sums_at_two_points, weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, intt_columns_into, \
@@ -261,13 +261,14 @@ def _columns(matrix, columns):
     return matrix[:, columns]
 
 
-def _evaluate_coefficients(lde, powers, columns=None) -> np.ndarray:
-    """Every column (or the given ``columns``) of a committed LDE's polynomials at the point
-    whose powers 1, z, …, z^(B−1) are ``powers`` (its coefficient rows from B on are zero):
-    Σ_(i<B) c_i·z^i, shape (w, 4)."""
-    if lde is None or lde.shape[1] == 0 or (columns is not None and len(columns) == 0):
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(lde.coefficients[:powers.shape[0]], powers, columns)
+def _evaluate_coefficients(lde, at_z, at_zn, columns) -> tuple:
+    """Every column of a committed LDE's polynomials at z, and the given ``columns`` at z'
+    (the openings at ζ and ζω), in one pass over its coefficients: ``at_z`` / ``at_zn`` are the
+    powers 1, z, …, z^(B−1) and those of z' (its coefficient rows from B on are zero):
+    Σ_(i<B) c_i·z^i, shapes (w, 4) and (len(columns), 4)."""
+    if lde is None or lde.shape[1] == 0:
+        return np.zeros((0, 4), dtype=np.uint32), np.zeros((0, 4), dtype=np.uint32)
+    return column_sums_at_two_points(lde.coefficients[:at_z.shape[0]], at_z, at_zn, columns)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
@@ -336,25 +337,27 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
     # (no heap release here: the openings take a few MB of the free heap, released before the DEEP)
     _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
+    powers = _opening_powers(cfg, tables, zeta)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
         # main and aux (f̂ in hiding mode, the trace's interpolant otherwise) from their
         # coefficients, Σ_(i<B) c_i z^i: rows from B on are zero (_nonzero_rows; hiding: half of
         # a tall table's D = 2n, never read); the preprocessed columns from their trace
         b = _nonzero_rows(cfg, t)
-        at_z, at_zn = (ext.ext_powers(z, b) for z in (zeta, t.z_next))
-        # (the F_p^4 columns, aux and quotient, as one value each: Σ_c X^c·f_c(z), deep.py)
-        t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta),
-                        "main": _evaluate_coefficients(t.main_lde, at_z),
-                        "aux": recombine_ext_columns(_evaluate_coefficients(t.aux_lde, at_z))}
-        # at ζω only the columns some constraint reads at the next row (openings.py)
+        at_z, at_zn = powers[None][:b], powers[t.log_n][:b]
+        # at ζω only the columns some constraint reads at the next row (openings.py); the F_p^4
+        # columns, aux and quotient, as one value each: Σ_c X^c·f_c(z) (deep.py)
         read = next_row_columns(t.compiled)
+        main_z, main_zn = _evaluate_coefficients(t.main_lde, at_z, at_zn, read["main"])
+        aux_z, aux_zn = _evaluate_coefficients(t.aux_lde, at_z, at_zn, read["aux"])
+        t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta), "main": main_z,
+                        "aux": recombine_ext_columns(aux_z)}
         t.open_next = {"prep": evaluate_trace_at(_columns(t.prep_trace, read["prep"]), t.log_n, t.z_next),
-                       "main": _evaluate_coefficients(t.main_lde, at_zn, read["main"]),
-                       "aux": recombine_ext_columns(_evaluate_coefficients(t.aux_lde, at_zn, read["aux"]))}
+                       "main": main_zn, "aux": recombine_ext_columns(aux_zn)}
         t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ_(i<B) c_i ζ^i
             t.quotient_coeffs[:b], at_z))
         report("open", (k + 1) / len(tables))
+    del powers, at_z, at_zn  # (views of the powers: kept, they would stay to the end of the proof)
     layout, total = deep_layout([_widths(t) for t in tables])
     drawn = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables],
                                                   opened_count(layout))
@@ -458,6 +461,19 @@ def _nonzero_rows(cfg, t: _Table) -> int:
     nonzero: B (zk.committed_bound; a tall table's n + n/F of D = 2n). The openings at ζ and
     the DEEP combine only those."""
     return zk.committed_bound(cfg, t.log_n)
+
+
+def _opening_powers(cfg, tables: list, zeta: np.ndarray) -> dict:
+    """The powers the openings weigh coefficients with, each computed once: ζ^i (key None) for
+    the most nonzero rows of any table, (ζω_n)^i (key log n) for the most of the tables of
+    height n, which share ω_n (a table reads the first _nonzero_rows of them)."""
+    rows: dict = {}
+    for t in tables:
+        rows[t.log_n] = max(rows.get(t.log_n, 0), _nonzero_rows(cfg, t))
+    out = {None: ext.ext_powers(zeta, max(rows.values()))}
+    for log_n, b in rows.items():
+        out[log_n] = ext.ext_powers(ext.ext_mul_base(zeta, np.uint32(root_of_unity(log_n))), b)
+    return out
 
 
 def _widths(t: _Table) -> tuple:

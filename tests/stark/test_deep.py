@@ -10,7 +10,7 @@ import pytest
 from pyzkvm.stark import deep, ext, zk
 from pyzkvm.stark.domain import coset_points, coset_shift
 from pyzkvm.stark.field import P
-from pyzkvm.stark.lincomb import weighted_column_sums
+from pyzkvm.stark.lincomb import combine_columns, weighted_column_sums
 from pyzkvm.stark.ntt import coset_lde_from_coefficients
 from pyzkvm.stark.openings import EXT_GROUPS, opened_width
 
@@ -20,7 +20,7 @@ def test_deep_from_coefficients_is_deep_on_the_lde_rows(monkeypatch, claims):
     """The prover's DEEP codewords (columns combined on their coefficients, then extended) equal
     the verifier's formula (deep_codewords) on every row of the columns' LDEs: two heights, two
     tables of one height (one ζω), a table read at ζ only, chunks of rows. Honest claims (the
-    columns' values at ζ and ζω) take the division on coefficients (deep.divided_by_linear),
+    columns' values at ζ and ζω) take the division on coefficients (deep.divided_by_linears),
     forged ones the pointwise formula."""
     rng = np.random.default_rng(11)
     log_blowup = 2
@@ -76,13 +76,13 @@ def test_an_ext_column_s_coefficients_combine_to_its_own_term():
     coeffs = deep.deep_coefficients(drawn, layout, total)
     f = rng.integers(0, P, (5, 8), dtype=np.int64).astype(np.uint32)  # 5 rows of the 2 aux columns' base columns
     start, width = layout[0][0]["aux"]
-    combined = deep.combine_columns(f, coeffs[start:start + width])
+    combined = combine_columns(f, coeffs[start:start + width])
     columns = f.reshape(5, 2, 4)  # f_j(x) = Σ_c X^c·f_(4j+c)(x): its coordinates are the base values
     want = ext.ext_add(ext.ext_mul(columns[:, 0], drawn[3]), ext.ext_mul(columns[:, 1], drawn[4]))
     np.testing.assert_array_equal(combined, want)
 
 
-def test_divided_by_linear_is_the_quotient_by_x_minus_z():
+def test_divided_by_linears_is_the_quotient_by_x_minus_z():
     """q = (A − A(z))/(X − z): A = q·(X − z) + A(z) coefficient by coefficient; a claim other
     than A(z) gives None."""
     rng = np.random.default_rng(4)
@@ -91,14 +91,30 @@ def test_divided_by_linear_is_the_quotient_by_x_minus_z():
         z = rng.integers(0, P, 4, dtype=np.int64).astype(np.uint32)
         at_z = weighted_column_sums(a, ext.ext_powers(z, d))  # each of A's 4 coefficient lanes at z
         value = deep.recombine_ext_columns(at_z)[0]  # A(z) ∈ F_p^4
-        q = deep.divided_by_linear(a, z, value)
+        q = deep.divided_by_linears(a, z, value)
         assert q is not None and not q[-1].any()
         shifted = np.zeros_like(a)
         shifted[1:] = q[:-1]  # X·q
         rebuilt = ext.ext_sub(shifted, ext.ext_mul(q, z))  # X·q − z·q
         rebuilt[0] = ext.ext_add(rebuilt[0], value)
         np.testing.assert_array_equal(rebuilt, a)
-        assert deep.divided_by_linear(a, z, ext.ext_add(value, ext.ONE)) is None
+        assert deep.divided_by_linears(a, z, ext.ext_add(value, ext.ONE)) is None
+
+
+def test_divided_by_linears_sums_the_quotients_of_each_point():
+    """Two polynomials side by side (a: (D, 8)) at two points: the sum of their quotients,
+    also when the rows from ``rows`` on are zero and not read; a wrong second claim gives None."""
+    rng = np.random.default_rng(6)
+    d, rows = 40, 29
+    a = rng.integers(0, P, (d, 8), dtype=np.int64).astype(np.uint32)
+    a[rows:] = 0
+    z = rng.integers(0, P, (2, 4), dtype=np.int64).astype(np.uint32)
+    values = np.stack([deep.recombine_ext_columns(weighted_column_sums(a[:, 4 * g:4 * g + 4], ext.ext_powers(z[g], d)))[0]
+                       for g in range(2)])
+    want = ext.ext_add(deep.divided_by_linears(a[:, :4], z[0], values[0]), deep.divided_by_linears(a[:, 4:], z[1], values[1]))
+    np.testing.assert_array_equal(deep.divided_by_linears(a, z, values, rows), want)
+    np.testing.assert_array_equal(deep.divided_by_linears(a, z, values), want)
+    assert deep.divided_by_linears(a, z, np.stack([values[0], ext.ext_add(values[1], ext.ONE)]), rows) is None
 
 
 def test_deep_values_in_chunks_equal_one_pass(monkeypatch):

@@ -36,6 +36,20 @@ def test_combine_columns(n, w, worst):
     assert np.array_equal(lincomb.combine_columns(m, c[:, :4]), _ref(m, c[:, :4]))
 
 
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("n,w", SHAPES)
+def test_combine_columns_into_adds_to_out(n, w, worst):
+    """combine_columns_into adds into out's first n rows (the rest unchanged), also when some
+    columns' coefficients are zero from lane 4 on (the kernel skips those lanes)."""
+    rng = np.random.default_rng(7 * n + w)
+    m, c, out = _matrix(rng, n, w, worst), _matrix(rng, w, 8, worst), _matrix(rng, n + 3, 8, worst)
+    c[::3, 4:] = 0
+    want = out.copy()
+    want[:n] = (want[:n].astype(object) + _ref(m, c)) % P
+    assert lincomb.combine_columns_into(m, c, out) is out
+    assert np.array_equal(out, want)
+
+
 def test_combine_columns_of_no_columns_is_zero():
     assert not lincomb.combine_columns(np.zeros((5, 0), np.uint32), np.zeros((0, 4), np.uint32)).any()
 
@@ -56,6 +70,20 @@ def test_weighted_column_sums(n, w, worst):
     rng = np.random.default_rng(3 * n + w)
     m, weights = _matrix(rng, n, w, worst), _matrix(rng, n, 4, worst)
     assert np.array_equal(lincomb.weighted_column_sums(m, weights), _ref(m.T, weights))
+
+
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("n,w", SHAPES)
+def test_column_sums_at_two_points_is_both_sums(n, w, worst):
+    """One pass gives every column's sums with the first weights and the chosen columns' with
+    the second (the openings at ζ and ζω)."""
+    rng = np.random.default_rng(5 * n + w)
+    m, weights, weights2 = _matrix(rng, n, w, worst), _matrix(rng, n, 4, worst), _matrix(rng, n, 4, worst)
+    columns = np.array([w - 1, 0, w // 2], dtype=np.int64)
+    at, at2 = lincomb.column_sums_at_two_points(m, weights, weights2, columns)
+    assert np.array_equal(at, _ref(m.T, weights))
+    assert np.array_equal(at2, _ref(m[:, columns].T, weights2))
+    assert lincomb.column_sums_at_two_points(m, weights, weights2, columns[:0])[1].shape == (0, 4)
 
 
 def test_weighted_column_sums_of_some_columns_reads_them_in_place():

@@ -24,9 +24,11 @@ import numpy as np
 from ..lazy_njit import njit
 
 from . import field
-from .field import GENERATOR, P, TWO_ADICITY, f_add, f_join, f_mul, f_split, root_of_unity
-from .ntt import bit_reverse_indices, intt_bit_reversed
+from .field import GENERATOR, P, TWO_ADICITY, f_add, f_add_u32, f_join, f_mul, f_mul_u32, f_reduce64, f_split, root_of_unity
+from .ntt import _dif, _mul_tw, bit_reverse_indices, intt_bit_reversed
 from .pool import parallel_for
+
+_P64 = np.uint64(P)
 
 
 def coset_shift(log_size: int) -> int:
@@ -140,6 +142,117 @@ def coset_selectors(log_n: int, points: np.ndarray, zerofier: tuple | None = Non
         "is_transition": x_minus_last,
     }
     return sel, inv_z
+
+
+def coset_values(matrices: list, log_size: int, shifts: list, outs: list, rows: int) -> list:
+    """Each matrix's polynomials — its coefficient rows, only the first ``rows`` nonzero — on the
+    cosets shifts[q]·K_c, c = 2^log_size (any c: a quotient coset's part, a whole coset, a
+    small one): a (Q·c, w) matrix whose rows q·c … q·c + c − 1 are the values on coset q,
+    bit-reversed (row j: x = shifts[q]·ω_c^rev(j), as ntt.coset_evaluations), written into
+    the matching buffer of ``outs`` (None: a new one; a wider one: its first w columns, the
+    others — zero padding — transformed in place beside them). None gives None.
+
+    On s·K_c, y^c = 1, so f(s·y) = Σ_i c_i·s^i·y^i is the size-c transform of
+    g_i = s^i·Σ_k s^(k·c)·c_(i + k·c) (the coefficients folded mod y^c − 1): per coset one
+    pass over the coefficients with a constant per slice k (_fold_cosets, no table of the s^i
+    of every row), the Q cosets' folds from the same reads, then Q transforms of c rows."""
+    c = 1 << log_size
+    slices = max(1, -(-int(rows) // c))
+    consts = np.stack([field.powers(pow(s, c, P), slices) for s in shifts])  # s^(k·c)
+    scale = np.stack([field.powers(s, c) for s in shifts])  # s^i, i < c
+    # many slices (a small coset): the rows folded a tile at a time, each slice's tile read in
+    # order; few (a part of a coset): row by row
+    tile = FOLD_TILE_ROWS if slices > 8 else 1
+    done: list = [None] * len(matrices)
+    top = max((m.shape[1] for m in matrices if m is not None), default=0)
+    parallel_for(_coset_values_chunk, len(matrices), matrices, log_size, consts, scale, tile, outs, rows, done,
+                 work_per_item=c * len(shifts) * top, chunks_per_thread=1)
+    return done
+
+
+#: rows of the fold's output a tile (_fold_cosets): one tile's sums stay in L1 while each
+#: slice's rows of the tile are read, in order
+FOLD_TILE_ROWS = 16
+
+
+def _coset_values_chunk(matrices, log_size, consts, scale, tile, outs, rows, done, lo, hi):
+    # coset_values' matrices lo..hi−1 (a chunk of pool.parallel_for)
+    c, cosets = 1 << log_size, consts.shape[0]
+    for k in range(lo, hi):
+        m = matrices[k]
+        if m is None:
+            continue
+        src = np.ascontiguousarray(m[:max(0, min(int(rows), m.shape[0]))], dtype=np.uint32)
+        out = np.empty((cosets * c, m.shape[1]), dtype=np.uint32) if outs[k] is None else outs[k]
+        parallel_for(_fold_cosets, c, src, consts, scale, out, tile,
+                     work_per_item=cosets * max(1, -(-src.shape[0] // c)) * m.shape[1])
+        for q in range(cosets):
+            _dif(out[q * c:(q + 1) * c], log_size, False)
+        done[k] = out
+
+
+@njit(cache=True, nogil=True)
+def _fold_cosets(src, consts, scale, dst, tile, r0, r1):
+    """dst[q·c + i] = Σ_k scale[q, i]·consts[q, k]·src[i + k·c] for the output rows r0 ≤ i < r1
+    (c = scale's columns; src's rows past its own count as zeros), the first src.shape[1]
+    columns: per row and four slices, the four factors s^i·s^(k·c) (scalar products), then the
+    four products of each column (each < 2^62) summed below 2^64 and reduced once
+    (field.f_reduce64), every column of a row in one loop (LLVM vectorises it). ``tile`` rows
+    at a time: a row with more than four slices sums its groups of four in ``acc``."""
+    c = scale.shape[1]
+    w = src.shape[1]
+    rows = src.shape[0]
+    slices = consts.shape[1]
+    cosets = consts.shape[0]
+    acc = np.empty((cosets, tile, w), dtype=np.uint32)
+    for i0 in range(r0, r1, tile):
+        h = min(tile, r1 - i0)
+        groups = 1  # groups of four slices of the tile's first row (the most of its rows; no division: slow)
+        while 4 * groups < slices and i0 + 4 * groups * c < rows:
+            groups += 1
+        for g in range(groups):
+            k0 = 4 * g
+            for i in range(i0, i0 + h):
+                have = 0  # this row's slices from k0, up to four
+                while have < 4 and k0 + have < slices and i + (k0 + have) * c < rows:
+                    have += 1
+                x0 = src[min(i + k0 * c, rows - 1)]
+                x1 = src[i + (k0 + 1) * c] if have > 1 else x0
+                x2 = src[i + (k0 + 2) * c] if have > 2 else x0
+                x3 = src[i + (k0 + 3) * c] if have > 3 else x0
+                for q in range(cosets):
+                    out = dst[q * c + i] if groups == 1 else acc[q, i - i0]
+                    if have == 0:
+                        if g == 0:
+                            for col in range(w):
+                                out[col] = 0
+                        continue
+                    s = scale[q, i]
+                    e0 = f_mul_u32(s, consts[q, k0])
+                    if have == 1 and g == 0:  # (most rows of a part or a whole coset): Shoup's product by s^i
+                        shoup = np.uint32((np.uint64(e0) << np.uint64(32)) // _P64)  # (a constant divisor: no division)
+                        for col in range(w):
+                            out[col] = _mul_tw(x0[col], e0, shoup)
+                        continue
+                    e1 = np.uint64(f_mul_u32(s, consts[q, k0 + 1])) if have > 1 else np.uint64(0)
+                    e2 = np.uint64(f_mul_u32(s, consts[q, k0 + 2])) if have > 2 else np.uint64(0)
+                    e3 = np.uint64(f_mul_u32(s, consts[q, k0 + 3])) if have > 3 else np.uint64(0)
+                    e0 = np.uint64(e0)
+                    if g == 0:
+                        for col in range(w):
+                            out[col] = f_reduce64(e0 * np.uint64(x0[col]) + e1 * np.uint64(x1[col])
+                                                  + e2 * np.uint64(x2[col]) + e3 * np.uint64(x3[col]))
+                    else:
+                        for col in range(w):
+                            out[col] = f_add_u32(out[col], f_reduce64(e0 * np.uint64(x0[col]) + e1 * np.uint64(x1[col])
+                                                                      + e2 * np.uint64(x2[col]) + e3 * np.uint64(x3[col])))
+        if groups > 1:
+            for q in range(cosets):
+                for i in range(i0, i0 + h):
+                    a = acc[q, i - i0]
+                    d = dst[q * c + i]
+                    for col in range(w):
+                        d[col] = a[col]
 
 
 def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:

@@ -25,7 +25,8 @@ from ..lazy_njit import njit
 
 from . import field
 from .field import GENERATOR, P, TWO_ADICITY, f_add, f_add_u32, f_join, f_mul, f_mul_u32, f_reduce64, f_split, root_of_unity
-from .ntt import _dif, _mul_tw, bit_reverse_indices, intt_bit_reversed
+from . import ntt
+from .ntt import _mul_tw, bit_reverse_indices, intt_bit_reversed
 from .pool import parallel_for
 
 _P64 = np.uint64(P)
@@ -187,7 +188,7 @@ def _coset_values_chunk(matrices, log_size, consts, scale, tile, outs, rows, don
         parallel_for(_fold_cosets, c, src, consts, scale, out, tile,
                      work_per_item=cosets * max(1, -(-src.shape[0] // c)) * m.shape[1])
         for q in range(cosets):
-            _dif(out[q * c:(q + 1) * c], log_size, False)
+            ntt._dif(out[q * c:(q + 1) * c], log_size, False)  # (through the module: bench/prove_profile.py times it)
         done[k] = out
 
 
@@ -255,31 +256,31 @@ def _fold_cosets(src, consts, scale, dst, tile, r0, r1):
                         d[col] = a[col]
 
 
-def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
+def interpolate_from_cosets(values: np.ndarray, shifts: list, out: np.ndarray | None = None) -> np.ndarray:
     """Coefficients (K·c, 4) of the F_p^4 polynomial Q of degree < K·c whose values on the K
-    cosets s_r·K_c are ``values[r]`` (c, 4), bit-reversed (row j: Q(s_r·ω_c^rev(j))); the
-    s_r^c must be distinct.
+    cosets s_r·K_c are ``values[:, r]`` ((c, K, 4): the cosets side by side, each bit-reversed,
+    row j: Q(s_r·ω_c^rev(j)); transformed in place, so consumed); the s_r^c must be distinct.
+    ``out``: a (K, c, 4) array to write them to (e.g. the first rows of a longer result).
 
     On s_r·K_c, x^c = e_r = s_r^c, so Q = Σ_j x^(j·c)·P_j (deg P_j < c) takes there the values
     of V_r = Σ_j e_r^j·P_j, of degree < c: one size-c interpolation gives V_r(s_r·y)'s
     coefficients, V_r's are those divided by s_r^i, and P_j = Σ_r E⁻¹[j][r]·V_r with E the
     K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
     as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
-    c, k = values[0].shape[0], len(values)
+    c, k = values.shape[0], values.shape[1]
     e_inv = np.array(_vandermonde_inverse([pow(s, c, P) for s in shifts]), dtype=np.uint32)
     s_inv_pows = np.stack([field.powers(pow(s, P - 2, P), c) for s in shifts])
-    out = np.empty((k, c, 4), dtype=np.uint32)
-    # the K interpolations as one transform of K·4 columns (coset r's in columns 4r..4r+3)
-    coeffs = intt_bit_reversed(np.stack(values, axis=1).reshape(c, 4 * k)).reshape(c, k, 4)
+    out = np.empty((k, c, 4), dtype=np.uint32) if out is None else out
+    # the K interpolations as one in-place transform of K·4 columns (coset r's in columns 4r..4r+3)
+    coeffs = ntt._scaled_intt(values.reshape(c, 4 * k), c.bit_length() - 1).reshape(c, k, 4)
     # the coefficients i are independent: in chunks side by side on the thread pool
-    parallel_for(_solve_on_cosets, c, np.ascontiguousarray(coeffs.transpose(1, 0, 2)), s_inv_pows, e_inv, out,
-                 work_per_item=4 * k * k)
+    parallel_for(_solve_on_cosets, c, coeffs, s_inv_pows, e_inv, out, work_per_item=4 * k * k)
     return out.reshape(-1, 4)
 
 
 @njit(cache=True, nogil=True)
 def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
-    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[r, i], lane by lane, for i0 ≤ i < i1
+    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[i, r], lane by lane, for i0 ≤ i < i1
     (interpolate_from_cosets): V_r's coefficient i from V_r(s_r·y)'s, then P_j's; the K
     products of a sum reduced once."""
     k = s_inv_pows.shape[0]
@@ -288,7 +289,7 @@ def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
         for r in range(k):
             s = np.uint64(s_inv_pows[r, i])
             for lane in range(4):
-                v[r, lane] = f_mul(np.uint64(a[r, i, lane]), s)
+                v[r, lane] = f_mul(np.uint64(a[i, r, lane]), s)
         for j in range(k):
             for lane in range(4):
                 lo, hi = np.uint64(0), np.uint64(0)
@@ -298,9 +299,9 @@ def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
                 out[j, i, lane] = f_join(lo, hi)
 
 
-def interpolate_with_small_coset(values: list, shifts: list, small: np.ndarray, small_shift: int) -> np.ndarray:
+def interpolate_with_small_coset(values: np.ndarray, shifts: list, small: np.ndarray, small_shift: int) -> np.ndarray:
     """Coefficients (K·n + m, 4) of the F_p^4 polynomial Q of degree < K·n + m (m ≤ n) from its
-    values on K cosets s_r·K_n (``values``, as interpolate_from_cosets) and on one small coset
+    values on K cosets s_r·K_n (``values`` (n, K, 4), as interpolate_from_cosets: consumed) and on one small coset
     c·K_m (``small`` (m, 4), bit-reversed), c^n ≠ s_r^n: the K·n + m points of a quotient whose
     degree is just past K·n, where K + 1 full cosets would take n − m more.
 
@@ -310,9 +311,11 @@ def interpolate_with_small_coset(values: list, shifts: list, small: np.ndarray, 
     a nonzero constant, and R2 = (R1 mod (x^m − γ)) + μ·T: T = (R2 − R1 mod (x^m − γ))/μ.
     M = Σ_k M_k·x^(k·n) (M_k its coefficients in y = x^n), so M·T adds M_k·T at x^(k·n): the
     m-coefficient pieces do not overlap (m ≤ n)."""
-    n, m, k = values[0].shape[0], small.shape[0], len(shifts)
+    n, m, k = values.shape[0], small.shape[0], len(shifts)
     assert m <= n, "the small coset has at most n points"
-    r1 = interpolate_from_cosets(values, shifts)  # Q mod M, (K·n, 4)
+    out = np.empty((k * n + m, 4), dtype=np.uint32)
+    r1 = interpolate_from_cosets(values, shifts, out[:k * n].reshape(k, n, 4))  # Q mod M, (K·n, 4), in out's rows
+    out[k * n:] = 0
     gamma = pow(small_shift, m, P)
     # R2: V(c·y) = Q(c·y) on K_m, its coefficients divided by c^i
     r2 = field.mul(intt_bit_reversed(small), field.powers(pow(small_shift, P - 2, P), m)[:, None])
@@ -325,9 +328,7 @@ def interpolate_with_small_coset(values: list, shifts: list, small: np.ndarray, 
     mu = sum(c * pow(small_shift, n * j, P) for j, c in enumerate(m_coeffs)) % P  # M(c^n)
     assert mu != 0, "the small coset meets a full one"
     t = field.mul(field.sub(r2, folded), np.uint32(pow(mu, P - 2, P)))
-    out = np.zeros((k * n + m, 4), dtype=np.uint32)
-    out[:k * n] = r1
-    for j, c in enumerate(m_coeffs):  # + M_j·x^(j·n)·T
+    for j, c in enumerate(m_coeffs):  # + M_j·x^(j·n)·T (R1 read above)
         out[j * n:j * n + m] = field.add(out[j * n:j * n + m], field.mul(t, np.uint32(c)))
     return out
 

@@ -556,15 +556,14 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     b = c >> log_parts  # rows of a part
     size = min(QUOTIENT_BLOCK_ROWS, b)  # both powers of two
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
-    q_vals = []
+    q_vals = np.empty((c, cosets, 4), dtype=np.uint32)  # coset r's in column r, bit-reversed: row j is Q(s_r·ω_c^rev(j))
     # one buffer per column group for every coset (fresh ones cost their page faults each time),
     # as wide as its transform runs (ntt.padded_buffer: transformed in place, no padded scratch
     # copy; only padding columns zeroed); in parts: two halves, a part and its next rows' part
     bufs = [None if m is None else padded_buffer(b if log_parts == 0 else 2 * b, m.shape[1]) for m in polys]
-    for s_r in shifts:
+    for r, s_r in enumerate(shifts):
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
-        q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
         for k, half, next_row, (main_b, aux_b, prep_b) in _coset_parts(t, polys, log_c, log_parts, s_r, bufs):
             aux_b = None if aux_b is None else aux_b.reshape(aux_b.shape[0], -1, 4)
             # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
@@ -575,8 +574,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
                 inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
                                 np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
                 acc = run(tape, inputs, size, alpha_pows, row0=half * b + lo)  # Σ α^i C_i on the block
-                q_coset[at:at + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
-        q_vals.append(q_coset)
+                q_vals[at:at + size, r] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
     _release_heap([t])  # the evaluation's temporaries freed before the interpolation's
     if log_m is None:

@@ -30,7 +30,7 @@ def test_k_cosets_and_a_small_one_recover_the_coefficients():
         assert all(np.array_equal(coset_evaluations(padded, log_n, s, rows=k * n + rest), v)
                    for s, v in zip(shifts, values))
         assert np.array_equal(coset_evaluations(padded, (m - 1).bit_length(), small_shift, rows=k * n + rest), small)
-        assert np.array_equal(interpolate_with_small_coset(values, shifts, small, small_shift), q)
+        assert np.array_equal(interpolate_with_small_coset(np.stack(values, axis=1), shifts, small, small_shift), q)
 
 
 def test_the_prover_s_quotient_on_a_small_coset_is_the_full_cosets_one(monkeypatch):

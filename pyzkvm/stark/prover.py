@@ -497,9 +497,9 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, bound: int
     # an honest Q has no coefficient from K·S on; a broken witness (only proved on purpose, for
     # soundness tests: joint.prove checks first) loses them, and its ζ check fails
     out = np.zeros((d_big, k + lay.mask, 4), dtype=np.uint32)
-    padded = np.zeros((k * size, 4), dtype=np.uint32)
-    padded[:min(len(coeffs), k * size)] = coeffs[:k * size]
-    out[:size, :k] = padded.reshape(k, size, 4).transpose(1, 0, 2)
+    for j in range(k):  # chunk j = coefficients [j·S, (j+1)·S) → column j (no padded copy of Q)
+        part = coeffs[j * size:(j + 1) * size]
+        out[:len(part), j] = part
     telescope = rng.field(f"quotient telescope {name}", (m, max(k - 1, 0), 4))  # t_1 … t_(K−1)
     for j in range(k - 1):  # over the few chunks, vectorised over coefficients
         out[size:size + m, j] = field.add(out[size:size + m, j], telescope[:, j])   # + x^S·t_(j+1) in q̂_j

@@ -24,9 +24,12 @@ import numpy as np
 from ..lazy_njit import njit
 
 from . import field
-from .field import GENERATOR, P, TWO_ADICITY, f_add, f_join, f_mul, f_split, root_of_unity
-from .ntt import bit_reverse_indices, intt_bit_reversed
+from .field import GENERATOR, P, TWO_ADICITY, f_add, f_add_u32, f_join, f_mul, f_mul_u32, f_reduce64, f_split, root_of_unity
+from . import ntt
+from .ntt import _mul_tw, bit_reverse_indices, intt_bit_reversed
 from .pool import parallel_for
+
+_P64 = np.uint64(P)
 
 
 def coset_shift(log_size: int) -> int:
@@ -142,31 +145,151 @@ def coset_selectors(log_n: int, points: np.ndarray, zerofier: tuple | None = Non
     return sel, inv_z
 
 
-def interpolate_from_cosets(values: list, shifts: list) -> np.ndarray:
+def coset_values(matrices: list, log_size: int, shifts: list, outs: list, rows: int) -> list:
+    """Each matrix's polynomials — its coefficient rows, only the first ``rows`` nonzero — on the
+    cosets shifts[q]·K_c, c = 2^log_size (any c: a quotient coset's part, a whole coset, a
+    small one): a (Q·c, w) matrix whose rows q·c … q·c + c − 1 are the values on coset q,
+    bit-reversed (row j: x = shifts[q]·ω_c^rev(j), as ntt.coset_evaluations), written into
+    the matching buffer of ``outs`` (None: a new one; a wider one: its first w columns, the
+    others — zero padding — transformed in place beside them). None gives None.
+
+    On s·K_c, y^c = 1, so f(s·y) = Σ_i c_i·s^i·y^i is the size-c transform of
+    g_i = s^i·Σ_k s^(k·c)·c_(i + k·c) (the coefficients folded mod y^c − 1): per coset one
+    pass over the coefficients with a constant per slice k and the c powers s^i (_fold_cosets;
+    no factor table of all D rows), the Q cosets' folds from the same reads, then Q transforms
+    of c rows."""
+    c = 1 << log_size
+    slices = max(1, -(-int(rows) // c))
+    consts = np.stack([field.powers(pow(s, c, P), slices) for s in shifts])  # s^(k·c)
+    scale = np.stack([field.powers(s, c) for s in shifts])  # s^i, i < c
+    done: list = [None] * len(matrices)
+    top = max((m.shape[1] for m in matrices if m is not None), default=0)
+    parallel_for(_coset_values_chunk, len(matrices), matrices, log_size, consts, scale, FOLD_TILE_ROWS, outs, rows, done,
+                 work_per_item=c * len(shifts) * top, chunks_per_thread=1)
+    return done
+
+
+#: rows of the fold's output a tile (_fold_cosets): one tile's sums stay in L1 while each
+#: slice's rows of the tile are read, in order (a small coset's hundreds of slices), and the
+#: per-tile setup is shared by its rows (2^16 × 22 columns, one slice: 1.1 ms a row at a
+#: time, 0.8 ms in tiles of 16)
+FOLD_TILE_ROWS = 16
+
+
+def _coset_values_chunk(matrices, log_size, consts, scale, tile, outs, rows, done, lo, hi):
+    # coset_values' matrices lo..hi−1 (a chunk of pool.parallel_for)
+    c, cosets = 1 << log_size, consts.shape[0]
+    for k in range(lo, hi):
+        m = matrices[k]
+        if m is None:
+            continue
+        src = np.ascontiguousarray(m[:max(0, min(int(rows), m.shape[0]))], dtype=np.uint32)
+        out = np.empty((cosets * c, m.shape[1]), dtype=np.uint32) if outs[k] is None else outs[k]
+        parallel_for(_fold_cosets, c, src, consts, scale, out, tile,
+                     work_per_item=cosets * max(1, -(-src.shape[0] // c)) * m.shape[1])
+        for q in range(cosets):
+            ntt._dif(out[q * c:(q + 1) * c], log_size, False)  # (through the module: bench/prove_profile.py times it)
+        done[k] = out
+
+
+@njit(cache=True, nogil=True)
+def _fold_cosets(src, consts, scale, dst, tile, r0, r1):
+    """dst[q·c + i] = Σ_k scale[q, i]·consts[q, k]·src[i + k·c] for the output rows r0 ≤ i < r1
+    (c = scale's columns; src's rows past its own count as zeros), the first src.shape[1]
+    columns: per row and four slices, the four factors s^i·s^(k·c) (scalar products), then the
+    four products of each column (each < 2^62) summed below 2^64 and reduced once
+    (field.f_reduce64), every column of a row in one loop (LLVM vectorises it); a row of one
+    slice (most rows of a part or a whole coset) is one Shoup product by s^i per column.
+    ``tile`` rows at a time: a row with more than four slices sums its groups of four in ``acc``."""
+    c = scale.shape[1]
+    w = src.shape[1]
+    rows = src.shape[0]
+    slices = consts.shape[1]
+    cosets = consts.shape[0]
+    acc = np.empty((cosets, tile, w), dtype=np.uint32)
+    for i0 in range(r0, r1, tile):
+        h = min(tile, r1 - i0)
+        groups = 1  # groups of four slices of the tile's first row (the most of its rows; no division: slow)
+        while 4 * groups < slices and i0 + 4 * groups * c < rows:
+            groups += 1
+        for g in range(groups):
+            k0 = 4 * g
+            for i in range(i0, i0 + h):
+                have = 0  # this row's slices from k0, up to four
+                while have < 4 and k0 + have < slices and i + (k0 + have) * c < rows:
+                    have += 1
+                if groups == 1 and have <= 1:  # (most rows of a part or a whole coset): s^i·src[i]
+                    for q in range(cosets):
+                        d = dst[q * c + i]
+                        if have == 0:
+                            for col in range(w):
+                                d[col] = 0
+                            continue
+                        s = scale[q, i]  # (s^(0·c) = 1)
+                        shoup = np.uint32((np.uint64(s) << np.uint64(32)) // _P64)  # (a constant divisor: no division)
+                        x = src[i]
+                        for col in range(w):
+                            d[col] = _mul_tw(x[col], s, shoup)
+                    continue
+                x0 = src[min(i + k0 * c, rows - 1)]
+                x1 = src[i + (k0 + 1) * c] if have > 1 else x0
+                x2 = src[i + (k0 + 2) * c] if have > 2 else x0
+                x3 = src[i + (k0 + 3) * c] if have > 3 else x0
+                for q in range(cosets):
+                    out = dst[q * c + i] if groups == 1 else acc[q, i - i0]
+                    if have == 0:
+                        if g == 0:
+                            for col in range(w):
+                                out[col] = 0
+                        continue
+                    s = scale[q, i]
+                    e0 = f_mul_u32(s, consts[q, k0])
+                    e1 = np.uint64(f_mul_u32(s, consts[q, k0 + 1])) if have > 1 else np.uint64(0)
+                    e2 = np.uint64(f_mul_u32(s, consts[q, k0 + 2])) if have > 2 else np.uint64(0)
+                    e3 = np.uint64(f_mul_u32(s, consts[q, k0 + 3])) if have > 3 else np.uint64(0)
+                    e0 = np.uint64(e0)
+                    if g == 0:
+                        for col in range(w):
+                            out[col] = f_reduce64(e0 * np.uint64(x0[col]) + e1 * np.uint64(x1[col])
+                                                  + e2 * np.uint64(x2[col]) + e3 * np.uint64(x3[col]))
+                    else:
+                        for col in range(w):
+                            out[col] = f_add_u32(out[col], f_reduce64(e0 * np.uint64(x0[col]) + e1 * np.uint64(x1[col])
+                                                                      + e2 * np.uint64(x2[col]) + e3 * np.uint64(x3[col])))
+        if groups > 1:
+            for q in range(cosets):
+                for i in range(i0, i0 + h):
+                    a = acc[q, i - i0]
+                    d = dst[q * c + i]
+                    for col in range(w):
+                        d[col] = a[col]
+
+
+def interpolate_from_cosets(values: np.ndarray, shifts: list, out: np.ndarray | None = None) -> np.ndarray:
     """Coefficients (K·c, 4) of the F_p^4 polynomial Q of degree < K·c whose values on the K
-    cosets s_r·K_c are ``values[r]`` (c, 4), bit-reversed (row j: Q(s_r·ω_c^rev(j))); the
-    s_r^c must be distinct.
+    cosets s_r·K_c are ``values[:, r]`` ((c, K, 4): the cosets side by side, each bit-reversed,
+    row j: Q(s_r·ω_c^rev(j)); transformed in place, so consumed); the s_r^c must be distinct.
+    ``out``: a (K, c, 4) array to write them to (e.g. the first rows of a longer result).
 
     On s_r·K_c, x^c = e_r = s_r^c, so Q = Σ_j x^(j·c)·P_j (deg P_j < c) takes there the values
     of V_r = Σ_j e_r^j·P_j, of degree < c: one size-c interpolation gives V_r(s_r·y)'s
     coefficients, V_r's are those divided by s_r^i, and P_j = Σ_r E⁻¹[j][r]·V_r with E the
     K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
     as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
-    c, k = values[0].shape[0], len(values)
+    c, k = values.shape[0], values.shape[1]
     e_inv = np.array(_vandermonde_inverse([pow(s, c, P) for s in shifts]), dtype=np.uint32)
     s_inv_pows = np.stack([field.powers(pow(s, P - 2, P), c) for s in shifts])
-    out = np.empty((k, c, 4), dtype=np.uint32)
-    # the K interpolations as one transform of K·4 columns (coset r's in columns 4r..4r+3)
-    coeffs = intt_bit_reversed(np.stack(values, axis=1).reshape(c, 4 * k)).reshape(c, k, 4)
+    out = np.empty((k, c, 4), dtype=np.uint32) if out is None else out
+    # the K interpolations as one in-place transform of K·4 columns (coset r's in columns 4r..4r+3)
+    coeffs = ntt._scaled_intt(values.reshape(c, 4 * k), c.bit_length() - 1).reshape(c, k, 4)
     # the coefficients i are independent: in chunks side by side on the thread pool
-    parallel_for(_solve_on_cosets, c, np.ascontiguousarray(coeffs.transpose(1, 0, 2)), s_inv_pows, e_inv, out,
-                 work_per_item=4 * k * k)
+    parallel_for(_solve_on_cosets, c, coeffs, s_inv_pows, e_inv, out, work_per_item=4 * k * k)
     return out.reshape(-1, 4)
 
 
 @njit(cache=True, nogil=True)
 def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
-    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[r, i], lane by lane, for i0 ≤ i < i1
+    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[i, r], lane by lane, for i0 ≤ i < i1
     (interpolate_from_cosets): V_r's coefficient i from V_r(s_r·y)'s, then P_j's; the K
     products of a sum reduced once."""
     k = s_inv_pows.shape[0]
@@ -175,7 +298,7 @@ def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
         for r in range(k):
             s = np.uint64(s_inv_pows[r, i])
             for lane in range(4):
-                v[r, lane] = f_mul(np.uint64(a[r, i, lane]), s)
+                v[r, lane] = f_mul(np.uint64(a[i, r, lane]), s)
         for j in range(k):
             for lane in range(4):
                 lo, hi = np.uint64(0), np.uint64(0)
@@ -185,9 +308,9 @@ def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
                 out[j, i, lane] = f_join(lo, hi)
 
 
-def interpolate_with_small_coset(values: list, shifts: list, small: np.ndarray, small_shift: int) -> np.ndarray:
+def interpolate_with_small_coset(values: np.ndarray, shifts: list, small: np.ndarray, small_shift: int) -> np.ndarray:
     """Coefficients (K·n + m, 4) of the F_p^4 polynomial Q of degree < K·n + m (m ≤ n) from its
-    values on K cosets s_r·K_n (``values``, as interpolate_from_cosets) and on one small coset
+    values on K cosets s_r·K_n (``values`` (n, K, 4), as interpolate_from_cosets: consumed) and on one small coset
     c·K_m (``small`` (m, 4), bit-reversed), c^n ≠ s_r^n: the K·n + m points of a quotient whose
     degree is just past K·n, where K + 1 full cosets would take n − m more.
 
@@ -197,9 +320,11 @@ def interpolate_with_small_coset(values: list, shifts: list, small: np.ndarray, 
     a nonzero constant, and R2 = (R1 mod (x^m − γ)) + μ·T: T = (R2 − R1 mod (x^m − γ))/μ.
     M = Σ_k M_k·x^(k·n) (M_k its coefficients in y = x^n), so M·T adds M_k·T at x^(k·n): the
     m-coefficient pieces do not overlap (m ≤ n)."""
-    n, m, k = values[0].shape[0], small.shape[0], len(shifts)
+    n, m, k = values.shape[0], small.shape[0], len(shifts)
     assert m <= n, "the small coset has at most n points"
-    r1 = interpolate_from_cosets(values, shifts)  # Q mod M, (K·n, 4)
+    out = np.empty((k * n + m, 4), dtype=np.uint32)
+    r1 = interpolate_from_cosets(values, shifts, out[:k * n].reshape(k, n, 4))  # Q mod M, (K·n, 4), in out's rows
+    out[k * n:] = 0
     gamma = pow(small_shift, m, P)
     # R2: V(c·y) = Q(c·y) on K_m, its coefficients divided by c^i
     r2 = field.mul(intt_bit_reversed(small), field.powers(pow(small_shift, P - 2, P), m)[:, None])
@@ -212,9 +337,7 @@ def interpolate_with_small_coset(values: list, shifts: list, small: np.ndarray, 
     mu = sum(c * pow(small_shift, n * j, P) for j, c in enumerate(m_coeffs)) % P  # M(c^n)
     assert mu != 0, "the small coset meets a full one"
     t = field.mul(field.sub(r2, folded), np.uint32(pow(mu, P - 2, P)))
-    out = np.zeros((k * n + m, 4), dtype=np.uint32)
-    out[:k * n] = r1
-    for j, c in enumerate(m_coeffs):  # + M_j·x^(j·n)·T
+    for j, c in enumerate(m_coeffs):  # + M_j·x^(j·n)·T (R1 read above)
         out[j * n:j * n + m] = field.add(out[j * n:j * n + m], field.mul(t, np.uint32(c)))
     return out
 

@@ -53,6 +53,8 @@ totals and the public term add up to zero (``BusImbalance`` otherwise).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from ..lazy_njit import njit
 
@@ -61,7 +63,7 @@ from . import ext
 from .air import CompiledAir, Constraint, bus_id
 from .._jit import inner
 from .ext import batch_inverse_into, mul4_vec
-from .field import P, f_add_u32, f_join_vec, f_mul_u32, f_split, f_sub_u32
+from .field import P, f_add_u32, f_mul_u32, f_sub_u32
 from . import lincomb_numpy
 from .pool import chunk_bounds, parallel_for
 from .rounds import PublicData
@@ -200,69 +202,76 @@ def interaction_columns(compiled: CompiledAir, inputs, n: int):
     return out
 
 
+def denominator_tape(compiled: CompiledAir):
+    """The tape of each interaction's denominator α − fp, then its multiplicity
+    (tape.with_denominators, from the tape of interaction_exprs), made once per compiled AIR."""
+    from .tape import tape_for, with_denominators  # the evaluator builds on air.py, as this module does
+
+    made = compiled.__dict__.get("_denominator_tape")
+    if made is None:
+        spans, first = [], 0
+        for it in compiled.interactions:
+            spans.append((int(it.bus), first, len(it.values)))
+            first += len(it.values) + 1
+        made = compiled.__dict__["_denominator_tape"] = with_denominators(
+            tape_for(compiled, interaction_exprs(compiled)), spans)
+    return made
+
+
 def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     """The auxiliary trace (n, G+1, 4): per interaction group the helper column
     h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k), then the running sum S_i = Σ_{r<i} Σ_G h_G[r]
     (of the rows before: module docstring).
 
     Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms.
-    One numba kernel (_aux_columns) computes every interaction's denominators, inverts them
-    (one batch inversion per interaction) and adds the terms into the helper columns. It runs
-    on the interaction values of one chunk of rows at a time (tape.root_values), never on
-    all of them (a tall table's were hundreds of MB); S continues from the chunk before
-    (``carry``: Σ of every h on the rows before the chunk or piece). The boundary interaction
-    (in no group: boundary_interaction) adds no helper: S_0 is its first row's term and the
-    total adds its last row's."""
-    from .tape import root_values, tape_for  # the evaluator builds on air.py, as this module does
+    The constraint tape evaluates each interaction's denominator d_k = α − fp_k (its DENOM
+    node: the fingerprint's products summed with delayed reduction) and multiplicity μ_k on
+    one chunk of rows at a time (tape.root_values: never every row's, hundreds of MB in a
+    tall table); one numba kernel (_aux_columns) then inverts the d_k (one batch inversion
+    per interaction) and adds the terms into the helper columns. S continues from the chunk
+    before (``carry``: Σ of every h on the rows before the chunk or piece). The boundary
+    interaction (in no group: boundary_interaction) adds no helper: S_0 is its first row's
+    term and the total adds its last row's."""
+    from .tape import root_values  # the evaluator builds on air.py, as this module does
 
     groups = compiled.interaction_groups
     its = compiled.interactions
     group_of = {k: g for g, members in enumerate(groups) for k in members}  # the boundary interaction: none
     ring = next((k for k in range(len(its)) if k not in group_of), None)
-    sizes = np.array([len(it.values) + 1 for it in its], dtype=np.int64)
-    first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # row of cols: interaction k's first value
-    width = int(sizes.max(initial=1)) - 1
-    gpows = ext.ext_powers(np.asarray(gamma, dtype=np.uint32), width + 1)  # γ^0 … γ^width
-    # α − bus per interaction; the values' coefficients are γ^(j+1)
-    consts = np.stack([ext.ext_sub(alpha, np.array([it.bus, 0, 0, 0], dtype=np.uint32)) for it in its]) if its \
-        else np.zeros((0, 4), dtype=np.uint32)
     negate = np.array([it.sign < 0 for it in its], dtype=np.bool_)
     group_index = np.array([group_of.get(k, -1) for k in range(len(its))], dtype=np.int64)
     aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
     totals = np.zeros((len(its), 4), dtype=np.uint32)
     last = len(groups)
     ends: dict[str, np.ndarray] = {}  # the boundary interaction's terms ±1/d(v) at rows 0 and n − 1
+    challenges = np.stack([np.asarray(alpha, dtype=np.uint32), np.asarray(gamma, dtype=np.uint32)])
+    inputs = replace(inputs, challenges=challenges)
 
-    def boundary_term(k: int, row: int, chunk_values: np.ndarray) -> np.ndarray:
-        # ±1/(α − bus − Σ_j γ^(j+1)·v_j) of interaction k's values v on one row (chunk_values: cols[:, row − lo])
-        it = its[k]
-        values = chunk_values[first[k]:first[k] + len(it.values)]
-        d = ext.ext_sub(consts[k], lincomb_numpy.combine_columns(values[None, :], gpows[1:len(it.values) + 1])[0])
+    def boundary_term(k: int, row: int, d: np.ndarray) -> np.ndarray:
+        # ±1/d for interaction k's denominator d = α − fp(v) on one row
         if not np.any(d):
-            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: the bus {it.bus_name!r} fingerprint of row "
+            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: the bus {its[k].bus_name!r} fingerprint of row "
                                          f"{row} equals the challenge α (probability ~2^-100); prove again")
-        inv = ext.ext_inv(d)
-        return inv if it.sign > 0 else ext.ext_sub(ext.ZERO, inv)
+        inv = ext.ext_inv(np.ascontiguousarray(d))
+        return inv if its[k].sign > 0 else ext.ext_sub(ext.ZERO, inv)
 
-    def on_chunk(lo, values):  # rows lo … lo + m − 1: values (roots, 1, m), the base roots' values (tape.run)
+    def on_chunk(lo, values):  # rows lo … lo + m − 1: values (2K, 4, m): the d_k, then the μ_k (lane 0)
         nonlocal totals
-        cols = np.ascontiguousarray(values[:, 0, :], dtype=np.uint32)
-        m = cols.shape[1]
+        m = values.shape[2]
         part = aux[lo:lo + m]
-        if ring is not None:  # its values: cols[first[ring] …] (its multiplicity is_first_row − is_last_row)
+        if ring is not None:
             if lo == 0:
-                ends["first"] = boundary_term(ring, 0, cols[:, 0])
+                ends["first"] = boundary_term(ring, 0, values[ring, :, 0])
             if lo + m == n:
-                ends["last"] = boundary_term(ring, n - 1, cols[:, m - 1])
+                ends["last"] = boundary_term(ring, n - 1, values[ring, :, m - 1])
         # the chunk's rows in pieces side by side on the thread pool (one per thread; one piece
         # on this thread for a small chunk): each piece's terms, totals and S from 0 are its own
-        bounds = np.array(chunk_bounds(m, AUX_WORDS_PER_VALUE * cols.shape[0], chunks_per_thread=1), dtype=np.int64)
+        bounds = np.array(chunk_bounds(m, AUX_WORDS_PER_TERM * len(its), chunks_per_thread=1), dtype=np.int64)
         pieces = len(bounds) - 1
         piece_totals = np.zeros((pieces, len(its), 4), dtype=np.uint32)
         bad = np.full(pieces, -1, dtype=np.int64)
-        parallel_for(_aux_pieces, pieces, cols, first, sizes - 1, negate, consts, gpows, group_index, part,
-                     piece_totals, bad, bounds, work_per_item=AUX_WORDS_PER_VALUE * cols.shape[0] * (m // pieces),
-                     chunks_per_thread=1)
+        parallel_for(_aux_pieces, pieces, values, negate, group_index, part, piece_totals, bad, bounds,
+                     work_per_item=AUX_WORDS_PER_TERM * len(its) * (m // pieces), chunks_per_thread=1)
         if (bad >= 0).any():
             raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
                                          "(probability ~2^-100); prove again with different data")
@@ -276,7 +285,8 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
         if len(its):
             totals = ext.ext_add(totals, (piece_totals.astype(np.uint64).sum(axis=0) % P).astype(np.uint32))
 
-    root_values(tape_for(compiled, interaction_exprs(compiled)), inputs, n, on_chunk)
+    if its:
+        root_values(denominator_tape(compiled), inputs, n, on_chunk)
     cumsum = column_total(aux[n - 1])  # S_{n−1} + Σ_G h_G[n−1]: every row's terms
     if ring is not None:  # the boundary entries: +(±1/d(v[0])) in S_0, −(±1/d(v[n−1])) here
         totals[ring] = ext.ext_sub(ends["first"], ends["last"])
@@ -287,16 +297,16 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     return aux, cumsum, per_bus
 
 
-#: words of work per interaction value and row of _aux_columns (its F_p^4 fingerprint), which
-#: decides when a chunk's rows are split among threads (pool.chunk_bounds)
-AUX_WORDS_PER_VALUE = 4
+#: words of work per interaction and row of _aux_columns (its F_p^4 term), which decides when
+#: a chunk's rows are split among threads (pool.chunk_bounds)
+AUX_WORDS_PER_TERM = 16
 
 
-def _aux_pieces(cols, first, nvals, negate, consts, gpows, group, aux, totals, bad, bounds, lo, hi):
+def _aux_pieces(values, negate, group, aux, totals, bad, bounds, lo, hi):
     # _aux_columns on pieces lo..hi−1 of a chunk's rows, piece p = rows bounds[p]..bounds[p+1]−1
     # with its own totals[p] (a chunk of pool.parallel_for: the kernel releases the GIL)
     for p in range(lo, hi):
-        bad[p] = _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals[p], bounds[p], bounds[p + 1])
+        bad[p] = _aux_columns(values, negate, group, aux, totals[p], bounds[p], bounds[p + 1])
 
 
 #: independent product chains of the LogUp batch inversion (_invert_chains): one chain's
@@ -305,35 +315,33 @@ CHAINS = 64
 
 
 @njit(cache=True, nogil=True)
-def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals, r0, r1):
-    """For each interaction k (values cols[first[k] : first[k] + nvals[k]], multiplicity the
-    row after): d = (α − bus) − Σ_j γ^(j+1)·v_j on every row (_denominators), d^(−1) on the
-    rows with μ ≠ 0 by one batch inversion (_invert_chains), term = ±μ·d^(−1) added into its
-    group's helper column and its total; then the running sum, the last aux column. Returns
-    the first interaction with a zero denominator (on a row with μ ≠ 0), or −1. Only the rows
-    r0 … r1 − 1 (of cols' columns and aux's rows; ``totals`` and S are theirs alone).
+def _aux_columns(values, negate, group, aux, totals, r0, r1):
+    """For each interaction k (denominator d = α − fp in values[k] (4 lanes), multiplicity μ
+    in values[K + k] lane 0, K interactions): d^(−1) on the rows with μ ≠ 0 by one batch
+    inversion (_invert_chains), term = ±μ·d^(−1) added into its group's helper column and its
+    total; then the running sum, the last aux column. Returns the first interaction with a
+    zero denominator (on a row with μ ≠ 0), or −1. Only the rows r0 … r1 − 1 (of values' and
+    aux's rows; ``totals`` and S are theirs alone).
 
-    Arrays are lane-major — (4, rows), and the inversion's (steps, 4, CHAINS): coefficient j of
-    every row side by side — so each loop over rows vectorises."""
+    The inversion's arrays are lane-major, (steps, 4, CHAINS): coefficient j of CHAINS rows
+    side by side, so each loop over them vectorises."""
     n = r1 - r0
     rows = aux[r0:r1]
-    lo = np.empty((4, n), dtype=np.uint64)  # the fingerprints' delayed-reduction halves
-    hi = np.empty((4, n), dtype=np.uint64)
-    den = np.empty((4, n), dtype=np.uint32)
+    count = negate.shape[0]
     steps = -(-n // CHAINS)  # the rows with μ ≠ 0 (row r: [r // CHAINS, :, r % CHAINS]), padded with ones
     sel = np.empty((steps, 4, CHAINS), dtype=np.uint32)
     inv = np.empty((steps, 4, CHAINS), dtype=np.uint32)
     mu = np.empty(steps * CHAINS, dtype=np.uint32)
     at = np.empty(n, dtype=np.int64)
-    for k in range(first.shape[0]):
+    for k in range(count):
         if group[k] < 0:  # the boundary interaction: S's boundaries (build_aux_trace), no helper
             continue
-        _denominators(cols, r0, r1, first[k], nvals[k], gpows, consts[k], lo, hi, den)
+        den = values[k]
         # only the rows with μ ≠ 0: the others' term μ/d is 0 (and the constraint h·d = μ holds
         # with h = 0 even where d = 0); they are 3/5 of the rows in a typical run
-        mu_col = cols[first[k] + nvals[k], r0:r1]
+        mu_col = values[count + k, 0]
         m = 0
-        for i in range(n):  # branch-free: a row with μ = 0 is written, then overwritten
+        for i in range(r0, r1):  # branch-free: a row with μ = 0 is written, then overwritten
             at[m] = i
             m += mu_col[i] != 0
         if m == 0:
@@ -364,7 +372,7 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals, 
                     s += np.uint64(t)
             totals[k, j] = s % _P64
         for r in range(m):
-            i = at[r]
+            i = at[r] - r0
             for j in range(4):
                 rows[i, g, j] = f_add_u32(rows[i, g, j], inv[r // CHAINS, j, r % CHAINS])
     # S_i = Σ_{r < i} Σ_G h_G[r] (the rows before i: S_i is written, then row i's helpers added)
@@ -376,37 +384,6 @@ def _aux_columns(cols, first, nvals, negate, consts, gpows, group, aux, totals, 
             s0, s1 = f_add_u32(s0, rows[i, g, 0]), f_add_u32(s1, rows[i, g, 1])
             s2, s3 = f_add_u32(s2, rows[i, g, 2]), f_add_u32(s3, rows[i, g, 3])
     return -1
-
-
-@inner
-def _denominators(cols, r0, r1, f0, nv, gpows, c, lo, hi, den):
-    """den[j, i] = c_j − (Σ_t γ^(t+1)·cols[f0 + t, r0 + i])_j on the rows r0 + i < r1: per lane, four
-    products (each < 2^61.82) summed below 2^64 before their low and high 32-bit halves are
-    added apart (field.f_split), reduced once at the end (field.f_join_vec)."""
-    n = r1 - r0
-    for j in range(4):
-        lo_j, hi_j = lo[j], hi[j]
-        for i in range(n):
-            lo_j[i] = _ZERO64
-            hi_j[i] = _ZERO64
-        for t in range(0, nv, 4):  # values t … t+3 (a missing one: coefficient 0)
-            g0 = np.uint64(gpows[t + 1, j])
-            g1 = np.uint64(gpows[t + 2, j]) if t + 1 < nv else _ZERO64
-            g2 = np.uint64(gpows[t + 3, j]) if t + 2 < nv else _ZERO64
-            g3 = np.uint64(gpows[t + 4, j]) if t + 3 < nv else _ZERO64
-            x0 = cols[f0 + t, r0:r1]
-            x1 = cols[f0 + min(t + 1, nv - 1), r0:r1]
-            x2 = cols[f0 + min(t + 2, nv - 1), r0:r1]
-            x3 = cols[f0 + min(t + 3, nv - 1), r0:r1]
-            for i in range(n):
-                pl, ph = f_split(g0 * np.uint64(x0[i]) + g1 * np.uint64(x1[i]) + g2 * np.uint64(x2[i])
-                                 + g3 * np.uint64(x3[i]))
-                lo_j[i] += pl
-                hi_j[i] += ph
-        cj = np.uint32(c[j])
-        den_j = den[j]
-        for i in range(n):
-            den_j[i] = f_sub_u32(cj, f_join_vec(lo_j[i], hi_j[i]))
 
 
 @inner

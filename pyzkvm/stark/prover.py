@@ -34,8 +34,8 @@ from . import ext, field, rounds
 from . import zk
 from .deep import (deep_codewords_from_coefficients, deep_coefficients, deep_layout, evaluate_trace_at, opened_count,
                    recombine_ext_columns, split_by_height)
-from .domain import coset_points, coset_selectors, coset_shift, interpolate_from_cosets, interpolate_with_small_coset, \
-    zerofier_on_coset
+from .domain import coset_points, coset_selectors, coset_shift, coset_values, interpolate_from_cosets, \
+    interpolate_with_small_coset, zerofier_on_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
@@ -44,7 +44,7 @@ from .lde_source import LdeSource, shared_rows_work
 from .lincomb import column_sums_at_two_points, weighted_column_sums
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, coset_evaluations_of, drop_coset_factors, intt, intt_columns_into, \
+from .ntt import bit_reverse_indices, drop_coset_factors, intt, intt_columns_into, \
     ntt_of_folded, padded_buffer, padded_width
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
@@ -513,9 +513,9 @@ def _hide_chunks(coeffs: np.ndarray, lay: QuotientLayout, d_big: int, bound: int
     # an honest Q has no coefficient from K·S on; a broken witness (only proved on purpose, for
     # soundness tests: joint.prove checks first) loses them, and its ζ check fails
     out = np.zeros((d_big, k + lay.mask, 4), dtype=np.uint32)
-    padded = np.zeros((k * size, 4), dtype=np.uint32)
-    padded[:min(len(coeffs), k * size)] = coeffs[:k * size]
-    out[:size, :k] = padded.reshape(k, size, 4).transpose(1, 0, 2)
+    for j in range(k):  # chunk j = coefficients [j·S, (j+1)·S) → column j (no padded copy of Q)
+        part = coeffs[j * size:(j + 1) * size]
+        out[:len(part), j] = part
     telescope = rng.field(f"quotient telescope {name}", (m, max(k - 1, 0), 4))  # t_1 … t_(K−1)
     for j in range(k - 1):  # over the few chunks, vectorised over coefficients
         out[size:size + m, j] = field.add(out[size:size + m, j], telescope[:, j])   # + x^S·t_(j+1) in q̂_j
@@ -572,15 +572,14 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     b = c >> log_parts  # rows of a part
     size = min(QUOTIENT_BLOCK_ROWS, b)  # both powers of two
     shifts = [shift * pow(root_of_unity(lay.log_q), r, P) % P for r in range(cosets)]
-    q_vals = []
+    q_vals = np.empty((c, cosets, 4), dtype=np.uint32)  # coset r's in column r, bit-reversed: row j is Q(s_r·ω_c^rev(j))
     # one buffer per column group for every coset (fresh ones cost their page faults each time),
     # as wide as its transform runs (ntt.padded_buffer: transformed in place, no padded scratch
     # copy; only padding columns zeroed); in parts: two halves, a part and its next rows' part
     bufs = [None if m is None else padded_buffer(b if log_parts == 0 else 2 * b, m.shape[1]) for m in polys]
-    for s_r in shifts:
+    for r, s_r in enumerate(shifts):
         pts = coset_points(log_c, s_r, bit_reversed=True)
         z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
-        q_coset = np.empty((c, 4), dtype=np.uint32)  # bit-reversed: row j is Q(s_r·ω_c^rev(j))
         for k, half, next_row, (main_b, aux_b, prep_b) in _coset_parts(t, polys, log_c, log_parts, s_r, bufs):
             aux_b = None if aux_b is None else aux_b.reshape(aux_b.shape[0], -1, 4)
             # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
@@ -591,8 +590,7 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
                 inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
                                 np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
                 acc = run(tape, inputs, size, alpha_pows, row0=half * b + lo)  # Σ α^i C_i on the block
-                q_coset[at:at + size] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
-        q_vals.append(q_coset)
+                q_vals[at:at + size, r] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
     _release_heap([t])  # the evaluation's temporaries freed before the interpolation's
     if log_m is None:
@@ -629,20 +627,19 @@ def _coset_parts(t: _Table, polys: list, log_c: int, log_parts: int, s_r: int, b
     w_c = root_of_unity(log_c)
     rows = t.main_lde.nonzero_rows  # f̂'s n + m_r (hiding), n (transparent: every row)
 
-    def evaluate(e: int, half: int) -> list:  # part e's values into the buffers' half
-        outs = [None if buf is None else buf[half * b:(half + 1) * b] for buf in bufs]
-        done = coset_evaluations_of(polys, log_c - log_parts, s_r * pow(w_c, e, P) % P, outs, rows)
-        _drop_cached_factors([t])  # this part's (4 MB at D = 2^19): no other part or coset uses them
-        return done
+    def evaluate(e: int, half: int, count: int = 1) -> list:  # parts e … e + count − 1 into the buffers from half
+        outs = [None if buf is None else buf[half * b:(half + count) * b] for buf in bufs]
+        return coset_values(polys, log_c - log_parts, [s_r * pow(w_c, e + j, P) % P for j in range(count)], outs, rows)
 
     if parts == 1:
         values = evaluate(0, 0)
         yield 0, 0, rev_b[(rev_b + b // t.n) % b], values
         return
-    evaluate(0, 0)
+    evaluate(0, 0, 2)  # parts 0 and 1 from one read of the coefficients
     for e in range(parts):
         half = e % 2
-        evaluate((e + 1) % parts, 1 - half)  # the next part, in the other half
+        if e:
+            evaluate((e + 1) % parts, 1 - half)  # the next part, in the other half
         within = np.arange(b, dtype=np.int64) if e + 1 < parts else rev_b[(rev_b + 1) % b]
         next_row = np.zeros(2 * b, dtype=np.int64)
         next_row[half * b:(half + 1) * b] = (1 - half) * b + within
@@ -662,9 +659,8 @@ def _quotient_on_small_coset(t: _Table, log_m: int, shift: int, tape, alpha_pows
     w_n = root_of_unity(t.log_n)
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, t.prep_coefficients()]
     rows = t.main_lde.nonzero_rows  # f̂'s n + m_r
-    here = coset_evaluations_of(polys, log_m, shift, [None] * 3, rows)
-    there = coset_evaluations_of(polys, log_m, shift * w_n % P, [None] * 3, rows)  # at x·ω_n
-    main_b, aux_b, prep_b = (None if a is None else np.concatenate([a, b]) for a, b in zip(here, there))
+    # here, then at x·ω_n: from one read of the coefficients
+    main_b, aux_b, prep_b = coset_values(polys, log_m, [shift, shift * w_n % P], [None] * 3, rows)
     assert main_b is not None
     z_h = pow(shift, t.n, P) - 1
     assert z_h != 0, "the small coset meets H"

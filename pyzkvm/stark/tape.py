@@ -206,6 +206,40 @@ def tape_for(compiled: CompiledAir, roots: list, where: str = "rows") -> Tape:
     return cache[key]
 
 
+def with_denominators(values: Tape, interactions: list) -> Tape:
+    """A tape whose roots are LogUp's denominators α − (bus + Σ_j γ^(j+1)·v_j), one DENOM node
+    per interaction, then the interactions' multiplicities, from ``values``: the tape of every
+    interaction's values and multiplicity (logup.interaction_exprs; a stored prover key has
+    it, not the DAG). ``interactions``: (bus id, index of its first value among values' roots,
+    number of values) each, its multiplicity the root after them. The DENOM nodes are the
+    DAG's own (air.AirBuilder.denominator: the bus as a constant, then the values), so the
+    same values; each value now dies in its DENOM, so the block's buffer shrinks too."""
+    op, a, b, is_ext = values.op.tolist(), values.a.tolist(), values.b.tolist(), values.is_ext.tolist()
+    dstart, dargs = values.dstart.tolist()[:-1], values.dargs.tolist()
+    constants = list(values.constants)
+    roots = values.roots.tolist()
+    denominators = []
+    for bus, first, count in interactions:
+        if ("const", bus) not in constants:
+            constants.append(("const", bus))
+        bus_node = len(op)  # a leaf of the bus id, then the DENOM of it and the values
+        for kind, x, ext4, args in ((L_CONST_B, constants.index(("const", bus)), False, []),
+                                    (DENOM, 0, True, [bus_node, *roots[first:first + count]])):
+            dstart.append(len(dargs))
+            dargs.extend(args)
+            op.append(kind)
+            a.append(x)
+            b.append(0)
+            is_ext.append(ext4)
+        denominators.append(len(op) - 1)
+    dstart.append(len(dargs))
+    op_arr, a_arr, b_arr, dstart_arr, dargs_arr = (np.array(x, dtype=np.int64) for x in (op, a, b, dstart, dargs))
+    is_ext_arr = np.array(is_ext, dtype=np.bool_)
+    new_roots = np.array(denominators + [roots[first + count] for _bus, first, count in interactions], dtype=np.int64)
+    slot, nslots = assign_slots(op_arr, a_arr, b_arr, is_ext_arr, dstart_arr, dargs_arr, new_roots)
+    return Tape(op_arr, a_arr, b_arr, is_ext_arr, dstart_arr, dargs_arr, new_roots, slot, nslots, constants, values.where)
+
+
 @dataclass
 class Inputs:
     """The leaf values. "rows": main/prep are base (rows, w) matrices, aux an (rows, a, 4)
@@ -651,13 +685,18 @@ CHUNK_ROWS = 1 << 13
 def root_values(tape: Tape, inputs: Inputs, count: int, on_chunk) -> None:
     """Every root's value on rows 0..count−1, handed out chunk by chunk:
     on_chunk(lo, values (roots, lanes, rows), as ``run`` returns them); keeps memory at one
-    chunk's values."""
+    chunk's values. The chunks share one buffer (a fresh one of MBs costs its page faults
+    each time): on_chunk must be done with its values when it returns. (A base root's lanes
+    1–3, which ``run`` leaves alone, stay zero: the buffer is zeroed when made.)"""
     assert isinstance(inputs.selectors, np.ndarray), "on rows the selectors are a (rows, 3) matrix"
+    shape = (len(tape.roots), root_lanes(tape), min(CHUNK_ROWS, count))
+    buffer = np.zeros(shape, dtype=np.uint32)
     for lo in range(0, count, CHUNK_ROWS):
         m = min(CHUNK_ROWS, count - lo)
         part = Inputs(inputs.main, inputs.prep, inputs.aux, inputs.public, inputs.challenges, inputs.cumsum,
                       inputs.selectors[lo:lo + m], inputs.step, inputs.next_row)
-        on_chunk(lo, run(tape, part, m, row0=lo))
+        out = buffer if m == shape[2] else np.zeros((*shape[:2], m), dtype=np.uint32)  # a short last chunk
+        on_chunk(lo, run(tape, part, m, row0=lo, out=out))
 
 
 def base_columns(tape: Tape, inputs: Inputs, count: int) -> np.ndarray:

@@ -30,7 +30,7 @@ def test_k_cosets_and_a_small_one_recover_the_coefficients():
         assert all(np.array_equal(coset_evaluations(padded, log_n, s, rows=k * n + rest), v)
                    for s, v in zip(shifts, values))
         assert np.array_equal(coset_evaluations(padded, (m - 1).bit_length(), small_shift, rows=k * n + rest), small)
-        assert np.array_equal(interpolate_with_small_coset(values, shifts, small, small_shift), q)
+        assert np.array_equal(interpolate_with_small_coset(np.stack(values, axis=1), shifts, small, small_shift), q)
 
 
 def test_the_prover_s_quotient_on_a_small_coset_is_the_full_cosets_one(monkeypatch):
@@ -56,3 +56,23 @@ def test_the_prover_s_quotient_on_a_small_coset_is_the_full_cosets_one(monkeypat
     assert sorted(calls) == [("byte table", 8, 7), ("fibonacci", 6, 0), ("u16 values", 9, 7)]
     assert proofs[0] == proofs[1]
     verify(pk.verifying_key, proofs[0], pv)
+
+
+def test_coset_values_of_several_cosets_are_the_coset_evaluations():
+    # domain.coset_values (the quotient's parts and small coset: several cosets from one read
+    # of the coefficients, a padded buffer) against ntt.coset_evaluations coset by coset
+    from pyzkvm.stark.domain import coset_values
+    from pyzkvm.stark.ntt import padded_buffer
+
+    rng = np.random.default_rng(6)
+    for log_d, w, rows, log_c, cosets in [(5, 3, 20, 2, 2), (6, 13, 40, 4, 1), (6, 5, 64, 6, 2), (8, 9, 150, 3, 3),
+                                          (5, 4, 10, 4, 2)]:
+        m = np.zeros((1 << log_d, w), dtype=np.uint32)
+        m[:rows] = rng.integers(0, P, (rows, w), dtype=np.uint32)
+        shifts = [31 * pow(7, q, P) % P for q in range(cosets)]
+        want = np.concatenate([coset_evaluations(m, log_c, s, rows=rows) for s in shifts])
+        got = coset_values([m, None], log_c, shifts, [None, None], rows)
+        assert got[1] is None and np.array_equal(got[0], want)
+        buf = padded_buffer(cosets << log_c, w)
+        assert coset_values([m], log_c, shifts, [buf], rows)[0] is buf
+        assert np.array_equal(buf[:, :w], want)

@@ -152,3 +152,20 @@ def test_base_roots_come_out_in_one_lane():
         assert [v[1:] for v in want] == [[0, 0, 0]] * len(roots)
         assert got[:, 0, r].tolist() == [v[0] for v in want]
     assert tape.base_columns(tp, tape.Inputs(main, None, None, public, None, None, sel), n).tolist() == got[:, 0].tolist()
+
+
+def test_the_denominator_tape_is_the_dag_s_denominators_and_multiplicities():
+    # logup.denominator_tape builds its DENOM nodes onto the interaction values' tape (a stored
+    # key has no DAG): the same values as the DAG's own denominator nodes and multiplicities
+    from pyzkvm.stark.logup import denominator_tape
+
+    c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS["cpu"])
+    rng = np.random.default_rng(10)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    n, w = 8, c.air.width
+    inputs = tape.Inputs(rand(n, w), None, None, rand(NUM_PUBLIC_VALUES), rand(2, 4), None, rand(n, 3))
+    count = len(c.builder.nodes)
+    dag = [c.builder.denominator(it.bus, it.values) for it in c.interactions]  # (the existing nodes)
+    assert len(c.builder.nodes) == count
+    want = tape.run(tape.build_tape(c, dag + [it.multiplicity for it in c.interactions]), inputs, n)
+    assert tape.run(denominator_tape(c), inputs, n).tolist() == want.tolist()

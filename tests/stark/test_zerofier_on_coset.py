@@ -43,4 +43,4 @@ def test_interpolate_from_cosets_recovers_the_coefficients():
         padded = np.zeros((1 << (k * c - 1).bit_length(), 4), dtype=np.uint32)  # a power of two rows
         padded[:k * c] = q
         values = [coset_evaluations(padded, log_c, s) for s in shifts]  # bit-reversed rows
-        assert np.array_equal(interpolate_from_cosets(values, shifts), q)
+        assert np.array_equal(interpolate_from_cosets(np.stack(values, axis=1), shifts), q)

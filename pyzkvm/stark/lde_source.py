@@ -159,16 +159,12 @@ class LdeSource:
         # side by side only while a work buffer per thread is small (one buffer, as before, for a
         # large matrix: no more memory for the openings of a large proof)
         side_by_side = 4 * d * w <= ROWS_SIDE_BY_SIDE_BYTES
-        if side_by_side:
-            parallel_for(self._rows_of_blocks, len(blocks), blocks, pos, out, 1, work_per_item=d * w,
-                         chunks_per_thread=1)
-        else:  # one block at a time, its columns split among the threads
-            self._rows_of_blocks(blocks, pos, out, threads(), 0, len(blocks))
+        parallel_for(self._rows_of_blocks, len(blocks), blocks, pos, out, work_per_item=d * w if side_by_side else 0,
+                     chunks_per_thread=1)
         return out
 
-    def _rows_of_blocks(self, blocks, pos, out, pieces: int, lo: int, hi: int) -> None:
-        # rows() of the positions in blocks[lo:hi] (a chunk of pool.parallel_for), each block's
-        # columns in ``pieces`` pieces side by side on the thread pool (_column_pieces)
+    def _rows_of_blocks(self, blocks, pos, out, lo: int, hi: int) -> None:
+        # rows() of the positions in blocks[lo:hi] (a chunk of pool.parallel_for)
         d, w = self.coefficients.shape
         log_d = d.bit_length() - 1
         # a matrix of more than ROWS_WHOLE_BYTES (the CPU table's D × w is 336 MB at 2^20
@@ -182,12 +178,8 @@ class LdeSource:
         # 16-column part and its copy took (bench/results/lde_rows.md)
         parts = 1 if 4 * d * w <= ROWS_WHOLE_BYTES else -(-4 * d * w // ROWS_WORK_BYTES)
         step = w if parts <= 1 else 32 * -(-w // (32 * parts))
-        work = _work_buffer(d * step)  # one buffer for the chunk's blocks and parts
+        work = _work_buffer(d * step).reshape(d, step)  # one buffer for the chunk's blocks and parts
         tw, tws = _twiddles(log_d, False)
-        # a block transformed alone (the blocks not side by side: rows()) is split by columns
-        # among the threads instead, each piece in its own part of the one work buffer (the
-        # columns are independent: no more memory; the trace queries of a tall proof were a
-        # serial step, 2.0 s of a 2^20-cycle proof's 20 at 1 or 2 threads)
         for k in blocks[lo:hi]:
             hit = pos // d == k
             local = pos[hit] - k * d
@@ -196,28 +188,9 @@ class LdeSource:
                 active[(1 << l) + (local >> (log_d - l))] = True
             g_pows = field.powers(self.block_shift(int(k)), d)
             for c0 in range(0, w, step):
-                cuts = _column_pieces(c0, min(c0 + step, w), pieces)
-                parallel_for(_block_rows_pieces, len(cuts) - 1, self.coefficients, self.nonzero_rows, cuts, g_pows,
-                             tw, tws, active, log_d, work, work_per_item=d * step // (len(cuts) - 1), chunks_per_thread=1)
-                for a, b in zip(cuts, cuts[1:]):
-                    out[hit, a:b] = work[d * (a - c0):d * (b - c0)].reshape(d, b - a)[local]
-
-
-def _column_pieces(c0: int, c1: int, pieces: int) -> list:
-    """Cuts c0 = a_0 < a_1 < … ≤ c1 of columns c0 … c1 − 1 into at most ``pieces`` pieces of
-    whole AVX2 lanes (multiples of 8 columns but the last: ntt.py's _LANE_COLUMNS)."""
-    size = 8 * -(-(c1 - c0) // (8 * max(1, pieces)))
-    return [*range(c0, c1, size), c1]
-
-
-def _block_rows_pieces(coeffs, nonzero, cuts, g_pows, tw, tws, active, log_d, work, lo: int, hi: int) -> None:
-    # _block_rows of the column pieces lo..hi−1 (a chunk of pool.parallel_for), piece j
-    # (columns cuts[j] … cuts[j+1] − 1) into its own (D, its columns) part of ``work``
-    d = 1 << log_d
-    for j in range(lo, hi):
-        a, b = cuts[j], cuts[j + 1]
-        part = work[d * (a - cuts[0]):d * (b - cuts[0])].reshape(d, b - a)
-        _block_rows(coeffs, nonzero, a, b, g_pows, tw, tws, active, log_d, part)
+                c1 = min(c0 + step, w)
+                _block_rows(self.coefficients, self.nonzero_rows, c0, c1, g_pows, tw, tws, active, log_d, work)
+                out[hit, c0:c1] = work[local, :c1 - c0]
 
 
 _shared = threading.local()  # the calling thread's shared_rows_work buffer, while one is in use

@@ -84,24 +84,6 @@ def test_rows_of_several_blocks_are_computed_side_by_side():
     np.testing.assert_array_equal(src.rows(pos), src.full()[pos])
 
 
-@pytest.mark.parametrize("pieces, whole_bytes", [(2, 4 * 16 * 16), (3, 4 * 16 * 16), (3, 1 << 20), (8, 1 << 20)])
-def test_rows_of_one_block_at_a_time_are_computed_in_column_pieces(pieces, whole_bytes, monkeypatch):
-    """A matrix whose blocks are not side by side has each block's columns split among the
-    threads (pieces of whole 8-column lanes, each in its own part of the one work buffer), in
-    parts of its columns or whole: the whole LDE's rows, in the order asked."""
-    monkeypatch.setattr(lde_source, "ROWS_SIDE_BY_SIDE_BYTES", 0)
-    monkeypatch.setattr(lde_source, "ROWS_WORK_BYTES", 4 * 16 * 16)
-    monkeypatch.setattr(lde_source, "ROWS_WHOLE_BYTES", whole_bytes)
-    monkeypatch.setattr(lde_source, "threads", lambda: pieces)
-    rng = np.random.default_rng(pieces)
-    src = lde_source.LdeSource.from_values(_values(rng, 1 << 4, 70), 2, coset_shift(6))
-    pos = rng.integers(0, src.shape[0], 23)
-    np.testing.assert_array_equal(src.rows(pos), src.full()[pos])
-    cuts = lde_source._column_pieces(32, 70, pieces)
-    assert cuts[0] == 32 and cuts[-1] == 70 and len(cuts) - 1 <= pieces
-    assert all((b - a) % 8 == 0 for a, b in zip(cuts, cuts[1:-1]))  # every piece but the last whole lanes
-
-
 def test_rows_in_a_shared_work_buffer_are_the_whole_ldes_rows():
     """Inside shared_rows_work the sources' rows are recomputed in one buffer, grown to the
     largest asked for (a wider source after a narrower one, then a narrower again): each

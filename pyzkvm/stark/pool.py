@@ -19,6 +19,12 @@ caller only ever waits for a chunk some worker has already *started*, never for 
 be scheduled. Small jobs (below ``MIN_PARALLEL_WORK`` words of work) run on the calling
 thread directly — the verifier's few query rows never touch the pool.
 
+Nested loops: a chunk may itself call ``parallel_for`` (one matrix of several transformed
+side by side, its column groups inside). A caller whose own chunks are all taken does not
+sleep while its loop finishes: it takes chunks of the loops opened after its own
+(``_wait_helping``), so a loop opened on the pool's one busy worker still gets both threads
+(the 2-thread Merkle commit and LDE at 2^18 cycles: −12 %, −15 % wall; bench/results/stark_prove.md, "par2").
+
 The thread count is numba's (``NUMBA_NUM_THREADS``, or ``numba.set_num_threads`` on the
 calling thread; 1 = everything serial), lowered while other processes keep the machine's
 CPUs busy (``free_cpus``): a second thread then only competes with them for the same cores

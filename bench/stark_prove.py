@@ -166,6 +166,13 @@ def _step_table(results: list) -> list:
     lines.append("| rates: M butterflies/s / MB/s leaves / M nodes/s | " + " | ".join(
         f"{r['profile']['rates']['butterflies_per_s'] / 1e6:.0f} / {r['profile']['rates']['leaf_bytes_per_s'] / 1e6:.0f} / "
         f"{r['profile']['rates']['nodes_per_s'] / 1e6:.1f}" for r in stark) + " |")
+    # the same steps' wall time: where a second thread saves little (a serial step keeps its
+    # wall; a contended one grows its CPU instead)
+    lines += ["", "Wall seconds per step (same runs; 2 threads ≥ 1.7× one needs each step's 2-thread wall ≈ its "
+              "1-thread wall / 1.7 or less):", "",
+              "| step | " + " | ".join(head) + " |", "| --- |" + " ---: |" * len(stark)]
+    for step in steps:
+        lines.append(f"| {step} | " + " | ".join(f"{r['profile']['steps_s'].get(step, 0):.2f}" for r in stark) + " |")
     return lines
 
 

@@ -544,9 +544,12 @@ def padded_buffer(rows: int, width: int) -> np.ndarray:
 
 def _transform(slice_kernel, m, log_n, inverse):
     # slice_kernel (_dif_slice or _dit_slice) on all of m's columns, the remainder past a
-    # multiple of 8 (or 16) in a padded scratch when that is faster (see _PAD_FROM). The body and the
-    # scratch are independent: side by side on the thread pool (a narrow matrix, e.g. 8 + 6
-    # columns, is one column group each, which would otherwise run one after the other)
+    # multiple of 8 (or 16) in a padded scratch when that is faster (see _PAD_FROM). The body's
+    # column groups and the scratch are independent: one loop's items on the thread pool, the
+    # scratch last (a narrow matrix, e.g. 8 + 6 columns, is one item each, which would
+    # otherwise run one after the other; a wide one's groups are shared out with the scratch:
+    # 80 + 3 columns, as the scratch and a loop over the body inside its own chunk, ran the
+    # body on one thread, the other idle once its 8 columns were done)
     w = m.shape[1]
     pad = _padding(w)
     if not pad:
@@ -554,18 +557,21 @@ def _transform(slice_kernel, m, log_n, inverse):
     body, rest = w - w % pad, w % pad
     scratch = np.zeros((m.shape[0], pad), dtype=np.uint32)
     scratch[:, :rest] = m[:, body:]
-    parts = [(scratch, pad), (m, body)] if body else [(scratch, pad)]
-    parallel_for(_transform_parts, len(parts), slice_kernel, parts, log_n, inverse,
-                 work_per_item=m.shape[0] * pad, chunks_per_thread=1)
+    tw, tws = _twiddles(log_n, inverse)
+    parallel_for(_transform_items, column_groups(body) + 1, slice_kernel, m, body, scratch, tw, tws, log_n,
+                 work_per_item=m.shape[0] * min(w, _GROUP_COLUMNS), chunks_per_thread=1)
     m[:, body:] = scratch[:, :rest]
     return m
 
 
-def _transform_parts(slice_kernel, parts, log_n, inverse, lo, hi):
-    # _transform's parts lo..hi−1, each (matrix, width) (a chunk of pool.parallel_for: the
-    # Python glue holds the GIL, the kernels release it)
-    for m, width in parts[lo:hi]:
-        _by_column_groups(slice_kernel, m, log_n, inverse, width)
+def _transform_items(slice_kernel, m, body, scratch, tw, tws, log_n, lo, hi):
+    # _transform's items lo..hi−1 (a chunk of pool.parallel_for): the body's column groups
+    # (item g < its groups: one slice as wide as the chunk's groups), then the scratch
+    groups = column_groups(body)
+    if lo < groups:
+        slice_kernel(m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, body, lo, min(hi, groups))
+    if hi > groups:
+        slice_kernel(scratch, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, scratch.shape[1], 0, 1)
 
 
 def _dif(m, log_n, inverse):

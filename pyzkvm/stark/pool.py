@@ -19,6 +19,12 @@ caller only ever waits for a chunk some worker has already *started*, never for 
 be scheduled. Small jobs (below ``MIN_PARALLEL_WORK`` words of work) run on the calling
 thread directly — the verifier's few query rows never touch the pool.
 
+Nested loops: a chunk may itself call ``parallel_for`` (one matrix of several transformed
+side by side, its column groups inside). A caller whose own chunks are all taken does not
+sleep while its loop finishes: it takes chunks of the loops opened after its own
+(``_wait_helping``), so a loop opened on the pool's one busy worker still gets both threads
+(the 2-thread Merkle commit and LDE at 2^18 cycles: −12 %, −15 % wall; bench/results/stark_prove.md, "par2").
+
 The thread count is numba's (``NUMBA_NUM_THREADS``, or ``numba.set_num_threads`` on the
 calling thread; 1 = everything serial), lowered while other processes keep the machine's
 CPUs busy (``free_cpus``): a second thread then only competes with them for the same cores
@@ -28,6 +34,7 @@ bench/results/stark_prove.md, "under load").
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -128,9 +135,11 @@ class _Loop:
         self.kernel, self.args, self.bounds = kernel, args, bounds
         self.lock = threading.Lock()
         self.next_chunk = 0
-        self.unfinished = len(bounds) - 1
+        self.chunks = len(bounds) - 1
+        self.unfinished = self.chunks
         self.finished = threading.Event()
         self.error: BaseException | None = None
+        self.opened = next(_opened)  # its place in the order the loops were opened
 
     def take(self) -> int:
         with self.lock:
@@ -138,18 +147,51 @@ class _Loop:
             self.next_chunk += 1
             return j
 
+    def run(self, j: int) -> None:
+        """Run chunk j (taken), and count it finished."""
+        try:
+            if self.error is None:
+                self.kernel(*self.args, self.bounds[j], self.bounds[j + 1])
+        except BaseException as e:  # handed to the caller, which re-raises it
+            self.error = self.error or e
+        with self.lock:
+            self.unfinished -= 1
+            done = self.unfinished == 0
+        if done:
+            self.finished.set()
+            with _open:  # a caller waiting on it (_wait_helping) wakes
+                _open.notify_all()
+
     def work(self) -> None:
         """Run chunks until none is left (called by the caller and by each worker)."""
-        while (j := self.take()) < len(self.bounds) - 1:
-            try:
-                if self.error is None:
-                    self.kernel(*self.args, self.bounds[j], self.bounds[j + 1])
-            except BaseException as e:  # handed to the caller, which re-raises it
-                self.error = self.error or e
-            with self.lock:
-                self.unfinished -= 1
-                if self.unfinished == 0:
-                    self.finished.set()
+        while (j := self.take()) < self.chunks:
+            self.run(j)
+
+
+#: the loops whose chunks are not all taken yet, and their condition: notified when a loop
+#: opens or finishes. A caller whose own chunks are all taken runs chunks of the loops opened
+#: after its own while it waits (_wait_helping): a parallel_for inside a chunk (the column
+#: groups of one part of ntt._transform) has only the pool's workers, all busy, and the
+#: caller of the outer loop sat idle while one thread ran the inner loop alone
+_open = threading.Condition()
+_open_loops: list = []
+_opened = itertools.count()
+
+
+def _wait_helping(loop: _Loop) -> None:
+    """Until ``loop`` is finished: run a chunk of an open loop opened after it (one opened inside
+    a chunk of it, on another thread: never an outer loop, whose chunk would run inside the
+    one this thread is in), or wait for one to open or ``loop`` to finish."""
+    while not loop.finished.is_set():
+        with _open:
+            other = next((l for l in _open_loops if l.opened > loop.opened and l.next_chunk < l.chunks), None)
+            if other is None:
+                if not loop.finished.is_set():
+                    _open.wait(0.05)  # (the timeout a guard only: each open and finish notifies)
+                continue
+        j = other.take()
+        if j < other.chunks:
+            other.run(j)
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -186,9 +228,16 @@ def parallel_for(kernel, n_items: int, *args, work_per_item: int = 1, chunks_per
     loop = _Loop(kernel, args, bounds)
     helpers = min(threads(), len(bounds) - 1) - 1
     pool = _workers(helpers)
+    with _open:
+        _open_loops.append(loop)
+        _open.notify_all()  # a caller waiting in _wait_helping may take its chunks
     for _ in range(helpers):
         pool.submit(loop.work)
-    loop.work()
-    loop.finished.wait()
+    try:
+        loop.work()
+    finally:
+        with _open:
+            _open_loops.remove(loop)
+    _wait_helping(loop)
     if loop.error is not None:
         raise loop.error

@@ -89,6 +89,30 @@ def test_nested_loops_finish(monkeypatch):
     assert (total == 300).all()
 
 
+def test_a_waiting_caller_runs_chunks_of_a_loop_opened_inside_its_own(monkeypatch):
+    # the pool's one worker runs one of the outer loop's chunks, which opens an inner loop: the
+    # caller, done with its own chunk, runs the inner loop's other chunk (each inner chunk
+    # waits for the other's thread: with the caller idle, the worker would wait alone)
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+    both = threading.Barrier(2, timeout=10)
+    inner_threads: set = set()
+
+    def inner(lo, hi):
+        inner_threads.add(threading.get_ident())
+        both.wait()
+
+    caller = threading.get_ident()
+
+    def outer(lo, hi):
+        if threading.get_ident() == caller:
+            threading.Event().wait(0.2)  # the worker takes the other chunk meanwhile
+        else:
+            pool.parallel_for(inner, 2, work_per_item=1 << 16, chunks_per_thread=1)
+
+    pool.parallel_for(outer, 2, work_per_item=1 << 16, chunks_per_thread=1)
+    assert len(inner_threads) == 2
+
+
 def test_proof_bytes_do_not_depend_on_the_split(monkeypatch):
     # every loop of a small machine proof split as finely as the pool allows, on 3 threads:
     # the same bytes as the pinned known answer (computed serially)

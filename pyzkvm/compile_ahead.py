@@ -80,7 +80,6 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.domain", "_solve_on_cosets", "u32[3d], u32[2d], u32[2d], u32[3d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_weighted_column_sums", "u32[2d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_weighted_chosen_column_sums", "u32[2d], i64[1d], u32[2d], u32[2d], i64, i64"),
-    ("pyzkvm.stark.lincomb", "_column_sums_at_two_points", "u32[2d], u32[2d], i64[1d], u32[2d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.ext", "_mul_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.ext", "_sub_kernel", "const u32[2d], const u32[2d], u32[2d]"),
     ("pyzkvm.stark.lincomb", "_combine_rows", "u32[2d], u32[2d], u32[2d], i64, i64"),

@@ -14,7 +14,7 @@ the constraint evaluator, tape.py):
 Delayed reduction: a base product x·c (x, c < p < 2^31) is < (p − 1)^2 < 2^62, so four of them
 add up to s < 4·(p − 1)^2 < 2^64 without overflow. Instead of reducing each product (a 64-bit
 ``%`` per multiply-add), each sum keeps two uint64 accumulators, the low and the high 32 bits of
-every such group of four (``lo += s & (2^32 − 1)``, ``hi += s >> 32``; ``denominators``: of every
+every such group of four in ``combine_columns`` (``lo += s & (2^32 − 1)``, ``hi += s >> 32``; the others: of every
 product): up to 2^32 groups add without overflow, the loop is multiplies, shifts and adds
 (vectorisable; ~3 operations per product), and the total hi·2^32 + lo is reduced once
 (``field.f_join``).
@@ -161,51 +161,17 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
 
 
 @inner
-def _add_row_group(lo, hi, x0, x1, x2, x3, weights, i, columns):
-    # lo/hi[k, j] += the halves of s = Σ_(r<4) weights[i + r, k]·x_r[columns[j]] (x_r: row i + r;
-    # columns None: every column): 4 products < 4·(p − 1)^2 < 2^64 summed before the split
-    for k in range(4):
-        a0, a1 = np.uint64(weights[i, k]), np.uint64(weights[i + 1, k])
-        a2, a3 = np.uint64(weights[i + 2, k]), np.uint64(weights[i + 3, k])
-        lk, hk = lo[k], hi[k]
-        for j in range(lk.shape[0]):
-            c = j if columns is None else columns[j]
-            s = np.uint64(x0[c]) * a0 + np.uint64(x1[c]) * a1 + np.uint64(x2[c]) * a2 + np.uint64(x3[c]) * a3
-            lk[j] += s & _LOW
-            hk[j] += s >> _32
-
-
-@inner
-def _column_sums(matrix, columns, weights, out, columns2, weights2, out2, r0, r1):
-    # out[j] = Σ_i weights[i]·matrix[i, columns[j]] (columns None: column j) over rows r0 … r1 − 1,
-    # and unless weights2 is None out2[j] = Σ_i weights2[i]·matrix[i, columns2[j]] in the same pass
-    # (the openings at ζ and ζω): per (lane, column) the low and high halves of the sums of 4
-    # rows' products are summed (< 2^32 groups: 2^34 rows is beyond any table), reduced once at
-    # the end. 4 rows at a time, the column loop innermost (vectorised over a contiguous row
-    # when every column is read)
-    lo = np.zeros((4, out.shape[0]), dtype=np.uint64)
-    hi = np.zeros((4, out.shape[0]), dtype=np.uint64)
-    lo2 = np.zeros((4, 0 if out2 is None else out2.shape[0]), dtype=np.uint64)
-    hi2 = np.zeros((4, 0 if out2 is None else out2.shape[0]), dtype=np.uint64)
-    i = r0
-    while i + 4 <= r1:
-        x0, x1, x2, x3 = matrix[i], matrix[i + 1], matrix[i + 2], matrix[i + 3]
-        _add_row_group(lo, hi, x0, x1, x2, x3, weights, i, columns)
-        if weights2 is not None:
-            _add_row_group(lo2, hi2, x0, x1, x2, x3, weights2, i, columns2)
-        i += 4
-    if i < r1:  # the last 1–3 rows, with zero rows and weights beside them
-        rows = np.zeros((4, matrix.shape[1]), dtype=matrix.dtype)
-        last = np.zeros((4, 4), dtype=weights.dtype)
-        rows[:r1 - i] = matrix[i:r1]
-        last[:r1 - i] = weights[i:r1]
-        _add_row_group(lo, hi, rows[0], rows[1], rows[2], rows[3], last, 0, columns)
-        if weights2 is not None:
-            last[:r1 - i] = weights2[i:r1]
-            _add_row_group(lo2, hi2, rows[0], rows[1], rows[2], rows[3], last, 0, columns2)
-    _join_sums(lo, hi, out)
-    if out2 is not None:
-        _join_sums(lo2, hi2, out2)
+def _add_products(lo, hi, j, x, a0, a1, a2, a3):
+    # lo[j, k] += low half of x·a_k, hi[j, k] += high half (k = 0..3: the lanes of a ∈ F_p^4)
+    p0, p1, p2, p3 = x * a0, x * a1, x * a2, x * a3
+    lo[j, 0] += p0 & _LOW
+    lo[j, 1] += p1 & _LOW
+    lo[j, 2] += p2 & _LOW
+    lo[j, 3] += p3 & _LOW
+    hi[j, 0] += p0 >> _32
+    hi[j, 1] += p1 >> _32
+    hi[j, 2] += p2 >> _32
+    hi[j, 3] += p3 >> _32
 
 
 @inner
@@ -213,27 +179,40 @@ def _join_sums(lo, hi, out):
     # out[j, k] = (hi·2^32 + lo) mod p per (column, lane)
     for j in range(out.shape[0]):
         for k in range(4):
-            out[j, k] = f_join(lo[k, j], hi[k, j])
+            out[j, k] = f_join(lo[j, k], hi[j, k])
 
 
 @njit(cache=True, nogil=True)
 def _weighted_column_sums(matrix, weights, out, r0, r1):
-    # out[j] = Σ_i weights[i]·matrix[i, j] over rows r0 … r1 − 1 (_column_sums, every column)
-    _column_sums(matrix, None, weights, out, None, None, None, r0, r1)
+    # out[j] = Σ_i weights[i]·matrix[i, j] over rows r0 … r1 − 1: per (column, lane) the low and
+    # high halves of the products are summed (< 2^32 terms: 2^32 rows is beyond any table),
+    # reduced once at the end. Every column in order: the j loop reads a contiguous row
+    # (vectorised; ~1.7× the indexed kernel below when all columns are read)
+    w = matrix.shape[1]
+    lo = np.zeros((w, 4), dtype=np.uint64)
+    hi = np.zeros((w, 4), dtype=np.uint64)
+    for i in range(r0, r1):
+        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
+        for j in range(w):
+            x = np.uint64(matrix[i, j])
+            _add_products(lo, hi, j, x, a0, a1, a2, a3)
+    _join_sums(lo, hi, out)
 
 
 @njit(cache=True, nogil=True)
 def _weighted_chosen_column_sums(matrix, columns, weights, out, r0, r1):
     # out[j] = Σ_i weights[i]·matrix[i, columns[j]] over rows r0 … r1 − 1: the same sums over
     # the chosen columns, read in place through the index (no copy of a whole-height matrix's columns)
-    _column_sums(matrix, columns, weights, out, None, None, None, r0, r1)
-
-
-@njit(cache=True, nogil=True)
-def _column_sums_at_two_points(matrix, weights, columns2, weights2, out, out2, r0, r1):
-    # _weighted_column_sums into out and _weighted_chosen_column_sums (columns2, weights2) into
-    # out2, in one pass over rows r0 … r1 − 1
-    _column_sums(matrix, None, weights, out, columns2, weights2, out2, r0, r1)
+    w = columns.shape[0]
+    lo = np.zeros((w, 4), dtype=np.uint64)
+    hi = np.zeros((w, 4), dtype=np.uint64)
+    for i in range(r0, r1):
+        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
+        row = matrix[i]
+        for j in range(w):
+            x = np.uint64(row[columns[j]])
+            _add_products(lo, hi, j, x, a0, a1, a2, a3)
+    _join_sums(lo, hi, out)
 
 
 def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) -> np.ndarray:
@@ -245,48 +224,34 @@ def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) 
     a whole-height matrix's columns). A tall matrix's rows are summed in chunks side by side on
     the thread pool, then the chunks' sums added."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
+    weights = np.ascontiguousarray(weights, dtype=np.uint32)
     w = matrix.shape[1]
     cols = None if columns is None else np.asarray(columns, dtype=np.int64)
     if cols is not None and cols.shape[0] == w and np.array_equal(cols, np.arange(w)):
         cols = None  # every column in order: the contiguous kernel
-    return _sums_in_chunks(matrix, cols, weights, None, None)[0]
-
-
-def column_sums_at_two_points(matrix: np.ndarray, weights: np.ndarray, weights2: np.ndarray, columns2) -> tuple:
-    """(weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2))
-    in one pass over the matrix: a committed matrix's openings at ζ (every column) and at ζω
-    (the columns read at the next row)."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    return _sums_in_chunks(matrix, None, weights, np.asarray(columns2, dtype=np.int64),
-                           np.ascontiguousarray(weights2, dtype=np.uint32))
-
-
-def _sums_in_chunks(matrix, cols, weights, cols2, weights2) -> tuple:
-    # the sums of weighted_column_sums / column_sums_at_two_points (cols2 None: no second sums):
-    # row chunks side by side on the thread pool, each into its part, the parts then added
-    weights = np.ascontiguousarray(weights, dtype=np.uint32)
-    width = matrix.shape[1] if cols is None else cols.shape[0]
-    width2 = 0 if cols2 is None else cols2.shape[0]
-    bounds = chunk_bounds(matrix.shape[0], width + width2, chunks_per_thread=1)
+    width = w if cols is None else cols.shape[0]
+    bounds = chunk_bounds(matrix.shape[0], width, chunks_per_thread=1)
     parts = np.zeros((len(bounds) - 1, width, 4), dtype=np.uint32)
-    parts2 = np.zeros((len(bounds) - 1, width2, 4), dtype=np.uint32)
-    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, cols2, weights2, bounds, parts, parts2,
-                 work_per_item=matrix.shape[0] * (width + width2) // len(parts), chunks_per_thread=1)
-    return _added_parts(parts), _added_parts(parts2)
-
-
-def _added_parts(parts: np.ndarray) -> np.ndarray:
+    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, bounds, parts,
+                 work_per_item=matrix.shape[0] * width // len(parts), chunks_per_thread=1)
     if len(parts) == 1:
         return parts[0]
     return (parts.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)  # < 2^32 canonical terms
 
 
-def _sums_of_chunks(matrix, cols, weights, cols2, weights2, bounds, parts, parts2, lo: int, hi: int) -> None:
-    # the sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
+def column_sums_at_two_points(matrix: np.ndarray, weights: np.ndarray, weights2: np.ndarray, columns2) -> tuple:
+    """(weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2)):
+    a committed matrix's openings at ζ (every column) and at ζω (the columns read at the next
+    row). Two passes: one kernel summing both in one pass compiled in ~6 s of a cold first
+    prove's CPU for ~0.1 s of a 2^20-cycle prove (bench/results/stark_prove.md, session 15)."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
+    return weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2)
+
+
+def _sums_of_chunks(matrix, cols, weights, bounds, parts, lo: int, hi: int) -> None:
+    # weighted_column_sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
     for c in range(lo, hi):
-        if cols2 is not None:
-            _column_sums_at_two_points(matrix, weights, cols2, weights2, parts[c], parts2[c], bounds[c], bounds[c + 1])
-        elif cols is None:
+        if cols is None:
             _weighted_column_sums(matrix, weights, parts[c], bounds[c], bounds[c + 1])
         else:
             _weighted_chosen_column_sums(matrix, cols, weights, parts[c], bounds[c], bounds[c + 1])

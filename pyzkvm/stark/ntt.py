@@ -797,25 +797,6 @@ def coset_evaluations(coeffs, log_size: int, shift: int, out=None, rows: int | N
     return _dif(out, log_size, False)
 
 
-def coset_evaluations_of(matrices: list, log_size: int, shift: int, outs: list, rows: int | None = None) -> list:
-    """coset_evaluations of each matrix of ``matrices`` (None gives None) on one coset, into
-    the matching buffer of ``outs`` (each matrix's first ``rows`` rows: the others zero):
-    the matrices side by side on the thread pool (a narrow matrix's transform is one column
-    group, one thread's work)."""
-    done: list = [None] * len(matrices)
-    top = max((m.shape[1] for m in matrices if m is not None), default=0)
-    parallel_for(_coset_evaluations_chunk, len(matrices), matrices, log_size, shift, outs, rows, done,
-                 work_per_item=(1 << log_size) * top, chunks_per_thread=1)
-    return done
-
-
-def _coset_evaluations_chunk(matrices, log_size, shift, outs, rows, done, lo, hi):
-    # coset_evaluations_of's matrices lo..hi−1 (a chunk of pool.parallel_for)
-    for k in range(lo, hi):
-        if matrices[k] is not None:
-            done[k] = coset_evaluations(matrices[k], log_size, shift, outs[k], rows)
-
-
 def coset_lde_from_coefficients(coeffs, log_blowup: int, shift: int = GENERATOR, out=None):
     """The LDE of polynomials given by their coefficients: row j of the (n·2^b, w) result is
     Σ_i c_i·x_j^i at x_j = shift·ω_N^rev(j) (bit-reversed, as coset_lde). The same blocks as

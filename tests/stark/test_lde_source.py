@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS as FAST, INSECURE_FAST_FOR_TESTS_ZK as FAST_ZK, prove, setup, verify
-from pyzkvm.stark import lde_source, ntt
+from pyzkvm.stark import lde_source, prover
 from pyzkvm.stark.domain import coset_shift
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
@@ -121,17 +121,23 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
     D·blowup of the whole LDE: what keeps the prover's peak memory near the coefficients'
     (the DEEP's two combined columns, extended in deep.py, are not watched)."""
     widest = []
-    real = ntt.coset_evaluations, lde_source.coset_lde_from_coefficients
+    real = lde_source.coset_evaluations, lde_source.coset_lde_from_coefficients, prover.coset_values
 
     def recording(real_fn):
-        def fn(coeffs, log_size, shift, out=None, rows=None):  # the quotient's cosets (log_size), the blocks (log_blowup 0)
+        def fn(coeffs, log_size, shift, out=None, rows=None):  # the hash blocks (log_size), the blocks (log_blowup 0)
             out = real_fn(coeffs, log_size, shift, out) if rows is None else real_fn(coeffs, log_size, shift, out, rows)
             widest.append((out.shape[0], out.shape[1] if out.ndim == 2 else 1))
             return out
         return fn
 
-    monkeypatch.setattr(ntt, "coset_evaluations", recording(real[0]))  # the quotient's (coset_evaluations_of)
+    def recording_cosets(matrices, log_size, shifts, outs, rows):  # the quotient's cosets: a transform of 2^log_size rows each
+        done = real[2](matrices, log_size, shifts, outs, rows)
+        widest.extend((1 << log_size, m.shape[1]) for m in done if m is not None)
+        return done
+
+    monkeypatch.setattr(lde_source, "coset_evaluations", recording(real[0]))
     monkeypatch.setattr(lde_source, "coset_lde_from_coefficients", recording(real[1]))
+    monkeypatch.setattr(prover, "coset_values", recording_cosets)
     trace, pv = fibonacci_trace(64)
     pk = setup(cfg, [FibonacciAir()])
     proof = prove(pk, [trace], pv, zk_seed=3)

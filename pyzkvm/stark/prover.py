@@ -263,7 +263,7 @@ def _columns(matrix, columns):
 
 def _evaluate_coefficients(lde, at_z, at_zn, columns) -> tuple:
     """Every column of a committed LDE's polynomials at z, and the given ``columns`` at z'
-    (the openings at ζ and ζω), in one pass over its coefficients: ``at_z`` / ``at_zn`` are the
+    (the openings at ζ and ζω; lincomb.column_sums_at_two_points): ``at_z`` / ``at_zn`` are the
     powers 1, z, …, z^(B−1) and those of z' (its coefficient rows from B on are zero):
     Σ_(i<B) c_i·z^i, shapes (w, 4) and (len(columns), 4)."""
     if lde is None or lde.shape[1] == 0:

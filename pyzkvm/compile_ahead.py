@@ -59,7 +59,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.field", "_powers_kernel", "u64, u32[1d]"),
     ("pyzkvm.stark.field", "_binary_kernel", "i64, const u32[1d], const u32[1d], u32[1d]"),
     ("pyzkvm.stark.ext", "_powers_kernel", "u64, u64, u64, u64, u32[2d]"),
-    ("pyzkvm.stark.tape", "_run_blocks", "i64[1d], i64[1d], i64[1d], bool[1d], i64[1d], i64, i64[1d], i64[1d], u32[2d], u32[2d], u32[3d], u32[3d], u32[3d], u32[2d], u32[2d], u32[1d], u32[2d], i64, i64[1d], i64, i64, i64[1d], u32[2d], bool, u32[2d], u32[3d], i64, i64"),
+    ("pyzkvm.stark.tape", "_run_blocks", "i64[1d], i64[1d], i64[1d], bool[1d], i64[1d], i64, i64[1d], i64[1d], u32[2d], u32[2d], u32[3d], u32[3d], u32[3d], u32[2d], u32[2d], u32[1d], u32[2d], i64, i64[1d], i64, i64, i64[1d], u32[2d], bool, u32[2d], u32[3d], i64, i64, i64"),
     ("pyzkvm.machine.accesses", "_previous_accesses", "i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], bool[1d]"),
     ("pyzkvm.machine.accesses", "_write_access_columns", "u32[2d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d]"),
     ("pyzkvm.machine.bytes_table", "count_lookups", "i64[1d], u32[2d], u32[2d], i64[2d], i64"),

@@ -16,12 +16,12 @@ columns are base-field columns, selectors are per-row base columns) or "point" (
            B = base value (lane 0 only), E = F_p^4 value (4 lanes)
            DENOM: α − (bus + Σ_j γ^(j+1)·v_j), arguments dargs[dstart[k]:dstart[k+1]]
 
-and ``run`` walks it instruction by instruction over blocks of rows (BLOCK at a time; runs of
+and ``run`` walks it instruction by instruction over blocks of rows (``block_rows``: 256 at a time; runs of
 blocks side by side on the thread pool, pool.parallel_for, when there are enough of them; one
 point or a few rows run on the calling thread), so a block's node values stay in cache: each value lives in rows of
-one (slots, BLOCK) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
+one (slots, block) uint32 buffer, a row reused once its value is dead (``assign_slots``), so
 the buffer holds only the values alive at once (the SHA compression chip's 6,165 nodes need
-1,446 rows: 0.7 MB per block, against 25 MB for four uint64 lanes per node). Each operation
+1,446 rows: 1.5 MB per block, against 50 MB for four uint64 lanes per node). Each operation
 is a loop over the block's rows, written so that LLVM vectorises it: canonical values < p;
 sums, differences and negations on uint32 lanes with one conditional subtraction as an unsigned
 min (field.f_add_u32 / f_sub_u32: 8 lanes per AVX2 instruction, not 4 uint64), base products
@@ -52,7 +52,11 @@ from .pool import parallel_for
 from .gc_pause import without_cycle_collection
 
 _P = np.uint64(P)
-BLOCK = 128
+#: rows per block: BLOCK (against 128: ~5 % less CPU on a prove's tapes, each node's loop
+#: overhead spread over twice the rows: bench/results/tape.md), or SMALL_BLOCK for a tape
+#: whose value buffer would pass BLOCK_BUFFER_BYTES at BLOCK rows (the keccak permutation's
+#: 6,404 slots, 6.6 MB: 12 % slower at 256 rows than at 128)
+BLOCK, SMALL_BLOCK, BLOCK_BUFFER_BYTES = 256, 128, 4 << 20
 SELECTORS = ("is_first_row", "is_last_row", "is_transition")
 
 # leaves (a: column or slot, b: row offset 0/1)
@@ -322,8 +326,14 @@ def run(tape: Tape, inputs: Inputs, count: int, alpha_powers: np.ndarray | None 
             apows, combine, acc, out)
     # blocks side by side on the thread pool, each chunk a run of whole blocks (one point, the
     # verifier's, or a few rows: one call on this thread)
-    parallel_for(_run_blocks, (count + BLOCK - 1) // BLOCK, *args, work_per_item=BLOCK * len(tape.op))
+    block = block_rows(tape.nslots)
+    parallel_for(_run_blocks, (count + block - 1) // block, *args, block, work_per_item=block * len(tape.op))
     return acc if combine else out
+
+
+def block_rows(nslots: int) -> int:
+    """Rows per block for a tape whose values take ``nslots`` rows of the block's buffer."""
+    return BLOCK if nslots * BLOCK * 4 <= BLOCK_BUFFER_BYTES else SMALL_BLOCK
 
 
 def root_lanes(tape: Tape) -> int:
@@ -345,7 +355,7 @@ def _load_row(nrows, next_row, r, off, step):
 # the operands). Compiling each loop once, as its own small function that _run_blocks calls,
 # instead of spelling it out in every branch of _run_blocks' dispatch (about 40 loops, each inlined
 # with its field arithmetic and vectorised by LLVM with alias checks and a remainder loop),
-# cuts the tape's compile time several-fold; a call per node per 128-row block costs nothing
+# cuts the tape's compile time several-fold; a call per node per block costs nothing
 # measurable beside the loop it runs.
 
 
@@ -455,8 +465,8 @@ def _rows_sel(v, d, sel, lo, col, m):
 
 @njit(cache=True, nogil=True)
 def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, main_e, prep_e, aux, sel, consts, alpha,
-                gpows, step, next_row, row0, count, roots, apows, combine, acc, out, blk0, blk1):
-    """Blocks blk0..blk1−1 of BLOCK rows, with one value buffer v (slots, BLOCK): canonical
+                gpows, step, next_row, row0, count, roots, apows, combine, acc, out, block, blk0, blk1):
+    """Blocks blk0..blk1−1 of ``block`` rows, with one value buffer v (slots, block): canonical
     values < p, stored as uint32 (half the cache of uint64), computed in uint64. Per block,
     every node of the tape on its m rows: node k's value is row slot[k] of v (rows
     slot[k]..slot[k]+3, one per coefficient, for an F_p^4 value); each operation is one or
@@ -464,10 +474,10 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     numbers, not row views, keeps this dispatch small to compile). One function, not a block evaluator called per block:
     numba optimises every callee's code again inside each caller, so each level of calls
     costs compile time."""
-    v = np.zeros((nslots, BLOCK), dtype=np.uint32)
-    scratch = np.zeros((8, BLOCK), dtype=np.uint64)  # the LogUp denominators' accumulators
-    lo_sum = np.zeros((4, BLOCK), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
-    hi_sum = np.zeros((4, BLOCK), dtype=np.uint64)
+    v = np.zeros((nslots, block), dtype=np.uint32)
+    scratch = np.zeros((8, block), dtype=np.uint64)  # the LogUp denominators' accumulators
+    lo_sum = np.zeros((4, block), dtype=np.uint64)  # Σ α^q·root_q per lane, delayed reduction
+    hi_sum = np.zeros((4, block), dtype=np.uint64)
     # the terms of each DENOM and of Σ α^q·root_q, four products at a time (_plan_quads,
     # _add_quad), their coefficients from the tables of γ^0 … γ^width and of the α^q (_coefficients)
     gz = _coefficients(gpows)
@@ -486,8 +496,8 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
     rq_start, rq_pos, rq_slot = _plan_quads(all_roots, roots, kind, slot, apows.shape[0])
     zero = np.uint64(0)
     for blk in range(blk0, blk1):
-        lo = blk * BLOCK
-        m = min(BLOCK, count - lo)
+        lo = blk * block
+        m = min(block, count - lo)
         row = row0 + lo  # the block's first matrix row (selector row lo)
         for k in range(op.shape[0]):
             o = op[k]

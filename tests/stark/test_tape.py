@@ -169,3 +169,48 @@ def test_the_denominator_tape_is_the_dag_s_denominators_and_multiplicities():
     assert len(c.builder.nodes) == count
     want = tape.run(tape.build_tape(c, dag + [it.multiplicity for it in c.interactions]), inputs, n)
     assert tape.run(denominator_tape(c), inputs, n).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("small_blocks", [False, True])
+def test_rows_across_blocks_are_each_row_s_values(monkeypatch, small_blocks):
+    # run walks the rows block by block (tape.block_rows: BLOCK rows, SMALL_BLOCK for a tape
+    # whose buffer would pass BLOCK_BUFFER_BYTES): two whole blocks and a partial one, every
+    # root's values and Σ α^i C_i, equal row by row to one-row runs (a single partial block),
+    # and, at the rows about a block's edge and the last row (its next row wraps), to the
+    # Python reference
+    if small_blocks:
+        monkeypatch.setattr(tape, "BLOCK_BUFFER_BYTES", 0)
+    c = compile_for(INSECURE_FAST_FOR_TESTS, AIRS["cpu"])
+    rng = np.random.default_rng(11)
+    rand = lambda *shape: rng.integers(0, P, size=shape, dtype=np.int64).astype(np.uint32)  # noqa: E731
+    roots = [x.expr for x in c.all_constraints]
+    tp = tape.build_tape(c, roots)
+    block = tape.block_rows(tp.nslots)
+    assert block == (tape.SMALL_BLOCK if small_blocks else tape.BLOCK)
+    n, w, wa = 2 * block + 5, c.air.width, c.num_aux_columns
+    main, aux, sel = rand(n, w), rand(n, wa, 4), rand(n, 3)
+    public, challenges, cumsum = rand(NUM_PUBLIC_VALUES), rand(2, 4), rand(4)
+    alpha_pows = ext.ext_powers(rand(4), len(roots))
+    inputs = tape.Inputs(main, None, aux, public, challenges, cumsum, sel)
+    values, combined = tape.run(tp, inputs, n), tape.run(tp, inputs, n, alpha_pows)
+    for r in (0, block - 1, block, block + 1, 2 * block, n - 1):
+        one = tape.Inputs(main, None, aux, public, challenges, cumsum, sel[r:r + 1])
+        assert tape.run(tp, one, 1, row0=r)[:, :, 0].tolist() == values[:, :, r].tolist()
+        assert tape.run(tp, one, 1, alpha_pows, row0=r)[0].tolist() == combined[r].tolist()
+    for r in (block - 1, block, n - 1):
+        def on_row(op, a, r=r):
+            if op == "main":
+                return as_ext(main[(r + a[1]) % n, a[0]])
+            if op == "aux":
+                return as_ext(aux[(r + a[1]) % n, a[0]])
+            if op == "sel":
+                return as_ext(sel[r, tape.SELECTORS.index(a)])
+            return {"public": lambda: as_ext(public[a]), "challenge": lambda: as_ext(challenges[a]),
+                    "cumsum": lambda: as_ext(cumsum), "const": lambda: as_ext(a)}[op]()
+
+        want = reference(c, roots, on_row)
+        assert values[:, :, r].tolist() == want
+        total = [0, 0, 0, 0]
+        for pw, v in zip(alpha_pows, want):
+            total = [(x + y) % P for x, y in zip(total, rmul(as_ext(pw), v))]
+        assert combined[r].tolist() == total

@@ -124,13 +124,13 @@ def _permute_rows_small(a, rev, out):
             out[i, c] = a[rev[i], c]
 
 
-#: Bit reversal in tiles of 16 × 16 rows, written in order (a row of 64 bytes or more: one
-#: cache line or more, read and written whole, at memory bandwidth: 2^20 × 81, 58 ms, 11.7
-#: GB/s), or — rows of _SMALL_TILE_COLUMNS up to _SMALL_TILE_BELOW columns — of 8 × 8 rows,
-#: read in order: 2^20 × 12, 22.8 → 15.4 ms; × 22, 31.2 → 19.8 ms; × 30, 51 → 31 ms (the
-#: loads in order, prefetched, and the stores to scattered runs; wider rows ran slower so,
-#: × 64: 45 → 61 ms, and 16-byte rows faster in 16 × 16 tiles: × 4, 6.4 ms against 7.9;
-#: 1 thread, load 2–3, 2026-12-06)
+#: _bit_reverse_kernel's tiles: 16 × 16 rows taken in the order they are written, or — rows of
+#: 8 to 39 columns (32–156 bytes) — 8 × 8 rows taken in the order they are read (the loads in
+#: order, prefetched; the stores to scattered runs of 8 rows). 1 thread, 2^20 rows, CPU ms
+#: (bench/ntt_shapes.py --bit-reversal; load 2–4, 2026-12-06): 12 columns 21.8 → 15.2, 22
+#: columns 32.9 → 23.7, 30 columns 36 → 28; wider rows ran slower so (64 columns: 45 → 61 ms)
+#: and so did 16-byte ones (4 columns: 6.4 → 7.9 ms). Rows of 64 bytes or more move at
+#: ~11–12 GB/s either way (81 columns: 58 ms), one cache line or more read and written whole.
 _TILE_LOG, _SMALL_TILE_LOG = 4, 3
 _SMALL_TILE_COLUMNS, _SMALL_TILE_BELOW = 8, 40
 
@@ -525,7 +525,7 @@ def _by_column_groups(kernel, m, log_n, inverse, width):
 #: A tail of at most _PAD_FROM − 1 columns, or of exactly 4 past a multiple of 8, is never
 #: padded (2^18 × 4: 11.0 ms in place, 13.8 padded to 8; × 20: 21.6 / 26.1 ms); one of 9–15
 #: past a multiple of 16 is padded to a whole group of 16 (× 12: 17.0 ms in place, 14.9
-#: padded). (bench/ntt_shapes.py; 1 thread, 2026-12-06, load 2.5: bench/results/stark_kernels.md.)
+#: padded). (1 thread, best of 5, load 2.5, 2026-12-06: bench/results/stark_kernels.md, "glue".)
 _LANE_COLUMNS = 8
 _PAD_FROM = 3
 #: matrices of at least this many columns are never padded (see above)

@@ -202,6 +202,38 @@ def test_matrix_kernels_any_split_and_blocking(splits, block_log):
     np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
 
 
+@pytest.mark.parametrize("log_n", [4, 9, 11])
+def test_every_width_in_place_or_padded_equals_column_by_column(log_n):
+    # _transform runs a matrix of 16+ columns in place, its scalar tail included, a narrower
+    # one with a scalar tail in a zero-padded copy (padded_width), the rest in place: every
+    # route equals the one-column kernel's transform of each column, forward and inverse, and
+    # a padded_buffer transformed in place holds the same in its first columns
+    for w in (1, 3, 4, 6, 7, 9, 12, 17, 19, 22, 83):
+        a = _random((1 << log_n, w), 200 + w + log_n)
+        want = np.stack([N.ntt(a[:, c]) for c in range(w)], axis=1)
+        np.testing.assert_array_equal(N.ntt(a), want)
+        np.testing.assert_array_equal(N.intt(want), a)
+        buf = N.padded_buffer(1 << log_n, w)
+        buf[:, :w] = N.bit_reverse_rows(a)
+        N._dit(buf, log_n, False)
+        np.testing.assert_array_equal(buf[:, :w], want)
+        assert not buf[:, w:].any()
+
+
+@pytest.mark.parametrize("width", [17, 22, 83])
+def test_a_scalar_tail_in_place_whatever_the_column_slices(width):
+    # the pool cuts a matrix's column groups anywhere: the last slice then ends in the tail
+    log_n = 9
+    a = _random((1 << log_n, width), 300 + width)
+    want = np.stack([N.ntt(a[:, c]) for c in range(width)], axis=1)
+    groups = N.column_groups(width)
+    for cuts in ((0, groups), (0, groups - 1, groups), (0, 1, groups)):
+        dit = N.bit_reverse_rows(a)
+        for g0, g1 in zip(cuts, cuts[1:]):
+            N._dit_slice(dit, *N._twiddles(log_n, False), log_n, 14, width, g0, g1)
+        np.testing.assert_array_equal(dit, want)
+
+
 @pytest.mark.parametrize("log_n", [1, 2, 3, 8, 9])
 def test_matrix_kernels_two_layers_at_a_time(log_n):
     # the matrix kernels run the layers two at a time (four rows per loop), an odd layer left

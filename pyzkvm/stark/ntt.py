@@ -453,19 +453,24 @@ def _scale_const(x, f, r0, r1):
             x[i, c] = _mul_tw(x[i, c], f[0], f[1])
 
 
+@inner
+def _shoup(t):
+    # (t, Shoup's quotient floor(t·2^32/p)) for _mul_tw by a factor t: once per row, amortised
+    # over its columns (p a constant: a multiply and shifts, no division)
+    return t, _U32((np.uint64(t) << np.uint64(32)) // _P)
+
+
 @njit(cache=True, nogil=True)
-def _scale_rows_into(src, f, fs, dst, r0, r1):
-    # dst[i] = src[i] · f[i] (row i of every column times one factor, Shoup quotient fs[i]),
-    # rows r0..r1−1
+def _scale_rows_into(src, f, dst, r0, r1):
+    # dst[i] = src[i] · f[i] (row i of every column times one factor), rows r0..r1−1
     for i in range(r0, r1):
-        t = f[i]
-        ts = fs[i]
+        t, ts = _shoup(f[i])
         for c in range(src.shape[1]):
             dst[i, c] = _mul_tw(src[i, c], t, ts)
 
 
 @njit(cache=True, nogil=True)
-def _scale_fold_into(src, f, fs, dst, r0, r1):
+def _scale_fold_into(src, f, dst, r0, r1):
     # dst[i] = Σ_k src[i + k·c]·f[i + k·c] over the D/c slices of src (c = dst's rows): row i
     # of the scaled coefficients folded mod y^c − 1 (coset_evaluations), rows r0..r1−1; src's
     # rows past its own (fewer than D: the zero rows not read) count as zeros
@@ -474,11 +479,11 @@ def _scale_fold_into(src, f, fs, dst, r0, r1):
         if i >= src.shape[0]:
             dst[i, :] = 0
             continue
-        t, ts = f[i], fs[i]
+        t, ts = _shoup(f[i])
         for col in range(src.shape[1]):
             dst[i, col] = _mul_tw(src[i, col], t, ts)
         for j in range(i + c, src.shape[0], c):
-            t, ts = f[j], fs[j]
+            t, ts = _shoup(f[j])
             for col in range(src.shape[1]):
                 dst[i, col] = _add(dst[i, col], _mul_tw(src[j, col], t, ts))
 
@@ -655,13 +660,13 @@ def _scaled_intt(m, log_n):
 
 
 #: _coset_factors keeps its last COSET_FACTORS_KEPT results, and older ones while all of them
-#: hold at most COSET_FACTORS_ELEMENTS factors (×8 B with their quotients: 32 MB): a proof
+#: hold at most COSET_FACTORS_ELEMENTS factors (×4 B: 16 MB): a proof
 #: extends each table's main, aux and quotient polynomials on the same blocks' cosets, so a
 #: small proof's ~16 tables reuse every table's factors (a cache of 4 missed half its calls,
 #: ~50 ms of CPU in a fibonacci(10) proof) while a large one keeps about what 4 held
 COSET_FACTORS_KEPT = 4
 COSET_FACTORS_ELEMENTS = 1 << 22
-_factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → (factors, quotients), oldest use first
+_factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → factors, oldest use first
 _factors_lock = threading.Lock()
 
 
@@ -673,8 +678,10 @@ def drop_coset_factors() -> None:
 
 
 def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
-    # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
-    # (and their Shoup quotients): see coset_lde. From coefficients: without the 1/n.
+    # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H': see
+    # coset_lde. From coefficients: without the 1/n. (Their Shoup quotients are computed where
+    # they are used, a row at a time: _shoup; a table of them cost a numpy uint64 division
+    # pass, ~3 ms a million factors.)
     key = (log_n, log_blowup, shift, from_coefficients)
     with _factors_lock:
         if key in _factors:
@@ -684,7 +691,7 @@ def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: b
     with _factors_lock:
         _factors[key] = made
         while len(_factors) > COSET_FACTORS_KEPT and \
-                sum(f.size for f, _q in _factors.values()) > COSET_FACTORS_ELEMENTS:
+                sum(f.size for f in _factors.values()) > COSET_FACTORS_ELEMENTS:
             del _factors[next(iter(_factors))]  # the oldest
     return made
 
@@ -700,10 +707,8 @@ def _make_coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficien
     for k in range(blocks):  # B ≤ a few dozen rows, each filled by a numba kernel
         g = shift * pow(w_big, int(rev_b[k]), P) % P
         f[k] = powers(g, n) if n_inv == 1 else ((powers(g, n).astype(np.uint64) * n_inv) % P).astype(np.uint32)
-    fs = ((f.astype(np.uint64) << np.uint64(32)) // np.uint64(P)).astype(np.uint32)
     f.setflags(write=False)
-    fs.setflags(write=False)
-    return f, fs
+    return f
 
 
 def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
@@ -748,23 +753,23 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     # Block 0 goes last, so coeffs may be out's first block itself (scaled in place).
     # The blocks are independent: side by side on the thread pool when one block's transform
     # would run on one thread (fewer column groups than threads: a narrow matrix)
-    factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
+    factors = _coset_factors(log_n, log_blowup, shift, from_coefficients)
     order = np.array([*range(1, 1 << log_blowup), 0])  # one coset of H per block of rows
     last = len(order) if from_coefficients else len(order) - 1  # coset_lde: block 0 after the others
     if column_groups(coeffs.shape[1]) >= threads():
         last = 0
-    parallel_for(_coset_blocks, last, coeffs, factors, quotients, out, order, log_n,
+    parallel_for(_coset_blocks, last, coeffs, factors, out, order, log_n,
                  work_per_item=coeffs.shape[0] * coeffs.shape[1])
-    _coset_blocks(coeffs, factors, quotients, out, order, log_n, last, len(order))
+    _coset_blocks(coeffs, factors, out, order, log_n, last, len(order))
 
 
-def _coset_blocks(coeffs, factors, quotients, out, order, log_n, lo, hi):
+def _coset_blocks(coeffs, factors, out, order, log_n, lo, hi):
     # _evaluate_cosets' blocks order[lo..hi−1] (a chunk of pool.parallel_for: the Python glue
     # holds the GIL, the kernels release it)
     n = coeffs.shape[0]
     for k in order[lo:hi].tolist():
         block = out[k * n : (k + 1) * n]
-        parallel_for(_scale_rows_into, n, coeffs, factors[k], quotients[k], block, work_per_item=coeffs.shape[1])
+        parallel_for(_scale_rows_into, n, coeffs, factors[k], block, work_per_item=coeffs.shape[1])
         _dif(block, log_n, False)
 
 
@@ -784,10 +789,10 @@ def coset_evaluations(coeffs, log_size: int, shift: int, out=None, rows: int | N
     if log_size >= log_d:
         return coset_lde_from_coefficients(m, log_size - log_d, shift, out)
     _check_lde(log_d, 0, shift, "coset_evaluations")
-    factors, quotients = _coset_factors(log_d, 0, shift, True)
+    factors = _coset_factors(log_d, 0, shift, True)
     out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32) if out is None else out
     m = m if rows is None else m[:max(0, min(int(rows), m.shape[0]))]
-    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out,
+    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], out,
                  work_per_item=-(-m.shape[0] // out.shape[0]) * m.shape[1])
     return _dif(out, log_size, False)
 

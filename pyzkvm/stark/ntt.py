@@ -27,10 +27,11 @@ _mul_tw). One column runs a kernel whose inner loops are contiguous runs (SIMD-v
 by LLVM): the wide layers as runs of butterflies, the narrow ones block by block in cache
 (one thread). A matrix is split by column into groups of 16 columns (one narrower than a
 group whose columns end in a scalar tail is transformed in a copy padded with zero columns:
-_transform, _PAD_FROM); the thread pool (pool.parallel_for) runs slices of whole groups side by side, each transformed from the first layer to the last (the last layers
-block by block in cache; no barrier between layers), the loop over a slice's columns
-vectorised. The matrix kernels run two layers at a time (a radix-4 step: four rows, four
-butterflies per column in one loop, _dif_rows4): at the prover's shapes the transform is
+_transform, _PAD_FROM); the thread pool (pool.parallel_for) runs slices of whole groups
+side by side, each transformed from the first layer to the last (the last layers block by
+block in cache; no barrier between layers), the loop over a slice's columns vectorised.
+The matrix kernels run two layers at a time (a radix-4 step: four rows, four butterflies
+per column in one loop, _dif_rows4): at the prover's shapes the transform is
 bound by the work per loop over a row's columns, not by memory — a loop over 8 or 16
 columns is one or two vectors plus its set-up — and two layers per loop ran narrow matrices
 1.4–1.65× faster (2^17…2^20 rows × 4–22 columns), wide ones (48–96 columns, ~3.1–3.4 G

@@ -2,15 +2,17 @@
 """The matrix NTT at the prover's shapes, 1 and 2 numba threads: CPU and wall per transform.
 
     PYTHONPATH=CHECKOUT python bench/ntt_shapes.py [--logs 17 18 19 20] [--widths 16 48 80 96 4 8 12 22]
-                                                   [--threads 1 2] [--repeats 3]
+                                                   [--threads 1 2] [--repeats 3] [--bit-reversal]
 
 For each (2^log rows, w columns) matrix of random field elements: the in-place DIF network
 (``ntt._dif``: what coset_lde, coset_lde_from_coefficients and coset_evaluations run on each
 block) and the DIT network (``ntt._dit``: intt's), the best of ``--repeats`` calls by process
 CPU time (all threads) and by wall time, as M butterflies (n/2 · log n · w) per CPU-second.
 The first columns of one transform per shape are checked against galois.ntt (up to 2^18 rows).
+``--bit-reversal``: also the bit-reversing copy that ntt and intt run before the DIT network
+(``ntt._bit_reverse_into`` into a buffer allocated once: no page faults), its CPU and wall.
 ``PYTHONPATH`` picks the checkout measured: run it on two checkouts back to back for an A/B
-(the script uses only ``_dif``/``_dit``, present in every version since session 10).
+(the script uses only ``_dif``/``_dit`` and ``_bit_reverse_into``, present in every version since session 10).
 
 Why: issue 18's step split at 2^20 showed the prover's NTT at about half its cache-hot rate at
 1 thread and its kernel CPU doubled at 2 threads (bench/results/stark_kernels.md, "nttb").
@@ -60,6 +62,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--galois-max-log", type=int, default=18)
+    ap.add_argument("--bit-reversal", action="store_true", help="also time the bit-reversing copy")
     args = ap.parse_args(argv)
 
     import numba
@@ -73,9 +76,10 @@ def main(argv=None) -> int:
                             text=True).stdout.strip()
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, code {code} ({commit}), load {os.getloadavg()[0]:.1f}; "
           f"best of {args.repeats}, CPU = process CPU (all threads)")
+    rev_head, rev_rule = (" bit reversal CPU / wall (ms) |", " --- |") if args.bit_reversal else ("", "")
     print("\n| rows | width | threads | DIF CPU / wall (ms) | DIF M/s per CPU-s | DIT CPU / wall (ms) | "
-          "DIT M/s per CPU-s | galois | load |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          f"DIT M/s per CPU-s |{rev_head} galois | load |")
+    print(f"| --- | --- | --- | --- | --- | --- | --- |{rev_rule} --- | --- |")
     rng = np.random.default_rng(18)
     for log_n in args.logs:
         for w in args.widths:
@@ -86,10 +90,15 @@ def main(argv=None) -> int:
                 ntt._dif(src[:1 << 10].copy(), 10, False)  # compiled / loaded before timing
                 dif_cpu, dif_wall, dif_out = best_of(lambda m: ntt._dif(m, log_n, False), src, args.repeats)
                 dit_cpu, dit_wall, _ = best_of(lambda m: ntt._dit(m, log_n, True), src, args.repeats)
+                rev = ""
+                if args.bit_reversal:
+                    out = np.empty_like(src)
+                    rev_cpu, rev_wall, _ = best_of(lambda m: ntt._bit_reverse_into(src, out), src, args.repeats)
+                    rev = f" {rev_cpu * 1e3:.1f} / {rev_wall * 1e3:.1f} |"
                 same = check_against_galois(src, dif_out, log_n) if t == args.threads[0] and log_n <= args.galois_max_log \
                     else None
                 print(f"| 2^{log_n} | {w} | {t} | {dif_cpu * 1e3:.1f} / {dif_wall * 1e3:.1f} | {fly / dif_cpu / 1e6:.0f} | "
-                      f"{dit_cpu * 1e3:.1f} / {dit_wall * 1e3:.1f} | {fly / dit_cpu / 1e6:.0f} | "
+                      f"{dit_cpu * 1e3:.1f} / {dit_wall * 1e3:.1f} | {fly / dit_cpu / 1e6:.0f} |{rev} "
                       f"{'—' if same is None else 'same' if same else 'DIFFERENT'} | {os.getloadavg()[0]:.1f} |", flush=True)
                 if same is False:
                     raise SystemExit("the DIF output differs from galois.ntt")

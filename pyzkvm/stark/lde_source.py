@@ -132,21 +132,21 @@ class LdeSource:
             merkle.hash_rows(self.hash_block(k, block), out[k * d:(k + 1) * d], self.shape[1])
 
     def _block_width(self) -> int:
-        # a hash block buffer's columns: a narrow matrix's (one column group, its remainder
-        # padded: ntt.padded_width) as wide as its transform runs
-        w = self.shape[1]
-        return padded_width(w) if column_groups(w) == 1 else w
+        # a hash block buffer's columns: as wide as its transform runs best (ntt.padded_width:
+        # a remainder past a multiple of 8 padded, transformed in place with the block)
+        return padded_width(self.shape[1])
 
     def _block_buffer_bytes(self) -> int:
         return 4 * (1 << self.hash_log) * self._block_width()
 
     def _block_buffer(self) -> np.ndarray:
-        """A buffer for one hash block, _block_width columns: a narrow matrix's block is
-        transformed in place, not through a zero-padded copy of all of it (the CPU table's
-        quotient at 2^18 cycles, hiding: 12 columns, a 32 MB copy beside each 24 MB block).
-        Zeros: a padding column only ever holds transforms of zeros."""
-        d, w = 1 << self.hash_log, self.shape[1]
-        return padded_buffer(d, w) if column_groups(w) == 1 else np.empty((d, w), dtype=np.uint32)
+        """A buffer for one hash block, _block_width columns: a block whose columns end in a
+        scalar tail is transformed in place with its zero padding columns, not in a slower
+        unpadded transform or through a zero-padded copy (the CPU table's quotient at 2^18
+        cycles, hiding: 12 columns, a 32 MB copy beside each 24 MB block; a 22-column main
+        trace's blocks at 2^20: 170 → 115 ms each). Zeros: a padding column only ever holds
+        transforms of zeros."""
+        return padded_buffer(1 << self.hash_log, self.shape[1])
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the

@@ -25,13 +25,13 @@ networks do the work, with per-layer twiddle tables cached per size:
 Twiddle products use Shoup's precomputed quotients (no division), on uint32 lanes (see
 _mul_tw). One column runs a kernel whose inner loops are contiguous runs (SIMD-vectorised
 by LLVM): the wide layers as runs of butterflies, the narrow ones block by block in cache
-(one thread). A matrix is split by column into groups of 16 columns (a remainder of 3–7
-columns past a multiple of 8, or of 9–15 past a multiple of 16, is transformed in a
-zero-padded scratch of 8 or 16 columns: _transform); the thread pool (pool.parallel_for) runs slices of whole
-groups side by side, each transformed from the first layer to the last (the last layers
-block by block in cache; no barrier between layers), the loop over a slice's columns
-vectorised. The matrix kernels run two layers at a time (a radix-4 step: four rows, four
-butterflies per column in one loop, _dif_rows4): at the prover's shapes the transform is
+(one thread). A matrix is split by column into groups of 16 columns (one narrower than a
+group whose columns end in a scalar tail is transformed in a copy padded with zero columns:
+_transform, _PAD_FROM); the thread pool (pool.parallel_for) runs slices of whole groups
+side by side, each transformed from the first layer to the last (the last layers block by
+block in cache; no barrier between layers), the loop over a slice's columns vectorised.
+The matrix kernels run two layers at a time (a radix-4 step: four rows, four butterflies
+per column in one loop, _dif_rows4): at the prover's shapes the transform is
 bound by the work per loop over a row's columns, not by memory — a loop over 8 or 16
 columns is one or two vectors plus its set-up — and two layers per loop ran narrow matrices
 1.4–1.65× faster (2^17…2^20 rows × 4–22 columns), wide ones (48–96 columns, ~3.1–3.4 G
@@ -96,20 +96,18 @@ def bit_reverse_indices(n: int):
     return _bit_reverse_indices_cached(_log2_exact(int(n), "bit_reverse_indices"))
 
 
-_TILE_LOG = 4  # 16 × 16 tiles: 16 rows of one 64-byte cache line each, on both sides
-
-
 @njit(cache=True, nogil=True)
-def _bit_reverse_kernel(a, out, log_n, rev_tile, rev_mid, mid0, mid1):
-    # out[i] = a[rev(i)], tiled so both sides touch whole cache lines. Split the row index
-    # i = (hi | mid | lo) with hi, lo of TILE bits; then rev(i) = (rev(lo) | rev(mid) | rev(hi)):
-    # for a fixed `mid` the 2^TILE × 2^TILE tile (hi, lo) is a transpose of a tile of `a`.
-    # This call: mid in [mid0, mid1) (a chunk of pool.parallel_for).
-    t = _TILE_LOG
+def _bit_reverse_kernel(a, out, log_n, t, rev_tile, rev_mid, mid_in_order, mid0, mid1):
+    # out[i] = a[rev(i)], in tiles of 2^t × 2^t rows. Split the row index i = (hi | mid | lo)
+    # with hi, lo of t bits; then rev(i) = (rev(lo) | rev(mid) | rev(hi)): for a fixed `mid`
+    # the tile (hi, lo) is a transpose of a tile of `a` — 2^t runs of 2^t consecutive rows
+    # read, as many written. The tiles in the order of their rows in ``out``, or — with
+    # ``mid_in_order`` — of their rows in ``a`` (see _bit_reverse_into). This call: tiles
+    # mid0..mid1−1 (a chunk of pool.parallel_for).
     w = a.shape[1]
-    for mid in range(mid0, mid1):
-        src_mid = np.int64(rev_mid[mid]) << t
-        dst_mid = np.int64(mid) << t
+    for m in range(mid0, mid1):
+        src_mid = np.int64(m if mid_in_order else rev_mid[m]) << t
+        dst_mid = np.int64(rev_mid[m] if mid_in_order else m) << t
         for hi in range(1 << t):
             dst_hi = (np.int64(hi) << (log_n - t)) | dst_mid
             src_lo = np.int64(rev_tile[hi])
@@ -127,14 +125,27 @@ def _permute_rows_small(a, rev, out):
             out[i, c] = a[rev[i], c]
 
 
+#: _bit_reverse_kernel's tiles: 16 × 16 rows taken in the order they are written, or — rows of
+#: 8 to 39 columns (32–156 bytes) — 8 × 8 rows taken in the order they are read (the loads in
+#: order, prefetched; the stores to scattered runs of 8 rows). 1 thread, 2^20 rows, CPU ms
+#: (bench/ntt_shapes.py --bit-reversal; load 2–4, 2026-12-06): 12 columns 21.8 → 15.2, 22
+#: columns 32.9 → 23.7, 30 columns 36 → 28; wider rows ran slower so (64 columns: 45 → 61 ms)
+#: and so did 16-byte ones (4 columns: 6.4 → 7.9 ms). Rows of 64 bytes or more move at
+#: ~11–12 GB/s either way (81 columns: 58 ms), one cache line or more read and written whole.
+_TILE_LOG, _SMALL_TILE_LOG = 4, 3
+_SMALL_TILE_COLUMNS, _SMALL_TILE_BELOW = 8, 40
+
+
 def _bit_reverse_into(a2, out):
     log_n = _log2_exact(a2.shape[0], "bit_reverse_rows")
-    if log_n < 2 * _TILE_LOG + 1:
+    small = _SMALL_TILE_COLUMNS <= a2.shape[1] < _SMALL_TILE_BELOW
+    t = _SMALL_TILE_LOG if small else _TILE_LOG
+    if log_n < 2 * t + 1:
         _permute_rows_small(a2, _bit_reverse_indices_cached(log_n), out)
     else:
-        mids = 1 << (log_n - 2 * _TILE_LOG)
-        parallel_for(_bit_reverse_kernel, mids, a2, out, log_n, _bit_reverse_indices_cached(_TILE_LOG),
-                     _bit_reverse_indices_cached(log_n - 2 * _TILE_LOG), work_per_item=a2.size // mids)
+        mids = 1 << (log_n - 2 * t)
+        parallel_for(_bit_reverse_kernel, mids, a2, out, log_n, t, _bit_reverse_indices_cached(t),
+                     _bit_reverse_indices_cached(log_n - 2 * t), small, work_per_item=a2.size // mids)
     return out
 
 
@@ -443,19 +454,24 @@ def _scale_const(x, f, r0, r1):
             x[i, c] = _mul_tw(x[i, c], f[0], f[1])
 
 
+@inner
+def _shoup(t):
+    # (t, Shoup's quotient floor(t·2^32/p)) for _mul_tw by a factor t: once per row, amortised
+    # over its columns (p a constant: a multiply and shifts, no division)
+    return t, _U32((np.uint64(t) << np.uint64(32)) // _P)
+
+
 @njit(cache=True, nogil=True)
-def _scale_rows_into(src, f, fs, dst, r0, r1):
-    # dst[i] = src[i] · f[i] (row i of every column times one factor, Shoup quotient fs[i]),
-    # rows r0..r1−1
+def _scale_rows_into(src, f, dst, r0, r1):
+    # dst[i] = src[i] · f[i] (row i of every column times one factor), rows r0..r1−1
     for i in range(r0, r1):
-        t = f[i]
-        ts = fs[i]
+        t, ts = _shoup(f[i])
         for c in range(src.shape[1]):
             dst[i, c] = _mul_tw(src[i, c], t, ts)
 
 
 @njit(cache=True, nogil=True)
-def _scale_fold_into(src, f, fs, dst, r0, r1):
+def _scale_fold_into(src, f, dst, r0, r1):
     # dst[i] = Σ_k src[i + k·c]·f[i + k·c] over the D/c slices of src (c = dst's rows): row i
     # of the scaled coefficients folded mod y^c − 1 (coset_evaluations), rows r0..r1−1; src's
     # rows past its own (fewer than D: the zero rows not read) count as zeros
@@ -464,11 +480,11 @@ def _scale_fold_into(src, f, fs, dst, r0, r1):
         if i >= src.shape[0]:
             dst[i, :] = 0
             continue
-        t, ts = f[i], fs[i]
+        t, ts = _shoup(f[i])
         for col in range(src.shape[1]):
             dst[i, col] = _mul_tw(src[i, col], t, ts)
         for j in range(i + c, src.shape[0], c):
-            t, ts = f[j], fs[j]
+            t, ts = _shoup(f[j])
             for col in range(src.shape[1]):
                 dst[i, col] = _add(dst[i, col], _mul_tw(src[j, col], t, ts))
 
@@ -502,34 +518,38 @@ def _by_column_groups(kernel, m, log_n, inverse, width):
     return m
 
 
-#: The matrix kernel's vectorised loop runs along a row's columns, 8 per AVX2 instruction;
-#: what is left of a row past a multiple of 8 runs as scalar code (2^17 rows: 14 columns
-#: ~590 M butterflies/s, 9 columns ~710 M/s, against ~1,000 M/s for 8 and ~1,600 M/s for 16).
-#: So a remainder of at least _PAD_FROM columns (e.g. all 4 of an F_p^4 polynomial) is
-#: copied into an (n, 8) scratch padded with zero columns and transformed there, vectorised
-#: (2^19 × 4: 260 → 420 M/s; 2^17 × 14: 610 → 790 M/s); a smaller remainder stays scalar
-#: (2^16 × 2 padded to 8 measured 190 M/s against 236 M/s in place). A remainder past a
-#: multiple of 16 that is wider than 8 (9–15 columns) is padded to a whole group of 16
-#: instead: one 16-column slice costs about what one 8-column slice does (2^17 × 14: 22.4 →
-#: 12.8 ms of CPU; 2^16 × 12: 10.6 → 5.6 ms, copies included; 2026-12-05, load 3). (Each column through
-#: the 1-D kernel instead was faster still, 2^19 × 4 at ~700 M/s, but compiling it and its
-#: mirror for matrices added ~2 s of CPU to a cold prove: bench/compile_cost.py.)
+#: The matrix kernel's vectorised loop runs along a row's columns, 8 per AVX2 instruction, and
+#: a tail of 4 as one 4-lane instruction; what is left past that runs as scalar code, ~4.5 ms
+#: a column at 2^18 rows where 8 vectorised columns take ~14 ms. A matrix narrower than one
+#: group (16 columns) with such a scalar tail is transformed in a copy padded with zero columns
+#: to padded_width (2^18 × 6: 20.1 → 16.3 ms; × 14: 24.9 → 17.5 ms, the copies included); a
+#: wider one in place, where the copies of its last columns cost more than their scalar code
+#: (2^18 × 85: 83.8 ms through an 8-column scratch, 68.9 ms in place; × 22: 33.1 / 33.9 ms;
+#: 2^20 × 85: 369 / 306 ms). A buffer the caller makes padded_width wide (ntt.padded_buffer)
+#: needs no copy: there padding pays below 64 columns (2^18 × 22 in a 24-column buffer:
+#: 25.1 ms), and above it the tail is a few % of the row (× 85: 71.3 ms padded to 88).
+#: A tail of at most _PAD_FROM − 1 columns, or of exactly 4 past a multiple of 8, is never
+#: padded (2^18 × 4: 11.0 ms in place, 13.8 padded to 8; × 20: 21.6 / 26.1 ms); one of 9–15
+#: past a multiple of 16 is padded to a whole group of 16 (× 12: 17.0 ms in place, 14.9
+#: padded). (1 thread, best of 5, load 2.5, 2026-12-06: bench/results/stark_kernels.md, "glue".)
 _LANE_COLUMNS = 8
 _PAD_FROM = 3
+#: matrices of at least this many columns are never padded (see above)
+_PAD_BELOW = 64
 
 
 def _padding(width: int) -> int:
     # the multiple of 8 (or 16) a remainder of width's columns is padded to, or 0 (see _PAD_FROM)
     pad = _GROUP_COLUMNS if width % _GROUP_COLUMNS > _LANE_COLUMNS else _LANE_COLUMNS
-    return pad if width % pad >= _PAD_FROM else 0
+    tail = width % pad
+    return pad if width < _PAD_BELOW and tail >= _PAD_FROM and tail != _LANE_COLUMNS // 2 else 0
 
 
 def padded_width(width: int) -> int:
-    """The columns a transform of ``width`` columns runs on (its remainder zero-padded: see
+    """The columns a transform of ``width`` columns runs on best (its remainder zero-padded: see
     _PAD_FROM). A buffer this wide, its first ``width`` columns the matrix, is transformed in
-    place — the extra columns' values are transformed too and mean nothing — where a matrix
-    ``width`` wide goes through a padded scratch copy (the quotient's coset buffers:
-    prover._quotient_coefficients)."""
+    place — the extra columns' values are transformed too and mean nothing (the quotient's
+    coset buffers: prover._quotient_coefficients; the LDE's hash blocks: lde_source.py)."""
     pad = _padding(width)
     return width - width % pad + pad if pad else width
 
@@ -543,35 +563,16 @@ def padded_buffer(rows: int, width: int) -> np.ndarray:
 
 
 def _transform(slice_kernel, m, log_n, inverse):
-    # slice_kernel (_dif_slice or _dit_slice) on all of m's columns, the remainder past a
-    # multiple of 8 (or 16) in a padded scratch when that is faster (see _PAD_FROM). The body's
-    # column groups and the scratch are independent: one loop's items on the thread pool, the
-    # scratch last (a narrow matrix, e.g. 8 + 6 columns, is one item each, which would
-    # otherwise run one after the other; a wide one's groups are shared out with the scratch:
-    # 80 + 3 columns, as the scratch and a loop over the body inside its own chunk, ran the
-    # body on one thread, the other idle once its 8 columns were done)
+    # slice_kernel (_dif_slice or _dit_slice) on all of m's columns: in place, or — a matrix
+    # narrower than one column group with a scalar tail (see _PAD_FROM) — in a zero-padded copy
     w = m.shape[1]
-    pad = _padding(w)
-    if not pad:
+    if w >= _GROUP_COLUMNS or padded_width(w) == w:
         return _by_column_groups(slice_kernel, m, log_n, inverse, w)
-    body, rest = w - w % pad, w % pad
-    scratch = np.zeros((m.shape[0], pad), dtype=np.uint32)
-    scratch[:, :rest] = m[:, body:]
-    tw, tws = _twiddles(log_n, inverse)
-    parallel_for(_transform_items, column_groups(body) + 1, slice_kernel, m, body, scratch, tw, tws, log_n,
-                 work_per_item=m.shape[0] * min(w, _GROUP_COLUMNS), chunks_per_thread=1)
-    m[:, body:] = scratch[:, :rest]
+    scratch = padded_buffer(m.shape[0], w)
+    scratch[:, :w] = m
+    _by_column_groups(slice_kernel, scratch, log_n, inverse, scratch.shape[1])
+    m[:] = scratch[:, :w]
     return m
-
-
-def _transform_items(slice_kernel, m, body, scratch, tw, tws, log_n, lo, hi):
-    # _transform's items lo..hi−1 (a chunk of pool.parallel_for): the body's column groups
-    # (item g < its groups: one slice as wide as the chunk's groups), then the scratch
-    groups = column_groups(body)
-    if lo < groups:
-        slice_kernel(m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, body, lo, min(hi, groups))
-    if hi > groups:
-        slice_kernel(scratch, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, scratch.shape[1], 0, 1)
 
 
 def _dif(m, log_n, inverse):
@@ -660,13 +661,13 @@ def _scaled_intt(m, log_n):
 
 
 #: _coset_factors keeps its last COSET_FACTORS_KEPT results, and older ones while all of them
-#: hold at most COSET_FACTORS_ELEMENTS factors (×8 B with their quotients: 32 MB): a proof
+#: hold at most COSET_FACTORS_ELEMENTS factors (×4 B: 16 MB): a proof
 #: extends each table's main, aux and quotient polynomials on the same blocks' cosets, so a
 #: small proof's ~16 tables reuse every table's factors (a cache of 4 missed half its calls,
 #: ~50 ms of CPU in a fibonacci(10) proof) while a large one keeps about what 4 held
 COSET_FACTORS_KEPT = 4
 COSET_FACTORS_ELEMENTS = 1 << 22
-_factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → (factors, quotients), oldest use first
+_factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → factors, oldest use first
 _factors_lock = threading.Lock()
 
 
@@ -678,8 +679,10 @@ def drop_coset_factors() -> None:
 
 
 def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
-    # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H'
-    # (and their Shoup quotients): see coset_lde. From coefficients: without the 1/n.
+    # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H': see
+    # coset_lde. From coefficients: without the 1/n. (Their Shoup quotients are computed where
+    # they are used, a row at a time: _shoup; a table of them cost a numpy uint64 division
+    # pass, ~3 ms a million factors.)
     key = (log_n, log_blowup, shift, from_coefficients)
     with _factors_lock:
         if key in _factors:
@@ -689,7 +692,7 @@ def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: b
     with _factors_lock:
         _factors[key] = made
         while len(_factors) > COSET_FACTORS_KEPT and \
-                sum(f.size for f, _q in _factors.values()) > COSET_FACTORS_ELEMENTS:
+                sum(f.size for f in _factors.values()) > COSET_FACTORS_ELEMENTS:
             del _factors[next(iter(_factors))]  # the oldest
     return made
 
@@ -705,10 +708,8 @@ def _make_coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficien
     for k in range(blocks):  # B ≤ a few dozen rows, each filled by a numba kernel
         g = shift * pow(w_big, int(rev_b[k]), P) % P
         f[k] = powers(g, n) if n_inv == 1 else ((powers(g, n).astype(np.uint64) * n_inv) % P).astype(np.uint32)
-    fs = ((f.astype(np.uint64) << np.uint64(32)) // np.uint64(P)).astype(np.uint32)
     f.setflags(write=False)
-    fs.setflags(write=False)
-    return f, fs
+    return f
 
 
 def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
@@ -753,23 +754,23 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     # Block 0 goes last, so coeffs may be out's first block itself (scaled in place).
     # The blocks are independent: side by side on the thread pool when one block's transform
     # would run on one thread (fewer column groups than threads: a narrow matrix)
-    factors, quotients = _coset_factors(log_n, log_blowup, shift, from_coefficients)
+    factors = _coset_factors(log_n, log_blowup, shift, from_coefficients)
     order = np.array([*range(1, 1 << log_blowup), 0])  # one coset of H per block of rows
     last = len(order) if from_coefficients else len(order) - 1  # coset_lde: block 0 after the others
     if column_groups(coeffs.shape[1]) >= threads():
         last = 0
-    parallel_for(_coset_blocks, last, coeffs, factors, quotients, out, order, log_n,
+    parallel_for(_coset_blocks, last, coeffs, factors, out, order, log_n,
                  work_per_item=coeffs.shape[0] * coeffs.shape[1])
-    _coset_blocks(coeffs, factors, quotients, out, order, log_n, last, len(order))
+    _coset_blocks(coeffs, factors, out, order, log_n, last, len(order))
 
 
-def _coset_blocks(coeffs, factors, quotients, out, order, log_n, lo, hi):
+def _coset_blocks(coeffs, factors, out, order, log_n, lo, hi):
     # _evaluate_cosets' blocks order[lo..hi−1] (a chunk of pool.parallel_for: the Python glue
     # holds the GIL, the kernels release it)
     n = coeffs.shape[0]
     for k in order[lo:hi].tolist():
         block = out[k * n : (k + 1) * n]
-        parallel_for(_scale_rows_into, n, coeffs, factors[k], quotients[k], block, work_per_item=coeffs.shape[1])
+        parallel_for(_scale_rows_into, n, coeffs, factors[k], block, work_per_item=coeffs.shape[1])
         _dif(block, log_n, False)
 
 
@@ -789,10 +790,10 @@ def coset_evaluations(coeffs, log_size: int, shift: int, out=None, rows: int | N
     if log_size >= log_d:
         return coset_lde_from_coefficients(m, log_size - log_d, shift, out)
     _check_lde(log_d, 0, shift, "coset_evaluations")
-    factors, quotients = _coset_factors(log_d, 0, shift, True)
+    factors = _coset_factors(log_d, 0, shift, True)
     out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32) if out is None else out
     m = m if rows is None else m[:max(0, min(int(rows), m.shape[0]))]
-    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], quotients[0], out,
+    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], out,
                  work_per_item=-(-m.shape[0] // out.shape[0]) * m.shape[1])
     return _dif(out, log_size, False)
 

@@ -69,9 +69,11 @@ def test_extreme_values_on_32_bit_lanes():
         np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(a[:, c]))))
         np.testing.assert_array_equal(inv[:, c], np.asarray(galois.intt(GF(a[:, c]))))
         np.testing.assert_array_equal(N.ntt(a[:, c]), out[:, c])
-    np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: in the padded scratch
-    np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns in place, 4 padded
+    np.testing.assert_array_equal(N.ntt(a[:, :4]), out[:, :4])  # narrow: a 4-lane tail, in place
+    np.testing.assert_array_equal(N.ntt(a[:, :6]), out[:, :6])  # narrow: in a copy padded to 8
+    np.testing.assert_array_equal(N.ntt(a[:, 2:22]), out[:, 2:22])  # 16 columns + a 4-column tail, in place
     np.testing.assert_array_equal(N.ntt(a[:, 1:11]), out[:, 1:11])  # 10 columns: padded to 16
+    np.testing.assert_array_equal(N.ntt(a[:, 1:20]), out[:, 1:20])  # 19 columns: in place, a scalar tail
     np.testing.assert_array_equal(N.ntt(a[:, 0:17]), out[:, 0:17])  # 16 columns in place, 1 scalar
     np.testing.assert_array_equal(N.intt(a[:, 3:10]), inv[:, 3:10])
     np.testing.assert_array_equal(N.intt(a[:, 5:19]), inv[:, 5:19])  # 14 columns: padded to 16
@@ -99,6 +101,25 @@ def test_bit_reverse():
     r = N.bit_reverse_rows(a)
     np.testing.assert_array_equal(r, a[N.bit_reverse_indices(16)])
     np.testing.assert_array_equal(N.bit_reverse_rows(r), a)
+
+
+@pytest.mark.parametrize("log_n", [6, 7, 8, 9, 12])
+def test_bit_reverse_tiles_on_every_width(log_n):
+    # the row permutation (small, or in tiles: of 8 × 8 rows read in order, or of 16 × 16
+    # written in order, _bit_reverse_into picks by the row's width) on odd widths, and the
+    # tiled kernel's chunks of tiles cut anywhere, as the thread pool may cut them
+    for w in (1, 3, 7, 8, 9, 17, 39, 40, 83):
+        a = _random((1 << log_n, w), 100 + w)
+        want = a[N.bit_reverse_indices(1 << log_n)]
+        np.testing.assert_array_equal(N.bit_reverse_rows(a), want)
+        for t, in_order in ((3, True), (4, False), (3, False), (4, True)):
+            if log_n >= 2 * t:
+                out = np.zeros_like(a)
+                mids = 1 << (log_n - 2 * t)
+                for lo, hi in ((0, mids // 3), (mids // 3, mids)):
+                    N._bit_reverse_kernel(a, out, log_n, t, N.bit_reverse_indices(1 << t),
+                                          N.bit_reverse_indices(mids), in_order, lo, hi)
+                np.testing.assert_array_equal(out, want)
 
 
 @pytest.mark.parametrize("log_n,log_blowup,shift", [(0, 1, GENERATOR), (3, 1, GENERATOR), (6, 2, GENERATOR), (5, 3, 7), (13, 1, GENERATOR), (4, 0, 1)])
@@ -179,6 +200,38 @@ def test_matrix_kernels_any_split_and_blocking(splits, block_log):
         N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, 40, g0, g1)
     np.testing.assert_array_equal(dit, want)
     np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
+
+
+@pytest.mark.parametrize("log_n", [4, 9, 11])
+def test_every_width_in_place_or_padded_equals_column_by_column(log_n):
+    # _transform runs a matrix of 16+ columns in place, its scalar tail included, a narrower
+    # one with a scalar tail in a zero-padded copy (padded_width), the rest in place: every
+    # route equals the one-column kernel's transform of each column, forward and inverse, and
+    # a padded_buffer transformed in place holds the same in its first columns
+    for w in (1, 3, 4, 6, 7, 9, 12, 17, 19, 22, 83):
+        a = _random((1 << log_n, w), 200 + w + log_n)
+        want = np.stack([N.ntt(a[:, c]) for c in range(w)], axis=1)
+        np.testing.assert_array_equal(N.ntt(a), want)
+        np.testing.assert_array_equal(N.intt(want), a)
+        buf = N.padded_buffer(1 << log_n, w)
+        buf[:, :w] = N.bit_reverse_rows(a)
+        N._dit(buf, log_n, False)
+        np.testing.assert_array_equal(buf[:, :w], want)
+        assert not buf[:, w:].any()
+
+
+@pytest.mark.parametrize("width", [17, 22, 83])
+def test_a_scalar_tail_in_place_whatever_the_column_slices(width):
+    # the pool cuts a matrix's column groups anywhere: the last slice then ends in the tail
+    log_n = 9
+    a = _random((1 << log_n, width), 300 + width)
+    want = np.stack([N.ntt(a[:, c]) for c in range(width)], axis=1)
+    groups = N.column_groups(width)
+    for cuts in ((0, groups), (0, groups - 1, groups), (0, 1, groups)):
+        dit = N.bit_reverse_rows(a)
+        for g0, g1 in zip(cuts, cuts[1:]):
+            N._dit_slice(dit, *N._twiddles(log_n, False), log_n, 14, width, g0, g1)
+        np.testing.assert_array_equal(dit, want)
 
 
 @pytest.mark.parametrize("log_n", [1, 2, 3, 8, 9])

@@ -226,8 +226,9 @@ def test_previous_accesses_in_chunks_on_two_threads_are_the_serial_ones(clash, m
 
 
 def test_tables_built_on_two_threads_equal_those_built_on_one(monkeypatch):
-    """Trace generation's pool loops (memory checking's previous accesses, the byte table's
-    counts in parts, the tape's sends) split even the smallest table: the same tables."""
+    """Trace generation's pool loops (the CPU table's rows in parts, each filing its own access
+    groups; memory checking's previous accesses; the byte table's counts in parts; the tape's
+    sends) split even the smallest table: the same tables."""
     prog = Program.from_elf("guests/bin/fibonacci.elf")
     execution = execute(prog, [(3).to_bytes(4, "little")], capture_trace=True)
     chips = build_chips(prog)

@@ -237,6 +237,7 @@ class CpuAir(Chip):
         # uint32 field elements from the start (every cell is < p): half the bytes an int64
         # table writes, column by column, and no copy to the prover's dtype afterwards
         cpu = np.zeros((pad_height(n), CPU.width), dtype=np.uint32)
+        cpu.fill(0)  # its pages faulted in on this thread: two threads faulting at once pay several times each
         bounds = chunk_bounds(n, 8 * CPU.width, chunks_per_thread=1)
         parts: list = [None] * (len(bounds) - 1)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConstraintNotSatisfied, UnsupportedProgram
+from ..stark.pool import parallel_for
 from ..lazy_njit import njit
 
 
@@ -92,21 +93,23 @@ def order_by_key_and_ts(keys: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return np.lexsort((ts, keys))
 
 
-@njit(cache=True)
-def _previous_accesses(order, key, ts, val, k_s, t_s, v_s, prev_ts, prev_val, first) -> bool:
-    """One pass in (key, ts) order: the sorted accesses (k_s, t_s, v_s), and for each access
-    (at its own index) the (ts, value) of the access before it — the previous one in sorted
-    order, but for each key's first (``first``: filled in by the caller). True if two
-    accesses to one key share a timestamp."""
-    for j in range(len(order)):
+@njit(cache=True, nogil=True)
+def _previous_accesses(order, key, ts, val, k_s, t_s, v_s, prev_ts, prev_val, first, clash, j0, j1) -> None:
+    """The sorted positions j0 … j1 − 1 of (key, ts) order: the sorted accesses (k_s, t_s,
+    v_s), and for each access (at its own index) the (ts, value) of the access before it — the
+    previous one in sorted order, but for each key's first (``first``: filled in by the
+    caller). clash[0] = True if two accesses to one key share a timestamp. Each position reads
+    the one before from the unsorted arrays, so ranges of positions are independent (a chunk of
+    pool.parallel_for)."""
+    for j in range(j0, j1):
         i = order[j]
         k_s[j], t_s[j], v_s[j] = key[i], ts[i], val[i]
-        first[j] = j == 0 or k_s[j - 1] != k_s[j]
+        h = order[j - 1] if j > 0 else i
+        first[j] = j == 0 or key[h] != key[i]
         if not first[j]:
-            if t_s[j - 1] == t_s[j]:
-                return True
-            prev_ts[i], prev_val[i] = t_s[j - 1], v_s[j - 1]
-    return False
+            if ts[h] == ts[i]:
+                clash[0] = True
+            prev_ts[i], prev_val[i] = ts[h], val[h]
 
 
 def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, check_reads: bool = True):
@@ -120,7 +123,10 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
     k_s, t_s, v_s = np.empty_like(acc_key), np.empty_like(acc_ts), np.empty_like(acc_val)
     prev_ts, prev_val = np.empty_like(acc_ts), np.empty_like(acc_val)
     is_first = np.empty(len(order), dtype=np.bool_)
-    if _previous_accesses(order, acc_key, acc_ts, acc_val, k_s, t_s, v_s, prev_ts, prev_val, is_first):
+    clash = np.zeros(1, dtype=np.bool_)
+    parallel_for(_previous_accesses, len(order), order, acc_key, acc_ts, acc_val, k_s, t_s, v_s, prev_ts, prev_val,
+                 is_first, clash, work_per_item=8)
+    if clash[0]:
         raise ConstraintNotSatisfied("two accesses to one key share a timestamp (a bug: report it)")
     first = np.flatnonzero(is_first)
     keys = k_s[first]  # each key once: its state before this segment

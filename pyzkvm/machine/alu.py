@@ -73,13 +73,17 @@ class AddSubAir(AluChip):
     def rows(self, op, a, b, c):
         m = len(op)
         is_sub = op == OPS["sub"]
-        # carry_i = carry out of byte i of x + y, where (x, y) = (a, b) for ADD and (b, c) for SUB
+        # carry_i = carry out of byte i of x + y, where (x, y) = (a, b) for ADD and (b, c) for SUB:
+        # the carry into bit k of a sum is bit k of x ^ y ^ (x + y), so carry_i is its bit 8(i + 1)
         x, y = np.where(is_sub, b, a), np.where(is_sub, c, b)
-        carry = [((x & mask) + (y & mask)) >> (8 * (i + 1)) for i, mask in enumerate((0xFF, 0xFFFF, 0xFFFFFF, M32))]
-        # the columns in ADD_SUB's order (is_add is_sub a b c carry), one block of the padded table
+        carries = (x ^ y ^ (x + y)) >> 8
+        # the padded table written a column block at a time (is_add is_sub a b c carry)
         t = np.zeros((pad_height(m), ADD_SUB.width), dtype=np.uint32)
-        t[:m] = np.concatenate([np.stack([~is_sub, is_sub], axis=1), to_bytes(a), to_bytes(b), to_bytes(c),
-                                np.stack(carry, axis=1)], axis=1)
+        t[:m, ADD_SUB.is_add], t[:m, ADD_SUB.is_sub] = ~is_sub, is_sub
+        for name, v in (("a", a), ("b", b), ("c", c)):
+            t[:m, ADD_SUB.adjacent(name)] = v.astype("<u4").view(np.uint8).reshape(m, 4)  # to_bytes(v), uncopied
+        for i, col in enumerate(ADD_SUB.carry):
+            t[:m, col] = carries >> (8 * i) & 1
         return t
 
     def constraints(self, b):

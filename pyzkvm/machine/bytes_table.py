@@ -21,6 +21,7 @@ from ..lazy_njit import njit
 from . import buses
 from .chip import Chip
 from .layout import Layout
+from ..stark import pool
 from ..stark.field import P
 
 BYTES_PREP = Layout("x y and_xy or_xy xor_xy shl_z shl_w shr_z shr_w")
@@ -79,24 +80,31 @@ def byte_sends(compiled) -> tuple:
 COUNT_BLOCK = 512
 
 
-@njit(cache=True)
-def count_lookups(counts, trace, computed, fields, width):
-    """counts[(256·x + y)·width + tag] += μ for every send's (tag, x, y, μ) on every row whose
-    μ ≠ 0 and whose (tag, x, y) names a cell (x, y bytes, tag < width). ``fields[s]`` says
-    where each of send s's four values is: column f ≥ 0 of the row-major ``trace``, or row
-    −1 − f of ``computed``. A block of rows at a time (COUNT_BLOCK), every send on it: the
-    block is read from memory once (a column at a time would stride the whole table)."""
-    n = trace.shape[0]
+@njit(cache=True, nogil=True)
+def count_lookups(counts, trace, computed, fields, width, r0, r1):
+    """counts[(256·x + y)·width + tag] += μ for every send's (tag, x, y, μ) on every row
+    r0 … r1 − 1 whose μ ≠ 0 and whose (tag, x, y) names a cell (x, y bytes, tag < width).
+    ``fields[s]`` says where each of send s's four values is: column f ≥ 0 of the row-major
+    ``trace``, or row −1 − f of ``computed``. A block of rows at a time (COUNT_BLOCK), every
+    send on it: the block is read from memory once (a column at a time would stride the whole
+    table)."""
     plain = fields >= 0
     at = np.where(plain, fields, -1 - fields)
     v = np.empty(4, dtype=np.int64)
-    for start in range(0, n, COUNT_BLOCK):
+    for start in range(r0, r1, COUNT_BLOCK):
         for s in range(fields.shape[0]):
-            for i in range(start, min(n, start + COUNT_BLOCK)):
+            for i in range(start, min(r1, start + COUNT_BLOCK)):
                 for j in range(4):
                     v[j] = trace[i, at[s, j]] if plain[s, j] else computed[at[s, j], i]
                 if v[3] != 0 and v[1] < 256 and v[2] < 256 and v[0] < width:
                     counts[((v[1] << 8) | v[2]) * width + v[0]] += v[3]
+
+
+def _count_parts(counts, trace, computed, fields, width, bounds, lo, hi):
+    # count_lookups on parts lo..hi−1 of the rows, part p = rows bounds[p]..bounds[p+1]−1 into
+    # counts[p] (a chunk of pool.parallel_for: the kernel releases the GIL)
+    for p in range(lo, hi):
+        count_lookups(counts[p], trace, computed, fields, width, bounds[p], bounds[p + 1])
 
 
 def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
@@ -110,7 +118,10 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     from ..stark.optional import left_out
     from .evaluate import compiled_air, evaluate_split
 
-    counts = np.zeros(HEIGHT * BYTES.width, dtype=np.int64)  # the (HEIGHT, width) table, row-major: cell (256·x + y)·width + tag
+    # the (HEIGHT, width) table, row-major: cell (256·x + y)·width + tag; one per part of the
+    # rows counted side by side on the thread pool, added up at the end
+    threads = pool.threads()
+    counts = np.zeros((threads, HEIGHT * BYTES.width), dtype=np.int64)
     for air in airs:
         if isinstance(air, ByteTableAir):
             continue
@@ -121,6 +132,8 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
         columns, computed = evaluate_split(compiled_air(air), exprs, trace, public_values)
         rows = np.cumsum([col is None for col in columns]) - 1  # each computed value's row of `computed`
         fields = np.array([col if col is not None else -1 - int(r) for col, r in zip(columns, rows)], dtype=np.int64)
-        count_lookups(counts, trace, np.ascontiguousarray(computed), fields.reshape(-1, 4), BYTES.width)
-    return (counts.reshape(HEIGHT, BYTES.width) % P).astype(np.uint32)
-
+        bounds = np.array(pool.chunk_bounds(len(trace), len(sends), threads, chunks_per_thread=1), dtype=np.int64)
+        pool.parallel_for(_count_parts, len(bounds) - 1, counts, trace, np.ascontiguousarray(computed),
+                          fields.reshape(-1, 4), BYTES.width, bounds, work_per_item=len(sends) * len(trace) // threads,
+                          chunks_per_thread=1)
+    return (counts.sum(axis=0).reshape(HEIGHT, BYTES.width) % P).astype(np.uint32)

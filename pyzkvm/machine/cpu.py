@@ -45,6 +45,7 @@ from .layout import Layout
 from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height
 from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK, PV_START_PC
 from .witness import words
+from ..stark.pool import chunk_bounds, parallel_for
 
 CPU = Layout(
     "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
@@ -217,36 +218,64 @@ class CpuAir(Chip):
         from the program, the operands and the value written to rd as the executor recorded
         them (rd_val); only a result the trace does not hold — rd = x0, a branch's taken bit —
         is asked of the chip that proves it (w.answer). Files the four register/memory
-        accesses of every row for memory checking."""
+        accesses of every row for memory checking.
+
+        The rows are filled in parts side by side on the thread pool (``_fill``: numpy
+        releases the GIL in its array loops; each part files its own access groups, which
+        memory checking sorts by (key, ts) with the others); the results asked of other chips
+        are then asked once, for every part's rows, on this thread."""
         tr = w.execution.trace.columns
         n = len(tr["clk"])
-        pc = tr["pc"].astype(np.int64)
         prog = w.program
-        rows = prog.rows_of(pc)
+        rows = prog.rows_of(tr["pc"])
         if np.any(rows < 0):
-            bad = int(pc[np.argmax(rows < 0)])
+            bad = int(tr["pc"][np.argmax(rows < 0)])
             raise UnsupportedProgram(f"pc 0x{bad:08x} executed outside the program's executable segments")
         if np.any(prog.words[rows] != tr["insn"]):
-            bad = int(pc[np.argmax(prog.words[rows] != tr["insn"])])
+            bad = int(tr["pc"][np.argmax(prog.words[rows] != tr["insn"])])
             raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
-        f = functools.cache(lambda name: prog.columns[rows, getattr(PROG, name)])  # a fetched field, per row
-        flag = lambda name: f(name) == 1  # noqa: E731
-
         # uint32 field elements from the start (every cell is < p): half the bytes an int64
         # table writes, column by column, and no copy to the prover's dtype afterwards
         cpu = np.zeros((pad_height(n), CPU.width), dtype=np.uint32)
+        cpu.fill(0)  # its pages faulted in on this thread: two threads faulting at once pay several times each
+        bounds = chunk_bounds(n, 8 * CPU.width, chunks_per_thread=1)
+        parts: list = [None] * (len(bounds) - 1)
+
+        def fill(p0, p1):  # parts p0..p1−1 (a chunk of pool.parallel_for)
+            for p in range(p0, p1):
+                parts[p] = self._fill(w, rows, cpu, bounds[p], bounds[p + 1])
+
+        parallel_for(fill, len(parts), work_per_item=8 * CPU.width * n // len(parts), chunks_per_thread=1)
+        # c where no register write recorded it: the ALU's result (rd = x0, a branch's taken bit),
+        # a load's (rd = x0); asked once, for every part's rows
+        for bus, k in ((buses.ALU, 1), (buses.MEMOP, 2)):
+            at, op, x, y = (np.concatenate([part[k][j] for part in parts]) for j in range(4))
+            cpu[at, CPU.adjacent("c")] = w.answer(bus, op, x, y).astype("<u4").view(np.uint8).reshape(len(at), 4)
+        w.add_accesses(*(g for part in parts for g in part[0]))
+        return cpu
+
+    @staticmethod
+    def _fill(w, rows, cpu, lo: int, hi: int) -> tuple:
+        """Rows lo … hi − 1 of the CPU table (but c where w.answer gives it): returns their
+        access groups and what to ask of the ALU and memop chips, (rows, op, x, y) each."""
+        tr = {k: v[lo:hi] for k, v in w.execution.trace.columns.items()}
+        n, rows, prog = hi - lo, rows[lo:hi], w.program
+        pc = tr["pc"].astype(np.int64)
+        f = functools.cache(lambda name: prog.columns[rows, getattr(PROG, name)])  # a fetched field, per row
+        flag = lambda name: f(name) == 1  # noqa: E731
+        t = cpu[lo:hi]
         # adjacent columns are written as one block of rows (a column at a time strides the table)
-        cpu[:n, CPU.adjacent("is_real", "next_pc")] = np.stack([np.ones(n, np.uint32), tr["clk"], pc, tr["next_pc"]],
-                                                               axis=1, dtype=np.uint32, casting="unsafe")
+        t[:, CPU.adjacent("is_real", "next_pc")] = np.stack([np.ones(n, np.uint32), tr["clk"], pc, tr["next_pc"]],
+                                                            axis=1, dtype=np.uint32, casting="unsafe")
         # the fetched fields, adjacent in both tables: each row's gathered straight into its columns
-        np.take(np.ascontiguousarray(prog.columns[:, FETCHED_PROG]), rows, axis=0, out=cpu[:n, FETCHED_CPU], mode="clip")
+        np.take(np.ascontiguousarray(prog.columns[:, FETCHED_PROG]), rows, axis=0, out=t[:, FETCHED_CPU], mode="clip")
         alu_op = f("alu_op")
         a_val = tr["rs1_val"].astype(np.uint64)
         b_val = tr["rs2_val"].astype(np.uint64)
         imm_val = words(prog.columns[:, PROG.imm].T).astype(np.uint64)[rows]  # the immediate's 32-bit value
         opb_val = np.where(flag("uses_imm"), imm_val, b_val)
         is_halt = flag("f_ecall") & (a_val == 0)
-        cpu[:n, CPU.is_halt] = is_halt
+        t[:, CPU.is_halt] = is_halt
         # address arithmetic: sum = rs1 + imm (JALR target, load/store address)
         addr_user = flag("f_jalr") | flag("f_load") | flag("f_store")
         sum_val = np.where(addr_user, (a_val + imm_val) & 0xFFFFFFFF, 0).astype(np.uint64)
@@ -262,27 +291,26 @@ class CpuAir(Chip):
         c_val = np.where(flag("f_jal") | flag("f_jalr"), (pc + 4).astype(np.uint64), c_val)
         c_val = np.where(flag("f_ecall"), tr["rd_val"], c_val).astype(np.uint64)  # t0 ← the syscall's return
         alu = np.flatnonzero((flag("f_alu") | flag("f_branch")) & ~writes)
-        c_val[alu] = w.answer(buses.ALU, alu_op[alu], a_val[alu], opb_val[alu])
         loads = np.flatnonzero(flag("f_load") & ~writes)
-        c_val[loads] = w.answer(buses.MEMOP, alu_op[loads], mem_prev[loads], offset[loads])
         for col, val in (("a", a_val), ("b", b_val), ("opb", opb_val), ("c", c_val), ("sum", sum_val),
                          ("mem_prev", mem_prev), ("mem_new", mem_new)):
-            cpu[:n, CPU.adjacent(col)] = val.astype("<u4").view(np.uint8).reshape(n, 4)  # to_bytes(val), uncopied: 4 LE bytes
+            t[:, CPU.adjacent(col)] = val.astype("<u4").view(np.uint8).reshape(n, 4)  # to_bytes(val), uncopied: 4 LE bytes
         s64 = sum_val.astype(np.int64)
         high = (s64 >> 8 & 0xFF) + (s64 >> 16 & 0xFF) + (s64 >> 24)  # sum1 + sum2 + sum3
-        cpu[:n, CPU.adjacent("off0", "hinv")] = np.stack([offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,
-                                                      inverse_or_zero(high)], axis=1, dtype=np.uint32, casting="unsafe")
+        t[:, CPU.adjacent("off0", "hinv")] = np.stack([offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,
+                                                       inverse_or_zero(high)], axis=1, dtype=np.uint32, casting="unsafe")
 
         # memory checking: rs1, rs2, the load/store word, rd (the load/store's word before must be
-        # the one memory holds: checked when the accesses are resolved)
+        # the one memory holds: checked when the accesses are resolved); the table's rows are lo + r
         ts0 = 4 * tr["clk"].astype(np.int64) + 4
         mem_rows, wr, real = np.flatnonzero(is_mem), np.flatnonzero(writes), np.arange(n)
-        w.add_accesses(
-            Access(cpu, real, f("rs1"), ts0 + TS_RS1, a_val, CPU.rs1_prev_ts, CPU.rs1_d, None, "register"),
-            Access(cpu, real, f("rs2"), ts0 + TS_RS2, b_val, CPU.rs2_prev_ts, CPU.rs2_d, None, "register"),
-            Access(cpu, mem_rows, MEM_KEY_BASE + (sum_val[mem_rows].astype(np.int64) >> 2), ts0[mem_rows] + TS_MEM,
+        accesses = (
+            Access(cpu, lo + real, f("rs1"), ts0 + TS_RS1, a_val, CPU.rs1_prev_ts, CPU.rs1_d, None, "register"),
+            Access(cpu, lo + real, f("rs2"), ts0 + TS_RS2, b_val, CPU.rs2_prev_ts, CPU.rs2_d, None, "register"),
+            Access(cpu, lo + mem_rows, MEM_KEY_BASE + (sum_val[mem_rows].astype(np.int64) >> 2), ts0[mem_rows] + TS_MEM,
                    mem_new[mem_rows], CPU.mem_prev_ts, CPU.mem_d, CPU.mem_prev, "load/store",
                    expected_before=mem_prev[mem_rows]),
-            Access(cpu, wr, f("rd")[wr], ts0[wr] + TS_RD, c_val[wr], CPU.rd_prev_ts, CPU.rd_d, CPU.rd_prev, "register"),
+            Access(cpu, lo + wr, f("rd")[wr], ts0[wr] + TS_RD, c_val[wr], CPU.rd_prev_ts, CPU.rd_d, CPU.rd_prev, "register"),
         )
-        return cpu
+        return (accesses, (lo + alu, alu_op[alu], a_val[alu], opb_val[alu]),
+                (lo + loads, alu_op[loads], mem_prev[loads], offset[loads]))

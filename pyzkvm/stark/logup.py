@@ -65,7 +65,7 @@ from .._jit import inner
 from .ext import batch_inverse_into, mul4_vec
 from .field import P, f_add_u32, f_mul_u32, f_sub_u32
 from . import lincomb_numpy
-from .pool import chunk_bounds, parallel_for
+from .pool import parallel_for
 from .rounds import PublicData
 
 _ZERO64 = np.uint64(0)
@@ -224,15 +224,22 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     (of the rows before: module docstring).
 
     Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms.
-    The constraint tape evaluates each interaction's denominator d_k = α − fp_k (its DENOM
-    node: the fingerprint's products summed with delayed reduction) and multiplicity μ_k on
-    one chunk of rows at a time (tape.root_values: never every row's, hundreds of MB in a
-    tall table); one numba kernel (_aux_columns) then inverts the d_k (one batch inversion
-    per interaction) and adds the terms into the helper columns. S continues from the chunk
-    before (``carry``: Σ of every h on the rows before the chunk or piece). The boundary
-    interaction (in no group: boundary_interaction) adds no helper: S_0 is its first row's
-    term and the total adds its last row's."""
-    from .tape import root_values  # the evaluator builds on air.py, as this module does
+    Two passes over chunks of CHUNK_ROWS rows, each pass's chunks side by side on the thread
+    pool (pool.parallel_for):
+
+    1. per chunk, the constraint tape evaluates each interaction's denominator d_k = α − fp_k
+       (its DENOM node: the fingerprint's products summed with delayed reduction) and
+       multiplicity μ_k into a buffer of the chunk's values (tape.run; one buffer per chunk in
+       flight: never every row's, hundreds of MB in a tall table), then _aux_columns inverts
+       the d_k (one batch inversion per interaction) and adds the terms into the helper
+       columns and into the chunk's totals per interaction;
+    2. S as a parallel prefix sum: chunk c's S starts at the Σ of every helper term of the
+       chunks before it (their totals, a short serial sum), and _running_sums fills each
+       chunk's S from its start.
+
+    The boundary interaction (in no group: boundary_interaction) adds no helper: S_0 is its
+    first row's term (every chunk's start includes it) and the total adds its last row's."""
+    from .tape import root_lanes, run  # the evaluator builds on air.py, as this module does
 
     groups = compiled.interaction_groups
     its = compiled.interactions
@@ -241,72 +248,79 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     negate = np.array([it.sign < 0 for it in its], dtype=np.bool_)
     group_index = np.array([group_of.get(k, -1) for k in range(len(its))], dtype=np.int64)
     aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
-    totals = np.zeros((len(its), 4), dtype=np.uint32)
-    last = len(groups)
-    ends: dict[str, np.ndarray] = {}  # the boundary interaction's terms ±1/d(v) at rows 0 and n − 1
+    if not its:
+        return aux, ext.ZERO.copy(), {}
+    # its pages faulted in here, on one thread: while proving they are 4 KiB pages (heap.ordinary_pages),
+    # and two threads faulting fresh pages at once pay several times each (the CPU table's at 2^18:
+    # sys 0.03 → 0.2 s, no faster than one thread); and once each (_aux_columns reads a helper before
+    # adding to it: an untouched page faulted twice, the shared zero page on the read, then a copy)
+    aux.fill(0)
+    tape = denominator_tape(compiled)
     challenges = np.stack([np.asarray(alpha, dtype=np.uint32), np.asarray(gamma, dtype=np.uint32)])
     inputs = replace(inputs, challenges=challenges)
+    rows = min(CHUNK_ROWS, n)
+    chunks = -(-n // rows)
+    totals = np.zeros((chunks, len(its), 4), dtype=np.uint32)  # per chunk, Σ of each interaction's terms
+    bad = np.full(chunks, -1, dtype=np.int64)  # per chunk, an interaction with a zero denominator (or −1)
+    ends = np.zeros((2, 4), dtype=np.uint32)  # the boundary interaction's d = α − fp(v) at rows 0 and n − 1
+    shape = (len(tape.roots), root_lanes(tape), rows)
+    free: list = []  # value buffers not in use: one is made per chunk in flight (a fresh one each time
+    # would cost its page faults; a base root's lanes 1–3, which run leaves alone, stay zero)
 
-    def boundary_term(k: int, row: int, d: np.ndarray) -> np.ndarray:
-        # ±1/d for interaction k's denominator d = α − fp(v) on one row
-        if not np.any(d):
-            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: the bus {its[k].bus_name!r} fingerprint of row "
-                                         f"{row} equals the challenge α (probability ~2^-100); prove again")
-        inv = ext.ext_inv(np.ascontiguousarray(d))
-        return inv if its[k].sign > 0 else ext.ext_sub(ext.ZERO, inv)
+    def chunk_terms(c0, c1):  # pass 1 on chunks c0..c1−1 (a pool chunk: its kernels release the GIL)
+        try:
+            buffer = free.pop()
+        except IndexError:
+            buffer = np.zeros(shape, dtype=np.uint32)
+        for c in range(c0, c1):
+            lo, hi = c * rows, min(n, (c + 1) * rows)
+            out = buffer if hi - lo == rows else np.zeros((*shape[:2], hi - lo), dtype=np.uint32)  # a short last chunk
+            values = run(tape, replace(inputs, selectors=inputs.selectors[lo:hi]), hi - lo, row0=lo, out=out)
+            if ring is not None and lo == 0:
+                ends[0] = values[ring, :, 0]
+            if ring is not None and hi == n:
+                ends[1] = values[ring, :, hi - lo - 1]
+            bad[c] = _aux_columns(values, negate, group_index, aux[lo:hi], totals[c])
+        free.append(buffer)
 
-    def on_chunk(lo, values):  # rows lo … lo + m − 1: values (2K, 4, m): the d_k, then the μ_k (lane 0)
-        nonlocal totals
-        m = values.shape[2]
-        part = aux[lo:lo + m]
-        if ring is not None:
-            if lo == 0:
-                ends["first"] = boundary_term(ring, 0, values[ring, :, 0])
-            if lo + m == n:
-                ends["last"] = boundary_term(ring, n - 1, values[ring, :, m - 1])
-        # the chunk's rows in pieces side by side on the thread pool (one per thread; one piece
-        # on this thread for a small chunk): each piece's terms, totals and S from 0 are its own
-        bounds = np.array(chunk_bounds(m, AUX_WORDS_PER_TERM * len(its), chunks_per_thread=1), dtype=np.int64)
-        pieces = len(bounds) - 1
-        piece_totals = np.zeros((pieces, len(its), 4), dtype=np.uint32)
-        bad = np.full(pieces, -1, dtype=np.int64)
-        parallel_for(_aux_pieces, pieces, values, negate, group_index, part, piece_totals, bad, bounds,
-                     work_per_item=AUX_WORDS_PER_TERM * len(its) * (m // pieces), chunks_per_thread=1)
-        if (bad >= 0).any():
-            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
-                                         "(probability ~2^-100); prove again with different data")
-        # S of each piece started from 0: add S + Σ_G h_G at the row before it (the chunk before,
-        # or the piece before): the sum of every row before the piece; S_0: the boundary entry
-        for p in range(pieces):
-            at = lo + int(bounds[p])
-            start = column_total(aux[at - 1]) if at else ends.get("first")
-            if start is not None:
-                part[bounds[p]:bounds[p + 1], last] = ext.ext_add(part[bounds[p]:bounds[p + 1], last], start)
-        if len(its):
-            totals = ext.ext_add(totals, (piece_totals.astype(np.uint64).sum(axis=0) % P).astype(np.uint32))
-
-    if its:
-        root_values(denominator_tape(compiled), inputs, n, on_chunk)
-    cumsum = column_total(aux[n - 1])  # S_{n−1} + Σ_G h_G[n−1]: every row's terms
+    parallel_for(chunk_terms, chunks, work_per_item=rows * (len(tape.op) + AUX_WORDS_PER_TERM * len(its)))
+    if (bad >= 0).any():
+        raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
+                                     "(probability ~2^-100); prove again with different data")
+    first = _boundary_term(compiled, ring, 0, ends[0]) if ring is not None else ext.ZERO
+    # S at each chunk's first row: the boundary entry plus Σ of every helper term before the chunk
+    helper_sums = totals[:, group_index >= 0].astype(np.uint64).sum(axis=1) % P  # (chunks, 4)
+    through = (np.cumsum(helper_sums, axis=0) + first) % P  # S + Σ_G h_G at each chunk's last row
+    starts = np.concatenate([first.reshape(1, 4), through[:-1]]).astype(np.uint32)
+    parallel_for(_running_sums, chunks, aux, starts, rows, work_per_item=rows * 4 * aux.shape[1])
+    cumsum = through[-1].astype(np.uint32)  # S_{n−1} + Σ_G h_G[n−1]: every row's terms
+    per_interaction = (totals.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
     if ring is not None:  # the boundary entries: +(±1/d(v[0])) in S_0, −(±1/d(v[n−1])) here
-        totals[ring] = ext.ext_sub(ends["first"], ends["last"])
-        cumsum = ext.ext_sub(cumsum, ends["last"])
+        last = _boundary_term(compiled, ring, n - 1, ends[1])
+        per_interaction[ring] = ext.ext_sub(first, last)
+        cumsum = ext.ext_sub(cumsum, last)
     per_bus: dict[str, np.ndarray] = {}
-    for it, total in zip(its, totals):
+    for it, total in zip(its, per_interaction):
         per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), total)
     return aux, cumsum, per_bus
 
 
-#: words of work per interaction and row of _aux_columns (its F_p^4 term), which decides when
-#: a chunk's rows are split among threads (pool.chunk_bounds)
+def _boundary_term(compiled: CompiledAir, k: int, row: int, d: np.ndarray) -> np.ndarray:
+    """±1/d for interaction k's denominator d = α − fp(v) on one row."""
+    it = compiled.interactions[k]
+    if not np.any(d):
+        raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: the bus {it.bus_name!r} fingerprint of row "
+                                     f"{row} equals the challenge α (probability ~2^-100); prove again")
+    inv = ext.ext_inv(np.ascontiguousarray(d))
+    return inv if it.sign > 0 else ext.ext_sub(ext.ZERO, inv)
+
+
+#: rows per chunk of the LogUp trace: each chunk in flight holds its (roots, 4, rows) values
+#: (the CPU table's 58 roots: 3.8 MB), one chunk per thread
+CHUNK_ROWS = 1 << 12
+#: words of work per interaction and row of _aux_columns (its F_p^4 term), which with the
+#: tape's length decides how the chunks are shared among threads (pool.chunk_bounds)
 AUX_WORDS_PER_TERM = 16
-
-
-def _aux_pieces(values, negate, group, aux, totals, bad, bounds, lo, hi):
-    # _aux_columns on pieces lo..hi−1 of a chunk's rows, piece p = rows bounds[p]..bounds[p+1]−1
-    # with its own totals[p] (a chunk of pool.parallel_for: the kernel releases the GIL)
-    for p in range(lo, hi):
-        bad[p] = _aux_columns(values, negate, group, aux, totals[p], bounds[p], bounds[p + 1])
 
 
 #: independent product chains of the LogUp batch inversion (_invert_chains): one chain's
@@ -315,18 +329,17 @@ CHAINS = 64
 
 
 @njit(cache=True, nogil=True)
-def _aux_columns(values, negate, group, aux, totals, r0, r1):
-    """For each interaction k (denominator d = α − fp in values[k] (4 lanes), multiplicity μ
-    in values[K + k] lane 0, K interactions): d^(−1) on the rows with μ ≠ 0 by one batch
-    inversion (_invert_chains), term = ±μ·d^(−1) added into its group's helper column and its
-    total; then the running sum, the last aux column. Returns the first interaction with a
-    zero denominator (on a row with μ ≠ 0), or −1. Only the rows r0 … r1 − 1 (of values' and
-    aux's rows; ``totals`` and S are theirs alone).
+def _aux_columns(values, negate, group, aux, totals):
+    """The helper columns of one chunk of rows (values' and aux's rows: the running sum is
+    _running_sums'). For each interaction k (denominator d = α − fp in values[k] (4 lanes),
+    multiplicity μ in values[K + k] lane 0, K interactions): d^(−1) on the rows with μ ≠ 0 by
+    one batch inversion (_invert_chains), term = ±μ·d^(−1) added into its group's helper
+    column, and its Σ in totals[k]. Returns the first interaction with a zero denominator (on
+    a row with μ ≠ 0), or −1.
 
     The inversion's arrays are lane-major, (steps, 4, CHAINS): coefficient j of CHAINS rows
     side by side, so each loop over them vectorises."""
-    n = r1 - r0
-    rows = aux[r0:r1]
+    n = aux.shape[0]
     count = negate.shape[0]
     steps = -(-n // CHAINS)  # the rows with μ ≠ 0 (row r: [r // CHAINS, :, r % CHAINS]), padded with ones
     sel = np.empty((steps, 4, CHAINS), dtype=np.uint32)
@@ -341,7 +354,7 @@ def _aux_columns(values, negate, group, aux, totals, r0, r1):
         # with h = 0 even where d = 0); they are 3/5 of the rows in a typical run
         mu_col = values[count + k, 0]
         m = 0
-        for i in range(r0, r1):  # branch-free: a row with μ = 0 is written, then overwritten
+        for i in range(n):  # branch-free: a row with μ = 0 is written, then overwritten
             at[m] = i
             m += mu_col[i] != 0
         if m == 0:
@@ -372,18 +385,25 @@ def _aux_columns(values, negate, group, aux, totals, r0, r1):
                     s += np.uint64(t)
             totals[k, j] = s % _P64
         for r in range(m):
-            i = at[r] - r0
+            i = at[r]
             for j in range(4):
-                rows[i, g, j] = f_add_u32(rows[i, g, j], inv[r // CHAINS, j, r % CHAINS])
-    # S_i = Σ_{r < i} Σ_G h_G[r] (the rows before i: S_i is written, then row i's helpers added)
-    last = rows.shape[1] - 1
-    s0, s1, s2, s3 = np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0)
-    for i in range(n):
-        rows[i, last, 0], rows[i, last, 1], rows[i, last, 2], rows[i, last, 3] = s0, s1, s2, s3
-        for g in range(last):
-            s0, s1 = f_add_u32(s0, rows[i, g, 0]), f_add_u32(s1, rows[i, g, 1])
-            s2, s3 = f_add_u32(s2, rows[i, g, 2]), f_add_u32(s3, rows[i, g, 3])
+                aux[i, g, j] = f_add_u32(aux[i, g, j], inv[r // CHAINS, j, r % CHAINS])
     return -1
+
+
+@njit(cache=True, nogil=True)
+def _running_sums(aux, starts, rows, c0, c1):
+    """The running sum, the last aux column, on the chunks c0 … c1 − 1 of ``rows`` rows each:
+    S_i = starts[c] + Σ of the helpers on chunk c's rows before i (S_i is written, then row
+    i's helpers added). A chunk of pool.parallel_for: the chunks' starts are known first."""
+    n, last = aux.shape[0], aux.shape[1] - 1
+    for c in range(c0, c1):
+        s0, s1, s2, s3 = starts[c, 0], starts[c, 1], starts[c, 2], starts[c, 3]
+        for i in range(c * rows, min(n, (c + 1) * rows)):
+            aux[i, last, 0], aux[i, last, 1], aux[i, last, 2], aux[i, last, 3] = s0, s1, s2, s3
+            for g in range(last):
+                s0, s1 = f_add_u32(s0, aux[i, g, 0]), f_add_u32(s1, aux[i, g, 1])
+                s2, s3 = f_add_u32(s2, aux[i, g, 2]), f_add_u32(s3, aux[i, g, 3])
 
 
 @inner

@@ -4,6 +4,7 @@ kernel adds every lookup that names a cell, with its multiplicity, and nothing e
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pyzkvm.executor import execute
 from pyzkvm.machine import build_chips, bytes_table, generate_tables
@@ -35,11 +36,20 @@ def test_count_lookups_adds_each_multiplicity_at_its_cell():
             computed = trace[:, ::-1].T.copy()  # row j = trace column 3 − j
             fields = np.array([[0, 1, 2, 3], [-4, -3, -2, -1], [0, -3, 2, -1]], dtype=np.int64)
             got = np.zeros(bytes_table.HEIGHT * WIDTH, dtype=np.int64)
-            bytes_table.count_lookups(got, trace, computed, fields, WIDTH)
+            bytes_table.count_lookups(got, trace, computed, fields, WIDTH, 0, n)
             assert np.array_equal(got, reference_counts([tuple(trace.T)] * 3))
 
 
-def test_the_byte_trace_counts_every_send_of_the_other_chips():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_byte_trace_counts_every_send_of_the_other_chips(threads, monkeypatch):
+    """(threads = 2: each table's rows counted in parts side by side on the pool, even the
+    smallest table's, and the parts' counts added.)"""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    if threads == 2:
+        monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+        monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
     program = Program.from_elf("guests/bin/fibonacci.elf")
     chips = build_chips(program)
     tables = generate_tables(chips, execute(program, [(10).to_bytes(4, "little")], capture_trace=True))

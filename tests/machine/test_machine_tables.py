@@ -182,6 +182,64 @@ def test_accesses_are_ordered_as_lexsort_orders_them():
     assert order_by_key_and_ts(keys, ts).tolist() == [3, 2, 0, 1]
 
 
+def two_threads(monkeypatch) -> None:
+    """The pool shares even the smallest loop between two threads."""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+
+
+@pytest.mark.parametrize("clash", [False, True])
+def test_previous_accesses_in_chunks_on_two_threads_are_the_serial_ones(clash, monkeypatch):
+    """_previous_accesses on 1,001 sorted positions (an odd count: the pool's chunks uneven), one
+    range on this thread against chunks side by side: the same sorted accesses, previous
+    (ts, value) and first flags; a repeated (key, ts) is flagged either way."""
+    from pyzkvm.machine.accesses import _previous_accesses
+    from pyzkvm.stark.pool import parallel_for
+
+    rng = np.random.default_rng(9)
+    n = 1001
+    key = rng.integers(0, 30, n).astype(np.int64)
+    ts = rng.permutation(n).astype(np.int64) * 4 + 4  # distinct timestamps
+    if clash:
+        ts[-1], key[-1] = ts[0], key[0]  # one access repeats another's (key, ts)
+    val = rng.integers(0, 1 << 32, n).astype(np.int64)
+    order = np.lexsort((ts, key))
+
+    def run(parallel):
+        out = [np.full(n, -1, dtype=np.int64) for _ in range(5)]
+        first, flag = np.zeros(n, dtype=np.bool_), np.zeros(1, dtype=np.bool_)
+        if parallel:
+            parallel_for(_previous_accesses, n, order, key, ts, val, *out, first, flag)
+        else:
+            _previous_accesses(order, key, ts, val, *out, first, flag, 0, n)
+        return out + [first, flag]
+
+    serial = run(False)
+    with monkeypatch.context() as m:
+        two_threads(m)
+        chunked = run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, chunked))
+    assert bool(serial[-1][0]) == clash
+
+
+def test_tables_built_on_two_threads_equal_those_built_on_one(monkeypatch):
+    """Trace generation's pool loops (the CPU table's rows in parts, each filing its own access
+    groups; memory checking's previous accesses; the byte table's counts in parts; the tape's
+    sends) split even the smallest table: the same tables."""
+    prog = Program.from_elf("guests/bin/fibonacci.elf")
+    execution = execute(prog, [(3).to_bytes(4, "little")], capture_trace=True)
+    chips = build_chips(prog)
+    with monkeypatch.context() as m:
+        m.setattr("pyzkvm.stark.pool.threads", lambda: 1)
+        one = generate_tables(chips, execution).traces
+    two_threads(monkeypatch)
+    two = generate_tables(chips, execution).traces
+    assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)
+
+
 def test_access_columns_are_written_row_by_row_as_column_writes_would():
     # prev_ts, the 4 limbs of d (bytes, a nibble, d >> 20) and the previous value's bytes, at
     # any rows and columns, in a uint32 or an int64 table

@@ -7,7 +7,7 @@ import pytest
 from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, VerificationError
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
 from pyzkvm.stark.air import bus_id, compile_air
-from pyzkvm.stark import tape
+from pyzkvm.stark import logup
 from pyzkvm.stark.tape import plain_inputs
 from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
@@ -29,17 +29,22 @@ def rinv(a):
     return result
 
 
-@pytest.mark.parametrize("chunk_rows, pieces", [(1 << 13, False), (3, False), (2, False), (1 << 13, True), (5, True)])
-def test_aux_columns_match_reference(chunk_rows, pieces, monkeypatch):
-    """(chunk_rows < 8: the rows' interaction values come in several chunks, S carried across;
-    pieces: each chunk's rows split among two threads, S and the totals carried across pieces.)"""
-    monkeypatch.setattr(tape, "CHUNK_ROWS", chunk_rows)
-    if pieces:
-        from pyzkvm.stark import pool
+def two_threads(monkeypatch) -> None:
+    """The pool shares even the smallest loop between two threads."""
+    from pyzkvm.stark import pool
 
-        monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
-        monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
-        monkeypatch.setattr(pool, "threads", lambda: 2)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+
+
+@pytest.mark.parametrize("chunk_rows, threads", [(1 << 12, 1), (3, 1), (2, 1), (1 << 12, 2), (3, 2), (5, 2)])
+def test_aux_columns_match_reference(chunk_rows, threads, monkeypatch):
+    """(chunk_rows < 8: the rows' interaction values and terms come in several chunks, S's
+    start carried across; threads = 2: the chunks side by side on the pool.)"""
+    monkeypatch.setattr(logup, "CHUNK_ROWS", chunk_rows)
+    if threads == 2:
+        two_threads(monkeypatch)
     c = compile_air(U16ValuesAir())
     rng = np.random.default_rng(3)
     trace = range_check_traces(rng.integers(0, 1 << 16, 8))[0]
@@ -61,6 +66,49 @@ def test_aux_columns_match_reference(chunk_rows, pieces, monkeypatch):
         running = [(x + y) % P for x, y in zip(running, helper)]
     assert cumsum.tolist() == running  # S of the last row + its helper: every row's terms
     assert per_bus["byte"].tolist() == running  # its one bus: the table's total
+
+
+@pytest.mark.parametrize("table", ["u16 values", "blinded ring"])
+def test_chunks_on_threads_give_the_one_chunk_serial_columns(table, monkeypatch):
+    """An odd number of chunks, the last one short (the u16 table's 100 rows in 17 chunks of 6,
+    the ring table's 64 in 13 chunks of 5), on one and on two threads: the same helpers, running sum, total and per-bus sums as one chunk on
+    one thread — also with the blinding ring's boundary entries (S_0 and the total)."""
+    from pyzkvm.stark import blind
+    from pyzkvm.stark.debug import check_constraints
+
+    rng = np.random.default_rng(11)
+    alpha, gamma = (rng.integers(0, P, 4).astype(np.uint32) for _ in range(2))
+    if table == "u16 values":
+        c = compile_air(U16ValuesAir())
+        trace = range_check_traces(rng.integers(0, 1 << 16, 100))[0]
+    else:  # LeftAir's blinded twin, random ρ (row 0) and σ (last row): test_zk_blind.ring_table, taller
+        c = blind.blinded(compile_air(LeftAir(), 5), 5)
+        left = permutation_traces(rng.integers(0, P, 40), 64)[0]
+        rho, sigma = (rng.integers(0, P, blind.RING_VALUE).astype(np.uint32) for _ in range(2))
+        trace = np.concatenate([left, blind.ring_columns(left.shape[0], rho, sigma)], axis=1)
+        assert logup.boundary_interaction(c) is not None
+    n = trace.shape[0]
+
+    def built():
+        return build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), n, alpha, gamma)
+
+    with monkeypatch.context() as m:
+        m.setattr(logup, "CHUNK_ROWS", 1 << 12)
+        m.setattr("pyzkvm.stark.pool.threads", lambda: 1)
+        aux, cumsum, per_bus = built()
+    check_constraints(c, plain_inputs(trace, None, np.zeros(0, np.uint32), aux=aux, challenges=np.stack([alpha, gamma]),
+                                      cumsum=cumsum), n, "logup")  # the reference satisfies the LogUp constraints
+    rows = next(r for r in range(3, n) if -(-n // r) % 2 == 1 and n % r)  # odd chunks, the last short
+    monkeypatch.setattr(logup, "CHUNK_ROWS", rows)
+    for threads in (1, 2):
+        with monkeypatch.context() as m:
+            if threads == 2:
+                two_threads(m)
+            else:
+                m.setattr("pyzkvm.stark.pool.threads", lambda: 1)
+            aux2, cumsum2, per_bus2 = built()
+        assert np.array_equal(aux2, aux) and np.array_equal(cumsum2, cumsum)
+        assert per_bus2.keys() == per_bus.keys() and all(np.array_equal(per_bus2[b], per_bus[b]) for b in per_bus)
 
 
 def test_interaction_grouping_respects_the_degree_limit():

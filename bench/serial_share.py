@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""How much of a prove step two threads cannot share: per step, at 2 threads, the calling
+thread's CPU outside the pool's chunks (serial) beside the chunks' CPU on every thread.
+
+    PYTHONPATH=CHECKOUT python bench/serial_share.py [--log 18] [--preset default_100_bits_zk] [--repeats 1]
+
+On a quiet 2-core machine a step's 2-thread wall is about serial + chunks / 2 (the estimate
+printed), whatever else runs beside it: this measures the part of the 1.7× target a step's
+code decides, where the wall itself needs a quiet machine (the pool hands chunks to a second
+thread only while the machine's load leaves a CPU free, so here it is told the machine is
+free: ``pool.free_cpus`` → 2). Chunks are counted once, where they start on a thread (a loop
+opened inside a chunk is part of it). The steps are bench/prove_profile.py's; only those
+given by ``--steps`` (default: execute + build tables, LogUp trace) are wrapped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+DEFAULT_STEPS = ("execute + build tables", "LogUp trace")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--log", type=int, default=18, help="log2 of the cycle count")
+    ap.add_argument("--preset", default="default_100_bits_zk")
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--steps", nargs="*", default=list(DEFAULT_STEPS))
+    args = ap.parse_args(argv)
+
+    import numba
+
+    numba.set_num_threads(2)
+    import prove_profile as pp
+    from stark_prove import ELF, n_for
+
+    from pyzkvm import Program
+    from pyzkvm.backends import get_backend
+    from pyzkvm.stark import pool
+
+    pool.free_cpus = lambda: 2  # the code's share of the work, not this machine's load
+    current: list = [None]  # the step running now
+    depth = threading.local()  # chunks open on this thread (a nested loop's chunk is its outer chunk's)
+    chunks: dict = defaultdict(float)  # step → chunks' thread CPU, every thread
+    on_caller: dict = defaultdict(float)  # step → chunks' thread CPU on the calling thread
+    wall: dict = defaultdict(float)
+    caller: dict = defaultdict(float)  # step → the calling thread's CPU
+    run_chunk = pool._Loop.run
+
+    def counted(loop, j):
+        outer = getattr(depth, "open", 0)
+        depth.open = outer + 1
+        t0 = time.thread_time()
+        try:
+            run_chunk(loop, j)
+        finally:
+            depth.open = outer
+            if current[0] is not None and outer == 0:
+                spent = time.thread_time() - t0
+                chunks[current[0]] += spent
+                if threading.current_thread() is threading.main_thread():
+                    on_caller[current[0]] += spent
+
+    pool._Loop.run = counted
+    for module, attr, label in pp.STEPS:
+        if label not in args.steps:
+            continue
+        owner = pp._resolve(module)
+        fn = getattr(owner, attr, None)
+        if fn is None:
+            continue
+
+        def timed(*a, _fn=fn, _label=label, **k):
+            current[0] = _label
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                return _fn(*a, **k)
+            finally:
+                wall[_label] += time.perf_counter() - t0
+                caller[_label] += time.thread_time() - c0
+                current[0] = None
+
+        setattr(owner, attr, timed)
+
+    prog = Program.from_elf(ELF)
+    backend = get_backend("stark")
+    backend.prove(prog, [(10).to_bytes(4, "little")], preset=args.preset)  # warm-up: kernels loaded
+    n = n_for(args.log)
+    print(f"2^{args.log} cycles, {args.preset}, 2 threads (pool told the machine is free)")
+    print(f"  {'step':28s} {'wall':>6s} {'serial':>7s} {'chunks':>7s} {'quiet 2-thr est.':>17s}")
+    for _ in range(args.repeats):
+        for d in (chunks, on_caller, wall, caller):
+            d.clear()
+        backend.prove(prog, [n.to_bytes(4, "little")], preset=args.preset)
+        for label in args.steps:
+            serial = caller[label] - on_caller[label]
+            print(f"  {label:28s} {wall[label]:6.3f} {serial:7.3f} {chunks[label]:7.3f} {serial + chunks[label] / 2:17.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -151,14 +151,16 @@ class LdeSource:
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
-        parts of its transform those rows depend on (``_block_rows``); the blocks side by side
-        on the thread pool, each chunk of them with its own work buffer."""
+        parts of its transform those rows depend on (``_block_rows``). A small matrix's blocks
+        side by side on the thread pool, each chunk of them with its own work buffer; a large
+        one's one after another in one work buffer, each block's transform split by rows among
+        the threads (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         d, w = self.coefficients.shape
         blocks = np.unique(pos // d)
-        # side by side only while a work buffer per thread is small (one buffer, as before, for a
-        # large matrix: no more memory for the openings of a large proof)
+        # side by side only while a work buffer per thread is small (one buffer for a large
+        # matrix: no more memory for the openings of a large proof, its threads inside a block)
         side_by_side = 4 * d * w <= ROWS_SIDE_BY_SIDE_BYTES
         parallel_for(self._rows_of_blocks, len(blocks), blocks, pos, out, work_per_item=d * w if side_by_side else 0,
                      chunks_per_thread=1)
@@ -242,8 +244,8 @@ ROWS_SIDE_BY_SIDE_BYTES = 16 << 20
 
 
 #: ``_block_rows`` finishes a subproblem of at most this many bytes (its rows × the part's
-#: columns) on one thread, all its layers one after another while its rows stay in the core's
-#: cache (L2: 1 MiB here); the layers of larger subproblems are split by rows among the threads
+#: columns) on one thread, all its remaining layers (a core's L2 cache holds it: 1 MiB here);
+#: the layers of larger subproblems are split by rows among the threads, a barrier each
 FINISH_BYTES = 1 << 20
 
 

@@ -86,7 +86,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.lincomb", "_combine_rows", "u32[2d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.deep", "_divide_by_linears", "u32[2d], u64[2d], i64, u32[2d], u32[2d]"),
     ("pyzkvm.stark.fri", "_fold_kernel", "u32[2d], u32[1d], u32[1d], u32[2d], i64, i64"),
-    ("pyzkvm.stark.lde_source", "_block_rows", "u32[2d], i64, i64, i64, u32[1d], const u32[1d], const u32[1d], bool[1d], i64, u32[2d]"),
+    ("pyzkvm.stark.lde_source", "_dif_chunk", "u32[2d], i64, i64, i64, u32, const u32[1d], const u32[1d], bool[1d], i64, u32[2d], i64, i64[1d], bool, i64, i64"),
 ]
 
 _SCALARS = {"i64": "int64", "u64": "uint64", "u32": "uint32", "bool": "boolean"}

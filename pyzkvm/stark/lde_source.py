@@ -31,10 +31,11 @@ import contextlib
 import threading
 
 import numpy as np
+from .._jit import inner
 from ..lazy_njit import njit
 
-from . import field, merkle
-from .field import P, root_of_unity
+from . import merkle
+from .field import P, f_mul, f_pow, root_of_unity
 # the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
 from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, column_groups, \
     coset_evaluations, coset_lde_from_coefficients, intt, padded_buffer, padded_width
@@ -150,14 +151,16 @@ class LdeSource:
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
-        parts of its transform those rows depend on (``_block_rows``); the blocks side by side
-        on the thread pool, each chunk of them with its own work buffer."""
+        parts of its transform those rows depend on (``_block_rows``). A small matrix's blocks
+        side by side on the thread pool, each chunk of them with its own work buffer; a large
+        one's one after another in one work buffer, each block's transform split by rows among
+        the threads (``_block_rows``)."""
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         out = np.empty((pos.shape[0], self.shape[1]), dtype=np.uint32)
         d, w = self.coefficients.shape
         blocks = np.unique(pos // d)
-        # side by side only while a work buffer per thread is small (one buffer, as before, for a
-        # large matrix: no more memory for the openings of a large proof)
+        # side by side only while a work buffer per thread is small (one buffer for a large
+        # matrix: no more memory for the openings of a large proof, its threads inside a block)
         side_by_side = 4 * d * w <= ROWS_SIDE_BY_SIDE_BYTES
         parallel_for(self._rows_of_blocks, len(blocks), blocks, pos, out, work_per_item=d * w if side_by_side else 0,
                      chunks_per_thread=1)
@@ -186,10 +189,10 @@ class LdeSource:
             active = np.zeros(2 * d, dtype=np.bool_)
             for l in range(log_d + 1):  # the subproblems of each layer that some wanted row is in
                 active[(1 << l) + (local >> (log_d - l))] = True
-            g_pows = field.powers(self.block_shift(int(k)), d)
+            g = self.block_shift(int(k))
             for c0 in range(0, w, step):
                 c1 = min(c0 + step, w)
-                _block_rows(self.coefficients, self.nonzero_rows, c0, c1, g_pows, tw, tws, active, log_d, work)
+                _block_rows(self.coefficients, self.nonzero_rows, c0, c1, g, tw, tws, active, log_d, work)
                 out[hit, c0:c1] = work[local, :c1 - c0]
 
 
@@ -240,8 +243,13 @@ ROWS_WHOLE_BYTES = 96 << 20
 ROWS_SIDE_BY_SIDE_BYTES = 16 << 20
 
 
-@njit(cache=True, nogil=True)
-def _block_rows(coeffs, nonzero, c0, c1, g_pows, tw, tws, active, log_d, out):
+#: ``_block_rows`` finishes a subproblem of at most this many bytes (its rows × the part's
+#: columns) on one thread, all its remaining layers (a core's L2 cache holds it: 1 MiB here);
+#: the layers of larger subproblems are split by rows among the threads, a barrier each
+FINISH_BYTES = 1 << 20
+
+
+def _block_rows(coeffs, nonzero, c0, c1, g: int, tw, tws, active, log_d, out) -> None:
     """Rows of one LDE block in columns c0 … c1 − 1, y_p = Σ_i c_i·(g·ω_D^rev(p))^i, at the
     positions p marked in ``active``, written to out[p, :c1 − c0] (other rows of out are left
     partial). ``coeffs`` is the whole (D, w) coefficient matrix: the columns are read in place,
@@ -254,62 +262,119 @@ def _block_rows(coeffs, nonzero, c0, c1, g_pows, tw, tws, active, log_d, out):
     rows s·D/2^l … (s+1)·D/2^l − 1. So a layer computes only the halves that hold a wanted
     row: for q wanted rows about D·(log2 q + 2)/2 butterflies instead of D·log2(D)/2.
     ``active[2^l + s]``: subproblem s of layer l holds a wanted row (layer log_d: the rows).
-    The butterflies are ntt.py's (uint32 lanes, Shoup products with its twiddle tables tw,
-    tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l)).
-    The scaling by g^i is done as layer 0 reads the coefficients (one pass less over memory)."""
-    d, w = coeffs.shape[0], c1 - c0
+
+    On the thread pool, in the one buffer ``out``: a butterfly reads and writes only its own
+    two rows, so each layer whose subproblems are larger than FINISH_BYTES is split by rows
+    among the threads (one layer after another); then each active subproblem of the next
+    layer is finished by one thread (its remaining layers touch only its own rows, which stay
+    in the core's cache). ``_dif_chunk`` runs the chunks of both."""
+    w = c1 - c0
     if log_d == 0:  # one row: y_0 = c_0
-        for c in range(w):
-            out[0, c] = coeffs[0, c0 + c]
+        out[0, :w] = coeffs[0, c0:c1]
         return
-    # layer 0 on the scaled coefficients: u = c_i·g^i, v = c_{i+h}·g^(i+h), h = D/2
-    h = d >> 1
-    top, bottom = active[2], active[3]
-    for i in range(h):
-        ru, rv = out[i, :w], out[i + h, :w]
-        if i + h >= nonzero:  # v = 0: (u, v) ↦ (u, u·t), u = 0 too from row ``nonzero`` on
-            gu = g_pows[i]
-            gus = _U32((np.uint64(gu) << np.uint64(32)) // np.uint64(P))
-            t, ts = tw[h + i], tws[h + i]
-            su = coeffs[i, c0:c1]
-            for c in range(w):
-                u = _mul_tw(su[c], gu, gus) if i < nonzero else _U32(0)
-                if top:
-                    ru[c] = u
-                if bottom:
-                    rv[c] = _mul_tw(u, t, ts)
-            continue
-        gu, gv = g_pows[i], g_pows[i + h]
-        gus = _U32((np.uint64(gu) << np.uint64(32)) // np.uint64(P))  # Shoup's quotients of g^i, g^(i+h)
-        gvs = _U32((np.uint64(gv) << np.uint64(32)) // np.uint64(P))
+    args = (coeffs, nonzero, c0, c1, np.uint32(g), tw, tws, active, log_d, out)
+    finish_log = max(0, (FINISH_BYTES // (4 * w)).bit_length() - 1)  # rows of a subproblem finished in cache
+    l = 0
+    while log_d - l > finish_log:
+        subs = np.flatnonzero(active[1 << l:2 << l])  # the layer's active subproblems, D/2^(l+1) butterflies each
+        parallel_for(_dif_chunk, len(subs) << (log_d - l - 1), *args, l, subs, False, work_per_item=w)
+        l += 1
+    subs = np.flatnonzero(active[1 << l:2 << l])
+    parallel_for(_dif_chunk, len(subs), *args, l, subs, True, work_per_item=w << (log_d - l))
+
+
+@njit(cache=True, nogil=True)
+def _dif_chunk(coeffs, nonzero, c0, c1, g, tw, tws, active, log_d, out, l, subs, finish, lo, hi):
+    # a chunk of one of _block_rows' loops over the active subproblems ``subs`` of layer l:
+    # finish — subproblems subs[lo:hi], each through the last layer (within subproblem s,
+    # layer m's subproblems are s·2^(m−l) … (s+1)·2^(m−l) − 1); else butterflies lo … hi − 1
+    # of layer l, numbered along subs (h = D/2^(l+1) each)
+    if finish:
+        for k in range(lo, hi):
+            s = subs[k]
+            for m in range(l, log_d):
+                h = (1 << log_d) >> (m + 1)
+                for t in range(s << (m - l), (s + 1) << (m - l)):
+                    if active[(1 << m) + t]:
+                        _butterflies(coeffs, nonzero, c0, c1, g, tw, tws, active, log_d, out, m, t, np.int64(0), h)
+        return
+    h = (1 << log_d) >> (l + 1)
+    j = lo
+    while j < hi:
+        i0 = j % h
+        i1 = min(h, i0 + hi - j)
+        _butterflies(coeffs, nonzero, c0, c1, g, tw, tws, active, log_d, out, l, subs[j // h], i0, i1)
+        j += i1 - i0
+
+
+@inner
+def _butterflies(coeffs, nonzero, c0, c1, g, tw, tws, active, log_d, out, l, s, i0, i1):
+    # butterflies i0 … i1 − 1 of subproblem s of layer l: (u, v) = rows (a + i, a + i + h) of
+    # out, h = D/2^(l+1), a = 2·s·h, t = ω_{2h}^i; only the halves some wanted row is in
+    # (the butterflies are ntt.py's: uint32 lanes, Shoup products with its twiddle tables
+    # tw, tws: tw[h + i] = ω_{2h}^i, and at layer l, 2h = D/2^l, so ω_{2h}^i = ω_D^(i·2^l)).
+    # The indices are told to be ≥ 0 (max) and the row loop counts from 0: with numba's
+    # negative-index checks left in, the column loops ran 1.3–1.4× slower (22 and 12 columns)
+    h, s, i0 = max((1 << log_d) >> (l + 1), 1), max(s, 0), max(i0, 0)
+    top, bottom = active[(2 << l) + 2 * s], active[(2 << l) + 2 * s + 1]
+    if l == 0:
+        _first_layer(coeffs, nonzero, c0, c1, g, tw, tws, top, bottom, h, out, i0, i1)
+        return
+    a, w = 2 * s * h, c1 - c0
+    for k in range(i1 - i0):
+        i = i0 + k
         t, ts = tw[h + i], tws[h + i]
-        su, sv = coeffs[i, c0:c1], coeffs[i + h, c0:c1]
+        ru, rv = out[a + i, :w], out[a + i + h, :w]
         if top and bottom:
             for c in range(w):
-                ru[c], rv[c] = _dif_butterfly(_mul_tw(su[c], gu, gus), _mul_tw(sv[c], gv, gvs), t, ts)
-        elif top:
+                ru[c], rv[c] = _dif_butterfly(ru[c], rv[c], t, ts)
+        elif top:  # u + v
             for c in range(w):
-                ru[c] = _add(_mul_tw(su[c], gu, gus), _mul_tw(sv[c], gv, gvs))
+                ru[c] = _add(ru[c], rv[c])
+        else:  # (u − v)·t, u + p − v unreduced into the Shoup multiply (see _dif_butterfly)
+            for c in range(w):
+                rv[c] = _mul_tw(_U32(ru[c] + _P32 - rv[c]), t, ts)
+
+
+@inner
+def _first_layer(coeffs, nonzero, c0, c1, g, tw, tws, top, bottom, h, out, i0, i1):
+    # layer 0 for i = i0 … i1 − 1 on the scaled coefficients, u = c_i·g^i, v = c_(i+h)·g^(i+h)
+    # (h = D/2): (u, v) ↦ (u + v, (u − v)·ω_D^i) into rows i and i + h of out, the scaling done
+    # as the coefficients are read (one pass less over memory); g^i one product per row
+    w = c1 - c0
+    gu, g_h = f_pow(g, i0), f_pow(g, h)
+    for k in range(i1 - i0):
+        i = i0 + k
+        ru, rv = out[i, :w], out[i + h, :w]
+        gi, gis = _U32(gu), _U32((gu << np.uint64(32)) // np.uint64(P))  # g^i, its Shoup quotient
+        t, ts = tw[h + i], tws[h + i]
+        if i + h >= nonzero:  # v = 0: (u, v) ↦ (u, u·t), u = 0 too from row ``nonzero`` on
+            su = coeffs[i, c0:c1]
+            if i >= nonzero:
+                for c in range(w):
+                    ru[c] = rv[c] = 0
+            elif top and bottom:
+                for c in range(w):
+                    u = _mul_tw(su[c], gi, gis)
+                    ru[c], rv[c] = u, _mul_tw(u, t, ts)
+            elif top:
+                for c in range(w):
+                    ru[c] = _mul_tw(su[c], gi, gis)
+            else:
+                for c in range(w):
+                    rv[c] = _mul_tw(_mul_tw(su[c], gi, gis), t, ts)
         else:
-            for c in range(w):
-                u, v = _mul_tw(su[c], gu, gus), _mul_tw(sv[c], gv, gvs)
-                rv[c] = _mul_tw(_U32(u + _P32 - v), t, ts)
-    for l in range(1, log_d):
-        h = d >> (l + 1)
-        for s in range(1 << l):
-            if not active[(1 << l) + s]:
-                continue
-            top, bottom = active[(2 << l) + 2 * s], active[(2 << l) + 2 * s + 1]
-            lo = 2 * s * h
-            for i in range(h):
-                t, ts = tw[h + i], tws[h + i]
-                ru, rv = out[lo + i, :w], out[lo + i + h, :w]
-                if top and bottom:
-                    for c in range(w):
-                        ru[c], rv[c] = _dif_butterfly(ru[c], rv[c], t, ts)
-                elif top:
-                    for c in range(w):
-                        ru[c] = _add(ru[c], rv[c])
-                else:  # (u − v)·t, u + p − v unreduced into the Shoup multiply (see _dif_butterfly)
-                    for c in range(w):
-                        rv[c] = _mul_tw(_U32(ru[c] + _P32 - rv[c]), t, ts)
+            gv = f_mul(gu, g_h)
+            gih, gihs = _U32(gv), _U32((gv << np.uint64(32)) // np.uint64(P))  # g^(i+h), its Shoup quotient
+            su, sv = coeffs[i, c0:c1], coeffs[i + h, c0:c1]
+            if top and bottom:
+                for c in range(w):
+                    ru[c], rv[c] = _dif_butterfly(_mul_tw(su[c], gi, gis), _mul_tw(sv[c], gih, gihs), t, ts)
+            elif top:
+                for c in range(w):
+                    ru[c] = _add(_mul_tw(su[c], gi, gis), _mul_tw(sv[c], gih, gihs))
+            else:
+                for c in range(w):
+                    u, v = _mul_tw(su[c], gi, gis), _mul_tw(sv[c], gih, gihs)
+                    rv[c] = _mul_tw(_U32(u + _P32 - v), t, ts)
+        gu = f_mul(gu, g)

@@ -67,6 +67,36 @@ def test_a_source_told_its_nonzero_rows_reads_only_those(nonzero):
     np.testing.assert_array_equal(src.rows(pos), whole[pos])
 
 
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("nonzero", [300, 200, 512])
+def test_rows_from_layers_split_among_threads_are_the_whole_ldes(threads, nonzero, monkeypatch):
+    """A block's partial transform with its big layers split by rows among the threads and
+    its small subproblems finished one per task (FINISH_BYTES of 8 rows here: layers 0 … 5
+    split, in chunks of a few rows): the rows of the whole LDE (ntt.coset_lde), on an odd
+    width, coefficients zero from row ``nonzero`` on (past D/2, before it, none), wanted rows
+    in both halves of a block, in one half only, and every row."""
+    from pyzkvm.stark import pool
+    from pyzkvm.stark.ntt import ntt
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    log_d, w = 9, 37
+    monkeypatch.setattr(lde_source, "FINISH_BYTES", 4 * w * 8)
+    rng = np.random.default_rng(nonzero)
+    coeffs = np.zeros((1 << log_d, w), dtype=np.uint32)
+    coeffs[:nonzero] = _values(rng, nonzero, w)
+    shift = coset_shift(log_d + 1)
+    whole = coset_lde(ntt(coeffs), 1, shift=shift)
+    src = lde_source.LdeSource(coeffs, 1, shift, rows=nonzero)
+    d = 1 << log_d
+    for pos in ([3, 300, 301, 511, d + 5, d + 6, d + 100],  # block 0: both halves; block 1: its first half
+                [d + 400, d + 257, d + 258, 2],  # block 1: its second half only; block 0: one row
+                list(range(d - 40, d + 40)),  # a run of rows across the blocks' boundary
+                range(2 * d)):
+        np.testing.assert_array_equal(src.rows(pos), whole[np.asarray(pos)])
+
 def test_a_narrow_ldes_blocks_are_hashed_side_by_side():
     """A narrow LDE's blocks are transformed and hashed side by side on the thread pool (one
     block's transform would use one thread): the digests of the whole LDE, in order."""

@@ -7,6 +7,9 @@ own rates on typical shapes in the same process, so
 
     lower bound = butterflies / butterfly rate + hashed bytes / leaf rate + nodes / node rate
 
+(butterflies: the whole transforms' and, since session 16, the trace queries' partial ones —
+lde_source._block_rows, a DIF network pruned to the rows opened — at the whole transforms' rate).
+
 is the time the proof would take if it did nothing but its NTTs and hashes at full speed.
 The steps are disjoint (none calls another), so their sum plus "other" is the prove time
 (a step the measured code does not have is skipped, so older checkouts can be measured);
@@ -98,10 +101,14 @@ class Profile:
         steps["other"] = max(0.0, prove_s - sum(steps.values()))
         steps_cpu = dict(self.step_cpu_s)
         steps_cpu["other"] = max(0.0, cpu_s - sum(steps_cpu.values()))
-        bound = (self.work["butterflies"] / rates["butterflies_per_s"] + self.work["leaf_bytes"] / rates["leaf_bytes_per_s"]
+        butterflies = self.work["butterflies"] + self.work["partial_butterflies"]
+        bound = (butterflies / rates["butterflies_per_s"] + self.work["leaf_bytes"] / rates["leaf_bytes_per_s"]
                  + self.work["nodes"] / rates["nodes_per_s"])
+        kernels = sum(self.kernel_s.values())
+        # the share as sessions before 16 counted it (whole transforms and BLAKE3 only), beside it
         return {"steps_s": steps, "steps_cpu_s": steps_cpu, "kernels_s": dict(self.kernel_s), "work": dict(self.work), "rates": rates,
-                "kernel_share": sum(self.kernel_s.values()) / cpu_s, "kernel_bound_s": bound}
+                "kernel_share": kernels / cpu_s, "kernel_share_whole_ntt": (kernels - self.kernel_s["NTT (query rows)"]) / cpu_s,
+                "kernel_bound_s": bound}
 
 
 def _wrap_step(profile: Profile, owner, attr: str, label: str):
@@ -174,6 +181,16 @@ def instrument():
         saved.append((ntt, attr, getattr(ntt, attr)))
         _wrap_kernel(profile, [ntt], attr, "NTT",
                      lambda m, log_n, inverse: ("butterflies", (m.shape[0] // 2) * log_n * m.shape[1]))
+    # the trace queries' partial transforms (lde_source._block_rows: a DIF network pruned to the
+    # subproblems that hold a wanted row) are NTT butterflies too: their own kernel row, their
+    # butterflies (every pair of a computed subproblem, per column) in the work and the bound
+    from pyzkvm.stark import lde_source
+
+    if hasattr(lde_source, "_block_rows"):
+        saved.append((lde_source, "_block_rows", lde_source._block_rows))
+        _wrap_kernel(profile, [lde_source], "_block_rows", "NTT (query rows)",
+                     lambda coeffs, nonzero, c0, c1, g, tw, tws, active, log_d, out: (
+                         "partial_butterflies", _partial_butterflies(active, log_d, c1 - c0)))
     # the hashing kernels, where each version of the code (--code) imports them by name (mmcs
     # once did; it now calls merkle's through the module)
     owners = [o for o in (merkle, mmcs) if hasattr(o, "hash_rows")]
@@ -187,6 +204,13 @@ def instrument():
     finally:
         for owner, attr, fn in reversed(saved):
             setattr(owner, attr, fn)
+
+
+def _partial_butterflies(active, log_d: int, width: int) -> int:
+    # layer l has 2^l subproblems of D/2^l rows, D/2^(l+1) butterflies each; active[2^l + s]
+    # marks subproblem s of layer l as computed
+    a = np.asarray(active)
+    return width * sum(int(a[1 << l:2 << l].sum()) << (log_d - l - 1) for l in range(log_d))
 
 
 def _rows_and_width(m, width) -> int:

@@ -156,12 +156,15 @@ def _step_table(results: list) -> list:
              "| step | " + " | ".join(head) + " |", "| --- |" + " ---: |" * len(stark)]
     for step in steps:
         lines.append(f"| {step} | " + " | ".join(f"{r['profile']['steps_cpu_s'].get(step, 0):.2f}" for r in stark) + " |")
-    for k in ("NTT", "BLAKE3 leaves", "BLAKE3 nodes"):
+    for k in ("NTT", "NTT (query rows)", "BLAKE3 leaves", "BLAKE3 nodes"):
         lines.append(f"| *kernel: {k}* | " + " | ".join(f"{r['profile']['kernels_s'].get(k, 0):.2f}" for r in stark) + " |")
     lines.append("| **kernels' share of prove CPU** | " + " | ".join(f"{100 * r['profile']['kernel_share']:.0f} %" for r in stark) + " |")
+    lines.append("| kernels' share without the query rows' partial NTTs (as before session 16) | " + " | ".join(
+        f"{100 * r['profile'].get('kernel_share_whole_ntt', r['profile']['kernel_share']):.0f} %" for r in stark) + " |")
     lines.append("| **kernel-rate lower bound (s)** | " + " | ".join(f"{r['profile']['kernel_bound_s']:.2f}" for r in stark) + " |")
-    lines.append("| work: M butterflies / MB leaves / M nodes | " + " | ".join(
-        f"{r['profile']['work'].get('butterflies', 0) / 1e6:.0f} / {r['profile']['work'].get('leaf_bytes', 0) / 1e6:.0f} / "
+    lines.append("| work: M butterflies (whole + query rows') / MB leaves / M nodes | " + " | ".join(
+        f"{r['profile']['work'].get('butterflies', 0) / 1e6:.0f} + {r['profile']['work'].get('partial_butterflies', 0) / 1e6:.0f}"
+        f" / {r['profile']['work'].get('leaf_bytes', 0) / 1e6:.0f} / "
         f"{r['profile']['work'].get('nodes', 0) / 1e6:.1f}" for r in stark) + " |")
     lines.append("| rates: M butterflies/s / MB/s leaves / M nodes/s | " + " | ".join(
         f"{r['profile']['rates']['butterflies_per_s'] / 1e6:.0f} / {r['profile']['rates']['leaf_bytes_per_s'] / 1e6:.0f} / "

@@ -39,7 +39,7 @@ def chains(out, iters):
         out[t] = x
 
 
-@njit(parallel=True)
+@njit(parallel=True, cache=True)
 def vector_work(buf, rounds):
     # per thread t: rounds × (x ← x·A + C mod 2^32: 32-bit lane multiplies and adds, as the
     # butterflies' Shoup products use) over its own 4,096-lane row of buf (16 KiB, in L1),

@@ -116,7 +116,34 @@ def worker(backend: str, n: int, preset: str, repeats: int = 1) -> dict:
     }
     if backend == "stark":
         out["profile"] = profile.report(prove_s, cpu_s, kernel_rates())
+        if numba.get_num_threads() >= 2:
+            out["host_vector_2_over_1"] = _host_vector_scaling()
     return out
+
+
+def _host_vector_scaling(alternations: int = 7) -> float:
+    """The second vCPU's worth for vector arithmetic right now: cache-resident 32-bit vector
+    multiply-adds (memory_bandwidth.vector_work, ~30 ms a try) at 2 threads over 1, 1 and 2
+    alternated, the median. This host's varies from minute to minute (bench/results/stark_prove.md,
+    session 16), and the NTT and BLAKE3 are such arithmetic: a 2-thread row's ratio is read
+    beside it."""
+    import numba
+    import numpy as np
+    from memory_bandwidth import vector_work
+
+    threads, ratios = numba.get_num_threads(), []
+    for _ in range(alternations):
+        rate = []
+        for t in (1, 2):
+            numba.set_num_threads(t)
+            buf = np.ones((t, 4096), dtype=np.uint32)
+            vector_work(buf, 1)
+            t0 = time.perf_counter()
+            vector_work(buf, 200_000)
+            rate.append(t / (time.perf_counter() - t0))
+        ratios.append(rate[1] / rate[0])
+    numba.set_num_threads(threads)
+    return sorted(ratios)[alternations // 2]
 
 
 def _compiled_executor_from_now() -> None:
@@ -169,6 +196,8 @@ def _step_table(results: list) -> list:
     lines.append("| rates: M butterflies/s / MB/s leaves / M nodes/s | " + " | ".join(
         f"{r['profile']['rates']['butterflies_per_s'] / 1e6:.0f} / {r['profile']['rates']['leaf_bytes_per_s'] / 1e6:.0f} / "
         f"{r['profile']['rates']['nodes_per_s'] / 1e6:.1f}" for r in stark) + " |")
+    lines.append("| host: vector work at 2 threads / 1, median of 7 tries after the prove (2-thread rows) | " + " | ".join(
+        f"{r['host_vector_2_over_1']:.2f}×" if "host_vector_2_over_1" in r else "—" for r in stark) + " |")
     # the same steps' wall time: where a second thread saves little (a serial step keeps its
     # wall; a contended one grows its CPU instead)
     lines += ["", "Wall seconds per step (same runs; 2 threads ≥ 1.7× one needs each step's 2-thread wall ≈ its "

@@ -145,9 +145,22 @@ class LdeSource:
         scalar tail is transformed in place with its zero padding columns, not in a slower
         unpadded transform or through a zero-padded copy (the CPU table's quotient at 2^18
         cycles, hiding: 12 columns, a 32 MB copy beside each 24 MB block; a 22-column main
-        trace's blocks at 2^20: 170 → 115 ms each). Zeros: a padding column only ever holds
-        transforms of zeros."""
-        return padded_buffer(1 << self.hash_log, self.shape[1])
+        trace's blocks at 2^20: 170 → 115 ms each). Inside shared_block_buffers, this thread's
+        buffer of that block (grown when too small), else a fresh one."""
+        rows, width = 1 << self.hash_log, self.shape[1]
+        with _blocks_lock:
+            buffers = _block_buffers
+            if buffers is None:
+                return padded_buffer(rows, width)
+            wide = padded_width(width)
+            buffer = buffers.pop(threading.get_ident(), None)
+            if buffer is None or buffer.size < rows * wide:
+                buffer = None  # the old one freed before the new one is made
+                buffer = np.zeros(rows * wide, dtype=np.uint32)
+            buffers[threading.get_ident()] = buffer
+        # a reused buffer's padding columns hold an earlier block's values (field elements): they
+        # are transformed too and mean nothing (ntt.padded_width)
+        return buffer[:rows * wide].reshape(rows, wide)
 
     def rows(self, positions) -> np.ndarray:
         """The LDE's rows at ``positions`` (in that order): per block they fall in, only the
@@ -194,6 +207,36 @@ class LdeSource:
                 c1 = min(c0 + step, w)
                 _block_rows(self.coefficients, self.nonzero_rows, c0, c1, g, tw, tws, active, log_d, work)
                 out[hit, c0:c1] = work[local, :c1 - c0]
+
+
+_blocks_lock = threading.Lock()
+_block_buffers: dict | None = None  # thread id → its hash block buffer, inside shared_block_buffers
+
+
+@contextlib.contextmanager
+def shared_block_buffers():
+    """Inside the block, every thread's ``LdeSource`` hash blocks (row_digests, digest_blocks)
+    go in one buffer per thread, as large as the largest asked for so far, instead of a fresh
+    one per source and pool chunk: a fresh buffer of tens of MB cost its page faults again
+    (the Merkle commit's ≈ 90k faults at 2^18 cycles, hiding, 7 % fewer so, its ≈ 395k at
+    2^20 12 % fewer; and freed buffers no longer grow the heap: the 2-thread peak at 2^18,
+    −60 B/cycle; bench/results/block_buffers.md). mmcs._rows_digest holds
+    one block per group of a tree's sources of one height (their blocks have as many rows;
+    the tallest group's first source, the largest table's, has the largest block anyway), and
+    the buffers go when the group's digests are made. A thread uses its buffer for one block
+    at a time (the pool's nested loops run only kernels inside a block's transform, never
+    another source's blocks)."""
+    global _block_buffers
+    with _blocks_lock:
+        outer = _block_buffers is not None
+        if not outer:
+            _block_buffers = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            with _blocks_lock:
+                _block_buffers = None
 
 
 _shared = threading.local()  # the calling thread's shared_rows_work buffer, while one is in use

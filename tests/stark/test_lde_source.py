@@ -190,3 +190,27 @@ def test_a_narrow_lde_is_hashed_from_padded_blocks_in_chunks(monkeypatch):
         chunks = list(src.digest_blocks())  # a block's digests 8 rows at a time, in order
         assert [lo for lo, _ in chunks] == list(range(0, want.shape[0], 8))
         np.testing.assert_array_equal(np.concatenate([d for _, d in chunks]), want)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_trees_sources_hashed_in_shared_block_buffers_are_the_tree_over_the_arrays(threads, monkeypatch):
+    """A tree's sources of one height hash their blocks in one buffer per thread
+    (shared_block_buffers), grown for a wider one after a narrower one, a padded width's
+    padding columns holding an earlier source's values: the same root as the tree over the
+    whole LDEs, on 1 and 2 threads (blocks side by side and one after another), and no buffer
+    kept after the commit."""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    rng = np.random.default_rng(11 + threads)
+    sources = [lde_source.LdeSource(_values(rng, 1 << log_d, w), 2, coset_shift(log_d + 2), hash_log=log_d - 1)
+               for log_d, w in [(6, 5), (6, 19), (6, 13), (6, 3), (4, 22), (4, 7)]]
+    grown = []
+    make = lde_source.LdeSource._block_buffer
+    monkeypatch.setattr(lde_source.LdeSource, "_block_buffer", lambda s: grown.append(make(s)) or grown[-1])
+    lazy = MixedMatrixTree.commit(sources)
+    assert lde_source._block_buffers is None
+    assert any(np.shares_memory(a, b) for a, b in zip(grown, grown[1:]))  # a block in an earlier one's buffer
+    assert lazy.root == MixedMatrixTree.commit([s.full() for s in sources]).root

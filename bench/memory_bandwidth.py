@@ -51,6 +51,25 @@ def vector_work(buf, rounds):
                 row[i] = row[i] * np.uint32(1103515245) + np.uint32(12345)
 
 
+def vector_scaling(alternations: int, rounds: int) -> tuple:
+    """vector_work at 1 and 2 threads, alternated ``alternations`` times (this host's second
+    vCPU comes and goes): (the 2-thread / 1-thread rate ratios, sorted; the last 1-thread rate
+    in lanes/s). The numba thread count is restored."""
+    threads, ratios = numba.get_num_threads(), []
+    for _ in range(alternations):
+        rate = []
+        for t in (1, 2):
+            numba.set_num_threads(t)
+            buf = np.ones((t, 4096), dtype=np.uint32)
+            vector_work(buf, 1)
+            t0 = time.perf_counter()
+            vector_work(buf, rounds)
+            rate.append(t * 4096 * rounds / (time.perf_counter() - t0))
+        ratios.append(rate[1] / rate[0])
+    numba.set_num_threads(threads)
+    return sorted(ratios), rate[0]
+
+
 def main() -> int:
     n = 1 << 25
     a, b, c = np.zeros(n), np.ones(n), np.ones(n)
@@ -66,20 +85,8 @@ def main() -> int:
         t = time.perf_counter()
         chains(out, 100_000_000)
         print(f"{threads} thread(s): triad {3 * 8 * n / dt / 1e9:.1f} GB/s; two chains {time.perf_counter() - t:.2f} s")
-    # the vector work, 1 and 2 threads alternated (this host's second vCPU comes and goes)
-    ratios = []
-    for _ in range(20):
-        rate = []
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
-            buf = np.ones((threads, 4096), dtype=np.uint32)
-            vector_work(buf, 1)
-            t = time.perf_counter()
-            vector_work(buf, 500_000)
-            rate.append(threads * 4096 * 500_000 / (time.perf_counter() - t))
-        ratios.append(rate[1] / rate[0])
-    ratios.sort()
-    print(f"vector multiply-adds, 20 alternations: 1 thread ~{rate[0] / 1e9:.1f} G lanes/s; 2 threads / 1 thread "
+    ratios, one_thread = vector_scaling(20, 500_000)
+    print(f"vector multiply-adds, 20 alternations: 1 thread ~{one_thread / 1e9:.1f} G lanes/s; 2 threads / 1 thread "
           f"median {ratios[10]:.2f}× (range {ratios[0]:.2f}–{ratios[-1]:.2f}×)")
     return 0
 

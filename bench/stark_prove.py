@@ -122,27 +122,14 @@ def worker(backend: str, n: int, preset: str, repeats: int = 1) -> dict:
 
 def _host_vector_scaling(alternations: int = 7) -> float:
     """The second vCPU's worth for vector arithmetic right now: cache-resident 32-bit vector
-    multiply-adds (memory_bandwidth.vector_work, ~30 ms a try) at 2 threads over 1, 1 and 2
+    multiply-adds (memory_bandwidth.vector_scaling, ~30 ms a try) at 2 threads over 1, 1 and 2
     alternated, the median. This host's varies from minute to minute (bench/results/stark_prove.md,
     session 16), and the NTT and BLAKE3 are such arithmetic: a 2-thread row's ratio is read
     beside it."""
-    import numba
-    import numpy as np
-    from memory_bandwidth import vector_work
+    from memory_bandwidth import vector_scaling
 
-    threads, ratios = numba.get_num_threads(), []
-    for _ in range(alternations):
-        rate = []
-        for t in (1, 2):
-            numba.set_num_threads(t)
-            buf = np.ones((t, 4096), dtype=np.uint32)
-            vector_work(buf, 1)
-            t0 = time.perf_counter()
-            vector_work(buf, 200_000)
-            rate.append(t / (time.perf_counter() - t0))
-        ratios.append(rate[1] / rate[0])
-    numba.set_num_threads(threads)
-    return sorted(ratios)[alternations // 2]
+    ratios, _ = vector_scaling(alternations, 200_000)
+    return ratios[alternations // 2]
 
 
 def _reset_peak_rss() -> None:

@@ -201,8 +201,8 @@ def lock_cache_files() -> None:
         with _cache_lock(self._cache_path, exclusive=False):
             return load(self, key)
 
-    cls.save, cls.load = locked_save, locked_load
-    cls._pyzkvm_locked = True
+    cls.save, cls.load = locked_save, locked_load  # type: ignore[method-assign]  # numba's class, patched once
+    cls._pyzkvm_locked = True  # type: ignore[attr-defined]
 
 
 # ---- the prover's side ---------------------------------------------------------------------------

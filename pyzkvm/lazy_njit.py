@@ -24,7 +24,7 @@ import importlib
 import sys
 import threading
 import types
-from typing import Callable
+from typing import Callable, cast
 
 #: run once, just before the first kernel's dispatcher is made (cli/progress.py registers
 #: its "compiling kernels" notice here, so that a command which runs none never imports numba)
@@ -156,10 +156,10 @@ class Kernel:
 
 
 def _kernel_named(module: str, qualname: str) -> Kernel:
-    obj = importlib.import_module(module)
+    obj: object = importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
-    return obj
+    return cast(Kernel, obj)  # the module attribute pickled by name (a profiler may have wrapped it)
 
 
 class LazyIntrinsic:

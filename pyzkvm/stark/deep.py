@@ -30,28 +30,11 @@ import numpy as np
 from . import ext, field
 from ..lazy_njit import njit
 from .ext import mul4
-from .field import P, f_add, root_of_unity
-from .lincomb import combine_columns_into, weighted_column_sums
+from .field import P, f_add
+from .lincomb import combine_columns_into
 from .openings import EXT_GROUPS, opened_width
 
 _P = np.uint64(P)
-
-
-def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
-    """Weights w_i with f(z) = Σ_i w_i·f(ω^i) for deg f < n (z ∉ H):
-    w_i = (z^n − 1)/n · ω^i/(z − ω^i)."""
-    n = 1 << log_n
-    pts = field.powers(root_of_unity(log_n), n)
-    inv = ext.ext_batch_inverse(ext.ext_sub(z, ext.from_base(pts)))
-    scale = ext.ext_mul_base(ext.ext_sub(ext.ext_pow(z, n), ext.ONE), np.uint32(pow(n, P - 2, P)))
-    return ext.ext_mul(ext.ext_mul_base(inv, pts), scale)
-
-
-def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarray:
-    """Every column of a trace (values on H) evaluated at z ∈ F_p^4: shape (w, 4)."""
-    if trace is None or trace.shape[1] == 0:
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(trace, barycentric_weights(log_n, z))
 
 
 def recombine_ext_columns(values: np.ndarray) -> np.ndarray:

@@ -9,15 +9,17 @@ the constraint evaluator, tape.py):
 * ``denominators(matrix, coeffs, const)``: const − Σ_j coeffs_j · matrix[:, j] per row: the
   LogUp denominators α − (bus + Σ_j γ^(j+1)·v_j) of one bus interaction over whole columns.
 * ``weighted_column_sums(matrix, weights)``: Σ_i weights_i · matrix[i, :] for each column:
-  evaluating every column's polynomial at one point (barycentric weights or powers of ζ).
+  evaluating every column's polynomial at one point (powers of ζ on coefficients);
+  ``column_sums_at_two_points`` adds chosen columns' sums with other weights in the same
+  pass (the openings at ζ and ζω).
 
 Delayed reduction: a base product x·c (x, c < p < 2^31) is < (p − 1)^2 < 2^62, so four of them
 add up to s < 4·(p − 1)^2 < 2^64 without overflow. Instead of reducing each product (a 64-bit
 ``%`` per multiply-add), each sum keeps two uint64 accumulators, the low and the high 32 bits of
-every such group of four in ``combine_columns`` (``lo += s & (2^32 − 1)``, ``hi += s >> 32``; the others: of every
-product): up to 2^32 groups add without overflow, the loop is multiplies, shifts and adds
-(vectorisable; ~3 operations per product), and the total hi·2^32 + lo is reduced once
-(``field.f_join``).
+every such group of four products (of 4 columns in ``combine_columns``, of 4 rows in the column
+sums; ``denominators``: of every product): ``lo += s & (2^32 − 1)``, ``hi += s >> 32``. Up to
+2^32 groups add without overflow, the loop is multiplies, shifts and adds (vectorisable; ~3
+operations per product), and the total hi·2^32 + lo is reduced once (``field.f_join``).
 
 Threads: the row kernels take a range of rows [r0, r1) and release the GIL; the prover's
 whole-LDE calls run chunks of rows side by side on the thread pool (pool.parallel_for), and a
@@ -160,98 +162,95 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
     return out
 
 
-@inner
-def _add_products(lo, hi, j, x, a0, a1, a2, a3):
-    # lo[j, k] += low half of x·a_k, hi[j, k] += high half (k = 0..3: the lanes of a ∈ F_p^4)
-    p0, p1, p2, p3 = x * a0, x * a1, x * a2, x * a3
-    lo[j, 0] += p0 & _LOW
-    lo[j, 1] += p1 & _LOW
-    lo[j, 2] += p2 & _LOW
-    lo[j, 3] += p3 & _LOW
-    hi[j, 0] += p0 >> _32
-    hi[j, 1] += p1 >> _32
-    hi[j, 2] += p2 >> _32
-    hi[j, 3] += p3 >> _32
-
-
-@inner
-def _join_sums(lo, hi, out):
-    # out[j, k] = (hi·2^32 + lo) mod p per (column, lane)
-    for j in range(out.shape[0]):
+@njit(cache=True, nogil=True)
+def _weighted_column_sums(matrix, weights, columns2, weights2, out, out2, r0, r1):
+    # out[j] = Σ_i weights[i]·matrix[i, j] for every column j, and out2[c] = Σ_i
+    # weights2[i]·matrix[i, columns2[c]] for the chosen columns, over rows r0 … r1 − 1, in one
+    # pass over the rows (canonical entries). Delayed reduction by groups of 4 rows: per column
+    # and lane, s = Σ of the 4 rows' products < 4·(p − 1)^2 < 2^64, whose halves go to the lo/hi
+    # accumulators (module docstring; < 2^32 groups: 2^34 rows is beyond any table), reduced
+    # once at the end. The j loop runs along a row's contiguous columns (vectorised), the
+    # accumulators (4, w) stay in L1
+    w, w2 = matrix.shape[1], columns2.shape[0]
+    lo = np.zeros((4, w), dtype=np.uint64)
+    hi = np.zeros((4, w), dtype=np.uint64)
+    lo2 = np.zeros((w2, 4), dtype=np.uint64)
+    hi2 = np.zeros((w2, 4), dtype=np.uint64)
+    i = r0
+    while i < r1:
+        rows = min(4, r1 - i)  # 4, or the last 1–3 rows (the others' weights taken as 0)
+        x0, x1, x2, x3 = matrix[i], matrix[i + min(1, rows - 1)], matrix[i + min(2, rows - 1)], matrix[i + rows - 1]
         for k in range(4):
-            out[j, k] = f_join(lo[j, k], hi[j, k])
+            a0, a1, a2, a3 = _four_weights(weights, i, rows, k)
+            lk, hk = lo[k], hi[k]
+            for j in range(w):
+                s = np.uint64(x0[j]) * a0 + np.uint64(x1[j]) * a1 + np.uint64(x2[j]) * a2 + np.uint64(x3[j]) * a3
+                lk[j] += s & _LOW
+                hk[j] += s >> _32
+        for c in range(w2):  # the few chosen columns
+            j = columns2[c]
+            y0, y1, y2, y3 = np.uint64(x0[j]), np.uint64(x1[j]), np.uint64(x2[j]), np.uint64(x3[j])
+            for k in range(4):
+                a0, a1, a2, a3 = _four_weights(weights2, i, rows, k)
+                s = y0 * a0 + y1 * a1 + y2 * a2 + y3 * a3
+                lo2[c, k] += s & _LOW
+                hi2[c, k] += s >> _32
+        i += rows
+    for j in range(w):
+        for k in range(4):
+            out[j, k] = f_join(lo[k, j], hi[k, j])
+    for c in range(w2):
+        for k in range(4):
+            out2[c, k] = f_join(lo2[c, k], hi2[c, k])
 
 
-@njit(cache=True, nogil=True)
-def _weighted_column_sums(matrix, weights, out, r0, r1):
-    # out[j] = Σ_i weights[i]·matrix[i, j] over rows r0 … r1 − 1: per (column, lane) the low and
-    # high halves of the products are summed (< 2^32 terms: 2^32 rows is beyond any table),
-    # reduced once at the end. Every column in order: the j loop reads a contiguous row
-    # (vectorised; ~1.7× the indexed kernel below when all columns are read)
-    w = matrix.shape[1]
-    lo = np.zeros((w, 4), dtype=np.uint64)
-    hi = np.zeros((w, 4), dtype=np.uint64)
-    for i in range(r0, r1):
-        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
-        for j in range(w):
-            x = np.uint64(matrix[i, j])
-            _add_products(lo, hi, j, x, a0, a1, a2, a3)
-    _join_sums(lo, hi, out)
+@inner
+def _four_weights(weights, i, rows, k):
+    # lane k of weights[i … i + 3] as uint64, those from row i + rows on 0 (a last group of < 4 rows)
+    a0 = np.uint64(weights[i, k])
+    a1 = np.uint64(weights[i + 1, k]) if rows > 1 else np.uint64(0)
+    a2 = np.uint64(weights[i + 2, k]) if rows > 2 else np.uint64(0)
+    a3 = np.uint64(weights[i + 3, k]) if rows > 3 else np.uint64(0)
+    return a0, a1, a2, a3
 
 
-@njit(cache=True, nogil=True)
-def _weighted_chosen_column_sums(matrix, columns, weights, out, r0, r1):
-    # out[j] = Σ_i weights[i]·matrix[i, columns[j]] over rows r0 … r1 − 1: the same sums over
-    # the chosen columns, read in place through the index (no copy of a whole-height matrix's columns)
-    w = columns.shape[0]
-    lo = np.zeros((w, 4), dtype=np.uint64)
-    hi = np.zeros((w, 4), dtype=np.uint64)
-    for i in range(r0, r1):
-        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
-        row = matrix[i]
-        for j in range(w):
-            x = np.uint64(row[columns[j]])
-            _add_products(lo, hi, j, x, a0, a1, a2, a3)
-    _join_sums(lo, hi, out)
+_NO_COLUMNS = np.zeros(0, dtype=np.int64)
 
 
-def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) -> np.ndarray:
-    """For each column j (or each of ``columns``, in that order): Σ_i weights_i · matrix[i, j]
-    ∈ F_p^4 (matrix (n, w) base, weights (n, 4)); (w or len(columns), 4).
+def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """For each column j: Σ_i weights_i · matrix[i, j] ∈ F_p^4 (matrix (n, w) base, weights
+    (n, 4), both canonical); (w, 4).
 
     With weights_i = ζ^i and matrix = coefficients this is f_j(ζ); with barycentric weights
-    and matrix = evaluations on H it is also f_j(ζ). ``columns`` are read in place (no copy of
-    a whole-height matrix's columns). A tall matrix's rows are summed in chunks side by side on
-    the thread pool, then the chunks' sums added."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    weights = np.ascontiguousarray(weights, dtype=np.uint32)
-    w = matrix.shape[1]
-    cols = None if columns is None else np.asarray(columns, dtype=np.int64)
-    if cols is not None and cols.shape[0] == w and np.array_equal(cols, np.arange(w)):
-        cols = None  # every column in order: the contiguous kernel
-    width = w if cols is None else cols.shape[0]
-    bounds = chunk_bounds(matrix.shape[0], width, chunks_per_thread=1)
-    parts = np.zeros((len(bounds) - 1, width, 4), dtype=np.uint32)
-    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, bounds, parts,
-                 work_per_item=matrix.shape[0] * width // len(parts), chunks_per_thread=1)
-    if len(parts) == 1:
-        return parts[0]
-    return (parts.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)  # < 2^32 canonical terms
+    and matrix = evaluations on H it is also f_j(ζ). A tall matrix's rows are summed in
+    chunks side by side on the thread pool, then the chunks' sums added."""
+    return column_sums_at_two_points(matrix, weights, weights, _NO_COLUMNS)[0]
 
 
 def column_sums_at_two_points(matrix: np.ndarray, weights: np.ndarray, weights2: np.ndarray, columns2) -> tuple:
-    """(weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2)):
-    a committed matrix's openings at ζ (every column) and at ζω (the columns read at the next
-    row). Two passes: one kernel summing both in one pass compiled in ~6 s of a cold first
-    prove's CPU for ~0.1 s of a 2^20-cycle prove (bench/results/stark_prove.md, session 15)."""
+    """(weighted_column_sums(matrix, weights), the same sums with ``weights2`` of the columns
+    ``columns2``, in that order): a committed matrix's openings at ζ (every column) and at ζω
+    (the columns read at the next row), in one pass over the matrix (the chosen columns are
+    read in place, beside the rest of their row)."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    return weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2)
+    weights = np.ascontiguousarray(weights, dtype=np.uint32)
+    weights2 = np.ascontiguousarray(weights2, dtype=np.uint32)
+    cols = np.ascontiguousarray(columns2, dtype=np.int64)
+    w, w2 = matrix.shape[1], cols.shape[0]
+    bounds = chunk_bounds(matrix.shape[0], w + w2, chunks_per_thread=1)
+    parts = np.zeros((len(bounds) - 1, w, 4), dtype=np.uint32)
+    parts2 = np.zeros((len(bounds) - 1, w2, 4), dtype=np.uint32)
+    parallel_for(_sums_of_chunks, len(parts), matrix, weights, cols, weights2, bounds, parts, parts2,
+                 work_per_item=matrix.shape[0] * (w + w2) // len(parts), chunks_per_thread=1)
+    return _added(parts), _added(parts2)
 
 
-def _sums_of_chunks(matrix, cols, weights, bounds, parts, lo: int, hi: int) -> None:
-    # weighted_column_sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
+def _added(parts: np.ndarray) -> np.ndarray:
+    # the chunks' sums (chunks, w, 4) added: < 2^32 canonical terms
+    return parts[0] if len(parts) == 1 else (parts.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
+
+
+def _sums_of_chunks(matrix, weights, cols, weights2, bounds, parts, parts2, lo: int, hi: int) -> None:
+    # column_sums_at_two_points of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its parts
     for c in range(lo, hi):
-        if cols is None:
-            _weighted_column_sums(matrix, weights, parts[c], bounds[c], bounds[c + 1])
-        else:
-            _weighted_chosen_column_sums(matrix, cols, weights, parts[c], bounds[c], bounds[c + 1])
+        _weighted_column_sums(matrix, weights, cols, weights2, parts[c], parts2[c], bounds[c], bounds[c + 1])

@@ -86,19 +86,22 @@ def test_column_sums_at_two_points_is_both_sums(n, w, worst):
     assert lincomb.column_sums_at_two_points(m, weights, weights2, columns[:0])[1].shape == (0, 4)
 
 
-def test_weighted_column_sums_of_some_columns_reads_them_in_place():
-    rng = np.random.default_rng(9)
-    m, weights = _matrix(rng, 33, 7, False), _matrix(rng, 33, 4, False)
-    columns = np.array([5, 0, 3], dtype=np.int64)  # any order
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, columns), _ref(m[:, columns].T, weights))
-    assert lincomb.weighted_column_sums(m, weights, columns[:0]).shape == (0, 4)
-    # every column in order takes the contiguous kernel: the same sums
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(7)), _ref(m.T, weights))
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(6)), _ref(m[:, :6].T, weights))
-    # a tall matrix: its rows in chunks on the pool, the chunks' sums added
-    m, weights = _matrix(rng, 3000, 70, True), _matrix(rng, 3000, 4, True)
-    columns = np.arange(69, 0, -3)
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, columns), _ref(m[:, columns].T, weights))
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 9, 8195])
+def test_column_sums_at_two_points_on_odd_shapes(n, monkeypatch):
+    """Row counts off the kernel's groups of 4 rows (the last 1–3 rows weighted alone), the
+    chosen columns in any order and repeated, worst-case entries, on 1 thread and on 2 (a
+    tall matrix's row chunks side by side: 8195 rows), against numpy object sums."""
+    from pyzkvm.stark import pool
+
+    rng = np.random.default_rng(n)
+    for worst in (False, True):
+        m, weights, weights2 = _matrix(rng, n, 9, worst), _matrix(rng, n, 4, worst), _matrix(rng, n, 4, worst)
+        columns = np.array([8, 0, 3, 3], dtype=np.int64)
+        for threads in (1, 2):
+            monkeypatch.setattr(pool, "threads", lambda threads=threads: threads)
+            at, at2 = lincomb.column_sums_at_two_points(m, weights, weights2, columns)
+            assert np.array_equal(at, _ref(m.T, weights))
+            assert np.array_equal(at2, _ref(m[:, columns].T, weights2))
 
 
 def test_combine_columns_few_rows_wide_worst_case():

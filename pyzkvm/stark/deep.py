@@ -31,7 +31,7 @@ from . import ext, field
 from ..lazy_njit import njit
 from .ext import mul4
 from .field import P, f_add
-from .lincomb import combine_columns_into
+from .lincomb import combine_terms
 from .openings import EXT_GROUPS, opened_width
 
 _P = np.uint64(P)
@@ -149,13 +149,10 @@ def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
     """Rows lo..hi−1 of [Σ c_i f_i | Σ c_j f_j] over the terms' matrices, (hi − lo, 8) (a matrix
     with fewer rows adds zeros: a tall hiding table's preprocessed coefficients, n rows beside
-    f̂'s n + n/F). Every term adds into the one array (combine_columns_into); a ζ-only term's
-    (w, 4) coefficients are padded with zeros for the ζω half, which the kernel skips."""
-    num = np.zeros((hi - lo, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i, [:, 4:] the ζω group's
-    for matrix, c in terms:
-        wide = c if c.shape[1] == 8 else np.concatenate([c, np.zeros_like(c)], axis=1)
-        combine_columns_into(matrix[lo:hi], wide, num)
-    return num
+    f̂'s n + n/F), every term added before one reduction (lincomb.combine_terms); a ζ-only
+    term's (w, 4) coefficients are padded with zeros for the ζω half, which the kernel skips."""
+    return combine_terms([(m, c if c.shape[1] == 8 else np.concatenate([c, np.zeros_like(c)], axis=1))
+                          for m, c in terms], lo, hi)
 
 
 def _deep_quotients(num: np.ndarray, x: np.ndarray, zeta, z_next, claimed_local, claimed_next) -> np.ndarray:

@@ -5,7 +5,7 @@ the constraint evaluator, tape.py):
 
 * ``combine_columns(matrix, coeffs)``: Σ_j coeffs_j · matrix[:, j] for a base matrix (N, w) and
   w extension coefficients: the DEEP combination Σ c_i f_i(x) of committed columns
-  (``combine_columns_into`` adds it into an array: the DEEP's terms add up in one).
+  (``combine_terms``: of several matrices, added up before one reduction).
 * ``denominators(matrix, coeffs, const)``: const − Σ_j coeffs_j · matrix[:, j] per row: the
   LogUp denominators α − (bus + Σ_j γ^(j+1)·v_j) of one bus interaction over whole columns.
 * ``weighted_column_sums(matrix, weights)``: Σ_i weights_i · matrix[i, :] for each column:
@@ -33,7 +33,7 @@ from .._jit import inner
 from ..lazy_njit import njit
 
 from . import lincomb_numpy
-from .field import P, f_join
+from .field import P, f_join, f_join_vec
 from .pool import chunk_bounds, parallel_for
 
 _P = np.uint64(P)
@@ -44,15 +44,16 @@ _TILE = 32  # rows combined at once (their accumulators and the tile's columns s
 
 
 @njit(cache=True, nogil=True)
-def _combine_rows(matrix, coeffs, out, r0, r1):
-    # out[i, k] += Σ_j matrix[i, j]·coeffs[j, k] mod p for rows r0..r1−1 (out canonical), delayed
-    # reduction by groups of 4 columns: s = Σ of 4 products < 4·(p − 1)^2 < 2^64, then its halves
-    # go to the lo/hi accumulators (module docstring): ~3 operations per product, not 5. A tile
-    # of _TILE rows at a time, copied column-major (the columns sorted by how many lanes they
-    # need, 4-column groups padded with zero columns), so the innermost loop runs along the
-    # tile's rows (vectorised). A column whose coefficients are zero from lane 4 on (a DEEP
-    # column not read at ζω: openings.zero_unread_coefficients; most main columns) adds into
-    # lanes 0–3 only: its group computes only those if all four columns are such
+def _combine_rows(matrix, coeffs, lo, hi, r0, r1):
+    # the halves of Σ_j matrix[i, j]·coeffs[j, k] (canonical entries) added to lo[k, i − r0] and
+    # hi[k, i − r0] for rows r0..r1−1: delayed reduction by groups of 4 columns, s = Σ of 4
+    # products < 4·(p − 1)^2 < 2^64, then its halves go to the accumulators (module docstring;
+    # _join_halves reduces them once, after every term). A tile of _TILE rows at a time, copied
+    # column-major (the columns sorted by how many lanes they need, 4-column groups padded with
+    # zero columns), so the innermost loop runs along the tile's rows (vectorised). A column
+    # whose coefficients are zero from lane 4 on (a DEEP column not read at ζω:
+    # openings.zero_unread_coefficients; most main columns) adds into lanes 0–3 only: its group
+    # computes only those if all four columns are such
     w = matrix.shape[1]
     k_out = coeffs.shape[1]
     lanes = np.empty(w, dtype=np.int64)  # per column: the lanes its products go to
@@ -68,58 +69,98 @@ def _combine_rows(matrix, coeffs, out, r0, r1):
         c[jj] = coeffs[order[jj]]
         group_lanes[jj // 4] = max(group_lanes[jj // 4], lanes[order[jj]])
     tile = np.zeros((4 * groups, _TILE), dtype=np.uint32)  # tile[jj, i] = matrix[t0 + i, order[jj]]
-    lo = np.empty((k_out, _TILE), dtype=np.uint64)
-    hi = np.empty((k_out, _TILE), dtype=np.uint64)
+    tile_lo = np.empty((k_out, _TILE), dtype=np.uint64)  # the tile's sums (its own arrays: the
+    tile_hi = np.empty((k_out, _TILE), dtype=np.uint64)  # loop vectorises), then added to lo/hi
     for t0 in range(r0, r1, _TILE):
         m = min(_TILE, r1 - t0)
         for i in range(m):
             for jj in range(w):
                 tile[jj, i] = matrix[t0 + i, order[jj]]
-        for k in range(k_out):
-            for i in range(m):
-                lo[k, i] = out[t0 + i, k]  # the sum adds to out's value (< p)
-            hi[k] = 0
+        tile_lo[:] = 0
+        tile_hi[:] = 0
         for g in range(groups):
             j = 4 * g
             x0, x1, x2, x3 = tile[j], tile[j + 1], tile[j + 2], tile[j + 3]
             for k in range(group_lanes[g]):
                 c0, c1, c2, c3 = c[j, k], c[j + 1, k], c[j + 2, k], c[j + 3, k]
-                lk, hk = lo[k], hi[k]
+                lk, hk = tile_lo[k], tile_hi[k]
                 for i in range(_TILE):
                     s = np.uint64(x0[i]) * c0 + np.uint64(x1[i]) * c1 + np.uint64(x2[i]) * c2 + np.uint64(x3[i]) * c3
                     lk[i] += s & _LOW
                     hk[i] += s >> _32
-        for i in range(m):
-            for k in range(k_out):
-                out[t0 + i, k] = f_join(lo[k, i], hi[k, i])
+        at = t0 - r0
+        for k in range(k_out):
+            for i in range(m):
+                lo[k, at + i] += tile_lo[k, i]
+                hi[k, at + i] += tile_hi[k, i]
+
+
+@njit(cache=True, nogil=True)
+def _join_halves(lo, hi, out):
+    # out[i, k] = (hi[k, i]·2^32 + lo[k, i]) mod p for out's rows (lo, hi < 2^62: f_join_vec),
+    # vectorised along i in place in lo, then written row by row
+    rows, k_out = out.shape
+    for k in range(k_out):
+        lk, hk = lo[k], hi[k]
+        for i in range(rows):
+            lk[i] = f_join_vec(lk[i], hk[i])
+    for i in range(rows):
+        for k in range(k_out):
+            out[i, k] = lo[k, i]
+
+
+#: rows combined per kernel call (combine_terms): every term adds into accumulators of this
+#: many rows (2·k·8 bytes a row: 512 KB for the DEEP's k = 8, in L2), reduced once
+COMBINE_CHUNK_ROWS = 1 << 12
 
 
 def combine_columns(matrix: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     """Row-wise Σ_j coeffs_j · matrix[:, j] for a base matrix (N, w) and coefficients (w, 4)
     in F_p^4 → (N, 4). Several combinations in one pass over the matrix: coeffs (w, 4·m) →
     (N, 4·m) (each group of 4 output columns is one F_p^4 combination)."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    coeffs = np.ascontiguousarray(coeffs, dtype=np.uint32)
-    if matrix.shape[0] <= lincomb_numpy.MAX_ROWS and matrix.shape[1]:  # a verifier's query rows: no kernel
-        return lincomb_numpy.combine_columns(matrix, coeffs)
-    return combine_columns_into(matrix, coeffs, np.zeros((matrix.shape[0], coeffs.shape[1]), dtype=np.uint32))
+    return combine_terms([(matrix, coeffs)], 0, matrix.shape[0])
 
 
-def combine_columns_into(matrix: np.ndarray, coeffs: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """combine_columns added into ``out``: out[i] += Σ_j coeffs_j · matrix[i, j] for the matrix's
-    rows i (out: C-contiguous uint32 (≥ N, coeffs' width), canonical; its rows from N on are
-    left as they are). Returns out. The DEEP's terms add up in one array this way, with no
-    (N, 8) temporary per term."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    coeffs = np.ascontiguousarray(coeffs, dtype=np.uint32)
-    rows = matrix.shape[0]
-    if matrix.shape[1] == 0 or rows == 0:
+def combine_terms(terms: list, r0: int, r1: int) -> np.ndarray:
+    """Rows r0..r1−1 of Σ_t combine_columns(matrix_t, coeffs_t) over the terms (matrix_t
+    (N_t, w_t) base, coeffs_t (w_t, k) with one k for all, canonical), (r1 − r0, k): a matrix
+    with fewer rows adds zeros past its last. Each row's values are reduced once, however
+    many terms add into it: the rows go in chunks of COMBINE_CHUNK_ROWS (side by side on the
+    thread pool), every term adding into a chunk's accumulators before they are reduced."""
+    k = terms[0][1].shape[1]
+    out = np.zeros((r1 - r0, k), dtype=np.uint32)
+    terms = [(np.ascontiguousarray(m, dtype=np.uint32), np.ascontiguousarray(c, dtype=np.uint32))
+             for m, c in terms if m.shape[1] and min(r1, m.shape[0]) > r0]
+    if not terms:
         return out
-    if rows <= lincomb_numpy.MAX_ROWS:  # a few rows: no kernel
-        out[:rows] = (out[:rows].astype(np.uint64) + lincomb_numpy.combine_columns(matrix, coeffs)) % _P
-        return out
-    parallel_for(_combine_rows, rows, matrix, coeffs, out, work_per_item=matrix.shape[1] * coeffs.shape[1])
+    if r1 - r0 <= lincomb_numpy.MAX_ROWS:  # a verifier's few rows: no kernel
+        acc = out.astype(np.uint64)
+        for m, c in terms:
+            part = lincomb_numpy.combine_columns(m[r0:r1], c)
+            acc[:len(part)] += part
+        return (acc % _P).astype(np.uint32)  # < 2^32 canonical terms
+    end = min(r1, max(m.shape[0] for m, _c in terms))  # rows from here on stay 0
+    chunks = -(-(end - r0) // COMBINE_CHUNK_ROWS)
+    parallel_for(_combine_chunks, chunks, terms, r0, end, out,
+                 work_per_item=COMBINE_CHUNK_ROWS * sum(m.shape[1] for m, _c in terms) * k // 4)
     return out
+
+
+def _combine_chunks(terms: list, r0: int, r1: int, out: np.ndarray, first: int, last: int) -> None:
+    # combine_terms' chunks first..last−1 (a range of pool.parallel_for): each chunk's rows
+    # [a, b) summed over the terms in lo/hi, then reduced into out's rows a − r0 …
+    k = out.shape[1]
+    lo = np.empty((k, COMBINE_CHUNK_ROWS), dtype=np.uint64)
+    hi = np.empty((k, COMBINE_CHUNK_ROWS), dtype=np.uint64)
+    for chunk in range(first, last):
+        a = r0 + chunk * COMBINE_CHUNK_ROWS
+        b = min(r1, a + COMBINE_CHUNK_ROWS)
+        lo[:] = 0
+        hi[:] = 0
+        for matrix, coeffs in terms:
+            if min(b, matrix.shape[0]) > a:
+                _combine_rows(matrix, coeffs, lo, hi, a, min(b, matrix.shape[0]))
+        _join_halves(lo, hi, out[a - r0:b - r0])
 
 
 @njit(cache=True, nogil=True)

@@ -37,17 +37,28 @@ def test_combine_columns(n, w, worst):
 
 
 @pytest.mark.parametrize("worst", [False, True])
-@pytest.mark.parametrize("n,w", SHAPES)
-def test_combine_columns_into_adds_to_out(n, w, worst):
-    """combine_columns_into adds into out's first n rows (the rest unchanged), also when some
-    columns' coefficients are zero from lane 4 on (the kernel skips those lanes)."""
-    rng = np.random.default_rng(7 * n + w)
-    m, c, out = _matrix(rng, n, w, worst), _matrix(rng, w, 8, worst), _matrix(rng, n + 3, 8, worst)
-    c[::3, 4:] = 0
-    want = out.copy()
-    want[:n] = (want[:n].astype(object) + _ref(m, c)) % P
-    assert lincomb.combine_columns_into(m, c, out) is out
-    assert np.array_equal(out, want)
+@pytest.mark.parametrize("chunk", [64, 1 << 12])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_combine_terms_is_the_sum_of_the_combinations(worst, chunk, threads, monkeypatch):
+    """combine_terms adds every term's combination (each reduced once): matrices of odd
+    heights and widths (a shorter one adds zeros past its last row), a row range that starts
+    and ends mid-chunk, columns whose coefficients are zero from lane 4 on (the kernel skips
+    those lanes), in chunks of rows on 1 thread and on 2, against numpy object sums."""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(lincomb, "COMBINE_CHUNK_ROWS", chunk)
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    rng = np.random.default_rng(chunk + threads + worst)
+    shapes = [(3001, 13), (2999, 1), (1500, 70), (3001, 0), (5, 6)]
+    terms = [(_matrix(rng, n, w, worst), _matrix(rng, w, 8, worst)) for n, w in shapes]
+    terms[0][1][::3, 4:] = 0
+    terms[2][1][:, 4:] = 0
+    for r0, r1 in ((0, 3001), (3, 2998), (1499, 1502), (40, 41)):
+        want = np.zeros((r1 - r0, 8), dtype=object)
+        for m, c in terms:
+            part = m[r0:r1]
+            want[:len(part)] += part.astype(object) @ c.astype(object)
+        assert np.array_equal(lincomb.combine_terms(terms, r0, r1), (want % P).astype(np.uint32))
 
 
 def test_combine_columns_of_no_columns_is_zero():

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 from .._jit import inner
-from ..lazy_njit import njit
+from ..lazy_njit import LazyIntrinsic, njit
 
 from . import lincomb_numpy
 from .field import P, f_join, f_join_vec
@@ -41,6 +41,7 @@ _LOW = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
 
 _TILE = 32  # rows combined at once (their accumulators and the tile's columns stay in cache)
+_rows_to_lanes = LazyIntrinsic("pyzkvm.stark.lane_tiles", "rows_to_lanes")  # (imports numba: on first use)
 
 
 @njit(cache=True, nogil=True)
@@ -48,12 +49,13 @@ def _combine_rows(matrix, coeffs, lo, hi, r0, r1):
     # the halves of Σ_j matrix[i, j]·coeffs[j, k] (canonical entries) added to lo[k, i − r0] and
     # hi[k, i − r0] for rows r0..r1−1: delayed reduction by groups of 4 columns, s = Σ of 4
     # products < 4·(p − 1)^2 < 2^64, then its halves go to the accumulators (module docstring;
-    # _join_halves reduces them once, after every term). A tile of _TILE rows at a time, copied
-    # column-major (the columns sorted by how many lanes they need, 4-column groups padded with
-    # zero columns), so the innermost loop runs along the tile's rows (vectorised). A column
-    # whose coefficients are zero from lane 4 on (a DEEP column not read at ζω:
-    # openings.zero_unread_coefficients; most main columns) adds into lanes 0–3 only: its group
-    # computes only those if all four columns are such
+    # _join_halves reduces them once, after every term). A tile of _TILE rows at a time,
+    # transposed (tile[j, i] = matrix[t0 + i, j]: 16 × 16 blocks in vector registers,
+    # lane_tiles.rows_to_lanes), so the innermost loop runs along the tile's rows (vectorised).
+    # The columns go in groups of 4 sorted by how many lanes they need (the last group padded
+    # with the tile's zero row): a column whose coefficients are zero from lane 4 on (a DEEP
+    # column not read at ζω: openings.zero_unread_coefficients; most main columns) adds into
+    # lanes 0–3 only, and its group computes only those if all four columns are such
     w = matrix.shape[1]
     k_out = coeffs.shape[1]
     lanes = np.empty(w, dtype=np.int64)  # per column: the lanes its products go to
@@ -63,24 +65,33 @@ def _combine_rows(matrix, coeffs, lo, hi, r0, r1):
             lanes[j] -= 4
     order = np.argsort(-lanes, kind="mergesort")  # the widest columns first: they share groups
     groups = (w + 3) // 4
-    c = np.zeros((4 * groups, k_out), dtype=np.uint64)  # coefficients in that order, zero-padded
+    w16 = (w + 15) // 16 * 16
+    column = np.full(4 * groups, w16, dtype=np.int64)  # the tile row of each column in that order (w16: zero)
+    c = np.zeros((4 * groups, k_out), dtype=np.uint64)  # their coefficients
     group_lanes = np.zeros(groups, dtype=np.int64)
     for jj in range(w):
+        column[jj] = order[jj]
         c[jj] = coeffs[order[jj]]
         group_lanes[jj // 4] = max(group_lanes[jj // 4], lanes[order[jj]])
-    tile = np.zeros((4 * groups, _TILE), dtype=np.uint32)  # tile[jj, i] = matrix[t0 + i, order[jj]]
+    tile = np.zeros((w16 + 1, _TILE), dtype=np.uint32)  # rows w.. stay 0
+    words, tile_words = matrix.reshape(-1), tile.reshape(-1)
     tile_lo = np.empty((k_out, _TILE), dtype=np.uint64)  # the tile's sums (its own arrays: the
     tile_hi = np.empty((k_out, _TILE), dtype=np.uint64)  # loop vectorises), then added to lo/hi
     for t0 in range(r0, r1, _TILE):
         m = min(_TILE, r1 - t0)
-        for i in range(m):
-            for jj in range(w):
-                tile[jj, i] = matrix[t0 + i, order[jj]]
+        if m == _TILE and (t0 + _TILE) * w + 16 <= words.shape[0]:  # (a block reads 16 words of each row)
+            for j in range(0, w, 16):
+                for i in range(0, _TILE, 16):
+                    _rows_to_lanes(words, (t0 + i) * w + j, w, min(16, w - j), tile_words, j * _TILE + i, _TILE)
+        else:  # the matrix's last rows: one word at a time
+            for i in range(m):
+                for j in range(w):
+                    tile[j, i] = matrix[t0 + i, j]
         tile_lo[:] = 0
         tile_hi[:] = 0
         for g in range(groups):
             j = 4 * g
-            x0, x1, x2, x3 = tile[j], tile[j + 1], tile[j + 2], tile[j + 3]
+            x0, x1, x2, x3 = tile[column[j]], tile[column[j + 1]], tile[column[j + 2]], tile[column[j + 3]]
             for k in range(group_lanes[g]):
                 c0, c1, c2, c3 = c[j, k], c[j + 1, k], c[j + 2, k], c[j + 3, k]
                 lk, hk = tile_lo[k], tile_hi[k]

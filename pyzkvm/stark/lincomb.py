@@ -60,10 +60,17 @@ def _combine_rows(matrix, coeffs, lo, hi, r0, r1):
     k_out = coeffs.shape[1]
     lanes = np.empty(w, dtype=np.int64)  # per column: the lanes its products go to
     for j in range(w):
-        lanes[j] = k_out
-        while lanes[j] > 4 and coeffs[j, lanes[j] - 4:lanes[j]].max() == 0:
-            lanes[j] -= 4
-    order = np.argsort(-lanes, kind="mergesort")  # the widest columns first: they share groups
+        lanes[j] = min(4, k_out)
+        for k in range(4, k_out):
+            if coeffs[j, k]:
+                lanes[j] = min(k_out, (k // 4 + 1) * 4)  # through the 4-lane block of its last nonzero
+    order = np.empty(w, dtype=np.int64)  # the widest columns first (they share groups), else in order
+    placed = 0
+    for width in range(k_out, 0, -4):
+        for j in range(w):
+            if lanes[j] == width:
+                order[placed] = j
+                placed += 1
     groups = (w + 3) // 4
     w16 = (w + 15) // 16 * 16
     column = np.full(4 * groups, w16, dtype=np.int64)  # the tile row of each column in that order (w16: zero)

@@ -30,28 +30,11 @@ import numpy as np
 from . import ext, field
 from ..lazy_njit import njit
 from .ext import mul4
-from .field import P, f_add, root_of_unity
-from .lincomb import combine_columns_into, weighted_column_sums
+from .field import P, f_add
+from .lincomb import combine_terms
 from .openings import EXT_GROUPS, opened_width
 
 _P = np.uint64(P)
-
-
-def barycentric_weights(log_n: int, z: np.ndarray) -> np.ndarray:
-    """Weights w_i with f(z) = Σ_i w_i·f(ω^i) for deg f < n (z ∉ H):
-    w_i = (z^n − 1)/n · ω^i/(z − ω^i)."""
-    n = 1 << log_n
-    pts = field.powers(root_of_unity(log_n), n)
-    inv = ext.ext_batch_inverse(ext.ext_sub(z, ext.from_base(pts)))
-    scale = ext.ext_mul_base(ext.ext_sub(ext.ext_pow(z, n), ext.ONE), np.uint32(pow(n, P - 2, P)))
-    return ext.ext_mul(ext.ext_mul_base(inv, pts), scale)
-
-
-def evaluate_trace_at(trace: np.ndarray, log_n: int, z: np.ndarray) -> np.ndarray:
-    """Every column of a trace (values on H) evaluated at z ∈ F_p^4: shape (w, 4)."""
-    if trace is None or trace.shape[1] == 0:
-        return np.zeros((0, 4), dtype=np.uint32)
-    return weighted_column_sums(trace, barycentric_weights(log_n, z))
 
 
 def recombine_ext_columns(values: np.ndarray) -> np.ndarray:
@@ -166,13 +149,10 @@ def _deep_parts(members: list, coeffs: np.ndarray) -> tuple:
 def _combined_rows(terms: list, lo: int, hi: int) -> np.ndarray:
     """Rows lo..hi−1 of [Σ c_i f_i | Σ c_j f_j] over the terms' matrices, (hi − lo, 8) (a matrix
     with fewer rows adds zeros: a tall hiding table's preprocessed coefficients, n rows beside
-    f̂'s n + n/F). Every term adds into the one array (combine_columns_into); a ζ-only term's
-    (w, 4) coefficients are padded with zeros for the ζω half, which the kernel skips."""
-    num = np.zeros((hi - lo, 8), dtype=np.uint32)  # [:, :4] the ζ group's Σ c_i f_i, [:, 4:] the ζω group's
-    for matrix, c in terms:
-        wide = c if c.shape[1] == 8 else np.concatenate([c, np.zeros_like(c)], axis=1)
-        combine_columns_into(matrix[lo:hi], wide, num)
-    return num
+    f̂'s n + n/F), every term added before one reduction (lincomb.combine_terms); a ζ-only
+    term's (w, 4) coefficients are padded with zeros for the ζω half, which the kernel skips."""
+    return combine_terms([(m, c if c.shape[1] == 8 else np.concatenate([c, np.zeros_like(c)], axis=1))
+                          for m, c in terms], lo, hi)
 
 
 def _deep_quotients(num: np.ndarray, x: np.ndarray, zeta, z_next, claimed_local, claimed_next) -> np.ndarray:

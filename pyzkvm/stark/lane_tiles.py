@@ -21,8 +21,8 @@ the Zen 4 the AVX2 code hashes as fast).
 These are numba ``@intrinsic``s: this module imports numba and llvmlite, and is imported
 only when a kernel that uses them compiles (blake3_numba refers to them through
 lazy_njit.LazyIntrinsic, so that a verifier never imports numba). numba's cache knows a
-kernel by its own file only: after editing this one, touch blake3_numba.py (or empty the
-cache) so that hash_rows_kernel is compiled again with it.
+kernel by its own file only: after editing this one, touch blake3_numba.py and lincomb.py (or
+empty the cache) so that hash_rows_kernel and lincomb._combine_rows are compiled again with it.
 """
 
 from __future__ import annotations

@@ -5,19 +5,21 @@ the constraint evaluator, tape.py):
 
 * ``combine_columns(matrix, coeffs)``: Σ_j coeffs_j · matrix[:, j] for a base matrix (N, w) and
   w extension coefficients: the DEEP combination Σ c_i f_i(x) of committed columns
-  (``combine_columns_into`` adds it into an array: the DEEP's terms add up in one).
+  (``combine_terms``: of several matrices, added up before one reduction).
 * ``denominators(matrix, coeffs, const)``: const − Σ_j coeffs_j · matrix[:, j] per row: the
   LogUp denominators α − (bus + Σ_j γ^(j+1)·v_j) of one bus interaction over whole columns.
 * ``weighted_column_sums(matrix, weights)``: Σ_i weights_i · matrix[i, :] for each column:
-  evaluating every column's polynomial at one point (barycentric weights or powers of ζ).
+  evaluating every column's polynomial at one point (powers of ζ on coefficients);
+  ``column_sums_at_two_points`` adds chosen columns' sums with other weights in the same
+  pass (the openings at ζ and ζω).
 
 Delayed reduction: a base product x·c (x, c < p < 2^31) is < (p − 1)^2 < 2^62, so four of them
 add up to s < 4·(p − 1)^2 < 2^64 without overflow. Instead of reducing each product (a 64-bit
 ``%`` per multiply-add), each sum keeps two uint64 accumulators, the low and the high 32 bits of
-every such group of four in ``combine_columns`` (``lo += s & (2^32 − 1)``, ``hi += s >> 32``; the others: of every
-product): up to 2^32 groups add without overflow, the loop is multiplies, shifts and adds
-(vectorisable; ~3 operations per product), and the total hi·2^32 + lo is reduced once
-(``field.f_join``).
+every such group of four products (of 4 columns in ``combine_columns``, of 4 rows in the column
+sums; ``denominators``: of every product): ``lo += s & (2^32 − 1)``, ``hi += s >> 32``. Up to
+2^32 groups add without overflow, the loop is multiplies, shifts and adds (vectorisable; ~3
+operations per product), and the total hi·2^32 + lo is reduced once (``field.f_join``).
 
 Threads: the row kernels take a range of rows [r0, r1) and release the GIL; the prover's
 whole-LDE calls run chunks of rows side by side on the thread pool (pool.parallel_for), and a
@@ -28,10 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 from .._jit import inner
-from ..lazy_njit import njit
+from ..lazy_njit import LazyIntrinsic, njit
 
 from . import lincomb_numpy
-from .field import P, f_join
+from .field import P, f_join, f_join_vec
 from .pool import chunk_bounds, parallel_for
 
 _P = np.uint64(P)
@@ -39,85 +41,144 @@ _LOW = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
 
 _TILE = 32  # rows combined at once (their accumulators and the tile's columns stay in cache)
+_rows_to_lanes = LazyIntrinsic("pyzkvm.stark.lane_tiles", "rows_to_lanes")  # (imports numba: on first use)
 
 
 @njit(cache=True, nogil=True)
-def _combine_rows(matrix, coeffs, out, r0, r1):
-    # out[i, k] += Σ_j matrix[i, j]·coeffs[j, k] mod p for rows r0..r1−1 (out canonical), delayed
-    # reduction by groups of 4 columns: s = Σ of 4 products < 4·(p − 1)^2 < 2^64, then its halves
-    # go to the lo/hi accumulators (module docstring): ~3 operations per product, not 5. A tile
-    # of _TILE rows at a time, copied column-major (the columns sorted by how many lanes they
-    # need, 4-column groups padded with zero columns), so the innermost loop runs along the
-    # tile's rows (vectorised). A column whose coefficients are zero from lane 4 on (a DEEP
+def _combine_rows(matrix, coeffs, lo, hi, r0, r1):
+    # the halves of Σ_j matrix[i, j]·coeffs[j, k] (canonical entries) added to lo[k, i − r0] and
+    # hi[k, i − r0] for rows r0..r1−1: delayed reduction by groups of 4 columns, s = Σ of 4
+    # products < 4·(p − 1)^2 < 2^64, then its halves go to the accumulators (module docstring;
+    # _join_halves reduces them once, after every term). A tile of _TILE rows at a time,
+    # transposed (tile[j, i] = matrix[t0 + i, j]: 16 × 16 blocks in vector registers,
+    # lane_tiles.rows_to_lanes), so the innermost loop runs along the tile's rows (vectorised).
+    # The columns go in groups of 4 sorted by how many lanes they need (the last group padded
+    # with the tile's zero row): a column whose coefficients are zero from lane 4 on (a DEEP
     # column not read at ζω: openings.zero_unread_coefficients; most main columns) adds into
-    # lanes 0–3 only: its group computes only those if all four columns are such
+    # lanes 0–3 only, and its group computes only those if all four columns are such
     w = matrix.shape[1]
     k_out = coeffs.shape[1]
     lanes = np.empty(w, dtype=np.int64)  # per column: the lanes its products go to
     for j in range(w):
-        lanes[j] = k_out
-        while lanes[j] > 4 and coeffs[j, lanes[j] - 4:lanes[j]].max() == 0:
-            lanes[j] -= 4
-    order = np.argsort(-lanes, kind="mergesort")  # the widest columns first: they share groups
+        lanes[j] = min(4, k_out)
+        for k in range(4, k_out):
+            if coeffs[j, k]:
+                lanes[j] = min(k_out, (k // 4 + 1) * 4)  # through the 4-lane block of its last nonzero
+    order = np.empty(w, dtype=np.int64)  # the widest columns first (they share groups), else in order
+    placed = 0
+    for width in range(k_out, 0, -4):
+        for j in range(w):
+            if lanes[j] == width:
+                order[placed] = j
+                placed += 1
     groups = (w + 3) // 4
-    c = np.zeros((4 * groups, k_out), dtype=np.uint64)  # coefficients in that order, zero-padded
+    w16 = (w + 15) // 16 * 16
+    column = np.full(4 * groups, w16, dtype=np.int64)  # the tile row of each column in that order (w16: zero)
+    c = np.zeros((4 * groups, k_out), dtype=np.uint64)  # their coefficients
     group_lanes = np.zeros(groups, dtype=np.int64)
     for jj in range(w):
+        column[jj] = order[jj]
         c[jj] = coeffs[order[jj]]
         group_lanes[jj // 4] = max(group_lanes[jj // 4], lanes[order[jj]])
-    tile = np.zeros((4 * groups, _TILE), dtype=np.uint32)  # tile[jj, i] = matrix[t0 + i, order[jj]]
-    lo = np.empty((k_out, _TILE), dtype=np.uint64)
-    hi = np.empty((k_out, _TILE), dtype=np.uint64)
+    tile = np.zeros((w16 + 1, _TILE), dtype=np.uint32)  # rows w.. stay 0
+    words, tile_words = matrix.reshape(-1), tile.reshape(-1)
+    tile_lo = np.empty((k_out, _TILE), dtype=np.uint64)  # the tile's sums (its own arrays: the
+    tile_hi = np.empty((k_out, _TILE), dtype=np.uint64)  # loop vectorises), then added to lo/hi
     for t0 in range(r0, r1, _TILE):
         m = min(_TILE, r1 - t0)
-        for i in range(m):
-            for jj in range(w):
-                tile[jj, i] = matrix[t0 + i, order[jj]]
-        for k in range(k_out):
+        if m == _TILE and (t0 + _TILE) * w + 16 <= words.shape[0]:  # (a block reads 16 words of each row)
+            for j in range(0, w, 16):
+                for i in range(0, _TILE, 16):
+                    _rows_to_lanes(words, (t0 + i) * w + j, w, min(16, w - j), tile_words, j * _TILE + i, _TILE)
+        else:  # the matrix's last rows: one word at a time
             for i in range(m):
-                lo[k, i] = out[t0 + i, k]  # the sum adds to out's value (< p)
-            hi[k] = 0
+                for j in range(w):
+                    tile[j, i] = matrix[t0 + i, j]
+        tile_lo[:] = 0
+        tile_hi[:] = 0
         for g in range(groups):
             j = 4 * g
-            x0, x1, x2, x3 = tile[j], tile[j + 1], tile[j + 2], tile[j + 3]
+            x0, x1, x2, x3 = tile[column[j]], tile[column[j + 1]], tile[column[j + 2]], tile[column[j + 3]]
             for k in range(group_lanes[g]):
                 c0, c1, c2, c3 = c[j, k], c[j + 1, k], c[j + 2, k], c[j + 3, k]
-                lk, hk = lo[k], hi[k]
+                lk, hk = tile_lo[k], tile_hi[k]
                 for i in range(_TILE):
                     s = np.uint64(x0[i]) * c0 + np.uint64(x1[i]) * c1 + np.uint64(x2[i]) * c2 + np.uint64(x3[i]) * c3
                     lk[i] += s & _LOW
                     hk[i] += s >> _32
-        for i in range(m):
-            for k in range(k_out):
-                out[t0 + i, k] = f_join(lo[k, i], hi[k, i])
+        at = t0 - r0
+        for k in range(k_out):
+            for i in range(m):
+                lo[k, at + i] += tile_lo[k, i]
+                hi[k, at + i] += tile_hi[k, i]
+
+
+@njit(cache=True, nogil=True)
+def _join_halves(lo, hi, out):
+    # out[i, k] = (hi[k, i]·2^32 + lo[k, i]) mod p for out's rows (lo, hi < 2^62: f_join_vec),
+    # vectorised along i in place in lo, then written row by row
+    rows, k_out = out.shape
+    for k in range(k_out):
+        lk, hk = lo[k], hi[k]
+        for i in range(rows):
+            lk[i] = f_join_vec(lk[i], hk[i])
+    for i in range(rows):
+        for k in range(k_out):
+            out[i, k] = lo[k, i]
+
+
+#: rows combined per kernel call (combine_terms): every term adds into accumulators of this
+#: many rows (2·k·8 bytes a row: 512 KB for the DEEP's k = 8, in L2), reduced once
+COMBINE_CHUNK_ROWS = 1 << 12
 
 
 def combine_columns(matrix: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     """Row-wise Σ_j coeffs_j · matrix[:, j] for a base matrix (N, w) and coefficients (w, 4)
     in F_p^4 → (N, 4). Several combinations in one pass over the matrix: coeffs (w, 4·m) →
     (N, 4·m) (each group of 4 output columns is one F_p^4 combination)."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    coeffs = np.ascontiguousarray(coeffs, dtype=np.uint32)
-    if matrix.shape[0] <= lincomb_numpy.MAX_ROWS and matrix.shape[1]:  # a verifier's query rows: no kernel
-        return lincomb_numpy.combine_columns(matrix, coeffs)
-    return combine_columns_into(matrix, coeffs, np.zeros((matrix.shape[0], coeffs.shape[1]), dtype=np.uint32))
+    return combine_terms([(matrix, coeffs)], 0, matrix.shape[0])
 
 
-def combine_columns_into(matrix: np.ndarray, coeffs: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """combine_columns added into ``out``: out[i] += Σ_j coeffs_j · matrix[i, j] for the matrix's
-    rows i (out: C-contiguous uint32 (≥ N, coeffs' width), canonical; its rows from N on are
-    left as they are). Returns out. The DEEP's terms add up in one array this way, with no
-    (N, 8) temporary per term."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    coeffs = np.ascontiguousarray(coeffs, dtype=np.uint32)
-    rows = matrix.shape[0]
-    if matrix.shape[1] == 0 or rows == 0:
+def combine_terms(terms: list, r0: int, r1: int) -> np.ndarray:
+    """Rows r0..r1−1 of Σ_t combine_columns(matrix_t, coeffs_t) over the terms (matrix_t
+    (N_t, w_t) base, coeffs_t (w_t, k) with one k for all, canonical), (r1 − r0, k): a matrix
+    with fewer rows adds zeros past its last. Each row's values are reduced once, however
+    many terms add into it: the rows go in chunks of COMBINE_CHUNK_ROWS (side by side on the
+    thread pool), every term adding into a chunk's accumulators before they are reduced."""
+    k = terms[0][1].shape[1]
+    out = np.zeros((r1 - r0, k), dtype=np.uint32)
+    terms = [(np.ascontiguousarray(m, dtype=np.uint32), np.ascontiguousarray(c, dtype=np.uint32))
+             for m, c in terms if m.shape[1] and min(r1, m.shape[0]) > r0]
+    if not terms:
         return out
-    if rows <= lincomb_numpy.MAX_ROWS:  # a few rows: no kernel
-        out[:rows] = (out[:rows].astype(np.uint64) + lincomb_numpy.combine_columns(matrix, coeffs)) % _P
-        return out
-    parallel_for(_combine_rows, rows, matrix, coeffs, out, work_per_item=matrix.shape[1] * coeffs.shape[1])
+    if r1 - r0 <= lincomb_numpy.MAX_ROWS:  # a verifier's few rows: no kernel
+        acc = out.astype(np.uint64)
+        for m, c in terms:
+            part = lincomb_numpy.combine_columns(m[r0:r1], c)
+            acc[:len(part)] += part
+        return (acc % _P).astype(np.uint32)  # < 2^32 canonical terms
+    end = min(r1, max(m.shape[0] for m, _c in terms))  # rows from here on stay 0
+    chunks = -(-(end - r0) // COMBINE_CHUNK_ROWS)
+    parallel_for(_combine_chunks, chunks, terms, r0, end, out,
+                 work_per_item=COMBINE_CHUNK_ROWS * sum(m.shape[1] for m, _c in terms) * k // 4)
     return out
+
+
+def _combine_chunks(terms: list, r0: int, r1: int, out: np.ndarray, first: int, last: int) -> None:
+    # combine_terms' chunks first..last−1 (a range of pool.parallel_for): each chunk's rows
+    # [a, b) summed over the terms in lo/hi, then reduced into out's rows a − r0 …
+    k = out.shape[1]
+    lo = np.empty((k, COMBINE_CHUNK_ROWS), dtype=np.uint64)
+    hi = np.empty((k, COMBINE_CHUNK_ROWS), dtype=np.uint64)
+    for chunk in range(first, last):
+        a = r0 + chunk * COMBINE_CHUNK_ROWS
+        b = min(r1, a + COMBINE_CHUNK_ROWS)
+        lo[:] = 0
+        hi[:] = 0
+        for matrix, coeffs in terms:
+            if min(b, matrix.shape[0]) > a:
+                _combine_rows(matrix, coeffs, lo, hi, a, min(b, matrix.shape[0]))
+        _join_halves(lo, hi, out[a - r0:b - r0])
 
 
 @njit(cache=True, nogil=True)
@@ -160,98 +221,95 @@ def denominators(matrix: np.ndarray, coeffs: np.ndarray, const: np.ndarray) -> n
     return out
 
 
-@inner
-def _add_products(lo, hi, j, x, a0, a1, a2, a3):
-    # lo[j, k] += low half of x·a_k, hi[j, k] += high half (k = 0..3: the lanes of a ∈ F_p^4)
-    p0, p1, p2, p3 = x * a0, x * a1, x * a2, x * a3
-    lo[j, 0] += p0 & _LOW
-    lo[j, 1] += p1 & _LOW
-    lo[j, 2] += p2 & _LOW
-    lo[j, 3] += p3 & _LOW
-    hi[j, 0] += p0 >> _32
-    hi[j, 1] += p1 >> _32
-    hi[j, 2] += p2 >> _32
-    hi[j, 3] += p3 >> _32
-
-
-@inner
-def _join_sums(lo, hi, out):
-    # out[j, k] = (hi·2^32 + lo) mod p per (column, lane)
-    for j in range(out.shape[0]):
+@njit(cache=True, nogil=True)
+def _weighted_column_sums(matrix, weights, columns2, weights2, out, out2, r0, r1):
+    # out[j] = Σ_i weights[i]·matrix[i, j] for every column j, and out2[c] = Σ_i
+    # weights2[i]·matrix[i, columns2[c]] for the chosen columns, over rows r0 … r1 − 1, in one
+    # pass over the rows (canonical entries). Delayed reduction by groups of 4 rows: per column
+    # and lane, s = Σ of the 4 rows' products < 4·(p − 1)^2 < 2^64, whose halves go to the lo/hi
+    # accumulators (module docstring; < 2^32 groups: 2^34 rows is beyond any table), reduced
+    # once at the end. The j loop runs along a row's contiguous columns (vectorised), the
+    # accumulators (4, w) stay in L1
+    w, w2 = matrix.shape[1], columns2.shape[0]
+    lo = np.zeros((4, w), dtype=np.uint64)
+    hi = np.zeros((4, w), dtype=np.uint64)
+    lo2 = np.zeros((w2, 4), dtype=np.uint64)
+    hi2 = np.zeros((w2, 4), dtype=np.uint64)
+    i = r0
+    while i < r1:
+        rows = min(4, r1 - i)  # 4, or the last 1–3 rows (the others' weights taken as 0)
+        x0, x1, x2, x3 = matrix[i], matrix[i + min(1, rows - 1)], matrix[i + min(2, rows - 1)], matrix[i + rows - 1]
         for k in range(4):
-            out[j, k] = f_join(lo[j, k], hi[j, k])
+            a0, a1, a2, a3 = _four_weights(weights, i, rows, k)
+            lk, hk = lo[k], hi[k]
+            for j in range(w):
+                s = np.uint64(x0[j]) * a0 + np.uint64(x1[j]) * a1 + np.uint64(x2[j]) * a2 + np.uint64(x3[j]) * a3
+                lk[j] += s & _LOW
+                hk[j] += s >> _32
+        for c in range(w2):  # the few chosen columns
+            j = columns2[c]
+            y0, y1, y2, y3 = np.uint64(x0[j]), np.uint64(x1[j]), np.uint64(x2[j]), np.uint64(x3[j])
+            for k in range(4):
+                a0, a1, a2, a3 = _four_weights(weights2, i, rows, k)
+                s = y0 * a0 + y1 * a1 + y2 * a2 + y3 * a3
+                lo2[c, k] += s & _LOW
+                hi2[c, k] += s >> _32
+        i += rows
+    for j in range(w):
+        for k in range(4):
+            out[j, k] = f_join(lo[k, j], hi[k, j])
+    for c in range(w2):
+        for k in range(4):
+            out2[c, k] = f_join(lo2[c, k], hi2[c, k])
 
 
-@njit(cache=True, nogil=True)
-def _weighted_column_sums(matrix, weights, out, r0, r1):
-    # out[j] = Σ_i weights[i]·matrix[i, j] over rows r0 … r1 − 1: per (column, lane) the low and
-    # high halves of the products are summed (< 2^32 terms: 2^32 rows is beyond any table),
-    # reduced once at the end. Every column in order: the j loop reads a contiguous row
-    # (vectorised; ~1.7× the indexed kernel below when all columns are read)
-    w = matrix.shape[1]
-    lo = np.zeros((w, 4), dtype=np.uint64)
-    hi = np.zeros((w, 4), dtype=np.uint64)
-    for i in range(r0, r1):
-        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
-        for j in range(w):
-            x = np.uint64(matrix[i, j])
-            _add_products(lo, hi, j, x, a0, a1, a2, a3)
-    _join_sums(lo, hi, out)
+@inner
+def _four_weights(weights, i, rows, k):
+    # lane k of weights[i … i + 3] as uint64, those from row i + rows on 0 (a last group of < 4 rows)
+    a0 = np.uint64(weights[i, k])
+    a1 = np.uint64(weights[i + 1, k]) if rows > 1 else np.uint64(0)
+    a2 = np.uint64(weights[i + 2, k]) if rows > 2 else np.uint64(0)
+    a3 = np.uint64(weights[i + 3, k]) if rows > 3 else np.uint64(0)
+    return a0, a1, a2, a3
 
 
-@njit(cache=True, nogil=True)
-def _weighted_chosen_column_sums(matrix, columns, weights, out, r0, r1):
-    # out[j] = Σ_i weights[i]·matrix[i, columns[j]] over rows r0 … r1 − 1: the same sums over
-    # the chosen columns, read in place through the index (no copy of a whole-height matrix's columns)
-    w = columns.shape[0]
-    lo = np.zeros((w, 4), dtype=np.uint64)
-    hi = np.zeros((w, 4), dtype=np.uint64)
-    for i in range(r0, r1):
-        a0, a1, a2, a3 = np.uint64(weights[i, 0]), np.uint64(weights[i, 1]), np.uint64(weights[i, 2]), np.uint64(weights[i, 3])
-        row = matrix[i]
-        for j in range(w):
-            x = np.uint64(row[columns[j]])
-            _add_products(lo, hi, j, x, a0, a1, a2, a3)
-    _join_sums(lo, hi, out)
+_NO_COLUMNS = np.zeros(0, dtype=np.int64)
 
 
-def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray, columns=None) -> np.ndarray:
-    """For each column j (or each of ``columns``, in that order): Σ_i weights_i · matrix[i, j]
-    ∈ F_p^4 (matrix (n, w) base, weights (n, 4)); (w or len(columns), 4).
+def weighted_column_sums(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """For each column j: Σ_i weights_i · matrix[i, j] ∈ F_p^4 (matrix (n, w) base, weights
+    (n, 4), both canonical); (w, 4).
 
     With weights_i = ζ^i and matrix = coefficients this is f_j(ζ); with barycentric weights
-    and matrix = evaluations on H it is also f_j(ζ). ``columns`` are read in place (no copy of
-    a whole-height matrix's columns). A tall matrix's rows are summed in chunks side by side on
-    the thread pool, then the chunks' sums added."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    weights = np.ascontiguousarray(weights, dtype=np.uint32)
-    w = matrix.shape[1]
-    cols = None if columns is None else np.asarray(columns, dtype=np.int64)
-    if cols is not None and cols.shape[0] == w and np.array_equal(cols, np.arange(w)):
-        cols = None  # every column in order: the contiguous kernel
-    width = w if cols is None else cols.shape[0]
-    bounds = chunk_bounds(matrix.shape[0], width, chunks_per_thread=1)
-    parts = np.zeros((len(bounds) - 1, width, 4), dtype=np.uint32)
-    parallel_for(_sums_of_chunks, len(parts), matrix, cols, weights, bounds, parts,
-                 work_per_item=matrix.shape[0] * width // len(parts), chunks_per_thread=1)
-    if len(parts) == 1:
-        return parts[0]
-    return (parts.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)  # < 2^32 canonical terms
+    and matrix = evaluations on H it is also f_j(ζ). A tall matrix's rows are summed in
+    chunks side by side on the thread pool, then the chunks' sums added."""
+    return column_sums_at_two_points(matrix, weights, weights, _NO_COLUMNS)[0]
 
 
 def column_sums_at_two_points(matrix: np.ndarray, weights: np.ndarray, weights2: np.ndarray, columns2) -> tuple:
-    """(weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2)):
-    a committed matrix's openings at ζ (every column) and at ζω (the columns read at the next
-    row). Two passes: one kernel summing both in one pass compiled in ~6 s of a cold first
-    prove's CPU for ~0.1 s of a 2^20-cycle prove (bench/results/stark_prove.md, session 15)."""
+    """(weighted_column_sums(matrix, weights), the same sums with ``weights2`` of the columns
+    ``columns2``, in that order): a committed matrix's openings at ζ (every column) and at ζω
+    (the columns read at the next row), in one pass over the matrix (the chosen columns are
+    read in place, beside the rest of their row)."""
     matrix = np.ascontiguousarray(matrix, dtype=np.uint32)
-    return weighted_column_sums(matrix, weights), weighted_column_sums(matrix, weights2, columns2)
+    weights = np.ascontiguousarray(weights, dtype=np.uint32)
+    weights2 = np.ascontiguousarray(weights2, dtype=np.uint32)
+    cols = np.ascontiguousarray(columns2, dtype=np.int64)
+    w, w2 = matrix.shape[1], cols.shape[0]
+    bounds = chunk_bounds(matrix.shape[0], w + w2, chunks_per_thread=1)
+    parts = np.zeros((len(bounds) - 1, w, 4), dtype=np.uint32)
+    parts2 = np.zeros((len(bounds) - 1, w2, 4), dtype=np.uint32)
+    parallel_for(_sums_of_chunks, len(parts), matrix, weights, cols, weights2, bounds, parts, parts2,
+                 work_per_item=matrix.shape[0] * (w + w2) // len(parts), chunks_per_thread=1)
+    return _added(parts), _added(parts2)
 
 
-def _sums_of_chunks(matrix, cols, weights, bounds, parts, lo: int, hi: int) -> None:
-    # weighted_column_sums of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its part
+def _added(parts: np.ndarray) -> np.ndarray:
+    # the chunks' sums (chunks, w, 4) added: < 2^32 canonical terms
+    return parts[0] if len(parts) == 1 else (parts.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
+
+
+def _sums_of_chunks(matrix, weights, cols, weights2, bounds, parts, parts2, lo: int, hi: int) -> None:
+    # column_sums_at_two_points of row chunks lo..hi−1 (a chunk of pool.parallel_for), each into its parts
     for c in range(lo, hi):
-        if cols is None:
-            _weighted_column_sums(matrix, weights, parts[c], bounds[c], bounds[c + 1])
-        else:
-            _weighted_chosen_column_sums(matrix, cols, weights, parts[c], bounds[c], bounds[c + 1])
+        _weighted_column_sums(matrix, weights, cols, weights2, parts[c], parts2[c], bounds[c], bounds[c + 1])

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import StarkConfigError
 from . import ext, field, rounds
 from . import zk
-from .deep import (deep_codewords_from_coefficients, deep_coefficients, deep_layout, evaluate_trace_at, opened_count,
+from .deep import (deep_codewords_from_coefficients, deep_coefficients, deep_layout, opened_count,
                    recombine_ext_columns, split_by_height)
 from .domain import coset_points, coset_selectors, coset_shift, coset_values, interpolate_from_cosets, \
     interpolate_with_small_coset, zerofier_on_coset
@@ -41,7 +41,7 @@ from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
 from .keys import ProvingKey, check_public_values, check_trace
 from .lde_source import LdeSource, shared_rows_work
-from .lincomb import column_sums_at_two_points, weighted_column_sums
+from .lincomb import column_sums_at_two_points
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
 from .ntt import bit_reverse_indices, drop_coset_factors, intt, intt_columns_into, \
@@ -254,21 +254,24 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
     return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
 
 
-def _columns(matrix, columns):
-    """The given columns of a (rows, width) matrix, or None."""
-    if matrix is None:
-        return None
-    return matrix[:, columns]
-
-
-def _evaluate_coefficients(lde, at_z, at_zn, columns) -> tuple:
-    """Every column of a committed LDE's polynomials at z, and the given ``columns`` at z'
-    (the openings at ζ and ζω; lincomb.column_sums_at_two_points): ``at_z`` / ``at_zn`` are the
-    powers 1, z, …, z^(B−1) and those of z' (its coefficient rows from B on are zero):
-    Σ_(i<B) c_i·z^i, shapes (w, 4) and (len(columns), 4)."""
-    if lde is None or lde.shape[1] == 0:
+def _evaluate_coefficients(coefficients, at_z, at_zn, columns) -> tuple:
+    """Every column of a committed polynomial matrix (its coefficient rows; None: no columns)
+    at z, and the given ``columns`` at z' (the openings at ζ and ζω, in one pass:
+    lincomb.column_sums_at_two_points): ``at_z`` / ``at_zn`` are the powers 1, z, z², … and
+    those of z', at least as many as the matrix's nonzero rows (its rows past them are zero,
+    and not read): Σ_i c_i·z^i, shapes (w, 4) and (len(columns), 4)."""
+    if coefficients is None or coefficients.shape[1] == 0:
         return np.zeros((0, 4), dtype=np.uint32), np.zeros((0, 4), dtype=np.uint32)
-    return column_sums_at_two_points(lde.coefficients[:at_z.shape[0]], at_z, at_zn, columns)
+    rows = min(coefficients.shape[0], at_z.shape[0])
+    return column_sums_at_two_points(coefficients[:rows], at_z[:rows], at_zn[:rows], columns)
+
+
+def _prep_openings(t: _Table, at_z, at_zn, columns) -> tuple:
+    """The preprocessed columns at ζ and the given ``columns`` at ζω, from their coefficients
+    (degree < n, interpolated once: _Table.prep_coefficients) as the other groups'
+    (_evaluate_coefficients): the same values as the trace's barycentric sums on H, without
+    the n inverses of their weights."""
+    return _evaluate_coefficients(t.prep_coefficients(), at_z, at_zn, columns)
 
 
 def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[int], public_data: PublicData,
@@ -340,22 +343,22 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     powers = _opening_powers(cfg, tables, zeta)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
-        # main and aux (f̂ in hiding mode, the trace's interpolant otherwise) from their
-        # coefficients, Σ_(i<B) c_i z^i: rows from B on are zero (_nonzero_rows; hiding: half of
-        # a tall table's D = 2n, never read); the preprocessed columns from their trace
+        # every group from its coefficients, Σ_(i<B) c_i z^i (main and aux: f̂ in hiding mode, the
+        # trace's interpolant otherwise): rows from B on are zero (_nonzero_rows; hiding: half of
+        # a tall table's D = 2n, never read); the preprocessed columns' B is n
         b = _nonzero_rows(cfg, t)
         at_z, at_zn = powers[None][:b], powers[t.log_n][:b]
         # at ζω only the columns some constraint reads at the next row (openings.py); the F_p^4
         # columns, aux and quotient, as one value each: Σ_c X^c·f_c(z) (deep.py)
         read = next_row_columns(t.compiled)
-        main_z, main_zn = _evaluate_coefficients(t.main_lde, at_z, at_zn, read["main"])
-        aux_z, aux_zn = _evaluate_coefficients(t.aux_lde, at_z, at_zn, read["aux"])
-        t.open_local = {"prep": evaluate_trace_at(t.prep_trace, t.log_n, zeta), "main": main_z,
-                        "aux": recombine_ext_columns(aux_z)}
-        t.open_next = {"prep": evaluate_trace_at(_columns(t.prep_trace, read["prep"]), t.log_n, t.z_next),
-                       "main": main_zn, "aux": recombine_ext_columns(aux_zn)}
-        t.open_local["quotient"] = recombine_ext_columns(weighted_column_sums(  # Σ_(i<B) c_i ζ^i
-            t.quotient_coeffs[:b], at_z))
+        prep_z, prep_zn = _prep_openings(t, at_z, at_zn, read["prep"])
+        main_z, main_zn = _evaluate_coefficients(t.main_lde.coefficients, at_z, at_zn, read["main"])
+        aux_z, aux_zn = _evaluate_coefficients(None if t.aux_lde is None else t.aux_lde.coefficients, at_z, at_zn,
+                                               read["aux"])
+        quotient_z, _ = _evaluate_coefficients(t.quotient_coeffs, at_z, at_zn, ())  # Σ_(i<B) c_i ζ^i
+        t.open_local = {"prep": prep_z, "main": main_z, "aux": recombine_ext_columns(aux_z),
+                        "quotient": recombine_ext_columns(quotient_z)}
+        t.open_next = {"prep": prep_zn, "main": main_zn, "aux": recombine_ext_columns(aux_zn)}
         report("open", (k + 1) / len(tables))
     del powers, at_z, at_zn  # (views of the powers: kept, they would stay to the end of the proof)
     layout, total = deep_layout([_widths(t) for t in tables])

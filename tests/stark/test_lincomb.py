@@ -37,17 +37,28 @@ def test_combine_columns(n, w, worst):
 
 
 @pytest.mark.parametrize("worst", [False, True])
-@pytest.mark.parametrize("n,w", SHAPES)
-def test_combine_columns_into_adds_to_out(n, w, worst):
-    """combine_columns_into adds into out's first n rows (the rest unchanged), also when some
-    columns' coefficients are zero from lane 4 on (the kernel skips those lanes)."""
-    rng = np.random.default_rng(7 * n + w)
-    m, c, out = _matrix(rng, n, w, worst), _matrix(rng, w, 8, worst), _matrix(rng, n + 3, 8, worst)
-    c[::3, 4:] = 0
-    want = out.copy()
-    want[:n] = (want[:n].astype(object) + _ref(m, c)) % P
-    assert lincomb.combine_columns_into(m, c, out) is out
-    assert np.array_equal(out, want)
+@pytest.mark.parametrize("chunk", [64, 1 << 12])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_combine_terms_is_the_sum_of_the_combinations(worst, chunk, threads, monkeypatch):
+    """combine_terms adds every term's combination (each reduced once): matrices of odd
+    heights and widths (a shorter one adds zeros past its last row), a row range that starts
+    and ends mid-chunk, columns whose coefficients are zero from lane 4 on (the kernel skips
+    those lanes), in chunks of rows on 1 thread and on 2, against numpy object sums."""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(lincomb, "COMBINE_CHUNK_ROWS", chunk)
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    rng = np.random.default_rng(chunk + threads + worst)
+    shapes = [(3001, 13), (2999, 1), (1500, 70), (3001, 0), (5, 6)]
+    terms = [(_matrix(rng, n, w, worst), _matrix(rng, w, 8, worst)) for n, w in shapes]
+    terms[0][1][::3, 4:] = 0
+    terms[2][1][:, 4:] = 0
+    for r0, r1 in ((0, 3001), (3, 2998), (1499, 1502), (40, 41)):
+        want = np.zeros((r1 - r0, 8), dtype=object)
+        for m, c in terms:
+            part = m[r0:r1]
+            want[:len(part)] += part.astype(object) @ c.astype(object)
+        assert np.array_equal(lincomb.combine_terms(terms, r0, r1), (want % P).astype(np.uint32))
 
 
 def test_combine_columns_of_no_columns_is_zero():
@@ -86,19 +97,22 @@ def test_column_sums_at_two_points_is_both_sums(n, w, worst):
     assert lincomb.column_sums_at_two_points(m, weights, weights2, columns[:0])[1].shape == (0, 4)
 
 
-def test_weighted_column_sums_of_some_columns_reads_them_in_place():
-    rng = np.random.default_rng(9)
-    m, weights = _matrix(rng, 33, 7, False), _matrix(rng, 33, 4, False)
-    columns = np.array([5, 0, 3], dtype=np.int64)  # any order
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, columns), _ref(m[:, columns].T, weights))
-    assert lincomb.weighted_column_sums(m, weights, columns[:0]).shape == (0, 4)
-    # every column in order takes the contiguous kernel: the same sums
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(7)), _ref(m.T, weights))
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, np.arange(6)), _ref(m[:, :6].T, weights))
-    # a tall matrix: its rows in chunks on the pool, the chunks' sums added
-    m, weights = _matrix(rng, 3000, 70, True), _matrix(rng, 3000, 4, True)
-    columns = np.arange(69, 0, -3)
-    assert np.array_equal(lincomb.weighted_column_sums(m, weights, columns), _ref(m[:, columns].T, weights))
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 9, 8195])
+def test_column_sums_at_two_points_on_odd_shapes(n, monkeypatch):
+    """Row counts off the kernel's groups of 4 rows (the last 1–3 rows weighted alone), the
+    chosen columns in any order and repeated, worst-case entries, on 1 thread and on 2 (a
+    tall matrix's row chunks side by side: 8195 rows), against numpy object sums."""
+    from pyzkvm.stark import pool
+
+    rng = np.random.default_rng(n)
+    for worst in (False, True):
+        m, weights, weights2 = _matrix(rng, n, 9, worst), _matrix(rng, n, 4, worst), _matrix(rng, n, 4, worst)
+        columns = np.array([8, 0, 3, 3], dtype=np.int64)
+        for threads in (1, 2):
+            monkeypatch.setattr(pool, "threads", lambda threads=threads: threads)
+            at, at2 = lincomb.column_sums_at_two_points(m, weights, weights2, columns)
+            assert np.array_equal(at, _ref(m.T, weights))
+            assert np.array_equal(at2, _ref(m[:, columns].T, weights2))
 
 
 def test_combine_columns_few_rows_wide_worst_case():

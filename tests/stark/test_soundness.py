@@ -107,14 +107,15 @@ def test_a_false_preprocessed_opening_fails_fri_without_the_ood_check(monkeypatc
     traces = range_check_traces(rng.integers(0, 1 << 16, 16))
     monkeypatch.setattr(verifier_module, "_check_ood", lambda *args: None)
     verify(pk.verifying_key, prove(pk, traces, [], zk_seed=1).to_bytes(), [])
-    honest = prover_module.evaluate_trace_at
+    honest = prover_module._prep_openings
 
-    def lying(trace, log_n, z):
-        values = honest(trace, log_n, z).copy()
-        values[:1, 0] = (values[:1, 0].astype(np.int64) + 1) % P  # the first column's claim, off by one
-        return values
+    def lying(*args):
+        at_z, at_zn = honest(*args)
+        at_z = at_z.copy()
+        at_z[:1, 0] = (at_z[:1, 0].astype(np.int64) + 1) % P  # the first column's claim at ζ, off by one
+        return at_z, at_zn
 
-    monkeypatch.setattr(prover_module, "evaluate_trace_at", lying)
+    monkeypatch.setattr(prover_module, "_prep_openings", lying)
     forged = prove(pk, traces, [], zk_seed=1, check_constraints_first=False)
     with pytest.raises(FriQueryError, match="last fold"):
         verify(pk.verifying_key, forged.to_bytes(), [])

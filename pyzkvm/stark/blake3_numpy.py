@@ -92,3 +92,14 @@ def compress_pairs(digests) -> np.ndarray:
         raise UsageError(f"compress_pairs: expected an even number of 8-word digests (2m, 8), got shape {d.shape}")
     block = np.ascontiguousarray(d.reshape(-1, 16).T)
     return np.ascontiguousarray(compress(np.repeat(IV[:, None], block.shape[1], axis=1), block, 64, NODE_FLAGS).T)
+
+
+def compress_each(left, right, out=None) -> np.ndarray:
+    """merkle.compress_each: out[i] = BLAKE3(left[i] ‖ right[i]) for (n, 8) digests (written to
+    ``out`` if given)."""
+    pairs = np.concatenate((np.asarray(left, dtype=_U32), np.asarray(right, dtype=_U32)), axis=1)
+    nodes = compress_pairs(pairs.reshape(-1, 8))
+    if out is None:
+        return nodes
+    out[:] = nodes
+    return out

@@ -59,19 +59,11 @@ def _rows_digest(group: list, hashes=merkle) -> np.ndarray:
     return d
 
 
-#: rows of ``_inject``'s pairs (node_i ‖ digest_i) laid side by side at once (2 MB)
-INJECT_ROWS = 1 << 15
-
-
 def _inject(nodes: np.ndarray, digests: np.ndarray, hashes=merkle) -> np.ndarray:
-    """node_i = C(node_i ‖ digest_i), written over ``nodes`` (a fresh array of the caller's),
-    INJECT_ROWS pairs at a time: the pairs of a whole level were twice its size again."""
-    pairs = np.empty((min(len(nodes), INJECT_ROWS), 2, 8), dtype=np.uint32)
-    for lo in range(0, len(nodes), INJECT_ROWS):
-        hi = min(len(nodes), lo + INJECT_ROWS)
-        pairs[:hi - lo, 0], pairs[:hi - lo, 1] = nodes[lo:hi], digests[lo:hi]
-        nodes[lo:hi] = hashes.compress_pairs(pairs[:hi - lo].reshape(-1, 8))
-    return nodes
+    """node_i = C(node_i ‖ digest_i), written over ``nodes`` (a fresh array of the caller's, or
+    a block of its rows): each pair read from the two arrays as it is compressed
+    (merkle.compress_each), never laid side by side in a copy."""
+    return hashes.compress_each(nodes, digests, nodes)
 
 
 class MixedMatrixTree:

@@ -68,12 +68,16 @@ def lowest_kept_level(m: np.ndarray, low: int) -> np.ndarray:
     return out
 
 
-def compress_pairs(digests):
-    """One Merkle level: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests."""
+def compress_pairs(digests, out: np.ndarray | None = None):
+    """One Merkle level: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests
+    (written to ``out``, a C-contiguous (m, 8) uint32 array that does not overlap the
+    digests, if given)."""
     d = np.ascontiguousarray(digests, dtype=np.uint32)
     if d.ndim != 2 or d.shape[1] != 8 or d.shape[0] % 2:
         raise UsageError(f"compress_pairs: expected an even number of 8-word digests (2m, 8), got shape {d.shape}")
-    out = np.empty((d.shape[0] // 2, 8), dtype=np.uint32)
+    if out is None:
+        out = np.empty((d.shape[0] // 2, 8), dtype=np.uint32)
+    assert out.shape == (d.shape[0] // 2, 8) and out.dtype == np.uint32 and out.flags.c_contiguous
     compress_pairs_lanes(d, out)
     return out
 

@@ -2,6 +2,7 @@
 
 import blake3
 import numpy as np
+import pytest
 
 from pyzkvm.stark.merkle import MerkleTree
 from pyzkvm.stark.mmcs import MixedMatrixTree, rows_per_query, verify_mixed_openings
@@ -124,3 +125,18 @@ def test_injection_writes_each_node_over_itself_in_place():
     assert np.array_equal(nodes[5:5 + len(digests)], want)
     assert np.array_equal(nodes[:5], before[:5]) and np.array_equal(nodes[5 + len(digests):], before[5 + len(digests):])
     assert mmcs.digest_bytes(want[0]) == h(before[5].astype("<u4").tobytes() + digests[0].astype("<u4").tobytes())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_level_compressed_in_place_is_the_next_level(threads, monkeypatch):
+    """_compress_in_place writes each chunk's nodes over the level's first half: the first chunk
+    through a copy, the others straight into place (their pairs lie past them), each chunk's
+    kernel split between 2 threads here: the same nodes as compress_pairs of the whole level."""
+    from pyzkvm.stark import mmcs, pool
+    from pyzkvm.stark.merkle import compress_pairs
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(mmcs, "FOLD_IN_PLACE_ROWS", 1 << 12)
+    level = np.random.default_rng(5).integers(0, 2**32, size=(1 << 15, 8), dtype=np.uint64).astype(np.uint32)
+    want = compress_pairs(level)
+    assert np.array_equal(mmcs._compress_in_place(level), want)

@@ -199,6 +199,12 @@ def instrument():
                  lambda m, out=None, width=None: ("leaf_bytes", 4 * _rows_and_width(m, width)))
     _wrap_kernel(profile, owners, "compress_pairs", "BLAKE3 nodes",
                  lambda d, *_: ("nodes", int(np.asarray(d).shape[0]) // 2))
+    # nodes whose two halves come from two arrays (a tree's injected digests: mmcs._inject,
+    # since session 17; before, a copy into pairs, then compress_pairs)
+    if hasattr(merkle, "compress_each"):
+        saved.append((merkle, "compress_each", merkle.compress_each))
+        _wrap_kernel(profile, [merkle], "compress_each", "BLAKE3 nodes",
+                     lambda left, *_: ("nodes", int(np.asarray(left).shape[0])))
     try:
         yield profile
     finally:

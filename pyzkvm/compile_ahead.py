@@ -69,6 +69,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.ntt", "_scale_rows_into", "u32[2d], const u32[1d], u32[2d], i64, i64"),
     ("pyzkvm.stark.ntt", "_dif_slice", "u32[2d], const u32[1d], const u32[1d], i64, i64, i64, i64, i64"),
     ("pyzkvm.stark.blake3_numba", "hash_rows_kernel", "u32[2d], u32[2d], const i64[2d], i64, i64"),
+    ("pyzkvm.stark.blake3_numba", "compress_each_kernel", "u32[2d], u32[2d], u32[2d], i64, i64"),
     ("pyzkvm.stark.zk", "_keep_canonical", "const u32[1d], u32[1d]"),
     ("pyzkvm.stark.ntt", "_scale_const", "u32[2d], u32[1d], i64, i64"),
     ("pyzkvm.stark.ntt", "_permute_rows_small", "u32[2d], const u32[1d], u32[2d]"),

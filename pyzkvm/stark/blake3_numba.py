@@ -337,6 +337,7 @@ def hash_plan(w: int) -> np.ndarray:
 #: only when hash_rows_kernel compiles)
 _rows_to_lanes = LazyIntrinsic("pyzkvm.stark.lane_tiles", "rows_to_lanes")
 _lanes_to_digests = LazyIntrinsic("pyzkvm.stark.lane_tiles", "lanes_to_digests")
+_digests_to_lanes = LazyIntrinsic("pyzkvm.stark.lane_tiles", "digests_to_lanes")
 _prefetch = LazyIntrinsic("pyzkvm.stark.lane_tiles", "prefetch")
 TILE = 16  # messages per tile (lane_tiles.TILE)
 
@@ -408,6 +409,46 @@ def hash_rows_kernel(matrix, out, plan, g0, g1):
                 digests[8 * g * L + i] = tail_digests[i]
 
 
+@njit(cache=True, nogil=True)
+def compress_each_kernel(left, right, out, g0, g1):
+    """out[i] = BLAKE3(left[i] ‖ right[i]) — one compression of the two 8-word digests, flags
+    NODE_FLAGS — for the rows of groups g0 … g1 − 1 (LANES rows per group; left, right, out
+    (n, 8) C-contiguous, out may be left itself: a group's rows are read before its digests
+    are written). Each digest enters its lanes straight from its array (lane_tiles'
+    digests_to_lanes: left's as words 0 … 7, right's as 8 … 15), so the pairs are never laid
+    side by side in memory; a group at the end of the arrays goes through copies with its final
+    row repeated in the spare lanes, which are discarded. Runs without the GIL (pool.parallel_for)."""
+    n = left.shape[0]
+    L = LANES
+    lw, rw, dw = left.reshape(-1), right.reshape(-1), out.reshape(-1)
+    cv = np.empty(8 * L, dtype=np.uint32)
+    m = np.empty(16 * L, dtype=np.uint32)
+    tail = np.empty((3, 8 * L), dtype=np.uint32)  # a short last group's left, right, digests
+    zero = _U32(0)
+    for g in range(g0, g1):
+        at_end = (g + 1) * L > n
+        a, b, d, base = lw, rw, dw, 8 * g * L
+        if at_end:
+            for l in range(L):
+                r = min(g * L + l, n - 1)
+                for k in range(8):
+                    tail[0, 8 * l + k] = lw[8 * r + k]
+                    tail[1, 8 * l + k] = rw[8 * r + k]
+            a, b, d, base = tail[0], tail[1], tail[2], 0
+        for l0 in range(0, L, TILE):
+            _digests_to_lanes(a, base + 8 * l0, m, l0, L)
+            _digests_to_lanes(b, base + 8 * l0, m, 8 * L + l0, L)
+        for k in range(8):
+            for l in range(L):
+                cv[k * L + l] = IV[k]
+        _compress_lanes(cv, m, zero, zero, _U32(64), _U32(NODE_FLAGS))
+        for l0 in range(0, L, TILE):
+            _lanes_to_digests(cv, l0, L, d, base + 8 * l0)
+        if at_end:  # only the group's real rows
+            for i in range(8 * (n - g * L)):
+                dw[8 * g * L + i] = tail[2, i]
+
+
 #: Batches of fewer messages than this are hashed by the reference ``blake3`` package (C), one
 #: call per message: a verifier opens a few rows and path nodes at a time, and this way it
 #: needs no numba kernel at all (compiling hash_rows_kernel costs ~3 s of CPU once per
@@ -474,6 +515,18 @@ def compress_pairs_lanes(digests, out):
     elif out.shape[0]:
         # a node is a 16-word message (left ‖ right): its plan is that one compression
         _hash_rows_numba(np.ascontiguousarray(digests).reshape(-1, 16), out)
+    return out
+
+
+def compress_each_lanes(left, right, out):
+    """out[i] = blake3(left[i] ‖ right[i]) (left, right, out (n, 8) C-contiguous uint32; out may
+    be left): compress_each_kernel on the thread pool, or the ``blake3`` package for fewer
+    than SMALL_BATCH nodes while the lane kernels are not loaded (_by_package)."""
+    if _by_package(out.shape[0]):
+        _hash_rows_small(np.concatenate((left, right), axis=1), out)
+    elif out.shape[0]:
+        parallel_for(compress_each_kernel, (out.shape[0] + LANES - 1) // LANES, left, right, out,
+                     work_per_item=LANES * 16)
     return out
 
 

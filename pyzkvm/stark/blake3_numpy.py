@@ -85,10 +85,27 @@ def hash_rows(matrix) -> np.ndarray:
     return np.ascontiguousarray(cv.T)
 
 
-def compress_pairs(digests) -> np.ndarray:
-    """merkle.compress_pairs: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests."""
+def compress_pairs(digests, out=None) -> np.ndarray:
+    """merkle.compress_pairs: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests
+    (written to ``out`` if given)."""
     d = np.asarray(digests, dtype=_U32)
     if d.ndim != 2 or d.shape[1] != 8 or d.shape[0] % 2:
         raise UsageError(f"compress_pairs: expected an even number of 8-word digests (2m, 8), got shape {d.shape}")
     block = np.ascontiguousarray(d.reshape(-1, 16).T)
-    return np.ascontiguousarray(compress(np.repeat(IV[:, None], block.shape[1], axis=1), block, 64, NODE_FLAGS).T)
+    nodes = np.ascontiguousarray(compress(np.repeat(IV[:, None], block.shape[1], axis=1), block, 64, NODE_FLAGS).T)
+    return _written(nodes, out)
+
+
+def _written(nodes: np.ndarray, out) -> np.ndarray:
+    # the nodes, or ``out`` with them written into it
+    if out is None:
+        return nodes
+    out[:] = nodes
+    return out
+
+
+def compress_each(left, right, out=None) -> np.ndarray:
+    """merkle.compress_each: out[i] = BLAKE3(left[i] ‖ right[i]) for (n, 8) digests (written to
+    ``out`` if given)."""
+    pairs = np.concatenate((np.asarray(left, dtype=_U32), np.asarray(right, dtype=_U32)), axis=1)
+    return compress_pairs(pairs.reshape(-1, 8), out)

@@ -41,19 +41,21 @@ from dataclasses import dataclass
 
 import numpy as np
 from ..lazy_njit import njit
+from .._jit import inner
 
 from ..errors import FriQueryError, MerklePathError
 from . import ext, field, rounds
 from .domain import QueryPoints, coset_shift, inverse_point_at
-from .ext import mul4
+from .ext import mul4_vec
 from .heap import release_free_heap
-from .field import P, root_of_unity
+from .field import P, f_add_u32, f_reduce, f_sub_u32, root_of_unity
 from .merkle import MerkleTree, rows_in_tree
 from .multiproof import WalkPlans
 from .ntt import bit_reverse_indices, bit_reverse_rows, intt
 from .pool import parallel_for
 
 _P = np.uint64(P)
+_U32, _P32 = np.uint32, np.uint32(P)
 INV_TWO = (P + 1) // 2
 #: a committed layer of at least 2^this rows hands its freed temporaries (leaf digests, the
 #: fold's) back to the OS before the next layer (heap.py); smaller ones free too little
@@ -111,34 +113,47 @@ def layer_arities(input_logs, log_final_size: int, log_arity: int) -> list:
     return out
 
 
+@inner
+def _halve(s):
+    # s/2 mod p for s = a + b < 2p (a, b canonical), as a canonical uint32: an odd s is s + p
+    # halved (< 1.5p: one conditional subtraction), so no product
+    t = (np.uint64(s) + (np.uint64(s) & np.uint64(1)) * _P) >> np.uint64(1)
+    return min(_U32(t), _U32(_U32(t) - _P32))
+
+
 @njit(cache=True, nogil=True)
-def _fold_kernel(cw, beta, inv_x, out, lo, hi):
-    # out[i] for i in [lo, hi) (a chunk of pool.parallel_for)
-    b0, b1, b2, b3 = np.uint64(beta[0]), np.uint64(beta[1]), np.uint64(beta[2]), np.uint64(beta[3])
-    half = np.uint64(INV_TWO)
-    for i in range(lo, hi):
-        ix = (np.uint64(inv_x[i]) * half) % _P  # 1/(2x)
-        d0 = ((np.uint64(cw[2 * i, 0]) + _P - np.uint64(cw[2 * i + 1, 0])) * ix) % _P
-        d1 = ((np.uint64(cw[2 * i, 1]) + _P - np.uint64(cw[2 * i + 1, 1])) * ix) % _P
-        d2 = ((np.uint64(cw[2 * i, 2]) + _P - np.uint64(cw[2 * i + 1, 2])) * ix) % _P
-        d3 = ((np.uint64(cw[2 * i, 3]) + _P - np.uint64(cw[2 * i + 1, 3])) * ix) % _P
-        r0, r1, r2, r3 = mul4(d0, d1, d2, d3, b0, b1, b2, b3)  # β·(lo − hi)/(2x)
-        out[i, 0] = ((np.uint64(cw[2 * i, 0]) + np.uint64(cw[2 * i + 1, 0])) * half % _P + r0) % _P
-        out[i, 1] = ((np.uint64(cw[2 * i, 1]) + np.uint64(cw[2 * i + 1, 1])) * half % _P + r1) % _P
-        out[i, 2] = ((np.uint64(cw[2 * i, 2]) + np.uint64(cw[2 * i + 1, 2])) * half % _P + r2) % _P
-        out[i, 3] = ((np.uint64(cw[2 * i, 3]) + np.uint64(cw[2 * i + 1, 3])) * half % _P + r3) % _P
+def _fold_kernel(cw, beta, half_inv_x, out, lo, hi):
+    # out[i] = (e + o)/2 + β·(e − o)/(2x) for i in [lo, hi) (a chunk of pool.parallel_for), e, o
+    # = cw[2i], cw[2i + 1], half_inv_x[i] = 1/(2x). Products reduced with 32-bit multiplies only
+    # (field.f_reduce, ext.mul4_vec) and the rows read as flat views counted from 0 (no
+    # negative-index checks), so the loop vectorises: ~4× the old uint64 ``%`` loop's speed
+    b0, b1, b2, b3 = beta[0], beta[1], beta[2], beta[3]
+    x, y, h = cw[2 * lo:2 * hi].reshape(-1), out[lo:hi].reshape(-1), half_inv_x[lo:hi]
+    for k in range(hi - lo):
+        ix = np.uint64(h[k])
+        e0, e1, e2, e3 = x[8 * k], x[8 * k + 1], x[8 * k + 2], x[8 * k + 3]
+        o0, o1, o2, o3 = x[8 * k + 4], x[8 * k + 5], x[8 * k + 6], x[8 * k + 7]
+        r0, r1, r2, r3 = mul4_vec(f_reduce(np.uint64(f_sub_u32(e0, o0)) * ix), f_reduce(np.uint64(f_sub_u32(e1, o1)) * ix),
+                                  f_reduce(np.uint64(f_sub_u32(e2, o2)) * ix), f_reduce(np.uint64(f_sub_u32(e3, o3)) * ix),
+                                  b0, b1, b2, b3)  # β·(e − o)/(2x)
+        y[4 * k] = f_add_u32(_halve(e0 + o0), r0)
+        y[4 * k + 1] = f_add_u32(_halve(e1 + o1), r1)
+        y[4 * k + 2] = f_add_u32(_halve(e2 + o2), r2)
+        y[4 * k + 3] = f_add_u32(_halve(e3 + o3), r3)
 
 
 @njit(cache=True, nogil=True)
 def _roll_in_kernel(cur, inp, tau, lo, hi):
-    # cur[i] += τ·inp[i] for i in [lo, hi), in place (a chunk of pool.parallel_for)
-    t0, t1, t2, t3 = np.uint64(tau[0]), np.uint64(tau[1]), np.uint64(tau[2]), np.uint64(tau[3])
-    for i in range(lo, hi):
-        r0, r1, r2, r3 = mul4(inp[i, 0], inp[i, 1], inp[i, 2], inp[i, 3], t0, t1, t2, t3)
-        cur[i, 0] = (np.uint64(cur[i, 0]) + r0) % _P
-        cur[i, 1] = (np.uint64(cur[i, 1]) + r1) % _P
-        cur[i, 2] = (np.uint64(cur[i, 2]) + r2) % _P
-        cur[i, 3] = (np.uint64(cur[i, 3]) + r3) % _P
+    # cur[i] += τ·inp[i] for i in [lo, hi), in place (a chunk of pool.parallel_for; written
+    # as _fold_kernel, for the same reason)
+    t0, t1, t2, t3 = tau[0], tau[1], tau[2], tau[3]
+    c, x = cur[lo:hi].reshape(-1), inp[lo:hi].reshape(-1)
+    for k in range(hi - lo):
+        r0, r1, r2, r3 = mul4_vec(x[4 * k], x[4 * k + 1], x[4 * k + 2], x[4 * k + 3], t0, t1, t2, t3)
+        c[4 * k] = f_add_u32(c[4 * k], r0)
+        c[4 * k + 1] = f_add_u32(c[4 * k + 1], r1)
+        c[4 * k + 2] = f_add_u32(c[4 * k + 2], r2)
+        c[4 * k + 3] = f_add_u32(c[4 * k + 3], r3)
 
 
 def roll_in(cur: np.ndarray, codeword: np.ndarray, tau: np.ndarray) -> None:
@@ -152,13 +167,13 @@ def fold_codeword(codeword: np.ndarray, beta: np.ndarray, log_size: int) -> np.n
     """One FRI fold of a bit-reversed codeword on D_l (size 2^l) into one on D_{l−1}:
     out[i] = (lo + hi)/2 + β·(lo − hi)/(2x), lo = cw[2i] at x, hi = cw[2i+1] at −x."""
     half = 1 << (log_size - 1)
-    # x at even rows 2i: s_l·ω^rev_l(2i) = s_l·ω^rev_{l−1}(i); so 1/x = s_l^−1·ω^−rev_{l−1}(i)
+    # x at even rows 2i: s_l·ω^rev_l(2i) = s_l·ω^rev_{l−1}(i); so 1/(2x) = s_l^−1/2·ω^−rev_{l−1}(i)
     w_inv = pow(root_of_unity(log_size), P - 2, P)
-    inv_x = field.mul(field.powers(w_inv, half)[bit_reverse_indices(half)],
-                      np.uint32(pow(coset_shift(log_size), P - 2, P)))
+    half_inv_x = field.mul(field.powers(w_inv, half)[bit_reverse_indices(half)],
+                           np.uint32(pow(coset_shift(log_size), P - 2, P) * INV_TWO % P))
     out = np.empty((half, 4), dtype=np.uint32)
     parallel_for(_fold_kernel, half, np.ascontiguousarray(codeword), np.ascontiguousarray(beta, dtype=np.uint32),
-                 inv_x, out, work_per_item=16)
+                 half_inv_x, out, work_per_item=16)
     return out
 
 

@@ -3,7 +3,7 @@
 The BLAKE3 lane kernel (blake3_numba.py) hashes 16 messages per vector instruction: word k
 of message l sits in lane l of vector k. The messages are the rows of a row-major matrix,
 so each 16-word block of 16 rows must be transposed on its way in, and the 16 digests of 8
-words on their way out. Written as plain numba loops, that copy stayed scalar (LLVM emits no
+words on their way out (and in: a Merkle node whose two children are rows of two arrays). Written as plain numba loops, that copy stayed scalar (LLVM emits no
 gathers or scatters for the strided side on the AMD Zen 4 it was measured on) and cost ~2 of
 every 3 cycles of a leaf hash (bench/results/stark_kernels.md, session 15). Here it is
 written in LLVM IR: 16 vector loads, a network of two-input shuffles, 16 vector stores.
@@ -107,11 +107,34 @@ def rows_to_lanes(typingctx, src, start, stride, words, dst, lane, lanes):
             rows = _network(builder, rows, layout, moved)
             layout = moved
         for k in range(TILE):  # vector k = word k of the 16 messages
-            at = builder.add(builder.mul(lanes_, ir.Constant(_I64, k)), lane_)
-            builder.store(rows[k], _vector_at(context, builder, signature.args[4], args[4], at), align=4)
+            builder.store(rows[k], _vector_at(context, builder, signature.args[4], args[4], _lane_vector(builder, lanes_, lane_, k)),
+                          align=4)
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def _lane_vector(builder, lanes_, lane_, k: int):
+    # the index of word k of lane ``lane`` in a lane array (word k of lane l at k·lanes + l)
+    return builder.add(builder.mul(lanes_, ir.Constant(_I64, k)), lane_)
+
+
+def _regroup_digests(builder, vectors: list, layout: dict, position_bit: int, target: dict) -> list:
+    # 8 vectors of 16 digest words between the two layouts (lanes: vector k = word k of 16
+    # digests; digests: vector q = digests 2q and 2q + 1): two stages pair the vectors (vector
+    # bits 0, 1 ↔ position bits position_bit, position_bit + 1), the last shuffle puts each
+    # element in its final place directly
+    for j in range(2):
+        moved = _swap_bit(layout, j, j + position_bit)
+        vectors = _network(builder, vectors, layout, moved)
+        layout = moved
+    return _network(builder, vectors, layout, target)
+
+
+#: the two layouts of 16 digests in 8 vectors, element → (digest i, word k): as lanes (vector
+#: k, position i) and as digests laid one after another (vector i // 2, position 8·(i & 1) + k)
+_AS_LANES = {(k, i): (i, k) for k in range(8) for i in range(TILE)}
+_AS_DIGESTS = {(i >> 1, 8 * (i & 1) + k): (i, k) for i in range(TILE) for k in range(8)}
 
 
 @intrinsic
@@ -124,26 +147,36 @@ def lanes_to_digests(typingctx, src, lane, lanes, dst, start):
 
     def codegen(context, builder, signature, args):
         lane_, lanes_, start_ = _words(context, builder, signature, args, 1, 2, 4)
-        words = [builder.load(_vector_at(context, builder, signature.args[0], args[0],
-                                         builder.add(builder.mul(lanes_, ir.Constant(_I64, k)), lane_)), align=4)
-                 for k in range(8)]
-        # element (k, i) = word k of digest i; wanted: vector q = digests 2q, 2q+1, position 8·(i & 1) + k.
-        # Two stages pair the vectors (vector bits 0, 1 of k ↔ position bits 1, 2 of i), the last
-        # shuffle puts each element in its final place directly
-        layout = {(k, i): (i, k) for k in range(8) for i in range(TILE)}
-        for j in range(2):
-            moved = _swap_bit(layout, j, j + 1)
-            words = _network(builder, words, layout, moved)
-            layout = moved
-        target = {(i >> 1, 8 * (i & 1) + k): (i, k) for i in range(TILE) for k in range(8)}
-        words = _network(builder, words, layout, target)
+        words = [builder.load(_vector_at(context, builder, signature.args[0], args[0], _lane_vector(builder, lanes_, lane_, k)),
+                              align=4) for k in range(8)]
+        digests = _regroup_digests(builder, words, _AS_LANES, 1, _AS_DIGESTS)
         for q in range(8):
             at = builder.add(start_, ir.Constant(_I64, TILE * q))
-            builder.store(words[q], _vector_at(context, builder, signature.args[3], args[3], at), align=4)
+            builder.store(digests[q], _vector_at(context, builder, signature.args[3], args[3], at), align=4)
         return context.get_dummy_value()
 
     return sig, codegen
 
+
+@intrinsic
+def digests_to_lanes(typingctx, src, start, dst, lane, lanes):
+    """dst[k·lanes + lane + i] = src[start + 8·i + k] for i < 16, k < 8: 16 consecutive
+    8-word digests (128 words) as words 0 … 7 of 16 lanes (lanes_to_digests the other way)."""
+    if not (_is_words(src) and _is_words(dst)):
+        return None
+    sig = types.void(src, start, dst, lane, lanes)
+
+    def codegen(context, builder, signature, args):
+        start_, lane_, lanes_ = _words(context, builder, signature, args, 1, 3, 4)
+        digests = [builder.load(_vector_at(context, builder, signature.args[0], args[0],
+                                           builder.add(start_, ir.Constant(_I64, TILE * q))), align=4) for q in range(8)]
+        words = _regroup_digests(builder, digests, _AS_DIGESTS, 0, _AS_LANES)
+        for k in range(8):
+            builder.store(words[k], _vector_at(context, builder, signature.args[2], args[2], _lane_vector(builder, lanes_, lane_, k)),
+                          align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @intrinsic

@@ -4,7 +4,8 @@ A prover commits to an LDE matrix (N rows, w columns) by hashing each row into a
 hashing pairs of nodes up to a single 32-byte root:
 
     leaf_i  = BLAKE3(row_i as canonical little-endian u32 bytes)     (hash_rows)
-    node    = BLAKE3(left ‖ right)   (64 bytes: one compression)     (compress_pairs)
+    node    = BLAKE3(left ‖ right)   (64 bytes: one compression)     (compress_pairs;
+                                     compress_each: left and right from two arrays)
 
 Opening row i reveals the row and its authentication path: the sibling of the node on the
 way up at each level, leaf level first. The verifier rehashes the row and walks up: at level
@@ -22,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError
-from .blake3_numba import compress_pairs_lanes, hash_rows_lanes
+from .blake3_numba import compress_each_lanes, compress_pairs_lanes, hash_rows_lanes
 
 
 def hash_rows(matrix, out: np.ndarray | None = None, width: int | None = None):
@@ -67,14 +68,32 @@ def lowest_kept_level(m: np.ndarray, low: int) -> np.ndarray:
     return out
 
 
-def compress_pairs(digests):
-    """One Merkle level: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests."""
+def compress_pairs(digests, out: np.ndarray | None = None):
+    """One Merkle level: out[i] = BLAKE3(digests[2i] ‖ digests[2i+1]) for (2m, 8) digests
+    (written to ``out``, a C-contiguous (m, 8) uint32 array that does not overlap the
+    digests, if given)."""
     d = np.ascontiguousarray(digests, dtype=np.uint32)
     if d.ndim != 2 or d.shape[1] != 8 or d.shape[0] % 2:
         raise UsageError(f"compress_pairs: expected an even number of 8-word digests (2m, 8), got shape {d.shape}")
-    out = np.empty((d.shape[0] // 2, 8), dtype=np.uint32)
+    if out is None:
+        out = np.empty((d.shape[0] // 2, 8), dtype=np.uint32)
+    assert out.shape == (d.shape[0] // 2, 8) and out.dtype == np.uint32 and out.flags.c_contiguous
     compress_pairs_lanes(d, out)
     return out
+
+
+def compress_each(left, right, out: np.ndarray | None = None) -> np.ndarray:
+    """Node compression of two digest arrays row by row: out[i] = BLAKE3(left[i] ‖ right[i])
+    for (n, 8) digests (written to ``out``, a C-contiguous (n, 8) uint32 array — ``left``
+    itself may be it —, if given). The same compression as compress_pairs, its two halves
+    read from two arrays (a tree injecting a matrix's digests into a level: mmcs.py)."""
+    a, b = (np.ascontiguousarray(x, dtype=np.uint32) for x in (left, right))
+    if a.ndim != 2 or a.shape[1:] != (8,) or a.shape != b.shape:
+        raise UsageError(f"compress_each: expected two (n, 8) digest arrays, got shapes {a.shape} and {b.shape}")
+    if out is None:
+        out = np.empty_like(a)
+    assert out.shape == a.shape and out.dtype == np.uint32 and out.flags.c_contiguous
+    return compress_each_lanes(a, b, out)
 
 
 def digest_bytes(words) -> bytes:

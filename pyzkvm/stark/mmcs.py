@@ -11,6 +11,7 @@ Heights are powers of two; the tallest (2^L rows) forms the leaves. Walking up, 
     level L:     node_i = R_i over the 2^L-row matrices                           (hash_rows)
     level l < L: c_i    = C(node_2i ‖ node_2i+1)                                  (compress_pairs)
                  node_i = C(c_i ‖ R_i over the 2^l-row matrices)  if there are any, else c_i
+                                                                                  (compress_each)
 
 A matrix whose rows are digests already (``digest_rows``: hiding mode's salt, 8 words a row,
 zk.SaltMatrix) enters R as its row itself, not H(row): C(R ‖ salt_i) (the leaf stays hiding,
@@ -59,19 +60,11 @@ def _rows_digest(group: list, hashes=merkle) -> np.ndarray:
     return d
 
 
-#: rows of ``_inject``'s pairs (node_i ‖ digest_i) laid side by side at once (2 MB)
-INJECT_ROWS = 1 << 15
-
-
 def _inject(nodes: np.ndarray, digests: np.ndarray, hashes=merkle) -> np.ndarray:
-    """node_i = C(node_i ‖ digest_i), written over ``nodes`` (a fresh array of the caller's),
-    INJECT_ROWS pairs at a time: the pairs of a whole level were twice its size again."""
-    pairs = np.empty((min(len(nodes), INJECT_ROWS), 2, 8), dtype=np.uint32)
-    for lo in range(0, len(nodes), INJECT_ROWS):
-        hi = min(len(nodes), lo + INJECT_ROWS)
-        pairs[:hi - lo, 0], pairs[:hi - lo, 1] = nodes[lo:hi], digests[lo:hi]
-        nodes[lo:hi] = hashes.compress_pairs(pairs[:hi - lo].reshape(-1, 8))
-    return nodes
+    """node_i = C(node_i ‖ digest_i), written over ``nodes`` (a fresh array of the caller's, or
+    a block of its rows): each pair read from the two arrays as it is compressed
+    (merkle.compress_each), never laid side by side in a copy."""
+    return hashes.compress_each(nodes, digests, nodes)
 
 
 class MixedMatrixTree:
@@ -284,9 +277,14 @@ FOLD_IN_PLACE_ROWS = 1 << 15
 def _compress_in_place(level: np.ndarray, hashes=merkle) -> np.ndarray:
     """compress_pairs(level), node_i = C(level_2i ‖ level_2i+1), written over level's first half
     (returned: a view of it) FOLD_IN_PLACE_ROWS nodes at a time: nodes lo … hi − 1 are made from
-    rows 2·lo … 2·hi − 1 before they are written, over rows below 2·hi that no later nodes read."""
+    rows 2·lo … 2·hi − 1 before they are written, over rows below 2·hi that no later nodes read
+    — straight into place where those rows lie past them (2·lo ≥ hi: every chunk but the first;
+    the first through a copy: its rows and nodes overlap, and the kernel's threads would race)."""
     half = level.shape[0] // 2
     for lo in range(0, half, FOLD_IN_PLACE_ROWS):
         hi = min(half, lo + FOLD_IN_PLACE_ROWS)
-        level[lo:hi] = hashes.compress_pairs(level[2 * lo:2 * hi])
+        if 2 * lo >= hi:
+            hashes.compress_pairs(level[2 * lo:2 * hi], level[lo:hi])
+        else:
+            level[lo:hi] = hashes.compress_pairs(level[2 * lo:2 * hi])
     return level[:half]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.stark import blake3_numba as B, pool
-from pyzkvm.stark.merkle import compress_pairs, hash_rows
+from pyzkvm.stark.merkle import compress_each, compress_pairs, hash_rows
 
 rng = np.random.default_rng(2024)
 
@@ -122,15 +122,35 @@ def test_compress_pairs_multithreaded_size():
     np.testing.assert_array_equal(out, expected)
 
 
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", [1, 15, 17, 64, 200, 4100])
+def test_compress_each_is_the_pairs_compression(n, threads, path, monkeypatch):
+    """Nodes whose halves are rows of two arrays (merkle.compress_each: a tree's injected
+    digests, mmcs._inject) are the nodes of those pairs laid side by side (compress_pairs, the
+    path _inject took before) and the package's hash of each pair: lengths that end in a
+    short group of lanes or a short tile, 4100 split into chunks on 2 threads; written over
+    the left array too."""
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    left, right = (rng.integers(0, 2**32, (n, 8), dtype=np.uint32) for _ in range(2))
+    want = compress_pairs(np.stack((left, right), axis=1).reshape(-1, 8))
+    np.testing.assert_array_equal(compress_each(left, right), want)
+    assert compress_each(left, right)[n - 1].tobytes() == ref(np.concatenate((left[n - 1], right[n - 1])))
+    inside = left.copy()
+    assert compress_each(inside, right, inside) is inside
+    np.testing.assert_array_equal(inside, want)
+
 def test_small_batches_take_the_package_path(monkeypatch):
     # a verifier-sized batch never reaches a numba kernel (so a first verify compiles none)
     def no_kernel(*args):
         raise AssertionError("numba kernel called for a small batch")
 
     monkeypatch.setattr(B, "hash_rows_kernel", no_kernel)  # the lane kernel (rows and nodes)
+    monkeypatch.setattr(B, "compress_each_kernel", no_kernel)
     rows = rng.integers(0, 2**32, (B.SMALL_BATCH - 1, 12), dtype=np.uint32)
     assert hash_rows(rows)[7].tobytes() == ref(rows[7])
     assert compress_pairs(rows[:4, :8])[1].tobytes() == ref(rows[2:4, :8])
+    assert compress_each(rows[:4, :8], rows[4:8, :8])[1].tobytes() == ref(rows[[1, 5], :8])
 
 
 def test_small_batches_take_the_kernel_once_it_is_loaded(monkeypatch):

@@ -51,7 +51,29 @@ def test_fold_matches_even_odd_decomposition():
         assert folded[i].tolist() == want
 
 
-def test_roll_in_adds_tau_times_the_input_in_place():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_provers_fold_is_the_verifiers_on_every_row(threads, monkeypatch):
+    """fold_codeword (the prover's kernel: flat rows, 32-bit-multiply reductions, chunks of rows
+    on the thread pool) gives every row what the verifier's fold_cosets computes from the same
+    pair, extreme values included."""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    rng = np.random.default_rng(11)
+    log_size = 15
+    codeword = random_ext(rng, 1 << log_size)
+    codeword[:4] = [[P - 1] * 4, [0] * 4, [P - 1] * 4, [P - 1] * 4]
+    beta = np.array([P - 1, 1, P - 2, 12345], dtype=np.uint32)
+    half = 1 << (log_size - 1)
+    want = fri.fold_cosets(codeword.reshape(half, 2, 4), [beta], np.arange(half), log_size)
+    assert np.array_equal(fri.fold_codeword(codeword, beta, log_size), want)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_roll_in_adds_tau_times_the_input_in_place(threads, monkeypatch):
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
     rng = np.random.default_rng(7)
     cur, inp = (rng.integers(0, P, size=(1 << 13, 4), dtype=np.uint32) for _ in range(2))
     tau = rng.integers(0, P, size=4, dtype=np.uint32)

@@ -42,6 +42,11 @@ def test_compress_pairs_is_blake3_of_each_pair():
         assert merkle.digest_bytes(out[k]) == blake3.blake3(digests[2 * k:2 * k + 2].astype("<u4").tobytes()).digest()
 
 
+
+def test_compress_each_is_numbas():
+    left, right = _random((301, 8), 4), _random((301, 8), 5)
+    assert np.array_equal(blake3_numpy.compress_each(left, right), merkle.compress_each(left, right))
+
 def test_bad_shapes_are_refused():
     with pytest.raises(UsageError):
         blake3_numpy.hash_rows(np.zeros((4, 257), dtype=np.uint32))  # more than one chunk

@@ -2,6 +2,7 @@
 
 import blake3
 import numpy as np
+import pytest
 
 from pyzkvm.stark.merkle import MerkleTree
 from pyzkvm.stark.mmcs import MixedMatrixTree, rows_per_query, verify_mixed_openings
@@ -104,3 +105,38 @@ def test_openings_alike_whichever_low_levels_the_tree_recomputes(monkeypatch):
         assert root == opened[0][0]
         assert all(np.array_equal(a, b) for a, b in zip(rows, opened[0][1], strict=True))
         assert all(np.array_equal(a, b) for a, b in zip(levels, opened[0][2], strict=True))
+
+
+def test_injection_writes_each_node_over_itself_in_place():
+    """_inject (node_i = C(node_i ‖ digest_i), each pair read from the two arrays) on a block of
+    a level's rows — odd length, at an odd offset, as a source's digests come — is the pairs
+    path it replaced (the pairs side by side, then compress_pairs) there, and leaves the other
+    rows alone."""
+    from pyzkvm.stark import mmcs
+    from pyzkvm.stark.merkle import compress_pairs
+
+    rng = np.random.default_rng(4)
+    nodes = rng.integers(0, 2**32, size=(301, 8), dtype=np.uint64).astype(np.uint32)
+    digests = rng.integers(0, 2**32, size=(293, 8), dtype=np.uint64).astype(np.uint32)
+    before = nodes.copy()
+    block = nodes[5:5 + len(digests)]
+    assert mmcs._inject(block, digests) is block
+    want = compress_pairs(np.stack((before[5:5 + len(digests)], digests), axis=1).reshape(-1, 8))
+    assert np.array_equal(nodes[5:5 + len(digests)], want)
+    assert np.array_equal(nodes[:5], before[:5]) and np.array_equal(nodes[5 + len(digests):], before[5 + len(digests):])
+    assert mmcs.digest_bytes(want[0]) == h(before[5].astype("<u4").tobytes() + digests[0].astype("<u4").tobytes())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_level_compressed_in_place_is_the_next_level(threads, monkeypatch):
+    """_compress_in_place writes each chunk's nodes over the level's first half: the first chunk
+    through a copy, the others straight into place (their pairs lie past them), each chunk's
+    kernel split between 2 threads here: the same nodes as compress_pairs of the whole level."""
+    from pyzkvm.stark import mmcs, pool
+    from pyzkvm.stark.merkle import compress_pairs
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(mmcs, "FOLD_IN_PLACE_ROWS", 1 << 12)
+    level = np.random.default_rng(5).integers(0, 2**32, size=(1 << 15, 8), dtype=np.uint64).astype(np.uint32)
+    want = compress_pairs(level)
+    assert np.array_equal(mmcs._compress_in_place(level), want)

@@ -35,7 +35,11 @@ _P64 = np.uint64(P)
 
 def coset_shift(log_size: int) -> int:
     """s_l = g^(2^(27 − l)): the shift of the size-2^l LDE coset D_l."""
-    return pow(GENERATOR, 1 << (TWO_ADICITY - log_size), P)
+    return _COSET_SHIFTS[log_size] if 0 <= log_size <= TWO_ADICITY else pow(GENERATOR, 1 << (TWO_ADICITY - log_size), P)
+
+
+#: s_l for every l (coset_shift: asked hundreds of times a prove)
+_COSET_SHIFTS = [pow(GENERATOR, 1 << (TWO_ADICITY - log_size), P) for log_size in range(TWO_ADICITY + 1)]
 
 
 def coset_points(log_size: int, shift: int, bit_reversed: bool) -> np.ndarray:

@@ -47,7 +47,11 @@ def root_of_unity(log_n: int) -> int:
     """
     if not 0 <= log_n <= TWO_ADICITY:
         raise UsageError(f"root_of_unity: log_n={log_n} is outside 0..{TWO_ADICITY}; BabyBear has 2-adicity 27")
-    return pow(TWO_ADIC_GENERATOR, 1 << (TWO_ADICITY - log_n), P)
+    return _ROOTS_OF_UNITY[log_n]
+
+
+#: ω_n for every log_n (root_of_unity: a prove asks thousands of times, each a pow of ~27 squarings)
+_ROOTS_OF_UNITY = [pow(TWO_ADIC_GENERATOR, 1 << (TWO_ADICITY - log_n), P) for log_n in range(TWO_ADICITY + 1)]
 
 
 # --- scalar kernels (call these from other @njit code) -------------------------------------

@@ -24,7 +24,8 @@ import numpy as np
 from ..lazy_njit import njit
 
 from . import field
-from .field import GENERATOR, P, TWO_ADICITY, f_add, f_add_u32, f_join, f_mul, f_mul_u32, f_reduce64, f_split, root_of_unity
+from .field import GENERATOR, P, TWO_ADICITY, _batch_inverse_kernel, f_add_u32, f_inv, f_mul, f_mul_u32, f_pow, \
+    f_reduce64, f_sub, f_sub_u32, root_of_unity
 from . import ntt
 from .ntt import _mul_tw, bit_reverse_indices, intt_bit_reversed
 from .pool import parallel_for
@@ -34,7 +35,11 @@ _P64 = np.uint64(P)
 
 def coset_shift(log_size: int) -> int:
     """s_l = g^(2^(27 − l)): the shift of the size-2^l LDE coset D_l."""
-    return pow(GENERATOR, 1 << (TWO_ADICITY - log_size), P)
+    return _COSET_SHIFTS[log_size] if 0 <= log_size <= TWO_ADICITY else pow(GENERATOR, 1 << (TWO_ADICITY - log_size), P)
+
+
+#: s_l for every l (coset_shift: asked hundreds of times a prove)
+_COSET_SHIFTS = [pow(GENERATOR, 1 << (TWO_ADICITY - log_size), P) for log_size in range(TWO_ADICITY + 1)]
 
 
 def coset_points(log_size: int, shift: int, bit_reversed: bool) -> np.ndarray:
@@ -105,44 +110,71 @@ def plain_selectors(n: int) -> dict:
     return {"is_first_row": first, "is_last_row": last, "is_transition": transition}
 
 
-def zerofier_on_coset(log_n: int, log_d: int, s: int) -> tuple[np.ndarray, np.ndarray]:
-    """Z_H(x) = x^n − 1 and its inverse at the points x_i = s·ω_D^i of the coset s·K_D (D ≥ n),
-    as two (D/n,) arrays indexed by i mod D/n: x_i^n = s^n·ω_D^(i·n) and ω_D^n generates the
-    D/n-th roots of unity, so Z_H takes only D/n values there — D/n powers and inverses
-    instead of a power x^n and an inverse at each of the D points."""
-    k = 1 << (log_d - log_n)
-    z_h = field.sub(field.mul(field.powers(root_of_unity(log_d - log_n), k), np.uint32(pow(s, 1 << log_n, P))),
-                    np.uint32(1))
-    return z_h, field.batch_inverse(z_h)
+#: root_of_unity(l) for l = 0 … TWO_ADICITY (_selector_rows: the points' doubling steps)
+_ROOTS = np.array([root_of_unity(l) for l in range(TWO_ADICITY + 1)], dtype=np.uint32)
 
 
-def coset_selectors(log_n: int, points: np.ndarray, zerofier: tuple | None = None) -> tuple[dict, np.ndarray]:
-    """Selectors at points x off H, and 1/Z_H(x), Z_H(x) = x^n − 1.
+def coset_selector_rows(log_n: int, log_c: int, shift: int, lo: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The selectors of a table of n = 2^log_n rows and 1/Z_H, Z_H(x) = x^n − 1, at rows
+    lo … lo + count − 1 of the coset shift·K_c in bit-reversed order (row j: x = shift·ω_c^rev(j),
+    c = 2^log_c; ``count`` a power of two that divides ``lo``) — a quotient coset's block, as
+    the constraint tape reads it: a (count, 3) matrix in tape.SELECTORS' order, and (count,).
 
     is_first_row(x) = L_0(x)     = Z_H(x) / (n·(x − 1))                 (1 at row 0, 0 elsewhere on H)
     is_last_row(x)  = L_{n−1}(x) = ω^(n−1)·Z_H(x) / (n·(x − ω^(n−1)))   (1 at row n−1)
     is_transition(x) = x − ω^(n−1)                                      (zero exactly on the last row)
-    ``zerofier``: (Z_H, 1/Z_H) at the points when the caller knows them (on a coset s·K_D,
-    x^n takes only D/n values: zerofier_on_coset), else computed here.
-    Returns (selectors, inv_zerofier)."""
+
+    One kernel (_selector_rows): the points from the first, x_lo = shift·ω_c^rev(lo) (the
+    block's rows lo + j hold x_lo·ω_c^rev(j): row j + 2^k is row j's point times ω_(2^(k+1))),
+    the 2·count inverses by one batch inversion, and Z_H once per n rows (x^n is the same on
+    each aligned run of n rows: the steps below ω_n's order leave it unchanged). The coset
+    must avoid H (Z_H ≠ 0 at every point)."""
     n = 1 << log_n
     w_last = pow(root_of_unity(log_n), n - 1, P)
     n_inv = pow(n, P - 2, P)
-    if zerofier is None:
-        z_h = field.sub(field.pow_vec(points, n), np.uint32(1))
-        inv_z = field.batch_inverse(z_h)
-    else:
-        z_h, inv_z = zerofier
-    x_minus_1 = field.sub(points, np.uint32(1))
-    x_minus_last = field.sub(points, np.uint32(w_last))
-    inv = field.batch_inverse(np.concatenate([x_minus_1, x_minus_last]))
-    m = points.shape[0]
-    sel = {
-        "is_first_row": field.mul(field.mul(z_h, inv[:m]), np.uint32(n_inv)),
-        "is_last_row": field.mul(field.mul(z_h, inv[m:]), np.uint32(w_last * n_inv % P)),
-        "is_transition": x_minus_last,
-    }
+    rev_lo = int(f"{lo:0{log_c}b}"[::-1], 2) if log_c else 0
+    sel = np.empty((count, 3), dtype=np.uint32)
+    inv_z = np.empty(count, dtype=np.uint32)
+    bad = _selector_rows(shift * pow(root_of_unity(log_c), rev_lo, P) % P, _ROOTS, log_n, n_inv, w_last,
+                         w_last * n_inv % P, sel, inv_z)
+    if bad >= 0:
+        raise field.FieldError(f"coset_selector_rows: row {lo + bad} of the coset is a point of H")
     return sel, inv_z
+
+
+@njit(cache=True, nogil=True)
+def _selector_rows(x_lo, roots, log_n, n_inv, w_last, last_factor, sel, inv_z):
+    # coset_selector_rows' rows: sel[j] = (Z·n⁻¹/(x − 1), Z·ω^(n−1)·n⁻¹/(x − ω^(n−1)), x − ω^(n−1)),
+    # inv_z[j] = 1/Z at x = x_lo·ω_c^rev(j); returns −1, or a row where Z_H(x) = 0 (x in H)
+    count = sel.shape[0]
+    n = 1 << log_n
+    x = np.empty(count, dtype=np.uint32)
+    x[0] = x_lo
+    h, k = 1, 1
+    while h < count:  # rows h … 2h − 1: rows 0 … h − 1 times ω_(2h)
+        w = np.uint64(roots[k])
+        for j in range(h):
+            x[h + j] = f_mul_u32(x[j], w)
+        h, k = 2 * h, k + 1
+    d = np.empty(2 * count, dtype=np.uint32)  # x − 1, then x − ω^(n−1)
+    for j in range(count):
+        d[j] = f_sub_u32(x[j], np.uint32(1))
+        d[count + j] = f_sub_u32(x[j], np.uint32(w_last))
+    inv = np.empty(2 * count, dtype=np.uint32)
+    for j0 in range(0, count, n):  # Z_H ≠ 0 (so x ∉ H: x ≠ 1, ω^(n−1)) before inverting
+        if f_pow(np.uint64(x[j0]), np.uint64(n)) == 1:
+            return j0
+    _batch_inverse_kernel(d, inv)
+    for j0 in range(0, count, n):  # Z_H(x) = x^n − 1: one value per n rows
+        z = f_sub(f_pow(np.uint64(x[j0]), np.uint64(n)), np.uint64(1))
+        z_inv = np.uint32(f_inv(z))
+        first, last = np.uint64(f_mul(z, n_inv)), np.uint64(f_mul(z, last_factor))
+        for j in range(j0, min(count, j0 + n)):
+            sel[j, 0] = f_mul_u32(inv[j], first)
+            sel[j, 1] = f_mul_u32(inv[count + j], last)
+            sel[j, 2] = d[count + j]
+            inv_z[j] = z_inv
+    return -1
 
 
 def coset_values(matrices: list, log_size: int, shifts: list, outs: list, rows: int) -> list:
@@ -196,19 +228,32 @@ def _coset_values_chunk(matrices, log_size, consts, scale, tile, outs, rows, don
 def _fold_cosets(src, consts, scale, dst, tile, r0, r1):
     """dst[q·c + i] = Σ_k scale[q, i]·consts[q, k]·src[i + k·c] for the output rows r0 ≤ i < r1
     (c = scale's columns; src's rows past its own count as zeros), the first src.shape[1]
-    columns: per row and four slices, the four factors s^i·s^(k·c) (scalar products), then the
-    four products of each column (each < 2^62) summed below 2^64 and reduced once
-    (field.f_reduce64), every column of a row in one loop (LLVM vectorises it); a row of one
-    slice (most rows of a part or a whole coset) is one Shoup product by s^i per column.
-    ``tile`` rows at a time: a row with more than four slices sums its groups of four in ``acc``."""
+    columns. A row of one slice (rows − c ≤ i < rows: most rows of a part or a whole coset)
+    is one Shoup product by s^i per column; a row of none (i ≥ rows) zeros. A row of several
+    (a small coset's hundreds of slices), ``tile`` rows at a time: per row and four slices,
+    the four factors s^i·s^(k·c) (scalar products), then the four products of each column
+    (each < 2^62) summed below 2^64 and reduced once (field.f_reduce64), every column of a
+    row in one loop (LLVM vectorises it); a row of more than four sums its groups in ``acc``."""
     c = scale.shape[1]
     w = src.shape[1]
     rows = src.shape[0]
     slices = consts.shape[1]
     cosets = consts.shape[0]
+    one = max(r0, min(r1, rows - c))  # rows r0 … one − 1 have two slices or more
+    none = max(one, min(r1, rows))  # rows one … none − 1 have one, none … r1 − 1 none
+    for i in range(one, none):  # s^i·src[i]  (s^(0·c) = 1)
+        for q in range(cosets):
+            s = scale[q, i]
+            shoup = np.uint32((np.uint64(s) << np.uint64(32)) // _P64)  # (a constant divisor: no division)
+            for col in range(w):
+                dst[q * c + i, col] = _mul_tw(src[i, col], s, shoup)
+    for i in range(none, r1):
+        for q in range(cosets):
+            for col in range(w):
+                dst[q * c + i, col] = 0
     acc = np.empty((cosets, tile, w), dtype=np.uint32)
-    for i0 in range(r0, r1, tile):
-        h = min(tile, r1 - i0)
+    for i0 in range(r0, one, tile):
+        h = min(tile, one - i0)
         groups = 1  # groups of four slices of the tile's first row (the most of its rows; no division: slow)
         while 4 * groups < slices and i0 + 4 * groups * c < rows:
             groups += 1
@@ -218,36 +263,19 @@ def _fold_cosets(src, consts, scale, dst, tile, r0, r1):
                 have = 0  # this row's slices from k0, up to four
                 while have < 4 and k0 + have < slices and i + (k0 + have) * c < rows:
                     have += 1
-                if groups == 1 and have <= 1:  # (most rows of a part or a whole coset): s^i·src[i]
-                    for q in range(cosets):
-                        d = dst[q * c + i]
-                        if have == 0:
-                            for col in range(w):
-                                d[col] = 0
-                            continue
-                        s = scale[q, i]  # (s^(0·c) = 1)
-                        shoup = np.uint32((np.uint64(s) << np.uint64(32)) // _P64)  # (a constant divisor: no division)
-                        x = src[i]
-                        for col in range(w):
-                            d[col] = _mul_tw(x[col], s, shoup)
-                    continue
                 x0 = src[min(i + k0 * c, rows - 1)]
                 x1 = src[i + (k0 + 1) * c] if have > 1 else x0
                 x2 = src[i + (k0 + 2) * c] if have > 2 else x0
                 x3 = src[i + (k0 + 3) * c] if have > 3 else x0
                 for q in range(cosets):
                     out = dst[q * c + i] if groups == 1 else acc[q, i - i0]
-                    if have == 0:
-                        if g == 0:
-                            for col in range(w):
-                                out[col] = 0
+                    if have == 0:  # (a later group past this row's last slice)
                         continue
                     s = scale[q, i]
-                    e0 = f_mul_u32(s, consts[q, k0])
+                    e0 = np.uint64(f_mul_u32(s, consts[q, k0]))
                     e1 = np.uint64(f_mul_u32(s, consts[q, k0 + 1])) if have > 1 else np.uint64(0)
                     e2 = np.uint64(f_mul_u32(s, consts[q, k0 + 2])) if have > 2 else np.uint64(0)
                     e3 = np.uint64(f_mul_u32(s, consts[q, k0 + 3])) if have > 3 else np.uint64(0)
-                    e0 = np.uint64(e0)
                     if g == 0:
                         for col in range(w):
                             out[col] = f_reduce64(e0 * np.uint64(x0[col]) + e1 * np.uint64(x1[col])
@@ -275,37 +303,61 @@ def interpolate_from_cosets(values: np.ndarray, shifts: list, out: np.ndarray | 
     of V_r = Σ_j e_r^j·P_j, of degree < c: one size-c interpolation gives V_r(s_r·y)'s
     coefficients, V_r's are those divided by s_r^i, and P_j = Σ_r E⁻¹[j][r]·V_r with E the
     K×K Vandermonde matrix E[r][j] = e_r^j, coefficient by coefficient. (K cosets of K_c are
-    as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.)"""
+    as many points as Q has coefficients; K = 2^u standard cosets make E a DFT.) The
+    interpolation's 1/c rides in E⁻¹ (no pass of its own over the K·4 columns)."""
     c, k = values.shape[0], values.shape[1]
-    e_inv = np.array(_vandermonde_inverse([pow(s, c, P) for s in shifts]), dtype=np.uint32)
+    log_c = c.bit_length() - 1
+    c_inv = pow(c, P - 2, P)
+    e_inv = np.array([[x * c_inv % P for x in row] for row in _vandermonde_inverse([pow(s, c, P) for s in shifts])],
+                     dtype=np.uint32)
     s_inv_pows = np.stack([field.powers(pow(s, P - 2, P), c) for s in shifts])
     out = np.empty((k, c, 4), dtype=np.uint32) if out is None else out
-    # the K interpolations as one in-place transform of K·4 columns (coset r's in columns 4r..4r+3)
-    coeffs = ntt._scaled_intt(values.reshape(c, 4 * k), c.bit_length() - 1).reshape(c, k, 4)
+    # the K interpolations as one in-place inverse transform of K·4 columns (coset r's in
+    # columns 4r..4r+3), c·V_r(s_r·y)'s coefficients (through the module: bench/prove_profile.py times it)
+    coeffs = ntt._dit(values.reshape(c, 4 * k), log_c, True).reshape(c, k, 4)
     # the coefficients i are independent: in chunks side by side on the thread pool
     parallel_for(_solve_on_cosets, c, coeffs, s_inv_pows, e_inv, out, work_per_item=4 * k * k)
     return out.reshape(-1, 4)
 
 
+#: coefficients _solve_on_cosets scales before it combines them (its scratch: SOLVE_ROWS·4·K words)
+SOLVE_ROWS = 64
+
+
 @njit(cache=True, nogil=True)
 def _solve_on_cosets(a, s_inv_pows, e_inv, out, i0, i1):
-    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[i, r], lane by lane, for i0 ≤ i < i1
-    (interpolate_from_cosets): V_r's coefficient i from V_r(s_r·y)'s, then P_j's; the K
-    products of a sum reduced once."""
+    """out[j, i] = Σ_r E⁻¹[j][r]·s_r^(−i)·a[i, r] (F_p^4, lane by lane) for i0 ≤ i < i1
+    (interpolate_from_cosets): V_r's coefficient i from V_r(s_r·y)'s, then P_j's. SOLVE_ROWS
+    coefficients at a time: each coset's scaled (v), then each P_j's 4·SOLVE_ROWS values
+    summed over the cosets in one loop (it vectorises), four products (each < 2^62) summed
+    below 2^64 and reduced once."""
     k = s_inv_pows.shape[0]
-    v = np.empty((k, 4), dtype=np.uint64)
-    for i in range(i0, i1):
+    v = np.empty((k, 4 * SOLVE_ROWS), dtype=np.uint32)
+    acc = np.empty(4 * SOLVE_ROWS, dtype=np.uint64)
+    for b0 in range(i0, i1, SOLVE_ROWS):
+        h = min(SOLVE_ROWS, i1 - b0)
         for r in range(k):
-            s = np.uint64(s_inv_pows[r, i])
-            for lane in range(4):
-                v[r, lane] = f_mul(np.uint64(a[i, r, lane]), s)
+            vr, sr = v[r], s_inv_pows[r]
+            for i in range(h):
+                s = np.uint64(sr[b0 + i])
+                x = a[b0 + i, r]
+                for lane in range(4):
+                    vr[4 * i + lane] = f_mul_u32(x[lane], s)
         for j in range(k):
-            for lane in range(4):
-                lo, hi = np.uint64(0), np.uint64(0)
-                for r in range(k):
-                    x, y = f_split(np.uint64(e_inv[j, r]) * v[r, lane])
-                    lo, hi = lo + x, hi + y
-                out[j, i, lane] = f_join(lo, hi)
+            o = out[j, b0:b0 + h].reshape(-1)
+            for r0 in range(0, k, 4):
+                for x in range(4 * h):
+                    acc[x] = 0
+                for r in range(r0, min(k, r0 + 4)):
+                    e, vr = np.uint64(e_inv[j, r]), v[r]
+                    for x in range(4 * h):
+                        acc[x] += e * np.uint64(vr[x])
+                if r0 == 0:  # (a loop each: both vectorise)
+                    for x in range(4 * h):
+                        o[x] = f_reduce64(acc[x])
+                else:
+                    for x in range(4 * h):
+                        o[x] = f_add_u32(o[x], f_reduce64(acc[x]))
 
 
 def interpolate_with_small_coset(values: np.ndarray, shifts: list, small: np.ndarray, small_shift: int) -> np.ndarray:
@@ -345,20 +397,22 @@ def interpolate_with_small_coset(values: np.ndarray, shifts: list, small: np.nda
 @njit(cache=True, nogil=True)
 def _fold_mod(r, gamma, out):
     """out = r mod (x^m − γ), m = out's rows: with x^m ≡ γ, Σ_j x^(j·m)·r_j ≡ Σ_j γ^j·r_j (r_j
-    rows j·m … j·m + m − 1 of r), by Horner from the top block (interpolate_with_small_coset)."""
+    rows j·m … j·m + m − 1 of r), by Horner from the top block (interpolate_with_small_coset):
+    acc ← acc·γ + r_j over the block's 4·m values in one loop (a Shoup product by the
+    constant γ: it vectorises), r read in order."""
     m = out.shape[0]
-    g = np.uint64(gamma)
-    acc = np.zeros((m, 4), dtype=np.uint64)
+    g = np.uint32(gamma)
+    g_shoup = np.uint32((np.uint64(g) << np.uint64(32)) // _P64)
+    acc = out.reshape(-1)
+    flat = r.reshape(-1)
+    for x in range(4 * m):
+        acc[x] = 0
     for j in range((r.shape[0] + m - 1) // m - 1, -1, -1):  # block by block: r read in order
-        for i in range(min(m, r.shape[0] - j * m)):
-            for lane in range(4):
-                acc[i, lane] = f_add(f_mul(acc[i, lane], g), r[j * m + i, lane])
-        for i in range(min(m, r.shape[0] - j * m), m):  # a short top block's missing rows: zeros
-            for lane in range(4):
-                acc[i, lane] = f_mul(acc[i, lane], g)
-    for i in range(m):
-        for lane in range(4):
-            out[i, lane] = acc[i, lane]
+        lo, have = 4 * j * m, 4 * min(m, r.shape[0] - j * m)
+        for x in range(have):
+            acc[x] = f_add_u32(_mul_tw(acc[x], g, g_shoup), flat[lo + x])
+        for x in range(have, 4 * m):  # a short top block's missing rows: zeros
+            acc[x] = _mul_tw(acc[x], g, g_shoup)
 
 
 def _vandermonde_inverse(nodes: list) -> list:

@@ -17,6 +17,8 @@ uint64 exactly; ``(a·b) mod p`` is then one multiply and one reduction by a con
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from .. import lazy_njit
 from ..lazy_njit import njit
@@ -45,7 +47,11 @@ def root_of_unity(log_n: int) -> int:
     """
     if not 0 <= log_n <= TWO_ADICITY:
         raise UsageError(f"root_of_unity: log_n={log_n} is outside 0..{TWO_ADICITY}; BabyBear has 2-adicity 27")
-    return pow(TWO_ADIC_GENERATOR, 1 << (TWO_ADICITY - log_n), P)
+    return _ROOTS_OF_UNITY[log_n]
+
+
+#: ω_n for every log_n (root_of_unity: a prove asks thousands of times, each a pow of ~27 squarings)
+_ROOTS_OF_UNITY = [pow(TWO_ADIC_GENERATOR, 1 << (TWO_ADICITY - log_n), P) for log_n in range(TWO_ADICITY + 1)]
 
 
 # --- scalar kernels (call these from other @njit code) -------------------------------------
@@ -234,6 +240,8 @@ def _flat(x, shape):
     # x broadcast to `shape`, as a flat contiguous read-only array; a single element stays length 1
     if x.size == 1:
         return readonly(np.ascontiguousarray(x.reshape(1)))
+    if x.shape == shape and x.flags.c_contiguous:  # (most calls: no broadcast to make)
+        return readonly(x.reshape(-1))
     return readonly(np.ascontiguousarray(np.broadcast_to(x, shape)).reshape(-1))
 
 
@@ -262,8 +270,15 @@ def numpy_path(n: int, limit: int = NUMPY_MAX) -> bool:
 
 def _binary(kind: int, what: str, a, b):
     a, b = _uint32(a, what), _uint32(b, what)
-    shape = np.broadcast_shapes(a.shape, b.shape)
-    if int(np.prod(shape)) <= NUMPY_MAX:  # canonical inputs < p: sums < 2^32, products < 2^62
+    # the result's shape: an operand's own when the other is one element of no more axes (an
+    # array and a scalar: most calls, without numpy's general broadcasting)
+    if a.shape == b.shape or (b.size == 1 and b.ndim <= a.ndim):
+        shape = a.shape
+    elif a.size == 1 and a.ndim <= b.ndim:
+        shape = b.shape
+    else:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    if math.prod(shape) <= NUMPY_MAX:  # canonical inputs < p: sums < 2^32, products < 2^62
         x, y = a.astype(np.uint64), b.astype(np.uint64)
         out = ((x + y) if kind == 0 else (x + _P - y) if kind == 1 else (x * y)) % _P
         out = np.broadcast_to(out, shape).astype(np.uint32)

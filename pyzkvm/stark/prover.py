@@ -25,6 +25,7 @@ The optional ``progress(step, fraction)`` callback hears the step names above in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -34,8 +35,8 @@ from . import ext, field, rounds
 from . import zk
 from .deep import (deep_codewords_from_coefficients, deep_coefficients, deep_layout, opened_count,
                    recombine_ext_columns, split_by_height)
-from .domain import coset_points, coset_selectors, coset_shift, coset_values, interpolate_from_cosets, \
-    interpolate_with_small_coset, zerofier_on_coset
+from .domain import coset_points, coset_selector_rows, coset_shift, coset_values, interpolate_from_cosets, \
+    interpolate_with_small_coset
 from .field import P, root_of_unity
 from .fri import FriProof, FriProver, lift, sort_by_input
 from .heap import release_free_heap
@@ -50,7 +51,7 @@ from .openings import full_width_next, next_row_columns, zero_unread_coefficient
 from .optional import presence
 from .proof import Proof, TableProof
 from .rounds import BusChallenges, PublicData
-from .tape import SELECTORS, Inputs, plain_inputs, run, tape_for
+from .tape import Inputs, plain_inputs, run, tape_for
 from .zk import QuotientLayout, ZkRandomness
 from .blind import ring_columns, ring_values
 
@@ -564,7 +565,6 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     interpolate_from_cosets reads it: no gathered or transposed copy."""
     log_c, cosets, log_m = _quotient_cosets(t.log_n, t.lde_log - t.main_lde.log_blowup, lay.bound)
     c = 1 << log_c
-    rev = bit_reverse_indices(c).astype(np.int64)
     cumsum = t.cumsum if t.cumsum is not None else ext.ZERO
     constraints = t.compiled.all_constraints
     tape = tape_for(t.compiled, [con.expr for con in constraints])
@@ -581,17 +581,13 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
     # copy; only padding columns zeroed); in parts: two halves, a part and its next rows' part
     bufs = [None if m is None else padded_buffer(b if log_parts == 0 else 2 * b, m.shape[1]) for m in polys]
     for r, s_r in enumerate(shifts):
-        pts = coset_points(log_c, s_r, bit_reversed=True)
-        z_h, inv_z_h = zerofier_on_coset(t.log_n, log_c, s_r)  # at point i: [i mod c/n]
         for k, half, next_row, (main_b, aux_b, prep_b) in _coset_parts(t, polys, log_c, log_parts, s_r, bufs):
             aux_b = None if aux_b is None else aux_b.reshape(aux_b.shape[0], -1, 4)
             # the constraints are evaluated block by block of rows: memory stays ~ one block's selectors
             for lo in range(0, b, size):  # the part's rows lo.. (points rev(k·b + lo..) of the coset)
                 at = k * b + lo
-                z = rev[at:at + size] % len(z_h)
-                selectors, inv_z = coset_selectors(t.log_n, pts[at:at + size], (z_h[z], inv_z_h[z]))
-                inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum,
-                                np.stack([selectors[s] for s in SELECTORS], axis=1), c // t.n, next_row)
+                selectors, inv_z = coset_selector_rows(t.log_n, log_c, s_r, at, size)
+                inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum, selectors, c // t.n, next_row)
                 acc = run(tape, inputs, size, alpha_pows, row0=half * b + lo)  # Σ α^i C_i on the block
                 q_vals[at:at + size, r] = ext.ext_mul_base(acc, inv_z)  # Q = Σ α^i C_i / Z_H
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
@@ -611,6 +607,16 @@ def _coset_log_parts(t: _Table, log_c: int, polys: list) -> int:
     return min(QUOTIENT_LOG_PARTS, log_c) if log_c == t.log_n and 4 * words > QUOTIENT_PARTS_FROM_BYTES else 0
 
 
+@lru_cache(maxsize=4)
+def _next_rows(log_b: int, step: int) -> np.ndarray:
+    """rev(rev(j) + step mod b) for the rows j of a bit-reversed coset of b = 2^log_b points:
+    the row of x·ω_b^step (the tables of one height share it: kept, not remade per table and
+    coset; never written — left writable, as the constraint tape's kernel is compiled for)."""
+    b = 1 << log_b
+    rev = bit_reverse_indices(b).astype(np.int64)
+    return rev[(rev + step) % b]
+
+
 def _coset_parts(t: _Table, polys: list, log_c: int, log_parts: int, s_r: int, bufs: list):
     """The columns on the coset s_r·K_c part by part: yields (k, half, next_row, the column
     groups' buffers) for its 2^log_parts blocks of b = c/2^log_parts bit-reversed rows.
@@ -625,7 +631,6 @@ def _coset_parts(t: _Table, polys: list, log_c: int, log_parts: int, s_r: int, b
     e, each one's next computed as it becomes current's neighbour: 2^log_parts + 1 transforms
     of b rows (part 0 twice), half the memory of the coset's c rows from 4 parts on."""
     b, parts = 1 << (log_c - log_parts), 1 << log_parts
-    rev_b = bit_reverse_indices(b).astype(np.int64)
     rev_p = bit_reverse_indices(parts)
     w_c = root_of_unity(log_c)
     rows = t.main_lde.nonzero_rows  # f̂'s n + m_r (hiding), n (transparent: every row)
@@ -636,14 +641,14 @@ def _coset_parts(t: _Table, polys: list, log_c: int, log_parts: int, s_r: int, b
 
     if parts == 1:
         values = evaluate(0, 0)
-        yield 0, 0, rev_b[(rev_b + b // t.n) % b], values
+        yield 0, 0, _next_rows(log_c, b // t.n), values
         return
     evaluate(0, 0, 2)  # parts 0 and 1 from one read of the coefficients
     for e in range(parts):
         half = e % 2
         if e:
             evaluate((e + 1) % parts, 1 - half)  # the next part, in the other half
-        within = np.arange(b, dtype=np.int64) if e + 1 < parts else rev_b[(rev_b + 1) % b]
+        within = np.arange(b, dtype=np.int64) if e + 1 < parts else _next_rows(log_c - log_parts, 1)
         next_row = np.zeros(2 * b, dtype=np.int64)
         next_row[half * b:(half + 1) * b] = (1 - half) * b + within
         yield int(rev_p[e]), half, next_row, bufs
@@ -657,7 +662,7 @@ def _quotient_on_small_coset(t: _Table, log_m: int, shift: int, tape, alpha_pows
     row x·ω_n is not in c·K_m (m < n) but in (c·ω_n)·K_m, at the same row: the columns are
     evaluated there too, below, and row j's next row is m + j. Z_H = x^n − 1 = c^n − 1 at every
     point (x^m = c^m, m | n), ≠ 0 as c^n ≠ 1 (_quotient_cosets' shifts avoid H); the
-    first/last-row and transition selectors are their formulas at the points (coset_selectors)."""
+    first/last-row and transition selectors are their formulas at the points (coset_selector_rows)."""
     m = 1 << log_m
     w_n = root_of_unity(t.log_n)
     polys = [t.main_lde.coefficients, None if t.aux_lde is None else t.aux_lde.coefficients, t.prep_coefficients()]
@@ -665,10 +670,7 @@ def _quotient_on_small_coset(t: _Table, log_m: int, shift: int, tape, alpha_pows
     # here, then at x·ω_n: from one read of the coefficients
     main_b, aux_b, prep_b = coset_values(polys, log_m, [shift, shift * w_n % P], [None] * 3, rows)
     assert main_b is not None
-    z_h = pow(shift, t.n, P) - 1
-    assert z_h != 0, "the small coset meets H"
-    selectors, inv_z = coset_selectors(t.log_n, coset_points(log_m, shift, bit_reversed=True),
-                                       (np.full(m, z_h, dtype=np.uint32), np.full(m, pow(z_h, P - 2, P), dtype=np.uint32)))
+    selectors, inv_z = coset_selector_rows(t.log_n, log_m, shift, 0, m)  # (Z_H = c^n − 1 ≠ 0 at every point)
     inputs = Inputs(main_b, prep_b, None if aux_b is None else aux_b.reshape(2 * m, -1, 4), public, challenges, cumsum,
-                    np.stack([selectors[s] for s in SELECTORS], axis=1), 1, np.arange(m, 2 * m, dtype=np.int64))
+                    selectors, 1, np.arange(m, 2 * m, dtype=np.int64))
     return ext.ext_mul_base(run(tape, inputs, m, alpha_pows), inv_z)  # Q = Σ α^i C_i / Z_H

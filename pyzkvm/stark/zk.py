@@ -313,15 +313,16 @@ class SaltMatrix:
 @njit(cache=True)
 def _keep_canonical(words, out):
     # out ← the words' low 31 bits that are below p, in order, up to out's length; how many
-    # (ZkRandomness.field's rejection sampling in one pass)
-    k = 0
+    # (ZkRandomness.field's rejection sampling in one pass). Each word is stored at the next
+    # free place and the place advances only if it is kept (no branch on the 6 % rejected: a
+    # rejected one is overwritten by the next, or left past the count returned)
+    k, limit = 0, out.shape[0]
     for i in range(words.shape[0]):
-        if k == out.shape[0]:
+        if k == limit:
             break
         x = words[i] & np.uint32(0x7FFFFFFF)
-        if x < np.uint32(P):
-            out[k] = x
-            k += 1
+        out[k] = x
+        k += x < np.uint32(P)
     return k
 
 
@@ -361,53 +362,63 @@ class ZkRandomness:
         """Uniform elements of F_p, by rejection: 31-bit words below p are kept (94%). The
         result is the first ``count`` kept words of the label's stream, read XOF_CHUNK_WORDS at
         a time (the temporaries stay that size, not the result's: a hiding 2^19-row table's
-        randomness is ~200 MB)."""
+        randomness is ~200 MB), each chunk's kept words written in place."""
         count = int(np.prod(shape))
         out, got = np.empty(count, dtype=np.uint32), 0
-        for keep in self._kept_words(label, count):
-            out[got:got + keep.size] = keep
-            got += keep.size
+        xof = _Xof(self._stream(label), count)
+        while got < count:
+            got += xof.keep_into(out[got:])
         return out.reshape(shape)
 
     def field_rows(self, label: str, shape: tuple, block_rows: int, chunks: list | None = None):
         """``field(label, shape)`` of a (rows, w) shape, block_rows rows at a time: yields
         (first row, its block), the same elements in the same order, never the whole matrix.
-        ``chunks`` (a list) gets each XOF chunk read (``_kept_words``)."""
+        ``chunks`` (a list) gets each XOF chunk read (``_Xof``). A block's kept words are
+        written in place, into a buffer one chunk longer: what a chunk keeps past the block
+        starts the next one."""
         rows, w = shape
-        words = self._kept_words(label, rows * w, chunks)
-        pending = np.zeros(0, dtype=np.uint32)  # kept words read but not yet in a block
+        xof = _Xof(self._stream(label), rows * w, chunks)
+        spill = np.zeros(0, dtype=np.uint32)  # kept words read but not yet in a block
         for lo in range(0, rows, block_rows):
-            block = np.empty((min(rows, lo + block_rows) - lo) * w, dtype=np.uint32)
-            have = min(pending.size, block.size)
-            block[:have], pending = pending[:have], pending[have:]
-            while have < block.size:
-                keep = next(words)
-                take = min(keep.size, block.size - have)
-                block[have:have + take], pending = keep[:take], keep[take:]
-                have += take
-            yield lo, block.reshape(-1, w)
+            size = (min(rows, lo + block_rows) - lo) * w
+            buf = np.empty(size + XOF_CHUNK_WORDS, dtype=np.uint32)
+            have = spill.size
+            buf[:have] = spill
+            while have < size:
+                have += xof.keep_into(buf[have:])
+            spill = buf[size:have]
+            yield lo, buf[:size].reshape(-1, w)
 
     def _stream(self, label: str):
         return blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)
 
-    def _kept_words(self, label: str, count: int, chunks: list | None = None):
-        """The first ``count`` kept words of the label's stream, a few arrays of them in order;
-        ``chunks`` (a list) gets (byte offset, words read, kept words before) of each chunk."""
-        stream = self._stream(label)
-        got, seek = 0, 0
-        while got < count:
-            want = min((count - got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
-            if chunks is not None:
-                chunks.append((seek, want, got))
-            keep = _kept_of(stream, seek, want, min(want, count - got))
-            seek += 4 * want
-            got += keep.size
-            yield keep
-
     def kept_chunk(self, label: str, seek: int, want: int, limit: int) -> np.ndarray:
-        """One chunk of ``_kept_words`` again: the kept words among ``want`` XOF words from byte
+        """One chunk of ``_Xof``'s again: the kept words among ``want`` XOF words from byte
         ``seek`` of the label's stream, at most ``limit``."""
         return _kept_of(self._stream(label), seek, want, limit)
+
+
+class _Xof:
+    """One label's XOF stream read chunk by chunk for ``count`` kept words (ZkRandomness.field):
+    each chunk XOF_CHUNK_WORDS words, or a little more than the words still wanted (17/16 of
+    them, + 16: the rejected 6 %); ``chunks`` (a list) gets (byte offset, words read, kept
+    words before) of each (SaltMatrix.rows regenerates only those it needs: kept_chunk)."""
+
+    def __init__(self, stream, count: int, chunks: list | None = None):
+        self._stream, self._count, self._chunks = stream, count, chunks
+        self._got, self._seek = 0, 0
+
+    def keep_into(self, out: np.ndarray) -> int:
+        """The next chunk's kept words (at most the count still wanted) written to the start
+        of ``out`` (long enough for them); how many."""
+        want = min((self._count - self._got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
+        if self._chunks is not None:
+            self._chunks.append((self._seek, want, self._got))
+        words = np.frombuffer(self._stream.digest(length=4 * want, seek=self._seek), dtype="<u4")
+        kept = _keep_canonical(words, out[:min(want, self._count - self._got)])
+        self._seek += 4 * want
+        self._got += kept
+        return kept
 
 
 def _kept_of(stream, seek: int, want: int, limit: int) -> np.ndarray:

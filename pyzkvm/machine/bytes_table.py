@@ -123,15 +123,13 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     threads = pool.threads()
     counts = np.zeros((threads, HEIGHT * BYTES.width), dtype=np.int64)
     for air in airs:
-        if isinstance(air, ByteTableAir):
-            continue
+        if isinstance(air, ByteTableAir) or left_out(compiled_air(air), traces[air.name]):  # an all-zero
+            continue  # optional table sends nothing
         sends, exprs = byte_sends(compiled_air(air))
-        if not sends or left_out(compiled_air(air), traces[air.name]):  # an all-zero optional table sends nothing
+        if not sends:
             continue
         trace = np.ascontiguousarray(traces[air.name], dtype=np.uint32)
-        columns, computed = evaluate_split(compiled_air(air), exprs, trace, public_values)
-        rows = np.cumsum([col is None for col in columns]) - 1  # each computed value's row of `computed`
-        fields = np.array([col if col is not None else -1 - int(r) for col, r in zip(columns, rows)], dtype=np.int64)
+        fields, computed = evaluate_split(compiled_air(air), exprs, trace, public_values)  # count_lookups' fields
         bounds = np.array(pool.chunk_bounds(len(trace), len(sends), threads, chunks_per_thread=1), dtype=np.int64)
         pool.parallel_for(_count_parts, len(bounds) - 1, counts, trace, np.ascontiguousarray(computed),
                           fields.reshape(-1, 4), BYTES.width, bounds, work_per_item=len(sends) * len(trace) // threads,

@@ -50,7 +50,8 @@ def test_aux_columns_match_reference(chunk_rows, threads, monkeypatch):
     trace = range_check_traces(rng.integers(0, 1 << 16, 8))[0]
     alpha = rng.integers(0, P, 4).astype(np.uint32)
     gamma = rng.integers(0, P, 4).astype(np.uint32)
-    aux, cumsum, per_bus = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 8, alpha, gamma)
+    aux, cumsum, totals = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 8, alpha, gamma)
+    per_bus = logup.bus_totals(c, totals)
     assert c.interaction_groups == [[0, 1]]  # two degree-1 lookups share one helper (degree 3)
     assert aux.shape == (8, 2, 4)  # the helper column and the running sum
     running = [0, 0, 0, 0]
@@ -90,7 +91,8 @@ def test_chunks_on_threads_give_the_one_chunk_serial_columns(table, monkeypatch)
     n = trace.shape[0]
 
     def built():
-        return build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), n, alpha, gamma)
+        aux, cumsum, totals = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), n, alpha, gamma)
+        return aux, cumsum, logup.bus_totals(c, totals)
 
     with monkeypatch.context() as m:
         m.setattr(logup, "CHUNK_ROWS", 1 << 12)
@@ -109,6 +111,54 @@ def test_chunks_on_threads_give_the_one_chunk_serial_columns(table, monkeypatch)
             aux2, cumsum2, per_bus2 = built()
         assert np.array_equal(aux2, aux) and np.array_equal(cumsum2, cumsum)
         assert per_bus2.keys() == per_bus.keys() and all(np.array_equal(per_bus2[b], per_bus[b]) for b in per_bus)
+
+
+@pytest.mark.parametrize("blinded", [False, True])
+@pytest.mark.parametrize("chunk_rows, threads", [(1 << 12, 1), (3, 1), (3, 2), (5, 2)])
+def test_a_sparse_lookup_table_gives_the_dense_columns(blinded, chunk_rows, threads, monkeypatch):
+    """A lookup table whose counts are mostly zero (entry_rows: its rows with entries gathered,
+    chunks of about CHUNK_ROWS entries, some chunks without any) gives the helpers, running sum,
+    total and per-bus sums of every row evaluated (entry_rows off): plain and with the blinding
+    ring (rows 0 and n − 1 kept for its boundary entries), on one and on two threads."""
+    from pyzkvm.stark import blind
+
+    rng = np.random.default_rng(5)
+    alpha, gamma = (rng.integers(0, P, 4).astype(np.uint32) for _ in range(2))
+    counts = range_check_traces(rng.integers(0, 1 << 12, 16))[1]  # bytes < 16 as hi, a few lo: ≤ 48 of 256 rows
+    c = compile_air(ByteTableAir())
+    if blinded:
+        c = blind.blinded(c, 5)
+        rho, sigma = (rng.integers(0, P, blind.RING_VALUE).astype(np.uint32) for _ in range(2))
+        counts = np.concatenate([counts, blind.ring_columns(256, rho, sigma)], axis=1)
+    prep = c.air.preprocessed_trace()
+
+    def built():
+        aux, cumsum, totals = build_aux_trace(c, plain_inputs(counts, prep, np.zeros(0, np.uint32)), 256, alpha, gamma)
+        return aux, cumsum, logup.bus_totals(c, totals)
+
+    with monkeypatch.context() as m:
+        m.setattr(logup, "entry_rows", lambda *a: None)
+        aux, cumsum, per_bus = built()
+    live = logup.entry_rows(logup.denominator_tape(c), counts, 256, logup.boundary_interaction(c))
+    assert live is not None and {0, 255} <= set(live.tolist()) if blinded else live is not None
+    monkeypatch.setattr(logup, "CHUNK_ROWS", chunk_rows)
+    if threads == 2:
+        two_threads(monkeypatch)
+    aux2, cumsum2, per_bus2 = built()
+    assert np.array_equal(aux2, aux) and np.array_equal(cumsum2, cumsum) and cumsum.any()
+    assert per_bus2.keys() == per_bus.keys() and all(np.array_equal(per_bus2[b], per_bus[b]) for b in per_bus)
+
+
+def test_entry_rows_only_where_every_multiplicity_is_a_column_of_its_row():
+    """The u16 table's multiplicities are constants, LeftAir's are not columns: every row; a
+    lookup table with more than half its rows counted: every row too."""
+    trace = range_check_traces(np.arange(8))[0]
+    assert logup.entry_rows(logup.denominator_tape(compile_air(U16ValuesAir())), trace, 8, None) is None
+    c = compile_air(ByteTableAir())
+    full = np.ones((256, 1), dtype=np.uint32)
+    assert logup.entry_rows(logup.denominator_tape(c), full, 256, None) is None
+    full[::2] = 0
+    assert logup.entry_rows(logup.denominator_tape(c), full, 256, None).tolist() == list(range(1, 256, 2))
 
 
 def test_interaction_grouping_respects_the_degree_limit():

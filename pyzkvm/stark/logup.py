@@ -243,7 +243,10 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
 
     A sparse lookup table (entry_rows: the byte table's rows with a nonzero count, 16 % of
     them at 2^14 cycles) evaluates only its rows with entries, gathered chunk by chunk, in
-    chunks of as many rows as hold about CHUNK_ROWS entries; its other rows' helpers are zero."""
+    chunks of as many rows as hold about CHUNK_ROWS entries; its other rows' helpers are zero.
+    In another table of a chunk or more, the interactions with entries on few rows (split_rare:
+    the CPU's loads, stores, links, syscalls) get their denominators only on the rows that hold
+    them (rare_terms), the others on every row."""
     from .tape import root_lanes, run  # the evaluator builds on air.py, as this module does
 
     groups = compiled.interaction_groups
@@ -270,7 +273,13 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     totals = np.zeros((chunks, len(its), 4), dtype=np.uint32)  # per chunk, Σ of each interaction's terms
     bad = np.full(chunks, -1, dtype=np.int64)  # per chunk, an interaction with a zero denominator (or −1)
     ends = np.zeros((2, 4), dtype=np.uint32)  # the boundary interaction's d = α − fp(v) at rows 0 and n − 1
-    shape = (len(tape.roots), root_lanes(tape), rows)
+    # a table whose rarely used interactions (split_rare) get their denominators only on their rows
+    common, rare = (tuple(range(len(its))), ()) if live is not None or rows < CHUNK_ROWS else \
+        split_rare(compiled, inputs, rows, ring)  # (not in a table of less than one chunk: not worth its runs)
+    dense = tape if not rare else subset_tape(compiled, common)  # every row's (or entry row's) tape
+    dense_at = np.array(common, dtype=np.int64)
+    rare_at = np.array(rare, dtype=np.int64)
+    shape = (len(dense.roots), root_lanes(dense), rows)
     free: list = []  # value buffers not in use: one is made per chunk in flight (a fresh one each time
     # would cost its page faults; a base root's lanes 1–3, which run leaves alone, stay zero)
     edges = None if live is None else np.searchsorted(live, np.arange(chunks + 1) * rows)  # each chunk's in live
@@ -294,19 +303,24 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
                 out = np.zeros((*shape[:2], m), dtype=np.uint32)
             else:
                 out = buffer = np.zeros(shape, dtype=np.uint32) if buffer is None else buffer
-            values = run(tape, part, m, row0=row0, out=out)
-            if ring is not None and c == 0:  # (rows 0 and n − 1 are kept in a sparse table: entry_rows)
-                ends[0] = values[ring, :, 0]
+            values = run(dense, part, m, row0=row0, out=out)
+            if ring is not None and c == 0:  # (rows 0 and n − 1 are kept in a sparse table: entry_rows;
+                ends[0] = values[common.index(ring), :, 0]  # the ring is never a rare interaction)
             if ring is not None and c == chunks - 1:
-                ends[1] = values[ring, :, m - 1]
+                ends[1] = values[common.index(ring), :, m - 1]
             helpers = aux[at] if live is None else np.zeros((m, *aux.shape[1:]), dtype=np.uint32)  # (a view, or rows)
-            bad[c] = _aux_columns(values, negate, group_index, helpers, totals[c])
+            sums = np.zeros((len(common), 4), dtype=np.uint32)
+            bad[c] = _aux_columns(values, negate[dense_at], group_index[dense_at], helpers, sums)
+            totals[c, dense_at] = sums
             if live is not None:
                 aux[at] = helpers
+            if rare:
+                bad[c] = max(bad[c], rare_terms(compiled, rare, part, m, row0, negate[rare_at], group_index[rare_at],
+                                                aux, totals[c], rare_at))
         if buffer is not None:
             free.append(buffer)
 
-    parallel_for(chunk_terms, chunks, work_per_item=rows * (len(tape.op) + AUX_WORDS_PER_TERM * len(its)))
+    parallel_for(chunk_terms, chunks, work_per_item=rows * (len(dense.op) + AUX_WORDS_PER_TERM * len(its)))
     if (bad >= 0).any():
         raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
                                      "(probability ~2^-100); prove again with different data")
@@ -322,6 +336,74 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
         per_interaction[ring] = ext.ext_sub(first, last)
         cumsum = ext.ext_sub(cumsum, last)
     return aux, cumsum, per_interaction
+
+
+#: an interaction is rare when fewer than 1/RARE of the first chunk's rows hold its entries
+RARE = 8
+
+
+def split_rare(compiled: CompiledAir, inputs, rows: int, ring: int | None) -> tuple:
+    """(common, rare) interactions of a table: rare are those with entries on fewer than 1/RARE
+    of its first chunk's rows (the CPU table's loads, stores, jumps' links, syscalls: 14 of its
+    28 interactions on ~1 % of the rows), whose denominators rare_terms evaluates only on the
+    rows that hold their entries; common the others, the boundary interaction and any whose
+    values read the next row (the gathered rows stand alone)."""
+    from .tape import run
+
+    count = len(compiled.interactions)
+    mults = subset_tape(compiled, tuple(range(count)), denominators=False)
+    used = np.count_nonzero(run(mults, replace(inputs, selectors=inputs.selectors[:rows]), rows)[:, 0], axis=1)
+    rare = tuple(k for k in range(count) if k != ring and RARE * used[k] < rows
+                 and not reads_next_row(subset_tape(compiled, (k,))))
+    for denominators in (True, False):  # their tapes made here, before the pool's threads read them
+        subset_tape(compiled, rare, denominators)
+    return tuple(k for k in range(count) if k not in rare), rare
+
+
+def rare_terms(compiled, rare: tuple, part, m: int, row0: int, negate, group, aux, totals, rare_at) -> int:
+    """The rare interactions' terms on one chunk (``part``, its m rows from row0): their
+    multiplicities on every row, then their denominators and terms on the rows that hold an
+    entry of one of them, gathered, added into aux's helper columns there and their totals into
+    ``totals`` (at ``rare_at``). Returns _aux_columns' zero-denominator flag."""
+    from .tape import run
+
+    mults = run(subset_tape(compiled, rare, denominators=False), part, m, row0=row0)
+    hit = np.flatnonzero(mults[:, 0].any(axis=0))
+    if not hit.size:
+        totals[rare_at] = 0
+        return -1
+    at = row0 + hit  # (the rare tape reads no next row: its rows can be gathered)
+    gathered = replace(part, main=part.main[at], prep=None if part.prep is None else part.prep[at],
+                       selectors=part.selectors[hit])
+    helpers = np.zeros((len(hit), *aux.shape[1:]), dtype=np.uint32)
+    sums = np.zeros((len(rare), 4), dtype=np.uint32)
+    bad = _aux_columns(run(subset_tape(compiled, rare), gathered, len(hit)), negate, group, helpers, sums)
+    totals[rare_at] = sums
+    aux[at] = (aux[at].astype(np.uint64) + helpers) % P  # their helpers, added to the common ones'
+    return bad
+
+
+def subset_tape(compiled: CompiledAir, members: tuple, denominators: bool = True):
+    """denominator_tape for the interactions ``members`` only: their denominators, then their
+    multiplicities (or the multiplicities alone), with only the nodes these read (made once
+    per compiled AIR and subset)."""
+    from .tape import prune
+
+    cache = compiled.__dict__.setdefault("_subset_tapes", {})
+    key = (members, denominators)
+    if key not in cache:
+        full, count = denominator_tape(compiled), len(compiled.interactions)
+        roots = ([int(full.roots[k]) for k in members] if denominators else []) + \
+            [int(full.roots[count + k]) for k in members]
+        cache[key] = prune(full, roots)
+    return cache[key]
+
+
+def reads_next_row(tape) -> bool:
+    """Whether the tape reads a main or preprocessed column at the next row."""
+    from .tape import L_MAIN_B, L_PREP_B
+
+    return bool((((tape.op == L_MAIN_B) | (tape.op == L_PREP_B)) & (tape.b != 0)).any())
 
 
 def bus_totals(compiled: CompiledAir, per_interaction: np.ndarray) -> dict:
@@ -342,12 +424,11 @@ def entry_rows(tape, main: np.ndarray, n: int, ring: int | None) -> np.ndarray |
     (the byte table's 2^16 rows hold ~10^4 entries at 2^14 cycles). Rows 0 and n − 1, the
     boundary interaction's (``ring``), are kept. None when more than half the rows hold entries
     (the gather would cost more than it saves)."""
-    from .tape import L_MAIN_B, L_PREP_B
+    from .tape import L_MAIN_B
 
     count = len(tape.roots) // 2
     mults = [int(r) for k, r in enumerate(tape.roots[count:].tolist()) if k != ring]
-    loads = (tape.op == L_MAIN_B) | (tape.op == L_PREP_B)
-    if not mults or any(tape.op[r] != L_MAIN_B or tape.b[r] != 0 for r in mults) or (loads & (tape.b != 0)).any():
+    if not mults or any(tape.op[r] != L_MAIN_B or tape.b[r] != 0 for r in mults) or reads_next_row(tape):
         return None
     holds = main[:, [int(tape.a[r]) for r in mults]].any(axis=1)
     if ring is not None:

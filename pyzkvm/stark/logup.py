@@ -430,7 +430,7 @@ def entry_rows(tape, main: np.ndarray, n: int, ring: int | None) -> np.ndarray |
     mults = [int(r) for k, r in enumerate(tape.roots[count:].tolist()) if k != ring]
     if not mults or any(tape.op[r] != L_MAIN_B or tape.b[r] != 0 for r in mults) or reads_next_row(tape):
         return None
-    holds = main[:, [int(tape.a[r]) for r in mults]].any(axis=1)
+    holds = np.any(main[:, [int(tape.a[r]) for r in mults]], axis=1).astype(np.bool_, copy=False)  # (an array)
     if ring is not None:
         holds[0] = holds[n - 1] = True
     live = np.flatnonzero(holds)

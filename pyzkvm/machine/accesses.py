@@ -101,15 +101,20 @@ def _previous_accesses(order, key, ts, val, k_s, t_s, v_s, prev_ts, prev_val, fi
     caller). clash[0] = True if two accesses to one key share a timestamp. Each position reads
     the one before from the unsorted arrays, so ranges of positions are independent (a chunk of
     pool.parallel_for)."""
+    if j1 <= j0:
+        return
+    h = order[j0 - 1] if j0 > 0 else order[j0]  # the access before position j0 (itself at j0 = 0)
+    hk, ht, hv = key[h], ts[h], val[h]  # then each position's, loaded once (the order is a random gather)
     for j in range(j0, j1):
         i = order[j]
-        k_s[j], t_s[j], v_s[j] = key[i], ts[i], val[i]
-        h = order[j - 1] if j > 0 else i
-        first[j] = j == 0 or key[h] != key[i]
+        k, t, v = key[i], ts[i], val[i]
+        k_s[j], t_s[j], v_s[j] = k, t, v
+        first[j] = j == 0 or hk != k
         if not first[j]:
-            if ts[h] == ts[i]:
+            if ht == t:
                 clash[0] = True
-            prev_ts[i], prev_val[i] = ts[h], val[h]
+            prev_ts[i], prev_val[i] = ht, hv
+        hk, ht, hv = k, t, v
 
 
 def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, check_reads: bool = True):

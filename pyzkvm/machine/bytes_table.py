@@ -22,7 +22,7 @@ from . import buses
 from .chip import Chip
 from .layout import Layout
 from ..stark import pool
-from ..stark.field import P
+from ..stark.field import P, f_add_u32
 
 BYTES_PREP = Layout("x y and_xy or_xy xor_xy shl_z shl_w shr_z shr_w")
 BYTES = Layout("m_range m_and m_or m_xor m_shl m_shr")
@@ -82,8 +82,9 @@ COUNT_BLOCK = 512
 
 @njit(cache=True, nogil=True)
 def count_lookups(counts, trace, computed, fields, width, r0, r1):
-    """counts[(256·x + y)·width + tag] += μ for every send's (tag, x, y, μ) on every row
-    r0 … r1 − 1 whose μ ≠ 0 and whose (tag, x, y) names a cell (x, y bytes, tag < width).
+    """counts[(256·x + y)·width + tag] += μ in F_p for every send's (tag, x, y, μ) on every row
+    r0 … r1 − 1 whose μ ≠ 0 and whose (tag, x, y) names a cell (x, y bytes, tag < width): uint32
+    counts, canonical (half the bytes of int64 sums, and no reduction afterwards).
     ``fields[s]`` says where each of send s's four values is: column f ≥ 0 of the row-major
     ``trace``, or row −1 − f of ``computed``. A block of rows at a time (COUNT_BLOCK), every
     send on it: the block is read from memory once (a column at a time would stride the whole
@@ -97,7 +98,8 @@ def count_lookups(counts, trace, computed, fields, width, r0, r1):
                 for j in range(4):
                     v[j] = trace[i, at[s, j]] if plain[s, j] else computed[at[s, j], i]
                 if v[3] != 0 and v[1] < 256 and v[2] < 256 and v[0] < width:
-                    counts[((v[1] << 8) | v[2]) * width + v[0]] += v[3]
+                    cell = ((v[1] << 8) | v[2]) * width + v[0]
+                    counts[cell] = f_add_u32(counts[cell], np.uint32(v[3]))
 
 
 def _count_parts(counts, trace, computed, fields, width, bounds, lo, hi):
@@ -121,19 +123,18 @@ def byte_multiplicities(airs, traces: dict, public_values) -> np.ndarray:
     # the (HEIGHT, width) table, row-major: cell (256·x + y)·width + tag; one per part of the
     # rows counted side by side on the thread pool, added up at the end
     threads = pool.threads()
-    counts = np.zeros((threads, HEIGHT * BYTES.width), dtype=np.int64)
+    counts = np.zeros((threads, HEIGHT * BYTES.width), dtype=np.uint32)
     for air in airs:
-        if isinstance(air, ByteTableAir):
-            continue
+        if isinstance(air, ByteTableAir) or left_out(compiled_air(air), traces[air.name]):  # an all-zero
+            continue  # optional table sends nothing
         sends, exprs = byte_sends(compiled_air(air))
-        if not sends or left_out(compiled_air(air), traces[air.name]):  # an all-zero optional table sends nothing
+        if not sends:
             continue
         trace = np.ascontiguousarray(traces[air.name], dtype=np.uint32)
-        columns, computed = evaluate_split(compiled_air(air), exprs, trace, public_values)
-        rows = np.cumsum([col is None for col in columns]) - 1  # each computed value's row of `computed`
-        fields = np.array([col if col is not None else -1 - int(r) for col, r in zip(columns, rows)], dtype=np.int64)
+        fields, computed = evaluate_split(compiled_air(air), exprs, trace, public_values)  # count_lookups' fields
         bounds = np.array(pool.chunk_bounds(len(trace), len(sends), threads, chunks_per_thread=1), dtype=np.int64)
         pool.parallel_for(_count_parts, len(bounds) - 1, counts, trace, np.ascontiguousarray(computed),
                           fields.reshape(-1, 4), BYTES.width, bounds, work_per_item=len(sends) * len(trace) // threads,
                           chunks_per_thread=1)
-    return (counts.sum(axis=0).reshape(HEIGHT, BYTES.width) % P).astype(np.uint32)
+    total = counts[0] if threads == 1 else (counts.sum(axis=0, dtype=np.uint64) % P).astype(np.uint32)
+    return total.reshape(HEIGHT, BYTES.width)

@@ -59,6 +59,20 @@ FETCHED_CPU, FETCHED_PROG = CPU.adjacent(FETCH_FIELDS[1], FETCH_FIELDS[-1]), PRO
 assert [getattr(CPU, f) for f in FETCH_FIELDS[1:]] == list(range(FETCHED_CPU.start, FETCHED_CPU.stop))
 assert [getattr(PROG, f) for f in FETCH_FIELDS[1:]] == list(range(FETCHED_PROG.start, FETCHED_PROG.stop))
 
+#: the blocks of adjacent columns _fill builds a row at a time: is_real … is_halt (HEAD_FIRST, the
+#: fetched fields, is_halt) and a … mem_new (the words of WORDS as bytes, with off0 … hinv)
+HEAD, HEAD_FIRST = CPU.adjacent("is_real", "is_halt"), (CPU.is_real, CPU.clk, CPU.pc, CPU.next_pc)
+BODY, WORDS = CPU.adjacent("a", "mem_new"), ("a", "b", "opb", "c", "sum", "mem_prev", "mem_new")
+assert HEAD.start == 0 and FETCHED_CPU.start == CPU.next_pc + 1 and FETCHED_CPU.stop == CPU.is_halt == HEAD.stop - 1
+assert BODY.start == HEAD.stop and [c for name in WORDS for c in getattr(CPU, name)] == \
+    [*range(BODY.start, CPU.off0), *range(CPU.hinv + 1, BODY.stop)]
+
+
+def _at(block: slice, columns: slice) -> slice:
+    """``columns`` of the table as columns of a block that starts at ``block.start``."""
+    return slice(columns.start - block.start, columns.stop - block.start)
+
+
 TS_RS1, TS_RS2, TS_MEM, TS_RD = 0, 1, 2, 3
 OPS_ADD = OPS["add"]
 MEM_KEY_BASE = 32  #: bus key of the memory word at address A: 32 + A/4 (registers are keys 0..31)
@@ -264,18 +278,22 @@ class CpuAir(Chip):
         f = functools.cache(lambda name: prog.columns[rows, getattr(PROG, name)])  # a fetched field, per row
         flag = lambda name: f(name) == 1  # noqa: E731
         t = cpu[lo:hi]
-        # adjacent columns are written as one block of rows (a column at a time strides the table)
-        t[:, CPU.adjacent("is_real", "next_pc")] = np.stack([np.ones(n, np.uint32), tr["clk"], pc, tr["next_pc"]],
-                                                            axis=1, dtype=np.uint32, casting="unsafe")
+        # the row's columns is_real … is_halt, then a … mem_new, are each built in a small row-major
+        # block and copied into the table in one pass: the table's rows are 324 bytes, and a
+        # narrow block of columns written at a time strides them all again (numpy's per-row cost too)
+        head = np.empty((n, HEAD.stop), dtype=np.uint32)
+        for col, v in zip(HEAD_FIRST, (1, tr["clk"], pc, tr["next_pc"])):
+            head[:, col] = v
         # the fetched fields, adjacent in both tables: each row's gathered straight into its columns
-        np.take(np.ascontiguousarray(prog.columns[:, FETCHED_PROG]), rows, axis=0, out=t[:, FETCHED_CPU], mode="clip")
+        np.take(np.ascontiguousarray(prog.columns[:, FETCHED_PROG]), rows, axis=0, out=head[:, FETCHED_CPU], mode="clip")
         alu_op = f("alu_op")
         a_val = tr["rs1_val"].astype(np.uint64)
         b_val = tr["rs2_val"].astype(np.uint64)
         imm_val = words(prog.columns[:, PROG.imm].T).astype(np.uint64)[rows]  # the immediate's 32-bit value
         opb_val = np.where(flag("uses_imm"), imm_val, b_val)
         is_halt = flag("f_ecall") & (a_val == 0)
-        t[:, CPU.is_halt] = is_halt
+        head[:, CPU.is_halt] = is_halt
+        t[:, HEAD] = head
         # address arithmetic: sum = rs1 + imm (JALR target, load/store address)
         addr_user = flag("f_jalr") | flag("f_load") | flag("f_store")
         sum_val = np.where(addr_user, (a_val + imm_val) & 0xFFFFFFFF, 0).astype(np.uint64)
@@ -292,13 +310,21 @@ class CpuAir(Chip):
         c_val = np.where(flag("f_ecall"), tr["rd_val"], c_val).astype(np.uint64)  # t0 ← the syscall's return
         alu = np.flatnonzero((flag("f_alu") | flag("f_branch")) & ~writes)
         loads = np.flatnonzero(flag("f_load") & ~writes)
-        for col, val in (("a", a_val), ("b", b_val), ("opb", opb_val), ("c", c_val), ("sum", sum_val),
-                         ("mem_prev", mem_prev), ("mem_new", mem_new)):
-            t[:, CPU.adjacent(col)] = val.astype("<u4").view(np.uint8).reshape(n, 4)  # to_bytes(val), uncopied: 4 LE bytes
+        # a … sum, off0 … hinv, mem_prev, mem_new: the words' 4 little-endian bytes (to_bytes) are
+        # those of their uint32 values, side by side in one (n, 7) array
+        values = np.empty((n, len(WORDS)), dtype=np.uint32)
+        for k, val in enumerate((a_val, b_val, opb_val, c_val, sum_val, mem_prev, mem_new)):
+            values[:, k] = val
+        value_bytes = values.view(np.uint8)  # (n, 28): word k's bytes in columns 4k … 4k + 3, as in the table
         s64 = sum_val.astype(np.int64)
         high = (s64 >> 8 & 0xFF) + (s64 >> 16 & 0xFF) + (s64 >> 24)  # sum1 + sum2 + sum3
-        t[:, CPU.adjacent("off0", "hinv")] = np.stack([offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,
-                                                       inverse_or_zero(high)], axis=1, dtype=np.uint32, casting="unsafe")
+        body = np.empty((n, BODY.stop - BODY.start), dtype=np.uint32)
+        body[:, _at(BODY, CPU.adjacent("a", "sum"))] = value_bytes[:, :20]  # words 0–4: twenty adjacent columns
+        body[:, _at(BODY, CPU.adjacent("mem_prev", "mem_new"))] = value_bytes[:, 20:]
+        for col, v in zip(range(CPU.off0, CPU.hinv + 1), (offset & 1, offset >> 1, (s64 & 0xFF) >> 2, high != 0,
+                                                          inverse_or_zero(high))):
+            body[:, col - BODY.start] = v
+        t[:, BODY] = body
 
         # memory checking: rs1, rs2, the load/store word, rd (the load/store's word before must be
         # the one memory holds: checked when the accesses are resolved); the table's rows are lo + r

@@ -33,29 +33,39 @@ def plain_columns(compiled: CompiledAir, exprs: list) -> list:
 
 def computed(exprs: list) -> list:
     """The expressions of a (real) DAG that evaluate_on_trace hands to a tape: all but the plain
-    columns (machine/prover_key.py stores their tape beside that of ``exprs``)."""
-    return [e for e in exprs if not (e.op == "main" and e.args[1] == 0)]
+    columns, each node once, in order (machine/prover_key.py stores their tape beside that of
+    ``exprs``). A chip's sends repeat nodes: the CPU's 14 byte sends have 35 values that are not
+    plain columns but 10 distinct nodes (the tag and the zeros, a multiplicity sent twice)."""
+    return _distinct([e for e in exprs if not (e.op == "main" and e.args[1] == 0)])
+
+
+def _distinct(exprs: list) -> list:
+    return list({e.index: e for e in exprs}.values())
 
 
 def evaluate_on_trace(compiled: CompiledAir, exprs: list, trace, public) -> list:
     """Each base-field expression of ``compiled``'s DAG evaluated on every row of ``trace``:
-    a list of uint32 arrays (length = the trace's height). A plain column (most values a chip
-    sends) is that column of the trace, a view: only the others are evaluated by a tape."""
+    a list of uint32 arrays (length = the trace's height), to read, never to write. A plain
+    column (most values a chip sends) is that column of the trace, a view: only the others are
+    evaluated by a tape, each node once (the expressions of one node share its array)."""
     trace = np.asarray(trace, dtype=np.uint32)
-    columns, computed = evaluate_split(compiled, exprs, trace, public)
-    values = iter(computed)
-    return [trace[:, col] if col is not None else next(values) for col in columns]
+    sources, computed = evaluate_split(compiled, exprs, trace, public)
+    return [trace[:, s] if s >= 0 else computed[-1 - s] for s in sources.tolist()]
 
 
 def evaluate_split(compiled: CompiledAir, exprs: list, trace: np.ndarray, public) -> tuple:
     """evaluate_on_trace's two halves, for a kernel that reads the trace row by row: per
-    expression its plain column (else None), and the (k, height) uint32 values of the k others
-    in order (evaluated by one tape)."""
+    expression where its values are, an int64 array (``sources``: s ≥ 0 is column s of the
+    trace, s < 0 row −1 − s of the computed values), and the (k, height) uint32 values of the
+    k distinct nodes that are not plain columns (``computed``'s order), evaluated by one tape."""
     columns = plain_columns(compiled, exprs)
-    rest = [e for e, col in zip(exprs, columns) if col is None]
+    rest = _distinct([e for e, col in zip(exprs, columns) if col is None])
+    row_of = {e.index: r for r, e in enumerate(rest)}
+    sources = np.array([col if col is not None else -1 - row_of[e.index] for e, col in zip(exprs, columns)],
+                       dtype=np.int64)
     computed = (base_columns(tape_for(compiled, rest), trace_leaves(compiled.air, trace, public), trace.shape[0])
                 if rest else np.zeros((0, trace.shape[0]), dtype=np.uint32))
-    return columns, computed
+    return sources, computed
 
 
 def compiled_air(air) -> CompiledAir:

@@ -26,7 +26,7 @@ from . import ext
 from .air import CompiledAir
 from .field import P
 from .keys import check_trace
-from .logup import build_aux_trace, public_term
+from .logup import build_aux_trace, bus_totals, public_term
 from .optional import left_out
 from .rounds import PublicData
 from .tape import Inputs, plain_inputs, root_values, tape_for
@@ -98,8 +98,8 @@ def check_buses(compiled: Sequence[CompiledAir], prep_traces: Sequence, statemen
     per_bus: dict = {}
     for c, inputs, n in _tables(compiled, prep_traces, statements):
         if c.interactions:
-            _, _, sums = build_aux_trace(c, inputs, n, alpha, gamma)
-            for bus, s in sums.items():
+            _, _, totals = build_aux_trace(c, inputs, n, alpha, gamma)
+            for bus, s in bus_totals(c, totals).items():
                 per_bus[bus] = ext.ext_add(per_bus.get(bus, ext.ZERO), s)
     term_pv = statements[-1][1] if term_public_values is None else term_public_values
     # the verifier's side: the public entries (e.g. a journal), added bus by bus

@@ -87,7 +87,8 @@ def check_trace(air: Air, trace, what: str = "main", width: int | None = None) -
     n = arr.shape[0]
     if n < (1 << MIN_LOG_HEIGHT) or n & (n - 1):
         raise StarkConfigError(f"table {air.name!r}: {what} trace has {n} rows; pad it to a power of two ≥ {1 << MIN_LOG_HEIGHT}")
-    if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() >= P)):
+    # (an unsigned array has no negative value to look for: one pass over it, not two)
+    if arr.dtype.kind not in "iu" or (arr.size and ((arr.dtype.kind == "i" and arr.min() < 0) or arr.max() >= P)):
         raise StarkConfigError(f"table {air.name!r}: {what} trace must hold canonical field elements (integers in [0, p))")
     return np.ascontiguousarray(arr, dtype=np.uint32)
 

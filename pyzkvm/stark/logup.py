@@ -223,7 +223,8 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     h_G = Σ_{k∈G} sign_k·μ_k/(α − fp_k), then the running sum S_i = Σ_{r<i} Σ_G h_G[r]
     (of the rows before: module docstring).
 
-    Returns (aux, cumsum, per_bus) where per_bus maps bus name → this table's Σ of its terms.
+    Returns (aux, cumsum, per_interaction): per_interaction[k] is this table's Σ of interaction
+    k's terms ((K, 4); bus_totals sums them by bus).
     Two passes over chunks of CHUNK_ROWS rows, each pass's chunks side by side on the thread
     pool (pool.parallel_for):
 
@@ -238,7 +239,14 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
        chunk's S from its start.
 
     The boundary interaction (in no group: boundary_interaction) adds no helper: S_0 is its
-    first row's term (every chunk's start includes it) and the total adds its last row's."""
+    first row's term (every chunk's start includes it) and the total adds its last row's.
+
+    A sparse lookup table (entry_rows: the byte table's rows with a nonzero count, 16 % of
+    them at 2^14 cycles) evaluates only its rows with entries, gathered chunk by chunk, in
+    chunks of as many rows as hold about CHUNK_ROWS entries; its other rows' helpers are zero.
+    In another table of a chunk or more, the interactions with entries on few rows (split_rare:
+    the CPU's loads, stores, links, syscalls) get their denominators only on the rows that hold
+    them (rare_terms), the others on every row."""
     from .tape import root_lanes, run  # the evaluator builds on air.py, as this module does
 
     groups = compiled.interaction_groups
@@ -258,36 +266,65 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     tape = denominator_tape(compiled)
     challenges = np.stack([np.asarray(alpha, dtype=np.uint32), np.asarray(gamma, dtype=np.uint32)])
     inputs = replace(inputs, challenges=challenges)
-    rows = min(CHUNK_ROWS, n)
+    live = entry_rows(tape, inputs.main, n, ring)  # a lookup table's rows with entries, or None: every row
+    # rows per chunk: CHUNK_ROWS, or in a sparse table as many as hold about CHUNK_ROWS entries
+    rows = min(n, CHUNK_ROWS if live is None else CHUNK_ROWS << int(np.log2(n / max(len(live), 1))))
     chunks = -(-n // rows)
     totals = np.zeros((chunks, len(its), 4), dtype=np.uint32)  # per chunk, Σ of each interaction's terms
     bad = np.full(chunks, -1, dtype=np.int64)  # per chunk, an interaction with a zero denominator (or −1)
     ends = np.zeros((2, 4), dtype=np.uint32)  # the boundary interaction's d = α − fp(v) at rows 0 and n − 1
-    shape = (len(tape.roots), root_lanes(tape), rows)
+    # a table whose rarely used interactions (split_rare) get their denominators only on their rows
+    common, rare = (tuple(range(len(its))), ()) if live is not None or rows < CHUNK_ROWS else \
+        split_rare(compiled, inputs, rows, ring)  # (not in a table of less than one chunk: not worth its runs)
+    dense = tape if not rare else subset_tape(compiled, common)  # every row's (or entry row's) tape
+    dense_at = np.array(common, dtype=np.int64)
+    rare_at = np.array(rare, dtype=np.int64)
+    shape = (len(dense.roots), root_lanes(dense), rows)
     free: list = []  # value buffers not in use: one is made per chunk in flight (a fresh one each time
     # would cost its page faults; a base root's lanes 1–3, which run leaves alone, stay zero)
+    edges = None if live is None else np.searchsorted(live, np.arange(chunks + 1) * rows)  # each chunk's in live
+
+    def chunk_rows(c):  # chunk c's leaves, how many rows, the first row's number, where its helpers go
+        lo, hi = c * rows, min(n, (c + 1) * rows)
+        if live is None:
+            return replace(inputs, selectors=inputs.selectors[lo:hi]), hi - lo, lo, slice(lo, hi)
+        at = live[edges[c]:edges[c + 1]]  # its rows with entries, gathered (the tape reads no next row)
+        gathered = replace(inputs, main=inputs.main[at], prep=None if inputs.prep is None else inputs.prep[at],
+                           selectors=inputs.selectors[at])
+        return gathered, len(at), 0, at
 
     def chunk_terms(c0, c1):  # pass 1 on chunks c0..c1−1 (a pool chunk: its kernels release the GIL)
-        try:
-            buffer = free.pop()
-        except IndexError:
-            buffer = np.zeros(shape, dtype=np.uint32)
+        buffer = free.pop() if free else None
         for c in range(c0, c1):
-            lo, hi = c * rows, min(n, (c + 1) * rows)
-            out = buffer if hi - lo == rows else np.zeros((*shape[:2], hi - lo), dtype=np.uint32)  # a short last chunk
-            values = run(tape, replace(inputs, selectors=inputs.selectors[lo:hi]), hi - lo, row0=lo, out=out)
-            if ring is not None and lo == 0:
-                ends[0] = values[ring, :, 0]
-            if ring is not None and hi == n:
-                ends[1] = values[ring, :, hi - lo - 1]
-            bad[c] = _aux_columns(values, negate, group_index, aux[lo:hi], totals[c])
-        free.append(buffer)
+            part, m, row0, at = chunk_rows(c)
+            if m == 0:  # no entry: its totals stay zero
+                continue
+            if m < rows:  # a short last chunk, or a sparse one
+                out = np.zeros((*shape[:2], m), dtype=np.uint32)
+            else:
+                out = buffer = np.zeros(shape, dtype=np.uint32) if buffer is None else buffer
+            values = run(dense, part, m, row0=row0, out=out)
+            if ring is not None and c == 0:  # (rows 0 and n − 1 are kept in a sparse table: entry_rows;
+                ends[0] = values[common.index(ring), :, 0]  # the ring is never a rare interaction)
+            if ring is not None and c == chunks - 1:
+                ends[1] = values[common.index(ring), :, m - 1]
+            helpers = aux[at] if live is None else np.zeros((m, *aux.shape[1:]), dtype=np.uint32)  # (a view, or rows)
+            sums = np.zeros((len(common), 4), dtype=np.uint32)
+            bad[c] = _aux_columns(values, negate[dense_at], group_index[dense_at], helpers, sums)
+            totals[c, dense_at] = sums
+            if live is not None:
+                aux[at] = helpers
+            if rare:
+                bad[c] = max(bad[c], rare_terms(compiled, rare, part, m, row0, negate[rare_at], group_index[rare_at],
+                                                aux, totals[c], rare_at))
+        if buffer is not None:
+            free.append(buffer)
 
-    parallel_for(chunk_terms, chunks, work_per_item=rows * (len(tape.op) + AUX_WORDS_PER_TERM * len(its)))
+    parallel_for(chunk_terms, chunks, work_per_item=rows * (len(dense.op) + AUX_WORDS_PER_TERM * len(its)))
     if (bad >= 0).any():
         raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: a bus fingerprint equals the challenge α "
                                      "(probability ~2^-100); prove again with different data")
-    first = _boundary_term(compiled, ring, 0, ends[0]) if ring is not None else ext.ZERO
+    first, last = _boundary_terms(compiled, ring, n, ends) if ring is not None else (ext.ZERO, ext.ZERO)
     # S at each chunk's first row: the boundary entry plus Σ of every helper term before the chunk
     helper_sums = totals[:, group_index >= 0].astype(np.uint64).sum(axis=1) % P  # (chunks, 4)
     through = (np.cumsum(helper_sums, axis=0) + first) % P  # S + Σ_G h_G at each chunk's last row
@@ -296,23 +333,121 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     cumsum = through[-1].astype(np.uint32)  # S_{n−1} + Σ_G h_G[n−1]: every row's terms
     per_interaction = (totals.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
     if ring is not None:  # the boundary entries: +(±1/d(v[0])) in S_0, −(±1/d(v[n−1])) here
-        last = _boundary_term(compiled, ring, n - 1, ends[1])
         per_interaction[ring] = ext.ext_sub(first, last)
         cumsum = ext.ext_sub(cumsum, last)
+    return aux, cumsum, per_interaction
+
+
+#: an interaction is rare when fewer than 1/RARE of the first chunk's rows hold its entries
+RARE = 8
+
+
+def split_rare(compiled: CompiledAir, inputs, rows: int, ring: int | None) -> tuple:
+    """(common, rare) interactions of a table: rare are those with entries on fewer than 1/RARE
+    of its first chunk's rows (the CPU table's loads, stores, jumps' links, syscalls: 14 of its
+    28 interactions on ~1 % of the rows), whose denominators rare_terms evaluates only on the
+    rows that hold their entries; common the others, the boundary interaction and any whose
+    values read the next row (the gathered rows stand alone)."""
+    from .tape import run
+
+    count = len(compiled.interactions)
+    mults = subset_tape(compiled, tuple(range(count)), denominators=False)
+    used = np.count_nonzero(run(mults, replace(inputs, selectors=inputs.selectors[:rows]), rows)[:, 0], axis=1)
+    rare = tuple(k for k in range(count) if k != ring and RARE * used[k] < rows
+                 and not reads_next_row(subset_tape(compiled, (k,))))
+    for denominators in (True, False):  # their tapes made here, before the pool's threads read them
+        subset_tape(compiled, rare, denominators)
+    return tuple(k for k in range(count) if k not in rare), rare
+
+
+def rare_terms(compiled, rare: tuple, part, m: int, row0: int, negate, group, aux, totals, rare_at) -> int:
+    """The rare interactions' terms on one chunk (``part``, its m rows from row0): their
+    multiplicities on every row, then their denominators and terms on the rows that hold an
+    entry of one of them, gathered, added into aux's helper columns there and their totals into
+    ``totals`` (at ``rare_at``). Returns _aux_columns' zero-denominator flag."""
+    from .tape import run
+
+    mults = run(subset_tape(compiled, rare, denominators=False), part, m, row0=row0)
+    hit = np.flatnonzero(mults[:, 0].any(axis=0))
+    if not hit.size:
+        totals[rare_at] = 0
+        return -1
+    at = row0 + hit  # (the rare tape reads no next row: its rows can be gathered)
+    gathered = replace(part, main=part.main[at], prep=None if part.prep is None else part.prep[at],
+                       selectors=part.selectors[hit])
+    helpers = np.zeros((len(hit), *aux.shape[1:]), dtype=np.uint32)
+    sums = np.zeros((len(rare), 4), dtype=np.uint32)
+    bad = _aux_columns(run(subset_tape(compiled, rare), gathered, len(hit)), negate, group, helpers, sums)
+    totals[rare_at] = sums
+    aux[at] = (aux[at].astype(np.uint64) + helpers) % P  # their helpers, added to the common ones'
+    return bad
+
+
+def subset_tape(compiled: CompiledAir, members: tuple, denominators: bool = True):
+    """denominator_tape for the interactions ``members`` only: their denominators, then their
+    multiplicities (or the multiplicities alone), with only the nodes these read (made once
+    per compiled AIR and subset)."""
+    from .tape import prune
+
+    cache = compiled.__dict__.setdefault("_subset_tapes", {})
+    key = (members, denominators)
+    if key not in cache:
+        full, count = denominator_tape(compiled), len(compiled.interactions)
+        roots = ([int(full.roots[k]) for k in members] if denominators else []) + \
+            [int(full.roots[count + k]) for k in members]
+        cache[key] = prune(full, roots)
+    return cache[key]
+
+
+def reads_next_row(tape) -> bool:
+    """Whether the tape reads a main or preprocessed column at the next row."""
+    from .tape import L_MAIN_B, L_PREP_B
+
+    return bool((((tape.op == L_MAIN_B) | (tape.op == L_PREP_B)) & (tape.b != 0)).any())
+
+
+def bus_totals(compiled: CompiledAir, per_interaction: np.ndarray) -> dict:
+    """Bus name → Σ of the table's terms on it, from build_aux_trace's per-interaction totals
+    (the debug check's; the prover needs only the table's total)."""
     per_bus: dict[str, np.ndarray] = {}
-    for it, total in zip(its, per_interaction):
+    for it, total in zip(compiled.interactions, per_interaction):
         per_bus[it.bus_name] = ext.ext_add(per_bus.get(it.bus_name, ext.ZERO), total)
-    return aux, cumsum, per_bus
+    return per_bus
 
 
-def _boundary_term(compiled: CompiledAir, k: int, row: int, d: np.ndarray) -> np.ndarray:
-    """±1/d for interaction k's denominator d = α − fp(v) on one row."""
+def entry_rows(tape, main: np.ndarray, n: int, ring: int | None) -> np.ndarray | None:
+    """The rows of a lookup table that hold bus entries, or None (every row, as far as it is
+    known): where every interaction's multiplicity (``tape``: denominator_tape's, whose roots
+    are the K denominators, then the K multiplicities) is a main column of its own row — the
+    "how often" columns of a fixed table — and the tape reads no next row, a row whose
+    multiplicity columns are all zero adds no term, and the others can be evaluated gathered
+    (the byte table's 2^16 rows hold ~10^4 entries at 2^14 cycles). Rows 0 and n − 1, the
+    boundary interaction's (``ring``), are kept. None when more than half the rows hold entries
+    (the gather would cost more than it saves)."""
+    from .tape import L_MAIN_B
+
+    count = len(tape.roots) // 2
+    mults = [int(r) for k, r in enumerate(tape.roots[count:].tolist()) if k != ring]
+    if not mults or any(tape.op[r] != L_MAIN_B or tape.b[r] != 0 for r in mults) or reads_next_row(tape):
+        return None
+    holds = np.any(main[:, [int(tape.a[r]) for r in mults]], axis=1).astype(np.bool_, copy=False)  # (an array)
+    if ring is not None:
+        holds[0] = holds[n - 1] = True
+    live = np.flatnonzero(holds)
+    return live if 2 * len(live) <= n else None
+
+
+def _boundary_terms(compiled: CompiledAir, k: int, n: int, ends: np.ndarray) -> tuple:
+    """±1/d for interaction k's denominators d = α − fp(v) on rows 0 and n − 1 (``ends``, (2, 4)):
+    both inverted at once."""
     it = compiled.interactions[k]
-    if not np.any(d):
-        raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: the bus {it.bus_name!r} fingerprint of row "
-                                     f"{row} equals the challenge α (probability ~2^-100); prove again")
-    inv = ext.ext_inv(np.ascontiguousarray(d))
-    return inv if it.sign > 0 else ext.ext_sub(ext.ZERO, inv)
+    for row, d in ((0, ends[0]), (n - 1, ends[1])):
+        if not np.any(d):
+            raise ConstraintNotSatisfied(f"table {compiled.air.name!r}: the bus {it.bus_name!r} fingerprint of row "
+                                         f"{row} equals the challenge α (probability ~2^-100); prove again")
+    inv = ext.ext_inv(ends)
+    terms = inv if it.sign > 0 else ext.ext_sub(ext.ZERO, inv)
+    return terms[0], terms[1]
 
 
 #: rows per chunk of the LogUp trace: each chunk in flight holds its (roots, 4, rows) values

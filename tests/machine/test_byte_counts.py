@@ -35,9 +35,9 @@ def test_count_lookups_adds_each_multiplicity_at_its_cell():
                               rng.choice(mults, n)], axis=1).astype(np.uint32)
             computed = trace[:, ::-1].T.copy()  # row j = trace column 3 − j
             fields = np.array([[0, 1, 2, 3], [-4, -3, -2, -1], [0, -3, 2, -1]], dtype=np.int64)
-            got = np.zeros(bytes_table.HEIGHT * WIDTH, dtype=np.int64)
+            got = np.zeros(bytes_table.HEIGHT * WIDTH, dtype=np.uint32)  # counts in F_p
             bytes_table.count_lookups(got, trace, computed, fields, WIDTH, 0, n)
-            assert np.array_equal(got, reference_counts([tuple(trace.T)] * 3))
+            assert np.array_equal(got, reference_counts([tuple(trace.T)] * 3) % P)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -61,3 +61,22 @@ def test_the_byte_trace_counts_every_send_of_the_other_chips(threads, monkeypatc
             lookups += [tuple(values[4 * k:4 * k + 4]) for k in range(len(sends))]
     want = (reference_counts(lookups).reshape(bytes_table.HEIGHT, WIDTH) % P).astype(np.uint32)
     assert want.any() and np.array_equal(tables.traces["bytes"], want)
+
+
+def test_evaluate_split_evaluates_each_node_once_and_every_value_alike():
+    """The CPU's byte sends repeat nodes (the tag, the zeros, a multiplicity sent twice): each is
+    one row of the computed values, and every send's value equals its expression evaluated alone."""
+    from pyzkvm.machine.evaluate import evaluate_split
+
+    program = Program.from_elf("guests/bin/fibonacci.elf")
+    chips = build_chips(program)
+    tables = generate_tables(chips, execute(program, [(10).to_bytes(4, "little")], capture_trace=True))
+    cpu = next(a for a in chips.airs if a.name == "cpu")
+    compiled, trace = compiled_air(cpu), tables.traces["cpu"]
+    _sends, exprs = bytes_table.byte_sends(compiled)
+    sources, computed = evaluate_split(compiled, exprs, trace, tables.public_values)
+    repeated = [e for e in exprs if not (e.op == "main" and e.args[1] == 0)]
+    assert computed.shape[0] == len({e.index for e in repeated}) < len(repeated)
+    for e, source in zip(exprs, sources.tolist()):
+        (alone,) = evaluate_on_trace(compiled, [e], trace, tables.public_values)
+        assert np.array_equal(trace[:, source] if source >= 0 else computed[-1 - source], alone)

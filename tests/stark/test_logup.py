@@ -6,7 +6,7 @@ import pytest
 
 from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, VerificationError
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, prove, setup, verify
-from pyzkvm.stark.air import bus_id, compile_air
+from pyzkvm.stark.air import Air, bus_id, compile_air
 from pyzkvm.stark import logup
 from pyzkvm.stark.tape import plain_inputs
 from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
@@ -50,7 +50,8 @@ def test_aux_columns_match_reference(chunk_rows, threads, monkeypatch):
     trace = range_check_traces(rng.integers(0, 1 << 16, 8))[0]
     alpha = rng.integers(0, P, 4).astype(np.uint32)
     gamma = rng.integers(0, P, 4).astype(np.uint32)
-    aux, cumsum, per_bus = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 8, alpha, gamma)
+    aux, cumsum, totals = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 8, alpha, gamma)
+    per_bus = logup.bus_totals(c, totals)
     assert c.interaction_groups == [[0, 1]]  # two degree-1 lookups share one helper (degree 3)
     assert aux.shape == (8, 2, 4)  # the helper column and the running sum
     running = [0, 0, 0, 0]
@@ -90,7 +91,8 @@ def test_chunks_on_threads_give_the_one_chunk_serial_columns(table, monkeypatch)
     n = trace.shape[0]
 
     def built():
-        return build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), n, alpha, gamma)
+        aux, cumsum, totals = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), n, alpha, gamma)
+        return aux, cumsum, logup.bus_totals(c, totals)
 
     with monkeypatch.context() as m:
         m.setattr(logup, "CHUNK_ROWS", 1 << 12)
@@ -109,6 +111,135 @@ def test_chunks_on_threads_give_the_one_chunk_serial_columns(table, monkeypatch)
             aux2, cumsum2, per_bus2 = built()
         assert np.array_equal(aux2, aux) and np.array_equal(cumsum2, cumsum)
         assert per_bus2.keys() == per_bus.keys() and all(np.array_equal(per_bus2[b], per_bus[b]) for b in per_bus)
+
+
+@pytest.mark.parametrize("blinded", [False, True])
+@pytest.mark.parametrize("chunk_rows, threads", [(1 << 12, 1), (3, 1), (3, 2), (5, 2)])
+def test_a_sparse_lookup_table_gives_the_dense_columns(blinded, chunk_rows, threads, monkeypatch):
+    """A lookup table whose counts are mostly zero (entry_rows: its rows with entries gathered,
+    chunks of about CHUNK_ROWS entries, some chunks without any) gives the helpers, running sum,
+    total and per-bus sums of every row evaluated (entry_rows off): plain and with the blinding
+    ring (rows 0 and n − 1 kept for its boundary entries), on one and on two threads."""
+    from pyzkvm.stark import blind
+
+    rng = np.random.default_rng(5)
+    alpha, gamma = (rng.integers(0, P, 4).astype(np.uint32) for _ in range(2))
+    counts = range_check_traces(rng.integers(0, 1 << 12, 16))[1]  # bytes < 16 as hi, a few lo: ≤ 48 of 256 rows
+    c = compile_air(ByteTableAir())
+    if blinded:
+        c = blind.blinded(c, 5)
+        rho, sigma = (rng.integers(0, P, blind.RING_VALUE).astype(np.uint32) for _ in range(2))
+        counts = np.concatenate([counts, blind.ring_columns(256, rho, sigma)], axis=1)
+    prep = c.air.preprocessed_trace()
+
+    def built():
+        aux, cumsum, totals = build_aux_trace(c, plain_inputs(counts, prep, np.zeros(0, np.uint32)), 256, alpha, gamma)
+        return aux, cumsum, logup.bus_totals(c, totals)
+
+    with monkeypatch.context() as m:
+        m.setattr(logup, "entry_rows", lambda *a: None)
+        aux, cumsum, per_bus = built()
+    live = logup.entry_rows(logup.denominator_tape(c), counts, 256, logup.boundary_interaction(c))
+    assert live is not None and {0, 255} <= set(live.tolist()) if blinded else live is not None
+    monkeypatch.setattr(logup, "CHUNK_ROWS", chunk_rows)
+    if threads == 2:
+        two_threads(monkeypatch)
+    aux2, cumsum2, per_bus2 = built()
+    assert np.array_equal(aux2, aux) and np.array_equal(cumsum2, cumsum) and cumsum.any()
+    assert per_bus2.keys() == per_bus.keys() and all(np.array_equal(per_bus2[b], per_bus[b]) for b in per_bus)
+
+
+class _RareAir(Air):
+    """Three sends of a value: every row (free count m0), on a few rows (m1), and of the next
+    row's value (m2) on a few rows too: a common interaction and two rare ones."""
+
+    name = "rare sends"
+    width = 4
+
+    def constraints(self, b):
+        v, m0, m1, m2 = b.main_row()
+        b.declare_active(1)
+        b.send("common", [v], m0)
+        b.send("rare", [v, v + 1], m1)
+        b.send("rare next", [b.main_next(0)], m2)
+
+
+def _rare_trace(rng, n):
+    # m1 on rows 3, 30 and n − 14 (none in rows 32–47 of 64), m2 on rows 5, n − 24, n − 4
+    trace = np.zeros((n, 4), dtype=np.uint32)
+    trace[:, 0] = rng.integers(0, P, n)
+    trace[:, 1] = rng.integers(1, 5, n)
+    for col, rows in ((2, [3, n // 2 - 2, n - 14]), (3, [5, n - 24, n - 4])):
+        trace[rows, col] = rng.integers(1, P, 3)
+    return trace
+
+
+@pytest.mark.parametrize("blinded", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_rare_interactions_on_their_rows_give_every_rows_columns(blinded, threads, monkeypatch):
+    """split_rare: an interaction with entries on few rows of the first chunk gets its
+    denominators only on the rows that hold its entries (gathered, chunk by chunk, some chunks
+    without any), added into the helpers the common ones wrote: the same helpers, running sum,
+    total and per-bus sums as every interaction on every row — with the blinding ring (never
+    rare) and on two threads. An interaction that reads the next row is never split off."""
+    from pyzkvm.stark import blind
+
+    rng = np.random.default_rng(21)
+    alpha, gamma = (rng.integers(0, P, 4).astype(np.uint32) for _ in range(2))
+    c, n = compile_air(_RareAir()), 64
+    trace = _rare_trace(rng, n)
+    if blinded:
+        c = blind.blinded(c, 5)
+        rho, sigma = (rng.integers(0, P, blind.RING_VALUE).astype(np.uint32) for _ in range(2))
+        trace = np.concatenate([trace, blind.ring_columns(n, rho, sigma)], axis=1)
+    monkeypatch.setattr(logup, "CHUNK_ROWS", 16)  # 4 chunks of 16 rows
+
+    def built():
+        aux, cumsum, totals = build_aux_trace(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), n, alpha, gamma)
+        return aux, cumsum, logup.bus_totals(c, totals)
+
+    with monkeypatch.context() as m:
+        m.setattr(logup, "split_rare", lambda compiled, *a: (tuple(range(len(compiled.interactions))), ()))
+        m.setattr("pyzkvm.stark.pool.threads", lambda: 1)
+        aux, cumsum, per_bus = built()
+    common, rare = logup.split_rare(c, plain_inputs(trace, None, np.zeros(0, np.uint32)), 16,
+                                    logup.boundary_interaction(c))
+    assert (common, rare) == ((0, 2, 3) if blinded else (0, 2), (1,))  # the next-row send and the ring: common
+    if threads == 2:
+        two_threads(monkeypatch)
+    else:
+        monkeypatch.setattr("pyzkvm.stark.pool.threads", lambda: 1)
+    aux2, cumsum2, per_bus2 = built()
+    assert np.array_equal(aux2, aux) and np.array_equal(cumsum2, cumsum) and per_bus["rare"].any()
+    assert per_bus2.keys() == per_bus.keys() and all(np.array_equal(per_bus2[b], per_bus[b]) for b in per_bus)
+
+
+def test_prune_keeps_a_subset_of_roots_values():
+    """tape.prune: the tape of some roots of another gives those roots' values."""
+    from pyzkvm.stark.tape import prune, run
+
+    rng = np.random.default_rng(4)
+    c = compile_air(_RareAir())
+    trace = _rare_trace(rng, 16)
+    inputs = plain_inputs(trace, None, np.zeros(0, np.uint32), challenges=rng.integers(0, P, (2, 4)).astype(np.uint32))
+    full = logup.denominator_tape(c)
+    whole = run(full, inputs, 16)
+    for picked in ([0], [4, 1], [3, 5, 2]):
+        part = prune(full, [int(full.roots[k]) for k in picked])
+        assert len(part.op) < len(full.op)
+        assert np.array_equal(run(part, inputs, 16), whole[picked][:, :run(part, inputs, 16).shape[1]])
+
+
+def test_entry_rows_only_where_every_multiplicity_is_a_column_of_its_row():
+    """The u16 table's multiplicities are constants, LeftAir's are not columns: every row; a
+    lookup table with more than half its rows counted: every row too."""
+    trace = range_check_traces(np.arange(8))[0]
+    assert logup.entry_rows(logup.denominator_tape(compile_air(U16ValuesAir())), trace, 8, None) is None
+    c = compile_air(ByteTableAir())
+    full = np.ones((256, 1), dtype=np.uint32)
+    assert logup.entry_rows(logup.denominator_tape(c), full, 256, None) is None
+    full[::2] = 0
+    assert logup.entry_rows(logup.denominator_tape(c), full, 256, None).tolist() == list(range(1, 256, 2))
 
 
 def test_interaction_grouping_respects_the_degree_limit():

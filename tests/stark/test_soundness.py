@@ -181,14 +181,14 @@ def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, mode, also_fix
     totals = []
 
     def cheating_build(compiled, leaves, n, alpha, gamma):
-        aux, cumsum, per_bus = build_aux_trace(compiled, leaves, n, alpha, gamma)
+        aux, cumsum, per_interaction = build_aux_trace(compiled, leaves, n, alpha, gamma)
         totals.append(cumsum)
         if compiled.air.name == "byte table":  # built last: make Σ totals = 0
             cumsum = ext.ext_sub(cumsum, ext.ext_add(totals[0], totals[1]))
             if also_fix_running_sum:
                 aux = aux.copy()
                 aux[n - 1, -1] = ext.ext_sub(cumsum, ext.ext_sum(aux[n - 1, :-1]))  # S + Σ h = total
-        return aux, cumsum, per_bus
+        return aux, cumsum, per_interaction
 
     monkeypatch.setattr(prover_module, "build_aux_trace", cheating_build)
     forced = prove(pk, traces, [], check_constraints_first=False)

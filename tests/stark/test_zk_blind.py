@@ -12,6 +12,7 @@ from pyzkvm.stark import blind
 from pyzkvm.stark.field import P
 from pyzkvm.stark.examples.permutation import LeftAir, RightAir, permutation_traces
 from pyzkvm.stark.joint import log_heights, prove as prove_joint, verify as verify_joint
+from pyzkvm.stark import logup
 from pyzkvm.stark.logup import build_aux_trace
 from pyzkvm.stark.proof import decode_proof, encode_proof
 from pyzkvm.stark.rounds import joint_bus_challenges
@@ -226,8 +227,9 @@ def test_the_ring_needs_no_helper_column_and_its_entries_are_the_running_sums_en
     chip = compile_air(LeftAir(), 5)
     assert compiled.num_aux_columns == chip.num_aux_columns
     assert compiled.max_degree == max(chip.max_degree, 3)
-    aux, cumsum, per_bus = build_aux_trace(compiled, plain_inputs(trace, None, np.zeros(0, np.uint32)),
-                                           trace.shape[0], alpha, gamma)
+    aux, cumsum, totals = build_aux_trace(compiled, plain_inputs(trace, None, np.zeros(0, np.uint32)),
+                                          trace.shape[0], alpha, gamma)
+    per_bus = logup.bus_totals(compiled, totals)
     n = trace.shape[0]
     first, last = ring_term(compiled, trace, 0, alpha, gamma), ring_term(compiled, trace, n - 1, alpha, gamma)
     assert np.array_equal(aux[0, -1], first)

@@ -59,6 +59,7 @@ STEPS = [
     ("pyzkvm.stark.prover", "_drop_cached_factors", "heap release (malloc_trim)"),
     ("pyzkvm.stark.ext", "ext_powers", "open at ζ"),
     ("pyzkvm.stark.fri.FriProver", "commit_phase", "FRI commit"),
+    ("pyzkvm.stark.joint", "joint_bus_challenges", "bus challenges (grinding)"),  # bus_pow_bits of BLAKE3 proof of work
     ("pyzkvm.stark.rounds", "query_positions", "grinding + queries"),
     ("pyzkvm.stark.fri.FriProver", "open_queries", "FRI queries"),
     ("pyzkvm.stark.mmcs.MixedMatrixTree", "open", "trace queries (rows recomputed)"),

@@ -597,8 +597,9 @@ def _run_blocks(op, a, b, is_ext, slot, nslots, dstart, dargs, main_b, prep_b, m
             for j in range(4 if is_ext[r] else 1):
                 src = v[slot[r] + j]
                 dst = out[q, j]
+                at = np.uint64(lo)  # an unsigned index: no wraparound test per element (numba)
                 for i in range(m):
-                    dst[lo + i] = src[i]
+                    dst[at + np.uint64(i)] = src[i]
 
 
 @inner

@@ -91,6 +91,21 @@ def test_randomness_is_the_streams_words_below_p_in_order():
     assert np.array_equal(ZkRandomness(b"k" * 32, 2, 3).field("salt", n), words[words < P][:n])
 
 
+@pytest.mark.parametrize("words, room", [(100, 100), (100, 60), (100, 97), (100, 150), (7, 3), (0, 4), (50, 0)])
+def test_keep_canonical_keeps_the_first_words_below_p_that_fit(words, room):
+    """_keep_canonical: the words' low 31 bits below p, in order, as many as fit in ``out``
+    (its room shorter, equal to or longer than the words; about a third of them ≥ p here)."""
+    from pyzkvm.stark import zk
+
+    w = np.random.default_rng(words * 1000 + room).integers(0, 1 << 32, words, dtype=np.uint64).astype(np.uint32)
+    w[::3] |= np.uint32(0x7FFFFFFF)  # ≥ p after the cut to 31 bits
+    low = w & np.uint32(0x7FFFFFFF)
+    want = low[low < P][:room]
+    out = np.full(room, 7, dtype=np.uint32)
+    k = zk._keep_canonical(w, out)
+    assert k == want.size and np.array_equal(out[:k], want)
+
+
 def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     """field_rows gives field's elements in order, a few rows at a time (blocks of 7 rows
     here, a last one shorter), and a SaltMatrix's digests (its rows themselves: a salt row is

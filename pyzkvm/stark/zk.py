@@ -70,8 +70,10 @@ MASK_EXT_COLUMNS = 1
 #: in cache and malloc reuses them; 4 MB reads faulted in fresh pages each time, which cost
 #: more than the XOF itself — three 2^19-row salts 0.07–0.10 → 0.045 s of CPU)
 XOF_CHUNK_WORDS = 1 << 14
-#: salt rows a SaltMatrix makes at once when it hashes or opens them (4 MB of salt)
-SALT_BLOCK_ROWS = 1 << 17
+#: salt rows a SaltMatrix makes at once when it hashes or opens them (512 KB of salt, in one
+#: buffer reused block after block: ZkRandomness.field_rows; its words stay in cache from the
+#: XOF to the tree's injection)
+SALT_BLOCK_ROWS = 1 << 14
 
 
 def trace_randomiser_size(cfg) -> int:
@@ -236,10 +238,13 @@ def salt_width(cfg) -> int:
     return SALT if cfg.zk else 0
 
 
-#: a salt matrix of at most this many elements (16 MB) is kept from the commitment to the
-#: openings instead of regenerated (~25 ms of CPU for 2^19 rows, ×3 trees in a small hiding
-#: proof whose tallest table is the 2^16-row byte table)
-KEEP_SALT_ELEMENTS = 1 << 22
+#: a salt matrix of at most this many elements (one XOF chunk, 64 KB) is kept from the
+#: commitment to the openings; a larger one is streamed and its opened rows' XOF chunks
+#: regenerated (SaltMatrix.rows: ~36 of a 2^18-row salt's 128 chunks at 42 queries). Kept up to
+#: 2^22 elements until issue 18's `glue2` task: the three 8 MB salts of a 2^14-cycle proof
+#: were fresh pages every proof (its faults ~14,500 → ~6,500, system CPU 0.032 → 0.016 s, peak
+#: RSS 324 → 286 MiB; bench/results/glue2.md), more than regenerating the opened chunks
+KEEP_SALT_ELEMENTS = XOF_CHUNK_WORDS
 
 
 class SaltMatrix:
@@ -279,8 +284,8 @@ class SaltMatrix:
         return self.values()
 
     def digest_blocks(self):
-        """(first row, a block of rows = their digests), SALT_BLOCK_ROWS rows at a time (a
-        tree injects them into its leaves as they come: mmcs._rows_digest)."""
+        """(first row, a block of rows = their digests), SALT_BLOCK_ROWS rows at a time, each
+        valid until the next (a tree injects them into its leaves as they come: mmcs._rows_digest)."""
         if self._small():  # kept for the openings too
             yield 0, self.values()
             return
@@ -315,9 +320,17 @@ def _keep_canonical(words, out):
     # out ← the words' low 31 bits that are below p, in order, up to out's length; how many
     # (ZkRandomness.field's rejection sampling in one pass). Each word is stored at the next
     # free place and the place advances only if it is kept (no branch on the 6 % rejected: a
-    # rejected one is overwritten by the next, or left past the count returned)
-    k, limit = 0, out.shape[0]
-    for i in range(words.shape[0]):
+    # rejected one is overwritten by the next, or left past the count returned). Over the
+    # first len(out) words the place k ≤ i < len(out) cannot run past out, so only the rest
+    # test for a full out (0.60 → 0.38 ns a word)
+    limit = out.shape[0]
+    head = min(limit, words.shape[0])
+    k = 0
+    for i in range(head):
+        x = words[i] & np.uint32(0x7FFFFFFF)
+        out[k] = x
+        k += x < np.uint32(P)
+    for i in range(head, words.shape[0]):
         if k == limit:
             break
         x = words[i] & np.uint32(0x7FFFFFFF)
@@ -372,22 +385,22 @@ class ZkRandomness:
 
     def field_rows(self, label: str, shape: tuple, block_rows: int, chunks: list | None = None):
         """``field(label, shape)`` of a (rows, w) shape, block_rows rows at a time: yields
-        (first row, its block), the same elements in the same order, never the whole matrix.
-        ``chunks`` (a list) gets each XOF chunk read (``_Xof``). A block's kept words are
-        written in place, into a buffer one chunk longer: what a chunk keeps past the block
-        starts the next one."""
+        (first row, its block), the same elements in the same order, never the whole matrix;
+        a block is valid until the next one is asked for (all are made in one buffer, not in
+        fresh pages each). ``chunks`` (a list) gets each XOF chunk read (``_Xof``). A block's
+        kept words are written in place, into a buffer one chunk longer: what a chunk keeps
+        past the block starts the next one."""
         rows, w = shape
         xof = _Xof(self._stream(label), rows * w, chunks)
-        spill = np.zeros(0, dtype=np.uint32)  # kept words read but not yet in a block
+        buf = np.empty(min(rows, block_rows) * w + XOF_CHUNK_WORDS, dtype=np.uint32)
+        have = 0  # kept words in buf: those past the last block's, moved to its start
         for lo in range(0, rows, block_rows):
             size = (min(rows, lo + block_rows) - lo) * w
-            buf = np.empty(size + XOF_CHUNK_WORDS, dtype=np.uint32)
-            have = spill.size
-            buf[:have] = spill
             while have < size:
                 have += xof.keep_into(buf[have:])
-            spill = buf[size:have]
             yield lo, buf[:size].reshape(-1, w)
+            buf[:have - size] = buf[size:have]  # the words kept past this block start the next
+            have -= size
 
     def _stream(self, label: str):
         return blake3.blake3(b"pyzkvm-zk-v1" + struct.pack("<Q", self._segment) + label.encode(), key=self._key)

@@ -91,15 +91,31 @@ def test_randomness_is_the_streams_words_below_p_in_order():
     assert np.array_equal(ZkRandomness(b"k" * 32, 2, 3).field("salt", n), words[words < P][:n])
 
 
+@pytest.mark.parametrize("words, room", [(100, 100), (100, 60), (100, 97), (100, 150), (7, 3), (0, 4), (50, 0)])
+def test_keep_canonical_keeps_the_first_words_below_p_that_fit(words, room):
+    """_keep_canonical: the words' low 31 bits below p, in order, as many as fit in ``out``
+    (its room shorter, equal to or longer than the words; about a third of them ≥ p here)."""
+    from pyzkvm.stark import zk
+
+    w = np.random.default_rng(words * 1000 + room).integers(0, 1 << 32, words, dtype=np.uint64).astype(np.uint32)
+    w[::3] |= np.uint32(0x7FFFFFFF)  # ≥ p after the cut to 31 bits
+    low = w & np.uint32(0x7FFFFFFF)
+    want = low[low < P][:room]
+    out = np.full(room, 7, dtype=np.uint32)
+    k = zk._keep_canonical(w, out)
+    assert k == want.size and np.array_equal(out[:k], want)
+
+
 def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
     """field_rows gives field's elements in order, a few rows at a time (blocks of 7 rows
-    here, a last one shorter), and a SaltMatrix's digests (its rows themselves: a salt row is
+    here, a last one shorter; each copied, as the blocks share one buffer, valid until the
+    next), and a SaltMatrix's digests (its rows themselves: a salt row is
     one digest, injected unhashed) and opened rows are those of its whole matrix
     (zk.SALT_BLOCK_ROWS rows of salt at a time; and kept whole when small)."""
     from pyzkvm.stark import zk
 
     rng = ZkRandomness(b"k" * 32, 0)
-    blocks = list(rng.field_rows("s", (40, SALT), 7))
+    blocks = [(lo, block.copy()) for lo, block in rng.field_rows("s", (40, SALT), 7)]
     assert [lo for lo, _ in blocks] == list(range(0, 40, 7))
     assert np.array_equal(np.concatenate([b for _, b in blocks]), rng.field("s", (40, SALT)))
     positions = np.array([39, 0, 16, 15, 16, 31])
@@ -109,7 +125,7 @@ def test_a_salt_matrix_hashes_and_opens_its_rows_block_by_block(monkeypatch):
         monkeypatch.setattr(zk, "KEEP_SALT_ELEMENTS", keep)
         salt = zk.SaltMatrix(rng, "s", 40)
         assert np.array_equal(salt.row_digests(), whole) and salt.digest_rows
-        assert np.array_equal(np.concatenate([d for _lo, d in salt.digest_blocks()]), whole)
+        assert np.array_equal(np.concatenate([d.copy() for _lo, d in salt.digest_blocks()]), whole)
         assert np.array_equal(salt.rows(positions), whole[positions])
         assert (salt._kept is not None) == (keep > 0)
         assert np.array_equal(salt.values(), whole)
@@ -125,7 +141,7 @@ def test_a_streamed_salt_opens_its_rows_from_the_chunks_they_are_in(monkeypatch)
     monkeypatch.setattr(zk, "KEEP_SALT_ELEMENTS", 0)
     monkeypatch.setattr(zk, "XOF_CHUNK_WORDS", 16)
     salt = zk.SaltMatrix(rng, "s", 40)
-    assert np.array_equal(np.concatenate([d for _lo, d in salt.digest_blocks()]), whole)
+    assert np.array_equal(np.concatenate([d.copy() for _lo, d in salt.digest_blocks()]), whole)
     assert salt._chunks is not None and len(salt._chunks) > 10
     positions = np.array([39, 0, 16, 15, 16, 31, 2])
     assert np.array_equal(salt.rows(positions), whole[positions])

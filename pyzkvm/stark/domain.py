@@ -27,10 +27,8 @@ from . import field
 from .field import GENERATOR, P, TWO_ADICITY, _batch_inverse_kernel, f_add_u32, f_inv, f_mul, f_mul_u32, f_pow, \
     f_reduce64, f_sub, f_sub_u32, root_of_unity
 from . import ntt
-from .ntt import _mul_tw, bit_reverse_indices, intt_bit_reversed
+from .ntt import _mul_tw, _shoup, bit_reverse_indices, intt_bit_reversed
 from .pool import parallel_for
-
-_P64 = np.uint64(P)
 
 
 def coset_shift(log_size: int) -> int:
@@ -243,8 +241,7 @@ def _fold_cosets(src, consts, scale, dst, tile, r0, r1):
     none = max(one, min(r1, rows))  # rows one … none − 1 have one, none … r1 − 1 none
     for i in range(one, none):  # s^i·src[i]  (s^(0·c) = 1)
         for q in range(cosets):
-            s = scale[q, i]
-            shoup = np.uint32((np.uint64(s) << np.uint64(32)) // _P64)  # (a constant divisor: no division)
+            s, shoup = _shoup(scale[q, i])
             for col in range(w):
                 dst[q * c + i, col] = _mul_tw(src[i, col], s, shoup)
     for i in range(none, r1):
@@ -401,8 +398,7 @@ def _fold_mod(r, gamma, out):
     acc ← acc·γ + r_j over the block's 4·m values in one loop (a Shoup product by the
     constant γ: it vectorises), r read in order."""
     m = out.shape[0]
-    g = np.uint32(gamma)
-    g_shoup = np.uint32((np.uint64(g) << np.uint64(32)) // _P64)
+    g, g_shoup = _shoup(np.uint32(gamma))
     acc = out.reshape(-1)
     flat = r.reshape(-1)
     for x in range(4 * m):

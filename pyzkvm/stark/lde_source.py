@@ -38,7 +38,7 @@ from ..lazy_njit import njit
 from . import merkle
 from .field import P, f_mul, f_pow, root_of_unity
 # the NTT's uint32-lane butterflies and Shoup products (ntt.py), for the partial transforms
-from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _twiddles, bit_reverse_indices, column_groups, \
+from .ntt import _P32, _U32, _add, _dif_butterfly, _mul_tw, _shoup, _twiddles, bit_reverse_indices, column_groups, \
     coset_evaluations, coset_lde_from_coefficients, intt, padded_buffer, padded_width
 from .pool import parallel_for, threads
 
@@ -398,7 +398,7 @@ def _first_layer(coeffs, nonzero, c0, c1, g, tw, tws, top, bottom, h, out, i0, i
     for k in range(i1 - i0):
         i = i0 + k
         ru, rv = out[i, :w], out[i + h, :w]
-        gi, gis = _U32(gu), _U32((gu << np.uint64(32)) // np.uint64(P))  # g^i, its Shoup quotient
+        gi, gis = _shoup(_U32(gu))  # g^i, its Shoup quotient
         t, ts = tw[h + i], tws[h + i]
         if i + h >= nonzero:  # v = 0: (u, v) ↦ (u, u·t), u = 0 too from row ``nonzero`` on
             su = coeffs[i, c0:c1]
@@ -417,7 +417,7 @@ def _first_layer(coeffs, nonzero, c0, c1, g, tw, tws, top, bottom, h, out, i0, i
                     rv[c] = _mul_tw(_mul_tw(su[c], gi, gis), t, ts)
         else:
             gv = f_mul(gu, g_h)
-            gih, gihs = _U32(gv), _U32((gv << np.uint64(32)) // np.uint64(P))  # g^(i+h), its Shoup quotient
+            gih, gihs = _shoup(_U32(gv))  # g^(i+h), its Shoup quotient
             su, sv = coeffs[i, c0:c1], coeffs[i + h, c0:c1]
             if top and bottom:
                 for c in range(w):

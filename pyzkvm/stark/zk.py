@@ -427,8 +427,7 @@ class _Xof:
         want = min((self._count - self._got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
         if self._chunks is not None:
             self._chunks.append((self._seek, want, self._got))
-        words = np.frombuffer(self._stream.digest(length=4 * want, seek=self._seek), dtype="<u4")
-        kept = _keep_canonical(words, out[:min(want, self._count - self._got)])
+        kept = _keep_into(self._stream, self._seek, want, out[:min(want, self._count - self._got)])
         self._seek += 4 * want
         self._got += kept
         return kept
@@ -436,6 +435,11 @@ class _Xof:
 
 def _kept_of(stream, seek: int, want: int, limit: int) -> np.ndarray:
     # the canonical words (rejection sampling) among `want` XOF words from byte `seek`, ≤ limit
-    words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4")
     keep = np.empty(limit, dtype=np.uint32)
-    return keep[:_keep_canonical(words, keep)]
+    return keep[:_keep_into(stream, seek, want, keep)]
+
+
+def _keep_into(stream, seek: int, want: int, out: np.ndarray) -> int:
+    # those words written to out's start, at most len(out); how many
+    words = np.frombuffer(stream.digest(length=4 * want, seek=seek), dtype="<u4")
+    return _keep_canonical(words, out)

@@ -78,6 +78,7 @@ def main(argv=None) -> int:
             continue
 
         def timed(*a, _fn=fn, _label=label, **k):
+            outer = current[0]  # a step called inside another (its chunks are its own)
             current[0] = _label
             t0, c0 = time.perf_counter(), time.thread_time()
             try:
@@ -85,7 +86,7 @@ def main(argv=None) -> int:
             finally:
                 wall[_label] += time.perf_counter() - t0
                 caller[_label] += time.thread_time() - c0
-                current[0] = None
+                current[0] = outer
 
         setattr(owner, attr, timed)
 

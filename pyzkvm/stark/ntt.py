@@ -25,19 +25,23 @@ networks do the work, with per-layer twiddle tables cached per size:
 Twiddle products use Shoup's precomputed quotients (no division), on uint32 lanes (see
 _mul_tw). One column runs a kernel whose inner loops are contiguous runs (SIMD-vectorised
 by LLVM): the wide layers as runs of butterflies, the narrow ones block by block in cache
-(one thread). A matrix is split by column into groups of 16 columns (one narrower than a
-group whose columns end in a scalar tail is transformed in a copy padded with zero columns:
-_transform, _PAD_FROM); the thread pool (pool.parallel_for) runs slices of whole groups
-side by side, each transformed from the first layer to the last (the last layers block by
-block in cache; no barrier between layers), the loop over a slice's columns vectorised.
-The matrix kernels run two layers at a time (a radix-4 step: four rows, four butterflies
-per column in one loop, _dif_rows4): at the prover's shapes the transform is
-bound by the work per loop over a row's columns, not by memory — a loop over 8 or 16
-columns is one or two vectors plus its set-up — and two layers per loop ran narrow matrices
-1.4–1.65× faster (2^17…2^20 rows × 4–22 columns), wide ones (48–96 columns, ~3.1–3.4 G
-butterflies/s per core, in cache or not) within ±8 % (bench/ntt_shapes.py;
-bench/results/stark_kernels.md, "nttb": radix-2^k passes of 4–6 layers over sets of rows
-closed under them, for fewer sweeps over memory, measured no gain at 1 thread).
+(one thread). A matrix kernel's loop runs along a row's columns (vectorised), two layers at
+a time (a radix-4 step: four rows, four butterflies per column in one loop, _dif_rows4):
+the wide layers sweep the whole height, the last ones run block by block in cache. (Two
+layers per loop ran narrow matrices 1.4–1.65× faster, wide ones within ±8 %;
+bench/results/stark_kernels.md, "nttb".) A matrix narrower than one 16-column group whose
+columns end in a scalar tail is transformed in a copy padded with zero columns (_transform,
+_PAD_FROM).
+
+Threads (_by_rows): after a DIF network's top k layers the rows fall into 2^k independent
+blocks of n/2^k rows, each a DIF network of its own (the twiddles ω_{2h}^j of a layer do not
+depend on n). So k/2 radix-4 passes run over the whole height, each pass's row quads split
+among the pool's threads, then the blocks run side by side; a DIT network the same, blocks
+first. Each thread reads and writes whole rows of its own. (The split it replaces gave each
+thread a slice of 16-column groups of every row: the two threads' accesses interleaved
+within the same rows — numpy's buffers start 16 bytes into a cache line, so the groups'
+edge lines were shared, and a 64-byte-aligned buffer ran no better — and 2 threads ran at
+0.7–1.4× one thread; the row split runs them at 1.7–2.0×: bench/results/stark_kernels.md, "rows".)
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from ..errors import UsageError
 from .field import GENERATOR, P, TWO_ADICITY, add as field_add, f_mul, root_of_unity
 # a ± b mod p on uint32 lanes for canonical a, b (the tape's too): the butterflies' sums
 from .field import f_add_u32 as _add, f_sub_u32 as _sub
-from .pool import parallel_for, threads
+from .pool import MIN_PARALLEL_WORK, parallel_for, threads
 
 _P = np.uint64(P)
 
@@ -70,10 +74,8 @@ def _log2_exact(n: int, what: str) -> int:
 
 #: a matrix block finished in cache holds about this many elements (64 KiB: inside L2)
 _MATRIX_BLOCK_ELEMENTS_LOG = 14
-#: a matrix is split by column into groups of this many columns (one 64-byte cache line of
-#: a row), the items pool.parallel_for hands out: a slice narrower than this would lose the
-#: vectorised inner loop and share cache lines with its neighbour. (Threads: see pool.py;
-#: a small matrix runs on the calling thread.)
+#: columns in one 64-byte cache line of a row: a matrix narrower than this with a scalar tail
+#: is padded (_PAD_FROM); one of fewer groups than threads is "narrow" (column_groups)
 _GROUP_COLUMNS = 16
 
 
@@ -409,41 +411,67 @@ def _dit_layers(x, tw, tws, l_lo, l_hi, r0, r1, c0, c1):
 
 
 @inner
-def _slice_of(log_n, block_elements_log, width, g0, g1):
-    # columns c0..c1−1 of column groups g0..g1−1 (of the first `width` columns), and the rows
-    # per in-cache block for a slice that wide (block × slice ≈ 2^block_elements_log elements)
-    c0 = g0 * _GROUP_COLUMNS
-    c1 = min(width, g1 * _GROUP_COLUMNS)
+def _block_log_of(log_b, block_elements_log, width):
+    # rows per in-cache block for rows `width` columns wide (block × width ≈ 2^block_elements_log elements)
     wide = 0
-    while (1 << wide) < c1 - c0:
+    while (1 << wide) < width:
         wide += 1
-    return c0, c1, min(log_n, max(1, block_elements_log - wide))
+    return min(log_b, max(1, block_elements_log - wide))
 
 
 @njit(cache=True, nogil=True)
-def _dif_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
-    """The whole DIF network (natural in, bit-reversed out) on the columns of groups g0..g1−1
-    (a chunk of pool.parallel_for: columns are independent, so a thread runs its slice from
-    the first layer to the last with no barrier between layers): the wide layers sweep the
-    whole height, two layers a sweep; the last block_log layers run block by block of
-    2^block_log rows, each finished in cache."""
-    c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
-    n = x.shape[0]
-    # np.int64(0), not 0: a literal 0 would compile a second specialisation of _dif_layers
-    _dif_layers(x, tw, tws, log_n - 1, block_log, np.int64(0), n, c0, c1)
-    for r0 in range(0, n, 1 << block_log):
-        _dif_layers(x, tw, tws, block_log - 1, np.int64(0), r0, r0 + (1 << block_log), c0, c1)
+def _dif_blocks(x, tw, tws, log_b, block_elements_log, width, b0, b1):
+    """Layers log_b − 1 … 0 of the DIF network (natural in, bit-reversed out) on the row blocks
+    b0..b1−1 of 2^log_b rows each, columns 0..width−1. The whole network is the one block of
+    log_b = log n rows; after the layers above log_b (_dif_top) the blocks are independent
+    transforms, each a chunk of pool.parallel_for. In a block the wide layers sweep its whole
+    height, two layers a sweep; the last block_log layers run 2^block_log rows at a time, each
+    finished in cache. (The twiddles tw[h + j] = ω_{2h}^j do not depend on n: one table serves.)"""
+    block_log = _block_log_of(log_b, block_elements_log, width)
+    for b in range(b0, b1):
+        r0 = np.int64(b) << log_b
+        r1 = r0 + (np.int64(1) << log_b)
+        _dif_layers(x, tw, tws, log_b - 1, block_log, r0, r1, np.int64(0), width)
+        for r in range(r0, r1, 1 << block_log):
+            _dif_layers(x, tw, tws, block_log - 1, np.int64(0), r, r + (1 << block_log), np.int64(0), width)
 
 
 @njit(cache=True, nogil=True)
-def _dit_slice(x, tw, tws, log_n, block_elements_log, width, g0, g1):
-    """The mirror image of _dif_slice (bit-reversed in, natural out): in-cache blocks first,
-    then the wide layers."""
-    c0, c1, block_log = _slice_of(log_n, block_elements_log, width, g0, g1)
-    n = x.shape[0]
-    for r0 in range(0, n, 1 << block_log):
-        _dit_layers(x, tw, tws, np.int64(0), block_log - 1, r0, r0 + (1 << block_log), c0, c1)
-    _dit_layers(x, tw, tws, block_log, log_n - 1, np.int64(0), n, c0, c1)
+def _dit_blocks(x, tw, tws, log_b, block_elements_log, width, b0, b1):
+    """The mirror image of _dif_blocks (bit-reversed in, natural out): layers 0 … log_b − 1 on
+    each row block, in-cache blocks first, then the block's wide layers (_dit_top runs the
+    layers above log_b afterwards)."""
+    block_log = _block_log_of(log_b, block_elements_log, width)
+    for b in range(b0, b1):
+        r0 = np.int64(b) << log_b
+        r1 = r0 + (np.int64(1) << log_b)
+        for r in range(r0, r1, 1 << block_log):
+            _dit_layers(x, tw, tws, np.int64(0), block_log - 1, r, r + (1 << block_log), np.int64(0), width)
+        _dit_layers(x, tw, tws, block_log, log_b - 1, r0, r1, np.int64(0), width)
+
+
+@njit(cache=True, nogil=True)
+def _dif_top(x, tw, tws, l, width, t0, t1):
+    # DIF layers l and l − 1 (half-sizes 2h and h, h = 2^(l−1)) over the whole height, as
+    # _dif_layers runs them, for the row quads t0..t1−1 (a chunk of pool.parallel_for): quad t
+    # is rows i, i + h, i + 2h, i + 3h with i = (t div h)·4h + (t mod h)
+    h = np.int64(1) << (l - 1)
+    for t in range(t0, t1):
+        j = t & (h - 1)
+        _dif_rows4(x, ((t >> (l - 1)) << (l + 1)) + j, h, tw[2 * h + j], tws[2 * h + j], tw[3 * h + j],
+                   tws[3 * h + j], tw[h + j], tws[h + j], np.int64(0), width)
+
+
+@njit(cache=True, nogil=True)
+def _dit_top(x, tw, tws, l, width, t0, t1):
+    # DIT layers l and l + 1 (half-sizes h and 2h, h = 2^l) over the whole height, as
+    # _dit_layers runs them, for the row quads t0..t1−1: quad t is rows i, i + h, i + 2h,
+    # i + 3h with i = (t div h)·4h + (t mod h)
+    h = np.int64(1) << l
+    for t in range(t0, t1):
+        j = t & (h - 1)
+        _dit_rows4(x, ((t >> l) << (l + 2)) + j, h, tw[2 * h + j], tws[2 * h + j], tw[3 * h + j],
+                   tws[3 * h + j], tw[h + j], tws[h + j], np.int64(0), width)
 
 
 @njit(cache=True, nogil=True)
@@ -501,20 +529,47 @@ def _rows(a, what):
 
 
 def column_groups(width: int) -> int:
-    """The column groups of _GROUP_COLUMNS a transform of ``width`` columns runs as, one pool
-    task each: fewer than the pool's threads means a thread per block is better (a narrow matrix)."""
+    """Groups of _GROUP_COLUMNS columns in a row of ``width`` columns (one 64-byte cache line
+    each): fewer than the pool's threads marks a narrow matrix, whose blocks callers may
+    transform side by side (ntt._evaluate_cosets, lde_source.py)."""
     return (width + _GROUP_COLUMNS - 1) // _GROUP_COLUMNS
 
 
-def _by_column_groups(kernel, m, log_n, inverse, width):
-    # kernel (_dif_slice or _dit_slice) on every group of _GROUP_COLUMNS of the first `width`
-    # columns of m, the groups side by side on the thread pool when m is big enough: one slice
-    # per thread, as wide as possible (every two wide layers sweep a slice's whole height;
-    # measured at 2^16 × 2 threads, slices of 16 columns — a row's 64 bytes straddling two
-    # cache lines — cost the LDE 2.5× the CPU of half-width slices)
+def _top_layers(log_n: int, nthreads: int) -> int:
+    # how many of a transform's widest layers run over the whole height, split by rows, before
+    # the 2^k row blocks they leave are transformed side by side: k even (radix-4 passes), and
+    # at least two blocks per thread
+    k = 2
+    while (1 << k) < 2 * nthreads and k + 2 <= log_n:
+        k += 2
+    return k
+
+
+def _by_rows(dif, m, log_n, inverse, width):
+    # the DIF (dif) or DIT network on columns 0..width−1 of m. One thread: the whole network in
+    # one call. Several: a DIF runs its top k layers over the whole height, k/2 radix-4 passes,
+    # each pass's row quads split among the threads, which leaves 2^k independent blocks of
+    # n/2^k rows, transformed side by side; a DIT the same in the mirror order (blocks first).
+    # A thread's rows are its own — contiguous whole rows, never a cache line another thread
+    # writes (a split by column groups shares the lines at each group's edge: measured 2^18 ×
+    # 48, 2 threads, 1.0–1.2× one thread; bench/results/stark_kernels.md, "rows")
     tw, tws = _twiddles(log_n, inverse)
-    parallel_for(kernel, column_groups(width), m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, width,
-                 work_per_item=m.shape[0] * min(width, _GROUP_COLUMNS), chunks_per_thread=1)
+    n = m.shape[0]
+    nthreads = threads() if n * width >= MIN_PARALLEL_WORK else 1  # (pool.chunk_bounds' rule)
+    k = _top_layers(log_n, nthreads) if nthreads > 1 and log_n >= 4 else 0
+    blocks = _dif_blocks if dif else _dit_blocks
+    if k == 0:
+        blocks(m, tw, tws, log_n, _MATRIX_BLOCK_ELEMENTS_LOG, width, 0, 1)
+        return m
+    layers = range(log_n - 1, log_n - k, -2) if dif else range(log_n - k, log_n - 1, 2)
+    if not dif:
+        parallel_for(blocks, 1 << k, m, tw, tws, log_n - k, _MATRIX_BLOCK_ELEMENTS_LOG, width,
+                     work_per_item=(n >> k) * width)
+    for l in layers:
+        parallel_for(_dif_top if dif else _dit_top, n >> 2, m, tw, tws, l, width, work_per_item=4 * width)
+    if dif:
+        parallel_for(blocks, 1 << k, m, tw, tws, log_n - k, _MATRIX_BLOCK_ELEMENTS_LOG, width,
+                     work_per_item=(n >> k) * width)
     return m
 
 
@@ -562,15 +617,15 @@ def padded_buffer(rows: int, width: int) -> np.ndarray:
     return np.zeros((rows, wide), dtype=np.uint32) if wide > width else np.empty((rows, width), dtype=np.uint32)
 
 
-def _transform(slice_kernel, m, log_n, inverse):
-    # slice_kernel (_dif_slice or _dit_slice) on all of m's columns: in place, or — a matrix
-    # narrower than one column group with a scalar tail (see _PAD_FROM) — in a zero-padded copy
+def _transform(dif, m, log_n, inverse):
+    # the DIF (dif) or DIT network on all of m's columns: in place, or — a matrix narrower
+    # than one column group with a scalar tail (see _PAD_FROM) — in a zero-padded copy
     w = m.shape[1]
     if w >= _GROUP_COLUMNS or padded_width(w) == w:
-        return _by_column_groups(slice_kernel, m, log_n, inverse, w)
+        return _by_rows(dif, m, log_n, inverse, w)
     scratch = padded_buffer(m.shape[0], w)
     scratch[:, :w] = m
-    _by_column_groups(slice_kernel, scratch, log_n, inverse, scratch.shape[1])
+    _by_rows(dif, scratch, log_n, inverse, scratch.shape[1])
     m[:] = scratch[:, :w]
     return m
 
@@ -581,7 +636,7 @@ def _dif(m, log_n, inverse):
         tw, tws = _twiddles(log_n, inverse)
         _dif_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
         return m
-    return _transform(_dif_slice, m, log_n, inverse)
+    return _transform(True, m, log_n, inverse)
 
 
 def _dit(m, log_n, inverse):
@@ -590,7 +645,7 @@ def _dit(m, log_n, inverse):
         tw, tws = _twiddles(log_n, inverse)
         _dit_1d(m.reshape(-1), tw, tws, log_n, _BLOCK_ROWS_LOG, _CHUNK_LOG)
         return m
-    return _transform(_dit_slice, m, log_n, inverse)
+    return _transform(False, m, log_n, inverse)
 
 
 def _shoup_const(c: int):

@@ -171,9 +171,9 @@ def test_parallel_sizes_against_galois():
     a = _random(1 << 16, 11)
     np.testing.assert_array_equal(N.ntt(a), np.asarray(galois.ntt(GF(a))))
     np.testing.assert_array_equal(N.intt(a), np.asarray(galois.intt(GF(a))))
-    m = _random((1 << 14, 40), 12)  # wide enough to be split by column (a slice per thread)
+    m = _random((1 << 14, 40), 12)  # big enough to be split by rows
     out = N.ntt(m)
-    for c in (0, 19, 20, 39):  # both sides of the split
+    for c in (0, 19, 20, 39):
         np.testing.assert_array_equal(out[:, c], np.asarray(galois.ntt(GF(m[:, c]))))
     log_n, log_blowup = 15, 1
     e = _random(1 << log_n, 13)
@@ -185,21 +185,50 @@ def test_parallel_sizes_against_galois():
     np.testing.assert_array_equal(N.coset_lde(cols, log_blowup)[:, 0], expected)
 
 
-@pytest.mark.parametrize("splits,block_log", [((0, 3), 14), ((0, 1, 3), 5), ((0, 2, 3), 1), ((0, 1, 2, 3), 30)])
-def test_matrix_kernels_any_split_and_blocking(splits, block_log):
-    # the matrix kernels' column slices (whole groups of 16 columns; 40 columns = 16 + 16 + 8,
-    # cut at the given groups as the thread pool may cut them) and in-cache blocks (2 rows …
-    # the whole height) must not change the result, whatever the threads
+@pytest.mark.parametrize("k,cuts,block_log", [(2, (0, 4), 14), (2, (0, 1, 4), 5), (2, (0, 3, 4), 1), (4, (0, 5, 16), 30),
+                                               (4, (0, 1, 2, 16), 3), (10, (0, 1024), 14)])
+def test_matrix_kernels_any_row_split_and_blocking(k, cuts, block_log):
+    # a transform on several threads: the top k layers over the whole height, each radix-4
+    # pass's row quads cut anywhere (as the pool may cut them), then the 2^k row blocks they
+    # leave, cut anywhere, each with in-cache blocks of 2 rows … the whole height; DIT in the
+    # mirror order. 40 columns (16 + 16 + 8, a scalar-free width) and 19 (a scalar tail)
     log_n = 10
-    a = _random((1 << log_n, 40), 21)
-    want = np.stack([np.asarray(galois.ntt(GF(a[:, c]))) for c in range(40)], axis=1)
-    dit = N._bit_reverse_into(a.copy(), np.empty_like(a))
-    dif = a.copy()
-    for g0, g1 in zip(splits, splits[1:]):
-        N._dit_slice(dit, *N._twiddles(log_n, False), log_n, block_log, 40, g0, g1)
-        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, 40, g0, g1)
-    np.testing.assert_array_equal(dit, want)
-    np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
+    for width in (40, 19):
+        a = _random((1 << log_n, width), 21 + width)
+        want = np.stack([np.asarray(galois.ntt(GF(a[:, c]))) for c in range(width)], axis=1)
+        tw, tws = N._twiddles(log_n, False)
+        quads = (0, 37, 100, 1 << (log_n - 2))
+        dif = a.copy()
+        for l in range(log_n - 1, log_n - k, -2):
+            for t0, t1 in zip(quads, quads[1:]):
+                N._dif_top(dif, tw, tws, l, width, t0, t1)
+        for b0, b1 in zip(cuts, cuts[1:]):
+            N._dif_blocks(dif, tw, tws, log_n - k, block_log, width, b0, b1)
+        np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
+        dit = N._bit_reverse_into(a.copy(), np.empty_like(a))
+        for b0, b1 in zip(cuts, cuts[1:]):
+            N._dit_blocks(dit, tw, tws, log_n - k, block_log, width, b0, b1)
+        for l in range(log_n - k, log_n - 1, 2):
+            for t0, t1 in zip(quads, quads[1:]):
+                N._dit_top(dit, tw, tws, l, width, t0, t1)
+        np.testing.assert_array_equal(dit, want)
+
+
+@pytest.mark.parametrize("nthreads", [2, 3, 8])
+def test_transforms_split_by_rows_equal_one_thread(monkeypatch, nthreads):
+    # the public transforms with the pool's thread count set to 2, 3 or 8 (top 2, 4 or 4
+    # layers; the chunks run on however many threads the machine gives): the same values
+    # as on one thread, at sizes past pool.MIN_PARALLEL_WORK, narrow, padded and wide
+    for log_n, width in ((12, 16), (13, 6), (11, 40), (14, 1 + 16)):
+        a = _random((1 << log_n, width), 50 + log_n + width)
+        monkeypatch.setattr(N, "threads", lambda: 1)
+        want_ntt, want_intt = N.ntt(a), N.intt(a)
+        want_lde = N.coset_lde_from_coefficients(a, 1, shift=7)
+        monkeypatch.setattr(N, "threads", lambda: nthreads)
+        assert N._top_layers(log_n, nthreads) == (2 if nthreads <= 2 else 4)
+        np.testing.assert_array_equal(N.ntt(a), want_ntt)
+        np.testing.assert_array_equal(N.intt(a), want_intt)
+        np.testing.assert_array_equal(N.coset_lde_from_coefficients(a, 1, shift=7), want_lde)
 
 
 @pytest.mark.parametrize("log_n", [4, 9, 11])
@@ -220,20 +249,6 @@ def test_every_width_in_place_or_padded_equals_column_by_column(log_n):
         assert not buf[:, w:].any()
 
 
-@pytest.mark.parametrize("width", [17, 22, 83])
-def test_a_scalar_tail_in_place_whatever_the_column_slices(width):
-    # the pool cuts a matrix's column groups anywhere: the last slice then ends in the tail
-    log_n = 9
-    a = _random((1 << log_n, width), 300 + width)
-    want = np.stack([N.ntt(a[:, c]) for c in range(width)], axis=1)
-    groups = N.column_groups(width)
-    for cuts in ((0, groups), (0, groups - 1, groups), (0, 1, groups)):
-        dit = N.bit_reverse_rows(a)
-        for g0, g1 in zip(cuts, cuts[1:]):
-            N._dit_slice(dit, *N._twiddles(log_n, False), log_n, 14, width, g0, g1)
-        np.testing.assert_array_equal(dit, want)
-
-
 @pytest.mark.parametrize("log_n", [1, 2, 3, 8, 9])
 def test_matrix_kernels_two_layers_at_a_time(log_n):
     # the matrix kernels run the layers two at a time (four rows per loop), an odd layer left
@@ -243,7 +258,7 @@ def test_matrix_kernels_two_layers_at_a_time(log_n):
         a = _random((1 << log_n, width), 40 + log_n + width)
         want = np.stack([np.asarray(galois.ntt(GF(a[:, c]))) for c in range(width)], axis=1)
         dif = a.copy()
-        N._dif_slice(dif, *N._twiddles(log_n, False), log_n, block_log, width, 0, N.column_groups(width))
+        N._dif_blocks(dif, *N._twiddles(log_n, False), log_n, block_log, width, 0, 1)
         np.testing.assert_array_equal(dif, want[N.bit_reverse_indices(1 << log_n)])
         np.testing.assert_array_equal(N.ntt(a), want)
         np.testing.assert_array_equal(N.intt(want), a)

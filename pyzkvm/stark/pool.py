@@ -20,7 +20,7 @@ be scheduled. Small jobs (below ``MIN_PARALLEL_WORK`` words of work) run on the 
 thread directly — the verifier's few query rows never touch the pool.
 
 Nested loops: a chunk may itself call ``parallel_for`` (one matrix of several transformed
-side by side, its column groups inside). A caller whose own chunks are all taken does not
+side by side, its row blocks inside). A caller whose own chunks are all taken does not
 sleep while its loop finishes: it takes chunks of the loops opened after its own
 (``_wait_helping``), so a loop opened on the pool's one busy worker still gets both threads
 (the 2-thread Merkle commit and LDE at 2^18 cycles: −12 %, −15 % wall; bench/results/stark_prove.md, "par2").

@@ -53,7 +53,10 @@ def alu_events(w, chip):
     codes = [OPS[o] for o in chip.OPS]
     # this chip's rows of each send, then their fields: the rows of the concatenated tuples
     # received(), without concatenating every field of every row first
-    parts = [(p, np.flatnonzero(np.isin(p[0], codes))) for p in w.received_parts(buses.ALU, chip)]
+    sent = w.received_parts(buses.ALU, chip)
+    for p in sent:  # every field read below: gathered in one pass (the first chip asks; the others share them)
+        p.gather()
+    parts = [(p, np.flatnonzero(np.isin(p[0], codes))) for p in sent]
     if not parts:
         return (np.zeros(0, np.int64),) * 4
     field = lambda k: np.concatenate([p[k][sel] for p, sel in parts])  # noqa: E731

@@ -68,7 +68,8 @@ class Sent(Sequence):
     uint32 ``table`` if that is ≥ 0 (a plain column: ``settle`` gathers, before memory checking
     writes its columns, those it would change — the values are the table's at the send, as if
     gathered at once), else row −1 − sources[i] of the ``computed`` values (evaluate.py's
-    evaluate_split). ``gather`` reads several fields at once, row by row, on the thread pool."""
+    evaluate_split). ``gather`` and ``take`` read several fields at once, row by row, on the
+    thread pool."""
 
     def __init__(self, table: np.ndarray, sources: np.ndarray, computed: np.ndarray, rows: np.ndarray) -> None:
         self._table: np.ndarray | None = table
@@ -93,13 +94,28 @@ class Sent(Sequence):
         thread pool. Once every field is, the table and computed values are let go."""
         todo = [i for i in (range(len(self)) if fields is None else fields) if i not in self._gathered]
         if todo:
-            src = self._sources[todo]
-            out = np.empty((len(todo), len(self._rows)), dtype=np.int64)
-            parallel_for(_gather_fields, len(self._rows), self._table, self._computed, src, self._rows, out,
-                         work_per_item=len(todo))
-            self._gathered.update(zip(todo, out))
+            self._gathered.update(zip(todo, self._read(todo, self._rows)))
         if len(self._gathered) == len(self):  # the (uint32 copy of an int64) table is not read again
             self._table = self._computed = None
+
+    def take(self, fields, at: np.ndarray) -> np.ndarray:
+        """The ``fields`` of the tuples ``at`` (positions among the send's rows), (len(fields),
+        len(at)) int64: a gathered field from its column, the others read from the table at
+        those rows only (a receiver that keeps a few tuples — an ALU chip its operations' —
+        gathers no whole column of them)."""
+        todo = [i for i in fields if i not in self._gathered]
+        read = self._read(todo, self._rows[at]) if todo else np.empty((0, len(at)), dtype=np.int64)
+        if len(todo) == len(fields):
+            return read
+        fresh = dict(zip(todo, read))
+        return np.stack([fresh[i] if i in fresh else self._gathered[i][at] for i in fields])
+
+    def _read(self, fields: list, rows: np.ndarray) -> np.ndarray:
+        # the fields (none gathered yet) at the table's ``rows``: one pass, chunks of rows on the pool
+        out = np.empty((len(fields), len(rows)), dtype=np.int64)
+        parallel_for(_gather_fields, len(rows), self._table, self._computed, self._sources[fields], rows, out,
+                     work_per_item=len(fields))
+        return out
 
     def settle(self, groups: list) -> None:
         """Gather now every field that is a trace column one of the access ``groups`` writes."""

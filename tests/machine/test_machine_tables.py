@@ -280,7 +280,8 @@ def test_a_sent_field_keeps_the_value_memory_checking_rewrites():
 def test_a_sends_fields_gathered_at_once_are_its_columns_at_its_rows(threads, monkeypatch):
     # Sent.gather reads several fields row by row, in chunks of rows on the thread pool: each
     # field is its table column (sources ≥ 0) or computed row (< 0) at the send's rows, int64,
-    # whether gathered all at once, some first, or one by one as read
+    # whether gathered all at once, some first, or one by one as read; Sent.take, some fields of
+    # some tuples, from the table or from a gathered column
     from pyzkvm.machine.witness import Sent
     from pyzkvm.stark import pool
 
@@ -297,9 +298,12 @@ def test_a_sends_fields_gathered_at_once_are_its_columns_at_its_rows(threads, mo
         sent = Sent(table, sources, computed, rows)
         if first is not None:
             sent.gather(first)
+        at = np.array([5, 0, 7, 7, len(rows) - 1])  # some tuples' fields, gathered ones or not
+        assert np.array_equal(sent.take([6, 1, 2, 0], at), np.stack([want[i][at] for i in (6, 1, 2, 0)]))
         got = [sent[i] for i in range(len(sent))]
         assert all(g.dtype == np.int64 and np.array_equal(g, w) for g, w in zip(got, want, strict=True))
         assert sent._table is None  # every field gathered: the table is let go
+        assert np.array_equal(sent.take([3], at), want[3][at][None])
 
 
 def test_inverse_or_zero_through_its_table_is_the_inverse():

@@ -101,24 +101,31 @@ class LdeSource:
         """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time (a
         row's leaf hash needs only that row; a narrow matrix's blocks: one per thread)."""
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
-        # the blocks side by side on the thread pool when one block's transform runs on one thread
-        # (a narrow matrix: ntt._evaluate_cosets) and a block buffer per thread is small, else one
-        # at a time (memory: one block; at 2^18 cycles, hiding, the quotient's padded blocks are
-        # 64 MB each, and two side by side set the 2-thread peak)
-        side_by_side = (column_groups(self.shape[1]) < threads()
-                        and self._block_buffer_bytes() <= ROWS_SIDE_BY_SIDE_BYTES)
-        parallel_for(self._hash_blocks, self._hash_blocks_count, out, work_per_item=(1 << self.hash_log) * self.shape[1]
-                     if side_by_side else 0)
+        parallel_for(self._hash_blocks, self._hash_blocks_count, out, work_per_item=self._block_work())
         return out
 
+    def _block_work(self) -> int:
+        """parallel_for's work per hash block: its words, for the blocks side by side on the
+        thread pool when one block's transform runs on one thread (a narrow matrix:
+        ntt._evaluate_cosets) and a block buffer per thread is small; else 0, one at a time
+        (memory: one block; at 2^18 cycles, hiding, the quotient's padded blocks are 64 MB
+        each, and two side by side set the 2-thread peak)."""
+        side_by_side = column_groups(self.shape[1]) < threads() and self._block_buffer_bytes() <= ROWS_SIDE_BY_SIDE_BYTES
+        return (1 << self.hash_log) * self.shape[1] if side_by_side else 0
+
     def inject_row_digests(self, nodes: np.ndarray) -> None:
-        """nodes_i = C(nodes_i ‖ H(row_i)) over the LDE's rows (merkle.inject_row_hashes), one
-        block at a time: a tree injects the rows of a source beside its first one into its
-        leaves (mmcs._rows_digest), so no block's digests are whole beside the tree's leaves
-        (the quotient tree at 2^18 cycles, hiding: 16 MB a block of D = 2^19 rows)."""
+        """nodes_i = C(nodes_i ‖ H(row_i)) over the LDE's rows (merkle.inject_row_hashes), a
+        block at a time on each thread (side by side as row_digests's): a tree injects the rows
+        of a source beside its first one into its leaves (mmcs._rows_digest), so no block's
+        digests are whole beside the tree's leaves (the quotient tree at 2^18 cycles, hiding:
+        16 MB a block of D = 2^19 rows)."""
+        parallel_for(self._inject_blocks, self._hash_blocks_count, nodes, work_per_item=self._block_work())
+
+    def _inject_blocks(self, nodes, lo: int, hi: int) -> None:
+        # inject_row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
         d, w = 1 << self.hash_log, self.shape[1]
-        block = self._block_buffer()
-        for k in range(self._hash_blocks_count):
+        block = self._block_buffer()  # one buffer for the chunk's blocks
+        for k in range(lo, hi):
             # a padded block's rows: their first w words hashed in place
             merkle.inject_row_hashes(nodes[k * d:(k + 1) * d], self.hash_block(k, block), w)
 

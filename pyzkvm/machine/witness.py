@@ -225,7 +225,7 @@ class Witness:
             trace = self.trace(air)
             if left_out(compiled, trace):  # an all-zero optional table sends nothing (stark/optional.py's claim)
                 sends = []
-            table = np.asarray(trace, dtype=np.uint32)  # (a uint32 copy of an int64 trace)
+            table = np.asarray(trace, dtype=np.uint32) if sends else trace  # (a uint32 copy of an int64 trace)
             sources, computed = evaluate_split(compiled, exprs, table, self.public_values) if sends else (None, None)
             k = 0
             for it in sends:

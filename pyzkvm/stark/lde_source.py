@@ -19,11 +19,10 @@ s·ω_N^rev_(N/B)(k)·K_B, ntt.coset_evaluations (the coefficients folded to B, 
 transform; only the rows a source is told may be nonzero are read: f̂'s n + m_r, the
 quotient's B), and the block buffer is half as large (the CPU table's main block at 2^20 cycles:
 713 → 356 MB).
-Users: the Merkle commitment hashes the rows block by block (``row_digests``,
-``inject_row_digests``), the query
-openings recompute the blocks their rows fall in (``rows``), the quotient (its own cosets:
-ntt.coset_evaluations), the openings at ζ and the DEEP composition read the coefficients
-directly (prover.py, deep.py).
+Users: the Merkle commitment hashes the rows block by block (``row_digests``, and
+``inject_row_digests`` beside a tree's first matrix), the query openings recompute the
+blocks their rows fall in (``rows``), the quotient (its own cosets: ntt.coset_evaluations),
+the openings at ζ and the DEEP composition read the coefficients directly (prover.py, deep.py).
 """
 
 from __future__ import annotations

@@ -151,9 +151,10 @@ def _wrap_kernel(profile: Profile, owners, attr: str, label: str, work_of):
                 in_flight[0] -= 1
                 if in_flight[0] == 0:
                     profile.kernel_s[label] += cpu_s() - in_flight[1]
-        key, amount = work_of(*args)
+        work = work_of(*args)
         with lock:
-            profile.work[key] += amount
+            for key, amount in work if isinstance(work, list) else [work]:
+                profile.work[key] += amount
         return out
 
     for owner in owners:
@@ -206,6 +207,14 @@ def instrument():
         saved.append((merkle, "compress_each", merkle.compress_each))
         _wrap_kernel(profile, [merkle], "compress_each", "BLAKE3 nodes",
                      lambda left, *_: ("nodes", int(np.asarray(left).shape[0])))
+    # rows hashed and injected into a tree's nodes in one loop (merkle.inject_row_hashes: an
+    # LdeSource beside a group's first matrix, since session 18's `serial` task): its leaf bytes
+    # and its nodes, one per row, its CPU with the leaves'
+    if hasattr(merkle, "inject_row_hashes"):
+        saved.append((merkle, "inject_row_hashes", merkle.inject_row_hashes))
+        _wrap_kernel(profile, [merkle], "inject_row_hashes", "BLAKE3 leaves",
+                     lambda nodes, m, width=None: [("leaf_bytes", 4 * _rows_and_width(m, width)),
+                                                   ("nodes", int(np.asarray(nodes).shape[0]))])
     try:
         yield profile
     finally:

@@ -155,17 +155,19 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
         if check_reads and g.expected_before is not None and np.any(prev_val[sl] != np.asarray(g.expected_before, dtype=np.int64)):
             raise ConstraintNotSatisfied(f"a {g.what}'s word does not match memory (inconsistent trace)")
         cols = np.array([g.prev_ts_col, *g.d_cols, *(g.prev_val_cols or [])], dtype=np.int64)
-        _write_access_columns(g.table, np.asarray(g.rows, dtype=np.int64), cols, prev_ts[sl], diff[sl], prev_val[sl])
+        parallel_for(_write_access_columns, len(g.rows), g.table, np.asarray(g.rows, dtype=np.int64), cols, prev_ts[sl],
+                     diff[sl], prev_val[sl], work_per_item=len(cols))
     return k_s, t_s, v_s
 
 
-@njit(cache=True)
-def _write_access_columns(table, rows, cols, prev_ts, diff, prev_val) -> None:
-    """Row rows[r] of ``table``: prev_ts[r] in cols[0]; d = diff[r] as d0, d1 (bytes), d2 (the
-    low nibble of byte 2), d3 = d >> 20 in cols[1..4]; and where ``cols`` has 9, prev_val[r]'s
-    4 little-endian bytes in cols[5..8]. A row at a time: its cells are near each other (a
-    column at a time strides a row-major table once per column)."""
-    for r in range(len(rows)):
+@njit(cache=True, nogil=True)
+def _write_access_columns(table, rows, cols, prev_ts, diff, prev_val, r0, r1) -> None:
+    """Row rows[r] of ``table`` for r = r0 … r1 − 1: prev_ts[r] in cols[0]; d = diff[r] as d0,
+    d1 (bytes), d2 (the low nibble of byte 2), d3 = d >> 20 in cols[1..4]; and where ``cols``
+    has 9, prev_val[r]'s 4 little-endian bytes in cols[5..8]. A row at a time: its cells are
+    near each other (a column at a time strides a row-major table once per column). A group's
+    accesses are in distinct rows, so ranges of r are independent (a chunk of pool.parallel_for)."""
+    for r in range(r0, r1):
         i, d = rows[r], diff[r]
         table[i, cols[0]] = prev_ts[r]
         table[i, cols[1]] = d & 0xFF

@@ -51,13 +51,15 @@ def alu_events(w, chip):
     """The "c = a OP b" tuples sent on the ``alu`` bus (by the CPU, and by the divide chip)
     whose OP ``chip`` proves: (op, a, b, c) arrays, a, b, c as 32-bit values."""
     codes = [OPS[o] for o in chip.OPS]
-    # this chip's rows of each send, then their fields: the rows of the concatenated tuples
-    # received(), without concatenating every field of every row first
+    # this chip's rows of each send (by the op, gathered once for every chip), then their other
+    # fields read at those rows only (Sent.take: one pass on the thread pool), per send: the
+    # rows of the concatenated tuples received(), without gathering every field of every row
     parts = [(p, np.flatnonzero(np.isin(p[0], codes))) for p in w.received_parts(buses.ALU, chip)]
     if not parts:
         return (np.zeros(0, np.int64),) * 4
-    field = lambda k: np.concatenate([p[k][sel] for p, sel in parts])  # noqa: E731
-    return (field(0), *(words([field(j) for j in range(k, k + 4)]) for k in (1, 5, 9)))
+    op = np.concatenate([p[0][sel] for p, sel in parts])
+    fields = np.concatenate([p.take(range(1, 13), sel) for p, sel in parts], axis=1)  # a0…a3 b0…b3 c0…c3
+    return (op, *(words(fields[k:k + 4]) for k in (0, 4, 8)))
 
 
 class AddSubAir(AluChip):

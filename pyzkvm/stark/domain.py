@@ -122,22 +122,43 @@ def coset_selector_rows(log_n: int, log_c: int, shift: int, lo: int, count: int)
     is_last_row(x)  = L_{n−1}(x) = ω^(n−1)·Z_H(x) / (n·(x − ω^(n−1)))   (1 at row n−1)
     is_transition(x) = x − ω^(n−1)                                      (zero exactly on the last row)
 
-    One kernel (_selector_rows): the points from the first, x_lo = shift·ω_c^rev(lo) (the
-    block's rows lo + j hold x_lo·ω_c^rev(j): row j + 2^k is row j's point times ω_(2^(k+1))),
-    the 2·count inverses by one batch inversion, and Z_H once per n rows (x^n is the same on
-    each aligned run of n rows: the steps below ω_n's order leave it unchanged). The coset
-    must avoid H (Z_H ≠ 0 at every point)."""
-    n = 1 << log_n
-    w_last = pow(root_of_unity(log_n), n - 1, P)
-    n_inv = pow(n, P - 2, P)
-    rev_lo = int(f"{lo:0{log_c}b}"[::-1], 2) if log_c else 0
+    One kernel (_selector_rows) per piece of SELECTOR_PIECE_ROWS rows, the pieces side by side
+    on the thread pool: the points from the first, x_lo = shift·ω_c^rev(lo) (the piece's rows
+    lo + j hold x_lo·ω_c^rev(j): row j + 2^k is row j's point times ω_(2^(k+1))), the 2·count
+    inverses by one batch inversion, and Z_H once per n rows (x^n is the same on each aligned
+    run of n rows: the steps below ω_n's order leave it unchanged). The coset must avoid H
+    (Z_H ≠ 0 at every point)."""
+    piece = min(count, SELECTOR_PIECE_ROWS)  # powers of two: each piece's first row a multiple of its size
     sel = np.empty((count, 3), dtype=np.uint32)
     inv_z = np.empty(count, dtype=np.uint32)
-    bad = _selector_rows(shift * pow(root_of_unity(log_c), rev_lo, P) % P, _ROOTS, log_n, n_inv, w_last,
-                         w_last * n_inv % P, sel, inv_z)
-    if bad >= 0:
-        raise field.FieldError(f"coset_selector_rows: row {lo + bad} of the coset is a point of H")
+    bad = np.full(count // piece, -1, dtype=np.int64)
+    parallel_for(_selector_pieces, count // piece, log_n, log_c, shift, lo, sel, inv_z, bad,
+                 work_per_item=piece * SELECTOR_WORDS_PER_ROW)
+    if (bad >= 0).any():
+        raise field.FieldError(f"coset_selector_rows: row {lo + int(bad[bad >= 0][0])} of the coset is a point of H")
     return sel, inv_z
+
+
+#: rows of a block of coset_selector_rows that one _selector_rows call computes (a batch
+#: inversion each: one more exponentiation per piece); words of its work per row, roughly
+SELECTOR_PIECE_ROWS = 1 << 13
+SELECTOR_WORDS_PER_ROW = 8
+
+
+def _selector_pieces(log_n, log_c, shift, lo, sel, inv_z, bad, p0, p1) -> None:
+    # coset_selector_rows' pieces p0 … p1 − 1 (a chunk of pool.parallel_for; the kernel releases
+    # the GIL): piece p's rows at = lo + p·piece …, its first point shift·ω_c^rev(at); bad[p] a
+    # row of the block where Z_H = 0, or −1
+    n, piece = 1 << log_n, sel.shape[0] // bad.shape[0]
+    w_last = pow(root_of_unity(log_n), n - 1, P)
+    n_inv = pow(n, P - 2, P)
+    for p in range(p0, p1):
+        at = lo + p * piece
+        rev_at = int(f"{at:0{log_c}b}"[::-1], 2) if log_c else 0
+        rows = slice(p * piece, (p + 1) * piece)
+        row = _selector_rows(shift * pow(root_of_unity(log_c), rev_at, P) % P, _ROOTS, log_n, n_inv, w_last,
+                             w_last * n_inv % P, sel[rows], inv_z[rows])
+        bad[p] = -1 if row < 0 else p * piece + row
 
 
 @njit(cache=True, nogil=True)

@@ -19,10 +19,10 @@ s·ω_N^rev_(N/B)(k)·K_B, ntt.coset_evaluations (the coefficients folded to B, 
 transform; only the rows a source is told may be nonzero are read: f̂'s n + m_r, the
 quotient's B), and the block buffer is half as large (the CPU table's main block at 2^20 cycles:
 713 → 356 MB).
-Users: the Merkle commitment hashes the rows block by block (``row_digests``), the query
-openings recompute the blocks their rows fall in (``rows``), the quotient (its own cosets:
-ntt.coset_evaluations), the openings at ζ and the DEEP composition read the coefficients
-directly (prover.py, deep.py).
+Users: the Merkle commitment hashes the rows block by block (``row_digests``, and
+``inject_row_digests`` beside a tree's first matrix), the query openings recompute the
+blocks their rows fall in (``rows``), the quotient (its own cosets: ntt.coset_evaluations),
+the openings at ζ and the DEEP composition read the coefficients directly (prover.py, deep.py).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class LdeSource:
         self.shift = int(shift) % P
         d, w = self.coefficients.shape
         self.shape = (d << self.log_blowup, w)
-        # rows per block that row_digests / digest_blocks hash (module docstring): D unless smaller
+        # rows per block that row_digests / inject_row_digests hash (module docstring): D unless smaller
         log_d = d.bit_length() - 1
         self.hash_log = log_d if hash_log is None else min(int(hash_log), log_d)
         # coefficient rows that may be nonzero (hiding mode: f̂'s n + m_r, the quotient's B, of
@@ -100,28 +100,33 @@ class LdeSource:
         """merkle.hash_rows of the whole LDE, (N, 8), one block of rows in memory at a time (a
         row's leaf hash needs only that row; a narrow matrix's blocks: one per thread)."""
         out = np.empty((self.shape[0], 8), dtype=np.uint32)
-        # the blocks side by side on the thread pool when one block's transform runs on one thread
-        # (a narrow matrix: ntt._evaluate_cosets) and a block buffer per thread is small, else one
-        # at a time (memory: one block; at 2^18 cycles, hiding, the quotient's padded blocks are
-        # 64 MB each, and two side by side set the 2-thread peak)
-        side_by_side = (column_groups(self.shape[1]) < threads()
-                        and self._block_buffer_bytes() <= ROWS_SIDE_BY_SIDE_BYTES)
-        parallel_for(self._hash_blocks, self._hash_blocks_count, out, work_per_item=(1 << self.hash_log) * self.shape[1]
-                     if side_by_side else 0)
+        parallel_for(self._hash_blocks, self._hash_blocks_count, out, work_per_item=self._block_work())
         return out
 
-    def digest_blocks(self):
-        """(first row, merkle.hash_rows of those rows): the LDE's row digests a few at a time,
-        each block's HASH_CHUNK_ROWS rows at once (a tree injects them into its leaves as they
-        come: mmcs._rows_digest), so no block's digests are whole beside the tree's leaves (the
-        quotient tree at 2^18 cycles, hiding: 16 MB a block of D = 2^19 rows; 1 MB a chunk)."""
+    def _block_work(self) -> int:
+        """parallel_for's work per hash block: its words, for the blocks side by side on the
+        thread pool when one block's transform runs on one thread (a narrow matrix:
+        ntt._evaluate_cosets) and a block buffer per thread is small; else 0, one at a time
+        (memory: one block; at 2^18 cycles, hiding, the quotient's padded blocks are 64 MB
+        each, and two side by side set the 2-thread peak)."""
+        side_by_side = column_groups(self.shape[1]) < threads() and self._block_buffer_bytes() <= ROWS_SIDE_BY_SIDE_BYTES
+        return (1 << self.hash_log) * self.shape[1] if side_by_side else 0
+
+    def inject_row_digests(self, nodes: np.ndarray) -> None:
+        """nodes_i = C(nodes_i ‖ H(row_i)) over the LDE's rows (merkle.inject_row_hashes), a
+        block at a time on each thread (side by side as row_digests's): a tree injects the rows
+        of a source beside its first one into its leaves (mmcs._rows_digest), so no block's
+        digests are whole beside the tree's leaves (the quotient tree at 2^18 cycles, hiding:
+        16 MB a block of D = 2^19 rows)."""
+        parallel_for(self._inject_blocks, self._hash_blocks_count, nodes, work_per_item=self._block_work())
+
+    def _inject_blocks(self, nodes, lo: int, hi: int) -> None:
+        # inject_row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
         d, w = 1 << self.hash_log, self.shape[1]
-        block = self._block_buffer()
-        for k in range(self._hash_blocks_count):
-            self.hash_block(k, block)
-            for r in range(0, d, HASH_CHUNK_ROWS):
-                rows = block[r:r + HASH_CHUNK_ROWS]  # a padded block's rows: their first w words hashed in place
-                yield k * d + r, merkle.hash_rows(rows, np.empty((rows.shape[0], 8), dtype=np.uint32), w)
+        block = self._block_buffer()  # one buffer for the chunk's blocks
+        for k in range(lo, hi):
+            # a padded block's rows: their first w words hashed in place
+            merkle.inject_row_hashes(nodes[k * d:(k + 1) * d], self.hash_block(k, block), w)
 
     def _hash_blocks(self, out, lo: int, hi: int) -> None:
         # row_digests of blocks lo..hi−1 (a chunk of pool.parallel_for)
@@ -224,7 +229,7 @@ _block_buffers: dict | None = None  # thread id → its hash block buffer, insid
 
 @contextlib.contextmanager
 def shared_block_buffers():
-    """Inside the block, every thread's ``LdeSource`` hash blocks (row_digests, digest_blocks)
+    """Inside the block, every thread's ``LdeSource`` hash blocks (row_digests, inject_row_digests)
     go in one buffer per thread, as large as the largest asked for so far, instead of a fresh
     one per source and pool chunk: a fresh buffer of tens of MB cost its page faults again
     (the Merkle commit's ≈ 90k faults at 2^18 cycles, hiding, 7 % fewer so, its ≈ 395k at
@@ -279,8 +284,6 @@ def _work_buffer(size: int) -> np.ndarray:
     return buffer[:size]
 
 
-#: rows of a block whose digests ``LdeSource.digest_blocks`` hands out at once (1 MB of digests)
-HASH_CHUNK_ROWS = 1 << 15
 #: about the most bytes of a part of the columns ``LdeSource.rows`` transforms at once (D rows ×
 #: its columns, rounded up to 32 columns), for a matrix of more than ROWS_WHOLE_BYTES
 ROWS_WORK_BYTES = 64 << 20

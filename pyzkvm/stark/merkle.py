@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError
-from .blake3_numba import compress_each_lanes, compress_pairs_lanes, hash_rows_lanes
+from .blake3_numba import compress_each_lanes, compress_pairs_lanes, hash_rows_lanes, inject_row_hashes_lanes
 
 
 def hash_rows(matrix, out: np.ndarray | None = None, width: int | None = None):
@@ -94,6 +94,19 @@ def compress_each(left, right, out: np.ndarray | None = None) -> np.ndarray:
         out = np.empty_like(a)
     assert out.shape == a.shape and out.dtype == np.uint32 and out.flags.c_contiguous
     return compress_each_lanes(a, b, out)
+
+
+def inject_row_hashes(nodes: np.ndarray, matrix: np.ndarray, width: int | None = None) -> np.ndarray:
+    """nodes[i] = BLAKE3(nodes[i] ‖ hash_rows(matrix)[i]), written over ``nodes`` (a
+    C-contiguous (n, 8) uint32 array): compress_each of the nodes and the rows' leaf digests
+    (``width``: of each row's first ``width`` words), the rows hashed and injected in one loop
+    without their digests ever whole (a tree injecting an LDE block's rows: mmcs.py)."""
+    m = np.ascontiguousarray(matrix, dtype=np.uint32)
+    w = m.shape[1] if width is None else width
+    if m.ndim != 2 or not 0 <= w <= m.shape[1] or nodes.shape != (m.shape[0], 8):
+        raise UsageError(f"inject_row_hashes: expected (n, w) rows and (n, 8) nodes, got shapes {m.shape} and {nodes.shape}")
+    assert nodes.dtype == np.uint32 and nodes.flags.c_contiguous
+    return inject_row_hashes_lanes(nodes, m, w)
 
 
 def digest_bytes(words) -> bytes:

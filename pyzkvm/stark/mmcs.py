@@ -52,7 +52,9 @@ def _rows_digest(group: list, hashes=merkle) -> np.ndarray:
     with shared_block_buffers():
         d = _leaf_hashes(group[0], hashes)
         for m in group[1:]:
-            if hasattr(m, "digest_blocks"):
+            if hasattr(m, "inject_row_digests"):  # an LdeSource: its rows hashed into d block by block
+                m.inject_row_digests(d)
+            elif hasattr(m, "digest_blocks"):
                 for lo, digests in m.digest_blocks():
                     _inject(d[lo:lo + digests.shape[0]], digests, hashes)  # writes into d's rows lo…
             else:
@@ -270,21 +272,26 @@ def fold_levels(levels: list, matrices: list, hashes=merkle, dropped: int = 0) -
     return levels
 
 
-#: pairs of a level compressed at once by _compress_in_place (1 MB of nodes)
+#: pairs of a level compressed at once by _compress_in_place's first chunk (1 MB of nodes)
 FOLD_IN_PLACE_ROWS = 1 << 15
 
 
 def _compress_in_place(level: np.ndarray, hashes=merkle) -> np.ndarray:
     """compress_pairs(level), node_i = C(level_2i ‖ level_2i+1), written over level's first half
-    (returned: a view of it) FOLD_IN_PLACE_ROWS nodes at a time: nodes lo … hi − 1 are made from
-    rows 2·lo … 2·hi − 1 before they are written, over rows below 2·hi that no later nodes read
-    — straight into place where those rows lie past them (2·lo ≥ hi: every chunk but the first;
-    the first through a copy: its rows and nodes overlap, and the kernel's threads would race)."""
+    (returned: a view of it) a chunk of nodes at a time: nodes lo … hi − 1 are made from rows
+    2·lo … 2·hi − 1 before they are written, over rows below 2·hi that no later nodes read —
+    straight into place where those rows lie past them (hi ≤ 2·lo: every chunk but the first,
+    each up to twice as long as all before it); the first, FOLD_IN_PLACE_ROWS nodes, through a
+    copy: its rows and nodes overlap, and the kernel's threads would race. (Chunks of
+    FOLD_IN_PLACE_ROWS each were 64 loops for a 2^22-node level, a thread idle at the end of
+    each: ~0.1 s of a 2^20-cycle commit on 2 threads; 8 loops so.)"""
     half = level.shape[0] // 2
-    for lo in range(0, half, FOLD_IN_PLACE_ROWS):
-        hi = min(half, lo + FOLD_IN_PLACE_ROWS)
+    lo = 0
+    while lo < half:
+        hi = min(half, max(FOLD_IN_PLACE_ROWS, 2 * lo))
         if 2 * lo >= hi:
             hashes.compress_pairs(level[2 * lo:2 * hi], level[lo:hi])
         else:
             level[lo:hi] = hashes.compress_pairs(level[2 * lo:2 * hi])
+        lo = hi
     return level[:half]

@@ -256,7 +256,8 @@ def test_access_columns_are_written_row_by_row_as_column_writes_would():
             for col, value in zip(cols, values):
                 want[rows, col] = value
             got = np.zeros((10, 13), dtype=dtype)
-            _write_access_columns(got, rows, np.array(cols), prev_ts, diff, prev_val)
+            _write_access_columns(got, rows, np.array(cols), prev_ts, diff, prev_val, 0, 1)  # a chunk, then the rest
+            _write_access_columns(got, rows, np.array(cols), prev_ts, diff, prev_val, 1, len(rows))
             assert np.array_equal(got, want)
 
 
@@ -267,12 +268,42 @@ def test_a_sent_field_keeps_the_value_memory_checking_rewrites():
     from pyzkvm.machine.witness import Sent
 
     table = np.arange(12, dtype=np.uint32).reshape(4, 3)
-    sent = Sent([table[:, 0], table[:, 2]], [0, 2], np.array([1, 3]))
+    sent = Sent(table, np.array([0, 2]), np.zeros((0, 4), dtype=np.uint32), np.array([1, 3]))
     group = Access(table, np.arange(4), np.zeros(4), np.arange(4), np.zeros(4), 2, [], None, "test")
     sent.settle([group])
     table[:, 2] = 99  # what resolve_accesses writes
     assert sent[1].tolist() == [5, 11] and sent[1].dtype == np.int64
     assert sent[0].tolist() == [3, 9] and len(sent) == 2 and sent[0:2][0].tolist() == [3, 9]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_sends_fields_gathered_at_once_are_its_columns_at_its_rows(threads, monkeypatch):
+    # Sent.gather reads several fields row by row, in chunks of rows on the thread pool: each
+    # field is its table column (sources ≥ 0) or computed row (< 0) at the send's rows, int64,
+    # whether gathered all at once, some first, or one by one as read; Sent.take, some fields of
+    # some tuples, from the table or from a gathered column
+    from pyzkvm.machine.witness import Sent
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    rng = np.random.default_rng(8)
+    table = rng.integers(0, 1 << 31, (1000, 9), dtype=np.uint32)
+    computed = rng.integers(0, 1 << 31, (3, 1000), dtype=np.uint32)
+    sources = np.array([4, -2, 0, 8, -1, 4, -3])
+    rows = np.flatnonzero(rng.integers(0, 3, 1000))
+    want = [(table[:, s] if s >= 0 else computed[-1 - s])[rows].astype(np.int64) for s in sources]
+    for first in (None, [1, 3], []):
+        sent = Sent(table, sources, computed, rows)
+        if first is not None:
+            sent.gather(first)
+        at = np.array([5, 0, 7, 7, len(rows) - 1])  # some tuples' fields, gathered ones or not
+        assert np.array_equal(sent.take([6, 1, 2, 0], at), np.stack([want[i][at] for i in (6, 1, 2, 0)]))
+        got = [sent[i] for i in range(len(sent))]
+        assert all(g.dtype == np.int64 and np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+        assert sent._table is None  # every field gathered: the table is let go
+        assert np.array_equal(sent.take([3], at), want[3][at][None])
 
 
 def test_inverse_or_zero_through_its_table_is_the_inverse():

@@ -140,6 +140,26 @@ def test_compress_each_is_the_pairs_compression(n, threads, path, monkeypatch):
     assert compress_each(inside, right, inside) is inside
     np.testing.assert_array_equal(inside, want)
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", [1, 65, 1000, 4100])
+@pytest.mark.parametrize("width", [3, 16, 17])
+def test_injected_row_hashes_are_the_nodes_of_the_row_digests(width, n, threads, monkeypatch):
+    """merkle.inject_row_hashes (a tree injecting an LDE block's rows: each chunk of the pool's
+    loop hashes its rows a piece at a time and compresses them into their nodes) is
+    compress_each of the nodes and the rows' hash_rows, for the first ``width`` words of wider
+    rows: pieces of one lane group, chunks of several, lengths ending in a short group."""
+    from pyzkvm.stark.merkle import inject_row_hashes
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(B, "INJECT_PIECE_ROWS", B.LANES)
+    rows = rng.integers(0, 2**31, (n, width + 5), dtype=np.uint32)
+    nodes = rng.integers(0, 2**32, (n, 8), dtype=np.uint32)
+    want = compress_each(nodes, hash_rows(rows[:, :width]))
+    assert inject_row_hashes(nodes, rows, width) is nodes
+    np.testing.assert_array_equal(nodes, want)
+
+
 def test_small_batches_take_the_package_path(monkeypatch):
     # a verifier-sized batch never reaches a numba kernel (so a first verify compiles none)
     def no_kernel(*args):

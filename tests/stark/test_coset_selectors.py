@@ -24,8 +24,16 @@ def _selectors_at(log_n: int, x) -> tuple:
     return {"is_first_row": first, "is_last_row": last, "is_transition": x - w_last}, z ** -1
 
 
-def test_coset_selector_rows_match_the_formulas_at_every_point():
-    # c ≥ n (Z_H takes c/n values, one per run of n rows), c < n (one value: a small coset), c = n
+@pytest.mark.parametrize("piece, threads", [(1 << 13, 1), (2, 1), (4, 2)])
+def test_coset_selector_rows_match_the_formulas_at_every_point(piece, threads, monkeypatch):
+    # c ≥ n (Z_H takes c/n values, one per run of n rows), c < n (one value: a small coset), c = n;
+    # a block in pieces of ``piece`` rows (each from its own first point), side by side on 2 threads
+    from pyzkvm.stark import domain, pool
+
+    monkeypatch.setattr(domain, "SELECTOR_PIECE_ROWS", piece)
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
     for log_n, log_c, s in [(3, 5, 31), (4, 4, 7), (2, 6, 123456789), (5, 3, 99), (0, 2, 5)]:
         c = 1 << log_c
         x = GF(s) * GF(root_of_unity(log_c)) ** bit_reverse_indices(c).astype(np.int64)  # row j: s·ω_c^rev(j)
@@ -38,9 +46,14 @@ def test_coset_selector_rows_match_the_formulas_at_every_point():
                     assert sel[:, k].tolist() == np.asarray(want[name][lo:lo + count]).tolist(), (log_n, log_c, lo, name)
 
 
-def test_coset_selector_rows_refuse_a_coset_that_meets_h():
+def test_coset_selector_rows_refuse_a_coset_that_meets_h(monkeypatch):
+    from pyzkvm.stark import domain
+
     with pytest.raises(FieldError):
         coset_selector_rows(3, 4, 1, 0, 16)  # K_16 ⊃ H = K_8
+    monkeypatch.setattr(domain, "SELECTOR_PIECE_ROWS", 2)
+    with pytest.raises(FieldError, match="row 0 "):  # in pieces: the first piece's first row, x = 1
+        coset_selector_rows(3, 4, 1, 0, 16)
 
 
 def test_interpolate_from_cosets_recovers_the_coefficients():

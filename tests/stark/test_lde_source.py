@@ -12,7 +12,7 @@ from pyzkvm.stark import lde_source, prover
 from pyzkvm.stark.domain import coset_shift
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.field import P
-from pyzkvm.stark.merkle import hash_rows
+from pyzkvm.stark.merkle import compress_each, hash_rows
 from pyzkvm.stark.mmcs import MixedMatrixTree
 from pyzkvm.stark.ntt import coset_lde
 
@@ -43,9 +43,10 @@ def test_blocks_digests_and_rows_are_the_whole_ldes(log_d, log_blowup, w, monkey
     for hash_log in range(log_d):  # hashed in smaller blocks (hiding mode: D/2): the same digests
         small = lde_source.LdeSource(src.coefficients, log_blowup, shift, hash_log=hash_log)
         np.testing.assert_array_equal(small.row_digests(), hash_rows(whole))
-        blocks = list(small.digest_blocks())
-        assert [lo for lo, _ in blocks] == list(range(0, whole.shape[0], 1 << hash_log))
-        np.testing.assert_array_equal(np.concatenate([d for _, d in blocks]), hash_rows(whole))
+        nodes = rng.integers(0, 2**32, size=(whole.shape[0], 8), dtype=np.uint64).astype(np.uint32)
+        want = compress_each(nodes, hash_rows(whole))
+        small.inject_row_digests(nodes)
+        np.testing.assert_array_equal(nodes, want)
 
 
 @pytest.mark.parametrize("nonzero", [40, 20, 1])
@@ -177,19 +178,27 @@ def test_a_proof_transforms_at_most_one_block_of_rows_at_a_time(cfg, monkeypatch
     assert widest and max(rows for rows, _ in widest) <= d  # one block of a committed LDE, never D·blowup rows
 
 
-def test_a_narrow_lde_is_hashed_from_padded_blocks_in_chunks(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_narrow_lde_is_hashed_from_padded_blocks_in_pieces(threads, monkeypatch):
     """A narrow LDE's blocks are transformed in a buffer as wide as the transform runs (its
-    padding columns zeros) and hashed a few rows at a time (digest_blocks yields them so): the
-    digests of the whole LDE."""
+    padding columns zeros), and injected into a tree's nodes a few rows at a time
+    (inject_row_digests: a chunk of the pool's loop hashes its rows a piece at a time, into its
+    own buffer): the whole LDE's digests, injected, on 1 and 2 threads."""
+    from pyzkvm.stark import blake3_numba, pool
+
     rng = np.random.default_rng(9)
-    monkeypatch.setattr(lde_source, "HASH_CHUNK_ROWS", 8)
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(blake3_numba, "INJECT_PIECE_ROWS", blake3_numba.LANES)  # a piece per lane group
     for width in (3, 12, 16, 17):  # padded to 8, to 16; not padded; two column groups
-        src = lde_source.LdeSource.from_values(_values(rng, 64, width), 2, coset_shift(8))
+        src = lde_source.LdeSource.from_values(_values(rng, 1024, width), 2, coset_shift(12))
         want = hash_rows(src.full())
         np.testing.assert_array_equal(src.row_digests(), want)
-        chunks = list(src.digest_blocks())  # a block's digests 8 rows at a time, in order
-        assert [lo for lo, _ in chunks] == list(range(0, want.shape[0], 8))
-        np.testing.assert_array_equal(np.concatenate([d for _, d in chunks]), want)
+        nodes = rng.integers(0, 2**32, size=(want.shape[0], 8), dtype=np.uint64).astype(np.uint32)
+        want = compress_each(nodes, want)
+        src.inject_row_digests(nodes)
+        np.testing.assert_array_equal(nodes, want)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

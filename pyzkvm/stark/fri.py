@@ -193,6 +193,7 @@ def fold_codeword(codeword: np.ndarray, beta: np.ndarray, log_size: int) -> np.n
 FOLD_LOG_TABLE = 12
 
 
+@functools.lru_cache(maxsize=None)
 def _half_inverse_x(log_size: int) -> tuple:
     """(inv_hi, inv_lo, b): 1/(2x_i) at the fold's rows i < 2^m, m = log_size − 1, as
     inv_hi[i >> b]·inv_lo[i mod 2^b] — two tables of 2^(m − b) and 2^b entries, not one of 2^m
@@ -207,6 +208,8 @@ def _half_inverse_x(log_size: int) -> tuple:
     inv_hi = field.mul(field.powers(w_inv, 1 << (m - b))[bit_reverse_indices(1 << (m - b))],
                        np.uint32(pow(coset_shift(log_size), P - 2, P) * INV_TWO % P))
     inv_lo = field.powers(pow(w_inv, 1 << (m - b), P), 1 << b)[bit_reverse_indices(1 << b)]
+    inv_hi.setflags(write=False)  # (kept: made once per height, ≤ 2^13 words)
+    inv_lo.setflags(write=False)
     return inv_hi, inv_lo, b
 
 

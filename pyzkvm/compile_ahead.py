@@ -63,6 +63,7 @@ PROVE_KERNELS = [
     ("pyzkvm.machine.accesses", "_previous_accesses", "i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], bool[1d], bool[1d], i64, i64"),
     ("pyzkvm.machine.accesses", "_write_access_columns", "u32[2d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d]"),
     ("pyzkvm.machine.bytes_table", "count_lookups", "u32[1d], u32[2d], u32[2d], i64[2d], i64, i64, i64"),
+    ("pyzkvm.stark.keys", "_block_maxima", "u32[1d], u32[1d], i64, i64"),
     ("pyzkvm.stark.ntt", "_bit_reverse_kernel", "u32[2d], u32[2d], i64, i64, const u32[1d], const u32[1d], bool, i64, i64"),
     ("pyzkvm.stark.ntt", "_fill_twiddles", "i64, u64[1d], u32[1d], u32[1d]"),
     ("pyzkvm.stark.ntt", "_dit_blocks", "u32[2d], const u32[1d], const u32[1d], i64, i64, i64, i64, i64"),

@@ -226,11 +226,12 @@ def _powers_kernel(x0, x1, x2, x3, out, lo, hi):
             p0, p1, p2, p3 = mul4(p0, p1, p2, p3, b0, b1, b2, b3)
         b0, b1, b2, b3 = mul4(b0, b1, b2, b3, b0, b1, b2, b3)
         e >>= 1
-    for i in range(lo, hi):
-        out[i, 0] = p0
-        out[i, 1] = p1
-        out[i, 2] = p2
-        out[i, 3] = p3
+    rows = out[lo:hi]  # (its rows counted from 0: no negative-index checks in the loop)
+    for i in range(rows.shape[0]):
+        rows[i, 0] = p0
+        rows[i, 1] = p1
+        rows[i, 2] = p2
+        rows[i, 3] = p3
         p0, p1, p2, p3 = mul4(p0, p1, p2, p3, x0, x1, x2, x3)
 
 

@@ -117,32 +117,6 @@ def test_divided_by_linears_sums_the_quotients_of_each_point():
     assert deep.divided_by_linears(a, z, np.stack([values[0], ext.ext_add(values[1], ext.ONE)]), rows) is None
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("m", [1, 2, 3])
-def test_divided_by_linears_on_threads_is_each_points_quotient_summed(threads, m, monkeypatch):
-    """The points split among threads (each chunk's sum in its own array, added after) give the
-    sum of each point's own quotient, on enough rows for the pool to split them."""
-    from pyzkvm.stark import pool
-
-    monkeypatch.setattr(pool, "threads", lambda: threads)
-    rng = np.random.default_rng(8)
-    d, rows = 1 << 14, (1 << 14) - 5
-    a = rng.integers(0, P, (d, 4 * m), dtype=np.int64).astype(np.uint32)
-    a[rows:] = 0
-    z = rng.integers(0, P, (m, 4), dtype=np.int64).astype(np.uint32)
-    values = np.stack([deep.recombine_ext_columns(weighted_column_sums(a[:, 4 * g:4 * g + 4], ext.ext_powers(z[g], d)))[0]
-                       for g in range(m)])
-    monkeypatch.setattr(pool, "threads", lambda: 1)
-    want = deep.divided_by_linears(a[:, :4], z[0], values[0])
-    for g in range(1, m):
-        want = ext.ext_add(want, deep.divided_by_linears(a[:, 4 * g:4 * g + 4], z[g], values[g]))
-    monkeypatch.setattr(pool, "threads", lambda: threads)
-    np.testing.assert_array_equal(deep.divided_by_linears(a, z, values, rows), want)
-    bad = values.copy()
-    bad[-1] = ext.ext_add(bad[-1], ext.ONE)
-    assert deep.divided_by_linears(a, z, bad, rows) is None
-
-
 def test_deep_values_in_chunks_equal_one_pass(monkeypatch):
     rng = np.random.default_rng(3)
     n, wm, wq = 1 << 10, 6, 8

@@ -78,6 +78,13 @@ def main(argv=None) -> int:
             continue
 
         def timed(*a, _fn=fn, _label=label, **k):
+            if threading.current_thread() is not threading.main_thread() or getattr(depth, "open", 0):
+                # a step's function called inside a chunk (ext_powers inside a LogUp chunk) is
+                # that chunk's work: on a worker, setting ``current`` raced with the calling
+                # thread's own steps (one that began meanwhile restored the worker's label when
+                # it returned, and later chunks were charged to it); on the calling thread, the
+                # other threads' chunks of the outer loop that ended meanwhile were charged to it
+                return _fn(*a, **k)
             outer = current[0]  # a step called inside another (its chunks are its own)
             current[0] = _label
             t0, c0 = time.perf_counter(), time.thread_time()

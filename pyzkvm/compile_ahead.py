@@ -58,12 +58,13 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.field", "_batch_inverse_kernel", "const u32[1d], u32[1d]"),
     ("pyzkvm.stark.field", "_powers_kernel", "u64, u32[1d]"),
     ("pyzkvm.stark.field", "_binary_kernel", "i64, const u32[1d], const u32[1d], u32[1d]"),
-    ("pyzkvm.stark.ext", "_powers_kernel", "u64, u64, u64, u64, u32[2d]"),
+    ("pyzkvm.stark.ext", "_powers_kernel", "u64, u64, u64, u64, u32[2d], i64, i64"),
     ("pyzkvm.stark.tape", "_run_blocks", "i64[1d], i64[1d], i64[1d], bool[1d], i64[1d], i64, i64[1d], i64[1d], u32[2d], u32[2d], u32[3d], u32[3d], u32[3d], u32[2d], u32[2d], u32[1d], u32[2d], i64, i64[1d], i64, i64, i64[1d], u32[2d], bool, u32[2d], u32[3d], i64, i64, i64"),
     ("pyzkvm.machine.witness", "_gather_fields", "u32[2d], u32[2d], i64[1d], i64[1d], i64[2d], i64, i64"),
     ("pyzkvm.machine.accesses", "_previous_accesses", "i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], bool[1d], bool[1d], i64, i64"),
     ("pyzkvm.machine.accesses", "_write_access_columns", "u32[2d], i64[1d], i64[1d], i64[1d], i64[1d], i64[1d], i64, i64"),
     ("pyzkvm.machine.bytes_table", "count_lookups", "u32[1d], u32[2d], u32[2d], i64[2d], i64, i64, i64"),
+    ("pyzkvm.stark.keys", "_block_maxima", "u32[1d], u32[1d], i64, i64"),
     ("pyzkvm.stark.ntt", "_bit_reverse_kernel", "u32[2d], u32[2d], i64, i64, const u32[1d], const u32[1d], bool, i64, i64"),
     ("pyzkvm.stark.ntt", "_fill_twiddles", "i64, u64[1d], u32[1d], u32[1d]"),
     ("pyzkvm.stark.ntt", "_dit_blocks", "u32[2d], const u32[1d], const u32[1d], i64, i64, i64, i64, i64"),
@@ -91,7 +92,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.lincomb", "_combine_rows", "u32[2d], u32[2d], u64[2d], u64[2d], i64, i64"),
     ("pyzkvm.stark.lincomb", "_join_halves", "u64[2d], u64[2d], u32[2d]"),
     ("pyzkvm.stark.deep", "_divide_by_linears", "u32[2d], u64[2d], i64, u32[2d], u32[2d]"),
-    ("pyzkvm.stark.fri", "_fold_kernel", "u32[2d], u32[1d], u32[1d], u32[2d], i64, i64"),
+    ("pyzkvm.stark.fri", "_fold_kernel", "u32[2d], u32[1d], const u32[1d], const u32[1d], i64, u32[2d], i64, i64"),
     ("pyzkvm.stark.lde_source", "_dif_chunk", "u32[2d], i64, i64, i64, u32, const u32[1d], const u32[1d], bool[1d], i64, u32[2d], i64, i64[1d], bool, i64, i64"),
 ]
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ext, field
+from .._jit import inner
 from ..lazy_njit import njit
 from .ext import mul4
 from .field import P, f_add
@@ -311,6 +312,9 @@ def _divide_by_linears(a, points, rows, q, at):
     # F_p^4 product and sum; rows from ``rows`` on are zero, so are their r and q
     m = points.shape[0]
     q[rows:] = 0
+    if m == 2:  # the prover's ζ and ζω: both running values in registers, two independent chains
+        _divide_by_two_linears(a, points, rows, q, at)
+        return
     r = np.zeros((m, 4), dtype=np.uint64)
     for k in range(rows - 1, -1, -1):
         s0, s1, s2, s3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
@@ -324,6 +328,26 @@ def _divide_by_linears(a, points, rows, q, at):
         q[k, 0], q[k, 1], q[k, 2], q[k, 3] = s0, s1, s2, s3
     for g in range(m):
         at[g, 0], at[g, 1], at[g, 2], at[g, 3] = r[g, 0], r[g, 1], r[g, 2], r[g, 3]
+
+
+@inner
+def _divide_by_two_linears(a, points, rows, q, at):
+    # _divide_by_linears for two points, r_0 and r_1 in local variables (the general loop's
+    # array of them waits on a store and a load each row: ~1.4× the time)
+    y0, y1, y2, y3 = points[0, 0], points[0, 1], points[0, 2], points[0, 3]
+    z0, z1, z2, z3 = points[1, 0], points[1, 1], points[1, 2], points[1, 3]
+    r0, r1, r2, r3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
+    t0, t1, t2, t3 = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
+    for k in range(rows - 1, -1, -1):
+        q[k, 0], q[k, 1], q[k, 2], q[k, 3] = f_add(r0, t0), f_add(r1, t1), f_add(r2, t2), f_add(r3, t3)
+        r0, r1, r2, r3 = mul4(y0, y1, y2, y3, r0, r1, r2, r3)
+        t0, t1, t2, t3 = mul4(z0, z1, z2, z3, t0, t1, t2, t3)
+        r0, r1 = f_add(r0, np.uint64(a[k, 0])), f_add(r1, np.uint64(a[k, 1]))
+        r2, r3 = f_add(r2, np.uint64(a[k, 2])), f_add(r3, np.uint64(a[k, 3]))
+        t0, t1 = f_add(t0, np.uint64(a[k, 4])), f_add(t1, np.uint64(a[k, 5]))
+        t2, t3 = f_add(t2, np.uint64(a[k, 6])), f_add(t3, np.uint64(a[k, 7]))
+    at[0, 0], at[0, 1], at[0, 2], at[0, 3] = r0, r1, r2, r3
+    at[1, 0], at[1, 1], at[1, 2], at[1, 3] = t0, t1, t2, t3
 
 
 def _groups(entries: list) -> list:

@@ -24,6 +24,7 @@ from ..lazy_njit import njit
 from .._jit import inner
 
 from ..errors import UsageError
+from .pool import parallel_for
 from .field import (NUMPY_MAX, POWERS_NUMPY_MAX, P, FieldError, f_add, f_inv, f_mul, f_reduce64, f_sub, inverse_small,
                     numpy_path, readonly)
 
@@ -213,14 +214,24 @@ def _inv_kernel(a, out):
 batch_inverse_into = _inv_kernel
 
 
-@njit(cache=True)
-def _powers_kernel(x0, x1, x2, x3, out):
+@njit(cache=True, nogil=True)
+def _powers_kernel(x0, x1, x2, x3, out, lo, hi):
+    # out[i] = x^i for i in [lo, hi) (a chunk of pool.parallel_for): x^lo by squaring and
+    # multiplying, then one product a row
     p0, p1, p2, p3 = _ONE, _ZERO, _ZERO, _ZERO
-    for i in range(out.shape[0]):
-        out[i, 0] = p0
-        out[i, 1] = p1
-        out[i, 2] = p2
-        out[i, 3] = p3
+    b0, b1, b2, b3 = x0, x1, x2, x3
+    e = lo
+    while e:
+        if e & 1:
+            p0, p1, p2, p3 = mul4(p0, p1, p2, p3, b0, b1, b2, b3)
+        b0, b1, b2, b3 = mul4(b0, b1, b2, b3, b0, b1, b2, b3)
+        e >>= 1
+    rows = out[lo:hi]  # (its rows counted from 0: no negative-index checks in the loop)
+    for i in range(rows.shape[0]):
+        rows[i, 0] = p0
+        rows[i, 1] = p1
+        rows[i, 2] = p2
+        rows[i, 3] = p3
         p0, p1, p2, p3 = mul4(p0, p1, p2, p3, x0, x1, x2, x3)
 
 
@@ -432,8 +443,9 @@ def ext_powers(x, n: int):
             out[k:k + m] = out[:m] @ times % _P
             k, step = k + m, step @ times % _P
         return out[:n].astype(np.uint32)
-    out = np.empty((n, 4), dtype=np.uint32)
-    _powers_kernel(np.uint64(x[0]), np.uint64(x[1]), np.uint64(x[2]), np.uint64(x[3]), out)
+    out = np.empty((n, 4), dtype=np.uint32)  # (a long run of ζ's powers: the openings' weights, prover.py)
+    parallel_for(_powers_kernel, n, np.uint64(x[0]), np.uint64(x[1]), np.uint64(x[2]), np.uint64(x[3]), out,
+                 work_per_item=8)
     return out
 
 

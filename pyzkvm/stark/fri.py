@@ -122,15 +122,29 @@ def _halve(s):
 
 
 @njit(cache=True, nogil=True)
-def _fold_kernel(cw, beta, half_inv_x, out, lo, hi):
+def _fold_kernel(cw, beta, inv_hi, inv_lo, log_lo, out, lo, hi):
     # out[i] = (e + o)/2 + β·(e − o)/(2x) for i in [lo, hi) (a chunk of pool.parallel_for), e, o
-    # = cw[2i], cw[2i + 1], half_inv_x[i] = 1/(2x). Products reduced with 32-bit multiplies only
-    # (field.f_reduce, ext.mul4_vec) and the rows read as flat views counted from 0 (no
-    # negative-index checks), so the loop vectorises: ~4× the old uint64 ``%`` loop's speed
+    # = cw[2i], cw[2i + 1], 1/(2x) = inv_hi[i >> log_lo]·inv_lo[i mod 2^log_lo] (_half_inverse_x).
+    # Taken in runs of one inv_hi entry, the rows read as flat views counted from 0 (no
+    # negative-index checks) and the products reduced with 32-bit multiplies only
+    # (field.f_reduce, ext.mul4_vec), so the inner loop vectorises
+    x, y = cw.reshape(-1), out.reshape(-1)
+    mask = (1 << log_lo) - 1
+    i = lo
+    while i < hi:
+        end = min(hi, ((i >> log_lo) + 1) << log_lo)
+        _fold_run(x[8 * i:8 * end], y[4 * i:4 * end], beta, np.uint64(inv_hi[i >> log_lo]),
+                  inv_lo[i & mask:(i & mask) + end - i])
+        i = end
+
+
+@inner
+def _fold_run(x, y, beta, scale, inv_lo):
+    # rows 0..len(inv_lo)−1 of the flat views x (pairs e, o: 8 words a row) and y (4 words): the
+    # fold with 1/(2x) = scale·inv_lo[k]
     b0, b1, b2, b3 = beta[0], beta[1], beta[2], beta[3]
-    x, y, h = cw[2 * lo:2 * hi].reshape(-1), out[lo:hi].reshape(-1), half_inv_x[lo:hi]
-    for k in range(hi - lo):
-        ix = np.uint64(h[k])
+    for k in range(inv_lo.shape[0]):
+        ix = np.uint64(f_reduce(scale * np.uint64(inv_lo[k])))
         e0, e1, e2, e3 = x[8 * k], x[8 * k + 1], x[8 * k + 2], x[8 * k + 3]
         o0, o1, o2, o3 = x[8 * k + 4], x[8 * k + 5], x[8 * k + 6], x[8 * k + 7]
         r0, r1, r2, r3 = mul4_vec(f_reduce(np.uint64(f_sub_u32(e0, o0)) * ix), f_reduce(np.uint64(f_sub_u32(e1, o1)) * ix),
@@ -167,14 +181,36 @@ def fold_codeword(codeword: np.ndarray, beta: np.ndarray, log_size: int) -> np.n
     """One FRI fold of a bit-reversed codeword on D_l (size 2^l) into one on D_{l−1}:
     out[i] = (lo + hi)/2 + β·(lo − hi)/(2x), lo = cw[2i] at x, hi = cw[2i+1] at −x."""
     half = 1 << (log_size - 1)
-    # x at even rows 2i: s_l·ω^rev_l(2i) = s_l·ω^rev_{l−1}(i); so 1/(2x) = s_l^−1/2·ω^−rev_{l−1}(i)
-    w_inv = pow(root_of_unity(log_size), P - 2, P)
-    half_inv_x = field.mul(field.powers(w_inv, half)[bit_reverse_indices(half)],
-                           np.uint32(pow(coset_shift(log_size), P - 2, P) * INV_TWO % P))
+    inv_hi, inv_lo, log_lo = _half_inverse_x(log_size)
     out = np.empty((half, 4), dtype=np.uint32)
     parallel_for(_fold_kernel, half, np.ascontiguousarray(codeword), np.ascontiguousarray(beta, dtype=np.uint32),
-                 half_inv_x, out, work_per_item=16)
+                 inv_hi, inv_lo, log_lo, out, work_per_item=16)
     return out
+
+
+#: 1/(2x) of a fold's rows is a product of two tables' entries, the lower one of 2^this entries
+#: at most (_half_inverse_x)
+FOLD_LOG_TABLE = 12
+
+
+@functools.lru_cache(maxsize=None)
+def _half_inverse_x(log_size: int) -> tuple:
+    """(inv_hi, inv_lo, b): 1/(2x_i) at the fold's rows i < 2^m, m = log_size − 1, as
+    inv_hi[i >> b]·inv_lo[i mod 2^b] — two tables of 2^(m − b) and 2^b entries, not one of 2^m
+    made on the calling thread (the fold's kernel multiplies them, on the pool's threads).
+
+    x_i = s_l·ω^rev_m(i) (the even row 2i of D_l, ω = ω_(2^l)), so 1/(2x_i) = (2·s_l)^−1·ω^−rev_m(i);
+    with i = a·2^b + c, rev_m(i) = rev_b(c)·2^(m − b) + rev_(m − b)(a): inv_hi[a] =
+    (2·s_l)^−1·ω^−rev_(m − b)(a), inv_lo[c] = (ω^−2^(m − b))^rev_b(c)."""
+    m = log_size - 1
+    b = min(m, FOLD_LOG_TABLE)
+    w_inv = pow(root_of_unity(log_size), P - 2, P)
+    inv_hi = field.mul(field.powers(w_inv, 1 << (m - b))[bit_reverse_indices(1 << (m - b))],
+                       np.uint32(pow(coset_shift(log_size), P - 2, P) * INV_TWO % P))
+    inv_lo = field.powers(pow(w_inv, 1 << (m - b), P), 1 << b)[bit_reverse_indices(1 << b)]
+    inv_hi.setflags(write=False)  # (kept: made once per height, ≤ 2^13 words)
+    inv_lo.setflags(write=False)
+    return inv_hi, inv_lo, b
 
 
 def fold_cosets(values: np.ndarray, betas: np.ndarray, leaf: np.ndarray, log_size: int,

@@ -91,6 +91,22 @@ def test_pow_and_powers(GF4):
         E.ext_pow(x, -1)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_long_powers_on_threads_are_successive(threads, monkeypatch):
+    """ext_powers past the numpy path (the kernel, in chunks on the pool, each starting from
+    x^lo): 1, x, then each row the one before times x, and x^i where a chunk starts."""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    x = np.array([123456789, 987654321, 5, P - 1], dtype=np.uint32)
+    n = (1 << 15) + 3
+    pw = E.ext_powers(x, n)
+    assert pw[0].tolist() == [1, 0, 0, 0]
+    np.testing.assert_array_equal(pw[1:], E.ext_mul(pw[:-1], x))
+    for i in pool.chunk_bounds(n, 8)[1:-1]:
+        np.testing.assert_array_equal(pw[i], E.ext_pow(x, i))
+
+
 def test_from_base_and_shape_errors():
     np.testing.assert_array_equal(E.from_base(np.array([5, 6], np.uint32)), [[5, 0, 0, 0], [6, 0, 0, 0]])
     with pytest.raises(UsageError):

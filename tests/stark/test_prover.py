@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import StarkConfigError
+from pyzkvm.stark.field import P
 from pyzkvm.stark import (DEFAULT, INSECURE_FAST_FOR_TESTS, PRESETS, Air, Proof, StarkConfig, preset, prove,
                           security_bits, setup, verify)
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
@@ -127,6 +128,27 @@ def test_trace_shape_errors_are_typed():
         prove(pk, [trace[:, :1]], pv)
     with pytest.raises(StarkConfigError, match="one per table"):
         prove(pk, [trace, trace], pv)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_value_outside_the_field_is_refused_wherever_it_is(threads, monkeypatch):
+    """check_trace's value check: a large uint32 trace in blocks on the thread pool (each
+    block's maximum), a signed or small one with numpy; p or more anywhere is refused."""
+    from pyzkvm.stark import keys, pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    air = FibonacciAir()
+    rows = 1 << (4 * keys.CANONICAL_BLOCK // air.width - 1).bit_length()  # a power of two: ≥ 4 blocks
+    trace = np.random.default_rng(2).integers(0, P, (rows, air.width), dtype=np.int64).astype(np.uint32)
+    assert keys.check_trace(air, trace) is trace
+    for at in (0, keys.CANONICAL_BLOCK + 5, trace.size - 1):
+        for bad in (P, 0xFFFFFFFF):
+            wrong = trace.copy()
+            wrong.reshape(-1)[at] = bad
+            with pytest.raises(StarkConfigError, match="canonical"):
+                keys.check_trace(air, wrong)
+    with pytest.raises(StarkConfigError, match="canonical"):
+        keys.check_trace(air, np.full((4, air.width), -1, dtype=np.int64))
 
 
 class SelectorValuesAir(Air):

@@ -34,6 +34,7 @@ import blake3
 import numpy as np
 
 from ..errors import PublicValueMismatch, StarkConfigError
+from .. import lazy_njit
 from ..lazy_njit import njit
 from .air import LEAF_KINDS, Air, CompiledAir, compile_air
 from .blind import blinded
@@ -102,8 +103,10 @@ def _field_values(arr: np.ndarray) -> bool:
     """Every value of the integer array in [0, p): one pass (an unsigned array has no negative
     value to look for), a large C-ordered uint32 one's (every machine table's) in blocks side by
     side on the thread pool, each block's maximum (~30 ms of the 2^20-cycle trace, twice: the
-    debug check, then the commitment's)."""
-    if arr.dtype != np.uint32 or not arr.flags.c_contiguous or arr.size < 2 * CANONICAL_BLOCK:
+    debug check, then the commitment's) — in a prover's process: one that has not loaded numba
+    (a verifier's, ``pyzkvm info``: the fixed tables' keys) loads no kernel for it."""
+    if arr.dtype != np.uint32 or not arr.flags.c_contiguous or arr.size < 2 * CANONICAL_BLOCK \
+            or not lazy_njit.numba_loaded():
         return not ((arr.dtype.kind == "i" and arr.min() < 0) or arr.max() >= P)
     flat = arr.reshape(-1)
     maxima = np.empty(-(-flat.size // CANONICAL_BLOCK), dtype=np.uint32)

@@ -550,9 +550,10 @@ def _by_rows(dif, m, log_n, inverse, width):
     # one call. Several: a DIF runs its top k layers over the whole height, k/2 radix-4 passes,
     # each pass's row quads split among the threads, which leaves 2^k independent blocks of
     # n/2^k rows, transformed side by side; a DIT the same in the mirror order (blocks first).
-    # A thread's rows are its own — contiguous whole rows, never a cache line another thread
-    # writes (a split by column groups shares the lines at each group's edge: measured 2^18 ×
-    # 48, 2 threads, 1.0–1.2× one thread; bench/results/stark_kernels.md, "rows")
+    # A thread's rows are its own — runs of contiguous whole rows, a cache line shared with
+    # another thread at most at a run's two ends (a split by column groups interleaved the
+    # threads within every row: the prover's shapes ran 0.86–1.74× one thread on 2, the row
+    # split 1.07–1.96×; bench/results/stark_kernels.md, "rows")
     tw, tws = _twiddles(log_n, inverse)
     n = m.shape[0]
     nthreads = threads() if n * width >= MIN_PARALLEL_WORK else 1  # (pool.chunk_bounds' rule)

@@ -41,7 +41,8 @@ first. Each thread reads and writes whole rows of its own. (The split it replace
 thread a slice of 16-column groups of every row: the two threads' accesses interleaved
 within the same rows — numpy's buffers start 16 bytes into a cache line, so the groups'
 edge lines were shared, and a 64-byte-aligned buffer ran no better — and 2 threads ran at
-0.7–1.4× one thread; the row split runs them at 1.7–2.0×: bench/results/stark_kernels.md, "rows".)
+0.86–1.74× one thread at the prover's shapes; the row split runs them at 1.07–1.96×, most
+at 1.8× or more: bench/results/stark_kernels.md, "rows".)
 """
 
 from __future__ import annotations

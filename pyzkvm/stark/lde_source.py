@@ -105,10 +105,11 @@ class LdeSource:
 
     def _block_work(self) -> int:
         """parallel_for's work per hash block: its words, for the blocks side by side on the
-        thread pool when one block's transform runs on one thread (a narrow matrix:
-        ntt._evaluate_cosets) and a block buffer per thread is small; else 0, one at a time
-        (memory: one block; at 2^18 cycles, hiding, the quotient's padded blocks are 64 MB
-        each, and two side by side set the 2-thread peak)."""
+        thread pool — a narrow matrix's (fewer column groups than threads, as
+        ntt._evaluate_cosets decides) whose block buffer per thread is small; else 0, one at a
+        time, each block's transform split by rows among the threads (memory: one block; at
+        2^18 cycles, hiding, the quotient's padded blocks are 64 MB each, and two side by side
+        set the 2-thread peak)."""
         side_by_side = column_groups(self.shape[1]) < threads() and self._block_buffer_bytes() <= ROWS_SIDE_BY_SIDE_BYTES
         return (1 << self.hash_log) * self.shape[1] if side_by_side else 0
 

@@ -809,8 +809,10 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     # block k of out ← the size-n NTT (bit-reversed) of coeffs_i·(shift·ω_N^rev_b(k))^i (/n
     # unless from_coefficients): one scaling pass that writes the block, then its transform.
     # Block 0 goes last, so coeffs may be out's first block itself (scaled in place).
-    # The blocks are independent: side by side on the thread pool when one block's transform
-    # would run on one thread (fewer column groups than threads: a narrow matrix)
+    # The blocks are independent: a narrow matrix's (fewer column groups than threads) side by
+    # side on the thread pool, each thread a whole block with no barrier between its passes; a
+    # wider one's one at a time, each transform split by rows (_by_rows). (The rule predates the
+    # row split, when a narrow matrix's transform ran on one thread; it was not re-measured.)
     factors = _coset_factors(log_n, log_blowup, shift, from_coefficients)
     order = np.array([*range(1, 1 << log_blowup), 0])  # one coset of H per block of rows
     last = len(order) if from_coefficients else len(order) - 1  # coset_lde: block 0 after the others

@@ -33,6 +33,12 @@ STEPS = [
     ("pyzkvm.stark", "setup", "setup (preprocessed commit)"),
     ("pyzkvm.stark.joint", "check_all_constraints", "debug check"),
     ("pyzkvm.stark.joint", "check_buses", "debug check"),
+    # since session 19 the per-table loops of steps 2–4 are functions (a tall table at a time, the short ones
+    # side by side on the thread pool: prover._each_table), each one step; the steps inside them are not
+    # counted apart (a short table's run on either thread, beside another's)
+    ("pyzkvm.stark.prover", "_main_ldes", "LDE (main)"),
+    ("pyzkvm.stark.prover", "_aux_ldes", "LogUp phase: f̂ on H, LogUp trace, aux LDE"),
+    ("pyzkvm.stark.prover", "_quotients", "quotient evaluation"),
     ("pyzkvm.stark.prover", "_hiding_evaluations", "hiding randomness (f̂, salts)"),  # before f̂ was drawn as coefficients
     ("pyzkvm.stark.prover", "_hide", "hiding randomness (f̂, salts)"),
     ("pyzkvm.stark.prover", "_salted", "hiding randomness (f̂, salts)"),

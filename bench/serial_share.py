@@ -10,7 +10,7 @@ code decides, where the wall itself needs a quiet machine (the pool hands chunks
 thread only while the machine's load leaves a CPU free, so here it is told the machine is
 free: ``pool.free_cpus`` → 2). Chunks are counted once, where they start on a thread (a loop
 opened inside a chunk is part of it). The steps are bench/prove_profile.py's; only those
-given by ``--steps`` (default: execute + build tables, LogUp trace) are wrapped.
+given by ``--steps`` (default: execute + build tables, the LogUp phase) are wrapped.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DEFAULT_STEPS = ("execute + build tables", "LogUp trace")
+DEFAULT_STEPS = ("execute + build tables", "LogUp phase: f̂ on H, LogUp trace, aux LDE")
 
 
 def main(argv=None) -> int:

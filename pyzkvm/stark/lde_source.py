@@ -273,6 +273,20 @@ def shared_rows_work():
         _shared.buffer = None
 
 
+@contextlib.contextmanager
+def fresh_rows_work():
+    """Inside the block, ``LdeSource.rows`` on this thread takes a fresh work buffer, as outside
+    shared_rows_work: for sources whose rows are computed side by side (mmcs._rows_side_by_side),
+    where a thread that helps with one source's blocks may be inside another's, in the shared
+    buffer."""
+    saved = getattr(_shared, "buffer", None)
+    _shared.buffer = None
+    try:
+        yield
+    finally:
+        _shared.buffer = saved
+
+
 def _work_buffer(size: int) -> np.ndarray:
     # ``size`` uint32 words: the shared buffer's first ones inside shared_rows_work on this
     # thread (grown when too small), else a fresh array

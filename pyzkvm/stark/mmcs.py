@@ -27,10 +27,12 @@ matrices' shapes, which the verifier knows.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from . import merkle
-from .lde_source import shared_block_buffers
+from . import merkle, pool
+from .lde_source import fresh_rows_work, shared_block_buffers
 from .merkle import digest_bytes
 from .multiproof import WalkPlans, blake3_each, open_multiproof, row_hash_list, walk
 
@@ -96,10 +98,11 @@ class MixedMatrixTree:
         logs = cls.log_heights(matrices)
         top = max(logs)
         recomputed = merkle.recomputed_levels(top) if recomputed is None else recomputed
-        levels = [_rows_digest([m for m, l in zip(matrices, logs) if l == top], hashes)]
+        hashed = _hashed_side_by_side(matrices) if hashes is merkle else matrices
+        levels = [_rows_digest([m for m, l in zip(hashed, logs) if l == top], hashes)]
         # the levels the tree does not keep go as soon as the next is built (the leaves and the
         # next four of a 2^21-row tree were 124 MB at once; 96 MB so)
-        return cls(matrices, fold_levels(levels, [m for m, l in zip(matrices, logs) if l < top], hashes,
+        return cls(matrices, fold_levels(levels, [m for m, l in zip(hashed, logs) if l < top], hashes,
                                          dropped=min(max(1, recomputed), top)), recomputed)
 
     @property
@@ -120,14 +123,21 @@ class MixedMatrixTree:
         low = next(k for k, level in enumerate(self.levels) if level is not None)
         ancestors = np.unique(idx >> low)
         logs = self.log_heights(self.matrices)
+        # the positions each matrix's rows are needed at: a matrix injected below low, in the subtrees
+        # (every node of each at its level); any other, the opened positions' distinct rows of it
+        subtree_pos = {}
+        for k in range(low):
+            span = 1 << (low - k)  # nodes of one subtree at level k
+            subtree_pos[k] = (ancestors[:, None] * span + np.arange(span)).reshape(-1)
+        wanted = [subtree_pos[top - l] if top - l < low else np.unique(idx >> (top - l)) for l in logs]
+        computed = _rows_side_by_side(self.matrices, wanted)
         rows_at: dict = {}  # matrix k (injected below low) → (its positions in the subtrees, its rows there)
         subtree: list = []  # per level below low: _Subtree (positions, digests)
         for k in range(low):
-            span = 1 << (low - k)  # nodes of one subtree at level k
-            pos = (ancestors[:, None] * span + np.arange(span)).reshape(-1)
+            pos = subtree_pos[k]
             group = [j for j, l in enumerate(logs) if l == top - k]
             for j in group:
-                rows_at[j] = (pos, _rows_at(self.matrices[j], pos))
+                rows_at[j] = (pos, computed[j] if computed is not None else _rows_at(self.matrices[j], pos))
             recomputed = [_DigestRows(rows_at[j][1]) if getattr(self.matrices[j], "digest_rows", False)
                           else rows_at[j][1] for j in group]
             if k == 0:  # the leaves: the tallest matrices' rows digest
@@ -144,15 +154,73 @@ class MixedMatrixTree:
                 pos, r = rows_at[j]
                 rows.append(r[np.searchsorted(pos, distinct)])
             else:
-                rows.append(_rows_at(m, distinct))
+                rows.append(computed[j] if computed is not None else _rows_at(m, distinct))
         return rows, open_multiproof([*subtree, *self.levels[low:]], idx)
 
 
+#: a tree whose hashed matrices' leaf digests take at most this many bytes in all (a proof of up
+#: to ~2^16 cycles) hashes them side by side (_hashed_side_by_side)
+SIDE_BY_SIDE_DIGEST_BYTES = 32 << 20
+
+
+def _hashed_side_by_side(matrices: list) -> list:
+    """``matrices`` with each one that is hashed (all but a ``digest_rows`` salt) replaced by its
+    leaf digests H(row_i) (a _DigestRows), made side by side on the pool's threads, the largest
+    first (pool.side_by_side) — when there are several, on several threads, and their digests
+    are small in all (SIDE_BY_SIDE_DIGEST_BYTES); else ``matrices`` as they are, each hashed in
+    turn by _rows_digest, its blocks split among the threads. The tree is the same either way:
+    _rows_digest chains the digests in the matrices' order.
+
+    A small tree's matrices are a few short transforms and hashes each, the Python between them
+    holding the GIL while the other thread waits; side by side, one's Python overlaps the other's
+    kernels. Their digests are side by side in memory (a tall tree's, up to 2^22 rows, would add
+    128 MB each, where _rows_digest injects a matrix's rows into the leaves a block at a time).
+    The blocks are hashed outside shared_block_buffers, each pool chunk in a buffer of its own:
+    a thread's shared buffer may be in use by a block of one matrix on its stack while it helps
+    with another's (pool._wait_helping)."""
+    hashed = [k for k, m in enumerate(matrices) if not getattr(m, "digest_rows", False)]
+    if len(hashed) < 2 or 32 * sum(matrices[k].shape[0] for k in hashed) > SIDE_BY_SIDE_DIGEST_BYTES or pool.threads() < 2:
+        return matrices
+    out = list(matrices)
+
+    def digest(k: int) -> None:
+        out[k] = _DigestRows(_leaf_hashes(matrices[k]))
+
+    pool.side_by_side([functools.partial(digest, k) for k in
+                  sorted(hashed, key=lambda k: (-matrices[k].shape[0] * matrices[k].shape[1], k))])
+    return out
+
+
+def _rows_side_by_side(matrices: list, positions: list) -> list | None:
+    """Each matrix's rows at its ``positions``, computed side by side on the pool's threads,
+    the largest first (pool.side_by_side), for a small tree (its leaf digests at most
+    SIDE_BY_SIDE_DIGEST_BYTES, as _hashed_side_by_side) of several recomputed sources (LdeSources),
+    on several threads; else None, and MixedMatrixTree.open computes them in turn (each
+    source's blocks split among the threads, in one shared work buffer: shared_rows_work).
+    Here each pool chunk's transforms get a work buffer of their own (fresh_rows_work): a
+    thread's shared one may be in use by one source's block on its stack while it helps with
+    another's (pool._wait_helping)."""
+    sources = [k for k, m in enumerate(matrices) if hasattr(m, "row_digests")]
+    if len(sources) < 2 or 32 * sum(m.shape[0] for m in matrices) > SIDE_BY_SIDE_DIGEST_BYTES or pool.threads() < 2:
+        return None
+    out: list = [None] * len(matrices)
+
+    def rows_of(k: int) -> None:
+        out[k] = _rows_at(matrices[k], positions[k])
+
+    with fresh_rows_work():
+        pool.side_by_side([functools.partial(rows_of, k) for k in
+                      sorted(range(len(matrices)), key=lambda k: (-matrices[k].shape[0] * matrices[k].shape[1], k))])
+    return out
+
+
 class _DigestRows:
-    """Rows that are digests already (a ``digest_rows`` matrix's rows), for _rows_digest."""
+    """Rows that are digests already (a ``digest_rows`` matrix's rows, or a matrix's leaf hashes
+    made beforehand: _hashed_side_by_side), for _rows_digest."""
 
     def __init__(self, rows: np.ndarray):
         self.rows = np.ascontiguousarray(rows, dtype=np.uint32)
+        self.shape = self.rows.shape
 
     def row_digests(self) -> np.ndarray:
         return self.rows

@@ -241,3 +241,19 @@ def parallel_for(kernel, n_items: int, *args, work_per_item: int = 1, chunks_per
     _wait_helping(loop)
     if loop.error is not None:
         raise loop.error
+
+
+def side_by_side(tasks: list) -> None:
+    """Run the callables ``tasks`` (each writing only its own results), handed out one at a time
+    in the order given to the calling thread and the pool's workers: task parallelism, for a
+    proof's small tables. A small table's step is a few short kernels and the Python between
+    them, which holds the GIL and leaves the other thread idle while one thread splits each
+    kernel; two tables at once overlap one's Python with the other's kernels. A task's own
+    parallel_for loops run on its thread while the others are busy, and take a thread that
+    has run out of tasks (_wait_helping). One thread: the tasks in order, on the caller."""
+    def run(lo: int, hi: int) -> None:
+        for k in range(lo, hi):
+            tasks[k]()
+
+    # one chunk per task (its work counted large enough for the pool, whatever the task is)
+    parallel_for(run, len(tasks), work_per_item=MIN_PARALLEL_WORK, chunks_per_thread=max(1, len(tasks)))

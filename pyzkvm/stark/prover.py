@@ -24,6 +24,7 @@ The optional ``progress(step, fraction)`` callback hears the step names above in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -49,7 +50,7 @@ from .ntt import _scale_rows_into, bit_reverse_indices, drop_coset_factors, intt
     ntt_of_folded, padded_buffer, padded_width
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
-from .pool import parallel_for
+from .pool import parallel_for, side_by_side
 from .proof import Proof, TableProof
 from .rounds import BusChallenges, PublicData
 from .tape import Inputs, plain_inputs, run, tape_for
@@ -242,18 +243,95 @@ def commit_main(pk: ProvingKey, traces: Sequence, progress: Callable[[str, float
         rho, sigma = ring_values(rng, [t.index for t in tables])
         for t, r, s in zip(tables, rho, sigma):
             t.ring = (r, s)
-    ldes = []
+    ldes = _main_ldes(tables, cfg, rng, lambda done: report("commit to trace data", done / (len(tables) + 1)))
+    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
+
+
+def _main_ldes(tables: list, cfg, rng, done: Callable[[int], None]) -> list:
+    """Step 2's LDEs: per table, the committed LDE of its trace (_committed_lde; hiding mode:
+    with the ring's columns appended, and the trace then kept as f̂ on H only by a short
+    segment) — a tall table at a time, then the short ones side by side (_each_table)."""
+    ldes: list = [None] * len(tables)
     keep = max(t.log_n for t in tables) < RELEASE_HEAP_MIN_LOG_ROWS  # hiding: a short segment's traces kept
-    for k, t in enumerate(tables):
+
+    def lde_of(k: int, t: _Table) -> None:
         t.lde_log = zk.lde_log(cfg, t.log_n)
         parts = [t.trace] if t.ring is None else [t.trace, ring_columns(t.n, *t.ring)]
-        ldes.append(_committed_lde(t, parts, cfg, rng, f"main {t.index}"))
+        ldes[k] = _committed_lde(t, parts, cfg, rng, f"main {t.index}")
         if cfg.zk:  # the trace is f̂ on H now (_Table.main_trace: made from f̂ unless kept)
             t.trace = np.concatenate(parts, axis=1) if keep else None
         del parts
         _release_heap([t])  # a tall table's transform temporaries freed (heap.py)
-        report("commit to trace data", (k + 1) / (len(tables) + 1))
-    return MainCommitment(tables, present, ldes, MixedMatrixTree.commit(_salted(ldes, cfg, rng, "main salt")), rng)
+
+    _each_table(tables, lde_of, done)
+    return ldes
+
+
+def _aux_ldes(tables: list, public, bus: BusChallenges, cfg, rng) -> None:
+    """Step 3: per table that has interactions, its LogUp trace under the bus challenges (from
+    the committed trace: hiding mode's f̂ on H, made here) and that trace's committed LDE,
+    ``t.aux_lde`` (t.cumsum: its running sum's last value); each table's trace dropped after —
+    a tall table at a time, then the short ones side by side (_each_table)."""
+
+    def aux_of(k: int, t: _Table) -> None:
+        if t.compiled.interactions:
+            main_trace = t.main_trace()  # (hiding: f̂ on H, made here)
+            t.trace = None
+            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(main_trace, t.prep_trace, public), t.n,
+                                               bus.alpha, bus.gamma)
+            del main_trace  # gone before its aux LDE
+            _release_heap([t])  # a tall table's LogUp temporaries freed
+            aux = aux.reshape(t.n, -1)
+            t.aux_lde = _committed_lde(t, [aux], cfg, rng, f"aux {t.air.name}")
+            del aux  # (what it leaves in the heap, 0–30 MB, the next release hands back)
+        t.trace = None
+
+    _each_table(tables, aux_of)
+
+
+def _quotients(tables: list, public, challenges, alpha, cfg, rng, done: Callable[[int], None]) -> None:
+    """Step 4: per table, its quotient's committed chunks (_quotient_chunks: ``t.quotient_coeffs``,
+    their LDE ``t.quotient_lde``), the DEEP masks held by one table per LDE height
+    (zk.deep_mask_holders) — a tall table at a time, then the short ones side by side
+    (_each_table)."""
+    holders = zk.deep_mask_holders(cfg, [t.log_n for t in tables])  # one DEEP mask R per LDE height
+
+    def quotient_of(k: int, t: _Table) -> None:
+        t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n, holders[k])
+        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
+        # D coefficient rows on 2^lde_log points, hashed in blocks of lde_log − log_blowup rows
+        # (D; n for a tall table, whose chunks have B < D coefficients: zk.committed_bound)
+        t.quotient_lde = LdeSource(t.quotient_coeffs, t.lde_log - zk.committed_log_degree(cfg, t.log_n),
+                                   coset_shift(t.lde_log), hash_log=t.lde_log - cfg.log_blowup,
+                                   rows=zk.committed_bound(cfg, t.log_n))
+        _release_heap([t])  # a tall table's interpolation temporaries freed
+
+    _each_table(tables, quotient_of, done)
+
+
+#: tables of fewer than 2^this rows take a step side by side on the pool's threads (_each_table);
+#: a taller one takes it alone, its kernels split among the threads (two tall tables' temporaries
+#: at once would add to the prover's peak memory)
+SIDE_BY_SIDE_MAX_LOG_ROWS = 17
+
+
+def _each_table(tables: list, step: Callable, done: Callable[[int], None] = lambda count: None) -> None:
+    """``step(k, tables[k])`` for every table (each writes only its own table's results): the
+    tall ones one after another, in order, then the short ones side by side on the pool's
+    threads (pool.side_by_side), the tallest first, so the last ones handed out are short.
+    ``done(count)`` hears how many tables are finished, after each tall one and after the
+    short ones."""
+    short = sorted((k for k, t in enumerate(tables) if t.log_n < SIDE_BY_SIDE_MAX_LOG_ROWS),
+                   key=lambda k: (-tables[k].log_n, k))
+    count = 0
+    for k, t in enumerate(tables):
+        if t.log_n >= SIDE_BY_SIDE_MAX_LOG_ROWS:
+            step(k, t)
+            count += 1
+            done(count)
+    if short:
+        side_by_side([functools.partial(step, k, tables[k]) for k in short])
+        done(len(tables))
 
 
 def _evaluate_coefficients(coefficients, at_z, at_zn, columns) -> tuple:
@@ -297,18 +375,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
     # 3. LogUp auxiliary traces under the statement's challenges, then α
     challenges = np.stack([bus.alpha, bus.gamma])
-    for t in tables:
-        if t.compiled.interactions:
-            main_trace = t.main_trace()  # (hiding: f̂ on H, made here)
-            t.trace = None
-            aux, t.cumsum, _ = build_aux_trace(t.compiled, plain_inputs(main_trace, t.prep_trace, public), t.n,
-                                               bus.alpha, bus.gamma)
-            del main_trace  # gone before its aux LDE
-            _release_heap([t])  # a tall table's LogUp temporaries freed
-            aux = aux.reshape(t.n, -1)
-            t.aux_lde = _committed_lde(t, [aux], cfg, rng, f"aux {t.air.name}")
-            del aux  # (what it leaves in the heap, 0–30 MB, the next release hands back)
-        t.trace = None
+    _aux_ldes(tables, public, bus, cfg, rng)
     with_aux = [t for t in tables if t.aux_lde is not None]
     _release_heap(tables)  # the LogUp values and the hiding blocks freed, before the tree's LDE blocks
     if with_aux:
@@ -320,17 +387,8 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # and the cached coset factors of its blocks, which the quotient's cosets do not use)
     _drop_cached_factors(tables)
     _release_heap(tables)
-    holders = zk.deep_mask_holders(cfg, [t.log_n for t in tables])  # one DEEP mask R per LDE height
-    for k, t in enumerate(tables):
-        t.quotient_layout = QuotientLayout(cfg, t.compiled, t.log_n, holders[k])
-        t.quotient_coeffs = _quotient_chunks(t, public, challenges, alpha, cfg, rng)
-        # D coefficient rows on 2^lde_log points, hashed in blocks of lde_log − log_blowup rows
-        # (D; n for a tall table, whose chunks have B < D coefficients: zk.committed_bound)
-        t.quotient_lde = LdeSource(t.quotient_coeffs, t.lde_log - zk.committed_log_degree(cfg, t.log_n),
-                                   coset_shift(t.lde_log), hash_log=t.lde_log - cfg.log_blowup,
-                                   rows=zk.committed_bound(cfg, t.log_n))
-        _release_heap([t])  # a tall table's interpolation temporaries freed
-        report("commit to quotient chunks", (k + 1) / (len(tables) + 1))
+    _quotients(tables, public, challenges, alpha, cfg, rng,
+               lambda done: report("commit to quotient chunks", done / (len(tables) + 1)))
     _drop_cached_factors(tables)  # the quotient's cosets' factors: its tree's blocks use others
     _release_heap(tables)  # the quotient's coset values freed (~100 MB of free heap at 2^18, hiding)
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))

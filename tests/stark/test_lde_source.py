@@ -208,11 +208,12 @@ def test_a_trees_sources_hashed_in_shared_block_buffers_are_the_tree_over_the_ar
     padding columns holding an earlier source's values: the same root as the tree over the
     whole LDEs, on 1 and 2 threads (blocks side by side and one after another), and no buffer
     kept after the commit."""
-    from pyzkvm.stark import pool
+    from pyzkvm.stark import mmcs, pool
 
     monkeypatch.setattr(pool, "threads", lambda: threads)
     monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
     monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(mmcs, "SIDE_BY_SIDE_DIGEST_BYTES", 0)  # not hashed side by side, each in its own digests
     rng = np.random.default_rng(11 + threads)
     sources = [lde_source.LdeSource(_values(rng, 1 << log_d, w), 2, coset_shift(log_d + 2), hash_log=log_d - 1)
                for log_d, w in [(6, 5), (6, 19), (6, 13), (6, 3), (4, 22), (4, 7)]]
@@ -223,3 +224,42 @@ def test_a_trees_sources_hashed_in_shared_block_buffers_are_the_tree_over_the_ar
     assert lde_source._block_buffers is None
     assert any(np.shares_memory(a, b) for a, b in zip(grown, grown[1:]))  # a block in an earlier one's buffer
     assert lazy.root == MixedMatrixTree.commit([s.full() for s in sources]).root
+
+
+def test_a_small_trees_sources_side_by_side_are_the_tree_over_the_arrays(monkeypatch):
+    """On several threads a small tree hashes its sources side by side, each into its digests
+    (mmcs._hashed_side_by_side), and recomputes their opened rows side by side, each pool chunk
+    in a work buffer of its own (mmcs._rows_side_by_side, inside the prover's shared_rows_work):
+    the root, rows and paths of the tree over the whole LDEs — the same as hashed and opened
+    one source after another — and the calling thread's shared buffer is its own again after."""
+    from pyzkvm.stark import mmcs, pool
+
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    rng = np.random.default_rng(12)
+    sources = [lde_source.LdeSource(_values(rng, 1 << log_d, w), 2, coset_shift(log_d + 2), hash_log=log_d - 1)
+               for log_d, w in [(6, 5), (6, 19), (6, 13), (5, 3), (4, 22), (4, 7)]]
+    tasks = []
+    run_tasks = pool.side_by_side
+    monkeypatch.setattr(pool, "side_by_side", lambda t: tasks.append(len(t)) or run_tasks(t))
+    idx = np.array([0, 255, 17, 18, 100, 17])
+
+    def tree_and_openings():
+        tree = MixedMatrixTree.commit(sources)
+        with lde_source.shared_rows_work():
+            rows, paths = tree.open(idx)
+            assert lde_source._shared.buffer is not None  # the prover's own, restored
+        return tree.root, rows, repr(paths)
+
+    root, rows, paths = tree_and_openings()
+    assert tasks == [6, 6]  # hashed, then opened, side by side
+    plain = MixedMatrixTree.commit([s.full() for s in sources])
+    plain_rows, plain_paths = plain.open(idx)
+    assert root == plain.root and paths == repr(plain_paths)
+    for a, b in zip(rows, plain_rows, strict=True):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(mmcs, "SIDE_BY_SIDE_DIGEST_BYTES", 0)  # a tall tree's way: one source after another
+    tasks.clear()
+    one_by_one = tree_and_openings()
+    assert tasks == [] and one_by_one[0] == root and one_by_one[2] == paths

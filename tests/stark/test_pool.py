@@ -89,18 +89,24 @@ def test_nested_loops_finish(monkeypatch):
     assert (total == 300).all()
 
 
+def _waiting_for_each_other(threads_seen: set):
+    """A kernel of two chunks that each wait for the other's thread (and record their own)."""
+    both = threading.Barrier(2, timeout=10)
+
+    def inner(lo, hi):
+        threads_seen.add(threading.get_ident())
+        both.wait()
+
+    return inner
+
+
 def test_a_waiting_caller_runs_chunks_of_a_loop_opened_inside_its_own(monkeypatch):
     # the pool's one worker runs one of the outer loop's chunks, which opens an inner loop: the
     # caller, done with its own chunk, runs the inner loop's other chunk (each inner chunk
     # waits for the other's thread: with the caller idle, the worker would wait alone)
     monkeypatch.setattr(pool, "threads", lambda: 2)
-    both = threading.Barrier(2, timeout=10)
     inner_threads: set = set()
-
-    def inner(lo, hi):
-        inner_threads.add(threading.get_ident())
-        both.wait()
-
+    inner = _waiting_for_each_other(inner_threads)
     caller = threading.get_ident()
 
     def outer(lo, hi):
@@ -155,3 +161,92 @@ def test_without_proc_stat_every_configured_thread_is_used(monkeypatch):
     monkeypatch.setattr(pool, "_load_sample", None)
     monkeypatch.setattr(pool, "_free", 1 << 30)
     assert pool.free_cpus() == 1 << 30
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_side_by_side_runs_every_task_once(threads, monkeypatch):
+    # one thread: the tasks in the order given, on the calling thread
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    ran, who = [], set()
+
+    def task(k):
+        ran.append(k)
+        who.add(threading.get_ident())
+
+    pool.side_by_side([lambda k=k: task(k) for k in range(7)])
+    assert sorted(ran) == list(range(7))
+    if threads == 1:
+        assert ran == list(range(7)) and who == {threading.get_ident()}
+    pool.side_by_side([])  # nothing to run
+
+
+def test_side_by_side_runs_two_tasks_at_once(monkeypatch):
+    # each task waits for the other's thread: run one after another, they would time out
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+    both = threading.Barrier(2, timeout=10)
+    who: set = set()
+
+    def task():
+        who.add(threading.get_ident())
+        both.wait()
+
+    pool.side_by_side([task, task])
+    assert len(who) == 2
+
+
+def test_an_error_in_a_task_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+
+    def failing():
+        raise ValueError("task failed")
+
+    with pytest.raises(ValueError, match="task failed"):
+        pool.side_by_side([lambda: None, failing, lambda: None])
+
+
+def test_a_thread_out_of_tasks_helps_with_a_loop_of_anothers(monkeypatch):
+    # task 0 (handed out first, on the caller) opens a loop of two chunks that each wait for
+    # the other's thread; the worker, done with task 1, runs the loop's other chunk
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+    inner_threads: set = set()
+    inner = _waiting_for_each_other(inner_threads)
+
+    def long_task():
+        threading.Event().wait(0.1)  # the worker takes and finishes the short task meanwhile
+        pool.parallel_for(inner, 2, work_per_item=1 << 16, chunks_per_thread=1)
+
+    pool.side_by_side([long_task, lambda: None])
+    assert len(inner_threads) == 2
+
+
+@pytest.mark.parametrize("zk", [False, True], ids=["transparent", "hiding"])
+def test_tables_side_by_side_or_in_turn_make_the_same_proof(zk, monkeypatch):
+    # a machine proof's short tables take each step side by side (prover._each_table), a small
+    # tree's sources are hashed and opened side by side (mmcs.py), every loop split as finely as
+    # the pool allows on 3 threads: byte for byte the proof made on one thread, in turn
+    import dataclasses
+
+    from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, prove, setup
+    from tests.machine.machine_helpers import run_machine
+    from tests.rvasm import DATA_BASE, halt, syscall
+
+    chips, tables, _ = run_machine([syscall(0x02, 3, DATA_BASE, 4), halt(7)], data=b"pin!" + bytes(12))
+    cfg = INSECURE_FAST_FOR_TESTS_ZK if zk else INSECURE_FAST_FOR_TESTS
+    pk = setup(dataclasses.replace(cfg, bus_pow_bits=4), chips.airs)
+
+    def proof(threads):
+        monkeypatch.setattr(pool, "threads", lambda: threads)
+        return prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data,
+                     zk_seed=5 if zk else None).to_bytes()
+
+    in_turn = proof(1)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    side = []
+    run_tasks = pool.side_by_side
+    monkeypatch.setattr(pool, "side_by_side", lambda tasks: side.append(len(tasks)) or run_tasks(tasks))
+    from pyzkvm.stark import prover
+
+    monkeypatch.setattr(prover, "side_by_side", pool.side_by_side)
+    assert proof(3) == in_turn
+    assert len(side) >= 3 and max(side) > 2  # the per-table steps and the trees' sources, side by side

@@ -191,6 +191,9 @@ def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, mode, also_fix
         return aux, cumsum, per_interaction
 
     monkeypatch.setattr(prover_module, "build_aux_trace", cheating_build)
+    # the tables' LogUp traces one after another in proof order (a short table's are side by side
+    # on the thread pool, the tallest first: prover._each_table), so the byte table's is last
+    monkeypatch.setattr(prover_module, "SIDE_BY_SIDE_MAX_LOG_ROWS", 0)
     forced = prove(pk, traces, [], check_constraints_first=False)
     with pytest.raises(VerificationError) as err:
         verify(pk.verifying_key, forced.to_bytes(), [])

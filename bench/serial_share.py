@@ -85,7 +85,11 @@ def main(argv=None) -> int:
                 # it returned, and later chunks were charged to it); on the calling thread, the
                 # other threads' chunks of the outer loop that ended meanwhile were charged to it
                 return _fn(*a, **k)
-            outer = current[0]  # a step called inside another (its chunks are its own)
+            if current[0] is not None:
+                # a step called inside another is that step's (as prove_profile counts it): since
+                # session 19 the per-table loops are steps around steps (prover._quotients around
+                # _quotient_chunks, one label), and both counted their wall and CPU, twice
+                return _fn(*a, **k)
             current[0] = _label
             t0, c0 = time.perf_counter(), time.thread_time()
             try:
@@ -93,7 +97,7 @@ def main(argv=None) -> int:
             finally:
                 wall[_label] += time.perf_counter() - t0
                 caller[_label] += time.thread_time() - c0
-                current[0] = outer
+                current[0] = None
 
         setattr(owner, attr, timed)
 

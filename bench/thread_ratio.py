@@ -11,7 +11,10 @@ other): this host's second vCPU is worth 0.9–2.6× on vector work from one min
 slow one. Here each 2-thread proof runs right after a 1-thread one, in the same process and the
 same minute. The pool is told the machine is free (``pool.free_cpus`` → 2): on a busy machine it
 would run the 2-thread proofs on one thread (what bench/under_load.py measures), and this measures
-the code's use of a second core. The warm-up proof and one proof of each size at each thread count
+the code's use of a second core. ``--in-turn`` adds a third proof to each round: 2 threads with
+every table's steps and every tree's sources taken in turn (prover.SIDE_BY_SIDE_MAX_LOG_ROWS and
+mmcs.SIDE_BY_SIDE_DIGEST_BYTES set to 0: the code before session 19), so the gain of the side-by-side
+tasks is read in the same minutes. The warm-up proof and one proof of each size at each thread count
 come first and are not counted (kernels loaded, buffers and caches made).
 """
 
@@ -32,6 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[14, 16, 18, 20], help="log2 of the cycle counts")
     ap.add_argument("--rounds", type=int, default=5, help="1-thread and 2-thread proofs per size, alternated")
     ap.add_argument("--preset", default="default_100_bits_zk")
+    ap.add_argument("--in-turn", action="store_true", help="also 2 threads with short tables and small trees' sources in turn")
     args = ap.parse_args(argv)
 
     import numba
@@ -40,33 +44,50 @@ def main(argv=None) -> int:
 
     from pyzkvm import Program
     from pyzkvm.backends import get_backend
-    from pyzkvm.stark import pool
+    from pyzkvm.stark import mmcs, pool, prover
 
     pool.free_cpus = lambda: 2  # the code's use of a second core, not this machine's load (docstring)
     prog = Program.from_elf(ELF)
     backend = get_backend("stark")
     backend.prove(prog, [(10).to_bytes(4, "little")], preset=args.preset)
-    print(f"preset {args.preset}; {args.rounds} rounds of a 1-thread then a 2-thread proof per size; "
+    settings = {"1 thread": (1, True), "2 threads": (2, True)}
+    if args.in_turn:
+        settings["2 threads, in turn"] = (2, False)
+    side = (prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES)
+    print(f"preset {args.preset}; {args.rounds} rounds of a proof at each of: {', '.join(settings)}, per size; "
           f"load {os.getloadavg()[0]:.2f} at the start")
-    print("| log2 table | cycles | 1 thread: fastest / median (s) | 2 threads: fastest / median (s) "
-          "| fastest / fastest | median / median | median of the rounds' ratios | load |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| log2 table | cycles | " + " | ".join(f"{name}: fastest / median (s)" for name in settings)
+          + " | 2 threads / 1: fastest / fastest | median / median | median of the rounds' ratios"
+          + (" | 2 threads in turn / 1: fastest / fastest | median of the rounds' ratios" if args.in_turn else "")
+          + " | load |")
+    print("| --- " * (2 + len(settings) + 3 + 2 * args.in_turn + 1) + "|")
     for log in args.sizes:
         n = n_for(log)
-        walls: dict = {1: [], 2: []}
+        walls: dict = {name: [] for name in settings}
         load = os.getloadavg()[0]
         for r in range(args.rounds + 1):
-            for threads in (1, 2):
+            for name, (threads, side_by_side) in settings.items():
                 numba.set_num_threads(threads)
+                prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side if side_by_side else (0, 0)
                 t0 = time.perf_counter()
                 receipt = backend.prove(prog, [n.to_bytes(4, "little")], preset=args.preset)
                 if r:  # round 0 is a warm-up at this size
-                    walls[threads].append(time.perf_counter() - t0)
-        one, two = walls[1], walls[2]
-        pairs = statistics.median(a / b for a, b in zip(one, two))
-        print(f"| {log} | {receipt.claim.cycles} | {min(one):.3f} / {statistics.median(one):.3f} "
-              f"| {min(two):.3f} / {statistics.median(two):.3f} | {min(one) / min(two):.2f}× "
-              f"| {statistics.median(one) / statistics.median(two):.2f}× | {pairs:.2f}× | {load:.1f} |", flush=True)
+                    walls[name].append(time.perf_counter() - t0)
+        prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side
+        one = walls["1 thread"]
+
+        def ratios(two):
+            return (f"{min(one) / min(two):.2f}× | "
+                    f"{statistics.median(a / b for a, b in zip(one, two)):.2f}×")
+
+        two = walls["2 threads"]
+        row = [str(log), str(receipt.claim.cycles)]
+        row += [f"{min(w):.3f} / {statistics.median(w):.3f}" for w in walls.values()]
+        row += [f"{min(one) / min(two):.2f}×", f"{statistics.median(one) / statistics.median(two):.2f}×",
+                f"{statistics.median(a / b for a, b in zip(one, two)):.2f}×"]
+        if args.in_turn:
+            row.append(ratios(walls["2 threads, in turn"]))
+        print("| " + " | ".join(row) + f" | {load:.1f} |", flush=True)
     return 0
 
 

@@ -186,8 +186,7 @@ def _hashed_side_by_side(matrices: list) -> list:
     def digest(k: int) -> None:
         out[k] = _DigestRows(_leaf_hashes(matrices[k]))
 
-    pool.side_by_side([functools.partial(digest, k) for k in
-                  sorted(hashed, key=lambda k: (-matrices[k].shape[0] * matrices[k].shape[1], k))])
+    pool.side_by_side([functools.partial(digest, k) for k in sorted(hashed, key=lambda k: _size_first(matrices, k))])
     return out
 
 
@@ -210,8 +209,13 @@ def _rows_side_by_side(matrices: list, positions: list) -> list | None:
 
     with fresh_rows_work():
         pool.side_by_side([functools.partial(rows_of, k) for k in
-                      sorted(range(len(matrices)), key=lambda k: (-matrices[k].shape[0] * matrices[k].shape[1], k))])
+                           sorted(range(len(matrices)), key=lambda k: _size_first(matrices, k))])
     return out
+
+
+def _size_first(matrices: list, k: int) -> tuple:
+    # the order tasks are handed out in: the largest matrix first, so the last ones are short
+    return -matrices[k].shape[0] * matrices[k].shape[1], k
 
 
 class _DigestRows:

@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import StarkConfigError
-from . import ext, field, rounds
+from . import ext, field, pool, rounds
 from . import zk
 from .deep import (deep_codewords_from_coefficients, deep_coefficients, deep_layout, opened_count,
                    recombine_ext_columns, split_by_height)
@@ -50,7 +50,7 @@ from .ntt import _scale_rows_into, bit_reverse_indices, drop_coset_factors, intt
     ntt_of_folded, padded_buffer, padded_width
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
-from .pool import parallel_for, side_by_side
+from .pool import parallel_for
 from .proof import Proof, TableProof
 from .rounds import BusChallenges, PublicData
 from .tape import Inputs, plain_inputs, run, tape_for
@@ -316,21 +316,20 @@ SIDE_BY_SIDE_MAX_LOG_ROWS = 17
 
 
 def _each_table(tables: list, step: Callable, done: Callable[[int], None] = lambda count: None) -> None:
-    """``step(k, tables[k])`` for every table (each writes only its own table's results): the
-    tall ones one after another, in order, then the short ones side by side on the pool's
-    threads (pool.side_by_side), the tallest first, so the last ones handed out are short.
-    ``done(count)`` hears how many tables are finished, after each tall one and after the
-    short ones."""
-    short = sorted((k for k, t in enumerate(tables) if t.log_n < SIDE_BY_SIDE_MAX_LOG_ROWS),
-                   key=lambda k: (-tables[k].log_n, k))
-    count = 0
-    for k, t in enumerate(tables):
-        if t.log_n >= SIDE_BY_SIDE_MAX_LOG_ROWS:
-            step(k, t)
-            count += 1
-            done(count)
+    """``step(k, tables[k])`` for every table (each writes only its own table's results). On
+    several threads: the tall ones one after another, in order, then the short ones side by side
+    on the pool's threads (pool.side_by_side), the tallest first, so the last ones handed out are
+    short. On one thread (or a busy machine: pool.threads): every table in proof order.
+    ``done(count)`` hears how many tables are finished, after each tall one (each one, on one
+    thread) and after the short ones."""
+    one_thread = pool.threads() < 2
+    in_turn = [k for k, t in enumerate(tables) if one_thread or t.log_n >= SIDE_BY_SIDE_MAX_LOG_ROWS]
+    for count, k in enumerate(in_turn, 1):
+        step(k, tables[k])
+        done(count)
+    short = sorted(set(range(len(tables))) - set(in_turn), key=lambda k: (-tables[k].log_n, k))
     if short:
-        side_by_side([functools.partial(step, k, tables[k]) for k in short])
+        pool.side_by_side([functools.partial(step, k, tables[k]) for k in short])
         done(len(tables))
 
 

@@ -245,8 +245,5 @@ def test_tables_side_by_side_or_in_turn_make_the_same_proof(zk, monkeypatch):
     side = []
     run_tasks = pool.side_by_side
     monkeypatch.setattr(pool, "side_by_side", lambda tasks: side.append(len(tasks)) or run_tasks(tasks))
-    from pyzkvm.stark import prover
-
-    monkeypatch.setattr(prover, "side_by_side", pool.side_by_side)
     assert proof(3) == in_turn
     assert len(side) >= 3 and max(side) > 2  # the per-table steps and the trees' sources, side by side

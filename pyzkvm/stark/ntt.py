@@ -499,6 +499,16 @@ def _scale_rows_into(src, f, dst, r0, r1):
             dst[i, c] = _mul_tw(src[i, c], t, ts)
 
 
+def scale_rows(values: np.ndarray, factors: np.ndarray) -> None:
+    """values[i] ← values[i]·factors[i] in place: each row of a C-contiguous uint32 matrix times
+    its own factor, in chunks of rows on the thread pool. The factors are passed read-only (a view):
+    the argument types compile_ahead's plan compiles, where a writable or strided one compiled
+    the kernel again on a cold prove's thread."""
+    factors = factors.view()
+    factors.setflags(write=False)
+    parallel_for(_scale_rows_into, values.shape[0], values, factors, values, work_per_item=values.shape[1])
+
+
 @njit(cache=True, nogil=True)
 def _scale_fold_into(src, f, dst, r0, r1):
     # dst[i] = Σ_k src[i + k·c]·f[i + k·c] over the D/c slices of src (c = dst's rows): row i

@@ -46,11 +46,10 @@ from .lde_source import LdeSource, shared_rows_work
 from .lincomb import column_sums_at_two_points
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import _scale_rows_into, bit_reverse_indices, drop_coset_factors, intt, intt_columns_into, \
-    ntt_of_folded, padded_buffer, padded_width
+from .ntt import bit_reverse_indices, drop_coset_factors, intt, intt_columns_into, \
+    ntt_of_folded, padded_buffer, padded_width, scale_rows
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
-from .pool import parallel_for
 from .proof import Proof, TableProof
 from .rounds import BusChallenges, PublicData
 from .tape import Inputs, plain_inputs, run, tape_for
@@ -647,12 +646,9 @@ def _quotient_coefficients(t: _Table, shift: int, lay: QuotientLayout, public, c
                 selectors, inv_z = coset_selector_rows(t.log_n, log_c, s_r, at, size)
                 inputs = Inputs(main_b, prep_b, aux_b, public, challenges, cumsum, selectors, c // t.n, next_row)
                 acc = run(tape, inputs, size, alpha_pows, row0=half * b + lo)  # Σ α^i C_i on the block
-                # Q = Σ α^i C_i / Z_H: each row's four coefficients times its 1/Z_H, in place, in
-                # chunks of rows on the thread pool, then into coset r's column (a strided view).
-                # The kernel's arguments as compile_ahead's plan compiles it (C-contiguous output,
-                # read-only factors): any other layout is compiled again on a cold prove's thread
-                inv_z.setflags(write=False)
-                parallel_for(_scale_rows_into, size, acc, inv_z, acc, work_per_item=4)
+                # Q = Σ α^i C_i / Z_H: each row's four coefficients times its 1/Z_H, in place (a
+                # C-contiguous block: ntt.scale_rows), then into coset r's column (a strided view)
+                scale_rows(acc, inv_z)
                 q_vals[at:at + size, r] = acc
     del main_b, aux_b, prep_b, inputs, bufs  # (inputs holds the blocks too)
     _release_heap([t])  # the evaluation's temporaries freed before the interpolation's

@@ -124,12 +124,12 @@ def test_compress_pairs_multithreaded_size():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("n", [1, 15, 17, 64, 200, 4100])
+@pytest.mark.parametrize("n", [1, 15, 17, 64, 200, 8200])
 def test_compress_each_is_the_pairs_compression(n, threads, path, monkeypatch):
     """Nodes whose halves are rows of two arrays (merkle.compress_each: a tree's injected
     digests, mmcs._inject) are the nodes of those pairs laid side by side (compress_pairs, the
     path _inject took before) and the package's hash of each pair: lengths that end in a
-    short group of lanes or a short tile, 4100 split into chunks on 2 threads; written over
+    short group of lanes or a short tile, 8200 split into chunks on 2 threads; written over
     the left array too."""
     monkeypatch.setattr(pool, "threads", lambda: threads)
     left, right = (rng.integers(0, 2**32, (n, 8), dtype=np.uint32) for _ in range(2))
@@ -141,7 +141,7 @@ def test_compress_each_is_the_pairs_compression(n, threads, path, monkeypatch):
     np.testing.assert_array_equal(inside, want)
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("n", [1, 65, 1000, 4100])
+@pytest.mark.parametrize("n", [1, 65, 1000, 16400])
 @pytest.mark.parametrize("width", [3, 16, 17])
 def test_injected_row_hashes_are_the_nodes_of_the_row_digests(width, n, threads, monkeypatch):
     """merkle.inject_row_hashes (a tree injecting an LDE block's rows: each chunk of the pool's

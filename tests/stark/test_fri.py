@@ -75,7 +75,7 @@ def test_roll_in_adds_tau_times_the_input_in_place(threads, monkeypatch):
 
     monkeypatch.setattr(pool, "threads", lambda: threads)
     rng = np.random.default_rng(7)
-    cur, inp = (rng.integers(0, P, size=(1 << 13, 4), dtype=np.uint32) for _ in range(2))
+    cur, inp = (rng.integers(0, P, size=(1 << 14, 4), dtype=np.uint32) for _ in range(2))  # 2^16 words: split on 2 threads
     tau = rng.integers(0, P, size=4, dtype=np.uint32)
     want = [radd(c, rmul(x, tau.tolist())) for c, x in zip(cur[:64].tolist(), inp[:64].tolist())]
     before = cur.copy()

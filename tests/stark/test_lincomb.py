@@ -97,11 +97,11 @@ def test_column_sums_at_two_points_is_both_sums(n, w, worst):
     assert lincomb.column_sums_at_two_points(m, weights, weights2, columns[:0])[1].shape == (0, 4)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 9, 8195])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 9, 16387])
 def test_column_sums_at_two_points_on_odd_shapes(n, monkeypatch):
     """Row counts off the kernel's groups of 4 rows (the last 1–3 rows weighted alone), the
     chosen columns in any order and repeated, worst-case entries, on 1 thread and on 2 (a
-    tall matrix's row chunks side by side: 8195 rows), against numpy object sums."""
+    tall matrix's row chunks side by side: 16387 rows), against numpy object sums."""
     from pyzkvm.stark import pool
 
     rng = np.random.default_rng(n)

@@ -219,7 +219,7 @@ def test_transforms_split_by_rows_equal_one_thread(monkeypatch, nthreads):
     # the public transforms with the pool's thread count set to 2, 3 or 8 (top 2, 4 or 4
     # layers; the chunks run on however many threads the machine gives): the same values
     # as on one thread, at sizes past pool.MIN_PARALLEL_WORK, narrow, padded and wide
-    for log_n, width in ((12, 16), (13, 6), (11, 40), (14, 1 + 16)):
+    for log_n, width in ((13, 16), (15, 6), (12, 40), (14, 1 + 16)):
         a = _random((1 << log_n, width), 50 + log_n + width)
         monkeypatch.setattr(N, "threads", lambda: 1)
         want_ntt, want_intt = N.ntt(a), N.intt(a)

@@ -42,10 +42,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 #: below this much work (items × words per item) a loop runs on the calling thread: handing
 #: work to another thread can wait a whole scheduler time slice on a busy machine, which
-#: dwarfs a small kernel (measured: a 2^12-element NTT 0.04 ms alone, ~20 ms when stalled);
-#: and on a quiet one a loop this small gains less than the hand-over costs both threads (2^16
-#: → 2^17 words, and chunks 2^14 → 2^15: 2 threads over 1 at 2^14 / 2^16 / 2^18 cycles, hiding,
-#: 1.32 / 1.64 / 1.64× → 1.40 / 1.66 / 1.67×, 2-thread CPU 3–5 % less; bench/results/stark_prove.md, session 19)
+#: dwarfs a small kernel (measured: a 2^12-element NTT 0.04 ms alone, ~20 ms when stalled).
+#: Raised from 2^16 words (chunks from 2^14) in session 19: a smaller loop's hand-over costs both
+#: threads about what the split saves — 2-thread CPU 2–7 % lower, the wall the same within this
+#: host's noise (bench/thread_ratio.py --min-work; bench/results/stark_prove.md, session 19)
 MIN_PARALLEL_WORK = 1 << 17
 #: a chunk holds at least this much work (so the Python dispatch, ~10 µs, stays negligible)
 MIN_CHUNK_WORK = 1 << 15

@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 #: work to another thread can wait a whole scheduler time slice on a busy machine, which
 #: dwarfs a small kernel (measured: a 2^12-element NTT 0.04 ms alone, ~20 ms when stalled).
 #: Raised from 2^16 words (chunks from 2^14) in session 19: a smaller loop's hand-over costs both
-#: threads about what the split saves — 2-thread CPU 2–7 % lower, the wall the same within this
+#: threads about what the split saves — 2-thread CPU 2–4 % lower, the wall the same within this
 #: host's noise (bench/thread_ratio.py --min-work; bench/results/stark_prove.md, session 19)
 MIN_PARALLEL_WORK = 1 << 17
 #: a chunk holds at least this much work (so the Python dispatch, ~10 µs, stays negligible)

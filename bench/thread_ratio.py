@@ -49,7 +49,7 @@ def main(argv=None) -> int:
 
     from pyzkvm import Program
     from pyzkvm.backends import get_backend
-    from pyzkvm.stark import mmcs, ntt, pool, prover
+    from pyzkvm.stark import mmcs, pool, prover
 
     pool.free_cpus = lambda: 2  # the code's use of a second core, not this machine's load (docstring)
     prog = Program.from_elf(ELF)
@@ -77,14 +77,14 @@ def main(argv=None) -> int:
             for name, (threads, side_by_side, k) in settings.items():
                 numba.set_num_threads(threads)
                 prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side if side_by_side else (0, 0)
-                pool.MIN_PARALLEL_WORK = ntt.MIN_PARALLEL_WORK = 1 << k  # (ntt reads its own copy)
+                pool.MIN_PARALLEL_WORK = 1 << k
                 pool.MIN_CHUNK_WORK = 1 << (k - 2)
                 t0 = time.perf_counter()
                 receipt = backend.prove(prog, [n.to_bytes(4, "little")], preset=args.preset)
                 if r:  # round 0 is a warm-up at this size
                     walls[name].append(time.perf_counter() - t0)
         prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side
-        pool.MIN_PARALLEL_WORK = ntt.MIN_PARALLEL_WORK = 1 << work
+        pool.MIN_PARALLEL_WORK = 1 << work
         pool.MIN_CHUNK_WORK = 1 << (work - 2)
         one = walls["1 thread"]
 

@@ -179,7 +179,7 @@ def _hashed_side_by_side(matrices: list) -> list:
     a thread's shared buffer may be in use by a block of one matrix on its stack while it helps
     with another's (pool._wait_helping)."""
     hashed = [k for k, m in enumerate(matrices) if not getattr(m, "digest_rows", False)]
-    if len(hashed) < 2 or 32 * sum(matrices[k].shape[0] for k in hashed) > SIDE_BY_SIDE_DIGEST_BYTES or pool.threads() < 2:
+    if not _side_by_side(len(hashed), sum(matrices[k].shape[0] for k in hashed)):
         return matrices
     out = list(matrices)
 
@@ -199,8 +199,8 @@ def _rows_side_by_side(matrices: list, positions: list) -> list | None:
     Here each pool chunk's transforms get a work buffer of their own (fresh_rows_work): a
     thread's shared one may be in use by one source's block on its stack while it helps with
     another's (pool._wait_helping)."""
-    sources = [k for k, m in enumerate(matrices) if hasattr(m, "row_digests")]
-    if len(sources) < 2 or 32 * sum(m.shape[0] for m in matrices) > SIDE_BY_SIDE_DIGEST_BYTES or pool.threads() < 2:
+    sources = sum(hasattr(m, "row_digests") for m in matrices)
+    if not _side_by_side(sources, sum(m.shape[0] for m in matrices)):
         return None
     out: list = [None] * len(matrices)
 
@@ -211,6 +211,12 @@ def _rows_side_by_side(matrices: list, positions: list) -> list | None:
         pool.side_by_side([functools.partial(rows_of, k) for k in
                            sorted(range(len(matrices)), key=lambda k: _size_first(matrices, k))])
     return out
+
+
+def _side_by_side(count: int, rows: int) -> bool:
+    """A tree's ``count`` matrices of ``rows`` rows in all go side by side: several of them, their
+    leaf digests (32 bytes a row) at most SIDE_BY_SIDE_DIGEST_BYTES, on several threads."""
+    return count >= 2 and 32 * rows <= SIDE_BY_SIDE_DIGEST_BYTES and pool.threads() >= 2
 
 
 def _size_first(matrices: list, k: int) -> tuple:

@@ -59,7 +59,7 @@ from ..errors import UsageError
 from .field import GENERATOR, P, TWO_ADICITY, add as field_add, f_mul, root_of_unity
 # a ± b mod p on uint32 lanes for canonical a, b (the tape's too): the butterflies' sums
 from .field import f_add_u32 as _add, f_sub_u32 as _sub
-from .pool import MIN_PARALLEL_WORK, parallel_for, threads
+from .pool import parallel_for, threads, worth_threads
 
 _P = np.uint64(P)
 
@@ -567,7 +567,7 @@ def _by_rows(dif, m, log_n, inverse, width):
     # split 1.07–1.96×; bench/results/stark_kernels.md, "rows")
     tw, tws = _twiddles(log_n, inverse)
     n = m.shape[0]
-    nthreads = threads() if n * width >= MIN_PARALLEL_WORK else 1  # (pool.chunk_bounds' rule)
+    nthreads = threads() if worth_threads(n * width) else 1
     k = _top_layers(log_n, nthreads) if nthreads > 1 and log_n >= 4 else 0
     blocks = _dif_blocks if dif else _dit_blocks
     if k == 0:

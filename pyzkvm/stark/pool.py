@@ -117,12 +117,18 @@ def _machine_busy_s() -> float | None:
     return (user + nice + system + irq + softirq + steal) / _TICKS_PER_S
 
 
+def worth_threads(work: int) -> bool:
+    """Whether a loop of ``work`` words is large enough to go to the pool's threads
+    (MIN_PARALLEL_WORK): the one rule for chunk_bounds and for ntt's row split."""
+    return work >= MIN_PARALLEL_WORK
+
+
 def chunk_bounds(n_items: int, work_per_item: int = 1, nthreads: int | None = None,
                  chunks_per_thread: int = CHUNKS_PER_THREAD) -> list:
     """Boundaries b_0 = 0 < b_1 < … < b_k = n_items of the chunks ``parallel_for`` runs
     (k = 1: the whole loop on the calling thread)."""
     work = n_items * max(1, work_per_item)
-    if n_items <= 1 or work < MIN_PARALLEL_WORK:  # before asking numba for the thread count (~10 µs a call)
+    if n_items <= 1 or not worth_threads(work):  # before asking numba for the thread count (~10 µs a call)
         return [0, n_items]
     t = threads() if nthreads is None else nthreads
     if t <= 1:

@@ -13,7 +13,7 @@ slow one. Here each 2-thread proof runs right after a 1-thread one, in the same 
 same minute. The pool is told the machine is free (``pool.free_cpus`` → 2): on a busy machine it
 would run the 2-thread proofs on one thread (what bench/under_load.py measures), and this measures
 the code's use of a second core. ``--in-turn`` adds a third proof to each round: 2 threads with
-every table's steps and every tree's sources taken in turn (prover.SIDE_BY_SIDE_MAX_LOG_ROWS and
+every table's steps and every tree's sources taken in turn (prover._alone answering every table,
 mmcs.SIDE_BY_SIDE_DIGEST_BYTES set to 0: the code before session 19), so the gain of the side-by-side
 tasks is read in the same minutes. ``--min-work K …`` adds a 2-thread proof per K with the pool's
 threshold for a parallel loop at 2^K words and its chunks at 2^(K−2) (pool.MIN_PARALLEL_WORK,
@@ -61,7 +61,8 @@ def main(argv=None) -> int:
         settings["2 threads, in turn"] = (2, False, work)
     for k in args.min_work:
         settings[f"2 threads, from 2^{k}"] = (2, True, k)
-    side = (prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES)
+    side = (prover._alone, mmcs.SIDE_BY_SIDE_DIGEST_BYTES)
+    in_turn = (lambda tables: list(range(len(tables))), 0)
     print(f"preset {args.preset}; {args.rounds} rounds of a proof at each of: {', '.join(settings)}, per size; "
           f"load {os.getloadavg()[0]:.2f} at the start")
     print("| log2 table | cycles | " + " | ".join(f"{name}: fastest / median (s)" for name in settings)
@@ -76,14 +77,14 @@ def main(argv=None) -> int:
         for r in range(args.rounds + 1):
             for name, (threads, side_by_side, k) in settings.items():
                 numba.set_num_threads(threads)
-                prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side if side_by_side else (0, 0)
+                prover._alone, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side if side_by_side else in_turn
                 pool.MIN_PARALLEL_WORK = 1 << k
                 pool.MIN_CHUNK_WORK = 1 << (k - 2)
                 t0 = time.perf_counter()
                 receipt = backend.prove(prog, [n.to_bytes(4, "little")], preset=args.preset)
                 if r:  # round 0 is a warm-up at this size
                     walls[name].append(time.perf_counter() - t0)
-        prover.SIDE_BY_SIDE_MAX_LOG_ROWS, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side
+        prover._alone, mmcs.SIDE_BY_SIDE_DIGEST_BYTES = side
         pool.MIN_PARALLEL_WORK = 1 << work
         pool.MIN_CHUNK_WORK = 1 << (work - 2)
         one = walls["1 thread"]

@@ -308,27 +308,32 @@ def _quotients(tables: list, public, challenges, alpha, cfg, rng, done: Callable
     _each_table(tables, quotient_of, done)
 
 
-#: tables of fewer than 2^this rows take a step side by side on the pool's threads (_each_table);
-#: a taller one takes it alone, its kernels split among the threads (two tall tables' temporaries
-#: at once would add to the prover's peak memory)
-SIDE_BY_SIDE_MAX_LOG_ROWS = 17
+#: on several threads, the largest table (most cells) takes a step alone, its kernels split among
+#: the threads, when it has at least 2^this rows: beside it, another table's temporaries would add
+#: to the prover's peak memory, which that step of the largest table sets
+ALONE_MIN_LOG_ROWS = 17
+
+
+def _alone(tables: list) -> list:
+    """The tables (indices) that take a step alone on several threads: the largest, if tall."""
+    largest = max(range(len(tables)), key=lambda k: (tables[k].n * tables[k].air.width, -k))
+    return [largest] if tables[largest].log_n >= ALONE_MIN_LOG_ROWS else []
 
 
 def _each_table(tables: list, step: Callable, done: Callable[[int], None] = lambda count: None) -> None:
     """``step(k, tables[k])`` for every table (each writes only its own table's results). On
-    several threads: the tall ones one after another, in order, then the short ones side by side
-    on the pool's threads (pool.side_by_side), the tallest first, so the last ones handed out are
-    short. On one thread (or a busy machine: pool.threads): every table in proof order.
-    ``done(count)`` hears how many tables are finished, after each tall one (each one, on one
-    thread) and after the short ones."""
-    one_thread = pool.threads() < 2
-    in_turn = [k for k, t in enumerate(tables) if one_thread or t.log_n >= SIDE_BY_SIDE_MAX_LOG_ROWS]
+    several threads: the largest table alone if it is tall (_alone), then every other side by
+    side on the pool's threads (pool.side_by_side), the tallest first, so the last ones handed
+    out are short. On one thread (or a busy machine: pool.threads): every table in proof order.
+    ``done(count)`` hears how many tables are finished, after the one alone (each one, on one
+    thread) and after the others."""
+    in_turn = list(range(len(tables))) if pool.threads() < 2 else _alone(tables)
     for count, k in enumerate(in_turn, 1):
         step(k, tables[k])
         done(count)
-    short = sorted(set(range(len(tables))) - set(in_turn), key=lambda k: (-tables[k].log_n, k))
-    if short:
-        pool.side_by_side([functools.partial(step, k, tables[k]) for k in short])
+    rest = sorted(set(range(len(tables))) - set(in_turn), key=lambda k: (-tables[k].log_n, k))
+    if rest:
+        pool.side_by_side([functools.partial(step, k, tables[k]) for k in rest])
         done(len(tables))
 
 

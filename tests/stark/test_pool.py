@@ -247,3 +247,29 @@ def test_tables_side_by_side_or_in_turn_make_the_same_proof(zk, monkeypatch):
     monkeypatch.setattr(pool, "side_by_side", lambda tasks: side.append(len(tasks)) or run_tasks(tasks))
     assert proof(3) == in_turn
     assert len(side) >= 3 and max(side) > 2  # the per-table steps and the trees' sources, side by side
+    # a tall segment's largest table takes each step alone, the others side by side (here: from 2^0 rows)
+    from pyzkvm.stark import prover
+
+    monkeypatch.setattr(prover, "ALONE_MIN_LOG_ROWS", 0)
+    alone = []
+    pick = prover._alone
+    monkeypatch.setattr(prover, "_alone", lambda ts: alone.append(pick(ts)) or alone[-1])
+    assert proof(3) == in_turn
+    assert len(alone) == 3 and all(len(a) == 1 for a in alone)  # the LDEs, the LogUp phase, the quotient
+
+
+def test_the_table_alone_is_the_largest_by_cells_if_tall():
+    from types import SimpleNamespace
+
+    from pyzkvm.stark.prover import ALONE_MIN_LOG_ROWS, _alone
+
+    def table(log_n, width):
+        return SimpleNamespace(n=1 << log_n, log_n=log_n, air=SimpleNamespace(width=width))
+
+    tall = ALONE_MIN_LOG_ROWS
+    # the CPU table of a 2^20-cycle segment, not the memory table as tall, nor the ALU table
+    assert _alone([table(tall + 3, 81), table(tall - 7, 1), table(tall + 3, 18), table(tall + 1, 30)]) == [0]
+    assert _alone([table(tall + 1, 1), table(tall, 4)]) == [1]  # the most cells, though not the tallest
+    assert _alone([table(tall, 1), table(tall - 1, 4)]) == []  # the most cells, but short
+    assert _alone([table(tall - 1, 81), table(tall - 1, 18)]) == []  # short: all side by side
+    assert _alone([table(tall, 4), table(tall, 4)]) == [0]  # a tie: the first

@@ -170,7 +170,7 @@ def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, mode, also_fix
     # The byte table claims one extra lookup; a cheating prover then shifts its LogUp total so
     # that the buses balance (and optionally rewrites the running sum's last row to match).
     import pyzkvm.stark.prover as prover_module
-    from pyzkvm.stark import ext
+    from pyzkvm.stark import ext, pool
     from pyzkvm.stark.logup import build_aux_trace
 
     rng = np.random.default_rng(8)
@@ -191,9 +191,9 @@ def test_prover_that_fakes_the_logup_total_is_caught(monkeypatch, mode, also_fix
         return aux, cumsum, per_interaction
 
     monkeypatch.setattr(prover_module, "build_aux_trace", cheating_build)
-    # the tables' LogUp traces one after another in proof order (a short table's are side by side
-    # on the thread pool, the tallest first: prover._each_table), so the byte table's is last
-    monkeypatch.setattr(prover_module, "SIDE_BY_SIDE_MAX_LOG_ROWS", 0)
+    # the tables' LogUp traces one after another in proof order, as on one thread (on several, all
+    # but the largest are side by side, the tallest first: prover._each_table), so the byte table's is last
+    monkeypatch.setattr(pool, "threads", lambda: 1)
     forced = prove(pk, traces, [], check_constraints_first=False)
     with pytest.raises(VerificationError) as err:
         verify(pk.verifying_key, forced.to_bytes(), [])

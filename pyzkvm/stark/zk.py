@@ -315,7 +315,7 @@ class SaltMatrix:
         return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _keep_canonical(words, out):
     # out ← the words' low 31 bits that are below p, in order, up to out's length; how many
     # (ZkRandomness.field's rejection sampling in one pass). Each word is stored at the next
@@ -380,7 +380,7 @@ class ZkRandomness:
         out, got = np.empty(count, dtype=np.uint32), 0
         xof = _Xof(self._stream(label), count)
         while got < count:
-            got += xof.keep_into(out[got:])
+            got += xof.keep_next_into(out[got:], count - got)
         return out.reshape(shape)
 
     def field_rows(self, label: str, shape: tuple, block_rows: int, chunks: list | None = None):
@@ -392,12 +392,14 @@ class ZkRandomness:
         past the block starts the next one."""
         rows, w = shape
         xof = _Xof(self._stream(label), rows * w, chunks)
-        buf = np.empty(min(rows, block_rows) * w + XOF_CHUNK_WORDS, dtype=np.uint32)
+        block = min(rows, block_rows) * w
+        # a block's words, and what its last chunks keep past it (at most their count)
+        buf = np.empty(block + XOF_CHUNK_WORDS * (_chunks_for(block) + 1), dtype=np.uint32)
         have = 0  # kept words in buf: those past the last block's, moved to its start
         for lo in range(0, rows, block_rows):
             size = (min(rows, lo + block_rows) - lo) * w
             while have < size:
-                have += xof.keep_into(buf[have:])
+                have += xof.keep_next_into(buf[have:], size - have)
             yield lo, buf[:size].reshape(-1, w)
             buf[:have - size] = buf[size:have]  # the words kept past this block start the next
             have -= size
@@ -420,6 +422,46 @@ class _Xof:
     def __init__(self, stream, count: int, chunks: list | None = None):
         self._stream, self._count, self._chunks = stream, count, chunks
         self._got, self._seek = 0, 0
+        self._scratch = np.empty((0, XOF_CHUNK_WORDS), dtype=np.uint32)  # keep_chunks_into's, reused
+
+    def keep_next_into(self, out: np.ndarray, need: int) -> int:
+        """The next chunks' kept words written to the start of ``out``, enough for about ``need``
+        of them; how many. The chunks that keep about ``need`` words (_chunks_for), as many as
+        ``out`` holds, are read side by side (keep_chunks_into) while every one of them is whole
+        (XOF_CHUNK_WORDS words, more than one chunk's worth still wanted after it); else one
+        chunk (keep_into)."""
+        whole = (self._count - self._got) // XOF_CHUNK_WORDS - 1  # every one keeps ≤ C < what is left
+        k = min(whole, _chunks_for(need), out.shape[0] // XOF_CHUNK_WORDS)
+        return self.keep_chunks_into(out, k) if k >= 2 else self.keep_into(out)
+
+    def keep_chunks_into(self, out: np.ndarray, k: int) -> int:
+        """The next ``k`` chunks, each of XOF_CHUNK_WORDS words, read side by side on the pool's
+        threads (BLAKE3's XOF at any offset is independent of the rest; the GIL is released
+        there and in _keep_canonical): chunk j keeps its words in row j of a scratch matrix,
+        then they are copied to ``out`` in order. The kept words and the chunks recorded are
+        those of k keep_into calls: every chunk is whole while more than C words are still wanted."""
+        from .pool import parallel_for  # (zk is imported by the verifier, which runs no thread)
+
+        c, seek = XOF_CHUNK_WORDS, self._seek
+        kept = np.empty(k, dtype=np.int64)
+        if self._scratch.shape[0] < k:
+            self._scratch = np.empty((k, c), dtype=np.uint32)
+        scratch = self._scratch
+
+        def read(lo: int, hi: int) -> None:
+            for j in range(lo, hi):
+                kept[j] = _keep_into(self._stream, seek + 4 * c * j, c, scratch[j])
+
+        parallel_for(read, k, work_per_item=c)
+        got = 0
+        for j in range(k):  # over the few chunks: each one's words after the ones before
+            if self._chunks is not None:
+                self._chunks.append((seek + 4 * c * j, c, self._got + got))
+            out[got:got + kept[j]] = scratch[j, :kept[j]]
+            got += int(kept[j])
+        self._seek += 4 * c * k
+        self._got += got
+        return got
 
     def keep_into(self, out: np.ndarray) -> int:
         """The next chunk's kept words (at most the count still wanted) written to the start
@@ -431,6 +473,11 @@ class _Xof:
         self._seek += 4 * want
         self._got += kept
         return kept
+
+
+def _chunks_for(words: int) -> int:
+    # the XOF chunks that keep about ``words`` words: 17/16 of them (6 % are rejected), rounded up
+    return -(-words * 17 // 16 // XOF_CHUNK_WORDS)
 
 
 def _kept_of(stream, seek: int, want: int, limit: int) -> np.ndarray:

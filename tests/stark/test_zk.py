@@ -147,6 +147,40 @@ def test_a_streamed_salt_opens_its_rows_from_the_chunks_they_are_in(monkeypatch)
     assert np.array_equal(salt.rows(positions), whole[positions])
 
 
+def test_chunks_read_side_by_side_give_the_stream_read_in_turn(monkeypatch):
+    """_Xof.keep_next_into reads the chunks a block needs side by side on the pool's threads
+    (chunks of 16 words, every loop split, 3 threads here): field's elements, field_rows'
+    blocks and the chunks a streamed salt records are those of one chunk at a time."""
+    from pyzkvm.stark import pool, zk
+
+    monkeypatch.setattr(zk, "XOF_CHUNK_WORDS", 16)
+    rng = ZkRandomness(b"k" * 32, 0)
+    batches = []
+    read_side_by_side = zk._Xof.keep_chunks_into
+
+    def counted(xof, out, k):
+        batches.append(k)
+        return read_side_by_side(xof, out, k)
+
+    def made():
+        chunks: list = []
+        blocks = [b.copy() for _lo, b in rng.field_rows("s", (1000, SALT), 37, chunks)]
+        return rng.field("t", 5000), np.concatenate(blocks), chunks
+
+    monkeypatch.setattr(zk._Xof, "keep_next_into", lambda xof, out, need: xof.keep_into(out))
+    in_turn = made()
+    monkeypatch.undo()
+    monkeypatch.setattr(zk, "XOF_CHUNK_WORDS", 16)
+    monkeypatch.setattr(zk._Xof, "keep_chunks_into", counted)
+    monkeypatch.setattr(pool, "threads", lambda: 3)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    side_by_side = made()
+    assert len(batches) > 10 and max(batches) >= 3  # the batches ran, several chunks each
+    assert np.array_equal(side_by_side[0], in_turn[0]) and np.array_equal(side_by_side[1], in_turn[1])
+    assert side_by_side[2] == in_turn[2] and len(in_turn[2]) > 500
+
+
 # ---- proofs --------------------------------------------------------------------------------------
 
 

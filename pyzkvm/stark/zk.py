@@ -59,6 +59,7 @@ import numpy as np
 from ..errors import StarkConfigError
 from ..lazy_njit import njit
 from .field import P
+from .pool import parallel_for
 
 #: random field elements appended to each leaf of a salted tree (≈ 8 × 30.9 = 247 bits); a
 #: salt row is one digest's 8 words (SaltMatrix.digest_rows)
@@ -440,8 +441,6 @@ class _Xof:
         there and in _keep_canonical): chunk j keeps its words in row j of a scratch matrix,
         then they are copied to ``out`` in order. The kept words and the chunks recorded are
         those of k keep_into calls: every chunk is whole while more than C words are still wanted."""
-        from .pool import parallel_for  # (zk is imported by the verifier, which runs no thread)
-
         c, seek = XOF_CHUNK_WORDS, self._seek
         kept = np.empty(k, dtype=np.int64)
         if self._scratch.shape[0] < k:

@@ -238,6 +238,10 @@ def test_tables_built_on_two_threads_equal_those_built_on_one(monkeypatch):
     two_threads(monkeypatch)
     two = generate_tables(chips, execution).traces
     assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)
+    monkeypatch.setattr("pyzkvm.machine.cpu.FILL_PART_ROWS", 7)  # the CPU rows in many uneven parts
+    parts = generate_tables(chips, execution).traces
+    assert len(execution.trace.columns["clk"]) > 10 * 7
+    assert all(np.array_equal(one[k], parts[k]) for k in one)
 
 
 def test_access_columns_are_written_row_by_row_as_column_writes_would():

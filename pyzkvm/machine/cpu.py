@@ -45,7 +45,7 @@ from .layout import Layout
 from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height
 from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK, PV_START_PC
 from .witness import words
-from ..stark.pool import parallel_for
+from ..stark.pool import chunk_bounds, parallel_for
 
 CPU = Layout(
     "is_real clk pc next_pc alu_op rd rs1 rs2 imm:4 imm_f uses_imm "
@@ -241,10 +241,11 @@ class CpuAir(Chip):
         is asked of the chip that proves it (w.answer). Files the four register/memory
         accesses of every row for memory checking.
 
-        The rows are filled in parts of FILL_PART_ROWS, side by side on the thread pool (``_fill``: numpy
-        releases the GIL in its array loops; each part files its own access groups, which
-        memory checking sorts by (key, ts) with the others); the results asked of other chips
-        are then asked once, for every part's rows, on this thread."""
+        The rows are filled in parts, at least one per thread and none over FILL_PART_ROWS rows,
+        side by side on the thread pool (``_fill``: numpy releases the GIL in its array loops;
+        each part files its own access groups, which memory checking sorts by (key, ts) with the
+        others); the results asked of other chips are then asked once, for every part's rows, on
+        this thread."""
         tr = w.execution.trace.columns
         n = len(tr["clk"])
         prog = w.program
@@ -259,14 +260,16 @@ class CpuAir(Chip):
         # table writes, column by column, and no copy to the prover's dtype afterwards
         cpu = np.zeros((pad_height(n), CPU.width), dtype=np.uint32)
         cpu.fill(0)  # its pages faulted in on this thread: two threads faulting at once pay several times each
-        bounds = [*range(0, max(n, 1), FILL_PART_ROWS), n]
-        parts: list = [None] * (len(bounds) - 1)
+        # as many parts as the pool's threads take (one each: chunk_bounds), and none over FILL_PART_ROWS
+        count = max(len(chunk_bounds(n, 8 * CPU.width, chunks_per_thread=1)) - 1, -(-n // FILL_PART_ROWS))
+        bounds = [n * p // count for p in range(count + 1)]
+        parts: list = [None] * count
 
         def fill(p0, p1):  # parts p0..p1−1 (a chunk of pool.parallel_for)
             for p in range(p0, p1):
                 parts[p] = self._fill(w, rows, cpu, bounds[p], bounds[p + 1])
 
-        parallel_for(fill, len(parts), work_per_item=8 * CPU.width * FILL_PART_ROWS)
+        parallel_for(fill, count, work_per_item=8 * CPU.width * n // count)
         # c where no register write recorded it: the ALU's result (rd = x0, a branch's taken bit),
         # a load's (rd = x0); asked once, for every part's rows
         for bus, k in ((buses.ALU, 1), (buses.MEMOP, 2)):

@@ -438,7 +438,8 @@ class _Xof:
     def keep_chunks_into(self, out: np.ndarray, k: int) -> int:
         """The next ``k`` chunks, each of XOF_CHUNK_WORDS words, read side by side on the pool's
         threads (BLAKE3's XOF at any offset is independent of the rest; the GIL is released
-        there and in _keep_canonical): chunk j keeps its words in row j of a scratch matrix,
+        there and in _keep_canonical; ``digest`` only reads the hasher, which is never updated
+        after ZkRandomness._stream makes it): chunk j keeps its words in row j of a scratch matrix,
         then they are copied to ``out`` in order. The kept words and the chunks recorded are
         those of k keep_into calls: every chunk is whole while more than C words are still wanted."""
         c, seek = XOF_CHUNK_WORDS, self._seek

@@ -262,10 +262,11 @@ def shared_rows_work():
     """Inside the block, ``LdeSource.rows`` on this thread takes its work buffer from one
     buffer, as large as the largest asked for so far, instead of a fresh one per source: a
     proof's trace queries open every table's sources of one tree one after another, and each
-    fresh buffer of tens of MB cost its page faults again. The prover opens each tree in its
-    own block: the first source of a tree is its tallest table's (the largest buffer, needed
-    anyway), so the tree's peak is the same; one block for all three trees kept the main
-    tree's buffer through the aux tree's openings (+2–3 MiB of peak at 2^18 cycles)."""
+    fresh buffer of tens of MB cost its page faults again. The prover opens all three trees
+    in one block: the main tree's buffer (its tallest table's, the largest) serves the aux and
+    quotient trees' openings too. One block per tree faulted each tree's buffer in anew: at
+    2^20 cycles, hiding, ~100k more page faults; at 2^18 the one-thread peak is the same, 547 MB
+    (bench/results/stark_prove.md, session 21)."""
     _shared.buffer = np.empty(0, dtype=np.uint32)
     try:
         yield

@@ -488,9 +488,9 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
                             TableProof(t.log_n, t.aux_lde is not None, t.prep_lde is not None, t.cumsum,
                                        t.open_local, t.open_next))
     queries = {}
-    for phase, tree in trees.items():
-        top = len(tree.levels) - 1
-        with shared_rows_work():  # one work buffer for the recomputed rows of the tree's sources
+    with shared_rows_work():  # one work buffer for the recomputed rows of every tree's sources
+        for phase, tree in trees.items():
+            top = len(tree.levels) - 1
             queries[phase] = tree.open(indices >> (log_max - top))
     report("FRI queries", 1.0)
     return Proof(table_proofs, trees["main"].root, trees["aux"].root if "aux" in trees else None,

@@ -443,30 +443,23 @@ def pow_rows(a: np.ndarray, e: int) -> np.ndarray:
 POWER_CHAINS = 64
 
 
-@inner
-def fill_powers(first, base, out):
-    """out[k] = first·base^k for k < len(out) (uint64 first and base, canonical; a uint32 out):
-    the first POWER_CHAINS by one chain of products, then each run of POWER_CHAINS from the
-    run before, times base^POWER_CHAINS — POWER_CHAINS independent products per run, a loop
-    that vectorises (one chain was ~5 ns an element, its latency)."""
-    n = out.shape[0]
-    acc = first
-    for i in range(min(n, POWER_CHAINS)):
+@njit(cache=True, nogil=True)
+def _powers_kernel(base, out, lo, hi):
+    # out[i] = base^i for i = lo … hi − 1 (a chunk of pool.parallel_for): base^lo by squaring,
+    # the next POWER_CHAINS by one chain of products, then each run of POWER_CHAINS from the
+    # run before, times base^POWER_CHAINS — POWER_CHAINS independent products per run, a loop
+    # that vectorises (one chain was ~5 ns an element, its latency)
+    acc = f_pow(base, lo)
+    for i in range(lo, min(hi, lo + POWER_CHAINS)):
         out[i] = acc
         acc = (acc * base) % _P
     step = np.uint32(f_pow(base, POWER_CHAINS))  # base^POWER_CHAINS
-    for lo in range(POWER_CHAINS, n, POWER_CHAINS):
-        m = min(POWER_CHAINS, n - lo)
-        prev = out[lo - POWER_CHAINS:lo - POWER_CHAINS + m]
-        cur = out[lo:lo + m]
+    for s in range(lo + POWER_CHAINS, hi, POWER_CHAINS):
+        m = min(POWER_CHAINS, hi - s)
+        prev = out[s - POWER_CHAINS:s - POWER_CHAINS + m]
+        cur = out[s:s + m]
         for k in range(m):
             cur[k] = f_mul_u32(prev[k], step)
-
-
-@njit(cache=True, nogil=True)
-def _powers_kernel(base, out, lo, hi):
-    # out[i] = base^i for i = lo … hi − 1 (a chunk of pool.parallel_for): from base^lo, by squaring
-    fill_powers(f_pow(base, lo), base, out[lo:hi])
 
 
 #: powers() of up to this many elements are computed with numpy (doubling, log2(n) steps)
@@ -486,7 +479,7 @@ def powers(base: int, n: int):
         return out[:n].astype(np.uint32)
     out = np.empty(int(n), dtype=np.uint32)
     # chunks side by side on the thread pool, each from its own first power (a coset's 2^21
-    # factors at 2^20 cycles: ~15 ms on one thread, while the other waited)
+    # factors at 2^20 cycles, their pages faulted in by both threads: ntt._make_coset_factors)
     parallel_for(_powers_kernel, n, np.uint64(int(base) % P), out)
     return out
 

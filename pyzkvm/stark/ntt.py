@@ -47,6 +47,7 @@ at 1.8× or more: bench/results/stark_kernels.md, "rows".)
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -55,7 +56,7 @@ from ..lazy_njit import njit
 from .._jit import inner
 
 from ..errors import UsageError
-from .field import GENERATOR, P, TWO_ADICITY, add as field_add, f_mul, f_mul_u32, f_pow, fill_powers, root_of_unity
+from .field import GENERATOR, P, TWO_ADICITY, add as field_add, f_mul, root_of_unity
 # a ± b mod p on uint32 lanes for canonical a, b (the tape's too): the butterflies' sums
 from .field import f_add_u32 as _add, f_sub_u32 as _sub
 from .pool import parallel_for, threads, worth_threads
@@ -508,64 +509,23 @@ def scale_rows(values: np.ndarray, factors: np.ndarray) -> None:
     parallel_for(_scale_rows_into, values.shape[0], values, factors, values, work_per_item=values.shape[1])
 
 
-#: rows whose coset factors the scaling kernels make at a time, in a buffer that stays in cache
-#: (a table of a coset's factors — 8 MB for 2^21 rows — was a fresh array per coset, and its
-#: page faults cost more than making the factors: ~100 of them at 2^20 cycles)
-FACTOR_ROWS = 1 << 10
-
-
 @njit(cache=True, nogil=True)
-def _scale_rows_by_powers_into(src, g, first, dst, r0, r1):
-    # dst[i] = src[i]·first·g^i (row i of every column times the coset factor first·g^i: g the
-    # coset's shift, first 1 or 1/n), rows r0..r1−1; the factors of FACTOR_ROWS rows at a time
-    f = np.empty(FACTOR_ROWS, dtype=np.uint32)
-    step = f_pow(g, FACTOR_ROWS)
-    at = f_mul(first, f_pow(g, r0))  # first·g^s at each run's first row s
-    for s in range(r0, r1, FACTOR_ROWS):
-        m = min(FACTOR_ROWS, r1 - s)
-        fill_powers(at, g, f[:m])
-        for i in range(s, s + m):
-            t, ts = _shoup(f[i - s])
-            for c in range(src.shape[1]):
-                dst[i, c] = _mul_tw(src[i, c], t, ts)
-        at = f_mul(at, step)
-
-
-@njit(cache=True, nogil=True)
-def _scale_fold_by_powers_into(src, g, dst, r0, r1):
-    # dst[i] = Σ_k src[i + k·c]·g^(i + k·c) over the D/c slices of src (c = dst's rows): row i
-    # of the coefficients scaled by the coset's powers of g, folded mod y^c − 1
-    # (coset_evaluations), rows r0..r1−1; src's rows past its own (fewer than D: the zero rows
-    # not read) count as zeros. The factors of FACTOR_ROWS rows at a time, each slice's in a
-    # row of f: f[k, i − s] = g^(i + k·c)
-    c, n = dst.shape[0], src.shape[0]
-    slices = max(1, -(-n // c))
-    f = np.empty((slices, FACTOR_ROWS), dtype=np.uint32)
-    step, g_c = f_pow(g, FACTOR_ROWS), f_pow(g, c)
-    at = f_pow(g, r0)  # g^s at each run's first row s
-    for s in range(r0, r1, FACTOR_ROWS):
-        m = min(FACTOR_ROWS, r1 - s)
-        fill_powers(at, g, f[0, :m])
-        g_kc = g_c
-        for k in range(1, slices):  # independent products: a loop that vectorises
-            row, prev = f[k], f[0]
-            for r in range(m):
-                row[r] = f_mul_u32(prev[r], g_kc)
-            g_kc = f_mul(g_kc, g_c)
-        for i in range(s, s + m):
-            if i >= n:
-                dst[i, :] = 0
-                continue
-            t, ts = _shoup(f[0, i - s])
+def _scale_fold_into(src, f, dst, r0, r1):
+    # dst[i] = Σ_k src[i + k·c]·f[i + k·c] over the D/c slices of src (c = dst's rows): row i
+    # of the scaled coefficients folded mod y^c − 1 (coset_evaluations), rows r0..r1−1; src's
+    # rows past its own (fewer than D: the zero rows not read) count as zeros
+    c = dst.shape[0]
+    for i in range(r0, r1):
+        if i >= src.shape[0]:
+            dst[i, :] = 0
+            continue
+        t, ts = _shoup(f[i])
+        for col in range(src.shape[1]):
+            dst[i, col] = _mul_tw(src[i, col], t, ts)
+        for j in range(i + c, src.shape[0], c):
+            t, ts = _shoup(f[j])
             for col in range(src.shape[1]):
-                dst[i, col] = _mul_tw(src[i, col], t, ts)
-            k = 1
-            for j in range(i + c, n, c):
-                t, ts = _shoup(f[k, i - s])
-                for col in range(src.shape[1]):
-                    dst[i, col] = _add(dst[i, col], _mul_tw(src[j, col], t, ts))
-                k += 1
-        at = f_mul(at, step)
+                dst[i, col] = _add(dst[i, col], _mul_tw(src[j, col], t, ts))
 
 
 def _rows(a, what):
@@ -767,12 +727,56 @@ def _scaled_intt(m, log_n):
     return out
 
 
-def _block_shifts(log_n: int, log_blowup: int, shift: int) -> list:
-    """The shift of each of the B = 2^b blocks of an LDE in bit-reversed order: block k holds the
-    points shift·ω_N^rev_b(k)·H (see coset_lde), so its coset factors are the powers of
-    shift·ω_N^rev_b(k)."""
+#: _coset_factors keeps its last COSET_FACTORS_KEPT results, and older ones while all of them
+#: hold at most COSET_FACTORS_ELEMENTS factors (×4 B: 16 MB): a proof
+#: extends each table's main, aux and quotient polynomials on the same blocks' cosets, so a
+#: small proof's ~16 tables reuse every table's factors (a cache of 4 missed half its calls,
+#: ~50 ms of CPU in a fibonacci(10) proof) while a large one keeps about what 4 held
+COSET_FACTORS_KEPT = 4
+COSET_FACTORS_ELEMENTS = 1 << 22
+_factors: dict = {}  # (log_n, log_blowup, shift, from_coefficients) → factors, oldest use first
+_factors_lock = threading.Lock()
+
+
+def drop_coset_factors() -> None:
+    """Forget every cached coset factor (a large proof's last LDEs', up to tens of MB, freed
+    before its FRI layers are built; the next use makes them again)."""
+    with _factors_lock:
+        _factors.clear()
+
+
+def _coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool = False):
+    # factors[k, i] = (shift·ω_N^rev_b(k))^i / n for the B = 2^b cosets of H in shift·H': see
+    # coset_lde. From coefficients: without the 1/n. (Their Shoup quotients are computed where
+    # they are used, a row at a time: _shoup; a table of them cost a numpy uint64 division
+    # pass, ~3 ms a million factors.)
+    key = (log_n, log_blowup, shift, from_coefficients)
+    with _factors_lock:
+        if key in _factors:
+            _factors[key] = _factors.pop(key)  # now the newest
+            return _factors[key]
+    made = _make_coset_factors(*key)
+    with _factors_lock:
+        _factors[key] = made
+        while len(_factors) > COSET_FACTORS_KEPT and \
+                sum(f.size for f in _factors.values()) > COSET_FACTORS_ELEMENTS:
+            del _factors[next(iter(_factors))]  # the oldest
+    return made
+
+
+def _make_coset_factors(log_n: int, log_blowup: int, shift: int, from_coefficients: bool):
+    from .field import powers
+
+    n, blocks = 1 << log_n, 1 << log_blowup
     w_big = root_of_unity(log_n + log_blowup)
-    return [shift * pow(w_big, int(r), P) % P for r in _bit_reverse_indices_cached(log_blowup)]
+    n_inv = 1 if from_coefficients else pow(n, P - 2, P)
+    rev_b = _bit_reverse_indices_cached(log_blowup)
+    f = np.empty((blocks, n), dtype=np.uint32)
+    for k in range(blocks):  # B ≤ a few dozen rows, each filled by a numba kernel
+        g = shift * pow(w_big, int(rev_b[k]), P) % P
+        f[k] = powers(g, n) if n_inv == 1 else ((powers(g, n).astype(np.uint64) * n_inv) % P).astype(np.uint32)
+    f.setflags(write=False)
+    return f
 
 
 def coset_lde(evals, log_blowup: int, shift: int = GENERATOR):
@@ -819,25 +823,23 @@ def _evaluate_cosets(coeffs, log_n, log_blowup, shift, from_coefficients, out):
     # side on the thread pool, each thread a whole block with no barrier between its passes; a
     # wider one's one at a time, each transform split by rows (_by_rows). (The rule predates the
     # row split, when a narrow matrix's transform ran on one thread; it was not re-measured.)
-    shifts = _block_shifts(log_n, log_blowup, shift)
-    first = 1 if from_coefficients else pow(1 << log_n, P - 2, P)  # an interpolation's 1/n, in the factors
+    factors = _coset_factors(log_n, log_blowup, shift, from_coefficients)
     order = np.array([*range(1, 1 << log_blowup), 0])  # one coset of H per block of rows
     last = len(order) if from_coefficients else len(order) - 1  # coset_lde: block 0 after the others
     if column_groups(coeffs.shape[1]) >= threads():
         last = 0
-    parallel_for(_coset_blocks, last, coeffs, shifts, first, out, order, log_n,
+    parallel_for(_coset_blocks, last, coeffs, factors, out, order, log_n,
                  work_per_item=coeffs.shape[0] * coeffs.shape[1])
-    _coset_blocks(coeffs, shifts, first, out, order, log_n, last, len(order))
+    _coset_blocks(coeffs, factors, out, order, log_n, last, len(order))
 
 
-def _coset_blocks(coeffs, shifts, first, out, order, log_n, lo, hi):
+def _coset_blocks(coeffs, factors, out, order, log_n, lo, hi):
     # _evaluate_cosets' blocks order[lo..hi−1] (a chunk of pool.parallel_for: the Python glue
     # holds the GIL, the kernels release it)
     n = coeffs.shape[0]
     for k in order[lo:hi].tolist():
         block = out[k * n : (k + 1) * n]
-        parallel_for(_scale_rows_by_powers_into, n, coeffs, np.uint64(shifts[k]), np.uint64(first), block,
-                     work_per_item=coeffs.shape[1])
+        parallel_for(_scale_rows_into, n, coeffs, factors[k], block, work_per_item=coeffs.shape[1])
         _dif(block, log_n, False)
 
 
@@ -857,9 +859,10 @@ def coset_evaluations(coeffs, log_size: int, shift: int, out=None, rows: int | N
     if log_size >= log_d:
         return coset_lde_from_coefficients(m, log_size - log_d, shift, out)
     _check_lde(log_d, 0, shift, "coset_evaluations")
+    factors = _coset_factors(log_d, 0, shift, True)
     out = np.empty((1 << log_size, m.shape[1]), dtype=np.uint32) if out is None else out
     m = m if rows is None else m[:max(0, min(int(rows), m.shape[0]))]
-    parallel_for(_scale_fold_by_powers_into, out.shape[0], m, np.uint64(shift), out,
+    parallel_for(_scale_fold_into, out.shape[0], m, factors[0], out,
                  work_per_item=-(-m.shape[0] // out.shape[0]) * m.shape[1])
     return _dif(out, log_size, False)
 

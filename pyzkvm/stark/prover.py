@@ -46,7 +46,7 @@ from .lde_source import LdeSource, shared_rows_work
 from .lincomb import column_sums_at_two_points
 from .logup import build_aux_trace
 from .mmcs import MixedMatrixTree
-from .ntt import bit_reverse_indices, intt, intt_columns_into, \
+from .ntt import bit_reverse_indices, drop_coset_factors, intt, intt_columns_into, \
     ntt_of_folded, padded_buffer, padded_width, scale_rows
 from .openings import full_width_next, next_row_columns, zero_unread_coefficients
 from .optional import presence
@@ -386,10 +386,13 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     alpha = rounds.observe_aux_and_draw_alpha(transcript, trees["aux"].root if with_aux else None,
                                               [t.cumsum for t in with_aux])
 
-    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py)
+    # 4. quotient chunks, then ζ (the aux commitment's freed blocks handed back first: heap.py;
+    # and the cached coset factors of its blocks, which the quotient's cosets do not use)
+    _drop_cached_factors(tables)
     _release_heap(tables)
     _quotients(tables, public, challenges, alpha, cfg, rng,
                lambda done: report("commit to quotient chunks", done / (len(tables) + 1)))
+    _drop_cached_factors(tables)  # the quotient's cosets' factors: its tree's blocks use others
     _release_heap(tables)  # the quotient's coset values freed (~100 MB of free heap at 2^18, hiding)
     trees["quotient"] = MixedMatrixTree.commit(_salted([t.quotient_lde for t in tables], cfg, rng, "quotient salt"))
     zeta = rounds.observe_quotient_and_draw_zeta(transcript, trees["quotient"].root)
@@ -399,6 +402,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
 
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
     # (no heap release here: the openings take a few MB of the free heap, released before the DEEP)
+    _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
     powers = _opening_powers(cfg, tables, zeta)
     for k, t in enumerate(tables):
         t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
@@ -459,6 +463,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
         top = lifted_to[l]
         fri_inputs[top] = ext.ext_add(fri_inputs[top], lift(part, top - l))
     del entries, lifted
+    _drop_cached_factors(tables)  # the DEEP LDEs' (~30 MB at 2^18, hiding), before the FRI layers
     _release_heap(tables)  # the DEEP's temporaries freed, before the FRI layers and their trees
     report("DEEP composition", 1.0)
 
@@ -508,6 +513,13 @@ RELEASE_HEAP_MIN_LOG_ROWS = 17
 def _release_heap(tables: list) -> None:
     if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
         release_free_heap()
+
+
+def _drop_cached_factors(tables: list) -> None:
+    # a tall segment's cached coset factors (ntt.drop_coset_factors) go where the next step
+    # transforms on other cosets: tens of MB that step would hold beside its own
+    if max(t.log_n for t in tables) >= RELEASE_HEAP_MIN_LOG_ROWS:
+        drop_coset_factors()
 
 
 def _nonzero_rows(cfg, t: _Table) -> int:

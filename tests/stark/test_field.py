@@ -90,6 +90,22 @@ def test_powers():
     assert F.powers(3, 0).shape == (0,)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_long_powers_in_chunks_on_threads(threads, monkeypatch):
+    """powers past the numpy path: the kernel in chunks on the pool (small ones here), each
+    starting from base^lo: the same successive powers as galois's, where chunks start too."""
+    from pyzkvm.stark import pool
+
+    monkeypatch.setattr(pool, "threads", lambda: threads)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    n = 3 * F.POWER_CHAINS + 5  # a chunk of 12 holds no whole run of POWER_CHAINS: every start path
+    for base in (0, 1, 7, P - 1):
+        got = F.powers(base, n)
+        np.testing.assert_array_equal(got, np.asarray(GF(base) ** np.arange(n)))
+    assert len(pool.chunk_bounds(n, 1)) - 1 == (1 if threads == 1 else 12)
+
+
 @njit
 def _njit_caller(a, b):
     # the scalar kernels must be callable from user @njit code

@@ -329,29 +329,19 @@ def test_intt_bit_reversed_reads_rows_in_their_stored_order():
     np.testing.assert_array_equal(N.intt_bit_reversed(N.bit_reverse_rows(values)), N.intt(values))
 
 
-@pytest.mark.parametrize("r0,r1", [(0, 3000), (1, 2049), (1023, 1025), (2500, 3000), (5, 5)])
-def test_coset_scaling_kernels_make_each_chunks_factors_from_its_first_row(r0, r1):
-    # the scaling kernels make a coset's factors first·g^i FACTOR_ROWS at a time, from the
-    # chunk's first row (a chunk of pool.parallel_for may start anywhere): against galois, rows
-    # r0 … r1 − 1 only; the fold's slices of src past its last row count as zeros
-    g, first = 31, 1234567
-    src = _random((3000, 5), 12)
-    dst = np.full_like(src, 7)
-    N._scale_rows_by_powers_into(src, np.uint64(g), np.uint64(first), dst, r0, r1)
-    factors = GF(first) * GF(g) ** np.arange(3000)
-    want = np.asarray(GF(src) * factors[:, None])
-    np.testing.assert_array_equal(dst[r0:r1], want[r0:r1])
-    assert (dst[:r0] == 7).all() and (dst[r1:] == 7).all()
-    c = 1024  # three slices of src's 3000 rows (the last one short) folded onto c rows
-    folded = np.full((c, 5), 7, dtype=np.uint32)
-    lo, hi = min(r0, c), min(r1, c)
-    N._scale_fold_by_powers_into(src, np.uint64(g), folded, lo, hi)
-    scaled = GF(src) * (GF(g) ** np.arange(3000))[:, None]
-    want = np.asarray(scaled[:c] + scaled[c:2 * c] + np.vstack([scaled[2 * c:], GF(np.zeros((3 * c - 3000, 5), int))]))
-    np.testing.assert_array_equal(folded[lo:hi], want[lo:hi])
-    short = np.full((c, 5), 7, dtype=np.uint32)  # src shorter than dst: its missing rows are zeros
-    N._scale_fold_by_powers_into(src[:600], np.uint64(g), short, lo, hi)
-    np.testing.assert_array_equal(short[lo:hi], np.vstack([np.asarray(scaled[:600]), np.zeros((c - 600, 5), np.uint32)])[lo:hi])
+def test_coset_factors_kept_within_their_budget(monkeypatch):
+    # past COSET_FACTORS_KEPT results, older factors stay only while the budget allows; an LDE
+    # is the same whether its factors were kept or made again
+    monkeypatch.setattr(N, "_factors", {})
+    monkeypatch.setattr(N, "COSET_FACTORS_ELEMENTS", 3 * 64)
+    coeffs = _random((64, 3), 11)
+    first = [N.coset_lde_from_coefficients(coeffs, 0, s) for s in range(3, 10)]
+    assert len(N._factors) == N.COSET_FACTORS_KEPT  # 7 shifts of 64 factors: only the newest 4
+    monkeypatch.setattr(N, "COSET_FACTORS_ELEMENTS", 1 << 20)
+    again = [N.coset_lde_from_coefficients(coeffs, 0, s) for s in range(3, 10)]
+    assert len(N._factors) == 7  # within the budget every shift is kept
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_intt_columns_into_interpolates_the_parts_side_by_side():

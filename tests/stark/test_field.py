@@ -99,7 +99,7 @@ def test_long_powers_in_chunks_on_threads(threads, monkeypatch):
     monkeypatch.setattr(pool, "threads", lambda: threads)
     monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
     monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
-    n = 3 * F.POWER_CHAINS + 5  # a chunk of 12 holds no whole run of POWER_CHAINS: every start path
+    n = 28 * F.POWER_CHAINS + 11  # 3 threads: 12 chunks of ~150, each its first chain and runs from base^lo
     for base in (0, 1, 7, P - 1):
         got = F.powers(base, n)
         np.testing.assert_array_equal(got, np.asarray(GF(base) ** np.arange(n)))

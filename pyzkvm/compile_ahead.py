@@ -93,6 +93,7 @@ PROVE_KERNELS = [
     ("pyzkvm.stark.lincomb", "_join_halves", "u64[2d], u64[2d], u32[2d]"),
     ("pyzkvm.stark.deep", "_divide_by_linears", "u32[2d], u64[2d], i64, u32[2d], u32[2d]"),
     ("pyzkvm.stark.fri", "_fold_kernel", "u32[2d], u32[1d], const u32[1d], const u32[1d], i64, u32[2d], i64, i64"),
+    ("pyzkvm.stark.fri", "_roll_in_kernel", "u32[2d], u32[2d], u32[1d], i64, i64"),
     ("pyzkvm.stark.lde_source", "_dif_chunk", "u32[2d], i64, i64, i64, u32, const u32[1d], const u32[1d], bool[1d], i64, u32[2d], i64, i64[1d], bool, i64, i64"),
 ]
 

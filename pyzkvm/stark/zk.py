@@ -466,7 +466,7 @@ class _Xof:
     def keep_into(self, out: np.ndarray) -> int:
         """The next chunk's kept words (at most the count still wanted) written to the start
         of ``out`` (long enough for them); how many."""
-        want = min((self._count - self._got) * 17 // 16 + 16, XOF_CHUNK_WORDS)
+        want = min(_drawn_for(self._count - self._got) + 16, XOF_CHUNK_WORDS)
         if self._chunks is not None:
             self._chunks.append((self._seek, want, self._got))
         kept = _keep_into(self._stream, self._seek, want, out[:min(want, self._count - self._got)])
@@ -475,9 +475,14 @@ class _Xof:
         return kept
 
 
+def _drawn_for(kept: int) -> int:
+    # the XOF words that keep about ``kept`` canonical ones: 17/16 of them (6 % are rejected)
+    return kept * 17 // 16
+
+
 def _chunks_for(words: int) -> int:
-    # the XOF chunks that keep about ``words`` words: 17/16 of them (6 % are rejected), rounded up
-    return -(-words * 17 // 16 // XOF_CHUNK_WORDS)
+    # the XOF chunks that keep about ``words`` words (_drawn_for), rounded up
+    return -(-_drawn_for(words) // XOF_CHUNK_WORDS)
 
 
 def _kept_of(stream, seek: int, want: int, limit: int) -> np.ndarray:

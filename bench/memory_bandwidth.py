@@ -12,6 +12,12 @@ are made of, 8–16 lanes an instruction, no memory traffic). The prover's trans
 can they. The chains are latency-bound (a core's vector units idle between steps); the vector
 work is throughput-bound: if the two vCPUs shared one physical core's vector units (SMT
 siblings behind the hypervisor), the chains would still scale ~2× and the vector work would not.
+
+And fresh pages: one word written per 4 KiB page of a new 256 MiB array (the kernel zeroes and
+maps each page on its first touch, as for every new buffer of the prover: a 2^20-cycle hiding
+proof takes ~1.4M such faults), its pages touched by 1 thread or split between 2 (numba prange,
+one process, as the prover's pool), alternated: whether page faults scale with the threads.
+The arrays are on ordinary pages, as while proving (pyzkvm.stark.heap.ordinary_pages).
 """
 
 from __future__ import annotations
@@ -70,6 +76,35 @@ def vector_scaling(alternations: int, rounds: int) -> tuple:
     return sorted(ratios), rate[0]
 
 
+@njit(parallel=True, cache=True)
+def touch_pages(a, words_per_page):
+    # write one word of each page of ``a`` (its first touch: a page fault each), the pages split
+    # among the threads in contiguous runs
+    for p in prange(a.shape[0] // words_per_page):
+        a[p * words_per_page] = 1
+
+
+def fresh_page_scaling(alternations: int, mib: int = 256) -> tuple:
+    """touch_pages on a fresh ``mib`` MiB array at 1 and 2 threads, alternated: (µs per page at
+    1 thread, at 2 threads (wall / pages), both medians). The numba thread count is restored."""
+    from pyzkvm.stark.heap import ordinary_pages
+
+    threads, per_page = numba.get_num_threads(), {1: [], 2: []}
+    words = (mib << 20) // 4
+    with ordinary_pages():
+        touch_pages(np.empty(1024, dtype=np.uint32), 1024)  # compiled (or loaded) first
+        for _ in range(alternations):
+            for t in (1, 2):
+                numba.set_num_threads(t)
+                a = np.empty(words, dtype=np.uint32)
+                t0 = time.perf_counter()
+                touch_pages(a, 1024)
+                per_page[t].append((time.perf_counter() - t0) / (words // 1024) * 1e6)
+                del a
+    numba.set_num_threads(threads)
+    return float(np.median(per_page[1])), float(np.median(per_page[2]))
+
+
 def main() -> int:
     n = 1 << 25
     a, b, c = np.zeros(n), np.ones(n), np.ones(n)
@@ -88,6 +123,9 @@ def main() -> int:
     ratios, one_thread = vector_scaling(20, 500_000)
     print(f"vector multiply-adds, 20 alternations: 1 thread ~{one_thread / 1e9:.1f} G lanes/s; 2 threads / 1 thread "
           f"median {ratios[10]:.2f}× (range {ratios[0]:.2f}–{ratios[-1]:.2f}×)")
+    one, two = fresh_page_scaling(9)
+    print(f"fresh pages (first touch of a new 256 MiB array), 9 alternations: 1 thread {one:.2f} µs a page; "
+          f"2 threads {two:.2f} µs a page of wall ({one / two:.2f}× the rate of 1)")
     return 0
 
 

@@ -258,10 +258,10 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
     if not its:
         return aux, ext.ZERO.copy(), {}
-    # its pages faulted in here, on one thread: while proving they are 4 KiB pages (heap.ordinary_pages),
-    # and two threads faulting fresh pages at once pay several times each (the CPU table's at 2^18:
-    # sys 0.03 → 0.2 s, no faster than one thread); and once each (_aux_columns reads a helper before
-    # adding to it: an untouched page faulted twice, the shared zero page on the read, then a copy)
+    # its pages faulted in here, once each (_aux_columns reads a helper before adding to it: an
+    # untouched page faulted twice, the shared zero page on the read, then a copy). On one thread:
+    # zeroed by both, a fresh 2^20 × 36-word array took 62 → 47 ms, ~15 ms a table at 2^20 cycles,
+    # less than a whole proof resolves here (bench/results/stark_prove.md, session 22)
     aux.fill(0)
     tape = denominator_tape(compiled)
     challenges = np.stack([np.asarray(alpha, dtype=np.uint32), np.asarray(gamma, dtype=np.uint32)])

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "011e115ab0693230d3a6e53931cbc4bbd6273ac312fd395c1a8a6d08f1e3aefd"
+MACHINE_AIR_DIGEST = "846ec4f1207db5420cae3589b1092c6e30f66d165e806e466c89a73345b13060"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "26fdd08603960eaed38762c0fc055ce804e40755d77c85f3a915724f1769357b",
-    "ed25519-verify.elf": "f56c8d49f37f62a2dc128850cbbb3f2ec8f34dfed31726e4a23160069280c3f6",
-    "fibonacci.elf": "4aead2c810b620a9286b1d4d6102e59822e355bc0d17a55174f34369a62025a3",
-    "isqrt-hint.elf": "7f077f3a7bebbfc8d13b89215ad1d2081ccfd310c12149bf02b14f2d5f338e1b",
-    "keccak256.elf": "68d07bd79ea7cd838ec4264164e597db9bc4c4a216099f2c5ec0762d1403986a",
-    "panic.elf": "ed2a85068a608309c255693f960c0bdb24e4adb93a31aa70e593a5b11926a033",
-    "precompiles.elf": "0c2509c06a8eb61cc68f6939dab657c01eb65d33f63d8f9205cb324ca1e7aa12",
-    "rv32im-selftest.elf": "c6bcdcc00974454a4373aff53c8bd06c785a31c6743b22b346869110a11348fc",
-    "sha256.elf": "0f2954f2f226a7b2cf21275336adb929172e24764455f71a49f29b840761a467",
-    "sort.elf": "f159b82a7d76c11e56b0381c7ef769955d3eca159e6ced56c5abd385f50e16ce",
+    "aggregator.elf": "89409f575f7806a2a6e52df4f5de134b993de7666e7b16876bd969a2201c563d",
+    "ed25519-verify.elf": "cc01b12c96a72dfed4bbaf35896d7ece6277e493705c4d41bf7ba719a7ac60f8",
+    "fibonacci.elf": "2b86daf64748e0dbb8f9c80a29f08a50c81a8299a80b6f7cf6b8df3a08107388",
+    "isqrt-hint.elf": "3ec24302459cd49ef1896a186379df8aa1ac0f49344b94561403e90110b3c715",
+    "keccak256.elf": "e2ded0399eee2abdd1787707a801dad7ae4cc58b58a23df634c7242a1f201990",
+    "panic.elf": "49e279f937184d3d2966872a96d53686d896b21a189c9be11798b31d46472288",
+    "precompiles.elf": "e1ba81c392c165ab1dc0f4a5ce4604f2d16baceca68f1733b88a2c37a3fe5854",
+    "rv32im-selftest.elf": "24e7782cef8fcb76ce5a0a73b8d4d4ae1121c055d25d947c972e9f81d2c84ee7",
+    "sha256.elf": "4f3109bb08359d1cad26ca396a017adf10108b693de371d3f6ba4ddf676b9446",
+    "sort.elf": "3e37137b1582864da3e2fa45e9d6693a48f3b7ea03c9534aac1a744adf862553",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "3fdcc6a9d964f248423dc8cadcc27668ffee760d8437763275711b4ac138a52a",
-    "risc0/panic.elf": "5df431d536503e034827d87a80eb13f6255ebb709230cd2c83428369d7613057",
-    "risc0/rv32im-selftest.elf": "9f73ac1721dff835651e6d318aef5888af5a3042cda7d47f51388b2dc57b1804",
-    "risc0/sha256.elf": "b16056ef87259d781b7332246c1924f1f7628113988c62cd2cc11a1c55197ac4",
-    "risc0/sort.elf": "62c8e010aab9d95162cb2cb34a4a13f98dd724afed59c8d91a72499b6bf570d6",
+    "risc0/fibonacci.elf": "97134a9cf175e46291365638d22fd319e9be56d2de649d5c2801a095e14823e6",
+    "risc0/panic.elf": "1e34b72cc8577d80152aafbd100117a40b40f8bb76003c8f39d9ae14c156450c",
+    "risc0/rv32im-selftest.elf": "933efd88df2f43a3630b7bdc3910736f5f69b0d8e2e706846b9a5c2bd6a94f7b",
+    "risc0/sha256.elf": "520a08d84684b8357c983cb6f1d5b3ae4fec2ce3ef59119ebe127d30f2fdaeb3",
+    "risc0/sort.elf": "ce813bbf446cbb6dbd834d6b134a38aa8394e202c2a9e9bef81878f72fb383eb",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "80792c4cdd96814f3c02f14fd38563aef61c1f33df90bf114117659a9c43cbd1"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "fcfbd6d157ec2a03e474070edf26fa082bc3316ddfcff69a4f47e68645cf5288"
+MACHINE_PROOF = "515a5f63df7e40f00a3b33535b50394bd47453529cec765a0a81685901e31011"
 
 
 def machine_air_digest() -> str:

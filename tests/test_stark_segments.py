@@ -292,3 +292,83 @@ def test_default_segments_are_halved_until_every_table_fits_the_preset(monkeypat
     assert max(t.shape[0] for traces, _pv in run.statements for t in traces) == 1 << 17
     low = dc.replace(cfg, max_log_height=15)  # below the byte table: halved once, then given up
     assert stark_backend.fitting_statements(FIB, [u32(2000)], low).segment_cycles == 1 << 17
+
+
+def test_an_ecall_filed_in_another_segments_syscall_table_is_rejected(stark):
+    """The journal's writes cannot be reordered across segments. The buses balance over all
+    segments together, so a syscall row could sit in any segment's table; there the running
+    journal position (jpos) would give its bytes another place. A guest that writes "AA" in
+    segment 0 and "BB" in segment 1 (no COMMIT of the digest, which would bind the order) is
+    forged into the claim "BBAA": the two rows swap tables, every count and byte lookup
+    follows. The buses still balance; only the rows' clock range (START_CLK ≤ clk < PV_CYCLES)
+    refuses it, in the prover's check and in the verifier."""
+    from pyzkvm.backends.stark import build_statements
+    from pyzkvm.machine.bytes_table import BYTES
+    from pyzkvm.machine.image_id import other_circuit_digests
+    from pyzkvm.machine.syscall import JOURNAL_WORDS, SYS
+    from pyzkvm.stark.debug import check_all_constraints, check_buses
+    from pyzkvm.stark.field import P
+    from tests.rvasm import DATA_BASE, asm, flatten, halt, program, syscall
+
+    seg = 32
+    prog = program(flatten([syscall(0x02, 3, DATA_BASE, 2), [asm.addi(6, 6, 1)] * 30,
+                            syscall(0x02, 3, DATA_BASE + 4, 2), halt(0)]), data=b"AA\0\0BB\0\0")
+    assert pyzkvm.execute(prog, []).journal == b"AABB"
+    run = build_statements(prog, [], seg)
+    assert len(run.statements) == 2
+    at = {a.name: i for i, a in enumerate(run.chips.airs)}
+    tables = [[np.array(t, dtype=np.uint32, copy=True) for t in traces] for traces, _pv in run.statements]
+    sys_tables = [t[at["syscall"]] for t in tables]
+    assert [int(s[:, SYS.is_write].sum()) for s in sys_tables] == [1, 1]  # "AA" in segment 0, "BB" in 1
+    rows = [s[0].copy() for s in sys_tables]
+    starts = [pv[PV_START_CLK] for _t, pv in run.statements]
+    ends = [pv[PV_CYCLES] for _t, pv in run.statements]
+
+    def le_word(v) -> int:
+        return sum(int(x) << (8 * i) for i, x in enumerate(v))
+
+    def count(k: int, lookups, sign: int) -> None:  # the byte table's range counts of segment k
+        bt = tables[k][at["bytes"]]
+        for x, y in lookups:
+            bt[256 * int(x) + int(y), BYTES.m_range] = (int(bt[256 * int(x) + int(y), BYTES.m_range]) + sign) % P
+
+    def bound_lookups(row):
+        return [(row[SYS.since[0]], row[SYS.since[1]]), (row[SYS.since[2]], 0),
+                (row[SYS.until[0]], row[SYS.until[1]]), (row[SYS.until[2]], 0)]
+
+    # segment k's table gets the other's row, first in its journal: "BB" at 0, "AA" at 2;
+    # its clock-range bytes as close as 3 bytes come (clk − START_CLK, PV_CYCLES − 1 − clk mod 2^24)
+    lengths = [le_word(r[SYS.a2]) for r in rows]
+    for k in (0, 1):
+        row = rows[1 - k].copy()
+        count(1 - k, bound_lookups(rows[1 - k]), -1)
+        clk = int(row[SYS.clk])
+        row[SYS.since] = [(clk - starts[k]) % (1 << 24) >> (8 * i) & 0xFF for i in range(3)]
+        row[SYS.until] = [(ends[k] - 1 - clk) % (1 << 24) >> (8 * i) & 0xFF for i in range(3)]
+        count(k, bound_lookups(row), +1)
+        row[SYS.jpos] = 0 if k == 0 else lengths[1]
+        sys_tables[k][0] = row
+    # the journal words keep their segment; their base follows the new position
+    for t in tables:
+        jw = t[at["journal words"]]
+        for r in np.flatnonzero(jw[:, JOURNAL_WORDS.active]):
+            src = next(row for row in sys_tables if int(row[0, SYS.clk]) == int(jw[r, JOURNAL_WORDS.clk]))[0]
+            jw[r, JOURNAL_WORDS.jbase] = (int(src[SYS.jpos]) - le_word(src[SYS.ptr])) % P
+    st = run.segment_statements
+    forged_st = [dataclasses.replace(st[0], journal=b"BB", journal_start=0),
+                 dataclasses.replace(st[1], journal=b"AA", journal_start=2)]
+    statements = [(tables[k], forged_st[k].public_values()) for k in (0, 1)]
+    forged = dataclasses.replace(run, statements=statements, segment_statements=forged_st, journal=b"BBAA")
+
+    pk = setup(INSECURE_FAST_FOR_TESTS, run.chips.airs)
+    compiled = pk.verifying_key.compiled
+    check_buses(compiled, pk.prep_traces, statements, forged.public_data)  # the swap is invisible to the buses
+    for k, bound in ((0, "clk < PV_CYCLES"), (1, "clk ≥ START_CLK")):
+        with pytest.raises(ConstraintNotSatisfied, match=f"table 'syscall': constraint '{bound}"):
+            check_all_constraints(compiled, pk.prep_traces, [statements[k]])
+    proofs = prove_joint(pk, statements, public_data=forged.public_data, check_constraints_first=False)
+    receipt = stark.receipt_from_proofs(forged, INSECURE_FAST_FOR_TESTS, pk.verifying_key, proofs, (),
+                                        others=other_circuit_digests(prog, pk.verifying_key))
+    assert receipt.journal == b"BBAA"
+    with pytest.raises(VerificationError):
+        stark.verify(receipt, prog.image_id, allow_insecure=True)

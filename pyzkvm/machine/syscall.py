@@ -53,8 +53,8 @@ from .layout import Layout
 from .memory import memory_key
 from .program_table import inverse_or_zero, pad_height, to_bytes
 from .public_data import MachinePublicData
-from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_DEFERRED, PV_HAS_COMMIT,
-                        PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START)
+from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_HAS_COMMIT,
+                        PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK)
 from .fp_ops import FP_CODES
 from .weierstrass import WEIERSTRASS_CODES
 from .weierstrass_decompress import DECOMPRESS_CODES
@@ -73,7 +73,7 @@ A0, A1, A2, A3, A4 = 10, 11, 12, 13, 14
 
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
-    " is_precompile pc:4 clk clk_d:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
+    " is_precompile pc:4 clk clk_d:3 since:3 until:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
     "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
 )
 #: one past the key of the last word of guest memory (address 0x78000000)
@@ -111,6 +111,7 @@ class SyscallAir(Chip):
         mine = np.flatnonzero(fields[1] == 0) if len(fields) else np.zeros(0, dtype=np.int64)
         f = [x[mine] for x in fields] if len(fields) else [np.zeros(0, dtype=np.int64)] * 15
         t, groups = syscall_rows(f[0], words(f[3:7]), words(f[7:11]), words(f[11:15]), w.execution.trace.syscall_events,
+                                 w.public_values[PV_START_CLK], w.public_values[PV_CYCLES],
                                  w.context.journal_start, w.context.assumptions_start)
         w.add_accesses(*groups)
         return t
@@ -147,6 +148,19 @@ class SyscallAir(Chip):
         b.when_transition().assert_zero(nreal * (b.main_next(SYS.clk) - clk - 1 - word(cd + [0])), "syscalls in clk order")
         b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
         b.send(buses.BYTE, [R, cd[2], 0, 0, 0], nreal)
+        # every row's ecall is one of this segment's: START_CLK ≤ clk < PV_CYCLES (its end clock).
+        # The buses balance over all segments together, so without this a prover could file an
+        # ecall's row in another segment's table, where the running counters below would give a
+        # journal WRITE another position (the journal's writes reordered across segments).
+        # since = clk − START_CLK, until = PV_CYCLES − 1 − clk, 3 range-checked bytes each: their
+        # sum is PV_CYCLES − 1 − START_CLK < 2^26 (the verifier's clocks) and they are < 2^25
+        # together, so it holds over the integers and clk lies in the range.
+        since, until = cols("since"), cols("until")
+        b.assert_zero(active * (clk - b.public(PV_START_CLK) - word(since + [0])), "clk ≥ START_CLK: since = clk − START_CLK")
+        b.assert_zero(active * (b.public(PV_CYCLES) - 1 - clk - word(until + [0])), "clk < PV_CYCLES: until = PV_CYCLES − 1 − clk")
+        for x in (since, until):
+            b.send(buses.BYTE, [R, x[0], x[1], 0, 0], active)
+            b.send(buses.BYTE, [R, x[2], 0, 0, 0], active)
 
         # the CPU's ecall: code in t0 (its bytes: the kind's code < 256, or a precompile's free
         # pc0..3), a0, and the value t0 gets back
@@ -468,10 +482,12 @@ def register_events(clk, events):
     return value, after
 
 
-def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions_start: int = 0):
+def syscall_rows(clk, code, a0, ret, events, start_clk: int, end_clk: int, journal_start: int = 0,
+                 assumptions_start: int = 0):
     """The syscall chip's rows for the SP1 ecalls the CPU sends (every one but HALT).
 
     clk, code, a0, ret: per ecall (in clk order); events: Trace.syscall_events;
+    start_clk, end_clk: the segment's clocks (its first row's clk, one past its last row's);
     journal_start, assumptions_start: journal bytes written and VERIFY_SP1_PROOF calls made
     before (earlier segments of a continuation).
     Returns (table, the register accesses as Access groups)."""
@@ -490,6 +506,8 @@ def syscall_rows(clk, code, a0, ret, events, journal_start: int = 0, assumptions
     t[:n, SYS.pc] = to_bytes(np.where(pre, code, 0))
     t[:n, SYS.clk] = clk
     t[: n - 1, SYS.clk_d] = to_bytes(np.diff(clk) - 1)[:, :3] if n > 1 else 0
+    t[:n, SYS.since] = to_bytes(clk - start_clk)[:, :3]
+    t[:n, SYS.until] = to_bytes(end_clk - 1 - clk)[:, :3]
     t[:n, SYS.b], t[:n, SYS.c] = to_bytes(a0), to_bytes(ret)
     vp = is_["verify"]
     reads_a1 = is_["write"] | is_["hint_read"] | is_["commit"] | is_["commit_deferred"] | vp | pre

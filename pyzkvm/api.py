@@ -87,11 +87,23 @@ class Verified:
     #: False when the backend's proof does not bind ``claim.cycles`` (sp1, risc0: their proofs
     #: commit to the journal and the exit, not the cycle count): the count is the prover's report
     cycles_proved: bool = True
+    #: a composed receipt's inner receipts' security estimates, recomputed by their verifiers
+    #: (every level of the tree; those whose backend gives none are left out)
+    inner_security: tuple = ()
 
     @property
     def security(self):
-        """The security estimate the verifier recomputed (None when the backend gives none)."""
-        return getattr(self.report, "security", None)
+        """The security estimate the verifier recomputed (None when the backend gives none):
+        of a composed receipt, the weakest in its tree — the claim holds only as far as every
+        receipt it assumes does."""
+        estimates = [e for e in (getattr(self.report, "security", None), *self.inner_security) if e is not None]
+        return min(estimates, key=lambda e: e.bits) if estimates else None
+
+    @property
+    def paused(self) -> bool:
+        """True for a RISC Zero-profile run that paused (HALT type 1, bound by the stark proof)
+        instead of finishing: its claim's exit code 0 does not mean success."""
+        return getattr(self.report, "halt_type", 0) == 1
 
 
 def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
@@ -110,8 +122,17 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     the acceptance policy — ``min_security_bits`` (stark: default 100) and ``allow_insecure``
     (shorthand for no minimum: test-preset proofs) — which applies to the whole tree: it also
     goes to every inner receipt's backend whose verify takes it.
+
+    A receipt of a RISC Zero-profile run that *paused* (HALT type 1) is refused here: its claim
+    says exit code 0, which a caller would read as a finished, successful run, and a Claim has
+    no field for the halt. ``verify_report`` verifies it and says so (``Verified.paused``).
     """
-    return verify_report(receipt, image_id, dev_mode, **options).claim
+    verified = verify_report(receipt, image_id, dev_mode, **options)
+    if verified.paused:
+        raise VerificationError("the receipt proves a RISC Zero-profile run that paused (halt type 1), not one that "
+                                "finished: its exit code 0 means 'resume me'; pyzkvm.verify_report verifies it and "
+                                "says so (Verified.paused)")
+    return verified.claim
 
 
 def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) -> Verified:
@@ -129,15 +150,17 @@ def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) ->
         # Gate here too, so a dev-mode plug-in that forgets to gate cannot pass for a proof,
         # and a proof that carries a dev-mode receipt inside cannot either.
         refuse_unless_dev_mode(dev_mode)
+    inner_security: list = []  # (filled by _verify_inner, at every level of the tree)
     if receipt.inner:
         from .composition import stderr_lines_once
 
         policy = {k: options[k] for k in TREE_OPTIONS if k in options}
         with stderr_lines_once():
-            report = _verify_one(receipt, image_id, options, policy)
+            report = _verify_one(receipt, image_id, options, policy, inner_security)
     else:
         report = _verify_one(receipt, image_id, options)
-    return Verified(receipt.claim, report, cycles_proved=_verifier(receipt.backend).proves_cycles)
+    return Verified(receipt.claim, report, cycles_proved=_verifier(receipt.backend).proves_cycles,
+                    inner_security=tuple(inner_security))
 
 
 #: verify options that apply to every receipt of a composed tree, not just the outer one
@@ -157,32 +180,44 @@ def _verifier(backend: str):
         raise VerificationError(f"receipt was made by backend {backend!r}, which cannot load here: {exc}") from None
 
 
-def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict | None = None):
+def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict | None = None,
+                inner_security: list | None = None):
     """Verify one receipt of the tree: its inner receipts first, then its assumptions, then its seal;
     returns what its backend's verify returned (its report, or None).
-    Dev mode has been gated for the whole tree already; ``policy`` (TREE_OPTIONS) goes to the inner ones."""
+    Dev mode has been gated for the whole tree already; ``policy`` (TREE_OPTIONS) goes to the inner ones,
+    whose security estimates are appended to ``inner_security``."""
     from .composition import verify_composition
 
     check_image_and_journal(receipt, image_id)
     verifier = _verifier(receipt.backend)
     if receipt.inner or receipt.claim.assumptions:
-        verify_composition(receipt, lambda inner: _verify_inner(inner, policy or {}))
+        estimates = [] if inner_security is None else inner_security
+        verify_composition(receipt, lambda inner: _verify_inner(inner, policy or {}, estimates))
+        if "inner_verified" in _parameters(verifier.verify):  # (its verify would check the tree again)
+            options = {**options, "inner_verified": True}
     if not verifier.produces_proofs or receipt.dev_mode:
         return verifier.verify(receipt, image_id, dev_mode=True, **options)
     return verifier.verify(receipt, image_id, **options)
 
 
-def _verify_inner(inner: Receipt, policy: dict) -> None:
+def _verify_inner(inner: Receipt, policy: dict, inner_security: list) -> None:
     verifier = _verifier(inner.backend)
     if verifier.verify_needs_program:
         raise VerificationError(
             f"it was made by backend {inner.backend!r}, whose verifier needs the guest ELF, which a composed "
             "receipt does not carry: compose receipts of backends that verify from the image ID alone"
         )
+    takes = _parameters(verifier.verify)
+    report = _verify_one(inner, inner.claim.image_id, {k: v for k, v in policy.items() if k in takes}, policy,
+                         inner_security)
+    if getattr(report, "security", None) is not None:
+        inner_security.append(report.security)
+
+
+def _parameters(function) -> set:
     import inspect
 
-    takes = inspect.signature(verifier.verify).parameters
-    _verify_one(inner, inner.claim.image_id, {k: v for k, v in policy.items() if k in takes}, policy)
+    return set(inspect.signature(function).parameters)
 
 
 

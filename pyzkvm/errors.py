@@ -136,8 +136,8 @@ class ToolchainError(PyzkvmError):
 # --- the proof system --------------------------------------------------------------------
 
 
-class ProofFormatError(PyzkvmError):
-    """STARK proof bytes are malformed."""
+class ProofFormatError(VerificationError):
+    """STARK proof bytes are malformed (a proof that does not decode does not verify)."""
 
 
 class ConstraintNotSatisfied(PyzkvmError):

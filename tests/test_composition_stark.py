@@ -125,6 +125,11 @@ def test_aggregate_at_the_default_preset_verifies(monkeypatch):
     outer = aggregate([inner], preset="default")
     assert outer.params["security_bits"] >= 100
     assert pyzkvm.verify(outer, AGG.image_id) == outer.claim  # no allow_insecure, no dev mode
+    # the same outer proof over a test-preset inner receipt: the tree is as strong as its weakest
+    weak = aggregate([pyzkvm.prove(FIB, [u32(5)], backend="stark", preset=FAST)], preset="default")
+    verified = pyzkvm.verify_report(weak, AGG.image_id, min_security_bits=24)
+    assert verified.report.security.bits >= 100 and [e.bits for e in verified.inner_security] == [24.0]
+    assert verified.security.bits == 24.0
 
 
 def test_proving_needs_the_receipts_the_guest_asserts(fibs):
@@ -192,17 +197,41 @@ def test_claim_assumptions_other_than_the_proof_binds_are_rejected(agg2, fibs, e
 
 
 def test_stark_backend_verify_rebuilds_the_public_data_from_the_claim(agg2, fibs):
-    """The backend's own verify (no composition checks): the same proof against the claim with
-    one assumption altered in a single byte fails."""
+    """The backend's own check of the seal (inner_verified: the composition checks skipped):
+    the same proof against the claim with one assumption altered in a single byte fails."""
     from pyzkvm.backends import get_backend
 
     stark = get_backend("stark")
-    stark.verify(agg2, AGG.image_id, allow_insecure=True)
+    stark.verify(agg2, AGG.image_id, allow_insecure=True, inner_verified=True)
     image, digest = agg2.claim.assumptions[1]
     altered = (image, digest[:31] + bytes([digest[31] ^ 1]))
     bad = dataclasses.replace(agg2, claim=dataclasses.replace(agg2.claim, assumptions=(agg2.claim.assumptions[0], altered)))
     with pytest.raises(VerificationError, match=UNBALANCED):
-        stark.verify(bad, AGG.image_id, allow_insecure=True)
+        stark.verify(bad, AGG.image_id, allow_insecure=True, inner_verified=True)
+
+
+@pytest.mark.parametrize("edit", ["inner receipts stripped", "inner seals junk"])
+def test_the_stark_backends_own_verify_checks_the_inner_receipts(agg2, edit):
+    """``backend.verify(receipt, image_id)`` (the Backend interface) of a composed receipt is no
+    weaker than pyzkvm.verify: its claim is conditional on the receipts it assumes, so they are
+    verified too (a red-team review found them skipped). The honest one verifies both ways."""
+    from pyzkvm.backends import get_backend
+
+    stark = get_backend("stark")
+    report = stark.verify(agg2, AGG.image_id, allow_insecure=True)
+    assert report == pyzkvm.verify_report(agg2, AGG.image_id, allow_insecure=True).report
+    bad = dataclasses.replace(agg2, inner=() if edit == "inner receipts stripped" else
+                              tuple(dataclasses.replace(r, seal=b"junk") for r in agg2.inner))
+    message = "assumption 0 .* has no inner receipt" if edit == "inner receipts stripped" else "inner receipt 0: stark seal"
+    for verify in (stark.verify, pyzkvm.verify):
+        with pytest.raises(VerificationError, match=message):
+            verify(bad, AGG.image_id, allow_insecure=True)
+
+
+def test_a_composed_receipts_security_is_its_weakest_receipts(agg2):
+    verified = pyzkvm.verify_report(agg2, AGG.image_id, allow_insecure=True)
+    assert len(verified.inner_security) == 2  # both inner receipts' estimates, recomputed
+    assert verified.security.bits == min(e.bits for e in (verified.report.security, *verified.inner_security))
 
 
 def test_segmented_aggregate_chains_the_assumptions_across_segments(fibs, agg2):

@@ -41,9 +41,9 @@ RISC0_IMAGE_IDS = {
     "risc0/sort.elf": "ce813bbf446cbb6dbd834d6b134a38aa8394e202c2a9e9bef81878f72fb383eb",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
-FIBONACCI_TOY_PROOF = "80792c4cdd96814f3c02f14fd38563aef61c1f33df90bf114117659a9c43cbd1"
+FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "515a5f63df7e40f00a3b33535b50394bd47453529cec765a0a81685901e31011"
+MACHINE_PROOF = "f0c6bc586fafa41eeade31ea7711ba5a70dd3b2fff97562c6309727f04f074b3"
 
 
 def machine_air_digest() -> str:

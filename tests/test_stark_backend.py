@@ -237,8 +237,11 @@ def test_an_assumption_the_guest_never_made_is_rejected(stark, fib, fib_receipt)
     last segment ends after 0 calls; the assumption bus would see 16 words nobody sent)."""
     claim = Claim(fib_receipt.claim.image_id, 0, fib_receipt.claim.journal_digest, fib_receipt.claim.cycles,
                   ((b"\x01" * 32, b"\x02" * 32),))
-    with pytest.raises(VerificationError, match="0 assumptions, not at the claim's .* 1 assumptions"):
-        check(stark, dataclasses.replace(fib_receipt, claim=claim), fib.image_id)
+    forged = dataclasses.replace(fib_receipt, claim=claim)
+    with pytest.raises(VerificationError, match="has no inner receipt"):  # the composition check comes first
+        check(stark, forged, fib.image_id)
+    with pytest.raises(VerificationError, match="0 assumptions, not at the claim's .* 1 assumptions"):  # the seal's
+        stark.verify(forged, fib.image_id, allow_insecure=True, inner_verified=True)
 
 
 # ---- receipt metadata: bound or not reported as verified (issue 14 §4) --------------------------
@@ -282,6 +285,34 @@ def test_every_param_is_bound_to_the_seal(stark, fib, fib_receipt, key, forged):
         check(stark, with_params(fib_receipt, **{key: forged}), fib.image_id)
     with pytest.raises(VerificationError):
         pyzkvm.verify(with_params(fib_receipt, **{key: forged}).to_bytes(), fib.image_id, allow_insecure=True)
+
+
+def test_a_one_segment_receipts_cut_is_its_length(stark, fib, fib_receipt):
+    """One segment: any cut at least its length was consistent with the proof, a number
+    nothing bound (a red-team review); the receipt records the length, and only it verifies."""
+    cycles = fib_receipt.claim.cycles
+    assert fib_receipt.params["segment_cycles"] == cycles
+    for forged in (cycles + 1, 1 << 20, 1 << 62):
+        with pytest.raises(VerificationError, match="segment_cycles"):
+            check(stark, with_params(fib_receipt, segment_cycles=forged), fib.image_id)
+
+
+def test_any_bus_nonce_in_a_proof_is_a_verification_failure(stark, fib, fib_receipt):
+    """The bus proof-of-work nonce is a u64 the transcript absorbs as bytes: one whose 32-bit
+    words are not field elements (≥ p) made the verifier's transcript raise a UsageError (the
+    CLI's "bad arguments" status) instead of failing verification."""
+    from pyzkvm.backends.stark import decode_seal, encode_seal
+    from pyzkvm.stark.proof import decode_proof, encode_proof
+
+    p = decode_seal(fib_receipt.seal)
+    for nonce in (0xFFFFFFFF, (1 << 64) - 1):
+        proof = decode_proof(p["segments"][0][4])
+        proof.bus_pow_nonce = nonce
+        data = encode_proof(proof)[0]
+        seal = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], p["has_commit"], p["has_deferred"],
+                           p["start_pc"], [(*p["segments"][0][:4], data)], others=p["others"])
+        with pytest.raises(VerificationError):
+            check(stark, dataclasses.replace(fib_receipt, seal=seal), fib.image_id)
 
 
 @pytest.mark.parametrize("key", ["security_bits", "proof_bytes", "cycles", "preset", "segments", "segment_cycles",

@@ -9,8 +9,9 @@ with only the receipt file would edit it, and checked with the real verifier:
 * a RISC Zero-profile seal with has_deferred = 1 (that statement has no deferred digest, so
   the byte was bound by nothing: a second seal for the same claim verified);
 * a RISC Zero-profile run that *paused* (HALT type 1, exit code 0): its receipt verifies as
-  what it is, but it must not discharge an assumption ("a receipt of a successful run"), and
-  the CLI must not print it as a finished run.
+  what it is (verify_report), but it must not discharge an assumption ("a receipt of a
+  successful run"), pyzkvm.verify (whose Claim cannot say it) refuses it, and the CLI must not
+  print it as a finished run.
 
 The other receipt edits (journal, exit code 0 → 1, cycles, image ID, seal bytes, has_commit,
 params, preset, an added assumption, segment chains) are in test_stark_backend.py,
@@ -148,6 +149,19 @@ def test_a_paused_run_discharges_no_assumption(stark, paused):
     finished = dataclasses.replace(receipt, params={**receipt.params, "halt_type": 0})
     verify_composition(_assuming(finished), lambda inner: None)
     assert resolve_assumptions(outer.claim.assumptions, [finished]) == (finished,)
+
+
+def test_pyzkvm_verify_refuses_a_paused_run_that_its_claim_would_show_as_success(paused):
+    """pyzkvm.verify returns a Claim, which has no field for the halt: a paused run would read as
+    exit code 0, a finished success (a red-team review's finding). It is refused there;
+    verify_report verifies it and says it paused."""
+    import pyzkvm
+
+    prog, receipt = paused
+    with pytest.raises(VerificationError, match="paused"):
+        pyzkvm.verify(receipt, prog.image_id, allow_insecure=True)
+    verified = pyzkvm.verify_report(receipt, prog.image_id, allow_insecure=True)
+    assert verified.paused and verified.claim.exit_code == 0
 
 
 def test_the_cli_says_a_paused_run_has_not_finished(paused, tmp_path, capsys):

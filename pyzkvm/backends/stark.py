@@ -344,23 +344,31 @@ class StarkBackend(Backend):
             "proof_bytes": sum(len(p) for p in encoded),
             "cycles": cycles,
             "segments": len(proofs),
-            "segment_cycles": int(run.segment_cycles),
+            "segment_cycles": int(run.segment_cycles) if len(proofs) > 1 else cycles,  # one segment: its length
             "zero_knowledge": bool(config.zk),
             **profile_params(final),
         }
         return Receipt(claim, run.journal, self.name, self.version, params, seal, tuple(inner))
 
     def verify(self, receipt: Receipt, image_id: bytes, *, min_security_bits: float | None = None,
-               allow_insecure: bool = False, **options) -> "StarkVerification":
+               allow_insecure: bool = False, inner_verified: bool = False, **options) -> "StarkVerification":
         """Check the seal's STARK proofs against ``image_id`` and the receipt's claim (module docstring),
         assumptions included, and return what was verified (StarkVerification: every value
-        recomputed from the seal and the claim, never read from ``params``). The inner receipts
-        are not verified here: ``pyzkvm.verify`` does that.
+        recomputed from the seal and the claim, never read from ``params``).
+
+        A composed receipt (its claim assumes other receipts) proves only "this run happened and
+        assumed them": it is verified whole, its inner receipts too, through pyzkvm.verify_report
+        (composition.py), unless ``inner_verified`` says the caller has done that already (pyzkvm.verify).
 
         ``min_security_bits`` (default MIN_SECURITY_BITS = 100): refuse a proof whose recomputed
         estimate is lower. ``allow_insecure=True`` without it means no minimum (test presets)."""
-        options.pop("dev_mode", None)  # pyzkvm.verify passes it to every backend; it changes nothing here
+        dev_mode = options.pop("dev_mode", None)  # pyzkvm.verify passes it to every backend; only the tree's gate reads it
         self.reject_options(options, "verify")
+        if (receipt.claim.assumptions or receipt.inner) and not inner_verified:
+            from ..api import verify_report
+
+            return verify_report(receipt, image_id, dev_mode, min_security_bits=min_security_bits,
+                                 allow_insecure=allow_insecure).report
         from ..program import as_image_id
         from ..machine.image_id import check_image_id_config, image_id_from_seal, machine_key_from_parts
         from ..machine.public_data import MachinePublicData

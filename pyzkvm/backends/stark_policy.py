@@ -147,14 +147,16 @@ class StarkVerification:
 
     def check_params(self, params: dict) -> None:
         """VerificationError unless every param equals its recomputed value; segment_cycles must
-        be the length of every segment but the last, and at least the last's."""
+        be the length of every segment but the last, and at least the last's — of a receipt of
+        one segment, its length (any longer cut would be a number the proof does not bind)."""
         for key, want in self.params().items():
             got = params.get(key)
             if type(got) is not type(want) or got != want:
                 raise VerificationError(f"receipt params say {key} = {got!r}, the verified seal gives {want!r}")
         cut = params.get("segment_cycles")
         if isinstance(cut, bool) or not isinstance(cut, int) or \
-                any(n != cut for n in self.segment_lengths[:-1]) or self.segment_lengths[-1] > cut:
+                any(n != cut for n in self.segment_lengths[:-1]) or self.segment_lengths[-1] > cut or \
+                (len(self.segment_lengths) == 1 and cut != self.segment_lengths[0]):
             raise VerificationError(f"receipt params say segment_cycles = {cut!r}, but the verified segments have "
                                     f"{self.segment_lengths} cycles")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import ProofFormatError, VerificationError
+from ..errors import ProofFormatError, StarkConfigError, VerificationError
 from ..receipt import Receipt
 
 SEAL_VERSION = 4
@@ -103,7 +103,7 @@ def describe_seal(receipt: Receipt) -> dict:
     """What the seal itself says, for ``pyzkvm inspect`` (verifies nothing): the preset, proof
     bytes, segments and their cycles, and the security estimate recomputed — as verify would —
     from the seal's preset and its proofs' table heights (not the receipt's params). Raises
-    ProofFormatError / StarkConfigError / VerificationError for a seal it cannot read."""
+    VerificationError (ProofFormatError among them) for a seal it cannot read."""
     from ..machine.image_id import machine_key_from_parts
     from ..machine.public_data import MachinePublicData
     from ..machine.statement import Statement
@@ -117,7 +117,10 @@ def describe_seal(receipt: Receipt) -> dict:
         raise VerificationError(f"stark seal names an unknown preset {seal['preset']!r}")
     segments = seal["segments"]
     ends = [tuple(seg[:4]) for seg in segments]
-    vk = machine_key_from_parts(config, seal["prep_root"], seal["prep_log_heights"])
+    try:
+        vk = machine_key_from_parts(config, seal["prep_root"], seal["prep_log_heights"])
+    except StarkConfigError as exc:
+        raise ProofFormatError(f"stark seal does not describe the machine's tables: {exc}") from None
     heights = [[t.log_height for t in decode_proof(seg[4]).tables] for seg in segments]
     claim = receipt.claim
     final = Statement.from_claim(claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"],

@@ -103,8 +103,10 @@ def _verify(args, report) -> int:
     claim = verified.claim
     # the security the verifier recomputed from the seal, never the receipt's own params
     security = f", {verified.security.bits:.1f} bits" if verified.security is not None else ""
+    if security and verified.inner_security:  # a composed receipt: its weakest receipt's estimate
+        security += " (the weakest receipt in its tree)"
     # a RISC Zero-profile run that paused (HALT type 1, bound by the stark proof) has not finished
-    paused = " (paused, not finished: RISC Zero halt type 1)" if getattr(verified.report, "halt_type", 0) == 1 else ""
+    paused = " (paused, not finished: RISC Zero halt type 1)" if verified.paused else ""
     # a count the proof does not bind is shown as the prover's report, not as verified
     cycles = f"{claim.cycles} cycles" + ("" if verified.cycles_proved else " (reported by the prover, not proved)")
     print(

@@ -65,7 +65,7 @@ import numpy as np
 
 from .air import Air, AirBuilder, CompiledAir, compile_air
 
-#: the bus the ring runs on (hashed to its id like every named bus; no chip uses it)
+#: the bus the ring runs on (hashed to its id like every named bus; a chip may not use it: keys.py)
 BLIND_BUS = "zk blind"
 #: base-field elements of one ring value (an F_p^4 worth of randomness)
 RING_VALUE = 4

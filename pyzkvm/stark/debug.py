@@ -60,13 +60,13 @@ def check_constraints(compiled: CompiledAir, inputs: Inputs, n: int, which: str 
 
 
 def check_statement(compiled: Sequence[CompiledAir], prep_traces: Sequence, statements: Sequence,
-                    public_data: PublicData = b"", term_public_values=None, seed: int | None = None) -> None:
+                    public_data: PublicData = b"", seed: int | None = None) -> None:
     """Check n ≥ 1 (traces, public_values) statements of the same AIRs (``compiled``, with their
     preprocessed traces or None) as one joint statement: every constraint of every table, then
-    every bus over all of them plus the public entries of ``term_public_values`` (default: the
-    last statement's) and ``public_data``."""
+    every bus over all of them plus the public entries of the last statement's public values
+    and ``public_data``."""
     check_all_constraints(compiled, prep_traces, statements)
-    check_buses(compiled, prep_traces, statements, public_data, term_public_values, seed)
+    check_buses(compiled, prep_traces, statements, public_data, seed)
 
 
 def _tables(compiled, prep_traces, statements):
@@ -92,7 +92,7 @@ def check_all_constraints(compiled: Sequence[CompiledAir], prep_traces: Sequence
 
 
 def check_buses(compiled: Sequence[CompiledAir], prep_traces: Sequence, statements: Sequence,
-                public_data: PublicData = b"", term_public_values=None, seed: int | None = None) -> None:
+                public_data: PublicData = b"", seed: int | None = None) -> None:
     """Part 2: every bus's LogUp sum over all tables and the public entries, under random
     challenges α, γ ∈ F_p^4, is zero; else ConstraintNotSatisfied names the buses that are not."""
     rng = np.random.default_rng(seed)
@@ -103,7 +103,7 @@ def check_buses(compiled: Sequence[CompiledAir], prep_traces: Sequence, statemen
             _, _, totals = build_aux_trace(c, inputs, n, alpha, gamma)
             for bus, s in bus_totals(c, totals).items():
                 per_bus[bus] = ext.ext_add(per_bus.get(bus, ext.ZERO), s)
-    term_pv = statements[-1][1] if term_public_values is None else term_public_values
+    term_pv = statements[-1][1]  # the public term reads the last statement's values, as the verifier does
     # the verifier's side: the public entries (e.g. a journal), added bus by bus
     public_term([c.air for c in compiled], [int(v) % P for v in term_pv], alpha, gamma, per_bus, public_data)
     bad = [repr(name) for name, s in per_bus.items() if np.any(s)]

@@ -107,14 +107,13 @@ class LocalSegments:
         return proofs
 
 
-def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_public_values=None,
+def prove(pk, statements: Sequence, public_data: PublicData = b"", *,
           check_constraints_first: bool = True, progress: Callable[[int, str, float], None] | None = None,
           segments=None, zk_seed=None, release_tables: bool = False) -> list:
     """Prove n ≥ 1 (traces, public_values) statements jointly; returns the n Proofs.
 
-    ``term_public_values``: the public values the AIRs' public_interactions read for the
-    whole statement (default: the last segment's). ``progress(k, step, fraction)`` hears each
-    segment's steps. With check_constraints_first (default) a witness that breaks a
+    The AIRs' public_interactions read the last segment's public values (the verifier's term:
+    ``verify``). ``progress(k, step, fraction)`` hears each segment's steps. With check_constraints_first (default) a witness that breaks a
     constraint or a bus raises ConstraintNotSatisfied before any proving (debug.py); turn it
     off only to produce invalid proofs for soundness tests. ``segments``: who commits and
     proves the segments (default LocalSegments(pk, progress); dist.py passes a cluster's).
@@ -139,11 +138,10 @@ def prove(pk, statements: Sequence, public_data: PublicData = b"", *, term_publi
             raise ConstraintNotSatisfied(f"proof {k}: main root differs from its step-1 commitment (a bug: report it)")
     if check_constraints_first:
         try:
-            _check_balance(vk, proofs, challenges, pvs[-1] if term_public_values is None else term_public_values,
-                           public_data)
+            _check_balance(vk, proofs, challenges, pvs[-1], public_data)
         except BusImbalance:  # name the buses (debug.py, part 2), then refuse
             if all(traces for traces, _pv in statements):
-                check_buses(vk.compiled, pk.prep_traces, statements, public_data, term_public_values)
+                check_buses(vk.compiled, pk.prep_traces, statements, public_data)
             raise ConstraintNotSatisfied("LogUp buses do not balance, though every chip bus does (in hiding mode: "
                                          "the blinding ring, blind.py; a bug, report it)") from None
     return proofs
@@ -158,16 +156,17 @@ def _check_balance(vk, proofs, challenges: BusChallenges, term_public_values, pu
                                            public_data=public_data, entries=entries))
 
 
-def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicData = b"", *,
-           term_public_values=None) -> list:
+def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicData = b"") -> list:
     """Verify the n ≥ 1 proofs (Proof objects or their bytes) of a statement; returns their
     VerificationReports, each carrying the whole statement's security estimate
     (statement_security: its N counts every proof's bus entries).
 
     Rebuilds the joint challenges from the proofs' own main roots and heights (checking the
     proof of work before them), checks the bus balance over all proofs (BusImbalance), then
-    verifies each proof under those challenges. Raises a VerificationError subclass, or
-    ProofFormatError for undecodable bytes."""
+    verifies each proof under those challenges. The public term (the AIRs' public_interactions)
+    reads the last segment's public values, which the joint transcript has observed with every
+    other segment's before the challenges are drawn. Raises a VerificationError subclass
+    (ProofFormatError for undecodable bytes)."""
     if len(proofs) != len(public_values) or not proofs:
         raise ProofFormatError(f"{len(proofs)} proofs for {len(public_values)} public value sets")
     data = [_proof_bytes(p) for p in proofs]  # the decoder's checks (canonical values, shapes) apply to all
@@ -176,7 +175,7 @@ def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicDat
     if any(len(h) != len(vk.compiled) for h in heights):
         raise ProofShapeError(f"a proof's table count differs from the verifying key's {len(vk.compiled)}")
     pvs = [check_public_values(vk, pv) for pv in public_values]
-    term_pv = pvs[-1] if term_public_values is None else check_public_values(vk, term_public_values)
+    term_pv = pvs[-1]  # (observed: a term from values the transcript had not seen could be solved for)
     entries = public_entries(vk.airs, term_pv, public_data)  # counted for the estimate, summed for the balance
     security = statement_security(vk, heights, term_pv, public_data, entries=entries)
     nonces = {p.bus_pow_nonce for p in decoded}

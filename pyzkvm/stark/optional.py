@@ -9,11 +9,16 @@ needs no commitment, no opening and no LogUp total for it. A chip that only a fe
 
 The claim is checked, not trusted (``check_optional_air``, at key building): the AIR's own
 constraints and its multiplicities are evaluated, by the one constraint evaluator (tape.py),
-on a 4-row all-zero trace with random public values. Four rows have a first row, middle rows
-and a last row, the only three kinds of row the selectors tell apart, and on zero columns a
-constraint is a polynomial in the public values and the selectors alone: so a constraint that
-is 0 on those rows at a random public-value vector is 0 on every all-zero table of any height
-for every public-value vector, except with probability ≤ deg/p per trial (Schwartz–Zippel).
+on a 4-row all-zero trace with random public values. On zero columns a constraint is a
+polynomial in the public values and the selectors alone. is_first_row and is_last_row tell
+apart three kinds of row (first, middle, last); is_transition = x − ω^(n−1) takes another
+value on every row but the last, and enters a constraint only as its multiplier
+(``when_transition``), so linearly: f₀ + is_transition·f₁ with f₀, f₁ in the public values and
+the two row selectors. Four rows have a first row, two middle rows (two different values of
+is_transition, which pin both f₀ and f₁) and a last row: so a constraint that is 0 on them at a
+random public-value vector is 0 on every all-zero table of any height for every public-value
+vector, except with probability ≤ deg/p per trial (Schwartz–Zippel). (An AIR that multiplied
+by is_transition twice would need a third middle row; none does.)
 The LogUp constraints need no check: with all multiplicities 0, all-zero helper and
 running-sum columns satisfy them, with total 0. A preprocessed column is not zero, so an
 optional AIR has none.
@@ -33,7 +38,7 @@ from ..errors import ConstraintNotSatisfied, StarkConfigError
 from .air import CompiledAir
 from .field import P
 
-#: rows of the all-zero trace the claim is checked on: first, middle and last rows
+#: rows of the all-zero trace the claim is checked on: the first, two middle rows and the last
 CHECK_ROWS = 4
 
 

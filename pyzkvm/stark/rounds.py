@@ -111,7 +111,7 @@ def observe_main(t: Transcript, main_root: bytes, bus: BusChallenges) -> None:
     t.observe_digest("main trace root", main_root)
     t.observe_ext("logup alpha", bus.alpha)
     t.observe_ext("logup gamma", bus.gamma)
-    t.observe_field("bus pow nonce", np.array([bus.pow_nonce & 0xFFFFFFFF, bus.pow_nonce >> 32], dtype=np.uint32))
+    t.observe("bus pow nonce", int(bus.pow_nonce).to_bytes(8, "little"))  # a u64, any value (not field elements)
 
 
 def observe_aux_and_draw_alpha(t: Transcript, aux_root: bytes | None, cumsums) -> np.ndarray:

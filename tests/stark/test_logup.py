@@ -359,3 +359,32 @@ def test_public_entries_of_scalars_equal_the_column_path():
     for a, b in zip(public_entries([Stub(False)], []), public_entries([Stub(True)], []), strict=True):
         assert a[:2] == b[:2] and a[2].shape == b[2].shape and a[2].tolist() == b[2].tolist()
         assert a[3].tolist() == b[3].tolist() and a[2].dtype == b[2].dtype == a[3].dtype == np.uint32
+
+
+def test_a_chip_cannot_use_the_blinding_rings_bus():
+    """Hiding mode's ring (blind.py) closes its bus with the prover's secret values alone: a
+    chip's entries on it could be balanced by a forged ring (a red-team review showed a false
+    trace verify that way). Setup refuses such a chip, in both modes, and an AIR's public
+    entries on it are refused too."""
+    from pyzkvm.errors import StarkConfigError
+    from pyzkvm.stark.blind import BLIND_BUS
+    from pyzkvm.stark.config import INSECURE_FAST_FOR_TESTS_ZK
+
+    class OnTheRing(Air):
+        name = "on the ring"
+        width = 1
+
+        def constraints(self, b):
+            b.declare_active(1)
+            b.send(BLIND_BUS, [b.main(0), 0, 0, 0], 1)
+
+    for config in (INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK):
+        with pytest.raises(StarkConfigError, match="blinding ring"):
+            setup(config, [OnTheRing()])
+
+    class PublicOnTheRing(LeftAir):
+        def public_interactions(self, public_values, public_data=b""):
+            return [(bus_id(BLIND_BUS), [1, 0, 0, 0], 1, -1)]
+
+    with pytest.raises(StarkConfigError, match="blinding ring"):
+        logup.public_entries([PublicOnTheRing()], [])

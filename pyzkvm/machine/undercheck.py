@@ -43,7 +43,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..stark.air import CompiledAir, bus_id
+from ..stark.air import CompiledAir, bus_id, compile_air
 from ..stark.tape import SELECTORS, Inputs, plain_inputs, run, tape_for
 from . import buses
 from .evaluate import compiled_air
@@ -410,8 +410,22 @@ def _add(a: dict, b: dict) -> dict:
     return out
 
 
-def chip_table(air, trace, public) -> ChipTable:
+def _with_expressions(air):
+    """The AIR compiled with its constraint expressions (the DAG this module walks): the one
+    ``compiled_air`` gives, unless that is the stored prover key's view (machine/prover_key.py,
+    read from a warm memo), which holds tapes and index stand-ins, not expressions."""
+    from .image_id import IMAGE_ID_LOG_BLOWUP  # (as evaluate.compiled_air: image_id builds on the chip tables)
+
     compiled = compiled_air(air)
+    if all(hasattr(c.expr, "op") for c in compiled.constraints):
+        return compiled
+    if "_undercheck_compiled" not in air.__dict__:
+        air._undercheck_compiled = compile_air(air, (1 << IMAGE_ID_LOG_BLOWUP) + 1)
+    return air._undercheck_compiled
+
+
+def chip_table(air, trace, public) -> ChipTable:
+    compiled = _with_expressions(air)
     names = column_names(air.name, air.width)
     t = ChipTable(air.name, air, compiled, np.array(trace, dtype=np.uint32), air.preprocessed_trace() if air.preprocessed_width else None,
                   np.asarray(public, dtype=np.uint32), names, activity_columns(names),

@@ -98,3 +98,27 @@ def test_field_chips_sample_is_clean(field_sample, columns):
     assert {o.kind for o in report.outcomes} == {"active", "padding"}
     assert len(report.outcomes) == 2 * 3 * columns
     assert not report.undocumented(), report.render()
+
+
+def test_the_scan_reads_expressions_when_the_prover_key_is_stored(monkeypatch, tmp_path):
+    """With a warm memo a chip's compiled AIR is the stored prover key's view (tapes, no
+    expression DAG: machine/prover_key.py); the detector walks expressions, and crashed on it
+    (bench/underconstraint*.py outside the tests, whose memo is off). It compiles them itself."""
+    from pyzkvm import memo
+    from pyzkvm.backends import get_backend
+    from pyzkvm.backends.stark import build_statements
+    from pyzkvm.machine.evaluate import compiled_air
+    from tests.test_stark_segments import FIB
+
+    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(memo.NO_MEMO_ENV)
+    get_backend("stark").prove(FIB, [(5).to_bytes(4, "little")], preset="insecure_fast_for_tests")  # stores the key
+    run = build_statements(FIB, [(5).to_bytes(4, "little")])
+    traces, public = run.statements[0]
+    cpu = next(k for k, a in enumerate(run.chips.airs) if a.name == "cpu")
+    air = run.chips.airs[cpu]
+    air.__dict__.pop("_compiled_for", None)  # as a fresh process would: the stored view, not a DAG built here
+    air.__dict__.pop("_undercheck_compiled", None)
+    assert not hasattr(compiled_air(air).constraints[0].expr, "op")  # the stored view
+    table = undercheck.chip_table(air, traces[cpu], public)
+    assert table.deps and hasattr(table.compiled.constraints[0].expr, "op")

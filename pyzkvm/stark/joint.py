@@ -113,7 +113,8 @@ def prove(pk, statements: Sequence, public_data: PublicData = b"", *,
     """Prove n ≥ 1 (traces, public_values) statements jointly; returns the n Proofs.
 
     The AIRs' public_interactions read the last segment's public values (the verifier's term:
-    ``verify``). ``progress(k, step, fraction)`` hears each segment's steps. With check_constraints_first (default) a witness that breaks a
+    ``verify``). ``progress(k, step, fraction)`` hears each segment's steps. With
+    check_constraints_first (default) a witness that breaks a
     constraint or a bus raises ConstraintNotSatisfied before any proving (debug.py); turn it
     off only to produce invalid proofs for soundness tests. ``segments``: who commits and
     proves the segments (default LocalSegments(pk, progress); dist.py passes a cluster's).

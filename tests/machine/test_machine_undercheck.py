@@ -100,25 +100,38 @@ def test_field_chips_sample_is_clean(field_sample, columns):
     assert not report.undocumented(), report.render()
 
 
-def test_the_scan_reads_expressions_when_the_prover_key_is_stored(monkeypatch, tmp_path):
+def test_the_scan_reads_expressions_when_the_prover_key_is_stored(tmp_path):
     """With a warm memo a chip's compiled AIR is the stored prover key's view (tapes, no
     expression DAG: machine/prover_key.py); the detector walks expressions, and crashed on it
-    (bench/underconstraint*.py outside the tests, whose memo is off). It compiles them itself."""
-    from pyzkvm import memo
-    from pyzkvm.backends import get_backend
-    from pyzkvm.backends.stark import build_statements
-    from pyzkvm.machine.evaluate import compiled_air
-    from tests.test_stark_segments import FIB
+    (bench/underconstraint*.py outside the tests, whose memo is off). It compiles them itself.
+    In a process of its own: a memo-on prove leaves stored views in the shared chips' caches."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    monkeypatch.setenv(memo.MEMO_DIR_ENV, str(tmp_path))
-    monkeypatch.delenv(memo.NO_MEMO_ENV)
-    get_backend("stark").prove(FIB, [(5).to_bytes(4, "little")], preset="insecure_fast_for_tests")  # stores the key
-    run = build_statements(FIB, [(5).to_bytes(4, "little")])
-    traces, public = run.statements[0]
-    cpu = next(k for k, a in enumerate(run.chips.airs) if a.name == "cpu")
-    air = run.chips.airs[cpu]
-    air.__dict__.pop("_compiled_for", None)  # as a fresh process would: the stored view, not a DAG built here
-    air.__dict__.pop("_undercheck_compiled", None)
-    assert not hasattr(compiled_air(air).constraints[0].expr, "op")  # the stored view
-    table = undercheck.chip_table(air, traces[cpu], public)
-    assert table.deps and hasattr(table.compiled.constraints[0].expr, "op")
+    from pyzkvm import memo
+
+    script = """
+from pyzkvm.backends import get_backend
+from pyzkvm.backends.stark import build_statements
+from pyzkvm.machine import undercheck
+from pyzkvm.machine.evaluate import compiled_air
+from pyzkvm.program import Program
+fib = Program.from_elf("guests/bin/fibonacci.elf")
+get_backend("stark").prove(fib, [(5).to_bytes(4, "little")], preset="insecure_fast_for_tests")  # stores the key
+run = build_statements(fib, [(5).to_bytes(4, "little")])
+traces, public = run.statements[0]
+k = next(k for k, a in enumerate(run.chips.airs) if a.name == "cpu")
+air = run.chips.airs[k]
+air.__dict__.pop("_compiled_for", None)  # as a fresh process would: the stored view, not a DAG built here
+assert not hasattr(compiled_air(air).constraints[0].expr, "op")  # the stored view
+table = undercheck.chip_table(air, traces[k], public)
+assert table.deps and hasattr(table.compiled.constraints[0].expr, "op")
+print("expressions walked")
+"""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != memo.NO_MEMO_ENV}
+    env[memo.MEMO_DIR_ENV] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and "expressions walked" in out.stdout, out.stderr[-2000:]

@@ -156,9 +156,9 @@ def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) ->
 
         policy = {k: options[k] for k in TREE_OPTIONS if k in options}
         with stderr_lines_once():
-            report = _verify_one(receipt, image_id, options, policy, inner_security)
+            report = _verify_one(receipt, image_id, options, inner_security, policy)
     else:
-        report = _verify_one(receipt, image_id, options)
+        report = _verify_one(receipt, image_id, options, inner_security)
     return Verified(receipt.claim, report, cycles_proved=_verifier(receipt.backend).proves_cycles,
                     inner_security=tuple(inner_security))
 
@@ -180,8 +180,7 @@ def _verifier(backend: str):
         raise VerificationError(f"receipt was made by backend {backend!r}, which cannot load here: {exc}") from None
 
 
-def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict | None = None,
-                inner_security: list | None = None):
+def _verify_one(receipt: Receipt, image_id: bytes, options: dict, inner_security: list, policy: dict | None = None):
     """Verify one receipt of the tree: its inner receipts first, then its assumptions, then its seal;
     returns what its backend's verify returned (its report, or None).
     Dev mode has been gated for the whole tree already; ``policy`` (TREE_OPTIONS) goes to the inner ones,
@@ -191,8 +190,7 @@ def _verify_one(receipt: Receipt, image_id: bytes, options: dict, policy: dict |
     check_image_and_journal(receipt, image_id)
     verifier = _verifier(receipt.backend)
     if receipt.inner or receipt.claim.assumptions:
-        estimates = [] if inner_security is None else inner_security
-        verify_composition(receipt, lambda inner: _verify_inner(inner, policy or {}, estimates))
+        verify_composition(receipt, lambda inner: _verify_inner(inner, policy or {}, inner_security))
         if "inner_verified" in _parameters(verifier.verify):  # (its verify would check the tree again)
             options = {**options, "inner_verified": True}
     if not verifier.produces_proofs or receipt.dev_mode:
@@ -208,8 +206,8 @@ def _verify_inner(inner: Receipt, policy: dict, inner_security: list) -> None:
             "receipt does not carry: compose receipts of backends that verify from the image ID alone"
         )
     takes = _parameters(verifier.verify)
-    report = _verify_one(inner, inner.claim.image_id, {k: v for k, v in policy.items() if k in takes}, policy,
-                         inner_security)
+    report = _verify_one(inner, inner.claim.image_id, {k: v for k, v in policy.items() if k in takes}, inner_security,
+                         policy)
     if getattr(report, "security", None) is not None:
         inner_security.append(report.security)
 

@@ -55,6 +55,7 @@ from .program_table import inverse_or_zero, pad_height, to_bytes
 from .public_data import MachinePublicData
 from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_HAS_COMMIT,
                         PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK)
+from .field_ops import range_check
 from .fp_ops import FP_CODES
 from .weierstrass import WEIERSTRASS_CODES
 from .weierstrass_decompress import DECOMPRESS_CODES
@@ -146,8 +147,7 @@ class SyscallAir(Chip):
         # clk' − clk − 1 ≥ p − 2^26 > 2^24 as a field element, which 3 bytes cannot make.
         cd = cols("clk_d")
         b.when_transition().assert_zero(nreal * (b.main_next(SYS.clk) - clk - 1 - word(cd + [0])), "syscalls in clk order")
-        b.send(buses.BYTE, [R, cd[0], cd[1], 0, 0], nreal)
-        b.send(buses.BYTE, [R, cd[2], 0, 0, 0], nreal)
+        range_check(b, cd, nreal)
         # every row's ecall is one of this segment's: START_CLK ≤ clk < PV_CYCLES (its end clock).
         # The buses balance over all segments together, so without this a prover could file an
         # ecall's row in another segment's table, where the running counters below would give a
@@ -158,9 +158,8 @@ class SyscallAir(Chip):
         since, until = cols("since"), cols("until")
         b.assert_zero(active * (clk - b.public(PV_START_CLK) - word(since + [0])), "clk ≥ START_CLK: since = clk − START_CLK")
         b.assert_zero(active * (b.public(PV_CYCLES) - 1 - clk - word(until + [0])), "clk < PV_CYCLES: until = PV_CYCLES − 1 − clk")
-        for x in (since, until):
-            b.send(buses.BYTE, [R, x[0], x[1], 0, 0], active)
-            b.send(buses.BYTE, [R, x[2], 0, 0, 0], active)
+        range_check(b, since, active)
+        range_check(b, until, active)
 
         # the CPU's ecall: code in t0 (its bytes: the kind's code < 256, or a precompile's free
         # pc0..3), a0, and the value t0 gets back
@@ -247,8 +246,7 @@ class SyscallAir(Chip):
         span = cols("span")
         b.assert_zero(wnz * (col("lw") - (start_key - MEM_KEY_BASE) - word(span + [0])),
                       "WRITE: last word − first word = span < 2^24 (no wrap modulo p)")
-        b.send(buses.BYTE, [R, span[0], span[1], 0, 0], wnz)
-        b.send(buses.BYTE, [R, span[2], 0, 0, 0], wnz)
+        range_check(b, span, wnz)
         # journal WRITE: bytes [ptr, ptr + len) to positions jpos.., when len > 0
         jw = journal * wnz  # (k_write keeps the multiplicity a multiple of the activity selector)
         fm = [sum(oh[: j + 1]) for j in range(4)]   # fm_j = [j ≥ ptr mod 4]

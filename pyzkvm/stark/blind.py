@@ -63,10 +63,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .air import Air, AirBuilder, CompiledAir, compile_air
+from .air import Air, AirBuilder, CompiledAir, bus_id, compile_air
 
-#: the bus the ring runs on (hashed to its id like every named bus; a chip may not use it: keys.py)
+#: the bus the ring runs on (hashed to its id like every named bus; a chip may not use it: keys.py,
+#: nor an AIR's public entries: logup.public_entries)
 BLIND_BUS = "zk blind"
+BLIND_BUS_ID = bus_id(BLIND_BUS)
 #: base-field elements of one ring value (an F_p^4 worth of randomness)
 RING_VALUE = 4
 #: main columns the ring adds to a table: ρ in row 0, σ in the last row

@@ -36,8 +36,8 @@ import numpy as np
 from ..errors import PublicValueMismatch, StarkConfigError
 from .. import lazy_njit
 from ..lazy_njit import njit
-from .air import LEAF_KINDS, Air, CompiledAir, bus_id, compile_air
-from .blind import BLIND_BUS, blinded
+from .air import LEAF_KINDS, Air, CompiledAir, compile_air
+from .blind import BLIND_BUS, BLIND_BUS_ID, blinded
 from .config import StarkConfig
 from .domain import coset_shift
 from .field import P, TWO_ADICITY
@@ -244,12 +244,11 @@ def verifying_key_from_parts(config: StarkConfig, compiled: Sequence[CompiledAir
     if len(set(names)) != len(names):
         raise StarkConfigError(f"table names must be distinct, got {names}")
     bus_names: dict[int, str] = {}
-    ring = bus_id(BLIND_BUS)
     for c in compiled:  # a named bus is hashed to a field element: two names must not collide
         for it in c.interactions:
             if bus_names.setdefault(it.bus, it.bus_name) != it.bus_name:
                 raise StarkConfigError(f"buses {bus_names[it.bus]!r} and {it.bus_name!r} map to the same id; rename one")
-            if it.bus == ring:  # its entries come from the prover's secret ring values, bound by nothing else
+            if it.bus == BLIND_BUS_ID:  # its entries come from the prover's secret ring values, bound by nothing else
                 raise StarkConfigError(f"table {c.air.name!r} uses bus {it.bus_name!r}, the id of hiding mode's "
                                        f"blinding ring ({BLIND_BUS!r}, stark/blind.py): a chip cannot; rename it")
     num_pv = max(c.air.num_public_values for c in compiled)

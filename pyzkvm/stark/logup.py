@@ -61,7 +61,7 @@ from ..lazy_njit import njit
 from ..errors import ConstraintNotSatisfied, BusImbalance, StarkConfigError
 from . import ext
 from .air import CompiledAir, Constraint, bus_id
-from .blind import BLIND_BUS
+from .blind import BLIND_BUS, BLIND_BUS_ID
 from .._jit import inner
 from .ext import batch_inverse_into, mul4_vec
 from .field import P, f_add_u32, f_mul_u32, f_sub_u32
@@ -592,10 +592,9 @@ def public_entries(airs, public_values, public_data: PublicData = b"") -> list:
     matrix (N, m) uint32, signed multiplicities (N,) uint32): one row per bus entry."""
     pv = [int(v) for v in public_values]
     out = []
-    ring = bus_id(BLIND_BUS)
     for air in airs:
         for bus, values, mult, sign in air.public_interactions(pv, bytes(public_data)):
-            if bus_id(bus) == ring:  # hiding mode's ring: the prover's secret values alone close it
+            if bus_id(bus) == BLIND_BUS_ID:  # hiding mode's ring: the prover's secret values alone close it
                 raise StarkConfigError(f"table {air.name!r} has public entries on bus {BLIND_BUS!r}, the blinding "
                                        "ring's (stark/blind.py): an AIR cannot; rename its bus")
             if isinstance(mult, int) and all(isinstance(v, int) for v in values):  # one entry (most are)

@@ -256,18 +256,21 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
     ring = next((k for k in range(len(its)) if k not in group_of), None)
     negate = np.array([it.sign < 0 for it in its], dtype=np.bool_)
     group_index = np.array([group_of.get(k, -1) for k in range(len(its))], dtype=np.int64)
-    aux = np.zeros((n, len(groups) + 1, 4), dtype=np.uint32)
     if not its:
-        return aux, ext.ZERO.copy(), {}
-    # its pages faulted in here, once each (_aux_columns reads a helper before adding to it: an
-    # untouched page faulted twice, the shared zero page on the read, then a copy). On one thread:
-    # zeroed by both, a fresh 2^20 × 36-word array took 62 → 47 ms, ~15 ms a table at 2^20 cycles,
-    # less than a whole proof resolves here (bench/results/stark_prove.md, session 22)
-    aux.fill(0)
+        return np.zeros((n, len(groups) + 1, 4), dtype=np.uint32), ext.ZERO.copy(), {}
     tape = denominator_tape(compiled)
     challenges = np.stack([np.asarray(alpha, dtype=np.uint32), np.asarray(gamma, dtype=np.uint32)])
     inputs = replace(inputs, challenges=challenges)
     live = entry_rows(tape, inputs.main, n, ring)  # a lookup table's rows with entries, or None: every row
+    # Its pages are faulted in by a write of zeros, once each (_aux_columns reads a helper before
+    # adding to it: an untouched page faulted twice, the shared zero page on the read, then a copy;
+    # on one thread a fresh 2^20 × 36-word array took 62 → 47 ms: bench/results/stark_prove.md,
+    # session 22). A dense table's chunks zero their own rows, on the thread that runs them (its
+    # faults and memset were a serial step before the chunks); a sparse one's rows without entries
+    # are never written: zeroed here.
+    aux = np.empty((n, len(groups) + 1, 4), dtype=np.uint32)
+    if live is not None:
+        aux.fill(0)
     # rows per chunk: CHUNK_ROWS, or in a sparse table as many as hold about CHUNK_ROWS entries
     rows = min(n, CHUNK_ROWS if live is None else CHUNK_ROWS << int(np.log2(n / max(len(live), 1))))
     chunks = -(-n // rows)
@@ -309,7 +312,11 @@ def build_aux_trace(compiled: CompiledAir, inputs, n: int, alpha, gamma):
                 ends[0] = values[common.index(ring), :, 0]  # the ring is never a rare interaction)
             if ring is not None and c == chunks - 1:
                 ends[1] = values[common.index(ring), :, m - 1]
-            helpers = aux[at] if live is None else np.zeros((m, *aux.shape[1:]), dtype=np.uint32)  # (a view, or rows)
+            if live is None:  # a view of its rows, zeroed here: their first touch (above)
+                helpers = aux[at]
+                helpers.fill(0)
+            else:
+                helpers = np.zeros((m, *aux.shape[1:]), dtype=np.uint32)
             sums = np.zeros((len(common), 4), dtype=np.uint32)
             bad[c] = _aux_columns(values, negate[dense_at], group_index[dense_at], helpers, sums)
             totals[c, dense_at] = sums

@@ -61,6 +61,11 @@ def use_image_id(function) -> None:
     _image_id_of = function
 
 
+#: the widest span of executable segments a program may have, in words (64 MiB): what the
+#: executor pre-decodes as one code range (Program.executable_span)
+MAX_CODE_WORDS = 1 << 24
+
+
 @dataclass(frozen=True)
 class Segment:
     """One loaded PT_LOAD segment: ``data`` holds ``memsz`` bytes (zero-filled past filesz)."""
@@ -118,6 +123,22 @@ class Program:
         return _parse_elf(data, abi, name)
 
     # ---- views ------------------------------------------------------------------------
+
+    def executable_span(self) -> tuple[int, int] | None:
+        """[lo, hi): the word-aligned span of the executable (PF_X) segments, gaps included, or
+        None when no segment is marked executable. The executor pre-decodes this span as its one
+        code range and the proof's program table holds the executable words in it: the two must
+        agree on what can run, so a span wider than MAX_CODE_WORDS words is a ProgramError (the
+        executor once decoded only the entry segment there and ended an SP1 run where the far
+        segment began, while the AIR ran on into it)."""
+        exe = [s for s in self.segments if s.flags & 1]
+        if not exe:
+            return None
+        lo, hi = min(s.vaddr for s in exe) & ~3, (max(s.end for s in exe) + 3) & ~3
+        if (hi - lo) // 4 > MAX_CODE_WORDS:
+            raise ProgramError(f"{self.name}: executable segments span [0x{lo:x}, 0x{hi:x}), more than "
+                               f"{MAX_CODE_WORDS * 4 >> 20} MiB: link the guest's code into one range")
+        return lo, hi
 
     @property
     def image_end(self) -> int:
@@ -259,7 +280,9 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
         raise
     except (ELFError, ValueError, KeyError, IndexError, AttributeError, TypeError, Exception) as exc:  # noqa: B014
         raise ProgramError(f"{name}: malformed ELF: {exc}") from None
-    return Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name)
+    program = Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name)
+    program.executable_span()  # refused now, at load, if its code is too spread out to run
+    return program
 
 
 def _read_symbols(elf) -> tuple[Symbol, ...]:

@@ -159,18 +159,29 @@ def test_one_instruction_is_one_cycle_and_counts_per_mnemonic():
     assert sum(e.report.instructions.values()) == e.cycles
 
 
-def _run_risc0(code):
-    """Under the risc0 profile (instructions fetched from memory): HALT with a1 → 8 zero words."""
+def _run_risc0(code, **kw):
+    """Under the risc0 profile: HALT with a1 → 8 zero words."""
     halt_risc0 = flatten([asm.li(10, 0), asm.li(11, DATA_BASE), asm.li(5, 0), asm.ecall()])
-    return execute(program(flatten([code, halt_risc0]), data=bytes(32), abi="risc0"))
+    return execute(program(flatten([code, halt_risc0]), data=bytes(32), abi="risc0"), **kw)
 
 
 # store "addi s2, zero, 42" over the instruction at +12 from the auipc: the first one after _PATCH
 _PATCH = flatten([asm.li(6, asm.addi(S2, 0, 42)), asm.auipc(7, 0), asm.sw(6, 7, 12), asm.addi(S2, 0, 1)])
 
 
-def test_self_modifying_code_is_re_decoded_under_risc0():
-    assert _run_risc0(_PATCH).final_registers[S2] == 42
+def test_risc0_runs_the_program_as_loaded_as_its_proof_does():
+    """The risc0 profile fetches the program as loaded, as the proof's program table holds it
+    (it once re-decoded stored words, RISC Zero's own model: a self-modifying guest's run then
+    differed from the run its receipt proved). The store still changes memory."""
+    e = _run_risc0([_PATCH, asm.auipc(8, 0), asm.lw(9, 8, 0)], capture_trace=True)
+    assert e.final_registers[S2] == 1  # the auipc ran, not the addi stored over it
+    assert e.final_registers[9] == asm.addi(S2, 0, 42)  # memory holds the stored word
+    assert list(e.trace.columns["insn"][:6]) == _PATCH + [asm.auipc(8, 0)]
+
+
+def test_risc0_faults_on_a_fetch_outside_the_program_s_code():
+    f = _fault([asm.li(11, DATA_BASE), asm.jalr(0, 11, 0)], MemoryOutOfRange, abi="risc0")
+    assert f"instruction fetch from 0x{DATA_BASE:08x}, outside the program's code" in str(f)
 
 
 def test_sp1_runs_the_program_as_loaded_whatever_is_stored_into_code():

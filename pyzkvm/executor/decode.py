@@ -5,7 +5,9 @@ agrees). The text segment is decoded once, before running, into two arrays:
 
     packed[i] = op | rd << 8 | rs1 << 16 | rs2 << 24     imm[i] = sign-extended immediate
 
-for the word at ``code_lo + 4*i``; a store into that range re-decodes the word it changed.
+for the word at ``code_lo + 4*i``. Under the ABI profiles these are what runs, whatever is
+stored into the range later (interpreter.py's ``fixed_code``); a Machine run without a profile
+re-decodes a word a store changed.
 """
 
 from __future__ import annotations

@@ -4,11 +4,14 @@
 at an ECALL (the syscall layer handles it), at a fault, at the cycle limit, or when a buffer
 (trace rows, the unconstrained-mode undo log) is full and must grow. It never allocates.
 
-Two fetch models: by default instructions come from memory (pre-decoded in the code range,
-re-decoded when a store hits it; RISC Zero does this). With ``fixed_code`` (the SP1 profiles)
-instructions come from the program as decoded at load time, as SP1's executor fetches them:
-a store into code changes memory but not what runs, and a pc outside the code range ends the
-run (ST_PROGRAM_END) — SP1 stops when pc leaves ``program.instructions``.
+The fetch model of both ABI profiles (``fixed_code``): instructions come from the program as
+decoded at load time, as SP1's executor fetches them and as the proof's program table holds
+them: a store into code changes memory (a load sees it) but not what runs, and a pc outside the
+code range returns ST_PROGRAM_END (the profile decides: SP1 ends the run there, as it stops when
+pc leaves ``program.instructions``; the risc0 profile faults). Without ``fixed_code`` (a Machine
+run without an ABI, as the unicorn tests do) instructions come from memory: pre-decoded in the
+code range, re-decoded when a store hits it, decoded at fetch outside it (RISC Zero's own model;
+RV32IM without Zifencei allows both).
 
 Machine state, all owned by Python and mutated in place:
 

@@ -34,7 +34,8 @@ N_MEM_WORDS = MEM_HI // 4
 #: A memory page is 4 KiB (1024 words); ``Machine.dirty`` marks the pages stores have hit.
 PAGE_WORDS_LOG2 = 10
 _U8_COLUMNS = ("rs1", "rs2", "rd")
-#: Largest span (in words) pre-decoded; code outside it is decoded on every fetch.
+#: Largest span (in words) pre-decoded when no segment is marked executable (every segment is
+#: then code; an executable span is at most program.MAX_CODE_WORDS, Program.executable_span)
 MAX_DECODED_WORDS = 1 << 24
 _SYS_EVENT_COLUMNS = ("sys_clk", "sys_addr", "sys_before", "sys_after")
 
@@ -73,19 +74,23 @@ class Machine:
 
     def _setup_code_range(self) -> None:
         """Pre-decode the span of executable segments (all segments if none is marked X)."""
-        segs = [s for s in self.program.segments if s.flags & 1] or list(self.program.segments)
-        lo = min(s.vaddr for s in segs) & ~3
-        hi = (max(s.end for s in segs) + 3) & ~3
-        if (hi - lo) // 4 > MAX_DECODED_WORDS:
-            seg = next(s for s in self.program.segments if s.vaddr <= self.program.entry < s.end)
-            lo, hi = seg.vaddr & ~3, min((seg.end + 3) & ~3, (seg.vaddr & ~3) + 4 * MAX_DECODED_WORDS)
+        span = self.program.executable_span()  # (a ProgramError if it is too wide to run)
+        if span is not None:
+            lo, hi = span
+        else:  # no executable segment (nothing a proof can run): every segment, or the entry's
+            segs = self.program.segments
+            lo, hi = min(s.vaddr for s in segs) & ~3, (max(s.end for s in segs) + 3) & ~3
+            if (hi - lo) // 4 > MAX_DECODED_WORDS:
+                seg = next(s for s in segs if s.vaddr <= self.program.entry < s.end)
+                lo, hi = seg.vaddr & ~3, min((seg.end + 3) & ~3, (seg.vaddr & ~3) + 4 * MAX_DECODED_WORDS)
         self.code_lo = lo
         n = (hi - lo) // 4
         self.packed = np.zeros(n, dtype=np.int64)
         self.imm = np.zeros(n, dtype=np.int64)
         python_start.decoder(n)(self.mem, lo >> 2, n, self.packed, self.imm)
         self.code_words = self.mem[lo >> 2 : (lo >> 2) + n].copy()
-        #: SP1's fetch model (interpreter.py): set by the SP1 profiles
+        #: the fetch model (interpreter.py): the program as loaded, set by both ABI profiles
+        #: (a Machine run without one, as the unicorn tests do, fetches from memory)
         self.fixed_code = False
 
     # ---- running ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ import hashlib
 
 import numpy as np
 
-from ..errors import SyscallError, UnknownSyscall
+from ..errors import MemoryOutOfRange, SyscallError, UnknownSyscall
 from .host import HostIO
 from .machine import Machine
 from .precompiles import sha256_compress_block
@@ -53,6 +53,12 @@ class Risc0Abi:
     def __init__(self, machine: Machine, io: HostIO):
         self.m = machine
         self.io = io
+        # pyzkvm's one fetch model (interpreter.py, docs/abi.md): the program as loaded, which is
+        # what the proof's program table holds. RISC Zero's own zkVM fetches from memory (a store
+        # into code changes what runs there); RV32IM without Zifencei (FENCE.I is illegal here)
+        # allows both, and a fetch from memory would let a self-modifying guest's run differ
+        # from the run the proof shows.
+        machine.fixed_code = True
         self.stdin = b"".join(io.inputs)
         io.inputs.clear()
         self.stdin_pos = 0
@@ -64,6 +70,13 @@ class Risc0Abi:
         value = self.m.reg(index)
         self.m.log_register(index, value)
         return value
+
+    def end_of_program(self) -> bool:
+        """pc left the program's code (the span of its executable segments): a fault, as only
+        the program as loaded is fetched."""
+        m = self.m
+        raise m.fault(MemoryOutOfRange, f"instruction fetch from 0x{m.pc:08x}, outside the program's code "
+                                        f"[0x{m.code_lo:x}, 0x{m.code_lo + 4 * len(m.code_words):x})")
 
     def handle_ecall(self) -> bool:
         m = self.m

@@ -255,7 +255,8 @@ class CpuAir(Chip):
             raise UnsupportedProgram(f"pc 0x{bad:08x} executed outside the program's executable segments")
         if np.any(prog.words[rows] != tr["insn"]):
             bad = int(tr["pc"][np.argmax(prog.words[rows] != tr["insn"])])
-            raise UnsupportedProgram(f"the instruction at pc 0x{bad:08x} was modified at run time: self-modifying code cannot be proved")
+            raise UnsupportedProgram(f"the instruction run at pc 0x{bad:08x} is not the program's as loaded (a trace that "
+                                     "fetched from memory: the ABI profiles' executors fetch the program as loaded, docs/abi.md)")
         # uint32 field elements from the start (every cell is < p): half the bytes an int64
         # table writes, column by column, and no copy to the prover's dtype afterwards
         # (its pages faulted in by the parts that write them, side by side: a fill(0) pass first,

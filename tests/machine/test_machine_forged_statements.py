@@ -168,3 +168,91 @@ def test_memory_accesses_at_the_top_of_memory_prove():
     for addr in (top + 4, 0x7FFFFFFC, 0xFFFFFFFC):  # one word past the top, near 2^31, near 2^32
         with pytest.raises(MemoryOutOfRange):
             run_machine([asm.li(1, addr), asm.lw(3, 1, 0), halt(0)])
+
+
+# --- 5. the fetch: the executor runs what the proof's program table holds ---------------------
+
+
+def _stores_into_its_code():
+    """A risc0 guest that stores "addi a0, a0, 256" over the instruction it runs next: exit code
+    5 if the program as loaded runs, 6 if the stored word did (RISC Zero's own fetch)."""
+    from pyzkvm.executor.risc0 import output_digest
+    from tests.rvasm import TEXT_BASE, flatten, program
+
+    def code(target):
+        return flatten([asm.li(10, 5 << 8), asm.li(11, DATA_BASE), asm.li(5, 0), asm.li(6, target),
+                        asm.li(7, asm.addi(10, 10, 256)), asm.sw(7, 6, 0), asm.addi(10, 10, 0), asm.ecall()])
+    target = TEXT_BASE + 4 * code(0).index(asm.addi(10, 10, 0))
+    return program(code(target), data=output_digest(b"") + bytes(32), abi="risc0")
+
+
+def test_a_guest_that_stores_into_its_code_is_proved_as_its_executor_runs_it():
+    """Under the risc0 profile the executor once re-decoded stored words while the proof fetched
+    from the program table (the program as loaded): a prover running the original word got a
+    verified receipt for exit code 5 where the executor said 6 (a red-team forgery, session 24).
+    Now both fetch the program as loaded: the executor's exit code is the proof's."""
+    from pyzkvm.executor import execute
+    from pyzkvm.machine import build_chips, generate_tables
+    from pyzkvm.stark import prove, verify
+
+    prog = _stores_into_its_code()
+    execution = execute(prog, [], capture_trace=True)
+    assert execution.exit_code == 5 and execution.halted
+    chips = build_chips(prog)
+    tables = generate_tables(chips, execution)
+    check_machine(chips, tables)
+    assert tables.statement.exit_code == 5
+    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+    proof = prove(pk, tables.in_order(chips), tables.public_values, public_data=tables.public_data)
+    verify(pk.verifying_key, proof.to_bytes(), tables.public_values, public_data=tables.public_data)
+
+
+def test_a_trace_that_ran_a_stored_word_is_refused(monkeypatch):
+    """A trace that fetched from memory (the stored word ran: exit code 6) is not the program's:
+    the prover refuses it before proving; the AIR's program bus refuses such a row
+    (test_machine_attacks.py::test_changed_instruction_word)."""
+    from pyzkvm.errors import UnsupportedProgram
+    from pyzkvm.executor import execute
+    from pyzkvm.executor.risc0 import Risc0Abi
+    from pyzkvm.machine import build_chips, generate_tables
+
+    init = Risc0Abi.__init__
+
+    def fetch_from_memory(self, machine, io):
+        init(self, machine, io)
+        machine.fixed_code = False
+    monkeypatch.setattr(Risc0Abi, "__init__", fetch_from_memory)
+    prog = _stores_into_its_code()
+    execution = execute(prog, [], capture_trace=True)
+    assert execution.exit_code == 6
+    with pytest.raises(UnsupportedProgram, match="not the program's as loaded"):
+        generate_tables(build_chips(prog), execution)
+
+
+def test_code_spread_over_more_than_64_mib_is_refused_at_load():
+    """Executable segments 80 MiB apart: the executor once decoded only the entry segment and
+    ended an SP1 run where the far one began (exit 0), while the program table held both and a
+    proof ran on into it (a verified receipt for the far code's exit code 7: session 24's
+    red-team). Such a program is now refused where it is loaded, by the executor and by the
+    program table alike."""
+    import struct
+
+    from pyzkvm.errors import ProgramError
+    from pyzkvm.machine.program_table import ProgramTable
+    from pyzkvm.program import Program, Segment
+    from tests.rvasm import TEXT_BASE, elf, flatten
+
+    far = 0x05000000
+    near, away = flatten([asm.li(6, far), asm.jalr(0, 6, 0)]), flatten([asm.li(10, 7), asm.li(5, 0), asm.ecall()])
+    pack = lambda words: b"".join(struct.pack("<I", w) for w in words)  # noqa: E731
+    with pytest.raises(ProgramError, match="executable segments span .* more than 64 MiB"):
+        Program.from_elf(elf([], segments=[(TEXT_BASE, pack(near), 5, None), (far, pack(away), 5, None)]))
+    built = Program(entry=TEXT_BASE, segments=(Segment(TEXT_BASE, pack(near), 5), Segment(far, pack(away), 5)))
+    with pytest.raises(ProgramError, match="more than 64 MiB"):
+        ProgramTable(built)
+    with pytest.raises(ProgramError, match="more than 64 MiB"):
+        Machine(built, max_cycles=10)
+    # 64 MiB apart exactly is still one code range
+    ok = Program(entry=TEXT_BASE, segments=(Segment(TEXT_BASE, pack(near), 5),
+                                            Segment(TEXT_BASE + (4 << 24) - 4, pack(away[-1:]), 5)))
+    assert ok.executable_span() == (TEXT_BASE, TEXT_BASE + (4 << 24))

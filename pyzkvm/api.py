@@ -90,12 +90,18 @@ class Verified:
     #: a composed receipt's inner receipts' security estimates, recomputed by their verifiers
     #: (every level of the tree; those whose backend gives none are left out)
     inner_security: tuple = ()
+    #: True when the receipt, or one inside it, is a dev-mode receipt (accepted in dev mode
+    #: only): then nothing it claims is proved
+    dev_mode: bool = False
 
     @property
     def security(self):
-        """The security estimate the verifier recomputed (None when the backend gives none):
-        of a composed receipt, the weakest in its tree — the claim holds only as far as every
-        receipt it assumes does."""
+        """The security estimate the verifier recomputed (None when the backend gives none, or
+        when the tree holds a dev-mode receipt: no estimate covers its claim): of a composed
+        receipt, the weakest in its tree — the claim holds only as far as every receipt it
+        assumes does."""
+        if self.dev_mode:
+            return None
         estimates = [e for e in (getattr(self.report, "security", None), *self.inner_security) if e is not None]
         return min(estimates, key=lambda e: e.bits) if estimates else None
 
@@ -146,7 +152,8 @@ def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) ->
     check_image_and_journal(receipt, image_id)
     from .composition import is_dev_only
 
-    if is_dev_only(receipt, _produces_proofs):
+    dev_tree = is_dev_only(receipt, _produces_proofs)
+    if dev_tree:
         # Gate here too, so a dev-mode plug-in that forgets to gate cannot pass for a proof,
         # and a proof that carries a dev-mode receipt inside cannot either.
         refuse_unless_dev_mode(dev_mode)
@@ -160,7 +167,7 @@ def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) ->
     else:
         report = _verify_one(receipt, image_id, options, inner_security)
     return Verified(receipt.claim, report, cycles_proved=_verifier(receipt.backend).proves_cycles,
-                    inner_security=tuple(inner_security))
+                    inner_security=tuple(inner_security), dev_mode=dev_tree)
 
 
 #: verify options that apply to every receipt of a composed tree, not just the outer one
@@ -190,11 +197,19 @@ def _verify_one(receipt: Receipt, image_id: bytes, options: dict, inner_security
     check_image_and_journal(receipt, image_id)
     verifier = _verifier(receipt.backend)
     if receipt.inner or receipt.claim.assumptions:
+        if not getattr(verifier, "supports_assumptions", False):  # its seal cannot bind them
+            raise VerificationError(f"the claim lists assumptions or the receipt carries inner receipts, but backend "
+                                    f"{receipt.backend!r} makes no composed receipts (its proof does not bind them): "
+                                    "the receipt was altered")
         verify_composition(receipt, lambda inner: _verify_inner(inner, policy or {}, inner_security))
         if "inner_verified" in _parameters(verifier.verify):  # (its verify would check the tree again)
             options = {**options, "inner_verified": True}
     if not verifier.produces_proofs or receipt.dev_mode:
         return verifier.verify(receipt, image_id, dev_mode=True, **options)
+    if "dev_mode" in _parameters(verifier.verify):
+        # a receipt that says it is a proof is checked as one (a tool's own dev mode, which accepts
+        # mock proofs, is not switched on by PYZKVM_DEV_MODE for it: _subprocess.mock_verification)
+        options = {**options, "dev_mode": False}
     return verifier.verify(receipt, image_id, **options)
 
 

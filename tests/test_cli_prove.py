@@ -211,6 +211,25 @@ def test_inspect_shows_text_journals_and_labels_unverified_metadata(tmp_path):
     assert fields["security"] == "100 bits (stated by the prover, not verified)"
 
 
+def test_inspect_prints_a_receipts_own_strings_without_their_control_characters(tmp_path):
+    """The backend version and params are the prover's, bound by nothing: a newline or terminal
+    escape in them drew rows of their own (a forged "exit code: 0" above the real one, the rest
+    concealed by ESC[8m: a red-team finding, session 24). They are shown as repr when not
+    printable, so every line of the output is one of inspect's own rows."""
+    from pyzkvm.receipt import Claim
+
+    claim = Claim.for_execution(bytes(32), b"", 1, 0)
+    label = "0.1\nexit code:            0\n\x1b[8m"
+    inner = Receipt(Claim.for_execution(bytes(32), b"", 0, 0), b"", "trace", "1\x1b[2A", {}, b"")
+    r = Receipt(claim, b"", "stark", label, {"note": "x\ny", "bits\x1b": 1}, b"S" * 10, (inner,))
+    path = tmp_path / "forged.receipt"
+    path.write_bytes(r.to_bytes())
+    out = pyzkvm_cli("inspect", path, cwd=tmp_path).stdout
+    assert "\x1b" not in out
+    assert [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("exit code:")] == ["1"]
+    assert repr(label) in out and repr("x\ny") in out and repr("bits\x1b") in out and repr("1\x1b[2A") in out
+
+
 def _failing_guest(tmp_path: Path) -> Path:
     """guests/bin/panic.elf when built, else a three-instruction guest that halts with exit code 3."""
     panic = ROOT / "guests" / "bin" / "panic.elf"

@@ -228,6 +228,26 @@ def test_the_stark_backends_own_verify_checks_the_inner_receipts(agg2, edit):
             verify(bad, AGG.image_id, allow_insecure=True)
 
 
+def test_a_proof_over_a_dev_mode_receipt_is_reported_as_no_proof(tmp_path, capsys, monkeypatch):
+    """A stark aggregate whose inner receipt is a trace (dev-mode) receipt verifies only in dev
+    mode, and then says so: no security estimate (the outer's bits said nothing about its
+    inner claim) and the CLI's "NOT a proof" (it printed "stark receipt ... bits": a red-team
+    finding, session 24)."""
+    from pyzkvm.cli import main
+
+    monkeypatch.delenv("PYZKVM_DEV_MODE", raising=False)
+    outer = aggregate([pyzkvm.prove(FIB, [u32(1)], backend="trace")])
+    verified = pyzkvm.verify_report(outer, AGG.image_id, dev_mode=True, allow_insecure=True)
+    assert verified.dev_mode and verified.security is None and verified.report.security.bits > 0
+    path = tmp_path / "agg.receipt"
+    path.write_bytes(outer.to_bytes())
+    assert main(["verify", str(path), "--image-id", AGG.image_id.hex(), "--min-security-bits", "0", "--dev-mode"]) == 0
+    out = capsys.readouterr().out
+    assert "verified: stark receipt with a dev-mode receipt inside (NOT a proof)" in out and "bits" not in out
+    stark_only = pyzkvm.verify_report(aggregate([]), AGG.image_id, allow_insecure=True)
+    assert not stark_only.dev_mode and stark_only.security is not None
+
+
 def test_a_composed_receipts_security_is_its_weakest_receipts(agg2):
     verified = pyzkvm.verify_report(agg2, AGG.image_id, allow_insecure=True)
     assert len(verified.inner_security) == 2  # both inner receipts' estimates, recomputed

@@ -154,6 +154,21 @@ def test_dev_mode_receipt_needs_dev_mode(fakes, program):
     backend.verify(receipt, program.image_id, program=program, dev_mode=True)
 
 
+def test_a_fake_receipt_relabelled_as_a_proof_is_checked_as_one_even_in_dev_mode(fakes, program, monkeypatch):
+    """As for sp1 (test_sp1_adapter.py): a fake (dev-mode) RISC Zero receipt whose dev_mode
+    param says "proof" is verified with RISC0_DEV_MODE=0, whatever PYZKVM_DEV_MODE says."""
+    from pyzkvm.api import verify
+
+    fake = Risc0Backend().prove(program, INPUT, dev_mode=True, timeout=60)
+    relabelled = Receipt(fake.claim, fake.journal, "risc0", fake.backend_version, {**fake.params, "dev_mode": False},
+                         fake.seal)
+    monkeypatch.setenv("PYZKVM_DEV_MODE", "1")
+    for dev_mode in (False, None, True):
+        with pytest.raises(VerificationError, match="fake receipt outside dev mode"):
+            verify(relabelled, program.image_id, dev_mode=dev_mode, program=program)
+    assert verify(fake, program.image_id, dev_mode=True, program=program) == fake.claim
+
+
 def test_wrong_abi_is_refused(fakes):
     with pytest.raises(UnsupportedProgram, match="risc0 ABI profile"):
         Risc0Backend().prove(Program.from_elf(echo_guest_sp1(), abi="sp1"), INPUT)

@@ -146,6 +146,43 @@ def test_mock_proof_needs_dev_mode(fake_runner, program):
     backend.verify(receipt, program.image_id, program=program, dev_mode=True)
 
 
+def test_a_mock_proof_relabelled_as_a_proof_is_checked_as_one_even_in_dev_mode(fake_runner, program, monkeypatch):
+    """The receipt's dev_mode param is the prover's label, bound by nothing: a mock proof whose
+    label says "proof" got past pyzkvm.verify's dev-mode gate, and with PYZKVM_DEV_MODE=1 the
+    adapter ran SP1's verifier in mock mode, which accepted it, although the caller passed
+    dev_mode=False (a red-team finding, session 24). A receipt that says it is a proof is now
+    verified as one: SP1_PROVER=mock only for a receipt labelled dev mode, with dev mode on."""
+    from pyzkvm.api import verify
+
+    mock = Sp1Backend().prove(program, INPUT, dev_mode=True, timeout=60)
+    relabelled = Receipt(mock.claim, mock.journal, "sp1", mock.backend_version, {**mock.params, "dev_mode": False},
+                         mock.seal)
+    monkeypatch.setenv("PYZKVM_DEV_MODE", "1")
+    for dev_mode in (False, None, True):
+        with pytest.raises(VerificationError, match="rejected the proof: Invalid proof: mock proof"):
+            verify(relabelled, program.image_id, dev_mode=dev_mode, program=program)
+        with pytest.raises(VerificationError, match="rejected the proof: Invalid proof: mock proof"):
+            Sp1Backend().verify(relabelled, program.image_id, program=program, dev_mode=dev_mode, timeout=60)
+    assert verify(mock, program.image_id, dev_mode=True, program=program) == mock.claim  # labelled: dev mode
+
+
+def test_composition_is_refused_for_a_backend_that_makes_none(fake_runner, program):
+    """An sp1 proof binds no assumptions: a receipt listing one (with a matching inner receipt)
+    would claim a condition its proof never made; verify refuses it (red-team, session 24)."""
+    from pyzkvm.api import verify
+    from pyzkvm.backends.trace import TraceBackend
+    from pyzkvm.composition import assumption_of
+    from pyzkvm.receipt import Claim
+
+    receipt = Sp1Backend().prove(program, INPUT, timeout=60)
+    inner = TraceBackend().prove(program, INPUT)
+    c = receipt.claim
+    claim = Claim(c.image_id, c.exit_code, c.journal_digest, c.cycles, (assumption_of(inner),))
+    composed = Receipt(claim, receipt.journal, "sp1", receipt.backend_version, receipt.params, receipt.seal, (inner,))
+    with pytest.raises(VerificationError, match="makes no composed receipts"):
+        verify(composed, program.image_id, dev_mode=True, program=program)
+
+
 def test_wrong_abi_is_refused(fake_runner):
     with pytest.raises(UnsupportedProgram, match="sp1-profile"):
         Sp1Backend().prove(Program.from_elf(echo_guest_risc0(), abi="risc0"), INPUT)

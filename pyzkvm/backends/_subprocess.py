@@ -337,9 +337,14 @@ def program_to_verify_against(program, elf, abi: str, image_id: bytes, why: str)
     return program
 
 
-def refuse_mock_receipt(receipt, dev: bool, made_how: str) -> None:
-    """A receipt the tool made in its own dev mode (a mock proof) passes only with dev mode on."""
+def mock_verification(receipt, dev: bool, made_how: str) -> bool:
+    """Whether to run the tool's verifier in its own dev mode (which accepts a mock proof): only
+    for a receipt that says it was made so, and only with dev mode on (``dev``: else such a
+    receipt is refused). A receipt that says it is a proof is checked as one, whatever dev mode
+    or PYZKVM_DEV_MODE say: its ``dev_mode`` param is the prover's label, bound by nothing, and
+    turning it off must not let a mock proof through a mock verifier."""
     if receipt.params.get("dev_mode") and not dev:
         raise DevModeReceiptError(
             f"this {receipt.backend} receipt was made {made_how} and is not a proof: set PYZKVM_DEV_MODE=1 to accept it"
         )
+    return dev and bool(receipt.params.get("dev_mode"))

@@ -275,8 +275,7 @@ class Risc0Backend(Backend):
             program, elf, "risc0", image_id,
             "a risc0 receipt is verified against the guest, so that RISC Zero's image ID can be recomputed",
         )
-        dev = dev_mode_enabled(dev_mode)
-        sp.refuse_mock_receipt(receipt, dev, "with RISC0_DEV_MODE=1")
+        dev = sp.mock_verification(receipt, dev_mode_enabled(dev_mode), "with RISC0_DEV_MODE=1")
         timeout = sp.tool_timeout(timeout)
         version, _ = self.r0vm_version(timeout)
         with tempfile.TemporaryDirectory(prefix="pyzkvm-risc0-") as tmp:

@@ -207,8 +207,7 @@ class Sp1Backend(Backend):
             program, elf, "sp1", image_id,
             "an sp1 receipt is verified against the guest ELF (SP1 derives its verifying key from it)",
         )
-        dev = dev_mode_enabled(dev_mode)
-        sp.refuse_mock_receipt(receipt, dev, "with the mock prover")
+        dev = sp.mock_verification(receipt, dev_mode_enabled(dev_mode), "with the mock prover")
         timeout = sp.tool_timeout(timeout)
         self.runner_version(timeout)
         with tempfile.TemporaryDirectory(prefix="pyzkvm-sp1-") as tmp:

@@ -23,6 +23,14 @@ def printable_text(data: bytes) -> str | None:
     return text if text and all(c.isprintable() or c in "\n\t\r" for c in text) else None
 
 
+def shown(value) -> str:
+    """A value a receipt supplies (a backend's version label, a param), as it may be printed:
+    itself when every character is printable, else its repr — a newline or terminal escape in
+    a prover's label must not draw lines of its own (a forged "exit code: 0" row)."""
+    text = str(value)
+    return text if text.isprintable() else repr(text)
+
+
 def positive_int(text: str, *, most: int | None = None) -> int:
     """argparse type: a positive integer (decimal or 0x/0o/0b), at most ``most``."""
     import argparse

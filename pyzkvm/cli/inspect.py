@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ..units import format_size
-from .common import printable_text
+from .common import printable_text, shown
 
 ORDER = 40
 
@@ -50,13 +50,13 @@ def run_inspect(args) -> int:
     elif seal_error:
         security = f"(the seal cannot be read: {seal_error})"
     elif receipt.params.get("security_bits") is not None:
-        security = f"{receipt.params['security_bits']} bits (stated by the prover, not verified)"
+        security = f"{shown(receipt.params['security_bits'])} bits (stated by the prover, not verified)"
     else:
         security = "(not stated by the backend)"
     rows = [
         ("verified", "no: inspect reads the format only (pyzkvm verify checks the proof)"),
-        ("backend", receipt.backend),
-        ("backend version", f"{receipt.backend_version} (the prover's label, not verified)"),
+        ("backend", shown(receipt.backend)),
+        ("backend version", f"{shown(receipt.backend_version)} (the prover's label, not verified)"),
         ("dev mode", "yes: NOT a proof" if receipt.dev_mode else "no"),
         ("image ID", claim.image_id.hex()),
         ("exit code", str(claim.exit_code)),
@@ -75,7 +75,7 @@ def run_inspect(args) -> int:
         note = "receipt metadata"
         if from_seal and k in from_seal and from_seal[k] != v:
             note += f"; DISAGREES with the seal, which gives {from_seal[k]!r}: verify refuses this receipt"
-        rows.append((f"param {k}", f"{v} ({note})"))
+        rows.append((f"param {shown(k)}", f"{shown(v)} ({note})"))
     if claim.assumptions or receipt.inner:
         rows.append(("assumptions", f"{len(claim.assumptions)} (receipts this claim relies on)"))
         rows.append(("inner receipts", f"{len(receipt.inner)} (carried here; verify checks them all)"))
@@ -119,7 +119,7 @@ def _print_composition(receipt, indent: str) -> None:
         text = printable_text(r.journal)
         journal = repr(text) if text is not None else (r.journal.hex() or "(empty)")
         print(
-            f"{indent}  inner receipt {i}: {r.backend} {r.backend_version}{dev}, image {r.claim.image_id.hex()[:16]}..., "
+            f"{indent}  inner receipt {i}: {shown(r.backend)} {shown(r.backend_version)}{dev}, image {r.claim.image_id.hex()[:16]}..., "
             f"exit code {r.claim.exit_code}, journal {journal}, seal {len(r.seal)} bytes: {match} the assumption"
         )
         _print_composition(r, indent + "    ")

@@ -98,7 +98,12 @@ def _verify(args, report) -> int:
         return 1
     journal = printable_text(receipt.journal)
     shown = repr(journal) if journal is not None else (receipt.journal.hex() or "(empty)")
-    kind = "dev-mode receipt (NOT a proof)" if receipt.dev_mode or receipt.backend == "trace" else "receipt"
+    if not verified.dev_mode:
+        kind = "receipt"
+    elif receipt.dev_mode or receipt.backend == "trace":
+        kind = "dev-mode receipt (NOT a proof)"
+    else:  # a proof whose claim assumes a dev-mode receipt's: proved no further than that one
+        kind = "receipt with a dev-mode receipt inside (NOT a proof)"
     replayed = ", replayed" if args.replay else ""
     claim = verified.claim
     # the security the verifier recomputed from the seal, never the receipt's own params

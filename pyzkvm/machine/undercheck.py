@@ -417,7 +417,9 @@ def _with_expressions(air):
     from .image_id import IMAGE_ID_LOG_BLOWUP  # (as evaluate.compiled_air: image_id builds on the chip tables)
 
     compiled = compiled_air(air)
-    if all(hasattr(c.expr, "op") for c in compiled.constraints):
+    # (the multiplicities too: a chip without constraints — the byte table — is no sign of the view)
+    if all(hasattr(c.expr, "op") for c in compiled.constraints) and \
+            all(hasattr(it.multiplicity, "op") for it in compiled.interactions):
         return compiled
     if "_undercheck_compiled" not in air.__dict__:
         air._undercheck_compiled = compile_air(air, (1 << IMAGE_ID_LOG_BLOWUP) + 1)

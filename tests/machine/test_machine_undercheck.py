@@ -128,6 +128,13 @@ air.__dict__.pop("_compiled_for", None)  # as a fresh process would: the stored 
 assert not hasattr(compiled_air(air).constraints[0].expr, "op")  # the stored view
 table = undercheck.chip_table(air, traces[k], public)
 assert table.deps and hasattr(table.compiled.constraints[0].expr, "op")
+# a chip without constraints (the byte table): its bus multiplicities say it is the stored view
+k = next(k for k, a in enumerate(run.chips.airs) if a.name == "bytes")
+air = run.chips.airs[k]
+air.__dict__.pop("_compiled_for", None)
+assert not compiled_air(air).constraints and not hasattr(compiled_air(air).interactions[0].multiplicity, "op")
+table = undercheck.chip_table(air, traces[k], public)
+assert all(hasattr(it.multiplicity, "op") for it in table.compiled.interactions)
 print("expressions walked")
 """
     root = Path(__file__).resolve().parents[2]

@@ -107,6 +107,7 @@ def describe_seal(receipt: Receipt) -> dict:
     from ..machine.image_id import machine_key_from_parts
     from ..machine.public_data import MachinePublicData
     from ..machine.statement import Statement
+    from .stark_policy import profile_of_params
     from ..stark import PRESETS
     from ..stark.proof import decode_proof
     from ..stark.verifier import statement_security
@@ -123,10 +124,15 @@ def describe_seal(receipt: Receipt) -> dict:
         raise ProofFormatError(f"stark seal does not describe the machine's tables: {exc}") from None
     heights = [[t.log_height for t in decode_proof(seg[4]).tables] for seg in segments]
     claim = receipt.claim
+    try:  # the statement as StarkBackend.verify rebuilds it (a risc0 run's journal is not on the bus)
+        profile, halt_type = profile_of_params(receipt.params)
+    except VerificationError:  # (verify refuses such params; the view reads them as sp1's)
+        profile, halt_type = "sp1", 0
     final = Statement.from_claim(claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"],
-                                 seal["has_deferred"], seal["start_pc"], ends)[-1]
+                                 seal["has_deferred"], seal["start_pc"], ends, profile, halt_type)[-1]
+    bus_journal = b"" if profile == "risc0" else receipt.journal
     security = statement_security(vk, heights, final.public_values(),
-                                  bytes(MachinePublicData(receipt.journal, claim.assumptions)))
+                                  bytes(MachinePublicData(bus_journal, claim.assumptions)))
     clocks = [0] + [e[0] for e in ends]
     return {"preset": config.name, "zero_knowledge": config.zk, "security": security,
             "security_bits": round(security.bits, 1),

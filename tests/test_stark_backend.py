@@ -438,3 +438,29 @@ def test_a_fresh_verify_command_loads_no_numba(stark, fib, fib_receipt, tmp_path
     # a machine that never proved (an empty memo): the shipped verifier key, the image ID with numpy
     fresh = tmp_path / "fresh"
     assert child(["verify", str(tmp_path / "r"), "--elf", str(BIN / "fibonacci.elf"), *weak], fresh) == (0, [])
+
+
+@pytest.mark.parametrize("profile", ["sp1@3", "sp1@4.0"])
+def test_sp1_versions_whose_syscalls_the_proof_does_not_follow_are_refused(stark, fib, fib_receipt, profile, tmp_path):
+    """The image ID binds the ABI family, not the SP1 version, and the proof follows sp1@5
+    (fd 13 is the journal; HINT_LEN answers 0xFFFFFFFF when no input is left). A v3 ELF's
+    executor ignores fd 13 and panics there: a receipt verified against such an ELF claimed a
+    journal its own executor never wrote (a red-team finding, session 24). So neither prove
+    nor verify accepts those profiles; the same ELF under sp1@5 (--abi sp1) still does."""
+    import dataclasses
+
+    from pyzkvm.cli import main
+    from pyzkvm.errors import UnsupportedProgram
+
+    old = dataclasses.replace(fib, sp1_profile=profile)
+    assert old.image_id == fib.image_id  # the same image: only the executor's behaviour differs
+    with pytest.raises(UnsupportedProgram, match=f"under profile {profile}"):
+        stark.prove(old, [u32(10)], preset=FAST)
+    with pytest.raises(VerificationError, match=f"under profile {profile}"):
+        pyzkvm.verify(fib_receipt, old, allow_insecure=True)
+    assert pyzkvm.verify(fib_receipt, fib, allow_insecure=True) == fib_receipt.claim
+    path = tmp_path / "fib.receipt"
+    path.write_bytes(fib_receipt.to_bytes())
+    elf = str(BIN / "fibonacci.elf")
+    assert main(["verify", str(path), "--elf", elf, "--abi", profile, "--min-security-bits", "0"]) == 1
+    assert main(["verify", str(path), "--elf", elf, "--min-security-bits", "0"]) == 0

@@ -69,7 +69,8 @@ from ..receipt import Claim, Receipt
 from .base import Backend, ProgressCallback
 from .spill import SPILL_PREFIX, spill_to_disk
 from .stark_policy import (MIN_SECURITY_BITS, PARAM_KEYS, StarkVerification, check_param_keys, check_security,
-                           check_security_of_heights, minimum_bits, profile_of_params, profile_params)
+                           check_security_of_heights, minimum_bits, profile_of_params, profile_params,
+                           unproved_profile)
 from .stark_seal import SEAL_VERSION, decode_seal, describe_seal, describe_segments, encode_seal
 
 if TYPE_CHECKING:  # the machine loads lazily (numba kernels, seconds): for the types only
@@ -166,6 +167,9 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     if segment_cycles is not None and (isinstance(segment_cycles, bool) or not isinstance(segment_cycles, int)
                                        or segment_cycles <= 0):
         raise UsageError(f"segment_cycles must be a positive integer, got {segment_cycles!r}")
+    why = unproved_profile(program.profile)
+    if why is not None:
+        raise UnsupportedProgram(f"cannot prove this ELF under profile {program.profile}: {why}")
     step("execute", 0.0)
     run_options = {} if max_cycles is None else {"max_cycles": max_cycles}
     explicit = segment_cycles is not None
@@ -244,6 +248,9 @@ class StarkBackend(Backend):
     produces_proofs = True
     #: prove() takes ``assumptions=`` (receipts for the guest's VERIFY_SP1_PROOF calls)
     supports_assumptions = True
+    #: why a receipt cannot show a run under an executor profile, or None (pyzkvm.verify asks,
+    #: given the program: its image ID binds the ABI family, not the SP1 version)
+    unproved_profile = staticmethod(unproved_profile)
 
     def prove(
         self,

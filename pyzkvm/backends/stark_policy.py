@@ -30,6 +30,27 @@ PARAM_KEYS = ("cycles", "preset", "proof_bytes", "security_bits", "segment_cycle
 RISC0_PARAM_KEYS = ("abi", "halt_type")
 
 
+#: the executor profiles whose syscalls the machine AIR proves as they run (docs/abi.md, "SP1
+#: versions"), and why each other one is not: where its executor differs from sp1@5 in what the
+#: proof shows, a receipt would claim a run that profile's executor never makes. The image ID
+#: binds the family (sp1, risc0), not the version within it.
+UNPROVED_PROFILES = {
+    "sp1@3": "SP1 v3 does not journal WRITEs to fd 13, and its HINT_LEN panics when no input is left",
+    "sp1@4.0": "SP1 v4.0-4.1's HINT_LEN panics when no input is left",
+}
+
+
+def unproved_profile(profile: str) -> str | None:
+    """Why a stark proof cannot show a run under executor ``profile`` (``Program.profile``), or
+    None: the proof follows sp1@5 (= sp1@4 where the proof looks) and risc0."""
+    why = UNPROVED_PROFILES.get(profile)
+    if why is None:
+        return None
+    return (f"the stark proof shows a run under the sp1@5 profile, and {why} (which that proof does not "
+            f"follow: a receipt would claim what the {profile} executor does not do); run, prove and verify the "
+            "ELF with --abi sp1 (sp1@5) if that is the behaviour meant")
+
+
 def profile_params(statement) -> dict:
     """The profile params a receipt of ``statement`` (the run's last) carries: none for sp1."""
     return {"abi": "risc0", "halt_type": int(statement.halt_type)} if statement.profile == "risc0" else {}

@@ -80,7 +80,7 @@ def _verify(args, report) -> int:
     if args.elf:
         report("image ID of the ELF", 0.0)  # about 2 s of CPU per MiB of image (docs/limits.md)
         program, args.elf = load_guest(args.elf, args.abi)
-    image_id = program.image_id if program else as_image_id(args.image_id)
+    image_id = program if program else as_image_id(args.image_id)  # (the Program: its profile is checked too)
     report("read the receipt", 0.3)
     receipt = read_receipt(args.receipt)
     if args.replay and receipt.backend != "trace":

@@ -6,8 +6,9 @@ Addresses below 0x20 and from 0x78000000 up are out of range.
 
 Syscalls (run in Python, see sp1.py / risc0.py) go through ``read_word``/``write_word`` so
 that every word they touch is range-checked, logged as a syscall event when a trace is
-being captured, recorded in the undo log inside an SP1 unconstrained block, and re-decoded
-when it lies in the code range.
+being captured, and recorded in the undo log inside an SP1 unconstrained block (a word in the
+code range is re-decoded only for a Machine run without an ABI profile: the profiles fetch the
+program as loaded, interpreter.py).
 """
 
 from __future__ import annotations
@@ -190,7 +191,8 @@ class Machine:
         return words
 
     def write_words(self, addr: int, words, what: str = "buffer") -> None:
-        """Store words at a word-aligned address (logged, undoable, re-decoded if code)."""
+        """Store words at a word-aligned address (logged, undoable; re-decoded if code and the
+        fetch is from memory: a Machine run without an ABI profile)."""
         words = np.asarray(words, dtype=np.uint32)
         n = len(words)
         self.check_range(addr, 4 * n, align=4, what=what)

@@ -438,10 +438,11 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # (p_i(y) − v_i)/(y − ζ), y = x^M, are one more batch of DEEP terms with their own
     # coefficients. As sound as rolling it in at n·blowup: p_i is the key's (public) column, so
     # only a claim v_i ≠ p_i(ζ) (or at ζω) can be wrong; g·(x^M − ζ)(x^M − ζω) is a polynomial of
-    # degree ≤ M·n, so if g agreed with a G of degree < M·n = D on M·(n + 2) points the two
-    # products would be one polynomial and, at a root of x^M = ζ, the claims right: a false
-    # claim's g agrees with the code on at most (n + 2)/(n·blowup) of D·blowup, as the unlifted
-    # term does on its own rows (docs/stark.md, "Zero knowledge", item 5)
+    # degree ≤ M·n, so if g agreed with a G of the degree FRI bounds at that height (< D + D/F:
+    # its F + 1 final coefficients) on more than that many + 2M points, the two products would be
+    # one polynomial and, at a root of x^M = ζ, the claims right: a false claim's g agrees with
+    # the code on at most a fraction ≈ (F + 1)/(F·blowup) of D·blowup — the rate
+    # config.security_bits counts (docs/stark.md, "Zero knowledge", item 5)
     _release_heap(tables)
     entries: list = []
     lifted: list = []

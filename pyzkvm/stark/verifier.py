@@ -249,14 +249,15 @@ def _check_shape(vk: VerifyingKey, proof: Proof) -> None:
     if proof.zk != cfg.zk:
         raise ProofShapeError(f"a {'hiding' if proof.zk else 'transparent'} proof for a "
                               f"{'hiding' if cfg.zk else 'transparent'} verifying key (preset {cfg.name!r})")
+    for c, t in zip(vk.proved, proof.tables):  # (before anything is computed from the heights)
+        if t.present and not 2 <= t.log_height <= cfg.log_height_limit:
+            raise ProofShapeError(f"table {c.air.name!r}: log height {t.log_height} is out of range")
     heights, widths = {}, {}  # per included table: group → log LDE size, and its groups' widths
     holders = zk.deep_mask_holders(cfg, [t.log_height for t in proof.tables])  # None: left out
     for k, (c, t) in enumerate(zip(vk.proved, proof.tables)):
         if not t.present:
             continue
         name = c.air.name
-        if not 2 <= t.log_height <= cfg.log_height_limit:
-            raise ProofShapeError(f"table {name!r}: log height {t.log_height} is out of range")
         if vk.prep_log_heights[k] is not None and t.log_height != vk.prep_log_heights[k]:
             raise ProofShapeError(f"table {name!r}: height 2^{t.log_height} differs from its preprocessed columns' 2^{vk.prep_log_heights[k]}")
         if t.has_aux != bool(c.num_aux_columns):

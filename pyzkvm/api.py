@@ -151,12 +151,11 @@ def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) ->
     program = image_id if isinstance(image_id, Program) else options.get("program")
     image_id = as_image_id(image_id)
     check_image_and_journal(receipt, image_id)
-    why = None
     if isinstance(program, Program):  # the receipt's claim may be about another executor's run than this program's
         why = getattr(_verifier(receipt.backend), "unproved_profile", lambda profile: None)(program.profile)
-    if why is not None:
-        raise VerificationError(f"this {receipt.backend} receipt cannot vouch for the ELF's run under profile "
-                                f"{program.profile}: {why}")
+        if why is not None:
+            raise VerificationError(f"this {receipt.backend} receipt cannot vouch for the ELF's run under profile "
+                                    f"{program.profile}: {why}")
     from .composition import is_dev_only
 
     dev_tree = is_dev_only(receipt, _produces_proofs)

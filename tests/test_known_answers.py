@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "846ec4f1207db5420cae3589b1092c6e30f66d165e806e466c89a73345b13060"
+MACHINE_AIR_DIGEST = "1346cf4aa715f319aadc0c3cff54a79114fc42810e8c6519680b81e9ebe1386f"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "89409f575f7806a2a6e52df4f5de134b993de7666e7b16876bd969a2201c563d",
-    "ed25519-verify.elf": "cc01b12c96a72dfed4bbaf35896d7ece6277e493705c4d41bf7ba719a7ac60f8",
-    "fibonacci.elf": "2b86daf64748e0dbb8f9c80a29f08a50c81a8299a80b6f7cf6b8df3a08107388",
-    "isqrt-hint.elf": "3ec24302459cd49ef1896a186379df8aa1ac0f49344b94561403e90110b3c715",
-    "keccak256.elf": "e2ded0399eee2abdd1787707a801dad7ae4cc58b58a23df634c7242a1f201990",
-    "panic.elf": "49e279f937184d3d2966872a96d53686d896b21a189c9be11798b31d46472288",
-    "precompiles.elf": "e1ba81c392c165ab1dc0f4a5ce4604f2d16baceca68f1733b88a2c37a3fe5854",
-    "rv32im-selftest.elf": "24e7782cef8fcb76ce5a0a73b8d4d4ae1121c055d25d947c972e9f81d2c84ee7",
-    "sha256.elf": "4f3109bb08359d1cad26ca396a017adf10108b693de371d3f6ba4ddf676b9446",
-    "sort.elf": "3e37137b1582864da3e2fa45e9d6693a48f3b7ea03c9534aac1a744adf862553",
+    "aggregator.elf": "10f17b9a635515b0462075e97a84b1529276bfcdb7dea8c845525f9fdf0c663b",
+    "ed25519-verify.elf": "8136b063bc53adac98289939a95517113bcd5f7c4d21ecc273ca4dd0dea3d10b",
+    "fibonacci.elf": "0555b500ceccddd41fb5155d2bb9f25518efc434815dd9f48c2d346ab39e5e10",
+    "isqrt-hint.elf": "16a6d298491276659dd17f9a163f9d56dcf2f7aa20a516e689d7640da533bdb0",
+    "keccak256.elf": "2166b5d7ee48216ffab8d83ffd3977ba318254dde04554e99a05e1aed7a8ef35",
+    "panic.elf": "f83d639049a0d7d3f4cf81d5a91bcd58803459fb1bae4eabfc92699378b28eb2",
+    "precompiles.elf": "d49574a53efa2b70c31c353f8ff0b44b8c7914d191b2007b14dc608b493ca99d",
+    "rv32im-selftest.elf": "7dfe96201f509ab41cd454897d96ce64d9fc4d2c9eac1933cc73e22329e89033",
+    "sha256.elf": "34a5b2c6ed0944525a5baf07066798f951c521a6f4985280019b378a829f7de7",
+    "sort.elf": "10efca8a551524a03a4b9941c4ca5116bdd5209065b411bb4b029c253914a133",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "97134a9cf175e46291365638d22fd319e9be56d2de649d5c2801a095e14823e6",
-    "risc0/panic.elf": "1e34b72cc8577d80152aafbd100117a40b40f8bb76003c8f39d9ae14c156450c",
-    "risc0/rv32im-selftest.elf": "933efd88df2f43a3630b7bdc3910736f5f69b0d8e2e706846b9a5c2bd6a94f7b",
-    "risc0/sha256.elf": "520a08d84684b8357c983cb6f1d5b3ae4fec2ce3ef59119ebe127d30f2fdaeb3",
-    "risc0/sort.elf": "ce813bbf446cbb6dbd834d6b134a38aa8394e202c2a9e9bef81878f72fb383eb",
+    "risc0/fibonacci.elf": "6fb27ae3176b2dc4d8a7467bbda6cce22d3845888e08724aecd7d527a2e019a4",
+    "risc0/panic.elf": "658c46d0b0748438426b24de24f9c3fb3b3d595e607fd2e421e04d7ac4d403aa",
+    "risc0/rv32im-selftest.elf": "9f15e76b46d0464e13efd0b87ee9dba5ac72e2981a0e70de263508f759828992",
+    "risc0/sha256.elf": "01f97706b2ac7619e896f555b434284e6f7d048967506543863e100985211978",
+    "risc0/sort.elf": "3e5efbef2d33c4a6d6c1d8da7dbe5cf2c93dbe705ba9814b7cdc0640eff565f7",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "f0c6bc586fafa41eeade31ea7711ba5a70dd3b2fff97562c6309727f04f074b3"
+MACHINE_PROOF = "e0b08646e681a273e2f9b25e9942d9812da0b4adfd0107cad7493617e67933ef"
 
 
 def machine_air_digest() -> str:

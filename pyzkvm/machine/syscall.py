@@ -75,8 +75,14 @@ A0, A1, A2, A3, A4 = 10, 11, 12, 13, 14
 SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
     " is_precompile pc:4 clk clk_d:3 since:3 until:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
-    "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4"
+    "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4 "
+    "hp_prev_ts hp_d:4 hp:4 hl_prev_ts hl_d:4 hl:4"
 )
+#: Two memory cells outside guest memory (keys 32 + address/4 for addresses below 0x20, which no
+#: guest access reaches) that hold HINT_LEN's promise from one ecall to the next, across
+#: segments too (the memory argument carries them): PROMISE = 1 after a HINT_LEN, 0 after a
+#: HINT_READ or an ENTER_UNCONSTRAINED; LENGTH = that HINT_LEN's answer (0 after the others)
+HINT_PROMISE_KEY, HINT_LENGTH_KEY = MEM_KEY_BASE, MEM_KEY_BASE + 1
 #: one past the key of the last word of guest memory (address 0x78000000)
 KEY_END = MEM_KEY_BASE + (0x78000000 >> 2)
 HINT_WORDS = Layout("active clk key before:4 after:4 prev_ts d:4 last_key pad0 pad1 is_last inv z1 z3")
@@ -176,7 +182,7 @@ class SyscallAir(Chip):
             b.assert_zero((1 - pre) * pc[i], f"pc{i} = 0 unless a precompile")
         # a precompile: its chip (the one receiving this code) checks a0/a1 and does the work
         b.send(buses.PRECOMPILE, [clk, *pc, *bv, *a1], pre)
-        b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer is free but bytes
+        b.send(buses.BYTE, [R, c[0], c[1], 0, 0], k["hint_len"])  # HINT_LEN's answer: bytes, and below
         b.send(buses.BYTE, [R, c[2], c[3], 0, 0], k["hint_len"])
 
         # a1, a2 register reads
@@ -189,6 +195,27 @@ class SyscallAir(Chip):
         for i in range(4):  # unread registers stay 0 in the row (keeps the pointer algebra below exact)
             b.assert_zero((1 - reads_a1) * a1[i], f"a1 unused ⇒ 0 (byte {i})")
             b.assert_zero((1 - reads_a2) * a2[i], f"a2 unused ⇒ 0 (byte {i})")
+
+        # HINT_LEN's answer is the length of the input element the next HINT_READ reads (SP1's
+        # executor answers the front element's length, and HINT_READ must read exactly that
+        # many bytes), or, when no HINT_READ follows, any one value (0xFFFFFFFF: no input left,
+        # or an element never read) — the same for every HINT_LEN until then. As a promise kept
+        # in two memory cells: a HINT_LEN finds the promise (hp0, hl) the last of these ecalls
+        # left, must give the promised length if there is one, and promises its answer; a
+        # HINT_READ must read the promised length if there is one, and clears it; so does an
+        # ENTER_UNCONSTRAINED (the block may push input to the front: the proved run's hints
+        # after it are free). The cells start at 0 (no promise) and the memory argument carries
+        # them across segments. hp0 is boolean, each cell's bytes the last written: (0|1, 0, 0, 0)
+        # and HINT_LEN's range-checked answer (or 0).
+        hp, hl = cols("hp"), cols("hl")
+        keeps = k["hint_len"] + k["hint_read"] + k["enter"]
+        _promise = [k["hint_len"], 0, 0, 0]
+        memory_access(b, HINT_PROMISE_KEY, hp, _promise, col("hp_prev_ts"), cols("hp_d"), ts, keeps, "hint promise")
+        memory_access(b, HINT_LENGTH_KEY, hl, [k["hint_len"] * c[i] for i in range(4)], col("hl_prev_ts"), cols("hl_d"),
+                      ts, keeps, "hint length")
+        for i in range(4):
+            b.assert_zero(k["hint_len"] * hp[0] * (c[i] - hl[i]), f"HINT_LEN gives the promised length (byte {i})")
+            b.assert_zero(k["hint_read"] * hp[0] * (a1[i] - hl[i]), f"HINT_READ reads the promised length (byte {i})")
 
         # COMMIT / COMMIT_DEFERRED_PROOFS: index < 8 → the public words
         commits = k["commit"] + k["commit_deferred"]
@@ -563,11 +590,17 @@ def syscall_rows(clk, code, a0, ret, events, start_clk: int, end_clk: int, journ
     if n == 0:
         t[0, SYS.apos] = assumptions_start
     ts = 4 * clk + 4 + TS_MEM
+    keeps = is_["hint_len"] | is_["hint_read"] | is_["enter"]  # the hint promise's cells (constraints)
+    at, m = np.flatnonzero(keeps), int(keeps.sum())
     groups = [
         Access(t, np.flatnonzero(reads_a1), np.full(int(reads_a1.sum()), A1), ts[reads_a1], a1[reads_a1],
                SYS.a1_prev_ts, SYS.a1_d, None, "a1"),
         Access(t, np.flatnonzero(is_["write"]), np.full(int(is_["write"].sum()), A2),
                ts[is_["write"]], a2[is_["write"]], SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
+        Access(t, at, np.full(m, HINT_PROMISE_KEY), ts[keeps], is_["hint_len"][keeps].astype(np.int64),
+               SYS.hp_prev_ts, SYS.hp_d, list(SYS.hp), "hint promise"),
+        Access(t, at, np.full(m, HINT_LENGTH_KEY), ts[keeps], np.where(is_["hint_len"], ret, 0)[keeps],
+               SYS.hl_prev_ts, SYS.hl_d, list(SYS.hl), "hint length"),
     ]
     return t, groups
 

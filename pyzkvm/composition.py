@@ -11,15 +11,16 @@ Verifying a composed receipt R for image ID I (``pyzkvm.verify`` does this for e
 through ``verify_composition``; recursion handles inner receipts that are composed themselves):
 
 1. dev mode: if any receipt in the tree is dev mode (``trace``), the whole tree is dev-only;
-2. each inner receipt ``inner[i]`` verifies on its own, with its own backend, against the
-   image ID its claim names, and records a successful run (exit code 0, and finished: not a
-   RISC Zero-profile run that paused, whose exit code 0 means "resume me");
-3. the assumptions match the inner receipts one to one, in order::
+2. the assumptions match the inner receipts one to one, in order (checked first: it costs
+   nothing)::
 
        len(R.claim.assumptions) == len(R.inner)
        R.claim.assumptions[i] == (inner[i].claim.image_id, inner[i].claim.journal_digest)
 
    where journal_digest is SHA-256 of the inner journal (the claim's journal digest);
+3. each inner receipt ``inner[i]`` verifies on its own, with its own backend, against the
+   image ID its claim names, and records a successful run (exit code 0, and finished: not a
+   RISC Zero-profile run that paused, whose exit code 0 means "resume me");
 4. R's own seal verifies against I (its backend). That seal must bind the assumptions to the
    run that made them, so a prover cannot drop or alter one: the stark backend's AIR sends each
    VERIFY_SP1_PROOF's 16 words on the public ``assumption`` bus, which the verifier balances
@@ -111,7 +112,7 @@ def resolve_assumptions(recorded: Sequence[Assumption], receipts: Sequence[Recei
 
 
 def check_assumptions_match(receipt: Receipt) -> None:
-    """Step 3: the claim's assumptions equal the inner receipts' (image ID, journal digest), in order."""
+    """Step 2: the claim's assumptions equal the inner receipts' (image ID, journal digest), in order."""
     assumptions, inner = receipt.claim.assumptions, receipt.inner
     for i in range(max(len(assumptions), len(inner))):
         if i >= len(inner):
@@ -139,8 +140,11 @@ def is_dev_only(receipt: Receipt, produces_proofs: Callable[[str], bool]) -> boo
 
 
 def verify_composition(receipt: Receipt, verify_inner: Callable[[Receipt], None]) -> None:
-    """Steps 2 and 3 for one receipt: verify each inner receipt with ``verify_inner`` (which
-    recurses into its own inner receipts), check it succeeded, then match the assumptions."""
+    """Steps 2 and 3 for one receipt: match the assumptions (first: it costs nothing, and a tree
+    that does not hold together is refused before its inner seals are checked), then verify
+    each inner receipt with ``verify_inner`` (which recurses into its own inner receipts) and
+    check it succeeded."""
+    check_assumptions_match(receipt)
     for i, inner in enumerate(receipt.inner):
         try:
             verify_inner(inner)
@@ -156,7 +160,6 @@ def verify_composition(receipt: Receipt, verify_inner: Callable[[Receipt], None]
                 f"inner receipt {i} records a paused run (RISC Zero halt type 1), not one that finished: "
                 "it discharges no assumption"
             )
-    check_assumptions_match(receipt)
 
 
 def paused(receipt: Receipt) -> bool:

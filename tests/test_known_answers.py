@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "1346cf4aa715f319aadc0c3cff54a79114fc42810e8c6519680b81e9ebe1386f"
+MACHINE_AIR_DIGEST = "88a1df5b064826272b198c74349908e14ee7dc00fd83c0d67828da253773fa94"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "10f17b9a635515b0462075e97a84b1529276bfcdb7dea8c845525f9fdf0c663b",
-    "ed25519-verify.elf": "8136b063bc53adac98289939a95517113bcd5f7c4d21ecc273ca4dd0dea3d10b",
-    "fibonacci.elf": "0555b500ceccddd41fb5155d2bb9f25518efc434815dd9f48c2d346ab39e5e10",
-    "isqrt-hint.elf": "16a6d298491276659dd17f9a163f9d56dcf2f7aa20a516e689d7640da533bdb0",
-    "keccak256.elf": "2166b5d7ee48216ffab8d83ffd3977ba318254dde04554e99a05e1aed7a8ef35",
-    "panic.elf": "f83d639049a0d7d3f4cf81d5a91bcd58803459fb1bae4eabfc92699378b28eb2",
-    "precompiles.elf": "d49574a53efa2b70c31c353f8ff0b44b8c7914d191b2007b14dc608b493ca99d",
-    "rv32im-selftest.elf": "7dfe96201f509ab41cd454897d96ce64d9fc4d2c9eac1933cc73e22329e89033",
-    "sha256.elf": "34a5b2c6ed0944525a5baf07066798f951c521a6f4985280019b378a829f7de7",
-    "sort.elf": "10efca8a551524a03a4b9941c4ca5116bdd5209065b411bb4b029c253914a133",
+    "aggregator.elf": "a787ff052374fa8cdce4ae00bd6c337213e831b96b180c59cebe81eb3325dca9",
+    "ed25519-verify.elf": "85d292e13a7bbde1df84e35a516420f1da225b03a127aa0fe7368ce50afc623e",
+    "fibonacci.elf": "f62bf2cc5828892477d55a47a04668eca903516e8b3cb89086de6831a9a5f172",
+    "isqrt-hint.elf": "9fa8bc5e9da7aae7adbfc3650a3fe6861df79535bf0d54c2e468b5b669a6ebb4",
+    "keccak256.elf": "06baffa108274722c2bbb190884619b362256600c3e4293c313ed07c5f04d4b7",
+    "panic.elf": "c424a150a7608248f0f76a24439e4f6e2fe31faf0b97043bd4f1598b741e7fba",
+    "precompiles.elf": "790c506bf0b6cdee05b51379d20bba0b9875b6cbfb7befdaf4b6618e376ed59d",
+    "rv32im-selftest.elf": "8bbcb226ab1739a45a96d0395d8927adf51cb72b8cf3fb7ea6c094ac707f0644",
+    "sha256.elf": "c7d2db7b47b755dc0e0b65c1680c0575dd2892117941b6d4847838380cecfc94",
+    "sort.elf": "4c84f39c76359d56393e3138232444bfb47ab54692153ce319f6f6fc206c239c",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "6fb27ae3176b2dc4d8a7467bbda6cce22d3845888e08724aecd7d527a2e019a4",
-    "risc0/panic.elf": "658c46d0b0748438426b24de24f9c3fb3b3d595e607fd2e421e04d7ac4d403aa",
-    "risc0/rv32im-selftest.elf": "9f15e76b46d0464e13efd0b87ee9dba5ac72e2981a0e70de263508f759828992",
-    "risc0/sha256.elf": "01f97706b2ac7619e896f555b434284e6f7d048967506543863e100985211978",
-    "risc0/sort.elf": "3e5efbef2d33c4a6d6c1d8da7dbe5cf2c93dbe705ba9814b7cdc0640eff565f7",
+    "risc0/fibonacci.elf": "89ee35b7712f03189bbf7242f7c7af381c6249204ce7fa0e8598dfc65ccba3c9",
+    "risc0/panic.elf": "1fc0d318f17f3c128be9671c5a896b48cd4d0be80a5462a2e8509451eead4ab3",
+    "risc0/rv32im-selftest.elf": "5eb3bf909c4bcc9c397f4526e3324f2ad4948a09c6bf30b6e18efd4b14b475d1",
+    "risc0/sha256.elf": "38a5e984a9378ac0135c7b73da651410013b93b4ad2a84d04b30fc75dbbea27e",
+    "risc0/sort.elf": "44d7f527d029611c4fb04e3f4e38528ee6d185f564ea1bb892b7d5249c9c4d85",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "e0b08646e681a273e2f9b25e9942d9812da0b4adfd0107cad7493617e67933ef"
+MACHINE_PROOF = "2442c67b98e0ee97676fd2705b3320d0b5d6f1a70ed7baff7dbe6fa31099f41a"
 
 
 def machine_air_digest() -> str:

@@ -464,3 +464,32 @@ def test_sp1_versions_whose_syscalls_the_proof_does_not_follow_are_refused(stark
     elf = str(BIN / "fibonacci.elf")
     assert main(["verify", str(path), "--elf", elf, "--abi", profile, "--min-security-bits", "0"]) == 1
     assert main(["verify", str(path), "--elf", elf, "--min-security-bits", "0"]) == 0
+
+
+def test_a_seal_with_an_extra_table_is_a_typed_error_for_inspect_too(fib_receipt):
+    """A segment proof with one more (left-out) table than the machine's: verify refused it, but
+    inspect's view (describe_seal) crashed with a raw ValueError (a fuzzing finding, session 24)."""
+    from pyzkvm.backends.stark_seal import decode_seal, describe_seal, encode_seal
+    from pyzkvm.errors import ProofShapeError
+    from pyzkvm.stark.proof import TableProof, decode_proof, encode_proof
+
+    s = decode_seal(fib_receipt.seal)
+    (end_clock, end_pc, jend, aend, proof), = s["segments"]
+    p = decode_proof(proof)
+    p.tables.append(TableProof.left_out())
+    seal = encode_seal(s["preset"], s["prep_root"], s["prep_log_heights"], s["has_commit"], s["has_deferred"],
+                       s["start_pc"], [(end_clock, end_pc, jend, aend, encode_proof(p)[0])], others=s["others"])
+    bad = dataclasses.replace(fib_receipt, seal=seal)
+    with pytest.raises(ProofShapeError, match="tables"):
+        describe_seal(bad)
+    with pytest.raises(ProofShapeError):
+        pyzkvm.verify(bad, fib_receipt.claim.image_id, allow_insecure=True)
+
+
+def test_the_acceptance_policy_refuses_what_is_not_a_policy(stark, fib, fib_receipt):
+    """allow_insecure must be a bool ("no" read as True accepted a 24-bit proof); a minimum past
+    float's range is a minimum no proof reaches, not an OverflowError (fuzzing, session 24)."""
+    with pytest.raises(UsageError, match="allow_insecure must be True or False"):
+        stark.verify(fib_receipt, fib.image_id, allow_insecure="no")
+    with pytest.raises(VerificationError, match="below the minimum"):
+        stark.verify(fib_receipt, fib.image_id, min_security_bits=10**400)

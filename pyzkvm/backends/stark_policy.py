@@ -103,12 +103,17 @@ def check_security_of_heights(run, config, vk=None) -> None:
 
 def minimum_bits(min_security_bits, allow_insecure: bool) -> float:
     """The acceptance policy: the caller's minimum; allow_insecure alone means none."""
+    if not isinstance(allow_insecure, bool):  # ("no" would read as True: accept anything)
+        raise UsageError(f"allow_insecure must be True or False, not {allow_insecure!r}")
     if min_security_bits is not None:
         if isinstance(min_security_bits, bool) or not isinstance(min_security_bits, (int, float)):
             raise UsageError(f"min_security_bits must be a number, not {min_security_bits!r}")
         if min_security_bits != min_security_bits:  # NaN: every `bits < NaN` is False, so it would accept anything
             raise UsageError("min_security_bits is NaN: give a number of bits (e.g. 100)")
-        return float(min_security_bits)
+        try:
+            return float(min_security_bits)
+        except OverflowError:  # an int past float's range: no proof reaches it
+            return float("inf")
     return 0.0 if allow_insecure else float(MIN_SECURITY_BITS)
 
 

@@ -33,7 +33,7 @@ class Access:
     value: np.ndarray          # the value after the access (= before, for a read)
     prev_ts_col: int
     d_cols: list
-    prev_val_cols: list | None  # None: a read (the value before must equal ``value``)
+    prev_val_cols: list | None  # None: a read (the value before must equal ``value``); else its first bytes' columns
     what: str
     #: a write whose value before is known (a store: the executor's word): it must be memory's
     expected_before: np.ndarray | None = None
@@ -163,8 +163,9 @@ def resolve_accesses(groups: list, image, carry: MemoryState | None = None, *, c
 @njit(cache=True, nogil=True)
 def _write_access_columns(table, rows, cols, prev_ts, diff, prev_val, r0, r1) -> None:
     """Row rows[r] of ``table`` for r = r0 … r1 − 1: prev_ts[r] in cols[0]; d = diff[r] as d0,
-    d1 (bytes), d2 (the low nibble of byte 2), d3 = d >> 20 in cols[1..4]; and where ``cols``
-    has 9, prev_val[r]'s 4 little-endian bytes in cols[5..8]. A row at a time: its cells are
+    d1 (bytes), d2 (the low nibble of byte 2), d3 = d >> 20 in cols[1..4]; and prev_val[r]'s
+    first len(cols) − 5 little-endian bytes in cols[5..] (all 4 for a write, none for a read;
+    1 for a cell whose other bytes are always 0). A row at a time: its cells are
     near each other (a column at a time strides a row-major table once per column). A group's
     accesses are in distinct rows, so ranges of r are independent (a chunk of pool.parallel_for)."""
     for r in range(r0, r1):

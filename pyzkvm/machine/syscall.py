@@ -76,7 +76,7 @@ SYS = Layout(
     " ".join(f"is_{k}" for k in KINDS) + " " + " ".join(f"fd{f}" for f in FDS) +
     " is_precompile pc:4 clk clk_d:3 since:3 until:3 b:4 c:4 a1:4 a2:4 a1_prev_ts a1_d:4 a2_prev_ts a2_d:4 ptr:4 pq oh:4 nw pad0 pad1 "
     "lh:4 lw span:3 nz len_inv jpos phz phinv room:4 apos a1q a1hz a1hinv a1room:4 "
-    "hp_prev_ts hp_d:4 hp:4 hl_prev_ts hl_d:4 hl:4"
+    "hint_prev_ts hint_d:4 hp hl:4"
 )
 #: Two memory cells outside guest memory (keys 32 + address/4 for addresses below 0x20, which no
 #: guest access reaches) that hold HINT_LEN's promise from one ecall to the next, across
@@ -205,17 +205,20 @@ class SyscallAir(Chip):
         # HINT_READ must read the promised length if there is one, and clears it; so does an
         # ENTER_UNCONSTRAINED (the block may push input to the front: the proved run's hints
         # after it are free). The cells start at 0 (no promise) and the memory argument carries
-        # them across segments. hp0 is boolean, each cell's bytes the last written: (0|1, 0, 0, 0)
-        # and HINT_LEN's range-checked answer (or 0).
-        hp, hl = cols("hp"), cols("hl")
+        # them across segments. Each cell holds the last bytes written: (0|1, 0, 0, 0) — so hp is
+        # boolean and the promise's bytes 1..3 need no columns — and HINT_LEN's range-checked
+        # answer (or 0). The two are accessed on the same rows at the same ts, so their previous
+        # accesses share one timestamp: one prev_ts and one range-checked difference for both.
+        hp, hl = col("hp"), cols("hl")
         keeps = k["hint_len"] + k["hint_read"] + k["enter"]
-        _promise = [k["hint_len"], 0, 0, 0]
-        memory_access(b, HINT_PROMISE_KEY, hp, _promise, col("hp_prev_ts"), cols("hp_d"), ts, keeps, "hint promise")
-        memory_access(b, HINT_LENGTH_KEY, hl, [k["hint_len"] * c[i] for i in range(4)], col("hl_prev_ts"), cols("hl_d"),
-                      ts, keeps, "hint length")
+        prev_ts = col("hint_prev_ts")
+        memory_access(b, HINT_PROMISE_KEY, [hp, 0, 0, 0], [k["hint_len"], 0, 0, 0], prev_ts, cols("hint_d"), ts, keeps,
+                      "hint promise")
+        b.receive(buses.MEMORY, [HINT_LENGTH_KEY, *hl, prev_ts], keeps)  # (prev_ts < ts: proved just above)
+        b.send(buses.MEMORY, [HINT_LENGTH_KEY, *(k["hint_len"] * c[i] for i in range(4)), ts], keeps)
         for i in range(4):
-            b.assert_zero(k["hint_len"] * hp[0] * (c[i] - hl[i]), f"HINT_LEN gives the promised length (byte {i})")
-            b.assert_zero(k["hint_read"] * hp[0] * (a1[i] - hl[i]), f"HINT_READ reads the promised length (byte {i})")
+            b.assert_zero(k["hint_len"] * hp * (c[i] - hl[i]), f"HINT_LEN gives the promised length (byte {i})")
+            b.assert_zero(k["hint_read"] * hp * (a1[i] - hl[i]), f"HINT_READ reads the promised length (byte {i})")
 
         # COMMIT / COMMIT_DEFERRED_PROOFS: index < 8 → the public words
         commits = k["commit"] + k["commit_deferred"]
@@ -597,10 +600,13 @@ def syscall_rows(clk, code, a0, ret, events, start_clk: int, end_clk: int, journ
                SYS.a1_prev_ts, SYS.a1_d, None, "a1"),
         Access(t, np.flatnonzero(is_["write"]), np.full(int(is_["write"].sum()), A2),
                ts[is_["write"]], a2[is_["write"]], SYS.a2_prev_ts, SYS.a2_d, None, "a2"),
+        # both fill the shared prev_ts and difference (the same: both cells are accessed on these
+        # rows only); the promise's previous value gives hp (its byte 0: the others are 0), the
+        # length's hl
         Access(t, at, np.full(m, HINT_PROMISE_KEY), ts[keeps], is_["hint_len"][keeps].astype(np.int64),
-               SYS.hp_prev_ts, SYS.hp_d, list(SYS.hp), "hint promise"),
+               SYS.hint_prev_ts, SYS.hint_d, [SYS.hp], "hint promise"),
         Access(t, at, np.full(m, HINT_LENGTH_KEY), ts[keeps], np.where(is_["hint_len"], ret, 0)[keeps],
-               SYS.hl_prev_ts, SYS.hl_d, list(SYS.hl), "hint length"),
+               SYS.hint_prev_ts, SYS.hint_d, list(SYS.hl), "hint length"),
     ]
     return t, groups
 

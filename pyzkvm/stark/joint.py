@@ -41,7 +41,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import BusImbalance, ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError
+from ..errors import (BusImbalance, ConstraintNotSatisfied, PowError, ProofFormatError, ProofShapeError,
+                      UsageError)
 from . import ext
 from .debug import check_all_constraints, check_buses, check_statement
 from .logup import check_bus_balance, public_entries, public_term
@@ -168,7 +169,13 @@ def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicDat
     reads the last segment's public values, which the joint transcript has observed with every
     other segment's before the challenges are drawn. Raises a VerificationError subclass
     (ProofFormatError for undecodable bytes)."""
-    if len(proofs) != len(public_values) or not proofs:
+    try:
+        counts = len(proofs), len(public_values)
+    except TypeError:
+        counts = None
+    if counts is None or not isinstance(public_data, (bytes, bytearray, memoryview)):
+        raise UsageError("verify takes sequences of proofs and of public value sets, and public data as bytes")
+    if counts[0] != counts[1] or not proofs:
         raise ProofFormatError(f"{len(proofs)} proofs for {len(public_values)} public value sets")
     data = [_proof_bytes(p) for p in proofs]  # the decoder's checks (canonical values, shapes) apply to all
     decoded = [decode_proof(d) for d in data]

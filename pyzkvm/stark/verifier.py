@@ -176,6 +176,8 @@ def statement_security(vk: VerifyingKey, log_heights_of_each, public_values, pub
     cfg = vk.config
     count = 0
     for heights in log_heights_of_each:
+        if len(heights) != len(vk.proved):  # (a seal's proof read for inspect, before any other check)
+            raise ProofShapeError(f"a proof has {len(heights)} tables, the verifying key {len(vk.proved)}")
         for c, h in zip(vk.proved, heights, strict=True):
             if h is not None:  # a table left out has no bus entries
                 count += _interaction_shape(c)[0] << int(h)

@@ -216,3 +216,20 @@ def test_debug_check_alone_names_constraints_and_buses(fib):
     traces[1][3, 0] += 1
     with pytest.raises(ConstraintNotSatisfied, match="'byte'"):
         debug_check(pk2, traces, [], seed=1)
+
+
+def test_joint_verify_refuses_what_is_not_a_statement(fib):
+    """Arguments of the wrong kind are a typed error, and a public value that is not an integer
+    is refused, not truncated (int(1.9) was 1: fuzzing, session 24)."""
+    from pyzkvm.errors import PublicValueMismatch, UsageError
+    from pyzkvm.stark.joint import verify as verify_joint
+
+    pk, trace, public_values = fib
+    proof = prove(pk, [trace], public_values).to_bytes()
+    for args in ((None, [public_values], b""), ([proof], None, b""), ([proof], [public_values], "abc"),
+                 ([proof], [public_values], None)):
+        with pytest.raises(UsageError):
+            verify_joint(pk.verifying_key, *args)
+    floats = [float(v) + 0.9 for v in public_values]
+    with pytest.raises(PublicValueMismatch, match="integers"):
+        verify_joint(pk.verifying_key, [proof], [floats], b"")

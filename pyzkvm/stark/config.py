@@ -12,7 +12,8 @@ hashes where a proof of work is ground before the challenge:
   2^log_final_poly_len, zk.final_poly_len), so every layer's code has rate at most
   ρ = (F + 1)/(F·blowup) — the final one exactly, each input and fold at most that — and the
   term is ``log2(1/ρ)·num_queries + pow_bits`` (42 queries at blowup 4, F = 64: 0.94 bits
-  below transparent's, which one more PoW bit makes up).
+  below transparent's, which one more PoW bit makes up; the default hiding preset has 41
+  queries and three more bits).
 * **DEEP/FRI field**  ``log2|F_p^4| − log2(LDE size)``: the out-of-domain point ζ, the DEEP
   coefficients and the FRI folding challenges are drawn from F_p^4 (|F_p^4| ≈ 2^123.6); a bad
   draw has probability ≲ |D|/|F_p^4| for the evaluation domain D (the second term of
@@ -284,18 +285,20 @@ INSECURE_FAST_FOR_TESTS = StarkConfig("insecure_fast_for_tests", log_blowup=2, n
 
 #: Hiding (zero-knowledge) twins of the presets above (zk.py). FRI's final polynomial has
 #: F + 1 coefficients, F = 2^6 (log_final_poly_len 6, not 3), so a table of n ≥ 64·m_r rows
-#: (m_r = 2·queries + 8: 2^13 rows and up at 42 queries) is committed on n·blowup points, like
+#: (m_r = 2·queries + 8: 2^13 rows and up at 41 or 42 queries) is committed on n·blowup points, like
 #: a transparent one (zk.tall); shorter ones on D·blowup, D ≥ 2n. The rate (F + 1)/(F·blowup)
 #: costs queries·log2(65/64) bits of the query term (config.security_bits), made up by one
-#: more PoW bit (two for blowup 2: 84 queries lose 1.9 bits): default 83.06 + 17 = 100.06,
-#: blowup2 82.13 + 18 = 100.13, compact 79.55 + 21 = 100.55, blowup8 77.42 + 23 = 100.42 (a
-#: PoW bit costs 2^bits more hashes on average, ~16 M/s on one thread: 4 ms at 16 bits, 0.07 s
-#: at 20, 0.26 s at 22 — cheaper for compact and blowup8, the small-proof presets, than a
-#: query's ~1/20–1/26 of the opened rows and paths). The
+#: more PoW bit (two for blowup 2: 84 queries lose 1.9 bits): blowup2 82.13 + 18 = 100.13,
+#: compact 79.55 + 21 = 100.55, blowup8 77.42 + 23 = 100.42 (a PoW bit costs 2^bits more
+#: hashes on average, ~16 M/s on one thread: 4 ms at 16 bits, 0.07 s at 20, 0.26 s at 22 —
+#: cheaper for compact and blowup8, the small-proof presets, than a query's ~1/20–1/26 of the
+#: opened rows and paths). The default grinds three more bits for one query fewer: 41 queries,
+#: 81.08 + 19 = 100.08 (~30 ms of grinding on one thread for ~2.4 % of the proof: session 24,
+#: when the syscall chip's soundness columns had brought 2^20-cycle proofs to 343–349 KB). The
 #: secure ones stop one table height lower than transparent (a short table's LDE and the
 #: quotient domain, d·(n + m_r) points, take a bit of two-adicity), their field term 101.6.
 DEFAULT_ZK = replace(DEFAULT, name="default_100_bits_zk", zk=True, max_log_height=20, log_final_poly_len=6,
-                     pow_bits=17)
+                     num_queries=41, pow_bits=19)
 BLOWUP2_100_BITS_ZK = replace(BLOWUP2_100_BITS, name="blowup2_100_bits_zk", zk=True, max_log_height=21,
                               log_final_poly_len=6, pow_bits=18)
 COMPACT_ZK = replace(COMPACT, name="compact_100_bits_zk", zk=True, max_log_height=18, log_final_poly_len=6,

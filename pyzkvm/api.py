@@ -124,6 +124,9 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     with one inside — are refused unless dev mode is on (``dev_mode=True`` or
     PYZKVM_DEV_MODE=1). Raises VerificationError (or DevModeReceiptError) saying what failed.
     ``receipt`` may be a Receipt or its bytes; ``image_id`` 32 bytes, a 64-digit hex string or a Program.
+    Given the Program (or ``program=``), a receipt whose backend cannot vouch for a run under that
+    program's executor profile is refused (stark: sp1@3 and sp1@4.0, whose syscalls its proof does
+    not follow: docs/abi.md, "SP1 versions").
     ``options`` (e.g. ``replay``, ``program``) go to the outer receipt's backend only, except
     the acceptance policy — ``min_security_bits`` (stark: default 100) and ``allow_insecure``
     (shorthand for no minimum: test-preset proofs) — which applies to the whole tree: it also

@@ -8,7 +8,9 @@ syscall (one row per non-HALT SP1 ecall, in clk order)
     profile 0 (statement.PROFILE_IDS["sp1"]) and is_halt = 0 are constants, so a RISC Zero ecall
     (profile 1) can only be received by syscall_risc0.py's chip; reads a1 (and a2
     for WRITE) through memory checking at ts = 4·clk + 6; then per kind:
-      HINT_LEN     ret is free (the input is the prover's witness), range-checked bytes
+      HINT_LEN     ret: range-checked bytes, the length the next HINT_READ reads (a promise kept
+                   in two memory cells until then; an ENTER_UNCONSTRAINED clears it), or one
+                   value for every HINT_LEN after the last read (the input is the prover's)
       buffers      HINT_READ's buffer and every WRITE's non-empty buffer (fd 1/2 as well, like
                    the executor) lie in [0x20, 0x78000000)
       HINT_READ    a0 = word-aligned pointer, a1 = length; 4·nw = a1 + pad (pad < 4): the chain
@@ -200,7 +202,7 @@ class SyscallAir(Chip):
         # executor answers the front element's length, and HINT_READ must read exactly that
         # many bytes), or, when no HINT_READ follows, any one value (0xFFFFFFFF: no input left,
         # or an element never read) — the same for every HINT_LEN until then. As a promise kept
-        # in two memory cells: a HINT_LEN finds the promise (hp0, hl) the last of these ecalls
+        # in two memory cells: a HINT_LEN finds the promise (hp, hl) the last of these ecalls
         # left, must give the promised length if there is one, and promises its answer; a
         # HINT_READ must read the promised length if there is one, and clears it; so does an
         # ENTER_UNCONSTRAINED (the block may push input to the front: the proved run's hints

@@ -169,12 +169,14 @@ def verify(vk, proofs: Sequence, public_values: Sequence, public_data: PublicDat
     reads the last segment's public values, which the joint transcript has observed with every
     other segment's before the challenges are drawn. Raises a VerificationError subclass
     (ProofFormatError for undecodable bytes)."""
-    try:
+    try:  # (public data: bytes or what converts to them, as MachinePublicData does; not a str or a number)
         counts = len(proofs), len(public_values)
+        data_bytes: bytes | None = bytes(public_data) if not isinstance(public_data, (int, str)) else None
     except TypeError:
-        counts = None
-    if counts is None or not isinstance(public_data, (bytes, bytearray, memoryview)):
+        data_bytes = None
+    if data_bytes is None:
         raise UsageError("verify takes sequences of proofs and of public value sets, and public data as bytes")
+    public_data = data_bytes
     if counts[0] != counts[1] or not proofs:
         raise ProofFormatError(f"{len(proofs)} proofs for {len(public_values)} public value sets")
     data = [_proof_bytes(p) for p in proofs]  # the decoder's checks (canonical values, shapes) apply to all

@@ -102,6 +102,14 @@ class Program:
     _image_id: list = field(default_factory=list, repr=False, compare=False)
     _content_digest: list = field(default_factory=list, repr=False, compare=False)
 
+    def __post_init__(self):
+        # every way to build a Program, not only the ELF loader: an image word below MEM_LO would
+        # be a memory key the proof keeps for itself (machine/syscall.py: HINT_LEN's promise cells)
+        for seg in self.segments:
+            if seg.vaddr < MEM_LO or seg.end > MEM_HI:
+                raise ProgramError(f"{self.name}: segment [0x{seg.vaddr:x}, 0x{seg.end:x}) lies outside guest memory "
+                                   f"[0x{MEM_LO:x}, 0x{MEM_HI:x})")
+
     @property
     def profile(self) -> str:
         """The ABI profile the executor runs this program under (``sp1_profile`` or ``abi``)."""

@@ -96,3 +96,17 @@ def test_real_guest_symbols():
     main = p.find_symbol("main")
     assert main is not None and main.kind == "func"
     assert p.symbol_at(main.address + 4) == main
+
+
+def test_a_program_built_directly_keeps_to_guest_memory_too():
+    """The ELF loader refused segments below 0x20, but a Program built directly did not: its image
+    words at 0x0/0x4 would have preset the memory keys the proof keeps for HINT_LEN's promise
+    (machine/syscall.py; a red-team note, session 24, harmless but not meant)."""
+    from pyzkvm.errors import ProgramError
+    from pyzkvm.program import Program, Segment
+
+    with pytest.raises(ProgramError, match="outside guest memory"):
+        Program(entry=0x1000, segments=(Segment(0, bytes(8), 6), Segment(0x1000, bytes(4), 5)))
+    with pytest.raises(ProgramError, match="outside guest memory"):
+        Program(entry=0x1000, segments=(Segment(0x77FFFFFC, bytes(8), 6),))
+    assert Program(entry=0x20, segments=(Segment(0x20, bytes(4), 5),)).entry == 0x20

@@ -103,12 +103,14 @@ class Program:
     _content_digest: list = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self):
-        # every way to build a Program, not only the ELF loader: an image word below MEM_LO would
-        # be a memory key the proof keeps for itself (machine/syscall.py: HINT_LEN's promise cells)
+        # every way to build a Program, not only the ELF loader (which refuses such segments before
+        # reading them): an image word below MEM_LO would be a memory key the proof keeps for
+        # itself (machine/syscall.py: HINT_LEN's promise cells); and code too spread out to run
         for seg in self.segments:
             if seg.vaddr < MEM_LO or seg.end > MEM_HI:
                 raise ProgramError(f"{self.name}: segment [0x{seg.vaddr:x}, 0x{seg.end:x}) lies outside guest memory "
                                    f"[0x{MEM_LO:x}, 0x{MEM_HI:x})")
+        self.executable_span()
 
     @property
     def profile(self) -> str:
@@ -288,9 +290,7 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
         raise
     except (ELFError, ValueError, KeyError, IndexError, AttributeError, TypeError, Exception) as exc:  # noqa: B014
         raise ProgramError(f"{name}: malformed ELF: {exc}") from None
-    program = Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name)
-    program.executable_span()  # refused now, at load, if its code is too spread out to run
-    return program
+    return Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name)
 
 
 def _read_symbols(elf) -> tuple[Symbol, ...]:

@@ -75,7 +75,7 @@ class Machine:
 
     def _setup_code_range(self) -> None:
         """Pre-decode the span of executable segments (all segments if none is marked X)."""
-        span = self.program.executable_span()  # (a ProgramError if it is too wide to run)
+        span = self.program.executable_span()  # (at most MAX_CODE_WORDS: the Program checked it)
         if span is not None:
             lo, hi = span
         else:  # no executable segment (nothing a proof can run): every segment, or the entry's

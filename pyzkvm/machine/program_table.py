@@ -118,7 +118,6 @@ class ProgramTable:
     """The decoded program: one row per word of every executable segment, by address."""
 
     def __init__(self, program: Program):
-        program.executable_span()  # the executor's code range holds every executable word (a ProgramError if not)
         addrs, words = program.image_words()
         exe = np.zeros(len(addrs), dtype=bool)
         for seg in program.segments:

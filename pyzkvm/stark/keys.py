@@ -129,12 +129,14 @@ def _block_maxima(flat, maxima, lo, hi):
 
 def check_public_values(vk, public_values) -> np.ndarray:
     """Public values as canonical uint32 (count must match the verifying key)."""
-    try:
-        vals = [int(v) for v in public_values if isinstance(v, (int, np.integer)) and not isinstance(v, bool)]
-        if len(vals) != len(public_values):  # (int(1.9) would be 1: a value is an integer or refused)
-            raise TypeError
+    try:  # a sequence of integers (int(1.9) would be 1: a value that is not one is refused)
+        integers = len(public_values) >= 0 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in public_values)
     except TypeError:
-        raise PublicValueMismatch("public values must be a sequence of integers") from None
+        integers = False
+    if not integers:
+        raise PublicValueMismatch("public values must be a sequence of integers")
+    vals = [int(v) for v in public_values]
     if len(vals) != vk.num_public_values:
         raise PublicValueMismatch(f"expected {vk.num_public_values} public values, got {len(vals)}")
     if any(not 0 <= v < P for v in vals):

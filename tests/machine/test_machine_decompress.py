@@ -62,6 +62,35 @@ def test_every_root_checks_and_is_the_one_the_sign_asks_for(honest):
         assert (y * y - x ** 3 - CURVES[curve][1] * x - CURVES[curve][2]) % p == 0 and y < p
 
 
+BLS12_381_R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001  # G1's subgroup order
+
+
+def _times(curve, k, P):
+    """k·P by double-and-add with the textbook group law (None: the identity)."""
+    p, acc = CURVES[curve][0], None
+    while k:
+        if k & 1:
+            acc = P if acc is None else (None if acc[0] == P[0] and (acc[1] + P[1]) % p == 0 else group_add(curve, acc, P))
+        P, k = group_add(curve, P, P), k >> 1
+    return acc
+
+
+def test_a_bls12_381_point_outside_the_subgroup_decompresses_as_in_sp1():
+    """SP1 decodes BLS12-381 x with amcl's zcash-format ``deserialize_g1``, which checks the x is
+    reduced and on the curve but not that its point lies in the order-r subgroup (amcl has a separate
+    ``subgroup_check_g1``), and SP1's decompress AIR has no subgroup check either: any point of the
+    curve decompresses. Here the first x ≥ 1 of a curve point, which r does not annihilate."""
+    p = CURVES["bls12381"][0]
+    x = next(x for x in range(1, 100) if pow(x ** 3 + 4, (p - 1) // 2, p) == 1)
+    y = pow(x ** 3 + 4, (p + 1) // 4, p)  # p ≡ 3 (mod 4)
+    assert _times("bls12381", BLS12_381_R, CURVES["bls12381"][3]) is None  # r·G = O: the order is right
+    assert _times("bls12381", BLS12_381_R, (x, y)) is not None  # and this point is outside G1
+    calls = [(x, s, expected_y("bls12381", y, s)) for s in (0, 1)]
+    chips, tables, _ = decompress_run("bls12381", calls)
+    check_machine(chips, tables)
+    assert tables.journal == b"".join(v.to_bytes(48, "little") for _, _, v in calls)
+
+
 def test_x_not_reduced_or_off_the_curve_faults_in_the_executor():
     """SP1 panics on both (x ≥ p; 5³ + 7 = 132 not a square mod p): no run exists to prove."""
     p = CURVES["secp256k1"][0]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .backends import default_backend_name, get_backend
-from .backends.base import check_image_and_journal, refuse_unless_dev_mode
+from .backends.base import check_image_and_journal, dev_mode_enabled, refuse_unless_dev_mode
 from .errors import (
     BackendError,
     BackendUnavailable,
@@ -127,7 +127,8 @@ def verify(receipt, image_id, dev_mode: bool | None = None, **options) -> Claim:
     Given the Program (or ``program=``), a receipt whose backend cannot vouch for a run under that
     program's executor profile is refused (stark: sp1@3 and sp1@4.0, whose syscalls its proof does
     not follow: docs/abi.md, "SP1 versions").
-    ``options`` (e.g. ``replay``, ``program``) go to the outer receipt's backend only, except
+    ``options`` (e.g. ``replay``, ``program``) go to the outer receipt's backend only (``program``
+    must be the image ID's program, and goes on where the backend's verify takes it), except
     the acceptance policy — ``min_security_bits`` (stark: default 100) and ``allow_insecure``
     (shorthand for no minimum: test-preset proofs) — which applies to the whole tree: it also
     goes to every inner receipt's backend whose verify takes it.
@@ -151,8 +152,11 @@ def verify_report(receipt, image_id, dev_mode: bool | None = None, **options) ->
         receipt = Receipt.from_bytes(receipt)
     if not isinstance(receipt, Receipt):
         raise UsageError(f"verify needs a Receipt or receipt bytes, not {type(receipt).__name__}")
+    dev_mode_enabled(dev_mode)  # (refuses a dev_mode that is not True, False or None: "false" is not False)
     program = image_id if isinstance(image_id, Program) else options.get("program")
     image_id = as_image_id(image_id)
+    if isinstance(program, Program) and program.image_id != image_id:
+        raise UsageError("program= is not the program of the image ID given: pass one of them")
     check_image_and_journal(receipt, image_id)
     if isinstance(program, Program):  # the receipt's claim may be about another executor's run than this program's
         why = getattr(_verifier(receipt.backend), "unproved_profile", lambda profile: None)(program.profile)
@@ -205,6 +209,8 @@ def _verify_one(receipt: Receipt, image_id: bytes, options: dict, inner_security
 
     check_image_and_journal(receipt, image_id)
     verifier = _verifier(receipt.backend)
+    if "program" in options and "program" not in _parameters(verifier.verify):  # (verify_report read it)
+        options = {k: v for k, v in options.items() if k != "program"}
     if receipt.inner or receipt.claim.assumptions:
         if not getattr(verifier, "supports_assumptions", False):  # its seal cannot bind them
             raise VerificationError(f"the claim lists assumptions or the receipt carries inner receipts, but backend "

@@ -277,7 +277,7 @@ _PROVING_KEYS: dict = {}
 
 def _proving_key(program: Program, preset: str):
     """The machine's proving key for this program and preset, set up once per worker process."""
-    key = (program.content_digest, preset)
+    key = (program.circuit_key, preset)
     if key not in _PROVING_KEYS:
         from .backends.stark import config_for_preset
         from .machine import build_chips

@@ -128,6 +128,6 @@ IMAGE_IDS = "image-id"
 
 
 def program_key(program) -> bytes:
-    """A Program's key for its image ID: the content digest (ABI, entry, memory image) and the
-    ABI profile (the version: ``sp1@4`` …)."""
-    return program.content_digest + program.profile.encode()
+    """A Program's key for its image ID: its circuit key (ABI, entry, memory image, executable
+    ranges: Program.circuit_key) and the ABI profile (the version: ``sp1@4`` …)."""
+    return program.circuit_key + program.profile.encode()

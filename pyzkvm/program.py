@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import blake3
@@ -99,8 +99,11 @@ class Program:
     #: the executor profile within the ABI family, e.g. "sp1@3" for an SP1 v3 guest (docs/abi.md,
     #: "SP1 versions"); None runs ``abi`` itself. Behaviour only: not part of the image ID.
     sp1_profile: str | None = field(default=None, compare=False)
-    _image_id: list = field(default_factory=list, repr=False, compare=False)
-    _content_digest: list = field(default_factory=list, repr=False, compare=False)
+    # computed once (image_id, content_digest, circuit_key); not init fields, so that a Program
+    # made with dataclasses.replace computes its own rather than sharing the original's
+    _image_id: list = field(default_factory=list, init=False, repr=False, compare=False)
+    _content_digest: list = field(default_factory=list, init=False, repr=False, compare=False)
+    _circuit_key: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         # every way to build a Program, not only the ELF loader (which refuses such segments before
@@ -120,17 +123,30 @@ class Program:
     # ---- construction -----------------------------------------------------------------
 
     @classmethod
-    def from_elf(cls, source: str | os.PathLike | bytes, abi: str = "sp1") -> "Program":
-        """Load and validate an RV32IM guest ELF from a path or raw bytes."""
-        if abi not in ABI_PROFILES:
-            raise ProgramError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABI_PROFILES)}")
+    def from_elf(cls, source: str | os.PathLike | bytes, abi: str | None = None) -> "Program":
+        """Load and validate an RV32IM guest ELF from a path or raw bytes.
+
+        ``abi``: ``"sp1"`` (SP1 v5's behaviour), ``"risc0"``, or an SP1 version profile
+        (``"sp1@5"``, ``"sp1@4"``, ``"sp1@4.0"``, ``"sp1@3"``; docs/abi.md, "SP1 versions").
+        None (the default): the sp1 family, run under the profile of the sp1-zkvm version the ELF
+        names in its panic-location strings (``sp1_profile``), as the CLI does without ``--abi``.
+        So an ELF built for SP1 v3 or v4.0, whose runs the stark proof does not follow, is refused
+        by a stark prove and by a verify given this Program, whichever way it was loaded."""
+        from .executor.sp1_versions import VERSIONS, detect_sp1_version
+
+        if abi is not None and abi not in ABI_PROFILES and abi not in VERSIONS:
+            raise ProgramError(f"unknown ABI profile {abi!r}: use one of {', '.join(dict.fromkeys((*ABI_PROFILES, *VERSIONS)))}")
         if isinstance(source, (bytes, bytearray, memoryview)):
             data, name = bytes(source), "program"
         else:
             path = Path(source)
             data = read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF", error=ProgramError)
             name = path.stem
-        return _parse_elf(data, abi, name)
+        family = (abi or "sp1").split("@")[0]
+        program = _parse_elf(data, family, name)
+        named = detect_sp1_version(data) if abi is None else None
+        profile = abi if abi is not None else (named[1] if named else family)
+        return program if profile == family else replace(program, sp1_profile=profile)
 
     # ---- views ------------------------------------------------------------------------
 
@@ -189,6 +205,22 @@ class Program:
             h.update(np.stack([addrs, words], axis=1).astype("<u4").tobytes())
             self._content_digest.append(h.digest())
         return self._content_digest[0]
+
+    @property
+    def circuit_key(self) -> bytes:
+        """The key of every cache of this program's circuit (image ID, circuit digests, proving
+        key; machine/image_id.py, memo.py, dist.py): BLAKE3 over the content digest and the
+        executable (PF_X) segments' ranges. The proof's program table holds exactly the
+        executable words, so one memory image with other PF_X flags is another circuit, and
+        another image ID: keyed on the content digest alone, a program with a data segment
+        found the ID of its twin whose segment was executable (a red-team forgery, session 25)."""
+        if not self._circuit_key:
+            h = blake3.blake3(b"pyzkvm.program.circuit_key.v1")
+            h.update(self.content_digest)
+            for seg in sorted((s.vaddr, s.end) for s in self.segments if s.flags & 1):
+                h.update(seg[0].to_bytes(4, "little") + seg[1].to_bytes(4, "little"))
+            self._circuit_key.append(h.digest())
+        return self._circuit_key[0]
 
     @property
     def image_id(self) -> bytes:

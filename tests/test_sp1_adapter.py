@@ -20,6 +20,7 @@ from pyzkvm.errors import (
     DevModeReceiptError,
     ToolchainError,
     UnsupportedProgram,
+    UsageError,
     VerificationError,
 )
 from pyzkvm.program import Program
@@ -128,6 +129,9 @@ def test_verify_rejections(fake_runner, program):
     receipt = backend.prove(program, INPUT, timeout=60)
     with pytest.raises(VerificationError, match="pass program= or elf="):
         backend.verify(receipt, program.image_id)
+    # the image ID checked must be the one of the ELF the tool is handed (a red-team finding, session 25)
+    with pytest.raises(UsageError, match="program= and elf= are different guests"):
+        backend.verify(receipt, program.image_id, program=program, elf=echo_guest_sp1(exit_code=2))
     other = Program.from_elf(echo_guest_sp1(exit_code=2))
     with pytest.raises(VerificationError, match="image ID mismatch"):
         backend.verify(receipt, other.image_id, program=other)

@@ -322,14 +322,19 @@ def build_helper(crate: Path, binary: str, *, tool: str, env: Mapping[str, str] 
 
 
 def program_to_verify_against(program, elf, abi: str, image_id: bytes, why: str):
-    """The guest a tool-backed receipt is verified against: ``program``, or loaded from ``elf``.
+    """The guest a tool-backed receipt is verified against: loaded from ``elf`` (the bytes the
+    tool is handed, write_guest_elf), else ``program``.
 
     The external toolchains derive their own keys from the ELF, so one of the two is required
-    (``why`` says what for), and its pyzkvm image ID must be ``image_id``."""
-    if program is None and elf is not None:
+    (``why`` says what for), and its pyzkvm image ID must be ``image_id``; given both, they must
+    be one guest (else the ID checked would be one program's and the tool's key another's)."""
+    if elf is not None:
         from ..program import Program
 
-        program = Program.from_elf(elf, abi=abi)
+        loaded = Program.from_elf(elf, abi=abi)
+        if program is not None and loaded.image_id != program.image_id:
+            raise UsageError("program= and elf= are different guests (their image IDs differ): pass one of them")
+        program = loaded
     if program is None:
         raise VerificationError(f"{why}: pass program= or elf= (CLI: --elf)")
     if program.image_id != bytes(image_id):

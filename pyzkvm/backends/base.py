@@ -160,9 +160,12 @@ DEV_MODE_WARNING = "WARNING: accepting a dev-mode receipt: it proves nothing"
 
 
 def dev_mode_enabled(dev_mode: bool | None = None) -> bool:
-    """Whether dev-mode receipts may be accepted: ``dev_mode`` when given, else $PYZKVM_DEV_MODE == "1"."""
+    """Whether dev-mode receipts may be accepted: ``dev_mode`` when given, else $PYZKVM_DEV_MODE == "1".
+    Only True, False or None: a string such as "false" would read as True and turn dev mode on."""
     if dev_mode is not None:
-        return bool(dev_mode)
+        if not isinstance(dev_mode, bool):
+            raise UsageError(f"dev_mode must be True, False or None, not {dev_mode!r}")
+        return dev_mode
     return os.environ.get(DEV_MODE_ENV, "") == "1"
 
 

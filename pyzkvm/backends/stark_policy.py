@@ -150,8 +150,10 @@ class StarkVerification:
     cycles           the claim's cycle count (bound: the last segment's public values)
     segments         number of segment proofs; segment_lengths their cycles (from the
                      public-value chain); log_heights every segment's table heights
-    zero_knowledge   the preset's hiding mode (stark/zk.py): the proofs reveal nothing about
-                     the private input beyond the claim (bound: it is in the verifying key)"""
+    zero_knowledge   the proofs are in the preset's hiding format (stark/zk.py; bound: it is
+                     in the verifying key). That format reveals nothing about the private input
+                     beyond the claim *if the prover's randomness was secret*: no verifier can
+                     check that (a prover with a fixed secret makes valid, reproducible seals)"""
 
     preset: str
     security: SecurityEstimate

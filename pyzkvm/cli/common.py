@@ -102,34 +102,26 @@ def add_abi_arg(parser, help: str = ABI_HELP) -> None:
 
 def load_guest(spec: str, abi: str | None):
     """The Program a command's ELF argument and --abi name. The image ID depends only on the
-    ABI family (sp1/risc0); the SP1 version profile (given, or read from the ELF) rides along
-    as ``Program.sp1_profile`` for the executor."""
-    import dataclasses
-
+    ABI family (sp1/risc0); the SP1 version profile (given, or read from the ELF by
+    Program.from_elf) rides along as ``Program.sp1_profile`` for the executor."""
     from ..program import Program
 
-    family = (abi or "sp1").split("@")[0]  # an ELF's own version string names an sp1 profile
-    path = guest_elf(spec, family)
-    program = Program.from_elf(path, abi=family)  # first: it refuses a device, a FIFO or an oversized file
-    profile = abi or profile_from_elf(path)
-    return dataclasses.replace(program, sp1_profile=profile if profile != family else None), path
+    path = guest_elf(spec, (abi or "sp1").split("@")[0])
+    program = Program.from_elf(path, abi=abi)  # it refuses a device, a FIFO or an oversized file
+    if abi is None:
+        say_named_version(path)
+    return program, path
 
 
-def profile_from_elf(path) -> str:
-    """The SP1 profile for the sp1-zkvm version the ELF names (said on stderr), else sp1."""
+def say_named_version(path) -> None:
+    """On stderr: the sp1-zkvm version the ELF names and the profile Program.from_elf took for it."""
     import sys
 
     from ..executor.sp1_versions import detect_sp1_version
     from ..fileio import read_file
-    from ..errors import PyzkvmError
     from ..limits import MAX_ELF_FILE_BYTES
 
-    try:
-        found = detect_sp1_version(read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF"))
-    except PyzkvmError:
-        return "sp1"  # Program.from_elf reports the unreadable file
-    if found is None:
-        return "sp1"
-    print(f"note: the ELF was built with sp1-zkvm {found[0]}: running under ABI profile {found[1]} (--abi to choose)",
-          file=sys.stderr)
-    return found[1]
+    found = detect_sp1_version(read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF"))
+    if found is not None:
+        print(f"note: the ELF was built with sp1-zkvm {found[0]}: running under ABI profile {found[1]} "
+              "(--abi to choose)", file=sys.stderr)

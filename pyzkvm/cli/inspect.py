@@ -67,7 +67,8 @@ def run_inspect(args) -> int:
         ("security", security),
     ]
     if from_seal and "zero_knowledge" in from_seal:  # the seal's preset says it (stark/zk.py)
-        rows.append(("zero knowledge", "yes: the proof reveals nothing about private inputs" if from_seal["zero_knowledge"]
+        rows.append(("zero knowledge", "yes: a hiding-format proof, which reveals nothing about private inputs if the "
+                     "prover kept its randomness secret (not checkable)" if from_seal["zero_knowledge"]
                      else "no: a transparent proof; its openings reveal trace values (registers, memory, input)"))
     for k, v in receipt.params.items():
         if k == "dev_mode":

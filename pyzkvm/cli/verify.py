@@ -110,12 +110,16 @@ def _verify(args, report) -> int:
     security = f", {verified.security.bits:.1f} bits" if verified.security is not None else ""
     if security and verified.inner_security:  # a composed receipt: its weakest receipt's estimate
         security += " (the weakest receipt in its tree)"
+    # the image ID binds the ABI family, not the SP1 version: said where no ELF was given to check it
+    family = getattr(verified.report, "profile", None)
+    version = (", the run as SP1 v5 executes it (--elf checks the ELF's own SP1 version)"
+               if family == "sp1" and program is None else "")
     # a RISC Zero-profile run that paused (HALT type 1, bound by the stark proof) has not finished
     paused = " (paused, not finished: RISC Zero halt type 1)" if verified.paused else ""
     # a count the proof does not bind is shown as the prover's report, not as verified
     cycles = f"{claim.cycles} cycles" + ("" if verified.cycles_proved else " (reported by the prover, not proved)")
     print(
         f"verified: {receipt.backend} {kind} for image {claim.image_id.hex()}: "
-        f"exit code {claim.exit_code}{paused}, {cycles}, journal {shown}{replayed}{security}"
+        f"exit code {claim.exit_code}{paused}, {cycles}, journal {shown}{replayed}{security}{version}"
     )
     return 0

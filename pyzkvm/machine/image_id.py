@@ -52,7 +52,7 @@ IMAGE_ID_LOG_BLOWUPS = (2, 3, 4)
 IMAGE_ID_LOG_BLOWUP = IMAGE_ID_LOG_BLOWUPS[0]
 IMAGE_ID_TAG = b"pyzkvm-image-id-v3"
 
-#: content digest (Program.content_digest) → circuit digests, one per IMAGE_ID_LOG_BLOWUPS,
+#: Program.circuit_key → circuit digests, one per IMAGE_ID_LOG_BLOWUPS,
 #: so every Program object of one ELF pays for the setups once per process
 _DIGESTS: dict = {}
 #: content digest → image ID
@@ -110,7 +110,7 @@ def machine_circuit_digests(program: Program, known: VerifyingKey | None = None)
     0x77E00000); Program.image_id then falls back to its content digest."""
     if program.abi not in PROFILE_IDS:
         raise UnsupportedProgram(f"the machine AIR proves the sp1 and risc0 ABI profiles, not {program.abi!r}")
-    key = program.content_digest
+    key = program.circuit_key
     if key not in _DIGESTS:
         n = len(IMAGE_ID_LOG_BLOWUPS)
         stored = memo.get(CIRCUIT_DIGESTS, memo.program_key(program))
@@ -134,7 +134,7 @@ def machine_image_id(program: Program) -> bytes:
     Raises UnsupportedProgram when the machine AIR cannot represent the program."""
     if program.abi not in PROFILE_IDS:
         raise UnsupportedProgram(f"the machine AIR proves the sp1 and risc0 ABI profiles, not {program.abi!r}")
-    key = program.content_digest
+    key = program.circuit_key
     if key not in _IDS:
         # across processes too (pyzkvm/memo.py: kept per code version): a fresh `pyzkvm info`,
         # `prove --backend trace` or `verify --elf` then skips the setups
@@ -153,9 +153,9 @@ def other_circuit_digests(program: Program, vk: VerifyingKey) -> list:
     digests = machine_circuit_digests(program, known=vk)
     at = IMAGE_ID_LOG_BLOWUPS.index(vk.config.log_blowup)
     assert digests[at] == vk.circuit_digest, "the proving key is not the program's"
-    if program.abi in PROFILE_IDS and program.content_digest not in _IDS:
-        _IDS[program.content_digest] = image_id_of(digests)
-        memo.put(memo.IMAGE_IDS, memo.program_key(program), _IDS[program.content_digest])
+    if program.abi in PROFILE_IDS and program.circuit_key not in _IDS:
+        _IDS[program.circuit_key] = image_id_of(digests)
+        memo.put(memo.IMAGE_IDS, memo.program_key(program), _IDS[program.circuit_key])
     return [d for k, d in enumerate(digests) if k != at]
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """What two threads could give on this host at most, beside what they give: per size, rounds of
-(1) one 1-thread prove alone, (2) two 1-thread proves at once in two processes, (3) one 2-thread
-prove alone, each a fibonacci proof in a warm process.
+(1) one 1-thread prove alone, (2) two 1-thread proves at once in two processes, (3) the same in
+two threads of one process, (4) one 2-thread prove alone, each a fibonacci proof in a warm process.
 
     PYTHONPATH=CHECKOUT python bench/host_ceiling.py [--sizes 14 16] [--rounds 5] [--preset default_100_bits_zk]
 
@@ -13,7 +13,11 @@ two vCPUs are one core's hyperthreads doing vector work, 2.00× for two idle rea
 achieves; the rest is the host. Issue 18's target is 2 threads ≥ 1.7× one: on a host whose ceiling
 is below 1.7× it cannot be met by any code, and the efficiency column says how close the code is.
 
-Each round's three measurements run back to back (the host's vector speed changes from minute
+A fourth measurement, two 1-thread proves at once in two threads of one process, is the most
+one process can get from its two threads when each runs whole proofs (no split): what the GIL
+and the process's shared state (allocator, page tables) cost, beside the host's ceiling.
+
+Each round's four measurements run back to back (the host's vector speed changes from minute
 to minute: bench/memory_bandwidth.py). The pool is told the machine is free (``pool.free_cpus`` →
 2) in the 2-thread prove, as in bench/thread_ratio.py.
 """
@@ -25,6 +29,7 @@ import multiprocessing as mp
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,8 +51,23 @@ def _worker(conn, barrier, preset: str) -> None:
     prog, backend = Program.from_elf(ELF), get_backend("stark")
     backend.prove(prog, [(10).to_bytes(4, "little")], preset=preset)
     conn.send("ready")
+    def prove(log, walls):
+        numba.set_num_threads(1)  # (per thread: numba's count is the calling thread's)
+        t0 = time.perf_counter()
+        backend.prove(prog, [n_for(log).to_bytes(4, "little")], preset=preset)
+        walls.append(time.perf_counter() - t0)
+
     while (msg := conn.recv()) is not None:
         log, threads, together = msg
+        if threads == "pair":  # two 1-thread proves in two threads of this process: the slower's wall
+            walls: list = []
+            pair = [threading.Thread(target=prove, args=(log, walls)) for _ in range(2)]
+            for t in pair:
+                t.start()
+            for t in pair:
+                t.join()
+            conn.send(max(walls))
+            continue
         numba.set_num_threads(threads)
         if together:
             barrier.wait()
@@ -81,31 +101,40 @@ def main(argv=None) -> int:
 
     print(f"preset {args.preset}; {args.rounds} rounds per size (after one not counted); "
           f"load {os.getloadavg()[0]:.2f} at the start; {os.cpu_count()} CPUs")
-    print("| log2 table | 1 thread alone (s) | two 1-thread proves at once, slower (s) | 2 threads (s) "
-          "| host ceiling 2·alone/pair | 2 threads / 1 | code's share of the ceiling | load |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| log2 table | 1 thread alone (s) | two 1-thread proves at once, two processes, slower (s) "
+          "| the same in two threads of one process (s) | 2 threads (s) | host ceiling 2·alone/pair (processes) "
+          "| one process's ceiling 2·alone/pair (threads) | 2 threads / 1 | 2 threads' share of the host ceiling | load |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    med = statistics.median
+
+    def spread(values, fmt):
+        return f"{fmt(med(values))} ({fmt(min(values))}–{fmt(max(values))})"
+
     for log in args.sizes:
         load = os.getloadavg()[0]
-        alone, pair, two = [], [], []
+        alone, pair, in_threads, two = [], [], [], []
         for r in range(args.rounds + 1):
             ask(a, log, 1)
             t1 = a.recv()
             ask(a, log, 1, True)
             ask(b, log, 1, True)
             tp = max(a.recv(), b.recv())
+            ask(a, log, "pair")
+            tt = a.recv()
             ask(a, log, 2)
             t2 = a.recv()
             if r:  # round 0 warms this size's buffers
                 alone.append(t1)
                 pair.append(tp)
+                in_threads.append(tt)
                 two.append(t2)
         ceiling = [2 * x / y for x, y in zip(alone, pair)]
+        threads_ceiling = [2 * x / y for x, y in zip(alone, in_threads)]
         ratio = [x / y for x, y in zip(alone, two)]
         share = [r / c for r, c in zip(ratio, ceiling)]
-        med = statistics.median
-        print(f"| {log} | {med(alone):.3f} ({min(alone):.3f}–{max(alone):.3f}) | {med(pair):.3f} | "
-              f"{med(two):.3f} ({min(two):.3f}–{max(two):.3f}) | {med(ceiling):.2f}× ({min(ceiling):.2f}–{max(ceiling):.2f}) | "
-              f"{med(ratio):.2f}× ({min(ratio):.2f}–{max(ratio):.2f}) | {med(share):.0%} ({min(share):.0%}–{max(share):.0%}) "
+        s3, x2, pc = (lambda v: f"{v:.3f}"), (lambda v: f"{v:.2f}×"), (lambda v: f"{v:.0%}")
+        print(f"| {log} | {spread(alone, s3)} | {med(pair):.3f} | {med(in_threads):.3f} | {spread(two, s3)} | "
+              f"{spread(ceiling, x2)} | {spread(threads_ceiling, x2)} | {spread(ratio, x2)} | {spread(share, pc)} "
               f"| {load:.1f} |", flush=True)
     for conn in pipes:
         conn.send(None)

@@ -12,6 +12,9 @@ are made of, 8–16 lanes an instruction, no memory traffic). The prover's trans
 can they. The chains are latency-bound (a core's vector units idle between steps); the vector
 work is throughput-bound: if the two vCPUs shared one physical core's vector units (SMT
 siblings behind the hypervisor), the chains would still scale ~2× and the vector work would not.
+(Session 25: on this VM the vector work scales ~1.2× in two threads of one process but ~2× in two
+processes, and two whole proofs in two processes run as fast as one alone: it does not bound a
+proof's use of two CPUs. bench/host_ceiling.py measures that with proofs.)
 
 And fresh pages: one word written per 4 KiB page of a new 256 MiB array (the kernel zeroes and
 maps each page on its first touch, as for every new buffer of the prover: a 2^20-cycle hiding

@@ -23,10 +23,15 @@ their arguments, and every fresh ``pyzkvm`` command would otherwise compute them
 
 They are kept as tiny files beside the numba kernel cache (``NUMBA_CACHE_DIR`` as
 ``_numba_cache`` chose it, else ``pyzkvm/__pycache__`` in a source checkout), in a folder named
-by a **code fingerprint**: BLAKE3 of the path, size and modification time of every ``.py``
-file of the package (what numba's own cache index checks for each kernel). Any change to the
-code — an edit, another version — looks in a new, empty folder, so a value is never reused
-by code that could compute it differently.
+by a **code fingerprint**: BLAKE3 of the path and contents of every ``.py`` file of the
+package. Any change to the code — an edit, another version — looks in a new, empty folder, so
+a value is never reused by code that could compute it differently. (Until session 25 the
+fingerprint hashed sizes and modification times, as numba's cache index does: two versions
+whose files matched in both — a packager that normalises times, an edit that keeps them —
+shared one folder, and a receipt one accepted wrongly the other accepted too.) Values computed
+from the machine's circuit (image IDs, circuit digests, keys) are stored only by a process
+whose chips are pyzkvm's own (machine/tables.chips_are_pyzkvms): a chip patched at run time,
+as tests do, computes another circuit under the same fingerprint.
 
 Trust: whoever can write this folder can also write the numba cache beside it, which holds
 compiled code that pyzkvm runs; the memo adds no new way in. ``PYZKVM_NO_MEMO=1`` turns it
@@ -53,12 +58,13 @@ MEMO_DIR_ENV = "PYZKVM_MEMO_DIR"
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """BLAKE3 of (relative path, size, mtime) of every .py file of the package (hex, 32 digits).
-    About 2 ms: stat calls only."""
-    h = blake3.blake3(b"pyzkvm-memo-v1")
+    """BLAKE3 of (relative path, contents) of every .py file of the package (hex, 32 digits):
+    ~1.7 MB read and hashed, ~10 ms once per process."""
+    h = blake3.blake3(b"pyzkvm-memo-v2")
     for path in sorted(PACKAGE.rglob("*.py")):
-        st = path.stat()
-        h.update(f"{path.relative_to(PACKAGE).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        data = path.read_bytes()
+        h.update(f"{path.relative_to(PACKAGE).as_posix()}\0{len(data)}\0".encode())
+        h.update(data)
     return h.hexdigest()[:32]
 
 

@@ -54,6 +54,59 @@ def test_the_fingerprint_changes_when_a_source_file_changes(tmp_path, monkeypatc
         memo.code_fingerprint.cache_clear()
 
 
+def test_the_fingerprint_reads_contents_not_sizes_and_times(tmp_path, monkeypatch):
+    """Two versions whose files have the same sizes and modification times (a packager that
+    normalises times, an edit that keeps them) must not share a memo: a receipt one version
+    wrongly accepted, through a value it stored, would pass the other (red-team, session 25)."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("exit_code = a0\n")
+    os.utime(pkg / "a.py", ns=(10**18, 10**18))
+    monkeypatch.setattr(memo, "PACKAGE", pkg)
+    memo.code_fingerprint.cache_clear()
+    try:
+        before = memo.code_fingerprint()
+        (pkg / "a.py").write_text("exit_code = 07\n")  # the same size
+        os.utime(pkg / "a.py", ns=(10**18, 10**18))  # and time
+        memo.code_fingerprint.cache_clear()
+        assert memo.code_fingerprint() != before
+    finally:
+        memo.code_fingerprint.cache_clear()
+
+
+def test_a_process_with_a_patched_chip_stores_no_circuit_value(memo_on, monkeypatch):
+    """A chip whose constraints were replaced at run time computes another circuit under the
+    same code fingerprint: its image IDs and circuit digests stay in the process (the memo
+    serves every later process of this code, which would report them)."""
+    from pyzkvm.machine import image_id as machine_ids
+    from pyzkvm.machine.cpu import CpuAir
+    from pyzkvm.machine.tables import chips_are_pyzkvms
+    from pyzkvm.program import Program
+
+    original = CpuAir.constraints
+
+    def patched(self, b):  # one more (harmless) constraint: another circuit digest
+        original(self, b)
+        b.assert_zero(b.main(0) * 0, "a patched constraint")
+
+    monkeypatch.setattr(machine_ids, "_IDS", {})
+    monkeypatch.setattr(machine_ids, "_DIGESTS", {})
+    monkeypatch.setattr(CpuAir, "constraints", patched)
+    assert not chips_are_pyzkvms()
+    machine_ids.machine_image_id(Program.from_elf(FIB))
+    folder = memo_on / memo.code_fingerprint()
+    circuit = (memo.IMAGE_IDS, machine_ids.CIRCUIT_DIGESTS, machine_ids.VERIFIER_KEYS, "prover-key")
+    stored = [p.name for p in folder.iterdir()] if folder.exists() else []
+    assert not [name for name in stored if name.startswith(circuit)]  # (content-keyed values may be there)
+    monkeypatch.setattr(CpuAir, "constraints", original)
+    monkeypatch.setattr(machine_ids, "_IDS", {})
+    monkeypatch.setattr(machine_ids, "_DIGESTS", {})
+    assert chips_are_pyzkvms()
+    program = Program.from_elf(FIB)
+    assert memo.get(memo.IMAGE_IDS, memo.program_key(program)) is None
+    assert machine_ids.machine_image_id(program) == memo.get(memo.IMAGE_IDS, memo.program_key(program))
+
+
 def test_off_and_unwritable_mean_recompute(memo_on, monkeypatch):
     memo.put("ns", b"k", b"value")
     monkeypatch.setenv(memo.NO_MEMO_ENV, "1")

@@ -70,7 +70,7 @@ def _with_params(receipt, **changes):
 
 
 @pytest.mark.parametrize("forge", [
-    "journal", "exit code", "halt type", "read as sp1",
+    "journal", "exit code", "halt type", "halt type 0.0", "read as sp1",
 ])
 def test_risc0_receipt_forgeries_are_rejected(stark, r0, forge):
     prog, receipt = r0
@@ -82,6 +82,8 @@ def test_risc0_receipt_forgeries_are_rejected(stark, r0, forge):
         bad = dataclasses.replace(receipt, claim=dataclasses.replace(receipt.claim, exit_code=6))
     elif forge == "halt type":
         bad = _with_params(receipt, halt_type=1)
+    elif forge == "halt type 0.0":  # equal to 0, but another receipt of the same proof (malleable bytes)
+        bad = _with_params(receipt, halt_type=0.0)
     else:
         bad = _with_params(receipt, abi=None, halt_type=None)
     with pytest.raises(VerificationError):
@@ -117,3 +119,20 @@ def test_cli_proves_and_verifies_with_the_default_backend(tmp_path, elf, abi, sp
         journal = run.journal
     text = printable_text(journal)  # how `verify` shows it: as text when printable, else hex
     assert f"journal {repr(text) if text is not None else (journal.hex() or '(empty)')}," in ok.stdout
+
+
+def test_a_risc0_run_whose_halt_digest_is_not_its_journals_is_refused_before_proving(stark):
+    """The proof binds a risc0 journal only through HALT's output digest (docs/abi.md): a guest that
+    writes b"AAAA" and halts with the digest of b"BBBB" has no verifying receipt of its journal,
+    so prove refuses it (it used to prove, and hand out a receipt every verifier refused)."""
+    from pyzkvm.errors import UnsupportedProgram
+    from pyzkvm.executor.risc0 import output_digest
+    from tests.machine.test_machine_risc0 import WRITE_NAME, r0_halt, software
+    from tests.rvasm import DATA_BASE
+
+    data = b"AAAA" + bytes(28) + output_digest(b"BBBB") + WRITE_NAME
+    prog = program(flatten([software(0, 0, DATA_BASE + 64, 3, DATA_BASE, 4), r0_halt(0, DATA_BASE + 32)]), data=data,
+                   abi="risc0")
+    assert execute(prog, []).output_digest_matches is False
+    with pytest.raises(UnsupportedProgram, match="output digest"):
+        stark.prove(prog, [], preset=FAST)

@@ -162,6 +162,7 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     values carry the run's outcome (exit code, COMMIT words) from the one that halts."""
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES, execute_segments
     from ..machine import build_chips, check_provable, generate_tables
+    from ..machine.support import check_output_digest
     from ..machine.tables import SegmentContext
 
     if segment_cycles is not None and (isinstance(segment_cycles, bool) or not isinstance(segment_cycles, int)
@@ -183,6 +184,7 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     spill = None  # a continuation keeps the earlier segments' tables on disk, memory-mapped
     for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True, **run_options):
         check_provable(execution)
+        check_output_digest(execution)
         step("build tables", min(1.0, len(tables_of) / 8))
         tables = generate_tables(chips, execution, context)
         context = context.next(tables)

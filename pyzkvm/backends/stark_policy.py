@@ -60,7 +60,7 @@ def profile_of_params(params: dict) -> tuple:
     """(profile, halt_type) a receipt's params name (check_param_keys has checked the keys)."""
     if "abi" not in params:
         return "sp1", 0
-    if params["abi"] != "risc0" or params.get("halt_type") not in (0, 1) or isinstance(params["halt_type"], bool):
+    if params["abi"] != "risc0" or type(params.get("halt_type")) is not int or params["halt_type"] not in (0, 1):
         raise VerificationError(f"stark receipt params: abi {params['abi']!r} / halt_type {params.get('halt_type')!r} "
                                 "(a risc0 receipt says abi 'risc0' and halt_type 0 or 1)")
     return "risc0", params["halt_type"]

@@ -41,7 +41,7 @@ from ..stark.blind import BlindedAir
 from ..stark.keys import _max_degree, check_trace, compile_for, verifying_key_from_parts
 from ..stark.verifier_key import build_views, decode_views, encode_views, with_blinded
 from .statement import NUM_PUBLIC_VALUES, PROFILE_IDS
-from .tables import build_chips, machine_airs
+from .tables import build_chips, chips_are_pyzkvms, machine_airs
 
 #: log2 of every blowup the image ID binds a preprocessed commitment for (4: DEFAULT and the
 #: test presets; 8 and 16: the compact presets); a preset with another blowup cannot prove
@@ -101,6 +101,13 @@ def _config_at(log_blowup: int) -> StarkConfig:
     return replace(DEFAULT, name=f"image id blowup {1 << log_blowup}", log_blowup=log_blowup, max_log_height=None)
 
 
+def _store(namespace: str, key: bytes, value: bytes) -> None:
+    # into the memo, which later processes of this code trust: only values of pyzkvm's own
+    # circuit (not one a test or an experiment patched at run time: tables.chips_are_pyzkvms)
+    if chips_are_pyzkvms():
+        memo.put(namespace, key, value)
+
+
 def machine_circuit_digests(program: Program, known: VerifyingKey | None = None) -> tuple:
     """The program's circuit digests, one per IMAGE_ID_LOG_BLOWUPS (a setup at each blowup,
     kept per process and in pyzkvm/memo.py). ``known``: a key just set up for the program
@@ -121,7 +128,7 @@ def machine_circuit_digests(program: Program, known: VerifyingKey | None = None)
                     _key_without_setup(program, _config_at(b))
                 parts.append(vk.circuit_digest)
             stored = b"".join(parts)
-            memo.put(CIRCUIT_DIGESTS, memo.program_key(program), stored)
+            _store(CIRCUIT_DIGESTS, memo.program_key(program), stored)
         _DIGESTS[key] = tuple(stored[32 * k:32 * k + 32] for k in range(n))
     return _DIGESTS[key]
 
@@ -141,7 +148,7 @@ def machine_image_id(program: Program) -> bytes:
         stored = memo.get(memo.IMAGE_IDS, memo.program_key(program))
         if stored is None or len(stored) != 32:
             stored = image_id_of(machine_circuit_digests(program))
-            memo.put(memo.IMAGE_IDS, memo.program_key(program), stored)
+            _store(memo.IMAGE_IDS, memo.program_key(program), stored)
         _IDS[key] = stored
     return _IDS[key]
 
@@ -155,7 +162,7 @@ def other_circuit_digests(program: Program, vk: VerifyingKey) -> list:
     assert digests[at] == vk.circuit_digest, "the proving key is not the program's"
     if program.abi in PROFILE_IDS and program.circuit_key not in _IDS:
         _IDS[program.circuit_key] = image_id_of(digests)
-        memo.put(memo.IMAGE_IDS, memo.program_key(program), _IDS[program.circuit_key])
+        _store(memo.IMAGE_IDS, memo.program_key(program), _IDS[program.circuit_key])
     return [d for k, d in enumerate(digests) if k != at]
 
 
@@ -203,11 +210,11 @@ def machine_verifier_airs(config: StarkConfig) -> tuple:
             except StarkConfigError:
                 continue  # damaged, or written for other AIRs: the next, or rebuilt below
             if where is shipped:
-                memo.put(VERIFIER_KEYS, name, stored)  # the next process skips the decompression
+                _store(VERIFIER_KEYS, name, stored)  # the next process skips the decompression
             break
         if pairs is None:
             pairs = build_views(_compiled(config), config)
-            memo.put(VERIFIER_KEYS, name, encode_views(pairs))
+            _store(VERIFIER_KEYS, name, encode_views(pairs))
         _VIEWS[key] = tuple(with_blinded(pairs, config))
     return _VIEWS[key]
 

@@ -120,8 +120,10 @@ def ensure_prover_key(max_degree: int, announce=lambda: None, zk_modes=(False, T
     keys of the modes in ``zk_modes`` (False: transparent, True: hiding; ~1.2 s of CPU each)
     that the package does not ship for this code (pyzkvm/shipped.py: the first verify loads
     those from there)."""
-    if memo.memo_dir() is None or _load(max_degree) is not None:
-        return
+    from .tables import chips_are_pyzkvms
+
+    if memo.memo_dir() is None or _load(max_degree) is not None or not chips_are_pyzkvms():
+        return  # (a chip patched at run time: its key is not this code's, and is not stored)
     if not memo.put("writable", b"", b""):  # a memo nobody can write: compile as before
         return  # (building the key costs more than the prove's own compiles; it could not be kept)
     announce()

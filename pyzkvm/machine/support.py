@@ -54,6 +54,18 @@ def check_provable(execution: Execution) -> None:
             "dev mode), or remove it from the guest")
 
 
+def check_output_digest(execution: Execution) -> None:
+    """Refuse (UnsupportedProgram) a risc0 run whose HALT output digest is not RISC Zero's digest
+    of the journal it wrote to fd 3: the proof binds the journal only through that digest, so no
+    receipt of this journal could verify (the prover proved it, and handed out a receipt every
+    verifier refused; a red-team review, session 25). The tables of such a run can still be
+    built (the machine tests check what the AIR makes of them)."""
+    if execution.abi == "risc0" and execution.output_digest_matches is False:
+        raise UnsupportedProgram("the output digest at HALT's a1 is not RISC Zero's output digest of the journal the "
+                                 "guest wrote to fd 3, and the proof binds the journal only through that digest: "
+                                 "hash what the guest writes (the SDK's env::commit does)")
+
+
 def check_constrained(execution: Execution) -> None:
     """Refuse an execution the machine tables cannot represent: check_provable, plus an
     instruction without constraints, a missing trace, or more cycles than timestamps allow."""

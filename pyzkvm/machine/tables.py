@@ -119,6 +119,15 @@ CHIPS = [CpuAir, ProgramAir, AddSubAir, BitwiseAir, CompareAir, ShiftAir, MulAir
          Uint256MulAir, U256x2048MulAir, *FP_CHIPS, ByteTableAir, BoundaryAir, ImageAir]
 
 
+def chips_are_pyzkvms() -> bool:
+    """Whether every chip of CHIPS has pyzkvm's own constraints and preprocessed trace (none
+    replaced at run time, as a test's forgery or an experiment does): only then does a value
+    computed from the machine's circuit (image IDs, circuit digests, prover and verifier keys)
+    go into the memo, which every later process of this code version trusts (pyzkvm/memo.py)."""
+    return all(getattr(getattr(chip, method), "__module__", "").startswith("pyzkvm.")
+               for chip in CHIPS for method in ("constraints", "preprocessed_trace", "for_program"))
+
+
 def machine_airs(prog: ProgramTable | None = None, image: ImageTable | None = None) -> list:
     """The machine's AIRs (CHIPS) for a program. Without a program (prog, image None) the
     program and image chips have their constraints but no preprocessed data: what a verifier

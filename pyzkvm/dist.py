@@ -128,16 +128,32 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *, mem
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise PyzkvmError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        except (ValueError, TypeError) as exc:  # (Dask parses the address: "missing port number", a bad scheme)
+            raise UsageError(f"bad --scheduler address {scheduler!r} ({exc}): give tcp://HOST:PORT") from None
         with client:
             yield client
         return
-    n = workers or os.cpu_count() or 1
+    n = local_workers(workers)
     with LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
         # dashboard on a free port, never the fixed 8787 (dashboard_address=None alone still binds it)
         scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"}, silence_logs=40,
     ) as cluster, Client(cluster) as client:  # fmt: skip
         yield client
+
+
+#: local worker processes per core at most (each imports pyzkvm and holds a segment's tables)
+MAX_WORKERS_PER_CPU = 4
+
+
+def local_workers(workers: int | None) -> int:
+    """The local worker processes for ``--workers`` (default: this machine's cores): refused
+    above MAX_WORKERS_PER_CPU per core, where the processes would only exhaust memory."""
+    cpus = os.cpu_count() or 1
+    if workers is not None and workers > MAX_WORKERS_PER_CPU * cpus:
+        raise UsageError(f"--workers {workers} is more than {MAX_WORKERS_PER_CPU} worker processes per core "
+                         f"({cpus} here): give at most {MAX_WORKERS_PER_CPU * cpus}, or --scheduler for a cluster")
+    return workers or cpus
 
 
 def _note_fallback(workers: int) -> None:
@@ -168,7 +184,7 @@ def _run_tasks(
         return [results[i] for i in range(len(argument_lists))]
     if scheduler:
         raise UsageError("--scheduler needs Dask: pip install 'pyzkvm[dist]'")
-    n = workers or os.cpu_count() or 1
+    n = min(local_workers(workers), len(argument_lists) or 1)
     _note_fallback(n)
     for _attempt in range(retries + 1):  # a dead process breaks the pool: re-run what is missing
         pending = [i for i in range(len(argument_lists)) if i not in results]

@@ -43,3 +43,13 @@ DEFAULT_MAX_HINT_BYTES = 64 * MiB  # bytes the guest appends to its own input st
 #: The largest --max-cycles accepted: 2^40 cycles is days of interpretation, and the
 #: interpreter counts cycles in int64.
 MAX_CYCLES_LIMIT = 1 << 40
+
+
+def check_max_cycles(max_cycles) -> int:
+    """``max_cycles`` as the library takes it: an int in 1..MAX_CYCLES_LIMIT (the CLI's bound for
+    --max-cycles), else UsageError ("10", 1.5 and 2^70 were accepted or failed untyped)."""
+    from .errors import UsageError
+
+    if isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or not 0 < max_cycles <= MAX_CYCLES_LIMIT:
+        raise UsageError(f"max_cycles must be an integer in 1..{MAX_CYCLES_LIMIT} (2^40), got {max_cycles!r}")
+    return max_cycles

@@ -138,6 +138,8 @@ class Program:
             raise ProgramError(f"unknown ABI profile {abi!r}: use one of {', '.join(dict.fromkeys((*ABI_PROFILES, *VERSIONS)))}")
         if isinstance(source, (bytes, bytearray, memoryview)):
             data, name = bytes(source), "program"
+        elif not isinstance(source, (str, os.PathLike)):
+            raise UsageError(f"Program.from_elf takes a path or the ELF's bytes, not {type(source).__name__}")
         else:
             path = Path(source)
             data = read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF", error=ProgramError)

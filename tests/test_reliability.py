@@ -328,6 +328,19 @@ def test_an_interrupted_prove_exits_128_plus_signal_and_keeps_the_old_receipt(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.receipt", spinner.name]  # no temporary file left
 
 
+def test_an_interrupt_ends_a_guest_that_loops_without_a_syscall(tmp_path):
+    """`j .` never returns to Python through an ecall: the executor's compiled loop runs in slices
+    (machine.SLICE_CYCLES), so the signal handler runs between them (a red-team review, session 25:
+    only SIGKILL ended it)."""
+    loop = guest(tmp_path, "spin", [asm.jal(0, 0)])
+    proc = subprocess.Popen([sys.executable, "-m", "pyzkvm", "run", str(loop), "--max-cycles", str(1 << 40)],
+                            cwd=tmp_path, env=env_for_cli(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_until_running_the_guest(proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and stderr == "pyzkvm: interrupted\n"
+
+
 def test_an_interrupt_swallowed_on_its_way_up_still_writes_nothing(tmp_path):
     # Ctrl-C inside a ctypes callback (numba loading its cache) is printed and dropped by
     # Python; the flag the handler sets stops the write anyway.
@@ -450,3 +463,42 @@ def test_trace_exits_1_when_the_guest_exits_non_zero_like_run(tmp_path, capsys):
     failing = guest(tmp_path, "exit3", [halt(3)])
     assert main(["run", str(failing)]) == 1
     assert main(["trace", str(failing)]) == 1 and "exit code 3" in capsys.readouterr().out
+
+
+# ---- session 25's review of bad input ---------------------------------------------------------
+
+
+def test_prove_refuses_to_write_its_receipt_over_its_own_input(tmp_path):
+    victim = guest(tmp_path, "victim", [halt(0)])
+    before = victim.read_bytes()
+    out = cli("prove", victim, "--backend", "trace", "-o", victim, cwd=tmp_path)
+    assert out.returncode == 2 and "is this command's input" in out.error_line
+    assert victim.read_bytes() == before
+
+
+def test_a_bad_scheduler_address_or_too_many_workers_is_one_line_and_leaves_no_folder(tmp_path):
+    pytest.importorskip("distributed")
+    prog = guest(tmp_path, "g", [halt(0)])
+    (tmp_path / "inputs.txt").write_text("u32:1\n")
+    for args, words in ((["--scheduler", "garbage"], "bad --scheduler address"),
+                        (["--workers", str(100 * (os.cpu_count() or 1))], "worker processes per core")):
+        out = cli("prove-batch", prog, "--inputs", tmp_path / "inputs.txt", "--out-dir", tmp_path / "out", "--backend",
+                  "trace", *args, cwd=tmp_path)
+        assert out.returncode != 0 and words in out.error_line and "Traceback" not in out.stderr
+        assert not (tmp_path / "out").exists()
+
+
+def test_the_library_refuses_untyped_arguments_with_usage_errors(tmp_path):
+    import pyzkvm
+    from pyzkvm.errors import UsageError
+    from pyzkvm.program import Program
+
+    for source in (None, 123):
+        with pytest.raises(UsageError, match="a path or the ELF's bytes"):
+            Program.from_elf(source)
+    program = Program.from_elf(elf(flatten([halt(0)])))
+    for bad in ("10", 1.5, 1 << 70, 0, True):
+        with pytest.raises(UsageError, match="max_cycles must be an integer"):
+            pyzkvm.execute(program, max_cycles=bad)
+    with pytest.raises(UsageError, match="zk must be True, False or None"):
+        pyzkvm.prove(program, backend="stark", preset="insecure_fast_for_tests", zk="no")

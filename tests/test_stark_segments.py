@@ -372,3 +372,27 @@ def test_an_ecall_filed_in_another_segments_syscall_table_is_rejected(stark):
     assert receipt.journal == b"BBAA"
     with pytest.raises(VerificationError):
         stark.verify(receipt, prog.image_id, allow_insecure=True)
+
+
+def test_a_run_of_more_segments_than_a_seal_holds_is_refused_before_proving(stark, monkeypatch):
+    """A seal holds at most MAX_SEGMENTS segments (stark_seal.py): a run cut into more was proved in
+    full and then refused by every verifier (a red-team finding, session 25). Here the cap is
+    lowered to 2, so fibonacci(10)'s three segments of 2048 cycles exceed it."""
+    from pyzkvm.backends import stark as stark_module
+    from pyzkvm.errors import UnsupportedProgram
+
+    monkeypatch.setattr(stark_module, "MAX_SEGMENTS", 2)
+    with pytest.raises(UnsupportedProgram, match="more than 2 segments of 2048 cycles"):
+        stark.prove(FIB, [u32(10)], preset=FAST, segment_cycles=SEG)
+    assert len(stark_module.build_statements(FIB, [u32(10)], segment_cycles=4096).statements) == 2
+
+
+def test_prove_says_a_hiding_receipt_of_segments_shows_their_boundaries(tmp_path, capsys):
+    """Each boundary's pc and journal length are public values (docs/backend-guide.md): where the
+    guest's control flow depends on private input they show it, and prove says so."""
+    from pyzkvm.cli import main
+
+    out = tmp_path / "fib.receipt"
+    assert main(["prove", str(ROOT / "guests" / "bin" / "fibonacci.elf"), "--input", "u32:10", "--preset",
+                 "insecure_fast_for_tests_zk", "--segment-cycles", str(SEG), "-o", str(out)]) == 0
+    assert "zero-knowledge receipt of several segments shows each boundary's pc" in capsys.readouterr().err

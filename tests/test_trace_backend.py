@@ -25,7 +25,7 @@ from pyzkvm.receipt import Claim, Receipt
 
 ROOT = Path(__file__).resolve().parent.parent
 FIB_ELF = ROOT / "guests" / "bin" / "fibonacci.elf"
-REFUSAL = "this is a dev-mode receipt, not a proof: set PYZKVM_DEV_MODE=1 to accept it"
+REFUSAL = "this is a dev-mode receipt, not a proof: set PYZKVM_DEV_MODE=1 (CLI: --dev-mode; library: dev_mode=True) to accept it"
 WARNING = "WARNING: accepting a dev-mode receipt: it proves nothing"
 
 

@@ -155,7 +155,8 @@ def get_backend(name: str) -> Backend:
 #: Environment variable that lets dev-mode (non-proof) receipts pass verification.
 DEV_MODE_ENV = "PYZKVM_DEV_MODE"
 
-DEV_MODE_REFUSAL = "this is a dev-mode receipt, not a proof: set PYZKVM_DEV_MODE=1 to accept it"
+DEV_MODE_REFUSAL = ("this is a dev-mode receipt, not a proof: set PYZKVM_DEV_MODE=1 (CLI: --dev-mode; library: "
+                    "dev_mode=True) to accept it")
 DEV_MODE_WARNING = "WARNING: accepting a dev-mode receipt: it proves nothing"
 
 

@@ -71,7 +71,7 @@ from .spill import SPILL_PREFIX, spill_to_disk
 from .stark_policy import (MIN_SECURITY_BITS, PARAM_KEYS, StarkVerification, check_param_keys, check_security,
                            check_security_of_heights, minimum_bits, profile_of_params, profile_params,
                            unproved_profile)
-from .stark_seal import SEAL_VERSION, decode_seal, describe_seal, describe_segments, encode_seal
+from .stark_seal import MAX_SEGMENTS, SEAL_VERSION, decode_seal, describe_seal, describe_segments, encode_seal
 
 if TYPE_CHECKING:  # the machine loads lazily (numba kernels, seconds): for the types only
     from ..machine.statement import Statement
@@ -183,6 +183,9 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     context, journal, exit_code = SegmentContext.first(), b"", 0
     spill = None  # a continuation keeps the earlier segments' tables on disk, memory-mapped
     for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True, **run_options):
+        if len(tables_of) == MAX_SEGMENTS:  # (the seal holds at most that many: refused before proving any)
+            raise UnsupportedProgram(f"the run needs more than {MAX_SEGMENTS} segments of {segment_cycles} cycles "
+                                     f"(a receipt holds at most {MAX_SEGMENTS}): give a larger --segment-cycles")
         check_provable(execution)
         check_output_digest(execution)
         step("build tables", min(1.0, len(tables_of) / 8))
@@ -238,7 +241,9 @@ def config_for_preset(preset, zk: bool | None = None):
     else:
         raise UsageError(f"preset must be a preset name or a StarkConfig, not {type(preset).__name__}")
     if zk is not None:
-        config = with_zk(config, bool(zk))
+        if not isinstance(zk, bool):  # ("no" would read as True)
+            raise UsageError(f"zk must be True, False or None, not {zk!r}")
+        config = with_zk(config, zk)
     check_image_id_config(config)
     return config
 

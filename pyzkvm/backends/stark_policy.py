@@ -121,7 +121,8 @@ def check_security(name: str, bits: float, minimum: float) -> None:
     if bits < minimum:
         raise VerificationError(
             f"the proof's preset {name!r} gives {bits:.1f} bits, below the minimum of {minimum:g}"
-            + ("; pass allow_insecure=True (or a lower min_security_bits) to accept test proofs"
+            + ("; to accept test proofs, pass allow_insecure=True or a lower min_security_bits (CLI: "
+               "--min-security-bits 0)"
                if minimum >= MIN_SECURITY_BITS else ""))
 
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from ..composition import resolve_assumptions
 from ..errors import BackendError, GuestError, UsageError, VerificationError
+from ..limits import MAX_CYCLES_LIMIT
 from ..receipt import Claim, Receipt
 from .base import Backend, ProgressCallback, refuse_unless_dev_mode, warn_dev_mode_accepted
 
@@ -204,7 +205,7 @@ class TraceBackend(Backend):
         claim = receipt.claim
         # An honest run halts within the cycles it claims; bound the re-execution by that.
         try:
-            execution = execute(program, inputs, capture_trace=True, max_cycles=min(claim.cycles + 1, 1 << 62))
+            execution = execute(program, inputs, capture_trace=True, max_cycles=min(claim.cycles + 1, MAX_CYCLES_LIMIT))
         except GuestError as exc:
             raise VerificationError(f"replay: the guest did not halt as the receipt claims ({claim.cycles} cycles): {exc}") from None
         again = Claim.for_execution(program.image_id, execution.journal, execution.exit_code, execution.cycles)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..errors import BackendError, GuestError, UsageError, VerificationError
+from ..limits import MAX_CYCLES_LIMIT
 from ..executor.segments import BoundaryState
 from ..receipt import Claim, Receipt
 
@@ -247,7 +248,7 @@ def replay_segmented(receipt: Receipt, image_id: bytes, segments: Sequence[Segme
         again = [
             prove_segment(image_id, e)
             for e in execute_segments(program, inputs, receipt.params["segment_cycles"], capture_trace=True,
-                                      max_cycles=min(cycles + 1, 1 << 62))
+                                      max_cycles=min(cycles + 1, MAX_CYCLES_LIMIT))
         ]  # fmt: skip
     except GuestError as exc:
         raise VerificationError(f"replay: the guest did not halt as the receipt claims ({cycles} cycles): {exc}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -95,6 +96,8 @@ def run_prove(args) -> int:
     assumptions = [read_receipt(path) for path in args.assume] if args.assume else None
     backend = args.backend or default_backend_name()
     output = receipt_path(args.output, Path(args.elf).stem, backend, args.force)
+    refuse_to_write_over(output, [args.elf, *(args.assume or []),
+                                  *(spec[5:] for spec in args.input or [] if spec.startswith("file:"))])
 
     if args.no_zk and backend != "stark":
         raise UsageError(f"--no-zk is a stark option; the {backend} backend has no zero-knowledge mode to turn off")
@@ -147,6 +150,18 @@ def _prove_and_write(args, program, inputs, backend: str, assumptions, output: P
     return 0 if receipt.claim.exit_code == 0 else _guest_failed(receipt)
 
 
+def refuse_to_write_over(output: Path, inputs) -> None:
+    """UsageError when -o names one of the command's own input files (the ELF, an --assume
+    receipt, an --input file:): the receipt would replace it."""
+    for path in inputs:
+        try:
+            same = output.exists() and os.path.samefile(output, path)
+        except OSError:
+            continue  # (a path that is not there: nothing to overwrite)
+        if same:
+            raise UsageError(f"-o {output} is this command's input {path}: give the receipt another file name")
+
+
 def receipt_path(given: str | None, stem: str, backend: str, force: bool) -> Path:
     """Where the receipt goes: -o ``given``, else ./<stem>.<backend>.receipt, never silently over
     an earlier one (a new name -N unless ``force``). Checked before proving, so a bad -o fails
@@ -157,8 +172,12 @@ def receipt_path(given: str | None, stem: str, backend: str, force: bool) -> Pat
         output = Path(given)
         if output.is_dir():
             raise UsageError(f"-o {output} is a directory: give a file name inside it")
-        if not output.resolve().parent.is_dir():
-            raise PyzkvmError(f"cannot write the receipt to {output}: no such directory {output.parent}")
+        parent = output.resolve().parent
+        if not parent.is_dir():
+            why = "is not a directory" if parent.exists() else "does not exist (no such directory)"
+            raise PyzkvmError(f"cannot write the receipt to {output}: {output.parent} {why}")
+        if not os.access(parent, os.W_OK | os.X_OK):  # (before a long prove, not after it)
+            raise PyzkvmError(f"cannot write the receipt to {output}: the directory {parent} is not writable")
         return output
     output = Path(f"{stem}.{backend}.receipt")
     n = 1
@@ -226,6 +245,9 @@ def write_receipt(receipt, output: Path, elapsed: float) -> None:
     print(f"time:       {elapsed:.3f} s")
     if "segments" in receipt.params:
         print(f"segments:   {receipt.params['segments']} of up to {receipt.params['segment_cycles']} cycles")
+        if receipt.params.get("zero_knowledge") and receipt.params["segments"] > 1:
+            print("note: a zero-knowledge receipt of several segments shows each boundary's pc and journal length "
+                  "(public values chaining the segments: docs/backend-guide.md)", file=sys.stderr)
     if receipt.inner:
         print(f"assumes:    {len(receipt.inner)} inner receipt(s), carried in the receipt and verified with it")
     print(f"receipt:    {output} ({format_size(len(data))}, seal {format_size(len(receipt.seal))})")

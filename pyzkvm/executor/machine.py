@@ -38,6 +38,11 @@ _U8_COLUMNS = ("rs1", "rs2", "rd")
 #: Largest span (in words) pre-decoded when no segment is marked executable (every segment is
 #: then code; an executable span is at most program.MAX_CODE_WORDS, Program.executable_span)
 MAX_DECODED_WORDS = 1 << 24
+#: The compiled loop runs at most this many cycles a call (0.04–0.5 s: 30–415 M cycles/s) and
+#: comes back to Python in between: the interpreter then runs any pending signal handler, so
+#: Ctrl-C and SIGTERM end a guest that loops without a syscall (no ecall returns it to Python),
+#: which one call up to --max-cycles (2^40 allowed) held for hours
+SLICE_CYCLES = 1 << 24
 _SYS_EVENT_COLUMNS = ("sys_clk", "sys_addr", "sys_before", "sys_after")
 
 
@@ -116,6 +121,8 @@ class Machine:
         while True:
             # the first cycles of a process run in Python (python_start.py: no numba start-up)
             loop, limit = python_start.loop_for(self.cycle, self.max_cycles)
+            if loop is it.run_until_host:  # a slice at a time: see SLICE_CYCLES
+                limit = min(limit, self.cycle + SLICE_CYCLES)
             start = self.cycle
             status, pc, cycle, tr_len, undo_len, aux = loop(
                 self.regs, self.mem, self.packed, self.imm, self.code_lo, self.pc, self.cycle,
@@ -132,6 +139,8 @@ class Machine:
                     if self.started is not None:  # set by run.py: the run's clock
                         self.started += time.perf_counter() - loading
                     continue
+            if status == it.ST_CYCLE_LIMIT and self.cycle < self.max_cycles:
+                continue  # a slice's end: Python ran any pending signal handler (Ctrl-C) on the way
             if status == it.ST_ECALL:
                 return True
             if status == it.ST_PROGRAM_END:

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any, Callable, Iterable
 
 from ..errors import CycleLimitExceeded, UsageError
+from ..limits import check_max_cycles
 from ..isa import INSTRUCTIONS
 from ..program import Program
 from .host import HostIO
@@ -85,8 +86,7 @@ def execute(
     profile = abi or program.profile
     if profile not in _PROFILES:
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")
-    if max_cycles <= 0:
-        raise UsageError(f"max_cycles must be positive, got {max_cycles}")
+    check_max_cycles(max_cycles)
     elements: deque[bytes] = deque()
     for x in inputs:
         if not isinstance(x, (bytes, bytearray, memoryview)):

@@ -48,6 +48,7 @@ import blake3
 import numpy as np
 
 from ..errors import CycleLimitExceeded, UsageError
+from ..limits import check_max_cycles
 from ..isa import INSTRUCTIONS
 from ..program import Program
 from . import machine as machine_mod
@@ -290,8 +291,7 @@ class _Runner:
 def _check_args(program: Program, segment_cycles: int, max_cycles: int, abi: str | None) -> str:
     if not isinstance(segment_cycles, int) or isinstance(segment_cycles, bool) or segment_cycles <= 0:
         raise UsageError(f"segment_cycles must be a positive integer, got {segment_cycles!r}")
-    if max_cycles <= 0:
-        raise UsageError(f"max_cycles must be positive, got {max_cycles}")
+    check_max_cycles(max_cycles)
     profile = abi or program.profile
     if profile not in _PROFILES:
         raise UsageError(f"unknown ABI profile {profile!r}: use one of {', '.join(_PROFILES)}")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .backends.base import ProgressCallback as Progress  # progress(step, fraction in [0, 1])
-from .errors import PyzkvmError, UsageError
+from .errors import BackendError, PyzkvmError, UsageError, VerificationError
 from .fileio import write_atomically
 from .program import Program
 
@@ -400,5 +400,14 @@ def prove_stark_segments(
                                memory_limit=memory_limit)
     proofs = joint.prove(pk, run.statements, run.public_data, segments=segments)
     others = other_circuit_digests(program, pk.verifying_key)  # the image ID's other blowups, for the seal
-    return StarkBackend().receipt_from_proofs(run, config, pk.verifying_key, proofs,
-                                              others=others)
+    backend = StarkBackend()
+    receipt = backend.receipt_from_proofs(run, config, pk.verifying_key, proofs, others=others)
+    # the workers' roots and proofs, checked here (~10 ms a segment): a faulty worker's receipt
+    # fails now, with a message, not later at whoever verifies it (the acceptance policy is theirs)
+    progress("verify the assembled receipt", 0.95)
+    try:
+        backend.verify(receipt, program.image_id, allow_insecure=True)
+    except VerificationError as exc:
+        raise BackendError(f"the segment proofs the workers returned do not verify ({exc}): prove again, "
+                           "and check the workers run this pyzkvm version") from None
+    return receipt

@@ -265,7 +265,7 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
     if len(data) < 4 or data[:4] != b"\x7fELF":
         raise ProgramError(f"{name}: not an ELF file (bad magic): give a RISC-V ELF executable")
     if len(data) < 52:
-        raise ProgramError(f"{name}: truncated ELF header ({len(data)} bytes)")
+        raise ProgramError(f"{name}: truncated ELF header ({len(data)} bytes, 52 needed): the file is cut short; build or copy it again")
     if data[4] != 1:
         raise ProgramError(f"{name}: ELF class is not 32-bit: build for rv32im (-march=rv32im -mabi=ilp32)")
     if data[5] != 1:
@@ -275,14 +275,14 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
         header = elf.header
         machine = int.from_bytes(data[18:20], "little")
         if machine != _EM_RISCV:
-            raise ProgramError(f"{name}: ELF machine is {header['e_machine']}, not RISC-V")
+            raise ProgramError(f"{name}: ELF machine is {header['e_machine']}, not RISC-V: build for rv32im (-march=rv32im -mabi=ilp32)")
         if header["e_type"] != "ET_EXEC":
             raise ProgramError(f"{name}: ELF type is {header['e_type']}, expected an executable (ET_EXEC); link the guest")
         if header["e_flags"] & _EF_RISCV_RVC:
             raise ProgramError(f"{name}: ELF uses compressed (RVC) instructions; build with -march=rv32im (no 'c')")
         phoff, phnum, phentsize = header["e_phoff"], header["e_phnum"], header["e_phentsize"]
         if phnum == 0:
-            raise ProgramError(f"{name}: ELF has no program headers (nothing to load)")
+            raise ProgramError(f"{name}: ELF has no program headers (nothing to load): give a linked executable")
         if phoff + phnum * phentsize > len(data):
             raise ProgramError(f"{name}: truncated ELF: program headers run past the end of the file")
         loads = [elf.get_segment(i).header for i in range(phnum)]
@@ -298,7 +298,7 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
                 continue
             off, filesz, memsz, vaddr = ph["p_offset"], ph["p_filesz"], ph["p_memsz"], ph["p_vaddr"]
             if filesz > memsz:
-                raise ProgramError(f"{name}: segment {i} has filesz > memsz")
+                raise ProgramError(f"{name}: segment {i} has filesz > memsz (a malformed ELF): link the guest again")
             if off + filesz > len(data):
                 raise ProgramError(f"{name}: truncated ELF: segment {i} (offset 0x{off:x}, {filesz} bytes) runs past the end of the file")
             if vaddr < MEM_LO or vaddr + memsz > MEM_HI:
@@ -309,7 +309,7 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
             body = data[off : off + filesz] + bytes(memsz - filesz)
             segments.append(Segment(vaddr, body, ph["p_flags"]))
         if not segments:
-            raise ProgramError(f"{name}: ELF has no loadable (PT_LOAD) segment")
+            raise ProgramError(f"{name}: ELF has no loadable (PT_LOAD) segment: give a linked executable")
         segments.sort(key=lambda s: s.vaddr)
         for a, b in zip(segments, segments[1:]):
             if b.vaddr < a.end:
@@ -318,7 +318,7 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
                 )
         entry = header["e_entry"]
         if entry % 4 or not any(s.vaddr <= entry < s.end for s in segments):
-            raise ProgramError(f"{name}: entry point 0x{entry:x} is not an aligned address inside a loaded segment")
+            raise ProgramError(f"{name}: entry point 0x{entry:x} is not an aligned address inside a loaded segment: link the guest with its entry symbol in its code")
         symbols = _read_symbols(elf)
     except ProgramError:
         raise

@@ -153,3 +153,28 @@ def test_cluster_segments_default_to_the_presets_fitting_segments(monkeypatch):
     receipt = dist.prove_stark_segments(FIB, [I.u32(10)], preset="insecure_fast_for_tests")
     assert calls == ["insecure_fast_for_tests"] and receipt.params["segments"] == 1
     pyzkvm.verify(receipt, FIB.image_id, allow_insecure=True)
+
+
+def test_a_cluster_receipt_that_does_not_verify_is_refused_on_the_client(monkeypatch):
+    """The workers' roots and proofs go into the seal: the client verifies the assembled receipt,
+    so a faulty worker's proof fails there with a message (a review, session 25), not later."""
+    import dataclasses
+
+    from pyzkvm.backends.stark import StarkBackend
+    from pyzkvm.errors import BackendError
+
+    def in_process(fn, program, argument_lists, *, on_result=lambda i, r: r, **_options):
+        return [on_result(i, fn(program, *args)) for i, args in enumerate(argument_lists)]
+
+    assembled = StarkBackend.receipt_from_proofs
+
+    def one_bit_off(self, *args, **kwargs):  # as if a worker returned a damaged proof
+        receipt = assembled(self, *args, **kwargs)
+        seal = bytearray(receipt.seal)
+        seal[-64] ^= 1
+        return dataclasses.replace(receipt, seal=bytes(seal))
+
+    monkeypatch.setattr(dist, "_run_tasks", in_process)
+    monkeypatch.setattr(StarkBackend, "receipt_from_proofs", one_bit_off)
+    with pytest.raises(BackendError, match="the workers returned do not verify"):
+        dist.prove_stark_segments(FIB, [I.u32(10)], preset="insecure_fast_for_tests")

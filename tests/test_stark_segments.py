@@ -266,7 +266,7 @@ def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, monkeypatch, rec
     phases = [line.split(": ", 2)[2] for line in said.err.splitlines() if line.startswith("pyzkvm: proving with stark on workers: ")]
     assert phases == ["execute and build the segment tables", "setup", "starting workers", "committed segment 1/3",
                       "committed segment 2/3", "committed segment 3/3", "proved segment 1/3", "proved segment 2/3",
-                      "proved segment 3/3"]  # fmt: skip
+                      "proved segment 3/3", "verify the assembled receipt"]  # fmt: skip
     receipt = Receipt.from_bytes(out.read_bytes())
     assert receipt.claim == receipts[10].claim and receipt.params["segments"] == 3
     assert main(["verify", str(out), "--elf", elf]) == 0

@@ -205,6 +205,13 @@ def _quick(**overrides) -> BenchConfig:
     return BenchConfig.quick_preset(guest=GUEST, **overrides)
 
 
+def test_a_bench_that_fails_to_start_leaves_no_empty_folder(tmp_path, capsys):
+    out = tmp_path / "results" / "run"
+    assert main(["bench", "--quick", "--backends", "nosuch", "--out", str(out)]) == 2
+    assert "unknown backend 'nosuch'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor the parent it made
+
+
 def test_quick_bench_cli_writes_complete_results(tmp_path, capsys):
     # trace only: every code path of the run at millisecond proofs; stark is checked below.
     status = main(["bench", "--quick", "--backends", "trace", "--out", str(tmp_path), "--workers", "2"])

@@ -110,20 +110,28 @@ def run_bench(args) -> int:
     from .progress import escape
 
     config = config_from_args(args)
-    out = args.out if args.out is not None else default_out_dir()
+    out = Path(args.out if args.out is not None else default_out_dir())
+    made = [d for d in (out, *out.parents) if not d.exists()]  # the folders prepare_out_dir creates
     prepare_out_dir(out)  # fail now, not after minutes of proving
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("bench: starting", total=1.0)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("bench: starting", total=1.0)
 
-        def progress(step: str, fraction: float) -> None:
-            if step:
-                bar.update(task, completed=fraction, description=escape(step))
-            else:
-                bar.update(task, completed=fraction)
+            def progress(step: str, fraction: float) -> None:
+                if step:
+                    bar.update(task, completed=fraction, description=escape(step))
+                else:
+                    bar.update(task, completed=fraction)
 
-        results = run_benchmark(config, progress, argv=command_line(args))
+            results = run_benchmark(config, progress, argv=command_line(args))
+    except BaseException:
+        for folder in made:  # (an unknown backend, an interrupt: no empty folder left behind)
+            if any(folder.iterdir()):
+                break
+            folder.rmdir()
+        raise
     paths = write_results(results, out)
     _print_summary(console, results, paths)
     return 0 if results["ok"] else 1

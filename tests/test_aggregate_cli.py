@@ -140,3 +140,15 @@ def test_aggregate_defaults_to_the_stark_backend():
     assert get_backend("stark").supports_assumptions
     assert composition_backend(None) == "stark"
     assert composition_backend("trace") == "trace"
+
+
+def test_more_receipts_than_one_receipt_carries_are_refused_before_proving(tmp_path, monkeypatch, capsys):
+    """A receipt carries at most MAX_INNER inner receipts: aggregate says so before reading or
+    proving anything (it used to prove, then fail; a review, session 25). The cap is lowered here."""
+    from pyzkvm import receipt as receipt_module
+    from pyzkvm.cli import main
+
+    monkeypatch.setattr(receipt_module, "MAX_INNER", 2)
+    assert main(["aggregate", "a.r", "b.r", "c.r", "-b", "trace", "-o", str(tmp_path / "agg.r")]) == 2
+    assert "3 receipts to aggregate, more than the 2 one receipt carries" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

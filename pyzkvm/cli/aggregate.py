@@ -13,7 +13,7 @@ import struct
 import sys
 import time
 
-from ..errors import FileReadError
+from ..errors import FileReadError, UsageError
 
 ORDER = 25
 
@@ -75,6 +75,11 @@ def run_aggregate(args) -> int:
     if not elf.is_file():  # a missing file is exit 1 in every command (fileio.FileReadError)
         raise FileReadError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
     program = Program.from_elf(elf)
+    from ..receipt import MAX_INNER
+
+    if len(args.receipts) > MAX_INNER:  # (a receipt carries at most that many: refused before proving)
+        raise UsageError(f"{len(args.receipts)} receipts to aggregate, more than the {MAX_INNER} one receipt carries: "
+                         "aggregate them in groups, then aggregate the groups' receipts")
     receipts = [read_receipt(path) for path in args.receipts]
     backend = composition_backend(args.backend)
     output = receipt_path(args.output, "aggregate", backend, args.force)

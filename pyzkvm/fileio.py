@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import FileReadError
@@ -91,6 +92,23 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+@contextmanager
+def empty_folders_removed_on_failure(folder: str | os.PathLike):
+    """Around the creation of ``folder`` (and the work meant to fill it): on any exception, the
+    folders it adds — ``folder`` and the parents that did not exist yet — are removed again
+    while they are empty, so a command that fails to start leaves no empty folder behind."""
+    folder = Path(folder)
+    made = [d for d in (folder, *folder.parents) if not d.exists()]  # innermost first
+    try:
+        yield
+    except BaseException:
+        for d in made:
+            if not d.is_dir() or any(d.iterdir()):
+                break
+            d.rmdir()
+        raise
 
 
 def remove_stale_temp_dirs(prefix: str) -> list[Path]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import blake3
@@ -145,10 +145,9 @@ class Program:
             data = read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF", error=ProgramError)
             name = path.stem
         family = (abi or "sp1").split("@")[0]
-        program = _parse_elf(data, family, name)
         named = detect_sp1_version(data) if abi is None else None
         profile = abi if abi is not None else (named[1] if named else family)
-        return program if profile == family else replace(program, sp1_profile=profile)
+        return _parse_elf(data, family, name, sp1_profile=None if profile == family else profile)
 
     # ---- views ------------------------------------------------------------------------
 
@@ -258,7 +257,7 @@ class Program:
         return bytes(out)
 
 
-def _parse_elf(data: bytes, abi: str, name: str) -> Program:
+def _parse_elf(data: bytes, abi: str, name: str, sp1_profile: str | None = None) -> Program:
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
 
@@ -324,7 +323,7 @@ def _parse_elf(data: bytes, abi: str, name: str) -> Program:
         raise
     except (ELFError, ValueError, KeyError, IndexError, AttributeError, TypeError, Exception) as exc:  # noqa: B014
         raise ProgramError(f"{name}: malformed ELF: {exc}") from None
-    return Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name)
+    return Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name, sp1_profile=sp1_profile)
 
 
 def _read_symbols(elf) -> tuple[Symbol, ...]:

@@ -67,6 +67,7 @@ def run_aggregate(args) -> int:
     from ..api import prove
     from ..guests.prebuilt import resolve_guest
     from ..program import Program
+    from ..receipt import MAX_INNER
     from .progress import progress_reporter
     from .prove import receipt_path, write_receipt
     from .verify import read_receipt
@@ -75,8 +76,6 @@ def run_aggregate(args) -> int:
     if not elf.is_file():  # a missing file is exit 1 in every command (fileio.FileReadError)
         raise FileReadError(f"{elf}: no aggregator guest ELF here; build it (pyzkvm build guests/aggregator) and pass --elf")
     program = Program.from_elf(elf)
-    from ..receipt import MAX_INNER
-
     if len(args.receipts) > MAX_INNER:  # (a receipt carries at most that many: refused before proving)
         raise UsageError(f"{len(args.receipts)} receipts to aggregate, more than the {MAX_INNER} one receipt carries: "
                          "aggregate them in groups, then aggregate the groups' receipts")

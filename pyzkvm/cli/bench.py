@@ -107,14 +107,14 @@ def run_bench(args) -> int:
 
     from ..benchmark import run_benchmark, write_results
     from ..benchmark.report import prepare_out_dir
+    from ..fileio import empty_folders_removed_on_failure
     from .progress import escape
 
     config = config_from_args(args)
-    out = Path(args.out if args.out is not None else default_out_dir())
-    made = [d for d in (out, *out.parents) if not d.exists()]  # the folders prepare_out_dir creates
-    prepare_out_dir(out)  # fail now, not after minutes of proving
+    out = args.out if args.out is not None else default_out_dir()
     console = Console(stderr=True)
-    try:
+    with empty_folders_removed_on_failure(out):  # (an unknown backend, an interrupt)
+        prepare_out_dir(out)  # fail now, not after minutes of proving
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as bar:
             task = bar.add_task("bench: starting", total=1.0)
@@ -126,12 +126,6 @@ def run_bench(args) -> int:
                     bar.update(task, completed=fraction)
 
             results = run_benchmark(config, progress, argv=command_line(args))
-    except BaseException:
-        for folder in made:  # (an unknown backend, an interrupt: no empty folder left behind)
-            if any(folder.iterdir()):
-                break
-            folder.rmdir()
-        raise
     paths = write_results(results, out)
     _print_summary(console, results, paths)
     return 0 if results["ok"] else 1

@@ -82,6 +82,7 @@ def refuse_to_overwrite(out_dir: Path, stem: str, lines: list[int]) -> None:
 def run_prove_batch(args) -> int:
     from ..backends import default_backend_name
     from ..dist import local_workers, prove_batch
+    from ..fileio import empty_folders_removed_on_failure
 
     if args.workers is not None and args.workers <= 0:
         raise UsageError(f"--workers must be positive, got {args.workers}")
@@ -98,23 +99,17 @@ def run_prove_batch(args) -> int:
     if not args.force:
         refuse_to_overwrite(out_dir, stem, [line for line, _ in input_sets])
     local_workers(args.workers)  # (refuses too many before anything is made)
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PyzkvmError(f"cannot create --out-dir {out_dir}: {exc.strerror or exc}") from None
-
     started = time.perf_counter()
-    try:
+    with empty_folders_removed_on_failure(out_dir):  # (a bad --scheduler, an interrupt)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PyzkvmError(f"cannot create --out-dir {out_dir}: {exc.strerror or exc}") from None
         with progress_reporter(f"proving {len(input_sets)} input set(s) with {backend}") as report:
             results = prove_batch(
                 program, input_sets, out_dir, stem=stem, backend=backend, options=options,
                 scheduler=args.scheduler, workers=args.workers, progress=checking_interrupts(report),
             )  # fmt: skip
-    except BaseException:
-        if created and not any(out_dir.iterdir()):  # (a bad --scheduler, an interrupt: no empty folder left)
-            out_dir.rmdir()
-        raise
     elapsed = time.perf_counter() - started
     status = 0
     for r in results:

@@ -55,7 +55,7 @@ IMAGE_ID_TAG = b"pyzkvm-image-id-v3"
 #: Program.circuit_key → circuit digests, one per IMAGE_ID_LOG_BLOWUPS,
 #: so every Program object of one ELF pays for the setups once per process
 _DIGESTS: dict = {}
-#: content digest → image ID
+#: Program.circuit_key → image ID
 _IDS: dict = {}
 #: pyzkvm/memo.py's namespace for a program's circuit digests (32 bytes per blowup)
 CIRCUIT_DIGESTS = "circuit-digests"

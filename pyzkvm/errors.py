@@ -111,7 +111,8 @@ class VerificationError(PyzkvmError):
 
 
 class DevModeReceiptError(VerificationError):
-    """A dev-mode (trace) receipt was presented for verification without dev mode on."""
+    """A dev-mode (trace) receipt, or a receipt with one inside, was presented for verification
+    without dev mode on, or where only a proof is accepted (StarkBackend.verify)."""
 
 
 # --- backends and toolchains -------------------------------------------------------------

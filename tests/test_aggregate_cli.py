@@ -66,6 +66,19 @@ def test_verify_checks_the_whole_composed_receipt(work):
     assert wrong.returncode == 1 and "image ID mismatch" in wrong.stderr
 
 
+def test_replaying_a_composed_trace_receipt_says_it_replayed_the_outer_run_only(work):
+    """--replay runs the aggregator again; the inner receipts carry no program or inputs, so
+    their runs are not replayed, and the line says so (it said ", replayed": red-team review,
+    session 26)."""
+    work, _ = work
+    parts = [read(work / n) for n in ("f10.r", "sha.r", "f20.r")]
+    claims = [r.claim.image_id + hashlib.sha256(r.journal).digest() for r in parts]
+    inputs = ["-i", "u32:3"] + [a for c in claims for a in ("-i", f"hex:{c.hex()}")]
+    ok = pyzkvm_cli("verify", "agg.r", "--elf", AGG_ELF, "--dev-mode", "--replay", *inputs, cwd=work)
+    assert ok.returncode == 0, ok.stderr
+    assert "replayed (the outer run only: its 3 inner receipt(s) were not)" in ok.stdout
+
+
 def test_verify_rejects_a_flipped_byte_in_an_inner_seal(work):
     work, _ = work
     agg = read(work / "agg.r")

@@ -219,7 +219,9 @@ def test_the_stark_backends_own_verify_checks_the_inner_receipts(agg2, edit):
 
     stark = get_backend("stark")
     report = stark.verify(agg2, AGG.image_id, allow_insecure=True)
-    assert report == pyzkvm.verify_report(agg2, AGG.image_id, allow_insecure=True).report
+    verified = pyzkvm.verify_report(agg2, AGG.image_id, allow_insecure=True)
+    # the same report, its security the tree's weakest (the claim holds only as far as that one)
+    assert report == dataclasses.replace(verified.report, security=verified.security)
     bad = dataclasses.replace(agg2, inner=() if edit == "inner receipts stripped" else
                               tuple(dataclasses.replace(r, seal=b"junk") for r in agg2.inner))
     message = "assumption 0 .* has no inner receipt" if edit == "inner receipts stripped" else "inner receipt 0: stark seal"
@@ -228,7 +230,13 @@ def test_the_stark_backends_own_verify_checks_the_inner_receipts(agg2, edit):
             verify(bad, AGG.image_id, allow_insecure=True)
 
 
-def test_a_proof_over_a_dev_mode_receipt_is_reported_as_no_proof(tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def over_trace():
+    """A stark aggregate whose one inner receipt is a trace (dev-mode) receipt."""
+    return aggregate([pyzkvm.prove(FIB, [u32(1)], backend="trace")])
+
+
+def test_a_proof_over_a_dev_mode_receipt_is_reported_as_no_proof(over_trace, tmp_path, capsys, monkeypatch):
     """A stark aggregate whose inner receipt is a trace (dev-mode) receipt verifies only in dev
     mode, and then says so: no security estimate (the outer's bits said nothing about its
     inner claim) and the CLI's "NOT a proof" (it printed "stark receipt ... bits": a red-team
@@ -236,7 +244,7 @@ def test_a_proof_over_a_dev_mode_receipt_is_reported_as_no_proof(tmp_path, capsy
     from pyzkvm.cli import main
 
     monkeypatch.delenv("PYZKVM_DEV_MODE", raising=False)
-    outer = aggregate([pyzkvm.prove(FIB, [u32(1)], backend="trace")])
+    outer = over_trace
     verified = pyzkvm.verify_report(outer, AGG.image_id, dev_mode=True, allow_insecure=True)
     assert verified.dev_mode and verified.security is None and verified.report.security.bits > 0
     path = tmp_path / "agg.receipt"
@@ -246,6 +254,74 @@ def test_a_proof_over_a_dev_mode_receipt_is_reported_as_no_proof(tmp_path, capsy
     assert "verified: stark receipt with a dev-mode receipt inside (NOT a proof)" in out and "bits" not in out
     stark_only = pyzkvm.verify_report(aggregate([]), AGG.image_id, allow_insecure=True)
     assert not stark_only.dev_mode and stark_only.security is not None
+
+
+def test_every_report_of_a_proof_over_a_dev_mode_receipt_says_it_is_no_proof(over_trace, fibs, tmp_path, capsys,
+                                                                              monkeypatch):
+    """What prove and aggregate print, inspect, and the stark backend's own verify, for a proof
+    whose claim assumes a dev-mode receipt's: each says it is NOT a proof (they looked at the
+    outer receipt alone: "backend: stark", "dev mode: no", a 100-bit report; red-team review,
+    session 26). A receipt of stark receipts only is a proof everywhere."""
+    import json
+
+    from pyzkvm.backends import get_backend
+    from pyzkvm.cli import main
+    from pyzkvm.cli.prove import write_receipt
+
+    monkeypatch.delenv("PYZKVM_DEV_MODE", raising=False)
+    path = tmp_path / "agg.receipt"
+    write_receipt(over_trace, path, 0.1)
+    assert "backend:    stark" in (out := capsys.readouterr().out) and "(a dev-mode receipt inside: NOT a proof)" in out
+    assert main(["inspect", str(path)]) == 0
+    assert "dev mode:" in (out := capsys.readouterr().out) and "yes: a dev-mode receipt inside: NOT a proof" in out
+    assert main(["inspect", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dev_mode"] is True
+    stark = get_backend("stark")
+    with pytest.raises(DevModeReceiptError, match="not a proof"):
+        stark.verify(over_trace, AGG.image_id, allow_insecure=True)
+    monkeypatch.setenv("PYZKVM_DEV_MODE", "1")  # dev mode on: still no proof to report
+    with pytest.raises(DevModeReceiptError, match="reports proofs only"):
+        stark.verify(over_trace, AGG.image_id, allow_insecure=True)
+    monkeypatch.delenv("PYZKVM_DEV_MODE")
+    honest = tmp_path / "fib.receipt"
+    write_receipt(fibs[0], honest, 0.1)
+    assert "NOT a proof" not in capsys.readouterr().out
+    assert main(["inspect", str(honest)]) == 0
+    assert "dev mode:" in (out := capsys.readouterr().out) and "NOT a proof" not in out
+
+
+def test_inspect_shows_the_weakest_security_inside_a_composed_receipt(agg2, tmp_path, capsys):
+    """inspect's security of a composed receipt is the lowest its seals imply, as verify's (it
+    showed the outer seal's alone: a 24-bit inner receipt under a 100-bit outer read 100 bits)."""
+    import json
+
+    from pyzkvm.cli import main
+
+    path = tmp_path / "agg.receipt"
+    path.write_bytes(agg2.to_bytes())
+    verified = pyzkvm.verify_report(agg2, AGG.image_id, allow_insecure=True)
+    assert main(["inspect", str(path), "--json"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert view["weakest_security_inside"]["bits"] == pytest.approx(min(e.bits for e in verified.inner_security))
+    assert main(["inspect", str(path)]) == 0
+    security = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("security:"))
+    assert f"{verified.security.bits:.1f} bits" in security
+
+
+def test_an_assumption_receipt_that_does_not_verify_is_refused_before_proving(fibs, monkeypatch):
+    """prove (and aggregate) check each assumption receipt before proving on it: a corrupt seal,
+    or a receipt that is itself conditional (its inner receipt stripped), would give a composed
+    receipt that no verifier accepts, after all the proving time (red-team review, session 26).
+    Dev-mode and test-preset receipts pass this check: their verifier decides."""
+    from pyzkvm.backends import stark as stark_backend
+
+    def not_reached(*a, **k):
+        raise AssertionError("proving started")
+
+    monkeypatch.setattr(stark_backend.StarkBackend, "prove", not_reached)
+    junk = dataclasses.replace(fibs[1], seal=fibs[1].seal[:-1] + bytes([fibs[1].seal[-1] ^ 1]))
+    with pytest.raises(UsageError, match="assumption receipt 1 does not verify"):
+        aggregate([fibs[0], junk])
 
 
 def test_a_composed_receipts_security_is_its_weakest_receipts(agg2):

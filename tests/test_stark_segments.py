@@ -247,6 +247,26 @@ def test_a_segment_too_tall_for_the_presets_security_is_refused_before_proving(s
         stark.prove(FIB, [u32(10)], preset=strict, segment_cycles=8192)
 
 
+def test_a_run_with_more_bus_entries_than_p_is_refused_before_proving(stark, monkeypatch):
+    """A statement's bus entries (Σ height × interactions over every segment's tables) must stay
+    below p, or a count could wrap (stark/verifier.statement_security): about 2^25 cycles of
+    fibonacci (a 66 M-cycle run was refused after its tables were built, session 26). The
+    prover refuses such a run before proving, saying what to do; here a short run's segments
+    are repeated until they pass p (the check reads their heights only)."""
+    import pyzkvm.backends.stark as stark_module
+
+    build = stark_module.build_statements
+
+    def repeated(*a, **k):  # the run's segments, each counted many times
+        run = build(*a, **k)
+        return dataclasses.replace(run, statements=run.statements * 4000)
+
+    monkeypatch.setattr(stark_module, "build_statements", repeated)
+    monkeypatch.setattr("pyzkvm.stark.joint.prove", lambda *a, **k: pytest.fail("proving started"))
+    with pytest.raises(UsageError, match=r"too long for one receipt: .* bus entries.*pyzkvm aggregate"):
+        stark.prove(FIB, [u32(10)], preset=INSECURE_FAST_FOR_TESTS.name, segment_cycles=8192)
+
+
 @pytest.mark.slow  # ~25–85 s: run by CI's second step
 def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, monkeypatch, receipts):
     """`pyzkvm prove --segment-cycles N --workers 2`: the segments as Dask tasks; the receipt

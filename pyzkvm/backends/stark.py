@@ -379,10 +379,19 @@ class StarkBackend(Backend):
         dev_mode = options.pop("dev_mode", None)  # pyzkvm.verify passes it to every backend; only the tree's gate reads it
         self.reject_options(options, "verify")
         if (receipt.claim.assumptions or receipt.inner) and not inner_verified:
-            from ..api import verify_report
+            import dataclasses
 
-            return verify_report(receipt, image_id, dev_mode, min_security_bits=min_security_bits,
-                                 allow_insecure=allow_insecure).report
+            from ..api import verify_report
+            from ..errors import DevModeReceiptError
+
+            tree = verify_report(receipt, image_id, dev_mode, min_security_bits=min_security_bits,
+                                     allow_insecure=allow_insecure)
+            if tree.dev_mode:  # (dev mode on: a StarkVerification has no way to say "NOT a proof")
+                raise DevModeReceiptError("the receipt carries a dev-mode receipt inside: it is NOT a proof, and "
+                                          "StarkBackend.verify reports proofs only; pyzkvm.verify_report accepts it in "
+                                          "dev mode (Verified.dev_mode)")
+            # the claim holds only as far as the weakest receipt of its tree: that one's estimate
+            return dataclasses.replace(tree.report, security=tree.security)
         from ..program import as_image_id
         from ..machine.image_id import check_image_id_config, image_id_from_seal, machine_key_from_parts
         from ..machine.public_data import MachinePublicData

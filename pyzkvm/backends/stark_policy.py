@@ -98,7 +98,9 @@ def check_security_of_heights(run, config, vk=None) -> None:
         try:
             statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
         except ProofShapeError as exc:
-            raise UsageError(f"this run is too long for one receipt: {exc}") from None
+            raise UsageError(f"this run is too long for one receipt: {exc}; split the work into shorter runs (up to "
+                             "about 2^25 cycles each, depending on the program) and combine their receipts with "
+                             "pyzkvm aggregate") from None
 
 
 def minimum_bits(min_security_bits, allow_insecure: bool) -> float:
@@ -147,6 +149,8 @@ class StarkVerification:
     preset           the seal's preset (its parameters are in the verifying-key digest the
                      transcripts observe, so another preset's proof does not verify)
     security         the SecurityEstimate recomputed from the preset and the verified heights
+                     (of a composed receipt verified by StarkBackend.verify: the weakest receipt's
+                     in its tree, as pyzkvm.Verified.security)
     proof_bytes      Σ of the segments' proof lengths
     cycles           the claim's cycle count (bound: the last segment's public values)
     segments         number of segment proofs; segment_lengths their cycles (from the

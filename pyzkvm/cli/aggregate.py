@@ -68,6 +68,7 @@ def run_aggregate(args) -> int:
     from ..guests.prebuilt import resolve_guest
     from ..program import Program
     from ..receipt import MAX_INNER
+    from .common import dev_mode_note
     from .progress import progress_reporter
     from .prove import receipt_path, write_receipt
     from .verify import read_receipt
@@ -93,5 +94,5 @@ def run_aggregate(args) -> int:
         print(f"pyzkvm: the aggregator guest failed with exit code {receipt.claim.exit_code}", file=sys.stderr)
         return 1
     write_receipt(receipt, output, elapsed)
-    print(f"verify it:  pyzkvm verify {output} --elf {elf}{' --dev-mode' if receipt.dev_mode else ''}")
+    print(f"verify it:  pyzkvm verify {output} --elf {elf}{' --dev-mode' if dev_mode_note(receipt) else ''}")
     return 0

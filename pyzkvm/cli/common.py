@@ -125,3 +125,24 @@ def say_named_version(path) -> None:
     if found is not None:
         print(f"note: the ELF was built with sp1-zkvm {found[0]}: running under ABI profile {found[1]} "
               "(--abi to choose)", file=sys.stderr)
+
+
+def dev_mode_note(receipt) -> str:
+    """Why a receipt is NOT a proof, or "": it is a dev-mode receipt, or a receipt inside it is
+    (a proof of a claim that assumes a dev-mode receipt's is proved no further than that one:
+    composition.is_dev_only). A backend not installed here counts as proving: verify refuses it."""
+    from ..backends import get_backend
+    from ..composition import is_dev_only
+    from ..errors import PyzkvmError
+
+    def produces_proofs(name: str) -> bool:
+        try:
+            return get_backend(name).produces_proofs
+        except PyzkvmError:
+            return True
+
+    if receipt.dev_mode or not produces_proofs(receipt.backend):
+        return "dev mode: NOT a proof"
+    if is_dev_only(receipt, produces_proofs):
+        return "a dev-mode receipt inside: NOT a proof"
+    return ""

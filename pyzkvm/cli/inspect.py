@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ..units import format_size
-from .common import printable_text, shown
+from .common import dev_mode_note, printable_text, shown
 
 ORDER = 40
 
@@ -34,18 +34,26 @@ def run_inspect(args) -> int:
     from_seal, seal_error = _seal_view(receipt)
     if args.json:
         view = receipt.to_json()
-        view["dev_mode"] = receipt.dev_mode
+        view["dev_mode"] = bool(dev_mode_note(receipt))  # (it, or a receipt inside it: NOT a proof)
         view["verified"] = False
         if from_seal:
             view["from_seal"] = {k: (v.to_json() if k == "security" else v) for k, v in from_seal.items()}
         if seal_error:
             view["seal_error"] = seal_error
+        weakest = _weakest_inside(receipt)
+        if weakest is not None:  # a composed receipt: the lowest estimate of the seals inside it
+            view["weakest_security_inside"] = weakest.to_json()
         view.update(_segments_view(receipt))
         print(json.dumps(view, indent=2))
         return 0
     claim = receipt.claim
     text = printable_text(receipt.journal)
-    if from_seal:
+    weakest = _weakest_inside(receipt)
+    if from_seal and weakest is not None and weakest.bits < from_seal["security"].bits:
+        # a composed receipt's claim holds only as far as every receipt it assumes does
+        security = (f"{weakest} (the weakest receipt inside it; this one's seal: {from_seal['security'].bits:.1f} bits; "
+                    "recomputed from the seals; run pyzkvm verify to check the proofs)")
+    elif from_seal:
         security = f"{from_seal['security']} (recomputed from the seal; run pyzkvm verify to check the proof)"
     elif seal_error:
         security = f"(the seal cannot be read: {seal_error})"
@@ -57,7 +65,7 @@ def run_inspect(args) -> int:
         ("verified", "no: inspect reads the format only (pyzkvm verify checks the proof)"),
         ("backend", shown(receipt.backend)),
         ("backend version", f"{shown(receipt.backend_version)} (the prover's label, not verified)"),
-        ("dev mode", "yes: NOT a proof" if receipt.dev_mode else "no"),
+        ("dev mode", f"yes: {dev_mode_note(receipt).removeprefix('dev mode: ')}" if dev_mode_note(receipt) else "no"),
         ("image ID", claim.image_id.hex()),
         ("exit code", str(claim.exit_code)),
         ("journal", f"{receipt.journal.hex() or '(empty)'} ({format_size(len(receipt.journal))})"),
@@ -124,6 +132,20 @@ def _print_composition(receipt, indent: str) -> None:
             f"exit code {r.claim.exit_code}, journal {journal}, seal {len(r.seal)} bytes: {match} the assumption"
         )
         _print_composition(r, indent + "    ")
+
+
+def _weakest_inside(receipt):
+    """The lowest security estimate the seals of the receipts inside ``receipt`` imply (every
+    level), or None when none is a readable stark seal."""
+    estimates = []
+    pending = list(receipt.inner)
+    while pending:
+        r = pending.pop()
+        view, _error = _seal_view(r)
+        if view:
+            estimates.append(view["security"])
+        pending.extend(r.inner)
+    return min(estimates, key=lambda e: e.bits) if estimates else None
 
 
 def _seal_view(receipt) -> tuple:

@@ -11,8 +11,8 @@ from pathlib import Path
 from ..compile_ahead import compiling_ahead
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
-from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, apply_output_caps, load_guest, parse_inputs,
-                     printable_text, write_atomically)
+from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, apply_output_caps, dev_mode_note, load_guest,
+                     parse_inputs, printable_text, write_atomically)
 from .progress import progress_reporter
 
 ORDER = 20
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
             "Run ELF on the inputs and write a receipt for its claim (image ID, exit code, journal, "
             "cycles). The default backend is 'stark' when available, else 'trace' (dev mode: the "
             "receipt is NOT a proof). A guest that exits non-zero still gets a receipt whose claim "
-            "carries the exit code (as RISC Zero and SP1 do); prove then exits with status 1."
+            "carries the exit code (as RISC Zero's do; SP1 v5 proves no failing run); prove then exits with status 1."
         ),
     )
     p.add_argument("elf", metavar="ELF", help=ELF_HELP)
@@ -233,7 +233,8 @@ def write_receipt(receipt, output: Path, elapsed: float) -> None:
         raise PyzkvmError(f"cannot write the receipt to {output}: {exc.strerror or exc}") from None
 
     claim = receipt.claim
-    dev = "  (dev mode: NOT a proof)" if receipt.dev_mode else ""
+    note = dev_mode_note(receipt)
+    dev = f"  ({note})" if note else ""
     print(f"backend:    {receipt.backend} {receipt.backend_version}{dev}")
     print(f"image ID:   {claim.image_id.hex()}")
     print(f"exit code:  {claim.exit_code}")

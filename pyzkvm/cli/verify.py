@@ -105,6 +105,8 @@ def _verify(args, report) -> int:
     else:  # a proof whose claim assumes a dev-mode receipt's: proved no further than that one
         kind = "receipt with a dev-mode receipt inside (NOT a proof)"
     replayed = ", replayed" if args.replay else ""
+    if args.replay and receipt.inner:  # (inner receipts carry no program or inputs to run again)
+        replayed = f", replayed (the outer run only: its {len(receipt.inner)} inner receipt(s) were not)"
     claim = verified.claim
     # the security the verifier recomputed from the seal, never the receipt's own params
     security = f", {verified.security.bits:.1f} bits" if verified.security is not None else ""

@@ -165,6 +165,20 @@ class Program:
         if (hi - lo) // 4 > MAX_CODE_WORDS:
             raise ProgramError(f"{self.name}: executable segments span [0x{lo:x}, 0x{hi:x}), more than "
                                f"{MAX_CODE_WORDS * 4 >> 20} MiB: link the guest's code into one range")
+        # a segment that is not executable inside the span would be run by the executor (it decodes the
+        # whole span) and not by the proof (its program table holds executable words only)
+        words = lambda seg: (seg.vaddr & ~3, (seg.end + 3) & ~3)  # noqa: E731  (the aligned words it touches)
+        for seg in self.segments:
+            start, end = max(lo, words(seg)[0]), min(hi, words(seg)[1])
+            if seg.flags & 1 or start >= end:
+                continue
+            for x_start, x_end in sorted(words(x) for x in exe):  # what no executable segment covers of it
+                if x_start <= start < x_end:
+                    start = x_end
+            if start < end:
+                raise ProgramError(f"{self.name}: a segment that is not executable, [0x{seg.vaddr:x}, 0x{seg.end:x}), "
+                                   f"lies between the executable segments' [0x{lo:x}, 0x{hi:x}): link the guest's "
+                                   "code into one range, its data after it")
         return lo, hi
 
     @property

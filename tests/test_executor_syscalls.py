@@ -76,6 +76,8 @@ def test_hints_are_appended_to_the_input_queue_in_v3():
         (syscall(HINT_READ, DATA_BASE, 3), [b"abcd"], "a1=3 but the next input element has 4 bytes"),
         (syscall(HINT_READ, DATA_BASE + 2, 4), [b"abcd"], "not 4-byte aligned"),
         (write(7, DATA_BASE, 1), [], "WRITE to reserved fd 7: SP1 v4\\+ panics"),
+        # sha256/compress.rs: assert_ne!(w_ptr, h_ptr) (it computed a digest: review against SP1's source, session 26)
+        (syscall(SHA_COMPRESS, DATA_BASE, DATA_BASE), [], "SHA_COMPRESS with a0 = a1 .*SP1 asserts w_ptr != h_ptr"),
         (syscall(COMMIT, 8, 0), [], "index a0=8"),
     ],
 )

@@ -49,6 +49,16 @@ def test_reserved_low_fds_panic_from_v4_and_are_hooks_in_v3():
     assert run(syscall(WRITE, 9, DATA_BASE, 1), abi="sp1@3").warnings  # v3: no hook at fd 9: a warning
 
 
+def test_fd_0_panics_from_v4_like_the_other_reserved_fds():
+    """v4+ write.rs: after fds 1 and 2, `fd <= LOWEST_ALLOWED_FD` (10) panics, fd 0 included (it
+    was a warning here: a review against SP1's source, session 26); v3 warns."""
+    for abi in ("sp1", "sp1@4", "sp1@4.0"):
+        with pytest.raises(SyscallError, match=r"reserved fd 0: SP1 v4\+ panics on fds 0 and 5..10"):
+            run(syscall(WRITE, 0, DATA_BASE, 1), abi=abi)
+    assert run(syscall(WRITE, 0, DATA_BASE, 1), abi="sp1@3").warnings == ("WRITE to unknown fd 0 (1 bytes) ignored, "
+                                                                          "as SP1 does",)
+
+
 def test_hint_read_inside_an_unconstrained_block_is_an_error():
     """executor.rs refuses it first (InvalidSyscallUsage), and hint.rs would assert it anyway
     ("hint read should not be used in a unconstrained block"). More in test_unconstrained_effects.py."""

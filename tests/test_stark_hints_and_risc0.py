@@ -136,3 +136,22 @@ def test_a_risc0_run_whose_halt_digest_is_not_its_journals_is_refused_before_pro
     assert execute(prog, []).output_digest_matches is False
     with pytest.raises(UnsupportedProgram, match="output digest"):
         stark.prove(prog, [], preset=FAST)
+
+
+def test_an_sp1_run_whose_commit_is_not_its_journals_sha256_is_refused_before_proving(stark):
+    """The verifier rebuilds an sp1 run's COMMIT words as SHA-256(journal). A guest built with
+    sp1-zkvm's `blake3` feature commits BLAKE3(public values): no receipt of its journal could
+    verify, so prove refuses it (it proved, and wrote a receipt every verifier refused: a review
+    against SP1's source, session 26). Here the guest writes b"AAAA" and commits BLAKE3 of it."""
+    import blake3
+
+    from pyzkvm.errors import UnsupportedProgram
+    from tests.rvasm import DATA_BASE, halt, syscall
+
+    digest = blake3.blake3(b"AAAA").digest()
+    commit = [syscall(0x10, i, int.from_bytes(digest[4 * i:4 * i + 4], "little")) for i in range(8)]
+    prog = program(flatten([syscall(0x02, 3, DATA_BASE, 4), commit, halt(0)]), data=b"AAAA")
+    run = execute(prog, [])
+    assert run.journal == b"AAAA" and run.commit_matches is False
+    with pytest.raises(UnsupportedProgram, match="COMMIT words are not SHA-256 of its journal"):
+        stark.prove(prog, [], preset=FAST)

@@ -54,7 +54,9 @@ FD_HINT = (4, 14)
 #: which host cap (executor/host.OutputCaps) each writable fd counts against
 _CHANNEL_OF_FD = {FD_STDOUT: "output", FD_STDERR: "output", **dict.fromkeys(FD_PUBLIC_VALUES, "journal"),
                   **dict.fromkeys(FD_HINT, "hint")}  # fmt: skip
-FD_RESERVED = range(5, 11)  # v4+: fds 5..10 are reserved (LOWEST_ALLOWED_FD = 10) and panic
+#: v4+: every fd up to LOWEST_ALLOWED_FD = 10 but stdout/stderr panics (write.rs), fd 0 included;
+#: 3 and 4 stay the public values and hints here, as they were before v4 (docs/abi.md)
+FD_RESERVED = (0, *range(5, 11))
 #: SP1's execute_ecall refuses every other syscall inside an unconstrained block with
 #: InvalidSyscallUsage (v3 to v5; docs/abi.md): COMMIT, VERIFY_SP1_PROOF, hints, precompiles, HALT…
 _ALLOWED_IN_BLOCK = (WRITE, EXIT_UNCONSTRAINED)
@@ -125,6 +127,8 @@ class Sp1Abi:
             m.write_words(a0 + 64, full[16:], "SHA_EXTEND w[16..64]")
         elif code == SHA_COMPRESS:
             a1 = self._arg(A1)
+            if a1 == a0:
+                raise m.fault(SyscallError, f"SHA_COMPRESS with a0 = a1 = 0x{a0:08x}: SP1 asserts w_ptr != h_ptr")
             w = m.read_words(a0, 64, "SHA_COMPRESS w")
             h = m.read_words(a1, 8, "SHA_COMPRESS h")
             m.write_words(a1, sha256_compress([int(x) for x in h], [int(x) for x in w]), "SHA_COMPRESS h")
@@ -188,7 +192,7 @@ class Sp1Abi:
         elif fd in HOOKS_V3 and not self.version.reserved_low_fds:  # v3's hooks (sp1@3)
             self._hook(fd, data, HOOKS_V3, HOOK_NAMES_V3)
         elif fd in FD_RESERVED and self.version.reserved_low_fds:
-            raise m.fault(SyscallError, f"WRITE to reserved fd {fd}: SP1 v4+ panics on fds 5..10 "
+            raise m.fault(SyscallError, f"WRITE to reserved fd {fd}: SP1 v4+ panics on fds 0 and 5..10 "
                                         f"(profile {self.version.profile}; use sp1@3 for v3 guests)")
         else:  # SP1 logs "tried to write to unknown file descriptor" and goes on
             self.io.warn(f"WRITE to unknown fd {fd} ({length} bytes) ignored, as SP1 does")

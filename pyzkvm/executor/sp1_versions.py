@@ -23,7 +23,7 @@ class Sp1Version:
     #: HINT_LEN with no input left panics (v3 and v4.0/4.1: "failed reading stdin due to
     #: insufficient input data" / ``next_len_or_panic``) instead of returning 0xFFFFFFFF (v4.2+)
     hint_len_empty_panics: bool
-    #: WRITE to fds 5..10 panics (v4.0+: "reserved file descriptor", LOWEST_ALLOWED_FD = 10);
+    #: WRITE to fds 0 and 5..10 panics (v4.0+: "reserved file descriptor", LOWEST_ALLOWED_FD = 10);
     #: v3 used fds 5.. for its hooks
     reserved_low_fds: bool
 

@@ -55,15 +55,22 @@ def check_provable(execution: Execution) -> None:
 
 
 def check_output_digest(execution: Execution) -> None:
-    """Refuse (UnsupportedProgram) a risc0 run whose HALT output digest is not RISC Zero's digest
-    of the journal it wrote to fd 3: the proof binds the journal only through that digest, so no
-    receipt of this journal could verify (the prover proved it, and handed out a receipt every
-    verifier refused; a red-team review, session 25). The tables of such a run can still be
-    built (the machine tests check what the AIR makes of them)."""
+    """Refuse (UnsupportedProgram) a run whose proof could bind no receipt of its journal: a risc0
+    run whose HALT output digest is not RISC Zero's digest of the journal it wrote to fd 3, an sp1
+    run whose COMMIT words are not SHA-256 of its journal. The proof binds the journal only
+    through that digest, so the prover proved it and handed out a receipt every verifier refused
+    (red-team reviews: risc0 session 25, sp1's `blake3` feature session 26). The tables of such
+    a run can still be built (the machine tests check what the AIR makes of them)."""
     if execution.abi == "risc0" and execution.output_digest_matches is False:
         raise UnsupportedProgram("the output digest at HALT's a1 is not RISC Zero's output digest of the journal the "
                                  "guest wrote to fd 3, and the proof binds the journal only through that digest: "
                                  "hash what the guest writes (the SDK's env::commit does)")
+    # sp1: the verifier rebuilds the COMMIT words as SHA-256(journal) (statement.from_claim); sp1-zkvm's
+    # `blake3` feature commits BLAKE3(public values), which no receipt of this journal could show
+    if execution.abi == "sp1" and execution.commit_matches is False:
+        raise UnsupportedProgram("the guest's COMMIT words are not SHA-256 of its journal (sp1-zkvm's `blake3` feature "
+                                 "commits a BLAKE3 digest), and pyzkvm's proofs bind the journal through its SHA-256 "
+                                 "digest: build the guest without that feature")
 
 
 def check_constrained(execution: Execution) -> None:

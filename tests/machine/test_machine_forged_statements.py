@@ -252,3 +252,26 @@ def test_code_spread_over_more_than_64_mib_is_refused_at_load():
     ok = Program(entry=TEXT_BASE, segments=(Segment(TEXT_BASE, pack(near), 5),
                                             Segment(TEXT_BASE + (4 << 24) - 4, pack(away[-1:]), 5)))
     assert ok.executable_span() == (TEXT_BASE, TEXT_BASE + (4 << 24))
+
+
+def test_a_data_segment_between_code_segments_is_refused_where_the_program_is_made():
+    """A segment that is not executable inside the executable segments' span: the executor
+    decodes the whole span and ran its words (HALT(5) stored as data, exit code 5), while the
+    proof's program table holds executable words only and the prover refused the run (a
+    red-team review, session 26). Refused at load now; data beside the code (after it, or
+    sharing its last word) still loads."""
+    import struct
+
+    from pyzkvm.errors import ProgramError
+    from pyzkvm.program import Program
+    from tests.rvasm import TEXT_BASE, elf, flatten, halt
+
+    pack = lambda code: b"".join(struct.pack("<I", w) for w in flatten(code))  # noqa: E731
+    code, data, more = pack([asm.jal(0, 0x1000)]), pack(halt(5)), pack([asm.ebreak()])
+    with pytest.raises(ProgramError, match="not executable, .* lies between the executable segments"):
+        Program.from_elf(elf([], segments=[(TEXT_BASE, code, 5, None), (TEXT_BASE + 0x1000, data, 6, None),
+                                           (TEXT_BASE + 0x2000, more, 5, None)]))
+    beside = Program.from_elf(elf([], segments=[(TEXT_BASE, code + b"\x01\x02", 5, None),
+                                                (TEXT_BASE + 6, b"\x03\x04" + data, 6, None),
+                                                (TEXT_BASE + 0x2000, data, 6, None)]))
+    assert beside.executable_span() == (TEXT_BASE, TEXT_BASE + 8)

@@ -839,7 +839,13 @@ def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, prima
     """The reason every changed cell may change (FREE_WITNESSES), or None."""
     if _permuted(changes):
         return "rows of an unordered table exchanged (same multiset of rows: every bus sees the same entries)"
+    # every changed row's activity before the group's edits: a partner row the cancellation
+    # switched off (an ADD row's is_add 1 → 0) was an operation, not "a cell of an inactive row"
+    was_active = {**{(t.name, r): _activity_before(t, r, changes) != 0 for t, r, *_ in changes}, **was_active}
     reasons = []
+    if _hint_words_reordered(changes):
+        reasons.append(HINT_WORDS_REORDERED)
+        changes = [ch for ch in changes if ch[0].name != "hint words"]
     for t, r, c, old, new in changes:
         act = t.activity(r)
         # inactive: activity 0 before and after, and the row sends what it sent before (the
@@ -852,6 +858,35 @@ def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, prima
             return None
         reasons.append(why)
     return "; ".join(dict.fromkeys(reasons))
+
+
+HINT_WORDS_REORDERED = ("a hint call's words exchanged among its own addresses (keys permuted within one call): the "
+                        "tables of the host answering those words in another order, a free hint")
+
+
+def _hint_words_reordered(changes: list) -> bool:
+    """The hint-word rows ``changes`` edits are rows of one call (one clk) whose keys were permuted
+    among themselves — only key, is_last and inv changed, the call's addresses the same set —
+    so each word now sits at another of the call's addresses: another answer of the same hint
+    (found by the deep scan of a risc0 SOFTWARE call, session 26; its boundary finals follow)."""
+    edits = [(t, r, t.names[c], old) for t, r, c, old, _new in changes if t.name == "hint words"]
+    if not edits or not {name for _t, _r, name, _o in edits} <= {"key", "is_last", "inv"}:
+        return False
+    t = edits[0][0]
+    rows = sorted({r for _t, r, _n, _o in edits})
+    key, clk = t.names.index("key"), t.names.index("clk")
+    before = {r: int(t.trace[r, key]) for r in rows}
+    before.update({r: old for _t, r, name, old in edits if name == "key"})
+    after = {r: int(t.trace[r, key]) for r in rows}
+    return len({int(t.trace[r, clk]) for r in rows}) == 1 and sorted(before.values()) == sorted(after.values())
+
+
+def _activity_before(t: ChipTable, r: int, changes: list) -> int | None:
+    """Row r's activity selector with the cells ``changes`` edited back at their old values."""
+    if not t.active:
+        return None
+    old = {c: o for ch, rr, c, o, _n in changes if ch is t and rr == r}
+    return sum(int(old.get(c, t.trace[r, c])) for c in t.active) % P
 
 
 def _severity(o: Outcome) -> int:

@@ -142,3 +142,64 @@ print("expressions walked")
     env[memo.MEMO_DIR_ENV] = str(tmp_path)
     out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and "expressions walked" in out.stdout, out.stderr[-2000:]
+
+
+def test_a_partner_row_switched_off_is_not_judged_an_inactive_row():
+    """The judge documents "a cell of an inactive row" only for a row inactive before the group's
+    edits too: an ALU add/sub row switched off by the cancellation step (is_add 1 → 0: a real
+    operation's three bus entries gone) was passed as documented when the group's primary row
+    was elsewhere (a red-team review of the judge, session 26)."""
+    import numpy as np
+
+    s = samples()[0]  # alu+mem
+    alu = s.chips["alu add/sub"]
+    r = int(np.flatnonzero(alu.trace[:, alu.names.index("is_add")] == 1)[0])
+    log: list = []
+    undercheck._set(alu, r, alu.names.index("is_add"), 0, log)
+    try:
+        assert alu.activity(r) == 0 and not alu.entries([r])[0]
+        assert undercheck._judge(s, undercheck._changes(log), {("cpu", 0): True}, False, ("cpu", 0)) is None
+    finally:
+        undercheck._undo(log)
+
+
+def test_a_hint_calls_words_exchanged_among_its_addresses_are_documented_and_prove_the_same_claim():
+    """The deep scan's risc0 sample: a SOFTWARE call's two hint words exchange their keys (is_last,
+    inv and the boundary's final values follow). The debug check accepts it and a forced proof
+    verifies with the honest public values: it is the honest tables of the host answering the two
+    words in the other order, a free hint. The judge documents exactly that group (HINT_WORDS_
+    REORDERED), and not a key moved to an address outside the call."""
+    import copy
+
+    import numpy as np
+
+    from pyzkvm.machine import check_machine
+    from pyzkvm.machine.memory import BOUNDARY as B
+    from pyzkvm.machine.syscall import HINT_WORDS as H
+    from pyzkvm.stark.field import P
+    from tests.machine.undercheck_programs import _risc0_program, _run
+
+    name, chips, tables = _run("risc0", _risc0_program(), [b"abcdefgh"])
+    bad = copy.deepcopy(tables)
+    hw, bd = bad.traces["hint words"], bad.traces["memory boundary"]
+    k0, k1 = int(hw[0, H.key]), int(hw[1, H.key])
+    assert k1 == k0 + 1 and hw[1, H.is_last] == 1 and hw[0, H.clk] == hw[1, H.clk]
+    hw[0, H.key], hw[1, H.key], hw[0, H.is_last], hw[1, H.is_last] = k1, k0, 1, 0
+    hw[0, H.inv], hw[1, H.inv] = 0, P - 1
+    b0, b1 = (int(np.flatnonzero(bd[:, B.key] == k)[0]) for k in (k0, k1))
+    bd[[b0, b1], B.final[0]:B.final[-1] + 1] = bd[[b1, b0], B.final[0]:B.final[-1] + 1]
+    check_machine(chips, bad)  # accepted: another answer of the same free hint
+    assert np.array_equal(np.asarray(bad.public_values), np.asarray(tables.public_values))
+
+    s = undercheck.sample(name, chips, tables)
+    t = s.chips["hint words"]
+    log: list = []
+    for r, k in ((0, k1), (1, k0)):
+        undercheck._set(t, r, t.names.index("key"), k, log)
+    undercheck._set(t, 0, t.names.index("is_last"), 1, log)
+    try:
+        assert undercheck._judge(s, undercheck._changes(log), {}, False, None) == undercheck.HINT_WORDS_REORDERED
+        undercheck._set(t, 1, t.names.index("key"), k1 + 5, log)  # an address outside the call's
+        assert undercheck._judge(s, undercheck._changes(log), {}, False, None) is None
+    finally:
+        undercheck._undo(log)

@@ -116,3 +116,39 @@ def test_hook_answers_go_to_the_front_of_the_input_queue_in_order():
 def test_hook_panics_are_faults():
     with pytest.raises(SyscallError, match="hook FP_INV \\(WRITE to fd 21\\): FpOp: Inverse called with zero"):
         _guest_with_hook(21, (4).to_bytes(4, "big") + bytes(4) + (7).to_bytes(4, "big"), [])
+
+
+@pytest.mark.parametrize("m", [0, 1])
+def test_fp_inverse_of_a_modulus_below_2_is_a_fault(m):
+    """SP1 computes a^(m − 2) with unsigned big integers: m < 2 underflows, a panic. It was a bare
+    Python ValueError (pow with modulus 0) and a traceback (red-team review, session 26)."""
+    with pytest.raises(SyscallError, match=f"hook FP_INV .*modulus {m}"):
+        _guest_with_hook(21, (4).to_bytes(4, "big") + (1).to_bytes(4, "big") + m.to_bytes(4, "big"), [])
+
+
+def test_fp_hooks_refuse_elements_longer_than_the_host_takes():
+    """The generic FpOp hooks' modular powers cost the host cubic time in the element length
+    (~60 s at 4 KiB) for a few guest cycles: past MAX_FP_BYTES they are a fault."""
+    n = hooks.MAX_FP_BYTES + 1
+    with pytest.raises(SyscallError, match=f"FpOp: elements of {n} bytes, more than pyzkvm's host takes"):
+        _guest_with_hook(21, n.to_bytes(4, "big") + (1).to_bytes(n, "big") + (7).to_bytes(n, "big"), [])
+
+
+def test_hook_inputs_and_answers_count_against_the_hint_cap():
+    """A hook's answers are pushed onto the input stream like fd-4 hints: they count against
+    --max-hint (a guest looping FP_SQRT grew the queue by 80 MiB under a 1 MiB cap: red-team
+    review, session 26)."""
+    from pyzkvm.executor.host import set_default_caps
+
+    p, a = cv.BN254.p, 5
+    buf = (32).to_bytes(4, "big") + a.to_bytes(32, "big") + p.to_bytes(32, "big") + (3).to_bytes(32, "big")
+    assert _guest_with_hook(20, buf, [1, 32]).exit_code == 0  # 100 bytes in, 33 out
+    try:
+        set_default_caps(hint=120)
+        with pytest.raises(SyscallError, match="hook FP_SQRT .*hint would reach 133 bytes, over the cap of 120"):
+            _guest_with_hook(20, buf, [1, 32])
+        set_default_caps(hint=99)  # the WRITE itself, before its buffer is copied
+        with pytest.raises(SyscallError, match="WRITE of 100 bytes to fd 20: the guest's hint would reach 100 bytes"):
+            _guest_with_hook(20, buf, [1, 32])
+    finally:
+        set_default_caps(hint=64 << 20)

@@ -67,7 +67,8 @@ def add_output_cap_args(parser) -> None:
     parser.add_argument("--max-journal", type=positive_int, metavar="BYTES",
                         help=f"cap on the guest's journal (public values) (default {DEFAULT_MAX_JOURNAL_BYTES >> 20} MiB)")
     parser.add_argument("--max-hint", type=positive_int, metavar="BYTES",
-                        help=f"cap on bytes the guest writes to its hint fd (default {DEFAULT_MAX_HINT_BYTES >> 20} MiB)")
+                        help=f"cap on bytes the guest writes to its hint fd or to SP1's hooks, their answers "
+                             f"included (default {DEFAULT_MAX_HINT_BYTES >> 20} MiB)")
 
 
 def apply_output_caps(args) -> None:

@@ -51,9 +51,10 @@ SYSCALL_NAMES = {
 FD_STDOUT, FD_STDERR = 1, 2
 FD_PUBLIC_VALUES = (3, 13)
 FD_HINT = (4, 14)
-#: which host cap (executor/host.OutputCaps) each writable fd counts against
+#: which host cap (executor/host.OutputCaps) each writable fd counts against: a hook's input and
+#: its answers (pushed onto the input stream) count as hint bytes, like a WRITE to fd 4
 _CHANNEL_OF_FD = {FD_STDOUT: "output", FD_STDERR: "output", **dict.fromkeys(FD_PUBLIC_VALUES, "journal"),
-                  **dict.fromkeys(FD_HINT, "hint")}  # fmt: skip
+                  **dict.fromkeys((*FD_HINT, *HOOKS, *HOOKS_V3), "hint")}  # fmt: skip
 #: v4+: every fd up to LOWEST_ALLOWED_FD = 10 but stdout/stderr panics (write.rs), fd 0 included;
 #: 3 and 4 stay the public values and hints here, as they were before v4 (docs/abi.md)
 FD_RESERVED = (0, *range(5, 11))
@@ -204,6 +205,10 @@ class Sp1Abi:
             answers = hooks[fd](data)
         except Sp1Panic as e:
             raise self.m.fault(SyscallError, f"hook {names[fd]} (WRITE to fd {fd}): {e}") from None
+        held = len(data) + sum(len(a) for a in answers)
+        if over := self.io.over_cap("hint", held):
+            raise self.m.fault(SyscallError, f"hook {names[fd]} (WRITE to fd {fd}): {over}")
+        self.io.hint_bytes += held
         for answer in reversed(answers):
             self.io.inputs.appendleft(answer)
 

@@ -108,9 +108,17 @@ def bls12_381_inverse(buf: bytes) -> list[bytes]:
     return [_be(inv(a, BLS12381.p), 48)]
 
 
+#: the longest element/modulus the generic FpOp hooks take (bytes). SP1 has no bound, but their
+#: modular powers cost the host cubic time in it (~1 s at 1 KiB, ~60 s at 4 KiB) for the price
+#: of a few guest cycles; the fields they serve are ≤ 96 bytes (BLS12-381's p: 48)
+MAX_FP_BYTES = 128
+
+
 def _len_prefixed(buf: bytes, parts: int) -> tuple[int, list[int]]:
     _check(len(buf) >= 4, "FpOp: Invalid buffer length")
     n = int.from_bytes(buf[:4], "big")
+    _check(n <= MAX_FP_BYTES, f"FpOp: elements of {n} bytes, more than pyzkvm's host takes ({MAX_FP_BYTES}: "
+                              "their modular powers would run the host for minutes)")
     _check(len(buf) == 4 + parts * n, "FpOp: Invalid buffer length")
     return n, [int.from_bytes(buf[4 + i * n : 4 + (i + 1) * n], "big") for i in range(parts)]
 
@@ -134,6 +142,7 @@ def fp_inverse(buf: bytes) -> list[bytes]:
     """fd 21: u32 len ‖ element ‖ modulus: element^(m-2) mod m (element ≠ 0)."""
     n, (a, m) = _len_prefixed(buf, 2)
     _check(a != 0, "FpOp: Inverse called with zero")
+    _check(m >= 2, f"FpOp: modulus {m} (SP1's m - 2 underflows and panics)")
     return [_be(pow(a, m - 2, m), n)]
 
 

@@ -61,6 +61,11 @@ def prove(
             raise UsageError(
                 f"backend {name!r} cannot prove composed receipts (assumptions) yet: use --backend stark (or trace, dev mode)"
             )
+        from .receipt import MAX_INNER
+
+        if len(assumptions) > MAX_INNER:  # (the receipt could not carry them: refused after proving)
+            raise UsageError(f"{len(assumptions)} assumption receipts, more than the {MAX_INNER} one receipt carries: "
+                             "split the guest's assertions over several runs (pyzkvm aggregate does, in groups)")
         _check_assumption_receipts(assumptions)
         options["assumptions"] = assumptions
     receipt = prover.prove(program, inputs, **options)

@@ -165,3 +165,18 @@ def test_more_receipts_than_one_receipt_carries_are_refused_before_proving(tmp_p
     assert main(["aggregate", "a.r", "b.r", "c.r", "-b", "trace", "-o", str(tmp_path / "agg.r")]) == 2
     assert "3 receipts to aggregate, more than the 2 one receipt carries" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prove_with_more_assumption_receipts_than_one_receipt_carries_is_refused_before_proving(work, monkeypatch):
+    """The library's prove (and `prove --assume`) says so before any work: the receipt could not
+    carry them, and it failed after proving (a review, session 26). The cap is lowered here."""
+    import pyzkvm
+    from pyzkvm import receipt as receipt_module
+    from pyzkvm.errors import UsageError
+
+    work, _ = work
+    parts = [read(work / n) for n in ("f10.r", "sha.r", "f20.r")]
+    monkeypatch.setattr(receipt_module, "MAX_INNER", 2)
+    monkeypatch.setattr("pyzkvm.backends.trace.TraceBackend.prove", lambda *a, **k: pytest.fail("proving started"))
+    with pytest.raises(UsageError, match="3 assumption receipts, more than the 2 one receipt carries"):
+        pyzkvm.prove(AGG_ELF, [struct.pack("<I", 3)], backend="trace", assumptions=parts)

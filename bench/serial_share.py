@@ -2,7 +2,7 @@
 """How much of a prove step two threads cannot share: per step, at 2 threads, the calling
 thread's CPU outside the pool's chunks (serial) beside the chunks' CPU on every thread.
 
-    PYTHONPATH=CHECKOUT python bench/serial_share.py [--log 18] [--preset default_100_bits_zk] [--repeats 1]
+    PYTHONPATH=CHECKOUT python bench/serial_share.py [--log 18] [--preset default_100_bits_zk] [--repeats 1] [--threads 2]
 
 On a quiet 2-core machine a step's 2-thread wall is about serial + chunks / 2 (the estimate
 printed), whatever else runs beside it: this measures the part of the 1.7× target a step's
@@ -10,7 +10,9 @@ code decides, where the wall itself needs a quiet machine (the pool hands chunks
 thread only while the machine's load leaves a CPU free, so here it is told the machine is
 free: ``pool.free_cpus`` → 2). Chunks are counted once, where they start on a thread (a loop
 opened inside a chunk is part of it). The steps are bench/prove_profile.py's; only those
-given by ``--steps`` (default: execute + build tables, the LogUp phase) are wrapped.
+given by ``--steps`` (default: execute + build tables, the LogUp phase; ``all``: every step) are
+wrapped. ``--threads 1`` runs the same steps on one thread: their CPU, all of it "serial", is
+what the 2-thread run's serial + chunks CPU is compared with (the CPU a split adds).
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ def main(argv=None) -> int:
     ap.add_argument("--log", type=int, default=18, help="log2 of the cycle count")
     ap.add_argument("--preset", default="default_100_bits_zk")
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--steps", nargs="*", default=list(DEFAULT_STEPS))
+    ap.add_argument("--steps", nargs="*", default=list(DEFAULT_STEPS), help="step names, or 'all'")
+    ap.add_argument("--threads", type=int, default=2, choices=(1, 2),
+                    help="1: every step's CPU on one thread (all 'serial'), the baseline the 2-thread "
+                         "chunks' CPU is compared with: what splitting a step adds to its CPU")
     args = ap.parse_args(argv)
 
     import numba
 
-    numba.set_num_threads(2)
+    numba.set_num_threads(args.threads)
     import prove_profile as pp
     from stark_prove import ELF, n_for
 
@@ -46,6 +51,8 @@ def main(argv=None) -> int:
     from pyzkvm.stark import pool
 
     pool.free_cpus = lambda: 2  # the code's share of the work, not this machine's load
+    if args.steps == ["all"]:
+        args.steps = list(dict.fromkeys(label for _m, _a, label in pp.STEPS))
     current: list = [None]  # the step running now
     depth = threading.local()  # chunks open on this thread (a nested loop's chunk is its outer chunk's)
     chunks: dict = defaultdict(float)  # step → chunks' thread CPU, every thread
@@ -105,15 +112,18 @@ def main(argv=None) -> int:
     backend = get_backend("stark")
     backend.prove(prog, [(10).to_bytes(4, "little")], preset=args.preset)  # warm-up: kernels loaded
     n = n_for(args.log)
-    print(f"2^{args.log} cycles, {args.preset}, 2 threads (pool told the machine is free)")
+    print(f"2^{args.log} cycles, {args.preset}, {args.threads} thread(s) (pool told the machine is free)")
     print(f"  {'step':28s} {'wall':>6s} {'serial':>7s} {'chunks':>7s} {'quiet 2-thr est.':>17s}")
     for _ in range(args.repeats):
         for d in (chunks, on_caller, wall, caller):
             d.clear()
         backend.prove(prog, [n.to_bytes(4, "little")], preset=args.preset)
+        total = [0.0, 0.0, 0.0]
         for label in args.steps:
             serial = caller[label] - on_caller[label]
             print(f"  {label:28s} {wall[label]:6.3f} {serial:7.3f} {chunks[label]:7.3f} {serial + chunks[label] / 2:17.3f}")
+            total = [total[0] + wall[label], total[1] + serial, total[2] + chunks[label]]
+        print(f"  {'(these steps)':28s} {total[0]:6.3f} {total[1]:7.3f} {total[2]:7.3f} {total[1] + total[2] / 2:17.3f}")
     return 0
 
 

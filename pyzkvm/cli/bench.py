@@ -1,6 +1,7 @@
 """``pyzkvm bench``: compare every available backend on the fibonacci guest.
 
-Proves at n = 10, 50, 100 and at inputs sized for 2^12 … 2^18 cycles, times verification,
+Proves at n = 10, 50, 100 and at inputs sized for 2^12 … 2^18 cycles (2^12 runs at the guest's
+minimum, ~5.7 k cycles), times verification,
 records receipt sizes, proves batches sequentially and in parallel, divides every time by the
 trace backend's from the same run, and writes compare.json, compare.md and PNG plots to --out
 (default: a new folder pyzkvm-bench/<UTC time>/, so no run overwrites another's or the committed

@@ -45,23 +45,26 @@ def register(subparsers) -> None:
         type=int,
         metavar="N",
         help="prove the run in segments of N cycles, one receipt (continuations, docs/continuations.md); "
-        "stark splits runs longer than 2^20 cycles by default (5.8-7.2 GB peak, bench/results/stark_scale.md); stark and trace",
+        "stark splits runs whose tallest table the preset does not allow (2^20 cycles at the default preset; "
+        "one 2^20-cycle proof peaks at ~1.5 GB, bench/results/stark_prove.md); stark and trace",
     )
     p.add_argument(
         "--workers",
         type=int,
         metavar="N",
         help="prove the segments as tasks on a local Dask cluster of N worker processes (stark or trace; "
-        "docs/distributed.md); the receipt is the same as proving here",
+        "docs/distributed.md); the receipt proves the same claim as proving here (byte for byte when "
+        "transparent: a hiding proof's randomness differs)",
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="prove the segments on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--no-zk", action="store_true",
-                   help="stark: a transparent proof instead of a zero-knowledge one (about a third faster and "
-                   "smaller, but its openings reveal trace values: registers, memory, private input; "
+                   help="stark: a transparent proof instead of a zero-knowledge one (14-23 %% faster and 6-9 %% "
+                   "smaller at 2^16-2^20 cycles, bench/results/stark_prove.md, but its openings reveal trace values: registers, memory, private input; "
                    "docs/backend-guide.md)")
     p.add_argument("--preset", metavar="NAME",
                    help="stark: the security preset (default: default_100_bits_zk, hiding). compact_100_bits_zk / "
-                   "compact_100_bits (transparent): blowup 16, 20 queries instead of 42, about half the proof bytes for "
+                   "compact_100_bits (transparent): blowup 16, 20 queries instead of 41 (42 transparent), about 40 %% fewer "
+                   "proof bytes for "
                    "a slower prove and more memory; blowup8_100_bits[_zk] between them; each >= 100 bits "
                    "(docs/backend-guide.md). --no-zk picks the preset's transparent twin")
     p.add_argument(

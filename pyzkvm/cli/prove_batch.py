@@ -36,7 +36,7 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="overwrite receipts of an earlier batch in --out-dir")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (e.g. tcp://host:8786)")
     p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: the number of cores)")
-    p.add_argument("--segment-cycles", type=int, metavar="N", help="prove each run in segments of N cycles (trace backend)")
+    p.add_argument("--segment-cycles", type=int, metavar="N", help="prove each run in segments of N cycles (stark or trace)")
     p.set_defaults(handler=run_prove_batch)
 
 

@@ -2,8 +2,10 @@
 
 Two levels:
   * PROVABLE_SYSCALLS: the SP1 syscalls the AIR covers (issue 5, unconstrained blocks issue 16);
-    PROVABLE_RISC0_SYSCALLS the RISC Zero profile's. Anything else — the curve precompiles, WRITE
-    to a hint fd — is refused by name.
+    PROVABLE_RISC0_SYSCALLS the RISC Zero profile's: every SP1 precompile has its chip. Anything
+    else — WRITE to a hint fd outside an unconstrained block, an unknown call — is refused by name,
+    as are the calls a chip cannot prove (check_provable's callers: an ED_ADD whose denominator is 0,
+    buffers that overlap, …: docs/machine.md §8).
   * CONSTRAINED (program_table.py): the instructions with constraints — all of RV32IM but
     EBREAK (which faults in the executor anyway). An execution using another instruction is
     refused, naming it, rather than producing rows nothing constrains.

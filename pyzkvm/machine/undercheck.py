@@ -843,9 +843,9 @@ def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, prima
     # switched off (an ADD row's is_add 1 → 0) was an operation, not "a cell of an inactive row"
     was_active = {**{(t.name, r): _activity_before(t, r, changes) != 0 for t, r, *_ in changes}, **was_active}
     reasons = []
-    if _hint_words_reordered(changes):
+    if _hint_words_reordered(changes):  # (its words' bytes, if changed too, are judged below: within len)
         reasons.append(HINT_WORDS_REORDERED)
-        changes = [ch for ch in changes if ch[0].name != "hint words"]
+        changes = [ch for ch in changes if ch[0].name != "hint words" or ch[0].names[ch[2]] not in _REORDER_COLUMNS]
     for t, r, c, old, new in changes:
         act = t.activity(r)
         # inactive: activity 0 before and after, and the row sends what it sent before (the
@@ -861,16 +861,21 @@ def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, prima
 
 
 HINT_WORDS_REORDERED = ("a hint call's words exchanged among its own addresses (keys permuted within one call): the "
-                        "tables of the host answering those words in another order, a free hint")
+                        "tables of another answer to the same free hint")
+
+
+_REORDER_COLUMNS = ("key", "is_last", "inv")
 
 
 def _hint_words_reordered(changes: list) -> bool:
     """The hint-word rows ``changes`` edits are rows of one call (one clk) whose keys were permuted
-    among themselves — only key, is_last and inv changed, the call's addresses the same set —
-    so each word now sits at another of the call's addresses: another answer of the same hint
-    (found by the deep scan of a risc0 SOFTWARE call, session 26; its boundary finals follow)."""
+    among themselves — key, is_last and inv changed, and perhaps the words' bytes (judged on
+    their own: within len), the call's addresses the same set — so the call's words sit at its
+    addresses in another order: another answer of the same hint (found by the deep scan of a
+    risc0 SOFTWARE call, session 26; its boundary finals and byte counts follow)."""
     edits = [(t, r, t.names[c], old) for t, r, c, old, _new in changes if t.name == "hint words"]
-    if not edits or not {name for _t, _r, name, _o in edits} <= {"key", "is_last", "inv"}:
+    names = {name for _t, _r, name, _o in edits}
+    if not edits or "key" not in names or not names <= {*_REORDER_COLUMNS, "after0", "after1", "after2", "after3"}:
         return False
     t = edits[0][0]
     rows = sorted({r for _t, r, _n, _o in edits})

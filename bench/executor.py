@@ -55,11 +55,12 @@ def workloads(quick: bool):
     fib = lambda n: [struct.pack("<I", n // k)]  # noqa: E731
     values = [(2654435761 * i) & 0xFFFFFFFF for i in range(60_000 // k)]
     sort_in = [struct.pack(f"<{len(values)}I", *values)]
-    sha_in = [bytes((i * 7) & 0xFF for i in range(400_000 // k))]
+    # (the sha256 guest was a third workload while it hashed in software; it calls the SHA
+    # precompiles now, whose Python handlers, not the interpreter, set its rate, and this
+    # table's unicorn has no precompiles: the precompile workload below measures that kind)
     return [
         ("fibonacci", BIN / "fibonacci.elf", fib(4_000_000), fib(1_000_000)),
         ("sort", BIN / "sort.elf", sort_in, sort_in),
-        ("sha256", BIN / "sha256.elf", sha_in, sha_in),
     ]
 
 

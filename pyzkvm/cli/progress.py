@@ -202,10 +202,10 @@ def _listen_for_compiles(stream) -> None:
         def on_start(self, ev):
             if not Notice.said:
                 Notice.said = True
-                # measured: ~22 s of CPU, ~12 s wall on two idle cores, for a cold stark prove of
-                # fibonacci(10) (bench/results/cold_start.md, 2026-12-05 13:36); a loaded machine takes longer
+                # measured: 29 s of CPU, 15 s wall on two idle cores, for a cold stark prove of
+                # fibonacci(10) (bench/results/cold_start.md, 2026-12-07 08:28); a loaded machine takes longer
                 print(
-                    "pyzkvm: compiling numba kernels for first use: once per install, about 20 s of CPU for the "
+                    "pyzkvm: compiling numba kernels for first use: once per install, about 30 s of CPU for the "
                     f"first stark prove; later runs load them from {kernel_cache_dir()}",
                     file=stream, flush=True,
                 )

@@ -385,7 +385,7 @@ class StarkBackend(Backend):
             from ..errors import DevModeReceiptError
 
             tree = verify_report(receipt, image_id, dev_mode, min_security_bits=min_security_bits,
-                                     allow_insecure=allow_insecure)
+                                 allow_insecure=allow_insecure)
             if tree.dev_mode:  # (dev mode on: a StarkVerification has no way to say "NOT a proof")
                 raise DevModeReceiptError("the receipt carries a dev-mode receipt inside: it is NOT a proof, and "
                                           "StarkBackend.verify reports proofs only; pyzkvm.verify_report accepts it in "

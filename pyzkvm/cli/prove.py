@@ -59,13 +59,12 @@ def register(subparsers) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="prove the segments on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--no-zk", action="store_true",
                    help="stark: a transparent proof instead of a zero-knowledge one (14-23 %% faster and 6-9 %% "
-                   "smaller at 2^16-2^20 cycles, bench/results/stark_prove.md, but its openings reveal trace values: registers, memory, private input; "
-                   "docs/backend-guide.md)")
+                   "smaller at 2^16-2^20 cycles, bench/results/stark_prove.md, but its openings reveal trace values: "
+                   "registers, memory, private input; docs/backend-guide.md)")
     p.add_argument("--preset", metavar="NAME",
                    help="stark: the security preset (default: default_100_bits_zk, hiding). compact_100_bits_zk / "
-                   "compact_100_bits (transparent): blowup 16, 20 queries instead of 41 (42 transparent), about 40 %% fewer "
-                   "proof bytes for "
-                   "a slower prove and more memory; blowup8_100_bits[_zk] between them; each >= 100 bits "
+                   "compact_100_bits (transparent): blowup 16, 20 queries instead of 41 (42 transparent), about 40 %% "
+                   "fewer proof bytes for a slower prove and more memory; blowup8_100_bits[_zk] between them; each >= 100 bits "
                    "(docs/backend-guide.md). --no-zk picks the preset's transparent twin")
     p.add_argument(
         "--assume",

@@ -9,10 +9,16 @@ once per worker with ``scatter(broadcast=True)``), and either one line's input s
 segment's SegmentStart (boundary state, non-zero memory pages, remaining inputs).
 
 Failures: a worker that dies mid-task is replaced and its task re-run (Dask reschedules tasks
-lost with a worker; ``retries=`` re-runs tasks that raised). That cannot lose or duplicate a
-receipt because proving is deterministic and each line's receipt is written atomically
-(temporary file, then rename) to a path keyed by its line number: a re-run writes the same
-bytes to the same name. See docs/distributed.md.
+lost with a worker; ``retries=`` re-runs tasks that raised); a task that still fails, or whose
+worker is lost for good, is that line's error (a batch) or one line (segments), not a
+traceback. That cannot lose or duplicate a receipt: each line's receipt is written once,
+atomically (temporary file, then rename), to a path keyed by the client's line number.
+
+Trust: the client checks what workers return before writing anything — a batch line's receipt
+must verify against the program and claim the line's own run as the client executes it
+(check_line_result), the segments' assembled receipt must verify (stark) or add up to the run
+(trace). Workers still see the inputs (and a hiding proof's randomness), and Dask unpickles
+their results here: give --scheduler only a cluster you trust. See docs/distributed.md.
 
 Progress: each entry point takes ``progress(step, fraction)`` (the backends' callback) and
 reports its phases and each task as it completes ("receipt 3/10", "proved segment 2/4").
@@ -164,12 +170,21 @@ def _note_fallback(workers: int) -> None:
     )
 
 
+def _task_failed(index: int, exc: BaseException):
+    """The default ``on_error`` of _run_tasks: a task that raised (after its retries), or whose
+    worker was lost, ends the command with one line."""
+    raise PyzkvmError(f"task {index + 1} failed on its worker: {type(exc).__name__}: {exc}")
+
+
 def _run_tasks(
     fn: Callable, program: Program, argument_lists: list[tuple], *, scheduler, workers, retries,
-    memory_limit="auto", on_result: Callable = lambda index, result: result,
+    memory_limit="auto", on_result: Callable = lambda index, result: result, on_error: Callable = _task_failed,
 ):  # fmt: skip
     """Run ``fn(program, *args)`` for every args tuple; ``on_result(index, result)`` sees each
-    result as it arrives (in completion order) and what it returns is kept; return those in order."""
+    result as it arrives (in completion order) and what it returns is kept; return those in order.
+    A task that raised after its retries, or whose worker was lost (a cancelled future), goes to
+    ``on_error(index, exception)`` instead (default: a one-line PyzkvmError). Each result is let go
+    once handled: a batch's receipts do not pile up on the workers or here."""
     results: dict[int, object] = {}
     if dask_available():
         from distributed import as_completed
@@ -179,24 +194,48 @@ def _run_tasks(
             futures = {
                 client.submit(fn, shared, *args, retries=retries, pure=False): i for i, args in enumerate(argument_lists)
             }  # fmt: skip
-            for future, result in as_completed(futures, with_results=True):
-                results[futures[future]] = on_result(futures[future], result)
+            for future in as_completed(list(futures)):
+                i = futures.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # (the worker's exception, or CancelledError: its worker and data lost)
+                    results[i] = on_error(i, exc)
+                else:
+                    results[i] = on_result(i, result)
+                future.release()
         return [results[i] for i in range(len(argument_lists))]
     if scheduler:
         raise UsageError("--scheduler needs Dask: pip install 'pyzkvm[dist]'")
     n = min(local_workers(workers), len(argument_lists) or 1)
     _note_fallback(n)
+    from concurrent.futures import as_completed as completed
+
     for _attempt in range(retries + 1):  # a dead process breaks the pool: re-run what is missing
         pending = [i for i in range(len(argument_lists)) if i not in results]
         if not pending:
             break
+        pool = ProcessPoolExecutor(max_workers=n)
         try:
-            with ProcessPoolExecutor(max_workers=n) as pool:
-                submitted = {i: pool.submit(fn, program, *argument_lists[i]) for i in pending}
-                for i, f in submitted.items():
-                    results[i] = on_result(i, f.result())
+            submitted = {pool.submit(fn, program, *argument_lists[i]): i for i in pending}
+            for f in completed(list(submitted)):
+                i = submitted.pop(f)
+                try:
+                    result = f.result()
+                except BrokenProcessPool:
+                    raise
+                except Exception as exc:
+                    results[i] = on_error(i, exc)
+                else:
+                    results[i] = on_result(i, result)
         except BrokenProcessPool:
             continue
+        except BaseException:  # an interrupt: the queued tasks are not run, the running ones stopped
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True)
     missing = [i for i in range(len(argument_lists)) if i not in results]
     if missing:
         raise PyzkvmError(f"{len(missing)} task(s) failed after {retries + 1} attempts: their worker processes died")
@@ -220,25 +259,34 @@ def prove_batch(
     memory_limit: str | int = "auto",
     task: Callable = prove_line,
     progress: Progress = _quiet,
+    overwrite: bool = True,
 ) -> list[LineResult]:
     """Prove each ``(line, inputs)`` of ``input_sets`` as one task; write ``DIR/<stem>-<line>.receipt``.
 
-    Each receipt is written here, atomically, as soon as its task finishes (so workers need no
-    shared filesystem, and a receipt that arrives twice is written twice with the same bytes).
-    Returns one LineResult per input set, in the given order (without the receipt bytes).
-    ``task`` is the function each task runs (``prove_line``'s signature); tests wrap it to
-    kill workers. ``progress`` hears "starting workers", then "receipt k/n" per finished line."""
+    Each receipt is written here, atomically, as soon as its task finishes and the client has
+    checked it (check_line_result: a worker is not trusted with what the file says), so workers
+    need no shared filesystem. ``overwrite=False``: a file that is there already (another batch
+    writing to the same folder) is that line's failure, never replaced. Returns one LineResult
+    per input set, in the given order (without the receipt bytes). ``task`` is the function each
+    task runs (``prove_line``'s signature); tests wrap it to kill workers. ``progress`` hears
+    "starting workers", then "receipt k/n" per finished line."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = stem or program.name
-    args = [(line, list(inputs), backend, dict(options or {})) for line, inputs in input_sets]
+    options = dict(options or {})
+    args = [(line, list(inputs), backend, options) for line, inputs in input_sets]
 
-    def write_receipt(index: int, result: LineResult) -> LineResult:
+    def write_receipt(index: int, result) -> LineResult:
+        line, inputs = input_sets[index]
+        result = check_line_result(program, line, inputs, backend, options, result)
         if result.receipt is None:
             return result
-        path = receipt_path(out_dir, stem, result.line)
+        path = receipt_path(out_dir, stem, line)  # (the client's line number, not the worker's)
         try:
-            write_atomically(path, result.receipt)
+            write_atomically(path, result.receipt, overwrite=overwrite)
+        except FileExistsError:
+            return replace(result, receipt=None, error=f"{path} appeared during the batch (another batch writing "
+                                                       "there?): not replaced without --force")
         except OSError as exc:
             return replace(result, receipt=None, error=f"cannot write {path}: {exc.strerror or exc}")
         return replace(result, path=str(path), receipt=None)
@@ -246,10 +294,54 @@ def prove_batch(
     if not args:
         return []
     progress("starting workers", 0.0)
+    counted = counting_results(progress, "receipt", len(args), 0.0, 1.0, write_receipt)
     return _run_tasks(
         task, program, args, scheduler=scheduler, workers=workers, retries=retries, memory_limit=memory_limit,
-        on_result=counting_results(progress, "receipt", len(args), 0.0, 1.0, write_receipt),
+        on_result=counted, on_error=counted,  # (a task's exception is that line's failure: check_line_result)
     )  # fmt: skip
+
+
+def check_line_result(program: Program, line: int, inputs: Sequence[bytes], backend: str, options: dict,
+                      result) -> LineResult:
+    """A worker's answer for one batch line as the client accepts it: a LineResult for this line
+    whose receipt is of the backend and preset asked for, verifies against the program (for
+    integrity: a test preset or a dev-mode receipt is what the batch asked for), and claims this
+    line's run — the journal, exit code and cycles of the client's own execution of the line
+    (~300 M instructions/s here, nothing beside proving): a claim does not bind the inputs, so
+    a receipt of another input would verify. Anything else is the line's error, not written
+    (a faulty worker's receipts were written and reported as proved: a review, session 26)."""
+    from .api import execute, verify_report
+    from .receipt import Receipt
+
+    if isinstance(result, BaseException):  # (the task raised after its retries, or its worker was lost)
+        return LineResult(line, None, error=f"its worker failed: {type(result).__name__}: {result}")
+    if not isinstance(result, LineResult) or result.line != line:
+        return LineResult(line, None, error=f"its worker answered {type(result).__name__} "
+                                            f"{getattr(result, 'line', '')}, not line {line}'s result")
+    if result.receipt is None:
+        return replace(result, receipt=None)
+    try:
+        receipt = Receipt.from_bytes(result.receipt)
+        if receipt.backend != backend:
+            raise VerificationError(f"a {receipt.backend!r} receipt for a {backend!r} batch")
+        policy = {"allow_insecure": True} if backend == "stark" else {}
+        verified = verify_report(receipt, program, dev_mode=True, **policy)
+        if backend == "stark":
+            from .backends.stark import config_for_preset
+
+            wanted = config_for_preset(options.get("preset"), options.get("zk")).name
+            if verified.report.preset != wanted:
+                raise VerificationError(f"preset {verified.report.preset!r}, the batch asked for {wanted!r}")
+    except PyzkvmError as exc:
+        return LineResult(line, None, error=f"its worker's receipt does not verify ({exc}): not written")
+    try:
+        run = execute(program, inputs, **({"max_cycles": options["max_cycles"]} if "max_cycles" in options else {}))
+    except PyzkvmError as exc:
+        return LineResult(line, None, error=f"its worker sent a receipt, but the line's run fails here ({exc}): not written")
+    if (run.journal, run.exit_code, run.cycles) != (receipt.journal, receipt.claim.exit_code, receipt.claim.cycles):
+        return LineResult(line, None, error="its worker's receipt is not of this line's run (its journal, exit code or "
+                                            "cycles differ from the run here): not written")
+    return LineResult(line, None, receipt.claim.exit_code, receipt.claim.cycles, receipt=result.receipt)
 
 
 def prove_segments(
@@ -283,7 +375,16 @@ def prove_segments(
         prove_segment_task, program, args, scheduler=scheduler, workers=workers, retries=retries,
         memory_limit=memory_limit, on_result=counting_results(progress, "segment", len(args), 0.1, 1.0),
     )  # fmt: skip
-    return assemble_segmented_receipt(TraceBackend(), program, segments, segment_cycles)
+    receipt = assemble_segmented_receipt(TraceBackend(), program, segments, segment_cycles)
+    # the workers are not trusted with the claim: it must be the run's, as executed here (a worker
+    # that appended to its segment's journal made a receipt that passed the trace check: session 26)
+    from .api import execute
+
+    run = execute(program, inputs, max_cycles=max_cycles)
+    if (run.journal, run.exit_code, run.cycles) != (receipt.journal, receipt.claim.exit_code, receipt.claim.cycles):
+        raise BackendError("the segments the workers returned do not add up to this run (journal, exit code or cycles "
+                           "differ from the run here): a faulty worker; nothing written")
+    return receipt
 
 
 # ---- STARK continuations on workers ------------------------------------------------------------

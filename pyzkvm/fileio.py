@@ -55,15 +55,19 @@ def read_file(path: str | os.PathLike, *, limit: int, what: str, error=FileReadE
     return data
 
 
-def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
+def write_atomically(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
     """Write ``data`` to ``path`` so that it is never half-written; return the path written.
 
     A regular file (or a new one) is written through a temporary file in the same folder and
     a rename (``os.replace`` is atomic), so an interruption leaves the old file intact. A
     symlink is followed: its target is written, the link stays. A device, FIFO or other
     non-regular file is written through, never replaced (so ``-o /dev/full`` is ENOSPC, an
-    error, and /dev/null stays a device)."""
-    path = Path(os.path.realpath(path))
+    error, and /dev/null stays a device). ``overwrite=False``: FileExistsError when anything
+    is at ``path`` (a dangling symlink too), checked atomically at the end (a hard link of the
+    temporary file, which fails where another process has put a file meanwhile)."""
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsError(17, "File exists", str(path))
+    path = Path(os.path.realpath(path)) if overwrite else Path(path)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -84,7 +88,11 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # (no-clobber: EEXIST if a file appeared since the check)
+            os.unlink(tmp)
     except BaseException:
         try:
             os.unlink(tmp)

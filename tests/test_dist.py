@@ -178,3 +178,76 @@ def test_a_cluster_receipt_that_does_not_verify_is_refused_on_the_client(monkeyp
     monkeypatch.setattr(StarkBackend, "receipt_from_proofs", one_bit_off)
     with pytest.raises(BackendError, match="the workers returned do not verify"):
         dist.prove_stark_segments(FIB, [I.u32(10)], preset="insecure_fast_for_tests")
+
+
+def lying_prove_line(mode: str, program, line, inputs, backend, options):
+    """A faulty worker's prove_line (bind ``mode`` with functools.partial): a receipt of another
+    input, an answer for another line, junk bytes, or an exception."""
+    if mode == "other input":
+        return dist.prove_line(program, line, [I.u32(5)], backend, options)
+    if mode == "other line":
+        return dist.prove_line(program, 1, inputs, backend, options)
+    if mode == "junk":
+        return dist.LineResult(line, None, 0, 1, receipt=b"junk")
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("mode, error", [
+    ("other input", "not of this line's run"),
+    ("other line", "not line 4's result"),
+    ("junk", "receipt does not verify"),
+    ("raise", "its worker failed: RuntimeError: boom"),
+])
+def test_a_faulty_workers_batch_receipts_are_refused_by_the_client(mode, error, tmp_path, monkeypatch):
+    """The client checks each worker's answer before writing it (dist.check_line_result): the
+    receipt verifies against the program and claims the line's own run, and the file is named
+    by the client's line number. A faulty worker's receipts were written and reported as proved
+    (a receipt of another input even verifies: its claim does not bind the inputs), and a task
+    that raised ended the batch with a traceback (a review, session 26)."""
+    monkeypatch.setattr(dist, "dask_available", lambda: False)
+    lines = [(4, [I.u32(10)]), (6, [I.u32(20)])]
+    results = dist.prove_batch(FIB, lines, tmp_path, stem="fib", workers=1, task=partial(lying_prove_line, mode))
+    assert [r.line for r in results] == [4, 6]
+    assert all(r.path is None and r.error and (error if mode != "other line" else "its worker answered") in r.error
+               for r in results), results
+    assert list(tmp_path.iterdir()) == []
+    honest = dist.prove_batch(FIB, lines, tmp_path, stem="fib", workers=1)
+    assert [(r.line, r.error) for r in honest] == [(4, None), (6, None)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fib-4.receipt", "fib-6.receipt"]
+
+
+def test_a_batch_that_must_not_overwrite_leaves_a_file_that_appeared_meanwhile(tmp_path, monkeypatch):
+    """overwrite=False (prove-batch without --force): a receipt file that another batch wrote
+    after the up-front check is that line's failure, never replaced (two batches into one folder
+    replaced each other's receipts: a review, session 26)."""
+    monkeypatch.setattr(dist, "dask_available", lambda: False)
+    (tmp_path / "fib-4.receipt").write_bytes(b"another batch's")
+    results = dist.prove_batch(FIB, [(4, [I.u32(10)]), (6, [I.u32(20)])], tmp_path, stem="fib", workers=1,
+                               overwrite=False)
+    assert "appeared during the batch" in results[0].error and results[1].error is None
+    assert (tmp_path / "fib-4.receipt").read_bytes() == b"another batch's"
+
+
+def test_trace_segments_from_workers_must_add_up_to_the_run(monkeypatch):
+    """A worker that appended to its segment's journal (the claim made consistent) produced a
+    receipt that passed the trace check; the client now compares the assembled claim with its
+    own run of the program and refuses (a review, session 26)."""
+    import dataclasses
+    import hashlib
+
+    from pyzkvm.errors import BackendError
+
+    def in_process(fn, program, argument_lists, *, on_result=lambda i, r: r, **_options):
+        return [on_result(i, fn(program, *args)) for i, args in enumerate(argument_lists)]
+
+    def evil(program, start, segment_cycles, max_cycles):
+        seg = dist.prove_segment_task(program, start, segment_cycles, max_cycles)
+        if seg.claim.halted:
+            j = seg.journal + b"EVIL"
+            seg = dataclasses.replace(seg, journal=j, claim=dataclasses.replace(
+                seg.claim, journal_len=len(j), journal_digest=hashlib.sha256(j).digest()))
+        return seg
+
+    monkeypatch.setattr(dist, "_run_tasks", lambda fn, *a, **k: in_process(evil, *a, **k))
+    with pytest.raises(BackendError, match="do not add up to this run"):
+        dist.prove_segments(FIB, [I.u32(1000)], 4000)

@@ -109,6 +109,7 @@ def run_prove_batch(args) -> int:
             results = prove_batch(
                 program, input_sets, out_dir, stem=stem, backend=backend, options=options,
                 scheduler=args.scheduler, workers=args.workers, progress=checking_interrupts(report),
+                overwrite=args.force,
             )  # fmt: skip
     elapsed = time.perf_counter() - started
     status = 0

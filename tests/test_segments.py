@@ -304,3 +304,16 @@ def test_segment_assumptions_are_the_segments_own_and_concatenate_to_the_run():
     assert tuple(a for s in segments for a in s.assumptions) == whole.assumptions == \
         tuple((c[:32], c[32:]) for c in claims)
     assert sum(1 for s in segments if s.assumptions) >= 2  # the calls are spread over segments
+
+
+def test_each_segment_reports_its_own_warnings():
+    """A segment's Execution carries the host's warnings of its cycles, as its journal (they were
+    dropped: every segment said none; a review, session 26)."""
+    from pyzkvm.executor import execute
+    from pyzkvm.executor.segments import execute_segments
+    from tests.rvasm import DATA_BASE, flatten, halt, program, syscall
+
+    p = program(flatten([syscall(2, 99, DATA_BASE, 4), syscall(2, 99, DATA_BASE, 4), halt(0)]), data=b"abcd")
+    whole = execute(p, []).warnings
+    assert len(whole) == 2
+    assert sum((s.warnings for s in execute_segments(p, [], 8)), ()) == whole

@@ -221,7 +221,7 @@ class _Runner:
         m, io, abi = self.m, self.io, self.abi
         began = time.perf_counter()
         counts0, syscalls0 = m.counts.copy(), Counter(io.syscalls)
-        journal0, stdout0, stderr0 = len(io.journal), len(io.stdout), len(io.stderr)
+        journal0, stdout0, stderr0, warnings0 = len(io.journal), len(io.stdout), len(io.stderr), len(io.warnings)
         assumptions0 = len(getattr(abi, "assumptions", ()))
         if self.capture and m.tr_len:
             m.tr, m.tr_len, m.sys_len = machine_mod._alloc_trace(self.rows), 0, 0  # a fresh buffer per segment
@@ -273,6 +273,7 @@ class _Runner:
             cycles=m.cycle - start.cycle,
             stdout=bytes(io.stdout[stdout0:]),
             stderr=bytes(io.stderr[stderr0:]),
+            warnings=tuple(io.warnings[warnings0:]),  # (this segment's, like its journal: they were all dropped)
             report=report,
             trace=trace,
             abi=abi_family(self.profile),

@@ -155,7 +155,8 @@ MAX_WORKERS_PER_CPU = 4
 def local_workers(workers: int | None) -> int:
     """The local worker processes for ``--workers`` (default: this machine's cores): refused
     above MAX_WORKERS_PER_CPU per core, where the processes would only exhaust memory."""
-    cpus = os.cpu_count() or 1
+    # the CPUs this process may run on (a container's affinity), else the machine's
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if workers is not None and workers > MAX_WORKERS_PER_CPU * cpus:
         raise UsageError(f"--workers {workers} is more than {MAX_WORKERS_PER_CPU} worker processes per core "
                          f"({cpus} here): give at most {MAX_WORKERS_PER_CPU * cpus}, or --scheduler for a cluster")

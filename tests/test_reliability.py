@@ -502,3 +502,20 @@ def test_the_library_refuses_untyped_arguments_with_usage_errors(tmp_path):
             pyzkvm.execute(program, max_cycles=bad)
     with pytest.raises(UsageError, match="zk must be True, False or None"):
         pyzkvm.prove(program, backend="stark", preset="insecure_fast_for_tests", zk="no")
+
+
+def test_prove_checks_its_cluster_options_before_running_the_guest(tmp_path, monkeypatch, capsys):
+    """`prove --workers N` with too many workers, with --scheduler too, or with --assume, is a
+    usage error before the run executes (too many workers was refused only after the tables
+    and setup: a review, session 26)."""
+    import pyzkvm.cli.prove as prove_cli
+    from pyzkvm.cli import main
+
+    prog = guest(tmp_path, "g", [halt(0)])
+    monkeypatch.setattr(prove_cli, "_prove_and_write", lambda *a, **k: pytest.fail("the run started"))
+    for args, words in ((["--workers", str(100 * (os.cpu_count() or 1))], "worker processes per core"),
+                        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "give one of them"),
+                        (["--workers", "0"], "--workers must be positive")):
+        assert main(["prove", str(prog), "--backend", "trace", "-o", str(tmp_path / "r"), *args]) == 2
+        assert words in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -111,6 +111,8 @@ def run_prove(args) -> int:
         config_for_preset(args.preset)  # an unknown name or an unsupported blowup fails before running
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
+    if args.workers is not None or args.scheduler:
+        _check_cluster_options(args, backend, assumptions)
     apply_output_caps(args)
     # a cold stark prove compiles its kernels on two cores: a helper process compiles ahead
     # (compile_ahead.py; none when the kernel cache is warm, or the prove runs on workers)
@@ -209,10 +211,6 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress
     from .. import dist
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
 
-    if args.workers is not None and args.workers <= 0:
-        raise UsageError(f"--workers must be positive, got {args.workers}")
-    if assumptions:
-        raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
     zk = False if args.no_zk else None
     options = dict(workers=args.workers, scheduler=args.scheduler, max_cycles=args.max_cycles, progress=progress)
     if backend == "stark":  # no --segment-cycles: the preset's default segments (dist.prove_stark_segments)
@@ -221,6 +219,23 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress
     if backend == "trace":
         return dist.prove_segments(program, inputs, args.segment_cycles or DEFAULT_SEGMENT_CYCLES, **options)
     raise UsageError(f"--workers/--scheduler distribute stark or trace segments, not {backend!r}")
+
+
+def _check_cluster_options(args, backend: str, assumptions) -> None:
+    """--workers / --scheduler, checked before the run executes (a bad one was refused only after
+    the tables were built: a review, session 26)."""
+    from ..dist import local_workers
+
+    if args.workers is not None and args.scheduler:
+        raise UsageError("--workers starts a local cluster and --scheduler names an existing one: give one of them")
+    if args.workers is not None and args.workers <= 0:
+        raise UsageError(f"--workers must be positive, got {args.workers}")
+    if args.workers is not None:
+        local_workers(args.workers)  # (refuses more processes than the machine's cores can hold)
+    if assumptions:
+        raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
+    if backend not in ("stark", "trace"):
+        raise UsageError(f"--workers/--scheduler distribute stark or trace segments, not {backend!r}")
 
 
 def write_receipt(receipt, output: Path, elapsed: float) -> None:

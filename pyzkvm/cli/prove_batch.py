@@ -84,6 +84,8 @@ def run_prove_batch(args) -> int:
     from ..dist import local_workers, prove_batch
     from ..fileio import empty_folders_removed_on_failure
 
+    if args.workers is not None and args.scheduler:
+        raise UsageError("--workers starts a local cluster and --scheduler names an existing one: give one of them")
     if args.workers is not None and args.workers <= 0:
         raise UsageError(f"--workers must be positive, got {args.workers}")
     if args.segment_cycles is not None and args.segment_cycles <= 0:

@@ -84,20 +84,28 @@ def prove(
 def _check_assumption_receipts(receipts: Sequence[Receipt]) -> None:
     """Before proving on them: every assumption receipt must verify as it stands — its seal, its
     own inner receipts, its image ID and journal — or the composed receipt made from it would
-    be refused by every verifier after the proving time was spent. Checked for integrity only:
-    dev-mode and test-preset receipts pass here (the composed receipt is then dev-mode, or as
-    weak as its weakest receipt, and its verifier decides: docs/composition.md)."""
+    be refused by every verifier after the proving time was spent. Checked for integrity only
+    (verify_integrity: the composed receipt is then dev-mode, or as weak as its weakest receipt,
+    and its verifier decides: docs/composition.md)."""
+    for i, r in enumerate(receipts):
+        try:
+            verify_integrity(r, r.claim.image_id)
+        except VerificationError as exc:
+            raise UsageError(f"assumption receipt {i} does not verify ({exc}): prove it again, or pass the right "
+                             "receipt") from None
+
+
+def verify_integrity(receipt: Receipt, image_id) -> "Verified":
+    """verify_report of a receipt this process is about to build on or write (an assumption, a
+    worker's answer): its seal, inner receipts, image ID and journal checked, whatever its preset
+    or dev mode — what it is good for is its final verifier's policy — and no "accepting a
+    dev-mode receipt" warning on stderr (nobody accepts it here)."""
     import contextlib
     import io
 
-    with contextlib.redirect_stderr(io.StringIO()):  # (a dev-mode receipt's "accepting" warning: nobody accepts it here)
-        for i, r in enumerate(receipts):
-            try:
-                policy = {"allow_insecure": True} if "allow_insecure" in _parameters(_verifier(r.backend).verify) else {}
-                verify_report(r, r.claim.image_id, dev_mode=True, **policy)
-            except VerificationError as exc:
-                raise UsageError(f"assumption receipt {i} does not verify ({exc}): prove it again, or pass the right "
-                                 "receipt") from None
+    policy = {"allow_insecure": True} if "allow_insecure" in _parameters(_verifier(receipt.backend).verify) else {}
+    with contextlib.redirect_stderr(io.StringIO()):
+        return verify_report(receipt, image_id, dev_mode=True, **policy)
 
 
 @dataclass(frozen=True)

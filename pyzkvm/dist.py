@@ -311,7 +311,7 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
     (~300 M instructions/s here, nothing beside proving): a claim does not bind the inputs, so
     a receipt of another input would verify. Anything else is the line's error, not written
     (a faulty worker's receipts were written and reported as proved: a review, session 26)."""
-    from .api import execute, verify_report
+    from .api import execute, verify_integrity
     from .receipt import Receipt
 
     if isinstance(result, BaseException):  # (the task raised after its retries, or its worker was lost)
@@ -325,8 +325,7 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
         receipt = Receipt.from_bytes(result.receipt)
         if receipt.backend != backend:
             raise VerificationError(f"a {receipt.backend!r} receipt for a {backend!r} batch")
-        policy = {"allow_insecure": True} if backend == "stark" else {}
-        verified = verify_report(receipt, program, dev_mode=True, **policy)
+        verified = verify_integrity(receipt, program)
         if backend == "stark":
             from .backends.stark import config_for_preset
 
@@ -339,10 +338,15 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
         run = execute(program, inputs, **({"max_cycles": options["max_cycles"]} if "max_cycles" in options else {}))
     except PyzkvmError as exc:
         return LineResult(line, None, error=f"its worker sent a receipt, but the line's run fails here ({exc}): not written")
-    if (run.journal, run.exit_code, run.cycles) != (receipt.journal, receipt.claim.exit_code, receipt.claim.cycles):
+    if not _claims_run(receipt, run):
         return LineResult(line, None, error="its worker's receipt is not of this line's run (its journal, exit code or "
                                             "cycles differ from the run here): not written")
     return LineResult(line, None, receipt.claim.exit_code, receipt.claim.cycles, receipt=result.receipt)
+
+
+def _claims_run(receipt, run) -> bool:
+    """Whether ``receipt`` claims the journal, exit code and cycles of ``run`` (an Execution)."""
+    return (run.journal, run.exit_code, run.cycles) == (receipt.journal, receipt.claim.exit_code, receipt.claim.cycles)
 
 
 def prove_segments(
@@ -381,8 +385,7 @@ def prove_segments(
     # that appended to its segment's journal made a receipt that passed the trace check: session 26)
     from .api import execute
 
-    run = execute(program, inputs, max_cycles=max_cycles)
-    if (run.journal, run.exit_code, run.cycles) != (receipt.journal, receipt.claim.exit_code, receipt.claim.cycles):
+    if not _claims_run(receipt, execute(program, inputs, max_cycles=max_cycles)):
         raise BackendError("the segments the workers returned do not add up to this run (journal, exit code or cycles "
                            "differ from the run here): a faulty worker; nothing written")
     return receipt

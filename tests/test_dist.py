@@ -198,7 +198,7 @@ def lying_prove_line(mode: str, program, line, inputs, backend, options):
     ("junk", "receipt does not verify"),
     ("raise", "its worker failed: RuntimeError: boom"),
 ])
-def test_a_faulty_workers_batch_receipts_are_refused_by_the_client(mode, error, tmp_path, monkeypatch):
+def test_a_faulty_workers_batch_receipts_are_refused_by_the_client(mode, error, tmp_path, monkeypatch, capsys):
     """The client checks each worker's answer before writing it (dist.check_line_result): the
     receipt verifies against the program and claims the line's own run, and the file is named
     by the client's line number. A faulty worker's receipts were written and reported as proved
@@ -211,9 +211,12 @@ def test_a_faulty_workers_batch_receipts_are_refused_by_the_client(mode, error, 
     assert all(r.path is None and r.error and (error if mode != "other line" else "its worker answered") in r.error
                for r in results), results
     assert list(tmp_path.iterdir()) == []
+    capsys.readouterr()
     honest = dist.prove_batch(FIB, lines, tmp_path, stem="fib", workers=1)
     assert [(r.line, r.error) for r in honest] == [(4, None), (6, None)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fib-4.receipt", "fib-6.receipt"]
+    # the client's check of a trace receipt accepts nothing: no dev-mode warning per line
+    assert "accepting a dev-mode receipt" not in capsys.readouterr().err
 
 
 def test_a_batch_that_must_not_overwrite_leaves_a_file_that_appeared_meanwhile(tmp_path, monkeypatch):

@@ -163,6 +163,16 @@ def local_workers(workers: int | None) -> int:
     return workers or cpus
 
 
+def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
+    """--workers / --scheduler as the commands take them, checked before any work: one of the
+    two, a positive count, at most MAX_WORKERS_PER_CPU per core (local_workers)."""
+    if workers is not None and scheduler:
+        raise UsageError("--workers starts a local cluster and --scheduler names an existing one: give one of them")
+    if workers is not None and workers <= 0:
+        raise UsageError(f"--workers must be positive, got {workers}")
+    local_workers(workers)
+
+
 def _note_fallback(workers: int) -> None:
     print(
         f"pyzkvm: note: Dask is not installed; proving on {workers} local process(es) "

@@ -61,11 +61,12 @@ def run_inspect(args) -> int:
         security = f"{shown(receipt.params['security_bits'])} bits (stated by the prover, not verified)"
     else:
         security = "(not stated by the backend)"
+    not_a_proof = dev_mode_note(receipt).removeprefix("dev mode: ")
     rows = [
         ("verified", "no: inspect reads the format only (pyzkvm verify checks the proof)"),
         ("backend", shown(receipt.backend)),
         ("backend version", f"{shown(receipt.backend_version)} (the prover's label, not verified)"),
-        ("dev mode", f"yes: {dev_mode_note(receipt).removeprefix('dev mode: ')}" if dev_mode_note(receipt) else "no"),
+        ("dev mode", f"yes: {not_a_proof}" if not_a_proof else "no"),
         ("image ID", claim.image_id.hex()),
         ("exit code", str(claim.exit_code)),
         ("journal", f"{receipt.journal.hex() or '(empty)'} ({format_size(len(receipt.journal))})"),

@@ -207,7 +207,8 @@ def _guest_failed(receipt) -> int:
 
 
 def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress):
-    """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist)."""
+    """--workers / --scheduler: one run's segments proved as Dask tasks (pyzkvm.dist), stark or trace
+    (another backend was refused before the run: _check_cluster_options)."""
     from .. import dist
     from ..executor.segments import DEFAULT_SEGMENT_CYCLES
 
@@ -216,22 +217,15 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress
     if backend == "stark":  # no --segment-cycles: the preset's default segments (dist.prove_stark_segments)
         return dist.prove_stark_segments(program, inputs, args.segment_cycles, preset=args.preset or "default", zk=zk,
                                          **options)
-    if backend == "trace":
-        return dist.prove_segments(program, inputs, args.segment_cycles or DEFAULT_SEGMENT_CYCLES, **options)
-    raise UsageError(f"--workers/--scheduler distribute stark or trace segments, not {backend!r}")
+    return dist.prove_segments(program, inputs, args.segment_cycles or DEFAULT_SEGMENT_CYCLES, **options)
 
 
 def _check_cluster_options(args, backend: str, assumptions) -> None:
     """--workers / --scheduler, checked before the run executes (a bad one was refused only after
     the tables were built: a review, session 26)."""
-    from ..dist import local_workers
+    from ..dist import check_cluster_options
 
-    if args.workers is not None and args.scheduler:
-        raise UsageError("--workers starts a local cluster and --scheduler names an existing one: give one of them")
-    if args.workers is not None and args.workers <= 0:
-        raise UsageError(f"--workers must be positive, got {args.workers}")
-    if args.workers is not None:
-        local_workers(args.workers)  # (refuses more processes than the machine's cores can hold)
+    check_cluster_options(args.workers, args.scheduler)
     if assumptions:
         raise UsageError("--workers/--scheduler prove one run's segments; a composed receipt (--assume) is proved here: drop them")
     if backend not in ("stark", "trace"):

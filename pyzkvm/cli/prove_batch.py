@@ -81,13 +81,10 @@ def refuse_to_overwrite(out_dir: Path, stem: str, lines: list[int]) -> None:
 
 def run_prove_batch(args) -> int:
     from ..backends import default_backend_name
-    from ..dist import local_workers, prove_batch
+    from ..dist import check_cluster_options, prove_batch
     from ..fileio import empty_folders_removed_on_failure
 
-    if args.workers is not None and args.scheduler:
-        raise UsageError("--workers starts a local cluster and --scheduler names an existing one: give one of them")
-    if args.workers is not None and args.workers <= 0:
-        raise UsageError(f"--workers must be positive, got {args.workers}")
+    check_cluster_options(args.workers, args.scheduler)
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     program, args.elf = load_guest(args.elf, args.abi)
@@ -100,7 +97,6 @@ def run_prove_batch(args) -> int:
     stem = Path(args.elf).stem
     if not args.force:
         refuse_to_overwrite(out_dir, stem, [line for line, _ in input_sets])
-    local_workers(args.workers)  # (refuses too many before anything is made)
     started = time.perf_counter()
     with empty_folders_removed_on_failure(out_dir):  # (a bad --scheduler, an interrupt)
         try:

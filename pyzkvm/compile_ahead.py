@@ -48,6 +48,7 @@ import threading
 from typing import Iterator
 
 from . import _numba_cache, lazy_njit
+from .host import usable_cpus
 
 #: the kernels a stark prove (fibonacci(10), the default preset) compiles, in the order it
 #: first calls them: (module, function, argument types). An argument type is a scalar
@@ -217,10 +218,7 @@ def lock_cache_files() -> None:
 
 
 def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return usable_cpus()  # (a container's affinity and CPU quota: host.py)
 
 
 class CompileAhead:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from .backends.base import ProgressCallback as Progress  # progress(step, fraction in [0, 1])
 from .errors import BackendError, PyzkvmError, UsageError, VerificationError
 from .fileio import write_atomically
+from .host import usable_cpus
 from .program import Program
 
 if TYPE_CHECKING:  # for annotations only: importing the stark package loads numba (imported lazily below)
@@ -124,7 +125,7 @@ def prove_segment_task(program: Program, start, segment_cycles: int, max_cycles:
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None, *, memory_limit: str | int = "auto"):
     """A dask.distributed Client: on ``scheduler`` when given, else on a new LocalCluster of
-    ``workers`` single-threaded worker processes (default: this machine's cores)."""
+    ``workers`` single-threaded worker processes (default: one per CPU this process may use, host.usable_cpus)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -153,10 +154,9 @@ MAX_WORKERS_PER_CPU = 4
 
 
 def local_workers(workers: int | None) -> int:
-    """The local worker processes for ``--workers`` (default: this machine's cores): refused
+    """The local worker processes for ``--workers`` (default: one per CPU this process may use, host.usable_cpus): refused
     above MAX_WORKERS_PER_CPU per core, where the processes would only exhaust memory."""
-    # the CPUs this process may run on (a container's affinity), else the machine's
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = usable_cpus()  # (a container's affinity and CPU quota: host.py)
     if workers is not None and workers > MAX_WORKERS_PER_CPU * cpus:
         raise UsageError(f"--workers {workers} is more than {MAX_WORKERS_PER_CPU} worker processes per core "
                          f"({cpus} here): give at most {MAX_WORKERS_PER_CPU * cpus}, or --scheduler for a cluster")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import UsageError
+from ..host import usable_cpus
 
 #: The guest every backend proves: input one u32 n; journal = n (u32 LE) ‖ F(n) (u64 LE).
 DEFAULT_GUEST = Path("guests/bin/fibonacci.elf")
@@ -33,7 +33,7 @@ class BenchConfig:
     verify_reps: int = 100
     prove_repeats: int = 3
     budget_s: float = 120.0
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=usable_cpus)
     quick: bool = False
     real_prover_workloads: int | None = None
 

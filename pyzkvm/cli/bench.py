@@ -11,7 +11,6 @@ runs the same code with the same options and records into bench/results/.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -57,7 +56,7 @@ def register(subparsers) -> None:
                    help="verifications averaged per row (default 100, quick 10)")
     p.add_argument("--batch-sizes", type=int, nargs="+", metavar="N", help="batch sizes (default 32 64, quick 2)")
     p.add_argument("--workers", type=int, metavar="N",
-                   help=f"processes for the parallel batches (default: all {os.cpu_count()} CPUs)")
+                   help="processes for the parallel batches (default: one per CPU this process may use)")
     p.set_defaults(handler=run_bench)
 
 

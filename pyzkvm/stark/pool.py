@@ -40,6 +40,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ..host import usable_cpus
+
 #: below this much work (items × words per item) a loop runs on the calling thread: handing
 #: work to another thread can wait a whole scheduler time slice on a busy machine, which
 #: dwarfs a small kernel (measured: a 2^12-element NTT 0.04 ms alone, ~20 ms when stalled).
@@ -56,11 +58,16 @@ CHUNKS_PER_THREAD = 4
 
 def threads() -> int:
     """The thread count: the configured one (numba's: NUMBA_NUM_THREADS or
-    numba.set_num_threads), at most the CPUs other processes leave free (``free_cpus``)."""
+    numba.set_num_threads), at most the CPUs this process may use (host.usable_cpus: its
+    affinity, its container's CPU quota) and the CPUs other processes leave free
+    (``free_cpus``) — and 1 inside a ``side_by_side`` task while tasks of its loop are still
+    waiting (_busy_beside)."""
     import numba  # here, not at import: a command that runs no kernel never loads numba (lazy_njit.py)
 
     configured = numba.get_num_threads()
-    return configured if configured <= 1 else max(1, min(configured, free_cpus()))
+    if configured <= 1 or _busy_beside():
+        return 1
+    return max(1, min(configured, usable_cpus(), free_cpus()))
 
 
 #: the machine's load is re-read at most this often (seconds); a decision covers that long
@@ -235,7 +242,12 @@ def parallel_for(kernel, n_items: int, *args, work_per_item: int = 1, chunks_per
             kernel(*args, 0, n_items)
         return
     loop = _Loop(kernel, args, bounds)
-    helpers = min(threads(), len(bounds) - 1) - 1
+    _run_loop(loop, min(threads(), len(bounds) - 1) - 1)
+
+
+def _run_loop(loop: _Loop, helpers: int) -> None:
+    """Run ``loop``'s chunks on the calling thread and ``helpers`` of the pool's workers, and
+    wait until every chunk has finished (helping with loops opened inside them meanwhile)."""
     pool = _workers(helpers)
     with _open:
         _open_loops.append(loop)
@@ -252,17 +264,53 @@ def parallel_for(kernel, n_items: int, *args, work_per_item: int = 1, chunks_per
         raise loop.error
 
 
+#: the side_by_side loop whose task the current thread is running (None: none)
+_task = threading.local()
+
+
+def _busy_beside() -> bool:
+    """Whether this thread runs a side_by_side task while tasks of the same loop wait: every
+    thread then has a task of its own (or is about to take one), so a loop split here would
+    only be run by this thread, in the split's costlier shape (ntt._by_rows, smaller chunks):
+    its loops run whole, as on one thread."""
+    loop = getattr(_task, "loop", None)
+    return loop is not None and loop.next_chunk < loop.chunks
+
+
 def side_by_side(tasks: list) -> None:
     """Run the callables ``tasks`` (each writing only its own results), handed out one at a time
     in the order given to the calling thread and the pool's workers: task parallelism, for a
     proof's small tables. A small table's step is a few short kernels and the Python between
     them, which holds the GIL and leaves the other thread idle while one thread splits each
-    kernel; two tables at once overlap one's Python with the other's kernels. A task's own
-    parallel_for loops run on its thread while the others are busy, and take a thread that
-    has run out of tasks (_wait_helping). One thread: the tasks in order, on the caller."""
+    kernel; two tables at once overlap one's Python with the other's kernels. While tasks
+    wait, a task's kernels run whole on its thread (threads() is 1 there: _busy_beside); once
+    none waits, the last ones' loops are split again and take the threads that have run out
+    of tasks (_wait_helping). One thread: the tasks in order, on the caller.
+
+    Kernels whole beside another task, against split: 2 threads, hiding, 9 % less wall at 2^14
+    cycles, 2–5 % at 2^16, the same at 2^18, at no more peak memory (bench/results/stark_prove.md,
+    session 27)."""
     def run(lo: int, hi: int) -> None:
         for k in range(lo, hi):
             tasks[k]()
 
     # one chunk per task (its work counted large enough for the pool, whatever the task is)
-    parallel_for(run, len(tasks), work_per_item=MIN_PARALLEL_WORK, chunks_per_thread=max(1, len(tasks)))
+    bounds = chunk_bounds(len(tasks), MIN_PARALLEL_WORK, chunks_per_thread=max(1, len(tasks)))
+    if len(bounds) == 2:
+        run(0, len(tasks))
+        return
+    _run_loop(_Tasks(run, (), bounds), min(threads(), len(tasks)) - 1)
+
+
+class _Tasks(_Loop):
+    """side_by_side's loop: a thread running one of its chunks (a task) has it as _task.loop.
+    (Not a closure over the loop in the kernel: that cycle would keep a proof's tables, which
+    the tasks hold, alive until the garbage collector's next pass — 50 MB after a 2^14-cycle proof.)"""
+
+    def run(self, j: int) -> None:
+        outer = getattr(_task, "loop", None)
+        _task.loop = self
+        try:
+            super().run(j)
+        finally:
+            _task.loop = outer

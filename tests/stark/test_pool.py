@@ -219,6 +219,63 @@ def test_a_thread_out_of_tasks_helps_with_a_loop_of_anothers(monkeypatch):
     assert len(inner_threads) == 2
 
 
+def test_tasks_are_let_go_when_side_by_side_returns(monkeypatch):
+    # nothing of the loop keeps a task (and the proof's tables it holds) alive once it is done:
+    # no reference cycle that only the garbage collector would break (a helper the pool has
+    # queued holds the loop until a worker takes it and finds no task left: waited for)
+    import gc
+    import time
+    import weakref
+
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+
+    class Table:
+        pass
+
+    table = Table()
+    alive = weakref.ref(table)
+    gc.disable()
+    try:
+        pool.side_by_side([lambda t=table: t, lambda: None, lambda: None])
+        del table
+        deadline = time.monotonic() + 10
+        while alive() is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_a_task_runs_its_loops_whole_while_other_tasks_wait(monkeypatch):
+    # the real thread count (numba's 2, the machine free): 1 inside the first of four tasks —
+    # the others wait for it, so tasks 2 and 3 are not handed out yet — and 2 inside the last,
+    # once no task waits (its loops are split, a thread out of tasks helps); 2 again after
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs numba threads ≥ 2")
+    monkeypatch.setattr(pool, "free_cpus", lambda: 4)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    first_seen = threading.Event()
+    seen: dict = {}
+
+    def task(k):
+        if k == 0:
+            seen[k] = pool.threads()
+            first_seen.set()
+        else:
+            assert first_seen.wait(10)
+            seen[k] = pool.threads()
+
+    try:
+        pool.side_by_side([lambda k=k: task(k) for k in range(4)])
+        assert seen[0] == 1 and seen[3] == 2
+        assert pool.threads() == 2
+    finally:
+        numba.set_num_threads(before)
+
+
 @pytest.mark.parametrize("zk", [False, True], ids=["transparent", "hiding"])
 def test_tables_side_by_side_or_in_turn_make_the_same_proof(zk, monkeypatch):
     # a machine proof's short tables take each step side by side (prover._each_table), a small

@@ -100,11 +100,16 @@ def prove_line(program: Program, line: int, inputs: Sequence[bytes], backend: st
     """Prove one input set; return its encoded receipt (the client writes it).
 
     A guest or proving error is returned as the line's ``error`` (not raised: it would fail
-    the same way on every retry, and pickled exception types may not survive the trip)."""
+    the same way on every retry, and pickled exception types may not survive the trip).
+    ``options["caps"]``: the output caps of the run (executor.host.default_caps), the rest go
+    to the backend."""
     from .api import prove
+    from .executor.host import default_caps
 
+    options = dict(options)
     try:
-        receipt = prove(program, list(inputs), backend=backend, **options)
+        with default_caps(**options.pop("caps", {})):
+            receipt = prove(program, list(inputs), backend=backend, **options)
     except PyzkvmError as exc:
         return LineResult(line, None, error=f"{type(exc).__name__}: {exc}")
     return LineResult(line, None, receipt.claim.exit_code, receipt.claim.cycles, receipt=receipt.to_bytes())
@@ -322,6 +327,7 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
     a receipt of another input would verify. Anything else is the line's error, not written
     (a faulty worker's receipts were written and reported as proved: a review, session 26)."""
     from .api import execute, verify_integrity
+    from .executor.host import default_caps
     from .receipt import Receipt
 
     if isinstance(result, BaseException):  # (the task raised after its retries, or its worker was lost)
@@ -345,7 +351,8 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
     except PyzkvmError as exc:
         return LineResult(line, None, error=f"its worker's receipt does not verify ({exc}): not written")
     try:
-        run = execute(program, inputs, **({"max_cycles": options["max_cycles"]} if "max_cycles" in options else {}))
+        with default_caps(**options.get("caps", {})):  # (the caps the worker ran it with: prove_line)
+            run = execute(program, inputs, **({"max_cycles": options["max_cycles"]} if "max_cycles" in options else {}))
     except PyzkvmError as exc:
         return LineResult(line, None, error=f"its worker sent a receipt, but the line's run fails here ({exc}): not written")
     if not _claims_run(receipt, run):

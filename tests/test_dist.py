@@ -124,6 +124,20 @@ def test_failing_runs_get_receipts_and_errors_are_reported_per_line(tmp_path, mo
     assert list((tmp_path / "b").iterdir()) == []
 
 
+def test_a_batchs_output_caps_reach_its_workers_and_its_check(tmp_path, monkeypatch):
+    # options["caps"]: the runs on the workers (other processes) and the client's own run of each
+    # line have them; the client process's default caps are what they were
+    from pyzkvm.executor import host
+
+    monkeypatch.setattr(dist, "dask_available", lambda: False)
+    before = host._default_caps[0]
+    results = dist.prove_batch(FIB, [(1, [I.u32(10)])], tmp_path, stem="fib", workers=1, options={"caps": {"journal": 1}})
+    assert results[0].path is None and "--max-journal" in results[0].error, results[0]
+    assert host._default_caps[0] == before and list(tmp_path.iterdir()) == []
+    results = dist.prove_batch(FIB, [(1, [I.u32(10)])], tmp_path, stem="fib", workers=1, options={"caps": {"journal": 64}})
+    assert results[0].error is None and results[0].exit_code == 0
+
+
 @pytest.mark.slow  # ~15 s: three hiding machine segments, each committed twice
 def test_hiding_segments_from_the_cluster_tasks_close_the_blinding_ring(monkeypatch):
     """The cluster's tasks (commit_segment_task, prove_stark_segment_task), run in this process:

@@ -105,3 +105,31 @@ def test_batch_does_not_overwrite_an_earlier_receipt_without_force(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fibonacci-4.receipt", "fibonacci-5.receipt"]
     assert (tmp_path / "out" / "fibonacci-4.receipt").read_bytes() == b"earlier"
     assert "--force" in cli("prove-batch", "--help", cwd=tmp_path).stdout
+
+
+def test_batch_takes_proves_limits_and_stark_options(tmp_path):
+    # --max-cycles as prove takes it: each line that passes it is that line's failure, nothing written
+    (tmp_path / "in.txt").write_text("u32:10\nu32:20\n")
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "-b", "trace", "--out-dir", "o", "--workers", "1",
+              "--max-cycles", "50", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    assert [line.split(": ")[:3] for line in out.stderr.splitlines() if line.startswith("line ")] == [
+        ["line 1", "FAILED", "CycleLimitExceeded"], ["line 2", "FAILED", "CycleLimitExceeded"]]
+    assert not list((tmp_path / "o").glob("*.receipt"))
+    # --no-zk / --preset: stark's, refused for another backend or an unknown preset before anything runs
+    for flags, message in ((["-b", "trace", "--no-zk"], "--no-zk is a stark option"),
+                           (["-b", "trace", "--preset", "compact_100_bits"], "--preset is a stark option"),
+                           (["-b", "stark", "--preset", "nope"], "unknown STARK preset 'nope'")):
+        out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "--out-dir", "p", *flags, cwd=tmp_path)
+        assert out.returncode == 2 and message in out.stderr, (flags, out.stderr)
+        assert not (tmp_path / "p").exists()
+
+
+def test_batch_proves_the_transparent_twin_with_no_zk(tmp_path):
+    (tmp_path / "in.txt").write_text("u32:10\n")
+    out = cli("prove-batch", FIB_ELF, "--inputs", "in.txt", "-b", "stark", "--preset", "insecure_fast_for_tests_zk",
+              "--no-zk", "--out-dir", "o", "--workers", "1", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    receipt = Receipt.from_bytes((tmp_path / "o" / "fibonacci-1.receipt").read_bytes())
+    verified = pyzkvm.verify_report(receipt, FIB.image_id, allow_insecure=True)
+    assert verified.report.preset == "insecure_fast_for_tests" and receipt.claim.exit_code == 0

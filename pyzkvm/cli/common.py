@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..fileio import write_atomically  # noqa: F401  (re-exported for the subcommands)
 from ..inputs import INPUT_SPEC_HELP, parse_input_spec, parse_input_specs  # noqa: F401  (re-exported)
+from ..errors import UsageError
 
 
 def parse_inputs(specs: list[str] | None) -> list[bytes]:
@@ -71,12 +72,48 @@ def add_output_cap_args(parser) -> None:
                              f"included (default {DEFAULT_MAX_HINT_BYTES >> 20} MiB)")
 
 
+def add_stark_args(parser) -> None:
+    """--no-zk and --preset: the stark backend's proof options (docs/backend-guide.md)."""
+    parser.add_argument("--no-zk", action="store_true",
+                        help="stark: a transparent proof instead of a zero-knowledge one (14-23 %% faster and 6-9 %% "
+                        "smaller at 2^16-2^20 cycles, bench/results/stark_prove.md, but its openings reveal trace values: "
+                        "registers, memory, private input; docs/backend-guide.md)")
+    parser.add_argument("--preset", metavar="NAME",
+                        help="stark: the security preset (default: default_100_bits_zk, hiding). compact_100_bits_zk / "
+                        "compact_100_bits (transparent): blowup 16, 20 queries instead of 41 (42 transparent), about 40 %% "
+                        "fewer proof bytes for a slower prove and more memory; blowup8_100_bits[_zk] between them; each >= 100 "
+                        "bits (docs/backend-guide.md). --no-zk picks the preset's transparent twin")
+
+
+def stark_options(args, backend: str) -> dict:
+    """The backend options --no-zk and --preset ask for ({"zk": False}, {"preset": NAME}),
+    refused for a backend other than stark, an unknown preset refused before anything runs."""
+    options: dict = {}
+    if args.no_zk:
+        if backend != "stark":
+            raise UsageError(f"--no-zk is a stark option; the {backend} backend has no zero-knowledge mode to turn off")
+        options["zk"] = False
+    if args.preset is not None:
+        if backend != "stark":
+            raise UsageError(f"--preset is a stark option; the {backend} backend has no security presets")
+        from ..backends.stark import config_for_preset
+
+        config_for_preset(args.preset)  # an unknown name or an unsupported blowup fails before running
+        options["preset"] = args.preset
+    return options
+
+
+def output_caps(args) -> dict:
+    """The caps --max-output/--max-journal/--max-hint give (only those given)."""
+    caps = {"output": args.max_output, "journal": args.max_journal, "hint": args.max_hint}
+    return {k: v for k, v in caps.items() if v is not None}
+
+
 def apply_output_caps(args) -> None:
     """Make the --max-output/--max-journal/--max-hint values the caps of every run in this process."""
     from ..executor.host import set_default_caps
 
-    caps = {"output": args.max_output, "journal": args.max_journal, "hint": args.max_hint}
-    set_default_caps(**{k: v for k, v in caps.items() if v is not None})
+    set_default_caps(**output_caps(args))
 #: Help of every command's ELF argument (a path, or a prebuilt guest's name).
 ELF_HELP = "the RV32IM guest executable: a path, or a prebuilt guest's name such as fibonacci ('pyzkvm guests')"
 

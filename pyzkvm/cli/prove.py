@@ -11,8 +11,8 @@ from pathlib import Path
 from ..compile_ahead import compiling_ahead
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
-from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, apply_output_caps, dev_mode_note, load_guest,
-                     parse_inputs, printable_text, write_atomically)
+from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, add_stark_args, apply_output_caps, dev_mode_note,
+                     load_guest, parse_inputs, printable_text, stark_options, write_atomically)
 from .progress import progress_reporter
 
 ORDER = 20
@@ -57,15 +57,7 @@ def register(subparsers) -> None:
         "transparent: a hiding proof's randomness differs)",
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="prove the segments on an existing Dask cluster (tcp://host:8786)")
-    p.add_argument("--no-zk", action="store_true",
-                   help="stark: a transparent proof instead of a zero-knowledge one (14-23 %% faster and 6-9 %% "
-                   "smaller at 2^16-2^20 cycles, bench/results/stark_prove.md, but its openings reveal trace values: "
-                   "registers, memory, private input; docs/backend-guide.md)")
-    p.add_argument("--preset", metavar="NAME",
-                   help="stark: the security preset (default: default_100_bits_zk, hiding). compact_100_bits_zk / "
-                   "compact_100_bits (transparent): blowup 16, 20 queries instead of 41 (42 transparent), about 40 %% "
-                   "fewer proof bytes for a slower prove and more memory; blowup8_100_bits[_zk] between them; each >= 100 bits "
-                   "(docs/backend-guide.md). --no-zk picks the preset's transparent twin")
+    add_stark_args(p)
     p.add_argument(
         "--assume",
         action="append",
@@ -101,14 +93,7 @@ def run_prove(args) -> int:
     refuse_to_write_over(output, [args.elf, *(args.assume or []),
                                   *(spec[5:] for spec in args.input or [] if spec.startswith("file:"))])
 
-    if args.no_zk and backend != "stark":
-        raise UsageError(f"--no-zk is a stark option; the {backend} backend has no zero-knowledge mode to turn off")
-    if args.preset is not None:
-        if backend != "stark":
-            raise UsageError(f"--preset is a stark option; the {backend} backend has no security presets")
-        from ..backends.stark import config_for_preset
-
-        config_for_preset(args.preset)  # an unknown name or an unsupported blowup fails before running
+    stark_options(args, backend)  # (--no-zk, --preset: checked before running)
     if args.segment_cycles is not None and args.segment_cycles <= 0:
         raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     if args.workers is not None or args.scheduler:
@@ -144,10 +129,7 @@ def _prove_and_write(args, program, inputs, backend: str, assumptions, output: P
             options["segment_cycles"] = args.segment_cycles
         if args.max_cycles is not None:
             options["max_cycles"] = args.max_cycles
-        if args.no_zk:
-            options["zk"] = False
-        if args.preset is not None:
-            options["preset"] = args.preset
+        options.update(stark_options(args, backend))
         receipt = prove(program, inputs, backend=backend, **options)
     elapsed = time.perf_counter() - started
     write_receipt(receipt, output, elapsed)

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .common import ELF_HELP, add_abi_arg, load_guest, parse_input_spec
+from .common import (ELF_HELP, add_abi_arg, add_limit_args, add_stark_args, apply_output_caps, load_guest, output_caps,
+                     parse_input_spec, stark_options)
 from .progress import progress_reporter
 from .prove import checking_interrupts
 
@@ -35,8 +36,10 @@ def register(subparsers) -> None:
     p.add_argument("--out-dir", default=".", metavar="DIR", help="where the receipts go (default .)")
     p.add_argument("--force", action="store_true", help="overwrite receipts of an earlier batch in --out-dir")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (e.g. tcp://host:8786)")
-    p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: the number of cores)")
+    p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per CPU this process may use)")
     p.add_argument("--segment-cycles", type=int, metavar="N", help="prove each run in segments of N cycles (stark or trace)")
+    add_limit_args(p)
+    add_stark_args(p)
     p.set_defaults(handler=run_prove_batch)
 
 
@@ -93,6 +96,12 @@ def run_prove_batch(args) -> int:
         raise UsageError(f"--inputs {args.inputs} holds no input sets")
     backend = args.backend or default_backend_name()
     options = {"segment_cycles": args.segment_cycles} if args.segment_cycles else {}
+    if args.max_cycles is not None:
+        options["max_cycles"] = args.max_cycles
+    options.update(stark_options(args, backend))
+    if output_caps(args):  # the workers' runs (dist.prove_line) and the client's check of each line
+        options["caps"] = output_caps(args)
+        apply_output_caps(args)
     out_dir = Path(args.out_dir)
     stem = Path(args.elf).stem
     if not args.force:

@@ -3,6 +3,7 @@ syscall counts and SP1-style cycle-tracker spans. Shared by both ABI profiles.""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,18 @@ def set_default_caps(**caps: int) -> None:
     """Raise or lower the caps every later run in this process starts with (the CLI's
     --max-output/--max-journal/--max-hint; proving backends run the executor themselves)."""
     _default_caps[0] = replace(_default_caps[0], **caps)
+
+
+@contextlib.contextmanager
+def default_caps(**caps: int):
+    """set_default_caps for the runs inside the block only (a batch worker's task: the caps its
+    client was given, not kept for the next client's task on the same worker)."""
+    before = _default_caps[0]
+    set_default_caps(**caps)
+    try:
+        yield
+    finally:
+        _default_caps[0] = before
 
 
 #: warnings kept per run (host.HostIO.warn)

@@ -267,6 +267,44 @@ def test_a_run_with_more_bus_entries_than_p_is_refused_before_proving(stark, mon
         stark.prove(FIB, [u32(10)], preset=INSECURE_FAST_FOR_TESTS.name, segment_cycles=8192)
 
 
+def test_a_run_past_p_bus_entries_stops_while_its_tables_are_built(stark, monkeypatch):
+    """The count of the segments built so far (stark_policy.bus_entries_at_least, a lower bound)
+    stops the build as soon as it passes p (here, with p's limit lowered, after the first of
+    six segments: a 2^26-cycle run spent 2 min 15 s building all its tables first, session 26)."""
+    import pyzkvm.machine as machine
+    from pyzkvm.stark import config
+
+    built = []
+    generate = machine.generate_tables
+    monkeypatch.setattr(machine, "generate_tables", lambda *a, **k: built.append(1) or generate(*a, **k))
+    monkeypatch.setattr(config, "MAX_BUS_ENTRIES", 1)
+    with pytest.raises(UsageError, match=r"too long for one receipt: its first 1 segment\(s\) already hold at least "
+                                         r"\d+ bus entries.*pyzkvm aggregate"):
+        stark.prove(FIB, [u32(3000)], preset=INSECURE_FAST_FOR_TESTS.name, segment_cycles=8192)
+    assert len(built) == 1  # of 6 segments (41,724 cycles)
+
+
+def test_the_running_bus_entry_count_is_below_the_statements(monkeypatch):
+    """bus_entries_at_least never refuses what the exact count accepts: with p's limit set to
+    the running count of a hiding run's six segments, the build passes it and the exact check
+    (the hiding ring's interactions and the public entries counted too) refuses."""
+    import pyzkvm.backends.stark as stark_module
+    import pyzkvm.stark.verifier as verifier
+    from pyzkvm.backends.stark_policy import bus_entries_at_least, check_security_of_heights
+    from pyzkvm.stark import INSECURE_FAST_FOR_TESTS_ZK, config
+
+    run = stark_module.build_statements(FIB, [u32(3000)], 8192)
+    lower = sum(bus_entries_at_least(run.chips.airs, dict(zip((a.name for a in run.chips.airs), traces)))
+                for traces, _pv in run.statements)
+    assert len(run.statements) == 6 and lower > 0
+    monkeypatch.setattr(config, "MAX_BUS_ENTRIES", lower)
+    stark_module.build_statements(FIB, [u32(3000)], 8192)  # the running count reaches the limit, not past it
+    monkeypatch.setattr(verifier, "MAX_BUS_ENTRIES", lower)
+    pk = setup(INSECURE_FAST_FOR_TESTS_ZK, run.chips.airs)
+    with pytest.raises(UsageError, match="too long for one receipt: the statement has"):
+        check_security_of_heights(run, INSECURE_FAST_FOR_TESTS_ZK, pk.verifying_key)
+
+
 @pytest.mark.slow  # ~25–85 s: run by CI's second step
 def test_cli_proves_the_segments_on_a_cluster(tmp_path, capsys, monkeypatch, receipts):
     """`pyzkvm prove --segment-cycles N --workers 2`: the segments as Dask tasks; the receipt

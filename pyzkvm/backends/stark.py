@@ -68,9 +68,9 @@ from ..errors import ProofFormatError, StarkConfigError, UnsupportedProgram, Usa
 from ..receipt import Claim, Receipt
 from .base import Backend, ProgressCallback
 from .spill import SPILL_PREFIX, spill_to_disk
-from .stark_policy import (MIN_SECURITY_BITS, PARAM_KEYS, StarkVerification, check_param_keys, check_security,
-                           check_security_of_heights, minimum_bits, profile_of_params, profile_params,
-                           unproved_profile)
+from .stark_policy import (MIN_SECURITY_BITS, PARAM_KEYS, StarkVerification, bus_entries_at_least,
+                           check_bus_entries_so_far, check_param_keys, check_security, check_security_of_heights,
+                           minimum_bits, profile_of_params, profile_params, unproved_profile)
 from .stark_seal import MAX_SEGMENTS, SEAL_VERSION, decode_seal, describe_seal, describe_segments, encode_seal
 
 if TYPE_CHECKING:  # the machine loads lazily (numba kernels, seconds): for the types only
@@ -181,6 +181,7 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     assumptions: tuple[tuple[bytes, bytes], ...] = ()
     start_pc: int | None = None
     context, journal, exit_code = SegmentContext.first(), b"", 0
+    entries = 0  # bus entries of the segments built so far, at least (stark_policy.bus_entries_at_least)
     spill = None  # a continuation keeps the earlier segments' tables on disk, memory-mapped
     for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True, **run_options):
         if len(tables_of) == MAX_SEGMENTS:  # (the seal holds at most that many: refused before proving any)
@@ -190,6 +191,8 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
         check_output_digest(execution)
         step("build tables", min(1.0, len(tables_of) / 8))
         tables = generate_tables(chips, execution, context)
+        entries += bus_entries_at_least(chips.airs, tables.traces)
+        check_bus_entries_so_far(entries, len(tables_of) + 1)  # (not only once every segment is built)
         context = context.next(tables)
         # the prover works on uint32 field elements: drop the int64 copies (half the memory)
         tables.traces = {k: np.ascontiguousarray(v, dtype=np.uint32) for k, v in tables.traces.items()}

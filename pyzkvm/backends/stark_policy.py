@@ -98,9 +98,44 @@ def check_security_of_heights(run, config, vk=None) -> None:
         try:
             statement_security(vk, [log_heights(vk, t) for t, _pv in run.statements], run.statements[-1][1], run.public_data)
         except ProofShapeError as exc:
-            raise UsageError(f"this run is too long for one receipt: {exc}; split the work into shorter runs (up to "
-                             "about 2^25 cycles each, depending on the program) and combine their receipts with "
-                             "pyzkvm aggregate") from None
+            raise too_long_for_one_receipt(str(exc)) from None
+
+
+def too_long_for_one_receipt(why: str) -> UsageError:
+    """The refusal of a run whose statement has p or more bus entries, saying what to do."""
+    return UsageError(f"this run is too long for one receipt: {why}; split the work into shorter runs (up to about "
+                      "2^25 cycles each, depending on the program) and combine their receipts with pyzkvm aggregate")
+
+
+def bus_entries_at_least(airs, traces: dict) -> int:
+    """A lower bound on the bus entries one segment's tables (``traces``: by AIR name) add to
+    its statement — statement_security's N counts, per table the proof includes, its rows ×
+    its interactions, and also the hiding ring's interactions and the public entries, left
+    out here: so check_bus_entries_so_far never refuses what the exact check accepts."""
+    from ..machine.evaluate import compiled_air
+    from ..stark.air import interaction_shape
+    from ..stark.optional import left_out
+
+    entries = 0
+    for air in airs:
+        trace, compiled = traces[air.name], compiled_air(air)
+        if not left_out(compiled, trace):
+            entries += interaction_shape(compiled.interactions)[0] * int(trace.shape[0])
+    return entries
+
+
+def check_bus_entries_so_far(entries: int, segments: int) -> None:
+    """Refuse a run while its segments' tables are still being built, once the first
+    ``segments`` already hold ``entries`` ≥ p bus entries (bus_entries_at_least's sum), not
+    after all of them and the setup (check_security_of_heights' exact count). Fibonacci's
+    running count is ~34 entries per cycle (its exact count ~35): a 66 M-cycle run stops at
+    about 60 M cycles' tables, one of 2^30 cycles (--max-cycles raised) there too, not after
+    its 1,024 segments."""
+    from ..stark import config as stark_config
+
+    if entries > stark_config.MAX_BUS_ENTRIES:
+        raise too_long_for_one_receipt(f"its first {segments} segment(s) already hold at least {entries} bus entries, "
+                                       f"and a verifier accepts fewer than p = {stark_config.P}")
 
 
 def minimum_bits(min_security_bits, allow_insecure: bool) -> float:

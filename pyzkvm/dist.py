@@ -115,12 +115,15 @@ def prove_line(program: Program, line: int, inputs: Sequence[bytes], backend: st
     return LineResult(line, None, receipt.claim.exit_code, receipt.claim.cycles, receipt=receipt.to_bytes())
 
 
-def prove_segment_task(program: Program, start, segment_cycles: int, max_cycles: int):
-    """Resume at one segment's start state, trace it, and return its segment receipt."""
+def prove_segment_task(program: Program, start, segment_cycles: int, max_cycles: int, caps: dict | None = None):
+    """Resume at one segment's start state, trace it under the run's output ``caps``
+    (executor.host.default_caps), and return its segment receipt."""
     from .backends.trace_segments import prove_segment
+    from .executor.host import default_caps
     from .executor.segments import run_segment
 
-    execution = run_segment(program, start, segment_cycles, capture_trace=True, max_cycles=max_cycles)
+    with default_caps(**(caps or {})):
+        execution = run_segment(program, start, segment_cycles, capture_trace=True, max_cycles=max_cycles)
     return prove_segment(program.image_id, execution)
 
 
@@ -372,6 +375,7 @@ def prove_segments(
     segment_cycles: int,
     *,
     max_cycles: int | None = None,
+    caps: dict | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     retries: int = DEFAULT_RETRIES,
@@ -382,16 +386,20 @@ def prove_segments(
 
     A fast pass without traces finds every segment's start state here; each worker resumes
     one segment from its state. The result is byte-identical to
-    ``prove(program, inputs, backend="trace", segment_cycles=segment_cycles)``."""
+    ``prove(program, inputs, backend="trace", segment_cycles=segment_cycles)``. ``caps``: the
+    run's output caps (--max-output/--max-journal/--max-hint), here and on the workers."""
     from .backends.trace import TraceBackend
     from .backends.trace_segments import assemble_segmented_receipt
+    from .executor.host import default_caps
     from .executor.run import DEFAULT_MAX_CYCLES
     from .executor.segments import plan_segments
 
     max_cycles = max_cycles or DEFAULT_MAX_CYCLES
+    caps = dict(caps or {})
     progress("execute: segment starts", 0.0)
-    starts = plan_segments(program, inputs, segment_cycles, max_cycles=max_cycles)
-    args = [(start, segment_cycles, max_cycles) for start in starts]
+    with default_caps(**caps):
+        starts = plan_segments(program, inputs, segment_cycles, max_cycles=max_cycles)
+    args = [(start, segment_cycles, max_cycles, caps) for start in starts]
     progress("starting workers", 0.1)
     segments = _run_tasks(
         prove_segment_task, program, args, scheduler=scheduler, workers=workers, retries=retries,
@@ -402,7 +410,9 @@ def prove_segments(
     # that appended to its segment's journal made a receipt that passed the trace check: session 26)
     from .api import execute
 
-    if not _claims_run(receipt, execute(program, inputs, max_cycles=max_cycles)):
+    with default_caps(**caps):
+        run = execute(program, inputs, max_cycles=max_cycles)
+    if not _claims_run(receipt, run):
         raise BackendError("the segments the workers returned do not add up to this run (journal, exit code or cycles "
                            "differ from the run here): a faulty worker; nothing written")
     return receipt

@@ -138,6 +138,29 @@ def test_a_batchs_output_caps_reach_its_workers_and_its_check(tmp_path, monkeypa
     assert results[0].error is None and results[0].exit_code == 0
 
 
+def test_trace_segments_on_workers_run_under_the_runs_output_caps(monkeypatch):
+    # every task gets the run's caps, and the task runs its segment under them (a cap raised for
+    # the client alone made a worker refuse a segment the client had accepted)
+    from pyzkvm.errors import PyzkvmError
+    from pyzkvm.executor.segments import plan_segments, run_segment
+
+    sent = []
+
+    def tasks(task, program, args, **kw):
+        sent.extend(args)
+        raise KeyboardInterrupt  # (stop here)
+
+    monkeypatch.setattr(dist, "_run_tasks", tasks)
+    with pytest.raises(KeyboardInterrupt):
+        dist.prove_segments(FIB, [I.u32(300)], 1000, caps={"journal": 64, "output": 10})
+    assert len(sent) == 10 and all(a[-1] == {"journal": 64, "output": 10} for a in sent)
+    starts = plan_segments(FIB, [I.u32(300)], 1000, max_cycles=1 << 20)
+    writer = next(s for s in starts if run_segment(FIB, s, 1000, max_cycles=1 << 20).journal)  # (the 4th: 12 bytes)
+    with pytest.raises(PyzkvmError, match="--max-journal"):
+        dist.prove_segment_task(FIB, writer, 1000, 1 << 20, {"journal": 1})
+    assert dist.prove_segment_task(FIB, writer, 1000, 1 << 20, {"journal": 64}) is not None
+
+
 @pytest.mark.slow  # ~15 s: three hiding machine segments, each committed twice
 def test_hiding_segments_from_the_cluster_tasks_close_the_blinding_ring(monkeypatch):
     """The cluster's tasks (commit_segment_task, prove_stark_segment_task), run in this process:
@@ -257,8 +280,8 @@ def test_trace_segments_from_workers_must_add_up_to_the_run(monkeypatch):
     def in_process(fn, program, argument_lists, *, on_result=lambda i, r: r, **_options):
         return [on_result(i, fn(program, *args)) for i, args in enumerate(argument_lists)]
 
-    def evil(program, start, segment_cycles, max_cycles):
-        seg = dist.prove_segment_task(program, start, segment_cycles, max_cycles)
+    def evil(program, start, segment_cycles, max_cycles, caps):
+        seg = dist.prove_segment_task(program, start, segment_cycles, max_cycles, caps)
         if seg.claim.halted:
             j = seg.journal + b"EVIL"
             seg = dataclasses.replace(seg, journal=j, claim=dataclasses.replace(

@@ -12,7 +12,7 @@ from ..compile_ahead import compiling_ahead
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
 from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, add_stark_args, apply_output_caps, dev_mode_note,
-                     load_guest, parse_inputs, printable_text, stark_options, write_atomically)
+                     load_guest, output_caps, parse_inputs, printable_text, stark_options, write_atomically)
 from .progress import progress_reporter
 
 ORDER = 20
@@ -199,7 +199,9 @@ def _prove_on_cluster(args, program, inputs, backend: str, assumptions, progress
     if backend == "stark":  # no --segment-cycles: the preset's default segments (dist.prove_stark_segments)
         return dist.prove_stark_segments(program, inputs, args.segment_cycles, preset=args.preset or "default", zk=zk,
                                          **options)
-    return dist.prove_segments(program, inputs, args.segment_cycles or DEFAULT_SEGMENT_CYCLES, **options)
+    # (stark segments are traced here, the workers commit and prove them: the caps apply here only)
+    return dist.prove_segments(program, inputs, args.segment_cycles or DEFAULT_SEGMENT_CYCLES, caps=output_caps(args),
+                               **options)
 
 
 def _check_cluster_options(args, backend: str, assumptions) -> None:

@@ -9,7 +9,7 @@ pool (stark/pool.py), local worker clusters (dist.py), the background compile (c
 and the benchmark's batches size themselves from ``usable_cpus()`` instead.
 
 A quota of q CPU-seconds per second gives floor(q) CPUs, at least 1: a 1.5-CPU quota runs one
-thread unthrottled, where two would each wait a third of every period.
+thread unthrottled, where two would both wait out a quarter of every period.
 """
 
 from __future__ import annotations

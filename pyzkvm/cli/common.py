@@ -114,6 +114,8 @@ def apply_output_caps(args) -> None:
     from ..executor.host import set_default_caps
 
     set_default_caps(**output_caps(args))
+
+
 #: Help of every command's ELF argument (a path, or a prebuilt guest's name).
 ELF_HELP = "the RV32IM guest executable: a path, or a prebuilt guest's name such as fibonacci ('pyzkvm guests')"
 

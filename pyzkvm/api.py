@@ -89,6 +89,7 @@ def _check_assumption_receipts(receipts: Sequence[Receipt]) -> None:
     and its verifier decides: docs/composition.md)."""
     for i, r in enumerate(receipts):
         try:
+            _check_composable(r)  # (before its verifier asks for an --elf the command does not take)
             verify_integrity(r, r.claim.image_id)
         except VerificationError as exc:
             raise UsageError(f"assumption receipt {i} does not verify ({exc}): prove it again, or pass the right "
@@ -261,13 +262,19 @@ def _verify_one(receipt: Receipt, image_id: bytes, options: dict, inner_security
     return verifier.verify(receipt, image_id, **options)
 
 
-def _verify_inner(inner: Receipt, policy: dict, inner_security: list) -> None:
-    verifier = _verifier(inner.backend)
-    if verifier.verify_needs_program:
+def _check_composable(inner: Receipt) -> None:
+    """VerificationError for an inner receipt no composed receipt can carry: its backend's
+    verifier needs the guest ELF (risc0, sp1), which a composed receipt does not hold."""
+    if _verifier(inner.backend).verify_needs_program:
         raise VerificationError(
             f"it was made by backend {inner.backend!r}, whose verifier needs the guest ELF, which a composed "
             "receipt does not carry: compose receipts of backends that verify from the image ID alone"
         )
+
+
+def _verify_inner(inner: Receipt, policy: dict, inner_security: list) -> None:
+    _check_composable(inner)
+    verifier = _verifier(inner.backend)
     takes = _parameters(verifier.verify)
     report = _verify_one(inner, inner.claim.image_id, {k: v for k, v in policy.items() if k in takes}, inner_security,
                          policy)

@@ -169,6 +169,19 @@ def test_a_fake_receipt_relabelled_as_a_proof_is_checked_as_one_even_in_dev_mode
     assert verify(fake, program.image_id, dev_mode=True, program=program) == fake.claim
 
 
+def test_the_callers_risc0_dev_mode_never_makes_a_fake_receipt(fakes, program, monkeypatch):
+    """RISC0_DEV_MODE=1 in the caller's environment reached r0vm: it wrote a fake receipt that
+    prove and inspect reported as a proof (a review, session 27); r0vm now always gets
+    RISC0_DEV_MODE=0 outside pyzkvm's dev mode."""
+    from pyzkvm.api import verify
+
+    monkeypatch.setenv("RISC0_DEV_MODE", "1")
+    receipt = Risc0Backend().prove(program, INPUT, timeout=60)
+    assert receipt.params["dev_mode"] is False
+    monkeypatch.delenv("RISC0_DEV_MODE")
+    assert verify(receipt, program.image_id, program=program) == receipt.claim
+
+
 def test_wrong_abi_is_refused(fakes):
     with pytest.raises(UnsupportedProgram, match="risc0 ABI profile"):
         Risc0Backend().prove(Program.from_elf(echo_guest_sp1(), abi="sp1"), INPUT)
@@ -265,6 +278,18 @@ def test_cli_verify_with_elf_passes_the_program_to_risc0(fakes, program, tmp_pat
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert no_elf.returncode == 1 and "--elf" in no_elf.stderr
+
+
+def test_cli_prove_prints_a_risc0_receipts_segments(fakes, tmp_path):
+    """`pyzkvm prove -b risc0` ended in a KeyError traceback after writing the receipt: its
+    params carry RISC Zero's segment count but no segment_cycles (a review, session 27)."""
+    elf = tmp_path / "echo.elf"
+    elf.write_bytes(echo_guest_risc0())
+    out = subprocess.run([sys.executable, "-m", "pyzkvm", "prove", "-b", "risc0", str(elf), "--abi", "risc0",
+                          "-i", "hex:7a6b766d", "-o", str(tmp_path / "r.receipt")],
+                         capture_output=True, text=True, env=with_run_memo(dict(os.environ)), timeout=120)  # fmt: skip
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    assert "segments:   1\n" in out.stdout and (tmp_path / "r.receipt").is_file()
 
 
 # ---- receipt edits an attacker makes (issue 16 §6) ------------------------------------------------

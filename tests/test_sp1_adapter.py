@@ -170,6 +170,38 @@ def test_a_mock_proof_relabelled_as_a_proof_is_checked_as_one_even_in_dev_mode(f
     assert verify(mock, program.image_id, dev_mode=True, program=program) == mock.claim  # labelled: dev mode
 
 
+def test_the_callers_sp1_prover_mock_never_makes_or_passes_a_mock_proof(fake_runner, program, monkeypatch):
+    """SP1_PROVER=mock in the caller's shell (how SP1 users switch on SP1's dev mode) reached the
+    runner: prove made mock proofs labelled as proofs, and verify accepted them (a review,
+    session 27). Outside pyzkvm's dev mode the runner gets SP1_PROVER=cpu instead."""
+    from pyzkvm.api import verify
+
+    monkeypatch.setenv("SP1_PROVER", "mock")
+    receipt = Sp1Backend().prove(program, INPUT, timeout=60)
+    assert receipt.params["dev_mode"] is False
+    monkeypatch.delenv("SP1_PROVER")
+    assert verify(receipt, program.image_id, program=program) == receipt.claim  # a real proof, checked as one
+    mock = Sp1Backend().prove(program, INPUT, dev_mode=True, timeout=60)
+    relabelled = Receipt(mock.claim, mock.journal, "sp1", mock.backend_version, {**mock.params, "dev_mode": False},
+                         mock.seal)
+    monkeypatch.setenv("SP1_PROVER", "mock")
+    with pytest.raises(VerificationError, match="rejected the proof: Invalid proof: mock proof"):
+        verify(relabelled, program.image_id, program=program)
+
+
+def test_an_sp1_receipt_as_an_assumption_is_refused_for_what_it_is(fake_runner, program):
+    """prove --assume / aggregate of an sp1 receipt said "pass program= or elf= (CLI: --elf)",
+    an option those commands do not have (a review, session 27): the reason is that no composed
+    receipt can carry an ELF for its verifier."""
+    import pyzkvm
+    from pyzkvm.errors import UsageError
+
+    receipt = Sp1Backend().prove(program, INPUT, timeout=60)
+    with pytest.raises(UsageError, match=r"assumption receipt 0 does not verify \(it was made by backend 'sp1', whose "
+                                         r"verifier needs the guest ELF, which a composed receipt does not carry"):
+        pyzkvm.prove(program, INPUT, backend="trace", assumptions=[receipt])
+
+
 def test_composition_is_refused_for_a_backend_that_makes_none(fake_runner, program):
     """An sp1 proof binds no assumptions: a receipt listing one (with a matching inner receipt)
     would claim a condition its proof never made; verify refuses it (red-team, session 24)."""

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
 import signal
 import struct
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +44,22 @@ TIMEOUT_ENV = "PYZKVM_TOOL_TIMEOUT"
 #: Building a Rust helper downloads and compiles a large dependency tree the first time.
 BUILD_TIMEOUT_S = 3600.0
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: terminal control sequences: CSI (colours, "erase line") and OSC (window titles, links)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+#: what is kept of a tool's stdout and of its stderr: their last bytes (its result line, its
+#: last error); the rest is read and dropped, so a huge or endless output costs no memory
+#: (256 MiB of a tool's output took 1 GB: a review, session 27)
+MAX_KEPT_OUTPUT_BYTES = 4 << 20
+
+#: seconds a tool's pipes may stay open after it exits (a child of it holding them)
+PIPE_GRACE_S = 5.0
+
+#: a stdout line longer than this, or with more brackets (so nested deeper) than this, is not a
+#: result line (json.loads is not given it: its C scanner recurses once per level, and a line of
+#: 10^5 nested arrays crashed the interpreter where the recursion limit had been raised)
+MAX_RESULT_LINE_BYTES = 1 << 20
+MAX_RESULT_BRACKETS = 256
 
 
 def tool_timeout(explicit: float | None = None) -> float:
@@ -57,7 +74,7 @@ def tool_timeout(explicit: float | None = None) -> float:
             value, source = float(raw), f"${TIMEOUT_ENV}"
         except ValueError:
             raise UsageError(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise UsageError(f"{source} must be a positive number of seconds, not {value!r}")
     return float(value)
 
@@ -78,9 +95,11 @@ def strip_ansi(text: str) -> str:
 
 
 def last_line(text: str) -> str:
-    """The last non-empty line of ``text`` (where a Rust panic or an error usually is)."""
+    """The last non-empty line of ``text`` (where a Rust panic or an error usually is), its
+    control characters escaped: it is printed in pyzkvm's own messages and tables."""
     lines = [ln.strip() for ln in strip_ansi(text).splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "(no output)"
+    line = lines[-1][:300] if lines else "(no output)"
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 @dataclass(frozen=True)
@@ -123,8 +142,17 @@ def run_tool(
         )
     except OSError as exc:
         raise ToolchainError(f"cannot run {tool} ({argv[0]}): {exc.strerror or exc}") from None
+    tails = [_Tail(proc.stdout), _Tail(proc.stderr)]
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
+        # the tool has exited; a child of it may still hold its pipes open: a few seconds for
+        # the rest of its output, then its process group is ended and what was read is used
+        for tail in tails:
+            tail.join(min(PIPE_GRACE_S, max(0.0, started + timeout - time.monotonic())))
+        if any(tail.is_alive() for tail in tails):
+            _kill_group(proc)
+            for tail in tails:
+                tail.join(1.0)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         raise ToolchainError(
@@ -134,12 +162,37 @@ def run_tool(
         _kill_group(proc)
         raise
     elapsed = time.monotonic() - started
-    stdout = out.decode("utf-8", "replace")
-    stderr = err.decode("utf-8", "replace")
+    stdout, stderr = (tail.text() for tail in tails)
+    for tail in tails:
+        if not tail.is_alive():  # (a pipe a detached grandchild still holds is left to it)
+            tail.pipe.close()
     if proc.returncode != 0:
         how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
         raise ToolchainError(f"{tool} crashed ({how}): {last_line(stderr or stdout)}")
     return ToolRun(stdout, stderr, elapsed)
+
+
+class _Tail(threading.Thread):
+    """Reads a pipe to its end, keeping its last MAX_KEPT_OUTPUT_BYTES (from a line's start)."""
+
+    def __init__(self, pipe) -> None:
+        super().__init__(daemon=True)
+        self.pipe, self.kept, self.dropped = pipe, bytearray(), False
+        self.start()
+
+    def run(self) -> None:
+        fd = self.pipe.fileno()
+        while chunk := os.read(fd, 1 << 16):
+            self.kept += chunk
+            if len(self.kept) > 2 * MAX_KEPT_OUTPUT_BYTES:
+                del self.kept[:-MAX_KEPT_OUTPUT_BYTES]
+                self.dropped = True
+
+    def text(self) -> str:
+        kept = bytes(self.kept[-MAX_KEPT_OUTPUT_BYTES:])
+        if self.dropped or len(self.kept) > MAX_KEPT_OUTPUT_BYTES:  # (a cut line is not a line)
+            kept = kept[kept.find(b"\n") + 1:]
+        return kept.decode("utf-8", "replace")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -148,8 +201,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     try:
-        proc.communicate(timeout=5)
-    except (subprocess.TimeoutExpired, ValueError):
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
         pass
 
 
@@ -179,11 +232,12 @@ def parse_json_line(stdout: str, tool: str, required: Sequence[str] = ()) -> dic
     """The last stdout line that is a JSON object with the ``required`` keys, else garbage."""
     for line in reversed(strip_ansi(stdout).splitlines()):
         line = line.strip()
-        if not line.startswith("{"):
+        if (not line.startswith("{") or len(line) > MAX_RESULT_LINE_BYTES
+                or line.count("[") + line.count("{") > MAX_RESULT_BRACKETS):
             continue
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(obj, dict):
             missing = [k for k in required if k not in obj]

@@ -124,7 +124,12 @@ class Sp1Backend(Backend):
             return Availability(False, str(exc))
 
     def _run(self, args: list[str], timeout: float, dev: bool, required=()) -> dict:
-        env = {"SP1_PROVER": "mock" if dev else os.environ.get("SP1_PROVER", "cpu"), "RUST_LOG": "info"}
+        # SP1_PROVER picks SP1's prover: "mock" (SP1's dev mode) exactly when pyzkvm's dev mode is
+        # on, never from the caller's environment — a shell with SP1_PROVER=mock made mock proofs
+        # labelled as proofs, and its verifier accepted them (a review, session 27); another
+        # choice of the caller's (cuda, network) is kept
+        chosen = os.environ.get("SP1_PROVER", "cpu")
+        env = {"SP1_PROVER": "mock" if dev else ("cpu" if chosen.strip().lower() == "mock" else chosen), "RUST_LOG": "info"}
         run = sp.run_tool([self._runner(build=True), *args], tool=RUNNER_BINARY, timeout=timeout, env=env)
         return sp.parse_json_line(run.stdout, RUNNER_BINARY, required)
 

@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -102,7 +103,7 @@ def run_crosscheck(args) -> int:
         raise UsageError("--backends is empty: name at least one backend, e.g. trace,risc0")
     if len(set(names)) != len(names):
         raise UsageError(f"--backends names a backend twice: {args.backends}")
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not (args.timeout > 0 and args.timeout < float("inf")):
         raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}")
     if args.timeout is not None:
         # The deadline also covers the availability probes (``r0vm --version``), which take no options.
@@ -203,10 +204,11 @@ def _run_one(name: str, args, main, risc0_program, inputs, report=lambda step, f
         out.prove_s = time.perf_counter() - started
     except PyzkvmError as exc:
         out.error = f"prove failed: {exc}"
-        # The tools refuse by exiting with an error status ("r0vm crashed (exit code 1): ...");
-        # a hang, a signal or a bad version is never taken for a refusal.
-        if name in _EXTERNAL and " crashed (exit code " in str(exc):
-            _accept_refusal(out, program, inputs)
+        # The tools refuse by exiting with an error status whose message names the guest's exit
+        # code ("sp1-runner crashed (exit code 1): ... HaltWithNonZeroExitCode(3)"); a hang, a
+        # signal, a bad version or any other crash is never taken for a refusal
+        if name in _EXTERNAL:
+            _accept_refusal(out, program, inputs, refused_exit_code(str(exc)))
         return out
     except Exception as exc:  # a broken (plug-in) backend must not take the whole cross-check down
         out.error = f"prove failed: internal error in backend {name!r}: {type(exc).__name__}: {exc}"
@@ -235,17 +237,33 @@ def _run_one(name: str, args, main, risc0_program, inputs, report=lambda step, f
     return out
 
 
-def _accept_refusal(out: Outcome, program, inputs) -> None:
-    """RISC Zero and SP1 prove only runs that exit 0. If pyzkvm's executor runs ``program`` on
-    ``inputs`` to a non-zero exit code, the tool's refusal agrees with it: record the exit code
-    and clear the failure. Otherwise (exit 0, or pyzkvm faults too) the failure stands."""
+#: a tool's crash that is its refusal of a guest's exit code: "TOOL crashed (exit code K): ...",
+#: its last line naming the guest's code (SP1's HaltWithNonZeroExitCode(N), "exit code N")
+_REFUSAL = re.compile(r"^\S+ crashed \(exit code \d+\): .*?(?:NonZeroExitCode\(|exit code )(\d+)")
+
+
+def refused_exit_code(message: str) -> int | None:
+    """The guest exit code a tool's crash message says it refused, or None (any other failure:
+    a crash of a helper or of the version check that names no exit code is no refusal; a review,
+    session 27, found every crash taken for one)."""
+    m = _REFUSAL.match(message)
+    return int(m[1]) if m else None
+
+
+def _accept_refusal(out: Outcome, program, inputs, refused: int | None) -> None:
+    """RISC Zero and SP1 prove only runs that exit 0. If the tool's message refuses exit code
+    ``refused`` and pyzkvm's executor runs ``program`` on ``inputs`` to that same non-zero exit
+    code, the refusal agrees with it: record the exit code and clear the failure. Otherwise (no
+    code named, another code, exit 0, or pyzkvm faults too) the failure stands."""
     from ..executor import execute
 
+    if refused is None:
+        return
     try:
         run = execute(program, list(inputs))
     except PyzkvmError:
         return
-    if run.exit_code != 0:
+    if run.exit_code != 0 and run.exit_code == refused:
         out.refused_exit_code = run.exit_code
         out.reason = f"refused: guest exits {run.exit_code} (agrees)"
         out.notes.append(out.error)  # what the tool said, kept for --json

@@ -12,7 +12,7 @@ from ..compile_ahead import compiling_ahead
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
 from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, add_stark_args, apply_output_caps, dev_mode_note,
-                     load_guest, output_caps, parse_inputs, printable_text, stark_options, write_atomically)
+                     load_guest, output_caps, parse_inputs, printable_text, shown, stark_options, write_atomically)
 from .progress import progress_reporter
 
 ORDER = 20
@@ -239,8 +239,9 @@ def write_receipt(receipt, output: Path, elapsed: float) -> None:
         print(f"  as text:  {text!r}")
     print(f"cycles:     {claim.cycles}")
     print(f"time:       {elapsed:.3f} s")
-    if "segments" in receipt.params:
-        print(f"segments:   {receipt.params['segments']} of up to {receipt.params['segment_cycles']} cycles")
+    if "segments" in receipt.params:  # (a risc0 receipt has RISC Zero's count, and no segment_cycles)
+        of = f" of up to {shown(receipt.params['segment_cycles'])} cycles" if "segment_cycles" in receipt.params else ""
+        print(f"segments:   {shown(receipt.params['segments'])}{of}")
         if receipt.params.get("zero_knowledge") and receipt.params["segments"] > 1:
             print("note: a zero-knowledge receipt of several segments shows each boundary's pc and journal length "
                   "(public values chaining the segments: docs/backend-guide.md)", file=sys.stderr)

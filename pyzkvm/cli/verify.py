@@ -94,7 +94,9 @@ def _verify(args, report) -> int:
     try:
         verified = verify_report(receipt, image_id, dev_mode=True if args.dev_mode else None, **options)
     except VerificationError as exc:
-        print(f"pyzkvm: verification failed: {exc}", file=sys.stderr)
+        from . import one_line  # (a tool's words are in it: its control characters escaped)
+
+        print(f"pyzkvm: verification failed: {one_line(str(exc))}", file=sys.stderr)
         return 1
     journal = printable_text(receipt.journal)
     shown = repr(journal) if journal is not None else (receipt.journal.hex() or "(empty)")

@@ -149,12 +149,44 @@ def test_compiler_errors_carry_the_compilers_stderr(tmp_path, capsys):
     with pytest.raises(ToolchainError) as err:
         build_guest(src, out)
     message = str(err.value)
-    assert message.startswith(f"{COMPILERS[0]} failed to build guest 'broken'")
-    assert "undefined_name" in message and "guest/main.c" in message
-    assert str(tmp_path) not in message.split("\n", 1)[1]  # staging paths are shortened
+    assert message.startswith(f"{COMPILERS[0]} failed to build guest 'broken'") and "\n" not in message
+    assert "undefined_name" in message and "guest/main.c" in message  # (its first error line)
+    details = "\n".join(err.value.details)  # the compiler's whole diagnostics
+    assert "undefined_name" in details and "tmp" not in details.replace(str(src), "")  # staging paths shortened
     assert not out.exists()
     assert cli_main(["build", str(src), "-o", str(out)]) == 1
-    assert "undefined_name" in capsys.readouterr().err
+    lines = capsys.readouterr().err.splitlines()  # the diagnostics as the compiler printed them, then one error line
+    assert lines[-1].startswith("pyzkvm: error: ") and len(lines) > 2 and "undefined_name" in lines[0]
+
+
+@needs_compiler
+def test_the_output_may_not_be_one_of_the_guests_sources(tmp_path):
+    src = tmp_path / "g"
+    src.mkdir()
+    (src / "main.c").write_text('#include "pyzkvm.h"\nint main(void) { return 0; }\n')
+    (tmp_path / "link.elf").symlink_to(src / "main.c")
+    for out in (src / "main.c", tmp_path / "link.elf"):
+        with pytest.raises(UsageError, match="is one of the guest's own source files"):
+            build_guest(src, out)
+    assert (src / "main.c").read_text().startswith("#include")
+
+
+@needs_compiler
+def test_build_all_writes_nothing_when_a_guest_fails(tmp_path):
+    # one guest replaced beside the old BUILD_INFO disagreed with it (a review, session 27)
+    guests = tmp_path / "guests"
+    for name, body in (("a", "return 0;"), ("b", "return 1;")):
+        (guests / name).mkdir(parents=True)
+        (guests / name / "main.c").write_text(f'#include "pyzkvm.h"\nint main(void) {{ {body} }}\n')
+    out = tmp_path / "bin"
+    out.mkdir()
+    build_all(guests, out_dir=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (guests / "a" / "main.c").write_text('#include "pyzkvm.h"\nint main(void) { return 2; }\n')
+    (guests / "b" / "main.c").write_text("int main(void) { return nope; }\n")
+    with pytest.raises(ToolchainError, match="failed to build guest 'b'"):
+        build_all(guests, out_dir=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_bad_arguments_are_usage_errors(tmp_path, capsys):

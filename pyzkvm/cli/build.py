@@ -7,12 +7,16 @@ into an RV32IM ELF for one ABI profile.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import ToolchainError, UsageError
 from ..units import format_size
 
 ORDER = 80
+
+#: lines of a compiler's diagnostics printed when a build fails
+MAX_DIAGNOSTIC_LINES = 40
 
 
 def register(subparsers) -> None:
@@ -53,7 +57,17 @@ def run_build(args) -> int:
         return 0
     if not args.dir:
         raise UsageError("build needs a guest folder: pyzkvm build DIR [-o OUT] (or --all)")
-    result = build_guest(args.dir, args.output, args.compiler, args.abi)
+    try:
+        result = build_guest(args.dir, args.output, args.compiler, args.abi)
+    except ToolchainError as exc:  # the compiler's diagnostics first (at most 40 lines), then the one-line error
+        from . import one_line
+
+        lines = getattr(exc, "details", None) or []
+        for line in lines[:MAX_DIAGNOSTIC_LINES]:
+            print(one_line(line), file=sys.stderr)
+        if len(lines) > MAX_DIAGNOSTIC_LINES:
+            print(f"... ({len(lines) - MAX_DIAGNOSTIC_LINES} more lines)", file=sys.stderr)
+        raise
     program = result.program
     print(
         f"built {Path(result.output).resolve()} ({result.abi} profile) with {result.compiler}: entry 0x{program.entry:08x}, "

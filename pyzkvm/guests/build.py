@@ -87,6 +87,29 @@ def build_guest(
     """Compile the guest in ``directory`` with the SDK for ABI profile ``abi`` (sp1 or risc0)
     into an RV32IM ELF at ``output`` (default ``./<directory name>.elf``) and return it,
     verified and loaded as a Program of that profile."""
+    result = compile_guest(directory, output, compiler, abi)
+    write_guest(result)
+    return result
+
+
+def write_guest(result: BuildResult) -> None:
+    """Write a compiled guest's ELF to its output, atomically."""
+    from ..fileio import write_atomically
+
+    try:
+        write_atomically(result.output, result.elf)
+    except OSError as exc:
+        raise UsageError(f"{result.output}: cannot write the ELF: {exc.strerror}") from None
+
+
+def compile_guest(
+    directory: str | Path,
+    output: str | Path | None = None,
+    compiler: str | Compiler | None = None,
+    abi: str = "sp1",
+) -> BuildResult:
+    """build_guest without writing the ELF (``write_guest`` does): for a build of several
+    guests that writes none until all have built (guests.build_all)."""
     if abi not in ABI_FLAVOURS:
         raise UsageError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABIS)}")
     flavour = ABI_FLAVOURS[abi]
@@ -102,6 +125,9 @@ def build_guest(
         raise UsageError(f"{output}: is a directory: give the output ELF's file name with -o")
     if not output.parent.is_dir():
         raise UsageError(f"{output.parent}: no such directory for the output ELF")
+    staged = [p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES]
+    if any(output.resolve() == p.resolve() for p in staged):  # (-o main.c, or a link to it, replaced the source)
+        raise UsageError(f"{output}: is one of the guest's own source files: give the ELF another name with -o")
     cc = compiler if isinstance(compiler, Compiler) else find_compiler(compiler)
 
     with tempfile.TemporaryDirectory(prefix="pyzkvm-build-") as tmp:
@@ -109,12 +135,6 @@ def build_guest(
         rel_sources = _stage(directory, stage, flavour)
         elf = _compile(cc, stage, rel_sources, name, flavour)
     program = check_guest_elf(elf, name, abi)
-    from ..fileio import write_atomically
-
-    try:
-        write_atomically(output, elf)
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write the ELF: {exc.strerror}") from None
     return BuildResult(output=output, compiler=cc.name, elf=elf, program=program, abi=abi)
 
 
@@ -159,8 +179,11 @@ def _compile(cc: Compiler, stage: Path, sources: list[str], name: str, flavour: 
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"{cc.name}: compiling {name} took longer than {_COMPILE_TIMEOUT_S} s; aborted") from None
     if proc.returncode != 0:
-        stderr = (proc.stderr or proc.stdout).replace(str(stage) + "/", "").strip()
-        raise ToolchainError(f"{cc.name} failed to build guest {name!r} (exit {proc.returncode}):\n{stderr}")
+        output = (proc.stderr or proc.stdout).replace(str(stage) + "/", "").strip().splitlines()
+        first = next((line for line in output if "error" in line), output[0] if output else "(no output)")
+        error = ToolchainError(f"{cc.name} failed to build guest {name!r} (exit {proc.returncode}): {first.strip()[:300]}")
+        error.details = output  # type: ignore[attr-defined]  # (the compiler's diagnostics, which `pyzkvm build` prints above the one-line error)
+        raise error
     path = stage / out
     if not path.is_file():
         raise ToolchainError(f"{cc.name} reported success but wrote no ELF for guest {name!r}")

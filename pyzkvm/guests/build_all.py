@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
-from .build import ABIS, build_guest, guest_sources
+from .build import ABIS, compile_guest, guest_sources, write_guest
 from .toolchain import COMPILERS, find_compiler
 
 #: guests/ of the checkout in the working directory. Resolved against the working directory, not
@@ -88,13 +88,13 @@ def build_all(
     skipped = SKIPPED[abi]
     lines += [f"# skipped {name}: {why}" for name, why in sorted(skipped.items())]
     lines += ["", "# sha256 of each ELF"]
-    outputs = []
-    for d in guests:
-        if d.name in skipped:
-            continue
-        result = build_guest(d, out_dir / f"{d.name}.elf", cc, abi)
-        outputs.append(result.output)
-        lines.append(f"{hashlib.sha256(result.elf).hexdigest()}  {d.name}.elf")
+    # every guest built before any file is written: a failure leaves the ELFs and BUILD_INFO as
+    # they were (one ELF replaced beside the old BUILD_INFO disagreed with it)
+    results = [compile_guest(d, out_dir / f"{d.name}.elf", cc, abi) for d in guests if d.name not in skipped]
+    lines += [f"{hashlib.sha256(r.elf).hexdigest()}  {r.output.name}" for r in results]
+    for result in results:
+        write_guest(result)
+    outputs = [r.output for r in results]
     from ..fileio import write_atomically
 
     write_atomically(out_dir / "BUILD_INFO", ("\n".join(lines) + "\n").encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from ..host import usable_cpus
 
 #: The guest every backend proves: input one u32 n; journal = n (u32 LE) ‖ F(n) (u64 LE).
 DEFAULT_GUEST = Path("guests/bin/fibonacci.elf")
+
+#: the largest batch a benchmark proves (its inputs are made up front: 2^64 ran until killed)
+MAX_BATCH_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class BenchConfig:
 
     def validated(self) -> "BenchConfig":
         """Check every field; raise UsageError naming the bad one."""
-        if self.budget_s <= 0:
+        if not (self.budget_s > 0 and math.isfinite(self.budget_s)):
             raise UsageError(f"--budget must be a positive number of seconds, got {self.budget_s}")
         if self.verify_reps < 1:
             raise UsageError(f"--verify-reps must be at least 1, got {self.verify_reps}")
@@ -69,8 +73,14 @@ class BenchConfig:
             raise UsageError(f"real_prover_workloads must be at least 1, got {self.real_prover_workloads}")
         if self.workers < 1:
             raise UsageError(f"--workers must be at least 1, got {self.workers}")
-        if any(n < 1 for n in self.batch_sizes):
-            raise UsageError(f"--batch-sizes must be positive, got {list(self.batch_sizes)}")
+        from ..dist import MAX_WORKERS_PER_CPU
+
+        most = MAX_WORKERS_PER_CPU * usable_cpus()  # (as prove's and prove-batch's --workers)
+        if self.workers > most:
+            raise UsageError(f"--workers {self.workers} is more than {MAX_WORKERS_PER_CPU} processes per CPU "
+                             f"({usable_cpus()} here): give at most {most}")
+        if any(not 1 <= n <= MAX_BATCH_SIZE for n in self.batch_sizes):
+            raise UsageError(f"--batch-sizes must be from 1 to {MAX_BATCH_SIZE}, got {list(self.batch_sizes)}")
         if any(not 0 <= n < 1 << 32 for n in self.small_ns):
             raise UsageError(f"fibonacci inputs must fit in u32, got {list(self.small_ns)}")
         if any(not 4 <= e <= 30 for e in self.cycle_exponents):

@@ -110,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     from . import _signals
 
     previous = _signals.install()
+    # a closed stdout or stderr (`>&-`) is None here: written to /dev/null instead of a traceback
+    # (and of an error message on stdout, print's default for file=None)
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
     real_stdout = sys.stdout
     sys.stdout = _GuardedStdout(real_stdout)
     try:

@@ -70,7 +70,7 @@ def run_aggregate(args) -> int:
     from ..receipt import MAX_INNER
     from .common import dev_mode_note
     from .progress import progress_reporter
-    from .prove import receipt_path, write_receipt
+    from .prove import receipt_path, refuse_to_write_over, write_receipt
     from .verify import read_receipt
 
     elf = resolve_guest(args.elf or AGGREGATOR_GUEST)
@@ -83,6 +83,7 @@ def run_aggregate(args) -> int:
     receipts = [read_receipt(path) for path in args.receipts]
     backend = composition_backend(args.backend)
     output = receipt_path(args.output, "aggregate", backend, args.force)
+    refuse_to_write_over(output, [elf, *args.receipts])  # (-o agg.elf replaced the guest; -o r.receipt an input)
 
     started = time.perf_counter()
     with progress_reporter(f"aggregating {len(receipts)} receipt(s) with {backend}") as report:

@@ -47,6 +47,14 @@ def positive_int(text: str, *, most: int | None = None) -> int:
     return n
 
 
+def segment_cycles_arg(text: str) -> int:
+    """argparse type of --segment-cycles: a positive integer, at most the cycle limit's most (a
+    value past i64 failed only after the proving, when the receipt was written)."""
+    from ..limits import MAX_CYCLES_LIMIT
+
+    return positive_int(text, most=MAX_CYCLES_LIMIT)
+
+
 def add_limit_args(parser) -> None:
     """--max-cycles and the caps on what the guest may write (docs/limits.md)."""
     from ..limits import MAX_CYCLES_LIMIT

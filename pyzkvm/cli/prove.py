@@ -12,7 +12,8 @@ from ..compile_ahead import compiling_ahead
 from ..errors import PyzkvmError, UsageError
 from ..units import format_size
 from .common import (ELF_HELP, add_abi_arg, add_input_args, add_limit_args, add_stark_args, apply_output_caps, dev_mode_note,
-                     load_guest, output_caps, parse_inputs, printable_text, shown, stark_options, write_atomically)
+                     load_guest, output_caps, parse_inputs, printable_text, segment_cycles_arg, shown, stark_options,
+                     write_atomically)
 from .progress import progress_reporter
 
 ORDER = 20
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
     add_limit_args(p)
     p.add_argument(
         "--segment-cycles",
-        type=int,
+        type=segment_cycles_arg,
         metavar="N",
         help="prove the run in segments of N cycles, one receipt (continuations, docs/continuations.md); "
         "stark splits runs whose tallest table the preset does not allow (2^20 cycles at the default preset; "
@@ -94,8 +95,6 @@ def run_prove(args) -> int:
                                   *(spec[5:] for spec in args.input or [] if spec.startswith("file:"))])
 
     stark_options(args, backend)  # (--no-zk, --preset: checked before running)
-    if args.segment_cycles is not None and args.segment_cycles <= 0:
-        raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     if args.workers is not None or args.scheduler:
         _check_cluster_options(args, backend, assumptions)
     apply_output_caps(args)
@@ -158,6 +157,8 @@ def receipt_path(given: str | None, stem: str, backend: str, force: bool) -> Pat
         output = Path(given)
         if output.is_dir():
             raise UsageError(f"-o {output} is a directory: give a file name inside it")
+        if output.is_fifo() or output.is_socket():  # (opening a FIFO no one reads blocked forever, after the proving)
+            raise UsageError(f"-o {output} is a FIFO or a socket: give a file name (or /dev/stdout)")
         parent = output.resolve().parent
         if not parent.is_dir():
             why = "is not a directory" if parent.exists() else "does not exist (no such directory)"

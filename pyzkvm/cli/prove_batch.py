@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import PyzkvmError, UsageError
 from .common import (ELF_HELP, add_abi_arg, add_limit_args, add_stark_args, apply_output_caps, load_guest, output_caps,
-                     parse_input_spec, stark_options)
+                     parse_input_spec, segment_cycles_arg, stark_options)
 from .progress import progress_reporter
 from .prove import checking_interrupts
 
@@ -37,7 +37,7 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="overwrite receipts of an earlier batch in --out-dir")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (e.g. tcp://host:8786)")
     p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per CPU this process may use)")
-    p.add_argument("--segment-cycles", type=int, metavar="N", help="prove each run in segments of N cycles (stark or trace)")
+    p.add_argument("--segment-cycles", type=segment_cycles_arg, metavar="N", help="prove each run in segments of N cycles (stark or trace)")
     add_limit_args(p)
     add_stark_args(p)
     p.set_defaults(handler=run_prove_batch)
@@ -88,8 +88,6 @@ def run_prove_batch(args) -> int:
     from ..fileio import empty_folders_removed_on_failure
 
     check_cluster_options(args.workers, args.scheduler)
-    if args.segment_cycles is not None and args.segment_cycles <= 0:
-        raise UsageError(f"--segment-cycles must be positive, got {args.segment_cycles}")
     program, args.elf = load_guest(args.elf, args.abi)
     input_sets = read_input_sets(args.inputs)
     if not input_sets:

@@ -1,0 +1,63 @@
+"""Command-line edges found by a review (session 27): outputs that are a command's own inputs
+or a FIFO, closed standard streams, option values past what a run can use. Each is a one-line
+usage error before any work, or no error at all — never a traceback or a hang."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyzkvm.cli import main as cli_main
+from tests.command_env import with_run_memo
+
+ROOT = Path(__file__).resolve().parent.parent
+FIB = ROOT / "guests" / "bin" / "fibonacci.elf"
+
+
+def test_aggregate_never_writes_over_its_own_inputs(tmp_path, capsys):
+    receipt = tmp_path / "r.trace"
+    assert cli_main(["prove", str(FIB), "-i", "u32:10", "-b", "trace", "-o", str(receipt)]) == 0
+    elf = tmp_path / "agg.elf"
+    elf.write_bytes((ROOT / "guests" / "bin" / "aggregator.elf").read_bytes())
+    before = elf.read_bytes(), receipt.read_bytes()
+    capsys.readouterr()
+    for args in (["--elf", str(elf), "-o", str(elf)], ["-o", str(receipt)]):
+        assert cli_main(["aggregate", str(receipt), *args]) == 2
+        assert "is this command's input" in capsys.readouterr().err
+    assert (elf.read_bytes(), receipt.read_bytes()) == before
+
+
+def test_an_output_that_is_a_fifo_is_refused_before_proving(tmp_path, capsys):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert cli_main(["prove", str(FIB), "-i", "u32:10", "-b", "trace", "-o", str(fifo)]) == 2  # (it hung, after proving)
+    assert capsys.readouterr().err.strip() == f"pyzkvm: error: -o {fifo} is a FIFO or a socket: give a file name (or /dev/stdout)"
+
+
+def test_a_closed_stdout_or_stderr_is_no_traceback(tmp_path):
+    env = with_run_memo(dict(os.environ))
+    for closed in ("stdout", "stderr"):
+        # (a subprocess with that stream closed: Python's sys.stdout / sys.stderr is None)
+        code = (f"import os, sys; os.close({1 if closed == 'stdout' else 2}); sys.{closed} = None; "
+                "from pyzkvm.cli import main; sys.exit(main(['run', sys.argv[1], '-i', 'u32:10']))")
+        out = subprocess.run([sys.executable, "-c", code, str(FIB)], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0 and "Traceback" not in out.stderr + out.stdout, (closed, out.stderr)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["prove", str(FIB), "-b", "trace", "--segment-cycles", str(1 << 64)], "is over the largest accepted value"),
+    (["prove", str(FIB), "-b", "trace", "--segment-cycles", "0"], "must be positive"),
+    (["bench", "--quick", "--backends", "trace", "--budget", "nan"], "--budget must be a positive number of seconds"),
+    (["bench", "--quick", "--backends", "trace", "--workers", "100000"], "processes per CPU"),
+    (["bench", "--quick", "--backends", "trace", "--batch-sizes", str(1 << 64)], "--batch-sizes must be from 1 to 4096"),
+])  # fmt: skip
+def test_option_values_past_what_a_run_can_use_are_usage_errors(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main([*args, *(["--out", "bo"] if args[0] == "bench" else ["-o", "x.receipt"])]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -163,9 +163,9 @@ def parse_input_spec(spec: str) -> bytes:
     if kind in ("u32", "u64"):
         bits = int(kind[1:])
         try:
-            n = int(value, 0)
-        except ValueError:
-            raise UsageError(f"bad --input {spec!r}: {value!r} is not an integer") from None
+            n = parse_integer(value)
+        except ValueError as exc:
+            raise UsageError(f"bad --input {spec!r}: {exc}") from None
         if not 0 <= n < 1 << bits:
             raise UsageError(f"bad --input {spec!r}: {n} does not fit in {kind}")
         return n.to_bytes(bits // 8, "little")
@@ -186,8 +186,21 @@ def parse_input_spec(spec: str) -> bytes:
         except UnicodeEncodeError:
             raise UsageError(f"bad --input {spec!r}: the text holds a lone surrogate; give bytes with hex:") from None
     if kind == "file":
-        return read_file(value, limit=MAX_INPUT_FILE_BYTES, what="--input file")
+        if not value:
+            raise UsageError(f"bad --input {spec!r}: give the file's path after file:")
+        return read_file(value, limit=MAX_INPUT_FILE_BYTES, what="--input")
     raise UsageError(f"bad --input {spec!r}: unknown kind {kind!r}; use u32, u64, hex, str or file")
+
+
+def parse_integer(text: str) -> int:
+    """An integer written in decimal or as 0x…, 0o…, 0b…; ValueError saying why not (a
+    leading zero is refused, as Python does: 010 could mean ten or eight)."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        zeros = text.strip().isdigit() and text.strip().startswith("0")
+        why = " (a leading 0 is ambiguous: write it without, or 0o… for octal)" if zeros else ""
+        raise ValueError(f"{text!r} is not an integer{why}") from None
 
 
 def parse_input_specs(specs) -> list[bytes]:

@@ -60,6 +60,10 @@ def test_not_installed_gives_install_text(tmp_path, monkeypatch):
     assert a.reason == NOT_FOUND
     with pytest.raises(BackendUnavailable, match="r0vm not found"):
         Risc0Backend().prove(Program.from_elf(echo_guest_risc0(), abi="risc0"), INPUT)
+    plain = tmp_path / "r0vm-not-executable"
+    plain.write_text("")
+    monkeypatch.setenv("RISC0_R0VM", str(plain))  # named, but not executable: said so (not "not found on PATH")
+    assert Risc0Backend().availability().reason == f"RISC0_R0VM={plain} is not an executable file"
 
 
 def test_pyzkvm_backends_lists_risc0_as_unavailable(tmp_path):

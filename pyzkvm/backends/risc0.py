@@ -108,6 +108,9 @@ class Risc0Backend(Backend):
     def _r0vm(self) -> str:
         path = sp.find_tool("r0vm", R0VM_ENV)
         if path is None:
+            override = os.environ.get(R0VM_ENV)
+            if override:  # (as the helper's and sp1's overrides say it: not "not found on PATH")
+                raise BackendUnavailable(f"{R0VM_ENV}={override} is not an executable file")
             raise BackendUnavailable(NOT_FOUND)
         return path
 

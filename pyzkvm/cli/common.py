@@ -36,10 +36,12 @@ def positive_int(text: str, *, most: int | None = None) -> int:
     """argparse type: a positive integer (decimal or 0x/0o/0b), at most ``most``."""
     import argparse
 
+    from ..inputs import parse_integer
+
     try:
-        n = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        n = parse_integer(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     if n <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be positive")
     if most is not None and n > most:

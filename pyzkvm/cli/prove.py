@@ -157,8 +157,6 @@ def receipt_path(given: str | None, stem: str, backend: str, force: bool) -> Pat
         output = Path(given)
         if output.is_dir():
             raise UsageError(f"-o {output} is a directory: give a file name inside it")
-        if output.is_fifo() or output.is_socket():  # (opening a FIFO no one reads blocked forever, after the proving)
-            raise UsageError(f"-o {output} is a FIFO or a socket: give a file name (or /dev/stdout)")
         parent = output.resolve().parent
         if not parent.is_dir():
             why = "is not a directory" if parent.exists() else "does not exist (no such directory)"

@@ -51,8 +51,8 @@ def guest_dirs(guests_dir: Path) -> list[Path]:
     """Every guest folder under ``guests_dir`` (a sub-folder with .c files), sorted by name."""
     if not guests_dir.is_dir():
         raise UsageError(
-            f"{guests_dir.resolve()}: no guests directory here; run this in a pyzkvm checkout "
-            "or give --guests-dir (python -m pyzkvm.guests.build_all)"
+            f"{guests_dir.resolve()}: no guests directory here; run `pyzkvm build --all` in a pyzkvm checkout, "
+            "or name the folder: python -m pyzkvm.guests.build_all --guests-dir DIR"
         )
     found = sorted(
         d for d in guests_dir.iterdir() if d.is_dir() and d.name != "bin" and any(p.suffix == ".c" for p in guest_sources(d))

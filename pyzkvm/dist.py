@@ -164,11 +164,19 @@ MAX_WORKERS_PER_CPU = 4
 def local_workers(workers: int | None) -> int:
     """The local worker processes for ``--workers`` (default: one per CPU this process may use, host.usable_cpus): refused
     above MAX_WORKERS_PER_CPU per core, where the processes would only exhaust memory."""
-    cpus = usable_cpus()  # (a container's affinity and CPU quota: host.py)
-    if workers is not None and workers > MAX_WORKERS_PER_CPU * cpus:
+    if workers is not None:
+        refuse_too_many_workers(workers, ", or --scheduler for a cluster")
+    return workers or usable_cpus()
+
+
+def refuse_too_many_workers(workers: int, instead: str = "") -> None:
+    """UsageError for ``workers`` local processes above MAX_WORKERS_PER_CPU per CPU this process
+    may use (host.usable_cpus: a container's affinity and CPU quota); ``instead``: what else
+    the command offers (prove's and prove-batch's --scheduler)."""
+    cpus = usable_cpus()
+    if workers > MAX_WORKERS_PER_CPU * cpus:
         raise UsageError(f"--workers {workers} is more than {MAX_WORKERS_PER_CPU} worker processes per core "
-                         f"({cpus} here): give at most {MAX_WORKERS_PER_CPU * cpus}, or --scheduler for a cluster")
-    return workers or cpus
+                         f"({cpus} here): give at most {MAX_WORKERS_PER_CPU * cpus}{instead}")
 
 
 def check_cluster_options(workers: int | None, scheduler: str | None) -> None:

@@ -76,13 +76,9 @@ def write_atomically(path: str | os.PathLike, data: bytes, overwrite: bool = Tru
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
         raise IsADirectoryError(21, "Is a directory", str(path))
-    if mode is not None and stat.S_ISFIFO(mode):
-        with os.fdopen(_open_fifo_for_writing(path), "wb") as f:
-            f.write(data)
-            f.flush()
-        return path
     if mode is not None and not stat.S_ISREG(mode):
-        with open(path, "wb") as f:  # write through; OSError (ENOSPC, EPIPE, ...) goes to the caller
+        target = _open_fifo_for_writing(path) if stat.S_ISFIFO(mode) else path  # (a FIFO: once a process reads it)
+        with open(target, "wb") as f:  # write through; OSError (ENOSPC, EPIPE, ...) goes to the caller
             f.write(data)
             f.flush()
         return path

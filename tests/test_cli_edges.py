@@ -57,7 +57,7 @@ def test_a_closed_stdout_or_stderr_is_no_traceback(tmp_path):
     (["prove", str(FIB), "-b", "trace", "--segment-cycles", str(1 << 64)], "is over the largest accepted value"),
     (["prove", str(FIB), "-b", "trace", "--segment-cycles", "0"], "must be positive"),
     (["bench", "--quick", "--backends", "trace", "--budget", "nan"], "--budget must be a positive number of seconds"),
-    (["bench", "--quick", "--backends", "trace", "--workers", "100000"], "processes per CPU"),
+    (["bench", "--quick", "--backends", "trace", "--workers", "100000"], "is more than 4 worker processes per core"),
     (["bench", "--quick", "--backends", "trace", "--batch-sizes", str(1 << 64)], "--batch-sizes must be from 1 to 4096"),
 ])  # fmt: skip
 def test_option_values_past_what_a_run_can_use_are_usage_errors(args, message, tmp_path, capsys, monkeypatch):

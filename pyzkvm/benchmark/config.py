@@ -73,12 +73,9 @@ class BenchConfig:
             raise UsageError(f"real_prover_workloads must be at least 1, got {self.real_prover_workloads}")
         if self.workers < 1:
             raise UsageError(f"--workers must be at least 1, got {self.workers}")
-        from ..dist import MAX_WORKERS_PER_CPU
+        from ..dist import refuse_too_many_workers
 
-        most = MAX_WORKERS_PER_CPU * usable_cpus()  # (as prove's and prove-batch's --workers)
-        if self.workers > most:
-            raise UsageError(f"--workers {self.workers} is more than {MAX_WORKERS_PER_CPU} processes per CPU "
-                             f"({usable_cpus()} here): give at most {most}")
+        refuse_too_many_workers(self.workers)  # (as prove's and prove-batch's --workers)
         if any(not 1 <= n <= MAX_BATCH_SIZE for n in self.batch_sizes):
             raise UsageError(f"--batch-sizes must be from 1 to {MAX_BATCH_SIZE}, got {list(self.batch_sizes)}")
         if any(not 0 <= n < 1 << 32 for n in self.small_ns):

@@ -97,8 +97,9 @@ def run_prove_batch(args) -> int:
     if args.max_cycles is not None:
         options["max_cycles"] = args.max_cycles
     options.update(stark_options(args, backend))
-    if output_caps(args):  # the workers' runs (dist.prove_line) and the client's check of each line
-        options["caps"] = output_caps(args)
+    caps = output_caps(args)
+    if caps:  # the workers' runs (dist.prove_line) and the client's check of each line
+        options["caps"] = caps
         apply_output_caps(args)
     out_dir = Path(args.out_dir)
     stem = Path(args.elf).stem

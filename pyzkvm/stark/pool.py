@@ -236,18 +236,20 @@ def parallel_for(kernel, n_items: int, *args, work_per_item: int = 1, chunks_per
     ``work_per_item``: words of work per item (e.g. rows × columns), which decides whether
     the loop is big enough for threads and how finely it is split (``chunk_bounds``);
     ``chunks_per_thread`` = 1 for a kernel that loses efficiency on narrower chunks."""
+    _split_run(_Loop, kernel, n_items, args, work_per_item, chunks_per_thread)
+
+
+def _split_run(kind: type, kernel, n_items: int, args: tuple, work_per_item: int, chunks_per_thread: int) -> None:
+    """parallel_for's work, its loop a ``kind`` (_Loop; side_by_side's _Tasks): the chunks on the
+    calling thread and the pool's workers, until every chunk has finished (helping with loops
+    opened inside them meanwhile); one chunk: the kernel called here."""
     bounds = chunk_bounds(n_items, work_per_item, chunks_per_thread=chunks_per_thread)
     if len(bounds) == 2:
         if n_items > 0:
             kernel(*args, 0, n_items)
         return
-    loop = _Loop(kernel, args, bounds)
-    _run_loop(loop, min(threads(), len(bounds) - 1) - 1)
-
-
-def _run_loop(loop: _Loop, helpers: int) -> None:
-    """Run ``loop``'s chunks on the calling thread and ``helpers`` of the pool's workers, and
-    wait until every chunk has finished (helping with loops opened inside them meanwhile)."""
+    loop = kind(kernel, args, bounds)
+    helpers = min(threads(), loop.chunks) - 1
     pool = _workers(helpers)
     with _open:
         _open_loops.append(loop)
@@ -295,11 +297,7 @@ def side_by_side(tasks: list) -> None:
             tasks[k]()
 
     # one chunk per task (its work counted large enough for the pool, whatever the task is)
-    bounds = chunk_bounds(len(tasks), MIN_PARALLEL_WORK, chunks_per_thread=max(1, len(tasks)))
-    if len(bounds) == 2:
-        run(0, len(tasks))
-        return
-    _run_loop(_Tasks(run, (), bounds), min(threads(), len(tasks)) - 1)
+    _split_run(_Tasks, run, len(tasks), (), MIN_PARALLEL_WORK, max(1, len(tasks)))
 
 
 class _Tasks(_Loop):

@@ -80,3 +80,12 @@ def test_evaluate_split_evaluates_each_node_once_and_every_value_alike():
     for e, source in zip(exprs, sources.tolist()):
         (alone,) = evaluate_on_trace(compiled, [e], trace, tables.public_values)
         assert np.array_equal(trace[:, source] if source >= 0 else computed[-1 - source], alone)
+
+
+def test_count_parts_add_in_the_field():
+    # canonical parts whose sums pass P and 2^31, and the largest values: the uint64 sum mod P
+    rng = np.random.default_rng(7)
+    counts = rng.integers(0, P, size=(3, 4096), dtype=np.int64).astype(np.uint32)
+    counts[:, :4] = [[P - 1, P - 1, 0, 1], [P - 1, 1, 0, P - 1], [P - 1, 0, 0, 0]]
+    want = (counts.sum(axis=0, dtype=np.uint64) % P).astype(np.uint32)
+    np.testing.assert_array_equal(bytes_table.sum_parts(counts), want)

@@ -194,6 +194,7 @@ def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
     # are < 2^(64 - bits)
     monkeypatch.setattr(pool, "threads", lambda: threads)
     monkeypatch.setattr(B, "POW_BATCH", 1000)
+    monkeypatch.setattr(B, "POW_ROUND_BATCHES", 3)  # several rounds, a hit past the first
     state = rng.integers(0, 2**32, 8, dtype=np.uint32)
 
     def first(bits, lo, hi):
@@ -207,3 +208,23 @@ def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
     assert B.grind_kernel(state, 10, 1000, 3000) == first(10, 1000, 4000)
     assert B.grind_kernel(state, 24, 0, 64) == first(24, 0, 64)  # (almost surely) none: −1
     assert B.grind_kernel(state, 4, (1 << 32) - 5, 20) == first(4, (1 << 32) - 5, (1 << 32) + 15)  # nonce high word
+    assert B.grind_kernel(state, 16, 0, 1 << 18) == first(16, 0, 1 << 18)  # a hit rounds later (almost surely)
+
+
+def test_grind_target_reads_the_digests_first_eight_bytes_as_a_little_endian_u64():
+    # the search's test on the digest words against the u64 formula, every bits 1 … 63, on
+    # random digests and on the values either side of each boundary
+    words = rng.integers(0, 2**32, (4096, 8), dtype=np.uint64).astype(np.uint32)
+    for bits in range(1, 64):
+        edge = (1 << (64 - bits))  # the smallest value that fails
+        for k, value in enumerate((edge - 1, edge, 0, (1 << 64) - 1)):
+            words[k, 0], words[k, 1] = value & 0xFFFFFFFF, value >> 32
+        value = words[:, 0].astype(object) | (words[:, 1].astype(object) << 32)
+        assert B._meets_target(words, bits).tolist() == [int(v) >> (64 - bits) == 0 for v in value]
+
+
+def test_nonce_words_carry_into_the_high_word():
+    rows = np.zeros((6, 10), dtype=np.uint32)
+    B._nonce_words(rows, (7 << 32) + 0xFFFFFFFD)
+    nonces = rows[:, 8].astype(np.uint64) | rows[:, 9].astype(np.uint64) << np.uint64(32)
+    assert nonces.tolist() == [(7 << 32) + 0xFFFFFFFD + i for i in range(6)]

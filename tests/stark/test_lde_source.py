@@ -228,7 +228,8 @@ def test_a_trees_sources_hashed_in_shared_block_buffers_are_the_tree_over_the_ar
 
 def test_a_small_trees_sources_side_by_side_are_the_tree_over_the_arrays(monkeypatch):
     """On several threads a small tree hashes its sources side by side, each into its digests
-    (mmcs._hashed_side_by_side), and recomputes their opened rows side by side, each pool chunk
+    (mmcs._hashed_side_by_side), builds its subtrees side by side (mmcs._levels_side_by_side),
+    and recomputes their opened rows side by side, each pool chunk
     in a work buffer of its own (mmcs._rows_side_by_side, inside the prover's shared_rows_work):
     the root, rows and paths of the tree over the whole LDEs — the same as hashed and opened
     one source after another — and the calling thread's shared buffer is its own again after."""
@@ -253,7 +254,7 @@ def test_a_small_trees_sources_side_by_side_are_the_tree_over_the_arrays(monkeyp
         return tree.root, rows, repr(paths)
 
     root, rows, paths = tree_and_openings()
-    assert tasks == [6, 6]  # hashed, then opened, side by side
+    assert tasks == [6, 1 << mmcs.LOG_SUBTREES, 6]  # hashed, its subtrees built, then opened, side by side
     plain = MixedMatrixTree.commit([s.full() for s in sources])
     plain_rows, plain_paths = plain.open(idx)
     assert root == plain.root and paths == repr(plain_paths)

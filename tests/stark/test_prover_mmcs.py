@@ -140,3 +140,49 @@ def test_a_level_compressed_in_place_is_the_next_level(threads, monkeypatch):
     level = np.random.default_rng(5).integers(0, 2**32, size=(1 << 15, 8), dtype=np.uint64).astype(np.uint32)
     want = compress_pairs(level)
     assert np.array_equal(mmcs._compress_in_place(level), want)
+
+
+@pytest.mark.parametrize("recomputed", [1, 2, 5, 9])
+def test_subtrees_built_side_by_side_are_the_tree_built_level_by_level(recomputed, monkeypatch):
+    """A small tree on two threads hashes its matrices side by side and builds the 2^LOG_SUBTREES
+    subtrees under its level L − LOG_SUBTREES side by side (mmcs._levels_side_by_side), then
+    folds their roots: every level it keeps, its root and its openings are those of the tree
+    built level by level on one thread — with two matrices at the top, a streamed salt (rows
+    that are digests, made from its blocks, which it records for the openings), matrices
+    injected inside the subtrees (two of one height) and above them (shorter than
+    2^LOG_SUBTREES rows), and
+    whichever low levels it does not keep (9: all but the root)."""
+    from pyzkvm.stark import mmcs, pool, zk
+    from pyzkvm.stark.lde_source import LdeSource
+
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(zk, "KEEP_SALT_ELEMENTS", 0)  # streamed in blocks
+    monkeypatch.setattr(zk, "SALT_BLOCK_ROWS", 96)
+    def matrices():
+        rng = np.random.default_rng(6)
+        ms: list = [rng.integers(0, 2013265921, size=s, dtype=np.uint32) for s in [(512, 5), (512, 3), (64, 2), (64, 6), (4, 4), (1, 3)]]
+        ms.insert(3, LdeSource(rng.integers(0, 2013265921, size=(32, 3), dtype=np.uint32), 2, 31))  # 128 rows
+        ms.append(zk.SaltMatrix(zk.ZkRandomness(zk.ZkRandomness.secret_from_seed(1), 0, 1), "salt", 512))
+        return ms
+
+    idx = np.array([5, 6, 300, 511, 5, 17])
+    run_tasks = pool.side_by_side
+    built = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(pool, "threads", lambda threads=threads: threads)
+        tasks: list = []
+        monkeypatch.setattr(pool, "side_by_side", lambda t, tasks=tasks: tasks.append(len(t)) or run_tasks(t))
+        tree = MixedMatrixTree.commit(matrices(), recomputed=recomputed)
+        monkeypatch.setattr(pool, "side_by_side", run_tasks)
+        assert tasks == ([] if threads == 1 else [8, 1 << mmcs.LOG_SUBTREES])
+        rows, paths = tree.open(idx)
+        built[threads] = tree.root, tree.levels, rows, repr(paths)
+    (root1, levels1, rows1, paths1), (root2, levels2, rows2, paths2) = built[1], built[2]
+    assert root1 == root2 and paths1 == paths2
+    assert [level is None for level in levels1] == [level is None for level in levels2]
+    assert sum(level is None for level in levels2) == min(recomputed, 9)
+    for a, b in zip(levels1, levels2, strict=True):
+        assert (a is None and b is None) or np.array_equal(a, b)
+    for a, b in zip(rows1, rows2, strict=True):
+        np.testing.assert_array_equal(a, b)

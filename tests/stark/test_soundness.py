@@ -218,6 +218,30 @@ def test_debug_check_alone_names_constraints_and_buses(fib):
         debug_check(pk2, traces, [], seed=1)
 
 
+def test_debug_check_names_the_first_failing_table_in_proof_order(fib, monkeypatch):
+    """On two threads the tables are checked side by side, the tallest first: with a short table
+    and a tall one both failing, the one named is still the first in proof order."""
+    from pyzkvm.stark import pool
+    from pyzkvm.stark.debug import check_all_constraints
+
+    pk, trace, pv = fib
+    c = pk.verifying_key.compiled[0]
+    short = trace.copy()
+    short[30, 0] = (int(short[30, 0]) + 1) % P
+    tall = fibonacci_trace(256)[0].copy()
+    tall[100, 0] = (int(tall[100, 0]) + 1) % P
+    order = []
+    run_tasks = pool.side_by_side
+    monkeypatch.setattr(pool, "side_by_side", lambda tasks: order.append(len(tasks)) or run_tasks(tasks))
+    for threads in (1, 2):
+        monkeypatch.setattr(pool, "threads", lambda threads=threads: threads)
+        with pytest.raises(ConstraintNotSatisfied, match=re.escape("'x' = y' fails at row 29")):
+            check_all_constraints([c, c], [None, None], [([short, tall], pv)])
+        with pytest.raises(ConstraintNotSatisfied, match=re.escape("'x' = y' fails at row 99")):
+            check_all_constraints([c, c], [None, None], [([tall, short], pv)])
+    assert order == [2, 2, 2, 2]
+
+
 def test_joint_verify_refuses_what_is_not_a_statement(fib):
     """Arguments of the wrong kind are a typed error, and a public value that is not an integer
     is refused, not truncated (int(1.9) was 1: fuzzing, session 24)."""

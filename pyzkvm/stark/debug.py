@@ -89,20 +89,26 @@ def _tables(compiled, prep_traces, statements):
 def check_all_constraints(compiled: Sequence[CompiledAir], prep_traces: Sequence, statements: Sequence) -> None:
     """Part 1: every constraint of every table on every row. The tables are checked side by side
     on the thread pool, the tallest first (pool.side_by_side: one table's Python beside another's
-    kernels); the failure named is the first failing table's, in proof order, as one after
-    another would name it."""
-    tables = list(_tables(compiled, prep_traces, statements))
+    kernels); the error raised is the one checking them one after another in proof order meets
+    first — a table's failing constraint, or a later table's malformed input."""
+    tables: list = []
+    malformed = None  # a table's input error (its trace's shape, ...): the tables after it are not checked
+    try:
+        for table in _tables(compiled, prep_traces, statements):
+            tables.append(table)
+    except Exception as e:  # (raised below, after the constraint errors of the tables before it)
+        malformed = e
     failures: list = [None] * len(tables)
 
     def check(k: int) -> None:
         c, inputs, n = tables[k]
         try:
             check_constraints(c, inputs, n, "main")
-        except ConstraintNotSatisfied as e:
+        except Exception as e:  # kept, so the first in proof order is raised whichever thread met it first
             failures[k] = e
 
     pool.side_by_side([functools.partial(check, k) for k in sorted(range(len(tables)), key=lambda k: -tables[k][2])])
-    first = next((e for e in failures if e is not None), None)
+    first = next((e for e in failures if e is not None), malformed)
     if first is not None:
         raise first
 

@@ -167,12 +167,13 @@ SIDE_BY_SIDE_DIGEST_BYTES = 32 << 20
 
 
 def _hashed_side_by_side(matrices: list) -> list:
-    """``matrices`` with each one that is hashed (all but a ``digest_rows`` salt) replaced by its
-    leaf digests H(row_i) (a _DigestRows), made side by side on the pool's threads, the largest
-    first (pool.side_by_side) — when there are several, on several threads, and their digests
-    are small in all (SIDE_BY_SIDE_DIGEST_BYTES); else ``matrices`` as they are, each hashed in
-    turn by _rows_digest, its blocks split among the threads. The tree is the same either way:
-    _rows_digest chains the digests in the matrices' order.
+    """``matrices`` with each one replaced by its leaf digests H(row_i) (a _DigestRows; a
+    ``digest_rows`` salt by its rows, digests already), made side by side on the pool's threads,
+    the largest first (pool.side_by_side) — when the hashed ones (all but a salt) are several,
+    on several threads, and their digests are small in all (SIDE_BY_SIDE_DIGEST_BYTES; the
+    tree's levels are then built side by side too: _levels_side_by_side); else ``matrices`` as
+    they are, each hashed in turn by _rows_digest, its blocks split among the threads. The tree
+    is the same either way: the digests are chained in the matrices' order.
 
     A small tree's matrices are a few short transforms and hashes each, the Python between them
     holding the GIL while the other thread waits; side by side, one's Python overlaps the other's
@@ -181,14 +182,13 @@ def _hashed_side_by_side(matrices: list) -> list:
     The blocks are hashed outside shared_block_buffers, each pool chunk in a buffer of its own:
     a thread's shared buffer may be in use by a block of one matrix on its stack while it helps
     with another's (pool._wait_helping)."""
-    hashed = [k for k, m in enumerate(matrices) if not getattr(m, "digest_rows", False)]
-    if not _side_by_side(len(hashed), sum(matrices[k].shape[0] for k in hashed)):
+    if not _side_by_side(matrices):
         return matrices
     out = list(matrices)
 
     def digest(k: int) -> None:
         m = matrices[k]
-        if k in hashed:
+        if not getattr(m, "digest_rows", False):
             out[k] = _DigestRows(_leaf_hashes(m))
         else:  # a salt's rows, digests already, made here (a streamed one: from its blocks, which it records)
             rows = np.empty(m.shape, dtype=np.uint32)
@@ -261,9 +261,9 @@ def _rows_side_by_side(matrices: list, positions: list) -> list | None:
     Here each pool chunk's transforms get a work buffer of their own (fresh_rows_work): a
     thread's shared one may be in use by one source's block on its stack while it helps with
     another's (pool._wait_helping)."""
-    # the trees whose matrices hash side by side (a salt's rows, digests already, not counted)
-    sources = [m for m in matrices if hasattr(m, "row_digests") and not getattr(m, "digest_rows", False)]
-    if not _side_by_side(len(sources), sum(m.shape[0] for m in sources)):
+    # (the trees hashed side by side, with several LDEs whose rows are recomputed: an array's are read)
+    if not _side_by_side(matrices) or sum(hasattr(m, "row_digests") and not getattr(m, "digest_rows", False)
+                                          for m in matrices) < 2:
         return None
     out: list = [None] * len(matrices)
 
@@ -276,10 +276,12 @@ def _rows_side_by_side(matrices: list, positions: list) -> list | None:
     return out
 
 
-def _side_by_side(count: int, rows: int) -> bool:
-    """A tree's ``count`` matrices of ``rows`` rows in all go side by side: several of them, their
-    leaf digests (32 bytes a row) at most SIDE_BY_SIDE_DIGEST_BYTES, on several threads."""
-    return count >= 2 and 32 * rows <= SIDE_BY_SIDE_DIGEST_BYTES and pool.threads() >= 2
+def _side_by_side(matrices: list) -> bool:
+    """A tree's matrices are hashed and opened side by side: several of them are hashed (all but a
+    ``digest_rows`` salt, whose rows are digests already), their leaf digests (32 bytes a row) are
+    at most SIDE_BY_SIDE_DIGEST_BYTES in all, and there are several threads."""
+    hashed = [m.shape[0] for m in matrices if not getattr(m, "digest_rows", False)]
+    return len(hashed) >= 2 and 32 * sum(hashed) <= SIDE_BY_SIDE_DIGEST_BYTES and pool.threads() >= 2
 
 
 def _size_first(matrices: list, k: int) -> tuple:

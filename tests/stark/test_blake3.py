@@ -195,6 +195,8 @@ def test_grind_kernel_finds_the_smallest_nonce(threads, monkeypatch):
     monkeypatch.setattr(pool, "threads", lambda: threads)
     monkeypatch.setattr(B, "POW_BATCH", 1000)
     monkeypatch.setattr(B, "POW_ROUND_BATCHES", 3)  # several rounds, a hit past the first
+    monkeypatch.setattr(pool, "MIN_PARALLEL_WORK", 1)  # each round's batches on the threads (three: out of order)
+    monkeypatch.setattr(pool, "MIN_CHUNK_WORK", 1)
     state = rng.integers(0, 2**32, 8, dtype=np.uint32)
 
     def first(bits, lo, hi):

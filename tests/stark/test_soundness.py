@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pyzkvm.errors import (ConstraintNotSatisfied, FriQueryError, MerklePathError, OodEvaluationMismatch, ProofFormatError,
-                           ProofShapeError, PublicValueMismatch, VerificationError)
+                           ProofShapeError, PublicValueMismatch, StarkConfigError, VerificationError)
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, INSECURE_FAST_FOR_TESTS_ZK, encode_proof, prove, setup, verify
 from pyzkvm.stark.examples.fibonacci import FibonacciAir, fibonacci_trace
 from pyzkvm.stark.examples.range_check import ByteTableAir, U16ValuesAir, range_check_traces
@@ -240,6 +240,14 @@ def test_debug_check_names_the_first_failing_table_in_proof_order(fib, monkeypat
         with pytest.raises(ConstraintNotSatisfied, match=re.escape("'x' = y' fails at row 99")):
             check_all_constraints([c, c], [None, None], [([tall, short], pv)])
     assert order == [2, 2, 2, 2]
+    # a later table's malformed input does not hide an earlier table's failing constraint, and an
+    # earlier one's hides a later failure, as in turn (tables after a malformed one are not checked)
+    for threads in (1, 2):
+        monkeypatch.setattr(pool, "threads", lambda threads=threads: threads)
+        with pytest.raises(ConstraintNotSatisfied, match=re.escape("'x' = y' fails at row 29")):
+            check_all_constraints([c], [None], [([short], pv), ([tall[:48]], pv)])
+        with pytest.raises(StarkConfigError, match="48 rows"):
+            check_all_constraints([c], [None], [([tall[:48]], pv), ([short], pv)])
 
 
 def test_joint_verify_refuses_what_is_not_a_statement(fib):

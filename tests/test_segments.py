@@ -206,6 +206,9 @@ def test_segmented_receipt_verifies_like_a_single_one(receipts):
     pyzkvm.verify(again, FIB.image_id, dev_mode=True, replay=(FIB, [I.u32(300)]))
     with pytest.raises(VerificationError, match="does not halt|claim|journal|differs"):
         pyzkvm.verify(again, FIB.image_id, dev_mode=True, replay=(FIB, [I.u32(301)]))
+    # a longer run than the receipt's: named as another run, not a limit to raise
+    with pytest.raises(VerificationError, match="runs past the receipt's .*other inputs than the ones it ran on"):
+        pyzkvm.verify(again, FIB.image_id, dev_mode=True, replay=(FIB, [I.u32(400)]))
     resealed = _reseal(a, _records(a))
     assert resealed.to_bytes() == a.to_bytes()  # the test helper builds exactly what prove builds
 

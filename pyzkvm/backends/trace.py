@@ -199,6 +199,7 @@ class TraceBackend(Backend):
         except (TypeError, ValueError):
             raise UsageError("replay must be a (program, inputs) pair") from None
         from ..executor import execute
+        from .trace_segments import replay_did_not_halt
 
         if program.image_id != image_id:
             raise VerificationError("replay program's image ID differs from the expected image ID")
@@ -207,7 +208,7 @@ class TraceBackend(Backend):
         try:
             execution = execute(program, inputs, capture_trace=True, max_cycles=min(claim.cycles + 1, MAX_CYCLES_LIMIT))
         except GuestError as exc:
-            raise VerificationError(f"replay: the guest did not halt as the receipt claims ({claim.cycles} cycles): {exc}") from None
+            raise replay_did_not_halt(exc, claim.cycles) from None
         again = Claim.for_execution(program.image_id, execution.journal, execution.exit_code, execution.cycles)
         if again.exit_code != claim.exit_code:
             raise VerificationError(f"replay: exit code is {again.exit_code}, receipt claims {claim.exit_code}")

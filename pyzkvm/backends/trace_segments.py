@@ -35,7 +35,7 @@ import struct
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ..errors import BackendError, GuestError, UsageError, VerificationError
+from ..errors import BackendError, CycleLimitExceeded, GuestError, UsageError, VerificationError
 from ..limits import MAX_CYCLES_LIMIT
 from ..executor.segments import BoundaryState
 from ..receipt import Claim, Receipt
@@ -251,7 +251,7 @@ def replay_segmented(receipt: Receipt, image_id: bytes, segments: Sequence[Segme
                                       max_cycles=min(cycles + 1, MAX_CYCLES_LIMIT))
         ]  # fmt: skip
     except GuestError as exc:
-        raise VerificationError(f"replay: the guest did not halt as the receipt claims ({cycles} cycles): {exc}") from None
+        raise replay_did_not_halt(exc, cycles) from None
     if len(again) != len(segments):
         raise VerificationError(f"replay: {len(again)} segments, the receipt has {len(segments)}")
     for i, (a, b) in enumerate(zip(again, segments)):
@@ -278,3 +278,14 @@ def describe_segments(receipt: Receipt) -> list[dict]:
         }
         for s in segments
     ]
+
+
+def replay_did_not_halt(exc: GuestError, cycles: int) -> VerificationError:
+    """A replay's re-execution (bounded by the claimed ``cycles`` + 1) that ended in ``exc`` instead
+    of halting as the receipt claims. Running past the claimed cycles says the run is not the
+    receipt's (other inputs or another program), not that a limit should be raised: the cycle
+    limit's own advice (--max-cycles) is no answer here."""
+    if isinstance(exc, CycleLimitExceeded):
+        return VerificationError(f"replay: the guest runs past the receipt's {cycles} cycles without halting: not the "
+                                 "run the receipt claims (other inputs than the ones it ran on?)")
+    return VerificationError(f"replay: the guest did not halt as the receipt claims ({cycles} cycles): {exc}")

@@ -387,3 +387,62 @@ def test_build_all_outside_a_checkout_fails_clearly_and_writes_nothing(tmp_path,
     assert cli_main(["build", "--all"]) == 2
     assert "no guest folders" in capsys.readouterr().err
     assert [p.name for p in tmp_path.rglob("*")] == ["guests"]
+
+
+_HEAP_EDGE_GUEST = r"""
+#include "pyzkvm.h"
+extern char __pyzkvm_heap_limit[];
+int main(void) {
+    char *probe = malloc(8);   /* the next block's address; freed, so the next malloc starts there */
+    free(probe);
+    uint32_t short_of_limit = pyzkvm_read_u32();
+    /* one block up to the heap limit less the input's bytes: the bump pointer ends at (or, rounded
+       up, exactly on) the limit for 0..7, 8 bytes below it for 8, 16 for 16 */
+    char *a = malloc((uintptr_t)__pyzkvm_heap_limit - (uintptr_t)probe - short_of_limit);
+    char *b = malloc(1);       /* must not be past the limit */
+    pyzkvm_commit_u32((uint32_t)(uintptr_t)b);
+    return a == 0;
+}
+"""
+
+
+@needs_compiler
+@pytest.mark.parametrize("abi, limit", [("sp1", 0x78000000), ("risc0", 0x0C000000)])
+def test_malloc_refuses_a_block_past_the_heap_limit(tmp_path, abi, limit):
+    """A heap filled to its limit (the bump pointer on it, or rounded up onto it) refuses the next
+    malloc with the SDK's out-of-memory panic: the block's address was then past the limit, and
+    limit - block wrapped to a huge size that every request passed."""
+    from pyzkvm import inputs as enc
+    from pyzkvm.executor import execute
+
+    src = tmp_path / "heap"
+    src.mkdir()
+    (src / "main.c").write_text(_HEAP_EDGE_GUEST)
+    program = build_guest(src, tmp_path / "heap.elf", abi=abi).program
+    word = enc.u32 if abi == "sp1" else enc.risc0_u32
+    for short in (0, 3, 7, 8):
+        run = execute(program, [word(short)])
+        assert run.exit_code == 1 and b"malloc: out of guest memory" in run.stderr, (short, run.stderr)
+        assert f"0x{limit:08X}".encode() in run.stderr
+    run = execute(program, [word(16)])  # room for one more small block, just below the limit
+    assert run.exit_code == 0 and run.journal == struct.pack("<I", limit - 8)
+
+
+@needs_compiler
+def test_an_input_length_past_guest_memory_is_refused(tmp_path):
+    """RISC Zero's profile reads a byte string's length from the input stream: a length past
+    0xFFFFFFFC rounded up to 0 words, so the guest got a 4-byte buffer standing for 4 GB and the
+    stream out of step; it is refused instead."""
+    from pyzkvm import inputs as enc
+    from pyzkvm.executor import execute
+
+    src = tmp_path / "long"
+    src.mkdir()
+    (src / "main.c").write_text('#include "pyzkvm.h"\n'
+                                'int main(void) { uint32_t n; pyzkvm_read_bytes(&n); pyzkvm_commit_u32(n); return 0; }\n')
+    program = build_guest(src, tmp_path / "long.elf", abi="risc0").program
+    for length in (0xFFFFFFFD, 0xFFFFFFFF):
+        run = execute(program, [enc.risc0_u32(length)])
+        assert run.exit_code == 1 and b"input element longer than guest memory" in run.stderr
+    run = execute(program, [enc.risc0_bytes(b"abcde")])
+    assert run.exit_code == 0 and run.journal == struct.pack("<I", 5)

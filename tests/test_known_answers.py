@@ -21,24 +21,24 @@ GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 MACHINE_AIR_DIGEST = "88a1df5b064826272b198c74349908e14ee7dc00fd83c0d67828da253773fa94"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "a787ff052374fa8cdce4ae00bd6c337213e831b96b180c59cebe81eb3325dca9",
-    "ed25519-verify.elf": "85d292e13a7bbde1df84e35a516420f1da225b03a127aa0fe7368ce50afc623e",
+    "aggregator.elf": "43fc2edd006e9903291ca6f7d733405f12fef9836c9c0d1e05d20c1689bd6912",
+    "ed25519-verify.elf": "7a0ca5207a1bad080d71219c5e52b414b2334090dfe62fc2760dbc0bd7dc458e",
     "fibonacci.elf": "f62bf2cc5828892477d55a47a04668eca903516e8b3cb89086de6831a9a5f172",
-    "isqrt-hint.elf": "9fa8bc5e9da7aae7adbfc3650a3fe6861df79535bf0d54c2e468b5b669a6ebb4",
-    "keccak256.elf": "06baffa108274722c2bbb190884619b362256600c3e4293c313ed07c5f04d4b7",
+    "isqrt-hint.elf": "f679e1c65db1b31d6da7bde90348c44f5091e927a086e729343e69819afbd889",
+    "keccak256.elf": "2c3e3125f1aabc6759a29600dde47534ebe8abb4a1454c608ec9981a62225cd0",
     "panic.elf": "c424a150a7608248f0f76a24439e4f6e2fe31faf0b97043bd4f1598b741e7fba",
     "precompiles.elf": "790c506bf0b6cdee05b51379d20bba0b9875b6cbfb7befdaf4b6618e376ed59d",
     "rv32im-selftest.elf": "8bbcb226ab1739a45a96d0395d8927adf51cb72b8cf3fb7ea6c094ac707f0644",
-    "sha256.elf": "c7d2db7b47b755dc0e0b65c1680c0575dd2892117941b6d4847838380cecfc94",
-    "sort.elf": "4c84f39c76359d56393e3138232444bfb47ab54692153ce319f6f6fc206c239c",
+    "sha256.elf": "1fa1e8b21287eb85fe93fff261b2c0574c0b0a562190d746f559fa0909b97ded",
+    "sort.elf": "3555567491d2f96a348bea37d01e3d3b9b90cdabab5a29c5ea14ca340c214f44",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
     "risc0/fibonacci.elf": "89ee35b7712f03189bbf7242f7c7af381c6249204ce7fa0e8598dfc65ccba3c9",
     "risc0/panic.elf": "1fc0d318f17f3c128be9671c5a896b48cd4d0be80a5462a2e8509451eead4ab3",
     "risc0/rv32im-selftest.elf": "5eb3bf909c4bcc9c397f4526e3324f2ad4948a09c6bf30b6e18efd4b14b475d1",
-    "risc0/sha256.elf": "38a5e984a9378ac0135c7b73da651410013b93b4ad2a84d04b30fc75dbbea27e",
-    "risc0/sort.elf": "44d7f527d029611c4fb04e3f4e38528ee6d185f564ea1bb892b7d5249c9c4d85",
+    "risc0/sha256.elf": "4eccf067dab7bd292a1a8c0e26ed16fcf50eb1c4aa6e9785d7a316b02089a7ea",
+    "risc0/sort.elf": "b22914e0ba1c6477a2b31e3d63aab1a747fd09bc76f4daa331f62245afc1e3d9",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"

@@ -28,7 +28,9 @@ void *malloc(size_t size) {
         heap_next = ((uintptr_t)_end + 7u) & ~(uintptr_t)7u;
     uintptr_t block = heap_next + HEADER;
     uintptr_t limit = (uintptr_t)__pyzkvm_heap_limit;
-    if (size > limit - block)
+    /* (heap_next may end within 8 bytes of the limit, or up to 7 past it by the rounding: then
+     * block is past the limit and limit - block wraps, so it is tested first) */
+    if (block > limit || size > limit - block)
         pyzkvm_panic("malloc: out of guest memory (heap would pass " HEAP_LIMIT_TEXT ")");
     uintptr_t next = (block + size + 7u) & ~(uintptr_t)7u;
     *(uint32_t *)(block - HEADER) = (uint32_t)size;
@@ -60,7 +62,7 @@ void *realloc(void *ptr, size_t size) {
         /* the last block grows or shrinks in place */
         uintptr_t limit = (uintptr_t)__pyzkvm_heap_limit;
         if (size > limit - (uintptr_t)ptr)
-            pyzkvm_panic("realloc: out of guest memory (heap would pass 0x78000000)");
+            pyzkvm_panic("realloc: out of guest memory (heap would pass " HEAP_LIMIT_TEXT ")");
         *(uint32_t *)((uintptr_t)ptr - HEADER) = (uint32_t)size;
         heap_next = ((uintptr_t)ptr + size + 7u) & ~(uintptr_t)7u;
         return ptr;

@@ -25,7 +25,7 @@
  *
  *     SHA256( SHA256("risc0.Output") || SHA256(journal) || assumptions (32 zero bytes) || u16le(2) )
  *
- * in software and hands its address to HALT in a1.
+ * in the guest (RISC Zero's SHA ecall, sha256.c) and hands its address to HALT in a1.
  */
 #include "pyzkvm.h"
 
@@ -61,7 +61,12 @@ static uint32_t software(const char *name, uint32_t a0, uint32_t a1, uint32_t a3
 static uint32_t peeked_word;
 static int have_peeked; /* 1: peeked_word holds the next word; -1: the stream is exhausted */
 
+/* An input byte string's length rounded up to whole words (its padded body). A length past
+ * 0xFFFFFFFC would wrap to 0 words: the body unread, the stream out of step, a 4-byte buffer
+ * standing for gigabytes. No guest memory holds such a string: refused. */
 static uint32_t round_up4(uint32_t n) {
+    if (n > 0xFFFFFFFCu)
+        pyzkvm_panic("pyzkvm_read: input element longer than guest memory");
     return (n + 3u) & ~3u;
 }
 

@@ -138,16 +138,17 @@ class Program:
             raise ProgramError(f"unknown ABI profile {abi!r}: use one of {', '.join(dict.fromkeys((*ABI_PROFILES, *VERSIONS)))}")
         if isinstance(source, (bytes, bytearray, memoryview)):
             data, name = bytes(source), "program"
+            label = name
         elif not isinstance(source, (str, os.PathLike)):
             raise UsageError(f"Program.from_elf takes a path or the ELF's bytes, not {type(source).__name__}")
         else:
             path = Path(source)
             data = read_file(path, limit=MAX_ELF_FILE_BYTES, what="ELF", error=ProgramError)
-            name = path.stem
+            name, label = path.stem, str(source)
         family = (abi or "sp1").split("@")[0]
         named = detect_sp1_version(data) if abi is None else None
         profile = abi if abi is not None else (named[1] if named else family)
-        return _parse_elf(data, family, name, sp1_profile=None if profile == family else profile)
+        return _parse_elf(data, family, name, sp1_profile=None if profile == family else profile, label=label)
 
     # ---- views ------------------------------------------------------------------------
 
@@ -271,38 +272,42 @@ class Program:
         return bytes(out)
 
 
-def _parse_elf(data: bytes, abi: str, name: str, sp1_profile: str | None = None) -> Program:
+def _parse_elf(data: bytes, abi: str, name: str, sp1_profile: str | None = None, label: str | None = None) -> Program:
+    """The Program named ``name`` in ``data``; its errors name ``label`` (the file as the user gave
+    it: ``sub/fibonacci`` is not the prebuilt fibonacci guest), default ``name``."""
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
 
+    label = name if label is None else label
+
     if len(data) < 4 or data[:4] != b"\x7fELF":
-        raise ProgramError(f"{name}: not an ELF file (bad magic): give a RISC-V ELF executable")
+        raise ProgramError(f"{label}: not an ELF file (bad magic): give a RISC-V ELF executable")
     if len(data) < 52:
-        raise ProgramError(f"{name}: truncated ELF header ({len(data)} bytes, 52 needed): the file is cut short; build or copy it again")
+        raise ProgramError(f"{label}: truncated ELF header ({len(data)} bytes, 52 needed): the file is cut short; build or copy it again")
     if data[4] != 1:
-        raise ProgramError(f"{name}: ELF class is not 32-bit: build for rv32im (-march=rv32im -mabi=ilp32)")
+        raise ProgramError(f"{label}: ELF class is not 32-bit: build for rv32im (-march=rv32im -mabi=ilp32)")
     if data[5] != 1:
-        raise ProgramError(f"{name}: ELF is not little-endian: RISC-V guests are little-endian")
+        raise ProgramError(f"{label}: ELF is not little-endian: RISC-V guests are little-endian")
     try:
         elf = ELFFile(io.BytesIO(data))
         header = elf.header
         machine = int.from_bytes(data[18:20], "little")
         if machine != _EM_RISCV:
-            raise ProgramError(f"{name}: ELF machine is {header['e_machine']}, not RISC-V: build for rv32im (-march=rv32im -mabi=ilp32)")
+            raise ProgramError(f"{label}: ELF machine is {header['e_machine']}, not RISC-V: build for rv32im (-march=rv32im -mabi=ilp32)")
         if header["e_type"] != "ET_EXEC":
-            raise ProgramError(f"{name}: ELF type is {header['e_type']}, expected an executable (ET_EXEC); link the guest")
+            raise ProgramError(f"{label}: ELF type is {header['e_type']}, expected an executable (ET_EXEC); link the guest")
         if header["e_flags"] & _EF_RISCV_RVC:
-            raise ProgramError(f"{name}: ELF uses compressed (RVC) instructions; build with -march=rv32im (no 'c')")
+            raise ProgramError(f"{label}: ELF uses compressed (RVC) instructions; build with -march=rv32im (no 'c')")
         phoff, phnum, phentsize = header["e_phoff"], header["e_phnum"], header["e_phentsize"]
         if phnum == 0:
-            raise ProgramError(f"{name}: ELF has no program headers (nothing to load): give a linked executable")
+            raise ProgramError(f"{label}: ELF has no program headers (nothing to load): give a linked executable")
         if phoff + phnum * phentsize > len(data):
-            raise ProgramError(f"{name}: truncated ELF: program headers run past the end of the file")
+            raise ProgramError(f"{label}: truncated ELF: program headers run past the end of the file")
         loads = [elf.get_segment(i).header for i in range(phnum)]
         image_bytes = sum(ph["p_memsz"] for ph in loads if ph["p_type"] == "PT_LOAD")
         if image_bytes > MAX_IMAGE_BYTES:  # checked before any zero-fill is built
             raise ProgramError(
-                f"{name}: the loadable segments span {image_bytes:,} bytes of memory (p_memsz), over the "
+                f"{label}: the loadable segments span {image_bytes:,} bytes of memory (p_memsz), over the "
                 f"{MAX_IMAGE_BYTES:,}-byte image limit (docs/limits.md); allocate large buffers on the heap"
             )
         segments = []
@@ -311,32 +316,32 @@ def _parse_elf(data: bytes, abi: str, name: str, sp1_profile: str | None = None)
                 continue
             off, filesz, memsz, vaddr = ph["p_offset"], ph["p_filesz"], ph["p_memsz"], ph["p_vaddr"]
             if filesz > memsz:
-                raise ProgramError(f"{name}: segment {i} has filesz > memsz (a malformed ELF): link the guest again")
+                raise ProgramError(f"{label}: segment {i} has filesz > memsz (a malformed ELF): link the guest again")
             if off + filesz > len(data):
-                raise ProgramError(f"{name}: truncated ELF: segment {i} (offset 0x{off:x}, {filesz} bytes) runs past the end of the file")
+                raise ProgramError(f"{label}: truncated ELF: segment {i} (offset 0x{off:x}, {filesz} bytes) runs past the end of the file")
             if vaddr < MEM_LO or vaddr + memsz > MEM_HI:
                 raise ProgramError(
-                    f"{name}: segment {i} [0x{vaddr:x}, 0x{vaddr + memsz:x}) lies outside guest memory "
+                    f"{label}: segment {i} [0x{vaddr:x}, 0x{vaddr + memsz:x}) lies outside guest memory "
                     f"[0x{MEM_LO:x}, 0x{MEM_HI:x}); fix the linker script"
                 )
             body = data[off : off + filesz] + bytes(memsz - filesz)
             segments.append(Segment(vaddr, body, ph["p_flags"]))
         if not segments:
-            raise ProgramError(f"{name}: ELF has no loadable (PT_LOAD) segment: give a linked executable")
+            raise ProgramError(f"{label}: ELF has no loadable (PT_LOAD) segment: give a linked executable")
         segments.sort(key=lambda s: s.vaddr)
         for a, b in zip(segments, segments[1:]):
             if b.vaddr < a.end:
                 raise ProgramError(
-                    f"{name}: overlapping segments at 0x{a.vaddr:x} and 0x{b.vaddr:x}; fix the linker script"
+                    f"{label}: overlapping segments at 0x{a.vaddr:x} and 0x{b.vaddr:x}; fix the linker script"
                 )
         entry = header["e_entry"]
         if entry % 4 or not any(s.vaddr <= entry < s.end for s in segments):
-            raise ProgramError(f"{name}: entry point 0x{entry:x} is not an aligned address inside a loaded segment: link the guest with its entry symbol in its code")
+            raise ProgramError(f"{label}: entry point 0x{entry:x} is not an aligned address inside a loaded segment: link the guest with its entry symbol in its code")
         symbols = _read_symbols(elf)
     except ProgramError:
         raise
     except (ELFError, ValueError, KeyError, IndexError, AttributeError, TypeError, Exception) as exc:  # noqa: B014
-        raise ProgramError(f"{name}: malformed ELF: {exc}") from None
+        raise ProgramError(f"{label}: malformed ELF: {exc}") from None
     return Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name, sp1_profile=sp1_profile)
 
 

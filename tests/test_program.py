@@ -110,3 +110,17 @@ def test_a_program_built_directly_keeps_to_guest_memory_too():
     with pytest.raises(ProgramError, match="outside guest memory"):
         Program(entry=0x1000, segments=(Segment(0x77FFFFFC, bytes(8), 6),))
     assert Program(entry=0x20, segments=(Segment(0x20, bytes(4), 5),)).entry == 0x20
+
+
+def test_elf_errors_name_the_file_as_given(tmp_path, monkeypatch):
+    # the path the user gave, not its stem: ``sub/fibonacci`` is not the prebuilt fibonacci guest
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "fibonacci").write_bytes(b"\x7fELF\x01\x01\x01")
+    (tmp_path / "bad.elf").write_bytes(b"garbage")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ProgramError, match=r"^sub/fibonacci: truncated ELF header"):
+        Program.from_elf("sub/fibonacci")
+    with pytest.raises(ProgramError, match=r"^bad\.elf: not an ELF file"):
+        Program.from_elf(Path("bad.elf"))
+    with pytest.raises(ProgramError, match=r"^program: not an ELF file"):  # bytes: no file to name
+        Program.from_elf(b"garbage")

@@ -53,6 +53,7 @@ STEPS = [
     ("pyzkvm.stark.prover", "_quotient_chunks", "quotient evaluation"),
     ("pyzkvm.stark.prover", "_lde_from_coefficients", "quotient LDE"),  # before issue 18
     ("pyzkvm.stark.prover", "coset_lde_from_coefficients", "quotient LDE"),
+    ("pyzkvm.stark.prover", "_openings_at_zeta", "open at ζ"),  # since session 29: the tables side by side
     ("pyzkvm.stark.prover", "evaluate_trace_at", "open at ζ"),
     ("pyzkvm.stark.prover", "weighted_column_sums", "open at ζ"),
     ("pyzkvm.stark.prover", "evaluate_lde_at", "open at ζ"),

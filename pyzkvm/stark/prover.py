@@ -349,6 +349,33 @@ def _evaluate_coefficients(coefficients, at_z, at_zn, columns) -> tuple:
     return column_sums_at_two_points(coefficients[:rows], at_z[:rows], at_zn[:rows], columns)
 
 
+def _openings_at_zeta(cfg, tables: list, zeta, done: Callable[[int], None]) -> None:
+    """Step 5's openings: every table's values at ζ and ζω (_open_at_zeta) — a tall table at a
+    time, then the short ones side by side (_each_table), from one table of powers of each point."""
+    _each_table(tables, functools.partial(_open_at_zeta, cfg, zeta, _opening_powers(cfg, tables, zeta)), done)
+
+
+def _open_at_zeta(cfg, zeta, powers: dict, _k: int, t: _Table) -> None:
+    """Step 5 for one table: ``t.open_local`` and ``t.open_next``, every group's values at ζ and
+    at ζω = ``t.z_next`` from its coefficients, Σ_(i<B) c_i z^i (main and aux: f̂ in hiding mode,
+    the trace's interpolant otherwise): rows from B on are zero (_nonzero_rows; hiding: half of a
+    tall table's D = 2n, never read); the preprocessed columns' B is n. ``powers``:
+    _opening_powers. At ζω only the columns some constraint reads at the next row (openings.py);
+    the F_p^4 columns, aux and quotient, as one value each: Σ_c X^c·f_c(z) (deep.py)."""
+    t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
+    b = _nonzero_rows(cfg, t)
+    at_z, at_zn = powers[None][:b], powers[t.log_n][:b]
+    read = next_row_columns(t.compiled)
+    prep_z, prep_zn = _prep_openings(t, at_z, at_zn, read["prep"])
+    main_z, main_zn = _evaluate_coefficients(t.main_lde.coefficients, at_z, at_zn, read["main"])
+    aux_z, aux_zn = _evaluate_coefficients(None if t.aux_lde is None else t.aux_lde.coefficients, at_z, at_zn,
+                                           read["aux"])
+    quotient_z, _ = _evaluate_coefficients(t.quotient_coeffs, at_z, at_zn, ())  # Σ_(i<B) c_i ζ^i
+    t.open_local = {"prep": prep_z, "main": main_z, "aux": recombine_ext_columns(aux_z),
+                    "quotient": recombine_ext_columns(quotient_z)}
+    t.open_next = {"prep": prep_zn, "main": main_zn, "aux": recombine_ext_columns(aux_zn)}
+
+
 def _prep_openings(t: _Table, at_z, at_zn, columns) -> tuple:
     """The preprocessed columns at ζ and the given ``columns`` at ζω, from their coefficients
     (degree < n, interpolated once: _Table.prep_coefficients) as the other groups'
@@ -403,27 +430,7 @@ def prove_segment(pk: ProvingKey, main: MainCommitment, public_values: Sequence[
     # 5. open every column at ζ, and at ζω those read at the next row (openings.py); then the DEEP coefficients
     # (no heap release here: the openings take a few MB of the free heap, released before the DEEP)
     _drop_cached_factors(tables)  # the quotient tree's blocks' (~12 MB at 2^18, hiding): the DEEP's LDE uses others
-    powers = _opening_powers(cfg, tables, zeta)
-    for k, t in enumerate(tables):
-        t.z_next = ext.ext_mul_base(zeta, np.uint32(root_of_unity(t.log_n)))
-        # every group from its coefficients, Σ_(i<B) c_i z^i (main and aux: f̂ in hiding mode, the
-        # trace's interpolant otherwise): rows from B on are zero (_nonzero_rows; hiding: half of
-        # a tall table's D = 2n, never read); the preprocessed columns' B is n
-        b = _nonzero_rows(cfg, t)
-        at_z, at_zn = powers[None][:b], powers[t.log_n][:b]
-        # at ζω only the columns some constraint reads at the next row (openings.py); the F_p^4
-        # columns, aux and quotient, as one value each: Σ_c X^c·f_c(z) (deep.py)
-        read = next_row_columns(t.compiled)
-        prep_z, prep_zn = _prep_openings(t, at_z, at_zn, read["prep"])
-        main_z, main_zn = _evaluate_coefficients(t.main_lde.coefficients, at_z, at_zn, read["main"])
-        aux_z, aux_zn = _evaluate_coefficients(None if t.aux_lde is None else t.aux_lde.coefficients, at_z, at_zn,
-                                               read["aux"])
-        quotient_z, _ = _evaluate_coefficients(t.quotient_coeffs, at_z, at_zn, ())  # Σ_(i<B) c_i ζ^i
-        t.open_local = {"prep": prep_z, "main": main_z, "aux": recombine_ext_columns(aux_z),
-                        "quotient": recombine_ext_columns(quotient_z)}
-        t.open_next = {"prep": prep_zn, "main": main_zn, "aux": recombine_ext_columns(aux_zn)}
-        report("open", (k + 1) / len(tables))
-    del powers, at_z, at_zn  # (views of the powers: kept, they would stay to the end of the proof)
+    _openings_at_zeta(cfg, tables, zeta, lambda count: report("open", count / len(tables)))
     layout, total = deep_layout([_widths(t) for t in tables])
     drawn = rounds.observe_openings_and_draw_deep(transcript, [(t.open_local, t.open_next) for t in tables],
                                                   opened_count(layout))

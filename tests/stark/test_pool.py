@@ -312,7 +312,7 @@ def test_tables_side_by_side_or_in_turn_make_the_same_proof(zk, monkeypatch):
     pick = prover._alone
     monkeypatch.setattr(prover, "_alone", lambda ts: alone.append(pick(ts)) or alone[-1])
     assert proof(3) == in_turn
-    assert len(alone) == 3 and all(len(a) == 1 for a in alone)  # the LDEs, the LogUp phase, the quotient
+    assert len(alone) == 4 and all(len(a) == 1 for a in alone)  # the LDEs, the LogUp phase, the quotient, the openings
 
 
 def test_the_table_alone_is_the_largest_by_cells_if_tall():

@@ -32,18 +32,29 @@ def _on_signal(signum, frame) -> None:
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
-def install() -> dict:
-    """Route SIGINT and SIGTERM through ``_on_signal``; returns the handlers to ``restore``.
-    Outside the main thread (main() called from a worker thread) nothing changes."""
+def install() -> tuple:
+    """Route SIGINT and SIGTERM through ``_on_signal``, and have a thread that waits for the
+    prover's other threads check for one (stark/pool.py's ``interrupt_check``); returns what
+    ``restore`` puts back. Outside the main thread (main() called from a worker thread) nothing
+    changes."""
+    from ..stark import pool
+
     _received.clear()
     if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return {}, None
+    handlers = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    check, pool.interrupt_check = pool.interrupt_check, check_interrupted
+    return handlers, check
 
 
-def restore(previous: dict) -> None:
-    for sig, handler in previous.items():
+def restore(previous: tuple) -> None:
+    from ..stark import pool
+
+    handlers, check = previous
+    for sig, handler in handlers.items():
         signal.signal(sig, handler)
+    if check is not None:
+        pool.interrupt_check = check
 
 
 def check_interrupted() -> None:

@@ -204,6 +204,61 @@ def test_an_error_in_a_task_reaches_the_caller(monkeypatch):
         pool.side_by_side([lambda: None, failing, lambda: None])
 
 
+def _stuck_worker_and(main_task, monkeypatch):
+    """side_by_side of two tasks: ``main_task`` on the main thread, and on the worker one that
+    waits until released (a worker blocked on a lock the interrupted thread left held); returns
+    (what side_by_side raised, whether the worker's task had finished then)."""
+    monkeypatch.setattr(pool, "threads", lambda: 2)
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def task():
+        if threading.current_thread() is threading.main_thread():
+            assert started.wait(60)  # (else the main thread would take the worker's task too)
+            main_task()
+        else:
+            started.set()
+            release.wait(60)
+            finished.set()
+
+    try:
+        with pytest.raises(KeyboardInterrupt) as raised:
+            pool.side_by_side([task, task])
+        return raised.value, finished.is_set()
+    finally:
+        release.set()
+
+
+def test_an_interrupt_ends_the_wait_for_the_other_threads(monkeypatch):
+    # Ctrl-C in the caller's task: it does not wait for the worker's, which may never end
+    def interrupted():
+        raise KeyboardInterrupt()
+
+    _, worker_finished = _stuck_worker_and(interrupted, monkeypatch)
+    assert not worker_finished
+
+
+def test_a_dropped_interrupt_ends_the_wait_through_interrupt_check(monkeypatch):
+    # the interrupt's exception was lost on its way up (a ctypes callback): the CLI's check raises it
+    def check():
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(pool, "interrupt_check", check)
+    _, worker_finished = _stuck_worker_and(lambda: None, monkeypatch)
+    assert not worker_finished
+
+
+def test_the_cli_checks_for_interrupts_while_threads_wait():
+    from pyzkvm.cli import _signals
+
+    before = pool.interrupt_check
+    previous = _signals.install()
+    try:
+        assert pool.interrupt_check is _signals.check_interrupted
+    finally:
+        _signals.restore(previous)
+    assert pool.interrupt_check is before
+
+
 def test_a_thread_out_of_tasks_helps_with_a_loop_of_anothers(monkeypatch):
     # task 0 (handed out first, on the caller) opens a loop of two chunks that each wait for
     # the other's thread; the worker, done with task 1, runs the loop's other chunk

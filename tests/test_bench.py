@@ -357,6 +357,17 @@ def test_wrong_journals_and_unavailable_backends_are_reported(tmp_path):
     assert "exit status is 1" in md
 
 
+def test_a_backend_asked_for_by_name_that_cannot_run_is_refused_before_any_work():
+    # `pyzkvm bench --backends risc0` without r0vm measured the trace baseline alone and exited 0
+    from pyzkvm.benchmark.runner import resolve_backends
+    from pyzkvm.errors import BackendUnavailable
+
+    backends = {"trace": TraceBackend(), "moon": MoonBackend()}
+    with pytest.raises(BackendUnavailable, match="--backends moon: .*moon"):
+        resolve_backends(("moon",), backends)
+    assert resolve_backends(None, backends)["moon"]["available"] is False  # by default: reported, not refused
+
+
 def test_a_crashing_batch_worker_is_reported_not_hung(monkeypatch):
     monkeypatch.setenv("PYZKVM_TEST_BENCH_PARENT", str(os.getpid()))
     config = _quick(cycle_exponents=(), small_ns=(10,), batch_sizes=(2,), verify_reps=1, workers=2)

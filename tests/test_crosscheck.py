@@ -87,15 +87,18 @@ def test_exit_code_mismatch(setup):
 
 
 def test_unavailable_backends_show_their_reason(setup):
+    # named in --backends, a backend that cannot run is a failure when fewer than two could: exit 1,
+    # its reason (by default crosscheck runs what is installed: trace and stark here)
     run, sp1_elf, _, _ = setup
     out = run(sp1_elf, "--input", f"hex:{INPUT.hex()}", "--backends", "trace,risc0,sp1", "--json", fakes=False)
-    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.returncode == 1, out.stdout + out.stderr
     rows = _rows(out)
     assert rows["trace"]["verified"] == "dev (not a proof)"
     assert rows["risc0"]["available"] is False and "rzup install" in rows["risc0"]["reason"]
     assert rows["sp1"]["available"] is False and "sp1up" in rows["sp1"]["reason"]
+    assert [f.split(":")[0] for f in json.loads(out.stdout)["failures"]] == ["risc0", "sp1"]
     table = run(sp1_elf, "--input", f"hex:{INPUT.hex()}", "--backends", "trace,risc0", fakes=False)
-    assert "nothing to compare: only 1 backend ran here" in table.stdout
+    assert table.returncode == 1 and "FAILED: risc0: r0vm not found" in table.stdout
 
 
 def test_risc0_needs_a_risc0_build(setup):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from ..backends.base import ProgressCallback
-from ..errors import BackendError, PyzkvmError, UnsupportedProgram, UsageError
+from ..errors import BackendError, BackendUnavailable, PyzkvmError, UnsupportedProgram, UsageError
 from .batch import batch_inputs, prove_batch_parallel, prove_batch_sequential
 from .config import BenchConfig
 from .measure import check_receipt, prove_fibonacci, receipt_security_bits, time_prove, time_verify
@@ -116,7 +116,9 @@ def run_benchmark(
 
 
 def resolve_backends(names, given: Mapping[str, "Backend"] | None) -> dict[str, dict]:
-    """name → {backend or None, available, reason, produces_proofs}; the baseline always included."""
+    """name → {backend or None, available, reason, produces_proofs}; the baseline always included.
+    A backend in ``names`` that is not available here is refused (BackendUnavailable, its reason:
+    how to install it); by default every registered one is measured if it is available."""
     from ..backends.base import get_backend, list_backends
 
     pool = dict(given) if given is not None else None
@@ -141,6 +143,10 @@ def resolve_backends(names, given: Mapping[str, "Backend"] | None) -> dict[str, 
             if avail:
                 entry["backend"] = backend
         entries[name] = entry
+    if names:  # asked for by name: one that cannot run here is refused before any work (as prove -b NAME)
+        missing = next((n for n in names if n != BASELINE and not entries[n]["available"]), None)
+        if missing is not None:
+            raise BackendUnavailable(f"--backends {missing}: {entries[missing]['reason'] or 'not available here'}")
     return entries
 
 

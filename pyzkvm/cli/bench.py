@@ -43,7 +43,8 @@ def register(subparsers) -> None:
                    help="the small CI run: n=10,50,100, 2^13 and 2^14 cycles, batch N=2, 10 verifications; "
                         "a real prover (stark) only at n=10 and in the batches")
     p.add_argument("--backends", nargs="+", metavar="NAME",
-                   help="backends to measure (default: every available one); trace is always added as the baseline")
+                   help="backends to measure (default: every available one; one named here that cannot run is "
+                        "refused, with how to install it); trace is always added as the baseline")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help=f"where compare.json, compare.md and the plots go (default: a new folder "
                         f"{DEFAULT_OUT_PARENT}/<UTC time>; --out bench/results records over the committed results)")

@@ -58,6 +58,7 @@ class Outcome:
     verified: str = ""  # "yes", "no", "dev (not a proof)", "refused"
     error: str = ""
     refused_exit_code: int | None = None  # the tool refused a guest pyzkvm runs to this non-zero exit
+    installed: bool = True  # False: the backend's toolchain is missing (else unavailable: the guest's build does not fit it)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -79,8 +80,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("elf", metavar="ELF", help="guest ELF (built for --abi): a path or a prebuilt guest's name")
     add_input_args(p)
-    p.add_argument("--backends", default=DEFAULT_BACKENDS, metavar="LIST",
-                   help=f"comma-separated backends to run (default {DEFAULT_BACKENDS})")
+    p.add_argument("--backends", metavar="LIST",
+                   help=f"comma-separated backends to run (default {DEFAULT_BACKENDS}: those installed here; "
+                        "one named here that is not installed is a failure, exit status 1)")
     add_abi_arg(p, help="ABI profile ELF was built for (default sp1; sp1@N for an older SP1's executor behaviour, "
                         "or the version the ELF names: docs/abi.md)")
     p.add_argument("--risc0-elf", metavar="ELF", help="the same guest built for the risc0 ABI profile, for RISC Zero")
@@ -98,6 +100,8 @@ def register(subparsers) -> None:
 def run_crosscheck(args) -> int:
     from ..program import Program
 
+    chosen = args.backends is not None  # (the default runs what is installed; a list given must run)
+    args.backends = DEFAULT_BACKENDS if args.backends is None else args.backends
     names = [n.strip() for n in args.backends.split(",") if n.strip()]
     if not names:
         raise UsageError("--backends is empty: name at least one backend, e.g. trace,risc0")
@@ -128,6 +132,8 @@ def run_crosscheck(args) -> int:
     mismatches = compare_claims(outcomes)
     failures = [f"{o.backend}: {o.error}" for o in outcomes if o.error]
     refused = [o for o in outcomes if o.refused_exit_code is not None]
+    if chosen:  # --backends named them: one not installed is a failure (the default runs what is installed)
+        failures += [f"{o.backend}: {o.reason}" for o in outcomes if not o.installed]
     if args.json:
         print(json.dumps({
             "elf": args.elf,
@@ -182,7 +188,7 @@ def _run_one(name: str, args, main, risc0_program, inputs, report=lambda step, f
 
     status = backend_status(name)
     if not status.availability:
-        return Outcome(name, False, status.availability.reason)
+        return Outcome(name, False, status.availability.reason, installed=False)
     program, elf = _program_for(name, args, main, risc0_program)
     if program is None:
         return Outcome(name, False, elf)

@@ -27,23 +27,24 @@ def read_file(path: str | os.PathLike, *, limit: int, what: str, error=FileReadE
     ``what`` names the file's role in messages ("ELF", "receipt"); ``error`` is the typed
     error to raise (a subclass of PyzkvmError)."""
     path = Path(path)
+    a = f"a{'n' if what[:1] in ('A', 'E', 'I', 'O', 'U') else ''} {what}"  # (an ELF, a receipt)
     try:
         # O_NONBLOCK: opening a FIFO for reading must not wait for a writer; fstat refuses it next.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise error(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise error(f"{path}: is a directory, expected a{'n' if what[0] in 'AEIOU' else ''} {what} file") from None
+        raise error(f"{path}: is a directory, expected {a} file") from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise error(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     st = os.fstat(fd)
     problem = None
     if stat.S_ISDIR(st.st_mode):  # Linux opens a folder read-only without complaint
-        problem = f"is a directory, expected a{'n' if what[0] in 'AEIOU' else ''} {what} file"
+        problem = f"is a directory, expected {a} file"
     elif not stat.S_ISREG(st.st_mode):
         problem = f"not a regular file (a device, FIFO or socket): give the {what} as a file"
     elif st.st_size > limit:
-        problem = f"{st.st_size:,} bytes, over the {limit:,}-byte limit for a {what} (docs/limits.md)"
+        problem = f"{st.st_size:,} bytes, over the {limit:,}-byte limit for {a} (docs/limits.md)"
     if problem:
         os.close(fd)
         raise error(f"{path}: {problem}")
@@ -53,7 +54,7 @@ def read_file(path: str | os.PathLike, *, limit: int, what: str, error=FileReadE
         except OSError as exc:
             raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise error(f"{path}: over the {limit:,}-byte limit for a {what} (docs/limits.md)")
+        raise error(f"{path}: over the {limit:,}-byte limit for {a} (docs/limits.md)")
     return data
 
 

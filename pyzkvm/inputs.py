@@ -29,6 +29,7 @@ length word then the bytes padded with zeros to a multiple of 4::
 from __future__ import annotations
 
 import os
+import re
 import string
 import struct
 from typing import Iterable
@@ -192,15 +193,24 @@ def parse_input_spec(spec: str) -> bytes:
     raise UsageError(f"bad --input {spec!r}: unknown kind {kind!r}; use u32, u64, hex, str or file")
 
 
+#: what parse_integer reads: ASCII digits in decimal (no leading 0) or after 0x, 0o, 0b — not
+#: what int() also takes (spaces, a sign, 1_000, other scripts' digits)
+_INTEGER = re.compile(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0|[1-9][0-9]*")
+#: longer than any value an option or input takes (2^64 is 20 digits, 66 characters in binary)
+MAX_INTEGER_CHARS = 80
+
+
 def parse_integer(text: str) -> int:
     """An integer written in decimal or as 0x…, 0o…, 0b…; ValueError saying why not (a
     leading zero is refused, as Python does: 010 could mean ten or eight)."""
-    try:
-        return int(text, 0)
-    except ValueError:
-        zeros = text.strip().isdigit() and text.strip().startswith("0")
+    if len(text) > MAX_INTEGER_CHARS and _INTEGER.fullmatch(text):
+        raise ValueError(f"{text[:20]!r}… ({len(text)} characters) is too large")
+    if not _INTEGER.fullmatch(text):
+        zeros = text.isdigit() and text.isascii() and text.startswith("0")
         why = " (a leading 0 is ambiguous: write it without, or 0o… for octal)" if zeros else ""
-        raise ValueError(f"{text!r} is not an integer{why}") from None
+        shown = repr(text) if len(text) <= MAX_INTEGER_CHARS else f"{text[:20]!r}… ({len(text)} characters)"
+        raise ValueError(f"{shown} is not an integer{why}")
+    return int(text, 0)
 
 
 def parse_input_specs(specs) -> list[bytes]:

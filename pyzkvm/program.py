@@ -312,11 +312,13 @@ def _parse_elf(data: bytes, abi: str, name: str, sp1_profile: str | None = None,
             )
         segments = []
         for i, ph in enumerate(loads):
-            if ph["p_type"] != "PT_LOAD" or ph["p_memsz"] == 0:
+            if ph["p_type"] != "PT_LOAD":
                 continue
             off, filesz, memsz, vaddr = ph["p_offset"], ph["p_filesz"], ph["p_memsz"], ph["p_vaddr"]
-            if filesz > memsz:
+            if filesz > memsz:  # (before an empty segment is skipped: p_memsz 0 with bytes in the file)
                 raise ProgramError(f"{label}: segment {i} has filesz > memsz (a malformed ELF): link the guest again")
+            if memsz == 0:
+                continue
             if off + filesz > len(data):
                 raise ProgramError(f"{label}: truncated ELF: segment {i} (offset 0x{off:x}, {filesz} bytes) runs past the end of the file")
             if vaddr < MEM_LO or vaddr + memsz > MEM_HI:
@@ -337,11 +339,15 @@ def _parse_elf(data: bytes, abi: str, name: str, sp1_profile: str | None = None,
         entry = header["e_entry"]
         if entry % 4 or not any(s.vaddr <= entry < s.end for s in segments):
             raise ProgramError(f"{label}: entry point 0x{entry:x} is not an aligned address inside a loaded segment: link the guest with its entry symbol in its code")
-        symbols = _read_symbols(elf)
+        try:
+            symbols = _read_symbols(elf)
+        except Exception as exc:  # noqa: BLE001 - pyelftools' own errors, whatever their type
+            raise ProgramError(f"{label}: malformed ELF section headers ({exc}): the file is damaged; "
+                               "build or copy the guest again") from None
     except ProgramError:
         raise
     except (ELFError, ValueError, KeyError, IndexError, AttributeError, TypeError, Exception) as exc:  # noqa: B014
-        raise ProgramError(f"{label}: malformed ELF: {exc}") from None
+        raise ProgramError(f"{label}: malformed ELF ({exc}): the file is damaged; build or copy the guest again") from None
     return Program(entry=entry, segments=tuple(segments), symbols=symbols, abi=abi, name=name, sp1_profile=sp1_profile)
 
 

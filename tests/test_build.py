@@ -171,6 +171,14 @@ def test_the_output_may_not_be_one_of_the_guests_sources(tmp_path):
     assert (src / "main.c").read_text().startswith("#include")
 
 
+def test_an_output_with_a_trailing_slash_names_a_folder_not_a_file(tmp_path, monkeypatch):
+    # Path("elfdir/") is "elfdir": the ELF was written as a file of that name (checked before compiling)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="elfdir/: names a directory"):
+        build_guest(GUESTS_DIR / "fibonacci", "elfdir/")
+    assert list(tmp_path.iterdir()) == []
+
+
 @needs_compiler
 def test_build_all_writes_nothing_when_a_guest_fails(tmp_path):
     # one guest replaced beside the old BUILD_INFO disagreed with it (a review, session 27)

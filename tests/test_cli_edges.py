@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pyzkvm.cli import main as cli_main
+from pyzkvm.errors import UsageError
 from tests.command_env import with_run_memo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +83,22 @@ def test_messages_say_what_is_wrong(tmp_path, capsys, monkeypatch):
     assert "a leading 0 is ambiguous" in capsys.readouterr().err
     with pytest.raises(UsageError, match="python -m pyzkvm.guests.build_all --guests-dir DIR"):
         guest_dirs(tmp_path / "guests")
+
+
+@pytest.mark.parametrize("value", [" 5", "5 ", "+10", "1_0", "\u0663", "0x", "-0", "1e3"])
+def test_an_integer_is_ascii_digits_or_0x_0o_0b_only(value):
+    # int() takes spaces, a sign, underscores and other scripts' digits: an --input u32: did too
+    from pyzkvm.inputs import parse_input_spec
+
+    with pytest.raises(UsageError, match="is not an integer"):
+        parse_input_spec(f"u32:{value}")
+
+
+def test_a_huge_number_is_too_large_and_its_message_short():
+    from pyzkvm.inputs import parse_input_spec
+
+    for digits in ("9" * 81, "9" * 5000):
+        with pytest.raises(UsageError, match=r"\(\d+ characters\) is too large") as raised:
+            parse_input_spec(f"u32:{digits}")
+        assert len(str(raised.value)) < 200 + len(digits) and "…" in str(raised.value)
+    assert parse_input_spec("u64:0xFFFFFFFFFFFFFFFF") == b"\xff" * 8 and parse_input_spec("u32:0b101") == b"\x05\0\0\0"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,9 +116,13 @@ def drive() -> None:
                 continue
             check_one_line(args, status, stderr)
 
-    elf_headers()
-    input_specs()
-    receipt_bytes()
+    try:
+        elf_headers()
+        input_specs()
+        receipt_bytes()
+    finally:  # (it was left in /tmp, one folder per run)
+        os.chdir(ROOT)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.mark.slow  # about 30–60 s on the shared 2-core machine

@@ -53,6 +53,7 @@ def _text():
         (elf(CODE, entry=0x500000), "entry point 0x500000"),
         (elf(CODE, segments=[]), "no program headers"),
         (elf(CODE, segments=[(TEXT_BASE, b"abcd", 5, 2)]), "filesz > memsz"),
+        (elf(CODE, segments=[(TEXT_BASE, _text(), 5, 0)]), "filesz > memsz"),  # (was skipped as empty: "entry point")
     ],
 )
 def test_rejections(data, message):
@@ -67,6 +68,17 @@ def test_truncated_program_headers():
     data[44:46] = struct.pack("<H", 200)  # e_phnum far beyond the file
     with pytest.raises(ProgramError, match="program headers run past the end"):
         Program.from_elf(bytes(data))
+
+
+def test_broken_section_headers_say_the_file_is_damaged():
+    # pyelftools' own words ("expected 4, found 0") came through alone, with nothing to do
+    path = Path(__file__).resolve().parents[1] / "guests" / "bin" / "fibonacci.elf"
+    good = path.read_bytes()
+    for offset, field in ((48, struct.pack("<H", 0xFFFF)), (32, struct.pack("<I", 0xFFFFFFF0))):  # e_shnum, e_shoff
+        data = bytearray(good)
+        data[offset:offset + len(field)] = field
+        with pytest.raises(ProgramError, match=r"malformed ELF section headers \(.+\): the file is damaged; build or copy"):
+            Program.from_elf(bytes(data))
 
 
 def test_missing_and_directory_paths(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 import pyzkvm
 from pyzkvm import inputs as I
 from pyzkvm.cli.prove_batch import read_input_sets
-from pyzkvm.errors import FileReadError
+from pyzkvm.errors import FileReadError, UsageError
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 from tests.command_env import with_run_memo
@@ -90,6 +90,16 @@ def test_bad_input_files_are_typed_errors_and_write_nothing(tmp_path):
     assert (out.returncode, out.stderr.strip()) == (2, "pyzkvm: error: --workers must be positive, got 0")
     with pytest.raises(FileReadError, match="no such file"):  # exit 1, like a missing file in every command
         read_input_sets(str(tmp_path / "nope"))
+    # a file: input that cannot be read names its line too; no quoting; not UTF-8
+    (tmp_path / "f.txt").write_text("u32:3\nfile:missing.bin\n")
+    with pytest.raises(FileReadError, match=r"f.txt:2: missing.bin: no such file"):
+        read_input_sets(str(tmp_path / "f.txt"))
+    (tmp_path / "q.txt").write_text('str:"a b"\n')
+    with pytest.raises(UsageError, match="q.txt:1: .*split at spaces, with no quoting: give text with spaces as hex:"):
+        read_input_sets(str(tmp_path / "q.txt"))
+    (tmp_path / "b.txt").write_bytes(b"u32:1\n\xff\n")
+    with pytest.raises(FileReadError, match="not UTF-8 text .*at byte 6.*as hex:"):
+        read_input_sets(str(tmp_path / "b.txt"))
 
 
 def test_batch_does_not_overwrite_an_earlier_receipt_without_force(tmp_path):

@@ -423,6 +423,17 @@ def test_output_errors(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_output_with_a_trailing_slash_names_a_folder_not_a_file(tmp_path):
+    # a folder not made yet, named with a trailing / (which Path drops): it was written as a file
+    work = tmp_path / "work"
+    work.mkdir()
+    assert cli("prove", FIB_ELF, "-i", "u32:5", "-b", "trace", "-o", tmp_path / "in.receipt", cwd=tmp_path).returncode == 0
+    for command in (["prove", FIB_ELF, "-i", "u32:5", "-b", "trace"], ["aggregate", "-b", "trace", tmp_path / "in.receipt"]):
+        out = cli(*command, "-o", "newdir/", cwd=work)
+        assert out.returncode == 2 and "-o newdir/ names a directory" in out.error_line
+    assert list(work.iterdir()) == []
+
+
 def test_the_default_receipt_path_never_names_an_earlier_receipt(tmp_path, monkeypatch):
     from pyzkvm.cli.prove import receipt_path
 

@@ -39,10 +39,10 @@ def positive_int(text: str, *, most: int | None = None) -> int:
     from ..inputs import parse_integer
 
     try:
-        n = parse_integer(text)
+        n = parse_integer(text[1:] if text.startswith("-") else text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if n <= 0:
+    if n <= 0 or text.startswith("-"):
         raise argparse.ArgumentTypeError(f"{text} must be positive")
     if most is not None and n > most:
         raise argparse.ArgumentTypeError(f"{text} is over the largest accepted value, {most} (docs/limits.md)")

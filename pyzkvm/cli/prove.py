@@ -155,6 +155,8 @@ def receipt_path(given: str | None, stem: str, backend: str, force: bool) -> Pat
         if not given.strip():
             raise UsageError("-o/--output is empty: give a file name, or leave -o out for the default")
         output = Path(given)
+        if given.endswith(("/", os.sep)):  # (Path drops it: a folder, made or not, is never the receipt)
+            raise UsageError(f"-o {given} names a directory: give a file name inside it")
         if output.is_dir():
             raise UsageError(f"-o {output} is a directory: give a file name inside it")
         parent = output.resolve().parent

@@ -56,15 +56,19 @@ def read_input_sets(path: str) -> list[tuple[int, list[bytes]]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileReadError(f"--inputs {path}: cannot read it as text: {exc}") from None
+        raise FileReadError(f"--inputs {path}: not UTF-8 text ({exc.reason} at byte {exc.start}): write the input "
+                            "sets as text, any bytes as hex:") from None
     sets = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        specs = line.split()
         try:
-            sets.append((number, [parse_input_spec(spec) for spec in line.split()]))
-        except UsageError as exc:
-            raise UsageError(f"{path}:{number}: {exc}") from None
+            sets.append((number, [parse_input_spec(spec) for spec in specs]))
+        except (UsageError, FileReadError) as exc:  # (a file: input that cannot be read: the same line)
+            hint = ("; a line is split at spaces, with no quoting: give text with spaces as hex:"
+                    if len(specs) > 1 and any(":" not in spec for spec in specs) else "")
+            raise type(exc)(f"{path}:{number}: {exc}{hint}") from None
     return sets
 
 

@@ -19,6 +19,7 @@ The ABI profile picks the runtime and the memory map (same pyzkvm.h API for both
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -120,6 +121,8 @@ def compile_guest(
     if not any(p.suffix == ".c" for p in sources):
         raise UsageError(f"{directory}: no .c files to build")
     name = directory.resolve().name
+    if isinstance(output, str) and output.endswith(("/", os.sep)):  # (Path drops it: a folder, made or not)
+        raise UsageError(f"{output}: names a directory: give the output ELF's file name with -o")
     output = Path(output) if output is not None else Path.cwd() / f"{name}.elf"
     if output.is_dir():
         raise UsageError(f"{output}: is a directory: give the output ELF's file name with -o")

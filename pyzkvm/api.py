@@ -299,8 +299,9 @@ def _as_program(program) -> Program:
 
 
 def _as_inputs(inputs) -> list[bytes]:
-    if isinstance(inputs, (bytes, bytearray, str)):
-        raise UsageError("inputs must be a list of byte strings (one per input element), not one value")
+    if isinstance(inputs, (bytes, bytearray, str)) or not hasattr(inputs, "__iter__"):
+        raise UsageError(f"inputs must be a list of byte strings (one per input element), not one value "
+                         f"({type(inputs).__name__}): e.g. [pyzkvm.inputs.u32(10)]")
     out = []
     for i, item in enumerate(inputs):
         if not isinstance(item, (bytes, bytearray, memoryview)):

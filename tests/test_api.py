@@ -91,7 +91,8 @@ def test_verify_of_an_unknown_backend_is_a_verification_error():
         pyzkvm.verify(r, bytes(32))
 
 
-@pytest.mark.parametrize("inputs, match", [(b"abc", "list of byte strings"), ([10], "input element 0 is int")])
+@pytest.mark.parametrize("inputs, match", [(b"abc", "list of byte strings"), ([10], "input element 0 is int"),
+                                           (10, r"list of byte strings .*\(int\)")])
 def test_prove_rejects_unencoded_inputs(inputs, match):
     program = pyzkvm.Program.from_elf(FIB_ELF)
     with pytest.raises(UsageError, match=match):

@@ -179,6 +179,15 @@ def test_an_output_with_a_trailing_slash_names_a_folder_not_a_file(tmp_path, mon
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_missing_guest_folder_or_output_folder_is_a_file_problem_exit_1(tmp_path, capsys):
+    # (they were usage errors, exit 2, where prove's missing ELF or output folder is exit 1)
+    assert cli_main(["build", str(tmp_path / "nope")]) == 1
+    assert "nope: no such directory: give the folder holding the guest's .c files" in capsys.readouterr().err
+    assert cli_main(["build", str(GUESTS_DIR / "fibonacci"), "-o", str(tmp_path / "no" / "x.elf")]) == 1
+    assert "does not exist (no such directory)" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 @needs_compiler
 def test_build_all_writes_nothing_when_a_guest_fails(tmp_path):
     # one guest replaced beside the old BUILD_INFO disagreed with it (a review, session 27)
@@ -198,8 +207,9 @@ def test_build_all_writes_nothing_when_a_guest_fails(tmp_path):
 
 
 def test_bad_arguments_are_usage_errors(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("")
     with pytest.raises(UsageError, match="not a directory"):
-        build_guest(tmp_path / "missing")
+        build_guest(tmp_path / "a-file")
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(UsageError, match="no .c files"):

@@ -77,6 +77,7 @@ def test_run_fibonacci_with_input():
         (["run", "{hello}", "--abi", "wasm"], 2, "invalid choice"),
         (["info", "{notelf}"], 1, "not an ELF file"),
         (["disasm", "{hello}", "--function", "main"], 2, "no function named 'main'"),
+        (["disasm", "{hello}", "--function", ""], 2, "--function is empty"),
         (["trace", "{hello}", "--steps", "0"], 2, "not in 1..10000000"),
     ],
 )

@@ -183,3 +183,5 @@ def test_a_nan_minimum_security_is_a_usage_error_not_no_minimum(stark, failing):
         stark.verify(receipt, prog.image_id, min_security_bits=float("nan"))
     with pytest.raises(VerificationError, match="below the minimum of inf"):
         stark.verify(receipt, prog.image_id, min_security_bits=float("inf"))
+    with pytest.raises(UsageError, match="give a number of bits ≥ 0"):  # (-1 read as no minimum)
+        stark.verify(receipt, prog.image_id, min_security_bits=-1)

@@ -147,6 +147,8 @@ def minimum_bits(min_security_bits, allow_insecure: bool) -> float:
             raise UsageError(f"min_security_bits must be a number, not {min_security_bits!r}")
         if min_security_bits != min_security_bits:  # NaN: every `bits < NaN` is False, so it would accept anything
             raise UsageError("min_security_bits is NaN: give a number of bits (e.g. 100)")
+        if min_security_bits < 0:  # (it read as no minimum; allow_insecure says that)
+            raise UsageError(f"min_security_bits is {min_security_bits}: give a number of bits ≥ 0 (e.g. 100)")
         try:
             return float(min_security_bits)
         except OverflowError:  # an int past float's range: no proof reaches it

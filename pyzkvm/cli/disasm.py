@@ -30,7 +30,9 @@ def run_disasm(args) -> int:
 
     args.elf = guest_elf(args.elf)
     program = Program.from_elf(args.elf)
-    if args.function:
+    if args.function is not None:
+        if not args.function:  # (it read as no --function: the whole program)
+            raise UsageError("--function is empty: give a function's name, or leave --function out for all the code")
         sym = program.find_symbol(args.function)
         if sym is None or sym.kind != "func":
             funcs = [s.name for s in program.symbols if s.kind == "func"]

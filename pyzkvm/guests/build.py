@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ProgramError, ToolchainError, UsageError
+from ..errors import FileReadError, ProgramError, PyzkvmError, ToolchainError, UsageError
 from ..program import Program
 from .toolchain import COMMON_FLAGS, Compiler, compiler_env, find_compiler
 
@@ -115,6 +115,8 @@ def compile_guest(
         raise UsageError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABIS)}")
     flavour = ABI_FLAVOURS[abi]
     directory = Path(directory)
+    if not directory.exists():  # (a file that is not there: exit 1, as in every command)
+        raise FileReadError(f"{directory}: no such directory: give the folder holding the guest's .c files")
     if not directory.is_dir():
         raise UsageError(f"{directory}: not a directory: give the folder holding the guest's .c files")
     sources = guest_sources(directory)
@@ -127,7 +129,7 @@ def compile_guest(
     if output.is_dir():
         raise UsageError(f"{output}: is a directory: give the output ELF's file name with -o")
     if not output.parent.is_dir():
-        raise UsageError(f"{output.parent}: no such directory for the output ELF")
+        raise PyzkvmError(f"cannot write the ELF to {output}: {output.parent} does not exist (no such directory)")
     staged = [p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES]
     if any(output.resolve() == p.resolve() for p in staged):  # (-o main.c, or a link to it, replaced the source)
         raise UsageError(f"{output}: is one of the guest's own source files: give the ELF another name with -o")

@@ -95,5 +95,25 @@ def run_aggregate(args) -> int:
         print(f"pyzkvm: the aggregator guest failed with exit code {receipt.claim.exit_code}", file=sys.stderr)
         return 1
     write_receipt(receipt, output, elapsed)
-    print(f"verify it:  pyzkvm verify {output} --elf {elf}{' --dev-mode' if dev_mode_note(receipt) else ''}")
+    print(f"verify it:  pyzkvm verify {output} --elf {elf}{' --dev-mode' if dev_mode_note(receipt) else ''}"
+          f"{_weakest_bits_option(receipt)}")
     return 0
+
+
+def _weakest_bits_option(receipt) -> str:
+    """' --min-security-bits N' when a receipt in the tree says it is below verify's default minimum
+    (test-preset inner receipts: verify refuses the tree without it), else ''. (The receipts'
+    own params: a hint for the command to print; verify recomputes every value.)"""
+    import math
+
+    from ..backends.stark_policy import MIN_SECURITY_BITS
+
+    bits, todo = [], [receipt]
+    while todo:
+        r = todo.pop()
+        todo.extend(r.inner)
+        value = r.params.get("security_bits")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            bits.append(value)
+    weakest = min(bits, default=MIN_SECURITY_BITS)
+    return f" --min-security-bits {math.floor(weakest)}" if weakest < MIN_SECURITY_BITS else ""

@@ -1104,22 +1104,26 @@ def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: in
 def main(argv=None) -> int:
     import argparse
 
-    from ..executor import execute
     from .. import inputs
+    from ..errors import PyzkvmError
+    from ..executor import execute
     from ..program import Program
     from .tables import build_chips, generate_tables
 
     parser = argparse.ArgumentParser(prog="python -m pyzkvm.machine.undercheck",
                                      description="Mutate the honest tables of a guest run; list what the debug check still accepts.")
     parser.add_argument("elf")
-    parser.add_argument("--input", action="append", default=[], help="u32:N, u64:N, hex:HEX or text:STR (repeatable)")
+    parser.add_argument("--input", action="append", default=[],
+                        help="an input element as for pyzkvm run: u32:N, u64:N, hex:HEX, str:TEXT or file:PATH (repeatable)")
     parser.add_argument("--chip", action="append", help="only this chip (repeatable)")
     parser.add_argument("--deep", action="store_true", help="more rows and values per cell (minutes)")
     args = parser.parse_args(argv)
-    program = Program.from_elf(args.elf)
-    kinds = {"u32": lambda v: inputs.u32(int(v, 0)), "u64": lambda v: inputs.u64(int(v, 0)), "hex": bytes.fromhex,
-             "text": lambda v: v.encode()}
-    execution = execute(program, [kinds[k](v) for k, _, v in (x.partition(":") for x in args.input)], capture_trace=True)
+    try:  # (the CLI's own parser: a bad spec is one line, never a traceback)
+        elements = [inputs.parse_input_spec(spec) for spec in args.input]
+        program = Program.from_elf(args.elf)
+    except PyzkvmError as exc:
+        parser.error(str(exc))
+    execution = execute(program, elements, capture_trace=True)
     chips = build_chips(program)
     report = scan([sample(args.elf, chips, generate_tables(chips, execution))], tuple(args.chip) if args.chip else None,
                   deep=args.deep, log=lambda m: print(m, file=sys.stderr))

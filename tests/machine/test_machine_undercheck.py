@@ -203,3 +203,14 @@ def test_a_hint_calls_words_exchanged_among_its_addresses_are_documented_and_pro
         assert undercheck._judge(s, undercheck._changes(log), {}, False, None) is None
     finally:
         undercheck._undo(log)
+
+
+def test_the_command_line_takes_the_cli_s_input_specs(capsys):
+    # docs/undercheck.md's `--input str:abc` ended in a KeyError traceback (the tool took text: only)
+    from pathlib import Path
+
+    sha256 = Path(__file__).resolve().parents[2] / "guests" / "bin" / "sha256.elf"
+    with pytest.raises(SystemExit) as raised:
+        undercheck.main([str(sha256), "--input", "x:abc", "--chip", "sha extend"])
+    assert raised.value.code == 2 and "bad --input 'x:abc': unknown kind 'x'" in capsys.readouterr().err
+    assert undercheck.main([str(sha256), "--input", "str:abc", "--chip", "sha extend"]) == 0

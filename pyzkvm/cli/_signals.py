@@ -16,6 +16,8 @@ from __future__ import annotations
 import signal
 import threading
 
+from .. import interrupts
+
 #: exit status for an interrupted command: 128 + the signal number, as shells report it
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -34,27 +36,23 @@ def _on_signal(signum, frame) -> None:
 
 def install() -> tuple:
     """Route SIGINT and SIGTERM through ``_on_signal``, and have a thread that waits for the
-    prover's other threads check for one (stark/pool.py's ``interrupt_check``); returns what
-    ``restore`` puts back. Outside the main thread (main() called from a worker thread) nothing
-    changes."""
-    from ..stark import pool
-
+    prover's other threads check for one (pyzkvm/interrupts.py, read by stark/pool.py); returns
+    what ``restore`` puts back. Outside the main thread (main() called from a worker thread)
+    nothing changes."""
     _received.clear()
     if threading.current_thread() is not threading.main_thread():
         return {}, None
     handlers = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    check, pool.interrupt_check = pool.interrupt_check, check_interrupted
+    check, interrupts.check = interrupts.check, check_interrupted
     return handlers, check
 
 
 def restore(previous: tuple) -> None:
-    from ..stark import pool
-
     handlers, check = previous
     for sig, handler in handlers.items():
         signal.signal(sig, handler)
     if check is not None:
-        pool.interrupt_check = check
+        interrupts.check = check
 
 
 def check_interrupted() -> None:

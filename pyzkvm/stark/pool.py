@@ -38,9 +38,9 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from .. import interrupts
 from ..host import usable_cpus
 
 #: below this much work (items × words per item) a loop runs on the calling thread: handing
@@ -195,29 +195,20 @@ _open_loops: list = []
 _opened = itertools.count()
 
 
-def _no_interrupt() -> None:
-    pass
-
-
-#: called while a thread waits for other threads' chunks: raises to end the wait. The CLI sets
-#: it to its check for an interrupt whose exception was dropped on its way up (cli/_signals.py)
-interrupt_check: Callable[[], None] = _no_interrupt
-
-
 def _wait_helping(loop: _Loop) -> None:
     """Until ``loop`` is finished: run a chunk of an open loop opened after it (one opened inside
     a chunk of it, on another thread: never an outer loop, whose chunk would run inside the
     one this thread is in), or wait for one to open or ``loop`` to finish.
 
     An interrupt ends the wait at once — one met by this loop's chunks (``loop.error`` a
-    KeyboardInterrupt, a BaseException that is no Exception) or one ``interrupt_check`` raises:
+    KeyboardInterrupt, a BaseException that is no Exception) or one ``interrupts.check`` raises:
     another thread's chunk may then never finish (Ctrl-C landing in this thread inside numba's
     load of a cached kernel left llvmlite's lock held, and a worker loading the next kernel waited
     on it for ever: `prove` hung until a second Ctrl-C), and the process is ending."""
     while not loop.finished.is_set():
         if loop.error is not None and not isinstance(loop.error, Exception):
             return
-        interrupt_check()
+        interrupts.check()
         with _open:
             other = next((l for l in _open_loops if l.opened > loop.opened and l.next_chunk < l.chunks), None)
             if other is None:

@@ -237,26 +237,35 @@ def test_an_interrupt_ends_the_wait_for_the_other_threads(monkeypatch):
     assert not worker_finished
 
 
-def test_a_dropped_interrupt_ends_the_wait_through_interrupt_check(monkeypatch):
+def test_a_dropped_interrupt_ends_the_wait_through_interrupts_check(monkeypatch):
     # the interrupt's exception was lost on its way up (a ctypes callback): the CLI's check raises it
     def check():
         raise KeyboardInterrupt()
 
-    monkeypatch.setattr(pool, "interrupt_check", check)
+    from pyzkvm import interrupts
+
+    monkeypatch.setattr(interrupts, "check", check)
     _, worker_finished = _stuck_worker_and(lambda: None, monkeypatch)
     assert not worker_finished
 
 
 def test_the_cli_checks_for_interrupts_while_threads_wait():
+    import subprocess
+    import sys
+
+    from pyzkvm import interrupts
     from pyzkvm.cli import _signals
 
-    before = pool.interrupt_check
+    before = interrupts.check
     previous = _signals.install()
     try:
-        assert pool.interrupt_check is _signals.check_interrupted
+        assert interrupts.check is _signals.check_interrupted
     finally:
         _signals.restore(previous)
-    assert pool.interrupt_check is before
+    assert interrupts.check is before
+    # without loading the prover: the light commands never import pyzkvm.stark
+    code = "import sys; from pyzkvm.cli import _signals; _signals.install(); print('pyzkvm.stark' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
 def test_a_thread_out_of_tasks_helps_with_a_loop_of_anothers(monkeypatch):

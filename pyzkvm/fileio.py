@@ -58,6 +58,12 @@ def read_file(path: str | os.PathLike, *, limit: int, what: str, error=FileReadE
     return data
 
 
+def names_a_folder(given: str | os.PathLike | None) -> bool:
+    """Whether an output path given as text ends in a separator (``out/``): it names a folder, made
+    or not, never the file to write — and Path("out/") is Path("out"), so the check is on the text."""
+    return isinstance(given, str) and given.endswith(("/", os.sep))
+
+
 def write_atomically(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
     """Write ``data`` to ``path`` so that it is never half-written; return the path written.
 

@@ -203,14 +203,15 @@ MAX_INTEGER_CHARS = 80
 def parse_integer(text: str) -> int:
     """An integer written in decimal or as 0x…, 0o…, 0b…; ValueError saying why not (a
     leading zero is refused, as Python does: 010 could mean ten or eight)."""
-    if len(text) > MAX_INTEGER_CHARS and _INTEGER.fullmatch(text):
-        raise ValueError(f"{text[:20]!r}… ({len(text)} characters) is too large")
-    if not _INTEGER.fullmatch(text):
-        zeros = text.isdigit() and text.isascii() and text.startswith("0")
-        why = " (a leading 0 is ambiguous: write it without, or 0o… for octal)" if zeros else ""
-        shown = repr(text) if len(text) <= MAX_INTEGER_CHARS else f"{text[:20]!r}… ({len(text)} characters)"
-        raise ValueError(f"{shown} is not an integer{why}")
-    return int(text, 0)
+    integer = _INTEGER.fullmatch(text) is not None
+    if integer and len(text) <= MAX_INTEGER_CHARS:
+        return int(text, 0)
+    shown = repr(text) if len(text) <= MAX_INTEGER_CHARS else f"{text[:20]!r}… ({len(text)} characters)"
+    if integer:
+        raise ValueError(f"{shown} is too large")
+    zeros = text.isdigit() and text.isascii() and text.startswith("0")
+    why = " (a leading 0 is ambiguous: write it without, or 0o… for octal)" if zeros else ""
+    raise ValueError(f"{shown} is not an integer{why}")
 
 
 def parse_input_specs(specs) -> list[bytes]:

@@ -103,15 +103,3 @@ def test_a_huge_number_is_too_large_and_its_message_short():
         assert len(str(raised.value)) < 200 + len(digits) and "…" in str(raised.value)
     assert parse_input_spec("u64:0xFFFFFFFFFFFFFFFF") == b"\xff" * 8 and parse_input_spec("u32:0b101") == b"\x05\0\0\0"
 
-
-def test_aggregate_s_verify_hint_names_the_weakest_receipt_s_bits():
-    # after aggregating test-preset receipts, the printed `pyzkvm verify ...` was refused as it stood
-    from pyzkvm.cli.aggregate import _weakest_bits_option
-    from pyzkvm.receipt import Claim, Receipt
-
-    def receipt(bits, inner=()):
-        params = {} if bits is None else {"security_bits": bits}
-        return Receipt(Claim.for_execution(bytes(32), b"", 0, 0), b"", "stark", "0", params, b"", tuple(inner))
-
-    assert _weakest_bits_option(receipt(100.1, [receipt(100.0), receipt(None)])) == ""
-    assert _weakest_bits_option(receipt(100.1, [receipt(100.0, [receipt(24.7)])])) == " --min-security-bits 24"

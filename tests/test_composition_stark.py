@@ -230,6 +230,17 @@ def test_the_stark_backends_own_verify_checks_the_inner_receipts(agg2, edit):
             verify(bad, AGG.image_id, allow_insecure=True)
 
 
+
+def test_aggregate_s_verify_hint_names_the_weakest_seal_s_bits(agg2, fibs):
+    # after aggregating test-preset receipts, the printed `pyzkvm verify ...` was refused as it stood
+    from pyzkvm.cli.aggregate import _weakest_bits_option
+    from pyzkvm.cli.inspect import weakest_security
+
+    weakest = weakest_security(agg2)
+    assert weakest.bits == min(pyzkvm.verify_report(r, FIB.image_id, allow_insecure=True).security.bits for r in fibs)
+    assert _weakest_bits_option(agg2) == f" --min-security-bits {int(weakest.bits)}" and weakest.bits < 100
+    assert _weakest_bits_option(pyzkvm.prove(FIB, [u32(1)], backend="trace")) == ""  # (no stark seal)
+
 @pytest.fixture(scope="module")
 def over_trace():
     """A stark aggregate whose one inner receipt is a trace (dev-mode) receipt."""

@@ -101,19 +101,13 @@ def run_aggregate(args) -> int:
 
 
 def _weakest_bits_option(receipt) -> str:
-    """' --min-security-bits N' when a receipt in the tree says it is below verify's default minimum
-    (test-preset inner receipts: verify refuses the tree without it), else ''. (The receipts'
-    own params: a hint for the command to print; verify recomputes every value.)"""
+    """' --min-security-bits N' when a stark seal in the receipt's tree implies fewer bits than
+    verify's default minimum (test-preset receipts: verify refuses the tree without it), else ''
+    (the estimates inspect shows: inspect.weakest_security)."""
     import math
 
     from ..backends.stark_policy import MIN_SECURITY_BITS
+    from .inspect import weakest_security
 
-    bits, todo = [], [receipt]
-    while todo:
-        r = todo.pop()
-        todo.extend(r.inner)
-        value = r.params.get("security_bits")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            bits.append(value)
-    weakest = min(bits, default=MIN_SECURITY_BITS)
-    return f" --min-security-bits {math.floor(weakest)}" if weakest < MIN_SECURITY_BITS else ""
+    weakest = weakest_security(receipt)
+    return f" --min-security-bits {math.floor(weakest.bits)}" if weakest is not None and weakest.bits < MIN_SECURITY_BITS else ""

@@ -149,6 +149,14 @@ def _weakest_inside(receipt):
     return min(estimates, key=lambda e: e.bits) if estimates else None
 
 
+def weakest_security(receipt):
+    """The lowest security estimate the stark seals of ``receipt`` and of every receipt inside it
+    imply, or None when none is a readable stark seal (aggregate's "verify it:" line)."""
+    own, _error = _seal_view(receipt)
+    estimates = [e for e in (own["security"] if own else None, _weakest_inside(receipt)) if e is not None]
+    return min(estimates, key=lambda e: e.bits, default=None)
+
+
 def _seal_view(receipt) -> tuple:
     """(what a stark seal implies, None) or (None, why it cannot be read); (None, None) for other backends."""
     if receipt.backend != "stark":

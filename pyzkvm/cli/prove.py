@@ -151,11 +151,13 @@ def receipt_path(given: str | None, stem: str, backend: str, force: bool) -> Pat
     """Where the receipt goes: -o ``given``, else ./<stem>.<backend>.receipt, never silently over
     an earlier one (a new name -N unless ``force``). Checked before proving, so a bad -o fails
     fast (shared with aggregate)."""
+    from ..fileio import names_a_folder
+
     if given is not None:
         if not given.strip():
             raise UsageError("-o/--output is empty: give a file name, or leave -o out for the default")
         output = Path(given)
-        if given.endswith(("/", os.sep)):  # (Path drops it: a folder, made or not, is never the receipt)
+        if names_a_folder(given):
             raise UsageError(f"-o {given} names a directory: give a file name inside it")
         if output.is_dir():
             raise UsageError(f"-o {output} is a directory: give a file name inside it")

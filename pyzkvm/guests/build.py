@@ -19,7 +19,6 @@ The ABI profile picks the runtime and the memory map (same pyzkvm.h API for both
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -113,6 +112,8 @@ def compile_guest(
     guests that writes none until all have built (guests.build_all)."""
     if abi not in ABI_FLAVOURS:
         raise UsageError(f"unknown ABI profile {abi!r}: use one of {', '.join(ABIS)}")
+    from ..fileio import names_a_folder
+
     flavour = ABI_FLAVOURS[abi]
     directory = Path(directory)
     if not directory.exists():  # (a file that is not there: exit 1, as in every command)
@@ -123,7 +124,7 @@ def compile_guest(
     if not any(p.suffix == ".c" for p in sources):
         raise UsageError(f"{directory}: no .c files to build")
     name = directory.resolve().name
-    if isinstance(output, str) and output.endswith(("/", os.sep)):  # (Path drops it: a folder, made or not)
+    if names_a_folder(output):
         raise UsageError(f"{output}: names a directory: give the output ELF's file name with -o")
     output = Path(output) if output is not None else Path.cwd() / f"{name}.elf"
     if output.is_dir():

@@ -152,7 +152,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *, mem
     with LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
         # dashboard on a free port, never the fixed 8787 (dashboard_address=None alone still binds it)
-        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"}, silence_logs=40,
+        # the workers' own logs silenced up to ERROR (50: CRITICAL only): at the cluster's close a
+        # worker's heartbeat may still find the scheduler gone and log the closed stream at ERROR,
+        # with a traceback, on the command's stderr after its last line; a task's failure reaches
+        # the client as its future's exception (_run_tasks) and is reported there, one line
+        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"}, silence_logs=50,
     ) as cluster, Client(cluster) as client:  # fmt: skip
         yield client
 

@@ -115,8 +115,8 @@ def main() -> None:
         long_n, seg, whole_ns, batch_n, batch = 2000, 1 << 13, [300], 10, 4
     else:
         # written for 5577 + 12·n cycles (the fibonacci ELF before its SDK hashed with the SHA
-        # precompiles; 5724 + 12·n now, its journal digest in software again: each run below is
-        # 147 cycles longer): n = 350000 →
+        # precompiles; 5778 + 12·n now, its journal digest in software again and its input read
+        # through fresh memory: each run below is 201 cycles longer): n = 350000 →
         # 4 205 577 (≥ 2^22); whole runs of ~2^20 and ~2^21
         # 150000: 1.8 M cycles, the longest fibonacci whose tallest table (2^21 rows) keeps ≥ 100 bits;
         # 174300 (2^21 cycles) needs a 2^22-row add/sub table: 99.6 bits, refused before proving

@@ -411,9 +411,9 @@ _HEAP_EDGE_GUEST = r"""
 #include "pyzkvm.h"
 extern char __pyzkvm_heap_limit[];
 int main(void) {
+    uint32_t short_of_limit = pyzkvm_read_u32(); /* first: its fresh block, freed, moves heap_next */
     char *probe = malloc(8);   /* the next block's address; freed, so the next malloc starts there */
     free(probe);
-    uint32_t short_of_limit = pyzkvm_read_u32();
     /* one block up to the heap limit less the input's bytes: the bump pointer ends at (or, rounded
        up, exactly on) the limit for 0..7, 8 bytes below it for 8, 16 for 16 */
     char *a = malloc((uintptr_t)__pyzkvm_heap_limit - (uintptr_t)probe - short_of_limit);

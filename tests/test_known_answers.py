@@ -21,24 +21,24 @@ GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 MACHINE_AIR_DIGEST = "88a1df5b064826272b198c74349908e14ee7dc00fd83c0d67828da253773fa94"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "43fc2edd006e9903291ca6f7d733405f12fef9836c9c0d1e05d20c1689bd6912",
-    "ed25519-verify.elf": "7a0ca5207a1bad080d71219c5e52b414b2334090dfe62fc2760dbc0bd7dc458e",
-    "fibonacci.elf": "f62bf2cc5828892477d55a47a04668eca903516e8b3cb89086de6831a9a5f172",
-    "isqrt-hint.elf": "f679e1c65db1b31d6da7bde90348c44f5091e927a086e729343e69819afbd889",
-    "keccak256.elf": "2c3e3125f1aabc6759a29600dde47534ebe8abb4a1454c608ec9981a62225cd0",
+    "aggregator.elf": "5bde2c425cccdf3258ab7514af3004e72cf0db0ecd891817fb940dc0d8bfb606",
+    "ed25519-verify.elf": "83d141933d886cd2134faf3cc063ce5d6af0993a39df1e7b2e71d96cbcad8fde",
+    "fibonacci.elf": "5985d95be68b7a1be7df2159ccc411761a3e431a3a4fe94a7bbd68eca44bba3e",
+    "isqrt-hint.elf": "7dab97c5defcf0e54d1226d3071303111ba89914a7125f749ef9796baf367258",
+    "keccak256.elf": "f591606a8f87949e596c8a9af6bb06ad7d9a26a210986d787b7158bfab9d6f31",
     "panic.elf": "c424a150a7608248f0f76a24439e4f6e2fe31faf0b97043bd4f1598b741e7fba",
-    "precompiles.elf": "790c506bf0b6cdee05b51379d20bba0b9875b6cbfb7befdaf4b6618e376ed59d",
-    "rv32im-selftest.elf": "8bbcb226ab1739a45a96d0395d8927adf51cb72b8cf3fb7ea6c094ac707f0644",
-    "sha256.elf": "1fa1e8b21287eb85fe93fff261b2c0574c0b0a562190d746f559fa0909b97ded",
-    "sort.elf": "3555567491d2f96a348bea37d01e3d3b9b90cdabab5a29c5ea14ca340c214f44",
+    "precompiles.elf": "0997858b9f0cf221dd454c680de87e1ab8fcf91d57e085fdab2881b34d0354d4",
+    "rv32im-selftest.elf": "5cc5a4e96b7350e92be62323bc4f59d5e99455fe111c6e7285b574cc0c4968e9",
+    "sha256.elf": "4f22243dd9c468da0dc2a16e2e35187c922178a8394d264fd1825810aa7e0b38",
+    "sort.elf": "6ddd88c8e715cff963eb208462c6d6dc222b1caf4ee3d6266769226799243b73",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
     "risc0/fibonacci.elf": "89ee35b7712f03189bbf7242f7c7af381c6249204ce7fa0e8598dfc65ccba3c9",
     "risc0/panic.elf": "1fc0d318f17f3c128be9671c5a896b48cd4d0be80a5462a2e8509451eead4ab3",
     "risc0/rv32im-selftest.elf": "5eb3bf909c4bcc9c397f4526e3324f2ad4948a09c6bf30b6e18efd4b14b475d1",
-    "risc0/sha256.elf": "4eccf067dab7bd292a1a8c0e26ed16fcf50eb1c4aa6e9785d7a316b02089a7ea",
-    "risc0/sort.elf": "b22914e0ba1c6477a2b31e3d63aab1a747fd09bc76f4daa331f62245afc1e3d9",
+    "risc0/sha256.elf": "ca27ee191d3ef10eecd3f5a2b4c9049370bd396c4d28caedc7637902a84cc597",
+    "risc0/sort.elf": "0625698a6f1627388af3b84f2ba02a3222ab08c905b03115215c2b2e54b399b2",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"

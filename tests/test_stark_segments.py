@@ -1,6 +1,6 @@
 """Continuations with the stark backend: segment proofs whose buses balance only together.
 
-A run of fibonacci(10) (5844 cycles) is proved in segments of 2048 cycles (3 segments) at the
+A run of fibonacci(10) (5898 cycles) is proved in segments of 2048 cycles (3 segments) at the
 fast test preset. Honest receipts verify; the attacks of issue 9 — a segment dropped,
 duplicated, reordered, swapped with the same segment of another run, or starting from
 registers other than those the previous segment ended with — are rejected. The last one is

@@ -6,6 +6,9 @@
  * when it frees the most recent allocation (enough for bounce buffers and growing the last
  * array with realloc). Every block is 8-byte aligned and preceded by an 8-byte header holding
  * its size, so realloc knows how much to copy.
+ *
+ * pyzkvm_fresh_alloc hands out memory above everything handed out before (heap_top), which
+ * the guest cannot have touched: where SP1 needs it for HINT_READ (runtime.c).
  */
 #include "pyzkvm.h"
 
@@ -20,6 +23,13 @@ extern char __pyzkvm_heap_limit[];  /* HEAP_LIMIT_TEXT: first address the guest 
 
 static uintptr_t heap_next;         /* next free byte; 0 until the first malloc */
 static uintptr_t last_block;        /* the most recent allocation (for free/realloc) */
+static uintptr_t heap_top;          /* the highest heap_next so far: nothing above it was handed out */
+
+static void set_heap_next(uintptr_t next) {
+    heap_next = next;
+    if (next > heap_top)
+        heap_top = next;
+}
 
 #define HEADER 8u
 
@@ -34,9 +44,15 @@ void *malloc(size_t size) {
         pyzkvm_panic("malloc: out of guest memory (heap would pass " HEAP_LIMIT_TEXT ")");
     uintptr_t next = (block + size + 7u) & ~(uintptr_t)7u;
     *(uint32_t *)(block - HEADER) = (uint32_t)size;
-    heap_next = next;
+    set_heap_next(next);
     last_block = block;
     return (void *)block;
+}
+
+void *pyzkvm_fresh_alloc(size_t size) {
+    if (heap_next < heap_top)
+        heap_next = heap_top; /* skip the memory free() gave back: it has been used */
+    return malloc(size);
 }
 
 void *calloc(size_t count, size_t size) {
@@ -64,7 +80,7 @@ void *realloc(void *ptr, size_t size) {
         if (size > limit - (uintptr_t)ptr)
             pyzkvm_panic("realloc: out of guest memory (heap would pass " HEAP_LIMIT_TEXT ")");
         *(uint32_t *)((uintptr_t)ptr - HEADER) = (uint32_t)size;
-        heap_next = ((uintptr_t)ptr + size + 7u) & ~(uintptr_t)7u;
+        set_heap_next(((uintptr_t)ptr + size + 7u) & ~(uintptr_t)7u);
         return ptr;
     }
     void *fresh = malloc(size);

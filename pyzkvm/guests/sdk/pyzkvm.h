@@ -88,11 +88,11 @@ uint32_t pyzkvm_input_len(void);
 
 /* Read the next input element into buf (capacity cap bytes) and return its length.
  * Panics when no element is left or when it does not fit in cap bytes. buf need not be
- * aligned: the SDK reads through an aligned bounce buffer when it must. */
+ * aligned: the SDK reads into fresh memory and copies (runtime.c: what SP1 needs). */
 uint32_t pyzkvm_read_into(void *buf, uint32_t cap);
 
-/* Read the next element into fresh heap memory (malloc) and return it; *len receives its
- * length (len may be NULL). The buffer is padded to a multiple of 4 bytes. */
+/* Read the next element into fresh heap memory (pyzkvm_fresh_alloc) and return it; *len
+ * receives its length (len may be NULL). The buffer is padded to a multiple of 4 bytes. */
 void *pyzkvm_read_bytes(uint32_t *len);
 
 /* Read the next element as a little-endian u32 / u64 (it must be exactly 4 / 8 bytes long,
@@ -184,6 +184,10 @@ void *malloc(size_t size);   /* 8-byte aligned bump allocation; panics when memo
 void *calloc(size_t count, size_t size);
 void *realloc(void *ptr, size_t size);
 void free(void *ptr);        /* a no-op except for the most recent allocation */
+/* malloc from memory the guest has never been given, so never loaded or stored: the only
+ * memory where SP1 shows what HINT_READ reads (runtime.c). free() may take it back, but no
+ * later pyzkvm_fresh_alloc returns it again. */
+void *pyzkvm_fresh_alloc(size_t size);
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);

@@ -40,10 +40,18 @@ static uint32_t round_up4(uint32_t n) {
     return (n + 3u) & ~3u;
 }
 
-/* HINT_READ copies whole words, so the destination is word-aligned and holds len rounded up
- * to a multiple of 4 bytes. */
-static void hint_read(void *dst, uint32_t len) {
-    pyzkvm_syscall(PYZKVM_SYS_HINT_READ, (uint32_t)(uintptr_t)dst, len, 0);
+/* HINT_READ copies whole words into word-aligned memory: len rounded up to a multiple of 4.
+ *
+ * Under SP1 the words become the *initial* contents of those addresses (its executor's
+ * uninitialized_memory, syscalls/hint.rs): a load sees them only where nothing has loaded or
+ * stored the word before, and a second HINT_READ to an address panics. So every read goes to
+ * memory the guest has never had (pyzkvm_fresh_alloc) and is copied from there; the pyzkvm
+ * executor, which writes the words over what is there, runs these reads the same way
+ * (tests/test_sp1_hint_rule.py checks every guest's proven run for it). */
+static void *hint_read_fresh(uint32_t len) {
+    void *words = pyzkvm_fresh_alloc(round_up4(len) ? round_up4(len) : 4);
+    pyzkvm_syscall(PYZKVM_SYS_HINT_READ, (uint32_t)(uintptr_t)words, len, 0);
+    return words;
 }
 
 uint32_t pyzkvm_read_into(void *buf, uint32_t cap) {
@@ -52,14 +60,9 @@ uint32_t pyzkvm_read_into(void *buf, uint32_t cap) {
         pyzkvm_panic("pyzkvm_read: no input element left");
     if (len > cap)
         pyzkvm_panic("pyzkvm_read: input element larger than the buffer");
-    if (((uintptr_t)buf & 3u) == 0 && round_up4(len) <= cap) {
-        hint_read(buf, len);
-    } else {
-        void *bounce = malloc(round_up4(len) ? round_up4(len) : 4);
-        hint_read(bounce, len);
-        memcpy(buf, bounce, len);
-        free(bounce);
-    }
+    void *words = hint_read_fresh(len);
+    memcpy(buf, words, len);
+    free(words);
     return len;
 }
 
@@ -67,8 +70,7 @@ void *pyzkvm_read_bytes(uint32_t *len_out) {
     uint32_t len = pyzkvm_input_len();
     if (len == PYZKVM_NO_INPUT)
         pyzkvm_panic("pyzkvm_read_bytes: no input element left");
-    void *buf = malloc(round_up4(len) ? round_up4(len) : 4);
-    hint_read(buf, len);
+    void *buf = hint_read_fresh(len);
     if (len_out)
         *len_out = len;
     return buf;
@@ -79,9 +81,10 @@ uint32_t pyzkvm_read_u32(void) {
     if (len != 4)
         pyzkvm_panic(len == PYZKVM_NO_INPUT ? "pyzkvm_read_u32: no input element left"
                                             : "pyzkvm_read_u32: input element is not 4 bytes");
-    uint32_t word;
-    hint_read(&word, 4);
-    return word; /* RISC-V is little-endian: the element's bytes are the u32 LE */
+    uint32_t *words = hint_read_fresh(4);
+    uint32_t word = words[0]; /* RISC-V is little-endian: the element's bytes are the u32 LE */
+    free(words);
+    return word;
 }
 
 uint64_t pyzkvm_read_u64(void) {
@@ -89,9 +92,10 @@ uint64_t pyzkvm_read_u64(void) {
     if (len != 8)
         pyzkvm_panic(len == PYZKVM_NO_INPUT ? "pyzkvm_read_u64: no input element left"
                                             : "pyzkvm_read_u64: input element is not 8 bytes");
-    uint32_t words[2];
-    hint_read(words, 8);
-    return (uint64_t)words[0] | ((uint64_t)words[1] << 32);
+    uint32_t *words = hint_read_fresh(8);
+    uint64_t value = (uint64_t)words[0] | ((uint64_t)words[1] << 32);
+    free(words);
+    return value;
 }
 
 /* ---- output --------------------------------------------------------------------------- */

@@ -206,6 +206,35 @@ def test_sp1_ends_the_run_when_pc_leaves_the_program():
     assert "instruction fetch from 0x78000000" in str(f)
 
 
+def test_a_run_of_exactly_max_cycles_may_then_leave_the_program():
+    """SP1 tests its cycle limit after each instruction and is done once pc is outside the
+    program, so a run that leaves the program after exactly ``max_cycles`` cycles finishes
+    (pyzkvm tested the limit first and faulted: such a run needed one cycle more); one cycle
+    fewer is the limit's fault."""
+    code = [asm.li(18, 7), asm.li(11, 0x78000000), asm.jalr(0, 11, 0)]
+    n = run(code).cycles
+    e = run(code, max_cycles=n)
+    assert (e.exit_code, e.cycles, e.final_pc) == (0, n, 0x78000000)
+    with pytest.raises(CycleLimitExceeded):
+        run(code, max_cycles=n - 1)
+
+
+def test_a_run_that_leaves_the_program_at_a_segment_boundary_ends_in_that_segment():
+    """Cut into segments of exactly its length (or a divisor of it), a run that leaves the
+    program ends in its last full segment: no empty segment after it."""
+    from pyzkvm.executor.segments import execute_segments
+
+    body = [asm.li(10, 0)] + [asm.addi(10, 10, 1)] * 9 + [asm.li(11, 0x78000000), asm.jalr(0, 11, 0)]
+    prog = program(flatten([body, halt(0)]))
+    n = execute(prog).cycles
+    assert n % 2 == 0
+    for size in (n, n // 2):
+        segments = list(execute_segments(prog, [], size))
+        assert [s.cycles for s in segments] == [size] * (n // size)
+        assert segments[-1].halted and segments[-1].exit_code == 0
+        assert segments[-1].final_registers[10] == 9
+
+
 # ---- faults ---------------------------------------------------------------------------
 
 

@@ -130,6 +130,10 @@ class Machine:
                 self.undo, self.undo_len, self.dirty, self.fixed_code, self.code_words,
             )  # fmt: skip
             self.pc, self.cycle, self.tr_len, self.undo_len = int(pc), int(cycle), int(tr_len), int(undo_len)
+            if status == it.ST_CYCLE_LIMIT and self.fixed_code and not self._pc_in_code():
+                # SP1 tests its limit after each instruction: a run that has left the program
+                # when the limit (or a slice's end) is reached ends there, it does not exceed it
+                status = it.ST_PROGRAM_END
             if loop is not it.run_until_host:
                 python_start.spent(self.cycle - start)
                 if status == it.ST_CYCLE_LIMIT and limit < self.max_cycles:
@@ -168,11 +172,13 @@ class Machine:
         cls, reason = reasons[status]
         return self.fault(cls, reason)
 
+    def _pc_in_code(self) -> bool:
+        return 0 <= (self.pc - self.code_lo) >> 2 < len(self.code_words)
+
     def insn_word(self) -> int:
         """The instruction word at pc, as the fetch model sees it (0 outside guest memory)."""
-        k = (self.pc - self.code_lo) >> 2
-        if self.fixed_code and 0 <= k < len(self.code_words):
-            return int(self.code_words[k])
+        if self.fixed_code and self._pc_in_code():
+            return int(self.code_words[(self.pc - self.code_lo) >> 2])
         return int(self.mem[self.pc >> 2]) if MEM_LO <= self.pc < MEM_HI else 0
 
     def fault(self, cls: type[GuestFault], reason: str) -> GuestFault:

@@ -417,6 +417,29 @@ def test_bad_options_are_one_line_usage_errors(argv, message, tmp_path, capsys):
     assert not (tmp_path / "compare.json").exists()
 
 
+def test_a_results_folder_that_cannot_be_made_or_written_is_exit_1(tmp_path, capsys, monkeypatch):
+    """A read-only file system or a folder without write permission is a file not written
+    (exit 1, docs/limits.md), not a malformed command line (exit 2). Simulated: the suite may
+    run as root, which a folder's mode does not stop."""
+    import errno
+
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if self.name == "ro":
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert main(["bench", "--quick", "--out", str(tmp_path / "ro")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"pyzkvm: error: cannot create the results folder {tmp_path / 'ro'}: Read-only file system; " \
+                  "give --out a folder you can write to"
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    assert main(["bench", "--quick", "--out", str(tmp_path)]) == 1
+    assert "cannot write to the results folder" in capsys.readouterr().err
+
+
 def test_bench_compare_script_is_the_same_command():
     run = subprocess.run(
         [sys.executable, str(REPO / "bench" / "compare.py"), "--budget", "-1"],

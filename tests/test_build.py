@@ -186,6 +186,27 @@ def test_a_missing_guest_folder_or_output_folder_is_a_file_problem_exit_1(tmp_pa
     assert cli_main(["build", str(GUESTS_DIR / "fibonacci"), "-o", str(tmp_path / "no" / "x.elf")]) == 1
     assert "does not exist (no such directory)" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a-file").write_text("")
+    assert cli_main(["build", str(GUESTS_DIR / "fibonacci"), "-o", str(tmp_path / "a-file" / "x.elf")]) == 1
+    assert "a-file is not a directory" in capsys.readouterr().err
+
+
+@needs_compiler
+def test_an_output_that_cannot_be_written_is_exit_1_not_a_usage_error(tmp_path, capsys, monkeypatch):
+    """A read-only file system (or no permission, a full disk) is a file not written: exit 1, as
+    prove's receipt; it was a usage error (exit 2). Simulated: this suite may run as root, which
+    a folder's mode does not stop."""
+    import errno
+
+    from pyzkvm import fileio
+
+    def read_only(path, data, overwrite=True):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(fileio, "write_atomically", read_only)
+    assert cli_main(["build", str(GUESTS_DIR / "fibonacci"), "-o", str(tmp_path / "f.elf")]) == 1
+    err = capsys.readouterr().err
+    assert "f.elf: cannot write the ELF: Read-only file system" in err and err.count("\n") == 1
 
 
 @needs_compiler

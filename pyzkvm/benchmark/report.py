@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import PyzkvmError, UsageError
 from .plots import PLOTS, write_plots
 
 SCHEMA = "pyzkvm.bench.compare.v1"
@@ -56,14 +56,20 @@ def environment() -> dict:
 
 
 def prepare_out_dir(out_dir) -> Path:
-    """Create the results folder (and parents); UsageError when it cannot be one."""
+    """Create the results folder (and parents). A path that is a file (or under one) is a
+    UsageError (exit 2: the argument is wrong); a folder that cannot be made or written (a
+    read-only file system, no permission) is a PyzkvmError (exit 1, as any file not written)."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except (FileExistsError, NotADirectoryError) as exc:
         raise UsageError(f"cannot use --out {out} as the results folder: {exc.strerror or exc}") from None
+    except OSError as exc:
+        raise PyzkvmError(f"cannot create the results folder {out}: {exc.strerror or exc}; "
+                          "give --out a folder you can write to") from None
     if not os.access(out, os.W_OK):
-        raise UsageError(f"cannot write to the results folder {out}: permission denied")
+        raise PyzkvmError(f"cannot write to the results folder {out}: permission denied; "
+                          "give --out a folder you can write to")
     return out
 
 

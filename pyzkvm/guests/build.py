@@ -98,8 +98,10 @@ def write_guest(result: BuildResult) -> None:
 
     try:
         write_atomically(result.output, result.elf)
-    except OSError as exc:
-        raise UsageError(f"{result.output}: cannot write the ELF: {exc.strerror}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{result.output}: cannot write the ELF: it is a folder; give -o a file name") from None
+    except OSError as exc:  # a read-only file system, no permission, a full disk: exit 1, not a usage error
+        raise PyzkvmError(f"{result.output}: cannot write the ELF: {exc.strerror or exc}") from None
 
 
 def compile_guest(
@@ -130,7 +132,8 @@ def compile_guest(
     if output.is_dir():
         raise UsageError(f"{output}: is a directory: give the output ELF's file name with -o")
     if not output.parent.is_dir():
-        raise PyzkvmError(f"cannot write the ELF to {output}: {output.parent} does not exist (no such directory)")
+        why = "is not a directory" if output.parent.exists() else "does not exist (no such directory)"
+        raise PyzkvmError(f"cannot write the ELF to {output}: {output.parent} {why}")
     staged = [p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES]
     if any(output.resolve() == p.resolve() for p in staged):  # (-o main.c, or a link to it, replaced the source)
         raise UsageError(f"{output}: is one of the guest's own source files: give the ELF another name with -o")

@@ -124,7 +124,7 @@ def pack(op, rd, rs1, rs2):
     return np.int64(op) | (np.int64(rd) << 8) | (np.int64(rs1) << 16) | (np.int64(rs2) << 24)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def decode_range(mem, lo_index, n, packed, imm):
     """Pre-decode words mem[lo_index : lo_index + n] into ``packed`` / ``imm``."""
     for i in range(n):

@@ -79,7 +79,7 @@ def signed(v):
     return v - ((v & 0x80000000) << 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_until_host(regs, mem, packed, imm, code_lo, pc, cycle, max_cycles, counts,
                    capture, tr, tr_len, undo_on, undo, undo_len, dirty, fixed_code, code_words):  # fmt: skip
     """Execute from ``pc`` until an ECALL, a fault, the cycle limit or a full buffer.

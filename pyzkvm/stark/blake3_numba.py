@@ -141,7 +141,7 @@ def _load_block(msg, pos, end):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def compress(cv, block, counter, block_len, flags):
     """BLAKE3's compression function on arrays: cv (8,) and block (16,) uint32 words, a 64-bit
     counter, block length in bytes and flags. Returns the first 8 output words (uint32)."""
@@ -224,7 +224,7 @@ def _hash_words(msg, start, end):
     return _hash_words_multichunk(msg, start, end)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def hash_words(msg):
     """BLAKE3 digest (8 uint32 words) of the bytes of a uint32 array, little-endian words."""
     c = _hash_words(msg, 0, msg.shape[0])

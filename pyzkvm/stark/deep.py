@@ -306,7 +306,7 @@ def divided_by_linears(a: np.ndarray, points: np.ndarray, claimed: np.ndarray, r
     return q if np.array_equal(at, np.asarray(claimed, dtype=np.uint32).reshape(-1, 4)) else None
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _divide_by_linears(a, points, rows, q, at):
     # q[k] = Σ_g r_g,(k+1), at[g] = r_g,0 (divided_by_linears): per coefficient and point one
     # F_p^4 product and sum; rows from ``rows`` on are zero, so are their r and q

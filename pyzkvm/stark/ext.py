@@ -98,7 +98,7 @@ def norm_conj4(a0, a1, a2, a3):
 # --- scalar kernels on (4,) arrays ---------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def e_add(a, b):
     """a + b in F_p^4 (coefficientwise) for (4,) uint32 arrays."""
     out = np.empty(4, dtype=np.uint32)
@@ -107,7 +107,7 @@ def e_add(a, b):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def e_sub(a, b):
     """a − b in F_p^4 (coefficientwise)."""
     out = np.empty(4, dtype=np.uint32)
@@ -116,7 +116,7 @@ def e_sub(a, b):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def e_mul(a, b):
     """a · b in F_p^4, reduced with X^4 = 11."""
     c0, c1, c2, c3 = mul4(np.uint64(a[0]), np.uint64(a[1]), np.uint64(a[2]), np.uint64(a[3]),
@@ -129,7 +129,7 @@ def e_mul(a, b):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def e_inv(a):
     """a^(−1) in F_p^4 via the norm to F_p (see norm_conj4). The inverse of 0 is 0: callers check."""
     n, d0, d1, d2, d3 = norm_conj4(np.uint64(a[0]), np.uint64(a[1]), np.uint64(a[2]), np.uint64(a[3]))
@@ -145,21 +145,21 @@ def e_inv(a):
 # --- vector kernels over (n, 4) -----------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _add_kernel(a, b, out):
     for i in range(out.shape[0]):
         for k in range(4):
             out[i, k] = f_add(a[i, k], b[i, k])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sub_kernel(a, b, out):
     for i in range(out.shape[0]):
         for k in range(4):
             out[i, k] = f_sub(a[i, k], b[i, k])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mul_kernel(a, b, out):
     for i in range(out.shape[0]):
         c0, c1, c2, c3 = mul4(np.uint64(a[i, 0]), np.uint64(a[i, 1]), np.uint64(a[i, 2]), np.uint64(a[i, 3]),
@@ -170,7 +170,7 @@ def _mul_kernel(a, b, out):
         out[i, 3] = c3
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mul_base_kernel(a, b, out):
     for i in range(out.shape[0]):
         s = np.uint64(b[i])
@@ -178,7 +178,7 @@ def _mul_base_kernel(a, b, out):
             out[i, k] = f_mul(a[i, k], s)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _inv_kernel(a, out):
     # Montgomery's batch trick over F_p^4 on top of the norm inversion; returns first zero or −1.
     n = a.shape[0]

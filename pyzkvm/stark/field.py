@@ -205,7 +205,7 @@ def f_inv(a):
 # kernel is loaded from the cache the first time it is called.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _binary_kernel(kind, a, b, out):
     # out[i] = a[i] ∘ b[i] (kind 0 add, 1 sub, 2 mul); an operand of length 1 broadcasts
     sa = 1 if a.shape[0] > 1 else 0
@@ -221,7 +221,7 @@ def _binary_kernel(kind, a, b, out):
             out[i] = f_mul(x, y)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pow_kernel(a, e, out):
     for i in range(out.shape[0]):
         out[i] = f_pow(a[i], e)
@@ -326,7 +326,7 @@ def pow_vec(a, e: int):
     return out[()] if out.ndim == 0 else out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _batch_inverse_kernel(a, out):
     # Montgomery's trick on POWER_CHAINS interleaved chains (chain l: elements l, l + L, …,
     # L = POWER_CHAINS), so each step's products are independent and the loops vectorise:

@@ -121,7 +121,7 @@ def _bit_reverse_kernel(a, out, log_n, t, rev_tile, rev_mid, mid_in_order, mid0,
                     out[dst, c] = a[src, c]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _permute_rows_small(a, rev, out):
     for i in range(a.shape[0]):
         for c in range(a.shape[1]):
@@ -166,7 +166,7 @@ def bit_reverse_rows(a):
 # --- twiddles -----------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fill_twiddles(log_n, roots, tw, tw_shoup):
     # tw[h + j] = ω_{2h}^j for every layer half-size h = 2^l (l < log_n) and j < h:
     # the twiddles of one layer are contiguous, so every layer streams through memory.
@@ -261,7 +261,7 @@ def _dit_run(x, tw, tws, i0, h, j0, count):
         lo[k], hi[k] = _dit_butterfly(lo[k], hi[k], t[k], ts[k])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dif_1d(x, tw, tws, log_n, block_log, chunk_log):
     """Decimation in frequency on one column: natural order in, bit-reversed out.
     Layers run from the widest butterflies (h = n/2) down to h = 1. One thread: a single
@@ -286,7 +286,7 @@ def _dif_1d(x, tw, tws, log_n, block_log, chunk_log):
                 _dif_run(x, tw, tws, i0, h, 0, h)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dit_1d(x, tw, tws, log_n, block_log, chunk_log):
     """Decimation in time on one column: bit-reversed order in, natural out.
     Layers run from h = 1 up to h = n/2: first the in-cache blocks, then the big layers."""

@@ -91,6 +91,20 @@ def test_user_errors_are_one_line(args, status, message, hello_elf, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 or "usage:" in r.stderr
 
 
+def test_a_file_name_that_is_not_utf8_or_holds_a_newline_is_shown_on_one_line_as_its_bytes(tmp_path):
+    """A byte of an argument that is not UTF-8 was shown as Python's lone surrogate, '\\udcff';
+    it is the byte, '\\xff', and a newline stays '\\n'."""
+    name = os.fsencode(tmp_path) + b"/\xff\xfe\n.elf"
+    r = subprocess.run([sys.executable, "-m", "pyzkvm", "run", name], capture_output=True, cwd=ROOT,
+                       env=with_run_memo(dict(os.environ)), timeout=120)
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert "/\\xff\\xfe\\n.elf: no such file" in err and "\\udc" not in err and len(err.strip().splitlines()) == 1
+    r = subprocess.run([sys.executable, "-m", "pyzkvm", "run", FIB, "--input", b"u32:\xff"], capture_output=True,
+                       cwd=ROOT, env=with_run_memo(dict(os.environ)), timeout=120)  # a message quoting it with repr
+    assert r.returncode == 2 and r.stderr.decode().strip() == "pyzkvm: error: bad --input 'u32:\\xff': '\\xff' is not an integer"
+
+
 def test_guest_fault_is_one_line(tmp_path):
     path = tmp_path / "bad.elf"
     path.write_bytes(elf([asm.lw(6, 0, 0x10)]))

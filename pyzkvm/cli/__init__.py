@@ -18,6 +18,7 @@ import argparse
 import importlib
 import os
 import pkgutil
+import re
 import sys
 from collections.abc import Mapping
 
@@ -144,8 +145,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def one_line(text: str) -> str:
-    """``text`` with control characters escaped (a file name holding a newline stays on one line)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """``text`` with control characters escaped (a file name holding a newline stays on one line),
+    and a byte of a command-line argument or file name that is not UTF-8 shown as the byte,
+    ``\\xff`` (Python holds it as the lone surrogate U+DCFF: os.fsdecode's surrogateescape), also
+    where a message quotes the argument with repr (which writes it ``\\udcff``)."""
+    return _REPR_SURROGATE.sub(r"\\x\1", "".join(_shown(c) for c in text))
+
+
+_REPR_SURROGATE = re.compile(r"(?<!\\)\\udc([89a-f][0-9a-f])")
+
+
+def _shown(c: str) -> str:
+    if "\udc80" <= c <= "\udcff":
+        return f"\\x{ord(c) - 0xDC00:02x}"
+    return c if c.isprintable() else repr(c)[1:-1]
 
 
 def _run(argv) -> int:

@@ -159,6 +159,38 @@ def test_resuming_each_segment_on_a_fresh_machine_reproduces_it(prog, inputs, n)
             assert np.array_equal(again.trace.columns[name], ref.trace.columns[name]), name
 
 
+def _output_program():
+    """stdout and cycle-tracker lines written in parts, with filler between them, so a segment
+    boundary falls inside a stdout line and inside two cycle-tracker spans."""
+    text = b"cycle-tracker-report-start: whole\ncycle-tracker-start: part\npar" + b"tial line\n" \
+           + b"cycle-tracker-end: part\ncycle-tracker-report-end: whole\nlast, unended"
+    cuts = [0, 35, 63, 66, 76, 100, 133, len(text)]
+    filler = [asm.addi(6, 6, 1)] * 9
+    code = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        code += [syscall(WRITE, 1, DATA_BASE + lo, hi - lo), filler]
+    return program(flatten([code, halt(0)]), data=text)
+
+
+def test_a_resumed_segment_reports_the_output_that_spans_segments():
+    """A fresh machine resuming a segment gets the host's output state that spans segments (a
+    stdout line not ended yet, open cycle-tracker spans, the totals so far): each segment's stdout
+    and the last one's cycle-tracker totals are those of the segments run in turn (a resumed
+    segment lost the line's first part and the spans opened before it)."""
+    prog = _output_program()
+    whole = execute(prog)
+    assert whole.stdout == b"partial line\nlast, unended"
+    assert set(whole.report.cycle_tracker) == {"whole"} and set(whole.report.cycle_spans) == {"part"}
+    for n in (7, 13, 29):
+        reference = list(execute_segments(prog, [], n))
+        assert b"".join(s.stdout for s in reference) == whole.stdout
+        for start, ref in zip(plan_segments(prog, [], n), reference):
+            again = run_segment(prog, pickle.loads(pickle.dumps(start)), n, capture_trace=False)
+            assert (again.stdout, again.report.cycle_tracker, again.report.cycle_spans) == (
+                ref.stdout, ref.report.cycle_tracker, ref.report.cycle_spans), (n, start.index)
+        assert reference[-1].report.cycle_tracker == whole.report.cycle_tracker
+
+
 def test_segment_arguments_and_cycle_limit():
     with pytest.raises(UsageError, match="segment_cycles must be a positive integer"):
         list(execute_segments(FIB, [I.u32(10)], 0))

@@ -101,7 +101,10 @@ class SegmentStart:
     ``page_numbers``/``pages``: every non-zero 4 KiB page of memory (uint32 [k] and [k, 1024]);
     ``inputs``: the input elements not consumed yet; ``journal``: the journal written so far
     (the ABI checks its digest at the end); ``abi_state``: the ABI profile's host-side fields
-    (commit words, exit code, RISC Zero's stdin cursor...)."""
+    (commit words, exit code, RISC Zero's stdin cursor...); ``host_io``: the host's output state
+    that spans segments (a stdout line not ended yet, open cycle-tracker spans and the totals so
+    far, the bytes the guest appended to its input: host.HostIO), so a resumed segment reports
+    what the segment run in turn reports."""
 
     index: int
     state: BoundaryState
@@ -111,10 +114,12 @@ class SegmentStart:
     journal: bytes
     abi_state: dict = field(default_factory=dict)
     abi: str = "sp1"
+    host_io: dict = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
-        return int(self.pages.nbytes + self.page_numbers.nbytes) + sum(map(len, self.inputs)) + len(self.journal)
+        return (int(self.pages.nbytes + self.page_numbers.nbytes) + sum(map(len, self.inputs)) + len(self.journal)
+                + len(self.host_io.get("_line", b"")))
 
 
 def image_pages(program: Program) -> np.ndarray:
@@ -165,6 +170,8 @@ def _boundary(m: Machine, page_numbers, pages) -> BoundaryState:
 # ---- the segment runner -----------------------------------------------------------------------
 
 _HOST_ONLY = ("m", "io")  # ABI attributes that are not its state
+#: HostIO fields that carry from one segment to the next (SegmentStart.host_io)
+_CARRIED_HOST_IO = ("_line", "_open_spans", "cycle_tracker", "cycle_spans", "hint_bytes")
 
 
 class _Runner:
@@ -200,6 +207,8 @@ class _Runner:
         r.io.journal += start.journal
         for name, value in copy.deepcopy(start.abi_state).items():
             setattr(r.abi, name, value)
+        for name, value in copy.deepcopy(start.host_io).items():
+            setattr(r.io, name, value)
         if _boundary(m, numbers, start.pages) != start.state:
             raise UsageError(f"segment {start.index}'s start state does not match its memory pages and registers")
         return r
@@ -207,9 +216,10 @@ class _Runner:
     def snapshot(self, index: int, state: BoundaryState, page_numbers, pages) -> SegmentStart:
         """The SegmentStart for resuming here."""
         abi_state = {k: v for k, v in vars(self.abi).items() if k not in _HOST_ONLY}
+        host_io = {name: getattr(self.io, name) for name in _CARRIED_HOST_IO}
         return SegmentStart(
             index, state, page_numbers, pages.copy(), tuple(self.io.inputs), bytes(self.io.journal),
-            copy.deepcopy(abi_state), self.profile,
+            copy.deepcopy(abi_state), self.profile, copy.deepcopy(host_io),
         )  # fmt: skip
 
     def boundary(self):

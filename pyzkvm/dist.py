@@ -201,10 +201,40 @@ def _note_fallback(workers: int) -> None:
     )
 
 
+class WorkerTaskError(PyzkvmError):
+    """A task raised on a worker: the message names the worker and the error (_on_worker)."""
+
+
+def _on_worker(fn: Callable, *args):
+    """Run one task where it was sent; an exception it raises is re-raised naming the worker
+    (its Dask address, or the local process), so the client's one line says where it failed."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        raise WorkerTaskError(f"on {_worker_name()}: {type(exc).__name__}: {exc}") from None
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return f"worker {get_worker().address}"
+    except (ImportError, ValueError):  # (not inside a Dask worker: a process of the local fallback pool)
+        return f"local worker process {os.getpid()}"
+
+
+def task_failure(exc: BaseException) -> str:
+    """What a task's exception says on the client: where it failed and why (a lost worker's
+    CancelledError names no worker)."""
+    if isinstance(exc, WorkerTaskError):
+        return f"failed {exc}"
+    return f"failed on its worker: {type(exc).__name__}: {exc}"
+
+
 def _task_failed(index: int, exc: BaseException):
     """The default ``on_error`` of _run_tasks: a task that raised (after its retries), or whose
     worker was lost, ends the command with one line."""
-    raise PyzkvmError(f"task {index + 1} failed on its worker: {type(exc).__name__}: {exc}")
+    raise PyzkvmError(f"task {index + 1} {task_failure(exc)}")
 
 
 def _run_tasks(
@@ -223,7 +253,8 @@ def _run_tasks(
         with dask_client(scheduler, workers, memory_limit=memory_limit) as client:
             shared = client.scatter(program, broadcast=True)
             futures = {
-                client.submit(fn, shared, *args, retries=retries, pure=False): i for i, args in enumerate(argument_lists)
+                client.submit(_on_worker, fn, shared, *args, retries=retries, pure=False): i
+                for i, args in enumerate(argument_lists)
             }  # fmt: skip
             for future in as_completed(list(futures)):
                 i = futures.pop(future)
@@ -247,7 +278,7 @@ def _run_tasks(
             break
         pool = ProcessPoolExecutor(max_workers=n)
         try:
-            submitted = {pool.submit(fn, program, *argument_lists[i]): i for i in pending}
+            submitted = {pool.submit(_on_worker, fn, program, *argument_lists[i]): i for i in pending}
             for f in completed(list(submitted)):
                 i = submitted.pop(f)
                 try:
@@ -260,9 +291,10 @@ def _run_tasks(
                     results[i] = on_result(i, result)
         except BrokenProcessPool:
             continue
-        except BaseException:  # an interrupt: the queued tasks are not run, the running ones stopped
+        except BaseException:  # an interrupt, or on_error's exception: the queued tasks are not run, the running ones stopped
+            processes = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown sets it to None)
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(getattr(pool, "_processes", {}).values()):
+            for process in processes:
                 process.terminate()
             raise
         finally:
@@ -346,7 +378,7 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
     from .receipt import Receipt
 
     if isinstance(result, BaseException):  # (the task raised after its retries, or its worker was lost)
-        return LineResult(line, None, error=f"its worker failed: {type(result).__name__}: {result}")
+        return LineResult(line, None, error=f"its task {task_failure(result)}")
     if not isinstance(result, LineResult) or result.line != line:
         return LineResult(line, None, error=f"its worker answered {type(result).__name__} "
                                             f"{getattr(result, 'line', '')}, not line {line}'s result")

@@ -5,6 +5,7 @@ the local-process fallback does the same."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import uuid
 from functools import partial
@@ -233,7 +234,7 @@ def lying_prove_line(mode: str, program, line, inputs, backend, options):
     ("other input", "not of this line's run"),
     ("other line", "not line 4's result"),
     ("junk", "receipt does not verify"),
-    ("raise", "its worker failed: RuntimeError: boom"),
+    ("raise", "its task failed on local worker process "),
 ])
 def test_a_faulty_workers_batch_receipts_are_refused_by_the_client(mode, error, tmp_path, monkeypatch, capsys):
     """The client checks each worker's answer before writing it (dist.check_line_result): the
@@ -248,6 +249,8 @@ def test_a_faulty_workers_batch_receipts_are_refused_by_the_client(mode, error, 
     assert all(r.path is None and r.error and (error if mode != "other line" else "its worker answered") in r.error
                for r in results), results
     assert list(tmp_path.iterdir()) == []
+    if mode == "raise":  # where it failed (the worker's Dask address on a cluster) and why
+        assert all(re.search(r"failed on local worker process \d+: RuntimeError: boom$", r.error) for r in results), results
     capsys.readouterr()
     honest = dist.prove_batch(FIB, lines, tmp_path, stem="fib", workers=1)
     assert [(r.line, r.error) for r in honest] == [(4, None), (6, None)]
@@ -291,3 +294,19 @@ def test_trace_segments_from_workers_must_add_up_to_the_run(monkeypatch):
     monkeypatch.setattr(dist, "_run_tasks", lambda fn, *a, **k: in_process(evil, *a, **k))
     with pytest.raises(BackendError, match="do not add up to this run"):
         dist.prove_segments(FIB, [I.u32(1000)], 4000)
+
+
+def _failing_task(program, n):
+    if n == 2:
+        raise ValueError("bad segment")
+    return n
+
+
+def test_a_task_that_raises_names_the_worker_it_failed_on(monkeypatch):
+    """A task's exception reaches the client as one line saying where it ran — a Dask worker's
+    address, or the local process — beside the error (it said only 'failed on its worker')."""
+    monkeypatch.setattr(dist, "dask_available", lambda: False)
+    with pytest.raises(pyzkvm.errors.PyzkvmError) as info:
+        dist._run_tasks(_failing_task, FIB, [(1,), (2,), (3,)], scheduler=None, workers=1, retries=0)
+    assert re.fullmatch(r"task 2 failed on local worker process \d+: ValueError: bad segment", str(info.value))
+    assert dist._run_tasks(_failing_task, FIB, [(1,), (3,)], scheduler=None, workers=1, retries=0) == [1, 3]

@@ -98,10 +98,14 @@ def write_guest(result: BuildResult) -> None:
 
     try:
         write_atomically(result.output, result.elf)
-    except IsADirectoryError:
-        raise UsageError(f"{result.output}: cannot write the ELF: it is a folder; give -o a file name") from None
+    except IsADirectoryError:  # (made a folder since compile_guest checked it)
+        raise _a_folder(result.output) from None
     except OSError as exc:  # a read-only file system, no permission, a full disk: exit 1, not a usage error
         raise PyzkvmError(f"{result.output}: cannot write the ELF: {exc.strerror or exc}") from None
+
+
+def _a_folder(output: Path) -> UsageError:
+    return UsageError(f"{output}: is a directory: give the output ELF's file name with -o")
 
 
 def compile_guest(
@@ -130,7 +134,7 @@ def compile_guest(
         raise UsageError(f"{output}: names a directory: give the output ELF's file name with -o")
     output = Path(output) if output is not None else Path.cwd() / f"{name}.elf"
     if output.is_dir():
-        raise UsageError(f"{output}: is a directory: give the output ELF's file name with -o")
+        raise _a_folder(output)
     if not output.parent.is_dir():
         why = "is not a directory" if output.parent.exists() else "does not exist (no such directory)"
         raise PyzkvmError(f"cannot write the ELF to {output}: {output.parent} {why}")

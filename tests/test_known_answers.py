@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "88a1df5b064826272b198c74349908e14ee7dc00fd83c0d67828da253773fa94"
+MACHINE_AIR_DIGEST = "cfaa7bf26c0b5f7a8c9c634cc8db3b2bc23b50add4ed0160eb19db5a3f9a6834"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "5bde2c425cccdf3258ab7514af3004e72cf0db0ecd891817fb940dc0d8bfb606",
-    "ed25519-verify.elf": "83d141933d886cd2134faf3cc063ce5d6af0993a39df1e7b2e71d96cbcad8fde",
-    "fibonacci.elf": "5985d95be68b7a1be7df2159ccc411761a3e431a3a4fe94a7bbd68eca44bba3e",
-    "isqrt-hint.elf": "7dab97c5defcf0e54d1226d3071303111ba89914a7125f749ef9796baf367258",
-    "keccak256.elf": "f591606a8f87949e596c8a9af6bb06ad7d9a26a210986d787b7158bfab9d6f31",
-    "panic.elf": "c424a150a7608248f0f76a24439e4f6e2fe31faf0b97043bd4f1598b741e7fba",
-    "precompiles.elf": "0997858b9f0cf221dd454c680de87e1ab8fcf91d57e085fdab2881b34d0354d4",
-    "rv32im-selftest.elf": "5cc5a4e96b7350e92be62323bc4f59d5e99455fe111c6e7285b574cc0c4968e9",
-    "sha256.elf": "4f22243dd9c468da0dc2a16e2e35187c922178a8394d264fd1825810aa7e0b38",
-    "sort.elf": "6ddd88c8e715cff963eb208462c6d6dc222b1caf4ee3d6266769226799243b73",
+    "aggregator.elf": "b955a185f144080e79310d44910d0b5b31370f7ac23923d697b2edac1b454ece",
+    "ed25519-verify.elf": "c6f1fbb49ef5c20b2889232793187c843c273d4ceef5fe1b0dbc3355d6d7a895",
+    "fibonacci.elf": "9109e8625b6b6d79d0c92d5b38781fc8fe0f53d3c41b37d458735c54fbc28b4d",
+    "isqrt-hint.elf": "53e39c989efe070dcbd87ec62bc20145a07f8159a9fde2d64e41f38f84d20305",
+    "keccak256.elf": "c2096841097d56b26a622ebec9600b9b8226f05169647b0f48ca78eb637ddac2",
+    "panic.elf": "86ebf4e9f44bbdcc507e3da75229706c5af859cba8520561ea9da7013d3b3287",
+    "precompiles.elf": "1d90da48f6202db57dafad7eae55ec67860b345d3aff8c538e9aec0d26354755",
+    "rv32im-selftest.elf": "019310489678ec7228f0f8e453638c03be48a52f32996c1d0984794fbc35b8a7",
+    "sha256.elf": "c74df5d02a761537ed99b2077d6cc7ace165eccd598f2f33ce3effb53b90988f",
+    "sort.elf": "9e7cc5d84fdc9202040369eec3627092d2daf3d826fe5df54eac413810fee1b8",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "89ee35b7712f03189bbf7242f7c7af381c6249204ce7fa0e8598dfc65ccba3c9",
-    "risc0/panic.elf": "1fc0d318f17f3c128be9671c5a896b48cd4d0be80a5462a2e8509451eead4ab3",
-    "risc0/rv32im-selftest.elf": "5eb3bf909c4bcc9c397f4526e3324f2ad4948a09c6bf30b6e18efd4b14b475d1",
-    "risc0/sha256.elf": "ca27ee191d3ef10eecd3f5a2b4c9049370bd396c4d28caedc7637902a84cc597",
-    "risc0/sort.elf": "0625698a6f1627388af3b84f2ba02a3222ab08c905b03115215c2b2e54b399b2",
+    "risc0/fibonacci.elf": "6cfaa2b2b7235e1cd5c47411d28d36f74feed37922467f2443e9f6d536c7ad9b",
+    "risc0/panic.elf": "0c79370638a47df5ef6c0bd0f09ab60b3026b6dfa32083ad5dd8c1b6df72eb70",
+    "risc0/rv32im-selftest.elf": "ae6b729aec412a4a3556685322ca2d9d903d77600412d013678f0b010ddec242",
+    "risc0/sha256.elf": "6923bcaca1ca110494f678c478ed5eac5e1a3f7fbac8e967e97ba915f7ab8790",
+    "risc0/sort.elf": "7d8560d478aa9c9b9a78abc4c198c37ef35c644ef85dac3203b474b869055deb",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "2442c67b98e0ee97676fd2705b3320d0b5d6f1a70ed7baff7dbe6fa31099f41a"
+MACHINE_PROOF = "e65c12c96f3021c1a9a57dc22de59cfe816fd2d84c5f6d40d56084972de999e2"
 
 
 def machine_air_digest() -> str:

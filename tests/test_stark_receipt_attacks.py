@@ -63,7 +63,7 @@ def with_seal(receipt: Receipt, **changes) -> Receipt:
     p = decode_seal(receipt.seal)
     p.update(changes)
     return dataclasses.replace(receipt, seal=encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"],
-                                                         p["has_commit"], p["has_deferred"], p["start_pc"],
+                                                         p["has_commit"], p["has_deferred"],
                                                          p["segments"], others=p["others"]))
 
 
@@ -102,18 +102,13 @@ def test_a_risc0_seal_cannot_carry_a_deferred_flag(stark, paused):
 
 
 def test_seal_values_equal_modulo_p_are_not_the_statement(stark, failing):
-    """The seal's u32 start pc and end pcs are not reduced modulo p: start_pc + p (which still
-    fits in a u32) and a last end pc of p (≡ 0, HALT's next_pc) are refused, not read as the
-    honest values."""
+    """The seal's u64 end clock is not reduced modulo p: an end clock of the claim's + p, or a
+    claim of the seal's + p, is refused, not read as the honest value."""
     prog, receipt = failing
     p = decode_seal(receipt.seal)
-    assert p["start_pc"] + P < 1 << 32
-    with pytest.raises(VerificationError, match="field elements"):
-        check(stark, with_seal(receipt, start_pc=p["start_pc"] + P), prog.image_id)
-    (end_clock, end_pc, journal_end, assumptions_end, proof), = p["segments"]
-    assert end_pc == 0
+    (end_clock, proof), = p["segments"]
     with pytest.raises(VerificationError, match="last segment ends"):
-        check(stark, with_seal(receipt, segments=[(end_clock, P, journal_end, assumptions_end, proof)]), prog.image_id)
+        check(stark, with_seal(receipt, segments=[(end_clock + P, proof)]), prog.image_id)
     with pytest.raises(VerificationError, match="cycles"):  # the claim's cycle count + p
         check(stark, dataclasses.replace(receipt, claim=dataclasses.replace(receipt.claim, cycles=end_clock + P)),
               prog.image_id)

@@ -18,7 +18,7 @@ import pytest
 
 import pyzkvm
 from pyzkvm.backends import get_backend
-from pyzkvm.backends.stark import decode_seal, encode_seal
+from pyzkvm.backends.stark import build_statements, decode_seal, encode_seal
 from pyzkvm.errors import BusImbalance, ConstraintNotSatisfied, UsageError, VerificationError
 from pyzkvm.executor.segments import execute_segments, plan_segments, run_segment
 from pyzkvm.machine import build_chips, generate_tables
@@ -28,7 +28,9 @@ from pyzkvm.machine.tables import SegmentContext
 from pyzkvm.program import Program
 from pyzkvm.receipt import Receipt
 from pyzkvm.stark import INSECURE_FAST_FOR_TESTS, setup
+from pyzkvm.stark.debug import check_buses
 from pyzkvm.stark.joint import prove as prove_joint, verify as verify_joint
+from tests.rvasm import DATA_BASE, asm, flatten, halt, program, syscall
 
 ROOT = Path(__file__).resolve().parent.parent
 FIB = Program.from_elf(ROOT / "guests" / "bin" / "fibonacci.elf")
@@ -59,7 +61,7 @@ def with_segments(receipt, segments, **changes):
     p = decode_seal(receipt.seal)
     p.update(changes)
     seal = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], p["has_commit"], p["has_deferred"],
-                       p["start_pc"], segments, others=p["others"])
+                       segments, others=p["others"])
     params = dict(receipt.params, segments=len(segments))
     return dataclasses.replace(receipt, seal=seal, params=params)
 
@@ -69,8 +71,8 @@ def test_segmented_receipt_verifies_like_a_whole_one(stark, receipts):
     run = pyzkvm.execute(FIB, [u32(10)])
     assert (r.claim.image_id, r.claim.cycles, r.claim.exit_code, r.journal) == (FIB.image_id, run.cycles, 0, run.journal)
     segments = decode_seal(r.seal)["segments"]
-    assert [s[0] for s in segments] == [SEG, 2 * SEG, run.cycles]  # end clocks: the segment boundaries
-    assert segments[-1][1:4] == (0, len(run.journal), 0)  # after HALT, the whole journal, no assumptions
+    # each segment is its end clock (the boundaries) and its proof: no pc, journal length or count
+    assert [end for end, _proof in segments] == [SEG, 2 * SEG, run.cycles]
     assert r.params["segments"] == 3 and r.params["segment_cycles"] == SEG
     check(stark, r)
     assert pyzkvm.verify(r.to_bytes(), FIB.image_id, allow_insecure=True) == r.claim
@@ -91,21 +93,17 @@ def test_segment_chain_attacks_are_rejected(stark, receipts, attack):
         "duplicate": [segs[0], segs[1], segs[1], segs[2]],
         "reorder": [segs[1], segs[0], segs[2]],
         "foreign segment": [segs[0], other[1], segs[2]],   # same boundaries, another run's middle
-        "foreign last segment": [segs[0], segs[1], (*segs[2][:4], other[2][4])],
+        "foreign last segment": [segs[0], segs[1], (segs[2][0], other[2][1])],
     }[attack]
     with pytest.raises(VerificationError):
         check(stark, with_segments(receipts[10], forged))
 
 
-def test_changed_segment_ends_are_rejected(stark, receipts):
+def test_a_moved_boundary_is_rejected(stark, receipts):
     segs = decode_seal(receipts[10].seal)["segments"]
-    moved = [(segs[0][0] + 4, *segs[0][1:]), *segs[1:]]         # a boundary moved by 4 cycles
-    other_pc = [(segs[0][0], segs[0][1] + 4, *segs[0][2:]), *segs[1:]]
-    for forged in (moved, other_pc):
+    for shift in (4, -1):
         with pytest.raises(VerificationError):
-            check(stark, with_segments(receipts[10], forged))
-    with pytest.raises(VerificationError):
-        check(stark, with_segments(receipts[10], segs, start_pc=decode_seal(receipts[10].seal)["start_pc"] + 4))
+            check(stark, with_segments(receipts[10], [(segs[0][0] + shift, segs[0][1]), *segs[1:]]))
 
 
 def assert_only_the_joint_bus_rejects(pk, statements, public_data):
@@ -118,12 +116,15 @@ def assert_only_the_joint_bus_rejects(pk, statements, public_data):
         verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [pv for _t, pv in statements], public_data)
 
 
-def _segment_tables(starts, altered_registers=None, seg=SEG):
+def _segment_tables(starts, altered_registers=None, seg=SEG, program=FIB, altered_pc=None):
     """The segments' (chips, statements) the way the prover builds them; segment 1 optionally
-    re-executed from altered start registers, its memory context claiming those values."""
-    chips = build_chips(FIB)
+    re-executed from altered start registers, its memory context claiming those values, or
+    from another pc."""
+    chips = build_chips(program)
     context, out = SegmentContext.first(), []
     for k, start in enumerate(starts):
+        if k == 1 and altered_pc is not None:
+            start = dataclasses.replace(start, state=dataclasses.replace(start.state, pc=altered_pc))
         if k == 1 and altered_registers:
             state = dataclasses.replace(start.state, registers=tuple(altered_registers))
             start = dataclasses.replace(start, state=state)
@@ -132,7 +133,7 @@ def _segment_tables(starts, altered_registers=None, seg=SEG):
             for r in range(1, 32):  # registers are memory keys 0..31
                 values[np.searchsorted(mem.keys, r)] = altered_registers[r]
             context = dataclasses.replace(context, memory=dataclasses.replace(mem, values=values))
-        execution = run_segment(FIB, start, seg)
+        execution = run_segment(program, start, seg)
         tables = generate_tables(chips, execution, context)
         context = context.next(tables)
         out.append(tables)
@@ -166,7 +167,122 @@ def test_halting_segment_elsewhere_is_refused_by_the_verifier(stark, receipts):
     segs = decode_seal(receipts[10].seal)["segments"]
     short = dataclasses.replace(receipts[10], claim=dataclasses.replace(receipts[10].claim, cycles=segs[0][0]))
     with pytest.raises(VerificationError):
-        check(stark, with_segments(short, [(segs[0][0], 0, segs[0][2], 0, segs[0][4])]))
+        check(stark, with_segments(short, [segs[0]]))
+
+
+def _straight_line(n=30):
+    """x6 += 1, n times, then HALT: a segment can start at any of its pcs and still halt."""
+    return program(flatten([[asm.addi(6, 6, 1)] * n, halt(0)]))
+
+
+def test_a_segment_starting_at_another_pc_is_rejected():
+    """Segment 1 really executed from the next instruction (skipping one): its tables hold, and
+    their start pc is nowhere public — the joint segment pc bus refuses it (its first row
+    receives (clk, pc) that segment 0's last row did not send)."""
+    prog, seg = _straight_line(), 20
+    starts = plan_segments(prog, [], seg)
+    assert len(starts) == 2
+    chips, statements, data = _segment_tables(starts, seg=seg, program=prog, altered_pc=starts[1].state.pc + 4)
+    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+    with pytest.raises(ConstraintNotSatisfied, match="segment pc"):
+        check_buses(pk.verifying_key.compiled, pk.prep_traces, statements, data)
+    assert_only_the_joint_bus_rejects(pk, statements, data)
+    chips, statements, data = _segment_tables(starts, seg=seg, program=prog)  # the honest cut proves
+    proofs = prove_joint(pk, statements, public_data=data)
+    verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [pv for _t, pv in statements], data)
+
+
+def _write_twice():
+    """WRITE "AA" to the journal, 30 cycles of x6 += 1, WRITE "BB", HALT: cut at 32 cycles, one
+    WRITE in each segment."""
+    return program(flatten([syscall(0x02, 3, DATA_BASE, 2), [asm.addi(6, 6, 1)] * 30,
+                            syscall(0x02, 3, DATA_BASE + 4, 2), halt(0)]), data=b"AA\0\0BB\0\0")
+
+
+def test_a_segment_starting_its_journal_elsewhere_is_rejected():
+    """Segment 1 built as if segment 0 had written 3 journal bytes, not 2 (its "BB" at 3..4 of a
+    claimed "AA?BB"): the segment counts bus refuses the start the previous segment did not
+    leave, besides the journal bus."""
+    prog, seg = _write_twice(), 32
+    starts = plan_segments(prog, [], seg)
+    chips, context, statements = build_chips(prog), SegmentContext.first(), []
+    tables_of = []
+    for k, start in enumerate(starts):
+        if k == 1:
+            context = dataclasses.replace(context, journal_start=3)
+        tables_of.append(generate_tables(chips, run_segment(prog, start, seg), context))
+        context = context.next(tables_of[-1])
+    final = dataclasses.replace(tables_of[-1].statement, journal_len=5)
+    statements = [(t.in_order(chips), t.statement.with_outcome(final).public_values()) for t in tables_of]
+    data = MachinePublicData(b"AA?BB")
+    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+    with pytest.raises(ConstraintNotSatisfied, match="segment counts"):
+        check_buses(pk.verifying_key.compiled, pk.prep_traces, statements, data)
+    assert_only_the_joint_bus_rejects(pk, statements, data)
+
+
+@pytest.mark.parametrize("table, column, constraint", [
+    ("cpu", "next_pc", "a padding row keeps the last next_pc"),
+    ("cpu", "clk", "a padding row keeps the last clk"),
+    ("syscall", "jpos", "jpos' = jpos \\+ step"),
+    ("syscall", "apos", "apos' = apos \\+ step"),
+])
+def test_the_padding_keeps_the_exit_state_to_the_last_row(table, column, constraint):
+    """A segment hands its exit state to the next from its tables' last rows — padding rows when
+    it has fewer cycles or syscalls than rows. The CPU's padding keeps the last clk and next_pc,
+    the syscall chip's its counters (a step is 0 on padding): a last row that says otherwise
+    breaks those constraints, so what it sends is the state after the last executed row."""
+    from pyzkvm.machine.cpu import CPU
+    from pyzkvm.machine.syscall import SYS
+    from pyzkvm.stark.debug import check_all_constraints
+
+    run = build_statements(_write_twice(), [], 24)  # segment 0: 24 cycles (32 rows), "AA" written
+    at = {a.name: i for i, a in enumerate(run.chips.airs)}
+    traces, pv = run.statements[0]
+    forged_table = np.array(traces[at[table]], copy=True)
+    col = getattr(CPU if table == "cpu" else SYS, column)
+    assert forged_table.shape[0] > (24 if table == "cpu" else 1)  # the last row is padding
+    if table == "syscall":
+        assert set(forged_table[1:, SYS.jpos].tolist()) == {2}  # "AA" written: the padding holds 2
+    forged_table[-1, col] = (int(forged_table[-1, col]) + 4) % (1 << 31)
+    forged = [forged_table if i == at[table] else t for i, t in enumerate(traces)]
+    pk = setup(INSECURE_FAST_FOR_TESTS, run.chips.airs)
+    check_all_constraints(pk.verifying_key.compiled, pk.prep_traces, [(traces, pv)])
+    with pytest.raises(ConstraintNotSatisfied, match=f"table '{table}': constraint '{constraint}"):
+        check_all_constraints(pk.verifying_key.compiled, pk.prep_traces, [(forged, pv)])
+
+
+def _private_branch(n=24):
+    """Reads a private word; 0 runs n instructions at one address range, anything else n at
+    another, then HALT: the same cycles, journal and exit code either way."""
+    return program(flatten([
+        syscall(0xF0), syscall(0xF1, DATA_BASE, 4),          # HINT_LEN, HINT_READ 4 bytes
+        asm.li(9, DATA_BASE), asm.lw(7, 9, 0),
+        asm.beq(7, 0, 4 * (n + 2)),                           # 0: to region B
+        [asm.addi(6, 6, 1)] * n, asm.jal(0, 4 * (n + 2)),     # region A, then over B to HALT
+        [asm.addi(8, 8, 1)] * n, asm.jal(0, 4),               # region B
+        halt(0)]), data=bytes(4))
+
+
+def test_a_hiding_receipt_of_segments_does_not_show_where_the_guest_was():
+    """A private bit sends the guest through one of two code regions, and the segments are cut
+    inside them (a red-team demonstration, session 25: the seal's boundary pcs read the bit).
+    The two receipts now differ in their proofs only: the seal holds each segment's end clock
+    and proof, the claims are equal, and every public value is the same."""
+    stark = get_backend("stark")
+    prog = _private_branch()
+    receipts = [stark.prove(prog, [u32(bit)], preset="insecure_fast_for_tests_zk", segment_cycles=16) for bit in (0, 1)]
+    seals = [decode_seal(r.seal) for r in receipts]
+    assert len(seals[0]["segments"]) == 3
+    for r in receipts:
+        stark.verify(r, prog.image_id, allow_insecure=True)
+    assert receipts[0].claim == receipts[1].claim
+    assert {k: v for k, v in seals[0].items() if k != "segments"} == {k: v for k, v in seals[1].items() if k != "segments"}
+    assert [end for end, _p in seals[0]["segments"]] == [end for end, _p in seals[1]["segments"]]
+    runs = [build_statements(prog, [u32(bit)], 16) for bit in (0, 1)]
+    assert [pv for _t, pv in runs[0].statements] == [pv for _t, pv in runs[1].statements]
+    starts = [[s.state.pc for s in plan_segments(prog, [u32(bit)], 16)] for bit in (0, 1)]
+    assert starts[0][1:] != starts[1][1:]  # (what the old seals showed)
 
 
 def test_bad_segment_cycles_are_refused(stark):
@@ -192,13 +308,14 @@ def test_segments_concatenate_to_the_whole_run_tables():
 def test_segment_of_another_run_with_the_same_boundaries_is_rejected(stark):
     """sha256 has no data-dependent branches: two messages of one length give runs with the same
     pc at every clock, the same cycles and journal length. Their middle segments are
-    interchangeable as far as clock, pc and journal length go. In a receipt the swap fails
+    interchangeable as far as clock, pc and journal length go (the boundary buses balance). In
+    a receipt the swap fails
     because every segment's statement names the run's outcome (its COMMIT words); a prover who
     proves the mixed segments under run A's outcome is caught by the memory bus alone."""
     sha = Program.from_elf(ROOT / "guests" / "bin" / "sha256.elf")
     a, b = (stark.prove(sha, [m * 64], preset=FAST, segment_cycles=512) for m in (b"A", b"B"))
     sa, sb = decode_seal(a.seal)["segments"], decode_seal(b.seal)["segments"]
-    assert len(sa) == 4 and [s[:3] for s in sa] == [s[:3] for s in sb]  # identical chains
+    assert len(sa) == 4 and [s[0] for s in sa] == [s[0] for s in sb]  # identical chains
     stark.verify(a, sha.image_id, allow_insecure=True)
     with pytest.raises(VerificationError):
         stark.verify(with_segments(a, [sa[0], sb[1], sa[2], sa[3]]), sha.image_id, allow_insecure=True)
@@ -360,17 +477,14 @@ def test_an_ecall_filed_in_another_segments_syscall_table_is_rejected(stark):
     forged into the claim "BBAA": the two rows swap tables, every count and byte lookup
     follows. The buses still balance; only the rows' clock range (START_CLK ≤ clk < PV_CYCLES)
     refuses it, in the prover's check and in the verifier."""
-    from pyzkvm.backends.stark import build_statements
     from pyzkvm.machine.bytes_table import BYTES
     from pyzkvm.machine.image_id import other_circuit_digests
     from pyzkvm.machine.syscall import JOURNAL_WORDS, SYS
-    from pyzkvm.stark.debug import check_all_constraints, check_buses
+    from pyzkvm.stark.debug import check_all_constraints
     from pyzkvm.stark.field import P
-    from tests.rvasm import DATA_BASE, asm, flatten, halt, program, syscall
 
     seg = 32
-    prog = program(flatten([syscall(0x02, 3, DATA_BASE, 2), [asm.addi(6, 6, 1)] * 30,
-                            syscall(0x02, 3, DATA_BASE + 4, 2), halt(0)]), data=b"AA\0\0BB\0\0")
+    prog = _write_twice()
     assert pyzkvm.execute(prog, []).journal == b"AABB"
     run = build_statements(prog, [], seg)
     assert len(run.statements) == 2
@@ -412,11 +526,9 @@ def test_an_ecall_filed_in_another_segments_syscall_table_is_rejected(stark):
         for r in np.flatnonzero(jw[:, JOURNAL_WORDS.active]):
             src = next(row for row in sys_tables if int(row[0, SYS.clk]) == int(jw[r, JOURNAL_WORDS.clk]))[0]
             jw[r, JOURNAL_WORDS.jbase] = (int(src[SYS.jpos]) - le_word(src[SYS.ptr])) % P
-    st = run.segment_statements
-    forged_st = [dataclasses.replace(st[0], journal=b"BB", journal_start=0),
-                 dataclasses.replace(st[1], journal=b"AA", journal_start=2)]
-    statements = [(tables[k], forged_st[k].public_values()) for k in (0, 1)]
-    forged = dataclasses.replace(run, statements=statements, segment_statements=forged_st, journal=b"BBAA")
+    # (where each segment's journal starts is not public: the statements stay the honest run's)
+    statements = [(tables[k], pv) for k, (_t, pv) in enumerate(run.statements)]
+    forged = dataclasses.replace(run, statements=statements, journal=b"BBAA")
 
     pk = setup(INSECURE_FAST_FOR_TESTS, run.chips.airs)
     compiled = pk.verifying_key.compiled
@@ -446,11 +558,11 @@ def test_a_run_of_more_segments_than_a_seal_holds_is_refused_before_proving(star
 
 
 def test_prove_says_a_hiding_receipt_of_segments_shows_their_boundaries(tmp_path, capsys):
-    """Each boundary's pc and journal length are public values (docs/backend-guide.md): where the
-    guest's control flow depends on private input they show it, and prove says so."""
+    """Each segment's clocks and table heights are public (docs/backend-guide.md): where a
+    segment's length or its tables' depend on private input they show it, and prove says so."""
     from pyzkvm.cli import main
 
     out = tmp_path / "fib.receipt"
     assert main(["prove", str(ROOT / "guests" / "bin" / "fibonacci.elf"), "--input", "u32:10", "--preset",
                  "insecure_fast_for_tests_zk", "--segment-cycles", str(SEG), "-o", str(out)]) == 0
-    assert "zero-knowledge receipt of several segments shows each boundary's pc" in capsys.readouterr().err
+    assert "zero-knowledge receipt of several segments shows each segment's" in capsys.readouterr().err

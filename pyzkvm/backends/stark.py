@@ -46,10 +46,12 @@ Continuations: ``prove(..., segment_cycles=N)`` proves the run as segments of N 
 STARK proof each, whose buses balance only together (pyzkvm/stark/joint.py: every segment's
 main traces are committed before the shared bus challenges are drawn). Memory accesses run on
 the global clock across segments; the last segment holds the memory boundary; each segment's
-public values say where it starts and ends (clock, pc, journal length), and the verifier builds
-them as a chain — segment k starts where k − 1 ended (clock, pc, journal length, number of
-assumptions) — so a dropped, repeated, reordered or foreign segment cannot verify
-(docs/continuations.md, docs/machine.md §5). A whole run is the case of one segment.
+public values say where it starts and ends in clock, and the verifier builds them as a chain —
+segment k starts at the clock where k − 1 ended; the pc, journal length and number of
+assumptions pass between them on the boundary buses, not in the receipt — so a dropped,
+repeated, reordered or foreign segment cannot verify, and a hiding receipt does not show what
+the guest was doing at a cut (docs/continuations.md, docs/machine.md §5). A whole run is the
+case of one segment.
 
 The seal's byte format: stark_seal.py; the acceptance policy (minimum security, params):
 stark_policy.py; the temporary disk of a continuation's tables: spill.py.
@@ -107,7 +109,6 @@ class SegmentedRun:
     assumptions: tuple        #: the run's VERIFY_SP1_PROOF assertions, in order
     segment_statements: list  #: each segment's Statement (machine/statement.py), the run's outcome in each
     exit_code: int
-    start_pc: int
     segment_cycles: int
     explicit: bool            #: segment_cycles was asked for (so the receipt says so even for 1 segment)
     spill: object = None      #: the temporary directory holding the earlier segments' tables (removed with the run)
@@ -179,7 +180,6 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
     chips = build_chips(program)
     tables_of: list[MachineTables] = []
     assumptions: tuple[tuple[bytes, bytes], ...] = ()
-    start_pc: int | None = None
     context, journal, exit_code = SegmentContext.first(), b"", 0
     entries = 0  # bus entries of the segments built so far, at least (stark_policy.bus_entries_at_least)
     spill = None  # a continuation keeps the earlier segments' tables on disk, memory-mapped
@@ -201,20 +201,18 @@ def build_statements(program, inputs, segment_cycles=None, max_cycles=None, step
         assumptions += tuple(execution.assumptions)
         exit_code = execution.exit_code
         assert execution.trace is not None  # capture_trace=True
-        start_pc = int(execution.trace.columns["pc"][0]) if start_pc is None else start_pc
         tables_of.append(tables)
         del execution
         if len(tables_of) > 1:
             spill = spill or tempfile.TemporaryDirectory(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
             tables_of[-2].traces = spill_to_disk(tables_of[-2].traces, spill.name, len(tables_of) - 2)
     final = _statement(tables_of[-1])
-    assert start_pc is not None  # a run has at least one segment
     if final.deferred is not None and any(final.deferred):
         raise UnsupportedProgram("the guest committed a non-zero deferred-proofs digest: the stark backend binds "
                                  "assumptions through VERIFY_SP1_PROOF, and proves only a zero digest")
     segment_statements = [_statement(t).with_outcome(final) for t in tables_of]
     statements = [(t.in_order(chips), s.public_values()) for t, s in zip(tables_of, segment_statements)]
-    return SegmentedRun(chips, statements, journal, assumptions, segment_statements, exit_code, start_pc, segment_cycles,
+    return SegmentedRun(chips, statements, journal, assumptions, segment_statements, exit_code, segment_cycles,
                         explicit, spill)
 
 
@@ -348,10 +346,9 @@ class StarkBackend(Backend):
         heights = [[t.log_height for t in p.tables] for p in proofs]  # None: a table left out (optional.py)
         encoded = [p.to_bytes() for p in proofs]
         final = run.segment_statements[-1]
-        seal_segments = [(s.cycles, s.end_pc, s.journal_end, s.assumptions_end, proof)
-                         for s, proof in zip(run.segment_statements, encoded, strict=True)]
+        seal_segments = [(s.cycles, proof) for s, proof in zip(run.segment_statements, encoded, strict=True)]
         seal = encode_seal(config.name, vk.prep_root, vk.prep_log_heights, final.commit is not None,
-                           final.deferred is not None, run.start_pc, seal_segments, others=others)
+                           final.deferred is not None, seal_segments, others=others)
         security = statement_security(vk, heights, run.statements[-1][1], run.public_data)
         cycles = final.cycles
         claim = Claim.for_execution(image_id_from_seal(vk, others), run.journal, run.exit_code, cycles, run.assumptions)
@@ -425,19 +422,14 @@ class StarkBackend(Backend):
         if not 1 <= claim.cycles <= MAX_CYCLES:
             raise VerificationError(f"claim says {claim.cycles} cycles; a stark proof covers 1..{MAX_CYCLES}")
         segments = seal["segments"]
-        ends = [tuple(seg[:4]) for seg in segments]
+        ends = [end_clock for end_clock, _proof in segments]
         bus_journal = b"" if profile == "risc0" else receipt.journal  # risc0: bound by the output digest instead
-        if ends[-1] != (claim.cycles, 0, len(bus_journal), len(claim.assumptions)):
-            raise VerificationError(
-                f"the last segment ends at clock {ends[-1][0]}, pc 0x{ends[-1][1]:08x} with {ends[-1][2]} journal bytes "
-                f"and {ends[-1][3]} assumptions, not at the claim's {claim.cycles} cycles after HALT with its "
-                f"{len(bus_journal)} bytes and {len(claim.assumptions)} assumptions")
-        clocks = [0] + [e[0] for e in ends]
-        counts = [(0, 0)] + [(e[2], e[3]) for e in ends]
-        if any(b <= a for a, b in zip(clocks, clocks[1:])) or \
-                any(b[0] < a[0] or b[1] < a[1] for a, b in zip(counts, counts[1:])):
-            raise VerificationError("stark seal: segment end clocks must increase, journal and assumption counts "
-                                    "must not shrink")
+        if ends[-1] != claim.cycles:
+            raise VerificationError(f"the last segment ends at clock {ends[-1]}, not at the claim's {claim.cycles} "
+                                    "cycles after HALT")
+        clocks = [0, *ends]
+        if any(b <= a for a, b in zip(clocks, clocks[1:])):
+            raise VerificationError("stark seal: segment end clocks must increase")
         try:
             vk = machine_key_from_parts(config, seal["prep_root"], seal["prep_log_heights"])
         except StarkConfigError as exc:
@@ -455,15 +447,15 @@ class StarkBackend(Backend):
             raise VerificationError("a risc0 receipt binds an output digest (has_commit = 1, has_deferred = 0) "
                                     "and an exit code below 2^24")
         publics = [s.public_values() for s in Statement.from_claim(
-            claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"], seal["has_deferred"], seal["start_pc"], ends,
+            claim.exit_code, receipt.journal, claim.assumptions, seal["has_commit"], seal["has_deferred"], ends,
             profile, halt_type)]
         # the statement's variable part, rebuilt from the claim: the journal and the assumptions
         public_data = MachinePublicData(bus_journal, claim.assumptions)
-        reports = joint.verify(vk, [proof for *_e, proof in segments], publics, bytes(public_data))
+        reports = joint.verify(vk, [proof for _end, proof in segments], publics, bytes(public_data))
         security = reports[0].security  # the joint statement's estimate, recomputed by the verifier
         check_security(config.name, security.bits, minimum)
         verified = StarkVerification(
-            preset=config.name, security=security, proof_bytes=sum(len(seg[4]) for seg in segments),
+            preset=config.name, security=security, proof_bytes=sum(len(proof) for _end, proof in segments),
             cycles=claim.cycles, segments=len(segments),
             segment_lengths=[b - a for a, b in zip(clocks, clocks[1:])],
             log_heights=[r.log_heights for r in reports], zero_knowledge=config.zk,

@@ -90,15 +90,16 @@ def run_inspect(args) -> int:
         rows.append(("assumptions", f"{len(claim.assumptions)} (receipts this claim relies on)"))
         rows.append(("inner receipts", f"{len(receipt.inner)} (carried here; verify checks them all)"))
     for seg in _segments_view(receipt).get("segments", []):  # continuations
-        end = f"HALT, exit code {seg['exit_code']}" if seg["halted"] else f"pc {seg['end_pc']}"
+        end = f"HALT, exit code {seg['exit_code']}" if seg["halted"] else ""
+        if "start_pc" in seg:  # a dev-mode receipt's segments show their states; a stark seal's do not
+            end = f", pc {seg['start_pc']} -> {end or 'pc ' + seg['end_pc']}"
+        elif end:
+            end = f", {end}"
         memory = (f", memory {seg['start_memory'][:12]}.. -> {seg['end_memory'][:12]}.." if "start_memory" in seg
                   else "")
+        journal = f", journal {format_size(seg['journal_bytes'])}" if "journal_bytes" in seg else ""
         proof = f", proof {format_size(seg['proof_bytes'])}" if "proof_bytes" in seg else ""
-        rows.append((
-            f"segment {seg['index']}",
-            f"cycles {seg['start_cycle']}..{seg['end_cycle']}, pc {seg['start_pc']} -> {end}{memory}, "
-            f"journal {format_size(seg['journal_bytes'])}{proof}",
-        ))  # fmt: skip
+        rows.append((f"segment {seg['index']}", f"cycles {seg['start_cycle']}..{seg['end_cycle']}{end}{memory}{journal}{proof}"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key + ':':<{width + 1}} {value}")

@@ -246,8 +246,8 @@ def write_receipt(receipt, output: Path, elapsed: float) -> None:
         of = f" of up to {shown(receipt.params['segment_cycles'])} cycles" if "segment_cycles" in receipt.params else ""
         print(f"segments:   {shown(receipt.params['segments'])}{of}")
         if receipt.params.get("zero_knowledge") and receipt.params["segments"] > 1:
-            print("note: a zero-knowledge receipt of several segments shows each boundary's pc and journal length "
-                  "(public values chaining the segments: docs/backend-guide.md)", file=sys.stderr)
+            print("note: a zero-knowledge receipt of several segments shows each segment's cycles and table heights, "
+                  "not only the run's (docs/backend-guide.md)", file=sys.stderr)
     if receipt.inner:
         print(f"assumes:    {len(receipt.inner)} inner receipt(s), carried in the receipt and verified with it")
     print(f"receipt:    {output} ({format_size(len(data))}, seal {format_size(len(receipt.seal))})")

@@ -88,3 +88,12 @@ R0_SHA_STATE = "r0 sha state"
 R0_SHA_W = "r0 sha w"
 
 ALL = ALL + (R0_SHA_CALL, R0_SHA_OUT, R0_SHA_STATE, R0_SHA_W)
+#: Segment boundaries (docs/continuations.md), each entry placed by a row selector:
+#: (clk, pc): the CPU's last executed row of a segment that does not halt sends its end clock
+#: and next pc; the next segment's first row receives its start clock and pc.
+SEGMENT_PC = "segment pc"
+#: (clk, jpos, apos): the SP1 syscall chip's last row sends the segment's end clock and the
+#: journal length and VERIFY_SP1_PROOF count after it; the next segment's first row receives them.
+SEGMENT_COUNTS = "segment counts"
+
+ALL = ALL + (SEGMENT_PC, SEGMENT_COUNTS)

@@ -43,7 +43,7 @@ from .chip import Chip
 from .accesses import Access
 from .layout import Layout
 from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height
-from .statement import PV_CYCLES, PV_END_PC, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK, PV_START_PC
+from .statement import PV_CYCLES, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK
 from .witness import words
 from ..stark.pool import chunk_bounds, parallel_for
 
@@ -143,12 +143,13 @@ class CpuAir(Chip):
         # --- fetch: (pc, decoded fields) must be a row of the program chip --------------------
         b.send(buses.PROGRAM, [m(getattr(CPU, f)) for f in FETCH_FIELDS], active)
 
-        # --- start: the first row runs at the public start clock and pc; the run's first row
-        #     (IS_FIRST) fetches the entry point — the program chip receives it on the entry bus
+        # --- start: the first row runs at the public start clock; the run's first row (IS_FIRST)
+        #     fetches the entry point — the program chip receives it on the entry bus — and any
+        #     other segment's first row the pc the segment before it left (segment pc bus, below)
         b.when_first_row().assert_eq(is_real, 1, "the first row is executed")
         b.when_first_row().assert_eq(clk, b.public(PV_START_CLK), "the clock starts at START_CLK")
-        b.when_first_row().assert_eq(pc, b.public(PV_START_PC), "the first pc is START_PC")
         b.send(buses.ENTRY, [pc], active * b.is_first_row * b.public(PV_IS_FIRST))
+        b.receive_on_row("first", buses.SEGMENT_PC, [clk, pc], 1 - b.public(PV_IS_FIRST))
 
         # --- sequencing: real rows are a prefix, each the successor of the one before ---------
         nreal = nxt(CPU.is_real)
@@ -158,13 +159,17 @@ class CpuAir(Chip):
         t.assert_zero(nreal * (nxt(CPU.pc) - next_pc), "pc' = next_pc (the next row runs the computed pc)")
         t.assert_zero(is_halt * nreal, "nothing runs after HALT")
         # --- end: the last executed row (next row padding, or the table's last row) is HALT iff
-        #     HALTS, and it leaves clk + 1 = PV_CYCLES and next_pc = END_PC
+        #     HALTS, and it leaves clk + 1 = PV_CYCLES. The padding rows keep its clk and next_pc,
+        #     so the table's last row holds them, padding or not: unless the segment halts, that
+        #     row sends (clk + 1, next_pc) to the next segment's first row
         halts = b.public(PV_HALTS)
         for cond, name in ((t, ""), (b.when_last_row(), " (full table)")):
             last = is_real * (1 - nreal) if cond is t else is_real
             cond.assert_zero(last * (halts - is_halt), f"the last executed row is HALT iff HALTS{name}")
             cond.assert_zero(last * (clk + 1 - b.public(PV_CYCLES)), f"the last row ends at PV_CYCLES{name}")
-            cond.assert_zero(last * (next_pc - b.public(PV_END_PC)), f"the last row's next_pc is END_PC{name}")
+        t.assert_zero((1 - nreal) * (nxt(CPU.clk) - clk), "a padding row keeps the last clk")
+        t.assert_zero((1 - nreal) * (nxt(CPU.next_pc) - next_pc), "a padding row keeps the last next_pc")
+        b.send_on_row("last", buses.SEGMENT_PC, [clk + 1, next_pc], 1 - halts)
 
         # --- next pc per class -------------------------------------------------------------
         b.assert_zero((f_alu + f_static + f_load + f_store + f_ecall - is_halt) * (next_pc - pc - 4),
@@ -278,6 +283,9 @@ class CpuAir(Chip):
             at, op, x, y = (np.concatenate([part[k][j] for part in parts]) for j in range(4))
             cpu[at, CPU.adjacent("c")] = w.answer(bus, op, x, y).astype("<u4").view(np.uint8).reshape(len(at), 4)
         w.add_accesses(*(g for part in parts for g in part[0]))
+        # the padding rows keep the last executed row's clk and next_pc (the segment's exit state,
+        # which the table's last row sends to the next segment)
+        cpu[n:, CPU.clk], cpu[n:, CPU.next_pc] = cpu[n - 1, CPU.clk], cpu[n - 1, CPU.next_pc]
         return cpu
 
     @staticmethod

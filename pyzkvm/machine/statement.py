@@ -12,10 +12,17 @@ slot from this module, a chip that reads none imports nothing (the vector's leng
 every chip once, at registration: tables.machine_airs).
 
 Slots (docs/machine.md §5): the exit code as 4 little-endian bytes; a flag "the guest
-committed" and the 8 COMMIT words as 32 bytes; the same for COMMIT_DEFERRED_PROOFS; then where
-this segment's rows start and end (clock, pc, journal length, assumption count). A whole run is
-one segment with START_CLK = 0, IS_FIRST = HALTS = 1, END_PC = 0, JOURNAL_START = 0,
-ASSUMPTIONS_START = 0 (docs/continuations.md).
+committed" and the 8 COMMIT words as 32 bytes; the same for COMMIT_DEFERRED_PROOFS; then this
+segment's clocks and place in the run (first, halting), and the run's journal length and
+assumption count. A whole run is one segment with START_CLK = 0 and IS_FIRST = HALTS = 1
+(docs/continuations.md).
+
+What a segment does *not* state: its pc, journal length and assumption count where it starts
+and ends. Those pass from one segment to the next on the boundary buses (buses.SEGMENT_PC,
+SEGMENT_COUNTS), whose entries the joint bus balance checks and, in hiding mode, the blinded
+totals hide: a receipt shows where its segments are cut (their clocks), not what the guest was
+doing there. The run's first pc is the ELF entry point (the entry bus); after the halting
+segment the journal length and assumption count are the claim's.
 
 The risc0 profile (docs/machine.md §5) reuses the slots: the exit-code slot holds HALT's whole
 a0 = halt type | exit code << 8; the COMMIT slots hold the 8 words of RISC Zero's output digest
@@ -38,18 +45,14 @@ PV_DEFERRED = tuple(range(38, 70))
 #: ends in HALT; a segment's end clock otherwise (its last row has clk = PV_CYCLES − 1)
 PV_CYCLES = 70
 PV_START_CLK = 71       #: clk of the first row
-PV_START_PC = 72        #: pc of the first row
-PV_END_PC = 73          #: next_pc of the last row (0 after HALT)
-PV_IS_FIRST = 74        #: 1: the first row is the run's first cycle, at the entry point (entry bus)
-PV_HALTS = 75           #: 1: the last row is HALT; this segment holds the memory boundary and image
-PV_JOURNAL_START = 76   #: journal bytes written before this segment
-PV_JOURNAL_END = 77     #: journal bytes written by the end of this segment
-PV_ASSUMPTIONS_START = 78  #: VERIFY_SP1_PROOF calls before this segment (its first assumption's index)
-PV_ASSUMPTIONS_END = 79    #: VERIFY_SP1_PROOF calls by the end of this segment
+PV_IS_FIRST = 72        #: 1: the first row is the run's first cycle, at the entry point (entry bus)
+PV_HALTS = 73           #: 1: the last row is HALT; this segment holds the memory boundary and image
+PV_JOURNAL_LEN = 74     #: the run's journal length: where the halting segment leaves jpos
+PV_ASSUMPTIONS = 75     #: the run's VERIFY_SP1_PROOF calls: where the halting segment leaves apos
 #: the ABI profile (0 sp1, 1 risc0): every ecall row's profile, fixed by the program table,
 #: must equal it (cpu.py), so a receipt cannot be read under the other profile's statement
-PV_PROFILE = 80
-NUM_PUBLIC_VALUES = 81
+PV_PROFILE = 76
+NUM_PUBLIC_VALUES = 77
 
 #: the profile ids (PV_PROFILE, and the program table's ecall rows)
 PROFILE_IDS = {"sp1": 0, "risc0": 1}
@@ -64,101 +67,81 @@ def _word_bytes(words) -> bytes:
 @dataclass(frozen=True)
 class Statement:
     """One segment's claim. ``commit`` / ``deferred``: the 8 COMMIT / COMMIT_DEFERRED_PROOFS
-    words (None: the guest made no such call). ``journal`` and ``assumptions`` are this
-    segment's own bytes and (image_id, journal_digest) pairs; the run's are their concatenation
-    over the segments (the STARK's public data, public_data.py)."""
+    words (None: the guest made no such call). ``journal_len`` and ``assumption_count`` are the
+    whole run's (its journal and assumptions are the STARK's public data, public_data.py): like
+    the exit code, a segment that does not halt knows them only once ``with_outcome`` copies
+    them in."""
 
     exit_code: int
     start_clk: int
     cycles: int                 #: end clock: clk of the last row + 1
-    start_pc: int
-    end_pc: int                 #: next_pc of the last row; 0 after HALT
     is_first: bool
     halts: bool
-    journal_start: int = 0
-    journal: bytes = b""
-    assumptions_start: int = 0
-    assumptions: tuple = ()
+    journal_len: int = 0
+    assumption_count: int = 0
     commit: tuple | None = None
     deferred: tuple | None = None
     profile: str = "sp1"        #: the ABI family, "sp1" or "risc0"
     halt_type: int = 0          #: risc0: HALT's type (0 terminate, 1 pause)
 
-    @property
-    def journal_end(self) -> int:
-        return self.journal_start + len(self.journal)
-
-    @property
-    def assumptions_end(self) -> int:
-        return self.assumptions_start + len(self.assumptions)
-
     @classmethod
     def from_execution(cls, execution, context=None) -> "Statement":
         """The statement of one executed segment (a whole run without ``context``, a
-        tables.SegmentContext): for a segment that does not halt, the exit code and commit words
-        are its run's only once the caller copies them in (with_outcome)."""
+        tables.SegmentContext): for a segment that does not halt, the exit code, commit words,
+        journal length and assumption count are its run's only once the caller copies them in
+        (with_outcome)."""
         tr = execution.trace.columns
+        clocks: dict = {"start_clk": int(tr["clk"][0]), "cycles": int(tr["clk"][-1]) + 1,
+                        "is_first": int(tr["clk"][0]) == 0, "halts": bool(execution.halted)}
         words = lambda w: None if w is None else tuple(int(x) & M32 for x in w)  # noqa: E731
         if execution.abi == "risc0":  # the output digest HALT read stands where COMMIT's words do
             digest = execution.output_digest
             commit = None if digest is None else tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
-            return cls(exit_code=int(execution.exit_code) & M32, start_clk=int(tr["clk"][0]), cycles=int(tr["clk"][-1]) + 1,
-                       start_pc=int(tr["pc"][0]), end_pc=0 if execution.halted else int(tr["next_pc"][-1]),
-                       is_first=int(tr["clk"][0]) == 0, halts=bool(execution.halted),
-                       journal_start=context.journal_start if context else 0, commit=commit,
+            return cls(exit_code=int(execution.exit_code) & M32, **clocks, commit=commit,
                        profile="risc0", halt_type=int(execution.halt_type or 0))
-        return cls(exit_code=int(execution.exit_code) & M32, start_clk=int(tr["clk"][0]), cycles=int(tr["clk"][-1]) + 1,
-                   start_pc=int(tr["pc"][0]), end_pc=0 if execution.halted else int(tr["next_pc"][-1]),
-                   is_first=int(tr["clk"][0]) == 0, halts=bool(execution.halted),
-                   journal_start=context.journal_start if context else 0, journal=bytes(execution.journal),
-                   assumptions_start=context.assumptions_start if context else 0,
-                   assumptions=tuple(execution.assumptions),
+        return cls(exit_code=int(execution.exit_code) & M32, **clocks,
+                   journal_len=(context.journal_start if context else 0) + len(execution.journal),
+                   assumption_count=(context.assumptions_start if context else 0) + len(execution.assumptions),
                    commit=words(execution.commit_words), deferred=words(execution.deferred_proofs_digest))
 
     @classmethod
     def from_claim(cls, exit_code: int, journal: bytes, assumptions, has_commit: bool, has_deferred: bool,
-                   start_pc: int, ends, profile: str = "sp1", halt_type: int = 0) -> list:
+                   end_clocks, profile: str = "sp1", halt_type: int = 0) -> list:
         """Every segment's statement as the verifier rebuilds it from a claim and the seal: the
         run's outcome in each — the exit code; the COMMIT words = SHA-256(journal) when
         ``has_commit`` (the SP1 SDK commits that digest at exit); an all-zero deferred digest
-        when ``has_deferred`` (assumptions are carried by the claim instead) — and the chain:
-        segment k starts at segment k − 1's end clock, end pc, journal length and assumption
-        count; the first at clock 0, ``start_pc`` (the entry bus checks it), with nothing
-        written; only the first IS_FIRST, only the last HALTS.
-        ``ends``: (end_clock, end_pc, journal_end, assumptions_end) per segment, from the seal.
-        ``profile`` "risc0": the COMMIT words are RISC Zero's output digest of the journal, and
-        the journal is not part of the segments' statements (module docstring)."""
+        when ``has_deferred`` (assumptions are carried by the claim instead); the journal's
+        length and the assumptions' count — and the clocks: segment k starts at segment k − 1's
+        end clock (``end_clocks``, from the seal), the first at clock 0; only the first IS_FIRST,
+        only the last HALTS. ``profile`` "risc0": the COMMIT words are RISC Zero's output digest
+        of the journal, and the journal is not part of the segments' statements (module
+        docstring)."""
+        outcome: dict = {"exit_code": int(exit_code) & M32}
         if profile == "risc0":
             from ..executor.risc0 import output_digest
 
             digest = output_digest(bytes(journal), bytes(32))
-            commit: tuple[int, ...] | None = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
-            out, clock, pc = [], 0, start_pc
-            for k, (end_clock, end_pc, _journal_end, _assumptions_end) in enumerate(ends):
-                out.append(cls(exit_code=int(exit_code) & M32, start_clk=clock, cycles=int(end_clock), start_pc=pc,
-                               end_pc=end_pc, is_first=k == 0, halts=k == len(ends) - 1, commit=commit,
-                               profile="risc0", halt_type=int(halt_type)))
-                clock, pc = end_clock, end_pc
-            return out
-        digest = hashlib.sha256(bytes(journal)).digest()
-        commit = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8)) if has_commit else None
-        deferred = (0,) * 8 if has_deferred else None
-        out, clock, pc, jpos, apos = [], 0, start_pc, 0, 0
-        for k, (end_clock, end_pc, journal_end, assumptions_end) in enumerate(ends):
-            out.append(cls(exit_code=int(exit_code) & M32, start_clk=clock, cycles=int(end_clock), start_pc=pc,
-                           end_pc=end_pc, is_first=k == 0, halts=k == len(ends) - 1,
-                           journal_start=jpos, journal=bytes(journal[jpos:journal_end]),
-                           assumptions_start=apos, assumptions=tuple(assumptions[apos:assumptions_end]),
-                           commit=commit, deferred=deferred))
-            clock, pc, jpos, apos = end_clock, end_pc, journal_end, assumptions_end
+            outcome.update(commit=tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8)),
+                           profile="risc0", halt_type=int(halt_type))
+        else:
+            digest = hashlib.sha256(bytes(journal)).digest()
+            outcome.update(commit=tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
+                           if has_commit else None, deferred=(0,) * 8 if has_deferred else None,
+                           journal_len=len(journal), assumption_count=len(assumptions))
+        out, clock = [], 0
+        for k, end_clock in enumerate(end_clocks):
+            out.append(cls(start_clk=clock, cycles=int(end_clock), is_first=k == 0, halts=k == len(end_clocks) - 1,
+                           **outcome))
+            clock = int(end_clock)
         return out
 
     def with_outcome(self, final: "Statement") -> "Statement":
-        """This segment's statement with the run's outcome (exit code, COMMIT and deferred words:
-        known only to the segment that halts, ``final``) copied in, so every segment's
-        statement names the same run outcome."""
+        """This segment's statement with the run's outcome (exit code, COMMIT and deferred words,
+        journal length and assumption count: known only to the segment that halts, ``final``)
+        copied in, so every segment's statement names the same run outcome."""
         return replace(self, exit_code=final.exit_code, commit=final.commit, deferred=final.deferred,
-                       halt_type=final.halt_type)
+                       halt_type=final.halt_type, journal_len=final.journal_len,
+                       assumption_count=final.assumption_count)
 
     def public_values(self) -> list:
         """The public-value vector the AIRs read (the slots above)."""
@@ -173,8 +156,7 @@ class Statement:
                 pv[flag] = 1
                 for i, byte in zip(slots, _word_bytes(words)):
                     pv[i] = byte
-        pv[PV_CYCLES], pv[PV_START_CLK], pv[PV_START_PC], pv[PV_END_PC] = self.cycles, self.start_clk, self.start_pc, self.end_pc
+        pv[PV_CYCLES], pv[PV_START_CLK] = self.cycles, self.start_clk
         pv[PV_IS_FIRST], pv[PV_HALTS] = int(self.is_first), int(self.halts)
-        pv[PV_JOURNAL_START], pv[PV_JOURNAL_END] = self.journal_start, self.journal_end
-        pv[PV_ASSUMPTIONS_START], pv[PV_ASSUMPTIONS_END] = self.assumptions_start, self.assumptions_end
+        pv[PV_JOURNAL_LEN], pv[PV_ASSUMPTIONS] = self.journal_len, self.assumption_count
         return pv

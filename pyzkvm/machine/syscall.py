@@ -32,8 +32,10 @@ syscall (one row per non-HALT SP1 ecall, in clk order)
                    the chip of that code receives it with its code as constants and checks its own
                    pointers (word_buffer.py), so a code no chip receives cannot balance the bus
     ret = code for every kind but HINT_LEN and ENTER/EXIT_UNCONSTRAINED (t0 keeps the code).
-    The chip is never left out of a proof, even with no row: its first row ties the running
-    counters jpos and apos to the statement's START/END values (no row: END = START).
+    The chip is never left out of a proof, even with no row: it carries the running counters
+    jpos and apos from segment to segment (its padding rows keep them; its first and last rows
+    receive and send them on the segment counts bus, the run's first segment starts them at 0
+    and the halting one leaves the claim's totals).
 hint words (one row per word HINT_READ, or RISC Zero SOFTWARE, writes): a memory write of a free, range-checked word.
 journal words (one row per word a journal WRITE reads): a memory read; byte j of the word at
     address A = 4·(key − 32) + j goes to the journal at position jbase + A (jbase = jpos − ptr)
@@ -55,8 +57,8 @@ from .layout import Layout
 from .memory import memory_key
 from .program_table import inverse_or_zero, pad_height, to_bytes
 from .public_data import MachinePublicData
-from .statement import (PV_ASSUMPTIONS_END, PV_ASSUMPTIONS_START, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_HAS_COMMIT,
-                        PV_HAS_DEFERRED, PV_JOURNAL_END, PV_JOURNAL_START, PV_START_CLK)
+from .statement import (PV_ASSUMPTIONS, PV_COMMIT, PV_CYCLES, PV_DEFERRED, PV_HALTS, PV_HAS_COMMIT, PV_HAS_DEFERRED,
+                        PV_IS_FIRST, PV_JOURNAL_LEN, PV_START_CLK)
 from .field_ops import range_check
 from .fp_ops import FP_CODES
 from .weierstrass import WEIERSTRASS_CODES
@@ -93,15 +95,22 @@ JOURNAL_WORDS = Layout("active clk key w:4 prev_ts d:4 is_first is_last inv fm:4
 R = buses.TAG_RANGE
 
 
-def _running_count(b, value, value_next, step, start, end, active, nreal, name):
-    """A counter over the syscall rows: ``start`` on the first row, value' = value + step from
-    row to row, ``end`` after the last active row (= start when there is none)."""
-    after = value + step
-    b.when_first_row().assert_eq(value, start, f"{name} starts at its START value")
-    b.when_transition().assert_zero(nreal * (value_next - after), f"{name}' = {name} + step")
-    b.when_transition().assert_zero(active * (1 - nreal) * (after - end), f"the last syscall leaves {name} at its END value")
-    b.when_last_row().assert_zero(active * (after - end), f"the last syscall leaves {name} at its END value (full table)")
-    b.when_first_row().assert_zero((1 - active) * (end - start), f"no syscall: {name} END = START")
+def _running_counts(b, counters, halt_totals):
+    """Counters over the syscall rows, chained across segments (docs/continuations.md):
+    ``counters`` are (name, value, value at the next row, step) with value' = value + step on
+    every row — step vanishes on a padding row, so the padding keeps the count after the last
+    syscall down to the table's last row, where value + step is the segment's end count. The
+    first row starts at 0 in the run's first segment and receives the counts the previous
+    segment left otherwise; the last row leaves the run's totals (``halt_totals``) in the halting
+    segment and sends its counts to the next segment otherwise (segment counts bus: clk, counts)."""
+    is_first, halts = b.public(PV_IS_FIRST), b.public(PV_HALTS)
+    for name, value, value_next, step in counters:
+        b.when_transition().assert_zero(value_next - value - step, f"{name}' = {name} + step")
+        b.when_first_row().assert_zero(is_first * value, f"{name} starts at 0 in the run's first segment")
+    for (name, value, _next, step), total in zip(counters, halt_totals):
+        b.when_last_row().assert_zero(halts * (value + step - total), f"the halting segment leaves {name} at the run's total")
+    b.receive_on_row("first", buses.SEGMENT_COUNTS, [b.public(PV_START_CLK), *(c[1] for c in counters)], 1 - is_first)
+    b.send_on_row("last", buses.SEGMENT_COUNTS, [b.public(PV_CYCLES), *(c[1] + c[3] for c in counters)], 1 - halts)
 
 
 def _read(b, key, value, prev_ts, d, ts, mult, what):
@@ -327,12 +336,11 @@ class SyscallAir(Chip):
 
         # ---- running counters over the rows, in clk order, chained across segments ------------
         # jpos: journal bytes written before this row; apos: VERIFY_SP1_PROOF calls before this row
-        # (= the index of this row's assumption). Each starts at its public START value on the
-        # first row and leaves its END value after the last syscall (docs/continuations.md).
-        for name, step, start, end in (("jpos", journal * word(a2), PV_JOURNAL_START, PV_JOURNAL_END),
-                                       ("apos", vp, PV_ASSUMPTIONS_START, PV_ASSUMPTIONS_END)):
-            _running_count(b, col(name), b.main_next(getattr(SYS, name)), step, b.public(start), b.public(end),
-                           active, next_active, name)
+        # (= the index of this row's assumption); each step is 0 on a padding row (journal and vp
+        # are flags of the activity selector, a2 is 0 where unread)
+        _running_counts(b, [(name, col(name), b.main_next(getattr(SYS, name)), step)
+                            for name, step in (("jpos", journal * word(a2)), ("apos", vp))],
+                        (b.public(PV_JOURNAL_LEN), b.public(PV_ASSUMPTIONS)))
 
     def public_interactions(self, public_values, public_data=b""):
         """The verifier receives the claimed COMMIT / COMMIT_DEFERRED_PROOFS words."""
@@ -570,10 +578,9 @@ def syscall_rows(clk, code, a0, ret, events, start_clk: int, end_clk: int, journ
     len_sum = to_bytes(a2).astype(np.int64).sum(axis=1)
     t[:n, SYS.nz] = len_sum > 0
     t[:n, SYS.len_inv] = inverse_or_zero(len_sum)
-    jpos = journal_start + (np.concatenate([[0], np.cumsum(length)[:-1]]) if n else np.zeros(0, np.int64))
-    t[:n, SYS.jpos] = jpos
-    if n == 0:
-        t[0, SYS.jpos] = journal_start  # no syscall: the first row still states where the journal stands
+    # jpos: the journal bytes before each row; the padding rows keep the count after the last one
+    row_or_end = np.minimum(np.arange(len(t)), n)
+    t[:, SYS.jpos] = journal_start + np.concatenate([[0], np.cumsum(length)])[row_or_end]
     high = to_bytes(ptr)[:, 1:].astype(np.int64).sum(axis=1)
     t[:n, SYS.phz] = high != 0
     t[:n, SYS.phinv] = inverse_or_zero(high)
@@ -590,10 +597,7 @@ def syscall_rows(clk, code, a0, ret, events, start_clk: int, end_clk: int, journ
     t[:n, SYS.a1hz] = a1_high != 0
     t[:n, SYS.a1hinv] = inverse_or_zero(a1_high)
     t[:n, SYS.a1room] = to_bytes(np.where(vp, KEY_END - memory_key(a1) - 8, 0))
-    apos = assumptions_start + (np.concatenate([[0], np.cumsum(vp)[:-1]]) if n else np.zeros(0, np.int64))
-    t[:n, SYS.apos] = apos
-    if n == 0:
-        t[0, SYS.apos] = assumptions_start
+    t[:, SYS.apos] = assumptions_start + np.concatenate([[0], np.cumsum(vp)])[row_or_end]
     ts = 4 * clk + 4 + TS_MEM
     keeps = is_["hint_len"] | is_["hint_read"] | is_["enter"]  # the hint promise's cells (constraints)
     at, m = np.flatnonzero(keeps), int(keeps.sum())

@@ -158,6 +158,6 @@ def generate_tables(chips: Chips, execution: Execution, context: SegmentContext 
     memory_after = w.memory_after()
     traces = {a.name: np.ascontiguousarray(w.traces[a.name], dtype=np.uint32) for a in chips.airs}
     # risc0: the journal is bound through the output digest HALT reads, not the journal bus (statement.py)
-    journal = statement.journal if statement.profile == "risc0" else execution.journal
+    journal = b"" if statement.profile == "risc0" else execution.journal
     return MachineTables(traces, pv, journal, tuple(execution.assumptions), memory_after, statement)
 

@@ -32,7 +32,10 @@ that row, 0 on the others — usable as values, e.g. a bus multiplicity) and ``i
 row" wraps around from the last row to row 0). Every evaluation uses these same
 polynomials, so the debug check sees exactly what the prover and verifier see.
 Buses: ``b.send(bus, values, multiplicity)`` and ``b.receive(...)`` declare LogUp interactions;
-logup.py turns them into auxiliary columns and constraints (see there).
+logup.py turns them into auxiliary columns and constraints (see there). ``b.send_on_row("first"
+| "last", bus, values, multiplicity)`` (and ``receive_on_row``) declare a *boundary entry*: one
+per table, on that row, with a multiplicity of public values and constants (a continuation's
+segment hands its exit state to the next: machine/cpu.py, machine/syscall.py).
 
 The activity rule (checked here, not remembered by AIR authors). A table is padded to a power
 of two, and nothing stops a prover from filling the padding rows with anything that satisfies
@@ -47,7 +50,10 @@ after the substitution survives a random point with probability ≤ deg/p (Schwa
 a wrong AIR is refused at setup. The rule holds *by construction*: a multiplicity passes only if
 it is a multiple of the selector's columns as a polynomial, never because some other constraint
 happens to force it to zero on honest traces. ``b.assert_implies_active(flag)`` is the helper for
-flags that start or end a chain (``flag ⇒ active``).
+flags that start or end a chain (``flag ⇒ active``). Boundary entries are exempt: the row
+selector places each, once per table, whatever its row holds, and the statement (its public
+values), not the witness, decides whether it is there — the AIR must constrain the values it
+reads on that row, padding or not.
 """
 
 from __future__ import annotations
@@ -132,6 +138,9 @@ class Interaction:
     values: list
     multiplicity: Expr
     sign: int  # +1 send, −1 receive
+    #: "first" / "last": a boundary entry (``AirBuilder.send_on_row``), placed on that row by
+    #: its selector whatever the row holds, so exempt from the activity rule; "" for the others
+    row: str = ""
 
 
 def interaction_shape(interactions) -> tuple:
@@ -336,12 +345,36 @@ class AirBuilder:
         """Subtract multiplicity/(α − fingerprint(bus, values)) from the bus (per row)."""
         self._interact(bus, values, multiplicity, -1)
 
-    def _interact(self, bus, values, multiplicity, sign):
+    def send_on_row(self, row: str, bus, values: Sequence, multiplicity=1):
+        """A boundary entry: send ``values`` once, on the table's first or last ``row``, with a
+        ``multiplicity`` made of public values and constants only (e.g. "unless this segment is
+        the run's first"). The selector places it, so the table's row there may be a padding row:
+        the AIR must constrain what ``values`` read on it (a segment's entry and exit state,
+        docs/continuations.md). Exempt from the activity rule for that reason, and only because
+        the statement, not the witness, decides whether the entry is there."""
+        self._boundary(row, bus, values, multiplicity, +1)
+
+    def receive_on_row(self, row: str, bus, values: Sequence, multiplicity=1):
+        """``send_on_row``'s receiving twin."""
+        self._boundary(row, bus, values, multiplicity, -1)
+
+    def _boundary(self, row, bus, values, multiplicity, sign):
+        if row not in ("first", "last"):
+            raise StarkConfigError(f"AIR {self.air.name!r}: a boundary entry sits on the 'first' or 'last' row, not {row!r}")
+        mult = self._lift(multiplicity)
+        witness = [n.op for n in _subtree(mult) if n.op in LEAF_KINDS and n.op not in ("const", "public")]
+        if witness:
+            raise StarkConfigError(f"AIR {self.air.name!r}: a boundary entry's multiplicity may read public values and "
+                                   f"constants only, not {witness[0]!r} leaves (the witness could choose it)")
+        selector = self.is_first_row if row == "first" else self.is_last_row
+        self._interact(bus, values, selector * mult, sign, row)
+
+    def _interact(self, bus, values, multiplicity, sign, row=""):
         vals = [self._lift(v) for v in values]
         mult = self._lift(multiplicity)
         if any(v.is_ext for v in vals) or mult.is_ext:
             raise StarkConfigError(f"AIR {self.air.name!r}: bus values and multiplicities must be base-field expressions")
-        self.interactions.append(Interaction(bus_id(bus), str(bus), vals, mult, sign))
+        self.interactions.append(Interaction(bus_id(bus), str(bus), vals, mult, sign, row))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,7 +508,7 @@ def replay_recorded(source: CompiledAir, b: AirBuilder) -> None:
         new.append(copy)
     b.constraints = [Constraint(c.name, new[c.expr.index]) for c in old.constraints[:n_constraints]]
     b.interactions = [Interaction(it.bus, it.bus_name, [new[v.index] for v in it.values], new[it.multiplicity.index],
-                                  it.sign) for it in old.interactions[:n_interactions]]
+                                  it.sign, it.row) for it in old.interactions[:n_interactions]]
     b.active = None if old.active is None else new[old.active.index]
     b.booleans = {i for i in old.booleans if i < n_nodes}
 
@@ -542,7 +575,9 @@ def check_activity_rule(b: AirBuilder, trials: int = 2, seed: int = 0x5EED) -> N
 
     Substitute 0 for the activity selector's columns (a sum of booleans is 0 only if each is 0)
     and a random F_p value for every other leaf; a multiplicity that is not identically zero
-    after the substitution is nonzero at a random point with probability ≥ 1 − deg/p."""
+    after the substitution is nonzero at a random point with probability ≥ 1 − deg/p.
+    Boundary entries (``send_on_row``) are exempt: their row's selector places them, once per
+    table, with a multiplicity the witness does not choose."""
     if not b.interactions:
         return
     if b.active is None:
@@ -564,7 +599,7 @@ def check_activity_rule(b: AirBuilder, trials: int = 2, seed: int = 0x5EED) -> N
             return point.setdefault(leaf.index, int(rng.integers(1, P)))
 
         bad = [f"{'send' if it.sign > 0 else 'receive'} #{k} on bus {it.bus_name!r}"
-               for k, it in enumerate(b.interactions) if _evaluate_at(it.multiplicity, value_of)]
+               for k, it in enumerate(b.interactions) if not it.row and _evaluate_at(it.multiplicity, value_of)]
         if bad:
             raise StarkConfigError(
                 f"AIR {b.air.name!r}: the multiplicity of {', '.join(bad)} does not vanish where the activity "

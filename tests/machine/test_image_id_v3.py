@@ -64,7 +64,7 @@ def reseal(receipt, **changes):
     p = decode_seal(receipt.seal)
     p.update(changes)
     seal = encode_seal(p["preset"], p["prep_root"], p["prep_log_heights"], p["has_commit"], p["has_deferred"],
-                       p["start_pc"], p["segments"], others=p["others"])
+                       p["segments"], others=p["others"])
     return dataclasses.replace(receipt, seal=seal, params={**receipt.params, "preset": p["preset"]})
 
 

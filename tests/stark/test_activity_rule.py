@@ -117,3 +117,51 @@ def test_every_machine_chip_declares_a_selector_built_from_columns():
         else:
             assert b.active.op != "const", a.name
         compile_air(a)  # the rule holds for every chip
+
+
+def test_a_boundary_entry_is_placed_by_its_row_selector_and_public_values():
+    """send_on_row / receive_on_row (a segment's entry and exit state): one entry on the first or
+    last row, whatever that row holds, so the activity rule does not apply — and only because the
+    statement decides whether it is there: its multiplicity may read public values and constants."""
+
+    class Chained(Air):
+        name = "chained"
+        width = 4
+        num_public_values = 1
+
+        def constraints(self, b):
+            active, first, e, v = _flag_chip(b, b.main_row())
+            b.send_on_row("last", "chain", [v], 1 - b.public(0))
+            b.receive_on_row("first", "chain", [v])
+
+    compiled = compile_air(Chained())
+    rows = [it.row for it in compiled.interactions]
+    assert rows == ["last", "first"]
+
+
+@pytest.mark.parametrize("multiplicity", [
+    lambda b, c: c[2],                 # a column: the witness would choose how often
+    lambda b, c: b.main_next(0),
+    lambda b, c: b.public(0) * c[1],
+    lambda b, c: b.is_transition,      # (its row's selector is the only one it may have)
+])
+def test_a_boundary_entry_whose_multiplicity_reads_the_witness_is_refused(multiplicity):
+    class Chained(Air):
+        name = "chained"
+        width = 4
+        num_public_values = 1
+
+        def constraints(self, b):
+            _flag_chip(b, b.main_row())
+            b.send_on_row("first", "chain", [b.main(3)], multiplicity(b, b.main_row()))
+
+    with pytest.raises(StarkConfigError, match="multiplicity may read public values and constants only"):
+        compile_air(Chained())
+
+
+def test_a_boundary_entry_sits_on_the_first_or_last_row():
+    def body(b, c):
+        _flag_chip(b, c)
+        b.send_on_row("middle", "chain", [c[3]])
+    with pytest.raises(StarkConfigError, match="'first' or 'last' row"):
+        compile_air(air(body))

@@ -566,3 +566,28 @@ def test_prove_says_a_hiding_receipt_of_segments_shows_their_boundaries(tmp_path
     assert main(["prove", str(ROOT / "guests" / "bin" / "fibonacci.elf"), "--input", "u32:10", "--preset",
                  "insecure_fast_for_tests_zk", "--segment-cycles", str(SEG), "-o", str(out)]) == 0
     assert "zero-knowledge receipt of several segments shows each segment's" in capsys.readouterr().err
+
+
+def test_only_the_boundary_entries_use_the_segment_buses():
+    """The boundary buses carry one entry per table end, placed by a row selector (send_on_row):
+    a chip that put per-row entries on them, or a verifier's public entry, could add or cancel a
+    segment's exit state. Nothing in the proof system reserves them (a red-team note, session 31):
+    this test does, over every chip of the machine."""
+    from pyzkvm.machine import buses
+    from pyzkvm.machine.statement import NUM_PUBLIC_VALUES, Statement
+    from pyzkvm.stark.air import bus_id, compile_air
+
+    chips = build_chips(FIB)
+    segment_buses = {bus_id(buses.SEGMENT_PC), bus_id(buses.SEGMENT_COUNTS)}
+    users = {}
+    for air in chips.airs:
+        for it in compile_air(air, 3).interactions:
+            if it.bus in segment_buses:
+                assert it.row in ("first", "last"), f"{air.name} puts per-row entries on {it.bus_name!r}"
+                users.setdefault(it.bus_name, set()).add((air.name, it.row, it.sign))
+    assert users == {"segment pc": {("cpu", "first", -1), ("cpu", "last", 1)},
+                     "segment counts": {("syscall", "first", -1), ("syscall", "last", 1)}}
+    middle = Statement(exit_code=0, start_clk=8, cycles=16, is_first=False, halts=False, journal_len=3).public_values()
+    assert len(middle) == NUM_PUBLIC_VALUES
+    public = [bus for air in chips.airs for bus, *_ in air.public_interactions(middle, bytes(MachinePublicData(b"abc")))]
+    assert not segment_buses & {bus_id(b) for b in public}

@@ -21,29 +21,29 @@ GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 MACHINE_AIR_DIGEST = "cfaa7bf26c0b5f7a8c9c634cc8db3b2bc23b50add4ed0160eb19db5a3f9a6834"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "b955a185f144080e79310d44910d0b5b31370f7ac23923d697b2edac1b454ece",
-    "ed25519-verify.elf": "c6f1fbb49ef5c20b2889232793187c843c273d4ceef5fe1b0dbc3355d6d7a895",
-    "fibonacci.elf": "9109e8625b6b6d79d0c92d5b38781fc8fe0f53d3c41b37d458735c54fbc28b4d",
-    "isqrt-hint.elf": "53e39c989efe070dcbd87ec62bc20145a07f8159a9fde2d64e41f38f84d20305",
-    "keccak256.elf": "c2096841097d56b26a622ebec9600b9b8226f05169647b0f48ca78eb637ddac2",
-    "panic.elf": "86ebf4e9f44bbdcc507e3da75229706c5af859cba8520561ea9da7013d3b3287",
-    "precompiles.elf": "1d90da48f6202db57dafad7eae55ec67860b345d3aff8c538e9aec0d26354755",
-    "rv32im-selftest.elf": "019310489678ec7228f0f8e453638c03be48a52f32996c1d0984794fbc35b8a7",
-    "sha256.elf": "c74df5d02a761537ed99b2077d6cc7ace165eccd598f2f33ce3effb53b90988f",
-    "sort.elf": "9e7cc5d84fdc9202040369eec3627092d2daf3d826fe5df54eac413810fee1b8",
+    "aggregator.elf": "1cfe93da25927b2ad2ebdc95c5c67dc9dba111963d0d7fbe2631f385106cf319",
+    "ed25519-verify.elf": "2d73edb0388ba6b1ab8ee64cca628d47f29e405eb01d8ed813ca7a9fafee4d54",
+    "fibonacci.elf": "deb60b92d2885d7010c24105e2b5697462bd926676b5ab48c38f31e981d794fd",
+    "isqrt-hint.elf": "204925ee176fe6069ce17e39b9cc1fb5d05bcd3118d9f33468b9e06ee08d6f0e",
+    "keccak256.elf": "d01dccd798eca4cffc9a2cd9ea4f83b55acdd7424fd7579cedccfb5a0d5a2f27",
+    "panic.elf": "dc69c8d70d5c4839a2d92889b46d83654f758f9ec225212efb8937c6a01978ad",
+    "precompiles.elf": "6616f5d105ebd810089684aa6453006975a8e6444dd813819815fd01817ae189",
+    "rv32im-selftest.elf": "4149706e26540b2c030ae09421bdb219625d20a300f9a4f22674465036bf75f4",
+    "sha256.elf": "5f1dd297dabc3d83d5b9204e2610f66e11e0f4414da6d4a3fe77d9d159ef2fb8",
+    "sort.elf": "11328255e7f20e0a1cf34e0c245d0198f94baf2db19b8c911a8245910bf270d2",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "6cfaa2b2b7235e1cd5c47411d28d36f74feed37922467f2443e9f6d536c7ad9b",
-    "risc0/panic.elf": "0c79370638a47df5ef6c0bd0f09ab60b3026b6dfa32083ad5dd8c1b6df72eb70",
-    "risc0/rv32im-selftest.elf": "ae6b729aec412a4a3556685322ca2d9d903d77600412d013678f0b010ddec242",
-    "risc0/sha256.elf": "6923bcaca1ca110494f678c478ed5eac5e1a3f7fbac8e967e97ba915f7ab8790",
-    "risc0/sort.elf": "7d8560d478aa9c9b9a78abc4c198c37ef35c644ef85dac3203b474b869055deb",
+    "risc0/fibonacci.elf": "feb467e7204aaa4e30bf305cd0f383895257bb8c972da0fe9b958316f3efae2f",
+    "risc0/panic.elf": "3357eb9f93d19c96d21c6c52470e63eec9252c216323dd8e3466e922f40c5930",
+    "risc0/rv32im-selftest.elf": "3600eb0ea6aa56969492074799ca971035f8e04d1e9192884a29f58c20f7e2f6",
+    "risc0/sha256.elf": "a006510e309700aeeca9686d5b1b3c702e2ec1ac4927d1b775d3d7519dc05d93",
+    "risc0/sort.elf": "34c6e064c5c752efd8e36e9590b8949eb6e1ed7f4079887af604d1ef2ca16843",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "e65c12c96f3021c1a9a57dc22de59cfe816fd2d84c5f6d40d56084972de999e2"
+MACHINE_PROOF = "139a62745ce032a30eec23a5054f36a7cbe1f97fb3fe6a7f7b1a2333a5c5f84b"
 
 
 def machine_air_digest() -> str:

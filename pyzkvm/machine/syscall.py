@@ -121,6 +121,9 @@ def _read(b, key, value, prev_ts, d, ts, mult, what):
 class SyscallAir(Chip):
     name = "syscall"
     width = SYS.width
+    # one row per ecall, so a short table: 50 interactions in 14 helper columns of degree 5
+    # (4 quotient chunks on its few rows) rather than 28 of degree 3 (bench/results/proof_size.md)
+    helper_degree = 5
 
     def generate(self, w):
         """One row per non-HALT ecall the CPU sends with profile 0 on the ``syscall`` bus (clk,

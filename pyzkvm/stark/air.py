@@ -392,6 +392,10 @@ class Air:
     optional             True: an all-zero table of this AIR proves nothing (every constraint
                          and every bus multiplicity vanishes on all-zero rows), so a proof may
                          leave the table out when it is empty; checked at setup (optional.py)
+    helper_degree        the degree LogUp's helper constraints may reach (logup.py): 3 keeps the
+                         quotient at 2 chunks on a 2n domain; up to the blowup's limit, more
+                         interactions share a column (fewer committed columns) for 4 chunks on
+                         a 4n domain — worth it for a short table only (the syscall chip)
     """
 
     name: str = "air"
@@ -399,6 +403,7 @@ class Air:
     preprocessed_width: int = 0
     num_public_values: int = 0
     optional: bool = False
+    helper_degree: int = 3
 
     def constraints(self, b: AirBuilder) -> None:
         raise NotImplementedError

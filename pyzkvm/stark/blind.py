@@ -86,6 +86,7 @@ class BlindedAir(Air):
         self.preprocessed_width = base.preprocessed_width
         self.num_public_values = base.num_public_values
         self.optional = getattr(base, "optional", False)
+        self.helper_degree = getattr(base, "helper_degree", 3)
 
     def constraints(self, b: AirBuilder) -> None:
         b.air = self.base  # the chip's constraints see the chip's columns (b.main_row() is its width)

@@ -111,7 +111,8 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     """Add the helper/running-sum constraints for the AIR's interactions (none if it has none).
 
     Interactions share a helper column while the group's constraint degree stays within
-    min(max_degree, max(3, the AIR's own degree)); a lone interaction always gets a column.
+    min(max_degree, max(the AIR's helper_degree (3 unless it asks for more), its own degree));
+    a lone interaction always gets a column.
     The boundary interaction (boundary_interaction) gets none, its entries being S's ends, unless
     that would raise the AIR's degree."""
     inter = compiled.interactions
@@ -121,7 +122,7 @@ def add_logup_constraints(compiled: CompiledAir, max_degree: int = 3) -> None:
     denoms = [b.denominator(it.bus, it.values) for it in inter]
     signed = [it.multiplicity if it.sign > 0 else -it.multiplicity for it in inter]
     own = max([c.expr.degree for c in compiled.constraints] + [0])
-    limit = min(max_degree, max(own, 3))
+    limit = min(max_degree, max(own, getattr(compiled.air, "helper_degree", 3)))
     pairs = [(d.degree, m.degree) for d, m in zip(denoms, signed)]  # (denominator, multiplicity) degrees
     groups = _greedy_groups(range(len(inter)), pairs, limit)
     ring = boundary_interaction(compiled)

@@ -388,3 +388,24 @@ def test_a_chip_cannot_use_the_blinding_rings_bus():
 
     with pytest.raises(StarkConfigError, match="blinding ring"):
         logup.public_entries([PublicOnTheRing()], [])
+
+
+@pytest.mark.parametrize("helper_degree, columns, degree", [(3, 4, 3), (4, 3, 4), (5, 2, 5), (6, 2, 5)])
+def test_helper_degree_sets_how_many_lookups_share_a_column(helper_degree, columns, degree):
+    """Eight degree-1 lookups: two per helper column at the default degree 3, three at 4, four at
+    5 — no further than the blowup allows (max_degree 5 here) — and the AIR's degree follows."""
+
+    class Lookups(Air):
+        name = "lookups"
+        width = 9
+
+        def constraints(self, b):
+            b.assert_bool(b.main(0), "active is boolean")
+            active = b.declare_active(b.main(0))
+            for c in range(1, 9):
+                b.send("values", [b.main(c)], active)
+
+    Lookups.helper_degree = helper_degree
+    compiled = compile_air(Lookups(), max_degree=5)
+    assert len(compiled.interaction_groups) == columns and compiled.num_aux_columns == columns + 1
+    assert compiled.max_degree == degree

@@ -18,32 +18,32 @@ import pytest
 GUESTS = Path(__file__).resolve().parents[1] / "guests" / "bin"
 
 #: BLAKE3 over every machine AIR's constraint-DAG digest (keys.air_digest), program-independent
-MACHINE_AIR_DIGEST = "cfaa7bf26c0b5f7a8c9c634cc8db3b2bc23b50add4ed0160eb19db5a3f9a6834"
+MACHINE_AIR_DIGEST = "fa69d1525cb9a2253cc5ab395b7cbeee345342c5009b4dfb340d8778fa03bee9"
 #: image ID (v3: the machine verifying key's circuit digests at blowups 4, 8, 16) of each prebuilt sp1-profile guest
 IMAGE_IDS = {
-    "aggregator.elf": "1cfe93da25927b2ad2ebdc95c5c67dc9dba111963d0d7fbe2631f385106cf319",
-    "ed25519-verify.elf": "2d73edb0388ba6b1ab8ee64cca628d47f29e405eb01d8ed813ca7a9fafee4d54",
-    "fibonacci.elf": "deb60b92d2885d7010c24105e2b5697462bd926676b5ab48c38f31e981d794fd",
-    "isqrt-hint.elf": "204925ee176fe6069ce17e39b9cc1fb5d05bcd3118d9f33468b9e06ee08d6f0e",
-    "keccak256.elf": "d01dccd798eca4cffc9a2cd9ea4f83b55acdd7424fd7579cedccfb5a0d5a2f27",
-    "panic.elf": "dc69c8d70d5c4839a2d92889b46d83654f758f9ec225212efb8937c6a01978ad",
-    "precompiles.elf": "6616f5d105ebd810089684aa6453006975a8e6444dd813819815fd01817ae189",
-    "rv32im-selftest.elf": "4149706e26540b2c030ae09421bdb219625d20a300f9a4f22674465036bf75f4",
-    "sha256.elf": "5f1dd297dabc3d83d5b9204e2610f66e11e0f4414da6d4a3fe77d9d159ef2fb8",
-    "sort.elf": "11328255e7f20e0a1cf34e0c245d0198f94baf2db19b8c911a8245910bf270d2",
+    "aggregator.elf": "b12b07997ecb2d28e3da134485a9858ae96829d53e74eaf97f72eb683a8152d4",
+    "ed25519-verify.elf": "c7adabb6f4b58b9a4c843cfe4e079b979cd7df3abea3f350cb6e28e84d97d77f",
+    "fibonacci.elf": "322d2ad7d2c014f7f7ce7f1c5c31d8f616595aa54199b48912fba81cd50935ba",
+    "isqrt-hint.elf": "240514e2f548aa6d1801662ed1496f0f02fca737722d4f1e55c1aed405f3bc83",
+    "keccak256.elf": "df746b4593fe6efd855a029c75d9e96fb0cfa0820f2d9cbedb1698d7f71531f4",
+    "panic.elf": "8aa1e540ca093c9add51a26f2e56d67b222c2d6ef7ae38c25067259bb63793f0",
+    "precompiles.elf": "c35d55471f787cd59adb3518f8db5c1d7c5a69b6c9b1719b2e2857e41d44aad6",
+    "rv32im-selftest.elf": "8231a3c1950af9c355de94d40a5abb00fafa4c246cd2c58d8068cc04e55775a3",
+    "sha256.elf": "bccf1b3fb11e0807235dd8e2e02f55e158f0fc9e046c51a53b9cafc6eb743623",
+    "sort.elf": "725b3851e6c277359554454032108e70ed12fe0a91c66ba7acf9aeb3cb74ce1a",
 }
 #: image ID of each prebuilt risc0-profile guest (the profile is part of it: program_table.py)
 RISC0_IMAGE_IDS = {
-    "risc0/fibonacci.elf": "feb467e7204aaa4e30bf305cd0f383895257bb8c972da0fe9b958316f3efae2f",
-    "risc0/panic.elf": "3357eb9f93d19c96d21c6c52470e63eec9252c216323dd8e3466e922f40c5930",
-    "risc0/rv32im-selftest.elf": "3600eb0ea6aa56969492074799ca971035f8e04d1e9192884a29f58c20f7e2f6",
-    "risc0/sha256.elf": "a006510e309700aeeca9686d5b1b3c702e2ec1ac4927d1b775d3d7519dc05d93",
-    "risc0/sort.elf": "34c6e064c5c752efd8e36e9590b8949eb6e1ed7f4079887af604d1ef2ca16843",
+    "risc0/fibonacci.elf": "d018d33c05a6976501c616d2e8ee9a0a01b956ddaa4628781b21e5d996e60f47",
+    "risc0/panic.elf": "21b4e509573dd20f5af26b5d45d11d5fa26267b6e8d2dea5c2d5f8bf91fa8b56",
+    "risc0/rv32im-selftest.elf": "a9877cb05db9b1082439f813d091b06893d7b23d673725322a33ef2e8e87348c",
+    "risc0/sha256.elf": "44f6c65f9f24a46bd04e907f05baea133bb5ff1f98e1f61d0ef0a406ae14980e",
+    "risc0/sort.elf": "3f9f22874199d9369824ebbd348bd22dedf2ff5f38398c72a90a3a85ce5344de",
 }
 #: BLAKE3 of the proof bytes of the Fibonacci toy AIR (stark/examples) at INSECURE_FAST_FOR_TESTS
 FIBONACCI_TOY_PROOF = "ed89289a4b29d4a9253c07663fb898ae9faff4693ad0b643af39824810d23ec0"
 #: BLAKE3 of the proof bytes of a tiny machine run (machine_proof below)
-MACHINE_PROOF = "139a62745ce032a30eec23a5054f36a7cbe1f97fb3fe6a7f7b1a2333a5c5f84b"
+MACHINE_PROOF = "6780bfb8f4b70014ac5d66e5dc573f667f37a89e93b78a195a2b6825d8ef9381"
 
 
 def machine_air_digest() -> str:

@@ -192,6 +192,24 @@ def test_a_segment_starting_at_another_pc_is_rejected():
     verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [pv for _t, pv in statements], data)
 
 
+def test_a_run_starting_past_the_entry_point_is_rejected():
+    """A whole run really executed from the entry point's next instruction: every table holds,
+    and the run's first pc is nowhere public — the program chip's entry row answers (0, entry
+    point) on the segment pc bus, which the CPU's first row did not send."""
+    prog = _straight_line()
+    start = plan_segments(prog, [], 1 << 10)[0]
+    start = dataclasses.replace(start, state=dataclasses.replace(start.state, pc=prog.entry + 4))
+    execution = run_segment(prog, start, 1 << 10)
+    assert execution.halted
+    chips = build_chips(prog)
+    tables = generate_tables(chips, execution)
+    statements = [(tables.in_order(chips), tables.public_values)]
+    pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
+    with pytest.raises(ConstraintNotSatisfied, match="segment pc"):
+        check_buses(pk.verifying_key.compiled, pk.prep_traces, statements, tables.public_data)
+    assert_only_the_joint_bus_rejects(pk, statements, tables.public_data)
+
+
 def _write_twice():
     """WRITE "AA" to the journal, 30 cycles of x6 += 1, WRITE "BB", HALT: cut at 32 cycles, one
     WRITE in each segment."""
@@ -569,23 +587,26 @@ def test_prove_says_a_hiding_receipt_of_segments_shows_their_boundaries(tmp_path
 
 
 def test_only_the_boundary_entries_use_the_segment_buses():
-    """The boundary buses carry one entry per table end, placed by a row selector (send_on_row):
-    a chip that put per-row entries on them, or a verifier's public entry, could add or cancel a
-    segment's exit state. Nothing in the proof system reserves them (a red-team note, session 31):
-    this test does, over every chip of the machine."""
+    """The boundary buses carry one entry per table end, placed by a row selector (send_on_row),
+    and the program chip's entry row, fixed by the verifier: a chip that put witness-chosen
+    entries on them, or a verifier's public entry, could add or cancel a segment's exit state.
+    Nothing in the proof system reserves them (a red-team note, session 31): this test does, over
+    every chip of the machine."""
     from pyzkvm.machine import buses
     from pyzkvm.machine.statement import NUM_PUBLIC_VALUES, Statement
-    from pyzkvm.stark.air import bus_id, compile_air
+    from pyzkvm.stark.air import LEAF_KINDS, _subtree, bus_id, compile_air
 
     chips = build_chips(FIB)
     segment_buses = {bus_id(buses.SEGMENT_PC), bus_id(buses.SEGMENT_COUNTS)}
     users = {}
     for air in chips.airs:
-        for it in compile_air(air, 3).interactions:
+        for it in compile_air(air, 5).interactions:
             if it.bus in segment_buses:
-                assert it.row in ("first", "last"), f"{air.name} puts per-row entries on {it.bus_name!r}"
+                leaves = {n.op for n in _subtree(it.multiplicity) if n.op in LEAF_KINDS}
+                assert it.row in ("first", "last") or leaves <= {"prep", "public", "const"}, \
+                    f"{air.name} puts witness-chosen entries on {it.bus_name!r}"
                 users.setdefault(it.bus_name, set()).add((air.name, it.row, it.sign))
-    assert users == {"segment pc": {("cpu", "first", -1), ("cpu", "last", 1)},
+    assert users == {"segment pc": {("cpu", "first", 1), ("cpu", "last", -1), ("program", "", -1)},
                      "segment counts": {("syscall", "first", -1), ("syscall", "last", 1)}}
     middle = Statement(exit_code=0, start_clk=8, cycles=16, is_first=False, halts=False, journal_len=3).public_values()
     assert len(middle) == NUM_PUBLIC_VALUES

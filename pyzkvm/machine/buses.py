@@ -8,8 +8,6 @@ must balance to zero over all tables (docs/machine.md §3 lists who sends and wh
 #: (pc, alu_op, rd, rs1, rs2, imm0..imm3, imm_f, uses_imm, f_alu, f_lui, f_jal, f_ecall, writes_rd)
 #: CPU sends one per executed row; the program table receives with multiplicity = executions.
 PROGRAM = "program"
-#: (pc): the CPU's first row sends its pc; the program table receives it from the entry row.
-ENTRY = "entry"
 #: (key, v0..v3, ts): offline memory checking. Every access receives the previous
 #: (value, timestamp) of its key and sends the new one; the boundary table sends the initial
 #: (key, init, 0) and receives the final (key, final, final_ts).
@@ -27,7 +25,7 @@ BYTE = "byte"
 
 TAG_RANGE, TAG_AND, TAG_OR, TAG_XOR, TAG_SHL, TAG_SHR = 0, 1, 2, 3, 4, 5
 
-ALL: tuple[str, ...] = (PROGRAM, ENTRY, MEMORY, IMAGE, ALU, BYTE)  # grown below, bus by bus
+ALL: tuple[str, ...] = (PROGRAM, MEMORY, IMAGE, ALU, BYTE)  # grown below, bus by bus
 #: (op, off0, off1, m0..m3, n0..n3, v0..v3, c0..c3): a load or store of the word m → n at byte
 #: offset off0 + 2·off1, storing v (rs2) or loading c. CPU sends; the load/store chip receives.
 MEMOP = "memop"
@@ -88,9 +86,10 @@ R0_SHA_STATE = "r0 sha state"
 R0_SHA_W = "r0 sha w"
 
 ALL = ALL + (R0_SHA_CALL, R0_SHA_OUT, R0_SHA_STATE, R0_SHA_W)
-#: Segment boundaries (docs/continuations.md), each entry placed by a row selector:
-#: (clk, pc): the CPU's last executed row of a segment that does not halt sends its end clock
-#: and next pc; the next segment's first row receives its start clock and pc.
+#: Segment boundaries (docs/continuations.md), each CPU entry placed by a row selector:
+#: (clk, pc): where a segment starts. The CPU's first row sends its start clock and pc; the
+#: program table's entry row receives (0, entry point) in the run's first segment, and the last
+#: row of a segment that does not halt receives its end clock and next pc — the next segment's.
 SEGMENT_PC = "segment pc"
 #: (clk, jpos, apos): the SP1 syscall chip's last row sends the segment's end clock and the
 #: journal length and VERIFY_SP1_PROOF count after it; the next segment's first row receives them.

@@ -43,7 +43,7 @@ from .chip import Chip
 from .accesses import Access
 from .layout import Layout
 from .program_table import CLASS_FLAGS, FETCH_FIELDS, PROG, inverse_or_zero, pad_height
-from .statement import PV_CYCLES, PV_EXIT_CODE, PV_HALTS, PV_IS_FIRST, PV_PROFILE, PV_START_CLK
+from .statement import PV_CYCLES, PV_EXIT_CODE, PV_HALTS, PV_PROFILE, PV_START_CLK
 from .witness import words
 from ..stark.pool import chunk_bounds, parallel_for
 
@@ -143,13 +143,12 @@ class CpuAir(Chip):
         # --- fetch: (pc, decoded fields) must be a row of the program chip --------------------
         b.send(buses.PROGRAM, [m(getattr(CPU, f)) for f in FETCH_FIELDS], active)
 
-        # --- start: the first row runs at the public start clock; the run's first row (IS_FIRST)
-        #     fetches the entry point — the program chip receives it on the entry bus — and any
-        #     other segment's first row the pc the segment before it left (segment pc bus, below)
+        # --- start: the first row runs at the public start clock, and says where it starts on
+        #     the segment pc bus: the program chip's entry row answers (0, entry point) in the run's
+        #     first segment, the previous segment's last row (below) every other
         b.when_first_row().assert_eq(is_real, 1, "the first row is executed")
         b.when_first_row().assert_eq(clk, b.public(PV_START_CLK), "the clock starts at START_CLK")
-        b.send(buses.ENTRY, [pc], active * b.is_first_row * b.public(PV_IS_FIRST))
-        b.receive_on_row("first", buses.SEGMENT_PC, [clk, pc], 1 - b.public(PV_IS_FIRST))
+        b.send_on_row("first", buses.SEGMENT_PC, [clk, pc])
 
         # --- sequencing: real rows are a prefix, each the successor of the one before ---------
         nreal = nxt(CPU.is_real)
@@ -161,7 +160,7 @@ class CpuAir(Chip):
         # --- end: the last executed row (next row padding, or the table's last row) is HALT iff
         #     HALTS, and it leaves clk + 1 = PV_CYCLES. The padding rows keep its clk and next_pc,
         #     so the table's last row holds them, padding or not: unless the segment halts, that
-        #     row sends (clk + 1, next_pc) to the next segment's first row
+        #     row receives (clk + 1, next_pc), the next segment's first row's send
         halts = b.public(PV_HALTS)
         for cond, name in ((t, ""), (b.when_last_row(), " (full table)")):
             last = is_real * (1 - nreal) if cond is t else is_real
@@ -169,7 +168,7 @@ class CpuAir(Chip):
             cond.assert_zero(last * (clk + 1 - b.public(PV_CYCLES)), f"the last row ends at PV_CYCLES{name}")
         t.assert_zero((1 - nreal) * (nxt(CPU.clk) - clk), "a padding row keeps the last clk")
         t.assert_zero((1 - nreal) * (nxt(CPU.next_pc) - next_pc), "a padding row keeps the last next_pc")
-        b.send_on_row("last", buses.SEGMENT_PC, [clk + 1, next_pc], 1 - halts)
+        b.receive_on_row("last", buses.SEGMENT_PC, [clk + 1, next_pc], 1 - halts)
 
         # --- next pc per class -------------------------------------------------------------
         b.assert_zero((f_alu + f_static + f_load + f_store + f_ecall - is_halt) * (next_pc - pc - 4),

@@ -213,7 +213,8 @@ class ProgramAir(Chip):
         active = b.declare_active(sum(flags))  # at most one flag per row (the verifier builds the table)
         # fetch: Σ_rows mult/(α − fp(pc, fields)) cancels the CPU's sends
         b.receive(buses.PROGRAM, [b.prep(getattr(PROG, f)) for f in FETCH_FIELDS], active * b.main(PROG_MAIN.mult))
-        # the run's first row (IS_FIRST: the first segment) must fetch the entry point
+        # the run's first row (IS_FIRST: the first segment's, at clock 0) starts at the entry point:
+        # the CPU's first row sends (clk, pc) on the segment pc bus, this row answers (0, entry)
         from .statement import PV_IS_FIRST
 
-        b.receive(buses.ENTRY, [b.prep(PROG.pc)], active * b.prep(PROG.is_entry) * b.public(PV_IS_FIRST))
+        b.receive(buses.SEGMENT_PC, [0, b.prep(PROG.pc)], active * b.prep(PROG.is_entry) * b.public(PV_IS_FIRST))

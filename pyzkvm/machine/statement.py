@@ -21,7 +21,8 @@ What a segment does *not* state: its pc, journal length and assumption count whe
 and ends. Those pass from one segment to the next on the boundary buses (buses.SEGMENT_PC,
 SEGMENT_COUNTS), whose entries the joint bus balance checks and, in hiding mode, the blinded
 totals hide: a receipt shows where its segments are cut (their clocks), not what the guest was
-doing there. The run's first pc is the ELF entry point (the entry bus); after the halting
+doing there. The run's first pc is the ELF entry point (the program chip's entry row answers
+the first segment's segment pc entry); after the halting
 segment the journal length and assumption count are the claim's.
 
 The risc0 profile (docs/machine.md §5) reuses the slots: the exit-code slot holds HALT's whole
@@ -45,7 +46,7 @@ PV_DEFERRED = tuple(range(38, 70))
 #: ends in HALT; a segment's end clock otherwise (its last row has clk = PV_CYCLES − 1)
 PV_CYCLES = 70
 PV_START_CLK = 71       #: clk of the first row
-PV_IS_FIRST = 72        #: 1: the first row is the run's first cycle, at the entry point (entry bus)
+PV_IS_FIRST = 72        #: 1: the first row is the run's first cycle, at the entry point (segment pc bus)
 PV_HALTS = 73           #: 1: the last row is HALT; this segment holds the memory boundary and image
 PV_JOURNAL_LEN = 74     #: the run's journal length: where the halting segment leaves jpos
 PV_ASSUMPTIONS = 75     #: the run's VERIFY_SP1_PROOF calls: where the halting segment leaves apos

@@ -283,7 +283,7 @@ class CpuAir(Chip):
             cpu[at, CPU.adjacent("c")] = w.answer(bus, op, x, y).astype("<u4").view(np.uint8).reshape(len(at), 4)
         w.add_accesses(*(g for part in parts for g in part[0]))
         # the padding rows keep the last executed row's clk and next_pc (the segment's exit state,
-        # which the table's last row sends to the next segment)
+        # which the table's last row matches against the next segment's first row: segment pc bus)
         cpu[n:, CPU.clk], cpu[n:, CPU.next_pc] = cpu[n - 1, CPU.clk], cpu[n - 1, CPU.next_pc]
         return cpu
 

@@ -612,3 +612,18 @@ def test_only_the_boundary_entries_use_the_segment_buses():
     assert len(middle) == NUM_PUBLIC_VALUES
     public = [bus for air in chips.airs for bus, *_ in air.public_interactions(middle, bytes(MachinePublicData(b"abc")))]
     assert not segment_buses & {bus_id(b) for b in public}
+
+
+def test_a_risc0_guest_proves_in_segments(stark):
+    """The risc0 profile's run handed from segment to segment the same way (its SP1 syscall chip
+    has no row: the counts pass through as 0), in hiding mode; the first two proofs swapped under
+    the seal's clocks are refused."""
+    prog = Program.from_elf(ROOT / "guests" / "bin" / "risc0" / "fibonacci.elf", abi="risc0")
+    cycles = pyzkvm.execute(prog, [u32(10)]).cycles
+    receipt = stark.prove(prog, [u32(10)], preset="insecure_fast_for_tests_zk", segment_cycles=cycles // 3 + 1)
+    segs = decode_seal(receipt.seal)["segments"]
+    assert len(segs) == 3 and segs[-1][0] == cycles
+    assert stark.verify(receipt, prog.image_id, allow_insecure=True).profile == "risc0"
+    with pytest.raises(VerificationError):
+        stark.verify(with_segments(receipt, [(segs[0][0], segs[1][1]), (segs[1][0], segs[0][1]), segs[2]]),
+                     prog.image_id, allow_insecure=True)

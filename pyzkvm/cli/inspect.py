@@ -90,11 +90,11 @@ def run_inspect(args) -> int:
         rows.append(("assumptions", f"{len(claim.assumptions)} (receipts this claim relies on)"))
         rows.append(("inner receipts", f"{len(receipt.inner)} (carried here; verify checks them all)"))
     for seg in _segments_view(receipt).get("segments", []):  # continuations
-        end = f"HALT, exit code {seg['exit_code']}" if seg["halted"] else ""
+        halt = f"HALT, exit code {seg['exit_code']}" if seg["halted"] else None
         if "start_pc" in seg:  # a dev-mode receipt's segments show their states; a stark seal's do not
-            end = f", pc {seg['start_pc']} -> {end or 'pc ' + seg['end_pc']}"
-        elif end:
-            end = f", {end}"
+            end = f", pc {seg['start_pc']} -> {halt or 'pc ' + seg['end_pc']}"
+        else:
+            end = f", {halt}" if halt else ""
         memory = (f", memory {seg['start_memory'][:12]}.. -> {seg['end_memory'][:12]}.." if "start_memory" in seg
                   else "")
         journal = f", journal {format_size(seg['journal_bytes'])}" if "journal_bytes" in seg else ""

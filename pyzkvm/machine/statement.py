@@ -65,6 +65,11 @@ def _word_bytes(words) -> bytes:
     return b"".join((int(w) & M32).to_bytes(4, "little") for w in words)
 
 
+def _digest_words(digest: bytes) -> tuple:
+    """A 32-byte digest as the 8 little-endian words the COMMIT slots hold."""
+    return tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
+
+
 @dataclass(frozen=True)
 class Statement:
     """One segment's claim. ``commit`` / ``deferred``: the 8 COMMIT / COMMIT_DEFERRED_PROOFS
@@ -97,7 +102,7 @@ class Statement:
         words = lambda w: None if w is None else tuple(int(x) & M32 for x in w)  # noqa: E731
         if execution.abi == "risc0":  # the output digest HALT read stands where COMMIT's words do
             digest = execution.output_digest
-            commit = None if digest is None else tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
+            commit = None if digest is None else _digest_words(digest)
             return cls(exit_code=int(execution.exit_code) & M32, **clocks, commit=commit,
                        profile="risc0", halt_type=int(execution.halt_type or 0))
         return cls(exit_code=int(execution.exit_code) & M32, **clocks,
@@ -121,13 +126,11 @@ class Statement:
         if profile == "risc0":
             from ..executor.risc0 import output_digest
 
-            digest = output_digest(bytes(journal), bytes(32))
-            outcome.update(commit=tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8)),
-                           profile="risc0", halt_type=int(halt_type))
+            outcome.update(commit=_digest_words(output_digest(bytes(journal), bytes(32))), profile="risc0",
+                           halt_type=int(halt_type))
         else:
-            digest = hashlib.sha256(bytes(journal)).digest()
-            outcome.update(commit=tuple(int.from_bytes(digest[4 * i:4 * i + 4], "little") for i in range(8))
-                           if has_commit else None, deferred=(0,) * 8 if has_deferred else None,
+            outcome.update(commit=_digest_words(hashlib.sha256(bytes(journal)).digest()) if has_commit else None,
+                           deferred=(0,) * 8 if has_deferred else None,
                            journal_len=len(journal), assumption_count=len(assumptions))
         out, clock = [], 0
         for k, end_clock in enumerate(end_clocks):

@@ -116,13 +116,15 @@ def assert_only_the_joint_bus_rejects(pk, statements, public_data):
         verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [pv for _t, pv in statements], public_data)
 
 
-def _segment_tables(starts, altered_registers=None, seg=SEG, program=FIB, altered_pc=None):
+def _segment_tables(starts, altered_registers=None, seg=SEG, program=FIB, altered_pc=None, altered_journal_start=None):
     """The segments' (chips, statements) the way the prover builds them; segment 1 optionally
     re-executed from altered start registers, its memory context claiming those values, or
-    from another pc."""
+    from another pc, or built as if the journal before it had another length."""
     chips = build_chips(program)
     context, out = SegmentContext.first(), []
     for k, start in enumerate(starts):
+        if k == 1 and altered_journal_start is not None:
+            context = dataclasses.replace(context, journal_start=altered_journal_start)
         if k == 1 and altered_pc is not None:
             start = dataclasses.replace(start, state=dataclasses.replace(start.state, pc=altered_pc))
         if k == 1 and altered_registers:
@@ -223,15 +225,8 @@ def test_a_segment_starting_its_journal_elsewhere_is_rejected():
     leave, besides the journal bus."""
     prog, seg = _write_twice(), 32
     starts = plan_segments(prog, [], seg)
-    chips, context, statements = build_chips(prog), SegmentContext.first(), []
-    tables_of = []
-    for k, start in enumerate(starts):
-        if k == 1:
-            context = dataclasses.replace(context, journal_start=3)
-        tables_of.append(generate_tables(chips, run_segment(prog, start, seg), context))
-        context = context.next(tables_of[-1])
-    final = dataclasses.replace(tables_of[-1].statement, journal_len=5)
-    statements = [(t.in_order(chips), t.statement.with_outcome(final).public_values()) for t in tables_of]
+    assert len(starts) == 2  # segment 1, the halting one, claims a 5-byte journal (3 + "BB")
+    chips, statements, _data = _segment_tables(starts, seg=seg, program=prog, altered_journal_start=3)
     data = MachinePublicData(b"AA?BB")
     pk = setup(INSECURE_FAST_FOR_TESTS, chips.airs)
     with pytest.raises(ConstraintNotSatisfied, match="segment counts"):
@@ -249,7 +244,8 @@ def test_the_padding_keeps_the_exit_state_to_the_last_row(table, column, constra
     """A segment hands its exit state to the next from its tables' last rows — padding rows when
     it has fewer cycles or syscalls than rows. The CPU's padding keeps the last clk and next_pc,
     the syscall chip's its counters (a step is 0 on padding): a last row that says otherwise
-    breaks those constraints, so what it sends is the state after the last executed row."""
+    breaks those constraints, so what it sends is the state after the last executed row; a
+    joint proof forced past the check does not verify."""
     from pyzkvm.machine.cpu import CPU
     from pyzkvm.machine.syscall import SYS
     from pyzkvm.stark.debug import check_all_constraints
@@ -268,6 +264,11 @@ def test_the_padding_keeps_the_exit_state_to_the_last_row(table, column, constra
     check_all_constraints(pk.verifying_key.compiled, pk.prep_traces, [(traces, pv)])
     with pytest.raises(ConstraintNotSatisfied, match=f"table '{table}': constraint '{constraint}"):
         check_all_constraints(pk.verifying_key.compiled, pk.prep_traces, [(forged, pv)])
+    # forced into the run's joint proof, it does not verify
+    statements = [(forged, pv), *run.statements[1:]]
+    proofs = prove_joint(pk, statements, public_data=run.public_data, check_constraints_first=False)
+    with pytest.raises(VerificationError):
+        verify_joint(pk.verifying_key, [p.to_bytes() for p in proofs], [p for _t, p in statements], run.public_data)
 
 
 def _private_branch(n=24):

@@ -171,6 +171,22 @@ def test_the_output_may_not_be_one_of_the_guests_sources(tmp_path):
     assert (src / "main.c").read_text().startswith("#include")
 
 
+
+@needs_compiler
+def test_headers_in_subfolders_are_found_and_only_top_level_sources_compiled(tmp_path):
+    """`#include "inc/answer.h"` finds the header below the guest's folder; a subfolder's own
+    program (its main would clash, its source does not even compile) is left alone."""
+    from pyzkvm import execute
+
+    src = tmp_path / "nested"
+    (src / "inc").mkdir(parents=True)
+    (src / "other").mkdir()
+    (src / "inc" / "answer.h").write_text("#define ANSWER 42\n")
+    (src / "main.c").write_text('#include "pyzkvm.h"\n#include "inc/answer.h"\nint main(void) { return ANSWER; }\n')
+    (src / "other" / "main.c").write_text("int main(void) { this is not C }\n")
+    built = build_guest(src, tmp_path / "nested.elf")
+    assert execute(built.program, []).exit_code == 42
+
 def test_an_output_with_a_trailing_slash_names_a_folder_not_a_file(tmp_path, monkeypatch):
     # Path("elfdir/") is "elfdir": the ELF was written as a file of that name (checked before compiling)
     monkeypatch.chdir(tmp_path)

@@ -1,6 +1,7 @@
 """Build a C guest into an RV32IM ELF: ``build_guest(directory) -> BuildResult``.
 
-A guest is a directory of C files (``*.c``, optionally ``*.S`` and headers). The build
+A guest is a directory of C files (``*.c``, optionally ``*.S``; headers there or in its
+subfolders). The build
 
 1. stages the guest's files under ``<tmp>/guest/`` and the SDK (``pyzkvm.h``, ``start.S``,
    the runtime, SHA-256, heap, libc subset, linker scripts) under ``<tmp>/sdk/``;
@@ -78,6 +79,13 @@ def guest_sources(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES)
 
 
+def guest_headers(directory: Path) -> list[Path]:
+    """The guest's headers (``*.h``) in its folder and any folder below it, so that
+    ``#include "inc/v.h"`` finds them; only the top-level files are compiled (a subfolder may
+    hold another program's sources)."""
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in _HEADER_SUFFIXES)
+
+
 def build_guest(
     directory: str | Path,
     output: str | Path | None = None,
@@ -138,7 +146,7 @@ def compile_guest(
     if not output.parent.is_dir():
         why = "is not a directory" if output.parent.exists() else "does not exist (no such directory)"
         raise PyzkvmError(f"cannot write the ELF to {output}: {output.parent} {why}")
-    staged = [p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES]
+    staged = sources + guest_headers(directory)
     if any(output.resolve() == p.resolve() for p in staged):  # (-o main.c, or a link to it, replaced the source)
         raise UsageError(f"{output}: is one of the guest's own source files: give the ELF another name with -o")
     cc = compiler if isinstance(compiler, Compiler) else find_compiler(compiler)
@@ -159,9 +167,10 @@ def _stage(directory: Path, stage: Path, flavour: AbiFlavour) -> list[str]:
     for path in sorted(SDK_DIR.iterdir()):
         if path.is_file():
             shutil.copyfile(path, stage / "sdk" / path.name)
-    for path in sorted(directory.iterdir()):
-        if path.is_file() and path.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES:
-            shutil.copyfile(path, stage / "guest" / path.name)
+    for path in guest_sources(directory) + guest_headers(directory):
+        at = stage / "guest" / path.relative_to(directory)  # (a header in a subfolder keeps its path there)
+        at.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, at)
     sdk = [f"sdk/{name}" for name in flavour.sources]
     guest = [f"guest/{p.name}" for p in guest_sources(directory)]
     return sdk + guest

@@ -29,9 +29,22 @@ This module changes a few cells of an honest run and asks the same question, wit
    entry with nonzero multiplicity, whatever its other cells; a constraint-passing mutation
    where it does is reported as a rule violation even when its delta cannot be cancelled here.
 
+6. **A run cut into segments** (``segment_samples``). The verifier checks each segment's
+   constraints and one bus sum over all segments' tables (plus its public entries, from the
+   public values): Σ_k Σ_rows(segment k) entries = 0, not each segment's sum. The honest
+   segments' joint sum is 0, so a change in segment k is accepted iff constraints hold in k and
+   its delta cancels against edits of rows in *any* segment: the partners of 4. are looked up
+   in every segment's tables (the CPU's last row's ``segment pc`` entry is consumed by the
+   next segment's first row). Each segment's tables read that segment's own public values
+   (IS_FIRST, HALTS, START_CLK, CYCLES: the multiplicities and values of the boundary entries
+   ``send_on_row``/``receive_on_row``), and the rows those entries sit on (a table's first and
+   last) are mutated besides the rows of ``pick_rows``. A boundary entry is exempt from 5.:
+   it may sit on a padding row; a change of it is judged by the bus, never documented as "a
+   cell of an inactive row".
+
 Every accepted mutation is either listed in ``FREE_WITNESSES`` (a cell that may change without
 changing the statement, with the reason) or reported as *undocumented*: a suspected hole.
-Run: ``python -m pyzkvm.machine.undercheck ELF [--input SPEC]`` or ``scan(samples)``.
+Run: ``python -m pyzkvm.machine.undercheck ELF [--input SPEC] [--segment-cycles N]`` or ``scan(samples)``.
 """
 
 from __future__ import annotations
@@ -258,6 +271,7 @@ class ChipTable:
     iexpr_at: dict = dc_field(init=False)        # an interaction expression's DAG index → its place in iexprs
     cexprs: tuple | None = None                  # every constraint's expression (on first use)
     tapes: dict = dc_field(default_factory=dict)  # the tapes of cexprs and iexprs
+    segment: int | None = None                   # its segment in a run cut into segments (module doc, 6.)
 
     def __post_init__(self) -> None:
         """Index the constraints' reads and the interactions' expressions once (the scan asks
@@ -279,6 +293,16 @@ class ChipTable:
         self.iexpr_at = {}
         for i, e in enumerate(self.iexprs):
             self.iexpr_at.setdefault(e.index, i)
+
+    @property
+    def label(self) -> str:
+        """The chip's name, with its segment's index in a run cut into segments ("cpu #1")."""
+        return self.name if self.segment is None else f"{self.name} #{self.segment}"
+
+    def split(self, entries: list) -> tuple:
+        """A row's ``entries``: (the regular ones, the boundary ones: ``send_on_row``, Interaction.row set)."""
+        on_row = [bool(self.compiled.interactions[e[0]].row) for e in entries]
+        return [e for e, b in zip(entries, on_row) if not b], [e for e, b in zip(entries, on_row) if b]
 
     @property
     def helpers(self) -> set:
@@ -442,17 +466,56 @@ def chip_table(air, trace, public) -> ChipTable:
 
 @dataclass
 class Sample:
-    """One honest run: its name and, per chip, the table the detector mutates."""
+    """One honest run (or one segment of a run cut into segments): its name and, per chip, the
+    table the detector mutates."""
 
     name: str
     tables: Any          # machine.tables.Tables (the syscall trace is read by some conditions)
     chips: dict
     bus_index: dict | None = None   # _by_bus's index, built on first use
     bus_tables: list = dc_field(default_factory=list)
+    #: a segment's sample: every segment's sample of its run, in order (their buses balance
+    #: only together: module doc, 6.); [] for a one-segment run
+    joint: list = dc_field(default_factory=list)
+
+    def owner(self, t: ChipTable) -> "Sample":
+        """The sample whose tables hold ``t`` (another segment's, for a partner row there)."""
+        return self if t.segment is None else self.joint[t.segment]
 
 
-def sample(name, chips, tables) -> Sample:
-    return Sample(name, tables, {a.name: chip_table(a, tables.traces[a.name], tables.public_values) for a in chips.airs})
+def sample(name, chips, tables, public=None) -> Sample:
+    public = tables.public_values if public is None else public
+    return Sample(name, tables, {a.name: chip_table(a, tables.traces[a.name], public) for a in chips.airs})
+
+
+def segment_samples(name, chips, segments: list) -> list:
+    """One sample per segment of a run cut into segments (``segments``: each one's tables, as
+    ``segment_tables`` builds them), linked so that a bus delta in one may be cancelled in
+    any (module doc, 6.). Each segment's public values are the prover's (backends/stark.py
+    build_statements): its own clocks, IS_FIRST and HALTS, and the run's outcome (exit code,
+    COMMIT words, journal length, assumption count) from the segment that halts."""
+    final = segments[-1].statement
+    out = [sample(f"{name} #{k}", chips, tables, tables.statement.with_outcome(final).public_values())
+           for k, tables in enumerate(segments)]
+    for k, s in enumerate(out):
+        s.joint = out
+        for t in s.chips.values():
+            t.segment = k
+    return out
+
+
+def segment_tables(chips, program, inputs, segment_cycles: int) -> list:
+    """The tables of every segment of a run cut every ``segment_cycles`` cycles, each built on
+    the context the segments before it leave (SegmentContext: memory, journal and assumption
+    counts), as the prover builds them."""
+    from ..executor.segments import execute_segments
+    from .tables import SegmentContext, generate_tables
+
+    context, out = SegmentContext.first(), []
+    for execution in execute_segments(program, inputs, segment_cycles, capture_trace=True):
+        out.append(generate_tables(chips, execution, context))
+        context = context.next(out[-1])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,9 +710,11 @@ def _tuple_hash(matrix: np.ndarray) -> np.ndarray:
 def _by_bus(s: Sample) -> dict:
     """bus → (sorted hashes, chip indices, interaction indices, rows) of every honest entry, so
     a tuple's entries in all tables are found by one binary search (trailing zeros hash to 0,
-    so tuples of different widths compare as the fingerprint does)."""
+    so tuples of different widths compare as the fingerprint does). A segment's index holds
+    every segment's tables: a partner may sit in another (module doc, 6.)."""
     if s.bus_index is None:
-        tables = sorted(s.chips.values(), key=lambda t: bool(t.active))  # lookup tables first
+        every = [t for seg in s.joint or [s] for t in seg.chips.values()]
+        tables = sorted(every, key=lambda t: bool(t.active))  # lookup tables first
         parts: dict = {}
         for ti, t in enumerate(tables):
             for j, it in enumerate(t.compiled.interactions):
@@ -676,7 +741,7 @@ def _rows_with(s: Sample, bus: int, tup: tuple, signed=None, busy=()):
     for i in range(lo, min(hi, lo + 64)):  # a few candidates suffice (e.g. the zero tuple of padding rows)
         t, k, r = s.bus_tables[ti[i]], int(ks[i]), int(rs[i])
         matrix, mult = t.honest[k]
-        if len(tup) > matrix.shape[1] or _key(matrix[r]) != tup or (t.name, r) in busy:
+        if len(tup) > matrix.shape[1] or _key(matrix[r]) != tup or (t, r) in busy:
             continue  # a hash collision, or a row edited already (its honest entries are stale)
         if signed is not None and (int(mult[r]) * t.compiled.interactions[k].sign) % P != signed:
             continue
@@ -697,7 +762,7 @@ def _retarget(s, delta, log, busy):
                 cp, cells = len(log), _solve_tuple(t, r, k, ta, tb)
                 step = None if cells is None else _edit_row(t, r, cells, log)
                 if step is not None:
-                    busy.append((t.name, r))
+                    busy.append((t, r))
                     return step
                 _undo(log, cp)
     return None
@@ -740,7 +805,7 @@ def _recount(s, delta, log, busy):
                 cp = len(log)
                 step = _edit_row(t, r, {c: x}, log)
                 if step is not None:
-                    busy.append((t.name, r))
+                    busy.append((t, r))
                     return step
                 _undo(log, cp)
     return None
@@ -817,31 +882,36 @@ def _changes(log: list) -> list:
 
 
 def _permuted(changes: list) -> bool:
-    """The edited rows of each table hold the same multiset of rows as before: two operations of
-    an unordered table (an ALU or memop chip) exchanged their witnesses, which no bus can see."""
+    """The edited rows of each chip hold the same multiset of rows as before: two operations of
+    an unordered table (an ALU or memop chip) exchanged their witnesses, which no bus can see —
+    in a run cut into segments, also two segments' tables of one chip (the buses balance over
+    all segments together: module doc, 6.)."""
     rows: dict = {}
     for t, r, _c, _old, _new in changes:
-        rows.setdefault(t, {})[r] = None
-    for t, rs in rows.items():
-        if not t.active or len(rs) < 2:
+        rows.setdefault(t.name, {})[(t, r)] = None
+    for rs in rows.values():
+        if not all(t.active for t, _r in rs) or len(rs) < 2:
             return False
-        now = t.trace[list(rs)].copy()
+        now = np.stack([t.trace[r] for t, r in rs])
         before = now.copy()
-        for t2, r, c, old, _new in changes:
-            if t2 is t:
-                before[list(rs).index(r), c] = old
+        at = {key: i for i, key in enumerate(rs)}
+        for t, r, c, old, _new in changes:
+            if (t, r) in at:
+                before[at[(t, r)], c] = old
         if sorted(map(tuple, now.tolist())) != sorted(map(tuple, before.tolist())):
             return False
     return True
 
 
-def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, primary=None) -> str | None:
-    """The reason every changed cell may change (FREE_WITNESSES), or None."""
+def _judge(s: Sample, changes: list, was_active: dict, sends: bool = False, primary=None) -> str | None:
+    """The reason every changed cell may change (FREE_WITNESSES), or None. Rows are keyed
+    (ChipTable, row) in ``was_active`` and ``primary`` (the mutated row, whose entries changed
+    iff ``sends``: an activity rule violation, or a boundary entry moved)."""
     if _permuted(changes):
         return "rows of an unordered table exchanged (same multiset of rows: every bus sees the same entries)"
     # every changed row's activity before the group's edits: a partner row the cancellation
     # switched off (an ADD row's is_add 1 → 0) was an operation, not "a cell of an inactive row"
-    was_active = {**{(t.name, r): _activity_before(t, r, changes) != 0 for t, r, *_ in changes}, **was_active}
+    was_active = {**{(t, r): _activity_before(t, r, changes) != 0 for t, r, *_ in changes}, **was_active}
     reasons = []
     if _hint_words_reordered(changes):  # (its words' bytes, if changed too, are judged below: within len)
         reasons.append(HINT_WORDS_REORDERED)
@@ -849,10 +919,11 @@ def _judge(s: Sample, changes: list, was_active: dict, rule: bool = False, prima
     for t, r, c, old, new in changes:
         act = t.activity(r)
         # inactive: activity 0 before and after, and the row sends what it sent before (the
-        # mutated row: no rule violation; a partner row: nothing at all)
-        quiet = not rule if (t.name, r) == primary else not _emits(t, r)
-        inactive = act == 0 and not was_active.get((t.name, r)) and quiet
-        cell = Cell(t.name, r, t.names[c], old, new, inactive, dict(zip(t.names, (int(v) for v in t.trace[r]))), s)
+        # mutated row: its entries unchanged; a partner row: nothing at all)
+        quiet = not sends if (t, r) == primary else not _emits(t, r)
+        inactive = act == 0 and not was_active.get((t, r)) and quiet
+        cell = Cell(t.name, r, t.names[c], old, new, inactive, dict(zip(t.names, (int(v) for v in t.trace[r]))),
+                    s.owner(t))
         why = documented(cell)
         if why is None:
             return None
@@ -907,22 +978,24 @@ def try_mutation(s: Sample, t: ChipTable, row: int, cells: dict) -> Outcome:
     for helpers_first in (False, True):
         out = Outcome(s.name, t.name, row, kind, mutated, "rejected")
         log: list = []
-        busy = [(t.name, row)]
+        busy = [(t, row)]
         try:
             own = t.entries([row])[0]
             delta = _edit_row(t, row, cells, log, helpers_first)
             if delta is not None:
-                # the framework rule: an inactive row emits nothing new (its entries stay as they were)
-                now = t.entries([row])[0]
-                rule = kind == "padding" and t.activity(row) == 0 and bool(now) and _multiset([now], _multiset([own]), -1) != {}
+                # the framework rule: an inactive row emits nothing new (its entries stay as they
+                # were), boundary entries (placed by the row's selector, module doc 6.) exempt
+                (now, now_b), (was, was_b) = t.split(t.entries([row])[0]), t.split(own)
+                rule = kind == "padding" and t.activity(row) == 0 and bool(now) and _multiset([now], _multiset([was]), -1) != {}
+                moved = _multiset([now_b], _multiset([was_b]), -1) != {}  # a boundary entry changed
                 cancelled = not delta or cancel(s, delta, log, busy)
                 out.status = "rule" if rule else ("accepted" if cancelled else "bus")
                 changes = _changes(log)
-                out.changes = [(ch.name, r, ch.names[c], o, n) for ch, r, c, o, n in changes]
+                out.changes = [(ch.label, r, ch.names[c], o, n) for ch, r, c, o, n in changes]
                 if out.status == "accepted" and not delta and len(changes) <= len(cells):
                     out.reason = DEAD  # nothing repaired, no bus entry changed
                 elif out.status in ("accepted", "rule"):
-                    out.reason = _judge(s, changes, {(t.name, row): kind == "active"}, rule, (t.name, row))
+                    out.reason = _judge(s, changes, {(t, row): kind == "active"}, rule or moved, (t, row))
         finally:
             _undo(log)
         outs.append(out)
@@ -976,7 +1049,20 @@ def scan_row(s: Sample, t: ChipTable, row: int, mutations: list) -> list:
 
 def pick_rows(t: ChipTable, rng, deep: bool) -> list:
     """Rows to mutate: one active row per kind flag (every operation the table has), the first
-    and last active row, the first padding row and the last row; fixed tables: looked-up rows."""
+    and last active row, the first padding row and the last row; fixed tables: looked-up rows.
+    In a segment (module doc, 6.) also the first and last row if the table has boundary entries."""
+    return sorted({*_pick_rows(t, rng, deep), *_boundary_rows(t)})
+
+
+def _boundary_rows(t: ChipTable) -> list:
+    """The rows a segment's boundary entries sit on (the first / last: ``send_on_row``)."""
+    if t.segment is None:
+        return []
+    where = {it.row for it in t.compiled.interactions}
+    return [r for r, name in ((0, "first"), (t.n - 1, "last")) if name in where]
+
+
+def _pick_rows(t: ChipTable, rng, deep: bool) -> list:
     n = t.n
     if not t.active:
         used = np.flatnonzero(np.any(np.stack([m for _, m in t.honest], axis=1) != 0, axis=1)) if t.honest else np.arange(n)
@@ -1072,7 +1158,8 @@ class Report:
 def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: int = 0, log=None,
          sample: int = CI_COLUMN_SAMPLE) -> Report:
     """Mutate every chosen chip of every sample (module doc); return every outcome. Not deep
-    (the CI variant): each chip once, in the sample where it has the most active rows; rows:
+    (the CI variant): each chip once, in the sample where it has the most active rows (a
+    segment's sample: every chip, in every segment); rows:
     first/last active and first padding; values x + 1; ``sample`` random columns of a row of a
     table wider than WIDE_TABLE."""
     rng = np.random.default_rng(seed)
@@ -1081,13 +1168,14 @@ def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: in
     for s in samples:
         for name, t in s.chips.items():
             size = len(np.flatnonzero(t.trace[:, t.active].astype(np.int64).sum(axis=1))) if t.active else 0
-            if name not in best or size > best[name][0]:
+            if not s.joint and (name not in best or size > best[name][0]):
                 best[name] = (size, s.name)
     for s in samples:
         for name, t in s.chips.items():
             if chips is None and name in NOT_SCANNED_BY_DEFAULT:
                 continue
-            if (chips is not None and name not in chips) or (not deep and best[name][1] != s.name):
+            # (a segment's chips are scanned in every segment: each has its own boundary rows)
+            if (chips is not None and name not in chips) or (not deep and not s.joint and best[name][1] != s.name):
                 continue
             for row in pick_rows(t, rng, deep):
                 outcomes += scan_row(s, t, row, list(row_mutations(t, row, rng, deep, sample)))
@@ -1097,7 +1185,7 @@ def scan(samples: list, chips: tuple | None = None, deep: bool = False, seed: in
 
 
 # ---------------------------------------------------------------------------------------------
-# Command line: python -m pyzkvm.machine.undercheck ELF [--input SPEC] [--deep]
+# Command line: python -m pyzkvm.machine.undercheck ELF [--input SPEC] [--deep] [--segment-cycles N]
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1117,16 +1205,21 @@ def main(argv=None) -> int:
                         help="an input element as for pyzkvm run: u32:N, u64:N, hex:HEX, str:TEXT or file:PATH (repeatable)")
     parser.add_argument("--chip", action="append", help="only this chip (repeatable)")
     parser.add_argument("--deep", action="store_true", help="more rows and values per cell (minutes)")
+    parser.add_argument("--segment-cycles", type=int, help="cut the run into segments of N cycles, scanned together")
     args = parser.parse_args(argv)
     try:  # (the CLI's own parser: a bad spec is one line, never a traceback)
         elements = [inputs.parse_input_spec(spec) for spec in args.input]
         program = Program.from_elf(args.elf)
     except PyzkvmError as exc:
         parser.error(str(exc))
-    execution = execute(program, elements, capture_trace=True)
+    if args.segment_cycles is not None and args.segment_cycles <= 0:
+        parser.error(f"--segment-cycles must be positive, got {args.segment_cycles}")
     chips = build_chips(program)
-    report = scan([sample(args.elf, chips, generate_tables(chips, execution))], tuple(args.chip) if args.chip else None,
-                  deep=args.deep, log=lambda m: print(m, file=sys.stderr))
+    if args.segment_cycles:
+        samples = segment_samples(args.elf, chips, segment_tables(chips, program, elements, args.segment_cycles))
+    else:
+        samples = [sample(args.elf, chips, generate_tables(chips, execute(program, elements, capture_trace=True)))]
+    report = scan(samples, tuple(args.chip) if args.chip else None, deep=args.deep, log=lambda m: print(m, file=sys.stderr))
     print(report.render())
     return 1 if report.undocumented() else 0
 

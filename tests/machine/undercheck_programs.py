@@ -103,5 +103,50 @@ def field_run(check: bool = False):
     return run
 
 
+#: a segment of the run that ``_segments_code`` cuts: every part is exactly this many cycles
+PART_CYCLES = 48
+
+
+def _segments_code(parts: int = 2):
+    """``parts`` parts of PART_CYCLES cycles each (so a run cut every PART_CYCLES cycles has one
+    per segment): each writes two journal bytes and calls VERIFY_SP1_PROOF (jpos and apos move in
+    every segment: the segment counts bus carries non-zero counts across every cut); HINT_LEN
+    ends the first, HINT_READ starts the second; x6 += 1 fills the rest, the last part HALTs. The
+    first segment's syscall table (3 calls, 4 rows) ends on a padding row that sends the counts."""
+    code = []
+    for k in range(parts):
+        part = flatten([[syscall(0xF1, DATA_BASE + 128, 5)] if k == 1 else [],     # HINT_READ 5 bytes
+                        syscall(0x02, 3, DATA_BASE + 2 * k, 2),                   # journal WRITE "Ak"
+                        syscall(0x1B, DATA_BASE + 64, DATA_BASE + 96),            # VERIFY_SP1_PROOF
+                        [syscall(0xF0)] if k == 0 else []])                       # HINT_LEN
+        tail = halt(0) if k == parts - 1 else []
+        assert len(part) + len(tail) <= PART_CYCLES
+        code += part + [asm.addi(6, 6, 1)] * (PART_CYCLES - len(part) - len(tail)) + tail
+    return program(code, data=b"A0A1A2A3" + bytes(56) + IMG + DIG + bytes(64))
+
+
+def segmented_run(parts: int = 2, check: bool = False):
+    """(name, chips, every segment's tables) of ``_segments_code(parts)`` cut into ``parts``
+    segments (check: the debug check of the segments together, as the verifier checks them)."""
+    from pyzkvm.machine.undercheck import segment_tables
+
+    prog = _segments_code(parts)
+    chips = build_chips(prog)
+    segments = segment_tables(chips, prog, [b"hint!"], PART_CYCLES)
+    assert len(segments) == parts and segments[-1].statement.halts
+    if check:
+        from pyzkvm.machine.evaluate import compiled_air
+        from pyzkvm.machine.public_data import MachinePublicData
+        from pyzkvm.stark.debug import check_statement
+
+        final = segments[-1].statement
+        statements = [(t.in_order(chips), t.statement.with_outcome(final).public_values()) for t in segments]
+        check_statement([compiled_air(a) for a in chips.airs],
+                        [a.preprocessed_trace() if a.preprocessed_width else None for a in chips.airs],
+                        statements, MachinePublicData(b"".join(t.journal for t in segments),
+                                                      tuple(a for t in segments for a in t.assumptions)))
+    return f"io, {parts} segments", chips, segments
+
+
 def samples(deep: bool = False, check: bool = False) -> list:
     return [sample(name, chips, tables) for name, chips, tables in honest_runs(deep, check)]

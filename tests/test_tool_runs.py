@@ -4,6 +4,8 @@ text printed raw, a typed error for every way it can go wrong (a review, session
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 
@@ -41,6 +43,38 @@ def test_a_tool_whose_child_holds_its_pipes_is_not_hung(tmp_path, monkeypatch):
     assert time.monotonic() - started < 10
     assert sp.parse_json_line(run.stdout, "t", ("ok",)) == {"ok": 1}
 
+
+
+def _running(pid: int) -> bool:
+    # alive and not a zombie (a killed orphan waits for init to reap it)
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the run marker is found in /proc")
+def test_a_hung_tools_worker_that_left_its_process_group_is_ended_too(tmp_path):
+    # the tool starts a worker in a session of its own (setsid: out of the process group that a
+    # timeout kills), then hangs; the worker carries the run's marker in its environment
+    pid_file = tmp_path / "worker.pid"
+    argv = tool(tmp_path, "import subprocess, sys, time\n"
+                          "w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True,\n"
+                          "                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+                          f"open({str(pid_file)!r}, 'w').write(str(w.pid))\n"
+                          "time.sleep(120)\n")
+    try:
+        with pytest.raises(ToolchainError, match=r"t hung: no result after 3 s \(killed\)"):
+            sp.run_tool(argv, tool="t", timeout=3)
+        worker = int(pid_file.read_text())
+        deadline = time.monotonic() + 5
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(worker)
+    finally:
+        if pid_file.exists() and _running(int(pid_file.read_text())):  # (not left behind if the test fails)
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
 
 def test_a_tools_words_are_printed_without_terminal_controls():
     # (a carriage return ends a line: what follows it cannot overwrite pyzkvm's own words)

@@ -55,6 +55,10 @@ MAX_KEPT_OUTPUT_BYTES = 4 << 20
 #: seconds a tool's pipes may stay open after it exits (a child of it holding them)
 PIPE_GRACE_S = 5.0
 
+#: set in a tool's environment to a fresh token per run: its descendants inherit it, so a hung
+#: run's processes are found even after one left the process group (``setsid``, a daemon)
+RUN_MARKER_ENV = "PYZKVM_TOOL_RUN"
+
 #: a stdout line longer than this, or with more brackets (so nested deeper) than this, is not a
 #: result line (json.loads is not given it: its C scanner recurses once per level, and a line of
 #: 10^5 nested arrays crashed the interpreter where the recursion limit had been raised)
@@ -123,12 +127,15 @@ def run_tool(
     """Run ``argv`` to completion and return its output, or raise ToolchainError.
 
     The tool runs in its own process group so that a hang is ended by killing the whole
-    group (a Rust prover may have spawned workers); a non-zero exit status is a crash and the
-    message carries the last stderr line.
+    group (a Rust prover may have spawned workers), and with a marker in its environment
+    (RUN_MARKER_ENV) so that a descendant which left the group (``setsid``) is ended too; a
+    non-zero exit status is a crash and the message carries the last stderr line.
     """
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
+    marker = os.urandom(8).hex()  # (what _kill_group finds the run's processes by)
+    full_env[RUN_MARKER_ENV] = marker
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -150,16 +157,16 @@ def run_tool(
         for tail in tails:
             tail.join(min(PIPE_GRACE_S, max(0.0, started + timeout - time.monotonic())))
         if any(tail.is_alive() for tail in tails):
-            _kill_group(proc)
+            _kill_group(proc)  # (the group only: a daemon the tool started on purpose is left)
             for tail in tails:
                 tail.join(1.0)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        _kill_group(proc, marker)
         raise ToolchainError(
             f"{tool} hung: no result after {timeout:g} s (killed); {timeout_hint} if it needs longer"
         ) from None
     except BaseException:
-        _kill_group(proc)
+        _kill_group(proc, marker)
         raise
     elapsed = time.monotonic() - started
     stdout, stderr = (tail.text() for tail in tails)
@@ -195,15 +202,49 @@ class _Tail(threading.Thread):
         return kept.decode("utf-8", "replace")
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen, marker: str | None = None) -> None:
+    """End the tool's process group; with the run's ``marker`` (a hung or interrupted run),
+    also every process still carrying it in its environment: a worker that called ``setsid``
+    left the group but kept the environment (a few passes: one may fork while it is ended)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    if marker is not None:
+        for _ in range(3):
+            pids = marked_processes(marker)
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            if not pids:
+                break
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pass
+
+
+def marked_processes(marker: str) -> list[int]:
+    """The processes whose environment holds RUN_MARKER_ENV=marker (Linux: /proc/PID/environ,
+    readable for this user's processes; elsewhere none: only the process group is ended)."""
+    wanted = f"{RUN_MARKER_ENV}={marker}".encode()
+    found = []
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if wanted in f.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:  # gone meanwhile, or another user's
+            continue
+    return found
 
 
 # ---- parsing what tools print -----------------------------------------------------------

@@ -153,15 +153,16 @@ def compile_guest(
 
     with tempfile.TemporaryDirectory(prefix="pyzkvm-build-") as tmp:
         stage = Path(tmp)
-        rel_sources = _stage(directory, stage, flavour)
+        rel_sources = _stage(directory, stage, flavour, cc)
         elf = _compile(cc, stage, rel_sources, name, flavour)
     program = check_guest_elf(elf, name, abi)
     return BuildResult(output=output, compiler=cc.name, elf=elf, program=program, abi=abi)
 
 
-def _stage(directory: Path, stage: Path, flavour: AbiFlavour) -> list[str]:
+def _stage(directory: Path, stage: Path, flavour: AbiFlavour, cc: Compiler) -> list[str]:
     """Copy the SDK to ``stage/sdk`` and the guest to ``stage/guest``; return the sources to
-    compile as paths relative to ``stage`` (SDK first, then the guest's, each sorted)."""
+    compile as paths relative to ``stage`` (the SDK's for this profile and compiler first, then
+    the guest's, sorted)."""
     (stage / "sdk").mkdir()
     (stage / "guest").mkdir()
     for path in sorted(SDK_DIR.iterdir()):
@@ -171,7 +172,7 @@ def _stage(directory: Path, stage: Path, flavour: AbiFlavour) -> list[str]:
         at = stage / "guest" / path.relative_to(directory)  # (a header in a subfolder keeps its path there)
         at.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, at)
-    sdk = [f"sdk/{name}" for name in flavour.sources]
+    sdk = [f"sdk/{name}" for name in flavour.sources + cc.runtime]
     guest = [f"guest/{p.name}" for p in guest_sources(directory)]
     return sdk + guest
 

@@ -61,6 +61,7 @@ class Compiler:
     command: tuple[str, ...]   # the driver, e.g. (python, "-m", "ziglang", "cc")
     target_flags: tuple[str, ...]
     link_tail: tuple[str, ...] = ()  # libraries after the sources (gcc: -lgcc)
+    runtime: tuple[str, ...] = ()    # SDK files standing in for a runtime library it lacks (clang: div64.c)
 
     def version(self) -> str:
         """The compiler's self-reported version, one line (recorded in guests/bin/BUILD_INFO)."""
@@ -121,6 +122,7 @@ def _clang() -> Compiler | None:
         "clang",
         (path,),
         ("--target=riscv32-unknown-elf", "-march=rv32im", "-mabi=ilp32", "-fuse-ld=lld", "-nostdlib"),
+        runtime=("div64.c",),  # (no riscv32 compiler-rt: a 64-bit / or % calls __udivdi3 & co.)
     )
 
 

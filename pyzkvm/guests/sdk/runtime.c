@@ -13,6 +13,7 @@
  * ~160-190 KB less proof; docs/guests.md).
  */
 #include "pyzkvm.h"
+#include "input_words.h"
 
 static pyzkvm_sha256_ctx journal_hash;
 static int journal_hash_ready;
@@ -29,15 +30,6 @@ static pyzkvm_sha256_ctx *journal_ctx(void) {
 
 uint32_t pyzkvm_input_len(void) {
     return pyzkvm_syscall(PYZKVM_SYS_HINT_LEN, 0, 0, 0);
-}
-
-/* An input byte string's length rounded up to whole words (its padded body). A length past
- * 0xFFFFFFFC would wrap to 0 words: the body unread, the stream out of step, a 4-byte buffer
- * standing for gigabytes. No guest memory holds such a string: refused. */
-static uint32_t round_up4(uint32_t n) {
-    if (n > 0xFFFFFFFCu)
-        pyzkvm_panic("pyzkvm_read: input element longer than guest memory");
-    return (n + 3u) & ~3u;
 }
 
 /* HINT_READ copies whole words into word-aligned memory: len rounded up to a multiple of 4.

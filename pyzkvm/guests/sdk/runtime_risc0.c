@@ -28,6 +28,7 @@
  * in the guest (RISC Zero's SHA ecall, sha256.c) and hands its address to HALT in a1.
  */
 #include "pyzkvm.h"
+#include "input_words.h"
 
 #define SYS_READ_NAME "risc0_zkvm_platform::syscall::nr::SYS_READ"
 #define SYS_WRITE_NAME "risc0_zkvm_platform::syscall::nr::SYS_WRITE"
@@ -60,15 +61,6 @@ static uint32_t software(const char *name, uint32_t a0, uint32_t a1, uint32_t a3
 
 static uint32_t peeked_word;
 static int have_peeked; /* 1: peeked_word holds the next word; -1: the stream is exhausted */
-
-/* An input byte string's length rounded up to whole words (its padded body). A length past
- * 0xFFFFFFFC would wrap to 0 words: the body unread, the stream out of step, a 4-byte buffer
- * standing for gigabytes. No guest memory holds such a string: refused. */
-static uint32_t round_up4(uint32_t n) {
-    if (n > 0xFFFFFFFCu)
-        pyzkvm_panic("pyzkvm_read: input element longer than guest memory");
-    return (n + 3u) & ~3u;
-}
 
 /* SYS_READ nwords whole words into the word-aligned dst; returns the bytes the host had. */
 static uint32_t read_words(uint32_t *dst, uint32_t nwords) {

@@ -5,6 +5,7 @@ version recorded in guests/bin/BUILD_INFO)."""
 from __future__ import annotations
 
 import hashlib
+import random
 import shutil
 import struct
 from pathlib import Path
@@ -209,7 +210,8 @@ def test_clang_guests_divide_64_bit_words_as_c_does(tmp_path):
     """clang links no compiler runtime for riscv32: the SDK's div64.c gives __udivdi3, __umoddi3,
     __divdi3 and __moddi3 (the link failed with "undefined symbol: __udivdi3" before). Checked
     against C's rules computed here: truncation toward zero, the remainder with the dividend's
-    sign, INT64_MIN / −1 wrapping; both words wide and narrow, divisors above the dividend."""
+    sign, INT64_MIN / −1 wrapping; both words wide and narrow, divisors above the dividend, and
+    300 random pairs of random widths."""
     from pyzkvm import execute
     from pyzkvm.inputs import u32, u64
 
@@ -221,6 +223,8 @@ def test_clang_guests_divide_64_bit_words_as_c_does(tmp_path):
     pairs = [(7, 2), (m, 1), (m, m), (m, 3), (1 << 63, m), (1 << 63, 1), (12345678901234567, 1 << 33), (5, 1 << 40),
              (m - 5, 7), ((1 << 64) - 7, 2), (0xDEADBEEFCAFEF00D, 0x12345), (0x8000000000000001, (1 << 64) - 3),
              (100, 7), (1 << 32, (1 << 32) + 1), (3 << 62, 3 << 31)]
+    rng = random.Random(64)  # and words of every width against each other (either may be the longer)
+    pairs += [(rng.getrandbits(rng.randint(1, 64)), rng.getrandbits(rng.randint(1, 64)) or 1) for _ in range(300)]
     run = execute(program, [u32(len(pairs))] + [w for a, b in pairs for w in (u64(a), u64(b))])
     assert run.exit_code == 0
 

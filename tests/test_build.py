@@ -5,6 +5,7 @@ version recorded in guests/bin/BUILD_INFO)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import shutil
 import struct
@@ -187,6 +188,57 @@ def test_headers_in_subfolders_are_found_and_only_top_level_sources_compiled(tmp
     (src / "other" / "main.c").write_text("int main(void) { this is not C }\n")
     built = build_guest(src, tmp_path / "nested.elf")
     assert execute(built.program, []).exit_code == 42
+
+
+@needs_compiler
+def test_a_source_in_a_subfolder_may_be_included_but_is_not_compiled(tmp_path):
+    # (docs/guests.md: `#include "lib/util.c"`; only headers were staged from subfolders: not found)
+    from pyzkvm import execute
+
+    src = tmp_path / "inc_c"
+    (src / "lib").mkdir(parents=True)
+    (src / "lib" / "util.c").write_text("static int util(void) { return 42; }\n")
+    (src / "main.c").write_text('#include "pyzkvm.h"\n#include "lib/util.c"\nint main(void) { return util(); }\n')
+    assert execute(build_guest(src, tmp_path / "inc_c.elf").program, []).exit_code == 42
+    with pytest.raises(UsageError, match="one of the guest's own source files"):
+        build_guest(src, src / "lib" / "util.c")
+
+
+def test_an_unreadable_file_below_the_guest_is_a_one_line_error(tmp_path, monkeypatch):
+    import pyzkvm.guests.build as build_mod
+    from pyzkvm.errors import FileReadError
+
+    src = tmp_path / "g"
+    (src / "inc").mkdir(parents=True)
+    (src / "inc" / "v.h").write_text("#define V 1\n")
+    (src / "main.c").write_text('#include "pyzkvm.h"\nint main(void) { return 0; }\n')
+    real = build_mod.shutil.copyfile
+
+    def copyfile(a, b):
+        if Path(a) == src / "inc" / "v.h":
+            raise PermissionError(13, "Permission denied", str(a))
+        return real(a, b)
+
+    monkeypatch.setattr(build_mod.shutil, "copyfile", copyfile)
+    monkeypatch.setattr(build_mod, "find_compiler", lambda name=None: build_mod.Compiler("fake", ("false",), ()))
+    with pytest.raises(FileReadError, match=r"inc/v.h: cannot read the guest's files: Permission denied"):
+        build_guest(src, tmp_path / "g.elf")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any folder")
+def test_a_subfolder_that_cannot_be_searched_is_a_one_line_error(tmp_path):
+    from pyzkvm.errors import FileReadError
+
+    src = tmp_path / "g"
+    (src / "locked").mkdir(parents=True)
+    (src / "locked" / "v.h").write_text("#define V 1\n")
+    (src / "main.c").write_text("int main(void) { return 0; }\n")
+    (src / "locked").chmod(0o644)  # (listed, but its files cannot be looked at: stat fails)
+    try:
+        with pytest.raises(FileReadError, match="cannot read the guest's files"):
+            build_guest(src, tmp_path / "g.elf")
+    finally:
+        (src / "locked").chmod(0o755)
 
 
 #: a guest that divides 64-bit words: n pairs (a, b) in, a / b and a % b out, unsigned and signed

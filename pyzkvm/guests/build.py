@@ -1,7 +1,7 @@
 """Build a C guest into an RV32IM ELF: ``build_guest(directory) -> BuildResult``.
 
-A guest is a directory of C files (``*.c``, optionally ``*.S``; headers there or in its
-subfolders). The build
+A guest is a directory of C files (``*.c``, optionally ``*.S``; headers, and sources a top-level
+file includes, there or in its subfolders). The build
 
 1. stages the guest's files under ``<tmp>/guest/`` and the SDK (``pyzkvm.h``, ``start.S``,
    the runtime, SHA-256, heap, libc subset, linker scripts) under ``<tmp>/sdk/``;
@@ -76,14 +76,25 @@ class BuildResult:
 
 def guest_sources(directory: Path) -> list[Path]:
     """The guest's own source files (``*.c`` and ``*.S``), sorted by name for a stable order."""
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES)
+    try:
+        return sorted(p for p in directory.iterdir() if p.suffix in _SOURCE_SUFFIXES and p.is_file())
+    except OSError as exc:
+        raise _unreadable(exc, directory) from None
 
 
-def guest_headers(directory: Path) -> list[Path]:
-    """The guest's headers (``*.h``) in its folder and any folder below it, so that
-    ``#include "inc/v.h"`` finds them; only the top-level files are compiled (a subfolder may
-    hold another program's sources)."""
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in _HEADER_SUFFIXES)
+def guest_staged(directory: Path) -> list[Path]:
+    """Every file staged for a build: the guest's sources and headers (``*.c``, ``*.S``,
+    ``*.h``) in its folder and any folder below it, so that ``#include "inc/v.h"`` and
+    ``#include "lib/util.c"`` find them; only the top-level sources are compiled (a subfolder may
+    hold another program). A folder that cannot be read is a FileReadError, not a traceback."""
+    try:
+        return sorted(p for p in directory.rglob("*") if p.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES and p.is_file())
+    except OSError as exc:
+        raise _unreadable(exc, directory) from None
+
+
+def _unreadable(exc: OSError, where: Path) -> FileReadError:
+    return FileReadError(f"{exc.filename or where}: cannot read the guest's files: {exc.strerror or exc}")
 
 
 def build_guest(
@@ -146,20 +157,20 @@ def compile_guest(
     if not output.parent.is_dir():
         why = "is not a directory" if output.parent.exists() else "does not exist (no such directory)"
         raise PyzkvmError(f"cannot write the ELF to {output}: {output.parent} {why}")
-    staged = sources + guest_headers(directory)
+    staged = guest_staged(directory)
     if any(output.resolve() == p.resolve() for p in staged):  # (-o main.c, or a link to it, replaced the source)
         raise UsageError(f"{output}: is one of the guest's own source files: give the ELF another name with -o")
     cc = compiler if isinstance(compiler, Compiler) else find_compiler(compiler)
 
     with tempfile.TemporaryDirectory(prefix="pyzkvm-build-") as tmp:
         stage = Path(tmp)
-        rel_sources = _stage(directory, stage, flavour, cc)
+        rel_sources = _stage(directory, staged, stage, flavour, cc)
         elf = _compile(cc, stage, rel_sources, name, flavour)
     program = check_guest_elf(elf, name, abi)
     return BuildResult(output=output, compiler=cc.name, elf=elf, program=program, abi=abi)
 
 
-def _stage(directory: Path, stage: Path, flavour: AbiFlavour, cc: Compiler) -> list[str]:
+def _stage(directory: Path, staged: list[Path], stage: Path, flavour: AbiFlavour, cc: Compiler) -> list[str]:
     """Copy the SDK to ``stage/sdk`` and the guest to ``stage/guest``; return the sources to
     compile as paths relative to ``stage`` (the SDK's for this profile and compiler first, then
     the guest's, sorted)."""
@@ -168,12 +179,15 @@ def _stage(directory: Path, stage: Path, flavour: AbiFlavour, cc: Compiler) -> l
     for path in sorted(SDK_DIR.iterdir()):
         if path.is_file():
             shutil.copyfile(path, stage / "sdk" / path.name)
-    for path in guest_sources(directory) + guest_headers(directory):
-        at = stage / "guest" / path.relative_to(directory)  # (a header in a subfolder keeps its path there)
+    for path in staged:
+        at = stage / "guest" / path.relative_to(directory)  # (a file in a subfolder keeps its path there)
         at.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, at)
+        try:
+            shutil.copyfile(path, at)
+        except OSError as exc:  # (an unreadable file: one line, not a traceback)
+            raise _unreadable(exc, path) from None
     sdk = [f"sdk/{name}" for name in flavour.sources + cc.runtime]
-    guest = [f"guest/{p.name}" for p in guest_sources(directory)]
+    guest = [f"guest/{p.name}" for p in staged if p.parent == directory and p.suffix in _SOURCE_SUFFIXES]
     return sdk + guest
 
 

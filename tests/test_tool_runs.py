@@ -110,3 +110,27 @@ def test_only_a_crash_naming_the_guests_exit_code_is_a_refusal():
                     "r0vm hung: no result after 2 s (killed); exit code 3",
                     "sp1-runner crashed (exit code 1): cannot read /nonexistent"):
         assert refused_exit_code(message) is None, message
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the run marker is found in /proc")
+def test_a_pid_reused_since_the_scan_is_not_killed(monkeypatch):
+    # the scan found a marked PID; before the kill that process ended and an unrelated one (no
+    # marker) got its PID: it must live (the kill goes through a pidfd and reads the marker again)
+    import subprocess as subp
+
+    bystander = subp.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        monkeypatch.setattr(sp, "marked_processes", lambda marker: [bystander.pid])
+
+        class Done:
+            pid = 2**22 + 12345  # (no such group)
+
+            def wait(self, timeout=None):
+                return 0
+
+        sp._kill_group(Done(), "feedface")  # type: ignore[arg-type]
+        time.sleep(0.2)
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -214,10 +214,7 @@ def _kill_group(proc: subprocess.Popen, marker: str | None = None) -> None:
         for _ in range(3):
             pids = marked_processes(marker)
             for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                _kill_marked(pid, marker)
             if not pids:
                 break
     try:
@@ -226,25 +223,45 @@ def _kill_group(proc: subprocess.Popen, marker: str | None = None) -> None:
         pass
 
 
+def _kill_marked(pid: int, marker: str) -> None:
+    """SIGKILL ``pid`` if it still carries the run's marker. Through a pidfd (Linux 5.3+): the
+    marker is read again after the pidfd pins the process, so a PID that was freed and reused by
+    an unrelated process since the scan is not signalled."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):  # (no pidfd here: a plain kill, a small PID-reuse window)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return
+    try:
+        if _carries(pid, marker):
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    finally:
+        os.close(fd)
+
+
+def _carries(pid: int, marker: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f"{RUN_MARKER_ENV}={marker}".encode() in f.read().split(b"\0")
+    except OSError:  # gone meanwhile, or another user's
+        return False
+
+
 def marked_processes(marker: str) -> list[int]:
     """The processes whose environment holds RUN_MARKER_ENV=marker (Linux: /proc/PID/environ,
     readable for this user's processes; elsewhere none: only the process group is ended)."""
-    wanted = f"{RUN_MARKER_ENV}={marker}".encode()
-    found = []
     try:
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
         return []
-    for pid in pids:
-        if pid == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if wanted in f.read().split(b"\0"):
-                    found.append(pid)
-        except OSError:  # gone meanwhile, or another user's
-            continue
-    return found
+    return [pid for pid in pids if pid != os.getpid() and _carries(pid, marker)]
 
 
 # ---- parsing what tools print -----------------------------------------------------------

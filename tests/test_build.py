@@ -290,6 +290,17 @@ def test_clang_guests_divide_64_bit_words_as_c_does(tmp_path):
         want += b"".join(u64(v & m) for v in (a // b, a % b, q, sa - q * sb))
     assert run.journal == want
 
+@pytest.mark.skipif("clang" not in COMPILERS, reason="clang and lld are not installed")
+def test_a_clang_guests_own_udivdi3_is_used_not_a_duplicate_symbol(tmp_path):
+    from pyzkvm import execute
+
+    src = tmp_path / "own"
+    src.mkdir()
+    (src / "main.c").write_text('#include "pyzkvm.h"\nuint64_t __udivdi3(uint64_t n, uint64_t d) { (void)d; return n + 1; }\n'
+                                "int main(void) { volatile uint64_t a = 10, b = 3; return (int)(a / b); }\n")
+    assert execute(build_guest(src, tmp_path / "own.elf", "clang").program, []).exit_code == 11
+
+
 def test_an_output_with_a_trailing_slash_names_a_folder_not_a_file(tmp_path, monkeypatch):
     # Path("elfdir/") is "elfdir": the ELF was written as a file of that name (checked before compiling)
     monkeypatch.chdir(tmp_path)

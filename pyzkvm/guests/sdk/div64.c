@@ -9,7 +9,8 @@
  * operations. Division by zero gives what the RISC-V divu/remu instructions give for 32 bits:
  * quotient all ones, remainder the dividend (C leaves it undefined). Signed division
  * truncates toward zero and the remainder takes the dividend's sign, as C requires;
- * INT64_MIN / -1 wraps to INT64_MIN (as RISC-V's div). */
+ * INT64_MIN / -1 wraps to INT64_MIN (as RISC-V's div). The four are weak: a guest that defines
+ * its own (the workaround before this file) links with its own, not a duplicate-symbol error. */
 
 #include <stdint.h>
 
@@ -46,12 +47,12 @@ static uint64_t udivmod64(uint64_t n, uint64_t d, uint64_t *rem) {
     return q;
 }
 
-uint64_t __udivdi3(uint64_t n, uint64_t d) {
+__attribute__((weak)) uint64_t __udivdi3(uint64_t n, uint64_t d) {
     uint64_t r;
     return udivmod64(n, d, &r);
 }
 
-uint64_t __umoddi3(uint64_t n, uint64_t d) {
+__attribute__((weak)) uint64_t __umoddi3(uint64_t n, uint64_t d) {
     uint64_t r;
     udivmod64(n, d, &r);
     return r;
@@ -60,14 +61,14 @@ uint64_t __umoddi3(uint64_t n, uint64_t d) {
 /* |x| as an unsigned number (INT64_MIN's is 2^63, which fits) */
 static uint64_t magnitude(int64_t x) { return x < 0 ? -(uint64_t)x : (uint64_t)x; }
 
-int64_t __divdi3(int64_t n, int64_t d) {
+__attribute__((weak)) int64_t __divdi3(int64_t n, int64_t d) {
     uint64_t r, q = udivmod64(magnitude(n), magnitude(d), &r);
     if (d == 0)
         return -1; /* as div: all ones */
     return (int64_t)((n < 0) != (d < 0) ? -q : q);
 }
 
-int64_t __moddi3(int64_t n, int64_t d) {
+__attribute__((weak)) int64_t __moddi3(int64_t n, int64_t d) {
     uint64_t r;
     udivmod64(magnitude(n), magnitude(d), &r);
     if (d == 0)

@@ -16,7 +16,7 @@ import pytest
 from pyzkvm.cli import main as cli_main
 from pyzkvm.errors import ToolchainError, UsageError
 from pyzkvm.guests import available_compilers, build_guest, check_guest_elf, find_compiler
-from pyzkvm.guests import toolchain
+from pyzkvm.guests import build, toolchain
 from pyzkvm.guests.build_all import build_all, guest_dirs
 from pyzkvm.program import Program
 
@@ -186,8 +186,11 @@ def test_headers_in_subfolders_are_found_and_only_top_level_sources_compiled(tmp
     (src / "inc" / "answer.h").write_text("#define ANSWER 42\n")
     (src / "main.c").write_text('#include "pyzkvm.h"\n#include "inc/answer.h"\nint main(void) { return ANSWER; }\n')
     (src / "other" / "main.c").write_text("int main(void) { this is not C }\n")
+    (src / ".venv" / "include").mkdir(parents=True)  # a hidden folder is not walked: its broken header is not staged
+    (src / ".venv" / "include" / "Python.h").write_text("#error not the guest's\n")
     built = build_guest(src, tmp_path / "nested.elf")
     assert execute(built.program, []).exit_code == 42
+    assert build.guest_staged(src) == [src / "inc" / "answer.h", src / "main.c", src / "other" / "main.c"]
 
 
 @needs_compiler

@@ -20,6 +20,7 @@ The ABI profile picks the runtime and the memory map (same pyzkvm.h API for both
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -86,15 +87,26 @@ def guest_staged(directory: Path) -> list[Path]:
     """Every file staged for a build: the guest's sources and headers (``*.c``, ``*.S``,
     ``*.h``) in its folder and any folder below it, so that ``#include "inc/v.h"`` and
     ``#include "lib/util.c"`` find them; only the top-level sources are compiled (a subfolder may
-    hold another program). A folder that cannot be read is a FileReadError, not a traceback."""
+    hold another program). Hidden folders (``.git``, ``.venv``) are not walked, nor linked ones.
+    A folder that cannot be read is a FileReadError, not a traceback."""
+    found = []
+
+    def unreadable(exc: OSError) -> None:
+        raise _unreadable(exc, directory)
+
     try:
-        return sorted(p for p in directory.rglob("*") if p.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES and p.is_file())
-    except OSError as exc:
+        for folder, subfolders, files in os.walk(directory, onerror=unreadable):
+            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+            found += [p for p in (Path(folder) / f for f in files)
+                      if p.suffix in _SOURCE_SUFFIXES + _HEADER_SUFFIXES and p.is_file()]
+    except OSError as exc:  # (a file that cannot be looked at)
         raise _unreadable(exc, directory) from None
+    return sorted(found)
 
 
 def _unreadable(exc: OSError, where: Path) -> FileReadError:
-    return FileReadError(f"{exc.filename or where}: cannot read the guest's files: {exc.strerror or exc}")
+    return FileReadError(f"{exc.filename or where}: cannot read the guest's files: {exc.strerror or exc} "
+                         "(a build copies the .c, .S and .h files of the guest's folder and its subfolders)")
 
 
 def build_guest(

@@ -260,10 +260,12 @@ int main(void) {
 """
 
 
-@pytest.mark.skipif("clang" not in COMPILERS, reason="clang and lld are not installed")
-def test_clang_guests_divide_64_bit_words_as_c_does(tmp_path):
-    """clang links no compiler runtime for riscv32: the SDK's div64.c gives __udivdi3, __umoddi3,
-    __divdi3 and __moddi3 (the link failed with "undefined symbol: __udivdi3" before). Checked
+@needs_compiler
+@pytest.mark.parametrize("compiler", COMPILERS)
+def test_guests_divide_64_bit_words_as_c_does(tmp_path, compiler):
+    """A 64-bit / or % is a runtime call on RV32IM: compiler-rt's (zig), libgcc's (gcc), or the
+    SDK's div64.c (clang, which links no compiler runtime for riscv32: "undefined symbol:
+    __udivdi3" before div64.c) — __udivdi3, __umoddi3, __divdi3 and __moddi3. Checked
     against C's rules computed here: truncation toward zero, the remainder with the dividend's
     sign, INT64_MIN / −1 wrapping; both words wide and narrow, divisors above the dividend, and
     300 random pairs of random widths."""
@@ -273,7 +275,7 @@ def test_clang_guests_divide_64_bit_words_as_c_does(tmp_path):
     src = tmp_path / "div64"
     src.mkdir()
     (src / "main.c").write_text(DIV64_GUEST)
-    program = build_guest(src, tmp_path / "div64.elf", "clang").program
+    program = build_guest(src, tmp_path / "div64.elf", compiler).program
     m = (1 << 64) - 1
     pairs = [(7, 2), (m, 1), (m, m), (m, 3), (1 << 63, m), (1 << 63, 1), (12345678901234567, 1 << 33), (5, 1 << 40),
              (m - 5, 7), ((1 << 64) - 7, 2), (0xDEADBEEFCAFEF00D, 0x12345), (0x8000000000000001, (1 << 64) - 3),

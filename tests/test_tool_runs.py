@@ -76,6 +76,26 @@ def test_a_hung_tools_worker_that_left_its_process_group_is_ended_too(tmp_path):
         if pid_file.exists() and _running(int(pid_file.read_text())):  # (not left behind if the test fails)
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
 
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_the_scan_looks_only_at_processes_started_with_the_tool_or_after(monkeypatch):
+    # a process that started before the tool is no descendant of it: not looked at (its
+    # environment is not read), whatever it holds; one started at the tool's tick or later is
+    import subprocess as subp
+
+    marker = "0123456789abcdef"
+    env = dict(os.environ, **{sp.RUN_MARKER_ENV: marker})
+    older = subp.Popen([sys.executable, "-c", "import time; time.sleep(60)"], env=env)
+    try:
+        time.sleep(0.05)
+        born = sp._start_ticks(older.pid) + 1  # (a tick after it: "the tool" started later)
+        assert older.pid in sp.marked_processes(marker)
+        assert older.pid not in sp.marked_processes(marker, born)
+        assert older.pid in sp.marked_processes(marker, born - 1)
+    finally:
+        older.kill()
+        older.wait()
+
 def test_a_tools_words_are_printed_without_terminal_controls():
     # (a carriage return ends a line: what follows it cannot overwrite pyzkvm's own words)
     assert sp.last_line("ok\nx\x1b]0;owned\x07\x1b[2Ky\rverified: yes\n") == "verified: yes"
@@ -120,7 +140,7 @@ def test_a_pid_reused_since_the_scan_is_not_killed(monkeypatch):
 
     bystander = subp.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        monkeypatch.setattr(sp, "marked_processes", lambda marker: [bystander.pid])
+        monkeypatch.setattr(sp, "marked_processes", lambda marker, born=None: [bystander.pid])
 
         class Done:
             pid = 2**22 + 12345  # (no such group)

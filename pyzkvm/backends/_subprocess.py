@@ -149,6 +149,7 @@ def run_tool(
         )
     except OSError as exc:
         raise ToolchainError(f"cannot run {tool} ({argv[0]}): {exc.strerror or exc}") from None
+    born = _start_ticks(proc.pid)  # its descendants start no earlier: only those are scanned (_kill_group)
     tails = [_Tail(proc.stdout), _Tail(proc.stderr)]
     try:
         proc.wait(timeout=timeout)
@@ -161,12 +162,12 @@ def run_tool(
             for tail in tails:
                 tail.join(1.0)
     except subprocess.TimeoutExpired:
-        _kill_group(proc, marker)
+        _kill_group(proc, marker, born)
         raise ToolchainError(
             f"{tool} hung: no result after {timeout:g} s (killed); {timeout_hint} if it needs longer"
         ) from None
     except BaseException:
-        _kill_group(proc, marker)
+        _kill_group(proc, marker, born)
         raise
     elapsed = time.monotonic() - started
     stdout, stderr = (tail.text() for tail in tails)
@@ -202,17 +203,18 @@ class _Tail(threading.Thread):
         return kept.decode("utf-8", "replace")
 
 
-def _kill_group(proc: subprocess.Popen, marker: str | None = None) -> None:
+def _kill_group(proc: subprocess.Popen, marker: str | None = None, born: int | None = None) -> None:
     """End the tool's process group; with the run's ``marker`` (a hung or interrupted run),
     also every process still carrying it in its environment: a worker that called ``setsid``
-    left the group but kept the environment (a few passes: one may fork while it is ended)."""
+    left the group but kept the environment (a few passes: one may fork while it is ended).
+    ``born``: the tool's start time (_start_ticks), before which none of them started."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     if marker is not None:
         for _ in range(3):
-            pids = marked_processes(marker)
+            pids = marked_processes(marker, born)
             for pid in pids:
                 _kill_marked(pid, marker)
             if not pids:
@@ -254,14 +256,27 @@ def _carries(pid: int, marker: str) -> bool:
         return False
 
 
-def marked_processes(marker: str) -> list[int]:
+def marked_processes(marker: str, born: int | None = None) -> list[int]:
     """The processes whose environment holds RUN_MARKER_ENV=marker (Linux: /proc/PID/environ,
-    readable for this user's processes; elsewhere none: only the process group is ended)."""
+    readable for this user's processes; elsewhere none: only the process group is ended), of
+    those started at ``born`` or later (/proc/PID/stat: a cheap read, where an environment's
+    waits on the process's memory map; the machine's older processes are not looked at)."""
     try:
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
         return []
+    if born is not None:
+        pids = [pid for pid in pids if (_start_ticks(pid) or 0) >= born]
     return [pid for pid in pids if pid != os.getpid() and _carries(pid, marker)]
+
+
+def _start_ticks(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (field 22 of /proc/PID/stat), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[19])  # (after the name, which may hold spaces)
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 # ---- parsing what tools print -----------------------------------------------------------

@@ -113,3 +113,32 @@ def test_the_check_finds_a_hint_read_twice_into_one_buffer(tmp_path):
     violations = hint_rule_violations(elf, [hashlib.sha256(b"a").digest()[:8], hashlib.sha256(b"b").digest()[:8]])
     assert any("hint-read 2 times" in v for v in violations), violations
     assert any("after an access" in v for v in violations), violations
+
+
+def _hint_warnings(execution) -> list[str]:
+    return [w for w in execution.warnings if w.startswith("HINT_READ into")]
+
+
+@pytest.mark.parametrize("run", sorted(RUNS))
+def test_the_executor_warns_of_no_hint_in_a_prebuilt_guests_run(run):
+    """The executor's own check of the rule's two cases it can see (the ELF image, a word hinted
+    twice) finds nothing in the SDK's reads: no false alarm."""
+    program = Program.from_elf(BIN / f"{run.split(',')[0]}.elf")
+    assert _hint_warnings(pyzkvm.execute(program, RUNS[run])) == []
+
+
+def test_the_executor_warns_where_sp1_would_not_show_a_hint():
+    """A hand-written guest: a HINT_READ over its ELF data (SP1 keeps the image's words there), one
+    into fresh memory, one over the second half of that (SP1 panics: the word was hinted), one
+    just after it (fresh: no warning). The run itself goes on as before: pyzkvm writes each hint."""
+    from tests.rvasm import DATA_BASE, flatten, halt, program, syscall
+
+    fresh = DATA_BASE + 0x1000  # past the 16-byte data segment
+    code = flatten([[syscall(0xF0), syscall(0xF1, ptr, n)] for ptr, n in
+                    ((DATA_BASE + 4, 4), (fresh, 8), (fresh + 4, 4), (fresh + 8, 5))] + [halt(0)])
+    execution = pyzkvm.execute(program(code, data=bytes(16)), [b"abcd", b"12345678", b"wxyz", b"tail!"])
+    assert execution.exit_code == 0
+    warnings = _hint_warnings(execution)
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith(f"HINT_READ into [0x{DATA_BASE + 4:08x}, +4) lands on the program's own data")
+    assert warnings[1].startswith(f"HINT_READ into [0x{fresh + 4:08x}, +4) lands on words an earlier HINT_READ filled")

@@ -11,6 +11,7 @@ syscall events (see docs/trace.md).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 
 import numpy as np
@@ -79,6 +80,8 @@ class Sp1Abi:
         self._unconstrained: dict | None = None
         #: (image_id, journal_digest) pairs the guest asserted with VERIFY_SP1_PROOF, in order
         self.assumptions: list[tuple[bytes, bytes]] = []
+        #: the byte ranges [lo, hi) HINT_READs have filled so far, disjoint and sorted (_hint_rule)
+        self._hinted: list[tuple[int, int]] = []
 
     def handle_ecall(self) -> bool:
         """Run the ecall at pc; return True when the guest halted."""
@@ -224,6 +227,35 @@ class Sp1Abi:
         # Whole words, the last one zero-padded (as SP1 does: the destination is fresh memory).
         padded = element + bytes(-len(element) % 4)
         m.write_words(ptr, np.frombuffer(padded, dtype="<u4"), "HINT_READ destination")
+        self._hint_rule(ptr, len(padded))
+
+    def _hint_rule(self, ptr: int, size: int) -> None:
+        """Warn where SP1 would not show this hint (docs/abi.md, "Where pyzkvm differs"): SP1
+        keeps hint words for memory nothing has touched, so over the ELF's words (its .bss
+        included: SP1 loads them as zeros) the guest reads the image, and a second HINT_READ to a
+        word panics. (A word a load or store touched first is the rule's third case: only the
+        proof's memory trace sees that, tests/test_sp1_hint_rule.py.)"""
+        if size == 0:
+            return
+        lo, hi = ptr, ptr + size
+        where = f"HINT_READ into [0x{lo:08x}, +{size})"
+        fix = "pyzkvm writes the hint there (docs/abi.md); read hints into fresh memory (pyzkvm_read_bytes)"
+        if any(lo < (seg.end + 3) & ~3 and seg.vaddr & ~3 < hi for seg in self.m.program.segments):
+            self.io.warn(f"{where} lands on the program's own data (its ELF image): SP1 would leave the image's "
+                         f"words there; {fix}")
+        k = bisect.bisect_right(self._hinted, (lo, hi))
+        if any(a < hi and lo < b for a, b in self._hinted[max(0, k - 1):k + 1]):
+            self.io.warn(f"{where} lands on words an earlier HINT_READ filled: SP1 would panic ('hint read address "
+                         f"is initialized already'); {fix}")
+        # keep the ranges disjoint: merge this one with those it overlaps or touches
+        i = bisect.bisect_left(self._hinted, (lo, lo))
+        while i > 0 and self._hinted[i - 1][1] >= lo:
+            i -= 1
+        j = i
+        while j < len(self._hinted) and self._hinted[j][0] <= hi:
+            lo, hi = min(lo, self._hinted[j][0]), max(hi, self._hinted[j][1])
+            j += 1
+        self._hinted[i:j] = [(lo, hi)]
 
     def _verify_proof(self, image_id_ptr: int) -> None:
         """VERIFY_SP1_PROOF: the guest asserts "a receipt exists for image ID X whose journal

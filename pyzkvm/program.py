@@ -78,6 +78,11 @@ class Segment:
     def end(self) -> int:
         return self.vaddr + len(self.data)
 
+    @property
+    def words(self) -> tuple[int, int]:
+        """The byte range [lo, hi) of the aligned words it touches (its ends rounded out to 4)."""
+        return self.vaddr & ~3, (self.end + 3) & ~3
+
 
 @dataclass(frozen=True)
 class Symbol:
@@ -168,12 +173,11 @@ class Program:
                                f"{MAX_CODE_WORDS * 4 >> 20} MiB: link the guest's code into one range")
         # a segment that is not executable inside the span would be run by the executor (it decodes the
         # whole span) and not by the proof (its program table holds executable words only)
-        words = lambda seg: (seg.vaddr & ~3, (seg.end + 3) & ~3)  # noqa: E731  (the aligned words it touches)
         for seg in self.segments:
-            start, end = max(lo, words(seg)[0]), min(hi, words(seg)[1])
+            start, end = max(lo, seg.words[0]), min(hi, seg.words[1])
             if seg.flags & 1 or start >= end:
                 continue
-            for x_start, x_end in sorted(words(x) for x in exe):  # what no executable segment covers of it
+            for x_start, x_end in sorted(x.words for x in exe):  # what no executable segment covers of it
                 if x_start <= start < x_end:
                     start = x_end
             if start < end:
@@ -191,8 +195,7 @@ class Program:
         """Every aligned word covered by a segment: (addresses, words), sorted by address."""
         addrs, words = [], []
         for seg in self.segments:
-            start = seg.vaddr & ~3
-            end = (seg.end + 3) & ~3
+            start, end = seg.words
             buf = bytearray(end - start)
             buf[seg.vaddr - start : seg.vaddr - start + len(seg.data)] = seg.data
             addrs.append(np.arange(start, end, 4, dtype=np.uint32))

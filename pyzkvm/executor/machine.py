@@ -88,7 +88,8 @@ class Machine:
             lo, hi = min(s.vaddr for s in segs) & ~3, (max(s.end for s in segs) + 3) & ~3
             if (hi - lo) // 4 > MAX_DECODED_WORDS:
                 seg = next(s for s in segs if s.vaddr <= self.program.entry < s.end)
-                lo, hi = seg.vaddr & ~3, min((seg.end + 3) & ~3, (seg.vaddr & ~3) + 4 * MAX_DECODED_WORDS)
+                lo, hi = seg.words
+                hi = min(hi, lo + 4 * MAX_DECODED_WORDS)
         self.code_lo = lo
         n = (hi - lo) // 4
         self.packed = np.zeros(n, dtype=np.int64)

@@ -240,7 +240,7 @@ class Sp1Abi:
         lo, hi = ptr, ptr + size
         where = f"HINT_READ into [0x{lo:08x}, +{size})"
         fix = "pyzkvm writes the hint there (docs/abi.md); read hints into fresh memory (pyzkvm_read_bytes)"
-        if any(lo < (seg.end + 3) & ~3 and seg.vaddr & ~3 < hi for seg in self.m.program.segments):
+        if any(a < hi and lo < b for a, b in (seg.words for seg in self.m.program.segments)):
             self.io.warn(f"{where} lands on the program's own data (its ELF image): SP1 would leave the image's "
                          f"words there; {fix}")
         k = bisect.bisect_right(self._hinted, (lo, hi))

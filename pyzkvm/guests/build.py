@@ -176,16 +176,17 @@ def compile_guest(
 
     with tempfile.TemporaryDirectory(prefix="pyzkvm-build-") as tmp:
         stage = Path(tmp)
-        rel_sources = _stage(directory, staged, stage, flavour, cc)
+        rel_sources = _stage(directory, sources, staged, stage, flavour, cc)
         elf = _compile(cc, stage, rel_sources, name, flavour)
     program = check_guest_elf(elf, name, abi)
     return BuildResult(output=output, compiler=cc.name, elf=elf, program=program, abi=abi)
 
 
-def _stage(directory: Path, staged: list[Path], stage: Path, flavour: AbiFlavour, cc: Compiler) -> list[str]:
-    """Copy the SDK to ``stage/sdk`` and the guest to ``stage/guest``; return the sources to
-    compile as paths relative to ``stage`` (the SDK's for this profile and compiler first, then
-    the guest's, sorted)."""
+def _stage(directory: Path, sources: list[Path], staged: list[Path], stage: Path, flavour: AbiFlavour,
+           cc: Compiler) -> list[str]:
+    """Copy the SDK to ``stage/sdk`` and the guest's ``staged`` files to ``stage/guest``; return
+    the sources to compile as paths relative to ``stage`` (the SDK's for this profile and
+    compiler first, then the guest's top-level ``sources``, sorted)."""
     (stage / "sdk").mkdir()
     (stage / "guest").mkdir()
     for path in sorted(SDK_DIR.iterdir()):
@@ -199,7 +200,7 @@ def _stage(directory: Path, staged: list[Path], stage: Path, flavour: AbiFlavour
         except OSError as exc:  # (an unreadable file: one line, not a traceback)
             raise _unreadable(exc, path) from None
     sdk = [f"sdk/{name}" for name in flavour.sources + cc.runtime]
-    guest = [f"guest/{p.name}" for p in staged if p.parent == directory and p.suffix in _SOURCE_SUFFIXES]
+    guest = [f"guest/{p.name}" for p in sources]
     return sdk + guest
 
 

@@ -180,3 +180,28 @@ def test_a_nan_minimum_security_is_a_usage_error_not_no_minimum(stark, failing):
         stark.verify(receipt, prog.image_id, min_security_bits=float("inf"))
     with pytest.raises(UsageError, match="give a number of bits ≥ 0"):  # (-1 read as no minimum)
         stark.verify(receipt, prog.image_id, min_security_bits=-1)
+
+
+def test_a_journal_padded_to_megabytes_is_refused_without_runaway_memory(stark, failing):
+    """A memory bomb with no proving work: an honest seal, and a claim whose journal an attacker
+    padded to many MiB (the claim's digest recomputed, so every check before the seal's passes).
+    The verifier builds the journal's public bus entries before any cryptographic check can
+    fail; they cost ~56 bytes of memory per journal byte (int64 positions and bytes, their
+    remainders, an int64 stack, then the uint32 matrix), so a 64 MiB receipt took 3.9 GB and a
+    256 MiB one (the receipt file limit, docs/limits.md) ~15 GB — a numpy MemoryError traceback
+    on a smaller machine (a red-team review). Now the entries are kept as their columns and the
+    public term is evaluated a block of rows at a time: a few bytes per journal byte."""
+    import tracemalloc
+
+    prog, receipt = failing
+    journal = bytes(4 << 20)
+    claim = dataclasses.replace(receipt.claim, journal_digest=hashlib.sha256(journal).digest())
+    forged = dataclasses.replace(receipt, claim=claim, journal=journal)
+    tracemalloc.start()
+    try:
+        with pytest.raises(VerificationError):
+            check(stark, forged, prog.image_id)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * len(journal), f"verifying a {len(journal)}-byte journal peaked at {peak} bytes"

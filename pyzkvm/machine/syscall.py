@@ -496,7 +496,9 @@ class JournalWordsAir(Chip):
         journal = np.frombuffer(MachinePublicData.decode(public_data).journal, dtype=np.uint8)
         if not len(journal):
             return []
-        return [(buses.JOURNAL, [np.arange(len(journal), dtype=np.int64), journal.astype(np.int64)], 1, -1)]
+        # uint32 positions (a journal is < 2^28 bytes: receipt.MAX_JOURNAL_BYTES) and the bytes themselves, not int64
+        # copies: the verifier keeps them as columns (logup.PublicColumns), 4 bytes per journal byte
+        return [(buses.JOURNAL, [np.arange(len(journal), dtype=np.uint32), journal], 1, -1)]
 
 
 def register_events(clk, events):

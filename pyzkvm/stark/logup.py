@@ -595,11 +595,61 @@ def column_total(col: np.ndarray) -> np.ndarray:
     return (col.astype(np.uint64).sum(axis=0) % P).astype(np.uint32)
 
 
+#: rows of public entries evaluated at once by public_term (and reduced at once by
+#: PublicColumns.rows): its temporaries stay a few hundred KB however long a journal a claim
+#: carries, and each block stays on numpy's paths (field.NUMPY_MAX: no kernel on a verifier)
+PUBLIC_BLOCK_ROWS = 1024
+
+
+def _reduced(column: np.ndarray) -> np.ndarray:
+    """A column of integers mod p (any integer dtype, or Python ints as objects), as numbers < p."""
+    if column.dtype == object:
+        return np.asarray(column % P, dtype=np.int64)
+    if column.dtype.kind in "bu" and column.dtype.itemsize <= 2:  # below p already (bytes, u16, bools)
+        return column
+    return column % P  # (numpy's remainder takes the sign of the modulus: never negative)
+
+
+class PublicColumns:
+    """A group's value matrix (N, m) of public entries, kept as the columns its AIR gave (each
+    of length N, or 1 for a value shared by every row) and reduced mod p a block of rows at a
+    time (``rows``): a journal of n bytes is the AIR's positions and bytes, not an (n, 2)
+    matrix — before, public_entries built int64 copies, their remainders, an int64 stack and
+    the uint32 matrix, ~56 bytes per journal byte, before any check of the proof could fail (a
+    red-team review: a 256 MiB receipt of padded journal took ~15 GB to refuse)."""
+
+    dtype = np.dtype(np.uint32)
+
+    def __init__(self, columns: list, n: int):
+        self.columns = columns
+        self.shape = (n, len(columns))
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """Rows lo..hi − 1 as a (hi − lo, m) uint32 matrix of canonical field elements."""
+        out = np.empty((hi - lo, self.shape[1]), dtype=np.uint32)
+        for j, c in enumerate(self.columns):
+            out[:, j] = _reduced(c[lo:hi] if c.shape[0] > 1 else c)
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.rows(0, self.shape[0])
+        return out if dtype is None else out.astype(dtype)
+
+    def tolist(self) -> list:
+        return self.rows(0, self.shape[0]).tolist()
+
+
+def _rows_of(matrix, lo: int, hi: int) -> np.ndarray:
+    return matrix.rows(lo, hi) if isinstance(matrix, PublicColumns) else matrix[lo:hi]
+
+
 def public_entries(airs, public_values, public_data: PublicData = b"") -> list:
     """Every AIR's public_interactions(public_values, public_data), as (bus, bus name, value
-    matrix (N, m) uint32, signed multiplicities (N,) uint32): one row per bus entry."""
+    matrix (N, m) uint32 — an ndarray, or a PublicColumns for an entry given as columns —,
+    signed multiplicities uint32 of length N, or 1 when every row has the same): one row per
+    bus entry."""
     pv = [int(v) for v in public_values]
-    out = []
+    out: list[tuple] = []
     for air in airs:
         for bus, values, mult, sign in air.public_interactions(pv, bytes(public_data)):
             if bus_id(bus) == BLIND_BUS_ID:  # hiding mode's ring: the prover's secret values alone close it
@@ -615,11 +665,12 @@ def public_entries(airs, public_values, public_data: PublicData = b"") -> list:
             n = max([len(c) for c in cols] + [len(m)])
             if n == 0:
                 continue
-            cols = [np.broadcast_to(np.asarray(c % P, dtype=np.int64), (n,)) for c in cols]
-            matrix = np.stack(cols, axis=1).astype(np.uint32) if cols else np.zeros((n, 0), dtype=np.uint32)
-            m = np.broadcast_to(np.asarray(m % P, dtype=np.int64), (n,))
-            signed = (m if sign > 0 else (P - m) % P).astype(np.uint32)
-            out.append((bus_id(bus), str(bus), matrix, signed))
+            if any(len(c) not in (1, n) for c in cols + [m]):
+                raise StarkConfigError(f"table {air.name!r}: a public entry on bus {bus!r} has columns of "
+                                       f"different lengths ({sorted({len(c) for c in cols + [m]})})")
+            m = np.asarray(_reduced(m), dtype=np.int64)
+            signed = (m if sign > 0 else (P - m) % P).astype(np.uint32)  # (length 1: the same for every row)
+            out.append((bus_id(bus), str(bus), PublicColumns(cols, n), signed))
     return out
 
 
@@ -629,35 +680,56 @@ def public_term(airs, public_values, alpha, gamma, per_bus: dict | None = None, 
 
     The verifier computes this itself; the buses balance when Σ_tables cumsum + this = 0.
     ``entries``: public_entries(airs, public_values, public_data) when the caller has them.
-    All entries are evaluated as whole columns at once (one batch inversion): a narrower
-    group's missing values are zeros, which add nothing to its fingerprint Σ_j γ^(j+1)·v_j.
+    The entries are evaluated in blocks of PUBLIC_BLOCK_ROWS rows, each one batch inversion
+    (small groups share a block); a narrower group's missing values are zeros, which add
+    nothing to its fingerprint Σ_j γ^(j+1)·v_j. Memory stays a block's, however many entries.
     If per_bus is given, each group's term is also added to per_bus[bus name] (debug messages)."""
     groups = public_entries(airs, public_values, public_data) if entries is None else entries
     if not groups:
         return ext.ZERO.copy()
     width = max(matrix.shape[1] for _b, _n, matrix, _s in groups)
-    matrix = np.zeros((sum(m.shape[0] for _b, _n, m, _s in groups), width), dtype=np.uint32)
-    buses = np.zeros((matrix.shape[0], 4), dtype=np.uint32)  # the bus id of each entry's row, in F_p^4
-    row = 0
-    for bus, _name, m, _signed in groups:
-        matrix[row:row + m.shape[0], :m.shape[1]] = m
-        buses[row:row + m.shape[0], 0] = bus
-        row += m.shape[0]
     powers = ext.ext_powers(gamma, width + 1)[1:]
-    signed = np.concatenate([signed for _b, _n, _m, signed in groups])
-    terms = np.empty((matrix.shape[0], 4), dtype=np.uint32)
-    for lo in range(0, matrix.shape[0], lincomb_numpy.MAX_ROWS):  # numpy-sized blocks: no kernel on the verifier
-        hi = min(matrix.shape[0], lo + lincomb_numpy.MAX_ROWS)
-        fingerprints = lincomb_numpy.combine_columns(matrix[lo:hi], powers)  # Σ_j γ^(j+1)·v_j
-        denominators = ext.ext_sub(ext.ext_sub(alpha, buses[lo:hi]), fingerprints)  # α − bus − fingerprint
-        terms[lo:hi] = ext.ext_mul_base(ext.ext_batch_inverse(denominators), signed[lo:hi])
-    if per_bus is not None:
-        row = 0
-        for _bus, name, m, _signed in groups:
-            term = column_total(terms[row:row + m.shape[0]])
-            per_bus[name] = ext.ext_add(per_bus.get(name, ext.ZERO), term)
-            row += m.shape[0]
-    return column_total(terms)
+    total = ext.ZERO.copy()
+    pending: list = []  # (group index, lo, hi) of the rows in the block being filled
+    filled = 0
+
+    def evaluate() -> None:
+        nonlocal total, filled
+        matrix = np.zeros((filled, width), dtype=np.uint32)
+        buses = np.zeros((filled, 4), dtype=np.uint32)  # the bus id of each entry's row, in F_p^4
+        signed = np.empty(filled, dtype=np.uint32)
+        at = 0
+        for g, lo, hi in pending:
+            bus, _name, m, s = groups[g]
+            matrix[at:at + hi - lo, :m.shape[1]] = _rows_of(m, lo, hi)
+            buses[at:at + hi - lo, 0] = bus
+            signed[at:at + hi - lo] = s[lo:hi] if s.shape[0] > 1 else s
+            at += hi - lo
+        fingerprints = lincomb_numpy.combine_columns(matrix, powers)  # Σ_j γ^(j+1)·v_j
+        denominators = ext.ext_sub(ext.ext_sub(alpha, buses), fingerprints)  # α − bus − fingerprint
+        terms = ext.ext_mul_base(ext.ext_batch_inverse(denominators), signed)
+        total = ext.ext_add(total, column_total(terms))
+        if per_bus is not None:
+            at = 0
+            for g, lo, hi in pending:
+                name = groups[g][1]
+                per_bus[name] = ext.ext_add(per_bus.get(name, ext.ZERO), column_total(terms[at:at + hi - lo]))
+                at += hi - lo
+        pending.clear()
+        filled = 0
+
+    for g, (_bus, _name, m, _s) in enumerate(groups):
+        lo = 0
+        while lo < m.shape[0]:
+            hi = min(m.shape[0], lo + PUBLIC_BLOCK_ROWS - filled)
+            pending.append((g, lo, hi))
+            filled += hi - lo
+            lo = hi
+            if filled == PUBLIC_BLOCK_ROWS:
+                evaluate()
+    if filled:
+        evaluate()
+    return total
 
 
 def check_bus_balance(cumsums, term, raise_as=BusImbalance, per_bus=None) -> None:

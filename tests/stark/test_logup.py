@@ -317,9 +317,12 @@ def test_public_term_is_the_sum_over_every_entry():
     with more entries than one block and groups of different widths and signs."""
     from pyzkvm.stark.logup import public_term
 
+    from pyzkvm.stark.logup import PUBLIC_BLOCK_ROWS
+
     rng = np.random.default_rng(9)
-    wide = [rng.integers(0, P, 150).tolist() for _ in range(3)]
-    groups = [("wide bus", wide, rng.integers(1, 1000, 150).tolist(), 1), ("narrow bus", [[5, 6, 7]], 2, -1)]
+    n = PUBLIC_BLOCK_ROWS + 150  # more entries than one block, and a block shared by both groups
+    wide = [rng.integers(0, P, n).tolist() for _ in range(3)]
+    groups = [("wide bus", wide, rng.integers(1, 1000, n).tolist(), 1), ("narrow bus", [[5, 6, 7]], 2, -1)]
     alpha, gamma = (rng.integers(0, P, 4).astype(np.uint32) for _ in range(2))
     per_bus = {}
     got = public_term([_PublicEntries(groups)], [], alpha, gamma, per_bus=per_bus)
@@ -340,6 +343,40 @@ def test_public_term_is_the_sum_over_every_entry():
         want = [(w + t) % P for w, t in zip(want, total)]
     assert got.tolist() == want
     assert {b: v.tolist() for b, v in per_bus.items()} == want_per_bus
+
+
+def test_a_long_public_entry_is_evaluated_in_memory_of_one_block():
+    """A claim's journal is one public entry of n rows (positions and bytes, as columns): the
+    verifier evaluates it a block of rows at a time, so neither public_entries nor public_term
+    holds more than the AIR's own columns and one block's temporaries (a red-team review: int64
+    copies and a whole-statement matrix took ~100 bytes per journal byte, ~27 GB for a receipt
+    of 256 MiB of padded journal). The value is the same as the entries' one by one."""
+    import tracemalloc
+
+    from pyzkvm.stark import ext
+    from pyzkvm.stark.logup import public_entries, public_term
+
+    n = 1 << 20
+    positions, data = np.arange(n, dtype=np.uint32), np.random.default_rng(3).integers(0, 256, n).astype(np.uint8)
+    journal = _PublicEntries([("journal", [positions, data], 1, -1)])
+    alpha, gamma = (np.random.default_rng(4).integers(0, P, 4).astype(np.uint32) for _ in range(2))
+    tracemalloc.start()
+    try:
+        entries = public_entries([journal], [])
+        built, _peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        got = public_term([journal], [], alpha, gamma, entries=entries)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert built < 1 << 16, f"public_entries kept {built} bytes for {n} entries given as columns"
+    assert peak < 1 << 21, f"public_term peaked at {peak} bytes for {n} entries"
+    # the same as the first and last entries' terms plus the middle ones', evaluated as separate groups
+    parts = [_PublicEntries([("journal", [positions[a:b], data[a:b]], 1, -1)]) for a, b in ((0, 1), (1, n - 1), (n - 1, n))]
+    want = ext.ZERO
+    for part in parts:
+        want = ext.ext_add(want, public_term([part], [], alpha, gamma))
+    assert got.tolist() == want.tolist()
 
 
 def test_public_entries_of_scalars_equal_the_column_path():

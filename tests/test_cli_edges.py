@@ -103,3 +103,21 @@ def test_a_huge_number_is_too_large_and_its_message_short():
         assert len(str(raised.value)) < 200 + len(digits) and "…" in str(raised.value)
     assert parse_input_spec("u64:0xFFFFFFFFFFFFFFFF") == b"\xff" * 8 and parse_input_spec("u32:0b101") == b"\x05\0\0\0"
 
+
+
+def test_running_out_of_memory_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    # numpy's _ArrayMemoryError (a MemoryError) from an allocation the process may not make was a
+    # traceback: it is the one error line of every other failure, exit 1, and no receipt is left
+    import numpy as np
+
+    from pyzkvm.cli import prove
+
+    def allocate_too_much(*args, **kwargs):
+        np.empty((1 << 40, 1 << 20), dtype=np.uint32)  # 4 EiB: refused by any machine's allocator
+
+    monkeypatch.setattr(prove, "_prove_and_write", allocate_too_much)
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["prove", str(FIB), "--input", "u32:10", "--backend", "trace", "-o", "x.receipt"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pyzkvm: error: out of memory:") and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []

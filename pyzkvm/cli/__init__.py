@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageExit as exc:
         print(f"pyzkvm: error: {one_line(exc.message)}", file=sys.stderr)
         return 2
+    except MemoryError:  # numpy's _ArrayMemoryError too; output files are written whole or not at all
+        print("pyzkvm: error: out of memory: this command needs more memory than the process may use; "
+              "free some, raise its limit (ulimit -v), or for prove choose a smaller --segment-cycles",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         print("pyzkvm: terminated" if isinstance(exc, _signals.Terminated) else "pyzkvm: interrupted", file=sys.stderr)
         return _signals.exit_status()

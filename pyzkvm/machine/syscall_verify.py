@@ -111,9 +111,11 @@ class AssumptionWordsAir(Chip):
             return []
         n = len(pairs)
         words = np.frombuffer(b"".join(i + d for i, d in pairs), dtype=np.uint8).reshape(n * WORDS_PER_ASSUMPTION, 4)
-        index = np.repeat(np.arange(n, dtype=np.int64), WORDS_PER_ASSUMPTION)
-        place = np.tile(np.arange(WORDS_PER_ASSUMPTION, dtype=np.int64), n)
-        return [(buses.ASSUMPTION, [index, place, *(words[:, i].astype(np.int64) for i in range(4))], 1, -1)]
+        # uint32 indices and the words' bytes themselves (views): the verifier keeps them as columns
+        # (logup.PublicColumns), no int64 copies per word of a claim
+        index = np.repeat(np.arange(n, dtype=np.uint32), WORDS_PER_ASSUMPTION)
+        place = np.tile(np.arange(WORDS_PER_ASSUMPTION, dtype=np.uint32), n)
+        return [(buses.ASSUMPTION, [index, place, *(words[:, i] for i in range(4))], 1, -1)]
 
 
 def assumption_word_rows(owner, ev_clk, ev_addr, ev_value, apos_of_row):

@@ -92,10 +92,10 @@ LAYOUTS.update({c.name: c.layout() for c in CHIPS if isinstance(c, type) and iss
 
 #: chips the scan leaves out unless named (scan(..., chips=...), --chip), with the reason
 NOT_SCANNED_BY_DEFAULT = {
-    "sha extend": "no CI sample calls SHA_EXTEND, and a scan takes minutes (247 columns × 64 rows a call; "
+    "sha extend": "no CI sample calls SHA_EXTEND, and a scan takes minutes (255 columns × 64 rows a call; "
                   "~150 s for one block on this shared machine): scan it with --chip; "
                   "attacked by tests/machine/test_machine_sha.py",
-    "sha compress": "no CI sample calls SHA_COMPRESS, and a scan takes many minutes (492 columns, a round's "
+    "sha compress": "no CI sample calls SHA_COMPRESS, and a scan takes many minutes (535 columns, a round's "
                     "sums read ~200 cells): scan it with --chip; attacked by tests/machine/test_machine_sha.py",
     # the field-program chips (field_program.py: ED_*, UINT256_MUL, the Weierstrass curves, DECOMPRESS,
     # FP/FP2, U256XU2048_MUL): the CI programs call none of them (the default scan stays the core
@@ -1098,7 +1098,7 @@ def one_hot_moves(t: ChipTable, row: int):
 
 
 #: The CI scan (not deep) of a table wider than WIDE_TABLE columns tries CI_COLUMN_SAMPLE random
-#: columns and no one-hot moves: the keccak permute chip's 2 368 columns cost seconds each to
+#: columns and no one-hot moves: the keccak permute chip's 2 381 columns cost seconds each to
 #: repair (bench/underconstraint_keccak.py samples it more widely; --deep tries every column).
 WIDE_TABLE, CI_COLUMN_SAMPLE = 256, 12
 

@@ -87,7 +87,7 @@ def table(results: list, meta: dict) -> list:
     unit = {"sha256": "bytes", "keccak256": "permutations"}
     soft = {(r["guest"], r["bytes"]): r for r in results if r.get("variant") == "software" and "error" not in r}
     lines = [f"# stark backend: hashing proved with the precompiles vs in software ({meta['date']})", "",
-             f"preset `{meta['preset']}`; command `{meta['command']}`; {meta['cpus']} CPUs, shared (load = the "
+             f"preset `{meta['preset']}`; command `{meta['command']}`; {meta['cpus']} CPUs, {meta['cpu']}, shared (load = the "
              "1-minute load average at the row's start); CPU = process CPU time of the proof, all threads.", "",
              "| guest | variant | message (B) | work | cycles | load | prove (s) | CPU (s) | work/s | work/CPU-s "
              "| proof (KB) | peak RSS (MB) | CPU vs software |",

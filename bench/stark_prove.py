@@ -220,17 +220,28 @@ def _step_table(results: list) -> list:
     return lines
 
 
+def host_cpu() -> str:
+    """The CPU as LLVM (numba's compiler) sees it, and its widest vector ISA: the kernels' rates
+    follow it (session 33's AVX2 host ran the NTT and BLAKE3 at about half session 31's rates,
+    a host whose CPU no run recorded: stark_prove.md), so every recorded run names it."""
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    vectors = "AVX-512" if features.get("avx512f") else "AVX2, no AVX-512" if features.get("avx2") else "no AVX2"
+    return f"{llvm.get_host_cpu_name()} ({vectors})"
+
+
 def write(results: list, out_dir: Path, preset: str) -> None:
     import numba
 
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
-            "numba": numba.__version__, "cpus": os.cpu_count(), "machine": platform.machine(), "preset": preset,
+            "numba": numba.__version__, "cpus": os.cpu_count(), "machine": platform.machine(), "cpu": host_cpu(), "preset": preset,
             "command": " ".join(["python", "bench/stark_prove.py", *sys.argv[1:]])}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stark_prove.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     lines = [f"# stark backend: prove / verify fibonacci ({meta['date']})", "",
              f"preset `{preset}`; Python {meta['python']}, numba {meta['numba']}, "
-             f"{meta['cpus']} CPUs (shared machine: each row has the 1-minute load average at its start). "
+             f"{meta['cpus']} CPUs, {meta['cpu']} (shared machine: each row has the 1-minute load average at its start). "
              f"Command: `{meta['command']}`; code measured: {sorted({r['code'] for r in results if 'code' in r})}.", "",
              "| log2 table | cycles | threads | load | backend | prove (s) | CPU (s) | cycles/s | cycles/CPU-s | verify (ms) "
              "| proof (bytes) | security (bits) | peak RSS (MB) | B/cycle | stark/trace prove time |",
@@ -302,7 +313,7 @@ def _hash_rows(args) -> int:
 
     results = stark_hash.measure(args.sha_bytes, args.keccak_bytes, args.variants, args.preset, args.code.resolve())
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
-            "numba": numba.__version__, "cpus": os.cpu_count(), "preset": args.preset,
+            "numba": numba.__version__, "cpus": os.cpu_count(), "cpu": host_cpu(), "preset": args.preset,
             "command": " ".join(["python", "bench/stark_prove.py", *sys.argv[1:]])}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "stark_prove_hash.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from stark_prove import ELF, n_for  # noqa: E402  (the same guest and run sizes as stark_prove.py)
+from stark_prove import ELF, host_cpu, n_for  # noqa: E402  (the same guest and run sizes as stark_prove.py)
 
 PRESETS = ("default_100_bits", "default_100_bits_zk")
 
@@ -68,13 +68,13 @@ def write(results: list, out_dir: Path) -> None:
     import numba
 
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
-            "numba": numba.__version__, "cpus": os.cpu_count(), "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "numba": numba.__version__, "cpus": os.cpu_count(), "cpu": host_cpu(), "numba_threads": numba.config.NUMBA_NUM_THREADS,
             "command": " ".join(["python", "bench/zk.py", *sys.argv[1:]])}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "zk.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     lines = [f"# Zero knowledge: hiding vs transparent stark proofs ({meta['date']})", "",
              f"fibonacci guest; Python {meta['python']}, numba {meta['numba']} ({meta['numba_threads']} threads), "
-             f"{meta['cpus']} CPUs, shared with other work (load average per row). Command: `{meta['command']}`.",
+             f"{meta['cpus']} CPUs, {meta['cpu']}, shared with other work (load average per row). Command: `{meta['command']}`.",
              "CPU = the process's CPU time over all its threads.", "",
              "| cycles | preset | prove (s) | prove CPU (s) | verify (ms) | verify CPU (ms) | proof (bytes) "
              "| security (bits) | peak RSS (MB) | load before / after |",

@@ -16,8 +16,8 @@ atomically (temporary file, then rename), to a path keyed by the client's line n
 
 Trust: the client checks what workers return before writing anything — a batch line's receipt
 must verify against the program and claim the line's own run as the client executes it
-(check_line_result), the segments' assembled receipt must verify (stark) or add up to the run
-(trace). Workers still see the inputs (and a hiding proof's randomness), and Dask unpickles
+(check_line_result), the segments' assembled receipt must verify (stark), or be the client's
+planned segments, in order, chaining to the run's claim (trace: check_worker_segments). Workers still see the inputs (and a hiding proof's randomness), and Dask unpickles
 their results here: give --scheduler only a cluster you trust. See docs/distributed.md.
 
 Progress: each entry point takes ``progress(step, fraction)`` (the backends' callback) and
@@ -449,17 +449,57 @@ def prove_segments(
         prove_segment_task, program, args, scheduler=scheduler, workers=workers, retries=retries,
         memory_limit=memory_limit, on_result=counting_results(progress, "segment", len(args), 0.1, 1.0),
     )  # fmt: skip
+    check_worker_segments(program, starts, segments)
     receipt = assemble_segmented_receipt(TraceBackend(), program, segments, segment_cycles)
     # the workers are not trusted with the claim: it must be the run's, as executed here (a worker
     # that appended to its segment's journal made a receipt that passed the trace check: session 26)
-    from .api import execute
+    from .api import execute, verify_integrity
 
     with default_caps(**caps):
         run = execute(program, inputs, max_cycles=max_cycles)
     if not _claims_run(receipt, run):
         raise BackendError("the segments the workers returned do not add up to this run (journal, exit code or cycles "
                            "differ from the run here): a faulty worker; nothing written")
+    try:  # the chain (positions, boundary states, rows, journal chunks) as pyzkvm verify --dev-mode checks it
+        verify_integrity(receipt, program)
+    except VerificationError as exc:
+        raise BackendError(f"the segments the workers returned do not verify ({exc}): a faulty worker; "
+                           "nothing written") from None
     return receipt
+
+
+def check_worker_segments(program: Program, starts: Sequence, segments: Sequence) -> None:
+    """BackendError unless every worker's segment receipt is the one the client's plan asked for:
+    of this program, at its position, starting in the state the fast pass found for it, ending
+    where the next segment starts (the last one halting), with the journal chunk the fast pass
+    saw written in it. A duplicated, reordered, foreign or misplaced segment whose journal and
+    last segment were right made a receipt the client wrote and reported as proved, which
+    ``pyzkvm verify --dev-mode`` then refused (a review, session 33). The trace digest is the
+    worker's word (only a replay recomputes it): dev mode is an integrity check."""
+    from .backends.trace_segments import SegmentReceipt
+
+    if len(segments) != len(starts):
+        raise BackendError(f"the workers returned {len(segments)} segment receipts for {len(starts)} segments: "
+                           "a faulty worker; nothing written")
+    for i, seg in enumerate(segments):
+        last = i == len(starts) - 1
+        if not isinstance(seg, SegmentReceipt):
+            why = f"a {type(seg).__name__}, not a segment receipt"
+        elif seg.claim.image_id != program.image_id:
+            why = f"a segment of image {seg.claim.image_id.hex()}, not this program's"
+        elif seg.claim.index != i:
+            why = f"segment {seg.claim.index}'s receipt"
+        elif seg.claim.start != starts[i].state:
+            why = "a segment that starts in another state than the run's"
+        elif not last and (seg.claim.halted or seg.claim.end != starts[i + 1].state):
+            why = "a segment that ends in another state than the next one starts in"
+        elif last and not seg.claim.halted:
+            why = "a last segment that does not halt"
+        elif not last and seg.journal != starts[i + 1].journal[len(starts[i].journal):]:
+            why = "a segment whose journal chunk is not the run's"
+        else:
+            continue
+        raise BackendError(f"segment {i}'s worker returned {why}: a faulty worker; nothing written")
 
 
 # ---- STARK continuations on workers ------------------------------------------------------------

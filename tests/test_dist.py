@@ -296,6 +296,53 @@ def test_trace_segments_from_workers_must_add_up_to_the_run(monkeypatch):
         dist.prove_segments(FIB, [I.u32(1000)], 4000)
 
 
+def _misplaced_segment(mode: str, kept: dict, program, start, segment_cycles, max_cycles, caps):
+    """A faulty trace-segment worker (bind ``mode`` and a dict with functools.partial): segment 1
+    answered with segment 0's receipt, another position, another end state, another program's
+    image ID, another row count, or something that is not a segment receipt."""
+    import dataclasses
+
+    seg = dist.prove_segment_task(program, start, segment_cycles, max_cycles, caps)
+    kept[seg.claim.index] = seg
+    if seg.claim.index != 1:
+        return seg
+    claim = seg.claim
+    if mode == "duplicate":
+        return kept[0]
+    if mode == "index":
+        return dataclasses.replace(seg, claim=dataclasses.replace(claim, index=7))
+    if mode == "end state":
+        return dataclasses.replace(seg, claim=dataclasses.replace(claim, end=dataclasses.replace(claim.end, pc=claim.end.pc + 4)))
+    if mode == "image":
+        return dataclasses.replace(seg, claim=dataclasses.replace(claim, image_id=bytes(32)))
+    if mode == "rows":
+        return dataclasses.replace(seg, n_rows=seg.n_rows + 1)
+    return "junk"
+
+
+@pytest.mark.parametrize("mode", ["duplicate", "index", "end state", "image", "rows", "junk"])
+def test_trace_segments_from_workers_must_be_the_runs_segments_in_order(mode, monkeypatch):
+    """Each worker's segment receipt is compared with the client's plan (its position, start and
+    end states, journal chunk, image ID) and the assembled receipt verified before it is returned:
+    a duplicated, misplaced or foreign segment whose journal and last segment were right made a
+    receipt the client wrote and reported as proved, which ``pyzkvm verify --dev-mode`` refused
+    (a review, session 33)."""
+    from pyzkvm.errors import BackendError
+
+    def in_process(fn, program, argument_lists, *, on_result=lambda i, r: r, **_options):
+        return [on_result(i, fn(program, *args)) for i, args in enumerate(argument_lists)]
+
+    faulty = partial(_misplaced_segment, mode, {})
+    monkeypatch.setattr(dist, "_run_tasks", lambda fn, *a, **k: in_process(faulty, *a, **k))
+    with pytest.raises(BackendError, match="(segment 1's worker returned|do not verify).*a faulty worker"):
+        dist.prove_segments(FIB, [I.u32(1000)], 4000)
+    if mode != "junk":
+        return
+    monkeypatch.setattr(dist, "_run_tasks", in_process)  # the honest workers' receipt: as proving here
+    honest = dist.prove_segments(FIB, [I.u32(1000)], 4000)
+    assert honest.to_bytes() == pyzkvm.prove(FIB, [I.u32(1000)], backend="trace", segment_cycles=4000).to_bytes()
+
+
 def _failing_task(program, n):
     if n == 2:
         raise ValueError("bad segment")

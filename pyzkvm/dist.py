@@ -369,7 +369,8 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
     """A worker's answer for one batch line as the client accepts it: a LineResult for this line
     whose receipt is of the backend and preset asked for, verifies against the program (for
     integrity: a test preset or a dev-mode receipt is what the batch asked for), and claims this
-    line's run — the journal, exit code and cycles of the client's own execution of the line
+    line's run — the journal, exit code, cycles, assumptions and (stated by a stark receipt) halt
+    type of the client's own execution of the line
     (~300 M instructions/s here, nothing beside proving): a claim does not bind the inputs, so
     a receipt of another input would verify. Anything else is the line's error, not written
     (a faulty worker's receipts were written and reported as proved: a review, session 26)."""
@@ -403,14 +404,21 @@ def check_line_result(program: Program, line: int, inputs: Sequence[bytes], back
     except PyzkvmError as exc:
         return LineResult(line, None, error=f"its worker sent a receipt, but the line's run fails here ({exc}): not written")
     if not _claims_run(receipt, run):
-        return LineResult(line, None, error="its worker's receipt is not of this line's run (its journal, exit code or "
-                                            "cycles differ from the run here): not written")
+        return LineResult(line, None, error="its worker's receipt is not of this line's run (its journal, exit code, "
+                                            "cycles, assumptions or halt type differ from the run here): not written")
     return LineResult(line, None, receipt.claim.exit_code, receipt.claim.cycles, receipt=result.receipt)
 
 
 def _claims_run(receipt, run) -> bool:
-    """Whether ``receipt`` claims the journal, exit code and cycles of ``run`` (an Execution)."""
-    return (run.journal, run.exit_code, run.cycles) == (receipt.journal, receipt.claim.exit_code, receipt.claim.cycles)
+    """Whether ``receipt`` claims the journal, exit code, cycles and assumptions of ``run`` (an
+    Execution), and — where its params state one (stark, RISC Zero profile: bound by the proof) —
+    its halt type: a receipt of a run that paused (HALT type 1) has the exit code 0 and may have
+    the journal and cycles of one that finished (a worker's paused-run receipt was written for a
+    line whose run finished, and reported as proved: a review, session 33)."""
+    halt_type = receipt.params.get("halt_type", run.halt_type or 0)
+    assumptions = tuple((bytes(i), bytes(d)) for i, d in run.assumptions)
+    return ((run.journal, run.exit_code, run.cycles, assumptions, run.halt_type or 0)
+            == (receipt.journal, receipt.claim.exit_code, receipt.claim.cycles, receipt.claim.assumptions, halt_type))
 
 
 def prove_segments(

@@ -259,6 +259,37 @@ def test_a_faulty_workers_batch_receipts_are_refused_by_the_client(mode, error, 
     assert "accepting a dev-mode receipt" not in capsys.readouterr().err
 
 
+def _paused_instead(program, line, inputs, backend, options):
+    """A faulty worker's prove_line: the receipt of the run on input 1 (which pauses) for any line."""
+    return dist.prove_line(program, line, [b"\1"], backend, options)
+
+
+def test_a_workers_receipt_of_a_paused_run_is_not_written_for_a_line_whose_run_finished(tmp_path, monkeypatch):
+    """A RISC Zero-profile guest whose HALT type is its input byte: input 0 finishes, input 1
+    pauses, with the same journal (none), exit code (0) and cycles. The client compares the halt
+    type too (the stark receipt's params, bound by its proof): a worker's paused-run receipt was
+    written for line 1 and reported as proved with exit code 0 (a review, session 33)."""
+    from pyzkvm.executor.risc0 import output_digest
+    from tests.rvasm import asm, flatten, program
+    from tests.test_executor_risc0 import BUF, DIGEST, NAMES, data, regs
+
+    code = flatten([regs(a0=BUF, a1=0, a2=NAMES, a3=0, a4=1, t6=12, t0=2), asm.ecall(),  # a1 <- one input byte
+                    asm.add(10, 11, 0), regs(a1=DIGEST, t0=0), asm.ecall()])  # HALT type = that byte
+    pausing = program(code, data=data(output_digest(b"")), abi="risc0")
+    runs = [pyzkvm.execute(pausing, [b]) for b in (b"\0", b"\1")]
+    assert [(e.journal, e.exit_code, e.cycles, e.halt_type) for e in runs] == [(b"", 0, runs[0].cycles, 0),
+                                                                               (b"", 0, runs[0].cycles, 1)]
+    monkeypatch.setattr(dist, "dask_available", lambda: False)
+    options = {"preset": "insecure_fast_for_tests"}
+    results = dist.prove_batch(pausing, [(1, [b"\0"])], tmp_path, stem="p", backend="stark", options=options,
+                               workers=1, task=_paused_instead)
+    assert results[0].path is None and "halt type" in results[0].error, results
+    assert list(tmp_path.iterdir()) == []
+    paused = dist.prove_batch(pausing, [(2, [b"\1"])], tmp_path, stem="p", backend="stark", options=options,
+                              workers=1, task=_paused_instead)  # (the line whose run pauses: its own receipt)
+    assert paused[0].error is None and paused[0].exit_code == 0, paused
+
+
 def test_a_batch_that_must_not_overwrite_leaves_a_file_that_appeared_meanwhile(tmp_path, monkeypatch):
     """overwrite=False (prove-batch without --force): a receipt file that another batch wrote
     after the up-front check is that line's failure, never replaced (two batches into one folder

@@ -631,10 +631,6 @@ class PublicColumns:
             out[:, j] = _reduced(c[lo:hi] if c.shape[0] > 1 else c)
         return out
 
-    def __array__(self, dtype=None, copy=None):
-        out = self.rows(0, self.shape[0])
-        return out if dtype is None else out.astype(dtype)
-
     def tolist(self) -> list:
         return self.rows(0, self.shape[0]).tolist()
 
